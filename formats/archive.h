@@ -1,0 +1,111 @@
+// formats/archive.h: everything a loader read from a model's files, as plain data.
+//
+//   gb::result<gb::archive> r = gb::archive_open("stories260K.gguf");   // or a HF folder, .onnx, .pt ...
+//   if (!r) return fail(r.err());
+//   const gb::archive& a = r.value();
+//   a.format;                      // gb::file_format::gguf
+//   a.meta("general.architecture") // -> const meta_value* (nullptr if absent)
+//   a.tensors;                     // views into the mapped files
+//   a.findings;                    // deviations that still parsed
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "formats/error.h"
+#include "formats/mapped_file.h"
+#include "formats/tensor.h"
+#include "formats/vocab.h"
+
+namespace gb {
+
+enum class file_format : uint8_t {
+  unknown, safetensors, gguf, onnx, pytorch_zip, pytorch_legacy, pickle, llama2c, llama2c_tokenizer,
+  hf_folder, numpy, zip, sevenzip, json, sentencepiece
+};
+const char* file_format_name(file_format f);
+
+// A metadata value: GGUF typed values, JSON config values. Arrays hold elements of one kind (GGUF) or
+// mixed (JSON). `gguf_type` keeps the GGUF value type id for faithful re-writing (-1 for JSON).
+struct meta_value {
+  enum class kind : uint8_t { null, boolean, integer, uinteger, floating, string, array, object };
+  kind k = kind::null;
+  int gguf_type = -1;
+  bool b = false;
+  int64_t i = 0;
+  uint64_t u = 0;
+  double f = 0;
+  std::string s;
+  std::vector<meta_value> arr;                            // array elements
+  std::vector<std::pair<std::string, meta_value>> obj;    // object members (JSON), in file order
+
+  bool is_number() const { return k == kind::integer || k == kind::uinteger || k == kind::floating; }
+  std::optional<int64_t> as_int() const;       // integers, and floats with an integral value
+  std::optional<double> as_double() const;
+  std::optional<std::string> as_string() const;
+  std::optional<bool> as_bool() const;
+  std::string to_display(size_t max_array = 8) const;  // short human text; long arrays summarised
+};
+
+// One ONNX node (other formats have no op graph).
+struct graph_node {
+  std::string name, op_type, domain;
+  std::vector<std::string> inputs, outputs;
+  std::vector<std::pair<std::string, std::string>> attributes;  // name -> short text
+};
+struct op_graph {
+  std::string name, producer, producer_version;
+  int64_t ir_version = 0;
+  std::vector<std::pair<std::string, int64_t>> opsets;  // domain ("" = ai.onnx) -> version
+  std::vector<graph_node> nodes;
+  std::vector<std::string> inputs, outputs;              // graph inputs (non-initializer) and outputs
+  std::vector<std::pair<std::string, std::string>> value_shapes;  // value name -> "[1, T, 512] f32"
+  size_t subgraph_count = 0;                              // If/Loop/Scan bodies (counted, nodes inlined)
+  bool present() const { return !nodes.empty() || ir_version != 0; }
+};
+
+struct source_file {
+  std::string path;       // as opened
+  std::string role;       // "weights", "config", "tokenizer", "index", "external_data", "other"
+  file_format format = file_format::unknown;
+  mapped_file_ptr map;    // kept alive for the tensor views
+  uint64_t size() const { return map ? map->size() : 0; }
+};
+
+struct archive {
+  file_format format = file_format::unknown;
+  std::string format_version;    // "3" for GGUF v3, "v0" for llama2.c legacy, "ir 8" for ONNX ...
+  std::string path;              // what the user named (file or folder)
+  std::vector<source_file> files;
+  std::vector<std::pair<std::string, meta_value>> metadata;  // ordered as in the file(s)
+  std::vector<tensor_view> tensors;
+  op_graph graph;
+  std::shared_ptr<const vocab> tokenizer;  // when the files carry one (GGUF metadata, tokenizer.json ...)
+  std::vector<finding> findings;
+
+  const meta_value* meta(std::string_view key) const;
+  const tensor_view* tensor(std::string_view name) const;
+  uint64_t tensor_bytes() const;  // sum of nbytes
+  void add_finding(severity s, std::string code, std::string where, std::string message,
+                   uint64_t offset = UINT64_MAX) {
+    findings.push_back({s, std::move(code), std::move(where), std::move(message), offset});
+  }
+};
+
+struct open_options {
+  bool load_tokenizer = true;   // build archive::tokenizer when the files carry one
+  bool verify_offsets = true;   // full structural checks (always on for untrusted input)
+};
+
+// Opens a file or a folder: sniffs magic bytes first, extension second (a mismatch is a finding).
+// Folders: a Hugging Face layout (config.json + weights) or a folder with one model file.
+result<archive> archive_open(const std::string& path, const open_options& opt = {});
+
+// What the bytes look like, from the first bytes and the file name. Never fails.
+file_format format_sniff(const uint8_t* data, uint64_t size, std::string_view filename);
+
+}  // namespace gb

@@ -1,0 +1,39 @@
+// formats/mapped_file.h: a read-only memory map of one file. Tensor views point into it.
+//
+//   auto m = gb::mapped_file::open("model.safetensors");   // throws gb::failure
+//   const uint8_t* p = m->data(); uint64_t n = m->size();
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace gb {
+
+class mapped_file {
+ public:
+  // Errors: not_found, is_directory, io. An empty file maps to size 0 (data() == nullptr): the caller
+  // decides whether that is an error (loaders report empty_file).
+  static std::shared_ptr<const mapped_file> open(const std::string& path);
+  ~mapped_file();
+  mapped_file(const mapped_file&) = delete;
+  mapped_file& operator=(const mapped_file&) = delete;
+
+  const uint8_t* data() const { return data_; }
+  uint64_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+  // Hint the kernel to read ahead (sequential) or drop pages after a streamed pass.
+  void advise_sequential() const;
+  void advise_dontneed(uint64_t offset, uint64_t length) const;
+
+ private:
+  mapped_file() = default;
+  const uint8_t* data_ = nullptr;
+  uint64_t size_ = 0;
+  std::string path_;
+};
+
+using mapped_file_ptr = std::shared_ptr<const mapped_file>;
+
+}  // namespace gb

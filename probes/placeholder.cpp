@@ -1,0 +1,2 @@
+// placeholder until the probes land
+namespace gb::probes { int probes_placeholder() { return 0; } }

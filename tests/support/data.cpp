@@ -1,0 +1,70 @@
+#include "tests/support/data.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace gb::test {
+
+bool in_ci() {
+  const char* c = std::getenv("CI");
+  return c && *c;
+}
+
+std::string data_root() {
+  if (const char* d = std::getenv("GLASSBOX_DATA"); d && *d) return d;
+  return std::string(GB_SOURCE_DIR) + "/../shared/data";
+}
+
+std::string data_path(const std::string& rel) {
+  std::string p = data_root() + "/" + rel;
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return "";
+  return p;
+}
+
+std::string temp_dir(const std::string& name) {
+  std::filesystem::path p = std::filesystem::path(GB_BINARY_DIR) / "test-tmp" / name;
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p.string();
+}
+
+std::string glassbox_binary() {
+  if (const char* g = std::getenv("GLASSBOX"); g && *g) return g;
+  return std::string(GB_BINARY_DIR) + "/cli/glassbox";
+}
+
+std::vector<uint8_t> read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw std::runtime_error("cannot read " + path);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+void write_file(const std::string& path, const void* data, size_t size) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
+  if (!f) throw std::runtime_error("cannot write " + path);
+}
+
+void write_file(const std::string& path, const std::string& text) { write_file(path, text.data(), text.size()); }
+
+int run_glassbox(const std::string& args, std::string* out, bool merge_stderr) {
+  std::string cmd = glassbox_binary() + " " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null");
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return -1;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
+    if (out) out->append(buf.data(), n);
+  int st = ::pclose(p);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+}  // namespace gb::test
