@@ -1,0 +1,32 @@
+// formats/quant.h: element decoding for every decodable dtype, bit-exact with ggml's dequantize_row_*,
+// and encoders (quantisers) used by the writers and `glassbox synth`.
+//
+//   std::vector<float> row(n);
+//   gb::dequantize_row(t.type, t.data, row.data(), n);           // n a multiple of the block size
+//   std::vector<uint8_t> q = gb::quantize_row(gb::dtype::q8_0, x.data(), n);
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "formats/dtype.h"
+
+namespace gb {
+
+float fp16_to_f32(uint16_t h);
+uint16_t f32_to_fp16(float f);   // round to nearest even, as ggml (F16C semantics)
+float bf16_to_f32(uint16_t h);
+uint16_t f32_to_bf16(float f);   // round to nearest even, NaN kept quiet (as ggml_fp32_to_bf16)
+
+// Decodes n elements starting at src (for block types n must be a multiple of the block size and src
+// must point at a block boundary). Integer and bool types decode to their value. Throws gb::failure
+// (errc::unsupported) for a dtype that cannot be decoded (IQ types, strings, complex).
+void dequantize_row(dtype t, const uint8_t* src, float* dst, int64_t n);
+
+// Encodes n floats as dtype t (f32, f16, bf16, q4_0, q4_1, q5_0, q5_1, q8_0, q2_k, q3_k, q4_k, q5_k, q6_k,
+// q8_k). The encoding follows ggml's reference quantisers (quantize_row_*_ref) so files are valid for
+// llama.cpp. Throws gb::failure (unsupported) for other types.
+std::vector<uint8_t> quantize_row(dtype t, const float* src, int64_t n);
+bool can_quantize(dtype t);
+
+}  // namespace gb

@@ -1,0 +1,46 @@
+// formats/writers.h: writers for safetensors and GGUF (tests, benchmarks, `glassbox synth`, exports).
+// Output is deterministic: the same input gives byte-identical files.
+//
+//   std::vector<gb::tensor_data> ts = {{"tok_embd.weight", gb::dtype::f32, {512, 64}, bytes}};
+//   gb::gguf_write("m.gguf", metadata, ts);
+//   gb::safetensors_write("model.safetensors", ts, {{"format", "pt"}});
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "formats/archive.h"
+
+namespace gb {
+
+struct tensor_data {
+  std::string name;
+  dtype type = dtype::f32;
+  std::vector<int64_t> shape;   // row-major, outermost first (reversed into ggml ne[] for GGUF)
+  std::vector<uint8_t> bytes;   // already encoded in `type`
+};
+
+// GGUF v3 (or v2; v1 with version = 1 uses 32-bit counts). metadata values keep their gguf_type when set
+// (>= 0); otherwise: integer -> INT32 when it fits else INT64, uinteger -> UINT32/UINT64, floating ->
+// FLOAT32, boolean -> BOOL, string -> STRING, array -> ARRAY of the first element's type.
+// Throws gb::failure on io errors or invalid input (e.g. bytes not matching shape x dtype).
+void gguf_write(const std::string& path, const std::vector<std::pair<std::string, meta_value>>& metadata,
+                const std::vector<tensor_data>& tensors, uint32_t alignment = 32, uint32_t version = 3);
+
+// safetensors with an optional __metadata__ string map; tensors laid out in the given order.
+void safetensors_write(const std::string& path, const std::vector<tensor_data>& tensors,
+                       const std::vector<std::pair<std::string, std::string>>& metadata = {});
+
+// Helpers to build metadata values.
+meta_value meta_str(std::string s);
+meta_value meta_u32(uint32_t v);
+meta_value meta_i32(int32_t v);
+meta_value meta_f32(float v);
+meta_value meta_bool(bool v);
+meta_value meta_str_array(const std::vector<std::string>& v);
+meta_value meta_f32_array(const std::vector<float>& v);
+meta_value meta_i32_array(const std::vector<int32_t>& v);
+
+}  // namespace gb
