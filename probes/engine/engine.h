@@ -1,0 +1,105 @@
+// probes/engine/engine.h: the instrumented CPU forward pass. One immutable gb::model (shared, memory
+// mapped) + one `runner` per concurrent run; the runner owns the run state (KV cache, activations).
+//
+//   auto r = gb::engine::runner::create(model);            // result<unique_ptr<runner>>; fails (unsupported)
+//   if (!r) return r.err();                                // naming the architecture or tensor type
+//   gb::engine::runner& run = *r.value();
+//   auto logits = run.forward({1, 403, 407});              // result<vector<float>>, shape (T, V) row-major
+//   auto next = run.forward({261});                        // continues at position 3 with the KV cache
+//   run.reset();                                           // back to position 0
+//   auto lp = run.token_logprobs(ids);                     // log p(ids[i] | ids[<i]) for i >= 1
+//
+// Hooks (two-phase, like ggml's scheduler callback): wants(name) is asked once per hook point per
+// forward() call; only wanted tensors are materialised and handed to observe(). With no hook (or a hook
+// that wants nothing) the pass does no extra work. observe() returning false stops the run: forward()
+// then returns an error with errc::limit and message "stopped by hook" (the KV cache holds the positions
+// already written; call reset() before reusing the runner).
+//
+// Hook point names (dimension letters: T new tokens, P = position() after the call (keys in the cache),
+// D n_embd, H query heads, Hk kv heads, E head_dim, F n_ff, V vocab), every tensor float32 row-major:
+//   embed               (T, D)       token (+ learned position) embedding, after the embedding norm (BLOOM)
+//   blk.N.resid.pre     (T, D)       residual stream entering block N
+//   blk.N.attn_norm     (T, D)       normalised input of attention
+//   blk.N.attn.q        (T, H*E)     after bias and RoPE
+//   blk.N.attn.k        (T, Hk*E)    after bias and RoPE
+//   blk.N.attn.v        (T, Hk*E)
+//   blk.N.attn.scores   (H, T, P)    scaled q.k (+ ALiBi), pre-softmax; masked (future) entries = -inf
+//   blk.N.attn.probs    (H, T, P)    softmax of scores
+//   blk.N.attn.out      (T, D)       after the output projection (and its bias)
+//   blk.N.resid.mid     (T, D)       residual after attention (sequential blocks; parallel blocks: x + attn)
+//   blk.N.mlp.pre       (T, F)       MLP hidden after the activation (act(gate) * up for gated MLPs)
+//   blk.N.mlp.out       (T, D)       after the down projection (and its bias)
+//   blk.N.resid.post    (T, D)       residual leaving block N
+//   final.norm          (T, D)       after the output norm
+//   logits              (T, V)
+// Note for HF folders with q/k rows in rotate-half order (role_entry::hf_permuted), blk.N.attn.q/k
+// are in that stored order (the engine applies rotate-half RoPE instead of permuting weights).
+//
+// Weights are used in place from the map (f32 [out, in]); f16/bf16/ggml block types are dequantised
+// on the fly inside the matmul with formats/quant.h (bit-exact with ggml). Compute is f32 throughout.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "formats/error.h"
+#include "inspect/model.h"
+
+namespace gb::engine {
+
+struct run_options {
+  int threads = 0;            // 0 = OpenMP default (OMP_NUM_THREADS or all cores)
+  bool kv_cache = true;       // false: every forward() starts at position 0 (no state kept)
+  int64_t max_context = 0;    // 0 = the model's n_ctx; a smaller cap bounds KV cache memory
+};
+
+class hook {
+ public:
+  virtual ~hook() = default;
+  // Asked once per hook point per forward() call.
+  virtual bool wants(std::string_view name) = 0;
+  // t: tensor of `shape` (row-major float32), valid only during the call. Return false to stop the run.
+  virtual bool observe(std::string_view name, const float* t, const std::vector<int64_t>& shape) = 0;
+};
+
+class runner {
+ public:
+  // Validates that the engine can run the model (family, roles present, shapes, dtypes).
+  static result<std::unique_ptr<runner>> create(const model& m, const run_options& opt = {});
+  ~runner();
+  runner(const runner&) = delete;
+  runner& operator=(const runner&) = delete;
+
+  // Appends tokens at the current position; returns logits for every new position, (T, V) row-major.
+  // Errors: empty input, token id outside the vocabulary, position + T > context length, hook stop.
+  result<std::vector<float>> forward(const std::vector<int32_t>& tokens, hook* h = nullptr);
+  // Like forward() but returns only the last position's logits (V) and skips the output projection
+  // of the other positions (generation and prompt processing).
+  result<std::vector<float>> forward_last(const std::vector<int32_t>& tokens, hook* h = nullptr);
+
+  void reset();  // clear the KV cache / position
+  int64_t position() const;
+  int64_t vocab_size() const;
+  int64_t context_length() const;  // min(model n_ctx, run_options::max_context)
+  const model& source() const;
+
+  // log p(tokens[i] | tokens[<i]) for each i >= first_scored, from one pass over the whole sequence
+  // starting at position 0 (resets first). Result has tokens.size() - first_scored entries.
+  result<std::vector<double>> token_logprobs(const std::vector<int32_t>& tokens, size_t first_scored = 1);
+
+ private:
+  struct impl;
+  explicit runner(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> p_;
+};
+
+// Names of every hook point for this model, in execution order (for errors listing what exists).
+std::vector<std::string> hook_names(const model& m);
+
+// The reason the engine cannot run `m` (empty when it can): "architecture 'mpt' is not supported ...".
+std::string engine_unsupported_reason(const model& m);
+
+}  // namespace gb::engine
