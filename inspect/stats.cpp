@@ -1,0 +1,432 @@
+// inspect/stats.cpp: streaming tensor statistics (see the header).
+#include "inspect/stats.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <exception>
+
+#include <omp.h>
+
+#include "inspect/hash.h"
+
+namespace gb {
+
+// ---- moments ------------------------------------------------------------------------------------
+
+void moments::merge(const moments& o) {
+  if (o.n == 0) return;
+  if (n == 0) {
+    *this = o;
+    return;
+  }
+  const double na = static_cast<double>(n), nb = static_cast<double>(o.n), nn = na + nb;
+  const double d = o.mean - mean, d2 = d * d;
+  const double m2n = m2 + o.m2 + d2 * na * nb / nn;
+  const double m3n = m3 + o.m3 + d2 * d * na * nb * (na - nb) / (nn * nn) + 3.0 * d * (na * o.m2 - nb * m2) / nn;
+  const double m4n = m4 + o.m4 + d2 * d2 * na * nb * (na * na - na * nb + nb * nb) / (nn * nn * nn) +
+                     6.0 * d2 * (na * na * o.m2 + nb * nb * m2) / (nn * nn) + 4.0 * d * (na * o.m3 - nb * m3) / nn;
+  mean += d * nb / nn;
+  m2 = m2n;
+  m3 = m3n;
+  m4 = m4n;
+  n += o.n;
+}
+
+void moments::add(const float* x, int64_t count) {
+  if (count <= 0) return;
+  const double shift = n ? mean : static_cast<double>(x[0]);
+  double s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+#pragma omp simd reduction(+ : s1, s2, s3, s4)
+  for (int64_t i = 0; i < count; ++i) {
+    const double d = static_cast<double>(x[i]) - shift, dd = d * d;
+    s1 += d;
+    s2 += dd;
+    s3 += dd * d;
+    s4 += dd * dd;
+  }
+  const double nn = static_cast<double>(count), mu = s1 / nn;
+  moments c;
+  c.n = static_cast<uint64_t>(count);
+  c.mean = shift + mu;
+  c.m2 = std::max(0.0, s2 - nn * mu * mu);
+  c.m3 = s3 - 3.0 * mu * s2 + 2.0 * nn * mu * mu * mu;
+  c.m4 = std::max(0.0, s4 - 4.0 * mu * s3 + 6.0 * mu * mu * s2 - 3.0 * nn * mu * mu * mu * mu);
+  merge(c);
+}
+
+double moments::excess_kurtosis() const {
+  if (n == 0 || m2 <= 0) return 0.0;
+  return static_cast<double>(n) * m4 / (m2 * m2) - 3.0;
+}
+
+// ---- accumulator ----------------------------------------------------------------------------------
+
+namespace {
+constexpr float kInf = std::numeric_limits<float>::infinity();
+inline bool finite_bits(float v) {
+  uint32_t b;
+  std::memcpy(&b, &v, 4);
+  return (b & 0x7f800000u) != 0x7f800000u;
+}
+}  // namespace
+
+stats_accumulator::stats_accumulator(int64_t rows, int64_t cols)
+    : rows_(rows), cols_(cols), min_(kInf), max_(-kInf),
+      row_min_(static_cast<size_t>(rows), kInf), row_max_(static_cast<size_t>(rows), -kInf),
+      col_min_(static_cast<size_t>(cols), kInf), col_max_(static_cast<size_t>(cols), -kInf) {}
+
+void stats_accumulator::add_row(int64_t r, const float* x) {
+  const int64_t n = cols_;
+  int64_t bad = 0;
+#pragma omp simd reduction(+ : bad)
+  for (int64_t c = 0; c < n; ++c) bad += finite_bits(x[c]) ? 0 : 1;
+  float mn = kInf, mx = -kInf;
+  uint64_t z = 0;
+  float* cmin = col_min_.data();
+  float* cmax = col_max_.data();
+  if (bad == 0) {
+#pragma omp simd reduction(min : mn) reduction(max : mx) reduction(+ : z)
+    for (int64_t c = 0; c < n; ++c) {
+      const float v = x[c];
+      mn = v < mn ? v : mn;
+      mx = v > mx ? v : mx;
+      z += v == 0.0f ? 1u : 0u;
+      cmin[c] = v < cmin[c] ? v : cmin[c];
+      cmax[c] = v > cmax[c] ? v : cmax[c];
+    }
+    mom_.add(x, n);
+  } else {
+    finite_.clear();
+    for (int64_t c = 0; c < n; ++c) {
+      const float v = x[c];
+      if (!finite_bits(v)) {
+        if (std::isnan(v)) ++nan_;
+        else ++inf_;
+        continue;
+      }
+      finite_.push_back(v);
+      mn = std::min(mn, v);
+      mx = std::max(mx, v);
+      z += v == 0.0f ? 1u : 0u;
+      cmin[c] = std::min(cmin[c], v);
+      cmax[c] = std::max(cmax[c], v);
+    }
+    mom_.add(finite_.data(), static_cast<int64_t>(finite_.size()));
+  }
+  count_ += static_cast<uint64_t>(n);
+  zero_ += z;
+  min_ = std::min(min_, mn);
+  max_ = std::max(max_, mx);
+  row_min_[static_cast<size_t>(r)] = mn;
+  row_max_[static_cast<size_t>(r)] = mx;
+}
+
+void stats_accumulator::merge(const stats_accumulator& o) {
+  count_ += o.count_;
+  nan_ += o.nan_;
+  inf_ += o.inf_;
+  zero_ += o.zero_;
+  mom_.merge(o.mom_);
+  min_ = std::min(min_, o.min_);
+  max_ = std::max(max_, o.max_);
+  for (size_t i = 0; i < row_min_.size() && i < o.row_min_.size(); ++i) {
+    row_min_[i] = std::min(row_min_[i], o.row_min_[i]);
+    row_max_[i] = std::max(row_max_[i], o.row_max_[i]);
+  }
+  for (size_t i = 0; i < col_min_.size() && i < o.col_min_.size(); ++i) {
+    col_min_[i] = std::min(col_min_[i], o.col_min_[i]);
+    col_max_[i] = std::max(col_max_[i], o.col_max_[i]);
+  }
+}
+
+namespace {
+// Indices whose deviation max(hi - mean, mean - lo) exceeds thr, largest first (up to 8); returns count.
+int64_t outliers(const std::vector<float>& lo, const std::vector<float>& hi, double mean, double thr,
+                 std::vector<int64_t>& top) {
+  std::vector<std::pair<double, int64_t>> v;
+  int64_t count = 0;
+  for (size_t i = 0; i < lo.size(); ++i) {
+    if (hi[i] < lo[i]) continue;  // no finite values
+    const double dev = std::max(static_cast<double>(hi[i]) - mean, mean - static_cast<double>(lo[i]));
+    if (dev > thr) {
+      ++count;
+      v.emplace_back(dev, static_cast<int64_t>(i));
+    }
+  }
+  std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  top.clear();
+  for (size_t i = 0; i < v.size() && i < 8; ++i) top.push_back(v[i].second);
+  return count;
+}
+}  // namespace
+
+void stats_accumulator::finish(tensor_stats& t) const {
+  t.count = count_;
+  t.nan_count = nan_;
+  t.inf_count = inf_;
+  t.zero_count = zero_;
+  t.mom = mom_;
+  const bool any = mom_.n > 0;
+  t.min = any ? static_cast<double>(min_) : 0.0;
+  t.max = any ? static_cast<double>(max_) : 0.0;
+  t.abs_max = any ? std::max(std::fabs(t.min), std::fabs(t.max)) : 0.0;
+  t.mean = mom_.mean;
+  t.std = std::sqrt(mom_.variance());
+  t.l2 = std::sqrt(std::max(0.0, mom_.m2 + static_cast<double>(mom_.n) * mom_.mean * mom_.mean));
+  t.kurtosis = mom_.excess_kurtosis();
+  t.zero_fraction = count_ ? static_cast<double>(zero_) / static_cast<double>(count_) : 0.0;
+  t.outlier_rows = t.outlier_cols = 0;
+  t.outlier_row_index.clear();
+  t.outlier_col_index.clear();
+  if (t.std > 0) {
+    const double thr = 6.0 * t.std;
+    t.outlier_rows = outliers(row_min_, row_max_, t.mean, thr, t.outlier_row_index);
+    if (rows_ > 1) t.outlier_cols = outliers(col_min_, col_max_, t.mean, thr, t.outlier_col_index);
+  }
+}
+
+// ---- the scan ---------------------------------------------------------------------------------------
+
+namespace {
+
+std::string layer_key(const tensor_item& it) {
+  if (it.layer >= 0) return "blk." + std::to_string(it.layer);
+  if (it.name.rfind("blk.", 0) == 0) {
+    size_t dot = it.name.find('.', 4);
+    if (dot != std::string::npos) return it.name.substr(0, dot);
+  }
+  return "global";
+}
+
+// "blk.3.attn.q.weight" -> "attn.q.weight"; the key that groups a role across layers.
+std::string role_key(const std::string& name) {
+  if (name.rfind("blk.", 0) == 0) {
+    size_t dot = name.find('.', 4);
+    if (dot != std::string::npos) return name.substr(dot + 1);
+  }
+  return name;
+}
+
+void scan_one(const tensor_item& it, tensor_stats& t, const stats_options& opt,
+              const std::function<void(size_t, const uint8_t*)>& on_digest, size_t index) {
+  t.name = it.name;
+  t.stored_name = it.stored_name;
+  t.role = it.role;
+  t.layer = it.layer;
+  t.shape = it.shape;
+  t.excluded = it.excluded;
+  t.dtype_name = dtype_name(it.view->type);
+  tensor_reader rd(it);  // throws on truncated / out-of-bounds bytes
+  t.readable = rd.decodable();
+  if (!t.readable) t.note = std::string("dtype ") + t.dtype_name + " cannot be decoded: statistics skipped";
+  const int64_t rows = rd.rows(), cols = rd.cols();
+  std::unique_ptr<stats_accumulator> acc;
+  if (t.readable && opt.stats) acc = std::make_unique<stats_accumulator>(rows, cols);
+  std::vector<float> scratch(static_cast<size_t>(cols));  // (C)
+  sha256 h;
+  const uint64_t rb = std::max<uint64_t>(rd.row_bytes(), 1);
+  const int64_t chunk = static_cast<int64_t>(std::max<uint64_t>(1, (4u << 20) / rb));  // ~4 MiB of rows
+  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+    const int64_t r1 = std::min(rows, r0 + chunk);
+    if (opt.values_digest) {
+      if (rd.direct()) h.update(rd.span(r0), static_cast<size_t>(r1 - r0) * rd.row_bytes());
+      else
+        for (int64_t r = r0; r < r1; ++r) h.update(rd.row_raw(r), rd.row_bytes());
+    }
+    if (acc)
+      for (int64_t r = r0; r < r1; ++r) acc->add_row(r, rd.row_f32(r, scratch.data()));
+    if (opt.release_pages) rd.release(r0, r1);
+  }
+  if (acc) acc->finish(t);
+  else t.count = static_cast<uint64_t>(rows) * static_cast<uint64_t>(cols);
+  if (opt.values_digest) {
+    digest d = h.final();
+    t.values_hex = digest_hex(d);
+    if (on_digest) on_digest(index, d.data());
+  }
+}
+
+}  // namespace
+
+stats_report stats_compute(const std::vector<tensor_item>& items, const stats_options& opt,
+                           const std::function<void()>& side_job,
+                           const std::function<void(size_t, const uint8_t*)>& on_values_digest) {
+  stats_report rep;
+  rep.tensors.resize(items.size());
+  // Largest first, so the two cores finish together.
+  std::vector<size_t> order(items.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return items[a].view->nbytes > items[b].view->nbytes; });
+  int nt = opt.threads > 0 ? opt.threads : omp_get_max_threads();
+  nt = std::max(1, nt);
+  std::atomic<size_t> next{0};
+  std::mutex err_mu;
+  std::optional<error> first_err;
+  std::exception_ptr other_err;
+  auto work = [&]() {
+    for (;;) {
+      size_t k = next.fetch_add(1);
+      if (k >= order.size()) break;
+      {
+        std::lock_guard<std::mutex> lk(err_mu);
+        if (first_err || other_err) break;
+      }
+      const size_t i = order[k];
+      try {
+        scan_one(items[i], rep.tensors[i], opt, on_values_digest, i);
+      } catch (const failure& f) {
+        std::lock_guard<std::mutex> lk(err_mu);
+        if (!first_err) first_err = f.err();
+      } catch (...) {
+        std::lock_guard<std::mutex> lk(err_mu);
+        if (!other_err) other_err = std::current_exception();
+      }
+    }
+  };
+  if (nt == 1) {
+    if (side_job) side_job();
+    work();
+  } else {
+#pragma omp parallel num_threads(nt)
+    {
+      if (omp_get_thread_num() == 0 && side_job) {
+        try {
+          side_job();
+        } catch (const failure& f) {
+          std::lock_guard<std::mutex> lk(err_mu);
+          if (!first_err) first_err = f.err();
+        } catch (...) {
+          std::lock_guard<std::mutex> lk(err_mu);
+          if (!other_err) other_err = std::current_exception();
+        }
+      }
+      work();
+    }
+  }
+  if (first_err) throw failure(*first_err);
+  if (other_err) std::rethrow_exception(other_err);
+  stats_summarise(rep);
+  return rep;
+}
+
+void stats_summarise(stats_report& r) {
+  r.layers.clear();
+  r.roles.clear();
+  r.findings.clear();
+  std::map<std::string, group_stats> layers, roles;
+  for (const tensor_stats& t : r.tensors) {
+    if (!t.readable || !t.excluded.empty()) continue;
+    tensor_item tmp;
+    tmp.name = t.name;
+    tmp.layer = t.layer;
+    for (auto* g : {&layers[layer_key(tmp)], &roles[role_key(t.name)]}) {
+      ++g->tensors;
+      g->count += t.count;
+      g->nan_count += t.nan_count;
+      g->inf_count += t.inf_count;
+      g->mom.merge(t.mom);
+      g->abs_max = std::max(g->abs_max, t.abs_max);
+      g->l2 = std::sqrt(g->l2 * g->l2 + t.l2 * t.l2);
+    }
+  }
+  for (auto& [k, g] : layers) {
+    g.key = k;
+    r.layers.push_back(g);
+  }
+  for (auto& [k, g] : roles) {
+    g.key = k;
+    r.roles.push_back(g);
+  }
+
+  auto add = [&](severity s, const char* code, const std::string& where, std::string msg) {
+    r.findings.push_back({s, code, where, std::move(msg), UINT64_MAX});
+  };
+  for (const tensor_stats& t : r.tensors) {
+    if (!t.readable) {
+      add(severity::low, "tensor.unreadable", t.name, t.note);
+      continue;
+    }
+    if (t.nan_count)
+      add(severity::high, "tensor.nan", t.name, std::to_string(t.nan_count) + " NaN value(s) of " + std::to_string(t.count));
+    if (t.inf_count)
+      add(severity::high, "tensor.inf", t.name, std::to_string(t.inf_count) + " infinite value(s) of " + std::to_string(t.count));
+    if (t.count > 0 && t.zero_count == t.count)
+      add(severity::medium, "tensor.all_zero", t.name, "every one of " + std::to_string(t.count) + " values is zero");
+    else if (t.count > 1 && t.mom.n == t.count && t.min == t.max) {
+      const bool vec = t.shape.size() <= 1;
+      add(vec ? severity::info : severity::medium, "tensor.constant", t.name,
+          "all " + std::to_string(t.count) + " values equal " + std::to_string(t.min) +
+              (vec ? " (an untrained or initial value)" : ""));
+    }
+  }
+  // Byte-identical tensors (same dtype, shape, values) under different names.
+  std::map<std::string, std::vector<size_t>> by_values;
+  for (size_t i = 0; i < r.tensors.size(); ++i) {
+    const tensor_stats& t = r.tensors[i];
+    if (t.values_hex.empty() || !t.excluded.empty() || t.count < 2) continue;
+    if (t.readable && t.mom.n == t.count && t.min == t.max) continue;  // constants reported above
+    by_values[t.values_hex + "|" + t.dtype_name + "|" + shape_string(t.shape)].push_back(i);
+  }
+  for (const auto& [k, v] : by_values) {
+    for (size_t j = 1; j < v.size(); ++j) {
+      const tensor_stats& a = r.tensors[v[0]];
+      const tensor_stats& b = r.tensors[v[j]];
+      const bool tied = (b.name == "output.weight" &&
+                         (a.name == "tok_embd.weight" || a.name == "token_embd.weight")) ||
+                        (a.name == "output.weight" &&
+                         (b.name == "tok_embd.weight" || b.name == "token_embd.weight"));
+      if (tied)
+        add(severity::info, "tensor.tied_copy", b.name, "a copy of '" + a.name + "' (tied embeddings stored twice)");
+      else
+        add(severity::medium, "tensor.duplicate", b.name,
+            "byte-identical to '" + a.name + "' (same dtype, shape and values; value digest " + a.values_hex.substr(0, 16) + ")");
+    }
+  }
+  // Anomalies against the other layers of the same role.
+  std::map<std::string, std::vector<size_t>> by_role;
+  for (size_t i = 0; i < r.tensors.size(); ++i) {
+    const tensor_stats& t = r.tensors[i];
+    if (!t.readable || !t.excluded.empty() || t.mom.n == 0) continue;
+    if (t.layer < 0 && t.name.rfind("blk.", 0) != 0) continue;
+    by_role[role_key(t.name)].push_back(i);
+  }
+  auto robust = [&](const std::vector<size_t>& idx, auto get, const char* code, const char* what) {
+    if (idx.size() < 4) return;
+    std::vector<double> x;
+    for (size_t i : idx) x.push_back(get(r.tensors[i]));
+    std::vector<double> s = x;
+    std::sort(s.begin(), s.end());
+    const size_t n = s.size();
+    const double med = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    std::vector<double> dev;
+    for (double v : x) dev.push_back(std::fabs(v - med));
+    std::sort(dev.begin(), dev.end());
+    const double mad = n % 2 ? dev[n / 2] : 0.5 * (dev[n / 2 - 1] + dev[n / 2]);
+    if (!(mad > 1e-12 * std::max(1.0, std::fabs(med)))) return;
+    for (size_t j = 0; j < idx.size(); ++j) {
+      const double z = 0.6745 * (x[j] - med) / mad;
+      if (std::fabs(z) > 3.5) {
+        char buf[200];
+        std::snprintf(buf, sizeof buf, "%s %.6g vs median %.6g over %zu layers (robust z %.1f > 3.5)", what, x[j],
+                      med, n, z);
+        add(severity::medium, code, r.tensors[idx[j]].name, buf);
+      }
+    }
+  };
+  for (const auto& [k, idx] : by_role) {
+    robust(idx, [](const tensor_stats& t) { return t.l2; }, "tensor.norm_anomaly", "L2 norm");
+    robust(idx, [](const tensor_stats& t) { return t.std > 0 ? t.abs_max / t.std : 0.0; }, "tensor.outlier_anomaly",
+           "abs-max / std");
+  }
+}
+
+}  // namespace gb

@@ -1,0 +1,223 @@
+// inspect/tensor_values.cpp: canonical-layout row reader (see the header for the layout rules).
+#include "inspect/tensor_values.h"
+
+#include <cstring>
+
+#include "formats/quant.h"
+#include "formats/reader.h"
+
+namespace gb {
+
+std::vector<int64_t> canonical_shape(const tensor_view& v, bool transposed) {
+  std::vector<int64_t> s = v.shape;
+  if (transposed && s.size() == 2) std::swap(s[0], s[1]);
+  return s;
+}
+
+namespace {
+
+tensor_item item_from_view(const archive& a, size_t index) {
+  const tensor_view& v = a.tensors[index];
+  tensor_item it;
+  it.name = v.name;
+  it.stored_name = v.name;
+  it.view = &v;
+  if (v.file_index < a.files.size()) it.file = a.files[v.file_index].map.get();
+  it.shape = v.shape;
+  return it;
+}
+
+}  // namespace
+
+std::vector<tensor_item> tensor_items(const archive& a) {
+  std::vector<tensor_item> out;
+  out.reserve(a.tensors.size());
+  for (size_t i = 0; i < a.tensors.size(); ++i) out.push_back(item_from_view(a, i));
+  return out;
+}
+
+std::vector<tensor_item> tensor_items(const model& m) {
+  std::vector<tensor_item> out;
+  if (!m.source) return out;
+  const archive& a = *m.source;
+  std::vector<bool> seen(a.tensors.size(), false);
+  for (const role_entry& e : m.roles) {
+    if (e.tensor >= a.tensors.size()) continue;
+    seen[e.tensor] = true;
+    tensor_item it = item_from_view(a, e.tensor);
+    it.name = e.canonical;
+    it.role = e.role;
+    it.layer = e.layer;
+    it.mapped = true;
+    it.transposed = e.transposed;
+    it.shape = canonical_shape(*it.view, e.transposed);
+    if (e.hf_permuted) {
+      int64_t heads = e.role == role_kind::attn_k && m.hp.n_head_kv > 0 ? m.hp.n_head_kv : m.hp.n_head;
+      it.hf_heads = heads > 0 ? heads : 1;
+    }
+    if (e.role == role_kind::rope_freqs)
+      it.excluded = "precomputed RoPE table (llama2.c legacy freq_cis block), not a trained weight";
+    out.push_back(std::move(it));
+  }
+  for (size_t i = 0; i < a.tensors.size(); ++i)
+    if (!seen[i]) out.push_back(item_from_view(a, i));
+  return out;
+}
+
+tensor_reader::tensor_reader(const tensor_item& it) : it_(&it) {
+  const tensor_view& v = *it.view;
+  const std::string who = "tensor '" + it.stored_name + "'";
+  type_ = v.type;
+  const dtype_traits& tr = dtype_info(type_);
+  if (type_ == dtype::string || type_ == dtype::unknown || tr.type_size == 0)
+    fail(errc::unsupported, v.file_offset, who + ": dtype " + tr.name + " has no numeric values");
+  if (!v.available()) fail(errc::unsupported, v.file_offset, who + ": bytes not available");
+  base_ = v.data;
+
+  // The bytes must lie inside the file (a truncated file names the tensor whose bytes are missing).
+  if (it.file && it.file->data()) {
+    const uint8_t* fb = it.file->data();
+    if (base_ < fb || base_ > fb + it.file->size() ||
+        v.nbytes > static_cast<uint64_t>(fb + it.file->size() - base_)) {
+      uint64_t off = static_cast<uint64_t>(base_ >= fb ? base_ - fb : 0);
+      fail(errc::truncated, off,
+           who + " needs bytes [" + std::to_string(off) + ", " + std::to_string(off + v.nbytes) +
+               ") but " + it.file->path() + " ends at " + std::to_string(it.file->size()));
+    }
+  }
+
+  dims_ = canonical_shape(v, it.transposed);
+  if (it.transposed && v.shape.size() != 2)
+    fail(errc::unsupported, v.file_offset, who + ": transposed layout needs a matrix");
+  cols_ = dims_.empty() ? 1 : dims_.back();
+  rows_ = 1;
+  for (size_t i = 0; i + 1 < dims_.size(); ++i) rows_ = static_cast<int64_t>(checked_mul(
+      static_cast<uint64_t>(rows_), static_cast<uint64_t>(dims_[i]), "tensor rows", v.file_offset));
+  for (int64_t d : dims_)
+    if (d < 0) fail(errc::bad_value, v.file_offset, who + ": negative dimension");
+  const uint64_t count = checked_mul(static_cast<uint64_t>(rows_), static_cast<uint64_t>(cols_),
+                                     "tensor elements", v.file_offset);
+
+  // Stored strides (elements), then canonical strides.
+  std::vector<int64_t> st = v.strides;
+  const bool stored_contig = st.empty();
+  if (!stored_contig && st.size() != v.shape.size())
+    fail(errc::bad_value, v.file_offset, who + ": strides do not match the shape");
+  if (stored_contig) {
+    st.assign(v.shape.size(), 1);
+    for (size_t i = v.shape.size(); i-- > 1;) st[i - 1] = st[i] * v.shape[i];
+  }
+  strides_ = st;
+  if (it.transposed) std::swap(strides_[0], strides_[1]);
+
+  if (it.hf_heads > 0 && !dims_.empty()) {
+    int64_t d0 = dims_[0];
+    if (d0 % it.hf_heads != 0 || (d0 / it.hf_heads) % 2 != 0)
+      fail(errc::mismatch, v.file_offset,
+           who + ": " + std::to_string(d0) + " rows do not split into " + std::to_string(it.hf_heads) +
+               " heads of even size (cannot undo the rotate-half permutation)");
+  }
+
+  if (tr.block_size > 1) {
+    if (!stored_contig || it.transposed)
+      fail(errc::unsupported, v.file_offset, who + ": strided or transposed block-quantised tensor");
+    if (it.hf_heads > 0 && dims_.size() < 2)
+      fail(errc::unsupported, v.file_offset, who + ": permuted 1-D block-quantised tensor");
+    row_bytes_ = dtype_row_bytes(type_, static_cast<uint64_t>(cols_), v.file_offset);
+    elem_size_ = 0;
+  } else {
+    elem_size_ = tr.type_size;
+    row_bytes_ = checked_mul(static_cast<uint64_t>(cols_), elem_size_, "row bytes", v.file_offset);
+  }
+
+  const bool permuted = it.hf_heads > 0;
+  direct_ = stored_contig && !it.transposed && !permuted;
+  rows_only_ = stored_contig && !it.transposed && permuted && dims_.size() >= 2;
+
+  uint64_t need = 0;
+  if (direct_ || rows_only_ || tr.block_size > 1) {
+    need = checked_mul(static_cast<uint64_t>(rows_), row_bytes_, "tensor bytes", v.file_offset);
+  } else if (count > 0) {
+    uint64_t max_el = 0;
+    for (size_t i = 0; i < dims_.size(); ++i) {
+      if (strides_[i] < 0) fail(errc::bad_value, v.file_offset, who + ": negative stride");
+      max_el = checked_add(max_el,
+                           checked_mul(static_cast<uint64_t>(dims_[i] - 1), static_cast<uint64_t>(strides_[i]),
+                                       "stride span", v.file_offset),
+                           "stride span", v.file_offset);
+    }
+    need = checked_mul(max_el + 1, elem_size_, "tensor bytes", v.file_offset);
+  }
+  if (need > v.nbytes)
+    fail(errc::out_of_bounds, v.file_offset,
+         who + ": layout " + shape_string(dims_) + " " + tr.name + " needs " + std::to_string(need) +
+             " bytes but the tensor spans " + std::to_string(v.nbytes));
+  if (!direct_ && !rows_only_) buf_.resize(row_bytes_);
+}
+
+bool tensor_reader::decodable() const { return dtype_info(type_).can_decode; }
+
+namespace {
+int64_t hf_unpermute(int64_t i, int64_t n, int64_t heads) {
+  const int64_t hd = n / heads, h = i / hd, j = i % hd;
+  return h * hd + (j % 2) * (hd / 2) + j / 2;
+}
+}  // namespace
+
+int64_t tensor_reader::stored_row(int64_t r) const {
+  if (it_->hf_heads > 0 && dims_.size() >= 2) {
+    // Canonical row r = (i0, rest); only i0 is permuted.
+    const int64_t inner = rows_ / dims_[0];
+    const int64_t i0 = r / inner, rest = r % inner;
+    return hf_unpermute(i0, dims_[0], it_->hf_heads) * inner + rest;
+  }
+  return r;
+}
+
+const uint8_t* tensor_reader::row_raw(int64_t r) {
+  if (direct_) return base_ + static_cast<uint64_t>(r) * row_bytes_;
+  if (rows_only_) return base_ + static_cast<uint64_t>(stored_row(r)) * row_bytes_;
+  // Plain type gathered by strides. Outer index of the row, dim 0 possibly permuted.
+  const size_t nd = dims_.size();
+  int64_t off = 0;
+  if (nd >= 2) {
+    int64_t rem = r;
+    for (size_t i = nd - 1; i-- > 0;) {
+      int64_t idx = rem % dims_[i];
+      rem /= dims_[i];
+      if (i == 0 && it_->hf_heads > 0) idx = hf_unpermute(idx, dims_[0], it_->hf_heads);
+      off += idx * strides_[i];
+    }
+  }
+  const int64_t cs = nd >= 1 ? strides_[nd - 1] : 1;
+  const bool perm_1d = nd == 1 && it_->hf_heads > 0;
+  for (int64_t c = 0; c < cols_; ++c) {
+    const int64_t cc = perm_1d ? hf_unpermute(c, cols_, it_->hf_heads) : c;
+    std::memcpy(buf_.data() + static_cast<uint64_t>(c) * elem_size_,
+                base_ + static_cast<uint64_t>(off + cc * cs) * elem_size_, elem_size_);
+  }
+  return buf_.data();
+}
+
+const float* tensor_reader::row_f32(int64_t r, float* scratch) {
+  const uint8_t* p = row_raw(r);
+  if (type_ == dtype::f32) {
+    if (reinterpret_cast<uintptr_t>(p) % alignof(float) == 0) return reinterpret_cast<const float*>(p);
+    std::memcpy(scratch, p, static_cast<size_t>(cols_) * sizeof(float));
+    return scratch;
+  }
+  dequantize_row(type_, p, scratch, cols_);
+  return scratch;
+}
+
+void tensor_reader::release(int64_t r0, int64_t r1) const {
+  const mapped_file* f = it_->file;
+  if (!f || !f->data() || r1 <= r0) return;
+  const uint64_t off = static_cast<uint64_t>(base_ - f->data());
+  if (direct_)
+    f->advise_dontneed(off + static_cast<uint64_t>(r0) * row_bytes_, static_cast<uint64_t>(r1 - r0) * row_bytes_);
+  else if (r1 == rows_)
+    f->advise_dontneed(off, it_->view->nbytes);
+}
+
+}  // namespace gb

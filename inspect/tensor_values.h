@@ -1,0 +1,96 @@
+// inspect/tensor_values.h: a tensor's values in canonical layout, streamed row by row from the mapped
+// bytes. Shared by stats, hash, diff and spectral, so every one of them sees the same numbers.
+//
+// Canonical layout: row-major, outermost first; a matrix is [out, in] (PyTorch Linear). Three storage
+// quirks are undone here, never in the files:
+//   - GPT-2 Conv1D weights stored [in, out] (role_entry::transposed): canonical row o is stored column o;
+//   - q/k rows in Hugging Face rotate-half order (role_entry::hf_permuted): canonical (interleaved, Meta /
+//     GGUF) row h*hd + 2p + t is stored row h*hd + t*hd/2 + p (hd = head dim, p < hd/2, t in {0, 1});
+//   - PyTorch strided storage (tensor_view::strides): elements gathered by their strides.
+// A "row" is the last dimension; a tensor [d0, ..., dk] has d0*...*d(k-1) rows of dk values (a 1-D
+// tensor is one row; a scalar one row of one value).
+//
+//   std::vector<gb::tensor_item> items = gb::tensor_items(model);   // or tensor_items(archive)
+//   gb::tensor_reader rd(items[0]);                                  // validates sizes, throws gb::failure
+//   std::vector<float> row(rd.cols());                               // (C)
+//   for (int64_t r = 0; r < rd.rows(); ++r) {
+//     const float* x = rd.row_f32(r, row.data());    // dequantised exactly as ggml
+//     const uint8_t* b = rd.row_raw(r);              // the same row in the stored dtype (for hashing)
+//   }
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "formats/archive.h"
+#include "inspect/model.h"
+
+namespace gb {
+
+// One tensor as the integrity tools see it.
+struct tensor_item {
+  std::string name;                // canonical name ("blk.3.attn.q.weight"), or the stored name if unmapped
+  std::string stored_name;         // name in the file
+  const tensor_view* view = nullptr;
+  const mapped_file* file = nullptr;  // the file the bytes live in (size check, page release)
+  role_kind role = role_kind::other;
+  int layer = -1;
+  bool mapped = false;             // has a canonical role
+  bool transposed = false;         // stored [in, out]
+  int64_t hf_heads = 0;            // > 0: rows stored in HF rotate-half order over this many heads
+  std::vector<int64_t> shape;      // canonical shape
+  std::string excluded;            // non-empty: not a weight of the model (reason), e.g. rope_freqs
+};
+
+// Items for every tensor of a built model (roles first, in archive order, then unmapped tensors).
+// rope_freqs (llama2.c's legacy freq_cis block, precomputed RoPE tables) is marked excluded.
+std::vector<tensor_item> tensor_items(const model& m);
+// Fallback when no model could be built: stored names, stored layout.
+std::vector<tensor_item> tensor_items(const archive& a);
+
+class tensor_reader {
+ public:
+  // Validates the layout against the bytes (fails with truncated / out_of_bounds / unsupported naming
+  // the tensor). Does not touch tensor bytes.
+  explicit tensor_reader(const tensor_item& it);
+
+  int64_t rows() const { return rows_; }
+  int64_t cols() const { return cols_; }
+  dtype type() const { return type_; }
+  uint64_t row_bytes() const { return row_bytes_; }  // one canonical row in the stored dtype
+  bool decodable() const;                            // dequantize_row supports the dtype
+
+  // True when canonical rows are the stored bytes in order: rows [r0, r1) are one span at span(r0).
+  bool direct() const { return direct_; }
+  const uint8_t* span(int64_t r0) const { return base_ + static_cast<uint64_t>(r0) * row_bytes_; }
+
+  // Canonical row r in the stored dtype; points into the map or an internal buffer (valid until the
+  // next row_raw call on this reader).
+  const uint8_t* row_raw(int64_t r);
+  // Canonical row r as f32 (cols values). Returns a pointer to the mapped data when it already is
+  // aligned f32 in canonical order, else decodes into scratch (cols floats) and returns scratch.
+  const float* row_f32(int64_t r, float* scratch);
+
+  // Drops the mapped pages of canonical rows [r0, r1) from this process (direct layouts only; others
+  // release the whole tensor when r1 == rows()). Keeps peak RSS flat on models bigger than memory.
+  void release(int64_t r0, int64_t r1) const;
+
+ private:
+  const tensor_item* it_;
+  const uint8_t* base_ = nullptr;
+  dtype type_ = dtype::unknown;
+  int64_t rows_ = 0, cols_ = 0;
+  uint64_t row_bytes_ = 0, elem_size_ = 0;
+  bool direct_ = true;
+  bool rows_only_ = false;            // only a row permutation (rows are contiguous runs of bytes)
+  std::vector<int64_t> dims_;         // canonical dims
+  std::vector<int64_t> strides_;      // element strides for the canonical dims (plain types)
+  std::vector<uint8_t> buf_;          // gathered row
+  int64_t stored_row(int64_t r) const;
+};
+
+// The canonical shape after undoing a transpose.
+std::vector<int64_t> canonical_shape(const tensor_view& v, bool transposed);
+
+}  // namespace gb
