@@ -1,0 +1,550 @@
+// The forward pass: one generic pre-norm decoder block covering the LLaMA, Qwen2, GPT-2, GPT-J, GPT-NeoX,
+// Falcon and BLOOM families (what differs is data: norm kind, positions, fused qkv layout, parallel
+// residual, gated MLP, biases).
+//
+// Dimension letters: T new tokens, P keys (= position after the call), D n_embd, H query heads,
+// Hk kv heads, E head_dim, F n_ff, V vocab.
+#include "probes/engine/engine.h"
+
+// GCC 12 reports false maybe-uninitialized warnings inside Eigen's AVX-512 packet code.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "formats/quant.h"
+#include "probes/engine/kernels.h"
+
+namespace gb::engine {
+namespace {
+
+using row_major = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using const_mat = Eigen::Map<const row_major, 0, Eigen::OuterStride<>>;
+using mut_mat = Eigen::Map<row_major, 0, Eigen::OuterStride<>>;
+
+constexpr int64_t max_head_dim = 1024;
+
+bool family_supported(arch_family f) {
+  switch (f) {
+    case arch_family::llama: case arch_family::qwen2: case arch_family::gpt2: case arch_family::gptj:
+    case arch_family::gptneox: case arch_family::falcon: case arch_family::bloom: return true;
+    default: return false;
+  }
+}
+
+bool dtype_runnable(dtype t) {
+  const dtype_traits& d = dtype_info(t);
+  return d.can_decode && (t == dtype::f32 || t == dtype::f16 || t == dtype::bf16 || d.is_quantized);
+}
+
+// A matrix in use: a view into the map, or into `owned` when the stored layout had to be rewritten
+// (GPT-2 Conv1D stores [in, out]).
+struct matrix {
+  weight_view w;
+  std::vector<float> owned;
+  bool present() const { return w.data != nullptr; }
+};
+
+struct vec {
+  std::vector<float> v;  // decoded to f32 once (norm gains, biases: small)
+  const float* p() const { return v.empty() ? nullptr : v.data(); }
+};
+
+struct layer_weights {
+  vec attn_norm_w, attn_norm_b, attn_norm2_w, attn_norm2_b, ffn_norm_w, ffn_norm_b;
+  matrix q, k, v, qkv, o, gate, up, down;
+  vec q_b, k_b, v_b, qkv_b, o_b, gate_b, up_b, down_b;
+};
+
+enum class qkv_layout : uint8_t { split, per_head, grouped };
+
+std::string layer_name(int l, const char* what) { return "blk." + std::to_string(l) + "." + what; }
+
+}  // namespace
+
+struct runner::impl {
+  const model* m = nullptr;
+  run_options opt;
+  hparams hp;
+  int threads = 1;
+  int64_t D = 0, H = 0, Hk = 0, E = 0, F = 0, V = 0, n_ctx = 0, n_rot = 0;
+  rope_kind rope = rope_kind::none;
+  qkv_layout fused = qkv_layout::split;
+  matrix tok_embd, pos_embd, output;
+  vec embd_norm_w, embd_norm_b, out_norm_w, out_norm_b, output_b;
+  std::vector<layer_weights> layers;
+
+  int64_t pos = 0;
+  int64_t cache_cap = 0;                  // positions allocated in each cache
+  std::vector<std::vector<float>> kc, vc; // per layer (cache_cap, Hk*E)
+
+  // ---- binding -------------------------------------------------------------------------------------
+  const role_entry* entry(role_kind r, int layer, bool bias) const { return m->entry(r, layer, bias); }
+
+  static void check_tensor(const tensor_view& t, const role_entry& e) {
+    if (!t.available()) fail(errc::unsupported, 0, "engine: tensor '" + e.canonical + "' has no data");
+    if (!t.contiguous()) fail(errc::unsupported, 0, "engine: tensor '" + e.canonical + "' is not contiguous");
+    if (!dtype_runnable(t.type))
+      fail(errc::unsupported, t.file_offset,
+           std::string("engine: tensor type ") + dtype_name(t.type) + " of '" + e.canonical + "' is not supported");
+  }
+
+  matrix bind_matrix(role_kind r, int layer, int64_t rows, int64_t cols, bool required) const {
+    matrix out;
+    const role_entry* e = entry(r, layer, false);
+    if (!e) {
+      if (required)
+        fail(errc::mismatch, 0, std::string("engine: missing tensor ") +
+                                    (layer >= 0 ? "blk." + std::to_string(layer) + "." : "") + role_name(r));
+      return out;
+    }
+    const tensor_view& t = m->source->tensors.at(e->tensor);
+    check_tensor(t, *e);
+    std::vector<int64_t> want = e->transposed ? std::vector<int64_t>{cols, rows} : std::vector<int64_t>{rows, cols};
+    if (t.shape != want)
+      fail(errc::mismatch, t.file_offset,
+           "engine: tensor '" + e->canonical + "' has shape " + shape_string(t.shape) + ", expected " + shape_string(want));
+    const uint64_t rb = dtype_row_bytes(t.type, static_cast<uint64_t>(t.shape[1]), t.file_offset);
+    if (rb * static_cast<uint64_t>(t.shape[0]) > t.nbytes)
+      fail(errc::out_of_bounds, t.file_offset, "engine: tensor '" + e->canonical + "' data shorter than its shape");
+    weight_view stored{t.type, t.data, t.shape[0], t.shape[1], rb};
+    if (!e->transposed) {
+      out.w = stored;
+      return out;
+    }
+    // Stored [in, out]: one-time transposed f32 copy.
+    std::vector<float> tmp(static_cast<size_t>(rows * cols));
+    weight_rows_f32(stored, 0, stored.rows, tmp.data());
+    out.owned.resize(tmp.size());
+    for (int64_t i = 0; i < cols; ++i)
+      for (int64_t o = 0; o < rows; ++o) out.owned[static_cast<size_t>(o * cols + i)] = tmp[static_cast<size_t>(i * rows + o)];
+    out.w = weight_view{dtype::f32, reinterpret_cast<const uint8_t*>(out.owned.data()), rows, cols,
+                        static_cast<uint64_t>(cols) * 4};
+    return out;
+  }
+
+  vec bind_vec(role_kind r, int layer, bool bias, int64_t n, bool required) const {
+    vec out;
+    const role_entry* e = entry(r, layer, bias);
+    if (!e) {
+      if (required) fail(errc::mismatch, 0, std::string("engine: missing tensor ") + role_name(r));
+      return out;
+    }
+    const tensor_view& t = m->source->tensors.at(e->tensor);
+    check_tensor(t, *e);
+    if (static_cast<int64_t>(t.element_count()) != n)
+      fail(errc::mismatch, t.file_offset,
+           "engine: tensor '" + e->canonical + "' has shape " + shape_string(t.shape) + ", expected " + std::to_string(n) + " elements");
+    const uint64_t rb = dtype_row_bytes(t.type, static_cast<uint64_t>(n), t.file_offset);
+    if (rb > t.nbytes) fail(errc::out_of_bounds, t.file_offset, "engine: tensor '" + e->canonical + "' data too short");
+    out.v.resize(static_cast<size_t>(n));
+    weight_rows_f32(weight_view{t.type, t.data, 1, n, rb}, 0, 1, out.v.data());
+    return out;
+  }
+
+  void bind() {
+    hp = m->hp;
+    if (!family_supported(m->family))
+      fail(errc::unsupported, 0, "engine: architecture '" + m->architecture + "' (" + arch_family_name(m->family) +
+                                     ") is not supported by the forward pass");
+    D = hp.n_embd, H = hp.n_head, Hk = hp.n_head_kv > 0 ? hp.n_head_kv : hp.n_head, F = hp.n_ff, V = hp.n_vocab;
+    E = hp.head_dim > 0 ? hp.head_dim : (H > 0 ? D / H : 0);
+    if (D <= 0 || H <= 0 || Hk <= 0 || E <= 0 || V <= 0 || hp.n_layer <= 0 || F <= 0)
+      fail(errc::bad_value, 0, "engine: hyperparameters incomplete (n_embd " + std::to_string(D) + ", n_head " +
+                                   std::to_string(H) + ", n_ff " + std::to_string(F) + ", n_vocab " + std::to_string(V) + ")");
+    if (H % Hk != 0) fail(errc::bad_value, 0, "engine: n_head " + std::to_string(H) + " not a multiple of n_head_kv " + std::to_string(Hk));
+    if (E > max_head_dim) fail(errc::limit, 0, "engine: head_dim " + std::to_string(E) + " exceeds " + std::to_string(max_head_dim));
+    n_ctx = hp.n_ctx > 0 ? hp.n_ctx : 4096;
+    if (opt.max_context > 0) n_ctx = std::min(n_ctx, opt.max_context);
+    rope = hp.pos == pos_kind::rope ? hp.rope : rope_kind::none;
+    n_rot = hp.n_rot > 0 ? hp.n_rot : E;
+    if (rope != rope_kind::none && (n_rot > E || n_rot % 2 != 0))
+      fail(errc::bad_value, 0, "engine: n_rot " + std::to_string(n_rot) + " invalid for head_dim " + std::to_string(E));
+
+    tok_embd = bind_matrix(role_kind::tok_embd, -1, V, D, true);
+    if (hp.pos == pos_kind::learned) pos_embd = bind_matrix(role_kind::pos_embd, -1, n_ctx_rows(), D, true);
+    if (entry(role_kind::embd_norm, -1, false)) {
+      embd_norm_w = bind_vec(role_kind::embd_norm, -1, false, D, true);
+      embd_norm_b = bind_vec(role_kind::embd_norm, -1, true, D, false);
+    }
+    out_norm_w = bind_vec(role_kind::output_norm, -1, false, D, true);
+    out_norm_b = bind_vec(role_kind::output_norm, -1, true, D, false);
+    output = bind_matrix(role_kind::output, -1, V, D, false);
+    if (!output.present()) output.w = tok_embd.w;  // tied (or the owned copy's view)
+    output_b = bind_vec(role_kind::output, -1, true, V, false);
+
+    const bool gguf = m->source->format == file_format::gguf;
+    if (!gguf && (m->family == arch_family::gptneox || m->family == arch_family::bloom)) fused = qkv_layout::per_head;
+    if (!gguf && m->family == arch_family::falcon && Hk > 1) fused = qkv_layout::grouped;
+
+    layers.resize(static_cast<size_t>(hp.n_layer));
+    for (int l = 0; l < hp.n_layer; ++l) {
+      layer_weights& L = layers[static_cast<size_t>(l)];
+      L.attn_norm_w = bind_vec(role_kind::attn_norm, l, false, D, true);
+      L.attn_norm_b = bind_vec(role_kind::attn_norm, l, true, D, false);
+      L.attn_norm2_w = bind_vec(role_kind::attn_norm_2, l, false, D, false);
+      L.attn_norm2_b = bind_vec(role_kind::attn_norm_2, l, true, D, false);
+      L.ffn_norm_w = bind_vec(role_kind::ffn_norm, l, false, D, !hp.parallel_block);
+      L.ffn_norm_b = bind_vec(role_kind::ffn_norm, l, true, D, false);
+      const int64_t nq = H * E, nk = Hk * E;
+      if (entry(role_kind::attn_qkv, l, false)) {
+        L.qkv = bind_matrix(role_kind::attn_qkv, l, nq + 2 * nk, D, true);
+        L.qkv_b = bind_vec(role_kind::attn_qkv, l, true, nq + 2 * nk, false);
+      } else {
+        L.q = bind_matrix(role_kind::attn_q, l, nq, D, true);
+        L.k = bind_matrix(role_kind::attn_k, l, nk, D, true);
+        L.v = bind_matrix(role_kind::attn_v, l, nk, D, true);
+        L.q_b = bind_vec(role_kind::attn_q, l, true, nq, false);
+        L.k_b = bind_vec(role_kind::attn_k, l, true, nk, false);
+        L.v_b = bind_vec(role_kind::attn_v, l, true, nk, false);
+        const role_entry* qe = entry(role_kind::attn_q, l, false);
+        if (qe && qe->hf_permuted && rope == rope_kind::interleaved) rope = rope_kind::neox;
+      }
+      L.o = bind_matrix(role_kind::attn_o, l, D, nq, true);
+      L.o_b = bind_vec(role_kind::attn_o, l, true, D, false);
+      if (hp.gated_mlp || entry(role_kind::mlp_gate, l, false)) {
+        L.gate = bind_matrix(role_kind::mlp_gate, l, F, D, true);
+        L.gate_b = bind_vec(role_kind::mlp_gate, l, true, F, false);
+      }
+      L.up = bind_matrix(role_kind::mlp_up, l, F, D, true);
+      L.up_b = bind_vec(role_kind::mlp_up, l, true, F, false);
+      L.down = bind_matrix(role_kind::mlp_down, l, D, F, true);
+      L.down_b = bind_vec(role_kind::mlp_down, l, true, D, false);
+    }
+    kc.assign(static_cast<size_t>(hp.n_layer), {});
+    vc.assign(static_cast<size_t>(hp.n_layer), {});
+  }
+
+  int64_t n_ctx_rows() {
+    const role_entry* e = entry(role_kind::pos_embd, -1, false);
+    if (!e) fail(errc::mismatch, 0, "engine: missing tensor pos_embd");
+    const tensor_view& t = m->source->tensors.at(e->tensor);
+    if (t.shape.size() != 2) fail(errc::mismatch, t.file_offset, "engine: pos_embd is not a matrix");
+    const int64_t rows = e->transposed ? t.shape[1] : t.shape[0];
+    if (rows < n_ctx) n_ctx = rows;
+    return rows;
+  }
+
+  void ensure_cache(int64_t need) {
+    if (need <= cache_cap) return;
+    int64_t cap = std::max<int64_t>(need, std::min<int64_t>(n_ctx, std::max<int64_t>(cache_cap * 2, 256)));
+    cap = std::min(cap, n_ctx);
+    const size_t row = static_cast<size_t>(Hk * E);
+    for (size_t l = 0; l < kc.size(); ++l) {
+      kc[l].resize(static_cast<size_t>(cap) * row);
+      vc[l].resize(static_cast<size_t>(cap) * row);
+    }
+    cache_cap = cap;
+  }
+
+  // ---- the pass ------------------------------------------------------------------------------------
+  struct tap {  // asks the hook once per point, hands over the tensor when wanted
+    hook* h;
+    bool stopped = false;
+    bool wants(const std::string& name) const { return h && h->wants(name); }
+    void give(const std::string& name, const float* t, std::vector<int64_t> shape) {
+      if (!stopped && !h->observe(name, t, shape)) stopped = true;
+    }
+    void maybe(const std::string& name, const float* t, std::vector<int64_t> shape) {
+      if (h && !stopped && h->wants(name)) give(name, t, std::move(shape));
+    }
+  };
+
+  void add_bias(float* y, int64_t T, const vec& b, int64_t n) const {
+    if (b.v.empty()) return;
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t i = 0; i < n; ++i) y[t * n + i] += b.v[static_cast<size_t>(i)];
+  }
+
+  void linear(const float* x, int64_t T, const matrix& w, const vec& b, float* y) const {
+    matmul(x, T, w.w, y, threads);
+    add_bias(y, T, b, w.w.rows);
+  }
+
+  void norm(const float* x, int64_t T, const vec& w, const vec& b, float* y) const {
+    for (int64_t t = 0; t < T; ++t) {
+      if (hp.norm == norm_kind::rms)
+        rms_norm(x + t * D, w.p(), D, static_cast<float>(hp.norm_eps), y + t * D);
+      else
+        layer_norm(x + t * D, w.p(), b.p(), D, static_cast<float>(hp.norm_eps), y + t * D);
+    }
+  }
+
+  // Splits fused qkv (T, (H + 2Hk) E) into q (T, H E), k (T, Hk E), v (T, Hk E).
+  void split_qkv(const float* qkv, int64_t T, float* q, float* k, float* v) const {
+    const int64_t nq = H * E, nk = Hk * E, row = nq + 2 * nk;
+    for (int64_t t = 0; t < T; ++t) {
+      const float* s = qkv + t * row;
+      if (fused == qkv_layout::split) {
+        std::memcpy(q + t * nq, s, static_cast<size_t>(nq) * 4);
+        std::memcpy(k + t * nk, s + nq, static_cast<size_t>(nk) * 4);
+        std::memcpy(v + t * nk, s + nq + nk, static_cast<size_t>(nk) * 4);
+      } else if (fused == qkv_layout::per_head) {  // [h][q k v][E]  (H == Hk)
+        for (int64_t h = 0; h < H; ++h) {
+          std::memcpy(q + t * nq + h * E, s + (3 * h) * E, static_cast<size_t>(E) * 4);
+          std::memcpy(k + t * nk + h * E, s + (3 * h + 1) * E, static_cast<size_t>(E) * 4);
+          std::memcpy(v + t * nk + h * E, s + (3 * h + 2) * E, static_cast<size_t>(E) * 4);
+        }
+      } else {  // grouped: [g][q x (H/Hk), k, v][E]
+        const int64_t r = H / Hk;
+        for (int64_t g = 0; g < Hk; ++g) {
+          const float* gs = s + g * (r + 2) * E;
+          std::memcpy(q + t * nq + g * r * E, gs, static_cast<size_t>(r * E) * 4);
+          std::memcpy(k + t * nk + g * E, gs + r * E, static_cast<size_t>(E) * 4);
+          std::memcpy(v + t * nk + g * E, gs + (r + 1) * E, static_cast<size_t>(E) * 4);
+        }
+      }
+    }
+  }
+
+  // Buffers of one pass.
+  std::vector<float> x, xn, q, k, v, qkv, att, o, xn2, hb, hb2, mo, scores, probs;
+
+  result<std::vector<float>> run(const std::vector<int32_t>& tokens, hook* h, bool last_only) {
+    const int64_t T = static_cast<int64_t>(tokens.size());
+    if (!opt.kv_cache) pos = 0;
+    if (T == 0) return error{errc::bad_value, 0, "engine: no tokens to run", ""};
+    if (pos + T > n_ctx)
+      return error{errc::limit, 0,
+                   "engine: " + std::to_string(pos + T) + " positions exceed the context length " + std::to_string(n_ctx), ""};
+    for (int32_t id : tokens)
+      if (id < 0 || id >= V)
+        return error{errc::bad_value, 0, "engine: token id " + std::to_string(id) + " outside the vocabulary (" + std::to_string(V) + ")", ""};
+    ensure_cache(pos + T);
+    const int64_t p0 = pos, P = pos + T, nq = H * E, nk = Hk * E;
+    tap tp{h};
+    auto stopped = [&]() -> result<std::vector<float>> { return error{errc::limit, 0, "engine: stopped by hook", ""}; };
+    auto sz = [](int64_t n) { return static_cast<size_t>(n); };
+    x.resize(sz(T * D)), xn.resize(sz(T * D)), xn2.resize(sz(T * D)), o.resize(sz(T * D)), mo.resize(sz(T * D));
+    q.resize(sz(T * nq)), k.resize(sz(T * nk)), v.resize(sz(T * nk)), att.resize(sz(T * nq));
+    hb.resize(sz(T * F)), hb2.resize(sz(T * F));
+
+    // embedding
+    for (int64_t t = 0; t < T; ++t) weight_rows_f32(tok_embd.w, tokens[static_cast<size_t>(t)], 1, x.data() + t * D);
+    if (pos_embd.present()) {
+      std::vector<float> pe(sz(D));
+      for (int64_t t = 0; t < T; ++t) {
+        weight_rows_f32(pos_embd.w, p0 + t, 1, pe.data());
+        for (int64_t i = 0; i < D; ++i) x[sz(t * D + i)] += pe[sz(i)];
+      }
+    }
+    if (!embd_norm_w.v.empty())
+      for (int64_t t = 0; t < T; ++t) layer_norm(x.data() + t * D, embd_norm_w.p(), embd_norm_b.p(), D, static_cast<float>(hp.norm_eps), x.data() + t * D);
+    tp.maybe("embed", x.data(), {T, D});
+    if (tp.stopped) return stopped();
+
+    const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(E)));
+    for (int l = 0; l < hp.n_layer; ++l) {
+      const layer_weights& L = layers[sz(l)];
+      tp.maybe(layer_name(l, "resid.pre"), x.data(), {T, D});
+      norm(x.data(), T, L.attn_norm_w, L.attn_norm_b, xn.data());
+      tp.maybe(layer_name(l, "attn_norm"), xn.data(), {T, D});
+      if (L.qkv.present()) {
+        qkv.resize(sz(T * (nq + 2 * nk)));
+        linear(xn.data(), T, L.qkv, L.qkv_b, qkv.data());
+        split_qkv(qkv.data(), T, q.data(), k.data(), v.data());
+      } else {
+        linear(xn.data(), T, L.q, L.q_b, q.data());
+        linear(xn.data(), T, L.k, L.k_b, k.data());
+        linear(xn.data(), T, L.v, L.v_b, v.data());
+      }
+      if (rope != rope_kind::none)
+        for (int64_t t = 0; t < T; ++t) {
+          engine::rope(q.data() + t * nq, H, E, n_rot, p0 + t, hp.rope_theta, rope);
+          engine::rope(k.data() + t * nk, Hk, E, n_rot, p0 + t, hp.rope_theta, rope);
+        }
+      tp.maybe(layer_name(l, "attn.q"), q.data(), {T, nq});
+      tp.maybe(layer_name(l, "attn.k"), k.data(), {T, nk});
+      tp.maybe(layer_name(l, "attn.v"), v.data(), {T, nk});
+      if (tp.stopped) return stopped();
+      std::memcpy(kc[sz(l)].data() + p0 * nk, k.data(), sz(T * nk) * 4);
+      std::memcpy(vc[sz(l)].data() + p0 * nk, v.data(), sz(T * nk) * 4);
+
+      const std::string sname = layer_name(l, "attn.scores"), pname = layer_name(l, "attn.probs");
+      const bool want_s = tp.wants(sname), want_p = tp.wants(pname);
+      if (want_s) scores.resize(sz(H * T * P));
+      if (want_p) probs.resize(sz(H * T * P));
+      const float* K = kc[sz(l)].data();
+      const float* Vv = vc[sz(l)].data();
+      const int64_t group = H / Hk;
+#pragma omp parallel for num_threads(threads) schedule(static)
+      for (int64_t hh = 0; hh < H; ++hh) {
+        static thread_local std::vector<float> sbuf;
+        if (sbuf.size() < sz(T * P)) sbuf.resize(sz(T * P));
+        const int64_t g = hh / group;
+        mut_mat S(sbuf.data(), T, P, Eigen::OuterStride<>(P));
+        const_mat Q(q.data() + hh * E, T, E, Eigen::OuterStride<>(nq));
+        const_mat Kg(K + g * E, P, E, Eigen::OuterStride<>(nk));
+        const_mat Vg(Vv + g * E, P, E, Eigen::OuterStride<>(nk));
+        S.noalias() = (Q * Kg.transpose()) * scale;
+        const float slope = hp.pos == pos_kind::alibi ? alibi_slope(hh, H) : 0.0f;
+        for (int64_t t = 0; t < T; ++t) {
+          float* row = sbuf.data() + t * P;
+          const int64_t last = p0 + t;  // last visible key
+          if (slope != 0.0f)
+            for (int64_t j = 0; j <= last; ++j) row[j] += slope * static_cast<float>(j);
+          for (int64_t j = last + 1; j < P; ++j) row[j] = -std::numeric_limits<float>::infinity();
+          if (want_s) std::memcpy(scores.data() + (hh * T + t) * P, row, sz(P) * 4);
+          softmax(row, last + 1);
+          for (int64_t j = last + 1; j < P; ++j) row[j] = 0.0f;
+          if (want_p) std::memcpy(probs.data() + (hh * T + t) * P, row, sz(P) * 4);
+        }
+        mut_mat Oh(att.data() + hh * E, T, E, Eigen::OuterStride<>(nq));
+        Oh.noalias() = S * Vg;
+      }
+      if (want_s) tp.give(sname, scores.data(), {H, T, P});
+      if (want_p) tp.give(pname, probs.data(), {H, T, P});
+      linear(att.data(), T, L.o, L.o_b, o.data());
+      tp.maybe(layer_name(l, "attn.out"), o.data(), {T, D});
+      if (tp.stopped) return stopped();
+
+      const float* mlp_in;
+      if (hp.parallel_block) {
+        if (!L.attn_norm2_w.v.empty()) {
+          norm(x.data(), T, L.attn_norm2_w, L.attn_norm2_b, xn2.data());
+          mlp_in = xn2.data();
+        } else if (!L.ffn_norm_w.v.empty()) {
+          norm(x.data(), T, L.ffn_norm_w, L.ffn_norm_b, xn2.data());
+          mlp_in = xn2.data();
+        } else {
+          mlp_in = xn.data();
+        }
+        const std::string mid = layer_name(l, "resid.mid");
+        if (tp.wants(mid)) {
+          std::vector<float> r(x);
+          for (size_t i = 0; i < r.size(); ++i) r[i] += o[i];
+          tp.give(mid, r.data(), {T, D});
+        }
+      } else {
+        for (size_t i = 0; i < sz(T * D); ++i) x[i] += o[i];
+        tp.maybe(layer_name(l, "resid.mid"), x.data(), {T, D});
+        norm(x.data(), T, L.ffn_norm_w, L.ffn_norm_b, xn2.data());
+        mlp_in = xn2.data();
+      }
+      if (L.gate.present()) {
+        linear(mlp_in, T, L.gate, L.gate_b, hb.data());
+        linear(mlp_in, T, L.up, L.up_b, hb2.data());
+        activate(hp.act, hb.data(), T * F);
+        for (size_t i = 0; i < sz(T * F); ++i) hb[i] *= hb2[i];
+      } else {
+        linear(mlp_in, T, L.up, L.up_b, hb.data());
+        activate(hp.act, hb.data(), T * F);
+      }
+      tp.maybe(layer_name(l, "mlp.pre"), hb.data(), {T, F});
+      linear(hb.data(), T, L.down, L.down_b, mo.data());
+      tp.maybe(layer_name(l, "mlp.out"), mo.data(), {T, D});
+      if (hp.parallel_block)
+        for (size_t i = 0; i < sz(T * D); ++i) x[i] += o[i] + mo[i];
+      else
+        for (size_t i = 0; i < sz(T * D); ++i) x[i] += mo[i];
+      tp.maybe(layer_name(l, "resid.post"), x.data(), {T, D});
+      if (tp.stopped) return stopped();
+    }
+    norm(x.data(), T, out_norm_w, out_norm_b, xn.data());
+    tp.maybe("final.norm", xn.data(), {T, D});
+    const int64_t first = last_only ? T - 1 : 0, n_out = T - first;
+    std::vector<float> logits(sz(n_out * V));
+    linear(xn.data() + first * D, n_out, output, output_b, logits.data());
+    tp.maybe("logits", logits.data(), {n_out, V});
+    if (tp.stopped) return stopped();
+    pos = P;
+    return logits;
+  }
+};
+
+runner::runner(std::unique_ptr<impl> p) : p_(std::move(p)) {}
+runner::~runner() = default;
+
+result<std::unique_ptr<runner>> runner::create(const model& m, const run_options& opt) {
+  auto p = std::make_unique<impl>();
+  p->m = &m;
+  p->opt = opt;
+  p->threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
+  if (!m.source) return error{errc::bad_value, 0, "engine: model has no source archive", ""};
+  try {
+    p->bind();
+  } catch (failure& f) {
+    if (f.err().where.empty()) f.err().where = m.source->path;
+    return f.err();
+  } catch (const std::bad_alloc&) {
+    return error{errc::limit, 0, "engine: out of memory binding weights", m.source->path};
+  }
+  return std::unique_ptr<runner>(new runner(std::move(p)));
+}
+
+result<std::vector<float>> runner::forward(const std::vector<int32_t>& tokens, hook* h) {
+  try {
+    return p_->run(tokens, h, false);
+  } catch (failure& f) {
+    return f.err();
+  }
+}
+
+result<std::vector<float>> runner::forward_last(const std::vector<int32_t>& tokens, hook* h) {
+  try {
+    return p_->run(tokens, h, true);
+  } catch (failure& f) {
+    return f.err();
+  }
+}
+
+void runner::reset() { p_->pos = 0; }
+int64_t runner::position() const { return p_->pos; }
+int64_t runner::vocab_size() const { return p_->V; }
+int64_t runner::context_length() const { return p_->n_ctx; }
+const model& runner::source() const { return *p_->m; }
+
+result<std::vector<double>> runner::token_logprobs(const std::vector<int32_t>& tokens, size_t first_scored) {
+  reset();
+  std::vector<double> out;
+  if (tokens.empty()) return out;
+  first_scored = std::max<size_t>(first_scored, 1);
+  const int64_t V = p_->V;
+  constexpr size_t chunk = 256;
+  for (size_t s = 0; s + 1 < tokens.size(); s += chunk) {
+    // Positions [s, e) produce predictions for tokens [s+1, e+1).
+    const size_t e = std::min(tokens.size() - 1, s + chunk);
+    std::vector<int32_t> part(tokens.begin() + static_cast<std::ptrdiff_t>(s), tokens.begin() + static_cast<std::ptrdiff_t>(e));
+    auto lg = forward(part);
+    if (!lg) return lg.err();
+    for (size_t i = s; i < e; ++i) {
+      if (i + 1 < first_scored) continue;
+      const float* row = lg.value().data() + static_cast<int64_t>(i - s) * V;
+      double mx = static_cast<double>(row[0]);
+      for (int64_t j = 1; j < V; ++j) mx = std::max(mx, static_cast<double>(row[j]));
+      double sum = 0;
+      for (int64_t j = 0; j < V; ++j) sum += std::exp(static_cast<double>(row[j]) - mx);
+      out.push_back(static_cast<double>(row[tokens[i + 1]]) - mx - std::log(sum));
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> hook_names(const model& m) {
+  std::vector<std::string> n{"embed"};
+  static const char* per_layer[] = {"resid.pre", "attn_norm", "attn.q", "attn.k", "attn.v", "attn.scores", "attn.probs",
+                                    "attn.out", "resid.mid", "mlp.pre", "mlp.out", "resid.post"};
+  for (int l = 0; l < m.hp.n_layer; ++l)
+    for (const char* w : per_layer) n.push_back(layer_name(l, w));
+  n.push_back("final.norm");
+  n.push_back("logits");
+  return n;
+}
+
+std::string engine_unsupported_reason(const model& m) {
+  if (!family_supported(m.family))
+    return "architecture '" + m.architecture + "' (" + arch_family_name(m.family) + ") is not supported by the forward pass";
+  if (m.source)
+    for (const role_entry& e : m.roles) {
+      const tensor_view& t = m.source->tensors.at(e.tensor);
+      if (!dtype_runnable(t.type)) return std::string("tensor type ") + dtype_name(t.type) + " of '" + e.canonical + "' is not supported";
+    }
+  return {};
+}
+
+}  // namespace gb::engine

@@ -1,0 +1,61 @@
+// probes/engine/kernels.h: the numerical kernels of the forward pass, each fast one with a plain `_ref`
+// twin (tests/engine/test_kernels.cpp compares them over random shapes with a stated tolerance).
+//
+// Dimension letters: T tokens (rows of activations), N = in features, M = out features, E head_dim.
+//
+//   gb::engine::weight_view w{gb::dtype::f16, bytes, /*rows M*/ 2048, /*cols N*/ 768, 768 * 2};
+//   gb::engine::matmul(x, T, w, y, threads);   // y (T, M) = x (T, N) . W^T, W used in place
+//   gb::engine::rms_norm(x, g, N, 1e-5f, out);
+#pragma once
+
+#include <cstdint>
+
+#include "formats/dtype.h"
+#include "inspect/model.h"
+
+namespace gb::engine {
+
+// A weight matrix [rows = out, cols = in] row-major, in its stored dtype, not owned (memory map).
+struct weight_view {
+  dtype type = dtype::f32;
+  const uint8_t* data = nullptr;
+  int64_t rows = 0, cols = 0;
+  uint64_t row_bytes = 0;  // bytes per row (dtype_row_bytes(type, cols))
+  const uint8_t* row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_bytes; }
+};
+
+// Decodes rows [r0, r0 + n) of w into dst (n, cols) f32. f32/f16/bf16 by the engine (F16C when built
+// for it), ggml block types through gb::dequantize_row (bit-exact with ggml).
+void weight_rows_f32(const weight_view& w, int64_t r0, int64_t n, float* dst);
+void weight_rows_f32_ref(const weight_view& w, int64_t r0, int64_t n, float* dst);
+
+// y (T, M) = x (T, N) . W^T with W (M, N). Small T: one pass over W with OpenMP over rows (memory bound);
+// large T: blocks of rows decoded to f32 (f32 used in place) and multiplied with Eigen GEMM.
+void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threads);
+void matmul_ref(const float* x, int64_t T, const weight_view& w, float* y);  // double accumulation
+
+// Row-wise normalisation of n elements. w (gain) and b (bias) may be null.
+void rms_norm(const float* x, const float* w, int64_t n, float eps, float* y);
+void layer_norm(const float* x, const float* w, const float* b, int64_t n, float eps, float* y);
+
+// Rotary embedding in place on x (n_head, E) for absolute position pos; only the first n_rot dims of
+// each head rotate. interleaved: pairs (2i, 2i+1) (GPT-J / Meta LLaMA / GGUF); neox: pairs (i, i + n_rot/2).
+void rope(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos, double theta, rope_kind kind);
+void rope_ref(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos, double theta,
+              rope_kind kind);
+
+// In place over n elements; entries equal to -inf get probability 0.
+void softmax(float* x, int64_t n);
+void softmax_ref(float* x, int64_t n);
+
+// Activations in place.
+void silu(float* x, int64_t n);
+void gelu(float* x, int64_t n);       // erf form: x/2 (1 + erf(x/sqrt 2))
+void gelu_tanh(float* x, int64_t n);  // tanh form (GPT-2 "gelu_new")
+void relu(float* x, int64_t n);
+void activate(act_kind a, float* x, int64_t n);
+
+// ALiBi slope of head h of n_head (BLOOM; ggml's max_bias 8 formula).
+float alibi_slope(int64_t h, int64_t n_head);
+
+}  // namespace gb::engine

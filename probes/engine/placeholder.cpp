@@ -1,2 +1,0 @@
-// placeholder until the engine lands
-namespace gb::engine { int engine_placeholder() { return 0; } }
