@@ -45,6 +45,7 @@ struct hparams {
   bool parallel_block = false;  // attention and MLP read the same input (GPT-J, NeoX, Falcon)
   bool tied_embeddings = false; // output uses tok_embd
   bool embd_norm = false;       // layer norm after the embedding (BLOOM)
+  bool causal = true;           // decoder (false for BERT encoders)
   std::set<std::string> inferred;  // field names inferred from tensor shapes, not read from metadata
 };
 
@@ -52,10 +53,20 @@ enum class role_kind : uint8_t {
   tok_embd, pos_embd, tok_type_embd, embd_norm,
   attn_norm, attn_norm_2, attn_q, attn_k, attn_v, attn_qkv, attn_o, attn_q_norm, attn_k_norm,
   ffn_norm, mlp_gate, mlp_up, mlp_down, post_attn_norm, post_ffn_norm, attn_out_norm, layer_out_norm,
-  output_norm, output, rope_freqs, other
+  output_norm, output, rope_freqs, other,
+  buffer  // a non-parameter buffer saved with the weights (causal mask, rotary inv_freq, position ids)
 };
 const char* role_name(role_kind r);   // "attn.q", "mlp.down", "tok_embd" ...
 const char* role_group(role_kind r);  // "embedding", "attention", "mlp", "norm", "output", "other"
+// True for the roles that hold learned weights (not rope_freqs, buffer): what parameter counts add up.
+bool role_is_parameter(role_kind r);
+// "blk.3.attn.q.weight", "tok_embd.weight", "blk.0.mlp.up.bias"
+std::string canonical_name(role_kind r, int layer, bool bias = false);
+
+const char* norm_kind_name(norm_kind k);  // "rms", "layer"
+const char* rope_kind_name(rope_kind k);  // "none", "interleaved", "neox"
+const char* act_kind_name(act_kind k);    // "silu", "gelu", "gelu_tanh", "relu"
+const char* pos_kind_name(pos_kind k);    // "rope", "learned", "alibi", "none"
 
 struct role_entry {
   std::string canonical;      // "blk.3.attn.q.weight"
