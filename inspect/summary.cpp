@@ -1,0 +1,154 @@
+// summary_build(): counts and provenance from headers and metadata only.
+#include "inspect/summary.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+namespace gb {
+namespace {
+
+// Bytes of n elements stored as t, rounding a partial block up (an estimate for shapes that are not a
+// multiple of the block size).
+uint64_t bytes_at(dtype t, uint64_t n) {
+  const dtype_traits& tr = dtype_info(t);
+  uint64_t blocks = (n + tr.block_size - 1) / tr.block_size;
+  return blocks * tr.type_size;
+}
+
+std::string meta_text(const archive& a, std::initializer_list<const char*> keys) {
+  for (const char* k : keys)
+    if (const meta_value* v = a.meta(k)) {
+      if (v->k == meta_value::kind::string && !v->s.empty()) return v->s;
+      if (v->k == meta_value::kind::array && !v->arr.empty() && v->arr.front().k == meta_value::kind::string)
+        return v->arr.front().s;
+    }
+  return {};
+}
+
+void add_unique(std::vector<std::string>& v, std::string s) {
+  if (!s.empty() && std::find(v.begin(), v.end(), s) == v.end()) v.push_back(std::move(s));
+}
+
+}  // namespace
+
+std::string format_bytes(uint64_t n) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1000.0 && u < 5) v /= 1000.0, ++u;
+  char buf[32];
+  if (u == 0) std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
+  else std::snprintf(buf, sizeof buf, "%.2f %s", v, units[u]);
+  return buf;
+}
+
+std::string format_count(uint64_t n) {
+  const char* units[] = {"", "K", "M", "B", "T"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1000.0 && u < 4) v /= 1000.0, ++u;
+  char buf[32];
+  if (u == 0) std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(n));
+  else std::snprintf(buf, sizeof buf, "%.2f%s", v, units[u]);
+  return buf;
+}
+
+model_summary summary_build(const model& m) {
+  model_summary s;
+  const archive& a = *m.source;
+  s.format = file_format_name(a.format);
+  s.format_version = a.format_version;
+  s.architecture = m.architecture;
+  s.family = arch_family_name(m.family);
+  s.tensor_count = a.tensors.size();
+  for (const source_file& f : a.files) s.file_bytes += f.size();
+  s.tensor_bytes = a.tensor_bytes();
+
+  // role per tensor index (unmapped tensors are weights of group "other")
+  std::vector<const role_entry*> role_of(a.tensors.size(), nullptr);
+  for (const role_entry& e : m.roles)
+    if (e.tensor < role_of.size()) role_of[e.tensor] = &e;
+
+  const char* groups[] = {"embedding", "attention", "mlp", "norm", "output", "other"};
+  for (const char* g : groups) s.by_group.push_back({g, 0, 0});
+  std::map<dtype, dtype_share> mix;
+  const dtype precisions[] = {dtype::f32, dtype::f16, dtype::bf16, dtype::q8_0, dtype::q4_0};
+  for (dtype p : precisions) s.memory.push_back({dtype_name(p), 0});
+
+  for (size_t i = 0; i < a.tensors.size(); ++i) {
+    const tensor_view& t = a.tensors[i];
+    const uint64_t n = t.element_count();
+    dtype_share& d = mix[t.type];
+    d.type = t.type;
+    d.tensors++;
+    d.elements += n;
+    d.bytes += t.nbytes;
+    const role_entry* e = role_of[i];
+    if (e && !role_is_parameter(e->role)) {
+      s.non_parameter_elements += n;
+      continue;
+    }
+    s.parameter_count += n;
+    const std::string g = e ? role_group(e->role) : "other";
+    for (group_share& gs : s.by_group)
+      if (gs.group == g) gs.params += n, gs.bytes += t.nbytes;
+    if (e && e->layer >= 0) {
+      if (s.by_layer.size() <= static_cast<size_t>(e->layer)) s.by_layer.resize(static_cast<size_t>(e->layer) + 1, 0);
+      s.by_layer[static_cast<size_t>(e->layer)] += n;
+    }
+    const bool vector_like = t.shape.size() <= 1;
+    for (size_t j = 0; j < s.memory.size(); ++j) {
+      dtype p = precisions[j];
+      if (vector_like && dtype_info(p).is_quantized) p = dtype::f32;
+      s.memory[j].bytes += bytes_at(p, n);
+    }
+  }
+  for (const auto& [t, d] : mix) s.dtypes.push_back(d);
+  std::stable_sort(s.dtypes.begin(), s.dtypes.end(), [](const dtype_share& x, const dtype_share& y) { return x.bytes > y.bytes; });
+
+  s.context_length = m.hp.n_ctx;
+  s.vocab_size = m.hp.n_vocab;
+
+  if (const vocab* v = a.tokenizer.get()) {
+    tokenizer_summary& ts = s.tokenizer;
+    ts.present = true;
+    ts.model = v->model;
+    ts.pre = v->pre;
+    ts.source = v->source;
+    ts.size = v->size();
+    ts.merges = v->merges.size();
+    ts.add_bos = v->add_bos;
+    ts.add_eos = v->add_eos;
+    const std::pair<const char*, int32_t> ids[] = {{"bos", v->bos_id}, {"eos", v->eos_id}, {"unk", v->unk_id},
+                                                   {"pad", v->pad_id}, {"sep", v->sep_id}, {"cls", v->cls_id},
+                                                   {"mask", v->mask_id}};
+    for (const auto& [kind, id] : ids) {
+      if (id < 0) continue;
+      std::string text = static_cast<size_t>(id) < v->tokens.size() ? v->tokens[static_cast<size_t>(id)] : std::string();
+      ts.special.push_back({kind, id, std::move(text)});
+    }
+  }
+
+  s.name = meta_text(a, {"general.name", "config._name_or_path", "onnx.graph_name"});
+  s.license = meta_text(a, {"general.license", "general.license.name", "config.license", "tokenizer_config.license",
+                            "onnx.metadata.license"});
+  s.author = meta_text(a, {"general.author", "config.author", "onnx.producer_name"});
+  s.organization = meta_text(a, {"general.organization"});
+  s.description = meta_text(a, {"general.description"});
+  s.chat_template = meta_text(a, {"tokenizer.chat_template", "tokenizer_config.chat_template"});
+  for (const auto& [k, v] : a.metadata) {
+    if (v.k != meta_value::kind::string || v.s.empty()) continue;
+    // general.base_model.N.name / .repo_url / .organization
+    if (k.rfind("general.base_model.", 0) == 0 && (k.size() > 5 && k.compare(k.size() - 5, 5, ".name") == 0))
+      add_unique(s.base_models, v.s);
+    if (k == "config.base_model" || k == "general.base_model") add_unique(s.base_models, v.s);
+    bool url = k == "general.url" || k == "general.repo_url" || k == "general.source.url" ||
+               k == "general.source.repo_url" || k == "general.source.huggingface.repository" ||
+               (k.rfind("general.base_model.", 0) == 0 && k.find("url") != std::string::npos);
+    if (url) add_unique(s.urls, v.s);
+  }
+  return s;
+}
+
+}  // namespace gb
