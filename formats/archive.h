@@ -35,6 +35,7 @@ struct meta_value {
   enum class kind : uint8_t { null, boolean, integer, uinteger, floating, string, array, object };
   kind k = kind::null;
   int gguf_type = -1;
+  int gguf_elem_type = -1;  // GGUF element type of an ARRAY (kept so empty arrays re-write faithfully)
   bool b = false;
   int64_t i = 0;
   uint64_t u = 0;

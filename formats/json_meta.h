@@ -1,0 +1,27 @@
+// formats/json_meta.h: JSON text -> meta_value, for every loader that reads JSON from a model file
+// (safetensors headers, shard indexes, config.json, tokenizer.json ...).
+//
+// Hostile-input rules: UTF-8 checked, nesting depth capped, duplicate object keys rejected (nlohmann
+// would silently keep the last one, which lets two readers of one file see different models).
+// Errors are gb::failure with errc::bad_json / bad_utf8 / duplicate / limit and an absolute byte offset
+// (base_offset + position in the text).
+//
+//   gb::meta_value v = gb::meta_from_json_text(text, /*base_offset=*/8, "safetensors");
+//   for (const auto& [key, value] : v.obj) ...
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "formats/archive.h"
+
+namespace gb {
+
+inline constexpr int kJsonMaxDepth = 64;
+
+// Parses one JSON document. Objects keep file order in meta_value::obj. Numbers: non-negative integers
+// -> uinteger, negative integers -> integer, others -> floating. `format` prefixes error messages.
+meta_value meta_from_json_text(std::string_view text, uint64_t base_offset, const char* format,
+                               int max_depth = kJsonMaxDepth);
+
+}  // namespace gb
