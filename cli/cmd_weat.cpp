@@ -1,0 +1,135 @@
+// glassbox weat: WEAT / SEAT effect sizes and permutation p-values on word-embedding files.
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "cli/command.h"
+#include "formats/embeddings.h"
+#include "probes/weat.h"
+
+namespace po = boost::program_options;
+using nlohmann::json;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) gb::fail(gb::errc::not_found, 0, "cannot read test file " + path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string stem(const std::string& path) {
+  auto s = path.find_last_of('/');
+  std::string b = s == std::string::npos ? path : path.substr(s + 1);
+  auto d = b.find('.');
+  return d == std::string::npos ? b : b.substr(0, d);
+}
+
+// A tests file is either a SEAT/sent-bias test (targ1/targ2/attr1/attr2) or WEFE's WEAT.json word sets,
+// from which the ten standard Caliskan et al. tests are composed.
+std::vector<gb::probes::weat_sets> load_tests(const std::string& path) {
+  std::string text = slurp(path);
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) gb::fail(gb::errc::bad_json, 0, path + ": not a JSON object");
+  if (j.contains("targ1")) return {gb::probes::weat_sets_parse_seat(text, stem(path))};
+  if (j.contains("flowers")) return gb::probes::weat_standard_tests(text);
+  gb::fail(gb::errc::bad_json, 0, path + ": neither a SEAT test (targ1, targ2, attr1, attr2) nor WEAT.json word sets");
+}
+
+int run_weat(int argc, char** argv) {
+  po::options_description desc("glassbox weat EMBEDDINGS --tests FILE [--tests FILE ...] [options]");
+  std::string emb_path;
+  std::vector<std::string> tests;
+  std::vector<std::string> only;
+  gb::probes::weat_options opt;
+  bool as_json = false, lower = false;
+  desc.add_options()("help,h", "show options")("embeddings", po::value(&emb_path), "GloVe / word2vec text or binary file")(
+      "tests", po::value(&tests)->multitoken(), "SEAT test files (weat1.jsonl ...) or WEAT.json (standard tests 1-10)")(
+      "only", po::value(&only)->multitoken(), "run only these test names (e.g. weat9)")(
+      "seed", po::value(&opt.seed)->default_value(1), "seed for Monte Carlo p-values and bootstrap")(
+      "samples", po::value(&opt.samples)->default_value(100000), "Monte Carlo samples when exact enumeration is too large")(
+      "bootstrap", po::value(&opt.bootstrap)->default_value(1000), "bootstrap resamples for the effect-size interval")(
+      "lowercase", po::bool_switch(&lower), "look words up lower-cased when the exact word is absent (uncased embeddings)")(
+      "json", po::bool_switch(&as_json), "print one JSON document");
+  po::positional_options_description pos;
+  pos.add("embeddings", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help") || emb_path.empty() || tests.empty()) {
+    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
+    return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
+  }
+  auto emb = gb::embeddings_open(emb_path);
+  if (!emb) return gb::cli::report_error(emb.err());
+  const gb::embedding_table& table = emb.value();
+  auto lookup = [&](const std::string& w) -> std::vector<float> {
+    const float* v = table.find(w);
+    if (!v && lower) {
+      std::string l = w;
+      for (char& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      v = table.find(l);
+    }
+    if (!v) return {};
+    return std::vector<float>(v, v + table.dim);
+  };
+  std::vector<gb::probes::weat_result> results;
+  for (const auto& t : tests) {
+    std::vector<gb::probes::weat_sets> sets;
+    try {
+      sets = load_tests(t);
+    } catch (gb::failure& f) {
+      f.err().where = t;
+      return gb::cli::report_error(f.err());
+    }
+    for (const auto& s : sets) {
+      if (!only.empty() && std::find(only.begin(), only.end(), s.name) == only.end()) continue;
+      results.push_back(gb::probes::weat_run(s, lookup, opt));
+    }
+  }
+  if (as_json) {
+    json out;
+    out["embeddings"] = {{"path", emb_path}, {"format", table.format}, {"words", table.size()}, {"dim", table.dim}};
+    out["definition"] = "sent-bias weat.py: effect size with sample std (ddof=1); one-sided permutation p-value";
+    out["seed"] = opt.seed;
+    json arr = json::array();
+    for (const auto& r : results) {
+      json j = {{"test", r.name}, {"X", r.x_name}, {"Y", r.y_name}, {"A", r.a_name}, {"B", r.b_name},
+                {"n", {{"X", r.nx}, {"Y", r.ny}, {"A", r.na}, {"B", r.nb}}}, {"missing_words", r.missing},
+                {"effect_size", r.effect_size}, {"p_value", r.p_value}, {"statistic", r.statistic},
+                {"p_method", r.exact ? "exact" : "monte-carlo"}, {"partitions", r.partitions},
+                {"equal_sizes", r.equal_sizes},
+                {"effect_size_ci95", {r.effect_ci.lo, r.effect_ci.hi}}, {"bootstrap_resamples", r.effect_ci.resamples}};
+      if (!r.error.empty()) j["error"] = r.error;
+      arr.push_back(j);
+    }
+    out["tests"] = arr;
+    std::printf("%s\n", out.dump(2).c_str());
+    return gb::cli::exit_ok;
+  }
+  std::printf("embeddings: %s (%s, %zu words, dim %lld)\n", emb_path.c_str(), table.format.c_str(), table.size(),
+              static_cast<long long>(table.dim));
+  std::printf("%-12s %-28s %-28s %8s %18s %10s %s\n", "test", "targets X / Y", "attributes A / B", "d",
+              "95% CI", "p", "n X/Y/A/B (missing)");
+  for (const auto& r : results) {
+    if (!r.error.empty()) {
+      std::printf("%-12s error: %s\n", r.name.c_str(), r.error.c_str());
+      continue;
+    }
+    std::string xy = r.x_name + " / " + r.y_name, ab = r.a_name + " / " + r.b_name;
+    std::printf("%-12s %-28.28s %-28.28s %8.3f [%7.3f, %7.3f] %10.2e %zu/%zu/%zu/%zu (%zu)%s\n", r.name.c_str(),
+                xy.c_str(), ab.c_str(), r.effect_size, r.effect_ci.lo, r.effect_ci.hi, r.p_value, r.nx, r.ny, r.na,
+                r.nb, r.missing.size(), r.exact ? " exact" : "");
+  }
+  return gb::cli::exit_ok;
+}
+
+}  // namespace
+
+GB_COMMAND("weat", "WEAT/SEAT effect sizes and p-values on word embeddings", run_weat);

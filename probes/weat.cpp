@@ -1,0 +1,220 @@
+#include "probes/weat.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace gb::probes {
+namespace {
+
+using json = nlohmann::json;
+
+word_set read_set(const json& j, const char* key, const std::string& name) {
+  if (!j.contains(key) || !j[key].is_object())
+    fail(errc::bad_json, 0, "WEAT test " + name + ": missing object '" + key + "'");
+  const json& s = j[key];
+  word_set w;
+  if (s.contains("category") && s["category"].is_string()) w.category = s["category"].get<std::string>();
+  if (!s.contains("examples") || !s["examples"].is_array())
+    fail(errc::bad_json, 0, "WEAT test " + name + ": '" + key + "' has no 'examples' array");
+  for (const auto& e : s["examples"]) {
+    if (!e.is_string()) fail(errc::bad_json, 0, "WEAT test " + name + ": non-string example in '" + key + "'");
+    w.words.push_back(e.get<std::string>());
+  }
+  if (w.words.empty()) fail(errc::bad_json, 0, "WEAT test " + name + ": '" + key + "' is empty");
+  return w;
+}
+
+double cosine(const std::vector<float>& x, const std::vector<float>& y) {
+  double xy = 0, xx = 0, yy = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double a = x[i], b = y[i];
+    xy += a * b;
+    xx += a * a;
+    yy += b * b;
+  }
+  return xy / std::sqrt(xx * yy);
+}
+
+double binom(uint64_t n, uint64_t k) {
+  double r = 1;
+  for (uint64_t i = 1; i <= k; ++i) r = r * static_cast<double>(n - k + i) / static_cast<double>(i);
+  return r;
+}
+
+}  // namespace
+
+weat_sets weat_sets_parse_seat(const std::string& text, const std::string& name) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) fail(errc::bad_json, 0, "WEAT test " + name + ": not a JSON object");
+  weat_sets t;
+  t.name = name;
+  t.targ1 = read_set(j, "targ1", name);
+  t.targ2 = read_set(j, "targ2", name);
+  t.attr1 = read_set(j, "attr1", name);
+  t.attr2 = read_set(j, "attr2", name);
+  return t;
+}
+
+std::vector<weat_sets> weat_standard_tests(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) fail(errc::bad_json, 0, "WEAT.json: not a JSON object");
+  auto set = [&](const char* key, const char* category) {
+    if (!j.contains(key) || !j[key].is_array()) fail(errc::bad_json, 0, std::string("WEAT.json: no word set '") + key + "'");
+    word_set w;
+    w.category = category;
+    for (const auto& e : j[key])
+      if (e.is_string()) w.words.push_back(e.get<std::string>());
+    return w;
+  };
+  // Caliskan et al. (2017), Science 356(6334), tests 1-10 (Table 1): targets X, Y; attributes A, B.
+  struct comp { const char* name; const char* x; const char* xc; const char* y; const char* yc;
+                const char* a; const char* ac; const char* b; const char* bc; };
+  static const comp k[] = {
+      {"weat1", "flowers", "Flowers", "insects", "Insects", "pleasant_5", "Pleasant", "unpleasant_5a", "Unpleasant"},
+      {"weat2", "instruments", "Instruments", "weapons", "Weapons", "pleasant_5", "Pleasant", "unpleasant_5a", "Unpleasant"},
+      {"weat3", "european_american_names_5", "European American names", "african_american_names_5",
+       "African American names", "pleasant_5", "Pleasant", "unpleasant_5b", "Unpleasant"},
+      {"weat4", "european_american_names_7", "European American names", "african_american_names_7",
+       "African American names", "pleasant_5", "Pleasant", "unpleasant_5b", "Unpleasant"},
+      {"weat5", "european_american_names_7", "European American names", "african_american_names_7",
+       "African American names", "pleasant_9", "Pleasant", "unpleasant_9", "Unpleasant"},
+      {"weat6", "male_names", "Male names", "female_names", "Female names", "career", "Career", "family", "Family"},
+      {"weat7", "math", "Math", "arts", "Arts", "male_terms", "Male terms", "female_terms", "Female terms"},
+      {"weat8", "science", "Science", "arts_2", "Arts", "male_terms_2", "Male terms", "female_terms_2", "Female terms"},
+      {"weat9", "mental_disease", "Mental disease", "physical_disease", "Physical disease", "temporary",
+       "Temporary", "permanent", "Permanent"},
+      {"weat10", "young_people_names", "Young people's names", "old_people_names", "Old people's names",
+       "pleasant_9", "Pleasant", "unpleasant_9", "Unpleasant"},
+  };
+  std::vector<weat_sets> out;
+  for (const auto& c : k) {
+    weat_sets t;
+    t.name = c.name;
+    t.targ1 = set(c.x, c.xc);
+    t.targ2 = set(c.y, c.yc);
+    t.attr1 = set(c.a, c.ac);
+    t.attr2 = set(c.b, c.bc);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+weat_result weat_run(const weat_sets& t, const std::function<std::vector<float>(const std::string&)>& lookup,
+                     const weat_options& opt) {
+  weat_result r;
+  r.name = t.name;
+  r.x_name = t.targ1.category;
+  r.y_name = t.targ2.category;
+  r.a_name = t.attr1.category;
+  r.b_name = t.attr2.category;
+  size_t dim = 0;
+  auto fetch = [&](const word_set& s) {
+    std::vector<std::vector<float>> v;
+    for (const auto& w : s.words) {
+      std::vector<float> e = lookup(w);
+      if (e.empty() || (dim && e.size() != dim)) {
+        r.missing.push_back(w);
+        continue;
+      }
+      dim = e.size();
+      v.push_back(std::move(e));
+    }
+    return v;
+  };
+  auto X = fetch(t.targ1), Y = fetch(t.targ2), A = fetch(t.attr1), B = fetch(t.attr2);
+  r.nx = X.size();
+  r.ny = Y.size();
+  r.na = A.size();
+  r.nb = B.size();
+  if (X.empty() || Y.empty() || A.empty() || B.empty()) {
+    r.error = "a word set has no words with vectors";
+    return r;
+  }
+  // s(w, A, B) for every target word: X first, then Y.
+  std::vector<double> s;
+  for (const auto* set : {&X, &Y})
+    for (const auto& w : *set) {
+      double ma = 0, mb = 0;
+      for (const auto& a : A) ma += cosine(w, a);
+      for (const auto& b : B) mb += cosine(w, b);
+      s.push_back(ma / static_cast<double>(A.size()) - mb / static_cast<double>(B.size()));
+    }
+  const size_t nx = X.size(), n = s.size();
+  auto effect = [&](const std::vector<size_t>& xi, const std::vector<size_t>& yi) {
+    std::vector<double> sx, sy, all;
+    for (size_t i : xi) sx.push_back(s[i]);
+    for (size_t i : yi) sy.push_back(s[nx + i]);
+    all = sx;
+    all.insert(all.end(), sy.begin(), sy.end());
+    return (mean(sx) - mean(sy)) / stddev(all, 1);
+  };
+  std::vector<size_t> ix(nx), iy(n - nx);
+  for (size_t i = 0; i < nx; ++i) ix[i] = i;
+  for (size_t i = 0; i < n - nx; ++i) iy[i] = i;
+  r.effect_size = effect(ix, iy);
+  r.equal_sizes = nx == n - nx;
+
+  double total = 0, sum_x = 0;
+  for (size_t i = 0; i < n; ++i) total += s[i];
+  for (size_t i = 0; i < nx; ++i) sum_x += s[i];
+  r.statistic = sum_x - (total - sum_x);
+  // statistic for a subset with sum q: q - (total - q) = 2q - total; compare subset sums.
+  const double parts = binom(n, nx);
+  uint64_t count_ge = 0, count = 0;
+  if (parts <= static_cast<double>(opt.exact_limit)) {
+    r.exact = true;
+    std::vector<size_t> c(nx);
+    for (size_t i = 0; i < nx; ++i) c[i] = i;
+    while (true) {
+      double q = 0;
+      for (size_t i : c) q += s[i];
+      double si = 2 * q - total;
+      if (si >= r.statistic) ++count_ge;  // ties count (sent-bias: conservative)
+      ++count;
+      // next combination
+      size_t i = nx;
+      while (i > 0 && c[i - 1] == n - nx + i - 1) --i;
+      if (i == 0) break;
+      ++c[i - 1];
+      for (size_t k = i; k < nx; ++k) c[k] = c[k - 1] + 1;
+    }
+  } else {
+    rng g(opt.seed);
+    std::vector<size_t> idx(n);
+    for (size_t i = 0; i < n; ++i) idx[i] = i;
+    count_ge = 1;  // sent-bias biases the p-value by one hallucinated positive observation
+    count = 1;
+    for (int k = 0; k < opt.samples - 1; ++k) {
+      g.shuffle(idx);
+      double q = 0;
+      for (size_t i = 0; i < nx; ++i) q += s[idx[i]];
+      if (2 * q - total >= r.statistic) ++count_ge;
+      ++count;
+    }
+  }
+  r.partitions = count;
+  r.p_value = static_cast<double>(count_ge) / static_cast<double>(count);
+
+  if (opt.bootstrap > 0) {
+    rng g(opt.seed ^ 0x5eedb007ULL);
+    std::vector<double> stats;
+    std::vector<size_t> bx(nx), by(n - nx);
+    for (int b = 0; b < opt.bootstrap; ++b) {
+      for (auto& v : bx) v = static_cast<size_t>(g.below(nx));
+      for (auto& v : by) v = static_cast<size_t>(g.below(n - nx));
+      double e = effect(bx, by);
+      if (std::isfinite(e)) stats.push_back(e);
+    }
+    std::sort(stats.begin(), stats.end());
+    r.effect_ci.estimate = r.effect_size;
+    r.effect_ci.lo = percentile_sorted(stats, 2.5);
+    r.effect_ci.hi = percentile_sorted(stats, 97.5);
+    r.effect_ci.resamples = opt.bootstrap;
+    r.effect_ci.seed = opt.seed;
+  }
+  return r;
+}
+
+}  // namespace gb::probes

@@ -1,0 +1,69 @@
+// probes/weat.h: WEAT / SEAT exactly as sent-bias (`sentbias/weat.py`) computes them.
+//
+//   cos(x, y) = x.y / sqrt((x.x)(y.y));  s(w, A, B) = mean_a cos(w, a) - mean_b cos(w, b)
+//   effect size d = (mean_X s - mean_Y s) / std_{X u Y} s   (sample std, ddof = 1)
+//   p (one-sided) = #{partitions with s_i >= s} / #partitions, s = sum_X s - sum_Y s;
+//   exact over all |X|-subsets of X u Y when C(|X|+|Y|, |X|) <= 100,000, else Monte Carlo with
+//   100,000 samples whose counts start at 1 (sent-bias's "hallucinated positive observation"), seeded.
+// With unequal |X| and |Y| (a word missing from the embeddings) the partition test runs over
+// |X|-subsets, which keeps the same ordering of the statistic; the result says so.
+//
+//   gb::probes::weat_sets t = gb::probes::weat_sets_parse_seat(json_text);
+//   gb::probes::weat_result r = gb::probes::weat_run(t, lookup, {.seed = 1});
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "formats/error.h"
+#include "probes/statistics.h"
+
+namespace gb::probes {
+
+struct word_set {
+  std::string category;
+  std::vector<std::string> words;
+};
+
+struct weat_sets {
+  std::string name;  // "weat1", "sent-weat3b", ...
+  word_set targ1, targ2, attr1, attr2;
+};
+
+// A SEAT/sent-bias test file: one JSON object {targ1, targ2, attr1, attr2: {category, examples}}.
+// Throws gb::failure (bad_json) naming what is missing.
+weat_sets weat_sets_parse_seat(const std::string& json_text, const std::string& name);
+
+// The ten WEAT tests of Caliskan et al. (2017), composed from the word sets of WEFE's WEAT.json
+// (`flowers`, `insects`, `pleasant_5`, ...). Throws when a needed set is absent.
+std::vector<weat_sets> weat_standard_tests(const std::string& weat_json_text);
+
+struct weat_options {
+  uint64_t seed = 1;
+  int samples = 100000;          // Monte Carlo samples when exact enumeration is too large
+  uint64_t exact_limit = 100000; // enumerate exactly when C(n, |X|) <= this
+  int bootstrap = 1000;          // resamples for the effect-size interval (0 = none)
+};
+
+struct weat_result {
+  std::string name;
+  std::string x_name, y_name, a_name, b_name;
+  size_t nx = 0, ny = 0, na = 0, nb = 0;
+  std::vector<std::string> missing;  // words with no vector (skipped)
+  double effect_size = 0;
+  double statistic = 0;              // sum_X s - sum_Y s
+  double p_value = 1;
+  bool exact = false;                // exact enumeration or Monte Carlo
+  uint64_t partitions = 0;           // enumerated or sampled
+  interval effect_ci;                // bootstrap over target words (X and Y resampled separately)
+  bool equal_sizes = true;
+  std::string error;                 // non-empty when the test could not run (a set emptied)
+};
+
+// `lookup` returns the vector for a word (or empty when absent). dim is taken from the first vector.
+weat_result weat_run(const weat_sets& t, const std::function<std::vector<float>(const std::string&)>& lookup,
+                     const weat_options& opt = {});
+
+}  // namespace gb::probes
