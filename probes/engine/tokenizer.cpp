@@ -1,0 +1,755 @@
+// probes/engine/tokenizer.cpp: SentencePiece BPE, byte-level BPE and WordPiece, after llama.cpp's
+// src/llama-vocab.cpp (algorithms re-implemented; same tie-breaks, fallbacks and special-token rules).
+#include "probes/engine/tokenizer.h"
+
+#include <algorithm>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "probes/engine/unicode.h"
+
+namespace gb::engine {
+
+namespace {
+
+// Token attributes (llama.cpp's llama_token_attr, as a bit set).
+enum attr : uint8_t {
+  attr_normal = 1, attr_unknown = 2, attr_control = 4, attr_user = 8, attr_unused = 16, attr_byte = 32
+};
+
+constexpr const char* k_space_mark = "\xE2\x96\x81";  // U+2581, SentencePiece's visible space
+
+// Pieces llama.cpp treats as control tokens whatever their stored type (end-of-turn, end-of-generation
+// and fill-in-the-middle markers it detects by text).
+constexpr const char* k_forced_control[] = {
+    "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>",
+    "_<EOT>", "[EOT]", "<|eom_id|>", "<|return|>", "<|call|>", "<end_of_utterance>",
+    "<｜end▁of▁sentence｜>", "<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>",
+    "▁<PRE>", "<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<｜fim▁hole｜>", "<SUF>", "▁<SUF>",
+    "<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<｜fim▁end｜>", "<MID>", "▁<MID>", "<|fim_pad|>",
+    "<fim-pad>", "<fim_pad>", "<PAD>", "<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>",
+    "<|file_sep|>"};
+
+// Pre-tokenizer regexes of llama.cpp's llm_tokenizer_bpe, by tokenizer.ggml.pre name.
+constexpr const char* re_gpt2 = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
+constexpr const char* re_llama3 =
+    "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
+    "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+constexpr const char* re_qwen2 =
+    "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| "
+    "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+constexpr const char* re_bloom = " ?[^(\\s|.,!?…。，、।۔،)]+";
+constexpr const char* re_deepseek3 =
+    "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| "
+    "?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+";
+constexpr const char* re_gpt4o =
+    "[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|"
+    "'[lL][lL]|'[dD])?|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))+((?=[\\p{L}])([^A-Z]))*(?:'[sS]|'[tT]|'[rR]["
+    "eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|"
+    "\\s+";
+
+struct pre_spec {
+  std::vector<std::string> names;
+  std::vector<std::string> regexes;
+  bool ignore_merges = false;
+};
+
+const std::vector<pre_spec>& pre_specs() {
+  static const std::vector<pre_spec> specs = {
+      {{"llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "jina-v5-nano"},
+       {re_llama3}, true},
+      {{"dbrx", "smaug-bpe", "glm4", "chatglm-bpe"}, {re_llama3}, false},
+      {{"deepseek-llm"},
+       {"[\r\n]",
+        "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼι"
+        "ῂ-ῄῆ-ῌῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-"
+        "𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+",
+        "\\s?[!-/:-~！-／：-～‘-‟　-。]+", "\\s+$", "[一-龥ࠀ-一가-퟿]+", "\\p{N}+"},
+       false},
+      {{"deepseek-v3", "hunyuan-dense", "joyai-llm", "hy_v4"}, {"\\p{N}{1,3}", "[一-龥぀-ゟ゠-ヿ]+", re_deepseek3}, false},
+      {{"deepseek-coder"}, {"[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "[一-龥ࠀ-一가-퟿]+", "\\p{N}"}, false},
+      {{"falcon"}, {"[\\p{P}\\$\\+<=>\\^~\\|`]+", re_gpt2, "[0-9][0-9][0-9]"}, false},
+      {{"starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva-7b", "mellum2"},
+       {"\\p{N}", re_gpt2}, false},
+      {{"gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum",
+        "modern-bert", "mpt", "olmo", "jais", "trillion", "granite-docling", "jina-v1-en", "jina-v2-code",
+        "roberta-bpe", "exaone4"},
+       {re_gpt2}, false},
+      {{"qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "megrez", "stablelm2", "hunyuan", "solar-open", "grok-2"},
+       {re_qwen2}, false},
+      {{"qwen35"},
+       {"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}| "
+        "?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
+       false},
+      {{"poro-chat", "bloom", "gpt3-finnish"}, {re_bloom}, false},
+      {{"viking"}, {re_bloom, "\\p{N}"}, false},
+      {{"tekken"},
+       {"[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])(["
+        "^a-z]))+((?=[\\p{L}])([^A-Z]))*|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
+       true},
+      {{"chameleon"},
+       {"<sentinel:[0-9]+>", "(IMGIMG)((A|B|C|D|E|F|G|H|I){1,4})Z", "([\\t\\n]|    |  )", "\\p{N}",
+        "[\\p{P}!-/:-@\\[-`{-~]", re_gpt2},
+       false},
+      {{"gpt-4o", "llama4", "kanana2", "talkie", "minimax-m2"}, {re_gpt4o}, false},
+      {{"superbpe"}, {"\\p{N}+", "(?=(\\d{3})+(?!\\d))"}, false},
+      {{"bailingmoe", "bailingmoe2", "llada-moe"},
+       {"'(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| "
+        "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+"},
+       false},
+      {{"seed-coder"},
+       {"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1}| "
+        "?[^\\s\\p{L}\\p{N}\\r\\n]+|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
+       false},
+      {{"ufakzeka"},
+       {"[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}, false},
+      {{"minicpm5"},
+       {"\\p{N}{1,3}",
+        "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}+| "
+        "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
+       true},
+      {{"default"},
+       {"[\\p{P}\\$\\+<=>\\^~\\|]+", re_gpt2, "\\p{N}+", "[0-9][0-9][0-9]"}, false},
+  };
+  return specs;
+}
+
+// Pre-tokenizer names that ask llama.cpp to add BOS by default (besides an explicit add_bos_token).
+bool pre_adds_bos(const std::string& pre) {
+  static const char* names[] = {"llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0",
+                                "lfm2", "jina-v5-nano", "tekken", "chameleon"};
+  return std::find(std::begin(names), std::end(names), pre) != std::end(names);
+}
+
+void replace_all(std::string& s, std::string_view from, std::string_view to) {
+  if (from.empty() || from == to) return;
+  std::string out;
+  out.reserve(s.size() + s.size() / 4);
+  size_t pos = 0;
+  for (;;) {
+    const size_t hit = s.find(from, pos);
+    if (hit == std::string::npos) break;
+    out.append(s, pos, hit - pos);
+    out.append(to);
+    pos = hit + from.size();
+  }
+  out.append(s, pos, std::string::npos);
+  s = std::move(out);
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// "<0xAB>" -> 0xAB, else -1.
+int byte_piece_value(std::string_view t) {
+  if (t.size() != 6 || t.substr(0, 3) != "<0x" || t[5] != '>') return -1;
+  const int hi = hex_digit(t[3]), lo = hex_digit(t[4]);
+  return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+}
+
+bool is_chinese_char(uint32_t c) {
+  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF) ||
+         (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) ||
+         (c >= 0x2B920 && c <= 0x2CEAF) ||  // sic: HF's bert uses 0x2B920, not 0x2B820
+         (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
+}
+
+}  // namespace
+
+const char* tokenizer_kind_name(tokenizer_kind k) {
+  switch (k) {
+    case tokenizer_kind::spm: return "spm";
+    case tokenizer_kind::bpe: return "bpe";
+    case tokenizer_kind::wpm: return "wpm";
+  }
+  return "?";
+}
+
+struct tokenizer::impl {
+  tokenizer_kind kind = tokenizer_kind::spm;
+  std::string pre;
+  std::vector<std::string> tokens;         // (V) stored pieces
+  std::vector<float> scores;               // (V)
+  std::vector<uint8_t> attrs;              // (V) attr bits
+  std::vector<std::string> pieces;         // (V) decoded text of each token (special tokens as stored)
+  std::unordered_map<std::string_view, int32_t> by_text;  // piece -> first id (views into `tokens`)
+  std::vector<int32_t> special;            // control/user/unknown ids, longest text first
+  int32_t bos = -1, eos = -1, unk = -1, sep = -1;
+  bool add_eos = false, add_bos_default = false;
+  bool add_space_prefix = true;
+  std::string space_escape = k_space_mark;  // what a space becomes for SPM (" " for llama2.c files)
+  int32_t byte_tokens[256] = {};           // SPM byte fallback ids (-1: none)
+  // bpe
+  std::unordered_map<std::string, int32_t> ranks;  // "left right" -> merge rank
+  std::vector<split_regex> regexes;
+  bool ignore_merges = false;
+  // wpm
+  std::unordered_map<std::string, int32_t> wpm_lookup;  // when the vocab uses HF "##" continuations
+  bool wpm_hf = false;
+  size_t max_token_len = 0;
+
+  int32_t lookup(std::string_view s) const {
+    const auto it = by_text.find(s);
+    return it == by_text.end() ? -1 : it->second;
+  }
+  int32_t wpm_find(const std::string& s) const {
+    if (!wpm_hf) return lookup(s);
+    const auto it = wpm_lookup.find(s);
+    return it == wpm_lookup.end() ? -1 : it->second;
+  }
+
+  struct fragment {
+    int32_t token;     // >= 0: a special token; -1: raw text [off, off + len)
+    size_t off, len;
+  };
+  std::vector<fragment> partition(std::string_view text, bool parse_special) const;
+  void spm_encode(std::string_view text, std::vector<int32_t>& out) const;
+  void bpe_encode(std::string_view text, std::vector<int32_t>& out,
+                  std::unordered_map<std::string, std::vector<int32_t>>& cache) const;
+  void bpe_word(const std::string& word, std::vector<int32_t>& out) const;
+  void wpm_encode(std::string_view text, std::vector<int32_t>& out) const;
+  std::string render(int32_t id) const;
+};
+
+// Cuts special tokens out of the text, longest first; user-defined ones always, control/unknown ones
+// only when parse_special (llama.cpp's tokenizer_st_partition).
+std::vector<tokenizer::impl::fragment> tokenizer::impl::partition(std::string_view text, bool parse_special) const {
+  std::vector<fragment> frags;
+  if (text.empty()) return frags;
+  frags.push_back({-1, 0, text.size()});
+  for (const int32_t id : special) {
+    if (!parse_special && (attrs[id] & (attr_control | attr_unknown))) continue;
+    const std::string& t = tokens[id];
+    std::vector<fragment> next;
+    next.reserve(frags.size());
+    bool changed = false;
+    for (const fragment& f : frags) {
+      if (f.token >= 0) {
+        next.push_back(f);
+        continue;
+      }
+      size_t off = f.off;
+      const size_t end = f.off + f.len;
+      for (;;) {
+        const size_t hit = text.substr(0, end).find(t, off);
+        if (hit == std::string_view::npos) break;
+        if (hit > off) next.push_back({-1, off, hit - off});
+        next.push_back({id, 0, 0});
+        off = hit + t.size();
+        changed = true;
+      }
+      if (off < end) next.push_back({-1, off, end - off});
+    }
+    if (changed) frags = std::move(next);
+  }
+  return frags;
+}
+
+// SentencePiece BPE (llama.cpp's llm_tokenizer_spm_session): start from UTF-8 characters, repeatedly merge
+// the adjacent pair whose concatenation is the highest-scoring piece (ties: leftmost), then map the
+// symbols to ids, falling back to <0xXX> byte pieces.
+void tokenizer::impl::spm_encode(std::string_view text, std::vector<int32_t>& out) const {
+  struct symbol {
+    int64_t prev, next;
+    size_t off, n;
+  };
+  struct bigram {
+    float score;
+    int64_t left, right;
+    size_t size;
+  };
+  const auto worse = [](const bigram& l, const bigram& r) {
+    return l.score < r.score || (l.score == r.score && l.left > r.left);
+  };
+  std::vector<symbol> sym;  // (S)
+  sym.reserve(text.size());
+  for (size_t off = 0; off < text.size();) {
+    const size_t n = std::min(utf8_len(text[off]), text.size() - off);
+    const int64_t idx = static_cast<int64_t>(sym.size());
+    sym.push_back({idx - 1, off + n == text.size() ? -1 : idx + 1, off, n});
+    off += n;
+  }
+  std::priority_queue<bigram, std::vector<bigram>, decltype(worse)> queue(worse);
+  const auto try_add = [&](int64_t l, int64_t r) {
+    if (l < 0 || r < 0) return;
+    const std::string_view s = text.substr(sym[l].off, sym[l].n + sym[r].n);
+    const int32_t id = lookup(s);
+    if (id < 0) return;
+    queue.push({scores[id], l, r, s.size()});
+  };
+  for (int64_t i = 1; i < static_cast<int64_t>(sym.size()); ++i) try_add(i - 1, i);
+  while (!queue.empty()) {
+    const bigram b = queue.top();
+    queue.pop();
+    symbol& l = sym[b.left];
+    symbol& r = sym[b.right];
+    if (l.n == 0 || r.n == 0 || l.n + r.n != b.size) continue;  // stale
+    l.n += r.n;
+    r.n = 0;
+    l.next = r.next;
+    if (r.next >= 0) sym[r.next].prev = b.left;
+    try_add(l.prev, b.left);
+    try_add(b.left, l.next);
+  }
+  for (int64_t i = sym.empty() ? -1 : 0; i != -1; i = sym[i].next) {
+    const std::string_view s = text.substr(sym[i].off, sym[i].n);
+    const int32_t id = lookup(s);
+    if (id >= 0) {
+      out.push_back(id);
+      continue;
+    }
+    for (const char c : s) {
+      const int32_t b = byte_tokens[static_cast<uint8_t>(c)];
+      out.push_back(b >= 0 ? b : unk);
+    }
+  }
+}
+
+// Byte-level BPE of one pre-tokenized word (already in the GPT-2 alphabet): merge by rank, lowest first
+// (ties: leftmost); pieces missing from the vocabulary fall back to their single bytes.
+void tokenizer::impl::bpe_word(const std::string& word, std::vector<int32_t>& out) const {
+  if (ignore_merges) {
+    const int32_t id = lookup(word);
+    if (id >= 0) {
+      out.push_back(id);
+      return;
+    }
+  }
+  struct symbol {
+    int32_t prev, next;
+    uint32_t off, n;
+  };
+  struct bigram {
+    int32_t rank;
+    int32_t left, right;
+    uint32_t size;
+  };
+  const auto worse = [](const bigram& l, const bigram& r) {
+    return l.rank > r.rank || (l.rank == r.rank && l.left > r.left);
+  };
+  std::vector<symbol> sym;  // (S)
+  for (size_t off = 0; off < word.size();) {
+    const size_t n = std::min(utf8_len(word[off]), word.size() - off);
+    const auto idx = static_cast<int32_t>(sym.size());
+    sym.push_back({idx - 1, off + n == word.size() ? -1 : idx + 1, static_cast<uint32_t>(off),
+                   static_cast<uint32_t>(n)});
+    off += n;
+  }
+  std::priority_queue<bigram, std::vector<bigram>, decltype(worse)> queue(worse);
+  std::string key;
+  const auto try_add = [&](int32_t l, int32_t r) {
+    if (l < 0 || r < 0) return;
+    key.assign(word, sym[l].off, sym[l].n);
+    key.push_back(' ');
+    key.append(word, sym[r].off, sym[r].n);
+    const auto it = ranks.find(key);
+    if (it == ranks.end()) return;
+    queue.push({it->second, l, r, sym[l].n + sym[r].n});
+  };
+  for (int32_t i = 1; i < static_cast<int32_t>(sym.size()); ++i) try_add(i - 1, i);
+  while (!queue.empty()) {
+    const bigram b = queue.top();
+    queue.pop();
+    symbol& l = sym[b.left];
+    symbol& r = sym[b.right];
+    // Stale when either side changed; symbols only grow, and a merged-away one has n == 0.
+    if (l.n == 0 || r.n == 0 || l.n + r.n != b.size || l.next != b.right) continue;
+    l.n += r.n;
+    r.n = 0;
+    l.next = r.next;
+    if (r.next >= 0) sym[r.next].prev = b.left;
+    try_add(l.prev, b.left);
+    try_add(b.left, l.next);
+  }
+  for (int32_t i = sym.empty() ? -1 : 0; i != -1; i = sym[i].next) {
+    const std::string_view s = std::string_view(word).substr(sym[i].off, sym[i].n);
+    const int32_t id = lookup(s);
+    if (id >= 0) {
+      out.push_back(id);
+      continue;
+    }
+    for (const char c : s) {  // llama.cpp: each byte as a one-byte piece, dropped when absent
+      const int32_t b = lookup(std::string_view(&c, 1));
+      if (b >= 0) out.push_back(b);
+    }
+  }
+}
+
+void tokenizer::impl::bpe_encode(std::string_view text, std::vector<int32_t>& out,
+                                 std::unordered_map<std::string, std::vector<int32_t>>& cache) const {
+  const std::vector<uint32_t> cps = utf8_to_cpts(text);  // (N)
+  std::vector<size_t> pieces = {cps.size()};             // lengths in code points
+  for (const split_regex& re : regexes) pieces = re.split(cps, pieces);
+  std::string raw, word;
+  size_t at = 0;
+  for (const size_t len : pieces) {
+    raw.clear();
+    for (size_t i = at; i < at + len; ++i) utf8_append(raw, cps[i]);
+    at += len;
+    if (raw.empty()) continue;
+    word.clear();
+    for (const char c : raw) utf8_append(word, byte_to_cpt(static_cast<uint8_t>(c)));
+    const auto hit = cache.find(word);
+    if (hit != cache.end()) {
+      out.insert(out.end(), hit->second.begin(), hit->second.end());
+      continue;
+    }
+    const size_t before = out.size();
+    bpe_word(word, out);
+    if (cache.size() < (1u << 16) && word.size() <= 64)
+      cache.emplace(word, std::vector<int32_t>(out.begin() + static_cast<std::ptrdiff_t>(before), out.end()));
+  }
+}
+
+// BERT: NFD base letters, drop accents and controls, lowercase, split on whitespace, punctuation, ASCII
+// symbols and CJK; then greedy longest-match-first WordPiece per word (llama.cpp's llm_tokenizer_wpm).
+void tokenizer::impl::wpm_encode(std::string_view text, std::vector<int32_t>& out) const {
+  std::vector<std::string> words(1);
+  for (uint32_t c : utf8_to_cpts(text)) {
+    c = cpt_nfd_base(c);
+    if (cpt_is_space(c)) {
+      if (!words.back().empty()) words.emplace_back();
+      continue;
+    }
+    const ucls k = cpt_class(c);
+    if (c == 0 || c == 0xFFFD || k == ucls::other || k == ucls::mark) continue;
+    std::string s;
+    utf8_append(s, cpt_tolower(c));
+    if (k == ucls::punctuation || (c < 0x7F && k == ucls::symbol) || is_chinese_char(c)) {
+      if (!words.back().empty()) words.emplace_back();
+      words.back() = s;
+      words.emplace_back();
+    } else {
+      words.back() += s;
+    }
+  }
+  for (const std::string& w : words) {
+    if (w.empty()) continue;
+    const std::string word = k_space_mark + w;
+    const size_t n = word.size(), first = out.size();
+    for (size_t i = 0; i < n; ++i) {
+      bool match = false;
+      for (size_t j = std::min(n, i + max_token_len + 1); j > i; --j) {
+        const int32_t id = wpm_find(word.substr(i, j - i));
+        if (id >= 0) {
+          out.push_back(id);
+          match = true;
+          i = j - 1;
+          break;
+        }
+      }
+      if (!match) {
+        out.resize(first);
+        break;
+      }
+    }
+    if (out.size() == first) out.push_back(unk);
+  }
+}
+
+std::string tokenizer::impl::render(int32_t id) const {
+  const std::string& t = tokens[id];
+  const uint8_t a = attrs[id];
+  if (a & (attr_control | attr_unknown | attr_user)) return t;
+  if (a & attr_byte) {
+    const int b = byte_piece_value(t);
+    return b < 0 ? t : std::string(1, static_cast<char>(b));
+  }
+  if (!(a & attr_normal)) return "";  // unused / undefined pieces print nothing (llama.cpp)
+  std::string s = t;
+  switch (kind) {
+    case tokenizer_kind::spm: replace_all(s, space_escape, " "); break;
+    case tokenizer_kind::wpm:
+      if (wpm_hf) s = t.rfind("##", 0) == 0 ? t.substr(2) : " " + t;
+      else replace_all(s, k_space_mark, " ");
+      break;
+    case tokenizer_kind::bpe: {
+      s.clear();
+      size_t off = 0;
+      while (off < t.size()) {
+        const size_t start = off;
+        const int b = cpt_to_byte(utf8_next(t, off));
+        if (b >= 0) s.push_back(static_cast<char>(b));
+        else s.append(t, start, off - start);  // outside the byte alphabet: kept as written
+      }
+      break;
+    }
+  }
+  return s;
+}
+
+result<tokenizer> tokenizer::create(const vocab& v) {
+  return capture("tokenizer", [&]() -> tokenizer {
+    auto p = std::make_shared<impl>();
+    const size_t n = v.tokens.size();
+    if (n == 0) fail(errc::bad_value, 0, "tokenizer: empty vocabulary");
+    if (n > (1u << 24)) fail(errc::limit, 0, "tokenizer: " + std::to_string(n) + " pieces (cap 16777216)");
+    if (!v.scores.empty() && v.scores.size() != n)
+      fail(errc::bad_value, 0, "tokenizer: " + std::to_string(v.scores.size()) + " scores for " + std::to_string(n) +
+                                   " tokens");
+    if (!v.token_types.empty() && v.token_types.size() != n)
+      fail(errc::bad_value, 0, "tokenizer: " + std::to_string(v.token_types.size()) + " token types for " +
+                                   std::to_string(n) + " tokens");
+    if (v.model == "llama") p->kind = tokenizer_kind::spm;
+    else if (v.model == "gpt2") p->kind = tokenizer_kind::bpe;
+    else if (v.model == "bert") p->kind = tokenizer_kind::wpm;
+    else fail(errc::unsupported, 0, "tokenizer: model '" + v.model + "' is not supported (llama, gpt2, bert)");
+
+    p->tokens = v.tokens;
+    for (size_t i = 0; i < n; ++i) {
+      if (p->tokens[i].empty()) p->tokens[i] = "[EMPTY_" + std::to_string(i) + "]";  // as llama.cpp
+    }
+    p->scores = v.scores.empty() ? std::vector<float>(n, 0.0f) : v.scores;
+    p->attrs.assign(n, attr_normal);
+    if (!v.token_types.empty()) {
+      for (size_t i = 0; i < n; ++i) {
+        switch (v.token_types[i]) {
+          case 1: p->attrs[i] = attr_normal; break;
+          case 2: p->attrs[i] = attr_unknown; break;
+          case 3: p->attrs[i] = attr_control; break;
+          case 4: p->attrs[i] = attr_user; break;
+          case 5: p->attrs[i] = attr_unused; break;
+          case 6: p->attrs[i] = attr_byte; break;
+          default: p->attrs[i] = 0; break;  // undefined
+        }
+      }
+    }
+    p->by_text.reserve(n * 2);
+    for (size_t i = 0; i < n; ++i) {
+      p->by_text.emplace(p->tokens[i], static_cast<int32_t>(i));  // first id wins on duplicates
+      p->max_token_len = std::max(p->max_token_len, p->tokens[i].size());
+    }
+    for (const char* name : k_forced_control) {
+      const int32_t id = p->lookup(name);
+      if (id >= 0) p->attrs[id] |= attr_control;
+    }
+
+    // Special ids: the file's, else llama.cpp's defaults per model (dropped when out of range).
+    const auto pick = [n](int32_t given, int32_t fallback) {
+      const int32_t id = given >= 0 ? given : fallback;
+      return id >= 0 && static_cast<size_t>(id) < n ? id : -1;
+    };
+    const auto check = [n](int32_t id, const char* what) {
+      if (id >= 0 && static_cast<size_t>(id) >= n)
+        fail(errc::bad_value, 0, std::string("tokenizer: ") + what + " id " + std::to_string(id) + " >= " +
+                                     std::to_string(n) + " tokens");
+    };
+    check(v.bos_id, "BOS");
+    check(v.eos_id, "EOS");
+    check(v.unk_id, "UNK");
+    check(v.sep_id, "SEP");
+    check(v.cls_id, "CLS");
+    switch (p->kind) {
+      case tokenizer_kind::spm:
+        p->bos = pick(v.bos_id, 1);
+        p->eos = pick(v.eos_id, 2);
+        p->unk = pick(v.unk_id, 0);
+        p->add_bos_default = true;
+        break;
+      case tokenizer_kind::bpe:
+        p->bos = pick(v.bos_id, 11);
+        p->eos = pick(v.eos_id, 11);
+        p->unk = pick(v.unk_id, -1);
+        break;
+      case tokenizer_kind::wpm:
+        p->bos = pick(v.cls_id >= 0 ? v.cls_id : v.bos_id, 101);
+        p->sep = pick(v.sep_id, 102);
+        p->eos = p->sep;
+        p->unk = pick(v.unk_id, 100);
+        p->add_bos_default = true;
+        break;
+    }
+    p->add_eos = v.add_eos;
+    if (v.add_bos) p->add_bos_default = true;
+
+    if (p->kind == tokenizer_kind::spm) {
+      p->add_space_prefix = v.add_space_prefix;
+      // llama2.c tokenizer files store spaces as ' ' rather than U+2581.
+      size_t marks = 0, spaces = 0;
+      for (const std::string& t : p->tokens) {
+        marks += t.find(k_space_mark) != std::string::npos;
+        spaces += t.find(' ') != std::string::npos;
+      }
+      if (marks == 0 && spaces > 0) p->space_escape = " ";
+      // Vocabularies without token types: byte pieces and the special ids still need their roles.
+      if (v.token_types.empty()) {
+        for (size_t i = 0; i < n; ++i) {
+          if (byte_piece_value(p->tokens[i]) >= 0) p->attrs[i] = attr_byte;
+        }
+        if (p->unk >= 0) p->attrs[p->unk] = attr_unknown;
+        if (p->bos >= 0) p->attrs[p->bos] = attr_control;
+        if (p->eos >= 0) p->attrs[p->eos] = attr_control;
+      }
+      for (int b = 0; b < 256; ++b) {
+        static const char* hex = "0123456789ABCDEF";
+        const char name[7] = {'<', '0', 'x', hex[b >> 4], hex[b & 15], '>', 0};
+        int32_t id = p->lookup(name);
+        if (id < 0) {
+          const char one = static_cast<char>(b);
+          id = p->lookup(std::string_view(&one, 1));
+        }
+        p->byte_tokens[b] = id;
+      }
+    }
+
+    if (p->kind == tokenizer_kind::bpe) {
+      p->pre = v.pre.empty() ? "default" : v.pre;
+      const pre_spec* spec = nullptr;
+      for (const pre_spec& s : pre_specs()) {
+        if (std::find(s.names.begin(), s.names.end(), p->pre) != s.names.end()) spec = &s;
+      }
+      if (!spec) fail(errc::unsupported, 0, "tokenizer: BPE pre-tokenizer '" + p->pre + "' is not supported");
+      for (const std::string& re : spec->regexes) {
+        auto r = split_regex::compile(re);
+        if (!r) throw failure(r.err());
+        p->regexes.push_back(std::move(r).value());
+      }
+      p->ignore_merges = spec->ignore_merges;
+      if (pre_adds_bos(p->pre)) p->add_bos_default = true;
+      p->ranks.reserve(v.merges.size() * 2);
+      for (size_t i = 0; i < v.merges.size(); ++i) {
+        const std::string& m = v.merges[i];
+        if (m.size() < 2 || m.find(' ', 1) == std::string::npos) continue;
+        p->ranks.emplace(m, static_cast<int32_t>(std::min<size_t>(i, INT32_MAX)));
+      }
+    } else {
+      p->pre = "default";
+    }
+
+    if (p->kind == tokenizer_kind::wpm) {
+      // GGUF BERT vocabularies mark word starts with U+2581 and drop "##"; HF ones use "##" continuations.
+      size_t marks = 0, hashes = 0;
+      for (const std::string& t : p->tokens) {
+        marks += t.rfind(k_space_mark, 0) == 0;
+        hashes += t.size() > 2 && t.rfind("##", 0) == 0;
+      }
+      if (marks == 0 && hashes > 0) {
+        p->wpm_hf = true;
+        for (size_t i = 0; i < n; ++i) {
+          const std::string& t = p->tokens[i];
+          const std::string key = t.size() > 2 && t.rfind("##", 0) == 0 ? t.substr(2) : k_space_mark + t;
+          p->wpm_lookup.emplace(key, static_cast<int32_t>(i));
+          p->max_token_len = std::max(p->max_token_len, key.size());
+        }
+      }
+    }
+
+    for (size_t i = 0; i < n; ++i) {
+      if (p->attrs[i] & (attr_control | attr_user | attr_unknown)) p->special.push_back(static_cast<int32_t>(i));
+    }
+    std::stable_sort(p->special.begin(), p->special.end(),
+                     [&](int32_t a, int32_t b) { return p->tokens[a].size() > p->tokens[b].size(); });
+    p->pieces.resize(n);
+    for (size_t i = 0; i < n; ++i) p->pieces[i] = p->render(static_cast<int32_t>(i));
+    tokenizer t;
+    t.p_ = std::move(p);
+    return t;
+  });
+}
+
+std::vector<int32_t> tokenizer::encode(std::string_view text, bool add_bos, bool parse_special) const {
+  const impl& p = *p_;
+  std::vector<int32_t> out;
+  out.reserve(text.size() / 3 + 4);
+  const std::vector<impl::fragment> frags = p.partition(text, parse_special);
+  switch (p.kind) {
+    case tokenizer_kind::spm: {
+      if (add_bos && p.bos >= 0) out.push_back(p.bos);
+      bool prev_special = true;  // the dummy prefix goes before the first text and after special tokens
+      std::string buf;
+      for (const impl::fragment& f : frags) {
+        if (f.token >= 0) {
+          out.push_back(f.token);
+          prev_special = true;
+          continue;
+        }
+        buf.clear();
+        if (p.add_space_prefix && prev_special) buf.push_back(' ');
+        buf.append(text.substr(f.off, f.len));
+        replace_all(buf, " ", p.space_escape);
+        p.spm_encode(buf, out);
+        prev_special = false;
+      }
+      if (add_bos && p.add_eos && p.eos >= 0) out.push_back(p.eos);
+      break;
+    }
+    case tokenizer_kind::bpe: {
+      if (add_bos && p.bos >= 0) out.push_back(p.bos);
+      std::unordered_map<std::string, std::vector<int32_t>> cache;
+      for (const impl::fragment& f : frags) {
+        if (f.token >= 0) out.push_back(f.token);
+        else p.bpe_encode(text.substr(f.off, f.len), out, cache);
+      }
+      if (add_bos && p.add_eos && p.eos >= 0) out.push_back(p.eos);
+      break;
+    }
+    case tokenizer_kind::wpm: {
+      if (add_bos && p.bos >= 0) out.push_back(p.bos);
+      for (const impl::fragment& f : frags) {
+        if (f.token >= 0) out.push_back(f.token);
+        else p.wpm_encode(text.substr(f.off, f.len), out);
+      }
+      if (add_bos && p.sep >= 0) out.push_back(p.sep);
+      break;
+    }
+  }
+  return out;
+}
+
+std::string tokenizer::decode(const std::vector<int32_t>& ids, bool render_special) const {
+  const impl& p = *p_;
+  std::string out;
+  bool first_text = true;
+  const bool strip_first = (p.kind == tokenizer_kind::spm && p.add_space_prefix) || p.kind == tokenizer_kind::wpm;
+  for (const int32_t id : ids) {
+    if (id < 0 || static_cast<size_t>(id) >= p.tokens.size()) continue;
+    const uint8_t a = p.attrs[id];
+    if ((a & (attr_control | attr_unknown)) && !render_special) continue;
+    const std::string& s = p.pieces[id];
+    if (first_text && !s.empty() && !(a & (attr_control | attr_unknown | attr_user))) {
+      first_text = false;
+      if (strip_first && s[0] == ' ') {
+        out.append(s, 1, std::string::npos);
+        continue;
+      }
+    }
+    out += s;
+  }
+  return out;
+}
+
+std::string tokenizer::token_piece(int32_t id) const {
+  if (id < 0 || static_cast<size_t>(id) >= p_->tokens.size()) return "";
+  return p_->pieces[id];
+}
+
+const std::string& tokenizer::token_text(int32_t id) const {
+  static const std::string none;
+  if (id < 0 || static_cast<size_t>(id) >= p_->tokens.size()) return none;
+  return p_->tokens[id];
+}
+
+std::optional<int32_t> tokenizer::find(std::string_view piece) const {
+  const int32_t id = p_->lookup(piece);
+  if (id < 0) return std::nullopt;
+  return id;
+}
+
+tokenizer_kind tokenizer::kind() const { return p_->kind; }
+const std::string& tokenizer::pre() const { return p_->pre; }
+int32_t tokenizer::size() const { return static_cast<int32_t>(p_->tokens.size()); }
+int32_t tokenizer::bos_id() const { return p_->bos; }
+int32_t tokenizer::eos_id() const { return p_->eos; }
+int32_t tokenizer::unk_id() const { return p_->unk; }
+bool tokenizer::default_add_bos() const { return p_->add_bos_default; }
+bool tokenizer::is_control(int32_t id) const {
+  return id >= 0 && static_cast<size_t>(id) < p_->tokens.size() && (p_->attrs[id] & attr_control);
+}
+
+}  // namespace gb::engine
