@@ -1,0 +1,1133 @@
+// The non-executing pickle interpreter and the global classification (allowlist + named lists).
+#include "formats/pickle.h"
+
+#include "formats/reader.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <unordered_map>
+
+namespace gb::pickle {
+
+const char* safety_name(safety s) {
+  switch (s) {
+    case safety::allowed: return "allowed";
+    case safety::innocuous: return "innocuous";
+    case safety::suspicious: return "suspicious";
+    case safety::dangerous: return "dangerous";
+  }
+  return "dangerous";
+}
+
+severity safety_severity(safety s) {
+  switch (s) {
+    case safety::allowed: return severity::info;
+    case safety::innocuous: return severity::info;
+    case safety::suspicious: return severity::high;
+    case safety::dangerous: return severity::critical;
+  }
+  return severity::critical;
+}
+
+const char* kind_name(kind k) {
+  switch (k) {
+    case kind::none: return "none";
+    case kind::boolean: return "bool";
+    case kind::integer: return "int";
+    case kind::floating: return "float";
+    case kind::string: return "str";
+    case kind::bytes: return "bytes";
+    case kind::list: return "list";
+    case kind::tuple: return "tuple";
+    case kind::dict: return "dict";
+    case kind::set: return "set";
+    case kind::global: return "global";
+    case kind::call: return "call";
+    case kind::persid: return "persid";
+    case kind::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+bool result::has(safety at_least) const {
+  for (const auto& g : globals)
+    if (g.level >= at_least) return true;
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Classification tables. Module entries match the module and its submodules; name entries match the
+// name and its attributes ("Profile" matches "Profile.runctx").
+
+namespace {
+
+struct allow_entry {
+  const char* module;
+  const char* name;  // nullptr: any name ending in "Storage" (torch storages)
+  safety level;
+};
+
+// What a state dict (and numpy payloads) need. Everything else invoked is dangerous.
+const allow_entry k_allow[] = {
+    {"collections", "OrderedDict", safety::allowed},
+    {"torch._utils", "_rebuild_tensor", safety::allowed},
+    {"torch._utils", "_rebuild_tensor_v2", safety::allowed},
+    {"torch._utils", "_rebuild_tensor_v3", safety::allowed},
+    {"torch._utils", "_rebuild_parameter", safety::allowed},
+    {"torch._utils", "_rebuild_parameter_with_state", safety::allowed},
+    {"torch", nullptr, safety::allowed},  // torch.FloatStorage, torch.HalfStorage ... (see below)
+    {"torch.storage", "UntypedStorage", safety::allowed},
+    {"torch.storage", "TypedStorage", safety::allowed},
+    {"torch", "device", safety::allowed},
+    {"torch", "Size", safety::allowed},
+    {"torch", "strided", safety::allowed},
+    {"torch.serialization", "_get_layout", safety::allowed},
+    {"builtins", "set", safety::allowed},
+    {"builtins", "frozenset", safety::allowed},
+    {"builtins", "bytearray", safety::allowed},
+    {"builtins", "complex", safety::allowed},
+    {"builtins", "slice", safety::allowed},
+    {"__builtin__", "set", safety::allowed},
+    {"__builtin__", "frozenset", safety::allowed},
+    {"__builtin__", "bytearray", safety::allowed},
+    {"__builtin__", "complex", safety::allowed},
+    {"_codecs", "encode", safety::innocuous},  // protocol 2 spelling of bytes: encode(str, 'latin1')
+    {"numpy.core.multiarray", "_reconstruct", safety::innocuous},
+    {"numpy._core.multiarray", "_reconstruct", safety::innocuous},
+    {"numpy.core.multiarray", "scalar", safety::innocuous},
+    {"numpy._core.multiarray", "scalar", safety::innocuous},
+    {"numpy", "ndarray", safety::innocuous},
+    {"numpy", "dtype", safety::innocuous},
+};
+
+// torch dtype globals pickled by newer versions (torch.float32 ...).
+const char* const k_torch_dtypes[] = {
+    "float32", "float", "float64", "double", "float16", "half", "bfloat16", "uint8", "int8", "int16",
+    "short", "int32", "int", "int64", "long", "bool", "complex64", "complex128", "cfloat", "cdouble",
+    "float8_e4m3fn", "float8_e5m2", "uint16", "uint32", "uint64", "qint8", "quint8", "qint32"};
+
+struct named_entry {
+  const char* module;
+  const char* name;  // nullptr: every name in the module (and submodules)
+  const char* why;
+};
+
+// Named lists: explanation, and "dangerous even when only imported".
+const named_entry k_dangerous[] = {
+    {"builtins", "eval", "evaluates Python code"},
+    {"builtins", "exec", "executes Python code"},
+    {"builtins", "execfile", "executes a Python file"},
+    {"builtins", "compile", "compiles Python code"},
+    {"builtins", "getattr", "attribute walk to arbitrary callables"},
+    {"builtins", "setattr", "overwrites attributes"},
+    {"builtins", "delattr", "deletes attributes"},
+    {"builtins", "__import__", "imports arbitrary modules"},
+    {"builtins", "apply", "calls an arbitrary callable"},
+    {"builtins", "open", "opens files"},
+    {"builtins", "input", "reads the console"},
+    {"builtins", "breakpoint", "starts a debugger"},
+    {"os", nullptr, "operating-system access (commands, files)"},
+    {"posix", nullptr, "operating-system access (commands, files)"},
+    {"nt", nullptr, "operating-system access (commands, files)"},
+    {"subprocess", nullptr, "runs processes"},
+    {"runpy", nullptr, "runs Python modules/code"},
+    {"socket", nullptr, "network access"},
+    {"ssl", nullptr, "network access"},
+    {"pty", nullptr, "spawns a shell"},
+    {"ctypes", nullptr, "loads native code"},
+    {"_ctypes", nullptr, "loads native code"},
+    {"types", "CodeType", "builds code objects"},
+    {"types", "FunctionType", "builds functions"},
+    {"pydoc", nullptr, "pydoc.locate resolves arbitrary callables"},
+    {"operator", "methodcaller", "calls arbitrary methods"},
+    {"operator", "attrgetter", "attribute walk to arbitrary callables"},
+    {"torch.utils.collect_env", nullptr, "runs shell commands"},
+    {"torch.utils.bottleneck", nullptr, "runs code under a profiler"},
+    {"torch.utils._config_module", nullptr, "loads and executes a config"},
+    {"torch.storage", "_load_from_bytes", "nested torch.load"},
+    {"torch.serialization", "load", "nested torch.load"},
+    {"torch.hub", nullptr, "downloads and runs code"},
+    {"profile", nullptr, "runs code under a profiler"},
+    {"cProfile", nullptr, "runs code under a profiler"},
+    {"trace", nullptr, "runs code under a tracer"},
+    {"timeit", nullptr, "executes code strings"},
+    {"idlelib", nullptr, "IDLE helpers evaluate code"},
+    {"lib2to3", nullptr, "loads pickled grammars"},
+    {"pickle", nullptr, "nested unpickling"},
+    {"_pickle", nullptr, "nested unpickling"},
+    {"dill", nullptr, "nested unpickling"},
+    {"cloudpickle", nullptr, "rebuilds functions and code"},
+    {"joblib", nullptr, "nested unpickling"},
+    {"marshal", nullptr, "loads code objects"},
+    {"shelve", nullptr, "nested unpickling"},
+    {"code", nullptr, "interactive interpreter"},
+    {"codeop", nullptr, "compiles code"},
+    {"importlib", nullptr, "imports arbitrary modules"},
+    {"imp", nullptr, "imports arbitrary modules"},
+    {"pkgutil", nullptr, "imports arbitrary modules"},
+    {"zipimport", nullptr, "imports code from archives"},
+    {"shutil", nullptr, "file system changes"},
+    {"io", "FileIO", "file access"},
+    {"_io", "FileIO", "file access"},
+    {"io", "open", "file access"},
+    {"_io", "open", "file access"},
+    {"logging", "FileHandler", "writes files"},
+    {"logging.handlers", nullptr, "writes files / network"},
+    {"tempfile", nullptr, "file system changes"},
+    {"sys", nullptr, "interpreter state (exit, modules)"},
+    {"signal", nullptr, "process control"},
+    {"multiprocessing", nullptr, "spawns processes"},
+    {"asyncio", nullptr, "subprocesses and network"},
+    {"_osx_support", nullptr, "runs shell commands"},
+    {"uuid", "_get_command_stdout", "runs shell commands"},
+    {"platform", "_syscmd_ver", "runs shell commands"},
+    {"numpy.testing._private.utils", "runstring", "executes code strings"},
+    {"numpy.f2py", nullptr, "evaluates expressions"},
+    {"numpy", "load", "nested unpickling"},
+    {"ensurepip", nullptr, "runs pip"},
+    {"pip", nullptr, "installs packages"},
+    {"venv", nullptr, "creates environments and runs pip"},
+    {"distutils", nullptr, "runs build commands"},
+    {"setuptools", nullptr, "runs build commands"},
+    {"webbrowser", nullptr, "opens URLs"},
+    {"httplib", nullptr, "network access"},
+    {"http", nullptr, "network access"},
+    {"urllib", nullptr, "network access"},
+    {"urllib2", nullptr, "network access"},
+    {"urllib3", nullptr, "network access"},
+    {"requests", nullptr, "network access"},
+    {"aiohttp", nullptr, "network access"},
+    {"httpx", nullptr, "network access"},
+    {"ftplib", nullptr, "network access"},
+    {"smtplib", nullptr, "network access"},
+    {"telnetlib", nullptr, "network access"},
+    {"xmlrpc", nullptr, "network access"},
+    {"paramiko", nullptr, "network access"},
+    {"bdb", nullptr, "debugger runs code"},
+    {"pdb", nullptr, "debugger runs code"},
+    {"doctest", nullptr, "runs code in docstrings"},
+    {"gc", nullptr, "reaches arbitrary objects"},
+    {"inspect", nullptr, "reaches arbitrary objects"},
+    {"copyreg", "_reconstructor", "instantiates arbitrary classes"},
+};
+
+bool module_matches(std::string_view module, std::string_view prefix) {
+  if (module == prefix) return true;
+  return module.size() > prefix.size() && module.compare(0, prefix.size(), prefix) == 0 &&
+         module[prefix.size()] == '.';
+}
+
+bool name_matches(std::string_view name, std::string_view want) {
+  if (name == want) return true;
+  return name.size() > want.size() && name.compare(0, want.size(), want) == 0 && name[want.size()] == '.';
+}
+
+std::string_view canonical_module(std::string_view m) {
+  if (m == "__builtin__" || m == "__builtins__") return "builtins";
+  return m;
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+safety classify(std::string_view module_in, std::string_view name, bool invoked, std::string* reason) {
+  std::string_view module = canonical_module(module_in);
+  for (const auto& a : k_allow) {
+    if (module_in != a.module && module != a.module) continue;
+    if (a.name == nullptr) {
+      if (ends_with(name, "Storage") && name.find('.') == std::string_view::npos) {
+        if (reason) *reason = "allowlist: torch storage type";
+        return a.level;
+      }
+      continue;
+    }
+    if (name == a.name) {
+      if (reason) *reason = a.level == safety::allowed ? "allowlist" : "allowlist: numpy/bytes reconstructor";
+      return a.level;
+    }
+  }
+  if (module == "torch")
+    for (const char* d : k_torch_dtypes)
+      if (name == d) {
+        if (reason) *reason = "allowlist: torch dtype";
+        return safety::allowed;
+      }
+  for (const auto& n : k_dangerous) {
+    if (!module_matches(module, n.module)) continue;
+    if (n.name && !(module == n.module && name_matches(name, n.name))) continue;
+    if (reason) *reason = n.why;
+    return safety::dangerous;
+  }
+  if (invoked) {
+    if (reason) *reason = "invoked callable outside the allowlist";
+    return safety::dangerous;
+  }
+  if (reason) *reason = "imported global outside the allowlist";
+  return safety::suspicious;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The interpreter.
+
+namespace {
+
+enum op : uint8_t {
+  MARK = '(', STOP = '.', POP = '0', POP_MARK = '1', DUP = '2', FLOAT = 'F', INT = 'I', BININT = 'J',
+  BININT1 = 'K', LONG = 'L', BININT2 = 'M', NONE = 'N', PERSID = 'P', BINPERSID = 'Q', REDUCE = 'R',
+  STRING = 'S', BINSTRING = 'T', SHORT_BINSTRING = 'U', UNICODE = 'V', BINUNICODE = 'X', APPEND = 'a',
+  BUILD = 'b', GLOBAL = 'c', DICT = 'd', EMPTY_DICT = '}', APPENDS = 'e', GET = 'g', BINGET = 'h',
+  INST = 'i', LONG_BINGET = 'j', LIST = 'l', EMPTY_LIST = ']', OBJ = 'o', PUT = 'p', BINPUT = 'q',
+  LONG_BINPUT = 'r', SETITEM = 's', TUPLE = 't', EMPTY_TUPLE = ')', SETITEMS = 'u', BINFLOAT = 'G',
+  PROTO = 0x80, NEWOBJ = 0x81, EXT1 = 0x82, EXT2 = 0x83, EXT4 = 0x84, TUPLE1 = 0x85, TUPLE2 = 0x86,
+  TUPLE3 = 0x87, NEWTRUE = 0x88, NEWFALSE = 0x89, LONG1 = 0x8a, LONG4 = 0x8b, BINBYTES = 'B',
+  SHORT_BINBYTES = 'C', SHORT_BINUNICODE = 0x8c, BINUNICODE8 = 0x8d, BINBYTES8 = 0x8e, EMPTY_SET = 0x8f,
+  ADDITEMS = 0x90, FROZENSET = 0x91, NEWOBJ_EX = 0x92, STACK_GLOBAL = 0x93, MEMOIZE = 0x94, FRAME = 0x95,
+  BYTEARRAY8 = 0x96, NEXT_BUFFER = 0x97, READONLY_BUFFER = 0x98
+};
+
+// Thrown inside the machine for bytes that end the stream (caught in read()).
+struct stream_error {
+  uint64_t offset;
+  std::string message;
+  bool limit;
+};
+
+class machine {
+ public:
+  machine(const uint8_t* d, uint64_t n, const read_options& o, result& r) : d_(d), n_(n), o_(o), r_(r) {
+    r_.values.emplace_back();  // values[0]: the shared unknown placeholder
+  }
+
+  // Runs one pickle from pos_ to its STOP. Returns false when the stream ended in an error.
+  bool run_one();
+  uint64_t pos() const { return pos_; }
+  void set_pos(uint64_t p) { pos_ = p; }
+
+ private:
+  const uint8_t* d_;
+  uint64_t n_;
+  const read_options& o_;
+  result& r_;
+  uint64_t pos_ = 0;
+  uint64_t op_at_ = 0;  // relative offset of the current opcode
+  std::vector<uint32_t> stack_;
+  std::vector<size_t> marks_;
+  std::unordered_map<uint64_t, uint32_t> memo_;
+  int semantic_errors_ = 0;
+  bool value_limit_noted_ = false;
+
+  uint64_t abs(uint64_t rel) const { return o_.base + rel; }
+  [[noreturn]] void stop(const std::string& msg, bool limit = false) const {
+    throw stream_error{abs(op_at_), msg, limit};
+  }
+  // A problem Python would raise on, but after which we keep reading to report later imports too.
+  void semantic(const std::string& msg) {
+    r_.complete = false;
+    if (++semantic_errors_ <= 8)
+      r_.findings.push_back({severity::medium, "pickle.malformed", "",
+                             "pickle: " + msg + " (opcode at byte " + std::to_string(abs(op_at_)) +
+                                 "); reading continues to report later imports",
+                             abs(op_at_)});
+  }
+
+  const uint8_t* take(uint64_t k, const char* what) {
+    if (k > n_ - pos_)
+      stop(std::string("truncated: ") + what + " needs " + std::to_string(k) + " bytes, " +
+           std::to_string(n_ - pos_) + " left");
+    const uint8_t* p = d_ + pos_;
+    pos_ += k;
+    return p;
+  }
+  template <class T>
+  T le(const char* what) {
+    T v;
+    std::memcpy(&v, take(sizeof(T), what), sizeof(T));
+    return v;
+  }
+  std::string_view line(const char* what) {
+    uint64_t cap = std::min<uint64_t>(n_ - pos_, o_.lim.max_string);
+    const void* nl = std::memchr(d_ + pos_, '\n', static_cast<size_t>(cap));
+    if (!nl) stop(std::string("truncated: no end of line for ") + what);
+    uint64_t len = static_cast<const uint8_t*>(nl) - (d_ + pos_);
+    std::string_view s(reinterpret_cast<const char*>(d_ + pos_), static_cast<size_t>(len));
+    pos_ += len + 1;
+    if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
+    return s;
+  }
+  uint64_t checked_len(uint64_t len, const char* what) {
+    if (len > o_.lim.max_string)
+      stop(std::string(what) + " length " + std::to_string(len) + " exceeds the cap", true);
+    return len;
+  }
+
+  uint32_t make(kind k) {
+    if (r_.values.size() >= o_.lim.max_values) {
+      if (!value_limit_noted_) {
+        value_limit_noted_ = true;
+        r_.complete = false;
+        r_.findings.push_back({severity::medium, "pickle.limit", "",
+                               "pickle: more than " + std::to_string(o_.lim.max_values) +
+                                   " values; later values are placeholders (imports are still recorded)",
+                               abs(op_at_)});
+      }
+      return 0;
+    }
+    r_.values.emplace_back();
+    value& v = r_.values.back();
+    v.k = k;
+    v.offset = abs(op_at_);
+    return static_cast<uint32_t>(r_.values.size() - 1);
+  }
+  value& at(uint32_t i) { return r_.values[i]; }
+
+  void push(uint32_t v) {
+    if (stack_.size() >= o_.lim.max_stack) stop("stack deeper than " + std::to_string(o_.lim.max_stack), true);
+    stack_.push_back(v);
+  }
+  uint32_t pop() {
+    size_t floor = marks_.empty() ? 0 : marks_.back();
+    if (stack_.size() <= floor) {
+      semantic("stack underflow");
+      return 0;
+    }
+    uint32_t v = stack_.back();
+    stack_.pop_back();
+    return v;
+  }
+  uint32_t top() {
+    size_t floor = marks_.empty() ? 0 : marks_.back();
+    if (stack_.size() <= floor) {
+      semantic("stack underflow");
+      return 0;
+    }
+    return stack_.back();
+  }
+  std::vector<uint32_t> pop_mark() {
+    if (marks_.empty()) {
+      semantic("no MARK on the stack");
+      return {};
+    }
+    size_t m = marks_.back();
+    marks_.pop_back();
+    std::vector<uint32_t> items(stack_.begin() + static_cast<std::ptrdiff_t>(m), stack_.end());
+    stack_.resize(m);
+    return items;
+  }
+  void memo_put(uint64_t key) {
+    if (memo_.size() >= o_.lim.max_memo && !memo_.count(key))
+      stop("memo larger than " + std::to_string(o_.lim.max_memo), true);
+    memo_[key] = top();
+  }
+  void memo_get(uint64_t key) {
+    auto it = memo_.find(key);
+    if (it == memo_.end()) {
+      semantic("memo key " + std::to_string(key) + " was never stored");
+      uint32_t u = make(kind::unknown);
+      if (u) at(u).s = "unknown";
+      push(u);
+      return;
+    }
+    push(it->second);
+  }
+
+  uint32_t make_string(kind k, std::string_view content, uint64_t full) {
+    uint32_t v = make(k);
+    if (v) {
+      at(v).s.assign(content.substr(0, static_cast<size_t>(std::min<uint64_t>(content.size(), o_.lim.max_copy))));
+      at(v).size = full;
+    }
+    return v;
+  }
+  uint32_t make_int(int64_t i) {
+    uint32_t v = make(kind::integer);
+    if (v) at(v).i = i;
+    return v;
+  }
+  uint32_t make_seq(kind k, std::vector<uint32_t> items) {
+    uint32_t v = make(k);
+    if (v) at(v).items = std::move(items);
+    return v;
+  }
+
+  uint32_t add_global(std::string module, std::string name, const char* opcode, bool resolved) {
+    global_ref g;
+    g.module = std::move(module);
+    g.name = std::move(name);
+    g.opcode = opcode;
+    g.offset = abs(op_at_);
+    g.resolved = resolved;
+    r_.globals.push_back(std::move(g));
+    uint32_t v = make(kind::global);
+    if (v) {
+      at(v).global = static_cast<uint32_t>(r_.globals.size() - 1);
+      at(v).s = r_.globals.back().module;
+      at(v).name = r_.globals.back().name;
+    }
+    return v;
+  }
+
+  // The callable value `c` is invoked by `opcode`: mark the global it names (or record a dynamic call).
+  void invoke(uint32_t c, const char* opcode) {
+    const value& cv = at(c);
+    if (cv.k == kind::global && cv.global != nil) {
+      global_ref& g = r_.globals[cv.global];
+      if (!g.invoked) {
+        g.invoked = true;
+        g.invoked_by = opcode;
+        g.invoke_offset = abs(op_at_);
+      }
+      return;
+    }
+    // Calling something that is not an imported name: the result of another call, a string, unknown.
+    global_ref g;
+    g.module = "unknown";
+    g.name = std::string("<") + kind_name(cv.k) + " value from byte " + std::to_string(cv.offset) + ">";
+    g.opcode = "CALL";
+    g.offset = abs(op_at_);
+    g.resolved = false;
+    g.invoked = true;
+    g.invoked_by = opcode;
+    g.invoke_offset = abs(op_at_);
+    r_.globals.push_back(std::move(g));
+  }
+
+  uint32_t make_call(uint32_t callable, uint32_t args, const char* opcode) {
+    invoke(callable, opcode);
+    uint32_t v = make(kind::call);
+    if (v) {
+      at(v).callable = callable;
+      at(v).args = args;
+      at(v).name = opcode;
+    }
+    return v;
+  }
+
+  static bool valid_identifier_path(std::string_view s) {
+    if (s.empty()) return false;
+    for (unsigned char c : s)
+      if (c < 0x20 || c == 0x7f) return false;
+    return utf8_valid(s);
+  }
+
+  void op_global(const char* opcode) {
+    std::string_view module = line("GLOBAL module");
+    std::string_view name = line("GLOBAL name");
+    if (!valid_identifier_path(module) || !valid_identifier_path(name))
+      stop(std::string(opcode) + " module/name is not valid UTF-8 text");
+    uint32_t g = add_global(std::string(module), std::string(name), opcode, true);
+    if (std::string(opcode) == "INST") {
+      std::vector<uint32_t> args = pop_mark();
+      uint32_t t = make_seq(kind::tuple, std::move(args));
+      push(make_call(g, t, "INST"));
+    } else {
+      push(g);
+    }
+  }
+
+  std::string operand_text(uint32_t v, bool* ok) {
+    const value& x = at(v);
+    if (x.k == kind::string) return x.s;
+    *ok = false;
+    if (x.k == kind::integer) return std::to_string(x.i);
+    if (x.k == kind::unknown) return "unknown";
+    return std::string("<") + kind_name(x.k) + ">";
+  }
+
+  void op_stack_global() {
+    uint32_t name = pop();
+    uint32_t module = pop();
+    bool ok = true;
+    std::string m = operand_text(module, &ok);
+    std::string n = operand_text(name, &ok);
+    if (!ok) semantic("STACK_GLOBAL operands are not both strings (" + m + ", " + n + ")");
+    push(add_global(std::move(m), std::move(n), "STACK_GLOBAL", ok));
+  }
+
+  void op_ext(uint64_t code, const char* opcode) {
+    // The copyreg extension registry maps codes to (module, name): an import we cannot resolve.
+    push(add_global("copyreg._extension_registry", std::to_string(code), opcode, false));
+  }
+
+  int64_t parse_decimal(std::string_view s, const char* what, bool* big) {
+    if (!s.empty() && s.back() == 'L') s.remove_suffix(1);  // protocol 0 LONG suffix
+    std::string_view digits = s;
+    if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.remove_prefix(1);
+    if (digits.empty()) stop(std::string("empty number in ") + what);
+    for (char c : digits)
+      if (c < '0' || c > '9') stop(std::string("not a decimal number in ") + what);
+    int64_t v = 0;
+    const char* b = s.data() + (s[0] == '+' ? 1 : 0);
+    auto [p, ec] = std::from_chars(b, s.data() + s.size(), v);
+    (void)p;
+    *big = ec != std::errc();
+    return *big ? 0 : v;
+  }
+
+  std::string unescape_string(std::string_view s) {
+    // Protocol 0 STRING: a quoted repr with backslash escapes.
+    if (s.size() < 2 || (s[0] != '\'' && s[0] != '"') || s.back() != s[0]) stop("STRING operand is not quoted");
+    s = s.substr(1, s.size() - 2);
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (s[i] != '\\' || i + 1 >= s.size()) {
+        out += s[i];
+        continue;
+      }
+      char c = s[++i];
+      switch (c) {
+        case 'n': out += '\n'; break;
+        case 't': out += '\t'; break;
+        case 'r': out += '\r'; break;
+        case '\\': out += '\\'; break;
+        case '\'': out += '\''; break;
+        case '"': out += '"'; break;
+        case 'x': {
+          unsigned v = 0;
+          if (i + 2 < s.size() && std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16).ec == std::errc()) {
+            out += static_cast<char>(v);
+            i += 2;
+          } else {
+            out += "\\x";
+          }
+          break;
+        }
+        default:
+          if (c >= '0' && c <= '7') {
+            unsigned v = 0;
+            size_t k = 0;
+            while (k < 3 && i + k < s.size() && s[i + k] >= '0' && s[i + k] <= '7') v = v * 8 + (s[i + k++] - '0');
+            out += static_cast<char>(v & 0xff);
+            i += k - 1;
+          } else {
+            out += '\\';
+            out += c;
+          }
+      }
+    }
+    return out;
+  }
+
+  static void append_utf8(std::string& out, uint32_t cp) {
+    if (cp < 0x80) out += static_cast<char>(cp);
+    else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+
+  std::string raw_unicode_unescape(std::string_view s) {
+    // Protocol 0 UNICODE: raw-unicode-escape (only \uXXXX and \UXXXXXXXX; other bytes are latin-1).
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '\\' && i + 1 < s.size() && (s[i + 1] == 'u' || s[i + 1] == 'U')) {
+        size_t w = s[i + 1] == 'u' ? 4 : 8;
+        uint32_t cp = 0;
+        if (i + 2 + w <= s.size() &&
+            std::from_chars(s.data() + i + 2, s.data() + i + 2 + w, cp, 16).ec == std::errc() &&
+            cp <= 0x10FFFF) {
+          append_utf8(out, cp);
+          i += 1 + w;
+          continue;
+        }
+        stop("bad \\u escape in UNICODE operand");
+      }
+      append_utf8(out, static_cast<unsigned char>(s[i]));
+    }
+    return out;
+  }
+
+  void push_long_bytes(const uint8_t* p, uint64_t len) {
+    uint32_t v = make(kind::integer);
+    if (!v) {
+      push(v);
+      return;
+    }
+    value& x = at(v);
+    if (len == 0) {
+      x.i = 0;
+    } else if (len <= 8) {
+      uint64_t u = 0;
+      for (uint64_t k = 0; k < len; ++k) u |= static_cast<uint64_t>(p[k]) << (8 * k);
+      if (len < 8 && (p[len - 1] & 0x80)) u |= ~0ull << (8 * len);  // sign-extend
+      x.i = static_cast<int64_t>(u);
+    } else {
+      x.big = true;
+      x.s.assign(reinterpret_cast<const char*>(p), static_cast<size_t>(std::min<uint64_t>(len, 4096)));
+      x.size = len;
+    }
+    push(v);
+  }
+
+  void set_items(uint32_t target, const std::vector<uint32_t>& kv, const char* opcode) {
+    value& t = at(target);
+    if (t.k == kind::dict || t.k == kind::call || t.k == kind::unknown) {
+      if (target) t.items.insert(t.items.end(), kv.begin(), kv.end());
+      if (t.k == kind::call && t.callable != nil) invoke(t.callable, opcode);  // __setitem__ on an object
+      return;
+    }
+    semantic(std::string(opcode) + " on a " + kind_name(t.k));
+  }
+  void append_items(uint32_t target, const std::vector<uint32_t>& xs, const char* opcode) {
+    value& t = at(target);
+    if (t.k == kind::list || t.k == kind::set || t.k == kind::call || t.k == kind::unknown) {
+      if (target) t.items.insert(t.items.end(), xs.begin(), xs.end());
+      if (t.k == kind::call && t.callable != nil) invoke(t.callable, opcode);  // .append/.extend on an object
+      return;
+    }
+    semantic(std::string(opcode) + " on a " + kind_name(t.k));
+  }
+
+  void step(uint8_t code);
+};
+
+void machine::step(uint8_t code) {
+  switch (code) {
+    case MARK:
+      if (marks_.size() >= o_.lim.max_marks) stop("MARK nesting deeper than " + std::to_string(o_.lim.max_marks), true);
+      marks_.push_back(stack_.size());
+      break;
+    case POP:
+      if (!marks_.empty() && stack_.size() == marks_.back()) marks_.pop_back();  // POP of a mark (as CPython)
+      else pop();
+      break;
+    case POP_MARK: pop_mark(); break;
+    case DUP: push(top()); break;
+    case FLOAT: {
+      std::string s(line("FLOAT"));
+      char* end = nullptr;
+      double f = std::strtod(s.c_str(), &end);
+      if (s.empty() || end != s.c_str() + s.size()) stop("FLOAT operand is not a number");
+      uint32_t v = make(kind::floating);
+      if (v) at(v).f = f;
+      push(v);
+      break;
+    }
+    case INT: {
+      std::string_view s = line("INT");
+      if (s == "00" || s == "01") {
+        uint32_t v = make(kind::boolean);
+        if (v) at(v).b = s == "01";
+        push(v);
+        break;
+      }
+      bool big = false;
+      int64_t i = parse_decimal(s, "INT", &big);
+      uint32_t v = make_int(i);
+      if (v && big) {
+        at(v).big = true;
+        at(v).s = std::string(s);
+      }
+      push(v);
+      break;
+    }
+    case LONG: {
+      std::string_view s = line("LONG");
+      bool big = false;
+      int64_t i = parse_decimal(s, "LONG", &big);
+      uint32_t v = make_int(i);
+      if (v && big) {
+        at(v).big = true;
+        at(v).s = std::string(s);
+      }
+      push(v);
+      break;
+    }
+    case BININT: push(make_int(le<int32_t>("BININT"))); break;
+    case BININT1: push(make_int(le<uint8_t>("BININT1"))); break;
+    case BININT2: push(make_int(le<uint16_t>("BININT2"))); break;
+    case LONG1: {
+      uint64_t len = le<uint8_t>("LONG1 length");
+      push_long_bytes(take(len, "LONG1"), len);
+      break;
+    }
+    case LONG4: {
+      int32_t len = le<int32_t>("LONG4 length");
+      if (len < 0) stop("LONG4 negative length");
+      push_long_bytes(take(checked_len(static_cast<uint64_t>(len), "LONG4"), "LONG4"), static_cast<uint64_t>(len));
+      break;
+    }
+    case NONE: push(make(kind::none)); break;
+    case NEWTRUE:
+    case NEWFALSE: {
+      uint32_t v = make(kind::boolean);
+      if (v) at(v).b = code == NEWTRUE;
+      push(v);
+      break;
+    }
+    case BINFLOAT: {
+      const uint8_t* p = take(8, "BINFLOAT");
+      uint64_t u = 0;
+      for (int k = 0; k < 8; ++k) u = (u << 8) | p[k];  // big-endian
+      double f;
+      std::memcpy(&f, &u, 8);
+      uint32_t v = make(kind::floating);
+      if (v) at(v).f = f;
+      push(v);
+      break;
+    }
+    case STRING: {
+      std::string s = unescape_string(line("STRING"));
+      push(make_string(kind::string, s, s.size()));
+      break;
+    }
+    case BINSTRING: {
+      int32_t len = le<int32_t>("BINSTRING length");
+      if (len < 0) stop("BINSTRING negative length");
+      uint64_t n = checked_len(static_cast<uint64_t>(len), "BINSTRING");
+      const uint8_t* p = take(n, "BINSTRING");
+      push(make_string(kind::string, {reinterpret_cast<const char*>(p), static_cast<size_t>(n)}, n));
+      break;
+    }
+    case SHORT_BINSTRING: {
+      uint64_t n = le<uint8_t>("SHORT_BINSTRING length");
+      const uint8_t* p = take(n, "SHORT_BINSTRING");
+      push(make_string(kind::string, {reinterpret_cast<const char*>(p), static_cast<size_t>(n)}, n));
+      break;
+    }
+    case UNICODE: {
+      std::string s = raw_unicode_unescape(line("UNICODE"));
+      push(make_string(kind::string, s, s.size()));
+      break;
+    }
+    case BINUNICODE:
+    case SHORT_BINUNICODE:
+    case BINUNICODE8: {
+      uint64_t n = code == SHORT_BINUNICODE ? le<uint8_t>("SHORT_BINUNICODE length")
+                   : code == BINUNICODE     ? le<uint32_t>("BINUNICODE length")
+                                            : le<uint64_t>("BINUNICODE8 length");
+      const uint8_t* p = take(checked_len(n, "BINUNICODE"), "BINUNICODE");
+      std::string_view s(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
+      // CPython decodes with surrogatepass; an invalid sequence raises.
+      if (n <= o_.lim.max_copy && !utf8_valid(s)) semantic("BINUNICODE operand is not valid UTF-8");
+      push(make_string(kind::string, s, n));
+      break;
+    }
+    case BINBYTES:
+    case SHORT_BINBYTES:
+    case BINBYTES8:
+    case BYTEARRAY8: {
+      uint64_t n = code == SHORT_BINBYTES ? le<uint8_t>("SHORT_BINBYTES length")
+                   : code == BINBYTES     ? le<uint32_t>("BINBYTES length")
+                                          : le<uint64_t>("BINBYTES8 length");
+      const uint8_t* p = take(checked_len(n, "BINBYTES"), "BINBYTES");
+      push(make_string(kind::bytes, {reinterpret_cast<const char*>(p), static_cast<size_t>(n)}, n));
+      break;
+    }
+    case NEXT_BUFFER: {
+      uint32_t v = make(kind::bytes);
+      if (v) at(v).name = "out-of-band buffer";
+      push(v);
+      break;
+    }
+    case READONLY_BUFFER: {
+      uint32_t t = top();
+      if (t) at(t).readonly = true;
+      break;
+    }
+    case PERSID: {
+      std::string_view s = line("PERSID");
+      uint32_t pid = make_string(kind::string, s, s.size());
+      uint32_t v = make(kind::persid);
+      if (v) at(v).args = pid;
+      push(v);
+      break;
+    }
+    case BINPERSID: {
+      uint32_t pid = pop();
+      uint32_t v = make(kind::persid);
+      if (v) at(v).args = pid;
+      push(v);
+      break;
+    }
+    case REDUCE: {
+      uint32_t args = pop();
+      uint32_t callable = pop();
+      push(make_call(callable, args, "REDUCE"));
+      break;
+    }
+    case NEWOBJ: {
+      uint32_t args = pop();
+      uint32_t cls = pop();
+      push(make_call(cls, args, "NEWOBJ"));
+      break;
+    }
+    case NEWOBJ_EX: {
+      uint32_t kwargs = pop();
+      uint32_t args = pop();
+      uint32_t cls = pop();
+      uint32_t v = make_call(cls, args, "NEWOBJ_EX");
+      if (v) at(v).kwargs = kwargs;
+      push(v);
+      break;
+    }
+    case OBJ: {
+      std::vector<uint32_t> items = pop_mark();
+      if (items.empty()) {
+        semantic("OBJ without a class");
+        push(0);
+        break;
+      }
+      uint32_t cls = items[0];
+      items.erase(items.begin());
+      uint32_t t = make_seq(kind::tuple, std::move(items));
+      push(make_call(cls, t, "OBJ"));
+      break;
+    }
+    case BUILD: {
+      uint32_t state = pop();
+      uint32_t obj = top();
+      const value& o = at(obj);
+      if (o.k == kind::global) {
+        if (o.global != nil) r_.globals[o.global].mutated = true;
+        invoke(obj, "BUILD");  // setting attributes on a module or class
+      } else if (o.k == kind::call) {
+        if (o.callable != nil) invoke(o.callable, "BUILD");  // __setstate__ of the object's class
+        if (obj) at(obj).state = state;
+      } else if (o.k != kind::unknown) {
+        semantic(std::string("BUILD on a ") + kind_name(o.k));
+      }
+      break;
+    }
+    case GLOBAL: op_global("GLOBAL"); break;
+    case INST: op_global("INST"); break;
+    case STACK_GLOBAL: op_stack_global(); break;
+    case EXT1: op_ext(le<uint8_t>("EXT1"), "EXT1"); break;
+    case EXT2: op_ext(le<uint16_t>("EXT2"), "EXT2"); break;
+    case EXT4: op_ext(le<uint32_t>("EXT4"), "EXT4"); break;
+    case DICT: {
+      std::vector<uint32_t> kv = pop_mark();
+      if (kv.size() % 2) semantic("DICT with an odd number of items");
+      push(make_seq(kind::dict, std::move(kv)));
+      break;
+    }
+    case EMPTY_DICT: push(make(kind::dict)); break;
+    case LIST: push(make_seq(kind::list, pop_mark())); break;
+    case EMPTY_LIST: push(make(kind::list)); break;
+    case TUPLE: push(make_seq(kind::tuple, pop_mark())); break;
+    case EMPTY_TUPLE: push(make(kind::tuple)); break;
+    case TUPLE1: {
+      uint32_t a = pop();
+      push(make_seq(kind::tuple, {a}));
+      break;
+    }
+    case TUPLE2: {
+      uint32_t b = pop();
+      uint32_t a = pop();
+      push(make_seq(kind::tuple, {a, b}));
+      break;
+    }
+    case TUPLE3: {
+      uint32_t c = pop();
+      uint32_t b = pop();
+      uint32_t a = pop();
+      push(make_seq(kind::tuple, {a, b, c}));
+      break;
+    }
+    case EMPTY_SET: push(make(kind::set)); break;
+    case FROZENSET: push(make_seq(kind::set, pop_mark())); break;
+    case APPEND: {
+      uint32_t x = pop();
+      append_items(top(), {x}, "APPEND");
+      break;
+    }
+    case APPENDS: {
+      std::vector<uint32_t> xs = pop_mark();
+      append_items(top(), xs, "APPENDS");
+      break;
+    }
+    case ADDITEMS: {
+      std::vector<uint32_t> xs = pop_mark();
+      append_items(top(), xs, "ADDITEMS");
+      break;
+    }
+    case SETITEM: {
+      uint32_t v = pop();
+      uint32_t k = pop();
+      set_items(top(), {k, v}, "SETITEM");
+      break;
+    }
+    case SETITEMS: {
+      std::vector<uint32_t> kv = pop_mark();
+      if (kv.size() % 2) semantic("SETITEMS with an odd number of items");
+      set_items(top(), kv, "SETITEMS");
+      break;
+    }
+    case GET: {
+      bool big = false;
+      int64_t k = parse_decimal(line("GET"), "GET", &big);
+      if (big || k < 0) stop("GET key out of range");
+      memo_get(static_cast<uint64_t>(k));
+      break;
+    }
+    case BINGET: memo_get(le<uint8_t>("BINGET")); break;
+    case LONG_BINGET: memo_get(le<uint32_t>("LONG_BINGET")); break;
+    case PUT: {
+      bool big = false;
+      int64_t k = parse_decimal(line("PUT"), "PUT", &big);
+      if (big || k < 0) stop("PUT key out of range");
+      memo_put(static_cast<uint64_t>(k));
+      break;
+    }
+    case BINPUT: memo_put(le<uint8_t>("BINPUT")); break;
+    case LONG_BINPUT: memo_put(le<uint32_t>("LONG_BINPUT")); break;
+    case MEMOIZE: memo_put(memo_.size()); break;
+    case PROTO: {
+      uint8_t p = le<uint8_t>("PROTO");
+      if (p > 5) stop("unsupported pickle protocol " + std::to_string(p));
+      r_.protocol = std::max<int>(r_.protocol, p);
+      break;
+    }
+    case FRAME: {
+      uint64_t len = le<uint64_t>("FRAME length");
+      if (len > n_ - pos_) stop("FRAME of " + std::to_string(len) + " bytes runs past the end");
+      break;  // frames are a read-ahead hint; opcodes continue inline
+    }
+    default: {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02x", code);
+      stop(std::string("unknown opcode ") + hex);
+    }
+  }
+}
+
+bool machine::run_one() {
+  stack_.clear();
+  marks_.clear();
+  memo_.clear();
+  try {
+    for (;;) {
+      if (pos_ >= n_) {
+        op_at_ = pos_;
+        stop("truncated: stream ends before STOP");
+      }
+      if (++r_.ops > o_.lim.max_ops) stop("more than " + std::to_string(o_.lim.max_ops) + " opcodes", true);
+      op_at_ = pos_;
+      uint8_t code = d_[pos_++];
+      if (code == STOP) {
+        uint32_t v = stack_.empty() ? 0 : stack_.back();
+        if (stack_.empty()) semantic("STOP with an empty stack");
+        r_.roots.push_back(v);
+        r_.end = pos_;
+        return true;
+      }
+      step(code);
+    }
+  } catch (const stream_error& e) {
+    r_.complete = false;
+    r_.findings.push_back({severity::medium, e.limit ? "pickle.limit" : "pickle.malformed", "",
+                           "pickle: " + e.message + " at byte " + std::to_string(e.offset) +
+                               "; the rest of the stream was not interpreted",
+                           e.offset});
+    return false;
+  }
+}
+
+}  // namespace
+
+bool is_opcode(uint8_t b) {
+  static const char k_ascii[] = "(.012FIJKLMNPQRSTUVXabcd}eghijl]opqrstu)GBC";
+  if (b >= 0x80 && b <= 0x98) return true;
+  return b != 0 && std::strchr(k_ascii, b) != nullptr;
+}
+
+result read(const uint8_t* data, uint64_t size, const read_options& opt) {
+  result r;
+  machine m(data, size, opt, r);
+  for (uint64_t count = 0;; ++count) {
+    if (count >= opt.lim.max_pickles) {
+      r.complete = false;
+      r.findings.push_back({severity::medium, "pickle.limit", "",
+                            "pickle: more than " + std::to_string(opt.lim.max_pickles) + " stacked pickles",
+                            opt.base + m.pos()});
+      break;
+    }
+    if (!m.run_one()) break;
+    if (!opt.stacked || m.pos() >= size) break;
+    uint8_t next = data[m.pos()];
+    if (!is_opcode(next)) break;
+    if (size - m.pos() >= 4 && std::memcmp(data + m.pos(), "PK\x03\x04", 4) == 0) break;  // appended zip
+  }
+  if (opt.stacked && r.complete && r.end < size) {
+    uint64_t extra = size - r.end;
+    bool zip = extra >= 4 && std::memcmp(data + r.end, "PK\x03\x04", 4) == 0;
+    r.findings.push_back({zip ? severity::high : severity::medium, "pickle.trailing_bytes", "",
+                          std::to_string(extra) + " bytes after the last pickle STOP" +
+                              (zip ? " (a zip archive hidden behind the pickle)" : " (polyglot or appended data)"),
+                          opt.base + r.end});
+  }
+  // Classify every import now that invocation is known.
+  for (auto& g : r.globals) {
+    if (!g.resolved) {
+      if (g.opcode == "CALL") {
+        g.level = safety::dangerous;
+        g.reason = "calls an object that is not an imported name (result of another call)";
+      } else if (g.module == "unknown" || g.name == "unknown" || g.invoked) {
+        g.level = safety::dangerous;
+        g.reason = "import the scanner cannot resolve (operand lost from the memo or stack)";
+      } else {
+        g.level = safety::suspicious;
+        g.reason = "STACK_GLOBAL with non-string operands (Python raises; never imported)";
+      }
+      continue;
+    }
+    g.level = classify(g.module, g.name, g.invoked, &g.reason);
+    if (g.mutated) {
+      g.level = safety::dangerous;
+      g.reason = "BUILD overwrites attributes of the imported object (module or class patching)";
+    }
+  }
+  return r;
+}
+
+void add_findings(const result& r, const std::string& where, std::vector<finding>& out) {
+  std::vector<std::pair<std::string, safety>> seen;
+  for (const auto& g : r.globals) {
+    if (g.level == safety::allowed) continue;
+    std::string q = g.qualified();
+    bool dup = false;
+    for (const auto& s : seen) dup = dup || (s.first == q && s.second == g.level);
+    if (dup) continue;
+    seen.emplace_back(q, g.level);
+    if (seen.size() > 1000) break;  // cap the report, not the scan
+    std::string msg = std::string(safety_name(g.level)) + " global " + q + " (" + g.opcode;
+    if (g.invoked) msg += ", invoked by " + g.invoked_by + " at byte " + std::to_string(g.invoke_offset);
+    else msg += ", imported only";
+    msg += "): " + g.reason;
+    out.push_back({safety_severity(g.level), std::string("pickle.global.") + safety_name(g.level), where, msg,
+                   g.offset});
+  }
+  for (finding f : r.findings) {
+    if (f.where.empty()) f.where = where;
+    out.push_back(std::move(f));
+  }
+}
+
+std::string display(const result& r, uint32_t i) {
+  const value& v = r.at(i);
+  switch (v.k) {
+    case kind::none: return "None";
+    case kind::boolean: return v.b ? "True" : "False";
+    case kind::integer: return v.big ? "<big int>" : std::to_string(v.i);
+    case kind::floating: return std::to_string(v.f);
+    case kind::string: return "'" + v.s.substr(0, 80) + "'";
+    case kind::bytes: return "bytes(" + std::to_string(v.size) + ")";
+    case kind::global: return v.s + "." + v.name;
+    case kind::call: return "call(" + v.name + ")";
+    default: return std::string(kind_name(v.k)) + "(" + std::to_string(v.items.size()) + ")";
+  }
+}
+
+}  // namespace gb::pickle
