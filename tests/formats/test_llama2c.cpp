@@ -21,8 +21,9 @@ struct bytes_builder {
   void f32(float v) { put(&v, 4); }
   void u8(uint8_t v) { b.push_back(v); }
   void put(const void* p, size_t n) {
-    const uint8_t* q = static_cast<const uint8_t*>(p);
-    b.insert(b.end(), q, q + n);
+    const size_t at = b.size();
+    b.resize(at + n);
+    std::memcpy(b.data() + at, p, n);
   }
   void pad_to(size_t n) { b.resize(n, 0); }
 };
