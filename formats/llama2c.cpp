@@ -247,30 +247,27 @@ bool tokenizer_walk_ok(const uint8_t* d, uint64_t n) {
 }
 
 void metadata_fill(archive& a, const l2c_config& c) {
-  auto put = [&](const char* k, meta_value v) { a.metadata.emplace_back(k, std::move(v)); };
-  put("llama2c.version", meta_int(c.version));
-  put("llama2c.dim", meta_int(c.dim));
-  put("llama2c.hidden_dim", meta_int(c.hidden));
-  put("llama2c.n_layers", meta_int(c.n_layers));
-  put("llama2c.n_heads", meta_int(c.n_heads));
-  put("llama2c.n_kv_heads", meta_int(c.n_kv_heads));
-  put("llama2c.vocab_size", meta_int(c.vocab));
-  put("llama2c.seq_len", meta_int(c.seq_len));
-  put("llama2c.shared_classifier", meta_bool(c.shared));
-  if (c.version == 2) put("llama2c.group_size", meta_int(c.group_size));
-  // The same facts in GGUF spelling, so downstream code reads one set of keys.
-  put("general.architecture", meta_str("llama"));
-  put("llama.embedding_length", meta_int(c.dim));
-  put("llama.block_count", meta_int(c.n_layers));
-  put("llama.attention.head_count", meta_int(c.n_heads));
-  put("llama.attention.head_count_kv", meta_int(c.n_kv_heads));
-  put("llama.feed_forward_length", meta_int(c.hidden));
-  put("llama.context_length", meta_int(c.seq_len));
-  put("llama.vocab_size", meta_int(c.vocab));
-  put("llama.rope.dimension_count", meta_int(c.head_size()));
+  // Each header value under its llama2.c name and its GGUF name (so downstream code reads one spelling).
+  struct field { const char* l2c; const char* gguf; int64_t value; };
+  const field fields[] = {
+      {"llama2c.dim", "llama.embedding_length", c.dim},
+      {"llama2c.hidden_dim", "llama.feed_forward_length", c.hidden},
+      {"llama2c.n_layers", "llama.block_count", c.n_layers},
+      {"llama2c.n_heads", "llama.attention.head_count", c.n_heads},
+      {"llama2c.n_kv_heads", "llama.attention.head_count_kv", c.n_kv_heads},
+      {"llama2c.vocab_size", "llama.vocab_size", c.vocab},
+      {"llama2c.seq_len", "llama.context_length", c.seq_len},
+  };
+  a.metadata.emplace_back("llama2c.version", meta_int(c.version));
+  for (const field& f : fields) a.metadata.emplace_back(f.l2c, meta_int(f.value));
+  a.metadata.emplace_back("llama2c.shared_classifier", meta_bool(c.shared));
+  if (c.version == 2) a.metadata.emplace_back("llama2c.group_size", meta_int(c.group_size));
+  a.metadata.emplace_back("general.architecture", meta_str("llama"));
+  for (const field& f : fields) a.metadata.emplace_back(f.gguf, meta_int(f.value));
+  a.metadata.emplace_back("llama.rope.dimension_count", meta_int(c.head_size()));
   // run.c hard-codes these two; the file does not carry them.
-  put("llama.attention.layer_norm_rms_epsilon", meta_double(1e-5));
-  put("llama.rope.freq_base", meta_double(10000.0));
+  a.metadata.emplace_back("llama.attention.layer_norm_rms_epsilon", meta_double(1e-5));
+  a.metadata.emplace_back("llama.rope.freq_base", meta_double(10000.0));
 }
 
 }  // namespace
