@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <map>
 
 namespace gb {
@@ -28,6 +29,19 @@ std::string meta_text(const archive& a, std::initializer_list<const char*> keys)
 
 void add_unique(std::vector<std::string>& v, std::string s) {
   if (!s.empty() && std::find(v.begin(), v.end(), s) == v.end()) v.push_back(std::move(s));
+}
+
+// An output tensor that repeats the token embedding (see model_summary::tied_copy_elements).
+bool is_copy(const tensor_view& a, const tensor_view& b) {
+  if (a.type != b.type || a.shape != b.shape || a.nbytes != b.nbytes || !a.available() || !b.available() || a.nbytes == 0)
+    return false;
+  constexpr uint64_t full_limit = 1u << 20, windows = 64, window = 64;
+  if (a.nbytes <= full_limit) return std::memcmp(a.data, b.data, a.nbytes) == 0;
+  for (uint64_t w = 0; w < windows; ++w) {
+    uint64_t at = (a.nbytes - window) / (windows - 1) * w;
+    if (std::memcmp(a.data + at, b.data + at, window) != 0) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -103,6 +117,15 @@ model_summary summary_build(const model& m) {
       if (vector_like && dtype_info(p).is_quantized) p = dtype::f32;
       s.memory[j].bytes += bytes_at(p, n);
     }
+  }
+  const role_entry* out = m.entry(role_kind::output);
+  const role_entry* tok = m.entry(role_kind::tok_embd);
+  if (out && tok && is_copy(a.tensors[out->tensor], a.tensors[tok->tensor])) {
+    const uint64_t n = a.tensors[out->tensor].element_count();
+    s.tied_copy_elements = n;
+    s.parameter_count -= n;
+    for (group_share& gs : s.by_group)
+      if (gs.group == "output") gs.params -= n;
   }
   for (const auto& [t, d] : mix) s.dtypes.push_back(d);
   std::stable_sort(s.dtypes.begin(), s.dtypes.end(), [](const dtype_share& x, const dtype_share& y) { return x.bytes > y.bytes; });

@@ -61,6 +61,11 @@ struct model_summary {
   uint64_t parameter_count = 0; // elements of parameter tensors: every tensor except rope_freqs tables and
                                 // buffers (causal masks, inv_freq); unmapped tensors count (they are weights)
   uint64_t non_parameter_elements = 0;  // rope_freqs + buffers, reported apart
+  // An output matrix stored as a copy of the token embedding (tied weights written twice, e.g. the
+  // stories260K GGUF) is one set of parameters: counted once in parameter_count, its elements here.
+  // Detected without reading the weights: same shape and dtype, and equal bytes when small (<= 1 MiB),
+  // else equal at 64 evenly spaced 64-byte windows.
+  uint64_t tied_copy_elements = 0;
   std::vector<group_share> by_group;    // fixed order: embedding, attention, mlp, norm, output, other
   std::vector<uint64_t> by_layer;       // parameters per block index
   std::vector<dtype_share> dtypes;      // sorted by bytes, largest first
