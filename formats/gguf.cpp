@@ -247,11 +247,13 @@ void parser::run(const open_options& opt) {
   const uint64_t min_kv = len_size() + 4 + 1;
   if (n_tensors > r_.remaining() / min_tensor)
     r_.error_at(errc::limit, n_tensors_at,
-                "tensor count " + std::to_string(n_tensors) + " cannot fit in a " + std::to_string(size) + "-byte file");
+                "tensor count " + std::to_string(n_tensors) + " cannot fit in a " + std::to_string(size) +
+                    "-byte file (count corrupt or file truncated)");
   if (n_kv > r_.remaining() / min_kv ||
       checked_mul(n_kv, min_kv, "header size", n_kv_at) + n_tensors * min_tensor > r_.remaining())
     r_.error_at(errc::limit, n_kv_at,
-                "metadata count " + std::to_string(n_kv) + " cannot fit in a " + std::to_string(size) + "-byte file");
+                "metadata count " + std::to_string(n_kv) + " cannot fit in a " + std::to_string(size) +
+                    "-byte file (count corrupt or file truncated)");
 
   // Metadata
   std::unordered_set<std::string_view> keys;
