@@ -1,0 +1,265 @@
+// glassbox inspect MODEL [--tensors] [--json] [--fail-on SEVERITY]: what is this model? Header reads only.
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "cli/command.h"
+#include "cli/json_util.h"
+#include "inspect/model.h"
+#include "inspect/summary.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+using gb::cli::json;
+
+std::string thousands(uint64_t n) {
+  std::string s = std::to_string(n), r;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i && (s.size() - i) % 3 == 0) r += ',';
+    r += s[i];
+  }
+  return r;
+}
+
+std::string pct(uint64_t part, uint64_t whole) {
+  char b[16];
+  std::snprintf(b, sizeof b, "%5.1f%%", whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0);
+  return b;
+}
+
+void row(const char* key, const std::string& value) { std::printf("  %-18s %s\n", key, value.c_str()); }
+
+void print_text(const gb::archive& a, const gb::model& m, const gb::model_summary& s,
+                const std::vector<gb::finding>& findings, bool tensors) {
+  const gb::hparams& hp = m.hp;
+  std::printf("%s\n", a.path.c_str());
+  std::string fmt = s.format + (s.format_version.empty() ? "" : " v" + s.format_version);
+  fmt += "  (" + std::to_string(a.files.size()) + " file" + (a.files.size() == 1 ? "" : "s") + ", " +
+         gb::format_bytes(s.file_bytes) + " on disk)";
+  row("format", fmt);
+  row("architecture", s.architecture + (s.family != s.architecture ? "  (family " + s.family + ")" : ""));
+  std::string params = gb::format_count(s.parameter_count) + "  (" + thousands(s.parameter_count) + ")";
+  if (s.tied_copy_elements) params += "  output is a stored copy of the embedding: counted once";
+  row("parameters", params);
+  row("tensors", std::to_string(s.tensor_count) + "  (" + gb::format_bytes(s.tensor_bytes) + " of tensor data)");
+  row("context length", hp.n_ctx ? std::to_string(hp.n_ctx) : "unknown");
+  row("vocabulary", hp.n_vocab ? std::to_string(hp.n_vocab) : "unknown");
+
+  std::printf("\nhyperparameters%s\n", hp.inferred.empty() ? "" : "  (* inferred from tensor shapes)");
+  auto hv = [&](const char* name, int64_t v) {
+    std::string k = std::string(name) + (hp.inferred.count(name) ? "*" : "");
+    row(k.c_str(), v ? std::to_string(v) : "unknown");
+  };
+  hv("n_embd", hp.n_embd);
+  hv("n_layer", hp.n_layer);
+  hv("n_head", hp.n_head);
+  hv("n_head_kv", hp.n_head_kv);
+  hv("head_dim", hp.head_dim);
+  hv("n_ff", hp.n_ff);
+  hv("n_rot", hp.n_rot);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%g", hp.rope_theta);
+  row("rope", std::string(gb::rope_kind_name(hp.rope)) + (hp.rope != gb::rope_kind::none ? "  theta " + std::string(buf) : ""));
+  std::snprintf(buf, sizeof buf, "%g", hp.norm_eps);
+  row("norm", std::string(gb::norm_kind_name(hp.norm)) + "  eps " + buf);
+  row("activation", std::string(gb::act_kind_name(hp.act)) + (hp.gated_mlp ? "  gated (GLU)" : ""));
+  row("positions", gb::pos_kind_name(hp.pos));
+  std::string blk = hp.parallel_block ? "parallel attention + MLP" : "sequential";
+  if (hp.tied_embeddings) blk += ", tied embeddings";
+  if (hp.embd_norm) blk += ", embedding norm";
+  if (!hp.causal) blk += ", bidirectional (encoder)";
+  row("block", blk);
+
+  std::printf("\nparameters by role\n");
+  for (const gb::group_share& g : s.by_group)
+    if (g.params) std::printf("  %-18s %14s  %s\n", g.group.c_str(), thousands(g.params).c_str(), pct(g.params, s.parameter_count).c_str());
+  if (!s.by_layer.empty()) {
+    std::printf("\nparameters by layer\n");
+    for (size_t l = 0; l < s.by_layer.size(); ++l) {
+      std::string k = "blk." + std::to_string(l);
+      std::printf("  %-18s %14s\n", k.c_str(), thousands(s.by_layer[l]).c_str());
+    }
+  }
+  if (s.non_parameter_elements)
+    std::printf("  (%s elements of rotary tables / buffers not counted)\n", thousands(s.non_parameter_elements).c_str());
+
+  if (!s.dtypes.empty()) {
+    std::printf("\ndtype mix\n");
+    for (const gb::dtype_share& d : s.dtypes)
+      std::printf("  %-18s %6llu tensors %14s elements %12s  %s\n", gb::dtype_name(d.type),
+                  static_cast<unsigned long long>(d.tensors), thousands(d.elements).c_str(), gb::format_bytes(d.bytes).c_str(),
+                  pct(d.bytes, s.tensor_bytes).c_str());
+    std::printf("\nsize in memory\n");
+    for (const gb::memory_estimate& e : s.memory) row(e.precision.c_str(), gb::format_bytes(e.bytes));
+  }
+
+  std::printf("\ntokenizer\n");
+  if (!s.tokenizer.present) {
+    row("type", "none in these files");
+  } else {
+    const gb::tokenizer_summary& t = s.tokenizer;
+    row("type", t.model + (t.pre.empty() ? "" : "  (pre " + t.pre + ")") + "  from " + t.source);
+    row("tokens", std::to_string(t.size) + (t.merges ? "  (" + std::to_string(t.merges) + " merges)" : ""));
+    std::string sp;
+    for (const gb::special_token& x : t.special) {
+      if (!sp.empty()) sp += "  ";
+      gb::meta_value tv;
+      tv.k = gb::meta_value::kind::string;
+      tv.s = x.text;
+      sp += x.kind + " " + std::to_string(x.id) + " '" + tv.to_display() + "'";
+    }
+    row("special", sp.empty() ? "none" : sp);
+    row("adds", std::string(t.add_bos ? "bos " : "") + (t.add_eos ? "eos" : "") + (!t.add_bos && !t.add_eos ? "nothing" : ""));
+  }
+
+  std::printf("\nprovenance\n");
+  auto text = [](const std::string& v) {
+    gb::meta_value tv;
+    tv.k = gb::meta_value::kind::string;
+    tv.s = v;
+    return v.empty() ? std::string("not stated") : tv.to_display();
+  };
+  row("name", text(s.name));
+  row("license", text(s.license));
+  row("author", text(s.author.empty() ? s.organization : s.author));
+  std::string bm;
+  for (const std::string& b : s.base_models) bm += (bm.empty() ? "" : ", ") + b;
+  row("base model", text(bm));
+  for (const std::string& u : s.urls) row("url", text(u));
+  row("chat template", s.chat_template.empty() ? "none" : std::to_string(s.chat_template.size()) + " chars (text, never rendered)");
+  if (!s.chat_template.empty()) std::printf("    %s\n", text(s.chat_template).c_str());
+
+  if (!a.metadata.empty()) {
+    std::printf("\nmetadata (%zu keys)\n", a.metadata.size());
+    for (const auto& [k, v] : a.metadata) std::printf("  %-40s %s\n", k.c_str(), v.to_display(8).c_str());
+  }
+  if (a.graph.present()) {
+    std::map<std::string, size_t> ops;
+    for (const gb::graph_node& n : a.graph.nodes) ops[n.op_type]++;
+    std::printf("\nop graph\n");
+    row("nodes", std::to_string(a.graph.nodes.size()) + "  (" + std::to_string(ops.size()) + " op types)");
+    std::string o;
+    for (const auto& [op, n] : ops) o += (o.empty() ? "" : ", ") + op + " " + std::to_string(n);
+    row("ops", o);
+    std::string os;
+    for (const auto& [d, v] : a.graph.opsets) os += (os.empty() ? "" : ", ") + (d.empty() ? std::string("ai.onnx") : d) + " " + std::to_string(v);
+    row("opsets", os);
+  }
+
+  std::printf("\nfindings (%zu)\n", findings.size());
+  for (const gb::finding& f : findings)
+    std::printf("  %-8s %-28s %s: %s\n", gb::severity_name(f.level), f.code.c_str(), f.where.c_str(), f.message.c_str());
+
+  if (tensors) {
+    std::vector<const gb::role_entry*> role_of(a.tensors.size(), nullptr);
+    for (const gb::role_entry& e : m.roles) role_of[e.tensor] = &e;
+    size_t w = 4;
+    for (const gb::tensor_view& t : a.tensors) w = std::max(w, t.name.size());
+    w = std::min<size_t>(w, 64);
+    std::printf("\ntensors\n  %-*s %-16s %-8s %-16s %12s %12s\n", static_cast<int>(w), "name", "role", "dtype", "shape", "offset", "bytes");
+    for (size_t i = 0; i < a.tensors.size(); ++i) {
+      const gb::tensor_view& t = a.tensors[i];
+      std::string role = role_of[i] ? gb::role_name(role_of[i]->role) : "-";
+      std::printf("  %-*s %-16s %-8s %-16s %12llu %12llu\n", static_cast<int>(w), t.name.c_str(), role.c_str(),
+                  gb::dtype_name(t.type), gb::shape_string(t.shape).c_str(), static_cast<unsigned long long>(t.file_offset),
+                  static_cast<unsigned long long>(t.nbytes));
+    }
+  }
+}
+
+int run_inspect(int argc, char** argv) {
+  std::string path, fail_on;
+  bool as_json = false, tensors = false;
+  po::options_description desc("glassbox inspect MODEL [--tensors] [--json] [--fail-on SEVERITY]");
+  desc.add_options()("help,h", "show options")("tensors", po::bool_switch(&tensors), "list every tensor")(
+      "json", po::bool_switch(&as_json), "print one JSON document")(
+      "fail-on", po::value(&fail_on), "exit 1 when a finding reaches this severity (info|low|medium|high|critical)")(
+      "model", po::value(&path), "model file or folder");
+  po::positional_options_description pos;
+  pos.add("model", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "glassbox inspect: %s\n%s", e.what(), "usage: glassbox inspect MODEL [--tensors] [--json]\n");
+    return gb::cli::exit_usage;
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return gb::cli::exit_ok;
+  }
+  if (path.empty()) {
+    std::fprintf(stderr, "glassbox inspect: missing MODEL\nusage: glassbox inspect MODEL [--tensors] [--json]\n");
+    return gb::cli::exit_usage;
+  }
+  std::optional<gb::severity> fail_level;
+  if (!fail_on.empty()) {
+    fail_level = gb::severity_parse(fail_on);
+    if (!fail_level) {
+      std::fprintf(stderr, "glassbox inspect: unknown severity '%s'\n", fail_on.c_str());
+      return gb::cli::exit_usage;
+    }
+  }
+
+  gb::result<gb::archive> ar = gb::archive_open(path);
+  if (!ar) return gb::cli::report_error(ar.err());
+  auto shared = std::make_shared<gb::archive>(std::move(ar).value());
+  gb::result<gb::model> mr = gb::model_build(shared);
+  if (!mr) return gb::cli::report_error(mr.err());
+  const gb::model& m = mr.value();
+  const gb::model_summary s = gb::summary_build(m);
+  std::vector<gb::finding> findings = shared->findings;
+  gb::cli::findings_append(findings, m.findings);
+
+  if (as_json) {
+    json j;
+    j["path"] = shared->path;
+    j["format"] = s.format;
+    j["format_version"] = s.format_version;
+    j["architecture"] = s.architecture;
+    j["family"] = s.family;
+    j["hyperparameters"] = gb::cli::hparams_json(m.hp);
+    j["tensor_count"] = s.tensor_count;
+    const json sj = gb::cli::summary_json(s);
+    for (auto it = sj.begin(); it != sj.end(); ++it) j[it.key()] = it.value();
+    json files = json::array();
+    for (const gb::source_file& f : shared->files)
+      files.push_back({{"path", f.path}, {"role", f.role}, {"format", gb::file_format_name(f.format)}, {"bytes", f.size()}});
+    j["files"] = files;
+    if (shared->graph.present()) {
+      std::map<std::string, size_t> ops;
+      for (const gb::graph_node& n : shared->graph.nodes) ops[n.op_type]++;
+      json op = json::object();
+      for (const auto& [k, n] : ops) op[k] = n;
+      json opsets = json::object();
+      for (const auto& [d, v] : shared->graph.opsets) opsets[d.empty() ? "ai.onnx" : d] = v;
+      j["graph"] = {{"name", shared->graph.name},   {"producer", shared->graph.producer},
+                    {"nodes", shared->graph.nodes.size()}, {"op_counts", op},
+                    {"opsets", opsets},             {"inputs", shared->graph.inputs},
+                    {"outputs", shared->graph.outputs}, {"initializers", shared->tensors.size()}};
+    }
+    j["metadata"] = gb::cli::metadata_json(shared->metadata);
+    j["findings"] = gb::cli::findings_json(findings);
+    if (tensors) {
+      std::vector<const gb::role_entry*> role_of(shared->tensors.size(), nullptr);
+      for (const gb::role_entry& e : m.roles) role_of[e.tensor] = &e;
+      json ts = json::array();
+      for (size_t i = 0; i < shared->tensors.size(); ++i) ts.push_back(gb::cli::tensor_json(*shared, i, role_of[i]));
+      j["tensors"] = ts;
+    }
+    std::printf("%s\n", gb::cli::json_dump(j).c_str());
+  } else {
+    print_text(*shared, m, s, findings, tensors);
+  }
+  if (fail_level && !findings.empty() && gb::cli::findings_max(findings) >= *fail_level) return gb::cli::exit_findings;
+  return gb::cli::exit_ok;
+}
+
+}  // namespace
+
+GB_COMMAND("inspect", "what is this model? format, architecture, parameters, tokenizer, licence, findings", run_inspect);
