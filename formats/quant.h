@@ -26,7 +26,8 @@ void dequantize_row(dtype t, const uint8_t* src, float* dst, int64_t n);
 // Encodes n floats as dtype t (f32, f16, bf16, q4_0, q4_1, q5_0, q5_1, q8_0, q2_k, q3_k, q4_k, q5_k, q6_k,
 // q8_k). The encoding follows ggml's reference quantisers (quantize_row_*_ref) so files are valid for
 // llama.cpp. Throws gb::failure (unsupported) for other types.
-// Parity: q4_0, q4_1, q5_0, q5_1, q8_0, q8_k, f16, bf16 are byte-identical to ggml's reference encoders;
+// Parity: q4_0, q4_1, q5_0, q5_1, q8_0, q8_k, f16, bf16 follow ggml's reference encoders step for step (no
+// ggml binary here to compare bytes with; f16 is checked against F16C);
 // q2_k..q6_k use a one-pass min/max encoder (valid blocks, error within one step, not byte-identical).
 std::vector<uint8_t> quantize_row(dtype t, const float* src, int64_t n);
 bool can_quantize(dtype t);
