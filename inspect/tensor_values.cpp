@@ -64,6 +64,22 @@ std::vector<tensor_item> tensor_items(const model& m) {
   return out;
 }
 
+result<integrity_input> integrity_open(const std::string& path) {
+  result<archive> r = archive_open(path);
+  if (!r) return r.err();
+  integrity_input in;
+  in.ar = std::make_shared<const archive>(std::move(r).value());
+  result<model> m = model_build(in.ar);
+  if (m) {
+    in.m = std::make_shared<const model>(std::move(m).value());
+    in.items = tensor_items(*in.m);
+  } else {
+    in.note = "no model could be built (" + m.err().message + "): stored names and layouts used";
+    in.items = tensor_items(*in.ar);
+  }
+  return in;
+}
+
 tensor_reader::tensor_reader(const tensor_item& it) : it_(&it) {
   const tensor_view& v = *it.view;
   const std::string who = "tensor '" + it.stored_name + "'";

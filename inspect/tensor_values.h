@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,16 @@ class tensor_reader {
   std::vector<uint8_t> buf_;          // gathered row
   int64_t stored_row(int64_t r) const;
 };
+
+// Opens a model for the integrity tools: archive_open, model_build (when it fails, stored names and
+// layouts are used and `note` says so), tensor_items. The items point into `ar`, kept alive here.
+struct integrity_input {
+  std::shared_ptr<const archive> ar;
+  std::shared_ptr<const model> m;   // null when no model could be built
+  std::vector<tensor_item> items;
+  std::string note;
+};
+result<integrity_input> integrity_open(const std::string& path);
 
 // The canonical shape after undoing a transpose.
 std::vector<int64_t> canonical_shape(const tensor_view& v, bool transposed);
