@@ -1054,7 +1054,14 @@ result read(const uint8_t* data, uint64_t size, const read_options& opt) {
                             opt.base + m.pos()});
       break;
     }
-    if (!m.run_one()) break;
+    if (!m.run_one()) {
+      if (count > 0)
+        r.findings.push_back({severity::medium, "pickle.trailing_bytes", "",
+                              std::to_string(size - r.end) + " bytes after the pickle STOP at byte " +
+                                  std::to_string(opt.base + r.end - 1) + " do not form a valid pickle",
+                              opt.base + r.end});
+      break;
+    }
     if (!opt.stacked || m.pos() >= size) break;
     uint8_t next = data[m.pos()];
     if (!is_opcode(next)) break;

@@ -1,0 +1,175 @@
+// glassbox scan: is it safe to open? Scans files and folders without executing anything.
+//
+// Exit codes: 1 when a finding reaches --fail-on (default dangerous = critical); otherwise 3 when some file
+// could not be scanned at all; otherwise 0. A dangerous finding wins over a skipped file: it is the more
+// urgent news, and the report still lists what was skipped.
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "cli/command.h"
+#include "cli/json_util.h"
+#include "inspect/scan.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+using gb::cli::json;
+
+const char* sarif_level(gb::severity s) {
+  if (s >= gb::severity::high) return "error";
+  if (s == gb::severity::medium) return "warning";
+  return "note";
+}
+
+const char* scan_word(gb::severity s) {
+  switch (s) {
+    case gb::severity::critical: return "dangerous";
+    case gb::severity::high: return "suspicious";
+    default: return gb::severity_name(s);
+  }
+}
+
+json sarif(const gb::scan_report& r) {
+  json rules = json::array();
+  std::map<std::string, size_t> rule_index;
+  json results = json::array();
+  for (const auto& f : r.files)
+    for (const auto& x : f.findings) {
+      if (!rule_index.count(x.code)) {
+        rule_index[x.code] = rules.size();
+        rules.push_back({{"id", x.code}, {"shortDescription", {{"text", x.code}}}});
+      }
+      json loc = {{"artifactLocation", {{"uri", f.path}}}};
+      if (x.offset != UINT64_MAX) loc["region"] = {{"byteOffset", x.offset}};
+      json res = {{"ruleId", x.code},
+                  {"ruleIndex", rule_index[x.code]},
+                  {"level", sarif_level(x.level)},
+                  {"message", {{"text", x.message + (x.where != f.path ? " [" + x.where + "]" : "")}}},
+                  {"locations", json::array({{{"physicalLocation", loc}}})},
+                  {"properties", {{"severity", gb::severity_name(x.level)}}}};
+      results.push_back(std::move(res));
+    }
+  json notifications = json::array();
+  for (const auto& f : r.files)
+    if (f.status != gb::scan_status::full)
+      notifications.push_back({{"level", f.status == gb::scan_status::none ? "error" : "warning"},
+                               {"message", {{"text", f.path + ": " + gb::scan_status_name(f.status) + ": " + f.reason}}}});
+  json run = {{"tool",
+               {{"driver",
+                 {{"name", "glassbox"},
+                  {"version", GB_VERSION},
+                  {"informationUri", "https://example.invalid/glassbox"},
+                  {"rules", rules}}}}},
+              {"results", results},
+              {"invocations", json::array({{{"executionSuccessful", true},
+                                            {"toolExecutionNotifications", notifications}}})}};
+  return {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"}, {"version", "2.1.0"}, {"runs", json::array({run})}};
+}
+
+json report_json(const gb::scan_report& r, int exit_code) {
+  json files = json::array();
+  for (const auto& f : r.files) {
+    json fj = {{"path", f.path},
+               {"format", gb::file_format_name(f.format)},
+               {"kind", f.kind},
+               {"size", f.size},
+               {"status", f.status == gb::scan_status::full      ? "full"
+                          : f.status == gb::scan_status::partial ? "partial"
+                                                                 : "none"},
+               {"reason", f.reason},
+               {"worst", gb::severity_name(f.worst())},
+               {"findings", gb::cli::findings_json(f.findings)}};
+    files.push_back(std::move(fj));
+  }
+  json summary = {{"files", r.files.size()},
+                  {"fully_scanned", r.count(gb::scan_status::full)},
+                  {"partly_scanned", r.count(gb::scan_status::partial)},
+                  {"not_scanned", r.count(gb::scan_status::none)},
+                  {"critical", r.count(gb::severity::critical)},
+                  {"high", r.count(gb::severity::high)},
+                  {"medium", r.count(gb::severity::medium)},
+                  {"low", r.count(gb::severity::low)},
+                  {"info", r.count(gb::severity::info)}};
+  return {{"files", files}, {"summary", summary}, {"exit_code", exit_code}};
+}
+
+void print_human(const gb::scan_report& r, gb::severity fail_on) {
+  for (const auto& f : r.files) {
+    const char* tag = f.status == gb::scan_status::full ? "ok     " : f.status == gb::scan_status::partial ? "PARTIAL" : "SKIPPED";
+    std::printf("%s %s  [%s, %s]%s%s\n", tag, f.path.c_str(), f.kind.c_str(), gb::scan_status_name(f.status),
+                f.reason.empty() ? "" : ": ", f.reason.c_str());
+    for (const auto& x : f.findings) {
+      if (x.level == gb::severity::info && x.code != "template.present") continue;
+      std::printf("    %-10s %-28s %s", scan_word(x.level), x.code.c_str(), x.message.c_str());
+      if (x.where != f.path && !x.where.empty()) std::printf("  [%s]", x.where.c_str());
+      if (x.offset != UINT64_MAX) std::printf("  @%llu", static_cast<unsigned long long>(x.offset));
+      std::printf("\n");
+    }
+  }
+  std::printf("\n%zu files: %zu fully scanned, %zu partly, %zu not scanned; findings: %zu dangerous, %zu suspicious, "
+              "%zu medium, %zu low, %zu info (fail-on: %s)\n",
+              r.files.size(), r.count(gb::scan_status::full), r.count(gb::scan_status::partial),
+              r.count(gb::scan_status::none), r.count(gb::severity::critical), r.count(gb::severity::high),
+              r.count(gb::severity::medium), r.count(gb::severity::low), r.count(gb::severity::info), scan_word(fail_on));
+}
+
+int run_scan(int argc, char** argv) {
+  po::options_description desc("glassbox scan PATH... [--json] [--sarif FILE] [--fail-on SEVERITY]");
+  std::vector<std::string> paths;
+  bool as_json = false;
+  std::string sarif_path, fail_on_text = "dangerous";
+  desc.add_options()("help,h", "show options")("json", po::bool_switch(&as_json), "print one JSON document")(
+      "sarif", po::value(&sarif_path), "also write SARIF 2.1.0 to FILE")(
+      "fail-on", po::value(&fail_on_text)->default_value("dangerous"),
+      "exit 1 when a finding reaches this level: dangerous|suspicious|medium|low|innocuous (or critical|high|info)");
+  po::options_description hidden;
+  hidden.add_options()("path", po::value(&paths));
+  po::options_description every;
+  every.add(desc).add(hidden);
+  po::positional_options_description pos;
+  pos.add("path", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(every).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::printf("%s", (std::ostringstream() << desc).str().c_str());
+    return gb::cli::exit_ok;
+  }
+  if (paths.empty()) {
+    std::fprintf(stderr, "glassbox scan: need at least one PATH\n");
+    return gb::cli::exit_usage;
+  }
+  auto fail_on = gb::severity_parse(fail_on_text);
+  if (!fail_on) {
+    std::fprintf(stderr, "glassbox scan: unknown severity '%s'\n", fail_on_text.c_str());
+    return gb::cli::exit_usage;
+  }
+  gb::scan_report r = gb::scan_paths(paths);
+  int code = gb::cli::exit_ok;
+  bool hit = false;
+  for (const auto& f : r.files)
+    for (const auto& x : f.findings) hit = hit || x.level >= *fail_on;
+  if (hit) code = gb::cli::exit_findings;
+  if (code == gb::cli::exit_ok && r.count(gb::scan_status::none) > 0) code = gb::cli::exit_input;
+  if (!sarif_path.empty()) {
+    std::ofstream out(sarif_path, std::ios::binary | std::ios::trunc);
+    out << gb::cli::json_dump(sarif(r)) << "\n";
+    if (!out) {
+      std::fprintf(stderr, "glassbox scan: cannot write %s\n", sarif_path.c_str());
+      return gb::cli::exit_usage;
+    }
+  }
+  if (as_json) std::printf("%s\n", gb::cli::json_dump(report_json(r, code)).c_str());
+  else print_human(r, *fail_on);
+  return code;
+}
+
+}  // namespace
+
+GB_COMMAND("scan", "is it safe to open? pickle imports, zip/structure checks, templates (never executes)", run_scan);

@@ -1,0 +1,420 @@
+// The scan engine: per-file dispatch, coverage accounting, chat-template and config checks.
+#include "inspect/scan.h"
+
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+
+#include "formats/loaders.h"
+#include "formats/pickle.h"
+#include "formats/reader.h"
+#include "formats/zip.h"
+
+namespace gb {
+
+const char* scan_status_name(scan_status s) {
+  switch (s) {
+    case scan_status::full: return "fully scanned";
+    case scan_status::partial: return "partly scanned";
+    case scan_status::none: return "not scanned";
+  }
+  return "not scanned";
+}
+
+severity scan_file::worst() const {
+  severity w = severity::info;
+  for (const auto& f : findings) w = std::max(w, f.level);
+  return w;
+}
+
+severity scan_report::worst() const {
+  severity w = severity::info;
+  for (const auto& f : files) w = std::max(w, f.worst());
+  return w;
+}
+
+size_t scan_report::count(severity s) const {
+  size_t n = 0;
+  for (const auto& f : files)
+    for (const auto& x : f.findings) n += x.level == s;
+  return n;
+}
+
+size_t scan_report::count(scan_status s) const {
+  size_t n = 0;
+  for (const auto& f : files) n += f.status == s;
+  return n;
+}
+
+bool finding_limits_coverage(const finding& f) {
+  static const char* const k_codes[] = {
+      "pickle.malformed", "pickle.limit",        "zip.encrypted",          "zip.unsupported_method",
+      "zip.bomb",         "zip.bad_entry",       "zip.unreadable",         "zip.nested_unreadable",
+      "numpy.malformed",  "pytorch.unknown_storage", "pytorch.unreadable_pickle"};
+  for (const char* c : k_codes)
+    if (f.code == c) return true;
+  return false;
+}
+
+namespace {
+
+std::string lower_ext(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  auto dot = base.find_last_of('.');
+  if (dot == std::string::npos) return "";
+  std::string e = base.substr(dot + 1);
+  for (char& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return e;
+}
+
+bool starts(const uint8_t* d, uint64_t n, std::string_view magic) {
+  return n >= magic.size() && std::memcmp(d, magic.data(), magic.size()) == 0;
+}
+
+// Non-model file types recognised by magic bytes: what they are and how worrying they are in a model.
+struct magic_kind {
+  std::string_view magic;
+  const char* kind;
+  severity level;  // info: harmless content; high: executable code
+};
+const magic_kind k_magics[] = {
+    {"\x89PNG\r\n\x1a\n", "png image", severity::info},
+    {"\xff\xd8\xff", "jpeg image", severity::info},
+    {"GIF8", "gif image", severity::info},
+    {"%PDF", "pdf document", severity::info},
+    {"\x7f" "ELF", "ELF executable", severity::high},
+    {"MZ", "windows executable", severity::high},
+    {"\xcf\xfa\xed\xfe", "mach-o executable", severity::high},
+    {"#!", "script with an interpreter line", severity::high},
+};
+
+bool checkpoint_extension(const std::string& ext) {
+  return ext == "pt" || ext == "pth" || ext == "bin" || ext == "ckpt" || ext == "pkl" || ext == "pickle" ||
+         ext == "safetensors" || ext == "gguf" || ext == "onnx" || ext == "joblib" || ext == "npy" || ext == "npz";
+}
+
+bool pickle_extension(const std::string& ext) {
+  return ext == "pkl" || ext == "pickle" || ext == "joblib" || ext == "pt" || ext == "pth" || ext == "bin" ||
+         ext == "ckpt" || ext == "dat" || ext == "data";
+}
+
+bool text_like(const uint8_t* d, uint64_t n) {
+  uint64_t k = std::min<uint64_t>(n, 4096);
+  if (std::memchr(d, 0, static_cast<size_t>(k))) return false;
+  // a cut in the middle of a UTF-8 sequence at the 4 KiB boundary is fine
+  std::string_view s(reinterpret_cast<const char*>(d), static_cast<size_t>(k));
+  while (!s.empty() && !utf8_valid(s) && k == 4096 && s.size() > 4092) s.remove_suffix(1);
+  return utf8_valid(s);
+}
+
+// What a pytorch/pickle extension expects, for the extension-mismatch finding.
+bool extension_fits(const std::string& ext, file_format f) {
+  if (ext.empty()) return true;
+  if (ext == "pt" || ext == "pth" || ext == "ckpt" || ext == "bin")
+    return f == file_format::pytorch_zip || f == file_format::pytorch_legacy || f == file_format::pickle ||
+           f == file_format::zip || (ext == "bin" && (f == file_format::llama2c || f == file_format::llama2c_tokenizer ||
+                                                      f == file_format::unknown));
+  if (ext == "pkl" || ext == "pickle" || ext == "joblib") return f == file_format::pickle || f == file_format::pytorch_legacy;
+  if (ext == "safetensors") return f == file_format::safetensors;
+  if (ext == "gguf") return f == file_format::gguf;
+  if (ext == "zip") return f == file_format::zip || f == file_format::pytorch_zip;
+  if (ext == "npy" || ext == "npz") return f == file_format::numpy || f == file_format::zip;
+  return true;
+}
+
+void template_findings_from_json(const nlohmann::json& j, const std::string& where, std::vector<finding>& out) {
+  auto one = [&](const nlohmann::json& t, const std::string& w) {
+    if (!t.is_string()) return;
+    const std::string& s = t.get_ref<const std::string&>();
+    out.push_back({severity::info, "template.present", w,
+                   "chat template of " + std::to_string(s.size()) + " characters (audited as text, never rendered)",
+                   UINT64_MAX});
+    scan_template_text(s, w, out);
+  };
+  if (!j.is_object()) return;
+  auto it = j.find("chat_template");
+  if (it != j.end()) {
+    if (it->is_string()) one(*it, where + ":chat_template");
+    else if (it->is_array())
+      for (const auto& e : *it)
+        if (e.is_object() && e.contains("template"))
+          one(e["template"], where + ":chat_template[" + (e.contains("name") && e["name"].is_string()
+                                                              ? e["name"].get<std::string>() : std::string("?")) + "]");
+  }
+  auto am = j.find("auto_map");
+  if (am != j.end() && am->is_object()) {
+    std::string refs;
+    for (auto e = am->begin(); e != am->end(); ++e)
+      refs += (refs.empty() ? "" : ", ") + e.key() + " -> " + (e->is_string() ? e->get<std::string>() : e->dump());
+    out.push_back({severity::medium, "config.remote_code", where,
+                   "auto_map names custom Python classes (loaded only with trust_remote_code): " + refs.substr(0, 400),
+                   UINT64_MAX});
+  }
+}
+
+void scan_json(scan_file& sf, const uint8_t* d, uint64_t n) {
+  sf.kind = "json";
+  nlohmann::json j = nlohmann::json::parse(d, d + n, nullptr, false);
+  if (j.is_discarded()) {
+    sf.status = scan_status::partial;
+    sf.reason = "JSON does not parse";
+    sf.findings.push_back({severity::low, "json.malformed", sf.path, "file does not parse as JSON", 0});
+    return;
+  }
+  template_findings_from_json(j, sf.path, sf.findings);
+}
+
+// Loads a model file through the loaders, keeping the findings even when the loader throws.
+void scan_model(scan_file& sf, const mapped_file_ptr& m, file_format f) {
+  archive a;
+  a.path = sf.path;
+  open_options opt;
+  opt.load_tokenizer = false;
+  std::string error;
+  uint64_t error_offset = 0;
+  try {
+    switch (f) {
+      case file_format::safetensors: loaders::load_safetensors(a, m, opt); break;
+      case file_format::gguf: loaders::load_gguf(a, m, opt); break;
+      case file_format::onnx: loaders::load_onnx(a, m, opt); break;
+      case file_format::pytorch_zip:
+      case file_format::zip: loaders::load_pytorch_zip(a, m, opt); break;
+      case file_format::pytorch_legacy: loaders::load_pytorch_legacy(a, m, opt); break;
+      case file_format::pickle: loaders::load_pickle(a, m, opt); break;
+      case file_format::numpy: loaders::load_numpy(a, m, opt); break;
+      case file_format::llama2c: loaders::load_llama2c(a, m, opt); break;
+      case file_format::llama2c_tokenizer: loaders::load_llama2c_tokenizer(a, m, opt); break;
+      case file_format::sentencepiece: loaders::load_sentencepiece(a, m, opt); break;
+      default: break;
+    }
+  } catch (const failure& e) {
+    error = e.err().message;
+    error_offset = e.err().offset;
+  } catch (const std::bad_alloc&) {
+    error = "out of memory while reading";
+  }
+  sf.format = a.format != file_format::unknown ? a.format : f;
+  sf.kind = file_format_name(sf.format);
+  if (!a.format_version.empty()) sf.kind += " (" + a.format_version + ")";
+  for (auto& x : a.findings) {
+    if (x.where.empty()) x.where = sf.path;
+    sf.findings.push_back(std::move(x));
+  }
+  if (const meta_value* t = a.meta("tokenizer.chat_template"); t && t->k == meta_value::kind::string) {
+    std::string w = sf.path + ":tokenizer.chat_template";
+    sf.findings.push_back({severity::info, "template.present", w,
+                           "chat template of " + std::to_string(t->s.size()) + " characters (audited as text, never rendered)",
+                           UINT64_MAX});
+    scan_template_text(t->s, w, sf.findings);
+  }
+  if (!error.empty()) {
+    sf.findings.push_back({severity::medium, "file.unreadable", sf.path, "loader stopped: " + error, error_offset});
+    bool pickle_family = f == file_format::pickle || f == file_format::pytorch_legacy || f == file_format::zip ||
+                         f == file_format::pytorch_zip || f == file_format::numpy;
+    // Pickle imports are reported as they are read, so what came before the error was examined.
+    sf.status = pickle_family && !a.findings.empty() ? scan_status::partial : scan_status::none;
+    if (pickle_family && error_offset > 0) sf.status = scan_status::partial;
+    sf.reason = error;
+    return;
+  }
+  for (const auto& x : sf.findings)
+    if (finding_limits_coverage(x)) {
+      sf.status = scan_status::partial;
+      if (sf.reason.empty()) sf.reason = x.message;
+    }
+  // A zip hidden in a non-zip model file (pickles check this themselves).
+  bool zipish = f == file_format::zip || f == file_format::pytorch_zip || f == file_format::numpy || f == file_format::pickle;
+  if (!zipish && zip::has_eocd(m->data(), m->size())) {
+    try {
+      zip::listing z = zip::open(m->data(), m->size());
+      sf.findings.push_back({severity::high, "file.polyglot", sf.path,
+                             std::string("the ") + file_format_name(f) + " file is also a zip archive with " +
+                                 std::to_string(z.entries.size()) + " entries",
+                             z.cd_offset});
+    } catch (const failure&) {
+    }
+  }
+}
+
+}  // namespace
+
+void scan_template_text(std::string_view text, const std::string& where, std::vector<finding>& out) {
+  struct pattern {
+    const char* needle;
+    bool word;  // must not be preceded by an identifier character
+    severity level;
+    const char* why;
+  };
+  static const pattern k_patterns[] = {
+      {"__class__", false, severity::high, "reaches Python classes"},
+      {"__globals__", false, severity::high, "reaches module globals"},
+      {"__subclasses__", false, severity::high, "enumerates classes (sandbox escape)"},
+      {"__builtins__", false, severity::high, "reaches builtins"},
+      {"__import__", false, severity::high, "imports modules"},
+      {"__mro__", false, severity::high, "walks the class hierarchy"},
+      {"__base__", false, severity::high, "walks the class hierarchy"},
+      {"__init__", false, severity::high, "reaches constructors and their globals"},
+      {"import", true, severity::high, "imports modules"},
+      {"os.", true, severity::high, "uses the os module"},
+      {"popen", true, severity::high, "runs shell commands"},
+      {"subprocess", true, severity::high, "runs processes"},
+      {"eval", true, severity::high, "evaluates code"},
+      {"exec", true, severity::high, "executes code"},
+      {"getattr", true, severity::medium, "dynamic attribute access"},
+      {"|attr(", false, severity::medium, "dynamic attribute access (jinja attr filter)"},
+      {".__", false, severity::medium, "dunder attribute walk"},
+  };
+  size_t reported = 0;
+  for (const auto& p : k_patterns) {
+    size_t at = 0;
+    std::string_view needle(p.needle);
+    while ((at = text.find(needle, at)) != std::string_view::npos) {
+      bool ok = true;
+      if (p.word && at > 0) {
+        char c = text[at - 1];
+        ok = !(std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+      }
+      if (p.word && ok && needle.back() != '.' && at + needle.size() < text.size()) {
+        char c = text[at + needle.size()];
+        ok = !(std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+      }
+      if (ok) {
+        if (++reported > 50) return;
+        size_t from = at > 20 ? at - 20 : 0;
+        std::string ctx(text.substr(from, std::min<size_t>(60, text.size() - from)));
+        for (char& c : ctx)
+          if (c == '\n' || c == '\r') c = ' ';
+        out.push_back({p.level, "template.injection", where,
+                       std::string("template uses '") + p.needle + "' (" + p.why + "): ..." + ctx + "...", at});
+        break;  // one finding per construct
+      }
+      at += needle.size();
+    }
+  }
+}
+
+scan_file scan_one(const std::string& path) {
+  scan_file sf;
+  sf.path = path;
+  mapped_file_ptr m;
+  try {
+    m = mapped_file::open(path);
+  } catch (const failure& e) {
+    sf.status = scan_status::none;
+    sf.reason = e.err().message;
+    sf.kind = "unreadable";
+    return sf;
+  }
+  sf.size = m->size();
+  const uint8_t* d = m->data();
+  uint64_t n = m->size();
+  std::string ext = lower_ext(path);
+  if (n == 0) {
+    sf.kind = "empty";
+    return sf;
+  }
+  if (starts(d, n, "7z\xBC\xAF\x27\x1C")) {
+    sf.format = file_format::sevenzip;
+    sf.kind = "7z";
+    sf.status = scan_status::none;
+    sf.reason = "7z not supported: the archive's contents were not examined";
+    return sf;
+  }
+  for (const auto& mk : k_magics) {
+    if (!starts(d, n, mk.magic)) continue;
+    sf.kind = mk.kind;
+    if (mk.level > severity::info)
+      sf.findings.push_back({mk.level, "file.executable", path,
+                             std::string(mk.kind) + " among model files (glassbox does not analyse native code or scripts)", 0});
+    if (checkpoint_extension(ext))
+      sf.findings.push_back({severity::medium, "file.not_a_checkpoint", path,
+                             "named ." + ext + " but the bytes are a " + mk.kind + ": not a checkpoint", 0});
+    return sf;
+  }
+  if (ext == "py") {
+    sf.kind = "python source";
+    sf.findings.push_back({severity::medium, "file.python_source", path,
+                           "Python source beside the model: runs if the model is loaded with trust_remote_code", 0});
+    return sf;
+  }
+  if (ext == "json") {
+    scan_json(sf, d, n);
+    return sf;
+  }
+  if (ext == "jinja" || ext == "j2") {
+    sf.kind = "chat template";
+    std::string_view t(reinterpret_cast<const char*>(d), static_cast<size_t>(n));
+    sf.findings.push_back({severity::info, "template.present", path,
+                           "chat template of " + std::to_string(n) + " bytes (audited as text, never rendered)", UINT64_MAX});
+    scan_template_text(t, path, sf.findings);
+    return sf;
+  }
+  file_format f = format_sniff(d, n, path);
+  if (f == file_format::unknown && pickle_extension(ext) && pickle::is_opcode(d[0])) f = file_format::pickle;
+  if (f == file_format::json) {
+    scan_json(sf, d, n);
+    return sf;
+  }
+  if (!extension_fits(ext, f))
+    sf.findings.push_back({severity::medium, "file.extension_mismatch", path,
+                           "extension ." + ext + " but the bytes are " + file_format_name(f), 0});
+  if (f == file_format::unknown) {
+    if (text_like(d, n)) {
+      sf.kind = "text";
+      return sf;
+    }
+    sf.kind = "unknown";
+    sf.status = scan_status::none;
+    sf.reason = "unrecognised format: contents not examined";
+    return sf;
+  }
+  scan_model(sf, m, f);
+  return sf;
+}
+
+scan_report scan_paths(const std::vector<std::string>& paths, const scan_options& opt) {
+  namespace fs = std::filesystem;
+  scan_report r;
+  std::vector<std::string> files;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    fs::file_status st = fs::status(p, ec);
+    if (ec || !fs::exists(st)) {
+      scan_file sf;
+      sf.path = p;
+      sf.status = scan_status::none;
+      sf.reason = "no such file or folder";
+      sf.kind = "missing";
+      r.files.push_back(std::move(sf));
+      continue;
+    }
+    if (!fs::is_directory(st)) {
+      files.push_back(p);
+      continue;
+    }
+    if (!opt.recurse) continue;
+    fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      const fs::directory_entry& e = *it;
+      if (e.is_directory(ec) && e.path().filename() == ".git") {
+        it.disable_recursion_pending();
+        continue;
+      }
+      if (e.is_regular_file(ec)) files.push_back(e.path().string());
+      if (files.size() >= opt.max_files) break;
+    }
+  }
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  r.files.reserve(r.files.size() + files.size());
+  for (const auto& f : files) r.files.push_back(scan_one(f));
+  std::sort(r.files.begin(), r.files.end(), [](const scan_file& a, const scan_file& b) { return a.path < b.path; });
+  return r;
+}
+
+}  // namespace gb
