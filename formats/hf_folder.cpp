@@ -240,8 +240,9 @@ void load_hf_folder(archive& a, const std::string& dir_in, const open_options& o
     a.format = file_format::hf_folder;
     meta_value c = json_file(f, *cfg, "config", "config.json");
     flatten(a, "config", c, {});
+    std::string transformers_version;
     for (const auto& [k, v] : c.obj)
-      if (k == "transformers_version" && v.k == meta_value::kind::string) a.format_version = v.s;
+      if (k == "transformers_version" && v.k == meta_value::kind::string) transformers_version = v.s;
     if (auto g = f.find("generation_config.json"))
       flatten(a, "generation_config", json_file(f, *g, "config", "generation_config.json"), {});
     if (auto t = f.find("tokenizer_config.json"))
@@ -250,6 +251,7 @@ void load_hf_folder(archive& a, const std::string& dir_in, const open_options& o
     tokenizer_add(f, opt, true);
     weights_add(f, opt);
     a.format = file_format::hf_folder;  // loaders called above may have set their own
+    a.format_version = transformers_version;
     others_add(f);
     return;
   }

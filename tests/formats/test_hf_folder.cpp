@@ -45,6 +45,7 @@ TEST_CASE("hf folder: stories260K HF export") {
   REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().to_string()));
   const archive& a = r.value();
   CHECK(a.format == file_format::hf_folder);
+  CHECK(a.format_version.empty());  // config.json carries no transformers_version
   CHECK(a.meta("config.model_type")->as_string() == "llama");
   CHECK(a.meta("config.hidden_size")->as_int() == 64);
   CHECK(a.meta("config.num_key_value_heads")->as_int() == 4);
