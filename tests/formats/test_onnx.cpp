@@ -270,3 +270,14 @@ TEST_CASE("onnx: external data range outside the file, and a non-numeric offset"
   REQUIRE(!r3.ok());
   CHECK(r3.err().code == errc::not_found);
 }
+
+TEST_CASE("onnx: a file past protobuf's 2 GB cap is refused before parsing") {
+  std::string dir = test::temp_dir("onnx_huge");
+  std::string p = dir + "/huge.onnx";
+  test::write_file(p, std::string(16, '\0'));
+  fs::resize_file(p, (uint64_t{1} << 31) + 16);  // sparse: no disk blocks, no reads
+  auto r = archive_open(p);
+  fs::remove(p);
+  REQUIRE(!r.ok());
+  CHECK(r.err().code == errc::limit);
+}
