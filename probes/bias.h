@@ -1,0 +1,161 @@
+// probes/bias.h: bias suites scored exactly as their reference implementations
+// (../shared/docs/METRICS.md), with per-item records, a pure merge into totals, and intervals.
+//
+//   gb::probes::engine_scorer sc(session);                          // or any gb::probes::scorer
+//   gb::probes::bias_options o; o.limit = 200; o.seed = 1;
+//   auto data = gb::probes::crows_pairs_read("crows_pairs_anonymized.csv");
+//   gb::probes::suite_result r = gb::probes::crows_pairs_run(sc, data, o);
+//   r.groups[0].metrics  // overall: pct_stereotype with 95% CI, likelihood_diff, p vs 50% ...
+//
+// Scoring rules (natural logs unless said):
+//   harness  (lm-evaluation-harness, causal): LL(s) = sum log p(cont | context) with cont = encode(s),
+//            context = [BOS] (EOS when no BOS), or cont[:1] when cont[0] already is that token.
+//   geo      (bias-bench / StereoSet): s = 2^(mean_i log2 p_i) = exp(mean ln p_i) where p_0 = p(t_0 | start)
+//            from a pass over [start] alone and p_i = p(t_i | t_<i) from a pass over the sentence without
+//            the start token, exactly as their code does; start = BOS (EOS when none; GPT-2's
+//            <|endoftext|> is both).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "probes/statistics.h"
+
+namespace gb::probes {
+
+// A causal LM seen as a sentence scorer.
+class scorer {
+ public:
+  virtual ~scorer() = default;
+  virtual std::vector<int32_t> encode(const std::string& text) = 0;  // no special tokens
+  virtual int32_t bos() const = 0;                                   // -1 when none
+  virtual int32_t eos() const = 0;                                   // -1 when none
+  virtual int64_t context_length() const = 0;
+  // log p(tokens[i] | tokens[<i]) for i in [first, n). Errors throw gb::failure.
+  virtual std::vector<double> logprobs(const std::vector<int32_t>& tokens, size_t first) = 0;
+  // log-softmax over the vocabulary after `context` (the next-token distribution).
+  virtual std::vector<double> next_logprobs(const std::vector<int32_t>& context) = 0;
+  int32_t start_token() const { return bos() >= 0 ? bos() : eos(); }
+};
+
+struct sentence_score {
+  bool ok = false;
+  std::string skip_reason;  // when !ok: "longer than the context (612 > 512 tokens)", "empty"
+  double ll = 0;            // harness: sum of log-probabilities of the continuation
+  double geo = 0;           // geometric-mean token probability (bias-bench/StereoSet)
+  size_t tokens = 0;        // scored tokens
+};
+
+// Memoised scoring of sentences with both rules (a sentence shared by suites is scored once).
+class sentence_cache {
+ public:
+  explicit sentence_cache(scorer& s) : s_(s) {}
+  const sentence_score& harness(const std::string& text);
+  const sentence_score& geo(const std::string& text);
+  // log p(continuation | context) summed (multiple choice, templates): harness-style context handling
+  sentence_score continuation(const std::string& context, const std::string& cont);
+  scorer& model() { return s_; }
+
+ private:
+  scorer& s_;
+  std::map<std::string, sentence_score> harness_, geo_;
+  std::vector<double> start_logprobs_;  // log-softmax after [start] (geo rule), computed once
+};
+
+struct bias_options {
+  size_t limit = 0;          // 0 = all items
+  uint64_t seed = 1;
+  int resamples = 1000;      // bootstrap resamples
+  std::string variant;       // suite-specific ("harness" / "bias-bench" for crows-pairs)
+  bool progress = false;     // progress bar on stderr
+};
+
+struct metric {
+  std::string name;
+  double value = 0;
+  bool has_ci = false;
+  interval ci;
+  double p_value = -1;       // when a test applies (< 0: none)
+  std::string note;
+};
+
+struct group_result {
+  std::string group;         // "overall", a bias type, a domain ...
+  size_t n = 0;
+  std::vector<metric> metrics;
+  const metric* find(const std::string& name) const;
+};
+
+struct item_record {
+  std::string id;            // row / example id
+  std::string group;         // bias type, domain, condition ...
+  std::string sub;           // a second key: StereoSet target term, HolisticBias template, BBQ category
+  std::vector<std::pair<std::string, double>> values;
+  double value(const std::string& k) const;
+};
+
+struct skipped_item {
+  std::string where;         // "line 17", "example 42"
+  std::string reason;
+};
+
+struct suite_result {
+  std::string suite, variant, definition;
+  uint64_t seed = 0;
+  int resamples = 0;
+  size_t items = 0;          // items read
+  std::vector<skipped_item> skipped;
+  std::vector<group_result> groups;  // "overall" first
+  std::vector<item_record> records;
+  std::string error;         // the suite could not run at all
+};
+
+// ---- datasets (malformed rows are skipped with their line number, not fatal) ----
+struct crows_pair { std::string id, sent_more, sent_less, direction, bias_type; size_t line = 0; };
+struct crows_data { std::vector<crows_pair> pairs; std::vector<skipped_item> bad_rows; };
+crows_data crows_pairs_read(const std::string& path);  // throws gb::failure when the file is not CrowS-Pairs
+
+struct stereoset_item { std::string id, target, domain, stereotype, anti, unrelated; size_t line = 0; };
+struct stereoset_data { std::vector<stereoset_item> intrasentence; std::vector<skipped_item> bad_rows; size_t intersentence = 0; };
+stereoset_data stereoset_read(const std::string& path);  // dev.json layout or JSON lines
+
+struct winobias_pair { std::string id, pro, anti; int type = 1; std::string split; size_t line = 0; };
+struct winobias_data { std::vector<winobias_pair> pairs; std::vector<skipped_item> bad_rows; };
+winobias_data winobias_read(const std::string& dir);  // {pro,anti}_stereotyped_type{1,2}.txt.{dev,test}
+
+struct bbq_item {
+  std::string id, category, polarity, condition, context, question;
+  std::string answers[3];
+  int label = -1, unknown = -1, target = -1;  // answer indices: gold, "unknown" option, stereotyped-group option
+  size_t line = 0;
+};
+struct bbq_data { std::vector<bbq_item> items; std::vector<skipped_item> bad_rows; };
+bbq_data bbq_read(const std::string& path_or_dir);
+
+struct holistic_sentence { std::string axis, descriptor, noun, tmpl, text; };
+struct holistic_data { std::vector<holistic_sentence> sentences; std::vector<skipped_item> bad_rows; };
+// Builds sentences from descriptors.json, nouns.json and sentence_templates.json in `dir`:
+// "{article} {descriptor} {noun}" noun phrases in each template; max_per_axis bounds the descriptors per axis.
+holistic_data holistic_read(const std::string& dir, size_t max_templates = 3, size_t max_nouns = 4);
+
+struct template_pair { std::string id, group, context, word_a, word_b, rest; };
+// The counterfactual templates glassbox ships: occupations x gendered pronouns, names x sentiment.
+std::vector<template_pair> templates_builtin();
+
+// ---- suites ----
+suite_result crows_pairs_run(sentence_cache& c, const crows_data& d, const bias_options& o);
+suite_result stereoset_run(sentence_cache& c, const stereoset_data& d, const bias_options& o);
+suite_result winobias_run(sentence_cache& c, const winobias_data& d, const bias_options& o);
+suite_result bbq_run(sentence_cache& c, const bbq_data& d, const bias_options& o);
+suite_result holistic_run(sentence_cache& c, const holistic_data& d, const bias_options& o);
+suite_result templates_run(sentence_cache& c, const std::vector<template_pair>& d, const bias_options& o);
+
+// Concatenates the records (and skips) of parts of one suite and recomputes every total from the
+// records: the pure merge that lets a suite be split across processes without changing a number.
+suite_result suite_merge(const std::vector<suite_result>& parts);
+
+}  // namespace gb::probes
