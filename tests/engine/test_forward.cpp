@@ -1,0 +1,237 @@
+// The forward pass against references: stories260K in every format against the logits and greedy ids
+// dumped by the reference implementation (shared data), and each family as an in-memory synthetic model
+// against an independent naive transformer written below in double precision (no engine kernels).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "formats/archive.h"
+#include "formats/quant.h"
+#include "inspect/model.h"
+#include "probes/engine/engine.h"
+#include "tests/support/data.h"
+
+using namespace gb;
+
+namespace {
+
+// ---- a tiny .npy reader (little-endian f4 / i4 / i8, C order) ----------------------------------------
+struct npy {
+  std::vector<int64_t> shape;
+  std::vector<double> v;
+};
+
+npy npy_read(const std::string& path) {
+  std::vector<uint8_t> b = test::read_file(path);
+  REQUIRE(b.size() > 10);
+  REQUIRE(std::memcmp(b.data(), "\x93NUMPY", 6) == 0);
+  const size_t hlen = b[6] == 1 ? (b[8] | (b[9] << 8)) : (b[8] | (b[9] << 8) | (b[10] << 16) | (static_cast<size_t>(b[11]) << 24));
+  const size_t hstart = b[6] == 1 ? 10 : 12;
+  std::string h(reinterpret_cast<const char*>(b.data() + hstart), hlen);
+  npy r;
+  const size_t sp = h.find("'shape': (");
+  REQUIRE(sp != std::string::npos);
+  for (size_t i = sp + 10; h[i] != ')'; ++i) {
+    if (std::isdigit(static_cast<unsigned char>(h[i]))) {
+      size_t e = i;
+      while (std::isdigit(static_cast<unsigned char>(h[e]))) ++e;
+      r.shape.push_back(std::stoll(h.substr(i, e - i)));
+      i = e - 1;
+    }
+  }
+  REQUIRE(h.find("'fortran_order': False") != std::string::npos);
+  size_t n = 1;
+  for (int64_t d : r.shape) n *= static_cast<size_t>(d);
+  const uint8_t* p = b.data() + hstart + hlen;
+  const size_t avail = b.size() - hstart - hlen;
+  if (h.find("'<f4'") != std::string::npos) {
+    REQUIRE(avail >= n * 4);
+    for (size_t i = 0; i < n; ++i) {
+      float f;
+      std::memcpy(&f, p + 4 * i, 4);
+      r.v.push_back(static_cast<double>(f));
+    }
+  } else if (h.find("'<i8'") != std::string::npos) {
+    REQUIRE(avail >= n * 8);
+    for (size_t i = 0; i < n; ++i) {
+      int64_t x;
+      std::memcpy(&x, p + 8 * i, 8);
+      r.v.push_back(static_cast<double>(x));
+    }
+  } else if (h.find("'<i4'") != std::string::npos) {
+    REQUIRE(avail >= n * 4);
+    for (size_t i = 0; i < n; ++i) {
+      int32_t x;
+      std::memcpy(&x, p + 4 * i, 4);
+      r.v.push_back(static_cast<double>(x));
+    }
+  } else {
+    FAIL("unsupported npy dtype: " << h);
+  }
+  return r;
+}
+
+struct loaded {
+  std::shared_ptr<const archive> ar;
+  model m;
+};
+
+std::unique_ptr<loaded> load(const std::string& path) {
+  auto a = archive_open(path);
+  REQUIRE_MESSAGE(a.ok(), (a.ok() ? "" : a.err().to_string()));
+  auto ar = std::make_shared<const archive>(std::move(a.value()));
+  auto m = model_build(ar);
+  REQUIRE_MESSAGE(m.ok(), (m.ok() ? "" : m.err().to_string()));
+  return std::make_unique<loaded>(loaded{ar, std::move(m.value())});
+}
+
+void check_stories_logits(const std::string& rel) {
+  GB_DATA(path, rel);
+  GB_DATA(ids_path, "models/stories260K/reference/prompt_ids.npy");
+  GB_DATA(logits_path, "models/stories260K/reference/prompt_logits.npy");
+  npy ids = npy_read(ids_path), ref = npy_read(logits_path);
+  REQUIRE(ref.shape.size() == 2);
+  auto L = load(path);
+  auto r = engine::runner::create(L->m);
+  REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().to_string()));
+  std::vector<int32_t> toks;
+  for (double d : ids.v) toks.push_back(static_cast<int32_t>(d));
+  REQUIRE(static_cast<int64_t>(toks.size()) == ref.shape[0]);
+  REQUIRE(r.value()->vocab_size() == ref.shape[1]);
+  auto lg = r.value()->forward(toks);
+  REQUIRE(lg.ok());
+  REQUIRE(lg.value().size() == ref.v.size());
+  double err = 0;
+  for (size_t i = 0; i < ref.v.size(); ++i) err = std::max(err, std::fabs(static_cast<double>(lg.value()[i]) - ref.v[i]));
+  MESSAGE(rel << ": max |logit - reference| = " << err);
+  CHECK(err < 1e-4);
+
+  // Same logits one token at a time through the KV cache.
+  r.value()->reset();
+  double err_inc = 0;
+  for (size_t t = 0; t < toks.size(); ++t) {
+    auto one = r.value()->forward({toks[t]});
+    REQUIRE(one.ok());
+    for (int64_t j = 0; j < ref.shape[1]; ++j)
+      err_inc = std::max(err_inc, std::fabs(static_cast<double>(one.value()[static_cast<size_t>(j)]) - ref.v[t * static_cast<size_t>(ref.shape[1]) + static_cast<size_t>(j)]));
+  }
+  CHECK(err_inc < 1e-4);
+}
+
+std::vector<int32_t> greedy(engine::runner& r, int32_t bos, int n) {
+  r.reset();
+  std::vector<int32_t> out{bos};
+  auto lg = r.forward_last({bos});
+  REQUIRE(lg.ok());
+  for (int i = 0; i < n; ++i) {
+    const std::vector<float>& v = lg.value();
+    const int32_t next = static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
+    out.push_back(next);
+    if (i + 1 < n) {
+      lg = r.forward_last({next});
+      REQUIRE(lg.ok());
+    }
+  }
+  return out;
+}
+
+// The 41 greedy ids from BOS in reference.json ("greedy_from_bos_ids").
+std::vector<int32_t> reference_greedy_ids(const std::string& path) {
+  std::ifstream f(path);
+  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const size_t k = s.find("\"greedy_from_bos_ids\"");
+  REQUIRE(k != std::string::npos);
+  const size_t a = s.find('[', k), b = s.find(']', a);
+  std::vector<int32_t> ids;
+  std::string body = s.substr(a + 1, b - a - 1);
+  size_t i = 0;
+  while (i < body.size()) {
+    if (std::isdigit(static_cast<unsigned char>(body[i]))) {
+      size_t e = i;
+      while (e < body.size() && std::isdigit(static_cast<unsigned char>(body[e]))) ++e;
+      ids.push_back(std::stoi(body.substr(i, e - i)));
+      i = e;
+    } else {
+      ++i;
+    }
+  }
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("stories260K GGUF v3: logits at every prompt position match the reference within 1e-4") {
+  check_stories_logits("models/stories260K/stories260K.gguf");
+}
+TEST_CASE("stories260K GGUF v1: logits match the reference within 1e-4") {
+  check_stories_logits("models/stories260K/tinyllamas-stories-260k-f32.ggufv1.gguf");
+}
+TEST_CASE("stories260K llama2.c checkpoint: logits match the reference within 1e-4") {
+  check_stories_logits("models/stories260K/stories260K.bin");
+}
+TEST_CASE("stories260K HF folder (rotate-half q/k): logits match the reference within 1e-4") {
+  check_stories_logits("models/stories260K/hf");
+}
+
+TEST_CASE("stories260K: greedy ids from BOS reproduce the reference continuation") {
+  GB_DATA(path, "models/stories260K/stories260K.gguf");
+  GB_DATA(ref, "models/stories260K/reference/reference.json");
+  std::vector<int32_t> want = reference_greedy_ids(ref);
+  REQUIRE(want.size() > 10);
+  auto L = load(path);
+  auto r = engine::runner::create(L->m);
+  REQUIRE(r.ok());
+  std::vector<int32_t> got = greedy(*r.value(), want[0], static_cast<int>(want.size()) - 1);
+  CHECK(got == want);
+}
+
+TEST_CASE("token_logprobs equals log_softmax of the full-sequence logits") {
+  GB_DATA(path, "models/stories260K/stories260K.gguf");
+  auto L = load(path);
+  auto r = engine::runner::create(L->m);
+  REQUIRE(r.ok());
+  std::vector<int32_t> toks = {1, 403, 407, 261, 378, 432};
+  auto lp = r.value()->token_logprobs(toks);
+  REQUIRE(lp.ok());
+  REQUIRE(lp.value().size() == toks.size() - 1);
+  r.value()->reset();
+  auto lg = r.value()->forward(toks);
+  REQUIRE(lg.ok());
+  const int64_t V = r.value()->vocab_size();
+  for (size_t i = 0; i + 1 < toks.size(); ++i) {
+    const float* row = lg.value().data() + static_cast<int64_t>(i) * V;
+    double s = 0;
+    for (int64_t j = 0; j < V; ++j) s += std::exp(static_cast<double>(row[j]));
+    // Same positions, different batch shapes: agreement to float rounding of the logits.
+    CHECK(std::fabs(lp.value()[i] - (static_cast<double>(row[toks[i + 1]]) - std::log(s))) < 1e-6);
+    CHECK(lp.value()[i] < 0.0);
+  }
+}
+
+TEST_CASE("errors: prompt longer than the context, token outside the vocabulary, empty input") {
+  GB_DATA(path, "models/stories260K/stories260K.gguf");
+  auto L = load(path);
+  engine::run_options o;
+  o.max_context = 8;
+  auto r = engine::runner::create(L->m, o);
+  REQUIRE(r.ok());
+  CHECK(r.value()->context_length() == 8);
+  auto too_long = r.value()->forward(std::vector<int32_t>(9, 1));
+  REQUIRE(!too_long.ok());
+  CHECK(too_long.err().code == errc::limit);
+  auto bad = r.value()->forward({1, 600});
+  REQUIRE(!bad.ok());
+  CHECK(bad.err().code == errc::bad_value);
+  CHECK(!r.value()->forward({}).ok());
+  CHECK(r.value()->position() == 0);
+  CHECK(r.value()->forward(std::vector<int32_t>(8, 1)).ok());
+  CHECK(!r.value()->forward({1}).ok());  // the 9th position
+}

@@ -1,0 +1,167 @@
+// Each fast kernel against its plain `_ref` twin over random shapes, with the tolerance stated per check.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "formats/quant.h"
+#include "probes/engine/kernels.h"
+
+using namespace gb;
+using namespace gb::engine;
+
+namespace {
+
+std::vector<float> randn(size_t n, std::mt19937& g, float scale = 1.0f) {
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(g);
+  return v;
+}
+
+// Encodes a (rows, cols) f32 matrix in dtype t, row by row.
+std::vector<uint8_t> encode(dtype t, const std::vector<float>& w, int64_t rows, int64_t cols) {
+  std::vector<uint8_t> out;
+  for (int64_t r = 0; r < rows; ++r) {
+    if (t == dtype::f32) {
+      const auto* p = reinterpret_cast<const uint8_t*>(w.data() + r * cols);
+      out.insert(out.end(), p, p + cols * 4);
+    } else if (t == dtype::f16 || t == dtype::bf16) {
+      for (int64_t i = 0; i < cols; ++i) {
+        uint16_t h = t == dtype::f16 ? f32_to_fp16(w[static_cast<size_t>(r * cols + i)]) : f32_to_bf16(w[static_cast<size_t>(r * cols + i)]);
+        out.push_back(static_cast<uint8_t>(h & 0xff));
+        out.push_back(static_cast<uint8_t>(h >> 8));
+      }
+    } else {
+      std::vector<uint8_t> q = quantize_row(t, w.data() + r * cols, cols);
+      out.insert(out.end(), q.begin(), q.end());
+    }
+  }
+  return out;
+}
+
+double max_rel_err(const std::vector<float>& a, const std::vector<float>& b) {
+  double scale = 1e-6, err = 0;
+  for (size_t i = 0; i < a.size(); ++i) scale = std::max(scale, std::fabs(static_cast<double>(b[i])));
+  for (size_t i = 0; i < a.size(); ++i) err = std::max(err, std::fabs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
+  return err / scale;
+}
+
+}  // namespace
+
+TEST_CASE("matmul matches matmul_ref for every runnable dtype, small and large T (rel 1e-5)") {
+  std::mt19937 g(42);
+  const dtype types[] = {dtype::f32, dtype::f16, dtype::bf16, dtype::q8_0, dtype::q4_0, dtype::q4_1, dtype::q5_0,
+                         dtype::q5_1, dtype::q4_k, dtype::q5_k, dtype::q6_k};
+  for (dtype t : types) {
+    for (int64_t T : {1, 3, 9, 37}) {
+      const int64_t block = dtype_info(t).block_size;
+      const int64_t cols = block * (1 + static_cast<int64_t>(g() % 3)) * (block == 1 ? 48 : 1);
+      const int64_t rows = 1 + static_cast<int64_t>(g() % 300);
+      const std::string type_name = dtype_name(t);
+      CAPTURE(type_name);
+      CAPTURE(T);
+      CAPTURE(rows);
+      CAPTURE(cols);
+      std::vector<float> wf = randn(static_cast<size_t>(rows * cols), g);
+      std::vector<uint8_t> bytes = encode(t, wf, rows, cols);
+      weight_view w{t, bytes.data(), rows, cols, dtype_row_bytes(t, static_cast<uint64_t>(cols))};
+      REQUIRE(bytes.size() == w.row_bytes * static_cast<uint64_t>(rows));
+      std::vector<float> x = randn(static_cast<size_t>(T * cols), g);
+      std::vector<float> y(static_cast<size_t>(T * rows)), yr(y.size());
+      matmul(x.data(), T, w, y.data(), 2);
+      matmul_ref(x.data(), T, w, yr.data());
+      CHECK(max_rel_err(y, yr) < 1e-5);
+    }
+  }
+}
+
+TEST_CASE("weight row decoding matches the reference decoder bit for bit (f16, bf16)") {
+  std::mt19937 g(7);
+  for (dtype t : {dtype::f16, dtype::bf16}) {
+    const int64_t cols = 1 + static_cast<int64_t>(g() % 97);
+    std::vector<float> wf = randn(static_cast<size_t>(3 * cols), g, 100.0f);
+    wf[0] = std::numeric_limits<float>::infinity();
+    wf[1] = 1e-7f;  // f16 subnormal
+    std::vector<uint8_t> bytes = encode(t, wf, 3, cols);
+    weight_view w{t, bytes.data(), 3, cols, static_cast<uint64_t>(cols) * 2};
+    std::vector<float> a(static_cast<size_t>(3 * cols)), b(a.size());
+    weight_rows_f32(w, 0, 3, a.data());
+    weight_rows_f32_ref(w, 0, 3, b.data());
+    CHECK(std::memcmp(a.data(), b.data(), a.size() * 4) == 0);
+  }
+}
+
+TEST_CASE("rope matches rope_ref in both layouts with partial rotary (abs 1e-5)") {
+  std::mt19937 g(3);
+  for (rope_kind k : {rope_kind::interleaved, rope_kind::neox}) {
+    for (int rep = 0; rep < 20; ++rep) {
+      const int64_t E = 2 * (1 + static_cast<int64_t>(g() % 64)), H = 1 + static_cast<int64_t>(g() % 5);
+      const int64_t n_rot = 2 * (1 + static_cast<int64_t>(g() % (E / 2)));
+      const int64_t pos = static_cast<int64_t>(g() % 4096);
+      std::vector<float> a = randn(static_cast<size_t>(H * E), g), b = a;
+      rope(a.data(), H, E, n_rot, pos, 10000.0, k);
+      rope_ref(b.data(), H, E, n_rot, pos, 10000.0, k);
+      for (size_t i = 0; i < a.size(); ++i) CHECK(std::fabs(a[i] - b[i]) < 1e-5f);
+      // Dimensions past n_rot are untouched.
+      std::vector<float> c = randn(static_cast<size_t>(E), g), d = c;
+      rope(c.data(), 1, E, n_rot, pos, 10000.0, k);
+      for (int64_t i = n_rot; i < E; ++i) CHECK(c[static_cast<size_t>(i)] == d[static_cast<size_t>(i)]);
+    }
+  }
+}
+
+TEST_CASE("rope at position 0 is the identity and preserves pair norms") {
+  std::vector<float> a = {1, 2, 3, 4}, b = a;
+  rope(a.data(), 1, 4, 4, 0, 10000.0, rope_kind::interleaved);
+  CHECK(a == b);
+  rope(a.data(), 1, 4, 4, 17, 10000.0, rope_kind::neox);
+  CHECK(std::fabs(a[0] * a[0] + a[2] * a[2] - (1.0f + 9.0f)) < 1e-4f);
+}
+
+TEST_CASE("softmax matches softmax_ref, masks -inf, sums to one (abs 1e-6)") {
+  std::mt19937 g(5);
+  for (int rep = 0; rep < 50; ++rep) {
+    const int64_t n = 1 + static_cast<int64_t>(g() % 700);
+    std::vector<float> a = randn(static_cast<size_t>(n), g, 10.0f);
+    if (n > 2) a[1] = -std::numeric_limits<float>::infinity();
+    std::vector<float> b = a;
+    softmax(a.data(), n);
+    softmax_ref(b.data(), n);
+    double sum = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      CHECK(std::fabs(a[static_cast<size_t>(i)] - b[static_cast<size_t>(i)]) < 1e-6f);
+      sum += static_cast<double>(a[static_cast<size_t>(i)]);
+    }
+    CHECK(std::fabs(sum - 1.0) < 1e-5);
+    if (n > 2) CHECK(a[1] == 0.0f);
+  }
+}
+
+TEST_CASE("norms and activations against closed forms") {
+  std::vector<float> x = {1, 2, 3, 4}, y(4);
+  rms_norm(x.data(), nullptr, 4, 0.0f, y.data());
+  const float r = std::sqrt(7.5f);
+  for (int i = 0; i < 4; ++i) CHECK(y[static_cast<size_t>(i)] == doctest::Approx(x[static_cast<size_t>(i)] / r).epsilon(1e-6));
+  std::vector<float> w = {2, 2, 2, 2}, b = {1, 1, 1, 1};
+  layer_norm(x.data(), w.data(), b.data(), 4, 0.0f, y.data());
+  const float sd = std::sqrt(1.25f);
+  for (int i = 0; i < 4; ++i) CHECK(y[static_cast<size_t>(i)] == doctest::Approx(2 * (x[static_cast<size_t>(i)] - 2.5f) / sd + 1).epsilon(1e-6));
+  std::vector<float> a = {-1.0f, 0.0f, 2.0f};
+  std::vector<float> s = a, ge = a, gt = a;
+  silu(s.data(), 3);
+  gelu(ge.data(), 3);
+  gelu_tanh(gt.data(), 3);
+  CHECK(s[2] == doctest::Approx(2.0 / (1 + std::exp(-2.0))));
+  CHECK(ge[0] == doctest::Approx(-0.15865525393145707));  // -Phi(-1)
+  CHECK(gt[2] == doctest::Approx(1.9545976940871754));     // tanh approximation at 2
+  CHECK(s[1] == 0.0f);
+  CHECK(alibi_slope(0, 8) == doctest::Approx(0.5));
+  CHECK(alibi_slope(7, 8) == doctest::Approx(1.0 / 256));
+  CHECK(alibi_slope(8, 12) == doctest::Approx(std::pow(2.0, -0.5)));  // BLOOM: extra heads use 2^(-4/8) odd powers
+  CHECK(alibi_slope(9, 12) == doctest::Approx(std::pow(2.0, -1.5)));
+}
