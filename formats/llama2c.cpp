@@ -29,6 +29,7 @@
 #include "formats/loaders.h"
 #include "formats/meta_make.h"
 #include "formats/reader.h"
+#include "formats/tokenizer_files.h"
 
 namespace gb::loaders {
 namespace {
@@ -172,11 +173,6 @@ std::string piece_text(std::string_view raw) {
   return s;
 }
 
-bool is_byte_piece(std::string_view p) {
-  auto hex = [](char ch) { return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'F'); };
-  return p.size() == 6 && p.substr(0, 3) == "<0x" && hex(p[3]) && hex(p[4]) && p[5] == '>';
-}
-
 // Builds the vocab of a llama2.c tokenizer file; throws on malformed bytes, adds findings to `a`.
 std::shared_ptr<vocab> tokenizer_read(archive& a, const uint8_t* data, uint64_t size, const std::string& where) {
   reader r(data, size, "llama2.c tokenizer");
@@ -210,7 +206,7 @@ std::shared_ptr<vocab> tokenizer_read(archive& a, const uint8_t* data, uint64_t 
     size_t id = v->tokens.size();
     if (id == 0) type = 2;
     else if (id == 1 || id == 2) type = 3;
-    else if (is_byte_piece(piece)) type = 6;
+    else if (vocab_is_byte_piece(piece)) type = 6;
     v->tokens.push_back(std::move(piece));
     v->scores.push_back(score);
     v->token_types.push_back(type);

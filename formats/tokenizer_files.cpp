@@ -70,11 +70,6 @@ struct token_table {
   }
 };
 
-bool is_byte_piece(const std::string& p) {
-  auto hex = [](char ch) { return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'F'); };
-  return p.size() == 6 && p.compare(0, 3, "<0x") == 0 && hex(p[3]) && hex(p[4]) && p[5] == '>';
-}
-
 int32_t find_token(const vocab& v, const std::string& s) {
   for (size_t i = 0; i < v.tokens.size(); ++i)
     if (v.tokens[i] == s) return static_cast<int32_t>(i);
@@ -110,6 +105,11 @@ std::string pre_from_regex(const std::string& re) {
 }
 
 }  // namespace
+
+bool vocab_is_byte_piece(std::string_view p) {
+  auto hex = [](char ch) { return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'F'); };
+  return p.size() == 6 && p.substr(0, 3) == "<0x" && hex(p[3]) && hex(p[4]) && p[5] == '>';
+}
 
 vocab vocab_from_tokenizer_json(std::string_view text, std::vector<finding>* fs) {
   const char* what = "tokenizer.json";
@@ -228,7 +228,7 @@ vocab vocab_from_tokenizer_json(std::string_view text, std::vector<finding>* fs)
   }
   if (v.byte_fallback)
     for (size_t i = 0; i < v.tokens.size(); ++i)
-      if (v.token_types[i] == 1 && is_byte_piece(v.tokens[i])) v.token_types[i] = 6;
+      if (v.token_types[i] == 1 && vocab_is_byte_piece(v.tokens[i])) v.token_types[i] = 6;
 
   // Special ids: unk from the model, bos from a TemplateProcessing post-processor.
   if (model.contains("unk_token") && model["unk_token"].is_string())

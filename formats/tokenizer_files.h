@@ -21,6 +21,9 @@
 
 namespace gb {
 
+// True for SentencePiece byte-fallback pieces "<0x00>" .. "<0xFF>" (token type 6).
+bool vocab_is_byte_piece(std::string_view piece);
+
 // SentencePiece ModelProto. model "llama" for BPE, "unigram" for unigram; token types as GGUF numbers them.
 vocab vocab_from_sentencepiece(const uint8_t* data, uint64_t size, std::vector<finding>* findings = nullptr);
 
