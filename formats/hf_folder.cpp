@@ -16,6 +16,7 @@
 // must stay inside the folder: errc::path_escape for a file we need, a finding for one we only list.
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -157,19 +158,36 @@ void weights_add(folder& f, const open_options& opt) {
   }
   if (auto p = f.find("pytorch_model.bin.index.json")) {
     meta_value idx = json_file(f, *p, "index", "pytorch_model.bin.index.json");
+    std::map<std::string, std::string> weight_map;  // tensor -> shard
     std::set<std::string> shards;
     for (const auto& [k, v] : idx.obj)
       if (k == "weight_map" && v.k == meta_value::kind::object)
         for (const auto& [tensor, shard] : v.obj)
-          if (shard.k == meta_value::kind::string) shards.insert(shard.s);
+          if (shard.k == meta_value::kind::string) shards.insert(shard.s), weight_map[tensor] = shard.s;
     if (shards.empty()) fail(errc::bad_json, 0, "pytorch_model.bin.index.json: no weight_map");
     for (const std::string& s : shards) {
       if (s.empty() || s.find('/') != std::string::npos || s == "..")
         fail(errc::path_escape, 0, "pytorch_model.bin.index.json: shard name '" + s.substr(0, 200) + "' is not a file in the folder");
       auto sp = f.find(s);
       if (!sp) fail(errc::not_found, 0, "pytorch_model.bin.index.json: shard " + s + " is missing");
+      const size_t first = a.tensors.size();
       merge(a, open_file(*sp, opt));
+      for (size_t i = first; i < a.tensors.size(); ++i) {
+        auto it = weight_map.find(a.tensors[i].name);
+        if (it == weight_map.end())
+          a.add_finding(severity::medium, "hf_folder.shard_unmapped", s,
+                        "tensor '" + a.tensors[i].name + "' is in the shard but not in weight_map");
+        else if (it->second != s)
+          fail(errc::mismatch, 0, "pytorch_model.bin.index.json: tensor '" + a.tensors[i].name + "' maps to " +
+                                      it->second + " but is (also) in " + s);
+      }
     }
+    std::set<std::string> seen;
+    for (const tensor_view& t : a.tensors)
+      if (!seen.insert(t.name).second) fail(errc::duplicate, 0, "pytorch shards: tensor '" + t.name + "' appears twice");
+    for (const auto& [tensor, shard] : weight_map)
+      if (!seen.count(tensor))
+        fail(errc::mismatch, 0, "pytorch_model.bin.index.json: tensor '" + tensor + "' is missing from " + shard);
     return;
   }
   if (auto p = f.find("pytorch_model.bin")) {

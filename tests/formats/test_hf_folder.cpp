@@ -166,3 +166,38 @@ TEST_CASE("hf folder: malformed config.json and tokenizer.json") {
   CHECK(r2.err().code == errc::bad_json);
   CHECK(r2.err().where.find("tokenizer.json") != std::string::npos);
 }
+
+TEST_CASE("hf folder: pytorch_model.bin, plain and sharded") {
+  GB_DATA(pt, "pickle-security/picklescan/data/pytorch_model.bin");
+  std::vector<uint8_t> bytes = test::read_file(pt);  // copied at run time into a scratch folder
+  std::string dir = test::temp_dir("hf_pt");
+  test::write_file(dir + "/config.json", R"({"model_type": "gpt2"})");
+  test::write_file(dir + "/pytorch_model.bin", bytes.data(), bytes.size());
+  auto single = archive_open(pt);
+  REQUIRE_MESSAGE(single.ok(), (single.ok() ? "" : single.err().to_string()));
+  auto r = archive_open(dir);
+  REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().to_string()));
+  CHECK(r.value().format == file_format::hf_folder);
+  CHECK(r.value().tensors.size() == single.value().tensors.size());
+  CHECK(has_file(r.value(), "pytorch_model.bin", "weights"));
+
+  // The same file as two shards: every tensor would be in both.
+  std::string dir2 = test::temp_dir("hf_pt_shards");
+  test::write_file(dir2 + "/config.json", R"({"model_type": "gpt2"})");
+  test::write_file(dir2 + "/a.bin", bytes.data(), bytes.size());
+  test::write_file(dir2 + "/b.bin", bytes.data(), bytes.size());
+  std::string map;
+  for (const auto& t : single.value().tensors) map += (map.empty() ? "\"" : ", \"") + t.name + "\": \"a.bin\"";
+  test::write_file(dir2 + "/pytorch_model.bin.index.json", "{\"weight_map\": {" + map + ", \"extra\": \"b.bin\"}}");
+  auto r2 = archive_open(dir2);
+  REQUIRE(!r2.ok());
+  CHECK(r2.err().code == errc::mismatch);
+  test::write_file(dir2 + "/pytorch_model.bin.index.json", R"({"weight_map": {"x": "a.bin", "y": "b.bin"}})");
+  auto dup = archive_open(dir2);  // neither shard's tensors are mapped, and both shards hold the same names
+  REQUIRE(!dup.ok());
+  CHECK(dup.err().code == errc::duplicate);
+  test::write_file(dir2 + "/pytorch_model.bin.index.json", "{\"weight_map\": {" + map + "}}");
+  auto r3 = archive_open(dir2);
+  REQUIRE_MESSAGE(r3.ok(), (r3.ok() ? "" : r3.err().to_string()));
+  CHECK(r3.value().tensors.size() == single.value().tensors.size());
+}
