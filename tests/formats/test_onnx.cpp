@@ -281,3 +281,21 @@ TEST_CASE("onnx: a file past protobuf's 2 GB cap is refused before parsing") {
   REQUIRE(!r.ok());
   CHECK(r.err().code == errc::limit);
 }
+
+TEST_CASE("onnx: stories260K.onnx holds the same embedding and final norm as stories260K.bin") {
+  GB_DATA(onnx_path, "models/stories260K/stories260K.onnx");
+  GB_DATA(bin_path, "models/stories260K/stories260K.bin");
+  auto o = archive_open(onnx_path);
+  auto b = archive_open(bin_path);
+  REQUIRE(o.ok());
+  REQUIRE(b.ok());
+  for (auto [onnx_name, l2c_name] : {std::pair{"tok", "token_embd.weight"}, std::pair{"rms_final", "output_norm.weight"}}) {
+    const tensor_view* x = o.value().tensor(onnx_name);
+    const tensor_view* y = b.value().tensor(l2c_name);
+    REQUIRE_MESSAGE(x, onnx_name);
+    REQUIRE(y);
+    CHECK(x->shape == y->shape);
+    REQUIRE(x->nbytes == y->nbytes);
+    CHECK_MESSAGE(std::memcmp(x->data, y->data, x->nbytes) == 0, onnx_name);
+  }
+}
