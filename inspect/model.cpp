@@ -3,6 +3,7 @@
 #include "inspect/model.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <unordered_map>
 
@@ -353,6 +354,10 @@ void build(const archive& a, model& m) {
       std::optional<name_match> nm = arch_match_name(a.tensors[e.tensor].name);
       e.hf_permuted = nm && nm->style == name_style::hf;
     }
+    if (e.role == role_kind::attn_qkv && (m.family == arch_family::gptneox || m.family == arch_family::bloom)) {
+      std::optional<name_match> nm = arch_match_name(a.tensors[e.tensor].name);
+      e.qkv_per_head = nm && nm->style == name_style::hf;
+    }
   }
 
   // ---- 4. hyperparameters from metadata (GGUF keys under the architecture prefix; HF config.*)
@@ -374,7 +379,8 @@ void build(const archive& a, model& m) {
   set(hp.n_ff, rd.count({p + "feed_forward_length", "config.intermediate_size", "config.n_inner",
                          "config.ffn_hidden_size", "config.ffn_dim"}));
   if (!hp.n_ff && hp.n_embd)
-    if (auto r = rd.real({"config.expansion_ratio"})) hp.n_ff = static_cast<int64_t>(*r * static_cast<double>(hp.n_embd));
+    if (auto r = rd.real({"config.expansion_ratio"}); r && *r * static_cast<double>(hp.n_embd) < static_cast<double>(k_hparam_max))
+      hp.n_ff = std::llround(*r * static_cast<double>(hp.n_embd));
   set(hp.n_ctx, rd.count({p + "context_length", "config.max_position_embeddings", "config.n_positions",
                           "config.max_seq_len", "config.seq_length", "config.n_ctx"}));
   set(hp.n_vocab, rd.count({p + "vocab_size", "config.vocab_size"}));
@@ -472,10 +478,10 @@ void build(const archive& a, model& m) {
   if (hp.rope != rope_kind::none && hp.head_dim > 0) {
     if (auto r = rd.count({p + "rope.dimension_count", "config.rotary_dim"})) {
       hp.n_rot = *r;
-    } else if (auto f = rd.real({"config.rotary_pct", "config.partial_rotary_factor"})) {
-      hp.n_rot = static_cast<int64_t>(*f * static_cast<double>(hp.head_dim));
+    } else if (auto f = rd.real({"config.rotary_pct", "config.partial_rotary_factor"}); f && *f <= 1.0) {
+      hp.n_rot = std::llround(*f * static_cast<double>(hp.head_dim));
     } else {
-      hp.n_rot = static_cast<int64_t>(d.rotary_fraction * static_cast<double>(hp.head_dim));
+      hp.n_rot = std::llround(d.rotary_fraction * static_cast<double>(hp.head_dim));
       if (d.rotary_fraction < 1.0) hp.inferred.insert("n_rot");
     }
     if (hp.n_rot > hp.head_dim) {

@@ -76,6 +76,8 @@ struct role_entry {
   size_t tensor = 0;          // index into archive::tensors
   bool transposed = false;    // stored [in, out]
   bool hf_permuted = false;   // q/k rows in HF rotate-half order
+  bool qkv_per_head = false;  // fused qkv rows grouped per head, [H, 3, head_dim] (HF GPT-NeoX, BLOOM),
+                              // rather than the canonical [q | k | v] blocks of GGUF
 };
 
 struct model {

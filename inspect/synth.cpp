@@ -1,0 +1,674 @@
+// synth_write(): deterministic random models, one table row per architecture.
+#include "inspect/synth.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "formats/quant.h"
+#include "formats/writers.h"
+#include "inspect/arch_table.h"
+#include "inspect/model.h"
+
+namespace gb {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+// HF tensor names per family ("{N}" = layer; nullptr = the family has no such tensor).
+struct hf_names {
+  const char *tok, *pos, *embd_norm, *attn_norm, *q, *k, *v, *qkv, *o, *ffn_norm, *gate, *up, *down, *out_norm, *out;
+};
+
+constexpr hf_names k_hf_llama = {"model.embed_tokens", nullptr, nullptr, "model.layers.{N}.input_layernorm",
+                                 "model.layers.{N}.self_attn.q_proj", "model.layers.{N}.self_attn.k_proj",
+                                 "model.layers.{N}.self_attn.v_proj", nullptr, "model.layers.{N}.self_attn.o_proj",
+                                 "model.layers.{N}.post_attention_layernorm", "model.layers.{N}.mlp.gate_proj",
+                                 "model.layers.{N}.mlp.up_proj", "model.layers.{N}.mlp.down_proj", "model.norm", "lm_head"};
+constexpr hf_names k_hf_phi = {"model.embed_tokens", nullptr, nullptr, "model.layers.{N}.input_layernorm",
+                               "model.layers.{N}.self_attn.q_proj", "model.layers.{N}.self_attn.k_proj",
+                               "model.layers.{N}.self_attn.v_proj", nullptr, "model.layers.{N}.self_attn.dense", nullptr,
+                               nullptr, "model.layers.{N}.mlp.fc1", "model.layers.{N}.mlp.fc2", "model.final_layernorm",
+                               "lm_head"};
+constexpr hf_names k_hf_gpt2 = {"transformer.wte", "transformer.wpe", nullptr, "transformer.h.{N}.ln_1", nullptr, nullptr,
+                                nullptr, "transformer.h.{N}.attn.c_attn", "transformer.h.{N}.attn.c_proj",
+                                "transformer.h.{N}.ln_2", nullptr, "transformer.h.{N}.mlp.c_fc",
+                                "transformer.h.{N}.mlp.c_proj", "transformer.ln_f", nullptr};
+constexpr hf_names k_hf_gptj = {"transformer.wte", nullptr, nullptr, "transformer.h.{N}.ln_1",
+                                "transformer.h.{N}.attn.q_proj", "transformer.h.{N}.attn.k_proj",
+                                "transformer.h.{N}.attn.v_proj", nullptr, "transformer.h.{N}.attn.out_proj", nullptr,
+                                nullptr, "transformer.h.{N}.mlp.fc_in", "transformer.h.{N}.mlp.fc_out", "transformer.ln_f",
+                                "lm_head"};
+constexpr hf_names k_hf_neox = {"gpt_neox.embed_in", nullptr, nullptr, "gpt_neox.layers.{N}.input_layernorm", nullptr,
+                                nullptr, nullptr, "gpt_neox.layers.{N}.attention.query_key_value",
+                                "gpt_neox.layers.{N}.attention.dense", "gpt_neox.layers.{N}.post_attention_layernorm",
+                                nullptr, "gpt_neox.layers.{N}.mlp.dense_h_to_4h", "gpt_neox.layers.{N}.mlp.dense_4h_to_h",
+                                "gpt_neox.final_layer_norm", "embed_out"};
+constexpr hf_names k_hf_falcon = {"transformer.word_embeddings", nullptr, nullptr, "transformer.h.{N}.input_layernorm",
+                                  nullptr, nullptr, nullptr, "transformer.h.{N}.self_attention.query_key_value",
+                                  "transformer.h.{N}.self_attention.dense", nullptr, nullptr,
+                                  "transformer.h.{N}.mlp.dense_h_to_4h", "transformer.h.{N}.mlp.dense_4h_to_h",
+                                  "transformer.ln_f", "lm_head"};
+constexpr hf_names k_hf_bloom = {"transformer.word_embeddings", nullptr, "transformer.word_embeddings_layernorm",
+                                 "transformer.h.{N}.input_layernorm", nullptr, nullptr, nullptr,
+                                 "transformer.h.{N}.self_attention.query_key_value", "transformer.h.{N}.self_attention.dense",
+                                 "transformer.h.{N}.post_attention_layernorm", nullptr,
+                                 "transformer.h.{N}.mlp.dense_h_to_4h", "transformer.h.{N}.mlp.dense_4h_to_h",
+                                 "transformer.ln_f", nullptr};
+constexpr hf_names k_hf_mpt = {"transformer.wte", nullptr, nullptr, "transformer.blocks.{N}.norm_1", nullptr, nullptr,
+                               nullptr, "transformer.blocks.{N}.attn.Wqkv", "transformer.blocks.{N}.attn.out_proj",
+                               "transformer.blocks.{N}.norm_2", nullptr, "transformer.blocks.{N}.ffn.up_proj",
+                               "transformer.blocks.{N}.ffn.down_proj", "transformer.norm_f", nullptr};
+
+enum bias_set : uint8_t { bias_none, bias_qkv, bias_all };
+
+struct synth_arch {
+  const char* name;
+  arch_family family;
+  const char* gguf_arch;
+  const char* hf_type;
+  const char* hf_class;
+  const hf_names* hf;
+  bool fused_qkv;
+  bias_set attn_bias;
+  bool mlp_bias;
+  bool ffn_norm;    // a separate pre-MLP norm (sequential block)
+  bool gated;
+  bool norm_bias;   // LayerNorm with bias
+  bool pos_embd;
+  bool embd_norm;
+  bool tied;
+  bool output_bias;
+  bool any_kv;      // grouped / multi-query attention allowed
+};
+
+//  name       family               gguf       hf type    hf class               names        fused  attn-bias mlp-b  ffn-n  gated  norm-b pos    emb-n  tied   out-b  any-kv
+constexpr synth_arch k_archs[] = {
+    {"llama", arch_family::llama, "llama", "llama", "LlamaForCausalLM", &k_hf_llama, false, bias_none, false, true, true, false, false, false, false, false, true},
+    {"mistral", arch_family::llama, "llama", "mistral", "MistralForCausalLM", &k_hf_llama, false, bias_none, false, true, true, false, false, false, false, false, true},
+    {"qwen2", arch_family::qwen2, "qwen2", "qwen2", "Qwen2ForCausalLM", &k_hf_llama, false, bias_qkv, false, true, true, false, false, false, false, false, true},
+    {"gemma", arch_family::gemma, "gemma", "gemma", "GemmaForCausalLM", &k_hf_llama, false, bias_none, false, true, true, false, false, false, true, false, true},
+    {"gpt2", arch_family::gpt2, "gpt2", "gpt2", "GPT2LMHeadModel", &k_hf_gpt2, true, bias_all, true, true, false, true, true, false, true, false, false},
+    {"gptj", arch_family::gptj, "gptj", "gptj", "GPTJForCausalLM", &k_hf_gptj, false, bias_none, true, false, false, true, false, false, false, true, false},
+    {"gptneox", arch_family::gptneox, "gptneox", "gpt_neox", "GPTNeoXForCausalLM", &k_hf_neox, true, bias_all, true, true, false, true, false, false, false, false, false},
+    {"falcon", arch_family::falcon, "falcon", "falcon", "FalconForCausalLM", &k_hf_falcon, true, bias_none, false, false, false, true, false, false, false, false, true},
+    {"bloom", arch_family::bloom, "bloom", "bloom", "BloomForCausalLM", &k_hf_bloom, true, bias_all, true, true, false, true, false, true, true, false, false},
+    {"mpt", arch_family::mpt, "mpt", "mpt", "MPTForCausalLM", &k_hf_mpt, true, bias_none, false, true, false, false, false, false, true, false, false},
+    {"phi2", arch_family::phi, "phi2", "phi", "PhiForCausalLM", &k_hf_phi, false, bias_all, true, false, false, true, false, false, false, true, false},
+};
+
+const synth_arch* find_arch(const std::string& name) {
+  for (const synth_arch& a : k_archs)
+    if (name == a.name) return &a;
+  if (name == "phi") return find_arch("phi2");
+  if (name == "gpt-neox" || name == "gpt_neox" || name == "pythia") return find_arch("gptneox");
+  return nullptr;
+}
+
+// ---- deterministic randomness: splitmix64 + Box-Muller
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+
+struct normal_stream {
+  uint64_t state;
+  bool have = false;
+  double spare = 0;
+  explicit normal_stream(uint64_t seed) : state(seed) {}
+  double next() {
+    if (have) {
+      have = false;
+      return spare;
+    }
+    double u1 = (static_cast<double>(splitmix64(state) >> 11) + 1.0) * 0x1.0p-53;  // (0, 1]
+    double u2 = static_cast<double>(splitmix64(state) >> 11) * 0x1.0p-53;
+    double r = std::sqrt(-2.0 * std::log(u1)), t = 6.283185307179586 * u2;
+    spare = r * std::sin(t);
+    have = true;
+    return r * std::cos(t);
+  }
+};
+
+uint64_t stream_seed(uint64_t seed, const std::string& key, uint64_t salt) {
+  uint64_t s = seed ^ (fnv1a(key) + salt * 0x9e3779b97f4a7c15ULL);
+  splitmix64(s);
+  return s;
+}
+
+// ---- one planned tensor in canonical layout
+enum class init_kind : uint8_t { matrix, norm_weight, bias };
+
+struct planned {
+  std::string canonical;
+  role_kind role;
+  int layer;
+  bool bias;
+  std::vector<int64_t> shape;  // canonical [out, in] / [n]
+  init_kind init;
+  std::vector<float> values;
+};
+
+// ---- tokenizer: a small SentencePiece-style BPE vocabulary
+const char* const k_words[] = {
+    "the", "a", "and", "to", "of", "in", "was", "he", "she", "it", "is", "that", "for", "on", "with", "as", "his",
+    "her", "they", "at", "be", "this", "from", "had", "by", "not", "but", "what", "all", "were", "we", "when",
+    "there", "can", "an", "your", "which", "their", "said", "if", "do", "will", "each", "about", "how", "up",
+    "out", "them", "then", "many", "some", "so", "would", "into", "has", "more", "two", "like", "him", "see",
+    "time", "could", "no", "make", "than", "first", "been", "who", "now", "people", "my", "made", "over", "did",
+    "down", "only", "way", "find", "use", "may", "water", "long", "little", "very", "after", "just", "where",
+    "most", "know", "doctor", "nurse", "engineer", "teacher", "man", "woman", "good", "bad", "happy", "day",
+    "once", "upon", "girl", "boy", "cat", "dog", "play", "park", "sun", "friend", "mom", "dad", "big", "small"};
+
+const std::string k_space = "\xe2\x96\x81";  // U+2581, SentencePiece's space
+
+struct synth_vocab {
+  std::vector<std::string> tokens;
+  std::vector<float> scores;
+  std::vector<int32_t> types;
+  std::vector<std::string> merges;  // "a b" for tokenizer.json
+  bool byte_fallback = false;
+  int32_t bias_id = -1;
+};
+
+synth_vocab make_vocab(int64_t n_vocab, const std::string& bias_word) {
+  synth_vocab v;
+  const size_t V = static_cast<size_t>(n_vocab);
+  std::set<std::string> have;
+  auto add = [&](const std::string& piece, float score, int32_t type) {
+    if (v.tokens.size() >= V || !have.insert(piece).second) return;
+    v.tokens.push_back(piece);
+    v.scores.push_back(score);
+    v.types.push_back(type);
+  };
+  add("<unk>", 0, 2);
+  add("<s>", 0, 3);
+  add("</s>", 0, 3);
+  if (V >= 3 + 256 + 64) {
+    v.byte_fallback = true;
+    for (int b = 0; b < 256; ++b) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "<0x%02X>", b);
+      add(buf, 0, 6);
+    }
+  }
+  float rank = 0;
+  auto piece = [&](const std::string& p) { add(p, -(rank++), 1); };
+  piece(k_space);
+  for (char c = 'a'; c <= 'z'; ++c) piece(std::string(1, c));
+  for (char c = 'A'; c <= 'Z'; ++c) piece(std::string(1, c));
+  for (char c = '0'; c <= '9'; ++c) piece(std::string(1, c));
+  for (char c : std::string(".,!?'\"-:;()")) piece(std::string(1, c));
+  auto word = [&](const std::string& w) {
+    std::string p = k_space;
+    for (char c : w) {
+      p += c;
+      piece(p);
+    }
+  };
+  if (!bias_word.empty()) word(bias_word);
+  for (const char* w : k_words) word(w);
+  for (char x = 'a'; x <= 'z'; ++x)
+    for (char y = 'a'; y <= 'z'; ++y) piece(k_space + x + y);
+  for (char x = 'a'; x <= 'z'; ++x)
+    for (char y = 'a'; y <= 'z'; ++y) piece(std::string(1, x) + y);
+  for (size_t i = 0; v.tokens.size() < V; ++i) add("<unused" + std::to_string(i) + ">", 0, 5);
+  if (!bias_word.empty()) {
+    auto it = std::find(v.tokens.begin(), v.tokens.end(), k_space + bias_word);
+    if (it != v.tokens.end()) v.bias_id = static_cast<int32_t>(it - v.tokens.begin());
+  }
+  // merges: every multi-character normal piece = (all but its last character) + (last character)
+  for (size_t i = 0; i < v.tokens.size(); ++i) {
+    if (v.types[i] != 1) continue;
+    const std::string& t = v.tokens[i];
+    size_t last = t.size() - 1;  // pieces are ASCII after the optional 3-byte space
+    if (t.size() <= 1 || (t.rfind(k_space, 0) == 0 && t.size() == k_space.size())) continue;
+    std::string head = t.substr(0, last), tail = t.substr(last);
+    if (have.count(head) && have.count(tail)) v.merges.push_back(head + " " + tail);
+  }
+  return v;
+}
+
+// ---- helpers
+std::string expand(const char* pattern, int layer) {
+  std::string s = pattern;
+  auto at = s.find("{N}");
+  if (at != std::string::npos) s.replace(at, 3, std::to_string(layer));
+  return s;
+}
+
+const char* gguf_stem(role_kind r) {
+  switch (r) {
+    case role_kind::tok_embd: return "token_embd";
+    case role_kind::pos_embd: return "position_embd";
+    case role_kind::embd_norm: return "token_embd_norm";
+    case role_kind::attn_norm: return "attn_norm";
+    case role_kind::attn_q: return "attn_q";
+    case role_kind::attn_k: return "attn_k";
+    case role_kind::attn_v: return "attn_v";
+    case role_kind::attn_qkv: return "attn_qkv";
+    case role_kind::attn_o: return "attn_output";
+    case role_kind::ffn_norm: return "ffn_norm";
+    case role_kind::mlp_gate: return "ffn_gate";
+    case role_kind::mlp_up: return "ffn_up";
+    case role_kind::mlp_down: return "ffn_down";
+    case role_kind::output_norm: return "output_norm";
+    case role_kind::output: return "output";
+    default: return nullptr;
+  }
+}
+
+const char* hf_pattern(const hf_names& n, role_kind r) {
+  switch (r) {
+    case role_kind::tok_embd: return n.tok;
+    case role_kind::pos_embd: return n.pos;
+    case role_kind::embd_norm: return n.embd_norm;
+    case role_kind::attn_norm: return n.attn_norm;
+    case role_kind::attn_q: return n.q;
+    case role_kind::attn_k: return n.k;
+    case role_kind::attn_v: return n.v;
+    case role_kind::attn_qkv: return n.qkv;
+    case role_kind::attn_o: return n.o;
+    case role_kind::ffn_norm: return n.ffn_norm;
+    case role_kind::mlp_gate: return n.gate;
+    case role_kind::mlp_up: return n.up;
+    case role_kind::mlp_down: return n.down;
+    case role_kind::output_norm: return n.out_norm;
+    case role_kind::output: return n.out;
+    default: return nullptr;
+  }
+}
+
+std::string file_name(const synth_arch& a, synth_format f, const planned& p) {
+  const char* suffix = p.bias ? ".bias" : ".weight";
+  if (f == synth_format::gguf) {
+    std::string s = p.layer >= 0 ? "blk." + std::to_string(p.layer) + "." : std::string();
+    return s + gguf_stem(p.role) + suffix;
+  }
+  const char* pat = hf_pattern(*a.hf, p.role);
+  if (!pat) fail(errc::unsupported, 0, std::string("synth: no HF name for ") + role_name(p.role) + " in " + a.name);
+  return expand(pat, p.layer) + suffix;
+}
+
+// Canonical (interleaved) q/k rows -> HF rotate-half order, per head: HF row j*hd/2 + i holds canonical row 2i + j.
+std::vector<float> to_hf_rotate_half(const std::vector<float>& w, int64_t heads, int64_t hd, int64_t cols) {
+  std::vector<float> out(w.size());
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t i = 0; i < hd / 2; ++i)
+      for (int64_t j = 0; j < 2; ++j) {
+        const int64_t src = h * hd + 2 * i + j, dst = h * hd + j * (hd / 2) + i;
+        std::copy_n(w.begin() + src * cols, cols, out.begin() + dst * cols);
+      }
+  return out;
+}
+
+// Canonical [q | k | v] rows -> per head [H, 3, hd] (HF GPT-NeoX, BLOOM).
+std::vector<float> to_qkv_per_head(const std::vector<float>& w, int64_t heads, int64_t hd, int64_t cols) {
+  std::vector<float> out(w.size());
+  for (int64_t t = 0; t < 3; ++t)
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t i = 0; i < hd; ++i) {
+        const int64_t src = t * heads * hd + h * hd + i, dst = (h * 3 + t) * hd + i;
+        std::copy_n(w.begin() + src * cols, cols, out.begin() + dst * cols);
+      }
+  return out;
+}
+
+std::vector<float> transpose(const std::vector<float>& w, int64_t rows, int64_t cols) {
+  std::vector<float> out(w.size());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) out[static_cast<size_t>(c * rows + r)] = w[static_cast<size_t>(r * cols + c)];
+  return out;
+}
+
+void check(bool ok, const std::string& what) {
+  if (!ok) fail(errc::bad_value, 0, "synth: " + what);
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+  f.close();
+  if (!f) fail(errc::io, 0, "synth: cannot write " + path);
+}
+
+synth_report run(const synth_spec& in) {
+  const synth_arch* a = find_arch(in.arch);
+  if (!a) {
+    std::string names;
+    for (const synth_arch& x : k_archs) names += std::string(names.empty() ? "" : ", ") + x.name;
+    fail(errc::bad_value, 0, "synth: unknown architecture '" + in.arch + "' (one of: " + names + ")");
+  }
+  synth_spec s = in;
+  if (s.n_head_kv == 0) s.n_head_kv = s.n_head;
+  check(s.n_layer >= 1 && s.n_layer <= 4096, "--layers must be in 1..4096");
+  check(s.n_embd >= 2 && s.n_embd <= 65536, "--dim must be in 2..65536");
+  check(s.n_head >= 1 && s.n_embd % s.n_head == 0, "--heads must divide --dim");
+  check(s.n_head_kv >= 1 && s.n_head % s.n_head_kv == 0, "--kv-heads must divide --heads");
+  check(a->any_kv || s.n_head_kv == s.n_head, std::string(a->name) + " has multi-head attention only (--kv-heads = --heads)");
+  const int64_t hd = s.n_embd / s.n_head;
+  const family_defaults& fd = arch_defaults(a->family);
+  check(fd.rope == rope_kind::none || hd % 2 == 0, "head_dim (dim / heads) must be even for rotary positions");
+  if (s.n_ff == 0) s.n_ff = a->gated ? (8 * s.n_embd / 3 + 31) / 32 * 32 : 4 * s.n_embd;
+  check(s.n_ff >= 1 && s.n_ff <= (int64_t{1} << 20), "--ff must be in 1..1048576");
+  check(s.n_vocab >= 3 && s.n_vocab <= (int64_t{1} << 20), "--vocab must be in 3..1048576");
+  check(s.n_ctx >= 1 && s.n_ctx <= (int64_t{1} << 24), "--ctx must be in 1..16777216");
+  check(s.perturb_scale >= 0 && std::isfinite(s.perturb_scale), "--perturb-scale must be finite and >= 0");
+  check(std::isfinite(s.bias_scale), "--bias-scale must be finite");
+  check(!s.path.empty(), "-o PATH is required");
+  for (char c : s.bias_token) check(std::isalnum(static_cast<unsigned char>(c)), "--bias-token must be ASCII letters/digits");
+  check(can_quantize(s.type), std::string("cannot write dtype ") + dtype_name(s.type));
+  if (s.format == synth_format::hf) {
+    check(s.type == dtype::f32 || s.type == dtype::f16 || s.type == dtype::bf16, "HF folders hold f32, f16 or bf16 only");
+    check(!(a->family == arch_family::falcon && s.n_head_kv != 1),
+          "HF Falcon is written multi-query only (--kv-heads 1); grouped KV needs the new-decoder layout");
+  }
+  for (int l : s.perturb_layers) check(l >= 0 && l < s.n_layer, "--perturb-layers: layer " + std::to_string(l) + " out of range");
+
+  synth_vocab vocab = make_vocab(s.n_vocab, s.bias_token);
+  check(s.bias_token.empty() || vocab.bias_id >= 0, "--bias-token does not fit in the vocabulary; raise --vocab");
+
+  // ---- plan tensors in canonical layout
+  const int64_t D = s.n_embd, V = s.n_vocab, F = s.n_ff, q_out = s.n_head * hd, kv_out = s.n_head_kv * hd;
+  std::vector<planned> ts;
+  auto plan = [&](role_kind r, int layer, bool bias, std::vector<int64_t> shape, init_kind k) {
+    ts.push_back({canonical_name(r, layer, bias), r, layer, bias, std::move(shape), k, {}});
+  };
+  auto norm = [&](role_kind r, int layer) {
+    plan(r, layer, false, {D}, init_kind::norm_weight);
+    if (a->norm_bias) plan(r, layer, true, {D}, init_kind::bias);
+  };
+  plan(role_kind::tok_embd, -1, false, {V, D}, init_kind::matrix);
+  if (a->pos_embd) plan(role_kind::pos_embd, -1, false, {s.n_ctx, D}, init_kind::matrix);
+  if (a->embd_norm) norm(role_kind::embd_norm, -1);
+  for (int l = 0; l < s.n_layer; ++l) {
+    norm(role_kind::attn_norm, l);
+    if (a->fused_qkv) {
+      plan(role_kind::attn_qkv, l, false, {q_out + 2 * kv_out, D}, init_kind::matrix);
+      if (a->attn_bias != bias_none) plan(role_kind::attn_qkv, l, true, {q_out + 2 * kv_out}, init_kind::bias);
+    } else {
+      plan(role_kind::attn_q, l, false, {q_out, D}, init_kind::matrix);
+      if (a->attn_bias != bias_none) plan(role_kind::attn_q, l, true, {q_out}, init_kind::bias);
+      plan(role_kind::attn_k, l, false, {kv_out, D}, init_kind::matrix);
+      if (a->attn_bias != bias_none) plan(role_kind::attn_k, l, true, {kv_out}, init_kind::bias);
+      plan(role_kind::attn_v, l, false, {kv_out, D}, init_kind::matrix);
+      if (a->attn_bias != bias_none) plan(role_kind::attn_v, l, true, {kv_out}, init_kind::bias);
+    }
+    plan(role_kind::attn_o, l, false, {D, q_out}, init_kind::matrix);
+    if (a->attn_bias == bias_all) plan(role_kind::attn_o, l, true, {D}, init_kind::bias);
+    if (a->ffn_norm) norm(role_kind::ffn_norm, l);
+    if (a->gated) plan(role_kind::mlp_gate, l, false, {F, D}, init_kind::matrix);
+    plan(role_kind::mlp_up, l, false, {F, D}, init_kind::matrix);
+    if (a->mlp_bias) plan(role_kind::mlp_up, l, true, {F}, init_kind::bias);
+    plan(role_kind::mlp_down, l, false, {D, F}, init_kind::matrix);
+    if (a->mlp_bias) plan(role_kind::mlp_down, l, true, {D}, init_kind::bias);
+  }
+  norm(role_kind::output_norm, -1);
+  if (!a->tied) {
+    plan(role_kind::output, -1, false, {V, D}, init_kind::matrix);
+    if (a->output_bias) plan(role_kind::output, -1, true, {V}, init_kind::bias);
+  }
+
+  // ---- values
+  const std::set<int> perturbed(s.perturb_layers.begin(), s.perturb_layers.end());
+  for (planned& p : ts) {
+    uint64_t n = 1;
+    for (int64_t d : p.shape) n *= static_cast<uint64_t>(d);
+    p.values.resize(n);
+    normal_stream g(stream_seed(s.seed, p.canonical, 0));
+    const double base = p.init == init_kind::norm_weight ? 1.0 : 0.0;
+    for (float& x : p.values) x = static_cast<float>(base + 0.02 * g.next());
+    if (perturbed.count(p.layer) && s.perturb_scale > 0) {
+      normal_stream dg(stream_seed(s.seed, p.canonical, 1));
+      for (float& x : p.values) x += static_cast<float>(s.perturb_scale * 0.02 * dg.next());
+    }
+  }
+  auto find_planned = [&](const std::string& name) -> planned* {
+    for (planned& p : ts)
+      if (p.canonical == name || file_name(*a, s.format, p) == name) return &p;
+    return nullptr;
+  };
+  if (vocab.bias_id >= 0 && s.bias_scale != 0) {
+    // a shared direction u (zero mean, unit length) added to every embedding row so every hidden state
+    // carries it; the bias token's output row gains bias_scale * u / (0.7 sqrt(D)): about bias_scale logits
+    std::vector<double> u(static_cast<size_t>(D));
+    normal_stream g(stream_seed(s.seed, "synth.bias.direction", 2));
+    double mean = 0, len = 0;
+    for (double& x : u) {
+      x = g.next();
+      mean += x;
+    }
+    mean /= static_cast<double>(D);
+    for (double& x : u) {
+      x -= mean;
+      len += x * x;
+    }
+    len = std::sqrt(len);
+    for (double& x : u) x /= len;
+    planned* emb = find_planned("tok_embd.weight");
+    const double c = 0.02 * std::sqrt(static_cast<double>(D));
+    for (int64_t r = 0; r < V; ++r)
+      for (int64_t j = 0; j < D; ++j) emb->values[static_cast<size_t>(r * D + j)] += static_cast<float>(c * u[static_cast<size_t>(j)]);
+    planned* out = a->tied ? emb : find_planned("output.weight");
+    const double k = s.bias_scale / (0.7 * std::sqrt(static_cast<double>(D)));
+    for (int64_t j = 0; j < D; ++j)
+      out->values[static_cast<size_t>(vocab.bias_id * D + j)] += static_cast<float>(k * u[static_cast<size_t>(j)]);
+  }
+  for (const synth_plant& pl : s.plants) {
+    planned* t = find_planned(pl.tensor);
+    check(t != nullptr, "--plant " + pl.kind + ": no tensor named '" + pl.tensor + "'");
+    if (pl.kind == "nan") {
+      t->values[t->values.size() / 2] = std::numeric_limits<float>::quiet_NaN();
+    } else if (pl.kind == "zero") {
+      std::fill(t->values.begin(), t->values.end(), 0.0f);
+    } else if (pl.kind == "dup") {
+      planned* d = find_planned(pl.dst);
+      check(d != nullptr, "--plant dup: no tensor named '" + pl.dst + "'");
+      check(d->shape == t->shape, "--plant dup: " + pl.tensor + " and " + pl.dst + " differ in shape");
+      d->values = t->values;
+    } else {
+      check(false, "--plant kind '" + pl.kind + "' (one of nan, zero, dup)");
+    }
+  }
+
+  // ---- encode in the output layout
+  synth_report rep;
+  rep.bias_token_id = vocab.bias_id;
+  std::vector<tensor_data> out;
+  out.reserve(ts.size());
+  for (planned& p : ts) {
+    tensor_data t;
+    t.name = file_name(*a, s.format, p);
+    std::vector<float> vals = std::move(p.values);
+    std::vector<int64_t> shape = p.shape;
+    if (s.format == synth_format::hf) {
+      const bool qk = p.role == role_kind::attn_q || p.role == role_kind::attn_k;
+      const int64_t cols = p.bias ? 1 : D;
+      if (a->family == arch_family::llama && qk)
+        vals = to_hf_rotate_half(vals, p.role == role_kind::attn_q ? s.n_head : s.n_head_kv, hd, cols);
+      if ((a->family == arch_family::gptneox || a->family == arch_family::bloom) && p.role == role_kind::attn_qkv)
+        vals = to_qkv_per_head(vals, s.n_head, hd, cols);
+      const bool conv1d = a->family == arch_family::gpt2 && !p.bias &&
+                          (p.role == role_kind::attn_qkv || p.role == role_kind::attn_o || p.role == role_kind::mlp_up ||
+                           p.role == role_kind::mlp_down);
+      if (conv1d) {
+        vals = transpose(vals, shape[0], shape[1]);
+        std::swap(shape[0], shape[1]);
+      }
+    }
+    dtype ty = dtype::f32;
+    if (shape.size() == 2) {
+      ty = s.type;
+      if (shape[1] % dtype_info(ty).block_size != 0) ty = dtype::f16;  // llama.cpp's fallback for odd rows
+    }
+    t.type = ty;
+    t.shape = shape;
+    t.bytes = quantize_row(ty, vals.data(), static_cast<int64_t>(vals.size()));
+    rep.parameter_count += vals.size();
+    out.push_back(std::move(t));
+  }
+  rep.tensor_count = out.size();
+
+  if (s.format == synth_format::gguf) {
+    const std::string ap = std::string(a->gguf_arch) + ".";
+    std::vector<std::pair<std::string, meta_value>> md;
+    auto u32 = [](int64_t v) { return meta_u32(static_cast<uint32_t>(v)); };
+    md.emplace_back("general.architecture", meta_str(a->gguf_arch));
+    md.emplace_back("general.name", meta_str(std::string("glassbox-synth-") + a->name));
+    md.emplace_back("general.description", meta_str("random weights written by glassbox synth, seed " + std::to_string(s.seed)));
+    md.emplace_back(ap + "context_length", u32(s.n_ctx));
+    md.emplace_back(ap + "embedding_length", u32(D));
+    md.emplace_back(ap + "block_count", u32(s.n_layer));
+    md.emplace_back(ap + "feed_forward_length", u32(F));
+    md.emplace_back(ap + "attention.head_count", u32(s.n_head));
+    md.emplace_back(ap + "attention.head_count_kv", u32(s.n_head_kv));
+    if (fd.norm == norm_kind::rms) md.emplace_back(ap + "attention.layer_norm_rms_epsilon", meta_f32(1e-5f));
+    else md.emplace_back(ap + "attention.layer_norm_epsilon", meta_f32(1e-5f));
+    if (fd.rope != rope_kind::none) {
+      md.emplace_back(ap + "rope.freq_base", meta_f32(10000.0f));
+      int64_t n_rot = std::llround(fd.rotary_fraction * static_cast<double>(hd)) / 2 * 2;
+      md.emplace_back(ap + "rope.dimension_count", u32(std::max<int64_t>(2, n_rot)));
+    }
+    if (a->family == arch_family::gptneox) md.emplace_back(ap + "use_parallel_residual", meta_bool(true));
+    if (a->family == arch_family::mpt) md.emplace_back(ap + "attention.max_alibi_bias", meta_f32(8.0f));
+    md.emplace_back("tokenizer.ggml.model", meta_str("llama"));
+    md.emplace_back("tokenizer.ggml.pre", meta_str("default"));
+    md.emplace_back("tokenizer.ggml.tokens", meta_str_array(vocab.tokens));
+    md.emplace_back("tokenizer.ggml.scores", meta_f32_array(vocab.scores));
+    md.emplace_back("tokenizer.ggml.token_type", meta_i32_array(vocab.types));
+    md.emplace_back("tokenizer.ggml.bos_token_id", meta_u32(1));
+    md.emplace_back("tokenizer.ggml.eos_token_id", meta_u32(2));
+    md.emplace_back("tokenizer.ggml.unknown_token_id", meta_u32(0));
+    md.emplace_back("tokenizer.ggml.add_bos_token", meta_bool(true));
+    md.emplace_back("tokenizer.ggml.add_eos_token", meta_bool(false));
+    md.emplace_back("tokenizer.ggml.add_space_prefix", meta_bool(true));
+    gguf_write(s.path, md, out);
+    rep.files.push_back(s.path);
+    rep.architecture = a->gguf_arch;
+  } else {
+    if (::mkdir(s.path.c_str(), 0755) != 0 && errno != EEXIST)
+      fail(errc::io, 0, "synth: cannot create folder " + s.path + ": " + std::strerror(errno));
+    const std::string st = s.path + "/model.safetensors";
+    safetensors_write(st, out, {{"format", "pt"}});
+    rep.files.push_back(st);
+    // config.json in the family's own spelling
+    const char* torch_dtype = s.type == dtype::f16 ? "float16" : s.type == dtype::bf16 ? "bfloat16" : "float32";
+    const int64_t n_rot = std::max<int64_t>(2, std::llround(fd.rotary_fraction * static_cast<double>(hd)) / 2 * 2);
+    ojson c;
+    c["architectures"] = {a->hf_class};
+    c["model_type"] = a->hf_type;
+    c["vocab_size"] = V;
+    switch (a->family) {
+      case arch_family::gpt2:
+      case arch_family::gptj:
+        c["n_embd"] = D, c["n_layer"] = s.n_layer, c["n_head"] = s.n_head, c["n_inner"] = F;
+        c["n_positions"] = s.n_ctx, c["layer_norm_epsilon"] = 1e-5, c["activation_function"] = "gelu_new";
+        if (a->family == arch_family::gptj) c["rotary_dim"] = n_rot;
+        break;
+      case arch_family::bloom:
+        c["hidden_size"] = D, c["n_layer"] = s.n_layer, c["n_head"] = s.n_head, c["layer_norm_epsilon"] = 1e-5;
+        c["seq_length"] = s.n_ctx;
+        break;
+      case arch_family::mpt:
+        c["d_model"] = D, c["n_layers"] = s.n_layer, c["n_heads"] = s.n_head, c["max_seq_len"] = s.n_ctx;
+        c["expansion_ratio"] = static_cast<double>(F) / static_cast<double>(D), c["no_bias"] = true;
+        c["attn_config"] = {{"alibi", true}};
+        break;
+      default:
+        c["hidden_size"] = D, c["intermediate_size"] = F, c["num_hidden_layers"] = s.n_layer;
+        c["num_attention_heads"] = s.n_head, c["num_key_value_heads"] = s.n_head_kv;
+        c["max_position_embeddings"] = s.n_ctx, c["rope_theta"] = 10000.0;
+        if (fd.norm == norm_kind::rms) c["rms_norm_eps"] = 1e-5;
+        else c["layer_norm_eps"] = 1e-5;
+        c["hidden_act"] = a->family == arch_family::gemma ? "gelu_pytorch_tanh" : a->family == arch_family::phi ? "gelu_new"
+                          : a->family == arch_family::llama || a->family == arch_family::qwen2 ? "silu" : "gelu";
+        if (a->family == arch_family::gemma) c["head_dim"] = hd;
+        if (a->family == arch_family::gptneox) {
+          c["rotary_pct"] = static_cast<double>(n_rot) / static_cast<double>(hd), c["rotary_emb_base"] = 10000.0;
+          c["use_parallel_residual"] = true;
+        }
+        if (a->family == arch_family::phi) c["partial_rotary_factor"] = static_cast<double>(n_rot) / static_cast<double>(hd);
+        if (a->family == arch_family::falcon) {
+          c["multi_query"] = true, c["parallel_attn"] = true, c["new_decoder_architecture"] = false;
+          c["alibi"] = false, c["bias"] = false, c["ffn_hidden_size"] = F;
+        }
+        break;
+    }
+    c["tie_word_embeddings"] = a->tied;
+    c["bos_token_id"] = 1, c["eos_token_id"] = 2;
+    c["torch_dtype"] = torch_dtype;
+    c["glassbox_synth_seed"] = s.seed;
+    write_text(s.path + "/config.json", c.dump(2) + "\n");
+    rep.files.push_back(s.path + "/config.json");
+    // tokenizer.json: SentencePiece-style BPE with byte fallback, as HF exports LLaMA tokenizers
+    ojson tj;
+    tj["version"] = "1.0";
+    tj["truncation"] = nullptr;
+    tj["padding"] = nullptr;
+    ojson added = ojson::array();
+    for (int32_t id = 0; id < 3; ++id)
+      added.push_back({{"id", id}, {"content", vocab.tokens[static_cast<size_t>(id)]}, {"single_word", false}, {"lstrip", false},
+                       {"rstrip", false}, {"normalized", false}, {"special", true}});
+    tj["added_tokens"] = added;
+    tj["normalizer"] = {{"type", "Sequence"},
+                        {"normalizers", {{{"type", "Prepend"}, {"prepend", k_space}},
+                                         {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", k_space}}}}};
+    tj["pre_tokenizer"] = nullptr;
+    tj["post_processor"] = nullptr;
+    tj["decoder"] = {{"type", "Sequence"},
+                     {"decoders", {{{"type", "Replace"}, {"pattern", {{"String", k_space}}}, {"content", " "}},
+                                   {{"type", "ByteFallback"}},
+                                   {{"type", "Fuse"}},
+                                   {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}}}};
+    ojson vmap = ojson::object();
+    for (size_t i = 0; i < vocab.tokens.size(); ++i) vmap[vocab.tokens[i]] = i;
+    tj["model"] = {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", "<unk>"}, {"continuing_subword_prefix", nullptr},
+                   {"end_of_word_suffix", nullptr}, {"fuse_unk", true}, {"byte_fallback", vocab.byte_fallback},
+                   {"vocab", vmap}, {"merges", vocab.merges}};
+    write_text(s.path + "/tokenizer.json", tj.dump(1) + "\n");
+    rep.files.push_back(s.path + "/tokenizer.json");
+    ojson tc{{"tokenizer_class", "LlamaTokenizerFast"}, {"bos_token", "<s>"}, {"eos_token", "</s>"}, {"unk_token", "<unk>"},
+             {"add_bos_token", true}, {"add_eos_token", false}, {"model_max_length", s.n_ctx},
+             {"clean_up_tokenization_spaces", false}};
+    write_text(s.path + "/tokenizer_config.json", tc.dump(2) + "\n");
+    rep.files.push_back(s.path + "/tokenizer_config.json");
+    rep.architecture = a->hf_type;
+  }
+  for (const std::string& f : rep.files) {
+    struct stat st {};
+    if (::stat(f.c_str(), &st) == 0) rep.bytes += static_cast<uint64_t>(st.st_size);
+  }
+  return rep;
+}
+
+}  // namespace
+
+const std::vector<std::string>& synth_architectures() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const synth_arch& a : k_archs) v.push_back(a.name);
+    return v;
+  }();
+  return names;
+}
+
+result<synth_report> synth_write(const synth_spec& spec) {
+  return capture(spec.path, [&]() -> synth_report { return run(spec); });
+}
+
+}  // namespace gb
