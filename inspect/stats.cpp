@@ -414,11 +414,11 @@ void stats_summarise(stats_report& r) {
     if (!(mad > 1e-12 * std::max(1.0, std::fabs(med)))) return;
     for (size_t j = 0; j < idx.size(); ++j) {
       const double z = 0.6745 * (x[j] - med) / mad;
-      if (std::fabs(z) > 3.5) {
+      if (std::fabs(z) > 3.5 && std::fabs(x[j] - med) > 0.5 * std::fabs(med)) {
         char buf[200];
-        std::snprintf(buf, sizeof buf, "%s %.6g vs median %.6g over %zu layers (robust z %.1f > 3.5)", what, x[j],
-                      med, n, z);
-        add(severity::medium, code, r.tensors[idx[j]].name, buf);
+        std::snprintf(buf, sizeof buf, "%s %.6g vs median %.6g over %zu layers (robust z %.1f, off by %.0f%%)", what,
+                      x[j], med, n, z, 100.0 * std::fabs(x[j] - med) / std::fabs(med));
+        add(severity::low, code, r.tensors[idx[j]].name, buf);
       }
     }
   };

@@ -9,8 +9,8 @@
 // Findings (codes): tensor.nan, tensor.inf, tensor.all_zero, tensor.constant, tensor.duplicate (same
 // dtype, shape and values under another name; found by value digest), tensor.tied_copy (output.weight a copy
 // of tok_embd.weight), tensor.norm_anomaly and tensor.outlier_anomaly (robust z-score against the other
-// layers of the same role: z = 0.6745 (x - median) / MAD, flagged when |z| > 3.5 with >= 4 layers;
-// Iglewicz & Hoaglin), tensor.unreadable (dtype that cannot be decoded).
+// layers of the same role: z = 0.6745 (x - median) / MAD, flagged when |z| > 3.5 (Iglewicz & Hoaglin) and
+// x is more than 50% away from the median, with >= 4 layers), tensor.unreadable (dtype that cannot be decoded).
 //
 //   std::vector<gb::tensor_item> items = gb::tensor_items(model);
 //   gb::stats_report s = gb::stats_compute(items, {});
@@ -67,7 +67,9 @@ struct stats_report {
   std::vector<tensor_stats> tensors;
   std::vector<group_stats> layers, roles;
   std::vector<finding> findings;
-  std::string anomaly_rule = "robust z-score over layers of one role: z = 0.6745 (x - median) / MAD, |z| > 3.5, >= 4 layers";
+  std::string anomaly_rule =
+      "robust z-score over layers of one role: z = 0.6745 (x - median) / MAD, |z| > 3.5 and |x - median| > 50% of the "
+      "median, >= 4 layers";
 };
 
 struct stats_options {

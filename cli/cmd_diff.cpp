@@ -1,0 +1,123 @@
+// glassbox diff: metadata/hyperparameter changes, tensor changes and a lineage verdict for two models.
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "cli/command.h"
+#include "inspect/diff.h"
+
+namespace po = boost::program_options;
+using nlohmann::ordered_json;
+
+namespace {
+
+ordered_json num(double v) { return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr); }
+
+int run_diff(int argc, char** argv) {
+  po::options_description desc("glassbox diff A B [--json] [--all]");
+  std::string pa, pb;
+  bool as_json = false, all = false;
+  int threads = 0;
+  desc.add_options()("help,h", "show options")("json", po::bool_switch(&as_json), "print one JSON document")(
+      "all", po::bool_switch(&all), "list identical tensors too")("threads", po::value(&threads)->default_value(0),
+                                                                   "threads (0 = all cores)");
+  po::options_description hidden;
+  hidden.add_options()("a", po::value(&pa))("b", po::value(&pb));
+  po::options_description every;
+  every.add(desc).add(hidden);
+  po::positional_options_description pos;
+  pos.add("a", 1).add("b", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(every).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::printf("%s", (std::ostringstream() << desc).str().c_str());
+    return gb::cli::exit_ok;
+  }
+  if (pa.empty() || pb.empty()) {
+    std::fprintf(stderr, "glassbox diff: need two models A B\n");
+    return gb::cli::exit_usage;
+  }
+  gb::result<gb::integrity_input> a = gb::integrity_open(pa);
+  if (!a) return gb::cli::report_error(a.err());
+  gb::result<gb::integrity_input> b = gb::integrity_open(pb);
+  if (!b) return gb::cli::report_error(b.err());
+  gb::diff_options o;
+  o.threads = threads;
+  const gb::hparams* ha = a.value().m ? &a.value().m->hp : nullptr;
+  const gb::hparams* hb = b.value().m ? &b.value().m->hp : nullptr;
+  gb::result<gb::diff_report> dr = gb::capture(pa, [&] {
+    return gb::diff_models(a.value().items, b.value().items, *a.value().ar, *b.value().ar, ha, hb, o);
+  });
+  if (!dr) return gb::cli::report_error(dr.err());
+  const gb::diff_report& d = dr.value();
+
+  if (as_json) {
+    ordered_json j;
+    j["a"] = pa;
+    j["b"] = pb;
+    j["verdict"] = gb::lineage_name(d.verdict);
+    j["verdict_text"] = d.verdict_text;
+    j["evidence"] = d.evidence;
+    auto kv = [](const std::vector<gb::meta_diff>& v) {
+      ordered_json arr = ordered_json::array();
+      for (const auto& m : v) arr.push_back({{"key", m.key}, {"a", m.a}, {"b", m.b}});
+      return arr;
+    };
+    j["hparams"] = kv(d.hparams);
+    j["metadata"] = kv(d.metadata);
+    j["tensors"] = ordered_json::array();
+    for (const gb::tensor_diff& t : d.tensors)
+      j["tensors"].push_back({{"name", t.name}, {"status", gb::tensor_delta_name(t.status)}, {"dtype_a", t.dtype_a},
+                              {"dtype_b", t.dtype_b}, {"shape_a", t.shape_a}, {"shape_b", t.shape_b},
+                              {"rel_l2", num(t.rel_l2)}, {"cosine", num(t.cosine)}, {"max_abs_diff", num(t.max_abs)},
+                              {"expected_rel_error", t.expected}, {"tolerance", t.tolerance}});
+    j["layers"] = ordered_json::array();
+    for (const gb::layer_change& l : d.layers)
+      j["layers"].push_back({{"layer", l.key}, {"tensors", l.tensors}, {"moved", l.moved}, {"rel_l2", num(l.rel_l2)},
+                             {"min_cosine", num(l.min_cosine)}});
+    std::printf("%s\n", j.dump(2).c_str());
+    return gb::cli::exit_ok;
+  }
+  std::printf("A: %s (%s)\nB: %s (%s)\n", pa.c_str(), d.format_a.c_str(), pb.c_str(), d.format_b.c_str());
+  if (!a.value().note.empty()) std::printf("note A: %s\n", a.value().note.c_str());
+  if (!b.value().note.empty()) std::printf("note B: %s\n", b.value().note.c_str());
+  if (!d.hparams.empty()) {
+    std::printf("\nhyperparameters:\n");
+    for (const auto& m : d.hparams) std::printf("  %-16s %s -> %s\n", m.key.c_str(), m.a.c_str(), m.b.c_str());
+  }
+  if (!d.metadata.empty()) {
+    std::printf("\nmetadata (%zu changes):\n", d.metadata.size());
+    size_t n = 0;
+    for (const auto& m : d.metadata) {
+      if (++n > 40 && !all) {
+        std::printf("  ... (--all for the rest)\n");
+        break;
+      }
+      if (m.a.empty()) std::printf("  + %s = %s\n", m.key.c_str(), m.b.c_str());
+      else if (m.b.empty()) std::printf("  - %s = %s\n", m.key.c_str(), m.a.c_str());
+      else std::printf("  ~ %s: %s -> %s\n", m.key.c_str(), m.a.c_str(), m.b.c_str());
+    }
+  }
+  std::printf("\n%-34s %-10s %-6s %-6s %12s %12s %12s %10s\n", "tensor", "status", "A", "B", "rel_l2", "cosine",
+              "max|a-b|", "expected");
+  for (const gb::tensor_diff& t : d.tensors) {
+    if (!all && t.status == gb::tensor_delta::identical) continue;
+    std::printf("%-34s %-10s %-6s %-6s %12.4g %12.8f %12.4g %10.3g\n", t.name.c_str(), gb::tensor_delta_name(t.status),
+                t.dtype_a.c_str(), t.dtype_b.c_str(), t.rel_l2, t.cosine, t.max_abs, t.expected);
+  }
+  std::printf("\nper layer:\n");
+  for (const gb::layer_change& l : d.layers)
+    std::printf("  %-10s %3zu tensors %3zu moved  rel_l2 %10.4g  min cosine %.6f\n", l.key.c_str(), l.tensors, l.moved,
+                l.rel_l2, l.min_cosine);
+  std::printf("\nverdict: %s\n", d.verdict_text.c_str());
+  for (const std::string& e : d.evidence) std::printf("  - %s\n", e.c_str());
+  return gb::cli::exit_ok;
+}
+
+}  // namespace
+
+GB_COMMAND("diff", "compare two models: tensor changes and a lineage verdict (same / re-encoded / derived / unrelated)", run_diff);

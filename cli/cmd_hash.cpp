@@ -1,0 +1,139 @@
+// glassbox hash / verify: file SHA-256, canonical tensor digests (gb-tensor-v1), root digest, manifest.
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "cli/command.h"
+#include "inspect/hash.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+struct hash_args {
+  std::string model, manifest, out;
+  bool as_json = false, no_files = false, no_stats = false;
+  int threads = 0;
+};
+
+// Parses options shared by hash and verify; returns -1 to continue, else an exit code.
+int parse(int argc, char** argv, bool verify, hash_args& a) {
+  po::options_description desc(verify ? "glassbox verify MANIFEST MODEL [--json]"
+                                      : "glassbox hash MODEL [--json] [-o manifest.json]");
+  desc.add_options()("help,h", "show options")("json", po::bool_switch(&a.as_json), "print one JSON document")(
+      "threads", po::value(&a.threads)->default_value(0), "threads (0 = all cores)")(
+      "no-file-hash", po::bool_switch(&a.no_files), "skip the whole-file SHA-256");
+  if (!verify)
+    desc.add_options()("output,o", po::value(&a.out), "write the manifest (JSON) here")(
+        "no-stats", po::bool_switch(&a.no_stats), "digests only");
+  po::options_description hidden;
+  hidden.add_options()("model", po::value(&a.model))("manifest", po::value(&a.manifest));
+  po::options_description all;
+  all.add(desc).add(hidden);
+  po::positional_options_description pos;
+  if (verify) pos.add("manifest", 1);
+  pos.add("model", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::printf("%s", (std::ostringstream() << desc).str().c_str());
+    return gb::cli::exit_ok;
+  }
+  if (a.model.empty() || (verify && a.manifest.empty())) {
+    std::fprintf(stderr, "glassbox %s: missing %s\n", verify ? "verify" : "hash", verify ? "MANIFEST or MODEL" : "MODEL");
+    return gb::cli::exit_usage;
+  }
+  return -1;
+}
+
+gb::result<gb::hash_report> compute(const hash_args& a, std::string* note) {
+  gb::result<gb::integrity_input> in = gb::integrity_open(a.model);
+  if (!in) return in.err();
+  *note = in.value().note;
+  gb::hash_options o;
+  o.files = !a.no_files;
+  o.stats = !a.no_stats;
+  o.threads = a.threads;
+  return gb::capture(a.model, [&] {
+    gb::hash_report h = gb::hash_model(in.value().items, in.value().ar->files, o);
+    h.model_path = a.model;
+    h.format = gb::file_format_name(in.value().ar->format);
+    h.format_version = in.value().ar->format_version;
+    return h;
+  });
+}
+
+int run_hash(int argc, char** argv) {
+  hash_args a;
+  if (int rc = parse(argc, argv, false, a); rc >= 0) return rc;
+  std::string note;
+  gb::result<gb::hash_report> hr = compute(a, &note);
+  if (!hr) return gb::cli::report_error(hr.err());
+  const gb::hash_report& h = hr.value();
+  const std::string manifest = gb::manifest_json(h, gb::cli::command_line());
+  if (!a.out.empty()) {
+    std::ofstream f(a.out, std::ios::binary | std::ios::trunc);
+    f << manifest;
+    if (!f) {
+      std::fprintf(stderr, "glassbox hash: cannot write %s\n", a.out.c_str());
+      return gb::cli::exit_input;
+    }
+  }
+  if (a.as_json) {
+    std::printf("%s", manifest.c_str());
+    return gb::cli::exit_ok;
+  }
+  if (!note.empty()) std::printf("note: %s\n", note.c_str());
+  for (const gb::file_hash& f : h.files)
+    std::printf("%s  %s (%llu bytes, %s)\n", f.sha256_hex.empty() ? "-" : f.sha256_hex.c_str(), f.path.c_str(),
+                static_cast<unsigned long long>(f.size), f.role.c_str());
+  std::printf("\ncanonical tensor digests (gb-tensor-v1):\n");
+  for (const gb::tensor_hash& t : h.tensors)
+    std::printf("%s  %-34s %-6s %s%s\n", t.digest_hex.c_str(), t.name.c_str(), t.dtype_name.c_str(),
+                gb::shape_string(t.shape).c_str(), t.excluded.empty() ? "" : ("  (not counted: " + t.excluded + ")").c_str());
+  std::printf("\nroot %s over %zu tensors\n", h.root_hex.c_str(), h.counted);
+  if (!h.stats.findings.empty()) {
+    std::printf("\nfindings from the same pass:\n");
+    for (const gb::finding& f : h.stats.findings)
+      std::printf("  [%s] %s %s: %s\n", gb::severity_name(f.level), f.code.c_str(), f.where.c_str(), f.message.c_str());
+  }
+  if (!a.out.empty()) std::printf("manifest written to %s\n", a.out.c_str());
+  return gb::cli::exit_ok;
+}
+
+int run_verify(int argc, char** argv) {
+  hash_args a;
+  if (int rc = parse(argc, argv, true, a); rc >= 0) return rc;
+  std::ifstream f(a.manifest, std::ios::binary);
+  if (!f) return gb::cli::report_error({gb::errc::not_found, 0, "cannot read manifest", a.manifest});
+  std::stringstream ss;
+  ss << f.rdbuf();
+  a.no_stats = true;
+  std::string note;
+  gb::result<gb::hash_report> hr = compute(a, &note);
+  if (!hr) return gb::cli::report_error(hr.err());
+  gb::result<gb::verify_report> vr = gb::capture(a.manifest, [&] { return gb::manifest_verify(ss.str(), hr.value()); });
+  if (!vr) return gb::cli::report_error(vr.err());
+  const gb::verify_report& v = vr.value();
+  const bool ok = v.changed.empty();
+  if (a.as_json) {
+    nlohmann::ordered_json j{{"manifest", a.manifest}, {"model", a.model}, {"ok", ok}, {"root_equal", v.root_equal},
+                             {"root", hr.value().root_hex}, {"tensors_checked", v.tensors_checked},
+                             {"files_checked", v.files_checked}, {"changed", v.changed}};
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    for (const std::string& c : v.changed) std::printf("CHANGED %s\n", c.c_str());
+    std::printf("%s: %zu tensors and %zu files checked against %s; %zu change(s)\n", ok ? "OK" : "FAILED",
+                v.tensors_checked, v.files_checked, a.manifest.c_str(), v.changed.size());
+  }
+  return ok ? gb::cli::exit_ok : gb::cli::exit_findings;
+}
+
+}  // namespace
+
+GB_COMMAND("hash", "SHA-256 of files, canonical tensor digests and a root digest; writes a manifest", run_hash);
+GB_COMMAND("verify", "check a model against a hash manifest; names every changed tensor and file", run_verify);
