@@ -7,6 +7,7 @@
 #include "formats/archive.h"
 #include "formats/loaders.h"
 #include "formats/reader.h"
+#include "formats/tokenizer_files.h"
 
 namespace gb {
 namespace {
@@ -49,6 +50,48 @@ bool compatible(file_format claimed, file_format actual) {
   if (claimed == file_format::pickle && actual == file_format::pytorch_legacy) return true;
   if (claimed == file_format::numpy && actual == file_format::zip) return true;  // .npz is a zip
   if (claimed == file_format::zip && actual == file_format::pytorch_zip) return true;
+  return false;
+}
+
+std::string base_name(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string dir_name(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
+}
+
+// Stand-alone tokenizer files (HF tokenizer.json, GPT-2 encoder.json + vocab.bpe) and a config.json
+// naming its folder. Returns false when `path` is none of these.
+bool open_tokenizer_file(archive& a, const std::string& path, const mapped_file_ptr& m) {
+  const std::string base = base_name(path);
+  std::string_view text(reinterpret_cast<const char*>(m->data()), m->size());
+  if (base == "config.json") {
+    loaders::load_hf_folder(a, dir_name(path), {});
+    return true;
+  }
+  if (base == "tokenizer.json") {
+    a.format = file_format::json;
+    a.format_version = "tokenizer.json";
+    a.files.push_back({path, "tokenizer", file_format::json, m});
+    a.tokenizer = std::make_shared<const vocab>(vocab_from_tokenizer_json(text, &a.findings));
+    return true;
+  }
+  if (base == "encoder.json" || base == "vocab.bpe") {
+    const std::string dir = dir_name(path);
+    mapped_file_ptr enc = base == "encoder.json" ? m : mapped_file::open(dir + "/encoder.json");
+    mapped_file_ptr bpe = base == "vocab.bpe" ? m : mapped_file::open(dir + "/vocab.bpe");
+    a.format = file_format::json;
+    a.format_version = "gpt2 encoder.json + vocab.bpe";
+    a.files.push_back({enc->path(), "tokenizer", file_format::json, enc});
+    a.files.push_back({bpe->path(), "tokenizer", file_format::unknown, bpe});
+    a.tokenizer = std::make_shared<const vocab>(vocab_from_gpt2_files(
+        std::string_view(reinterpret_cast<const char*>(enc->data()), enc->size()),
+        std::string_view(reinterpret_cast<const char*>(bpe->data()), bpe->size()), &a.findings));
+    return true;
+  }
   return false;
 }
 
@@ -100,6 +143,7 @@ result<archive> archive_open(const std::string& path, const open_options& opt) {
     }
     mapped_file_ptr m = mapped_file::open(path);
     if (m->size() == 0) fail(errc::empty_file, 0, "empty file (0 bytes)");
+    if (open_tokenizer_file(a, path, m)) return a;
     file_format f = format_sniff(m->data(), m->size(), path);
     file_format claimed = format_from_extension(ext);
     if (!compatible(claimed, f))
