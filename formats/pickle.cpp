@@ -139,7 +139,7 @@ const named_entry k_dangerous[] = {
     {"_ctypes", nullptr, "loads native code"},
     {"types", "CodeType", "builds code objects"},
     {"types", "FunctionType", "builds functions"},
-    {"pydoc", nullptr, "pydoc.locate resolves arbitrary callables"},
+    {"pydoc", nullptr, "pydoc helpers resolve arbitrary callables (locate) and run pagers"},
     {"operator", "methodcaller", "calls arbitrary methods"},
     {"operator", "attrgetter", "attribute walk to arbitrary callables"},
     {"torch.utils.collect_env", nullptr, "runs shell commands"},

@@ -394,10 +394,10 @@ bool is_storage_entry(const std::string& name, const std::string& prefix) {
 
 // Scans every member that is not a tensor storage: pickles, .npy, nested zips (depth-capped).
 void scan_zip_members(archive& a, const zip::listing& z, const std::string& where, const std::string& torch_prefix,
-                      uint32_t file_index, bool npz, int depth) {
+                      uint32_t file_index, bool npz, int depth, const zip::entry* skip = nullptr) {
   for (const auto& e : z.entries) {
     if (is_storage_entry(e.name, torch_prefix)) continue;
-    if (e.name == torch_prefix + "data.pkl" && !torch_prefix.empty()) continue;  // read by the caller
+    if (&e == skip) continue;  // data.pkl, read by the caller
     if (ends_with(e.name, "/")) continue;
     std::string ew = where + ":" + e.name;
     if (!e.readable) continue;  // reported by the zip reader
@@ -529,7 +529,7 @@ void load_pytorch_zip(archive& a, const mapped_file_ptr& m, const open_options&)
     a.add_finding(severity::medium, "pytorch.big_endian", where, "big-endian checkpoint: tensors are not mapped", 0);
   // The pickle first: its findings must survive anything that fails later.
   zip::content c = zip::read(z, *pkl);
-  scan_zip_members(a, z, where, prefix, fi, false, 0);
+  scan_zip_members(a, z, where, prefix, fi, false, 0, pkl);
   if (!c.ok) {
     a.add_finding(severity::high, "pytorch.unreadable_pickle", where + ":" + pkl->name,
                   "data.pkl could not be read: " + c.why, pkl->local_offset);
