@@ -25,8 +25,9 @@ measure() {  # prints "best_ms minor_faults exit_code"
   for _ in $(seq "$runs"); do
     local t0 t1 ms f
     t0=$(date +%s%N)
-    f=$( { /usr/bin/time -f "%R" "$@" > /dev/null 2>/dev/null; } 2>&1 | tail -1) || true
+    /usr/bin/time -f "%R" -o "$out/.scan-time" "$@" > /dev/null 2>&1 || true
     t1=$(date +%s%N)
+    f=$(tail -1 "$out/.scan-time")
     "$@" > /dev/null 2>&1 || rc=$?
     ms=$(( (t1 - t0) / 1000000 ))
     if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then best=$ms; faults=$f; fi
