@@ -676,6 +676,7 @@ uint16_t f32_to_bf16(float f) {
 
 void dequantize_row(dtype t, const uint8_t* src, float* dst, int64_t n) {
   const int64_t nb = blocks(t, n);
+  if (n == 0) return;
   switch (t) {
     case dtype::f32: std::memcpy(dst, src, static_cast<size_t>(n) * 4); return;
     case dtype::f16: dq_f16(src, dst, n); return;
@@ -737,6 +738,7 @@ std::vector<uint8_t> quantize_row(dtype t, const float* src, int64_t n) {
   const int64_t nb = blocks(t, n);
   std::vector<uint8_t> out(static_cast<size_t>(nb) * dtype_info(t).type_size);
   uint8_t* y = out.data();
+  if (n == 0) return out;
   switch (t) {
     case dtype::f32: std::memcpy(y, src, out.size()); break;
     case dtype::f16:
