@@ -235,3 +235,31 @@ TEST_CASE("errors: prompt longer than the context, token outside the vocabulary,
   CHECK(r.value()->forward(std::vector<int32_t>(8, 1)).ok());
   CHECK(!r.value()->forward({1}).ok());  // the 9th position
 }
+
+TEST_CASE("glassbox run: 200 greedy tokens from BOS reproduce llama2.c's expected stdout byte for byte") {
+  GB_DATA(expected_path, "models/stories260K/llama2c_test_all_expected_stdout.txt");
+  GB_DATA(gguf, "models/stories260K/stories260K.gguf");
+  GB_DATA(bin, "models/stories260K/stories260K.bin");
+  GB_DATA(tok, "models/stories260K/tok512.bin");
+  GB_DATA(hf, "models/stories260K/hf");
+  std::vector<uint8_t> e = test::read_file(expected_path);
+  const std::string expected(e.begin(), e.end());
+  for (const std::string& args : {"'" + gguf + "'", "'" + bin + "' --tokenizer '" + tok + "'", "'" + hf + "'"}) {
+    std::string out;
+    CAPTURE(args);
+    REQUIRE(test::run_glassbox("run " + args + " --tokens 200", &out) == 0);
+    REQUIRE(!out.empty());
+    CHECK(out.back() == '\n');
+    out.pop_back();
+    CHECK(out == expected);
+  }
+}
+
+TEST_CASE("glassbox run: --ids prompt; top-k JSON lists the reference's top token") {
+  GB_DATA(bin, "models/stories260K/stories260K.bin");
+  std::string out;
+  CHECK(test::run_glassbox("run '" + bin + "' --ids 1,x", &out, true) == 2);
+  REQUIRE(test::run_glassbox("run '" + bin + "' --ids 1,403,407,261,378 --top-k 3 --json", &out) == 0);
+  CHECK(out.find("\"top_k\"") != std::string::npos);
+  CHECK(out.find("\"id\": 432") != std::string::npos);  // reference.json: top-1 after the prompt
+}

@@ -1,0 +1,131 @@
+// glassbox bench: forward-pass throughput like llama-bench: prompt processing (pp: one batch of N
+// tokens from an empty cache) and generation (tg: N tokens one at a time), repeated, mean and spread.
+//
+//   glassbox bench model.gguf --prompt-tokens 512 --gen-tokens 128 --threads 2 --repetitions 3 --json
+#include <sys/resource.h>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "probes/session.h"
+
+namespace po = boost::program_options;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+struct stats {
+  double mean = 0, sd = 0;
+};
+stats summarise(const std::vector<double>& v) {
+  stats s;
+  for (double x : v) s.mean += x;
+  s.mean /= static_cast<double>(v.size());
+  for (double x : v) s.sd += (x - s.mean) * (x - s.mean);
+  s.sd = v.size() > 1 ? std::sqrt(s.sd / static_cast<double>(v.size() - 1)) : 0.0;
+  return s;
+}
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+int run_bench(int argc, char** argv) {
+  po::options_description desc("glassbox bench MODEL [--prompt-tokens 512] [--gen-tokens 128] [--threads N] [--json]");
+  std::string model_path;
+  int pp = 512, tg = 128, threads = 0, reps = 3;
+  bool as_json = false;
+  desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
+      "prompt-tokens,p", po::value(&pp)->default_value(512), "prompt processing batch (0 = skip)")(
+      "gen-tokens,n", po::value(&tg)->default_value(128), "tokens generated one at a time (0 = skip)")(
+      "threads,t", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
+      "repetitions,r", po::value(&reps)->default_value(3), "timed runs of each test (after one warm-up)")(
+      "json", po::bool_switch(&as_json), "print one JSON document");
+  po::positional_options_description pos;
+  pos.add("model", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "glassbox bench: %s\n", e.what());
+    return gb::cli::exit_usage;
+  }
+  if (vm.count("help") || model_path.empty() || pp < 0 || tg < 0 || reps < 1 || threads < 0) {
+    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
+    return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
+  }
+  gb::engine::run_options opt;
+  opt.threads = threads;
+  opt.max_context = std::max(pp, tg) + 1;
+  const double t_load = now();
+  auto s = gb::probes::session_open(model_path, "", opt);
+  if (!s) return gb::cli::report_error(s.err());
+  if (!s.value().run) return gb::cli::report_error({gb::errc::unsupported, 0, s.value().run_error, model_path});
+  gb::engine::runner& run = *s.value().run;
+  const double load_s = now() - t_load;
+  if (run.context_length() < std::max(pp, tg))
+    return gb::cli::report_error({gb::errc::limit, 0, "the model's context (" + std::to_string(run.context_length()) +
+                                                          ") is shorter than the test", model_path});
+  std::mt19937 rng(1234);
+  std::uniform_int_distribution<int32_t> pick(0, static_cast<int32_t>(run.vocab_size() - 1));
+  json j;
+  j["model"] = model_path;
+  j["threads"] = threads;
+  j["repetitions"] = reps;
+  j["load_seconds"] = load_s;
+  json tests = json::array();
+  auto bench = [&](const char* name, int n, bool batch) -> int {
+    if (n == 0) return 0;
+    std::vector<double> tps;
+    for (int r = 0; r <= reps; ++r) {  // r == 0 is the warm-up
+      std::vector<int32_t> toks(static_cast<size_t>(n));
+      for (int32_t& t : toks) t = pick(rng);
+      run.reset();
+      const double t0 = now();
+      if (batch) {
+        auto lg = run.forward_last(toks);
+        if (!lg) return gb::cli::report_error(lg.err());
+      } else {
+        for (int32_t t : toks) {
+          auto lg = run.forward_last({t});
+          if (!lg) return gb::cli::report_error(lg.err());
+        }
+      }
+      const double dt = now() - t0;
+      if (r > 0) tps.push_back(n / dt);
+    }
+    stats st = summarise(tps);
+    const std::string label = std::string(name) + std::to_string(n);
+    tests.push_back({{"test", label}, {"tokens", n}, {"tokens_per_second", st.mean}, {"stddev", st.sd}, {"runs", tps}});
+    if (!as_json) std::printf("%-8s %10.2f ± %.2f tokens/s\n", label.c_str(), st.mean, st.sd);
+    return 0;
+  };
+  if (!as_json) std::printf("%s (threads %d, %d runs each)\n", model_path.c_str(), threads, reps);
+  if (int rc = bench("pp", pp, true)) return rc;
+  if (int rc = bench("tg", tg, false)) return rc;
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  const double rss_mib = static_cast<double>(ru.ru_maxrss) / 1024.0;
+  j["tests"] = tests;
+  j["weight_bytes"] = s.value().ar->tensor_bytes();
+  j["peak_rss_mib"] = rss_mib;
+  if (as_json)
+    std::printf("%s\n", j.dump(1).c_str());
+  else
+    std::printf("peak RSS %.1f MiB (weights %.1f MiB)\n", rss_mib, static_cast<double>(s.value().ar->tensor_bytes()) / 1048576.0);
+  return gb::cli::exit_ok;
+}
+
+}  // namespace
+
+GB_COMMAND("bench", "forward-pass speed: prompt processing and generation tokens/s (like llama-bench)", run_bench);

@@ -1,0 +1,228 @@
+// glassbox run: run the model's own files on the CPU: greedy continuation (default), the top-k next
+// tokens, per-token log-probabilities of a text, or the perplexity of a file.
+//
+//   glassbox run stories260K.gguf --tokens 200                       # greedy from BOS, printed as text
+//   glassbox run stories260K.bin --tokenizer tok512.bin --prompt "Once upon a time" --top-k 5
+//   glassbox run model.gguf --prompt "The cat sat" --logprobs --json
+//   glassbox run model.gguf --perplexity wiki.txt
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "probes/session.h"
+
+namespace po = boost::program_options;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+bool parse_id_list(const std::string& s, std::vector<int32_t>& out) {
+  std::string t = s;
+  std::replace(t.begin(), t.end(), ',', ' ');
+  std::istringstream in(t);
+  std::string w;
+  while (in >> w) {
+    size_t used = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(w, &used);
+    } catch (const std::exception&) {
+      return false;
+    }
+    if (used != w.size() || v < 0 || v > INT32_MAX) return false;
+    out.push_back(static_cast<int32_t>(v));
+  }
+  return true;
+}
+
+std::string dump(const json& j) { return j.dump(1, ' ', false, json::error_handler_t::replace); }
+
+int run_run(int argc, char** argv) {
+  po::options_description desc(
+      "glassbox run MODEL [--tokenizer F] [--prompt TEXT | --ids LIST] [--tokens N] [--top-k K] [--logprobs]\n"
+      "                   [--perplexity FILE] [--threads N] [--json]");
+  std::string model_path, tok_path, prompt, ids_text, ppl_file;
+  int n_tokens = 64, top_k = 0, threads = 0;
+  bool logprobs = false, as_json = false, no_bos = false;
+  desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
+      "tokenizer", po::value(&tok_path), "tokenizer file when the model carries none (tok512.bin, tokenizer.model)")(
+      "prompt", po::value(&prompt), "prompt text (default: start from BOS)")(
+      "ids", po::value(&ids_text), "prompt as token ids (\"1,403,407\"), no tokenizer needed")(
+      "tokens", po::value(&n_tokens)->default_value(64), "tokens to generate greedily")(
+      "top-k", po::value(&top_k)->default_value(0), "print the K most likely next tokens instead of generating")(
+      "logprobs", po::bool_switch(&logprobs), "print log p(token | previous) for every prompt token")(
+      "perplexity", po::value(&ppl_file), "perplexity of a text file (windows of the context length)")(
+      "no-bos", po::bool_switch(&no_bos), "do not add BOS before the prompt")(
+      "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
+      "json", po::bool_switch(&as_json), "print one JSON document");
+  po::positional_options_description pos;
+  pos.add("model", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "glassbox run: %s\n", e.what());
+    return gb::cli::exit_usage;
+  }
+  if (vm.count("help") || model_path.empty() || n_tokens < 0 || top_k < 0 || threads < 0 ||
+      (vm.count("prompt") && vm.count("ids"))) {
+    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
+    return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
+  }
+  gb::engine::run_options opt;
+  opt.threads = threads;
+  auto s = gb::probes::session_open(model_path, tok_path, opt);
+  if (!s) return gb::cli::report_error(s.err());
+  gb::probes::session& S = s.value();
+  if (!S.run) return gb::cli::report_error({gb::errc::unsupported, 0, S.run_error, model_path});
+  gb::engine::runner& run = *S.run;
+  const gb::engine::tokenizer* tok = S.tok ? &*S.tok : nullptr;
+  auto need_tok = [&]() -> int {
+    return gb::cli::report_error({gb::errc::unsupported, 0,
+                                  "no tokenizer in these files (give --tokenizer FILE or --ids)" +
+                                      (S.run_error.empty() ? std::string() : ": " + S.run_error),
+                                  model_path});
+  };
+  auto piece = [&](int32_t id) { return tok ? tok->token_piece(id) : "<" + std::to_string(id) + ">"; };
+
+  json j;
+  j["model"] = model_path;
+  // ---- perplexity ---------------------------------------------------------------------------------
+  if (!ppl_file.empty()) {
+    if (!tok) return need_tok();
+    std::ifstream f(ppl_file, std::ios::binary);
+    if (!f) return gb::cli::report_error({gb::errc::not_found, 0, "cannot read " + ppl_file, ppl_file});
+    std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::vector<int32_t> ids = tok->encode(text, false);
+    const size_t win = static_cast<size_t>(run.context_length());
+    const int32_t bos = tok->find("<s>").value_or(-1);
+    double nll = 0;
+    size_t count = 0;
+    // Non-overlapping windows; each starts with BOS when the model has one.
+    const size_t body = bos >= 0 && !no_bos ? win - 1 : win;
+    for (size_t a = 0; a < ids.size(); a += body) {
+      std::vector<int32_t> w;
+      if (bos >= 0 && !no_bos) w.push_back(bos);
+      w.insert(w.end(), ids.begin() + static_cast<std::ptrdiff_t>(a),
+               ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), a + body)));
+      if (w.size() < 2) break;
+      auto lp = run.token_logprobs(w, 1);
+      if (!lp) return gb::cli::report_error(lp.err());
+      for (double v : lp.value()) nll -= v, ++count;
+    }
+    if (count == 0) return gb::cli::report_error({gb::errc::bad_value, 0, "text too short to score", ppl_file});
+    const double ppl = std::exp(nll / static_cast<double>(count));
+    if (as_json) {
+      j["file"] = ppl_file, j["tokens_scored"] = count, j["mean_nll"] = nll / static_cast<double>(count), j["perplexity"] = ppl;
+      std::printf("%s\n", dump(j).c_str());
+    } else {
+      std::printf("perplexity %.4f over %zu tokens (mean NLL %.6f nats)\n", ppl, count, nll / static_cast<double>(count));
+    }
+    return gb::cli::exit_ok;
+  }
+
+  // ---- the prompt -----------------------------------------------------------------------------------
+  std::vector<int32_t> ids;
+  if (vm.count("ids")) {
+    if (!parse_id_list(ids_text, ids) || ids.empty()) {
+      std::fprintf(stderr, "glassbox run: --ids takes non-negative integers separated by commas or spaces\n");
+      return gb::cli::exit_usage;
+    }
+  } else {
+    if (!tok) return need_tok();
+    ids = tok->encode(prompt, !no_bos);
+    if (ids.empty()) {
+      const auto b = tok->find("<s>");
+      if (!b) return gb::cli::report_error({gb::errc::bad_value, 0, "empty prompt and the vocabulary has no BOS", model_path});
+      ids.push_back(*b);
+    }
+  }
+  j["prompt_ids"] = ids;
+
+  if (logprobs) {
+    auto lp = run.token_logprobs(ids, 1);
+    if (!lp) return gb::cli::report_error(lp.err());
+    json arr = json::array();
+    double sum = 0;
+    for (size_t i = 1; i < ids.size(); ++i) {
+      const double v = lp.value()[i - 1];
+      sum += v;
+      arr.push_back({{"id", ids[i]}, {"piece", piece(ids[i])}, {"logprob", v}});
+      if (!as_json) std::printf("%6d  %-20s %10.5f\n", ids[i], piece(ids[i]).c_str(), v);
+    }
+    if (as_json) {
+      j["logprobs"] = arr, j["sum_logprob"] = sum;
+      std::printf("%s\n", dump(j).c_str());
+    } else {
+      std::printf("sum %.5f over %zu tokens\n", sum, ids.size() - 1);
+    }
+    return gb::cli::exit_ok;
+  }
+
+  auto lg = run.forward_last(ids);
+  if (!lg) return gb::cli::report_error(lg.err());
+  if (top_k > 0) {
+    std::vector<float>& v = lg.value();
+    const float mx = *std::max_element(v.begin(), v.end());
+    double z = 0;
+    for (float x : v) z += std::exp(static_cast<double>(x - mx));
+    std::vector<int32_t> order(v.size());
+    std::iota(order.begin(), order.end(), 0);
+    const size_t k = std::min<size_t>(static_cast<size_t>(top_k), v.size());
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
+                      [&](int32_t a, int32_t b) { return v[static_cast<size_t>(a)] > v[static_cast<size_t>(b)]; });
+    json arr = json::array();
+    for (size_t i = 0; i < k; ++i) {
+      const int32_t id = order[i];
+      const double p = std::exp(static_cast<double>(v[static_cast<size_t>(id)] - mx)) / z;
+      arr.push_back({{"id", id}, {"piece", piece(id)}, {"prob", p}, {"logit", v[static_cast<size_t>(id)]}});
+      if (!as_json) std::printf("%6d  %-20s %.6f\n", id, piece(id).c_str(), p);
+    }
+    if (as_json) {
+      j["top_k"] = arr;
+      std::printf("%s\n", dump(j).c_str());
+    }
+    return gb::cli::exit_ok;
+  }
+
+  // ---- greedy continuation ------------------------------------------------------------------------------
+  const int32_t eos = tok ? tok->find("</s>").value_or(-1) : -1;
+  std::vector<int32_t> out;
+  for (int i = 0; i < n_tokens; ++i) {
+    const std::vector<float>& v = lg.value();
+    const int32_t next = static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
+    if (next == eos || (tok && next == tok->find("<s>").value_or(-2))) break;
+    out.push_back(next);
+    if (i + 1 == n_tokens || run.position() >= run.context_length()) break;
+    lg = run.forward_last({next});
+    if (!lg) return gb::cli::report_error(lg.err());
+  }
+  std::vector<int32_t> all = ids;
+  all.insert(all.end(), out.begin(), out.end());
+  const std::string text = tok ? tok->decode(all) : "";
+  if (as_json) {
+    j["generated_ids"] = out;
+    if (tok) j["text"] = text;
+    std::printf("%s\n", dump(j).c_str());
+  } else if (tok) {
+    std::printf("%s\n", text.c_str());
+  } else {
+    for (size_t i = 0; i < out.size(); ++i) std::printf("%s%d", i ? " " : "", out[i]);
+    std::printf("\n");
+  }
+  return gb::cli::exit_ok;
+}
+
+}  // namespace
+
+GB_COMMAND("run", "run the model: greedy text, top-k next tokens, log-probabilities, perplexity", run_run);
