@@ -1,13 +1,16 @@
 // glassbox inspect MODEL [--tensors] [--json] [--fail-on SEVERITY]: what is this model? Header reads only.
 #include <boost/program_options.hpp>
+#include <cctype>
 #include <cstdio>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "cli/command.h"
 #include "cli/json_util.h"
 #include "inspect/model.h"
+#include "inspect/scan.h"
 #include "inspect/summary.h"
 
 namespace po = boost::program_options;
@@ -37,7 +40,9 @@ void print_text(const gb::archive& a, const gb::model& m, const gb::model_summar
                 const std::vector<gb::finding>& findings, bool tensors) {
   const gb::hparams& hp = m.hp;
   std::printf("%s\n", a.path.c_str());
-  std::string fmt = s.format + (s.format_version.empty() ? "" : " v" + s.format_version);
+  std::string fmt = s.format;
+  if (!s.format_version.empty())
+    fmt += (std::isdigit(static_cast<unsigned char>(s.format_version[0])) ? " v" : " ") + s.format_version;
   fmt += "  (" + std::to_string(a.files.size()) + " file" + (a.files.size() == 1 ? "" : "s") + ", " +
          gb::format_bytes(s.file_bytes) + " on disk)";
   row("format", fmt);
@@ -46,8 +51,9 @@ void print_text(const gb::archive& a, const gb::model& m, const gb::model_summar
   if (s.tied_copy_elements) params += "  output is a stored copy of the embedding: counted once";
   row("parameters", params);
   row("tensors", std::to_string(s.tensor_count) + "  (" + gb::format_bytes(s.tensor_bytes) + " of tensor data)");
-  row("context length", hp.n_ctx ? std::to_string(hp.n_ctx) : "unknown");
-  row("vocabulary", hp.n_vocab ? std::to_string(hp.n_vocab) : "unknown");
+  auto inferred = [&](const char* f) { return hp.inferred.count(f) ? "  (inferred from tensor shapes)" : ""; };
+  row("context length", hp.n_ctx ? std::to_string(hp.n_ctx) + inferred("n_ctx") : "unknown");
+  row("vocabulary", hp.n_vocab ? std::to_string(hp.n_vocab) + inferred("n_vocab") : "unknown");
 
   std::printf("\nhyperparameters%s\n", hp.inferred.empty() ? "" : "  (* inferred from tensor shapes)");
   auto hv = [&](const char* name, int64_t v) {
@@ -215,6 +221,18 @@ int run_inspect(int argc, char** argv) {
   const gb::model_summary s = gb::summary_build(m);
   std::vector<gb::finding> findings = shared->findings;
   gb::cli::findings_append(findings, m.findings);
+  // the security scan of the same files (one implementation, shared with `glassbox scan`): its findings
+  // join the report, minus those the loaders already reported
+  const gb::scan_report scan = gb::scan_paths({path});
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const gb::finding& f : findings) seen.insert({f.code, f.message});
+  for (const gb::scan_file& sf : scan.files) {
+    for (const gb::finding& f : sf.findings)
+      if (seen.insert({f.code, f.message}).second) findings.push_back(f);
+    if (sf.status != gb::scan_status::full)
+      findings.push_back({gb::severity::info, "scan.coverage", sf.path,
+                          std::string(gb::scan_status_name(sf.status)) + (sf.reason.empty() ? "" : ": " + sf.reason)});
+  }
 
   if (as_json) {
     json j;

@@ -323,9 +323,11 @@ void build(const archive& a, model& m) {
   if (arch == "RefinedWeb" || arch == "RefinedWebModel") arch = "falcon";
   m.architecture = arch.empty() ? "unknown" : arch;
   if (m.family == arch_family::unknown)
-    m.findings.push_back({severity::low, "model.unknown_architecture", m.architecture,
-                          "architecture '" + m.architecture +
-                              "' is not in the architecture table; roles mapped by spelling only"});
+    m.findings.push_back({severity::low, "model.unknown_architecture", arch.empty() ? a.path : m.architecture,
+                          arch.empty() ? std::string("no metadata names the architecture and the tensor names match no "
+                                                     "known family; roles mapped by spelling only")
+                                       : "architecture '" + m.architecture +
+                                             "' is not in the architecture table; roles mapped by spelling only"});
 
   // ---- 3. family defaults
   const family_defaults& d = arch_defaults(m.family);
