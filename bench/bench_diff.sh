@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# bench_diff.sh: `glassbox diff` of two ~500 MB f32 GGUFs (a base and a copy with layer 3 perturbed) against a
+# plain read of both files (`cat a b > /dev/null`), side by side, with peak RSS. Page cache warm; best of RUNS.
+#
+#   BUILD=build-int bench/bench_diff.sh          # needs targets glassbox and bench_gen_f32_model
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${BUILD:-$here/../build-int}
+[[ $build = /* ]] || build=$here/../$build
+gb=${GLASSBOX:-$build/cli/glassbox}
+gen=$build/bench/bench_gen_f32_model
+runs=${RUNS:-3}
+out=$here/out
+mkdir -p "$out"
+a=$out/bench-f32.gguf
+b=$out/bench-f32-ft3.gguf
+[ -f "$a" ] || "$gen" "$a"
+[ -f "$b" ] || "$gen" "$b" --perturb-layer 3
+size=$(( $(stat -c %s "$a") + $(stat -c %s "$b") ))
+cat "$a" "$b" > /dev/null
+
+measure() {
+  local best="" rss=""
+  for _ in $(seq "$runs"); do
+    local t
+    t=$( { /usr/bin/time -f "%e %M" "$@" > /dev/null 2>/dev/null; } 2>&1 | tail -1)
+    local w=${t% *} m=${t#* }
+    if [ -z "$best" ] || awk "BEGIN{exit !($w < $best)}"; then best=$w; rss=$m; fi
+  done
+  echo "$best $rss"
+}
+printf "models: %s + %s (%.0f MB together), %s cores, best of %s\n" "$a" "$b" "$(echo "$size/1000000" | bc -l)" "$(nproc)" "$runs"
+printf "%-34s %9s %11s %10s\n" "tool" "wall s" "MB/s" "peak RSS"
+row() {
+  local label=$1; shift
+  read -r w m < <(measure "$@")
+  printf "%-34s %9.3f %11.0f %7.1f MB\n" "$label" "$w" "$(echo "$size/1000000/$w" | bc -l)" "$(echo "$m/1024" | bc -l)"
+}
+row "glassbox diff" "$gb" diff "$a" "$b"
+row "cat a b > /dev/null" sh -c "cat '$a' '$b' > /dev/null"
+row "glassbox diff --threads 1" "$gb" diff --threads 1 "$a" "$b"
+echo
+"$gb" diff "$a" "$b" | sed -n '/^verdict/,$p'
