@@ -5,6 +5,12 @@
 
 namespace gb {
 
+meta_value::meta_value(const meta_value&) = default;
+meta_value::meta_value(meta_value&&) noexcept = default;
+meta_value& meta_value::operator=(const meta_value&) = default;
+meta_value& meta_value::operator=(meta_value&&) noexcept = default;
+meta_value::~meta_value() = default;
+
 const char* file_format_name(file_format f) {
   switch (f) {
     case file_format::unknown: return "unknown";

@@ -50,6 +50,15 @@ struct meta_value {
   std::optional<std::string> as_string() const;
   std::optional<bool> as_bool() const;
   std::string to_display(size_t max_array = 8) const;  // short human text; long arrays summarised
+
+  // Special members defined out of line (archive.cpp): clang with libstdc++ cannot instantiate the implicit
+  // destructor of a type holding vector<pair<string, meta_value>> while that pair is still incomplete.
+  meta_value() = default;
+  meta_value(const meta_value&);
+  meta_value(meta_value&&) noexcept;
+  meta_value& operator=(const meta_value&);
+  meta_value& operator=(meta_value&&) noexcept;
+  ~meta_value();
 };
 
 // One ONNX node (other formats have no op graph).
