@@ -4,11 +4,15 @@
 
 #include <cctype>
 #include <cstdio>
+#include <optional>
 #include <fstream>
 #include <sstream>
 
 #include "cli/command.h"
 #include "formats/embeddings.h"
+#include "formats/archive.h"
+#include "probes/embedding_probe.h"
+#include "probes/session.h"
 #include "probes/weat.h"
 
 namespace po = boost::program_options;
@@ -43,7 +47,11 @@ std::vector<gb::probes::weat_sets> load_tests(const std::string& path) {
 }
 
 int run_weat(int argc, char** argv) {
-  po::options_description desc("glassbox weat EMBEDDINGS --tests FILE [--tests FILE ...] [options]");
+  po::options_description desc(
+      "glassbox weat EMBEDDINGS|MODEL --tests FILE [--tests FILE ...] [options]\n"
+      "On a model: word tests use input embeddings (mean of the word's token embeddings); sentence tests\n"
+      "(sent-*.jsonl) use SEAT encodings (final-norm hidden states mean-pooled, L2-normalised).");
+  std::string mode = "auto", tok_path;
   std::string emb_path;
   std::vector<std::string> tests;
   std::vector<std::string> only;
@@ -56,6 +64,8 @@ int run_weat(int argc, char** argv) {
       "samples", po::value(&opt.samples)->default_value(100000), "Monte Carlo samples when exact enumeration is too large")(
       "bootstrap", po::value(&opt.bootstrap)->default_value(1000), "bootstrap resamples for the effect-size interval")(
       "lowercase", po::bool_switch(&lower), "look words up lower-cased when the exact word is absent (uncased embeddings)")(
+      "mode", po::value(&mode)->default_value("auto"), "auto, embeddings (a vector file), input or seat (a model)")(
+      "tokenizer", po::value(&tok_path), "tokenizer file for a model without one")(
       "json", po::bool_switch(&as_json), "print one JSON document");
   po::positional_options_description pos;
   pos.add("embeddings", 1);
@@ -66,10 +76,39 @@ int run_weat(int argc, char** argv) {
     std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
     return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
   }
-  auto emb = gb::embeddings_open(emb_path);
-  if (!emb) return gb::cli::report_error(emb.err());
-  const gb::embedding_table& table = emb.value();
+  // A model (any format glassbox reads) or a vector file.
+  bool is_model = mode == "input" || mode == "seat";
+  if (mode == "auto") {
+    auto probe = gb::archive_open(emb_path, {false, true});
+    is_model = probe && !probe.value().tensors.empty();
+  }
+  gb::embedding_table table;
+  std::optional<gb::probes::session> sess;
+  gb::probes::vector_lookup model_input, model_seat;
+  if (is_model) {
+    auto s = gb::probes::session_open(emb_path, tok_path);
+    if (!s) return gb::cli::report_error(s.err());
+    sess.emplace(std::move(s).value());
+    table.format = "model";
+    table.dim = sess->m->hp.n_embd;
+    try {
+      model_input = gb::probes::input_embedding_lookup(*sess);
+      if (sess->run) model_seat = gb::probes::sentence_encoding_lookup(*sess);
+    } catch (gb::failure& f) {
+      return gb::cli::report_error(f.err());
+    }
+  } else {
+    auto emb = gb::embeddings_open(emb_path);
+    if (!emb) return gb::cli::report_error(emb.err());
+    table = std::move(emb).value();
+  }
+  std::string current_test;
   auto lookup = [&](const std::string& w) -> std::vector<float> {
+    if (is_model) {
+      bool seat = mode == "seat" || (mode != "input" && current_test.rfind("sent-", 0) == 0);
+      if (seat && !model_seat) return {};
+      return seat ? model_seat(w) : model_input(w);
+    }
     const float* v = table.find(w);
     if (!v && lower) {
       std::string l = w;
@@ -90,6 +129,7 @@ int run_weat(int argc, char** argv) {
     }
     for (const auto& s : sets) {
       if (!only.empty() && std::find(only.begin(), only.end(), s.name) == only.end()) continue;
+      current_test = s.name;
       results.push_back(gb::probes::weat_run(s, lookup, opt));
     }
   }
@@ -113,8 +153,13 @@ int run_weat(int argc, char** argv) {
     std::printf("%s\n", out.dump(2).c_str());
     return gb::cli::exit_ok;
   }
-  std::printf("embeddings: %s (%s, %zu words, dim %lld)\n", emb_path.c_str(), table.format.c_str(), table.size(),
-              static_cast<long long>(table.dim));
+  if (is_model)
+    std::printf("model: %s (word tests: mean input embedding of the word's tokens; sentence tests: SEAT, "
+                "mean-pooled final-norm states, L2-normalised; dim %lld)\n",
+                emb_path.c_str(), static_cast<long long>(table.dim));
+  else
+    std::printf("embeddings: %s (%s, %zu words, dim %lld)\n", emb_path.c_str(), table.format.c_str(), table.size(),
+                static_cast<long long>(table.dim));
   std::printf("%-12s %-28s %-28s %8s %18s %10s %s\n", "test", "targets X / Y", "attributes A / B", "d",
               "95% CI", "p", "n X/Y/A/B (missing)");
   for (const auto& r : results) {

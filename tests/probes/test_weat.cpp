@@ -173,3 +173,36 @@ TEST_CASE("word2vec GoogleNews subset reproduces Caliskan et al.'s published eff
     CHECK(std::round(r.effect_size * 100) / 100 == doctest::Approx(1.30));
   }
 }
+
+#include "probes/embedding_probe.h"
+#include "probes/session.h"
+
+TEST_CASE("WEAT on a model's input embeddings: a word is the mean of its token rows") {
+  GB_DATA(model_path, "models/stories260K/stories260K.gguf");
+  auto s = gb::probes::session_open(model_path);
+  REQUIRE(s);
+  REQUIRE(s.value().tok);
+  auto lookup = gb::probes::input_embedding_lookup(s.value());
+  // independent: read tok_embd.weight (f32 GGUF, [512, 64]) straight from the archive
+  const gb::tensor_view* t = s.value().ar->tensor("token_embd.weight");
+  REQUIRE(t);
+  REQUIRE(t->type == gb::dtype::f32);
+  const float* e = reinterpret_cast<const float*>(t->data);
+  for (const char* w : {"flower", "happy", "the dog"}) {
+    std::vector<int32_t> ids = s.value().tok->encode(w, false);
+    std::vector<float> v = lookup(w);
+    REQUIRE(v.size() == 64u);
+    for (size_t k = 0; k < 64; ++k) {
+      double acc = 0;
+      for (int32_t id : ids) acc += static_cast<double>(e[static_cast<size_t>(id) * 64 + k]);
+      CHECK(v[k] == doctest::Approx(acc / static_cast<double>(ids.size())).epsilon(1e-6));
+    }
+  }
+  // SEAT encodings are unit vectors
+  auto seat = gb::probes::sentence_encoding_lookup(s.value());
+  std::vector<float> u = seat("This is a flower.");
+  REQUIRE(u.size() == 64u);
+  double n = 0;
+  for (float x : u) n += static_cast<double>(x) * static_cast<double>(x);
+  CHECK(n == doctest::Approx(1.0));
+}
