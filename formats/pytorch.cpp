@@ -542,8 +542,10 @@ void load_pytorch_zip(archive& a, const mapped_file_ptr& m, const open_options&)
   pk::result r = read_pickle(c.data, c.size, base, true);
   pk::add_findings(r, where + ":" + pkl->name, a.findings);
   if (r.roots.empty()) return;
+  std::set<std::string> referenced;
   rebuild_tensors(a, r, r.roots[0], fi, where, [&](const std::string& key, dtype) {
     storage_bytes sb;
+    referenced.insert(prefix + "data/" + key);
     const zip::entry* e = z.find(prefix + "data/" + key);
     if (!e) {
       sb.why = "no entry " + prefix + "data/" + key;
@@ -560,6 +562,12 @@ void load_pytorch_zip(archive& a, const mapped_file_ptr& m, const open_options&)
     }
     return sb;
   });
+  // storages no tensor points at: bytes a loader never looks at (hidden payload or a stale checkpoint)
+  for (const auto& e : z.entries)
+    if (is_storage_entry(e.name, prefix) && !referenced.count(e.name))
+      a.add_finding(severity::medium, "pytorch.unreferenced_storage", where + ":" + e.name,
+                    "storage of " + std::to_string(e.size) + " bytes that no tensor in data.pkl references",
+                    e.local_offset);
 }
 
 void load_pytorch_legacy(archive& a, const mapped_file_ptr& m, const open_options&) {

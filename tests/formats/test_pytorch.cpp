@@ -70,6 +70,7 @@ TEST_CASE("zip checkpoint: tensors are views into stored storages, strides kept,
                                 {"h", tensor_pkl("1", "HalfStorage", 2, {2}, {1}, 4)},
                                 {"oob", tensor_pkl("1", "HalfStorage", 3, {4}, {1}, 4)}});
   std::string path = write_zip("ok.pt", {{"m/data.pkl", pkl}, {"m/data/0", floats(6)}, {"m/data/1", std::string(8, 'h')},
+                                         {"m/data/9", "hidden payload"},
                                          {"m/version", "3\n"}, {"m/byteorder", "little"}});
   auto r = gb::archive_open(path);
   REQUIRE(r);
@@ -96,6 +97,7 @@ TEST_CASE("zip checkpoint: tensors are views into stored storages, strides kept,
   CHECK(h->nbytes == 4);
   CHECK_FALSE(a.tensor("oob")->available());
   CHECK(has(a, "pytorch.out_of_bounds"));
+  CHECK(has(a, "pytorch.unreferenced_storage"));
   for (const auto& f : a.findings) CHECK(f.level < gb::severity::critical);
 }
 
@@ -106,6 +108,7 @@ TEST_CASE("compressed storages are reported and not mapped; pickle findings stil
   auto r = gb::archive_open(path);
   REQUIRE(r);
   CHECK(has(r.value(), "pytorch.compressed_storage"));
+  CHECK_FALSE(has(r.value(), "pytorch.unreferenced_storage"));
   REQUIRE(r.value().tensor("w"));
   CHECK_FALSE(r.value().tensor("w")->available());
   CHECK(has(r.value(), "pickle.global.dangerous"));
