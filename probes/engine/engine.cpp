@@ -178,8 +178,9 @@ struct runner::impl {
     if (!output.present()) output.w = tok_embd.w;  // tied (or the owned copy's view)
     output_b = bind_vec(role_kind::output, -1, true, V, false);
 
+    // Fused qkv: GGUF stores [q | k | v] blocks; HF NeoX/BLOOM per head (the model flags it); HF Falcon
+    // with several kv heads (new decoder layout) per kv group.
     const bool gguf = m->source->format == file_format::gguf;
-    if (!gguf && (m->family == arch_family::gptneox || m->family == arch_family::bloom)) fused = qkv_layout::per_head;
     if (!gguf && m->family == arch_family::falcon && Hk > 1) fused = qkv_layout::grouped;
 
     layers.resize(static_cast<size_t>(hp.n_layer));
@@ -195,6 +196,10 @@ struct runner::impl {
       if (entry(role_kind::attn_qkv, l, false)) {
         L.qkv = bind_matrix(role_kind::attn_qkv, l, nq + 2 * nk, D, true);
         L.qkv_b = bind_vec(role_kind::attn_qkv, l, true, nq + 2 * nk, false);
+        if (entry(role_kind::attn_qkv, l, false)->qkv_per_head) {
+          if (H != Hk) fail(errc::unsupported, 0, "engine: per-head fused qkv with grouped kv heads");
+          fused = qkv_layout::per_head;
+        }
       } else {
         L.q = bind_matrix(role_kind::attn_q, l, nq, D, true);
         L.k = bind_matrix(role_kind::attn_k, l, nk, D, true);
