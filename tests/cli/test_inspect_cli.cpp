@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "tests/support/data.h"
 
@@ -30,7 +31,7 @@ TEST_CASE("inspect: missing file, a directory, an empty file and bad bytes give 
   std::string garbage = "GGUF";
   garbage += std::string("\x03\x00\x00\x00", 4) + std::string(16, '\xff');  // v3, absurd tensor count
   gb::test::write_file(dir + "/huge_count.gguf", garbage);
-  gb::test::write_file(dir + "/emptydir/.keep", "");
+  std::filesystem::create_directories(dir + "/emptydir");
   struct bad {
     std::string path;
     const char* needle;
