@@ -55,8 +55,11 @@ std::vector<tensor_item> tensor_items(const model& m) {
       int64_t heads = e.role == role_kind::attn_k && m.hp.n_head_kv > 0 ? m.hp.n_head_kv : m.hp.n_head;
       it.hf_heads = heads > 0 ? heads : 1;
     }
+    if (e.qkv_per_head) it.qkv_heads = m.hp.n_head > 0 ? m.hp.n_head : 1;
     if (e.role == role_kind::rope_freqs)
       it.excluded = "precomputed RoPE table (llama2.c legacy freq_cis block), not a trained weight";
+    else if (!role_is_parameter(e.role))
+      it.excluded = "non-parameter buffer saved with the weights";
     out.push_back(std::move(it));
   }
   for (size_t i = 0; i < a.tensors.size(); ++i)
@@ -126,6 +129,10 @@ tensor_reader::tensor_reader(const tensor_item& it) : it_(&it) {
   strides_ = st;
   if (it.transposed) std::swap(strides_[0], strides_[1]);
 
+  if (it.qkv_heads > 0 && !dims_.empty() && dims_[0] % (3 * it.qkv_heads) != 0)
+    fail(errc::mismatch, v.file_offset,
+         who + ": " + std::to_string(dims_[0]) + " fused qkv rows do not split into 3 x " +
+             std::to_string(it.qkv_heads) + " heads");
   if (it.hf_heads > 0 && !dims_.empty()) {
     int64_t d0 = dims_[0];
     if (d0 % it.hf_heads != 0 || (d0 / it.hf_heads) % 2 != 0)
@@ -137,7 +144,7 @@ tensor_reader::tensor_reader(const tensor_item& it) : it_(&it) {
   if (tr.block_size > 1) {
     if (!stored_contig || it.transposed)
       fail(errc::unsupported, v.file_offset, who + ": strided or transposed block-quantised tensor");
-    if (it.hf_heads > 0 && dims_.size() < 2)
+    if ((it.hf_heads > 0 || it.qkv_heads > 0) && dims_.size() < 2)
       fail(errc::unsupported, v.file_offset, who + ": permuted 1-D block-quantised tensor");
     row_bytes_ = dtype_row_bytes(type_, static_cast<uint64_t>(cols_), v.file_offset);
     elem_size_ = 0;
@@ -146,9 +153,9 @@ tensor_reader::tensor_reader(const tensor_item& it) : it_(&it) {
     row_bytes_ = checked_mul(static_cast<uint64_t>(cols_), elem_size_, "row bytes", v.file_offset);
   }
 
-  const bool permuted = it.hf_heads > 0;
-  direct_ = stored_contig && !it.transposed && !permuted;
-  rows_only_ = stored_contig && !it.transposed && permuted && dims_.size() >= 2;
+  const bool is_perm = it.hf_heads > 0 || it.qkv_heads > 0;
+  direct_ = stored_contig && !it.transposed && !is_perm;
+  rows_only_ = stored_contig && !it.transposed && is_perm && dims_.size() >= 2;
 
   uint64_t need = 0;
   if (direct_ || rows_only_ || tr.block_size > 1) {
@@ -180,12 +187,21 @@ int64_t hf_unpermute(int64_t i, int64_t n, int64_t heads) {
 }
 }  // namespace
 
+int64_t tensor_reader::permute(int64_t i, int64_t n) const {
+  if (it_->hf_heads > 0) return hf_unpermute(i, n, it_->hf_heads);
+  if (it_->qkv_heads > 0) {
+    const int64_t hd = n / (3 * it_->qkv_heads), part = i / (n / 3), w = i % (n / 3);
+    return (w / hd) * 3 * hd + part * hd + w % hd;
+  }
+  return i;
+}
+
 int64_t tensor_reader::stored_row(int64_t r) const {
-  if (it_->hf_heads > 0 && dims_.size() >= 2) {
+  if (permuted() && dims_.size() >= 2) {
     // Canonical row r = (i0, rest); only i0 is permuted.
     const int64_t inner = rows_ / dims_[0];
     const int64_t i0 = r / inner, rest = r % inner;
-    return hf_unpermute(i0, dims_[0], it_->hf_heads) * inner + rest;
+    return permute(i0, dims_[0]) * inner + rest;
   }
   return r;
 }
@@ -201,14 +217,14 @@ const uint8_t* tensor_reader::row_raw(int64_t r) {
     for (size_t i = nd - 1; i-- > 0;) {
       int64_t idx = rem % dims_[i];
       rem /= dims_[i];
-      if (i == 0 && it_->hf_heads > 0) idx = hf_unpermute(idx, dims_[0], it_->hf_heads);
+      if (i == 0 && permuted()) idx = permute(idx, dims_[0]);
       off += idx * strides_[i];
     }
   }
   const int64_t cs = nd >= 1 ? strides_[nd - 1] : 1;
-  const bool perm_1d = nd == 1 && it_->hf_heads > 0;
+  const bool perm_1d = nd == 1 && permuted();
   for (int64_t c = 0; c < cols_; ++c) {
-    const int64_t cc = perm_1d ? hf_unpermute(c, cols_, it_->hf_heads) : c;
+    const int64_t cc = perm_1d ? permute(c, cols_) : c;
     std::memcpy(buf_.data() + static_cast<uint64_t>(c) * elem_size_,
                 base_ + static_cast<uint64_t>(off + cc * cs) * elem_size_, elem_size_);
   }

@@ -6,6 +6,8 @@
 //   - GPT-2 Conv1D weights stored [in, out] (role_entry::transposed): canonical row o is stored column o;
 //   - q/k rows in Hugging Face rotate-half order (role_entry::hf_permuted): canonical (interleaved, Meta /
 //     GGUF) row h*hd + 2p + t is stored row h*hd + t*hd/2 + p (hd = head dim, p < hd/2, t in {0, 1});
+//   - fused qkv rows grouped per head (role_entry::qkv_per_head, HF GPT-NeoX / BLOOM): canonical [q | k | v]
+//     row part*H*hd + h*hd + j is stored row h*3*hd + part*hd + j;
 //   - PyTorch strided storage (tensor_view::strides): elements gathered by their strides.
 // A "row" is the last dimension; a tensor [d0, ..., dk] has d0*...*d(k-1) rows of dk values (a 1-D
 // tensor is one row; a scalar one row of one value).
@@ -40,12 +42,14 @@ struct tensor_item {
   bool mapped = false;             // has a canonical role
   bool transposed = false;         // stored [in, out]
   int64_t hf_heads = 0;            // > 0: rows stored in HF rotate-half order over this many heads
+  int64_t qkv_heads = 0;           // > 0: fused qkv rows stored per head ([H, 3, hd]) over this many heads
   std::vector<int64_t> shape;      // canonical shape
   std::string excluded;            // non-empty: not a weight of the model (reason), e.g. rope_freqs
 };
 
 // Items for every tensor of a built model (roles first, in archive order, then unmapped tensors).
-// rope_freqs (llama2.c's legacy freq_cis block, precomputed RoPE tables) is marked excluded.
+// rope_freqs (llama2.c's legacy freq_cis block, precomputed RoPE tables) and other non-parameter buffers
+// (role_is_parameter false) are marked excluded.
 std::vector<tensor_item> tensor_items(const model& m);
 // Fallback when no model could be built: stored names, stored layout.
 std::vector<tensor_item> tensor_items(const archive& a);
@@ -89,6 +93,8 @@ class tensor_reader {
   std::vector<int64_t> strides_;      // element strides for the canonical dims (plain types)
   std::vector<uint8_t> buf_;          // gathered row
   int64_t stored_row(int64_t r) const;
+  int64_t permute(int64_t i, int64_t n) const;  // stored index along dim 0 of canonical index i (n = dim 0)
+  bool permuted() const { return it_->hf_heads > 0 || it_->qkv_heads > 0; }
 };
 
 // Opens a model for the integrity tools: archive_open, model_build (when it fails, stored names and

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "inspect/diff.h"
+#include "inspect/synth.h"
 #include "tests/inspect/integrity_fixture.h"
 #include "tests/support/data.h"
 
@@ -141,4 +142,47 @@ TEST_CASE("diff: stories260K in any two containers is the same weights") {
       CHECK(gb::test::run_glassbox("diff " + paths[i] + " " + paths[j], &out) == 0);
       CHECK(out.find("verdict: same weights") != std::string::npos);
     }
+}
+
+TEST_CASE("diff: synth model vs its F16 / Q8_0 / Q4_0 conversions, a simulated fine-tune, another seed") {
+  const std::string dir = gb::test::temp_dir("diff_synth");
+  auto write = [&](const std::string& name, gb::dtype t, uint64_t seed, std::vector<int> perturb) {
+    gb::synth_spec s;
+    s.n_layer = 4;
+    s.n_embd = 64;
+    s.n_head = 4;
+    s.n_vocab = 320;
+    s.type = t;
+    s.seed = seed;
+    s.perturb_layers = std::move(perturb);
+    s.path = dir + "/" + name + ".gguf";
+    REQUIRE(gb::synth_write(s).ok());
+    gb::result<gb::integrity_input> in = gb::integrity_open(s.path);
+    REQUIRE(in.ok());
+    return std::move(in).value();
+  };
+  gb::integrity_input base = write("base", gb::dtype::f32, 1, {});
+  auto diff = [&](const gb::integrity_input& other) {
+    return gb::diff_models(base.items, other.items, *base.ar, *other.ar, &base.m->hp, &other.m->hp, {});
+  };
+  for (gb::dtype t : {gb::dtype::f16, gb::dtype::q8_0, gb::dtype::q4_0}) {
+    CAPTURE(gb::dtype_name(t));
+    gb::integrity_input q = write(std::string("conv_") + gb::dtype_name(t), t, 1, {});
+    gb::diff_report d = diff(q);
+    CHECK(d.verdict == gb::lineage::reencoded);
+    const double typical = gb::diff_dtype_tolerance(t).typical;
+    for (const auto& td : d.tensors) {
+      if (td.dtype_b != gb::dtype_name(t)) continue;
+      CAPTURE(td.name);
+      CHECK(td.rel_l2 > 0.5 * typical);
+      CHECK(td.rel_l2 < 2.0 * typical);
+    }
+  }
+  gb::diff_report ft = diff(write("ft", gb::dtype::f32, 1, {1, 2}));
+  CHECK(ft.verdict == gb::lineage::derived);
+  CHECK(ft.verdict_text.find("blk.1, blk.2") != std::string::npos);
+  CHECK(ft.verdict_text.find("blk.0") == std::string::npos);
+  CHECK(ft.verdict_text.find("blk.3") == std::string::npos);
+  gb::diff_report other = diff(write("seed2", gb::dtype::f32, 2, {}));
+  CHECK(other.verdict == gb::lineage::unrelated);
 }

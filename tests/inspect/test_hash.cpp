@@ -8,6 +8,7 @@
 #include <map>
 
 #include "inspect/hash.h"
+#include "inspect/synth.h"
 #include "tests/inspect/integrity_fixture.h"
 #include "tests/support/data.h"
 
@@ -159,4 +160,34 @@ TEST_CASE("cli: hash writes a manifest, verify accepts it and rejects a modified
   out.clear();
   CHECK(gb::test::run_glassbox("hash " + dir + "/cut.gguf", &out, true) == 3);
   CHECK(out.find("blk.") != std::string::npos);
+}
+
+TEST_CASE("hash: synth GGUF and HF folders of every architecture hold equal canonical digests") {
+  const std::string dir = gb::test::temp_dir("hash_synth");
+  for (const std::string& arch : gb::synth_architectures()) {
+    CAPTURE(arch);
+    gb::synth_spec s;
+    s.arch = arch;
+    s.n_layer = 2;
+    s.n_embd = 64;
+    s.n_head = 4;
+    s.n_vocab = 300;
+    s.seed = 5;
+    if (arch == "falcon") s.n_head_kv = 1;  // HF Falcon is written multi-query only
+    s.path = dir + "/" + arch + ".gguf";
+    gb::result<gb::synth_report> w = gb::synth_write(s);
+    REQUIRE_MESSAGE(w.ok(), (w.ok() ? "" : w.err().to_string()));
+    s.format = gb::synth_format::hf;
+    s.path = dir + "/" + arch + "-hf";
+    w = gb::synth_write(s);
+    REQUIRE_MESSAGE(w.ok(), (w.ok() ? "" : w.err().to_string()));
+    gb::hash_report g = hash_path(dir + "/" + arch + ".gguf"), h = hash_path(dir + "/" + arch + "-hf");
+    auto dg = digests_by_name(g), dh = digests_by_name(h);
+    CHECK(dg.size() == dh.size());
+    for (const auto& [name, d] : dg) {
+      CAPTURE(name);
+      CHECK(dh[name] == d);
+    }
+    CHECK(g.root_hex == h.root_hex);
+  }
 }

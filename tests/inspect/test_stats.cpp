@@ -8,6 +8,7 @@
 
 #include "formats/mapped_file.h"
 #include "inspect/stats.h"
+#include "inspect/synth.h"
 #include "tests/inspect/integrity_fixture.h"
 #include "tests/support/data.h"
 
@@ -243,4 +244,29 @@ TEST_CASE("tensor_reader: HF heads that do not divide the rows are a mismatch") 
   } catch (const gb::failure& f) {
     CHECK(f.err().code == gb::errc::mismatch);
   }
+}
+
+TEST_CASE("stats: synth plants (NaN, all-zero, duplicate) are found and named") {
+  const std::string dir = gb::test::temp_dir("stats_synth");
+  gb::synth_spec s;
+  s.n_layer = 2;
+  s.path = dir + "/planted.gguf";
+  s.plants = {{"nan", "blk.0.attn.q.weight", ""}, {"zero", "blk.1.mlp.up.weight", ""},
+              {"dup", "blk.0.attn.k.weight", "blk.1.attn.k.weight"}};
+  REQUIRE(gb::synth_write(s).ok());
+  gb::result<gb::integrity_input> in = gb::integrity_open(s.path);
+  REQUIRE(in.ok());
+  gb::stats_report r = gb::stats_compute(in.value().items, {});
+  CHECK(find(r, "tensor.nan", "blk.0.attn.q.weight"));
+  CHECK(find(r, "tensor.all_zero", "blk.1.mlp.up.weight"));
+  const gb::finding* d = find(r, "tensor.duplicate", "blk.1.attn.k.weight");
+  REQUIRE(d);
+  CHECK(d->message.find("blk.0.attn.k.weight") != std::string::npos);
+  size_t nan_findings = 0;
+  for (const auto& f : r.findings) nan_findings += f.code == "tensor.nan";
+  CHECK(nan_findings == 1);
+  // CLI: exit 1 (a high finding), the JSON names them.
+  std::string out;
+  CHECK(gb::test::run_glassbox("stats --json " + s.path, &out) == 1);
+  CHECK(out.find("\"tensor.nan\"") != std::string::npos);
 }
