@@ -221,17 +221,29 @@ int run_inspect(int argc, char** argv) {
   const gb::model_summary s = gb::summary_build(m);
   std::vector<gb::finding> findings = shared->findings;
   gb::cli::findings_append(findings, m.findings);
-  // the security scan of the same files (one implementation, shared with `glassbox scan`): its findings
-  // join the report, minus those the loaders already reported
-  const gb::scan_report scan = gb::scan_paths({path});
+  // The security scan (one implementation, shared with `glassbox scan`) for what the loaders do not
+  // already cover: files that hold pickles (PyTorch, numpy, zip containers) are scanned in full, and the
+  // chat template is audited as text. Weight-only formats are not re-read, so inspect stays header-only.
   std::set<std::pair<std::string, std::string>> seen;
   for (const gb::finding& f : findings) seen.insert({f.code, f.message});
-  for (const gb::scan_file& sf : scan.files) {
-    for (const gb::finding& f : sf.findings)
-      if (seen.insert({f.code, f.message}).second) findings.push_back(f);
+  auto add_new = [&](const gb::finding& f) {
+    if (seen.insert({f.code, f.message}).second) findings.push_back(f);
+  };
+  for (const gb::source_file& file : shared->files) {
+    const gb::file_format ff = file.format;
+    if (ff != gb::file_format::pytorch_zip && ff != gb::file_format::pytorch_legacy && ff != gb::file_format::pickle &&
+        ff != gb::file_format::numpy && ff != gb::file_format::zip)
+      continue;
+    const gb::scan_file sf = gb::scan_one(file.path);
+    for (const gb::finding& f : sf.findings) add_new(f);
     if (sf.status != gb::scan_status::full)
-      findings.push_back({gb::severity::info, "scan.coverage", sf.path,
-                          std::string(gb::scan_status_name(sf.status)) + (sf.reason.empty() ? "" : ": " + sf.reason)});
+      add_new({gb::severity::info, "scan.coverage", sf.path,
+               std::string(gb::scan_status_name(sf.status)) + (sf.reason.empty() ? "" : ": " + sf.reason)});
+  }
+  if (!s.chat_template.empty()) {
+    std::vector<gb::finding> tf;
+    gb::scan_template_text(s.chat_template, shared->path + " (chat template)", tf);
+    for (const gb::finding& f : tf) add_new(f);
   }
 
   if (as_json) {

@@ -131,6 +131,7 @@ json tensor_json(const archive& a, size_t index, const role_entry* e) {
          {"bytes", t.nbytes}};
   if (e && e->transposed) j["transposed"] = true;
   if (e && e->hf_permuted) j["hf_permuted"] = true;
+  if (e && e->qkv_per_head) j["qkv_per_head"] = true;
   if (!t.strides.empty()) j["strides"] = t.strides;
   return j;
 }
