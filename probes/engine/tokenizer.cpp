@@ -6,6 +6,7 @@
 #include <queue>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "probes/engine/unicode.h"
@@ -63,8 +64,8 @@ const std::vector<pre_spec>& pre_specs() {
       {{"dbrx", "smaug-bpe", "glm4", "chatglm-bpe"}, {re_llama3}, false},
       {{"deepseek-llm"},
        {"[\r\n]",
-        "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼι"
-        "ῂ-ῄῆ-ῌῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-"
+        "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\\u1F7Dᾀ-ᾴᾶ-ᾼ\\u1FBE"
+        "ῂ-ῄῆ-ῌῐ-\\u1FD3ῖ-\\u1FDBῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\\u2126ℨ\\u212A-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-"
         "𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+",
         "\\s?[!-/:-~！-／：-～‘-‟　-。]+", "\\s+$", "[一-龥ࠀ-一가-퟿]+", "\\p{N}+"},
        false},
@@ -171,6 +172,16 @@ const char* tokenizer_kind_name(tokenizer_kind k) {
   return "?";
 }
 
+namespace {
+struct text_hash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+}  // namespace
+
+// Pieces already encoded during one encode() call (text repeats; words are cheap to look up again).
+using word_cache = std::unordered_map<std::string, std::vector<int32_t>, text_hash, std::equal_to<>>;
+
 struct tokenizer::impl {
   tokenizer_kind kind = tokenizer_kind::spm;
   std::string pre;
@@ -209,10 +220,46 @@ struct tokenizer::impl {
     size_t off, len;
   };
   std::vector<fragment> partition(std::string_view text, bool parse_special) const;
-  void spm_encode(std::string_view text, std::vector<int32_t>& out) const;
-  void bpe_encode(std::string_view text, std::vector<int32_t>& out,
-                  std::unordered_map<std::string, std::vector<int32_t>>& cache) const;
-  void bpe_word(const std::string& word, std::vector<int32_t>& out) const;
+  void spm_encode(std::string_view text, std::vector<int32_t>& out, word_cache& cache) const;
+  void spm_merge(std::string_view text, std::vector<int32_t>& out) const;
+  std::unordered_set<uint64_t> spm_pairs;  // unit_pair of every two adjacent characters inside a piece
+  static uint64_t unit_pair(std::string_view a, std::string_view b) {
+    uint64_t k = 0;
+    for (const char c : a) k = (k << 8) | static_cast<uint8_t>(c);
+    k = (k << 3) | a.size();  // characters are 1-4 bytes: 35 bits each side
+    uint64_t m = 0;
+    for (const char c : b) m = (m << 8) | static_cast<uint8_t>(c);
+    m = (m << 3) | b.size();
+    return (k << 35) ^ m;
+  }
+  void bpe_encode(std::string_view text, std::vector<int32_t>& out, word_cache& cache) const;
+  struct bpe_scratch {  // buffers reused across the words of one encode() call
+    struct symbol {
+      int32_t prev, next;
+      uint32_t off, n;
+      int32_t id;  // piece id of the symbol's text, -1 when it is no piece
+    };
+    struct bigram {
+      int32_t rank;
+      int32_t left, right;
+      uint32_t size;
+      int32_t merged;  // id of the merged text (-1: no piece)
+    };
+    std::vector<symbol> sym;
+    std::vector<bigram> heap;
+    std::string key;
+  };
+  void bpe_word(std::string_view word, std::vector<int32_t>& out, bpe_scratch& w) const;
+  // Merges between two pieces by ids: open addressing, power-of-two size, key = left << 32 | right.
+  struct pair_entry {
+    static constexpr uint64_t empty = ~0ull;
+    uint64_t key = empty;
+    int32_t rank = 0, merged = -1;
+  };
+  std::vector<pair_entry> pair_table;
+  const pair_entry* pair_find(int32_t a, int32_t b) const;
+  int32_t byte_ids[256] = {};  // byte-level BPE: id of each byte's alphabet character (-1: none)
+  bool spm_by_rank = false;  // HF tokenizer.json BPE with byte fallback: merges, no scores
   void wpm_encode(std::string_view text, std::vector<int32_t>& out) const;
   std::string render(int32_t id) const;
 };
@@ -254,7 +301,37 @@ std::vector<tokenizer::impl::fragment> tokenizer::impl::partition(std::string_vi
 // SentencePiece BPE (llama.cpp's llm_tokenizer_spm_session): start from UTF-8 characters, repeatedly merge
 // the adjacent pair whose concatenation is the highest-scoring piece (ties: leftmost), then map the
 // symbols to ids, falling back to <0xXX> byte pieces.
-void tokenizer::impl::spm_encode(std::string_view text, std::vector<int32_t>& out) const {
+// Independent stretches: no piece can span a boundary between two characters that are adjacent in no
+// piece, so merging each stretch alone gives the same result as merging the whole text, with small queues.
+void tokenizer::impl::spm_encode(std::string_view text, std::vector<int32_t>& out, word_cache& cache) const {
+  bpe_scratch scratch;
+  const auto stretch = [&](std::string_view s) {
+    const auto hit = cache.find(s);
+    if (hit != cache.end()) {
+      out.insert(out.end(), hit->second.begin(), hit->second.end());
+      return;
+    }
+    const size_t before = out.size();
+    if (spm_by_rank) bpe_word(s, out, scratch);
+    else spm_merge(s, out);
+    if (cache.size() < (1u << 16) && s.size() <= 64)
+      cache.emplace(std::string(s), std::vector<int32_t>(out.begin() + static_cast<std::ptrdiff_t>(before), out.end()));
+  };
+  size_t start = 0, prev_unit = 0, prev_len = 0;
+  for (size_t off = 0; off < text.size();) {
+    const size_t n = std::min(utf8_len(text[off]), text.size() - off);
+    if (off > 0 && !spm_pairs.count(unit_pair(text.substr(prev_unit, prev_len), text.substr(off, n)))) {
+      stretch(text.substr(start, off - start));
+      start = off;
+    }
+    prev_unit = off;
+    prev_len = n;
+    off += n;
+  }
+  if (start < text.size()) stretch(text.substr(start));
+}
+
+void tokenizer::impl::spm_merge(std::string_view text, std::vector<int32_t>& out) const {
   struct symbol {
     int64_t prev, next;
     size_t off, n;
@@ -311,9 +388,11 @@ void tokenizer::impl::spm_encode(std::string_view text, std::vector<int32_t>& ou
   }
 }
 
-// Byte-level BPE of one pre-tokenized word (already in the GPT-2 alphabet): merge by rank, lowest first
-// (ties: leftmost); pieces missing from the vocabulary fall back to their single bytes.
-void tokenizer::impl::bpe_word(const std::string& word, std::vector<int32_t>& out) const {
+// BPE of one word by merge rank, lowest first (ties: leftmost). Byte-level vocabularies (word already in
+// the GPT-2 alphabet) fall back to one-byte pieces; SentencePiece-style ones to <0xXX> pieces. Symbols
+// that are pieces carry their id, so most pairs are looked up by ids in `pair_ranks`; a symbol whose text
+// is no piece (a merge outside the vocabulary) falls back to the "left right" text map, as llama.cpp does.
+void tokenizer::impl::bpe_word(std::string_view word, std::vector<int32_t>& out, bpe_scratch& w) const {
   if (ignore_merges) {
     const int32_t id = lookup(word);
     if (id >= 0) {
@@ -321,46 +400,59 @@ void tokenizer::impl::bpe_word(const std::string& word, std::vector<int32_t>& ou
       return;
     }
   }
-  struct symbol {
-    int32_t prev, next;
-    uint32_t off, n;
-  };
-  struct bigram {
-    int32_t rank;
-    int32_t left, right;
-    uint32_t size;
-  };
-  const auto worse = [](const bigram& l, const bigram& r) {
-    return l.rank > r.rank || (l.rank == r.rank && l.left > r.left);
-  };
-  std::vector<symbol> sym;  // (S)
+  auto& sym = w.sym;  // (S)
+  sym.clear();
   for (size_t off = 0; off < word.size();) {
     const size_t n = std::min(utf8_len(word[off]), word.size() - off);
+    int32_t id = -1;
+    if (kind == tokenizer_kind::bpe) {  // one alphabet character per byte: table, no hashing
+      size_t o = off;
+      const int b = cpt_to_byte(utf8_next(word, o));
+      id = b >= 0 && o == off + n ? byte_ids[b] : lookup(word.substr(off, n));
+    } else {
+      id = lookup(word.substr(off, n));
+    }
     const auto idx = static_cast<int32_t>(sym.size());
     sym.push_back({idx - 1, off + n == word.size() ? -1 : idx + 1, static_cast<uint32_t>(off),
-                   static_cast<uint32_t>(n)});
+                   static_cast<uint32_t>(n), id});
     off += n;
   }
-  std::priority_queue<bigram, std::vector<bigram>, decltype(worse)> queue(worse);
-  std::string key;
+  auto& heap = w.heap;
+  heap.clear();
+  const auto worse = [](const bpe_scratch::bigram& l, const bpe_scratch::bigram& r) {
+    return l.rank > r.rank || (l.rank == r.rank && l.left > r.left);
+  };
   const auto try_add = [&](int32_t l, int32_t r) {
     if (l < 0 || r < 0) return;
-    key.assign(word, sym[l].off, sym[l].n);
-    key.push_back(' ');
-    key.append(word, sym[r].off, sym[r].n);
-    const auto it = ranks.find(key);
-    if (it == ranks.end()) return;
-    queue.push({it->second, l, r, sym[l].n + sym[r].n});
+    int32_t rank = -1, merged = -1;
+    if (sym[l].id >= 0 && sym[r].id >= 0) {
+      const pair_entry* e = pair_find(sym[l].id, sym[r].id);
+      if (!e) return;
+      rank = e->rank;
+      merged = e->merged;
+    } else {
+      w.key.assign(word.substr(sym[l].off, sym[l].n));
+      w.key.push_back(' ');
+      w.key.append(word.substr(sym[r].off, sym[r].n));
+      const auto it = ranks.find(w.key);
+      if (it == ranks.end()) return;
+      rank = it->second;
+      merged = lookup(word.substr(sym[l].off, sym[l].n + sym[r].n));
+    }
+    heap.push_back({rank, l, r, sym[l].n + sym[r].n, merged});
+    std::push_heap(heap.begin(), heap.end(), worse);
   };
   for (int32_t i = 1; i < static_cast<int32_t>(sym.size()); ++i) try_add(i - 1, i);
-  while (!queue.empty()) {
-    const bigram b = queue.top();
-    queue.pop();
-    symbol& l = sym[b.left];
-    symbol& r = sym[b.right];
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), worse);
+    const bpe_scratch::bigram b = heap.back();
+    heap.pop_back();
+    auto& l = sym[b.left];
+    auto& r = sym[b.right];
     // Stale when either side changed; symbols only grow, and a merged-away one has n == 0.
     if (l.n == 0 || r.n == 0 || l.n + r.n != b.size || l.next != b.right) continue;
     l.n += r.n;
+    l.id = b.merged;
     r.n = 0;
     l.next = r.next;
     if (r.next >= 0) sym[r.next].prev = b.left;
@@ -368,10 +460,16 @@ void tokenizer::impl::bpe_word(const std::string& word, std::vector<int32_t>& ou
     try_add(b.left, l.next);
   }
   for (int32_t i = sym.empty() ? -1 : 0; i != -1; i = sym[i].next) {
-    const std::string_view s = std::string_view(word).substr(sym[i].off, sym[i].n);
-    const int32_t id = lookup(s);
-    if (id >= 0) {
-      out.push_back(id);
+    if (sym[i].id >= 0) {
+      out.push_back(sym[i].id);
+      continue;
+    }
+    const std::string_view s = word.substr(sym[i].off, sym[i].n);
+    if (kind == tokenizer_kind::spm) {
+      for (const char c : s) {
+        const int32_t b = byte_tokens[static_cast<uint8_t>(c)];
+        out.push_back(b >= 0 ? b : unk);
+      }
       continue;
     }
     for (const char c : s) {  // llama.cpp: each byte as a one-byte piece, dropped when absent
@@ -381,8 +479,19 @@ void tokenizer::impl::bpe_word(const std::string& word, std::vector<int32_t>& ou
   }
 }
 
-void tokenizer::impl::bpe_encode(std::string_view text, std::vector<int32_t>& out,
-                                 std::unordered_map<std::string, std::vector<int32_t>>& cache) const {
+const tokenizer::impl::pair_entry* tokenizer::impl::pair_find(int32_t a, int32_t b) const {
+  if (pair_table.empty()) return nullptr;
+  const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
+  const size_t mask = pair_table.size() - 1;
+  for (size_t i = (key * 0x9E3779B97F4A7C15ull) >> 20 & mask;; i = (i + 1) & mask) {
+    const pair_entry& e = pair_table[i];
+    if (e.key == key) return &e;
+    if (e.key == pair_entry::empty) return nullptr;
+  }
+}
+
+void tokenizer::impl::bpe_encode(std::string_view text, std::vector<int32_t>& out, word_cache& cache) const {
+  bpe_scratch scratch;
   const std::vector<uint32_t> cps = utf8_to_cpts(text);  // (N)
   std::vector<size_t> pieces = {cps.size()};             // lengths in code points
   for (const split_regex& re : regexes) pieces = re.split(cps, pieces);
@@ -401,7 +510,7 @@ void tokenizer::impl::bpe_encode(std::string_view text, std::vector<int32_t>& ou
       continue;
     }
     const size_t before = out.size();
-    bpe_word(word, out);
+    bpe_word(word, out, scratch);
     if (cache.size() < (1u << 16) && word.size() <= 64)
       cache.emplace(word, std::vector<int32_t>(out.begin() + static_cast<std::ptrdiff_t>(before), out.end()));
   }
@@ -489,7 +598,7 @@ result<tokenizer> tokenizer::create(const vocab& v) {
     auto p = std::make_shared<impl>();
     const size_t n = v.tokens.size();
     if (n == 0) fail(errc::bad_value, 0, "tokenizer: empty vocabulary");
-    if (n > (1u << 24)) fail(errc::limit, 0, "tokenizer: " + std::to_string(n) + " pieces (cap 16777216)");
+    if (n > static_cast<size_t>(INT32_MAX)) fail(errc::bad_value, 0, "tokenizer: more pieces than int32 ids");
     if (!v.scores.empty() && v.scores.size() != n)
       fail(errc::bad_value, 0, "tokenizer: " + std::to_string(v.scores.size()) + " scores for " + std::to_string(n) +
                                    " tokens");
@@ -568,6 +677,38 @@ result<tokenizer> tokenizer::create(const vocab& v) {
     p->add_eos = v.add_eos;
     if (v.add_bos) p->add_bos_default = true;
 
+    if (p->kind == tokenizer_kind::bpe || (p->kind == tokenizer_kind::spm && v.scores.empty())) {
+      p->ranks.reserve(v.merges.size() * 2);
+      for (size_t i = 0; i < v.merges.size(); ++i) {
+        const std::string& m = v.merges[i];
+        if (m.size() < 2 || m.find(' ', 1) == std::string::npos) continue;
+        p->ranks.emplace(m, static_cast<int32_t>(std::min<size_t>(i, INT32_MAX)));
+      }
+      p->spm_by_rank = p->kind == tokenizer_kind::spm && !p->ranks.empty();
+      size_t cap = 16;
+      while (cap < p->ranks.size() * 2) cap *= 2;
+      p->pair_table.assign(cap, impl::pair_entry{});
+      for (size_t i = 0; i < v.merges.size(); ++i) {
+        const std::string& m = v.merges[i];
+        const size_t sp = m.size() < 2 ? std::string::npos : m.find(' ', 1);
+        if (sp == std::string::npos) continue;
+        const int32_t a = p->lookup(std::string_view(m).substr(0, sp));
+        const int32_t b = p->lookup(std::string_view(m).substr(sp + 1));
+        if (a < 0 || b < 0 || p->ranks.at(m) != static_cast<int32_t>(std::min<size_t>(i, INT32_MAX))) continue;
+        const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
+        const size_t mask = cap - 1;
+        size_t at = (key * 0x9E3779B97F4A7C15ull) >> 20 & mask;
+        while (p->pair_table[at].key != impl::pair_entry::empty && p->pair_table[at].key != key) at = (at + 1) & mask;
+        if (p->pair_table[at].key == key) continue;  // the first rank of a pair wins
+        p->pair_table[at] = {key, p->ranks.at(m), p->lookup(m.substr(0, sp) + m.substr(sp + 1))};
+      }
+    }
+    for (int b = 0; b < 256; ++b) {
+      std::string c;
+      utf8_append(c, byte_to_cpt(static_cast<uint8_t>(b)));
+      p->byte_ids[b] = p->lookup(c);
+    }
+
     if (p->kind == tokenizer_kind::spm) {
       p->add_space_prefix = v.add_space_prefix;
       // llama2.c tokenizer files store spaces as ' ' rather than U+2581.
@@ -585,6 +726,21 @@ result<tokenizer> tokenizer::create(const vocab& v) {
         if (p->unk >= 0) p->attrs[p->unk] = attr_unknown;
         if (p->bos >= 0) p->attrs[p->bos] = attr_control;
         if (p->eos >= 0) p->attrs[p->eos] = attr_control;
+      }
+      // Stretch boundaries: character pairs found inside no piece (and, merging by rank, inside no merge).
+      const auto add_pairs = [&](std::string_view t) {
+        for (size_t prev = 0, off = 0; off < t.size();) {
+          const size_t len = std::min(utf8_len(t[off]), t.size() - off);
+          if (off > 0) p->spm_pairs.insert(impl::unit_pair(t.substr(prev, off - prev), t.substr(off, len)));
+          prev = off;
+          off += len;
+        }
+      };
+      for (const std::string& t : p->tokens) add_pairs(t);
+      for (const auto& [m, rank] : p->ranks) {
+        std::string joined = m;
+        joined.erase(joined.find(' ', 1), 1);
+        add_pairs(joined);
       }
       for (int b = 0; b < 256; ++b) {
         static const char* hex = "0123456789ABCDEF";
@@ -612,12 +768,6 @@ result<tokenizer> tokenizer::create(const vocab& v) {
       }
       p->ignore_merges = spec->ignore_merges;
       if (pre_adds_bos(p->pre)) p->add_bos_default = true;
-      p->ranks.reserve(v.merges.size() * 2);
-      for (size_t i = 0; i < v.merges.size(); ++i) {
-        const std::string& m = v.merges[i];
-        if (m.size() < 2 || m.find(' ', 1) == std::string::npos) continue;
-        p->ranks.emplace(m, static_cast<int32_t>(std::min<size_t>(i, INT32_MAX)));
-      }
     } else {
       p->pre = "default";
     }
@@ -663,6 +813,7 @@ std::vector<int32_t> tokenizer::encode(std::string_view text, bool add_bos, bool
       if (add_bos && p.bos >= 0) out.push_back(p.bos);
       bool prev_special = true;  // the dummy prefix goes before the first text and after special tokens
       std::string buf;
+      word_cache cache;
       for (const impl::fragment& f : frags) {
         if (f.token >= 0) {
           out.push_back(f.token);
@@ -673,7 +824,7 @@ std::vector<int32_t> tokenizer::encode(std::string_view text, bool add_bos, bool
         if (p.add_space_prefix && prev_special) buf.push_back(' ');
         buf.append(text.substr(f.off, f.len));
         replace_all(buf, " ", p.space_escape);
-        p.spm_encode(buf, out);
+        p.spm_encode(buf, out, cache);
         prev_special = false;
       }
       if (add_bos && p.add_eos && p.eos >= 0) out.push_back(p.eos);
@@ -681,7 +832,7 @@ std::vector<int32_t> tokenizer::encode(std::string_view text, bool add_bos, bool
     }
     case tokenizer_kind::bpe: {
       if (add_bos && p.bos >= 0) out.push_back(p.bos);
-      std::unordered_map<std::string, std::vector<int32_t>> cache;
+      word_cache cache;
       for (const impl::fragment& f : frags) {
         if (f.token >= 0) out.push_back(f.token);
         else p.bpe_encode(text.substr(f.off, f.len), out, cache);

@@ -36,8 +36,9 @@ const char* tokenizer_kind_name(tokenizer_kind k);  // "spm", "bpe", "wpm"
 class tokenizer {
  public:
   // Errors: errc::unsupported (model "unigram"/"none"/unknown, unknown BPE pre-tokenizer), errc::bad_value
-  // (empty vocabulary, sizes of scores/types not matching the tokens, a special id out of range),
-  // errc::duplicate (the same piece twice), errc::limit (vocabulary larger than 2^24 pieces).
+  // (empty vocabulary, sizes of scores/types not matching the tokens, a special id out of range).
+  // A piece stored twice keeps its first id. SentencePiece vocabularies without scores but with merges
+  // (HF tokenizer.json BPE with byte fallback) merge by rank.
   static result<tokenizer> create(const vocab& v);
 
   // add_bos: add the model's special tokens around the text, as llama.cpp's add_special does: BOS (and

@@ -1,0 +1,131 @@
+// glassbox tokenize: text -> token ids with the model's own tokenizer (llama.cpp-exact).
+//
+//   glassbox tokenize model.gguf --text "Once upon a time"          # 1 403 407 261 378
+//   glassbox tokenize stories260K.bin --tokenizer tok512.bin --text "hi" --json
+//   glassbox tokenize model.gguf --ids 1,403,407 --no-bos            # decode instead
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <climits>
+#include <cstdint>
+#include <cstdio>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "formats/archive.h"
+#include "probes/engine/tokenizer.h"
+
+namespace po = boost::program_options;
+using nlohmann::json;
+
+namespace {
+
+// Splits "1,2 3" into ids; false on anything that is not an integer.
+bool parse_ids(const std::string& s, std::vector<int32_t>& out) {
+  std::string tok;
+  std::istringstream in(s);
+  while (std::getline(in, tok, ',')) {
+    std::istringstream words(tok);
+    std::string w;
+    while (words >> w) {
+      size_t used = 0;
+      long long v = 0;
+      try {
+        v = std::stoll(w, &used);
+      } catch (const std::exception&) {
+        return false;
+      }
+      if (used != w.size() || v < INT32_MIN || v > INT32_MAX) return false;
+      out.push_back(static_cast<int32_t>(v));
+    }
+  }
+  return true;
+}
+
+int run_tokenize(int argc, char** argv) {
+  po::options_description desc("glassbox tokenize MODEL (--text STR | --ids LIST) [options]");
+  std::string model_path, tok_path, text, ids_text;
+  bool no_bos = false, bos = false, special = false, as_json = false;
+  desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
+      "tokenizer", po::value(&tok_path), "take the tokenizer from this file instead (tok512.bin, tokenizer.model, ...)")(
+      "text", po::value(&text), "text to tokenize")("ids", po::value(&ids_text), "token ids to decode (\"1,403 407\")")(
+      "no-bos", po::bool_switch(&no_bos), "do not add BOS/EOS (special tokens around the text)")(
+      "bos", po::bool_switch(&bos), "add BOS even when the model does not by default")(
+      "special", po::bool_switch(&special), "parse control tokens written in the text (\"<s>\", \"<|endoftext|>\")")(
+      "json", po::bool_switch(&as_json), "print one JSON document (ids and pieces)");
+  po::positional_options_description pos;
+  pos.add("model", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
+  po::notify(vm);
+  const bool decode = vm.count("ids") > 0;
+  if (vm.count("help") || (model_path.empty() && tok_path.empty()) || (decode == (vm.count("text") > 0))) {
+    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
+    return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
+  }
+  const std::string source = tok_path.empty() ? model_path : tok_path;
+  auto a = gb::archive_open(source);
+  if (!a) return gb::cli::report_error(a.err());
+  if (!a.value().tokenizer)
+    return gb::cli::report_error({gb::errc::unsupported, 0, "no tokenizer in these files (try --tokenizer FILE)", source});
+  auto t = gb::engine::tokenizer::create(*a.value().tokenizer);
+  if (!t) {
+    gb::error e = t.err();
+    e.where = source;
+    return gb::cli::report_error(e);
+  }
+  const gb::engine::tokenizer& tk = t.value();
+
+  std::vector<int32_t> ids;
+  if (decode) {
+    if (!parse_ids(ids_text, ids)) {
+      std::fprintf(stderr, "glassbox: --ids takes integers separated by commas or spaces\n");
+      return gb::cli::exit_usage;
+    }
+    for (const int32_t id : ids) {
+      if (id < 0 || id >= tk.size()) {
+        return gb::cli::report_error({gb::errc::out_of_bounds, 0,
+                                      "token id " + std::to_string(id) + " outside the vocabulary of " +
+                                          std::to_string(tk.size()),
+                                      source});
+      }
+    }
+  } else {
+    const bool add = bos || (!no_bos && tk.default_add_bos());
+    ids = tk.encode(text, add, special);
+  }
+
+  if (as_json) {
+    json j;
+    j["tokenizer"] = {{"kind", gb::engine::tokenizer_kind_name(tk.kind())}, {"pre", tk.pre()},
+                      {"vocab_size", tk.size()}, {"bos_id", tk.bos_id()}, {"eos_id", tk.eos_id()},
+                      {"source", source}};
+    j["ids"] = ids;
+    json pieces = json::array();
+    for (const int32_t id : ids) {
+      pieces.push_back({{"id", id}, {"piece", tk.token_text(id)}, {"text", tk.token_piece(id)}});
+    }
+    j["tokens"] = pieces;
+    j["count"] = ids.size();
+    j["text"] = decode ? tk.decode(ids) : text;
+    std::printf("%s\n", j.dump(1, ' ', false, json::error_handler_t::replace).c_str());
+    return gb::cli::exit_ok;
+  }
+  if (decode) {
+    std::printf("%s\n", tk.decode(ids).c_str());
+    return gb::cli::exit_ok;
+  }
+  std::string line;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) line += ' ';
+    line += std::to_string(ids[i]);
+  }
+  std::printf("%s\n", line.c_str());
+  return gb::cli::exit_ok;
+}
+
+}  // namespace
+
+GB_COMMAND("tokenize", "text -> token ids (or --ids back to text) with the model's own tokenizer", run_tokenize);

@@ -1,0 +1,185 @@
+// Real vocabularies against reference token ids: llama.cpp's test vectors (.inp/.out beside each vocab
+// GGUF, no BOS), stories260K in every format it ships, GPT-2's original files, round trips for the vocabs
+// without vectors, and the 1 MB speed budget.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "formats/archive.h"
+#include "formats/tokenizer_files.h"
+#include "probes/engine/tokenizer.h"
+#include "tests/support/data.h"
+
+using gb::engine::tokenizer;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  const std::vector<uint8_t> b = gb::test::read_file(path);
+  return std::string(b.begin(), b.end());
+}
+
+tokenizer open_tokenizer(const std::string& path) {
+  auto a = gb::archive_open(path);
+  REQUIRE_MESSAGE(a.ok(), (a.ok() ? "" : a.err().to_string()));
+  REQUIRE_MESSAGE(a.value().tokenizer != nullptr, path << " carries no tokenizer");
+  auto t = tokenizer::create(*a.value().tokenizer);
+  REQUIRE_MESSAGE(t.ok(), (t.ok() ? "" : t.err().to_string()));
+  return t.value();
+}
+
+std::string join(const std::vector<int32_t>& ids) {
+  std::string s;
+  for (const int32_t id : ids) s += " " + std::to_string(id);
+  return s;
+}
+
+std::vector<int32_t> json_ids(const nlohmann::json& j) {
+  std::vector<int32_t> ids;
+  for (const auto& x : j) ids.push_back(x.get<int32_t>());
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("llama.cpp vocab test vectors: every .inp/.out pair reproduces exactly") {
+  GB_DATA(dir, "tokenizers/llama.cpp-vocab");
+  std::vector<std::string> inputs;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ".inp") inputs.push_back(e.path().string());
+  }
+  std::sort(inputs.begin(), inputs.end());
+  CHECK(inputs.size() >= 7);
+  for (const std::string& inp_path : inputs) {
+    const std::string gguf = inp_path.substr(0, inp_path.size() - 4);
+    CAPTURE(gguf);
+    const tokenizer tk = open_tokenizer(gguf);
+    const std::string inp = slurp(inp_path);
+    std::vector<std::string> tests;
+    const std::string sep = "\n__ggml_vocab_test__\n";
+    for (size_t pos = 0;;) {
+      const size_t hit = inp.find(sep, pos);
+      if (hit == std::string::npos) break;
+      tests.push_back(inp.substr(pos, hit - pos));
+      pos = hit + sep.size();
+    }
+    std::vector<std::string> lines;
+    std::istringstream out(slurp(gguf + ".out"));
+    for (std::string l; std::getline(out, l);) lines.push_back(l);
+    REQUIRE(tests.size() == lines.size());
+    size_t pass = 0;
+    for (size_t i = 0; i < tests.size(); ++i) {
+      CAPTURE(tests[i]);
+      const std::string got = join(tk.encode(tests[i], /*add_bos=*/false));
+      CHECK(got == lines[i]);
+      pass += got == lines[i];
+    }
+    MESSAGE(fs::path(gguf).filename().string() << ": " << pass << "/" << tests.size());
+  }
+}
+
+TEST_CASE("vocabularies without vectors tokenize and round-trip") {
+  GB_DATA(dir, "tokenizers/llama.cpp-vocab");
+  const std::vector<std::string> texts = {
+      "Hello world", " Hello, y'all! How are you 😁 ?我想在apple工作1314151天～", "\n\n \t  x\r\n",
+      "3333333 3.14 ...", "нещо на Български Cửa Việt", "🚀 (normal) 😶‍🌫️ ✅ 🦙🦙", "    indented\n\tcode();",
+      "ἈΘΗΝΑ µ Ω K", "<|endoftext|> <s> [CLS]"};
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() != ".gguf") continue;
+    CAPTURE(e.path().string());
+    const tokenizer tk = open_tokenizer(e.path().string());
+    for (const std::string& s : texts) {
+      CAPTURE(s);
+      const std::vector<int32_t> ids = tk.encode(s, false);
+      CHECK_FALSE(ids.empty());
+      for (const int32_t id : ids) CHECK((id >= 0 && id < tk.size()));
+      if (tk.kind() != gb::engine::tokenizer_kind::wpm) {
+        CHECK(tk.decode(ids) == s);  // BERT lowercases and drops accents: no round trip by design
+      }
+    }
+  }
+}
+
+TEST_CASE("stories260K: GGUF, llama2.c tok512.bin and the HF folder give the reference ids") {
+  GB_DATA(ref, "models/stories260K/reference/reference.json");
+  GB_DATA(tests_path, "models/stories260K/hf/tokenizer_tests.json");
+  const nlohmann::json reference = nlohmann::json::parse(slurp(ref));
+  const nlohmann::json cases = nlohmann::json::parse(slurp(tests_path));
+  const std::string root = gb::test::data_path("models/stories260K");
+  for (const char* file : {"stories260K.gguf", "tinyllamas-stories-260k-f32.ggufv1.gguf", "tok512.bin", "hf",
+                           "hf/tokenizer.model"}) {
+    CAPTURE(file);
+    const tokenizer tk = open_tokenizer(root + "/" + file);
+    CHECK(tk.encode(reference["prompt_text"].get<std::string>(), true) == json_ids(reference["prompt_ids"]));
+    for (const auto& c : cases) {
+      const std::string text = c["text"].get<std::string>();
+      CAPTURE(text);
+      const std::vector<int32_t> ids = tk.encode(text, true);
+      CHECK(ids == json_ids(c["ids"]));
+      CHECK(tk.decode(ids) == text);
+    }
+  }
+}
+
+TEST_CASE("GPT-2 encoder.json + vocab.bpe reproduce the llama.cpp gpt-2 vectors") {
+  GB_DATA(enc, "tokenizers/gpt2/encoder.json");
+  GB_DATA(bpe, "tokenizers/gpt2/vocab.bpe");
+  GB_DATA(inp_path, "tokenizers/llama.cpp-vocab/ggml-vocab-gpt-2.gguf.inp");
+  gb::vocab v = gb::vocab_from_gpt2_files(slurp(enc), slurp(bpe));
+  if (v.pre.empty()) v.pre = "gpt-2";
+  auto t = tokenizer::create(v);
+  REQUIRE(t.ok());
+  const std::string inp = slurp(inp_path);
+  std::istringstream out(slurp(inp_path.substr(0, inp_path.size() - 4) + ".out"));
+  const std::string sep = "\n__ggml_vocab_test__\n";
+  size_t pos = 0, n = 0;
+  for (std::string line; std::getline(out, line); ++n) {
+    const size_t hit = inp.find(sep, pos);
+    REQUIRE(hit != std::string::npos);
+    const std::string text = inp.substr(pos, hit - pos);
+    pos = hit + sep.size();
+    CAPTURE(text);
+    CHECK(join(t.value().encode(text, false)) == line);
+  }
+  CHECK(n >= 40);
+}
+
+TEST_CASE("speed: 1 MB of varied text tokenizes well under a second of CPU") {
+  GB_DATA(dir, "tokenizers/llama.cpp-vocab");
+  // Seeded random words over Latin, accented, Cyrillic, CJK letters, digits and punctuation: few repeats,
+  // so the per-call word cache does not hide the real cost.
+  const std::vector<std::string> alphabet = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "k", "l", "m", "n", "o",
+                                             "p", "r", "s", "t", "u", "w", "y", "é", "ü", "ж", "я", "日", "本",
+                                             "0", "1", "7", "9", ",", ".", "'", "-", "😀"};
+  const std::vector<std::string> seps = {" ", " ", " ", " ", "\n", "  ", "\t", ". "};
+  std::mt19937 rng(7);
+  std::string text;
+  while (text.size() < (1u << 20)) {
+    const size_t len = 1 + rng() % 9;
+    for (size_t i = 0; i < len; ++i) text += alphabet[rng() % alphabet.size()];
+    text += seps[rng() % seps.size()];
+  }
+  for (const std::string vocab_file : {"ggml-vocab-llama-spm.gguf", "ggml-vocab-llama-bpe.gguf",
+                                       "ggml-vocab-gpt-2.gguf", "ggml-vocab-bert-bge.gguf"}) {
+    const tokenizer tk = open_tokenizer(dir + "/" + vocab_file);
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::clock_t c0 = std::clock();
+    const std::vector<int32_t> ids = tk.encode(text, false);
+    const double cpu = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    MESSAGE(vocab_file << ": " << text.size() << " bytes -> " << ids.size() << " tokens, " << cpu << " s CPU ("
+                       << wall << " s wall)");
+    if (tk.kind() != gb::engine::tokenizer_kind::wpm) CHECK(tk.decode(ids) == text);
+    // CPU time of this one thread: the machine is shared, wall time is not a measure of the code
+    CHECK(cpu < 1.0);
+  }
+}
