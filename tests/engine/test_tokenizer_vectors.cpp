@@ -183,3 +183,26 @@ TEST_CASE("speed: 1 MB of varied text tokenizes well under a second of CPU") {
     CHECK(cpu < 1.0);
   }
 }
+
+TEST_CASE("glassbox tokenize: ids, --no-bos, --json, --ids, usage and bad-input exit codes") {
+  GB_DATA(gguf, "models/stories260K/stories260K.gguf");
+  const std::string model = "'" + gguf + "'";
+  std::string out;
+  CHECK(gb::test::run_glassbox("tokenize " + model + " --text 'Once upon a time'", &out) == 0);
+  CHECK(out == "1 403 407 261 378\n");
+  out.clear();
+  CHECK(gb::test::run_glassbox("tokenize " + model + " --text 'Once upon a time' --no-bos", &out) == 0);
+  CHECK(out == "403 407 261 378\n");
+  out.clear();
+  CHECK(gb::test::run_glassbox("tokenize " + model + " --text 'Once upon a time' --json", &out) == 0);
+  const nlohmann::json j = nlohmann::json::parse(out);
+  CHECK(json_ids(j["ids"]) == std::vector<int32_t>{1, 403, 407, 261, 378});
+  CHECK(j["tokens"].size() == 5);
+  CHECK(j["tokenizer"]["kind"] == "spm");
+  out.clear();
+  CHECK(gb::test::run_glassbox("tokenize " + model + " --ids '1,403 407 261 378'", &out) == 0);
+  CHECK(out == "Once upon a time\n");
+  CHECK(gb::test::run_glassbox("tokenize " + model, nullptr) == 2);               // neither --text nor --ids
+  CHECK(gb::test::run_glassbox("tokenize " + model + " --ids 512", nullptr) == 3);  // vocabulary is 512
+  CHECK(gb::test::run_glassbox("tokenize /no/such/model --text x", nullptr) == 3);
+}
