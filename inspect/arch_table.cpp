@@ -66,6 +66,9 @@ constexpr name_rule k_rules[] = {
     {"encoder.layer.{N}.attention.self.query", R::attn_q, S::hf},  // BERT
     {"encoder.layer.{N}.attention.self.key", R::attn_k, S::hf},
     {"encoder.layer.{N}.attention.self.value", R::attn_v, S::hf},
+    {"layer.{N}.attention.q_lin", R::attn_q, S::hf},               // DistilBERT (distilbert.transformer.)
+    {"layer.{N}.attention.k_lin", R::attn_k, S::hf},
+    {"layer.{N}.attention.v_lin", R::attn_v, S::hf},
     // ---- fused qkv
     {"blk.{N}.attn_qkv", R::attn_qkv, S::gguf},                          // GGUF GPT-2, NeoX, Falcon, BLOOM, MPT, Phi-2
     {"h.{N}.attn.c_attn", R::attn_qkv, S::gpt2, true},                   // GPT-2 (Conv1D, stored [in, out])
@@ -90,10 +93,12 @@ constexpr name_rule k_rules[] = {
     {"h.{N}.mixer.out_proj", R::attn_o, S::hf},                      // Phi-1/2 (phi-msft)
     {"layers.{N}.attention.wo", R::attn_o, S::meta},                 // Meta LLaMA
     {"encoder.layer.{N}.attention.output.dense", R::attn_o, S::hf},  // BERT
+    {"layer.{N}.attention.out_lin", R::attn_o, S::hf},               // DistilBERT
     // ---- post-attention norms (applied to the attention output: Gemma2/3; BERT's residual norm)
     {"blk.{N}.post_attention_norm", R::post_attn_norm, S::gguf},             // GGUF Gemma2/3
     {"blk.{N}.attn_output_norm", R::attn_out_norm, S::gguf},                 // GGUF BERT
     {"encoder.layer.{N}.attention.output.LayerNorm", R::attn_out_norm, S::hf},  // BERT
+    {"layer.{N}.sa_layer_norm", R::attn_out_norm, S::hf},                       // DistilBERT
     // ---- MLP norm (pre-MLP). HF's post_attention_layernorm is the pre-MLP norm in LLaMA/NeoX/BLOOM;
     //      Gemma2/3 use it after attention (model_build remaps it when pre_feedforward_layernorm exists).
     {"blk.{N}.ffn_norm", R::ffn_norm, S::gguf},                         // GGUF (all sequential blocks)
@@ -120,6 +125,7 @@ constexpr name_rule k_rules[] = {
     {"layers.{N}.mlp.fc1", R::mlp_up, S::hf},                          // Phi (new HF layout)
     {"h.{N}.mlp.fc1", R::mlp_up, S::hf},                               // Phi-1/2 (phi-msft)
     {"encoder.layer.{N}.intermediate.dense", R::mlp_up, S::hf},        // BERT
+    {"layer.{N}.ffn.lin1", R::mlp_up, S::hf},                          // DistilBERT
     {"blk.{N}.ffn_down", R::mlp_down, S::gguf},                        // GGUF (all)
     {"layers.{N}.mlp.down_proj", R::mlp_down, S::hf},                  // HF LLaMA, Mistral, Qwen2, Gemma
     {"layers.{N}.feed_forward.w2", R::mlp_down, S::meta},              // Meta LLaMA (w2 = down)
@@ -131,8 +137,10 @@ constexpr name_rule k_rules[] = {
     {"layers.{N}.mlp.fc2", R::mlp_down, S::hf},                        // Phi (new HF layout)
     {"h.{N}.mlp.fc2", R::mlp_down, S::hf},                             // Phi-1/2 (phi-msft)
     {"encoder.layer.{N}.output.dense", R::mlp_down, S::hf},            // BERT
+    {"layer.{N}.ffn.lin2", R::mlp_down, S::hf},                        // DistilBERT
     {"blk.{N}.layer_output_norm", R::layer_out_norm, S::gguf},         // GGUF BERT
     {"encoder.layer.{N}.output.LayerNorm", R::layer_out_norm, S::hf},  // BERT
+    {"layer.{N}.output_layer_norm", R::layer_out_norm, S::hf},         // DistilBERT
     // ---- final norm
     {"output_norm", R::output_norm, S::gguf},            // GGUF (all)
     {"norm", R::output_norm, S::hf},                     // HF LLaMA, Mistral, Qwen2, Gemma (model.norm); Meta
@@ -159,7 +167,7 @@ constexpr name_rule k_rules[] = {
 };
 
 constexpr const char* k_prefixes[] = {"module.", "base_model.", "language_model.", "model.", "transformer.",
-                                       "gpt_neox.", "bert.", "roberta."};
+                                       "gpt_neox.", "bert.", "roberta.", "distilbert."};
 
 // Matches pattern against s exactly; "{N}" matches 1..6 digits (the layer index).
 bool match_pattern(std::string_view pattern, std::string_view s, int& layer) {
@@ -291,7 +299,8 @@ constexpr family_name k_family_names[] = {
     {"Gemma2ForCausalLM", arch_family::gemma},
     {"bert", arch_family::bert},             {"BertModel", arch_family::bert},
     {"BertForMaskedLM", arch_family::bert},  {"roberta", arch_family::bert},
-    {"RobertaModel", arch_family::bert},
+    {"RobertaModel", arch_family::bert},     {"distilbert", arch_family::bert},
+    {"DistilBertForMaskedLM", arch_family::bert},
 };
 
 //                     family             norm             rope                  act                  pos              gated  par    tied   embn   causal rot   eps    gguf

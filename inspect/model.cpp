@@ -229,6 +229,7 @@ constexpr name_hint k_name_hints[] = {
     {"mixer.Wqkv", arch_family::phi},
     {"self_attn.dense", arch_family::phi},
     {"attention.self.query", arch_family::bert},
+    {"attention.q_lin", arch_family::bert},  // DistilBERT
     {"pre_feedforward_layernorm", arch_family::gemma},
     {"mlp.gate_proj", arch_family::llama},
     {"feed_forward.w1", arch_family::llama},
@@ -368,7 +369,7 @@ void build(const archive& a, model& m) {
     if (v) field = *v;
   };
   set(hp.n_embd, rd.count({p + "embedding_length", "config.hidden_size", "config.n_embd", "config.d_model",
-                           "config.n_embed"}));
+                           "config.n_embed", "config.dim"}));
   set(hp.n_layer, rd.count({p + "block_count", "config.num_hidden_layers", "config.n_layer", "config.n_layers",
                             "config.num_layers"}));
   set(hp.n_head, rd.count({p + "attention.head_count", "config.num_attention_heads", "config.n_head",
@@ -379,7 +380,7 @@ void build(const archive& a, model& m) {
       !rd.flag({"config.new_decoder_architecture"}).value_or(false))
     hp.n_head_kv = 1;  // Falcon-7B multi-query
   set(hp.n_ff, rd.count({p + "feed_forward_length", "config.intermediate_size", "config.n_inner",
-                         "config.ffn_hidden_size", "config.ffn_dim"}));
+                         "config.ffn_hidden_size", "config.ffn_dim", "config.hidden_dim"}));
   if (!hp.n_ff && hp.n_embd)
     if (auto r = rd.real({"config.expansion_ratio"}); r && *r * static_cast<double>(hp.n_embd) < static_cast<double>(k_hparam_max))
       hp.n_ff = std::llround(*r * static_cast<double>(hp.n_embd));

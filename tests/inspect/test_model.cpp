@@ -203,6 +203,10 @@ TEST_CASE("table: one spelling per family maps to the documented role and layer"
       {"bert.encoder.layer.10.attention.output.LayerNorm.gamma", role_kind::attn_out_norm, 10, false},
       {"encoder.layer.0.output.LayerNorm.beta", role_kind::layer_out_norm, 0, true},
       {"encoder.layer.0.intermediate.dense.weight", role_kind::mlp_up, 0, false},
+      // DistilBERT
+      {"distilbert.transformer.layer.5.attention.q_lin.weight", role_kind::attn_q, 5, false},
+      {"distilbert.transformer.layer.5.ffn.lin2.bias", role_kind::mlp_down, 5, true},
+      {"distilbert.transformer.layer.0.sa_layer_norm.weight", role_kind::attn_out_norm, 0, false},
       // Meta LLaMA
       {"layers.4.feed_forward.w1.weight", role_kind::mlp_gate, 4, false},
       {"tok_embeddings.weight", role_kind::tok_embd, -1, false},
