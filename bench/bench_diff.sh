@@ -20,21 +20,23 @@ size=$(( $(stat -c %s "$a") + $(stat -c %s "$b") ))
 cat "$a" "$b" > /dev/null
 
 measure() {
-  local best="" rss=""
+  local best="" rss="" cpu=""
   for _ in $(seq "$runs"); do
     local t
-    t=$( { /usr/bin/time -f "%e %M" "$@" > /dev/null 2>/dev/null; } 2>&1 | tail -1)
-    local w=${t% *} m=${t#* }
-    if [ -z "$best" ] || awk "BEGIN{exit !($w < $best)}"; then best=$w; rss=$m; fi
+    /usr/bin/time -o "$out/.time" -f "%e %M %U %S" "$@" > /dev/null 2>&1 || true
+    t=$(tail -1 "$out/.time")
+    local w m u s
+    read -r w m u s <<< "$t"
+    if [ -z "$best" ] || awk "BEGIN{exit !($w < $best)}"; then best=$w; rss=$m; cpu=$(echo "$u + $s" | bc -l); fi
   done
-  echo "$best $rss"
+  echo "$best $rss $cpu"
 }
 printf "models: %s + %s (%.0f MB together), %s cores, best of %s\n" "$a" "$b" "$(echo "$size/1000000" | bc -l)" "$(nproc)" "$runs"
-printf "%-34s %9s %11s %10s\n" "tool" "wall s" "MB/s" "peak RSS"
+printf "%-34s %9s %11s %10s %8s\n" "tool" "wall s" "MB/s" "peak RSS" "cpu s"
 row() {
   local label=$1; shift
-  read -r w m < <(measure "$@")
-  printf "%-34s %9.3f %11.0f %7.1f MB\n" "$label" "$w" "$(echo "$size/1000000/$w" | bc -l)" "$(echo "$m/1024" | bc -l)"
+  read -r w m c < <(measure "$@")
+  printf "%-34s %9.3f %11.0f %7.1f MB %8.2f\n" "$label" "$w" "$(echo "$size/1000000/$w" | bc -l)" "$(echo "$m/1024" | bc -l)" "$c"
 }
 row "glassbox diff" "$gb" diff "$a" "$b"
 row "cat a b > /dev/null" sh -c "cat '$a' '$b' > /dev/null"

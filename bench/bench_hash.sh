@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench_hash.sh: `glassbox hash` (file SHA-256 + canonical tensor digests + full statistics, one pass) against
 # `openssl dgst -sha256` and coreutils `sha256sum` on the same ~500 MB f32 GGUF, side by side, with peak RSS.
-# Page cache warm for every tool (the file is read once first); best of RUNS runs (default 3).
+# Wall and CPU (user + sys) seconds: on a loaded machine compare CPU seconds. Page cache warm for every tool (the file is read once first); best of RUNS runs (default 3).
 #
 #   BUILD=build-int bench/bench_hash.sh          # needs targets glassbox and bench_gen_f32_model
 set -euo pipefail
@@ -20,22 +20,24 @@ cat "$model" > /dev/null
 
 # best-of-N wall seconds and the peak RSS (KB) of that run
 measure() {
-  local best="" rss=""
+  local best="" rss="" cpu=""
   for _ in $(seq "$runs"); do
     local t
-    t=$( { /usr/bin/time -f "%e %M" "$@" > /dev/null 2>/dev/null; } 2>&1 | tail -1)
-    local w=${t% *} m=${t#* }
-    if [ -z "$best" ] || awk "BEGIN{exit !($w < $best)}"; then best=$w; rss=$m; fi
+    /usr/bin/time -o "$out/.time" -f "%e %M %U %S" "$@" > /dev/null 2>&1 || true
+    t=$(tail -1 "$out/.time")
+    local w m u s
+    read -r w m u s <<< "$t"
+    if [ -z "$best" ] || awk "BEGIN{exit !($w < $best)}"; then best=$w; rss=$m; cpu=$(echo "$u + $s" | bc -l); fi
   done
-  echo "$best $rss"
+  echo "$best $rss $cpu"
 }
 
 printf "model: %s (%.0f MB), %s cores, best of %s\n" "$model" "$(echo "$size/1000000" | bc -l)" "$(nproc)" "$runs"
-printf "%-44s %9s %11s %10s\n" "tool" "wall s" "MB/s" "peak RSS"
+printf "%-44s %9s %11s %10s %8s\n" "tool" "wall s" "MB/s" "peak RSS" "cpu s"
 row() {
   local label=$1; shift
-  read -r w m < <(measure "$@")
-  printf "%-44s %9.3f %11.0f %7.1f MB\n" "$label" "$w" "$(echo "$size/1000000/$w" | bc -l)" "$(echo "$m/1024" | bc -l)"
+  read -r w m c < <(measure "$@")
+  printf "%-44s %9.3f %11.0f %7.1f MB %8.2f\n" "$label" "$w" "$(echo "$size/1000000/$w" | bc -l)" "$(echo "$m/1024" | bc -l)" "$c"
 }
 row "glassbox hash (files+tensors+stats)" "$gb" hash "$model"
 row "glassbox hash --no-stats" "$gb" hash --no-stats "$model"
