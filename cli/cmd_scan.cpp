@@ -107,7 +107,10 @@ void print_human(const gb::scan_report& r, gb::severity fail_on) {
     for (const auto& x : f.findings) {
       if (x.level == gb::severity::info && x.code != "template.present") continue;
       std::printf("    %-10s %-28s %s", scan_word(x.level), x.code.c_str(), x.message.c_str());
-      if (x.where != f.path && !x.where.empty()) std::printf("  [%s]", x.where.c_str());
+      if (x.where != f.path && !x.where.empty()) {
+        bool inside = x.where.size() > f.path.size() && x.where.compare(0, f.path.size() + 1, f.path + ":") == 0;
+        std::printf("  [%s]", inside ? x.where.c_str() + f.path.size() + 1 : x.where.c_str());
+      }
       if (x.offset != UINT64_MAX) std::printf("  @%llu", static_cast<unsigned long long>(x.offset));
       std::printf("\n");
     }

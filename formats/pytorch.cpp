@@ -407,6 +407,11 @@ void scan_zip_members(archive& a, const zip::listing& z, const std::string& wher
                    ends_with(e.name, ".ckpt");
     bool plain_peek = e.method == 0 && e.comp_size >= 2;
     const uint8_t* peek = z.data + e.data_offset;
+    if (ends_with(e.name, ".7z") || (e.method == 0 && e.comp_size >= 6 && std::memcmp(peek, "7z\xBC\xAF\x27\x1C", 6) == 0)) {
+      a.add_finding(severity::medium, "zip.member_not_scanned", ew, "7z archive inside the zip: not supported, not examined",
+                    e.local_offset);
+      continue;
+    }
     bool looks = plain_peek && (looks_like_pickle(peek, e.comp_size) ||
                                 (e.comp_size >= 6 && std::memcmp(peek, "\x93NUMPY", 6) == 0) ||
                                 (e.comp_size >= 4 && std::memcmp(peek, "PK\x03\x04", 4) == 0));
@@ -428,7 +433,10 @@ void scan_zip_members(archive& a, const zip::listing& z, const std::string& wher
       } catch (const failure& f) {
         a.add_finding(severity::medium, "numpy.malformed", ew, f.err().message, f.err().offset);
       }
-    } else if (c.size >= 4 && std::memcmp(c.data, "PK\x03\x04", 4) == 0 && depth < 2) {
+    } else if (c.size >= 4 && std::memcmp(c.data, "PK\x03\x04", 4) == 0 && depth >= 2) {
+      a.add_finding(severity::medium, "zip.member_not_scanned", ew, "zip nested more than 2 levels deep: not examined",
+                    e.local_offset);
+    } else if (c.size >= 4 && std::memcmp(c.data, "PK\x03\x04", 4) == 0) {
       try {
         zip::listing inner = zip::open(c.data, c.size);
         for (finding f : inner.findings) {

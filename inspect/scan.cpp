@@ -54,7 +54,7 @@ bool finding_limits_coverage(const finding& f) {
   static const char* const k_codes[] = {
       "pickle.malformed", "pickle.limit",        "zip.encrypted",          "zip.unsupported_method",
       "zip.bomb",         "zip.bad_entry",       "zip.unreadable",         "zip.nested_unreadable",
-      "numpy.malformed",  "pytorch.unknown_storage", "pytorch.unreadable_pickle"};
+      "numpy.malformed",  "pytorch.unknown_storage", "pytorch.unreadable_pickle", "zip.member_not_scanned"};
   for (const char* c : k_codes)
     if (f.code == c) return true;
   return false;
@@ -380,7 +380,7 @@ scan_file scan_one(const std::string& path) {
 scan_report scan_paths(const std::vector<std::string>& paths, const scan_options& opt) {
   namespace fs = std::filesystem;
   scan_report r;
-  std::vector<std::string> files;
+  std::vector<std::string> files, symlinks;
   for (const auto& p : paths) {
     std::error_code ec;
     fs::file_status st = fs::status(p, ec);
@@ -405,6 +405,7 @@ scan_report scan_paths(const std::vector<std::string>& paths, const scan_options
         it.disable_recursion_pending();
         continue;
       }
+      if (e.is_symlink(ec)) symlinks.push_back(e.path().string());
       if (e.is_regular_file(ec)) files.push_back(e.path().string());
       if (files.size() >= opt.max_files) break;
     }
@@ -412,7 +413,15 @@ scan_report scan_paths(const std::vector<std::string>& paths, const scan_options
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
   r.files.reserve(r.files.size() + files.size());
-  for (const auto& f : files) r.files.push_back(scan_one(f));
+  for (const auto& f : files) {
+    r.files.push_back(scan_one(f));
+    if (std::find(symlinks.begin(), symlinks.end(), f) != symlinks.end()) {
+      std::error_code ec;
+      std::string target = fs::read_symlink(f, ec).string();
+      r.files.back().findings.push_back({severity::medium, "file.symlink", f,
+                                         "symbolic link to '" + target + "': loaders read whatever it points at", 0});
+    }
+  }
   std::sort(r.files.begin(), r.files.end(), [](const scan_file& a, const scan_file& b) { return a.path < b.path; });
   return r;
 }

@@ -91,8 +91,21 @@ TEST_CASE("crafted files: renamed, polyglot, 7z, templates, scripts, unknown") {
   CHECK(broken.status == gb::scan_status::partial);
   CHECK(global_level(broken, "os.system") == gb::severity::critical);
 
+  // a 7z inside a zip is listed as not examined
+  std::vector<uint8_t> z7;
+  gb::zip::writer w7([&](const uint8_t* p, size_t n) { z7.insert(z7.end(), p, p + n); });
+  std::string sevenz = "7z\xBC\xAF\x27\x1C\x00\x04"s;
+  w7.add("inner.7z", reinterpret_cast<const uint8_t*>(sevenz.data()), sevenz.size());
+  w7.finish();
+  auto nested = gb::scan_one(tmp_file(dir, "outer.zip", std::string(z7.begin(), z7.end())));
+  CHECK(has(nested, "zip.member_not_scanned"));
+  CHECK(nested.status == gb::scan_status::partial);
+  std::filesystem::create_symlink("/etc/hostname", dir + "/link.txt");
+
   auto rep = gb::scan_paths({dir, dir + "/missing.bin"});
-  CHECK(rep.files.size() == 11);
+  for (const auto& f : rep.files)
+    if (f.path == dir + "/link.txt") CHECK(has(f, "file.symlink"));
+  CHECK(rep.files.size() == 13);
   CHECK(rep.count(gb::scan_status::none) == 3);  // a.7z, blob.dat, missing.bin
   CHECK(rep.worst() == gb::severity::critical);
 }
