@@ -1,0 +1,232 @@
+// glassbox graph: draw a model as a graph (ONNX op graph, or the architecture rebuilt from the weights),
+// optionally coloured by a per-tensor metric or diffed against another model.
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "cli/command.h"
+#include "inspect/diff.h"
+#include "inspect/spectral.h"
+#include "inspect/stats.h"
+#include "inspect/tensor_values.h"
+#include "viz/graph.h"
+#include "viz/xml_check.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+using gb::viz::graph;
+
+std::string ext_of(const std::string& path) {
+  size_t dot = path.rfind('.');
+  size_t slash = path.find_last_of("/\\");
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return {};
+  std::string e = path.substr(dot + 1);
+  for (char& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return e == "gv" ? "dot" : e;
+}
+
+// The graph of one model: ONNX op graph unless --view arch (or the file has no op graph).
+gb::result<graph> graph_of(const gb::integrity_input& in, const std::string& view, bool expand) {
+  gb::viz::graph_options opt;
+  opt.expand = expand;
+  if (view != "arch" && in.ar->graph.present()) return gb::viz::graph_from_onnx(*in.ar, opt);
+  if (view == "ops")
+    return gb::error{gb::errc::unsupported, 0, "graph: --view ops needs an ONNX model (this file has no op graph)", in.ar->path};
+  if (in.m) return gb::viz::graph_from_model(*in.m, opt);
+  gb::model m;  // no model could be built: every tensor generic
+  m.source = in.ar;
+  for (size_t i = 0; i < in.ar->tensors.size(); ++i) m.unmapped.push_back(i);
+  graph g = gb::viz::graph_from_model(m, opt);
+  if (!in.note.empty()) g.notes.push_back(in.note);
+  return g;
+}
+
+// Per-tensor values for --overlay, keyed by canonical name; findings from the same pass.
+gb::result<gb::viz::overlay> overlay_of(const gb::integrity_input& in, const std::string& metric, int threads) {
+  gb::viz::overlay o;
+  o.metric = metric;
+  static const char* stats_metrics[] = {"norm", "absmax", "std", "kurtosis", "outliers", "nan", "zeros"};
+  static const char* spectral_metrics[] = {"alpha", "alpha_weighted", "stable_rank", "spectral_norm", "log_norm"};
+  bool is_stats = std::find(std::begin(stats_metrics), std::end(stats_metrics), metric) != std::end(stats_metrics);
+  bool is_spectral = std::find(std::begin(spectral_metrics), std::end(spectral_metrics), metric) != std::end(spectral_metrics);
+  if (!is_stats && !is_spectral)
+    return gb::error{gb::errc::unsupported, 0,
+                     "graph: unknown overlay '" + metric +
+                         "' (norm, absmax, std, kurtosis, outliers, nan, zeros, alpha, alpha_weighted, stable_rank, spectral_norm, log_norm)",
+                     ""};
+  return gb::capture(in.ar->path, [&]() -> gb::viz::overlay {
+    if (is_stats) {
+      gb::stats_options so;
+      so.threads = threads;
+      so.values_digest = false;
+      gb::stats_report r = gb::stats_compute(in.items, so);
+      for (const auto& t : r.tensors) {
+        if (!t.readable) continue;
+        double v = metric == "norm" ? t.l2 : metric == "absmax" ? t.abs_max : metric == "std" ? t.std
+                 : metric == "kurtosis" ? t.kurtosis : metric == "outliers" ? static_cast<double>(t.outlier_rows + t.outlier_cols)
+                 : metric == "nan" ? static_cast<double>(t.nan_count + t.inf_count) : t.zero_fraction;
+        o.values[t.name] = v;
+      }
+      o.findings = r.findings;
+    } else {
+      gb::spectral_options so;
+      so.threads = threads;
+      gb::spectral_report r = gb::spectral_compute(in.items, so);
+      for (const auto& t : r.matrices) {
+        if (t.skipped) continue;
+        double v = metric == "alpha" ? t.alpha : metric == "alpha_weighted" ? t.alpha_weighted : metric == "stable_rank" ? t.stable_rank
+                 : metric == "spectral_norm" ? t.spectral_norm : t.log_norm;
+        o.values[t.name] = v;
+        if (metric == "alpha" && t.n_fit >= 2 && (t.alpha > 6 || t.alpha < 2))
+          o.findings.push_back({gb::severity::low, t.alpha > 6 ? "spectral.under_trained" : "spectral.over_trained", t.name,
+                                "alpha " + std::to_string(t.alpha) + " outside [2, 6]", UINT64_MAX});
+      }
+    }
+    return o;
+  });
+}
+
+int run_graph(int argc, char** argv) {
+  po::options_description desc(
+      "glassbox graph MODEL -o FILE.{svg,png,dot,json} [--expand] [--overlay METRIC] [--diff OTHER] [--view auto|ops|arch]");
+  std::string path, out, format, overlay_metric, other, view = "auto";
+  bool expand = false, as_json = false;
+  int threads = 0;
+  desc.add_options()("help,h", "show options")("model", po::value(&path), "model file or folder")(
+      "output,o", po::value(&out), "output file; the extension picks the format (svg, png, dot, json); '-' = stdout")(
+      "format", po::value(&format), "svg, png, dot or json (overrides the extension)")(
+      "expand", po::bool_switch(&expand), "draw every layer (default: identical layers folded into one 'x N' block)")(
+      "overlay", po::value(&overlay_metric),
+      "colour nodes by a per-tensor metric: norm absmax std kurtosis outliers nan zeros (stats) or alpha alpha_weighted "
+      "stable_rank spectral_norm log_norm (spectral); findings are marked on their node")(
+      "diff", po::value(&other), "draw MODEL and OTHER in one picture: added, removed and changed nodes highlighted")(
+      "view", po::value(&view)->default_value("auto"), "auto (ONNX: ops, others: arch), ops, or arch")(
+      "threads", po::value(&threads)->default_value(0), "threads for --overlay / --diff (0 = all cores)")(
+      "json", po::bool_switch(&as_json), "print a JSON summary of what was written");
+  po::positional_options_description pos;
+  pos.add("model", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::printf("%s", (std::ostringstream() << desc).str().c_str());
+    return gb::cli::exit_ok;
+  }
+  if (path.empty() || out.empty()) {
+    std::fprintf(stderr, "glassbox graph: missing %s\n%s", path.empty() ? "MODEL" : "-o FILE", (std::ostringstream() << desc).str().c_str());
+    return gb::cli::exit_usage;
+  }
+  if (format.empty()) format = out == "-" ? "dot" : ext_of(out);
+  if (format != "svg" && format != "png" && format != "dot" && format != "json") {
+    std::fprintf(stderr, "glassbox graph: cannot tell the format of '%s' (use .svg, .png, .dot or .json, or --format)\n", out.c_str());
+    return gb::cli::exit_usage;
+  }
+  if (view != "auto" && view != "ops" && view != "arch") {
+    std::fprintf(stderr, "glassbox graph: --view must be auto, ops or arch\n");
+    return gb::cli::exit_usage;
+  }
+  if (!overlay_metric.empty() && !other.empty()) {
+    std::fprintf(stderr, "glassbox graph: --overlay and --diff cannot be combined\n");
+    return gb::cli::exit_usage;
+  }
+
+  auto t0 = std::chrono::steady_clock::now();
+  gb::result<gb::integrity_input> in = gb::integrity_open(path);
+  if (!in) return gb::cli::report_error(in.err());
+  gb::result<graph> gr = graph_of(in.value(), view, expand);
+  if (!gr) return gb::cli::report_error(gr.err());
+  graph g = std::move(gr).value();
+
+  if (!overlay_metric.empty()) {
+    auto o = overlay_of(in.value(), overlay_metric, threads);
+    if (!o) {
+      if (o.err().code == gb::errc::unsupported) {
+        std::fprintf(stderr, "glassbox %s\n", o.err().message.c_str());
+        return gb::cli::exit_usage;
+      }
+      return gb::cli::report_error(o.err());
+    }
+    gb::viz::graph_overlay(g, o.value());
+  }
+  if (!other.empty()) {
+    gb::result<gb::integrity_input> in2 = gb::integrity_open(other);
+    if (!in2) return gb::cli::report_error(in2.err());
+    gb::result<graph> g2 = graph_of(in2.value(), view, expand);
+    if (!g2) return gb::cli::report_error(g2.err());
+    std::set<std::string> changed;
+    auto dr = gb::capture(other, [&] {
+      gb::diff_options dopt;
+      dopt.threads = threads;
+      return gb::diff_models(in.value().items, in2.value().items, *in.value().ar, *in2.value().ar,
+                             in.value().m ? &in.value().m->hp : nullptr, in2.value().m ? &in2.value().m->hp : nullptr, dopt);
+    });
+    if (!dr) return gb::cli::report_error(dr.err());
+    for (const auto& t : dr.value().tensors)
+      if (t.status != gb::tensor_delta::identical && t.status != gb::tensor_delta::equal && t.status != gb::tensor_delta::added &&
+          t.status != gb::tensor_delta::removed)
+        changed.insert(t.name);
+    g = gb::viz::graph_diff(g, g2.value(), changed);
+    g.notes.push_back("verdict: " + dr.value().verdict_text);
+  }
+  auto t1 = std::chrono::steady_clock::now();
+
+  std::vector<std::string> messages;
+  gb::result<std::string> bytes = gb::viz::graph_render(g, format, &messages);
+  if (!bytes) return gb::cli::report_error(bytes.err());
+  if (format == "svg") {
+    gb::viz::xml_report x = gb::viz::xml_check(bytes.value());
+    if (!x.ok) {
+      std::fprintf(stderr, "glassbox graph: internal error: the SVG is not well-formed (%s at byte %zu)\n", x.error.c_str(), x.offset);
+      return gb::cli::exit_input;
+    }
+  }
+  auto t2 = std::chrono::steady_clock::now();
+  if (out == "-") {
+    std::fwrite(bytes.value().data(), 1, bytes.value().size(), stdout);
+  } else {
+    std::ofstream f(out, std::ios::binary);
+    f.write(bytes.value().data(), static_cast<std::streamsize>(bytes.value().size()));
+    if (!f) return gb::cli::report_error({gb::errc::io, 0, "cannot write " + out, out});
+  }
+  double build_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+  double render_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
+  size_t folded = 0;
+  for (const auto& c : g.clusters) folded += c.fold > 1;
+  if (as_json) {
+    nlohmann::ordered_json j;
+    j["output"] = out;
+    j["format"] = format;
+    j["title"] = g.title;
+    j["nodes"] = g.nodes.size();
+    j["edges"] = g.edges.size();
+    j["clusters"] = g.clusters.size();
+    j["folded_clusters"] = folded;
+    j["bytes"] = bytes.value().size();
+    j["build_ms"] = build_ms;
+    j["render_ms"] = render_ms;
+    j["graphviz_messages"] = messages;
+    j["findings"] = nlohmann::ordered_json::array();
+    for (const auto& f : g.findings)
+      j["findings"].push_back({{"severity", gb::severity_name(f.level)}, {"code", f.code}, {"where", f.where}, {"message", f.message}});
+    std::printf("%s\n", j.dump(2).c_str());
+  } else if (out != "-") {
+    std::printf("wrote %s (%s, %zu bytes): %zu nodes, %zu edges, %zu clusters (%zu folded); built in %.0f ms, rendered in %.0f ms\n",
+                out.c_str(), format.c_str(), bytes.value().size(), g.nodes.size(), g.edges.size(), g.clusters.size(), folded, build_ms,
+                render_ms);
+    for (const auto& f : g.findings)
+      std::printf("  %s %s %s: %s\n", gb::severity_name(f.level), f.code.c_str(), f.where.c_str(), f.message.c_str());
+    for (const auto& m : messages) std::fprintf(stderr, "  graphviz: %s\n", m.c_str());
+  }
+  return gb::cli::exit_ok;
+}
+
+}  // namespace
+
+GB_COMMAND("graph", "draw the model: ONNX op graph or architecture, folded, with metric overlays and diffs", run_graph);

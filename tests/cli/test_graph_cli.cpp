@@ -1,0 +1,98 @@
+// tests/cli/test_graph_cli.cpp: `glassbox graph` end to end (exit codes, output formats, overlay, diff).
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tests/support/data.h"
+#include "viz/xml_check.h"
+
+using gb::test::run_glassbox;
+
+namespace {
+std::string q(const std::string& s) { return "'" + s + "'"; }
+std::string slurp(const std::string& p) {
+  auto b = gb::test::read_file(p);
+  return std::string(b.begin(), b.end());
+}
+bool any_text_contains(const gb::viz::xml_report& r, const std::string& needle) {
+  for (const auto& t : r.texts)
+    if (t.find(needle) != std::string::npos) return true;
+  return false;
+}
+}  // namespace
+
+TEST_CASE("graph: usage errors and bad input") {
+  std::string out;
+  CHECK(run_glassbox("graph", &out, true) == 2);
+  CHECK(run_glassbox("graph x.gguf", &out, true) == 2);                  // no -o
+  CHECK(run_glassbox("graph x.gguf -o x.bmpx", &out, true) == 2);        // unknown format
+  CHECK(run_glassbox("graph x.gguf -o x.svg --view sideways", &out, true) == 2);
+  std::string dir = gb::test::temp_dir("graph_cli_bad");
+  CHECK(run_glassbox("graph " + q(dir + "/missing.gguf") + " -o " + q(dir + "/m.svg"), &out, true) == 3);
+  CHECK(out.find("glassbox:") != std::string::npos);
+  gb::test::write_file(dir + "/empty.gguf", std::string());
+  CHECK(run_glassbox("graph " + q(dir + "/empty.gguf") + " -o " + q(dir + "/m.svg"), &out, true) == 3);
+}
+
+TEST_CASE("graph: stories260K GGUF to SVG, PNG, DOT and JSON") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  std::string dir = gb::test::temp_dir("graph_cli");
+  std::string out;
+  REQUIRE(run_glassbox("graph " + q(model) + " -o " + q(dir + "/g.svg"), &out, true) == 0);
+  CHECK(out.find("wrote") != std::string::npos);
+  auto x = gb::viz::xml_check(slurp(dir + "/g.svg"));
+  REQUIRE_MESSAGE(x.ok, x.error);
+  CHECK(any_text_contains(x, "attn.q"));
+  CHECK(any_text_contains(x, "x 5"));
+  CHECK(any_text_contains(x, "token embedding"));
+
+  REQUIRE(run_glassbox("graph " + q(model) + " -o " + q(dir + "/g.png"), &out, true) == 0);
+  CHECK(slurp(dir + "/g.png").compare(0, 8, "\x89PNG\r\n\x1a\n") == 0);
+
+  REQUIRE(run_glassbox("graph " + q(model) + " --expand -o " + q(dir + "/g.dot"), &out, true) == 0);
+  std::string dot = slurp(dir + "/g.dot");
+  CHECK(dot.rfind("digraph", 0) == 0);
+  CHECK(dot.find("blk.4.mlp.down") != std::string::npos);
+
+  REQUIRE(run_glassbox("graph " + q(model) + " -o " + q(dir + "/g.json") + " --json", &out, false) == 0);
+  auto summary = nlohmann::json::parse(out);
+  CHECK(summary["format"] == "json");
+  auto j = nlohmann::json::parse(slurp(dir + "/g.json"));
+  CHECK(j["nodes"].size() == summary["nodes"].get<size_t>());
+  CHECK(j["clusters"][0]["fold"] == 5);
+
+  CHECK(run_glassbox("graph " + q(model) + " --view ops -o " + q(dir + "/o.svg"), &out, true) == 3);  // no op graph
+}
+
+TEST_CASE("graph: overlay and diff") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(hf, "models/stories260K/hf");
+  std::string dir = gb::test::temp_dir("graph_cli_overlay");
+  std::string out;
+  REQUIRE(run_glassbox("graph " + q(model) + " --overlay norm -o " + q(dir + "/n.svg"), &out, true) == 0);
+  auto x = gb::viz::xml_check(slurp(dir + "/n.svg"));
+  REQUIRE_MESSAGE(x.ok, x.error);
+  CHECK(any_text_contains(x, "norm (node colour)"));
+  CHECK(run_glassbox("graph " + q(model) + " --overlay bogus -o " + q(dir + "/b.svg"), &out, true) == 2);
+
+  REQUIRE(run_glassbox("graph " + q(model) + " --diff " + q(hf) + " -o " + q(dir + "/d.json"), &out, true) == 0);
+  auto j = nlohmann::json::parse(slurp(dir + "/d.json"));
+  CHECK(j["title"].get<std::string>().rfind("diff:", 0) == 0);
+  size_t statuses = 0;
+  for (const auto& n : j["nodes"]) statuses += n.contains("status");
+  CHECK(statuses == j["nodes"].size());
+}
+
+TEST_CASE("graph: ONNX op graph") {
+  GB_DATA(model, "models/stories260K/stories260K.onnx");
+  std::string dir = gb::test::temp_dir("graph_cli_onnx");
+  std::string out;
+  REQUIRE(run_glassbox("graph " + q(model) + " -o " + q(dir + "/o.svg"), &out, true) == 0);
+  auto x = gb::viz::xml_check(slurp(dir + "/o.svg"));
+  REQUIRE_MESSAGE(x.ok, x.error);
+  CHECK(any_text_contains(x, "MatMul"));
+  REQUIRE(run_glassbox("graph " + q(model) + " --view arch -o " + q(dir + "/a.json"), &out, true) == 0);
+  auto j = nlohmann::json::parse(slurp(dir + "/a.json"));
+  CHECK(j["nodes"].size() > 3);
+}
