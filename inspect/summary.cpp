@@ -46,26 +46,27 @@ bool is_copy(const tensor_view& a, const tensor_view& b) {
 
 }  // namespace
 
-std::string format_bytes(uint64_t n) {
-  const char* units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+namespace {
+// n in decimal thousands: "512<first>", "1.50<sep><units[1]>" ...
+std::string scaled(uint64_t n, const char* const* units, int n_units, const char* sep) {
   double v = static_cast<double>(n);
   int u = 0;
-  while (v >= 1000.0 && u < 5) v /= 1000.0, ++u;
-  char buf[32];
-  if (u == 0) std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
-  else std::snprintf(buf, sizeof buf, "%.2f %s", v, units[u]);
+  while (v >= 1000.0 && u + 1 < n_units) v /= 1000.0, ++u;
+  char buf[48];
+  if (u == 0) std::snprintf(buf, sizeof buf, "%llu%s%s", static_cast<unsigned long long>(n), *units[0] ? sep : "", units[0]);
+  else std::snprintf(buf, sizeof buf, "%.2f%s%s", v, sep, units[u]);
   return buf;
+}
+}  // namespace
+
+std::string format_bytes(uint64_t n) {
+  static const char* const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+  return scaled(n, units, 6, " ");
 }
 
 std::string format_count(uint64_t n) {
-  const char* units[] = {"", "K", "M", "B", "T"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1000.0 && u < 4) v /= 1000.0, ++u;
-  char buf[32];
-  if (u == 0) std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(n));
-  else std::snprintf(buf, sizeof buf, "%.2f%s", v, units[u]);
-  return buf;
+  static const char* const units[] = {"", "K", "M", "B", "T"};
+  return scaled(n, units, 5, "");
 }
 
 model_summary summary_build(const model& m) {

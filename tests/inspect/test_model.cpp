@@ -484,6 +484,9 @@ TEST_CASE("summary: counts by group and layer, memory at precisions, provenance"
   CHECK(s.dtypes[0].tensors == 47);
   CHECK(gb::format_bytes(1500) == "1.50 kB");
   CHECK(gb::format_count(260000) == "260.00K");
+  CHECK(gb::format_bytes(512) == "512 B");
+  CHECK(gb::format_count(7) == "7");
+  CHECK(gb::format_bytes(3000000000000000000ull) == "3000.00 PB");
 }
 
 TEST_CASE("summary: an output matrix equal to the embedding is counted once, a different one twice") {
