@@ -293,6 +293,26 @@ void dq_bf16(const uint8_t* src, float* dst, int64_t n) {
 
 // ---- encoders -------------------------------------------------------------------------------------
 
+// The element of largest magnitude (the first on ties), as ggml's reference encoders pick it.
+float signed_abs_max(const float* x, int n) {
+  float amax = 0.0f, max = 0.0f;
+  for (int j = 0; j < n; ++j)
+    if (amax < std::fabs(x[j])) {
+      amax = std::fabs(x[j]);
+      max = x[j];
+    }
+  return max;
+}
+
+void min_max(const float* x, int n, float* lo, float* hi) {
+  *lo = FLT_MAX;
+  *hi = -FLT_MAX;
+  for (int j = 0; j < n; ++j) {
+    if (x[j] < *lo) *lo = x[j];
+    if (x[j] > *hi) *hi = x[j];
+  }
+}
+
 // fp16 of v, nudged up by one ulp when rounding made it smaller (so scales still cover the range).
 uint16_t f16_at_least(float v) {
   uint16_t h = f32_to_fp16(v);
@@ -302,12 +322,7 @@ uint16_t f16_at_least(float v) {
 
 void q_q4_0(const float* x, uint8_t* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += 32, y += 18) {
-    float amax = 0.0f, max = 0.0f;
-    for (int j = 0; j < 32; ++j)
-      if (amax < std::fabs(x[j])) {
-        amax = std::fabs(x[j]);
-        max = x[j];
-      }
+    const float max = signed_abs_max(x, 32);
     const float d = max / -8;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     wr16(y, f32_to_fp16(d));
@@ -321,11 +336,8 @@ void q_q4_0(const float* x, uint8_t* y, int64_t nb) {
 
 void q_q4_1(const float* x, uint8_t* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += 32, y += 20) {
-    float min = FLT_MAX, max = -FLT_MAX;
-    for (int j = 0; j < 32; ++j) {
-      if (x[j] < min) min = x[j];
-      if (x[j] > max) max = x[j];
-    }
+    float min, max;
+    min_max(x, 32, &min, &max);
     const float d = (max - min) / ((1 << 4) - 1);
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     wr16(y, f32_to_fp16(d));
@@ -340,12 +352,7 @@ void q_q4_1(const float* x, uint8_t* y, int64_t nb) {
 
 void q_q5_0(const float* x, uint8_t* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += 32, y += 22) {
-    float amax = 0.0f, max = 0.0f;
-    for (int j = 0; j < 32; ++j)
-      if (amax < std::fabs(x[j])) {
-        amax = std::fabs(x[j]);
-        max = x[j];
-      }
+    const float max = signed_abs_max(x, 32);
     const float d = max / -16;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     wr16(y, f32_to_fp16(d));
@@ -363,11 +370,8 @@ void q_q5_0(const float* x, uint8_t* y, int64_t nb) {
 
 void q_q5_1(const float* x, uint8_t* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += 32, y += 24) {
-    float min = FLT_MAX, max = -FLT_MAX;
-    for (int j = 0; j < 32; ++j) {
-      if (x[j] < min) min = x[j];
-      if (x[j] > max) max = x[j];
-    }
+    float min, max;
+    min_max(x, 32, &min, &max);
     const float d = (max - min) / ((1 << 5) - 1);
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     wr16(y, f32_to_fp16(d));
@@ -400,14 +404,9 @@ void q_q8_0(const float* x, uint8_t* y, int64_t nb) {
 
 void q_q8_k(const float* x, uint8_t* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += 256, y += 292) {
-    float max = 0, amax = 0;
-    for (int j = 0; j < 256; ++j)
-      if (std::fabs(x[j]) > amax) {
-        amax = std::fabs(x[j]);
-        max = x[j];
-      }
+    const float max = signed_abs_max(x, 256);
     std::memset(y, 0, 292);
-    if (amax == 0.0f) continue;
+    if (max == 0.0f) continue;
     const float iscale = -127.f / max;
     int8_t* qs = reinterpret_cast<int8_t*>(y + 4);
     for (int j = 0; j < 256; ++j) qs[j] = static_cast<int8_t>(std::min(127, nearest_int(iscale * x[j])));
@@ -475,12 +474,7 @@ void encode_sym(const float* x, int qneg, int qpos, int code_max, uint16_t* d16,
   float s[16];
   float max_abs = 0;
   for (int j = 0; j < 16; ++j) {
-    float amax = 0, max = 0;
-    for (int l = 0; l < 16; ++l)
-      if (std::fabs(x[j * 16 + l]) > amax) {
-        amax = std::fabs(x[j * 16 + l]);
-        max = x[j * 16 + l];
-      }
+    const float max = signed_abs_max(x + j * 16, 16);
     s[j] = max / static_cast<float>(-qneg);  // the extreme value lands on the most negative level
     max_abs = std::max(max_abs, std::fabs(s[j]));
   }

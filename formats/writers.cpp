@@ -281,51 +281,45 @@ void safetensors_write(const std::string& path, const std::vector<tensor_data>& 
   f.close();
 }
 
-meta_value meta_str(std::string s) {
-  meta_value m;
-  m.k = meta_value::kind::string;
-  m.gguf_type = T_STRING;
-  m.s = std::move(s);
-  return m;
-}
-meta_value meta_u32(uint32_t v) {
-  meta_value m;
-  m.k = meta_value::kind::uinteger;
-  m.gguf_type = T_UINT32;
-  m.u = v;
-  return m;
-}
-meta_value meta_i32(int32_t v) {
-  meta_value m;
-  m.k = meta_value::kind::integer;
-  m.gguf_type = T_INT32;
-  m.i = v;
-  return m;
-}
-meta_value meta_f32(float v) {
-  meta_value m;
-  m.k = meta_value::kind::floating;
-  m.gguf_type = T_FLOAT32;
-  m.f = static_cast<double>(v);
-  return m;
-}
-meta_value meta_bool(bool v) {
-  meta_value m;
-  m.k = meta_value::kind::boolean;
-  m.gguf_type = T_BOOL;
-  m.b = v;
-  return m;
-}
-
 namespace {
-meta_value array_of(uint32_t et) {
+meta_value typed(meta_value::kind k, uint32_t t) {
   meta_value m;
-  m.k = meta_value::kind::array;
-  m.gguf_type = T_ARRAY;
+  m.k = k;
+  m.gguf_type = static_cast<int>(t);
+  return m;
+}
+meta_value array_of(uint32_t et) {
+  meta_value m = typed(meta_value::kind::array, T_ARRAY);
   m.gguf_elem_type = static_cast<int>(et);
   return m;
 }
 }  // namespace
+
+meta_value meta_str(std::string s) {
+  meta_value m = typed(meta_value::kind::string, T_STRING);
+  m.s = std::move(s);
+  return m;
+}
+meta_value meta_u32(uint32_t v) {
+  meta_value m = typed(meta_value::kind::uinteger, T_UINT32);
+  m.u = v;
+  return m;
+}
+meta_value meta_i32(int32_t v) {
+  meta_value m = typed(meta_value::kind::integer, T_INT32);
+  m.i = v;
+  return m;
+}
+meta_value meta_f32(float v) {
+  meta_value m = typed(meta_value::kind::floating, T_FLOAT32);
+  m.f = static_cast<double>(v);
+  return m;
+}
+meta_value meta_bool(bool v) {
+  meta_value m = typed(meta_value::kind::boolean, T_BOOL);
+  m.b = v;
+  return m;
+}
 
 meta_value meta_str_array(const std::vector<std::string>& v) {
   meta_value m = array_of(T_STRING);

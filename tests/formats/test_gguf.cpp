@@ -275,23 +275,20 @@ TEST_CASE("gguf error limit: oversized counts, string and array lengths, nesting
   expect_error(f.open(b), errc::limit, 56, "string value length");
 
   std::string dir = test::temp_dir("gguf_limit");
-  meta_value deep = meta_i32_array({1});
-  for (int i = 0; i < 4; ++i) {
-    meta_value w;
-    w.k = meta_value::kind::array;
-    w.gguf_elem_type = 9;
-    w.arr = {deep};
-    deep = w;
-  }
+  auto nest = [](int levels) {  // an INT32 array wrapped in arrays: `levels` levels of arrays in all
+    meta_value v = meta_i32_array({1});
+    for (int i = 1; i < levels; ++i) {
+      meta_value w;
+      w.k = meta_value::kind::array;
+      w.gguf_elem_type = 9;
+      w.arr = {v};
+      v = w;
+    }
+    return v;
+  };
+  meta_value deep = nest(5);
   // the writer refuses such nesting, so build depth 4 (allowed) and raise the innermost type by hand
-  meta_value ok = meta_i32_array({1});
-  for (int i = 0; i < 3; ++i) {
-    meta_value w;
-    w.k = meta_value::kind::array;
-    w.gguf_elem_type = 9;
-    w.arr = {ok};
-    ok = w;
-  }
+  meta_value ok = nest(4);
   CHECK_THROWS_AS(gguf_write(dir + "/deep.gguf", {{"k", deep}}, {}), failure);
   gguf_write(dir + "/ok.gguf", {{"k", ok}}, {});
   auto r0 = archive_open(dir + "/ok.gguf");

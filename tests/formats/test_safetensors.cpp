@@ -110,6 +110,19 @@ TEST_CASE("safetensors: writer round trip, deterministic and 8-aligned") {
                   failure);  // bytes do not match the shape
 }
 
+TEST_CASE("writers error io: the output folder does not exist") {
+  for (int gguf = 0; gguf < 2; ++gguf) {
+    try {
+      if (gguf) gguf_write("/nonexistent-glassbox-dir/m.gguf", {}, {});
+      else safetensors_write("/nonexistent-glassbox-dir/m.safetensors", {});
+      FAIL("expected io");
+    } catch (const failure& e) {
+      CHECK(e.err().code == errc::io);
+      CHECK(e.err().message.find("/nonexistent-glassbox-dir/") != std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("safetensors error truncated: shorter than the size field, header past EOF") {
   dir_fixture f("st_trunc");
   std::vector<uint8_t> tiny = {1, 0, 0};
@@ -298,6 +311,14 @@ TEST_CASE("safetensors sharded: index, shards, roles, and every index error") {
     REQUIRE(!r2);
     CHECK(r2.err().code == errc::duplicate);
     CHECK(r2.err().message.find("'x'") != std::string::npos);
+  }
+  SUBCASE("empty_file: an empty shard") {
+    test::write_file(dir + "/empty.safetensors", std::string());
+    test::write_file(dir + "/model.safetensors.index.json", std::string(R"({"weight_map":{"x":"empty.safetensors"}})"));
+    auto r2 = archive_open(dir + "/model.safetensors.index.json");
+    REQUIRE(!r2);
+    CHECK(r2.err().code == errc::empty_file);
+    CHECK(r2.err().where.find("empty.safetensors") != std::string::npos);
   }
   SUBCASE("errors inside a shard name the shard") {
     test::write_file(dir + "/broken.safetensors", std::string("\x02\0\0\0\0\0\0\0[]", 10));

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# bench_inspect.sh: `glassbox inspect` reads headers only, so its time and memory must not grow with the
+# weight bytes. On a ~500 MB f32 GGUF (written by `glassbox synth`) and a sharded safetensors folder of the
+# same size (bench_gen_sharded_safetensors), it times inspect (mean of RUNS runs, page cache warm) and its
+# peak RSS, side by side with `node-llama-cpp inspect gguf` on the same GGUF, and prints the ratios.
+# Targets (issue 2): < 10 ms, < 30 MB peak RSS, >= 50x faster than node-llama-cpp.
+#
+#   BUILD=build-st bench/bench_inspect.sh      # needs targets glassbox and bench_gen_sharded_safetensors
+#   npm install --no-save --prefix bench node-llama-cpp    # once, for the peer column (bench/node_modules)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${BUILD:-$here/../build-st}
+[[ $build = /* ]] || build=$here/../$build
+gb=${GLASSBOX:-$build/cli/glassbox}
+gen=$build/bench/bench_gen_sharded_safetensors
+runs=${RUNS:-20}
+peer_runs=${PEER_RUNS:-3}
+out=$here/out
+mkdir -p "$out"
+
+gguf=$out/bench-inspect.gguf
+hf=$out/bench-inspect-hf
+shape=(--layers 8 --dim 1024 --ff 2816 --vocab 8000)
+[ -f "$gguf" ] || "$gb" synth --arch llama "${shape[@]}" --heads 16 --dtype f32 --format gguf -o "$gguf" > /dev/null
+[ -f "$hf/model.safetensors.index.json" ] || "$gen" "$hf" "${shape[@]}" --shards 4 > /dev/null
+cat "$gguf" "$hf"/*.safetensors > /dev/null   # warm the page cache (inspect should not need it)
+
+# mean wall milliseconds over n runs, and the largest peak RSS (KB) seen
+measure() {
+  local n=$1; shift
+  local t0 t1 rss=0 m
+  for _ in $(seq 2); do "$@" > /dev/null 2>&1 || true; done   # warm-up
+  t0=$(date +%s%N)
+  for _ in $(seq "$n"); do "$@" > /dev/null 2>&1; done
+  t1=$(date +%s%N)
+  for _ in $(seq 3); do
+    m=$( { /usr/bin/time -f "%M" "$@" > /dev/null 2>/dev/null; } 2>&1 | tail -1)
+    [ "$m" -gt "$rss" ] && rss=$m
+  done
+  echo "$(echo "($t1 - $t0) / 1000000 / $n" | bc -l) $rss"
+}
+
+gsize=$(stat -c %s "$gguf")
+hsize=$(du -cb "$hf"/*.safetensors | tail -1 | cut -f1)
+printf "GGUF: %s (%.0f MB); sharded safetensors: %s (%.0f MB, %s shards); %s cores, load %s\n" \
+  "$gguf" "$(echo "$gsize/1000000" | bc -l)" "$hf" "$(echo "$hsize/1000000" | bc -l)" \
+  "$(ls "$hf"/*.safetensors | wc -l)" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)"
+printf "%-46s %10s %11s\n" "tool" "mean ms" "peak RSS"
+declare -A ms
+row() {
+  local key=$1 label=$2 n=$3; shift 3
+  read -r w m < <(measure "$n" "$@")
+  ms[$key]=$w
+  printf "%-46s %10.2f %8.1f MB\n" "$label" "$w" "$(echo "$m/1024" | bc -l)"
+}
+row gguf "glassbox inspect (GGUF)" "$runs" "$gb" inspect "$gguf"
+row gguf_json "glassbox inspect --json (GGUF)" "$runs" "$gb" inspect --json "$gguf"
+row hf "glassbox inspect (sharded safetensors folder)" "$runs" "$gb" inspect "$hf"
+row index "glassbox inspect (index.json)" "$runs" "$gb" inspect "$hf/model.safetensors.index.json"
+
+nlc=$here/node_modules/.bin/node-llama-cpp
+if [ -x "$nlc" ]; then
+  row peer "node-llama-cpp inspect gguf" "$peer_runs" "$nlc" inspect gguf "$gguf"
+  printf "ratio node-llama-cpp / glassbox (GGUF): %.0fx (target >= 50x)\n" "$(echo "${ms[peer]} / ${ms[gguf]}" | bc -l)"
+else
+  echo "node-llama-cpp not installed (npm install --no-save --prefix bench node-llama-cpp): peer column skipped"
+fi
