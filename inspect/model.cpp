@@ -468,7 +468,7 @@ void build(const archive& a, model& m) {
     const role_entry* qkv = entry_of(role_kind::attn_qkv, 0);
     if (k && a.tensors[k->tensor].shape.size() == 2) {
       infer(hp.n_head_kv, rows_of(a.tensors[k->tensor], *k) / hp.head_dim, "n_head_kv");
-    } else if (qkv && a.tensors[qkv->tensor].shape.size() == 2) {
+    } else if (qkv && a.tensors[qkv->tensor].shape.size() == 2 && hp.n_head < k_hparam_max / hp.head_dim) {
       int64_t rest = rows_of(a.tensors[qkv->tensor], *qkv) - hp.n_head * hp.head_dim;
       if (rest > 0 && rest % (2 * hp.head_dim) == 0) infer(hp.n_head_kv, rest / (2 * hp.head_dim), "n_head_kv");
     }
@@ -510,7 +510,11 @@ void build(const archive& a, model& m) {
     mismatch& mm = mism[msg];
     if (mm.count++ == 0) mm.first = a.tensors[e.tensor].name;
   };
-  const int64_t q_out = hp.n_head * hp.head_dim, kv_out = hp.n_head_kv * hp.head_dim;
+  // expected widths (0 = unknown: skip the check); heads and head_dim from a file may be absurd, so cap
+  // them before multiplying to keep the arithmetic in range
+  constexpr int64_t k_dim_cap = int64_t{1} << 24;
+  const bool dims_ok = hp.n_head < k_dim_cap && hp.n_head_kv < k_dim_cap && hp.head_dim < k_dim_cap;
+  const int64_t q_out = dims_ok ? hp.n_head * hp.head_dim : 0, kv_out = dims_ok ? hp.n_head_kv * hp.head_dim : 0;
   for (const role_entry& e : m.roles) {
     const tensor_view& t = a.tensors[e.tensor];
     if (e.bias) continue;
@@ -528,7 +532,7 @@ void build(const archive& a, model& m) {
       case role_kind::attn_q: expect(e, r, q_out, "rows"), expect(e, c, hp.n_embd, "columns"); break;
       case role_kind::attn_k:
       case role_kind::attn_v: expect(e, r, kv_out, "rows"), expect(e, c, hp.n_embd, "columns"); break;
-      case role_kind::attn_qkv: expect(e, r, q_out + 2 * kv_out, "rows"), expect(e, c, hp.n_embd, "columns"); break;
+      case role_kind::attn_qkv: expect(e, r, q_out ? q_out + 2 * kv_out : 0, "rows"), expect(e, c, hp.n_embd, "columns"); break;
       case role_kind::attn_o: expect(e, r, hp.n_embd, "rows"), expect(e, c, q_out, "columns"); break;
       case role_kind::mlp_gate:
       case role_kind::mlp_up: expect(e, r, hp.n_ff, "rows"), expect(e, c, hp.n_embd, "columns"); break;

@@ -445,6 +445,21 @@ TEST_CASE("model: findings for shapes inconsistent with hyperparameters, missing
   CHECK(has_finding(r.build(), "model.shape_mismatch"));
 }
 
+TEST_CASE("model: absurd head counts and widths from a file are handled without overflow") {
+  builder b = llama_gguf(true);
+  b.a->metadata[3].second = mint((int64_t{1} << 31) - 1);  // llama.attention.head_count
+  b.meta("llama.attention.key_length", mint((int64_t{1} << 31) - 1));
+  b.a->metadata[4].second = mint((int64_t{1} << 31) - 1);  // head_count_kv
+  gb::model m = b.build();
+  CHECK(m.hp.n_head == (int64_t{1} << 31) - 1);
+  CHECK(m.hp.n_rot <= m.hp.head_dim);
+  builder c = llama_gguf(false);  // no head count, fused qkv with a huge key_length
+  c.meta("general.architecture", mstr("llama")).meta("llama.attention.key_length", mint((int64_t{1} << 31) - 1));
+  c.t("blk.0.attn_qkv.weight", {96, 64});
+  gb::model mc = c.build();
+  CHECK(mc.hp.n_head == 0);
+}
+
 TEST_CASE("model: vocabulary-only files (no tensors) and a null archive") {
   builder b;
   b.meta("general.architecture", mstr("llama")).meta("llama.context_length", mint(4096));
