@@ -10,6 +10,9 @@
 // in canonical layout (HF llama q/k rotate-half permuted, GPT-2 Conv1D transposed, NeoX/BLOOM qkv per head).
 // Tensors are 2-D matrices in `type`; 1-D tensors (norms, biases) stay f32; a matrix whose rows are not a
 // multiple of the block size falls back to f16 (as llama.cpp's quantiser does).
+// Checked against llama.cpp (the build bundled with node-llama-cpp 3.x, `complete` on a q8_0 file): the
+// GGUFs of llama, mistral, qwen2, gemma, gpt2, gptneox, falcon, bloom, mpt and phi2 load and generate;
+// llama.cpp has no GPT-J, so gptj GGUFs are for glassbox only. HF Falcon is written multi-query only.
 // The tokenizer is a small SentencePiece-style BPE (byte fallback when the vocabulary has room for the
 // 256 byte tokens): <unk> <s> </s>, bytes, then "▁"-prefixed pieces of common English words.
 //
