@@ -205,12 +205,14 @@ void scan_model(scan_file& sf, const mapped_file_ptr& m, file_format f) {
     if (x.where.empty()) x.where = sf.path;
     sf.findings.push_back(std::move(x));
   }
-  if (const meta_value* t = a.meta("tokenizer.chat_template"); t && t->k == meta_value::kind::string) {
-    std::string w = sf.path + ":tokenizer.chat_template";
+  // tokenizer.chat_template and its named variants (tokenizer.chat_template.tool_use ...)
+  for (const auto& [key, t] : a.metadata) {
+    if (key.rfind("tokenizer.chat_template", 0) != 0 || t.k != meta_value::kind::string) continue;
+    std::string w = sf.path + ":" + key;
     sf.findings.push_back({severity::info, "template.present", w,
-                           "chat template of " + std::to_string(t->s.size()) + " characters (audited as text, never rendered)",
+                           "chat template of " + std::to_string(t.s.size()) + " characters (audited as text, never rendered)",
                            UINT64_MAX});
-    scan_template_text(t->s, w, sf.findings);
+    scan_template_text(t.s, w, sf.findings);
   }
   if (!error.empty()) {
     sf.findings.push_back({severity::medium, "file.unreadable", sf.path, "loader stopped: " + error, error_offset});

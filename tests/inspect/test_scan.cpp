@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 
+#include "formats/writers.h"
 #include "formats/zip.h"
 #include "inspect/scan.h"
 #include "tests/support/data.h"
@@ -210,4 +211,31 @@ TEST_CASE("picklescan corpus: expected dangerous globals, benign files never dan
   CHECK(has(*by_rel["data/malicious1_0x1.zip"], "zip.encryption_flag_decoy"));
   // numpy reconstructors are innocuous, never dangerous
   CHECK(global_level(*by_rel["data2/object_arrays.npz"], "numpy.core.multiarray._reconstruct") == gb::severity::info);
+}
+
+TEST_CASE("GGUF chat templates (default and named) are audited as text") {
+  std::string dir = gb::test::temp_dir("scan_gguf");
+  gb::tensor_data t;
+  t.name = "w";
+  t.shape = {2};
+  t.bytes.assign(8, 0);
+  gb::gguf_write(dir + "/m.gguf",
+                 {{"general.architecture", gb::meta_str("llama")},
+                  {"tokenizer.chat_template", gb::meta_str("{% for m in messages %}{{ m.content }}{% endfor %}")},
+                  {"tokenizer.chat_template.tool_use",
+                   gb::meta_str("{{ self._TemplateReference__context.cycler.__init__.__globals__.os.popen('id') }}")}},
+                 {t});
+  auto f = gb::scan_one(dir + "/m.gguf");
+  CHECK(f.status == gb::scan_status::full);
+  CHECK(f.format == gb::file_format::gguf);
+  size_t present = 0, injections = 0;
+  for (const auto& x : f.findings) {
+    present += x.code == "template.present";
+    if (x.code == "template.injection") {
+      ++injections;
+      CHECK(x.where.find("tokenizer.chat_template.tool_use") != std::string::npos);
+    }
+  }
+  CHECK(present == 2);
+  CHECK(injections >= 3);  // __init__, __globals__, os., popen
 }
