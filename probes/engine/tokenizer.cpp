@@ -3,7 +3,6 @@
 #include "probes/engine/tokenizer.h"
 
 #include <algorithm>
-#include <queue>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -221,7 +220,6 @@ struct tokenizer::impl {
   };
   std::vector<fragment> partition(std::string_view text, bool parse_special) const;
   void spm_encode(std::string_view text, std::vector<int32_t>& out, word_cache& cache) const;
-  void spm_merge(std::string_view text, std::vector<int32_t>& out) const;
   std::unordered_set<uint64_t> spm_pairs;  // unit_pair of every two adjacent characters inside a piece
   static uint64_t unit_pair(std::string_view a, std::string_view b) {
     uint64_t k = 0;
@@ -233,23 +231,23 @@ struct tokenizer::impl {
     return (k << 35) ^ m;
   }
   void bpe_encode(std::string_view text, std::vector<int32_t>& out, word_cache& cache) const;
-  struct bpe_scratch {  // buffers reused across the words of one encode() call
+  struct merge_scratch {  // buffers reused across the words of one encode() call
     struct symbol {
-      int32_t prev, next;
-      uint32_t off, n;
+      int64_t prev, next;
+      size_t off, n;
       int32_t id;  // piece id of the symbol's text, -1 when it is no piece
     };
     struct bigram {
-      int32_t rank;
-      int32_t left, right;
-      uint32_t size;
-      int32_t merged;  // id of the merged text (-1: no piece)
+      double priority;  // piece score, or minus the merge rank: higher merges first
+      int64_t left, right;
+      size_t size;
+      int32_t merged;   // id of the merged text (-1: no piece)
     };
     std::vector<symbol> sym;
     std::vector<bigram> heap;
     std::string key;
   };
-  void bpe_word(std::string_view word, std::vector<int32_t>& out, bpe_scratch& w) const;
+  void merge_word(std::string_view word, std::vector<int32_t>& out, merge_scratch& w) const;
   // Merges between two pieces by ids: open addressing, power-of-two size, key = left << 32 | right.
   struct pair_entry {
     static constexpr uint64_t empty = ~0ull;
@@ -298,13 +296,12 @@ std::vector<tokenizer::impl::fragment> tokenizer::impl::partition(std::string_vi
   return frags;
 }
 
-// SentencePiece BPE (llama.cpp's llm_tokenizer_spm_session): start from UTF-8 characters, repeatedly merge
-// the adjacent pair whose concatenation is the highest-scoring piece (ties: leftmost), then map the
-// symbols to ids, falling back to <0xXX> byte pieces.
-// Independent stretches: no piece can span a boundary between two characters that are adjacent in no
-// piece, so merging each stretch alone gives the same result as merging the whole text, with small queues.
+
+// SentencePiece text (spaces already escaped), cut into independent stretches for merge_word: no piece
+// can span a boundary between two characters that are adjacent in no piece, so merging each stretch alone
+// gives the same result as merging the whole text (llama.cpp merges it whole), with small queues.
 void tokenizer::impl::spm_encode(std::string_view text, std::vector<int32_t>& out, word_cache& cache) const {
-  bpe_scratch scratch;
+  merge_scratch scratch;
   const auto stretch = [&](std::string_view s) {
     const auto hit = cache.find(s);
     if (hit != cache.end()) {
@@ -312,8 +309,7 @@ void tokenizer::impl::spm_encode(std::string_view text, std::vector<int32_t>& ou
       return;
     }
     const size_t before = out.size();
-    if (spm_by_rank) bpe_word(s, out, scratch);
-    else spm_merge(s, out);
+    merge_word(s, out, scratch);
     if (cache.size() < (1u << 16) && s.size() <= 64)
       cache.emplace(std::string(s), std::vector<int32_t>(out.begin() + static_cast<std::ptrdiff_t>(before), out.end()));
   };
@@ -331,68 +327,15 @@ void tokenizer::impl::spm_encode(std::string_view text, std::vector<int32_t>& ou
   if (start < text.size()) stretch(text.substr(start));
 }
 
-void tokenizer::impl::spm_merge(std::string_view text, std::vector<int32_t>& out) const {
-  struct symbol {
-    int64_t prev, next;
-    size_t off, n;
-  };
-  struct bigram {
-    float score;
-    int64_t left, right;
-    size_t size;
-  };
-  const auto worse = [](const bigram& l, const bigram& r) {
-    return l.score < r.score || (l.score == r.score && l.left > r.left);
-  };
-  std::vector<symbol> sym;  // (S)
-  sym.reserve(text.size());
-  for (size_t off = 0; off < text.size();) {
-    const size_t n = std::min(utf8_len(text[off]), text.size() - off);
-    const int64_t idx = static_cast<int64_t>(sym.size());
-    sym.push_back({idx - 1, off + n == text.size() ? -1 : idx + 1, off, n});
-    off += n;
-  }
-  std::priority_queue<bigram, std::vector<bigram>, decltype(worse)> queue(worse);
-  const auto try_add = [&](int64_t l, int64_t r) {
-    if (l < 0 || r < 0) return;
-    const std::string_view s = text.substr(sym[l].off, sym[l].n + sym[r].n);
-    const int32_t id = lookup(s);
-    if (id < 0) return;
-    queue.push({scores[id], l, r, s.size()});
-  };
-  for (int64_t i = 1; i < static_cast<int64_t>(sym.size()); ++i) try_add(i - 1, i);
-  while (!queue.empty()) {
-    const bigram b = queue.top();
-    queue.pop();
-    symbol& l = sym[b.left];
-    symbol& r = sym[b.right];
-    if (l.n == 0 || r.n == 0 || l.n + r.n != b.size) continue;  // stale
-    l.n += r.n;
-    r.n = 0;
-    l.next = r.next;
-    if (r.next >= 0) sym[r.next].prev = b.left;
-    try_add(l.prev, b.left);
-    try_add(b.left, l.next);
-  }
-  for (int64_t i = sym.empty() ? -1 : 0; i != -1; i = sym[i].next) {
-    const std::string_view s = text.substr(sym[i].off, sym[i].n);
-    const int32_t id = lookup(s);
-    if (id >= 0) {
-      out.push_back(id);
-      continue;
-    }
-    for (const char c : s) {
-      const int32_t b = byte_tokens[static_cast<uint8_t>(c)];
-      out.push_back(b >= 0 ? b : unk);
-    }
-  }
-}
-
-// BPE of one word by merge rank, lowest first (ties: leftmost). Byte-level vocabularies (word already in
-// the GPT-2 alphabet) fall back to one-byte pieces; SentencePiece-style ones to <0xXX> pieces. Symbols
-// that are pieces carry their id, so most pairs are looked up by ids in `pair_ranks`; a symbol whose text
-// is no piece (a merge outside the vocabulary) falls back to the "left right" text map, as llama.cpp does.
-void tokenizer::impl::bpe_word(std::string_view word, std::vector<int32_t>& out, bpe_scratch& w) const {
+// Pairwise merging of one word, the shape llama.cpp's SPM and BPE sessions share: start from UTF-8
+// characters and repeatedly merge the best adjacent pair (ties: leftmost) until none applies.
+//   SentencePiece (llm_tokenizer_spm_session): a pair may merge when its concatenation is a piece; best =
+//     highest piece score. Leftover symbols fall back to <0xXX> byte pieces, else <unk>.
+//   BPE (llm_tokenizer_bpe_session; also HF BPE with byte fallback): a pair may merge when "left right" is
+//     a merge; best = lowest rank. Byte-level words (GPT-2 alphabet) fall back to one-byte pieces.
+// Symbols carry the id of their text, so most BPE pairs are looked up by ids in `pair_table`; a symbol
+// whose text is no piece (a merge outside the vocabulary) falls back to the "left right" text map.
+void tokenizer::impl::merge_word(std::string_view word, std::vector<int32_t>& out, merge_scratch& w) const {
   if (ignore_merges) {
     const int32_t id = lookup(word);
     if (id >= 0) {
@@ -412,23 +355,28 @@ void tokenizer::impl::bpe_word(std::string_view word, std::vector<int32_t>& out,
     } else {
       id = lookup(word.substr(off, n));
     }
-    const auto idx = static_cast<int32_t>(sym.size());
-    sym.push_back({idx - 1, off + n == word.size() ? -1 : idx + 1, static_cast<uint32_t>(off),
-                   static_cast<uint32_t>(n), id});
+    const auto idx = static_cast<int64_t>(sym.size());
+    sym.push_back({idx - 1, off + n == word.size() ? -1 : idx + 1, off, n, id});
     off += n;
   }
   auto& heap = w.heap;
   heap.clear();
-  const auto worse = [](const bpe_scratch::bigram& l, const bpe_scratch::bigram& r) {
-    return l.rank > r.rank || (l.rank == r.rank && l.left > r.left);
+  const auto worse = [](const merge_scratch::bigram& l, const merge_scratch::bigram& r) {
+    return l.priority < r.priority || (l.priority == r.priority && l.left > r.left);
   };
-  const auto try_add = [&](int32_t l, int32_t r) {
+  const bool by_score = kind == tokenizer_kind::spm && !spm_by_rank;
+  const auto try_add = [&](int64_t l, int64_t r) {
     if (l < 0 || r < 0) return;
-    int32_t rank = -1, merged = -1;
-    if (sym[l].id >= 0 && sym[r].id >= 0) {
+    double priority = 0;
+    int32_t merged = -1;
+    if (by_score) {
+      merged = lookup(word.substr(sym[l].off, sym[l].n + sym[r].n));
+      if (merged < 0) return;
+      priority = scores[merged];
+    } else if (sym[l].id >= 0 && sym[r].id >= 0) {
       const pair_entry* e = pair_find(sym[l].id, sym[r].id);
       if (!e) return;
-      rank = e->rank;
+      priority = -static_cast<double>(e->rank);
       merged = e->merged;
     } else {
       w.key.assign(word.substr(sym[l].off, sym[l].n));
@@ -436,16 +384,16 @@ void tokenizer::impl::bpe_word(std::string_view word, std::vector<int32_t>& out,
       w.key.append(word.substr(sym[r].off, sym[r].n));
       const auto it = ranks.find(w.key);
       if (it == ranks.end()) return;
-      rank = it->second;
+      priority = -static_cast<double>(it->second);
       merged = lookup(word.substr(sym[l].off, sym[l].n + sym[r].n));
     }
-    heap.push_back({rank, l, r, sym[l].n + sym[r].n, merged});
+    heap.push_back({priority, l, r, sym[l].n + sym[r].n, merged});
     std::push_heap(heap.begin(), heap.end(), worse);
   };
-  for (int32_t i = 1; i < static_cast<int32_t>(sym.size()); ++i) try_add(i - 1, i);
+  for (int64_t i = 1; i < static_cast<int64_t>(sym.size()); ++i) try_add(i - 1, i);
   while (!heap.empty()) {
     std::pop_heap(heap.begin(), heap.end(), worse);
-    const bpe_scratch::bigram b = heap.back();
+    const merge_scratch::bigram b = heap.back();
     heap.pop_back();
     auto& l = sym[b.left];
     auto& r = sym[b.right];
@@ -459,7 +407,7 @@ void tokenizer::impl::bpe_word(std::string_view word, std::vector<int32_t>& out,
     try_add(l.prev, b.left);
     try_add(b.left, l.next);
   }
-  for (int32_t i = sym.empty() ? -1 : 0; i != -1; i = sym[i].next) {
+  for (int64_t i = sym.empty() ? -1 : 0; i != -1; i = sym[i].next) {
     if (sym[i].id >= 0) {
       out.push_back(sym[i].id);
       continue;
@@ -491,7 +439,7 @@ const tokenizer::impl::pair_entry* tokenizer::impl::pair_find(int32_t a, int32_t
 }
 
 void tokenizer::impl::bpe_encode(std::string_view text, std::vector<int32_t>& out, word_cache& cache) const {
-  bpe_scratch scratch;
+  merge_scratch scratch;
   const std::vector<uint32_t> cps = utf8_to_cpts(text);  // (N)
   std::vector<size_t> pieces = {cps.size()};             // lengths in code points
   for (const split_regex& re : regexes) pieces = re.split(cps, pieces);
@@ -510,7 +458,7 @@ void tokenizer::impl::bpe_encode(std::string_view text, std::vector<int32_t>& ou
       continue;
     }
     const size_t before = out.size();
-    bpe_word(word, out, scratch);
+    merge_word(word, out, scratch);
     if (cache.size() < (1u << 16) && word.size() <= 64)
       cache.emplace(word, std::vector<int32_t>(out.begin() + static_cast<std::ptrdiff_t>(before), out.end()));
   }
