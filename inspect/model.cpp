@@ -549,6 +549,17 @@ void build(const archive& a, model& m) {
     m.findings.push_back({severity::medium, "model.layer_count_mismatch", a.path,
                           "metadata says " + std::to_string(hp.n_layer) + " layers but tensors cover " +
                               std::to_string(max_layer + 1)});
+  if (a.tokenizer && hp.n_vocab > 0 && a.tokenizer->size() > 0 && static_cast<int64_t>(a.tokenizer->size()) != hp.n_vocab) {
+    const int64_t nt = static_cast<int64_t>(a.tokenizer->size());
+    if (nt > hp.n_vocab)
+      m.findings.push_back({severity::medium, "model.vocab_mismatch", a.tokenizer->source,
+                            "the tokenizer has " + std::to_string(nt) + " tokens but the model only " +
+                                std::to_string(hp.n_vocab) + " embedding rows: ids past the table have no embedding"});
+    else
+      m.findings.push_back({severity::info, "model.vocab_padded", a.tokenizer->source,
+                            "the embedding has " + std::to_string(hp.n_vocab) + " rows for " + std::to_string(nt) +
+                                " tokens (padded vocabulary)"});
+  }
   if (hp.n_head > 0 && hp.n_head_kv > 0 && hp.n_head % hp.n_head_kv != 0)
     m.findings.push_back({severity::medium, "model.bad_hparam", "n_head_kv",
                           "n_head " + std::to_string(hp.n_head) + " is not a multiple of n_head_kv " +

@@ -460,6 +460,19 @@ TEST_CASE("model: absurd head counts and widths from a file are handled without 
   CHECK(mc.hp.n_head == 0);
 }
 
+TEST_CASE("model: tokenizer larger than the embedding is a finding; a padded embedding is info") {
+  builder b = llama_gguf(true);
+  auto v = std::make_shared<gb::vocab>();
+  v->tokens.resize(600, "x");
+  v->source = "tokenizer.json";
+  b.a->tokenizer = v;
+  CHECK(has_finding(b.build(), "model.vocab_mismatch"));
+  v->tokens.resize(500);
+  gb::model m = b.build();
+  CHECK_FALSE(has_finding(m, "model.vocab_mismatch"));
+  CHECK(has_finding(m, "model.vocab_padded"));
+}
+
 TEST_CASE("model: vocabulary-only files (no tensors) and a null archive") {
   builder b;
   b.meta("general.architecture", mstr("llama")).meta("llama.context_length", mint(4096));
