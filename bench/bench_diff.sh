@@ -18,26 +18,11 @@ b=$out/bench-f32-ft3.gguf
 [ -f "$b" ] || "$gen" "$b" --perturb-layer 3
 size=$(( $(stat -c %s "$a") + $(stat -c %s "$b") ))
 cat "$a" "$b" > /dev/null
+# shellcheck source=bench/measure.sh
+. "$here/measure.sh"
 
-measure() {
-  local best="" rss="" cpu=""
-  for _ in $(seq "$runs"); do
-    local t
-    /usr/bin/time -o "$out/.time" -f "%e %M %U %S" "$@" > /dev/null 2>&1 || true
-    t=$(tail -1 "$out/.time")
-    local w m u s
-    read -r w m u s <<< "$t"
-    if [ -z "$best" ] || awk "BEGIN{exit !($w < $best)}"; then best=$w; rss=$m; cpu=$(echo "$u + $s" | bc -l); fi
-  done
-  echo "$best $rss $cpu"
-}
 printf "models: %s + %s (%.0f MB together), %s cores, best of %s\n" "$a" "$b" "$(echo "$size/1000000" | bc -l)" "$(nproc)" "$runs"
-printf "%-34s %9s %11s %10s %8s\n" "tool" "wall s" "MB/s" "peak RSS" "cpu s"
-row() {
-  local label=$1; shift
-  read -r w m c < <(measure "$@")
-  printf "%-34s %9.3f %11.0f %7.1f MB %8.2f\n" "$label" "$w" "$(echo "$size/1000000/$w" | bc -l)" "$(echo "$m/1024" | bc -l)" "$c"
-}
+printf "%-44s %9s %11s %10s %8s\n" "tool" "wall s" "MB/s" "peak RSS" "cpu s"
 row "glassbox diff" "$gb" diff "$a" "$b"
 row "cat a b > /dev/null" sh -c "cat '$a' '$b' > /dev/null"
 row "glassbox diff --threads 1" "$gb" diff --threads 1 "$a" "$b"

@@ -17,28 +17,11 @@ model=$out/bench-f32.gguf
 [ -f "$model" ] || "$gen" "$model"
 size=$(stat -c %s "$model")
 cat "$model" > /dev/null
-
-# best-of-N wall seconds and the peak RSS (KB) of that run
-measure() {
-  local best="" rss="" cpu=""
-  for _ in $(seq "$runs"); do
-    local t
-    /usr/bin/time -o "$out/.time" -f "%e %M %U %S" "$@" > /dev/null 2>&1 || true
-    t=$(tail -1 "$out/.time")
-    local w m u s
-    read -r w m u s <<< "$t"
-    if [ -z "$best" ] || awk "BEGIN{exit !($w < $best)}"; then best=$w; rss=$m; cpu=$(echo "$u + $s" | bc -l); fi
-  done
-  echo "$best $rss $cpu"
-}
+# shellcheck source=bench/measure.sh
+. "$here/measure.sh"
 
 printf "model: %s (%.0f MB), %s cores, best of %s\n" "$model" "$(echo "$size/1000000" | bc -l)" "$(nproc)" "$runs"
 printf "%-44s %9s %11s %10s %8s\n" "tool" "wall s" "MB/s" "peak RSS" "cpu s"
-row() {
-  local label=$1; shift
-  read -r w m c < <(measure "$@")
-  printf "%-44s %9.3f %11.0f %7.1f MB %8.2f\n" "$label" "$w" "$(echo "$size/1000000/$w" | bc -l)" "$(echo "$m/1024" | bc -l)" "$c"
-}
 row "glassbox hash (files+tensors+stats)" "$gb" hash "$model"
 row "glassbox hash --no-stats" "$gb" hash --no-stats "$model"
 row "glassbox hash --no-file-hash (tensors+stats)" "$gb" hash --no-file-hash "$model"

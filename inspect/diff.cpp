@@ -66,15 +66,6 @@ namespace {
 
 bool is_embedding(const std::string& n) { return n == "tok_embd.weight" || n == "token_embd.weight"; }
 
-std::string layer_key(const std::string& name, int layer) {
-  if (layer >= 0) return "blk." + std::to_string(layer);
-  if (name.rfind("blk.", 0) == 0) {
-    size_t dot = name.find('.', 4);
-    if (dot != std::string::npos) return name.substr(0, dot);
-  }
-  return "global";
-}
-
 // Streams both tensors row by row and fills the sums.
 void compare(const tensor_item& ia, const tensor_item& ib, tensor_diff& d, bool release) {
   tensor_reader ra(ia), rb(ib);
@@ -299,21 +290,21 @@ diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<ten
     if (d.status == tensor_delta::unrelated) el_unrelated += el;
     if (d.status == tensor_delta::moved) {
       el_moved += el;
-      moved_layers.insert(layer_key(d.name, d.layer));
+      moved_layers.insert(tensor_layer_key(d.name, d.layer));
     }
     cosines.push_back(d.cosine);
     if (d.status == tensor_delta::close && d.expected > 0 && d.rel_l2 / d.expected > worst_ratio) {
       worst_ratio = d.rel_l2 / d.expected;
       worst_close = d.name;
     }
-    layer_change& l = layers[layer_key(d.name, d.layer)];
+    layer_change& l = layers[tensor_layer_key(d.name, d.layer)];
     ++l.tensors;
     if (d.status == tensor_delta::moved || d.status == tensor_delta::unrelated) ++l.moved;
     l.rel_l2 += d.sum_d2;   // sums first, ratio below
     l.min_cosine = std::min(l.min_cosine, d.cosine);
   }
   std::map<std::string, double> layer_a2;
-  for (const tensor_diff& d : rep.tensors) layer_a2[layer_key(d.name, d.layer)] += d.sum_a2;
+  for (const tensor_diff& d : rep.tensors) layer_a2[tensor_layer_key(d.name, d.layer)] += d.sum_a2;
   for (auto& [k, l] : layers) {
     l.key = k;
     const double a2 = layer_a2[k];

@@ -197,15 +197,6 @@ void stats_accumulator::finish(tensor_stats& t) const {
 
 namespace {
 
-std::string layer_key(const tensor_item& it) {
-  if (it.layer >= 0) return "blk." + std::to_string(it.layer);
-  if (it.name.rfind("blk.", 0) == 0) {
-    size_t dot = it.name.find('.', 4);
-    if (dot != std::string::npos) return it.name.substr(0, dot);
-  }
-  return "global";
-}
-
 // "blk.3.attn.q.weight" -> "attn.q.weight"; the key that groups a role across layers.
 std::string role_key(const std::string& name) {
   if (name.rfind("blk.", 0) == 0) {
@@ -272,6 +263,18 @@ stats_report stats_compute(const std::vector<tensor_item>& items, const stats_op
   std::mutex err_mu;
   std::optional<error> first_err;
   std::exception_ptr other_err;
+  // Runs f, keeping the first error for the caller (exceptions must not leave an OpenMP region).
+  auto guarded = [&](const auto& f) {
+    try {
+      f();
+    } catch (const failure& e) {
+      std::lock_guard<std::mutex> lk(err_mu);
+      if (!first_err) first_err = e.err();
+    } catch (...) {
+      std::lock_guard<std::mutex> lk(err_mu);
+      if (!other_err) other_err = std::current_exception();
+    }
+  };
   auto work = [&]() {
     for (;;) {
       size_t k = next.fetch_add(1);
@@ -281,34 +284,16 @@ stats_report stats_compute(const std::vector<tensor_item>& items, const stats_op
         if (first_err || other_err) break;
       }
       const size_t i = order[k];
-      try {
-        scan_one(items[i], rep.tensors[i], opt, on_values_digest, i);
-      } catch (const failure& f) {
-        std::lock_guard<std::mutex> lk(err_mu);
-        if (!first_err) first_err = f.err();
-      } catch (...) {
-        std::lock_guard<std::mutex> lk(err_mu);
-        if (!other_err) other_err = std::current_exception();
-      }
+      guarded([&] { scan_one(items[i], rep.tensors[i], opt, on_values_digest, i); });
     }
   };
   if (nt == 1) {
-    if (side_job) side_job();
+    if (side_job) guarded(side_job);
     work();
   } else {
 #pragma omp parallel num_threads(nt)
     {
-      if (omp_get_thread_num() == 0 && side_job) {
-        try {
-          side_job();
-        } catch (const failure& f) {
-          std::lock_guard<std::mutex> lk(err_mu);
-          if (!first_err) first_err = f.err();
-        } catch (...) {
-          std::lock_guard<std::mutex> lk(err_mu);
-          if (!other_err) other_err = std::current_exception();
-        }
-      }
+      if (omp_get_thread_num() == 0 && side_job) guarded(side_job);
       work();
     }
   }
@@ -325,10 +310,7 @@ void stats_summarise(stats_report& r) {
   std::map<std::string, group_stats> layers, roles;
   for (const tensor_stats& t : r.tensors) {
     if (!t.readable || !t.excluded.empty()) continue;
-    tensor_item tmp;
-    tmp.name = t.name;
-    tmp.layer = t.layer;
-    for (auto* g : {&layers[layer_key(tmp)], &roles[role_key(t.name)]}) {
+    for (auto* g : {&layers[tensor_layer_key(t.name, t.layer)], &roles[role_key(t.name)]}) {
       ++g->tensors;
       g->count += t.count;
       g->nan_count += t.nan_count;

@@ -14,6 +14,15 @@ std::vector<int64_t> canonical_shape(const tensor_view& v, bool transposed) {
   return s;
 }
 
+std::string tensor_layer_key(const std::string& name, int layer) {
+  if (layer >= 0) return "blk." + std::to_string(layer);
+  if (name.rfind("blk.", 0) == 0) {
+    size_t dot = name.find('.', 4);
+    if (dot != std::string::npos) return name.substr(0, dot);
+  }
+  return "global";
+}
+
 namespace {
 
 tensor_item item_from_view(const archive& a, size_t index) {

@@ -107,6 +107,9 @@ struct integrity_input {
 };
 result<integrity_input> integrity_open(const std::string& path);
 
+// "blk.N" for a layer tensor (from `layer`, or the name's "blk.N." prefix), else "global".
+std::string tensor_layer_key(const std::string& name, int layer);
+
 // The canonical shape after undoing a transpose.
 std::vector<int64_t> canonical_shape(const tensor_view& v, bool transposed);
 
