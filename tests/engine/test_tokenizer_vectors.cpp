@@ -206,3 +206,30 @@ TEST_CASE("glassbox tokenize: ids, --no-bos, --json, --ids, usage and bad-input 
   CHECK(gb::test::run_glassbox("tokenize " + model + " --ids 512", nullptr) == 3);  // vocabulary is 512
   CHECK(gb::test::run_glassbox("tokenize /no/such/model --text x", nullptr) == 3);
 }
+
+TEST_CASE("hostile text: invalid UTF-8 and long runs give in-range ids in bounded time") {
+  GB_DATA(dir, "tokenizers/llama.cpp-vocab");
+  std::mt19937 rng(99);
+  std::string noise;
+  for (int i = 0; i < 200000; ++i) noise.push_back(static_cast<char>(rng() & 0xFF));
+  const std::vector<std::string> texts = {noise, std::string(200000, ' ') + "x", std::string(200000, 'a'),
+                                          std::string(100000, '\n') + "b",
+                                          std::string(50000, '\t') + " " + std::string(50000, ' ')};
+  for (const char* file : {"ggml-vocab-deepseek-llm.gguf", "ggml-vocab-llama-bpe.gguf", "ggml-vocab-llama-spm.gguf",
+                           "ggml-vocab-falcon.gguf", "ggml-vocab-bert-bge.gguf"}) {
+    CAPTURE(file);
+    const tokenizer tk = open_tokenizer(dir + "/" + file);
+    for (size_t k = 0; k < texts.size(); ++k) {
+      CAPTURE(k);
+      const std::clock_t c0 = std::clock();
+      const std::vector<int32_t> ids = tk.encode(texts[k], true, true);
+      const double cpu = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
+      bool in_range = true;
+      for (const int32_t id : ids) in_range = in_range && id >= 0 && id < tk.size();
+      CHECK(in_range);
+      CHECK(cpu < 2.0);  // measured <= 0.17 s
+      // valid UTF-8 survives a round trip (BERT normalises, invalid bytes become U+FFFD as in llama.cpp)
+      if (k > 0 && tk.kind() != gb::engine::tokenizer_kind::wpm) CHECK(tk.decode(ids) == texts[k]);
+    }
+  }
+}
