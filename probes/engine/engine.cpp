@@ -470,6 +470,7 @@ result<std::unique_ptr<runner>> runner::create(const model& m, const run_options
   p->m = &m;
   p->opt = opt;
   p->threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
+  Eigen::setNbThreads(1);  // the engine parallelises over rows/heads itself
   if (!m.source) return error{errc::bad_value, 0, "engine: model has no source archive", ""};
   try {
     p->bind();
