@@ -33,10 +33,14 @@ measure() {
   t0=$(date +%s%N)
   for _ in $(seq "$n"); do "$@" > /dev/null 2>&1; done
   t1=$(date +%s%N)
+  local tf
+  tf=$(mktemp)
   for _ in $(seq 3); do
-    m=$( { /usr/bin/time -f "%M" "$@" > /dev/null 2>/dev/null; } 2>&1 | tail -1)
+    /usr/bin/time -o "$tf" -f "%M" "$@" > /dev/null 2>&1 || true
+    m=$(tail -1 "$tf")
     [ "$m" -gt "$rss" ] && rss=$m
   done
+  rm -f "$tf"
   echo "$(echo "($t1 - $t0) / 1000000 / $n" | bc -l) $rss"
 }
 
