@@ -231,7 +231,7 @@ void gguf_write(const std::string& path, const std::vector<std::pair<std::string
   }
   out_file f(path);
   f.write(h);
-  f.pad_to(alignment);
+  if (!tensors.empty()) f.pad_to(alignment);  // vocab-only files end right after the header (as gguf-py writes them)
   for (const tensor_data& t : tensors) {  // data_start is aligned, so padding by file position pads each tensor
     f.write(t.bytes.data(), t.bytes.size());
     f.pad_to(alignment);

@@ -458,3 +458,26 @@ TEST_CASE("gguf real files: every llama.cpp vocab GGUF with its vocabulary size"
     CHECK(r.value().findings.empty());
   }
 }
+
+TEST_CASE("gguf writer: every real GGUF re-writes byte for byte from what the loader read") {
+  std::vector<std::string> files = {"models/stories260K/stories260K.gguf",
+                                    "models/stories260K/tinyllamas-stories-260k-f32.ggufv1.gguf",
+                                    "random-test-models/llama-2-tiny-random/llama-2-tiny-random.gguf",
+                                    "tokenizers/llama.cpp-vocab/ggml-vocab-aquila.gguf",
+                                    "tokenizers/llama.cpp-vocab/ggml-vocab-llama-bpe.gguf",
+                                    "tokenizers/llama.cpp-vocab/ggml-vocab-bert-bge.gguf"};
+  std::string dir = test::temp_dir("gguf_rewrite");
+  for (const std::string& rel : files) {
+    CAPTURE(rel);
+    GB_DATA(p, rel);
+    auto r = archive_open(p);
+    REQUIRE_MESSAGE(r, r.err().to_string());
+    const archive& a = r.value();
+    std::vector<tensor_data> ts;
+    for (const auto& t : a.tensors) ts.push_back({t.name, t.type, t.shape, std::vector<uint8_t>(t.data, t.data + t.nbytes)});
+    const meta_value* al = a.meta("general.alignment");
+    gguf_write(dir + "/out.gguf", a.metadata, ts, al ? static_cast<uint32_t>(*al->as_int()) : 32u,
+               static_cast<uint32_t>(std::stoul(a.format_version)));
+    CHECK(test::read_file(dir + "/out.gguf") == test::read_file(p));
+  }
+}
