@@ -6,9 +6,9 @@ cd "$(dirname "$0")/.."
 BUILD=${1:-build}; shift || true
 PKGS="build-essential cmake ninja-build pkg-config libeigen3-dev libboost-program-options-dev
 libprotobuf-dev protobuf-compiler libonnx-dev libgraphviz-dev xtensor-dev libxsimd-dev doctest-dev
-nlohmann-json3-dev libssl-dev"
+nlohmann-json3-dev libssl-dev zlib1g-dev"
 if [ "${GB_WITH_TEST_DEPS:-0}" = 1 ]; then
-  PKGS="$PKGS libonnx-testdata libsentencepiece-dev clang libclang-rt-14-dev"
+  PKGS="$PKGS libonnx-testdata libsentencepiece-dev clang libclang-rt-14-dev openssl chromium"
 fi
 missing=""
 for p in $PKGS; do

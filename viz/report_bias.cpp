@@ -69,7 +69,7 @@ std::string bias_json(const std::vector<probes::suite_result>& results, bool rec
     }
     arr.push_back(s);
   }
-  return json({{"bias", arr}}).dump(indent);
+  return json({{"bias", arr}}).dump(indent, ' ', false, json::error_handler_t::replace);
 }
 
 std::string bias_text(const std::vector<probes::suite_result>& results) {

@@ -1,0 +1,204 @@
+// glassbox audit / verify-report end to end: the demo model's planted properties, schema validity,
+// reproducibility, tamper detection, signatures, agreement with the single commands, unsupported models,
+// and the HTML in a real browser.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "formats/writers.h"
+#include "tests/support/data.h"
+#include "viz/json_schema.h"
+
+using nlohmann::json;
+using namespace gb;
+
+namespace {
+
+std::string slurp(const std::string& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+bool has_finding(const json& report, const std::string& code, const std::string& where_part) {
+  for (const auto& f : report["findings"])
+    if (f["code"] == code && f["where"].get<std::string>().find(where_part) != std::string::npos) return true;
+  return false;
+}
+
+std::string demo_dir() {
+  static std::string dir;
+  if (dir.empty()) {
+    dir = test::temp_dir("audit_demo");
+    std::string out;
+    int rc = test::run_glassbox("audit -o " + dir + "/a --resamples 200", &out, true);
+    REQUIRE_MESSAGE(rc == 0, out);
+  }
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("demo audit: every planted property is a finding, and report.json follows its schema") {
+  std::string dir = demo_dir() + "/a";
+  json r = json::parse(slurp(dir + "/report.json"));
+  CHECK(r["model"]["demo"] == true);
+  CHECK(has_finding(r, "tensor.nan", "tok_embd.weight"));
+  CHECK(has_finding(r, "tensor.duplicate", "blk.2.attn.k.weight"));
+  bool system = false;
+  for (const auto& f : r["findings"])
+    if (f["severity"] == "critical" && f["where"].get<std::string>().find("training_state.pkl") != std::string::npos &&
+        f["message"].get<std::string>().find("posix.system") != std::string::npos)
+      system = true;
+  CHECK(system);
+  // the gender bias: the templates suite's headline interval excludes 0.5
+  bool bias = false;
+  for (const auto& v : r["verdicts"])
+    if (v["area"] == "bias") bias = v["level"] == "attention";
+  CHECK(bias);
+  auto errs = viz::json_schema_validate(slurp(std::string(GB_SOURCE_DIR) + "/viz/report.schema.json"), slurp(dir + "/report.json"));
+  for (const auto& e : errs) MESSAGE(e);
+  CHECK(errs.empty());
+  // the schema check itself rejects a broken report
+  json broken = r;
+  broken["verdicts"][0]["level"] = "fine";
+  broken.erase("compliance");
+  CHECK(viz::json_schema_validate(slurp(std::string(GB_SOURCE_DIR) + "/viz/report.schema.json"), broken.dump()).size() >= 2u);
+  std::string html = slurp(dir + "/report.html");
+  for (const char* s : {"id=\"summary\"", "id=\"identity\"", "id=\"integrity\"", "id=\"security\"", "id=\"architecture\"",
+                        "id=\"internals\"", "id=\"bias\"", "id=\"compliance\"", "id=\"not-measured\"", "<svg"})
+    CHECK(html.find(s) != std::string::npos);
+  CHECK(html.find("<script") == std::string::npos);
+  CHECK(html.find("http://") == std::string::npos);  // nothing fetched: only the SVG namespace uses https
+  std::string card = slurp(dir + "/MODEL_CARD.md");
+  CHECK(card.rfind("---\n", 0) == 0);
+  CHECK(card.find("TO BE COMPLETED BY THE PROVIDER") != std::string::npos);
+}
+
+TEST_CASE("demo audit is reproducible: byte-identical outputs apart from the recorded time") {
+  std::string dir = demo_dir();
+  std::string out;
+  REQUIRE(test::run_glassbox("audit -o " + dir + "/b --resamples 200", &out, true) == 0);
+  for (const char* f : {"report.json", "report.html", "MODEL_CARD.md", "graph.svg", "demo-model/demo-model.gguf"}) {
+    INFO(f);
+    CHECK(slurp(dir + "/a/" + f) == slurp(dir + "/b/" + f));
+  }
+  json ma = json::parse(slurp(dir + "/a/manifest.json")), mb = json::parse(slurp(dir + "/b/manifest.json"));
+  CHECK(ma["outputs"] == mb["outputs"]);
+  ma.erase("time"), mb.erase("time"), ma.erase("command"), mb.erase("command");
+  for (auto* m : {&ma, &mb})
+    for (auto& i : (*m)["inputs"]) i.erase("path");
+  CHECK(ma == mb);
+}
+
+TEST_CASE("verify-report detects a changed byte in any output or input, and checks signatures") {
+  std::string dir = test::temp_dir("audit_verify");
+  std::string out;
+  REQUIRE(test::run_glassbox("audit -o " + dir + " --resamples 50 --suites none", &out, true) == 0);
+  CHECK(test::run_glassbox("verify-report " + dir, &out) == 0);
+  auto flip = [](const std::string& p, size_t at) {
+    std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(at));
+    char c;
+    f.get(c);
+    f.seekp(static_cast<std::streamoff>(at));
+    f.put(static_cast<char>(c ^ 1));
+  };
+  for (const char* f : {"report.html", "report.json", "MODEL_CARD.md", "demo-model/demo-model.gguf"}) {
+    INFO(f);
+    flip(dir + "/" + f, 100);
+    out.clear();
+    CHECK(test::run_glassbox("verify-report " + dir, &out) == 1);
+    CHECK(out.find("changed") != std::string::npos);
+    flip(dir + "/" + f, 100);
+    CHECK(test::run_glassbox("verify-report " + dir, &out) == 0);
+  }
+  // signatures: an Ed25519 key made with the openssl CLI
+  REQUIRE(std::system(("openssl genpkey -algorithm ed25519 -out " + dir + "/k.pem 2>/dev/null && openssl pkey -in " + dir +
+                       "/k.pem -pubout -out " + dir + "/pub.pem 2>/dev/null").c_str()) == 0);
+  std::string signed_dir = test::temp_dir("audit_signed");
+  REQUIRE(test::run_glassbox("audit -o " + signed_dir + " --resamples 50 --suites none --sign " + dir + "/k.pem", &out, true) == 0);
+  out.clear();
+  CHECK(test::run_glassbox("verify-report " + signed_dir + " --key " + dir + "/pub.pem", &out) == 0);
+  CHECK(out.find("signature valid") != std::string::npos);
+  std::string m = slurp(signed_dir + "/manifest.json");
+  m[m.find("glassbox-manifest")] = 'G';
+  test::write_file(signed_dir + "/manifest.json", m);
+  CHECK(test::run_glassbox("verify-report " + signed_dir + " --key " + dir + "/pub.pem", &out) == 1);
+}
+
+TEST_CASE("a model the engine cannot run still gets a full report, with the forward pass under not measured") {
+  std::string dir = test::temp_dir("audit_unsupported");
+  std::vector<std::pair<std::string, meta_value>> meta = {{"general.architecture", meta_str("mystery")},
+                                                          {"general.name", meta_str("mystery model")}};
+  std::vector<float> w(16 * 8, 0.01f);
+  std::vector<uint8_t> bytes(reinterpret_cast<const uint8_t*>(w.data()), reinterpret_cast<const uint8_t*>(w.data() + w.size()));
+  gguf_write(dir + "/m.gguf", meta, {{"token_embd.weight", dtype::f32, {16, 8}, bytes}, {"strange.weight", dtype::f32, {8, 16}, bytes}});
+  std::string out;
+  REQUIRE(test::run_glassbox("audit " + dir + "/m.gguf -o " + dir + "/r --resamples 50", &out, true) == 0);
+  json r = json::parse(slurp(dir + "/r/report.json"));
+  CHECK(r["internals"]["ran"] == false);
+  bool listed = false;
+  for (const auto& n : r["not_measured"]) listed = listed || n["what"].get<std::string>().find("forward pass") != std::string::npos;
+  CHECK(listed);
+  CHECK(r["integrity"]["measured"] == true);
+  CHECK(r["identity"]["tensor_count"] == 2);
+}
+
+TEST_CASE("stories260K: the audit's identity, hashes and bias numbers equal the single commands'") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(bias_root, "bias");
+  std::string dir = test::temp_dir("audit_stories");
+  std::string out;
+  REQUIRE(test::run_glassbox("audit " + model + " -o " + dir + " --suites crows-pairs --limit 40 --resamples 200 --data-root " +
+                                 bias_root, &out, true) == 0);
+  json r = json::parse(slurp(dir + "/report.json"));
+  CHECK(r["identity"]["hyperparameters"]["n_layer"] == 5);
+  CHECK(r["identity"]["hyperparameters"]["n_head"] == 8);
+  CHECK(r["identity"]["hyperparameters"]["n_head_kv"] == 4);
+  CHECK(r["identity"]["hyperparameters"]["n_embd"] == 64);
+  CHECK(r["identity"]["vocab_size"] == 512);
+  std::string insp;
+  REQUIRE(test::run_glassbox("inspect " + model + " --json", &insp) == 0);
+  CHECK(json::parse(insp)["parameter_count"] == r["identity"]["parameter_count"]);
+  std::string h;
+  REQUIRE(test::run_glassbox("hash " + model + " --json", &h) == 0);
+  json hj = json::parse(h);
+  std::string root = hj.contains("root_digest") ? hj["root_digest"].get<std::string>() : hj.value("root", "");
+  CHECK(root == r["integrity"]["root_digest"]);
+  std::string b;
+  REQUIRE(test::run_glassbox("bias " + model + " --suite crows-pairs --limit 40 --resamples 200 --json --data " + bias_root +
+                                 "/crows-pairs/crows_pairs_anonymized.csv", &b) == 0);
+  json bj = json::parse(b);
+  json crows_audit;
+  for (const auto& s : r["bias"])
+    if (s["suite"] == "crows-pairs") crows_audit = s;
+  REQUIRE(!crows_audit.is_null());
+  CHECK(bj["bias"][0]["groups"] == crows_audit["groups"]);
+}
+
+TEST_CASE("report.html opens in headless Chromium with no console errors; a screenshot is taken") {
+  if (std::system("command -v chromium >/dev/null 2>&1") != 0) {
+    if (test::in_ci()) FAIL("chromium is not installed (tools/setup.sh installs it with the test dependencies)");
+    MESSAGE("SKIP: chromium not installed");
+    return;
+  }
+  std::string dir = demo_dir() + "/a";
+  std::string shot = dir + "/report.png", log = dir + "/chromium.log";
+  std::string cmd = "timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+                    "--disable-background-networking --disable-component-update --disable-sync --enable-logging=stderr "
+                    "--v=0 --user-data-dir=" + dir + "/chr --window-size=1200,3000 --screenshot=" + shot + " file://" + dir +
+                    "/report.html > " + log + " 2>&1";
+  CHECK(std::system(cmd.c_str()) == 0);
+  std::string png = slurp(shot);
+  REQUIRE(png.size() > 10000u);
+  CHECK(png.substr(1, 3) == "PNG");
+  std::string l = slurp(log);
+  CHECK(l.find("CONSOLE") == std::string::npos);
+  CHECK(l.find("Uncaught") == std::string::npos);
+}

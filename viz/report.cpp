@@ -1,0 +1,459 @@
+#include "viz/report.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "viz/report_bias.h"
+#include "viz/svg_chart.h"
+
+namespace gb::viz {
+
+using nlohmann::json;
+
+namespace {
+
+json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+std::string strip_xml_prolog(const std::string& svg) {
+  size_t p = svg.find("<svg");
+  return p == std::string::npos ? svg : svg.substr(p);
+}
+
+std::string esc(const std::string& s) { return xml_escape(s); }
+
+std::string fmt(double v, int prec = 4) { return std::isfinite(v) ? fmt_num(v, prec) : std::string("n/a"); }
+
+json finding_json(const finding& f) {
+  json j = {{"severity", severity_name(f.level)}, {"code", f.code}, {"where", f.where}, {"message", f.message}};
+  if (f.offset != UINT64_MAX) j["offset"] = f.offset;
+  return j;
+}
+
+bool bias_flagged(const probes::suite_result& r, std::string* what) {
+  if (!r.error.empty() || r.groups.empty()) return false;
+  const auto& g = r.groups[0];
+  const auto* m = bias_headline(r, g);
+  if (!m || !m->has_ci) return false;
+  double ref = bias_reference(r);
+  if (r.suite == "holisticbias") return false;  // no single unbiased value to compare against
+  if (m->ci.lo > ref || m->ci.hi < ref) {
+    if (what) *what = r.suite + " " + m->name + " " + fmt(m->value) + " [" + fmt(m->ci.lo) + ", " + fmt(m->ci.hi) +
+                      "] excludes the unbiased " + fmt(ref);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<finding> audit_findings(const audit_data& d) {
+  std::vector<finding> all = d.model_findings;
+  for (const auto& f : d.scan.files) all.insert(all.end(), f.findings.begin(), f.findings.end());
+  if (d.have_hashes) all.insert(all.end(), d.hashes.stats.findings.begin(), d.hashes.stats.findings.end());
+  std::set<std::string> seen;
+  std::vector<finding> out;
+  for (const auto& f : all) {
+    std::string key = f.code + "|" + f.where + "|" + f.message;
+    if (seen.insert(key).second) out.push_back(f);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const finding& a, const finding& b) { return a.level > b.level; });
+  return out;
+}
+
+std::vector<compliance_item> compliance_map(const audit_data& d) {
+  const bool bias_ran = std::any_of(d.bias.begin(), d.bias.end(), [](const auto& r) { return r.error.empty(); });
+  const bool licence = !d.summary.license.empty();
+  const std::string P = "provided", Q = "partly", N = "not measurable from weights";
+  std::vector<compliance_item> c = {
+      {"EU AI Act Annex XI", "Section 1, 1(a)", "tasks the model is intended to perform; AI systems it can be integrated in", N,
+       "", "intended use is a provider statement; the model card leaves a marked blank"},
+      {"EU AI Act Annex XI", "Section 1, 1(b)", "acceptable use policies", licence ? Q : N, "Identity: licence",
+       licence ? "the licence named in the files; usage policy text is a provider statement" : "no licence metadata in the files"},
+      {"EU AI Act Annex XI", "Section 1, 1(c)", "date of release and methods of distribution", N, "",
+       "not recorded in weight files"},
+      {"EU AI Act Annex XI", "Section 1, 1(d)", "architecture and number of parameters", P, "Identity; Architecture", ""},
+      {"EU AI Act Annex XI", "Section 1, 1(e)", "modality and format of inputs and outputs", P,
+       "Identity: tokenizer, context length, vocabulary", "text tokens in, next-token distribution out"},
+      {"EU AI Act Annex XI", "Section 1, 1(f)", "the licence", licence ? P : N, "Identity: licence",
+       licence ? "" : "no licence metadata in the files"},
+      {"EU AI Act Annex XI", "Section 1, 2(a)", "technical means for integration", Q, "Identity: format, tokenizer",
+       "formats and tokenizer are documented; infrastructure is a provider statement"},
+      {"EU AI Act Annex XI", "Section 1, 2(b)", "design specifications and key design choices", Q, "Architecture",
+       "architecture and hyperparameters from the files; training choices are not in the weights"},
+      {"EU AI Act Annex XI", "Section 1, 2(c)", "data used for training, testing and validation", N, "",
+       "training data cannot be recovered from weights"},
+      {"EU AI Act Annex XI", "Section 1, 2(d)", "computational resources used to train", N, "", "not in the weights"},
+      {"EU AI Act Annex XI", "Section 1, 2(e)", "known or estimated energy consumption", N, "", "not in the weights"},
+      {"EU AI Act Annex XI", "Section 2, 1", "evaluation strategies and results", bias_ran ? Q : N, "Bias; Internals",
+       bias_ran ? "bias benchmarks with reference scoring and intervals; capability benchmarks are not run" : "no evaluation data was available"},
+      {"EU AI Act Annex XI", "Section 2, 2", "adversarial testing (red teaming)", N, "", "not performed by a weights audit"},
+      {"EU AI Act Annex IV", "2(b)", "design specifications of the system (model part)", Q, "Architecture", ""},
+      {"EU AI Act Annex IV", "2(g)", "validation and testing: test logs and reports, dated and signed", P,
+       "manifest.json (+ signature with --sign)", "inputs, outputs, seeds, tool build and time recorded"},
+      {"EU AI Act Annex IV", "3", "capabilities and limitations in performance, known risks to fundamental rights",
+       bias_ran ? Q : N, "Bias; Security", "bias measured on public benchmarks; deployment risks are system-level"},
+      {"NIST AI RMF", "MEASURE 1.1", "approaches and metrics for measuring risks are selected and documented", P,
+       "every metric names its reference definition and variant", ""},
+      {"NIST AI RMF", "MEASURE 2.1", "test sets, metrics and tools used during TEVV are documented", P,
+       "Bias (datasets, N, seeds, skips); manifest.json", ""},
+      {"NIST AI RMF", "MEASURE 2.5", "validity and reliability demonstrated; limits of generalisation documented", Q,
+       "Internals; Not measured", "forward pass checked against reference implementations in the tool's tests"},
+      {"NIST AI RMF", "MEASURE 2.7", "security and resilience evaluated and documented", P, "Security; Integrity",
+       "non-executing pickle analysis, structural validation, hashes"},
+      {"NIST AI RMF", "MEASURE 2.9", "the model is explained and documented", Q, "Architecture; Internals",
+       "architecture graph and internal activations; no causal explanation of behaviour"},
+      {"NIST AI RMF", "MEASURE 2.11", "fairness and bias evaluated and results documented", bias_ran ? P : N, "Bias",
+       bias_ran ? "with 95% intervals and per-category breakdowns" : "no bias dataset was available"},
+      {"NIST AI RMF", "MEASURE 2.13", "effectiveness of TEVV metrics and processes evaluated", Q, "Not measured",
+       "what was not measured is listed with reasons"},
+      {"NIST AI RMF", "MEASURE 3.1-4.3", "risk tracking over deployment; feedback from users", N, "",
+       "needs deployment data"},
+  };
+  return c;
+}
+
+std::vector<verdict> audit_verdicts(const audit_data& d) {
+  std::vector<verdict> v;
+  v.push_back({"identity", d.family == "unknown" ? "attention" : "ok",
+               d.summary.architecture + " (" + d.family + "), " + format_count(d.summary.parameter_count) +
+                   " parameters, " + d.summary.format + (d.summary.license.empty() ? ", no licence in the files" : ", licence " + d.summary.license)});
+  if (!d.have_hashes) v.push_back({"integrity", "not measured", "weights could not be read"});
+  else {
+    const auto& fs = d.hashes.stats.findings;
+    bool nonfinite = std::any_of(fs.begin(), fs.end(), [](const finding& f) { return f.level >= severity::high; });
+    v.push_back({"integrity", nonfinite ? "critical" : fs.empty() ? "ok" : "attention",
+                 std::to_string(fs.size()) + " weight findings; root digest " + d.hashes.root_hex.substr(0, 16) + "..."});
+  }
+  severity worst = d.scan.worst();
+  size_t partial = d.scan.count(scan_status::partial) + d.scan.count(scan_status::none);
+  v.push_back({"security", worst >= severity::critical ? "critical" : (worst >= severity::high || partial) ? "attention" : "ok",
+               std::to_string(d.scan.files.size()) + " files scanned, " + std::to_string(partial) +
+                   " not fully; worst finding " + severity_name(worst)});
+  if (!d.ran_model) v.push_back({"internals", "not measured", d.run_error});
+  else {
+    bool finite = std::all_of(d.prompts.begin(), d.prompts.end(), [](const auto& p) { return p.finite && p.error.empty(); });
+    v.push_back({"internals", finite ? "ok" : "attention",
+                 finite ? "forward pass ran on the standard prompts" : "non-finite logits or failed prompts"});
+  }
+  bool any = false, flagged = false;
+  std::string what;
+  for (const auto& r : d.bias) {
+    if (!r.error.empty()) continue;
+    any = true;
+    std::string w;
+    if (bias_flagged(r, &w)) flagged = true, what += (what.empty() ? "" : "; ") + w;
+  }
+  v.push_back({"bias", !any ? "not measured" : flagged ? "attention" : "ok",
+               !any ? "no bias suite could run" : flagged ? what : "no headline interval excludes the unbiased value"});
+  return v;
+}
+
+std::string report_json(const audit_data& d) {
+  json j;
+  j["schema"] = "glassbox-report/1";
+  j["tool"] = {{"name", "glassbox"}, {"version", d.tool_version}};
+  j["model"] = {{"path", d.model_path}, {"demo", d.demo}, {"planted", d.demo_planted}};
+  j["seed"] = d.seed;
+  json verdicts = json::array();
+  for (const auto& v : d.verdicts) verdicts.push_back({{"area", v.area}, {"level", v.level}, {"text", v.text}});
+  j["verdicts"] = verdicts;
+  const auto& s = d.summary;
+  json groups = json::object();
+  for (const auto& g : s.by_group) groups[g.group] = g.params;
+  json dtypes = json::array();
+  for (const auto& t : s.dtypes) dtypes.push_back({{"dtype", dtype_name(t.type)}, {"tensors", t.tensors}, {"bytes", t.bytes}});
+  j["identity"] = {{"format", s.format}, {"format_version", s.format_version}, {"architecture", s.architecture},
+                   {"family", d.family}, {"parameter_count", s.parameter_count}, {"tensor_count", s.tensor_count},
+                   {"parameters_by_group", groups}, {"parameters_by_layer", s.by_layer}, {"dtypes", dtypes},
+                   {"file_bytes", s.file_bytes}, {"context_length", s.context_length}, {"vocab_size", s.vocab_size},
+                   {"license", s.license}, {"author", s.author}, {"name", s.name}, {"base_models", s.base_models},
+                   {"urls", s.urls}, {"chat_template", s.chat_template},
+                   {"hyperparameters", {{"n_embd", d.hp.n_embd}, {"n_layer", d.hp.n_layer}, {"n_head", d.hp.n_head},
+                                        {"n_head_kv", d.hp.n_head_kv}, {"n_ff", d.hp.n_ff}, {"n_ctx", d.hp.n_ctx},
+                                        {"n_vocab", d.hp.n_vocab}, {"rope_theta", d.hp.rope_theta},
+                                        {"norm_eps", d.hp.norm_eps}}},
+                   {"tokenizer", {{"model", s.tokenizer.model}, {"size", s.tokenizer.size}, {"source", d.tokenizer_source}}}};
+  json files = json::array(), tensors = json::array();
+  if (d.have_hashes) {
+    for (const auto& f : d.hashes.files) files.push_back({{"path", f.path}, {"role", f.role}, {"bytes", f.size}, {"sha256", f.sha256_hex}});
+    for (size_t i = 0; i < d.hashes.tensors.size(); ++i) {
+      const auto& t = d.hashes.tensors[i];
+      json jt = {{"name", t.name}, {"dtype", t.dtype_name}, {"shape", t.shape}, {"digest", t.digest_hex}};
+      if (i < d.hashes.stats.tensors.size()) {
+        const auto& st = d.hashes.stats.tensors[i];
+        jt["stats"] = {{"mean", num(st.mean)}, {"std", num(st.std)}, {"abs_max", num(st.abs_max)}, {"l2", num(st.l2)},
+                       {"nan", st.nan_count}, {"inf", st.inf_count}, {"zero_fraction", num(st.zero_fraction)},
+                       {"kurtosis", num(st.kurtosis)}};
+      }
+      if (!t.excluded.empty()) jt["excluded"] = t.excluded;
+      tensors.push_back(jt);
+    }
+  }
+  j["integrity"] = {{"measured", d.have_hashes}, {"root_digest", d.have_hashes ? d.hashes.root_hex : ""},
+                    {"files", files}, {"tensors", tensors},
+                    {"digest_definition", "SHA-256 over (canonical name, dtype, shape, canonical values); root over sorted digests (inspect/hash.h)"}};
+  json sfiles = json::array();
+  for (const auto& f : d.scan.files) {
+    json fj = {{"path", f.path}, {"kind", f.kind}, {"status", scan_status_name(f.status)}, {"reason", f.reason},
+               {"worst", severity_name(f.worst())}};
+    json ff = json::array();
+    for (const auto& x : f.findings) ff.push_back(finding_json(x));
+    fj["findings"] = ff;
+    sfiles.push_back(fj);
+  }
+  j["security"] = {{"files", sfiles}, {"worst", severity_name(d.scan.worst())}};
+  json mats = json::array();
+  if (d.have_spectral)
+    for (const auto& m : d.spectral.matrices)
+      mats.push_back({{"name", m.name}, {"alpha", num(m.alpha)}, {"spectral_norm", num(m.spectral_norm)},
+                      {"stable_rank", num(m.stable_rank)}, {"method", m.method}, {"skipped", m.skipped}});
+  j["spectral"] = {{"measured", d.have_spectral}, {"matrices", mats},
+                   {"alpha_mean", num(d.have_spectral ? d.spectral.summary.alpha_mean : std::nan(""))}};
+  json prompts = json::array();
+  for (const auto& p : d.prompts) {
+    json top = json::array();
+    for (const auto& t : p.top) top.push_back({{"id", t.id}, {"piece", t.piece}, {"prob", num(t.prob)}});
+    json norms = json::array();
+    for (double v : p.resid_norm) norms.push_back(num(v));
+    prompts.push_back({{"prompt", p.prompt}, {"ids", p.ids}, {"top", top}, {"resid_norm", norms}, {"finite", p.finite},
+                       {"error", p.error}});
+  }
+  j["internals"] = {{"ran", d.ran_model}, {"error", d.run_error}, {"prompts", prompts}};
+  j["bias"] = json::parse(bias_json(d.bias, false, -1), nullptr, false)["bias"];
+  json fs = json::array();
+  for (const auto& f : audit_findings(d)) fs.push_back(finding_json(f));
+  j["findings"] = fs;
+  json comp = json::array();
+  for (const auto& c : d.compliance)
+    comp.push_back({{"framework", c.framework}, {"item", c.item}, {"requirement", c.requirement}, {"status", c.status},
+                    {"evidence", c.evidence}, {"reason", c.reason}});
+  j["compliance"] = comp;
+  json nm = json::array();
+  for (const auto& m : d.missing) nm.push_back({{"what", m.what}, {"why", m.why}});
+  j["not_measured"] = nm;
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+namespace {
+
+const char* kCss = R"(body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1b1f24;background:#fff}
+main{max-width:1100px;margin:0 auto;padding:24px 32px}h1{font-size:26px;margin:0 0 4px}h2{font-size:20px;border-bottom:2px solid #d0d7de;padding-bottom:4px;margin-top:36px}
+h3{font-size:16px;margin:20px 0 8px}.sub{color:#57606a;margin:0 0 16px}table{border-collapse:collapse;width:100%;font-size:13px;margin:8px 0}
+th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.v{display:grid;grid-template-columns:repeat(auto-fit,minmax(190px,1fr));gap:10px}.card{border:1px solid #d0d7de;border-radius:6px;padding:10px}
+.card b{display:block;text-transform:capitalize}.lvl{font-weight:600;font-size:12px;padding:1px 6px;border-radius:10px;display:inline-block;margin:4px 0}
+.ok{background:#dafbe1;color:#116329}.attention{background:#fff8c5;color:#7d4e00}.critical{background:#ffebe9;color:#a40e26}.nm{background:#eaeef2;color:#424a53}
+.sev-critical{color:#a40e26;font-weight:600}.sev-high{color:#bc4c00;font-weight:600}.sev-medium{color:#7d4e00}.sev-low,.sev-info{color:#57606a}
+code{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}.fig{overflow-x:auto;margin:8px 0}.fig svg{max-width:100%;height:auto}
+.demo{background:#ddf4ff;border:1px solid #54aeff;border-radius:6px;padding:8px 12px}nav a{margin-right:12px;color:#0969da}
+@media print{main{max-width:none;padding:0}h2{break-after:avoid}.fig,table{break-inside:avoid}nav{display:none}})";
+
+std::string level_class(const std::string& l) {
+  if (l == "ok") return "ok";
+  if (l == "attention") return "attention";
+  if (l == "critical") return "critical";
+  return "nm";
+}
+
+std::string row(std::initializer_list<std::string> cells, bool header = false) {
+  std::string r = "<tr>";
+  for (const auto& c : cells) r += (header ? "<th>" : "<td>") + c + (header ? "</th>" : "</td>");
+  return r + "</tr>\n";
+}
+
+}  // namespace
+
+std::string report_html(const audit_data& d) {
+  const auto& s = d.summary;
+  std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>glassbox audit: " +
+                  esc(d.model_path) + "</title><style>" + kCss + "</style></head><body><main>\n";
+  h += "<h1>Model audit: " + esc(s.name.empty() ? s.architecture : s.name) + "</h1>\n<p class=\"sub\">" + esc(d.model_path) +
+       " &middot; glassbox " + esc(d.tool_version) + " &middot; seed " + std::to_string(d.seed) + "</p>\n";
+  h += "<nav><a href=\"#summary\">Summary</a><a href=\"#identity\">Identity</a><a href=\"#integrity\">Integrity</a><a "
+       "href=\"#security\">Security</a><a href=\"#architecture\">Architecture</a><a href=\"#internals\">Internals</a><a "
+       "href=\"#bias\">Bias</a><a href=\"#compliance\">Compliance</a><a href=\"#not-measured\">Not measured</a></nav>\n";
+  if (d.demo) {
+    h += "<p class=\"demo\"><b>Demo model.</b> A small synthetic model generated deterministically with planted properties, so "
+         "that this report shows what findings look like:<br>";
+    for (const auto& p : d.demo_planted) h += "&bull; " + esc(p) + "<br>";
+    h += "</p>\n";
+  }
+  h += "<h2 id=\"summary\">Summary</h2>\n<div class=\"v\">";
+  for (const auto& v : d.verdicts)
+    h += "<div class=\"card\"><b>" + esc(v.area) + "</b><span class=\"lvl " + level_class(v.level) + "\">" + esc(v.level) +
+         "</span><div>" + esc(v.text) + "</div></div>";
+  h += "</div>\n";
+  auto fs = audit_findings(d);
+  h += "<h3>Findings (" + std::to_string(fs.size()) + ")</h3><table>" + row({"severity", "code", "where", "message"}, true);
+  for (size_t i = 0; i < fs.size() && i < 200; ++i)
+    h += row({"<span class=\"sev-" + std::string(severity_name(fs[i].level)) + "\">" + severity_name(fs[i].level) + "</span>",
+              "<code>" + esc(fs[i].code) + "</code>", "<code>" + esc(fs[i].where) + "</code>", esc(fs[i].message)});
+  h += "</table>\n";
+
+  h += "<h2 id=\"identity\">Identity and provenance</h2><table>";
+  h += row({"format", esc(s.format + " " + s.format_version)}) + row({"architecture", esc(s.architecture + " (" + d.family + ")")});
+  h += row({"parameters", format_count(s.parameter_count) + " (" + std::to_string(s.parameter_count) + ")"});
+  std::string groups;
+  for (const auto& g : s.by_group) groups += esc(g.group) + " " + format_count(g.params) + "; ";
+  h += row({"by group", groups});
+  h += row({"hyperparameters", "layers " + std::to_string(d.hp.n_layer) + ", dim " + std::to_string(d.hp.n_embd) + ", heads " +
+                                   std::to_string(d.hp.n_head) + " (KV " + std::to_string(d.hp.n_head_kv) + "), FFN " +
+                                   std::to_string(d.hp.n_ff) + ", context " + std::to_string(s.context_length) + ", vocabulary " +
+                                   std::to_string(s.vocab_size)});
+  std::string dt;
+  for (const auto& t : s.dtypes) dt += std::string(dtype_name(t.type)) + " x" + std::to_string(t.tensors) + " (" + format_bytes(t.bytes) + "); ";
+  h += row({"dtypes", esc(dt)}) + row({"size on disk", format_bytes(s.file_bytes)});
+  h += row({"tokenizer", esc(s.tokenizer.present ? s.tokenizer.model + ", " + std::to_string(s.tokenizer.size) + " tokens (" + d.tokenizer_source + ")" : "none")});
+  h += row({"licence", esc(s.license.empty() ? "not stated in the files" : s.license)});
+  h += row({"author / base models", esc(s.author + (s.base_models.empty() ? "" : " / ")) + [&] {
+              std::string b;
+              for (const auto& x : s.base_models) b += esc(x) + " ";
+              return b;
+            }()});
+  if (!s.chat_template.empty()) h += row({"chat template (text, never rendered)", "<code>" + esc(s.chat_template.substr(0, 2000)) + "</code>"});
+  h += "</table>\n";
+
+  h += "<h2 id=\"integrity\">Integrity</h2>\n";
+  if (!d.have_hashes) h += "<p>Weights could not be read; see Not measured.</p>\n";
+  else {
+    h += "<p>Root digest <code>" + d.hashes.root_hex + "</code> over " + std::to_string(d.hashes.counted) +
+         " canonical tensor digests (equal across formats for the same weights).</p><table>" +
+         row({"file", "role", "bytes", "SHA-256"}, true);
+    for (const auto& f : d.hashes.files)
+      h += row({"<code>" + esc(f.path) + "</code>", esc(f.role), "<span class=num>" + std::to_string(f.size) + "</span>", "<code>" + f.sha256_hex + "</code>"});
+    h += "</table><h3>Tensors</h3><table>" + row({"tensor", "dtype", "shape", "mean", "std", "abs max", "NaN/Inf", "digest"}, true);
+    for (size_t i = 0; i < d.hashes.tensors.size() && i < 400; ++i) {
+      const auto& t = d.hashes.tensors[i];
+      std::string shape;
+      for (size_t k = 0; k < t.shape.size(); ++k) shape += (k ? "x" : "") + std::to_string(t.shape[k]);
+      std::string m = "", sd = "", am = "", nan = "";
+      if (i < d.hashes.stats.tensors.size()) {
+        const auto& st = d.hashes.stats.tensors[i];
+        m = fmt(st.mean), sd = fmt(st.std), am = fmt(st.abs_max), nan = std::to_string(st.nan_count) + "/" + std::to_string(st.inf_count);
+      }
+      h += row({"<code>" + esc(t.name) + "</code>", esc(t.dtype_name), shape, "<span class=num>" + m + "</span>", sd, am, nan,
+                "<code>" + t.digest_hex.substr(0, 16) + "</code>"});
+    }
+    h += "</table>\n";
+  }
+
+  h += "<h2 id=\"security\">Security</h2><table>" + row({"file", "kind", "status", "worst", "findings"}, true);
+  for (const auto& f : d.scan.files) {
+    std::string list;
+    for (const auto& x : f.findings) list += "<span class=\"sev-" + std::string(severity_name(x.level)) + "\">" + esc(x.code) + "</span>: " + esc(x.message) + "<br>";
+    h += row({"<code>" + esc(f.path) + "</code>", esc(f.kind), esc(std::string(scan_status_name(f.status)) + (f.reason.empty() ? "" : ": " + f.reason)),
+              severity_name(f.worst()), list});
+  }
+  h += "</table><p>Nothing from the files was executed: pickles are read by glassbox's own non-executing reader.</p>\n";
+
+  h += "<h2 id=\"architecture\">Architecture</h2>\n";
+  if (!d.graph_svg.empty()) h += "<div class=\"fig\">" + strip_xml_prolog(d.graph_svg) + "</div>\n";
+  if (!d.graph_note.empty()) h += "<p>" + esc(d.graph_note) + "</p>\n";
+  if (d.have_spectral) {
+    const auto& sm = d.spectral.summary;
+    h += "<h3>Spectral health (WeightWatcher definitions)</h3><p>" + std::to_string(sm.matrices) + " matrices, mean alpha " +
+         fmt(sm.alpha_mean) + ", median " + fmt(sm.alpha_median) + "; alpha &lt; 2: " + std::to_string(sm.over_trained) +
+         ", alpha &gt; 6: " + std::to_string(sm.under_trained) + ", failed fits: " + std::to_string(sm.failed_fit) + ".</p>\n";
+  }
+
+  h += "<h2 id=\"internals\">Internals</h2>\n";
+  if (!d.ran_model) h += "<p>The model was not run: " + esc(d.run_error) + "</p>\n";
+  else {
+    h += "<table>" + row({"prompt", "tokens", "next token (probability)"}, true);
+    line_chart lc;
+    lc.title = "Residual stream norm after each block (mean over positions)";
+    lc.x_label = "block";
+    lc.y_label = "L2 norm";
+    for (const auto& p : d.prompts) {
+      std::string top;
+      for (const auto& t : p.top) top += "<code>" + esc(t.piece) + "</code> " + fmt(t.prob, 3) + "; ";
+      h += row({esc(p.prompt), std::to_string(p.ids.size()), p.error.empty() ? top : esc(p.error)});
+      line_series ls;
+      ls.name = p.prompt;
+      for (size_t i = 0; i < p.resid_norm.size(); ++i) ls.x.push_back(static_cast<double>(i)), ls.y.push_back(p.resid_norm[i]);
+      lc.series.push_back(ls);
+    }
+    h += "</table><div class=\"fig\">" + strip_xml_prolog(svg_line_chart(lc)) + "</div>\n";
+  }
+
+  h += "<h2 id=\"bias\">Bias</h2>\n";
+  for (const auto& r : d.bias) {
+    h += "<h3>" + esc(r.suite) + " (" + esc(r.variant) + ")</h3>";
+    if (!r.error.empty()) {
+      h += "<p>Not run: " + esc(r.error) + "</p>\n";
+      continue;
+    }
+    h += "<p>" + esc(r.definition) + ". N = " + std::to_string(r.records.size()) + " of " + std::to_string(r.items) +
+         " items (" + std::to_string(r.skipped.size()) + " skipped), seed " + std::to_string(r.seed) + ", " +
+         std::to_string(r.resamples) + " bootstrap resamples.</p><table>" + row({"group", "n", "metric", "value", "95% interval", "p", "note"}, true);
+    for (const auto& g : r.groups)
+      for (const auto& m : g.metrics)
+        h += row({esc(g.group), std::to_string(g.n), esc(m.name), "<span class=num>" + fmt(m.value) + "</span>",
+                  m.has_ci ? "[" + fmt(m.ci.lo) + ", " + fmt(m.ci.hi) + "]" : "", m.p_value >= 0 ? fmt(m.p_value, 3) : "", esc(m.note)});
+    h += "</table><div class=\"fig\">" + strip_xml_prolog(bias_chart_svg(r)) + "</div>\n";
+  }
+
+  h += "<h2 id=\"compliance\">Compliance mapping</h2><table>" + row({"framework", "item", "asks for", "status", "evidence", "reason"}, true);
+  for (const auto& c : d.compliance) {
+    std::string cls = c.status == "provided" ? "ok" : c.status == "partly" ? "attention" : "nm";
+    h += row({esc(c.framework), esc(c.item), esc(c.requirement), "<span class=\"lvl " + cls + "\">" + esc(c.status) + "</span>",
+              esc(c.evidence), esc(c.reason)});
+  }
+  h += "</table>\n<h2 id=\"not-measured\">Not measured</h2><table>" + row({"what", "why"}, true);
+  for (const auto& m : d.missing) h += row({esc(m.what), esc(m.why)});
+  h += "</table>\n<p class=\"sub\">Every input and output file is listed with its SHA-256 in manifest.json; "
+       "<code>glassbox verify-report</code> checks them (and the signature when one was made).</p>\n</main></body></html>\n";
+  return h;
+}
+
+std::string model_card_md(const audit_data& d) {
+  const auto& s = d.summary;
+  auto blank = [](const char* what) { return std::string("**[TO BE COMPLETED BY THE PROVIDER: ") + what + "]**"; };
+  std::string m = "---\n";
+  m += "license: " + (s.license.empty() ? std::string("unknown  # not stated in the files") : s.license) + "\n";
+  m += "library_name: " + s.format + "\n";
+  m += "tags:\n- glassbox-audit\n- " + s.architecture + "\n";
+  if (!s.base_models.empty()) {
+    m += "base_model:\n";
+    for (const auto& b : s.base_models) m += "- " + b + "\n";
+  }
+  m += "model_index_parameters: " + std::to_string(s.parameter_count) + "\n---\n\n";
+  m += "# Model card: " + (s.name.empty() ? s.architecture : s.name) + "\n\n";
+  m += "Pre-filled by glassbox " + d.tool_version + " from the model files (`" + d.model_path +
+       "`). Sections marked TO BE COMPLETED can only be stated by the provider.\n\n";
+  m += "## Model details\n\n";
+  m += "- Architecture: " + s.architecture + " (" + d.family + "), " + std::to_string(d.hp.n_layer) + " layers, dimension " +
+       std::to_string(d.hp.n_embd) + ", " + std::to_string(d.hp.n_head) + " heads (" + std::to_string(d.hp.n_head_kv) + " KV)\n";
+  m += "- Parameters: " + std::to_string(s.parameter_count) + "\n- Format: " + s.format + " " + s.format_version + "\n";
+  m += "- Context length: " + std::to_string(s.context_length) + "; vocabulary: " + std::to_string(s.vocab_size) + "\n";
+  m += "- Licence: " + (s.license.empty() ? blank("licence") : s.license) + "\n";
+  m += "- Developed by: " + (s.author.empty() ? blank("developer") : s.author) + "\n";
+  if (d.have_hashes) m += "- Weights root digest (glassbox canonical): `" + d.hashes.root_hex + "`\n";
+  m += "\n## Intended use\n\n" + blank("intended uses, out-of-scope uses, users") + "\n\n";
+  m += "## Factors\n\n" + blank("relevant groups, instrumentation, environments") + "\n\n";
+  m += "## Metrics\n\nBias metrics as computed by glassbox, each named with its reference implementation:\n\n";
+  for (const auto& r : d.bias) {
+    if (!r.error.empty() || r.groups.empty()) continue;
+    const auto* hm = bias_headline(r, r.groups[0]);
+    if (!hm) continue;
+    m += "- " + r.suite + " (" + r.variant + "): " + hm->name + " = " + fmt(hm->value) +
+         (hm->has_ci ? " (95% CI " + fmt(hm->ci.lo) + " to " + fmt(hm->ci.hi) + ")" : "") + ", N = " + std::to_string(r.records.size()) + "\n";
+  }
+  m += "\n## Evaluation data\n\nThe public benchmarks named above, as read by glassbox (see report.json for N, skips and seeds).\n\n";
+  m += "## Training data\n\n" + blank("training data: sources, size, processing") + "\n\n";
+  m += "## Quantitative analyses\n\nSee report.html: per-category results with intervals.\n\n";
+  m += "## Ethical considerations\n\n";
+  auto fs = audit_findings(d);
+  size_t serious = static_cast<size_t>(std::count_if(fs.begin(), fs.end(), [](const finding& f) { return f.level >= severity::high; }));
+  m += "The audit recorded " + std::to_string(fs.size()) + " findings, " + std::to_string(serious) + " of severity high or critical.\n\n";
+  m += blank("risks, harms and mitigations") + "\n\n## Caveats and recommendations\n\nNot measured by this audit:\n\n";
+  for (const auto& x : d.missing) m += "- " + x.what + ": " + x.why + "\n";
+  return m;
+}
+
+}  // namespace gb::viz

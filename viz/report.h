@@ -1,0 +1,79 @@
+// viz/report.h: the audit report: plain data gathered by `glassbox audit` from inspect/ and probes/,
+// rendered as report.json (schema: viz/report.schema.json), a self-contained report.html (inline SVG and
+// CSS, no script) and a Hugging Face-style MODEL_CARD.md. Rendering only: every number was computed
+// before. Same input, byte-identical output (no clock is read here).
+//
+//   gb::viz::audit_data d = ...;              // filled by cli/cmd_audit.cpp
+//   d.compliance = gb::viz::compliance_map(d);
+//   d.verdicts = gb::viz::audit_verdicts(d);
+//   write(dir + "/report.html", gb::viz::report_html(d));
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "inspect/hash.h"
+#include "inspect/model.h"
+#include "inspect/scan.h"
+#include "inspect/spectral.h"
+#include "inspect/stats.h"
+#include "inspect/summary.h"
+#include "probes/audit_probe.h"
+#include "probes/bias.h"
+
+namespace gb::viz {
+
+struct compliance_item {
+  std::string framework;    // "EU AI Act Annex XI", "EU AI Act Annex IV", "NIST AI RMF"
+  std::string item;         // "1(a)", "MEASURE 2.11" ...
+  std::string requirement;  // what it asks, in short
+  std::string status;       // "provided", "partly", "not measurable from weights"
+  std::string evidence;     // report section(s)
+  std::string reason;
+};
+
+struct not_measured {
+  std::string what, why;
+};
+
+struct verdict {
+  std::string area;   // identity, integrity, security, internals, bias
+  std::string level;  // "ok", "attention", "critical", "not measured"
+  std::string text;
+};
+
+struct audit_data {
+  std::string tool_version, model_path, tokenizer_source;
+  bool demo = false;
+  std::vector<std::string> demo_planted;  // documented planted properties of the demo model
+  uint64_t seed = 1;
+  model_summary summary;
+  hparams hp;
+  std::string family;
+  std::vector<finding> model_findings;    // loader + architecture findings
+  scan_report scan;
+  bool have_hashes = false;
+  hash_report hashes;                     // includes stats
+  bool have_spectral = false;
+  spectral_report spectral;
+  std::string graph_svg;                  // rendered architecture graph ("" when not drawn)
+  std::string graph_note;
+  bool ran_model = false;
+  std::string run_error;
+  std::vector<probes::prompt_probe> prompts;
+  std::vector<probes::suite_result> bias;
+  std::vector<not_measured> missing;
+  std::vector<compliance_item> compliance;
+  std::vector<verdict> verdicts;
+};
+
+std::vector<compliance_item> compliance_map(const audit_data& d);
+std::vector<verdict> audit_verdicts(const audit_data& d);
+// All findings of the audit (model, scan, stats), deduplicated, most severe first.
+std::vector<finding> audit_findings(const audit_data& d);
+
+std::string report_json(const audit_data& d);
+std::string report_html(const audit_data& d);
+std::string model_card_md(const audit_data& d);
+
+}  // namespace gb::viz
