@@ -313,6 +313,24 @@ void min_max(const float* x, int n, float* lo, float* hi) {
   }
 }
 
+// Block header of the symmetric 32-element encoders: d = max / -levels_below_zero stored as fp16; returns 1/d.
+float sym_header(const float* x, float neg_levels, uint8_t* y) {
+  const float d = signed_abs_max(x, 32) / -neg_levels;
+  wr16(y, f32_to_fp16(d));
+  return d != 0.0f ? 1.0f / d : 0.0f;
+}
+
+// Block header of the min/scale 32-element encoders: d = (max - min) / levels and m = min as fp16;
+// returns 1/d and the min.
+float min_header(const float* x, float levels, uint8_t* y, float* min) {
+  float max;
+  min_max(x, 32, min, &max);
+  const float d = (max - *min) / levels;
+  wr16(y, f32_to_fp16(d));
+  wr16(y + 2, f32_to_fp16(*min));
+  return d != 0.0f ? 1.0f / d : 0.0f;
+}
+
 // fp16 of v, nudged up by one ulp when rounding made it smaller (so scales still cover the range).
 uint16_t f16_at_least(float v) {
   uint16_t h = f32_to_fp16(v);
@@ -322,10 +340,7 @@ uint16_t f16_at_least(float v) {
 
 void q_q4_0(const float* x, uint8_t* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += 32, y += 18) {
-    const float max = signed_abs_max(x, 32);
-    const float d = max / -8;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    wr16(y, f32_to_fp16(d));
+    const float id = sym_header(x, 8, y);
     for (int j = 0; j < 16; ++j) {
       const int xi0 = std::min(15, static_cast<int>(static_cast<int8_t>(trunc_i(x[j] * id + 8.5f))));
       const int xi1 = std::min(15, static_cast<int>(static_cast<int8_t>(trunc_i(x[j + 16] * id + 8.5f))));
@@ -336,12 +351,8 @@ void q_q4_0(const float* x, uint8_t* y, int64_t nb) {
 
 void q_q4_1(const float* x, uint8_t* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += 32, y += 20) {
-    float min, max;
-    min_max(x, 32, &min, &max);
-    const float d = (max - min) / ((1 << 4) - 1);
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    wr16(y, f32_to_fp16(d));
-    wr16(y + 2, f32_to_fp16(min));
+    float min;
+    const float id = min_header(x, (1 << 4) - 1, y, &min);
     for (int j = 0; j < 16; ++j) {
       const int xi0 = std::min(15, static_cast<int>(static_cast<int8_t>(trunc_i((x[j] - min) * id + 0.5f))));
       const int xi1 = std::min(15, static_cast<int>(static_cast<int8_t>(trunc_i((x[j + 16] - min) * id + 0.5f))));
@@ -352,10 +363,7 @@ void q_q4_1(const float* x, uint8_t* y, int64_t nb) {
 
 void q_q5_0(const float* x, uint8_t* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += 32, y += 22) {
-    const float max = signed_abs_max(x, 32);
-    const float d = max / -16;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    wr16(y, f32_to_fp16(d));
+    const float id = sym_header(x, 16, y);
     uint32_t qh = 0;
     for (int j = 0; j < 16; ++j) {
       const int xi0 = std::min(31, static_cast<int>(static_cast<int8_t>(trunc_i(x[j] * id + 16.5f))));
@@ -370,12 +378,8 @@ void q_q5_0(const float* x, uint8_t* y, int64_t nb) {
 
 void q_q5_1(const float* x, uint8_t* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += 32, y += 24) {
-    float min, max;
-    min_max(x, 32, &min, &max);
-    const float d = (max - min) / ((1 << 5) - 1);
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    wr16(y, f32_to_fp16(d));
-    wr16(y + 2, f32_to_fp16(min));
+    float min;
+    const float id = min_header(x, (1 << 5) - 1, y, &min);
     uint32_t qh = 0;
     for (int j = 0; j < 16; ++j) {
       const uint32_t xi0 = static_cast<uint8_t>(trunc_i((x[j] - min) * id + 0.5f));
