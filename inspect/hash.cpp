@@ -175,6 +175,9 @@ std::string manifest_json(const hash_report& h, const std::string& command) {
     if (!t.excluded.empty()) e["excluded"] = t.excluded;
     j["tensors"].push_back(e);
   }
+  j["findings"] = ordered_json::array();  // from the statistics of the same pass (stats.h)
+  for (const finding& f : h.stats.findings)
+    j["findings"].push_back({{"severity", severity_name(f.level)}, {"code", f.code}, {"where", f.where}, {"message", f.message}});
   return j.dump(2) + "\n";
 }
 

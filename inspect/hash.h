@@ -91,7 +91,8 @@ hash_report hash_model(const std::vector<tensor_item>& items, const std::vector<
 
 // The manifest: {"tool": "glassbox", "version", "command", "time" (UTC ISO 8601), "inputs": {path, format,
 // files: [{path, role, size, sha256}]}, "digest_scheme": "gb-tensor-v1", "root", "tensors": [{name,
-// stored_name, dtype, shape, values, digest, excluded?}]}.
+// stored_name, dtype, shape, values, digest, excluded?}], "findings": [{severity, code, where, message}]}
+// (findings from the statistics computed in the same pass).
 std::string manifest_json(const hash_report& h, const std::string& command);
 
 struct verify_report {
