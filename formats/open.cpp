@@ -6,6 +6,7 @@
 
 #include "formats/archive.h"
 #include "formats/loaders.h"
+#include "formats/pickle.h"
 #include "formats/reader.h"
 #include "formats/tokenizer_files.h"
 
@@ -114,8 +115,9 @@ file_format format_sniff(const uint8_t* d, uint64_t n, std::string_view filename
     if (hs >= 2 && hs <= n - 8) return file_format::safetensors;
   }
   if (n >= 2 && d[0] == 0x80 && d[1] >= 2 && d[1] <= 5) return file_format::pickle;
-  if (n >= 1 && (ext == "pkl" || ext == "pickle" || ext == "joblib") && (d[0] == '(' || d[0] == ']' || d[0] == '}' || d[0] == 'c'))
-    return file_format::pickle;  // protocol 0/1 pickles have no header
+  if (n >= 1 && (ext == "pkl" || ext == "pickle" || ext == "joblib") && pickle::is_opcode(d[0]))
+    return file_format::pickle;  // protocol 0/1 pickles have no header: any opcode may start them
+  if (ext == "safetensors") return file_format::safetensors;  // the loader says exactly what is wrong
   if (ext == "onnx" && n >= 1 && d[0] == 0x08) return file_format::onnx;
   if (ext == "model" && n >= 1 && d[0] == 0x0a) return file_format::sentencepiece;
   if (n >= 1 && (d[0] == '{' || d[0] == '[') && ext == "json") return file_format::json;
