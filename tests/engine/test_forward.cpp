@@ -7,7 +7,11 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
 #include <memory>
 #include <random>
 #include <string>
@@ -16,6 +20,7 @@
 #include "formats/archive.h"
 #include "formats/quant.h"
 #include "inspect/model.h"
+#include "inspect/synth.h"
 #include "probes/engine/engine.h"
 #include "tests/support/data.h"
 
@@ -262,4 +267,125 @@ TEST_CASE("glassbox run: --ids prompt; top-k JSON lists the reference's top toke
   REQUIRE(test::run_glassbox("run '" + bin + "' --ids 1,403,407,261,378 --top-k 3 --json", &out) == 0);
   CHECK(out.find("\"top_k\"") != std::string::npos);
   CHECK(out.find("\"id\": 432") != std::string::npos);  // reference.json: top-1 after the prompt
+}
+
+namespace {
+
+std::string synth(const std::string& dir, const std::string& arch, dtype t, int64_t kv, int64_t dim = 64, int64_t ff = 0) {
+  synth_spec s;
+  s.arch = arch;
+  s.n_layer = 2, s.n_embd = dim, s.n_head = 4, s.n_head_kv = kv, s.n_ff = ff, s.n_vocab = 512, s.n_ctx = 128;
+  s.type = t;
+  s.seed = 3;
+  s.path = dir + "/" + arch + "-" + dtype_name(t) + ".gguf";
+  auto r = synth_write(s);
+  REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().to_string()));
+  return s.path;
+}
+
+std::vector<float> run_logits(const model& m, const std::vector<int32_t>& ids) {
+  auto r = engine::runner::create(m);
+  REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().to_string()));
+  auto lg = r.value()->forward(ids);
+  REQUIRE(lg.ok());
+  return lg.value();
+}
+
+}  // namespace
+
+TEST_CASE("each quantised type gives the logits of the same model dequantised to f32 first (1e-5)") {
+  const std::string dir = test::temp_dir("engine_quant");
+  const std::vector<int32_t> ids = {1, 5, 9, 33, 100, 7, 200, 300, 11};  // 9 tokens: the GEMM path
+  for (dtype t : {dtype::q8_0, dtype::q4_0, dtype::q4_1, dtype::q5_0, dtype::q5_1, dtype::q4_k, dtype::q5_k,
+                  dtype::q6_k, dtype::f16, dtype::bf16}) {
+    const std::string type_name = dtype_name(t);
+    CAPTURE(type_name);
+    auto L = load(synth(dir, "llama", t, 2, 256, 512));
+    // The dequantised twin: same archive, every block tensor decoded to f32 bytes we own.
+    archive a = *L->ar;
+    std::vector<std::vector<float>> keep;
+    size_t converted = 0;
+    for (tensor_view& tv : a.tensors) {
+      if (tv.type == dtype::f32) continue;
+      keep.emplace_back(tv.element_count());
+      dequantize_row(tv.type, tv.data, keep.back().data(), static_cast<int64_t>(tv.element_count()));
+      tv.type = dtype::f32;
+      tv.data = reinterpret_cast<const uint8_t*>(keep.back().data());
+      tv.nbytes = tv.element_count() * 4;
+      ++converted;
+    }
+    REQUIRE(converted > 0);
+    auto ar32 = std::make_shared<const archive>(std::move(a));
+    auto m32 = model_build(ar32);
+    REQUIRE(m32.ok());
+    std::vector<float> q = run_logits(L->m, ids), f = run_logits(m32.value(), ids);
+    REQUIRE(q.size() == f.size());
+    double err = 0;
+    for (size_t i = 0; i < q.size(); ++i) err = std::max(err, std::fabs(static_cast<double>(q[i]) - static_cast<double>(f[i])));
+    CHECK(err < 1e-5);
+    // One token at a time (the streaming matmul path) agrees too.
+    auto r = engine::runner::create(L->m);
+    REQUIRE(r.ok());
+    double err1 = 0;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto one = r.value()->forward({ids[i]});
+      REQUIRE(one.ok());
+      for (size_t j = 0; j < one.value().size(); ++j)
+        err1 = std::max(err1, std::fabs(static_cast<double>(one.value()[j]) - static_cast<double>(f[i * one.value().size() + j])));
+    }
+    CHECK(err1 < 1e-5);
+  }
+}
+
+// llama.cpp parity through npm node-llama-cpp (../shared/tools/llamacpp-next-probs.mjs). Runs only when
+// node and the package are installed (bench/node_modules, or LLAMACPP_NODE_PATH); otherwise skips.
+TEST_CASE("each family as a synthetic f32 GGUF matches llama.cpp's next-token log-probabilities") {
+  const char* env = std::getenv("LLAMACPP_NODE_PATH");
+  const std::string node_path = env && *env ? env : std::string(GB_SOURCE_DIR) + "/bench/node_modules";
+  const std::string tool = std::string(GB_SOURCE_DIR) + "/../shared/tools/llamacpp-next-probs.mjs";
+  struct stat st {};
+  if (::stat((node_path + "/node-llama-cpp").c_str(), &st) != 0 || ::stat(tool.c_str(), &st) != 0 ||
+      std::system("node --version >/dev/null 2>&1") != 0) {
+    MESSAGE("SKIP: node / node-llama-cpp / llamacpp-next-probs.mjs not available");
+    return;
+  }
+  const std::string dir = test::temp_dir("engine_llamacpp");
+  const std::vector<int32_t> ids = {1, 5, 9, 33, 100, 7};
+  // Tolerance on log-probabilities: 1e-4. GELU families get 3e-4: llama.cpp's CPU GELU reads an f16 lookup
+  // table (GGML_GELU_FP16), which rounds the activation input to f16; glassbox evaluates GELU in f32.
+  // GPT-J is absent: llama.cpp has no GPT-J graph.
+  struct fam { const char* arch; int64_t kv; double tol; };
+  for (const fam& f : {fam{"llama", 2, 1e-4}, fam{"qwen2", 4, 1e-4}, fam{"bloom", 4, 1e-4}, fam{"gpt2", 4, 3e-4},
+                       fam{"gptneox", 4, 3e-4}, fam{"falcon", 1, 3e-4}}) {
+    const std::string arch = f.arch;
+    CAPTURE(arch);
+    const std::string path = synth(dir, arch, dtype::f32, f.kv);
+    std::string cmd = "NODE_PATH='" + node_path + "' node '" + tool + "' '" + path + "' ";
+    for (size_t i = 0; i < ids.size(); ++i) cmd += (i ? "," : "") + std::to_string(ids[i]);
+    cmd += " 1 2>/dev/null";
+    std::string out;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    REQUIRE(p);
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    REQUIRE(::pclose(p) == 0);
+    nlohmann::json j = nlohmann::json::parse(out);
+    auto L = load(path);
+    std::vector<float> lg = run_logits(L->m, ids);
+    const size_t V = static_cast<size_t>(L->m.hp.n_vocab);
+    const float* last = lg.data() + (ids.size() - 1) * V;
+    double mx = -1e300, z = 0;
+    for (size_t i = 0; i < V; ++i) mx = std::max(mx, static_cast<double>(last[i]));
+    for (size_t i = 0; i < V; ++i) z += std::exp(static_cast<double>(last[i]) - mx);
+    REQUIRE(j["logprobs"].size() == V);
+    double err = 0;
+    for (size_t i = 0; i < V; ++i) {
+      if (j["logprobs"][i].is_null()) continue;
+      const double mine = static_cast<double>(last[i]) - mx - std::log(z);
+      err = std::max(err, std::fabs(mine - j["logprobs"][i].get<double>()));
+    }
+    MESSAGE(arch << ": max |log p - llama.cpp| = " << err);
+    CHECK(err < f.tol);
+  }
 }
