@@ -202,3 +202,28 @@ TEST_CASE("report.html opens in headless Chromium with no console errors; a scre
   CHECK(l.find("CONSOLE") == std::string::npos);
   CHECK(l.find("Uncaught") == std::string::npos);
 }
+
+TEST_CASE("stories260K: every format audits to the same identity and root digest") {
+  GB_DATA(dir, "models/stories260K");
+  const std::vector<std::string> forms = {dir + "/stories260K.gguf", dir + "/tinyllamas-stories-260k-f32.ggufv1.gguf",
+                                          dir + "/stories260K.bin --tokenizer " + dir + "/tok512.bin", dir + "/hf"};
+  std::string root;
+  int64_t params = -1;
+  for (size_t i = 0; i < forms.size(); ++i) {
+    INFO(forms[i]);
+    std::string out_dir = test::temp_dir("audit_form_" + std::to_string(i)), out;
+    REQUIRE(test::run_glassbox("audit " + forms[i] + " -o " + out_dir + " --suites templates --resamples 50 --no-spectral", &out, true) == 0);
+    json r = json::parse(slurp(out_dir + "/report.json"));
+    CHECK(r["identity"]["hyperparameters"]["n_layer"] == 5);
+    CHECK(r["identity"]["hyperparameters"]["n_ff"] == 172);
+    CHECK(r["internals"]["ran"] == true);
+    CHECK(r["internals"]["prompts"][0]["top"].size() == 5u);
+    if (i == 0) {
+      root = r["integrity"]["root_digest"].get<std::string>();
+      params = r["identity"]["parameter_count"].get<int64_t>();
+    } else {
+      CHECK(r["integrity"]["root_digest"] == root);
+      CHECK(r["identity"]["parameter_count"] == params);
+    }
+  }
+}
