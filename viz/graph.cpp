@@ -278,6 +278,8 @@ std::string graph_to_dot(const graph& g) {
   std::string o = "digraph glassbox {\n";
   o += "  graph [rankdir=TB, fontname=\"Helvetica\", fontsize=12, labelloc=t, labeljust=l, nodesep=0.25, ranksep=0.3, "
        "newrank=true, bgcolor=\"#ffffff\", pad=0.2";
+  if (g.nodes.size() > 300)  // big graphs: cheaper crossing minimisation and network simplex, straight edges
+    o += ", mclimit=0.3, nslimit=4, nslimit1=4, remincross=false, searchsize=10, splines=line";
   std::string title = "<<B><FONT POINT-SIZE=\"15\">" + html(g.title) + "</FONT></B>";
   if (!g.source.empty()) title += "<BR ALIGN=\"LEFT\"/><FONT POINT-SIZE=\"10\" COLOR=\"#555555\">" + html(g.source) + "</FONT>";
   for (const auto& n : g.notes) title += "<BR ALIGN=\"LEFT\"/><FONT POINT-SIZE=\"10\">" + html(n) + "</FONT>";

@@ -99,7 +99,7 @@ layer_key find_layer(const std::string& name) {
     bool digits = d < seg.size() && seg.size() - d <= 6;
     bool word_sep = digits && d >= 2 && (seg[d - 1] == '.' || seg[d - 1] == '_') && std::isalpha(static_cast<unsigned char>(seg[0]));
     bool bare = digits && d == 0 && !prev_segment.empty() && std::isalpha(static_cast<unsigned char>(prev_segment[0]));
-    if (word_sep || bare) {
+    if ((word_sep || bare) && end < name.size()) {  // never the last segment: "Add_3" is an op counter
       k.prefix = name.substr(0, start + d);
       k.number = std::stol(seg.substr(d));
       k.pos = start + d;
@@ -259,8 +259,17 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
   };
   std::map<size_t, std::vector<std::string>> folded_tensors;  // representative -> initializers of its copies
   std::unordered_map<std::string, size_t> node_at;             // node id -> index in g.nodes
+  // Constant ops with no inputs are not drawn: their value shows on the consumer as "const NAME".
+  std::vector<bool> hidden(n, false);
+  size_t hidden_count = 0;
+  for (size_t i = 0; i < n; ++i)
+    if (og.nodes[i].op_type == "Constant" && og.nodes[i].inputs.empty() && (og.nodes[i].domain.empty() || og.nodes[i].domain == "ai.onnx")) {
+      hidden[i] = true;
+      ++hidden_count;
+    }
   for (size_t i = 0; i < n; ++i) {
     const auto& nd = og.nodes[i];
+    if (hidden[i]) continue;
     if (rep[i] == i) {
       node_at[ids[i]] = g.nodes.size();
       gnode x;
@@ -302,7 +311,9 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
       auto s = shapes.find(in);
       std::string label = s != shapes.end() ? s->second : std::string();
       auto p = producer.find(in);
-      if (p != producer.end()) {
+      if (p != producer.end() && hidden[p->second]) {
+        if (rep[i] == i) g.nodes[node_at[ids[i]]].details.push_back("const " + short_name(in, 28));
+      } else if (p != producer.end()) {
         size_t from = p->second;
         bool crosses = rep[from] != from || rep[i] != i;
         bool repeat = crosses && !cluster[from].empty() && cluster[from] == cluster[i] && keys[from].number != keys[i].number;
@@ -337,7 +348,7 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
     if (s != shapes.end()) x.details.push_back(s->second);
     g.nodes.push_back(std::move(x));
     auto p = producer.find(out);
-    if (p != producer.end()) add_edge(ids[rep[p->second]], "out:" + out, "", false);
+    if (p != producer.end() && !hidden[p->second]) add_edge(ids[rep[p->second]], "out:" + out, "", false);
     else if (graph_inputs.count(out)) add_edge("in:" + out, "out:" + out, "", false);
   }
   for (const auto& op : unknown_ops)
@@ -349,7 +360,8 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
                           std::to_string(dangling.size()) + " value(s) are consumed but produced by no node, graph input or initializer "
                           "(outer-scope or loop-carried values of inlined subgraphs)", UINT64_MAX});
   size_t drawn = 0;
-  for (size_t i = 0; i < n; ++i) drawn += rep[i] == i;
+  for (size_t i = 0; i < n; ++i) drawn += rep[i] == i && !hidden[i];
+  if (hidden_count) g.notes.push_back(std::to_string(hidden_count) + " Constant ops shown on their consumers");
   if (drawn < n) g.notes.push_back(std::to_string(n) + " ops drawn as " + std::to_string(drawn) + " (identical layers folded; --expand draws all)");
   return g;
 }
