@@ -188,8 +188,11 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
           s += nd.domain + ":" + nd.op_type + "|" + mask(nd.name, keys[i]) + "|";
           for (const auto& in : nd.inputs) {
             auto it = inits.find(in);
+            auto pr = producer.find(in);
+            bool same_layer = pr != producer.end() && keys[pr->second].prefix == keys[i].prefix && keys[pr->second].number == keys[i].number;
             if (it != inits.end()) s += "init" + shape_string(it->second->shape) + dtype_name(it->second->type) + ",";
-            else s += mask(in, keys[i]) + ",";
+            else if (same_layer) s += mask(in, keys[i]) + ",";
+            else s += "ext,";  // from outside the layer (previous layer, embedding, graph input)
           }
           for (const auto& at : nd.attributes) s += at.first + "=" + at.second + ";";
           s += "\n";
