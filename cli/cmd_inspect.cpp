@@ -119,7 +119,7 @@ void print_text(const gb::archive& a, const gb::model& m, const gb::model_summar
       sp += x.kind + " " + std::to_string(x.id) + " '" + tv.to_display() + "'";
     }
     row("special", sp.empty() ? "none" : sp);
-    row("adds", std::string(t.add_bos ? "bos " : "") + (t.add_eos ? "eos" : "") + (!t.add_bos && !t.add_eos ? "nothing" : ""));
+    row("adds", t.add_bos && t.add_eos ? "bos, eos" : t.add_bos ? "bos" : t.add_eos ? "eos" : "nothing");
   }
 
   std::printf("\nprovenance\n");
