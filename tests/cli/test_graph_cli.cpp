@@ -55,6 +55,7 @@ TEST_CASE("graph: stories260K GGUF to SVG, PNG, DOT and JSON") {
   CHECK(dot.rfind("digraph", 0) == 0);
   CHECK(dot.find("blk.4.mlp.down") != std::string::npos);
 
+  out.clear();
   REQUIRE(run_glassbox("graph " + q(model) + " -o " + q(dir + "/g.json") + " --json", &out, false) == 0);
   auto summary = nlohmann::json::parse(out);
   CHECK(summary["format"] == "json");
@@ -94,5 +95,9 @@ TEST_CASE("graph: ONNX op graph") {
   CHECK(any_text_contains(x, "MatMul"));
   REQUIRE(run_glassbox("graph " + q(model) + " --view arch -o " + q(dir + "/a.json"), &out, true) == 0);
   auto j = nlohmann::json::parse(slurp(dir + "/a.json"));
-  CHECK(j["nodes"].size() > 3);
+  // torch-export initializer names ("onnx::MatMul_12") map to few roles: the tensors land in one generic node.
+  CHECK(j["nodes"].size() >= 3);
+  bool unmapped = false;
+  for (const auto& n : j["nodes"]) unmapped = unmapped || n["id"] == "unmapped";
+  CHECK(unmapped);
 }
