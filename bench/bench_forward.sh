@@ -13,6 +13,8 @@ pp=${3:-512}
 tg=${4:-128}
 reps=${5:-3}
 gb=$build/cli/glassbox
+py=/usr/bin/python3  # Debian's python3-torch lives with the system interpreter
+[ -x $py ] || py=python3
 out=$here/out
 mkdir -p "$out"
 for t in f32 f16; do
@@ -30,8 +32,8 @@ for t in f32 f16; do
   else
     echo "llama.cpp peer skipped: (cd bench && npm install --no-save node-llama-cpp)"
   fi
-  if python3 -c 'import torch' 2>/dev/null; then
-    python3 "$here/peer_torch.py" "$m" "$pp" "$tg" "$threads" "$reps"
+  if $py -c 'import torch' 2>/dev/null; then
+    $py "$here/peer_torch.py" "$m" "$pp" "$tg" "$threads" "$reps"
   else
     echo "PyTorch peer skipped: python3-torch not installed"
   fi

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <string_view>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -35,13 +36,31 @@ stats summarise(const std::vector<double>& v) {
   return s;
 }
 
+// --hook idle: wants nothing (the price of asking); --hook capture: every residual (resid.pre/mid/post)
+// and attention probabilities, copied out as a probe would.
+struct bench_hook : gb::engine::hook {
+  bool capture = false;
+  std::vector<float> sink;
+  double checksum = 0;
+  bool wants(std::string_view n) override {
+    return capture && (n.find("resid.") != std::string_view::npos || n.find("attn.probs") != std::string_view::npos);
+  }
+  bool observe(std::string_view, const float* t, const std::vector<int64_t>& shape) override {
+    size_t n = 1;
+    for (int64_t d : shape) n *= static_cast<size_t>(d);
+    sink.assign(t, t + n);
+    checksum += static_cast<double>(sink[n / 2]);
+    return true;
+  }
+};
+
 double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 int run_bench(int argc, char** argv) {
   po::options_description desc("glassbox bench MODEL [--prompt-tokens 512] [--gen-tokens 128] [--threads N] [--json]");
-  std::string model_path;
+  std::string model_path, hook_mode = "none";
   int pp = 512, tg = 128, threads = 0, reps = 3;
   bool as_json = false;
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
@@ -49,6 +68,7 @@ int run_bench(int argc, char** argv) {
       "gen-tokens,n", po::value(&tg)->default_value(128), "tokens generated one at a time (0 = skip)")(
       "threads,t", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
       "repetitions,r", po::value(&reps)->default_value(3), "timed runs of each test (after one warm-up)")(
+      "hook", po::value(&hook_mode)->default_value("none"), "none | idle (a hook that wants nothing) | capture (residuals + attention probs)")(
       "json", po::bool_switch(&as_json), "print one JSON document");
   po::positional_options_description pos;
   pos.add("model", 1);
@@ -60,7 +80,7 @@ int run_bench(int argc, char** argv) {
     std::fprintf(stderr, "glassbox bench: %s\n", e.what());
     return gb::cli::exit_usage;
   }
-  if (vm.count("help") || model_path.empty() || pp < 0 || tg < 0 || reps < 1 || threads < 0) {
+  if (vm.count("help") || model_path.empty() || (hook_mode != "none" && hook_mode != "idle" && hook_mode != "capture") || pp < 0 || tg < 0 || reps < 1 || threads < 0) {
     std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
     return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
   }
@@ -76,11 +96,15 @@ int run_bench(int argc, char** argv) {
   if (run.context_length() < std::max(pp, tg))
     return gb::cli::report_error({gb::errc::limit, 0, "the model's context (" + std::to_string(run.context_length()) +
                                                           ") is shorter than the test", model_path});
+  bench_hook hk;
+  hk.capture = hook_mode == "capture";
+  gb::engine::hook* h = hook_mode == "none" ? nullptr : &hk;
   std::mt19937 rng(1234);
   std::uniform_int_distribution<int32_t> pick(0, static_cast<int32_t>(run.vocab_size() - 1));
   json j;
   j["model"] = model_path;
   j["threads"] = threads;
+  j["hook"] = hook_mode;
   j["repetitions"] = reps;
   j["load_seconds"] = load_s;
   json tests = json::array();
@@ -93,11 +117,11 @@ int run_bench(int argc, char** argv) {
       run.reset();
       const double t0 = now();
       if (batch) {
-        auto lg = run.forward_last(toks);
+        auto lg = run.forward_last(toks, h);
         if (!lg) return gb::cli::report_error(lg.err());
       } else {
         for (int32_t t : toks) {
-          auto lg = run.forward_last({t});
+          auto lg = run.forward_last({t}, h);
           if (!lg) return gb::cli::report_error(lg.err());
         }
       }
@@ -110,7 +134,7 @@ int run_bench(int argc, char** argv) {
     if (!as_json) std::printf("%-8s %10.2f ± %.2f tokens/s\n", label.c_str(), st.mean, st.sd);
     return 0;
   };
-  if (!as_json) std::printf("%s (threads %d, %d runs each)\n", model_path.c_str(), threads, reps);
+  if (!as_json) std::printf("%s (threads %d, %d runs each, hook %s)\n", model_path.c_str(), threads, reps, hook_mode.c_str());
   if (int rc = bench("pp", pp, true)) return rc;
   if (int rc = bench("tg", tg, false)) return rc;
   rusage ru{};
