@@ -1,0 +1,285 @@
+// glassbox trace: one instrumented forward pass (or many prompts aggregated) summarised for
+// interpretability: residual norms, attention statistics and patterns, MLP sparsity and top neurons,
+// outlier dimensions, the logit lens; selected hook tensors exported to safetensors or .npy.
+//
+//   glassbox trace stories260K.gguf --prompt "Once upon a time" -o out/        # tables + SVG charts
+//   glassbox trace m.gguf --prompt "..." --hooks 'blk.*.resid.post,blk.0.attn.probs' --export acts.safetensors
+//   glassbox trace m.gguf --prompts lines.txt --json                            # aggregates, bounded memory
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "probes/npy.h"
+#include "probes/session.h"
+#include "probes/trace.h"
+#include "viz/report_trace.h"
+
+namespace po = boost::program_options;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+std::vector<std::string> split_list(const std::vector<std::string>& in) {
+  std::vector<std::string> out;
+  for (const std::string& s : in) {
+    std::string cur;
+    for (char c : s + ",") {
+      if (c == ',' || c == ' ') {
+        if (!cur.empty()) out.push_back(cur);
+        cur.clear();
+      } else {
+        cur.push_back(c);
+      }
+    }
+  }
+  return out;
+}
+
+std::string dump(const json& j) { return j.dump(1, ' ', false, json::error_handler_t::replace); }
+
+json trace_json(const gb::probes::trace_result& r, const gb::viz::token_text& piece) {
+  json j;
+  j["tokens"] = r.tokens;
+  json pieces = json::array();
+  for (int32_t t : r.tokens) pieces.push_back(piece(t));
+  j["pieces"] = pieces;
+  j["prediction"] = {{"id", r.prediction}, {"piece", piece(r.prediction)}};
+  json layers = json::array();
+  for (const auto& l : r.layers) {
+    json tn = json::array(), od = json::array();
+    for (const auto& n : l.top_neurons) tn.push_back({{"position", n.position}, {"neuron", n.neuron}, {"value", n.value}});
+    for (const auto& o : l.outliers) od.push_back({{"position", o.position}, {"dim", o.dim}, {"value", o.value}, {"z", o.z}});
+    layers.push_back({{"layer", l.layer}, {"resid_pre_norm", l.resid_pre}, {"resid_mid_norm", l.resid_mid},
+                      {"resid_post_norm", l.resid_post}, {"attn_out_norm", l.attn_out}, {"mlp_out_norm", l.mlp_out},
+                      {"mlp_sparsity", l.mlp_sparsity}, {"top_neurons", tn}, {"outliers", od}, {"outliers_total", l.outliers_total}});
+  }
+  j["layers"] = layers;
+  json heads = json::array();
+  for (const auto& h : r.heads) {
+    json e = {{"layer", h.layer}, {"head", h.head}, {"entropy", h.entropy}, {"sink", h.sink}, {"prev_token", h.prev_token}, {"diagonal", h.diagonal}};
+    if (!h.pattern.empty()) e["pattern"] = h.pattern;
+    heads.push_back(e);
+  }
+  j["heads"] = heads;
+  json lens = json::array();
+  for (const auto& e : r.lens) {
+    json top = json::array();
+    for (const auto& [t, p] : e.top) top.push_back({{"id", t}, {"piece", piece(t)}, {"p", p}});
+    lens.push_back({{"layer", e.layer}, {"position", e.position}, {"top", top}, {"final_token", e.final_token},
+                    {"final_rank", e.final_rank}, {"final_prob", e.final_prob}});
+  }
+  j["logit_lens"] = lens;
+  json sel = json::array();
+  for (const auto& s : r.selected) sel.push_back({{"name", s.name}, {"shape", s.shape}, {"mean", s.mean}, {"std", s.std}, {"absmax", s.absmax}});
+  j["hooks"] = sel;
+  return j;
+}
+
+json aggregate_json(const gb::probes::trace_aggregate& a, int top) {
+  json j;
+  j["prompts"] = a.prompts, j["tokens"] = a.tokens;
+  json layers = json::array();
+  for (int64_t l = 0; l < a.L; ++l) {
+    const size_t i = static_cast<size_t>(l);
+    std::vector<int64_t> idx(static_cast<size_t>(a.F));
+    for (int64_t f = 0; f < a.F; ++f) idx[static_cast<size_t>(f)] = f;
+    const int64_t k = std::min<int64_t>(top, a.F);
+    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int64_t x, int64_t y) {
+      return a.neuron_absmax[static_cast<size_t>(l * a.F + x)] > a.neuron_absmax[static_cast<size_t>(l * a.F + y)];
+    });
+    json tn = json::array();
+    for (int64_t q = 0; q < k; ++q) {
+      const size_t n = static_cast<size_t>(l * a.F + idx[static_cast<size_t>(q)]);
+      tn.push_back({{"neuron", idx[static_cast<size_t>(q)]}, {"absmax", a.neuron_absmax[n]}, {"mean", a.neuron[n].mean},
+                    {"std", std::sqrt(a.neuron[n].variance())},
+                    {"active_fraction", a.tokens ? static_cast<double>(a.neuron_active[n]) / static_cast<double>(a.tokens) : 0.0}});
+    }
+    layers.push_back({{"layer", l}, {"resid_post_norm_mean", a.resid_post[i].mean}, {"attn_out_norm_mean", a.attn_out[i].mean},
+                      {"mlp_out_norm_mean", a.mlp_out[i].mean}, {"mlp_sparsity_mean", a.sparsity[i].mean}, {"top_neurons", tn}});
+  }
+  j["layers"] = layers;
+  json heads = json::array();
+  for (int64_t l = 0; l < a.L; ++l)
+    for (int64_t h = 0; h < a.H; ++h) {
+      const size_t i = static_cast<size_t>(l * a.H + h);
+      heads.push_back({{"layer", l}, {"head", h}, {"entropy_mean", a.head_entropy[i].mean}, {"entropy_std", std::sqrt(a.head_entropy[i].variance())},
+                       {"sink_mean", a.head_sink[i].mean}, {"prev_token_mean", a.head_prev[i].mean}, {"diagonal_mean", a.head_diag[i].mean}});
+    }
+  j["heads"] = heads;
+  return j;
+}
+
+int write_charts(const std::string& dir, const std::vector<gb::viz::chart_file>& charts, const std::string& text) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  for (const auto& c : charts) {
+    std::ofstream f(std::filesystem::path(dir) / c.name, std::ios::binary);
+    if (!(f << c.svg)) return gb::cli::report_error({gb::errc::io, 0, "cannot write " + c.name + " in " + dir, dir});
+  }
+  std::ofstream t(std::filesystem::path(dir) / "trace.txt", std::ios::binary);
+  if (!(t << text)) return gb::cli::report_error({gb::errc::io, 0, "cannot write trace.txt in " + dir, dir});
+  return gb::cli::exit_ok;
+}
+
+int run_trace(int argc, char** argv) {
+  po::options_description desc(
+      "glassbox trace MODEL --prompt TEXT | --prompts FILE [--tokenizer F] [--hooks NAMES|PATTERNS]\n"
+      "                     [--export FILE.safetensors|DIR] [--json] [-o DIR]\n"
+      "Definitions: mlp sparsity = fraction of mlp.pre values (after the activation) with |x| < --sparsity-eps;\n"
+      "outlier = resid.post coordinate more than --outlier-sigma standard deviations from its row mean;\n"
+      "sink = mean attention to the first token; prev = mean p[t][t-1]; diag = mean p[t][t]; entropy in nats");
+  std::string model_path, tok_path, prompt, prompts_file, export_path, out_dir;
+  std::vector<std::string> hooks_arg;
+  int threads = 0, top_k = 5, top_neurons = 5;
+  int64_t lens_positions = 0, max_prompts = 0;
+  double eps = 1e-2, sigma = 6.0;
+  bool as_json = false, no_bos = false;
+  desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
+      "tokenizer", po::value(&tok_path), "tokenizer file when the model carries none")(
+      "prompt", po::value(&prompt), "prompt text")("prompts", po::value(&prompts_file), "file of prompts, one per line (aggregates)")(
+      "hooks", po::value(&hooks_arg)->multitoken(), "hook names or globs (comma separated) to summarise/export, e.g. 'blk.*.resid.post'")(
+      "export", po::value(&export_path), "write the selected hooks to FILE.safetensors or to a folder of .npy files")(
+      "top-k", po::value(&top_k)->default_value(5), "logit-lens tokens per layer and position")(
+      "top-neurons", po::value(&top_neurons)->default_value(5), "top MLP neurons per layer and position")(
+      "lens-positions", po::value(&lens_positions)->default_value(0), "logit lens at the last N positions (0 = all that fit in 32 MB)")(
+      "sparsity-eps", po::value(&eps)->default_value(1e-2), "|x| below this counts as inactive")(
+      "outlier-sigma", po::value(&sigma)->default_value(6.0), "outlier threshold in standard deviations")(
+      "max-prompts", po::value(&max_prompts)->default_value(0), "stop after N prompts of --prompts (0 = all)")(
+      "no-bos", po::bool_switch(&no_bos), "do not add BOS")("threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
+      "json", po::bool_switch(&as_json), "print one JSON document")("out,o", po::value(&out_dir), "folder for SVG charts and trace.txt");
+  po::positional_options_description pos;
+  pos.add("model", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "glassbox trace: %s\n", e.what());
+    return gb::cli::exit_usage;
+  }
+  const bool one = vm.count("prompt") > 0, many = vm.count("prompts") > 0;
+  if (vm.count("help") || model_path.empty() || one == many || threads < 0 || top_k < 0 || top_neurons < 0 || lens_positions < 0 ||
+      max_prompts < 0 || !(eps >= 0) || !(sigma > 0) || (many && vm.count("export"))) {
+    if (many && vm.count("export")) std::fprintf(stderr, "glassbox trace: --export needs --prompt (one prompt)\n");
+    else if (!vm.count("help") && one == many && !model_path.empty()) std::fprintf(stderr, "glassbox trace: give exactly one of --prompt or --prompts\n");
+    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
+    return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
+  }
+  gb::engine::run_options ro;
+  ro.threads = threads;
+  auto s = gb::probes::session_open(model_path, tok_path, ro);
+  if (!s) return gb::cli::report_error(s.err());
+  gb::probes::session& S = s.value();
+  if (!S.run) return gb::cli::report_error({gb::errc::unsupported, 0, S.run_error, model_path});
+  if (!S.tok) return gb::cli::report_error({gb::errc::unsupported, 0, "no tokenizer in these files (give --tokenizer FILE)", model_path});
+  const gb::model& m = *S.m;
+  const gb::engine::tokenizer& tok = *S.tok;
+  gb::viz::token_text piece = [&](int32_t id) { return tok.token_piece(id); };
+
+  gb::probes::trace_options o;
+  o.top_neurons = top_neurons, o.lens_top_k = top_k, o.lens_positions = lens_positions, o.sparsity_eps = eps, o.outlier_sigma = sigma;
+  std::vector<std::string> patterns = split_list(hooks_arg);
+  if (patterns.empty() && vm.count("export")) patterns.push_back("blk.*.resid.post");
+  if (!patterns.empty()) {
+    auto sel = gb::probes::hook_select(m, patterns);
+    if (!sel) {
+      std::fprintf(stderr, "glassbox trace: %s\n", sel.err().message.c_str());
+      return gb::cli::exit_usage;
+    }
+    o.export_hooks = sel.value();
+  }
+  auto lens = gb::probes::logit_lens::create(m);
+  if (!lens) std::fprintf(stderr, "glassbox trace: no logit lens: %s\n", lens.err().message.c_str());
+  const gb::probes::logit_lens* lp = lens ? &lens.value() : nullptr;
+  auto encode = [&](const std::string& text) {
+    std::vector<int32_t> ids = tok.encode(text, !no_bos);
+    if (ids.empty()) {
+      if (auto b = tok.find("<s>")) ids.push_back(*b);
+    }
+    return ids;
+  };
+
+  if (one) {
+    std::vector<int32_t> ids = encode(prompt);
+    if (ids.empty()) return gb::cli::report_error({gb::errc::bad_value, 0, "empty prompt and the vocabulary has no BOS", model_path});
+    std::unique_ptr<gb::probes::activation_writer> w;
+    if (!export_path.empty()) {
+      auto ow = gb::probes::activation_writer::open(export_path);
+      if (!ow) return gb::cli::report_error(ow.err());
+      w = std::move(ow).value();
+    }
+    auto r = gb::probes::trace_run(*S.run, ids, o, lp, w.get(), nullptr);
+    if (!r) return gb::cli::report_error(r.err());
+    if (w) {
+      auto fin = w->finish();
+      if (!fin) return gb::cli::report_error(fin.err());
+    }
+    const std::string text = gb::viz::trace_text(r.value(), piece);
+    if (!out_dir.empty()) {
+      const int rc = write_charts(out_dir, gb::viz::trace_charts(r.value(), piece), text);
+      if (rc) return rc;
+    }
+    if (as_json) {
+      json j;
+      j["model"] = model_path;
+      j["trace"] = trace_json(r.value(), piece);
+      if (w) j["export"] = {{"path", export_path}, {"tensors", r.value().exported}};
+      std::printf("%s\n", dump(j).c_str());
+    } else {
+      std::printf("%s", text.c_str());
+      if (w) std::printf("exported %zu tensors to %s\n", r.value().exported.size(), export_path.c_str());
+      for (const auto& h : r.value().selected) std::printf("hook %s mean %.6g std %.6g absmax %.6g\n", h.name.c_str(), h.mean, h.std, h.absmax);
+    }
+    return gb::cli::exit_ok;
+  }
+
+  // Many prompts: one pass, per-neuron/per-head running statistics; nothing per prompt is kept.
+  std::ifstream f(prompts_file, std::ios::binary);
+  if (!f) return gb::cli::report_error({gb::errc::not_found, 0, "cannot read " + prompts_file, prompts_file});
+  gb::probes::trace_aggregate agg(m, eps);
+  o.keep_patterns_max_t = 0;
+  o.top_neurons = 0;
+  o.max_outliers_per_layer = 0;
+  std::string line;
+  const int64_t ctx = S.run->context_length();
+  int64_t skipped = 0;
+  while (std::getline(f, line) && (max_prompts == 0 || agg.prompts < max_prompts)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    std::vector<int32_t> ids = encode(line);
+    if (ids.empty()) continue;
+    if (static_cast<int64_t>(ids.size()) > ctx) ids.resize(static_cast<size_t>(ctx)), ++skipped;
+    auto r = gb::probes::trace_run(*S.run, ids, o, nullptr, nullptr, &agg);
+    if (!r) return gb::cli::report_error(r.err());
+  }
+  if (agg.prompts == 0) return gb::cli::report_error({gb::errc::bad_value, 0, "no prompts in " + prompts_file, prompts_file});
+  const std::string text = gb::viz::aggregate_text(agg, top_neurons);
+  if (!out_dir.empty()) {
+    const int rc = write_charts(out_dir, gb::viz::aggregate_charts(agg), text);
+    if (rc) return rc;
+  }
+  if (as_json) {
+    json j;
+    j["model"] = model_path;
+    j["aggregate"] = aggregate_json(agg, top_neurons);
+    j["truncated_prompts"] = skipped;
+    std::printf("%s\n", dump(j).c_str());
+  } else {
+    std::printf("%s", text.c_str());
+    if (skipped) std::printf("%lld prompts truncated to the context length\n", static_cast<long long>(skipped));
+  }
+  return gb::cli::exit_ok;
+}
+
+}  // namespace
+
+GB_COMMAND("trace", "activations of one forward pass: norms, attention heads, logit lens, export; aggregates over prompts", run_trace);

@@ -1,0 +1,347 @@
+#include "probes/trace.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <tuple>
+#include <set>
+
+namespace gb::probes {
+
+void running_stat::push(double x) {
+  ++n;
+  if (n == 1 || x > max) max = x;
+  const double d = x - mean;
+  mean += d / static_cast<double>(n);
+  m2 += d * (x - mean);
+}
+
+trace_aggregate::trace_aggregate(const model& m, double sparsity_eps)
+    : L(m.hp.n_layer), F(m.hp.n_ff), H(m.hp.n_head), eps(sparsity_eps) {
+  const size_t lf = static_cast<size_t>(std::max<int64_t>(L * F, 0)), lh = static_cast<size_t>(std::max<int64_t>(L * H, 0));
+  neuron.resize(lf), neuron_absmax.assign(lf, 0.0), neuron_active.assign(lf, 0);
+  head_entropy.resize(lh), head_sink.resize(lh), head_prev.resize(lh), head_diag.resize(lh);
+  const size_t l = static_cast<size_t>(std::max<int64_t>(L, 0));
+  resid_post.resize(l), attn_out.resize(l), mlp_out.resize(l), sparsity.resize(l);
+}
+
+void trace_aggregate::add_neurons(int layer, const float* t, int64_t T) {
+  if (layer < 0 || layer >= L) return;
+  for (int64_t r = 0; r < T; ++r)
+    for (int64_t f = 0; f < F; ++f) {
+      const size_t i = static_cast<size_t>(layer * F + f);
+      const double x = t[r * F + f];
+      neuron[i].push(x);
+      neuron_absmax[i] = std::max(neuron_absmax[i], std::fabs(x));
+      if (std::fabs(x) >= eps) ++neuron_active[i];
+    }
+}
+
+void trace_aggregate::add(const trace_result& r) {
+  ++prompts;
+  tokens += static_cast<int64_t>(r.tokens.size());
+  for (const head_trace& h : r.heads) {
+    if (h.layer >= L || h.head >= H) continue;
+    const size_t i = static_cast<size_t>(h.layer * H + h.head);
+    head_entropy[i].push(h.entropy), head_sink[i].push(h.sink), head_diag[i].push(h.diagonal);
+    if (r.tokens.size() > 1) head_prev[i].push(h.prev_token);
+  }
+  for (const layer_trace& l : r.layers) {
+    if (l.layer >= L) continue;
+    const size_t i = static_cast<size_t>(l.layer);
+    for (double v : l.resid_post) resid_post[i].push(v);
+    for (double v : l.attn_out) attn_out[i].push(v);
+    for (double v : l.mlp_out) mlp_out[i].push(v);
+    for (double v : l.mlp_sparsity) sparsity[i].push(v);
+  }
+}
+
+bool glob_match(std::string_view p, std::string_view s) {
+  size_t pi = 0, si = 0, star = std::string_view::npos, mark = 0;
+  while (si < s.size()) {
+    if (pi < p.size() && (p[pi] == '?' || p[pi] == s[si])) {
+      ++pi, ++si;
+    } else if (pi < p.size() && p[pi] == '*') {
+      star = pi++, mark = si;
+    } else if (star != std::string_view::npos) {
+      pi = star + 1, si = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.size() && p[pi] == '*') ++pi;
+  return pi == p.size();
+}
+
+result<std::vector<std::string>> hook_select(const model& m, const std::vector<std::string>& patterns) {
+  const std::vector<std::string> all = engine::hook_names(m);
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const std::string& p : patterns) {
+    bool any = false;
+    for (const std::string& n : all)
+      if (glob_match(p, n)) {
+        any = true;
+        if (seen.insert(n).second) out.push_back(n);
+      }
+    if (!any) {
+      std::string list;
+      for (const std::string& n : all) {
+        // Per-layer names are listed once with N for the layer number.
+        std::string g = n;
+        if (g.rfind("blk.", 0) == 0) {
+          const size_t dot = g.find('.', 4);
+          if (dot != std::string::npos && g.substr(4, dot - 4) != "0") continue;
+          if (dot != std::string::npos) g = "blk.N" + g.substr(dot);
+        }
+        list += (list.empty() ? "" : ", ") + g;
+      }
+      return error{errc::not_found, 0,
+                   "hook '" + p + "' matches no hook point; available (N = 0.." + std::to_string(m.hp.n_layer - 1) + "): " + list, ""};
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// "blk.3.resid.post" -> (3, "resid.post"); other names -> (-1, name).
+std::pair<int, std::string_view> split_name(std::string_view n) {
+  if (n.rfind("blk.", 0) != 0) return {-1, n};
+  const size_t dot = n.find('.', 4);
+  if (dot == std::string_view::npos) return {-1, n};
+  int l = 0;
+  for (size_t i = 4; i < dot; ++i) {
+    if (n[i] < '0' || n[i] > '9' || l > 1'000'000) return {-1, n};
+    l = l * 10 + (n[i] - '0');
+  }
+  return {l, n.substr(dot + 1)};
+}
+
+double row_norm(const float* x, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+  return std::sqrt(s);
+}
+
+class trace_hook : public engine::hook {
+ public:
+  trace_hook(const model& m, int64_t T, const trace_options& o, const logit_lens* lens, int64_t lens_n,
+             activation_writer* w, trace_aggregate* agg)
+      : m_(m), T_(T), o_(o), lens_(lens), lens_n_(lens_n), w_(w), agg_(agg),
+        exports_(o.export_hooks.begin(), o.export_hooks.end()) {
+    r.n_head = m.hp.n_head;
+    r.layers.resize(static_cast<size_t>(m.hp.n_layer));
+    for (int l = 0; l < m.hp.n_layer; ++l) r.layers[static_cast<size_t>(l)].layer = l;
+    if (lens_) lens_buf.assign(static_cast<size_t>(m.hp.n_layer * lens_n * m.hp.n_embd), 0.0f);
+  }
+
+  bool wants(std::string_view name) override {
+    if (exports_.count(std::string(name))) return true;
+    const auto [l, k] = split_name(name);
+    if (l < 0) return false;
+    return k == "resid.pre" || k == "resid.mid" || k == "resid.post" || k == "attn.out" || k == "mlp.out" ||
+           k == "mlp.pre" || k == "attn.probs";
+  }
+
+  bool observe(std::string_view name, const float* t, const std::vector<int64_t>& shape) override {
+    try {
+      if (exports_.count(std::string(name))) {
+        summarise(name, t, shape);
+        if (w_) {
+          w_->put(name, t, shape);
+          r.exported.emplace_back(name);
+        }
+      }
+      const auto [l, k] = split_name(name);
+      if (l < 0 || l >= static_cast<int>(r.layers.size())) return true;
+      layer_trace& L = r.layers[static_cast<size_t>(l)];
+      const int64_t D = m_.hp.n_embd;
+      if (k == "resid.pre") norms(L.resid_pre, t, shape);
+      else if (k == "resid.mid") norms(L.resid_mid, t, shape);
+      else if (k == "attn.out") norms(L.attn_out, t, shape);
+      else if (k == "mlp.out") norms(L.mlp_out, t, shape);
+      else if (k == "resid.post") {
+        norms(L.resid_post, t, shape);
+        outliers(L, t, shape);
+        if (lens_ && shape.size() == 2 && shape[1] == D)
+          for (int64_t i = 0; i < lens_n_; ++i)
+            lens_->normalize(t + (shape[0] - lens_n_ + i) * D, lens_buf.data() + (l * lens_n_ + i) * D);
+      } else if (k == "mlp.pre") {
+        mlp(L, t, shape);
+        if (agg_ && shape.size() == 2) agg_->add_neurons(l, t, shape[0]);
+      } else if (k == "attn.probs") {
+        heads(l, t, shape);
+      }
+      return true;
+    } catch (const failure& f) {
+      err = f.err();
+      return false;
+    }
+  }
+
+  void summarise(std::string_view name, const float* t, const std::vector<int64_t>& s) {
+    hook_summary h;
+    h.name = std::string(name);
+    h.shape = s;
+    int64_t n = 1;
+    for (int64_t d : s) n *= d;
+    running_stat st;
+    for (int64_t i = 0; i < n; ++i)
+      if (std::isfinite(t[i])) {
+        st.push(static_cast<double>(t[i]));
+        h.absmax = std::max(h.absmax, std::fabs(static_cast<double>(t[i])));
+      }
+    h.mean = st.mean, h.std = std::sqrt(st.variance());
+    r.selected.push_back(std::move(h));
+  }
+
+  void norms(std::vector<double>& out, const float* t, const std::vector<int64_t>& s) {
+    if (s.size() != 2) return;
+    out.resize(static_cast<size_t>(s[0]));
+    for (int64_t i = 0; i < s[0]; ++i) out[static_cast<size_t>(i)] = row_norm(t + i * s[1], s[1]);
+  }
+
+  void outliers(layer_trace& L, const float* t, const std::vector<int64_t>& s) {
+    if (s.size() != 2 || s[1] < 2) return;
+    const int64_t D = s[1];
+    for (int64_t p = 0; p < s[0]; ++p) {
+      const float* x = t + p * D;
+      double mean = 0, var = 0;
+      for (int64_t i = 0; i < D; ++i) mean += static_cast<double>(x[i]);
+      mean /= static_cast<double>(D);
+      for (int64_t i = 0; i < D; ++i) var += (static_cast<double>(x[i]) - mean) * (static_cast<double>(x[i]) - mean);
+      const double sd = std::sqrt(var / static_cast<double>(D));
+      if (sd <= 0) continue;
+      for (int64_t i = 0; i < D; ++i) {
+        const double z = (static_cast<double>(x[i]) - mean) / sd;
+        if (std::fabs(z) <= o_.outlier_sigma) continue;
+        ++L.outliers_total;
+        L.outliers.push_back({p, i, x[i], z});
+      }
+      // Keep the strongest ones only (bounded memory on long prompts).
+      if (L.outliers.size() > 4 * o_.max_outliers_per_layer) trim(L);
+    }
+    trim(L);
+  }
+  void trim(layer_trace& L) const {
+    std::sort(L.outliers.begin(), L.outliers.end(), [](const outlier_dim& a, const outlier_dim& b) {
+      return std::fabs(a.z) > std::fabs(b.z) || (std::fabs(a.z) == std::fabs(b.z) && (a.position < b.position || (a.position == b.position && a.dim < b.dim)));
+    });
+    if (L.outliers.size() > o_.max_outliers_per_layer) L.outliers.resize(o_.max_outliers_per_layer);
+  }
+
+  void mlp(layer_trace& L, const float* t, const std::vector<int64_t>& s) {
+    if (s.size() != 2) return;
+    const int64_t F = s[1];
+    L.mlp_sparsity.resize(static_cast<size_t>(s[0]));
+    const int64_t k = std::min<int64_t>(o_.top_neurons, F);
+    std::vector<int64_t> idx(static_cast<size_t>(F));
+    for (int64_t p = 0; p < s[0]; ++p) {
+      const float* x = t + p * F;
+      int64_t small = 0;
+      for (int64_t i = 0; i < F; ++i) small += static_cast<double>(std::fabs(x[i])) < o_.sparsity_eps;
+      L.mlp_sparsity[static_cast<size_t>(p)] = static_cast<double>(small) / static_cast<double>(F);
+      for (int64_t i = 0; i < F; ++i) idx[static_cast<size_t>(i)] = i;
+      std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int64_t a, int64_t b) {
+        return std::fabs(x[a]) > std::fabs(x[b]) || (std::fabs(x[a]) == std::fabs(x[b]) && a < b);
+      });
+      for (int64_t i = 0; i < k; ++i) L.top_neurons.push_back({p, idx[static_cast<size_t>(i)], x[idx[static_cast<size_t>(i)]]});
+    }
+  }
+
+  void heads(int l, const float* t, const std::vector<int64_t>& s) {
+    if (s.size() != 3) return;
+    const int64_t H = s[0], T = s[1], P = s[2];
+    const int64_t p0 = P - T;  // position of the first query
+    const bool keep = T <= o_.keep_patterns_max_t;
+    for (int64_t h = 0; h < H; ++h) {
+      head_trace ht;
+      ht.layer = l, ht.head = static_cast<int>(h);
+      int64_t n_prev = 0;
+      for (int64_t q = 0; q < T; ++q) {
+        const float* row = t + (h * T + q) * P;
+        const int64_t self = p0 + q;
+        double e = 0;
+        for (int64_t j = 0; j <= self && j < P; ++j)
+          if (row[j] > 0) e -= static_cast<double>(row[j]) * std::log(static_cast<double>(row[j]));
+        ht.entropy += e;
+        ht.sink += static_cast<double>(row[0]);
+        ht.diagonal += static_cast<double>(row[self]);
+        if (self >= 1) ht.prev_token += static_cast<double>(row[self - 1]), ++n_prev;
+      }
+      ht.entropy /= static_cast<double>(T), ht.sink /= static_cast<double>(T), ht.diagonal /= static_cast<double>(T);
+      if (n_prev) ht.prev_token /= static_cast<double>(n_prev);
+      if (keep) ht.pattern.assign(t + h * T * P, t + (h + 1) * T * P);
+      r.heads.push_back(std::move(ht));
+    }
+  }
+
+  const model& m_;
+  int64_t T_;
+  const trace_options& o_;
+  const logit_lens* lens_;
+  int64_t lens_n_;
+  activation_writer* w_;
+  trace_aggregate* agg_;
+  std::set<std::string> exports_;
+  trace_result r;
+  std::vector<float> lens_buf;  // (L, lens_n, D) final-normed resid.post rows
+  std::optional<error> err;
+};
+
+}  // namespace
+
+result<trace_result> trace_run(engine::runner& run, const std::vector<int32_t>& ids, const trace_options& opt,
+                               const logit_lens* lens, activation_writer* writer, trace_aggregate* agg) {
+  const model& m = run.source();
+  const int64_t T = static_cast<int64_t>(ids.size());
+  if (T == 0) return error{errc::bad_value, 0, "trace: no tokens", ""};
+  const int64_t L = m.hp.n_layer;
+  int64_t lens_n = 0;
+  if (lens && lens->dim() == m.hp.n_embd) {
+    // Default: as many last positions as keep the lens logits (L * n, V) under 8M floats (32 MB).
+    const int64_t budget = std::max<int64_t>(1, (int64_t{8} << 20) / std::max<int64_t>(1, L * lens->vocab()));
+    lens_n = std::min(T, opt.lens_positions > 0 ? opt.lens_positions : budget);
+  }
+  trace_hook h(m, T, opt, lens_n ? lens : nullptr, lens_n, writer, agg);
+  run.reset();
+  auto logits = run.forward_last(ids, &h);
+  run.reset();
+  if (h.err) return *h.err;
+  if (!logits) return logits.err();
+  trace_result& r = h.r;
+  r.tokens = ids;
+  const std::vector<float>& lg = logits.value();
+  r.prediction = static_cast<int32_t>(std::max_element(lg.begin(), lg.end()) - lg.begin());
+  std::sort(r.heads.begin(), r.heads.end(), [](const head_trace& a, const head_trace& b) {
+    return a.layer != b.layer ? a.layer < b.layer : a.head < b.head;
+  });
+  if (lens_n > 0) {
+    const int64_t V = lens->vocab();
+    std::vector<float> out(static_cast<size_t>(L * lens_n * V));  // (L * lens_n, V)
+    lens->unembed(h.lens_buf.data(), L * lens_n, out.data());
+    for (int64_t i = 0; i < lens_n; ++i) {
+      const float* last = out.data() + ((L - 1) * lens_n + i) * V;
+      const int32_t fin = static_cast<int32_t>(std::max_element(last, last + V) - last);
+      for (int64_t l = 0; l < L; ++l) {
+        const float* row = out.data() + (l * lens_n + i) * V;
+        lens_row lr;
+        lr.layer = static_cast<int>(l);
+        lr.position = T - lens_n + i;
+        lr.top = top_k_probs(row, V, opt.lens_top_k);
+        lr.final_token = fin;
+        std::tie(lr.final_rank, lr.final_prob) = token_rank_prob(row, V, fin);
+        r.lens.push_back(std::move(lr));
+      }
+    }
+    std::sort(r.lens.begin(), r.lens.end(), [](const lens_row& a, const lens_row& b) {
+      return a.layer != b.layer ? a.layer < b.layer : a.position < b.position;
+    });
+  }
+  if (agg) agg->add(r);
+  return std::move(h.r);
+}
+
+}  // namespace gb::probes

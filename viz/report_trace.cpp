@@ -1,0 +1,231 @@
+#include "viz/report_trace.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+#include "viz/svg_chart.h"
+
+namespace gb::viz {
+
+namespace {
+
+double mean_of(const std::vector<double>& v) {
+  return v.empty() ? std::nan("") : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+}
+double last_of(const std::vector<double>& v) { return v.empty() ? std::nan("") : v.back(); }
+
+std::string printable(std::string s) {
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  return s;
+}
+
+std::vector<std::string> token_labels(const probes::trace_result& r, const token_text& piece) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < r.tokens.size(); ++i) out.push_back(std::to_string(i) + ":" + printable(piece(r.tokens[i])));
+  return out;
+}
+
+std::string fixed(double v, int prec = 3) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%.*f", prec, v);
+  return b;
+}
+
+}  // namespace
+
+std::vector<chart_file> trace_charts(const probes::trace_result& r, const token_text& piece) {
+  std::vector<chart_file> out;
+  const std::vector<std::string> labels = token_labels(r, piece);
+  // Residual norms across layers.
+  line_chart lc;
+  lc.title = "Residual stream and block output norms across layers";
+  lc.x_label = "layer";
+  lc.y_label = "L2 norm";
+  struct pick {
+    const char* name;
+    std::vector<double> probes::layer_trace::*field;
+  };
+  const pick picks[] = {{"resid.pre", &probes::layer_trace::resid_pre},   {"resid.mid", &probes::layer_trace::resid_mid},
+                        {"resid.post", &probes::layer_trace::resid_post}, {"attn.out", &probes::layer_trace::attn_out},
+                        {"mlp.out", &probes::layer_trace::mlp_out}};
+  for (const pick& p : picks) {
+    line_series last{std::string(p.name) + " (last position)", {}, {}}, mean{std::string(p.name) + " (mean)", {}, {}};
+    for (const auto& l : r.layers) {
+      last.x.push_back(l.layer), last.y.push_back(last_of(l.*p.field));
+      mean.x.push_back(l.layer), mean.y.push_back(mean_of(l.*p.field));
+    }
+    lc.series.push_back(std::move(last));
+    lc.series.push_back(std::move(mean));
+  }
+  out.push_back({"resid_norms.svg", svg_line_chart(lc)});
+  // Attention patterns.
+  const int64_t T = static_cast<int64_t>(r.tokens.size());
+  for (const auto& h : r.heads) {
+    if (h.pattern.size() != static_cast<size_t>(T * T)) continue;
+    heatmap hm;
+    hm.title = "Attention layer " + std::to_string(h.layer) + " head " + std::to_string(h.head);
+    hm.x_label = "key";
+    hm.y_label = "query";
+    hm.x_labels = hm.y_labels = labels;
+    hm.values.assign(h.pattern.begin(), h.pattern.end());
+    hm.vmin = 0.0, hm.vmax = 1.0;
+    hm.annotate = T <= 12;
+    out.push_back({"attn_L" + std::to_string(h.layer) + "_H" + std::to_string(h.head) + ".svg", svg_heatmap(hm)});
+  }
+  // Head statistics heatmaps (layers x heads).
+  if (!r.heads.empty() && r.n_head > 0) {
+    struct stat {
+      const char* file;
+      const char* title;
+      double probes::head_trace::*field;
+    };
+    const stat stats[] = {{"head_entropy.svg", "Attention entropy (nats)", &probes::head_trace::entropy},
+                          {"head_sink.svg", "Attention to the first token (sink)", &probes::head_trace::sink},
+                          {"head_prev.svg", "Previous-token attention", &probes::head_trace::prev_token},
+                          {"head_diag.svg", "Self (diagonal) attention", &probes::head_trace::diagonal}};
+    const int64_t L = static_cast<int64_t>(r.layers.size()), H = r.n_head;
+    for (const stat& s : stats) {
+      heatmap hm;
+      hm.title = s.title;
+      hm.x_label = "head";
+      hm.y_label = "layer";
+      for (int64_t h = 0; h < H; ++h) hm.x_labels.push_back(std::to_string(h));
+      for (int64_t l = 0; l < L; ++l) hm.y_labels.push_back(std::to_string(l));
+      hm.values.assign(static_cast<size_t>(L * H), std::nan(""));
+      for (const auto& h : r.heads)
+        if (h.layer < L && h.head < H) hm.values[static_cast<size_t>(h.layer * H + h.head)] = h.*s.field;
+      hm.annotate = L * H <= 64;
+      out.push_back({s.file, svg_heatmap(hm)});
+    }
+  }
+  // Logit lens: probability of the final prediction, layers x positions; labels carry the tokens.
+  if (!r.lens.empty()) {
+    std::vector<int64_t> pos;
+    for (const auto& e : r.lens)
+      if (std::find(pos.begin(), pos.end(), e.position) == pos.end()) pos.push_back(e.position);
+    std::sort(pos.begin(), pos.end());
+    heatmap hm;
+    hm.title = "Logit lens: probability of the final prediction (label: top token per layer at the last position)";
+    hm.x_label = "position: token -> final prediction";
+    hm.y_label = "layer";
+    const int64_t L = static_cast<int64_t>(r.layers.size());
+    for (int64_t p : pos) {
+      int32_t fin = -1;
+      for (const auto& e : r.lens)
+        if (e.position == p) fin = e.final_token;
+      hm.x_labels.push_back(std::to_string(p) + ":" + printable(piece(r.tokens[static_cast<size_t>(p)])) + " -> " + printable(piece(fin)));
+    }
+    for (int64_t l = 0; l < L; ++l) {
+      std::string top;
+      for (const auto& e : r.lens)
+        if (e.layer == l && e.position == pos.back() && !e.top.empty()) top = printable(piece(e.top[0].first));
+      hm.y_labels.push_back(std::to_string(l) + " (" + top + ")");
+    }
+    hm.values.assign(static_cast<size_t>(L) * pos.size(), std::nan(""));
+    for (const auto& e : r.lens) {
+      const size_t c = static_cast<size_t>(std::find(pos.begin(), pos.end(), e.position) - pos.begin());
+      if (e.layer < L) hm.values[static_cast<size_t>(e.layer) * pos.size() + c] = e.final_prob;
+    }
+    hm.vmin = 0.0, hm.vmax = 1.0;
+    hm.annotate = hm.values.size() <= 400;
+    out.push_back({"logit_lens.svg", svg_heatmap(hm)});
+  }
+  return out;
+}
+
+std::string trace_text(const probes::trace_result& r, const token_text& piece) {
+  std::string s;
+  s += "tokens (" + std::to_string(r.tokens.size()) + "):";
+  for (size_t i = 0; i < r.tokens.size() && i < 64; ++i) s += " " + std::to_string(r.tokens[i]) + "'" + printable(piece(r.tokens[i])) + "'";
+  if (r.tokens.size() > 64) s += " ...";
+  s += "\nprediction at the last position: " + std::to_string(r.prediction) + " '" + printable(piece(r.prediction)) + "'\n\n";
+  s += "layer  |resid.pre| |resid.mid| |resid.post| |attn.out| |mlp.out|  mlp sparsity  outliers  (last position; sparsity mean)\n";
+  for (const auto& l : r.layers) {
+    char b[256];
+    std::snprintf(b, sizeof b, "%5d  %11.4f %11.4f %12.4f %10.4f %9.4f  %12.4f  %8lld\n", l.layer, last_of(l.resid_pre),
+                  last_of(l.resid_mid), last_of(l.resid_post), last_of(l.attn_out), last_of(l.mlp_out), mean_of(l.mlp_sparsity),
+                  static_cast<long long>(l.outliers_total));
+    s += b;
+  }
+  s += "\nlayer head  entropy    sink    prev    diag\n";
+  for (const auto& h : r.heads) {
+    char b[128];
+    std::snprintf(b, sizeof b, "%5d %4d  %7.4f  %6.4f  %6.4f  %6.4f\n", h.layer, h.head, h.entropy, h.sink, h.prev_token, h.diagonal);
+    s += b;
+  }
+  if (!r.lens.empty()) {
+    s += "\nlogit lens (last position " + std::to_string(r.lens.back().position) + "): layer, top tokens (p), rank/p of the final prediction '" +
+         printable(piece(r.lens.back().final_token)) + "'\n";
+    for (const auto& e : r.lens) {
+      if (e.position != r.lens.back().position) continue;
+      s += "  " + std::to_string(e.layer) + ":";
+      for (const auto& [tok, p] : e.top) s += " '" + printable(piece(tok)) + "' " + fixed(p);
+      s += "   rank " + std::to_string(e.final_rank) + " p " + fixed(e.final_prob, 4) + "\n";
+    }
+  }
+  for (const auto& l : r.layers)
+    for (size_t i = 0; i < l.outliers.size() && i < 3; ++i)
+      s += (i == 0 ? "outliers layer " + std::to_string(l.layer) + ":" : std::string()) + " pos " + std::to_string(l.outliers[i].position) +
+           " dim " + std::to_string(l.outliers[i].dim) + " z " + fixed(l.outliers[i].z, 1) + (i + 1 == std::min<size_t>(3, l.outliers.size()) ? "\n" : ";");
+  return s;
+}
+
+std::vector<chart_file> aggregate_charts(const probes::trace_aggregate& a) {
+  std::vector<chart_file> out;
+  line_chart lc;
+  lc.title = "Mean norms across layers over " + std::to_string(a.prompts) + " prompts (" + std::to_string(a.tokens) + " tokens)";
+  lc.x_label = "layer";
+  lc.y_label = "mean L2 norm";
+  const std::vector<probes::running_stat>* ser[] = {&a.resid_post, &a.attn_out, &a.mlp_out};
+  const char* names[] = {"resid.post", "attn.out", "mlp.out"};
+  for (int k = 0; k < 3; ++k) {
+    line_series s{names[k], {}, {}};
+    for (size_t l = 0; l < ser[k]->size(); ++l) s.x.push_back(static_cast<double>(l)), s.y.push_back((*ser[k])[l].mean);
+    lc.series.push_back(std::move(s));
+  }
+  out.push_back({"agg_resid_norms.svg", svg_line_chart(lc)});
+  const std::vector<probes::running_stat>* hs[] = {&a.head_entropy, &a.head_sink, &a.head_prev, &a.head_diag};
+  const char* hn[] = {"entropy", "sink", "prev", "diag"};
+  for (int k = 0; k < 4; ++k) {
+    heatmap hm;
+    hm.title = std::string("Mean head ") + hn[k] + " over " + std::to_string(a.prompts) + " prompts";
+    hm.x_label = "head";
+    hm.y_label = "layer";
+    for (int64_t h = 0; h < a.H; ++h) hm.x_labels.push_back(std::to_string(h));
+    for (int64_t l = 0; l < a.L; ++l) hm.y_labels.push_back(std::to_string(l));
+    for (const auto& st : *hs[k]) hm.values.push_back(st.n ? st.mean : std::nan(""));
+    hm.annotate = a.L * a.H <= 64;
+    out.push_back({std::string("agg_heads_") + hn[k] + ".svg", svg_heatmap(hm)});
+  }
+  return out;
+}
+
+std::string aggregate_text(const probes::trace_aggregate& a, int top_neurons) {
+  std::string s = "prompts " + std::to_string(a.prompts) + ", tokens " + std::to_string(a.tokens) + "\n";
+  s += "layer  mean|resid.post|  mean|attn.out|  mean|mlp.out|  mlp sparsity   top neurons by max|x| (mean, active fraction)\n";
+  for (int64_t l = 0; l < a.L; ++l) {
+    char b[256];
+    const size_t i = static_cast<size_t>(l);
+    std::snprintf(b, sizeof b, "%5lld  %15.4f  %14.4f  %13.4f  %12.4f  ", static_cast<long long>(l), a.resid_post[i].mean, a.attn_out[i].mean,
+                  a.mlp_out[i].mean, a.sparsity[i].mean);
+    s += b;
+    std::vector<int64_t> idx(static_cast<size_t>(a.F));
+    std::iota(idx.begin(), idx.end(), 0);
+    const int64_t k = std::min<int64_t>(top_neurons, a.F);
+    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int64_t x, int64_t y) {
+      return a.neuron_absmax[static_cast<size_t>(l * a.F + x)] > a.neuron_absmax[static_cast<size_t>(l * a.F + y)];
+    });
+    for (int64_t j = 0; j < k; ++j) {
+      const size_t n = static_cast<size_t>(l * a.F + idx[static_cast<size_t>(j)]);
+      s += " " + std::to_string(idx[static_cast<size_t>(j)]) + "(" + fixed(a.neuron[n].mean) + ", " +
+           fixed(a.tokens ? static_cast<double>(a.neuron_active[n]) / static_cast<double>(a.tokens) : 0.0, 2) + ")";
+    }
+    s += "\n";
+  }
+  return s;
+}
+
+}  // namespace gb::viz

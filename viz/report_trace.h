@@ -1,0 +1,36 @@
+// viz/report_trace.h: tables and SVG charts for activation traces, multi-prompt aggregates and activation
+// patching (probes/trace.h, probes/patching.h). Draws only; every number comes from the probes.
+//
+//   auto piece = [&](int32_t id) { return tok.token_piece(id); };
+//   for (auto& c : gb::viz::trace_charts(result, piece)) write(dir / c.name, c.svg);   // resid_norms.svg ...
+//   std::string table = gb::viz::trace_text(result, piece);                            // terminal report
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "probes/trace.h"
+
+namespace gb::viz {
+
+struct chart_file {
+  std::string name;  // file name inside the output folder ("attn_L0_H3.svg")
+  std::string svg;
+};
+using token_text = std::function<std::string(int32_t)>;
+
+// resid_norms.svg (pre/mid/post, attention and MLP output norms across layers, last position and mean
+// over positions), attn_LN_HM.svg per head when patterns were kept, head_stats.svg (entropy, sink,
+// previous-token heatmaps over layers x heads), logit_lens.svg (probability of the final prediction per
+// layer x position, top token per cell in the labels).
+std::vector<chart_file> trace_charts(const probes::trace_result& r, const token_text& piece);
+// Aligned text: per-layer norms, per-head statistics, logit-lens table, outliers.
+std::string trace_text(const probes::trace_result& r, const token_text& piece);
+
+// Aggregates: agg_resid_norms.svg, agg_heads_<stat>.svg.
+std::vector<chart_file> aggregate_charts(const probes::trace_aggregate& a);
+std::string aggregate_text(const probes::trace_aggregate& a, int top_neurons = 5);
+
+}  // namespace gb::viz
