@@ -34,12 +34,20 @@ std::string pct(uint64_t part, uint64_t whole) {
   return b;
 }
 
-void row(const char* key, const std::string& value) { std::printf("  %-18s %s\n", key, value.c_str()); }
+// Text from a file never reaches the terminal raw: control bytes (ANSI escapes ...) become '?'.
+std::string safe(const std::string& t) {
+  std::string o = t;
+  for (char& c : o)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return o;
+}
+
+void row(const char* key, const std::string& value) { std::printf("  %-18s %s\n", key, safe(value).c_str()); }
 
 void print_text(const gb::archive& a, const gb::model& m, const gb::model_summary& s,
                 const std::vector<gb::finding>& findings, bool tensors) {
   const gb::hparams& hp = m.hp;
-  std::printf("%s\n", a.path.c_str());
+  std::printf("%s\n", safe(a.path).c_str());
   std::string fmt = s.format;
   if (!s.format_version.empty())
     fmt += (std::isdigit(static_cast<unsigned char>(s.format_version[0])) ? " v" : " ") + s.format_version;
@@ -141,7 +149,7 @@ void print_text(const gb::archive& a, const gb::model& m, const gb::model_summar
 
   if (!a.metadata.empty()) {
     std::printf("\nmetadata (%zu keys)\n", a.metadata.size());
-    for (const auto& [k, v] : a.metadata) std::printf("  %-40s %s\n", k.c_str(), v.to_display(8).c_str());
+    for (const auto& [k, v] : a.metadata) std::printf("  %-40s %s\n", safe(k).c_str(), safe(v.to_display(8)).c_str());
   }
   if (a.graph.present()) {
     std::map<std::string, size_t> ops;
@@ -158,7 +166,8 @@ void print_text(const gb::archive& a, const gb::model& m, const gb::model_summar
 
   std::printf("\nfindings (%zu)\n", findings.size());
   for (const gb::finding& f : findings)
-    std::printf("  %-8s %-28s %s: %s\n", gb::severity_name(f.level), f.code.c_str(), f.where.c_str(), f.message.c_str());
+    std::printf("  %-8s %-28s %s: %s\n", gb::severity_name(f.level), safe(f.code).c_str(), safe(f.where).c_str(),
+                safe(f.message).c_str());
 
   if (tensors) {
     std::vector<const gb::role_entry*> role_of(a.tensors.size(), nullptr);
@@ -170,7 +179,7 @@ void print_text(const gb::archive& a, const gb::model& m, const gb::model_summar
     for (size_t i = 0; i < a.tensors.size(); ++i) {
       const gb::tensor_view& t = a.tensors[i];
       std::string role = role_of[i] ? gb::role_name(role_of[i]->role) : "-";
-      std::printf("  %-*s %-16s %-8s %-16s %12llu %12llu\n", static_cast<int>(w), t.name.c_str(), role.c_str(),
+      std::printf("  %-*s %-16s %-8s %-16s %12llu %12llu\n", static_cast<int>(w), safe(t.name).c_str(), role.c_str(),
                   gb::dtype_name(t.type), gb::shape_string(t.shape).c_str(), static_cast<unsigned long long>(t.file_offset),
                   static_cast<unsigned long long>(t.nbytes));
     }

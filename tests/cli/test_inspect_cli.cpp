@@ -49,6 +49,24 @@ TEST_CASE("inspect: missing file, a directory, an empty file and bad bytes give 
   }
 }
 
+TEST_CASE("inspect: control bytes from a file never reach the terminal") {
+  // GGUF v3, one f32 tensor of 8 elements whose name carries an ANSI escape, no metadata
+  const std::string name = "\x1b[2Jevil";
+  std::string g = "GGUF";
+  auto u32 = [&](uint32_t v) { g.append(reinterpret_cast<const char*>(&v), 4); };
+  auto u64 = [&](uint64_t v) { g.append(reinterpret_cast<const char*>(&v), 8); };
+  u32(3), u64(1), u64(0);
+  u64(name.size()), g += name, u32(1), u64(8), u32(0), u64(0);
+  while (g.size() % 32) g += '\0';
+  g += std::string(32, '\0');
+  const std::string dir = gb::test::temp_dir("inspect_cli_escape");
+  gb::test::write_file(dir + "/e.gguf", g);
+  std::string out;
+  REQUIRE(gb::test::run_glassbox("inspect --tensors '" + dir + "/e.gguf'", &out) == 0);
+  CHECK(out.find('\x1b') == std::string::npos);
+  CHECK(out.find("?[2Jevil") != std::string::npos);
+}
+
 TEST_CASE("inspect: usage errors exit 2") {
   std::string out;
   CHECK(gb::test::run_glassbox("inspect", &out, true) == 2);
