@@ -252,10 +252,11 @@ struct runner::impl {
     hook* h;
     bool stopped = false;
     bool wants(const std::string& name) const { return h && h->wants(name); }
-    void give(const std::string& name, const float* t, std::vector<int64_t> shape) {
+    void give(const std::string& name, float* t, std::vector<int64_t> shape) {
       if (!stopped && !h->observe(name, t, shape)) stopped = true;
+      if (!stopped && !h->modify(name, t, shape)) stopped = true;
     }
-    void maybe(const std::string& name, const float* t, std::vector<int64_t> shape) {
+    void maybe(const std::string& name, float* t, std::vector<int64_t> shape) {
       if (h && !stopped && h->wants(name)) give(name, t, std::move(shape));
     }
   };

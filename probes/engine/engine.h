@@ -63,6 +63,13 @@ class hook {
   virtual bool wants(std::string_view name) = 0;
   // t: tensor of `shape` (row-major float32), valid only during the call. Return false to stop the run.
   virtual bool observe(std::string_view name, const float* t, const std::vector<int64_t>& shape) = 0;
+  // Write access for activation patching, called right after observe() on the same wanted point: changes
+  // to t flow into the rest of the pass. attn.scores, attn.probs and parallel-block resid.mid are copies
+  // (changes there are ignored). Default: no change. Return false to stop the run.
+  virtual bool modify(std::string_view name, float* t, const std::vector<int64_t>& shape) {
+    (void)name, (void)t, (void)shape;
+    return true;
+  }
 };
 
 class runner {
