@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <optional>
 
 #include "viz/svg_chart.h"
 
@@ -224,6 +225,76 @@ std::string aggregate_text(const probes::trace_aggregate& a, int top_neurons) {
            fixed(a.tokens ? static_cast<double>(a.neuron_active[n]) / static_cast<double>(a.tokens) : 0.0, 2) + ")";
     }
     s += "\n";
+  }
+  return s;
+}
+
+std::vector<chart_file> patch_charts(const probes::patch_result& r, const std::vector<std::string>& token_labels) {
+  std::vector<chart_file> out;
+  const std::string sub = " (clean " + fixed(r.clean, 4) + ", corrupt " + fixed(r.corrupt, 4) + ")";
+  auto grid = [&](const std::string& kind, const std::string& title, const std::string& xl, std::vector<std::string> xs, bool by_pos) {
+    heatmap hm;
+    hm.title = title + sub;
+    hm.x_label = xl;
+    hm.y_label = "layer";
+    hm.x_labels = std::move(xs);
+    for (int64_t l = 0; l < r.L; ++l) hm.y_labels.push_back(std::to_string(l));
+    const size_t C = hm.x_labels.size();
+    hm.values.assign(static_cast<size_t>(r.L) * C, std::nan(""));
+    bool any = false;
+    for (const auto& c : r.components) {
+      if (c.kind != kind || c.layer >= r.L) continue;
+      const int64_t col = by_pos ? c.position : c.head;
+      if (col < 0 || static_cast<size_t>(col) >= C) continue;
+      hm.values[static_cast<size_t>(c.layer) * C + static_cast<size_t>(col)] = c.restored;
+      any = true;
+    }
+    hm.diverging = true;
+    hm.vmin = -1.0, hm.vmax = 1.0;
+    hm.annotate = hm.values.size() <= 400;
+    return any ? std::optional<heatmap>(hm) : std::nullopt;
+  };
+  if (auto h = grid("resid", "Restored fraction: residual stream (resid.pre) patched per position", "position", token_labels, true))
+    out.push_back({"patch_resid.svg", svg_heatmap(*h)});
+  std::vector<std::string> heads;
+  for (int64_t h = 0; h < r.H; ++h) heads.push_back(std::to_string(h));
+  if (auto h = grid("head", "Restored fraction: attention heads patched", "head", heads, false)) out.push_back({"patch_heads.svg", svg_heatmap(*h)});
+  bar_chart bc;
+  bc.title = "Restored fraction: attention and MLP outputs per layer" + sub;
+  bc.y_label = "restored";
+  for (const auto& c : r.components)
+    if (c.kind == "attn" || c.kind == "mlp")
+      bc.bars.push_back({"L" + std::to_string(c.layer) + " " + c.kind, c.restored, std::nullopt, std::nullopt, c.kind == "attn" ? "#1f77b4" : "#ff7f0e"});
+  bc.reference = 1.0;
+  if (!bc.bars.empty()) out.push_back({"patch_layers.svg", svg_bar_chart(bc)});
+  return out;
+}
+
+std::string patch_text(const probes::patch_result& r, const std::vector<std::string>& token_labels) {
+  std::string s = "metric clean " + fixed(r.clean, 6) + ", corrupt " + fixed(r.corrupt, 6) + "; restored = (patched - corrupt) / (clean - corrupt)\n";
+  s += "\nlayer  attn.out  mlp.out   heads...\n";
+  for (int64_t l = 0; l < r.L; ++l) {
+    const auto* a = r.find("attn", static_cast<int>(l));
+    const auto* m = r.find("mlp", static_cast<int>(l));
+    char b[64];
+    std::snprintf(b, sizeof b, "%5lld  %8s  %7s  ", static_cast<long long>(l), a ? fixed(a->restored).c_str() : "-", m ? fixed(m->restored).c_str() : "-");
+    s += b;
+    for (int64_t h = 0; h < r.H; ++h)
+      if (const auto* c = r.find("head", static_cast<int>(l), static_cast<int>(h))) s += " " + fixed(c->restored);
+    s += "\n";
+  }
+  bool any = false;
+  for (const auto& c : r.components) any = any || c.kind == "resid";
+  if (any) {
+    s += "\nresid.pre by position (rows = layers):";
+    for (const auto& t : token_labels) s += " [" + t + "]";
+    s += "\n";
+    for (int64_t l = 0; l < r.L; ++l) {
+      s += std::to_string(l) + ":";
+      for (int64_t t = 0; t < r.T; ++t)
+        if (const auto* c = r.find("resid", static_cast<int>(l), -1, t)) s += " " + fixed(c->restored);
+      s += "\n";
+    }
   }
   return s;
 }

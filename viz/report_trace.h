@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "probes/patching.h"
 #include "probes/trace.h"
 
 namespace gb::viz {
@@ -32,5 +33,11 @@ std::string trace_text(const probes::trace_result& r, const token_text& piece);
 // Aggregates: agg_resid_norms.svg, agg_heads_<stat>.svg.
 std::vector<chart_file> aggregate_charts(const probes::trace_aggregate& a);
 std::string aggregate_text(const probes::trace_aggregate& a, int top_neurons = 5);
+
+// Patching: patch_resid.svg (layers x positions), patch_heads.svg (layers x heads), patch_layers.svg
+// (attn and MLP bars per layer); values are the restored fraction, diverging colours around 0.
+// token_labels: one label per position.
+std::vector<chart_file> patch_charts(const probes::patch_result& r, const std::vector<std::string>& token_labels);
+std::string patch_text(const probes::patch_result& r, const std::vector<std::string>& token_labels);
 
 }  // namespace gb::viz
