@@ -140,7 +140,7 @@ int run_trace(int argc, char** argv) {
   std::string model_path, tok_path, prompt, prompts_file, export_path, out_dir;
   std::vector<std::string> hooks_arg;
   int threads = 0, top_k = 5, top_neurons = 5;
-  int64_t lens_positions = 0, max_prompts = 0;
+  int64_t lens_positions = 0, max_prompts = 0, max_tokens = 0;
   double eps = 1e-2, sigma = 6.0;
   bool as_json = false, no_bos = false;
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
@@ -154,6 +154,7 @@ int run_trace(int argc, char** argv) {
       "sparsity-eps", po::value(&eps)->default_value(1e-2), "|x| below this counts as inactive")(
       "outlier-sigma", po::value(&sigma)->default_value(6.0), "outlier threshold in standard deviations")(
       "max-prompts", po::value(&max_prompts)->default_value(0), "stop after N prompts of --prompts (0 = all)")(
+      "max-tokens", po::value(&max_tokens)->default_value(0), "keep only the first N tokens of a prompt (0 = the context length)")(
       "no-bos", po::bool_switch(&no_bos), "do not add BOS")("threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
       "json", po::bool_switch(&as_json), "print one JSON document")("out,o", po::value(&out_dir), "folder for SVG charts and trace.txt");
   po::positional_options_description pos;
@@ -168,7 +169,7 @@ int run_trace(int argc, char** argv) {
   }
   const bool one = vm.count("prompt") > 0, many = vm.count("prompts") > 0;
   if (vm.count("help") || model_path.empty() || one == many || threads < 0 || top_k < 0 || top_neurons < 0 || lens_positions < 0 ||
-      max_prompts < 0 || !(eps >= 0) || !(sigma > 0) || (many && vm.count("export"))) {
+      max_prompts < 0 || max_tokens < 0 || !(eps >= 0) || !(sigma > 0) || (many && vm.count("export"))) {
     if (many && vm.count("export")) std::fprintf(stderr, "glassbox trace: --export needs --prompt (one prompt)\n");
     else if (!vm.count("help") && one == many && !model_path.empty()) std::fprintf(stderr, "glassbox trace: give exactly one of --prompt or --prompts\n");
     std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
@@ -200,11 +201,15 @@ int run_trace(int argc, char** argv) {
   auto lens = gb::probes::logit_lens::create(m);
   if (!lens) std::fprintf(stderr, "glassbox trace: no logit lens: %s\n", lens.err().message.c_str());
   const gb::probes::logit_lens* lp = lens ? &lens.value() : nullptr;
+  const int64_t ctx = S.run->context_length();
+  int64_t truncated = 0;
   auto encode = [&](const std::string& text) {
     std::vector<int32_t> ids = tok.encode(text, !no_bos);
     if (ids.empty()) {
       if (auto b = tok.find("<s>")) ids.push_back(*b);
     }
+    const int64_t cap = max_tokens > 0 ? std::min(max_tokens, ctx) : ctx;
+    if (static_cast<int64_t>(ids.size()) > cap) ids.resize(static_cast<size_t>(cap)), ++truncated;
     return ids;
   };
 
@@ -250,14 +255,11 @@ int run_trace(int argc, char** argv) {
   o.top_neurons = 0;
   o.max_outliers_per_layer = 0;
   std::string line;
-  const int64_t ctx = S.run->context_length();
-  int64_t skipped = 0;
   while (std::getline(f, line) && (max_prompts == 0 || agg.prompts < max_prompts)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
     std::vector<int32_t> ids = encode(line);
     if (ids.empty()) continue;
-    if (static_cast<int64_t>(ids.size()) > ctx) ids.resize(static_cast<size_t>(ctx)), ++skipped;
     auto r = gb::probes::trace_run(*S.run, ids, o, nullptr, nullptr, &agg);
     if (!r) return gb::cli::report_error(r.err());
   }
@@ -271,11 +273,11 @@ int run_trace(int argc, char** argv) {
     json j;
     j["model"] = model_path;
     j["aggregate"] = aggregate_json(agg, top_neurons);
-    j["truncated_prompts"] = skipped;
+    j["truncated_prompts"] = truncated;
     std::printf("%s\n", dump(j).c_str());
   } else {
     std::printf("%s", text.c_str());
-    if (skipped) std::printf("%lld prompts truncated to the context length\n", static_cast<long long>(skipped));
+    if (truncated) std::printf("%lld prompts truncated to the context length\n", static_cast<long long>(truncated));
   }
   return gb::cli::exit_ok;
 }
