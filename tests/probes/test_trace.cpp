@@ -312,3 +312,38 @@ TEST_CASE("aggregates over many prompts keep a fixed size and count every token"
   CHECK(agg.neuron[0].n == tokens);
   for (const auto& h : agg.head_sink) CHECK(h.n == 20);
 }
+
+TEST_CASE("activation_writer: io and repeated-name errors; npy header layout") {
+  auto bad = probes::activation_writer::open("/proc/glassbox-no-such-dir/acts.safetensors");
+  REQUIRE(!bad);
+  CHECK(bad.err().code == errc::io);
+  const std::string dir = test::temp_dir("trace_writer_errors");
+  auto w = probes::activation_writer::open(dir + "/a.safetensors");
+  REQUIRE(w);
+  const float v[2] = {1.0f, 2.0f};
+  w.value()->put("x", v, {2});
+  try {
+    w.value()->put("x", v, {2});
+    FAIL("a repeated name must throw");
+  } catch (const failure& f) {
+    CHECK(f.err().code == errc::bad_value);
+  }
+  auto done = w.value()->finish();
+  REQUIRE(done);
+  const std::vector<uint8_t> b = test::read_file(dir + "/a.safetensors");
+  CHECK(b.size() == done.value());
+  uint64_t hl = 0;
+  for (int i = 0; i < 8; ++i) hl |= static_cast<uint64_t>(b[static_cast<size_t>(i)]) << (8 * i);
+  CHECK((8 + hl) % 8 == 0);
+  CHECK(b.size() == 8 + hl + sizeof v);
+  CHECK(std::memcmp(b.data() + 8 + hl, v, sizeof v) == 0);
+  auto again = w.value()->finish();
+  REQUIRE(!again);
+  CHECK(again.err().code == errc::bad_value);
+  // .npy: magic, version 1.0, header padded so the data starts at a multiple of 64, 1-D shape "(3,)".
+  const std::string h = probes::npy_header({3});
+  CHECK(h.size() % 64 == 0);
+  CHECK(h.compare(0, 6, "\x93NUMPY") == 0);
+  CHECK(h.find("'shape': (3,)") != std::string::npos);
+  CHECK(h.back() == '\n');
+}
