@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (clang, ASan + UBSan) and, for each target, replays its corpus
-# tests/fuzz/corpus/<target>/ and then fuzzes it.
+# Builds the libFuzzer targets (clang, ASan + UBSan), runs the attack corpus (tests/attack) under the
+# same sanitizers, then for each target replays its corpus tests/fuzz/corpus/<target>/ (plus the fixed
+# regressions tests/attack/fuzz/<target>/) and fuzzes it.
 #
 #   tools/fuzz.sh [options] [SECONDS] [TARGET...]
 #     SECONDS        fuzzing time for EACH target (default 60; 0 = replay the corpora only)
@@ -10,6 +11,7 @@
 #     --merge        fold new coverage into tests/fuzz/corpus/<target>/ (libFuzzer -merge=1)
 #     --seeds        regenerate the seed files (gb_fuzz_seeds) before replaying
 #     --no-build     use the existing build
+#     --no-attack    skip the sanitized attack-corpus run
 #   env: GB_FUZZ_BUILD (default build-fuzz), GB_FUZZ_MAX_LEN (default 65536), GB_FUZZ_RSS_MB (default 2048)
 #
 # A crash, leak, timeout (> 10 s for one input), out-of-memory (> GB_FUZZ_RSS_MB, or one malloc above it)
@@ -23,7 +25,7 @@ ROOT=$PWD
 BUILD=${GB_FUZZ_BUILD:-build-fuzz}
 MAX_LEN=${GB_FUZZ_MAX_LEN:-65536}
 RSS_MB=${GB_FUZZ_RSS_MB:-2048}
-total=0 jobs=1 merge=0 seeds=0 build=1 secs=60
+total=0 jobs=1 merge=0 seeds=0 build=1 attack=1 secs=60
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -32,6 +34,7 @@ while [ $# -gt 0 ]; do
     --merge) merge=1 ;;
     --seeds) seeds=1 ;;
     --no-build) build=0 ;;
+    --no-attack) attack=0 ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     [0-9]*) secs=$1 ;;
     *) t=${1#fuzz_}; targets+=("fuzz_$t") ;;
@@ -92,6 +95,13 @@ run_one() {
 }
 
 fail=0
+if [ "$attack" = 1 ]; then
+  if "$BIN/gb_attack_sanitized" >"$OUT/attack.log" 2>&1; then
+    echo "attack corpus under ASan + UBSan: $(grep -E '^\[doctest\] (test cases|assertions)' "$OUT/attack.log" | tr -s ' ' | tr '\n' ' ')"
+  else
+    echo "attack corpus under ASan + UBSan: FAILED"; tail -40 "$OUT/attack.log"; fail=1
+  fi
+fi
 pids=() names=()
 for t in "${targets[@]}"; do
   if [ "$jobs" -le 1 ]; then
