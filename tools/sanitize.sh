@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # ASan + UBSan build of the whole test suite (gcc, -DGB_SANITIZE=ON) and a ctest run under it.
 #   tools/sanitize.sh [BUILD_DIR] [ctest args...]      (default build-asan)
-# -O1 keeps the build and the sanitized tests quick; UBSan aborts on the first report
+# Warnings are not errors here (the normal build enforces them; gcc -O1 with sanitizers adds false
+# positives). -O1 keeps the build and the sanitized tests quick; UBSan aborts on the first report
 # (-fno-sanitize-recover) and ASan's leak checker is on, so any report fails its test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build-asan}; shift || true
-cmake -S . -B "$BUILD" -G Ninja -DGB_SANITIZE=ON -DGB_NATIVE=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+cmake -S . -B "$BUILD" -G Ninja -DGB_SANITIZE=ON -DGB_NATIVE=OFF -DGB_WERROR=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1" >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}

@@ -5,9 +5,7 @@
 // Multi-file targets (HF folder, bias datasets, tokenizer + config) cut the input into parts at a marker.
 //
 //   extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-//     std::string p = gb::fuzz::write_scratch("model.gguf", data, size);
-//     gb::archive a;
-//     (void)gb::fuzz::run([&] { gb::loaders::load_gguf(a, gb::mapped_file::open(p), {}); });
+//     auto [a, ok] = gb::fuzz::load_scratch("model.gguf", data, size, gb::loaders::load_gguf);
 //     return 0;
 //   }
 #pragma once
@@ -20,10 +18,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "formats/archive.h"
 #include "formats/error.h"
 
 namespace gb::fuzz {
@@ -104,6 +105,19 @@ bool run(F&& f) {
   } catch (const std::bad_alloc&) {
     return false;
   }
+}
+
+// Writes the input to scratch_dir()/name and runs a file loader on it, as archive_open would after
+// sniffing (which rejects empty files before any loader runs: empty inputs are not loaded). Returns the
+// archive (for what glassbox does next with it) and whether the loader accepted the bytes.
+template <class Loader>
+std::pair<std::shared_ptr<gb::archive>, bool> load_scratch(const std::string& name, const uint8_t* data, size_t size,
+                                                           Loader&& loader) {
+  auto a = std::make_shared<gb::archive>();
+  if (size == 0) return {a, false};
+  const std::string path = write_scratch(name, data, size);
+  const bool ok = run([&] { loader(*a, gb::mapped_file::open(path), gb::open_options{}); });
+  return {a, ok};
 }
 
 }  // namespace gb::fuzz

@@ -1,6 +1,4 @@
 // tests/fuzz/fuzz_gguf.cpp: libFuzzer target for GGUF files v1-v3 (gb::loaders::load_gguf), then the model, summary and chat-template audit.
-#include <memory>
-
 #include "formats/loaders.h"
 #include "tests/fuzz/fuzz_common.h"
 #include "inspect/model.h"
@@ -8,10 +6,7 @@
 #include "inspect/scan.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size == 0) return 0;  // archive_open rejects empty files before any loader runs
-  const std::string path = gb::fuzz::write_scratch("model.gguf", data, size);
-  auto a = std::make_shared<gb::archive>();
-  bool ok = gb::fuzz::run([&] { gb::loaders::load_gguf(*a, gb::mapped_file::open(path), {}); });
+  auto [a, ok] = gb::fuzz::load_scratch("model.gguf", data, size, gb::loaders::load_gguf);
   if (ok) {  // what glassbox inspect does next with the archive
     gb::result<gb::model> m = gb::model_build(a);
     if (m) (void)gb::summary_build(m.value());
