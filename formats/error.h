@@ -104,6 +104,9 @@ auto capture(const std::string& where, F&& f) -> result<decltype(f())> {
     return e.err();
   } catch (const std::bad_alloc&) {
     return error{errc::limit, 0, "out of memory while reading", where};
+  } catch (const std::exception& e) {
+    // a third-party parser's own exception (e.g. a JSON number out of range): still an input error
+    return error{errc::bad_value, 0, std::string("cannot read: ") + e.what(), where};
   }
 }
 

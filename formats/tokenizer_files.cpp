@@ -39,6 +39,8 @@ json parse_json(std::string_view text, const char* what) {
     return json::parse(text.begin(), text.end(), depth_cap);
   } catch (const json::parse_error& e) {
     fail(errc::bad_json, e.byte > 0 ? e.byte - 1 : 0, std::string(what) + ": " + e.what());
+  } catch (const json::exception& e) {  // e.g. out_of_range 406: a number like 1e999 overflows
+    fail(errc::bad_json, 0, std::string(what) + ": " + e.what());
   }
 }
 

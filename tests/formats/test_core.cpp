@@ -81,3 +81,11 @@ TEST_CASE("archive_open: path errors are one-line errors with codes") {
   REQUIRE(!j);
   CHECK(j.err().code == errc::bad_magic);
 }
+
+TEST_CASE("archive_open: a JSON number that overflows (1e999) is a bad_json error, not an escaping exception") {
+  std::string dir = test::temp_dir("core_json_overflow");
+  test::write_file(dir + "/tokenizer.json", std::string("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 1e999}}}"));
+  auto r = archive_open(dir + "/tokenizer.json");
+  REQUIRE(!r);
+  CHECK(r.err().code == errc::bad_json);
+}
