@@ -5,8 +5,8 @@
 #      (build-fuzz/); the attack corpus runs under the sanitizers, each target replays its corpus and
 #      the targets fuzz a minute in all (GB_FUZZ_SECONDS changes that budget);
 #   3. with GB_TEST_SANITIZE=1: tools/sanitize.sh, the whole test suite built with ASan + UBSan (gcc,
-#      build-asan/). Off by default until the full sanitized suite has been seen green and its CI time
-#      measured (the formats suites pass under it; see tests/fuzz and the fuzz issue's note).
+#      build-asan/). Off by default until it is green: 38 of 39 suites pass under it (ctest 2m42s on
+#      2 cores); cli.test_inspect_cli reads 18 bytes from a 17-byte literal (its line 30).
 # GB_TEST_QUICK=1 runs step 1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
