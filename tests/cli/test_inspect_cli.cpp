@@ -27,7 +27,7 @@ json run_json(const std::string& args, int expect_rc = 0) {
 TEST_CASE("inspect: missing file, a directory, an empty file and bad bytes give one line and exit 3") {
   const std::string dir = gb::test::temp_dir("inspect_cli_errors");
   gb::test::write_file(dir + "/empty.gguf", "");
-  gb::test::write_file(dir + "/junk.bin", std::string("\x01\x02\x03\x04 not a model", 18));
+  gb::test::write_file(dir + "/junk.bin", std::string("\x01\x02\x03\x04 not a model"));
   std::string garbage = "GGUF";
   garbage += std::string("\x03\x00\x00\x00", 4) + std::string(16, '\xff');  // v3, absurd tensor count
   gb::test::write_file(dir + "/huge_count.gguf", garbage);
