@@ -68,6 +68,19 @@ digest file_sha256(const std::string& path) {
   return h.final();
 }
 
+digest mapped_sha256(const mapped_file& m) {
+  // Hashes the mapped bytes in place (no copy into a read buffer) and drops each chunk's pages behind it,
+  // so peak RSS stays flat whatever the file size; pages stay in the page cache for the tensor pass.
+  constexpr uint64_t chunk = 4u << 20;
+  sha256 h;
+  for (uint64_t off = 0; off < m.size(); off += chunk) {
+    const uint64_t n = std::min(chunk, m.size() - off);
+    h.update(m.data() + off, n);
+    m.advise_dontneed(off, n);
+  }
+  return h.final();
+}
+
 digest tensor_digest(const std::string& name, dtype t, const std::vector<int64_t>& shape, const digest& values) {
   sha256 h;
   static const char tag[] = "gb-tensor-v1";
@@ -100,7 +113,9 @@ hash_report hash_model(const std::vector<tensor_item>& items, const std::vector<
   for (const source_file& f : files) h.files.push_back({f.path, f.role, f.size(), ""});
   auto side = [&]() {
     if (!opt.files) return;
-    for (file_hash& f : h.files) f.sha256_hex = digest_hex(file_sha256(f.path));
+    for (size_t i = 0; i < files.size(); ++i)
+      h.files[i].sha256_hex =
+          digest_hex(files[i].map && files[i].map->data() ? mapped_sha256(*files[i].map) : file_sha256(files[i].path));
   };
   stats_options so;
   so.threads = opt.threads;

@@ -54,6 +54,7 @@ digest sha256_of(const void* p, size_t n);
 
 // SHA-256 of a whole file read in 4 MiB chunks with pread (no mapping: the RSS stays flat).
 digest file_sha256(const std::string& path);
+digest mapped_sha256(const mapped_file& m);  // the same digest, over a file already mapped
 
 // The tensor digest from its parts (see the definition above).
 digest tensor_digest(const std::string& canonical_name, dtype t, const std::vector<int64_t>& shape,
