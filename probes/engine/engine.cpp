@@ -501,6 +501,7 @@ result<std::vector<float>> runner::forward_last(const std::vector<int32_t>& toke
 }
 
 void runner::reset() { p_->pos = 0; }
+void runner::truncate(int64_t pos) { p_->pos = std::clamp<int64_t>(pos, 0, p_->pos); }
 int64_t runner::position() const { return p_->pos; }
 int64_t runner::vocab_size() const { return p_->V; }
 int64_t runner::context_length() const { return p_->n_ctx; }

@@ -88,6 +88,9 @@ class runner {
   result<std::vector<float>> forward_last(const std::vector<int32_t>& tokens, hook* h = nullptr);
 
   void reset();  // clear the KV cache / position
+  // Rewind to position pos (0 <= pos <= position()): the KV cache keeps positions [0, pos), so a shared
+  // prefix is computed once and each continuation runs from there. Out-of-range pos is clamped.
+  void truncate(int64_t pos);
   int64_t position() const;
   int64_t vocab_size() const;
   int64_t context_length() const;  // min(model n_ctx, run_options::max_context)

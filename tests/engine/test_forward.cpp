@@ -221,6 +221,39 @@ TEST_CASE("token_logprobs equals log_softmax of the full-sequence logits") {
   }
 }
 
+TEST_CASE("truncate: a shared prefix computed once gives each continuation the logits of a full pass") {
+  GB_DATA(path, "models/stories260K/stories260K.gguf");
+  auto L = load(path);
+  auto r = engine::runner::create(L->m);
+  REQUIRE(r.ok());
+  engine::runner& e = *r.value();
+  const int64_t V = e.vocab_size();
+  const std::vector<int32_t> prefix = {1, 403, 407};
+  for (const std::vector<int32_t>& tail : {std::vector<int32_t>{261, 378, 432}, std::vector<int32_t>{298, 315}}) {
+    std::vector<int32_t> whole = prefix;
+    whole.insert(whole.end(), tail.begin(), tail.end());
+    e.reset();
+    auto full = e.forward(whole);
+    REQUIRE(full.ok());
+    e.reset();
+    REQUIRE(e.forward(prefix).ok());
+    REQUIRE(e.forward({500, 501}).ok());  // a different branch, then rewound
+    e.truncate(static_cast<int64_t>(prefix.size()));
+    CHECK(e.position() == static_cast<int64_t>(prefix.size()));
+    auto cont = e.forward(tail);
+    REQUIRE(cont.ok());
+    double worst = 0;
+    for (size_t i = 0; i < tail.size(); ++i)
+      for (int64_t j = 0; j < V; ++j)
+        worst = std::max(worst, static_cast<double>(std::fabs(
+                                    cont.value()[i * static_cast<size_t>(V) + static_cast<size_t>(j)] -
+                                    full.value()[(prefix.size() + i) * static_cast<size_t>(V) + static_cast<size_t>(j)])));
+    CHECK(worst < 1e-5);
+  }
+  e.truncate(99);  // beyond the position: clamped, nothing invented
+  CHECK(e.position() == 5);
+}
+
 TEST_CASE("errors: prompt longer than the context, token outside the vocabulary, empty input") {
   GB_DATA(path, "models/stories260K/stories260K.gguf");
   auto L = load(path);
