@@ -178,7 +178,31 @@ std::string num_text(double v) {
 std::string tensor_text(const onnx::TensorProto& t) {
   std::string r = "tensor " + elem_name(t.data_type()) + " [";
   for (int i = 0; i < t.dims_size(); ++i) r += (i ? ", " : "") + std::to_string(t.dims(i));
-  return r + "]";
+  r += "]";
+  // Small integer tensors keep their values (" = {1, 8}"): Reshape shapes in Constant ops say the head count.
+  std::vector<int64_t> v;
+  const std::string& raw = t.raw_data();
+  if (t.data_type() == onnx::TensorProto::INT64) {
+    for (int i = 0; i < t.int64_data_size() && i < 9; ++i) v.push_back(t.int64_data(i));
+    for (size_t i = 0; t.int64_data_size() == 0 && i + 8 <= raw.size() && i < 72; i += 8) {
+      uint64_t u = 0;
+      for (size_t b = 0; b < 8; ++b) u |= static_cast<uint64_t>(static_cast<unsigned char>(raw[i + b])) << (8 * b);
+      v.push_back(static_cast<int64_t>(u));
+    }
+  } else if (t.data_type() == onnx::TensorProto::INT32) {
+    for (int i = 0; i < t.int32_data_size() && i < 9; ++i) v.push_back(t.int32_data(i));
+    for (size_t i = 0; t.int32_data_size() == 0 && i + 4 <= raw.size() && i < 36; i += 4) {
+      uint32_t u = 0;
+      for (size_t b = 0; b < 4; ++b) u |= static_cast<uint32_t>(static_cast<unsigned char>(raw[i + b])) << (8 * b);
+      v.push_back(static_cast<int32_t>(u));
+    }
+  }
+  if (!v.empty() && v.size() <= 8) {
+    r += " = {";
+    for (size_t i = 0; i < v.size(); ++i) r += (i ? ", " : "") + std::to_string(v[i]);
+    r += "}";
+  }
+  return r;
 }
 
 std::string attribute_text(const onnx::AttributeProto& at) {

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "inspect/arch_table.h"
+#include "inspect/onnx_arch.h"
 
 namespace gb {
 
@@ -298,13 +299,29 @@ void build(const archive& a, model& m) {
     m.roles.push_back(std::move(e));
   }
 
+  // ONNX exports with flat names ("onnx::MatMul_1233"): roles from the op graph (inspect/onnx_arch.h)
+  std::optional<onnx_arch> from_graph;
+  if (m.roles.empty() && a.format == file_format::onnx && (from_graph = onnx_arch_recognise(a))) {
+    m.roles = from_graph->roles;
+    m.unmapped = from_graph->unmapped;
+  }
+
   // ---- 2. architecture name and family
   hp_reader rd{a, m.findings};
   std::string arch;
   bool guessed = false;
-  if (auto s = rd.text({"general.architecture"})) arch = *s;
-  else if (auto s2 = rd.text({"config.model_type"})) arch = *s2;
-  else if (auto s3 = rd.text({"config.architectures"})) arch = *s3;
+  if (from_graph) {
+    arch = from_graph->architecture;
+    m.findings.push_back({severity::info, "model.architecture_from_graph", a.path,
+                          "no names say the architecture; the op graph follows the " + arch +
+                              " pattern (roles and layers assigned by data flow)"});
+  } else if (auto s = rd.text({"general.architecture"})) {
+    arch = *s;
+  } else if (auto s2 = rd.text({"config.model_type"})) {
+    arch = *s2;
+  } else if (auto s3 = rd.text({"config.architectures"})) {
+    arch = *s3;
+  }
   m.family = arch_family_from_name(arch);
   if (m.family == arch_family::unknown) {
     if (auto s4 = rd.text({"config.architectures"})) {
@@ -350,9 +367,10 @@ void build(const archive& a, model& m) {
   for (auto [s, n] : q_styles)
     if (n > best) best = n, q_style = s;
   bool hf_layout_llama = m.family == arch_family::llama && q_style == name_style::hf;
+  if (from_graph && from_graph->rotate_half) hp.rope = rope_kind::neox;  // hf_permuted set on q/k already
   if (hf_layout_llama) hp.rope = rope_kind::neox;
   for (role_entry& e : m.roles) {
-    if (e.transposed && m.family != arch_family::gpt2 && !(m.family == arch_family::unknown && guessed)) e.transposed = false;
+    if (e.transposed && m.family != arch_family::gpt2 && !(m.family == arch_family::unknown && guessed) && !from_graph) e.transposed = false;
     if (hf_layout_llama && (e.role == role_kind::attn_q || e.role == role_kind::attn_k)) {
       std::optional<name_match> nm = arch_match_name(a.tensors[e.tensor].name);
       e.hf_permuted = nm && nm->style == name_style::hf;
@@ -401,6 +419,9 @@ void build(const archive& a, model& m) {
   if (rd.flag({"config.alibi", "config.attn_config.alibi"}).value_or(false)) hp.pos = pos_kind::alibi, hp.rope = rope_kind::none;
   std::optional<bool> tie_cfg = rd.flag({"config.tie_word_embeddings"});
   if (tie_cfg) hp.tied_embeddings = *tie_cfg;
+
+  if (from_graph && !hp.n_head && from_graph->n_head > 0) hp.n_head = from_graph->n_head;  // Reshape constants
+  if (from_graph && !hp.n_head_kv && from_graph->n_head_kv > 0) hp.n_head_kv = from_graph->n_head_kv;
 
   // ---- 5. what the tensors say (presence decides structure; shapes fill the gaps)
   auto entry_of = [&](role_kind r, int layer) { return m.entry(r, layer, false); };

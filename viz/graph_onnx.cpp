@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "viz/graph.h"
+#include "viz/graph_fold.h"
 
 namespace gb::viz {
 namespace {
@@ -173,7 +174,36 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
   }
   std::map<std::string, std::string> cluster_of_layer;  // prefix+number -> cluster id
   std::vector<std::string> cluster(n);
-  if (!opt.expand) {
+  std::vector<long> copy_of(n, -1);  // which copy of a repeated layer/block a node belongs to
+  for (size_t i = 0; i < n; ++i) copy_of[i] = keys[i].number;
+  bool named = std::any_of(keys.begin(), keys.end(), [](const layer_key& k) { return k.number >= 0; });
+  if (!named) {
+    // No layer names (flat torch export): repeated blocks from the graph structure (viz/graph_fold.h).
+    structural_folding sf = fold_onnx_structure(a);
+    for (size_t r = 0; r < sf.runs.size(); ++r) {
+      const fold_run& fr = sf.runs[r];
+      std::string base = sf.runs.size() > 1 ? "R" + std::to_string(r + 1) + " " : std::string();
+      std::string last = std::to_string(fr.copies - 1);
+      if (opt.expand) {
+        for (int c = 0; c < fr.copies; ++c)
+          g.clusters.push_back({"block:" + std::to_string(r) + "." + std::to_string(c), base + "block " + std::to_string(c) + " of " + std::to_string(fr.copies), 1});
+      } else {
+        g.clusters.push_back({"block:" + std::to_string(r), base + "blocks 0-" + last + "  (x " + std::to_string(fr.copies) + ", structurally identical)", fr.copies});
+      }
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (sf.run[i] < 0) continue;
+      copy_of[i] = sf.copy[i];
+      std::string r = std::to_string(sf.run[i]);
+      cluster[i] = opt.expand ? "block:" + r + "." + std::to_string(sf.copy[i]) : "block:" + r;
+      if (!opt.expand) rep[i] = sf.rep[i];
+    }
+    if (!sf.runs.empty()) {
+      std::string t;
+      for (const auto& fr : sf.runs) t += (t.empty() ? "" : ", ") + std::to_string(fr.copies) + " x " + std::to_string(fr.ops_per_copy) + " ops";
+      g.notes.push_back("repeated blocks found from the graph structure (no layer names): " + t);
+    }
+  } else if (!opt.expand) {
     // prefix -> layer number -> node indices (in graph order)
     std::map<std::string, std::map<long, std::vector<size_t>>> layers;
     for (size_t i = 0; i < n; ++i)
@@ -319,7 +349,7 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
       } else if (p != producer.end()) {
         size_t from = p->second;
         bool crosses = rep[from] != from || rep[i] != i;
-        bool repeat = crosses && !cluster[from].empty() && cluster[from] == cluster[i] && keys[from].number != keys[i].number;
+        bool repeat = crosses && !cluster[from].empty() && cluster[from] == cluster[i] && copy_of[from] != copy_of[i];
         add_edge(ids[rep[from]], to, label, repeat);
       } else if (graph_inputs.count(in)) {
         add_edge("in:" + in, to, label, false);

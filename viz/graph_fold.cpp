@@ -1,0 +1,304 @@
+// viz/graph_fold.cpp: structural repeat detection for ONNX op graphs (see viz/graph_fold.h for the method).
+#include "viz/graph_fold.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <queue>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+
+namespace gb::viz {
+namespace {
+
+uint64_t mix64(uint64_t x) {  // splitmix64 finaliser
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+uint64_t combine(uint64_t h, uint64_t v) { return mix64(h ^ (v + 0x632be59bd9b4e019ULL + (h << 7) + (h >> 3))); }
+uint64_t text_hash(std::string_view s) {  // FNV-1a, deterministic across runs and platforms
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  return h;
+}
+
+bool is_constant(const graph_node& nd) {
+  return nd.op_type == "Constant" && nd.inputs.empty() && (nd.domain.empty() || nd.domain == "ai.onnx");
+}
+bool is_shape_op(const graph_node& nd) { return nd.op_type == "Shape" || nd.op_type == "Size"; }
+
+// A weight-like initializer: learned values, not a shape or axis list.
+bool weight_like(const tensor_view& t) {
+  if (t.element_count() < 2) return false;
+  const dtype_traits& d = dtype_info(t.type);
+  return d.is_float || d.is_quantized || t.type == dtype::i8 || t.type == dtype::u8;
+}
+
+constexpr size_t k_max_unit = 256;  // segments per repeated unit searched (transformer layer: 2)
+
+}  // namespace
+
+structural_folding fold_onnx_structure(const archive& a) {
+  const auto& nodes = a.graph.nodes;
+  const size_t n = nodes.size();
+  structural_folding f;
+  f.run.assign(n, -1);
+  f.copy.assign(n, -1);
+  f.rep.resize(n);
+  for (size_t i = 0; i < n; ++i) f.rep[i] = i;
+  if (n < 4) return f;
+
+  std::unordered_map<std::string, const tensor_view*> inits;
+  for (const auto& t : a.tensors) inits.emplace(t.name, &t);
+  std::unordered_map<std::string, std::pair<size_t, size_t>> producer;  // value -> (node, output index)
+  for (size_t i = 0; i < n; ++i)
+    for (size_t o = 0; o < nodes[i].outputs.size(); ++o)
+      if (!nodes[i].outputs[o].empty()) producer.emplace(nodes[i].outputs[o], std::make_pair(i, o));
+  std::unordered_map<std::string, std::vector<size_t>> consumers;  // value -> nodes reading it
+  for (size_t i = 0; i < n; ++i)
+    for (const auto& in : nodes[i].inputs)
+      if (!in.empty()) consumers[in].push_back(i);
+  std::unordered_map<std::string, bool> graph_inputs;
+  for (const auto& in : a.graph.inputs) graph_inputs[in] = true;
+  std::unordered_map<std::string, bool> graph_outputs;
+  for (const auto& out : a.graph.outputs) graph_outputs[out] = true;
+
+  // 1. topological order (Kahn, smallest file index first; nodes on a cycle follow in file order)
+  std::vector<std::vector<size_t>> succ(n);
+  std::vector<size_t> indeg(n, 0);
+  for (size_t i = 0; i < n; ++i)
+    for (const auto& in : nodes[i].inputs) {
+      auto p = producer.find(in);
+      if (p == producer.end() || p->second.first == i) continue;
+      succ[p->second.first].push_back(i);
+      ++indeg[i];
+    }
+  std::vector<size_t> order;
+  order.reserve(n);
+  std::priority_queue<size_t, std::vector<size_t>, std::greater<size_t>> ready;
+  for (size_t i = 0; i < n; ++i)
+    if (indeg[i] == 0) ready.push(i);
+  std::vector<char> placed(n, 0);
+  while (!ready.empty()) {
+    size_t i = ready.top();
+    ready.pop();
+    placed[i] = 1;
+    order.push_back(i);
+    for (size_t j : succ[i])
+      if (--indeg[j] == 0) ready.push(j);
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (!placed[i]) order.push_back(i);
+  std::vector<size_t> pos(n);
+  for (size_t k = 0; k < n; ++k) pos[order[k]] = k;
+
+  // main nodes
+  std::vector<char> main(n, 0);
+  for (size_t i : order) {
+    const graph_node& nd = nodes[i];
+    if (is_constant(nd)) continue;
+    for (const auto& in : nd.inputs) {
+      if (in.empty()) continue;
+      if (graph_inputs.count(in)) { main[i] = 1; break; }
+      if (auto it = inits.find(in); it != inits.end()) {
+        if (weight_like(*it->second)) { main[i] = 1; break; }
+        continue;
+      }
+      auto p = producer.find(in);
+      if (p != producer.end() && p->second.first != i && main[p->second.first] && !is_shape_op(nodes[p->second.first])) {
+        main[i] = 1;
+        break;
+      }
+    }
+  }
+  std::vector<size_t> mains;  // main nodes in topological order
+  for (size_t i : order)
+    if (main[i]) mains.push_back(i);
+  const size_t m = mains.size();
+  if (m < 4) return f;
+  std::vector<long> mpos(n, -1);
+  for (size_t k = 0; k < m; ++k) mpos[mains[k]] = static_cast<long>(k);
+
+  // 2. live main values per boundary (boundary b sits between mains[b] and mains[b+1])
+  std::vector<long> diff(m + 1, 0);
+  auto live_span = [&](long first, long last) {
+    if (first < 0 || last <= first) return;
+    diff[static_cast<size_t>(first)] += 1;
+    diff[static_cast<size_t>(last)] -= 1;
+  };
+  for (size_t k = 0; k < m; ++k) {
+    const graph_node& nd = nodes[mains[k]];
+    if (is_shape_op(nd)) continue;
+    for (const auto& out : nd.outputs) {
+      if (out.empty() || graph_outputs.count(out)) continue;
+      auto c = consumers.find(out);
+      if (c == consumers.end()) continue;
+      long last = -1;
+      for (size_t j : c->second) last = std::max(last, mpos[j]);
+      live_span(static_cast<long>(k), last);
+    }
+  }
+  for (const auto& in : a.graph.inputs) {
+    auto c = consumers.find(in);
+    if (c == consumers.end()) continue;
+    long first = -1, last = -1;
+    for (size_t j : c->second)
+      if (mpos[j] >= 0) {
+        first = first < 0 ? mpos[j] : std::min(first, mpos[j]);
+        last = std::max(last, mpos[j]);
+      }
+    live_span(first, last);
+  }
+  std::vector<int> seg_of(n, -1);  // segment of each node (main, or attached side node)
+  int nseg = 0;
+  {
+    long live = 0;
+    for (size_t k = 0; k < m; ++k) {
+      seg_of[mains[k]] = nseg;
+      live += diff[k];
+      if (k + 1 < m && live <= 1) ++nseg;
+    }
+    ++nseg;
+  }
+  // side nodes join the one segment all their consumers sit in
+  for (size_t k = n; k-- > 0;) {
+    size_t i = order[k];
+    if (main[i] || is_constant(nodes[i])) continue;
+    int s = -1;
+    bool shared = false;
+    for (const auto& out : nodes[i].outputs) {
+      if (out.empty()) continue;
+      if (graph_outputs.count(out)) shared = true;
+      auto c = consumers.find(out);
+      if (c == consumers.end()) continue;
+      for (size_t j : c->second) {
+        int t = seg_of[j];
+        if (t < 0) shared = true;
+        else if (s < 0) s = t;
+        else if (s != t) shared = true;
+      }
+    }
+    if (!shared && s >= 0) seg_of[i] = s;
+  }
+  std::vector<std::vector<size_t>> seg_nodes(static_cast<size_t>(nseg));
+  std::vector<size_t> seg_mains(static_cast<size_t>(nseg), 0);
+  for (size_t i : order)
+    if (seg_of[i] >= 0) {
+      seg_nodes[static_cast<size_t>(seg_of[i])].push_back(i);
+      seg_mains[static_cast<size_t>(seg_of[i])] += main[i] ? 1 : 0;
+    }
+
+  // 3. node hashes inside their segment, segment signatures
+  std::vector<uint64_t> h(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    const graph_node& nd = nodes[i];
+    uint64_t x = combine(text_hash(nd.domain), text_hash(nd.op_type));
+    for (const auto& [k, v] : nd.attributes) x = combine(combine(x, text_hash(k)), text_hash(v));
+    x = combine(x, nd.inputs.size() * 131 + nd.outputs.size());
+    h[i] = x;
+  }
+  const uint64_t tag_none = text_hash("\x01none"), tag_const = text_hash("\x01const"), tag_out = text_hash("\x01outside");
+  for (const auto& sn : seg_nodes)
+    for (size_t i : sn) {
+      uint64_t x = h[i];
+      for (const auto& in : nodes[i].inputs) {
+        uint64_t t = tag_out;
+        if (in.empty()) {
+          t = tag_none;
+        } else if (auto it = inits.find(in); it != inits.end()) {
+          t = combine(text_hash(shape_string(it->second->shape)), text_hash(dtype_name(it->second->type)));
+        } else if (auto p = producer.find(in); p != producer.end()) {
+          size_t j = p->second.first;
+          if (is_constant(nodes[j])) t = tag_const;
+          else if (seg_of[j] == seg_of[i] && pos[j] < pos[i]) t = combine(h[j], p->second.second);
+        }
+        x = combine(x, t);
+      }
+      h[i] = x;
+    }
+  std::vector<int> sig(static_cast<size_t>(nseg));
+  {
+    std::map<std::vector<uint64_t>, int> ids;
+    for (size_t s = 0; s < seg_nodes.size(); ++s) {
+      std::vector<uint64_t> v;
+      v.reserve(seg_nodes[s].size());
+      for (size_t i : seg_nodes[s]) v.push_back(h[i]);
+      std::sort(v.begin(), v.end());
+      sig[s] = ids.emplace(std::move(v), static_cast<int>(ids.size())).first->second;
+    }
+  }
+  std::vector<size_t> main_prefix(seg_mains.size() + 1, 0);
+  for (size_t s = 0; s < seg_mains.size(); ++s) main_prefix[s + 1] = main_prefix[s] + seg_mains[s];
+
+  // 4. runs of equal units, largest coverage first, then the parts beside them
+  struct found {
+    size_t start, unit, copies;
+  };
+  std::vector<found> runs;
+  std::vector<std::pair<size_t, size_t>> work{{0, static_cast<size_t>(nseg)}};
+  while (!work.empty()) {
+    auto [lo, hi] = work.back();
+    work.pop_back();
+    if (hi - lo < 2) continue;
+    size_t best_cov = 0, best_l = 0, best_s = 0;
+    for (size_t L = 1; L <= (hi - lo) / 2 && L <= k_max_unit; ++L) {
+      size_t r = 0;  // length of the run of sig[j] == sig[j + L] starting at j
+      for (size_t j = hi - L; j-- > lo;) {
+        r = sig[j] == sig[j + L] ? r + 1 : 0;
+        if (r < L) continue;
+        size_t k = r / L + 1;
+        size_t cov = k * L;
+        if (main_prefix[j + L] - main_prefix[j] < 2) continue;
+        if (cov > best_cov || (cov == best_cov && L < best_l) || (cov == best_cov && L == best_l && j < best_s)) {
+          best_cov = cov;
+          best_l = L;
+          best_s = j;
+        }
+      }
+    }
+    if (best_cov == 0) continue;
+    size_t k = best_cov / best_l;
+    runs.push_back({best_s, best_l, k});
+    work.push_back({lo, best_s});
+    work.push_back({best_s + best_cov, hi});
+  }
+  std::sort(runs.begin(), runs.end(), [](const found& x, const found& y) { return x.start < y.start; });
+
+  // map every copy onto copy 0 by (segment in unit, hash, occurrence)
+  for (size_t r = 0; r < runs.size(); ++r) {
+    const found& fr = runs[r];
+    fold_run out;
+    out.copies = static_cast<int>(fr.copies);
+    std::map<std::tuple<size_t, uint64_t, size_t>, size_t> first;
+    for (size_t c = 0; c < fr.copies; ++c)
+      for (size_t u = 0; u < fr.unit; ++u) {
+        const auto& sn = seg_nodes[fr.start + c * fr.unit + u];
+        std::map<uint64_t, size_t> occ;
+        for (size_t i : sn) {
+          auto key = std::make_tuple(u, h[i], occ[h[i]]++);
+          f.run[i] = static_cast<int>(r);
+          f.copy[i] = static_cast<int>(c);
+          if (c == 0) {
+            first.emplace(key, i);
+            ++out.ops_per_copy;
+          } else if (auto it = first.find(key); it != first.end()) {
+            f.rep[i] = it->second;
+          }
+        }
+      }
+    for (size_t i : seg_nodes[fr.start])
+      if (main[i]) {
+        out.first_node_pos = pos[i];
+        break;
+      }
+    f.runs.push_back(out);
+  }
+  return f;
+}
+
+}  // namespace gb::viz
