@@ -179,24 +179,20 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
   bool named = std::any_of(keys.begin(), keys.end(), [](const layer_key& k) { return k.number >= 0; });
   if (!named) {
     // No layer names (flat torch export): repeated blocks from the graph structure (viz/graph_fold.h).
-    structural_folding sf = fold_onnx_structure(a);
+    structural_folding sf = opt.expand ? structural_folding{} : fold_onnx_structure(a);
     for (size_t r = 0; r < sf.runs.size(); ++r) {
       const fold_run& fr = sf.runs[r];
       std::string base = sf.runs.size() > 1 ? "R" + std::to_string(r + 1) + " " : std::string();
       std::string last = std::to_string(fr.copies - 1);
-      if (opt.expand) {
-        for (int c = 0; c < fr.copies; ++c)
-          g.clusters.push_back({"block:" + std::to_string(r) + "." + std::to_string(c), base + "block " + std::to_string(c) + " of " + std::to_string(fr.copies), 1});
-      } else {
+      // Expanded, the copies are drawn without clusters: dot lays out 700 ops in 5 clusters ~1.6x slower.
+      if (!opt.expand)
         g.clusters.push_back({"block:" + std::to_string(r), base + "blocks 0-" + last + "  (x " + std::to_string(fr.copies) + ", structurally identical)", fr.copies});
-      }
     }
-    for (size_t i = 0; i < n; ++i) {
+    for (size_t i = 0; i < n && !opt.expand; ++i) {
       if (sf.run[i] < 0) continue;
       copy_of[i] = sf.copy[i];
-      std::string r = std::to_string(sf.run[i]);
-      cluster[i] = opt.expand ? "block:" + r + "." + std::to_string(sf.copy[i]) : "block:" + r;
-      if (!opt.expand) rep[i] = sf.rep[i];
+      cluster[i] = "block:" + std::to_string(sf.run[i]);
+      rep[i] = sf.rep[i];
     }
     if (!sf.runs.empty()) {
       std::string t;

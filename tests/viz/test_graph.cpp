@@ -243,12 +243,12 @@ TEST_CASE("every ONNX model in libonnx-testdata renders to well-formed SVG") {
   CHECK(unknown == 0);  // every op in the ONNX test suite is in the op table
 }
 
-TEST_CASE("stories260K ONNX: every op drawn, initializer shapes on nodes") {
+TEST_CASE("stories260K ONNX expanded: every op drawn, initializer shapes on nodes") {
   GB_DATA(path, "models/stories260K/stories260K.onnx");
   auto ar = archive_open(path);
   REQUIRE(ar.ok());
-  graph g = graph_from_onnx(ar.value(), {});
-  // This export names ops "/MatMul_3" (no module scopes), so there is nothing to fold by name.
+  graph g = graph_from_onnx(ar.value(), {true});
+  // This export names ops "/MatMul_3" (no module scopes): expanded, nothing is clustered or folded.
   CHECK(g.clusters.empty());
   size_t ops = 0, constants = 0;
   for (const auto& n : g.nodes) ops += n.id.rfind("op:", 0) == 0;
@@ -406,4 +406,134 @@ TEST_CASE("render formats and errors") {
   auto png = graph_render(g, "png");
   REQUIRE(png.ok());
   CHECK(png.value().compare(0, 8, "\x89PNG\r\n\x1a\n") == 0);
+}
+
+namespace {
+
+struct flat_block {
+  int64_t hidden = 8;
+  const char* act = "Relu";
+};
+
+// A flat-named ONNX graph (ops "/MatMul_7", weights "onnx::MatMul_12"): x -> per block
+// [Mul by a norm weight, MatMul, activation, MatMul, residual Add] -> MatMul head -> y.
+archive flat_onnx(const std::vector<flat_block>& blocks) {
+  archive a;
+  a.format = file_format::onnx;
+  a.path = "memory.onnx";
+  a.graph.ir_version = 8;
+  a.graph.inputs = {"x"};
+  a.graph.outputs = {"y"};
+  int c = 0;
+  auto init = [&](std::vector<int64_t> shape) {
+    tensor_view t;
+    t.name = "onnx::W_" + std::to_string(c++);
+    t.type = dtype::f32;
+    t.shape = std::move(shape);
+    a.tensors.push_back(t);
+    return t.name;
+  };
+  auto op = [&](const std::string& type, std::vector<std::string> in) {
+    std::string name = "/" + type + "_" + std::to_string(c++);
+    a.graph.nodes.push_back({name, type, "", std::move(in), {name + "_output_0"}, {}});
+    return name + "_output_0";
+  };
+  std::string x = "x";
+  for (const auto& b : blocks) {
+    std::string n = op("Mul", {x, init({8})});
+    std::string h = op(b.act, {op("MatMul", {n, init({8, b.hidden})})});
+    x = op("Add", {x, op("MatMul", {h, init({b.hidden, 8})})});
+  }
+  op("MatMul", {x, init({8, 4})});
+  a.graph.nodes.back().outputs = {"y"};
+  return a;
+}
+
+size_t op_nodes(const graph& g) {
+  return static_cast<size_t>(std::count_if(g.nodes.begin(), g.nodes.end(), [](const gnode& n) { return n.id.rfind("op:", 0) == 0; }));
+}
+
+}  // namespace
+
+TEST_CASE("flat-named ONNX: identical blocks found from the structure fold into one x N cluster") {
+  archive a = flat_onnx(std::vector<flat_block>(7));
+  graph g = graph_from_onnx(a, {});
+  REQUIRE(g.clusters.size() == 1);
+  CHECK(g.clusters[0].fold == 7);
+  CHECK(op_nodes(g) == 5 + 1);  // one block of 5 ops, the head
+  const gnode* mm = g.node("op:" + a.graph.nodes[1].name);  // block 0's first MatMul stands for all 7
+  CHECK(!g.node("op:" + a.graph.nodes[5 + 1].name));        // block 1's is folded into it
+  REQUIRE(mm);
+  CHECK(mm->fold == 7);
+  CHECK(mm->tensors.size() == 7);
+  CHECK(std::any_of(g.edges.begin(), g.edges.end(), [](const gedge& e) { return e.repeat; }));
+  graph e = graph_from_onnx(a, {true});
+  CHECK(op_nodes(e) == 7 * 5 + 1);
+  CHECK(e.clusters.empty());
+  auto x = render_svg(g);
+  CHECK(any_text_contains(x, "(x 7"));
+}
+
+TEST_CASE("flat-named ONNX: a block that differs is not folded into its neighbours") {
+  SUBCASE("another activation") {
+    std::vector<flat_block> bs(6);
+    bs[3].act = "Sigmoid";
+    graph g = graph_from_onnx(flat_onnx(bs), {});
+    std::vector<int> folds;
+    for (const auto& c : g.clusters) folds.push_back(c.fold);
+    CHECK(folds == std::vector<int>{3, 2});  // blocks 0-2, block 3 alone, blocks 4-5
+    const gnode* odd = nullptr;
+    for (const auto& n : g.nodes)
+      if (n.label == "Sigmoid") odd = &n;
+    REQUIRE(odd);
+    CHECK(odd->cluster.empty());
+    CHECK(odd->fold == 1);
+    CHECK(op_nodes(g) == 5 + 5 + 5 + 1);
+  }
+  SUBCASE("another weight shape") {
+    std::vector<flat_block> bs(4);
+    bs[0].hidden = 16;
+    archive a = flat_onnx(bs);
+    graph g = graph_from_onnx(a, {});
+    REQUIRE(g.clusters.size() == 1);
+    CHECK(g.clusters[0].fold == 3);
+    const gnode* first = g.node("op:" + a.graph.nodes[1].name);
+    REQUIRE(first);
+    CHECK(first->fold == 1);  // block 0 ([8, 16]) drawn on its own
+    CHECK(first->cluster.empty());
+  }
+  SUBCASE("nothing repeats") {
+    std::vector<flat_block> bs(3);
+    bs[1].act = "Tanh";
+    bs[2].act = "Sigmoid";
+    graph g = graph_from_onnx(flat_onnx(bs), {});
+    CHECK(g.clusters.empty());
+    CHECK(op_nodes(g) == 3 * 5 + 1);
+  }
+}
+
+TEST_CASE("stories260K ONNX folds into one x 5 block and lays out fast") {
+  GB_DATA(path, "models/stories260K/stories260K.onnx");
+  auto ar = archive_open(path);
+  REQUIRE(ar.ok());
+  const size_t all_ops = ar.value().graph.nodes.size();
+  auto t0 = std::chrono::steady_clock::now();
+  graph g = graph_from_onnx(ar.value(), {});
+  REQUIRE(g.clusters.size() == 1);
+  CHECK(g.clusters[0].fold == 5);
+  size_t drawn = op_nodes(g);
+  CHECK(drawn < all_ops / 4);
+  // each of the 35 weight MatMuls and Muls of the blocks is drawn once, standing for 5 tensors
+  size_t folded_weights = 0;
+  for (const auto& n : g.nodes)
+    if (n.fold == 5 && !n.tensors.empty()) {
+      CHECK(n.tensors.size() == 5);
+      ++folded_weights;
+    }
+  CHECK(folded_weights == 9);  // 2 norms, q, k, v, o, gate, up, down
+  auto x = render_svg(g);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  MESSAGE("stories260K.onnx: " << all_ops << " ops drawn as " << drawn << " op nodes; built and laid out in " << secs << " s");
+  CHECK(secs < 2.0);
+  CHECK(any_text_contains(x, "(x 5"));
 }
