@@ -3,10 +3,12 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "cli/command.h"
 #include "probes/bias.h"
@@ -53,7 +55,7 @@ int run_bias(int argc, char** argv) {
   std::string model_path, tok_path, suites_arg = "all", data, data_root, variant, out_dir;
   gb::probes::bias_options o;
   int threads = 0;
-  bool as_json = false, records = false;
+  bool as_json = false, records = false, no_reuse = false;
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
       "tokenizer", po::value(&tok_path), "tokenizer file when the model has none (tok512.bin, tokenizer.model)")(
       "suite", po::value(&suites_arg)->default_value("all"), "comma-separated suites")(
@@ -64,6 +66,7 @@ int run_bias(int argc, char** argv) {
       "seed", po::value(&o.seed)->default_value(1), "bootstrap seed")(
       "resamples", po::value(&o.resamples)->default_value(1000), "bootstrap resamples")(
       "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
+      "no-prefix-reuse", po::bool_switch(&no_reuse), "run every sentence from position 0 (for timing the KV-cache reuse)")(
       "records", po::bool_switch(&records), "include per-item records in --json")(
       "json", po::bool_switch(&as_json), "print one JSON document")(
       "output,o", po::value(&out_dir), "write bias.json (with records) and one SVG chart per suite here");
@@ -91,7 +94,10 @@ int run_bias(int argc, char** argv) {
   ro.threads = threads;
   auto s = gb::probes::session_open(model_path, tok_path, ro);
   if (!s) return gb::cli::report_error(s.err());
-  gb::probes::engine_scorer scorer(s.value());
+  // sentences are scored by `threads` single-threaded runners in parallel (see probes/lm_scorer.h)
+  const int workers = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  gb::probes::engine_scorer scorer(s.value(), workers);
+  scorer.set_prefix_reuse(!no_reuse);
   gb::probes::sentence_cache cache(scorer);
   std::vector<gb::probes::suite_result> results;
   for (const auto& suite : suites) {

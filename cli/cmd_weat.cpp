@@ -11,6 +11,7 @@
 #include "cli/command.h"
 #include "formats/embeddings.h"
 #include "formats/archive.h"
+#include "probes/bias.h"
 #include "probes/embedding_probe.h"
 #include "probes/session.h"
 #include "probes/weat.h"
@@ -39,6 +40,7 @@ std::string stem(const std::string& path) {
 // from which the ten standard Caliskan et al. tests are composed.
 std::vector<gb::probes::weat_sets> load_tests(const std::string& path) {
   std::string text = slurp(path);
+  gb::probes::json_check_depth(text, path);
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) gb::fail(gb::errc::bad_json, 0, path + ": not a JSON object");
   if (j.contains("targ1")) return {gb::probes::weat_sets_parse_seat(text, stem(path))};

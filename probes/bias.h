@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,6 +27,12 @@
 #include "probes/statistics.h"
 
 namespace gb::probes {
+
+// One sequence to score: log p(tokens[i] | tokens[<i]) for i in [first, tokens.size()).
+struct lp_request {
+  std::vector<int32_t> tokens;
+  size_t first = 1;
+};
 
 // A causal LM seen as a sentence scorer.
 class scorer {
@@ -39,6 +46,11 @@ class scorer {
   virtual std::vector<double> logprobs(const std::vector<int32_t>& tokens, size_t first) = 0;
   // log-softmax over the vocabulary after `context` (the next-token distribution).
   virtual std::vector<double> next_logprobs(const std::vector<int32_t>& context) = 0;
+  // Many sequences at once (results in request order); an engine may reorder them to share prefixes and
+  // run them in parallel. tick() is called once per finished request (from one thread at a time).
+  // Default: logprobs() one by one.
+  virtual std::vector<std::vector<double>> logprobs_many(const std::vector<lp_request>& reqs,
+                                                         const std::function<void()>& tick = {});
   int32_t start_token() const { return bos() >= 0 ? bos() : eos(); }
 };
 
@@ -58,9 +70,18 @@ class sentence_cache {
   const sentence_score& geo(const std::string& text);
   // log p(continuation | context) summed (multiple choice, templates): harness-style context handling
   sentence_score continuation(const std::string& context, const std::string& cont);
+  // Scores the texts not yet memoised in one scorer::logprobs_many call (shared prefixes, parallel
+  // runners), so the harness()/geo() calls that follow are look-ups. Same numbers as scoring one by one
+  // up to float rounding of the forward pass (~1e-5 nats on a sentence).
+  void prefetch_harness(const std::vector<const std::string*>& texts, const std::function<void()>& tick = {});
+  void prefetch_geo(const std::vector<const std::string*>& texts, const std::function<void()>& tick = {});
   scorer& model() { return s_; }
 
  private:
+  bool harness_tokens(const std::string& text, sentence_score& r, std::vector<int32_t>& toks);
+  bool geo_tokens(const std::string& text, sentence_score& r, std::vector<int32_t>& toks);
+  static void finish_harness(sentence_score& r, const std::vector<double>& lp);
+  void finish_geo(sentence_score& r, const std::vector<int32_t>& toks, const std::vector<double>& lp);
   scorer& s_;
   std::map<std::string, sentence_score> harness_, geo_;
   std::vector<double> start_logprobs_;  // log-softmax after [start] (geo rule), computed once
@@ -115,6 +136,14 @@ struct suite_result {
 };
 
 // ---- datasets (malformed rows are skipped with their line number, not fatal) ----
+// JSON nesting guard, run before any JSON dataset or test file is parsed (a DOM parser spends ~50 bytes of
+// heap per level: 8 MB of '[' would cost 420 MB). Returns the byte offset of the first '[' or '{' nested
+// deeper than max_depth (strings skipped), or std::string::npos when the text is within the cap.
+inline constexpr size_t k_json_max_depth = 64;
+size_t json_too_deep(const std::string& text, size_t max_depth = k_json_max_depth);
+// Throws gb::failure(errc::bad_json, offset) naming `what` when json_too_deep finds a level past the cap.
+void json_check_depth(const std::string& text, const std::string& what, size_t max_depth = k_json_max_depth);
+
 struct crows_pair { std::string id, sent_more, sent_less, direction, bias_type; size_t line = 0; };
 struct crows_data { std::vector<crows_pair> pairs; std::vector<skipped_item> bad_rows; };
 crows_data crows_pairs_read(const std::string& path);  // throws gb::failure when the file is not CrowS-Pairs

@@ -105,6 +105,31 @@ std::vector<std::string> list_dir(const std::string& dir, const std::string& suf
 
 }  // namespace
 
+size_t json_too_deep(const std::string& text, size_t max_depth) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;  // skip the escaped character
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::string::npos;
+}
+
+void json_check_depth(const std::string& text, const std::string& what, size_t max_depth) {
+  const size_t at = json_too_deep(text, max_depth);
+  if (at != std::string::npos)
+    fail(errc::bad_json, at, what + ": JSON nested deeper than " + std::to_string(max_depth) + " levels at byte " + std::to_string(at));
+}
+
 crows_data crows_pairs_read(const std::string& path) {
   std::vector<csv_row> rows = csv_parse(slurp(path));
   if (rows.empty()) fail(errc::bad_value, 0, path + ": empty CrowS-Pairs file");
@@ -148,7 +173,10 @@ crows_data crows_pairs_read(const std::string& path) {
 stereoset_data stereoset_read(const std::string& path) {
   std::string text = slurp(path);
   stereoset_data d;
-  json whole = json::parse(text, nullptr, false);
+  // Too deep as a whole: one document is an error; JSON lines are checked (and skipped) line by line.
+  const size_t deep = json_too_deep(text);
+  if (deep != std::string::npos && trim(text).find('\n') == std::string::npos) json_check_depth(text, path);
+  json whole = deep == std::string::npos ? json::parse(text, nullptr, false) : json();
   if (!whole.is_discarded() && whole.is_object() && whole.contains("data")) {
     // original dev.json: data.intrasentence[] {id, target, bias_type, sentences[] {sentence, id, gold_label}}
     const json& data = whole["data"];
@@ -185,6 +213,10 @@ stereoset_data stereoset_read(const std::string& path) {
     ++n;
     if (trim(line).empty()) continue;
     std::string where = "line " + std::to_string(n);
+    if (size_t at = json_too_deep(line); at != std::string::npos) {
+      d.bad_rows.push_back({where, "JSON nested deeper than " + std::to_string(k_json_max_depth) + " levels at column " + std::to_string(at + 1)});
+      continue;
+    }
     json j = json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) { d.bad_rows.push_back({where, "not a JSON object"}); continue; }
     ++parsed;
@@ -205,6 +237,7 @@ stereoset_data stereoset_read(const std::string& path) {
     }
     d.intrasentence.push_back(std::move(it));
   }
+  if (parsed == 0 && deep != std::string::npos) json_check_depth(text, path);
   if (parsed == 0) fail(errc::bad_value, 0, path + ": not a StereoSet file (neither dev.json nor JSON lines)");
   return d;
 }
@@ -270,6 +303,10 @@ bbq_data bbq_read(const std::string& path) {
       ++n;
       if (trim(line).empty()) continue;
       std::string where = base + " line " + std::to_string(n);
+      if (size_t at = json_too_deep(line); at != std::string::npos) {
+        d.bad_rows.push_back({where, "JSON nested deeper than " + std::to_string(k_json_max_depth) + " levels at column " + std::to_string(at + 1)});
+        continue;
+      }
       json j = json::parse(line, nullptr, false);
       if (j.is_discarded() || !j.is_object() || !j.contains("ans0")) {
         d.bad_rows.push_back({where, "not a BBQ example"});
@@ -319,9 +356,12 @@ bbq_data bbq_read(const std::string& path) {
 }
 
 holistic_data holistic_read(const std::string& dir, size_t max_templates, size_t max_nouns) {
-  json desc = json::parse(slurp(dir + "/descriptors.json"), nullptr, false);
-  json nouns = json::parse(slurp(dir + "/nouns.json"), nullptr, false);
-  json tmpls = json::parse(slurp(dir + "/sentence_templates.json"), nullptr, false);
+  auto parse = [&](const char* name) {
+    const std::string path = dir + "/" + name, text = slurp(path);
+    json_check_depth(text, path);
+    return json::parse(text, nullptr, false);
+  };
+  json desc = parse("descriptors.json"), nouns = parse("nouns.json"), tmpls = parse("sentence_templates.json");
   if (desc.is_discarded() || !desc.is_object() || nouns.is_discarded() || !nouns.is_object() ||
       tmpls.is_discarded() || !tmpls.is_object())
     fail(errc::bad_value, 0, dir + ": not a HolisticBias v1.1 folder (descriptors.json, nouns.json, sentence_templates.json)");

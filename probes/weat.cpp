@@ -1,5 +1,7 @@
 #include "probes/weat.h"
 
+#include "probes/bias.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -46,6 +48,7 @@ double binom(uint64_t n, uint64_t k) {
 }  // namespace
 
 weat_sets weat_sets_parse_seat(const std::string& text, const std::string& name) {
+  json_check_depth(text, "WEAT test " + name);
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) fail(errc::bad_json, 0, "WEAT test " + name + ": not a JSON object");
   weat_sets t;
@@ -58,6 +61,7 @@ weat_sets weat_sets_parse_seat(const std::string& text, const std::string& name)
 }
 
 std::vector<weat_sets> weat_standard_tests(const std::string& text) {
+  json_check_depth(text, "WEAT.json");
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) fail(errc::bad_json, 0, "WEAT.json: not a JSON object");
   auto set = [&](const char* key, const char* category) {

@@ -1,0 +1,53 @@
+#!/bin/bash
+# CrowS-Pairs in full (1508 pairs = 3016 sentences, lm-evaluation-harness rule) on the 134M synthetic
+# LLaMA (dim 768, 12 layers, 12 heads, FFN 2048, vocab 32000, f32): `glassbox bias` (with and without the
+# shared-prefix KV-cache reuse) vs bench/peer_bias_torch.py (the same rule in PyTorch, one sentence per
+# forward as the harness's default batch size 1, and batched), same threads, side by side.
+#
+#   cmake --build build --target glassbox
+#   bench/bench_bias.sh [build-dir] [threads=2] [limit=0 (all pairs)]
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+threads=${2:-2}
+limit=${3:-0}
+gb=$build/cli/glassbox
+py=/usr/bin/python3
+[ -x $py ] || py=python3
+out=$here/out
+mkdir -p "$out"
+data=${GLASSBOX_DATA:-$here/../../shared/data}
+csv=$data/bias/crows-pairs/crows_pairs_anonymized.csv
+m=$out/llama134m-f32.gguf
+[ -f "$m" ] || "$gb" synth --arch llama --layers 12 --dim 768 --heads 12 --ff 2048 --vocab 32000 --ctx 1024 \
+  --dtype f32 --seed 1 -o "$m" >/dev/null
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (side-by-side ratios are what count on a shared machine)"
+echo "== CrowS-Pairs (limit $limit, 0 = all 1508 pairs), $threads threads, $(basename "$m")"
+
+# prints "wall_seconds peak_rss_kb cpu_seconds" and leaves stdout in $out/.bias_stdout
+timed() {
+  /usr/bin/time -o "$out/.bias_time" -f "%e %M %U %S" "$@" > "$out/.bias_stdout" 2> "$out/.bias_stderr" || {
+    cat "$out/.bias_stderr" >&2
+    return 1
+  }
+  tail -1 "$out/.bias_time" | awk '{print $1, $2, $3 + $4}'
+}
+gb_pct() { $py -c 'import json,sys; g=json.load(open(sys.argv[1]))["bias"][0]["groups"][0]; print(g["metrics"][0]["value"])' "$out/.bias_stdout"; }
+
+read -r gw gr gc < <(OMP_NUM_THREADS=$threads timed "$gb" bias "$m" --suite crows-pairs --data "$csv" --limit "$limit" --threads "$threads" --json)
+gpct=$(gb_pct)
+read -r gnw gnr gnc < <(OMP_NUM_THREADS=$threads timed "$gb" bias "$m" --suite crows-pairs --data "$csv" --limit "$limit" --threads "$threads" --json --no-prefix-reuse)
+printf "%-44s %8s %8s %8s  %s\n" "" "wall s" "CPU s" "RSS MB" "result"
+printf "%-44s %8.2f %8.2f %8.0f  pct_stereotype %s\n" "glassbox bias (prefix reuse)" "$gw" "$gc" "$(echo "$gr/1024" | bc -l)" "$gpct"
+printf "%-44s %8.2f %8.2f %8.0f  pct_stereotype %s\n" "glassbox bias --no-prefix-reuse" "$gnw" "$gnc" "$(echo "$gnr/1024" | bc -l)" "$(gb_pct)"
+if ! $py -c 'import torch' 2>/dev/null; then
+  echo "PyTorch peer skipped: python3-torch not installed"
+  exit 0
+fi
+for batch in 1 8; do
+  read -r pw pr pc < <(timed $py "$here/peer_bias_torch.py" --model "$m" --data "$csv" --limit "$limit" --threads "$threads" --batch $batch --summary)
+  read -r ps ppct < <($py -c 'import json,sys; s=json.loads(open(sys.argv[1]).read().splitlines()[-1])["summary"]; print(s["seconds"], s["pct_stereotype"])' "$out/.bias_stdout")
+  printf "%-44s %8.2f %8.2f %8.0f  pct_stereotype %s (scoring alone %.2f s wall)\n" "PyTorch harness rule, batch $batch" "$pw" "$pc" "$(echo "$pr/1024" | bc -l)" "$ppct" "$ps"
+  printf "   ratio PyTorch/glassbox: wall (PyTorch scoring alone vs glassbox whole run) %.2fx, CPU %.2fx; without reuse %.2fx, CPU %.2fx\n" \
+    "$(echo "$ps/$gw" | bc -l)" "$(echo "$pc/$gc" | bc -l)" "$(echo "$ps/$gnw" | bc -l)" "$(echo "$pc/$gnc" | bc -l)"
+done

@@ -1,0 +1,134 @@
+// Shared-prefix reuse in engine_scorer (runner::truncate): the log-probabilities of every sentence equal a
+// full pass from position 0 (runner::token_logprobs) up to float rounding of the forward pass (the cached
+// keys/values came from a pass over a different number of rows), while the shared tokens of a CrowS-Pairs
+// pair or a multiple-choice question are computed once. Batches (sorted, parallel runners) give the same
+// numbers whatever the number of workers.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "inspect/synth.h"
+#include "probes/bias.h"
+#include "probes/lm_scorer.h"
+#include "probes/session.h"
+#include "tests/support/data.h"
+
+using namespace gb;
+using namespace gb::probes;
+
+namespace {
+
+std::vector<int32_t> with_start(scorer& sc, const std::string& text) {
+  std::vector<int32_t> t = sc.encode(text);
+  t.insert(t.begin(), sc.start_token());
+  return t;
+}
+
+// Scores the first `pairs` CrowS-Pairs pairs (more then less) and the answers of a few multiple-choice
+// prompts with reuse, and the same sequences by full passes on a second session; returns the max difference.
+double compare(const std::string& model, const crows_data& d, size_t pairs, size_t& reused, size_t& forwarded) {
+  auto s1 = session_open(model), s2 = session_open(model);
+  REQUIRE(s1);
+  REQUIRE(s2);
+  engine_scorer sc(s1.value());
+  engine::runner& ref = *s2.value().run;
+  double worst = 0;
+  auto check = [&](const std::vector<int32_t>& toks, size_t first) {
+    std::vector<double> a = sc.logprobs(toks, first);
+    auto b = ref.token_logprobs(toks, first);
+    REQUIRE(b);
+    REQUIRE(a.size() == b.value().size());
+    for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(a[i] - b.value()[i]));
+  };
+  for (size_t i = 0; i < pairs && i < d.pairs.size(); ++i) {
+    check(with_start(sc, d.pairs[i].sent_more), 1);
+    check(with_start(sc, d.pairs[i].sent_less), 1);
+  }
+  // multiple choice: a long shared prompt, answers scored from a later first token; then a sequence that is
+  // a prefix of the previous one, an identical one, and one sharing only the start token
+  const std::vector<int32_t> prompt = with_start(sc, "The nurse and the doctor talked. Who was kind?\nAnswer:");
+  for (const char* ans : {" The nurse", " The doctor", " Unknown"}) {
+    std::vector<int32_t> t = prompt, a = sc.encode(ans);
+    t.insert(t.end(), a.begin(), a.end());
+    check(t, prompt.size());
+  }
+  check(prompt, 1);
+  check(prompt, 1);
+  check(with_start(sc, "Once upon a time"), 1);
+  reused = sc.tokens_reused();
+  forwarded = sc.tokens_forwarded();
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("prefix reuse gives the log-probabilities of full passes (stories260K and a synthetic llama)") {
+  GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
+  const crows_data d = crows_pairs_read(csv);
+  std::vector<std::string> models;
+  if (std::string p = test::data_path("models/stories260K/stories260K.gguf"); !p.empty()) models.push_back(p);
+  synth_spec s;
+  s.arch = "llama";
+  s.n_layer = 2;
+  s.n_embd = 64;
+  s.n_head = 4;
+  s.n_head_kv = 2;
+  s.n_vocab = 512;
+  s.path = test::temp_dir("bias_prefix") + "/llama.gguf";
+  REQUIRE(synth_write(s));
+  models.push_back(s.path);
+  for (const std::string& m : models) {
+    size_t reused = 0, forwarded = 0;
+    double worst = compare(m, d, 40, reused, forwarded);
+    MESSAGE(m << ": max |reuse - full pass| = " << worst << "; positions reused " << reused << ", computed " << forwarded);
+    CHECK(worst <= 1e-4);
+    CHECK(reused > forwarded / 8);  // CrowS-Pairs pairs share prefixes
+  }
+}
+
+TEST_CASE("CrowS-Pairs numbers are unchanged by prefix reuse and batching, with fewer positions computed") {
+  GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  const crows_data d = crows_pairs_read(csv);
+  auto s1 = session_open(model), s2 = session_open(model), s3 = session_open(model);
+  REQUIRE(s1);
+  REQUIRE(s2);
+  REQUIRE(s3);
+  engine_scorer one(s1.value(), 1), two(s3.value(), 2), without(s2.value());
+  without.set_prefix_reuse(false);
+  bias_options o;
+  o.limit = 300;
+  o.resamples = 200;
+  // the suite batches its sentences (logprobs_many); `plain` scores them one by one with no reuse
+  struct one_by_one : scorer {
+    engine_scorer& e;
+    explicit one_by_one(engine_scorer& x) : e(x) {}
+    std::vector<int32_t> encode(const std::string& t) override { return e.encode(t); }
+    int32_t bos() const override { return e.bos(); }
+    int32_t eos() const override { return e.eos(); }
+    int64_t context_length() const override { return e.context_length(); }
+    std::vector<double> logprobs(const std::vector<int32_t>& t, size_t f) override { return e.logprobs(t, f); }
+    std::vector<double> next_logprobs(const std::vector<int32_t>& c) override { return e.next_logprobs(c); }
+  } plain(without);
+  sentence_cache c1(one), c2(two), c3(plain);
+  suite_result a = crows_pairs_run(c1, d, o), b = crows_pairs_run(c2, d, o), ref = crows_pairs_run(c3, d, o);
+  REQUIRE(a.records.size() == ref.records.size());
+  REQUIRE(b.records.size() == ref.records.size());
+  double worst = 0;
+  for (size_t i = 0; i < a.records.size(); ++i)
+    for (const char* k : {"ll_more", "ll_less"}) {
+      worst = std::max(worst, std::fabs(a.records[i].value(k) - ref.records[i].value(k)));
+      CHECK(a.records[i].value(k) == b.records[i].value(k));  // 1 or 2 workers: bit-identical
+    }
+  CHECK(worst <= 1e-4);
+  CHECK(a.groups[0].find("pct_stereotype")->value == ref.groups[0].find("pct_stereotype")->value);
+  CHECK(a.groups[0].find("pct_stereotype")->ci.lo == ref.groups[0].find("pct_stereotype")->ci.lo);
+  CHECK(b.groups[0].find("pct_stereotype")->value == ref.groups[0].find("pct_stereotype")->value);
+  CHECK(without.tokens_reused() == 0u);
+  CHECK(one.tokens_forwarded() == two.tokens_forwarded());
+  MESSAGE("300 pairs: positions computed " << one.tokens_forwarded() << " with sorted reuse vs " << without.tokens_forwarded()
+                                           << " one by one without; max LL difference " << worst);
+  CHECK(one.tokens_forwarded() * 100 < without.tokens_forwarded() * 85);  // measured: 18534 vs 23097
+}
