@@ -140,6 +140,33 @@ class builder : public nlohmann::json_sax<json> {
 
 }  // namespace
 
+std::optional<uint64_t> json_depth_exceeded(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;  // the escaped character cannot end the string
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return i;
+    } else if (c == ']' || c == '}') {
+      if (depth > 0) --depth;  // unbalanced text is the parser's error to report
+    }
+  }
+  return std::nullopt;
+}
+
+void json_check_depth(std::string_view text, uint64_t base_offset, const char* format, int max_depth) {
+  if (auto at = json_depth_exceeded(text, max_depth))
+    fail(errc::limit, base_offset + *at,
+         std::string(format) + ": JSON nesting deeper than " + std::to_string(max_depth) + " levels");
+}
+
 meta_value meta_from_json_text(std::string_view text, uint64_t base_offset, const char* format, int max_depth) {
   if (!utf8_valid(text)) {
     // find the first bad byte for the offset
@@ -156,6 +183,7 @@ meta_value meta_from_json_text(std::string_view text, uint64_t base_offset, cons
     }
     fail(errc::bad_utf8, base_offset + lo, std::string(format) + ": JSON text is not valid UTF-8");
   }
+  json_check_depth(text, base_offset, format, max_depth);  // exact offset; the builder's own cap stays as a backstop
   builder b(text, base_offset, format, max_depth);
   json::sax_parse(text.begin(), text.end(), &b, nlohmann::detail::input_format_t::json, true, false);
   return std::move(b.root);

@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "formats/json_meta.h"
 #include "formats/reader.h"
 
 namespace gb {
@@ -30,6 +31,7 @@ void note(std::vector<finding>* fs, severity s, const char* code, const char* wh
 json parse_json(std::string_view text, const char* what) {
   if (text.size() > k_max_text) fail(errc::limit, 0, std::string(what) + ": larger than 1 GiB");
   if (!utf8_valid(text)) fail(errc::bad_utf8, 0, std::string(what) + ": not valid UTF-8");
+  json_check_depth(text, 0, what, k_max_depth);  // names the byte offset; the callback below stays as a backstop
   auto depth_cap = [&](int depth, json::parse_event_t, json&) {
     if (depth > k_max_depth)
       fail(errc::limit, 0, std::string(what) + ": nesting deeper than " + std::to_string(k_max_depth));
