@@ -9,10 +9,15 @@
 //   a.findings;                    // deviations that still parsed
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <iterator>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,6 +34,95 @@ enum class file_format : uint8_t {
 };
 const char* file_format_name(file_format f);
 
+struct meta_value;
+
+// The elements of a metadata array, with the read interface of a std::vector<meta_value> (size, [], front,
+// back, iteration; push_back/reserve to build one). GGUF typed arrays are stored packed (a 151k-token
+// vocabulary + merges cost ~75 MB as one meta_value per element, ~5 MB packed): numbers as their raw
+// little-endian bytes, strings as one text blob + end offsets. Mixed, nested and JSON arrays hold
+// meta_values. Element access through [] / iteration hands out `const meta_value&`: a packed element is
+// built on first access and kept (thread-safe), so references live as long as the array. Bulk readers use
+// str(i) / number(i) / integer(i) / get(i), which build nothing that stays.
+//
+//   for (size_t i = 0; i < v.arr.size(); ++i) tokens.emplace_back(v.arr.str(i));   // no meta_value made
+//   meta_array a = meta_array::packed_strings(8 /* GGUF STRING */, blob, ends);
+class meta_array {
+  struct packed_data;
+
+ public:
+  meta_array();
+  meta_array(std::initializer_list<meta_value> init);
+  meta_array(const meta_array&);
+  meta_array(meta_array&&) noexcept;
+  meta_array& operator=(const meta_array&);
+  meta_array& operator=(meta_array&&) noexcept;
+  meta_array& operator=(std::initializer_list<meta_value> init);
+  ~meta_array();
+
+  // Packed arrays. Numbers: `raw` holds size x width little-endian bytes of one kind (integer: signed,
+  // uinteger, floating: width 4 or 8, boolean: width 1). Strings: element i is blob[ends[i-1], ends[i]).
+  // Both fail (errc::bad_value) on inconsistent input.
+  static meta_array packed_numbers(uint8_t kind, int gguf_type, unsigned width, std::string raw);
+  static meta_array packed_strings(int gguf_type, std::string blob, std::vector<uint64_t> ends);
+
+  size_t size() const;
+  bool empty() const { return size() == 0; }
+  const meta_value& operator[](size_t i) const;  // out of range: a null value
+  const meta_value& front() const { return (*this)[0]; }
+  const meta_value& back() const { return (*this)[size() - 1]; }
+
+  bool packed() const { return packed_ != nullptr; }
+  std::string_view str(size_t i) const;           // element i's text; empty when not a string
+  std::optional<double> number(size_t i) const;   // as meta_value::as_double
+  std::optional<int64_t> integer(size_t i) const; // as meta_value::as_int
+  meta_value get(size_t i) const;                 // element i by value (nothing cached)
+
+  // Building (a packed array is unpacked first).
+  void push_back(meta_value v);
+  void reserve(size_t n);
+  void resize(size_t n);
+  void clear();
+
+  class const_iterator {
+   public:
+    using iterator_category = std::random_access_iterator_tag;
+    using value_type = meta_value;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const meta_value*;
+    using reference = const meta_value&;
+    const_iterator() = default;
+    const_iterator(const meta_array* a, size_t i) : a_(a), i_(i) {}
+    reference operator*() const { return (*a_)[i_]; }
+    pointer operator->() const { return &(*a_)[i_]; }
+    reference operator[](difference_type n) const { return (*a_)[i_ + static_cast<size_t>(n)]; }
+    const_iterator& operator++() { ++i_; return *this; }
+    const_iterator operator++(int) { const_iterator t = *this; ++i_; return t; }
+    const_iterator& operator--() { --i_; return *this; }
+    const_iterator operator--(int) { const_iterator t = *this; --i_; return t; }
+    const_iterator& operator+=(difference_type n) { i_ += static_cast<size_t>(n); return *this; }
+    const_iterator& operator-=(difference_type n) { i_ -= static_cast<size_t>(n); return *this; }
+    const_iterator operator+(difference_type n) const { return {a_, i_ + static_cast<size_t>(n)}; }
+    const_iterator operator-(difference_type n) const { return {a_, i_ - static_cast<size_t>(n)}; }
+    difference_type operator-(const const_iterator& o) const {
+      return static_cast<difference_type>(i_) - static_cast<difference_type>(o.i_);
+    }
+    bool operator==(const const_iterator& o) const { return i_ == o.i_; }
+    bool operator!=(const const_iterator& o) const { return i_ != o.i_; }
+    bool operator<(const const_iterator& o) const { return i_ < o.i_; }
+
+   private:
+    const meta_array* a_ = nullptr;
+    size_t i_ = 0;
+  };
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, size()}; }
+
+ private:
+  void unpack();
+  std::vector<meta_value> items_;               // unpacked elements
+  std::shared_ptr<const packed_data> packed_;   // or packed ones (shared by copies: immutable)
+};
+
 // A metadata value: GGUF typed values, JSON config values. Arrays hold elements of one kind (GGUF) or
 // mixed (JSON). `gguf_type` keeps the GGUF value type id for faithful re-writing (-1 for JSON).
 struct meta_value {
@@ -41,7 +135,7 @@ struct meta_value {
   uint64_t u = 0;
   double f = 0;
   std::string s;
-  std::vector<meta_value> arr;                            // array elements
+  meta_array arr;                                         // array elements (typed GGUF arrays packed)
   std::vector<std::pair<std::string, meta_value>> obj;    // object members (JSON), in file order
 
   bool is_number() const { return k == kind::integer || k == kind::uinteger || k == kind::floating; }
@@ -114,6 +208,14 @@ struct open_options {
 // Opens a file or a folder: sniffs magic bytes first, extension second (a mismatch is a finding).
 // Folders: a Hugging Face layout (config.json + weights) or a folder with one model file.
 result<archive> archive_open(const std::string& path, const open_options& opt = {});
+
+// Runs the loader of format `f` over an already mapped file, appending to `a` (archive_open's dispatch
+// after sniffing; `glassbox scan` calls it to keep the findings of a file whose loader fails). Throws
+// gb::failure; whatever the loader added before failing (findings, metadata) stays in `a`. Formats
+// without a loader (7z, unknown, json, hf_folder) fail with unsupported / bad_magic.
+//
+//   try { gb::archive_load_as(a, map, gb::file_format::gguf, {}); } catch (const gb::failure& e) { ... }
+void archive_load_as(archive& a, const mapped_file_ptr& m, file_format f, const open_options& opt = {});
 
 // What the bytes look like, from the first bytes and the file name. Never fails.
 file_format format_sniff(const uint8_t* data, uint64_t size, std::string_view filename);

@@ -135,9 +135,36 @@ meta_value parser::value(uint32_t type, int depth, const std::string& key) {
   if (et == T_ARRAY) {
     v.arr.reserve(n);
     for (uint64_t i = 0; i < n; ++i) v.arr.push_back(value(et, depth + 1, key));
+  } else if (et == T_STRING) {
+    // one blob + end offsets (a 151k-token vocabulary: ~8 bytes per token besides the text)
+    std::string blob;
+    std::vector<uint64_t> ends;
+    ends.reserve(n);
+    for (uint64_t i = 0; i < n; ++i) {
+      blob.append(string(kMaxStringLen, "string value"));
+      ends.push_back(blob.size());
+    }
+    blob.shrink_to_fit();
+    v.arr = meta_array::packed_strings(T_STRING, std::move(blob), std::move(ends));
   } else {
-    v.arr.resize(n);
-    for (meta_value& e : v.arr) scalar(et, e, key);
+    // numbers and booleans: their raw little-endian bytes
+    const unsigned w = static_cast<unsigned>(min_size(et));
+    const uint64_t raw_at = r_.offset();
+    std::string raw(reinterpret_cast<const char*>(r_.bytes(checked_mul(n, w, "array bytes", raw_at), "array values")),
+                    static_cast<size_t>(n * w));
+    meta_value::kind k = et == T_BOOL                                                       ? meta_value::kind::boolean
+                         : et == T_FLOAT32 || et == T_FLOAT64                               ? meta_value::kind::floating
+                         : et == T_INT8 || et == T_INT16 || et == T_INT32 || et == T_INT64 ? meta_value::kind::integer
+                                                                                            : meta_value::kind::uinteger;
+    if (et == T_BOOL)
+      for (uint64_t i = 0; i < n; ++i)
+        if (static_cast<uint8_t>(raw[i]) > 1) {
+          a_.add_finding(severity::low, "gguf.bool_value", key,
+                         "BOOL value byte is " + std::to_string(static_cast<uint8_t>(raw[i])) + ", not 0 or 1",
+                         raw_at + i);
+          break;
+        }
+    v.arr = meta_array::packed_numbers(static_cast<uint8_t>(k), static_cast<int>(et), w, std::move(raw));
   }
   return v;
 }
@@ -171,21 +198,23 @@ void build_tokenizer(archive& a) {
   v->add_eos = v->model == "bert" || v->model == "unigram";
   if (const meta_value* p = find(a, "tokenizer.ggml.pre"); p && p->k == meta_value::kind::string) v->pre = p->s;
   else v->pre = "default";
+  // typed accessors: nothing is materialised per element
   if (const meta_value* t = find(a, "tokenizer.ggml.tokens"); t && t->k == meta_value::kind::array) {
     v->tokens.reserve(t->arr.size());
-    for (const meta_value& e : t->arr) v->tokens.push_back(e.s);
+    for (size_t i = 0; i < t->arr.size(); ++i) v->tokens.emplace_back(t->arr.str(i));
   }
   if (const meta_value* t = find(a, "tokenizer.ggml.scores"); t && t->k == meta_value::kind::array) {
     v->scores.reserve(t->arr.size());
-    for (const meta_value& e : t->arr) v->scores.push_back(static_cast<float>(e.as_double().value_or(0)));
+    for (size_t i = 0; i < t->arr.size(); ++i) v->scores.push_back(static_cast<float>(t->arr.number(i).value_or(0)));
   }
   if (const meta_value* t = find(a, "tokenizer.ggml.token_type"); t && t->k == meta_value::kind::array) {
     v->token_types.reserve(t->arr.size());
-    for (const meta_value& e : t->arr) v->token_types.push_back(static_cast<int32_t>(e.as_int().value_or(0)));
+    for (size_t i = 0; i < t->arr.size(); ++i)
+      v->token_types.push_back(static_cast<int32_t>(t->arr.integer(i).value_or(0)));
   }
   if (const meta_value* t = find(a, "tokenizer.ggml.merges"); t && t->k == meta_value::kind::array) {
     v->merges.reserve(t->arr.size());
-    for (const meta_value& e : t->arr) v->merges.push_back(e.s);
+    for (size_t i = 0; i < t->arr.size(); ++i) v->merges.emplace_back(t->arr.str(i));
   }
   struct id_key { const char* key; int32_t* dst; };
   const id_key ids[] = {{"tokenizer.ggml.bos_token_id", &v->bos_id},     {"tokenizer.ggml.eos_token_id", &v->eos_id},
@@ -398,6 +427,9 @@ void parser::run(const open_options& opt) {
     v.file_index = file_index;
     a_.tensors.push_back(std::move(v));
   }
+  // Everything read from the header was copied (names, packed arrays): its pages need not stay resident
+  // (a 150k-token vocabulary is ~6 MB of them). They are re-read from the page cache if touched again.
+  m_->advise_dontneed(0, header_end);
   if (opt.load_tokenizer) build_tokenizer(a_);
 }
 

@@ -153,29 +153,32 @@ result<archive> archive_open(const std::string& path, const open_options& opt) {
                     std::string("extension ." + ext + " suggests ") + file_format_name(claimed) +
                         " but the bytes are " + file_format_name(f),
                     0);
-    switch (f) {
-      case file_format::safetensors: loaders::load_safetensors(a, m, opt); break;
-      case file_format::gguf: loaders::load_gguf(a, m, opt); break;
-      case file_format::onnx: loaders::load_onnx(a, m, opt); break;
-      case file_format::pytorch_zip:
-      case file_format::zip: loaders::load_pytorch_zip(a, m, opt); break;
-      case file_format::pytorch_legacy: loaders::load_pytorch_legacy(a, m, opt); break;
-      case file_format::pickle: loaders::load_pickle(a, m, opt); break;
-      case file_format::numpy: loaders::load_numpy(a, m, opt); break;
-      case file_format::llama2c: loaders::load_llama2c(a, m, opt); break;
-      case file_format::llama2c_tokenizer: loaders::load_llama2c_tokenizer(a, m, opt); break;
-      case file_format::sentencepiece: loaders::load_sentencepiece(a, m, opt); break;
-      case file_format::sevenzip:
-        fail(errc::unsupported, 0, "7z archive: glassbox cannot open 7z containers; contents not examined");
-      default: {
-        char hex[64] = {0};
-        for (uint64_t i = 0; i < 8 && i < m->size(); ++i)
-          std::snprintf(hex + 3 * i, 4, "%02x ", m->data()[i]);
-        fail(errc::bad_magic, 0, std::string("unrecognised format (first bytes: ") + hex + ")");
-      }
-    }
+    archive_load_as(a, m, f, opt);
     return a;
   });
+}
+
+void archive_load_as(archive& a, const mapped_file_ptr& m, file_format f, const open_options& opt) {
+  switch (f) {
+    case file_format::safetensors: loaders::load_safetensors(a, m, opt); break;
+    case file_format::gguf: loaders::load_gguf(a, m, opt); break;
+    case file_format::onnx: loaders::load_onnx(a, m, opt); break;
+    case file_format::pytorch_zip:
+    case file_format::zip: loaders::load_pytorch_zip(a, m, opt); break;
+    case file_format::pytorch_legacy: loaders::load_pytorch_legacy(a, m, opt); break;
+    case file_format::pickle: loaders::load_pickle(a, m, opt); break;
+    case file_format::numpy: loaders::load_numpy(a, m, opt); break;
+    case file_format::llama2c: loaders::load_llama2c(a, m, opt); break;
+    case file_format::llama2c_tokenizer: loaders::load_llama2c_tokenizer(a, m, opt); break;
+    case file_format::sentencepiece: loaders::load_sentencepiece(a, m, opt); break;
+    case file_format::sevenzip:
+      fail(errc::unsupported, 0, "7z archive: glassbox cannot open 7z containers; contents not examined");
+    default: {
+      char hex[64] = {0};
+      for (uint64_t i = 0; i < 8 && i < m->size(); ++i) std::snprintf(hex + 3 * i, 4, "%02x ", m->data()[i]);
+      fail(errc::bad_magic, 0, std::string("unrecognised format (first bytes: ") + hex + ")");
+    }
+  }
 }
 
 }  // namespace gb

@@ -141,6 +141,7 @@ std::vector<size_t> load_one(archive& a, const mapped_file_ptr& m, uint32_t file
     r.error_at(errc::hole, data_start + expect,
                std::to_string(buffer_len - expect) + " trailing bytes after the last tensor (buffer ends at " +
                    std::to_string(expect) + ", file at " + std::to_string(buffer_len) + ")");
+  m->advise_dontneed(0, data_start);  // the header was copied into the archive: drop its pages
   return added;
 }
 
@@ -154,6 +155,64 @@ void check_shard_name(const std::string& s, uint64_t off) {
   if (s.empty() || s == "." || s == ".." || s.find('/') != std::string::npos || s.find('\\') != std::string::npos ||
       s.find('\0') != std::string::npos)
     fail(errc::path_escape, off, std::string(kFmt) + " index: shard name '" + s + "' is not a plain file name in the model folder");
+}
+
+// "model-00002-of-00004.safetensors" -> 4 (0 when the name does not follow the shard pattern).
+uint64_t shard_total(const std::string& name) {
+  static const std::string ext = ".safetensors";
+  size_t of = name.rfind("-of-");
+  if (of == std::string::npos || name.size() < ext.size() ||
+      name.compare(name.size() - ext.size(), ext.size(), ext) != 0)
+    return 0;
+  std::string digits = name.substr(of + 4, name.size() - ext.size() - of - 4);
+  if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) return 0;
+  return std::stoull(digits);
+}
+
+// The shards weight_map names are checked one by one above; this looks at what the folder holds besides
+// them. A .safetensors file the map does not name is never read by a loader that follows the index, so
+// its tensors are invisible to anyone who trusts the map (medium when its name says it belongs to the
+// set, low otherwise: e.g. a consolidated copy). A map naming fewer shards than their names announce is
+// reported too. Headers of unlisted files are parsed (bounds-checked) to count their tensors.
+void check_unlisted_shards(archive& a, const std::filesystem::path& dir, const std::set<std::string>& listed,
+                           const std::string& index_path) {
+  namespace fs = std::filesystem;
+  std::set<uint64_t> totals;
+  for (const std::string& s : listed) totals.insert(shard_total(s));
+  if (totals.size() == 1 && *totals.begin() > listed.size())
+    a.add_finding(severity::medium, "safetensors.shard_count", index_path,
+                  "weight_map names " + std::to_string(listed.size()) + " shard(s) of the " +
+                      std::to_string(*totals.begin()) + " its shard names announce");
+  std::vector<std::string> unlisted;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code ec2;
+    if (!it->is_regular_file(ec2) || it->path().extension() != ".safetensors") continue;
+    std::string name = it->path().filename().string();
+    if (!listed.count(name)) unlisted.push_back(std::move(name));
+    if (unlisted.size() > 1000) break;
+  }
+  std::sort(unlisted.begin(), unlisted.end());
+  for (const std::string& name : unlisted) {
+    const fs::path p = dir / name;
+    const uint64_t t = shard_total(name);
+    const bool same_set = t != 0 && totals.count(t) != 0;
+    std::string what;
+    try {
+      archive scratch;
+      mapped_file_ptr m = mapped_file::open(p.string());
+      if (m->size() == 0) fail(errc::empty_file, 0, "empty file (0 bytes)");
+      std::vector<size_t> added = load_one(scratch, m, 0);
+      what = std::to_string(added.size()) + " tensor(s)";
+      if (!added.empty()) what += ", e.g. '" + scratch.tensors[added.front()].name.substr(0, 80) + "'";
+      what += ", not in weight_map";
+    } catch (const failure& f) {
+      what = "its header does not parse: " + f.err().message;
+    }
+    a.add_finding(same_set ? severity::medium : severity::low, "safetensors.shard_unlisted", p.string(),
+                  std::string(same_set ? "shard" : "safetensors file") + " '" + name +
+                      "' is in the model folder but weight_map does not name it (" + what + ")");
+  }
 }
 
 }  // namespace
@@ -180,6 +239,9 @@ void load_safetensors_index(archive& a, const std::string& index_path, const ope
   }
   if (!wm || wm->k != meta_value::kind::object)
     fail(errc::bad_json, 0, "safetensors index: missing or non-object weight_map");
+  if (wm->obj.empty())
+    fail(errc::mismatch, key_offset(text, 0, "weight_map"),
+         "safetensors index: weight_map is empty (no tensor is mapped to a shard)");
 
   fs::path dir = fs::path(index_path).parent_path();
   if (dir.empty()) dir = ".";
@@ -242,6 +304,8 @@ void load_safetensors_index(archive& a, const std::string& index_path, const ope
     if (!found.count(tname))
       fail(errc::mismatch, key_offset(text, 0, tname),
            "safetensors index: weight_map lists tensor '" + tname + "' but shard '" + shard.s + "' does not contain it");
+
+  check_unlisted_shards(a, dir, shards, index_path);
 
   if (meta && meta->k == meta_value::kind::object) {
     for (const auto& [k, v] : meta->obj) {

@@ -131,11 +131,12 @@ struct gguf_enc {
         if (depth >= 4) fail(errc::limit, 0, "GGUF writer: key '" + key + "' nests arrays too deep");
         uint32_t et = v.gguf_elem_type >= 0 ? static_cast<uint32_t>(v.gguf_elem_type)
                       : v.arr.empty()       ? T_INT32
-                                            : infer(v.arr.front());
+                                            : infer(v.arr.get(0));
         if (et >= T_COUNT) fail(errc::bad_value, 0, "GGUF writer: key '" + key + "' has a bad element type");
         put<uint32_t>(b, et);
         count(v.arr.size(), "array length");
-        for (const meta_value& e : v.arr) value(e, et, key, depth + 1);
+        // get(i): packed elements are decoded one at a time, never cached in the array
+        for (size_t i = 0; i < v.arr.size(); ++i) value(v.arr.get(i), et, key, depth + 1);
         break;
       }
       default: fail(errc::bad_value, 0, "GGUF writer: key '" + key + "' has unknown type " + std::to_string(t));
@@ -321,22 +322,33 @@ meta_value meta_bool(bool v) {
   return m;
 }
 
+// Arrays are built packed, as the GGUF loader stores them.
 meta_value meta_str_array(const std::vector<std::string>& v) {
   meta_value m = array_of(T_STRING);
-  m.arr.reserve(v.size());
-  for (const auto& s : v) m.arr.push_back(meta_str(s));
+  std::string blob;
+  std::vector<uint64_t> ends;
+  ends.reserve(v.size());
+  for (const auto& s : v) {
+    blob += s;
+    ends.push_back(blob.size());
+  }
+  m.arr = meta_array::packed_strings(T_STRING, std::move(blob), std::move(ends));
   return m;
 }
 meta_value meta_f32_array(const std::vector<float>& v) {
   meta_value m = array_of(T_FLOAT32);
-  m.arr.reserve(v.size());
-  for (float x : v) m.arr.push_back(meta_f32(x));
+  std::string raw;
+  raw.reserve(v.size() * 4);
+  for (float x : v) put<float>(raw, x);
+  m.arr = meta_array::packed_numbers(static_cast<uint8_t>(meta_value::kind::floating), T_FLOAT32, 4, std::move(raw));
   return m;
 }
 meta_value meta_i32_array(const std::vector<int32_t>& v) {
   meta_value m = array_of(T_INT32);
-  m.arr.reserve(v.size());
-  for (int32_t x : v) m.arr.push_back(meta_i32(x));
+  std::string raw;
+  raw.reserve(v.size() * 4);
+  for (int32_t x : v) put<int32_t>(raw, x);
+  m.arr = meta_array::packed_numbers(static_cast<uint8_t>(meta_value::kind::integer), T_INT32, 4, std::move(raw));
   return m;
 }
 

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "formats/loaders.h"
+#include "formats/json_meta.h"
 #include "formats/pickle.h"
 #include "formats/reader.h"
 #include "formats/zip.h"
@@ -54,7 +54,8 @@ bool finding_limits_coverage(const finding& f) {
   static const char* const k_codes[] = {
       "pickle.malformed", "pickle.limit",        "zip.encrypted",          "zip.unsupported_method",
       "zip.bomb",         "zip.bad_entry",       "zip.unreadable",         "zip.nested_unreadable",
-      "numpy.malformed",  "pytorch.unknown_storage", "pytorch.unreadable_pickle", "zip.member_not_scanned"};
+      "numpy.malformed",  "pytorch.unknown_storage", "pytorch.unreadable_pickle", "zip.member_not_scanned",
+      "json.too_deep"};
   for (const char* c : k_codes)
     if (f.code == c) return true;
   return false;
@@ -159,6 +160,17 @@ void template_findings_from_json(const nlohmann::json& j, const std::string& whe
 
 void scan_json(scan_file& sf, const uint8_t* d, uint64_t n) {
   sf.kind = "json";
+  // nlohmann's DOM parse has no depth limit (8 MB of '[' cost 420 MB of heap): check nesting first
+  std::string_view text(reinterpret_cast<const char*>(d), static_cast<size_t>(n));
+  if (auto at = json_depth_exceeded(text, kJsonMaxDepth)) {
+    sf.status = scan_status::partial;
+    sf.reason = "JSON nested deeper than " + std::to_string(kJsonMaxDepth) + " levels: not parsed";
+    sf.findings.push_back({severity::medium, "json.too_deep", sf.path,
+                           "JSON nesting deeper than " + std::to_string(kJsonMaxDepth) + " levels at byte " +
+                               std::to_string(*at) + " (contents not examined)",
+                           *at});
+    return;
+  }
   nlohmann::json j = nlohmann::json::parse(d, d + n, nullptr, false);
   if (j.is_discarded()) {
     sf.status = scan_status::partial;
@@ -178,20 +190,7 @@ void scan_model(scan_file& sf, const mapped_file_ptr& m, file_format f) {
   std::string error;
   uint64_t error_offset = 0;
   try {
-    switch (f) {
-      case file_format::safetensors: loaders::load_safetensors(a, m, opt); break;
-      case file_format::gguf: loaders::load_gguf(a, m, opt); break;
-      case file_format::onnx: loaders::load_onnx(a, m, opt); break;
-      case file_format::pytorch_zip:
-      case file_format::zip: loaders::load_pytorch_zip(a, m, opt); break;
-      case file_format::pytorch_legacy: loaders::load_pytorch_legacy(a, m, opt); break;
-      case file_format::pickle: loaders::load_pickle(a, m, opt); break;
-      case file_format::numpy: loaders::load_numpy(a, m, opt); break;
-      case file_format::llama2c: loaders::load_llama2c(a, m, opt); break;
-      case file_format::llama2c_tokenizer: loaders::load_llama2c_tokenizer(a, m, opt); break;
-      case file_format::sentencepiece: loaders::load_sentencepiece(a, m, opt); break;
-      default: break;
-    }
+    archive_load_as(a, m, f, opt);  // the dispatch archive_open uses (formats/open.cpp)
   } catch (const failure& e) {
     error = e.err().message;
     error_offset = e.err().offset;

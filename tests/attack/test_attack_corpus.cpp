@@ -304,6 +304,81 @@ TEST_CASE("safetensors: shard index names and coverage") {
   CHECK(r.err().code == errc::mismatch);
 }
 
+// The shards an index names are checked against what the folder holds (HARDENING: sharded sets).
+TEST_CASE("safetensors: shard index against the shards present") {
+  const std::string d = dir() + "/shards_present";
+  fs::create_directories(d);
+  gb::safetensors_write(d + "/model-00001-of-00003.safetensors", {{"a", gb::dtype::f32, {1}, f32s(1)}});
+  gb::safetensors_write(d + "/model-00002-of-00003.safetensors", {{"b", gb::dtype::f32, {2}, f32s(2)}});
+  auto index = [&](const std::string& body) {
+    gb::test::write_file(d + "/model.safetensors.index.json", body);
+    return gb::archive_open(d + "/model.safetensors.index.json");
+  };
+  auto find = [](const gb::archive& a, const std::string& code) -> const gb::finding* {
+    for (const auto& f : a.findings)
+      if (f.code == code) return &f;
+    return nullptr;
+  };
+  // an empty weight_map maps nothing: an error, not an empty model
+  auto r = index(R"({"metadata": {}, "weight_map": {}})");
+  REQUIRE(!r.ok());
+  CHECK(r.err().code == errc::mismatch);
+  CHECK(r.err().offset == 17u);  // the "weight_map" key
+  // a partial map: shard 2 is present but unnamed, so its tensor 'b' is invisible to the map's readers
+  r = index(R"({"weight_map": {"a": "model-00001-of-00003.safetensors"}})");
+  REQUIRE_MESSAGE(r.ok(), r.err().to_string());
+  CHECK(r.value().tensors.size() == 1u);  // the model is what the map names
+  const gb::finding* f = find(r.value(), "safetensors.shard_unlisted");
+  REQUIRE_MESSAGE(f, "findings: " << codes(r.value().findings));
+  CHECK(f->level == gb::severity::medium);
+  CHECK(f->message.find("model-00002-of-00003.safetensors") != std::string::npos);
+  CHECK(f->message.find("1 tensor(s), e.g. 'b'") != std::string::npos);
+  // the map names 1 (or 2) of the 3 shards its names announce
+  f = find(r.value(), "safetensors.shard_count");
+  REQUIRE(f);
+  CHECK(f->message.find("1 shard(s) of the 3") != std::string::npos);
+  gb::safetensors_write(d + "/model-00003-of-00003.safetensors", {{"c", gb::dtype::f32, {1}, f32s(1)}});
+  r = index(R"({"weight_map": {"a": "model-00001-of-00003.safetensors", "b": "model-00002-of-00003.safetensors",
+                               "c": "model-00003-of-00003.safetensors"}})");
+  REQUIRE(r.ok());
+  CHECK(!find(r.value(), "safetensors.shard_unlisted"));
+  CHECK(!find(r.value(), "safetensors.shard_count"));
+  CHECK(r.value().tensors.size() == 3u);
+  // a file outside the set's naming (a consolidated copy, an adapter) is reported at low severity, and a
+  // broken header in it is named rather than fatal
+  gb::test::write_file(d + "/extra.safetensors", std::string("\x05\0\0\0\0\0\0\0[1,2]", 13));
+  r = index(R"({"weight_map": {"a": "model-00001-of-00003.safetensors", "b": "model-00002-of-00003.safetensors",
+                               "c": "model-00003-of-00003.safetensors"}})");
+  REQUIRE(r.ok());
+  f = find(r.value(), "safetensors.shard_unlisted");
+  REQUIRE(f);
+  CHECK(f->level == gb::severity::low);
+  CHECK(f->message.find("header does not parse") != std::string::npos);
+  // a map entry naming a shard that is not there stays an error
+  fs::remove(d + "/extra.safetensors");
+  fs::remove(d + "/model-00003-of-00003.safetensors");
+  r = index(R"({"weight_map": {"a": "model-00001-of-00003.safetensors", "c": "model-00003-of-00003.safetensors"}})");
+  REQUIRE(!r.ok());
+  CHECK(r.err().code == errc::not_found);
+}
+
+TEST_CASE("scan: deep JSON is capped before parsing (no heap blow-up)") {
+  // 8 MB of '[' used to cost ~420 MB of heap in the JSON DOM parser
+  const std::string p = put("scan/deep.json", std::string(8u << 20, '['));
+  gb::scan_file sf;
+  const cost c = measure([&] { sf = gb::scan_one(p); });
+  CHECK(has_finding(sf.findings, "json.too_deep"));
+  CHECK(sf.status == gb::scan_status::partial);
+  CHECK(c.peak_bytes < (1 << 20));
+  for (const auto& f : sf.findings)
+    if (f.code == "json.too_deep") CHECK(f.offset == 64u);
+  // within the cap it parses and is examined
+  const std::string ok = put("scan/ok.json", std::string(60, '[') + std::string(60, ']'));
+  sf = gb::scan_one(ok);
+  CHECK(!has_finding(sf.findings, "json.too_deep"));
+  CHECK(sf.status == gb::scan_status::full);
+}
+
 TEST_CASE("GGUF: counts, strings, arrays, dims, types, alignment and offsets") {
   using gb::attack::gguf;
   {  // 2^60 tensors claimed in a 64-byte file
