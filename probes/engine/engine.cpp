@@ -378,7 +378,8 @@ struct runner::impl {
       const float* K = kc[sz(l)].data();
       const float* Vv = vc[sz(l)].data();
       const int64_t group = H / Hk;
-#pragma omp parallel for num_threads(threads) schedule(static)
+      const int attn_threads = threads_for(2 * H * T * P * E, threads);  // q.k and probs.v
+#pragma omp parallel for num_threads(attn_threads) schedule(static)
       for (int64_t hh = 0; hh < H; ++hh) {
         static thread_local std::vector<float> sbuf;
         if (sbuf.size() < sz(T * P)) sbuf.resize(sz(T * P));

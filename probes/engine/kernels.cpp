@@ -96,6 +96,7 @@ void weight_rows_f32_ref(const weight_view& w, int64_t r0, int64_t n, float* dst
 void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threads) {
   const int64_t M = w.rows, N = w.cols;
   if (threads <= 0) threads = omp_get_max_threads();
+  threads = threads_for(std::max(T, streamed_weight_work) * M * N, threads);  // few tokens: streaming W counts
   // The engine does its own threading: Eigen must not start nested OpenMP teams inside ours.
   static const bool eigen_single = (Eigen::setNbThreads(1), true);
   (void)eigen_single;

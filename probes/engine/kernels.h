@@ -24,6 +24,16 @@ struct weight_view {
   const uint8_t* row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_bytes; }
 };
 
+// Threads worth starting for a parallel region of `work` multiply-adds (or element operations): 1 below
+// min_parallel_work, else `threads`. A fork/join costs microseconds on an idle machine and up to a
+// scheduler time slice when the cores are oversubscribed, so tiny models (dim 64) must not pay it per
+// matmul: 4M MACs is about a millisecond on one core. A matmul for few tokens streams its weights from
+// memory and counts each weight as 16 MACs, which keeps every one-token matmul of a 768-dim model
+// parallel (16 x 768 x 768 = 9.4M) and every matmul of stories260K (dim 64, vocab 512) on one thread.
+constexpr int64_t min_parallel_work = int64_t{1} << 22;
+constexpr int64_t streamed_weight_work = 16;
+inline int threads_for(int64_t work, int threads) { return work < min_parallel_work ? 1 : (threads < 1 ? 1 : threads); }
+
 // Decodes rows [r0, r0 + n) of w into dst (n, cols) f32. f32/f16/bf16 by the engine (F16C when built
 // for it), ggml block types through gb::dequantize_row (bit-exact with ggml).
 void weight_rows_f32(const weight_view& w, int64_t r0, int64_t n, float* dst);

@@ -165,3 +165,12 @@ TEST_CASE("norms and activations against closed forms") {
   CHECK(alibi_slope(8, 12) == doctest::Approx(std::pow(2.0, -0.5)));  // BLOOM: extra heads use 2^(-4/8) odd powers
   CHECK(alibi_slope(9, 12) == doctest::Approx(std::pow(2.0, -1.5)));
 }
+
+TEST_CASE("threads_for: tiny work runs on one thread, a 768-dim one-token matmul stays parallel") {
+  // stories260K (dim 64, vocab 512): the largest one-token matmul streams 512 x 64 weights.
+  CHECK(engine::threads_for(engine::streamed_weight_work * 512 * 64, 2) == 1);
+  CHECK(engine::threads_for(engine::streamed_weight_work * 768 * 768, 2) == 2);
+  CHECK(engine::threads_for(engine::min_parallel_work - 1, 8) == 1);
+  CHECK(engine::threads_for(engine::min_parallel_work, 8) == 8);
+  CHECK(engine::threads_for(engine::min_parallel_work, 0) == 1);
+}
