@@ -63,13 +63,14 @@ printf "GGUF: %s (%.0f MB); sharded safetensors: %s (%.0f MB, %s shards); %s cor
   "$gguf" "$(echo "$gsize/1000000" | bc -l)" "$hf" "$(echo "$hsize/1000000" | bc -l)" \
   "$(ls "$hf"/*.safetensors | wc -l)" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)"
 printf "%-46s %10s %9s %11s\n" "tool" "mean ms" "cpu ms" "peak RSS"
-declare -A ms
+declare -A ms cpu
 row() {
   local key=$1 label=$2 n=$3; shift 3
   read -r w m < <(measure "$n" "$@")
   local c
   c=$(cpu_ms "$n" "$@")
   ms[$key]=$w
+  cpu[$key]=$c
   printf "%-46s %10.2f %9s %8.1f MB\n" "$label" "$w" "$c" "$(echo "$m/1024" | bc -l)"
 }
 # the floor: process start-up (dynamic linking, static initialisers) with no work at all
@@ -83,6 +84,10 @@ nlc=$here/node_modules/.bin/node-llama-cpp
 if [ -x "$nlc" ]; then
   row peer "node-llama-cpp inspect gguf" "$peer_runs" "$nlc" inspect gguf "$gguf"
   printf "ratio node-llama-cpp / glassbox (GGUF): %.0fx (target >= 50x)\n" "$(echo "${ms[peer]} / ${ms[gguf]}" | bc -l)"
+  if [ "${cpu[gguf]}" != "-" ]; then
+    printf "ratio in CPU time (what each process costs, whatever the load): %.0fx\n" \
+      "$(echo "${cpu[peer]} / ${cpu[gguf]}" | bc -l)"
+  fi
 else
   echo "node-llama-cpp not installed (npm install --no-save --prefix bench node-llama-cpp): peer column skipped"
 fi
