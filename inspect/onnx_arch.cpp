@@ -106,7 +106,7 @@ struct graph_index {
       std::vector<std::string> next;
       for (const auto& x : frontier) {
         const graph_node* p = producer_of(x);
-        if (!p || seen[x]) continue;
+        if (!p || seen[x] || seen.size() > 64) continue;  // a norm pattern is a short chain; hostile fan-in stops here
         seen[x] = true;
         out.push_back(p->op_type);
         for (const auto& in : p->inputs)
@@ -280,11 +280,11 @@ std::optional<onnx_arch> onnx_arch_recognise(const archive& a) {
   if (!add_role(role_kind::tok_embd, -1, *tok, false, false)) return std::nullopt;
 
   std::vector<char> proj_done(projs.size(), 0);
+  std::unordered_map<std::string, std::vector<size_t>> read_by;  // activation value -> projections reading it
+  for (size_t j = 0; j < projs.size(); ++j) read_by[projs[j].in].push_back(j);
   auto readers = [&](const norm_ev& n) {
-    std::vector<size_t> out;
-    for (size_t j = 0; j < projs.size(); ++j)
-      if (projs[j].in == n.out) out.push_back(j);
-    return out;
+    auto it = read_by.find(n.out);
+    return it == read_by.end() ? std::vector<size_t>{} : it->second;
   };
   int layer = -1;
   enum class want : uint8_t { none, attn_o, mlp_down };

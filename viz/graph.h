@@ -20,7 +20,9 @@
 //    a word segment ("/encoder/layer/3/..."). A layer's signature is the sequence of (op type, name with N
 //    masked, inputs with N masked, initializer shapes+dtypes). Consecutive layers of one prefix with equal
 //    signatures fold into the first; edges into a folded layer are redirected to the representative, and
-//    edges between consecutive folded layers become one dashed "repeat" edge.
+//    edges between consecutive folded layers become one dashed "repeat" edge. When no op name carries a
+//    layer number (flat torch exports: "/MatMul_12"), repeated blocks are found from the graph structure
+//    instead (viz/graph_fold.h) and folded the same way into "blocks 0-4  (x 5, structurally identical)".
 //
 //   gb::viz::graph g = gb::viz::graph_from_model(model, {});          // or graph_from_onnx(archive, {})
 //   gb::viz::graph_overlay(g, {"norm", per_tensor_norms, findings});  // colour by metric, mark findings

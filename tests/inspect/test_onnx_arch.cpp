@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "inspect/hash.h"
 #include "inspect/model.h"
 #include "inspect/onnx_arch.h"
 #include "inspect/summary.h"
@@ -302,4 +303,17 @@ TEST_CASE("stories260K.onnx: llama, 5 layers, dim 64, FFN 172, vocab 512; every 
     ++compared;
   }
   CHECK(compared == 1 + 5 * 9 + 2);  // tok_embd, 9 per block, output_norm, output: every tensor of both
+
+  // So the canonical digests (gb-tensor-v1) agree tensor by tensor, and so does the root.
+  hash_options ho;
+  ho.files = false;
+  ho.stats = false;
+  ho.threads = 1;
+  hash_report h1 = hash_model(oi, m.source->files, ho), h2 = hash_model(gi, gm.value().source->files, ho);
+  std::map<std::string, std::string> d2;
+  for (const auto& t : h2.tensors) d2[t.name] = t.digest_hex;
+  size_t equal = 0;
+  for (const auto& t : h1.tensors) equal += d2.count(t.name) && d2[t.name] == t.digest_hex;
+  CHECK(equal == 48);
+  CHECK(h1.root_hex == h2.root_hex);
 }

@@ -90,6 +90,17 @@ size_t count_kind(const graph& g, const std::string& kind) {
   return static_cast<size_t>(std::count_if(g.nodes.begin(), g.nodes.end(), [&](const gnode& n) { return n.kind == kind; }));
 }
 
+// An empty in-memory ONNX archive with graph input x and output y.
+archive onnx_x_to_y() {
+  archive a;
+  a.format = file_format::onnx;
+  a.path = "memory.onnx";
+  a.graph.ir_version = 8;
+  a.graph.inputs = {"x"};
+  a.graph.outputs = {"y"};
+  return a;
+}
+
 xml_report render_svg(const graph& g) {
   std::vector<std::string> msgs;
   auto r = graph_render(g, "svg", &msgs);
@@ -178,7 +189,8 @@ TEST_CASE("a layer that differs splits the fold") {
 TEST_CASE("stories260K renders the same architecture graph from each format") {
   GB_DATA(gguf, "models/stories260K/stories260K.gguf");
   std::vector<std::string> paths = {gguf, test::data_path("models/stories260K/tinyllamas-stories-260k-f32.ggufv1.gguf"),
-                                    test::data_path("models/stories260K/stories260K.bin"), test::data_path("models/stories260K/hf")};
+                                    test::data_path("models/stories260K/stories260K.bin"), test::data_path("models/stories260K/hf"),
+                                    test::data_path("models/stories260K/stories260K.onnx")};  // roles from its op graph
   std::string first;
   for (const auto& p : paths) {
     if (p.empty()) continue;
@@ -264,12 +276,7 @@ TEST_CASE("stories260K ONNX expanded: every op drawn, initializer shapes on node
 }
 
 TEST_CASE("ONNX layers named like torch exports fold into one x N cluster") {
-  archive a;
-  a.format = file_format::onnx;
-  a.path = "memory.onnx";
-  a.graph.ir_version = 8;
-  a.graph.inputs = {"x"};
-  a.graph.outputs = {"y"};
+  archive a = onnx_x_to_y();
   std::string prev = "x";
   for (int l = 0; l < 6; ++l) {
     std::string p = "/model/layers." + std::to_string(l) + "/";
@@ -418,12 +425,7 @@ struct flat_block {
 // A flat-named ONNX graph (ops "/MatMul_7", weights "onnx::MatMul_12"): x -> per block
 // [Mul by a norm weight, MatMul, activation, MatMul, residual Add] -> MatMul head -> y.
 archive flat_onnx(const std::vector<flat_block>& blocks) {
-  archive a;
-  a.format = file_format::onnx;
-  a.path = "memory.onnx";
-  a.graph.ir_version = 8;
-  a.graph.inputs = {"x"};
-  a.graph.outputs = {"y"};
+  archive a = onnx_x_to_y();
   int c = 0;
   auto init = [&](std::vector<int64_t> shape) {
     tensor_view t;
