@@ -1,10 +1,13 @@
 #!/bin/sh
-# Forward-pass speed, glassbox vs llama.cpp (npm node-llama-cpp) side by side on one 134M LLaMA-shaped
-# model (dim 768, 12 layers, 12 heads, FFN 2048, vocab 32000) in f32 and f16, same threads, same run.
-# PyTorch is compared when python3-torch is installed (bench/peer_torch.py).
+# Forward-pass speed, glassbox vs llama.cpp (npm node-llama-cpp) and PyTorch side by side on one 134M
+# LLaMA-shaped model (dim 768, 12 layers, 12 heads, FFN 2048, vocab 32000) in f32 and f16, same threads,
+# same run; prints each peer's JSON and the ratios glassbox / peer for pp and tg (issue 6: >= 1x llama.cpp
+# pp, >= 0.8x llama.cpp tg, >= 2x PyTorch).
+# PyTorch is compared when python3-torch is installed (bench/peer_torch.py: threads made fair, BLAS named).
 #
 #   cmake --build build --target glassbox && (cd bench && npm install --no-save node-llama-cpp)
 #   bench/bench_forward.sh [build-dir] [threads=2] [pp=512] [tg=128] [reps=3]
+# On a machine shared with other jobs the absolute numbers move a lot; the side-by-side ratios are what count.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -22,18 +25,35 @@ for t in f32 f16; do
   [ -f "$m" ] || "$gb" synth --arch llama --layers 12 --dim 768 --heads 12 --ff 2048 --vocab 32000 --ctx 1024 \
     --dtype $t --seed 1 -o "$m" >/dev/null
 done
-echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (side-by-side ratios are what count on a shared machine)"
+# ratio FILE_A FILE_B TEST: mean tokens/s of TEST (pp|tg) in glassbox's --json (A) over a peer's JSON line (B)
+ratio() {
+  $py - "$1" "$2" "$3" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))
+b = json.loads(open(sys.argv[2]).read().strip().splitlines()[-1])
+test = sys.argv[3]
+mine = next((x["tokens_per_second"] for x in a["tests"] if x["test"].startswith(test)), None)
+peer = b.get(test, {}).get("mean")
+print(f"{mine / peer:.2f}x ({mine:.1f} / {peer:.1f})" if mine and peer else "n/a")
+PY
+}
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for t in f32 f16; do
   m=$out/llama134m-$t.gguf
   echo "== $t, $threads threads, pp$pp tg$tg, $reps runs"
-  OMP_NUM_THREADS=$threads /usr/bin/time -f "glassbox peak RSS %M KiB" "$gb" bench "$m" -p "$pp" -n "$tg" -t "$threads" -r "$reps"
+  OMP_NUM_THREADS=$threads /usr/bin/time -f "glassbox peak RSS %M KiB" "$gb" bench "$m" -p "$pp" -n "$tg" -t "$threads" -r "$reps" --json > "$out/fwd-gb-$t.json"
+  $py -c "import json,sys; j=json.load(open(sys.argv[1])); print('glassbox', ' '.join(f\"{x['test']} {x['tokens_per_second']:.1f}±{x['stddev']:.1f}\" for x in j['tests']), f\"peak RSS {j['peak_rss_mib']:.0f} MiB\")" "$out/fwd-gb-$t.json"
   if [ -d "$here/node_modules/node-llama-cpp" ]; then
-    /usr/bin/time -f "llama.cpp peak RSS %M KiB" node "$here/peer_llamacpp.mjs" "$m" "$pp" "$tg" "$threads" "$reps"
+    /usr/bin/time -f "llama.cpp peak RSS %M KiB" node "$here/peer_llamacpp.mjs" "$m" "$pp" "$tg" "$threads" "$reps" > "$out/fwd-llama-$t.json"
+    cat "$out/fwd-llama-$t.json"
+    echo "glassbox / llama.cpp: pp $(ratio "$out/fwd-gb-$t.json" "$out/fwd-llama-$t.json" pp)  tg $(ratio "$out/fwd-gb-$t.json" "$out/fwd-llama-$t.json" tg)"
   else
     echo "llama.cpp peer skipped: (cd bench && npm install --no-save node-llama-cpp)"
   fi
   if $py -c 'import torch' 2>/dev/null; then
-    $py "$here/peer_torch.py" "$m" "$pp" "$tg" "$threads" "$reps"
+    $py "$here/peer_torch.py" "$m" "$pp" "$tg" "$threads" "$reps" > "$out/fwd-torch-$t.json"
+    cat "$out/fwd-torch-$t.json"
+    echo "glassbox / PyTorch: pp $(ratio "$out/fwd-gb-$t.json" "$out/fwd-torch-$t.json" pp)  tg $(ratio "$out/fwd-gb-$t.json" "$out/fwd-torch-$t.json" tg)"
   else
     echo "PyTorch peer skipped: python3-torch not installed"
   fi

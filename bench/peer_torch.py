@@ -4,14 +4,28 @@ PyTorch CPU user would), pp (one batch of N tokens) and tg (N tokens one at a ti
 `reps` timed runs after a warm-up. Prints one JSON line.
 
     python3 bench/peer_torch.py MODEL.gguf [pp=512] [tg=128] [threads=2] [reps=3]
+
+Threads, made fair (PyTorch at its best on `threads` cores): Debian's python3-torch 1.13 is built with
+BLAS_INFO=generic, so its f32 matmuls go to whatever libblas.so.3 the alternatives system selects (the
+reference BLAS is ~25x slower; install libopenblas0-pthread). OpenBLAS (pthreads) starts its own
+`threads` workers inside each matmul while torch's OpenMP team runs the element-wise ops; with the
+default active wait policy torch's idle OpenMP workers spin on the cores OpenBLAS needs, which made
+generation (one-token matvecs) ~8x slower. So: OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = threads and
+OMP_WAIT_POLICY=PASSIVE, set before torch is imported (the caller's environment wins when set).
+The printed JSON names the BLAS library in use ("blas").
 """
 import json
 import math
+import os
 import struct
 import sys
 import time
 
-import torch
+_threads = sys.argv[4] if len(sys.argv) > 4 else "2"
+for _k, _v in (("OPENBLAS_NUM_THREADS", _threads), ("OMP_NUM_THREADS", _threads), ("OMP_WAIT_POLICY", "PASSIVE")):
+    os.environ.setdefault(_k, _v)
+
+import torch  # noqa: E402 (after the thread settings)
 import torch.nn.functional as F
 
 SCALAR = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
@@ -122,6 +136,20 @@ class Llama:
         return x @ self.out.T
 
 
+def blas_info():
+    """BLAS_INFO from torch's build config, plus the libblas.so.3 that the dynamic loader resolved."""
+    cfg = torch.__config__.show()
+    info = cfg.split("BLAS_INFO=")[1].split(",")[0] if "BLAS_INFO=" in cfg else "?"
+    lib = "?"
+    try:
+        with open("/proc/self/maps") as f:
+            libs = sorted({ln.split()[-1] for ln in f if "blas" in ln.lower() and "/" in ln})
+        lib = " ".join(os.path.realpath(x) for x in libs) or "none loaded"
+    except OSError:
+        pass
+    return f"BLAS_INFO={info}; loaded: {lib}"
+
+
 def main():
     path = sys.argv[1]
     args, defaults = sys.argv[2:], [512, 128, 2, 3]
@@ -130,7 +158,8 @@ def main():
     meta, w = read_gguf(path)
     m = Llama(meta, w)
     g = torch.Generator().manual_seed(1234)
-    out = {"peer": f"PyTorch {torch.__version__}", "model": path, "threads": threads}
+    out = {"peer": f"PyTorch {torch.__version__}", "model": path, "threads": threads, "blas": blas_info(),
+           "env": {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY")}}
 
     def stats(v):
         mean = sum(v) / len(v)
