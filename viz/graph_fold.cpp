@@ -51,6 +51,7 @@ structural_folding fold_onnx_structure(const archive& a) {
   f.copy.assign(n, -1);
   f.rep.resize(n);
   for (size_t i = 0; i < n; ++i) f.rep[i] = i;
+  f.shape_only.assign(n, 0);
   if (n < 4) return f;
 
   std::unordered_map<std::string, const tensor_view*> inits;
@@ -121,6 +122,50 @@ structural_folding fold_onnx_structure(const archive& a) {
     if (main[i]) mains.push_back(i);
   const size_t m = mains.size();
   if (m < 4) return f;
+  // shape arithmetic, from the consumers back
+  f.shape_only.assign(n, 0);
+  static const char* const k_shape_ops[] = {"Shape", "Size", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast",
+                                            "Slice", "ConstantOfShape", "Reshape", "Equal", "Where", "Expand", "Div",
+                                            "Mul", "Add", "Sub", "Floor", "Ceil", "Identity", "Min", "Max", "Not", "Tile"};
+  // forward: computed from sizes only (Shape/Size of anything, then listed ops over constants and sizes);
+  // a RoPE table (Cos/Sin) or a mask (Greater, Trilu) is not, nor anything computed from it
+  std::vector<char> from_sizes(n, 0);
+  for (size_t i : order) {
+    const graph_node& nd = nodes[i];
+    if (is_constant(nd) || !(nd.domain.empty() || nd.domain == "ai.onnx")) continue;
+    if (is_shape_op(nd)) {
+      from_sizes[i] = 1;
+      continue;
+    }
+    bool listed = std::find_if(std::begin(k_shape_ops), std::end(k_shape_ops), [&](const char* o) { return nd.op_type == o; }) != std::end(k_shape_ops);
+    if (main[i] || !listed) continue;
+    bool ok = true;
+    for (const auto& in : nd.inputs) {
+      if (in.empty() || inits.count(in)) continue;
+      auto p = producer.find(in);
+      if (p == producer.end() || p->second.first == i || (!is_constant(nodes[p->second.first]) && !from_sizes[p->second.first])) ok = false;
+    }
+    from_sizes[i] = ok;
+  }
+  // backward: every consumer is more of the same or reads it as a parameter
+  for (size_t k = n; k-- > 0;) {
+    size_t i = order[k];
+    if (!from_sizes[i]) continue;
+    const graph_node& nd = nodes[i];
+    bool ok = true, any = false;
+    for (const auto& out : nd.outputs) {
+      if (out.empty()) continue;
+      if (graph_outputs.count(out)) ok = false;
+      auto c = consumers.find(out);
+      if (c == consumers.end()) continue;
+      for (size_t j : c->second) {
+        any = true;
+        if (!f.shape_only[j] && !(main[j] && !is_shape_op(nodes[j]))) ok = false;
+      }
+    }
+    f.shape_only[i] = ok && any;
+  }
+
   std::vector<long> mpos(n, -1);
   for (size_t k = 0; k < m; ++k) mpos[mains[k]] = static_cast<long>(k);
 

@@ -41,6 +41,10 @@ struct structural_folding {
   std::vector<int> copy;        // per node: copy index within its run, or -1
   std::vector<size_t> rep;      // per node: its copy-0 counterpart (itself when not folded)
   std::vector<fold_run> runs;
+  // per node: shape arithmetic (Shape/Size, and index/shape ops fed by no activation) whose every consumer
+  // is another such node or reads it as a parameter (a Reshape shape, Expand size, Gather index ...).
+  // The folded drawing leaves these out; --expand draws them.
+  std::vector<char> shape_only;
 };
 
 structural_folding fold_onnx_structure(const archive& a);

@@ -177,6 +177,7 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
   std::vector<long> copy_of(n, -1);  // which copy of a repeated layer/block a node belongs to
   for (size_t i = 0; i < n; ++i) copy_of[i] = keys[i].number;
   bool named = std::any_of(keys.begin(), keys.end(), [](const layer_key& k) { return k.number >= 0; });
+  std::vector<char> shape_only(n, 0);  // folded structural drawing: shape arithmetic left out
   if (!named) {
     // No layer names (flat torch export): repeated blocks from the graph structure (viz/graph_fold.h).
     structural_folding sf = opt.expand ? structural_folding{} : fold_onnx_structure(a);
@@ -194,6 +195,7 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
       cluster[i] = "block:" + std::to_string(sf.run[i]);
       rep[i] = sf.rep[i];
     }
+    if (!sf.runs.empty()) shape_only = sf.shape_only;
     if (!sf.runs.empty()) {
       std::string t;
       for (const auto& fr : sf.runs) t += (t.empty() ? "" : ", ") + std::to_string(fr.copies) + " x " + std::to_string(fr.ops_per_copy) + " ops";
@@ -296,6 +298,13 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
       hidden[i] = true;
       ++hidden_count;
     }
+  size_t shape_hidden = 0;
+  for (size_t i = 0; i < n; ++i)
+    if (shape_only[i] && !hidden[i]) {
+      hidden[i] = true;
+      ++shape_hidden;
+    }
+  std::set<size_t> shape_noted;  // nodes already marked as fed by hidden shape arithmetic
   for (size_t i = 0; i < n; ++i) {
     const auto& nd = og.nodes[i];
     if (hidden[i]) continue;
@@ -340,7 +349,10 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
       auto s = shapes.find(in);
       std::string label = s != shapes.end() ? s->second : std::string();
       auto p = producer.find(in);
-      if (p != producer.end() && hidden[p->second]) {
+      if (p != producer.end() && hidden[p->second] && shape_only[p->second]) {
+        if (rep[i] == i && !shape_noted.count(i)) g.nodes[node_at[ids[i]]].details.push_back("+ shape arithmetic (hidden)");
+        shape_noted.insert(i);
+      } else if (p != producer.end() && hidden[p->second]) {
         if (rep[i] == i) g.nodes[node_at[ids[i]]].details.push_back("const " + short_name(in, 28));
       } else if (p != producer.end()) {
         size_t from = p->second;
@@ -391,6 +403,8 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
   size_t drawn = 0;
   for (size_t i = 0; i < n; ++i) drawn += rep[i] == i && !hidden[i];
   if (hidden_count) g.notes.push_back(std::to_string(hidden_count) + " Constant ops shown on their consumers");
+  if (shape_hidden)
+    g.notes.push_back(std::to_string(shape_hidden) + " shape-arithmetic ops (Shape, Gather, Concat ... of sizes) left out; --expand draws them");
   if (drawn < n) g.notes.push_back(std::to_string(n) + " ops drawn as " + std::to_string(drawn) + " (identical layers folded; --expand draws all)");
   return g;
 }

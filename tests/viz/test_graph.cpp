@@ -533,6 +533,24 @@ TEST_CASE("stories260K ONNX folds into one x 5 block and lays out fast") {
       ++folded_weights;
     }
   CHECK(folded_weights == 9);  // 2 norms, q, k, v, o, gate, up, down
+  // shape arithmetic (Shape -> Gather -> Unsqueeze -> Concat -> Reshape shape) is left out of the folded
+  // drawing; the RoPE tables and the causal mask, computed from positions rather than sizes, stay connected
+  size_t shape_ops_in_block = 0, concat_in_block = 0;
+  for (const auto& n : g.nodes) {
+    shape_ops_in_block += n.cluster == g.clusters[0].id && n.label == "Shape";
+    concat_in_block += n.cluster == g.clusters[0].id && n.label == "Concat";
+  }
+  CHECK(shape_ops_in_block == 0);
+  CHECK(concat_in_block == 2);  // the RoPE re-interleave of q and k (values, not sizes)
+  for (const char* table : {"Cos", "Sin", "Greater"}) {
+    const gnode* t = nullptr;
+    for (const auto& n : g.nodes)
+      if (n.label == table) t = &n;
+    REQUIRE_MESSAGE(t, table);
+    CHECK(std::any_of(g.edges.begin(), g.edges.end(), [&](const gedge& e) { return e.from == t->id; }));
+  }
+  graph ex = graph_from_onnx(ar.value(), {true});
+  CHECK(std::count_if(ex.nodes.begin(), ex.nodes.end(), [](const gnode& n) { return n.label == "Shape"; }) > 5);
   auto x = render_svg(g);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   MESSAGE("stories260K.onnx: " << all_ops << " ops drawn as " << drawn << " op nodes; built and laid out in " << secs << " s");
