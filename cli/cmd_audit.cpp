@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/options.h"
 #include "inspect/hash.h"
 #include "inspect/scan.h"
 #include "inspect/spectral.h"
@@ -119,15 +120,8 @@ int run_audit(int argc, char** argv) {
       "no-spectral", po::bool_switch(&no_spectral), "skip spectral metrics (large models)")(
       "sign", po::value(&key), "sign manifest.json with this PEM private key (manifest.sig)")(
       "json", po::bool_switch(&as_json), "print report.json to stdout too");
-  po::positional_options_description pos;
-  pos.add("model", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
-    return gb::cli::exit_ok;
-  }
+  po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
+  if (vm.count("help")) return gb::cli::print_help(desc);
   if (data_root.empty())
     if (const char* d = std::getenv("GLASSBOX_DATA"); d && *d) data_root = std::string(d) + "/bias";
   ::mkdir(out_dir.c_str(), 0755);
@@ -295,11 +289,7 @@ int run_verify_report(int argc, char** argv) {
   std::string dir, pub;
   desc.add_options()("help,h", "show options")("dir", po::value(&dir), "report folder")(
       "key", po::value(&pub), "PEM public key to check manifest.sig");
-  po::positional_options_description pos;
-  pos.add("dir", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
+  po::variables_map vm = gb::cli::parse_command(argc, argv, desc, {{"dir", 1}});
   if (vm.count("help") || dir.empty()) {
     std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
     return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/options.h"
 #include "inspect/diff.h"
 
 namespace po = boost::program_options;
@@ -28,19 +29,9 @@ int run_diff(int argc, char** argv) {
   hidden.add_options()("a", po::value(&pa))("b", po::value(&pb));
   po::options_description every;
   every.add(desc).add(hidden);
-  po::positional_options_description pos;
-  pos.add("a", 1).add("b", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(every).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::printf("%s", (std::ostringstream() << desc).str().c_str());
-    return gb::cli::exit_ok;
-  }
-  if (pa.empty() || pb.empty()) {
-    std::fprintf(stderr, "glassbox diff: need two models A B\n");
-    return gb::cli::exit_usage;
-  }
+  po::variables_map vm = gb::cli::parse_command(argc, argv, every, {{"a", 1}, {"b", 1}});
+  if (vm.count("help")) return gb::cli::print_help(desc);
+  if (pa.empty() || pb.empty()) return gb::cli::usage_error("diff", "need two models A B");
   gb::result<gb::integrity_input> a = gb::integrity_open(pa);
   if (!a) return gb::cli::report_error(a.err());
   gb::result<gb::integrity_input> b = gb::integrity_open(pb);

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/options.h"
 #include "inspect/diff.h"
 #include "inspect/spectral.h"
 #include "inspect/stats.h"
@@ -110,15 +111,8 @@ int run_graph(int argc, char** argv) {
       "view", po::value(&view)->default_value("auto"), "auto (ONNX: ops, others: arch), ops, or arch")(
       "threads", po::value(&threads)->default_value(0), "threads for --overlay / --diff (0 = all cores)")(
       "json", po::bool_switch(&as_json), "print a JSON summary of what was written");
-  po::positional_options_description pos;
-  pos.add("model", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::printf("%s", (std::ostringstream() << desc).str().c_str());
-    return gb::cli::exit_ok;
-  }
+  po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
+  if (vm.count("help")) return gb::cli::print_help(desc);
   if (path.empty() || out.empty()) {
     std::fprintf(stderr, "glassbox graph: missing %s\n%s", path.empty() ? "MODEL" : "-o FILE", (std::ostringstream() << desc).str().c_str());
     return gb::cli::exit_usage;
@@ -128,14 +122,8 @@ int run_graph(int argc, char** argv) {
     std::fprintf(stderr, "glassbox graph: cannot tell the format of '%s' (use .svg, .png, .dot or .json, or --format)\n", out.c_str());
     return gb::cli::exit_usage;
   }
-  if (view != "auto" && view != "ops" && view != "arch") {
-    std::fprintf(stderr, "glassbox graph: --view must be auto, ops or arch\n");
-    return gb::cli::exit_usage;
-  }
-  if (!overlay_metric.empty() && !other.empty()) {
-    std::fprintf(stderr, "glassbox graph: --overlay and --diff cannot be combined\n");
-    return gb::cli::exit_usage;
-  }
+  if (view != "auto" && view != "ops" && view != "arch") return gb::cli::usage_error("graph", "--view must be auto, ops or arch");
+  if (!overlay_metric.empty() && !other.empty()) return gb::cli::usage_error("graph", "--overlay and --diff cannot be combined");
 
   auto t0 = std::chrono::steady_clock::now();
   gb::result<gb::integrity_input> in = gb::integrity_open(path);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/options.h"
 #include "inspect/hash.h"
 
 namespace po = boost::program_options;
@@ -39,10 +40,7 @@ int parse(int argc, char** argv, bool verify, hash_args& a) {
   po::variables_map vm;
   po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
   po::notify(vm);
-  if (vm.count("help")) {
-    std::printf("%s", (std::ostringstream() << desc).str().c_str());
-    return gb::cli::exit_ok;
-  }
+  if (vm.count("help")) return gb::cli::print_help(desc);
   if (a.model.empty() || (verify && a.manifest.empty())) {
     std::fprintf(stderr, "glassbox %s: missing %s\n", verify ? "verify" : "hash", verify ? "MANIFEST or MODEL" : "MODEL");
     return gb::cli::exit_usage;

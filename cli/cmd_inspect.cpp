@@ -8,6 +8,7 @@
 #include <set>
 
 #include "cli/command.h"
+#include "cli/options.h"
 #include "cli/json_util.h"
 #include "inspect/model.h"
 #include "inspect/scan.h"
@@ -194,16 +195,7 @@ int run_inspect(int argc, char** argv) {
       "json", po::bool_switch(&as_json), "print one JSON document")(
       "fail-on", po::value(&fail_on), "exit 1 when a finding reaches this severity (info|low|medium|high|critical)")(
       "model", po::value(&path), "model file or folder");
-  po::positional_options_description pos;
-  pos.add("model", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::fprintf(stderr, "glassbox inspect: %s\n%s", e.what(), "usage: glassbox inspect MODEL [--tensors] [--json]\n");
-    return gb::cli::exit_usage;
-  }
+  po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return gb::cli::exit_ok;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/options.h"
 #include "probes/patching.h"
 #include "probes/session.h"
 #include "viz/report_trace.h"
@@ -53,16 +54,7 @@ int run_patch(int argc, char** argv) {
       "components", po::value(&only)->default_value("resid,attn,mlp,heads"), "which components to patch")(
       "no-bos", po::bool_switch(&no_bos), "do not add BOS")("threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
       "json", po::bool_switch(&as_json), "print one JSON document")("out,o", po::value(&out_dir), "folder for SVG charts and patch.txt");
-  po::positional_options_description pos;
-  pos.add("model", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::fprintf(stderr, "glassbox patch: %s\n", e.what());
-    return gb::cli::exit_usage;
-  }
+  po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   const std::string pre = "logit-diff:";
   const size_t comma = metric.find(',', pre.size());
   if (vm.count("help") || model_path.empty() || !vm.count("clean") || !vm.count("corrupt") || metric.rfind(pre, 0) != 0 ||

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/options.h"
 #include "cli/json_util.h"
 #include "inspect/scan.h"
 
@@ -135,19 +136,9 @@ int run_scan(int argc, char** argv) {
   hidden.add_options()("path", po::value(&paths));
   po::options_description every;
   every.add(desc).add(hidden);
-  po::positional_options_description pos;
-  pos.add("path", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(every).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::printf("%s", (std::ostringstream() << desc).str().c_str());
-    return gb::cli::exit_ok;
-  }
-  if (paths.empty()) {
-    std::fprintf(stderr, "glassbox scan: need at least one PATH\n");
-    return gb::cli::exit_usage;
-  }
+  po::variables_map vm = gb::cli::parse_command(argc, argv, every, {{"path", -1}});
+  if (vm.count("help")) return gb::cli::print_help(desc);
+  if (paths.empty()) return gb::cli::usage_error("scan", "need at least one PATH");
   auto fail_on = gb::severity_parse(fail_on_text);
   if (!fail_on) {
     std::fprintf(stderr, "glassbox scan: unknown severity '%s'\n", fail_on_text.c_str());

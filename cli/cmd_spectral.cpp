@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/options.h"
 #include "inspect/spectral.h"
 
 namespace po = boost::program_options;
@@ -26,23 +27,10 @@ int run_spectral(int argc, char** argv) {
       "max-exact", po::value(&o.max_exact)->default_value(1024), "largest M solved exactly; above: randomised top-k")(
       "top-k", po::value(&o.top_k)->default_value(256), "eigenvalues kept by the randomised method")(
       "power-iters", po::value(&o.power_iters)->default_value(3), "power iterations of the randomised method");
-  po::positional_options_description pos;
-  pos.add("model", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::printf("%s", (std::ostringstream() << desc).str().c_str());
-    return gb::cli::exit_ok;
-  }
-  if (path.empty()) {
-    std::fprintf(stderr, "glassbox spectral: missing MODEL\n");
-    return gb::cli::exit_usage;
-  }
-  if (o.max_exact < 10 || o.top_k < 10 || o.power_iters < 0) {
-    std::fprintf(stderr, "glassbox spectral: --max-exact and --top-k must be >= 10, --power-iters >= 0\n");
-    return gb::cli::exit_usage;
-  }
+  po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
+  if (vm.count("help")) return gb::cli::print_help(desc);
+  if (path.empty()) return gb::cli::usage_error("spectral", "missing MODEL");
+  if (o.max_exact < 10 || o.top_k < 10 || o.power_iters < 0) return gb::cli::usage_error("spectral", "--max-exact and --top-k must be >= 10, --power-iters >= 0");
   gb::result<gb::integrity_input> in = gb::integrity_open(path);
   if (!in) return gb::cli::report_error(in.err());
   gb::result<gb::spectral_report> rr = gb::capture(path, [&] { return gb::spectral_compute(in.value().items, o); });

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/options.h"
 #include "inspect/stats.h"
 
 namespace po = boost::program_options;
@@ -30,19 +31,9 @@ int run_stats(int argc, char** argv) {
       "json", po::bool_switch(&as_json), "print one JSON document")(
       "fail-on", po::value(&fail_on)->default_value("high"), "exit 1 when a finding reaches this severity")(
       "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)");
-  po::positional_options_description pos;
-  pos.add("model", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::printf("%s", (std::ostringstream() << desc).str().c_str());
-    return gb::cli::exit_ok;
-  }
-  if (path.empty()) {
-    std::fprintf(stderr, "glassbox stats: missing MODEL\n");
-    return gb::cli::exit_usage;
-  }
+  po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
+  if (vm.count("help")) return gb::cli::print_help(desc);
+  if (path.empty()) return gb::cli::usage_error("stats", "missing MODEL");
   auto level = gb::severity_parse(fail_on);
   if (!level) {
     std::fprintf(stderr, "glassbox stats: unknown severity '%s'\n", fail_on.c_str());

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/options.h"
 #include "formats/archive.h"
 #include "probes/engine/tokenizer.h"
 
@@ -21,28 +22,6 @@ namespace po = boost::program_options;
 using nlohmann::json;
 
 namespace {
-
-// Splits "1,2 3" into ids; false on anything that is not an integer.
-bool parse_ids(const std::string& s, std::vector<int32_t>& out) {
-  std::string tok;
-  std::istringstream in(s);
-  while (std::getline(in, tok, ',')) {
-    std::istringstream words(tok);
-    std::string w;
-    while (words >> w) {
-      size_t used = 0;
-      long long v = 0;
-      try {
-        v = std::stoll(w, &used);
-      } catch (const std::exception&) {
-        return false;
-      }
-      if (used != w.size() || v < INT32_MIN || v > INT32_MAX) return false;
-      out.push_back(static_cast<int32_t>(v));
-    }
-  }
-  return true;
-}
 
 int run_tokenize(int argc, char** argv) {
   po::options_description desc("glassbox tokenize MODEL (--text STR | --ids LIST) [options]");
@@ -55,11 +34,7 @@ int run_tokenize(int argc, char** argv) {
       "bos", po::bool_switch(&bos), "add BOS even when the model does not by default")(
       "special", po::bool_switch(&special), "parse control tokens written in the text (\"<s>\", \"<|endoftext|>\")")(
       "json", po::bool_switch(&as_json), "print one JSON document (ids and pieces)");
-  po::positional_options_description pos;
-  pos.add("model", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
+  po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   const bool decode = vm.count("ids") > 0;
   if (vm.count("help") || (model_path.empty() && tok_path.empty()) || (decode == (vm.count("text") > 0))) {
     std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
@@ -80,7 +55,7 @@ int run_tokenize(int argc, char** argv) {
 
   std::vector<int32_t> ids;
   if (decode) {
-    if (!parse_ids(ids_text, ids)) {
+    if (!gb::cli::parse_ids(ids_text, ids, INT32_MIN)) {
       std::fprintf(stderr, "glassbox: --ids takes integers separated by commas or spaces\n");
       return gb::cli::exit_usage;
     }

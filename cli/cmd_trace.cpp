@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/options.h"
 #include "probes/npy.h"
 #include "probes/session.h"
 #include "probes/trace.h"
@@ -157,16 +158,7 @@ int run_trace(int argc, char** argv) {
       "max-tokens", po::value(&max_tokens)->default_value(0), "keep only the first N tokens of a prompt (0 = the context length)")(
       "no-bos", po::bool_switch(&no_bos), "do not add BOS")("threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
       "json", po::bool_switch(&as_json), "print one JSON document")("out,o", po::value(&out_dir), "folder for SVG charts and trace.txt");
-  po::positional_options_description pos;
-  pos.add("model", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::fprintf(stderr, "glassbox trace: %s\n", e.what());
-    return gb::cli::exit_usage;
-  }
+  po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   const bool one = vm.count("prompt") > 0, many = vm.count("prompts") > 0;
   if (vm.count("help") || model_path.empty() || one == many || threads < 0 || top_k < 0 || top_neurons < 0 || lens_positions < 0 ||
       max_prompts < 0 || max_tokens < 0 || !(eps >= 0) || !(sigma > 0) || (many && vm.count("export"))) {
