@@ -281,6 +281,13 @@ struct runner::impl {
     }
   }
 
+  void act(float* y, int64_t n) const {
+    if (opt.gelu == gelu_mode::ggml_f16_table && (hp.act == act_kind::gelu || hp.act == act_kind::gelu_tanh))
+      gelu_ggml_f16(y, n);
+    else
+      activate(hp.act, y, n);
+  }
+
   // Splits fused qkv (T, (H + 2Hk) E) into q (T, H E), k (T, Hk E), v (T, Hk E).
   void split_qkv(const float* qkv, int64_t T, float* q, float* k, float* v) const {
     const int64_t nq = H * E, nk = Hk * E, row = nq + 2 * nk;
@@ -436,11 +443,11 @@ struct runner::impl {
       if (L.gate.present()) {
         linear(mlp_in, T, L.gate, L.gate_b, hb.data());
         linear(mlp_in, T, L.up, L.up_b, hb2.data());
-        activate(hp.act, hb.data(), T * F);
+        act(hb.data(), T * F);
         for (size_t i = 0; i < sz(T * F); ++i) hb[i] *= hb2[i];
       } else {
         linear(mlp_in, T, L.up, L.up_b, hb.data());
-        activate(hp.act, hb.data(), T * F);
+        act(hb.data(), T * F);
       }
       tp.maybe(layer_name(l, "mlp.pre"), hb.data(), {T, F});
       linear(hb.data(), T, L.down, L.down_b, mo.data());

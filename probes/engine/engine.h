@@ -50,10 +50,18 @@
 
 namespace gb::engine {
 
+// GELU arithmetic. exact: the model's own formula in f32 (erf GELU, or the tanh form for gelu_new/gelu_tanh
+// models). ggml_f16_table: reproduce llama.cpp's arithmetic bit for bit: ggml's CPU backend computes every
+// GELU (erf or tanh models alike) as the tanh form through a 64K table indexed by the input rounded to f16,
+// holding f16-rounded outputs (GGML_GELU_FP16), with x <= -10 -> 0 and x >= 10 -> x. For comparing with
+// llama.cpp only; its error against the true GELU is up to ~1e-3 relative.
+enum class gelu_mode : uint8_t { exact, ggml_f16_table };
+
 struct run_options {
   int threads = 0;            // 0 = OpenMP default (OMP_NUM_THREADS or all cores)
   bool kv_cache = true;       // false: every forward() starts at position 0 (no state kept)
   int64_t max_context = 0;    // 0 = the model's n_ctx; a smaller cap bounds KV cache memory
+  gelu_mode gelu = gelu_mode::exact;
 };
 
 class hook {

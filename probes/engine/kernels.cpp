@@ -261,6 +261,25 @@ void gelu_tanh(float* x, int64_t n) {
   }
 }
 
+void gelu_ggml_f16(float* x, int64_t n) {
+  // The table holds f16(gelu_tanh_f32(f16 value)) for every f16 bit pattern, computed in f32 as ggml does.
+  static const std::vector<uint16_t> table = [] {
+    std::vector<uint16_t> t(65536);
+    constexpr float k = 0.79788456080286535587989211986876f, a = 0.044715f;
+    for (uint32_t i = 0; i < 65536; ++i) {
+      const float f = fp16_to_f32(static_cast<uint16_t>(i));
+      t[i] = f32_to_fp16(0.5f * f * (1.0f + std::tanh(k * f * (1.0f + a * f * f))));
+    }
+    return t;
+  }();
+  for (int64_t i = 0; i < n; ++i) {
+    if (x[i] <= -10.0f)
+      x[i] = 0.0f;
+    else if (x[i] < 10.0f)
+      x[i] = fp16_to_f32(table[f32_to_fp16(x[i])]);
+  }
+}
+
 void relu(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = std::max(0.0f, x[i]);
 }

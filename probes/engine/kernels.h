@@ -63,6 +63,9 @@ void silu(float* x, int64_t n);
 void gelu(float* x, int64_t n);       // erf form: x/2 (1 + erf(x/sqrt 2))
 void gelu_tanh(float* x, int64_t n);  // tanh form (GPT-2 "gelu_new")
 void relu(float* x, int64_t n);
+// llama.cpp's CPU GELU (GGML_GELU_FP16): tanh-form GELU read from a table indexed by the f16-rounded input,
+// outputs f16-rounded; x <= -10 gives 0, x >= 10 gives x. Bit-exact with ggml_vec_gelu_f32.
+void gelu_ggml_f16(float* x, int64_t n);
 void activate(act_kind a, float* x, int64_t n);
 
 // ALiBi slope of head h of n_head (BLOOM; ggml's max_bias 8 formula).

@@ -316,8 +316,8 @@ std::string synth(const std::string& dir, const std::string& arch, dtype t, int6
   return s.path;
 }
 
-std::vector<float> run_logits(const model& m, const std::vector<int32_t>& ids) {
-  auto r = engine::runner::create(m);
+std::vector<float> run_logits(const model& m, const std::vector<int32_t>& ids, const engine::run_options& opt = {}) {
+  auto r = engine::runner::create(m, opt);
   REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().to_string()));
   auto lg = r.value()->forward(ids);
   REQUIRE(lg.ok());
@@ -372,7 +372,12 @@ TEST_CASE("each quantised type gives the logits of the same model dequantised to
 
 // llama.cpp parity through npm node-llama-cpp (../shared/tools/llamacpp-next-probs.mjs). Runs only when
 // node and the package are installed (bench/node_modules, or LLAMACPP_NODE_PATH); otherwise skips.
-TEST_CASE("each family as a synthetic f32 GGUF matches llama.cpp's next-token log-probabilities") {
+// The engine runs in gelu_mode::ggml_f16_table, which reproduces llama.cpp's GELU arithmetic (ggml's CPU
+// GELU is the tanh form read from a table indexed by the f16-rounded input, for erf models too). With the
+// default exact GELU the GELU families differ from llama.cpp by 1e-4..3e-4 (printed below for the record);
+// the exact mode is checked against the independent double-precision reference further down.
+// GPT-J is absent: llama.cpp has no GPT-J graph (checked against the double reference instead).
+TEST_CASE("each family as a synthetic f32 GGUF, run with --gelu ggml, matches llama.cpp's log-probabilities within 1e-4") {
   const char* env = std::getenv("LLAMACPP_NODE_PATH");
   const std::string node_path = env && *env ? env : std::string(GB_SOURCE_DIR) + "/bench/node_modules";
   const std::string tool = std::string(GB_SOURCE_DIR) + "/../shared/tools/llamacpp-next-probs.mjs";
@@ -384,12 +389,8 @@ TEST_CASE("each family as a synthetic f32 GGUF matches llama.cpp's next-token lo
   }
   const std::string dir = test::temp_dir("engine_llamacpp");
   const std::vector<int32_t> ids = {1, 5, 9, 33, 100, 7};
-  // Tolerance on log-probabilities: 1e-4. GELU families get 3e-4: llama.cpp's CPU GELU reads an f16 lookup
-  // table (GGML_GELU_FP16), which rounds the activation input to f16; glassbox evaluates GELU in f32.
-  // GPT-J is absent: llama.cpp has no GPT-J graph.
-  struct fam { const char* arch; int64_t kv; double tol; };
-  for (const fam& f : {fam{"llama", 2, 1e-4}, fam{"qwen2", 4, 1e-4}, fam{"bloom", 4, 1e-4}, fam{"gpt2", 4, 3e-4},
-                       fam{"gptneox", 4, 3e-4}, fam{"falcon", 1, 3e-4}}) {
+  struct fam { const char* arch; int64_t kv; };
+  for (const fam& f : {fam{"llama", 2}, fam{"qwen2", 4}, fam{"bloom", 4}, fam{"gpt2", 4}, fam{"gptneox", 4}, fam{"falcon", 1}}) {
     const std::string arch = f.arch;
     CAPTURE(arch);
     const std::string path = synth(dir, arch, dtype::f32, f.kv);
@@ -405,21 +406,26 @@ TEST_CASE("each family as a synthetic f32 GGUF matches llama.cpp's next-token lo
     REQUIRE(::pclose(p) == 0);
     nlohmann::json j = nlohmann::json::parse(out);
     auto L = load(path);
-    std::vector<float> lg = run_logits(L->m, ids);
     const size_t V = static_cast<size_t>(L->m.hp.n_vocab);
-    const float* last = lg.data() + (ids.size() - 1) * V;
-    double mx = -1e300, z = 0;
-    for (size_t i = 0; i < V; ++i) mx = std::max(mx, static_cast<double>(last[i]));
-    for (size_t i = 0; i < V; ++i) z += std::exp(static_cast<double>(last[i]) - mx);
     REQUIRE(j["logprobs"].size() == V);
-    double err = 0;
-    for (size_t i = 0; i < V; ++i) {
-      if (j["logprobs"][i].is_null()) continue;
-      const double mine = static_cast<double>(last[i]) - mx - std::log(z);
-      err = std::max(err, std::fabs(mine - j["logprobs"][i].get<double>()));
-    }
-    MESSAGE(arch << ": max |log p - llama.cpp| = " << err);
-    CHECK(err < f.tol);
+    auto max_err = [&](const std::vector<float>& lg) {
+      const float* last = lg.data() + (ids.size() - 1) * V;
+      double mx = -1e300, z = 0;
+      for (size_t i = 0; i < V; ++i) mx = std::max(mx, static_cast<double>(last[i]));
+      for (size_t i = 0; i < V; ++i) z += std::exp(static_cast<double>(last[i]) - mx);
+      double err = 0;
+      for (size_t i = 0; i < V; ++i) {
+        if (j["logprobs"][i].is_null()) continue;
+        const double mine = static_cast<double>(last[i]) - mx - std::log(z);
+        err = std::max(err, std::fabs(mine - j["logprobs"][i].get<double>()));
+      }
+      return err;
+    };
+    engine::run_options ggml;
+    ggml.gelu = engine::gelu_mode::ggml_f16_table;
+    const double err_ggml = max_err(run_logits(L->m, ids, ggml)), err_exact = max_err(run_logits(L->m, ids));
+    MESSAGE(arch << ": max |log p - llama.cpp| = " << err_ggml << " (--gelu ggml), " << err_exact << " (exact GELU)");
+    CHECK(err_ggml < 1e-4);
   }
 }
 
