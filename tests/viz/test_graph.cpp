@@ -557,3 +557,31 @@ TEST_CASE("stories260K ONNX folds into one x 5 block and lays out fast") {
   CHECK(secs < 2.0);
   CHECK(any_text_contains(x, "(x 5"));
 }
+
+TEST_CASE("flat-named ONNX: 2000 blocks (10,001 ops) fold to one x 2000 block quickly") {
+  archive a = flat_onnx(std::vector<flat_block>(2000));
+  auto t0 = std::chrono::steady_clock::now();
+  graph g = graph_from_onnx(a, {});
+  double fold_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  REQUIRE(g.clusters.size() == 1);
+  CHECK(g.clusters[0].fold == 2000);
+  CHECK(op_nodes(g) == 6);
+  render_svg(g);
+  double all_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  MESSAGE("10,001-op flat graph: folded in " << fold_s << " s, laid out in " << all_s << " s");
+  CHECK(all_s < 2.0);
+}
+
+TEST_CASE("flat-named ONNX, hostile structure: cycles, self-loops, twice-produced values, empty names") {
+  archive a = flat_onnx(std::vector<flat_block>(4));
+  auto& nodes = a.graph.nodes;
+  nodes[2].inputs.push_back(nodes[12].outputs[0]);       // a cycle from block 2 back into block 0
+  nodes[7].inputs.push_back(nodes[7].outputs[0]);        // a self-loop
+  nodes.push_back({"", "Relu", "", {nodes[3].outputs[0]}, {nodes[4].outputs[0]}, {}});  // value produced twice
+  nodes.push_back({"", "", "", {"", "missing"}, {""}, {}});  // no name, no op type, empty values
+  for (bool expand : {false, true}) {
+    graph g = graph_from_onnx(a, {expand});
+    for (const auto& c : g.clusters) CHECK(c.fold <= 4);
+    render_svg(g);
+  }
+}
