@@ -60,13 +60,14 @@ double now() {
 
 int run_bench(int argc, char** argv) {
   po::options_description desc("glassbox bench MODEL [--prompt-tokens 512] [--gen-tokens 128] [--threads N] [--json]");
-  std::string model_path, hook_mode = "none";
+  std::string model_path, hook_mode = "none", gelu = "exact";
   int pp = 512, tg = 128, threads = 0, reps = 3;
   bool as_json = false;
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
       "prompt-tokens,p", po::value(&pp)->default_value(512), "prompt processing batch (0 = skip)")(
       "gen-tokens,n", po::value(&tg)->default_value(128), "tokens generated one at a time (0 = skip)")(
       "threads,t", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
+      "gelu", po::value(&gelu)->default_value("exact"), "exact | ggml (reproduce llama.cpp's arithmetic: f16-table GELU)")(
       "repetitions,r", po::value(&reps)->default_value(3), "timed runs of each test (after one warm-up)")(
       "hook", po::value(&hook_mode)->default_value("none"), "none | idle (a hook that wants nothing) | capture (residuals + attention probs)")(
       "json", po::bool_switch(&as_json), "print one JSON document");
@@ -80,12 +81,13 @@ int run_bench(int argc, char** argv) {
     std::fprintf(stderr, "glassbox bench: %s\n", e.what());
     return gb::cli::exit_usage;
   }
-  if (vm.count("help") || model_path.empty() || (hook_mode != "none" && hook_mode != "idle" && hook_mode != "capture") || pp < 0 || tg < 0 || reps < 1 || threads < 0) {
+  if (vm.count("help") || model_path.empty() || (hook_mode != "none" && hook_mode != "idle" && hook_mode != "capture") || (gelu != "exact" && gelu != "ggml") || pp < 0 || tg < 0 || reps < 1 || threads < 0) {
     std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
     return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
   }
   gb::engine::run_options opt;
   opt.threads = threads;
+  if (gelu == "ggml") opt.gelu = gb::engine::gelu_mode::ggml_f16_table;
   opt.max_context = std::max(pp, tg) + 1;
   const double t_load = now();
   auto s = gb::probes::session_open(model_path, "", opt);

@@ -5,6 +5,7 @@
 //   glassbox run stories260K.bin --tokenizer tok512.bin --prompt "Once upon a time" --top-k 5
 //   glassbox run model.gguf --prompt "The cat sat" --logprobs --json
 //   glassbox run model.gguf --perplexity wiki.txt
+//   glassbox run gpt2.gguf --ids 1,5,9 --top-k 5 --gelu ggml          # llama.cpp's GELU arithmetic (parity)
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
@@ -52,6 +53,7 @@ int run_run(int argc, char** argv) {
       "                   [--perplexity FILE] [--threads N] [--json]");
   std::string model_path, tok_path, prompt, ids_text, ppl_file;
   int n_tokens = 64, top_k = 0, threads = 0;
+  std::string gelu = "exact";
   bool logprobs = false, as_json = false, no_bos = false;
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
       "tokenizer", po::value(&tok_path), "tokenizer file when the model carries none (tok512.bin, tokenizer.model)")(
@@ -63,6 +65,7 @@ int run_run(int argc, char** argv) {
       "perplexity", po::value(&ppl_file), "perplexity of a text file (windows of the context length)")(
       "no-bos", po::bool_switch(&no_bos), "do not add BOS before the prompt")(
       "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
+      "gelu", po::value(&gelu)->default_value("exact"), "exact | ggml (reproduce llama.cpp's arithmetic: f16-table GELU)")(
       "json", po::bool_switch(&as_json), "print one JSON document");
   po::positional_options_description pos;
   pos.add("model", 1);
@@ -74,13 +77,14 @@ int run_run(int argc, char** argv) {
     std::fprintf(stderr, "glassbox run: %s\n", e.what());
     return gb::cli::exit_usage;
   }
-  if (vm.count("help") || model_path.empty() || n_tokens < 0 || top_k < 0 || threads < 0 ||
+  if (vm.count("help") || model_path.empty() || n_tokens < 0 || top_k < 0 || threads < 0 || (gelu != "exact" && gelu != "ggml") ||
       (vm.count("prompt") && vm.count("ids"))) {
     std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
     return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
   }
   gb::engine::run_options opt;
   opt.threads = threads;
+  if (gelu == "ggml") opt.gelu = gb::engine::gelu_mode::ggml_f16_table;
   auto s = gb::probes::session_open(model_path, tok_path, opt);
   if (!s) return gb::cli::report_error(s.err());
   gb::probes::session& S = s.value();
