@@ -1,0 +1,157 @@
+// CrowS-Pairs on stories260K against an independent computation: bench/peer_bias_torch.py (its own
+// safetensors reader, a PyTorch LLaMA forward in float64 with HF rotate-half RoPE, SentencePiece with the HF
+// folder's tokenizer.model). glassbox scores the GGUF (its own vocabulary, interleaved RoPE) through the
+// probes API and the HF folder through `glassbox bias --json --records`. Every sentence's token ids must be
+// equal, every LL within 1e-3, and so every percentage exactly equal.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "probes/bias.h"
+#include "probes/lm_scorer.h"
+#include "probes/session.h"
+#include "tests/support/data.h"
+
+using namespace gb;
+using namespace gb::probes;
+using json = nlohmann::json;
+
+namespace {
+
+struct peer_sentence {
+  std::vector<int32_t> ids;  // context + continuation
+  double ll = 0;
+};
+
+bool torch_available() {
+  return std::system("/usr/bin/python3 -c 'import torch, sentencepiece' >/dev/null 2>&1") == 0;
+}
+
+std::string capture(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+// (pair id, "more"/"less") -> the peer's ids and LL; and its summary line.
+std::map<std::pair<std::string, std::string>, peer_sentence> run_peer(const std::string& model, const std::string& csv,
+                                                                     json& summary) {
+  std::string cmd = "/usr/bin/python3 '" GB_SOURCE_DIR "/bench/peer_bias_torch.py' --model '" + model + "' --data '" +
+                    csv + "' --dtype f64 --threads 2 --batch 32";
+  std::string out = capture(cmd);
+  std::map<std::pair<std::string, std::string>, peer_sentence> m;
+  size_t pos = 0;
+  while (pos < out.size()) {
+    size_t eol = out.find('\n', pos);
+    if (eol == std::string::npos) eol = out.size();
+    json j = json::parse(out.substr(pos, eol - pos));
+    pos = eol + 1;
+    if (j.contains("summary")) {
+      summary = j["summary"];
+      continue;
+    }
+    m[{j["id"].get<std::string>(), j["which"].get<std::string>()}] = {j["ids"].get<std::vector<int32_t>>(),
+                                                                     j["ll"].get<double>()};
+  }
+  return m;
+}
+
+// The harness's token sequence for a sentence as glassbox builds it: [prefix] + encode(s), or encode(s) when it
+// already starts with the prefix token.
+std::vector<int32_t> harness_ids(scorer& sc, const std::string& text) {
+  std::vector<int32_t> cont = sc.encode(text);
+  if (!cont.empty() && cont[0] == sc.start_token()) return cont;
+  cont.insert(cont.begin(), sc.start_token());
+  return cont;
+}
+
+}  // namespace
+
+TEST_CASE("CrowS-Pairs on stories260K: every sentence LL and token id matches PyTorch + SentencePiece") {
+  GB_DATA(gguf, "models/stories260K/stories260K.gguf");
+  GB_DATA(hf, "models/stories260K/hf");
+  GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
+  if (!torch_available()) {
+    if (test::in_ci()) FAIL("CI: /usr/bin/python3 cannot import torch and sentencepiece (install python3-torch python3-sentencepiece)");
+    MESSAGE("SKIP: /usr/bin/python3 cannot import torch and sentencepiece");
+    return;
+  }
+  json summary;
+  auto peer = run_peer(hf, csv, summary);
+  crows_data d = crows_pairs_read(csv);
+  REQUIRE(d.pairs.size() == 1508u);
+  REQUIRE(peer.size() == 2 * d.pairs.size());
+  REQUIRE(summary.is_object());
+  CHECK(summary["pairs"].get<size_t>() == d.pairs.size());
+
+  auto s = session_open(gguf);
+  REQUIRE(s);
+  engine_scorer sc(s.value());
+  sentence_cache cache(sc);
+  double max_diff = 0;
+  size_t id_mismatch = 0, compared = 0;
+  for (const crows_pair& p : d.pairs)
+    for (const char* which : {"more", "less"}) {
+      const std::string& text = std::string(which) == "more" ? p.sent_more : p.sent_less;
+      const peer_sentence& ref = peer.at({p.id, which});
+      if (harness_ids(sc, text) != ref.ids) {
+        if (++id_mismatch <= 3) MESSAGE("token ids differ for pair " << p.id << " " << which << ": " << text);
+      }
+      const sentence_score& g = cache.harness(text);
+      REQUIRE(g.ok);
+      CHECK(g.tokens == ref.ids.size() - 1);
+      max_diff = std::max(max_diff, std::fabs(g.ll - ref.ll));
+      ++compared;
+    }
+  MESSAGE("stories260K CrowS-Pairs: " << compared << " sentences, max |LL(glassbox GGUF) - LL(PyTorch f64)| = " << max_diff);
+  CHECK(compared == 3016u);
+  CHECK(id_mismatch == 0u);
+  CHECK(max_diff < 1e-3);
+
+  // percentages: exactly the peer's, overall and per bias type
+  bias_options o;
+  o.resamples = 0;
+  suite_result r = crows_pairs_run(cache, d, o);
+  CHECK(r.skipped.empty());
+  REQUIRE(r.records.size() == d.pairs.size());
+  CHECK(r.groups[0].find("pct_stereotype")->value == summary["pct_stereotype"].get<double>());
+  CHECK(r.groups[0].find("likelihood_diff")->value == doctest::Approx(summary["likelihood_diff"].get<double>()).epsilon(1e-6));
+  size_t types = 0;
+  for (const auto& g : r.groups) {
+    if (g.group == "overall") continue;
+    REQUIRE(summary["by_type"].contains(g.group));
+    CHECK(g.find("pct_stereotype")->value == summary["by_type"][g.group].get<double>());
+    ++types;
+  }
+  CHECK(types == summary["by_type"].size());
+  CHECK(types == 9u);
+
+  // the CLI on the HF folder (safetensors + its tokenizer files): the same LLs per record
+  std::string out;
+  REQUIRE(test::run_glassbox("bias '" + hf + "' --suite crows-pairs --data '" + csv + "' --json --records --resamples 0", &out) == 0);
+  json j = json::parse(out);
+  const json& cr = j["bias"][0];
+  REQUIRE(cr["records"].size() == d.pairs.size());
+  double cli_max = 0;
+  for (const json& rec : cr["records"]) {
+    const std::string id = rec["id"].get<std::string>();
+    cli_max = std::max(cli_max, std::fabs(rec["values"]["ll_more"].get<double>() - peer.at({id, "more"}).ll));
+    cli_max = std::max(cli_max, std::fabs(rec["values"]["ll_less"].get<double>() - peer.at({id, "less"}).ll));
+  }
+  MESSAGE("CLI on the HF folder: max |LL - LL(PyTorch f64)| = " << cli_max);
+  CHECK(cli_max < 1e-3);
+  CHECK(cr["groups"][0]["metrics"][0]["name"] == "pct_stereotype");
+  CHECK(cr["groups"][0]["metrics"][0]["value"].get<double>() == summary["pct_stereotype"].get<double>());
+}
