@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent CrowS-Pairs scoring (lm-evaluation-harness rule, causal LMs) in PyTorch, for checking and
-timing `glassbox bias --suite crows-pairs`. Nothing here comes from glassbox: its own GGUF and safetensors
-readers, its own LLaMA forward, SentencePiece (python3-sentencepiece) or its own SentencePiece-BPE over a
+timing `glassbox bias --suite crows-pairs`. Nothing here comes from glassbox: the bench's PyTorch GGUF reader
+(peer_torch.py), its own safetensors reader, its own LLaMA forward, SentencePiece (python3-sentencepiece) or its own SentencePiece-BPE over a
 GGUF vocabulary.
 
 Rule (lm_eval/models/huggingface.py, context ""): cont = encode(sentence) without special tokens; context =
@@ -29,62 +29,8 @@ import time
 
 import torch
 
-GGUF_SCALAR = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
-
-
-def read_gguf(path):
-    """GGUF v2/v3 with f32/f16 tensors -> (metadata dict, {name: tensor in [rows, cols] order})."""
-    buf = open(path, "rb").read()
-    pos = 4
-
-    def take(fmt):
-        nonlocal pos
-        v = struct.unpack_from(fmt, buf, pos)[0]
-        pos += struct.calcsize(fmt)
-        return v
-
-    def string():
-        nonlocal pos
-        n = take("<Q")
-        s = buf[pos:pos + n].decode("utf-8", "replace")
-        pos += n
-        return s
-
-    def value(t):
-        if t == 8:
-            return string()
-        if t == 9:
-            et, n = take("<I"), take("<Q")
-            return [value(et) for _ in range(n)]
-        return take(GGUF_SCALAR[t])
-
-    if buf[:4] != b"GGUF":
-        raise SystemExit(f"{path}: not GGUF")
-    if take("<I") < 2:
-        raise SystemExit(f"{path}: GGUF v2+ only")
-    n_t, n_kv = take("<Q"), take("<Q")
-    meta = {}
-    for _ in range(n_kv):
-        k = string()
-        meta[k] = value(take("<I"))
-    infos = []
-    for _ in range(n_t):
-        name = string()
-        nd = take("<I")
-        ne = [take("<Q") for _ in range(nd)]
-        infos.append((name, ne, take("<I"), take("<Q")))
-    align = meta.get("general.alignment", 32)
-    base = (pos + align - 1) // align * align
-    out = {}
-    for name, ne, typ, off in infos:
-        if typ not in (0, 1):
-            raise SystemExit(f"{path}: tensor {name} has GGML type {typ}; only f32/f16")
-        n = math.prod(ne)
-        size = n * (4 if typ == 0 else 2)
-        t = torch.frombuffer(bytearray(buf[base + off:base + off + size]),
-                             dtype=torch.float32 if typ == 0 else torch.float16)
-        out[name] = t.reshape(list(reversed(ne))).float()
-    return meta, out
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_torch import read_gguf  # noqa: E402  (GGUF v2+, f32/f16 tensors -> (metadata, {name: tensor}))
 
 
 def read_safetensors(path):
