@@ -1,0 +1,45 @@
+#!/bin/sh
+# Hook overhead of the forward pass (issue 6: a hook that wants nothing costs < 1%, capturing every residual
+# and all attention probabilities < 15%), on the 134M LLaMA-shaped f32 model of bench_forward.sh.
+# The three modes alternate round by round so a shared machine's drift hits them alike; prints the mean
+# tokens/s per mode and the cost relative to --hook none.
+#
+#   bench/bench_hooks.sh [build-dir] [threads=2] [pp=512] [tg=128] [rounds=3]
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+threads=${2:-2}
+pp=${3:-512}
+tg=${4:-128}
+rounds=${5:-3}
+gb=$build/cli/glassbox
+py=/usr/bin/python3
+[ -x $py ] || py=python3
+out=$here/out
+mkdir -p "$out"
+m=$out/llama134m-f32.gguf
+[ -f "$m" ] || "$gb" synth --arch llama --layers 12 --dim 768 --heads 12 --ff 2048 --vocab 32000 --ctx 1024 \
+  --dtype f32 --seed 1 -o "$m" >/dev/null
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg); $threads threads, pp$pp tg$tg, $rounds rounds"
+rm -f "$out"/hooks-*.json
+r=1
+while [ $r -le $rounds ]; do
+  for mode in none idle capture; do
+    OMP_NUM_THREADS=$threads "$gb" bench "$m" -p "$pp" -n "$tg" -t "$threads" -r 1 --hook $mode --json > "$out/hooks-$mode-$r.json"
+  done
+  r=$((r + 1))
+done
+$py - "$out" <<'PY'
+import glob, json, sys
+def mean(mode, test):
+    v = [next(x["tokens_per_second"] for x in json.load(open(f))["tests"] if x["test"].startswith(test))
+         for f in sorted(glob.glob(f"{sys.argv[1]}/hooks-{mode}-*.json"))]
+    return sum(v) / len(v)
+for test in ("pp", "tg"):
+    base = mean("none", test)
+    line = f"{test}: none {base:.1f} tok/s"
+    for mode in ("idle", "capture"):
+        m = mean(mode, test)
+        line += f", {mode} {m:.1f} ({(base / m - 1) * 100:+.1f}% time)"
+    print(line)
+PY
