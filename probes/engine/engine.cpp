@@ -388,28 +388,41 @@ struct runner::impl {
       const int attn_threads = threads_for(2 * H * T * P * E, threads);  // q.k and probs.v
 #pragma omp parallel for num_threads(attn_threads) schedule(static)
       for (int64_t hh = 0; hh < H; ++hh) {
-        static thread_local std::vector<float> sbuf;
-        if (sbuf.size() < sz(T * P)) sbuf.resize(sz(T * P));
+        // Causal: query rows in chunks of q_chunk, each against only the keys it can see (p0 + t1), which
+        // skips the masked upper triangle of a long prompt (half of q.k and probs.v at p0 = 0).
+        constexpr int64_t q_chunk = 64;
+        static thread_local std::vector<float> sbuf;  // (q_chunk, P)
+        if (sbuf.size() < sz(std::min(T, q_chunk) * P)) sbuf.resize(sz(std::min(T, q_chunk) * P));
         const int64_t g = hh / group;
-        mut_mat S(sbuf.data(), T, P, Eigen::OuterStride<>(P));
-        const_mat Q(q.data() + hh * E, T, E, Eigen::OuterStride<>(nq));
-        const_mat Kg(K + g * E, P, E, Eigen::OuterStride<>(nk));
-        const_mat Vg(Vv + g * E, P, E, Eigen::OuterStride<>(nk));
-        S.noalias() = (Q * Kg.transpose()) * scale;
         const float slope = hp.pos == pos_kind::alibi ? alibi_slope(hh, H) : 0.0f;
-        for (int64_t t = 0; t < T; ++t) {
-          float* row = sbuf.data() + t * P;
-          const int64_t last = p0 + t;  // last visible key
-          if (slope != 0.0f)
-            for (int64_t j = 0; j <= last; ++j) row[j] += slope * static_cast<float>(j);
-          for (int64_t j = last + 1; j < P; ++j) row[j] = -std::numeric_limits<float>::infinity();
-          if (want_s) std::memcpy(scores.data() + (hh * T + t) * P, row, sz(P) * 4);
-          softmax(row, last + 1);
-          for (int64_t j = last + 1; j < P; ++j) row[j] = 0.0f;
-          if (want_p) std::memcpy(probs.data() + (hh * T + t) * P, row, sz(P) * 4);
+        for (int64_t t0 = 0; t0 < T; t0 += q_chunk) {
+          const int64_t t1 = std::min(T, t0 + q_chunk), nt = t1 - t0, nkeys = p0 + t1;
+          mut_mat S(sbuf.data(), nt, nkeys, Eigen::OuterStride<>(nkeys));
+          const_mat Q(q.data() + t0 * nq + hh * E, nt, E, Eigen::OuterStride<>(nq));
+          const_mat Kg(K + g * E, nkeys, E, Eigen::OuterStride<>(nk));
+          const_mat Vg(Vv + g * E, nkeys, E, Eigen::OuterStride<>(nk));
+          S.noalias() = (Q * Kg.transpose()) * scale;
+          for (int64_t t = t0; t < t1; ++t) {
+            float* row = sbuf.data() + (t - t0) * nkeys;
+            const int64_t last = p0 + t;  // last visible key
+            if (slope != 0.0f)
+              for (int64_t j = 0; j <= last; ++j) row[j] += slope * static_cast<float>(j);
+            if (want_s) {
+              float* dst = scores.data() + (hh * T + t) * P;
+              std::memcpy(dst, row, sz(last + 1) * 4);
+              std::fill(dst + last + 1, dst + P, -std::numeric_limits<float>::infinity());
+            }
+            softmax(row, last + 1);
+            std::fill(row + last + 1, row + nkeys, 0.0f);
+            if (want_p) {
+              float* dst = probs.data() + (hh * T + t) * P;
+              std::memcpy(dst, row, sz(nkeys) * 4);
+              std::fill(dst + nkeys, dst + P, 0.0f);
+            }
+          }
+          mut_mat Oh(att.data() + t0 * nq + hh * E, nt, E, Eigen::OuterStride<>(nq));
+          Oh.noalias() = S * Vg;
         }
-        mut_mat Oh(att.data() + hh * E, T, E, Eigen::OuterStride<>(nq));
-        Oh.noalias() = S * Vg;
       }
       if (want_s) tp.give(sname, scores.data(), {H, T, P});
       if (want_p) tp.give(pname, probs.data(), {H, T, P});

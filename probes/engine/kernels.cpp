@@ -218,19 +218,17 @@ void rope_ref(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t
 }
 
 void softmax(float* x, int64_t n) {
-  float mx = -std::numeric_limits<float>::infinity();
-  for (int64_t i = 0; i < n; ++i) mx = std::max(mx, x[i]);
-  if (mx == -std::numeric_limits<float>::infinity()) {
-    std::fill(x, x + n, 0.0f);
+  if (n <= 0) return;
+  Eigen::Map<Eigen::ArrayXf> a(x, n);
+  const float mx = a.maxCoeff();
+  constexpr float neg_inf = -std::numeric_limits<float>::infinity();
+  if (mx == neg_inf) {
+    a.setZero();
     return;
   }
-  float sum = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - mx);
-    sum += x[i];
-  }
-  const float inv = 1.0f / sum;
-  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+  // Eigen's vectorised exp (a few ulp); -inf entries are selected to exactly 0.
+  a = (a == neg_inf).select(0.0f, (a - mx).exp());
+  a *= 1.0f / a.sum();
 }
 
 void softmax_ref(float* x, int64_t n) {

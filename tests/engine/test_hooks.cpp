@@ -13,6 +13,7 @@
 #include "formats/archive.h"
 #include "inspect/model.h"
 #include "probes/engine/engine.h"
+#include "probes/engine/kernels.h"
 #include "tests/support/data.h"
 
 using namespace gb;
@@ -160,4 +161,39 @@ TEST_CASE("hooks: a hook that wants nothing observes nothing; observe() returnin
   CHECK(stop.shapes.count("blk.1.attn.k") == 0);  // nothing is handed over after the stop
   CHECK(stop.shapes.count("blk.1.attn.probs") == 0);
   CHECK(stop.shapes.count("logits") == 0);
+}
+
+TEST_CASE("hooks: attn.scores/probs of a 150-token prompt after a 20-token prefix (several 64-row attention chunks)") {
+  GB_DATA(path, "models/stories260K/stories260K.gguf");
+  auto L = load(path);
+  auto r = engine::runner::create(L->m);
+  REQUIRE(r.ok());
+  std::vector<int32_t> prefix, ids;
+  for (int32_t i = 0; i < 20; ++i) prefix.push_back((i * 13 + 7) % 512);
+  for (int32_t i = 0; i < 150; ++i) ids.push_back((i * 37 + 11) % 512);
+  REQUIRE(r.value()->forward(prefix).ok());
+  recorder rec;
+  REQUIRE(r.value()->forward(ids, &rec).ok());
+  const std::vector<int64_t>& sh = rec.shapes.at("blk.1.attn.probs");
+  REQUIRE(sh.size() == 3);
+  const int64_t H = sh[0], T = sh[1], P = sh[2];
+  CHECK(T == 150);
+  CHECK(P == 170);
+  const std::vector<float>& s = rec.data.at("blk.1.attn.scores");
+  const std::vector<float>& p = rec.data.at("blk.1.attn.probs");
+  double worst = 0;
+  for (int64_t h = 0; h < H; ++h)
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t last = 20 + t;
+      std::vector<float> row(s.begin() + (h * T + t) * P, s.begin() + (h * T + t + 1) * P);
+      for (int64_t j = last + 1; j < P; ++j) {
+        CHECK(std::isinf(row[static_cast<size_t>(j)]));
+        CHECK(p[static_cast<size_t>((h * T + t) * P + j)] == 0.0f);
+      }
+      engine::softmax_ref(row.data(), last + 1);
+      for (int64_t j = 0; j <= last; ++j)
+        worst = std::max(worst, std::fabs(static_cast<double>(row[static_cast<size_t>(j)]) - static_cast<double>(p[static_cast<size_t>((h * T + t) * P + j)])));
+    }
+  MESSAGE("max |probs - softmax_ref(scores)| = " << worst);
+  CHECK(worst < 1e-6);
 }
