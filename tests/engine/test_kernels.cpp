@@ -174,3 +174,29 @@ TEST_CASE("threads_for: tiny work runs on one thread, a 768-dim one-token matmul
   CHECK(engine::threads_for(engine::min_parallel_work, 8) == 8);
   CHECK(engine::threads_for(engine::min_parallel_work, 0) == 1);
 }
+
+TEST_CASE("vectorised silu and softmax over long rows against double closed forms (rel 1e-6)") {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-30.0f, 30.0f);
+  std::vector<float> x(1003);
+  for (float& v : x) v = u(rng);
+  std::vector<float> s = x;
+  silu(s.data(), static_cast<int64_t>(s.size()));
+  double worst = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double xd = x[i], want = xd / (1 + std::exp(-xd));
+    worst = std::max(worst, std::fabs(static_cast<double>(s[i]) - want) / std::max(1e-30, std::fabs(want)));
+  }
+  MESSAGE("silu max relative error " << worst);
+  CHECK(worst < 1e-6);
+  std::vector<float> p = x, q = x;
+  p[5] = q[5] = -std::numeric_limits<float>::infinity();
+  softmax(p.data(), static_cast<int64_t>(p.size()));
+  softmax_ref(q.data(), static_cast<int64_t>(q.size()));
+  CHECK(p[5] == 0.0f);
+  double wp = 0;
+  for (size_t i = 0; i < p.size(); ++i)
+    if (q[i] > 1e-30f) wp = std::max(wp, std::fabs(static_cast<double>(p[i]) - static_cast<double>(q[i])) / static_cast<double>(q[i]));
+  MESSAGE("softmax max relative error " << wp);
+  CHECK(wp < 1e-5);
+}
