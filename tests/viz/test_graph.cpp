@@ -309,12 +309,8 @@ TEST_CASE("ONNX layers named like torch exports fold into one x N cluster") {
 }
 
 TEST_CASE("unknown op and hostile names still render, with a finding") {
-  archive a;
-  a.format = file_format::onnx;
-  a.path = "memory.onnx";
-  a.graph.ir_version = 8;
+  archive a = onnx_x_to_y();
   a.graph.inputs = {"x\"<in>"};
-  a.graph.outputs = {"y"};
   a.graph.value_shapes = {{"x\"<in>", "[1, 3] f32"}};
   a.graph.nodes.push_back({"n1 -- \"quoted\" <b>&", "FancyOp", "", {"x\"<in>"}, {"h\xFF"}, {{"alpha", "1 < 2 & 'x'"}}});
   a.graph.nodes.push_back({"", "Relu", "", {"h\xFF", "ghost"}, {"y"}, {}});
