@@ -16,6 +16,10 @@ pp=${3:-512}
 tg=${4:-128}
 reps=${5:-3}
 gb=$build/cli/glassbox
+# libgomp's default (active) waiting spins idle workers between parallel regions; on a machine shared with
+# other jobs that spinning steals the cores the working threads need (measured at load 5-8: glassbox tg
+# 6-8 -> 13 tok/s, pp512 +15% with PASSIVE). Both OpenMP users here (glassbox, PyTorch) get the same policy.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 py=/usr/bin/python3  # Debian's python3-torch lives with the system interpreter
 [ -x $py ] || py=python3
 out=$here/out
@@ -37,7 +41,7 @@ peer = b.get(test, {}).get("mean")
 print(f"{mine / peer:.2f}x ({mine:.1f} / {peer:.1f})" if mine and peer else "n/a")
 PY
 }
-echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "OMP_WAIT_POLICY=$OMP_WAIT_POLICY load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for t in f32 f16; do
   m=$out/llama134m-$t.gguf
   echo "== $t, $threads threads, pp$pp tg$tg, $reps runs"
