@@ -21,9 +21,10 @@ import struct
 import sys
 import time
 
-_threads = sys.argv[4] if len(sys.argv) > 4 else "2"
-for _k, _v in (("OPENBLAS_NUM_THREADS", _threads), ("OMP_NUM_THREADS", _threads), ("OMP_WAIT_POLICY", "PASSIVE")):
-    os.environ.setdefault(_k, _v)
+if __name__ == "__main__":  # as a script only (bench/peer_bias_torch.py imports read_gguf from here)
+    _threads = sys.argv[4] if len(sys.argv) > 4 else "2"
+    for _k, _v in (("OPENBLAS_NUM_THREADS", _threads), ("OMP_NUM_THREADS", _threads), ("OMP_WAIT_POLICY", "PASSIVE")):
+        os.environ.setdefault(_k, _v)
 
 import torch  # noqa: E402 (after the thread settings)
 import torch.nn.functional as F
