@@ -1,4 +1,4 @@
-// The forward pass: one generic pre-norm decoder block covering the LLaMA, Qwen2, GPT-2, GPT-J, GPT-NeoX,
+// The forward pass: one generic pre-norm decoder block covering the LLaMA, Qwen2, GPT-2, GPT-J, GPT-NeoX, Phi-2,
 // Falcon and BLOOM families (what differs is data: norm kind, positions, fused qkv layout, parallel
 // residual, gated MLP, biases).
 //
@@ -32,7 +32,7 @@ constexpr int64_t max_head_dim = 1024;
 bool family_supported(arch_family f) {
   switch (f) {
     case arch_family::llama: case arch_family::qwen2: case arch_family::gpt2: case arch_family::gptj:
-    case arch_family::gptneox: case arch_family::falcon: case arch_family::bloom: return true;
+    case arch_family::gptneox: case arch_family::falcon: case arch_family::bloom: case arch_family::phi: return true;
     default: return false;
   }
 }

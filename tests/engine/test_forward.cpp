@@ -390,7 +390,8 @@ TEST_CASE("each family as a synthetic f32 GGUF, run with --gelu ggml, matches ll
   const std::string dir = test::temp_dir("engine_llamacpp");
   const std::vector<int32_t> ids = {1, 5, 9, 33, 100, 7};
   struct fam { const char* arch; int64_t kv; };
-  for (const fam& f : {fam{"llama", 2}, fam{"qwen2", 4}, fam{"bloom", 4}, fam{"gpt2", 4}, fam{"gptneox", 4}, fam{"falcon", 1}}) {
+  for (const fam& f : {fam{"llama", 2}, fam{"qwen2", 4}, fam{"bloom", 4}, fam{"gpt2", 4}, fam{"gptneox", 4}, fam{"falcon", 1},
+                       fam{"phi2", 4}}) {
     const std::string arch = f.arch;
     CAPTURE(arch);
     const std::string path = synth(dir, arch, dtype::f32, f.kv);
@@ -437,7 +438,7 @@ TEST_CASE("every family gives the same logits from its GGUF and its Hugging Face
   const std::vector<int32_t> ids = {1, 5, 9, 33, 100, 7, 200, 300, 11, 4};
   struct fam { const char* arch; int64_t kv; };
   for (const fam& f : {fam{"llama", 2}, fam{"qwen2", 4}, fam{"gpt2", 4}, fam{"gptj", 4}, fam{"gptneox", 4},
-                       fam{"falcon", 1}, fam{"bloom", 4}}) {
+                       fam{"falcon", 1}, fam{"bloom", 4}, fam{"phi2", 4}}) {
     const std::string arch = f.arch;
     CAPTURE(arch);
     synth_spec s;
@@ -625,7 +626,7 @@ TEST_CASE("each family with exact GELU matches an independent double-precision r
   for (int32_t i = 0; i < 100; ++i) ids.push_back((i * 37 + 11) % 512);
   struct fam { const char* arch; int64_t kv; };
   for (const fam& f : {fam{"llama", 2}, fam{"qwen2", 4}, fam{"gpt2", 4}, fam{"gptj", 4}, fam{"gptneox", 4},
-                       fam{"falcon", 1}, fam{"bloom", 4}}) {
+                       fam{"falcon", 1}, fam{"bloom", 4}, fam{"phi2", 4}}) {
     const std::string arch = f.arch;
     CAPTURE(arch);
     auto L = load(synth(dir, arch, dtype::f32, f.kv));
