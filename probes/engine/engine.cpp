@@ -32,7 +32,8 @@ constexpr int64_t max_head_dim = 1024;
 bool family_supported(arch_family f) {
   switch (f) {
     case arch_family::llama: case arch_family::qwen2: case arch_family::gpt2: case arch_family::gptj:
-    case arch_family::gptneox: case arch_family::falcon: case arch_family::bloom: case arch_family::phi: return true;
+    case arch_family::gptneox: case arch_family::falcon: case arch_family::bloom: case arch_family::phi:
+    case arch_family::gemma: return true;
     default: return false;
   }
 }
@@ -77,6 +78,7 @@ struct runner::impl {
   qkv_layout fused = qkv_layout::split;
   matrix tok_embd, pos_embd, output;
   vec embd_norm_w, embd_norm_b, out_norm_w, out_norm_b, output_b;
+  float embd_scale = 1.0f;  // Gemma: embeddings times sqrt(n_embd)
   std::vector<layer_weights> layers;
 
   int64_t pos = 0;
@@ -167,6 +169,7 @@ struct runner::impl {
       fail(errc::bad_value, 0, "engine: n_rot " + std::to_string(n_rot) + " invalid for head_dim " + std::to_string(E));
 
     tok_embd = bind_matrix(role_kind::tok_embd, -1, V, D, true);
+    if (m->family == arch_family::gemma) embd_scale = static_cast<float>(std::sqrt(static_cast<double>(D)));
     if (hp.pos == pos_kind::learned) pos_embd = bind_matrix(role_kind::pos_embd, -1, n_ctx_rows(), D, true);
     if (entry(role_kind::embd_norm, -1, false)) {
       embd_norm_w = bind_vec(role_kind::embd_norm, -1, false, D, true);
@@ -220,6 +223,12 @@ struct runner::impl {
       L.up_b = bind_vec(role_kind::mlp_up, l, true, F, false);
       L.down = bind_matrix(role_kind::mlp_down, l, D, F, true);
       L.down_b = bind_vec(role_kind::mlp_down, l, true, D, false);
+    }
+    // Gemma's RMSNorm multiplies by (1 + w); llama.cpp's converter stores 1 + w in GGUF, HF stores w.
+    if (m->family == arch_family::gemma && m->source->format != file_format::gguf) {
+      auto plus_one = [](vec& g) { for (float& x : g.v) x += 1.0f; };
+      plus_one(out_norm_w);
+      for (layer_weights& L : layers) plus_one(L.attn_norm_w), plus_one(L.ffn_norm_w);
     }
     kc.assign(static_cast<size_t>(hp.n_layer), {});
     vc.assign(static_cast<size_t>(hp.n_layer), {});
@@ -339,6 +348,8 @@ struct runner::impl {
 
     // embedding
     for (int64_t t = 0; t < T; ++t) weight_rows_f32(tok_embd.w, tokens[static_cast<size_t>(t)], 1, x.data() + t * D);
+    if (embd_scale != 1.0f)
+      for (float& e : x) e *= embd_scale;
     if (pos_embd.present()) {
       std::vector<float> pe(sz(D));
       for (int64_t t = 0; t < T; ++t) {

@@ -391,7 +391,7 @@ TEST_CASE("each family as a synthetic f32 GGUF, run with --gelu ggml, matches ll
   const std::vector<int32_t> ids = {1, 5, 9, 33, 100, 7};
   struct fam { const char* arch; int64_t kv; };
   for (const fam& f : {fam{"llama", 2}, fam{"qwen2", 4}, fam{"bloom", 4}, fam{"gpt2", 4}, fam{"gptneox", 4}, fam{"falcon", 1},
-                       fam{"phi2", 4}}) {
+                       fam{"phi2", 4}, fam{"gemma", 1}}) {
     const std::string arch = f.arch;
     CAPTURE(arch);
     const std::string path = synth(dir, arch, dtype::f32, f.kv);
@@ -433,6 +433,8 @@ TEST_CASE("each family as a synthetic f32 GGUF, run with --gelu ggml, matches ll
 // Same weights, two layouts: synth writes one spec as GGUF (llama.cpp layout) and as a HF folder (rotate-half
 // q/k for llama, Conv1D [in, out] for GPT-2, per-head fused qkv for NeoX/BLOOM). The engine must give the
 // same logits from both. GPT-J is covered here only (llama.cpp has no GPT-J graph).
+// Gemma is absent: a real HF Gemma stores RMSNorm gains w (applied as 1 + w, which the engine does) while
+// llama.cpp's GGUF stores 1 + w; glassbox synth writes the same numbers to both layouts.
 TEST_CASE("every family gives the same logits from its GGUF and its Hugging Face folder (1e-5)") {
   const std::string dir = test::temp_dir("engine_layouts");
   const std::vector<int32_t> ids = {1, 5, 9, 33, 100, 7, 200, 300, 11, 4};
@@ -549,6 +551,8 @@ struct dref {
       x[t].assign(emb.begin() + ids[t] * D, emb.begin() + (ids[t] + 1) * D);
       if (!pemb.empty())
         for (int64_t i = 0; i < D; ++i) x[t][i] += pemb[t * D + i];
+      if (m.family == arch_family::gemma)  // Gemma scales embeddings by sqrt(hidden size), as an f32 constant
+        for (double& e : x[t]) e *= static_cast<double>(static_cast<float>(std::sqrt(static_cast<double>(D))));
       if (m.entry(role_kind::embd_norm, -1)) x[t] = norm(x[t], w(role_kind::embd_norm, -1), w(role_kind::embd_norm, -1, true));
     }
     for (int l = 0; l < m.hp.n_layer; ++l) {
@@ -626,7 +630,7 @@ TEST_CASE("each family with exact GELU matches an independent double-precision r
   for (int32_t i = 0; i < 100; ++i) ids.push_back((i * 37 + 11) % 512);
   struct fam { const char* arch; int64_t kv; };
   for (const fam& f : {fam{"llama", 2}, fam{"qwen2", 4}, fam{"gpt2", 4}, fam{"gptj", 4}, fam{"gptneox", 4},
-                       fam{"falcon", 1}, fam{"bloom", 4}, fam{"phi2", 4}}) {
+                       fam{"falcon", 1}, fam{"bloom", 4}, fam{"phi2", 4}, fam{"gemma", 1}}) {
     const std::string arch = f.arch;
     CAPTURE(arch);
     auto L = load(synth(dir, arch, dtype::f32, f.kv));
