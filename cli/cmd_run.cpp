@@ -19,31 +19,13 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/options.h"
 #include "probes/session.h"
 
 namespace po = boost::program_options;
 using json = nlohmann::ordered_json;
 
 namespace {
-
-bool parse_id_list(const std::string& s, std::vector<int32_t>& out) {
-  std::string t = s;
-  std::replace(t.begin(), t.end(), ',', ' ');
-  std::istringstream in(t);
-  std::string w;
-  while (in >> w) {
-    size_t used = 0;
-    long long v = 0;
-    try {
-      v = std::stoll(w, &used);
-    } catch (const std::exception&) {
-      return false;
-    }
-    if (used != w.size() || v < 0 || v > INT32_MAX) return false;
-    out.push_back(static_cast<int32_t>(v));
-  }
-  return true;
-}
 
 std::string dump(const json& j) { return j.dump(1, ' ', false, json::error_handler_t::replace); }
 
@@ -138,7 +120,7 @@ int run_run(int argc, char** argv) {
   // ---- the prompt -----------------------------------------------------------------------------------
   std::vector<int32_t> ids;
   if (vm.count("ids")) {
-    if (!parse_id_list(ids_text, ids) || ids.empty()) {
+    if (!gb::cli::parse_ids(ids_text, ids) || ids.empty()) {
       std::fprintf(stderr, "glassbox run: --ids takes non-negative integers separated by commas or spaces\n");
       return gb::cli::exit_usage;
     }
