@@ -128,25 +128,23 @@ std::vector<std::vector<double>> engine_scorer::logprobs_many(const std::vector<
   std::vector<size_t> order(reqs.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return reqs[a].tokens < reqs[b].tokens; });
-  constexpr size_t block = 64;
+  // blocks of 8..64 requests, about 16 per batch so that workers stay balanced (sized by the batch alone)
+  const size_t block = std::clamp<size_t>(reqs.size() / 16, 8, 64);
   const size_t n_blocks = (order.size() + block - 1) / block;
-  const size_t n_threads = std::min<size_t>(static_cast<size_t>(n_workers_), n_blocks);
+  // always single-threaded runners (the forward pass's rounding may depend on its thread count)
+  const size_t n_threads = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(n_workers_), n_blocks));
   std::vector<worker*> ws;
-  if (n_threads <= 1) {
-    ws.push_back(main_.get());
-  } else {
-    engine::run_options ro;
-    ro.threads = 1;
-    while (pool_.size() < n_threads) {
-      auto r = engine::runner::create(*s_.m, ro);
-      if (!r) throw failure(r.err());
-      auto w = std::make_unique<worker>();
-      w->own = std::move(r).value();
-      w->run = w->own.get();
-      pool_.push_back(std::move(w));
-    }
-    for (size_t i = 0; i < n_threads; ++i) ws.push_back(pool_[i].get());
+  engine::run_options ro;
+  ro.threads = 1;
+  while (pool_.size() < n_threads) {
+    auto r = engine::runner::create(*s_.m, ro);
+    if (!r) throw failure(r.err());
+    auto w = std::make_unique<worker>();
+    w->own = std::move(r).value();
+    w->run = w->own.get();
+    pool_.push_back(std::move(w));
   }
+  for (size_t i = 0; i < n_threads; ++i) ws.push_back(pool_[i].get());
   std::atomic<size_t> next{0};
   std::mutex mu;
   std::exception_ptr error;
@@ -179,7 +177,6 @@ std::vector<std::vector<double>> engine_scorer::logprobs_many(const std::vector<
     work(*ws[0]);
     for (auto& t : threads) t.join();
   }
-  main_->forget();
   if (error) std::rethrow_exception(error);
   return out;
 }
