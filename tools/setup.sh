@@ -8,7 +8,12 @@ PKGS="build-essential cmake ninja-build pkg-config libeigen3-dev libboost-progra
 libprotobuf-dev protobuf-compiler libonnx-dev libgraphviz-dev xtensor-dev libxsimd-dev doctest-dev
 nlohmann-json3-dev libssl-dev zlib1g-dev"
 if [ "${GB_WITH_TEST_DEPS:-0}" = 1 ]; then
-  PKGS="$PKGS libonnx-testdata libsentencepiece-dev clang libclang-rt-14-dev openssl chromium"
+  # Test peers: ONNX test models, libsentencepiece (tokenizer parity), clang + its sanitizer runtime (fuzz
+  # stage), openssl, Chromium (report rendering), PyTorch + SentencePiece + OpenBLAS (independent forward and
+  # CrowS-Pairs references), Node.js + npm (llama.cpp through node-llama-cpp, below).
+  PKGS="$PKGS libonnx-testdata libsentencepiece-dev clang libclang-rt-14-dev openssl chromium
+python3-torch python3-sentencepiece python3-numpy libopenblas0-pthread"
+  command -v npm >/dev/null || PKGS="$PKGS nodejs npm"
 fi
 missing=""
 for p in $PKGS; do
@@ -19,6 +24,15 @@ if [ -n "$missing" ]; then
   echo "installing:$missing"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+# llama.cpp as a test peer: node-llama-cpp's CPU build for x86-64 Linux only (85 MB, not the 700 MB of
+# every GPU variant), pinned, into bench/node_modules (git-ignored) where the parity test looks for it.
+NLC_VERSION=3.22.1
+if [ "${GB_WITH_TEST_DEPS:-0}" = 1 ] && [ "$(uname -m)" = x86_64 ] &&
+   [ ! -f bench/node_modules/node-llama-cpp/package.json ]; then
+  (cd bench && npm install --no-save --omit=optional --no-audit --no-fund --loglevel=error \
+     "node-llama-cpp@$NLC_VERSION" "@node-llama-cpp/linux-x64@$NLC_VERSION" >/dev/null) ||
+    echo "setup.sh: npm install node-llama-cpp failed: the llama.cpp parity tests will say SKIP"
 fi
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"

@@ -384,6 +384,7 @@ TEST_CASE("each family as a synthetic f32 GGUF, run with --gelu ggml, matches ll
   struct stat st {};
   if (::stat((node_path + "/node-llama-cpp").c_str(), &st) != 0 || ::stat(tool.c_str(), &st) != 0 ||
       std::system("node --version >/dev/null 2>&1") != 0) {
+    if (test::in_ci()) FAIL("CI: node / bench/node_modules/node-llama-cpp (tools/setup.sh installs it) / llamacpp-next-probs.mjs missing");
     MESSAGE("SKIP: node / node-llama-cpp / llamacpp-next-probs.mjs not available");
     return;
   }
