@@ -47,12 +47,12 @@ bool dtype_runnable(dtype t) {
 // (GPT-2 Conv1D stores [in, out]).
 struct matrix {
   weight_view w;
-  std::vector<float> owned;
+  aligned_vector<float> owned;
   bool present() const { return w.data != nullptr; }
 };
 
 struct vec {
-  std::vector<float> v;  // decoded to f32 once (norm gains, biases: small)
+  aligned_vector<float> v;  // decoded to f32 once (norm gains, biases: small)
   const float* p() const { return v.empty() ? nullptr : v.data(); }
 };
 
@@ -83,7 +83,7 @@ struct runner::impl {
 
   int64_t pos = 0;
   int64_t cache_cap = 0;                  // positions allocated in each cache
-  std::vector<std::vector<float>> kc, vc; // per layer (cache_cap, Hk*E)
+  std::vector<aligned_vector<float>> kc, vc;  // per layer (cache_cap, Hk*E)
 
   // ---- binding -------------------------------------------------------------------------------------
   const role_entry* entry(role_kind r, int layer, bool bias) const { return m->entry(r, layer, bias); }
@@ -325,7 +325,7 @@ struct runner::impl {
   }
 
   // Buffers of one pass.
-  std::vector<float> x, xn, q, k, v, qkv, att, o, xn2, hb, hb2, mo, scores, probs;
+  aligned_vector<float> x, xn, q, k, v, qkv, att, o, xn2, hb, hb2, mo, scores, probs;
 
   result<std::vector<float>> run(const std::vector<int32_t>& tokens, hook* h, bool last_only) {
     const int64_t T = static_cast<int64_t>(tokens.size());
@@ -351,7 +351,7 @@ struct runner::impl {
     if (embd_scale != 1.0f)
       for (float& e : x) e *= embd_scale;
     if (pos_embd.present()) {
-      std::vector<float> pe(sz(D));
+      aligned_vector<float> pe(sz(D));
       for (int64_t t = 0; t < T; ++t) {
         weight_rows_f32(pos_embd.w, p0 + t, 1, pe.data());
         for (int64_t i = 0; i < D; ++i) x[sz(t * D + i)] += pe[sz(i)];
@@ -402,7 +402,7 @@ struct runner::impl {
         // Causal: query rows in chunks of q_chunk, each against only the keys it can see (p0 + t1), which
         // skips the masked upper triangle of a long prompt (half of q.k and probs.v at p0 = 0).
         constexpr int64_t q_chunk = 64;
-        static thread_local std::vector<float> sbuf;  // (q_chunk, P)
+        static thread_local aligned_vector<float> sbuf;  // (q_chunk, P)
         if (sbuf.size() < sz(std::min(T, q_chunk) * P)) sbuf.resize(sz(std::min(T, q_chunk) * P));
         const int64_t g = hh / group;
         const float slope = hp.pos == pos_kind::alibi ? alibi_slope(hh, H) : 0.0f;
@@ -454,7 +454,7 @@ struct runner::impl {
         }
         const std::string mid = layer_name(l, "resid.mid");
         if (tp.wants(mid)) {
-          std::vector<float> r(x);
+          aligned_vector<float> r(x);
           for (size_t i = 0; i < r.size(); ++i) r[i] += o[i];
           tp.give(mid, r.data(), {T, D});
         }

@@ -58,8 +58,8 @@ const float* row_f32(const weight_view& w, int64_t r, float* buf) {
   return buf;
 }
 
-std::vector<float>& scratch(size_t n) {
-  static thread_local std::vector<float> s;
+aligned_vector<float>& scratch(size_t n) {
+  static thread_local aligned_vector<float> s;
   if (s.size() < n) s.resize(n);
   return s;
 }
@@ -228,7 +228,17 @@ void softmax(float* x, int64_t n) {
   }
   // Eigen's vectorised exp (a few ulp); -inf entries are selected to exactly 0.
   a = (a == neg_inf).select(0.0f, (a - mx).exp());
-  a *= 1.0f / a.sum();
+  // The sum runs in a fixed order from element 0 (16 lanes, then the lanes in order, then the tail).
+  // Eigen's sum() starts its packets at the first aligned element, so one row at two addresses rounded
+  // differently, and runs whose buffers landed elsewhere (several runners at once) were not repeatable.
+  float lane[16] = {};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; ++j) lane[j] += x[i + j];
+  float sum = 0.0f;
+  for (float l : lane) sum += l;
+  for (; i < n; ++i) sum += x[i];
+  a *= 1.0f / sum;
 }
 
 void softmax_ref(float* x, int64_t n) {

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstdint>
+#include <new>
+#include <vector>
 
 #include "formats/dtype.h"
 #include "inspect/model.h"
@@ -16,6 +18,24 @@
 namespace gb::engine {
 
 // A weight matrix [rows = out, cols = in] row-major, in its stored dtype, not owned (memory map).
+// A std::vector whose storage starts on a 64-byte line. Every engine buffer uses it: Eigen peels its
+// reductions and GEMV to the first aligned element, so a buffer's address would otherwise change the
+// rounding, and the same input scored in two runners (or after another allocation) would differ.
+template <class T>
+struct aligned_allocator {
+  using value_type = T;
+  static constexpr std::align_val_t line{64};
+  aligned_allocator() = default;
+  template <class U>
+  aligned_allocator(const aligned_allocator<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), line)); }
+  void deallocate(T* p, size_t) { ::operator delete(p, line); }
+  template <class U>
+  bool operator==(const aligned_allocator<U>&) const { return true; }
+};
+template <class T>
+using aligned_vector = std::vector<T, aligned_allocator<T>>;
+
 struct weight_view {
   dtype type = dtype::f32;
   const uint8_t* data = nullptr;

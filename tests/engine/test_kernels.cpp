@@ -1,6 +1,7 @@
 // Each fast kernel against its plain `_ref` twin over random shapes, with the tolerance stated per check.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -199,4 +200,45 @@ TEST_CASE("vectorised silu and softmax over long rows against double closed form
     if (q[i] > 1e-30f) wp = std::max(wp, std::fabs(static_cast<double>(p[i]) - static_cast<double>(q[i])) / static_cast<double>(q[i]));
   MESSAGE("softmax max relative error " << wp);
   CHECK(wp < 1e-5);
+}
+
+TEST_CASE("softmax and matmul give the same bits wherever their buffers sit (repeatable runs)") {
+  // One row copied to every float offset of a 64-byte line: the results must be identical bit for bit,
+  // or a run's numbers would depend on where its allocations happened to land.
+  std::mt19937 rng(11);
+  std::normal_distribution<float> nd(0.0f, 3.0f);
+  for (int64_t n : {5, 16, 37, 100, 513}) {
+    std::vector<float> row(static_cast<size_t>(n));
+    for (float& v : row) v = nd(rng);
+    std::vector<float> first;
+    for (int off = 0; off < 16; ++off) {
+      std::vector<float> buf(static_cast<size_t>(n + 16));
+      std::copy(row.begin(), row.end(), buf.begin() + off);
+      engine::softmax(buf.data() + off, n);
+      std::vector<float> got(buf.begin() + off, buf.begin() + off + n);
+      if (off == 0) first = got;
+      CHECK(std::memcmp(got.data(), first.data(), sizeof(float) * static_cast<size_t>(n)) == 0);
+    }
+  }
+  const int64_t M = 24, N = 100;
+  std::vector<float> w(static_cast<size_t>(M * N));
+  for (float& v : w) v = nd(rng);
+  engine::weight_view wv;
+  wv.type = dtype::f32;
+  wv.rows = M;
+  wv.cols = N;
+  wv.data = reinterpret_cast<const uint8_t*>(w.data());
+  wv.row_bytes = static_cast<uint64_t>(N) * 4;
+  for (int64_t T : {1, 3, 40}) {
+    std::vector<float> x(static_cast<size_t>(T * N));
+    for (float& v : x) v = nd(rng);
+    std::vector<float> first;
+    for (int off = 0; off < 16; ++off) {
+      std::vector<float> buf(x.size() + 16), y(static_cast<size_t>(T * M));
+      std::copy(x.begin(), x.end(), buf.begin() + off);
+      engine::matmul(buf.data() + off, T, wv, y.data(), 1);
+      if (off == 0) first = y;
+      CHECK(std::memcmp(y.data(), first.data(), sizeof(float) * y.size()) == 0);
+    }
+  }
 }
