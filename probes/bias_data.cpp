@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "formats/error.h"
+#include "formats/json_meta.h"
 #include "probes/bias.h"
 
 namespace gb::probes {
@@ -106,22 +107,8 @@ std::vector<std::string> list_dir(const std::string& dir, const std::string& suf
 }  // namespace
 
 size_t json_too_deep(const std::string& text, size_t max_depth) {
-  size_t depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;  // skip the escaped character
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return i;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return std::string::npos;
+  const auto at = json_depth_exceeded(text, static_cast<int>(std::min<size_t>(max_depth, INT32_MAX)));  // formats/json_meta.h
+  return at ? static_cast<size_t>(*at) : std::string::npos;
 }
 
 void json_check_depth(const std::string& text, const std::string& what, size_t max_depth) {
