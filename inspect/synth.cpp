@@ -510,9 +510,6 @@ synth_report run(const synth_spec& in) {
         vals = transpose(vals, shape[0], shape[1]);
         std::swap(shape[0], shape[1]);
       }
-      // A Gemma checkpoint stores RMSNorm gains as w and applies 1 + w; llama.cpp's GGUF stores 1 + w.
-      if (a->family == arch_family::gemma && p.init == init_kind::norm_weight)
-        for (float& x : vals) x -= 1.0f;
     }
     dtype ty = dtype::f32;
     if (shape.size() == 2) {
