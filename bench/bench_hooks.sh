@@ -16,7 +16,10 @@ gb=$build/cli/glassbox
 # libgomp's default (active) waiting spins idle workers between parallel regions; on a machine shared with
 # other jobs that spinning steals the cores the working threads need (measured at load 5-8: glassbox tg
 # 6-8 -> 13 tok/s, pp512 +15% with PASSIVE). Both OpenMP users here (glassbox, PyTorch) get the same policy.
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+# Default: libgomp's own (active) policy, which is faster on an idle machine (glassbox tg128 52 vs 41 tok/s
+# with PASSIVE); on a shared, loaded machine run with OMP_WAIT_POLICY=PASSIVE. PyTorch's peer picks PASSIVE
+# (GB_TORCH_WAIT_POLICY overrides): its OpenBLAS threads and OpenMP threads would otherwise spin against each other.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-ACTIVE}
 py=/usr/bin/python3
 [ -x $py ] || py=python3
 out=$here/out
