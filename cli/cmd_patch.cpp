@@ -72,8 +72,7 @@ int run_patch(int argc, char** argv) {
   auto s = gb::probes::session_open(model_path, tok_path, ro);
   if (!s) return gb::cli::report_error(s.err());
   gb::probes::session& S = s.value();
-  if (!S.run) return gb::cli::report_error({gb::errc::unsupported, 0, S.run_error, model_path});
-  if (!S.tok) return gb::cli::report_error({gb::errc::unsupported, 0, "no tokenizer in these files (give --tokenizer FILE)", model_path});
+  if (auto e = gb::probes::session_unusable(S, model_path)) return gb::cli::report_error(*e);
   const gb::engine::tokenizer& tok = *S.tok;
   const std::string ta = metric.substr(pre.size(), comma - pre.size()), tb = metric.substr(comma + 1);
   const auto a = resolve_token(tok, ta, S.run->vocab_size()), b = resolve_token(tok, tb, S.run->vocab_size());

@@ -172,8 +172,7 @@ int run_trace(int argc, char** argv) {
   auto s = gb::probes::session_open(model_path, tok_path, ro);
   if (!s) return gb::cli::report_error(s.err());
   gb::probes::session& S = s.value();
-  if (!S.run) return gb::cli::report_error({gb::errc::unsupported, 0, S.run_error, model_path});
-  if (!S.tok) return gb::cli::report_error({gb::errc::unsupported, 0, "no tokenizer in these files (give --tokenizer FILE)", model_path});
+  if (auto e = gb::probes::session_unusable(S, model_path)) return gb::cli::report_error(*e);
   const gb::model& m = *S.m;
   const gb::engine::tokenizer& tok = *S.tok;
   gb::viz::token_text piece = [&](int32_t id) { return tok.token_piece(id); };

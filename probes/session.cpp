@@ -32,4 +32,10 @@ result<session> session_open(const std::string& model_path, const std::string& t
   return s;
 }
 
+std::optional<error> session_unusable(const session& s, const std::string& model_path) {
+  if (!s.run) return error{errc::unsupported, 0, s.run_error, model_path};
+  if (!s.tok) return error{errc::unsupported, 0, "no tokenizer in these files (give --tokenizer FILE)", model_path};
+  return std::nullopt;
+}
+
 }  // namespace gb::probes

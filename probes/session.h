@@ -32,4 +32,8 @@ struct session {
 result<session> session_open(const std::string& model_path, const std::string& tokenizer_path = "",
                              const engine::run_options& opt = {});
 
+// For commands that need both the engine and a tokenizer: the error to report when either is missing
+// (unsupported, naming model_path), or nothing when the session can run text.
+std::optional<error> session_unusable(const session& s, const std::string& model_path);
+
 }  // namespace gb::probes
