@@ -327,18 +327,40 @@ struct runner::impl {
   // Buffers of one pass.
   aligned_vector<float> x, xn, q, k, v, qkv, att, o, xn2, hb, hb2, mo, scores, probs;
 
-  result<std::vector<float>> run(const std::vector<int32_t>& tokens, hook* h, bool last_only) {
+  // parent == nullptr: the tokens continue the KV cache at `pos`. Otherwise a packed trie (forward_packed):
+  // row t sits at position depth[t] and attends to its ancestors and itself; the cache is not touched.
+  result<std::vector<float>> run(const std::vector<int32_t>& tokens, hook* h, bool last_only,
+                                 const std::vector<int32_t>* parent = nullptr) {
     const int64_t T = static_cast<int64_t>(tokens.size());
-    if (!opt.kv_cache) pos = 0;
+    const bool packed = parent != nullptr;
+    if (!opt.kv_cache && !packed) pos = 0;
     if (T == 0) return error{errc::bad_value, 0, "engine: no tokens to run", ""};
-    if (pos + T > n_ctx)
+    std::vector<int64_t> depth;  // (T) packed: position of each row
+    if (packed) {
+      if (parent->size() != tokens.size())
+        return error{errc::bad_value, 0, "engine: packed batch has " + std::to_string(tokens.size()) + " tokens but " +
+                                             std::to_string(parent->size()) + " parents", ""};
+      depth.resize(static_cast<size_t>(T));
+      for (int64_t t = 0; t < T; ++t) {
+        const int32_t pa = (*parent)[static_cast<size_t>(t)];
+        if (pa < -1 || pa >= t)
+          return error{errc::bad_value, 0, "engine: packed row " + std::to_string(t) + " has parent " + std::to_string(pa) +
+                                               " (must be -1 or an earlier row)", ""};
+        depth[static_cast<size_t>(t)] = pa < 0 ? 0 : depth[static_cast<size_t>(pa)] + 1;
+        if (depth[static_cast<size_t>(t)] >= n_ctx)
+          return error{errc::limit, 0, "engine: packed row " + std::to_string(t) + " at position " + std::to_string(depth[static_cast<size_t>(t)]) +
+                                           " exceeds the context length " + std::to_string(n_ctx), ""};
+      }
+    } else if (pos + T > n_ctx) {
       return error{errc::limit, 0,
                    "engine: " + std::to_string(pos + T) + " positions exceed the context length " + std::to_string(n_ctx), ""};
+    }
     for (int32_t id : tokens)
       if (id < 0 || id >= V)
         return error{errc::bad_value, 0, "engine: token id " + std::to_string(id) + " outside the vocabulary (" + std::to_string(V) + ")", ""};
-    ensure_cache(pos + T);
-    const int64_t p0 = pos, P = pos + T, nq = H * E, nk = Hk * E;
+    if (!packed) ensure_cache(pos + T);
+    const int64_t p0 = packed ? 0 : pos, P = p0 + T, nq = H * E, nk = Hk * E;
+    auto position_of = [&](int64_t t) { return packed ? depth[static_cast<size_t>(t)] : p0 + t; };
     tap tp{h};
     auto stopped = [&]() -> result<std::vector<float>> { return error{errc::limit, 0, "engine: stopped by hook", ""}; };
     auto sz = [](int64_t n) { return static_cast<size_t>(n); };
@@ -353,7 +375,7 @@ struct runner::impl {
     if (pos_embd.present()) {
       aligned_vector<float> pe(sz(D));
       for (int64_t t = 0; t < T; ++t) {
-        weight_rows_f32(pos_embd.w, p0 + t, 1, pe.data());
+        weight_rows_f32(pos_embd.w, position_of(t), 1, pe.data());
         for (int64_t i = 0; i < D; ++i) x[sz(t * D + i)] += pe[sz(i)];
       }
     }
@@ -379,64 +401,71 @@ struct runner::impl {
       }
       if (rope != rope_kind::none)
         for (int64_t t = 0; t < T; ++t) {
-          engine::rope(q.data() + t * nq, H, E, n_rot, p0 + t, hp.rope_theta, rope);
-          engine::rope(k.data() + t * nk, Hk, E, n_rot, p0 + t, hp.rope_theta, rope);
+          engine::rope(q.data() + t * nq, H, E, n_rot, position_of(t), hp.rope_theta, rope);
+          engine::rope(k.data() + t * nk, Hk, E, n_rot, position_of(t), hp.rope_theta, rope);
         }
       tp.maybe(layer_name(l, "attn.q"), q.data(), {T, nq});
       tp.maybe(layer_name(l, "attn.k"), k.data(), {T, nk});
       tp.maybe(layer_name(l, "attn.v"), v.data(), {T, nk});
       if (tp.stopped) return stopped();
-      std::memcpy(kc[sz(l)].data() + p0 * nk, k.data(), sz(T * nk) * 4);
-      std::memcpy(vc[sz(l)].data() + p0 * nk, v.data(), sz(T * nk) * 4);
 
       const std::string sname = layer_name(l, "attn.scores"), pname = layer_name(l, "attn.probs");
       const bool want_s = tp.wants(sname), want_p = tp.wants(pname);
-      if (want_s) scores.resize(sz(H * T * P));
-      if (want_p) probs.resize(sz(H * T * P));
-      const float* K = kc[sz(l)].data();
-      const float* Vv = vc[sz(l)].data();
-      const int64_t group = H / Hk;
-      const int attn_threads = threads_for(2 * H * T * P * E, threads);  // q.k and probs.v
-#pragma omp parallel for num_threads(attn_threads) schedule(static)
-      for (int64_t hh = 0; hh < H; ++hh) {
-        // Causal: query rows in chunks of q_chunk, each against only the keys it can see (p0 + t1), which
-        // skips the masked upper triangle of a long prompt (half of q.k and probs.v at p0 = 0).
-        constexpr int64_t q_chunk = 64;
-        static thread_local aligned_vector<float> sbuf;  // (q_chunk, P)
-        if (sbuf.size() < sz(std::min(T, q_chunk) * P)) sbuf.resize(sz(std::min(T, q_chunk) * P));
-        const int64_t g = hh / group;
-        const float slope = hp.pos == pos_kind::alibi ? alibi_slope(hh, H) : 0.0f;
-        for (int64_t t0 = 0; t0 < T; t0 += q_chunk) {
-          const int64_t t1 = std::min(T, t0 + q_chunk), nt = t1 - t0, nkeys = p0 + t1;
-          mut_mat S(sbuf.data(), nt, nkeys, Eigen::OuterStride<>(nkeys));
-          const_mat Q(q.data() + t0 * nq + hh * E, nt, E, Eigen::OuterStride<>(nq));
-          const_mat Kg(K + g * E, nkeys, E, Eigen::OuterStride<>(nk));
-          const_mat Vg(Vv + g * E, nkeys, E, Eigen::OuterStride<>(nk));
-          S.noalias() = (Q * Kg.transpose()) * scale;
-          for (int64_t t = t0; t < t1; ++t) {
-            float* row = sbuf.data() + (t - t0) * nkeys;
-            const int64_t last = p0 + t;  // last visible key
-            if (slope != 0.0f)
-              for (int64_t j = 0; j <= last; ++j) row[j] += slope * static_cast<float>(j);
-            if (want_s) {
-              float* dst = scores.data() + (hh * T + t) * P;
-              std::memcpy(dst, row, sz(last + 1) * 4);
-              std::fill(dst + last + 1, dst + P, -std::numeric_limits<float>::infinity());
+      if (packed) {
+        if (want_s || want_p)
+          return error{errc::unsupported, 0, "engine: hook point '" + (want_s ? sname : pname) +
+                                                 "' is not available in a packed forward (attention is per trie path)", ""};
+        packed_attention(T, *parent, depth);
+      } else {
+        std::memcpy(kc[sz(l)].data() + p0 * nk, k.data(), sz(T * nk) * 4);
+        std::memcpy(vc[sz(l)].data() + p0 * nk, v.data(), sz(T * nk) * 4);
+        if (want_s) scores.resize(sz(H * T * P));
+        if (want_p) probs.resize(sz(H * T * P));
+        const float* K = kc[sz(l)].data();
+        const float* Vv = vc[sz(l)].data();
+        const int64_t group = H / Hk;
+        const int attn_threads = threads_for(2 * H * T * P * E, threads);  // q.k and probs.v
+  #pragma omp parallel for num_threads(attn_threads) schedule(static)
+        for (int64_t hh = 0; hh < H; ++hh) {
+          // Causal: query rows in chunks of q_chunk, each against only the keys it can see (p0 + t1), which
+          // skips the masked upper triangle of a long prompt (half of q.k and probs.v at p0 = 0).
+          constexpr int64_t q_chunk = 64;
+          static thread_local aligned_vector<float> sbuf;  // (q_chunk, P)
+          if (sbuf.size() < sz(std::min(T, q_chunk) * P)) sbuf.resize(sz(std::min(T, q_chunk) * P));
+          const int64_t g = hh / group;
+          const float slope = hp.pos == pos_kind::alibi ? alibi_slope(hh, H) : 0.0f;
+          for (int64_t t0 = 0; t0 < T; t0 += q_chunk) {
+            const int64_t t1 = std::min(T, t0 + q_chunk), nt = t1 - t0, nkeys = p0 + t1;
+            mut_mat S(sbuf.data(), nt, nkeys, Eigen::OuterStride<>(nkeys));
+            const_mat Q(q.data() + t0 * nq + hh * E, nt, E, Eigen::OuterStride<>(nq));
+            const_mat Kg(K + g * E, nkeys, E, Eigen::OuterStride<>(nk));
+            const_mat Vg(Vv + g * E, nkeys, E, Eigen::OuterStride<>(nk));
+            S.noalias() = (Q * Kg.transpose()) * scale;
+            for (int64_t t = t0; t < t1; ++t) {
+              float* row = sbuf.data() + (t - t0) * nkeys;
+              const int64_t last = p0 + t;  // last visible key
+              if (slope != 0.0f)
+                for (int64_t j = 0; j <= last; ++j) row[j] += slope * static_cast<float>(j);
+              if (want_s) {
+                float* dst = scores.data() + (hh * T + t) * P;
+                std::memcpy(dst, row, sz(last + 1) * 4);
+                std::fill(dst + last + 1, dst + P, -std::numeric_limits<float>::infinity());
+              }
+              softmax(row, last + 1);
+              std::fill(row + last + 1, row + nkeys, 0.0f);
+              if (want_p) {
+                float* dst = probs.data() + (hh * T + t) * P;
+                std::memcpy(dst, row, sz(nkeys) * 4);
+                std::fill(dst + nkeys, dst + P, 0.0f);
+              }
             }
-            softmax(row, last + 1);
-            std::fill(row + last + 1, row + nkeys, 0.0f);
-            if (want_p) {
-              float* dst = probs.data() + (hh * T + t) * P;
-              std::memcpy(dst, row, sz(nkeys) * 4);
-              std::fill(dst + nkeys, dst + P, 0.0f);
-            }
+            mut_mat Oh(att.data() + t0 * nq + hh * E, nt, E, Eigen::OuterStride<>(nq));
+            Oh.noalias() = S * Vg;
           }
-          mut_mat Oh(att.data() + t0 * nq + hh * E, nt, E, Eigen::OuterStride<>(nq));
-          Oh.noalias() = S * Vg;
         }
+        if (want_s) tp.give(sname, scores.data(), {H, T, P});
+        if (want_p) tp.give(pname, probs.data(), {H, T, P});
       }
-      if (want_s) tp.give(sname, scores.data(), {H, T, P});
-      if (want_p) tp.give(pname, probs.data(), {H, T, P});
       linear(att.data(), T, L.o, L.o_b, o.data());
       tp.maybe(layer_name(l, "attn.out"), o.data(), {T, D});
       if (tp.stopped) return stopped();
@@ -490,8 +519,43 @@ struct runner::impl {
     linear(xn.data() + first * D, n_out, output, output_b, logits.data());
     tp.maybe("logits", logits.data(), {n_out, V});
     if (tp.stopped) return stopped();
-    pos = P;
+    if (!packed) pos = P;
     return logits;
+  }
+
+  // Attention of a packed trie: query row t against the keys of its path (root .. t), from the q, k, v
+  // buffers of this pass; writes att (T, H*E). ALiBi distances are depths, as in a single sequence.
+  void packed_attention(int64_t T, const std::vector<int32_t>& parent, const std::vector<int64_t>& depth) {
+    using const_vec = Eigen::Map<const Eigen::VectorXf>;
+    using mut_vec = Eigen::Map<Eigen::VectorXf>;
+    const int64_t nq = H * E, nk = Hk * E, group = H / Hk;
+    const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(E)));
+    int64_t work = 0;
+    for (int64_t t = 0; t < T; ++t) work += 2 * H * E * (depth[static_cast<size_t>(t)] + 1);
+    const int attn_threads = threads_for(work, threads);
+#pragma omp parallel for num_threads(attn_threads) schedule(dynamic, 16)
+    for (int64_t t = 0; t < T; ++t) {
+      static thread_local std::vector<int64_t> path;   // (n) rows of t's path, root first
+      static thread_local aligned_vector<float> srow;  // (n)
+      const int64_t n = depth[static_cast<size_t>(t)] + 1;
+      path.resize(static_cast<size_t>(n));
+      for (int64_t j = t, i = n - 1; i >= 0; j = parent[static_cast<size_t>(j)], --i) path[static_cast<size_t>(i)] = j;
+      if (srow.size() < static_cast<size_t>(n)) srow.resize(static_cast<size_t>(n));
+      for (int64_t hh = 0; hh < H; ++hh) {
+        const int64_t g = hh / group;
+        const float slope = hp.pos == pos_kind::alibi ? alibi_slope(hh, H) : 0.0f;
+        const_vec qh(q.data() + t * nq + hh * E, E);
+        for (int64_t i = 0; i < n; ++i) {
+          srow[static_cast<size_t>(i)] = qh.dot(const_vec(k.data() + path[static_cast<size_t>(i)] * nk + g * E, E)) * scale;
+          if (slope != 0.0f) srow[static_cast<size_t>(i)] += slope * static_cast<float>(i);
+        }
+        softmax(srow.data(), n);
+        mut_vec out(att.data() + t * nq + hh * E, E);
+        out.setZero();
+        for (int64_t i = 0; i < n; ++i)
+          out += srow[static_cast<size_t>(i)] * const_vec(v.data() + path[static_cast<size_t>(i)] * nk + g * E, E);
+      }
+    }
   }
 };
 
@@ -519,6 +583,15 @@ result<std::unique_ptr<runner>> runner::create(const model& m, const run_options
 result<std::vector<float>> runner::forward(const std::vector<int32_t>& tokens, hook* h) {
   try {
     return p_->run(tokens, h, false);
+  } catch (failure& f) {
+    return f.err();
+  }
+}
+
+result<std::vector<float>> runner::forward_packed(const std::vector<int32_t>& tokens, const std::vector<int32_t>& parent,
+                                                  hook* h) {
+  try {
+    return p_->run(tokens, h, false, &parent);
   } catch (failure& f) {
     return f.err();
   }

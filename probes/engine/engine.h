@@ -8,6 +8,7 @@
 //   auto next = run.forward({261});                        // continues at position 3 with the KV cache
 //   run.reset();                                           // back to position 0
 //   auto lp = run.token_logprobs(ids);                     // log p(ids[i] | ids[<i]) for i >= 1
+//   auto many = run.forward_packed({1, 5, 9, 7}, {-1, 0, 1, 0});  // "1 5 9" and "1 7" in one pass (trie)
 //
 // Hooks (two-phase, like ggml's scheduler callback): wants(name) is asked once per hook point per
 // forward() call; only wanted tensors are materialised and handed to observe(). With no hook (or a hook
@@ -94,6 +95,21 @@ class runner {
   // Like forward() but returns only the last position's logits (V) and skips the output projection
   // of the other positions (generation and prompt processing).
   result<std::vector<float>> forward_last(const std::vector<int32_t>& tokens, hook* h = nullptr);
+
+  // A batch of sequences packed as a prefix trie, in one pass: row t holds tokens[t]; parent[t] is the row of
+  // the previous token of its sequence (-1: first token, position 0), always an earlier row (t's ancestors
+  // come before it: DFS or any topological order). Row t sits at position depth(t) (learned positions,
+  // RoPE and ALiBi distances all by depth) and attends to its ancestors and itself only, so each row's
+  // logits equal those of runner::forward over its root-to-row path (up to float rounding: every matmul
+  // runs over all T rows at once). Returns (T, V) logits. Shared prefixes are rows shared by sequences.
+  // The KV cache and position() are neither read nor changed (forward() after it continues where it was).
+  // Hooks: the per-token points (embed .. logits, shapes (T, ...) with T = packed rows) work as in
+  // forward(), modify() included; a hook that wants blk.N.attn.scores or attn.probs gets errc::unsupported
+  // (attention is per path, not a (H, T, P) tensor). Errors: empty input, parent.size() != tokens.size(),
+  // parent[t] not in [-1, t) (bad_value), depth(t) >= context length (limit), token outside the vocabulary.
+  //   tokens {1, 5, 9, 7}, parent {-1, 0, 1, 0}: sequences "1 5 9" and "1 7" (row 0 shared)
+  result<std::vector<float>> forward_packed(const std::vector<int32_t>& tokens, const std::vector<int32_t>& parent,
+                                            hook* h = nullptr);
 
   void reset();  // clear the KV cache / position
   // Rewind to position pos (0 <= pos <= position()): the KV cache keeps positions [0, pos), so a shared

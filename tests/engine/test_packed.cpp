@@ -1,0 +1,298 @@
+// runner::forward_packed: many sequences as one prefix trie in one pass. Every packed row's logits must equal
+// the logits runner::forward gives at that position of the sequence (run alone from position 0), for every
+// family the engine runs (RoPE both layouts and partial rotary, learned positions, ALiBi, parallel blocks,
+// GQA/MQA), on random tries (shared prefixes, branches, single tokens, duplicates, a lone long sequence),
+// in any topological row order; independent of the thread count; the KV cache untouched; bad tries rejected.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "formats/archive.h"
+#include "inspect/model.h"
+#include "inspect/synth.h"
+#include "probes/engine/engine.h"
+#include "tests/support/data.h"
+
+using namespace gb;
+
+namespace {
+
+struct loaded {
+  std::shared_ptr<const archive> ar;
+  model m;
+};
+
+std::unique_ptr<loaded> load(const std::string& path) {
+  auto a = archive_open(path);
+  REQUIRE_MESSAGE(a.ok(), (a.ok() ? "" : a.err().to_string()));
+  auto ar = std::make_shared<const archive>(std::move(a.value()));
+  auto m = model_build(ar);
+  REQUIRE_MESSAGE(m.ok(), (m.ok() ? "" : m.err().to_string()));
+  return std::make_unique<loaded>(loaded{ar, std::move(m.value())});
+}
+
+std::string synth(const std::string& dir, const std::string& arch, int64_t kv, int64_t dim = 64, int64_t ctx = 128) {
+  synth_spec s;
+  s.arch = arch;
+  s.n_layer = 2, s.n_embd = dim, s.n_head = 4, s.n_head_kv = kv, s.n_vocab = 512, s.n_ctx = ctx;
+  s.seed = 7;
+  s.path = dir + "/" + arch + "-" + std::to_string(kv) + "-" + std::to_string(dim) + ".gguf";
+  auto r = synth_write(s);
+  REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().to_string()));
+  return s.path;
+}
+
+std::unique_ptr<engine::runner> make_runner(const model& m, int threads = 0) {
+  engine::run_options o;
+  o.threads = threads;
+  auto r = engine::runner::create(m, o);
+  REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().to_string()));
+  return std::move(r).value();
+}
+
+// A packed trie built by inserting sequences in order: a sequence walks the rows it shares with earlier ones
+// and appends the rest, so rows are topological but not DFS when a later sequence branches off an early one.
+struct trie {
+  std::vector<int32_t> tokens, parent;
+  std::vector<std::vector<int32_t>> rows_of;  // per sequence: the row of each of its tokens
+  std::map<std::pair<int32_t, int32_t>, int32_t> child;
+
+  void add(const std::vector<int32_t>& seq, bool merge = true) {
+    std::vector<int32_t> rows;
+    int32_t at = -1;
+    for (int32_t tok : seq) {
+      auto it = merge ? child.find({at, tok}) : child.end();
+      if (it == child.end()) {
+        tokens.push_back(tok);
+        parent.push_back(at);
+        const int32_t row = static_cast<int32_t>(tokens.size()) - 1;
+        if (merge) child[{at, tok}] = row;
+        at = row;
+      } else {
+        at = it->second;
+      }
+      rows.push_back(at);
+    }
+    rows_of.push_back(std::move(rows));
+  }
+};
+
+// Random sequences over a 512-token vocabulary: fresh ones, branches off an earlier sequence at a random
+// depth, prefixes of earlier ones, exact duplicates, single tokens, and (long = true) one 100-token sequence.
+std::vector<std::vector<int32_t>> random_batch(std::mt19937& rng, int n, bool long_one) {
+  std::uniform_int_distribution<int32_t> tok(0, 511);
+  std::vector<std::vector<int32_t>> seqs;
+  for (int i = 0; i < n; ++i) {
+    std::vector<int32_t> s;
+    const int kind = seqs.empty() ? 0 : static_cast<int>(rng() % 5);
+    const std::vector<int32_t>& base = seqs.empty() ? s : seqs[rng() % seqs.size()];
+    if (kind == 1 || kind == 2) {  // branch / prefix of an earlier sequence
+      const size_t cut = 1 + rng() % base.size();
+      s.assign(base.begin(), base.begin() + static_cast<std::ptrdiff_t>(cut));
+      if (kind == 1)
+        for (size_t k = 1 + rng() % 12; k > 0; --k) s.push_back(tok(rng));
+    } else if (kind == 3) {  // duplicate
+      s = base;
+    } else {
+      s.push_back(rng() % 3 == 0 ? 1 : tok(rng));  // many sequences open with the same "BOS"
+      for (size_t k = rng() % 20; k > 0; --k) s.push_back(tok(rng));
+    }
+    seqs.push_back(std::move(s));
+  }
+  seqs.push_back({tok(rng)});  // a single token
+  if (long_one) {
+    std::vector<int32_t> s;
+    for (int k = 0; k < 100; ++k) s.push_back(tok(rng));
+    seqs.push_back(std::move(s));
+  }
+  return seqs;
+}
+
+// max |packed row - forward() of the sequence alone| over every token of every sequence
+double packed_vs_single(engine::runner& run, const std::vector<std::vector<int32_t>>& seqs, const trie& tr, double* scale = nullptr) {
+  auto packed = run.forward_packed(tr.tokens, tr.parent);
+  REQUIRE_MESSAGE(packed.ok(), (packed.ok() ? "" : packed.err().to_string()));
+  const int64_t V = run.vocab_size();
+  REQUIRE(packed.value().size() == tr.tokens.size() * static_cast<size_t>(V));
+  double err = 0, mx = 0;
+  for (size_t s = 0; s < seqs.size(); ++s) {
+    run.reset();
+    auto single = run.forward(seqs[s]);
+    REQUIRE(single.ok());
+    for (size_t i = 0; i < seqs[s].size(); ++i) {
+      const float* a = packed.value().data() + static_cast<int64_t>(tr.rows_of[s][i]) * V;
+      const float* b = single.value().data() + static_cast<int64_t>(i) * V;
+      for (int64_t j = 0; j < V; ++j) {
+        err = std::max(err, std::fabs(static_cast<double>(a[j]) - static_cast<double>(b[j])));
+        mx = std::max(mx, std::fabs(static_cast<double>(b[j])));
+      }
+    }
+  }
+  if (scale) *scale = mx;
+  return err;
+}
+
+struct recorder : engine::hook {
+  std::vector<std::string> wanted;
+  std::map<std::string, std::vector<int64_t>> shapes;
+  bool wants(std::string_view name) override {
+    return std::find(wanted.begin(), wanted.end(), std::string(name)) != wanted.end();
+  }
+  bool observe(std::string_view name, const float*, const std::vector<int64_t>& shape) override {
+    shapes[std::string(name)] = shape;
+    return true;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("forward_packed: every row of random tries equals forward() of its sequence alone, every family (1e-5)") {
+  const std::string dir = test::temp_dir("engine_packed");
+  struct fam { std::string arch; int64_t kv; };
+  std::vector<fam> fams;
+  for (const std::string& a : synth_architectures()) fams.push_back({a, 0});
+  fams.push_back({"llama", 2});  // GQA
+  fams.push_back({"llama", 1});  // MQA
+  int ran = 0;
+  for (const fam& f : fams) {
+    CAPTURE(f.arch);
+    CAPTURE(f.kv);
+    auto L = load(synth(dir, f.arch, f.kv));
+    if (!engine::engine_unsupported_reason(L->m).empty()) {
+      MESSAGE(f.arch << ": not run by the engine (" << engine::engine_unsupported_reason(L->m) << ")");
+      continue;
+    }
+    auto run = make_runner(L->m);
+    std::mt19937 rng(static_cast<uint32_t>(17 + ran));
+    double worst = 0, scale = 0;
+    size_t rows = 0;
+    for (int round = 0; round < 3; ++round) {
+      const auto seqs = random_batch(rng, 12, round == 0);
+      trie tr;
+      for (const auto& s : seqs) tr.add(s);
+      size_t total = 0;
+      for (const auto& s : seqs) total += s.size();
+      CHECK(tr.tokens.size() < total);  // prefixes were shared
+      double sc = 0;
+      worst = std::max(worst, packed_vs_single(*run, seqs, tr, &sc));
+      scale = std::max(scale, sc);
+      rows += tr.tokens.size();
+    }
+    MESSAGE(f.arch << " (kv " << f.kv << "): max |packed - single| = " << worst << " over " << rows << " packed rows (max |logit| "
+                   << scale << ")");
+    CHECK(scale > 1e-3);
+    CHECK(worst <= 1e-5);
+    ++ran;
+  }
+  CHECK(ran >= 10);
+}
+
+TEST_CASE("forward_packed: 8 sequences without shared rows equal 8 separate runs; duplicates need not merge") {
+  const std::string dir = test::temp_dir("engine_packed8");
+  for (const std::string arch : {"llama", "bloom", "gpt2"}) {
+    CAPTURE(arch);
+    auto L = load(synth(dir, arch, 0));
+    auto run = make_runner(L->m);
+    std::mt19937 rng(3);
+    std::vector<std::vector<int32_t>> seqs;
+    for (int s = 0; s < 8; ++s) {
+      std::vector<int32_t> q;
+      for (size_t k = 5 + rng() % 20; k > 0; --k) q.push_back(static_cast<int32_t>(rng() % 512));
+      seqs.push_back(std::move(q));
+    }
+    seqs.push_back(seqs[2]);  // the same sequence again, packed as its own rows
+    trie tr;
+    for (const auto& s : seqs) tr.add(s, /*merge=*/false);
+    const double err = packed_vs_single(*run, seqs, tr);
+    MESSAGE(arch << ": 9 sequences, " << tr.tokens.size() << " rows: max |packed - single| = " << err);
+    CHECK(err <= 1e-5);
+  }
+}
+
+TEST_CASE("forward_packed: results do not depend on the thread count (bit for bit)") {
+  const std::string dir = test::temp_dir("engine_packed_threads");
+  // dim 256 and ~300 rows: every matmul is large enough to run parallel at 2+ threads
+  auto L = load(synth(dir, "llama", 2, 256, 256));
+  std::mt19937 rng(9);
+  trie tr;
+  for (const auto& s : random_batch(rng, 40, true)) tr.add(s);
+  REQUIRE(tr.tokens.size() > 200);
+  auto one = make_runner(L->m, 1), two = make_runner(L->m, 2), three = make_runner(L->m, 3);
+  auto a = one->forward_packed(tr.tokens, tr.parent), b = two->forward_packed(tr.tokens, tr.parent),
+       c = three->forward_packed(tr.tokens, tr.parent);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  REQUIRE(c.ok());
+  CHECK(a.value() == b.value());
+  CHECK(a.value() == c.value());
+}
+
+TEST_CASE("forward_packed leaves the KV cache and position alone; per-token hooks see (T, ...)") {
+  const std::string dir = test::temp_dir("engine_packed_state");
+  auto L = load(synth(dir, "llama", 2));
+  auto run = make_runner(L->m);
+  const std::vector<int32_t> head = {1, 40, 41, 42}, tail = {43, 44};
+  std::vector<int32_t> all = head;
+  all.insert(all.end(), tail.begin(), tail.end());
+  auto whole = run->forward(all);
+  REQUIRE(whole.ok());
+  run->reset();
+  REQUIRE(run->forward(head).ok());
+  auto p = run->forward_packed({1, 5, 9, 7}, {-1, 0, 1, 0});
+  REQUIRE(p.ok());
+  CHECK(run->position() == 4);
+  auto rest = run->forward(tail);
+  REQUIRE(rest.ok());
+  const int64_t V = run->vocab_size();
+  double err = 0;
+  for (size_t i = 0; i < rest.value().size(); ++i)
+    err = std::max(err, std::fabs(static_cast<double>(rest.value()[i]) - static_cast<double>(whole.value()[4 * static_cast<size_t>(V) + i])));
+  CHECK(err <= 1e-5);
+
+  recorder h;
+  h.wanted = {"embed", "blk.0.attn.q", "blk.1.mlp.pre", "logits"};
+  REQUIRE(run->forward_packed({1, 5, 9, 7, 8}, {-1, 0, 1, 0, -1}, &h).ok());
+  const auto& hp = L->m.hp;
+  CHECK(h.shapes["embed"] == std::vector<int64_t>{5, hp.n_embd});
+  CHECK(h.shapes["blk.1.mlp.pre"] == std::vector<int64_t>{5, hp.n_ff});
+  CHECK(h.shapes["logits"] == std::vector<int64_t>{5, V});
+  CHECK(h.shapes.count("blk.0.attn.q") == 1);
+}
+
+TEST_CASE("forward_packed errors: bad parents, too deep, bad tokens, empty, attention hook points") {
+  const std::string dir = test::temp_dir("engine_packed_err");
+  auto L = load(synth(dir, "llama", 2));  // n_ctx 128
+  auto run = make_runner(L->m);
+  auto code = [&](const std::vector<int32_t>& t, const std::vector<int32_t>& p, engine::hook* h = nullptr) {
+    auto r = run->forward_packed(t, p, h);
+    REQUIRE_FALSE(r.ok());
+    MESSAGE(r.err().to_string());
+    return r.err().code;
+  };
+  CHECK(code({}, {}) == errc::bad_value);
+  CHECK(code({1, 2}, {-1}) == errc::bad_value);        // sizes differ
+  CHECK(code({1, 2}, {-1, 1}) == errc::bad_value);     // its own parent
+  CHECK(code({1, 2, 3}, {-1, 2, 0}) == errc::bad_value);  // a later row as parent
+  CHECK(code({1, 2}, {-1, -2}) == errc::bad_value);    // below -1
+  CHECK(code({1, 512}, {-1, 0}) == errc::bad_value);   // outside the vocabulary
+  std::vector<int32_t> t(129, 3), p(129);
+  for (int32_t i = 0; i < 129; ++i) p[static_cast<size_t>(i)] = i - 1;
+  CHECK(code(t, p) == errc::limit);  // row 128 at position 128 of a 128 context
+  t.resize(128), p.resize(128);
+  CHECK(run->forward_packed(t, p).ok());  // 128 positions fit
+  // many short rows beyond the context in total are fine: only depth counts
+  std::vector<int32_t> wide(300, 4), roots(300, -1);
+  CHECK(run->forward_packed(wide, roots).ok());
+  recorder h;
+  h.wanted = {"blk.1.attn.probs"};
+  CHECK(code({1, 2}, {-1, 0}, &h) == errc::unsupported);
+  h.wanted = {"blk.0.attn.scores"};
+  CHECK(code({1, 2}, {-1, 0}, &h) == errc::unsupported);
+  CHECK(run->position() == 0);
+}
