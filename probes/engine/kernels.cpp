@@ -21,15 +21,21 @@
 namespace gb::engine {
 namespace {
 
-using row_major = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using const_mat = Eigen::Map<const row_major, 0, Eigen::OuterStride<>>;
-using mut_mat = Eigen::Map<row_major, 0, Eigen::OuterStride<>>;
-using const_vec = Eigen::Map<const Eigen::VectorXf>;
 
-// Below this many tokens a matmul streams W once and does T dot products per row (memory bound).
-constexpr int64_t small_t = 8;
-// Rows of W decoded per GEMM block (large T).
-constexpr int64_t gemm_rows = 128;
+// ---- the packed GEMM behind matmul ----------------------------------------------------------------
+// Every output is one chain of multiply-adds over k = 0..N-1 in order, y[t][r] = (((x0 w0) + x1 w1) + ...),
+// started from 0 and carried through whole k (partial sums stored to y between k chunks and reloaded keep
+// their exact value). So y[t][r] depends only on x row t and W row r: not on T, the tile, the thread split
+// or the other rows; a sequence scores bit-identically alone or inside a batch, with 1 or many threads.
+// W is packed per panel of panel_rows rows k-major (wp[k * panel_rows + j] = W[r0 + j][k], rows past M
+// zero), decoded from its dtype on the way; a micro-kernel multiplies tile_tokens rows of x (broadcast)
+// with a panel (4 AVX-512 vectors) into 24 accumulators.
+constexpr int64_t panel_rows = 64;
+constexpr int64_t tile_tokens = 6;
+// Columns per pass: a tile of x (6 x 512 floats, 12 KiB) stays in L1 while a panel chunk (128 KiB) streams from L2.
+constexpr int64_t k_chunk = 512;
+// Packed bytes per task for large T (two 64-row panels of a 768-wide matrix): a block stays in L2.
+constexpr int64_t block_bytes = int64_t{1} << 19;
 
 void f16_row(const uint16_t* src, float* dst, int64_t n) {
   int64_t i = 0;
@@ -49,13 +55,6 @@ void bf16_row(const uint16_t* src, float* dst, int64_t n) {
     uint32_t u = static_cast<uint32_t>(src[i]) << 16;
     std::memcpy(dst + i, &u, 4);
   }
-}
-
-// Pointer to row r of w as f32: in place for f32, else decoded into buf (cols floats).
-const float* row_f32(const weight_view& w, int64_t r, float* buf) {
-  if (w.type == dtype::f32) return reinterpret_cast<const float*>(w.row(r));
-  weight_rows_f32(w, r, 1, buf);
-  return buf;
 }
 
 aligned_vector<float>& scratch(size_t n) {
@@ -93,45 +92,156 @@ void weight_rows_f32_ref(const weight_view& w, int64_t r0, int64_t n, float* dst
   }
 }
 
+namespace {
+
+#if defined(__AVX512F__)
+// In-register transpose of 16 rows of 16 floats.
+void transpose16(__m512* r) {
+  __m512 t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+    r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+    r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int h = 0; h < 16; h += 8)
+    for (int i = 0; i < 4; ++i) {
+      t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + 4 + i], 0x88);
+      t[h + 4 + i] = _mm512_shuffle_f32x4(r[h + i], r[h + 4 + i], 0xDD);
+    }
+  for (int i = 0; i < 8; ++i) {
+    r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
+    r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xDD);
+  }
+}
+#endif
+
+// Packs n <= 16 rows of src (f32, ld floats apart, N columns) into columns [j0, j0 + 16) of panel wp
+// (N, panel_rows); rows past n are zero.
+void pack16(const float* src, int64_t ld, int64_t n, int64_t N, float* wp, int64_t j0) {
+  int64_t k = 0;
+#if defined(__AVX512F__)
+  __m512 r[16];
+  for (; k < N; k += 16) {
+    const int64_t nk = std::min<int64_t>(16, N - k);
+    const __mmask16 m = static_cast<__mmask16>((1u << nk) - 1);
+    for (int64_t i = 0; i < 16; ++i) r[i] = i < n ? _mm512_maskz_loadu_ps(m, src + i * ld + k) : _mm512_setzero_ps();
+    transpose16(r);
+    for (int64_t i = 0; i < nk; ++i) _mm512_storeu_ps(wp + (k + i) * panel_rows + j0, r[i]);
+  }
+#else
+  for (; k < N; ++k)
+    for (int64_t i = 0; i < 16; ++i) wp[k * panel_rows + j0 + i] = i < n ? src[i * ld + k] : 0.0f;
+#endif
+}
+
+// Packs rows [r0, r0 + n) of w (n <= panel_rows) into panel wp (N, panel_rows); dec is 16 x N scratch.
+void pack_panel(const weight_view& w, int64_t r0, int64_t n, float* wp, float* dec) {
+  const int64_t N = w.cols;
+  for (int64_t j = 0; j < panel_rows; j += 16) {
+    const int64_t m = std::clamp<int64_t>(n - j, 0, 16);
+    if (m > 0 && w.type == dtype::f32) {
+      pack16(reinterpret_cast<const float*>(w.row(r0 + j)), static_cast<int64_t>(w.row_bytes / 4), m, N, wp, j);
+    } else {
+      if (m > 0) weight_rows_f32(w, r0 + j, m, dec);
+      pack16(dec, N, m, N, wp, j);
+    }
+  }
+}
+
+// y[i][j] (i < RT, j < nr <= panel_rows) over columns [k0, k1): starts from 0 when first, else continues
+// from the partial sums in y.
+template <int RT>
+void tile_kernel(const float* x, int64_t ldx, const float* wp, int64_t k0, int64_t k1, float* y, int64_t ldy,
+                 int64_t nr, bool first) {
+#if defined(__AVX512F__)
+  constexpr int V = panel_rows / 16;
+  __mmask16 mask[V];
+  for (int j = 0; j < V; ++j) mask[j] = static_cast<__mmask16>(nr >= 16 * (j + 1) ? 0xFFFF : nr <= 16 * j ? 0 : (1u << (nr - 16 * j)) - 1);
+  __m512 acc[RT][V];
+  for (int i = 0; i < RT; ++i)
+    for (int j = 0; j < V; ++j) acc[i][j] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask[j], y + i * ldy + 16 * j);
+  for (int64_t k = k0; k < k1; ++k) {
+    __m512 wv[V];
+    for (int j = 0; j < V; ++j) wv[j] = _mm512_loadu_ps(wp + k * panel_rows + 16 * j);
+    for (int i = 0; i < RT; ++i) {
+      const __m512 xb = _mm512_set1_ps(x[i * ldx + k]);
+      for (int j = 0; j < V; ++j) acc[i][j] = _mm512_fmadd_ps(xb, wv[j], acc[i][j]);
+    }
+  }
+  for (int i = 0; i < RT; ++i)
+    for (int j = 0; j < V; ++j) _mm512_mask_storeu_ps(y + i * ldy + 16 * j, mask[j], acc[i][j]);
+#else
+  float acc[RT][panel_rows];
+  for (int i = 0; i < RT; ++i)
+    for (int64_t j = 0; j < panel_rows; ++j) acc[i][j] = first || j >= nr ? 0.0f : y[i * ldy + j];
+  for (int64_t k = k0; k < k1; ++k)
+    for (int i = 0; i < RT; ++i) {
+      const float xv = x[i * ldx + k];
+      for (int64_t j = 0; j < panel_rows; ++j) acc[i][j] += xv * wp[k * panel_rows + j];
+    }
+  for (int i = 0; i < RT; ++i)
+    for (int64_t j = 0; j < nr; ++j) y[i * ldy + j] = acc[i][j];
+#endif
+}
+
+// Rows [t0, t1) of x against one packed panel over columns [k0, k1).
+void panel_tiles(const float* x, int64_t t0, int64_t t1, int64_t N, const float* wp, int64_t k0, int64_t k1, float* y,
+                 int64_t M, int64_t r0, int64_t nr) {
+  const bool first = k0 == 0;
+  int64_t t = t0;
+  for (; t + tile_tokens <= t1; t += tile_tokens)
+    tile_kernel<tile_tokens>(x + t * N, N, wp, k0, k1, y + t * M + r0, M, nr, first);
+  const float* xt = x + t * N;
+  float* yt = y + t * M + r0;
+  switch (t1 - t) {
+    case 1: tile_kernel<1>(xt, N, wp, k0, k1, yt, M, nr, first); break;
+    case 2: tile_kernel<2>(xt, N, wp, k0, k1, yt, M, nr, first); break;
+    case 3: tile_kernel<3>(xt, N, wp, k0, k1, yt, M, nr, first); break;
+    case 4: tile_kernel<4>(xt, N, wp, k0, k1, yt, M, nr, first); break;
+    case 5: tile_kernel<5>(xt, N, wp, k0, k1, yt, M, nr, first); break;
+    default: break;
+  }
+}
+
+}  // namespace
+
 void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threads) {
   const int64_t M = w.rows, N = w.cols;
-  if (threads <= 0) threads = omp_get_max_threads();
-  threads = threads_for(std::max(T, streamed_weight_work) * M * N, threads);  // few tokens: streaming W counts
-  // The engine does its own threading: Eigen must not start nested OpenMP teams inside ours.
-  static const bool eigen_single = (Eigen::setNbThreads(1), true);
-  (void)eigen_single;
-  if (T < small_t) {
-    // Stream W once: each row is decoded (if needed) and dotted with the T inputs.
-    constexpr int64_t rows_per_task = 16;
-    const int64_t tasks = (M + rows_per_task - 1) / rows_per_task;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t k = 0; k < tasks; ++k) {
-      float* buf = w.type == dtype::f32 ? nullptr : scratch(static_cast<size_t>(N)).data();
-      const int64_t r1 = std::min(M, (k + 1) * rows_per_task);
-      for (int64_t r = k * rows_per_task; r < r1; ++r) {
-        const_vec wr(row_f32(w, r, buf), N);
-        for (int64_t t = 0; t < T; ++t) y[t * M + r] = wr.dot(const_vec(x + t * N, N));
-      }
-    }
+  if (T <= 0 || M <= 0) return;
+  if (N <= 0) {
+    std::fill(y, y + T * M, 0.0f);
     return;
   }
-  // Large T: blocks of gemm_rows rows, each decoded once and multiplied with Eigen's GEMM.
-  const int64_t blocks = (M + gemm_rows - 1) / gemm_rows;
-  const_mat X(x, T, N, Eigen::OuterStride<>(N));
+  if (threads <= 0) threads = omp_get_max_threads();
+  threads = threads_for(std::max(T, streamed_weight_work) * M * N, threads);  // few tokens: streaming W counts
+  // Eigen (attention GEMMs in the engine) must not start nested OpenMP teams inside the engine's own.
+  static const bool eigen_single = (Eigen::setNbThreads(1), true);
+  (void)eigen_single;
+  const int64_t panels = (M + panel_rows - 1) / panel_rows;
+  const int64_t panel_floats = N * panel_rows;
+  // Few tokens: one panel per task (W streamed once); many: blocks of panels that fit L2, x in k chunks.
+  const int64_t per_block =
+      T < tile_tokens ? 1 : std::clamp<int64_t>(block_bytes / (panel_floats * 4), 1, (panels + threads - 1) / threads);
+  const int64_t blocks = (panels + per_block - 1) / per_block;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
   for (int64_t b = 0; b < blocks; ++b) {
-    const int64_t r0 = b * gemm_rows, n = std::min(gemm_rows, M - r0);
-    const float* wb;
-    if (w.type == dtype::f32) {
-      wb = reinterpret_cast<const float*>(w.row(r0));
-    } else {
-      float* buf = scratch(static_cast<size_t>(n * N)).data();
-      weight_rows_f32(w, r0, n, buf);
-      wb = buf;
+    const int64_t p0 = b * per_block, p1 = std::min(panels, p0 + per_block);
+    aligned_vector<float>& buf = scratch(static_cast<size_t>((p1 - p0) * panel_floats + 16 * N));
+    float* dec = buf.data() + (p1 - p0) * panel_floats;
+    for (int64_t p = p0; p < p1; ++p)
+      pack_panel(w, p * panel_rows, std::min(panel_rows, M - p * panel_rows), buf.data() + (p - p0) * panel_floats, dec);
+    for (int64_t k0 = 0; k0 < N; k0 += k_chunk) {
+      const int64_t k1 = std::min(N, k0 + k_chunk);
+      for (int64_t t0 = 0; t0 < T; t0 += tile_tokens)  // a tile of x stays in L1 across the block's panels
+        for (int64_t p = p0; p < p1; ++p)
+          panel_tiles(x, t0, std::min(T, t0 + tile_tokens), N, buf.data() + (p - p0) * panel_floats, k0, k1, y, M,
+                      p * panel_rows, std::min(panel_rows, M - p * panel_rows));
     }
-    const_mat W(wb, n, N, Eigen::OuterStride<>(N));
-    mut_mat Y(y + r0, T, n, Eigen::OuterStride<>(M));
-    Y.noalias() = X * W.transpose();
   }
 }
 
