@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <numeric>
 #include <thread>
@@ -119,6 +120,23 @@ std::vector<double> engine_scorer::logprobs(const std::vector<int32_t>& tokens, 
   return main_->score(tokens, first, reuse_);
 }
 
+void engine_scorer::set_batching(size_t pack_rows, int runners) {
+  pack_rows_ = std::max<size_t>(pack_rows, 1);
+  runners_ = std::max(runners, 0);
+}
+
+namespace {
+
+// One packed pass: consecutive sorted requests merged into a prefix trie of their input tokens (each
+// sequence but its last token, which is only a target).
+struct pass {
+  size_t begin = 0, end = 0;                // positions in the sorted order
+  std::vector<int32_t> tokens, parent;      // (T) the trie, rows in insertion (topological) order
+  std::vector<std::vector<int32_t>> rows;   // per request: the row of each input token
+};
+
+}  // namespace
+
 std::vector<std::vector<double>> engine_scorer::logprobs_many(const std::vector<lp_request>& reqs,
                                                               const std::function<void()>& tick) {
   std::vector<std::vector<double>> out(reqs.size());
@@ -128,15 +146,63 @@ std::vector<std::vector<double>> engine_scorer::logprobs_many(const std::vector<
   std::vector<size_t> order(reqs.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return reqs[a].tokens < reqs[b].tokens; });
-  // blocks of 8..64 requests, about 16 per batch so that workers stay balanced (sized by the batch alone)
-  const size_t block = std::clamp<size_t>(reqs.size() / 16, 8, 64);
-  const size_t n_blocks = (order.size() + block - 1) / block;
-  // always single-threaded runners (the forward pass's rounding may depend on its thread count)
-  const size_t n_threads = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(n_workers_), n_blocks));
-  std::vector<worker*> ws;
+  auto inputs = [&](size_t k) {  // input rows a request needs (0 when there is nothing to score)
+    const lp_request& q = reqs[order[k]];
+    return q.tokens.size() < 2 || std::max<size_t>(q.first, 1) >= q.tokens.size() ? size_t{0} : q.tokens.size() - 1;
+  };
+  // Passes of consecutive requests up to pack_rows_ trie rows (composed by the batch alone, so results do
+  // not depend on threads or runners). A request longer than that runs alone through the KV-cache path.
+  std::vector<pass> passes;
+  for (size_t k = 0; k < order.size();) {
+    pass p;
+    p.begin = k;
+    if (inputs(k) > pack_rows_) {
+      p.end = ++k;
+      passes.push_back(std::move(p));
+      continue;
+    }
+    std::map<std::pair<int32_t, int32_t>, int32_t> child;  // (parent row, token) -> row
+    for (; k < order.size(); ++k) {
+      const std::vector<int32_t>& t = reqs[order[k]].tokens;
+      const size_t n = inputs(k);
+      if (n > pack_rows_) break;
+      // rows this request adds: the part of its inputs not already in the trie
+      size_t shared = 0;
+      for (int32_t at = -1; reuse_ && shared < n; ++shared) {
+        auto it = child.find({at, t[shared]});
+        if (it == child.end()) break;
+        at = it->second;
+      }
+      if (!p.tokens.empty() && p.tokens.size() + (n - shared) > pack_rows_) break;
+      std::vector<int32_t> rows;
+      int32_t at = -1;
+      for (size_t i = 0; i < n; ++i) {
+        const int32_t row = static_cast<int32_t>(p.tokens.size());
+        auto [it, added] = reuse_ ? child.try_emplace({at, t[i]}, row) : std::make_pair(child.end(), true);
+        if (added) {
+          p.tokens.push_back(t[i]);
+          p.parent.push_back(at);
+        }
+        at = added ? row : it->second;
+        rows.push_back(at);
+      }
+      p.rows.push_back(std::move(rows));
+    }
+    p.end = k;
+    passes.push_back(std::move(p));
+  }
+
+  const int threads = std::max(n_workers_, 1);
+  const int n_runners = std::clamp<int>(runners_ > 0 ? runners_ : 1, 1, threads);
+  const size_t n_run = std::min<size_t>(static_cast<size_t>(n_runners), passes.size());
   engine::run_options ro;
-  ro.threads = 1;
-  while (pool_.size() < n_threads) {
+  ro.threads = std::max(1, threads / n_runners);
+  if (pool_threads_ != ro.threads) {  // other threads per runner: new runners (their counts move to main_)
+    for (auto& w : pool_) main_->forwarded += w->forwarded, main_->reused += w->reused;
+    pool_.clear();
+  }
+  pool_threads_ = ro.threads;
+  while (pool_.size() < n_run) {
     auto r = engine::runner::create(*s_.m, ro);
     if (!r) throw failure(r.err());
     auto w = std::make_unique<worker>();
@@ -144,38 +210,77 @@ std::vector<std::vector<double>> engine_scorer::logprobs_many(const std::vector<
     w->run = w->own.get();
     pool_.push_back(std::move(w));
   }
-  for (size_t i = 0; i < n_threads; ++i) ws.push_back(pool_[i].get());
   std::atomic<size_t> next{0};
   std::mutex mu;
   std::exception_ptr error;
+  const int lse_threads = std::max(1, ro.threads);
   auto work = [&](worker& w) {
-    for (size_t b; (b = next.fetch_add(1)) < n_blocks;) {
-      w.forget();  // each block from an empty cache: results independent of the worker count
-      const size_t end = std::min(order.size(), (b + 1) * block);
-      for (size_t k = b * block; k < end; ++k) {
-        const lp_request& q = reqs[order[k]];
-        try {
-          out[order[k]] = w.score(q.tokens, q.first, reuse_);
-        } catch (...) {
-          std::lock_guard<std::mutex> lock(mu);
-          if (!error) error = std::current_exception();
-          next = n_blocks;  // stop the others
-          return;
+    for (size_t b; (b = next.fetch_add(1)) < passes.size();) {
+      const pass& p = passes[b];
+      try {
+        if (p.tokens.empty()) {  // a long request (or nothing to score): the KV-cache path, alone
+          for (size_t k = p.begin; k < p.end; ++k) {
+            const lp_request& q = reqs[order[k]];
+            w.forget();
+            out[order[k]] = w.score(q.tokens, q.first, false);
+          }
+        } else {
+          auto lg = w.run->forward_packed(p.tokens, p.parent);
+          if (!lg) throw failure(lg.err());
+          const int64_t V = w.run->vocab_size();
+          const float* logits = lg.value().data();
+          // log-softmax of the rows some request reads, in double (as runner::token_logprobs)
+          const int64_t T = static_cast<int64_t>(p.tokens.size());
+          std::vector<char> need(static_cast<size_t>(T), 0);
+          for (size_t k = p.begin; k < p.end; ++k) {
+            const lp_request& q = reqs[order[k]];
+            const std::vector<int32_t>& rows = p.rows[k - p.begin];
+            for (size_t i = std::max<size_t>(q.first, 1); i <= rows.size(); ++i) need[static_cast<size_t>(rows[i - 1])] = 1;
+          }
+          std::vector<double> mx(static_cast<size_t>(T)), log_sum(static_cast<size_t>(T));
+#pragma omp parallel for num_threads(lse_threads) schedule(dynamic, 4)
+          for (int64_t r = 0; r < T; ++r) {
+            if (!need[static_cast<size_t>(r)]) continue;
+            const float* row = logits + r * V;
+            double m = static_cast<double>(row[0]);
+            for (int64_t j = 1; j < V; ++j) m = std::max(m, static_cast<double>(row[j]));
+            double sum = 0;
+            for (int64_t j = 0; j < V; ++j) sum += std::exp(static_cast<double>(row[j]) - m);
+            mx[static_cast<size_t>(r)] = m;
+            log_sum[static_cast<size_t>(r)] = std::log(sum);
+          }
+          for (size_t k = p.begin; k < p.end; ++k) {
+            const lp_request& q = reqs[order[k]];
+            const std::vector<int32_t>& rows = p.rows[k - p.begin];
+            std::vector<double>& o = out[order[k]];
+            for (size_t i = std::max<size_t>(q.first, 1); i <= rows.size(); ++i) {
+              const size_t r = static_cast<size_t>(rows[i - 1]);
+              o.push_back(static_cast<double>(logits[static_cast<int64_t>(r) * V + q.tokens[i]]) - mx[r] - log_sum[r]);
+            }
+            w.reused += rows.size();
+          }
+          w.forwarded += p.tokens.size();
+          w.reused -= p.tokens.size();
         }
-        if (tick) {
-          std::lock_guard<std::mutex> lock(mu);
-          tick();
-        }
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!error) error = std::current_exception();
+        next = passes.size();  // stop the others
+        return;
+      }
+      if (tick) {
+        std::lock_guard<std::mutex> lock(mu);
+        for (size_t k = p.begin; k < p.end; ++k) tick();
       }
     }
   };
-  if (ws.size() == 1) {
-    work(*ws[0]);
+  if (n_run <= 1) {
+    work(*pool_[0]);
   } else {
-    std::vector<std::thread> threads;
-    for (size_t i = 1; i < ws.size(); ++i) threads.emplace_back(work, std::ref(*ws[i]));
-    work(*ws[0]);
-    for (auto& t : threads) t.join();
+    std::vector<std::thread> ts;
+    for (size_t i = 1; i < n_run; ++i) ts.emplace_back(work, std::ref(*pool_[i]));
+    work(*pool_[0]);
+    for (auto& t : ts) t.join();
   }
   if (error) std::rethrow_exception(error);
   return out;

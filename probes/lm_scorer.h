@@ -4,14 +4,20 @@
 //   gb::probes::engine_scorer sc(s.value(), /*workers=*/2);   // needs s.run and s.tok
 //   gb::probes::sentence_cache cache(sc);
 //
-// Shared prefixes: a runner keeps the KV cache of the sequence it scored last and rewinds it
+// One by one (logprobs): a runner keeps the KV cache of the sequence it scored last and rewinds it
 // (runner::truncate) to the longest common prefix with the next one, so the shared tokens of a CrowS-Pairs
 // pair, of a BBQ question's answers or of a template's two words are computed once; their
 // log-probabilities are reused from the previous sequence.
-// Batches (logprobs_many): requests are sorted by token ids (neighbours share the longest prefixes) and
-// cut into blocks (8 to 64 requests, sized by the batch alone); `workers` single-threaded runners take
-// blocks in turn, each block from an empty cache. Results agree across worker counts and runs within float
-// rounding (up to ~6e-5 nats on a sentence observed), not bit for bit.
+// Batches (logprobs_many): requests are sorted by token ids and consecutive ones are packed, up to
+// pack_rows (default 512) trie rows per pass, into a prefix trie of their input tokens that one
+// runner::forward_packed call runs at once: every matmul multiplies all packed rows (big GEMMs, compute
+// bound, instead of one ~20-token sentence streaming all the weights), and tokens shared by neighbours
+// (a CrowS-Pairs pair, a question's answers) are single rows. The passes are composed by the batch alone;
+// forward_packed does not depend on its thread count, so results are identical for any number of
+// workers/threads (and equal to one-by-one scoring within float rounding: rows differ in which GEMM
+// blocks they land in). The log-softmax of each needed row is taken in double, rows in parallel. A request
+// longer than pack_rows runs alone through the KV-cache path (chunks of 256). By default one runner uses
+// `workers` threads; set_batching can split them over several runners (measured slower, see bench/).
 // The scorer assumes it is the only user of the session's runner while it scores (a runner moved elsewhere
 // in between is detected by its position and the cache is dropped).
 #pragma once
@@ -25,8 +31,8 @@ namespace gb::probes {
 
 class engine_scorer : public scorer {
  public:
-  // workers: single-threaded runners for logprobs_many, over the same weights as the session's runner
-  // (which scores the one-by-one calls with its own threads). Throws gb::failure when the session has no runner or
+  // workers: threads for logprobs_many's runner(s), over the same weights as the session's runner (which
+  // scores the one-by-one calls with its own threads). Throws gb::failure when the session has no runner or
   // tokenizer.
   explicit engine_scorer(session& s, int workers = 1);
   ~engine_scorer() override;
@@ -39,8 +45,12 @@ class engine_scorer : public scorer {
   std::vector<std::vector<double>> logprobs_many(const std::vector<lp_request>& reqs,
                                                  const std::function<void()>& tick = {}) override;
   size_t forward_calls() const { return calls_; }
-  // Prefix reuse on (default) or off (every sequence from position 0, as runner::token_logprobs).
+  // Prefix reuse on (default) or off (every sequence from position 0, as runner::token_logprobs; batches
+  // then pack every sequence as its own rows).
   void set_prefix_reuse(bool on);
+  // Batch packing: trie rows per forward_packed pass (>= 1) and runners sharing the `workers` threads
+  // (0 or 1: one runner with all of them). Results do not depend on `runners`.
+  void set_batching(size_t pack_rows, int runners = 1);
   size_t tokens_forwarded() const;  // positions actually computed
   size_t tokens_reused() const;     // positions taken from a KV cache
 
@@ -51,8 +61,11 @@ class engine_scorer : public scorer {
   size_t calls_ = 0;
   bool reuse_ = true;
   int n_workers_ = 1;
+  size_t pack_rows_ = 512;
+  int runners_ = 1;
+  int pool_threads_ = 0;                          // threads of each runner in pool_
   std::unique_ptr<worker> main_;                  // over the session's runner
-  std::vector<std::unique_ptr<worker>> pool_;     // own runners, created on first logprobs_many
+  std::vector<std::unique_ptr<worker>> pool_;     // own runners for batches, created on first logprobs_many
 };
 
 }  // namespace gb::probes
