@@ -2,6 +2,8 @@
 
 // GCC 12 reports false maybe-uninitialized warnings inside Eigen's AVX-512 packet code.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// ... and false "used uninitialized" ones for the shuffle intrinsics' undefined pass-through operand.
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 #include <omp.h>
 
@@ -189,6 +191,63 @@ void tile_kernel(const float* x, int64_t ldx, const float* wp, int64_t k0, int64
 #endif
 }
 
+#if defined(__AVX512F__)
+// Few tokens (T < tile_tokens): W is streamed once, so it is not packed through memory; each 16-row group
+// is transposed in registers 16 columns at a time and multiplied at once, in the same order per output
+// as tile_kernel (one FMA chain over k from 0), so the bits equal the packed path's.
+template <int RT>
+void rows16_kernel(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
+                   float* dec) {
+  const bool f16 = w.type == dtype::f16;
+  const float* src = nullptr;
+  int64_t ld = N;
+  if (w.type == dtype::f32) {
+    src = reinterpret_cast<const float*>(w.row(r0));
+    ld = static_cast<int64_t>(w.row_bytes / 4);
+  } else if (!f16) {
+    weight_rows_f32(w, r0, n, dec);
+    src = dec;
+  }
+  __m512 acc[RT];
+  for (int i = 0; i < RT; ++i) acc[i] = _mm512_setzero_ps();
+  __m512 r[16];
+  for (int64_t k = 0; k < N; k += 16) {
+    const int64_t nk = std::min<int64_t>(16, N - k);
+    const __mmask16 m = static_cast<__mmask16>((1u << nk) - 1);
+    for (int64_t i = 0; i < 16; ++i) {
+      if (i >= n)
+        r[i] = _mm512_setzero_ps();
+      else if (f16)
+        r[i] = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, reinterpret_cast<const uint16_t*>(w.row(r0 + i)) + k));
+      else
+        r[i] = _mm512_maskz_loadu_ps(m, src + i * ld + k);
+    }
+    transpose16(r);
+    if (nk == 16) {
+      for (int kk = 0; kk < 16; ++kk)
+        for (int i = 0; i < RT; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(x[i * N + k + kk]), r[kk], acc[i]);
+    } else {
+      for (int64_t kk = 0; kk < nk; ++kk)
+        for (int i = 0; i < RT; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(x[i * N + k + kk]), r[kk], acc[i]);
+    }
+  }
+  const __mmask16 out = static_cast<__mmask16>((1u << n) - 1);
+  for (int i = 0; i < RT; ++i) _mm512_mask_storeu_ps(y + i * M + r0, out, acc[i]);
+}
+
+void rows16(const float* x, int64_t T, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
+            float* dec) {
+  switch (T) {
+    case 1: rows16_kernel<1>(x, N, w, r0, n, y, M, dec); break;
+    case 2: rows16_kernel<2>(x, N, w, r0, n, y, M, dec); break;
+    case 3: rows16_kernel<3>(x, N, w, r0, n, y, M, dec); break;
+    case 4: rows16_kernel<4>(x, N, w, r0, n, y, M, dec); break;
+    case 5: rows16_kernel<5>(x, N, w, r0, n, y, M, dec); break;
+    default: break;
+  }
+}
+#endif
+
 // Rows [t0, t1) of x against one packed panel over columns [k0, k1).
 void panel_tiles(const float* x, int64_t t0, int64_t t1, int64_t N, const float* wp, int64_t k0, int64_t k1, float* y,
                  int64_t M, int64_t r0, int64_t nr) {
@@ -228,6 +287,17 @@ void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threa
   const int64_t per_block =
       T < tile_tokens ? 1 : std::clamp<int64_t>(block_bytes / (panel_floats * 4), 1, (panels + threads - 1) / threads);
   const int64_t blocks = (panels + per_block - 1) / per_block;
+#if defined(__AVX512F__)
+  if (T < tile_tokens) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t p = 0; p < panels; ++p) {
+      float* dec = w.type == dtype::f32 || w.type == dtype::f16 ? nullptr : scratch(static_cast<size_t>(16 * N)).data();
+      for (int64_t r0 = p * panel_rows; r0 < std::min(M, (p + 1) * panel_rows); r0 += 16)
+        rows16(x, T, N, w, r0, std::min<int64_t>(16, M - r0), y, M, dec);
+    }
+    return;
+  }
+#endif
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t p0 = b * per_block, p1 = std::min(panels, p0 + per_block);
