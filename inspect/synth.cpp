@@ -510,6 +510,11 @@ synth_report run(const synth_spec& in) {
         vals = transpose(vals, shape[0], shape[1]);
         std::swap(shape[0], shape[1]);
       }
+      // A Gemma checkpoint stores RMSNorm gains as w and applies 1 + w; GGUF (canonical) stores 1 + w.
+      // v - 1 is exact in f32 for every gain in [0.5, 2] (Sterbenz) and for 0, so the reader's f32(1 + w)
+      // gives back v bit for bit.
+      if (a->family == arch_family::gemma && p.init == init_kind::norm_weight)
+        for (float& x : vals) x -= 1.0f;
     }
     dtype ty = dtype::f32;
     if (shape.size() == 2) {

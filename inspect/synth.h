@@ -7,7 +7,8 @@
 // Values: per tensor, a splitmix64 stream seeded from (seed, canonical name) feeds Box-Muller normals;
 // matrices and embeddings ~ N(0, 0.02), norm weights 1 + N(0, 0.02), biases and norm biases N(0, 0.02).
 // Because streams are keyed by canonical name, the GGUF and HF outputs of one spec hold the same weights
-// in canonical layout (HF llama q/k rotate-half permuted, GPT-2 Conv1D transposed, NeoX/BLOOM qkv per head).
+// in canonical layout (HF llama q/k rotate-half permuted, GPT-2 Conv1D transposed, NeoX/BLOOM qkv per head,
+// Gemma RMSNorm gains as w where GGUF holds 1 + w: each checkpoint in its own convention).
 // Tensors are 2-D matrices in `type`; 1-D tensors (norms, biases) stay f32; a matrix whose rows are not a
 // multiple of the block size falls back to f16 (as llama.cpp's quantiser does).
 // Checked against llama.cpp (the build bundled with node-llama-cpp 3.x, `complete` on a q8_0 file): the

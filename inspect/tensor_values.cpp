@@ -25,6 +25,11 @@ std::string tensor_layer_key(const std::string& name, int layer) {
 
 namespace {
 
+bool ends_with(const std::string& s, const char* suffix) {
+  const size_t n = std::strlen(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
 tensor_item item_from_view(const archive& a, size_t index) {
   const tensor_view& v = a.tensors[index];
   tensor_item it;
@@ -50,6 +55,8 @@ std::vector<tensor_item> tensor_items(const model& m) {
   if (!m.source) return out;
   const archive& a = *m.source;
   std::vector<bool> seen(a.tensors.size(), false);
+  // Gemma's RMSNorm gains: w in Hugging Face checkpoints (applied as 1 + w), 1 + w in GGUF (the header).
+  const bool gemma_hf = m.family == arch_family::gemma && a.format != file_format::gguf;
   for (const role_entry& e : m.roles) {
     if (e.tensor >= a.tensors.size()) continue;
     seen[e.tensor] = true;
@@ -65,6 +72,7 @@ std::vector<tensor_item> tensor_items(const model& m) {
       it.hf_heads = heads > 0 ? heads : 1;
     }
     if (e.qkv_per_head) it.qkv_heads = m.hp.n_head > 0 ? m.hp.n_head : 1;
+    if (gemma_hf && ends_with(it.stored_name, "norm.weight")) it.plus_one = true;
     if (e.role == role_kind::rope_freqs)
       it.excluded = "precomputed RoPE table (llama2.c legacy freq_cis block), not a trained weight";
     else if (!role_is_parameter(e.role))
@@ -163,7 +171,11 @@ tensor_reader::tensor_reader(const tensor_item& it) : it_(&it) {
   }
 
   const bool is_perm = it.hf_heads > 0 || it.qkv_heads > 0;
-  direct_ = stored_contig && !it.transposed && !is_perm;
+  // Gemma HF gains: the +1 goes into the hashed bytes only where the converter's result has the stored
+  // dtype (f32); other dtypes get it in row_f32 (see the header).
+  plus_one_bytes_ = it.plus_one && type_ == dtype::f32;
+  plus_one_values_ = it.plus_one && type_ != dtype::f32;
+  direct_ = stored_contig && !it.transposed && !is_perm && !plus_one_bytes_;
   rows_only_ = stored_contig && !it.transposed && is_perm && dims_.size() >= 2;
 
   uint64_t need = 0;
@@ -184,7 +196,7 @@ tensor_reader::tensor_reader(const tensor_item& it) : it_(&it) {
     fail(errc::out_of_bounds, v.file_offset,
          who + ": layout " + shape_string(dims_) + " " + tr.name + " needs " + std::to_string(need) +
              " bytes but the tensor spans " + std::to_string(v.nbytes));
-  if (!direct_ && !rows_only_) buf_.resize(row_bytes_);
+  if (!direct_ && (!rows_only_ || plus_one_bytes_)) buf_.resize(row_bytes_);
 }
 
 bool tensor_reader::decodable() const { return dtype_info(type_).can_decode; }
@@ -216,6 +228,19 @@ int64_t tensor_reader::stored_row(int64_t r) const {
 }
 
 const uint8_t* tensor_reader::row_raw(int64_t r) {
+  const uint8_t* p = stored_row_raw(r);
+  if (!plus_one_bytes_) return p;
+  // f32 w -> f32(1 + w), the converter's float32 add (p may be buf_ itself: element by element is safe).
+  for (int64_t c = 0; c < cols_; ++c) {
+    float w;
+    std::memcpy(&w, p + 4 * c, 4);
+    w = 1.0f + w;
+    std::memcpy(buf_.data() + 4 * c, &w, 4);
+  }
+  return buf_.data();
+}
+
+const uint8_t* tensor_reader::stored_row_raw(int64_t r) {
   if (direct_) return base_ + static_cast<uint64_t>(r) * row_bytes_;
   if (rows_only_) return base_ + static_cast<uint64_t>(stored_row(r)) * row_bytes_;
   // Plain type gathered by strides. Outer index of the row, dim 0 possibly permuted.
@@ -248,6 +273,14 @@ const float* tensor_reader::row_f32(int64_t r, float* scratch) {
     return scratch;
   }
   dequantize_row(type_, p, scratch, cols_);
+  if (plus_one_values_) {
+    // The converter adds 1 in f16 to an f16 tensor (the f32 sum rounded to f16, as torch's half add),
+    // in f32 to everything else (widened to f32 first).
+    if (type_ == dtype::f16)
+      for (int64_t c = 0; c < cols_; ++c) scratch[c] = fp16_to_f32(f32_to_fp16(1.0f + scratch[c]));
+    else
+      for (int64_t c = 0; c < cols_; ++c) scratch[c] = 1.0f + scratch[c];
+  }
   return scratch;
 }
 

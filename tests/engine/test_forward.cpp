@@ -1,6 +1,7 @@
 // The forward pass against references: stories260K in every format against the logits and greedy ids
 // dumped by the reference implementation (shared data), each family as a synthetic model against llama.cpp
-// (--gelu ggml) and against an independent naive transformer written below in double precision (exact GELU).
+// (--gelu ggml) and against the independent double-precision transformer of tests/support/ref_forward.h
+// (exact GELU).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -23,66 +24,11 @@
 #include "inspect/synth.h"
 #include "probes/engine/engine.h"
 #include "tests/support/data.h"
+#include "tests/support/ref_forward.h"
 
 using namespace gb;
 
 namespace {
-
-// ---- a tiny .npy reader (little-endian f4 / i4 / i8, C order) ----------------------------------------
-struct npy {
-  std::vector<int64_t> shape;
-  std::vector<double> v;
-};
-
-npy npy_read(const std::string& path) {
-  std::vector<uint8_t> b = test::read_file(path);
-  REQUIRE(b.size() > 10);
-  REQUIRE(std::memcmp(b.data(), "\x93NUMPY", 6) == 0);
-  const size_t hlen = b[6] == 1 ? (b[8] | (b[9] << 8)) : (b[8] | (b[9] << 8) | (b[10] << 16) | (static_cast<size_t>(b[11]) << 24));
-  const size_t hstart = b[6] == 1 ? 10 : 12;
-  std::string h(reinterpret_cast<const char*>(b.data() + hstart), hlen);
-  npy r;
-  const size_t sp = h.find("'shape': (");
-  REQUIRE(sp != std::string::npos);
-  for (size_t i = sp + 10; h[i] != ')'; ++i) {
-    if (std::isdigit(static_cast<unsigned char>(h[i]))) {
-      size_t e = i;
-      while (std::isdigit(static_cast<unsigned char>(h[e]))) ++e;
-      r.shape.push_back(std::stoll(h.substr(i, e - i)));
-      i = e - 1;
-    }
-  }
-  REQUIRE(h.find("'fortran_order': False") != std::string::npos);
-  size_t n = 1;
-  for (int64_t d : r.shape) n *= static_cast<size_t>(d);
-  const uint8_t* p = b.data() + hstart + hlen;
-  const size_t avail = b.size() - hstart - hlen;
-  if (h.find("'<f4'") != std::string::npos) {
-    REQUIRE(avail >= n * 4);
-    for (size_t i = 0; i < n; ++i) {
-      float f;
-      std::memcpy(&f, p + 4 * i, 4);
-      r.v.push_back(static_cast<double>(f));
-    }
-  } else if (h.find("'<i8'") != std::string::npos) {
-    REQUIRE(avail >= n * 8);
-    for (size_t i = 0; i < n; ++i) {
-      int64_t x;
-      std::memcpy(&x, p + 8 * i, 8);
-      r.v.push_back(static_cast<double>(x));
-    }
-  } else if (h.find("'<i4'") != std::string::npos) {
-    REQUIRE(avail >= n * 4);
-    for (size_t i = 0; i < n; ++i) {
-      int32_t x;
-      std::memcpy(&x, p + 4 * i, 4);
-      r.v.push_back(static_cast<double>(x));
-    }
-  } else {
-    FAIL("unsupported npy dtype: " << h);
-  }
-  return r;
-}
 
 struct loaded {
   std::shared_ptr<const archive> ar;
@@ -102,7 +48,7 @@ void check_stories_logits(const std::string& rel) {
   GB_DATA(path, rel);
   GB_DATA(ids_path, "models/stories260K/reference/prompt_ids.npy");
   GB_DATA(logits_path, "models/stories260K/reference/prompt_logits.npy");
-  npy ids = npy_read(ids_path), ref = npy_read(logits_path);
+  test::npy_array ids = test::npy_read(ids_path), ref = test::npy_read(logits_path);
   REQUIRE(ref.shape.size() == 2);
   auto L = load(path);
   auto r = engine::runner::create(L->m);
@@ -433,15 +379,14 @@ TEST_CASE("each family as a synthetic f32 GGUF, run with --gelu ggml, matches ll
 
 // Same weights, two layouts: synth writes one spec as GGUF (llama.cpp layout) and as a HF folder (rotate-half
 // q/k for llama, Conv1D [in, out] for GPT-2, per-head fused qkv for NeoX/BLOOM). The engine must give the
-// same logits from both. GPT-J is covered here only (llama.cpp has no GPT-J graph).
-// Gemma is absent: a real HF Gemma stores RMSNorm gains w (applied as 1 + w, which the engine does) while
-// llama.cpp's GGUF stores 1 + w; glassbox synth writes the same numbers to both layouts.
+// same logits from both. GPT-J is covered here only (llama.cpp has no GPT-J graph). Gemma's folder stores
+// RMSNorm gains w as a real checkpoint does (the engine applies 1 + w) where its GGUF stores 1 + w.
 TEST_CASE("every family gives the same logits from its GGUF and its Hugging Face folder (1e-5)") {
   const std::string dir = test::temp_dir("engine_layouts");
   const std::vector<int32_t> ids = {1, 5, 9, 33, 100, 7, 200, 300, 11, 4};
   struct fam { const char* arch; int64_t kv; };
   for (const fam& f : {fam{"llama", 2}, fam{"qwen2", 4}, fam{"gpt2", 4}, fam{"gptj", 4}, fam{"gptneox", 4},
-                       fam{"falcon", 1}, fam{"bloom", 4}, fam{"phi2", 4}}) {
+                       fam{"falcon", 1}, fam{"bloom", 4}, fam{"phi2", 4}, fam{"gemma", 1}}) {
     const std::string arch = f.arch;
     CAPTURE(arch);
     synth_spec s;
@@ -460,169 +405,14 @@ TEST_CASE("every family gives the same logits from its GGUF and its Hugging Face
     double err = 0;
     for (size_t i = 0; i < a.size(); ++i) err = std::max(err, std::fabs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
     CHECK(err < 1e-5);
+    // The canonical reader gives the folder its GGUF's numbers: the double reference agrees to rounding.
+    const std::vector<double> ra = test::ref_forward(G->m).run(ids).logits, rb = test::ref_forward(H->m).run(ids).logits;
+    REQUIRE(ra.size() == rb.size());
+    double err_ref = 0;
+    for (size_t i = 0; i < ra.size(); ++i) err_ref = std::max(err_ref, std::fabs(ra[i] - rb[i]));
+    CHECK(err_ref < 1e-9);
   }
 }
-
-// ---- an independent reference forward in double precision ------------------------------------------
-// Written from the papers / Hugging Face modelling code, not from the engine: weights read straight from the
-// f32 tensors of a synthetic GGUF by role, every sum in double, the model's own GELU (erf or tanh form).
-namespace {
-
-struct dref {
-  const model& m;
-  int64_t D, H, Hk, E, F, V, n_rot;
-
-  // W (out, in) of a role as doubles, or empty when the model has no such tensor.
-  std::vector<double> w(role_kind r, int layer, bool bias = false) const {
-    const role_entry* e = m.entry(r, layer, bias);
-    if (!e) return {};
-    const tensor_view& t = m.source->tensors.at(e->tensor);
-    REQUIRE(t.type == dtype::f32);
-    REQUIRE(!e->transposed);
-    std::vector<double> v(t.element_count());
-    for (size_t i = 0; i < v.size(); ++i) {
-      float f;
-      std::memcpy(&f, t.data + 4 * i, 4);
-      v[i] = f;
-    }
-    return v;
-  }
-  // y (rows) = W x + b for one token.
-  static std::vector<double> lin(const std::vector<double>& W, const std::vector<double>& b, const std::vector<double>& x) {
-    const size_t in = x.size(), out = W.size() / in;
-    std::vector<double> y(out);
-    for (size_t o = 0; o < out; ++o) {
-      double s = b.empty() ? 0.0 : b[o];
-      for (size_t i = 0; i < in; ++i) s += W[o * in + i] * x[i];
-      y[o] = s;
-    }
-    return y;
-  }
-  std::vector<double> norm(const std::vector<double>& x, const std::vector<double>& g, const std::vector<double>& b) const {
-    const double n = static_cast<double>(x.size()), eps = m.hp.norm_eps;
-    std::vector<double> y(x.size());
-    if (m.hp.norm == norm_kind::rms) {
-      double ss = 0;
-      for (double v : x) ss += v * v;
-      for (size_t i = 0; i < x.size(); ++i) y[i] = x[i] / std::sqrt(ss / n + eps) * g[i];
-    } else {
-      double mean = 0, var = 0;
-      for (double v : x) mean += v / n;
-      for (double v : x) var += (v - mean) * (v - mean) / n;
-      for (size_t i = 0; i < x.size(); ++i) y[i] = (x[i] - mean) / std::sqrt(var + eps) * g[i] + (b.empty() ? 0.0 : b[i]);
-    }
-    return y;
-  }
-  double act(double x) const {
-    switch (m.hp.act) {
-      case act_kind::silu: return x / (1 + std::exp(-x));
-      case act_kind::gelu: return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
-      case act_kind::gelu_tanh: return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
-      case act_kind::relu: return x > 0 ? x : 0;
-    }
-    return x;
-  }
-  // Rotates one head (E values) for position p.
-  void rotate(double* v, int64_t p) const {
-    if (m.hp.pos != pos_kind::rope) return;
-    for (int64_t i = 0; i < n_rot / 2; ++i) {
-      const double ang = static_cast<double>(p) / std::pow(m.hp.rope_theta, 2.0 * static_cast<double>(i) / static_cast<double>(n_rot));
-      const bool inter = m.hp.rope == rope_kind::interleaved;
-      double& a = v[inter ? 2 * i : i];
-      double& b = v[inter ? 2 * i + 1 : i + n_rot / 2];
-      const double a0 = a, b0 = b;
-      a = a0 * std::cos(ang) - b0 * std::sin(ang);
-      b = a0 * std::sin(ang) + b0 * std::cos(ang);
-    }
-  }
-  // BLOOM's ALiBi slopes (Press et al.; HF build_alibi_tensor).
-  double alibi(int64_t h) const {
-    int64_t p2 = 1;
-    while (p2 * 2 <= H) p2 *= 2;
-    if (h < p2) return std::pow(std::pow(2.0, -8.0 / static_cast<double>(p2)), static_cast<double>(h + 1));
-    return std::pow(std::pow(2.0, -4.0 / static_cast<double>(p2)), static_cast<double>(2 * (h - p2) + 1));
-  }
-
-  // Logits (T, V) of ids from position 0.
-  std::vector<double> run(const std::vector<int32_t>& ids) const {
-    const int64_t T = static_cast<int64_t>(ids.size());
-    const std::vector<double> emb = w(role_kind::tok_embd, -1), pemb = w(role_kind::pos_embd, -1);
-    std::vector<std::vector<double>> x(static_cast<size_t>(T));
-    for (int64_t t = 0; t < T; ++t) {
-      x[t].assign(emb.begin() + ids[t] * D, emb.begin() + (ids[t] + 1) * D);
-      if (!pemb.empty())
-        for (int64_t i = 0; i < D; ++i) x[t][i] += pemb[t * D + i];
-      if (m.family == arch_family::gemma)  // Gemma scales embeddings by sqrt(hidden size), as an f32 constant
-        for (double& e : x[t]) e *= static_cast<double>(static_cast<float>(std::sqrt(static_cast<double>(D))));
-      if (m.entry(role_kind::embd_norm, -1)) x[t] = norm(x[t], w(role_kind::embd_norm, -1), w(role_kind::embd_norm, -1, true));
-    }
-    for (int l = 0; l < m.hp.n_layer; ++l) {
-      std::vector<std::vector<double>> q(T), k(T), v(T), h(T);
-      for (int64_t t = 0; t < T; ++t) {
-        h[t] = norm(x[t], w(role_kind::attn_norm, l), w(role_kind::attn_norm, l, true));
-        if (m.entry(role_kind::attn_qkv, l)) {  // GGUF: [q | k | v]
-          std::vector<double> y = lin(w(role_kind::attn_qkv, l), w(role_kind::attn_qkv, l, true), h[t]);
-          q[t].assign(y.begin(), y.begin() + H * E);
-          k[t].assign(y.begin() + H * E, y.begin() + (H + Hk) * E);
-          v[t].assign(y.begin() + (H + Hk) * E, y.end());
-        } else {
-          q[t] = lin(w(role_kind::attn_q, l), w(role_kind::attn_q, l, true), h[t]);
-          k[t] = lin(w(role_kind::attn_k, l), w(role_kind::attn_k, l, true), h[t]);
-          v[t] = lin(w(role_kind::attn_v, l), w(role_kind::attn_v, l, true), h[t]);
-        }
-        for (int64_t hh = 0; hh < H; ++hh) rotate(q[t].data() + hh * E, t);
-        for (int64_t hh = 0; hh < Hk; ++hh) rotate(k[t].data() + hh * E, t);
-      }
-      const std::vector<double> Wo = w(role_kind::attn_o, l), bo = w(role_kind::attn_o, l, true);
-      for (int64_t t = 0; t < T; ++t) {
-        std::vector<double> att(static_cast<size_t>(H * E), 0.0);
-        for (int64_t hh = 0; hh < H; ++hh) {
-          const int64_t g = hh / (H / Hk);
-          std::vector<double> s(static_cast<size_t>(t + 1));
-          double mx = -1e300, z = 0;
-          for (int64_t j = 0; j <= t; ++j) {
-            double d = 0;
-            for (int64_t e = 0; e < E; ++e) d += q[t][hh * E + e] * k[j][g * E + e];
-            s[j] = d / std::sqrt(static_cast<double>(E)) + (m.hp.pos == pos_kind::alibi ? alibi(hh) * static_cast<double>(j) : 0.0);
-            mx = std::max(mx, s[j]);
-          }
-          for (double& sj : s) z += (sj = std::exp(sj - mx));
-          for (int64_t j = 0; j <= t; ++j)
-            for (int64_t e = 0; e < E; ++e) att[hh * E + e] += s[j] / z * v[j][g * E + e];
-        }
-        const std::vector<double> a = lin(Wo, bo, att);
-        std::vector<double> mlp_in;
-        if (m.hp.parallel_block) {
-          if (m.entry(role_kind::attn_norm_2, l)) mlp_in = norm(x[t], w(role_kind::attn_norm_2, l), w(role_kind::attn_norm_2, l, true));
-          else if (m.entry(role_kind::ffn_norm, l)) mlp_in = norm(x[t], w(role_kind::ffn_norm, l), w(role_kind::ffn_norm, l, true));
-          else mlp_in = h[t];
-        } else {
-          for (int64_t i = 0; i < D; ++i) x[t][i] += a[i];
-          mlp_in = norm(x[t], w(role_kind::ffn_norm, l), w(role_kind::ffn_norm, l, true));
-        }
-        std::vector<double> u = lin(w(role_kind::mlp_up, l), w(role_kind::mlp_up, l, true), mlp_in);
-        if (m.entry(role_kind::mlp_gate, l)) {
-          const std::vector<double> gt = lin(w(role_kind::mlp_gate, l), w(role_kind::mlp_gate, l, true), mlp_in);
-          for (size_t i = 0; i < u.size(); ++i) u[i] *= act(gt[i]);
-        } else {
-          for (double& ui : u) ui = act(ui);
-        }
-        const std::vector<double> d = lin(w(role_kind::mlp_down, l), w(role_kind::mlp_down, l, true), u);
-        for (int64_t i = 0; i < D; ++i) x[t][i] += d[i] + (m.hp.parallel_block ? a[i] : 0.0);
-      }
-    }
-    std::vector<double> out_w = w(role_kind::output, -1);
-    if (out_w.empty()) out_w = emb;
-    std::vector<double> logits;
-    for (int64_t t = 0; t < T; ++t) {
-      const std::vector<double> y = lin(out_w, w(role_kind::output, -1, true), norm(x[t], w(role_kind::output_norm, -1), w(role_kind::output_norm, -1, true)));
-      logits.insert(logits.end(), y.begin(), y.end());
-    }
-    return logits;
-  }
-};
-
-}  // namespace
 
 TEST_CASE("each family with exact GELU matches an independent double-precision reference forward within 1e-4 (GPT-J included)") {
   const std::string dir = test::temp_dir("engine_dref");
@@ -635,11 +425,7 @@ TEST_CASE("each family with exact GELU matches an independent double-precision r
     const std::string arch = f.arch;
     CAPTURE(arch);
     auto L = load(synth(dir, arch, dtype::f32, f.kv));
-    const hparams& hp = L->m.hp;
-    const int64_t E = hp.head_dim > 0 ? hp.head_dim : hp.n_embd / hp.n_head;
-    dref ref{L->m, hp.n_embd, hp.n_head, hp.n_head_kv > 0 ? hp.n_head_kv : hp.n_head, E, hp.n_ff, hp.n_vocab,
-             hp.n_rot > 0 ? hp.n_rot : E};
-    const std::vector<double> want = ref.run(ids);
+    const std::vector<double> want = test::ref_forward(L->m).run(ids).logits;
     const std::vector<float> got = run_logits(L->m, ids);
     REQUIRE(got.size() == want.size());
     double err = 0, scale = 0;

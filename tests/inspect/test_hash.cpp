@@ -4,8 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstring>
 #include <map>
+#include <utility>
 
 #include "inspect/hash.h"
 #include "inspect/synth.h"
@@ -26,6 +28,37 @@ gb::hash_report hash_path(const std::string& path) {
   REQUIRE_MESSAGE(in.ok(), (in.ok() ? "" : in.err().to_string()));
   gb::hash_report h = gb::hash_model(in.value().items, in.value().ar->files, {});
   return h;
+}
+
+// One synth spec written as DIR/ARCH.gguf and as the HF folder DIR/ARCH-hf; returns the two paths.
+std::pair<std::string, std::string> synth_both(const std::string& dir, const std::string& arch, uint64_t seed) {
+  gb::synth_spec s;
+  s.arch = arch;
+  s.n_layer = 2;
+  s.n_embd = 64;
+  s.n_head = 4;
+  s.n_vocab = 300;
+  s.seed = seed;
+  if (arch == "falcon") s.n_head_kv = 1;  // HF Falcon is written multi-query only
+  s.path = dir + "/" + arch + ".gguf";
+  gb::result<gb::synth_report> w = gb::synth_write(s);
+  REQUIRE_MESSAGE(w.ok(), (w.ok() ? "" : w.err().to_string()));
+  s.format = gb::synth_format::hf;
+  s.path = dir + "/" + arch + "-hf";
+  w = gb::synth_write(s);
+  REQUIRE_MESSAGE(w.ok(), (w.ok() ? "" : w.err().to_string()));
+  return {dir + "/" + arch + ".gguf", s.path};
+}
+
+// Every counted tensor digest and the root agree.
+void check_same_digests(const gb::hash_report& g, const gb::hash_report& h) {
+  auto dg = digests_by_name(g), dh = digests_by_name(h);
+  CHECK(dg.size() == dh.size());
+  for (const auto& [name, d] : dg) {
+    CAPTURE(name);
+    CHECK(dh[name] == d);
+  }
+  CHECK(g.root_hex == h.root_hex);
 }
 
 }  // namespace
@@ -169,28 +202,139 @@ TEST_CASE("hash: synth GGUF and HF folders of every architecture hold equal cano
   const std::string dir = gb::test::temp_dir("hash_synth");
   for (const std::string& arch : gb::synth_architectures()) {
     CAPTURE(arch);
-    gb::synth_spec s;
-    s.arch = arch;
-    s.n_layer = 2;
-    s.n_embd = 64;
-    s.n_head = 4;
-    s.n_vocab = 300;
-    s.seed = 5;
-    if (arch == "falcon") s.n_head_kv = 1;  // HF Falcon is written multi-query only
-    s.path = dir + "/" + arch + ".gguf";
-    gb::result<gb::synth_report> w = gb::synth_write(s);
-    REQUIRE_MESSAGE(w.ok(), (w.ok() ? "" : w.err().to_string()));
-    s.format = gb::synth_format::hf;
-    s.path = dir + "/" + arch + "-hf";
-    w = gb::synth_write(s);
-    REQUIRE_MESSAGE(w.ok(), (w.ok() ? "" : w.err().to_string()));
-    gb::hash_report g = hash_path(dir + "/" + arch + ".gguf"), h = hash_path(dir + "/" + arch + "-hf");
-    auto dg = digests_by_name(g), dh = digests_by_name(h);
-    CHECK(dg.size() == dh.size());
-    for (const auto& [name, d] : dg) {
-      CAPTURE(name);
-      CHECK(dh[name] == d);
-    }
-    CHECK(g.root_hex == h.root_hex);
+    const auto [gguf, hf] = synth_both(dir, arch, 5);
+    check_same_digests(hash_path(gguf), hash_path(hf));
   }
+}
+
+// Gemma's RMSNorm gains: a Hugging Face checkpoint stores w and applies (1 + w); llama.cpp's converter writes
+// 1 + w into the GGUF. synth writes each file in its own convention; the canonical reader maps w -> 1 + w.
+TEST_CASE("Gemma: a Hugging Face folder storing norm gains w gives its GGUF's (1 + w) stats and digests") {
+  const std::string dir = gb::test::temp_dir("hash_gemma");
+  const auto [gguf, hf] = synth_both(dir, "gemma", 9);
+  gb::result<gb::integrity_input> g = gb::integrity_open(gguf), h = gb::integrity_open(hf);
+  REQUIRE(g.ok());
+  REQUIRE(h.ok());
+  std::map<std::string, const gb::tensor_item*> gi;
+  for (const gb::tensor_item& it : g.value().items) {
+    CHECK_FALSE(it.plus_one);  // GGUF already holds 1 + w
+    gi[it.name] = &it;
+  }
+
+  // The folder holds the checkpoint convention: every gain is stored as w = (GGUF value) - 1, near 0.
+  size_t norms = 0;
+  for (const gb::tensor_item& it : h.value().items) {
+    if (!it.plus_one) continue;
+    CAPTURE(it.stored_name);
+    ++norms;
+    REQUIRE(gi.count(it.name));
+    const gb::tensor_view &hv = *it.view, &gv = *gi[it.name]->view;
+    REQUIRE(hv.type == gb::dtype::f32);
+    REQUIRE(gv.type == gb::dtype::f32);
+    REQUIRE(hv.nbytes == gv.nbytes);
+    double mean_w = 0;
+    for (size_t i = 0; i < hv.nbytes / 4; ++i) {
+      float w, v;
+      std::memcpy(&w, hv.data + 4 * i, 4);
+      std::memcpy(&v, gv.data + 4 * i, 4);
+      CHECK(1.0f + w == v);
+      mean_w += static_cast<double>(w) / static_cast<double>(hv.nbytes / 4);
+    }
+    CHECK(std::fabs(mean_w) < 0.05);
+  }
+  CHECK(norms == 2 * 2 + 1);  // attn_norm and ffn_norm per layer, output_norm
+
+  // Statistics: the same numbers tensor by tensor, value digests included.
+  gb::stats_report sg = gb::stats_compute(g.value().items, {}), sh = gb::stats_compute(h.value().items, {});
+  std::map<std::string, const gb::tensor_stats*> by_name;
+  for (const gb::tensor_stats& t : sh.tensors) by_name[t.name] = &t;
+  REQUIRE(sg.tensors.size() == sh.tensors.size());
+  for (const gb::tensor_stats& t : sg.tensors) {
+    CAPTURE(t.name);
+    REQUIRE(by_name.count(t.name));
+    const gb::tensor_stats& u = *by_name[t.name];
+    CHECK(u.values_hex == t.values_hex);
+    CHECK(u.mean == t.mean);
+    CHECK(u.std == t.std);
+    CHECK(u.min == t.min);
+    CHECK(u.max == t.max);
+    CHECK(u.l2 == t.l2);
+  }
+  // Digests: every tensor and the root.
+  const gb::hash_report hg = gb::hash_model(g.value().items, g.value().ar->files, {});
+  check_same_digests(hg, gb::hash_model(h.value().items, h.value().ar->files, {}));
+  auto dg = digests_by_name(hg);
+
+  // Control: read as stored (no mapping), the norm gains are different numbers with different digests.
+  std::vector<gb::tensor_item> raw = h.value().items;
+  for (gb::tensor_item& it : raw) it.plus_one = false;
+  auto draw = digests_by_name(gb::hash_model(raw, h.value().ar->files, {}));
+  CHECK(draw["output_norm.weight"] != dg["output_norm.weight"]);
+  CHECK(draw["blk.1.attn_norm.weight"] != dg["blk.1.attn_norm.weight"]);
+  CHECK(draw["blk.1.attn.q.weight"] == dg["blk.1.attn.q.weight"]);
+}
+
+TEST_CASE("tensor_reader: Gemma HF gains get the converter's 1 + w: f32 bytes and values, f16 in f16, bf16 in f32") {
+  std::vector<float> w = gbt::gaussian(64, 3, 0.3f);
+  w[0] = 0.0f;
+  w[1] = -1.0f;
+  w[2] = 0.25f;
+  w[3] = 3e-4f;  // f16: 1 + w rounds back to 1 (step 2^-10 near 1); f32 and bf16 keep it
+  w[4] = 7e-4f;  // f16: rounds up to 1 + 2^-10
+  gbt::mem_model m;
+  m.add("blk.0.attn_norm.weight", gb::dtype::f32, {64}, w, 0);
+  m.add("blk.0.ffn_norm.weight", gb::dtype::f16, {64}, w, 0);
+  m.add("output_norm.weight", gb::dtype::bf16, {64}, w);
+  m.finish();
+  const std::vector<gb::tensor_item> stored = m.items;  // the same tensors read as stored
+  for (gb::tensor_item& it : m.items) it.plus_one = true;
+  std::vector<float> scratch(64);
+
+  gb::tensor_reader f32(m.items[0]);
+  CHECK_FALSE(f32.direct());
+  const float* x = f32.row_f32(0, scratch.data());
+  std::vector<float> onep(64);
+  for (size_t i = 0; i < 64; ++i) {
+    onep[i] = 1.0f + w[i];
+    CHECK(x[i] == onep[i]);
+  }
+  CHECK(x[1] == 0.0f);
+  CHECK(x[2] == 1.25f);
+  CHECK(x[3] > 1.0f);
+  CHECK(std::memcmp(f32.row_raw(0), onep.data(), 64 * 4) == 0);  // hashed bytes are 1 + w
+
+  gb::tensor_reader f16(m.items[1]);
+  x = f16.row_f32(0, scratch.data());
+  CHECK(x[0] == 1.0f);
+  CHECK(x[1] == 0.0f);
+  CHECK(x[2] == 1.25f);
+  CHECK(x[3] == 1.0f);
+  CHECK(x[4] == 1.0f + 1.0f / 1024.0f);
+  for (size_t i = 0; i < 64; ++i) {
+    const float wi = gb::fp16_to_f32(gb::f32_to_fp16(w[i]));
+    CHECK(x[i] == gb::fp16_to_f32(gb::f32_to_fp16(1.0f + wi)));
+  }
+  CHECK(std::memcmp(f16.row_raw(0), m.entries[1].bytes.data(), 64 * 2) == 0);  // stored bytes kept
+
+  gb::tensor_reader bf16(m.items[2]);
+  x = bf16.row_f32(0, scratch.data());
+  CHECK(x[2] == 1.25f);
+  CHECK(x[3] > 1.0f);
+  CHECK(std::fabs(x[3] - 1.0003f) < 2e-6f);
+  for (size_t i = 0; i < 64; ++i) CHECK(x[i] == 1.0f + gb::bf16_to_f32(gb::f32_to_bf16(w[i])));
+  CHECK(std::memcmp(bf16.row_raw(0), m.entries[2].bytes.data(), 64 * 2) == 0);
+
+  // Digests: the f32 gain hashes as the GGUF tensor holding 1 + w; f16 / bf16 hash their stored bytes.
+  gbt::mem_model gguf;
+  gguf.add("blk.0.attn_norm.weight", gb::dtype::f32, {64}, onep, 0);
+  gguf.finish();
+  auto hm = digests_by_name(gb::hash_model(m.items, {}, {})), hs = digests_by_name(gb::hash_model(stored, {}, {}));
+  auto hg = digests_by_name(gb::hash_model(gguf.items, {}, {}));
+  CHECK(hm["blk.0.attn_norm.weight"] == hg["blk.0.attn_norm.weight"]);
+  CHECK(hs["blk.0.attn_norm.weight"] != hg["blk.0.attn_norm.weight"]);
+  CHECK(hm["blk.0.ffn_norm.weight"] == hs["blk.0.ffn_norm.weight"]);
+  CHECK(hm["output_norm.weight"] == hs["output_norm.weight"]);
+  // Statistics see the canonical values for every dtype.
+  gb::stats_report st = gb::stats_compute(m.items, {});
+  for (const gb::tensor_stats& t : st.tensors) CHECK(t.mean > 0.5);
 }

@@ -137,9 +137,9 @@ TEST_CASE("synth: dtypes: matrices quantised, 1-D tensors f32, odd rows fall bac
   CHECK(r.err().code == gb::errc::bad_value);
 }
 
-TEST_CASE("synth: HF layouts hold the GGUF weights (llama q/k rotate-half, GPT-2 Conv1D, NeoX qkv per head)") {
+TEST_CASE("synth: HF layouts hold the GGUF weights (llama q/k rotate-half, GPT-2 Conv1D, NeoX qkv per head, Gemma w)") {
   const std::string dir = gb::test::temp_dir("synth_layouts");
-  for (const char* arch : {"llama", "gpt2", "gptneox"}) {
+  for (const char* arch : {"llama", "gpt2", "gptneox", "gemma"}) {
     CAPTURE(arch);
     gb::synth_spec s = spec_for(arch, dir + "/" + arch + ".gguf");
     REQUIRE(gb::synth_write(s).ok());
@@ -168,6 +168,21 @@ TEST_CASE("synth: HF layouts hold the GGUF weights (llama q/k rotate-half, GPT-2
       const int64_t F = s.n_ff;
       for (int64_t r = 0; r < F; ++r)
         for (int64_t c = 0; c < D; ++c) CHECK(hv[size_t(c * F + r)] == gv[size_t(r * D + c)]);
+    } else if (std::string(arch) == "gemma") {
+      // A Gemma checkpoint stores RMSNorm gains w (applied as 1 + w); the GGUF stores 1 + w.
+      for (auto [role, layer] : {std::pair{gb::role_kind::attn_norm, 0}, std::pair{gb::role_kind::ffn_norm, 2},
+                                 std::pair{gb::role_kind::output_norm, -1}}) {
+        auto gv = values(*g.tensor(role, layer)), hv = values(*h.tensor(role, layer));
+        REQUIRE(gv.size() == static_cast<size_t>(D));
+        REQUIRE(hv.size() == gv.size());
+        double mean_w = 0;
+        for (size_t i = 0; i < gv.size(); ++i) {
+          CHECK(1.0f + hv[i] == gv[i]);
+          mean_w += static_cast<double>(hv[i]) / static_cast<double>(D);
+        }
+        CHECK(std::fabs(mean_w) < 0.05);
+      }
+      CHECK(values(*g.tensor(gb::role_kind::attn_q, 1)) == values(*h.tensor(gb::role_kind::attn_q, 1)));
     } else {
       const gb::role_entry* e = h.entry(gb::role_kind::attn_qkv, 0);
       REQUIRE(e);
