@@ -63,7 +63,8 @@ struct tensor_item {
 // Items for every tensor of a built model (roles first, in archive order, then unmapped tensors).
 // rope_freqs (llama2.c's legacy freq_cis block, precomputed RoPE tables) and other non-parameter buffers
 // (role_is_parameter false) are marked excluded. Gemma models from anything but GGUF get plus_one on the
-// mapped tensors whose stored name ends in "norm.weight" (the same rule as the engine and the converter).
+// mapped tensors whose stored name ends in "norm.weight" (the converter's rule; the engine adds the same 1
+// to the norms it runs, for the same formats).
 std::vector<tensor_item> tensor_items(const model& m);
 // Fallback when no model could be built: stored names, stored layout.
 std::vector<tensor_item> tensor_items(const archive& a);
