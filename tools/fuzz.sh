@@ -11,6 +11,7 @@
 #     --merge        fold new coverage into tests/fuzz/corpus/<target>/ (libFuzzer -merge=1)
 #     --seeds        regenerate the seed files (gb_fuzz_seeds) before replaying
 #     --no-build     use the existing build
+#     --build-only   build, then stop
 #     --no-attack    skip the sanitized attack-corpus run
 #   env: GB_FUZZ_BUILD (default build-fuzz), GB_FUZZ_MAX_LEN (default 65536), GB_FUZZ_RSS_MB (default 2048)
 #
@@ -25,7 +26,7 @@ ROOT=$PWD
 BUILD=${GB_FUZZ_BUILD:-build-fuzz}
 MAX_LEN=${GB_FUZZ_MAX_LEN:-65536}
 RSS_MB=${GB_FUZZ_RSS_MB:-2048}
-total=0 jobs=1 merge=0 seeds=0 build=1 attack=1 secs=60
+total=0 jobs=1 merge=0 seeds=0 build=1 build_only=0 attack=1 secs=60
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -34,8 +35,9 @@ while [ $# -gt 0 ]; do
     --merge) merge=1 ;;
     --seeds) seeds=1 ;;
     --no-build) build=0 ;;
+    --build-only) build_only=1 ;;
     --no-attack) attack=0 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     [0-9]*) secs=$1 ;;
     *) t=${1#fuzz_}; targets+=("fuzz_$t") ;;
   esac
@@ -51,6 +53,7 @@ if [ "$build" = 1 ]; then
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build "$BUILD" --target gb_fuzz -j"$(nproc)"
 fi
+[ "$build_only" = 0 ] || exit 0
 BIN=$BUILD/tests/fuzz
 if [ "$seeds" = 1 ]; then "$BIN/gb_fuzz_seeds" tests/fuzz/corpus; fi
 
