@@ -4,6 +4,9 @@
 # same run; prints each peer's JSON and the ratios glassbox / peer for pp and tg (issue 6: >= 1x llama.cpp
 # pp, >= 0.8x llama.cpp tg, >= 2x PyTorch).
 # PyTorch is compared when python3-torch is installed (bench/peer_torch.py: threads made fair, BLAS named).
+# A native llama.cpp (llama-bench built -march=native by bench/native_llamacpp.sh, or $LLAMA_BENCH) is the
+# real bar when present: npm's prebuilt binaries are generic builds, about half as fast at pp. llama-bench
+# runs with its defaults (f16 KV cache, flash attention auto) and -r reps; its JSON lines name them.
 #
 #   cmake --build build --target glassbox && (cd bench && npm install --no-save node-llama-cpp)
 #   bench/bench_forward.sh [build-dir] [threads=2] [pp=512] [tg=128] [reps=3]
@@ -23,6 +26,7 @@ gb=$build/cli/glassbox
 # with PASSIVE); on a shared, loaded machine run with OMP_WAIT_POLICY=PASSIVE. PyTorch's peer picks PASSIVE
 # (GB_TORCH_WAIT_POLICY overrides): its OpenBLAS threads and OpenMP threads would otherwise spin against each other.
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-ACTIVE}
+native=${LLAMA_BENCH:-$here/out/llama.cpp/build/bin/llama-bench}
 py=/usr/bin/python3  # Debian's python3-torch lives with the system interpreter
 [ -x $py ] || py=python3
 out=$here/out
@@ -56,6 +60,24 @@ for t in f32 f16; do
     echo "glassbox / llama.cpp: pp $(ratio "$out/fwd-gb-$t.json" "$out/fwd-llama-$t.json" pp)  tg $(ratio "$out/fwd-gb-$t.json" "$out/fwd-llama-$t.json" tg)"
   else
     echo "llama.cpp peer skipped: (cd bench && npm install --no-save node-llama-cpp)"
+  fi
+  if [ -x "$native" ]; then
+    # llama-bench's JSON lines (one per test) folded into the peers' {"pp": {"mean", "sd"}, "tg": ...} line
+    /usr/bin/time -f "native llama.cpp peak RSS %M KiB" "$native" -m "$m" -p "$pp" -n "$tg" -t "$threads" -r "$reps" -o jsonl 2>"$out/fwd-native-$t.err" |
+      $py -c '
+import json, sys
+out = {"peer": "llama.cpp native (llama-bench)"}
+for line in sys.stdin:
+    j = json.loads(line)
+    key = "pp" if j["n_prompt"] > 0 else "tg"
+    out["build"] = j["build_commit"]; out["type_k"] = j["type_k"]; out["flash_attn"] = j["flash_attn"]
+    out[key] = {"mean": j["avg_ts"], "sd": j["stddev_ts"], "runs": j["samples_ts"]}
+print(json.dumps(out))' > "$out/fwd-native-$t.json"
+    grep "peak RSS" "$out/fwd-native-$t.err" || true
+    cat "$out/fwd-native-$t.json"
+    echo "glassbox / native llama.cpp: pp $(ratio "$out/fwd-gb-$t.json" "$out/fwd-native-$t.json" pp)  tg $(ratio "$out/fwd-gb-$t.json" "$out/fwd-native-$t.json" tg)"
+  else
+    echo "native llama.cpp peer skipped: bench/native_llamacpp.sh builds it (or set LLAMA_BENCH)"
   fi
   if $py -c 'import torch' 2>/dev/null; then
     OMP_WAIT_POLICY=${GB_TORCH_WAIT_POLICY:-PASSIVE} $py "$here/peer_torch.py" "$m" "$pp" "$tg" "$threads" "$reps" > "$out/fwd-torch-$t.json"

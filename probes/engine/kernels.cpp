@@ -399,26 +399,40 @@ void rope_ref(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t
 
 void softmax(float* x, int64_t n) {
   if (n <= 0) return;
-  Eigen::Map<Eigen::ArrayXf> a(x, n);
-  const float mx = a.maxCoeff();
-  constexpr float neg_inf = -std::numeric_limits<float>::infinity();
+  const float mx = Eigen::Map<Eigen::ArrayXf>(x, n).maxCoeff();
+  static constexpr float neg_inf = -std::numeric_limits<float>::infinity();
   if (mx == neg_inf) {
-    a.setZero();
+    std::fill(x, x + n, 0.0f);
     return;
   }
-  // Eigen's vectorised exp (a few ulp); -inf entries are selected to exactly 0.
-  a = (a == neg_inf).select(0.0f, (a - mx).exp());
+  // Eigen's vectorised exp (a few ulp) on blocks of 16, the tail padded into a block of its own: every
+  // element goes through the same packet code whatever the row's address (a dynamic-size map would peel
+  // unaligned leading elements to the scalar libm exp, and a select over it ran all of it scalar).
+  // -inf entries are selected to exactly 0.
+  using block = Eigen::Array<float, 16, 1>;
+  auto exp_block = [mx](float* p) {
+    Eigen::Map<block> c(p);
+    const block e = (c - mx).exp();
+    c = (c == neg_inf).select(block::Zero(), e);
+  };
   // The sum runs in a fixed order from element 0 (16 lanes, then the lanes in order, then the tail).
-  // Eigen's sum() starts its packets at the first aligned element, so one row at two addresses rounded
-  // differently, and runs whose buffers landed elsewhere (several runners at once) were not repeatable.
   float lane[16] = {};
   int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
+  for (; i + 16 <= n; i += 16) {
+    exp_block(x + i);
     for (int j = 0; j < 16; ++j) lane[j] += x[i + j];
+  }
   float sum = 0.0f;
   for (float l : lane) sum += l;
-  for (; i < n; ++i) sum += x[i];
-  a *= 1.0f / sum;
+  if (i < n) {
+    float tail[16];
+    std::fill(tail, tail + 16, mx);
+    std::copy(x + i, x + n, tail);
+    exp_block(tail);
+    std::copy(tail, tail + (n - i), x + i);
+    for (; i < n; ++i) sum += x[i];
+  }
+  Eigen::Map<Eigen::ArrayXf>(x, n) *= 1.0f / sum;
 }
 
 void softmax_ref(float* x, int64_t n) {
@@ -434,8 +448,24 @@ void softmax_ref(float* x, int64_t n) {
 }
 
 void silu(float* x, int64_t n) {
-  Eigen::Map<Eigen::ArrayXf> a(x, n);
-  a = a / (1.0f + (-a).exp());  // Eigen's vectorised exp (a few ulp)
+  // Eigen's vectorised exp (a few ulp) on blocks of 16, the tail padded into a block of its own, so each
+  // element's result depends on its value only: not on its index or the buffer's length and address (a
+  // dynamic-size map sends the unaligned head and the tail through the scalar libm exp, so a row's
+  // activations would change with the number of rows around it).
+  using block = Eigen::Array<float, 16, 1>;
+  auto silu_block = [](float* p) {
+    Eigen::Map<block> a(p);
+    const block e = (-a).exp();
+    a = a / (1.0f + e);
+  };
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) silu_block(x + i);
+  if (i < n) {
+    float tail[16] = {};
+    std::copy(x + i, x + n, tail);
+    silu_block(tail);
+    std::copy(tail, tail + (n - i), x + i);
+  }
 }
 
 void gelu(float* x, int64_t n) {
