@@ -1,11 +1,14 @@
 // Shared-prefix reuse in engine_scorer (runner::truncate): the log-probabilities of every sentence equal a
 // full pass from position 0 (runner::token_logprobs) up to float rounding of the forward pass (the cached
 // keys/values came from a pass over a different number of rows), while the shared tokens of a CrowS-Pairs
-// pair or a multiple-choice question are computed once. Batches (sorted, parallel runners) give the same
-// numbers (within float rounding) whatever the number of workers.
+// pair or a multiple-choice question are computed once. Batches (sorted requests packed into prefix tries,
+// runner::forward_packed) give the same numbers within float rounding whatever the pass size, and bit for
+// bit whatever the number of workers, threads or runners.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -120,7 +123,7 @@ TEST_CASE("CrowS-Pairs numbers are unchanged by prefix reuse and batching, with 
   for (size_t i = 0; i < a.records.size(); ++i)
     for (const char* k : {"ll_more", "ll_less"}) {
       worst = std::max(worst, std::fabs(a.records[i].value(k) - ref.records[i].value(k)));
-      // 1 or 2 workers: bit for bit (blocks start from an empty cache, engine buffers are 64-byte aligned)
+      // 1 or 2 workers: bit for bit (passes composed by the batch alone; forward_packed is thread-independent)
       worst_workers = std::max(worst_workers, std::fabs(a.records[i].value(k) - b.records[i].value(k)));
     }
   CHECK(worst_workers == 0.0);
@@ -134,4 +137,57 @@ TEST_CASE("CrowS-Pairs numbers are unchanged by prefix reuse and batching, with 
                                            << " one by one without; max LL difference " << worst << " (1 vs 2 workers "
                                            << worst_workers << ")");
   CHECK(one.tokens_forwarded() * 100 < without.tokens_forwarded() * 85);  // measured: 18534 vs 23097
+}
+
+TEST_CASE("packed batches: any pass size and runner split gives the one-by-one log-probabilities; runners agree bit for bit") {
+  GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
+  const crows_data d = crows_pairs_read(csv);
+  synth_spec s;
+  s.arch = "bloom";  // ALiBi and an embedding norm: positions by trie depth
+  s.n_layer = 2;
+  s.n_embd = 64;
+  s.n_head = 4;
+  s.n_vocab = 512;
+  s.path = test::temp_dir("bias_packed") + "/bloom.gguf";
+  REQUIRE(synth_write(s));
+  auto ses = session_open(s.path), ref_ses = session_open(s.path);
+  REQUIRE(ses);
+  REQUIRE(ref_ses);
+  engine_scorer sc(ses.value(), 2);
+  engine::runner& ref = *ref_ses.value().run;
+  std::vector<lp_request> reqs;
+  for (size_t i = 0; i < 60 && i < d.pairs.size(); ++i)
+    for (const std::string* t : {&d.pairs[i].sent_more, &d.pairs[i].sent_less}) reqs.push_back({with_start(sc, *t), 1});
+  reqs.push_back(reqs[3]);                              // a duplicate request
+  reqs.push_back({{sc.start_token()}, 1});              // nothing to score
+  reqs.push_back({with_start(sc, "Answer: yes"), 3});  // scored from a later token
+  std::vector<std::vector<double>> want;
+  for (const lp_request& q : reqs) {
+    auto b = ref.token_logprobs(q.tokens, q.first);
+    REQUIRE(b);
+    want.push_back(b.value());
+  }
+  std::vector<std::vector<double>> base;
+  // 512 rows (a few passes), 40 rows (many passes; most sentences share a pass with a few others), 8 rows (long
+  // sentences run alone through the KV-cache path); 1 runner with 2 threads and 2 runners with 1 thread
+  for (size_t rows : std::initializer_list<size_t>{512, 40, 8})
+    for (int runners : {1, 2}) {
+      CAPTURE(rows);
+      CAPTURE(runners);
+      sc.set_batching(rows, runners);
+      size_t ticks = 0;
+      std::vector<std::vector<double>> got = sc.logprobs_many(reqs, [&] { ++ticks; });
+      CHECK(ticks == reqs.size());
+      REQUIRE(got.size() == want.size());
+      double worst = 0;
+      for (size_t i = 0; i < got.size(); ++i) {
+        REQUIRE(got[i].size() == want[i].size());
+        for (size_t j = 0; j < got[i].size(); ++j) worst = std::max(worst, std::fabs(got[i][j] - want[i][j]));
+      }
+      MESSAGE("pass rows " << rows << ", runners " << runners << ": max |batch - token_logprobs| = " << worst);
+      CHECK(worst <= 1e-4);
+      if (runners == 1) base = got;
+      else CHECK(got == base);  // the passes are the batch's alone: runners and threads change nothing
+    }
+  CHECK(want[want.size() - 2].empty());
 }
