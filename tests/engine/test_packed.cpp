@@ -23,18 +23,20 @@ using namespace gb;
 
 namespace {
 
-struct loaded {
+struct loaded {  // the archive outlives the model that points into it
   std::shared_ptr<const archive> ar;
-  model m;
+  std::unique_ptr<model> m;
 };
 
 std::unique_ptr<loaded> load(const std::string& path) {
   auto a = archive_open(path);
   REQUIRE_MESSAGE(a.ok(), (a.ok() ? "" : a.err().to_string()));
-  auto ar = std::make_shared<const archive>(std::move(a.value()));
-  auto m = model_build(ar);
+  auto L = std::make_unique<loaded>();
+  L->ar = std::make_shared<const archive>(std::move(a.value()));
+  auto m = model_build(L->ar);
   REQUIRE_MESSAGE(m.ok(), (m.ok() ? "" : m.err().to_string()));
-  return std::make_unique<loaded>(loaded{ar, std::move(m.value())});
+  L->m = std::make_unique<model>(std::move(m.value()));
+  return L;
 }
 
 std::string synth(const std::string& dir, const std::string& arch, int64_t kv, int64_t dim = 64, int64_t ctx = 128) {
@@ -164,11 +166,11 @@ TEST_CASE("forward_packed: every row of random tries equals forward() of its seq
     CAPTURE(f.arch);
     CAPTURE(f.kv);
     auto L = load(synth(dir, f.arch, f.kv));
-    if (!engine::engine_unsupported_reason(L->m).empty()) {
-      MESSAGE(f.arch << ": not run by the engine (" << engine::engine_unsupported_reason(L->m) << ")");
+    if (!engine::engine_unsupported_reason(*L->m).empty()) {
+      MESSAGE(f.arch << ": not run by the engine (" << engine::engine_unsupported_reason(*L->m) << ")");
       continue;
     }
-    auto run = make_runner(L->m);
+    auto run = make_runner(*L->m);
     std::mt19937 rng(static_cast<uint32_t>(17 + ran));
     double worst = 0, scale = 0;
     size_t rows = 0;
@@ -198,7 +200,7 @@ TEST_CASE("forward_packed: 8 sequences without shared rows equal 8 separate runs
   for (const std::string arch : {"llama", "bloom", "gpt2"}) {
     CAPTURE(arch);
     auto L = load(synth(dir, arch, 0));
-    auto run = make_runner(L->m);
+    auto run = make_runner(*L->m);
     std::mt19937 rng(3);
     std::vector<std::vector<int32_t>> seqs;
     for (int s = 0; s < 8; ++s) {
@@ -223,7 +225,7 @@ TEST_CASE("forward_packed: results do not depend on the thread count (bit for bi
   trie tr;
   for (const auto& s : random_batch(rng, 40, true)) tr.add(s);
   REQUIRE(tr.tokens.size() > 200);
-  auto one = make_runner(L->m, 1), two = make_runner(L->m, 2), three = make_runner(L->m, 3);
+  auto one = make_runner(*L->m, 1), two = make_runner(*L->m, 2), three = make_runner(*L->m, 3);
   auto a = one->forward_packed(tr.tokens, tr.parent), b = two->forward_packed(tr.tokens, tr.parent),
        c = three->forward_packed(tr.tokens, tr.parent);
   REQUIRE(a.ok());
@@ -236,7 +238,7 @@ TEST_CASE("forward_packed: results do not depend on the thread count (bit for bi
 TEST_CASE("forward_packed leaves the KV cache and position alone; per-token hooks see (T, ...)") {
   const std::string dir = test::temp_dir("engine_packed_state");
   auto L = load(synth(dir, "llama", 2));
-  auto run = make_runner(L->m);
+  auto run = make_runner(*L->m);
   const std::vector<int32_t> head = {1, 40, 41, 42}, tail = {43, 44};
   std::vector<int32_t> all = head;
   all.insert(all.end(), tail.begin(), tail.end());
@@ -258,7 +260,7 @@ TEST_CASE("forward_packed leaves the KV cache and position alone; per-token hook
   recorder h;
   h.wanted = {"embed", "blk.0.attn.q", "blk.1.mlp.pre", "logits"};
   REQUIRE(run->forward_packed({1, 5, 9, 7, 8}, {-1, 0, 1, 0, -1}, &h).ok());
-  const auto& hp = L->m.hp;
+  const auto& hp = L->m->hp;
   CHECK(h.shapes["embed"] == std::vector<int64_t>{5, hp.n_embd});
   CHECK(h.shapes["blk.1.mlp.pre"] == std::vector<int64_t>{5, hp.n_ff});
   CHECK(h.shapes["logits"] == std::vector<int64_t>{5, V});
@@ -268,7 +270,7 @@ TEST_CASE("forward_packed leaves the KV cache and position alone; per-token hook
 TEST_CASE("forward_packed errors: bad parents, too deep, bad tokens, empty, attention hook points") {
   const std::string dir = test::temp_dir("engine_packed_err");
   auto L = load(synth(dir, "llama", 2));  // n_ctx 128
-  auto run = make_runner(L->m);
+  auto run = make_runner(*L->m);
   auto code = [&](const std::vector<int32_t>& t, const std::vector<int32_t>& p, engine::hook* h = nullptr) {
     auto r = run->forward_packed(t, p, h);
     REQUIRE_FALSE(r.ok());

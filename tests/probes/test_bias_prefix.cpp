@@ -29,6 +29,20 @@ std::vector<int32_t> with_start(scorer& sc, const std::string& text) {
   return t;
 }
 
+// A 2-layer, dim 64 synthetic model (kv heads: 0 = n_head) written under the test's temp folder.
+std::string tiny_model(const std::string& arch, int64_t kv, const std::string& dir) {
+  synth_spec s;
+  s.arch = arch;
+  s.n_layer = 2;
+  s.n_embd = 64;
+  s.n_head = 4;
+  s.n_head_kv = kv;
+  s.n_vocab = 512;
+  s.path = test::temp_dir(dir) + "/" + arch + ".gguf";
+  REQUIRE(synth_write(s));
+  return s.path;
+}
+
 // Scores the first `pairs` CrowS-Pairs pairs (more then less) and the answers of a few multiple-choice
 // prompts with reuse, and the same sequences by full passes on a second session; returns the max difference.
 double compare(const std::string& model, const crows_data& d, size_t pairs, size_t& reused, size_t& forwarded) {
@@ -72,16 +86,7 @@ TEST_CASE("prefix reuse gives the log-probabilities of full passes (stories260K 
   const crows_data d = crows_pairs_read(csv);
   std::vector<std::string> models;
   if (std::string p = test::data_path("models/stories260K/stories260K.gguf"); !p.empty()) models.push_back(p);
-  synth_spec s;
-  s.arch = "llama";
-  s.n_layer = 2;
-  s.n_embd = 64;
-  s.n_head = 4;
-  s.n_head_kv = 2;
-  s.n_vocab = 512;
-  s.path = test::temp_dir("bias_prefix") + "/llama.gguf";
-  REQUIRE(synth_write(s));
-  models.push_back(s.path);
+  models.push_back(tiny_model("llama", 2, "bias_prefix"));
   for (const std::string& m : models) {
     size_t reused = 0, forwarded = 0;
     double worst = compare(m, d, 40, reused, forwarded);
@@ -142,15 +147,8 @@ TEST_CASE("CrowS-Pairs numbers are unchanged by prefix reuse and batching, with 
 TEST_CASE("packed batches: any pass size and runner split gives the one-by-one log-probabilities; runners agree bit for bit") {
   GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
   const crows_data d = crows_pairs_read(csv);
-  synth_spec s;
-  s.arch = "bloom";  // ALiBi and an embedding norm: positions by trie depth
-  s.n_layer = 2;
-  s.n_embd = 64;
-  s.n_head = 4;
-  s.n_vocab = 512;
-  s.path = test::temp_dir("bias_packed") + "/bloom.gguf";
-  REQUIRE(synth_write(s));
-  auto ses = session_open(s.path), ref_ses = session_open(s.path);
+  const std::string path = tiny_model("bloom", 0, "bias_packed");  // ALiBi and an embedding norm: positions by trie depth
+  auto ses = session_open(path), ref_ses = session_open(path);
   REQUIRE(ses);
   REQUIRE(ref_ses);
   engine_scorer sc(ses.value(), 2);
