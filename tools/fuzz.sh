@@ -50,7 +50,8 @@ fi
 if [ "$build" = 1 ]; then
   command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found (apt-get install clang libclang-rt-14-dev)"; exit 2; }
   cmake -S . -B "$BUILD" -G Ninja -DGB_FUZZ=ON -DGB_TESTS=OFF -DGB_NATIVE=OFF \
-    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -DNDEBUG" >/dev/null
   cmake --build "$BUILD" --target gb_fuzz -j"$(nproc)"
 fi
 [ "$build_only" = 0 ] || exit 0
