@@ -98,7 +98,7 @@ namespace {
 
 #if defined(__AVX512F__)
 // In-register transpose of 16 rows of 16 floats.
-void transpose16(__m512* r) {
+[[gnu::always_inline]] inline void transpose16(__m512* r) {
   __m512 t[16];
   for (int i = 0; i < 16; i += 2) {
     t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
