@@ -18,8 +18,6 @@ bg_pid="" bg_name="" bg_log="" bg_t0=0
 timing=""
 # the background build runs in its own process group (set -m), so stopping it stops its compilers too
 trap '[ -z "$bg_pid" ] || kill -- "-$bg_pid" 2>/dev/null || true' EXIT
-# CPU seconds (user + system) of the finished children so far; a background build counts once waited for
-cpu() { times | tail -1 | awk '{split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2]}'; }
 note() { timing="$timing, $1 $2 s"; }
 # bg_start NAME LOG CMD...: runs CMD in the background, its output into LOG
 bg_start() {
@@ -81,4 +79,7 @@ note "fuzz" $((SECONDS - t))
 t3=$SECONDS
 echo "test.sh: normal $((t1 - t0)) s, sanitized suite $((t2 - t1)) s, fuzz + sanitized attack corpus $((t3 - t2)) s," \
      "total $((t3 - t0)) s${timing}"
-echo "test.sh: CPU time of everything it ran: $(cpu) s (user + system; wall $((t3 - t0)) s on $ncpu cores)"
+# CPU seconds (user + system) of everything it ran: `times` in this shell (not in a $(...) subshell)
+times > build/ci-times.txt
+cpu=$(awk 'NR == 2 {split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2]}' build/ci-times.txt)
+echo "test.sh: CPU time of everything it ran: $cpu s (user + system; wall $((t3 - t0)) s on $ncpu cores)"
