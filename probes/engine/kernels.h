@@ -59,8 +59,10 @@ inline int threads_for(int64_t work, int threads) { return work < min_parallel_w
 void weight_rows_f32(const weight_view& w, int64_t r0, int64_t n, float* dst);
 void weight_rows_f32_ref(const weight_view& w, int64_t r0, int64_t n, float* dst);
 
-// y (T, M) = x (T, N) . W^T with W (M, N). Small T: one pass over W with OpenMP over rows (memory bound);
-// large T: blocks of rows decoded to f32 (f32 used in place) and multiplied with Eigen GEMM.
+// y (T, M) = x (T, N) . W^T with W (M, N). W is decoded (f32 read in place) and packed in 64-row panels
+// k-major, multiplied by an AVX-512 6x64 micro-kernel (few tokens: 16 rows transposed in registers, W
+// streamed once); OpenMP over panels. Each y[t][r] is one in-order multiply-add chain over k from 0, so it
+// depends only on x row t and W row r: bit-identical alone or in any batch, on any thread count.
 void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threads);
 void matmul_ref(const float* x, int64_t T, const weight_view& w, float* y);  // double accumulation
 
