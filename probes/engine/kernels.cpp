@@ -235,24 +235,27 @@ void rows16_kernel(const float* x, int64_t N, const weight_view& w, int64_t r0, 
   for (int i = 0; i < RT; ++i) _mm512_mask_storeu_ps(y + i * M + r0, out, acc[i]);
 }
 
-// f16 rows, few tokens: one whole 64-byte line (32 columns) of each of the 16 rows per step, converted
-// into a 16 x 32 float block on the stack and transposed as two 16 x 16 halves. Rows of 2048 f16 are 4 KiB
-// apart and share one L1 set, so reading half lines per step fetched every line twice. The next 16 rows'
-// lines are prefetched meanwhile (each row may be its own page, which the hardware prefetcher won't cross).
-// Same FMA chain per output as rows16_kernel, so the same bits.
-template <int RT>
+// f16 rows, few tokens: G groups of 16 rows at once (n <= 16 G rows from r0). Per step one whole 64-byte
+// line (32 columns) of each row is converted into a 16 x 32 float block per group on the stack and
+// transposed as two 16 x 16 halves. The next 16 G rows' lines are prefetched into L2 meanwhile: each row
+// of a 2048-wide matrix is its own 4 KiB page, which the hardware prefetcher does not cross. The groups'
+// FMA chains are independent, so they overlap (one group's chain alone is a 4-cycle FMA per column).
+// Each output is the same FMA chain as in rows16_kernel, so the same bits.
+template <int RT, int G>
 void rows16_f16(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M) {
-  alignas(64) float blk[16][32];  // (row, column in the step)
-  const uint16_t* row[16];
-  const uint8_t* next[16];
-  const int64_t pn = std::clamp<int64_t>(w.rows - r0 - 16, 0, 16);  // rows of the next group
-  for (int64_t i = 0; i < 16; ++i) {
+  constexpr int R = 16 * G;
+  alignas(64) float blk[R][32];  // (row, column in the step)
+  const uint16_t* row[R];
+  const uint8_t* next[R];
+  const int64_t pn = std::clamp<int64_t>(w.rows - r0 - R, 0, R);  // rows prefetched
+  for (int64_t i = 0; i < R; ++i) {
     row[i] = i < n ? reinterpret_cast<const uint16_t*>(w.row(r0 + i)) : nullptr;
-    next[i] = i < pn ? w.row(r0 + 16 + i) : nullptr;
+    next[i] = i < pn ? w.row(r0 + R + i) : nullptr;
     if (i >= n) std::fill(blk[i], blk[i] + 32, 0.0f);
   }
-  __m512 acc[RT];
-  for (int i = 0; i < RT; ++i) acc[i] = _mm512_setzero_ps();
+  __m512 acc[G][RT];
+  for (int g = 0; g < G; ++g)
+    for (int i = 0; i < RT; ++i) acc[g][i] = _mm512_setzero_ps();
   __m512 r[16];
   for (int64_t k = 0; k < N; k += 32) {
     const int64_t nk = std::min<int64_t>(32, N - k);
@@ -264,42 +267,62 @@ void rows16_f16(const float* x, int64_t N, const weight_view& w, int64_t r0, int
     }
     for (int64_t i = 0; i < pn; ++i) _mm_prefetch(reinterpret_cast<const char*>(next[i] + 2 * k), _MM_HINT_T1);
     for (int64_t h = 0; h < nk; h += 16) {
-      for (int i = 0; i < 16; ++i) r[i] = _mm512_load_ps(blk[i] + h);
-      transpose16(r);
       const int64_t nh = std::min<int64_t>(16, nk - h);
       const float* xk = x + k + h;
-      if (nh == 16) {
-        for (int kk = 0; kk < 16; ++kk)
-          for (int i = 0; i < RT; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(xk[i * N + kk]), r[kk], acc[i]);
-      } else {
-        for (int64_t kk = 0; kk < nh; ++kk)
-          for (int i = 0; i < RT; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(xk[i * N + kk]), r[kk], acc[i]);
+      for (int g = 0; g < G; ++g) {
+        if (16 * g >= n) break;
+        for (int i = 0; i < 16; ++i) r[i] = _mm512_load_ps(blk[16 * g + i] + h);
+        transpose16(r);
+        if (nh == 16) {
+          for (int kk = 0; kk < 16; ++kk)
+            for (int i = 0; i < RT; ++i) acc[g][i] = _mm512_fmadd_ps(_mm512_set1_ps(xk[i * N + kk]), r[kk], acc[g][i]);
+        } else {
+          for (int64_t kk = 0; kk < nh; ++kk)
+            for (int i = 0; i < RT; ++i) acc[g][i] = _mm512_fmadd_ps(_mm512_set1_ps(xk[i * N + kk]), r[kk], acc[g][i]);
+        }
       }
     }
   }
-  const __mmask16 out = static_cast<__mmask16>((1u << n) - 1);
-  for (int i = 0; i < RT; ++i) _mm512_mask_storeu_ps(y + i * M + r0, out, acc[i]);
+  for (int g = 0; g < G && 16 * g < n; ++g) {
+    const int64_t ng = std::min<int64_t>(16, n - 16 * g);
+    const __mmask16 out = static_cast<__mmask16>((1u << ng) - 1);
+    for (int i = 0; i < RT; ++i) _mm512_mask_storeu_ps(y + i * M + r0 + 16 * g, out, acc[g][i]);
+  }
 }
 
+template <int RT, int G>
+void rows_f16(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M) {
+  for (int64_t j = 0; j < n; j += 16 * G) rows16_f16<RT, G>(x, N, w, r0 + j, std::min<int64_t>(16 * G, n - j), y, M);
+}
+
+template <int RT>
+void rows_other(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M, float* dec) {
+  for (int64_t j = 0; j < n; j += 16) rows16_kernel<RT>(x, N, w, r0 + j, std::min<int64_t>(16, n - j), y, M, dec);
+}
+
+// 16-row groups interleaved for one token (T = 1): its FMA chains are otherwise one per 16 rows.
+constexpr int f16_groups = 2;
+
+// Rows [r0, r0 + n) of y for T < tile_tokens tokens.
 void rows16(const float* x, int64_t T, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
             float* dec) {
   if (w.type == dtype::f16) {
     switch (T) {
-      case 1: rows16_f16<1>(x, N, w, r0, n, y, M); break;
-      case 2: rows16_f16<2>(x, N, w, r0, n, y, M); break;
-      case 3: rows16_f16<3>(x, N, w, r0, n, y, M); break;
-      case 4: rows16_f16<4>(x, N, w, r0, n, y, M); break;
-      case 5: rows16_f16<5>(x, N, w, r0, n, y, M); break;
+      case 1: rows_f16<1, f16_groups>(x, N, w, r0, n, y, M); break;
+      case 2: rows_f16<2, 2>(x, N, w, r0, n, y, M); break;
+      case 3: rows_f16<3, 1>(x, N, w, r0, n, y, M); break;
+      case 4: rows_f16<4, 1>(x, N, w, r0, n, y, M); break;
+      case 5: rows_f16<5, 1>(x, N, w, r0, n, y, M); break;
       default: break;
     }
     return;
   }
   switch (T) {
-    case 1: rows16_kernel<1>(x, N, w, r0, n, y, M, dec); break;
-    case 2: rows16_kernel<2>(x, N, w, r0, n, y, M, dec); break;
-    case 3: rows16_kernel<3>(x, N, w, r0, n, y, M, dec); break;
-    case 4: rows16_kernel<4>(x, N, w, r0, n, y, M, dec); break;
-    case 5: rows16_kernel<5>(x, N, w, r0, n, y, M, dec); break;
+    case 1: rows_other<1>(x, N, w, r0, n, y, M, dec); break;
+    case 2: rows_other<2>(x, N, w, r0, n, y, M, dec); break;
+    case 3: rows_other<3>(x, N, w, r0, n, y, M, dec); break;
+    case 4: rows_other<4>(x, N, w, r0, n, y, M, dec); break;
+    case 5: rows_other<5>(x, N, w, r0, n, y, M, dec); break;
     default: break;
   }
 }
@@ -349,8 +372,7 @@ void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threa
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t p = 0; p < panels; ++p) {
       float* dec = w.type == dtype::f32 || w.type == dtype::f16 ? nullptr : scratch(static_cast<size_t>(16 * N)).data();
-      for (int64_t r0 = p * panel_rows; r0 < std::min(M, (p + 1) * panel_rows); r0 += 16)
-        rows16(x, T, N, w, r0, std::min<int64_t>(16, M - r0), y, M, dec);
+      rows16(x, T, N, w, p * panel_rows, std::min(panel_rows, M - p * panel_rows), y, M, dec);
     }
     return;
   }
