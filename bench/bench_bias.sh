@@ -9,6 +9,11 @@
 #   cmake --build build --target glassbox
 #   bench/bench_bias.sh [build-dir] [threads=2] [limit=0 (all pairs)]
 #   BATCHES="1 8 16 32" (PyTorch batch sizes), GB_ONLY=1 (skip PyTorch)
+#
+# Measured (Nov 2026, 2 threads, shared machine at load 5-9): full CrowS-Pairs, glassbox 393.6 s wall /
+# 191.9 s CPU / 613 MB vs PyTorch batch 8 2013 s scoring alone / 1293 s CPU (5.1x wall, 6.7x CPU), same
+# pct_stereotype 0.46088. 100 pairs side by side: glassbox 18.3 s; PyTorch batch 1 133.3 s (7.3x), 8 97.2 s,
+# 16 83.4 s, 32 47.6 s (2.6x, CPU 3.5x); a second round: glassbox 12.2 s vs batch 64 34.1 s (2.8x, CPU 3.1x).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
