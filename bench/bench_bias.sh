@@ -3,12 +3,12 @@
 # LLaMA (dim 768, 12 layers, 12 heads, FFN 2048, vocab 32000, f32): `glassbox bias` (sentences packed into
 # prefix tries, one forward_packed pass per ~512 rows; and with --no-prefix-reuse: the same packing without
 # merging shared prefixes) vs bench/peer_bias_torch.py (the same rule in PyTorch, one sentence per forward
-# as the harness's default batch size 1, and batched 8/16/32, right-padded), same threads, side by side;
+# as the harness's default batch size 1, and batched 8/16/32/64, right-padded), same threads, side by side;
 # ratios against batch 1 and against PyTorch's best batch.
 #
 #   cmake --build build --target glassbox
 #   bench/bench_bias.sh [build-dir] [threads=2] [limit=0 (all pairs)]
-#   BATCHES="1 8 16 32" (PyTorch batch sizes), GB_ONLY=1 (skip PyTorch)
+#   BATCHES="1 8 16 32 64" (PyTorch batch sizes), GB_ONLY=1 (skip PyTorch)
 #
 # Measured (Nov 2026, 2 threads, shared machine at load 5-9): full CrowS-Pairs, glassbox 393.6 s wall /
 # 191.9 s CPU / 613 MB vs PyTorch batch 8 2013 s scoring alone / 1293 s CPU (5.1x wall, 6.7x CPU), same
@@ -55,7 +55,7 @@ if ! $py -c 'import torch' 2>/dev/null; then
 fi
 best=""
 best_batch=""
-for batch in ${BATCHES:-1 8 16 32}; do
+for batch in ${BATCHES:-1 8 16 32 64}; do
   read -r pw pr pc < <(timed $py "$here/peer_bias_torch.py" --model "$m" --data "$csv" --limit "$limit" --threads "$threads" --batch $batch --summary)
   read -r ps ppct < <($py -c 'import json,sys; s=json.loads(open(sys.argv[1]).read().splitlines()[-1])["summary"]; print(s["seconds"], s["pct_stereotype"])' "$out/.bias_stdout")
   printf "%-44s %8.2f %8.2f %8.0f  pct_stereotype %s (scoring alone %.2f s wall)\n" "PyTorch harness rule, batch $batch" "$pw" "$pc" "$(echo "$pr/1024" | bc -l)" "$ppct" "$ps"
