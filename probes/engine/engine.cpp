@@ -20,12 +20,73 @@
 #include "formats/quant.h"
 #include "probes/engine/kernels.h"
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+namespace gb::engine {
+namespace {
+// Attention of one query head against n keys, in an order fixed by the row's own inputs: each score is one
+// dot product (16-lane FMA chain over the head dimension, then a fixed lane reduction), softmax is
+// kernels' fixed-block one, and out = sum_i p_i v_i accumulates in key order. So a query gives the same
+// bits whichever chunk, batch, trie or cache position it comes from (a continuation after a shared prefix
+// equals the full pass, a packed row equals its sequence alone). key(i) / val(i): pointer to key / value i.
+float dot_fixed(const float* a, const float* b, int64_t n) {
+#if defined(__AVX512F__)
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t e = 0; e < n; e += 16) {
+    const __mmask16 m = static_cast<__mmask16>(n - e >= 16 ? 0xFFFF : (1u << (n - e)) - 1);
+    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + e), _mm512_maskz_loadu_ps(m, b + e), acc);
+  }
+  return _mm512_reduce_add_ps(acc);
+#else
+  float lane[8] = {};
+  for (int64_t e = 0; e < n; ++e) lane[e % 8] += a[e] * b[e];
+  return ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+#endif
+}
+
+template <class KeyAt>
+void score_keys(const float* qh, int64_t E, int64_t n, KeyAt key, float scale, float slope, float* srow) {
+  for (int64_t i = 0; i < n; ++i) {
+    srow[i] = dot_fixed(qh, key(i), E) * scale;
+    if (slope != 0.0f) srow[i] += slope * static_cast<float>(i);
+  }
+}
+
+template <class ValAt>
+void weigh_values(const float* p, int64_t E, int64_t n, ValAt val, float* out) {
+#if defined(__AVX512F__)
+  // 64 output elements at a time held in registers across all keys (each element still sums in key order)
+  for (int64_t e0 = 0; e0 < E; e0 += 64) {
+    __mmask16 m[4];
+    __m512 acc[4];
+    for (int j = 0; j < 4; ++j) {
+      const int64_t left = E - e0 - 16 * j;
+      m[j] = static_cast<__mmask16>(left >= 16 ? 0xFFFF : left <= 0 ? 0 : (1u << left) - 1);
+      acc[j] = _mm512_setzero_ps();
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      const float* vi = val(i) + e0;
+      const __m512 wb = _mm512_set1_ps(p[i]);
+      for (int j = 0; j < 4; ++j) acc[j] = _mm512_fmadd_ps(wb, _mm512_maskz_loadu_ps(m[j], vi + 16 * j), acc[j]);
+    }
+    for (int j = 0; j < 4; ++j) _mm512_mask_storeu_ps(out + e0 + 16 * j, m[j], acc[j]);
+  }
+#else
+  std::fill(out, out + E, 0.0f);
+  for (int64_t i = 0; i < n; ++i) {
+    const float* vi = val(i);
+    for (int64_t e = 0; e < E; ++e) out[e] += p[i] * vi[e];
+  }
+#endif
+}
+}  // namespace
+}  // namespace gb::engine
+
 namespace gb::engine {
 namespace {
 
-using row_major = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using const_mat = Eigen::Map<const row_major, 0, Eigen::OuterStride<>>;
-using mut_mat = Eigen::Map<row_major, 0, Eigen::OuterStride<>>;
 
 constexpr int64_t max_head_dim = 1024;
 
@@ -427,40 +488,29 @@ struct runner::impl {
         const int attn_threads = threads_for(2 * H * T * P * E, threads);  // q.k and probs.v
   #pragma omp parallel for num_threads(attn_threads) schedule(static)
         for (int64_t hh = 0; hh < H; ++hh) {
-          // Causal: query rows in chunks of q_chunk, each against only the keys it can see (p0 + t1), which
-          // skips the masked upper triangle of a long prompt (half of q.k and probs.v at p0 = 0).
-          constexpr int64_t q_chunk = 64;
-          static thread_local aligned_vector<float> sbuf;  // (q_chunk, P)
-          if (sbuf.size() < sz(std::min(T, q_chunk) * P)) sbuf.resize(sz(std::min(T, q_chunk) * P));
+          // Causal: query t sees keys [0, p0 + t]; one fixed-order attend per query (see score_keys).
+          static thread_local aligned_vector<float> srow;  // (P)
+          if (srow.size() < sz(P)) srow.resize(sz(P));
           const int64_t g = hh / group;
           const float slope = hp.pos == pos_kind::alibi ? alibi_slope(hh, H) : 0.0f;
-          for (int64_t t0 = 0; t0 < T; t0 += q_chunk) {
-            const int64_t t1 = std::min(T, t0 + q_chunk), nt = t1 - t0, nkeys = p0 + t1;
-            mut_mat S(sbuf.data(), nt, nkeys, Eigen::OuterStride<>(nkeys));
-            const_mat Q(q.data() + t0 * nq + hh * E, nt, E, Eigen::OuterStride<>(nq));
-            const_mat Kg(K + g * E, nkeys, E, Eigen::OuterStride<>(nk));
-            const_mat Vg(Vv + g * E, nkeys, E, Eigen::OuterStride<>(nk));
-            S.noalias() = (Q * Kg.transpose()) * scale;
-            for (int64_t t = t0; t < t1; ++t) {
-              float* row = sbuf.data() + (t - t0) * nkeys;
-              const int64_t last = p0 + t;  // last visible key
-              if (slope != 0.0f)
-                for (int64_t j = 0; j <= last; ++j) row[j] += slope * static_cast<float>(j);
-              if (want_s) {
-                float* dst = scores.data() + (hh * T + t) * P;
-                std::memcpy(dst, row, sz(last + 1) * 4);
-                std::fill(dst + last + 1, dst + P, -std::numeric_limits<float>::infinity());
-              }
-              softmax(row, last + 1);
-              std::fill(row + last + 1, row + nkeys, 0.0f);
-              if (want_p) {
-                float* dst = probs.data() + (hh * T + t) * P;
-                std::memcpy(dst, row, sz(nkeys) * 4);
-                std::fill(dst + nkeys, dst + P, 0.0f);
-              }
+          auto key = [&](int64_t i) { return K + i * nk + g * E; };
+          auto val = [&](int64_t i) { return Vv + i * nk + g * E; };
+          for (int64_t t = 0; t < T; ++t) {
+            float* row = srow.data();
+            const int64_t n = p0 + t + 1;  // visible keys
+            score_keys(q.data() + t * nq + hh * E, E, n, key, scale, slope, row);
+            if (want_s) {
+              float* dst = scores.data() + (hh * T + t) * P;
+              std::memcpy(dst, row, sz(n) * 4);
+              std::fill(dst + n, dst + P, -std::numeric_limits<float>::infinity());
             }
-            mut_mat Oh(att.data() + t0 * nq + hh * E, nt, E, Eigen::OuterStride<>(nq));
-            Oh.noalias() = S * Vg;
+            softmax(row, n);
+            if (want_p) {
+              float* dst = probs.data() + (hh * T + t) * P;
+              std::memcpy(dst, row, sz(n) * 4);
+              std::fill(dst + n, dst + P, 0.0f);
+            }
+            weigh_values(row, E, n, val, att.data() + t * nq + hh * E);
           }
         }
         if (want_s) tp.give(sname, scores.data(), {H, T, P});
@@ -526,8 +576,6 @@ struct runner::impl {
   // Attention of a packed trie: query row t against the keys of its path (root .. t), from the q, k, v
   // buffers of this pass; writes att (T, H*E). ALiBi distances are depths, as in a single sequence.
   void packed_attention(int64_t T, const std::vector<int32_t>& parent, const std::vector<int64_t>& depth) {
-    using const_vec = Eigen::Map<const Eigen::VectorXf>;
-    using mut_vec = Eigen::Map<Eigen::VectorXf>;
     const int64_t nq = H * E, nk = Hk * E, group = H / Hk;
     const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(E)));
     int64_t work = 0;
@@ -544,16 +592,11 @@ struct runner::impl {
       for (int64_t hh = 0; hh < H; ++hh) {
         const int64_t g = hh / group;
         const float slope = hp.pos == pos_kind::alibi ? alibi_slope(hh, H) : 0.0f;
-        const_vec qh(q.data() + t * nq + hh * E, E);
-        for (int64_t i = 0; i < n; ++i) {
-          srow[static_cast<size_t>(i)] = qh.dot(const_vec(k.data() + path[static_cast<size_t>(i)] * nk + g * E, E)) * scale;
-          if (slope != 0.0f) srow[static_cast<size_t>(i)] += slope * static_cast<float>(i);
-        }
+        auto key = [&](int64_t i) { return k.data() + path[static_cast<size_t>(i)] * nk + g * E; };
+        auto val = [&](int64_t i) { return v.data() + path[static_cast<size_t>(i)] * nk + g * E; };
+        score_keys(q.data() + t * nq + hh * E, E, n, key, scale, slope, srow.data());
         softmax(srow.data(), n);
-        mut_vec out(att.data() + t * nq + hh * E, E);
-        out.setZero();
-        for (int64_t i = 0; i < n; ++i)
-          out += srow[static_cast<size_t>(i)] * const_vec(v.data() + path[static_cast<size_t>(i)] * nk + g * E, E);
+        weigh_values(srow.data(), E, n, val, att.data() + t * nq + hh * E);
       }
     }
   }

@@ -194,7 +194,7 @@ TEST_CASE("truncate: a shared prefix computed once gives each continuation the l
         worst = std::max(worst, static_cast<double>(std::fabs(
                                     cont.value()[i * static_cast<size_t>(V) + static_cast<size_t>(j)] -
                                     full.value()[(prefix.size() + i) * static_cast<size_t>(V) + static_cast<size_t>(j)])));
-    CHECK(worst < 1e-5);
+    CHECK(worst == 0.0);  // every row is computed in a fixed order: the continuation has the full pass's bits
   }
   e.truncate(99);  // beyond the position: clamped, nothing invented
   CHECK(e.position() == 5);
