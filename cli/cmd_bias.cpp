@@ -94,7 +94,7 @@ int run_bias(int argc, char** argv) {
   ro.threads = threads;
   auto s = gb::probes::session_open(model_path, tok_path, ro);
   if (!s) return gb::cli::report_error(s.err());
-  // sentences are scored by `threads` single-threaded runners in parallel (see probes/lm_scorer.h)
+  // sentences are packed into prefix tries and scored by up to `threads` runners (see probes/lm_scorer.h)
   const int workers = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   gb::probes::engine_scorer scorer(s.value(), workers);
   scorer.set_prefix_reuse(!no_reuse);
