@@ -235,55 +235,85 @@ void rows16_kernel(const float* x, int64_t N, const weight_view& w, int64_t r0, 
   for (int i = 0; i < RT; ++i) _mm512_mask_storeu_ps(y + i * M + r0, out, acc[i]);
 }
 
+// In-register transpose of 16 rows of 32 f16 (a[i] = row i). After it, a[2p] holds column p in its low
+// 256 bits and column 8 + p in its high 256 bits, a[2p + 1] columns 16 + p and 24 + p (16 rows each):
+// 64 shuffles where converting first and transposing two 16 x 16 float blocks takes 128.
+[[gnu::always_inline]] inline void transpose16x32_f16(__m512i* a) {
+  __m512i b[16];
+  for (int m = 0; m < 8; ++m) {  // 32-bit unit u of lane: rows (2m, 2m + 1) at position 4 hi + u
+    b[2 * m] = _mm512_unpacklo_epi16(a[2 * m], a[2 * m + 1]);
+    b[2 * m + 1] = _mm512_unpackhi_epi16(a[2 * m], a[2 * m + 1]);
+  }
+  for (int q = 0; q < 4; ++q)  // a[4q + c], 64-bit unit v: rows 4q..4q+3 at position 2c + v
+    for (int hi = 0; hi < 2; ++hi) {
+      a[4 * q + 2 * hi] = _mm512_unpacklo_epi32(b[4 * q + hi], b[4 * q + 2 + hi]);
+      a[4 * q + 2 * hi + 1] = _mm512_unpackhi_epi32(b[4 * q + hi], b[4 * q + 2 + hi]);
+    }
+  for (int o = 0; o < 2; ++o)  // b[8o + p], 128-bit lane L: rows 8o..8o+7 at position 8L + p
+    for (int c = 0; c < 4; ++c) {
+      b[8 * o + 2 * c] = _mm512_unpacklo_epi64(a[8 * o + c], a[8 * o + 4 + c]);
+      b[8 * o + 2 * c + 1] = _mm512_unpackhi_epi64(a[8 * o + c], a[8 * o + 4 + c]);
+    }
+  const __m512i lo = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0), hi = _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4);
+  for (int p = 0; p < 8; ++p) {
+    a[2 * p] = _mm512_permutex2var_epi64(b[p], lo, b[8 + p]);
+    a[2 * p + 1] = _mm512_permutex2var_epi64(b[p], hi, b[8 + p]);
+  }
+}
+
+// Column kk (< 32) of a transpose16x32_f16 result, as 16 floats.
+[[gnu::always_inline]] inline __m512 f16_column(const __m512i* a, int kk) {
+  const __m512i v = a[2 * (kk % 8) + kk / 16];
+  return _mm512_cvtph_ps(kk / 8 % 2 ? _mm512_extracti64x4_epi64(v, 1) : _mm512_castsi512_si256(v));
+}
+
 // f16 rows, few tokens: G groups of 16 rows at once (n <= 16 G rows from r0). Per step one whole 64-byte
-// line (32 columns) of each row is converted into a 16 x 32 float block per group on the stack and
-// transposed as two 16 x 16 halves. The next 16 G rows' lines are prefetched into L2 meanwhile: each row
-// of a 2048-wide matrix is its own 4 KiB page, which the hardware prefetcher does not cross. The groups'
-// FMA chains are independent, so they overlap (one group's chain alone is a 4-cycle FMA per column).
-// Each output is the same FMA chain as in rows16_kernel, so the same bits.
+// line (32 columns) of each row is loaded and the 16 x 32 block transposed as 16-bit data, then converted.
+// The next 16 G rows' lines are prefetched into L2 meanwhile: each row of a 2048-wide matrix is its own
+// 4 KiB page, which the hardware prefetcher does not cross. The groups' FMA chains are independent, so
+// they overlap (one group's chain alone is a 4-cycle FMA per column). Each output is the same FMA chain
+// as in rows16_kernel, so the same bits.
 template <int RT, int G>
 void rows16_f16(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M) {
   constexpr int R = 16 * G;
-  alignas(64) float blk[R][32];  // (row, column in the step)
   const uint16_t* row[R];
   const uint8_t* next[R];
   const int64_t pn = std::clamp<int64_t>(w.rows - r0 - R, 0, R);  // rows prefetched
   for (int64_t i = 0; i < R; ++i) {
     row[i] = i < n ? reinterpret_cast<const uint16_t*>(w.row(r0 + i)) : nullptr;
     next[i] = i < pn ? w.row(r0 + R + i) : nullptr;
-    if (i >= n) std::fill(blk[i], blk[i] + 32, 0.0f);
   }
+  const int groups = static_cast<int>((n + 15) / 16);
   __m512 acc[G][RT];
   for (int g = 0; g < G; ++g)
     for (int i = 0; i < RT; ++i) acc[g][i] = _mm512_setzero_ps();
-  __m512 r[16];
+  __m512i a[16];
   for (int64_t k = 0; k < N; k += 32) {
     const int64_t nk = std::min<int64_t>(32, N - k);
     const __mmask32 m = nk == 32 ? ~__mmask32{0} : static_cast<__mmask32>((1u << nk) - 1);
-    for (int64_t i = 0; i < n; ++i) {
-      const __m512i v = _mm512_maskz_loadu_epi16(m, row[i] + k);
-      _mm512_store_ps(blk[i], _mm512_cvtph_ps(_mm512_castsi512_si256(v)));
-      _mm512_store_ps(blk[i] + 16, _mm512_cvtph_ps(_mm512_extracti64x4_epi64(v, 1)));
-    }
     for (int64_t i = 0; i < pn; ++i) _mm_prefetch(reinterpret_cast<const char*>(next[i] + 2 * k), _MM_HINT_T1);
-    for (int64_t h = 0; h < nk; h += 16) {
-      const int64_t nh = std::min<int64_t>(16, nk - h);
-      const float* xk = x + k + h;
-      for (int g = 0; g < G; ++g) {
-        if (16 * g >= n) break;
-        for (int i = 0; i < 16; ++i) r[i] = _mm512_load_ps(blk[16 * g + i] + h);
-        transpose16(r);
-        if (nh == 16) {
-          for (int kk = 0; kk < 16; ++kk)
-            for (int i = 0; i < RT; ++i) acc[g][i] = _mm512_fmadd_ps(_mm512_set1_ps(xk[i * N + kk]), r[kk], acc[g][i]);
-        } else {
-          for (int64_t kk = 0; kk < nh; ++kk)
-            for (int i = 0; i < RT; ++i) acc[g][i] = _mm512_fmadd_ps(_mm512_set1_ps(xk[i * N + kk]), r[kk], acc[g][i]);
+    const float* xk = x + k;
+    for (int g = 0; g < groups; ++g) {
+      for (int i = 0; i < 16; ++i)
+        a[i] = 16 * g + i < n ? _mm512_maskz_loadu_epi16(m, row[16 * g + i] + k) : _mm512_setzero_si512();
+      transpose16x32_f16(a);
+      if (nk == 32) {
+#pragma GCC unroll 32
+        for (int kk = 0; kk < 32; ++kk) {
+          const __m512 c = f16_column(a, kk);
+          for (int i = 0; i < RT; ++i) acc[g][i] = _mm512_fmadd_ps(_mm512_set1_ps(xk[i * N + kk]), c, acc[g][i]);
+        }
+      } else {
+#pragma GCC unroll 32
+        for (int kk = 0; kk < 32; ++kk) {
+          if (kk >= nk) break;
+          const __m512 c = f16_column(a, kk);
+          for (int i = 0; i < RT; ++i) acc[g][i] = _mm512_fmadd_ps(_mm512_set1_ps(xk[i * N + kk]), c, acc[g][i]);
         }
       }
     }
   }
-  for (int g = 0; g < G && 16 * g < n; ++g) {
+  for (int g = 0; g < groups; ++g) {
     const int64_t ng = std::min<int64_t>(16, n - 16 * g);
     const __mmask16 out = static_cast<__mmask16>((1u << ng) - 1);
     for (int i = 0; i < RT; ++i) _mm512_mask_storeu_ps(y + i * M + r0 + 16 * g, out, acc[g][i]);
