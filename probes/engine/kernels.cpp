@@ -267,92 +267,70 @@ void rows16_kernel(const float* x, int64_t N, const weight_view& w, int64_t r0, 
   return _mm512_cvtph_ps(kk / 8 % 2 ? _mm512_extracti64x4_epi64(v, 1) : _mm512_castsi512_si256(v));
 }
 
-// f16 rows, few tokens: G groups of 16 rows at once (n <= 16 G rows from r0). Per step one whole 64-byte
-// line (32 columns) of each row is loaded and the 16 x 32 block transposed as 16-bit data, then converted.
-// The next 16 G rows' lines are prefetched into L2 meanwhile: each row of a 2048-wide matrix is its own
-// 4 KiB page, which the hardware prefetcher does not cross. The groups' FMA chains are independent, so
-// they overlap (one group's chain alone is a 4-cycle FMA per column). Each output is the same FMA chain
-// as in rows16_kernel, so the same bits.
-template <int RT, int G>
+// f16 rows, few tokens: 16 rows (n <= 16 from r0). Per step one whole 64-byte line (32 columns) of each
+// row is loaded and the 16 x 32 block transposed as 16-bit data, then converted column by column. The
+// next 16 rows' lines are prefetched into L2 meanwhile: each row of a 2048-wide matrix is its own 4 KiB
+// page, which the hardware prefetcher does not cross. Each output is the same FMA chain as in
+// rows16_kernel, so the same bits. (Interleaving two 16-row groups helped the float-transpose version,
+// 35 -> 45 tok/s, but is slower with this one: 57-60 vs 62-69.)
+template <int RT>
 void rows16_f16(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M) {
-  constexpr int R = 16 * G;
-  const uint16_t* row[R];
-  const uint8_t* next[R];
-  const int64_t pn = std::clamp<int64_t>(w.rows - r0 - R, 0, R);  // rows prefetched
-  for (int64_t i = 0; i < R; ++i) {
+  const uint16_t* row[16];
+  const uint8_t* next[16];
+  const int64_t pn = std::clamp<int64_t>(w.rows - r0 - 16, 0, 16);  // rows prefetched
+  for (int64_t i = 0; i < 16; ++i) {
     row[i] = i < n ? reinterpret_cast<const uint16_t*>(w.row(r0 + i)) : nullptr;
-    next[i] = i < pn ? w.row(r0 + R + i) : nullptr;
+    next[i] = i < pn ? w.row(r0 + 16 + i) : nullptr;
   }
-  const int groups = static_cast<int>((n + 15) / 16);
-  __m512 acc[G][RT];
-  for (int g = 0; g < G; ++g)
-    for (int i = 0; i < RT; ++i) acc[g][i] = _mm512_setzero_ps();
+  __m512 acc[RT];
+  for (int i = 0; i < RT; ++i) acc[i] = _mm512_setzero_ps();
   __m512i a[16];
   for (int64_t k = 0; k < N; k += 32) {
     const int64_t nk = std::min<int64_t>(32, N - k);
     const __mmask32 m = nk == 32 ? ~__mmask32{0} : static_cast<__mmask32>((1u << nk) - 1);
     for (int64_t i = 0; i < pn; ++i) _mm_prefetch(reinterpret_cast<const char*>(next[i] + 2 * k), _MM_HINT_T1);
+    for (int i = 0; i < 16; ++i) a[i] = i < n ? _mm512_maskz_loadu_epi16(m, row[i] + k) : _mm512_setzero_si512();
+    transpose16x32_f16(a);
     const float* xk = x + k;
-    for (int g = 0; g < groups; ++g) {
-      for (int i = 0; i < 16; ++i)
-        a[i] = 16 * g + i < n ? _mm512_maskz_loadu_epi16(m, row[16 * g + i] + k) : _mm512_setzero_si512();
-      transpose16x32_f16(a);
-      if (nk == 32) {
+    if (nk == 32) {
 #pragma GCC unroll 32
-        for (int kk = 0; kk < 32; ++kk) {
-          const __m512 c = f16_column(a, kk);
-          for (int i = 0; i < RT; ++i) acc[g][i] = _mm512_fmadd_ps(_mm512_set1_ps(xk[i * N + kk]), c, acc[g][i]);
-        }
-      } else {
+      for (int kk = 0; kk < 32; ++kk) {
+        const __m512 c = f16_column(a, kk);
+        for (int i = 0; i < RT; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(xk[i * N + kk]), c, acc[i]);
+      }
+    } else {
 #pragma GCC unroll 32
-        for (int kk = 0; kk < 32; ++kk) {
-          if (kk >= nk) break;
-          const __m512 c = f16_column(a, kk);
-          for (int i = 0; i < RT; ++i) acc[g][i] = _mm512_fmadd_ps(_mm512_set1_ps(xk[i * N + kk]), c, acc[g][i]);
-        }
+      for (int kk = 0; kk < 32; ++kk) {  // unrolled: a[] indexed by a variable would go through memory
+        if (kk >= nk) break;
+        const __m512 c = f16_column(a, kk);
+        for (int i = 0; i < RT; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(xk[i * N + kk]), c, acc[i]);
       }
     }
   }
-  for (int g = 0; g < groups; ++g) {
-    const int64_t ng = std::min<int64_t>(16, n - 16 * g);
-    const __mmask16 out = static_cast<__mmask16>((1u << ng) - 1);
-    for (int i = 0; i < RT; ++i) _mm512_mask_storeu_ps(y + i * M + r0 + 16 * g, out, acc[g][i]);
+  const __mmask16 out = static_cast<__mmask16>((1u << n) - 1);
+  for (int i = 0; i < RT; ++i) _mm512_mask_storeu_ps(y + i * M + r0, out, acc[i]);
+}
+
+// Rows [r0, r0 + n) of y for T < tile_tokens tokens, 16 at a time.
+template <int RT>
+void rows_kernel(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
+                 float* dec) {
+  for (int64_t j = 0; j < n; j += 16) {
+    if (w.type == dtype::f16)
+      rows16_f16<RT>(x, N, w, r0 + j, std::min<int64_t>(16, n - j), y, M);
+    else
+      rows16_kernel<RT>(x, N, w, r0 + j, std::min<int64_t>(16, n - j), y, M, dec);
   }
 }
 
-template <int RT, int G>
-void rows_f16(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M) {
-  for (int64_t j = 0; j < n; j += 16 * G) rows16_f16<RT, G>(x, N, w, r0 + j, std::min<int64_t>(16 * G, n - j), y, M);
-}
-
-template <int RT>
-void rows_other(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M, float* dec) {
-  for (int64_t j = 0; j < n; j += 16) rows16_kernel<RT>(x, N, w, r0 + j, std::min<int64_t>(16, n - j), y, M, dec);
-}
-
-// 16-row groups interleaved for one token (T = 1): its FMA chains are otherwise one per 16 rows.
-constexpr int f16_groups = 2;
-
-// Rows [r0, r0 + n) of y for T < tile_tokens tokens.
 void rows16(const float* x, int64_t T, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
             float* dec) {
-  if (w.type == dtype::f16) {
-    switch (T) {
-      case 1: rows_f16<1, f16_groups>(x, N, w, r0, n, y, M); break;
-      case 2: rows_f16<2, 2>(x, N, w, r0, n, y, M); break;
-      case 3: rows_f16<3, 1>(x, N, w, r0, n, y, M); break;
-      case 4: rows_f16<4, 1>(x, N, w, r0, n, y, M); break;
-      case 5: rows_f16<5, 1>(x, N, w, r0, n, y, M); break;
-      default: break;
-    }
-    return;
-  }
   switch (T) {
-    case 1: rows_other<1>(x, N, w, r0, n, y, M, dec); break;
-    case 2: rows_other<2>(x, N, w, r0, n, y, M, dec); break;
-    case 3: rows_other<3>(x, N, w, r0, n, y, M, dec); break;
-    case 4: rows_other<4>(x, N, w, r0, n, y, M, dec); break;
-    case 5: rows_other<5>(x, N, w, r0, n, y, M, dec); break;
+    case 1: rows_kernel<1>(x, N, w, r0, n, y, M, dec); break;
+    case 2: rows_kernel<2>(x, N, w, r0, n, y, M, dec); break;
+    case 3: rows_kernel<3>(x, N, w, r0, n, y, M, dec); break;
+    case 4: rows_kernel<4>(x, N, w, r0, n, y, M, dec); break;
+    case 5: rows_kernel<5>(x, N, w, r0, n, y, M, dec); break;
     default: break;
   }
 }
