@@ -194,19 +194,18 @@ void tile_kernel(const float* x, int64_t ldx, const float* wp, int64_t k0, int64
 #if defined(__AVX512F__)
 // Few tokens (T < tile_tokens): W is streamed once, so it is not packed through memory; each 16-row group
 // is transposed in registers 16 columns at a time and multiplied at once, in the same order per output
-// as tile_kernel (one FMA chain over k from 0), so the bits equal the packed path's.
+// as tile_kernel (one FMA chain over k from 0), so the bits equal the packed path's. f32 rows are read in
+// place, other types (not f16: rows16_f16) decoded into dec (16 x N) first.
 template <int RT>
 void rows16_kernel(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
                    float* dec) {
-  const bool f16 = w.type == dtype::f16;
-  const float* src = nullptr;
+  const float* src = dec;
   int64_t ld = N;
   if (w.type == dtype::f32) {
     src = reinterpret_cast<const float*>(w.row(r0));
     ld = static_cast<int64_t>(w.row_bytes / 4);
-  } else if (!f16) {
+  } else {
     weight_rows_f32(w, r0, n, dec);
-    src = dec;
   }
   // f32: the next 16 rows' lines are prefetched into L2 (as in rows16_f16).
   const int64_t pn = w.type == dtype::f32 ? std::clamp<int64_t>(w.rows - r0 - 16, 0, 16) : 0;
@@ -221,8 +220,6 @@ void rows16_kernel(const float* x, int64_t N, const weight_view& w, int64_t r0, 
     for (int64_t i = 0; i < 16; ++i) {
       if (i >= n)
         r[i] = _mm512_setzero_ps();
-      else if (f16)
-        r[i] = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, reinterpret_cast<const uint16_t*>(w.row(r0 + i)) + k));
       else
         r[i] = _mm512_maskz_loadu_ps(m, src + i * ld + k);
     }
