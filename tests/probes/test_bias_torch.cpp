@@ -48,8 +48,10 @@ std::string capture(const std::string& cmd) {
 // (pair id, "more"/"less") -> the peer's ids and LL; and its summary line.
 std::map<std::pair<std::string, std::string>, peer_sentence> run_peer(const std::string& model, const std::string& csv,
                                                                      json& summary) {
-  std::string cmd = "/usr/bin/python3 '" GB_SOURCE_DIR "/bench/peer_bias_torch.py' --model '" + model + "' --data '" +
-                    csv + "' --dtype f64 --threads 2 --batch 32";
+  // One thread, OpenBLAS single-threaded, passive OpenMP waits: stories260K is tiny, and under a loaded
+  // ctest -j a 2-thread peer spent its time spinning (400 sentences: 2.2 CPU s vs 14.6 with 2 threads).
+  std::string cmd = "OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 '" GB_SOURCE_DIR
+                    "/bench/peer_bias_torch.py' --model '" + model + "' --data '" + csv + "' --dtype f64 --threads 1 --batch 32";
   std::string out = capture(cmd);
   std::map<std::pair<std::string, std::string>, peer_sentence> m;
   size_t pos = 0;
