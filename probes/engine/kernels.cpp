@@ -184,7 +184,13 @@ void tile_kernel(const float* x, int64_t ldx, const float* wp, int64_t k0, int64
   for (int64_t k = k0; k < k1; ++k)
     for (int i = 0; i < RT; ++i) {
       const float xv = x[i * ldx + k];
-      for (int64_t j = 0; j < panel_rows; ++j) acc[i][j] += xv * wp[k * panel_rows + j];
+      for (int64_t j = 0; j < panel_rows; ++j) {
+#if defined(__FMA__)
+        acc[i][j] = std::fma(xv, wp[k * panel_rows + j], acc[i][j]);  // one rounding, as the AVX-512 path
+#else
+        acc[i][j] = acc[i][j] + xv * wp[k * panel_rows + j];  // no FMA on this target: multiply, then add
+#endif
+      }
     }
   for (int i = 0; i < RT; ++i)
     for (int64_t j = 0; j < nr; ++j) y[i * ldy + j] = acc[i][j];

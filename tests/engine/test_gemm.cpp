@@ -1,6 +1,7 @@
 // matmul's determinism contract checked against an independent oracle: every y[t][r] must equal, bit for
-// bit, one float FMA chain over k = 0..N-1 in order started from 0 (std::fma here), for the few-token
-// streamed path (T < 6, 16-row groups) and the packed path alike, at shapes around their step edges.
+// bit, one float FMA chain over k = 0..N-1 in order started from 0 (std::fma here; multiply then add on a
+// target without FMA), for the few-token streamed path (T < 6, 16-row groups) and the packed path alike,
+// at shapes around their step edges.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -41,7 +42,14 @@ std::vector<float> chain_ref(const std::vector<float>& x, int64_t T, const weigh
     }
     for (int64_t t = 0; t < T; ++t) {
       float acc = 0.0f;
-      for (int64_t k = 0; k < w.cols; ++k) acc = std::fma(x[static_cast<size_t>(t * w.cols + k)], row[static_cast<size_t>(k)], acc);
+      for (int64_t k = 0; k < w.cols; ++k) {
+#if defined(__FMA__)
+        acc = std::fma(x[static_cast<size_t>(t * w.cols + k)], row[static_cast<size_t>(k)], acc);
+#else  // a target without FMA (sanitizer builds: no -march=native): the kernel multiplies, then adds
+        const volatile float p = x[static_cast<size_t>(t * w.cols + k)] * row[static_cast<size_t>(k)];
+        acc = acc + p;
+#endif
+      }
       y[static_cast<size_t>(t * w.rows + r)] = acc;
     }
   }
