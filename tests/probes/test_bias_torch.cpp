@@ -141,7 +141,22 @@ TEST_CASE("CrowS-Pairs on stories260K: every sentence LL and token id matches Py
   }
   CHECK(types == summary["by_type"].size());
   CHECK(types == 9u);
+}
 
+// A test case of its own so that CTest runs it beside the one above (tests/CMakeLists.txt shards them).
+TEST_CASE("CrowS-Pairs through the CLI on the stories260K HF folder: every record's LLs match PyTorch") {
+  GB_DATA(hf, "models/stories260K/hf");
+  GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
+  if (!torch_available()) {
+    if (test::in_ci()) FAIL("CI: /usr/bin/python3 cannot import torch and sentencepiece (install python3-torch python3-sentencepiece)");
+    MESSAGE("SKIP: /usr/bin/python3 cannot import torch and sentencepiece");
+    return;
+  }
+  json summary;
+  auto peer = run_peer(hf, csv, summary);
+  crows_data d = crows_pairs_read(csv);
+  REQUIRE(d.pairs.size() == 1508u);
+  REQUIRE(peer.size() == 2 * d.pairs.size());
   // the CLI on the HF folder (safetensors + its tokenizer files): the same LLs per record
   std::string out;
   REQUIRE(test::run_glassbox("bias '" + hf + "' --suite crows-pairs --data '" + csv + "' --json --records --resamples 0", &out) == 0);
