@@ -6,12 +6,11 @@
 // Hk kv heads, E head_dim, F n_ff, V vocab.
 #include "probes/engine/engine.h"
 
-// GCC 12 reports false maybe-uninitialized warnings inside Eigen's AVX-512 packet code.
+// GCC 12 reports false maybe-uninitialized warnings inside its AVX-512 intrinsics (masked loads).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include <omp.h>
 
-#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -610,7 +609,6 @@ result<std::unique_ptr<runner>> runner::create(const model& m, const run_options
   p->m = &m;
   p->opt = opt;
   p->threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
-  Eigen::setNbThreads(1);  // the engine parallelises over rows/heads itself
   if (!m.source) return error{errc::bad_value, 0, "engine: model has no source archive", ""};
   try {
     p->bind();

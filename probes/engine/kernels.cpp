@@ -373,9 +373,6 @@ void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threa
   }
   if (threads <= 0) threads = omp_get_max_threads();
   threads = threads_for(std::max(T, streamed_weight_work) * M * N, threads);  // few tokens: streaming W counts
-  // Eigen (attention GEMMs in the engine) must not start nested OpenMP teams inside the engine's own.
-  static const bool eigen_single = (Eigen::setNbThreads(1), true);
-  (void)eigen_single;
   const int64_t panels = (M + panel_rows - 1) / panel_rows;
   const int64_t panel_floats = N * panel_rows;
   // Few tokens: one panel per task (W streamed once); many: blocks of panels that fit L2, x in k chunks.

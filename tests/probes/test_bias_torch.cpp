@@ -30,8 +30,12 @@ struct peer_sentence {
   double ll = 0;
 };
 
-bool torch_available() {
-  return std::system("/usr/bin/python3 -c 'import torch, sentencepiece' >/dev/null 2>&1") == 0;
+// false (with a SKIP message) when /usr/bin/python3 lacks torch or sentencepiece; a failure under CI
+bool torch_ready() {
+  if (std::system("/usr/bin/python3 -c 'import torch, sentencepiece' >/dev/null 2>&1") == 0) return true;
+  if (test::in_ci()) FAIL("CI: /usr/bin/python3 cannot import torch and sentencepiece (install python3-torch python3-sentencepiece)");
+  MESSAGE("SKIP: /usr/bin/python3 cannot import torch and sentencepiece");
+  return false;
 }
 
 std::string capture(const std::string& cmd) {
@@ -85,11 +89,7 @@ TEST_CASE("CrowS-Pairs on stories260K: every sentence LL and token id matches Py
   GB_DATA(gguf, "models/stories260K/stories260K.gguf");
   GB_DATA(hf, "models/stories260K/hf");
   GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
-  if (!torch_available()) {
-    if (test::in_ci()) FAIL("CI: /usr/bin/python3 cannot import torch and sentencepiece (install python3-torch python3-sentencepiece)");
-    MESSAGE("SKIP: /usr/bin/python3 cannot import torch and sentencepiece");
-    return;
-  }
+  if (!torch_ready()) return;
   json summary;
   auto peer = run_peer(hf, csv, summary);
   crows_data d = crows_pairs_read(csv);
@@ -147,11 +147,7 @@ TEST_CASE("CrowS-Pairs on stories260K: every sentence LL and token id matches Py
 TEST_CASE("CrowS-Pairs through the CLI on the stories260K HF folder: every record's LLs match PyTorch") {
   GB_DATA(hf, "models/stories260K/hf");
   GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
-  if (!torch_available()) {
-    if (test::in_ci()) FAIL("CI: /usr/bin/python3 cannot import torch and sentencepiece (install python3-torch python3-sentencepiece)");
-    MESSAGE("SKIP: /usr/bin/python3 cannot import torch and sentencepiece");
-    return;
-  }
+  if (!torch_ready()) return;
   json summary;
   auto peer = run_peer(hf, csv, summary);
   crows_data d = crows_pairs_read(csv);
