@@ -505,13 +505,21 @@ struct runner::impl {
     add_bias(y, T, b, w.w.rows);
   }
 
+  // Row-wise work over T rows of `cost` elements each on the pass's threads when large enough; every row is
+  // computed alone, so the split changes no bits.
+  template <class F>
+  void rows(int64_t T, int64_t cost, F f) const {
+#pragma omp parallel for num_threads(threads_for(T * cost * 16, threads)) schedule(static)
+    for (int64_t t = 0; t < T; ++t) f(t);
+  }
+
   void norm(const float* x, int64_t T, const vec& w, const vec& b, float* y) const {
-    for (int64_t t = 0; t < T; ++t) {
+    rows(T, D, [&](int64_t t) {
       if (hp.norm == norm_kind::rms)
         rms_norm(x + t * D, w.p(), D, static_cast<float>(hp.norm_eps), y + t * D);
       else
         layer_norm(x + t * D, w.p(), b.p(), D, static_cast<float>(hp.norm_eps), y + t * D);
-    }
+    });
   }
 
   void act(float* y, int64_t n) const {
@@ -549,7 +557,7 @@ struct runner::impl {
   }
 
   // Buffers of one pass.
-  aligned_vector<float> x, xn, q, k, v, qkv, att, o, xn2, hb, hb2, mo, scores, probs;
+  aligned_vector<float> x, xn, q, k, v, qkv, att, o, xn2, hb, hb2, mo, scores, probs, rope_cs;
 
   // parent == nullptr: the tokens continue the KV cache at `pos`. Otherwise a packed trie (forward_packed):
   // row t sits at position depth[t] and attends to its ancestors and itself; the cache is not touched.
@@ -608,6 +616,12 @@ struct runner::impl {
     tp.maybe("embed", x.data(), {T, D});
     if (tp.stopped) return stopped();
 
+    if (rope != rope_kind::none) {  // cos/sin of each row's position, once for every layer's q and k
+      rope_cs.resize(sz(T * n_rot));
+      rows(T, 64 * n_rot, [&](int64_t t) {
+        rope_angles(n_rot, position_of(t), hp.rope_theta, rope_cs.data() + t * n_rot, rope_cs.data() + t * n_rot + n_rot / 2);
+      });
+    }
     const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(E)));
     for (int l = 0; l < hp.n_layer; ++l) {
       const layer_weights& L = layers[sz(l)];
@@ -624,10 +638,11 @@ struct runner::impl {
         linear(xn.data(), T, L.v, L.v_b, v.data());
       }
       if (rope != rope_kind::none)
-        for (int64_t t = 0; t < T; ++t) {
-          engine::rope(q.data() + t * nq, H, E, n_rot, position_of(t), hp.rope_theta, rope);
-          engine::rope(k.data() + t * nk, Hk, E, n_rot, position_of(t), hp.rope_theta, rope);
-        }
+        rows(T, nq + nk, [&](int64_t t) {
+          const float* c = rope_cs.data() + t * n_rot;
+          rope_rotate(q.data() + t * nq, H, E, n_rot, c, c + n_rot / 2, rope);
+          rope_rotate(k.data() + t * nk, Hk, E, n_rot, c, c + n_rot / 2, rope);
+        });
       tp.maybe(layer_name(l, "attn.q"), q.data(), {T, nq});
       tp.maybe(layer_name(l, "attn.k"), k.data(), {T, nk});
       tp.maybe(layer_name(l, "attn.v"), v.data(), {T, nk});
@@ -708,7 +723,9 @@ struct runner::impl {
           tp.give(mid, r.data(), {T, D});
         }
       } else {
-        for (size_t i = 0; i < sz(T * D); ++i) x[i] += o[i];
+        rows(T, D, [&](int64_t t) {
+          for (int64_t i = t * D; i < (t + 1) * D; ++i) x[sz(i)] += o[sz(i)];
+        });
         tp.maybe(layer_name(l, "resid.mid"), x.data(), {T, D});
         norm(x.data(), T, L.ffn_norm_w, L.ffn_norm_b, xn2.data());
         mlp_in = xn2.data();
@@ -716,19 +733,23 @@ struct runner::impl {
       if (L.gate.present()) {
         linear(mlp_in, T, L.gate, L.gate_b, hb.data());
         linear(mlp_in, T, L.up, L.up_b, hb2.data());
-        act(hb.data(), T * F);
-        for (size_t i = 0; i < sz(T * F); ++i) hb[i] *= hb2[i];
+        rows(T, 4 * F, [&](int64_t t) {
+          act(hb.data() + t * F, F);
+          for (int64_t i = t * F; i < (t + 1) * F; ++i) hb[sz(i)] *= hb2[sz(i)];
+        });
       } else {
         linear(mlp_in, T, L.up, L.up_b, hb.data());
-        act(hb.data(), T * F);
+        rows(T, 4 * F, [&](int64_t t) { act(hb.data() + t * F, F); });
       }
       tp.maybe(layer_name(l, "mlp.pre"), hb.data(), {T, F});
       linear(hb.data(), T, L.down, L.down_b, mo.data());
       tp.maybe(layer_name(l, "mlp.out"), mo.data(), {T, D});
-      if (hp.parallel_block)
-        for (size_t i = 0; i < sz(T * D); ++i) x[i] += o[i] + mo[i];
-      else
-        for (size_t i = 0; i < sz(T * D); ++i) x[i] += mo[i];
+      rows(T, D, [&](int64_t t) {
+        if (hp.parallel_block)
+          for (int64_t i = t * D; i < (t + 1) * D; ++i) x[sz(i)] += o[sz(i)] + mo[sz(i)];
+        else
+          for (int64_t i = t * D; i < (t + 1) * D; ++i) x[sz(i)] += mo[sz(i)];
+      });
       tp.maybe(layer_name(l, "resid.post"), x.data(), {T, D});
       if (tp.stopped) return stopped();
     }

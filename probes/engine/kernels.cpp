@@ -439,8 +439,6 @@ void layer_norm(const float* x, const float* w, const float* b, int64_t n, float
   }
 }
 
-namespace {
-// cos/sin of pos * theta^(-2i/n_rot) for i < n_rot/2, in double then rounded.
 void rope_angles(int64_t n_rot, int64_t pos, double theta, float* c, float* s) {
   for (int64_t i = 0; i < n_rot / 2; ++i) {
     const double a = static_cast<double>(pos) * std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(n_rot));
@@ -448,12 +446,9 @@ void rope_angles(int64_t n_rot, int64_t pos, double theta, float* c, float* s) {
     s[i] = static_cast<float>(std::sin(a));
   }
 }
-}  // namespace
 
-void rope(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos, double theta, rope_kind kind) {
+void rope_rotate(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, const float* c, const float* s, rope_kind kind) {
   if (kind == rope_kind::none || n_rot <= 0) return;
-  float c[512], s[512];  // n_rot <= head_dim <= 1024 checked by the runner
-  rope_angles(n_rot, pos, theta, c, s);
   const int64_t half = n_rot / 2;
   for (int64_t h = 0; h < n_head; ++h) {
     float* v = x + h * head_dim;
@@ -471,6 +466,13 @@ void rope(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos
       }
     }
   }
+}
+
+void rope(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos, double theta, rope_kind kind) {
+  if (kind == rope_kind::none || n_rot <= 0) return;
+  float c[512], s[512];  // n_rot <= head_dim <= 1024 checked by the runner
+  rope_angles(n_rot, pos, theta, c, s);
+  rope_rotate(x, n_head, head_dim, n_rot, c, s, kind);
 }
 
 void rope_ref(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos, double theta,
@@ -497,29 +499,50 @@ void softmax(float* x, int64_t n) {
     return;
   }
   // Eigen's vectorised exp (a few ulp) on blocks of 16, the tail padded into a block of its own: every
-  // element goes through the same packet code whatever the row's address (a dynamic-size map would peel
-  // unaligned leading elements to the scalar libm exp, and a select over it ran all of it scalar).
-  // -inf entries are selected to exactly 0.
+  // element goes through the same packet code whatever the row's address. -inf entries are selected to
+  // exactly 0. The sum runs in a fixed order from element 0 (16 lanes, then the lanes in order, then the tail).
+#if defined(__AVX512F__)
+  using Eigen::internal::Packet16f;
+  const __m512 mv = _mm512_set1_ps(mx), ninf = _mm512_set1_ps(neg_inf);
+  auto exp_block = [&](const float* p) -> __m512 {
+    const __m512 c = _mm512_loadu_ps(p);
+    const __m512 e = Eigen::internal::pexp<Packet16f>(_mm512_sub_ps(c, mv));
+    return _mm512_maskz_mov_ps(static_cast<__mmask16>(~_mm512_cmp_ps_mask(c, ninf, _CMP_EQ_OQ)), e);
+  };
+  __m512 lanes = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 e = exp_block(x + i);
+    _mm512_storeu_ps(x + i, e);
+    lanes = _mm512_add_ps(lanes, e);
+  }
+  alignas(64) float lane[16];
+  _mm512_store_ps(lane, lanes);
+#else
   using block = Eigen::Array<float, 16, 1>;
-  auto exp_block = [mx](float* p) {
+  auto exp_block16 = [mx](float* p) {
     Eigen::Map<block> c(p);
     const block e = (c - mx).exp();
     c = (c == neg_inf).select(block::Zero(), e);
   };
-  // The sum runs in a fixed order from element 0 (16 lanes, then the lanes in order, then the tail).
   float lane[16] = {};
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    exp_block(x + i);
+    exp_block16(x + i);
     for (int j = 0; j < 16; ++j) lane[j] += x[i + j];
   }
+#endif
   float sum = 0.0f;
   for (float l : lane) sum += l;
   if (i < n) {
-    float tail[16];
+    alignas(64) float tail[16];
     std::fill(tail, tail + 16, mx);
     std::copy(x + i, x + n, tail);
-    exp_block(tail);
+#if defined(__AVX512F__)
+    _mm512_store_ps(tail, exp_block(tail));
+#else
+    exp_block16(tail);
+#endif
     std::copy(tail, tail + (n - i), x + i);
     for (; i < n; ++i) sum += x[i];
   }

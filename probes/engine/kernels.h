@@ -72,6 +72,10 @@ void layer_norm(const float* x, const float* w, const float* b, int64_t n, float
 
 // Rotary embedding in place on x (n_head, E) for absolute position pos; only the first n_rot dims of
 // each head rotate. interleaved: pairs (2i, 2i+1) (GPT-J / Meta LLaMA / GGUF); neox: pairs (i, i + n_rot/2).
+// cos/sin of pos * theta^(-2i/n_rot) for i < n_rot/2, in double then rounded (what rope uses; a pass
+// computes them once per position and rotates every layer's q and k with rope_rotate).
+void rope_angles(int64_t n_rot, int64_t pos, double theta, float* c, float* s);
+void rope_rotate(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, const float* c, const float* s, rope_kind kind);
 void rope(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos, double theta, rope_kind kind);
 void rope_ref(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos, double theta,
               rope_kind kind);
