@@ -141,6 +141,21 @@ void pack16(const float* src, int64_t ld, int64_t n, int64_t N, float* wp, int64
 #endif
 }
 
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+// pack16 for n <= 16 f16 rows (ld bytes apart) converted on the way (f16 -> f32 is exact): no decoded copy.
+void pack16_f16(const uint8_t* src, int64_t ld, int64_t n, int64_t N, float* wp, int64_t j0) {
+  __m512 r[16];
+  for (int64_t k = 0; k < N; k += 16) {
+    const int64_t nk = std::min<int64_t>(16, N - k);
+    const __mmask16 m = static_cast<__mmask16>((1u << nk) - 1);
+    for (int64_t i = 0; i < 16; ++i)
+      r[i] = i < n ? _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, src + i * ld + 2 * k)) : _mm512_setzero_ps();
+    transpose16(r);
+    for (int64_t i = 0; i < nk; ++i) _mm512_storeu_ps(wp + (k + i) * panel_rows + j0, r[i]);
+  }
+}
+#endif
+
 // Packs rows [r0, r0 + n) of w (n <= panel_rows) into panel wp (N, panel_rows); dec is 16 x N scratch.
 void pack_panel(const weight_view& w, int64_t r0, int64_t n, float* wp, float* dec) {
   const int64_t N = w.cols;
@@ -148,6 +163,10 @@ void pack_panel(const weight_view& w, int64_t r0, int64_t n, float* wp, float* d
     const int64_t m = std::clamp<int64_t>(n - j, 0, 16);
     if (m > 0 && w.type == dtype::f32) {
       pack16(reinterpret_cast<const float*>(w.row(r0 + j)), static_cast<int64_t>(w.row_bytes / 4), m, N, wp, j);
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+    } else if (m > 0 && w.type == dtype::f16) {
+      pack16_f16(w.row(r0 + j), static_cast<int64_t>(w.row_bytes), m, N, wp, j);
+#endif
     } else {
       if (m > 0) weight_rows_f32(w, r0 + j, m, dec);
       pack16(dec, N, m, N, wp, j);
