@@ -1,12 +1,17 @@
 // Real vocabularies against reference token ids: llama.cpp's test vectors (.inp/.out beside each vocab
-// GGUF, no BOS), stories260K in every format it ships, GPT-2's original files, round trips for the vocabs
-// without vectors, and the 1 MB speed budget.
+// GGUF, no BOS), llama.cpp itself (npm node-llama-cpp) on every vocab GGUF including those without vectors,
+// stories260K in every format it ships, GPT-2's original files, round trips, and the 1 MB speed budget.
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <fstream>
 #include <filesystem>
 #include <random>
 #include <sstream>
@@ -49,6 +54,19 @@ std::vector<int32_t> json_ids(const nlohmann::json& j) {
   return ids;
 }
 
+// The texts of a llama.cpp .inp file (separated by "\n__ggml_vocab_test__\n").
+std::vector<std::string> inp_texts(const std::string& inp) {
+  std::vector<std::string> tests;
+  const std::string sep = "\n__ggml_vocab_test__\n";
+  for (size_t pos = 0;;) {
+    const size_t hit = inp.find(sep, pos);
+    if (hit == std::string::npos) break;
+    tests.push_back(inp.substr(pos, hit - pos));
+    pos = hit + sep.size();
+  }
+  return tests;
+}
+
 }  // namespace
 
 TEST_CASE("llama.cpp vocab test vectors: every .inp/.out pair reproduces exactly") {
@@ -63,15 +81,7 @@ TEST_CASE("llama.cpp vocab test vectors: every .inp/.out pair reproduces exactly
     const std::string gguf = inp_path.substr(0, inp_path.size() - 4);
     CAPTURE(gguf);
     const tokenizer tk = open_tokenizer(gguf);
-    const std::string inp = slurp(inp_path);
-    std::vector<std::string> tests;
-    const std::string sep = "\n__ggml_vocab_test__\n";
-    for (size_t pos = 0;;) {
-      const size_t hit = inp.find(sep, pos);
-      if (hit == std::string::npos) break;
-      tests.push_back(inp.substr(pos, hit - pos));
-      pos = hit + sep.size();
-    }
+    const std::vector<std::string> tests = inp_texts(slurp(inp_path));
     std::vector<std::string> lines;
     std::istringstream out(slurp(gguf + ".out"));
     for (std::string l; std::getline(out, l);) lines.push_back(l);
@@ -84,6 +94,62 @@ TEST_CASE("llama.cpp vocab test vectors: every .inp/.out pair reproduces exactly
       pass += got == lines[i];
     }
     MESSAGE(fs::path(gguf).filename().string() << ": " << pass << "/" << tests.size());
+  }
+}
+
+// The vocabularies without .inp/.out vectors (Falcon, MPT, GPT-NeoX, StarCoder, DeepSeek LLM, Baichuan, Aquila,
+// Phi-3, Qwen 3.5) get their reference from llama.cpp itself: node-llama-cpp loads each GGUF's vocabulary
+// and tokenizes llama.cpp's 46 vector texts plus code, scripts and emoji (tests/support/llamacpp-tokenize.mjs).
+// Runs when node and the package are installed (bench/node_modules or LLAMACPP_NODE_PATH); CI requires them.
+TEST_CASE("every llama.cpp vocabulary tokenizes exactly as llama.cpp itself (node-llama-cpp), with or without vectors") {
+  GB_DATA(dir, "tokenizers/llama.cpp-vocab");
+  GB_DATA(inp, "tokenizers/llama.cpp-vocab/ggml-vocab-llama-spm.gguf.inp");
+  const char* env = std::getenv("LLAMACPP_NODE_PATH");
+  const std::string node_path = env && *env ? env : std::string(GB_SOURCE_DIR) + "/bench/node_modules";
+  const std::string tool = std::string(GB_SOURCE_DIR) + "/tests/support/llamacpp-tokenize.mjs";
+  struct stat st {};
+  if (::stat((node_path + "/node-llama-cpp").c_str(), &st) != 0 || std::system("node --version >/dev/null 2>&1") != 0) {
+    if (gb::test::in_ci()) FAIL("CI: node / bench/node_modules/node-llama-cpp missing (tools/setup.sh installs them)");
+    MESSAGE("SKIP: node / node-llama-cpp not available");
+    return;
+  }
+  std::vector<std::string> texts = inp_texts(slurp(inp));
+  REQUIRE(texts.size() >= 40);
+  for (const char* t : {"    indented\n\tcode();  // comment\n}", "def f(x):\n    return x**2 + 1e-5\n", "3333333 3.14 1,000,000",
+                        "нещо на Български Cửa Việt ἈΘΗΝΑ µ Ω K", "🚀 (normal) 😶‍🌫️ ✅ 🦙🦙 日本語のテキスト 한국어",
+                        "I'm he's we'll they'd YOU'RE", "\r\n\r\n  \t\u00a0x  ", "emails: a.b@c.de https://x.y/z?q=1&r=2"})
+    texts.push_back(t);
+  const std::string texts_path = gb::test::temp_dir("tok_llamacpp") + "/texts.json";
+  std::ofstream(texts_path) << nlohmann::json(texts).dump();
+  std::vector<std::string> vocabs;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".gguf") vocabs.push_back(e.path().string());
+  std::sort(vocabs.begin(), vocabs.end());
+  CHECK(vocabs.size() >= 16);
+  std::string cmd = "NODE_PATH='" + node_path + "' node '" + tool + "' '" + texts_path + "'";
+  for (const std::string& gguf : vocabs) cmd += " '" + gguf + "'";
+  cmd += " 2>/dev/null";
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  char buf[65536];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  REQUIRE(::pclose(p) == 0);
+  const nlohmann::json all = nlohmann::json::parse(out);
+  for (const std::string& gguf : vocabs) {
+    CAPTURE(gguf);
+    REQUIRE(all.contains(gguf));
+    const nlohmann::json& ref = all[gguf];
+    REQUIRE(ref.size() == texts.size());
+    const tokenizer tk = open_tokenizer(gguf);
+    size_t pass = 0;
+    for (size_t i = 0; i < texts.size(); ++i) {
+      CAPTURE(texts[i]);
+      const std::string want = join(json_ids(ref[i])), got = join(tk.encode(texts[i], /*add_bos=*/false));
+      CHECK(got == want);
+      pass += got == want;
+    }
+    MESSAGE(fs::path(gguf).filename().string() << ": " << pass << "/" << texts.size() << " as llama.cpp");
   }
 }
 
