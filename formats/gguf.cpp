@@ -196,6 +196,8 @@ void build_tokenizer(archive& a) {
   v->byte_fallback = v->model == "llama";
   v->add_bos = v->model == "llama" || v->model == "bert";
   v->add_eos = v->model == "bert" || v->model == "unigram";
+  if (const meta_value* p = find(a, "general.name"); p && p->k == meta_value::kind::string) v->model_name = p->s;
+  if (const meta_value* p = find(a, "general.architecture"); p && p->k == meta_value::kind::string) v->arch = p->s;
   if (const meta_value* p = find(a, "tokenizer.ggml.pre"); p && p->k == meta_value::kind::string) v->pre = p->s;
   else v->pre = "default";
   // typed accessors: nothing is materialised per element

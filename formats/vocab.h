@@ -24,6 +24,9 @@ struct vocab {
   bool add_space_prefix = true;        // SentencePiece "add_dummy_prefix"
   bool byte_fallback = true;
   std::string source;                  // where it came from: "gguf", "tokenizer.json", "tokenizer.model" ...
+  // general.name and general.architecture when the file has them: llama.cpp sets some tokens' strip
+  // attributes by model name (Phi-3: whitespace after special tokens is dropped)
+  std::string model_name, arch;
   size_t size() const { return tokens.size(); }
 };
 

@@ -3,6 +3,8 @@
 #include "probes/engine/tokenizer.h"
 
 #include <algorithm>
+#include <cctype>
+#include <initializer_list>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -16,16 +18,18 @@ namespace {
 
 // Token attributes (llama.cpp's llama_token_attr, as a bit set).
 enum attr : uint8_t {
-  attr_normal = 1, attr_unknown = 2, attr_control = 4, attr_user = 8, attr_unused = 16, attr_byte = 32
+  attr_normal = 1, attr_unknown = 2, attr_control = 4, attr_user = 8, attr_unused = 16, attr_byte = 32,
+  attr_lstrip = 64, attr_rstrip = 128  // a special token also swallows the whitespace before / after it
 };
 
 constexpr const char* k_space_mark = "\xE2\x96\x81";  // U+2581, SentencePiece's visible space
 
 // Pieces llama.cpp treats as control tokens whatever their stored type (end-of-turn, end-of-generation
-// and fill-in-the-middle markers it detects by text).
+// and fill-in-the-middle markers it detects by text; llama_vocab::impl::load, node-llama-cpp 3.22's build).
 constexpr const char* k_forced_control[] = {
     "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>",
-    "_<EOT>", "[EOT]", "<|eom_id|>", "<|return|>", "<|call|>", "<end_of_utterance>",
+    "_<EOT>", "[EOT]", "[EOS]", "<|eom_id|>", "<|return|>", "<|call|>", "<|calls|>", "<|flush|>", "</s>",
+    "<eos>", "<turn|>", "<|tool_response>", "[e~[", "<end_of_utterance>",
     "<｜end▁of▁sentence｜>", "<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>",
     "▁<PRE>", "<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<｜fim▁hole｜>", "<SUF>", "▁<SUF>",
     "<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<｜fim▁end｜>", "<MID>", "▁<MID>", "<|fim_pad|>",
@@ -281,12 +285,18 @@ std::vector<tokenizer::impl::fragment> tokenizer::impl::partition(std::string_vi
       }
       size_t off = f.off;
       const size_t end = f.off + f.len;
+      const auto space = [&](size_t i) { return std::isspace(static_cast<unsigned char>(text[i])) != 0; };
       for (;;) {
         const size_t hit = text.substr(0, end).find(t, off);
         if (hit == std::string_view::npos) break;
-        if (hit > off) next.push_back({-1, off, hit - off});
+        size_t left = hit;  // lstrip: the whitespace before the token goes with it
+        if (attrs[id] & attr_lstrip)
+          while (left > off && space(left - 1)) --left;
+        if (left > off) next.push_back({-1, off, left - off});
         next.push_back({id, 0, 0});
         off = hit + t.size();
+        if (attrs[id] & attr_rstrip)
+          while (off < end && space(off)) ++off;
         changed = true;
       }
       if (off < end) next.push_back({-1, off, end - off});
@@ -586,6 +596,17 @@ result<tokenizer> tokenizer::create(const vocab& v) {
       const int32_t id = p->lookup(name);
       if (id >= 0) p->attrs[id] |= attr_control;
     }
+    // llama.cpp's exceptions to that list, in its order: gpt-oss's channel markers are user-defined (always
+    // cut out of text); o200k_harmony / solar-open's "<|end|>" is not end-of-generation but user-defined;
+    // with Gemma 4's / PaddleOCR's "<|tool_response>", "</s>" is a normal token.
+    for (const char* name : {"<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"})
+      if (const int32_t id = p->lookup(name); id >= 0) p->attrs[id] = attr_user;
+    {
+      const auto has = [&](const char* name) { return p->lookup(name) >= 0; };
+      const bool call = has("<|call|>") || has("<|calls|>");
+      if (has("<|end|>") && ((has("<|return|>") && call) || (call && has("<|flush|>")))) p->attrs[p->lookup("<|end|>")] = attr_user;
+      if (has("<|tool_response>") && has("</s>")) p->attrs[p->lookup("</s>")] = attr_normal;
+    }
 
     // Special ids: the file's, else llama.cpp's defaults per model (dropped when out of range).
     const auto pick = [n](int32_t given, int32_t fallback) {
@@ -743,6 +764,27 @@ result<tokenizer> tokenizer::create(const vocab& v) {
     }
     std::stable_sort(p->special.begin(), p->special.end(),
                      [&](int32_t a, int32_t b) { return p->tokens[a].size() > p->tokens[b].size(); });
+    // Strip attributes llama.cpp sets by tokenizer, architecture or model name (not stored in files).
+    {
+      std::string name = v.model_name;
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      const auto contains = [](const std::string& s, std::initializer_list<const char*> subs) {
+        return std::any_of(subs.begin(), subs.end(), [&](const char* x) { return s.find(x) != std::string::npos; });
+      };
+      const auto set = [&](const char* token, uint8_t a, bool on) {
+        if (const int32_t id = p->lookup(token); id >= 0)
+          p->attrs[id] = static_cast<uint8_t>(on ? p->attrs[id] | a : p->attrs[id] & ~a);
+      };
+      if (contains(v.pre, {"jina-v2-de", "jina-v2-es", "jina-v2-code"}) || contains(v.arch, {"nomic-bert-moe", "jina-bert-v3"})) {
+        set("<mask>", attr_lstrip, true);
+      } else if (contains(name, {"phi-3", "phi3"})) {
+        for (const int32_t id : p->special) p->attrs[id] |= attr_rstrip;
+        set("</s>", attr_rstrip, true);
+        for (const char* t : {"<unk>", "<s>", "<|endoftext|>"}) set(t, attr_rstrip, false);
+      } else if (contains(name, {"modern-bert"})) {
+        set("[MASK]", attr_lstrip, true);
+      }
+    }
     p->pieces.resize(n);
     for (size_t i = 0; i < n; ++i) p->pieces[i] = p->render(static_cast<int32_t>(i));
     tokenizer t;

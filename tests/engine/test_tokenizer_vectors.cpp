@@ -99,7 +99,8 @@ TEST_CASE("llama.cpp vocab test vectors: every .inp/.out pair reproduces exactly
 
 // The vocabularies without .inp/.out vectors (Falcon, MPT, GPT-NeoX, StarCoder, DeepSeek LLM, Baichuan, Aquila,
 // Phi-3, Qwen 3.5) get their reference from llama.cpp itself: node-llama-cpp loads each GGUF's vocabulary
-// and tokenizes llama.cpp's 46 vector texts plus code, scripts and emoji (tests/support/llamacpp-tokenize.mjs).
+// and tokenizes llama.cpp's 46 vector texts plus code, scripts, emoji and special-token text, as plain text
+// and parsing specials (tests/support/llamacpp-tokenize.mjs).
 // Runs when node and the package are installed (bench/node_modules or LLAMACPP_NODE_PATH); CI requires them.
 TEST_CASE("every llama.cpp vocabulary tokenizes exactly as llama.cpp itself (node-llama-cpp), with or without vectors") {
   GB_DATA(dir, "tokenizers/llama.cpp-vocab");
@@ -119,6 +120,20 @@ TEST_CASE("every llama.cpp vocabulary tokenizes exactly as llama.cpp itself (nod
                         "нещо на Български Cửa Việt ἈΘΗΝΑ µ Ω K", "🚀 (normal) 😶‍🌫️ ✅ 🦙🦙 日本語のテキスト 한국어",
                         "I'm he's we'll they'd YOU'RE", "\r\n\r\n  \t\u00a0x  ", "emails: a.b@c.de https://x.y/z?q=1&r=2"})
     texts.push_back(t);
+  // Special-token text (cut out only when parsing specials; Phi-3 also drops the whitespace after them):
+  // each marker before, inside and after words, all of them in a row, and two chat templates.
+  const std::vector<std::string> marks = {"<s>", "</s>", "<unk>", "<pad>", "<|endoftext|>", "<|im_start|>", "<|im_end|>",
+                                          "<|eot_id|>", "<|begin_of_text|>", "[CLS]", "[SEP]", "[MASK]", "<mask>",
+                                          "<|fim_prefix|>", "<|fim_middle|>", "<fim_prefix>", "<|end|>", "<|user|>",
+                                          "<|assistant|>", "<｜begin▁of▁sentence｜>"};
+  std::string all_marks;
+  for (size_t i = 0; i < marks.size(); ++i) {
+    texts.push_back(marks[i] + "Hello " + marks[(i + 1) % marks.size()] + " world" + marks[i]);
+    all_marks += marks[i] + (i % 2 ? " " : "");
+  }
+  texts.push_back(all_marks);
+  texts.push_back("<s>[INST] hi [/INST]</s>");
+  texts.push_back("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
   const std::string texts_path = gb::test::temp_dir("tok_llamacpp") + "/texts.json";
   std::ofstream(texts_path) << nlohmann::json(texts).dump();
   std::vector<std::string> vocabs;
@@ -139,17 +154,20 @@ TEST_CASE("every llama.cpp vocabulary tokenizes exactly as llama.cpp itself (nod
   for (const std::string& gguf : vocabs) {
     CAPTURE(gguf);
     REQUIRE(all.contains(gguf));
-    const nlohmann::json& ref = all[gguf];
-    REQUIRE(ref.size() == texts.size());
     const tokenizer tk = open_tokenizer(gguf);
     size_t pass = 0;
-    for (size_t i = 0; i < texts.size(); ++i) {
-      CAPTURE(texts[i]);
-      const std::string want = join(json_ids(ref[i])), got = join(tk.encode(texts[i], /*add_bos=*/false));
-      CHECK(got == want);
-      pass += got == want;
+    for (const bool special : {false, true}) {
+      CAPTURE(special);
+      const nlohmann::json& ref = all[gguf][special ? "special" : "plain"];
+      REQUIRE(ref.size() == texts.size());
+      for (size_t i = 0; i < texts.size(); ++i) {
+        CAPTURE(texts[i]);
+        const std::string want = join(json_ids(ref[i])), got = join(tk.encode(texts[i], /*add_bos=*/false, special));
+        CHECK(got == want);
+        pass += got == want;
+      }
     }
-    MESSAGE(fs::path(gguf).filename().string() << ": " << pass << "/" << texts.size() << " as llama.cpp");
+    MESSAGE(fs::path(gguf).filename().string() << ": " << pass << "/" << 2 * texts.size() << " as llama.cpp (plain + specials)");
   }
 }
 
