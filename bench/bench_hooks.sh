@@ -1,8 +1,8 @@
 #!/bin/sh
 # Hook overhead of the forward pass (issue 6: a hook that wants nothing costs < 1%, capturing every residual
 # and all attention probabilities < 15%), on the 134M LLaMA-shaped f32 model of bench_forward.sh.
-# The three modes alternate round by round so a shared machine's drift hits them alike; prints the mean
-# tokens/s per mode and the cost relative to --hook none.
+# The three modes alternate round by round, each in every position in turn, so a shared machine's drift
+# hits them alike; prints the mean tokens/s per mode and the cost relative to --hook none.
 #
 #   bench/bench_hooks.sh [build-dir] [threads=2] [pp=512] [tg=128] [rounds=3]
 set -eu
@@ -31,7 +31,12 @@ echo "OMP_WAIT_POLICY=$OMP_WAIT_POLICY load: $(cut -d' ' -f1-3 /proc/loadavg); $
 rm -f "$out"/hooks-*.json
 r=1
 while [ $r -le $rounds ]; do
-  for mode in none idle capture; do
+  case $((r % 3)) in  # each mode leads and trails in turn: a drift within a round is not one mode's cost
+    1) order="none idle capture" ;;
+    2) order="idle capture none" ;;
+    *) order="capture none idle" ;;
+  esac
+  for mode in $order; do
     OMP_NUM_THREADS=$threads "$gb" bench "$m" -p "$pp" -n "$tg" -t "$threads" -r 1 --hook $mode --json > "$out/hooks-$mode-$r.json"
   done
   r=$((r + 1))
