@@ -12,6 +12,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -623,26 +624,41 @@ struct runner::impl {
       });
     }
     const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(E)));
+    int64_t x_rows = T;  // rows of x carried through the layers
     for (int l = 0; l < hp.n_layer; ++l) {
       const layer_weights& L = layers[sz(l)];
       tp.maybe(layer_name(l, "resid.pre"), x.data(), {T, D});
       norm(x.data(), T, L.attn_norm_w, L.attn_norm_b, xn.data());
       tp.maybe(layer_name(l, "attn_norm"), xn.data(), {T, D});
+      // The last layer of a last-only pass: only the last row reaches the logits, so once K and V of every
+      // row are made (the cache keeps them) the layer runs on that row alone, as llama.cpp does; unless a
+      // hook wants a per-row point of it. The row's arithmetic is the same, so are its bits.
+      const auto hooked = [&](std::initializer_list<const char*> points) {
+        return std::any_of(points.begin(), points.end(), [&](const char* w) { return tp.wants(layer_name(l, w)); });
+      };
+      const bool trim = last_only && !packed && T > 1 && l == hp.n_layer - 1 && !tp.wants("final.norm") &&
+                        !hooked({"attn.q", "attn.scores", "attn.probs", "attn.out", "resid.mid", "mlp.pre", "mlp.out", "resid.post"});
+      const int64_t tq = trim ? T - 1 : 0, Tr = T - tq;  // first query row, rows carried on
       if (L.qkv.present()) {
         qkv.resize(sz(T * (nq + 2 * nk)));
         linear(xn.data(), T, L.qkv, L.qkv_b, qkv.data());
         split_qkv(qkv.data(), T, q.data(), k.data(), v.data());
+        if (trim) std::memmove(q.data(), q.data() + tq * nq, sz(nq) * 4);
       } else {
-        linear(xn.data(), T, L.q, L.q_b, q.data());
+        linear(xn.data() + tq * D, Tr, L.q, L.q_b, q.data());
         linear(xn.data(), T, L.k, L.k_b, k.data());
         linear(xn.data(), T, L.v, L.v_b, v.data());
       }
-      if (rope != rope_kind::none)
-        rows(T, nq + nk, [&](int64_t t) {
-          const float* c = rope_cs.data() + t * n_rot;
+      if (rope != rope_kind::none) {
+        rows(Tr, nq, [&](int64_t t) {
+          const float* c = rope_cs.data() + (tq + t) * n_rot;
           rope_rotate(q.data() + t * nq, H, E, n_rot, c, c + n_rot / 2, rope);
+        });
+        rows(T, nk, [&](int64_t t) {
+          const float* c = rope_cs.data() + t * n_rot;
           rope_rotate(k.data() + t * nk, Hk, E, n_rot, c, c + n_rot / 2, rope);
         });
+      }
       tp.maybe(layer_name(l, "attn.q"), q.data(), {T, nq});
       tp.maybe(layer_name(l, "attn.k"), k.data(), {T, nk});
       tp.maybe(layer_name(l, "attn.v"), v.data(), {T, nk});
@@ -663,7 +679,7 @@ struct runner::impl {
         const float* K = kc[sz(l)].data();
         const float* Vv = vc[sz(l)].data();
         const int64_t group = H / Hk;
-        const int attn_threads = threads_for(2 * H * T * P * E, threads);  // q.k and probs.v
+        const int attn_threads = threads_for(2 * H * Tr * P * E, threads);  // q.k and probs.v
   #pragma omp parallel for num_threads(attn_threads) schedule(static)
         for (int64_t hh = 0; hh < H; ++hh) {
           // Causal: query t sees keys [0, p0 + t]; tiles of query rows share each key and value read (see
@@ -675,10 +691,10 @@ struct runner::impl {
           const float slope = hp.pos == pos_kind::alibi ? alibi_slope(hh, H) : 0.0f;
           auto key = [&](int64_t i) { return K + i * nk + g * E; };
           auto val = [&](int64_t i) { return Vv + i * nk + g * E; };
-          for (int64_t t0 = 0; t0 < T; t0 += tile) {
-            const int64_t R = std::min(tile, T - t0);
+          for (int64_t t0 = 0; t0 < Tr; t0 += tile) {
+            const int64_t R = std::min(tile, Tr - t0);
             int64_t n[tile];
-            for (int64_t r = 0; r < R; ++r) n[r] = p0 + t0 + r + 1;  // visible keys
+            for (int64_t r = 0; r < R; ++r) n[r] = p0 + tq + t0 + r + 1;  // visible keys
             score_rows(R, q.data() + t0 * nq + hh * E, nq, n, E, key, scale, slope, srows.data(), P);
             for (int64_t r = 0; r < R; ++r) {
               float* row = srows.data() + r * P;
@@ -701,17 +717,22 @@ struct runner::impl {
         if (want_s) tp.give(sname, scores.data(), {H, T, P});
         if (want_p) tp.give(pname, probs.data(), {H, T, P});
       }
-      linear(att.data(), T, L.o, L.o_b, o.data());
-      tp.maybe(layer_name(l, "attn.out"), o.data(), {T, D});
+      if (trim) {  // the last row of x (and of the attention norm, a parallel block's MLP input) becomes row 0
+        std::memmove(x.data(), x.data() + tq * D, sz(D) * 4);
+        std::memmove(xn.data(), xn.data() + tq * D, sz(D) * 4);
+      }
+      x_rows = Tr;
+      linear(att.data(), Tr, L.o, L.o_b, o.data());
+      tp.maybe(layer_name(l, "attn.out"), o.data(), {Tr, D});
       if (tp.stopped) return stopped();
 
       const float* mlp_in;
       if (hp.parallel_block) {
         if (!L.attn_norm2_w.v.empty()) {
-          norm(x.data(), T, L.attn_norm2_w, L.attn_norm2_b, xn2.data());
+          norm(x.data(), Tr, L.attn_norm2_w, L.attn_norm2_b, xn2.data());
           mlp_in = xn2.data();
         } else if (!L.ffn_norm_w.v.empty()) {
-          norm(x.data(), T, L.ffn_norm_w, L.ffn_norm_b, xn2.data());
+          norm(x.data(), Tr, L.ffn_norm_w, L.ffn_norm_b, xn2.data());
           mlp_in = xn2.data();
         } else {
           mlp_in = xn.data();
@@ -720,42 +741,43 @@ struct runner::impl {
         if (tp.wants(mid)) {
           aligned_vector<float> r(x);
           for (size_t i = 0; i < r.size(); ++i) r[i] += o[i];
-          tp.give(mid, r.data(), {T, D});
+          tp.give(mid, r.data(), {Tr, D});
         }
       } else {
-        rows(T, D, [&](int64_t t) {
+        rows(Tr, D, [&](int64_t t) {
           for (int64_t i = t * D; i < (t + 1) * D; ++i) x[sz(i)] += o[sz(i)];
         });
-        tp.maybe(layer_name(l, "resid.mid"), x.data(), {T, D});
-        norm(x.data(), T, L.ffn_norm_w, L.ffn_norm_b, xn2.data());
+        tp.maybe(layer_name(l, "resid.mid"), x.data(), {Tr, D});
+        norm(x.data(), Tr, L.ffn_norm_w, L.ffn_norm_b, xn2.data());
         mlp_in = xn2.data();
       }
       if (L.gate.present()) {
-        linear(mlp_in, T, L.gate, L.gate_b, hb.data());
-        linear(mlp_in, T, L.up, L.up_b, hb2.data());
-        rows(T, 4 * F, [&](int64_t t) {
+        linear(mlp_in, Tr, L.gate, L.gate_b, hb.data());
+        linear(mlp_in, Tr, L.up, L.up_b, hb2.data());
+        rows(Tr, 4 * F, [&](int64_t t) {
           act(hb.data() + t * F, F);
           for (int64_t i = t * F; i < (t + 1) * F; ++i) hb[sz(i)] *= hb2[sz(i)];
         });
       } else {
-        linear(mlp_in, T, L.up, L.up_b, hb.data());
-        rows(T, 4 * F, [&](int64_t t) { act(hb.data() + t * F, F); });
+        linear(mlp_in, Tr, L.up, L.up_b, hb.data());
+        rows(Tr, 4 * F, [&](int64_t t) { act(hb.data() + t * F, F); });
       }
-      tp.maybe(layer_name(l, "mlp.pre"), hb.data(), {T, F});
-      linear(hb.data(), T, L.down, L.down_b, mo.data());
-      tp.maybe(layer_name(l, "mlp.out"), mo.data(), {T, D});
-      rows(T, D, [&](int64_t t) {
+      tp.maybe(layer_name(l, "mlp.pre"), hb.data(), {Tr, F});
+      linear(hb.data(), Tr, L.down, L.down_b, mo.data());
+      tp.maybe(layer_name(l, "mlp.out"), mo.data(), {Tr, D});
+      rows(Tr, D, [&](int64_t t) {
         if (hp.parallel_block)
           for (int64_t i = t * D; i < (t + 1) * D; ++i) x[sz(i)] += o[sz(i)] + mo[sz(i)];
         else
           for (int64_t i = t * D; i < (t + 1) * D; ++i) x[sz(i)] += mo[sz(i)];
       });
-      tp.maybe(layer_name(l, "resid.post"), x.data(), {T, D});
+      tp.maybe(layer_name(l, "resid.post"), x.data(), {Tr, D});
       if (tp.stopped) return stopped();
     }
-    norm(x.data(), T, out_norm_w, out_norm_b, xn.data());
-    tp.maybe("final.norm", xn.data(), {T, D});
-    const int64_t first = last_only ? T - 1 : 0, n_out = T - first;
+    const int64_t Tr = x_rows;  // the last layer may have kept only the last row
+    norm(x.data(), Tr, out_norm_w, out_norm_b, xn.data());
+    tp.maybe("final.norm", xn.data(), {Tr, D});
+    const int64_t first = last_only ? Tr - 1 : 0, n_out = Tr - first;
     std::vector<float> logits(sz(n_out * V));
     linear(xn.data() + first * D, n_out, output, output_b, logits.data());
     tp.maybe("logits", logits.data(), {n_out, V});

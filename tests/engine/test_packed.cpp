@@ -342,3 +342,47 @@ TEST_CASE("attention tiles do not change bits: one pass == chunks == token by to
     CHECK(mx > 1e-3);
   }
 }
+
+TEST_CASE("forward_last runs the last layer on the last row only, with the full pass's bits, every family") {
+  // forward_last skips the last layer's attention output, MLP and final norm for all rows but the last
+  // (K and V of every row still reach the cache). Its logits must equal the full pass's last row exactly,
+  // a continuation must see the same cache, and a hook on a last-layer point gets every row (no skipping).
+  const std::string dir = test::temp_dir("engine_last_row");
+  int ran = 0;
+  for (const std::string& arch : synth_architectures()) {
+    CAPTURE(arch);
+    auto L = load(synth(dir, arch, 0));
+    if (!engine::engine_unsupported_reason(*L->m).empty()) continue;
+    auto run = make_runner(*L->m, 2);
+    std::mt19937 rng(5);
+    std::vector<int32_t> toks, more;
+    for (int i = 0; i < 40; ++i) toks.push_back(static_cast<int32_t>(rng() % 512));
+    for (int i = 0; i < 7; ++i) more.push_back(static_cast<int32_t>(rng() % 512));
+    const int64_t V = run->vocab_size();
+    std::vector<int32_t> all = toks;
+    all.insert(all.end(), more.begin(), more.end());
+    auto whole = run->forward(all);
+    REQUIRE(whole.ok());
+    run->reset();
+    auto last = run->forward_last(toks);
+    REQUIRE(last.ok());
+    REQUIRE(last.value().size() == static_cast<size_t>(V));
+    const std::vector<float> want(whole.value().begin() + static_cast<std::ptrdiff_t>((toks.size() - 1) * static_cast<size_t>(V)),
+                                  whole.value().begin() + static_cast<std::ptrdiff_t>(toks.size() * static_cast<size_t>(V)));
+    CHECK(last.value() == want);
+    auto cont = run->forward(more);  // the cache forward_last filled (every layer, every row)
+    REQUIRE(cont.ok());
+    CHECK(std::equal(cont.value().begin(), cont.value().end(), whole.value().begin() + static_cast<std::ptrdiff_t>(toks.size() * static_cast<size_t>(V))));
+    recorder h;
+    const int64_t n_layer = L->m->hp.n_layer;
+    h.wanted = {"blk." + std::to_string(n_layer - 1) + ".mlp.out", "final.norm"};
+    run->reset();
+    auto hooked = run->forward_last(toks, &h);
+    REQUIRE(hooked.ok());
+    CHECK(hooked.value() == want);
+    CHECK(h.shapes["blk." + std::to_string(n_layer - 1) + ".mlp.out"] == std::vector<int64_t>{40, L->m->hp.n_embd});
+    CHECK(h.shapes["final.norm"] == std::vector<int64_t>{40, L->m->hp.n_embd});
+    ++ran;
+  }
+  CHECK(ran >= 10);
+}
