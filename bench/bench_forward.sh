@@ -3,7 +3,9 @@
 # LLaMA-shaped model (dim 768, 12 layers, 12 heads, FFN 2048, vocab 32000) in f32 and f16, same threads,
 # same run; prints each peer's JSON and the ratios glassbox / peer for pp and tg (issue 6: >= 1x llama.cpp
 # pp, >= 0.8x llama.cpp tg, >= 2x PyTorch).
-# PyTorch is compared when python3-torch is installed (bench/peer_torch.py: threads made fair, BLAS named).
+# PyTorch is compared when python3-torch is installed (bench/peer_torch.py: threads made fair, BLAS named),
+# at its fastest (OpenBLAS through the libblas.so.3 alternative); TORCH_REF_BLAS=1 adds a run on Debian's
+# reference BLAS, what a plain `apt-get install python3-torch` gives.
 # A native llama.cpp (llama-bench built -march=native by bench/native_llamacpp.sh, or $LLAMA_BENCH) is the
 # real bar when present: npm's prebuilt binaries are generic builds, about half as fast at pp. llama-bench
 # runs with its defaults (f16 KV cache, flash attention auto) and -r reps; its JSON lines name them.
@@ -83,6 +85,14 @@ print(json.dumps(out))' > "$out/fwd-native-$t.json"
     OMP_WAIT_POLICY=${GB_TORCH_WAIT_POLICY:-PASSIVE} $py "$here/peer_torch.py" "$m" "$pp" "$tg" "$threads" "$reps" > "$out/fwd-torch-$t.json"
     cat "$out/fwd-torch-$t.json"
     echo "glassbox / PyTorch: pp $(ratio "$out/fwd-gb-$t.json" "$out/fwd-torch-$t.json" pp)  tg $(ratio "$out/fwd-gb-$t.json" "$out/fwd-torch-$t.json" tg)"
+    # TORCH_REF_BLAS=1: PyTorch again on Debian's reference BLAS (libblas3: what `apt-get install python3-torch`
+    # pulls in when no OpenBLAS is installed; ~40 s per pp512 run, so one run)
+    refblas=/usr/lib/x86_64-linux-gnu/blas
+    if [ "${TORCH_REF_BLAS:-0}" = 1 ] && [ -e $refblas/libblas.so.3 ]; then
+      LD_LIBRARY_PATH=$refblas OMP_WAIT_POLICY=${GB_TORCH_WAIT_POLICY:-PASSIVE} $py "$here/peer_torch.py" "$m" "$pp" "$tg" "$threads" 1 > "$out/fwd-torchref-$t.json"
+      cat "$out/fwd-torchref-$t.json"
+      echo "glassbox / PyTorch (reference BLAS): pp $(ratio "$out/fwd-gb-$t.json" "$out/fwd-torchref-$t.json" pp)  tg $(ratio "$out/fwd-gb-$t.json" "$out/fwd-torchref-$t.json" tg)"
+    fi
   else
     echo "PyTorch peer skipped: python3-torch not installed"
   fi

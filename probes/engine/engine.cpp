@@ -679,7 +679,8 @@ struct runner::impl {
         const float* K = kc[sz(l)].data();
         const float* Vv = vc[sz(l)].data();
         const int64_t group = H / Hk;
-        const int attn_threads = threads_for(2 * H * Tr * P * E, threads);  // q.k and probs.v
+        // q.k and probs.v; per multiply-add it reads more memory than a GEMM does, so it goes parallel sooner
+        const int attn_threads = threads_for(16 * 2 * H * Tr * P * E, threads);
   #pragma omp parallel for num_threads(attn_threads) schedule(static)
         for (int64_t hh = 0; hh < H; ++hh) {
           // Causal: query t sees keys [0, p0 + t]; tiles of query rows share each key and value read (see
