@@ -92,16 +92,18 @@ class runner {
   // Appends tokens at the current position; returns logits for every new position, (T, V) row-major.
   // Errors: empty input, token id outside the vocabulary, position + T > context length, hook stop.
   result<std::vector<float>> forward(const std::vector<int32_t>& tokens, hook* h = nullptr);
-  // Like forward() but returns only the last position's logits (V) and skips the output projection
-  // of the other positions (generation and prompt processing).
+  // Like forward() but returns only the last position's logits (V), bit-identical to forward()'s last row
+  // (generation and prompt processing). The other positions skip the output projection and, once their K
+  // and V are cached, the rest of the last layer and the final norm, unless the hook wants one of that
+  // layer's points after attn.v or final.norm (then every row is computed and handed over as in forward()).
   result<std::vector<float>> forward_last(const std::vector<int32_t>& tokens, hook* h = nullptr);
 
   // A batch of sequences packed as a prefix trie, in one pass: row t holds tokens[t]; parent[t] is the row of
   // the previous token of its sequence (-1: first token, position 0), always an earlier row (t's ancestors
   // come before it: DFS or any topological order). Row t sits at position depth(t) (learned positions,
   // RoPE and ALiBi distances all by depth) and attends to its ancestors and itself only, so each row's
-  // logits equal those of runner::forward over its root-to-row path (up to float rounding: every matmul
-  // runs over all T rows at once). Returns (T, V) logits. Shared prefixes are rows shared by sequences.
+  // logits equal, bit for bit, those of runner::forward over its root-to-row path (every matmul row and every
+  // query's attention is computed in an order that does not depend on the batch). Returns (T, V) logits. Shared prefixes are rows shared by sequences.
   // The KV cache and position() are neither read nor changed (forward() after it continues where it was).
   // Hooks: the per-token points (embed .. logits, shapes (T, ...) with T = packed rows) work as in
   // forward(), modify() included; a hook that wants blk.N.attn.scores or attn.probs gets errc::unsupported
