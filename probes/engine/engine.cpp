@@ -56,54 +56,28 @@ constexpr int key_of_slot[16] = {0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 1
   return _mm512_add_ps(_mm512_shuffle_ps(a, b, 0x88), _mm512_shuffle_ps(a, b, 0xDD));
 }
 
-// Scores of keys [j0, j0 + m) (m <= 16) against q (C chunks of 16, in registers when C > 0; C == 0: c
-// chunks read from qh). Lanes past m are zero.
+// Scores of keys [j0, j0 + m) (m <= 16) against q: C chunks of 16 in registers qv, or (C == 0, heads over
+// 128) c chunks read from qh. The 16 slots' chains go chunk by chunk, so independent FMAs follow each other.
+// Slots past m repeat key j0 + m - 1; their lanes are not stored (the tree adds lanes of one key only).
 template <int C, class KeyAt>
 [[gnu::always_inline]] inline __m512 key_block(const __m512* qv, const float* qh, int64_t c, __mmask16 last,
                                                KeyAt& key, int64_t j0, int64_t m) {
   const int64_t nc = C > 0 ? C : c;
-  auto slot = [&](int s) {
-    __m512 a = _mm512_setzero_ps();
-    const int64_t kk = key_of_slot[s];
-    if (kk >= m) return a;
-    const float* kp = key(j0 + kk);
-    for (int64_t i = 0; i < nc; ++i) {
-      const __mmask16 mk = i + 1 == nc ? last : static_cast<__mmask16>(0xFFFF);
-      const __m512 qi = C > 0 ? qv[i] : _mm512_maskz_loadu_ps(mk, qh + 16 * i);
-      a = _mm512_fmadd_ps(qi, _mm512_maskz_loadu_ps(mk, kp + 16 * i), a);
-    }
-    return a;
-  };
-  __m512 d[2];
-  for (int h = 0; h < 2; ++h) {
-    __m512 c2[2];
-    for (int g = 0; g < 2; ++g) {
-      const int s = 8 * h + 4 * g;
-      c2[g] = tree2(tree1(slot(s), slot(s + 1)), tree1(slot(s + 2), slot(s + 3)));
-    }
-    d[h] = tree3(c2[0], c2[1]);
-  }
-  return tree4(d[0], d[1]);
-}
-
-// Rows [0, R) of a query tile: row r (query q + r * ldq) scores keys [0, n[r]) into s + r * lds. Key blocks
-// outside, rows inside, so a block's keys are read from memory once per tile and from L1 by the other rows.
-// key_block for a full block and C > 0: the 16 slots' chains interleaved chunk by chunk (independent FMAs
-// back to back instead of one 4-deep chain at a time), the same operations per lane.
-template <int C, class KeyAt>
-[[gnu::always_inline]] inline __m512 key_block_full(const __m512* qv, __mmask16 last, KeyAt& key, int64_t j0) {
   const float* kp[16];
-  for (int s = 0; s < 16; ++s) kp[s] = key(j0 + key_of_slot[s]);
+  for (int s = 0; s < 16; ++s) kp[s] = key(j0 + std::min<int64_t>(key_of_slot[s], m - 1));
   __m512 a[16];
   for (int s = 0; s < 16; ++s) a[s] = _mm512_setzero_ps();
-  for (int i = 0; i < C; ++i) {
-    const __mmask16 mk = i + 1 == C ? last : static_cast<__mmask16>(0xFFFF);
-    for (int s = 0; s < 16; ++s) a[s] = _mm512_fmadd_ps(qv[i], _mm512_maskz_loadu_ps(mk, kp[s] + 16 * i), a[s]);
+  for (int64_t i = 0; i < nc; ++i) {
+    const __mmask16 mk = i + 1 == nc ? last : static_cast<__mmask16>(0xFFFF);
+    const __m512 qi = C > 0 ? qv[i] : _mm512_maskz_loadu_ps(mk, qh + 16 * i);
+    for (int s = 0; s < 16; ++s) a[s] = _mm512_fmadd_ps(qi, _mm512_maskz_loadu_ps(mk, kp[s] + 16 * i), a[s]);
   }
   return tree4(tree3(tree2(tree1(a[0], a[1]), tree1(a[2], a[3])), tree2(tree1(a[4], a[5]), tree1(a[6], a[7]))),
                tree3(tree2(tree1(a[8], a[9]), tree1(a[10], a[11])), tree2(tree1(a[12], a[13]), tree1(a[14], a[15]))));
 }
 
+// Rows [0, R) of a query tile: row r (query q + r * ldq) scores keys [0, n[r]) into s + r * lds. Key blocks
+// outside, rows inside, so a block's keys are read from memory once per tile and from L1 by the other rows.
 template <int C, class KeyAt>
 void score_blocks(int64_t R, const float* q, int64_t ldq, const int64_t* n, int64_t E, KeyAt& key, float scale,
                   float slope, float* s, int64_t lds) {
@@ -119,7 +93,7 @@ void score_blocks(int64_t R, const float* q, int64_t ldq, const int64_t* n, int6
       __m512 qv[C > 0 ? C : 1];
       for (int i = 0; i < C; ++i) qv[i] = _mm512_maskz_loadu_ps(i + 1 == C ? last : static_cast<__mmask16>(0xFFFF), qh + 16 * i);
       const int64_t m = std::min<int64_t>(16, n[r] - j0);
-      __m512 v = _mm512_mul_ps(C > 0 && m == 16 ? key_block_full<C>(qv, last, key, j0) : key_block<C>(qv, qh, c, last, key, j0, m), sv);
+      __m512 v = _mm512_mul_ps(key_block<C>(qv, qh, c, last, key, j0, m), sv);
       if (slope != 0.0f)  // ALiBi: + slope * key position
         v = _mm512_add_ps(v, _mm512_mul_ps(av, _mm512_add_ps(_mm512_set1_ps(static_cast<float>(j0)), lane)));
       _mm512_mask_storeu_ps(s + r * lds + j0, static_cast<__mmask16>(m == 16 ? 0xFFFF : (1u << m) - 1), v);
