@@ -324,12 +324,10 @@ TEST_CASE("each quantised type gives the logits of the same model dequantised to
 // the exact mode is checked against the independent double-precision reference further down.
 // GPT-J is absent: llama.cpp has no GPT-J graph (checked against the double reference instead).
 TEST_CASE("each family as a synthetic f32 GGUF, run with --gelu ggml, matches llama.cpp's log-probabilities within 1e-4") {
-  const char* env = std::getenv("LLAMACPP_NODE_PATH");
-  const std::string node_path = env && *env ? env : std::string(GB_SOURCE_DIR) + "/bench/node_modules";
+  const std::string node_path = test::llamacpp_node_path();
   const std::string tool = std::string(GB_SOURCE_DIR) + "/../shared/tools/llamacpp-next-probs.mjs";
   struct stat st {};
-  if (::stat((node_path + "/node-llama-cpp").c_str(), &st) != 0 || ::stat(tool.c_str(), &st) != 0 ||
-      std::system("node --version >/dev/null 2>&1") != 0) {
+  if (node_path.empty() || ::stat(tool.c_str(), &st) != 0) {
     if (test::in_ci()) FAIL("CI: node / bench/node_modules/node-llama-cpp (tools/setup.sh installs it) / llamacpp-next-probs.mjs missing");
     MESSAGE("SKIP: node / node-llama-cpp / llamacpp-next-probs.mjs not available");
     return;
@@ -346,12 +344,7 @@ TEST_CASE("each family as a synthetic f32 GGUF, run with --gelu ggml, matches ll
     for (size_t i = 0; i < ids.size(); ++i) cmd += (i ? "," : "") + std::to_string(ids[i]);
     cmd += " 1 2>/dev/null";
     std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    REQUIRE(p);
-    char buf[65536];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    REQUIRE(::pclose(p) == 0);
+    REQUIRE(test::run_command(cmd, &out) == 0);
     nlohmann::json j = nlohmann::json::parse(out);
     auto L = load(path);
     const size_t V = static_cast<size_t>(L->m.hp.n_vocab);

@@ -113,12 +113,8 @@ std::vector<reference_result> run_reference(const std::string& model, const std:
   for (const std::string& t : texts) all += t + std::string(1, '\0');
   gb::test::write_file(input, all);
   const std::string cmd = std::string("'") + GB_SPM_REFERENCE + "' '" + model + "' '" + input + "'";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
   std::string out;
-  char buf[65536];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
-  REQUIRE(pclose(pipe) == 0);
+  REQUIRE(gb::test::run_command(cmd, &out) == 0);
   std::vector<reference_result> results;
   std::istringstream lines(out);
   for (std::string line; std::getline(lines, line);) {

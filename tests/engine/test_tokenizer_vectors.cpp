@@ -5,11 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <sys/stat.h>
-
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <filesystem>
@@ -105,11 +101,9 @@ TEST_CASE("llama.cpp vocab test vectors: every .inp/.out pair reproduces exactly
 TEST_CASE("every llama.cpp vocabulary tokenizes exactly as llama.cpp itself (node-llama-cpp), with or without vectors") {
   GB_DATA(dir, "tokenizers/llama.cpp-vocab");
   GB_DATA(inp, "tokenizers/llama.cpp-vocab/ggml-vocab-llama-spm.gguf.inp");
-  const char* env = std::getenv("LLAMACPP_NODE_PATH");
-  const std::string node_path = env && *env ? env : std::string(GB_SOURCE_DIR) + "/bench/node_modules";
+  const std::string node_path = gb::test::llamacpp_node_path();
   const std::string tool = std::string(GB_SOURCE_DIR) + "/tests/support/llamacpp-tokenize.mjs";
-  struct stat st {};
-  if (::stat((node_path + "/node-llama-cpp").c_str(), &st) != 0 || std::system("node --version >/dev/null 2>&1") != 0) {
+  if (node_path.empty()) {
     if (gb::test::in_ci()) FAIL("CI: node / bench/node_modules/node-llama-cpp missing (tools/setup.sh installs them)");
     MESSAGE("SKIP: node / node-llama-cpp not available");
     return;
@@ -145,11 +139,7 @@ TEST_CASE("every llama.cpp vocabulary tokenizes exactly as llama.cpp itself (nod
   for (const std::string& gguf : vocabs) cmd += " '" + gguf + "'";
   cmd += " 2>/dev/null";
   std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  char buf[65536];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  REQUIRE(::pclose(p) == 0);
+  REQUIRE(gb::test::run_command(cmd, &out) == 0);
   const nlohmann::json all = nlohmann::json::parse(out);
   for (const std::string& gguf : vocabs) {
     CAPTURE(gguf);

@@ -38,17 +38,6 @@ bool torch_ready() {
   return false;
 }
 
-std::string capture(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
-
 // (pair id, "more"/"less") -> the peer's ids and LL; and its summary line.
 std::map<std::pair<std::string, std::string>, peer_sentence> run_peer(const std::string& model, const std::string& csv,
                                                                      json& summary) {
@@ -56,7 +45,8 @@ std::map<std::pair<std::string, std::string>, peer_sentence> run_peer(const std:
   // ctest -j a 2-thread peer spent its time spinning (400 sentences: 2.2 CPU s vs 14.6 with 2 threads).
   std::string cmd = "OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 '" GB_SOURCE_DIR
                     "/bench/peer_bias_torch.py' --model '" + model + "' --data '" + csv + "' --dtype f64 --threads 1 --batch 32";
-  std::string out = capture(cmd);
+  std::string out;
+  test::run_command(cmd, &out);  // its exit status shows in the sizes the callers check
   std::map<std::pair<std::string, std::string>, peer_sentence> m;
   size_t pos = 0;
   while (pos < out.size()) {
@@ -72,6 +62,22 @@ std::map<std::pair<std::string, std::string>, peer_sentence> run_peer(const std:
                                                                      j["ll"].get<double>()};
   }
   return m;
+}
+
+// What both test cases start from: the peer's scores of every sentence and its summary, and the dataset.
+struct reference {
+  json summary;
+  std::map<std::pair<std::string, std::string>, peer_sentence> peer;
+  crows_data d;
+};
+
+reference load_reference(const std::string& hf, const std::string& csv) {
+  reference r;
+  r.peer = run_peer(hf, csv, r.summary);
+  r.d = crows_pairs_read(csv);
+  REQUIRE(r.d.pairs.size() == 1508u);
+  REQUIRE(r.peer.size() == 2 * r.d.pairs.size());
+  return r;
 }
 
 // The harness's token sequence for a sentence as glassbox builds it: [prefix] + encode(s), or encode(s) when it
@@ -90,11 +96,10 @@ TEST_CASE("CrowS-Pairs on stories260K: every sentence LL and token id matches Py
   GB_DATA(hf, "models/stories260K/hf");
   GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
   if (!torch_ready()) return;
-  json summary;
-  auto peer = run_peer(hf, csv, summary);
-  crows_data d = crows_pairs_read(csv);
-  REQUIRE(d.pairs.size() == 1508u);
-  REQUIRE(peer.size() == 2 * d.pairs.size());
+  const reference ref_all = load_reference(hf, csv);
+  const json& summary = ref_all.summary;
+  const auto& peer = ref_all.peer;
+  const crows_data& d = ref_all.d;
   REQUIRE(summary.is_object());
   CHECK(summary["pairs"].get<size_t>() == d.pairs.size());
 
@@ -148,11 +153,10 @@ TEST_CASE("CrowS-Pairs through the CLI on the stories260K HF folder: every recor
   GB_DATA(hf, "models/stories260K/hf");
   GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
   if (!torch_ready()) return;
-  json summary;
-  auto peer = run_peer(hf, csv, summary);
-  crows_data d = crows_pairs_read(csv);
-  REQUIRE(d.pairs.size() == 1508u);
-  REQUIRE(peer.size() == 2 * d.pairs.size());
+  const reference ref_all = load_reference(hf, csv);
+  const json& summary = ref_all.summary;
+  const auto& peer = ref_all.peer;
+  const crows_data& d = ref_all.d;
   // the CLI on the HF folder (safetensors + its tokenizer files): the same LLs per record
   std::string out;
   REQUIRE(test::run_glassbox("bias '" + hf + "' --suite crows-pairs --data '" + csv + "' --json --records --resamples 0", &out) == 0);

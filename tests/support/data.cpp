@@ -55,16 +55,27 @@ void write_file(const std::string& path, const void* data, size_t size) {
 
 void write_file(const std::string& path, const std::string& text) { write_file(path, text.data(), text.size()); }
 
-int run_glassbox(const std::string& args, std::string* out, bool merge_stderr) {
-  std::string cmd = glassbox_binary() + " " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null");
+int run_command(const std::string& cmd, std::string* out) {
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) return -1;
-  std::array<char, 4096> buf;
+  std::array<char, 65536> buf;
   size_t n;
   while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
     if (out) out->append(buf.data(), n);
   int st = ::pclose(p);
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int run_glassbox(const std::string& args, std::string* out, bool merge_stderr) {
+  return run_command(glassbox_binary() + " " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null"), out);
+}
+
+std::string llamacpp_node_path() {
+  const char* env = std::getenv("LLAMACPP_NODE_PATH");
+  const std::string path = env && *env ? env : std::string(GB_SOURCE_DIR) + "/bench/node_modules";
+  struct stat st {};
+  if (::stat((path + "/node-llama-cpp").c_str(), &st) != 0 || std::system("node --version >/dev/null 2>&1") != 0) return "";
+  return path;
 }
 
 }  // namespace gb::test

@@ -20,8 +20,14 @@ std::string glassbox_binary();                      // path of the built CLI (en
 std::vector<uint8_t> read_file(const std::string& path);
 void write_file(const std::string& path, const void* data, size_t size);
 void write_file(const std::string& path, const std::string& text);
+// Runs a shell command; appends its stdout to *out (when out). Returns its exit status, -1 when it could not
+// run or did not exit.
+int run_command(const std::string& cmd, std::string* out);
 // Runs the CLI with args (shell-quoted by the caller); captures stdout (and stderr when merge_stderr).
 int run_glassbox(const std::string& args, std::string* out, bool merge_stderr = false);
+// The NODE_PATH holding npm's node-llama-cpp (env LLAMACPP_NODE_PATH, else <source>/bench/node_modules, where
+// tools/setup.sh installs it) when it and node are installed; "" otherwise.
+std::string llamacpp_node_path();
 
 }  // namespace gb::test
 
