@@ -96,10 +96,7 @@ TEST_CASE("CrowS-Pairs on stories260K: every sentence LL and token id matches Py
   GB_DATA(hf, "models/stories260K/hf");
   GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
   if (!torch_ready()) return;
-  const reference ref_all = load_reference(hf, csv);
-  const json& summary = ref_all.summary;
-  const auto& peer = ref_all.peer;
-  const crows_data& d = ref_all.d;
+  const auto [summary, peer, d] = load_reference(hf, csv);
   REQUIRE(summary.is_object());
   CHECK(summary["pairs"].get<size_t>() == d.pairs.size());
 
@@ -153,10 +150,7 @@ TEST_CASE("CrowS-Pairs through the CLI on the stories260K HF folder: every recor
   GB_DATA(hf, "models/stories260K/hf");
   GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
   if (!torch_ready()) return;
-  const reference ref_all = load_reference(hf, csv);
-  const json& summary = ref_all.summary;
-  const auto& peer = ref_all.peer;
-  const crows_data& d = ref_all.d;
+  const auto [summary, peer, d] = load_reference(hf, csv);
   // the CLI on the HF folder (safetensors + its tokenizer files): the same LLs per record
   std::string out;
   REQUIRE(test::run_glassbox("bias '" + hf + "' --suite crows-pairs --data '" + csv + "' --json --records --resamples 0", &out) == 0);
