@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what glassbox needs on Debian 12 (only what is missing), then configures and builds.
 #   tools/setup.sh [BUILD_DIR] [extra cmake args...]
+# GB_TARGETS="glassbox ..." builds only those targets (tools/demo.sh: the CLI alone, not every test and bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}; shift || true
@@ -35,4 +36,5 @@ if [ "${GB_WITH_TEST_DEPS:-0}" = 1 ] && [ "$(uname -m)" = x86_64 ] &&
     echo "setup.sh: npm install node-llama-cpp failed: the llama.cpp parity tests will say SKIP"
 fi
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
-cmake --build "$BUILD" -j"$(nproc)"
+# shellcheck disable=SC2086  # GB_TARGETS is a list of target names
+cmake --build "$BUILD" -j"$(nproc)" ${GB_TARGETS:+--target $GB_TARGETS}

@@ -5,8 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <chrono>
-#include <ctime>
+#include <algorithm>
 #include <fstream>
 #include <filesystem>
 #include <random>
@@ -227,10 +226,11 @@ TEST_CASE("GPT-2 encoder.json + vocab.bpe reproduce the llama.cpp gpt-2 vectors"
   CHECK(n >= 40);
 }
 
-TEST_CASE("speed: 1 MB of varied text tokenizes well under a second of CPU") {
+TEST_CASE("1 MB of varied text: every vocabulary kind encodes it in range and round-trips") {
   GB_DATA(dir, "tokenizers/llama.cpp-vocab");
-  // Seeded random words over Latin, accented, Cyrillic, CJK letters, digits and punctuation: few repeats,
-  // so the per-call word cache does not hide the real cost.
+  // Seeded random words over Latin, accented, Cyrillic, CJK letters, digits and punctuation: few repeats, so
+  // the per-call word cache does not hide a path. Its speed is measured in bench/bench_tokenize.sh, side by
+  // side with llama.cpp (a test asserts no duration: the machine may be busy).
   const std::vector<std::string> alphabet = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "k", "l", "m", "n", "o",
                                              "p", "r", "s", "t", "u", "w", "y", "é", "ü", "ж", "я", "日", "本",
                                              "0", "1", "7", "9", ",", ".", "'", "-", "😀"};
@@ -244,17 +244,13 @@ TEST_CASE("speed: 1 MB of varied text tokenizes well under a second of CPU") {
   }
   for (const std::string vocab_file : {"ggml-vocab-llama-spm.gguf", "ggml-vocab-llama-bpe.gguf",
                                        "ggml-vocab-gpt-2.gguf", "ggml-vocab-bert-bge.gguf"}) {
+    CAPTURE(vocab_file);
     const tokenizer tk = open_tokenizer(dir + "/" + vocab_file);
-    const auto t0 = std::chrono::steady_clock::now();
-    const std::clock_t c0 = std::clock();
     const std::vector<int32_t> ids = tk.encode(text, false);
-    const double cpu = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    MESSAGE(vocab_file << ": " << text.size() << " bytes -> " << ids.size() << " tokens, " << cpu << " s CPU ("
-                       << wall << " s wall)");
+    MESSAGE(vocab_file << ": " << text.size() << " bytes -> " << ids.size() << " tokens");
+    CHECK(ids.size() > text.size() / 16);  // every word yields tokens: nothing dropped
+    CHECK(std::all_of(ids.begin(), ids.end(), [&](int32_t id) { return id >= 0 && id < tk.size(); }));
     if (tk.kind() != gb::engine::tokenizer_kind::wpm) CHECK(tk.decode(ids) == text);
-    // CPU time of this one thread: the machine is shared, wall time is not a measure of the code
-    CHECK(cpu < 1.0);
   }
 }
 
@@ -281,7 +277,7 @@ TEST_CASE("glassbox tokenize: ids, --no-bos, --json, --ids, usage and bad-input 
   CHECK(gb::test::run_glassbox("tokenize /no/such/model --text x", nullptr) == 3);
 }
 
-TEST_CASE("hostile text: invalid UTF-8 and long runs give in-range ids in bounded time") {
+TEST_CASE("hostile text: invalid UTF-8 and long runs give in-range ids") {
   GB_DATA(dir, "tokenizers/llama.cpp-vocab");
   std::mt19937 rng(99);
   std::string noise;
@@ -295,13 +291,11 @@ TEST_CASE("hostile text: invalid UTF-8 and long runs give in-range ids in bounde
     const tokenizer tk = open_tokenizer(dir + "/" + file);
     for (size_t k = 0; k < texts.size(); ++k) {
       CAPTURE(k);
-      const std::clock_t c0 = std::clock();
+      // a quadratic path here would run into CTest's timeout; bench/bench_tokenize.sh times these texts
       const std::vector<int32_t> ids = tk.encode(texts[k], true, true);
-      const double cpu = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
       bool in_range = true;
       for (const int32_t id : ids) in_range = in_range && id >= 0 && id < tk.size();
       CHECK(in_range);
-      CHECK(cpu < 2.0);  // measured <= 0.17 s
       // valid UTF-8 survives a round trip (BERT normalises, invalid bytes become U+FFFD as in llama.cpp)
       if (k > 0 && tk.kind() != gb::engine::tokenizer_kind::wpm) CHECK(tk.decode(ids) == texts[k]);
     }
