@@ -1,5 +1,7 @@
 // formats/meta_make.h: one-line constructors for meta_value, so loaders fill metadata without repeating
-// the kind/field bookkeeping (internal to formats/).
+// the kind/field bookkeeping; writers.h re-exports them for code that builds files. The one definition of
+// meta_str and meta_bool (writers.cpp had a second body: an ODR violation, which one a caller got depended on
+// inlining); a writer infers their GGUF tags from the kind.
 //
 //   a.metadata.emplace_back("llama.block_count", gb::meta_int(5));
 //   a.metadata.emplace_back("general.architecture", gb::meta_str("llama"));

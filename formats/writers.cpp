@@ -296,11 +296,6 @@ meta_value array_of(uint32_t et) {
 }
 }  // namespace
 
-meta_value meta_str(std::string s) {
-  meta_value m = typed(meta_value::kind::string, T_STRING);
-  m.s = std::move(s);
-  return m;
-}
 meta_value meta_u32(uint32_t v) {
   meta_value m = typed(meta_value::kind::uinteger, T_UINT32);
   m.u = v;
@@ -314,11 +309,6 @@ meta_value meta_i32(int32_t v) {
 meta_value meta_f32(float v) {
   meta_value m = typed(meta_value::kind::floating, T_FLOAT32);
   m.f = static_cast<double>(v);
-  return m;
-}
-meta_value meta_bool(bool v) {
-  meta_value m = typed(meta_value::kind::boolean, T_BOOL);
-  m.b = v;
   return m;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "formats/archive.h"
+#include "formats/meta_make.h"
 
 namespace gb {
 
@@ -33,12 +34,11 @@ void gguf_write(const std::string& path, const std::vector<std::pair<std::string
 void safetensors_write(const std::string& path, const std::vector<tensor_data>& tensors,
                        const std::vector<std::pair<std::string, std::string>>& metadata = {});
 
-// Helpers to build metadata values.
-meta_value meta_str(std::string s);
+// Helpers to build metadata values with a GGUF type tag (meta_str, meta_bool, meta_int ... without one are in
+// formats/meta_make.h: the writer infers string and bool tags from the kind).
 meta_value meta_u32(uint32_t v);
 meta_value meta_i32(int32_t v);
 meta_value meta_f32(float v);
-meta_value meta_bool(bool v);
 meta_value meta_str_array(const std::vector<std::string>& v);
 meta_value meta_f32_array(const std::vector<float>& v);
 meta_value meta_i32_array(const std::vector<int32_t>& v);
