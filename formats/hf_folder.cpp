@@ -8,6 +8,7 @@
 //   tokenizer              -> tokenizer.json if present, else tokenizer.model
 //   weights, first found   -> model.safetensors, model.safetensors.index.json, pytorch_model.bin.index.json,
 //                             pytorch_model.bin, else the folder's only *.safetensors file
+// Without config.json but with params.json: Meta's original release (load_meta_folder).
 // Without config.json: the folder's only model file (*.gguf, *.onnx, *.safetensors, *.bin, *.pt, *.pth)
 // is opened as if named directly; tokenizer.json / tokenizer.model beside it are attached when the file
 // carries no tokenizer (these are the HF names, not a guess).
@@ -87,21 +88,6 @@ meta_value json_file(folder& f, const fs::path& p, const char* role, const char*
   }
 }
 
-// Appends another archive (opened from one file of the folder): files, tensors (file_index shifted),
-// metadata, graph, findings; the tokenizer only if we have none.
-void merge(archive& a, archive&& b) {
-  const uint32_t shift = static_cast<uint32_t>(a.files.size());
-  for (auto& f : b.files) a.files.push_back(std::move(f));
-  for (auto& t : b.tensors) {
-    t.file_index += shift;
-    a.tensors.push_back(std::move(t));
-  }
-  for (auto& kv : b.metadata) a.metadata.push_back(std::move(kv));
-  for (auto& f : b.findings) a.findings.push_back(std::move(f));
-  if (!a.graph.present() && b.graph.present()) a.graph = std::move(b.graph);
-  if (!a.tokenizer) a.tokenizer = std::move(b.tokenizer);
-}
-
 archive open_file(const fs::path& p, const open_options& opt) {
   result<archive> r = archive_open(p.string(), opt);
   if (!r) throw failure(r.err());
@@ -171,7 +157,7 @@ void weights_add(folder& f, const open_options& opt) {
       auto sp = f.find(s);
       if (!sp) fail(errc::not_found, 0, "pytorch_model.bin.index.json: shard " + s + " is missing");
       const size_t first = a.tensors.size();
-      merge(a, open_file(*sp, opt));
+      archive_append(a, open_file(*sp, opt));
       for (size_t i = first; i < a.tensors.size(); ++i) {
         auto it = weight_map.find(a.tensors[i].name);
         if (it == weight_map.end())
@@ -191,7 +177,7 @@ void weights_add(folder& f, const open_options& opt) {
     return;
   }
   if (auto p = f.find("pytorch_model.bin")) {
-    merge(a, open_file(*p, opt));
+    archive_append(a, open_file(*p, opt));
     return;
   }
   std::vector<fs::path> st;
@@ -205,10 +191,24 @@ void weights_add(folder& f, const open_options& opt) {
       return;
     }
   }
+  // A training checkpoint beside its config.json (the one *.pt / *.pth / *.ckpt / *.bin of the folder)
+  std::vector<fs::path> ck;
+  for (const auto& e : fs::directory_iterator(f.dir, ec)) {
+    const std::string x = e.path().extension().string();
+    if (x == ".pt" || x == ".pth" || x == ".ckpt" || x == ".bin") ck.push_back(e.path());
+  }
+  if (st.empty() && ck.size() == 1)
+    if (auto p = f.find(ck[0].filename().string())) {
+      archive_append(a, open_file(*p, opt));
+      return;
+    }
   a.add_finding(severity::medium, "hf_folder.no_weights", f.dir.string(),
                 st.empty() ? "config.json but no weights (model.safetensors, model.safetensors.index.json, "
                              "pytorch_model.bin[.index.json])"
                            : std::to_string(st.size()) + " *.safetensors files and no index: weights not loaded");
+  if (st.empty() && ck.size() > 1)
+    a.add_finding(severity::medium, "hf_folder.no_weights", f.dir.string(),
+                  std::to_string(ck.size()) + " checkpoint files (*.pt, *.pth, *.ckpt, *.bin) and no index: name one");
 }
 
 // Regular files of the folder not read above, listed with role "other".
@@ -248,6 +248,29 @@ bool model_extension(const fs::path& p) {
 
 }  // namespace
 
+void archive_append(archive& a, archive&& b) {
+  const uint32_t shift = static_cast<uint32_t>(a.files.size());
+  for (auto& f : b.files) a.files.push_back(std::move(f));
+  for (auto& t : b.tensors) {
+    if (t.file_index != k_no_file) t.file_index += shift;
+    a.tensors.push_back(std::move(t));
+  }
+  for (auto& kv : b.metadata) a.metadata.push_back(std::move(kv));
+  for (auto& f : b.findings) a.findings.push_back(std::move(f));
+  for (auto& m : b.buffers) a.buffers.push_back(std::move(m));
+  if (!a.graph.present() && b.graph.present()) a.graph = std::move(b.graph);
+  if (!a.tokenizer) a.tokenizer = std::move(b.tokenizer);
+}
+
+void folder_finish(archive& a, const std::string& dir, const open_options& opt) {
+  std::error_code ec;
+  fs::path d = fs::canonical(dir, ec);
+  if (ec) fail(errc::not_found, 0, "folder: cannot resolve " + dir + ": " + ec.message());
+  folder f{d, a};
+  if (!a.tokenizer) tokenizer_add(f, opt, false);
+  others_add(f);
+}
+
 void load_hf_folder(archive& a, const std::string& dir_in, const open_options& opt) {
   std::error_code ec;
   fs::path dir = fs::canonical(dir_in, ec);
@@ -271,6 +294,12 @@ void load_hf_folder(archive& a, const std::string& dir_in, const open_options& o
     a.format = file_format::hf_folder;  // loaders called above may have set their own
     a.format_version = transformers_version;
     others_add(f);
+    return;
+  }
+
+  // No config.json but Meta's params.json: the original LLaMA release layout (formats/meta_folder.cpp).
+  if (f.find("params.json")) {
+    load_meta_folder(a, dir.string(), opt);
     return;
   }
 
@@ -307,7 +336,7 @@ void load_hf_folder(archive& a, const std::string& dir_in, const open_options& o
   archive b = open_file(*p, opt);
   a.format = b.format;
   a.format_version = b.format_version;
-  merge(a, std::move(b));
+  archive_append(a, std::move(b));
   if (!a.tokenizer) tokenizer_add(f, opt, false);
   others_add(f);
 }
