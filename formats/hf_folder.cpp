@@ -8,6 +8,7 @@
 //   tokenizer              -> tokenizer.json if present, else tokenizer.model
 //   weights, first found   -> model.safetensors, model.safetensors.index.json, pytorch_model.bin.index.json,
 //                             pytorch_model.bin, else the folder's only *.safetensors file
+// hparams.yaml beside the weights (Lightning) -> metadata "hparams.<key>" (see hparams_yaml_add).
 // Without config.json but with params.json: Meta's original release (load_meta_folder).
 // Without config.json: the folder's only model file (*.gguf, *.onnx, *.safetensors, *.bin, *.pt, *.pth)
 // is opened as if named directly; tokenizer.json / tokenizer.model beside it are attached when the file
@@ -16,6 +17,9 @@
 // role "other" (mapped lazily, so scanners see them too). Every path is resolved (symlinks followed) and
 // must stay inside the folder: errc::path_escape for a file we need, a finding for one we only list.
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -241,6 +245,69 @@ void others_add(folder& f) {
   }
 }
 
+// hparams.yaml (PyTorch Lightning saves it beside its checkpoints): the block-mapping subset of YAML that
+// it writes, read as data: "key: scalar" lines, one level of indented nesting ("parent.key"); integers,
+// floats, booleans and strings (quoted or plain). Lists, anchors, flow and multi-line values are skipped.
+// Metadata "hparams.<key>", which model_build reads after config.json and params.json.
+void hparams_yaml_add(folder& f) {
+  auto p = f.find("hparams.yaml");
+  if (!p) return;
+  mapped_file_ptr m = f.add(*p, "config", file_format::unknown);
+  if (m->size() > (uint64_t{1} << 20)) fail(errc::limit, 0, "hparams.yaml is larger than 1 MiB");
+  std::string_view text(reinterpret_cast<const char*>(m->data()), m->size());
+  std::string parent;
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    return s;
+  };
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(at, end - at);
+    at = end + 1;
+    const bool indented = !line.empty() && (line[0] == ' ' || line[0] == '\t');
+    std::string_view t = trim(line);
+    if (t.empty() || t[0] == '#' || t[0] == '-' || t[0] == '&' || t[0] == '!') continue;
+    size_t colon = t.find(": ");
+    std::string_view key = colon == std::string_view::npos ? (t.back() == ':' ? t.substr(0, t.size() - 1) : t) : t.substr(0, colon);
+    std::string_view val = colon == std::string_view::npos ? std::string_view() : trim(t.substr(colon + 2));
+    if (key.empty() || key.find_first_of(" \"'{[") != std::string_view::npos) continue;
+    if (!indented) parent.clear();
+    if (val.empty()) {
+      if (!indented) parent = std::string(key);
+      continue;
+    }
+    if (indented && parent.empty()) continue;
+    if (size_t hash = val.find(" #"); hash != std::string_view::npos) val = trim(val.substr(0, hash));
+    const std::string name = "hparams." + (indented ? parent + "." : std::string()) + std::string(key);
+    if (val.size() >= 2 && (val[0] == '\'' || val[0] == '"') && val.back() == val[0]) {
+      f.a.metadata.emplace_back(name, meta_str(std::string(val.substr(1, val.size() - 2))));
+      continue;
+    }
+    if (val[0] == '[' || val[0] == '{' || val[0] == '&' || val[0] == '*' || val[0] == '|' || val[0] == '>' || val[0] == '!') continue;
+    const std::string v(val);
+    char* e = nullptr;
+    errno = 0;
+    long long iv = std::strtoll(v.c_str(), &e, 10);
+    if (e && *e == 0 && errno == 0) {
+      f.a.metadata.emplace_back(name, meta_int(iv));
+      continue;
+    }
+    double dv = std::strtod(v.c_str(), &e);
+    if (e && *e == 0 && std::isfinite(dv)) {
+      f.a.metadata.emplace_back(name, meta_double(dv));
+      continue;
+    }
+    if (v == "true" || v == "True" || v == "false" || v == "False") {
+      f.a.metadata.emplace_back(name, meta_bool(v[0] == 't' || v[0] == 'T'));
+      continue;
+    }
+    if (v == "null" || v == "~") continue;
+    f.a.metadata.emplace_back(name, meta_str(v));
+  }
+}
+
 bool model_extension(const fs::path& p) {
   static const std::set<std::string> exts = {".gguf", ".onnx", ".safetensors", ".bin", ".pt", ".pth", ".ckpt"};
   return exts.count(p.extension().string()) > 0;
@@ -290,6 +357,7 @@ void load_hf_folder(archive& a, const std::string& dir_in, const open_options& o
       flatten(a, "tokenizer_config", json_file(f, *t, "tokenizer", "tokenizer_config.json"),
               {"tokenizer_config.added_tokens_decoder"});
     tokenizer_add(f, opt, true);
+    hparams_yaml_add(f);
     weights_add(f, opt);
     a.format = file_format::hf_folder;  // loaders called above may have set their own
     a.format_version = transformers_version;
@@ -337,6 +405,7 @@ void load_hf_folder(archive& a, const std::string& dir_in, const open_options& o
   a.format = b.format;
   a.format_version = b.format_version;
   archive_append(a, std::move(b));
+  hparams_yaml_add(f);
   if (!a.tokenizer) tokenizer_add(f, opt, false);
   others_add(f);
 }

@@ -4,6 +4,7 @@
 // every malformed shard set.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -507,4 +508,69 @@ TEST_CASE(
   auto rb = delta_apply(in_base.value(), in_bad.value(), test::temp_dir("delta_bad_out") + "/x.safetensors");
   REQUIRE_FALSE(rb.ok());
   CHECK(rb.err().message.find("tensor '") != std::string::npos);
+}
+
+// ---- the writer against the real reader ----------------------------------------------------------
+
+TEST_CASE("PyTorch's own torch.load reads the torch.save zips the fixtures are built with") {
+  if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
+    if (test::in_ci()) FAIL("CI: /usr/bin/python3 cannot import torch (install python3-torch)");
+    MESSAGE("SKIP: /usr/bin/python3 cannot import torch");
+    return;
+  }
+  std::vector<tensor_data> ts = {{"w", dtype::f32, {2, 3}, {}}, {"h", dtype::f16, {4}, {}}};
+  for (int i = 0; i < 6; ++i) {
+    float f = 0.5f * static_cast<float>(i) - 1.0f;
+    const auto* p = reinterpret_cast<const uint8_t*>(&f);
+    ts[0].bytes.insert(ts[0].bytes.end(), p, p + 4);
+  }
+  for (uint16_t h : {0x3c00, 0xc000, 0x0000, 0x3800})
+    ts[1].bytes.push_back(static_cast<uint8_t>(h & 0xff)),
+        ts[1].bytes.push_back(static_cast<uint8_t>(h >> 8));
+  torch_node root = torch_node::dict({{"state_dict", torch_state_dict(ts)},
+                                      {"step", torch_node::integer(1234567890123)},
+                                      {"lr", torch_node::floating(0.25)},
+                                      {"args", torch_node::object("argparse", "Namespace",
+                                                                  {{"n_head", torch_node::integer(8)},
+                                                                   {"name", torch_node::string("x")}})}});
+  const std::string path = test::temp_dir("torch_peer") + "/c.pt";
+  pytorch_write(path, root, ts);
+  std::string out;
+  const std::string py =
+      "import torch; c = torch.load('" + path +
+      "'); sd = c['state_dict']; "
+      "print(sd['w'].tolist(), sd['h'].dtype, sd['h'].tolist(), c['step'], c['lr'], vars(c['args']))";
+  REQUIRE(test::run_command("/usr/bin/python3 -c \"" + py + "\" 2>&1", &out) == 0);
+  CHECK(out ==
+        "[[-1.0, -0.5, 0.0], [0.5, 1.0, 1.5]] torch.float16 [1.0, -2.0, 0.0, 0.5] 1234567890123 0.25 "
+        "{'n_head': 8, 'name': 'x'}\n");
+}
+
+TEST_CASE("Lightning-style folder: checkpoint + hparams.yaml, hyperparameters from the YAML") {
+  const source_models& src = sources();
+  loaded hf = load(src.hf);
+  std::vector<tensor_data> ts = tensors_of(*hf.ar, [](const std::string& n) { return "model." + n; });
+  torch_node root =
+      torch_node::dict({{"state_dict", torch_state_dict(ts)}, {"global_step", torch_node::integer(77)}});
+  const std::string dir = test::temp_dir("lightning");
+  pytorch_write(dir + "/epoch=0-step=77.ckpt", root, ts);
+  test::write_file(
+      dir + "/hparams.yaml",
+      std::string("# saved by Lightning\nmodel_type: llama\nvocab_size: 512\nhidden_size: 64\n"
+                  "intermediate_size: 176\nnum_hidden_layers: 2\nnum_attention_heads: 8\n"
+                  "num_key_value_heads: 4\nmax_position_embeddings: 256\nrope_theta: 10000.0\n"
+                  "rms_norm_eps: 1.0e-05\noptimizer:\n  lr: 0.0003\n  name: 'adamw'\ntags:\n- a\n"));
+  loaded L = load(dir);
+  CHECK(meta_value_text(*L.ar, "checkpoint.prefix_stripped") == "model.");
+  CHECK(meta_value_text(*L.ar, "checkpoint.global_step") == "77");
+  CHECK(meta_value_text(*L.ar, "hparams.optimizer.name") == "adamw");
+  CHECK(meta_value_text(*L.ar, "hparams.optimizer.lr") == "0.0003");
+  const hparams& hp = L.m->hp;
+  CHECK(hp.sources.at("n_head") == "hparams.num_attention_heads");
+  CHECK(hp.sources.at("n_head_kv") == "hparams.num_key_value_heads");
+  CHECK(hp.sources.at("n_ff") == "hparams.intermediate_size");
+  CHECK(hp.sources.at("norm_eps") == "hparams.rms_norm_eps");
+  CHECK(hp.n_ctx == 256);
+  CHECK(root_of(dir) == root_of(src.gguf));
+  CHECK(logits_of(*L.m) == logits_of(*hf.m));
 }
