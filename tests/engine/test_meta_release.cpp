@@ -4,6 +4,7 @@
 // every malformed shard set.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -573,4 +574,26 @@ TEST_CASE("Lightning-style folder: checkpoint + hparams.yaml, hyperparameters fr
   CHECK(hp.n_ctx == 256);
   CHECK(root_of(dir) == root_of(src.gguf));
   CHECK(logits_of(*L.m) == logits_of(*hf.m));
+}
+
+TEST_CASE("LLaMA-1's Meta spelling: rope.freqs (replicated in every shard) is a rotary table, not a weight") {
+  const std::string meta = export_meta(sources().gguf, "meta_rope_src", 1);
+  loaded mm = load(meta);
+  std::vector<tensor_data> ts = tensors_of(*mm.ar, [](const std::string& n) { return n; });
+  tensor_data freqs{"rope.freqs", dtype::f32, {4}, {}};
+  for (int i = 0; i < 4; ++i) {
+    const float f = std::pow(10000.0f, -static_cast<float>(i) / 4.0f);
+    const auto* p = reinterpret_cast<const uint8_t*>(&f);
+    freqs.bytes.insert(freqs.bytes.end(), p, p + 4);
+  }
+  ts.push_back(freqs);
+  const std::string dir = test::temp_dir("meta_rope");
+  fs::copy_file(meta + "/params.json", dir + "/params.json");
+  pytorch_write(dir + "/consolidated.00.pth", torch_state_dict(ts), ts);
+  loaded L = load(dir);
+  CHECK(L.m->unmapped.empty());
+  const role_entry* e = L.m->entry(role_kind::rope_freqs);
+  REQUIRE(e);
+  CHECK(L.ar->tensors[e->tensor].name == "rope.freqs");
+  CHECK(root_of(dir) == root_of(sources().gguf));
 }
