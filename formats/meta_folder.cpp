@@ -142,7 +142,9 @@ std::vector<std::pair<int, fs::path>> shard_paths(const fs::path& dir) {
       for (const auto& [n, names] : by_number) found += (found.empty() ? "" : ", ") + names[0];
       fail(errc::not_found, 0,
            "Meta folder: " + shard_file(i, width) + " is missing (found " + found +
-               "; model-parallel shards are numbered 00.." + std::to_string(count - 1) + " without gaps)");
+               "; model-parallel shards are numbered " +
+               shard_file(0, width).substr(13, static_cast<size_t>(width)) + ".." +
+               shard_file(count - 1, width).substr(13, static_cast<size_t>(width)) + " without gaps)");
     }
     out.emplace_back(i, dir / it->second[0]);
   }

@@ -190,6 +190,7 @@ TEST_CASE("Meta model-parallel shard sets that are not one model: one error nami
     fs::remove(d + "/consolidated.03.pth");
     const std::string e = open_error(d);
     CHECK(e.find("consolidated.03.pth is missing") != std::string::npos);
+    CHECK(e.find("numbered 00..07 without gaps") != std::string::npos);
   }
   SUBCASE("the last shard missing: slices do not add up to params.json's dim") {
     const std::string d = fresh("meta_last");
