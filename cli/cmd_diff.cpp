@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "cli/options.h"
+#include "inspect/delta.h"
 #include "inspect/diff.h"
 
 namespace po = boost::program_options;
@@ -45,6 +46,7 @@ int run_diff(int argc, char** argv) {
   });
   if (!dr) return gb::cli::report_error(dr.err());
   const gb::diff_report& d = dr.value();
+  const std::optional<std::string> delta = gb::delta_detect(d);
 
   if (as_json) {
     ordered_json j;
@@ -52,6 +54,7 @@ int run_diff(int argc, char** argv) {
     j["b"] = pb;
     j["verdict"] = gb::lineage_name(d.verdict);
     j["verdict_text"] = d.verdict_text;
+    j["delta"] = delta ? ordered_json(*delta) : ordered_json(nullptr);
     j["evidence"] = d.evidence;
     auto kv = [](const std::vector<gb::meta_diff>& v) {
       ordered_json arr = ordered_json::array();
@@ -106,6 +109,7 @@ int run_diff(int argc, char** argv) {
                 l.rel_l2, l.min_cosine);
   std::printf("\nverdict: %s\n", d.verdict_text.c_str());
   for (const std::string& e : d.evidence) std::printf("  - %s\n", e.c_str());
+  if (delta) std::printf("\ndelta: %s\n", delta->c_str());
   return gb::cli::exit_ok;
 }
 

@@ -67,7 +67,8 @@ void print_text(const gb::archive& a, const gb::model& m, const gb::model_summar
   std::printf("\nhyperparameters%s\n", hp.inferred.empty() ? "" : "  (* inferred from tensor shapes)");
   auto hv = [&](const char* name, int64_t v) {
     std::string k = std::string(name) + (hp.inferred.count(name) ? "*" : "");
-    row(k.c_str(), v ? std::to_string(v) : "unknown");
+    auto src = hp.sources.find(name);
+    row(k.c_str(), (v ? std::to_string(v) : "unknown") + (v && src != hp.sources.end() ? "  (" + src->second + ")" : ""));
   };
   hv("n_embd", hp.n_embd);
   hv("n_layer", hp.n_layer);

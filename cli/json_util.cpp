@@ -77,6 +77,7 @@ json hparams_json(const hparams& hp) {
          {"embd_norm", hp.embd_norm},
          {"causal", hp.causal}};
   j["inferred"] = json(std::vector<std::string>(hp.inferred.begin(), hp.inferred.end()));
+  j["sources"] = json(hp.sources);
   return j;
 }
 

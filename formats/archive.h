@@ -190,6 +190,9 @@ struct archive {
   op_graph graph;
   std::shared_ptr<const vocab> tokenizer;  // when the files carry one (GGUF metadata, tokenizer.json ...)
   std::vector<finding> findings;
+  // Memory that tensor views point into when no one file holds their bytes in order (model-parallel
+  // shards merged at load time, formats/meta_folder.cpp); such views have file_index == k_no_file.
+  std::vector<std::shared_ptr<const void>> buffers;
 
   const meta_value* meta(std::string_view key) const;
   const tensor_view* tensor(std::string_view name) const;

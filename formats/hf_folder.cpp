@@ -8,6 +8,8 @@
 //   tokenizer              -> tokenizer.json if present, else tokenizer.model
 //   weights, first found   -> model.safetensors, model.safetensors.index.json, pytorch_model.bin.index.json,
 //                             pytorch_model.bin, else the folder's only *.safetensors file
+// hparams.yaml beside the weights (Lightning) -> metadata "hparams.<key>" (see hparams_yaml_add).
+// Without config.json but with params.json: Meta's original release (load_meta_folder).
 // Without config.json: the folder's only model file (*.gguf, *.onnx, *.safetensors, *.bin, *.pt, *.pth)
 // is opened as if named directly; tokenizer.json / tokenizer.model beside it are attached when the file
 // carries no tokenizer (these are the HF names, not a guess).
@@ -15,6 +17,9 @@
 // role "other" (mapped lazily, so scanners see them too). Every path is resolved (symlinks followed) and
 // must stay inside the folder: errc::path_escape for a file we need, a finding for one we only list.
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -87,21 +92,6 @@ meta_value json_file(folder& f, const fs::path& p, const char* role, const char*
   }
 }
 
-// Appends another archive (opened from one file of the folder): files, tensors (file_index shifted),
-// metadata, graph, findings; the tokenizer only if we have none.
-void merge(archive& a, archive&& b) {
-  const uint32_t shift = static_cast<uint32_t>(a.files.size());
-  for (auto& f : b.files) a.files.push_back(std::move(f));
-  for (auto& t : b.tensors) {
-    t.file_index += shift;
-    a.tensors.push_back(std::move(t));
-  }
-  for (auto& kv : b.metadata) a.metadata.push_back(std::move(kv));
-  for (auto& f : b.findings) a.findings.push_back(std::move(f));
-  if (!a.graph.present() && b.graph.present()) a.graph = std::move(b.graph);
-  if (!a.tokenizer) a.tokenizer = std::move(b.tokenizer);
-}
-
 archive open_file(const fs::path& p, const open_options& opt) {
   result<archive> r = archive_open(p.string(), opt);
   if (!r) throw failure(r.err());
@@ -171,7 +161,7 @@ void weights_add(folder& f, const open_options& opt) {
       auto sp = f.find(s);
       if (!sp) fail(errc::not_found, 0, "pytorch_model.bin.index.json: shard " + s + " is missing");
       const size_t first = a.tensors.size();
-      merge(a, open_file(*sp, opt));
+      archive_append(a, open_file(*sp, opt));
       for (size_t i = first; i < a.tensors.size(); ++i) {
         auto it = weight_map.find(a.tensors[i].name);
         if (it == weight_map.end())
@@ -191,7 +181,7 @@ void weights_add(folder& f, const open_options& opt) {
     return;
   }
   if (auto p = f.find("pytorch_model.bin")) {
-    merge(a, open_file(*p, opt));
+    archive_append(a, open_file(*p, opt));
     return;
   }
   std::vector<fs::path> st;
@@ -205,10 +195,24 @@ void weights_add(folder& f, const open_options& opt) {
       return;
     }
   }
+  // A training checkpoint beside its config.json (the one *.pt / *.pth / *.ckpt / *.bin of the folder)
+  std::vector<fs::path> ck;
+  for (const auto& e : fs::directory_iterator(f.dir, ec)) {
+    const std::string x = e.path().extension().string();
+    if (x == ".pt" || x == ".pth" || x == ".ckpt" || x == ".bin") ck.push_back(e.path());
+  }
+  if (st.empty() && ck.size() == 1)
+    if (auto p = f.find(ck[0].filename().string())) {
+      archive_append(a, open_file(*p, opt));
+      return;
+    }
   a.add_finding(severity::medium, "hf_folder.no_weights", f.dir.string(),
                 st.empty() ? "config.json but no weights (model.safetensors, model.safetensors.index.json, "
                              "pytorch_model.bin[.index.json])"
                            : std::to_string(st.size()) + " *.safetensors files and no index: weights not loaded");
+  if (st.empty() && ck.size() > 1)
+    a.add_finding(severity::medium, "hf_folder.no_weights", f.dir.string(),
+                  std::to_string(ck.size()) + " checkpoint files (*.pt, *.pth, *.ckpt, *.bin) and no index: name one");
 }
 
 // Regular files of the folder not read above, listed with role "other".
@@ -241,12 +245,98 @@ void others_add(folder& f) {
   }
 }
 
+// hparams.yaml (PyTorch Lightning saves it beside its checkpoints): the block-mapping subset of YAML that
+// it writes, read as data: "key: scalar" lines, one level of indented nesting ("parent.key"); integers,
+// floats, booleans and strings (quoted or plain). Lists, anchors, flow and multi-line values are skipped.
+// Metadata "hparams.<key>", which model_build reads after config.json and params.json.
+void hparams_yaml_add(folder& f) {
+  auto p = f.find("hparams.yaml");
+  if (!p) return;
+  mapped_file_ptr m = f.add(*p, "config", file_format::unknown);
+  if (m->size() > (uint64_t{1} << 20)) fail(errc::limit, 0, "hparams.yaml is larger than 1 MiB");
+  std::string_view text(reinterpret_cast<const char*>(m->data()), m->size());
+  std::string parent;
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    return s;
+  };
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(at, end - at);
+    at = end + 1;
+    const bool indented = !line.empty() && (line[0] == ' ' || line[0] == '\t');
+    std::string_view t = trim(line);
+    if (t.empty() || t[0] == '#' || t[0] == '-' || t[0] == '&' || t[0] == '!') continue;
+    size_t colon = t.find(": ");
+    std::string_view key = colon == std::string_view::npos ? (t.back() == ':' ? t.substr(0, t.size() - 1) : t) : t.substr(0, colon);
+    std::string_view val = colon == std::string_view::npos ? std::string_view() : trim(t.substr(colon + 2));
+    if (key.empty() || key.find_first_of(" \"'{[") != std::string_view::npos) continue;
+    if (!indented) parent.clear();
+    if (val.empty()) {
+      if (!indented) parent = std::string(key);
+      continue;
+    }
+    if (indented && parent.empty()) continue;
+    if (size_t hash = val.find(" #"); hash != std::string_view::npos) val = trim(val.substr(0, hash));
+    const std::string name = "hparams." + (indented ? parent + "." : std::string()) + std::string(key);
+    if (val.size() >= 2 && (val[0] == '\'' || val[0] == '"') && val.back() == val[0]) {
+      f.a.metadata.emplace_back(name, meta_str(std::string(val.substr(1, val.size() - 2))));
+      continue;
+    }
+    if (val[0] == '[' || val[0] == '{' || val[0] == '&' || val[0] == '*' || val[0] == '|' || val[0] == '>' || val[0] == '!') continue;
+    const std::string v(val);
+    char* e = nullptr;
+    errno = 0;
+    long long iv = std::strtoll(v.c_str(), &e, 10);
+    if (e && *e == 0 && errno == 0) {
+      f.a.metadata.emplace_back(name, meta_int(iv));
+      continue;
+    }
+    double dv = std::strtod(v.c_str(), &e);
+    if (e && *e == 0 && std::isfinite(dv)) {
+      f.a.metadata.emplace_back(name, meta_double(dv));
+      continue;
+    }
+    if (v == "true" || v == "True" || v == "false" || v == "False") {
+      f.a.metadata.emplace_back(name, meta_bool(v[0] == 't' || v[0] == 'T'));
+      continue;
+    }
+    if (v == "null" || v == "~") continue;
+    f.a.metadata.emplace_back(name, meta_str(v));
+  }
+}
+
 bool model_extension(const fs::path& p) {
   static const std::set<std::string> exts = {".gguf", ".onnx", ".safetensors", ".bin", ".pt", ".pth", ".ckpt"};
   return exts.count(p.extension().string()) > 0;
 }
 
 }  // namespace
+
+void archive_append(archive& a, archive&& b) {
+  const uint32_t shift = static_cast<uint32_t>(a.files.size());
+  for (auto& f : b.files) a.files.push_back(std::move(f));
+  for (auto& t : b.tensors) {
+    if (t.file_index != k_no_file) t.file_index += shift;
+    a.tensors.push_back(std::move(t));
+  }
+  for (auto& kv : b.metadata) a.metadata.push_back(std::move(kv));
+  for (auto& f : b.findings) a.findings.push_back(std::move(f));
+  for (auto& m : b.buffers) a.buffers.push_back(std::move(m));
+  if (!a.graph.present() && b.graph.present()) a.graph = std::move(b.graph);
+  if (!a.tokenizer) a.tokenizer = std::move(b.tokenizer);
+}
+
+void folder_finish(archive& a, const std::string& dir, const open_options& opt) {
+  std::error_code ec;
+  fs::path d = fs::canonical(dir, ec);
+  if (ec) fail(errc::not_found, 0, "folder: cannot resolve " + dir + ": " + ec.message());
+  folder f{d, a};
+  if (!a.tokenizer) tokenizer_add(f, opt, false);
+  others_add(f);
+}
 
 void load_hf_folder(archive& a, const std::string& dir_in, const open_options& opt) {
   std::error_code ec;
@@ -267,10 +357,17 @@ void load_hf_folder(archive& a, const std::string& dir_in, const open_options& o
       flatten(a, "tokenizer_config", json_file(f, *t, "tokenizer", "tokenizer_config.json"),
               {"tokenizer_config.added_tokens_decoder"});
     tokenizer_add(f, opt, true);
+    hparams_yaml_add(f);
     weights_add(f, opt);
     a.format = file_format::hf_folder;  // loaders called above may have set their own
     a.format_version = transformers_version;
     others_add(f);
+    return;
+  }
+
+  // No config.json but Meta's params.json: the original LLaMA release layout (formats/meta_folder.cpp).
+  if (f.find("params.json")) {
+    load_meta_folder(a, dir.string(), opt);
     return;
   }
 
@@ -307,7 +404,8 @@ void load_hf_folder(archive& a, const std::string& dir_in, const open_options& o
   archive b = open_file(*p, opt);
   a.format = b.format;
   a.format_version = b.format_version;
-  merge(a, std::move(b));
+  archive_append(a, std::move(b));
+  hparams_yaml_add(f);
   if (!a.tokenizer) tokenizer_add(f, opt, false);
   others_add(f);
 }

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "formats/checkpoint.h"
 #include "formats/loaders.h"
 #include "formats/pickle.h"
 #include "formats/reader.h"
@@ -551,6 +552,7 @@ void load_pytorch_zip(archive& a, const mapped_file_ptr& m, const open_options&)
   pk::add_findings(r, where + ":" + pkl->name, a.findings);
   if (r.roots.empty()) return;
   std::set<std::string> referenced;
+  const size_t first = a.tensors.size();
   rebuild_tensors(a, r, r.roots[0], fi, where, [&](const std::string& key, dtype) {
     storage_bytes sb;
     referenced.insert(prefix + "data/" + key);
@@ -570,6 +572,7 @@ void load_pytorch_zip(archive& a, const mapped_file_ptr& m, const open_options&)
     }
     return sb;
   });
+  checkpoint_unwrap(a, first, r, r.roots[0], where);
   // storages no tensor points at: bytes a loader never looks at (hidden payload or a stale checkpoint)
   for (const auto& e : z.entries)
     if (is_storage_entry(e.name, prefix) && !referenced.count(e.name))
@@ -650,6 +653,7 @@ void load_pytorch_legacy(archive& a, const mapped_file_ptr& m, const open_option
   if (complete && !r.at_end())
     a.add_finding(severity::medium, "pytorch.trailing_bytes", where,
                   std::to_string(r.remaining()) + " bytes after the last storage (polyglot or appended data)", r.offset());
+  const size_t first = a.tensors.size();
   rebuild_tensors(a, st, st.roots[0], fi, where, [&](const std::string& key, dtype) {
     auto it = storages.find(key);
     if (it != storages.end()) return it->second;
@@ -657,6 +661,7 @@ void load_pytorch_legacy(archive& a, const mapped_file_ptr& m, const open_option
     sb.why = "storage not found after the pickles";
     return sb;
   });
+  checkpoint_unwrap(a, first, st, st.roots[0], where);
 }
 
 void load_pickle(archive& a, const mapped_file_ptr& m, const open_options&) {

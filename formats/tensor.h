@@ -15,6 +15,8 @@
 
 namespace gb {
 
+constexpr uint32_t k_no_file = UINT32_MAX;
+
 struct tensor_view {
   std::string name;              // name as stored in the file
   dtype type = dtype::unknown;
@@ -23,7 +25,7 @@ struct tensor_view {
   const uint8_t* data = nullptr; // first byte (storage offset applied); nullptr when not available
   uint64_t nbytes = 0;           // bytes the tensor spans in the file
   uint64_t file_offset = 0;      // absolute offset of data in its file
-  uint32_t file_index = 0;       // index into archive::files
+  uint32_t file_index = 0;       // index into archive::files; k_no_file: in archive::buffers
 
   uint64_t element_count() const;  // product of shape (checked at load time, so no overflow here)
   bool contiguous() const { return strides.empty(); }

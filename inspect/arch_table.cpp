@@ -156,6 +156,7 @@ constexpr name_rule k_rules[] = {
     {"embed_out", R::output, S::hf},                     // GPT-NeoX / Pythia
     // ---- rotary tables and non-parameter buffers
     {"rope_freqs", R::rope_freqs, S::gguf},                            // GGUF LLaMA-3 rope factors; llama2.c freq_cis
+    {"rope.freqs", R::rope_freqs, S::meta},                            // Meta LLaMA-1 consolidated.NN.pth
     {"freq_cis_real", R::rope_freqs, S::other},                        // llama2.c (raw names)
     {"freq_cis_imag", R::rope_freqs, S::other},
     {"layers.{N}.self_attn.rotary_emb.inv_freq", R::buffer, S::hf},    // HF LLaMA (older checkpoints)

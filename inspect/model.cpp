@@ -163,7 +163,19 @@ struct hp_reader {
   const archive& a;
   std::vector<finding>& findings;
 
-  const meta_value* get(std::string_view key) const { return a.meta(key); }
+  mutable std::string last;  // the key the last successful read came from
+
+  // "config.X" is the same key in every place a checkpoint states it, read in this order: config.json
+  // (config.X), Meta's params.json (params.X), hparams.yaml (hparams.X), a config dict or object saved in
+  // a training checkpoint (checkpoint.config.X). Other keys (GGUF) are read as they are.
+  const meta_value* get(std::string_view key) const {
+    if (const meta_value* v = a.meta(key)) return last = key, v;
+    if (key.substr(0, 7) != "config.") return nullptr;
+    const std::string rest(key.substr(7));
+    for (const char* pre : {"params.", "hparams.", "checkpoint.config."})
+      if (const meta_value* v = a.meta(pre + rest)) return last = pre + rest, v;
+    return nullptr;
+  }
 
   std::optional<int64_t> count(std::initializer_list<std::string> keys) const {
     for (const std::string& k : keys) {
@@ -172,9 +184,10 @@ struct hp_reader {
       if (v->k == meta_value::kind::array && !v->arr.empty()) v = &v->arr.front();
       std::optional<int64_t> n = v->as_int();
       if (!n) continue;  // null (e.g. GPT-2 n_inner: null) or a non-number: try the next spelling
+      if (*n == -1 && last == "params.vocab_size") continue;  // LLaMA 1: "take it from the tokenizer"
       if (*n <= 0 || *n >= k_hparam_max) {
-        findings.push_back({severity::medium, "model.bad_hparam", k,
-                            "hyperparameter " + k + " = " + std::to_string(*n) + " is out of range; ignored"});
+        findings.push_back({severity::medium, "model.bad_hparam", last,
+                            "hyperparameter " + last + " = " + std::to_string(*n) + " is out of range; ignored"});
         continue;
       }
       return n;
@@ -189,7 +202,7 @@ struct hp_reader {
       std::optional<double> d = v->as_double();
       if (!d) continue;
       if (!(*d > 0) || *d > 1e12) {
-        findings.push_back({severity::medium, "model.bad_hparam", k, "hyperparameter " + k + " is out of range; ignored"});
+        findings.push_back({severity::medium, "model.bad_hparam", last, "hyperparameter " + last + " is out of range; ignored"});
         continue;
       }
       return d;
@@ -252,6 +265,24 @@ arch_family guess_family(const archive& a) {
   return arch_family::unknown;
 }
 
+// Meta's FFN width (llama/model.py FeedForward): hidden = int(2 * 4 * dim / 3), times ffn_dim_multiplier
+// when given, rounded up to a multiple of multiple_of. Used when no file states the width itself; the
+// shape check below compares it with w1's rows.
+void meta_ffn_rule(const hp_reader& rd, hparams& hp) {
+  std::optional<int64_t> mult = rd.count({"config.multiple_of"});
+  if (!mult) return;
+  const std::string from = rd.last;
+  int64_t hidden = 2 * 4 * hp.n_embd / 3;
+  std::string how = "Meta FFN rule (" + from;
+  if (auto f = rd.real({"config.ffn_dim_multiplier"})) {
+    hidden = static_cast<int64_t>(*f * static_cast<double>(hidden));
+    how += ", " + rd.last;
+  }
+  if (hidden <= 0 || hidden >= k_hparam_max) return;
+  hp.n_ff = (hidden + *mult - 1) / *mult * *mult;
+  hp.sources["n_ff"] = how + ", n_embd)";
+}
+
 // Canonical [out, in] dims of a matrix (a Conv1D weight is stored [in, out]).
 int64_t rows_of(const tensor_view& t, const role_entry& e) {
   if (t.shape.size() != 2) return t.shape.empty() ? 0 : t.shape[0];
@@ -307,7 +338,7 @@ void build(const archive& a, model& m) {
   }
 
   // ---- 2. architecture name and family
-  hp_reader rd{a, m.findings};
+  hp_reader rd{a, m.findings, {}};
   std::string arch;
   bool guessed = false;
   if (from_graph) {
@@ -328,6 +359,13 @@ void build(const archive& a, model& m) {
       arch_family f = arch_family_from_name(*s4);
       if (f != arch_family::unknown) m.family = f;
     }
+  }
+  if (arch.empty() && a.meta("params.dim")) {
+    arch = "llama";
+    m.family = arch_family::llama;
+    m.findings.push_back({severity::info, "model.architecture_from_params", a.path,
+                          "params.json (Meta's original release) names no architecture; its keys and Meta's tensor "
+                          "names are LLaMA's"});
   }
   if (arch.empty()) {
     m.family = guess_family(a);
@@ -383,34 +421,39 @@ void build(const archive& a, model& m) {
 
   // ---- 4. hyperparameters from metadata (GGUF keys under the architecture prefix; HF config.*)
   const std::string p = arch + ".";
-  auto set = [&](int64_t& field, std::optional<int64_t> v) {
-    if (v) field = *v;
+  auto set = [&](int64_t& field, const char* name, std::optional<int64_t> v) {
+    if (!v) return;
+    field = *v;
+    hp.sources[name] = rd.last;
   };
-  set(hp.n_embd, rd.count({p + "embedding_length", "config.hidden_size", "config.n_embd", "config.d_model",
-                           "config.n_embed", "config.dim"}));
-  set(hp.n_layer, rd.count({p + "block_count", "config.num_hidden_layers", "config.n_layer", "config.n_layers",
-                            "config.num_layers"}));
-  set(hp.n_head, rd.count({p + "attention.head_count", "config.num_attention_heads", "config.n_head",
-                           "config.n_heads", "config.num_heads"}));
-  set(hp.n_head_kv, rd.count({p + "attention.head_count_kv", "config.num_key_value_heads", "config.num_kv_heads",
-                              "config.n_head_kv", "config.attn_config.kv_n_heads"}));
+  set(hp.n_embd, "n_embd", rd.count({p + "embedding_length", "config.hidden_size", "config.n_embd", "config.d_model",
+                                     "config.n_embed", "config.dim"}));
+  set(hp.n_layer, "n_layer", rd.count({p + "block_count", "config.num_hidden_layers", "config.n_layer",
+                                       "config.n_layers", "config.num_layers"}));
+  set(hp.n_head, "n_head", rd.count({p + "attention.head_count", "config.num_attention_heads", "config.n_head",
+                                     "config.n_heads", "config.num_heads"}));
+  set(hp.n_head_kv, "n_head_kv", rd.count({p + "attention.head_count_kv", "config.num_key_value_heads",
+                                           "config.num_kv_heads", "config.n_head_kv", "config.n_kv_heads",
+                                           "config.attn_config.kv_n_heads"}));
   if (!hp.n_head_kv && rd.flag({"config.multi_query"}).value_or(false) &&
       !rd.flag({"config.new_decoder_architecture"}).value_or(false))
-    hp.n_head_kv = 1;  // Falcon-7B multi-query
-  set(hp.n_ff, rd.count({p + "feed_forward_length", "config.intermediate_size", "config.n_inner",
-                         "config.ffn_hidden_size", "config.ffn_dim", "config.hidden_dim"}));
+    hp.n_head_kv = 1, hp.sources["n_head_kv"] = rd.last;  // Falcon-7B multi-query
+  set(hp.n_ff, "n_ff", rd.count({p + "feed_forward_length", "config.intermediate_size", "config.n_inner",
+                                 "config.ffn_hidden_size", "config.ffn_dim", "config.hidden_dim"}));
+  if (!hp.n_ff && hp.n_embd) meta_ffn_rule(rd, hp);
   if (!hp.n_ff && hp.n_embd)
     if (auto r = rd.real({"config.expansion_ratio"}); r && *r * static_cast<double>(hp.n_embd) < static_cast<double>(k_hparam_max))
-      hp.n_ff = std::llround(*r * static_cast<double>(hp.n_embd));
-  set(hp.n_ctx, rd.count({p + "context_length", "config.max_position_embeddings", "config.n_positions",
-                          "config.max_seq_len", "config.seq_length", "config.n_ctx"}));
-  set(hp.n_vocab, rd.count({p + "vocab_size", "config.vocab_size"}));
-  set(hp.head_dim, rd.count({p + "attention.key_length", "config.head_dim"}));
-  if (auto th = rd.real({p + "rope.freq_base", "config.rope_theta", "config.rotary_emb_base"})) hp.rope_theta = *th;
+      hp.n_ff = std::llround(*r * static_cast<double>(hp.n_embd)), hp.sources["n_ff"] = rd.last;
+  set(hp.n_ctx, "n_ctx", rd.count({p + "context_length", "config.max_position_embeddings", "config.n_positions",
+                                   "config.max_seq_len", "config.seq_length", "config.n_ctx", "config.block_size"}));
+  set(hp.n_vocab, "n_vocab", rd.count({p + "vocab_size", "config.vocab_size"}));
+  set(hp.head_dim, "head_dim", rd.count({p + "attention.key_length", "config.head_dim"}));
+  if (auto th = rd.real({p + "rope.freq_base", "config.rope_theta", "config.rotary_emb_base"}))
+    hp.rope_theta = *th, hp.sources["rope_theta"] = rd.last;
   if (auto ep = rd.real({p + "attention.layer_norm_rms_epsilon", p + "attention.layer_norm_epsilon",
                          "config.rms_norm_eps", "config.layer_norm_epsilon", "config.layer_norm_eps",
-                         "config.norm_epsilon"}))
-    hp.norm_eps = *ep;
+                         "config.norm_epsilon", "config.norm_eps"}))
+    hp.norm_eps = *ep, hp.sources["norm_eps"] = rd.last;
   if (auto act = rd.text({"config.hidden_act", "config.activation_function", "config.hidden_activation"}))
     if (auto k = act_kind_from_name(*act)) hp.act = *k;
   if (auto par = rd.flag({p + "use_parallel_residual", "config.use_parallel_residual", "config.parallel_attn"}))
@@ -459,14 +502,22 @@ void build(const archive& a, model& m) {
     if (field == 0 && value > 0 && value < k_hparam_max) {
       field = value;
       hp.inferred.insert(name);
+      hp.sources[name] = "tensor shapes";
     }
   };
+  if (const meta_value* pv = a.meta("params.vocab_size");
+      hp.n_vocab == 0 && pv && pv->as_int() == -1 && a.tokenizer && a.tokenizer->size() > 0) {
+    hp.n_vocab = static_cast<int64_t>(a.tokenizer->size());  // LLaMA 1's params.json: from the tokenizer
+    hp.sources["n_vocab"] = "tokenizer (params.json vocab_size -1)";
+  }
   if (tokv && tokv->shape.size() == 2) {
     infer(hp.n_embd, tokv->shape[1], "n_embd");
     infer(hp.n_vocab, tokv->shape[0], "n_vocab");
   }
-  if (hp.n_vocab == 0 && a.tokenizer && a.tokenizer->size() > 0)
+  if (hp.n_vocab == 0 && a.tokenizer && a.tokenizer->size() > 0) {
     infer(hp.n_vocab, static_cast<int64_t>(a.tokenizer->size()), "n_vocab");
+    hp.sources["n_vocab"] = "tokenizer";
+  }
   if (hp.n_vocab == 0)
     if (const meta_value* toks = a.meta("tokenizer.ggml.tokens"); toks && toks->k == meta_value::kind::array)
       infer(hp.n_vocab, static_cast<int64_t>(toks->arr.size()), "n_vocab");
@@ -483,7 +534,7 @@ void build(const archive& a, model& m) {
       infer(hp.n_head, rows_of(a.tensors[q->tensor], *q) / qn->shape[0], "n_head");
   }
   if (hp.head_dim == 0 && hp.n_head > 0 && hp.n_embd > 0 && hp.n_embd % hp.n_head == 0)
-    hp.head_dim = hp.n_embd / hp.n_head;
+    hp.head_dim = hp.n_embd / hp.n_head, hp.sources["head_dim"] = "n_embd / n_head";
   if (hp.n_head_kv == 0 && hp.head_dim > 0) {
     const role_entry* k = entry_of(role_kind::attn_k, 0);
     const role_entry* qkv = entry_of(role_kind::attn_qkv, 0);
@@ -494,18 +545,20 @@ void build(const archive& a, model& m) {
       if (rest > 0 && rest % (2 * hp.head_dim) == 0) infer(hp.n_head_kv, rest / (2 * hp.head_dim), "n_head_kv");
     }
   }
-  if (hp.n_head_kv == 0 && hp.n_head > 0) hp.n_head_kv = hp.n_head;  // multi-head attention by default
+  if (hp.n_head_kv == 0 && hp.n_head > 0)
+    hp.n_head_kv = hp.n_head, hp.sources["n_head_kv"] = "= n_head";  // multi-head attention by default
   if (hp.n_ff == 0 && hp.n_embd > 0 && (m.family == arch_family::gpt2 || m.family == arch_family::bloom ||
                                         m.family == arch_family::falcon || m.family == arch_family::gptj))
-    hp.n_ff = 4 * hp.n_embd, hp.inferred.insert("n_ff");
+    hp.n_ff = 4 * hp.n_embd, hp.inferred.insert("n_ff"), hp.sources["n_ff"] = "4 * n_embd";
   // rotary dimensions
   if (hp.rope != rope_kind::none && hp.head_dim > 0) {
     if (auto r = rd.count({p + "rope.dimension_count", "config.rotary_dim"})) {
-      hp.n_rot = *r;
+      hp.n_rot = *r, hp.sources["n_rot"] = rd.last;
     } else if (auto f = rd.real({"config.rotary_pct", "config.partial_rotary_factor"}); f && *f <= 1.0) {
-      hp.n_rot = std::llround(*f * static_cast<double>(hp.head_dim));
+      hp.n_rot = std::llround(*f * static_cast<double>(hp.head_dim)), hp.sources["n_rot"] = rd.last;
     } else {
       hp.n_rot = std::llround(d.rotary_fraction * static_cast<double>(hp.head_dim));
+      hp.sources["n_rot"] = d.rotary_fraction < 1.0 ? "family default rotary fraction" : "= head_dim";
       if (d.rotary_fraction < 1.0) hp.inferred.insert("n_rot");
     }
     if (hp.n_rot > hp.head_dim) {

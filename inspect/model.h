@@ -14,6 +14,7 @@
 //   m.value().hp.n_layer; m.value().tensor(gb::role_kind::attn_q, 3);
 #pragma once
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -47,6 +48,11 @@ struct hparams {
   bool embd_norm = false;       // layer norm after the embedding (BLOOM)
   bool causal = true;           // decoder (false for BERT encoders)
   std::set<std::string> inferred;  // field names inferred from tensor shapes, not read from metadata
+  // field name -> where its value came from: the metadata key that stated it ("params.n_heads" from
+  // params.json, "config.num_attention_heads" from config.json, "hparams.n_head" from hparams.yaml,
+  // "checkpoint.config.n_head" from a config saved in a checkpoint, "llama.block_count" from GGUF), or a
+  // rule ("tensor shapes", "tokenizer", "Meta FFN rule ...", "n_embd / n_head", "= n_head")
+  std::map<std::string, std::string> sources;
 };
 
 enum class role_kind : uint8_t {
