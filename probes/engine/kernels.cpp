@@ -19,6 +19,7 @@
 #endif
 
 #include "formats/quant.h"
+#include "formats/quant_cols.h"
 
 namespace gb::engine {
 namespace {
@@ -167,6 +168,13 @@ void pack_panel(const weight_view& w, int64_t r0, int64_t n, float* wp, float* d
     } else if (m > 0 && w.type == dtype::f16) {
       pack16_f16(w.row(r0 + j), static_cast<int64_t>(w.row_bytes), m, N, wp, j);
 #endif
+    } else if (block_columns_fn cols = m > 0 ? block_columns16(w.type) : nullptr) {
+      // ggml blocks: 16 rows' block decoded straight into the panel's columns (rows past m repeat the
+      // last one: their lanes are never stored)
+      const uint8_t* rows[16];
+      for (int64_t i = 0; i < 16; ++i) rows[i] = w.row(r0 + j + std::min(i, m - 1));
+      const int64_t bs = dtype_info(w.type).block_size;
+      for (int64_t b = 0; b < N / bs; ++b) cols(rows, b, wp + b * bs * panel_rows + j, panel_rows);
     } else {
       if (m > 0) weight_rows_f32(w, r0 + j, m, dec);
       pack16(dec, N, m, N, wp, j);
@@ -337,12 +345,49 @@ void rows16_f16(const float* x, int64_t N, const weight_view& w, int64_t r0, int
   for (int i = 0; i < RT; ++i) _mm512_mask_storeu_ps(y + i * M + r0, out, acc[i]);
 }
 
+// ggml block rows, few tokens: 16 rows (n <= 16 from r0), one block of each decoded to a column tile in
+// L1 (block_columns16: SIMD, bit-exact with ggml's dequantisation), then multiplied column by column;
+// the next 16 rows' lines are prefetched into L2 as in rows16_f16. Each output is the same FMA chain as
+// in rows16_kernel over the same decoded values, so the same bits.
+template <int RT>
+void rows16_blocks(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
+                   block_columns_fn cols) {
+  const dtype_traits& tr = dtype_info(w.type);
+  const int64_t bs = tr.block_size, bb = tr.type_size;
+  const uint8_t* row[16];
+  const uint8_t* next[16];
+  const int64_t pn = std::clamp<int64_t>(w.rows - r0 - 16, 0, 16);  // rows prefetched
+  for (int64_t i = 0; i < 16; ++i) {
+    row[i] = w.row(r0 + std::min(i, n - 1));  // rows past n repeat the last: their lanes are not stored
+    next[i] = i < pn ? w.row(r0 + 16 + i) : nullptr;
+  }
+  alignas(64) float tile[256 * 16];  // (bs, 16): column c of the block at 16 c
+  __m512 acc[RT];
+  for (int i = 0; i < RT; ++i) acc[i] = _mm512_setzero_ps();
+  int64_t fetched = 0;  // bytes of the next rows prefetched so far
+  for (int64_t b = 0, k = 0; k < N; ++b, k += bs) {
+    for (; fetched < (b + 1) * bb; fetched += 64)
+      for (int64_t i = 0; i < pn; ++i) _mm_prefetch(reinterpret_cast<const char*>(next[i] + fetched), _MM_HINT_T1);
+    cols(row, b, tile, 16);
+    const float* xk = x + k;
+    for (int64_t kk = 0; kk < bs; ++kk) {
+      const __m512 c = _mm512_load_ps(tile + 16 * kk);
+      for (int i = 0; i < RT; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(xk[i * N + kk]), c, acc[i]);
+    }
+  }
+  const __mmask16 out = static_cast<__mmask16>((1u << n) - 1);
+  for (int i = 0; i < RT; ++i) _mm512_mask_storeu_ps(y + i * M + r0, out, acc[i]);
+}
+
 // Rows [r0, r0 + n) of y for T < tile_tokens tokens, 16 at a time.
 template <int RT>
 void rows_kernel(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
                  float* dec) {
+  block_columns_fn cols = block_columns16_simd(w.type) ? block_columns16(w.type) : nullptr;
   for (int64_t j = 0; j < n; j += 16) {
-    if (w.type == dtype::f16)
+    if (cols)
+      rows16_blocks<RT>(x, N, w, r0 + j, std::min<int64_t>(16, n - j), y, M, cols);
+    else if (w.type == dtype::f16)
       rows16_f16<RT>(x, N, w, r0 + j, std::min<int64_t>(16, n - j), y, M);
     else
       rows16_kernel<RT>(x, N, w, r0 + j, std::min<int64_t>(16, n - j), y, M, dec);
@@ -402,7 +447,9 @@ void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threa
   if (T < tile_tokens) {
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t p = 0; p < panels; ++p) {
-      float* dec = w.type == dtype::f32 || w.type == dtype::f16 ? nullptr : scratch(static_cast<size_t>(16 * N)).data();
+      float* dec = w.type == dtype::f32 || w.type == dtype::f16 || block_columns16_simd(w.type)
+                       ? nullptr
+                       : scratch(static_cast<size_t>(16 * N)).data();
       rows16(x, T, N, w, p * panel_rows, std::min(panel_rows, M - p * panel_rows), y, M, dec);
     }
     return;
