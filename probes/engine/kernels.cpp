@@ -368,10 +368,17 @@ void rows_blocks(const float* x, int64_t N, const weight_view& w, int64_t r0, in
   __m512 acc[RT][G];
   for (int i = 0; i < RT; ++i)
     for (int g = 0; g < G; ++g) acc[i][g] = _mm512_setzero_ps();
-  int64_t fetched = 0;  // bytes of the next rows prefetched so far
+  int64_t fetched = 0;  // bytes of the next rows prefetched so far (into L2)
+  // bytes of these rows prefetched into L1: 16 G rows are more streams than the hardware prefetcher
+  // follows, and the first loads of each block (its scales) otherwise wait for L2
+  int64_t near = 0;
+  const int64_t row_end = N / bs * bb;
   for (int64_t b = 0, k = 0; k < N; ++b, k += bs) {
     for (; fetched < (b + 1) * bb; fetched += 64)
       for (int64_t i = 0; i < pn; ++i) _mm_prefetch(reinterpret_cast<const char*>(next[i] + fetched), _MM_HINT_T1);
+    for (; near < std::min(row_end, (b + 1) * bb + 256); near += 64)
+      for (int64_t i = 0; i < std::min<int64_t>(n, R); ++i)
+        _mm_prefetch(reinterpret_cast<const char*>(row[i] + near), _MM_HINT_T0);
     for (int g = 0; g < G; ++g) cols(row + 16 * g, b, tile + 16 * g, R);
     const float* xk = x + k;
     for (int64_t kk = 0; kk < bs; ++kk) {
