@@ -191,42 +191,30 @@ void k4_scales(const uint8_t* const* rows, int64_t off, __m512* dl, __m512* ml) 
   }
 }
 
-void cols_q4_k(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
-  const int64_t off = b * 144;
+// q4_k / q5_k: element 64c + 32h + l is nibble h of qs[32c + l] (+ 16 x bit 2c + h of qh[l] for q5_k),
+// times the sub-block's scale, less its min.
+template <bool five>
+void cols_k4(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
+  const int64_t off = b * (five ? 176 : 144), qs = off + (five ? 48 : 16);
   __m512 dl[8], ml[8];
   k4_scales(rows, off, dl, ml);
-  const __m512 tab = table16(0.0f);
-  for (int c = 0; c < 4; ++c) {  // 64 elements: low nibbles of qs[32c..], then high nibbles
-    __m512i q[8];
-    dwords16x4(rows, off + 16 + 32 * c, q);
-    dwords16x4(rows, off + 32 + 32 * c, q + 4);
-#pragma GCC unroll 64
-    for (int e = 0; e < 64; ++e) {
-      const int l = e % 32, h = e / 32;
-      const __m512 u = _mm512_permutexvar_ps(shr(q[l / 4], 8 * (l % 4) + 4 * h), tab);
-      put(out, ld, 64 * c + e, _mm512_sub_ps(_mm512_mul_ps(dl[2 * c + h], u), ml[2 * c + h]));
-    }
+  __m512i qh[8] = {};
+  if (five) {
+    dwords16x4(rows, off + 16, qh);
+    dwords16x4(rows, off + 32, qh + 4);
   }
-}
-
-void cols_q5_k(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
-  const int64_t off = b * 176;
-  __m512 dl[8], ml[8];
-  k4_scales(rows, off, dl, ml);
-  __m512i qh[8];
-  dwords16x4(rows, off + 16, qh);
-  dwords16x4(rows, off + 32, qh + 4);
   const __m512 lo = table16(0.0f), hi = table16(16.0f);
-  for (int c = 0; c < 4; ++c) {  // element 64c + 32h + l: nibble h of ql[32c + l], fifth bit 2c + h of qh[l]
+  for (int c = 0; c < 4; ++c) {
     __m512i q[8];
-    dwords16x4(rows, off + 48 + 32 * c, q);
-    dwords16x4(rows, off + 64 + 32 * c, q + 4);
+    dwords16x4(rows, qs + 32 * c, q);
+    dwords16x4(rows, qs + 16 + 32 * c, q + 4);
 #pragma GCC unroll 64
     for (int e = 0; e < 64; ++e) {
       const int l = e % 32, h = e / 32;
-      const __m512i idx =
-          merge_low(shr(q[l / 4], 8 * (l % 4) + 4 * h), shr(qh[l / 4], 8 * (l % 4) + 2 * c + h - 4), 4);
-      const __m512 u = _mm512_permutex2var_ps(lo, idx, hi);
+      const __m512i nib = shr(q[l / 4], 8 * (l % 4) + 4 * h);
+      const __m512 u = five ? _mm512_permutex2var_ps(
+                                  lo, merge_low(nib, shr(qh[l / 4], 8 * (l % 4) + 2 * c + h - 4), 4), hi)
+                            : _mm512_permutexvar_ps(nib, lo);
       put(out, ld, 64 * c + e, _mm512_sub_ps(_mm512_mul_ps(dl[2 * c + h], u), ml[2 * c + h]));
     }
   }
@@ -371,9 +359,9 @@ block_columns_fn simd_cols(dtype t) {
     case dtype::q3_k:
       return cols_q3_k;
     case dtype::q4_k:
-      return cols_q4_k;
+      return cols_k4<false>;
     case dtype::q5_k:
-      return cols_q5_k;
+      return cols_k4<true>;
     case dtype::q6_k:
       return cols_q6_k;
     default:

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <random>
 #include <string>
 #include <vector>
@@ -57,6 +58,23 @@ std::vector<float> chain_ref(const std::vector<float>& x, int64_t T, const weigh
   return y;
 }
 
+// matmul of random x (T rows) by w on 1 and 2 threads equals chain_ref bit for bit, for each T.
+void check_chains(const weight_view& w, std::initializer_list<int64_t> Ts, std::mt19937& g) {
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  for (int64_t T : Ts) {
+    std::vector<float> x(static_cast<size_t>(T * w.cols));
+    for (float& v : x) v = d(g);
+    const std::vector<float> want = chain_ref(x, T, w);
+    for (int threads : {1, 2}) {
+      CAPTURE(T);
+      CAPTURE(threads);
+      std::vector<float> y(want.size(), std::nanf(""));
+      matmul(x.data(), T, w, y.data(), threads);
+      CHECK(std::memcmp(y.data(), want.data(), want.size() * 4) == 0);
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE("matmul equals an in-order FMA chain per output bit for bit (f16 and f32, T 1..7 and 40, 1-2 threads)") {
@@ -89,19 +107,8 @@ TEST_CASE("matmul equals an in-order FMA chain per output bit for bit (f16 and f
           std::memcpy(p, &h, 2);
         }
       }
-    weight_view w{s.t, bytes.data() + s.offset, s.M, s.N, static_cast<uint64_t>(row_bytes)};
-    for (int64_t T : {1, 2, 3, 4, 5, 6, 7, 40}) {
-      std::vector<float> x(static_cast<size_t>(T * s.N));
-      for (float& v : x) v = d(g);
-      const std::vector<float> want = chain_ref(x, T, w);
-      for (int threads : {1, 2}) {
-        CAPTURE(T);
-        CAPTURE(threads);
-        std::vector<float> y(want.size(), std::nanf(""));
-        matmul(x.data(), T, w, y.data(), threads);
-        CHECK(std::memcmp(y.data(), want.data(), want.size() * 4) == 0);
-      }
-    }
+    check_chains(weight_view{s.t, bytes.data() + s.offset, s.M, s.N, static_cast<uint64_t>(row_bytes)},
+                 {1, 2, 3, 4, 5, 6, 7, 40}, g);
   }
 }
 
@@ -127,19 +134,8 @@ TEST_CASE("matmul equals an in-order FMA chain per output bit for bit, every ggm
         const std::vector<uint8_t> q = quantize_row(s.t, v.data(), s.N);
         std::memcpy(bytes.data() + s.offset + r * row_bytes, q.data(), q.size());
       }
-      weight_view w{s.t, bytes.data() + s.offset, s.M, s.N, static_cast<uint64_t>(row_bytes)};
-      for (int64_t T : {1, 2, 3, 5, 6, 7, 40}) {
-        std::vector<float> x(static_cast<size_t>(T * s.N));
-        for (float& e : x) e = d(g);
-        const std::vector<float> want = chain_ref(x, T, w);
-        for (int threads : {1, 2}) {
-          CAPTURE(T);
-          CAPTURE(threads);
-          std::vector<float> y(want.size(), std::nanf(""));
-          matmul(x.data(), T, w, y.data(), threads);
-          CHECK(std::memcmp(y.data(), want.data(), want.size() * 4) == 0);
-        }
-      }
+      check_chains(weight_view{s.t, bytes.data() + s.offset, s.M, s.N, static_cast<uint64_t>(row_bytes)},
+                   {1, 2, 3, 5, 6, 7, 40}, g);
     }
   }
 }
