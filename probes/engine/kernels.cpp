@@ -364,7 +364,8 @@ void rows_blocks(const float* x, int64_t N, const weight_view& w, int64_t r0, in
     row[i] = w.row(r0 + std::min(i, n - 1));  // rows past n repeat the last: their lanes are not stored
     next[i] = i < pn ? w.row(r0 + R + i) : nullptr;
   }
-  alignas(64) float tile[256 * 16 * G];  // (bs, 16 G): column c of the block at 16 G c, group g's lanes at 16 g
+  constexpr int64_t max_bs = G == 4 ? 32 : 256;  // 4 groups only for 32-element blocks
+  alignas(64) float tile[max_bs * 16 * G];  // (bs, 16 G): column c of the block at 16 G c, group g's lanes at 16 g
   __m512 acc[RT][G];
   for (int i = 0; i < RT; ++i)
     for (int g = 0; g < G; ++g) acc[i][g] = _mm512_setzero_ps();
