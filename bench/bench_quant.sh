@@ -11,6 +11,15 @@
 #
 #   ninja -C build glassbox bench_membw && bench/native_llamacpp.sh   # once (or the npm peer)
 #   bench/bench_quant.sh [build-dir] ["threads"="1 2"] ["types"="q8_0 q4_0 q4_k q5_k q6_k"] [pp=512] [tg=64] [runs=5]
+# Measured 2026-12-06, load 17-23 on 2 cores (8 engineers building), npm peer (the native build did not
+# finish under that load), pp128 / tg16, medians of 3 alternating runs, 1 thread:
+#   type  | pp glassbox / llama.cpp | tg glassbox / llama.cpp
+#   q8_0  | 186.4 / 124.1 = 1.50x   | 21.0 / 19.6 = 1.08x
+#   q4_0  | 108.2 / 102.6 = 1.05x   | 13.2 / 20.5 = 0.65x
+#   q4_k  | 239.1 / 202.8 = 1.18x   | 20.7 / 40.4 = 0.51x
+#   q5_k  | 202.1 /  59.9 = 3.37x   | 15.3 / 30.1 = 0.51x
+#   q6_k  | 192.5 /  75.1 = 2.56x   | 13.8 / 24.2 = 0.57x
+# At 2 threads on that load llama.cpp's spinning thread pool collapsed (q4_0 pp 21.9, tg 0.4 tok/s): no ratio.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
