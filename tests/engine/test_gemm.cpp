@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <random>
 #include <string>
 #include <vector>
@@ -31,7 +32,8 @@ std::vector<float> chain_ref(const std::vector<float>& x, int64_t T, const weigh
   std::vector<float> row(static_cast<size_t>(w.cols));
   for (int64_t r = 0; r < w.rows; ++r) {
     const uint8_t* src = w.row(r);
-    for (int64_t k = 0; k < w.cols; ++k) {
+    if (dtype_info(w.type).block_size > 1) dequantize_row(w.type, src, row.data(), w.cols);  // ggml's scalar decode
+    for (int64_t k = 0; k < w.cols && dtype_info(w.type).block_size == 1; ++k) {
       if (w.type == dtype::f32) {
         std::memcpy(&row[static_cast<size_t>(k)], src + 4 * k, 4);
       } else {
@@ -54,6 +56,23 @@ std::vector<float> chain_ref(const std::vector<float>& x, int64_t T, const weigh
     }
   }
   return y;
+}
+
+// matmul of random x (T rows) by w on 1 and 2 threads equals chain_ref bit for bit, for each T.
+void check_chains(const weight_view& w, std::initializer_list<int64_t> Ts, std::mt19937& g) {
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  for (int64_t T : Ts) {
+    std::vector<float> x(static_cast<size_t>(T * w.cols));
+    for (float& v : x) v = d(g);
+    const std::vector<float> want = chain_ref(x, T, w);
+    for (int threads : {1, 2}) {
+      CAPTURE(T);
+      CAPTURE(threads);
+      std::vector<float> y(want.size(), std::nanf(""));
+      matmul(x.data(), T, w, y.data(), threads);
+      CHECK(std::memcmp(y.data(), want.data(), want.size() * 4) == 0);
+    }
+  }
 }
 
 }  // namespace
@@ -88,18 +107,35 @@ TEST_CASE("matmul equals an in-order FMA chain per output bit for bit (f16 and f
           std::memcpy(p, &h, 2);
         }
       }
-    weight_view w{s.t, bytes.data() + s.offset, s.M, s.N, static_cast<uint64_t>(row_bytes)};
-    for (int64_t T : {1, 2, 3, 4, 5, 6, 7, 40}) {
-      std::vector<float> x(static_cast<size_t>(T * s.N));
-      for (float& v : x) v = d(g);
-      const std::vector<float> want = chain_ref(x, T, w);
-      for (int threads : {1, 2}) {
-        CAPTURE(T);
-        CAPTURE(threads);
-        std::vector<float> y(want.size(), std::nanf(""));
-        matmul(x.data(), T, w, y.data(), threads);
-        CHECK(std::memcmp(y.data(), want.data(), want.size() * 4) == 0);
+    check_chains(weight_view{s.t, bytes.data() + s.offset, s.M, s.N, static_cast<uint64_t>(row_bytes)},
+                 {1, 2, 3, 4, 5, 6, 7, 40}, g);
+  }
+}
+
+TEST_CASE("matmul equals an in-order FMA chain per output bit for bit, every ggml block type (T 1..7 and 40, 1-2 threads)") {
+  std::mt19937 g(20);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  for (dtype t : {dtype::q4_0, dtype::q4_1, dtype::q5_0, dtype::q5_1, dtype::q8_0, dtype::q2_k, dtype::q3_k, dtype::q4_k,
+                  dtype::q5_k, dtype::q6_k, dtype::q8_k}) {
+    const int64_t bs = dtype_info(t).block_size;
+    // M around 16-row groups and 64-row panels (a short last group, a short next group to prefetch);
+    // N of one block, several, and past the packed path's 512-column chunk; padded rows, unaligned start.
+    const shape shapes[] = {{t, 16, bs}, {t, 70, 3 * bs}, {t, 33, 640 / bs * bs + bs, 3, 1}, {t, 5, 2 * bs}};
+    for (const shape& s : shapes) {
+      const std::string type_name = dtype_name(s.t);
+      CAPTURE(type_name);
+      CAPTURE(s.M);
+      CAPTURE(s.N);
+      const int64_t row_bytes = static_cast<int64_t>(dtype_row_bytes(s.t, s.N)) + s.pad;
+      std::vector<uint8_t> bytes(static_cast<size_t>(s.offset + s.M * row_bytes), 0xAB);
+      std::vector<float> v(static_cast<size_t>(s.N));
+      for (int64_t r = 0; r < s.M; ++r) {
+        for (float& e : v) e = d(g);
+        const std::vector<uint8_t> q = quantize_row(s.t, v.data(), s.N);
+        std::memcpy(bytes.data() + s.offset + r * row_bytes, q.data(), q.size());
       }
+      check_chains(weight_view{s.t, bytes.data() + s.offset, s.M, s.N, static_cast<uint64_t>(row_bytes)},
+                   {1, 2, 3, 5, 6, 7, 40}, g);
     }
   }
 }

@@ -1,0 +1,94 @@
+#!/bin/sh
+# Quantized forward-pass speed, glassbox vs llama.cpp on the same GGUF files: the 134M LLaMA-shaped model
+# (bench_forward.sh's) synthesized as each ggml type, pp and tg at each thread count. Runs go through
+# farm-bench --vs (glassbox and llama.cpp alternate, A B A B ...); each side's own tokens/s are read from
+# its output and the medians compared (the process times farm-bench prints include loading and
+# llama-bench's warm-up). Peer: a native llama-bench (bench/native_llamacpp.sh, or $LLAMA_BENCH), else
+# npm's node-llama-cpp. tg also says the weight bandwidth reached: bytes streamed per token (the matmul
+# weights: every tensor but the token embedding table) times tokens/s, beside the machine's read
+# bandwidth (bench_membw, same threads). The machine's load is printed with each row: on a shared
+# machine absolute numbers move a lot, the side-by-side ratios much less.
+#
+#   ninja -C build glassbox bench_membw && bench/native_llamacpp.sh   # once (or the npm peer)
+#   bench/bench_quant.sh [build-dir] ["threads"="1 2"] ["types"="q8_0 q4_0 q4_k q5_k q6_k"] [pp=512] [tg=64] [runs=5]
+# Measured 2026-12-06, load 17-23 on 2 cores (8 engineers building), npm peer (the native build did not
+# finish under that load), pp128 / tg16, medians of 3 alternating runs, 1 thread:
+#   type  | pp glassbox / llama.cpp | tg glassbox / llama.cpp
+#   q8_0  | 186.4 / 124.1 = 1.50x   | 21.0 / 19.6 = 1.08x
+#   q4_0  | 108.2 / 102.6 = 1.05x   | 13.2 / 20.5 = 0.65x
+#   q4_k  | 239.1 / 202.8 = 1.18x   | 20.7 / 40.4 = 0.51x
+#   q5_k  | 202.1 /  59.9 = 3.37x   | 15.3 / 30.1 = 0.51x
+#   q6_k  | 192.5 /  75.1 = 2.56x   | 13.8 / 24.2 = 0.57x
+# At 2 threads on that load llama.cpp's spinning thread pool collapsed (q4_0 pp 21.9, tg 0.4 tok/s): no ratio.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+threads_list=${2:-1 2}
+types=${3:-q8_0 q4_0 q4_k q5_k q6_k}
+pp=${4:-512}
+tg=${5:-64}
+runs=${6:-5}
+gb=$build/cli/glassbox
+membw=$build/bench/bench_membw
+native=${LLAMA_BENCH:-$here/out/llama.cpp/build/bin/llama-bench}
+out=$here/out
+mkdir -p "$out"
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # a shared machine: idle workers must not spin
+if [ -x "$native" ]; then peer=native; else peer=npm; fi
+echo "peer: llama.cpp $peer; OMP_WAIT_POLICY=$OMP_WAIT_POLICY; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+for t in $threads_list; do
+  [ -x "$membw" ] && echo "machine read bandwidth, $t threads: $("$membw" 1024 "$t" 5)"
+done
+echo "type threads | glassbox pp | llama.cpp pp | ratio | glassbox tg | llama.cpp tg | ratio | tg GB/s (glassbox, llama.cpp) | load"
+for ty in $types; do
+  m=$out/llama134m-$ty.gguf
+  [ -f "$m" ] || "$gb" synth --arch llama --layers 12 --dim 768 --heads 12 --ff 2048 --vocab 32000 --ctx 1024 \
+    --dtype "$ty" --seed 1 -o "$m" >/dev/null
+  # bytes streamed per generated token: the weights less the token embedding table (rows are gathered)
+  streamed=$("$gb" inspect "$m" --json | python3 -c '
+import json, sys
+j = json.load(sys.stdin); g = j["parameters_by_group"]
+print(int(j["size"]["tensor_bytes"] * (1 - g["embedding"] / sum(g.values()))))')
+  for t in $threads_list; do
+    fa=$out/quant-gb-$ty-$t.json
+    fb=$out/quant-peer-$ty-$t.json
+    : >"$fa"
+    : >"$fb"
+    if [ $peer = native ]; then
+      pcmd="exec $native -m $m -p $pp -n $tg -t $t -r 1 -o jsonl >>$fb 2>/dev/null"
+    else
+      pcmd="exec node $here/peer_llamacpp.mjs $m $pp $tg $t 1 >>$fb 2>/dev/null"
+    fi
+    farm-bench -n "$runs" --timeout 1800 --vs "sh -c '$pcmd'" -- \
+      sh -c "exec $gb bench $m -p $pp -n $tg -t $t -r 1 --json >>$fa 2>/dev/null" >"$out/quant-farm-$ty-$t.txt" 2>&1 || true
+    python3 - "$fa" "$fb" "$peer" "$ty" "$t" "$streamed" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY'
+import json, statistics, sys
+fa, fb, peer, ty, t, streamed, load = sys.argv[1:]
+dec = json.JSONDecoder()
+def docs(text):
+    i, out = 0, []
+    while True:
+        while i < len(text) and text[i].isspace(): i += 1
+        if i >= len(text): return out
+        d, i = dec.raw_decode(text, i); out.append(d)
+mine = {"pp": [], "tg": []}
+for d in docs(open(fa).read()):
+    for x in d["tests"]: mine[x["test"][:2]].append(x["tokens_per_second"])
+theirs = {"pp": [], "tg": []}
+for d in docs(open(fb).read()):
+    if peer == "native": theirs["pp" if d["n_prompt"] > 0 else "tg"].append(d["avg_ts"])
+    else:
+        for k in ("pp", "tg"):
+            if k in d: theirs[k].append(d[k]["mean"])
+med = lambda v: statistics.median(v) if v else float("nan")
+row = [f"{ty} {t}"]
+for k in ("pp", "tg"):
+    a, b = med(mine[k]), med(theirs[k])
+    row += [f"{a:.1f}", f"{b:.1f}", f"{a / b:.2f}x" if b == b and b else "n/a"]
+gbs = lambda v: med(v) * int(streamed) / 1e9
+row.append(f"{gbs(mine['tg']):.1f}, {gbs(theirs['tg']):.1f}")
+row.append(load)
+print(" | ".join(row))
+PY
+  done
+done

@@ -1,0 +1,30 @@
+// formats/quant_cols.h: ggml blocks of 16 rows decoded column by column, for a matmul that multiplies 16
+// weight rows at once (probes/engine/kernels.cpp packs its panels and few-token tiles with them). Values
+// are bit-exact with gb::dequantize_row (ggml's dequantize_row_*): the SIMD decoders evaluate the same
+// float operations per element (same operands, same order, no fused multiply-add) on 16 rows per vector.
+//
+//   const uint8_t* rows[16] = {...};                       // 16 rows of one q4_k matrix (repeats allowed)
+//   gb::block_columns_fn f = gb::block_columns16(gb::dtype::q4_k);   // AVX-512 decoder, else the portable
+//   one alignas(64) float tile[256 * 16];                    // (block_size, 16): column c of the block at 16
+//   c f(rows, /*block*/ b, tile, /*ld*/ 16);
+#pragma once
+
+#include <cstdint>
+
+#include "formats/dtype.h"
+
+namespace gb {
+
+// Decodes block b (elements [b * bs, (b + 1) * bs) with bs = dtype_info(t).block_size) of 16 rows:
+// out[c * ld + i] = element b * bs + c of rows[i], for c < bs and i < 16.
+using block_columns_fn = void (*)(const uint8_t* const* rows, int64_t b, float* out, int64_t ld);
+
+// The fastest decoder this build has for t (AVX-512 for q4_0, q4_1, q5_0, q5_1, q8_0, q2_k..q6_k when
+// compiled for it, else the portable one), or null when t is not a ggml block type dequantize_row decodes.
+block_columns_fn block_columns16(dtype t);
+// The portable twin: each row through dequantize_row, scattered to columns (null as above).
+block_columns_fn block_columns16_ref(dtype t);
+// True when block_columns16(t) is a SIMD decoder (not the portable one).
+bool block_columns16_simd(dtype t);
+
+}  // namespace gb

@@ -1,0 +1,98 @@
+// The 16-row column decoders (quant_cols.h) against dequantize_row, ggml's scalar dequantisation: every
+// value bit for bit (NaN for NaN), on random bytes (any scale, inf and NaN included) and on encoded rows,
+// rows at unrelated unaligned addresses, repeated rows, a column stride of a panel.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "formats/quant.h"
+#include "formats/quant_cols.h"
+
+using namespace gb;
+
+namespace {
+
+const dtype block_types[] = {dtype::q4_0, dtype::q4_1, dtype::q5_0, dtype::q5_1, dtype::q8_0, dtype::q8_1,
+                             dtype::q2_k, dtype::q3_k, dtype::q4_k, dtype::q5_k, dtype::q6_k, dtype::q8_k};
+
+bool same(float a, float b) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  uint32_t x, y;
+  std::memcpy(&x, &a, 4);
+  std::memcpy(&y, &b, 4);
+  return x == y;
+}
+
+// rows[i] (nb blocks each) decoded by f into (nb * bs, ld) columns, against each row's dequantize_row.
+int64_t mismatches(dtype t, block_columns_fn f, const std::vector<const uint8_t*>& rows, int64_t nb,
+                   int64_t ld) {
+  const int64_t bs = dtype_info(t).block_size;
+  std::vector<float> got(static_cast<size_t>(nb * bs * ld), -7.0f), row(static_cast<size_t>(nb * bs));
+  for (int64_t b = 0; b < nb; ++b) f(rows.data(), b, got.data() + b * bs * ld, ld);
+  int64_t bad = 0;
+  for (int64_t i = 0; i < 16; ++i) {
+    dequantize_row(t, rows[static_cast<size_t>(i)], row.data(), nb * bs);
+    for (int64_t c = 0; c < nb * bs; ++c)
+      bad += !same(got[static_cast<size_t>(c * ld + i)], row[static_cast<size_t>(c)]);
+  }
+  for (int64_t c = 0; c < nb * bs; ++c)  // lanes past 16 of a wider stride are not written
+    for (int64_t i = 16; i < ld; ++i) bad += got[static_cast<size_t>(c * ld + i)] != -7.0f;
+  return bad;
+}
+
+}  // namespace
+
+TEST_CASE("block_columns16 equals dequantize_row bit for bit: every block type, random and encoded blocks") {
+  std::mt19937 g(20);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (dtype t : block_types) {
+    const std::string name = dtype_name(t);
+    CAPTURE(name);
+    const dtype_traits& tr = dtype_info(t);
+    const int64_t nb = tr.block_size == 32 ? 5 : 2;
+    const int64_t bytes = nb * tr.type_size;
+    REQUIRE(static_cast<bool>(block_columns16(t)));
+    REQUIRE(static_cast<bool>(block_columns16_ref(t)));
+    for (int kind = 0; kind < 2; ++kind) {  // 0: random bytes (any scale), 1: rows encoded from floats
+      if (kind == 1 && !can_quantize(t)) continue;
+      CAPTURE(kind);
+      std::vector<std::vector<uint8_t>> store(16);
+      std::vector<const uint8_t*> rows(16);
+      for (int i = 0; i < 16; ++i) {
+        const size_t lead = static_cast<size_t>(g() % 7);  // unrelated, unaligned starts
+        store[static_cast<size_t>(i)].resize(lead + static_cast<size_t>(bytes));
+        uint8_t* p = store[static_cast<size_t>(i)].data() + lead;
+        if (kind == 0) {
+          for (int64_t k = 0; k < bytes; ++k) p[k] = static_cast<uint8_t>(g());
+        } else {
+          std::vector<float> v(static_cast<size_t>(nb * tr.block_size));
+          for (float& x : v) x = nd(g) * static_cast<float>(1 + i);
+          const std::vector<uint8_t> q = quantize_row(t, v.data(), nb * tr.block_size);
+          std::memcpy(p, q.data(), q.size());
+        }
+        rows[static_cast<size_t>(i)] = p;
+      }
+      CHECK(mismatches(t, block_columns16(t), rows, nb, 16) == 0);
+      CHECK(mismatches(t, block_columns16_ref(t), rows, nb, 16) == 0);
+      CHECK(mismatches(t, block_columns16(t), rows, nb, 64) == 0);          // a panel's stride
+      for (int i = 9; i < 16; ++i) rows[static_cast<size_t>(i)] = rows[8];  // a short group repeats a row
+      CHECK(mismatches(t, block_columns16(t), rows, nb, 16) == 0);
+    }
+  }
+}
+
+TEST_CASE(
+    "block_columns16: the deployed types have a SIMD decoder when built for AVX-512; others have none") {
+#if defined(__AVX512F__)
+  for (dtype t : {dtype::q4_0, dtype::q4_1, dtype::q5_0, dtype::q5_1, dtype::q8_0, dtype::q2_k, dtype::q3_k,
+                  dtype::q4_k, dtype::q5_k, dtype::q6_k})
+    CHECK(block_columns16_simd(t));
+#endif
+  CHECK_FALSE(block_columns16_simd(dtype::f16));
+  CHECK_FALSE(static_cast<bool>(block_columns16(dtype::f32)));
+  CHECK_FALSE(static_cast<bool>(block_columns16_ref(dtype::bf16)));
+}
