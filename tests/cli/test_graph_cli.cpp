@@ -104,3 +104,19 @@ TEST_CASE("graph: ONNX op graph") {
   REQUIRE(j["clusters"].size() == 1);
   CHECK(j["clusters"][0]["fold"] == 5);
 }
+
+TEST_CASE("graph: -o model.html writes one offline page with the graph and every tensor's statistics") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  std::string dir = gb::test::temp_dir("graph_cli_html"), out;
+  REQUIRE(run_glassbox("graph " + q(model) + " -o " + q(dir + "/model.html"), &out, true) == 0);
+  CHECK(out.find("(html,") != std::string::npos);
+  auto bytes = gb::test::read_file(dir + "/model.html");
+  std::string html(bytes.begin(), bytes.end());
+  CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
+  CHECK(html.find("<svg") != std::string::npos);
+  CHECK(html.find("\"blk.4.attn.q.weight\":{") != std::string::npos);  // a tensor of the last of 5 blocks
+  CHECK(html.find("src=") == std::string::npos);
+  // --format html overrides the extension; the same input gives the same bytes
+  REQUIRE(run_glassbox("graph " + q(model) + " --format html -o " + q(dir + "/again.page"), &out, true) == 0);
+  CHECK(gb::test::read_file(dir + "/again.page") == bytes);
+}
