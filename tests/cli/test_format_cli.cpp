@@ -1,0 +1,66 @@
+// tests/cli/test_format_cli.cpp: `--format table|md|csv` on stats and bias: the same rows as --json, in the
+// shared table renderer's three forms; an unknown format is a usage error before any work.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/support/data.h"
+
+using gb::test::run_glassbox;
+
+namespace {
+std::vector<std::string> lines_of(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string l; std::getline(ss, l);) out.push_back(l);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("stats --format: one row per tensor in Markdown, CSV and an aligned table") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  std::string js, md, csv, table, out;
+  REQUIRE(run_glassbox("stats '" + model + "' --json", &js) == 0);
+  const auto j = nlohmann::json::parse(js);
+  const size_t tensors = j["tensors"].size();
+  REQUIRE(tensors > 10u);
+  REQUIRE(run_glassbox("stats '" + model + "' --format md", &md) == 0);
+  auto l = lines_of(md);
+  REQUIRE(l.size() == tensors + 2);
+  CHECK(l[0].rfind("| tensor | dtype | shape | mean |", 0) == 0);
+  CHECK(l[1].find("| ---: |") != std::string::npos);
+  CHECK(l[2].rfind("| " + j["tensors"][0]["name"].get<std::string>() + " |", 0) == 0);
+  REQUIRE(run_glassbox("stats '" + model + "' --format csv", &csv) == 0);
+  l = lines_of(csv);
+  REQUIRE(l.size() == tensors + 1);
+  CHECK(l[0] == "tensor,dtype,shape,mean,std,min,max,l2,zeros %,kurtosis,outlier rows,outlier cols,note\r");
+  CHECK(l.back().rfind(j["tensors"][tensors - 1]["name"].get<std::string>() + ",", 0) == 0);
+  REQUIRE(run_glassbox("stats '" + model + "' --format table", &table) == 0);
+  l = lines_of(table);
+  REQUIRE(l.size() == tensors + 2);
+  CHECK(l[1].find_first_not_of("- ") == std::string::npos);  // the rule under the header
+  CHECK(run_glassbox("stats '" + model + "' --format xlsx", &out, true) == 2);
+  CHECK(out.find("--format must be table, md or csv") != std::string::npos);
+}
+
+TEST_CASE(
+    "bias --format csv: a row per group and metric, with the plain reading; unknown format fails first") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  std::string js, csv, out;
+  REQUIRE(run_glassbox("bias '" + model + "' --suite templates --resamples 100 --json", &js) == 0);
+  const auto j = nlohmann::json::parse(js);
+  size_t metrics = 0;
+  for (const auto& g : j["bias"][0]["groups"]) metrics += g["metrics"].size();
+  REQUIRE(run_glassbox("bias '" + model + "' --suite templates --resamples 100 --format csv", &csv) == 0);
+  auto l = lines_of(csv);
+  REQUIRE(l.size() == metrics + 1);
+  CHECK(l[0] == "suite,variant,group,n,metric,value,ci95 lo,ci95 hi,p,reading\r");
+  CHECK(l[1].rfind("templates,logprob-diff,overall," +
+                       std::to_string(j["bias"][0]["groups"][0]["n"].get<int>()) + ",pct_first_preferred,",
+                   0) == 0);
+  CHECK(l[1].find("0.5 is unbiased") != std::string::npos);
+  CHECK(run_glassbox("bias '" + model + "' --suite templates --format docx", &out, true) == 2);
+}
