@@ -55,4 +55,16 @@ text_table bias_table(const std::vector<probes::suite_result>& results) {
   return t;
 }
 
+text_table diff_table(const diff_report& d, bool all) {
+  text_table t{{"tensor", "status", "dtype A", "dtype B", "rel_l2", "cosine", "max |a-b|", "expected"},
+               {},
+               {false, false, false, false, true, true, true, true}};
+  for (const auto& x : d.tensors) {
+    if (!all && x.status == tensor_delta::identical) continue;
+    t.rows.push_back({x.name, tensor_delta_name(x.status), x.dtype_a, x.dtype_b, num(x.rel_l2), num(x.cosine, 8), num(x.max_abs),
+                      num(x.expected, 3)});
+  }
+  return t;
+}
+
 }  // namespace gb::viz

@@ -1,13 +1,15 @@
 // viz/result_tables.h: the results users paste elsewhere, as one text_table each (rendered by
-// table_render as an aligned table, Markdown or CSV: `--format table|md|csv` on stats and bias).
+// table_render as an aligned table, Markdown or CSV: `--format table|md|csv` on stats, bias and diff).
 //
 //   auto t = gb::viz::stats_table(report);                         // one row per tensor
 //   std::printf("%s", gb::viz::table_render(t, gb::viz::table_format::md).c_str());
 //   gb::viz::bias_table(results);                                  // one row per suite x group x metric
+//   gb::viz::diff_table(report, /*all=*/false);                    // one row per changed tensor
 #pragma once
 
 #include <vector>
 
+#include "inspect/diff.h"
 #include "inspect/stats.h"
 #include "probes/bias.h"
 #include "viz/text_table.h"
@@ -19,5 +21,9 @@ text_table stats_table(const stats_report& r);
 // suite, variant, group, n, metric, value, 95% interval ends, p, reading (viz/report_bias.h). Suites that
 // did not run are one row with the reason in the reading column.
 text_table bias_table(const std::vector<probes::suite_result>& results);
+
+// tensor, status, dtype A / B, rel_l2, cosine, max |a - b|, expected relative error; identical tensors only
+// with `all`.
+text_table diff_table(const diff_report& d, bool all);
 
 }  // namespace gb::viz

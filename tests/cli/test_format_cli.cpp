@@ -64,3 +64,25 @@ TEST_CASE(
   CHECK(l[1].find("0.5 is unbiased") != std::string::npos);
   CHECK(run_glassbox("bias '" + model + "' --suite templates --format docx", &out, true) == 2);
 }
+
+TEST_CASE("diff --format: the per-tensor table; the same weights in two formats are identical row by row") {
+  GB_DATA(dir, "models/stories260K");
+  std::string js, csv, md, out;
+  const std::string ab = "'" + dir + "/stories260K.gguf' '" + dir + "/hf'";
+  REQUIRE(run_glassbox("diff " + ab + " --json", &js) == 0);
+  const auto j = nlohmann::json::parse(js);
+  REQUIRE(run_glassbox("diff " + ab + " --all --format csv", &csv) == 0);
+  auto l = lines_of(csv);
+  REQUIRE(l.size() == j["tensors"].size() + 1);
+  CHECK(l[0] == "tensor,status,dtype A,dtype B,rel_l2,cosine,max |a-b|,expected\r");
+  for (size_t i = 1; i < l.size(); ++i) {
+    CAPTURE(l[i]);
+    CHECK(l[i].rfind(j["tensors"][i - 1]["name"].get<std::string>() + "," + j["tensors"][i - 1]["status"].get<std::string>() + ",", 0) == 0);
+  }
+  // without --all, identical tensors are left out: only the header and rule remain in Markdown
+  REQUIRE(run_glassbox("diff " + ab + " --format md", &md) == 0);
+  size_t identical = 0;
+  for (const auto& t : j["tensors"]) identical += t["status"] == "identical";
+  CHECK(lines_of(md).size() == 2 + j["tensors"].size() - identical);
+  CHECK(run_glassbox("diff " + ab + " --format tsv", &out, true) == 2);
+}
