@@ -2,6 +2,7 @@
 #include "viz/result_tables.h"
 
 #include <cmath>
+#include <cstdio>
 
 #include "inspect/summary.h"
 #include "viz/report_bias.h"
@@ -61,9 +62,24 @@ text_table diff_table(const diff_report& d, bool all) {
                {false, false, false, false, true, true, true, true}};
   for (const auto& x : d.tensors) {
     if (!all && x.status == tensor_delta::identical) continue;
-    t.rows.push_back({x.name, tensor_delta_name(x.status), x.dtype_a, x.dtype_b, num(x.rel_l2), num(x.cosine, 8), num(x.max_abs),
-                      num(x.expected, 3)});
+    t.rows.push_back({x.name, tensor_delta_name(x.status), x.dtype_a, x.dtype_b, num(x.rel_l2),
+                      num(x.cosine, 8), num(x.max_abs), num(x.expected, 3)});
   }
+  return t;
+}
+
+text_table bench_table(const std::vector<bench_result>& results) {
+  text_table t{{"model", "threads", "hook", "test", "t/s", "stddev", "runs"},
+               {},
+               {false, true, false, false, true, true, true}};
+  char buf[64];
+  auto fixed2 = [&](double v) {
+    std::snprintf(buf, sizeof buf, "%.2f", v);
+    return std::string(buf);
+  };
+  for (const auto& r : results)
+    t.rows.push_back({r.model, std::to_string(r.threads), r.hook, r.test, fixed2(r.tokens_per_second),
+                      fixed2(r.stddev), std::to_string(r.runs)});
   return t;
 }
 

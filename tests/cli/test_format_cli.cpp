@@ -77,7 +77,9 @@ TEST_CASE("diff --format: the per-tensor table; the same weights in two formats 
   CHECK(l[0] == "tensor,status,dtype A,dtype B,rel_l2,cosine,max |a-b|,expected\r");
   for (size_t i = 1; i < l.size(); ++i) {
     CAPTURE(l[i]);
-    CHECK(l[i].rfind(j["tensors"][i - 1]["name"].get<std::string>() + "," + j["tensors"][i - 1]["status"].get<std::string>() + ",", 0) == 0);
+    CHECK(l[i].rfind(j["tensors"][i - 1]["name"].get<std::string>() + "," +
+                         j["tensors"][i - 1]["status"].get<std::string>() + ",",
+                     0) == 0);
   }
   // without --all, identical tensors are left out: only the header and rule remain in Markdown
   REQUIRE(run_glassbox("diff " + ab + " --format md", &md) == 0);
@@ -85,4 +87,17 @@ TEST_CASE("diff --format: the per-tensor table; the same weights in two formats 
   for (const auto& t : j["tensors"]) identical += t["status"] == "identical";
   CHECK(lines_of(md).size() == 2 + j["tensors"].size() - identical);
   CHECK(run_glassbox("diff " + ab + " --format tsv", &out, true) == 2);
+}
+
+TEST_CASE("bench --format csv: one row per test with llama-bench's columns") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  std::string csv, out;
+  REQUIRE(run_glassbox("bench '" + model + "' -p 8 -n 4 -r 1 -t 1 --format csv", &csv) == 0);
+  auto l = lines_of(csv);
+  REQUIRE(l.size() == 3u);
+  CHECK(l[0] == "model,threads,hook,test,t/s,stddev,runs\r");
+  CHECK(l[1].rfind(model + ",1,none,pp8,", 0) == 0);
+  CHECK(l[2].rfind(model + ",1,none,tg4,", 0) == 0);
+  CHECK(l[2].substr(l[2].size() - 3) == ",1\r");  // one timed run
+  CHECK(run_glassbox("bench '" + model + "' --format pdf", &out, true) == 2);
 }
