@@ -146,7 +146,8 @@ B.dataset.hits=hits.length;if(hits.length)select(hits[0].id,hits[0].t);else pane
 q.addEventListener('keydown',function(e){if(e.key==='Enter')search(q.value);});
 document.getElementById('go').onclick=function(){search(q.value);};
 document.addEventListener('keydown',function(e){if(e.key==='/'&&document.activeElement!==q){e.preventDefault();q.focus();}});
-function fromHash(){var m=/^#search=(.*)$/.exec(location.hash);if(m){q.value=decodeURIComponent(m[1]);search(q.value);}}
+function fromHash(){var m=/^#search=(.*)$/.exec(location.hash);if(m){q.value=decodeURIComponent(m[1]);search(q.value);}
+var n=/^#node=(.*)$/.exec(location.hash);if(n){var id=decodeURIComponent(n[1]);if(id.indexOf('cluster:')===0)showCluster(id.slice(8));else select(id,'');}}
 window.addEventListener('hashchange',fromHash);fromHash();
 B.dataset.nodes=D.nodes.length;B.dataset.loadMs=Math.round(performance.now()-t0);B.dataset.ready='1';})();)JS";
 

@@ -1,6 +1,7 @@
 // viz/graph_html.h: a model graph as one self-contained, offline HTML page (`glassbox graph -o model.html`):
 // the Graphviz SVG inline, the graph and per-tensor data as inline JSON, and a small inline script for pan
-// (drag), zoom (wheel, +/-), search by tensor name (also from the URL: #search=blk.3.attn_q), a side panel
+// (drag), zoom (wheel, +/-), search by tensor name (also from the URL: #search=blk.3.attn_q; #node=ID or
+// #node=cluster:ID selects a node or a block), a side panel
 // for the clicked node (shape, dtype, statistics, findings of every tensor it draws) and folded blocks that
 // unfold there into their layers (rows built only when a layer is opened, so 80 layers or thousands of ONNX
 // ops stay responsive). Nothing is fetched; the same input gives byte-identical output.

@@ -60,13 +60,21 @@ std::string frames_page(const std::vector<std::string>& urls) {
   for (size_t i = 0; i < urls.size(); ++i)
     h += "<iframe id=\"f" + std::to_string(i) + "\" src=\"" + urls[i] +
          "\" style=\"width:1200px;height:800px\"></iframe>";
+  // each frame: its body data-* and panel text; then its first <details> (a folded layer) is opened and the
+  // panel read again after the toggle event built the rows
   h += "<script>addEventListener('load',function(){var "
        "out=[];document.querySelectorAll('iframe').forEach(function(f){try{"
        "var "
        "d=f.contentDocument;out.push({data:Object.assign({},d.body.dataset),panel:d.getElementById('panel')."
        "textContent});"
-       "}catch(x){out.push({error:String(x)});}});var p=document.createElement('pre');p.id='gb-state';"
-       "p.textContent=JSON.stringify(out);document.body.appendChild(p);});</script></body></html>";
+       "var det=d.querySelector('#panel details');if(det)det.open=true;"
+       "}catch(x){out.push({error:String(x)});}});"
+       "setTimeout(function(){document.querySelectorAll('iframe').forEach(function(f,i){try{"
+       "out[i].panel_after_open=f.contentDocument.getElementById('panel').textContent;}catch(x){}});"
+       "var "
+       "p=document.createElement('pre');p.id='gb-state';p.textContent=JSON.stringify(out);document.body."
+       "appendChild(p);},50);"
+       "});</script></body></html>";
   return h;
 }
 
@@ -111,10 +119,10 @@ TEST_CASE(
   test::write_file(dir + "/m80.html", page_80(dir));
   test::write_file(dir + "/frames.html",
                    frames_page({"m80.html#search=blk.3.attn_q", "m80.html#search=blk.7.ffn_up",
-                                "m80.html#search=no.such.tensor"}));
+                                "m80.html#search=no.such.tensor", "m80.html#node=cluster:blk.0"}));
   std::string dom;
   auto st = frames_state(dir, "frames.html", &dom);
-  REQUIRE(st.size() == 3u);
+  REQUIRE(st.size() == 4u);
   for (const auto& f : st) {
     REQUIRE_MESSAGE(!f.contains("error"), f.dump());
     CHECK(f["data"]["ready"] == "1");
@@ -132,6 +140,14 @@ TEST_CASE(
   CHECK(st[1]["panel"].get<std::string>().find("tensor.nan") != std::string::npos);
   CHECK(st[2]["data"]["hits"] == "0");
   CHECK(st[2]["panel"].get<std::string>().find("No tensor or node matches") != std::string::npos);
+  // the folded block unfolds into its 80 layers; opening layer 0 builds its rows (9 tensors, with statistics)
+  CHECK(st[3]["data"]["selected"] == "cluster:blk.0");
+  const std::string before = st[3]["panel"], after = st[3].value("panel_after_open", "");
+  CHECK(before.find("Unfolded: 80 layers") != std::string::npos);
+  CHECK(before.find("layer 79: 9 tensors") != std::string::npos);
+  CHECK(before.find("blk.0.mlp.up.weight") == std::string::npos);
+  CHECK(after.find("blk.0.mlp.up.weight") != std::string::npos);
+  CHECK(after.find("blk.1.mlp.up.weight") == std::string::npos);  // only the opened layer
 }
 
 TEST_CASE("graph.html scales: an op graph of 3000 nodes loads and a search selects the matching op") {
