@@ -37,8 +37,10 @@ json graph_page_data(const graph& g, const std::vector<tensor_stats>& tensors, b
   }
   json clusters = json::array();
   for (const auto& c : g.clusters) clusters.push_back({{"id", c.id}, {"label", c.label}, {"fold", c.fold}});
-  json ts = json::object();
+  json ts = json::object(),
+       alias = json::object();  // alias: stored name -> canonical name (ONNX ops name initializers)
   for (const auto& t : tensors) {
+    if (!t.stored_name.empty() && t.stored_name != t.name) alias[t.stored_name] = t.name;
     json e = {{"s", t.stored_name}, {"d", t.dtype_name}, {"sh", t.shape}, {"l", t.layer}};
     if (have_stats && t.readable)
       e["st"] = {num(t.mean), num(t.std),  num(t.abs_max),       num(t.min),     num(t.max),
@@ -52,8 +54,9 @@ json graph_page_data(const graph& g, const std::vector<tensor_stats>& tensors, b
   };
   for (const auto& f : g.findings) add(f);
   for (const auto& f : findings) add(f);
-  return {{"title", g.title}, {"source", g.source},   {"notes", g.notes}, {"stats", have_stats},
-          {"nodes", nodes},   {"clusters", clusters}, {"tensors", ts},    {"findings", fs}};
+  return {{"title", g.title},    {"source", g.source}, {"notes", g.notes},
+          {"stats", have_stats}, {"nodes", nodes},     {"clusters", clusters},
+          {"tensors", ts},       {"alias", alias},     {"findings", fs}};
 }
 
 const char* kGraphCss = R"(*{box-sizing:border-box}html,body{margin:0;height:100%}
@@ -103,12 +106,12 @@ function fmt(v){return v===null||v===undefined?'n/a':Math.abs(v)>=1e4||(v!==0&&M
 function clickAt(x,y){var el=document.elementFromPoint(x,y);if(!el)return;var g=el.closest('g.node');
 if(g){var t=g.querySelector('title');if(t)select(t.textContent,'');return;}var c=el.closest('g.cluster');
 if(c){var ct=c.querySelector('title');if(ct)showCluster(ct.textContent.replace(/^cluster_/,''));}}
-function layerOf(n,i){var t=D.tensors[n.tensors[i]];if(t&&t.l>=0)return t.l;var per=Math.max(1,Math.floor(n.tensors.length/Math.max(1,n.fold)));return Math.floor(i/per);}
-function row(name){var t=D.tensors[name],c='<tr><td><code>'+esc(name)+'</code>'+(t&&t.s&&t.s!==name?'<br><span class=muted>'+esc(t.s)+'</span>':'')+'</td>';
+function layerOf(n,i){var t=D.tensors[n.tensors[i]]||D.tensors[D.alias[n.tensors[i]]];if(t&&t.l>=0)return t.l;var per=Math.max(1,Math.floor(n.tensors.length/Math.max(1,n.fold)));return Math.floor(i/per);}
+function row(name){var t=D.tensors[name]||D.tensors[D.alias[name]],c='<tr><td><code>'+esc(name)+'</code>'+(t&&t.s&&t.s!==name?'<br><span class=muted>'+esc(t.s)+'</span>':'')+'</td>';
 if(!t)return c+'<td colspan=6 class=muted>no tensor data</td></tr>';var st=t.st;
 c+='<td>'+esc(t.sh.join('\u00d7'))+'</td><td>'+esc(t.d)+'</td>';
 c+=st?'<td>'+fmt(st[0])+'</td><td>'+fmt(st[1])+'</td><td>'+fmt(st[2])+'</td><td>'+st[5]+'/'+st[6]+'</td>':'<td colspan=4 class=muted>'+(D.stats?'unreadable':'not computed')+'</td>';
-var f=tf.get(name)||(t.s&&tf.get(t.s));if(f)f.forEach(function(x){c+='</tr><tr><td colspan=7><span class="sev-'+esc(x.sev)+'">'+esc(x.sev+' '+x.code)+'</span>: '+esc(x.message)+'</td>';});
+var f=tf.get(name)||(t.s&&tf.get(t.s))||(D.alias[name]&&tf.get(D.alias[name]));if(f)f.forEach(function(x){c+='</tr><tr><td colspan=7><span class="sev-'+esc(x.sev)+'">'+esc(x.sev+' '+x.code)+'</span>: '+esc(x.message)+'</td>';});
 return c+'</tr>';}
 var HEAD='<tr><th>tensor</th><th>shape</th><th>dtype</th><th>mean</th><th>std</th><th>abs max</th><th>NaN/Inf</th></tr>';
 function table(names){return '<table>'+HEAD+names.map(row).join('')+'</table>';}

@@ -119,4 +119,11 @@ TEST_CASE("graph: -o model.html writes one offline page with the graph and every
   // --format html overrides the extension; the same input gives the same bytes
   REQUIRE(run_glassbox("graph " + q(model) + " --format html -o " + q(dir + "/again.page"), &out, true) == 0);
   CHECK(gb::test::read_file(dir + "/again.page") == bytes);
+  // ONNX: ops name their initializers by stored name; the page maps them to the statistics (canonical names)
+  GB_DATA(onnx, "models/stories260K/stories260K.onnx");
+  REQUIRE(run_glassbox("graph " + q(onnx) + " -o " + q(dir + "/onnx.html"), &out, true) == 0);
+  const std::string page = slurp(dir + "/onnx.html");
+  const size_t alias = page.find("\"alias\":{");
+  REQUIRE(alias != std::string::npos);
+  CHECK(page.find("\"onnx::MatMul_1233\":\"", alias) != std::string::npos);
 }
