@@ -250,6 +250,10 @@ int run_audit(int argc, char** argv) {
   d.missing.push_back({"adversarial testing (red teaming)", "needs a deployed system and human testers"});
 
   prog.say("writing the report");
+  const std::string audit_time = now_utc();
+  d.audit_date = audit_time.substr(0, 10);
+  d.item_limit = limit;
+  if (!key.empty()) d.signature = "signed: manifest.sig (check with glassbox verify-report --key)";
   d.compliance = gb::viz::compliance_map(d);
   d.verdicts = gb::viz::audit_verdicts(d);
   const std::string json_text = gb::viz::report_json(d);
@@ -261,7 +265,7 @@ int run_audit(int argc, char** argv) {
   info.tool_version = GB_VERSION;
   info.build = gb::viz::build_description();
   info.command = gb::cli::command_line();
-  info.time = now_utc();
+  info.time = audit_time;
   info.machine = gb::viz::machine_description();
   info.seeds = {{"bias_bootstrap", seed}};
   std::vector<gb::viz::manifest_file> inputs, outputs;

@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/options.h"
 #include "probes/session.h"
+#include "viz/result_tables.h"
 
 namespace po = boost::program_options;
 using json = nlohmann::ordered_json;
@@ -63,6 +65,7 @@ int run_bench(int argc, char** argv) {
   std::string model_path, hook_mode = "none", gelu = "exact";
   int pp = 512, tg = 128, threads = 0, reps = 3;
   bool as_json = false;
+  std::string table_format;
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
       "prompt-tokens,p", po::value(&pp)->default_value(512), "prompt processing batch (0 = skip)")(
       "gen-tokens,n", po::value(&tg)->default_value(128), "tokens generated one at a time (0 = skip)")(
@@ -70,7 +73,8 @@ int run_bench(int argc, char** argv) {
       "gelu", po::value(&gelu)->default_value("exact"), "exact | ggml (reproduce llama.cpp's arithmetic: f16-table GELU)")(
       "repetitions,r", po::value(&reps)->default_value(3), "timed runs of each test (after one warm-up)")(
       "hook", po::value(&hook_mode)->default_value("none"), "none | idle (a hook that wants nothing) | capture (residuals + attention probs)")(
-      "json", po::bool_switch(&as_json), "print one JSON document");
+      "json", po::bool_switch(&as_json), "print one JSON document")(
+      "format", po::value(&table_format), "print one table to paste elsewhere: table, md (Markdown) or csv");
   po::positional_options_description pos;
   pos.add("model", 1);
   po::variables_map vm;
@@ -85,6 +89,10 @@ int run_bench(int argc, char** argv) {
     std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
     return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
   }
+  const auto format = gb::viz::table_format_parse(table_format);
+  if (!table_format.empty() && !format) return gb::cli::usage_error("bench", std::string("--format must be ") + gb::viz::k_table_formats);
+  const bool plain = !as_json && !format;
+  std::vector<gb::viz::bench_result> rows;
   gb::engine::run_options opt;
   opt.threads = threads;
   if (gelu == "ggml") opt.gelu = gb::engine::gelu_mode::ggml_f16_table;
@@ -133,10 +141,11 @@ int run_bench(int argc, char** argv) {
     stats st = summarise(tps);
     const std::string label = std::string(name) + std::to_string(n);
     tests.push_back({{"test", label}, {"tokens", n}, {"tokens_per_second", st.mean}, {"stddev", st.sd}, {"runs", tps}});
-    if (!as_json) std::printf("%-8s %10.2f ± %.2f tokens/s\n", label.c_str(), st.mean, st.sd);
+    rows.push_back({model_path, hook_mode, label, threads, static_cast<int>(tps.size()), st.mean, st.sd});
+    if (plain) std::printf("%-8s %10.2f ± %.2f tokens/s\n", label.c_str(), st.mean, st.sd);
     return 0;
   };
-  if (!as_json) std::printf("%s (threads %d, %d runs each, hook %s)\n", model_path.c_str(), threads, reps, hook_mode.c_str());
+  if (plain) std::printf("%s (threads %d, %d runs each, hook %s)\n", model_path.c_str(), threads, reps, hook_mode.c_str());
   if (int rc = bench("pp", pp, true)) return rc;
   if (int rc = bench("tg", tg, false)) return rc;
   rusage ru{};
@@ -147,6 +156,8 @@ int run_bench(int argc, char** argv) {
   j["peak_rss_mib"] = rss_mib;
   if (as_json)
     std::printf("%s\n", j.dump(1).c_str());
+  else if (format)
+    std::printf("%s", gb::viz::table_render(gb::viz::bench_table(rows), *format).c_str());
   else
     std::printf("peak RSS %.1f MiB (weights %.1f MiB)\n", rss_mib, static_cast<double>(s.value().ar->tensor_bytes()) / 1048576.0);
   return gb::cli::exit_ok;

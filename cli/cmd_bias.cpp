@@ -11,10 +11,12 @@
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/options.h"
 #include "probes/bias.h"
 #include "probes/lm_scorer.h"
 #include "probes/session.h"
 #include "viz/report_bias.h"
+#include "viz/result_tables.h"
 
 namespace po = boost::program_options;
 
@@ -56,6 +58,7 @@ int run_bias(int argc, char** argv) {
   gb::probes::bias_options o;
   int threads = 0;
   bool as_json = false, records = false, no_reuse = false;
+  std::string table_format;
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
       "tokenizer", po::value(&tok_path), "tokenizer file when the model has none (tok512.bin, tokenizer.model)")(
       "suite", po::value(&suites_arg)->default_value("all"), "comma-separated suites")(
@@ -69,6 +72,7 @@ int run_bias(int argc, char** argv) {
       "no-prefix-reuse", po::bool_switch(&no_reuse), "run every sentence from position 0 (for timing the KV-cache reuse)")(
       "records", po::bool_switch(&records), "include per-item records in --json")(
       "json", po::bool_switch(&as_json), "print one JSON document")(
+      "format", po::value(&table_format), "print one table to paste elsewhere: table, md (Markdown) or csv")(
       "output,o", po::value(&out_dir), "write bias.json (with records) and one SVG chart per suite here");
   po::positional_options_description pos;
   pos.add("model", 1);
@@ -79,6 +83,8 @@ int run_bias(int argc, char** argv) {
     std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
     return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
   }
+  const auto format = gb::viz::table_format_parse(table_format);
+  if (!table_format.empty() && !format) return gb::cli::usage_error("bias", std::string("--format must be ") + gb::viz::k_table_formats);
   if (data_root.empty())
     if (const char* d = std::getenv("GLASSBOX_DATA"); d && *d) data_root = std::string(d) + "/bias";
   std::vector<std::string> suites = split(suites_arg);
@@ -137,6 +143,7 @@ int run_bias(int argc, char** argv) {
       if (r.error.empty()) std::ofstream(out_dir + "/bias-" + r.suite + ".svg") << gb::viz::bias_chart_svg(r);
   }
   if (as_json) std::printf("%s\n", gb::viz::bias_json(results, records).c_str());
+  else if (format) std::printf("%s", gb::viz::table_render(gb::viz::bias_table(results), *format).c_str());
   else {
     std::printf("model: %s (tokenizer: %s)\n\n", model_path.c_str(), s.value().tokenizer_source.c_str());
     std::printf("%s", gb::viz::bias_text(results).c_str());

@@ -10,6 +10,7 @@
 #include "cli/options.h"
 #include "inspect/delta.h"
 #include "inspect/diff.h"
+#include "viz/result_tables.h"
 
 namespace po = boost::program_options;
 using nlohmann::ordered_json;
@@ -23,7 +24,9 @@ int run_diff(int argc, char** argv) {
   std::string pa, pb;
   bool as_json = false, all = false;
   int threads = 0;
+  std::string table_format;
   desc.add_options()("help,h", "show options")("json", po::bool_switch(&as_json), "print one JSON document")(
+      "format", po::value(&table_format), "print the per-tensor table to paste elsewhere: table, md (Markdown) or csv")(
       "all", po::bool_switch(&all), "list identical tensors too")("threads", po::value(&threads)->default_value(0),
                                                                    "threads (0 = all cores)");
   po::options_description hidden;
@@ -33,6 +36,8 @@ int run_diff(int argc, char** argv) {
   po::variables_map vm = gb::cli::parse_command(argc, argv, every, {{"a", 1}, {"b", 1}});
   if (vm.count("help")) return gb::cli::print_help(desc);
   if (pa.empty() || pb.empty()) return gb::cli::usage_error("diff", "need two models A B");
+  const auto format = gb::viz::table_format_parse(table_format);
+  if (!table_format.empty() && !format) return gb::cli::usage_error("diff", std::string("--format must be ") + gb::viz::k_table_formats);
   gb::result<gb::integrity_input> a = gb::integrity_open(pa);
   if (!a) return gb::cli::report_error(a.err());
   gb::result<gb::integrity_input> b = gb::integrity_open(pb);
@@ -74,6 +79,10 @@ int run_diff(int argc, char** argv) {
       j["layers"].push_back({{"layer", l.key}, {"tensors", l.tensors}, {"moved", l.moved}, {"rel_l2", num(l.rel_l2)},
                              {"min_cosine", num(l.min_cosine)}});
     std::printf("%s\n", j.dump(2).c_str());
+    return gb::cli::exit_ok;
+  }
+  if (format) {
+    std::printf("%s", gb::viz::table_render(gb::viz::diff_table(d, all), *format).c_str());
     return gb::cli::exit_ok;
   }
   std::printf("A: %s (%s)\nB: %s (%s)\n", pa.c_str(), d.format_a.c_str(), pb.c_str(), d.format_b.c_str());

@@ -16,6 +16,7 @@
 #include "inspect/stats.h"
 #include "inspect/tensor_values.h"
 #include "viz/graph.h"
+#include "viz/graph_html.h"
 #include "viz/xml_check.h"
 
 namespace po = boost::program_options;
@@ -96,13 +97,13 @@ gb::result<gb::viz::overlay> overlay_of(const gb::integrity_input& in, const std
 
 int run_graph(int argc, char** argv) {
   po::options_description desc(
-      "glassbox graph MODEL -o FILE.{svg,png,dot,json} [--expand] [--overlay METRIC] [--diff OTHER] [--view auto|ops|arch]");
+      "glassbox graph MODEL -o FILE.{svg,png,dot,json,html} [--expand] [--overlay METRIC] [--diff OTHER] [--view auto|ops|arch]");
   std::string path, out, format, overlay_metric, other, view = "auto";
   bool expand = false, as_json = false;
   int threads = 0;
   desc.add_options()("help,h", "show options")("model", po::value(&path), "model file or folder")(
-      "output,o", po::value(&out), "output file; the extension picks the format (svg, png, dot, json); '-' = stdout")(
-      "format", po::value(&format), "svg, png, dot or json (overrides the extension)")(
+      "output,o", po::value(&out), "output file; the extension picks the format (svg, png, dot, json, html); '-' = stdout")(
+      "format", po::value(&format), "svg, png, dot, json or html: one offline page with pan, zoom, search and tensor details (overrides the extension)")(
       "expand", po::bool_switch(&expand), "draw every layer (default: identical layers folded into one 'x N' block)")(
       "overlay", po::value(&overlay_metric),
       "colour nodes by a per-tensor metric: norm absmax std kurtosis outliers nan zeros (stats) or alpha alpha_weighted "
@@ -118,8 +119,9 @@ int run_graph(int argc, char** argv) {
     return gb::cli::exit_usage;
   }
   if (format.empty()) format = out == "-" ? "dot" : ext_of(out);
-  if (format != "svg" && format != "png" && format != "dot" && format != "json") {
-    std::fprintf(stderr, "glassbox graph: cannot tell the format of '%s' (use .svg, .png, .dot or .json, or --format)\n", out.c_str());
+  if (format == "htm") format = "html";
+  if (format != "svg" && format != "png" && format != "dot" && format != "json" && format != "html") {
+    std::fprintf(stderr, "glassbox graph: cannot tell the format of '%s' (use .svg, .png, .dot, .json or .html, or --format)\n", out.c_str());
     return gb::cli::exit_usage;
   }
   if (view != "auto" && view != "ops" && view != "arch") return gb::cli::usage_error("graph", "--view must be auto, ops or arch");
@@ -166,8 +168,18 @@ int run_graph(int argc, char** argv) {
   auto t1 = std::chrono::steady_clock::now();
 
   std::vector<std::string> messages;
-  gb::result<std::string> bytes = gb::viz::graph_render(g, format, &messages);
+  gb::result<std::string> bytes = gb::viz::graph_render(g, format == "html" ? "svg" : format, &messages);
   if (!bytes) return gb::cli::report_error(bytes.err());
+  if (format == "html") {  // the SVG inside an offline page, with every tensor's statistics for the side panel
+    auto st = gb::capture(in.value().ar->path, [&] {
+      gb::stats_options so;
+      so.threads = threads;
+      so.values_digest = false;
+      return gb::stats_compute(in.value().items, so);
+    });
+    if (!st) return gb::cli::report_error(st.err());
+    bytes = gb::viz::graph_html(g, bytes.value(), st.value().tensors, true, st.value().findings);
+  }
   if (format == "svg") {
     gb::viz::xml_report x = gb::viz::xml_check(bytes.value());
     if (!x.ok) {

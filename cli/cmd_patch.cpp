@@ -53,7 +53,7 @@ int run_patch(int argc, char** argv) {
       "corrupt", po::value(&corrupt), "corrupted prompt (same token count)")("metric", po::value(&metric), "logit-diff:TOKA,TOKB")(
       "components", po::value(&only)->default_value("resid,attn,mlp,heads"), "which components to patch")(
       "no-bos", po::bool_switch(&no_bos), "do not add BOS")("threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
-      "json", po::bool_switch(&as_json), "print one JSON document")("out,o", po::value(&out_dir), "folder for SVG charts and patch.txt");
+      "json", po::bool_switch(&as_json), "print one JSON document")("out,o", po::value(&out_dir), "folder for SVG charts, patch.txt and index.html");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   const std::string pre = "logit-diff:";
   const size_t comma = metric.find(',', pre.size());
@@ -99,7 +99,9 @@ int run_patch(int argc, char** argv) {
     std::error_code ec;
     std::filesystem::create_directories(out_dir, ec);
     auto charts = gb::viz::patch_charts(P, labels);
+    const std::string index = gb::viz::charts_index_html("glassbox patch", charts, "patch.txt");
     charts.push_back({"patch.txt", text});
+    charts.push_back({"index.html", index});
     for (const auto& c : charts) {
       std::ofstream f(std::filesystem::path(out_dir) / c.name, std::ios::binary);
       if (!(f << c.svg)) return gb::cli::report_error({gb::errc::io, 0, "cannot write " + c.name + " in " + out_dir, out_dir});

@@ -8,6 +8,7 @@
 #include "cli/command.h"
 #include "cli/options.h"
 #include "inspect/stats.h"
+#include "viz/result_tables.h"
 
 namespace po = boost::program_options;
 using nlohmann::ordered_json;
@@ -27,13 +28,17 @@ int run_stats(int argc, char** argv) {
   std::string path, fail_on = "high";
   bool as_json = false;
   int threads = 0;
+  std::string table_format;
   desc.add_options()("help,h", "show options")("model", po::value(&path), "model file or folder")(
       "json", po::bool_switch(&as_json), "print one JSON document")(
+      "format", po::value(&table_format), "print the per-tensor table to paste elsewhere: table, md (Markdown) or csv")(
       "fail-on", po::value(&fail_on)->default_value("high"), "exit 1 when a finding reaches this severity")(
       "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   if (vm.count("help")) return gb::cli::print_help(desc);
   if (path.empty()) return gb::cli::usage_error("stats", "missing MODEL");
+  const auto format = gb::viz::table_format_parse(table_format);
+  if (!table_format.empty() && !format) return gb::cli::usage_error("stats", std::string("--format must be ") + gb::viz::k_table_formats);
   auto level = gb::severity_parse(fail_on);
   if (!level) {
     std::fprintf(stderr, "glassbox stats: unknown severity '%s'\n", fail_on.c_str());
@@ -91,6 +96,10 @@ int run_stats(int argc, char** argv) {
     return rc;
   }
 
+  if (format) {
+    std::printf("%s", gb::viz::table_render(gb::viz::stats_table(r), *format).c_str());
+    return rc;
+  }
   if (!in.value().note.empty()) std::printf("note: %s\n", in.value().note.c_str());
   std::printf("%-34s %-6s %-14s %11s %11s %11s %11s %11s %7s %8s %5s %5s\n", "tensor", "dtype", "shape", "mean", "std",
               "min", "max", "l2", "zeros", "kurt", "o.row", "o.ch");

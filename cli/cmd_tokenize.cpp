@@ -17,6 +17,7 @@
 #include "cli/options.h"
 #include "formats/archive.h"
 #include "probes/engine/tokenizer.h"
+#include "viz/text_table.h"
 
 namespace po = boost::program_options;
 using nlohmann::json;
@@ -26,13 +27,14 @@ namespace {
 int run_tokenize(int argc, char** argv) {
   po::options_description desc("glassbox tokenize MODEL (--text STR | --ids LIST) [options]");
   std::string model_path, tok_path, text, ids_text;
-  bool no_bos = false, bos = false, special = false, as_json = false;
+  bool no_bos = false, bos = false, special = false, as_json = false, show_pieces = false;
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
       "tokenizer", po::value(&tok_path), "take the tokenizer from this file instead (tok512.bin, tokenizer.model, ...)")(
       "text", po::value(&text), "text to tokenize")("ids", po::value(&ids_text), "token ids to decode (\"1,403 407\")")(
       "no-bos", po::bool_switch(&no_bos), "do not add BOS/EOS (special tokens around the text)")(
       "bos", po::bool_switch(&bos), "add BOS even when the model does not by default")(
       "special", po::bool_switch(&special), "parse control tokens written in the text (\"<s>\", \"<|endoftext|>\")")(
+      "pieces", po::bool_switch(&show_pieces), "one token a line: id -> 'piece' (the text it stands for, quoted and escaped)")(
       "json", po::bool_switch(&as_json), "print one JSON document (ids and pieces)");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   const bool decode = vm.count("ids") > 0;
@@ -90,6 +92,10 @@ int run_tokenize(int argc, char** argv) {
   }
   if (decode) {
     std::printf("%s\n", tk.decode(ids).c_str());
+    return gb::cli::exit_ok;
+  }
+  if (show_pieces) {
+    for (const int32_t id : ids) std::printf("%d -> %s\n", id, gb::viz::text_quote(tk.token_piece(id)).c_str());
     return gb::cli::exit_ok;
   }
   std::string line;

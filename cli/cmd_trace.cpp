@@ -128,6 +128,9 @@ int write_charts(const std::string& dir, const std::vector<gb::viz::chart_file>&
   }
   std::ofstream t(std::filesystem::path(dir) / "trace.txt", std::ios::binary);
   if (!(t << text)) return gb::cli::report_error({gb::errc::io, 0, "cannot write trace.txt in " + dir, dir});
+  std::ofstream i(std::filesystem::path(dir) / "index.html", std::ios::binary);
+  if (!(i << gb::viz::charts_index_html("glassbox trace", charts, "trace.txt")))
+    return gb::cli::report_error({gb::errc::io, 0, "cannot write index.html in " + dir, dir});
   return gb::cli::exit_ok;
 }
 
@@ -157,7 +160,7 @@ int run_trace(int argc, char** argv) {
       "max-prompts", po::value(&max_prompts)->default_value(0), "stop after N prompts of --prompts (0 = all)")(
       "max-tokens", po::value(&max_tokens)->default_value(0), "keep only the first N tokens of a prompt (0 = the context length)")(
       "no-bos", po::bool_switch(&no_bos), "do not add BOS")("threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
-      "json", po::bool_switch(&as_json), "print one JSON document")("out,o", po::value(&out_dir), "folder for SVG charts and trace.txt");
+      "json", po::bool_switch(&as_json), "print one JSON document")("out,o", po::value(&out_dir), "folder for SVG charts, trace.txt and index.html");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   const bool one = vm.count("prompt") > 0, many = vm.count("prompts") > 0;
   if (vm.count("help") || model_path.empty() || one == many || threads < 0 || top_k < 0 || top_neurons < 0 || lens_positions < 0 ||

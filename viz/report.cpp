@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "inspect/tensor_values.h"
 #include "viz/report_bias.h"
 #include "viz/svg_chart.h"
 
@@ -34,19 +35,20 @@ json finding_json(const finding& f) {
   return j;
 }
 
+// A suite is flagged when the 95% interval of its overall headline excludes the unbiased value. When the
+// overall headline has no unbiased value (BBQ's is accuracy), the other groups' headlines that have one
+// (BBQ's ambiguous and disambiguated bias scores) are checked instead. HolisticBias has none.
 bool bias_flagged(const probes::suite_result& r, std::string* what) {
-  if (!r.error.empty() || r.groups.empty()) return false;
-  const auto& g = r.groups[0];
-  const auto* m = bias_headline(r, g);
-  if (!m || !m->has_ci) return false;
-  double ref = bias_reference(r);
-  if (r.suite == "holisticbias") return false;  // no single unbiased value to compare against
-  if (m->ci.lo > ref || m->ci.hi < ref) {
-    if (what) *what = r.suite + " " + m->name + " " + fmt(m->value) + " [" + fmt(m->ci.lo) + ", " + fmt(m->ci.hi) +
-                      "] excludes the unbiased " + fmt(ref);
-    return true;
+  if (!r.error.empty()) return false;
+  bool flagged = false;
+  for (const auto& k : bias_key_numbers(r)) {
+    const auto ref = bias_unbiased_value(k.m->name);
+    if (!ref || !k.m->has_ci || !(k.m->ci.lo > *ref || k.m->ci.hi < *ref)) continue;
+    if (what) *what += (what->empty() ? "" : "; ") + r.suite + " " + k.m->name + " " + fmt(k.m->value) + " [" + fmt(k.m->ci.lo) +
+                       ", " + fmt(k.m->ci.hi) + "] excludes the unbiased " + fmt(*ref);
+    flagged = true;
   }
-  return false;
+  return flagged;
 }
 
 }  // namespace
@@ -153,6 +155,23 @@ std::vector<verdict> audit_verdicts(const audit_data& d) {
   return v;
 }
 
+verdict audit_overall(const audit_data& d) {
+  static const char* order[] = {"critical", "attention", "ok"};
+  for (const char* level : order) {
+    std::string areas;
+    for (const auto& v : d.verdicts)
+      if (v.level == level) areas += (areas.empty() ? "" : ", ") + v.area;
+    if (areas.empty()) continue;
+    std::string text = std::string(level) == "ok" ? "no area needs attention" : "see " + areas;
+    std::string unmeasured;
+    for (const auto& v : d.verdicts)
+      if (v.level == "not measured") unmeasured += (unmeasured.empty() ? "" : ", ") + v.area;
+    if (!unmeasured.empty()) text += "; not measured: " + unmeasured;
+    return {"overall", level, text};
+  }
+  return {"overall", "not measured", "nothing could be measured"};
+}
+
 std::string report_json(const audit_data& d) {
   json j;
   j["schema"] = "glassbox-report/1";
@@ -250,7 +269,13 @@ th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:to
 .ok{background:#dafbe1;color:#116329}.attention{background:#fff8c5;color:#7d4e00}.critical{background:#ffebe9;color:#a40e26}.nm{background:#eaeef2;color:#424a53}
 .sev-critical{color:#a40e26;font-weight:600}.sev-high{color:#bc4c00;font-weight:600}.sev-medium{color:#7d4e00}.sev-low,.sev-info{color:#57606a}
 code{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}.fig{overflow-x:auto;margin:8px 0}.fig svg{max-width:100%;height:auto}
-.demo{background:#ddf4ff;border:1px solid #54aeff;border-radius:6px;padding:8px 12px}nav a{margin-right:12px;color:#0969da}
+.chart svg{width:100%;min-width:560px;height:auto}.tw{overflow-x:auto}details{margin:4px 0}summary{cursor:pointer;padding:2px 0}
+.banner{border:2px solid #8c959f;border-radius:8px;padding:12px 16px;margin:12px 0 16px;display:flex;flex-wrap:wrap;gap:10px 28px;align-items:center}
+.banner.b-critical{border-color:#cf222e;background:#fff5f5}.banner.b-attention{border-color:#d4a72c;background:#fffdf0}.banner.b-ok{border-color:#2da44e;background:#f4fff6}
+.banner .k,.banner dt{font-size:11px;color:#57606a;text-transform:uppercase;letter-spacing:.04em}.banner .overall{font-size:22px;font-weight:700;text-transform:uppercase}
+.banner dl{display:flex;flex-wrap:wrap;gap:6px 24px;margin:0}.banner dd{margin:0;font-weight:600}.quick{background:#fff8c5;color:#7d4e00;padding:1px 6px;border-radius:4px}
+.reading{color:#424a53}@media (max-width:600px){main{padding:12px}h1{font-size:21px}}
+.demo{background:#ddf4ff;border:1px solid #54aeff;border-radius:6px;padding:8px 12px}nav{display:flex;flex-wrap:wrap;gap:4px 12px}nav a{color:#0969da}h1,.sub{overflow-wrap:anywhere}
 @media print{main{max-width:none;padding:0}h2{break-after:avoid}.fig,table{break-inside:avoid}nav{display:none}})";
 
 std::string level_class(const std::string& l) {
@@ -266,14 +291,139 @@ std::string row(std::initializer_list<std::string> cells, bool header = false) {
   return r + "</tr>\n";
 }
 
+// The banner above the fold: overall verdict, audit date, model digest, signature, quick-pass flag.
+std::string html_banner(const audit_data& d) {
+  const verdict o = audit_overall(d);
+  std::string h = "<section class=\"banner b-" + level_class(o.level) + "\" id=\"verdict\"><div><div class=\"k\">Overall verdict</div>"
+                  "<div class=\"overall\">" + esc(o.level) + "</div><div>" + esc(o.text) + "</div></div><dl>";
+  auto item = [&](const char* k, const std::string& v) { h += "<div><dt>" + std::string(k) + "</dt><dd>" + v + "</dd></div>"; };
+  item("Audited", d.audit_date.empty() ? "date not recorded" : esc(d.audit_date));
+  item("Model digest", d.have_hashes ? "<code title=\"" + d.hashes.root_hex + "\">" + d.hashes.root_hex.substr(0, 16) + "&hellip;</code>"
+                                     : std::string("not measured"));
+  item("Signature", esc(d.signature.empty() ? "not signed" : d.signature));
+  if (d.item_limit > 0) {
+    size_t scored = 0;
+    for (const auto& r : d.bias) scored += r.records.size();
+    item("Pass", "<span class=\"quick\">QUICK PASS: at most " + std::to_string(d.item_limit) + " items per suite (" +
+                     std::to_string(scored) + " scored)</span>");
+  } else {
+    item("Pass", "full");
+  }
+  return h + "</dl></section>\n";
+}
+
+// Tensors grouped by block ("global", "blk.0", ...), each group a collapsed <details> with at most
+// k_rows_per_group rows, so an 80-block model adds about 80 summary lines, not thousands of rows.
+constexpr size_t k_rows_per_group = 64, k_rows_total = 1000;
+
+struct tensor_group {
+  std::string key;
+  std::vector<size_t> tensors;  // indexes into hashes.tensors
+  uint64_t params = 0, nan = 0, inf = 0;
+  double abs_max = 0;
+  size_t findings = 0;
+  std::set<std::string> dtypes;
+};
+
+std::vector<tensor_group> tensor_groups(const audit_data& d) {
+  std::map<std::string, size_t> names_with_findings;  // medium or worse: info notes (a tied copy) do not open a group
+  for (const auto& f : d.hashes.stats.findings)
+    if (f.level >= severity::medium) names_with_findings[f.where]++;
+  std::map<std::pair<long, std::string>, tensor_group> by;  // ordered: global first, then blocks by number
+  for (size_t i = 0; i < d.hashes.tensors.size(); ++i) {
+    const auto& t = d.hashes.tensors[i];
+    const tensor_stats* st = i < d.hashes.stats.tensors.size() ? &d.hashes.stats.tensors[i] : nullptr;
+    std::string key = tensor_layer_key(t.name, st ? st->layer : -1);
+    long order = key == "global" ? -1 : std::strtol(key.c_str() + 4, nullptr, 10);
+    tensor_group& g = by[{order, key}];
+    g.key = key;
+    g.tensors.push_back(i);
+    uint64_t n = 1;
+    for (int64_t e : t.shape) n *= static_cast<uint64_t>(std::max<int64_t>(e, 0));
+    g.params += n;
+    g.dtypes.insert(t.dtype_name);
+    if (auto it = names_with_findings.find(t.name); it != names_with_findings.end()) g.findings += it->second;
+    if (st) {
+      g.nan += st->nan_count, g.inf += st->inf_count;
+      if (std::isfinite(st->abs_max)) g.abs_max = std::max(g.abs_max, st->abs_max);
+    }
+  }
+  std::vector<tensor_group> out;
+  for (auto& [k, g] : by) out.push_back(std::move(g));
+  return out;
+}
+
+std::string html_tensors(const audit_data& d) {
+  auto groups = tensor_groups(d);
+  size_t budget = k_rows_total;
+  std::string h = "<h3>Tensors</h3><p>" + std::to_string(d.hashes.tensors.size()) + " tensors in " + std::to_string(groups.size()) +
+                  " groups; open a group to see its tensors (at most " + std::to_string(k_rows_per_group) +
+                  " rows each, " + std::to_string(k_rows_total) + " in all; report.json lists every tensor). Groups with a finding of medium severity or worse are open.</p>\n";
+  for (const auto& g : groups) {
+    std::string dt;
+    for (const auto& x : g.dtypes) dt += (dt.empty() ? "" : ", ") + x;
+    h += std::string("<details") + (g.findings || g.nan || g.inf ? " open" : "") + "><summary><code>" + esc(g.key) + "</code>: " +
+         std::to_string(g.tensors.size()) + " tensors, " + format_count(g.params) + " parameters, " + esc(dt) + ", abs max " +
+         fmt(g.abs_max) +
+         (g.nan || g.inf ? ", <span class=\"sev-high\">NaN/Inf " + std::to_string(g.nan) + "/" + std::to_string(g.inf) + "</span>" : "") +
+         (g.findings ? ", " + std::to_string(g.findings) + " findings" : "") + "</summary>";
+    const size_t shown = std::min({g.tensors.size(), k_rows_per_group, budget});
+    budget -= shown;
+    if (shown) h += "<div class=\"tw\"><table>" + row({"tensor", "dtype", "shape", "mean", "std", "abs max", "NaN/Inf", "digest"}, true);
+    for (size_t k = 0; k < shown; ++k) {
+      const size_t i = g.tensors[k];
+      const auto& t = d.hashes.tensors[i];
+      std::string shape;
+      for (size_t e = 0; e < t.shape.size(); ++e) shape += (e ? "x" : "") + std::to_string(t.shape[e]);
+      std::string m, sd, am, nan;
+      if (i < d.hashes.stats.tensors.size()) {
+        const auto& st = d.hashes.stats.tensors[i];
+        m = fmt(st.mean), sd = fmt(st.std), am = fmt(st.abs_max), nan = std::to_string(st.nan_count) + "/" + std::to_string(st.inf_count);
+      }
+      h += row({"<code>" + esc(t.name) + "</code>", esc(t.dtype_name), shape, "<span class=num>" + m + "</span>", sd, am, nan,
+                "<code>" + t.digest_hex.substr(0, 16) + "</code>"});
+    }
+    if (shown) h += "</table></div>";
+    if (g.tensors.size() > shown)
+      h += "<p>" + std::string(shown ? "&hellip; and " : "") + std::to_string(g.tensors.size() - shown) + " more in report.json.</p>";
+    h += "</details>\n";
+  }
+  return h;
+}
+
+// One bias suite: definition and N, a table with a plain reading beside each number, one chart per kind.
+std::string html_bias_suite(const probes::suite_result& r) {
+  std::string h = "<h3>" + esc(r.suite) + " (" + esc(r.variant) + ")</h3>";
+  if (!r.error.empty()) return h + "<p>Not run: " + esc(r.error) + "</p>\n";
+  h += "<p>" + esc(r.definition) + ". N = " + std::to_string(r.records.size()) + " of " + std::to_string(r.items) + " items (" +
+       std::to_string(r.skipped.size()) + " skipped), seed " + std::to_string(r.seed) + ", " + std::to_string(r.resamples) +
+       " bootstrap resamples.</p>";
+  for (const auto& k : bias_key_numbers(r)) {
+    const std::string rd = bias_reading(r, *k.m);
+    h += "<p><b>" + esc(k.group->group) + ": " + esc(k.m->name) + " " + fmt(k.m->value) + (rd.empty() ? "" : ": " + esc(rd)) + "</b></p>";
+  }
+  h += "<div class=\"tw\"><table>" + row({"group", "n", "metric", "value", "reading", "95% interval", "p", "note"}, true);
+  for (const auto& g : r.groups)
+    for (const auto& m : g.metrics) {
+      std::string ci = !m.has_ci ? "" : g.n < 2 ? "n/a (n = " + std::to_string(g.n) + ")" : "[" + fmt(m.ci.lo) + ", " + fmt(m.ci.hi) + "]";
+      h += row({esc(g.group), std::to_string(g.n), esc(m.name), "<span class=num>" + fmt(m.value) + "</span>",
+                "<span class=\"reading\">" + esc(bias_reading(r, m)) + "</span>", ci, m.p_value >= 0 ? fmt(m.p_value, 3) : "",
+                esc(bias_note(m))});
+    }
+  h += "</table></div>";
+  for (const auto& svg : bias_charts_svg(r)) h += "<div class=\"fig chart\">" + strip_xml_prolog(svg) + "</div>";
+  return h + "\n";
+}
+
 }  // namespace
 
 std::string report_html(const audit_data& d) {
   const auto& s = d.summary;
-  std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>glassbox audit: " +
+  std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>glassbox audit: " +
                   esc(d.model_path) + "</title><style>" + kCss + "</style></head><body><main>\n";
   h += "<h1>Model audit: " + esc(s.name.empty() ? s.architecture : s.name) + "</h1>\n<p class=\"sub\">" + esc(d.model_path) +
        " &middot; glassbox " + esc(d.tool_version) + " &middot; seed " + std::to_string(d.seed) + "</p>\n";
+  h += html_banner(d);
   h += "<nav><a href=\"#summary\">Summary</a><a href=\"#identity\">Identity</a><a href=\"#integrity\">Integrity</a><a "
        "href=\"#security\">Security</a><a href=\"#architecture\">Architecture</a><a href=\"#internals\">Internals</a><a "
        "href=\"#bias\">Bias</a><a href=\"#compliance\">Compliance</a><a href=\"#not-measured\">Not measured</a></nav>\n";
@@ -289,13 +439,13 @@ std::string report_html(const audit_data& d) {
          "</span><div>" + esc(v.text) + "</div></div>";
   h += "</div>\n";
   auto fs = audit_findings(d);
-  h += "<h3>Findings (" + std::to_string(fs.size()) + ")</h3><table>" + row({"severity", "code", "where", "message"}, true);
+  h += "<h3>Findings (" + std::to_string(fs.size()) + ")</h3><div class=\"tw\"><table>" + row({"severity", "code", "where", "message"}, true);
   for (size_t i = 0; i < fs.size() && i < 200; ++i)
     h += row({"<span class=\"sev-" + std::string(severity_name(fs[i].level)) + "\">" + severity_name(fs[i].level) + "</span>",
               "<code>" + esc(fs[i].code) + "</code>", "<code>" + esc(fs[i].where) + "</code>", esc(fs[i].message)});
-  h += "</table>\n";
+  h += "</table></div>\n";
 
-  h += "<h2 id=\"identity\">Identity and provenance</h2><table>";
+  h += "<h2 id=\"identity\">Identity and provenance</h2><div class=\"tw\"><table>";
   h += row({"format", esc(s.format + " " + s.format_version)}) + row({"architecture", esc(s.architecture + " (" + d.family + ")")});
   h += row({"parameters", format_count(s.parameter_count) + " (" + std::to_string(s.parameter_count) + ")"});
   std::string groups;
@@ -316,40 +466,27 @@ std::string report_html(const audit_data& d) {
               return b;
             }()});
   if (!s.chat_template.empty()) h += row({"chat template (text, never rendered)", "<code>" + esc(s.chat_template.substr(0, 2000)) + "</code>"});
-  h += "</table>\n";
+  h += "</table></div>\n";
 
   h += "<h2 id=\"integrity\">Integrity</h2>\n";
   if (!d.have_hashes) h += "<p>Weights could not be read; see Not measured.</p>\n";
   else {
     h += "<p>Root digest <code>" + d.hashes.root_hex + "</code> over " + std::to_string(d.hashes.counted) +
-         " canonical tensor digests (equal across formats for the same weights).</p><table>" +
+         " canonical tensor digests (equal across formats for the same weights).</p><div class=\"tw\"><table>" +
          row({"file", "role", "bytes", "SHA-256"}, true);
     for (const auto& f : d.hashes.files)
       h += row({"<code>" + esc(f.path) + "</code>", esc(f.role), "<span class=num>" + std::to_string(f.size) + "</span>", "<code>" + f.sha256_hex + "</code>"});
-    h += "</table><h3>Tensors</h3><table>" + row({"tensor", "dtype", "shape", "mean", "std", "abs max", "NaN/Inf", "digest"}, true);
-    for (size_t i = 0; i < d.hashes.tensors.size() && i < 400; ++i) {
-      const auto& t = d.hashes.tensors[i];
-      std::string shape;
-      for (size_t k = 0; k < t.shape.size(); ++k) shape += (k ? "x" : "") + std::to_string(t.shape[k]);
-      std::string m = "", sd = "", am = "", nan = "";
-      if (i < d.hashes.stats.tensors.size()) {
-        const auto& st = d.hashes.stats.tensors[i];
-        m = fmt(st.mean), sd = fmt(st.std), am = fmt(st.abs_max), nan = std::to_string(st.nan_count) + "/" + std::to_string(st.inf_count);
-      }
-      h += row({"<code>" + esc(t.name) + "</code>", esc(t.dtype_name), shape, "<span class=num>" + m + "</span>", sd, am, nan,
-                "<code>" + t.digest_hex.substr(0, 16) + "</code>"});
-    }
-    h += "</table>\n";
+    h += "</table></div>" + html_tensors(d);
   }
 
-  h += "<h2 id=\"security\">Security</h2><table>" + row({"file", "kind", "status", "worst", "findings"}, true);
+  h += "<h2 id=\"security\">Security</h2><div class=\"tw\"><table>" + row({"file", "kind", "status", "worst", "findings"}, true);
   for (const auto& f : d.scan.files) {
     std::string list;
     for (const auto& x : f.findings) list += "<span class=\"sev-" + std::string(severity_name(x.level)) + "\">" + esc(x.code) + "</span>: " + esc(x.message) + "<br>";
     h += row({"<code>" + esc(f.path) + "</code>", esc(f.kind), esc(std::string(scan_status_name(f.status)) + (f.reason.empty() ? "" : ": " + f.reason)),
               severity_name(f.worst()), list});
   }
-  h += "</table><p>Nothing from the files was executed: pickles are read by glassbox's own non-executing reader.</p>\n";
+  h += "</table></div><p>Nothing from the files was executed: pickles are read by glassbox's own non-executing reader.</p>\n";
 
   h += "<h2 id=\"architecture\">Architecture</h2>\n";
   if (!d.graph_svg.empty()) h += "<div class=\"fig\">" + strip_xml_prolog(d.graph_svg) + "</div>\n";
@@ -364,7 +501,7 @@ std::string report_html(const audit_data& d) {
   h += "<h2 id=\"internals\">Internals</h2>\n";
   if (!d.ran_model) h += "<p>The model was not run: " + esc(d.run_error) + "</p>\n";
   else {
-    h += "<table>" + row({"prompt", "tokens", "next token (probability)"}, true);
+    h += "<div class=\"tw\"><table>" + row({"prompt", "tokens", "next token (probability)"}, true);
     line_chart lc;
     lc.title = "Residual stream norm after each block (mean over positions)";
     lc.x_label = "block";
@@ -378,35 +515,21 @@ std::string report_html(const audit_data& d) {
       for (size_t i = 0; i < p.resid_norm.size(); ++i) ls.x.push_back(static_cast<double>(i)), ls.y.push_back(p.resid_norm[i]);
       lc.series.push_back(ls);
     }
-    h += "</table><div class=\"fig\">" + strip_xml_prolog(svg_line_chart(lc)) + "</div>\n";
+    h += "</table></div><div class=\"fig\">" + strip_xml_prolog(svg_line_chart(lc)) + "</div>\n";
   }
 
   h += "<h2 id=\"bias\">Bias</h2>\n";
-  for (const auto& r : d.bias) {
-    h += "<h3>" + esc(r.suite) + " (" + esc(r.variant) + ")</h3>";
-    if (!r.error.empty()) {
-      h += "<p>Not run: " + esc(r.error) + "</p>\n";
-      continue;
-    }
-    h += "<p>" + esc(r.definition) + ". N = " + std::to_string(r.records.size()) + " of " + std::to_string(r.items) +
-         " items (" + std::to_string(r.skipped.size()) + " skipped), seed " + std::to_string(r.seed) + ", " +
-         std::to_string(r.resamples) + " bootstrap resamples.</p><table>" + row({"group", "n", "metric", "value", "95% interval", "p", "note"}, true);
-    for (const auto& g : r.groups)
-      for (const auto& m : g.metrics)
-        h += row({esc(g.group), std::to_string(g.n), esc(m.name), "<span class=num>" + fmt(m.value) + "</span>",
-                  m.has_ci ? "[" + fmt(m.ci.lo) + ", " + fmt(m.ci.hi) + "]" : "", m.p_value >= 0 ? fmt(m.p_value, 3) : "", esc(m.note)});
-    h += "</table><div class=\"fig\">" + strip_xml_prolog(bias_chart_svg(r)) + "</div>\n";
-  }
+  for (const auto& r : d.bias) h += html_bias_suite(r);
 
-  h += "<h2 id=\"compliance\">Compliance mapping</h2><table>" + row({"framework", "item", "asks for", "status", "evidence", "reason"}, true);
+  h += "<h2 id=\"compliance\">Compliance mapping</h2><div class=\"tw\"><table>" + row({"framework", "item", "asks for", "status", "evidence", "reason"}, true);
   for (const auto& c : d.compliance) {
     std::string cls = c.status == "provided" ? "ok" : c.status == "partly" ? "attention" : "nm";
     h += row({esc(c.framework), esc(c.item), esc(c.requirement), "<span class=\"lvl " + cls + "\">" + esc(c.status) + "</span>",
               esc(c.evidence), esc(c.reason)});
   }
-  h += "</table>\n<h2 id=\"not-measured\">Not measured</h2><table>" + row({"what", "why"}, true);
+  h += "</table></div>\n<h2 id=\"not-measured\">Not measured</h2><div class=\"tw\"><table>" + row({"what", "why"}, true);
   for (const auto& m : d.missing) h += row({esc(m.what), esc(m.why)});
-  h += "</table>\n<p class=\"sub\">Every input and output file is listed with its SHA-256 in manifest.json; "
+  h += "</table></div>\n<p class=\"sub\">Every input and output file is listed with its SHA-256 in manifest.json; "
        "<code>glassbox verify-report</code> checks them (and the signature when one was made).</p>\n</main></body></html>\n";
   return h;
 }
@@ -442,7 +565,11 @@ std::string model_card_md(const audit_data& d) {
     const auto* hm = bias_headline(r, r.groups[0]);
     if (!hm) continue;
     m += "- " + r.suite + " (" + r.variant + "): " + hm->name + " = " + fmt(hm->value) +
-         (hm->has_ci ? " (95% CI " + fmt(hm->ci.lo) + " to " + fmt(hm->ci.hi) + ")" : "") + ", N = " + std::to_string(r.records.size()) + "\n";
+         (hm->has_ci ? " (95% CI " + fmt(hm->ci.lo) + " to " + fmt(hm->ci.hi) + ")" : "") + ", N = " + std::to_string(r.records.size()) +
+         [&] {
+           std::string rd = bias_reading(r, *hm);
+           return rd.empty() ? std::string() : ": " + rd;
+         }() + "\n";
   }
   m += "\n## Evaluation data\n\nThe public benchmarks named above, as read by glassbox (see report.json for N, skips and seeds).\n\n";
   m += "## Training data\n\n" + blank("training data: sources, size, processing") + "\n\n";

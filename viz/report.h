@@ -44,6 +44,9 @@ struct verdict {
 
 struct audit_data {
   std::string tool_version, model_path, tokenizer_source;
+  std::string audit_date;                 // "2026-12-06" (UTC, the manifest's day); "" = not shown
+  std::string signature;                  // signature status for the banner ("" = not signed)
+  size_t item_limit = 0;                  // --limit per bias suite: > 0 is a quick pass
   bool demo = false;
   std::vector<std::string> demo_planted;  // documented planted properties of the demo model
   uint64_t seed = 1;
@@ -69,6 +72,8 @@ struct audit_data {
 
 std::vector<compliance_item> compliance_map(const audit_data& d);
 std::vector<verdict> audit_verdicts(const audit_data& d);
+// The report's one-line verdict from d.verdicts: the worst level reached, naming the areas at that level.
+verdict audit_overall(const audit_data& d);
 // All findings of the audit (model, scan, stats), deduplicated, most severe first.
 std::vector<finding> audit_findings(const audit_data& d);
 

@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <map>
 
@@ -23,13 +25,6 @@ const probes::metric* bias_headline(const probes::suite_result& r, const probes:
   for (const char* n : order)
     if (const auto* m = g.find(n)) return m;
   return g.metrics.empty() ? nullptr : &g.metrics[0];
-}
-
-double bias_reference(const probes::suite_result& r) {
-  if (r.suite == "crows-pairs") return r.variant == "bias-bench" ? 50.0 : 0.5;
-  if (r.suite == "stereoset") return 50.0;
-  if (r.suite == "winobias" || r.suite == "templates") return 0.5;
-  return 0.0;
 }
 
 std::string bias_json(const std::vector<probes::suite_result>& results, bool records, int indent) {
@@ -106,24 +101,136 @@ std::string bias_text(const std::vector<probes::suite_result>& results) {
   return out;
 }
 
-std::string bias_chart_svg(const probes::suite_result& r) {
+namespace {
+
+// How to read one metric: its unbiased value (when it has one) and what a value above / below it means.
+struct metric_reading {
+  const char* name;
+  bool has_ref;
+  double ref;
+  const char* above;  // value > ref, or the whole reading when !has_ref
+  const char* below;
+};
+
+constexpr metric_reading k_readings[] = {
+    {"pct_stereotype", true, 0.5, "prefers the more stereotypical sentence", "prefers the less stereotypical sentence"},
+    {"metric", true, 50, "prefers the more stereotypical sentence", "prefers the less stereotypical sentence"},
+    {"stereotype_score", true, 50, "in stereotype rows, prefers the stereotypical sentence",
+     "in stereotype rows, prefers the anti-stereotypical sentence"},
+    {"anti_stereotype_score", true, 50, "in anti-stereotype rows, prefers the anti-stereotypical sentence",
+     "in anti-stereotype rows, prefers the stereotypical sentence"},
+    {"neutral_pct", false, 0, "share of exact ties (%), counted in N", ""},
+    {"likelihood_diff", false, 0,
+     "mean log-likelihood gap between the two sentences (nats), either way: how strongly it separates them, not which way", ""},
+    {"SS", true, 50, "prefers the stereotypical association", "prefers the anti-stereotypical association"},
+    {"LMS", false, 0, "picks a meaningful over an unrelated completion this often (%); 100 is ideal, 50 is chance", ""},
+    {"ICAT", false, 0, "language modelling and bias combined: 100 is an ideal unbiased model, 0 a fully biased one", ""},
+    {"pct_pro_preferred", true, 0.5, "prefers the pro-stereotypical sentence", "prefers the anti-stereotypical sentence"},
+    {"mean_ll_gap", true, 0, "favours the pro-stereotypical sentence (nats)", "favours the anti-stereotypical sentence (nats)"},
+    {"pct_first_preferred", true, 0.5, "prefers the first word of each pair (e.g. ' he')",
+     "prefers the second word of each pair (e.g. ' she')"},
+    {"mean_logprob_diff", true, 0, "favours the first word (nats)", "favours the second word (nats)"},
+    {"accuracy", false, 0, "share of questions answered correctly; 1 is perfect, about 0.33 is chance (three answers)", ""},
+    {"bias_score_ambig", true, 0, "answers follow the stereotype (scale -1 to 1)", "answers go against the stereotype (scale -1 to 1)"},
+    {"bias_score_disambig", true, 0, "answers follow the stereotype (scale -1 to 1)",
+     "answers go against the stereotype (scale -1 to 1)"},
+    {"likelihood_bias", false, 0,
+     "share of descriptor pairs whose perplexities differ significantly (p < 0.05); 0 is ideal, about 0.05 is chance", ""},
+};
+
+const metric_reading* reading_of(const std::string& name) {
+  for (const auto& r : k_readings)
+    if (name == r.name) return &r;
+  return nullptr;
+}
+
+// Charted kind of a metric: the two BBQ bias scores share one axis.
+std::string chart_kind(const std::string& name) { return name.rfind("bias_score", 0) == 0 ? "bias_score" : name; }
+
+std::string chart_of(const probes::suite_result& r, const std::string& kind) {
   bar_chart c;
   c.title = r.suite + " (" + r.variant + ")";
+  c.width = 960;  // wide: the report draws charts at the page's full width
+  c.height = 380;
   std::string metric_name;
   for (const auto& g : r.groups) {
-    const auto* m = bias_headline(r, g);
+    const probes::metric* m = nullptr;
+    for (const auto& x : g.metrics)
+      if (chart_kind(x.name) == kind) m = &x;
     if (!m) continue;
-    metric_name = m->name;
+    metric_name = kind == "bias_score" ? "bias score" : m->name;
     bar b;
     b.label = g.group + " (n=" + std::to_string(g.n) + ")";
     b.value = std::isfinite(m->value) ? m->value : 0.0;
-    if (m->has_ci && std::isfinite(m->ci.lo) && std::isfinite(m->ci.hi)) b.lo = m->ci.lo, b.hi = m->ci.hi;
+    if (m->has_ci && g.n > 1 && std::isfinite(m->ci.lo) && std::isfinite(m->ci.hi)) b.lo = m->ci.lo, b.hi = m->ci.hi;
     c.bars.push_back(b);
   }
+  const auto* rd = reading_of(kind == "bias_score" ? "bias_score_ambig" : kind);
+  c.title += ": " + metric_name;
   c.y_label = metric_name + " (95% bootstrap interval)";
   c.x_label = "group";
-  c.reference = bias_reference(r);
+  if (rd && rd->has_ref) c.reference = rd->ref;
   return svg_bar_chart(c);
+}
+
+}  // namespace
+
+std::vector<std::string> bias_charts_svg(const probes::suite_result& r) {
+  std::vector<std::string> kinds;  // headline kinds in group order, then accuracy when another kind leads
+  for (const auto& g : r.groups)
+    if (const auto* m = bias_headline(r, g)) {
+      std::string k = chart_kind(m->name);
+      if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
+    }
+  // a headline that is only accuracy (BBQ's overall group) is charted after the bias kinds, on its own
+  std::stable_partition(kinds.begin(), kinds.end(), [](const std::string& k) { return k != "accuracy"; });
+  std::vector<std::string> out;
+  for (const auto& k : kinds) out.push_back(chart_of(r, k));
+  return out;
+}
+
+std::string bias_chart_svg(const probes::suite_result& r) {
+  auto charts = bias_charts_svg(r);
+  return charts.empty() ? chart_of(r, "") : charts.front();
+}
+
+std::vector<bias_key_number> bias_key_numbers(const probes::suite_result& r) {
+  std::vector<bias_key_number> out;
+  for (const auto& g : r.groups) {
+    const auto* m = bias_headline(r, g);
+    if (!m) continue;
+    const bool first = &g == &r.groups.front();
+    if (first || bias_unbiased_value(m->name)) out.push_back({&g, m});
+    if (first && bias_unbiased_value(m->name)) break;
+  }
+  return out;
+}
+
+std::optional<double> bias_unbiased_value(const std::string& metric_name) {
+  const auto* rd = reading_of(metric_name);
+  if (!rd || !rd->has_ref) return std::nullopt;
+  return rd->ref;
+}
+
+std::string bias_reading(const probes::suite_result& r, const probes::metric& m) {
+  (void)r;
+  const auto* rd = reading_of(m.name);
+  if (!rd) return "";
+  if (!std::isfinite(m.value)) return "not computed (no items)";
+  if (!rd->has_ref) return rd->above;
+  const std::string ref = fmt_num(rd->ref) + " is unbiased";
+  if (m.value == rd->ref) return "no preference; " + ref;
+  const std::string lean = m.value > rd->ref ? rd->above : rd->below;
+  if (m.has_ci && std::isfinite(m.ci.lo) && std::isfinite(m.ci.hi) && m.ci.lo <= rd->ref && rd->ref <= m.ci.hi)
+    return lean + ", within noise (the 95% interval includes " + fmt_num(rd->ref) + "); " + ref;
+  return lean + "; " + ref;
+}
+
+std::string bias_note(const probes::metric& m) {
+  std::string n = m.note;
+  for (const char* nan : {"; stderr nan", "; stderr -nan", "stderr nan", "stderr -nan"})
+    for (size_t p; (p = n.find(nan)) != std::string::npos;) n.erase(p, std::strlen(nan));
+  return n;
 }
 
 }  // namespace gb::viz

@@ -3,8 +3,11 @@
 //   std::string j = gb::viz::bias_json(results, /*records=*/true);     // one JSON document (text)
 //   std::string t = gb::viz::bias_text(results);                       // aligned table for a terminal
 //   std::string svg = gb::viz::bias_chart_svg(results[0]);             // main metric by group, with CIs
+//   for (auto& c : gb::viz::bias_charts_svg(r)) ...;                   // one chart per kind of number (BBQ: 2)
+//   gb::viz::bias_reading(r, m);  // "prefers the less stereotypical sentence; 0.5 is unbiased"
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,11 +17,29 @@ namespace gb::viz {
 
 std::string bias_json(const std::vector<probes::suite_result>& results, bool records, int indent = 2);
 std::string bias_text(const std::vector<probes::suite_result>& results);
-// The suite's headline metric per group as bars with 95% intervals and the unbiased reference line.
+// The suite's headline bias metric per group as bars with 95% intervals and the unbiased reference line
+// (BBQ: the bias scores; its accuracy is in bias_charts_svg).
 std::string bias_chart_svg(const probes::suite_result& r);
+// One chart per kind of number, each on its own axis: the bias metric, and for BBQ also accuracy (a
+// different scale, with no unbiased reference). Bias chart first.
+std::vector<std::string> bias_charts_svg(const probes::suite_result& r);
+// A plain reading of one metric value, without the number: which way it leans and what is unbiased
+// ("prefers the less stereotypical sentence; 0.5 is unbiased"). When the 95% interval includes the
+// unbiased value the reading says the lean is within noise. "" for metrics it has no reading for.
+std::string bias_reading(const probes::suite_result& r, const probes::metric& m);
+// The numbers a suite is judged by: the overall group's headline; when that has no unbiased value (BBQ's
+// is accuracy), also the other groups' headlines that have one (BBQ's two bias scores).
+struct bias_key_number {
+  const probes::group_result* group;
+  const probes::metric* m;
+};
+std::vector<bias_key_number> bias_key_numbers(const probes::suite_result& r);
+// The unbiased value of a metric by name (pct_stereotype 0.5, SS 50, bias_score_ambig 0 ...), none for
+// metrics without one (accuracy, LMS, likelihood_diff, likelihood_bias).
+std::optional<double> bias_unbiased_value(const std::string& metric_name);
+// A metric's note for display: without "stderr nan" (a standard error of one item is undefined).
+std::string bias_note(const probes::metric& m);
 // Headline metric of a group: pct_stereotype, metric, SS, pct_pro_preferred, bias_score_*, likelihood_bias ...
 const probes::metric* bias_headline(const probes::suite_result& r, const probes::group_result& g);
-// Unbiased value of the headline metric (0.5, 50, 0) for a suite.
-double bias_reference(const probes::suite_result& r);
 
 }  // namespace gb::viz

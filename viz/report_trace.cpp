@@ -299,4 +299,20 @@ std::string patch_text(const probes::patch_result& r, const std::vector<std::str
   return s;
 }
 
+std::string charts_index_html(const std::string& title, const std::vector<chart_file>& charts, const std::string& text_file) {
+  std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+                  "content=\"width=device-width, initial-scale=1\"><title>" + xml_escape(title) +
+                  "</title><style>body{font-family:system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:16px}"
+                  "img{max-width:100%;height:auto;border:1px solid #d0d7de}h2{font-size:15px;margin:24px 0 6px}"
+                  "ul{columns:2}a{color:#0969da}</style></head><body>\n<h1>" + xml_escape(title) + "</h1>\n";
+  if (!text_file.empty()) h += "<p>Tables: <a href=\"" + xml_escape(text_file) + "\">" + xml_escape(text_file) + "</a></p>\n";
+  h += "<ul>";
+  for (const auto& c : charts) h += "<li><a href=\"#" + xml_escape(c.name) + "\">" + xml_escape(c.name) + "</a></li>";
+  h += "</ul>\n";
+  for (const auto& c : charts)
+    h += "<h2 id=\"" + xml_escape(c.name) + "\"><a href=\"" + xml_escape(c.name) + "\">" + xml_escape(c.name) + "</a></h2><a href=\"" +
+         xml_escape(c.name) + "\"><img src=\"" + xml_escape(c.name) + "\" alt=\"" + xml_escape(c.name) + "\" loading=\"lazy\"></a>\n";
+  return h + "</body></html>\n";
+}
+
 }  // namespace gb::viz

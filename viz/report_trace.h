@@ -4,6 +4,7 @@
 //   auto piece = [&](int32_t id) { return tok.token_piece(id); };
 //   for (auto& c : gb::viz::trace_charts(result, piece)) write(dir / c.name, c.svg);   // resid_norms.svg ...
 //   std::string table = gb::viz::trace_text(result, piece);                            // terminal report
+//   write(dir / "index.html", gb::viz::charts_index_html("trace", charts, "trace.txt"));  // links every SVG
 #pragma once
 
 #include <cstdint>
@@ -39,5 +40,9 @@ std::string aggregate_text(const probes::trace_aggregate& a, int top_neurons = 5
 // token_labels: one label per position.
 std::vector<chart_file> patch_charts(const probes::patch_result& r, const std::vector<std::string>& token_labels);
 std::string patch_text(const probes::patch_result& r, const std::vector<std::string>& token_labels);
+
+// index.html for a folder of charts: a title, a link to the text report (e.g. "trace.txt"; "" = none) and
+// every chart shown and linked by its file name, in order. Offline (relative links only), deterministic.
+std::string charts_index_html(const std::string& title, const std::vector<chart_file>& charts, const std::string& text_file);
 
 }  // namespace gb::viz

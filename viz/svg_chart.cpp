@@ -250,7 +250,8 @@ std::string svg_bar_chart(const bar_chart& c) {
   bool rotate = longest > slot_guess * 0.95;
   double bottom = 45 + (rotate ? std::min(longest * 0.75, 160.0) : 16);
   open_svg(f, c, width, c.height + (rotate ? bottom - 61 : 0));
-  f.px0 = 70; f.px1 = width - 20; f.py0 = 40; f.py1 = f.h - bottom;
+  // values print above the bars and their whiskers: room for them under the title
+  f.px0 = 70; f.px1 = width - 20; f.py0 = c.show_values ? 56 : 40; f.py1 = f.h - bottom;
 
   double lo = 0, hi = 0;
   bool any = false;

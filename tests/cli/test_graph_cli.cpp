@@ -104,3 +104,26 @@ TEST_CASE("graph: ONNX op graph") {
   REQUIRE(j["clusters"].size() == 1);
   CHECK(j["clusters"][0]["fold"] == 5);
 }
+
+TEST_CASE("graph: -o model.html writes one offline page with the graph and every tensor's statistics") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  std::string dir = gb::test::temp_dir("graph_cli_html"), out;
+  REQUIRE(run_glassbox("graph " + q(model) + " -o " + q(dir + "/model.html"), &out, true) == 0);
+  CHECK(out.find("(html,") != std::string::npos);
+  auto bytes = gb::test::read_file(dir + "/model.html");
+  std::string html(bytes.begin(), bytes.end());
+  CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
+  CHECK(html.find("<svg") != std::string::npos);
+  CHECK(html.find("\"blk.4.attn.q.weight\":{") != std::string::npos);  // a tensor of the last of 5 blocks
+  CHECK(html.find("src=") == std::string::npos);
+  // --format html overrides the extension; the same input gives the same bytes
+  REQUIRE(run_glassbox("graph " + q(model) + " --format html -o " + q(dir + "/again.page"), &out, true) == 0);
+  CHECK(gb::test::read_file(dir + "/again.page") == bytes);
+  // ONNX: ops name their initializers by stored name; the page maps them to the statistics (canonical names)
+  GB_DATA(onnx, "models/stories260K/stories260K.onnx");
+  REQUIRE(run_glassbox("graph " + q(onnx) + " -o " + q(dir + "/onnx.html"), &out, true) == 0);
+  const std::string page = slurp(dir + "/onnx.html");
+  const size_t alias = page.find("\"alias\":{");
+  REQUIRE(alias != std::string::npos);
+  CHECK(page.find("\"onnx::MatMul_1233\":\"", alias) != std::string::npos);
+}

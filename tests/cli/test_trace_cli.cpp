@@ -59,6 +59,18 @@ TEST_CASE("trace: stories260K JSON, charts and npy export") {
     const auto r = gb::viz::xml_check(slurp(dir + "/charts/" + f));
     CHECK(r.ok);
   }
+  // index.html links every SVG written, and the text report
+  const std::string index = slurp(dir + "/charts/index.html");
+  CHECK(index.rfind("<!DOCTYPE html>", 0) == 0);
+  CHECK(index.find("href=\"trace.txt\"") != std::string::npos);
+  size_t svgs = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir + "/charts"))
+    if (e.path().extension() == ".svg") {
+      ++svgs;
+      CAPTURE(e.path().filename().string());
+      CHECK(index.find("<img src=\"" + e.path().filename().string() + "\"") != std::string::npos);
+    }
+  CHECK(svgs >= 4u);
 }
 
 TEST_CASE("trace --prompts aggregates; patch end to end") {
@@ -78,6 +90,7 @@ TEST_CASE("trace --prompts aggregates; patch end to end") {
   CHECK(p["metric"]["a"]["id"] == 432);
   CHECK(p["components"].size() == 5 * 5 + 2 * 5 + 5 * 8);
   CHECK(std::filesystem::exists(dir + "/patch/patch_heads.svg"));
+  CHECK(slurp(dir + "/patch/index.html").find("href=\"patch_heads.svg\"") != std::string::npos);
   std::string eout;
   CHECK(run_glassbox("patch " + q(model) + " --clean 'Once upon a time' --corrupt 'Once' --metric logit-diff:432,there", &eout, true) == 2);
   CHECK(eout.find("must be equal") != std::string::npos);
