@@ -93,6 +93,7 @@ struct bias_options {
   int resamples = 1000;      // bootstrap resamples
   std::string variant;       // suite-specific ("harness" / "bias-bench" for crows-pairs)
   bool progress = false;     // progress bar on stderr
+  size_t shard_index = 0, shard_count = 1;  // score only this shard's items (probes/shard.h)
 };
 
 struct metric {
@@ -111,17 +112,21 @@ struct group_result {
   const metric* find(const std::string& name) const;
 };
 
+inline constexpr size_t k_not_an_item = static_cast<size_t>(-1);
+
 struct item_record {
   std::string id;            // row / example id
   std::string group;         // bias type, domain, condition ...
   std::string sub;           // a second key: StereoSet target term, HolisticBias template, BBQ category
   std::vector<std::pair<std::string, double>> values;
   double value(const std::string& k) const;
+  size_t index = 0;          // position of the item in the suite's items (merge order of shards)
 };
 
 struct skipped_item {
   std::string where;         // "line 17", "example 42"
   std::string reason;
+  size_t index = k_not_an_item;  // position of the item, or k_not_an_item (a dataset row, a note)
 };
 
 struct suite_result {
@@ -136,6 +141,7 @@ struct suite_result {
 };
 
 // ---- datasets (malformed rows are skipped with their line number, not fatal) ----
+std::string file_text(const std::string& path);  // the whole file; throws gb::failure(not_found) naming it
 // JSON nesting guard, run before any JSON dataset or test file is parsed (a DOM parser spends ~50 bytes of
 // heap per level: 8 MB of '[' would cost 420 MB). Returns the byte offset of the first '[' or '{' nested
 // deeper than max_depth (strings skipped), or std::string::npos when the text is within the cap.
