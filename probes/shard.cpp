@@ -377,7 +377,9 @@ std::string map_difference(const std::map<std::string, std::string>& a,
   return "";
 }
 
-void check_same(const part& first, const part& p) {
+}  // namespace
+
+void part_check_same(const part& first, const part& p) {
   auto differ = [&](const std::string& what, const std::string& detail) {
     fail(errc::mismatch, 0,
          p.path + " and " + first.path + " come from different runs (" + what + ": " + detail +
@@ -395,6 +397,8 @@ void check_same(const part& first, const part& p) {
     if (p.results[i].suite != first.results[i].suite || p.results[i].variant != first.results[i].variant)
       differ("suites", p.results[i].suite + " vs " + first.results[i].suite);
 }
+
+namespace {
 
 void check_shards(const std::vector<part>& parts) {
   const size_t n = parts[0].header.shard_count;
@@ -443,7 +447,7 @@ suite_result ordered(const std::vector<const suite_result*>& parts) {
 
 merged shard_merge(const std::vector<part>& parts) {
   if (parts.empty()) fail(errc::not_found, 0, "merge: no partial result files given");
-  for (const auto& p : parts) check_same(parts[0], p);
+  for (const auto& p : parts) part_check_same(parts[0], p);
   check_shards(parts);
   merged m;
   m.header = parts[0].header;

@@ -86,5 +86,8 @@ struct merged {
   std::vector<suite_result> results;
 };
 merged shard_merge(const std::vector<part>& parts);
+// Throws gb::failure(mismatch) naming both paths and the first difference when b's header (tool version,
+// model, datasets, options, shard count) or suites differ from a's.
+void part_check_same(const part& a, const part& b);
 
 }  // namespace gb::probes

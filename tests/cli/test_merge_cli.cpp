@@ -147,3 +147,33 @@ TEST_CASE("mpirun -np 3 launches --shard auto (Open MPI), and the merge equals t
                   out);
   CHECK(slurp(dir + "/merged.json") == want);
 }
+
+TEST_CASE("audit --shard I/3 then --bias-parts: the report equals the single-process audit's byte for byte") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(data, "bias");
+  const std::string dir = test::temp_dir("merge_audit");
+  const std::string args = model + " --data-root " + data + " --limit 7 --resamples 50";
+  std::string out;
+  REQUIRE_MESSAGE(test::run_glassbox("audit " + args + " -o " + dir + "/single", &out, true) == 0, out);
+  for (int i = 0; i < 3; ++i)
+    REQUIRE_MESSAGE(
+        test::run_glassbox("audit " + args + " --shard " + std::to_string(i) + "/3 -o " + dir + "/parts",
+                           &out, true) == 0,
+        out);
+  REQUIRE_MESSAGE(test::run_glassbox("audit " + args + " --bias-parts" + parts_of(dir + "/parts", 3) +
+                                         " -o " + dir + "/merged",
+                                     &out, true) == 0,
+                  out);
+  for (const char* f : {"report.json", "report.html", "MODEL_CARD.md"}) {
+    INFO(f);
+    const std::string want = slurp(dir + "/single/" + f);
+    CHECK(!want.empty());
+    CHECK(slurp(dir + "/merged/" + f) == want);
+  }
+  CHECK(slurp(dir + "/single/report.json").find("\"holisticbias\"") != std::string::npos);
+  out.clear();  // parts of another run (other options) are refused
+  CHECK(test::run_glassbox("audit " + args + " --seed 5 --bias-parts" + parts_of(dir + "/parts", 3) +
+                               " -o " + dir + "/x",
+                           &out, true) != 0);
+  CHECK(out.find("seed: 1 vs 5") != std::string::npos);
+}
