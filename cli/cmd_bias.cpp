@@ -170,11 +170,11 @@ int run_bias(int argc, char** argv) {
   }
   if (!out_dir.empty()) {
     ::mkdir(out_dir.c_str(), 0755);
-    std::ofstream(out_dir + "/bias.json") << gb::viz::bias_json(results, true) << "\n";
+    std::ofstream(out_dir + "/bias.json") << gb::viz::bias_json(results, true, 2, true) << "\n";
     for (const auto& r : results)
       if (r.error.empty()) std::ofstream(out_dir + "/bias-" + r.suite + ".svg") << gb::viz::bias_chart_svg(r);
   }
-  if (as_json) std::printf("%s\n", gb::viz::bias_json(results, records).c_str());
+  if (as_json) std::printf("%s\n", gb::viz::bias_json(results, records, 2, true).c_str());
   else {
     std::printf("model: %s (tokenizer: %s)\n\n", model_path.c_str(), s.value().tokenizer_source.c_str());
     std::printf("%s", gb::viz::bias_text(results).c_str());

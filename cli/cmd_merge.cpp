@@ -43,7 +43,7 @@ int run_merge(int argc, char** argv) {
   } catch (const gb::failure& f) {
     return gb::cli::report_error(f.err());
   }
-  const std::string doc = gb::viz::bias_json(m.results, true) + "\n";
+  const std::string doc = gb::viz::bias_json(m.results, true, 2, true) + "\n";
   if (!out.empty()) {
     std::string file = out;
     if (!ends_with(out, ".json")) {

@@ -52,6 +52,9 @@ class scorer {
   virtual std::vector<std::vector<double>> logprobs_many(const std::vector<lp_request>& reqs,
                                                          const std::function<void()>& tick = {});
   int32_t start_token() const { return bos() >= 0 ? bos() : eos(); }
+  // Positions run through the model so far, and positions taken from a KV cache or a shared prefix
+  // instead (0, 0 for a scorer that does not count).
+  virtual std::pair<size_t, size_t> token_counts() const { return {0, 0}; }
 };
 
 struct sentence_score {
@@ -138,6 +141,9 @@ struct suite_result {
   std::vector<group_result> groups;  // "overall" first
   std::vector<item_record> records;
   std::string error;         // the suite could not run at all
+  // cost (like timing, it depends on how the run was split: shards do not share prefixes across them)
+  size_t tokens = 0;           // positions of every sequence scored
+  size_t tokens_computed = 0;  // positions run through the model: the distinct prefixes
 };
 
 // ---- datasets (malformed rows are skipped with their line number, not fatal) ----

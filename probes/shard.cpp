@@ -244,7 +244,8 @@ json suite_out(const suite_result& r) {
   }
   return {{"suite", r.suite}, {"variant", r.variant},     {"definition", r.definition},
           {"seed", r.seed},   {"resamples", r.resamples}, {"items", r.items},
-          {"error", r.error}, {"records", recs},          {"skipped", skips}};
+          {"error", r.error}, {"records", recs},          {"skipped", skips},
+          {"tokens", r.tokens}, {"tokens_computed", r.tokens_computed}};
 }
 
 suite_result suite_in(const in_file& f, const json& j) {
@@ -258,6 +259,8 @@ suite_result suite_in(const in_file& f, const json& j) {
   r.resamples = res.get<int>();
   r.items = f.count(j, "items");
   r.error = f.str(j, "error");
+  r.tokens = f.count(j, "tokens");
+  r.tokens_computed = f.count(j, "tokens_computed");
   for (const json& x : f.array(j, "records")) {
     item_record rec;
     rec.index = f.count(x, "index");
@@ -424,7 +427,7 @@ suite_result ordered(const std::vector<const suite_result*>& parts) {
   suite_result r = *parts[0];
   r.records.clear();
   r.skipped.clear();
-  r.items = 0;
+  r.items = r.tokens = r.tokens_computed = 0;
   for (const auto& k : parts[0]->skipped)  // dataset rows and notes: the same in every part
     if (k.index == k_not_an_item) r.skipped.push_back(k);
   std::vector<skipped_item> item_skips;
@@ -435,6 +438,8 @@ suite_result ordered(const std::vector<const suite_result*>& parts) {
     for (const auto& k : p->skipped)
       if (k.index != k_not_an_item) item_skips.push_back(k);
     r.items += p->items;
+    r.tokens += p->tokens;
+    r.tokens_computed += p->tokens_computed;
   }
   auto by_index = [](const auto& x, const auto& y) { return x.index < y.index; };
   std::stable_sort(r.records.begin(), r.records.end(), by_index);

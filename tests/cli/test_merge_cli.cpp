@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "tests/support/data.h"
@@ -36,8 +37,23 @@ const std::string& single(const std::string& model, const std::string& data) {
     text = slurp(dir + "/bias.json");
     REQUIRE(text.find("\"suite\": \"holisticbias\"") != std::string::npos);
     REQUIRE(text.find("\"error\"") == std::string::npos);  // every suite's dataset was found
+    // every suite reports its cost: positions scored and positions computed (prefixes shared once)
+    const std::regex cost("\"cost\": \\{\\s*\"tokens\": (\\d+),\\s*\"tokens_computed\": (\\d+)\\s*\\}");
+    size_t suites = 0;
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), cost); it != std::sregex_iterator(); ++it, ++suites) {
+      const unsigned long tokens = std::stoul((*it)[1]), computed = std::stoul((*it)[2]);
+      CHECK(computed > 0);
+      CHECK(computed <= tokens);
+    }
+    CHECK(suites == 6u);
   }
   return text;
+}
+
+// The document without the suites' "cost" objects: what the run computed depends on how it was split (a
+// shard cannot reuse a prefix another shard computed), like timing.
+std::string without_cost(const std::string& doc) {
+  return std::regex_replace(doc, std::regex("\"cost\": \\{[^}]*\\},\\s*"), "");
 }
 
 std::string parts_of(const std::string& dir, size_t n) {
@@ -69,8 +85,10 @@ TEST_CASE("merge of N shards equals the single-process bias.json byte for byte (
                                        &out, true) == 0,
                     out);
     const std::string got = slurp(dir + "/merged.json");
-    CHECK(got.size() == want.size());
-    CHECK(got == want);
+    if (n == 1) CHECK(got == want);  // one shard computes exactly what one process does
+    const std::string stripped = without_cost(got);
+    CHECK(stripped.size() < got.size());  // every suite reports its cost ...
+    CHECK(stripped == without_cost(want));  // ... and the rest is byte for byte the same
     if (n == 3) {  // a shard alone is partial: it holds only its own records
       const std::string p0 = slurp(dir + "/parts/bias.part-0000-of-0003.json");
       CHECK(p0.find("\"format\": \"glassbox-bias-part/1\"") != std::string::npos);
@@ -145,7 +163,7 @@ TEST_CASE("mpirun -np 3 launches --shard auto (Open MPI), and the merge equals t
   CHECK(out.find("(Open MPI (OMPI_COMM_WORLD_RANK, OMPI_COMM_WORLD_SIZE))") != std::string::npos);
   for (const char* rank : {"shard 0 of 3", "shard 1 of 3", "shard 2 of 3"})
     CHECK(out.find(rank) != std::string::npos);
-  CHECK(slurp(dir + "/merged/bias.json") == want);
+  CHECK(without_cost(slurp(dir + "/merged/bias.json")) == without_cost(want));
 }
 
 TEST_CASE("audit --shard I/3 then --bias-parts: the report equals the single-process audit's byte for byte") {
