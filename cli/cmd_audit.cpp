@@ -164,13 +164,56 @@ int audit_shard(gb::probes::session& s, const gb::probes::part_header& run, cons
   return gb::cli::exit_ok;
 }
 
+// audit --plan: each suite's items and tokens (no scoring), and the time they take here, from a few seconds
+// of calibration on the templates suite, and on N ranks of this machine's speed.
+int audit_plan(gb::probes::session& s, const std::vector<std::string>& suites, const std::string& data_root,
+               gb::probes::bias_options o, size_t ranks) {
+  if (!s.run || !s.tok) gb::fail(gb::errc::unsupported, 0, "audit --plan: the model cannot run text here (" + (s.run ? std::string("no tokenizer") : s.run_error) + ")");
+  gb::probes::engine_scorer scorer(s);
+  gb::probes::sentence_cache cache(scorer);
+  gb::probes::bias_options cal = o;
+  cal.limit = 24;
+  cal.resamples = 0;
+  cal.plan = true;
+  const size_t cal_tokens = gb::probes::templates_run(cache, gb::probes::templates_builtin(), cal).tokens;
+  cal.plan = false;
+  // rounds of 24 templates until about 2 s (the one-by-one path: conservative for suites scored in batches)
+  size_t cal_total = 0;
+  double cal_s = 0;
+  for (int round = 0; round < 20 && cal_s < 2.0; ++round) {
+    const auto t0 = std::chrono::steady_clock::now();
+    gb::probes::templates_run(cache, gb::probes::templates_builtin(), cal);
+    cal_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    cal_total += cal_tokens;
+  }
+  const double rate = static_cast<double>(cal_total) / std::max(cal_s, 1e-6);  // planned tokens per second
+  o.plan = true;
+  gb::viz::audit_data d;
+  run_suites(d, suites, data_root, [&](const std::string& suite, const std::string& path) { return compute_suite(cache, suite, path, o); });
+  std::printf("calibration: %zu tokens in %.2f s (%.0f tokens/s here)\n\n%-14s %9s %12s %14s %14s\n", cal_total, cal_s, rate,
+              "suite", "items", "tokens", "here", (std::to_string(ranks) + " ranks").c_str());
+  auto hms = [](double sec) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%dh%02dm%02ds", static_cast<int>(sec / 3600), static_cast<int>(sec / 60) % 60, static_cast<int>(sec) % 60);
+    return std::string(b);
+  };
+  size_t total = 0;
+  for (const auto& r : d.bias) {
+    total += r.tokens;
+    std::printf("%-14s %9zu %12zu %14s %14s\n", r.suite.c_str(), r.items, r.tokens, hms(r.tokens / rate).c_str(), hms(r.tokens / rate / static_cast<double>(ranks)).c_str());
+  }
+  for (const auto& m : d.missing) std::printf("%-14s %s\n", m.what.substr(m.what.rfind(' ') + 1).c_str(), m.why.c_str());
+  std::printf("%-14s %9s %12zu %14s %14s\n", "total", "", total, hms(total / rate).c_str(), hms(total / rate / static_cast<double>(ranks)).c_str());
+  return gb::cli::exit_ok;
+}
+
 int run_audit(int argc, char** argv) {
   po::options_description desc("glassbox audit [MODEL] [-o DIR] [options]  (no MODEL: the built-in demo model)");
   std::string model_path, out_dir = "glassbox-report", suites_arg = "all", tok_path, key, data_root;
   size_t limit = 0;
   uint64_t seed = 1;
   int resamples = 1000;
-  bool as_json = false, no_spectral = false;
+  bool as_json = false, no_spectral = false, plan = false;
   std::string shard_arg;
   size_t shards = 0;
   std::vector<std::string> bias_parts;
@@ -186,7 +229,8 @@ int run_audit(int argc, char** argv) {
       "sign", po::value(&key), "sign manifest.json with this PEM private key (manifest.sig)")(
       "json", po::bool_switch(&as_json), "print report.json to stdout too")(
       "shard", po::value(&shard_arg), "only the bias suites' shard I/N (or auto: Slurm, MPI, Kubernetes), as a partial result in -o DIR")(
-      "shards", po::value(&shards)->default_value(0), "N for --shard auto under a Kubernetes Indexed Job")(
+      "shards", po::value(&shards)->default_value(0), "N for --shard auto under a Kubernetes Indexed Job; for --plan: ranks (default 32)")(
+      "plan", po::bool_switch(&plan), "print each bias suite's tokens and the estimated time (here and on --shards ranks), then stop")(
       "bias-parts", po::value(&bias_parts)->multitoken(), "take the bias suites from these --shard parts (all of them) instead of scoring");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   if (vm.count("help")) return gb::cli::print_help(desc);
@@ -227,6 +271,13 @@ int run_audit(int argc, char** argv) {
     std::stringstream ss(suites_arg);
     std::string t;
     while (std::getline(ss, t, ',')) suites.push_back(t);
+  }
+  if (plan) {
+    try {
+      return audit_plan(s, suites, data_root, bo, shards ? shards : 32);
+    } catch (const gb::failure& f) {
+      return gb::cli::report_error(f.err());
+    }
   }
   // what a shard's part records and what --bias-parts must match
   gb::probes::part_header run;

@@ -97,6 +97,7 @@ struct bias_options {
   std::string variant;       // suite-specific ("harness" / "bias-bench" for crows-pairs)
   bool progress = false;     // progress bar on stderr
   size_t shard_index = 0, shard_count = 1;  // score only this shard's items (probes/shard.h)
+  bool plan = false;         // score nothing: items and tokens (the texts' token counts) of the run only
 };
 
 struct metric {

@@ -499,19 +499,34 @@ void totals(suite_result& r) {
 
 // Which of items [0, limit) this run scores: all, or its shard's (probes/shard.h), the items weighted by
 // the token count of their texts.
+// Tokens of each of items [0, limit): the token counts of its texts.
+template <class Item, class Fn>
+std::vector<uint64_t> item_tokens(sentence_cache& c, const std::vector<Item>& items, const bias_options& o, Fn&& texts_of) {
+  std::vector<uint64_t> tokens(count_of(items, o), 0);
+  std::vector<const std::string*> texts;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    texts.clear();
+    texts_of(items[i], texts);
+    for (const std::string* t : texts) tokens[i] += c.model().encode(*t).size();
+  }
+  return tokens;
+}
+
+// bias_options::plan: the suite's items and tokens, nothing scored.
+template <class Item, class Fn>
+suite_result planned(suite_result r, sentence_cache& c, const std::vector<Item>& items, const bias_options& o, Fn&& texts_of) {
+  const std::vector<uint64_t> tokens = item_tokens(c, items, o, texts_of);
+  r.items = tokens.size();
+  for (uint64_t t : tokens) r.tokens += t;
+  return r;
+}
+
 template <class Item, class Fn>
 std::vector<char> shard_items(sentence_cache& c, const std::vector<Item>& items, const bias_options& o, Fn&& texts_of) {
   const size_t n = count_of(items, o);
   std::vector<char> mine(n, 1);
   if (o.shard_count <= 1) return mine;
-  std::vector<uint64_t> tokens(n, 0);
-  std::vector<const std::string*> texts;
-  for (size_t i = 0; i < n; ++i) {
-    texts.clear();
-    texts_of(items[i], texts);
-    for (const std::string* t : texts) tokens[i] += c.model().encode(*t).size();
-  }
-  const std::vector<uint32_t> shard = shard_assign(tokens, o.shard_count);
+  const std::vector<uint32_t> shard = shard_assign(item_tokens(c, items, o, texts_of), o.shard_count);
   for (size_t i = 0; i < n; ++i) mine[i] = shard[i] == o.shard_index ? 1 : 0;
   return mine;
 }
@@ -588,6 +603,7 @@ suite_result crows_pairs_run(sentence_cache& c, const crows_data& d, const bias_
     t.push_back(&p.sent_more);
     t.push_back(&p.sent_less);
   };
+  if (o.plan) return planned(std::move(r), c, d.pairs, o, texts);
   const std::vector<char> mine = shard_items(c, d.pairs, o, texts);
   prefetch(c, !harness, d.pairs, mine, o, "crows-pairs (model)", texts);
   return score_items(std::move(r), c, counts0, d.pairs, d.bad_rows, mine, o, [&](const crows_pair& p, item_record& rec, skipped_item& skip) {
@@ -623,6 +639,7 @@ suite_result stereoset_run(sentence_cache& c, const stereoset_data& d, const bia
     t.push_back(&it.anti);
     t.push_back(&it.unrelated);
   };
+  if (o.plan) return planned(std::move(r), c, d.intrasentence, o, texts);
   const std::vector<char> mine = shard_items(c, d.intrasentence, o, texts);
   prefetch(c, true, d.intrasentence, mine, o, "stereoset (model)", texts);
   return score_items(std::move(r), c, counts0, d.intrasentence, d.bad_rows, mine, o, [&](const stereoset_item& it, item_record& rec, skipped_item& skip) {
@@ -645,6 +662,7 @@ suite_result winobias_run(sentence_cache& c, const winobias_data& d, const bias_
     t.push_back(&p.pro);
     t.push_back(&p.anti);
   };
+  if (o.plan) return planned(std::move(r), c, d.pairs, o, texts);
   const std::vector<char> mine = shard_items(c, d.pairs, o, texts);
   prefetch(c, false, d.pairs, mine, o, "winobias (model)", texts);
   return score_items(std::move(r), c, counts0, d.pairs, d.bad_rows, mine, o, [&](const winobias_pair& p, item_record& rec, skipped_item& skip) {
@@ -664,9 +682,11 @@ suite_result bbq_run(sentence_cache& c, const bbq_data& d, const bias_options& o
                          "answer chosen by the largest log-likelihood of ' ' + answer after 'context question\\nAnswer:' "
                          "(harness multiple choice, acc); bias scores of Parrish et al. 2022",
                          o);
-  const std::vector<char> mine = shard_items(c, d.items, o, [](const bbq_item& it, std::vector<const std::string*>& t) {
+  auto texts = [](const bbq_item& it, std::vector<const std::string*>& t) {
     t.insert(t.end(), {&it.context, &it.question, &it.answers[0], &it.answers[1], &it.answers[2]});
-  });
+  };
+  if (o.plan) return planned(std::move(r), c, d.items, o, texts);
+  const std::vector<char> mine = shard_items(c, d.items, o, texts);
   return score_items(std::move(r), c, counts0, d.items, d.bad_rows, mine, o, [&](const bbq_item& it, item_record& rec, skipped_item& skip) {
     std::string prompt = it.context + " " + it.question + "\nAnswer:";
     double best = -INFINITY;
@@ -692,6 +712,7 @@ suite_result holistic_run(sentence_cache& c, const holistic_data& d, const bias_
                          "perplexities of every descriptor pair, significant if p < 0.05",
                          o);
   auto texts = [](const holistic_sentence& h, std::vector<const std::string*>& t) { t.push_back(&h.text); };
+  if (o.plan) return planned(std::move(r), c, d.sentences, o, texts);
   const std::vector<char> mine = shard_items(c, d.sentences, o, texts);
   prefetch(c, false, d.sentences, mine, o, "holisticbias (model)", texts);
   return score_items(std::move(r), c, counts0, d.sentences, d.bad_rows, mine, o, [&](const holistic_sentence& s, item_record& rec, skipped_item& skip) {
@@ -708,9 +729,11 @@ suite_result templates_run(sentence_cache& c, const std::vector<template_pair>& 
                          "counterfactual templates: log p(first word | context) - log p(second word | context), "
                          "harness continuation rule",
                          o);
-  const std::vector<char> mine = shard_items(c, d, o, [](const template_pair& t, std::vector<const std::string*>& s) {
+  auto texts = [](const template_pair& t, std::vector<const std::string*>& s) {
     s.insert(s.end(), {&t.context, &t.word_a, &t.word_b, &t.rest});
-  });
+  };
+  if (o.plan) return planned(std::move(r), c, d, o, texts);
+  const std::vector<char> mine = shard_items(c, d, o, texts);
   return score_items(std::move(r), c, counts0, d, {}, mine, o, [&](const template_pair& t, item_record& rec, skipped_item& skip) {
     sentence_score a = c.continuation(t.context, t.word_a + t.rest);
     sentence_score b = c.continuation(t.context, t.word_b + t.rest);

@@ -40,7 +40,8 @@ const std::string& single(const std::string& model, const std::string& data) {
     // every suite reports its cost: positions scored and positions computed (prefixes shared once)
     const std::regex cost("\"cost\": \\{\\s*\"tokens\": (\\d+),\\s*\"tokens_computed\": (\\d+)\\s*\\}");
     size_t suites = 0;
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), cost); it != std::sregex_iterator(); ++it, ++suites) {
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), cost); it != std::sregex_iterator();
+         ++it, ++suites) {
       const unsigned long tokens = std::stoul((*it)[1]), computed = std::stoul((*it)[2]);
       CHECK(computed > 0);
       CHECK(computed <= tokens);
@@ -87,9 +88,9 @@ TEST_CASE("merge of N shards equals the single-process bias.json byte for byte (
     const std::string got = slurp(dir + "/merged.json");
     if (n == 1) CHECK(got == want);  // one shard computes exactly what one process does
     const std::string stripped = without_cost(got);
-    CHECK(stripped.size() < got.size());  // every suite reports its cost ...
+    CHECK(stripped.size() < got.size());    // every suite reports its cost ...
     CHECK(stripped == without_cost(want));  // ... and the rest is byte for byte the same
-    if (n == 3) {  // a shard alone is partial: it holds only its own records
+    if (n == 3) {                           // a shard alone is partial: it holds only its own records
       const std::string p0 = slurp(dir + "/parts/bias.part-0000-of-0003.json");
       CHECK(p0.find("\"format\": \"glassbox-bias-part/1\"") != std::string::npos);
       CHECK(p0.size() < want.size());
@@ -194,4 +195,28 @@ TEST_CASE("audit --shard I/3 then --bias-parts: the report equals the single-pro
             "audit " + args + " --seed 5 --bias-parts" + parts_of(dir + "/parts", 3) + " -o " + dir + "/x",
             &out, true) != 0);
   CHECK(out.find("seed: 1 vs 5") != std::string::npos);
+}
+
+TEST_CASE(
+    "audit --plan: every suite's items and tokens before any scoring, and the time here and on N ranks") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(data, "bias");
+  const std::string dir = test::temp_dir("merge_plan");
+  std::string out;
+  REQUIRE_MESSAGE(
+      test::run_glassbox("audit " + model + " --data-root " + data + " --limit 9 --plan --shards 4 -o " + dir,
+                         &out) == 0,
+      out);
+  CHECK(out.find("tokens/s here") != std::string::npos);
+  CHECK(out.find("4 ranks") != std::string::npos);
+  const std::regex row(
+      "\\n(templates|crows-pairs|stereoset|winobias|bbq|holisticbias) +(\\d+) +(\\d+) +\\d+h\\d\\dm\\d\\ds");
+  size_t rows = 0;
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), row); it != std::sregex_iterator();
+       ++it, ++rows) {
+    CHECK(std::stoul((*it)[2]) == 9u);  // --limit 9 items
+    CHECK(std::stoul((*it)[3]) > 9u);   // several tokens each
+  }
+  CHECK(rows == 6u);
+  CHECK(!std::ifstream(dir + "/report.json").good());  // nothing was audited
 }
