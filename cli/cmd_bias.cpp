@@ -15,6 +15,7 @@
 #include "probes/bias.h"
 #include "probes/lm_scorer.h"
 #include "probes/session.h"
+#include "probes/shard.h"
 #include "viz/report_bias.h"
 #include "viz/result_tables.h"
 
@@ -54,7 +55,8 @@ int run_bias(int argc, char** argv) {
   po::options_description desc(
       "glassbox bias MODEL --suite NAME[,NAME...] [--data PATH | --data-root DIR] [options]\n"
       "suites: crows-pairs, stereoset, winobias, bbq, holisticbias, templates, all");
-  std::string model_path, tok_path, suites_arg = "all", data, data_root, variant, out_dir;
+  std::string model_path, tok_path, suites_arg = "all", data, data_root, variant, out_dir, shard_arg;
+  size_t shards = 0;
   gb::probes::bias_options o;
   int threads = 0;
   bool as_json = false, records = false, no_reuse = false;
@@ -73,6 +75,9 @@ int run_bias(int argc, char** argv) {
       "records", po::bool_switch(&records), "include per-item records in --json")(
       "json", po::bool_switch(&as_json), "print one JSON document")(
       "format", po::value(&table_format), "print one table to paste elsewhere: table, md (Markdown) or csv")(
+      "shard", po::value(&shard_arg), "score shard I/N of every suite's items (or auto: from Slurm, MPI, Kubernetes) "
+      "into a partial result in -o DIR, for `glassbox merge`")(
+      "shards", po::value(&shards)->default_value(0), "N for --shard auto under a Kubernetes Indexed Job")(
       "output,o", po::value(&out_dir), "write bias.json (with records) and one SVG chart per suite here");
   po::positional_options_description pos;
   pos.add("model", 1);
@@ -96,6 +101,21 @@ int run_bias(int argc, char** argv) {
   }
   o.variant = variant;
   o.progress = !as_json;
+  gb::probes::shard_spec shard;
+  if (!shard_arg.empty()) {
+    try {
+      shard = gb::probes::shard_parse(shard_arg, shards, gb::probes::process_env);
+    } catch (const gb::failure& f) {
+      return gb::cli::report_error(f.err());
+    }
+    if (out_dir.empty()) {
+      std::fprintf(stderr, "glassbox bias: --shard writes a partial result: give -o DIR\n");
+      return gb::cli::exit_usage;
+    }
+    std::fprintf(stderr, "glassbox bias: shard %zu of %zu (%s)\n", shard.index, shard.count, shard.source.c_str());
+    o.shard_index = shard.index;
+    o.shard_count = shard.count;
+  }
   gb::engine::run_options ro;
   ro.threads = threads;
   auto s = gb::probes::session_open(model_path, tok_path, ro);
@@ -106,11 +126,14 @@ int run_bias(int argc, char** argv) {
   scorer.set_prefix_reuse(!no_reuse);
   gb::probes::sentence_cache cache(scorer);
   std::vector<gb::probes::suite_result> results;
+  gb::probes::part_header part;  // datasets' digests when sharded
   for (const auto& suite : suites) {
     std::string path = !data.empty() ? data : default_path(data_root, suite);
     gb::probes::bias_options so = o;
     if (suite != "crows-pairs") so.variant.clear();
     try {
+      if (!shard_arg.empty())
+        part.datasets[suite] = suite == "templates" ? "built-in" : exists(path) ? gb::probes::path_digest(path) : "";
       if (suite == "templates") {
         results.push_back(gb::probes::templates_run(cache, gb::probes::templates_builtin(), so));
         continue;
@@ -136,13 +159,28 @@ int run_bias(int argc, char** argv) {
       return gb::cli::report_error(f.err());
     }
   }
+  if (!shard_arg.empty()) {
+    try {
+      const std::string path = gb::probes::part_save(
+          out_dir, gb::probes::part_header_of(s.value(), model_path, tok_path, shard, part.datasets,
+                                              {{"suites", suites_arg}, {"variant", variant}, {"limit", std::to_string(o.limit)},
+                                               {"seed", std::to_string(o.seed)}, {"resamples", std::to_string(o.resamples)},
+                                               {"prefix_reuse", no_reuse ? "off" : "on"}}),
+          results);
+      std::printf("wrote %s: shard %zu of %zu, a partial result (merge the %zu parts with `glassbox merge`)\n",
+                  path.c_str(), shard.index, shard.count, shard.count);
+    } catch (const gb::failure& f) {
+      return gb::cli::report_error(f.err());
+    }
+    return gb::cli::exit_ok;
+  }
   if (!out_dir.empty()) {
     ::mkdir(out_dir.c_str(), 0755);
-    std::ofstream(out_dir + "/bias.json") << gb::viz::bias_json(results, true) << "\n";
+    std::ofstream(out_dir + "/bias.json") << gb::viz::bias_json(results, true, 2, true) << "\n";
     for (const auto& r : results)
       if (r.error.empty()) std::ofstream(out_dir + "/bias-" + r.suite + ".svg") << gb::viz::bias_chart_svg(r);
   }
-  if (as_json) std::printf("%s\n", gb::viz::bias_json(results, records).c_str());
+  if (as_json) std::printf("%s\n", gb::viz::bias_json(results, records, 2, true).c_str());
   else if (format) std::printf("%s", gb::viz::table_render(gb::viz::bias_table(results), *format).c_str());
   else {
     std::printf("model: %s (tokenizer: %s)\n\n", model_path.c_str(), s.value().tokenizer_source.c_str());

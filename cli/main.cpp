@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "cli/wait_policy.h"
 #include "cli/command.h"
 
 namespace gb::cli {
@@ -38,6 +39,7 @@ const std::string& command_line() { return cmdline(); }
 
 int main(int argc, char** argv) {
   using namespace gb::cli;
+  prefer_passive_wait(argv);  // before any work: may re-execute this binary once
   for (int i = 0; i < argc; ++i) {
     if (i) cmdline() += ' ';
     cmdline() += argv[i];

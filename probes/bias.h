@@ -52,6 +52,9 @@ class scorer {
   virtual std::vector<std::vector<double>> logprobs_many(const std::vector<lp_request>& reqs,
                                                          const std::function<void()>& tick = {});
   int32_t start_token() const { return bos() >= 0 ? bos() : eos(); }
+  // Positions run through the model so far, and positions taken from a KV cache or a shared prefix
+  // instead (0, 0 for a scorer that does not count).
+  virtual std::pair<size_t, size_t> token_counts() const { return {0, 0}; }
 };
 
 struct sentence_score {
@@ -93,6 +96,8 @@ struct bias_options {
   int resamples = 1000;      // bootstrap resamples
   std::string variant;       // suite-specific ("harness" / "bias-bench" for crows-pairs)
   bool progress = false;     // progress bar on stderr
+  size_t shard_index = 0, shard_count = 1;  // score only this shard's items (probes/shard.h)
+  bool plan = false;         // score nothing: items and tokens (the texts' token counts) of the run only
 };
 
 struct metric {
@@ -111,17 +116,21 @@ struct group_result {
   const metric* find(const std::string& name) const;
 };
 
+inline constexpr size_t k_not_an_item = static_cast<size_t>(-1);
+
 struct item_record {
   std::string id;            // row / example id
   std::string group;         // bias type, domain, condition ...
   std::string sub;           // a second key: StereoSet target term, HolisticBias template, BBQ category
   std::vector<std::pair<std::string, double>> values;
   double value(const std::string& k) const;
+  size_t index = 0;          // position of the item in the suite's items (merge order of shards)
 };
 
 struct skipped_item {
   std::string where;         // "line 17", "example 42"
   std::string reason;
+  size_t index = k_not_an_item;  // position of the item, or k_not_an_item (a dataset row, a note)
 };
 
 struct suite_result {
@@ -133,9 +142,13 @@ struct suite_result {
   std::vector<group_result> groups;  // "overall" first
   std::vector<item_record> records;
   std::string error;         // the suite could not run at all
+  // cost (like timing, it depends on how the run was split: shards do not share prefixes across them)
+  size_t tokens = 0;           // positions of every sequence scored
+  size_t tokens_computed = 0;  // positions run through the model: the distinct prefixes
 };
 
 // ---- datasets (malformed rows are skipped with their line number, not fatal) ----
+std::string file_text(const std::string& path);  // the whole file; throws gb::failure(not_found) naming it
 // JSON nesting guard, run before any JSON dataset or test file is parsed (a DOM parser spends ~50 bytes of
 // heap per level: 8 MB of '[' would cost 420 MB). Returns the byte offset of the first '[' or '{' nested
 // deeper than max_depth (strings skipped), or std::string::npos when the text is within the cap.

@@ -15,17 +15,18 @@
 #include "probes/bias.h"
 
 namespace gb::probes {
-namespace {
 
-using json = nlohmann::json;
-
-std::string slurp(const std::string& path) {
+std::string file_text(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
-  if (!f) fail(errc::not_found, 0, "cannot read dataset " + path);
+  if (!f) fail(errc::not_found, 0, "cannot read " + path);
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
 }
+
+namespace {
+
+using json = nlohmann::json;
 
 // RFC 4180 CSV: quoted fields may hold commas, doubled quotes and newlines. Each row keeps the line
 // number it starts on.
@@ -118,7 +119,7 @@ void json_check_depth(const std::string& text, const std::string& what, size_t m
 }
 
 crows_data crows_pairs_read(const std::string& path) {
-  std::vector<csv_row> rows = csv_parse(slurp(path));
+  std::vector<csv_row> rows = csv_parse(file_text(path));
   if (rows.empty()) fail(errc::bad_value, 0, path + ": empty CrowS-Pairs file");
   const auto& h = rows[0].fields;
   auto col = [&](const char* name) -> int {
@@ -158,7 +159,7 @@ crows_data crows_pairs_read(const std::string& path) {
 }
 
 stereoset_data stereoset_read(const std::string& path) {
-  std::string text = slurp(path);
+  std::string text = file_text(path);
   stereoset_data d;
   // Too deep as a whole: one document is an error; JSON lines are checked (and skipped) line by line.
   const size_t deep = json_too_deep(text);
@@ -282,7 +283,7 @@ bbq_data bbq_read(const std::string& path) {
   bbq_data d;
   size_t parsed = 0;
   for (const auto& f : files) {
-    std::istringstream in(slurp(f));
+    std::istringstream in(file_text(f));
     std::string line;
     size_t n = 0;
     std::string base = f.substr(f.find_last_of('/') + 1);
@@ -344,7 +345,7 @@ bbq_data bbq_read(const std::string& path) {
 
 holistic_data holistic_read(const std::string& dir, size_t max_templates, size_t max_nouns) {
   auto parse = [&](const char* name) {
-    const std::string path = dir + "/" + name, text = slurp(path);
+    const std::string path = dir + "/" + name, text = file_text(path);
     json_check_depth(text, path);
     return json::parse(text, nullptr, false);
   };

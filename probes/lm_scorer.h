@@ -57,6 +57,7 @@ class engine_scorer : public scorer {
   void set_batching(size_t pack_rows, int runners = 0);
   size_t tokens_forwarded() const;  // positions actually computed
   size_t tokens_reused() const;     // positions taken from a KV cache
+  std::pair<size_t, size_t> token_counts() const override { return {tokens_forwarded(), tokens_reused()}; }
 
   struct worker;
 

@@ -27,12 +27,13 @@ const probes::metric* bias_headline(const probes::suite_result& r, const probes:
   return g.metrics.empty() ? nullptr : &g.metrics[0];
 }
 
-std::string bias_json(const std::vector<probes::suite_result>& results, bool records, int indent) {
+std::string bias_json(const std::vector<probes::suite_result>& results, bool records, int indent, bool cost) {
   json arr = json::array();
   for (const auto& r : results) {
     json s = {{"suite", r.suite}, {"variant", r.variant}, {"definition", r.definition}, {"seed", r.seed},
               {"bootstrap_resamples", r.resamples}, {"items", r.items}, {"scored", r.records.size()}};
     if (!r.error.empty()) s["error"] = r.error;
+    if (cost) s["cost"] = {{"tokens", r.tokens}, {"tokens_computed", r.tokens_computed}};
     std::map<std::string, size_t> reasons;
     for (const auto& k : r.skipped) reasons[k.reason]++;
     json sk = {{"count", r.skipped.size()}, {"reasons", reasons}};

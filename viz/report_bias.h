@@ -15,7 +15,8 @@
 
 namespace gb::viz {
 
-std::string bias_json(const std::vector<probes::suite_result>& results, bool records, int indent = 2);
+// cost: each suite's "cost": {"tokens", "tokens_computed"} (what the run computed; depends on sharding).
+std::string bias_json(const std::vector<probes::suite_result>& results, bool records, int indent = 2, bool cost = false);
 std::string bias_text(const std::vector<probes::suite_result>& results);
 // The suite's headline bias metric per group as bars with 95% intervals and the unbiased reference line
 // (BBQ: the bias scores; its accuracy is in bias_charts_svg).

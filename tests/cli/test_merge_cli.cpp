@@ -1,0 +1,222 @@
+// glassbox bias --shard + merge end to end on stories260K and the real datasets: for N = 1, 2, 3 and 7 the
+// merged bias.json equals the single-process one byte for byte, for every suite; Open MPI's mpirun as the
+// launcher of `--shard auto`; and the merge's refusals (missing, duplicated, foreign parts).
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "tests/support/data.h"
+
+using namespace gb;
+
+namespace {
+
+std::string slurp(const std::string& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Few items per suite (every suite, templates included); 7 shards leave some suites' shards empty.
+std::string bias_args(const std::string& model, const std::string& data) {
+  return model + " --suite all --data-root " + data + " --limit 9 --resamples 50 --threads 1";
+}
+
+// The single-process run's bias.json, computed once.
+const std::string& single(const std::string& model, const std::string& data) {
+  static std::string text;
+  if (text.empty()) {
+    const std::string dir = test::temp_dir("merge_single");
+    std::string out;
+    REQUIRE_MESSAGE(test::run_glassbox("bias " + bias_args(model, data) + " -o " + dir, &out, true) == 0,
+                    out);
+    text = slurp(dir + "/bias.json");
+    REQUIRE(text.find("\"suite\": \"holisticbias\"") != std::string::npos);
+    REQUIRE(text.find("\"error\"") == std::string::npos);  // every suite's dataset was found
+    // every suite reports its cost: positions scored and positions computed (prefixes shared once)
+    const std::regex cost("\"cost\": \\{\\s*\"tokens\": (\\d+),\\s*\"tokens_computed\": (\\d+)\\s*\\}");
+    size_t suites = 0;
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), cost); it != std::sregex_iterator();
+         ++it, ++suites) {
+      const unsigned long tokens = std::stoul((*it)[1]), computed = std::stoul((*it)[2]);
+      CHECK(computed > 0);
+      CHECK(computed <= tokens);
+    }
+    CHECK(suites == 6u);
+  }
+  return text;
+}
+
+// The document without the suites' "cost" objects: what the run computed depends on how it was split (a
+// shard cannot reuse a prefix another shard computed), like timing.
+std::string without_cost(const std::string& doc) {
+  return std::regex_replace(doc, std::regex("\"cost\": \\{[^}]*\\},\\s*"), "");
+}
+
+std::string parts_of(const std::string& dir, size_t n) {
+  std::string list;
+  for (size_t i = 0; i < n; ++i) {
+    char name[64];
+    std::snprintf(name, sizeof name, "/bias.part-%04zu-of-%04zu.json", i, n);
+    list += " " + dir + name;
+  }
+  return list;
+}
+
+}  // namespace
+
+TEST_CASE("merge of N shards equals the single-process bias.json byte for byte (N = 1, 2, 3, 7)") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(data, "bias");
+  const std::string& want = single(model, data);
+  for (size_t n : {1u, 2u, 3u, 7u}) {
+    INFO("N = " << n);
+    const std::string dir = test::temp_dir("merge_n" + std::to_string(n));
+    std::string out;
+    for (size_t i = 0; i < n; ++i)
+      REQUIRE_MESSAGE(test::run_glassbox("bias " + bias_args(model, data) + " --shard " + std::to_string(i) +
+                                             "/" + std::to_string(n) + " -o " + dir + "/parts",
+                                         &out, true) == 0,
+                      out);
+    REQUIRE_MESSAGE(test::run_glassbox("merge" + parts_of(dir + "/parts", n) + " -o " + dir + "/merged.json",
+                                       &out, true) == 0,
+                    out);
+    const std::string got = slurp(dir + "/merged.json");
+    if (n == 1) CHECK(got == want);  // one shard computes exactly what one process does
+    const std::string stripped = without_cost(got);
+    CHECK(stripped.size() < got.size());    // every suite reports its cost ...
+    CHECK(stripped == without_cost(want));  // ... and the rest is byte for byte the same
+    if (n == 3) {                           // a shard alone is partial: it holds only its own records
+      const std::string p0 = slurp(dir + "/parts/bias.part-0000-of-0003.json");
+      CHECK(p0.find("\"format\": \"glassbox-bias-part/1\"") != std::string::npos);
+      CHECK(p0.size() < want.size());
+    }
+  }
+}
+
+TEST_CASE("merge refuses missing, duplicated and foreign parts, naming them") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(data, "bias");
+  const std::string dir = test::temp_dir("merge_refuse");
+  const std::string args =
+      model + " --suite crows-pairs,templates --data-root " + data + " --limit 6 --resamples 20";
+  std::string out;
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(test::run_glassbox("bias " + args + " --shard " + std::to_string(i) + "/3 -o " + dir + "/a", &out,
+                               true) == 0);
+  REQUIRE(test::run_glassbox("bias " + args + " --seed 2 --shard 1/3 -o " + dir + "/b", &out, true) == 0);
+  const std::string p = dir + "/a/bias.part-000";
+
+  out.clear();
+  CHECK(test::run_glassbox("merge " + p + "0-of-0003.json " + p + "2-of-0003.json -o " + dir + "/m.json",
+                           &out, true) != 0);
+  CHECK(out.find("missing shard(s) 1 of 3") != std::string::npos);
+
+  out.clear();
+  CHECK(test::run_glassbox("merge " + p + "0-of-0003.json " + p + "1-of-0003.json " + p + "1-of-0003.json " +
+                               p + "2-of-0003.json -o " + dir + "/m.json",
+                           &out, true) != 0);
+  CHECK(out.find("shard given twice: 1") != std::string::npos);
+
+  out.clear();  // shard 1 from a run with another seed
+  CHECK(test::run_glassbox("merge " + p + "0-of-0003.json " + dir + "/b/bias.part-0001-of-0003.json " + p +
+                               "2-of-0003.json -o " + dir + "/m.json",
+                           &out, true) != 0);
+  CHECK(out.find("option") != std::string::npos);
+  CHECK(out.find("seed: 2 vs 1") != std::string::npos);
+
+  test::write_file(dir + "/bad.json", std::string("{\"format\": \"something else\"}"));
+  out.clear();
+  CHECK(test::run_glassbox("merge " + dir + "/bad.json -o " + dir + "/m.json", &out, true) != 0);
+  CHECK(out.find("not a glassbox partial result") != std::string::npos);
+
+  out.clear();  // --shard without a launcher or a valid I/N
+  CHECK(test::run_glassbox("bias " + args + " --shard 3/3 -o " + dir + "/c", &out, true) != 0);
+  CHECK(out.find("not a shard") != std::string::npos);
+  CHECK(std::ifstream(dir + "/c/bias.part-0003-of-0003.json").good() == false);
+}
+
+TEST_CASE("mpirun -np 3 launches --shard auto (Open MPI), and the merge equals the single-process run") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(data, "bias");
+  if (test::run_command("command -v mpirun >/dev/null 2>&1", nullptr) != 0) {
+    if (test::in_ci())
+      FAIL("mpirun (Debian openmpi-bin) is not installed: run GB_WITH_TEST_DEPS=1 tools/setup.sh");
+    MESSAGE("SKIP: mpirun not installed (openmpi-bin)");
+    return;
+  }
+  const std::string& want = single(model, data);
+  const std::string dir = test::temp_dir("merge_mpirun");
+  std::string out;
+  // examples/scale/mpi-bias.sh: mpirun -np 3 ... --shard auto, then merge (glassbox from the build on PATH);
+  // as root Open MPI refuses to start without both variables
+  const std::string cli = test::glassbox_binary().substr(0, test::glassbox_binary().rfind('/'));
+  const int rc =
+      test::run_command("PATH=" + cli + ":$PATH OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " +
+                            std::string(GB_SOURCE_DIR) + "/examples/scale/mpi-bias.sh " + model + " " + data +
+                            " " + dir + " 3 --limit 9 --resamples 50 --threads 1 2>&1",
+                        &out);
+  REQUIRE_MESSAGE(rc == 0, out);
+  CHECK(out.find("(Open MPI (OMPI_COMM_WORLD_RANK, OMPI_COMM_WORLD_SIZE))") != std::string::npos);
+  for (const char* rank : {"shard 0 of 3", "shard 1 of 3", "shard 2 of 3"})
+    CHECK(out.find(rank) != std::string::npos);
+  CHECK(without_cost(slurp(dir + "/merged/bias.json")) == without_cost(want));
+}
+
+TEST_CASE("audit --shard I/3 then --bias-parts: the report equals the single-process audit's byte for byte") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(data, "bias");
+  const std::string dir = test::temp_dir("merge_audit");
+  const std::string args = model + " --data-root " + data + " --limit 7 --resamples 50";
+  std::string out;
+  REQUIRE_MESSAGE(test::run_glassbox("audit " + args + " -o " + dir + "/single", &out, true) == 0, out);
+  for (int i = 0; i < 3; ++i)
+    REQUIRE_MESSAGE(
+        test::run_glassbox("audit " + args + " --shard " + std::to_string(i) + "/3 -o " + dir + "/parts",
+                           &out, true) == 0,
+        out);
+  REQUIRE_MESSAGE(test::run_glassbox("audit " + args + " --bias-parts" + parts_of(dir + "/parts", 3) +
+                                         " -o " + dir + "/merged",
+                                     &out, true) == 0,
+                  out);
+  for (const char* f : {"report.json", "report.html", "MODEL_CARD.md"}) {
+    INFO(f);
+    const std::string want = slurp(dir + "/single/" + f);
+    CHECK(!want.empty());
+    CHECK(slurp(dir + "/merged/" + f) == want);
+  }
+  CHECK(slurp(dir + "/single/report.json").find("\"holisticbias\"") != std::string::npos);
+  out.clear();  // parts of another run (other options) are refused
+  CHECK(test::run_glassbox(
+            "audit " + args + " --seed 5 --bias-parts" + parts_of(dir + "/parts", 3) + " -o " + dir + "/x",
+            &out, true) != 0);
+  CHECK(out.find("seed: 1 vs 5") != std::string::npos);
+}
+
+TEST_CASE(
+    "audit --plan: every suite's items and tokens before any scoring, and the time here and on N ranks") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(data, "bias");
+  const std::string dir = test::temp_dir("merge_plan");
+  std::string out;
+  REQUIRE_MESSAGE(
+      test::run_glassbox("audit " + model + " --data-root " + data + " --limit 9 --plan --shards 4 -o " + dir,
+                         &out) == 0,
+      out);
+  CHECK(out.find("tokens/s here") != std::string::npos);
+  CHECK(out.find("4 ranks") != std::string::npos);
+  const std::regex row(
+      "\\n(templates|crows-pairs|stereoset|winobias|bbq|holisticbias) +(\\d+) +(\\d+) +\\d+h\\d\\dm\\d\\ds");
+  size_t rows = 0;
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), row); it != std::sregex_iterator();
+       ++it, ++rows) {
+    CHECK(std::stoul((*it)[2]) == 9u);  // --limit 9 items
+    CHECK(std::stoul((*it)[3]) > 9u);   // several tokens each
+  }
+  CHECK(rows == 6u);
+  CHECK(!std::ifstream(dir + "/report.json").good());  // nothing was audited
+}
