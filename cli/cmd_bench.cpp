@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/options.h"
+#include "cli/json_util.h"
 #include "probes/session.h"
 
 namespace po = boost::program_options;
@@ -59,32 +61,22 @@ double now() {
 }
 
 int run_bench(int argc, char** argv) {
-  po::options_description desc("glassbox bench MODEL [--prompt-tokens 512] [--gen-tokens 128] [--threads N] [--json]");
+  po::options_description desc("glassbox bench MODEL [-p 512] [-n 128] [-t N] [--json]");
   std::string model_path, hook_mode = "none", gelu = "exact";
   int pp = 512, tg = 128, threads = 0, reps = 3;
   bool as_json = false;
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
       "prompt-tokens,p", po::value(&pp)->default_value(512), "prompt processing batch (0 = skip)")(
-      "gen-tokens,n", po::value(&tg)->default_value(128), "tokens generated one at a time (0 = skip)")(
+      "tokens,n", po::value(&tg)->default_value(128), "tokens generated one at a time (0 = skip)")(
       "threads,t", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
       "gelu", po::value(&gelu)->default_value("exact"), "exact | ggml (reproduce llama.cpp's arithmetic: f16-table GELU)")(
       "repetitions,r", po::value(&reps)->default_value(3), "timed runs of each test (after one warm-up)")(
       "hook", po::value(&hook_mode)->default_value("none"), "none | idle (a hook that wants nothing) | capture (residuals + attention probs)")(
       "json", po::bool_switch(&as_json), "print one JSON document");
-  po::positional_options_description pos;
-  pos.add("model", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::fprintf(stderr, "glassbox bench: %s\n", e.what());
-    return gb::cli::exit_usage;
-  }
-  if (vm.count("help") || model_path.empty() || (hook_mode != "none" && hook_mode != "idle" && hook_mode != "capture") || (gelu != "exact" && gelu != "ggml") || pp < 0 || tg < 0 || reps < 1 || threads < 0) {
-    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
-    return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
-  }
+  gb::cli::parse_command(argc, argv, desc);
+  if (model_path.empty()) return gb::cli::missing_positional("MODEL");
+  gb::cli::check_choice("hook", hook_mode, {"none", "idle", "capture"});
+  gb::cli::check_choice("gelu", gelu, {"exact", "ggml"});
   gb::engine::run_options opt;
   opt.threads = threads;
   if (gelu == "ggml") opt.gelu = gb::engine::gelu_mode::ggml_f16_table;
@@ -146,7 +138,7 @@ int run_bench(int argc, char** argv) {
   j["weight_bytes"] = s.value().ar->tensor_bytes();
   j["peak_rss_mib"] = rss_mib;
   if (as_json)
-    std::printf("%s\n", j.dump(1).c_str());
+    gb::cli::print_json(j);
   else
     std::printf("peak RSS %.1f MiB (weights %.1f MiB)\n", rss_mib, static_cast<double>(s.value().ar->tensor_bytes()) / 1048576.0);
   return gb::cli::exit_ok;

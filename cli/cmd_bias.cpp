@@ -4,6 +4,8 @@
 #include <boost/program_options.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -11,7 +13,10 @@
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/json_util.h"
+#include "cli/options.h"
 #include "probes/bias.h"
+#include "probes/bias_sample.h"
 #include "probes/lm_scorer.h"
 #include "probes/session.h"
 #include "viz/report_bias.h"
@@ -39,6 +44,13 @@ std::string default_path(const std::string& root, const std::string& suite) {
   return "";
 }
 
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << text;
+  f.close();
+  if (!f) gb::fail(gb::errc::io, 0, "cannot write " + path + " (" + std::strerror(errno) + ")");
+}
+
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream ss(s);
@@ -48,46 +60,47 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
+const std::vector<std::string> known_suites = {"crows-pairs", "stereoset", "winobias", "bbq", "holisticbias", "templates", "all"};
+
 int run_bias(int argc, char** argv) {
   po::options_description desc(
-      "glassbox bias MODEL --suite NAME[,NAME...] [--data PATH | --data-root DIR] [options]\n"
+      "glassbox bias MODEL [--suite NAME ...] [--data PATH | --data-root DIR] [options]\n"
       "suites: crows-pairs, stereoset, winobias, bbq, holisticbias, templates, all");
-  std::string model_path, tok_path, suites_arg = "all", data, data_root, variant, out_dir;
+  std::string model_path, tok_path, data, data_root, variant, out_dir;
+  std::vector<std::string> suites_arg;
   gb::probes::bias_options o;
   int threads = 0;
   bool as_json = false, records = false, no_reuse = false;
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
       "tokenizer", po::value(&tok_path), "tokenizer file when the model has none (tok512.bin, tokenizer.model)")(
-      "suite", po::value(&suites_arg)->default_value("all"), "comma-separated suites")(
+      "suite", po::value(&suites_arg)->composing(), "suite to run (repeatable or comma-separated; default: all)")(
       "data", po::value(&data), "dataset file or folder (one suite)")(
       "data-root", po::value(&data_root), "folder laid out like shared/data/bias (default: $GLASSBOX_DATA/bias)")(
       "variant", po::value(&variant), "crows-pairs: harness (default) or bias-bench")(
-      "limit", po::value(&o.limit)->default_value(0), "score at most N items per suite (0 = all)")(
-      "seed", po::value(&o.seed)->default_value(1), "bootstrap seed")(
+      "limit", po::value(&o.limit)->default_value(0), "quick pass: score N items per suite, sampled from every category (0 = all)")(
+      "seed", po::value(&o.seed)->default_value(1), "seed for the bootstrap and the --limit sample")(
       "resamples", po::value(&o.resamples)->default_value(1000), "bootstrap resamples")(
       "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
       "no-prefix-reuse", po::bool_switch(&no_reuse), "run every sentence from position 0 (for timing the KV-cache reuse)")(
       "records", po::bool_switch(&records), "include per-item records in --json")(
       "json", po::bool_switch(&as_json), "print one JSON document")(
-      "output,o", po::value(&out_dir), "write bias.json (with records) and one SVG chart per suite here");
-  po::positional_options_description pos;
-  pos.add("model", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help") || model_path.empty()) {
-    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
-    return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
-  }
+      "output,o", po::value(&out_dir), "write bias.json (with records) and one SVG chart per suite to this folder");
+  gb::cli::parse_command(argc, argv, desc);
+  if (model_path.empty()) return gb::cli::missing_positional("MODEL");
+  if (!variant.empty()) gb::cli::check_choice("variant", variant, {"harness", "bias-bench"});
   if (data_root.empty())
     if (const char* d = std::getenv("GLASSBOX_DATA"); d && *d) data_root = std::string(d) + "/bias";
-  std::vector<std::string> suites = split(suites_arg);
-  if (suites.size() == 1 && suites[0] == "all")
+  std::vector<std::string> suites;
+  for (const auto& a : suites_arg)
+    for (const auto& n : split(a)) {
+      gb::cli::check_choice("suite", n, known_suites);
+      suites.push_back(n);
+    }
+  if (suites.empty() || std::find(suites.begin(), suites.end(), "all") != suites.end())
     suites = {"crows-pairs", "stereoset", "winobias", "bbq", "holisticbias", "templates"};
-  if (!data.empty() && suites.size() != 1) {
-    std::fprintf(stderr, "glassbox bias: --data names one dataset; give exactly one --suite\n");
-    return gb::cli::exit_usage;
-  }
+  if (!data.empty() && suites.size() != 1)
+    return gb::cli::usage_error("bias", "--data names one dataset; give exactly one --suite");
+  gb::cli::check_output_dir("output", out_dir);
   o.variant = variant;
   o.progress = !as_json;
   gb::engine::run_options ro;
@@ -105,43 +118,44 @@ int run_bias(int argc, char** argv) {
     gb::probes::bias_options so = o;
     if (suite != "crows-pairs") so.variant.clear();
     try {
-      if (suite == "templates") {
-        results.push_back(gb::probes::templates_run(cache, gb::probes::templates_builtin(), so));
-        continue;
-      }
-      if (path.empty() || !exists(path)) {
+      if (suite != "templates" && (path.empty() || !exists(path))) {
         gb::probes::suite_result r;
         r.suite = suite;
         r.error = path.empty() ? "no dataset: pass --data or --data-root" : "dataset not found: " + path;
         results.push_back(r);
         continue;
       }
-      if (suite == "crows-pairs") results.push_back(gb::probes::crows_pairs_run(cache, gb::probes::crows_pairs_read(path), so));
-      else if (suite == "stereoset") results.push_back(gb::probes::stereoset_run(cache, gb::probes::stereoset_read(path), so));
-      else if (suite == "winobias") results.push_back(gb::probes::winobias_run(cache, gb::probes::winobias_read(path), so));
-      else if (suite == "bbq") results.push_back(gb::probes::bbq_run(cache, gb::probes::bbq_read(path), so));
-      else if (suite == "holisticbias") results.push_back(gb::probes::holistic_run(cache, gb::probes::holistic_read(path), so));
-      else {
-        std::fprintf(stderr, "glassbox bias: unknown suite '%s'\n", suite.c_str());
-        return gb::cli::exit_usage;
-      }
+      results.push_back(gb::probes::suite_run_named(cache, suite, path, so));
     } catch (gb::failure& f) {
       if (f.err().where.empty()) f.err().where = path;
       return gb::cli::report_error(f.err());
     }
   }
   if (!out_dir.empty()) {
-    ::mkdir(out_dir.c_str(), 0755);
-    std::ofstream(out_dir + "/bias.json") << gb::viz::bias_json(results, true) << "\n";
+    write_file(out_dir + "/bias.json", gb::cli::json_dump(gb::cli::with_schema(
+                                           gb::cli::json::parse(gb::viz::bias_json(results, true)), "bias")) + "\n");
     for (const auto& r : results)
-      if (r.error.empty()) std::ofstream(out_dir + "/bias-" + r.suite + ".svg") << gb::viz::bias_chart_svg(r);
+      if (r.error.empty()) write_file(out_dir + "/bias-" + r.suite + ".svg", gb::viz::bias_chart_svg(r));
   }
-  if (as_json) std::printf("%s\n", gb::viz::bias_json(results, records).c_str());
+  if (as_json) gb::cli::print_json_text(gb::viz::bias_json(results, records));
   else {
     std::printf("model: %s (tokenizer: %s)\n\n", model_path.c_str(), s.value().tokenizer_source.c_str());
     std::printf("%s", gb::viz::bias_text(results).c_str());
+    for (const auto& r : results)  // a quick pass says so, and is not a measurement of the whole suite
+      if (r.error.empty() && r.items_total > r.items)
+        std::printf("QUICK PASS: %s scored %zu of %zu items (stratified sample, seed %llu); not a verdict\n",
+                    r.suite.c_str(), r.items, r.items_total, static_cast<unsigned long long>(o.seed));
   }
-  return gb::cli::exit_ok;
+  // a requested suite that could not run is not a success
+  int rc = gb::cli::exit_ok;
+  for (const auto& r : results)
+    if (!r.error.empty()) {
+      if (!gb::cli::json_mode())  // under --json the document carries each suite's error
+        gb::cli::fail_message(gb::cli::exit_findings, "suite " + r.suite + " did not run: " + r.error,
+                            "Pass --data FILE (one suite) or --data-root DIR, or leave the suite out", "not_run");
+      rc = gb::cli::exit_findings;
+    }
+  return rc;
 }
 
 }  // namespace

@@ -69,6 +69,8 @@ struct audit_data {
 
 std::vector<compliance_item> compliance_map(const audit_data& d);
 std::vector<verdict> audit_verdicts(const audit_data& d);
+// "QUICK PASS: 50 of 1508 items" when a suite scored a sample (--limit), else "".
+std::string quick_pass_text(const std::vector<probes::suite_result>& bias);
 // All findings of the audit (model, scan, stats), deduplicated, most severe first.
 std::vector<finding> audit_findings(const audit_data& d);
 

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <map>
 
 #include "viz/svg_chart.h"
@@ -36,7 +37,8 @@ std::string bias_json(const std::vector<probes::suite_result>& results, bool rec
   json arr = json::array();
   for (const auto& r : results) {
     json s = {{"suite", r.suite}, {"variant", r.variant}, {"definition", r.definition}, {"seed", r.seed},
-              {"bootstrap_resamples", r.resamples}, {"items", r.items}, {"scored", r.records.size()}};
+              {"bootstrap_resamples", r.resamples}, {"items", r.items}, {"scored", r.records.size()},
+              {"items_total", std::max(r.items, r.items_total)}, {"quick_pass", r.items_total > r.items}};
     if (!r.error.empty()) s["error"] = r.error;
     std::map<std::string, size_t> reasons;
     for (const auto& k : r.skipped) reasons[k.reason]++;
