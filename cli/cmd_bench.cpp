@@ -18,6 +18,7 @@
 
 #include "cli/command.h"
 #include "cli/options.h"
+#include "cli/json_util.h"
 #include "probes/session.h"
 #include "viz/result_tables.h"
 
@@ -61,34 +62,24 @@ double now() {
 }
 
 int run_bench(int argc, char** argv) {
-  po::options_description desc("glassbox bench MODEL [--prompt-tokens 512] [--gen-tokens 128] [--threads N] [--json]");
+  po::options_description desc("glassbox bench MODEL [-p 512] [-n 128] [-t N] [--json]");
   std::string model_path, hook_mode = "none", gelu = "exact";
   int pp = 512, tg = 128, threads = 0, reps = 3;
   bool as_json = false;
   std::string table_format;
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
       "prompt-tokens,p", po::value(&pp)->default_value(512), "prompt processing batch (0 = skip)")(
-      "gen-tokens,n", po::value(&tg)->default_value(128), "tokens generated one at a time (0 = skip)")(
+      "tokens,n", po::value(&tg)->default_value(128), "tokens generated one at a time (0 = skip)")(
       "threads,t", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
       "gelu", po::value(&gelu)->default_value("exact"), "exact | ggml (reproduce llama.cpp's arithmetic: f16-table GELU)")(
       "repetitions,r", po::value(&reps)->default_value(3), "timed runs of each test (after one warm-up)")(
       "hook", po::value(&hook_mode)->default_value("none"), "none | idle (a hook that wants nothing) | capture (residuals + attention probs)")(
       "json", po::bool_switch(&as_json), "print one JSON document")(
       "format", po::value(&table_format), "print one table to paste elsewhere: table, md (Markdown) or csv");
-  po::positional_options_description pos;
-  pos.add("model", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::fprintf(stderr, "glassbox bench: %s\n", e.what());
-    return gb::cli::exit_usage;
-  }
-  if (vm.count("help") || model_path.empty() || (hook_mode != "none" && hook_mode != "idle" && hook_mode != "capture") || (gelu != "exact" && gelu != "ggml") || pp < 0 || tg < 0 || reps < 1 || threads < 0) {
-    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
-    return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
-  }
+  gb::cli::parse_command(argc, argv, desc);
+  if (model_path.empty()) return gb::cli::missing_positional("MODEL");
+  gb::cli::check_choice("hook", hook_mode, {"none", "idle", "capture"});
+  gb::cli::check_choice("gelu", gelu, {"exact", "ggml"});
   const auto format = gb::viz::table_format_parse(table_format);
   if (!table_format.empty() && !format) return gb::cli::usage_error("bench", std::string("--format must be ") + gb::viz::k_table_formats);
   const bool plain = !as_json && !format;
@@ -155,7 +146,7 @@ int run_bench(int argc, char** argv) {
   j["weight_bytes"] = s.value().ar->tensor_bytes();
   j["peak_rss_mib"] = rss_mib;
   if (as_json)
-    std::printf("%s\n", j.dump(1).c_str());
+    gb::cli::print_json(j);
   else if (format)
     std::printf("%s", gb::viz::table_render(gb::viz::bench_table(rows), *format).c_str());
   else

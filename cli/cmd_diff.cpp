@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/json_util.h"
 #include "cli/options.h"
 #include "inspect/delta.h"
 #include "inspect/diff.h"
@@ -18,6 +19,18 @@ using nlohmann::ordered_json;
 namespace {
 
 ordered_json num(double v) { return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr); }
+
+// The one --fail-on scale for a lineage verdict.
+gb::severity lineage_level(gb::lineage l) {
+  switch (l) {
+    case gb::lineage::same_model:
+    case gb::lineage::same_weights: return gb::severity::info;
+    case gb::lineage::reencoded: return gb::severity::low;
+    case gb::lineage::derived: return gb::severity::high;
+    case gb::lineage::unrelated: return gb::severity::critical;
+  }
+  return gb::severity::critical;
+}
 
 int run_diff(int argc, char** argv) {
   po::options_description desc("glassbox diff A B [--json] [--all]");
@@ -31,11 +44,16 @@ int run_diff(int argc, char** argv) {
                                                                    "threads (0 = all cores)");
   po::options_description hidden;
   hidden.add_options()("a", po::value(&pa))("b", po::value(&pb));
-  po::options_description every;
+  std::string fail_on_text;
+  desc.add_options()("fail-on", po::value(&fail_on_text),
+                     "exit 1 when the difference reaches this level: same model/weights info, re-encoded low, "
+                     "derived high, unrelated critical");
+  po::options_description every("glassbox diff A B [--json] [--all] [--fail-on LEVEL]");
   every.add(desc).add(hidden);
-  po::variables_map vm = gb::cli::parse_command(argc, argv, every, {{"a", 1}, {"b", 1}});
-  if (vm.count("help")) return gb::cli::print_help(desc);
-  if (pa.empty() || pb.empty()) return gb::cli::usage_error("diff", "need two models A B");
+  gb::cli::parse_command(argc, argv, every, {{"a", 1}, {"b", 1}});
+  if (pa.empty() || pb.empty()) return gb::cli::missing_positional(pa.empty() ? "A and B (two models)" : "B (the second model)");
+  std::optional<gb::severity> fail_on;
+  if (!fail_on_text.empty()) fail_on = gb::cli::fail_on_parse(fail_on_text);
   const auto format = gb::viz::table_format_parse(table_format);
   if (!table_format.empty() && !format) return gb::cli::usage_error("diff", std::string("--format must be ") + gb::viz::k_table_formats);
   gb::result<gb::integrity_input> a = gb::integrity_open(pa);
@@ -78,8 +96,9 @@ int run_diff(int argc, char** argv) {
     for (const gb::layer_change& l : d.layers)
       j["layers"].push_back({{"layer", l.key}, {"tensors", l.tensors}, {"moved", l.moved}, {"rel_l2", num(l.rel_l2)},
                              {"min_cosine", num(l.min_cosine)}});
-    std::printf("%s\n", j.dump(2).c_str());
-    return gb::cli::exit_ok;
+    j["level"] = gb::severity_name(lineage_level(d.verdict));
+    gb::cli::print_json(j);
+    return fail_on && lineage_level(d.verdict) >= *fail_on ? gb::cli::exit_findings : gb::cli::exit_ok;
   }
   if (format) {
     std::printf("%s", gb::viz::table_render(gb::viz::diff_table(d, all), *format).c_str());
@@ -119,6 +138,11 @@ int run_diff(int argc, char** argv) {
   std::printf("\nverdict: %s\n", d.verdict_text.c_str());
   for (const std::string& e : d.evidence) std::printf("  - %s\n", e.c_str());
   if (delta) std::printf("\ndelta: %s\n", delta->c_str());
+  if (fail_on && lineage_level(d.verdict) >= *fail_on) {
+    std::printf("FAIL: the difference (%s) reaches --fail-on %s\n", gb::severity_name(lineage_level(d.verdict)),
+                gb::severity_name(*fail_on));
+    return gb::cli::exit_findings;
+  }
   return gb::cli::exit_ok;
 }
 

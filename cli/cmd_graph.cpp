@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/json_util.h"
 #include "cli/options.h"
 #include "inspect/diff.h"
 #include "inspect/spectral.h"
@@ -113,11 +114,8 @@ int run_graph(int argc, char** argv) {
       "threads", po::value(&threads)->default_value(0), "threads for --overlay / --diff (0 = all cores)")(
       "json", po::bool_switch(&as_json), "print a JSON summary of what was written");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
-  if (vm.count("help")) return gb::cli::print_help(desc);
-  if (path.empty() || out.empty()) {
-    std::fprintf(stderr, "glassbox graph: missing %s\n%s", path.empty() ? "MODEL" : "-o FILE", (std::ostringstream() << desc).str().c_str());
-    return gb::cli::exit_usage;
-  }
+  if (path.empty() || out.empty()) return gb::cli::missing_positional(path.empty() ? "MODEL" : "-o FILE");
+  gb::cli::check_output_file("output", out);
   if (format.empty()) format = out == "-" ? "dot" : ext_of(out);
   if (format == "htm") format = "html";
   if (format != "svg" && format != "png" && format != "dot" && format != "json" && format != "html") {
@@ -215,7 +213,7 @@ int run_graph(int argc, char** argv) {
     j["findings"] = nlohmann::ordered_json::array();
     for (const auto& f : g.findings)
       j["findings"].push_back({{"severity", gb::severity_name(f.level)}, {"code", f.code}, {"where", f.where}, {"message", f.message}});
-    std::printf("%s\n", j.dump(2).c_str());
+    gb::cli::print_json(j);
   } else if (out != "-") {
     std::printf("wrote %s (%s, %zu bytes): %zu nodes, %zu edges, %zu clusters (%zu folded); built in %.0f ms, rendered in %.0f ms\n",
                 out.c_str(), format.c_str(), bytes.value().size(), g.nodes.size(), g.edges.size(), g.clusters.size(), folded, build_ms,

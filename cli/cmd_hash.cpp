@@ -2,11 +2,14 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/json_util.h"
 #include "cli/options.h"
 #include "inspect/hash.h"
 
@@ -18,6 +21,7 @@ struct hash_args {
   std::string model, manifest, out;
   bool as_json = false, no_files = false, no_stats = false;
   int threads = 0;
+  std::string fail_on = "high";
 };
 
 // Parses options shared by hash and verify; returns -1 to continue, else an exit code.
@@ -30,21 +34,19 @@ int parse(int argc, char** argv, bool verify, hash_args& a) {
   if (!verify)
     desc.add_options()("output,o", po::value(&a.out), "write the manifest (JSON) here")(
         "no-stats", po::bool_switch(&a.no_stats), "digests only");
-  po::options_description hidden;
-  hidden.add_options()("model", po::value(&a.model))("manifest", po::value(&a.manifest));
-  po::options_description all;
-  all.add(desc).add(hidden);
-  po::positional_options_description pos;
-  if (verify) pos.add("manifest", 1);
-  pos.add("model", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) return gb::cli::print_help(desc);
-  if (a.model.empty() || (verify && a.manifest.empty())) {
-    std::fprintf(stderr, "glassbox %s: missing %s\n", verify ? "verify" : "hash", verify ? "MANIFEST or MODEL" : "MODEL");
-    return gb::cli::exit_usage;
-  }
+  if (!verify) desc.add_options()("model", po::value(&a.model), "model file or folder");
+  else desc.add_options()("manifest", po::value(&a.manifest), "manifest.json")("model", po::value(&a.model), "model");
+  if (verify)
+    desc.add_options()("fail-on", po::value(&a.fail_on)->default_value("high"),
+                       "exit 1 when the check reaches this level: a changed tensor is high, the same weights in "
+                       "a different container info");
+  gb::cli::positional_list pos;
+  if (verify) pos.push_back({"manifest", 1});
+  pos.push_back({"model", 1});
+  gb::cli::parse_command(argc, argv, desc, pos);
+  if (verify && a.manifest.empty()) return gb::cli::missing_positional("MANIFEST and MODEL");
+  if (a.model.empty()) return gb::cli::missing_positional("MODEL");
+  if (!a.out.empty()) gb::cli::check_output_file("output", a.out);
   return -1;
 }
 
@@ -76,13 +78,11 @@ int run_hash(int argc, char** argv) {
   if (!a.out.empty()) {
     std::ofstream f(a.out, std::ios::binary | std::ios::trunc);
     f << manifest;
-    if (!f) {
-      std::fprintf(stderr, "glassbox hash: cannot write %s\n", a.out.c_str());
-      return gb::cli::exit_input;
-    }
+    f.close();
+    if (!f) return gb::cli::report_error({gb::errc::io, 0, "cannot write " + a.out + " (" + std::strerror(errno) + ")", ""});
   }
   if (a.as_json) {
-    std::printf("%s", manifest.c_str());
+    gb::cli::print_json_text(manifest);
     return gb::cli::exit_ok;
   }
   if (!note.empty()) std::printf("note: %s\n", note.c_str());
@@ -114,21 +114,29 @@ int run_verify(int argc, char** argv) {
   std::string note;
   gb::result<gb::hash_report> hr = compute(a, &note);
   if (!hr) return gb::cli::report_error(hr.err());
+  const gb::severity fail_on = gb::cli::fail_on_parse(a.fail_on);
   gb::result<gb::verify_report> vr = gb::capture(a.manifest, [&] { return gb::manifest_verify(ss.str(), hr.value()); });
   if (!vr) return gb::cli::report_error(vr.err());
   const gb::verify_report& v = vr.value();
-  const bool ok = v.changed.empty();
+  // the same canonical tensors in other files (GGUF vs an HF folder) are the same weights: info, not a failure
+  const bool same_weights = v.root_equal && v.changed.size() == v.file_changes;
+  const gb::severity level = v.changed.empty() ? gb::severity::info : same_weights ? gb::severity::info : gb::severity::high;
+  const bool fail = !v.changed.empty() && level >= fail_on;
+  const std::string verdict = v.changed.empty() ? "OK" : same_weights ? "same weights, different container" : "FAILED";
   if (a.as_json) {
-    nlohmann::ordered_json j{{"manifest", a.manifest}, {"model", a.model}, {"ok", ok}, {"root_equal", v.root_equal},
-                             {"root", hr.value().root_hex}, {"tensors_checked", v.tensors_checked},
-                             {"files_checked", v.files_checked}, {"changed", v.changed}};
-    std::printf("%s\n", j.dump(2).c_str());
+    nlohmann::ordered_json j{{"manifest", a.manifest}, {"model", a.model}, {"ok", !fail}, {"verdict", verdict},
+                             {"level", v.changed.empty() ? "none" : gb::severity_name(level)},
+                             {"root_equal", v.root_equal}, {"root", hr.value().root_hex},
+                             {"tensors_checked", v.tensors_checked}, {"files_checked", v.files_checked},
+                             {"changed", v.changed}};
+    gb::cli::print_json(j);
   } else {
-    for (const std::string& c : v.changed) std::printf("CHANGED %s\n", c.c_str());
-    std::printf("%s: %zu tensors and %zu files checked against %s; %zu change(s)\n", ok ? "OK" : "FAILED",
-                v.tensors_checked, v.files_checked, a.manifest.c_str(), v.changed.size());
+    for (const std::string& c : v.changed) std::printf("%s %s\n", same_weights ? "DIFFERENT" : "CHANGED", c.c_str());
+    std::printf("%s: %zu tensors and %zu files checked against %s; %zu change(s)%s\n", verdict.c_str(),
+                v.tensors_checked, v.files_checked, a.manifest.c_str(), v.changed.size(),
+                same_weights ? " (all in the files around the weights; the root digest is equal)" : "");
   }
-  return ok ? gb::cli::exit_ok : gb::cli::exit_findings;
+  return fail ? gb::cli::exit_findings : gb::cli::exit_ok;
 }
 
 }  // namespace

@@ -197,22 +197,10 @@ int run_inspect(int argc, char** argv) {
       "fail-on", po::value(&fail_on), "exit 1 when a finding reaches this severity (info|low|medium|high|critical)")(
       "model", po::value(&path), "model file or folder");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return gb::cli::exit_ok;
-  }
-  if (path.empty()) {
-    std::fprintf(stderr, "glassbox inspect: missing MODEL\nusage: glassbox inspect MODEL [--tensors] [--json]\n");
-    return gb::cli::exit_usage;
-  }
+  (void)vm;
+  if (path.empty()) return gb::cli::missing_positional("MODEL");
   std::optional<gb::severity> fail_level;
-  if (!fail_on.empty()) {
-    fail_level = gb::severity_parse(fail_on);
-    if (!fail_level) {
-      std::fprintf(stderr, "glassbox inspect: unknown severity '%s'\n", fail_on.c_str());
-      return gb::cli::exit_usage;
-    }
-  }
+  if (!fail_on.empty()) fail_level = gb::cli::fail_on_parse(fail_on);
 
   gb::result<gb::archive> ar = gb::archive_open(path);
   if (!ar) return gb::cli::report_error(ar.err());
@@ -284,7 +272,7 @@ int run_inspect(int argc, char** argv) {
       for (size_t i = 0; i < shared->tensors.size(); ++i) ts.push_back(gb::cli::tensor_json(*shared, i, role_of[i]));
       j["tensors"] = ts;
     }
-    std::printf("%s\n", gb::cli::json_dump(j).c_str());
+    gb::cli::print_json(j);
   } else {
     print_text(*shared, m, s, findings, tensors);
   }

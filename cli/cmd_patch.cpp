@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/json_util.h"
 #include "cli/options.h"
 #include "probes/patching.h"
 #include "probes/session.h"
@@ -53,17 +54,15 @@ int run_patch(int argc, char** argv) {
       "corrupt", po::value(&corrupt), "corrupted prompt (same token count)")("metric", po::value(&metric), "logit-diff:TOKA,TOKB")(
       "components", po::value(&only)->default_value("resid,attn,mlp,heads"), "which components to patch")(
       "no-bos", po::bool_switch(&no_bos), "do not add BOS")("threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
-      "json", po::bool_switch(&as_json), "print one JSON document")("out,o", po::value(&out_dir), "folder for SVG charts, patch.txt and index.html");
+      "json", po::bool_switch(&as_json), "print one JSON document")("output,o", po::value(&out_dir), "folder for SVG charts, patch.txt and index.html");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   const std::string pre = "logit-diff:";
   const size_t comma = metric.find(',', pre.size());
-  if (vm.count("help") || model_path.empty() || !vm.count("clean") || !vm.count("corrupt") || metric.rfind(pre, 0) != 0 ||
-      comma == std::string::npos || threads < 0) {
-    if (!vm.count("help") && !metric.empty() && (metric.rfind(pre, 0) != 0 || comma == std::string::npos))
-      std::fprintf(stderr, "glassbox patch: --metric must be logit-diff:TOKA,TOKB\n");
-    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
-    return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
-  }
+  if (model_path.empty()) return gb::cli::missing_positional("MODEL");
+  if (!vm.count("clean") || !vm.count("corrupt")) return gb::cli::missing_positional("--clean TEXT and --corrupt TEXT");
+  if (metric.rfind(pre, 0) != 0 || comma == std::string::npos)
+    return gb::cli::usage_error("patch", "--metric must be logit-diff:TOKA,TOKB");
+  gb::cli::check_output_dir("output", out_dir);
   gb::probes::patch_options po_;
   po_.resid = only.find("resid") != std::string::npos, po_.attn = only.find("attn") != std::string::npos;
   po_.mlp = only.find("mlp") != std::string::npos, po_.heads = only.find("head") != std::string::npos;
@@ -122,7 +121,7 @@ int run_patch(int argc, char** argv) {
       comps.push_back(e);
     }
     j["components"] = comps;
-    std::printf("%s\n", j.dump(1, ' ', false, json::error_handler_t::replace).c_str());
+    gb::cli::print_json(j);
   } else {
     std::printf("metric logit(%d '%s') - logit(%d '%s')\n%s", *a, tok.token_piece(*a).c_str(), *b, tok.token_piece(*b).c_str(), text.c_str());
   }

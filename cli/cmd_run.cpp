@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/json_util.h"
 #include "cli/options.h"
 #include "probes/session.h"
 
@@ -27,7 +28,6 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-std::string dump(const json& j) { return j.dump(1, ' ', false, json::error_handler_t::replace); }
 
 int run_run(int argc, char** argv) {
   po::options_description desc(
@@ -49,21 +49,10 @@ int run_run(int argc, char** argv) {
       "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
       "gelu", po::value(&gelu)->default_value("exact"), "exact | ggml (reproduce llama.cpp's arithmetic: f16-table GELU)")(
       "json", po::bool_switch(&as_json), "print one JSON document");
-  po::positional_options_description pos;
-  pos.add("model", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::fprintf(stderr, "glassbox run: %s\n", e.what());
-    return gb::cli::exit_usage;
-  }
-  if (vm.count("help") || model_path.empty() || n_tokens < 0 || top_k < 0 || threads < 0 || (gelu != "exact" && gelu != "ggml") ||
-      (vm.count("prompt") && vm.count("ids"))) {
-    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
-    return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
-  }
+  po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
+  if (model_path.empty()) return gb::cli::missing_positional("MODEL");
+  gb::cli::check_choice("gelu", gelu, {"exact", "ggml"});
+  if (vm.count("prompt") && vm.count("ids")) return gb::cli::usage_error("run", "--prompt and --ids exclude each other; give one");
   gb::engine::run_options opt;
   opt.threads = threads;
   if (gelu == "ggml") opt.gelu = gb::engine::gelu_mode::ggml_f16_table;
@@ -110,7 +99,7 @@ int run_run(int argc, char** argv) {
     const double ppl = std::exp(nll / static_cast<double>(count));
     if (as_json) {
       j["file"] = ppl_file, j["tokens_scored"] = count, j["mean_nll"] = nll / static_cast<double>(count), j["perplexity"] = ppl;
-      std::printf("%s\n", dump(j).c_str());
+      gb::cli::print_json(j);
     } else {
       std::printf("perplexity %.4f over %zu tokens (mean NLL %.6f nats)\n", ppl, count, nll / static_cast<double>(count));
     }
@@ -148,7 +137,7 @@ int run_run(int argc, char** argv) {
     }
     if (as_json) {
       j["logprobs"] = arr, j["sum_logprob"] = sum;
-      std::printf("%s\n", dump(j).c_str());
+      gb::cli::print_json(j);
     } else {
       std::printf("sum %.5f over %zu tokens\n", sum, ids.size() - 1);
     }
@@ -176,7 +165,7 @@ int run_run(int argc, char** argv) {
     }
     if (as_json) {
       j["top_k"] = arr;
-      std::printf("%s\n", dump(j).c_str());
+      gb::cli::print_json(j);
     }
     return gb::cli::exit_ok;
   }
@@ -199,7 +188,7 @@ int run_run(int argc, char** argv) {
   if (as_json) {
     j["generated_ids"] = out;
     if (tok) j["text"] = text;
-    std::printf("%s\n", dump(j).c_str());
+    gb::cli::print_json(j);
   } else if (tok) {
     std::printf("%s\n", text.c_str());
   } else {

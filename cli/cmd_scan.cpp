@@ -134,16 +134,13 @@ int run_scan(int argc, char** argv) {
       "exit 1 when a finding reaches this level: dangerous|suspicious|medium|low|innocuous (or critical|high|info)");
   po::options_description hidden;
   hidden.add_options()("path", po::value(&paths));
-  po::options_description every;
+  po::options_description every("glassbox scan PATH... [--json] [--sarif FILE] [--fail-on LEVEL]");
   every.add(desc).add(hidden);
   po::variables_map vm = gb::cli::parse_command(argc, argv, every, {{"path", -1}});
   if (vm.count("help")) return gb::cli::print_help(desc);
-  if (paths.empty()) return gb::cli::usage_error("scan", "need at least one PATH");
-  auto fail_on = gb::severity_parse(fail_on_text);
-  if (!fail_on) {
-    std::fprintf(stderr, "glassbox scan: unknown severity '%s'\n", fail_on_text.c_str());
-    return gb::cli::exit_usage;
-  }
+  if (paths.empty()) return gb::cli::missing_positional("PATH");
+  auto fail_on = std::optional<gb::severity>(gb::cli::fail_on_parse(fail_on_text));
+  gb::cli::check_output_file("sarif", sarif_path);
   gb::scan_report r = gb::scan_paths(paths);
   int code = gb::cli::exit_ok;
   bool hit = false;
@@ -159,7 +156,7 @@ int run_scan(int argc, char** argv) {
       return gb::cli::exit_usage;
     }
   }
-  if (as_json) std::printf("%s\n", gb::cli::json_dump(report_json(r, code)).c_str());
+  if (as_json) gb::cli::print_json(report_json(r, code));
   else print_human(r, *fail_on);
   return code;
 }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/json_util.h"
 #include "cli/options.h"
 #include "inspect/spectral.h"
 
@@ -29,7 +30,7 @@ int run_spectral(int argc, char** argv) {
       "power-iters", po::value(&o.power_iters)->default_value(3), "power iterations of the randomised method");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   if (vm.count("help")) return gb::cli::print_help(desc);
-  if (path.empty()) return gb::cli::usage_error("spectral", "missing MODEL");
+  if (path.empty()) return gb::cli::missing_positional("MODEL");
   if (o.max_exact < 10 || o.top_k < 10 || o.power_iters < 0) return gb::cli::usage_error("spectral", "--max-exact and --top-k must be >= 10, --power-iters >= 0");
   gb::result<gb::integrity_input> in = gb::integrity_open(path);
   if (!in) return gb::cli::report_error(in.err());
@@ -70,7 +71,7 @@ int run_spectral(int argc, char** argv) {
                     {"log_norm_mean", num(s.log_norm_mean)}, {"stable_rank_mean", num(s.stable_rank_mean)},
                     {"alpha_gt_6_under_trained", s.under_trained}, {"alpha_lt_2_over_trained", s.over_trained},
                     {"alpha_gt_8_failed_fit", s.failed_fit}};
-    std::printf("%s\n", j.dump(2).c_str());
+    gb::cli::print_json(j);
     return gb::cli::exit_ok;
   }
   std::printf("%s\n\n", definition);

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/json_util.h"
 #include "cli/options.h"
 #include "inspect/stats.h"
 #include "viz/result_tables.h"
@@ -35,15 +36,11 @@ int run_stats(int argc, char** argv) {
       "fail-on", po::value(&fail_on)->default_value("high"), "exit 1 when a finding reaches this severity")(
       "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
-  if (vm.count("help")) return gb::cli::print_help(desc);
-  if (path.empty()) return gb::cli::usage_error("stats", "missing MODEL");
+  (void)vm;
+  if (path.empty()) return gb::cli::missing_positional("MODEL");
   const auto format = gb::viz::table_format_parse(table_format);
   if (!table_format.empty() && !format) return gb::cli::usage_error("stats", std::string("--format must be ") + gb::viz::k_table_formats);
-  auto level = gb::severity_parse(fail_on);
-  if (!level) {
-    std::fprintf(stderr, "glassbox stats: unknown severity '%s'\n", fail_on.c_str());
-    return gb::cli::exit_usage;
-  }
+  auto level = std::optional<gb::severity>(gb::cli::fail_on_parse(fail_on));
   gb::result<gb::integrity_input> in = gb::integrity_open(path);
   if (!in) return gb::cli::report_error(in.err());
   gb::stats_options so;
@@ -92,7 +89,7 @@ int run_stats(int argc, char** argv) {
     j["findings"] = ordered_json::array();
     for (const gb::finding& f : r.findings)
       j["findings"].push_back({{"severity", gb::severity_name(f.level)}, {"code", f.code}, {"where", f.where}, {"message", f.message}});
-    std::printf("%s\n", j.dump(2).c_str());
+    gb::cli::print_json(j);
     return rc;
   }
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/options.h"
 #include "cli/json_util.h"
 #include "inspect/synth.h"
 
@@ -13,10 +14,7 @@ namespace po = boost::program_options;
 
 namespace {
 
-int usage_error(const std::string& msg) {
-  std::fprintf(stderr, "glassbox synth: %s\n", msg.c_str());
-  return gb::cli::exit_usage;
-}
+int usage_error(const std::string& msg) { return gb::cli::usage_error("synth", msg); }
 
 int run_synth(int argc, char** argv) {
   gb::synth_spec s;
@@ -46,17 +44,7 @@ int run_synth(int argc, char** argv) {
       "bias-token", po::value(&s.bias_token), "a word the output layer favours")(
       "bias-scale", po::value(&s.bias_scale)->default_value(0.0), "about how many logits it is favoured by")(
       "json", po::bool_switch(&as_json), "print what was written as JSON");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usage_error(e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return gb::cli::exit_ok;
-  }
+  gb::cli::parse_command(argc, argv, desc, {});
   if (s.path.empty()) return usage_error("-o PATH is required");
   auto dt = gb::dtype_from_name(dtype_s);
   if (!dt) return usage_error("unknown --dtype '" + dtype_s + "'");
@@ -100,7 +88,7 @@ int run_synth(int argc, char** argv) {
   if (as_json) {
     gb::cli::json j{{"files", rep.files},     {"architecture", rep.architecture}, {"parameter_count", rep.parameter_count},
                     {"tensor_count", rep.tensor_count}, {"bytes", rep.bytes},  {"bias_token_id", rep.bias_token_id}};
-    std::printf("%s\n", gb::cli::json_dump(j).c_str());
+    gb::cli::print_json(j);
   } else {
     std::printf("wrote %s: %s, %llu tensors, %llu parameters, %llu bytes\n", s.path.c_str(), rep.architecture.c_str(),
                 static_cast<unsigned long long>(rep.tensor_count), static_cast<unsigned long long>(rep.parameter_count),

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/json_util.h"
 #include "cli/options.h"
 #include "formats/archive.h"
 #include "probes/engine/tokenizer.h"
@@ -38,10 +39,8 @@ int run_tokenize(int argc, char** argv) {
       "json", po::bool_switch(&as_json), "print one JSON document (ids and pieces)");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   const bool decode = vm.count("ids") > 0;
-  if (vm.count("help") || (model_path.empty() && tok_path.empty()) || (decode == (vm.count("text") > 0))) {
-    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
-    return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
-  }
+  if (model_path.empty() && tok_path.empty()) return gb::cli::missing_positional("MODEL");
+  if (decode == (vm.count("text") > 0)) return gb::cli::usage_error("tokenize", "give exactly one of --text or --ids");
   const std::string source = tok_path.empty() ? model_path : tok_path;
   auto a = gb::archive_open(source);
   if (!a) return gb::cli::report_error(a.err());
@@ -87,7 +86,7 @@ int run_tokenize(int argc, char** argv) {
     j["tokens"] = pieces;
     j["count"] = ids.size();
     j["text"] = decode ? tk.decode(ids) : text;
-    std::printf("%s\n", j.dump(1, ' ', false, json::error_handler_t::replace).c_str());
+    gb::cli::print_json(j);
     return gb::cli::exit_ok;
   }
   if (decode) {

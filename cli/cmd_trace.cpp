@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/json_util.h"
 #include "cli/options.h"
 #include "probes/npy.h"
 #include "probes/session.h"
@@ -45,7 +46,6 @@ std::vector<std::string> split_list(const std::vector<std::string>& in) {
   return out;
 }
 
-std::string dump(const json& j) { return j.dump(1, ' ', false, json::error_handler_t::replace); }
 
 json trace_json(const gb::probes::trace_result& r, const gb::viz::token_text& piece) {
   json j;
@@ -157,19 +157,16 @@ int run_trace(int argc, char** argv) {
       "lens-positions", po::value(&lens_positions)->default_value(0), "logit lens at the last N positions (0 = all that fit in 32 MB)")(
       "sparsity-eps", po::value(&eps)->default_value(1e-2), "|x| below this counts as inactive")(
       "outlier-sigma", po::value(&sigma)->default_value(6.0), "outlier threshold in standard deviations")(
-      "max-prompts", po::value(&max_prompts)->default_value(0), "stop after N prompts of --prompts (0 = all)")(
+      "limit", po::value(&max_prompts)->default_value(0), "stop after N prompts of --prompts (0 = all)")(
       "max-tokens", po::value(&max_tokens)->default_value(0), "keep only the first N tokens of a prompt (0 = the context length)")(
       "no-bos", po::bool_switch(&no_bos), "do not add BOS")("threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
-      "json", po::bool_switch(&as_json), "print one JSON document")("out,o", po::value(&out_dir), "folder for SVG charts, trace.txt and index.html");
+      "json", po::bool_switch(&as_json), "print one JSON document")("output,o", po::value(&out_dir), "folder for SVG charts, trace.txt and index.html");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   const bool one = vm.count("prompt") > 0, many = vm.count("prompts") > 0;
-  if (vm.count("help") || model_path.empty() || one == many || threads < 0 || top_k < 0 || top_neurons < 0 || lens_positions < 0 ||
-      max_prompts < 0 || max_tokens < 0 || !(eps >= 0) || !(sigma > 0) || (many && vm.count("export"))) {
-    if (many && vm.count("export")) std::fprintf(stderr, "glassbox trace: --export needs --prompt (one prompt)\n");
-    else if (!vm.count("help") && one == many && !model_path.empty()) std::fprintf(stderr, "glassbox trace: give exactly one of --prompt or --prompts\n");
-    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
-    return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
-  }
+  if (model_path.empty()) return gb::cli::missing_positional("MODEL");
+  if (one == many) return gb::cli::usage_error("trace", "give exactly one of --prompt or --prompts");
+  if (many && vm.count("export")) return gb::cli::usage_error("trace", "--export needs --prompt (one prompt)");
+  gb::cli::check_output_dir("output", out_dir);
   gb::engine::run_options ro;
   ro.threads = threads;
   auto s = gb::probes::session_open(model_path, tok_path, ro);
@@ -232,7 +229,7 @@ int run_trace(int argc, char** argv) {
       j["model"] = model_path;
       j["trace"] = trace_json(r.value(), piece);
       if (w) j["export"] = {{"path", export_path}, {"tensors", r.value().exported}};
-      std::printf("%s\n", dump(j).c_str());
+      gb::cli::print_json(j);
     } else {
       std::printf("%s", text.c_str());
       if (w) std::printf("exported %zu tensors to %s\n", r.value().exported.size(), export_path.c_str());
@@ -268,7 +265,7 @@ int run_trace(int argc, char** argv) {
     j["model"] = model_path;
     j["aggregate"] = aggregate_json(agg, top_neurons);
     j["truncated_prompts"] = truncated;
-    std::printf("%s\n", dump(j).c_str());
+    gb::cli::print_json(j);
   } else {
     std::printf("%s", text.c_str());
     if (truncated) std::printf("%lld prompts truncated to the context length\n", static_cast<long long>(truncated));

@@ -2,6 +2,7 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <optional>
@@ -9,6 +10,8 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/json_util.h"
+#include "cli/options.h"
 #include "formats/embeddings.h"
 #include "formats/archive.h"
 #include "probes/bias.h"
@@ -48,6 +51,30 @@ std::vector<gb::probes::weat_sets> load_tests(const std::string& path) {
   gb::fail(gb::errc::bad_json, 0, path + ": neither a SEAT test (targ1, targ2, attr1, attr2) nor WEAT.json word sets");
 }
 
+// Exit 1 (with the hint that would fix it) when a requested test could not be computed or --only named a
+// test that does not exist; under --json the document already carries each test's error.
+int failed_tests(const std::vector<gb::probes::weat_result>& results, const std::vector<std::string>& only, bool lower,
+                 bool is_model, bool quiet) {
+  size_t failed = 0;
+  for (const auto& r : results) failed += !r.error.empty();
+  std::vector<std::string> absent;
+  for (const auto& n : only)
+    if (std::none_of(results.begin(), results.end(), [&](const auto& r) { return r.name == n; })) absent.push_back(n);
+  if (failed == 0 && absent.empty()) return gb::cli::exit_ok;
+  if (quiet) return gb::cli::exit_findings;
+  if (!absent.empty()) {
+    std::string names;
+    for (const auto& n : absent) names += (names.empty() ? "" : ", ") + n;
+    return gb::cli::fail_message(gb::cli::exit_findings, "--only names tests not in the files: " + names,
+                                 "Check the names against the test list above");
+  }
+  std::string hint = !lower && !is_model ? "Uncased embeddings (GloVe) need --lowercase; else check the word lists"
+                                         : "Check that the word lists' words are in the vocabulary";
+  return gb::cli::fail_message(gb::cli::exit_findings,
+                               std::to_string(failed) + " of " + std::to_string(results.size()) + " tests could not be computed",
+                               hint);
+}
+
 int run_weat(int argc, char** argv) {
   po::options_description desc(
       "glassbox weat EMBEDDINGS|MODEL --tests FILE [--tests FILE ...] [options]\n"
@@ -64,20 +91,15 @@ int run_weat(int argc, char** argv) {
       "only", po::value(&only)->multitoken(), "run only these test names (e.g. weat9)")(
       "seed", po::value(&opt.seed)->default_value(1), "seed for Monte Carlo p-values and bootstrap")(
       "samples", po::value(&opt.samples)->default_value(100000), "Monte Carlo samples when exact enumeration is too large")(
-      "bootstrap", po::value(&opt.bootstrap)->default_value(1000), "bootstrap resamples for the effect-size interval")(
+      "resamples", po::value(&opt.bootstrap)->default_value(1000), "bootstrap resamples for the effect-size interval")(
       "lowercase", po::bool_switch(&lower), "look words up lower-cased when the exact word is absent (uncased embeddings)")(
       "mode", po::value(&mode)->default_value("auto"), "auto, embeddings (a vector file), input or seat (a model)")(
       "tokenizer", po::value(&tok_path), "tokenizer file for a model without one")(
       "json", po::bool_switch(&as_json), "print one JSON document");
-  po::positional_options_description pos;
-  pos.add("embeddings", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help") || emb_path.empty() || tests.empty()) {
-    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
-    return vm.count("help") ? gb::cli::exit_ok : gb::cli::exit_usage;
-  }
+  gb::cli::parse_command(argc, argv, desc, {{"embeddings", 1}});
+  if (emb_path.empty()) return gb::cli::missing_positional("EMBEDDINGS|MODEL");
+  if (tests.empty()) return gb::cli::missing_positional("--tests FILE");
+  gb::cli::check_choice("mode", mode, {"auto", "embeddings", "input", "seat"});
   // A model (any format glassbox reads) or a vector file.
   bool is_model = mode == "input" || mode == "seat";
   if (mode == "auto") {
@@ -152,8 +174,8 @@ int run_weat(int argc, char** argv) {
       arr.push_back(j);
     }
     out["tests"] = arr;
-    std::printf("%s\n", out.dump(2).c_str());
-    return gb::cli::exit_ok;
+    gb::cli::print_json(out);
+    return failed_tests(results, only, lower, is_model, true);
   }
   if (is_model)
     std::printf("model: %s (word tests: mean input embedding of the word's tokens; sentence tests: SEAT, "
@@ -174,7 +196,7 @@ int run_weat(int argc, char** argv) {
                 xy.c_str(), ab.c_str(), r.effect_size, r.effect_ci.lo, r.effect_ci.hi, r.p_value, r.nx, r.ny, r.na,
                 r.nb, r.missing.size(), r.exact ? " exact" : "");
   }
-  return gb::cli::exit_ok;
+  return failed_tests(results, only, lower, is_model, false);
 }
 
 }  // namespace

@@ -1,5 +1,9 @@
 #include "cli/json_util.h"
 
+#include <cstdio>
+
+#include "cli/options.h"
+
 #include <cmath>
 
 namespace gb::cli {
@@ -139,6 +143,26 @@ json tensor_json(const archive& a, size_t index, const role_entry* e) {
 
 std::string json_dump(const json& j, int indent) {
   return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
+json with_schema(const json& j, const std::string& command) {
+  if (!j.is_object()) return j;
+  json out;
+  out["schema"] = j.contains("schema") ? j["schema"] : json("glassbox-" + command + "/1");  // an existing one stays
+  for (const auto& [k, v] : j.items())
+    if (k != "schema") out[k] = v;
+  return out;
+}
+
+void print_json(const json& j) { std::printf("%s\n", json_dump(with_schema(j, current_command())).c_str()); }
+
+void print_json_text(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) {  // not ours to fix: print as is rather than lose it
+    std::printf("%s\n", text.c_str());
+    return;
+  }
+  print_json(j);
 }
 
 }  // namespace gb::cli

@@ -43,4 +43,15 @@ json tensor_json(const archive& a, size_t index, const role_entry* e);
 // Pretty (indent 2) or compact; invalid UTF-8 replaced, never throws.
 std::string json_dump(const json& j, int indent = 2);
 
+// Every command's --json output: printed to stdout with indent 2 and "schema": "glassbox-<command>/1" as the
+// first key. print_json_text takes a document rendered elsewhere (viz/) or by another json type.
+void print_json(const json& j);
+void print_json_text(const std::string& text);
+template <class J>
+void print_json(const J& j) {
+  print_json_text(j.dump(-1, ' ', false, J::error_handler_t::replace));
+}
+// The document with the schema key first (for files written next to stdout, e.g. report.json).
+json with_schema(const json& j, const std::string& command);
+
 }  // namespace gb::cli

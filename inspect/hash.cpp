@@ -206,13 +206,12 @@ std::string base_name(const std::string& p) {
 verify_report manifest_verify(const std::string& text, const hash_report& now) {
   verify_report v;
   nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const std::exception& e) {
-    fail(errc::bad_json, 0, std::string("manifest: ") + e.what());
-  }
+  j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded())
+    fail(errc::bad_json, 0,
+         "not a manifest (not JSON). Give the manifest.json written by 'glassbox hash -o' first, then the model");
   if (!j.is_object() || !j.contains("tensors") || !j["tensors"].is_array() || !j.contains("root"))
-    fail(errc::bad_json, 0, "manifest: missing 'tensors' or 'root' (not a glassbox manifest)");
+    fail(errc::bad_json, 0, "not a glassbox manifest (no 'tensors' or 'root'). Give a manifest written by 'glassbox hash -o'");
   try {
     std::map<std::string, const tensor_hash*> cur;
     for (const tensor_hash& t : now.tensors) cur[t.name] = &t;
@@ -247,9 +246,9 @@ verify_report manifest_verify(const std::string& text, const hash_report& now) {
         const std::string sha = f.value("sha256", std::string());
         ++v.files_checked;
         auto it = files.find(base_name(p));
-        if (it == files.end()) v.changed.push_back("file " + base_name(p) + ": missing");
+        if (it == files.end()) ++v.file_changes, v.changed.push_back("file " + base_name(p) + ": missing");
         else if (!sha.empty() && !it->second->sha256_hex.empty() && sha != it->second->sha256_hex)
-          v.changed.push_back("file " + base_name(p) + ": sha256 " + sha.substr(0, 16) + " -> " +
+          ++v.file_changes, v.changed.push_back("file " + base_name(p) + ": sha256 " + sha.substr(0, 16) + " -> " +
                               it->second->sha256_hex.substr(0, 16));
       }
     }
@@ -258,7 +257,7 @@ verify_report manifest_verify(const std::string& text, const hash_report& now) {
       v.changed.push_back("root digest differs (" + j.at("root").get<std::string>().substr(0, 16) + " -> " +
                           now.root_hex.substr(0, 16) + ")");
   } catch (const nlohmann::json::exception& e) {
-    fail(errc::bad_json, 0, std::string("manifest: ") + e.what());
+    fail(errc::bad_json, 0, std::string("manifest: a field has the wrong type (") + e.what() + ")");
   }
   return v;
 }

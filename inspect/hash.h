@@ -100,6 +100,8 @@ struct verify_report {
   std::vector<std::string> changed;  // one human line per changed/missing/extra tensor or file
   bool root_equal = false;
   size_t tensors_checked = 0, files_checked = 0;
+  size_t file_changes = 0;  // entries of `changed` about files (root_equal && changed.size() == file_changes:
+                            // the same weights in a different container, e.g. GGUF vs an HF folder)
 };
 // Compares a manifest (JSON text) against a fresh hash. Throws gb::failure (bad_json) on a bad manifest.
 verify_report manifest_verify(const std::string& manifest_text, const hash_report& now);

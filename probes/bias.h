@@ -138,6 +138,7 @@ struct suite_result {
   uint64_t seed = 0;
   int resamples = 0;
   size_t items = 0;          // items read
+  size_t items_total = 0;    // items in the dataset (suite_run_named); > items: a quick pass (--limit)
   std::vector<skipped_item> skipped;
   std::vector<group_result> groups;  // "overall" first
   std::vector<item_record> records;

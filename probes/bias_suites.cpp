@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <array>
@@ -201,13 +202,17 @@ struct progress {
   bool on;
   size_t total, done = 0;
   std::string name;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   progress(bool enabled, size_t n, std::string nm) : on(enabled && ::isatty(2)), total(n), name(std::move(nm)) {}
   void tick() {
     ++done;
     if (!on || (done % 8 != 0 && done != total)) return;
     int w = 30, f = total ? static_cast<int>(w * done / total) : w;
-    std::fprintf(stderr, "\r%-14s [%s%s] %zu/%zu", name.c_str(), std::string(static_cast<size_t>(f), '#').c_str(),
-                 std::string(static_cast<size_t>(w - f), '.').c_str(), done, total);
+    const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double eta = spent / static_cast<double>(done) * static_cast<double>(total - done);  // seconds left
+    std::fprintf(stderr, "\r%-14s [%s%s] %zu/%zu  ETA %dm%02ds ", name.c_str(), std::string(static_cast<size_t>(f), '#').c_str(),
+                 std::string(static_cast<size_t>(w - f), '.').c_str(), done, total, static_cast<int>(eta) / 60,
+                 static_cast<int>(eta) % 60);
     if (done == total) std::fprintf(stderr, "\n");
   }
 };

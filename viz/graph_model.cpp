@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "inspect/summary.h"
 #include "viz/graph.h"
 #include "viz/svg_chart.h"
 
@@ -332,7 +333,6 @@ struct builder {
 
   void run() {
     int max_layer = -1;
-    uint64_t total = 0;
     for (const auto& e : m.roles) {
       if (e.layer >= 0 && e.layer < 100000) {
         by_layer[e.layer].push_back(&e);
@@ -340,12 +340,13 @@ struct builder {
       } else {
         globals.push_back(&e);
       }
-      if (const tensor_view* t = tv(&e)) total += t->element_count();
     }
     const hparams& hp = m.hp;
     int n_layer = max_layer + 1;
     std::string arch = m.architecture.empty() ? "unknown architecture" : m.architecture;
-    g.title = arch + ", " + std::to_string(n_layer) + " layer" + (n_layer == 1 ? "" : "s") + ", " + count_text(total) + " parameters";
+    // the one parameter count (inspect, diff, report): tied copies once, rope tables and buffers apart
+    g.title = arch + ", " + std::to_string(n_layer) + " layer" + (n_layer == 1 ? "" : "s") + ", " +
+              count_text(summary_build(m).parameter_count) + " parameters (tied copies counted once)";
     if (m.source) g.source = m.source->path + " (" + file_format_name(m.source->format) + ")";
     {
       std::string l1 = "d_model " + std::to_string(hp.n_embd) + " | heads " + std::to_string(hp.n_head);

@@ -119,6 +119,18 @@ std::vector<compliance_item> compliance_map(const audit_data& d) {
   return c;
 }
 
+std::string quick_pass_text(const std::vector<probes::suite_result>& bias) {
+  size_t scored = 0, total = 0;
+  bool quick = false;
+  for (const auto& r : bias) {
+    if (!r.error.empty()) continue;
+    scored += r.items;
+    total += std::max(r.items_total, r.items);
+    quick = quick || r.items_total > r.items;
+  }
+  return quick ? "QUICK PASS: " + std::to_string(scored) + " of " + std::to_string(total) + " items" : "";
+}
+
 std::vector<verdict> audit_verdicts(const audit_data& d) {
   std::vector<verdict> v;
   v.push_back({"identity", d.family == "unknown" ? "attention" : "ok",
@@ -128,7 +140,9 @@ std::vector<verdict> audit_verdicts(const audit_data& d) {
   else {
     const auto& fs = d.hashes.stats.findings;
     bool nonfinite = std::any_of(fs.begin(), fs.end(), [](const finding& f) { return f.level >= severity::high; });
-    v.push_back({"integrity", nonfinite ? "critical" : fs.empty() ? "ok" : "attention",
+    // info-level findings (a tied copy) are notes, not a reason for attention
+    bool notable = std::any_of(fs.begin(), fs.end(), [](const finding& f) { return f.level > severity::info; });
+    v.push_back({"integrity", nonfinite ? "critical" : notable ? "attention" : "ok",
                  std::to_string(fs.size()) + " weight findings; root digest " + d.hashes.root_hex.substr(0, 16) + "..."});
   }
   severity worst = d.scan.worst();
@@ -150,8 +164,11 @@ std::vector<verdict> audit_verdicts(const audit_data& d) {
     std::string w;
     if (bias_flagged(r, &w)) flagged = true, what += (what.empty() ? "" : "; ") + w;
   }
-  v.push_back({"bias", !any ? "not measured" : flagged ? "attention" : "ok",
-               !any ? "no bias suite could run" : flagged ? what : "no headline interval excludes the unbiased value"});
+  const std::string quick = quick_pass_text(d.bias);
+  if (any && !quick.empty()) v.push_back({"bias", "not measured", quick + ": no verdict from a quick pass"});
+  else
+    v.push_back({"bias", !any ? "not measured" : flagged ? "attention" : "ok",
+                 !any ? "no bias suite could run" : flagged ? what : "no headline interval excludes the unbiased value"});
   return v;
 }
 
@@ -244,6 +261,7 @@ std::string report_json(const audit_data& d) {
   }
   j["internals"] = {{"ran", d.ran_model}, {"error", d.run_error}, {"prompts", prompts}};
   j["bias"] = json::parse(bias_json(d.bias, false, -1), nullptr, false)["bias"];
+  j["quick_pass"] = quick_pass_text(d.bias);
   json fs = json::array();
   for (const auto& f : audit_findings(d)) fs.push_back(finding_json(f));
   j["findings"] = fs;
@@ -301,7 +319,9 @@ std::string html_banner(const audit_data& d) {
   item("Model digest", d.have_hashes ? "<code title=\"" + d.hashes.root_hex + "\">" + d.hashes.root_hex.substr(0, 16) + "&hellip;</code>"
                                      : std::string("not measured"));
   item("Signature", esc(d.signature.empty() ? "not signed" : d.signature));
-  if (d.item_limit > 0) {
+  if (const std::string q = quick_pass_text(d.bias); !q.empty()) {
+    item("Pass", "<span class=\"quick\">" + esc(q) + "</span>");
+  } else if (d.item_limit > 0) {
     size_t scored = 0;
     for (const auto& r : d.bias) scored += r.records.size();
     item("Pass", "<span class=\"quick\">QUICK PASS: at most " + std::to_string(d.item_limit) + " items per suite (" +
@@ -395,7 +415,7 @@ std::string html_tensors(const audit_data& d) {
 std::string html_bias_suite(const probes::suite_result& r) {
   std::string h = "<h3>" + esc(r.suite) + " (" + esc(r.variant) + ")</h3>";
   if (!r.error.empty()) return h + "<p>Not run: " + esc(r.error) + "</p>\n";
-  h += "<p>" + esc(r.definition) + ". N = " + std::to_string(r.records.size()) + " of " + std::to_string(r.items) + " items (" +
+  h += "<p>" + esc(r.definition) + ". N = " + std::to_string(r.records.size()) + " of " + std::to_string(std::max(r.items, r.items_total)) + " items (" +
        std::to_string(r.skipped.size()) + " skipped), seed " + std::to_string(r.seed) + ", " + std::to_string(r.resamples) +
        " bootstrap resamples.</p>";
   for (const auto& k : bias_key_numbers(r)) {
@@ -424,6 +444,9 @@ std::string report_html(const audit_data& d) {
   h += "<h1>Model audit: " + esc(s.name.empty() ? s.architecture : s.name) + "</h1>\n<p class=\"sub\">" + esc(d.model_path) +
        " &middot; glassbox " + esc(d.tool_version) + " &middot; seed " + std::to_string(d.seed) + "</p>\n";
   h += html_banner(d);
+  if (const std::string q = quick_pass_text(d.bias); !q.empty())
+    h += "<p class=\"quick-pass\" style=\"background:#fff3cd;border:2px solid #b58900;padding:.6em;font-weight:bold\">" +
+         esc(q) + " (stratified sample, seed " + std::to_string(d.seed) + "): bias numbers are indicative, no verdict is drawn</p>\n";
   h += "<nav><a href=\"#summary\">Summary</a><a href=\"#identity\">Identity</a><a href=\"#integrity\">Integrity</a><a "
        "href=\"#security\">Security</a><a href=\"#architecture\">Architecture</a><a href=\"#internals\">Internals</a><a "
        "href=\"#bias\">Bias</a><a href=\"#compliance\">Compliance</a><a href=\"#not-measured\">Not measured</a></nav>\n";
@@ -546,6 +569,8 @@ std::string model_card_md(const audit_data& d) {
     for (const auto& b : s.base_models) m += "- " + b + "\n";
   }
   m += "model_index_parameters: " + std::to_string(s.parameter_count) + "\n---\n\n";
+  if (const std::string q = quick_pass_text(d.bias); !q.empty())
+    m += "> **" + q + "** (stratified sample, seed " + std::to_string(d.seed) + "): bias numbers are indicative; no verdict is drawn.\n\n";
   m += "# Model card: " + (s.name.empty() ? s.architecture : s.name) + "\n\n";
   m += "Pre-filled by glassbox " + d.tool_version + " from the model files (`" + d.model_path +
        "`). Sections marked TO BE COMPLETED can only be stated by the provider.\n\n";

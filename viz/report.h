@@ -74,6 +74,8 @@ std::vector<compliance_item> compliance_map(const audit_data& d);
 std::vector<verdict> audit_verdicts(const audit_data& d);
 // The report's one-line verdict from d.verdicts: the worst level reached, naming the areas at that level.
 verdict audit_overall(const audit_data& d);
+// "QUICK PASS: 50 of 1508 items" when a suite scored a sample (--limit), else "".
+std::string quick_pass_text(const std::vector<probes::suite_result>& bias);
 // All findings of the audit (model, scan, stats), deduplicated, most severe first.
 std::vector<finding> audit_findings(const audit_data& d);
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <cstdio>
+#include <algorithm>
 #include <map>
 
 #include "viz/svg_chart.h"
@@ -31,7 +32,8 @@ std::string bias_json(const std::vector<probes::suite_result>& results, bool rec
   json arr = json::array();
   for (const auto& r : results) {
     json s = {{"suite", r.suite}, {"variant", r.variant}, {"definition", r.definition}, {"seed", r.seed},
-              {"bootstrap_resamples", r.resamples}, {"items", r.items}, {"scored", r.records.size()}};
+              {"bootstrap_resamples", r.resamples}, {"items", r.items}, {"scored", r.records.size()},
+              {"items_total", std::max(r.items, r.items_total)}, {"quick_pass", r.items_total > r.items}};
     if (!r.error.empty()) s["error"] = r.error;
     if (cost) s["cost"] = {{"tokens", r.tokens}, {"tokens_computed", r.tokens_computed}};
     std::map<std::string, size_t> reasons;
@@ -65,7 +67,7 @@ std::string bias_json(const std::vector<probes::suite_result>& results, bool rec
     }
     arr.push_back(s);
   }
-  return json({{"bias", arr}}).dump(indent, ' ', false, json::error_handler_t::replace);
+  return json({{"schema", "glassbox-bias/1"}, {"bias", arr}}).dump(indent, ' ', false, json::error_handler_t::replace);
 }
 
 std::string bias_text(const std::vector<probes::suite_result>& results) {

@@ -30,7 +30,7 @@ TEST_CASE("graph: usage errors and bad input") {
   CHECK(run_glassbox("graph x.gguf -o x.svg --view sideways", &out, true) == 2);
   std::string dir = gb::test::temp_dir("graph_cli_bad");
   CHECK(run_glassbox("graph " + q(dir + "/missing.gguf") + " -o " + q(dir + "/m.svg"), &out, true) == 3);
-  CHECK(out.find("glassbox:") != std::string::npos);
+  CHECK(out.find("glassbox graph: ") != std::string::npos);
   gb::test::write_file(dir + "/empty.gguf", std::string());
   CHECK(run_glassbox("graph " + q(dir + "/empty.gguf") + " -o " + q(dir + "/m.svg"), &out, true) == 3);
 }

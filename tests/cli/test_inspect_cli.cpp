@@ -44,7 +44,11 @@ TEST_CASE("inspect: missing file, a directory, an empty file and bad bytes give 
     int rc = gb::test::run_glassbox("inspect '" + b.path + "'", &out, true);
     CHECK(rc == 3);
     CHECK(count_lines(out) == 1);
-    CHECK(out.rfind("glassbox: ", 0) == 0);
+    CHECK(out.rfind("glassbox inspect: ", 0) == 0);
+    CHECK(out.find(" at byte offset ") == std::string::npos);  // internal codes only under --verbose / --json
+    out.clear();
+    CHECK(gb::test::run_glassbox("inspect --verbose '" + b.path + "'", &out, true) == 3);
+    CHECK(count_lines(out) == 1);
     CHECK(out.find(b.needle) != std::string::npos);
   }
 }
