@@ -25,6 +25,25 @@ const char* scan_status_name(scan_status s) {
   return "not scanned";
 }
 
+const char* scan_verdict_name(scan_verdict v) {
+  switch (v) {
+    case scan_verdict::clean: return "CLEAN";
+    case scan_verdict::suspicious: return "SUSPICIOUS";
+    case scan_verdict::not_verified: return "NOT VERIFIED";
+    case scan_verdict::dangerous: return "DANGEROUS";
+  }
+  return "NOT VERIFIED";
+}
+
+scan_verdict scan_file::verdict() const {
+  severity w = worst();
+  if (w >= severity::critical) return scan_verdict::dangerous;
+  if (status != scan_status::full) return scan_verdict::not_verified;
+  for (const auto& f : findings)
+    if (finding_not_verified(f)) return scan_verdict::not_verified;
+  return w >= severity::high ? scan_verdict::suspicious : scan_verdict::clean;
+}
+
 severity scan_file::worst() const {
   severity w = severity::info;
   for (const auto& f : findings) w = std::max(w, f.level);
@@ -55,10 +74,16 @@ bool finding_limits_coverage(const finding& f) {
       "pickle.malformed", "pickle.limit",        "zip.encrypted",          "zip.unsupported_method",
       "zip.bomb",         "zip.bad_entry",       "zip.unreadable",         "zip.nested_unreadable",
       "numpy.malformed",  "pytorch.unknown_storage", "pytorch.unreadable_pickle", "zip.member_not_scanned",
-      "json.too_deep"};
+      "json.too_deep",    "pickle.not_verified", "scan.not_verified"};
   for (const char* c : k_codes)
     if (f.code == c) return true;
   return false;
+}
+
+bool finding_not_verified(const finding& f) {
+  static constexpr std::string_view k_suffix = ".not_verified";
+  return f.code.size() > k_suffix.size() &&
+         f.code.compare(f.code.size() - k_suffix.size(), k_suffix.size(), k_suffix) == 0;
 }
 
 namespace {
@@ -217,9 +242,9 @@ void scan_model(scan_file& sf, const mapped_file_ptr& m, file_format f) {
     sf.findings.push_back({severity::medium, "file.unreadable", sf.path, "loader stopped: " + error, error_offset});
     bool pickle_family = f == file_format::pickle || f == file_format::pytorch_legacy || f == file_format::zip ||
                          f == file_format::pytorch_zip || f == file_format::numpy;
-    // Pickle imports are reported as they are read, so what came before the error was examined.
-    sf.status = pickle_family && !a.findings.empty() ? scan_status::partial : scan_status::none;
-    if (pickle_family && error_offset > 0) sf.status = scan_status::partial;
+    // Pickle imports are reported as they are read, so what came before the error was examined; the
+    // file as a whole was not: NOT VERIFIED (scan_one adds the finding).
+    sf.status = pickle_family ? scan_status::partial : scan_status::none;
     sf.reason = error;
     return;
   }
@@ -299,7 +324,39 @@ void scan_template_text(std::string_view text, const std::string& where, std::ve
   }
 }
 
+namespace {
+
+// Protocol 0/1 pickles carry no magic and may look like text: a file is a pickle when CPython's
+// pickle.load would get somewhere with it (a first pickle read to its STOP, or a call before it fails).
+bool pickle_content(const uint8_t* d, uint64_t n) {
+  if (n == 0 || !pickle::is_opcode(d[0])) return false;
+  pickle::read_options o;
+  o.lim.max_memory = 64ull << 20;  // a sniff: a pickle that needs more is found by its STOP-less failure below
+  pickle::result r = pickle::read(d, n, o);
+  if (!r.roots.empty()) return true;
+  for (const auto& g : r.globals)
+    if (!g.swept && (g.invoked || g.level == pickle::safety::dangerous)) return true;
+  return false;
+}
+
+scan_file scan_one_file(const std::string& path);
+
+}  // namespace
+
 scan_file scan_one(const std::string& path) {
+  scan_file sf = scan_one_file(path);
+  bool flagged = false;
+  for (const auto& f : sf.findings) flagged = flagged || finding_not_verified(f);
+  if (sf.status == scan_status::partial && !flagged)
+    sf.findings.push_back({severity::high, "scan.not_verified", path,
+                           "not verified: " + (sf.reason.empty() ? std::string("part of the file was not examined") : sf.reason),
+                           UINT64_MAX});
+  return sf;
+}
+
+namespace {
+
+scan_file scan_one_file(const std::string& path) {
   scan_file sf;
   sf.path = path;
   mapped_file_ptr m;
@@ -337,6 +394,19 @@ scan_file scan_one(const std::string& path) {
                              "named ." + ext + " but the bytes are a " + mk.kind + ": not a checkpoint", 0});
     return sf;
   }
+  // by content first: a pickle under any name (.txt, .json, .py, .npy, no extension ...) is a pickle
+  file_format sniffed = format_sniff(d, n, path);
+  bool weak = sniffed == file_format::unknown || sniffed == file_format::json || sniffed == file_format::llama2c ||
+              sniffed == file_format::llama2c_tokenizer;
+  if (weak && pickle_content(d, n)) {
+    if (!pickle_extension(ext))
+      sf.findings.push_back({severity::medium, "file.extension_mismatch", path,
+                             (ext.empty() ? std::string("no extension") : "extension ." + ext) +
+                                 " but the bytes are a pickle (pickle.load/torch.load would run it)",
+                             0});
+    scan_model(sf, m, file_format::pickle);
+    return sf;
+  }
   if (ext == "py") {
     sf.kind = "python source";
     sf.findings.push_back({severity::medium, "file.python_source", path,
@@ -355,7 +425,7 @@ scan_file scan_one(const std::string& path) {
     scan_template_text(t, path, sf.findings);
     return sf;
   }
-  file_format f = format_sniff(d, n, path);
+  file_format f = sniffed;
   if (f == file_format::unknown && pickle_extension(ext) && pickle::is_opcode(d[0])) f = file_format::pickle;
   if (f == file_format::json) {
     scan_json(sf, d, n);
@@ -377,6 +447,8 @@ scan_file scan_one(const std::string& path) {
   scan_model(sf, m, f);
   return sf;
 }
+
+}  // namespace
 
 scan_report scan_paths(const std::vector<std::string>& paths, const scan_options& opt) {
   namespace fs = std::filesystem;
