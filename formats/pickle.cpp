@@ -1277,8 +1277,9 @@ bool sweep_line(const uint8_t* d, uint64_t p, uint64_t n, std::string_view* out,
   return true;
 }
 
-// A length-prefixed or line string literal at i (opcode d[i]) whose content is a sweep name.
-bool sweep_literal(const uint8_t* d, uint64_t i, uint64_t n, std::string_view* out) {
+// A length-prefixed or line string literal at i (opcode d[i]) whose content is a sweep name; *end is the
+// offset just past it.
+bool sweep_literal(const uint8_t* d, uint64_t i, uint64_t n, std::string_view* out, uint64_t* end) {
   uint8_t c = d[i];
   uint64_t len = 0, at = i + 1, width = 0;
   if (c == 0x8c || c == 'U') width = 1;
@@ -1290,18 +1291,18 @@ bool sweep_literal(const uint8_t* d, uint64_t i, uint64_t n, std::string_view* o
     at += width;
     if (len > 256 || n - at < len) return false;
     *out = std::string_view(reinterpret_cast<const char*>(d + at), static_cast<size_t>(len));
+    *end = at + len;
     return sweep_name(*out);
   }
   if (c == 'V' || c == 'S') {
-    uint64_t next = 0;
     uint64_t e = at;
     while (e < n && e - at <= 260 && d[e] != '\n') ++e;
     if (e >= n || d[e] != '\n') return false;
     std::string_view s(reinterpret_cast<const char*>(d + at), static_cast<size_t>(e - at));
     if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
     if (c == 'S' && s.size() >= 2 && (s[0] == '\'' || s[0] == '"') && s.back() == s[0]) s = s.substr(1, s.size() - 2);
-    (void)next;
     *out = s;
+    *end = e + 1;
     return sweep_name(s);
   }
   return false;
@@ -1329,16 +1330,17 @@ void sweep(const uint8_t* d, uint64_t from, uint64_t n, uint64_t base, const lim
   for (uint64_t i = from; i < n; ++i) {
     uint8_t c = d[i];
     std::string_view a, b, lit;
-    uint64_t p1 = 0, p2 = 0;
+    uint64_t p1 = 0, p2 = 0, lit_end = 0;
     if ((c == 'c' || c == 'i') && sweep_line(d, i + 1, n, &a, &p1) && sweep_line(d, p1, n, &b, &p2)) {
       record(a, b, c == 'c' ? "GLOBAL (sweep)" : "INST (sweep)", i);
+      i = p2 - 1;  // past the operands (a 'c' inside "numpy.core" is not an opcode)
       continue;
     }
     if (c == 0x93 && !last.empty() && !before_last.empty()) {
       record(before_last, last, "STACK_GLOBAL (sweep)", i);
       continue;
     }
-    if (!sweep_literal(d, i, n, &lit)) continue;
+    if (!sweep_literal(d, i, n, &lit, &lit_end)) continue;
     before_last = last;
     last = lit;
     // "module.name" spelled in one literal (for getattr chains, copyreg, pydoc.locate ...): every split
@@ -1347,6 +1349,7 @@ void sweep(const uint8_t* d, uint64_t from, uint64_t n, uint64_t base, const lim
       if (classify(lit.substr(0, dot), lit.substr(dot + 1), false, &why) == safety::dangerous)
         record(lit.substr(0, dot), lit.substr(dot + 1), "string literal (sweep)", i);
     }
+    i = lit_end - 1;
   }
 }
 

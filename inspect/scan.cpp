@@ -174,12 +174,64 @@ void template_findings_from_json(const nlohmann::json& j, const std::string& whe
   }
   auto am = j.find("auto_map");
   if (am != j.end() && am->is_object()) {
-    std::string refs;
-    for (auto e = am->begin(); e != am->end(); ++e)
-      refs += (refs.empty() ? "" : ", ") + e.key() + " -> " + (e->is_string() ? e->get<std::string>() : e->dump());
-    out.push_back({severity::medium, "config.remote_code", where,
-                   "auto_map names custom Python classes (loaded only with trust_remote_code): " + refs.substr(0, 400),
+    // "modeling_x.XModel" runs modeling_x.py beside the config; "org/repo--modeling_x.XModel" fetches it
+    namespace fs = std::filesystem;
+    fs::path dir = fs::path(where).parent_path();
+    std::vector<std::string> files;
+    auto add = [&](const nlohmann::json& v) {
+      if (!v.is_string()) return;
+      std::string ref = v.get<std::string>(), repo;
+      if (auto dd = ref.find("--"); dd != std::string::npos) {
+        repo = ref.substr(0, dd);
+        ref = ref.substr(dd + 2);
+      }
+      auto dot = ref.rfind('.');
+      if (dot == std::string::npos || dot == 0) return;
+      std::string file = ref.substr(0, dot);
+      std::replace(file.begin(), file.end(), '.', '/');
+      file += ".py";
+      std::error_code ec;
+      std::string note = !repo.empty() ? " (from the Hub repo " + repo + ")"
+                         : fs::exists(dir / file, ec) ? " (present)" : " (missing here: fetched from the Hub)";
+      std::string entry = file + note;
+      if (std::find(files.begin(), files.end(), entry) == files.end()) files.push_back(entry);
+    };
+    for (auto e = am->begin(); e != am->end(); ++e) {
+      if (e->is_array())
+        for (const auto& x : *e) add(x);
+      else add(*e);
+    }
+    std::string list;
+    for (const auto& f : files) list += (list.empty() ? "" : ", ") + f;
+    out.push_back({severity::high, "config.remote_code", where,
+                   "auto_map: loading with trust_remote_code=True runs Python code from " +
+                       (list.empty() ? std::string("unnamed files") : list).substr(0, 600),
                    UINT64_MAX});
+  }
+  // a shard index: every shard it names must exist beside it and stay inside the folder
+  auto wm = j.find("weight_map");
+  if (wm != j.end() && wm->is_object()) {
+    namespace fs = std::filesystem;
+    fs::path dir = fs::path(where).parent_path();
+    std::vector<std::string> shards;
+    for (auto e = wm->begin(); e != wm->end(); ++e)
+      if (e->is_string() && std::find(shards.begin(), shards.end(), e->get<std::string>()) == shards.end())
+        shards.push_back(e->get<std::string>());
+    size_t reported = 0;
+    for (const auto& sh : shards) {
+      std::string problem = zip::name_problem(sh);
+      std::error_code ec;
+      if (!problem.empty()) {
+        out.push_back({severity::critical, "index.path_traversal", where,
+                       "shard '" + sh.substr(0, 200) + "' leaves the model folder (" + problem + ")", UINT64_MAX});
+      } else if (!fs::is_regular_file(dir / sh, ec)) {
+        if (++reported <= 20)
+          out.push_back({severity::high, "index.missing_shard", where,
+                         "shard '" + sh.substr(0, 200) + "' named by the index does not exist: the model is incomplete "
+                         "and what a loader finds under that name was not scanned",
+                         UINT64_MAX});
+      }
+    }
   }
 }
 
@@ -214,11 +266,13 @@ void scan_model(scan_file& sf, const mapped_file_ptr& m, file_format f) {
   opt.load_tokenizer = false;
   std::string error;
   uint64_t error_offset = 0;
+  bool traversal = false;
   try {
     archive_load_as(a, m, f, opt);  // the dispatch archive_open uses (formats/open.cpp)
   } catch (const failure& e) {
     error = e.err().message;
     error_offset = e.err().offset;
+    traversal = e.err().code == errc::path_escape;
   } catch (const std::bad_alloc&) {
     error = "out of memory while reading";
   }
@@ -237,6 +291,15 @@ void scan_model(scan_file& sf, const mapped_file_ptr& m, file_format f) {
                            "chat template of " + std::to_string(t.s.size()) + " characters (audited as text, never rendered)",
                            UINT64_MAX});
     scan_template_text(t.s, w, sf.findings);
+  }
+  for (const auto& src : a.files)
+    if (src.role == "external_data") sf.covers.push_back(src.path);
+  if (traversal) {  // CVE-2022-25882 / CVE-2024-27318 class: the model names a file outside its folder
+    sf.findings.push_back({severity::critical, "file.path_traversal", sf.path,
+                           "path traversal: " + error + " (a loader would read that file as part of the model)",
+                           error_offset});
+    sf.reason = error;
+    return;
   }
   if (!error.empty()) {
     sf.findings.push_back({severity::medium, "file.unreadable", sf.path, "loader stopped: " + error, error_offset});
@@ -450,8 +513,75 @@ scan_file scan_one_file(const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+namespace fs = std::filesystem;
+
+// A file that is recorded but never opened (special files, links leaving the folder, unreadable folders).
+scan_file unopened(const std::string& path, const char* kind, severity level, const char* code, const std::string& msg) {
+  scan_file sf;
+  sf.path = path;
+  sf.kind = kind;
+  sf.status = scan_status::none;
+  sf.reason = msg;
+  sf.findings.push_back({level, code, path, msg, UINT64_MAX});
+  return sf;
+}
+
+const char* special_kind(const fs::file_status& st) {
+  switch (st.type()) {
+    case fs::file_type::fifo: return "fifo";
+    case fs::file_type::socket: return "socket";
+    case fs::file_type::block: return "block device";
+    case fs::file_type::character: return "character device";
+    default: return "special file";
+  }
+}
+
+bool inside(const fs::path& root, const fs::path& target) {
+  auto rel = target.lexically_relative(root);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
+// One folder entry: regular files are queued; links are followed only inside the folder; FIFOs,
+// devices and sockets are findings and never opened (a loader would block on them or read a device).
+void walk_entry(const fs::path& root, const fs::directory_entry& e, std::vector<std::string>& files,
+                std::vector<std::string>& links, scan_report& r) {
+  std::error_code ec;
+  const std::string path = e.path().string();
+  fs::file_status ls = e.symlink_status(ec);
+  if (fs::is_symlink(ls)) {
+    fs::path target = fs::weakly_canonical(e.path(), ec);
+    std::string to = fs::read_symlink(e.path(), ec).string();
+    if (!inside(root, target)) {
+      r.files.push_back(unopened(path, "symlink", severity::high, "file.symlink_escape",
+                                 "symbolic link to '" + to + "' leaves the scanned folder: not followed, not scanned "
+                                 "(a loader would read whatever it points at)"));
+      return;
+    }
+    fs::file_status ts = fs::status(e.path(), ec);
+    if (fs::is_regular_file(ts)) {
+      files.push_back(path);
+      links.push_back(path);
+    } else if (!fs::is_directory(ts)) {  // dangling, or a special file inside the folder
+      r.files.push_back(unopened(path, "symlink", severity::high, "file.symlink_special",
+                                 "symbolic link to '" + to + "' (" + (fs::exists(ts) ? special_kind(ts) : "missing") +
+                                     "): not opened"));
+    }
+    return;  // a link to a folder inside the scanned one: that folder is scanned on its own
+  }
+  if (fs::is_directory(ls) || fs::is_regular_file(ls)) {
+    if (fs::is_regular_file(ls)) files.push_back(path);
+    return;
+  }
+  r.files.push_back(unopened(path, special_kind(ls), severity::high, "file.special",
+                             std::string(special_kind(ls)) + " in a model folder: never opened (a loader would block on it "
+                                                             "or read a device)"));
+}
+
+}  // namespace
+
 scan_report scan_paths(const std::vector<std::string>& paths, const scan_options& opt) {
-  namespace fs = std::filesystem;
   scan_report r;
   std::vector<std::string> files, symlinks;
   for (const auto& p : paths) {
@@ -467,21 +597,40 @@ scan_report scan_paths(const std::vector<std::string>& paths, const scan_options
       continue;
     }
     if (!fs::is_directory(st)) {
-      files.push_back(p);
+      if (fs::is_regular_file(st)) files.push_back(p);
+      else r.files.push_back(unopened(p, special_kind(st), severity::high, "file.special",
+                                      std::string(special_kind(st)) + ": never opened"));
       continue;
     }
     if (!opt.recurse) continue;
-    fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec), end;
+    fs::path root = fs::weakly_canonical(p, ec);
+    const size_t before = files.size() + r.files.size();
+    fs::recursive_directory_iterator it(p, ec), end;
     for (; !ec && it != end; it.increment(ec)) {
       const fs::directory_entry& e = *it;
-      if (e.is_directory(ec) && e.path().filename() == ".git") {
+      std::error_code ec2;
+      if (e.is_directory(ec2) && !e.is_symlink(ec2) && e.path().filename() == ".git") {
         it.disable_recursion_pending();
         continue;
       }
-      if (e.is_symlink(ec)) symlinks.push_back(e.path().string());
-      if (e.is_regular_file(ec)) files.push_back(e.path().string());
-      if (files.size() >= opt.max_files) break;
+      walk_entry(root, e, files, symlinks, r);
+      if (files.size() >= opt.max_files) {
+        r.files.push_back(unopened(p, "folder", severity::high, "scan.not_verified",
+                                   "not verified: more than " + std::to_string(opt.max_files) + " files; the rest were not scanned"));
+        break;
+      }
     }
+    if (!ec && files.size() + r.files.size() == before) {  // nothing to vouch for is not "0 files, ok"
+      scan_file sf;
+      sf.path = p;
+      sf.kind = "folder";
+      sf.status = scan_status::none;
+      sf.reason = "no files in the folder: nothing was scanned";
+      r.files.push_back(std::move(sf));
+    }
+    if (ec)  // a folder that could not be read to its end is not "0 files, ok"
+      r.files.push_back(unopened(p, "folder", severity::high, "scan.not_verified",
+                                 "not verified: the folder could not be read to its end (" + ec.message() + ")"));
   }
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
@@ -494,6 +643,21 @@ scan_report scan_paths(const std::vector<std::string>& paths, const scan_options
       r.files.back().findings.push_back({severity::medium, "file.symlink", f,
                                          "symbolic link to '" + target + "': loaders read whatever it points at", 0});
     }
+  }
+  // ONNX external data is part of its model: covered when the model was read
+  std::vector<std::string> covered;
+  for (const auto& f : r.files)
+    for (const auto& c : f.covers) {
+      std::error_code ec;
+      covered.push_back(fs::weakly_canonical(c, ec).string());
+    }
+  for (auto& f : r.files) {
+    if (f.status != scan_status::none || f.kind != "unknown") continue;
+    std::error_code ec;
+    if (std::find(covered.begin(), covered.end(), fs::weakly_canonical(f.path, ec).string()) == covered.end()) continue;
+    f.status = scan_status::full;
+    f.kind = "external data of an ONNX model";
+    f.reason.clear();
   }
   std::sort(r.files.begin(), r.files.end(), [](const scan_file& a, const scan_file& b) { return a.path < b.path; });
   return r;

@@ -41,6 +41,7 @@ struct scan_file {
   std::string reason;                 // why partial / none (empty when full)
   std::vector<finding> findings;      // `where` names the file (and zip member / tensor / key)
   uint64_t size = 0;
+  std::vector<std::string> covers;    // other files this one reads as part of itself (ONNX external data)
   severity worst() const;             // info when there are no findings
   scan_verdict verdict() const;
 };
