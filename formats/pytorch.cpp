@@ -570,7 +570,13 @@ void load_pytorch_zip(archive& a, const mapped_file_ptr& m, const open_options&)
     }
     return sb;
   });
-  // storages no tensor points at: bytes a loader never looks at (hidden payload or a stale checkpoint)
+  // storages no persistent id names: bytes a loader never looks at (hidden payload or a stale checkpoint).
+  // Tensors inside objects (a full torch.save(module) keeps them in BUILD states) are referenced too.
+  for (const auto& v : r.values)
+    if (v.k == pk::kind::persid) {
+      storage_ref s = parse_persid(r, v.args);
+      if (!s.key.empty()) referenced.insert(prefix + "data/" + s.key);
+    }
   for (const auto& e : z.entries)
     if (is_storage_entry(e.name, prefix) && !referenced.count(e.name))
       a.add_finding(severity::medium, "pytorch.unreferenced_storage", where + ":" + e.name,

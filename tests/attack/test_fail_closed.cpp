@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "formats/pickle.h"
+#include "formats/zip.h"
 #include "tests/attack/attack_bytes.h"
 #include "tests/support/data.h"
 
@@ -273,4 +274,31 @@ TEST_CASE("§6 what the weights_only unpickler accepts is clean; torch.save(modu
   auto ev = scan_bytes("module_evil", "m.pt", evil);
   CHECK(ev.verdict("m.pt") == "DANGEROUS");
   CHECK(ev.code == 1);
+}
+
+TEST_CASE("§6 a torch.save(module) zip checkpoint: medium, no unreferenced storage, exit 0") {
+  auto od = "ccollections\nOrderedDict\n)R"s;
+  std::string tensor = "ctorch._utils\n_rebuild_tensor_v2\n((" + binunicode("storage") +
+                       "ctorch\nFloatStorage\n" + binunicode("0") + binunicode("cpu") +
+                       "K\x04tQK\x00K\x04\x85K\x01\x85\x89"s + od + "tR";
+  std::string param = "ctorch._utils\n_rebuild_parameter\n(" + tensor + "\x88" + od + "tR";
+  std::string pkl =
+      "\x80\x02"
+      "ctorch.nn.modules.linear\nLinear\n)\x81}(" +
+      binunicode("training") + "\x88" + binunicode("_parameters") + od + "(" + binunicode("weight") + param +
+      "u" + "ub.";
+  std::vector<uint8_t> z;
+  gb::zip::writer w([&](const uint8_t* p, size_t n) { z.insert(z.end(), p, p + n); });
+  w.add("archive/data.pkl", reinterpret_cast<const uint8_t*>(pkl.data()), pkl.size());
+  std::vector<uint8_t> storage(16, 0);
+  w.add("archive/data/0", storage.data(), storage.size(), false, 64);
+  w.add("archive/version", reinterpret_cast<const uint8_t*>("3\n"), 2);
+  w.finish();
+  std::string d = gb::test::temp_dir("failclosed_module_zip");
+  gb::test::write_file(d + "/model.pt", z.data(), z.size());
+  auto s = scan(d);
+  CHECK(s.verdict("model.pt") == "CLEAN");
+  CHECK(s.has("pickle.global.reconstructs"));
+  CHECK_FALSE(s.has("pytorch.unreferenced_storage"));
+  CHECK(s.code == 0);
 }
