@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "formats/dtype.h"
 #include "formats/json_meta.h"
 #include "formats/pickle.h"
 #include "formats/reader.h"
@@ -404,6 +405,138 @@ bool pickle_content(const uint8_t* d, uint64_t n) {
 
 scan_file scan_one_file(const std::string& path);
 
+// A tar header block: its checksum (bytes summed with the checksum field read as spaces) matches.
+bool tar_header(const uint8_t* h) {
+  uint64_t sum = 0, want = 0;
+  for (int k = 0; k < 512; ++k) sum += (k >= 148 && k < 156) ? ' ' : h[k];
+  int k = 148;
+  while (k < 156 && h[k] == ' ') ++k;
+  if (k == 156 || h[k] < '0' || h[k] > '7') return false;
+  for (; k < 156 && h[k] >= '0' && h[k] <= '7'; ++k) want = want * 8 + static_cast<uint64_t>(h[k] - '0');
+  return sum == want;
+}
+
+uint64_t tar_size(const uint8_t* h, bool* ok) {
+  uint64_t v = 0;
+  if (h[124] & 0x80) {  // base-256 (GNU) for big members
+    for (int k = 125; k < 136; ++k) {
+      if (v >> 56) *ok = false;
+      v = (v << 8) | h[k];
+    }
+    return v;
+  }
+  for (int k = 124; k < 136 && h[k] >= '0' && h[k] <= '7'; ++k) {
+    if (v >> 60) *ok = false;
+    v = v * 8 + static_cast<uint64_t>(h[k] - '0');
+  }
+  return v;
+}
+
+// One stacked pickle inside a legacy member; false when it did not read to its STOP.
+bool tar_pickle(const uint8_t* d, uint64_t at, uint64_t end, const std::string& where, std::vector<finding>& out,
+                pickle::result* keep, uint64_t* next) {
+  pickle::read_options o;
+  o.base = at;
+  pickle::result r = pickle::read(d + at, end - at, o);
+  pickle::add_findings(r, where, out);
+  *next = at + r.end;
+  bool ok = r.complete && !r.roots.empty();
+  if (keep) *keep = std::move(r);
+  return ok;
+}
+
+// Legacy torch 'storages' member: count pickle, then per storage a (key, location, StorageType) pickle, an
+// int64 element count and the raw bytes; then the storage-views pickle. False where that layout breaks.
+bool tar_storages(const uint8_t* d, uint64_t at, uint64_t end, const std::string& where, std::vector<finding>& out) {
+  pickle::result r;
+  uint64_t pos = at;
+  if (!tar_pickle(d, pos, end, where, out, &r, &pos)) return false;
+  const pickle::value& count = r.at(r.roots[0]);
+  if (count.k != pickle::kind::integer || count.big || count.i < 0) return false;
+  for (int64_t k = 0; k < count.i; ++k) {
+    if (!tar_pickle(d, pos, end, where, out, &r, &pos)) return false;
+    const pickle::value& t = r.at(r.roots[0]);
+    if (t.k != pickle::kind::tuple || t.items.size() != 3 || r.at(t.items[2]).k != pickle::kind::global) return false;
+    auto dt = dtype_from_torch_storage(r.at(t.items[2]).name);
+    if (!dt || end - pos < 8) return false;
+    uint64_t numel = 0;
+    for (int b = 0; b < 8; ++b) numel |= static_cast<uint64_t>(d[pos + b]) << (8 * b);
+    pos += 8;
+    uint64_t size = dtype_info(*dt).type_size;
+    if (numel > (end - pos) / size) return false;
+    pos += numel * size;
+  }
+  return tar_pickle(d, pos, end, where, out, nullptr, &pos) && pos == end;
+}
+
+// Legacy torch 'tensors' member: count pickle, then per tensor a (key, storage_id, type) pickle, int32 ndim,
+// 4 bytes, ndim int64 sizes and strides, an int64 storage offset.
+bool tar_tensors(const uint8_t* d, uint64_t at, uint64_t end, const std::string& where, std::vector<finding>& out) {
+  pickle::result r;
+  uint64_t pos = at;
+  if (!tar_pickle(d, pos, end, where, out, &r, &pos)) return false;
+  const pickle::value& count = r.at(r.roots[0]);
+  if (count.k != pickle::kind::integer || count.big || count.i < 0) return false;
+  for (int64_t k = 0; k < count.i; ++k) {
+    if (!tar_pickle(d, pos, end, where, out, nullptr, &pos) || end - pos < 8) return false;
+    uint32_t ndim = 0;
+    for (int b = 0; b < 4; ++b) ndim |= static_cast<uint32_t>(d[pos + b]) << (8 * b);
+    pos += 8;
+    uint64_t need = (2 * static_cast<uint64_t>(ndim) + 1) * 8;
+    if (ndim > 64 || need > end - pos) return false;
+    pos += need;
+  }
+  return pos == end;
+}
+
+// A legacy (pre-1.0) torch.save tar: every member is walked; its pickles are read, the raw storage
+// interleaving followed. What does not follow that layout is swept and reported NOT VERIFIED.
+void scan_tar(scan_file& sf, const uint8_t* d, uint64_t n) {
+  sf.kind = "tar (legacy torch checkpoint)";
+  uint64_t off = 0;
+  std::vector<std::string> seen;
+  while (n - off >= 512) {
+    const uint8_t* h = d + off;
+    if (std::all_of(h, h + 512, [](uint8_t c) { return c == 0; })) return;
+    if (!tar_header(h)) break;
+    bool ok = true;
+    uint64_t size = tar_size(h, &ok);
+    std::string name(reinterpret_cast<const char*>(h), strnlen(reinterpret_cast<const char*>(h), 100));
+    uint64_t data = off + 512;
+    if (!ok || size > n - data) break;
+    std::string where = sf.path + ":" + name;
+    std::string base = name.substr(name.find_last_of('/') == std::string::npos ? 0 : name.find_last_of('/') + 1);
+    if (h[156] == '0' || h[156] == 0 || h[156] == '7') {
+      bool understood = true;
+      uint64_t next = 0;
+      if (base == "storages") understood = tar_storages(d, data, data + size, where, sf.findings);
+      else if (base == "tensors") understood = tar_tensors(d, data, data + size, where, sf.findings);
+      else if (size > 0 && pickle::is_opcode(d[data]))
+        understood = tar_pickle(d, data, data + size, where, sf.findings, nullptr, &next) && next == data + size;
+      else understood = false;  // bytes torch.load does not read, or a member it cannot parse either
+      if (!understood) {
+        pickle::result r;
+        pickle::sweep(d, data, data + size, 0, {}, r);
+        for (auto& g : r.globals) g.level = pickle::classify(g.module, g.name, false, &g.reason);
+        pickle::add_findings(r, where, sf.findings);
+        sf.status = scan_status::partial;
+        if (sf.reason.empty()) sf.reason = "tar member '" + name + "' is not a legacy torch layout; swept for imports only";
+      }
+    } else if (h[156] == '1' || h[156] == '2') {
+      sf.findings.push_back({severity::high, "tar.link", where, "link member in a checkpoint tar (not followed)", off});
+    }
+    uint64_t padded = (size + 511) / 512 * 512;
+    if (padded > n - data) return;
+    off = data + padded;
+  }
+  sf.status = scan_status::partial;
+  sf.reason = "tar headers end before the archive does (byte " + std::to_string(off) + "); the rest was swept only";
+  pickle::result r;
+  pickle::sweep(d, off, n, 0, {}, r);
+  for (auto& g : r.globals) g.level = pickle::classify(g.module, g.name, false, &g.reason);
+  pickle::add_findings(r, sf.path, sf.findings);
+}
+
 }  // namespace
 
 scan_file scan_one(const std::string& path) {
@@ -461,6 +594,10 @@ scan_file scan_one_file(const std::string& path) {
   file_format sniffed = format_sniff(d, n, path);
   bool weak = sniffed == file_format::unknown || sniffed == file_format::json || sniffed == file_format::llama2c ||
               sniffed == file_format::llama2c_tokenizer;
+  if (weak && n >= 512 && tar_header(d)) {
+    scan_tar(sf, d, n);
+    return sf;
+  }
   if (weak && pickle_content(d, n)) {
     if (!pickle_extension(ext))
       sf.findings.push_back({severity::medium, "file.extension_mismatch", path,

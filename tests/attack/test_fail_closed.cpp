@@ -302,3 +302,60 @@ TEST_CASE("§6 a torch.save(module) zip checkpoint: medium, no unreferenced stor
   CHECK_FALSE(s.has("pytorch.unreferenced_storage"));
   CHECK(s.code == 0);
 }
+
+namespace {
+
+// A ustar archive of (name, bytes) members, as Python's tarfile writes it.
+std::string tar(const std::vector<std::pair<std::string, std::string>>& members) {
+  std::string out;
+  for (const auto& [name, data] : members) {
+    std::string h(512, '\0');
+    auto field = [&](size_t at, const std::string& v) {
+      h.replace(at, v.size(), v);
+    };  // same length: no shift
+    field(0, name);
+    field(100, "0000644");
+    field(108, "0000000");
+    field(116, "0000000");
+    char size[13];
+    std::snprintf(size, sizeof size, "%011llo", static_cast<unsigned long long>(data.size()));
+    field(124, size);
+    field(136, "00000000000");
+    h[156] = '0';
+    field(257, std::string("ustar\0", 6));
+    field(263, "00");
+    field(148, "        ");
+    unsigned sum = 0;
+    for (char c : h) sum += static_cast<unsigned char>(c);
+    char ck[8];
+    std::snprintf(ck, sizeof ck, "%06o", sum);
+    field(148, std::string(ck, 6) + '\0');
+    out += h + data + std::string((512 - data.size() % 512) % 512, '\0');
+  }
+  return out + std::string(1024, '\0');
+}
+
+}  // namespace
+
+TEST_CASE("§3 legacy tar checkpoints: every member's pickles are read, the storage layout followed") {
+  std::string sys = "\x80\x02}" + binunicode("little_endian") + "\x88s.";
+  std::string storages = "\x80\x02K\x01.\x80\x02(" + binunicode("0") + binunicode("cpu") +
+                         "ctorch\nFloatStorage\nt."s + std::string("\x02\x00\x00\x00\x00\x00\x00\x00", 8) +
+                         std::string(8, '\0') + "\x80\x02]."s;
+  std::string tensors = "\x80\x02K\x00."s;
+  std::string state =
+      "\x80\x02"
+      "ccollections\nOrderedDict\n)R."s;
+  auto ok =
+      scan_bytes("tar_ok", "model.pt",
+                 tar({{"sys_info", sys}, {"pickle", state}, {"storages", storages}, {"tensors", tensors}}));
+  CHECK(ok.verdict("model.pt") == "CLEAN");
+  CHECK(ok.code == 0);
+  auto evil = scan_bytes("tar_evil", "model.tar", tar({{"sys_info", sys}, {"pickle", k_payload}}));
+  CHECK(evil.verdict("model.tar") == "DANGEROUS");
+  CHECK(evil.code == 1);
+  // a payload hidden in the storages member after its pickles (the layout does not hold): swept, dangerous
+  auto hidden = scan_bytes("tar_hidden", "ckpt", tar({{"storages", "\x80\x02K\x01." + k_payload}}));
+  CHECK(hidden.verdict("ckpt") == "DANGEROUS");
+  CHECK(hidden.code == 1);
+}
