@@ -14,6 +14,7 @@
 #include "formats/pickle.h"
 #include "formats/reader.h"
 #include "formats/zip.h"
+#include "inspect/template_fold.h"
 
 namespace gb {
 
@@ -334,6 +335,7 @@ void scan_model(scan_file& sf, const mapped_file_ptr& m, file_format f) {
 }  // namespace
 
 void scan_template_text(std::string_view text, const std::string& where, std::vector<finding>& out) {
+  template_fold_scan(text, where, out);  // the template as Jinja code: folded names, gadget objects
   struct pattern {
     const char* needle;
     bool word;  // must not be preceded by an identifier character
