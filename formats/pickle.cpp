@@ -379,25 +379,6 @@ bool c_strtol0(std::string_view s, int64_t* out) {
   return true;
 }
 
-// UTF-8 as CPython's "surrogatepass" decoder accepts it: encoded surrogates (ED A0..BF xx) are fine.
-bool utf8_surrogatepass_valid(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
-    for (size_t k = 1; k < len; ++k) {
-      unsigned char x = static_cast<unsigned char>(s[i + k]);
-      if ((x & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (x & 0x3F);
-    }
-    static const uint32_t k_min[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < k_min[len] || cp > 0x10FFFF) return false;  // overlong or out of range
-    i += len;
-  }
-  return true;
-}
-
 // Thrown inside the machine for bytes that end the stream (caught in read()).
 struct stream_error {
   uint64_t offset;
@@ -765,23 +746,6 @@ class machine {
     return out;
   }
 
-  static void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) out += static_cast<char>(cp);
-    else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
   std::string raw_unicode_unescape(std::string_view s) {
     // Protocol 0 UNICODE: raw-unicode-escape (_PyUnicode_DecodeRawUnicodeEscape). A backslash and the
     // character after it are copied as they are unless that character is u/U: "\\\\u0041" is a
@@ -789,13 +753,13 @@ class machine {
     std::string out;
     for (size_t i = 0; i < s.size(); ++i) {
       if (s[i] != '\\' || i + 1 >= s.size()) {
-        append_utf8(out, static_cast<unsigned char>(s[i]));
+        utf8_append(out, static_cast<unsigned char>(s[i]));
         continue;
       }
       char c = s[++i];
       if (c != 'u' && c != 'U') {
         out += '\\';
-        append_utf8(out, static_cast<unsigned char>(c));
+        utf8_append(out, static_cast<unsigned char>(c));
         continue;
       }
       size_t w = c == 'u' ? 4 : 8;
@@ -804,7 +768,7 @@ class machine {
           std::from_chars(s.data() + i + 1, s.data() + i + 1 + w, cp, 16).ptr != s.data() + i + 1 + w ||
           cp > 0x10FFFF)
         stop("bad \\u escape in UNICODE operand");
-      append_utf8(out, cp);
+      utf8_append(out, cp);
       i += w;
     }
     return out;
@@ -963,7 +927,7 @@ void machine::step(uint8_t code) {
       const uint8_t* p = take(n, "BINUNICODE");
       std::string_view s(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
       // CPython decodes with surrogatepass (encoded surrogates are fine); an invalid sequence raises.
-      if (!utf8_surrogatepass_valid(s)) semantic("BINUNICODE operand is not valid UTF-8");
+      if (!utf8_valid(s, true)) semantic("BINUNICODE operand is not valid UTF-8");
       push(make_string(kind::string, s, n));
       break;
     }

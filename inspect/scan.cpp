@@ -447,15 +447,24 @@ bool tar_pickle(const uint8_t* d, uint64_t at, uint64_t end, const std::string& 
   return ok;
 }
 
+// The count pickle that opens a legacy 'storages' or 'tensors' member.
+bool tar_count(const uint8_t* d, uint64_t* pos, uint64_t end, const std::string& where, std::vector<finding>& out,
+               int64_t* count) {
+  pickle::result r;
+  if (!tar_pickle(d, *pos, end, where, out, &r, pos)) return false;
+  const pickle::value& c = r.at(r.roots[0]);
+  *count = c.i;
+  return c.k == pickle::kind::integer && !c.big && c.i >= 0;
+}
+
 // Legacy torch 'storages' member: count pickle, then per storage a (key, location, StorageType) pickle, an
 // int64 element count and the raw bytes; then the storage-views pickle. False where that layout breaks.
 bool tar_storages(const uint8_t* d, uint64_t at, uint64_t end, const std::string& where, std::vector<finding>& out) {
   pickle::result r;
   uint64_t pos = at;
-  if (!tar_pickle(d, pos, end, where, out, &r, &pos)) return false;
-  const pickle::value& count = r.at(r.roots[0]);
-  if (count.k != pickle::kind::integer || count.big || count.i < 0) return false;
-  for (int64_t k = 0; k < count.i; ++k) {
+  int64_t count = 0;
+  if (!tar_count(d, &pos, end, where, out, &count)) return false;
+  for (int64_t k = 0; k < count; ++k) {
     if (!tar_pickle(d, pos, end, where, out, &r, &pos)) return false;
     const pickle::value& t = r.at(r.roots[0]);
     if (t.k != pickle::kind::tuple || t.items.size() != 3 || r.at(t.items[2]).k != pickle::kind::global) return false;
@@ -474,12 +483,10 @@ bool tar_storages(const uint8_t* d, uint64_t at, uint64_t end, const std::string
 // Legacy torch 'tensors' member: count pickle, then per tensor a (key, storage_id, type) pickle, int32 ndim,
 // 4 bytes, ndim int64 sizes and strides, an int64 storage offset.
 bool tar_tensors(const uint8_t* d, uint64_t at, uint64_t end, const std::string& where, std::vector<finding>& out) {
-  pickle::result r;
   uint64_t pos = at;
-  if (!tar_pickle(d, pos, end, where, out, &r, &pos)) return false;
-  const pickle::value& count = r.at(r.roots[0]);
-  if (count.k != pickle::kind::integer || count.big || count.i < 0) return false;
-  for (int64_t k = 0; k < count.i; ++k) {
+  int64_t count = 0;
+  if (!tar_count(d, &pos, end, where, out, &count)) return false;
+  for (int64_t k = 0; k < count; ++k) {
     if (!tar_pickle(d, pos, end, where, out, nullptr, &pos) || end - pos < 8) return false;
     uint32_t ndim = 0;
     for (int b = 0; b < 4; ++b) ndim |= static_cast<uint32_t>(d[pos + b]) << (8 * b);

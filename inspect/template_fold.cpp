@@ -6,6 +6,8 @@
 #include <cctype>
 #include <map>
 
+#include "formats/reader.h"
+
 namespace gb {
 namespace {
 
@@ -15,24 +17,6 @@ struct token {
   size_t at = 0;      // offset in the template
   bool exact = true;  // str: every escape decoded (false for \N{...})
 };
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | ((cp >> 18) & 0x07));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 int hexval(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -62,7 +46,7 @@ std::string decode_literal(std::string_view b, bool* exact) {
         *exact = false;
         continue;
       }
-      append_utf8(out, cp);
+      utf8_append(out, cp);
       i += static_cast<size_t>(width);
       continue;
     }
@@ -71,7 +55,7 @@ std::string decode_literal(std::string_view b, bool* exact) {
       size_t k = 0;
       while (k < 3 && i + k < b.size() && b[i + k] >= '0' && b[i + k] <= '7')
         v = v * 8 + static_cast<uint32_t>(b[i + k++] - '0');
-      append_utf8(out, v);
+      utf8_append(out, v);
       i += k - 1;
       continue;
     }
