@@ -359,3 +359,22 @@ TEST_CASE("§3 legacy tar checkpoints: every member's pickles are read, the stor
   CHECK(hidden.verdict("ckpt") == "DANGEROUS");
   CHECK(hidden.code == 1);
 }
+
+TEST_CASE("§3 zip: the end record's entry count is not trusted (zipfile reads the directory by its size)") {
+  std::vector<uint8_t> z;
+  gb::zip::writer w([&](const uint8_t* p, size_t n) { z.insert(z.end(), p, p + n); });
+  w.add("a.txt", reinterpret_cast<const uint8_t*>("hello\n"), 6);
+  w.add("evil.pkl", reinterpret_cast<const uint8_t*>(k_payload.data()), k_payload.size());
+  w.finish();
+  REQUIRE(z.size() > 22);
+  const size_t eocd = z.size() - 22;  // no comment
+  REQUIRE(z[eocd] == 'P');
+  z[eocd + 8] = 1;   // entries on this disk
+  z[eocd + 10] = 1;  // total entries: the second one is "hidden"
+  std::string d = gb::test::temp_dir("failclosed_zip_count");
+  gb::test::write_file(d + "/model.zip", z.data(), z.size());
+  auto s = scan(d);
+  CHECK(s.has("zip.count_mismatch"));
+  CHECK(s.verdict("model.zip") == "DANGEROUS");
+  CHECK(s.code == 1);
+}
