@@ -1,8 +1,10 @@
 // glassbox scan: is it safe to open? Scans files and folders without executing anything.
 //
-// Exit codes: 1 when a finding reaches --fail-on (default dangerous = critical); otherwise 3 when some file
+// Exit codes: 1 when a finding reaches --fail-on (default dangerous = critical) or some file is NOT VERIFIED
+// (a *.not_verified finding: part of it was not understood, at any --fail-on); otherwise 3 when some file
 // could not be scanned at all; otherwise 0. A dangerous finding wins over a skipped file: it is the more
-// urgent news, and the report still lists what was skipped.
+// urgent news, and the report still lists what was skipped. Each file's line starts with its verdict:
+// DANGEROUS, NOT VERIFIED, SUSPICIOUS or CLEAN.
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
@@ -85,6 +87,7 @@ json report_json(const gb::scan_report& r, int exit_code) {
                                                                  : "none"},
                {"reason", f.reason},
                {"worst", gb::severity_name(f.worst())},
+               {"verdict", gb::scan_verdict_name(f.verdict())},
                {"findings", gb::cli::findings_json(f.findings)}};
     files.push_back(std::move(fj));
   }
@@ -102,8 +105,7 @@ json report_json(const gb::scan_report& r, int exit_code) {
 
 void print_human(const gb::scan_report& r, gb::severity fail_on) {
   for (const auto& f : r.files) {
-    const char* tag = f.status == gb::scan_status::full ? "ok     " : f.status == gb::scan_status::partial ? "PARTIAL" : "SKIPPED";
-    std::printf("%s %s  [%s, %s]%s%s\n", tag, f.path.c_str(), f.kind.c_str(), gb::scan_status_name(f.status),
+    std::printf("%-12s %s  [%s, %s]%s%s\n", gb::scan_verdict_name(f.verdict()), f.path.c_str(), f.kind.c_str(), gb::scan_status_name(f.status),
                 f.reason.empty() ? "" : ": ", f.reason.c_str());
     for (const auto& x : f.findings) {
       if (x.level == gb::severity::info && x.code != "template.present") continue;
@@ -116,6 +118,12 @@ void print_human(const gb::scan_report& r, gb::severity fail_on) {
       std::printf("\n");
     }
   }
+  size_t verdicts[4] = {0, 0, 0, 0};
+  for (const auto& f : r.files) ++verdicts[static_cast<int>(f.verdict())];
+  std::printf("\nverdicts: %zu DANGEROUS, %zu NOT VERIFIED, %zu SUSPICIOUS, %zu CLEAN",
+              verdicts[static_cast<int>(gb::scan_verdict::dangerous)],
+              verdicts[static_cast<int>(gb::scan_verdict::not_verified)],
+              verdicts[static_cast<int>(gb::scan_verdict::suspicious)], verdicts[static_cast<int>(gb::scan_verdict::clean)]);
   std::printf("\n%zu files: %zu fully scanned, %zu partly, %zu not scanned; findings: %zu dangerous, %zu suspicious, "
               "%zu medium, %zu low, %zu info (fail-on: %s)\n",
               r.files.size(), r.count(gb::scan_status::full), r.count(gb::scan_status::partial),
@@ -145,7 +153,7 @@ int run_scan(int argc, char** argv) {
   int code = gb::cli::exit_ok;
   bool hit = false;
   for (const auto& f : r.files)
-    for (const auto& x : f.findings) hit = hit || x.level >= *fail_on;
+    for (const auto& x : f.findings) hit = hit || x.level >= *fail_on || gb::finding_not_verified(x);
   if (hit) code = gb::cli::exit_findings;
   if (code == gb::cli::exit_ok && r.count(gb::scan_status::none) > 0) code = gb::cli::exit_input;
   if (!sarif_path.empty()) {

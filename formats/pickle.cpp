@@ -14,6 +14,7 @@ const char* safety_name(safety s) {
   switch (s) {
     case safety::allowed: return "allowed";
     case safety::innocuous: return "innocuous";
+    case safety::reconstructs: return "reconstructs";
     case safety::suspicious: return "suspicious";
     case safety::dangerous: return "dangerous";
   }
@@ -24,6 +25,7 @@ severity safety_severity(safety s) {
   switch (s) {
     case safety::allowed: return severity::info;
     case safety::innocuous: return severity::info;
+    case safety::reconstructs: return severity::medium;
     case safety::suspicious: return severity::high;
     case safety::dangerous: return severity::critical;
   }
@@ -68,9 +70,37 @@ struct allow_entry {
   safety level;
 };
 
-// What a state dict (and numpy payloads) need. Everything else invoked is dangerous.
+// What a state dict (and numpy payloads) need: PyTorch's weights_only unpickler
+// (torch/_weights_only_unpickler.py) and numpy's own pickling. Everything else invoked is dangerous.
 const allow_entry k_allow[] = {
     {"collections", "OrderedDict", safety::allowed},
+    {"collections", "Counter", safety::allowed},
+    {"torch._utils", "_rebuild_qtensor", safety::allowed},
+    {"torch._utils", "_rebuild_sparse_tensor", safety::allowed},
+    {"torch._utils", "_rebuild_meta_tensor_no_storage", safety::allowed},
+    {"torch._utils", "_rebuild_nested_tensor", safety::allowed},
+    {"torch._utils", "_rebuild_wrapper_subclass", safety::allowed},
+    {"torch._utils", "_rebuild_device_tensor_from_numpy", safety::allowed},
+    {"torch._utils", "_rebuild_device_tensor_from_cpu_tensor", safety::allowed},
+    {"torch._tensor", "_rebuild_from_type_v2", safety::allowed},
+    {"torch.nn.parameter", "Parameter", safety::allowed},
+    {"torch.nn.parameter", "Buffer", safety::allowed},
+    {"torch", "Tensor", safety::allowed},
+    {"torch", "per_tensor_affine", safety::allowed},
+    {"torch", "per_tensor_symmetric", safety::allowed},
+    {"torch", "per_channel_affine", safety::allowed},
+    {"torch", "per_channel_symmetric", safety::allowed},
+    {"torch", "per_channel_affine_float_qparams", safety::allowed},
+    {"builtins", "range", safety::allowed},
+    {"__builtin__", "xrange", safety::allowed},
+    {"datetime", "datetime", safety::allowed},
+    {"datetime", "date", safety::allowed},
+    {"datetime", "time", safety::allowed},
+    {"datetime", "timedelta", safety::allowed},
+    {"datetime", "timezone", safety::allowed},
+    {"decimal", "Decimal", safety::allowed},
+    {"numpy.core.numeric", "_frombuffer", safety::innocuous},
+    {"numpy._core.numeric", "_frombuffer", safety::innocuous},
     {"torch._utils", "_rebuild_tensor", safety::allowed},
     {"torch._utils", "_rebuild_tensor_v2", safety::allowed},
     {"torch._utils", "_rebuild_tensor_v3", safety::allowed},
@@ -223,8 +253,16 @@ bool name_matches(std::string_view name, std::string_view want) {
   return name.size() > want.size() && name.compare(0, want.size(), want) == 0 && name[want.size()] == '.';
 }
 
+// Protocol 0-2 pickles name Python 2 modules; CPython maps them (Lib/_compat_pickle.py, fix_imports).
 std::string_view canonical_module(std::string_view m) {
-  if (m == "__builtin__" || m == "__builtins__") return "builtins";
+  static const std::pair<std::string_view, std::string_view> k_compat[] = {
+      {"__builtin__", "builtins"}, {"__builtins__", "builtins"}, {"copy_reg", "copyreg"},
+      {"cPickle", "pickle"},       {"commands", "subprocess"},   {"urllib2", "urllib.request"},
+      {"httplib", "http.client"},  {"SocketServer", "socketserver"}, {"xmlrpclib", "xmlrpc.client"},
+      {"SimpleXMLRPCServer", "xmlrpc.server"}, {"BaseHTTPServer", "http.server"}, {"cookielib", "http.cookiejar"},
+      {"StringIO", "io"},          {"cStringIO", "io"},          {"UserDict", "collections"}};
+  for (const auto& [from, to] : k_compat)
+    if (m == from) return to;
   return m;
 }
 
@@ -256,11 +294,32 @@ safety classify(std::string_view module_in, std::string_view name, bool invoked,
         if (reason) *reason = "allowlist: torch dtype";
         return safety::allowed;
       }
+  // tensor classes (torch.FloatTensor, torch.cuda.HalfTensor) and numpy's dtype classes (numpy.dtypes.Float32DType)
+  if ((module == "torch" || module == "torch.cuda") && ends_with(name, "Tensor") && name.find('.') == std::string_view::npos) {
+    if (reason) *reason = "allowlist: torch tensor type";
+    return safety::allowed;
+  }
+  if (module == "torch.cuda" && ends_with(name, "Storage") && name.find('.') == std::string_view::npos) {
+    if (reason) *reason = "allowlist: torch storage type";
+    return safety::allowed;
+  }
+  if (module == "numpy.dtypes" && ends_with(name, "DType") && name.find('.') == std::string_view::npos) {
+    if (reason) *reason = "allowlist: numpy dtype class";
+    return safety::innocuous;
+  }
   for (const auto& n : k_dangerous) {
     if (!module_matches(module, n.module)) continue;
     if (n.name && !(module == n.module && name_matches(name, n.name))) continue;
     if (reason) *reason = n.why;
     return safety::dangerous;
+  }
+  // a full torch.save(module): torch.nn classes rebuilt (NEWOBJ + BUILD), functions kept as attributes
+  // (activation=F.relu); a call of anything but a class (or an attribute path) stays outside the rule
+  bool nn_class = !name.empty() && std::isupper(static_cast<unsigned char>(name[0])) != 0;
+  if (module_matches(module, "torch.nn") && name.find('.') == std::string_view::npos && (nn_class || !invoked)) {
+    if (reason) *reason = "torch.nn class: the file is a full torch.save(module) and requires full unpickling "
+                          "(torch.load(weights_only=False)); only torch code runs";
+    return safety::reconstructs;
   }
   if (invoked) {
     if (reason) *reason = "invoked callable outside the allowlist";
@@ -289,6 +348,37 @@ enum op : uint8_t {
   BYTEARRAY8 = 0x96, NEXT_BUFFER = 0x97, READONLY_BUFFER = 0x98
 };
 
+// C strtol(s, &end, 0) as load_int calls it: whitespace, sign, 0x (hex), leading 0 (octal), decimal; true
+// when it consumed the whole operand (a NUL also ends it) without overflow.
+bool c_strtol0(std::string_view s, int64_t* out) {
+  if (auto z = s.find('\0'); z != std::string_view::npos) s = s.substr(0, z);
+  size_t i = 0;
+  while (i < s.size() && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r'))) ++i;
+  bool neg = false;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+  int base = 10;
+  auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  if (i + 2 < s.size() && s[i] == '0' && (s[i + 1] | 0x20) == 'x' && hex(s[i + 2])) {
+    base = 16;
+    i += 2;
+  } else if (i < s.size() && s[i] == '0') {
+    base = 8;
+  }
+  uint64_t v = 0;
+  size_t digits = 0;
+  for (; i < s.size(); ++i, ++digits) {
+    char c = s[i];
+    int d = c >= '0' && c <= '9' ? c - '0' : hex(c) ? (c | 0x20) - 'a' + 10 : 99;
+    if (d >= base) break;
+    if (v > (static_cast<uint64_t>(INT64_MAX) + 1 - static_cast<uint64_t>(d)) / static_cast<uint64_t>(base)) return false;
+    v = v * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
+  }
+  if (digits == 0 || i != s.size()) return false;
+  if (!neg && v > static_cast<uint64_t>(INT64_MAX)) return false;
+  *out = neg ? static_cast<int64_t>(0 - v) : static_cast<int64_t>(v);
+  return true;
+}
+
 // Thrown inside the machine for bytes that end the stream (caught in read()).
 struct stream_error {
   uint64_t offset;
@@ -300,6 +390,13 @@ class machine {
  public:
   machine(const uint8_t* d, uint64_t n, const read_options& o, result& r) : d_(d), n_(n), o_(o), r_(r) {
     r_.values.emplace_back();  // values[0]: the shared unknown placeholder
+    // None, True and False are singletons in CPython too: a stream of them costs no memory
+    r_.values.emplace_back().k = kind::none;
+    r_.values.emplace_back().k = kind::boolean;
+    r_.values.emplace_back().k = kind::boolean;
+    r_.values.back().b = true;
+    // the state a value tree needs is a small multiple of the stream (HARDENING: heap within 64x the file)
+    budget_ = std::min<uint64_t>(o.lim.max_memory, 48 * n + (16ull << 20));
   }
 
   // Runs one pickle from pos_ to its STOP. Returns false when the stream ended in an error.
@@ -318,7 +415,10 @@ class machine {
   std::vector<size_t> marks_;
   std::unordered_map<uint64_t, uint32_t> memo_;
   int semantic_errors_ = 0;
-  bool value_limit_noted_ = false;
+  uint64_t mem_ = 0;     // bytes of analysis state charged so far (values, stack, marks, memo)
+  uint64_t budget_ = 0;  // max_memory, or less for a small stream
+  std::vector<uint32_t> small_ints_;  // value index of the ints -256..65535 (immutable: shared, as CPython does)
+  static constexpr uint32_t k_none = 1, k_false = 2, k_true = 3;
 
   uint64_t abs(uint64_t rel) const { return o_.base + rel; }
   [[noreturn]] void stop(const std::string& msg, bool limit = false) const {
@@ -327,6 +427,7 @@ class machine {
   // A problem Python would raise on, but after which we keep reading to report later imports too.
   void semantic(const std::string& msg) {
     r_.complete = false;
+    if (r_.not_verified.empty()) r_.not_verified = msg + " at byte " + std::to_string(abs(op_at_));
     if (++semantic_errors_ <= 8)
       r_.findings.push_back({severity::medium, "pickle.malformed", "",
                              "pickle: " + msg + " (opcode at byte " + std::to_string(abs(op_at_)) +
@@ -349,7 +450,7 @@ class machine {
     return v;
   }
   std::string_view line(const char* what) {
-    uint64_t cap = std::min<uint64_t>(n_ - pos_, o_.lim.max_string);
+    uint64_t cap = n_ - pos_;
     const void* nl = std::memchr(d_ + pos_, '\n', static_cast<size_t>(cap));
     if (!nl) stop(std::string("truncated: no end of line for ") + what);
     uint64_t len = static_cast<const uint8_t*>(nl) - (d_ + pos_);
@@ -358,24 +459,14 @@ class machine {
     if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
     return s;
   }
-  uint64_t checked_len(uint64_t len, const char* what) {
-    if (len > o_.lim.max_string)
-      stop(std::string(what) + " length " + std::to_string(len) + " exceeds the cap", true);
-    return len;
+  // Memory, not counts, bounds the analysis: past the budget the interpretation stops (then the sweep).
+  void charge(uint64_t bytes) {
+    mem_ += bytes;
+    if (mem_ > budget_) stop("analysis state past its memory budget of " + std::to_string(budget_) + " bytes", true);
   }
 
   uint32_t make(kind k) {
-    if (r_.values.size() >= o_.lim.max_values) {
-      if (!value_limit_noted_) {
-        value_limit_noted_ = true;
-        r_.complete = false;
-        r_.findings.push_back({severity::medium, "pickle.limit", "",
-                               "pickle: more than " + std::to_string(o_.lim.max_values) +
-                                   " values; later values are placeholders (imports are still recorded)",
-                               abs(op_at_)});
-      }
-      return 0;
-    }
+    charge(sizeof(value));
     r_.values.emplace_back();
     value& v = r_.values.back();
     v.k = k;
@@ -385,7 +476,7 @@ class machine {
   value& at(uint32_t i) { return r_.values[i]; }
 
   void push(uint32_t v) {
-    if (stack_.size() >= o_.lim.max_stack) stop("stack deeper than " + std::to_string(o_.lim.max_stack), true);
+    if (stack_.size() == stack_.capacity()) charge(4 * (stack_.size() + 1));
     stack_.push_back(v);
   }
   uint32_t pop() {
@@ -418,9 +509,10 @@ class machine {
     return items;
   }
   void memo_put(uint64_t key) {
-    if (memo_.size() >= o_.lim.max_memo && !memo_.count(key))
-      stop("memo larger than " + std::to_string(o_.lim.max_memo), true);
-    memo_[key] = top();
+    uint32_t v = top();
+    auto [it, fresh] = memo_.try_emplace(key, v);
+    if (fresh) charge(64);
+    it->second = v;
   }
   void memo_get(uint64_t key) {
     auto it = memo_.find(key);
@@ -436,18 +528,34 @@ class machine {
 
   uint32_t make_string(kind k, std::string_view content, uint64_t full) {
     uint32_t v = make(k);
+    size_t keep = static_cast<size_t>(std::min<uint64_t>(content.size(), o_.lim.max_copy));
+    charge(keep);
     if (v) {
-      at(v).s.assign(content.substr(0, static_cast<size_t>(std::min<uint64_t>(content.size(), o_.lim.max_copy))));
+      at(v).s.assign(content.substr(0, keep));
       at(v).size = full;
     }
     return v;
   }
   uint32_t make_int(int64_t i) {
+    constexpr int64_t lo = -256, hi = 65535;
+    uint32_t* slot = nullptr;
+    if (i >= lo && i <= hi) {
+      if (small_ints_.empty()) small_ints_.assign(static_cast<size_t>(hi - lo + 1), 0);
+      slot = &small_ints_[static_cast<size_t>(i - lo)];
+      if (*slot) return *slot;
+    }
     uint32_t v = make(kind::integer);
     if (v) at(v).i = i;
+    if (slot) *slot = v;
+    return v;
+  }
+  uint32_t make_big_text(std::string_view digits) {  // an int wider than 64 bits, kept as its text
+    uint32_t v = make_string(kind::integer, digits, digits.size());
+    if (v) at(v).big = true;
     return v;
   }
   uint32_t make_seq(kind k, std::vector<uint32_t> items) {
+    charge(4 * items.size());
     uint32_t v = make(k);
     if (v) at(v).items = std::move(items);
     return v;
@@ -537,14 +645,43 @@ class machine {
     return std::string("<") + kind_name(x.k) + ">";
   }
 
+  // A value whose content is only known at load time: a call's result, a persistent id, a lost operand.
+  static bool computed_kind(kind k) { return k == kind::call || k == kind::persid || k == kind::unknown; }
+
   void op_stack_global() {
     uint32_t name = pop();
     uint32_t module = pop();
     bool ok = true;
     std::string m = operand_text(module, &ok);
     std::string n = operand_text(name, &ok);
-    if (!ok) semantic("STACK_GLOBAL operands are not both strings (" + m + ", " + n + ")");
+    bool computed = computed_kind(at(module).k) || computed_kind(at(name).k);
+    // CPython raises "STACK_GLOBAL requires str" only for operands that are certainly not str
+    if (!ok && !computed) semantic("STACK_GLOBAL operands are not both strings (" + m + ", " + n + ")");
     push(add_global(std::move(m), std::move(n), "STACK_GLOBAL", ok));
+    if (computed) r_.globals.back().computed = true;
+  }
+
+  // BUILD state: a callable (an imported global) stored in an object's state can become its __setstate__
+  // (or another hook) and be called by the next BUILD. Walks the state (dicts, tuples, call arguments),
+  // iteratively and cycle-safe, marking every global in it as stored.
+  void check_state(uint32_t state) {
+    std::vector<uint32_t> todo{state};
+    std::unordered_map<uint32_t, bool> seen;
+    while (!todo.empty()) {
+      uint32_t i = todo.back();
+      todo.pop_back();
+      if (i == 0 || !seen.try_emplace(i, true).second) continue;
+      const value& v = at(i);
+      if (v.k == kind::global) {
+        if (v.global != nil) r_.globals[v.global].stored = true;
+        continue;
+      }
+      for (uint32_t x : v.items) todo.push_back(x);
+      if (v.k == kind::call) {
+        if (v.args != nil) todo.push_back(v.args);
+        if (v.kwargs != nil) todo.push_back(v.kwargs);
+      }
+    }
   }
 
   void op_ext(uint64_t code, const char* opcode) {
@@ -552,46 +689,44 @@ class machine {
     push(add_global("copyreg._extension_registry", std::to_string(code), opcode, false));
   }
 
-  int64_t parse_decimal(std::string_view s, const char* what, bool* big) {
-    if (!s.empty() && s.back() == 'L') s.remove_suffix(1);  // protocol 0 LONG suffix
-    std::string_view digits = s;
-    if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.remove_prefix(1);
-    if (digits.empty()) stop(std::string("empty number in ") + what);
-    for (char c : digits)
-      if (c < '0' || c > '9') stop(std::string("not a decimal number in ") + what);
+  // Python int(s, base) of a text operand; stops where CPython raises.
+  int64_t parse_int_operand(std::string_view s, int base, const char* what, bool* big) {
     int64_t v = 0;
-    const char* b = s.data() + (s[0] == '+' ? 1 : 0);
-    auto [p, ec] = std::from_chars(b, s.data() + s.size(), v);
-    (void)p;
-    *big = ec != std::errc();
-    return *big ? 0 : v;
+    if (!parse_py_int(s, base, &v, big)) stop(std::string("invalid integer literal in ") + what);
+    return v;
   }
 
   std::string unescape_string(std::string_view s) {
-    // Protocol 0 STRING: a quoted repr with backslash escapes.
+    // Protocol 0 STRING: a quoted repr decoded as bytes escapes (PyBytes_DecodeEscape).
     if (s.size() < 2 || (s[0] != '\'' && s[0] != '"') || s.back() != s[0]) stop("STRING operand is not quoted");
     s = s.substr(1, s.size() - 2);
     std::string out;
     for (size_t i = 0; i < s.size(); ++i) {
-      if (s[i] != '\\' || i + 1 >= s.size()) {
+      if (s[i] != '\\') {
         out += s[i];
         continue;
       }
+      if (i + 1 >= s.size()) stop("trailing \\ in STRING operand");
       char c = s[++i];
       switch (c) {
         case 'n': out += '\n'; break;
         case 't': out += '\t'; break;
         case 'r': out += '\r'; break;
+        case 'a': out += '\a'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'v': out += '\v'; break;
         case '\\': out += '\\'; break;
         case '\'': out += '\''; break;
         case '"': out += '"'; break;
         case 'x': {
           unsigned v = 0;
-          if (i + 2 < s.size() && std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16).ec == std::errc()) {
+          if (i + 3 <= s.size() &&
+              std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16).ptr == s.data() + i + 3) {
             out += static_cast<char>(v);
             i += 2;
           } else {
-            out += "\\x";
+            stop("invalid \\x escape in STRING operand");
           }
           break;
         }
@@ -611,40 +746,30 @@ class machine {
     return out;
   }
 
-  static void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) out += static_cast<char>(cp);
-    else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
   std::string raw_unicode_unescape(std::string_view s) {
-    // Protocol 0 UNICODE: raw-unicode-escape (only \uXXXX and \UXXXXXXXX; other bytes are latin-1).
+    // Protocol 0 UNICODE: raw-unicode-escape (_PyUnicode_DecodeRawUnicodeEscape). A backslash and the
+    // character after it are copied as they are unless that character is u/U: "\\\\u0041" is a
+    // backslash, a backslash and "u0041" (an even run of backslashes is not an escape).
     std::string out;
     for (size_t i = 0; i < s.size(); ++i) {
-      if (s[i] == '\\' && i + 1 < s.size() && (s[i + 1] == 'u' || s[i + 1] == 'U')) {
-        size_t w = s[i + 1] == 'u' ? 4 : 8;
-        uint32_t cp = 0;
-        if (i + 2 + w <= s.size() &&
-            std::from_chars(s.data() + i + 2, s.data() + i + 2 + w, cp, 16).ec == std::errc() &&
-            cp <= 0x10FFFF) {
-          append_utf8(out, cp);
-          i += 1 + w;
-          continue;
-        }
-        stop("bad \\u escape in UNICODE operand");
+      if (s[i] != '\\' || i + 1 >= s.size()) {
+        utf8_append(out, static_cast<unsigned char>(s[i]));
+        continue;
       }
-      append_utf8(out, static_cast<unsigned char>(s[i]));
+      char c = s[++i];
+      if (c != 'u' && c != 'U') {
+        out += '\\';
+        utf8_append(out, static_cast<unsigned char>(c));
+        continue;
+      }
+      size_t w = c == 'u' ? 4 : 8;
+      uint32_t cp = 0;
+      if (i + 1 + w > s.size() ||
+          std::from_chars(s.data() + i + 1, s.data() + i + 1 + w, cp, 16).ptr != s.data() + i + 1 + w ||
+          cp > 0x10FFFF)
+        stop("bad \\u escape in UNICODE operand");
+      utf8_append(out, cp);
+      i += w;
     }
     return out;
   }
@@ -674,6 +799,7 @@ class machine {
   void set_items(uint32_t target, const std::vector<uint32_t>& kv, const char* opcode) {
     value& t = at(target);
     if (t.k == kind::dict || t.k == kind::call || t.k == kind::unknown) {
+      charge(4 * kv.size());
       if (target) t.items.insert(t.items.end(), kv.begin(), kv.end());
       if (t.k == kind::call && t.callable != nil) invoke(t.callable, opcode);  // __setitem__ on an object
       return;
@@ -683,6 +809,7 @@ class machine {
   void append_items(uint32_t target, const std::vector<uint32_t>& xs, const char* opcode) {
     value& t = at(target);
     if (t.k == kind::list || t.k == kind::set || t.k == kind::call || t.k == kind::unknown) {
+      charge(4 * xs.size());
       if (target) t.items.insert(t.items.end(), xs.begin(), xs.end());
       if (t.k == kind::call && t.callable != nil) invoke(t.callable, opcode);  // .append/.extend on an object
       return;
@@ -696,7 +823,7 @@ class machine {
 void machine::step(uint8_t code) {
   switch (code) {
     case MARK:
-      if (marks_.size() >= o_.lim.max_marks) stop("MARK nesting deeper than " + std::to_string(o_.lim.max_marks), true);
+      if (marks_.size() == marks_.capacity()) charge(8 * (marks_.size() + 1));
       marks_.push_back(stack_.size());
       break;
     case POP:
@@ -716,33 +843,27 @@ void machine::step(uint8_t code) {
       break;
     }
     case INT: {
+      // load_int: strtol(s, &end, 0) (so "010" is 8), else int(s, 0); "00"/"01" (any 2 chars giving 0/1) -> bool
       std::string_view s = line("INT");
-      if (s == "00" || s == "01") {
-        uint32_t v = make(kind::boolean);
-        if (v) at(v).b = s == "01";
-        push(v);
-        break;
-      }
       bool big = false;
-      int64_t i = parse_decimal(s, "INT", &big);
-      uint32_t v = make_int(i);
-      if (v && big) {
-        at(v).big = true;
-        at(v).s = std::string(s);
+      int64_t i = 0;
+      if (c_strtol0(s, &i)) {
+        if (s.size() == 2 && (i == 0 || i == 1)) {
+          push(i ? k_true : k_false);
+          break;
+        }
+      } else {
+        i = parse_int_operand(s, 0, "INT", &big);
       }
-      push(v);
+      push(big ? make_big_text(s) : make_int(i));
       break;
     }
     case LONG: {
       std::string_view s = line("LONG");
+      if (!s.empty() && s.back() == 'L') s.remove_suffix(1);  // protocol 0 LONG suffix
       bool big = false;
-      int64_t i = parse_decimal(s, "LONG", &big);
-      uint32_t v = make_int(i);
-      if (v && big) {
-        at(v).big = true;
-        at(v).s = std::string(s);
-      }
-      push(v);
+      int64_t i = parse_int_operand(s, 0, "LONG", &big);
+      push(big ? make_big_text(s) : make_int(i));
       break;
     }
     case BININT: push(make_int(le<int32_t>("BININT"))); break;
@@ -756,17 +877,12 @@ void machine::step(uint8_t code) {
     case LONG4: {
       int32_t len = le<int32_t>("LONG4 length");
       if (len < 0) stop("LONG4 negative length");
-      push_long_bytes(take(checked_len(static_cast<uint64_t>(len), "LONG4"), "LONG4"), static_cast<uint64_t>(len));
+      push_long_bytes(take(static_cast<uint64_t>(len), "LONG4"), static_cast<uint64_t>(len));
       break;
     }
-    case NONE: push(make(kind::none)); break;
-    case NEWTRUE:
-    case NEWFALSE: {
-      uint32_t v = make(kind::boolean);
-      if (v) at(v).b = code == NEWTRUE;
-      push(v);
-      break;
-    }
+    case NONE: push(k_none); break;
+    case NEWTRUE: push(k_true); break;
+    case NEWFALSE: push(k_false); break;
     case BINFLOAT: {
       const uint8_t* p = take(8, "BINFLOAT");
       uint64_t u = 0;
@@ -786,7 +902,7 @@ void machine::step(uint8_t code) {
     case BINSTRING: {
       int32_t len = le<int32_t>("BINSTRING length");
       if (len < 0) stop("BINSTRING negative length");
-      uint64_t n = checked_len(static_cast<uint64_t>(len), "BINSTRING");
+      uint64_t n = static_cast<uint64_t>(len);
       const uint8_t* p = take(n, "BINSTRING");
       push(make_string(kind::string, {reinterpret_cast<const char*>(p), static_cast<size_t>(n)}, n));
       break;
@@ -808,10 +924,10 @@ void machine::step(uint8_t code) {
       uint64_t n = code == SHORT_BINUNICODE ? le<uint8_t>("SHORT_BINUNICODE length")
                    : code == BINUNICODE     ? le<uint32_t>("BINUNICODE length")
                                             : le<uint64_t>("BINUNICODE8 length");
-      const uint8_t* p = take(checked_len(n, "BINUNICODE"), "BINUNICODE");
+      const uint8_t* p = take(n, "BINUNICODE");
       std::string_view s(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
-      // CPython decodes with surrogatepass; an invalid sequence raises.
-      if (n <= o_.lim.max_copy && !utf8_valid(s)) semantic("BINUNICODE operand is not valid UTF-8");
+      // CPython decodes with surrogatepass (encoded surrogates are fine); an invalid sequence raises.
+      if (!utf8_valid(s, true)) semantic("BINUNICODE operand is not valid UTF-8");
       push(make_string(kind::string, s, n));
       break;
     }
@@ -822,7 +938,7 @@ void machine::step(uint8_t code) {
       uint64_t n = code == SHORT_BINBYTES ? le<uint8_t>("SHORT_BINBYTES length")
                    : code == BINBYTES     ? le<uint32_t>("BINBYTES length")
                                           : le<uint64_t>("BINBYTES8 length");
-      const uint8_t* p = take(checked_len(n, "BINBYTES"), "BINBYTES");
+      const uint8_t* p = take(n, "BINBYTES");
       push(make_string(kind::bytes, {reinterpret_cast<const char*>(p), static_cast<size_t>(n)}, n));
       break;
     }
@@ -899,6 +1015,7 @@ void machine::step(uint8_t code) {
       } else if (o.k != kind::unknown) {
         semantic(std::string("BUILD on a ") + kind_name(o.k));
       }
+      check_state(state);
       break;
     }
     case GLOBAL: op_global("GLOBAL"); break;
@@ -967,7 +1084,7 @@ void machine::step(uint8_t code) {
     }
     case GET: {
       bool big = false;
-      int64_t k = parse_decimal(line("GET"), "GET", &big);
+      int64_t k = parse_int_operand(line("GET"), 10, "GET", &big);
       if (big || k < 0) stop("GET key out of range");
       memo_get(static_cast<uint64_t>(k));
       break;
@@ -976,7 +1093,7 @@ void machine::step(uint8_t code) {
     case LONG_BINGET: memo_get(le<uint32_t>("LONG_BINGET")); break;
     case PUT: {
       bool big = false;
-      int64_t k = parse_decimal(line("PUT"), "PUT", &big);
+      int64_t k = parse_int_operand(line("PUT"), 10, "PUT", &big);
       if (big || k < 0) stop("PUT key out of range");
       memo_put(static_cast<uint64_t>(k));
       break;
@@ -1013,7 +1130,7 @@ bool machine::run_one() {
         op_at_ = pos_;
         stop("truncated: stream ends before STOP");
       }
-      if (++r_.ops > o_.lim.max_ops) stop("more than " + std::to_string(o_.lim.max_ops) + " opcodes", true);
+      ++r_.ops;
       op_at_ = pos_;
       uint8_t code = d_[pos_++];
       if (code == STOP) {
@@ -1027,10 +1144,13 @@ bool machine::run_one() {
     }
   } catch (const stream_error& e) {
     r_.complete = false;
+    if (r_.not_verified.empty()) r_.not_verified = e.message + " at byte " + std::to_string(e.offset);
+    bool rest = op_at_ < n_;
     r_.findings.push_back({severity::medium, e.limit ? "pickle.limit" : "pickle.malformed", "",
                            "pickle: " + e.message + " at byte " + std::to_string(e.offset) +
-                               "; the rest of the stream was not interpreted",
+                               (rest ? "; the rest of the stream was swept for imports, not interpreted" : ""),
                            e.offset});
+    if (rest) sweep(d_, op_at_, n_, o_.base, o_.lim, r_);
     return false;
   }
 }
@@ -1043,17 +1163,164 @@ bool is_opcode(uint8_t b) {
   return b != 0 && std::strchr(k_ascii, b) != nullptr;
 }
 
+bool parse_py_int(std::string_view s, int base, int64_t* out, bool* big) {
+  *out = 0;
+  *big = false;
+  if (auto z = s.find('\0'); z != std::string_view::npos) s = s.substr(0, z);  // CPython reads a C string
+  auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  size_t i = 0, n = s.size();
+  while (i < n && space(s[i])) ++i;
+  bool neg = false;
+  if (i < n && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+  int b = base == 0 ? 10 : base;
+  bool prefixed = false, zeros_only = false;
+  if (base == 0 && i + 1 < n && s[i] == '0') {
+    char x = static_cast<char>(s[i + 1] | 0x20);
+    b = x == 'x' ? 16 : x == 'o' ? 8 : x == 'b' ? 2 : 10;
+    prefixed = b != 10;
+  }
+  if (prefixed) {
+    i += 2;
+    if (i < n && s[i] == '_') ++i;  // "0x_ff"
+  } else if (base == 0) {
+    zeros_only = i < n && s[i] == '0';  // "010" is an error in Python 3; "0_0" is zero
+  }
+  uint64_t v = 0;
+  bool overflow = false, last_underscore = false;
+  size_t digits = 0;
+  for (; i < n; ++i) {
+    char c = s[i];
+    if (c == '_') {
+      if (digits == 0 || last_underscore) return false;
+      last_underscore = true;
+      continue;
+    }
+    int d = c >= '0' && c <= '9' ? c - '0' : std::isalpha(static_cast<unsigned char>(c)) ? (c | 0x20) - 'a' + 10 : 99;
+    if (d >= b) break;
+    if (zeros_only && d != 0) return false;
+    last_underscore = false;
+    ++digits;
+    if (!overflow && v > (UINT64_MAX - static_cast<uint64_t>(d)) / static_cast<uint64_t>(b)) overflow = true;
+    if (!overflow) v = v * static_cast<uint64_t>(b) + static_cast<uint64_t>(d);
+  }
+  if (digits == 0 || last_underscore) return false;
+  while (i < n && space(s[i])) ++i;
+  if (i != n) return false;
+  if (b == 10 && digits > 4300) return false;  // sys.int_info.default_max_str_digits
+  const uint64_t limit = neg ? static_cast<uint64_t>(INT64_MAX) + 1 : static_cast<uint64_t>(INT64_MAX);
+  if (overflow || v > limit) {
+    *big = true;
+    return true;
+  }
+  *out = neg ? static_cast<int64_t>(0 - v) : static_cast<int64_t>(v);
+  return true;
+}
+
+namespace {
+
+bool ident_char(uint8_t c) { return std::isalnum(c) || c == '_' || c == '.'; }
+
+// A module or name as it appears in the sweep: identifier characters and dots, 1..256 bytes.
+bool sweep_name(std::string_view s) {
+  if (s.empty() || s.size() > 256 || s.front() == '.' || s.back() == '.') return false;
+  for (char c : s)
+    if (!ident_char(static_cast<uint8_t>(c))) return false;
+  return true;
+}
+
+// The text line at p (up to '\n', optional '\r' dropped) when it is a sweep name.
+bool sweep_line(const uint8_t* d, uint64_t p, uint64_t n, std::string_view* out, uint64_t* next) {
+  uint64_t e = p;
+  while (e < n && e - p <= 257 && d[e] != '\n') ++e;
+  if (e >= n || d[e] != '\n') return false;
+  std::string_view s(reinterpret_cast<const char*>(d + p), static_cast<size_t>(e - p));
+  if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
+  if (!sweep_name(s)) return false;
+  *out = s;
+  *next = e + 1;
+  return true;
+}
+
+// A length-prefixed or line string literal at i (opcode d[i]) whose content is a sweep name; *end is the
+// offset just past it.
+bool sweep_literal(const uint8_t* d, uint64_t i, uint64_t n, std::string_view* out, uint64_t* end) {
+  uint8_t c = d[i];
+  uint64_t len = 0, at = i + 1, width = 0;
+  if (c == 0x8c || c == 'U') width = 1;
+  else if (c == 'X' || c == 'T') width = 4;
+  else if (c == 0x8d) width = 8;
+  if (width) {
+    if (n - at < width) return false;
+    for (uint64_t k = 0; k < width; ++k) len |= static_cast<uint64_t>(d[at + k]) << (8 * k);
+    at += width;
+    if (len > 256 || n - at < len) return false;
+    *out = std::string_view(reinterpret_cast<const char*>(d + at), static_cast<size_t>(len));
+    *end = at + len;
+    return sweep_name(*out);
+  }
+  if (c == 'V' || c == 'S') {
+    uint64_t e = at;
+    while (e < n && e - at <= 260 && d[e] != '\n') ++e;
+    if (e >= n || d[e] != '\n') return false;
+    std::string_view s(reinterpret_cast<const char*>(d + at), static_cast<size_t>(e - at));
+    if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
+    if (c == 'S' && s.size() >= 2 && (s[0] == '\'' || s[0] == '"') && s.back() == s[0]) s = s.substr(1, s.size() - 2);
+    *out = s;
+    *end = e + 1;
+    return sweep_name(s);
+  }
+  return false;
+}
+
+}  // namespace
+
+void sweep(const uint8_t* d, uint64_t from, uint64_t n, uint64_t base, const limits& lim, result& r) {
+  if (r.swept_from == UINT64_MAX || from < r.swept_from) r.swept_from = from;
+  uint64_t recorded = 0;
+  auto record = [&](std::string_view module, std::string_view name, const char* how, uint64_t at) {
+    if (recorded >= lim.max_sweep_refs) return;
+    for (const auto& g : r.globals)  // one entry per reference (the sweep may overlap the interpreted part)
+      if (g.swept && g.module == module && g.name == name) return;
+    ++recorded;
+    global_ref g;
+    g.module = std::string(module);
+    g.name = std::string(name);
+    g.opcode = how;
+    g.offset = base + at;
+    g.swept = true;
+    r.globals.push_back(std::move(g));
+  };
+  std::string_view last, before_last;  // the two latest string literals: STACK_GLOBAL's operands
+  for (uint64_t i = from; i < n; ++i) {
+    uint8_t c = d[i];
+    std::string_view a, b, lit;
+    uint64_t p1 = 0, p2 = 0, lit_end = 0;
+    if ((c == 'c' || c == 'i') && sweep_line(d, i + 1, n, &a, &p1) && sweep_line(d, p1, n, &b, &p2)) {
+      record(a, b, c == 'c' ? "GLOBAL (sweep)" : "INST (sweep)", i);
+      i = p2 - 1;  // past the operands (a 'c' inside "numpy.core" is not an opcode)
+      continue;
+    }
+    if (c == 0x93 && !last.empty() && !before_last.empty()) {
+      record(before_last, last, "STACK_GLOBAL (sweep)", i);
+      continue;
+    }
+    if (!sweep_literal(d, i, n, &lit, &lit_end)) continue;
+    before_last = last;
+    last = lit;
+    // "module.name" spelled in one literal (for getattr chains, copyreg, pydoc.locate ...): every split
+    for (size_t dot = lit.find('.'); dot != std::string_view::npos; dot = lit.find('.', dot + 1)) {
+      std::string why;
+      if (classify(lit.substr(0, dot), lit.substr(dot + 1), false, &why) == safety::dangerous)
+        record(lit.substr(0, dot), lit.substr(dot + 1), "string literal (sweep)", i);
+    }
+    i = lit_end - 1;
+  }
+}
+
 result read(const uint8_t* data, uint64_t size, const read_options& opt) {
   result r;
   machine m(data, size, opt, r);
   for (uint64_t count = 0;; ++count) {
-    if (count >= opt.lim.max_pickles) {
-      r.complete = false;
-      r.findings.push_back({severity::medium, "pickle.limit", "",
-                            "pickle: more than " + std::to_string(opt.lim.max_pickles) + " stacked pickles",
-                            opt.base + m.pos()});
-      break;
-    }
     if (!m.run_one()) {
       if (count > 0)
         r.findings.push_back({severity::medium, "pickle.trailing_bytes", "",
@@ -1067,6 +1334,8 @@ result read(const uint8_t* data, uint64_t size, const read_options& opt) {
     if (!is_opcode(next)) break;
     if (size - m.pos() >= 4 && std::memcmp(data + m.pos(), "PK\x03\x04", 4) == 0) break;  // appended zip
   }
+  // bytes after the last pickle are not interpreted: sweep them for imports all the same
+  if (opt.stacked && r.complete && r.end < size) sweep(data, r.end, size, opt.base, opt.lim, r);
   if (opt.stacked && r.complete && r.end < size) {
     uint64_t extra = size - r.end;
     bool zip = extra >= 4 && std::memcmp(data + r.end, "PK\x03\x04", 4) == 0;
@@ -1081,6 +1350,9 @@ result read(const uint8_t* data, uint64_t size, const read_options& opt) {
       if (g.opcode == "CALL") {
         g.level = safety::dangerous;
         g.reason = "calls an object that is not an imported name (result of another call)";
+      } else if (g.computed) {
+        g.level = safety::dangerous;
+        g.reason = "STACK_GLOBAL name computed at load time (the result of a call): cannot be verified statically";
       } else if (g.module == "unknown" || g.name == "unknown" || g.invoked) {
         g.level = safety::dangerous;
         g.reason = "import the scanner cannot resolve (operand lost from the memo or stack)";
@@ -1095,6 +1367,14 @@ result read(const uint8_t* data, uint64_t size, const read_options& opt) {
       g.level = safety::dangerous;
       g.reason = "BUILD overwrites attributes of the imported object (module or class patching)";
     }
+    // a callable kept in an object's state: BUILD can make it __setstate__ (or another hook) and the
+    // next BUILD calls it. Allowlisted and torch.nn objects are what a state dict / module holds.
+    if (g.stored && g.level > safety::reconstructs) {
+      g.level = safety::dangerous;
+      g.reason = "stored in an object's state by BUILD: a callable there can become __setstate__ (or another hook) "
+                 "that the next BUILD calls";
+    }
+    if (g.swept) g.reason += " (found by the raw sweep after the analysis stopped)";
   }
   return r;
 }
@@ -1120,6 +1400,12 @@ void add_findings(const result& r, const std::string& where, std::vector<finding
     if (f.where.empty()) f.where = where;
     out.push_back(std::move(f));
   }
+  if (!r.complete)
+    out.push_back({severity::high, "pickle.not_verified", where,
+                   "not verified: " + (r.not_verified.empty() ? std::string("the stream was not analysed to its end")
+                                                              : r.not_verified) +
+                       (r.swept_from != UINT64_MAX ? "; the rest was swept for imports only" : ""),
+                   UINT64_MAX});
 }
 
 std::string display(const result& r, uint32_t i) {

@@ -17,11 +17,17 @@
 //   std::vector<gb::finding> f; gb::pickle::add_findings(r, "model.pkl", f);
 //   const gb::pickle::value& root = r.at(r.roots[0]);
 //
-// Malformed bytes never throw: they end the stream with a `pickle.malformed` finding and a partial result
-// (`complete == false`); a broken pickle is never reported clean.
+// The grammar is CPython 3.12's `_pickle.c` (integer literals by Python's int() rules, raw-unicode-escape
+// UNICODE, ...). There are no count limits a small file can exceed (MARK depth, stack, memo, stacked pickles):
+// work is bounded by the bytes and by `limits::max_memory` of analysis state. When the interpretation stops
+// (bytes CPython rejects, or the memory bound), the rest of the stream is swept opcode by opcode for every
+// module/name reference (GLOBAL/INST operands, STACK_GLOBAL string pairs, `module.name` literals), and the
+// result is `complete == false` with a `not_verified` reason: add_findings then reports a HIGH
+// `pickle.not_verified` finding. A stream that was not understood to its end is never reported clean.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,9 +36,11 @@
 
 namespace gb::pickle {
 
-enum class safety : uint8_t { allowed, innocuous, suspicious, dangerous };
-const char* safety_name(safety s);          // "allowed", "innocuous", "suspicious", "dangerous"
-severity safety_severity(safety s);         // innocuous -> info, suspicious -> high, dangerous -> critical
+// reconstructs: a class of torch.nn rebuilt by a full torch.save(module) (needs full unpickling, runs only
+// torch code): medium.
+enum class safety : uint8_t { allowed, innocuous, reconstructs, suspicious, dangerous };
+const char* safety_name(safety s);   // "allowed", "innocuous", "reconstructs", "suspicious", "dangerous"
+severity safety_severity(safety s);  // innocuous -> info, reconstructs -> medium, suspicious -> high, dangerous -> critical
 
 enum class kind : uint8_t {
   none, boolean, integer, floating, string, bytes, list, tuple, dict, set, global, call, persid, unknown
@@ -67,6 +75,9 @@ struct global_ref {
   bool resolved = true;      // module and name are strings the interpreter would import
   bool invoked = false;      // called by REDUCE/NEWOBJ/NEWOBJ_EX/INST/OBJ, or mutated by BUILD
   bool mutated = false;      // BUILD applied to the imported object itself (module/class attributes)
+  bool stored = false;       // stored inside a BUILD state (a later BUILD/hook can call it: __setstate__)
+  bool computed = false;     // STACK_GLOBAL operand computed at load time (result of a call)
+  bool swept = false;        // found by the raw opcode sweep after the interpretation stopped
   std::string invoked_by;    // first invoking opcode
   uint64_t invoke_offset = 0;
   safety level = safety::suspicious;
@@ -74,15 +85,12 @@ struct global_ref {
   std::string qualified() const { return module + "." + name; }
 };
 
+// No count limits: every opcode consumes at least one byte, so work is linear in the bytes; memory is
+// bounded by max_memory (values, stack, marks, memo). Past it: pickle.limit, then the raw sweep.
 struct limits {
-  uint64_t max_stack = 1'000'000;     // values on the stack
-  uint64_t max_marks = 10'000;        // MARK nesting depth
-  uint64_t max_memo = 1'000'000;      // memo entries
-  uint64_t max_values = 4'000'000;    // values built (beyond: placeholders, finding pickle.limit)
-  uint64_t max_string = 1ull << 31;   // declared string/bytes length
-  uint64_t max_copy = 1 << 16;        // bytes of a string/bytes value kept in memory
-  uint64_t max_ops = 200'000'000;     // opcodes interpreted
-  uint64_t max_pickles = 10'000;      // stacked pickles in one stream
+  uint64_t max_memory = 1ull << 30;  // bytes of analysis state
+  uint64_t max_copy = 1 << 16;       // bytes of a string/bytes value kept in memory
+  uint64_t max_sweep_refs = 10'000;  // references recorded by the sweep (the sweep itself reads every byte)
 };
 
 struct read_options {
@@ -92,11 +100,13 @@ struct read_options {
 };
 
 struct result {
-  std::vector<value> values;        // arena; values[0] is the shared `unknown` placeholder
+  std::deque<value> values;         // arena (a deque: growing never copies it); values[0] is the `unknown` placeholder
   std::vector<uint32_t> roots;      // the value left by each STOP, in stream order
   std::vector<global_ref> globals;  // every import, in stream order
   std::vector<finding> findings;    // pickle.malformed, pickle.limit, pickle.trailing_bytes (where left empty)
   bool complete = true;             // every byte up to the last STOP was interpreted without error
+  std::string not_verified;         // when !complete: the first reason (what stopped or confused the analysis)
+  uint64_t swept_from = UINT64_MAX; // relative offset where the raw sweep started (UINT64_MAX: no sweep)
   uint64_t end = 0;                 // relative offset just past the last STOP read
   int protocol = -1;                // highest PROTO seen (-1: none, i.e. protocol 0/1)
   uint64_t ops = 0;                 // opcodes interpreted
@@ -111,11 +121,20 @@ result read(const uint8_t* data, uint64_t size, const read_options& opt = {});
 // True when b is the first byte of a known opcode.
 bool is_opcode(uint8_t b);
 
+// Python's int(s, base) for base 0 or 10 (whitespace, sign, 0x/0o/0b prefixes for base 0, single
+// underscores between digits, at most 4300 decimal digits). False when CPython raises. `big` is set (and
+// the returned value 0) when the number does not fit in int64.
+bool parse_py_int(std::string_view s, int base, int64_t* out, bool* big);
+
+// The raw sweep on its own: records every module/name reference in data[from, size) into r.globals.
+void sweep(const uint8_t* data, uint64_t from, uint64_t size, uint64_t base, const limits& lim, result& r);
+
 // Classifies module.name. `reason` receives the named-list entry or the rule that decided.
 safety classify(std::string_view module, std::string_view name, bool invoked, std::string* reason = nullptr);
 
 // Appends one finding per distinct (global, level) that is not allowed, plus the reader's own findings,
-// with `where` filled in. Codes: pickle.global.dangerous / .suspicious / .innocuous.
+// with `where` filled in, plus one HIGH pickle.not_verified when the stream was not understood to its end.
+// Codes: pickle.global.dangerous / .suspicious / .reconstructs / .innocuous, pickle.not_verified.
 void add_findings(const result& r, const std::string& where, std::vector<finding>& out);
 
 // Short display of a value for messages: "'abc'", "42", "tuple(3)", "torch.FloatStorage".

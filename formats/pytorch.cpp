@@ -248,7 +248,9 @@ void rebuild_tensors(archive& a, const pk::result& r, uint32_t root, uint32_t fi
 // numpy
 
 struct npy_header {
-  std::string descr;
+  std::string descr;        // a type string, or a structured dtype's list text ("[('a', '<f4'), ('b', '|O')]")
+  bool structured = false;
+  bool has_object = false;  // an object type anywhere (structured fields included): the data is a pickle
   bool fortran = false;
   std::vector<int64_t> shape;
   uint64_t data_offset = 0;  // relative to the npy start
@@ -292,8 +294,31 @@ npy_header parse_npy_header(const uint8_t* d, uint64_t n, uint64_t base) {
     expect(':');
     ws();
     if (key == "descr") {
-      if (i < h.size() && h[i] == '[') r.error_at(errc::unsupported, base + 10 + i, "npy: structured dtypes not supported");
-      out.descr = str();
+      if (i < h.size() && h[i] == '[') {  // structured: keep the list, note object fields (np.load pickles them)
+        size_t s = i;
+        int depth = 0;
+        for (; i < h.size(); ++i) {
+          if (h[i] == '\'' || h[i] == '"') {
+            char q = h[i];
+            size_t t = ++i;
+            while (i < h.size() && h[i] != q) ++i;
+            std::string_view code = h.substr(t, i - t);
+            if (!code.empty() && (code[0] == '|' || code[0] == '<' || code[0] == '>' || code[0] == '=')) code.remove_prefix(1);
+            if (code == "O" || code == "O8" || code == "O4") out.has_object = true;
+            continue;
+          }
+          if (h[i] == '[' || h[i] == '(') ++depth;
+          if ((h[i] == ']' || h[i] == ')') && --depth == 0) break;
+        }
+        if (i >= h.size()) r.error_at(errc::bad_value, base + 10 + i, "npy header: unterminated structured dtype");
+        out.descr = std::string(h.substr(s, ++i - s));
+        out.structured = true;
+      } else {
+        out.descr = str();
+        std::string_view code = out.descr;
+        if (!code.empty() && (code[0] == '|' || code[0] == '<' || code[0] == '>' || code[0] == '=')) code.remove_prefix(1);
+        out.has_object = code == "O";
+      }
       have_descr = true;
     } else if (key == "fortran_order") {
       if (h.substr(i, 4) == "True") { out.fortran = true; i += 4; }
@@ -342,9 +367,11 @@ std::optional<dtype> npy_dtype(const std::string& descr, bool* big_endian) {
 void load_npy_bytes(archive& a, const uint8_t* d, uint64_t n, uint64_t file_base, bool in_file,
                     const std::string& tensor_name, const std::string& where, uint32_t file_index) {
   npy_header h = parse_npy_header(d, n, file_base);
-  if (h.descr == "|O" || h.descr == "O" || h.descr == "<O" || h.descr == ">O") {
+  if (h.has_object) {
     a.add_finding(severity::medium, "numpy.object_array", where,
-                  "object-dtype array: its data is a pickle (np.load needs allow_pickle=True)", file_base);
+                  std::string(h.structured ? "structured dtype with an object field" : "object-dtype array") +
+                      ": its data is a pickle (np.load needs allow_pickle=True)",
+                  file_base);
     pk::result r = read_pickle(d + h.data_offset, n - h.data_offset, file_base + h.data_offset, true);
     pk::add_findings(r, where, a.findings);
     return;
@@ -573,7 +600,13 @@ void load_pytorch_zip(archive& a, const mapped_file_ptr& m, const open_options&)
     return sb;
   });
   checkpoint_unwrap(a, first, r, r.roots[0], where);
-  // storages no tensor points at: bytes a loader never looks at (hidden payload or a stale checkpoint)
+  // storages no persistent id names: bytes a loader never looks at (hidden payload or a stale checkpoint).
+  // Tensors inside objects (a full torch.save(module) keeps them in BUILD states) are referenced too.
+  for (const auto& v : r.values)
+    if (v.k == pk::kind::persid) {
+      storage_ref s = parse_persid(r, v.args);
+      if (!s.key.empty()) referenced.insert(prefix + "data/" + s.key);
+    }
   for (const auto& e : z.entries)
     if (is_storage_entry(e.name, prefix) && !referenced.count(e.name))
       a.add_finding(severity::medium, "pytorch.unreferenced_storage", where + ":" + e.name,

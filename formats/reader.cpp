@@ -40,7 +40,7 @@ void reader::error_at(errc code, uint64_t abs_offset, const std::string& message
   fail(code, abs_offset, std::string(format_) + ": " + message);
 }
 
-bool utf8_valid(std::string_view s) {
+bool utf8_valid(std::string_view s, bool surrogates_ok) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   size_t n = s.size(), i = 0;
   while (i < n) {
@@ -58,10 +58,28 @@ bool utf8_valid(std::string_view s) {
       cp = (cp << 6) | (p[i + k] & 0x3F);
     }
     if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return false;
-    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    if (cp > 0x10FFFF || (!surrogates_ok && cp >= 0xD800 && cp <= 0xDFFF)) return false;
     i += len;
   }
   return true;
+}
+
+void utf8_append(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | ((cp >> 18) & 0x07));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
 }
 
 }  // namespace gb

@@ -72,7 +72,11 @@ class reader {
   const char* format_;
 };
 
-// True when s is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
-bool utf8_valid(std::string_view s);
+// True when s is valid UTF-8 (no overlongs, <= U+10FFFF, no surrogates unless `surrogates_ok`: CPython's
+// "surrogatepass", as pickle's BINUNICODE is decoded).
+bool utf8_valid(std::string_view s, bool surrogates_ok = false);
+
+// Appends code point cp (<= U+10FFFF; surrogates are encoded as they are) as UTF-8.
+void utf8_append(std::string& out, uint32_t cp);
 
 }  // namespace gb

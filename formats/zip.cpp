@@ -220,7 +220,14 @@ listing open(const uint8_t* d, uint64_t n, const options& opt) {
   reader c(d, n, "zip central directory");
   c.seek(actual_cd, "central directory");
   z.entries.reserve(static_cast<size_t>(std::min<uint64_t>(count, 100000)));
-  for (uint64_t k = 0; k < count; ++k) {
+  // Python's zipfile reads central entries by the directory's size, not the end record's count: so do we
+  // (an entry past the count is a member zipfile loads and a count-trusting scanner would miss).
+  auto more = [&](uint64_t k) {
+    if (k < count) return true;
+    uint64_t at = c.offset();
+    return at < eocd && eocd - at >= 4 && load_le<uint32_t>(d + at) == k_sig_central && k < opt.max_entries;
+  };
+  for (uint64_t k = 0; more(k); ++k) {
     uint64_t at = c.offset();
     if (c.u32("central header signature") != k_sig_central)
       c.error_at(errc::bad_zip, at, "central directory entry " + std::to_string(k) + " has no signature");
@@ -244,6 +251,11 @@ listing open(const uint8_t* d, uint64_t n, const options& opt) {
     e.local_offset = checked_add(local, z.prefix, "local header offset", at);
     z.entries.push_back(std::move(e));
   }
+  if (z.entries.size() != count)
+    add(z, severity::high, "zip.count_mismatch", "",
+        "the end record counts " + std::to_string(count) + " entries, the central directory holds " +
+            std::to_string(z.entries.size()) + " (all are scanned)",
+        z.eocd_offset);
   if (c.offset() != eocd && !z.zip64)
     add(z, severity::medium, "zip.gap", "", "central directory size disagrees with its entries", c.offset());
 

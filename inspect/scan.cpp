@@ -9,10 +9,12 @@
 #include <cstring>
 #include <filesystem>
 
+#include "formats/dtype.h"
 #include "formats/json_meta.h"
 #include "formats/pickle.h"
 #include "formats/reader.h"
 #include "formats/zip.h"
+#include "inspect/template_fold.h"
 
 namespace gb {
 
@@ -23,6 +25,25 @@ const char* scan_status_name(scan_status s) {
     case scan_status::none: return "not scanned";
   }
   return "not scanned";
+}
+
+const char* scan_verdict_name(scan_verdict v) {
+  switch (v) {
+    case scan_verdict::clean: return "CLEAN";
+    case scan_verdict::suspicious: return "SUSPICIOUS";
+    case scan_verdict::not_verified: return "NOT VERIFIED";
+    case scan_verdict::dangerous: return "DANGEROUS";
+  }
+  return "NOT VERIFIED";
+}
+
+scan_verdict scan_file::verdict() const {
+  severity w = worst();
+  if (w >= severity::critical) return scan_verdict::dangerous;
+  if (status != scan_status::full) return scan_verdict::not_verified;
+  for (const auto& f : findings)
+    if (finding_not_verified(f)) return scan_verdict::not_verified;
+  return w >= severity::high ? scan_verdict::suspicious : scan_verdict::clean;
 }
 
 severity scan_file::worst() const {
@@ -55,10 +76,16 @@ bool finding_limits_coverage(const finding& f) {
       "pickle.malformed", "pickle.limit",        "zip.encrypted",          "zip.unsupported_method",
       "zip.bomb",         "zip.bad_entry",       "zip.unreadable",         "zip.nested_unreadable",
       "numpy.malformed",  "pytorch.unknown_storage", "pytorch.unreadable_pickle", "zip.member_not_scanned",
-      "json.too_deep"};
+      "json.too_deep",    "pickle.not_verified", "scan.not_verified"};
   for (const char* c : k_codes)
     if (f.code == c) return true;
   return false;
+}
+
+bool finding_not_verified(const finding& f) {
+  static constexpr std::string_view k_suffix = ".not_verified";
+  return f.code.size() > k_suffix.size() &&
+         f.code.compare(f.code.size() - k_suffix.size(), k_suffix.size(), k_suffix) == 0;
 }
 
 namespace {
@@ -149,12 +176,64 @@ void template_findings_from_json(const nlohmann::json& j, const std::string& whe
   }
   auto am = j.find("auto_map");
   if (am != j.end() && am->is_object()) {
-    std::string refs;
-    for (auto e = am->begin(); e != am->end(); ++e)
-      refs += (refs.empty() ? "" : ", ") + e.key() + " -> " + (e->is_string() ? e->get<std::string>() : e->dump());
-    out.push_back({severity::medium, "config.remote_code", where,
-                   "auto_map names custom Python classes (loaded only with trust_remote_code): " + refs.substr(0, 400),
+    // "modeling_x.XModel" runs modeling_x.py beside the config; "org/repo--modeling_x.XModel" fetches it
+    namespace fs = std::filesystem;
+    fs::path dir = fs::path(where).parent_path();
+    std::vector<std::string> files;
+    auto add = [&](const nlohmann::json& v) {
+      if (!v.is_string()) return;
+      std::string ref = v.get<std::string>(), repo;
+      if (auto dd = ref.find("--"); dd != std::string::npos) {
+        repo = ref.substr(0, dd);
+        ref = ref.substr(dd + 2);
+      }
+      auto dot = ref.rfind('.');
+      if (dot == std::string::npos || dot == 0) return;
+      std::string file = ref.substr(0, dot);
+      std::replace(file.begin(), file.end(), '.', '/');
+      file += ".py";
+      std::error_code ec;
+      std::string note = !repo.empty() ? " (from the Hub repo " + repo + ")"
+                         : fs::exists(dir / file, ec) ? " (present)" : " (missing here: fetched from the Hub)";
+      std::string entry = file + note;
+      if (std::find(files.begin(), files.end(), entry) == files.end()) files.push_back(entry);
+    };
+    for (auto e = am->begin(); e != am->end(); ++e) {
+      if (e->is_array())
+        for (const auto& x : *e) add(x);
+      else add(*e);
+    }
+    std::string list;
+    for (const auto& f : files) list += (list.empty() ? "" : ", ") + f;
+    out.push_back({severity::high, "config.remote_code", where,
+                   "auto_map: loading with trust_remote_code=True runs Python code from " +
+                       (list.empty() ? std::string("unnamed files") : list).substr(0, 600),
                    UINT64_MAX});
+  }
+  // a shard index: every shard it names must exist beside it and stay inside the folder
+  auto wm = j.find("weight_map");
+  if (wm != j.end() && wm->is_object()) {
+    namespace fs = std::filesystem;
+    fs::path dir = fs::path(where).parent_path();
+    std::vector<std::string> shards;
+    for (auto e = wm->begin(); e != wm->end(); ++e)
+      if (e->is_string() && std::find(shards.begin(), shards.end(), e->get<std::string>()) == shards.end())
+        shards.push_back(e->get<std::string>());
+    size_t reported = 0;
+    for (const auto& sh : shards) {
+      std::string problem = zip::name_problem(sh);
+      std::error_code ec;
+      if (!problem.empty()) {
+        out.push_back({severity::critical, "index.path_traversal", where,
+                       "shard '" + sh.substr(0, 200) + "' leaves the model folder (" + problem + ")", UINT64_MAX});
+      } else if (!fs::is_regular_file(dir / sh, ec)) {
+        if (++reported <= 20)
+          out.push_back({severity::high, "index.missing_shard", where,
+                         "shard '" + sh.substr(0, 200) + "' named by the index does not exist: the model is incomplete "
+                         "and what a loader finds under that name was not scanned",
+                         UINT64_MAX});
+      }
+    }
   }
 }
 
@@ -189,11 +268,13 @@ void scan_model(scan_file& sf, const mapped_file_ptr& m, file_format f) {
   opt.load_tokenizer = false;
   std::string error;
   uint64_t error_offset = 0;
+  bool traversal = false;
   try {
     archive_load_as(a, m, f, opt);  // the dispatch archive_open uses (formats/open.cpp)
   } catch (const failure& e) {
     error = e.err().message;
     error_offset = e.err().offset;
+    traversal = e.err().code == errc::path_escape;
   } catch (const std::bad_alloc&) {
     error = "out of memory while reading";
   }
@@ -213,13 +294,22 @@ void scan_model(scan_file& sf, const mapped_file_ptr& m, file_format f) {
                            UINT64_MAX});
     scan_template_text(t.s, w, sf.findings);
   }
+  for (const auto& src : a.files)
+    if (src.role == "external_data") sf.covers.push_back(src.path);
+  if (traversal) {  // CVE-2022-25882 / CVE-2024-27318 class: the model names a file outside its folder
+    sf.findings.push_back({severity::critical, "file.path_traversal", sf.path,
+                           "path traversal: " + error + " (a loader would read that file as part of the model)",
+                           error_offset});
+    sf.reason = error;
+    return;
+  }
   if (!error.empty()) {
     sf.findings.push_back({severity::medium, "file.unreadable", sf.path, "loader stopped: " + error, error_offset});
     bool pickle_family = f == file_format::pickle || f == file_format::pytorch_legacy || f == file_format::zip ||
                          f == file_format::pytorch_zip || f == file_format::numpy;
-    // Pickle imports are reported as they are read, so what came before the error was examined.
-    sf.status = pickle_family && !a.findings.empty() ? scan_status::partial : scan_status::none;
-    if (pickle_family && error_offset > 0) sf.status = scan_status::partial;
+    // Pickle imports are reported as they are read, so what came before the error was examined; the
+    // file as a whole was not: NOT VERIFIED (scan_one adds the finding).
+    sf.status = pickle_family ? scan_status::partial : scan_status::none;
     sf.reason = error;
     return;
   }
@@ -245,6 +335,7 @@ void scan_model(scan_file& sf, const mapped_file_ptr& m, file_format f) {
 }  // namespace
 
 void scan_template_text(std::string_view text, const std::string& where, std::vector<finding>& out) {
+  template_fold_scan(text, where, out);  // the template as Jinja code: folded names, gadget objects
   struct pattern {
     const char* needle;
     bool word;  // must not be preceded by an identifier character
@@ -299,7 +390,178 @@ void scan_template_text(std::string_view text, const std::string& where, std::ve
   }
 }
 
+namespace {
+
+// Protocol 0/1 pickles carry no magic and may look like text: a file is a pickle when CPython's
+// pickle.load would get somewhere with it (a first pickle read to its STOP, or a call before it fails).
+bool pickle_content(const uint8_t* d, uint64_t n) {
+  if (n == 0 || !pickle::is_opcode(d[0])) return false;
+  pickle::read_options o;
+  o.lim.max_memory = 64ull << 20;  // a sniff: a pickle that needs more is found by its STOP-less failure below
+  pickle::result r = pickle::read(d, n, o);
+  if (!r.roots.empty()) return true;
+  for (const auto& g : r.globals)
+    if (!g.swept && (g.invoked || g.level == pickle::safety::dangerous)) return true;
+  return false;
+}
+
+scan_file scan_one_file(const std::string& path);
+
+// A tar header block: its checksum (bytes summed with the checksum field read as spaces) matches.
+bool tar_header(const uint8_t* h) {
+  uint64_t sum = 0, want = 0;
+  for (int k = 0; k < 512; ++k) sum += (k >= 148 && k < 156) ? ' ' : h[k];
+  int k = 148;
+  while (k < 156 && h[k] == ' ') ++k;
+  if (k == 156 || h[k] < '0' || h[k] > '7') return false;
+  for (; k < 156 && h[k] >= '0' && h[k] <= '7'; ++k) want = want * 8 + static_cast<uint64_t>(h[k] - '0');
+  return sum == want;
+}
+
+uint64_t tar_size(const uint8_t* h, bool* ok) {
+  uint64_t v = 0;
+  if (h[124] & 0x80) {  // base-256 (GNU) for big members
+    for (int k = 125; k < 136; ++k) {
+      if (v >> 56) *ok = false;
+      v = (v << 8) | h[k];
+    }
+    return v;
+  }
+  for (int k = 124; k < 136 && h[k] >= '0' && h[k] <= '7'; ++k) {
+    if (v >> 60) *ok = false;
+    v = v * 8 + static_cast<uint64_t>(h[k] - '0');
+  }
+  return v;
+}
+
+// One stacked pickle inside a legacy member; false when it did not read to its STOP.
+bool tar_pickle(const uint8_t* d, uint64_t at, uint64_t end, const std::string& where, std::vector<finding>& out,
+                pickle::result* keep, uint64_t* next) {
+  pickle::read_options o;
+  o.base = at;
+  pickle::result r = pickle::read(d + at, end - at, o);
+  pickle::add_findings(r, where, out);
+  *next = at + r.end;
+  bool ok = r.complete && !r.roots.empty();
+  if (keep) *keep = std::move(r);
+  return ok;
+}
+
+// The count pickle that opens a legacy 'storages' or 'tensors' member.
+bool tar_count(const uint8_t* d, uint64_t* pos, uint64_t end, const std::string& where, std::vector<finding>& out,
+               int64_t* count) {
+  pickle::result r;
+  if (!tar_pickle(d, *pos, end, where, out, &r, pos)) return false;
+  const pickle::value& c = r.at(r.roots[0]);
+  *count = c.i;
+  return c.k == pickle::kind::integer && !c.big && c.i >= 0;
+}
+
+// Legacy torch 'storages' member: count pickle, then per storage a (key, location, StorageType) pickle, an
+// int64 element count and the raw bytes; then the storage-views pickle. False where that layout breaks.
+bool tar_storages(const uint8_t* d, uint64_t at, uint64_t end, const std::string& where, std::vector<finding>& out) {
+  pickle::result r;
+  uint64_t pos = at;
+  int64_t count = 0;
+  if (!tar_count(d, &pos, end, where, out, &count)) return false;
+  for (int64_t k = 0; k < count; ++k) {
+    if (!tar_pickle(d, pos, end, where, out, &r, &pos)) return false;
+    const pickle::value& t = r.at(r.roots[0]);
+    if (t.k != pickle::kind::tuple || t.items.size() != 3 || r.at(t.items[2]).k != pickle::kind::global) return false;
+    auto dt = dtype_from_torch_storage(r.at(t.items[2]).name);
+    if (!dt || end - pos < 8) return false;
+    uint64_t numel = 0;
+    for (int b = 0; b < 8; ++b) numel |= static_cast<uint64_t>(d[pos + b]) << (8 * b);
+    pos += 8;
+    uint64_t size = dtype_info(*dt).type_size;
+    if (numel > (end - pos) / size) return false;
+    pos += numel * size;
+  }
+  return tar_pickle(d, pos, end, where, out, nullptr, &pos) && pos == end;
+}
+
+// Legacy torch 'tensors' member: count pickle, then per tensor a (key, storage_id, type) pickle, int32 ndim,
+// 4 bytes, ndim int64 sizes and strides, an int64 storage offset.
+bool tar_tensors(const uint8_t* d, uint64_t at, uint64_t end, const std::string& where, std::vector<finding>& out) {
+  uint64_t pos = at;
+  int64_t count = 0;
+  if (!tar_count(d, &pos, end, where, out, &count)) return false;
+  for (int64_t k = 0; k < count; ++k) {
+    if (!tar_pickle(d, pos, end, where, out, nullptr, &pos) || end - pos < 8) return false;
+    uint32_t ndim = 0;
+    for (int b = 0; b < 4; ++b) ndim |= static_cast<uint32_t>(d[pos + b]) << (8 * b);
+    pos += 8;
+    uint64_t need = (2 * static_cast<uint64_t>(ndim) + 1) * 8;
+    if (ndim > 64 || need > end - pos) return false;
+    pos += need;
+  }
+  return pos == end;
+}
+
+// A legacy (pre-1.0) torch.save tar: every member is walked; its pickles are read, the raw storage
+// interleaving followed. What does not follow that layout is swept and reported NOT VERIFIED.
+void scan_tar(scan_file& sf, const uint8_t* d, uint64_t n) {
+  sf.kind = "tar (legacy torch checkpoint)";
+  uint64_t off = 0;
+  std::vector<std::string> seen;
+  while (n - off >= 512) {
+    const uint8_t* h = d + off;
+    if (std::all_of(h, h + 512, [](uint8_t c) { return c == 0; })) return;
+    if (!tar_header(h)) break;
+    bool ok = true;
+    uint64_t size = tar_size(h, &ok);
+    std::string name(reinterpret_cast<const char*>(h), strnlen(reinterpret_cast<const char*>(h), 100));
+    uint64_t data = off + 512;
+    if (!ok || size > n - data) break;
+    std::string where = sf.path + ":" + name;
+    std::string base = name.substr(name.find_last_of('/') == std::string::npos ? 0 : name.find_last_of('/') + 1);
+    if (h[156] == '0' || h[156] == 0 || h[156] == '7') {
+      bool understood = true;
+      uint64_t next = 0;
+      if (base == "storages") understood = tar_storages(d, data, data + size, where, sf.findings);
+      else if (base == "tensors") understood = tar_tensors(d, data, data + size, where, sf.findings);
+      else if (size > 0 && pickle::is_opcode(d[data]))
+        understood = tar_pickle(d, data, data + size, where, sf.findings, nullptr, &next) && next == data + size;
+      else understood = false;  // bytes torch.load does not read, or a member it cannot parse either
+      if (!understood) {
+        pickle::result r;
+        pickle::sweep(d, data, data + size, 0, {}, r);
+        for (auto& g : r.globals) g.level = pickle::classify(g.module, g.name, false, &g.reason);
+        pickle::add_findings(r, where, sf.findings);
+        sf.status = scan_status::partial;
+        if (sf.reason.empty()) sf.reason = "tar member '" + name + "' is not a legacy torch layout; swept for imports only";
+      }
+    } else if (h[156] == '1' || h[156] == '2') {
+      sf.findings.push_back({severity::high, "tar.link", where, "link member in a checkpoint tar (not followed)", off});
+    }
+    uint64_t padded = (size + 511) / 512 * 512;
+    if (padded > n - data) return;
+    off = data + padded;
+  }
+  sf.status = scan_status::partial;
+  sf.reason = "tar headers end before the archive does (byte " + std::to_string(off) + "); the rest was swept only";
+  pickle::result r;
+  pickle::sweep(d, off, n, 0, {}, r);
+  for (auto& g : r.globals) g.level = pickle::classify(g.module, g.name, false, &g.reason);
+  pickle::add_findings(r, sf.path, sf.findings);
+}
+
+}  // namespace
+
 scan_file scan_one(const std::string& path) {
+  scan_file sf = scan_one_file(path);
+  bool flagged = false;
+  for (const auto& f : sf.findings) flagged = flagged || finding_not_verified(f);
+  if (sf.status == scan_status::partial && !flagged)
+    sf.findings.push_back({severity::high, "scan.not_verified", path,
+                           "not verified: " + (sf.reason.empty() ? std::string("part of the file was not examined") : sf.reason),
+                           UINT64_MAX});
+  return sf;
+}
+
+namespace {
+
+scan_file scan_one_file(const std::string& path) {
   scan_file sf;
   sf.path = path;
   mapped_file_ptr m;
@@ -337,6 +599,23 @@ scan_file scan_one(const std::string& path) {
                              "named ." + ext + " but the bytes are a " + mk.kind + ": not a checkpoint", 0});
     return sf;
   }
+  // by content first: a pickle under any name (.txt, .json, .py, .npy, no extension ...) is a pickle
+  file_format sniffed = format_sniff(d, n, path);
+  bool weak = sniffed == file_format::unknown || sniffed == file_format::json || sniffed == file_format::llama2c ||
+              sniffed == file_format::llama2c_tokenizer;
+  if (weak && n >= 512 && tar_header(d)) {
+    scan_tar(sf, d, n);
+    return sf;
+  }
+  if (weak && pickle_content(d, n)) {
+    if (!pickle_extension(ext))
+      sf.findings.push_back({severity::medium, "file.extension_mismatch", path,
+                             (ext.empty() ? std::string("no extension") : "extension ." + ext) +
+                                 " but the bytes are a pickle (pickle.load/torch.load would run it)",
+                             0});
+    scan_model(sf, m, file_format::pickle);
+    return sf;
+  }
   if (ext == "py") {
     sf.kind = "python source";
     sf.findings.push_back({severity::medium, "file.python_source", path,
@@ -355,7 +634,7 @@ scan_file scan_one(const std::string& path) {
     scan_template_text(t, path, sf.findings);
     return sf;
   }
-  file_format f = format_sniff(d, n, path);
+  file_format f = sniffed;
   if (f == file_format::unknown && pickle_extension(ext) && pickle::is_opcode(d[0])) f = file_format::pickle;
   if (f == file_format::json) {
     scan_json(sf, d, n);
@@ -378,8 +657,77 @@ scan_file scan_one(const std::string& path) {
   return sf;
 }
 
+}  // namespace
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// A file that is recorded but never opened (special files, links leaving the folder, unreadable folders).
+scan_file unopened(const std::string& path, const char* kind, severity level, const char* code, const std::string& msg) {
+  scan_file sf;
+  sf.path = path;
+  sf.kind = kind;
+  sf.status = scan_status::none;
+  sf.reason = msg;
+  sf.findings.push_back({level, code, path, msg, UINT64_MAX});
+  return sf;
+}
+
+const char* special_kind(const fs::file_status& st) {
+  switch (st.type()) {
+    case fs::file_type::fifo: return "fifo";
+    case fs::file_type::socket: return "socket";
+    case fs::file_type::block: return "block device";
+    case fs::file_type::character: return "character device";
+    default: return "special file";
+  }
+}
+
+bool inside(const fs::path& root, const fs::path& target) {
+  auto rel = target.lexically_relative(root);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
+// One folder entry: regular files are queued; links are followed only inside the folder; FIFOs,
+// devices and sockets are findings and never opened (a loader would block on them or read a device).
+void walk_entry(const fs::path& root, const fs::directory_entry& e, std::vector<std::string>& files,
+                std::vector<std::string>& links, scan_report& r) {
+  std::error_code ec;
+  const std::string path = e.path().string();
+  fs::file_status ls = e.symlink_status(ec);
+  if (fs::is_symlink(ls)) {
+    fs::path target = fs::weakly_canonical(e.path(), ec);
+    std::string to = fs::read_symlink(e.path(), ec).string();
+    if (!inside(root, target)) {
+      r.files.push_back(unopened(path, "symlink", severity::high, "file.symlink_escape",
+                                 "symbolic link to '" + to + "' leaves the scanned folder: not followed, not scanned "
+                                 "(a loader would read whatever it points at)"));
+      return;
+    }
+    fs::file_status ts = fs::status(e.path(), ec);
+    if (fs::is_regular_file(ts)) {
+      files.push_back(path);
+      links.push_back(path);
+    } else if (!fs::is_directory(ts)) {  // dangling, or a special file inside the folder
+      r.files.push_back(unopened(path, "symlink", severity::high, "file.symlink_special",
+                                 "symbolic link to '" + to + "' (" + (fs::exists(ts) ? special_kind(ts) : "missing") +
+                                     "): not opened"));
+    }
+    return;  // a link to a folder inside the scanned one: that folder is scanned on its own
+  }
+  if (fs::is_directory(ls) || fs::is_regular_file(ls)) {
+    if (fs::is_regular_file(ls)) files.push_back(path);
+    return;
+  }
+  r.files.push_back(unopened(path, special_kind(ls), severity::high, "file.special",
+                             std::string(special_kind(ls)) + " in a model folder: never opened (a loader would block on it "
+                                                             "or read a device)"));
+}
+
+}  // namespace
+
 scan_report scan_paths(const std::vector<std::string>& paths, const scan_options& opt) {
-  namespace fs = std::filesystem;
   scan_report r;
   std::vector<std::string> files, symlinks;
   for (const auto& p : paths) {
@@ -395,21 +743,40 @@ scan_report scan_paths(const std::vector<std::string>& paths, const scan_options
       continue;
     }
     if (!fs::is_directory(st)) {
-      files.push_back(p);
+      if (fs::is_regular_file(st)) files.push_back(p);
+      else r.files.push_back(unopened(p, special_kind(st), severity::high, "file.special",
+                                      std::string(special_kind(st)) + ": never opened"));
       continue;
     }
     if (!opt.recurse) continue;
-    fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec), end;
+    fs::path root = fs::weakly_canonical(p, ec);
+    const size_t before = files.size() + r.files.size();
+    fs::recursive_directory_iterator it(p, ec), end;
     for (; !ec && it != end; it.increment(ec)) {
       const fs::directory_entry& e = *it;
-      if (e.is_directory(ec) && e.path().filename() == ".git") {
+      std::error_code ec2;
+      if (e.is_directory(ec2) && !e.is_symlink(ec2) && e.path().filename() == ".git") {
         it.disable_recursion_pending();
         continue;
       }
-      if (e.is_symlink(ec)) symlinks.push_back(e.path().string());
-      if (e.is_regular_file(ec)) files.push_back(e.path().string());
-      if (files.size() >= opt.max_files) break;
+      walk_entry(root, e, files, symlinks, r);
+      if (files.size() >= opt.max_files) {
+        r.files.push_back(unopened(p, "folder", severity::high, "scan.not_verified",
+                                   "not verified: more than " + std::to_string(opt.max_files) + " files; the rest were not scanned"));
+        break;
+      }
     }
+    if (!ec && files.size() + r.files.size() == before) {  // nothing to vouch for is not "0 files, ok"
+      scan_file sf;
+      sf.path = p;
+      sf.kind = "folder";
+      sf.status = scan_status::none;
+      sf.reason = "no files in the folder: nothing was scanned";
+      r.files.push_back(std::move(sf));
+    }
+    if (ec)  // a folder that could not be read to its end is not "0 files, ok"
+      r.files.push_back(unopened(p, "folder", severity::high, "scan.not_verified",
+                                 "not verified: the folder could not be read to its end (" + ec.message() + ")"));
   }
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
@@ -422,6 +789,21 @@ scan_report scan_paths(const std::vector<std::string>& paths, const scan_options
       r.files.back().findings.push_back({severity::medium, "file.symlink", f,
                                          "symbolic link to '" + target + "': loaders read whatever it points at", 0});
     }
+  }
+  // ONNX external data is part of its model: covered when the model was read
+  std::vector<std::string> covered;
+  for (const auto& f : r.files)
+    for (const auto& c : f.covers) {
+      std::error_code ec;
+      covered.push_back(fs::weakly_canonical(c, ec).string());
+    }
+  for (auto& f : r.files) {
+    if (f.status != scan_status::none || f.kind != "unknown") continue;
+    std::error_code ec;
+    if (std::find(covered.begin(), covered.end(), fs::weakly_canonical(f.path, ec).string()) == covered.end()) continue;
+    f.status = scan_status::full;
+    f.kind = "external data of an ONNX model";
+    f.reason.clear();
   }
   std::sort(r.files.begin(), r.files.end(), [](const scan_file& a, const scan_file& b) { return a.path < b.path; });
   return r;

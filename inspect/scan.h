@@ -4,8 +4,11 @@
 // loaders (structural findings from safetensors/GGUF/ONNX/zip, pickle imports from the non-executing
 // pickle reader), stand-alone pickles, numpy, zip containers and their members, chat templates (GGUF
 // `tokenizer.chat_template`, `tokenizer_config.json`, `*.jinja`; audited as text, never rendered), renamed
-// and polyglot files. Each file says how much of it was examined: fully, partly (and why), or not at all
-// (and why): a file that was skipped is never reported clean.
+// and polyglot files. Files are recognised by their bytes, never by their name alone (a protocol 0/1
+// pickle is text with no magic: any file that is a pickle is scanned as one). Each file says how much of it
+// was examined: fully, partly (and why), or not at all (and why), and gets one verdict: DANGEROUS,
+// NOT VERIFIED (something in it was not understood to its end: a HIGH `scan.not_verified` finding, which
+// fails `glassbox scan` whatever --fail-on says), SUSPICIOUS or CLEAN. A skipped file is never clean.
 //
 //   gb::scan_report r = gb::scan_paths({"models/llama"}, {});
 //   for (const gb::scan_file& f : r.files)
@@ -25,6 +28,11 @@ namespace gb {
 enum class scan_status : uint8_t { full, partial, none };
 const char* scan_status_name(scan_status s);  // "fully scanned", "partly scanned", "not scanned"
 
+// The per-file answer, worst first: dangerous (a critical finding), not_verified (partly or not scanned,
+// or a *.not_verified finding), suspicious (a high finding), clean.
+enum class scan_verdict : uint8_t { clean, suspicious, not_verified, dangerous };
+const char* scan_verdict_name(scan_verdict v);  // "CLEAN", "SUSPICIOUS", "NOT VERIFIED", "DANGEROUS"
+
 struct scan_file {
   std::string path;
   file_format format = file_format::unknown;
@@ -33,7 +41,9 @@ struct scan_file {
   std::string reason;                 // why partial / none (empty when full)
   std::vector<finding> findings;      // `where` names the file (and zip member / tensor / key)
   uint64_t size = 0;
+  std::vector<std::string> covers;    // other files this one reads as part of itself (ONNX external data)
   severity worst() const;             // info when there are no findings
+  scan_verdict verdict() const;
 };
 
 struct scan_options {
@@ -60,5 +70,8 @@ void scan_template_text(std::string_view text, const std::string& where, std::ve
 
 // True for finding codes that mean part of a file could not be examined (encrypted member, broken pickle...).
 bool finding_limits_coverage(const finding& f);
+
+// True for the HIGH "not verified" findings (codes ending in ".not_verified"): they fail a scan at any --fail-on.
+bool finding_not_verified(const finding& f);
 
 }  // namespace gb

@@ -103,7 +103,7 @@ TEST_CASE("state-dict globals are allowed, numpy reconstructors innocuous") {
   CHECK(pk::classify("torch._utils", "_rebuild_tensor_v2", true) == pk::safety::allowed);
   CHECK(pk::classify("numpy.core.multiarray", "_reconstruct", true) == pk::safety::innocuous);
   CHECK(pk::classify("torch", "load", true) == pk::safety::dangerous);
-  CHECK(pk::classify("torch.nn.modules.linear", "Linear", false) == pk::safety::suspicious);
+  CHECK(pk::classify("torch.nn.modules.linear", "Linear", false) == pk::safety::reconstructs);
   CHECK(pk::classify("profile", "Profile.runctx", false) == pk::safety::dangerous);
   CHECK(pk::classify("ossify", "x", false) == pk::safety::suspicious);  // prefix match stops at dots
 }
@@ -116,10 +116,11 @@ TEST_CASE("BUILD on an imported module patches it -> dangerous even for an allow
   CHECK(g->level == pk::safety::dangerous);
 }
 
-TEST_CASE("deep MARK nesting hits the cap with a finding, not a crash") {
-  auto r = run(std::string(20000, '(') + ".");
-  CHECK_FALSE(r.complete);
-  CHECK(has_finding(r, "pickle.limit"));
+TEST_CASE("deep MARK nesting has no cap (CPython has none): the stream is read to its end") {
+  auto r = run(std::string(20000, '(') + "cos\nsystem\n.");
+  CHECK(r.complete);
+  REQUIRE(find_global(r, "os.system"));
+  CHECK(find_global(r, "os.system")->level == pk::safety::dangerous);
 }
 
 TEST_CASE("deeply nested lists and self-referencing lists are built without recursion") {

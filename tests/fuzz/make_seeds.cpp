@@ -211,6 +211,27 @@ void pickle_seeds() {
   le64(lb, 4);
   app(lb, f32_bytes(4));
   put("pickle", "torch_legacy", lb);
+  // issue 16 shapes: literals by Python's int() rules, raw-unicode-escape backslash runs, BUILD state
+  // holding a callable, a STACK_GLOBAL name computed by a call, a stop followed by a payload (the sweep)
+  put("pickle", "int_literals", "(I0x1F\nI1_000\nI010\nL0b101L\nI -7 \np 1_0 \ng10\nV\\\\uZZZZ\nl."s);
+  put("pickle", "build_setstate", "\x80\x02" "ccollections\nOrderedDict\n)\x81}" + unicode("__setstate__") +
+                                      "cmymod\nrun\nsb" + unicode("id") + "b.");
+  put("pickle", "computed_stack_global", "\x80\x04" "c_codecs\nencode\n" + unicode("bf") + unicode("rot13") +
+                                             "\x86R" + unicode("system") + "\x93" "0N.");
+  put("pickle", "stop_then_payload", "\x80\x02\xff" "cos\nsystem\n(S'id'\ntR."s);
+  put("scan", "proto0_payload", "cos\nsystem\n(S'id'\ntR.");
+  put("scan", "proto4_stack_global", frame + p4);
+  put("scan", "torch_legacy", lb);
+}
+
+// ---- chat templates (fuzz_template) ----
+void template_seeds() {
+  put("template", "chatml", "{%- for m in messages %}{{- '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>' }}"
+                            "{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}");
+  put("template", "fold_concat", "{{ ''['__cla'~'ss__'] }}");
+  put("template", "fold_filters", "{% set a = ['__cl','ass__']|join %}{{ ''|attr(a)|attr('__ssalc__'[::-1]) }}"
+                                  "{{ ''|attr('%sclass%s'|format('__','__')) }}{{ ''|attr('\\x5f\\x5fclass\\x5f\\x5f') }}");
+  put("template", "gadgets", "{{ cycler.__init__.__globals__.os.popen('id').read() }}{{ lipsum }}{% raw %}{{ x }}{% endraw %}");
 }
 
 // ---- zip / torch zip ----
@@ -614,6 +635,7 @@ int main(int argc, char** argv) {
     hf_config_seeds();
     embeddings_seeds();
     bias_seeds();
+    template_seeds();
   } catch (const gb::failure& e) {
     std::fprintf(stderr, "gb_fuzz_seeds: %s\n", e.what());
     return 1;
