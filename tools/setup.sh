@@ -10,9 +10,10 @@ nlohmann-json3-dev libssl-dev zlib1g-dev"
 if [ "${GB_WITH_TEST_DEPS:-0}" = 1 ]; then
   # Test peers: ONNX test models, libsentencepiece (tokenizer parity), clang + its sanitizer runtime (fuzz
   # stage), openssl, Chromium (report rendering), PyTorch + SentencePiece + OpenBLAS (independent forward and
-  # CrowS-Pairs references), Node.js + npm (llama.cpp through node-llama-cpp, below).
+  # CrowS-Pairs references), Node.js + npm (llama.cpp through node-llama-cpp, below), python3-cryptography
+  # (an independent OMS signature verifier, tests/support/oms_verify.py).
   PKGS="$PKGS libonnx-testdata libsentencepiece-dev clang libclang-rt-14-dev openssl chromium
-python3-torch python3-sentencepiece python3-numpy libopenblas0-pthread"
+python3-torch python3-sentencepiece python3-numpy libopenblas0-pthread python3-cryptography"
   command -v npm >/dev/null || PKGS="$PKGS nodejs npm"
 fi
 missing=""
