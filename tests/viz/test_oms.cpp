@@ -251,3 +251,44 @@ TEST_CASE(
     CHECK(viz::oms_schema_errors(bundle).empty());
   }
 }
+
+TEST_CASE("symlink rules (spec 6.1.1) and files that are not regular files") {
+  const std::string dir = test::temp_dir("oms_links");
+  fs::create_directories(dir + "/m/sub");
+  test::write_file(dir + "/m/a.bin", std::string("a"));
+  test::write_file(dir + "/outside.bin", std::string("o"));
+  fs::create_symlink(dir + "/outside.bin", dir + "/m/sub/link.bin");
+  // allow_symlinks false: a symlink is refused, naming it.
+  try {
+    oms_hash(dir + "/m", {});
+    FAIL("a symlink was accepted");
+  } catch (const failure& f) {
+    CHECK(f.err().code == errc::unsupported);
+    CHECK(f.err().message.find("sub/link.bin") != std::string::npos);
+  }
+  // allow_symlinks true: followed, named by the link, the target's digest, a warning for leaving the model.
+  oms_options o;
+  o.allow_symlinks = true;
+  oms_manifest m = oms_hash(dir + "/m", o);
+  REQUIRE(m.resources.size() == 2);
+  CHECK(m.resources[1].name == "sub/link.bin");
+  CHECK(m.resources[1].digest_hex == oms_hash(dir + "/outside.bin", {}).resources[0].digest_hex);
+  CHECK(any_contains(m.warnings, "outside the model"));
+  // A directory cycle is not followed forever.
+  fs::create_directory_symlink(dir + "/m", dir + "/m/sub/loop");
+  CHECK(oms_hash(dir + "/m", o).resources.size() == 2);
+  // Ignoring the link's path leaves it out under either policy.
+  fs::remove(dir + "/m/sub/loop");
+  o.allow_symlinks = false;
+  o.ignore_paths = {"sub/link.bin"};
+  CHECK(oms_hash(dir + "/m", o).resources.size() == 1);
+  // A FIFO is never opened (it would block): refused.
+  fs::remove(dir + "/m/sub/link.bin");
+  REQUIRE(test::run_command("mkfifo " + dir + "/m/pipe", nullptr) == 0);
+  CHECK_THROWS_AS(oms_hash(dir + "/m", {}), failure);
+  // Bad ignore paths: globs, absolute, parent traversal.
+  for (const char* bad : {"*.bin", "/etc", "../x"}) {
+    o.ignore_paths = {bad};
+    CHECK_THROWS_AS(oms_hash(dir + "/m", o), failure);
+  }
+}

@@ -1,0 +1,168 @@
+// glassbox sign / verify-signature end to end: sign -> verify round trips for P-256, P-384 and P-521 keys and
+// a certificate chain, an independent verifier (tests/support/oms_verify.py: python3-cryptography, written
+// from the OMS spec alone) accepting glassbox's bundles, the CLI verifying the reference implementation's
+// bundles, and exit codes (0 verified, 1 not, 2 usage, 3 unreadable input).
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "tests/support/data.h"
+
+using namespace gb;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const std::string& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// A small model folder: nested files, a .git folder (excluded by default) and a cache to ignore.
+std::string make_model(const std::string& name) {
+  const std::string dir = test::temp_dir(name);
+  fs::create_directories(dir + "/sub/deeper");
+  fs::create_directories(dir + "/.git");
+  fs::create_directories(dir + "/cache");
+  test::write_file(dir + "/config.json", std::string("{\"model_type\": \"llama\"}"));
+  std::string weights(300000, '\0');
+  for (size_t i = 0; i < weights.size(); ++i) weights[i] = static_cast<char>(i * 7919 % 251);
+  test::write_file(dir + "/model.safetensors", weights);
+  test::write_file(dir + "/sub/deeper/tokenizer.model", std::string("tok"));
+  test::write_file(dir + "/.git/HEAD", std::string("ref: refs/heads/main"));
+  test::write_file(dir + "/cache/tmp", std::string("scratch"));
+  return dir;
+}
+
+std::string make_key(const std::string& dir, const std::string& curve) {
+  const std::string k = dir + "/" + curve + ".pem";
+  if (test::run_command("openssl ecparam -name " + curve + " -genkey -noout -out " + k +
+                            " 2>/dev/null && openssl pkey -in " + k + " -pubout -out " + k +
+                            ".pub 2>/dev/null",
+                        nullptr) != 0)
+    return "";
+  return k;
+}
+
+// The independent verifier, when python3 with cryptography is installed (tools/setup.sh installs it).
+bool python_verifier_available() {
+  static const int rc = test::run_command("python3 -c 'import cryptography.x509' 2>/dev/null", nullptr);
+  return rc == 0;
+}
+
+int python_verify(const std::string& model, const std::string& sig, const std::string& trust,
+                  std::string* out) {
+  return test::run_command("python3 " + std::string(GB_SOURCE_DIR) + "/tests/support/oms_verify.py " + model +
+                               " " + sig + " " + trust + " 2>&1",
+                           out);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "sign -> verify-signature round trips for P-256, P-384 and P-521 keys; the independent verifier agrees") {
+  const std::string model = make_model("oms_cli_model");
+  const std::string keys = test::temp_dir("oms_cli_keys");
+  for (const char* curve : {"prime256v1", "secp384r1", "secp521r1"}) {
+    CAPTURE(curve);
+    const std::string k = make_key(keys, curve);
+    REQUIRE_MESSAGE(!k.empty(), "openssl command line needed");
+    std::string out;
+    REQUIRE_MESSAGE(
+        test::run_glassbox("sign " + model + " --key " + k + " --ignore-path cache", &out, true) == 0, out);
+    CHECK(fs::exists(model + "/model.sig"));
+    out.clear();
+    CHECK_MESSAGE(test::run_glassbox("verify-signature " + model + " --key " + k + ".pub", &out, true) == 0,
+                  out);
+    CHECK(out.find("VERIFIED") != std::string::npos);
+    CHECK(out.find("3 files match") !=
+          std::string::npos);  // config, safetensors, tokenizer; not .git, cache, model.sig
+    if (python_verifier_available()) {
+      out.clear();
+      CHECK_MESSAGE(python_verify(model, model + "/model.sig", "--key " + k + ".pub", &out) == 0, out);
+    } else {
+      if (test::in_ci()) FAIL("python3-cryptography missing (tools/setup.sh installs it)");
+      MESSAGE("SKIP: python3-cryptography missing: independent verifier not run");
+    }
+  }
+  // A flipped byte: both verifiers refuse, glassbox naming the file.
+  const std::string k = keys + "/secp521r1.pem";  // the last signature made
+  std::string w = slurp(model + "/model.safetensors");
+  w[12345] = static_cast<char>(w[12345] ^ 0x10);
+  test::write_file(model + "/model.safetensors", w);
+  std::string out;
+  CHECK(test::run_glassbox("verify-signature " + model + " --key " + k + ".pub", &out, true) == 1);
+  CHECK(out.find("changed: 'model.safetensors'") != std::string::npos);
+  if (python_verifier_available())
+    CHECK(python_verify(model, model + "/model.sig", "--key " + k + ".pub", &out) == 1);
+}
+
+TEST_CASE("sign with a certificate chain; verify against the CA; both verifiers accept") {
+  GB_DATA(certs, "model-signing/model-transparency/keys/certificate");
+  const std::string model = make_model("oms_cli_cert");
+  const std::string tmp = test::temp_dir("oms_cli_cert_keys");
+  test::write_file(tmp + "/chain.pem",
+                   slurp(certs + "/signing-key-cert.pem") + slurp(certs + "/int-ca-cert.pem"));
+  const std::string sig = tmp + "/model.sig";
+  std::string out;
+  REQUIRE_MESSAGE(
+      test::run_glassbox("sign " + model + " --key " + certs + "/signing-key.pem --certificate-chain " + tmp +
+                             "/chain.pem -o " + sig + " --ignore-path cache",
+                         &out, true) == 0,
+      out);
+  out.clear();
+  CHECK_MESSAGE(test::run_glassbox("verify-signature " + model + " --signature " + sig +
+                                       " --certificate-chain " + certs + "/ca-cert.pem --json",
+                                   &out, true) == 0,
+                out);
+  CHECK(out.find("\"method\": \"certificate\"") != std::string::npos);
+  if (python_verifier_available()) {
+    out.clear();
+    CHECK_MESSAGE(python_verify(model, sig, "--ca " + certs + "/ca-cert.pem", &out) == 0, out);
+  }
+  // A key that does not match the certificate is refused at signing.
+  const std::string other = make_key(tmp, "secp384r1");
+  REQUIRE(!other.empty());
+  CHECK(test::run_glassbox("sign " + model + " --key " + other + " --certificate-chain " + tmp +
+                               "/chain.pem -o " + tmp + "/x.sig",
+                           &out, true) == 3);
+}
+
+TEST_CASE("verify-signature on the reference implementation's bundles, and exit codes") {
+  GB_DATA(root, "model-signing/model-transparency");
+  const std::string pub = root + "/keys/certificate/signing-key-pub.pem";
+  std::string out;
+  CHECK(test::run_glassbox("verify-signature " + root + "/v1.1.0-elliptic-key --signature " + root +
+                               "/v1.1.0-elliptic-key/model.sig --key " + pub + " --ignore-path ignore-me",
+                           &out, true) == 0);
+  out.clear();
+  CHECK(test::run_glassbox("verify-signature " + root + "/v1.1.0-sigstore --signature " + root +
+                               "/v1.1.0-sigstore/model.sig --ignore-path ignore-me",
+                           &out, true) == 1);
+  CHECK(out.find("NOT VERIFIED") != std::string::npos);
+  CHECK(out.find("NOT checked: the Rekor") != std::string::npos);
+  CHECK(out.find("VERIFIED:") == std::string::npos);
+  // Wrong key -> 1; unreadable bundle / key -> 3; usage -> 2.
+  const std::string tmp = test::temp_dir("oms_cli_codes");
+  const std::string other = make_key(tmp, "secp384r1");
+  REQUIRE(!other.empty());
+  CHECK(test::run_glassbox("verify-signature " + root + "/v1.1.0-elliptic-key --signature " + root +
+                               "/v1.1.0-elliptic-key/model.sig --key " + other + ".pub",
+                           &out, true) == 1);
+  CHECK(test::run_glassbox(
+            "verify-signature " + root + "/v1.1.0-elliptic-key --signature " + tmp + "/none.sig --key " + pub,
+            &out, true) == 3);
+  test::write_file(tmp + "/garbage.sig", std::string("{\"mediaType\": 1}"));
+  CHECK(test::run_glassbox("verify-signature " + root + "/v1.1.0-elliptic-key --signature " + tmp +
+                               "/garbage.sig --key " + pub,
+                           &out, true) == 3);
+  CHECK(test::run_glassbox("verify-signature " + root + "/v1.1.0-elliptic-key --signature " + root +
+                               "/v1.1.0-elliptic-key/model.sig --key " + tmp + "/missing.pem",
+                           &out, true) == 3);
+  CHECK(test::run_glassbox("verify-signature", &out, true) == 2);
+  CHECK(test::run_glassbox("sign " + tmp, &out, true) == 2);
+}
