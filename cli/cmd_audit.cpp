@@ -14,6 +14,7 @@
 #include "cli/command.h"
 #include "cli/options.h"
 #include "inspect/hash.h"
+#include "inspect/oms.h"
 #include "inspect/scan.h"
 #include "inspect/spectral.h"
 #include "inspect/summary.h"
@@ -23,6 +24,8 @@
 #include "probes/bias.h"
 #include "probes/lm_scorer.h"
 #include "probes/session.h"
+#include "viz/attestation.h"
+#include "viz/oms_bundle.h"
 #include "viz/graph.h"
 #include "viz/manifest.h"
 #include "viz/report.h"
@@ -118,7 +121,7 @@ int run_audit(int argc, char** argv) {
       "seed", po::value(&seed)->default_value(1), "seed for bootstrap intervals")(
       "resamples", po::value(&resamples)->default_value(1000), "bootstrap resamples")(
       "no-spectral", po::bool_switch(&no_spectral), "skip spectral metrics (large models)")(
-      "sign", po::value(&key), "sign manifest.json with this PEM private key (manifest.sig)")(
+      "sign", po::value(&key), "sign manifest.json (manifest.sig) and attest the results (attestation.sig, in-toto/DSSE) with this PEM private key")(
       "json", po::bool_switch(&as_json), "print report.json to stdout too");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   if (vm.count("help")) return gb::cli::print_help(desc);
@@ -167,6 +170,13 @@ int run_audit(int argc, char** argv) {
   } catch (const gb::failure& f) {
     d.missing.push_back({"hashes and statistics", f.err().message});
   }
+  {  // The files' identity (OMS v1.0 subject digest), reusing the file digests just computed.
+    std::map<std::string, std::string> known;
+    for (const gb::file_hash& f : d.hashes.files)
+      if (!f.sha256_hex.empty()) known[gb::oms_known_key(f.path)] = f.sha256_hex;
+    d.files_identity = gb::oms_identity_of(scan_root, known);
+    if (!d.files_identity.error.empty()) d.missing.push_back({"files identity (OMS digest)", d.files_identity.error});
+  }
 
   prog.say("spectral metrics and architecture graph");
   if (!no_spectral) {
@@ -200,6 +210,7 @@ int run_audit(int argc, char** argv) {
   }
 
   prog.say("bias suites");
+  std::vector<gb::viz::attestation_dataset> datasets;  // what each suite read, for the attestation
   std::vector<std::string> suites;
   if (suites_arg == "all") suites = {"templates", "crows-pairs", "stereoset", "winobias", "bbq", "holisticbias"};
   else if (suites_arg != "none") {
@@ -227,6 +238,7 @@ int run_audit(int argc, char** argv) {
       try {
         if (suite == "templates") {
           d.bias.push_back(gb::probes::templates_run(cache, gb::probes::templates_builtin(), o));
+          datasets.push_back({suite, "built-in", "built-in"});
           continue;
         }
         std::string path = dataset(suite);
@@ -240,6 +252,7 @@ int run_audit(int argc, char** argv) {
         else if (suite == "bbq") d.bias.push_back(gb::probes::bbq_run(cache, gb::probes::bbq_read(path), o));
         else if (suite == "holisticbias") d.bias.push_back(gb::probes::holistic_run(cache, gb::probes::holistic_read(path), o));
         else d.missing.push_back({"bias suite " + suite, "unknown suite"});
+        if (!key.empty()) datasets.push_back({suite, path, gb::oms_identity_of(path).root_hex});
       } catch (const gb::failure& f) {
         d.missing.push_back({"bias suite " + suite, f.err().message});
       }
@@ -271,7 +284,12 @@ int run_audit(int argc, char** argv) {
     if (exists(out_dir + "/" + o)) outputs.push_back(gb::viz::manifest_file_of(out_dir + "/" + o, o));
   const std::string manifest = gb::viz::manifest_build(info, inputs, outputs);
   write_text(out_dir + "/manifest.json", manifest);
-  if (!key.empty()) gb::viz::manifest_sign(manifest, key, out_dir + "/manifest.sig");
+  if (!key.empty()) {
+    gb::viz::manifest_sign(manifest, key, out_dir + "/manifest.sig");
+    gb::viz::attestation_info ai{info.tool_version, info.build, info.command, info.time, info.seeds, datasets,
+                                 gb::digest_hex(gb::file_sha256(out_dir + "/report.json"))};
+    write_text(out_dir + "/attestation.sig", gb::viz::dsse_bundle_sign(gb::viz::attestation_statement(d, ai), key, "", true));
+  }
   prog.done();
 
   if (as_json) std::printf("%s", json_text.c_str());
@@ -279,7 +297,7 @@ int run_audit(int argc, char** argv) {
     std::printf("glassbox audit of %s%s\n", model_path.c_str(), d.demo ? " (built-in demo model)" : "");
     for (const auto& v : d.verdicts) std::printf("  %-10s %-13s %s\n", v.area.c_str(), v.level.c_str(), v.text.c_str());
     std::printf("report: %s/report.html (also report.json, MODEL_CARD.md, manifest.json%s)\n", out_dir.c_str(),
-                key.empty() ? "" : ", manifest.sig");
+                key.empty() ? "" : ", manifest.sig, attestation.sig");
   }
   return gb::cli::exit_ok;
 }
@@ -297,6 +315,7 @@ int run_verify_report(int argc, char** argv) {
   gb::viz::report_check c;
   try {
     c = gb::viz::report_verify(dir, pub);
+    gb::viz::attestation_check(dir, pub, c);
   } catch (const gb::failure& f) {
     return gb::cli::report_error(f.err());
   }

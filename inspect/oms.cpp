@@ -112,7 +112,7 @@ std::vector<oms_resource> hash_files(const std::vector<oms_file>& files, int thr
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
   for (int i = 0; i < n; ++i) {
     res[i].name = files[i].name;
-    const std::string key = fs::absolute(files[i].path).lexically_normal().string();
+    const std::string key = oms_known_key(files[i].path);
     auto it = known ? known->find(key) : std::map<std::string, std::string>::const_iterator{};
     if (known && it != known->end()) {
       res[i].digest_hex = it->second;
@@ -282,6 +282,29 @@ oms_manifest oms_statement_parse(const std::string& text) {
     if (m.resources[i].name == m.resources[i - 1].name)
       fail(errc::duplicate, 0, "OMS statement: resource '" + m.resources[i].name + "' is listed twice");
   return m;
+}
+
+std::string oms_known_key(const std::string& path) {
+  return fs::absolute(path).lexically_normal().string();
+}
+
+oms_identity oms_identity_of(const std::string& model, const std::map<std::string, std::string>& known,
+                             int threads) {
+  oms_identity id;
+  oms_options o;
+  o.threads = threads;
+  o.known = &known;
+  std::error_code ec;
+  if (fs::is_directory(model, ec)) o.ignore_paths = {"model.sig"};
+  try {
+    oms_manifest m = oms_hash(model, o);
+    id.name = m.subject_name;
+    id.root_hex = m.root_hex;
+    id.files = m.resources.size();
+  } catch (const failure& f) {
+    id.error = f.err().message;
+  }
+  return id;
 }
 
 oms_check oms_compare(const oms_manifest& s, const std::string& model,

@@ -84,6 +84,21 @@ std::string oms_statement_json(const oms_manifest& m);
 // other than sha256).
 oms_manifest oms_statement_parse(const std::string& statement_text);
 
+// The model's file identity: the OMS subject digest of `model` as `glassbox sign` (and model_signing) would
+// sign it: default exclusions, a top-level model.sig left out. `known`: digests already computed (e.g.
+// hash_report files), so nothing is read twice. Never throws: a model that cannot be enumerated (a symlink,
+// a FIFO) gives error instead.
+struct oms_identity {
+  std::string name;  // subject name (basename of the model path)
+  std::string root_hex;
+  size_t files = 0;
+  std::string error;
+};
+oms_identity oms_identity_of(const std::string& model, const std::map<std::string, std::string>& known = {},
+                             int threads = 0);
+// The key oms_options::known uses for a path (absolute, lexically normal).
+std::string oms_known_key(const std::string& path);
+
 struct oms_check {
   std::vector<std::string> problems;  // one line per missing / extra / changed file, subject mismatch
   size_t files_checked = 0;

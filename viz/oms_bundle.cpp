@@ -129,8 +129,10 @@ std::string public_key_pem(EVP_PKEY* k) {
   return std::string(data, static_cast<size_t>(n));
 }
 
-// The hash the reference implementation pairs with each curve; other key types are refused.
-const EVP_MD* ecdsa_hash(EVP_PKEY* k, const std::string& what) {
+// The hash the reference implementation pairs with each curve (Ed25519 signs the message itself: no hash);
+// other key types are refused.
+const EVP_MD* signature_hash(EVP_PKEY* k, const std::string& what, bool allow_ed25519 = true) {
+  if (allow_ed25519 && EVP_PKEY_get_base_id(k) == EVP_PKEY_ED25519) return nullptr;
   if (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC)
     fail(errc::unsupported, 0,
          what + ": not an elliptic-curve key (OMS keys are ECDSA P-256, P-384 or P-521)");
@@ -147,15 +149,15 @@ const EVP_MD* ecdsa_hash(EVP_PKEY* k, const std::string& what) {
 }
 
 bool signature_valid(EVP_PKEY* k, const std::string& msg, const std::string& sig, const std::string& what) {
-  const EVP_MD* md = ecdsa_hash(k, what);
+  const EVP_MD* md = signature_hash(k, what);
   std::unique_ptr<EVP_MD_CTX, freer<EVP_MD_CTX, EVP_MD_CTX_free>> ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, k) != 1) return false;
   return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
                           reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1;
 }
 
-std::string sign_bytes(EVP_PKEY* k, const std::string& msg, const std::string& what) {
-  const EVP_MD* md = ecdsa_hash(k, what);
+std::string sign_bytes(EVP_PKEY* k, const std::string& msg, const std::string& what, bool allow_ed25519) {
+  const EVP_MD* md = signature_hash(k, what, allow_ed25519);
   std::unique_ptr<EVP_MD_CTX, freer<EVP_MD_CTX, EVP_MD_CTX_free>> ctx(EVP_MD_CTX_new());
   size_t len = 0;
   const auto* data = reinterpret_cast<const unsigned char*>(msg.data());
@@ -302,7 +304,7 @@ std::string dsse_pae(const std::string& type, const std::string& payload) {
 }
 
 std::string dsse_bundle_sign(const std::string& payload, const std::string& key_path,
-                             const std::string& chain_path) {
+                             const std::string& chain_path, bool allow_ed25519) {
   pkey_ptr k = load_key(key_path, true);
   ojson material;
   if (chain_path.empty()) {
@@ -317,7 +319,8 @@ std::string dsse_bundle_sign(const std::string& payload, const std::string& key_
     for (const x509_ptr& c : chain) certs.push_back({{"rawBytes", base64_encode(der_of(c.get()))}});
     material = {{"x509CertificateChain", {{"certificates", certs}}}, {"tlogEntries", ojson::array()}};
   }
-  const std::string sig = sign_bytes(k.get(), dsse_pae(intoto_payload_type, payload), key_path);
+  const std::string sig =
+      sign_bytes(k.get(), dsse_pae(intoto_payload_type, payload), key_path, allow_ed25519);
   ojson j = {{"mediaType", sigstore_bundle_v03},
              {"verificationMaterial", material},
              {"dsseEnvelope",

@@ -32,9 +32,10 @@ std::string dsse_pae(const std::string& payload_type, const std::string& payload
 
 // A Sigstore bundle v0.3 (JSON text) with a DSSE envelope (payloadType application/vnd.in-toto+json) over
 // `payload`, signed with the PEM private key; with `certificate_chain_pem` (PEM: the signing certificate,
-// then intermediates) a certificate bundle, else a key bundle. Throws gb::failure (not_found, bad_value).
+// then intermediates) a certificate bundle, else a key bundle. ECDSA keys only (as OMS), unless
+// allow_ed25519 (other in-toto statements). Throws gb::failure (not_found, bad_value, unsupported).
 std::string dsse_bundle_sign(const std::string& payload, const std::string& private_key_pem,
-                             const std::string& certificate_chain_pem = "");
+                             const std::string& certificate_chain_pem = "", bool allow_ed25519 = false);
 
 // A parsed bundle (after schema checks of the bundle and envelope).
 struct dsse_bundle {
