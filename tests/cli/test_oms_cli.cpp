@@ -6,9 +6,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "tests/support/data.h"
+#include "viz/oms_bundle.h"
 
 using namespace gb;
 namespace fs = std::filesystem;
@@ -165,4 +167,107 @@ TEST_CASE("verify-signature on the reference implementation's bundles, and exit 
                            &out, true) == 3);
   CHECK(test::run_glassbox("verify-signature", &out, true) == 2);
   CHECK(test::run_glassbox("sign " + tmp, &out, true) == 2);
+}
+
+namespace {
+
+nlohmann::json bundle_statement(const std::string& sig_path) {
+  nlohmann::json b = nlohmann::json::parse(slurp(sig_path));
+  return nlohmann::json::parse(
+      viz::base64_decode(b["dsseEnvelope"]["payload"].get<std::string>(), "payload"));
+}
+
+}  // namespace
+
+TEST_CASE(
+    "the model's identity: one OMS digest in sign, hash, inspect, report.json, report.html, model card, "
+    "attestation") {
+  const std::string dir = test::temp_dir("oms_identity");
+  const std::string k = make_key(dir, "prime256v1");
+  REQUIRE(!k.empty());
+  std::string out;
+  REQUIRE_MESSAGE(test::run_glassbox("audit -o " + dir + "/r --resamples 50 --suites templates --sign " + k,
+                                     &out, true) == 0,
+                  out);
+  const std::string model = dir + "/r/demo-model";
+  // What a signature of the folder (written outside it) calls the model.
+  REQUIRE(test::run_glassbox("sign " + model + " --key " + k + " -o " + dir + "/folder.sig", &out, true) ==
+          0);
+  const std::string folder_id = bundle_statement(dir + "/folder.sig")["subject"][0]["digest"]["sha256"];
+  REQUIRE(folder_id.size() == 64);
+  nlohmann::json report = nlohmann::json::parse(slurp(dir + "/r/report.json"));
+  CHECK(report["integrity"]["oms_subject_digest"] == folder_id);
+  CHECK(report["integrity"]["root_digest"].get<std::string>().size() ==
+        64);  // the weights' root stays beside it
+  CHECK(slurp(dir + "/r/MODEL_CARD.md").find(folder_id) != std::string::npos);
+  CHECK(slurp(dir + "/r/report.html").find(folder_id) != std::string::npos);
+  nlohmann::json att = bundle_statement(dir + "/r/attestation.sig");
+  CHECK(att["subject"][0]["digest"]["sha256"] == folder_id);
+  // A single file: sign, hash and inspect --identity agree.
+  const std::string gguf = model + "/demo-model.gguf";
+  REQUIRE(test::run_glassbox("sign " + gguf + " --key " + k + " -o " + dir + "/file.sig", &out, true) == 0);
+  const std::string file_id = bundle_statement(dir + "/file.sig")["subject"][0]["digest"]["sha256"];
+  out.clear();
+  REQUIRE(test::run_glassbox("hash " + gguf + " --json", &out) == 0);
+  CHECK(nlohmann::json::parse(out)["oms_subject"]["digest"] == file_id);
+  out.clear();
+  REQUIRE(test::run_glassbox("inspect " + gguf + " --identity --json", &out) == 0);
+  CHECK(nlohmann::json::parse(out)["oms_subject"]["digest"] == file_id);
+  CHECK(file_id != folder_id);
+}
+
+TEST_CASE(
+    "audit --sign: the in-toto attestation lists every result, verifies, and a one-byte change in "
+    "report.json breaks it") {
+  const std::string dir = test::temp_dir("oms_attest");
+  const std::string k = make_key(dir, "secp384r1");
+  REQUIRE(!k.empty());
+  std::string out;
+  REQUIRE_MESSAGE(test::run_glassbox("audit -o " + dir + "/r --resamples 50 --suites templates --sign " + k,
+                                     &out, true) == 0,
+                  out);
+  nlohmann::json st = bundle_statement(dir + "/r/attestation.sig");
+  CHECK(st["_type"] == "https://in-toto.io/Statement/v1");
+  CHECK(st["predicateType"] == "https://glassbox.dev/attestation/eval-results/v1");
+  nlohmann::json report = nlohmann::json::parse(slurp(dir + "/r/report.json"));
+  // Every metric of every group of every suite in the report is in the predicate, with its N and interval.
+  size_t metrics = 0, judged = 0;
+  for (const auto& suite : report["bias"])
+    for (const auto& g : suite["groups"]) metrics += g["metrics"].size();
+  REQUIRE(metrics > 0);
+  CHECK(st["predicate"]["results"].size() == metrics);
+  for (const auto& r : st["predicate"]["results"]) {
+    CHECK(r["sampleSize"].get<size_t>() > 0);
+    CHECK(r.contains("dataset"));
+    if (!r["comparator"].is_null()) {
+      ++judged;
+      const double lo = r["interval"]["lower"], hi = r["interval"]["upper"], t = r["threshold"];
+      CHECK(r["passed"] == (lo <= t && t <= hi));
+    }
+  }
+  CHECK(judged == 1);  // the templates suite's headline
+  CHECK(st["predicate"]["tool"]["version"].get<std::string>().size() > 0);
+  CHECK(st["predicate"]["seeds"]["bias_bootstrap"] == 1);
+  out.clear();
+  CHECK_MESSAGE(test::run_glassbox("verify-report " + dir + "/r --key " + k + ".pub", &out) == 0, out);
+  CHECK(out.find("attestation.sig: DSSE signature valid") != std::string::npos);
+  // One byte of report.json: the attestation names it (the manifest too).
+  std::string rj = slurp(dir + "/r/report.json");
+  rj[10] = static_cast<char>(rj[10] ^ 1);
+  test::write_file(dir + "/r/report.json", rj);
+  out.clear();
+  CHECK(test::run_glassbox("verify-report " + dir + "/r --key " + k + ".pub", &out) == 1);
+  CHECK(out.find("report.json changed since it was attested") != std::string::npos);
+  rj[10] = static_cast<char>(rj[10] ^ 1);
+  test::write_file(dir + "/r/report.json", rj);
+  // Another key: the attestation's signature fails.
+  const std::string other = make_key(dir, "prime256v1");
+  out.clear();
+  CHECK(test::run_glassbox("verify-report " + dir + "/r --key " + other + ".pub", &out) == 1);
+  CHECK(out.find("attestation.sig: DSSE signature does not verify") != std::string::npos);
+  // A report without attestation (older glassbox-manifest/1 reports) still verifies.
+  fs::remove(dir + "/r/attestation.sig");
+  out.clear();
+  CHECK(test::run_glassbox("verify-report " + dir + "/r --key " + k + ".pub", &out) == 0);
+  CHECK(out.find("no attestation.sig") != std::string::npos);
 }
