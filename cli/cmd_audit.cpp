@@ -27,6 +27,7 @@
 #include "viz/attestation.h"
 #include "viz/oms_bundle.h"
 #include "viz/graph.h"
+#include "viz/hub_results.h"
 #include "viz/manifest.h"
 #include "viz/report.h"
 
@@ -252,7 +253,7 @@ int run_audit(int argc, char** argv) {
         else if (suite == "bbq") d.bias.push_back(gb::probes::bbq_run(cache, gb::probes::bbq_read(path), o));
         else if (suite == "holisticbias") d.bias.push_back(gb::probes::holistic_run(cache, gb::probes::holistic_read(path), o));
         else d.missing.push_back({"bias suite " + suite, "unknown suite"});
-        if (!key.empty()) datasets.push_back({suite, path, gb::oms_identity_of(path).root_hex});
+        datasets.push_back({suite, path, gb::oms_identity_of(path).root_hex});
       } catch (const gb::failure& f) {
         d.missing.push_back({"bias suite " + suite, f.err().message});
       }
@@ -269,6 +270,15 @@ int run_audit(int argc, char** argv) {
   write_text(out_dir + "/report.json", json_text);
   write_text(out_dir + "/report.html", gb::viz::report_html(d));
   write_text(out_dir + "/MODEL_CARD.md", gb::viz::model_card_md(d));
+  std::vector<std::string> hub_outputs;
+  {  // Results for the Hugging Face Hub (suites with a public Hub dataset).
+    std::vector<gb::viz::hub_eval_file> hub = gb::viz::hub_eval_results(d, now_utc().substr(0, 10), datasets);
+    if (!hub.empty()) ::mkdir((out_dir + "/.eval_results").c_str(), 0755);
+    for (const gb::viz::hub_eval_file& f : hub) {
+      write_text(out_dir + "/.eval_results/" + f.name, f.yaml);
+      hub_outputs.push_back(".eval_results/" + f.name);
+    }
+  }
 
   gb::viz::manifest_info info;
   info.tool_version = GB_VERSION;
@@ -282,6 +292,7 @@ int run_audit(int argc, char** argv) {
   if (!tok_path.empty()) inputs.push_back(gb::viz::manifest_file_of(tok_path, tok_path));
   for (const char* o : {"report.json", "report.html", "MODEL_CARD.md", "graph.svg"})
     if (exists(out_dir + "/" + o)) outputs.push_back(gb::viz::manifest_file_of(out_dir + "/" + o, o));
+  for (const std::string& o : hub_outputs) outputs.push_back(gb::viz::manifest_file_of(out_dir + "/" + o, o));
   const std::string manifest = gb::viz::manifest_build(info, inputs, outputs);
   write_text(out_dir + "/manifest.json", manifest);
   if (!key.empty()) {

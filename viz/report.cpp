@@ -1,4 +1,5 @@
 #include "viz/report.h"
+#include "viz/hub_results.h"
 
 #include <nlohmann/json.hpp>
 
@@ -427,7 +428,8 @@ std::string model_card_md(const audit_data& d) {
     m += "base_model:\n";
     for (const auto& b : s.base_models) m += "- " + b + "\n";
   }
-  m += "model_index_parameters: " + std::to_string(s.parameter_count) + "\n---\n\n";
+  m += "model_index_parameters: " + std::to_string(s.parameter_count) + "\n";
+  m += hub_model_index_yaml(d) + "---\n\n";
   m += "# Model card: " + (s.name.empty() ? s.architecture : s.name) + "\n\n";
   m += "Pre-filled by glassbox " + d.tool_version + " from the model files (`" + d.model_path +
        "`). Sections marked TO BE COMPLETED can only be stated by the provider.\n\n";

@@ -271,3 +271,67 @@ TEST_CASE(
   CHECK(test::run_glassbox("verify-report " + dir + "/r --key " + k + ".pub", &out) == 0);
   CHECK(out.find("no attestation.sig") != std::string::npos);
 }
+
+namespace {
+
+// A YAML file as JSON, read by PyYAML (python3-yaml; tools/setup.sh installs it); null when unavailable.
+nlohmann::json yaml_as_json(const std::string& path) {
+  std::string out;
+  if (test::run_command(
+          "python3 -c 'import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))' " + path +
+              " 2>/dev/null",
+          &out) != 0)
+    return nullptr;
+  return nlohmann::json::parse(out);
+}
+
+}  // namespace
+
+TEST_CASE("audit hands bias results to the Hub: .eval_results/*.yaml and the model card's model-index") {
+  GB_DATA(bias, "bias");
+  const std::string dir = test::temp_dir("oms_hub");
+  std::string out;
+  REQUIRE_MESSAGE(
+      test::run_glassbox(
+          "audit -o " + dir + " --resamples 50 --limit 40 --suites templates,crows-pairs --data-root " + bias,
+          &out, true) == 0,
+      out);
+  nlohmann::json report = nlohmann::json::parse(slurp(dir + "/report.json"));
+  double crows = -1;
+  for (const auto& s : report["bias"])
+    if (s["suite"] == "crows-pairs")
+      for (const auto& m : s["groups"][0]["metrics"])
+        if (m["name"] == "pct_stereotype") crows = m["value"];
+  REQUIRE(crows >= 0);
+  CHECK_FALSE(fs::exists(dir + "/.eval_results/templates.yaml"));  // no Hub dataset for built-in items
+  nlohmann::json e = yaml_as_json(dir + "/.eval_results/crows-pairs.yaml");
+  if (e.is_null()) {
+    if (test::in_ci()) FAIL("python3-yaml missing (tools/setup.sh installs it)");
+    MESSAGE("SKIP: python3-yaml missing");
+    return;
+  }
+  REQUIRE(e.is_array());
+  REQUIRE(e.size() == 1);
+  CHECK(e[0]["dataset"]["id"] == "nyu-mll/crows_pairs");
+  CHECK(e[0]["value"].get<double>() == doctest::Approx(crows));
+  CHECK(e[0]["date"].get<std::string>().size() == 10);
+  CHECK(e[0]["source"]["name"].get<std::string>().find("glassbox") != std::string::npos);
+  CHECK(e[0]["notes"].get<std::string>().find("N=40") != std::string::npos);
+  // The model card's front matter: a model-index with the same value.
+  const std::string card = slurp(dir + "/MODEL_CARD.md");
+  const size_t end = card.find("\n---\n", 4);
+  REQUIRE(end != std::string::npos);
+  test::write_file(dir + "/front.yaml", card.substr(4, end - 4));
+  nlohmann::json fm = yaml_as_json(dir + "/front.yaml");
+  REQUIRE(fm.is_object());
+  const auto& results = fm["model-index"][0]["results"];
+  REQUIRE(results.size() == 1);  // crows-pairs (templates has no Hub dataset)
+  CHECK(results[0]["dataset"]["type"] == "nyu-mll/crows_pairs");
+  CHECK(results[0]["metrics"][0]["value"].get<double>() == doctest::Approx(crows));
+  // The Hub files are in the manifest: changing one is caught.
+  CHECK(test::run_glassbox("verify-report " + dir, &out) == 0);
+  std::string y = slurp(dir + "/.eval_results/crows-pairs.yaml");
+  y[5] = static_cast<char>(y[5] ^ 1);
+  test::write_file(dir + "/.eval_results/crows-pairs.yaml", y);
+  CHECK(test::run_glassbox("verify-report " + dir, &out) == 1);
+}
