@@ -28,6 +28,7 @@
 #include "viz/oms_bundle.h"
 #include "viz/graph.h"
 #include "viz/hub_results.h"
+#include "viz/model_documentation.h"
 #include "viz/manifest.h"
 #include "viz/report.h"
 
@@ -270,6 +271,7 @@ int run_audit(int argc, char** argv) {
   write_text(out_dir + "/report.json", json_text);
   write_text(out_dir + "/report.html", gb::viz::report_html(d));
   write_text(out_dir + "/MODEL_CARD.md", gb::viz::model_card_md(d));
+  write_text(out_dir + "/model-documentation.md", gb::viz::model_documentation_md(d));
   std::vector<std::string> hub_outputs;
   {  // Results for the Hugging Face Hub (suites with a public Hub dataset).
     std::vector<gb::viz::hub_eval_file> hub = gb::viz::hub_eval_results(d, now_utc().substr(0, 10), datasets);
@@ -290,7 +292,7 @@ int run_audit(int argc, char** argv) {
   std::vector<gb::viz::manifest_file> inputs, outputs;
   for (const auto& f : s.ar->files) inputs.push_back(gb::viz::manifest_file_of(f.path, f.path));
   if (!tok_path.empty()) inputs.push_back(gb::viz::manifest_file_of(tok_path, tok_path));
-  for (const char* o : {"report.json", "report.html", "MODEL_CARD.md", "graph.svg"})
+  for (const char* o : {"report.json", "report.html", "MODEL_CARD.md", "model-documentation.md", "graph.svg"})
     if (exists(out_dir + "/" + o)) outputs.push_back(gb::viz::manifest_file_of(out_dir + "/" + o, o));
   for (const std::string& o : hub_outputs) outputs.push_back(gb::viz::manifest_file_of(out_dir + "/" + o, o));
   const std::string manifest = gb::viz::manifest_build(info, inputs, outputs);

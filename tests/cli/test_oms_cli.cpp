@@ -335,3 +335,35 @@ TEST_CASE("audit hands bias results to the Hub: .eval_results/*.yaml and the mod
   test::write_file(dir + "/.eval_results/crows-pairs.yaml", y);
   CHECK(test::run_glassbox("verify-report " + dir, &out) == 1);
 }
+
+TEST_CASE(
+    "the EU GPAI Model Documentation Form: computable fields filled from the files, the rest provider "
+    "statements") {
+  const std::string dir = test::temp_dir("oms_mdf");
+  std::string out;
+  REQUIRE_MESSAGE(test::run_glassbox("audit -o " + dir + " --resamples 50 --suites none", &out, true) == 0,
+                  out);
+  const std::string form = slurp(dir + "/model-documentation.md");
+  nlohmann::json report = nlohmann::json::parse(slurp(dir + "/report.json"));
+  auto line = [&](const std::string& field) {
+    const size_t at = form.find("| " + field + " |");
+    return at == std::string::npos ? std::string() : form.substr(at, form.find('\n', at) - at);
+  };
+  const std::string oms = report["integrity"]["oms_subject_digest"];
+  REQUIRE(oms.size() == 64);
+  CHECK(line("1.3").find(oms) != std::string::npos);
+  CHECK(line("1.3").find("(from the files)") != std::string::npos);
+  CHECK(line("2.5").find("256 tokens") != std::string::npos);  // the demo model's context length
+  CHECK(line("2.1").find("4 layers") != std::string::npos);
+  CHECK(line("2 (size)").find("262720") != std::string::npos);
+  for (const char* f : {"1.1", "1.4", "1.5", "3.1", "4.1", "4.2"}) {
+    CAPTURE(f);
+    CHECK(line(f).find("PROVIDER STATEMENT") != std::string::npos);
+  }
+  CHECK(line("3.2").find("PROVIDER STATEMENT") != std::string::npos);  // the demo states no licence
+  // Part of the evidence: the manifest covers it.
+  std::string changed = form;
+  changed[3] = static_cast<char>(changed[3] ^ 1);
+  test::write_file(dir + "/model-documentation.md", changed);
+  CHECK(test::run_glassbox("verify-report " + dir, &out) == 1);
+}
