@@ -3,9 +3,7 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "formats/error.h"
 #include "inspect/hash.h"
@@ -58,14 +56,6 @@ ojson suite_results(const probes::suite_result& r, const attestation_info& info)
   return out;
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) fail(errc::not_found, 0, "cannot read " + path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
 std::string attestation_statement(const audit_data& d, const attestation_info& info) {
@@ -105,7 +95,7 @@ void attestation_check(const std::string& dir, const std::string& pub, report_ch
   }
   dsse_bundle b;
   try {
-    b = dsse_bundle_parse(slurp(path));
+    b = dsse_bundle_load(path);
   } catch (const failure& f) {
     c.problems.push_back("attestation.sig: " + f.err().message);
     return;

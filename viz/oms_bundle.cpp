@@ -363,6 +363,10 @@ dsse_bundle dsse_bundle_parse(const std::string& text) {
   return b;
 }
 
+dsse_bundle dsse_bundle_load(const std::string& path) {
+  return dsse_bundle_parse(slurp(path, "bundle"));
+}
+
 dsse_check dsse_signature_check(const dsse_bundle& b, const std::string& pub, const std::string& ca) {
   dsse_check c;
   c.method = b.method;

@@ -46,6 +46,8 @@ struct dsse_bundle {
 };
 // Throws gb::failure: bad_json (not JSON, or the schema errors joined), bad_value (base64).
 dsse_bundle dsse_bundle_parse(const std::string& bundle_text);
+// Reads and parses a bundle file (also not_found when unreadable).
+dsse_bundle dsse_bundle_load(const std::string& path);
 
 // Trust material and what else to leave out of the file comparison.
 struct oms_verify_options {

@@ -10,19 +10,13 @@
 #include <sstream>
 
 #include "tests/support/data.h"
+#include "tests/support/keys.h"
 #include "viz/oms_bundle.h"
 
 using namespace gb;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string slurp(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 // A small model folder: nested files, a .git folder (excluded by default) and a cache to ignore.
 std::string make_model(const std::string& name) {
@@ -38,16 +32,6 @@ std::string make_model(const std::string& name) {
   test::write_file(dir + "/.git/HEAD", std::string("ref: refs/heads/main"));
   test::write_file(dir + "/cache/tmp", std::string("scratch"));
   return dir;
-}
-
-std::string make_key(const std::string& dir, const std::string& curve) {
-  const std::string k = dir + "/" + curve + ".pem";
-  if (test::run_command("openssl ecparam -name " + curve + " -genkey -noout -out " + k +
-                            " 2>/dev/null && openssl pkey -in " + k + " -pubout -out " + k +
-                            ".pub 2>/dev/null",
-                        nullptr) != 0)
-    return "";
-  return k;
 }
 
 // The independent verifier, when python3 with cryptography is installed (tools/setup.sh installs it).
@@ -71,7 +55,7 @@ TEST_CASE(
   const std::string keys = test::temp_dir("oms_cli_keys");
   for (const char* curve : {"prime256v1", "secp384r1", "secp521r1"}) {
     CAPTURE(curve);
-    const std::string k = make_key(keys, curve);
+    const std::string k = test::make_ec_key(keys, curve);
     REQUIRE_MESSAGE(!k.empty(), "openssl command line needed");
     std::string out;
     REQUIRE_MESSAGE(
@@ -93,7 +77,7 @@ TEST_CASE(
   }
   // A flipped byte: both verifiers refuse, glassbox naming the file.
   const std::string k = keys + "/secp521r1.pem";  // the last signature made
-  std::string w = slurp(model + "/model.safetensors");
+  std::string w = test::read_text(model + "/model.safetensors");
   w[12345] = static_cast<char>(w[12345] ^ 0x10);
   test::write_file(model + "/model.safetensors", w);
   std::string out;
@@ -107,8 +91,8 @@ TEST_CASE("sign with a certificate chain; verify against the CA; both verifiers 
   GB_DATA(certs, "model-signing/model-transparency/keys/certificate");
   const std::string model = make_model("oms_cli_cert");
   const std::string tmp = test::temp_dir("oms_cli_cert_keys");
-  test::write_file(tmp + "/chain.pem",
-                   slurp(certs + "/signing-key-cert.pem") + slurp(certs + "/int-ca-cert.pem"));
+  test::write_file(tmp + "/chain.pem", test::read_text(certs + "/signing-key-cert.pem") +
+                                           test::read_text(certs + "/int-ca-cert.pem"));
   const std::string sig = tmp + "/model.sig";
   std::string out;
   REQUIRE_MESSAGE(
@@ -127,7 +111,7 @@ TEST_CASE("sign with a certificate chain; verify against the CA; both verifiers 
     CHECK_MESSAGE(python_verify(model, sig, "--ca " + certs + "/ca-cert.pem", &out) == 0, out);
   }
   // A key that does not match the certificate is refused at signing.
-  const std::string other = make_key(tmp, "secp384r1");
+  const std::string other = test::make_ec_key(tmp, "secp384r1");
   REQUIRE(!other.empty());
   CHECK(test::run_glassbox("sign " + model + " --key " + other + " --certificate-chain " + tmp +
                                "/chain.pem -o " + tmp + "/x.sig",
@@ -150,7 +134,7 @@ TEST_CASE("verify-signature on the reference implementation's bundles, and exit 
   CHECK(out.find("VERIFIED:") == std::string::npos);
   // Wrong key -> 1; unreadable bundle / key -> 3; usage -> 2.
   const std::string tmp = test::temp_dir("oms_cli_codes");
-  const std::string other = make_key(tmp, "secp384r1");
+  const std::string other = test::make_ec_key(tmp, "secp384r1");
   REQUIRE(!other.empty());
   CHECK(test::run_glassbox("verify-signature " + root + "/v1.1.0-elliptic-key --signature " + root +
                                "/v1.1.0-elliptic-key/model.sig --key " + other + ".pub",
@@ -172,7 +156,7 @@ TEST_CASE("verify-signature on the reference implementation's bundles, and exit 
 namespace {
 
 nlohmann::json bundle_statement(const std::string& sig_path) {
-  nlohmann::json b = nlohmann::json::parse(slurp(sig_path));
+  nlohmann::json b = nlohmann::json::parse(test::read_text(sig_path));
   return nlohmann::json::parse(
       viz::base64_decode(b["dsseEnvelope"]["payload"].get<std::string>(), "payload"));
 }
@@ -183,7 +167,7 @@ TEST_CASE(
     "the model's identity: one OMS digest in sign, hash, inspect, report.json, report.html, model card, "
     "attestation") {
   const std::string dir = test::temp_dir("oms_identity");
-  const std::string k = make_key(dir, "prime256v1");
+  const std::string k = test::make_ec_key(dir, "prime256v1");
   REQUIRE(!k.empty());
   std::string out;
   REQUIRE_MESSAGE(test::run_glassbox("audit -o " + dir + "/r --resamples 50 --suites templates --sign " + k,
@@ -195,12 +179,12 @@ TEST_CASE(
           0);
   const std::string folder_id = bundle_statement(dir + "/folder.sig")["subject"][0]["digest"]["sha256"];
   REQUIRE(folder_id.size() == 64);
-  nlohmann::json report = nlohmann::json::parse(slurp(dir + "/r/report.json"));
+  nlohmann::json report = nlohmann::json::parse(test::read_text(dir + "/r/report.json"));
   CHECK(report["integrity"]["oms_subject_digest"] == folder_id);
   CHECK(report["integrity"]["root_digest"].get<std::string>().size() ==
         64);  // the weights' root stays beside it
-  CHECK(slurp(dir + "/r/MODEL_CARD.md").find(folder_id) != std::string::npos);
-  CHECK(slurp(dir + "/r/report.html").find(folder_id) != std::string::npos);
+  CHECK(test::read_text(dir + "/r/MODEL_CARD.md").find(folder_id) != std::string::npos);
+  CHECK(test::read_text(dir + "/r/report.html").find(folder_id) != std::string::npos);
   nlohmann::json att = bundle_statement(dir + "/r/attestation.sig");
   CHECK(att["subject"][0]["digest"]["sha256"] == folder_id);
   // A single file: sign, hash and inspect --identity agree.
@@ -220,7 +204,7 @@ TEST_CASE(
     "audit --sign: the in-toto attestation lists every result, verifies, and a one-byte change in "
     "report.json breaks it") {
   const std::string dir = test::temp_dir("oms_attest");
-  const std::string k = make_key(dir, "secp384r1");
+  const std::string k = test::make_ec_key(dir, "secp384r1");
   REQUIRE(!k.empty());
   std::string out;
   REQUIRE_MESSAGE(test::run_glassbox("audit -o " + dir + "/r --resamples 50 --suites templates --sign " + k,
@@ -229,7 +213,7 @@ TEST_CASE(
   nlohmann::json st = bundle_statement(dir + "/r/attestation.sig");
   CHECK(st["_type"] == "https://in-toto.io/Statement/v1");
   CHECK(st["predicateType"] == "https://glassbox.dev/attestation/eval-results/v1");
-  nlohmann::json report = nlohmann::json::parse(slurp(dir + "/r/report.json"));
+  nlohmann::json report = nlohmann::json::parse(test::read_text(dir + "/r/report.json"));
   // Every metric of every group of every suite in the report is in the predicate, with its N and interval.
   size_t metrics = 0, judged = 0;
   for (const auto& suite : report["bias"])
@@ -252,7 +236,7 @@ TEST_CASE(
   CHECK_MESSAGE(test::run_glassbox("verify-report " + dir + "/r --key " + k + ".pub", &out) == 0, out);
   CHECK(out.find("attestation.sig: DSSE signature valid") != std::string::npos);
   // One byte of report.json: the attestation names it (the manifest too).
-  std::string rj = slurp(dir + "/r/report.json");
+  std::string rj = test::read_text(dir + "/r/report.json");
   rj[10] = static_cast<char>(rj[10] ^ 1);
   test::write_file(dir + "/r/report.json", rj);
   out.clear();
@@ -261,7 +245,7 @@ TEST_CASE(
   rj[10] = static_cast<char>(rj[10] ^ 1);
   test::write_file(dir + "/r/report.json", rj);
   // Another key: the attestation's signature fails.
-  const std::string other = make_key(dir, "prime256v1");
+  const std::string other = test::make_ec_key(dir, "prime256v1");
   out.clear();
   CHECK(test::run_glassbox("verify-report " + dir + "/r --key " + other + ".pub", &out) == 1);
   CHECK(out.find("attestation.sig: DSSE signature does not verify") != std::string::npos);
@@ -296,7 +280,7 @@ TEST_CASE("audit hands bias results to the Hub: .eval_results/*.yaml and the mod
           "audit -o " + dir + " --resamples 50 --limit 40 --suites templates,crows-pairs --data-root " + bias,
           &out, true) == 0,
       out);
-  nlohmann::json report = nlohmann::json::parse(slurp(dir + "/report.json"));
+  nlohmann::json report = nlohmann::json::parse(test::read_text(dir + "/report.json"));
   double crows = -1;
   for (const auto& s : report["bias"])
     if (s["suite"] == "crows-pairs")
@@ -318,7 +302,7 @@ TEST_CASE("audit hands bias results to the Hub: .eval_results/*.yaml and the mod
   CHECK(e[0]["source"]["name"].get<std::string>().find("glassbox") != std::string::npos);
   CHECK(e[0]["notes"].get<std::string>().find("N=40") != std::string::npos);
   // The model card's front matter: a model-index with the same value.
-  const std::string card = slurp(dir + "/MODEL_CARD.md");
+  const std::string card = test::read_text(dir + "/MODEL_CARD.md");
   const size_t end = card.find("\n---\n", 4);
   REQUIRE(end != std::string::npos);
   test::write_file(dir + "/front.yaml", card.substr(4, end - 4));
@@ -330,7 +314,7 @@ TEST_CASE("audit hands bias results to the Hub: .eval_results/*.yaml and the mod
   CHECK(results[0]["metrics"][0]["value"].get<double>() == doctest::Approx(crows));
   // The Hub files are in the manifest: changing one is caught.
   CHECK(test::run_glassbox("verify-report " + dir, &out) == 0);
-  std::string y = slurp(dir + "/.eval_results/crows-pairs.yaml");
+  std::string y = test::read_text(dir + "/.eval_results/crows-pairs.yaml");
   y[5] = static_cast<char>(y[5] ^ 1);
   test::write_file(dir + "/.eval_results/crows-pairs.yaml", y);
   CHECK(test::run_glassbox("verify-report " + dir, &out) == 1);
@@ -343,8 +327,8 @@ TEST_CASE(
   std::string out;
   REQUIRE_MESSAGE(test::run_glassbox("audit -o " + dir + " --resamples 50 --suites none", &out, true) == 0,
                   out);
-  const std::string form = slurp(dir + "/model-documentation.md");
-  nlohmann::json report = nlohmann::json::parse(slurp(dir + "/report.json"));
+  const std::string form = test::read_text(dir + "/model-documentation.md");
+  nlohmann::json report = nlohmann::json::parse(test::read_text(dir + "/report.json"));
   auto line = [&](const std::string& field) {
     const size_t at = form.find("| " + field + " |");
     return at == std::string::npos ? std::string() : form.substr(at, form.find('\n', at) - at);

@@ -12,6 +12,7 @@
 #include "formats/error.h"
 #include "inspect/oms.h"
 #include "tests/support/data.h"
+#include "tests/support/keys.h"
 #include "viz/json_schema.h"
 #include "viz/oms_bundle.h"
 
@@ -19,13 +20,6 @@ using namespace gb;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string slurp(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 bool any_contains(const std::vector<std::string>& v, const std::string& part) {
   for (const std::string& s : v)
@@ -49,17 +43,6 @@ std::string copy_folder(const std::string& from, const std::string& name) {
   return dir;
 }
 
-// A fresh EC key pair made by the openssl command line; "" when openssl is missing.
-std::string make_key(const std::string& dir, const std::string& curve) {
-  const std::string k = dir + "/" + curve + ".pem";
-  if (test::run_command("openssl ecparam -name " + curve + " -genkey -noout -out " + k +
-                            " 2>/dev/null && openssl pkey -in " + k + " -pubout -out " + k +
-                            ".pub 2>/dev/null",
-                        nullptr) != 0)
-    return "";
-  return k;
-}
-
 viz::oms_verification verify(const std::string& model, const std::string& sig, const std::string& key,
                              const std::string& ca, std::vector<std::string> ignore = {}) {
   viz::oms_verify_options o;
@@ -67,7 +50,7 @@ viz::oms_verification verify(const std::string& model, const std::string& sig, c
   o.ca_certificates = ca;
   o.signature_path = sig;
   o.ignore_paths = std::move(ignore);
-  return viz::oms_verify(model, slurp(sig), o);
+  return viz::oms_verify(model, test::read_text(sig), o);
 }
 
 }  // namespace
@@ -152,7 +135,7 @@ TEST_CASE(
   const std::string dir = copy_folder(root + "/v1.1.0-certificate", "oms_tamper");
   REQUIRE(verify(dir, dir + "/model.sig", "", ca).verified());
   {
-    std::string b = slurp(dir + "/signme-1");
+    std::string b = test::read_text(dir + "/signme-1");
     b[0] = static_cast<char>(b[0] ^ 1);
     test::write_file(dir + "/signme-1", b);
     viz::oms_verification v = verify(dir, dir + "/model.sig", "", ca);
@@ -169,7 +152,7 @@ TEST_CASE(
     fs::remove_all(dir + "/sub");
   }
   {
-    const std::string keep = slurp(dir + "/signme-2");
+    const std::string keep = test::read_text(dir + "/signme-2");
     fs::remove(dir + "/signme-2");
     viz::oms_verification v = verify(dir, dir + "/model.sig", "", ca);
     CHECK(any_contains(v.problems, "missing: 'signme-2'"));
@@ -177,7 +160,7 @@ TEST_CASE(
   }
   REQUIRE(verify(dir, dir + "/model.sig", "", ca).verified());
   const std::string tmp = test::temp_dir("oms_keys");
-  const std::string k = make_key(tmp, "secp384r1");
+  const std::string k = test::make_ec_key(tmp, "secp384r1");
   REQUIRE_MESSAGE(!k.empty(), "openssl command line needed");
   {  // A CA that did not issue the signing certificate.
     REQUIRE(test::run_command("openssl req -x509 -new -key " + k + " -subj /CN=other-ca -days 30 -out " +
@@ -192,7 +175,7 @@ TEST_CASE(
     CHECK(any_contains(v.problems, "does not verify with the public key"));
   }
   {  // The statement edited (a signed digest replaced by the tampered file's): the signature no longer holds.
-    nlohmann::json b = nlohmann::json::parse(slurp(dir + "/model.sig"));
+    nlohmann::json b = nlohmann::json::parse(test::read_text(dir + "/model.sig"));
     std::string statement = viz::base64_decode(b["dsseEnvelope"]["payload"].get<std::string>(), "payload");
     const size_t at = statement.find("f6310066c7320497");
     REQUIRE(at != std::string::npos);
@@ -210,10 +193,10 @@ TEST_CASE(
     "rules") {
   GB_DATA(spec, "model-signing/oms-spec");
   const std::string s = spec + "/schemas/v1.0/";
-  const std::vector<std::string> bundle_schemas = {slurp(s + "bundle.schema.json"),
-                                                   slurp(s + "envelope.schema.json")};
-  const std::vector<std::string> statement_schemas = {slurp(s + "statement.schema.json"),
-                                                      slurp(s + "predicate.schema.json")};
+  const std::vector<std::string> bundle_schemas = {test::read_text(s + "bundle.schema.json"),
+                                                   test::read_text(s + "envelope.schema.json")};
+  const std::vector<std::string> statement_schemas = {test::read_text(s + "statement.schema.json"),
+                                                      test::read_text(s + "predicate.schema.json")};
   // All four published levels: bundle + envelope, then the decoded payload against statement + predicate.
   auto published_errors = [&](const std::string& text) {
     std::vector<std::string> errs = viz::json_schema_validate(bundle_schemas, text);
@@ -226,7 +209,7 @@ TEST_CASE(
   for (const char* kind : {"valid", "invalid", "invalid-payload"})
     for (const fs::directory_entry& e : fs::directory_iterator(spec + "/test-vectors/v1.0/" + kind)) {
       CAPTURE(e.path().string());
-      const std::string text = slurp(e.path().string());
+      const std::string text = test::read_text(e.path().string());
       const bool valid = std::string(kind) == "valid";
       std::vector<std::string> published = published_errors(text), builtin = viz::oms_schema_errors(text);
       CHECK_MESSAGE(published.empty() == valid, joined(published));
@@ -242,8 +225,8 @@ TEST_CASE(
   GB_DATA(keys, "model-signing/model-transparency/keys/certificate");
   const std::string tmp = test::temp_dir("oms_schema");
   test::write_file(tmp + "/weights.bin", std::string("abc"));
-  test::write_file(tmp + "/chain.pem",
-                   slurp(keys + "/signing-key-cert.pem") + slurp(keys + "/int-ca-cert.pem"));
+  test::write_file(tmp + "/chain.pem", test::read_text(keys + "/signing-key-cert.pem") +
+                                           test::read_text(keys + "/int-ca-cert.pem"));
   oms_manifest m = oms_hash(tmp + "/weights.bin", {});
   for (const std::string& chain : {std::string(), tmp + "/chain.pem"}) {
     const std::string bundle = viz::dsse_bundle_sign(oms_statement_json(m), keys + "/signing-key.pem", chain);
