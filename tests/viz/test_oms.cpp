@@ -275,3 +275,47 @@ TEST_CASE("symlink rules (spec 6.1.1) and files that are not regular files") {
     CHECK_THROWS_AS(oms_hash(dir + "/m", o), failure);
   }
 }
+
+TEST_CASE("hostile bundles: one clear failure each, never a crash") {
+  const std::string env =
+      R"("dsseEnvelope": {"payload": "e30=", "payloadType": "application/vnd.in-toto+json", "signatures": [{"sig": "AAAA"}]})";
+  const std::string media = R"("mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json")";
+  const std::vector<std::pair<std::string, errc>> cases = {
+      {"", errc::bad_json},
+      {"[" + std::string(100, '[') + std::string(101, ']'), errc::limit},
+      {"{" + media + "}", errc::bad_json},
+      {"{" + media +
+           R"(, "verificationMaterial": {"publicKey": {"hint": "x"}}, "dsseEnvelope": {"payload": "!!", "payloadType": "application/vnd.in-toto+json", "signatures": [{"sig": "AAAA"}]}})",
+       errc::bad_value},
+      {"{" + media +
+           R"(, "verificationMaterial": {"publicKey": {"hint": "x"}}, "dsseEnvelope": {"payload": "e30=", "payloadType": "application/vnd.in-toto+json", "signatures": [{"sig": "AAAA"}, {"sig": "AAAA"}]}})",
+       errc::unsupported},
+      {"{" + media + R"(, "verificationMaterial": {"publicKey": 7}, )" + env + "}", errc::bad_json},
+  };
+  for (const auto& [text, code] : cases) {
+    CAPTURE(text.substr(0, 80));
+    try {
+      (void)viz::dsse_bundle_parse(text);
+      FAIL("accepted");
+    } catch (const failure& f) {
+      CHECK(f.err().code == code);
+      CHECK_FALSE(f.err().message.empty());
+    }
+  }
+  // A certificate that is not DER: the signature check refuses it with a failure naming it.
+  const std::string cert_bundle =
+      "{" + media +
+      R"(, "verificationMaterial": {"x509CertificateChain": {"certificates": [{"rawBytes": "AAAA"}]}}, )" +
+      env + "}";
+  viz::dsse_bundle b = viz::dsse_bundle_parse(cert_bundle);
+  CHECK(b.method == "certificate");
+  GB_DATA(ca, "model-signing/model-transparency/keys/certificate/ca-cert.pem");
+  CHECK_THROWS_AS(viz::dsse_signature_check(b, "", ca), failure);
+  // A payload that is not a statement, under a (bogus) signature: refused at statement parse.
+  CHECK_THROWS_AS(oms_statement_parse("{}"), failure);
+  CHECK_THROWS_AS(oms_statement_parse("[1]"), failure);
+  CHECK_THROWS_AS(
+      oms_statement_parse(
+          R"({"_type": "https://in-toto.io/Statement/v1", "predicateType": "https://model_signing/signature/v1.0", "subject": [], "predicate": {}})"),
+      failure);
+}
