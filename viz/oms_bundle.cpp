@@ -410,7 +410,8 @@ oms_verification oms_verify(const std::string& model, const std::string& text, c
   oms_verification v;
   v.method = b.method;
   // model_signing 0.2.0 bundles: neither their signature (not over this PAE) nor their predicate is OMS v1.0.
-  if (b.payload.find(oms_predicate_type_v01) != std::string::npos) {
+  const ojson peek = json_depth_exceeded(b.payload) ? ojson() : ojson::parse(b.payload, nullptr, false);
+  if (peek.is_object() && peek.value("predicateType", ojson()) == oms_predicate_type_v01) {
     v.problems.push_back(
         std::string("format of model_signing 0.2.0 (predicate ") + oms_predicate_type_v01 +
         ", deprecated by OMS v1.0) is not supported: re-sign with model_signing >= 0.3.1 or glassbox sign");
