@@ -18,6 +18,7 @@
 #include "cli/options.h"
 #include "cli/json_util.h"
 #include "inspect/hash.h"
+#include "inspect/oms.h"
 #include "inspect/scan.h"
 #include "inspect/spectral.h"
 #include "inspect/summary.h"
@@ -29,7 +30,11 @@
 #include "probes/lm_scorer.h"
 #include "probes/session.h"
 #include "probes/shard.h"
+#include "viz/attestation.h"
+#include "viz/oms_bundle.h"
 #include "viz/graph.h"
+#include "viz/hub_results.h"
+#include "viz/model_documentation.h"
 #include "viz/manifest.h"
 #include "viz/report.h"
 
@@ -255,7 +260,7 @@ int run_audit(int argc, char** argv) {
       "seed", po::value(&seed)->default_value(1), "seed for bootstrap intervals and the --limit sample")(
       "resamples", po::value(&resamples)->default_value(1000), "bootstrap resamples")(
       "no-spectral", po::bool_switch(&no_spectral), "skip spectral metrics (large models)")(
-      "sign", po::value(&key), "sign manifest.json with this PEM private key (manifest.sig)")(
+      "sign", po::value(&key), "sign manifest.json (manifest.sig) and attest the results (attestation.sig, in-toto/DSSE) with this PEM private key")(
       "fail-on", po::value(&fail_on_text), "exit 1 when a finding (model, scan, statistics) reaches this level")(
       "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
       "json", po::bool_switch(&as_json), "print report.json to stdout too")(
@@ -351,6 +356,13 @@ int run_audit(int argc, char** argv) {
   } catch (const gb::failure& f) {
     d.missing.push_back({"hashes and statistics", f.err().message});
   }
+  {  // The files' identity (OMS v1.0 subject digest), reusing the file digests just computed.
+    std::map<std::string, std::string> known;
+    for (const gb::file_hash& f : d.hashes.files)
+      if (!f.sha256_hex.empty()) known[gb::oms_known_key(f.path)] = f.sha256_hex;
+    d.files_identity = gb::oms_identity_of(scan_root, known);
+    if (!d.files_identity.error.empty()) d.missing.push_back({"files identity (OMS digest)", d.files_identity.error});
+  }
 
   prog.say("spectral metrics and architecture graph");
   if (!no_spectral) {
@@ -387,6 +399,7 @@ int run_audit(int argc, char** argv) {
   std::vector<std::string> not_run;  // requested suites that could not run: exit 1
   if (!d.ran_model && suites_requested)
     for (const auto& suite : suites) not_run.push_back(suite + ": " + d.run_error);
+  std::vector<gb::viz::attestation_dataset> datasets;  // what each suite read, for the attestation
   if (d.ran_model && !suites.empty()) {
     gb::probes::engine_scorer scorer(s, threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     gb::probes::sentence_cache cache(scorer);
@@ -399,6 +412,11 @@ int run_audit(int argc, char** argv) {
     if (suites_requested)
       for (const auto& m : d.missing)
         if (m.what.rfind("bias suite ", 0) == 0) not_run.push_back(m.what.substr(11) + ": " + m.why);
+    for (const auto& r : d.bias) {
+      const std::string path = gb::probes::bias_dataset_path(data_root, r.suite);
+      if (r.suite == "templates") datasets.push_back({r.suite, "built-in", "built-in"});
+      else datasets.push_back({r.suite, path, gb::oms_identity_of(path).root_hex});
+    }
   }
   d.missing.push_back({"training data, intended use, energy", "not recoverable from weights (provider statements)"});
   d.missing.push_back({"capability benchmarks", "not part of a weights audit"});
@@ -415,6 +433,16 @@ int run_audit(int argc, char** argv) {
   write_text(out_dir + "/report.json", json_text);
   write_text(out_dir + "/report.html", gb::viz::report_html(d));
   write_text(out_dir + "/MODEL_CARD.md", gb::viz::model_card_md(d));
+  write_text(out_dir + "/model-documentation.md", gb::viz::model_documentation_md(d));
+  std::vector<std::string> hub_outputs;
+  {  // Results for the Hugging Face Hub (suites with a public Hub dataset).
+    std::vector<gb::viz::hub_eval_file> hub = gb::viz::hub_eval_results(d, now_utc().substr(0, 10), datasets);
+    if (!hub.empty()) ::mkdir((out_dir + "/.eval_results").c_str(), 0755);
+    for (const gb::viz::hub_eval_file& f : hub) {
+      write_text(out_dir + "/.eval_results/" + f.name, f.yaml);
+      hub_outputs.push_back(".eval_results/" + f.name);
+    }
+  }
 
   gb::viz::manifest_info info;
   info.tool_version = GB_VERSION;
@@ -429,11 +457,17 @@ int run_audit(int argc, char** argv) {
     if (std::none_of(inputs.begin(), inputs.end(), [&](const auto& i) { return i.path == f.path; }))
       inputs.push_back(gb::viz::manifest_file_of(f.path, f.path));
   if (!tok_path.empty()) inputs.push_back(gb::viz::manifest_file_of(tok_path, tok_path));
-  for (const char* o : {"report.json", "report.html", "MODEL_CARD.md", "graph.svg"})
+  for (const char* o : {"report.json", "report.html", "MODEL_CARD.md", "model-documentation.md", "graph.svg"})
     if (exists(out_dir + "/" + o)) outputs.push_back(gb::viz::manifest_file_of(out_dir + "/" + o, o));
+  for (const std::string& o : hub_outputs) outputs.push_back(gb::viz::manifest_file_of(out_dir + "/" + o, o));
   const std::string manifest = gb::viz::manifest_build(info, inputs, outputs);
   write_text(out_dir + "/manifest.json", manifest);
-  if (!key.empty()) gb::viz::manifest_sign(manifest, key, out_dir + "/manifest.sig");
+  if (!key.empty()) {
+    gb::viz::manifest_sign(manifest, key, out_dir + "/manifest.sig");
+    gb::viz::attestation_info ai{info.tool_version, info.build, info.command, info.time, info.seeds, datasets,
+                                 gb::digest_hex(gb::file_sha256(out_dir + "/report.json"))};
+    write_text(out_dir + "/attestation.sig", gb::viz::dsse_bundle_sign(gb::viz::attestation_statement(d, ai), key, "", true));
+  }
   prog.done();
 
   if (as_json) gb::cli::print_json_text(json_text);
@@ -444,7 +478,7 @@ int run_audit(int argc, char** argv) {
                   static_cast<unsigned long long>(seed));
     for (const auto& v : d.verdicts) std::printf("  %-10s %-13s %s\n", v.area.c_str(), v.level.c_str(), v.text.c_str());
     std::printf("report: %s/report.html (also report.json, MODEL_CARD.md, manifest.json%s)\n", out_dir.c_str(),
-                key.empty() ? "" : ", manifest.sig");
+                key.empty() ? "" : ", manifest.sig, attestation.sig");
   }
   return audit_exit(d, not_run, fail_on);
 }
@@ -460,6 +494,7 @@ int run_verify_report(int argc, char** argv) {
   gb::viz::report_check c;
   try {
     c = gb::viz::report_verify(dir, pub);
+    gb::viz::attestation_check(dir, pub, c);
   } catch (const gb::failure& f) {
     return gb::cli::report_error(f.err());
   }

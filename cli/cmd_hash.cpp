@@ -12,6 +12,7 @@
 #include "cli/json_util.h"
 #include "cli/options.h"
 #include "inspect/hash.h"
+#include "inspect/oms.h"
 
 namespace po = boost::program_options;
 
@@ -74,7 +75,15 @@ int run_hash(int argc, char** argv) {
   gb::result<gb::hash_report> hr = compute(a, &note);
   if (!hr) return gb::cli::report_error(hr.err());
   const gb::hash_report& h = hr.value();
-  const std::string manifest = gb::manifest_json(h, gb::cli::command_line());
+  // The files' identity (OMS v1.0 subject digest) from the file digests just computed (nothing read twice).
+  std::map<std::string, std::string> known;
+  for (const gb::file_hash& f : h.files)
+    if (!f.sha256_hex.empty()) known[gb::oms_known_key(f.path)] = f.sha256_hex;
+  const gb::oms_identity id = gb::oms_identity_of(a.model, known, a.threads);
+  nlohmann::ordered_json mj = nlohmann::ordered_json::parse(gb::manifest_json(h, gb::cli::command_line()));
+  mj["oms_subject"] = {{"digest", id.root_hex}, {"files", id.files}, {"error", id.error},
+                       {"definition", "OpenSSF Model Signing v1.0 subject digest of the model's files (inspect/oms.h)"}};
+  const std::string manifest = mj.dump(2) + "\n";
   if (!a.out.empty()) {
     std::ofstream f(a.out, std::ios::binary | std::ios::trunc);
     f << manifest;
@@ -93,7 +102,10 @@ int run_hash(int argc, char** argv) {
   for (const gb::tensor_hash& t : h.tensors)
     std::printf("%s  %-34s %-6s %s%s\n", t.digest_hex.c_str(), t.name.c_str(), t.dtype_name.c_str(),
                 gb::shape_string(t.shape).c_str(), t.excluded.empty() ? "" : ("  (not counted: " + t.excluded + ")").c_str());
-  std::printf("\nroot %s over %zu tensors\n", h.root_hex.c_str(), h.counted);
+  std::printf("\nroot %s over %zu tensors (the weights, in any container)\n", h.root_hex.c_str(), h.counted);
+  if (id.error.empty())
+    std::printf("oms  %s over %zu files (the files: OpenSSF Model Signing v1.0 subject digest)\n", id.root_hex.c_str(), id.files);
+  else std::printf("oms  not computed: %s\n", id.error.c_str());
   if (!h.stats.findings.empty()) {
     std::printf("\nfindings from the same pass:\n");
     for (const gb::finding& f : h.stats.findings)

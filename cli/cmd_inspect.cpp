@@ -10,6 +10,7 @@
 #include "cli/command.h"
 #include "cli/options.h"
 #include "cli/json_util.h"
+#include "inspect/oms.h"
 #include "inspect/model.h"
 #include "inspect/scan.h"
 #include "inspect/summary.h"
@@ -190,12 +191,13 @@ void print_text(const gb::archive& a, const gb::model& m, const gb::model_summar
 
 int run_inspect(int argc, char** argv) {
   std::string path, fail_on;
-  bool as_json = false, tensors = false;
-  po::options_description desc("glassbox inspect MODEL [--tensors] [--json] [--fail-on SEVERITY]");
+  bool as_json = false, tensors = false, identity = false;
+  po::options_description desc("glassbox inspect MODEL [--tensors] [--json] [--fail-on SEVERITY] [--identity]");
   desc.add_options()("help,h", "show options")("tensors", po::bool_switch(&tensors), "list every tensor")(
       "json", po::bool_switch(&as_json), "print one JSON document")(
       "fail-on", po::value(&fail_on), "exit 1 when a finding reaches this severity (info|low|medium|high|critical)")(
-      "model", po::value(&path), "model file or folder");
+      "model", po::value(&path), "model file or folder")(
+      "identity", po::bool_switch(&identity), "also the files' OMS v1.0 subject digest (reads every byte)");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   (void)vm;
   if (path.empty()) return gb::cli::missing_positional("MODEL");
@@ -236,9 +238,12 @@ int run_inspect(int argc, char** argv) {
     for (const gb::finding& f : tf) add_new(f);
   }
 
+  // The files' identity as OpenSSF Model Signing signs them (opt-in: inspect otherwise reads headers only).
+  const gb::oms_identity id = identity ? gb::oms_identity_of(path) : gb::oms_identity{};
   if (as_json) {
     json j;
     j["path"] = shared->path;
+    if (identity) j["oms_subject"] = {{"digest", id.root_hex}, {"files", id.files}, {"error", id.error}};
     j["format"] = s.format;
     j["format_version"] = s.format_version;
     j["architecture"] = s.architecture;
@@ -275,6 +280,10 @@ int run_inspect(int argc, char** argv) {
     gb::cli::print_json(j);
   } else {
     print_text(*shared, m, s, findings, tensors);
+    if (identity)
+      std::printf("\nidentity\n  %-18s %s\n", "files (OMS v1.0)",
+                  id.error.empty() ? (id.root_hex + " over " + std::to_string(id.files) + " files").c_str()
+                                   : ("not computed: " + id.error).c_str());
   }
   if (fail_level && !findings.empty() && gb::cli::findings_max(findings) >= *fail_level) return gb::cli::exit_findings;
   return gb::cli::exit_ok;

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <regex>
+
 namespace gb::viz {
 namespace {
 
@@ -18,7 +20,36 @@ bool type_is(const json& v, const std::string& t) {
   return false;
 }
 
-void check(const json& root, const json& s, const json& v, const std::string& at, std::vector<std::string>& errs, int depth) {
+// Every schema of one validation, by "$id" (a "$ref" to one of them switches the root its "#/$defs/" resolve in).
+using schema_set = std::vector<const json*>;
+
+const json* schema_by_id(const schema_set& all, const std::string& id) {
+  for (const json* s : all)
+    if (s->is_object() && s->value("$id", "") == id) return s;
+  return nullptr;
+}
+
+void check(const schema_set& all, const json& root, const json& s, const json& v, const std::string& at,
+           std::vector<std::string>& errs, int depth);
+
+// anyOf / if-then: validates into a scratch list, so a failed alternative adds nothing by itself.
+bool passes(const schema_set& all, const json& root, const json& s, const json& v, const std::string& at, int depth) {
+  std::vector<std::string> scratch;
+  check(all, root, s, v, at, scratch, depth + 1);
+  return scratch.empty();
+}
+
+void check_ref(const schema_set& all, const json& root, const std::string& ref, const json& v, const std::string& at,
+               std::vector<std::string>& errs, int depth) {
+  const std::string prefix = "#/$defs/";
+  if (ref.rfind(prefix, 0) == 0 && root.contains("$defs") && root["$defs"].contains(ref.substr(prefix.size())))
+    return check(all, root, root["$defs"][ref.substr(prefix.size())], v, at, errs, depth + 1);
+  if (const json* other = schema_by_id(all, ref)) return check(all, *other, *other, v, at, errs, depth + 1);
+  errs.push_back(at + ": unresolvable $ref " + ref);
+}
+
+void check(const schema_set& all, const json& root, const json& s, const json& v, const std::string& at,
+           std::vector<std::string>& errs, int depth) {
   if (depth > 64) {
     errs.push_back(at + ": schema nesting too deep");
     return;
@@ -28,15 +59,14 @@ void check(const json& root, const json& s, const json& v, const std::string& at
     return;
   }
   if (!s.is_object()) return;
-  if (s.contains("$ref")) {
-    std::string ref = s["$ref"].get<std::string>();
-    const std::string prefix = "#/$defs/";
-    if (ref.rfind(prefix, 0) != 0 || !root.contains("$defs") || !root["$defs"].contains(ref.substr(prefix.size()))) {
-      errs.push_back(at + ": unresolvable $ref " + ref);
-      return;
-    }
-    check(root, root["$defs"][ref.substr(prefix.size())], v, at, errs, depth + 1);
+  if (s.contains("$ref")) check_ref(all, root, s["$ref"].get<std::string>(), v, at, errs, depth);
+  if (s.contains("anyOf")) {
+    bool any = false;
+    for (const auto& alt : s["anyOf"]) any = any || passes(all, root, alt, v, at, depth);
+    if (!any) errs.push_back(at + ": matches none of the anyOf alternatives");
   }
+  if (s.contains("if") && s.contains("then") && passes(all, root, s["if"], v, at, depth))
+    check(all, root, s["then"], v, at, errs, depth + 1);
   if (s.contains("type")) {
     bool ok = false;
     if (s["type"].is_string()) ok = type_is(v, s["type"].get<std::string>());
@@ -56,27 +86,36 @@ void check(const json& root, const json& s, const json& v, const std::string& at
   if (v.is_number()) {
     if (s.contains("minimum") && v.get<double>() < s["minimum"].get<double>()) errs.push_back(at + ": below minimum");
     if (s.contains("maximum") && v.get<double>() > s["maximum"].get<double>()) errs.push_back(at + ": above maximum");
+    if (s.contains("exclusiveMinimum") && v.get<double>() <= s["exclusiveMinimum"].get<double>())
+      errs.push_back(at + ": not above exclusiveMinimum");
   }
   if (v.is_string()) {
     size_t n = v.get<std::string>().size();
     if (s.contains("minLength") && n < s["minLength"].get<size_t>()) errs.push_back(at + ": string shorter than minLength");
     if (s.contains("maxLength") && n > s["maxLength"].get<size_t>()) errs.push_back(at + ": string longer than maxLength");
+    if (s.contains("pattern") && !std::regex_search(v.get<std::string>(), std::regex(s["pattern"].get<std::string>())))
+      errs.push_back(at + ": " + v.dump() + " does not match pattern " + s["pattern"].get<std::string>());
   }
   if (v.is_array()) {
     if (s.contains("minItems") && v.size() < s["minItems"].get<size_t>()) errs.push_back(at + ": fewer than minItems");
     if (s.contains("maxItems") && v.size() > s["maxItems"].get<size_t>()) errs.push_back(at + ": more than maxItems");
     if (s.contains("items"))
-      for (size_t i = 0; i < v.size(); ++i) check(root, s["items"], v[i], at + "/" + std::to_string(i), errs, depth + 1);
+      for (size_t i = 0; i < v.size(); ++i) check(all, root, s["items"], v[i], at + "/" + std::to_string(i), errs, depth + 1);
   }
   if (v.is_object()) {
     if (s.contains("required"))
       for (const auto& r : s["required"])
         if (!v.contains(r.get<std::string>())) errs.push_back(at + ": missing required '" + r.get<std::string>() + "'");
+    if (s.contains("minProperties") && v.size() < s["minProperties"].get<size_t>()) errs.push_back(at + ": fewer than minProperties");
     const json* props = s.contains("properties") ? &s["properties"] : nullptr;
+    const json* extra = s.contains("additionalProperties") ? &s["additionalProperties"] : nullptr;
     for (auto it = v.begin(); it != v.end(); ++it) {
-      if (props && props->contains(it.key())) check(root, (*props)[it.key()], it.value(), at + "/" + it.key(), errs, depth + 1);
-      else if (s.contains("additionalProperties") && s["additionalProperties"].is_boolean() && !s["additionalProperties"].get<bool>())
+      if (props && props->contains(it.key()))
+        check(all, root, (*props)[it.key()], it.value(), at + "/" + it.key(), errs, depth + 1);
+      else if (extra && extra->is_boolean() && !extra->get<bool>())
         errs.push_back(at + ": unexpected property '" + it.key() + "'");
+      else if (extra && extra->is_object())
+        check(all, root, *extra, it.value(), at + "/" + it.key(), errs, depth + 1);
     }
   }
 }
@@ -84,11 +123,22 @@ void check(const json& root, const json& s, const json& v, const std::string& at
 }  // namespace
 
 std::vector<std::string> json_schema_validate(const std::string& schema_text, const std::string& doc_text) {
+  return json_schema_validate(std::vector<std::string>{schema_text}, doc_text);
+}
+
+std::vector<std::string> json_schema_validate(const std::vector<std::string>& schema_texts, const std::string& doc_text) {
   std::vector<std::string> errs;
-  json s = json::parse(schema_text, nullptr, false), d = json::parse(doc_text, nullptr, false);
-  if (s.is_discarded()) return {"schema: not valid JSON"};
+  std::vector<json> schemas;
+  for (const std::string& t : schema_texts) {
+    schemas.push_back(json::parse(t, nullptr, false));
+    if (schemas.back().is_discarded()) return {"schema: not valid JSON"};
+  }
+  json d = json::parse(doc_text, nullptr, false);
+  if (schemas.empty()) return {"schema: none given"};
   if (d.is_discarded()) return {"document: not valid JSON"};
-  check(s, s, d, "", errs, 0);
+  schema_set all;
+  for (const json& s : schemas) all.push_back(&s);
+  check(all, schemas[0], schemas[0], d, "", errs, 0);
   return errs;
 }
 

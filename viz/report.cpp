@@ -1,4 +1,5 @@
 #include "viz/report.h"
+#include "viz/hub_results.h"
 
 #include <nlohmann/json.hpp>
 
@@ -231,6 +232,7 @@ std::string report_json(const audit_data& d) {
     }
   }
   j["integrity"] = {{"measured", d.have_hashes}, {"root_digest", d.have_hashes ? d.hashes.root_hex : ""},
+                    {"oms_subject_digest", d.files_identity.root_hex}, {"oms_files", d.files_identity.files},
                     {"files", files}, {"tensors", tensors},
                     {"digest_definition", "SHA-256 over (canonical name, dtype, shape, canonical values); root over sorted digests (inspect/hash.h)"}};
   json sfiles = json::array();
@@ -447,6 +449,10 @@ std::string report_html(const audit_data& d) {
   if (const std::string q = quick_pass_text(d.bias); !q.empty())
     h += "<p class=\"quick-pass\" style=\"background:#fff3cd;border:2px solid #b58900;padding:.6em;font-weight:bold\">" +
          esc(q) + " (stratified sample, seed " + std::to_string(d.seed) + "): bias numbers are indicative, no verdict is drawn</p>\n";
+  if (!d.files_identity.root_hex.empty())
+    h += "<p class=\"sub\">files (OpenSSF Model Signing v1.0 subject digest) <code>" + d.files_identity.root_hex +
+         "</code>" + (d.have_hashes ? " &middot; weights (glassbox canonical root) <code>" + d.hashes.root_hex + "</code>" : "") +
+         "</p>\n";
   h += "<nav><a href=\"#summary\">Summary</a><a href=\"#identity\">Identity</a><a href=\"#integrity\">Integrity</a><a "
        "href=\"#security\">Security</a><a href=\"#architecture\">Architecture</a><a href=\"#internals\">Internals</a><a "
        "href=\"#bias\">Bias</a><a href=\"#compliance\">Compliance</a><a href=\"#not-measured\">Not measured</a></nav>\n";
@@ -568,7 +574,8 @@ std::string model_card_md(const audit_data& d) {
     m += "base_model:\n";
     for (const auto& b : s.base_models) m += "- " + b + "\n";
   }
-  m += "model_index_parameters: " + std::to_string(s.parameter_count) + "\n---\n\n";
+  m += "model_index_parameters: " + std::to_string(s.parameter_count) + "\n";
+  m += hub_model_index_yaml(d) + "---\n\n";
   if (const std::string q = quick_pass_text(d.bias); !q.empty())
     m += "> **" + q + "** (stratified sample, seed " + std::to_string(d.seed) + "): bias numbers are indicative; no verdict is drawn.\n\n";
   m += "# Model card: " + (s.name.empty() ? s.architecture : s.name) + "\n\n";
@@ -582,6 +589,9 @@ std::string model_card_md(const audit_data& d) {
   m += "- Licence: " + (s.license.empty() ? blank("licence") : s.license) + "\n";
   m += "- Developed by: " + (s.author.empty() ? blank("developer") : s.author) + "\n";
   if (d.have_hashes) m += "- Weights root digest (glassbox canonical): `" + d.hashes.root_hex + "`\n";
+  if (!d.files_identity.root_hex.empty())
+    m += "- Model files identity (OpenSSF Model Signing v1.0 subject digest, " + std::to_string(d.files_identity.files) +
+         " files): `" + d.files_identity.root_hex + "`\n";
   m += "\n## Intended use\n\n" + blank("intended uses, out-of-scope uses, users") + "\n\n";
   m += "## Factors\n\n" + blank("relevant groups, instrumentation, environments") + "\n\n";
   m += "## Metrics\n\nBias metrics as computed by glassbox, each named with its reference implementation:\n\n";

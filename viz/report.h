@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "inspect/oms.h"
 #include "inspect/hash.h"
 #include "inspect/model.h"
 #include "inspect/scan.h"
@@ -57,6 +58,7 @@ struct audit_data {
   scan_report scan;
   bool have_hashes = false;
   hash_report hashes;                     // includes stats
+  oms_identity files_identity;            // OMS v1.0 subject digest of the model's files
   bool have_spectral = false;
   spectral_report spectral;
   std::string graph_svg;                  // rendered architecture graph ("" when not drawn)
