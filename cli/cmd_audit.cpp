@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <sstream>
 
 #include "cli/command.h"
@@ -21,6 +23,7 @@
 #include "inspect/tensor_values.h"
 #include "probes/audit_probe.h"
 #include "probes/bias.h"
+#include "probes/bias_diff.h"
 #include "probes/lm_scorer.h"
 #include "probes/session.h"
 #include "viz/graph.h"
@@ -102,9 +105,44 @@ std::string now_utc() {
   return buf;
 }
 
+// The "Bias drift" section: every suite that ran, scored again on the baseline, paired item by item.
+void add_bias_drift(gb::viz::audit_data& d, const std::string& baseline, const std::string& baseline_tok,
+                    const std::string& data_root, gb::probes::session& s, size_t limit, uint64_t seed, int resamples) {
+  d.baseline_path = baseline;
+  auto b = gb::probes::session_open(baseline, baseline_tok);
+  std::optional<gb::error> bad = b ? gb::probes::session_unusable(b.value(), baseline) : std::optional<gb::error>(b.err());
+  if (bad) {
+    d.missing.push_back({"bias drift", bad->message});
+    return;
+  }
+  gb::probes::engine_scorer sb(b.value()), sd(s);
+  gb::probes::sentence_cache cb(sb), cd(sd);
+  gb::probes::bias_options o;
+  o.limit = limit;
+  o.seed = seed;
+  o.resamples = resamples;
+  gb::probes::diff_options dopt;
+  dopt.seed = seed;
+  dopt.resamples = resamples;
+  for (const auto& r : d.bias) {
+    if (!r.error.empty()) continue;
+    const std::string path = gb::probes::bias_dataset_path(data_root, r.suite);
+    try {
+      std::map<std::string, std::string> texts;
+      gb::probes::suite_result rb = gb::probes::bias_suite_run(cb, r.suite, path, o, &texts);
+      gb::probes::suite_change c = gb::probes::bias_diff(rb, r, dopt, texts);
+      c.dataset_digest = gb::probes::bias_dataset_digest(r.suite, path);
+      c.tokenizers_differ = !gb::probes::bias_tokenizers_agree(sb, sd, texts);
+      d.bias_drift.push_back(std::move(c));
+    } catch (const gb::failure& f) {
+      d.missing.push_back({"bias drift " + r.suite, f.err().message});
+    }
+  }
+}
+
 int run_audit(int argc, char** argv) {
   po::options_description desc("glassbox audit [MODEL] [-o DIR] [options]  (no MODEL: the built-in demo model)");
-  std::string model_path, out_dir = "glassbox-report", suites_arg = "all", tok_path, key, data_root;
+  std::string model_path, out_dir = "glassbox-report", suites_arg = "all", tok_path, key, data_root, baseline, baseline_tok;
   size_t limit = 0;
   uint64_t seed = 1;
   int resamples = 1000;
@@ -118,6 +156,8 @@ int run_audit(int argc, char** argv) {
       "seed", po::value(&seed)->default_value(1), "seed for bootstrap intervals")(
       "resamples", po::value(&resamples)->default_value(1000), "bootstrap resamples")(
       "no-spectral", po::bool_switch(&no_spectral), "skip spectral metrics (large models)")(
+      "baseline", po::value(&baseline), "bias drift against this model (the one evaluated before): a \"Bias drift\" section")(
+      "baseline-tokenizer", po::value(&baseline_tok), "tokenizer file of the baseline when it has none")(
       "sign", po::value(&key), "sign manifest.json with this PEM private key (manifest.sig)")(
       "json", po::bool_switch(&as_json), "print report.json to stdout too");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
@@ -245,6 +285,7 @@ int run_audit(int argc, char** argv) {
       }
     }
   }
+  if (!baseline.empty() && !d.bias.empty()) add_bias_drift(d, baseline, baseline_tok, data_root, s, limit, seed, resamples);
   d.missing.push_back({"training data, intended use, energy", "not recoverable from weights (provider statements)"});
   d.missing.push_back({"capability benchmarks", "not part of a weights audit"});
   d.missing.push_back({"adversarial testing (red teaming)", "needs a deployed system and human testers"});

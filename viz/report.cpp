@@ -9,6 +9,7 @@
 #include <set>
 
 #include "viz/report_bias.h"
+#include "viz/report_bias_diff.h"
 #include "viz/svg_chart.h"
 
 namespace gb::viz {
@@ -225,6 +226,7 @@ std::string report_json(const audit_data& d) {
   }
   j["internals"] = {{"ran", d.ran_model}, {"error", d.run_error}, {"prompts", prompts}};
   j["bias"] = json::parse(bias_json(d.bias, false, -1), nullptr, false)["bias"];
+  if (!d.bias_drift.empty()) j["bias_drift"] = json::parse(bias_diff_json(d.bias_drift, -1), nullptr, false)["bias_drift"];
   json fs = json::array();
   for (const auto& f : audit_findings(d)) fs.push_back(finding_json(f));
   j["findings"] = fs;
@@ -397,6 +399,8 @@ std::string report_html(const audit_data& d) {
                   m.has_ci ? "[" + fmt(m.ci.lo) + ", " + fmt(m.ci.hi) + "]" : "", m.p_value >= 0 ? fmt(m.p_value, 3) : "", esc(m.note)});
     h += "</table><div class=\"fig\">" + strip_xml_prolog(bias_chart_svg(r)) + "</div>\n";
   }
+
+  if (!d.bias_drift.empty()) h += bias_diff_html(d.bias_drift, d.baseline_path);
 
   h += "<h2 id=\"compliance\">Compliance mapping</h2><table>" + row({"framework", "item", "asks for", "status", "evidence", "reason"}, true);
   for (const auto& c : d.compliance) {

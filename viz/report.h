@@ -20,6 +20,7 @@
 #include "inspect/summary.h"
 #include "probes/audit_probe.h"
 #include "probes/bias.h"
+#include "probes/bias_diff.h"
 
 namespace gb::viz {
 
@@ -62,6 +63,8 @@ struct audit_data {
   std::string run_error;
   std::vector<probes::prompt_probe> prompts;
   std::vector<probes::suite_result> bias;
+  std::string baseline_path;                   // audit --baseline: the model the drift is measured from
+  std::vector<probes::suite_change> bias_drift;
   std::vector<not_measured> missing;
   std::vector<compliance_item> compliance;
   std::vector<verdict> verdicts;
