@@ -26,7 +26,7 @@ int run_bias_localize(int argc, char** argv) {
   gb::probes::localize_options o;
   size_t limit = 0;
   int threads = 0;
-  bool as_json = false, per_pair = false;
+  bool as_json = false, per_pair = false, patch = false;
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
       "tokenizer", po::value(&tok_path), "tokenizer file when the model has none")(
       "suite", po::value(&suite), "crows-pairs, winobias or templates")("data", po::value(&data),
@@ -39,6 +39,8 @@ int run_bias_localize(int argc, char** argv) {
       "resamples", po::value(&o.resamples)->default_value(1000), "bootstrap resamples")(
       "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
       "pairs", po::bool_switch(&per_pair), "include every pair's terms in --json")(
+      "patch", po::bool_switch(&patch),
+      "also activation patching of each layer's residual and each head (pairs of equal length)")(
       "json", po::bool_switch(&as_json), "print one JSON document")(
       "output,o", po::value(&out_dir), "write localize.json (with every pair) and localize-heads.svg here");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
@@ -61,6 +63,7 @@ int run_bias_localize(int argc, char** argv) {
   auto w = gb::probes::dla_weights::create(*s.value().m);
   if (!w) return gb::cli::report_error(w.err());
   gb::probes::localize_result r;
+  gb::probes::patch_summary ps;
   size_t skipped = 0;
   try {
     gb::probes::engine_scorer sc(s.value());
@@ -68,6 +71,11 @@ int run_bias_localize(int argc, char** argv) {
     auto lr = gb::probes::localize_pairs(*s.value().run, w.value(), pairs, o);
     if (!lr) return gb::cli::report_error(lr.err());
     r = std::move(lr.value());
+    if (patch) {
+      auto pr = gb::probes::patch_pairs(*s.value().run, pairs, r.L, r.H);
+      if (!pr) return gb::cli::report_error(pr.err());
+      ps = std::move(pr.value());
+    }
   } catch (gb::failure& f) {
     if (f.err().where.empty()) f.err().where = path;
     return gb::cli::report_error(f.err());
@@ -75,15 +83,15 @@ int run_bias_localize(int argc, char** argv) {
   if (!out_dir.empty()) {
     ::mkdir(out_dir.c_str(), 0755);
     std::ofstream(out_dir + "/localize.json")
-        << gb::viz::localize_json(r, suite, r.ranked.size(), true) << "\n";
+        << gb::viz::localize_json(r, suite, r.ranked.size(), true, patch ? &ps : nullptr) << "\n";
     std::ofstream(out_dir + "/localize-heads.svg") << gb::viz::localize_heatmap_svg(r, suite);
   }
   if (as_json)
-    std::printf("%s\n", gb::viz::localize_json(r, suite, o.top, per_pair).c_str());
+    std::printf("%s\n", gb::viz::localize_json(r, suite, o.top, per_pair, patch ? &ps : nullptr).c_str());
   else {
     std::printf("model: %s; suite %s (%zu pairs skipped: longer than the context)\n", model_path.c_str(),
                 suite.c_str(), skipped);
-    std::printf("%s", gb::viz::localize_text(r, o.top).c_str());
+    std::printf("%s", gb::viz::localize_text(r, o.top, patch ? &ps : nullptr).c_str());
   }
   return gb::cli::exit_ok;
 }

@@ -338,4 +338,146 @@ result<localize_result> localize_pairs(engine::runner& run, const dla_weights& w
   return out;
 }
 
+// ---------------------------------------------------------------- activation patching
+
+namespace {
+
+// Captures every blk.N.resid.pre and blk.N.attn.z of the clean run.
+struct capture_hook : engine::hook {
+  std::map<std::string, std::vector<float>, std::less<>> data;
+  bool wants(std::string_view n) override {
+    return (n.size() > 10 && n.substr(n.size() - 10) == ".resid.pre") ||
+           (n.size() > 7 && n.substr(n.size() - 7) == ".attn.z");
+  }
+  bool observe(std::string_view n, const float* t, const std::vector<int64_t>& shape) override {
+    data[std::string(n)].assign(t, t + shape[0] * shape[1]);
+    return true;
+  }
+};
+
+// Writes clean values into one hook point of a run that starts at position `first`: the given rows
+// (positions) in full, or columns [c0, c1) of every row.
+struct patch_hook : engine::hook {
+  std::string target;
+  const std::vector<float>* clean = nullptr;  // (T, width) of the clean run from position 0
+  int64_t first = 0, c0 = 0, c1 = 0;
+  std::vector<int64_t> positions;  // empty: every row, columns [c0, c1)
+  bool wants(std::string_view n) override { return n == target; }
+  bool observe(std::string_view, const float*, const std::vector<int64_t>&) override { return true; }
+  bool modify(std::string_view, float* t, const std::vector<int64_t>& shape) override {
+    const int64_t rows = shape[0], w = shape[1];
+    const float* src = clean->data();
+    if (positions.empty()) {
+      for (int64_t r = 0; r < rows; ++r)
+        std::copy(src + (first + r) * w + c0, src + (first + r) * w + c1, t + r * w + c0);
+    } else {
+      for (int64_t p : positions)
+        if (p >= first && p - first < rows) std::copy(src + p * w, src + (p + 1) * w, t + (p - first) * w);
+    }
+    return true;
+  }
+};
+
+// sum over rows r of log p(more[first+r+1]) - log p(less[first+r+1]) from logits (rows, V)
+double pair_metric(const std::vector<float>& logits, int64_t V, const localize_pair& p, size_t first) {
+  double m = 0;
+  const size_t rows = logits.size() / static_cast<size_t>(V);
+  for (size_t r = 0; r < rows; ++r) {
+    const size_t i = first + r + 1;
+    if (p.more[i] == p.less[i]) continue;
+    const float* row = logits.data() + r * static_cast<size_t>(V);
+    m += f64(row[p.more[i]]) - f64(row[p.less[i]]);  // the log-partition cancels
+  }
+  return m;
+}
+
+}  // namespace
+
+result<patch_pair_result> patch_pair(engine::runner& run, const localize_pair& p, int64_t L, int64_t H,
+                                     bool reuse_prefix) {
+  patch_pair_result r;
+  if (p.more.size() != p.less.size() || p.more.size() < 2) return r;
+  r.qualifies = true;
+  const int64_t V = run.vocab_size();
+  size_t first = 0;
+  while (first < p.more.size() && p.more[first] == p.less[first]) ++first;
+  if (first >= p.more.size())
+    return error{errc::bad_value, 0, "bias-localize: the two sentences of pair are the same", ""};
+  const size_t start =
+      reuse_prefix && first > 0 ? first - 1 : 0;  // first position whose next token or own token may differ
+  capture_hook cap;
+  run.reset();
+  auto lc = run.forward(std::vector<int32_t>(p.less.begin(), p.less.end() - 1), &cap);
+  if (!lc) return lc.err();
+  r.clean = pair_metric(lc.value(), V, p, 0);
+  run.reset();
+  auto lx = run.forward(std::vector<int32_t>(p.more.begin(), p.more.end() - 1));
+  if (!lx) return lx.err();
+  r.corrupted = pair_metric(lx.value(), V, p, 0);
+  const double prefix = pair_metric(
+      std::vector<float>(lx.value().begin(), lx.value().begin() + static_cast<std::ptrdiff_t>(start) * V), V,
+      p, 0);
+  const std::vector<int32_t> suffix(p.more.begin() + static_cast<std::ptrdiff_t>(start), p.more.end() - 1);
+  std::vector<int64_t> differ;
+  for (size_t i = 0; i + 1 < p.more.size(); ++i)
+    if (p.more[i] != p.less[i]) differ.push_back(static_cast<int64_t>(i));
+  auto effect = [&](patch_hook& h) -> result<double> {
+    run.truncate(static_cast<int64_t>(start));
+    auto lg = run.forward(suffix, &h);
+    if (!lg) return lg.err();
+    const double m = prefix + pair_metric(lg.value(), V, p, start);
+    return (m - r.corrupted) / (r.clean - r.corrupted);
+  };
+  const int64_t E =
+      static_cast<int64_t>(cap.data.at("blk.0.attn.z").size()) / static_cast<int64_t>(p.less.size() - 1) / H;
+  for (int64_t l = 0; l < L; ++l) {
+    patch_hook h;
+    h.first = static_cast<int64_t>(start);
+    h.target = "blk." + std::to_string(l) + ".resid.pre";
+    h.clean = &cap.data.at(h.target);
+    h.positions = differ;
+    auto e = effect(h);
+    if (!e) return e.err();
+    r.resid.push_back(e.value());
+    h.target = "blk." + std::to_string(l) + ".attn.z";
+    h.clean = &cap.data.at(h.target);
+    h.positions.clear();
+    for (int64_t k = 0; k < H; ++k) {
+      h.c0 = k * E;
+      h.c1 = (k + 1) * E;
+      auto eh = effect(h);
+      if (!eh) return eh.err();
+      r.heads.push_back(eh.value());
+    }
+  }
+  run.reset();
+  return r;
+}
+
+result<patch_summary> patch_pairs(engine::runner& run, const std::vector<localize_pair>& pairs, int64_t L,
+                                  int64_t H) {
+  patch_summary s;
+  s.resid.assign(static_cast<size_t>(L), 0.0);
+  s.heads.assign(static_cast<size_t>(L * H), 0.0);
+  size_t n = 0;
+  for (const localize_pair& p : pairs) {
+    auto r = patch_pair(run, p, L, H);
+    if (!r) return r.err();
+    if (r.value().qualifies) {
+      ++s.qualifying;
+      if (r.value().clean == r.value().corrupted)
+        ++s.undefined;
+      else {
+        ++n;
+        for (size_t i = 0; i < s.resid.size(); ++i) s.resid[i] += r.value().resid[i];
+        for (size_t i = 0; i < s.heads.size(); ++i) s.heads[i] += r.value().heads[i];
+      }
+    }
+    s.pairs.push_back(std::move(r.value()));
+  }
+  for (double& v : s.resid) v = n ? v / static_cast<double>(n) : std::nan("");
+  for (double& v : s.heads) v = n ? v / static_cast<double>(n) : std::nan("");
+  return s;
+}
+
 }  // namespace gb::probes

@@ -107,4 +107,32 @@ std::vector<localize_pair> localize_pairs_read(scorer& s, const std::string& sui
 result<localize_result> localize_pairs(engine::runner& run, const dla_weights& w,
                                        const std::vector<localize_pair>& pairs, const localize_options& o);
 
+// ---- activation patching (causal), pairs of equal token length ----
+// The anti-stereotypical sentence (`less`) is the clean run, the stereotypical one (`more`) the corrupted run
+// that receives its activations. Metric of a run: M = sum_t [log p(more[t+1]) - log p(less[t+1])] over the
+// scored positions (positions whose next tokens agree add 0). effect = (M_patched - M_corrupted) /
+// (M_clean - M_corrupted), as TransformerLens's patching module (NaN when M_clean == M_corrupted).
+//   resid(l)    blk.l.resid.pre patched at the positions whose tokens differ (layer 0: the whole clean run,
+//   1) head(l, h)  head h's slice of blk.l.attn.z patched at every position
+// Positions before the first differing token are the same in both runs: every patched run continues the
+// corrupted run's KV cache from there (runner::truncate) instead of starting at position 0.
+struct patch_pair_result {
+  bool qualifies = false;  // same token length
+  double clean = 0, corrupted = 0;
+  std::vector<double> resid;  // (L)
+  std::vector<double> heads;  // (L, H)
+};
+// reuse_prefix = false: every patched run from position 0 (the reference the KV-cache reuse is tested
+// against).
+result<patch_pair_result> patch_pair(engine::runner& run, const localize_pair& p, int64_t L, int64_t H,
+                                     bool reuse_prefix = true);
+
+struct patch_summary {
+  size_t qualifying = 0, undefined = 0;  // pairs of equal length; of those, M_clean == M_corrupted
+  std::vector<double> resid, heads;      // mean effect over the qualifying pairs with a defined effect
+  std::vector<patch_pair_result> pairs;  // in the order of the input pairs
+};
+result<patch_summary> patch_pairs(engine::runner& run, const std::vector<localize_pair>& pairs, int64_t L,
+                                  int64_t H);
+
 }  // namespace gb::probes

@@ -36,10 +36,50 @@ json terms_json(const probes::dla_terms& d, int64_t L, int64_t H) {
           {"ll", num(d.ll)}};
 }
 
+json patch_json(const probes::patch_summary& p, int64_t L, int64_t H, bool pairs) {
+  auto grid = [&](const std::vector<double>& v) {
+    json g = json::array();
+    for (int64_t l = 0; l < L; ++l) {
+      json row = json::array();
+      for (int64_t h = 0; h < H; ++h) row.push_back(num(v[static_cast<size_t>(l * H + h)]));
+      g.push_back(row);
+    }
+    return g;
+  };
+  auto list = [](const std::vector<double>& v) {
+    json a = json::array();
+    for (double x : v) a.push_back(num(x));
+    return a;
+  };
+  json j = {{"method",
+             "activation patching, anti-stereotypical (clean) into stereotypical (corrupted) run; effect = "
+             "(patched - corrupted) / (clean - corrupted) of M = sum_t log p(more) - log p(less); resid: "
+             "blk.l.resid.pre at the differing positions; heads: the head's blk.l.attn.z at every position"},
+            {"qualifying_pairs", p.qualifying},
+            {"undefined_pairs", p.undefined},
+            {"resid", list(p.resid)},
+            {"heads", grid(p.heads)}};
+  if (pairs) {
+    json ps = json::array();
+    for (const auto& q : p.pairs) {
+      if (!q.qualifies) {
+        ps.push_back(nullptr);
+        continue;
+      }
+      ps.push_back({{"clean", num(q.clean)},
+                    {"corrupted", num(q.corrupted)},
+                    {"resid", list(q.resid)},
+                    {"heads", grid(q.heads)}});
+    }
+    j["per_pair"] = ps;
+  }
+  return j;
+}
+
 }  // namespace
 
 std::string localize_json(const probes::localize_result& r, const std::string& suite, size_t top, bool pairs,
-                          int indent) {
+                          const probes::patch_summary* patch, int indent) {
   json j = {{"suite", suite},
             {"method",
              "direct logit attribution through the final norm, scale frozen per position; terms sum to the "
@@ -72,10 +112,11 @@ std::string localize_json(const probes::localize_result& r, const std::string& s
     }
     j["per_pair"] = ps;
   }
+  if (patch) j["patching"] = patch_json(*patch, r.L, r.H, pairs);
   return j.dump(indent, ' ', false, json::error_handler_t::replace);
 }
 
-std::string localize_text(const probes::localize_result& r, size_t top) {
+std::string localize_text(const probes::localize_result& r, size_t top, const probes::patch_summary* patch) {
   std::string out;
   char buf[256];
   std::snprintf(buf, sizeof buf,
@@ -89,6 +130,25 @@ std::string localize_text(const probes::localize_result& r, size_t top) {
     std::snprintf(buf, sizeof buf, "%4zu  %-15s %10.4f   [%.4f, %.4f]\n", i + 1, c.name.c_str(), c.mean_diff,
                   c.ci.lo, c.ci.hi);
     out += buf;
+  }
+  if (patch) {
+    std::snprintf(buf, sizeof buf,
+                  "activation patching: %zu pairs of equal length (%zu with clean = corrupted)\n",
+                  patch->qualifying, patch->undefined);
+    out += buf;
+    out += "layer  resid effect  strongest head (effect)\n";
+    const int64_t H = r.H;
+    for (int64_t l = 0; l < r.L && !patch->resid.empty(); ++l) {
+      int64_t best = 0;
+      for (int64_t h = 1; h < H; ++h)
+        if (std::fabs(patch->heads[static_cast<size_t>(l * H + h)]) >
+            std::fabs(patch->heads[static_cast<size_t>(l * H + best)]))
+          best = h;
+      std::snprintf(buf, sizeof buf, "%5lld  %12.4f  L%lldH%lld (%.4f)\n", static_cast<long long>(l),
+                    patch->resid[static_cast<size_t>(l)], static_cast<long long>(l),
+                    static_cast<long long>(best), patch->heads[static_cast<size_t>(l * H + best)]);
+      out += buf;
+    }
   }
   return out;
 }

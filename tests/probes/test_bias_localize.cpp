@@ -145,3 +145,42 @@ TEST_CASE("DLA finds a planted bias where it was planted: the embedding directio
       planted["mean"]["target_logits"].get<double>() - control["mean"]["target_logits"].get<double>();
   CHECK((pe - ce) / d > 0.5);
 }
+
+TEST_CASE(
+    "activation patching: layer-0 residual restores the clean run; KV-cache reuse equals runs from position "
+    "0") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
+  auto s = gb::probes::session_open(model);
+  REQUIRE(s);
+  gb::probes::engine_scorer sc(s.value());
+  const auto pairs = gb::probes::localize_pairs_read(sc, "crows-pairs", csv, 40);
+  auto& run = *s.value().run;
+  size_t defined = 0, qualifying = 0;
+  for (const auto& p : pairs) {
+    auto a = gb::probes::patch_pair(run, p, 5, 8);
+    REQUIRE(a);
+    CHECK(a.value().qualifies == (p.more.size() == p.less.size()));
+    if (!a.value().qualifies) continue;
+    ++qualifying;
+    REQUIRE(a.value().resid.size() == 5u);
+    REQUIRE(a.value().heads.size() == 40u);
+    if (a.value().clean == a.value().corrupted) continue;
+    ++defined;
+    // patching the embeddings at the differing positions turns the corrupted run into the clean one
+    CHECK(a.value().resid[0] == doctest::Approx(1.0).epsilon(1e-4));
+    auto b = gb::probes::patch_pair(run, p, 5, 8, /*reuse_prefix=*/false);
+    REQUIRE(b);
+    for (size_t i = 0; i < 40; ++i)
+      CHECK(a.value().heads[i] == doctest::Approx(b.value().heads[i]).epsilon(1e-4).scale(1e-3));
+    for (size_t i = 0; i < 5; ++i)
+      CHECK(a.value().resid[i] == doctest::Approx(b.value().resid[i]).epsilon(1e-4));
+  }
+  MESSAGE(qualifying << " of " << pairs.size() << " pairs have equal length; " << defined
+                     << " with clean != corrupted");
+  CHECK(defined >= 5u);
+  auto sum = gb::probes::patch_pairs(run, pairs, 5, 8);
+  REQUIRE(sum);
+  CHECK(sum.value().qualifying == qualifying);
+  CHECK(sum.value().resid[0] == doctest::Approx(1.0).epsilon(1e-4));
+}
