@@ -24,6 +24,7 @@
 #include "probes/audit_probe.h"
 #include "probes/bias.h"
 #include "probes/bias_diff.h"
+#include "probes/bias_localize.h"
 #include "probes/lm_scorer.h"
 #include "probes/session.h"
 #include "viz/graph.h"
@@ -140,9 +141,36 @@ void add_bias_drift(gb::viz::audit_data& d, const std::string& baseline, const s
   }
 }
 
+// The "Bias localization" section: direct logit attribution of the suite's minimal pairs.
+void add_localization(gb::viz::audit_data& d, const std::string& suite, const std::string& data_root,
+                      gb::probes::session& s, size_t limit, uint64_t seed, int resamples) {
+  auto w = gb::probes::dla_weights::create(*s.m);
+  if (!w) {
+    d.missing.push_back({"bias localization", w.err().message});
+    return;
+  }
+  try {
+    gb::probes::engine_scorer sc(s);
+    const auto pairs = gb::probes::localize_pairs_read(sc, suite, gb::probes::bias_dataset_path(data_root, suite), limit);
+    gb::probes::localize_options o;
+    o.seed = seed;
+    o.resamples = resamples;
+    auto r = gb::probes::localize_pairs(*s.run, w.value(), pairs, o);
+    if (!r) {
+      d.missing.push_back({"bias localization", r.err().message});
+      return;
+    }
+    d.localize_suite = suite;
+    d.localize = std::move(r.value());
+  } catch (const gb::failure& f) {
+    d.missing.push_back({"bias localization", f.err().message});
+  }
+}
+
 int run_audit(int argc, char** argv) {
   po::options_description desc("glassbox audit [MODEL] [-o DIR] [options]  (no MODEL: the built-in demo model)");
-  std::string model_path, out_dir = "glassbox-report", suites_arg = "all", tok_path, key, data_root, baseline, baseline_tok;
+  std::string model_path, out_dir = "glassbox-report", suites_arg = "all", tok_path, key, data_root, baseline, baseline_tok,
+      localize;
   size_t limit = 0;
   uint64_t seed = 1;
   int resamples = 1000;
@@ -158,6 +186,7 @@ int run_audit(int argc, char** argv) {
       "no-spectral", po::bool_switch(&no_spectral), "skip spectral metrics (large models)")(
       "baseline", po::value(&baseline), "bias drift against this model (the one evaluated before): a \"Bias drift\" section")(
       "baseline-tokenizer", po::value(&baseline_tok), "tokenizer file of the baseline when it has none")(
+      "localize", po::value(&localize), "bias localization of this suite's pairs (crows-pairs, winobias, templates)")(
       "sign", po::value(&key), "sign manifest.json with this PEM private key (manifest.sig)")(
       "json", po::bool_switch(&as_json), "print report.json to stdout too");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
@@ -285,6 +314,7 @@ int run_audit(int argc, char** argv) {
       }
     }
   }
+  if (!localize.empty() && d.ran_model) add_localization(d, localize, data_root, s, limit, seed, resamples);
   if (!baseline.empty() && !d.bias.empty()) add_bias_drift(d, baseline, baseline_tok, data_root, s, limit, seed, resamples);
   d.missing.push_back({"training data, intended use, energy", "not recoverable from weights (provider statements)"});
   d.missing.push_back({"capability benchmarks", "not part of a weights audit"});

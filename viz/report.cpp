@@ -10,6 +10,7 @@
 
 #include "viz/report_bias.h"
 #include "viz/report_bias_diff.h"
+#include "viz/report_localize.h"
 #include "viz/svg_chart.h"
 
 namespace gb::viz {
@@ -226,6 +227,7 @@ std::string report_json(const audit_data& d) {
   }
   j["internals"] = {{"ran", d.ran_model}, {"error", d.run_error}, {"prompts", prompts}};
   j["bias"] = json::parse(bias_json(d.bias, false, -1), nullptr, false)["bias"];
+  if (d.localize) j["bias_localization"] = json::parse(localize_json(*d.localize, d.localize_suite, 20, false, nullptr, -1), nullptr, false);
   if (!d.bias_drift.empty()) j["bias_drift"] = json::parse(bias_diff_json(d.bias_drift, -1), nullptr, false)["bias_drift"];
   json fs = json::array();
   for (const auto& f : audit_findings(d)) fs.push_back(finding_json(f));
@@ -401,6 +403,7 @@ std::string report_html(const audit_data& d) {
   }
 
   if (!d.bias_drift.empty()) h += bias_diff_html(d.bias_drift, d.baseline_path);
+  if (d.localize) h += localize_html(*d.localize, d.localize_suite, 10);
 
   h += "<h2 id=\"compliance\">Compliance mapping</h2><table>" + row({"framework", "item", "asks for", "status", "evidence", "reason"}, true);
   for (const auto& c : d.compliance) {

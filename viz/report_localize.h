@@ -16,7 +16,10 @@ namespace gb::viz {
 // patch: activation patching results to include (nullptr: direct attribution only)
 std::string localize_json(const probes::localize_result& r, const std::string& suite, size_t top, bool pairs,
                           const probes::patch_summary* patch = nullptr, int indent = 2);
-std::string localize_text(const probes::localize_result& r, size_t top, const probes::patch_summary* patch = nullptr);
+std::string localize_text(const probes::localize_result& r, size_t top,
+                          const probes::patch_summary* patch = nullptr);
 std::string localize_heatmap_svg(const probes::localize_result& r, const std::string& suite);
+// The report's "Bias localization" section: the head heatmap and the top components with their intervals.
+std::string localize_html(const probes::localize_result& r, const std::string& suite, size_t top);
 
 }  // namespace gb::viz

@@ -184,3 +184,30 @@ TEST_CASE(
   CHECK(sum.value().qualifying == qualifying);
   CHECK(sum.value().resid[0] == doctest::Approx(1.0).epsilon(1e-4));
 }
+
+TEST_CASE(
+    "audit --localize adds a Bias localization section (heatmap + ranked table) to report.html and "
+    "report.json") {
+  const std::string dir = gb::test::temp_dir("bias_localize_audit");
+  std::string wrote, out;
+  const std::string model = dir + "/m.gguf";
+  REQUIRE(gb::test::run_glassbox(
+              "synth --arch llama --layers 2 --dim 64 --heads 4 --vocab 512 --ctx 256 --seed 36 "
+              "--bias-token he --bias-scale 4 -o '" +
+                  model + "'",
+              &wrote) == 0);
+  REQUIRE(gb::test::run_glassbox(
+              "audit '" + model + "' --localize templates --suites none --no-spectral --resamples 100 -o '" +
+                  dir + "/rep'",
+              &out) == 0);
+  const std::vector<uint8_t> jb = gb::test::read_file(dir + "/rep/report.json");
+  const json j = json::parse(std::string(jb.begin(), jb.end()));
+  REQUIRE(j.contains("bias_localization"));
+  CHECK(j["bias_localization"]["pairs"] == 120);
+  CHECK(j["bias_localization"]["ranked"][0]["component"] == "embed");
+  CHECK(j["bias_localization"]["mean"]["heads"].size() == 2u);
+  const std::vector<uint8_t> hb = gb::test::read_file(dir + "/rep/report.html");
+  const std::string html(hb.begin(), hb.end());
+  CHECK(html.find("<h2 id=\"bias-localization\">Bias localization</h2>") != std::string::npos);
+  CHECK(html.find("<svg") != std::string::npos);
+}
