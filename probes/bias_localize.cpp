@@ -378,15 +378,23 @@ struct patch_hook : engine::hook {
   }
 };
 
-// sum over rows r of log p(more[first+r+1]) - log p(less[first+r+1]) from logits (rows, V)
+// M over rows r (positions first + r) of logits (rows, V): where the two sentences' next tokens differ,
+// log p(more) - log p(less) (the log-partition cancels); where they agree, log p(the shared token): how the
+// differing words change the likelihood of the rest of the sentence.
 double pair_metric(const std::vector<float>& logits, int64_t V, const localize_pair& p, size_t first) {
   double m = 0;
   const size_t rows = logits.size() / static_cast<size_t>(V);
   for (size_t r = 0; r < rows; ++r) {
     const size_t i = first + r + 1;
-    if (p.more[i] == p.less[i]) continue;
     const float* row = logits.data() + r * static_cast<size_t>(V);
-    m += f64(row[p.more[i]]) - f64(row[p.less[i]]);  // the log-partition cancels
+    if (p.more[i] != p.less[i]) {
+      m += f64(row[p.more[i]]) - f64(row[p.less[i]]);
+      continue;
+    }
+    double mx = f64(row[0]), se = 0;
+    for (int64_t v = 1; v < V; ++v) mx = std::max(mx, f64(row[v]));
+    for (int64_t v = 0; v < V; ++v) se += std::exp(f64(row[v]) - mx);
+    m += f64(row[p.more[i]]) - mx - std::log(se);
   }
   return m;
 }

@@ -109,8 +109,9 @@ result<localize_result> localize_pairs(engine::runner& run, const dla_weights& w
 
 // ---- activation patching (causal), pairs of equal token length ----
 // The anti-stereotypical sentence (`less`) is the clean run, the stereotypical one (`more`) the corrupted run
-// that receives its activations. Metric of a run: M = sum_t [log p(more[t+1]) - log p(less[t+1])] over the
-// scored positions (positions whose next tokens agree add 0). effect = (M_patched - M_corrupted) /
+// that receives its activations. Metric of a run: M = sum over the scored positions t of log p(more[t+1]) -
+// log p(less[t+1]) where the next tokens differ and log p(the shared next token) where they agree (so a
+// one-word substitution is measured by the rest of the sentence). effect = (M_patched - M_corrupted) /
 // (M_clean - M_corrupted), as TransformerLens's patching module (NaN when M_clean == M_corrupted).
 //   resid(l)    blk.l.resid.pre patched at the positions whose tokens differ (layer 0: the whole clean run,
 //   1) head(l, h)  head h's slice of blk.l.attn.z patched at every position

@@ -51,14 +51,16 @@ json patch_json(const probes::patch_summary& p, int64_t L, int64_t H, bool pairs
     for (double x : v) a.push_back(num(x));
     return a;
   };
-  json j = {{"method",
-             "activation patching, anti-stereotypical (clean) into stereotypical (corrupted) run; effect = "
-             "(patched - corrupted) / (clean - corrupted) of M = sum_t log p(more) - log p(less); resid: "
-             "blk.l.resid.pre at the differing positions; heads: the head's blk.l.attn.z at every position"},
-            {"qualifying_pairs", p.qualifying},
-            {"undefined_pairs", p.undefined},
-            {"resid", list(p.resid)},
-            {"heads", grid(p.heads)}};
+  json j = {
+      {"method",
+       "activation patching, anti-stereotypical (clean) into stereotypical (corrupted) run; effect = "
+       "(patched - corrupted) / (clean - corrupted) of M = sum_t [log p(more) - log p(less) where the next "
+       "tokens differ, log p(shared token) where they agree]; resid: "
+       "blk.l.resid.pre at the differing positions; heads: the head's blk.l.attn.z at every position"},
+      {"qualifying_pairs", p.qualifying},
+      {"undefined_pairs", p.undefined},
+      {"resid", list(p.resid)},
+      {"heads", grid(p.heads)}};
   if (pairs) {
     json ps = json::array();
     for (const auto& q : p.pairs) {
