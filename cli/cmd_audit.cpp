@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <sstream>
 
 #include "cli/command.h"
@@ -27,6 +29,8 @@
 #include "probes/audit_probe.h"
 #include "probes/bias.h"
 #include "probes/bias_sample.h"
+#include "probes/bias_diff.h"
+#include "probes/bias_localize.h"
 #include "probes/lm_scorer.h"
 #include "probes/session.h"
 #include "probes/shard.h"
@@ -238,9 +242,70 @@ int audit_plan(gb::probes::session& s, const std::vector<std::string>& suites, c
   return gb::cli::exit_ok;
 }
 
+// The "Bias drift" section: every suite that ran, scored again on the baseline, paired item by item.
+void add_bias_drift(gb::viz::audit_data& d, const std::string& baseline, const std::string& baseline_tok,
+                    const std::string& data_root, gb::probes::session& s, size_t limit, uint64_t seed, int resamples) {
+  d.baseline_path = baseline;
+  auto b = gb::probes::session_open(baseline, baseline_tok);
+  std::optional<gb::error> bad = b ? gb::probes::session_unusable(b.value(), baseline) : std::optional<gb::error>(b.err());
+  if (bad) {
+    d.missing.push_back({"bias drift", bad->message});
+    return;
+  }
+  gb::probes::engine_scorer sb(b.value()), sd(s);
+  gb::probes::sentence_cache cb(sb), cd(sd);
+  gb::probes::bias_options o;
+  o.limit = limit;
+  o.seed = seed;
+  o.resamples = resamples;
+  gb::probes::diff_options dopt;
+  dopt.seed = seed;
+  dopt.resamples = resamples;
+  for (const auto& r : d.bias) {
+    if (!r.error.empty()) continue;
+    const std::string path = gb::probes::bias_dataset_path(data_root, r.suite);
+    try {
+      std::map<std::string, std::string> texts;
+      gb::probes::suite_result rb = gb::probes::bias_suite_run(cb, r.suite, path, o, &texts);
+      gb::probes::suite_change c = gb::probes::bias_diff(rb, r, dopt, texts);
+      c.dataset_digest = gb::probes::bias_dataset_digest(r.suite, path);
+      c.tokenizers_differ = !gb::probes::bias_tokenizers_agree(sb, sd, texts);
+      d.bias_drift.push_back(std::move(c));
+    } catch (const gb::failure& f) {
+      d.missing.push_back({"bias drift " + r.suite, f.err().message});
+    }
+  }
+}
+
+// The "Bias localization" section: direct logit attribution of the suite's minimal pairs.
+void add_localization(gb::viz::audit_data& d, const std::string& suite, const std::string& data_root,
+                      gb::probes::session& s, size_t limit, uint64_t seed, int resamples) {
+  auto w = gb::probes::dla_weights::create(*s.m);
+  if (!w) {
+    d.missing.push_back({"bias localization", w.err().message});
+    return;
+  }
+  try {
+    gb::probes::engine_scorer sc(s);
+    const auto pairs = gb::probes::localize_pairs_read(sc, suite, gb::probes::bias_dataset_path(data_root, suite), limit);
+    gb::probes::localize_options o;
+    o.seed = seed;
+    o.resamples = resamples;
+    auto r = gb::probes::localize_pairs(*s.run, w.value(), pairs, o);
+    if (!r) {
+      d.missing.push_back({"bias localization", r.err().message});
+      return;
+    }
+    d.localize_suite = suite;
+    d.localize = std::move(r.value());
+  } catch (const gb::failure& f) {
+    d.missing.push_back({"bias localization", f.err().message});
+  }
+}
+
 int run_audit(int argc, char** argv) {
   po::options_description desc("glassbox audit [MODEL] [-o DIR] [options]  (no MODEL: the built-in demo model)");
-  std::string model_path, out_dir = "glassbox-report", tok_path, key, data_root, fail_on_text;
+  std::string model_path, out_dir = "glassbox-report", tok_path, key, data_root, fail_on_text, baseline, baseline_tok, localize;
   std::vector<std::string> suites_arg;
   int threads = 0;
   size_t limit = 0;
@@ -260,6 +325,9 @@ int run_audit(int argc, char** argv) {
       "seed", po::value(&seed)->default_value(1), "seed for bootstrap intervals and the --limit sample")(
       "resamples", po::value(&resamples)->default_value(1000), "bootstrap resamples")(
       "no-spectral", po::bool_switch(&no_spectral), "skip spectral metrics (large models)")(
+      "baseline", po::value(&baseline), "bias drift against this model (the one evaluated before): a \"Bias drift\" section")(
+      "baseline-tokenizer", po::value(&baseline_tok), "tokenizer file of the baseline when it has none")(
+      "localize", po::value(&localize), "bias localization of this suite's pairs (crows-pairs, winobias, templates)")(
       "sign", po::value(&key), "sign manifest.json (manifest.sig) and attest the results (attestation.sig, in-toto/DSSE) with this PEM private key")(
       "fail-on", po::value(&fail_on_text), "exit 1 when a finding (model, scan, statistics) reaches this level")(
       "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
@@ -418,6 +486,8 @@ int run_audit(int argc, char** argv) {
       else datasets.push_back({r.suite, path, gb::oms_identity_of(path).root_hex});
     }
   }
+  if (!localize.empty() && d.ran_model) add_localization(d, localize, data_root, s, limit, seed, resamples);
+  if (!baseline.empty() && !d.bias.empty()) add_bias_drift(d, baseline, baseline_tok, data_root, s, limit, seed, resamples);
   d.missing.push_back({"training data, intended use, energy", "not recoverable from weights (provider statements)"});
   d.missing.push_back({"capability benchmarks", "not part of a weights audit"});
   d.missing.push_back({"adversarial testing (red teaming)", "needs a deployed system and human testers"});

@@ -11,6 +11,8 @@
 
 #include "inspect/tensor_values.h"
 #include "viz/report_bias.h"
+#include "viz/report_bias_diff.h"
+#include "viz/report_localize.h"
 #include "viz/svg_chart.h"
 
 namespace gb::viz {
@@ -264,6 +266,8 @@ std::string report_json(const audit_data& d) {
   j["internals"] = {{"ran", d.ran_model}, {"error", d.run_error}, {"prompts", prompts}};
   j["bias"] = json::parse(bias_json(d.bias, false, -1), nullptr, false)["bias"];
   j["quick_pass"] = quick_pass_text(d.bias);
+  if (d.localize) j["bias_localization"] = json::parse(localize_json(*d.localize, d.localize_suite, 20, false, nullptr, -1), nullptr, false);
+  if (!d.bias_drift.empty()) j["bias_drift"] = json::parse(bias_diff_json(d.bias_drift, -1), nullptr, false)["bias_drift"];
   json fs = json::array();
   for (const auto& f : audit_findings(d)) fs.push_back(finding_json(f));
   j["findings"] = fs;
@@ -549,6 +553,9 @@ std::string report_html(const audit_data& d) {
 
   h += "<h2 id=\"bias\">Bias</h2>\n";
   for (const auto& r : d.bias) h += html_bias_suite(r);
+
+  if (!d.bias_drift.empty()) h += bias_diff_html(d.bias_drift, d.baseline_path);
+  if (d.localize) h += localize_html(*d.localize, d.localize_suite, 10);
 
   h += "<h2 id=\"compliance\">Compliance mapping</h2><div class=\"tw\"><table>" + row({"framework", "item", "asks for", "status", "evidence", "reason"}, true);
   for (const auto& c : d.compliance) {

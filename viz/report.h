@@ -9,6 +9,7 @@
 //   write(dir + "/report.html", gb::viz::report_html(d));
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@
 #include "inspect/summary.h"
 #include "probes/audit_probe.h"
 #include "probes/bias.h"
+#include "probes/bias_diff.h"
+#include "probes/bias_localize.h"
 
 namespace gb::viz {
 
@@ -67,6 +70,10 @@ struct audit_data {
   std::string run_error;
   std::vector<probes::prompt_probe> prompts;
   std::vector<probes::suite_result> bias;
+  std::string baseline_path;                   // audit --baseline: the model the drift is measured from
+  std::vector<probes::suite_change> bias_drift;
+  std::string localize_suite;                  // audit --localize: the suite whose pairs were attributed
+  std::optional<probes::localize_result> localize;
   std::vector<not_measured> missing;
   std::vector<compliance_item> compliance;
   std::vector<verdict> verdicts;

@@ -611,7 +611,7 @@ struct runner::impl {
         return std::any_of(points.begin(), points.end(), [&](const char* w) { return tp.wants(layer_name(l, w)); });
       };
       const bool trim = last_only && !packed && T > 1 && l == hp.n_layer - 1 && !tp.wants("final.norm") &&
-                        !hooked({"attn.q", "attn.scores", "attn.probs", "attn.out", "resid.mid", "mlp.pre", "mlp.out", "resid.post"});
+                        !hooked({"attn.q", "attn.scores", "attn.probs", "attn.z", "attn.out", "resid.mid", "mlp.pre", "mlp.out", "resid.post"});
       const int64_t tq = trim ? T - 1 : 0, Tr = T - tq;  // first query row, rows carried on
       if (L.qkv.present()) {
         qkv.resize(sz(T * (nq + 2 * nk)));
@@ -697,6 +697,8 @@ struct runner::impl {
         std::memmove(xn.data(), xn.data() + tq * D, sz(D) * 4);
       }
       x_rows = Tr;
+      tp.maybe(layer_name(l, "attn.z"), att.data(), {Tr, nq});  // per-head outputs before the projection
+      if (tp.stopped) return stopped();
       linear(att.data(), Tr, L.o, L.o_b, o.data());
       tp.maybe(layer_name(l, "attn.out"), o.data(), {Tr, D});
       if (tp.stopped) return stopped();
@@ -871,7 +873,7 @@ result<std::vector<double>> runner::token_logprobs(const std::vector<int32_t>& t
 std::vector<std::string> hook_names(const model& m) {
   std::vector<std::string> n{"embed"};
   static const char* per_layer[] = {"resid.pre", "attn_norm", "attn.q", "attn.k", "attn.v", "attn.scores", "attn.probs",
-                                    "attn.out", "resid.mid", "mlp.pre", "mlp.out", "resid.post"};
+                                    "attn.z", "attn.out", "resid.mid", "mlp.pre", "mlp.out", "resid.post"};
   for (int l = 0; l < m.hp.n_layer; ++l)
     for (const char* w : per_layer) n.push_back(layer_name(l, w));
   n.push_back("final.norm");

@@ -26,6 +26,7 @@
 //   blk.N.attn.v        (T, Hk*E)
 //   blk.N.attn.scores   (H, T, P)    scaled q.k (+ ALiBi), pre-softmax; masked (future) entries = -inf
 //   blk.N.attn.probs    (H, T, P)    softmax of scores
+//   blk.N.attn.z        (T, H*E)     per-head attention outputs (probs . v), before the output projection
 //   blk.N.attn.out      (T, D)       after the output projection (and its bias)
 //   blk.N.resid.mid     (T, D)       residual after attention (sequential blocks; parallel blocks: x + attn)
 //   blk.N.mlp.pre       (T, F)       MLP hidden after the activation (act(gate) * up for gated MLPs)

@@ -71,7 +71,7 @@ TEST_CASE("hooks: every hook point is asked once per forward, shapes as document
   CHECK(hooked.value() == plain.value());
 
   const std::vector<std::string> names = engine::hook_names(L->m);
-  CHECK(names.size() == 1 + 12 * 5 + 2);  // embed, 12 per layer x 5 layers, final.norm, logits
+  CHECK(names.size() == 1 + 13 * 5 + 2);  // embed, 13 per layer x 5 layers, final.norm, logits
   CHECK(rec.asked.size() == names.size());
   for (const std::string& n : names) {
     CAPTURE(n);
@@ -83,6 +83,7 @@ TEST_CASE("hooks: every hook point is asked once per forward, shapes as document
   CHECK(rec.shapes["blk.2.attn.q"] == std::vector<int64_t>{T, H * E});
   CHECK(rec.shapes["blk.2.attn.k"] == std::vector<int64_t>{T, Hk * E});
   CHECK(rec.shapes["blk.2.attn.scores"] == std::vector<int64_t>{H, T, T});
+  CHECK(rec.shapes["blk.2.attn.z"] == std::vector<int64_t>{T, H * E});
   CHECK(rec.shapes["blk.2.mlp.pre"] == std::vector<int64_t>{T, F});
   CHECK(rec.shapes["logits"] == std::vector<int64_t>{T, V});
   CHECK(rec.data["logits"] == plain.value());

@@ -1,0 +1,45 @@
+#!/bin/bash
+# bias-localize speed: direct logit attribution of CrowS-Pairs pairs on the 134M synthetic LLaMA (dim 768,
+# 12 layers x 12 heads, FFN 2048, vocab 32000, f32; the model bench_bias.sh uses). The issue's budget: 1000
+# pairs on 2 cores in under 30 minutes. Side by side, on the first PEER_PAIRS pairs: bench/peer_localize_torch.py
+# (the same definitions in float64 PyTorch, one sentence per forward) vs glassbox on the same pairs.
+#
+#   cmake --build build --target glassbox
+#   bench/bench_localize.sh [build-dir] [threads=2] [pairs=1000]     PEER_PAIRS=50, GB_ONLY=1 (skip PyTorch)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+threads=${2:-2}
+pairs=${3:-1000}
+peer_pairs=${PEER_PAIRS:-50}
+gb=$build/cli/glassbox
+py=/usr/bin/python3
+[ -x $py ] || py=python3
+out=$here/out
+mkdir -p "$out"
+data=${GLASSBOX_DATA:-$here/../../shared/data}
+csv=$data/bias/crows-pairs/crows_pairs_anonymized.csv
+m=$out/llama134m-f32.gguf
+[ -f "$m" ] || "$gb" synth --arch llama --layers 12 --dim 768 --heads 12 --ff 2048 --vocab 32000 --ctx 1024 \
+  --dtype f32 --seed 1 -o "$m" >/dev/null
+# prints "wall_seconds cpu_seconds peak_rss_mb"
+timed() {
+  /usr/bin/time -o "$out/.loc_time" -f "%e %U %S %M" "$@" > "$out/.loc_stdout" 2> "$out/.loc_stderr" || {
+    cat "$out/.loc_stderr" >&2
+    return 1
+  }
+  tail -1 "$out/.loc_time" | awk '{printf "%s %.2f %.0f\n", $1, $2 + $3, $4 / 1024}'
+}
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (shared machine: ratios side by side count)"
+printf "%-52s %8s %8s %8s\n" "" "wall s" "CPU s" "RSS MB"
+read -r w c r < <(OMP_NUM_THREADS=$threads timed "$gb" bias-localize "$m" --suite crows-pairs --data "$csv" --limit "$pairs" --threads "$threads" --json)
+printf "%-52s %8s %8s %8s\n" "glassbox bias-localize, $pairs pairs" "$w" "$c" "$r"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ -n "${GB_ONLY:-}" ] && exit 0
+$py -c 'import torch' 2>/dev/null || { echo "PyTorch peer skipped: python3-torch not installed"; exit 0; }
+read -r gw gc gr < <(OMP_NUM_THREADS=$threads timed "$gb" bias-localize "$m" --suite crows-pairs --data "$csv" --limit "$peer_pairs" --threads "$threads" --json)
+read -r pw pc pr < <(timed $py "$here/peer_localize_torch.py" --model "$m" --data "$csv" --limit "$peer_pairs" --threads "$threads")
+printf "%-52s %8s %8s %8s\n" "glassbox bias-localize, $peer_pairs pairs" "$gw" "$gc" "$gr"
+printf "%-52s %8s %8s %8s\n" "PyTorch peer (float64), $peer_pairs pairs" "$pw" "$pc" "$pr"
+echo "ratio (peer / glassbox): wall $(echo "$pw / $gw" | bc -l | cut -c1-5), CPU $(echo "$pc / $gc" | bc -l | cut -c1-5)"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,491 @@
+// Direct logit attribution of minimal pairs (definitions in probes/bias_localize.h).
+#include "probes/bias_localize.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "inspect/tensor_values.h"
+#include "probes/statistics.h"
+
+namespace gb::probes {
+
+struct dla_weights::impl {
+  std::vector<tensor_item> items;  // owns what the readers point to
+  int64_t D = 0, H = 0, E = 0, L = 0, V = 0;
+  norm_kind kind = norm_kind::rms;
+  double eps = 1e-5;
+  std::vector<std::vector<float>> wo;    // (L) x (D, H*E)
+  std::vector<std::vector<float>> wo_b;  // (L) x (D) or empty
+  std::vector<float> norm_w, norm_b;     // (D); norm_b empty for RMSNorm
+  std::vector<float> out_b;              // (V) or empty
+  size_t out_item = 0;
+};
+
+dla_weights::dla_weights(std::unique_ptr<impl> p) : p_(std::move(p)) {}
+dla_weights::dla_weights(dla_weights&&) noexcept = default;
+dla_weights& dla_weights::operator=(dla_weights&&) noexcept = default;
+dla_weights::~dla_weights() = default;
+
+namespace {
+
+// All rows of a mapped tensor as f32, checked against the expected shape.
+std::vector<float> read_all(const tensor_item& it, int64_t rows, int64_t cols) {
+  tensor_reader rd(it);
+  if (rd.rows() != rows || rd.cols() != cols)
+    fail(errc::bad_value, 0,
+         "bias-localize: '" + it.name + "' is [" + std::to_string(rd.rows()) + ", " +
+             std::to_string(rd.cols()) + "], expected [" + std::to_string(rows) + ", " +
+             std::to_string(cols) + "]");
+  std::vector<float> out(static_cast<size_t>(rows * cols)),
+      scratch(static_cast<size_t>(cols));  // (rows, cols)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* x = rd.row_f32(r, scratch.data());
+    std::copy(x, x + cols, out.begin() + r * cols);
+  }
+  return out;
+}
+
+const tensor_item* find_item(const std::vector<tensor_item>& items, const std::string& name) {
+  for (const tensor_item& it : items)
+    if (it.mapped && it.name == name) return &it;
+  return nullptr;
+}
+
+// Collects embed, every attn.z and mlp.out, and the last block's residual.
+struct dla_hook : engine::hook {
+  int64_t L = 0;
+  std::map<std::string, std::vector<float>, std::less<>> data;
+  bool wants(std::string_view n) override {
+    if (n == "embed" || n == "blk." + std::to_string(L - 1) + ".resid.post") return true;
+    return n.size() > 7 && (n.substr(n.size() - 7) == ".attn.z" || n.substr(n.size() - 8) == ".mlp.out");
+  }
+  bool observe(std::string_view n, const float* t, const std::vector<int64_t>& shape) override {
+    size_t k = 1;
+    for (int64_t s : shape) k *= static_cast<size_t>(s);
+    data[std::string(n)].assign(t, t + k);
+    return true;
+  }
+  const std::vector<float>& at(const std::string& n) const {
+    auto it = data.find(n);
+    if (it == data.end()) fail(errc::unsupported, 0, "bias-localize: the forward pass gave no " + n);
+    return it->second;
+  }
+};
+
+double f64(float v) {
+  return static_cast<double>(v);
+}
+
+double dot(const double* g, const float* x, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += g[i] * static_cast<double>(x[i]);
+  return s;
+}
+
+}  // namespace
+
+result<dla_weights> dla_weights::create(const model& m) {
+  try {
+    auto p = std::make_unique<impl>();
+    p->items = tensor_items(m);
+    p->D = m.hp.n_embd;
+    p->H = m.hp.n_head;
+    p->L = m.hp.n_layer;
+    p->E = m.hp.head_dim > 0 ? m.hp.head_dim : (p->H > 0 ? p->D / p->H : 0);
+    p->kind = m.hp.norm;
+    p->eps = m.hp.norm_eps;
+    if (p->H <= 0 || p->E <= 0 || p->L <= 0)
+      return error{errc::unsupported, 0, "bias-localize: no attention heads", ""};
+    const int64_t HE = p->H * p->E;
+    for (int l = 0; l < p->L; ++l) {
+      const tensor_item* w = find_item(p->items, canonical_name(role_kind::attn_o, l));
+      if (!w)
+        return error{errc::unsupported, 0, "bias-localize: no " + canonical_name(role_kind::attn_o, l), ""};
+      p->wo.push_back(read_all(*w, p->D, HE));
+      const tensor_item* b = find_item(p->items, canonical_name(role_kind::attn_o, l, true));
+      p->wo_b.push_back(b ? read_all(*b, 1, p->D) : std::vector<float>{});
+    }
+    const tensor_item* nw = find_item(p->items, canonical_name(role_kind::output_norm, -1));
+    if (!nw) return error{errc::unsupported, 0, "bias-localize: the model has no output norm", ""};
+    p->norm_w = read_all(*nw, 1, p->D);
+    if (const tensor_item* nb = find_item(p->items, canonical_name(role_kind::output_norm, -1, true)))
+      p->norm_b = read_all(*nb, 1, p->D);
+    const tensor_item* ow = find_item(p->items, canonical_name(role_kind::output, -1));
+    if (!ow) ow = find_item(p->items, canonical_name(role_kind::tok_embd, -1));
+    if (!ow) return error{errc::unsupported, 0, "bias-localize: the model has no unembedding", ""};
+    tensor_reader rd(*ow);
+    if (rd.cols() != p->D)
+      return error{errc::bad_value, 0, "bias-localize: unembedding '" + ow->name + "' is not [V, D]", ""};
+    p->V = rd.rows();
+    if (const tensor_item* ob = find_item(p->items, canonical_name(role_kind::output, -1, true)))
+      p->out_b = read_all(*ob, 1, p->V);
+    p->out_item = static_cast<size_t>(ow - p->items.data());
+    const int64_t L = p->L, H = p->H;
+    dla_weights w(std::move(p));
+    w.L_ = L;
+    w.H_ = H;
+    return w;
+  } catch (const failure& f) {
+    return f.err();
+  }
+}
+
+double dla_terms::sum_terms() const {
+  double s = embed + constant;
+  for (double v : heads) s += v;
+  for (double v : attn_bias) s += v;
+  for (double v : mlp) s += v;
+  return s;
+}
+
+dla_terms& dla_terms::operator-=(const dla_terms& b) {
+  embed -= b.embed;
+  constant -= b.constant;
+  for (size_t i = 0; i < heads.size(); ++i) heads[i] -= b.heads[i];
+  for (size_t i = 0; i < mlp.size(); ++i) mlp[i] -= b.mlp[i], attn_bias[i] -= b.attn_bias[i];
+  target_logits -= b.target_logits;
+  engine_target_logits -= b.engine_target_logits;
+  log_partition -= b.log_partition;
+  ll -= b.ll;
+  return *this;
+}
+
+result<dla_terms> dla_sentence(engine::runner& run, const dla_weights& w, const std::vector<int32_t>& tokens,
+                               size_t first) {
+  const dla_weights::impl& p = w.data();
+  const int64_t D = p.D, H = p.H, E = p.E, L = p.L, HE = H * E, V = run.vocab_size();
+  if (first < 1 || first >= tokens.size())
+    return error{errc::bad_value, 0, "bias-localize: nothing to score", ""};
+  dla_hook hk;
+  hk.L = L;
+  run.reset();
+  auto lg = run.forward(std::vector<int32_t>(tokens.begin(), tokens.end() - 1), &hk);
+  run.reset();
+  if (!lg) return lg.err();
+  try {
+    dla_terms r;
+    r.heads.assign(static_cast<size_t>(L * H), 0.0);
+    r.attn_bias.assign(static_cast<size_t>(L), 0.0);
+    r.mlp.assign(static_cast<size_t>(L), 0.0);
+    const std::vector<float>& xf = hk.at("blk." + std::to_string(L - 1) + ".resid.post");  // (T, D)
+    const std::vector<float>& emb = hk.at("embed");                                        // (T, D)
+    tensor_reader rd(p.items[p.out_item]);
+    std::vector<float> scratch(static_cast<size_t>(D));                          // (D)
+    std::vector<double> g(static_cast<size_t>(D)), rz(static_cast<size_t>(HE));  // (D), (H*E)
+    for (size_t i = first; i < tokens.size(); ++i) {
+      const int64_t t = static_cast<int64_t>(i) - 1;
+      const int32_t u = tokens[i];
+      const float* x = xf.data() + t * D;
+      double mean = 0, ss = 0;
+      for (int64_t d = 0; d < D; ++d) mean += f64(x[d]);
+      mean /= static_cast<double>(D);
+      for (int64_t d = 0; d < D; ++d) {
+        const double c = p.kind == norm_kind::layer ? f64(x[d]) - mean : f64(x[d]);
+        ss += c * c;
+      }
+      const double s =
+          1.0 / std::sqrt(ss / static_cast<double>(D) + static_cast<double>(static_cast<float>(p.eps)));
+      const float* wu = rd.row_f32(u, scratch.data());
+      double gmean = 0;
+      for (int64_t d = 0; d < D; ++d)
+        gmean += g[static_cast<size_t>(d)] = s * f64(p.norm_w[static_cast<size_t>(d)]) * f64(wu[d]);
+      gmean /= static_cast<double>(D);
+      if (p.kind == norm_kind::layer)
+        for (double& v : g) v -= gmean;
+      double c = p.out_b.empty() ? 0.0 : f64(p.out_b[static_cast<size_t>(u)]);
+      if (!p.norm_b.empty())
+        for (int64_t d = 0; d < D; ++d) c += f64(p.norm_b[static_cast<size_t>(d)]) * f64(wu[d]);
+      r.constant += c;
+      r.embed += dot(g.data(), emb.data() + t * D, D);
+      for (int64_t l = 0; l < L; ++l) {
+        const std::string pre = "blk." + std::to_string(l);
+        r.mlp[static_cast<size_t>(l)] += dot(g.data(), hk.at(pre + ".mlp.out").data() + t * D, D);
+        if (!p.wo_b[static_cast<size_t>(l)].empty())
+          r.attn_bias[static_cast<size_t>(l)] += dot(g.data(), p.wo_b[static_cast<size_t>(l)].data(), D);
+        const std::vector<float>& W = p.wo[static_cast<size_t>(l)];  // (D, H*E)
+        std::fill(rz.begin(), rz.end(), 0.0);
+        for (int64_t d = 0; d < D; ++d) {
+          const double gd = g[static_cast<size_t>(d)];
+          const float* row = W.data() + d * HE;
+          for (int64_t j = 0; j < HE; ++j) rz[static_cast<size_t>(j)] += gd * static_cast<double>(row[j]);
+        }
+        const float* z = hk.at(pre + ".attn.z").data() + t * HE;
+        for (int64_t h = 0; h < H; ++h)
+          r.heads[static_cast<size_t>(l * H + h)] += dot(rz.data() + h * E, z + h * E, E);
+      }
+      const float* row = lg.value().data() + t * V;
+      double mx = row[0], se = 0;
+      for (int64_t v = 1; v < V; ++v) mx = std::max(mx, static_cast<double>(row[v]));
+      for (int64_t v = 0; v < V; ++v) se += std::exp(static_cast<double>(row[v]) - mx);
+      r.log_partition += mx + std::log(se);
+      r.engine_target_logits += f64(row[u]);
+      ++r.tokens;
+    }
+    r.target_logits = r.sum_terms();
+    r.ll = r.target_logits - r.log_partition;
+    double scale = 0;
+    for (size_t i = first; i < tokens.size(); ++i)
+      scale +=
+          1.0 + std::fabs(f64(lg.value()[(i - 1) * static_cast<size_t>(V) + static_cast<size_t>(tokens[i])]));
+    if (std::fabs(r.target_logits - r.engine_target_logits) > 1e-4 * scale)
+      return error{
+          errc::unsupported, 0,
+          "bias-localize: the decomposition does not add up to the model's logits (" +
+              std::to_string(r.target_logits) + " vs " + std::to_string(r.engine_target_logits) +
+              "): the architecture is not linear after the final norm's scale (e.g. logit soft-capping)",
+          ""};
+    return r;
+  } catch (const failure& f) {
+    return f.err();
+  }
+}
+
+std::vector<localize_pair> localize_pairs_read(scorer& s, const std::string& suite, const std::string& path,
+                                               size_t limit, size_t* skipped) {
+  std::vector<localize_pair> out;
+  size_t skip = 0;
+  auto tokens = [&](const std::string& text) {
+    std::vector<int32_t> c = s.encode(text);
+    if (!c.empty() && c[0] != s.start_token()) c.insert(c.begin(), s.start_token());
+    return c;
+  };
+  auto add = [&](const std::string& id, const std::string& group, const std::string& a,
+                 const std::string& b) {
+    if (limit && out.size() >= limit) return;
+    localize_pair q{id, group, tokens(a), tokens(b)};
+    const auto n = static_cast<size_t>(s.context_length());
+    if (q.more.size() < 2 || q.less.size() < 2 || q.more.size() > n || q.less.size() > n)
+      ++skip;
+    else
+      out.push_back(std::move(q));
+  };
+  if (s.start_token() < 0) fail(errc::unsupported, 0, "bias-localize: the tokenizer has neither BOS nor EOS");
+  if (suite == "crows-pairs")
+    for (const auto& p : crows_pairs_read(path).pairs) add(p.id, p.bias_type, p.sent_more, p.sent_less);
+  else if (suite == "winobias")
+    for (const auto& p : winobias_read(path).pairs) add(p.id, "type" + std::to_string(p.type), p.pro, p.anti);
+  else if (suite == "templates")
+    for (const auto& t : templates_builtin())
+      add(t.id, t.group, t.context + t.word_a + t.rest, t.context + t.word_b + t.rest);
+  else
+    fail(errc::bad_value, 0,
+         "bias-localize: suite '" + suite + "' has no minimal pairs (crows-pairs, winobias, templates)");
+  if (skipped) *skipped = skip;
+  return out;
+}
+
+result<localize_result> localize_pairs(engine::runner& run, const dla_weights& w,
+                                       const std::vector<localize_pair>& pairs, const localize_options& o) {
+  localize_result out;
+  out.L = w.layers();
+  out.H = w.heads();
+  out.pairs = pairs;
+  out.mean.heads.assign(static_cast<size_t>(out.L * out.H), 0.0);
+  out.mean.mlp.assign(static_cast<size_t>(out.L), 0.0);
+  out.mean.attn_bias.assign(static_cast<size_t>(out.L), 0.0);
+  for (const localize_pair& q : pairs) {
+    auto a = dla_sentence(run, w, q.more);
+    if (!a) return a.err();
+    auto b = dla_sentence(run, w, q.less);
+    if (!b) return b.err();
+    out.max_sum_error =
+        std::max({out.max_sum_error, std::fabs(a.value().target_logits - a.value().engine_target_logits),
+                  std::fabs(b.value().target_logits - b.value().engine_target_logits)});
+    out.ll_more.push_back(a.value().ll);
+    out.ll_less.push_back(b.value().ll);
+    dla_terms d = a.value();
+    d -= b.value();
+    out.diffs.push_back(std::move(d));
+  }
+  if (out.diffs.empty()) return out;
+  // mean of every term, and the ranking with bootstrap intervals
+  auto component = [&](const std::string& name, int layer, int head, auto&& get) {
+    std::vector<double> v;
+    for (const dla_terms& d : out.diffs) v.push_back(get(d));
+    component_rank c{name, layer, head, mean(v), bootstrap_mean(v, o.resamples, o.seed)};
+    out.ranked.push_back(c);
+    return c.mean_diff;
+  };
+  out.mean = out.diffs[0];
+  out.mean.embed = component("embed", -1, -1, [](const dla_terms& d) { return d.embed; });
+  for (int64_t l = 0; l < out.L; ++l) {
+    const size_t li = static_cast<size_t>(l);
+    for (int64_t h = 0; h < out.H; ++h) {
+      const size_t k = static_cast<size_t>(l * out.H + h);
+      out.mean.heads[k] = component("L" + std::to_string(l) + "H" + std::to_string(h), static_cast<int>(l),
+                                    static_cast<int>(h), [k](const dla_terms& d) { return d.heads[k]; });
+    }
+    out.mean.attn_bias[li] = component("L" + std::to_string(l) + ".attn_bias", static_cast<int>(l), -1,
+                                       [li](const dla_terms& d) { return d.attn_bias[li]; });
+    out.mean.mlp[li] = component("L" + std::to_string(l) + ".mlp", static_cast<int>(l), -1,
+                                 [li](const dla_terms& d) { return d.mlp[li]; });
+  }
+  out.mean.constant = component("constant", -1, -1, [](const dla_terms& d) { return d.constant; });
+  std::vector<double> v;
+  for (const dla_terms& d : out.diffs) v.push_back(d.target_logits);
+  out.mean.target_logits = mean(v);
+  v.clear();
+  for (const dla_terms& d : out.diffs) v.push_back(d.log_partition);
+  out.mean.log_partition = mean(v);
+  v.clear();
+  for (const dla_terms& d : out.diffs) v.push_back(d.ll);
+  out.mean.ll = mean(v);
+  std::stable_sort(out.ranked.begin(), out.ranked.end(),
+                   [](const component_rank& a, const component_rank& b) {
+                     return std::fabs(a.mean_diff) > std::fabs(b.mean_diff);
+                   });
+  return out;
+}
+
+// ---------------------------------------------------------------- activation patching
+
+namespace {
+
+// Captures every blk.N.resid.pre and blk.N.attn.z of the clean run.
+struct capture_hook : engine::hook {
+  std::map<std::string, std::vector<float>, std::less<>> data;
+  bool wants(std::string_view n) override {
+    return (n.size() > 10 && n.substr(n.size() - 10) == ".resid.pre") ||
+           (n.size() > 7 && n.substr(n.size() - 7) == ".attn.z");
+  }
+  bool observe(std::string_view n, const float* t, const std::vector<int64_t>& shape) override {
+    data[std::string(n)].assign(t, t + shape[0] * shape[1]);
+    return true;
+  }
+};
+
+// Writes clean values into one hook point of a run that starts at position `first`: the given rows
+// (positions) in full, or columns [c0, c1) of every row.
+struct patch_hook : engine::hook {
+  std::string target;
+  const std::vector<float>* clean = nullptr;  // (T, width) of the clean run from position 0
+  int64_t first = 0, c0 = 0, c1 = 0;
+  std::vector<int64_t> positions;  // empty: every row, columns [c0, c1)
+  bool wants(std::string_view n) override { return n == target; }
+  bool observe(std::string_view, const float*, const std::vector<int64_t>&) override { return true; }
+  bool modify(std::string_view, float* t, const std::vector<int64_t>& shape) override {
+    const int64_t rows = shape[0], w = shape[1];
+    const float* src = clean->data();
+    if (positions.empty()) {
+      for (int64_t r = 0; r < rows; ++r)
+        std::copy(src + (first + r) * w + c0, src + (first + r) * w + c1, t + r * w + c0);
+    } else {
+      for (int64_t p : positions)
+        if (p >= first && p - first < rows) std::copy(src + p * w, src + (p + 1) * w, t + (p - first) * w);
+    }
+    return true;
+  }
+};
+
+// M over rows r (positions first + r) of logits (rows, V): where the two sentences' next tokens differ,
+// log p(more) - log p(less) (the log-partition cancels); where they agree, log p(the shared token): how the
+// differing words change the likelihood of the rest of the sentence.
+double pair_metric(const std::vector<float>& logits, int64_t V, const localize_pair& p, size_t first) {
+  double m = 0;
+  const size_t rows = logits.size() / static_cast<size_t>(V);
+  for (size_t r = 0; r < rows; ++r) {
+    const size_t i = first + r + 1;
+    const float* row = logits.data() + r * static_cast<size_t>(V);
+    if (p.more[i] != p.less[i]) {
+      m += f64(row[p.more[i]]) - f64(row[p.less[i]]);
+      continue;
+    }
+    double mx = f64(row[0]), se = 0;
+    for (int64_t v = 1; v < V; ++v) mx = std::max(mx, f64(row[v]));
+    for (int64_t v = 0; v < V; ++v) se += std::exp(f64(row[v]) - mx);
+    m += f64(row[p.more[i]]) - mx - std::log(se);
+  }
+  return m;
+}
+
+}  // namespace
+
+result<patch_pair_result> patch_pair(engine::runner& run, const localize_pair& p, int64_t L, int64_t H,
+                                     bool reuse_prefix) {
+  patch_pair_result r;
+  if (p.more.size() != p.less.size() || p.more.size() < 2) return r;
+  r.qualifies = true;
+  const int64_t V = run.vocab_size();
+  size_t first = 0;
+  while (first < p.more.size() && p.more[first] == p.less[first]) ++first;
+  if (first >= p.more.size())
+    return error{errc::bad_value, 0, "bias-localize: the two sentences of pair are the same", ""};
+  const size_t start =
+      reuse_prefix && first > 0 ? first - 1 : 0;  // first position whose next token or own token may differ
+  capture_hook cap;
+  run.reset();
+  auto lc = run.forward(std::vector<int32_t>(p.less.begin(), p.less.end() - 1), &cap);
+  if (!lc) return lc.err();
+  r.clean = pair_metric(lc.value(), V, p, 0);
+  run.reset();
+  auto lx = run.forward(std::vector<int32_t>(p.more.begin(), p.more.end() - 1));
+  if (!lx) return lx.err();
+  r.corrupted = pair_metric(lx.value(), V, p, 0);
+  const double prefix = pair_metric(
+      std::vector<float>(lx.value().begin(), lx.value().begin() + static_cast<std::ptrdiff_t>(start) * V), V,
+      p, 0);
+  const std::vector<int32_t> suffix(p.more.begin() + static_cast<std::ptrdiff_t>(start), p.more.end() - 1);
+  std::vector<int64_t> differ;
+  for (size_t i = 0; i + 1 < p.more.size(); ++i)
+    if (p.more[i] != p.less[i]) differ.push_back(static_cast<int64_t>(i));
+  auto effect = [&](patch_hook& h) -> result<double> {
+    run.truncate(static_cast<int64_t>(start));
+    auto lg = run.forward(suffix, &h);
+    if (!lg) return lg.err();
+    const double m = prefix + pair_metric(lg.value(), V, p, start);
+    return (m - r.corrupted) / (r.clean - r.corrupted);
+  };
+  const int64_t E =
+      static_cast<int64_t>(cap.data.at("blk.0.attn.z").size()) / static_cast<int64_t>(p.less.size() - 1) / H;
+  for (int64_t l = 0; l < L; ++l) {
+    patch_hook h;
+    h.first = static_cast<int64_t>(start);
+    h.target = "blk." + std::to_string(l) + ".resid.pre";
+    h.clean = &cap.data.at(h.target);
+    h.positions = differ;
+    auto e = effect(h);
+    if (!e) return e.err();
+    r.resid.push_back(e.value());
+    h.target = "blk." + std::to_string(l) + ".attn.z";
+    h.clean = &cap.data.at(h.target);
+    h.positions.clear();
+    for (int64_t k = 0; k < H; ++k) {
+      h.c0 = k * E;
+      h.c1 = (k + 1) * E;
+      auto eh = effect(h);
+      if (!eh) return eh.err();
+      r.heads.push_back(eh.value());
+    }
+  }
+  run.reset();
+  return r;
+}
+
+result<patch_summary> patch_pairs(engine::runner& run, const std::vector<localize_pair>& pairs, int64_t L,
+                                  int64_t H) {
+  patch_summary s;
+  s.resid.assign(static_cast<size_t>(L), 0.0);
+  s.heads.assign(static_cast<size_t>(L * H), 0.0);
+  size_t n = 0;
+  for (const localize_pair& p : pairs) {
+    auto r = patch_pair(run, p, L, H);
+    if (!r) return r.err();
+    if (r.value().qualifies) {
+      ++s.qualifying;
+      if (r.value().clean == r.value().corrupted)
+        ++s.undefined;
+      else {
+        ++n;
+        for (size_t i = 0; i < s.resid.size(); ++i) s.resid[i] += r.value().resid[i];
+        for (size_t i = 0; i < s.heads.size(); ++i) s.heads[i] += r.value().heads[i];
+      }
+    }
+    s.pairs.push_back(std::move(r.value()));
+  }
+  for (double& v : s.resid) v = n ? v / static_cast<double>(n) : std::nan("");
+  for (double& v : s.heads) v = n ? v / static_cast<double>(n) : std::nan("");
+  return s;
+}
+
+}  // namespace gb::probes

@@ -1,0 +1,213 @@
+// bias-localize: direct logit attribution of minimal pairs (probes/bias_localize.h).
+// - On stories260K: the terms of every sentence add up to the engine's summed target logits, and
+//   target_logits - log_partition is the sentence's log-likelihood from runner::token_logprobs.
+// - Against an independent computation: bench/peer_localize_torch.py (float64 PyTorch LLaMA forward of its
+//   own, its own tokenizer) on 20 CrowS-Pairs pairs: every per-layer and per-head difference within 1e-4.
+// - On a synth --bias-token model: the planted direction (added to every embedding row, read by the bias
+//   token's output row) is found in the embedding term, which ranks first and grows with the plant.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "probes/bias_localize.h"
+#include "probes/lm_scorer.h"
+#include "probes/session.h"
+#include "tests/support/data.h"
+
+using json = nlohmann::json;
+
+TEST_CASE("DLA terms add up to the summed target logits; LL = target logits - log-partition") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
+  auto s = gb::probes::session_open(model);
+  REQUIRE(s);
+  auto w = gb::probes::dla_weights::create(*s.value().m);
+  REQUIRE(w);
+  CHECK(w.value().layers() == 5);
+  CHECK(w.value().heads() == 8);
+  gb::probes::engine_scorer sc(s.value());
+  const auto pairs = gb::probes::localize_pairs_read(sc, "crows-pairs", csv, 10);
+  REQUIRE(pairs.size() == 10u);
+  for (const auto& p : pairs) {
+    for (const auto* ids : {&p.more, &p.less}) {
+      auto r = gb::probes::dla_sentence(*s.value().run, w.value(), *ids);
+      REQUIRE(r);
+      const auto& t = r.value();
+      CHECK(t.tokens == ids->size() - 1);
+      CHECK(t.target_logits == t.sum_terms());
+      CHECK(std::fabs(t.target_logits - t.engine_target_logits) < 1e-4 * static_cast<double>(t.tokens));
+      auto lp = s.value().run->token_logprobs(*ids);
+      REQUIRE(lp);
+      double ll = 0;
+      for (double v : lp.value()) ll += v;
+      CHECK(t.ll == doctest::Approx(ll).epsilon(1e-6));
+      double heads = 0;
+      for (double v : t.heads) heads += std::fabs(v);
+      CHECK(heads > 0.0);  // the heads do write into the target directions
+    }
+  }
+  // bad input: nothing to score
+  CHECK_FALSE(gb::probes::dla_sentence(*s.value().run, w.value(), {1}));
+}
+
+namespace {
+
+bool torch_ready() {
+  if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0) return true;
+  if (gb::test::in_ci()) FAIL("CI: /usr/bin/python3 cannot import torch (install python3-torch)");
+  MESSAGE("SKIP: /usr/bin/python3 cannot import torch");
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("DLA agrees with an independent PyTorch computation within 1e-4 on 20 CrowS-Pairs pairs") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
+  if (!torch_ready()) return;
+  std::string peer_out, ours;
+  gb::test::run_command("OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 '" GB_SOURCE_DIR
+                        "/bench/peer_localize_torch.py' --model '" +
+                            model + "' --data '" + csv + "' --limit 20",
+                        &peer_out);
+  REQUIRE(gb::test::run_glassbox("bias-localize '" + model + "' --suite crows-pairs --data '" + csv +
+                                     "' --limit 20 --json --pairs --threads 1 --resamples 100",
+                                 &ours) == 0);
+  const json g = json::parse(ours);
+  REQUIRE(g["pairs"] == 20);
+  std::map<std::string, json> mine;
+  for (const json& p : g["per_pair"]) mine[p["id"].get<std::string>()] = p;
+  size_t compared = 0, numbers = 0;
+  double worst = 0;
+  size_t pos = 0;
+  while (pos < peer_out.size()) {
+    size_t eol = peer_out.find('\n', pos);
+    if (eol == std::string::npos) eol = peer_out.size();
+    const json q = json::parse(peer_out.substr(pos, eol - pos));
+    pos = eol + 1;
+    REQUIRE(mine.count(q["id"].get<std::string>()));
+    const json& m = mine[q["id"].get<std::string>()];
+    auto close = [&](double a, double b) {
+      worst = std::max(worst, std::fabs(a - b));
+      ++numbers;
+      return std::fabs(a - b) <= 1e-4;
+    };
+    CHECK(close(m["embed"].get<double>(), q["embed"].get<double>()));
+    for (size_t l = 0; l < 5; ++l) {
+      CHECK(close(m["mlp"][l].get<double>(), q["mlp"][l].get<double>()));
+      for (size_t h = 0; h < 8; ++h)
+        CHECK(close(m["heads"][l][h].get<double>(), q["heads"][l][h].get<double>()));
+    }
+    CHECK(close(m["target_logits"].get<double>(), q["target_logits"].get<double>()));
+    CHECK(close(m["log_partition"].get<double>(), q["log_partition"].get<double>()));
+    CHECK(close(m["ll"].get<double>(), q["ll"].get<double>()));
+    ++compared;
+  }
+  MESSAGE(compared << " pairs, " << numbers << " numbers compared; largest difference " << worst);
+  CHECK(compared == 20u);
+}
+
+namespace {
+
+json localize_synth(const std::string& dir, const std::string& name, double scale) {
+  const std::string model = dir + "/" + name + ".gguf";
+  std::string wrote, out;
+  REQUIRE(gb::test::run_glassbox(
+              "synth --arch llama --layers 2 --dim 64 --heads 4 --vocab 512 --ctx 256 --seed 36 "
+              "--bias-token he --bias-scale " +
+                  std::to_string(scale) + " -o '" + model + "'",
+              &wrote) == 0);
+  REQUIRE(gb::test::run_glassbox(
+              "bias-localize '" + model + "' --suite templates --json --top 3 --threads 2 --resamples 200",
+              &out) == 0);
+  return json::parse(out);
+}
+
+}  // namespace
+
+TEST_CASE("DLA finds a planted bias where it was planted: the embedding direction read by the output row") {
+  const std::string dir = gb::test::temp_dir("bias_localize_planted");
+  const json control = localize_synth(dir, "control", 0.0), planted = localize_synth(dir, "planted", 6.0);
+  CHECK(planted["pairs"] == 120);
+  const double ce = control["mean"]["embed"].get<double>(), pe = planted["mean"]["embed"].get<double>();
+  MESSAGE("mean embed term (he - she): control " << ce << ", planted " << pe << "; planted top "
+                                                 << planted["ranked"][0]["component"] << " "
+                                                 << planted["ranked"][0]["mean_diff"]);
+  CHECK(planted["ranked"][0]["component"] == "embed");
+  CHECK(planted["ranked"][0]["ci95"][0].get<double>() > 0.0);
+  CHECK(pe - ce > 3.0);  // about the planted 6 logits, less what the norm scale takes
+  // no head or MLP carries a comparable share of the planted difference
+  const double d =
+      planted["mean"]["target_logits"].get<double>() - control["mean"]["target_logits"].get<double>();
+  CHECK((pe - ce) / d > 0.5);
+}
+
+TEST_CASE(
+    "activation patching: layer-0 residual restores the clean run; KV-cache reuse equals runs from position "
+    "0") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
+  auto s = gb::probes::session_open(model);
+  REQUIRE(s);
+  gb::probes::engine_scorer sc(s.value());
+  const auto pairs = gb::probes::localize_pairs_read(sc, "crows-pairs", csv, 40);
+  auto& run = *s.value().run;
+  size_t defined = 0, qualifying = 0;
+  for (const auto& p : pairs) {
+    auto a = gb::probes::patch_pair(run, p, 5, 8);
+    REQUIRE(a);
+    CHECK(a.value().qualifies == (p.more.size() == p.less.size()));
+    if (!a.value().qualifies) continue;
+    ++qualifying;
+    REQUIRE(a.value().resid.size() == 5u);
+    REQUIRE(a.value().heads.size() == 40u);
+    if (a.value().clean == a.value().corrupted) continue;
+    ++defined;
+    // patching the embeddings at the differing positions turns the corrupted run into the clean one
+    CHECK(a.value().resid[0] == doctest::Approx(1.0).epsilon(1e-4));
+    auto b = gb::probes::patch_pair(run, p, 5, 8, /*reuse_prefix=*/false);
+    REQUIRE(b);
+    for (size_t i = 0; i < 40; ++i)
+      CHECK(a.value().heads[i] == doctest::Approx(b.value().heads[i]).epsilon(1e-4).scale(1e-3));
+    for (size_t i = 0; i < 5; ++i)
+      CHECK(a.value().resid[i] == doctest::Approx(b.value().resid[i]).epsilon(1e-4));
+  }
+  MESSAGE(qualifying << " of " << pairs.size() << " pairs have equal length; " << defined
+                     << " with clean != corrupted");
+  CHECK(defined >= 5u);
+  auto sum = gb::probes::patch_pairs(run, pairs, 5, 8);
+  REQUIRE(sum);
+  CHECK(sum.value().qualifying == qualifying);
+  CHECK(sum.value().resid[0] == doctest::Approx(1.0).epsilon(1e-4));
+}
+
+TEST_CASE(
+    "audit --localize adds a Bias localization section (heatmap + ranked table) to report.html and "
+    "report.json") {
+  const std::string dir = gb::test::temp_dir("bias_localize_audit");
+  std::string wrote, out;
+  const std::string model = dir + "/m.gguf";
+  REQUIRE(gb::test::run_glassbox(
+              "synth --arch llama --layers 2 --dim 64 --heads 4 --vocab 512 --ctx 256 --seed 36 "
+              "--bias-token he --bias-scale 4 -o '" +
+                  model + "'",
+              &wrote) == 0);
+  REQUIRE(gb::test::run_glassbox(
+              "audit '" + model + "' --localize templates --suites none --no-spectral --resamples 100 -o '" +
+                  dir + "/rep'",
+              &out) == 0);
+  const std::vector<uint8_t> jb = gb::test::read_file(dir + "/rep/report.json");
+  const json j = json::parse(std::string(jb.begin(), jb.end()));
+  REQUIRE(j.contains("bias_localization"));
+  CHECK(j["bias_localization"]["pairs"] == 120);
+  CHECK(j["bias_localization"]["ranked"][0]["component"] == "embed");
+  CHECK(j["bias_localization"]["mean"]["heads"].size() == 2u);
+  const std::vector<uint8_t> hb = gb::test::read_file(dir + "/rep/report.html");
+  const std::string html(hb.begin(), hb.end());
+  CHECK(html.find("<h2 id=\"bias-localization\">Bias localization</h2>") != std::string::npos);
+  CHECK(html.find("<svg") != std::string::npos);
+}
