@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/json_util.h"
 #include "cli/options.h"
 #include "inspect/delta.h"
 
@@ -12,13 +13,15 @@ namespace po = boost::program_options;
 namespace {
 
 int run_apply_delta(int argc, char** argv) {
-  po::options_description desc("glassbox apply-delta BASE DELTA -o OUT (a folder, or a .safetensors file)");
+  const char* usage = "glassbox apply-delta BASE DELTA -o OUT (a folder, or a .safetensors file)";
+  po::options_description desc(usage);
   std::string base, delta, out;
-  desc.add_options()("help,h", "show options")("output,o", po::value(&out),
-                                               "where to write the reconstructed model");
+  bool as_json = false;
+  desc.add_options()("help,h", "show options")("output,o", po::value(&out), "where to write the reconstructed model")(
+      "json", po::bool_switch(&as_json), "print one JSON document (files written, tensors, root digest)");
   po::options_description hidden;
   hidden.add_options()("base", po::value(&base))("delta", po::value(&delta));
-  po::options_description every;
+  po::options_description every(usage);
   every.add(desc).add(hidden);
   po::variables_map vm = gb::cli::parse_command(argc, argv, every, {{"base", 1}, {"delta", 1}});
   if (vm.count("help")) return gb::cli::print_help(desc);
@@ -30,6 +33,10 @@ int run_apply_delta(int argc, char** argv) {
   if (!d) return gb::cli::report_error(d.err());
   gb::result<gb::delta_apply_report> r = gb::delta_apply(b.value(), d.value(), out);
   if (!r) return gb::cli::report_error(r.err());
+  if (as_json) {
+    gb::cli::print_json({{"files", r.value().files}, {"tensors", r.value().tensors}, {"root", r.value().root_hex}});
+    return gb::cli::exit_ok;
+  }
   for (const std::string& f : r.value().files) std::printf("wrote %s\n", f.c_str());
   std::printf("tensors %zu\nroot %s  (gb-root-v1 canonical digest: compare with the published one)\n",
               r.value().tensors, r.value().root_hex.c_str());

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "cli/command.h"
+#include "cli/json_util.h"
 #include "cli/options.h"
 #include "inspect/oms.h"
 #include "viz/oms_bundle.h"
@@ -21,7 +22,7 @@ int run_sign(int argc, char** argv) {
       "glassbox sign MODEL --key KEY.pem -o model.sig [--certificate-chain CHAIN.pem] [--ignore-path P]...");
   std::string model, key, chain, out;
   std::vector<std::string> ignore;
-  bool allow_symlinks = false;
+  bool allow_symlinks = false, as_json = false;
   int threads = 0;
   desc.add_options()("help,h", "show options")("model", po::value(&model), "model file or folder")(
       "key", po::value(&key), "PEM private key (ECDSA P-256, P-384 or P-521)")(
@@ -31,7 +32,8 @@ int run_sign(int argc, char** argv) {
       "ignore-path", po::value(&ignore)->composing(), "leave this path (relative to MODEL) out; repeatable")(
       "allow-symlinks", po::bool_switch(&allow_symlinks),
       "follow symbolic links (default: a symlink is an error)")(
-      "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)");
+      "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
+      "json", po::bool_switch(&as_json), "print one JSON document (bundle path, subject digest, files)");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   if (vm.count("help")) return gb::cli::print_help(desc);
   if (model.empty()) return gb::cli::usage_error("sign", "missing MODEL", &desc);
@@ -50,19 +52,27 @@ int run_sign(int argc, char** argv) {
   o.ignore_paths = ignore;
   o.allow_symlinks = allow_symlinks;
   o.threads = threads;
+  std::string subject;
+  size_t files = 0;
   gb::result<std::string> bundle = gb::capture(model, [&] {
     gb::oms_manifest m = gb::oms_hash(model, o);
     for (const std::string& w : m.warnings) std::fprintf(stderr, "glassbox sign: warning: %s\n", w.c_str());
-    std::printf("%s  %s (OMS subject digest over %zu files)\n", m.root_hex.c_str(), m.subject_name.c_str(),
-                m.resources.size());
+    subject = m.root_hex;
+    files = m.resources.size();
+    if (!as_json)
+      std::printf("%s  %s (OMS subject digest over %zu files)\n", m.root_hex.c_str(), m.subject_name.c_str(),
+                  m.resources.size());
     return gb::viz::dsse_bundle_sign(gb::oms_statement_json(m), key, chain);
   });
   if (!bundle) return gb::cli::report_error(bundle.err());
   std::ofstream f(out, std::ios::binary | std::ios::trunc);
   f << bundle.value();
   if (!f) return gb::cli::report_error({gb::errc::io, 0, "cannot write the signature", out});
-  std::printf("signed %s -> %s (%s bundle)\n", model.c_str(), out.c_str(),
-              chain.empty() ? "key" : "certificate");
+  if (as_json)
+    gb::cli::print_json({{"model", model}, {"signature", out}, {"bundle", chain.empty() ? "key" : "certificate"},
+                         {"subject_digest", subject}, {"files", files}});
+  else
+    std::printf("signed %s -> %s (%s bundle)\n", model.c_str(), out.c_str(), chain.empty() ? "key" : "certificate");
   return gb::cli::exit_ok;
 }
 

@@ -244,6 +244,7 @@ json suite_out(const suite_result& r) {
   }
   return {{"suite", r.suite}, {"variant", r.variant},     {"definition", r.definition},
           {"seed", r.seed},   {"resamples", r.resamples}, {"items", r.items},
+          {"items_total", r.items_total},  // the dataset's items (> items: a --limit quick pass)
           {"error", r.error}, {"records", recs},          {"skipped", skips},
           {"tokens", r.tokens}, {"tokens_computed", r.tokens_computed}};
 }
@@ -258,6 +259,7 @@ suite_result suite_in(const in_file& f, const json& j) {
   if (!res.is_number_integer()) f.bad("\"resamples\" is not an integer");
   r.resamples = res.get<int>();
   r.items = f.count(j, "items");
+  r.items_total = f.count(j, "items_total");
   r.error = f.str(j, "error");
   r.tokens = f.count(j, "tokens");
   r.tokens_computed = f.count(j, "tokens_computed");
@@ -438,6 +440,7 @@ suite_result ordered(const std::vector<const suite_result*>& parts) {
     for (const auto& k : p->skipped)
       if (k.index != k_not_an_item) item_skips.push_back(k);
     r.items += p->items;
+    r.items_total = std::max(r.items_total, p->items_total);  // the same dataset in every part
     r.tokens += p->tokens;
     r.tokens_computed += p->tokens_computed;
   }
