@@ -1,7 +1,8 @@
 // bench/gen_f32_model.cpp: writes a llama-shaped f32 GGUF of a chosen size for the hash/diff benchmarks
 // (deterministic N(0, 0.02) weights; --perturb-layer L adds 10% noise to layer L, a simulated fine-tune).
 //
-//   bench_gen_f32_model out.gguf [--layers 8] [--dim 1024] [--ff 2816] [--vocab 8000] [--seed 1] [--perturb-layer 3]
+//   bench_gen_f32_model out.gguf [--layers 8] [--dim 1024] [--ff 2816] [--vocab 8000] [--seed 1]
+//   [--perturb-layer 3]
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -13,7 +14,10 @@
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s OUT.gguf [--layers N] [--dim D] [--ff F] [--vocab V] [--seed S] [--perturb-layer L]\n", argv[0]);
+    std::fprintf(
+        stderr,
+        "usage: %s OUT.gguf [--layers N] [--dim D] [--ff F] [--vocab V] [--seed S] [--perturb-layer L]\n",
+        argv[0]);
     return 2;
   }
   std::string out = argv[1];
@@ -21,12 +25,18 @@ int main(int argc, char** argv) {
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     const long v = std::strtol(argv[i + 1], nullptr, 10);
-    if (k == "--layers") layers = v;
-    else if (k == "--dim") dim = v;
-    else if (k == "--ff") ff = v;
-    else if (k == "--vocab") vocab = v;
-    else if (k == "--seed") seed = v;
-    else if (k == "--perturb-layer") perturb = v;
+    if (k == "--layers")
+      layers = v;
+    else if (k == "--dim")
+      dim = v;
+    else if (k == "--ff")
+      ff = v;
+    else if (k == "--vocab")
+      vocab = v;
+    else if (k == "--seed")
+      seed = v;
+    else if (k == "--perturb-layer")
+      perturb = v;
   }
   std::mt19937_64 rng(static_cast<uint64_t>(seed));
   std::mt19937_64 noise_rng(999);

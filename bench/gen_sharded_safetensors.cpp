@@ -14,7 +14,8 @@
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s OUT_DIR [--layers N] [--dim D] [--ff F] [--vocab V] [--shards S]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s OUT_DIR [--layers N] [--dim D] [--ff F] [--vocab V] [--shards S]\n",
+                 argv[0]);
     return 2;
   }
   const std::string out = argv[1];
@@ -22,11 +23,16 @@ int main(int argc, char** argv) {
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     const long v = std::strtol(argv[i + 1], nullptr, 10);
-    if (k == "--layers") layers = v;
-    else if (k == "--dim") dim = v;
-    else if (k == "--ff") ff = v;
-    else if (k == "--vocab") vocab = v;
-    else if (k == "--shards") shards = v;
+    if (k == "--layers")
+      layers = v;
+    else if (k == "--dim")
+      dim = v;
+    else if (k == "--ff")
+      ff = v;
+    else if (k == "--vocab")
+      vocab = v;
+    else if (k == "--shards")
+      shards = v;
   }
   if (layers < 1 || dim < 1 || ff < 1 || vocab < 1 || shards < 1) return 2;
   std::filesystem::create_directories(out);
@@ -56,11 +62,13 @@ int main(int argc, char** argv) {
     char fname[96];
     std::snprintf(fname, sizeof fname, "model-%05ld-of-%05ld.safetensors", s + 1, shards);
     std::vector<gb::tensor_data> ts;
-    for (size_t i = static_cast<size_t>(s) * per; i < all.size() && i < static_cast<size_t>(s + 1) * per; ++i) {
+    for (size_t i = static_cast<size_t>(s) * per; i < all.size() && i < static_cast<size_t>(s + 1) * per;
+         ++i) {
       uint64_t n = 1;
       for (int64_t d : all[i].shape) n *= static_cast<uint64_t>(d);
       std::vector<uint8_t> bytes(n * 4);
-      for (size_t b = 0; b < bytes.size(); b += 4) bytes[b + 3] = static_cast<uint8_t>(0x3C + (b >> 2) % 3);  // ~0.01..1
+      for (size_t b = 0; b < bytes.size(); b += 4)
+        bytes[b + 3] = static_cast<uint8_t>(0x3C + (b >> 2) % 3);  // ~0.01..1
       total += bytes.size();
       map += (map.empty() ? "" : ",\n    ") + std::string("\"") + all[i].name + "\": \"" + fname + "\"";
       ts.push_back({all[i].name, gb::dtype::f32, all[i].shape, std::move(bytes)});
@@ -68,13 +76,16 @@ int main(int argc, char** argv) {
     gb::safetensors_write(out + "/" + fname, ts, {{"format", "pt"}});
   }
   std::ofstream(out + "/model.safetensors.index.json")
-      << "{\n  \"metadata\": {\"total_size\": " << total << "},\n  \"weight_map\": {\n    " << map << "\n  }\n}\n";
-  std::ofstream(out + "/config.json") << "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\", "
-                                      << "\"hidden_size\": " << dim << ", \"intermediate_size\": " << ff
-                                      << ", \"num_hidden_layers\": " << layers << ", \"num_attention_heads\": 16, "
-                                      << "\"num_key_value_heads\": 16, \"vocab_size\": " << vocab
-                                      << ", \"max_position_embeddings\": 2048, \"rms_norm_eps\": 1e-05, "
-                                      << "\"torch_dtype\": \"float32\"}\n";
-  std::printf("%s: %ld shards, %zu tensors, %.0f MB\n", out.c_str(), shards, all.size(), static_cast<double>(total) / 1e6);
+      << "{\n  \"metadata\": {\"total_size\": " << total << "},\n  \"weight_map\": {\n    " << map
+      << "\n  }\n}\n";
+  std::ofstream(out + "/config.json")
+      << "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\", "
+      << "\"hidden_size\": " << dim << ", \"intermediate_size\": " << ff
+      << ", \"num_hidden_layers\": " << layers << ", \"num_attention_heads\": 16, "
+      << "\"num_key_value_heads\": 16, \"vocab_size\": " << vocab
+      << ", \"max_position_embeddings\": 2048, \"rms_norm_eps\": 1e-05, "
+      << "\"torch_dtype\": \"float32\"}\n";
+  std::printf("%s: %ld shards, %zu tensors, %.0f MB\n", out.c_str(), shards, all.size(),
+              static_cast<double>(total) / 1e6);
   return 0;
 }

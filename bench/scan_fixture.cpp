@@ -1,6 +1,6 @@
 // bench_scan_fixture: writes the inputs bench_scan.sh times `glassbox scan` on.
-//   bench_scan_fixture big OUT.pt MB       a torch.save-style zip checkpoint of ~MB megabytes (stored storages)
-//   bench_scan_fixture folder DIR N        N small files: benign pickles, JSON configs, text
+//   bench_scan_fixture big OUT.pt MB       a torch.save-style zip checkpoint of ~MB megabytes (stored
+//   storages) bench_scan_fixture folder DIR N        N small files: benign pickles, JSON configs, text
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -17,17 +17,23 @@ std::string uni(const std::string& s) {
   uint32_t n = static_cast<uint32_t>(s.size());
   return std::string("X") + std::string(reinterpret_cast<const char*>(&n), 4) + s;
 }
-std::string i32(int32_t v) { return std::string("J") + std::string(reinterpret_cast<const char*>(&v), 4); }
+std::string i32(int32_t v) {
+  return std::string("J") + std::string(reinterpret_cast<const char*>(&v), 4);
+}
 
 // One _rebuild_tensor_v2 call for a 2-D float tensor (rows, cols) in storage `key`.
 std::string tensor_pkl(const std::string& key, int rows, int cols) {
-  return "ctorch._utils\n_rebuild_tensor_v2\n((" + uni("storage") + "ctorch\nFloatStorage\n" + uni(key) + uni("cpu") +
-         i32(rows * cols) + "tQ" + i32(0) + "(" + i32(rows) + i32(cols) + "t(" + i32(cols) + i32(1) + "t\x89}tR";
+  return "ctorch._utils\n_rebuild_tensor_v2\n((" + uni("storage") + "ctorch\nFloatStorage\n" + uni(key) +
+         uni("cpu") + i32(rows * cols) + "tQ" + i32(0) + "(" + i32(rows) + i32(cols) + "t(" + i32(cols) +
+         i32(1) + "t\x89}tR";
 }
 
 std::string state_dict(int n, int rows, int cols) {
-  std::string s = "\x80\x02" "ccollections\nOrderedDict\n)R(";
-  for (int i = 0; i < n; ++i) s += uni("layers." + std::to_string(i) + ".weight") + tensor_pkl(std::to_string(i), rows, cols);
+  std::string s =
+      "\x80\x02"
+      "ccollections\nOrderedDict\n)R(";
+  for (int i = 0; i < n; ++i)
+    s += uni("layers." + std::to_string(i) + ".weight") + tensor_pkl(std::to_string(i), rows, cols);
   return s + "u.";
 }
 
@@ -44,19 +50,20 @@ int big(const char* out, long mb) {
   w.add("archive/byteorder", reinterpret_cast<const uint8_t*>("little"), 6);
   for (int i = 0; i < tensors; ++i) {
     uint32_t seed = 0x9e3779b9u * static_cast<uint32_t>(i + 1);
-    w.add_stream("archive/data/" + std::to_string(i), static_cast<uint64_t>(rows) * cols * 4, [&](uint8_t* buf, size_t n) {
-      for (size_t k = 0; k + 4 <= n; k += 4) {
-        seed = seed * 1664525u + 1013904223u;
-        float v = static_cast<float>(static_cast<int32_t>(seed)) * 1e-11f;
-        std::memcpy(buf + k, &v, 4);
-      }
-    });
+    w.add_stream("archive/data/" + std::to_string(i), static_cast<uint64_t>(rows) * cols * 4,
+                 [&](uint8_t* buf, size_t n) {
+                   for (size_t k = 0; k + 4 <= n; k += 4) {
+                     seed = seed * 1664525u + 1013904223u;
+                     float v = static_cast<float>(static_cast<int32_t>(seed)) * 1e-11f;
+                     std::memcpy(buf + k, &v, 4);
+                   }
+                 });
   }
   w.add("archive/version", reinterpret_cast<const uint8_t*>("3\n"), 2);
   w.finish();
   std::fclose(f);
-  std::printf("wrote %s: %llu bytes, %d tensors of [%d, %d] f32\n", out, static_cast<unsigned long long>(w.written()),
-              tensors, rows, cols);
+  std::printf("wrote %s: %llu bytes, %d tensors of [%d, %d] f32\n", out,
+              static_cast<unsigned long long>(w.written()), tensors, rows, cols);
   return 0;
 }
 

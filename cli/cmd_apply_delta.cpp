@@ -17,7 +17,8 @@ int run_apply_delta(int argc, char** argv) {
   po::options_description desc(usage);
   std::string base, delta, out;
   bool as_json = false;
-  desc.add_options()("help,h", "show options")("output,o", po::value(&out), "where to write the reconstructed model")(
+  desc.add_options()("help,h", "show options")("output,o", po::value(&out),
+                                               "where to write the reconstructed model")(
       "json", po::bool_switch(&as_json), "print one JSON document (files written, tensors, root digest)");
   po::options_description hidden;
   hidden.add_options()("base", po::value(&base))("delta", po::value(&delta));
@@ -34,7 +35,8 @@ int run_apply_delta(int argc, char** argv) {
   gb::result<gb::delta_apply_report> r = gb::delta_apply(b.value(), d.value(), out);
   if (!r) return gb::cli::report_error(r.err());
   if (as_json) {
-    gb::cli::print_json({{"files", r.value().files}, {"tensors", r.value().tensors}, {"root", r.value().root_hex}});
+    gb::cli::print_json(
+        {{"files", r.value().files}, {"tensors", r.value().tensors}, {"root", r.value().root_hex}});
     return gb::cli::exit_ok;
   }
   for (const std::string& f : r.value().files) std::printf("wrote %s\n", f.c_str());

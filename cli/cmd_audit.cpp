@@ -2,12 +2,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/program_options.hpp>
-
 #include <algorithm>
+#include <boost/program_options.hpp>
 #include <chrono>
-#include <optional>
-#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -15,10 +12,11 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "cli/command.h"
-#include "cli/options.h"
 #include "cli/json_util.h"
+#include "cli/options.h"
 #include "inspect/hash.h"
 #include "inspect/oms.h"
 #include "inspect/scan.h"
@@ -28,18 +26,18 @@
 #include "inspect/tensor_values.h"
 #include "probes/audit_probe.h"
 #include "probes/bias.h"
-#include "probes/bias_sample.h"
 #include "probes/bias_diff.h"
 #include "probes/bias_localize.h"
+#include "probes/bias_sample.h"
 #include "probes/lm_scorer.h"
 #include "probes/session.h"
 #include "probes/shard.h"
 #include "viz/attestation.h"
-#include "viz/oms_bundle.h"
 #include "viz/graph.h"
 #include "viz/hub_results.h"
-#include "viz/model_documentation.h"
 #include "viz/manifest.h"
+#include "viz/model_documentation.h"
+#include "viz/oms_bundle.h"
 #include "viz/report.h"
 
 namespace po = boost::program_options;
@@ -91,7 +89,11 @@ std::vector<std::string> write_demo(const std::string& dir, std::string& model_p
   // A pickle-style risk beside the weights: a pickle that would call posix.system if unpickled.
   // Only its bytes are written; nothing ever loads it.
   const std::string cmd = "echo glassbox-demo";
-  std::string pk("\x80\x02" "cposix\nsystem\nq\x00" "X", 19);
+  std::string pk(
+      "\x80\x02"
+      "cposix\nsystem\nq\x00"
+      "X",
+      19);
   uint32_t n = static_cast<uint32_t>(cmd.size());
   pk.append(reinterpret_cast<const char*>(&n), 4);
   pk += cmd + "\x85R.";
@@ -103,10 +105,11 @@ std::vector<std::string> write_demo(const std::string& dir, std::string& model_p
              "- training_state.pkl calls posix.system through REDUCE if unpickled (never do)\n"
              "- the output layer favours the word 'he' (about 6 logits): a gender bias\n");
   model_path = s.path;
-  return {"NaN value in tok_embd.weight (an unused token's row)",
-          "blk.2.attn.k.weight duplicates blk.0.attn.k.weight byte for byte",
-          "training_state.pkl: a pickle that would run posix.system('echo glassbox-demo') if loaded with Python",
-          "output layer favours the token 'he' by about 6 logits: a planted gender bias"};
+  return {
+      "NaN value in tok_embd.weight (an unused token's row)",
+      "blk.2.attn.k.weight duplicates blk.0.attn.k.weight byte for byte",
+      "training_state.pkl: a pickle that would run posix.system('echo glassbox-demo') if loaded with Python",
+      "output layer favours the token 'he' by about 6 logits: a planted gender bias"};
 }
 
 std::string now_utc() {
@@ -116,7 +119,8 @@ std::string now_utc() {
   return buf;
 }
 
-const std::vector<std::string> all_suites = {"templates", "crows-pairs", "stereoset", "winobias", "bbq", "holisticbias"};
+const std::vector<std::string> all_suites = {"templates", "crows-pairs", "stereoset",
+                                             "winobias",  "bbq",         "holisticbias"};
 
 // --suite values (repeatable, comma-separated) -> suites to run; unknown names are a usage error.
 std::vector<std::string> audit_suites(const std::vector<std::string>& args) {
@@ -128,20 +132,24 @@ std::vector<std::string> audit_suites(const std::vector<std::string>& args) {
     while (std::getline(ss, t, ','))
       if (!t.empty()) {
         gb::cli::check_choice("suite", t, valid);
-        if (t == "all") out.insert(out.end(), all_suites.begin(), all_suites.end());
-        else if (t != "none" && std::find(out.begin(), out.end(), t) == out.end()) out.push_back(t);
+        if (t == "all")
+          out.insert(out.end(), all_suites.begin(), all_suites.end());
+        else if (t != "none" && std::find(out.begin(), out.end(), t) == out.end())
+          out.push_back(t);
       }
   }
   return args.empty() ? all_suites : out;
 }
 
 // Exit 1 when a requested suite could not run or a finding reached --fail-on (one line each on stderr).
-int audit_exit(const gb::viz::audit_data& d, const std::vector<std::string>& not_run, std::optional<gb::severity> fail_on) {
+int audit_exit(const gb::viz::audit_data& d, const std::vector<std::string>& not_run,
+               std::optional<gb::severity> fail_on) {
   int rc = gb::cli::exit_ok;
   for (const auto& n : not_run) {
     if (!gb::cli::json_mode())
       gb::cli::fail_message(gb::cli::exit_findings, "bias suite " + n,
-                            "Pass --data-root DIR (laid out like shared/data/bias) or leave the suite out", "not_run");
+                            "Pass --data-root DIR (laid out like shared/data/bias) or leave the suite out",
+                            "not_run");
     rc = gb::cli::exit_findings;
   }
   if (!fail_on) return rc;
@@ -153,16 +161,18 @@ int audit_exit(const gb::viz::audit_data& d, const std::vector<std::string>& not
   if (!hits) return rc;
   if (!gb::cli::json_mode())
     gb::cli::fail_message(gb::cli::exit_findings,
-                          std::to_string(hits) + " finding(s) at or above --fail-on " + gb::severity_name(*fail_on) +
-                              ", first: [" + gb::severity_name(first->level) + "] " + first->code + " " + first->where,
+                          std::to_string(hits) + " finding(s) at or above --fail-on " +
+                              gb::severity_name(*fail_on) + ", first: [" + gb::severity_name(first->level) +
+                              "] " + first->code + " " + first->where,
                           "See report.html for every finding", "findings");
   return gb::cli::exit_findings;
 }
 
 // The bias suites into d.bias (or d.missing, with why). `result` computes a suite, or takes it from merged
 // shards; a suite that could not run is kept as a result with `error` (what a shard records).
-void run_suites(gb::viz::audit_data& d, const std::vector<std::string>& suites, const std::string& data_root,
-                const std::function<gb::probes::suite_result(const std::string&, const std::string&)>& result) {
+void run_suites(
+    gb::viz::audit_data& d, const std::vector<std::string>& suites, const std::string& data_root,
+    const std::function<gb::probes::suite_result(const std::string&, const std::string&)>& result) {
   for (const auto& suite : suites) {
     const std::string path = gb::probes::bias_dataset_path(data_root, suite);
     gb::probes::suite_result r;
@@ -176,26 +186,36 @@ void run_suites(gb::viz::audit_data& d, const std::vector<std::string>& suites, 
         r.error = f.err().message;
       }
     }
-    if (r.error.empty()) d.bias.push_back(std::move(r));
-    else d.missing.push_back({"bias suite " + suite, r.error});
+    if (r.error.empty())
+      d.bias.push_back(std::move(r));
+    else
+      d.missing.push_back({"bias suite " + suite, r.error});
   }
 }
 
 // audit --shard: only this shard of the bias suites, written as a partial result for --bias-parts.
-int audit_shard(gb::probes::session& s, const gb::probes::part_header& run, const gb::probes::shard_spec& shard,
-                const std::vector<std::string>& suites, const std::string& data_root, gb::probes::bias_options o,
-                const std::string& out_dir) {
-  if (!s.run || !s.tok) gb::fail(gb::errc::unsupported, 0, "audit --shard: the model cannot run text here (" + (s.run ? std::string("no tokenizer") : s.run_error) + ")");
-  std::fprintf(stderr, "glassbox audit: bias suites, shard %zu of %zu (%s)\n", shard.index, shard.count, shard.source.c_str());
+int audit_shard(gb::probes::session& s, const gb::probes::part_header& run,
+                const gb::probes::shard_spec& shard, const std::vector<std::string>& suites,
+                const std::string& data_root, gb::probes::bias_options o, const std::string& out_dir) {
+  if (!s.run || !s.tok)
+    gb::fail(gb::errc::unsupported, 0,
+             "audit --shard: the model cannot run text here (" +
+                 (s.run ? std::string("no tokenizer") : s.run_error) + ")");
+  std::fprintf(stderr, "glassbox audit: bias suites, shard %zu of %zu (%s)\n", shard.index, shard.count,
+               shard.source.c_str());
   o.shard_index = shard.index;
   o.shard_count = shard.count;
   gb::probes::engine_scorer scorer(s);
   gb::probes::sentence_cache cache(scorer);
   gb::viz::audit_data d;
-  run_suites(d, suites, data_root, [&](const std::string& suite, const std::string& path) { return gb::probes::suite_run_named(cache, suite, path, o); });
+  run_suites(d, suites, data_root, [&](const std::string& suite, const std::string& path) {
+    return gb::probes::suite_run_named(cache, suite, path, o);
+  });
   const std::string path = gb::probes::part_save(out_dir, run, d.bias);
-  std::printf("wrote %s: bias shard %zu of %zu (then: glassbox audit MODEL --bias-parts PARTS... with the same options)\n",
-              path.c_str(), shard.index, shard.count);
+  std::printf(
+      "wrote %s: bias shard %zu of %zu (then: glassbox audit MODEL --bias-parts PARTS... with the same "
+      "options)\n",
+      path.c_str(), shard.index, shard.count);
   return gb::cli::exit_ok;
 }
 
@@ -203,7 +223,10 @@ int audit_shard(gb::probes::session& s, const gb::probes::part_header& run, cons
 // of calibration on the templates suite, and on N ranks of this machine's speed.
 int audit_plan(gb::probes::session& s, const std::vector<std::string>& suites, const std::string& data_root,
                gb::probes::bias_options o, size_t ranks) {
-  if (!s.run || !s.tok) gb::fail(gb::errc::unsupported, 0, "audit --plan: the model cannot run text here (" + (s.run ? std::string("no tokenizer") : s.run_error) + ")");
+  if (!s.run || !s.tok)
+    gb::fail(gb::errc::unsupported, 0,
+             "audit --plan: the model cannot run text here (" +
+                 (s.run ? std::string("no tokenizer") : s.run_error) + ")");
   gb::probes::engine_scorer scorer(s);
   gb::probes::sentence_cache cache(scorer);
   gb::probes::bias_options cal = o;
@@ -224,30 +247,39 @@ int audit_plan(gb::probes::session& s, const std::vector<std::string>& suites, c
   const double rate = static_cast<double>(cal_total) / std::max(cal_s, 1e-6);  // planned tokens per second
   o.plan = true;
   gb::viz::audit_data d;
-  run_suites(d, suites, data_root, [&](const std::string& suite, const std::string& path) { return gb::probes::suite_run_named(cache, suite, path, o); });
-  std::printf("calibration: %zu tokens in %.2f s (%.0f tokens/s here)\n\n%-14s %9s %12s %14s %14s\n", cal_total, cal_s, rate,
-              "suite", "items", "tokens", "here", (std::to_string(ranks) + " ranks").c_str());
+  run_suites(d, suites, data_root, [&](const std::string& suite, const std::string& path) {
+    return gb::probes::suite_run_named(cache, suite, path, o);
+  });
+  std::printf("calibration: %zu tokens in %.2f s (%.0f tokens/s here)\n\n%-14s %9s %12s %14s %14s\n",
+              cal_total, cal_s, rate, "suite", "items", "tokens", "here",
+              (std::to_string(ranks) + " ranks").c_str());
   auto hms = [](double sec) {
     char b[32];
-    std::snprintf(b, sizeof b, "%dh%02dm%02ds", static_cast<int>(sec / 3600), static_cast<int>(sec / 60) % 60, static_cast<int>(sec) % 60);
+    std::snprintf(b, sizeof b, "%dh%02dm%02ds", static_cast<int>(sec / 3600), static_cast<int>(sec / 60) % 60,
+                  static_cast<int>(sec) % 60);
     return std::string(b);
   };
   size_t total = 0;
   for (const auto& r : d.bias) {
     total += r.tokens;
-    std::printf("%-14s %9zu %12zu %14s %14s\n", r.suite.c_str(), r.items, r.tokens, hms(r.tokens / rate).c_str(), hms(r.tokens / rate / static_cast<double>(ranks)).c_str());
+    std::printf("%-14s %9zu %12zu %14s %14s\n", r.suite.c_str(), r.items, r.tokens,
+                hms(r.tokens / rate).c_str(), hms(r.tokens / rate / static_cast<double>(ranks)).c_str());
   }
-  for (const auto& m : d.missing) std::printf("%-14s %s\n", m.what.substr(m.what.rfind(' ') + 1).c_str(), m.why.c_str());
-  std::printf("%-14s %9s %12zu %14s %14s\n", "total", "", total, hms(total / rate).c_str(), hms(total / rate / static_cast<double>(ranks)).c_str());
+  for (const auto& m : d.missing)
+    std::printf("%-14s %s\n", m.what.substr(m.what.rfind(' ') + 1).c_str(), m.why.c_str());
+  std::printf("%-14s %9s %12zu %14s %14s\n", "total", "", total, hms(total / rate).c_str(),
+              hms(total / rate / static_cast<double>(ranks)).c_str());
   return gb::cli::exit_ok;
 }
 
 // The "Bias drift" section: every suite that ran, scored again on the baseline, paired item by item.
 void add_bias_drift(gb::viz::audit_data& d, const std::string& baseline, const std::string& baseline_tok,
-                    const std::string& data_root, gb::probes::session& s, size_t limit, uint64_t seed, int resamples) {
+                    const std::string& data_root, gb::probes::session& s, size_t limit, uint64_t seed,
+                    int resamples) {
   d.baseline_path = baseline;
   auto b = gb::probes::session_open(baseline, baseline_tok);
-  std::optional<gb::error> bad = b ? gb::probes::session_unusable(b.value(), baseline) : std::optional<gb::error>(b.err());
+  std::optional<gb::error> bad =
+      b ? gb::probes::session_unusable(b.value(), baseline) : std::optional<gb::error>(b.err());
   if (bad) {
     d.missing.push_back({"bias drift", bad->message});
     return;
@@ -287,7 +319,8 @@ void add_localization(gb::viz::audit_data& d, const std::string& suite, const st
   }
   try {
     gb::probes::engine_scorer sc(s);
-    const auto pairs = gb::probes::localize_pairs_read(sc, suite, gb::probes::bias_dataset_path(data_root, suite), limit);
+    const auto pairs =
+        gb::probes::localize_pairs_read(sc, suite, gb::probes::bias_dataset_path(data_root, suite), limit);
     gb::probes::localize_options o;
     o.seed = seed;
     o.resamples = resamples;
@@ -304,8 +337,10 @@ void add_localization(gb::viz::audit_data& d, const std::string& suite, const st
 }
 
 int run_audit(int argc, char** argv) {
-  po::options_description desc("glassbox audit [MODEL] [-o DIR] [options]  (no MODEL: the built-in demo model)");
-  std::string model_path, out_dir = "glassbox-report", tok_path, key, data_root, fail_on_text, baseline, baseline_tok, localize;
+  po::options_description desc(
+      "glassbox audit [MODEL] [-o DIR] [options]  (no MODEL: the built-in demo model)");
+  std::string model_path, out_dir = "glassbox-report", tok_path, key, data_root, fail_on_text, baseline,
+                          baseline_tok, localize;
   std::vector<std::string> suites_arg;
   int threads = 0;
   size_t limit = 0;
@@ -320,22 +355,32 @@ int run_audit(int argc, char** argv) {
       "tokenizer", po::value(&tok_path), "tokenizer file when the model has none")(
       "suite", po::value(&suites_arg)->composing(),
       "bias suite (repeatable or comma-separated; 'none' to skip; default: all with a dataset)")(
-      "data-root", po::value(&data_root), "bias datasets folder laid out like shared/data/bias (default $GLASSBOX_DATA/bias)")(
-      "limit", po::value(&limit)->default_value(0), "quick pass: N items per bias suite, sampled from every category (no bias verdict)")(
+      "data-root", po::value(&data_root),
+      "bias datasets folder laid out like shared/data/bias (default $GLASSBOX_DATA/bias)")(
+      "limit", po::value(&limit)->default_value(0),
+      "quick pass: N items per bias suite, sampled from every category (no bias verdict)")(
       "seed", po::value(&seed)->default_value(1), "seed for bootstrap intervals and the --limit sample")(
       "resamples", po::value(&resamples)->default_value(1000), "bootstrap resamples")(
       "no-spectral", po::bool_switch(&no_spectral), "skip spectral metrics (large models)")(
-      "baseline", po::value(&baseline), "bias drift against this model (the one evaluated before): a \"Bias drift\" section")(
+      "baseline", po::value(&baseline),
+      "bias drift against this model (the one evaluated before): a \"Bias drift\" section")(
       "baseline-tokenizer", po::value(&baseline_tok), "tokenizer file of the baseline when it has none")(
-      "localize", po::value(&localize), "bias localization of this suite's pairs (crows-pairs, winobias, templates)")(
-      "sign", po::value(&key), "sign manifest.json (manifest.sig) and attest the results (attestation.sig, in-toto/DSSE) with this PEM private key")(
-      "fail-on", po::value(&fail_on_text), "exit 1 when a finding (model, scan, statistics) reaches this level")(
+      "localize", po::value(&localize),
+      "bias localization of this suite's pairs (crows-pairs, winobias, templates)")(
+      "sign", po::value(&key),
+      "sign manifest.json (manifest.sig) and attest the results (attestation.sig, in-toto/DSSE) with this "
+      "PEM private key")("fail-on", po::value(&fail_on_text),
+                         "exit 1 when a finding (model, scan, statistics) reaches this level")(
       "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
       "json", po::bool_switch(&as_json), "print report.json to stdout too")(
-      "shard", po::value(&shard_arg), "only the bias suites' shard I/N (or auto: Slurm, MPI, Kubernetes), as a partial result in -o DIR")(
-      "shards", po::value(&shards)->default_value(0), "N for --shard auto under a Kubernetes Indexed Job; for --plan: ranks (default 32)")(
-      "plan", po::bool_switch(&plan), "print each bias suite's tokens and the estimated time (here and on --shards ranks), then stop")(
-      "bias-parts", po::value(&bias_parts)->multitoken(), "take the bias suites from these --shard parts (all of them) instead of scoring");
+      "shard", po::value(&shard_arg),
+      "only the bias suites' shard I/N (or auto: Slurm, MPI, Kubernetes), as a partial result in -o DIR")(
+      "shards", po::value(&shards)->default_value(0),
+      "N for --shard auto under a Kubernetes Indexed Job; for --plan: ranks (default 32)")(
+      "plan", po::bool_switch(&plan),
+      "print each bias suite's tokens and the estimated time (here and on --shards ranks), then stop")(
+      "bias-parts", po::value(&bias_parts)->multitoken(),
+      "take the bias suites from these --shard parts (all of them) instead of scoring");
   gb::cli::parse_command(argc, argv, desc);
   std::optional<gb::severity> fail_on;
   if (!fail_on_text.empty()) fail_on = gb::cli::fail_on_parse(fail_on_text);
@@ -344,7 +389,8 @@ int run_audit(int argc, char** argv) {
   std::vector<std::string> suites = audit_suites(suites_arg);
   if (data_root.empty())
     if (const char* d = std::getenv("GLASSBOX_DATA"); d && *d) data_root = std::string(d) + "/bias";
-  if (!key.empty() && !exists(key)) gb::fail(gb::errc::not_found, 0, "--sign " + key + ": no such key file. Check the path");
+  if (!key.empty() && !exists(key))
+    gb::fail(gb::errc::not_found, 0, "--sign " + key + ": no such key file. Check the path");
   gb::cli::check_output_dir("output", out_dir);  // before any work, not at step 4
   progress prog;
   gb::viz::audit_data d;
@@ -392,11 +438,16 @@ int run_audit(int argc, char** argv) {
       for (const auto& suite : suites) {
         suites_text += (suites_text.empty() ? "" : ",") + suite;
         const std::string path = gb::probes::bias_dataset_path(data_root, suite);
-        datasets[suite] = suite == "templates" ? "built-in" : exists(path) ? gb::probes::path_digest(path) : "";
+        datasets[suite] = suite == "templates" ? "built-in"
+                          : exists(path)       ? gb::probes::path_digest(path)
+                                               : "";
       }
       run = gb::probes::part_header_of(s, model_path, tok_path, shard, datasets,
-                                       {{"command", "audit"}, {"suites", suites_text}, {"limit", std::to_string(limit)},
-                                        {"seed", std::to_string(seed)}, {"resamples", std::to_string(resamples)}});
+                                       {{"command", "audit"},
+                                        {"suites", suites_text},
+                                        {"limit", std::to_string(limit)},
+                                        {"seed", std::to_string(seed)},
+                                        {"resamples", std::to_string(resamples)}});
       if (!shard_arg.empty()) return audit_shard(s, run, shard, suites, data_root, bo, out_dir);
       std::vector<gb::probes::part> parts;
       for (const auto& p : bias_parts) parts.push_back(gb::probes::part_read(p));
@@ -429,7 +480,8 @@ int run_audit(int argc, char** argv) {
     for (const gb::file_hash& f : d.hashes.files)
       if (!f.sha256_hex.empty()) known[gb::oms_known_key(f.path)] = f.sha256_hex;
     d.files_identity = gb::oms_identity_of(scan_root, known);
-    if (!d.files_identity.error.empty()) d.missing.push_back({"files identity (OMS digest)", d.files_identity.error});
+    if (!d.files_identity.error.empty())
+      d.missing.push_back({"files identity (OMS digest)", d.files_identity.error});
   }
 
   prog.say("spectral metrics and architecture graph");
@@ -444,7 +496,8 @@ int run_audit(int argc, char** argv) {
     d.missing.push_back({"spectral metrics", "skipped with --no-spectral"});
   }
   {
-    gb::viz::graph g = s.ar->format == gb::file_format::onnx ? gb::viz::graph_from_onnx(*s.ar, {}) : gb::viz::graph_from_model(*s.m, {});
+    gb::viz::graph g = s.ar->format == gb::file_format::onnx ? gb::viz::graph_from_onnx(*s.ar, {})
+                                                             : gb::viz::graph_from_model(*s.m, {});
     auto svg = gb::viz::graph_render(g, "svg");
     if (svg) {
       d.graph_svg = svg.value();
@@ -469,7 +522,8 @@ int run_audit(int argc, char** argv) {
     for (const auto& suite : suites) not_run.push_back(suite + ": " + d.run_error);
   std::vector<gb::viz::attestation_dataset> datasets;  // what each suite read, for the attestation
   if (d.ran_model && !suites.empty()) {
-    gb::probes::engine_scorer scorer(s, threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    gb::probes::engine_scorer scorer(
+        s, threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     gb::probes::sentence_cache cache(scorer);
     run_suites(d, suites, data_root, [&](const std::string& suite, const std::string& path) {
       if (bias_parts.empty()) return gb::probes::suite_run_named(cache, suite, path, bo);
@@ -482,13 +536,17 @@ int run_audit(int argc, char** argv) {
         if (m.what.rfind("bias suite ", 0) == 0) not_run.push_back(m.what.substr(11) + ": " + m.why);
     for (const auto& r : d.bias) {
       const std::string path = gb::probes::bias_dataset_path(data_root, r.suite);
-      if (r.suite == "templates") datasets.push_back({r.suite, "built-in", "built-in"});
-      else datasets.push_back({r.suite, path, gb::oms_identity_of(path).root_hex});
+      if (r.suite == "templates")
+        datasets.push_back({r.suite, "built-in", "built-in"});
+      else
+        datasets.push_back({r.suite, path, gb::oms_identity_of(path).root_hex});
     }
   }
   if (!localize.empty() && d.ran_model) add_localization(d, localize, data_root, s, limit, seed, resamples);
-  if (!baseline.empty() && !d.bias.empty()) add_bias_drift(d, baseline, baseline_tok, data_root, s, limit, seed, resamples);
-  d.missing.push_back({"training data, intended use, energy", "not recoverable from weights (provider statements)"});
+  if (!baseline.empty() && !d.bias.empty())
+    add_bias_drift(d, baseline, baseline_tok, data_root, s, limit, seed, resamples);
+  d.missing.push_back(
+      {"training data, intended use, energy", "not recoverable from weights (provider statements)"});
   d.missing.push_back({"capability benchmarks", "not part of a weights audit"});
   d.missing.push_back({"adversarial testing (red teaming)", "needs a deployed system and human testers"});
 
@@ -521,7 +579,9 @@ int run_audit(int argc, char** argv) {
   info.time = audit_time;
   info.machine = gb::viz::machine_description();
   info.seeds = {{"bias_bootstrap", seed}};
-  if (limit) info.seeds.push_back({"bias_quick_pass_sample (--limit " + std::to_string(limit) + " per suite, stratified)", seed});
+  if (limit)
+    info.seeds.push_back(
+        {"bias_quick_pass_sample (--limit " + std::to_string(limit) + " per suite, stratified)", seed});
   std::vector<gb::viz::manifest_file> inputs, outputs;
   for (const auto& f : s.ar->files)  // a file once, even when the archive maps it for two roles
     if (std::none_of(inputs.begin(), inputs.end(), [&](const auto& i) { return i.path == f.path; }))
@@ -534,21 +594,29 @@ int run_audit(int argc, char** argv) {
   write_text(out_dir + "/manifest.json", manifest);
   if (!key.empty()) {
     gb::viz::manifest_sign(manifest, key, out_dir + "/manifest.sig");
-    gb::viz::attestation_info ai{info.tool_version, info.build, info.command, info.time, info.seeds, datasets,
+    gb::viz::attestation_info ai{info.tool_version,
+                                 info.build,
+                                 info.command,
+                                 info.time,
+                                 info.seeds,
+                                 datasets,
                                  gb::digest_hex(gb::file_sha256(out_dir + "/report.json"))};
-    write_text(out_dir + "/attestation.sig", gb::viz::dsse_bundle_sign(gb::viz::attestation_statement(d, ai), key, "", true));
+    write_text(out_dir + "/attestation.sig",
+               gb::viz::dsse_bundle_sign(gb::viz::attestation_statement(d, ai), key, "", true));
   }
   prog.done();
 
-  if (as_json) gb::cli::print_json_text(json_text);
+  if (as_json)
+    gb::cli::print_json_text(json_text);
   else {
     std::printf("glassbox audit of %s%s\n", model_path.c_str(), d.demo ? " (built-in demo model)" : "");
     if (const std::string q = gb::viz::quick_pass_text(d.bias); !q.empty())
       std::printf("%s (stratified sample, seed %llu): no bias verdict from a quick pass\n", q.c_str(),
                   static_cast<unsigned long long>(seed));
-    for (const auto& v : d.verdicts) std::printf("  %-10s %-13s %s\n", v.area.c_str(), v.level.c_str(), v.text.c_str());
-    std::printf("report: %s/report.html (also report.json, MODEL_CARD.md, manifest.json%s)\n", out_dir.c_str(),
-                key.empty() ? "" : ", manifest.sig, attestation.sig");
+    for (const auto& v : d.verdicts)
+      std::printf("  %-10s %-13s %s\n", v.area.c_str(), v.level.c_str(), v.text.c_str());
+    std::printf("report: %s/report.html (also report.json, MODEL_CARD.md, manifest.json%s)\n",
+                out_dir.c_str(), key.empty() ? "" : ", manifest.sig, attestation.sig");
   }
   return audit_exit(d, not_run, fail_on);
 }
@@ -570,11 +638,14 @@ int run_verify_report(int argc, char** argv) {
   }
   for (const auto& p : c.problems) std::printf("CHANGED  %s\n", p.c_str());
   for (const auto& n : c.notes) std::printf("note     %s\n", n.c_str());
-  std::printf("%s: %zu files checked, %zu problems\n", c.ok() ? "OK" : "FAILED", c.files_checked, c.problems.size());
+  std::printf("%s: %zu files checked, %zu problems\n", c.ok() ? "OK" : "FAILED", c.files_checked,
+              c.problems.size());
   return c.ok() ? gb::cli::exit_ok : gb::cli::exit_findings;
 }
 
 }  // namespace
 
-GB_COMMAND("audit", "everything, as a report folder (HTML, JSON, model card, signed manifest); no MODEL = demo", run_audit);
+GB_COMMAND("audit",
+           "everything, as a report folder (HTML, JSON, model card, signed manifest); no MODEL = demo",
+           run_audit);
 GB_COMMAND("verify-report", "check a report folder against its manifest (and signature)", run_verify_report);

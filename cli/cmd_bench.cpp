@@ -5,20 +5,19 @@
 #include <sys/resource.h>
 
 #include <boost/program_options.hpp>
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <random>
-#include <string_view>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/command.h"
-#include "cli/options.h"
 #include "cli/json_util.h"
+#include "cli/options.h"
 #include "probes/session.h"
 #include "viz/result_tables.h"
 
@@ -46,7 +45,8 @@ struct bench_hook : gb::engine::hook {
   std::vector<float> sink;
   double checksum = 0;
   bool wants(std::string_view n) override {
-    return capture && (n.find("resid.") != std::string_view::npos || n.find("attn.probs") != std::string_view::npos);
+    return capture &&
+           (n.find("resid.") != std::string_view::npos || n.find("attn.probs") != std::string_view::npos);
   }
   bool observe(std::string_view, const float* t, const std::vector<int64_t>& shape) override {
     size_t n = 1;
@@ -71,9 +71,11 @@ int run_bench(int argc, char** argv) {
       "prompt-tokens,p", po::value(&pp)->default_value(512), "prompt processing batch (0 = skip)")(
       "tokens,n", po::value(&tg)->default_value(128), "tokens generated one at a time (0 = skip)")(
       "threads,t", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
-      "gelu", po::value(&gelu)->default_value("exact"), "exact | ggml (reproduce llama.cpp's arithmetic: f16-table GELU)")(
+      "gelu", po::value(&gelu)->default_value("exact"),
+      "exact | ggml (reproduce llama.cpp's arithmetic: f16-table GELU)")(
       "repetitions,r", po::value(&reps)->default_value(3), "timed runs of each test (after one warm-up)")(
-      "hook", po::value(&hook_mode)->default_value("none"), "none | idle (a hook that wants nothing) | capture (residuals + attention probs)")(
+      "hook", po::value(&hook_mode)->default_value("none"),
+      "none | idle (a hook that wants nothing) | capture (residuals + attention probs)")(
       "json", po::bool_switch(&as_json), "print one JSON document")(
       "format", po::value(&table_format), "print one table to paste elsewhere: table, md (Markdown) or csv");
   gb::cli::parse_command(argc, argv, desc);
@@ -81,7 +83,8 @@ int run_bench(int argc, char** argv) {
   gb::cli::check_choice("hook", hook_mode, {"none", "idle", "capture"});
   gb::cli::check_choice("gelu", gelu, {"exact", "ggml"});
   const auto format = gb::viz::table_format_parse(table_format);
-  if (!table_format.empty() && !format) return gb::cli::usage_error("bench", std::string("--format must be ") + gb::viz::k_table_formats);
+  if (!table_format.empty() && !format)
+    return gb::cli::usage_error("bench", std::string("--format must be ") + gb::viz::k_table_formats);
   const bool plain = !as_json && !format;
   std::vector<gb::viz::bench_result> rows;
   gb::engine::run_options opt;
@@ -91,12 +94,15 @@ int run_bench(int argc, char** argv) {
   const double t_load = now();
   auto s = gb::probes::session_open(model_path, "", opt);
   if (!s) return gb::cli::report_error(s.err());
-  if (!s.value().run) return gb::cli::report_error({gb::errc::unsupported, 0, s.value().run_error, model_path});
+  if (!s.value().run)
+    return gb::cli::report_error({gb::errc::unsupported, 0, s.value().run_error, model_path});
   gb::engine::runner& run = *s.value().run;
   const double load_s = now() - t_load;
   if (run.context_length() < std::max(pp, tg))
-    return gb::cli::report_error({gb::errc::limit, 0, "the model's context (" + std::to_string(run.context_length()) +
-                                                          ") is shorter than the test", model_path});
+    return gb::cli::report_error(
+        {gb::errc::limit, 0,
+         "the model's context (" + std::to_string(run.context_length()) + ") is shorter than the test",
+         model_path});
   bench_hook hk;
   hk.capture = hook_mode == "capture";
   gb::engine::hook* h = hook_mode == "none" ? nullptr : &hk;
@@ -131,12 +137,15 @@ int run_bench(int argc, char** argv) {
     }
     stats st = summarise(tps);
     const std::string label = std::string(name) + std::to_string(n);
-    tests.push_back({{"test", label}, {"tokens", n}, {"tokens_per_second", st.mean}, {"stddev", st.sd}, {"runs", tps}});
+    tests.push_back(
+        {{"test", label}, {"tokens", n}, {"tokens_per_second", st.mean}, {"stddev", st.sd}, {"runs", tps}});
     rows.push_back({model_path, hook_mode, label, threads, static_cast<int>(tps.size()), st.mean, st.sd});
     if (plain) std::printf("%-8s %10.2f ± %.2f tokens/s\n", label.c_str(), st.mean, st.sd);
     return 0;
   };
-  if (plain) std::printf("%s (threads %d, %d runs each, hook %s)\n", model_path.c_str(), threads, reps, hook_mode.c_str());
+  if (plain)
+    std::printf("%s (threads %d, %d runs each, hook %s)\n", model_path.c_str(), threads, reps,
+                hook_mode.c_str());
   if (int rc = bench("pp", pp, true)) return rc;
   if (int rc = bench("tg", tg, false)) return rc;
   rusage ru{};
@@ -150,10 +159,12 @@ int run_bench(int argc, char** argv) {
   else if (format)
     std::printf("%s", gb::viz::table_render(gb::viz::bench_table(rows), *format).c_str());
   else
-    std::printf("peak RSS %.1f MiB (weights %.1f MiB)\n", rss_mib, static_cast<double>(s.value().ar->tensor_bytes()) / 1048576.0);
+    std::printf("peak RSS %.1f MiB (weights %.1f MiB)\n", rss_mib,
+                static_cast<double>(s.value().ar->tensor_bytes()) / 1048576.0);
   return gb::cli::exit_ok;
 }
 
 }  // namespace
 
-GB_COMMAND("bench", "forward-pass speed: prompt processing and generation tokens/s (like llama-bench)", run_bench);
+GB_COMMAND("bench", "forward-pass speed: prompt processing and generation tokens/s (like llama-bench)",
+           run_bench);

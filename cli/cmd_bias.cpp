@@ -1,13 +1,12 @@
 // glassbox bias: bias suites on the model's own files, scored as their reference implementations do.
 #include <sys/stat.h>
 
-#include <boost/program_options.hpp>
-
 #include <algorithm>
+#include <boost/program_options.hpp>
 #include <cerrno>
-#include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -48,7 +47,8 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
-const std::vector<std::string> known_suites = {"crows-pairs", "stereoset", "winobias", "bbq", "holisticbias", "templates", "all"};
+const std::vector<std::string> known_suites = {"crows-pairs",  "stereoset", "winobias", "bbq",
+                                               "holisticbias", "templates", "all"};
 
 int run_bias(int argc, char** argv) {
   po::options_description desc(
@@ -62,28 +62,36 @@ int run_bias(int argc, char** argv) {
   bool as_json = false, records = false, no_reuse = false;
   std::string table_format;
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
-      "tokenizer", po::value(&tok_path), "tokenizer file when the model has none (tok512.bin, tokenizer.model)")(
-      "suite", po::value(&suites_arg)->composing(), "suite to run (repeatable or comma-separated; default: all)")(
-      "data", po::value(&data), "dataset file or folder (one suite)")(
-      "data-root", po::value(&data_root), "folder laid out like shared/data/bias (default: $GLASSBOX_DATA/bias)")(
+      "tokenizer", po::value(&tok_path),
+      "tokenizer file when the model has none (tok512.bin, tokenizer.model)")(
+      "suite", po::value(&suites_arg)->composing(),
+      "suite to run (repeatable or comma-separated; default: all)")("data", po::value(&data),
+                                                                    "dataset file or folder (one suite)")(
+      "data-root", po::value(&data_root),
+      "folder laid out like shared/data/bias (default: $GLASSBOX_DATA/bias)")(
       "variant", po::value(&variant), "crows-pairs: harness (default) or bias-bench")(
-      "limit", po::value(&o.limit)->default_value(0), "quick pass: score N items per suite, sampled from every category (0 = all)")(
+      "limit", po::value(&o.limit)->default_value(0),
+      "quick pass: score N items per suite, sampled from every category (0 = all)")(
       "seed", po::value(&o.seed)->default_value(1), "seed for the bootstrap and the --limit sample")(
       "resamples", po::value(&o.resamples)->default_value(1000), "bootstrap resamples")(
       "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
-      "no-prefix-reuse", po::bool_switch(&no_reuse), "run every sentence from position 0 (for timing the KV-cache reuse)")(
+      "no-prefix-reuse", po::bool_switch(&no_reuse),
+      "run every sentence from position 0 (for timing the KV-cache reuse)")(
       "records", po::bool_switch(&records), "include per-item records in --json")(
       "json", po::bool_switch(&as_json), "print one JSON document")(
       "format", po::value(&table_format), "print one table to paste elsewhere: table, md (Markdown) or csv")(
-      "shard", po::value(&shard_arg), "score shard I/N of every suite's items (or auto: from Slurm, MPI, Kubernetes) "
+      "shard", po::value(&shard_arg),
+      "score shard I/N of every suite's items (or auto: from Slurm, MPI, Kubernetes) "
       "into a partial result in -o DIR, for `glassbox merge`")(
       "shards", po::value(&shards)->default_value(0), "N for --shard auto under a Kubernetes Indexed Job")(
-      "output,o", po::value(&out_dir), "write bias.json (with records) and one SVG chart per suite to this folder");
+      "output,o", po::value(&out_dir),
+      "write bias.json (with records) and one SVG chart per suite to this folder");
   gb::cli::parse_command(argc, argv, desc);
   if (model_path.empty()) return gb::cli::missing_positional("MODEL");
   if (!variant.empty()) gb::cli::check_choice("variant", variant, {"harness", "bias-bench"});
   const auto format = gb::viz::table_format_parse(table_format);
-  if (!table_format.empty() && !format) return gb::cli::usage_error("bias", std::string("--format must be ") + gb::viz::k_table_formats);
+  if (!table_format.empty() && !format)
+    return gb::cli::usage_error("bias", std::string("--format must be ") + gb::viz::k_table_formats);
   if (data_root.empty())
     if (const char* d = std::getenv("GLASSBOX_DATA"); d && *d) data_root = std::string(d) + "/bias";
   std::vector<std::string> suites;
@@ -110,7 +118,8 @@ int run_bias(int argc, char** argv) {
       std::fprintf(stderr, "glassbox bias: --shard writes a partial result: give -o DIR\n");
       return gb::cli::exit_usage;
     }
-    std::fprintf(stderr, "glassbox bias: shard %zu of %zu (%s)\n", shard.index, shard.count, shard.source.c_str());
+    std::fprintf(stderr, "glassbox bias: shard %zu of %zu (%s)\n", shard.index, shard.count,
+                 shard.source.c_str());
     o.shard_index = shard.index;
     o.shard_count = shard.count;
   }
@@ -119,7 +128,8 @@ int run_bias(int argc, char** argv) {
   auto s = gb::probes::session_open(model_path, tok_path, ro);
   if (!s) return gb::cli::report_error(s.err());
   // sentences are packed into prefix tries and scored by up to `threads` runners (see probes/lm_scorer.h)
-  const int workers = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int workers =
+      threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   gb::probes::engine_scorer scorer(s.value(), workers);
   scorer.set_prefix_reuse(!no_reuse);
   gb::probes::sentence_cache cache(scorer);
@@ -131,7 +141,9 @@ int run_bias(int argc, char** argv) {
     if (suite != "crows-pairs") so.variant.clear();
     try {
       if (!shard_arg.empty())
-        part.datasets[suite] = suite == "templates" ? "built-in" : exists(path) ? gb::probes::path_digest(path) : "";
+        part.datasets[suite] = suite == "templates" ? "built-in"
+                               : exists(path)       ? gb::probes::path_digest(path)
+                                                    : "";
       if (suite == "templates") {
         results.push_back(gb::probes::templates_run(cache, gb::probes::templates_builtin(), so));
         continue;
@@ -154,13 +166,18 @@ int run_bias(int argc, char** argv) {
     for (const auto& n : suites) suites_text += (suites_text.empty() ? "" : ",") + n;
     try {
       const std::string path = gb::probes::part_save(
-          out_dir, gb::probes::part_header_of(s.value(), model_path, tok_path, shard, part.datasets,
-                                              {{"suites", suites_text}, {"variant", variant}, {"limit", std::to_string(o.limit)},
-                                               {"seed", std::to_string(o.seed)}, {"resamples", std::to_string(o.resamples)},
-                                               {"prefix_reuse", no_reuse ? "off" : "on"}}),
+          out_dir,
+          gb::probes::part_header_of(s.value(), model_path, tok_path, shard, part.datasets,
+                                     {{"suites", suites_text},
+                                      {"variant", variant},
+                                      {"limit", std::to_string(o.limit)},
+                                      {"seed", std::to_string(o.seed)},
+                                      {"resamples", std::to_string(o.resamples)},
+                                      {"prefix_reuse", no_reuse ? "off" : "on"}}),
           results);
-      std::printf("wrote %s: shard %zu of %zu, a partial result (merge the %zu parts with `glassbox merge`)\n",
-                  path.c_str(), shard.index, shard.count, shard.count);
+      std::printf(
+          "wrote %s: shard %zu of %zu, a partial result (merge the %zu parts with `glassbox merge`)\n",
+          path.c_str(), shard.index, shard.count, shard.count);
     } catch (const gb::failure& f) {
       return gb::cli::report_error(f.err());
     }
@@ -171,8 +188,10 @@ int run_bias(int argc, char** argv) {
     for (const auto& r : results)
       if (r.error.empty()) write_file(out_dir + "/bias-" + r.suite + ".svg", gb::viz::bias_chart_svg(r));
   }
-  if (as_json) gb::cli::print_json_text(gb::viz::bias_json(results, records, 2, true));
-  else if (format) std::printf("%s", gb::viz::table_render(gb::viz::bias_table(results), *format).c_str());
+  if (as_json)
+    gb::cli::print_json_text(gb::viz::bias_json(results, records, 2, true));
+  else if (format)
+    std::printf("%s", gb::viz::table_render(gb::viz::bias_table(results), *format).c_str());
   else {
     std::printf("model: %s (tokenizer: %s)\n\n", model_path.c_str(), s.value().tokenizer_source.c_str());
     std::printf("%s", gb::viz::bias_text(results).c_str());
@@ -187,7 +206,8 @@ int run_bias(int argc, char** argv) {
     if (!r.error.empty()) {
       if (!gb::cli::json_mode())  // under --json the document carries each suite's error
         gb::cli::fail_message(gb::cli::exit_findings, "suite " + r.suite + " did not run: " + r.error,
-                            "Pass --data FILE (one suite) or --data-root DIR, or leave the suite out", "not_run");
+                              "Pass --data FILE (one suite) or --data-root DIR, or leave the suite out",
+                              "not_run");
       rc = gb::cli::exit_findings;
     }
   return rc;
@@ -195,4 +215,6 @@ int run_bias(int argc, char** argv) {
 
 }  // namespace
 
-GB_COMMAND("bias", "bias suites (CrowS-Pairs, StereoSet, WinoBias, BBQ, HolisticBias, templates) with intervals", run_bias);
+GB_COMMAND("bias",
+           "bias suites (CrowS-Pairs, StereoSet, WinoBias, BBQ, HolisticBias, templates) with intervals",
+           run_bias);

@@ -23,7 +23,8 @@ int run_export_meta(int argc, char** argv) {
   desc.add_options()("help,h", "show options")("output,o", po::value(&o.dir), "folder to write")(
       "shards", po::value(&o.shards)->default_value(1), "model-parallel shards (LLaMA 2 13B: 2, 70B: 8)")(
       "vocab-from-tokenizer", po::bool_switch(&o.vocab_from_tokenizer),
-      "params.json vocab_size -1 (as LLaMA 1)")("json", po::bool_switch(&as_json), "print one JSON document (files written)");
+      "params.json vocab_size -1 (as LLaMA 1)")("json", po::bool_switch(&as_json),
+                                                "print one JSON document (files written)");
   po::options_description hidden;
   hidden.add_options()("model", po::value(&path));
   po::options_description every(usage);
@@ -39,7 +40,8 @@ int run_export_meta(int argc, char** argv) {
   if (!m) return gb::cli::report_error(m.err());
   gb::result<gb::meta_export_report> r = gb::meta_export(m.value(), o);
   if (!r) return gb::cli::report_error(r.err());
-  if (as_json) gb::cli::print_json({{"files", r.value().files}});
+  if (as_json)
+    gb::cli::print_json({{"files", r.value().files}});
   else
     for (const std::string& f : r.value().files) std::printf("wrote %s\n", f.c_str());
   return gb::cli::exit_ok;

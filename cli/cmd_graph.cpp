@@ -1,12 +1,11 @@
 // glassbox graph: draw a model as a graph (ONNX op graph, or the architecture rebuilt from the weights),
 // optionally coloured by a per-tensor metric or diffed against another model.
 #include <boost/program_options.hpp>
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/command.h"
@@ -41,7 +40,8 @@ gb::result<graph> graph_of(const gb::integrity_input& in, const std::string& vie
   opt.expand = expand;
   if (view != "arch" && in.ar->graph.present()) return gb::viz::graph_from_onnx(*in.ar, opt);
   if (view == "ops")
-    return gb::error{gb::errc::unsupported, 0, "graph: --view ops needs an ONNX model (this file has no op graph)", in.ar->path};
+    return gb::error{gb::errc::unsupported, 0,
+                     "graph: --view ops needs an ONNX model (this file has no op graph)", in.ar->path};
   if (in.m) return gb::viz::graph_from_model(*in.m, opt);
   gb::model m;  // no model could be built: every tensor generic
   m.source = in.ar;
@@ -52,17 +52,22 @@ gb::result<graph> graph_of(const gb::integrity_input& in, const std::string& vie
 }
 
 // Per-tensor values for --overlay, keyed by canonical name; findings from the same pass.
-gb::result<gb::viz::overlay> overlay_of(const gb::integrity_input& in, const std::string& metric, int threads) {
+gb::result<gb::viz::overlay> overlay_of(const gb::integrity_input& in, const std::string& metric,
+                                        int threads) {
   gb::viz::overlay o;
   o.metric = metric;
   static const char* stats_metrics[] = {"norm", "absmax", "std", "kurtosis", "outliers", "nan", "zeros"};
-  static const char* spectral_metrics[] = {"alpha", "alpha_weighted", "stable_rank", "spectral_norm", "log_norm"};
-  bool is_stats = std::find(std::begin(stats_metrics), std::end(stats_metrics), metric) != std::end(stats_metrics);
-  bool is_spectral = std::find(std::begin(spectral_metrics), std::end(spectral_metrics), metric) != std::end(spectral_metrics);
+  static const char* spectral_metrics[] = {"alpha", "alpha_weighted", "stable_rank", "spectral_norm",
+                                           "log_norm"};
+  bool is_stats =
+      std::find(std::begin(stats_metrics), std::end(stats_metrics), metric) != std::end(stats_metrics);
+  bool is_spectral = std::find(std::begin(spectral_metrics), std::end(spectral_metrics), metric) !=
+                     std::end(spectral_metrics);
   if (!is_stats && !is_spectral)
     return gb::error{gb::errc::unsupported, 0,
                      "graph: unknown overlay '" + metric +
-                         "' (norm, absmax, std, kurtosis, outliers, nan, zeros, alpha, alpha_weighted, stable_rank, spectral_norm, log_norm)",
+                         "' (norm, absmax, std, kurtosis, outliers, nan, zeros, alpha, alpha_weighted, "
+                         "stable_rank, spectral_norm, log_norm)",
                      ""};
   return gb::capture(in.ar->path, [&]() -> gb::viz::overlay {
     if (is_stats) {
@@ -72,9 +77,13 @@ gb::result<gb::viz::overlay> overlay_of(const gb::integrity_input& in, const std
       gb::stats_report r = gb::stats_compute(in.items, so);
       for (const auto& t : r.tensors) {
         if (!t.readable) continue;
-        double v = metric == "norm" ? t.l2 : metric == "absmax" ? t.abs_max : metric == "std" ? t.std
-                 : metric == "kurtosis" ? t.kurtosis : metric == "outliers" ? static_cast<double>(t.outlier_rows + t.outlier_cols)
-                 : metric == "nan" ? static_cast<double>(t.nan_count + t.inf_count) : t.zero_fraction;
+        double v = metric == "norm"       ? t.l2
+                   : metric == "absmax"   ? t.abs_max
+                   : metric == "std"      ? t.std
+                   : metric == "kurtosis" ? t.kurtosis
+                   : metric == "outliers" ? static_cast<double>(t.outlier_rows + t.outlier_cols)
+                   : metric == "nan"      ? static_cast<double>(t.nan_count + t.inf_count)
+                                          : t.zero_fraction;
         o.values[t.name] = v;
       }
       o.findings = r.findings;
@@ -84,11 +93,15 @@ gb::result<gb::viz::overlay> overlay_of(const gb::integrity_input& in, const std
       gb::spectral_report r = gb::spectral_compute(in.items, so);
       for (const auto& t : r.matrices) {
         if (t.skipped) continue;
-        double v = metric == "alpha" ? t.alpha : metric == "alpha_weighted" ? t.alpha_weighted : metric == "stable_rank" ? t.stable_rank
-                 : metric == "spectral_norm" ? t.spectral_norm : t.log_norm;
+        double v = metric == "alpha"            ? t.alpha
+                   : metric == "alpha_weighted" ? t.alpha_weighted
+                   : metric == "stable_rank"    ? t.stable_rank
+                   : metric == "spectral_norm"  ? t.spectral_norm
+                                                : t.log_norm;
         o.values[t.name] = v;
         if (metric == "alpha" && t.n_fit >= 2 && (t.alpha > 6 || t.alpha < 2))
-          o.findings.push_back({gb::severity::low, t.alpha > 6 ? "spectral.under_trained" : "spectral.over_trained", t.name,
+          o.findings.push_back({gb::severity::low,
+                                t.alpha > 6 ? "spectral.under_trained" : "spectral.over_trained", t.name,
                                 "alpha " + std::to_string(t.alpha) + " outside [2, 6]", UINT64_MAX});
       }
     }
@@ -98,18 +111,24 @@ gb::result<gb::viz::overlay> overlay_of(const gb::integrity_input& in, const std
 
 int run_graph(int argc, char** argv) {
   po::options_description desc(
-      "glassbox graph MODEL -o FILE.{svg,png,dot,json,html} [--expand] [--overlay METRIC] [--diff OTHER] [--view auto|ops|arch]");
+      "glassbox graph MODEL -o FILE.{svg,png,dot,json,html} [--expand] [--overlay METRIC] [--diff OTHER] "
+      "[--view auto|ops|arch]");
   std::string path, out, format, overlay_metric, other, view = "auto";
   bool expand = false, as_json = false;
   int threads = 0;
   desc.add_options()("help,h", "show options")("model", po::value(&path), "model file or folder")(
-      "output,o", po::value(&out), "output file; the extension picks the format (svg, png, dot, json, html); '-' = stdout")(
-      "format", po::value(&format), "svg, png, dot, json or html: one offline page with pan, zoom, search and tensor details (overrides the extension)")(
-      "expand", po::bool_switch(&expand), "draw every layer (default: identical layers folded into one 'x N' block)")(
+      "output,o", po::value(&out),
+      "output file; the extension picks the format (svg, png, dot, json, html); '-' = stdout")(
+      "format", po::value(&format),
+      "svg, png, dot, json or html: one offline page with pan, zoom, search and tensor details (overrides "
+      "the extension)")("expand", po::bool_switch(&expand),
+                        "draw every layer (default: identical layers folded into one 'x N' block)")(
       "overlay", po::value(&overlay_metric),
-      "colour nodes by a per-tensor metric: norm absmax std kurtosis outliers nan zeros (stats) or alpha alpha_weighted "
+      "colour nodes by a per-tensor metric: norm absmax std kurtosis outliers nan zeros (stats) or alpha "
+      "alpha_weighted "
       "stable_rank spectral_norm log_norm (spectral); findings are marked on their node")(
-      "diff", po::value(&other), "draw MODEL and OTHER in one picture: added, removed and changed nodes highlighted")(
+      "diff", po::value(&other),
+      "draw MODEL and OTHER in one picture: added, removed and changed nodes highlighted")(
       "view", po::value(&view)->default_value("auto"), "auto (ONNX: ops, others: arch), ops, or arch")(
       "threads", po::value(&threads)->default_value(0), "threads for --overlay / --diff (0 = all cores)")(
       "json", po::bool_switch(&as_json), "print a JSON summary of what was written");
@@ -119,11 +138,16 @@ int run_graph(int argc, char** argv) {
   if (format.empty()) format = out == "-" ? "dot" : ext_of(out);
   if (format == "htm") format = "html";
   if (format != "svg" && format != "png" && format != "dot" && format != "json" && format != "html") {
-    std::fprintf(stderr, "glassbox graph: cannot tell the format of '%s' (use .svg, .png, .dot, .json or .html, or --format)\n", out.c_str());
+    std::fprintf(stderr,
+                 "glassbox graph: cannot tell the format of '%s' (use .svg, .png, .dot, .json or .html, or "
+                 "--format)\n",
+                 out.c_str());
     return gb::cli::exit_usage;
   }
-  if (view != "auto" && view != "ops" && view != "arch") return gb::cli::usage_error("graph", "--view must be auto, ops or arch");
-  if (!overlay_metric.empty() && !other.empty()) return gb::cli::usage_error("graph", "--overlay and --diff cannot be combined");
+  if (view != "auto" && view != "ops" && view != "arch")
+    return gb::cli::usage_error("graph", "--view must be auto, ops or arch");
+  if (!overlay_metric.empty() && !other.empty())
+    return gb::cli::usage_error("graph", "--overlay and --diff cannot be combined");
 
   auto t0 = std::chrono::steady_clock::now();
   gb::result<gb::integrity_input> in = gb::integrity_open(path);
@@ -153,12 +177,13 @@ int run_graph(int argc, char** argv) {
       gb::diff_options dopt;
       dopt.threads = threads;
       return gb::diff_models(in.value().items, in2.value().items, *in.value().ar, *in2.value().ar,
-                             in.value().m ? &in.value().m->hp : nullptr, in2.value().m ? &in2.value().m->hp : nullptr, dopt);
+                             in.value().m ? &in.value().m->hp : nullptr,
+                             in2.value().m ? &in2.value().m->hp : nullptr, dopt);
     });
     if (!dr) return gb::cli::report_error(dr.err());
     for (const auto& t : dr.value().tensors)
-      if (t.status != gb::tensor_delta::identical && t.status != gb::tensor_delta::equal && t.status != gb::tensor_delta::added &&
-          t.status != gb::tensor_delta::removed)
+      if (t.status != gb::tensor_delta::identical && t.status != gb::tensor_delta::equal &&
+          t.status != gb::tensor_delta::added && t.status != gb::tensor_delta::removed)
         changed.insert(t.name);
     g = gb::viz::graph_diff(g, g2.value(), changed);
     g.notes.push_back("verdict: " + dr.value().verdict_text);
@@ -168,7 +193,8 @@ int run_graph(int argc, char** argv) {
   std::vector<std::string> messages;
   gb::result<std::string> bytes = gb::viz::graph_render(g, format == "html" ? "svg" : format, &messages);
   if (!bytes) return gb::cli::report_error(bytes.err());
-  if (format == "html") {  // the SVG inside an offline page, with every tensor's statistics for the side panel
+  if (format ==
+      "html") {  // the SVG inside an offline page, with every tensor's statistics for the side panel
     auto st = gb::capture(in.value().ar->path, [&] {
       gb::stats_options so;
       so.threads = threads;
@@ -181,7 +207,8 @@ int run_graph(int argc, char** argv) {
   if (format == "svg") {
     gb::viz::xml_report x = gb::viz::xml_check(bytes.value());
     if (!x.ok) {
-      std::fprintf(stderr, "glassbox graph: internal error: the SVG is not well-formed (%s at byte %zu)\n", x.error.c_str(), x.offset);
+      std::fprintf(stderr, "glassbox graph: internal error: the SVG is not well-formed (%s at byte %zu)\n",
+                   x.error.c_str(), x.offset);
       return gb::cli::exit_input;
     }
   }
@@ -212,14 +239,20 @@ int run_graph(int argc, char** argv) {
     j["graphviz_messages"] = messages;
     j["findings"] = nlohmann::ordered_json::array();
     for (const auto& f : g.findings)
-      j["findings"].push_back({{"severity", gb::severity_name(f.level)}, {"code", f.code}, {"where", f.where}, {"message", f.message}});
+      j["findings"].push_back({{"severity", gb::severity_name(f.level)},
+                               {"code", f.code},
+                               {"where", f.where},
+                               {"message", f.message}});
     gb::cli::print_json(j);
   } else if (out != "-") {
-    std::printf("wrote %s (%s, %zu bytes): %zu nodes, %zu edges, %zu clusters (%zu folded); built in %.0f ms, rendered in %.0f ms\n",
-                out.c_str(), format.c_str(), bytes.value().size(), g.nodes.size(), g.edges.size(), g.clusters.size(), folded, build_ms,
-                render_ms);
+    std::printf(
+        "wrote %s (%s, %zu bytes): %zu nodes, %zu edges, %zu clusters (%zu folded); built in %.0f ms, "
+        "rendered in %.0f ms\n",
+        out.c_str(), format.c_str(), bytes.value().size(), g.nodes.size(), g.edges.size(), g.clusters.size(),
+        folded, build_ms, render_ms);
     for (const auto& f : g.findings)
-      std::printf("  %s %s %s: %s\n", gb::severity_name(f.level), f.code.c_str(), f.where.c_str(), f.message.c_str());
+      std::printf("  %s %s %s: %s\n", gb::severity_name(f.level), f.code.c_str(), f.where.c_str(),
+                  f.message.c_str());
     for (const auto& m : messages) std::fprintf(stderr, "  graphviz: %s\n", m.c_str());
   }
   return gb::cli::exit_ok;
@@ -227,4 +260,5 @@ int run_graph(int argc, char** argv) {
 
 }  // namespace
 
-GB_COMMAND("graph", "draw the model: ONNX op graph or architecture, folded, with metric overlays and diffs", run_graph);
+GB_COMMAND("graph", "draw the model: ONNX op graph or architecture, folded, with metric overlays and diffs",
+           run_graph);

@@ -8,10 +8,10 @@
 #include <set>
 
 #include "cli/command.h"
-#include "cli/options.h"
 #include "cli/json_util.h"
-#include "inspect/oms.h"
+#include "cli/options.h"
 #include "inspect/model.h"
+#include "inspect/oms.h"
 #include "inspect/scan.h"
 #include "inspect/summary.h"
 
@@ -32,7 +32,8 @@ std::string thousands(uint64_t n) {
 
 std::string pct(uint64_t part, uint64_t whole) {
   char b[16];
-  std::snprintf(b, sizeof b, "%5.1f%%", whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0);
+  std::snprintf(b, sizeof b, "%5.1f%%",
+                whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0);
   return b;
 }
 
@@ -44,7 +45,9 @@ std::string safe(const std::string& t) {
   return o;
 }
 
-void row(const char* key, const std::string& value) { std::printf("  %-18s %s\n", key, safe(value).c_str()); }
+void row(const char* key, const std::string& value) {
+  std::printf("  %-18s %s\n", key, safe(value).c_str());
+}
 
 void print_text(const gb::archive& a, const gb::model& m, const gb::model_summary& s,
                 const std::vector<gb::finding>& findings, bool tensors) {
@@ -60,8 +63,11 @@ void print_text(const gb::archive& a, const gb::model& m, const gb::model_summar
   std::string params = gb::format_count(s.parameter_count) + "  (" + thousands(s.parameter_count) + ")";
   if (s.tied_copy_elements) params += "  output is a stored copy of the embedding: counted once";
   row("parameters", params);
-  row("tensors", std::to_string(s.tensor_count) + "  (" + gb::format_bytes(s.tensor_bytes) + " of tensor data)");
-  auto inferred = [&](const char* f) { return hp.inferred.count(f) ? "  (inferred from tensor shapes)" : ""; };
+  row("tensors",
+      std::to_string(s.tensor_count) + "  (" + gb::format_bytes(s.tensor_bytes) + " of tensor data)");
+  auto inferred = [&](const char* f) {
+    return hp.inferred.count(f) ? "  (inferred from tensor shapes)" : "";
+  };
   row("context length", hp.n_ctx ? std::to_string(hp.n_ctx) + inferred("n_ctx") : "unknown");
   row("vocabulary", hp.n_vocab ? std::to_string(hp.n_vocab) + inferred("n_vocab") : "unknown");
 
@@ -69,7 +75,8 @@ void print_text(const gb::archive& a, const gb::model& m, const gb::model_summar
   auto hv = [&](const char* name, int64_t v) {
     std::string k = std::string(name) + (hp.inferred.count(name) ? "*" : "");
     auto src = hp.sources.find(name);
-    row(k.c_str(), (v ? std::to_string(v) : "unknown") + (v && src != hp.sources.end() ? "  (" + src->second + ")" : ""));
+    row(k.c_str(), (v ? std::to_string(v) : "unknown") +
+                       (v && src != hp.sources.end() ? "  (" + src->second + ")" : ""));
   };
   hv("n_embd", hp.n_embd);
   hv("n_layer", hp.n_layer);
@@ -80,7 +87,8 @@ void print_text(const gb::archive& a, const gb::model& m, const gb::model_summar
   hv("n_rot", hp.n_rot);
   char buf[64];
   std::snprintf(buf, sizeof buf, "%g", hp.rope_theta);
-  row("rope", std::string(gb::rope_kind_name(hp.rope)) + (hp.rope != gb::rope_kind::none ? "  theta " + std::string(buf) : ""));
+  row("rope", std::string(gb::rope_kind_name(hp.rope)) +
+                  (hp.rope != gb::rope_kind::none ? "  theta " + std::string(buf) : ""));
   std::snprintf(buf, sizeof buf, "%g", hp.norm_eps);
   row("norm", std::string(gb::norm_kind_name(hp.norm)) + "  eps " + buf);
   row("activation", std::string(gb::act_kind_name(hp.act)) + (hp.gated_mlp ? "  gated (GLU)" : ""));
@@ -93,7 +101,9 @@ void print_text(const gb::archive& a, const gb::model& m, const gb::model_summar
 
   std::printf("\nparameters by role\n");
   for (const gb::group_share& g : s.by_group)
-    if (g.params) std::printf("  %-18s %14s  %s\n", g.group.c_str(), thousands(g.params).c_str(), pct(g.params, s.parameter_count).c_str());
+    if (g.params)
+      std::printf("  %-18s %14s  %s\n", g.group.c_str(), thousands(g.params).c_str(),
+                  pct(g.params, s.parameter_count).c_str());
   if (!s.by_layer.empty()) {
     std::printf("\nparameters by layer\n");
     for (size_t l = 0; l < s.by_layer.size(); ++l) {
@@ -102,14 +112,15 @@ void print_text(const gb::archive& a, const gb::model& m, const gb::model_summar
     }
   }
   if (s.non_parameter_elements)
-    std::printf("  (%s elements of rotary tables / buffers not counted)\n", thousands(s.non_parameter_elements).c_str());
+    std::printf("  (%s elements of rotary tables / buffers not counted)\n",
+                thousands(s.non_parameter_elements).c_str());
 
   if (!s.dtypes.empty()) {
     std::printf("\ndtype mix\n");
     for (const gb::dtype_share& d : s.dtypes)
       std::printf("  %-18s %6llu tensors %14s elements %12s  %s\n", gb::dtype_name(d.type),
-                  static_cast<unsigned long long>(d.tensors), thousands(d.elements).c_str(), gb::format_bytes(d.bytes).c_str(),
-                  pct(d.bytes, s.tensor_bytes).c_str());
+                  static_cast<unsigned long long>(d.tensors), thousands(d.elements).c_str(),
+                  gb::format_bytes(d.bytes).c_str(), pct(d.bytes, s.tensor_bytes).c_str());
     std::printf("\nsize in memory\n");
     for (const gb::memory_estimate& e : s.memory) row(e.precision.c_str(), gb::format_bytes(e.bytes));
   }
@@ -147,12 +158,15 @@ void print_text(const gb::archive& a, const gb::model& m, const gb::model_summar
   for (const std::string& b : s.base_models) bm += (bm.empty() ? "" : ", ") + b;
   row("base model", text(bm));
   for (const std::string& u : s.urls) row("url", text(u));
-  row("chat template", s.chat_template.empty() ? "none" : std::to_string(s.chat_template.size()) + " chars (text, never rendered)");
+  row("chat template", s.chat_template.empty()
+                           ? "none"
+                           : std::to_string(s.chat_template.size()) + " chars (text, never rendered)");
   if (!s.chat_template.empty()) std::printf("    %s\n", text(s.chat_template).c_str());
 
   if (!a.metadata.empty()) {
     std::printf("\nmetadata (%zu keys)\n", a.metadata.size());
-    for (const auto& [k, v] : a.metadata) std::printf("  %-40s %s\n", safe(k).c_str(), safe(v.to_display(8)).c_str());
+    for (const auto& [k, v] : a.metadata)
+      std::printf("  %-40s %s\n", safe(k).c_str(), safe(v.to_display(8)).c_str());
   }
   if (a.graph.present()) {
     std::map<std::string, size_t> ops;
@@ -163,14 +177,15 @@ void print_text(const gb::archive& a, const gb::model& m, const gb::model_summar
     for (const auto& [op, n] : ops) o += (o.empty() ? "" : ", ") + op + " " + std::to_string(n);
     row("ops", o);
     std::string os;
-    for (const auto& [d, v] : a.graph.opsets) os += (os.empty() ? "" : ", ") + (d.empty() ? std::string("ai.onnx") : d) + " " + std::to_string(v);
+    for (const auto& [d, v] : a.graph.opsets)
+      os += (os.empty() ? "" : ", ") + (d.empty() ? std::string("ai.onnx") : d) + " " + std::to_string(v);
     row("opsets", os);
   }
 
   std::printf("\nfindings (%zu)\n", findings.size());
   for (const gb::finding& f : findings)
-    std::printf("  %-8s %-28s %s: %s\n", gb::severity_name(f.level), safe(f.code).c_str(), safe(f.where).c_str(),
-                safe(f.message).c_str());
+    std::printf("  %-8s %-28s %s: %s\n", gb::severity_name(f.level), safe(f.code).c_str(),
+                safe(f.where).c_str(), safe(f.message).c_str());
 
   if (tensors) {
     std::vector<const gb::role_entry*> role_of(a.tensors.size(), nullptr);
@@ -178,13 +193,14 @@ void print_text(const gb::archive& a, const gb::model& m, const gb::model_summar
     size_t w = 4;
     for (const gb::tensor_view& t : a.tensors) w = std::max(w, t.name.size());
     w = std::min<size_t>(w, 64);
-    std::printf("\ntensors\n  %-*s %-16s %-8s %-16s %12s %12s\n", static_cast<int>(w), "name", "role", "dtype", "shape", "offset", "bytes");
+    std::printf("\ntensors\n  %-*s %-16s %-8s %-16s %12s %12s\n", static_cast<int>(w), "name", "role",
+                "dtype", "shape", "offset", "bytes");
     for (size_t i = 0; i < a.tensors.size(); ++i) {
       const gb::tensor_view& t = a.tensors[i];
       std::string role = role_of[i] ? gb::role_name(role_of[i]->role) : "-";
-      std::printf("  %-*s %-16s %-8s %-16s %12llu %12llu\n", static_cast<int>(w), safe(t.name).c_str(), role.c_str(),
-                  gb::dtype_name(t.type), gb::shape_string(t.shape).c_str(), static_cast<unsigned long long>(t.file_offset),
-                  static_cast<unsigned long long>(t.nbytes));
+      std::printf("  %-*s %-16s %-8s %-16s %12llu %12llu\n", static_cast<int>(w), safe(t.name).c_str(),
+                  role.c_str(), gb::dtype_name(t.type), gb::shape_string(t.shape).c_str(),
+                  static_cast<unsigned long long>(t.file_offset), static_cast<unsigned long long>(t.nbytes));
     }
   }
 }
@@ -192,10 +208,12 @@ void print_text(const gb::archive& a, const gb::model& m, const gb::model_summar
 int run_inspect(int argc, char** argv) {
   std::string path, fail_on;
   bool as_json = false, tensors = false, identity = false;
-  po::options_description desc("glassbox inspect MODEL [--tensors] [--json] [--fail-on SEVERITY] [--identity]");
+  po::options_description desc(
+      "glassbox inspect MODEL [--tensors] [--json] [--fail-on SEVERITY] [--identity]");
   desc.add_options()("help,h", "show options")("tensors", po::bool_switch(&tensors), "list every tensor")(
       "json", po::bool_switch(&as_json), "print one JSON document")(
-      "fail-on", po::value(&fail_on), "exit 1 when a finding reaches this severity (info|low|medium|high|critical)")(
+      "fail-on", po::value(&fail_on),
+      "exit 1 when a finding reaches this severity (info|low|medium|high|critical)")(
       "model", po::value(&path), "model file or folder")(
       "identity", po::bool_switch(&identity), "also the files' OMS v1.0 subject digest (reads every byte)");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
@@ -223,8 +241,8 @@ int run_inspect(int argc, char** argv) {
   };
   for (const gb::source_file& file : shared->files) {
     const gb::file_format ff = file.format;
-    if (ff != gb::file_format::pytorch_zip && ff != gb::file_format::pytorch_legacy && ff != gb::file_format::pickle &&
-        ff != gb::file_format::numpy && ff != gb::file_format::zip)
+    if (ff != gb::file_format::pytorch_zip && ff != gb::file_format::pytorch_legacy &&
+        ff != gb::file_format::pickle && ff != gb::file_format::numpy && ff != gb::file_format::zip)
       continue;
     const gb::scan_file sf = gb::scan_one(file.path);
     for (const gb::finding& f : sf.findings) add_new(f);
@@ -254,7 +272,10 @@ int run_inspect(int argc, char** argv) {
     for (auto it = sj.begin(); it != sj.end(); ++it) j[it.key()] = it.value();
     json files = json::array();
     for (const gb::source_file& f : shared->files)
-      files.push_back({{"path", f.path}, {"role", f.role}, {"format", gb::file_format_name(f.format)}, {"bytes", f.size()}});
+      files.push_back({{"path", f.path},
+                       {"role", f.role},
+                       {"format", gb::file_format_name(f.format)},
+                       {"bytes", f.size()}});
     j["files"] = files;
     if (shared->graph.present()) {
       std::map<std::string, size_t> ops;
@@ -263,10 +284,14 @@ int run_inspect(int argc, char** argv) {
       for (const auto& [k, n] : ops) op[k] = n;
       json opsets = json::object();
       for (const auto& [d, v] : shared->graph.opsets) opsets[d.empty() ? "ai.onnx" : d] = v;
-      j["graph"] = {{"name", shared->graph.name},   {"producer", shared->graph.producer},
-                    {"nodes", shared->graph.nodes.size()}, {"op_counts", op},
-                    {"opsets", opsets},             {"inputs", shared->graph.inputs},
-                    {"outputs", shared->graph.outputs}, {"initializers", shared->tensors.size()}};
+      j["graph"] = {{"name", shared->graph.name},
+                    {"producer", shared->graph.producer},
+                    {"nodes", shared->graph.nodes.size()},
+                    {"op_counts", op},
+                    {"opsets", opsets},
+                    {"inputs", shared->graph.inputs},
+                    {"outputs", shared->graph.outputs},
+                    {"initializers", shared->tensors.size()}};
     }
     j["metadata"] = gb::cli::metadata_json(shared->metadata);
     j["findings"] = gb::cli::findings_json(findings);
@@ -274,7 +299,8 @@ int run_inspect(int argc, char** argv) {
       std::vector<const gb::role_entry*> role_of(shared->tensors.size(), nullptr);
       for (const gb::role_entry& e : m.roles) role_of[e.tensor] = &e;
       json ts = json::array();
-      for (size_t i = 0; i < shared->tensors.size(); ++i) ts.push_back(gb::cli::tensor_json(*shared, i, role_of[i]));
+      for (size_t i = 0; i < shared->tensors.size(); ++i)
+        ts.push_back(gb::cli::tensor_json(*shared, i, role_of[i]));
       j["tensors"] = ts;
     }
     gb::cli::print_json(j);
@@ -285,10 +311,12 @@ int run_inspect(int argc, char** argv) {
                   id.error.empty() ? (id.root_hex + " over " + std::to_string(id.files) + " files").c_str()
                                    : ("not computed: " + id.error).c_str());
   }
-  if (fail_level && !findings.empty() && gb::cli::findings_max(findings) >= *fail_level) return gb::cli::exit_findings;
+  if (fail_level && !findings.empty() && gb::cli::findings_max(findings) >= *fail_level)
+    return gb::cli::exit_findings;
   return gb::cli::exit_ok;
 }
 
 }  // namespace
 
-GB_COMMAND("inspect", "what is this model? format, architecture, parameters, tokenizer, licence, findings", run_inspect);
+GB_COMMAND("inspect", "what is this model? format, architecture, parameters, tokenizer, licence, findings",
+           run_inspect);

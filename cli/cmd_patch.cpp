@@ -2,13 +2,13 @@
 // MLP outputs per layer, heads) carry the difference between a clean and a corrupted prompt?
 //
 //   glassbox patch stories260K.gguf --clean "Once upon a time" --corrupt "Once upon a day" -o out/
-//                  --metric logit-diff:432,there     # tokens by id or text (exact piece, "▁"+text, one token)
+//                  --metric logit-diff:432,there     # tokens by id or text (exact piece, "▁"+text, one
+//                  token)
 #include <boost/program_options.hpp>
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -43,23 +43,30 @@ std::optional<int32_t> resolve_token(const gb::engine::tokenizer& tok, const std
 
 int run_patch(int argc, char** argv) {
   po::options_description desc(
-      "glassbox patch MODEL --clean TEXT --corrupt TEXT --metric logit-diff:TOKA,TOKB [--tokenizer F] [-o DIR] [--json]\n"
-      "Restored = (patched - corrupt) / (clean - corrupt) of logit(TOKA) - logit(TOKB) at the last position.\n"
+      "glassbox patch MODEL --clean TEXT --corrupt TEXT --metric logit-diff:TOKA,TOKB [--tokenizer F] [-o "
+      "DIR] [--json]\n"
+      "Restored = (patched - corrupt) / (clean - corrupt) of logit(TOKA) - logit(TOKB) at the last "
+      "position.\n"
       "Tokens are given by id or text; both prompts must tokenize to the same length.");
   std::string model_path, tok_path, clean, corrupt, metric, out_dir, only;
   int threads = 0;
   bool as_json = false, no_bos = false;
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
-      "tokenizer", po::value(&tok_path), "tokenizer file when the model carries none")("clean", po::value(&clean), "clean prompt")(
-      "corrupt", po::value(&corrupt), "corrupted prompt (same token count)")("metric", po::value(&metric), "logit-diff:TOKA,TOKB")(
+      "tokenizer", po::value(&tok_path), "tokenizer file when the model carries none")(
+      "clean", po::value(&clean), "clean prompt")(
+      "corrupt", po::value(&corrupt), "corrupted prompt (same token count)")("metric", po::value(&metric),
+                                                                             "logit-diff:TOKA,TOKB")(
       "components", po::value(&only)->default_value("resid,attn,mlp,heads"), "which components to patch")(
-      "no-bos", po::bool_switch(&no_bos), "do not add BOS")("threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
-      "json", po::bool_switch(&as_json), "print one JSON document")("output,o", po::value(&out_dir), "folder for SVG charts, patch.txt and index.html");
+      "no-bos", po::bool_switch(&no_bos), "do not add BOS")("threads", po::value(&threads)->default_value(0),
+                                                            "threads (0 = all cores)")(
+      "json", po::bool_switch(&as_json), "print one JSON document")(
+      "output,o", po::value(&out_dir), "folder for SVG charts, patch.txt and index.html");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   const std::string pre = "logit-diff:";
   const size_t comma = metric.find(',', pre.size());
   if (model_path.empty()) return gb::cli::missing_positional("MODEL");
-  if (!vm.count("clean") || !vm.count("corrupt")) return gb::cli::missing_positional("--clean TEXT and --corrupt TEXT");
+  if (!vm.count("clean") || !vm.count("corrupt"))
+    return gb::cli::missing_positional("--clean TEXT and --corrupt TEXT");
   if (metric.rfind(pre, 0) != 0 || comma == std::string::npos)
     return gb::cli::usage_error("patch", "--metric must be logit-diff:TOKA,TOKB");
   gb::cli::check_output_dir("output", out_dir);
@@ -76,12 +83,16 @@ int run_patch(int argc, char** argv) {
   const std::string ta = metric.substr(pre.size(), comma - pre.size()), tb = metric.substr(comma + 1);
   const auto a = resolve_token(tok, ta, S.run->vocab_size()), b = resolve_token(tok, tb, S.run->vocab_size());
   if (!a || !b) {
-    std::fprintf(stderr, "glassbox patch: metric token '%s' is not one token of the vocabulary\n", (!a ? ta : tb).c_str());
+    std::fprintf(stderr, "glassbox patch: metric token '%s' is not one token of the vocabulary\n",
+                 (!a ? ta : tb).c_str());
     return gb::cli::exit_usage;
   }
   const std::vector<int32_t> ci = tok.encode(clean, !no_bos), xi = tok.encode(corrupt, !no_bos);
   if (ci.size() != xi.size()) {
-    std::fprintf(stderr, "glassbox patch: clean and corrupt prompts tokenize to %zu and %zu tokens; they must be equal\n", ci.size(), xi.size());
+    std::fprintf(
+        stderr,
+        "glassbox patch: clean and corrupt prompts tokenize to %zu and %zu tokens; they must be equal\n",
+        ci.size(), xi.size());
     return gb::cli::exit_usage;
   }
   auto r = gb::probes::patch_run(*S.run, ci, xi, {*a, *b}, po_);
@@ -103,13 +114,16 @@ int run_patch(int argc, char** argv) {
     charts.push_back({"index.html", index});
     for (const auto& c : charts) {
       std::ofstream f(std::filesystem::path(out_dir) / c.name, std::ios::binary);
-      if (!(f << c.svg)) return gb::cli::report_error({gb::errc::io, 0, "cannot write " + c.name + " in " + out_dir, out_dir});
+      if (!(f << c.svg))
+        return gb::cli::report_error({gb::errc::io, 0, "cannot write " + c.name + " in " + out_dir, out_dir});
     }
   }
   if (as_json) {
     json j;
     j["model"] = model_path;
-    j["metric"] = {{"kind", "logit-diff"}, {"a", {{"id", *a}, {"piece", tok.token_piece(*a)}}}, {"b", {{"id", *b}, {"piece", tok.token_piece(*b)}}}};
+    j["metric"] = {{"kind", "logit-diff"},
+                   {"a", {{"id", *a}, {"piece", tok.token_piece(*a)}}},
+                   {"b", {{"id", *b}, {"piece", tok.token_piece(*b)}}}};
     j["clean_ids"] = ci, j["corrupt_ids"] = xi;
     j["clean"] = P.clean, j["corrupt"] = P.corrupt;
     json comps = json::array();
@@ -123,11 +137,14 @@ int run_patch(int argc, char** argv) {
     j["components"] = comps;
     gb::cli::print_json(j);
   } else {
-    std::printf("metric logit(%d '%s') - logit(%d '%s')\n%s", *a, tok.token_piece(*a).c_str(), *b, tok.token_piece(*b).c_str(), text.c_str());
+    std::printf("metric logit(%d '%s') - logit(%d '%s')\n%s", *a, tok.token_piece(*a).c_str(), *b,
+                tok.token_piece(*b).c_str(), text.c_str());
   }
   return gb::cli::exit_ok;
 }
 
 }  // namespace
 
-GB_COMMAND("patch", "activation patching: which layers, heads and positions restore a clean prompt's logit difference", run_patch);
+GB_COMMAND("patch",
+           "activation patching: which layers, heads and positions restore a clean prompt's logit difference",
+           run_patch);

@@ -6,13 +6,12 @@
 //   glassbox run model.gguf --prompt "The cat sat" --logprobs --json
 //   glassbox run model.gguf --perplexity wiki.txt
 //   glassbox run gpt2.gguf --ids 1,5,9 --top-k 5 --gelu ggml          # llama.cpp's GELU arithmetic (parity)
-#include <boost/program_options.hpp>
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+#include <boost/program_options.hpp>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <sstream>
 #include <string>
@@ -28,31 +27,35 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-
 int run_run(int argc, char** argv) {
   po::options_description desc(
-      "glassbox run MODEL [--tokenizer F] [--prompt TEXT | --ids LIST] [--tokens N] [--top-k K] [--logprobs]\n"
+      "glassbox run MODEL [--tokenizer F] [--prompt TEXT | --ids LIST] [--tokens N] [--top-k K] "
+      "[--logprobs]\n"
       "                   [--perplexity FILE] [--threads N] [--json]");
   std::string model_path, tok_path, prompt, ids_text, ppl_file;
   int n_tokens = 64, top_k = 0, threads = 0;
   std::string gelu = "exact";
   bool logprobs = false, as_json = false, no_bos = false;
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
-      "tokenizer", po::value(&tok_path), "tokenizer file when the model carries none (tok512.bin, tokenizer.model)")(
+      "tokenizer", po::value(&tok_path),
+      "tokenizer file when the model carries none (tok512.bin, tokenizer.model)")(
       "prompt", po::value(&prompt), "prompt text (default: start from BOS)")(
       "ids", po::value(&ids_text), "prompt as token ids (\"1,403,407\"), no tokenizer needed")(
       "tokens", po::value(&n_tokens)->default_value(64), "tokens to generate greedily")(
-      "top-k", po::value(&top_k)->default_value(0), "print the K most likely next tokens instead of generating")(
+      "top-k", po::value(&top_k)->default_value(0),
+      "print the K most likely next tokens instead of generating")(
       "logprobs", po::bool_switch(&logprobs), "print log p(token | previous) for every prompt token")(
       "perplexity", po::value(&ppl_file), "perplexity of a text file (windows of the context length)")(
       "no-bos", po::bool_switch(&no_bos), "do not add BOS before the prompt")(
       "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
-      "gelu", po::value(&gelu)->default_value("exact"), "exact | ggml (reproduce llama.cpp's arithmetic: f16-table GELU)")(
-      "json", po::bool_switch(&as_json), "print one JSON document");
+      "gelu", po::value(&gelu)->default_value("exact"),
+      "exact | ggml (reproduce llama.cpp's arithmetic: f16-table GELU)")("json", po::bool_switch(&as_json),
+                                                                         "print one JSON document");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   if (model_path.empty()) return gb::cli::missing_positional("MODEL");
   gb::cli::check_choice("gelu", gelu, {"exact", "ggml"});
-  if (vm.count("prompt") && vm.count("ids")) return gb::cli::usage_error("run", "--prompt and --ids exclude each other; give one");
+  if (vm.count("prompt") && vm.count("ids"))
+    return gb::cli::usage_error("run", "--prompt and --ids exclude each other; give one");
   gb::engine::run_options opt;
   opt.threads = threads;
   if (gelu == "ggml") opt.gelu = gb::engine::gelu_mode::ggml_f16_table;
@@ -95,13 +98,16 @@ int run_run(int argc, char** argv) {
       if (!lp) return gb::cli::report_error(lp.err());
       for (double v : lp.value()) nll -= v, ++count;
     }
-    if (count == 0) return gb::cli::report_error({gb::errc::bad_value, 0, "text too short to score", ppl_file});
+    if (count == 0)
+      return gb::cli::report_error({gb::errc::bad_value, 0, "text too short to score", ppl_file});
     const double ppl = std::exp(nll / static_cast<double>(count));
     if (as_json) {
-      j["file"] = ppl_file, j["tokens_scored"] = count, j["mean_nll"] = nll / static_cast<double>(count), j["perplexity"] = ppl;
+      j["file"] = ppl_file, j["tokens_scored"] = count, j["mean_nll"] = nll / static_cast<double>(count),
+      j["perplexity"] = ppl;
       gb::cli::print_json(j);
     } else {
-      std::printf("perplexity %.4f over %zu tokens (mean NLL %.6f nats)\n", ppl, count, nll / static_cast<double>(count));
+      std::printf("perplexity %.4f over %zu tokens (mean NLL %.6f nats)\n", ppl, count,
+                  nll / static_cast<double>(count));
     }
     return gb::cli::exit_ok;
   }
@@ -118,7 +124,9 @@ int run_run(int argc, char** argv) {
     ids = tok->encode(prompt, !no_bos);
     if (ids.empty()) {
       const auto b = tok->find("<s>");
-      if (!b) return gb::cli::report_error({gb::errc::bad_value, 0, "empty prompt and the vocabulary has no BOS", model_path});
+      if (!b)
+        return gb::cli::report_error(
+            {gb::errc::bad_value, 0, "empty prompt and the vocabulary has no BOS", model_path});
       ids.push_back(*b);
     }
   }
@@ -154,8 +162,9 @@ int run_run(int argc, char** argv) {
     std::vector<int32_t> order(v.size());
     std::iota(order.begin(), order.end(), 0);
     const size_t k = std::min<size_t>(static_cast<size_t>(top_k), v.size());
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-                      [&](int32_t a, int32_t b) { return v[static_cast<size_t>(a)] > v[static_cast<size_t>(b)]; });
+    std::partial_sort(
+        order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
+        [&](int32_t a, int32_t b) { return v[static_cast<size_t>(a)] > v[static_cast<size_t>(b)]; });
     json arr = json::array();
     for (size_t i = 0; i < k; ++i) {
       const int32_t id = order[i];

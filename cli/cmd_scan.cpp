@@ -6,16 +6,15 @@
 // urgent news, and the report still lists what was skipped. Each file's line starts with its verdict:
 // DANGEROUS, NOT VERIFIED, SUSPICIOUS or CLEAN.
 #include <boost/program_options.hpp>
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/command.h"
-#include "cli/options.h"
 #include "cli/json_util.h"
+#include "cli/options.h"
 #include "inspect/scan.h"
 
 namespace po = boost::program_options;
@@ -32,9 +31,12 @@ const char* sarif_level(gb::severity s) {
 
 const char* scan_word(gb::severity s) {
   switch (s) {
-    case gb::severity::critical: return "dangerous";
-    case gb::severity::high: return "suspicious";
-    default: return gb::severity_name(s);
+    case gb::severity::critical:
+      return "dangerous";
+    case gb::severity::high:
+      return "suspicious";
+    default:
+      return gb::severity_name(s);
   }
 }
 
@@ -61,18 +63,22 @@ json sarif(const gb::scan_report& r) {
   json notifications = json::array();
   for (const auto& f : r.files)
     if (f.status != gb::scan_status::full)
-      notifications.push_back({{"level", f.status == gb::scan_status::none ? "error" : "warning"},
-                               {"message", {{"text", f.path + ": " + gb::scan_status_name(f.status) + ": " + f.reason}}}});
-  json run = {{"tool",
-               {{"driver",
-                 {{"name", "glassbox"},
-                  {"version", GB_VERSION},
-                  {"informationUri", "https://example.invalid/glassbox"},
-                  {"rules", rules}}}}},
-              {"results", results},
-              {"invocations", json::array({{{"executionSuccessful", true},
-                                            {"toolExecutionNotifications", notifications}}})}};
-  return {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"}, {"version", "2.1.0"}, {"runs", json::array({run})}};
+      notifications.push_back(
+          {{"level", f.status == gb::scan_status::none ? "error" : "warning"},
+           {"message", {{"text", f.path + ": " + gb::scan_status_name(f.status) + ": " + f.reason}}}});
+  json run = {
+      {"tool",
+       {{"driver",
+         {{"name", "glassbox"},
+          {"version", GB_VERSION},
+          {"informationUri", "https://example.invalid/glassbox"},
+          {"rules", rules}}}}},
+      {"results", results},
+      {"invocations",
+       json::array({{{"executionSuccessful", true}, {"toolExecutionNotifications", notifications}}})}};
+  return {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+          {"version", "2.1.0"},
+          {"runs", json::array({run})}};
 }
 
 json report_json(const gb::scan_report& r, int exit_code) {
@@ -105,13 +111,15 @@ json report_json(const gb::scan_report& r, int exit_code) {
 
 void print_human(const gb::scan_report& r, gb::severity fail_on) {
   for (const auto& f : r.files) {
-    std::printf("%-12s %s  [%s, %s]%s%s\n", gb::scan_verdict_name(f.verdict()), f.path.c_str(), f.kind.c_str(), gb::scan_status_name(f.status),
-                f.reason.empty() ? "" : ": ", f.reason.c_str());
+    std::printf("%-12s %s  [%s, %s]%s%s\n", gb::scan_verdict_name(f.verdict()), f.path.c_str(),
+                f.kind.c_str(), gb::scan_status_name(f.status), f.reason.empty() ? "" : ": ",
+                f.reason.c_str());
     for (const auto& x : f.findings) {
       if (x.level == gb::severity::info && x.code != "template.present") continue;
       std::printf("    %-10s %-28s %s", scan_word(x.level), x.code.c_str(), x.message.c_str());
       if (x.where != f.path && !x.where.empty()) {
-        bool inside = x.where.size() > f.path.size() && x.where.compare(0, f.path.size() + 1, f.path + ":") == 0;
+        bool inside =
+            x.where.size() > f.path.size() && x.where.compare(0, f.path.size() + 1, f.path + ":") == 0;
         std::printf("  [%s]", inside ? x.where.c_str() + f.path.size() + 1 : x.where.c_str());
       }
       if (x.offset != UINT64_MAX) std::printf("  @%llu", static_cast<unsigned long long>(x.offset));
@@ -123,12 +131,15 @@ void print_human(const gb::scan_report& r, gb::severity fail_on) {
   std::printf("\nverdicts: %zu DANGEROUS, %zu NOT VERIFIED, %zu SUSPICIOUS, %zu CLEAN",
               verdicts[static_cast<int>(gb::scan_verdict::dangerous)],
               verdicts[static_cast<int>(gb::scan_verdict::not_verified)],
-              verdicts[static_cast<int>(gb::scan_verdict::suspicious)], verdicts[static_cast<int>(gb::scan_verdict::clean)]);
-  std::printf("\n%zu files: %zu fully scanned, %zu partly, %zu not scanned; findings: %zu dangerous, %zu suspicious, "
-              "%zu medium, %zu low, %zu info (fail-on: %s)\n",
-              r.files.size(), r.count(gb::scan_status::full), r.count(gb::scan_status::partial),
-              r.count(gb::scan_status::none), r.count(gb::severity::critical), r.count(gb::severity::high),
-              r.count(gb::severity::medium), r.count(gb::severity::low), r.count(gb::severity::info), scan_word(fail_on));
+              verdicts[static_cast<int>(gb::scan_verdict::suspicious)],
+              verdicts[static_cast<int>(gb::scan_verdict::clean)]);
+  std::printf(
+      "\n%zu files: %zu fully scanned, %zu partly, %zu not scanned; findings: %zu dangerous, %zu suspicious, "
+      "%zu medium, %zu low, %zu info (fail-on: %s)\n",
+      r.files.size(), r.count(gb::scan_status::full), r.count(gb::scan_status::partial),
+      r.count(gb::scan_status::none), r.count(gb::severity::critical), r.count(gb::severity::high),
+      r.count(gb::severity::medium), r.count(gb::severity::low), r.count(gb::severity::info),
+      scan_word(fail_on));
 }
 
 int run_scan(int argc, char** argv) {
@@ -139,7 +150,8 @@ int run_scan(int argc, char** argv) {
   desc.add_options()("help,h", "show options")("json", po::bool_switch(&as_json), "print one JSON document")(
       "sarif", po::value(&sarif_path), "also write SARIF 2.1.0 to FILE")(
       "fail-on", po::value(&fail_on_text)->default_value("dangerous"),
-      "exit 1 when a finding reaches this level: dangerous|suspicious|medium|low|innocuous (or critical|high|info)");
+      "exit 1 when a finding reaches this level: dangerous|suspicious|medium|low|innocuous (or "
+      "critical|high|info)");
   po::options_description hidden;
   hidden.add_options()("path", po::value(&paths));
   po::options_description every("glassbox scan PATH... [--json] [--sarif FILE] [--fail-on LEVEL]");
@@ -164,11 +176,14 @@ int run_scan(int argc, char** argv) {
       return gb::cli::exit_usage;
     }
   }
-  if (as_json) gb::cli::print_json(report_json(r, code));
-  else print_human(r, *fail_on);
+  if (as_json)
+    gb::cli::print_json(report_json(r, code));
+  else
+    print_human(r, *fail_on);
   return code;
 }
 
 }  // namespace
 
-GB_COMMAND("scan", "is it safe to open? pickle imports, zip/structure checks, templates (never executes)", run_scan);
+GB_COMMAND("scan", "is it safe to open? pickle imports, zip/structure checks, templates (never executes)",
+           run_scan);

@@ -69,10 +69,14 @@ int run_sign(int argc, char** argv) {
   f << bundle.value();
   if (!f) return gb::cli::report_error({gb::errc::io, 0, "cannot write the signature", out});
   if (as_json)
-    gb::cli::print_json({{"model", model}, {"signature", out}, {"bundle", chain.empty() ? "key" : "certificate"},
-                         {"subject_digest", subject}, {"files", files}});
+    gb::cli::print_json({{"model", model},
+                         {"signature", out},
+                         {"bundle", chain.empty() ? "key" : "certificate"},
+                         {"subject_digest", subject},
+                         {"files", files}});
   else
-    std::printf("signed %s -> %s (%s bundle)\n", model.c_str(), out.c_str(), chain.empty() ? "key" : "certificate");
+    std::printf("signed %s -> %s (%s bundle)\n", model.c_str(), out.c_str(),
+                chain.empty() ? "key" : "certificate");
   return gb::cli::exit_ok;
 }
 

@@ -6,15 +6,17 @@
 #include <sstream>
 
 #include "cli/command.h"
-#include "cli/options.h"
 #include "cli/json_util.h"
+#include "cli/options.h"
 #include "inspect/synth.h"
 
 namespace po = boost::program_options;
 
 namespace {
 
-int usage_error(const std::string& msg) { return gb::cli::usage_error("synth", msg); }
+int usage_error(const std::string& msg) {
+  return gb::cli::usage_error("synth", msg);
+}
 
 int run_synth(int argc, char** argv) {
   gb::synth_spec s;
@@ -26,7 +28,8 @@ int run_synth(int argc, char** argv) {
   po::options_description desc(
       "glassbox synth --arch A --layers N --dim D --heads H [--kv-heads K] --ff F --vocab V --ctx C\n"
       "               --dtype T --seed S --format gguf|hf -o PATH");
-  desc.add_options()("help,h", "show options")("arch", po::value(&s.arch)->default_value(s.arch), archs.c_str())(
+  desc.add_options()("help,h", "show options")("arch", po::value(&s.arch)->default_value(s.arch),
+                                               archs.c_str())(
       "layers", po::value(&s.n_layer)->default_value(s.n_layer), "blocks")(
       "dim", po::value(&s.n_embd)->default_value(s.n_embd), "embedding width")(
       "heads", po::value(&s.n_head)->default_value(s.n_head), "attention heads")(
@@ -34,14 +37,16 @@ int run_synth(int argc, char** argv) {
       "ff", po::value(&s.n_ff)->default_value(0), "MLP width (0 = family default)")(
       "vocab", po::value(&s.n_vocab)->default_value(s.n_vocab), "vocabulary size")(
       "ctx", po::value(&s.n_ctx)->default_value(s.n_ctx), "context length")(
-      "dtype", po::value(&dtype_s)->default_value(dtype_s), "f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|q4_k|q5_k|q6_k")(
+      "dtype", po::value(&dtype_s)->default_value(dtype_s),
+      "f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|q4_k|q5_k|q6_k")(
       "seed", po::value(&s.seed)->default_value(s.seed), "random seed")(
       "format", po::value(&format_s)->default_value(format_s), "gguf (one file) or hf (a folder)")(
       "output,o", po::value(&s.path), "output file (gguf) or folder (hf)")(
       "plant", po::value(&plants)->composing(), "nan:TENSOR | zero:TENSOR | dup:SRC=DST (repeatable)")(
       "perturb-layers", po::value(&perturb_s), "comma-separated layers to perturb (a simulated fine-tune)")(
-      "perturb-scale", po::value(&s.perturb_scale)->default_value(s.perturb_scale), "perturbation, in units of the init std")(
-      "bias-token", po::value(&s.bias_token), "a word the output layer favours")(
+      "perturb-scale", po::value(&s.perturb_scale)->default_value(s.perturb_scale),
+      "perturbation, in units of the init std")("bias-token", po::value(&s.bias_token),
+                                                "a word the output layer favours")(
       "bias-scale", po::value(&s.bias_scale)->default_value(0.0), "about how many logits it is favoured by")(
       "json", po::bool_switch(&as_json), "print what was written as JSON");
   gb::cli::parse_command(argc, argv, desc, {});
@@ -49,9 +54,12 @@ int run_synth(int argc, char** argv) {
   auto dt = gb::dtype_from_name(dtype_s);
   if (!dt) return usage_error("unknown --dtype '" + dtype_s + "'");
   s.type = *dt;
-  if (format_s == "gguf") s.format = gb::synth_format::gguf;
-  else if (format_s == "hf") s.format = gb::synth_format::hf;
-  else return usage_error("--format must be gguf or hf");
+  if (format_s == "gguf")
+    s.format = gb::synth_format::gguf;
+  else if (format_s == "hf")
+    s.format = gb::synth_format::hf;
+  else
+    return usage_error("--format must be gguf or hf");
   for (const std::string& p : plants) {
     auto colon = p.find(':');
     if (colon == std::string::npos) return usage_error("--plant KIND:TENSOR, got '" + p + "'");
@@ -86,12 +94,17 @@ int run_synth(int argc, char** argv) {
   }
   const gb::synth_report& rep = r.value();
   if (as_json) {
-    gb::cli::json j{{"files", rep.files},     {"architecture", rep.architecture}, {"parameter_count", rep.parameter_count},
-                    {"tensor_count", rep.tensor_count}, {"bytes", rep.bytes},  {"bias_token_id", rep.bias_token_id}};
+    gb::cli::json j{{"files", rep.files},
+                    {"architecture", rep.architecture},
+                    {"parameter_count", rep.parameter_count},
+                    {"tensor_count", rep.tensor_count},
+                    {"bytes", rep.bytes},
+                    {"bias_token_id", rep.bias_token_id}};
     gb::cli::print_json(j);
   } else {
-    std::printf("wrote %s: %s, %llu tensors, %llu parameters, %llu bytes\n", s.path.c_str(), rep.architecture.c_str(),
-                static_cast<unsigned long long>(rep.tensor_count), static_cast<unsigned long long>(rep.parameter_count),
+    std::printf("wrote %s: %s, %llu tensors, %llu parameters, %llu bytes\n", s.path.c_str(),
+                rep.architecture.c_str(), static_cast<unsigned long long>(rep.tensor_count),
+                static_cast<unsigned long long>(rep.parameter_count),
                 static_cast<unsigned long long>(rep.bytes));
     if (rep.bias_token_id >= 0) std::printf("bias token id %d\n", rep.bias_token_id);
   }
@@ -100,4 +113,6 @@ int run_synth(int argc, char** argv) {
 
 }  // namespace
 
-GB_COMMAND("synth", "write a random model of any supported architecture (GGUF or HF folder), deterministically", run_synth);
+GB_COMMAND("synth",
+           "write a random model of any supported architecture (GGUF or HF folder), deterministically",
+           run_synth);

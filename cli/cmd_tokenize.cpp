@@ -4,11 +4,10 @@
 //   glassbox tokenize stories260K.bin --tokenizer tok512.bin --text "hi" --json
 //   glassbox tokenize model.gguf --ids 1,403,407 --no-bos            # decode instead
 #include <boost/program_options.hpp>
-#include <nlohmann/json.hpp>
-
 #include <climits>
 #include <cstdint>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -30,22 +29,28 @@ int run_tokenize(int argc, char** argv) {
   std::string model_path, tok_path, text, ids_text;
   bool no_bos = false, bos = false, special = false, as_json = false, show_pieces = false;
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
-      "tokenizer", po::value(&tok_path), "take the tokenizer from this file instead (tok512.bin, tokenizer.model, ...)")(
-      "text", po::value(&text), "text to tokenize")("ids", po::value(&ids_text), "token ids to decode (\"1,403 407\")")(
+      "tokenizer", po::value(&tok_path),
+      "take the tokenizer from this file instead (tok512.bin, tokenizer.model, ...)")(
+      "text", po::value(&text), "text to tokenize")("ids", po::value(&ids_text),
+                                                    "token ids to decode (\"1,403 407\")")(
       "no-bos", po::bool_switch(&no_bos), "do not add BOS/EOS (special tokens around the text)")(
       "bos", po::bool_switch(&bos), "add BOS even when the model does not by default")(
-      "special", po::bool_switch(&special), "parse control tokens written in the text (\"<s>\", \"<|endoftext|>\")")(
-      "pieces", po::bool_switch(&show_pieces), "one token a line: id -> 'piece' (the text it stands for, quoted and escaped)")(
+      "special", po::bool_switch(&special),
+      "parse control tokens written in the text (\"<s>\", \"<|endoftext|>\")")(
+      "pieces", po::bool_switch(&show_pieces),
+      "one token a line: id -> 'piece' (the text it stands for, quoted and escaped)")(
       "json", po::bool_switch(&as_json), "print one JSON document (ids and pieces)");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   const bool decode = vm.count("ids") > 0;
   if (model_path.empty() && tok_path.empty()) return gb::cli::missing_positional("MODEL");
-  if (decode == (vm.count("text") > 0)) return gb::cli::usage_error("tokenize", "give exactly one of --text or --ids");
+  if (decode == (vm.count("text") > 0))
+    return gb::cli::usage_error("tokenize", "give exactly one of --text or --ids");
   const std::string source = tok_path.empty() ? model_path : tok_path;
   auto a = gb::archive_open(source);
   if (!a) return gb::cli::report_error(a.err());
   if (!a.value().tokenizer)
-    return gb::cli::report_error({gb::errc::unsupported, 0, "no tokenizer in these files (try --tokenizer FILE)", source});
+    return gb::cli::report_error(
+        {gb::errc::unsupported, 0, "no tokenizer in these files (try --tokenizer FILE)", source});
   auto t = gb::engine::tokenizer::create(*a.value().tokenizer);
   if (!t) {
     gb::error e = t.err();
@@ -62,10 +67,10 @@ int run_tokenize(int argc, char** argv) {
     }
     for (const int32_t id : ids) {
       if (id < 0 || id >= tk.size()) {
-        return gb::cli::report_error({gb::errc::out_of_bounds, 0,
-                                      "token id " + std::to_string(id) + " outside the vocabulary of " +
-                                          std::to_string(tk.size()),
-                                      source});
+        return gb::cli::report_error(
+            {gb::errc::out_of_bounds, 0,
+             "token id " + std::to_string(id) + " outside the vocabulary of " + std::to_string(tk.size()),
+             source});
       }
     }
   } else {
@@ -75,8 +80,11 @@ int run_tokenize(int argc, char** argv) {
 
   if (as_json) {
     json j;
-    j["tokenizer"] = {{"kind", gb::engine::tokenizer_kind_name(tk.kind())}, {"pre", tk.pre()},
-                      {"vocab_size", tk.size()}, {"bos_id", tk.bos_id()}, {"eos_id", tk.eos_id()},
+    j["tokenizer"] = {{"kind", gb::engine::tokenizer_kind_name(tk.kind())},
+                      {"pre", tk.pre()},
+                      {"vocab_size", tk.size()},
+                      {"bos_id", tk.bos_id()},
+                      {"eos_id", tk.eos_id()},
                       {"source", source}};
     j["ids"] = ids;
     json pieces = json::array();
@@ -94,7 +102,8 @@ int run_tokenize(int argc, char** argv) {
     return gb::cli::exit_ok;
   }
   if (show_pieces) {
-    for (const int32_t id : ids) std::printf("%d -> %s\n", id, gb::viz::text_quote(tk.token_piece(id)).c_str());
+    for (const int32_t id : ids)
+      std::printf("%d -> %s\n", id, gb::viz::text_quote(tk.token_piece(id)).c_str());
     return gb::cli::exit_ok;
   }
   std::string line;
@@ -108,4 +117,5 @@ int run_tokenize(int argc, char** argv) {
 
 }  // namespace
 
-GB_COMMAND("tokenize", "text -> token ids (or --ids back to text) with the model's own tokenizer", run_tokenize);
+GB_COMMAND("tokenize", "text -> token ids (or --ids back to text) with the model's own tokenizer",
+           run_tokenize);

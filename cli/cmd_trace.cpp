@@ -3,16 +3,16 @@
 // outlier dimensions, the logit lens; selected hook tensors exported to safetensors or .npy.
 //
 //   glassbox trace stories260K.gguf --prompt "Once upon a time" -o out/        # tables + SVG charts
-//   glassbox trace m.gguf --prompt "..." --hooks 'blk.*.resid.post,blk.0.attn.probs' --export acts.safetensors
-//   glassbox trace m.gguf --prompts lines.txt --json                            # aggregates, bounded memory
-#include <boost/program_options.hpp>
-#include <nlohmann/json.hpp>
-
+//   glassbox trace m.gguf --prompt "..." --hooks 'blk.*.resid.post,blk.0.attn.probs' --export
+//   acts.safetensors glassbox trace m.gguf --prompts lines.txt --json                            #
+//   aggregates, bounded memory
 #include <algorithm>
+#include <boost/program_options.hpp>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -46,7 +46,6 @@ std::vector<std::string> split_list(const std::vector<std::string>& in) {
   return out;
 }
 
-
 json trace_json(const gb::probes::trace_result& r, const gb::viz::token_text& piece) {
   json j;
   j["tokens"] = r.tokens;
@@ -57,16 +56,26 @@ json trace_json(const gb::probes::trace_result& r, const gb::viz::token_text& pi
   json layers = json::array();
   for (const auto& l : r.layers) {
     json tn = json::array(), od = json::array();
-    for (const auto& n : l.top_neurons) tn.push_back({{"position", n.position}, {"neuron", n.neuron}, {"value", n.value}});
-    for (const auto& o : l.outliers) od.push_back({{"position", o.position}, {"dim", o.dim}, {"value", o.value}, {"z", o.z}});
-    layers.push_back({{"layer", l.layer}, {"resid_pre_norm", l.resid_pre}, {"resid_mid_norm", l.resid_mid},
-                      {"resid_post_norm", l.resid_post}, {"attn_out_norm", l.attn_out}, {"mlp_out_norm", l.mlp_out},
-                      {"mlp_sparsity", l.mlp_sparsity}, {"top_neurons", tn}, {"outliers", od}, {"outliers_total", l.outliers_total}});
+    for (const auto& n : l.top_neurons)
+      tn.push_back({{"position", n.position}, {"neuron", n.neuron}, {"value", n.value}});
+    for (const auto& o : l.outliers)
+      od.push_back({{"position", o.position}, {"dim", o.dim}, {"value", o.value}, {"z", o.z}});
+    layers.push_back({{"layer", l.layer},
+                      {"resid_pre_norm", l.resid_pre},
+                      {"resid_mid_norm", l.resid_mid},
+                      {"resid_post_norm", l.resid_post},
+                      {"attn_out_norm", l.attn_out},
+                      {"mlp_out_norm", l.mlp_out},
+                      {"mlp_sparsity", l.mlp_sparsity},
+                      {"top_neurons", tn},
+                      {"outliers", od},
+                      {"outliers_total", l.outliers_total}});
   }
   j["layers"] = layers;
   json heads = json::array();
   for (const auto& h : r.heads) {
-    json e = {{"layer", h.layer}, {"head", h.head}, {"entropy", h.entropy}, {"sink", h.sink}, {"prev_token", h.prev_token}, {"diagonal", h.diagonal}};
+    json e = {{"layer", h.layer},           {"head", h.head},        {"entropy", h.entropy}, {"sink", h.sink},
+              {"prev_token", h.prev_token}, {"diagonal", h.diagonal}};
     if (!h.pattern.empty()) e["pattern"] = h.pattern;
     heads.push_back(e);
   }
@@ -75,12 +84,18 @@ json trace_json(const gb::probes::trace_result& r, const gb::viz::token_text& pi
   for (const auto& e : r.lens) {
     json top = json::array();
     for (const auto& [t, p] : e.top) top.push_back({{"id", t}, {"piece", piece(t)}, {"p", p}});
-    lens.push_back({{"layer", e.layer}, {"position", e.position}, {"top", top}, {"final_token", e.final_token},
-                    {"final_rank", e.final_rank}, {"final_prob", e.final_prob}});
+    lens.push_back({{"layer", e.layer},
+                    {"position", e.position},
+                    {"top", top},
+                    {"final_token", e.final_token},
+                    {"final_rank", e.final_rank},
+                    {"final_prob", e.final_prob}});
   }
   j["logit_lens"] = lens;
   json sel = json::array();
-  for (const auto& s : r.selected) sel.push_back({{"name", s.name}, {"shape", s.shape}, {"mean", s.mean}, {"std", s.std}, {"absmax", s.absmax}});
+  for (const auto& s : r.selected)
+    sel.push_back(
+        {{"name", s.name}, {"shape", s.shape}, {"mean", s.mean}, {"std", s.std}, {"absmax", s.absmax}});
   j["hooks"] = sel;
   return j;
 }
@@ -95,36 +110,52 @@ json aggregate_json(const gb::probes::trace_aggregate& a, int top) {
     for (int64_t f = 0; f < a.F; ++f) idx[static_cast<size_t>(f)] = f;
     const int64_t k = std::min<int64_t>(top, a.F);
     std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int64_t x, int64_t y) {
-      return a.neuron_absmax[static_cast<size_t>(l * a.F + x)] > a.neuron_absmax[static_cast<size_t>(l * a.F + y)];
+      return a.neuron_absmax[static_cast<size_t>(l * a.F + x)] >
+             a.neuron_absmax[static_cast<size_t>(l * a.F + y)];
     });
     json tn = json::array();
     for (int64_t q = 0; q < k; ++q) {
       const size_t n = static_cast<size_t>(l * a.F + idx[static_cast<size_t>(q)]);
-      tn.push_back({{"neuron", idx[static_cast<size_t>(q)]}, {"absmax", a.neuron_absmax[n]}, {"mean", a.neuron[n].mean},
-                    {"std", std::sqrt(a.neuron[n].variance())},
-                    {"active_fraction", a.tokens ? static_cast<double>(a.neuron_active[n]) / static_cast<double>(a.tokens) : 0.0}});
+      tn.push_back(
+          {{"neuron", idx[static_cast<size_t>(q)]},
+           {"absmax", a.neuron_absmax[n]},
+           {"mean", a.neuron[n].mean},
+           {"std", std::sqrt(a.neuron[n].variance())},
+           {"active_fraction",
+            a.tokens ? static_cast<double>(a.neuron_active[n]) / static_cast<double>(a.tokens) : 0.0}});
     }
-    layers.push_back({{"layer", l}, {"resid_post_norm_mean", a.resid_post[i].mean}, {"attn_out_norm_mean", a.attn_out[i].mean},
-                      {"mlp_out_norm_mean", a.mlp_out[i].mean}, {"mlp_sparsity_mean", a.sparsity[i].mean}, {"top_neurons", tn}});
+    layers.push_back({{"layer", l},
+                      {"resid_post_norm_mean", a.resid_post[i].mean},
+                      {"attn_out_norm_mean", a.attn_out[i].mean},
+                      {"mlp_out_norm_mean", a.mlp_out[i].mean},
+                      {"mlp_sparsity_mean", a.sparsity[i].mean},
+                      {"top_neurons", tn}});
   }
   j["layers"] = layers;
   json heads = json::array();
   for (int64_t l = 0; l < a.L; ++l)
     for (int64_t h = 0; h < a.H; ++h) {
       const size_t i = static_cast<size_t>(l * a.H + h);
-      heads.push_back({{"layer", l}, {"head", h}, {"entropy_mean", a.head_entropy[i].mean}, {"entropy_std", std::sqrt(a.head_entropy[i].variance())},
-                       {"sink_mean", a.head_sink[i].mean}, {"prev_token_mean", a.head_prev[i].mean}, {"diagonal_mean", a.head_diag[i].mean}});
+      heads.push_back({{"layer", l},
+                       {"head", h},
+                       {"entropy_mean", a.head_entropy[i].mean},
+                       {"entropy_std", std::sqrt(a.head_entropy[i].variance())},
+                       {"sink_mean", a.head_sink[i].mean},
+                       {"prev_token_mean", a.head_prev[i].mean},
+                       {"diagonal_mean", a.head_diag[i].mean}});
     }
   j["heads"] = heads;
   return j;
 }
 
-int write_charts(const std::string& dir, const std::vector<gb::viz::chart_file>& charts, const std::string& text) {
+int write_charts(const std::string& dir, const std::vector<gb::viz::chart_file>& charts,
+                 const std::string& text) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   for (const auto& c : charts) {
     std::ofstream f(std::filesystem::path(dir) / c.name, std::ios::binary);
-    if (!(f << c.svg)) return gb::cli::report_error({gb::errc::io, 0, "cannot write " + c.name + " in " + dir, dir});
+    if (!(f << c.svg))
+      return gb::cli::report_error({gb::errc::io, 0, "cannot write " + c.name + " in " + dir, dir});
   }
   std::ofstream t(std::filesystem::path(dir) / "trace.txt", std::ios::binary);
   if (!(t << text)) return gb::cli::report_error({gb::errc::io, 0, "cannot write trace.txt in " + dir, dir});
@@ -138,9 +169,11 @@ int run_trace(int argc, char** argv) {
   po::options_description desc(
       "glassbox trace MODEL --prompt TEXT | --prompts FILE [--tokenizer F] [--hooks NAMES|PATTERNS]\n"
       "                     [--export FILE.safetensors|DIR] [--json] [-o DIR]\n"
-      "Definitions: mlp sparsity = fraction of mlp.pre values (after the activation) with |x| < --sparsity-eps;\n"
+      "Definitions: mlp sparsity = fraction of mlp.pre values (after the activation) with |x| < "
+      "--sparsity-eps;\n"
       "outlier = resid.post coordinate more than --outlier-sigma standard deviations from its row mean;\n"
-      "sink = mean attention to the first token; prev = mean p[t][t-1]; diag = mean p[t][t]; entropy in nats");
+      "sink = mean attention to the first token; prev = mean p[t][t-1]; diag = mean p[t][t]; entropy in "
+      "nats");
   std::string model_path, tok_path, prompt, prompts_file, export_path, out_dir;
   std::vector<std::string> hooks_arg;
   int threads = 0, top_k = 5, top_neurons = 5;
@@ -149,23 +182,31 @@ int run_trace(int argc, char** argv) {
   bool as_json = false, no_bos = false;
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
       "tokenizer", po::value(&tok_path), "tokenizer file when the model carries none")(
-      "prompt", po::value(&prompt), "prompt text")("prompts", po::value(&prompts_file), "file of prompts, one per line (aggregates)")(
-      "hooks", po::value(&hooks_arg)->multitoken(), "hook names or globs (comma separated) to summarise/export, e.g. 'blk.*.resid.post'")(
-      "export", po::value(&export_path), "write the selected hooks to FILE.safetensors or to a folder of .npy files")(
+      "prompt", po::value(&prompt), "prompt text")("prompts", po::value(&prompts_file),
+                                                   "file of prompts, one per line (aggregates)")(
+      "hooks", po::value(&hooks_arg)->multitoken(),
+      "hook names or globs (comma separated) to summarise/export, e.g. 'blk.*.resid.post'")(
+      "export", po::value(&export_path),
+      "write the selected hooks to FILE.safetensors or to a folder of .npy files")(
       "top-k", po::value(&top_k)->default_value(5), "logit-lens tokens per layer and position")(
       "top-neurons", po::value(&top_neurons)->default_value(5), "top MLP neurons per layer and position")(
-      "lens-positions", po::value(&lens_positions)->default_value(0), "logit lens at the last N positions (0 = all that fit in 32 MB)")(
+      "lens-positions", po::value(&lens_positions)->default_value(0),
+      "logit lens at the last N positions (0 = all that fit in 32 MB)")(
       "sparsity-eps", po::value(&eps)->default_value(1e-2), "|x| below this counts as inactive")(
       "outlier-sigma", po::value(&sigma)->default_value(6.0), "outlier threshold in standard deviations")(
       "limit", po::value(&max_prompts)->default_value(0), "stop after N prompts of --prompts (0 = all)")(
-      "max-tokens", po::value(&max_tokens)->default_value(0), "keep only the first N tokens of a prompt (0 = the context length)")(
-      "no-bos", po::bool_switch(&no_bos), "do not add BOS")("threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
-      "json", po::bool_switch(&as_json), "print one JSON document")("output,o", po::value(&out_dir), "folder for SVG charts, trace.txt and index.html");
+      "max-tokens", po::value(&max_tokens)->default_value(0),
+      "keep only the first N tokens of a prompt (0 = the context length)")(
+      "no-bos", po::bool_switch(&no_bos), "do not add BOS")("threads", po::value(&threads)->default_value(0),
+                                                            "threads (0 = all cores)")(
+      "json", po::bool_switch(&as_json), "print one JSON document")(
+      "output,o", po::value(&out_dir), "folder for SVG charts, trace.txt and index.html");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   const bool one = vm.count("prompt") > 0, many = vm.count("prompts") > 0;
   if (model_path.empty()) return gb::cli::missing_positional("MODEL");
   if (one == many) return gb::cli::usage_error("trace", "give exactly one of --prompt or --prompts");
-  if (many && vm.count("export")) return gb::cli::usage_error("trace", "--export needs --prompt (one prompt)");
+  if (many && vm.count("export"))
+    return gb::cli::usage_error("trace", "--export needs --prompt (one prompt)");
   gb::cli::check_output_dir("output", out_dir);
   gb::engine::run_options ro;
   ro.threads = threads;
@@ -178,7 +219,8 @@ int run_trace(int argc, char** argv) {
   gb::viz::token_text piece = [&](int32_t id) { return tok.token_piece(id); };
 
   gb::probes::trace_options o;
-  o.top_neurons = top_neurons, o.lens_top_k = top_k, o.lens_positions = lens_positions, o.sparsity_eps = eps, o.outlier_sigma = sigma;
+  o.top_neurons = top_neurons, o.lens_top_k = top_k, o.lens_positions = lens_positions, o.sparsity_eps = eps,
+  o.outlier_sigma = sigma;
   std::vector<std::string> patterns = split_list(hooks_arg);
   if (patterns.empty() && vm.count("export")) patterns.push_back("blk.*.resid.post");
   if (!patterns.empty()) {
@@ -206,7 +248,9 @@ int run_trace(int argc, char** argv) {
 
   if (one) {
     std::vector<int32_t> ids = encode(prompt);
-    if (ids.empty()) return gb::cli::report_error({gb::errc::bad_value, 0, "empty prompt and the vocabulary has no BOS", model_path});
+    if (ids.empty())
+      return gb::cli::report_error(
+          {gb::errc::bad_value, 0, "empty prompt and the vocabulary has no BOS", model_path});
     std::unique_ptr<gb::probes::activation_writer> w;
     if (!export_path.empty()) {
       auto ow = gb::probes::activation_writer::open(export_path);
@@ -233,7 +277,8 @@ int run_trace(int argc, char** argv) {
     } else {
       std::printf("%s", text.c_str());
       if (w) std::printf("exported %zu tensors to %s\n", r.value().exported.size(), export_path.c_str());
-      for (const auto& h : r.value().selected) std::printf("hook %s mean %.6g std %.6g absmax %.6g\n", h.name.c_str(), h.mean, h.std, h.absmax);
+      for (const auto& h : r.value().selected)
+        std::printf("hook %s mean %.6g std %.6g absmax %.6g\n", h.name.c_str(), h.mean, h.std, h.absmax);
     }
     return gb::cli::exit_ok;
   }
@@ -254,7 +299,8 @@ int run_trace(int argc, char** argv) {
     auto r = gb::probes::trace_run(*S.run, ids, o, nullptr, nullptr, &agg);
     if (!r) return gb::cli::report_error(r.err());
   }
-  if (agg.prompts == 0) return gb::cli::report_error({gb::errc::bad_value, 0, "no prompts in " + prompts_file, prompts_file});
+  if (agg.prompts == 0)
+    return gb::cli::report_error({gb::errc::bad_value, 0, "no prompts in " + prompts_file, prompts_file});
   const std::string text = gb::viz::aggregate_text(agg, top_neurons);
   if (!out_dir.empty()) {
     const int rc = write_charts(out_dir, gb::viz::aggregate_charts(agg), text);
@@ -268,11 +314,15 @@ int run_trace(int argc, char** argv) {
     gb::cli::print_json(j);
   } else {
     std::printf("%s", text.c_str());
-    if (truncated) std::printf("%lld prompts truncated to the context length\n", static_cast<long long>(truncated));
+    if (truncated)
+      std::printf("%lld prompts truncated to the context length\n", static_cast<long long>(truncated));
   }
   return gb::cli::exit_ok;
 }
 
 }  // namespace
 
-GB_COMMAND("trace", "activations of one forward pass: norms, attention heads, logit lens, export; aggregates over prompts", run_trace);
+GB_COMMAND(
+    "trace",
+    "activations of one forward pass: norms, attention heads, logit lens, export; aggregates over prompts",
+    run_trace);

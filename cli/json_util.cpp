@@ -1,24 +1,30 @@
 #include "cli/json_util.h"
 
+#include <cmath>
 #include <cstdio>
 
 #include "cli/options.h"
-
-#include <cmath>
 
 namespace gb::cli {
 
 json meta_json(const meta_value& v, size_t max_array) {
   switch (v.k) {
-    case meta_value::kind::null: return nullptr;
-    case meta_value::kind::boolean: return v.b;
-    case meta_value::kind::integer: return v.i;
-    case meta_value::kind::uinteger: return v.u;
-    case meta_value::kind::floating: return std::isfinite(v.f) ? json(v.f) : json(nullptr);
-    case meta_value::kind::string: return v.s;
+    case meta_value::kind::null:
+      return nullptr;
+    case meta_value::kind::boolean:
+      return v.b;
+    case meta_value::kind::integer:
+      return v.i;
+    case meta_value::kind::uinteger:
+      return v.u;
+    case meta_value::kind::floating:
+      return std::isfinite(v.f) ? json(v.f) : json(nullptr);
+    case meta_value::kind::string:
+      return v.s;
     case meta_value::kind::array: {
       json arr = json::array();
-      for (size_t i = 0; i < v.arr.size() && i < max_array; ++i) arr.push_back(meta_json(v.arr[i], max_array));
+      for (size_t i = 0; i < v.arr.size() && i < max_array; ++i)
+        arr.push_back(meta_json(v.arr[i], max_array));
       if (v.arr.size() <= max_array) return arr;
       return json{{"array_length", v.arr.size()}, {"first", std::move(arr)}};
     }
@@ -96,7 +102,10 @@ json summary_json(const model_summary& s) {
   j["parameters_by_layer"] = s.by_layer;
   json d = json::array();
   for (const dtype_share& x : s.dtypes)
-    d.push_back({{"dtype", dtype_name(x.type)}, {"tensors", x.tensors}, {"elements", x.elements}, {"bytes", x.bytes}});
+    d.push_back({{"dtype", dtype_name(x.type)},
+                 {"tensors", x.tensors},
+                 {"elements", x.elements},
+                 {"bytes", x.bytes}});
   j["dtypes"] = d;
   json mem = json::object();
   for (const memory_estimate& e : s.memory) mem[e.precision] = e.bytes;
@@ -106,9 +115,10 @@ json summary_json(const model_summary& s) {
   json t = nullptr;
   if (s.tokenizer.present) {
     json sp = json::array();
-    for (const special_token& x : s.tokenizer.special) sp.push_back({{"kind", x.kind}, {"id", x.id}, {"text", x.text}});
-    t = {{"model", s.tokenizer.model}, {"pre", s.tokenizer.pre},       {"source", s.tokenizer.source},
-         {"size", s.tokenizer.size},   {"merges", s.tokenizer.merges}, {"add_bos", s.tokenizer.add_bos},
+    for (const special_token& x : s.tokenizer.special)
+      sp.push_back({{"kind", x.kind}, {"id", x.id}, {"text", x.text}});
+    t = {{"model", s.tokenizer.model},     {"pre", s.tokenizer.pre},       {"source", s.tokenizer.source},
+         {"size", s.tokenizer.size},       {"merges", s.tokenizer.merges}, {"add_bos", s.tokenizer.add_bos},
          {"add_eos", s.tokenizer.add_eos}, {"special_tokens", sp}};
   }
   j["tokenizer"] = t;
@@ -148,13 +158,16 @@ std::string json_dump(const json& j, int indent) {
 json with_schema(const json& j, const std::string& command) {
   if (!j.is_object()) return j;
   json out;
-  out["schema"] = j.contains("schema") ? j["schema"] : json("glassbox-" + command + "/1");  // an existing one stays
+  out["schema"] =
+      j.contains("schema") ? j["schema"] : json("glassbox-" + command + "/1");  // an existing one stays
   for (const auto& [k, v] : j.items())
     if (k != "schema") out[k] = v;
   return out;
 }
 
-void print_json(const json& j) { std::printf("%s\n", json_dump(with_schema(j, current_command())).c_str()); }
+void print_json(const json& j) {
+  std::printf("%s\n", json_dump(with_schema(j, current_command())).c_str());
+}
 
 void print_json_text(const std::string& text) {
   json j = json::parse(text, nullptr, false);

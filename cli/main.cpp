@@ -5,10 +5,10 @@
 #include <new>
 #include <vector>
 
-#include "cli/wait_policy.h"
 #include "cli/command.h"
 #include "cli/json_util.h"
 #include "cli/options.h"
+#include "cli/wait_policy.h"
 
 namespace gb::cli {
 namespace {

@@ -83,8 +83,10 @@ value_kind kind_of(const po::option_description& od) {
 
 std::string format_double(double v) {
   char b[64];
-  if (v == std::floor(v) && std::fabs(v) < 1e15) std::snprintf(b, sizeof b, "%.0f", v);  // 1048576, not 1.04858e+06
-  else std::snprintf(b, sizeof b, "%g", v);
+  if (v == std::floor(v) && std::fabs(v) < 1e15)
+    std::snprintf(b, sizeof b, "%.0f", v);  // 1048576, not 1.04858e+06
+  else
+    std::snprintf(b, sizeof b, "%g", v);
   return b;
 }
 

@@ -16,8 +16,8 @@ struct meta_array::packed_data {
   int gguf_type = -1;                           // of every element
   unsigned width = 0;                           // bytes per number; 0 for strings
   size_t n = 0;
-  std::string bytes;                            // numbers: n x width LE bytes; strings: the texts, concatenated
-  std::vector<uint64_t> ends;                   // strings: end of element i in bytes
+  std::string bytes;           // numbers: n x width LE bytes; strings: the texts, concatenated
+  std::vector<uint64_t> ends;  // strings: end of element i in bytes
   mutable std::mutex mu;
   mutable std::map<size_t, meta_value> cache;
 
@@ -37,25 +37,44 @@ struct meta_array::packed_data {
     switch (k) {
       case meta_value::kind::integer:
         switch (width) {
-          case 1: v.i = static_cast<int8_t>(*p); break;
-          case 2: v.i = load_le<int16_t>(p); break;
-          case 4: v.i = load_le<int32_t>(p); break;
-          default: v.i = load_le<int64_t>(p); break;
+          case 1:
+            v.i = static_cast<int8_t>(*p);
+            break;
+          case 2:
+            v.i = load_le<int16_t>(p);
+            break;
+          case 4:
+            v.i = load_le<int32_t>(p);
+            break;
+          default:
+            v.i = load_le<int64_t>(p);
+            break;
         }
         break;
       case meta_value::kind::uinteger:
         switch (width) {
-          case 1: v.u = *p; break;
-          case 2: v.u = load_le<uint16_t>(p); break;
-          case 4: v.u = load_le<uint32_t>(p); break;
-          default: v.u = load_le<uint64_t>(p); break;
+          case 1:
+            v.u = *p;
+            break;
+          case 2:
+            v.u = load_le<uint16_t>(p);
+            break;
+          case 4:
+            v.u = load_le<uint32_t>(p);
+            break;
+          default:
+            v.u = load_le<uint64_t>(p);
+            break;
         }
         break;
       case meta_value::kind::floating:
         v.f = width == 4 ? static_cast<double>(load_le<float>(p)) : load_le<double>(p);
         break;
-      case meta_value::kind::boolean: v.b = *p != 0; break;
-      default: break;
+      case meta_value::kind::boolean:
+        v.b = *p != 0;
+        break;
+      default:
+        break;
     }
     return v;
   }
@@ -76,14 +95,15 @@ meta_array::~meta_array() = default;
 
 meta_array meta_array::packed_numbers(uint8_t kind, int gguf_type, unsigned width, std::string raw) {
   auto k = static_cast<meta_value::kind>(kind);
-  bool ok = (k == meta_value::kind::integer || k == meta_value::kind::uinteger) ?
-                (width == 1 || width == 2 || width == 4 || width == 8)
+  bool ok = (k == meta_value::kind::integer || k == meta_value::kind::uinteger)
+                ? (width == 1 || width == 2 || width == 4 || width == 8)
             : k == meta_value::kind::floating ? (width == 4 || width == 8)
             : k == meta_value::kind::boolean  ? width == 1
                                               : false;
   if (!ok || raw.size() % width != 0)
-    fail(errc::bad_value, 0, "packed array: kind " + std::to_string(kind) + " with element width " +
-                                 std::to_string(width) + " over " + std::to_string(raw.size()) + " bytes");
+    fail(errc::bad_value, 0,
+         "packed array: kind " + std::to_string(kind) + " with element width " + std::to_string(width) +
+             " over " + std::to_string(raw.size()) + " bytes");
   auto d = std::make_shared<packed_data>();
   d->k = k;
   d->gguf_type = gguf_type;
@@ -99,8 +119,9 @@ meta_array meta_array::packed_strings(int gguf_type, std::string blob, std::vect
   uint64_t prev = 0;
   for (uint64_t e : ends) {
     if (e < prev || e > blob.size())
-      fail(errc::bad_value, 0, "packed array: string end " + std::to_string(e) + " out of order or past the " +
-                                   std::to_string(blob.size()) + "-byte blob");
+      fail(errc::bad_value, 0,
+           "packed array: string end " + std::to_string(e) + " out of order or past the " +
+               std::to_string(blob.size()) + "-byte blob");
     prev = e;
   }
   auto d = std::make_shared<packed_data>();
@@ -114,7 +135,9 @@ meta_array meta_array::packed_strings(int gguf_type, std::string blob, std::vect
   return a;
 }
 
-size_t meta_array::size() const { return packed_ ? packed_->n : items_.size(); }
+size_t meta_array::size() const {
+  return packed_ ? packed_->n : items_.size();
+}
 
 const meta_value& meta_array::operator[](size_t i) const {
   static const meta_value k_null;
@@ -189,45 +212,67 @@ meta_value::~meta_value() = default;
 
 const char* file_format_name(file_format f) {
   switch (f) {
-    case file_format::unknown: return "unknown";
-    case file_format::safetensors: return "safetensors";
-    case file_format::gguf: return "gguf";
-    case file_format::onnx: return "onnx";
-    case file_format::pytorch_zip: return "pytorch-zip";
-    case file_format::pytorch_legacy: return "pytorch-legacy";
-    case file_format::pickle: return "pickle";
-    case file_format::llama2c: return "llama2c";
-    case file_format::llama2c_tokenizer: return "llama2c-tokenizer";
-    case file_format::hf_folder: return "hf-folder";
-    case file_format::numpy: return "numpy";
-    case file_format::zip: return "zip";
-    case file_format::sevenzip: return "7z";
-    case file_format::json: return "json";
-    case file_format::sentencepiece: return "sentencepiece";
+    case file_format::unknown:
+      return "unknown";
+    case file_format::safetensors:
+      return "safetensors";
+    case file_format::gguf:
+      return "gguf";
+    case file_format::onnx:
+      return "onnx";
+    case file_format::pytorch_zip:
+      return "pytorch-zip";
+    case file_format::pytorch_legacy:
+      return "pytorch-legacy";
+    case file_format::pickle:
+      return "pickle";
+    case file_format::llama2c:
+      return "llama2c";
+    case file_format::llama2c_tokenizer:
+      return "llama2c-tokenizer";
+    case file_format::hf_folder:
+      return "hf-folder";
+    case file_format::numpy:
+      return "numpy";
+    case file_format::zip:
+      return "zip";
+    case file_format::sevenzip:
+      return "7z";
+    case file_format::json:
+      return "json";
+    case file_format::sentencepiece:
+      return "sentencepiece";
   }
   return "unknown";
 }
 
 std::optional<int64_t> meta_value::as_int() const {
   switch (k) {
-    case kind::integer: return i;
+    case kind::integer:
+      return i;
     case kind::uinteger:
       if (u > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
       return static_cast<int64_t>(u);
     case kind::floating:
       if (std::isfinite(f) && std::floor(f) == f && std::fabs(f) < 9.2e18) return static_cast<int64_t>(f);
       return std::nullopt;
-    case kind::boolean: return b ? 1 : 0;
-    default: return std::nullopt;
+    case kind::boolean:
+      return b ? 1 : 0;
+    default:
+      return std::nullopt;
   }
 }
 
 std::optional<double> meta_value::as_double() const {
   switch (k) {
-    case kind::integer: return static_cast<double>(i);
-    case kind::uinteger: return static_cast<double>(u);
-    case kind::floating: return f;
-    default: return std::nullopt;
+    case kind::integer:
+      return static_cast<double>(i);
+    case kind::uinteger:
+      return static_cast<double>(u);
+    case kind::floating:
+      return f;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -245,10 +290,14 @@ std::optional<bool> meta_value::as_bool() const {
 
 std::string meta_value::to_display(size_t max_array) const {
   switch (k) {
-    case kind::null: return "null";
-    case kind::boolean: return b ? "true" : "false";
-    case kind::integer: return std::to_string(i);
-    case kind::uinteger: return std::to_string(u);
+    case kind::null:
+      return "null";
+    case kind::boolean:
+      return b ? "true" : "false";
+    case kind::integer:
+      return std::to_string(i);
+    case kind::uinteger:
+      return std::to_string(u);
     case kind::floating: {
       char buf[32];
       std::snprintf(buf, sizeof buf, "%.7g", f);
@@ -258,9 +307,12 @@ std::string meta_value::to_display(size_t max_array) const {
       std::string t = s.size() > 200 ? s.substr(0, 200) + "... (" + std::to_string(s.size()) + " chars)" : s;
       std::string out;
       for (char c : t) {
-        if (c == '\n') out += "\\n";
-        else if (static_cast<unsigned char>(c) < 0x20) out += '?';
-        else out += c;
+        if (c == '\n')
+          out += "\\n";
+        else if (static_cast<unsigned char>(c) < 0x20)
+          out += '?';
+        else
+          out += c;
       }
       return out;
     }

@@ -29,8 +29,21 @@
 namespace gb {
 
 enum class file_format : uint8_t {
-  unknown, safetensors, gguf, onnx, pytorch_zip, pytorch_legacy, pickle, llama2c, llama2c_tokenizer,
-  hf_folder, numpy, zip, sevenzip, json, sentencepiece
+  unknown,
+  safetensors,
+  gguf,
+  onnx,
+  pytorch_zip,
+  pytorch_legacy,
+  pickle,
+  llama2c,
+  llama2c_tokenizer,
+  hf_folder,
+  numpy,
+  zip,
+  sevenzip,
+  json,
+  sentencepiece
 };
 const char* file_format_name(file_format f);
 
@@ -72,10 +85,10 @@ class meta_array {
   const meta_value& back() const { return (*this)[size() - 1]; }
 
   bool packed() const { return packed_ != nullptr; }
-  std::string_view str(size_t i) const;           // element i's text; empty when not a string
-  std::optional<double> number(size_t i) const;   // as meta_value::as_double
-  std::optional<int64_t> integer(size_t i) const; // as meta_value::as_int
-  meta_value get(size_t i) const;                 // element i by value (nothing cached)
+  std::string_view str(size_t i) const;            // element i's text; empty when not a string
+  std::optional<double> number(size_t i) const;    // as meta_value::as_double
+  std::optional<int64_t> integer(size_t i) const;  // as meta_value::as_int
+  meta_value get(size_t i) const;                  // element i by value (nothing cached)
 
   // Building (a packed array is unpacked first).
   void push_back(meta_value v);
@@ -95,12 +108,32 @@ class meta_array {
     reference operator*() const { return (*a_)[i_]; }
     pointer operator->() const { return &(*a_)[i_]; }
     reference operator[](difference_type n) const { return (*a_)[i_ + static_cast<size_t>(n)]; }
-    const_iterator& operator++() { ++i_; return *this; }
-    const_iterator operator++(int) { const_iterator t = *this; ++i_; return t; }
-    const_iterator& operator--() { --i_; return *this; }
-    const_iterator operator--(int) { const_iterator t = *this; --i_; return t; }
-    const_iterator& operator+=(difference_type n) { i_ += static_cast<size_t>(n); return *this; }
-    const_iterator& operator-=(difference_type n) { i_ -= static_cast<size_t>(n); return *this; }
+    const_iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    const_iterator operator++(int) {
+      const_iterator t = *this;
+      ++i_;
+      return t;
+    }
+    const_iterator& operator--() {
+      --i_;
+      return *this;
+    }
+    const_iterator operator--(int) {
+      const_iterator t = *this;
+      --i_;
+      return t;
+    }
+    const_iterator& operator+=(difference_type n) {
+      i_ += static_cast<size_t>(n);
+      return *this;
+    }
+    const_iterator& operator-=(difference_type n) {
+      i_ -= static_cast<size_t>(n);
+      return *this;
+    }
     const_iterator operator+(difference_type n) const { return {a_, i_ + static_cast<size_t>(n)}; }
     const_iterator operator-(difference_type n) const { return {a_, i_ - static_cast<size_t>(n)}; }
     difference_type operator-(const const_iterator& o) const {
@@ -119,8 +152,8 @@ class meta_array {
 
  private:
   void unpack();
-  std::vector<meta_value> items_;               // unpacked elements
-  std::shared_ptr<const packed_data> packed_;   // or packed ones (shared by copies: immutable)
+  std::vector<meta_value> items_;              // unpacked elements
+  std::shared_ptr<const packed_data> packed_;  // or packed ones (shared by copies: immutable)
 };
 
 // A metadata value: GGUF typed values, JSON config values. Arrays hold elements of one kind (GGUF) or
@@ -135,11 +168,11 @@ struct meta_value {
   uint64_t u = 0;
   double f = 0;
   std::string s;
-  meta_array arr;                                         // array elements (typed GGUF arrays packed)
-  std::vector<std::pair<std::string, meta_value>> obj;    // object members (JSON), in file order
+  meta_array arr;                                       // array elements (typed GGUF arrays packed)
+  std::vector<std::pair<std::string, meta_value>> obj;  // object members (JSON), in file order
 
   bool is_number() const { return k == kind::integer || k == kind::uinteger || k == kind::floating; }
-  std::optional<int64_t> as_int() const;       // integers, and floats with an integral value
+  std::optional<int64_t> as_int() const;  // integers, and floats with an integral value
   std::optional<double> as_double() const;
   std::optional<std::string> as_string() const;
   std::optional<bool> as_bool() const;
@@ -166,24 +199,24 @@ struct op_graph {
   int64_t ir_version = 0;
   std::vector<std::pair<std::string, int64_t>> opsets;  // domain ("" = ai.onnx) -> version
   std::vector<graph_node> nodes;
-  std::vector<std::string> inputs, outputs;              // graph inputs (non-initializer) and outputs
+  std::vector<std::string> inputs, outputs;  // graph inputs (non-initializer) and outputs
   std::vector<std::pair<std::string, std::string>> value_shapes;  // value name -> "[1, T, 512] f32"
-  size_t subgraph_count = 0;                              // If/Loop/Scan bodies (counted, nodes inlined)
+  size_t subgraph_count = 0;  // If/Loop/Scan bodies (counted, nodes inlined)
   bool present() const { return !nodes.empty() || ir_version != 0; }
 };
 
 struct source_file {
-  std::string path;       // as opened
-  std::string role;       // "weights", "config", "tokenizer", "index", "external_data", "other"
+  std::string path;  // as opened
+  std::string role;  // "weights", "config", "tokenizer", "index", "external_data", "other"
   file_format format = file_format::unknown;
-  mapped_file_ptr map;    // kept alive for the tensor views
+  mapped_file_ptr map;  // kept alive for the tensor views
   uint64_t size() const { return map ? map->size() : 0; }
 };
 
 struct archive {
   file_format format = file_format::unknown;
-  std::string format_version;    // "3" for GGUF v3, "v0" for llama2.c legacy, "ir 8" for ONNX ...
-  std::string path;              // what the user named (file or folder)
+  std::string format_version;  // "3" for GGUF v3, "v0" for llama2.c legacy, "ir 8" for ONNX ...
+  std::string path;            // what the user named (file or folder)
   std::vector<source_file> files;
   std::vector<std::pair<std::string, meta_value>> metadata;  // ordered as in the file(s)
   std::vector<tensor_view> tensors;
@@ -204,8 +237,8 @@ struct archive {
 };
 
 struct open_options {
-  bool load_tokenizer = true;   // build archive::tokenizer when the files carry one
-  bool verify_offsets = true;   // full structural checks (always on for untrusted input)
+  bool load_tokenizer = true;  // build archive::tokenizer when the files carry one
+  bool verify_offsets = true;  // full structural checks (always on for untrusted input)
 };
 
 // Opens a file or a folder: sniffs magic bytes first, extension second (a mismatch is a finding).

@@ -101,15 +101,27 @@ std::optional<dtype> dtype_from_name(std::string_view s) {
 }
 
 std::optional<dtype> dtype_from_torch_storage(std::string_view s) {
-  struct entry { const char* name; dtype t; };
-  static constexpr entry k[] = {
-      {"FloatStorage", dtype::f32}, {"HalfStorage", dtype::f16},   {"BFloat16Storage", dtype::bf16},
-      {"DoubleStorage", dtype::f64}, {"LongStorage", dtype::i64},  {"IntStorage", dtype::i32},
-      {"ShortStorage", dtype::i16}, {"CharStorage", dtype::i8},    {"ByteStorage", dtype::u8},
-      {"BoolStorage", dtype::boolean}, {"ComplexFloatStorage", dtype::c64},
-      {"ComplexDoubleStorage", dtype::c128}, {"Float8_e4m3fnStorage", dtype::f8_e4m3},
-      {"Float8_e5m2Storage", dtype::f8_e5m2}, {"UInt16Storage", dtype::u16}, {"UInt32Storage", dtype::u32},
-      {"UInt64Storage", dtype::u64}};
+  struct entry {
+    const char* name;
+    dtype t;
+  };
+  static constexpr entry k[] = {{"FloatStorage", dtype::f32},
+                                {"HalfStorage", dtype::f16},
+                                {"BFloat16Storage", dtype::bf16},
+                                {"DoubleStorage", dtype::f64},
+                                {"LongStorage", dtype::i64},
+                                {"IntStorage", dtype::i32},
+                                {"ShortStorage", dtype::i16},
+                                {"CharStorage", dtype::i8},
+                                {"ByteStorage", dtype::u8},
+                                {"BoolStorage", dtype::boolean},
+                                {"ComplexFloatStorage", dtype::c64},
+                                {"ComplexDoubleStorage", dtype::c128},
+                                {"Float8_e4m3fnStorage", dtype::f8_e4m3},
+                                {"Float8_e5m2Storage", dtype::f8_e5m2},
+                                {"UInt16Storage", dtype::u16},
+                                {"UInt32Storage", dtype::u32},
+                                {"UInt64Storage", dtype::u64}};
   for (const auto& e : k)
     if (s == e.name) return e.t;
   return std::nullopt;
@@ -117,25 +129,44 @@ std::optional<dtype> dtype_from_torch_storage(std::string_view s) {
 
 std::optional<dtype> dtype_from_onnx(int32_t v) {
   switch (v) {
-    case 1: return dtype::f32;
-    case 2: return dtype::u8;
-    case 3: return dtype::i8;
-    case 4: return dtype::u16;
-    case 5: return dtype::i16;
-    case 6: return dtype::i32;
-    case 7: return dtype::i64;
-    case 8: return dtype::string;
-    case 9: return dtype::boolean;
-    case 10: return dtype::f16;
-    case 11: return dtype::f64;
-    case 12: return dtype::u32;
-    case 13: return dtype::u64;
-    case 14: return dtype::c64;
-    case 15: return dtype::c128;
-    case 16: return dtype::bf16;
-    case 17: return dtype::f8_e4m3;
-    case 19: return dtype::f8_e5m2;
-    default: return std::nullopt;
+    case 1:
+      return dtype::f32;
+    case 2:
+      return dtype::u8;
+    case 3:
+      return dtype::i8;
+    case 4:
+      return dtype::u16;
+    case 5:
+      return dtype::i16;
+    case 6:
+      return dtype::i32;
+    case 7:
+      return dtype::i64;
+    case 8:
+      return dtype::string;
+    case 9:
+      return dtype::boolean;
+    case 10:
+      return dtype::f16;
+    case 11:
+      return dtype::f64;
+    case 12:
+      return dtype::u32;
+    case 13:
+      return dtype::u64;
+    case 14:
+      return dtype::c64;
+    case 15:
+      return dtype::c128;
+    case 16:
+      return dtype::bf16;
+    case 17:
+      return dtype::f8_e4m3;
+    case 19:
+      return dtype::f8_e5m2;
+    default:
+      return std::nullopt;
   }
 }
 

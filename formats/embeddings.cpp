@@ -13,7 +13,9 @@ namespace {
 constexpr int64_t kMaxDim = 100000;
 constexpr uint64_t kMaxWords = 50000000;
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r';
+}
 
 // Splits one text line into fields on spaces/tabs.
 void split_fields(std::string_view line, std::vector<std::string_view>& out) {
@@ -70,7 +72,8 @@ void parse_text(embedding_table& t, const uint8_t* data, uint64_t size, bool has
       continue;
     }
     if (t.dim == 0) {
-      if (f.size() < 2) fail(errc::bad_value, line_offset, "embeddings: line " + std::to_string(line_no) + ": no vector");
+      if (f.size() < 2)
+        fail(errc::bad_value, line_offset, "embeddings: line " + std::to_string(line_no) + ": no vector");
       t.dim = static_cast<int64_t>(f.size()) - 1;
       if (t.dim > kMaxDim) fail(errc::limit, line_offset, "embeddings: dimension over 100,000");
     }
@@ -83,15 +86,16 @@ void parse_text(embedding_table& t, const uint8_t* data, uint64_t size, bool has
     for (int64_t k = 0; k < t.dim; ++k)
       if (!parse_float(f[static_cast<size_t>(k) + 1], t.vectors[base + static_cast<size_t>(k)]))
         fail(errc::bad_value, line_offset,
-             "embeddings: line " + std::to_string(line_no) + ": value " + std::to_string(k + 1) + " is not a number");
+             "embeddings: line " + std::to_string(line_no) + ": value " + std::to_string(k + 1) +
+                 " is not a number");
     add_word(t, std::string(f[0]), line_offset);
   }
   if (t.words.empty()) fail(errc::bad_value, 0, "embeddings: no vectors");
   if (expect_rows >= 0 && static_cast<uint64_t>(expect_rows) != t.words.size())
-    t.findings.push_back({severity::low, "embeddings.count_mismatch", "header",
-                          "header says " + std::to_string(expect_rows) + " words, file has " +
-                              std::to_string(t.words.size()),
-                          0});
+    t.findings.push_back(
+        {severity::low, "embeddings.count_mismatch", "header",
+         "header says " + std::to_string(expect_rows) + " words, file has " + std::to_string(t.words.size()),
+         0});
 }
 
 void parse_binary(embedding_table& t, const uint8_t* data, uint64_t size) {
@@ -111,7 +115,8 @@ void parse_binary(embedding_table& t, const uint8_t* data, uint64_t size) {
     fail(errc::bad_value, 0, "word2vec: bad header '" + header + "'");
   uint64_t row = checked_mul(static_cast<uint64_t>(d), 4, "row bytes");
   if (static_cast<uint64_t>(n) > r.remaining() / (row + 2))
-    fail(errc::limit, r.offset(), "word2vec: header claims " + std::to_string(n) + " words, more than the file holds");
+    fail(errc::limit, r.offset(),
+         "word2vec: header claims " + std::to_string(n) + " words, more than the file holds");
   t.dim = d;
   t.vectors.reserve(static_cast<size_t>(n * d));
   for (int64_t i = 0; i < n; ++i) {
@@ -156,7 +161,10 @@ result<embedding_table> embeddings_parse(const uint8_t* data, uint64_t size, con
     if (header) {
       // binary if the first row contains non-text bytes
       for (uint64_t i = nl + 1; i < size && i < nl + 1 + 4096; ++i)
-        if (data[i] == 0 || (data[i] < 0x09) || (data[i] > 0x0d && data[i] < 0x20)) { binary = true; break; }
+        if (data[i] == 0 || (data[i] < 0x09) || (data[i] > 0x0d && data[i] < 0x20)) {
+          binary = true;
+          break;
+        }
     }
     if (binary) {
       t.format = "word2vec-binary";
@@ -167,7 +175,8 @@ result<embedding_table> embeddings_parse(const uint8_t* data, uint64_t size, con
     }
     for (float v : t.vectors)
       if (!std::isfinite(v)) {
-        t.findings.push_back({severity::medium, "embeddings.non_finite", name, "non-finite values in vectors", UINT64_MAX});
+        t.findings.push_back(
+            {severity::medium, "embeddings.non_finite", name, "non-finite values in vectors", UINT64_MAX});
         break;
       }
     return t;

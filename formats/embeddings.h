@@ -16,10 +16,10 @@
 namespace gb {
 
 struct embedding_table {
-  std::string format;               // "glove-text", "word2vec-text", "word2vec-binary"
+  std::string format;  // "glove-text", "word2vec-text", "word2vec-binary"
   int64_t dim = 0;
-  std::vector<std::string> words;   // (N)
-  std::vector<float> vectors;       // (N, dim) row-major
+  std::vector<std::string> words;                 // (N)
+  std::vector<float> vectors;                     // (N, dim) row-major
   std::unordered_map<std::string, size_t> index;  // first occurrence wins; duplicates are findings
   std::vector<finding> findings;
 

@@ -46,8 +46,9 @@ const char* errc_name(errc c);
 struct error {
   errc code = errc::io;
   uint64_t offset = 0;  // byte offset in `where` (0 when not applicable)
-  std::string message;  // says what failed: "GGUF: tensor 'blk.0.attn_q.weight' offset 96 past end of file (size 64)"
-  std::string where;    // file path (filled by the entry point)
+  std::string
+      message;  // says what failed: "GGUF: tensor 'blk.0.attn_q.weight' offset 96 past end of file (size 64)"
+  std::string where;              // file path (filled by the entry point)
   std::string to_string() const;  // "where: message [code at byte offset N]"
 };
 
@@ -81,8 +82,8 @@ struct finding {
 template <class T>
 class result {
  public:
-  result(T v) : v_(std::move(v)) {}          // NOLINT(google-explicit-constructor)
-  result(error e) : v_(std::move(e)) {}      // NOLINT(google-explicit-constructor)
+  result(T v) : v_(std::move(v)) {}      // NOLINT(google-explicit-constructor)
+  result(error e) : v_(std::move(e)) {}  // NOLINT(google-explicit-constructor)
   explicit operator bool() const { return v_.index() == 0; }
   bool ok() const { return v_.index() == 0; }
   T& value() & { return std::get<0>(v_); }

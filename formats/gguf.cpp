@@ -18,21 +18,33 @@ namespace gb::loaders {
 namespace {
 
 constexpr const char* kFmt = "GGUF";
-constexpr uint64_t kMaxKeyLen = 1u << 20;        // 1 MiB
-constexpr uint64_t kMaxStringLen = 64u << 20;     // 64 MiB
+constexpr uint64_t kMaxKeyLen = 1u << 20;          // 1 MiB
+constexpr uint64_t kMaxStringLen = 64u << 20;      // 64 MiB
 constexpr uint64_t kMaxTensorNameLen = 64u << 10;  // 64 KiB (llama.cpp itself stops at 63 bytes)
 constexpr uint32_t kMaxAlignment = 1u << 20;
 constexpr int kMaxArrayDepth = 4;
 constexpr uint32_t kMaxDims = 4;
 
 enum gguf_type : uint32_t {
-  T_UINT8 = 0, T_INT8, T_UINT16, T_INT16, T_UINT32, T_INT32, T_FLOAT32, T_BOOL, T_STRING, T_ARRAY,
-  T_UINT64, T_INT64, T_FLOAT64, T_COUNT
+  T_UINT8 = 0,
+  T_INT8,
+  T_UINT16,
+  T_INT16,
+  T_UINT32,
+  T_INT32,
+  T_FLOAT32,
+  T_BOOL,
+  T_STRING,
+  T_ARRAY,
+  T_UINT64,
+  T_INT64,
+  T_FLOAT64,
+  T_COUNT
 };
 
 const char* type_name(uint32_t t) {
-  static const char* const k[] = {"UINT8", "INT8",   "UINT16", "INT16", "UINT32", "INT32", "FLOAT32",
-                                  "BOOL",  "STRING", "ARRAY",  "UINT64", "INT64", "FLOAT64"};
+  static const char* const k[] = {"UINT8", "INT8",   "UINT16", "INT16",  "UINT32", "INT32",  "FLOAT32",
+                                  "BOOL",  "STRING", "ARRAY",  "UINT64", "INT64",  "FLOAT64"};
   return t < T_COUNT ? k[t] : "?";
 }
 
@@ -50,21 +62,36 @@ class parser {
     uint64_t at = r_.offset();
     uint64_t n = count(field);
     if (n > cap)
-      r_.error_at(errc::limit, at, std::string(field) + " length " + std::to_string(n) + " exceeds the cap of " +
-                                      std::to_string(cap) + " bytes");
+      r_.error_at(errc::limit, at,
+                  std::string(field) + " length " + std::to_string(n) + " exceeds the cap of " +
+                      std::to_string(cap) + " bytes");
     return r_.str(n, field);
   }
 
   // Smallest encoding of one value of type t (used to cap array lengths by the bytes left).
   uint64_t min_size(uint32_t t) const {
     switch (t) {
-      case T_UINT8: case T_INT8: case T_BOOL: return 1;
-      case T_UINT16: case T_INT16: return 2;
-      case T_UINT32: case T_INT32: case T_FLOAT32: return 4;
-      case T_UINT64: case T_INT64: case T_FLOAT64: return 8;
-      case T_STRING: return len_size();
-      case T_ARRAY: return 4 + len_size();
-      default: return 1;
+      case T_UINT8:
+      case T_INT8:
+      case T_BOOL:
+        return 1;
+      case T_UINT16:
+      case T_INT16:
+        return 2;
+      case T_UINT32:
+      case T_INT32:
+      case T_FLOAT32:
+        return 4;
+      case T_UINT64:
+      case T_INT64:
+      case T_FLOAT64:
+        return 8;
+      case T_STRING:
+        return len_size();
+      case T_ARRAY:
+        return 4 + len_size();
+      default:
+        return 1;
     }
   }
 
@@ -81,22 +108,52 @@ class parser {
 void parser::scalar(uint32_t type, meta_value& v, const std::string& key) {
   v.gguf_type = static_cast<int>(type);
   switch (type) {
-    case T_UINT8: v.k = meta_value::kind::uinteger; v.u = r_.u8("value"); break;
-    case T_INT8: v.k = meta_value::kind::integer; v.i = r_.i8("value"); break;
-    case T_UINT16: v.k = meta_value::kind::uinteger; v.u = r_.u16("value"); break;
-    case T_INT16: v.k = meta_value::kind::integer; v.i = r_.i16("value"); break;
-    case T_UINT32: v.k = meta_value::kind::uinteger; v.u = r_.u32("value"); break;
-    case T_INT32: v.k = meta_value::kind::integer; v.i = r_.i32("value"); break;
-    case T_UINT64: v.k = meta_value::kind::uinteger; v.u = r_.u64("value"); break;
-    case T_INT64: v.k = meta_value::kind::integer; v.i = r_.i64("value"); break;
-    case T_FLOAT32: v.k = meta_value::kind::floating; v.f = r_.f32("value"); break;
-    case T_FLOAT64: v.k = meta_value::kind::floating; v.f = r_.f64("value"); break;
+    case T_UINT8:
+      v.k = meta_value::kind::uinteger;
+      v.u = r_.u8("value");
+      break;
+    case T_INT8:
+      v.k = meta_value::kind::integer;
+      v.i = r_.i8("value");
+      break;
+    case T_UINT16:
+      v.k = meta_value::kind::uinteger;
+      v.u = r_.u16("value");
+      break;
+    case T_INT16:
+      v.k = meta_value::kind::integer;
+      v.i = r_.i16("value");
+      break;
+    case T_UINT32:
+      v.k = meta_value::kind::uinteger;
+      v.u = r_.u32("value");
+      break;
+    case T_INT32:
+      v.k = meta_value::kind::integer;
+      v.i = r_.i32("value");
+      break;
+    case T_UINT64:
+      v.k = meta_value::kind::uinteger;
+      v.u = r_.u64("value");
+      break;
+    case T_INT64:
+      v.k = meta_value::kind::integer;
+      v.i = r_.i64("value");
+      break;
+    case T_FLOAT32:
+      v.k = meta_value::kind::floating;
+      v.f = r_.f32("value");
+      break;
+    case T_FLOAT64:
+      v.k = meta_value::kind::floating;
+      v.f = r_.f64("value");
+      break;
     case T_BOOL: {
       uint64_t at = r_.offset();
       uint8_t b = r_.u8("bool value");
       if (b > 1)
-        a_.add_finding(severity::low, "gguf.bool_value", key, "BOOL value byte is " + std::to_string(b) + ", not 0 or 1",
-                       at);
+        a_.add_finding(severity::low, "gguf.bool_value", key,
+                       "BOOL value byte is " + std::to_string(b) + ", not 0 or 1", at);
       v.k = meta_value::kind::boolean;
       v.b = b != 0;
       break;
@@ -123,13 +180,14 @@ meta_value parser::value(uint32_t type, int depth, const std::string& key) {
   if (et >= T_COUNT)
     r_.error_at(errc::bad_value, at, "key '" + key + "': unknown array element type " + std::to_string(et));
   if (et == T_ARRAY && depth + 1 >= kMaxArrayDepth)
-    r_.error_at(errc::limit, at, "key '" + key + "': arrays nested deeper than " + std::to_string(kMaxArrayDepth));
+    r_.error_at(errc::limit, at,
+                "key '" + key + "': arrays nested deeper than " + std::to_string(kMaxArrayDepth));
   uint64_t n_at = r_.offset();
   uint64_t n = count("array length");
   if (n > r_.remaining() / min_size(et))
     r_.error_at(errc::limit, n_at,
-                "key '" + key + "': array of " + std::to_string(n) + " " + type_name(et) + " cannot fit in the " +
-                    std::to_string(r_.remaining()) + " bytes left");
+                "key '" + key + "': array of " + std::to_string(n) + " " + type_name(et) +
+                    " cannot fit in the " + std::to_string(r_.remaining()) + " bytes left");
   v.k = meta_value::kind::array;
   v.gguf_elem_type = static_cast<int>(et);
   if (et == T_ARRAY) {
@@ -150,18 +208,21 @@ meta_value parser::value(uint32_t type, int depth, const std::string& key) {
     // numbers and booleans: their raw little-endian bytes
     const unsigned w = static_cast<unsigned>(min_size(et));
     const uint64_t raw_at = r_.offset();
-    std::string raw(reinterpret_cast<const char*>(r_.bytes(checked_mul(n, w, "array bytes", raw_at), "array values")),
-                    static_cast<size_t>(n * w));
-    meta_value::kind k = et == T_BOOL                                                       ? meta_value::kind::boolean
-                         : et == T_FLOAT32 || et == T_FLOAT64                               ? meta_value::kind::floating
-                         : et == T_INT8 || et == T_INT16 || et == T_INT32 || et == T_INT64 ? meta_value::kind::integer
-                                                                                            : meta_value::kind::uinteger;
+    std::string raw(
+        reinterpret_cast<const char*>(r_.bytes(checked_mul(n, w, "array bytes", raw_at), "array values")),
+        static_cast<size_t>(n * w));
+    meta_value::kind k = et == T_BOOL                         ? meta_value::kind::boolean
+                         : et == T_FLOAT32 || et == T_FLOAT64 ? meta_value::kind::floating
+                         : et == T_INT8 || et == T_INT16 || et == T_INT32 || et == T_INT64
+                             ? meta_value::kind::integer
+                             : meta_value::kind::uinteger;
     if (et == T_BOOL)
       for (uint64_t i = 0; i < n; ++i)
         if (static_cast<uint8_t>(raw[i]) > 1) {
-          a_.add_finding(severity::low, "gguf.bool_value", key,
-                         "BOOL value byte is " + std::to_string(static_cast<uint8_t>(raw[i])) + ", not 0 or 1",
-                         raw_at + i);
+          a_.add_finding(
+              severity::low, "gguf.bool_value", key,
+              "BOOL value byte is " + std::to_string(static_cast<uint8_t>(raw[i])) + ", not 0 or 1",
+              raw_at + i);
           break;
         }
     v.arr = meta_array::packed_numbers(static_cast<uint8_t>(k), static_cast<int>(et), w, std::move(raw));
@@ -175,11 +236,13 @@ struct tinfo {
   std::vector<int64_t> shape;  // row-major (reversed ne)
   uint64_t offset;             // relative to the data section
   uint64_t nbytes;
-  uint64_t info_at;            // absolute offset of the tensor info
-  uint64_t offset_at;          // absolute offset of its offset field
+  uint64_t info_at;    // absolute offset of the tensor info
+  uint64_t offset_at;  // absolute offset of its offset field
 };
 
-const meta_value* find(const archive& a, const char* key) { return a.meta(key); }
+const meta_value* find(const archive& a, const char* key) {
+  return a.meta(key);
+}
 
 void build_tokenizer(archive& a) {
   const meta_value* model = find(a, "tokenizer.ggml.model");
@@ -187,19 +250,26 @@ void build_tokenizer(archive& a) {
   auto v = std::make_shared<vocab>();
   v->source = "gguf";
   const std::string& mm = model->s;
-  if (mm == "t5" || mm == "ugm") v->model = "unigram";
-  else if (mm == "no_vocab") v->model = "none";
-  else v->model = mm;
+  if (mm == "t5" || mm == "ugm")
+    v->model = "unigram";
+  else if (mm == "no_vocab")
+    v->model = "none";
+  else
+    v->model = mm;
   // llama.cpp's defaults per tokenizer family, overridden by the file's keys below
   bool spm = v->model == "llama" || v->model == "unigram";
   v->add_space_prefix = spm;
   v->byte_fallback = v->model == "llama";
   v->add_bos = v->model == "llama" || v->model == "bert";
   v->add_eos = v->model == "bert" || v->model == "unigram";
-  if (const meta_value* p = find(a, "general.name"); p && p->k == meta_value::kind::string) v->model_name = p->s;
-  if (const meta_value* p = find(a, "general.architecture"); p && p->k == meta_value::kind::string) v->arch = p->s;
-  if (const meta_value* p = find(a, "tokenizer.ggml.pre"); p && p->k == meta_value::kind::string) v->pre = p->s;
-  else v->pre = "default";
+  if (const meta_value* p = find(a, "general.name"); p && p->k == meta_value::kind::string)
+    v->model_name = p->s;
+  if (const meta_value* p = find(a, "general.architecture"); p && p->k == meta_value::kind::string)
+    v->arch = p->s;
+  if (const meta_value* p = find(a, "tokenizer.ggml.pre"); p && p->k == meta_value::kind::string)
+    v->pre = p->s;
+  else
+    v->pre = "default";
   // typed accessors: nothing is materialised per element
   if (const meta_value* t = find(a, "tokenizer.ggml.tokens"); t && t->k == meta_value::kind::array) {
     v->tokens.reserve(t->arr.size());
@@ -207,7 +277,8 @@ void build_tokenizer(archive& a) {
   }
   if (const meta_value* t = find(a, "tokenizer.ggml.scores"); t && t->k == meta_value::kind::array) {
     v->scores.reserve(t->arr.size());
-    for (size_t i = 0; i < t->arr.size(); ++i) v->scores.push_back(static_cast<float>(t->arr.number(i).value_or(0)));
+    for (size_t i = 0; i < t->arr.size(); ++i)
+      v->scores.push_back(static_cast<float>(t->arr.number(i).value_or(0)));
   }
   if (const meta_value* t = find(a, "tokenizer.ggml.token_type"); t && t->k == meta_value::kind::array) {
     v->token_types.reserve(t->arr.size());
@@ -218,11 +289,15 @@ void build_tokenizer(archive& a) {
     v->merges.reserve(t->arr.size());
     for (size_t i = 0; i < t->arr.size(); ++i) v->merges.emplace_back(t->arr.str(i));
   }
-  struct id_key { const char* key; int32_t* dst; };
-  const id_key ids[] = {{"tokenizer.ggml.bos_token_id", &v->bos_id},     {"tokenizer.ggml.eos_token_id", &v->eos_id},
-                        {"tokenizer.ggml.unknown_token_id", &v->unk_id}, {"tokenizer.ggml.padding_token_id", &v->pad_id},
-                        {"tokenizer.ggml.seperator_token_id", &v->sep_id}, {"tokenizer.ggml.cls_token_id", &v->cls_id},
-                        {"tokenizer.ggml.mask_token_id", &v->mask_id}};
+  struct id_key {
+    const char* key;
+    int32_t* dst;
+  };
+  const id_key ids[] = {
+      {"tokenizer.ggml.bos_token_id", &v->bos_id},       {"tokenizer.ggml.eos_token_id", &v->eos_id},
+      {"tokenizer.ggml.unknown_token_id", &v->unk_id},   {"tokenizer.ggml.padding_token_id", &v->pad_id},
+      {"tokenizer.ggml.seperator_token_id", &v->sep_id}, {"tokenizer.ggml.cls_token_id", &v->cls_id},
+      {"tokenizer.ggml.mask_token_id", &v->mask_id}};
   for (const id_key& k : ids) {
     const meta_value* x = find(a, k.key);
     if (!x) continue;
@@ -236,17 +311,20 @@ void build_tokenizer(archive& a) {
     }
     *k.dst = static_cast<int32_t>(*id);
   }
-  if (const meta_value* x = find(a, "tokenizer.ggml.add_bos_token")) v->add_bos = x->as_bool().value_or(v->add_bos);
-  if (const meta_value* x = find(a, "tokenizer.ggml.add_eos_token")) v->add_eos = x->as_bool().value_or(v->add_eos);
+  if (const meta_value* x = find(a, "tokenizer.ggml.add_bos_token"))
+    v->add_bos = x->as_bool().value_or(v->add_bos);
+  if (const meta_value* x = find(a, "tokenizer.ggml.add_eos_token"))
+    v->add_eos = x->as_bool().value_or(v->add_eos);
   if (const meta_value* x = find(a, "tokenizer.ggml.add_space_prefix"))
     v->add_space_prefix = x->as_bool().value_or(v->add_space_prefix);
   if (!v->scores.empty() && v->scores.size() != v->tokens.size())
-    a.add_finding(severity::medium, "gguf.tokenizer_size_mismatch", "tokenizer.ggml.scores",
-                  std::to_string(v->scores.size()) + " scores for " + std::to_string(v->tokens.size()) + " tokens");
+    a.add_finding(
+        severity::medium, "gguf.tokenizer_size_mismatch", "tokenizer.ggml.scores",
+        std::to_string(v->scores.size()) + " scores for " + std::to_string(v->tokens.size()) + " tokens");
   if (!v->token_types.empty() && v->token_types.size() != v->tokens.size())
     a.add_finding(severity::medium, "gguf.tokenizer_size_mismatch", "tokenizer.ggml.token_type",
-                  std::to_string(v->token_types.size()) + " token types for " + std::to_string(v->tokens.size()) +
-                      " tokens");
+                  std::to_string(v->token_types.size()) + " token types for " +
+                      std::to_string(v->tokens.size()) + " tokens");
   a.tokenizer = std::move(v);
 }
 
@@ -258,9 +336,11 @@ void parser::run(const open_options& opt) {
   if (version < 1 || version > 3) {
     uint32_t swapped = __builtin_bswap32(version);
     if (swapped >= 1 && swapped <= 3)
-      r_.error_at(errc::unsupported, 4, "big-endian GGUF not supported (version field reads " +
-                                            std::to_string(version) + ", byte-swapped " + std::to_string(swapped) + ")");
-    r_.error_at(errc::unsupported, 4, "GGUF version " + std::to_string(version) + " not supported (1, 2, 3 are)");
+      r_.error_at(errc::unsupported, 4,
+                  "big-endian GGUF not supported (version field reads " + std::to_string(version) +
+                      ", byte-swapped " + std::to_string(swapped) + ")");
+    r_.error_at(errc::unsupported, 4,
+                "GGUF version " + std::to_string(version) + " not supported (1, 2, 3 are)");
   }
   v1_ = version == 1;
   if (a_.format == file_format::unknown) a_.format = file_format::gguf;
@@ -297,7 +377,8 @@ void parser::run(const open_options& opt) {
     if (!keys.insert(key).second)
       r_.error_at(errc::duplicate, key_at, "duplicate metadata key '" + std::string(key) + "'");
     if (key.empty() || !utf8_valid(key))
-      a_.add_finding(severity::medium, "gguf.bad_key", std::string(key), "metadata key is empty or not UTF-8", key_at);
+      a_.add_finding(severity::medium, "gguf.bad_key", std::string(key), "metadata key is empty or not UTF-8",
+                     key_at);
     const uint64_t type_at = r_.offset();
     uint32_t type = r_.u32("metadata value type");
     if (type >= T_COUNT)
@@ -307,15 +388,17 @@ void parser::run(const open_options& opt) {
     meta_value v = value(type, 0, k);
     if (key == "general.alignment") {
       auto al = v.as_int();
-      if (v.k == meta_value::kind::array || v.k == meta_value::kind::string || v.k == meta_value::kind::floating ||
-          !al || *al <= 0 || (*al & (*al - 1)) != 0 || *al > static_cast<int64_t>(kMaxAlignment))
+      if (v.k == meta_value::kind::array || v.k == meta_value::kind::string ||
+          v.k == meta_value::kind::floating || !al || *al <= 0 || (*al & (*al - 1)) != 0 ||
+          *al > static_cast<int64_t>(kMaxAlignment))
         r_.error_at(errc::bad_value, type_at,
                     "general.alignment " + v.to_display() + " is not a power of two between 1 and " +
                         std::to_string(kMaxAlignment));
       if (type != T_UINT32)
-        a_.add_finding(severity::low, "gguf.alignment_type", k,
-                       std::string("general.alignment has type ") + type_name(type) + ", llama.cpp expects UINT32",
-                       type_at);
+        a_.add_finding(
+            severity::low, "gguf.alignment_type", k,
+            std::string("general.alignment has type ") + type_name(type) + ", llama.cpp expects UINT32",
+            type_at);
       alignment = static_cast<uint32_t>(*al);
     }
     a_.metadata.emplace_back(std::move(k), std::move(v));
@@ -331,15 +414,18 @@ void parser::run(const open_options& opt) {
     t.info_at = r_.offset();
     t.name = string(kMaxTensorNameLen, "tensor name");
     const std::string nm(t.name);
-    if (!names.insert(t.name).second) r_.error_at(errc::duplicate, t.info_at, "duplicate tensor name '" + nm + "'");
+    if (!names.insert(t.name).second)
+      r_.error_at(errc::duplicate, t.info_at, "duplicate tensor name '" + nm + "'");
     if (t.name.size() >= 64)
       a_.add_finding(severity::low, "gguf.long_tensor_name", nm,
-                     "tensor name of " + std::to_string(t.name.size()) + " bytes (llama.cpp allows 63)", t.info_at);
+                     "tensor name of " + std::to_string(t.name.size()) + " bytes (llama.cpp allows 63)",
+                     t.info_at);
     const uint64_t nd_at = r_.offset();
     uint32_t n_dims = r_.u32("tensor n_dims");
     if (n_dims > kMaxDims)
-      r_.error_at(errc::bad_value, nd_at,
-                  "tensor '" + nm + "': n_dims " + std::to_string(n_dims) + " exceeds " + std::to_string(kMaxDims));
+      r_.error_at(
+          errc::bad_value, nd_at,
+          "tensor '" + nm + "': n_dims " + std::to_string(n_dims) + " exceeds " + std::to_string(kMaxDims));
     int64_t ne[kMaxDims] = {1, 1, 1, 1};
     for (uint32_t d = 0; d < n_dims; ++d) {
       const uint64_t d_at = r_.offset();
@@ -353,7 +439,9 @@ void parser::run(const open_options& opt) {
     const uint64_t type_at = r_.offset();
     uint32_t type_id = r_.u32("tensor type");
     auto type = dtype_from_ggml(type_id);
-    if (!type) r_.error_at(errc::bad_value, type_at, "tensor '" + nm + "': unknown ggml type id " + std::to_string(type_id));
+    if (!type)
+      r_.error_at(errc::bad_value, type_at,
+                  "tensor '" + nm + "': unknown ggml type id " + std::to_string(type_id));
     t.type = *type;
     t.offset_at = r_.offset();
     t.offset = r_.u64("tensor data offset");
@@ -362,15 +450,17 @@ void parser::run(const open_options& opt) {
     const dtype_traits& tr = dtype_info(t.type);
     if (static_cast<uint64_t>(ne[0]) % tr.block_size != 0)
       r_.error_at(errc::bad_value, nd_at + 4,
-                  "tensor '" + nm + "': first dimension " + std::to_string(ne[0]) + " is not a multiple of the " +
-                      tr.name + " block size " + std::to_string(tr.block_size));
+                  "tensor '" + nm + "': first dimension " + std::to_string(ne[0]) +
+                      " is not a multiple of the " + tr.name + " block size " +
+                      std::to_string(tr.block_size));
     t.nbytes = dtype_row_bytes(t.type, n, t.info_at);
     infos.push_back(std::move(t));
   }
 
   // Data section
   const uint64_t header_end = r_.offset();
-  const uint64_t data_start = checked_add(header_end, (alignment - header_end % alignment) % alignment, "data start");
+  const uint64_t data_start =
+      checked_add(header_end, (alignment - header_end % alignment) % alignment, "data start");
   if (n_tensors > 0 && data_start > size)
     r_.error_at(errc::truncated, header_end,
                 "data section would start at " + std::to_string(data_start) + ", past the end of the file (" +
@@ -384,13 +474,14 @@ void parser::run(const open_options& opt) {
     if (t.offset > data_size || t.nbytes > data_size - t.offset)
       r_.error_at(errc::out_of_bounds, t.offset_at,
                   "tensor '" + std::string(t.name) + "': data [" + std::to_string(data_start) + "+" +
-                      std::to_string(t.offset) + ", +" + std::to_string(t.nbytes) + ") runs past the end of the file (" +
-                      std::to_string(size) + ")");
+                      std::to_string(t.offset) + ", +" + std::to_string(t.nbytes) +
+                      ") runs past the end of the file (" + std::to_string(size) + ")");
   }
   std::vector<size_t> order(infos.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
-    return infos[x].offset != infos[y].offset ? infos[x].offset < infos[y].offset : infos[x].nbytes < infos[y].nbytes;
+    return infos[x].offset != infos[y].offset ? infos[x].offset < infos[y].offset
+                                              : infos[x].nbytes < infos[y].nbytes;
   });
   auto align_up = [&](uint64_t x) { return x + (alignment - x % alignment) % alignment; };
   uint64_t end = 0;
@@ -415,7 +506,8 @@ void parser::run(const open_options& opt) {
                    data_start + align_up(end));
   if (n_tensors == 0 && header_end < size && size - header_end >= alignment)
     a_.add_finding(severity::medium, "gguf.trailing_bytes", m_->path(),
-                   std::to_string(size - header_end) + " bytes after the header of a file without tensors", header_end);
+                   std::to_string(size - header_end) + " bytes after the header of a file without tensors",
+                   header_end);
 
   a_.tensors.reserve(a_.tensors.size() + infos.size());
   for (tinfo& t : infos) {

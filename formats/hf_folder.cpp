@@ -55,7 +55,9 @@ struct folder {
     if (!fs::exists(fs::symlink_status(p, ec))) return std::nullopt;
     fs::path c = fs::canonical(p, ec);
     if (ec) fail(errc::io, 0, "HF folder: cannot resolve " + p.string() + ": " + ec.message());
-    if (!inside(c)) fail(errc::path_escape, 0, "HF folder: " + name + " resolves to " + c.string() + ", outside " + dir.string());
+    if (!inside(c))
+      fail(errc::path_escape, 0,
+           "HF folder: " + name + " resolves to " + c.string() + ", outside " + dir.string());
     if (!fs::is_regular_file(c, ec)) return std::nullopt;
     return c;
   }
@@ -71,7 +73,8 @@ struct folder {
 };
 
 // config.<a>.<b> = value; objects listed in `whole` stay one value.
-void flatten(archive& a, const std::string& prefix, const meta_value& v, const std::set<std::string>& whole, int depth = 0) {
+void flatten(archive& a, const std::string& prefix, const meta_value& v, const std::set<std::string>& whole,
+             int depth = 0) {
   if (v.k != meta_value::kind::object || v.obj.empty() || depth > 16 || whole.count(prefix)) {
     a.metadata.emplace_back(prefix, v);
     return;
@@ -84,7 +87,8 @@ meta_value json_file(folder& f, const fs::path& p, const char* role, const char*
   std::string t = f.text(m);
   try {
     meta_value v = meta_from_json_text(t, 0, what);
-    if (v.k != meta_value::kind::object) fail(errc::bad_json, 0, std::string(what) + ": top level is not an object");
+    if (v.k != meta_value::kind::object)
+      fail(errc::bad_json, 0, std::string(what) + ": top level is not an object");
     return v;
   } catch (failure& e) {
     if (e.err().where.empty()) e.err().where = p.string();
@@ -114,7 +118,8 @@ void tokenizer_add(folder& f, const open_options& opt, bool with_config) {
   } else if (tm) {
     mapped_file_ptr m = f.add(*tm, "tokenizer", file_format::sentencepiece);
     if (opt.load_tokenizer) {
-      result<vocab> r = capture(tm->string(), [&] { return vocab_from_sentencepiece(m->data(), m->size(), &fs_); });
+      result<vocab> r =
+          capture(tm->string(), [&] { return vocab_from_sentencepiece(m->data(), m->size(), &fs_); });
       if (!r) throw failure(r.err());
       v = std::make_shared<vocab>(std::move(r).value());
     }
@@ -124,7 +129,10 @@ void tokenizer_add(folder& f, const open_options& opt, bool with_config) {
       mapped_file_ptr m = mapped_file::open(tc->string());  // already listed by the caller
       if (v) {
         std::string t = f.text(m);
-        result<bool> r = capture(tc->string(), [&] { vocab_apply_tokenizer_config(*v, t, &fs_); return true; });
+        result<bool> r = capture(tc->string(), [&] {
+          vocab_apply_tokenizer_config(*v, t, &fs_);
+          return true;
+        });
         if (!r) throw failure(r.err());
       }
     }
@@ -157,7 +165,9 @@ void weights_add(folder& f, const open_options& opt) {
     if (shards.empty()) fail(errc::bad_json, 0, "pytorch_model.bin.index.json: no weight_map");
     for (const std::string& s : shards) {
       if (s.empty() || s.find('/') != std::string::npos || s == "..")
-        fail(errc::path_escape, 0, "pytorch_model.bin.index.json: shard name '" + s.substr(0, 200) + "' is not a file in the folder");
+        fail(errc::path_escape, 0,
+             "pytorch_model.bin.index.json: shard name '" + s.substr(0, 200) +
+                 "' is not a file in the folder");
       auto sp = f.find(s);
       if (!sp) fail(errc::not_found, 0, "pytorch_model.bin.index.json: shard " + s + " is missing");
       const size_t first = a.tensors.size();
@@ -168,16 +178,19 @@ void weights_add(folder& f, const open_options& opt) {
           a.add_finding(severity::medium, "hf_folder.shard_unmapped", s,
                         "tensor '" + a.tensors[i].name + "' is in the shard but not in weight_map");
         else if (it->second != s)
-          fail(errc::mismatch, 0, "pytorch_model.bin.index.json: tensor '" + a.tensors[i].name + "' maps to " +
-                                      it->second + " but is (also) in " + s);
+          fail(errc::mismatch, 0,
+               "pytorch_model.bin.index.json: tensor '" + a.tensors[i].name + "' maps to " + it->second +
+                   " but is (also) in " + s);
       }
     }
     std::set<std::string> seen;
     for (const tensor_view& t : a.tensors)
-      if (!seen.insert(t.name).second) fail(errc::duplicate, 0, "pytorch shards: tensor '" + t.name + "' appears twice");
+      if (!seen.insert(t.name).second)
+        fail(errc::duplicate, 0, "pytorch shards: tensor '" + t.name + "' appears twice");
     for (const auto& [tensor, shard] : weight_map)
       if (!seen.count(tensor))
-        fail(errc::mismatch, 0, "pytorch_model.bin.index.json: tensor '" + tensor + "' is missing from " + shard);
+        fail(errc::mismatch, 0,
+             "pytorch_model.bin.index.json: tensor '" + tensor + "' is missing from " + shard);
     return;
   }
   if (auto p = f.find("pytorch_model.bin")) {
@@ -207,12 +220,14 @@ void weights_add(folder& f, const open_options& opt) {
       return;
     }
   a.add_finding(severity::medium, "hf_folder.no_weights", f.dir.string(),
-                st.empty() ? "config.json but no weights (model.safetensors, model.safetensors.index.json, "
-                             "pytorch_model.bin[.index.json])"
-                           : std::to_string(st.size()) + " *.safetensors files and no index: weights not loaded");
+                st.empty()
+                    ? "config.json but no weights (model.safetensors, model.safetensors.index.json, "
+                      "pytorch_model.bin[.index.json])"
+                    : std::to_string(st.size()) + " *.safetensors files and no index: weights not loaded");
   if (st.empty() && ck.size() > 1)
-    a.add_finding(severity::medium, "hf_folder.no_weights", f.dir.string(),
-                  std::to_string(ck.size()) + " checkpoint files (*.pt, *.pth, *.ckpt, *.bin) and no index: name one");
+    a.add_finding(
+        severity::medium, "hf_folder.no_weights", f.dir.string(),
+        std::to_string(ck.size()) + " checkpoint files (*.pt, *.pth, *.ckpt, *.bin) and no index: name one");
 }
 
 // Regular files of the folder not read above, listed with role "other".
@@ -240,7 +255,8 @@ void others_add(folder& f) {
       break;
     }
     mapped_file_ptr m = mapped_file::open(c.string());
-    file_format ff = m->size() ? format_sniff(m->data(), m->size(), c.filename().string()) : file_format::unknown;
+    file_format ff =
+        m->size() ? format_sniff(m->data(), m->size(), c.filename().string()) : file_format::unknown;
     f.a.files.push_back({c.string(), "other", ff, m});
   }
 }
@@ -270,7 +286,8 @@ void hparams_yaml_add(folder& f) {
     std::string_view t = trim(line);
     if (t.empty() || t[0] == '#' || t[0] == '-' || t[0] == '&' || t[0] == '!') continue;
     size_t colon = t.find(": ");
-    std::string_view key = colon == std::string_view::npos ? (t.back() == ':' ? t.substr(0, t.size() - 1) : t) : t.substr(0, colon);
+    std::string_view key = colon == std::string_view::npos ? (t.back() == ':' ? t.substr(0, t.size() - 1) : t)
+                                                           : t.substr(0, colon);
     std::string_view val = colon == std::string_view::npos ? std::string_view() : trim(t.substr(colon + 2));
     if (key.empty() || key.find_first_of(" \"'{[") != std::string_view::npos) continue;
     if (!indented) parent.clear();
@@ -285,7 +302,9 @@ void hparams_yaml_add(folder& f) {
       f.a.metadata.emplace_back(name, meta_str(std::string(val.substr(1, val.size() - 2))));
       continue;
     }
-    if (val[0] == '[' || val[0] == '{' || val[0] == '&' || val[0] == '*' || val[0] == '|' || val[0] == '>' || val[0] == '!') continue;
+    if (val[0] == '[' || val[0] == '{' || val[0] == '&' || val[0] == '*' || val[0] == '|' || val[0] == '>' ||
+        val[0] == '!')
+      continue;
     const std::string v(val);
     char* e = nullptr;
     errno = 0;
@@ -309,7 +328,8 @@ void hparams_yaml_add(folder& f) {
 }
 
 bool model_extension(const fs::path& p) {
-  static const std::set<std::string> exts = {".gguf", ".onnx", ".safetensors", ".bin", ".pt", ".pth", ".ckpt"};
+  static const std::set<std::string> exts = {".gguf", ".onnx", ".safetensors", ".bin",
+                                             ".pt",   ".pth",  ".ckpt"};
   return exts.count(p.extension().string()) > 0;
 }
 
@@ -391,13 +411,15 @@ void load_hf_folder(archive& a, const std::string& dir_in, const open_options& o
     candidates = models;
   }
   if (candidates.empty())
-    fail(errc::is_directory, 0,
-         "folder has no config.json and no model file (looked for config.json, *.gguf, *.onnx, *.safetensors, "
-         "*.bin, *.pt, *.pth, *.ckpt)");
+    fail(
+        errc::is_directory, 0,
+        "folder has no config.json and no model file (looked for config.json, *.gguf, *.onnx, *.safetensors, "
+        "*.bin, *.pt, *.pth, *.ckpt)");
   if (candidates.size() > 1) {
     std::string names;
     for (const auto& p : candidates) names += (names.empty() ? "" : ", ") + p.filename().string();
-    fail(errc::is_directory, 0, "folder has no config.json and several model files (" + names + "); name one");
+    fail(errc::is_directory, 0,
+         "folder has no config.json and several model files (" + names + "); name one");
   }
   auto p = f.find(candidates[0].filename().string());
   if (!p) fail(errc::not_found, 0, "HF folder: " + candidates[0].string() + " vanished");

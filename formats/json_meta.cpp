@@ -3,7 +3,6 @@
 #include "formats/json_meta.h"
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -120,7 +119,8 @@ class builder : public nlohmann::json_sax<json> {
   }
   bool open(meta_value v) {
     if (static_cast<int>(stack_.size()) >= max_depth_)
-      fail(errc::limit, base_, std::string(format_) + ": JSON nesting deeper than " + std::to_string(max_depth_));
+      fail(errc::limit, base_,
+           std::string(format_) + ": JSON nesting deeper than " + std::to_string(max_depth_));
     stack_.push_back(frame{std::move(v), {}, {}});
     return true;
   }
@@ -146,8 +146,10 @@ std::optional<uint64_t> json_depth_exceeded(std::string_view text, int max_depth
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;  // the escaped character cannot end the string
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;  // the escaped character cannot end the string
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') {
@@ -167,7 +169,8 @@ void json_check_depth(std::string_view text, uint64_t base_offset, const char* f
          std::string(format) + ": JSON nesting deeper than " + std::to_string(max_depth) + " levels");
 }
 
-meta_value meta_from_json_text(std::string_view text, uint64_t base_offset, const char* format, int max_depth) {
+meta_value meta_from_json_text(std::string_view text, uint64_t base_offset, const char* format,
+                               int max_depth) {
   if (!utf8_valid(text)) {
     // find the first bad byte for the offset
     size_t lo = 0;
@@ -183,7 +186,8 @@ meta_value meta_from_json_text(std::string_view text, uint64_t base_offset, cons
     }
     fail(errc::bad_utf8, base_offset + lo, std::string(format) + ": JSON text is not valid UTF-8");
   }
-  json_check_depth(text, base_offset, format, max_depth);  // exact offset; the builder's own cap stays as a backstop
+  json_check_depth(text, base_offset, format,
+                   max_depth);  // exact offset; the builder's own cap stays as a backstop
   builder b(text, base_offset, format, max_depth);
   json::sax_parse(text.begin(), text.end(), &b, nlohmann::detail::input_format_t::json, true, false);
   return std::move(b.root);

@@ -97,7 +97,8 @@ bool header_read(const uint8_t* d, uint64_t n, l2c_config& c) {
 std::optional<std::string> header_problem(const l2c_config& c) {
   auto range = [](int64_t x, int64_t hi) { return x > 0 && x <= hi; };
   if (c.version < 0 || c.version > 2) return "unknown llama2.c version " + std::to_string(c.version);
-  if (!range(c.dim, k_max_dim)) return "dim " + std::to_string(c.dim) + " outside 1.." + std::to_string(k_max_dim);
+  if (!range(c.dim, k_max_dim))
+    return "dim " + std::to_string(c.dim) + " outside 1.." + std::to_string(k_max_dim);
   if (!range(c.hidden, k_max_hidden)) return "hidden_dim " + std::to_string(c.hidden) + " out of range";
   if (!range(c.n_layers, k_max_layers)) return "n_layers " + std::to_string(c.n_layers) + " out of range";
   if (!range(c.n_heads, k_max_heads)) return "n_heads " + std::to_string(c.n_heads) + " out of range";
@@ -124,10 +125,13 @@ std::vector<l2c_entry> layout(const l2c_config& c) {
   auto per_layer = [&](const char* role, std::vector<int64_t> shape, dtype t = dtype::f32) {
     for (int64_t l = 0; l < L; ++l) add("blk." + std::to_string(l) + "." + role + ".weight", shape, t);
   };
-  struct matrix { const char* role; std::vector<int64_t> shape; };
-  const std::vector<matrix> matrices = {
-      {"attn_q", {d, d}},  {"attn_k", {kv, d}},   {"attn_v", {kv, d}}, {"attn_output", {d, d}},
-      {"ffn_gate", {h, d}}, {"ffn_down", {d, h}}, {"ffn_up", {h, d}}};
+  struct matrix {
+    const char* role;
+    std::vector<int64_t> shape;
+  };
+  const std::vector<matrix> matrices = {{"attn_q", {d, d}},      {"attn_k", {kv, d}},  {"attn_v", {kv, d}},
+                                        {"attn_output", {d, d}}, {"ffn_gate", {h, d}}, {"ffn_down", {d, h}},
+                                        {"ffn_up", {h, d}}};
   if (c.version == 0) {
     add("token_embd.weight", {V, d});
     per_layer("attn_norm", {d});
@@ -167,19 +171,23 @@ std::string piece_text(std::string_view raw) {
   std::string s;
   s.reserve(raw.size());
   for (char ch : raw) {
-    if (ch == ' ') s += "\xe2\x96\x81";
-    else s += ch;
+    if (ch == ' ')
+      s += "\xe2\x96\x81";
+    else
+      s += ch;
   }
   return s;
 }
 
 // Builds the vocab of a llama2.c tokenizer file; throws on malformed bytes, adds findings to `a`.
-std::shared_ptr<vocab> tokenizer_read(archive& a, const uint8_t* data, uint64_t size, const std::string& where) {
+std::shared_ptr<vocab> tokenizer_read(archive& a, const uint8_t* data, uint64_t size,
+                                      const std::string& where) {
   reader r(data, size, "llama2.c tokenizer");
   int32_t max_len = r.i32("max_token_length");
   if (max_len <= 0 || max_len > k_max_token_len)
-    r.error_at(errc::bad_value, 0, "max_token_length " + std::to_string(max_len) + " outside 1.." +
-                                       std::to_string(k_max_token_len));
+    r.error_at(
+        errc::bad_value, 0,
+        "max_token_length " + std::to_string(max_len) + " outside 1.." + std::to_string(k_max_token_len));
   auto v = std::make_shared<vocab>();
   v->model = "llama";
   v->pre = "default";
@@ -195,8 +203,9 @@ std::shared_ptr<vocab> tokenizer_read(archive& a, const uint8_t* data, uint64_t 
     float score = r.f32("token score");
     int32_t len = r.i32("token length");
     if (len < 0 || len > k_max_token_len)
-      r.error_at(errc::bad_value, r.offset() - 4,
-                 "token " + std::to_string(v->tokens.size()) + " length " + std::to_string(len) + " out of range");
+      r.error_at(
+          errc::bad_value, r.offset() - 4,
+          "token " + std::to_string(v->tokens.size()) + " length " + std::to_string(len) + " out of range");
     if (len > max_len) ++too_long;
     if (!std::isfinite(score)) ++non_finite;
     std::string_view raw = r.str(static_cast<uint64_t>(len), "token bytes");
@@ -204,17 +213,22 @@ std::shared_ptr<vocab> tokenizer_read(archive& a, const uint8_t* data, uint64_t 
     std::string piece = piece_text(raw);
     int32_t type = 1;
     size_t id = v->tokens.size();
-    if (id == 0) type = 2;
-    else if (id == 1 || id == 2) type = 3;
-    else if (vocab_is_byte_piece(piece)) type = 6;
+    if (id == 0)
+      type = 2;
+    else if (id == 1 || id == 2)
+      type = 3;
+    else if (vocab_is_byte_piece(piece))
+      type = 6;
     v->tokens.push_back(std::move(piece));
     v->scores.push_back(score);
     v->token_types.push_back(type);
   }
-  if (v->tokens.size() < 3) fail(errc::truncated, size, "llama2.c tokenizer: fewer than 3 tokens (unk, bos, eos)");
+  if (v->tokens.size() < 3)
+    fail(errc::truncated, size, "llama2.c tokenizer: fewer than 3 tokens (unk, bos, eos)");
   if (too_long)
-    a.add_finding(severity::low, "llama2c.tokenizer.long_token", where,
-                  std::to_string(too_long) + " tokens are longer than max_token_length " + std::to_string(max_len));
+    a.add_finding(
+        severity::low, "llama2c.tokenizer.long_token", where,
+        std::to_string(too_long) + " tokens are longer than max_token_length " + std::to_string(max_len));
   if (non_finite)
     a.add_finding(severity::medium, "llama2c.tokenizer.non_finite_score", where,
                   std::to_string(non_finite) + " token scores are NaN or infinite");
@@ -244,7 +258,11 @@ bool tokenizer_walk_ok(const uint8_t* d, uint64_t n) {
 
 void metadata_fill(archive& a, const l2c_config& c) {
   // Each header value under its llama2.c name and its GGUF name (so downstream code reads one spelling).
-  struct field { const char* l2c; const char* gguf; int64_t value; };
+  struct field {
+    const char* l2c;
+    const char* gguf;
+    int64_t value;
+  };
   const field fields[] = {
       {"llama2c.dim", "llama.embedding_length", c.dim},
       {"llama2c.hidden_dim", "llama.feed_forward_length", c.hidden},
@@ -288,10 +306,13 @@ void load_llama2c(archive& a, const mapped_file_ptr& m, const open_options& opt)
   const uint64_t n = m->size();
   l2c_config c;
   if (n >= 4 && load_le<uint32_t>(d) == k_magic && n < k_v1_header)
-    fail(errc::truncated, n, "llama2.c: file of " + std::to_string(n) + " bytes is shorter than the 256-byte header");
+    fail(errc::truncated, n,
+         "llama2.c: file of " + std::to_string(n) + " bytes is shorter than the 256-byte header");
   if (!header_read(d, n, c))
-    fail(errc::truncated, n, "llama2.c: file of " + std::to_string(n) + " bytes is shorter than the 28-byte header");
-  if (auto why = header_problem(c)) fail(c.version > 2 ? errc::unsupported : errc::bad_value, 0, "llama2.c: " + *why);
+    fail(errc::truncated, n,
+         "llama2.c: file of " + std::to_string(n) + " bytes is shorter than the 28-byte header");
+  if (auto why = header_problem(c))
+    fail(c.version > 2 ? errc::unsupported : errc::bad_value, 0, "llama2.c: " + *why);
   if (c.version != 0) {
     for (uint64_t i = (c.version == 2 ? 41 : 37); i < k_v1_header; ++i)
       if (d[i] != 0) {

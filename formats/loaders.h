@@ -20,7 +20,8 @@ void load_llama2c(archive& a, const mapped_file_ptr& m, const open_options& opt)
 void load_llama2c_tokenizer(archive& a, const mapped_file_ptr& m, const open_options& opt);
 void load_sentencepiece(archive& a, const mapped_file_ptr& m, const open_options& opt);
 void load_hf_folder(archive& a, const std::string& dir, const open_options& opt);
-// Meta's original release: params.json + consolidated.NN.pth (model-parallel shards merged) + tokenizer.model.
+// Meta's original release: params.json + consolidated.NN.pth (model-parallel shards merged) +
+// tokenizer.model.
 void load_meta_folder(archive& a, const std::string& dir, const open_options& opt);
 
 // Appends b (opened from one file of a folder) to a: files, tensors (file_index shifted), metadata,
@@ -29,7 +30,6 @@ void archive_append(archive& a, archive&& b);
 // The end of a folder load: the tokenizer beside the weights when a has none (tokenizer.json, else
 // tokenizer.model), then every other file of the folder listed with role "other".
 void folder_finish(archive& a, const std::string& dir, const open_options& opt);
-
 
 // Plausibility checks for formats without magic bytes (cheap; header only).
 bool llama2c_plausible(const uint8_t* data, uint64_t size);

@@ -17,11 +17,10 @@
 // Keepalive: archive.files[0].map is an aliasing shared_ptr that points at the model's mapped_file but
 // owns a holder with the parsed ModelProto and the narrowed buffers, so views into them live exactly as
 // long as the archive's files (no extra member in archive is needed).
-#include <sys/stat.h>
-
-#include <onnx/onnx_pb.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/unknown_field_set.h>
+#include <onnx/onnx_pb.h>
+#include <sys/stat.h>
 
 #include <climits>
 #include <cmath>
@@ -72,21 +71,40 @@ struct wire {
     if (!varint(tag)) return false;
     num = static_cast<uint32_t>(tag >> 3);
     switch (tag & 7) {
-      case 0: { uint64_t v; len = 0; start = p; return varint(v); }
-      case 1: if (n - p < 8) return false; start = p; len = 8; p += 8; return true;
-      case 5: if (n - p < 4) return false; start = p; len = 4; p += 4; return true;
+      case 0: {
+        uint64_t v;
+        len = 0;
+        start = p;
+        return varint(v);
+      }
+      case 1:
+        if (n - p < 8) return false;
+        start = p;
+        len = 8;
+        p += 8;
+        return true;
+      case 5:
+        if (n - p < 4) return false;
+        start = p;
+        len = 4;
+        p += 4;
+        return true;
       case 2: {
         if (!varint(len) || len > n - p) return false;
         start = p;
         p += len;
         return true;
       }
-      default: return false;  // groups: not used by ONNX
+      default:
+        return false;  // groups: not used by ONNX
     }
   }
 };
 
-struct raw_span { uint64_t offset = 0, len = 0; bool found = false; };
+struct raw_span {
+  uint64_t offset = 0, len = 0;
+  bool found = false;
+};
 
 // Per top-level initializer, in order, the span of its (last) raw_data field. Empty on any oddity.
 std::vector<raw_span> raw_data_spans(const uint8_t* d, uint64_t n) {
@@ -124,9 +142,12 @@ std::string dims_text(const onnx::TensorShapeProto& s) {
   for (int i = 0; i < s.dim_size(); ++i) {
     if (i) r += ", ";
     const auto& d = s.dim(i);
-    if (d.has_dim_value()) r += std::to_string(d.dim_value());
-    else if (d.has_dim_param() && !d.dim_param().empty()) r += d.dim_param();
-    else r += "?";
+    if (d.has_dim_value())
+      r += std::to_string(d.dim_value());
+    else if (d.has_dim_param() && !d.dim_param().empty())
+      r += d.dim_param();
+    else
+      r += "?";
   }
   return r + "]";
 }
@@ -143,8 +164,9 @@ std::string type_text(const onnx::TypeProto& t, int depth = 0) {
     return (tt.has_shape() ? dims_text(tt.shape()) : std::string("[?]")) + " " + elem_name(tt.elem_type());
   }
   if (t.has_sequence_type()) return "seq(" + type_text(t.sequence_type().elem_type(), depth + 1) + ")";
-  if (t.has_map_type()) return "map(" + elem_name(t.map_type().key_type()) + ", " +
-                               type_text(t.map_type().value_type(), depth + 1) + ")";
+  if (t.has_map_type())
+    return "map(" + elem_name(t.map_type().key_type()) + ", " +
+           type_text(t.map_type().value_type(), depth + 1) + ")";
   if (t.has_optional_type()) return "optional(" + type_text(t.optional_type().elem_type(), depth + 1) + ")";
   if (t.has_sparse_tensor_type()) return "sparse " + elem_name(t.sparse_tensor_type().elem_type());
   return "?";
@@ -186,14 +208,16 @@ std::string tensor_text(const onnx::TensorProto& t) {
     for (int i = 0; i < t.int64_data_size() && i < 9; ++i) v.push_back(t.int64_data(i));
     for (size_t i = 0; t.int64_data_size() == 0 && i + 8 <= raw.size() && i < 72; i += 8) {
       uint64_t u = 0;
-      for (size_t b = 0; b < 8; ++b) u |= static_cast<uint64_t>(static_cast<unsigned char>(raw[i + b])) << (8 * b);
+      for (size_t b = 0; b < 8; ++b)
+        u |= static_cast<uint64_t>(static_cast<unsigned char>(raw[i + b])) << (8 * b);
       v.push_back(static_cast<int64_t>(u));
     }
   } else if (t.data_type() == onnx::TensorProto::INT32) {
     for (int i = 0; i < t.int32_data_size() && i < 9; ++i) v.push_back(t.int32_data(i));
     for (size_t i = 0; t.int32_data_size() == 0 && i + 4 <= raw.size() && i < 36; i += 4) {
       uint32_t u = 0;
-      for (size_t b = 0; b < 4; ++b) u |= static_cast<uint32_t>(static_cast<unsigned char>(raw[i + b])) << (8 * b);
+      for (size_t b = 0; b < 4; ++b)
+        u |= static_cast<uint32_t>(static_cast<unsigned char>(raw[i + b])) << (8 * b);
       v.push_back(static_cast<int32_t>(u));
     }
   }
@@ -208,21 +232,36 @@ std::string tensor_text(const onnx::TensorProto& t) {
 std::string attribute_text(const onnx::AttributeProto& at) {
   using A = onnx::AttributeProto;
   switch (at.type()) {
-    case A::FLOAT: return num_text(static_cast<double>(at.f()));
-    case A::INT: return std::to_string(at.i());
-    case A::STRING: return "\"" + short_text(at.s()) + "\"";
-    case A::TENSOR: return tensor_text(at.t());
-    case A::GRAPH: return "graph(" + std::to_string(at.g().node_size()) + " nodes)";
-    case A::SPARSE_TENSOR: return "sparse tensor";
-    case A::TYPE_PROTO: return "type " + type_text(at.tp());
-    case A::FLOATS: return list_text(at.floats(), [](float v) { return num_text(static_cast<double>(v)); });
-    case A::INTS: return list_text(at.ints(), [](int64_t v) { return std::to_string(v); });
-    case A::STRINGS: return list_text(at.strings(), [](const std::string& v) { return "\"" + short_text(v, 16) + "\""; });
-    case A::TENSORS: return std::to_string(at.tensors_size()) + " tensors";
-    case A::GRAPHS: return std::to_string(at.graphs_size()) + " graphs";
-    case A::SPARSE_TENSORS: return std::to_string(at.sparse_tensors_size()) + " sparse tensors";
-    case A::TYPE_PROTOS: return std::to_string(at.type_protos_size()) + " types";
-    default: break;
+    case A::FLOAT:
+      return num_text(static_cast<double>(at.f()));
+    case A::INT:
+      return std::to_string(at.i());
+    case A::STRING:
+      return "\"" + short_text(at.s()) + "\"";
+    case A::TENSOR:
+      return tensor_text(at.t());
+    case A::GRAPH:
+      return "graph(" + std::to_string(at.g().node_size()) + " nodes)";
+    case A::SPARSE_TENSOR:
+      return "sparse tensor";
+    case A::TYPE_PROTO:
+      return "type " + type_text(at.tp());
+    case A::FLOATS:
+      return list_text(at.floats(), [](float v) { return num_text(static_cast<double>(v)); });
+    case A::INTS:
+      return list_text(at.ints(), [](int64_t v) { return std::to_string(v); });
+    case A::STRINGS:
+      return list_text(at.strings(), [](const std::string& v) { return "\"" + short_text(v, 16) + "\""; });
+    case A::TENSORS:
+      return std::to_string(at.tensors_size()) + " tensors";
+    case A::GRAPHS:
+      return std::to_string(at.graphs_size()) + " graphs";
+    case A::SPARSE_TENSORS:
+      return std::to_string(at.sparse_tensors_size()) + " sparse tensors";
+    case A::TYPE_PROTOS:
+      return std::to_string(at.type_protos_size()) + " types";
+    default:
+      break;
   }
   if (!at.ref_attr_name().empty()) return "ref " + short_text(at.ref_attr_name());
   return "?";
@@ -244,9 +283,9 @@ struct onnx_reader {
   archive& a;
   onnx_holder& h;
   const mapped_file_ptr& m;
-  fs::path dir;                                  // the model's folder, canonical
-  std::map<std::string, uint32_t> external;      // canonical path -> archive.files index
-  std::vector<raw_span> spans;                   // top-level raw_data locations
+  fs::path dir;                              // the model's folder, canonical
+  std::map<std::string, uint32_t> external;  // canonical path -> archive.files index
+  std::vector<raw_span> spans;               // top-level raw_data locations
 
   void nodes_add(const onnx::GraphProto& g, const std::string& prefix) {
     for (int i = 0; i < g.node_size(); ++i) {
@@ -293,7 +332,8 @@ struct onnx_reader {
     return h.owned.back().data();
   }
 
-  void initializer_add(const onnx::TensorProto& t, const std::string& prefix, int index, const raw_span* span) {
+  void initializer_add(const onnx::TensorProto& t, const std::string& prefix, int index,
+                       const raw_span* span) {
     tensor_view v;
     v.name = prefix + (t.name().empty() ? "initializer#" + std::to_string(index) : t.name());
     if (t.name().empty())
@@ -322,18 +362,25 @@ struct onnx_reader {
       }
     } else if (sized) {
       switch (v.type) {
-        case dtype::f32: case dtype::c64:
-          v.data = reinterpret_cast<const uint8_t*>(t.float_data().data()), v.nbytes = t.float_data_size() * 4ull;
+        case dtype::f32:
+        case dtype::c64:
+          v.data = reinterpret_cast<const uint8_t*>(t.float_data().data()),
+          v.nbytes = t.float_data_size() * 4ull;
           break;
-        case dtype::f64: case dtype::c128:
-          v.data = reinterpret_cast<const uint8_t*>(t.double_data().data()), v.nbytes = t.double_data_size() * 8ull;
+        case dtype::f64:
+        case dtype::c128:
+          v.data = reinterpret_cast<const uint8_t*>(t.double_data().data()),
+          v.nbytes = t.double_data_size() * 8ull;
           break;
         case dtype::i64:
-          v.data = reinterpret_cast<const uint8_t*>(t.int64_data().data()), v.nbytes = t.int64_data_size() * 8ull;
+          v.data = reinterpret_cast<const uint8_t*>(t.int64_data().data()),
+          v.nbytes = t.int64_data_size() * 8ull;
           break;
-        case dtype::u32: case dtype::u64: {
+        case dtype::u32:
+        case dtype::u64: {
           if (v.type == dtype::u64) {
-            v.data = reinterpret_cast<const uint8_t*>(t.uint64_data().data()), v.nbytes = t.uint64_data_size() * 8ull;
+            v.data = reinterpret_cast<const uint8_t*>(t.uint64_data().data()),
+            v.nbytes = t.uint64_data_size() * 8ull;
           } else {
             std::vector<uint8_t> buf(static_cast<size_t>(t.uint64_data_size()) * 4);
             for (int i = 0; i < t.uint64_data_size(); ++i) {
@@ -346,7 +393,8 @@ struct onnx_reader {
           break;
         }
         case dtype::i32:
-          v.data = reinterpret_cast<const uint8_t*>(t.int32_data().data()), v.nbytes = t.int32_data_size() * 4ull;
+          v.data = reinterpret_cast<const uint8_t*>(t.int32_data().data()),
+          v.nbytes = t.int32_data_size() * 4ull;
           break;
         default:  // f16, bf16, i8, u8, i16, u16, bool, f8: one int32 per element
           v.data = narrow(t, v.type, static_cast<uint64_t>(t.int32_data_size()), v.nbytes);
@@ -359,7 +407,8 @@ struct onnx_reader {
       v.nbytes = 0;
     }
     if (sized && v.nbytes == 0 && count > 0) {
-      a.add_finding(severity::medium, "onnx.initializer.no_data", v.name, "initializer has a shape but no data");
+      a.add_finding(severity::medium, "onnx.initializer.no_data", v.name,
+                    "initializer has a shape but no data");
     } else if (sized && v.nbytes != expect) {
       fail(errc::mismatch, v.file_offset,
            "ONNX: initializer '" + v.name + "' shape " + shape_string(v.shape) + " " + dtype_name(v.type) +
@@ -373,13 +422,17 @@ struct onnx_reader {
     std::string location, offset_s, length_s;
     bool has_length = false;
     for (const auto& kv : t.external_data()) {
-      if (kv.key() == "location") location = kv.value();
-      else if (kv.key() == "offset") offset_s = kv.value();
-      else if (kv.key() == "length") length_s = kv.value(), has_length = true;
+      if (kv.key() == "location")
+        location = kv.value();
+      else if (kv.key() == "offset")
+        offset_s = kv.value();
+      else if (kv.key() == "length")
+        length_s = kv.value(), has_length = true;
     }
     const std::string what = "ONNX: initializer '" + v.name + "' external data";
     if (location.empty()) fail(errc::bad_value, 0, what + " has no location");
-    if (location.find('\0') != std::string::npos) fail(errc::path_escape, 0, what + ": location contains NUL");
+    if (location.find('\0') != std::string::npos)
+      fail(errc::path_escape, 0, what + ": location contains NUL");
     if (location[0] == '/' || location[0] == '\\')
       fail(errc::path_escape, 0, what + ": absolute location '" + short_text(location, 200) + "' refused");
     {
@@ -388,7 +441,8 @@ struct onnx_reader {
         size_t end = location.find_first_of("/\\", start);
         if (end == std::string::npos) end = location.size();
         if (location.compare(start, end - start, "..") == 0 && end - start == 2)
-          fail(errc::path_escape, 0, what + ": location '" + short_text(location, 200) + "' climbs out with '..'");
+          fail(errc::path_escape, 0,
+               what + ": location '" + short_text(location, 200) + "' climbs out with '..'");
         start = end + 1;
       }
     }
@@ -397,13 +451,15 @@ struct onnx_reader {
     if (ec) fail(errc::io, 0, what + ": cannot resolve '" + short_text(location, 200) + "': " + ec.message());
     auto rel = target.lexically_relative(dir);
     if (rel.empty() || *rel.begin() == "..")
-      fail(errc::path_escape, 0, what + ": location '" + short_text(location, 200) + "' resolves to " +
-                                     target.string() + ", outside the model folder");
+      fail(errc::path_escape, 0,
+           what + ": location '" + short_text(location, 200) + "' resolves to " + target.string() +
+               ", outside the model folder");
     auto parse_u64 = [&](const std::string& s, const char* field) -> uint64_t {
       if (s.empty()) return 0;
       uint64_t x = 0;
       for (char c : s) {
-        if (c < '0' || c > '9') fail(errc::bad_value, 0, what + ": " + field + " '" + short_text(s) + "' is not a number");
+        if (c < '0' || c > '9')
+          fail(errc::bad_value, 0, what + ": " + field + " '" + short_text(s) + "' is not a number");
         x = checked_add(checked_mul(x, 10, field), static_cast<uint64_t>(c - '0'), field);
       }
       return x;
@@ -428,7 +484,9 @@ struct onnx_reader {
     }
     const mapped_file& ef = *a.files[idx].map;
     if (!has_length) {
-      if (off > ef.size()) fail(errc::out_of_bounds, off, what + ": offset " + std::to_string(off) + " past the end of " + target.filename().string());
+      if (off > ef.size())
+        fail(errc::out_of_bounds, off,
+             what + ": offset " + std::to_string(off) + " past the end of " + target.filename().string());
       len = ef.size() - off;
     }
     if (off > ef.size() || len > ef.size() - off)
@@ -446,7 +504,8 @@ struct onnx_reader {
 
 void load_onnx(archive& a, const mapped_file_ptr& m, const open_options&) {
   if (m->size() > k_max_proto_bytes)
-    fail(errc::limit, 0, "ONNX: file of " + std::to_string(m->size()) + " bytes exceeds protobuf's 2 GB message cap");
+    fail(errc::limit, 0,
+         "ONNX: file of " + std::to_string(m->size()) + " bytes exceeds protobuf's 2 GB message cap");
   auto h = std::make_shared<onnx_holder>();
   h->map = m;
   {
@@ -477,7 +536,8 @@ void load_onnx(archive& a, const mapped_file_ptr& m, const open_options&) {
   if (!model.producer_version().empty())
     a.metadata.emplace_back("onnx.producer_version", meta_str(model.producer_version()));
   if (!model.domain().empty()) a.metadata.emplace_back("onnx.domain", meta_str(model.domain()));
-  if (model.model_version() != 0) a.metadata.emplace_back("onnx.model_version", meta_int(model.model_version()));
+  if (model.model_version() != 0)
+    a.metadata.emplace_back("onnx.model_version", meta_int(model.model_version()));
   if (!model.doc_string().empty()) a.metadata.emplace_back("onnx.doc_string", meta_str(model.doc_string()));
   for (const auto& op : model.opset_import()) {
     g.opsets.emplace_back(op.domain(), op.version());
@@ -491,8 +551,9 @@ void load_onnx(archive& a, const mapped_file_ptr& m, const open_options&) {
   if (model.opset_import_size() == 0 && model.has_graph())
     a.add_finding(severity::low, "onnx.opset.missing", m->path(), "model imports no opset");
   if (model.functions_size() > 0)
-    a.add_finding(severity::info, "onnx.functions", m->path(),
-                  std::to_string(model.functions_size()) + " model-local functions (their bodies are not inlined)");
+    a.add_finding(
+        severity::info, "onnx.functions", m->path(),
+        std::to_string(model.functions_size()) + " model-local functions (their bodies are not inlined)");
   if (model.training_info_size() > 0)
     a.add_finding(severity::info, "onnx.training_info", m->path(), "model carries training information");
 
@@ -506,15 +567,17 @@ void load_onnx(archive& a, const mapped_file_ptr& m, const open_options&) {
   for (int i = 0; i < graph.initializer_size(); ++i) {
     const onnx::TensorProto& t = graph.initializer(i);
     if (!init_names.insert(t.name()).second && !t.name().empty())
-      a.add_finding(severity::medium, "onnx.initializer.duplicate", t.name(), "two initializers share this name");
+      a.add_finding(severity::medium, "onnx.initializer.duplicate", t.name(),
+                    "two initializers share this name");
     r.initializer_add(t, "", i, r.spans.empty() ? nullptr : &r.spans[static_cast<size_t>(i)]);
     const tensor_view& v = a.tensors.back();
     if (v.file_index == 0 && v.data >= m->data() && v.data < m->data() + m->size())
       std::string().swap(*model.mutable_graph()->mutable_initializer(i)->mutable_raw_data());  // map holds it
   }
   if (graph.sparse_initializer_size() > 0)
-    a.add_finding(severity::info, "onnx.sparse_initializer", m->path(),
-                  std::to_string(graph.sparse_initializer_size()) + " sparse initializers not listed as tensors");
+    a.add_finding(
+        severity::info, "onnx.sparse_initializer", m->path(),
+        std::to_string(graph.sparse_initializer_size()) + " sparse initializers not listed as tensors");
   for (const auto& in : graph.input()) {
     g.value_shapes.emplace_back(in.name(), type_text(in.type()));
     if (!init_names.count(in.name())) g.inputs.push_back(in.name());

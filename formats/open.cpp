@@ -110,7 +110,7 @@ file_format format_sniff(const uint8_t* d, uint64_t n, std::string_view filename
   // legacy torch.save: pickle protocol 2 then LONG1 of the magic number 0x1950a86a20f9469cfc6c
   if (starts_with(d, n, "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 14))
     return file_format::pytorch_legacy;
-  if (n >= 10 && d[8] == '{' ) {
+  if (n >= 10 && d[8] == '{') {
     uint64_t hs = load_le<uint64_t>(d);
     if (hs >= 2 && hs <= n - 8) return file_format::safetensors;
   }
@@ -160,17 +160,37 @@ result<archive> archive_open(const std::string& path, const open_options& opt) {
 
 void archive_load_as(archive& a, const mapped_file_ptr& m, file_format f, const open_options& opt) {
   switch (f) {
-    case file_format::safetensors: loaders::load_safetensors(a, m, opt); break;
-    case file_format::gguf: loaders::load_gguf(a, m, opt); break;
-    case file_format::onnx: loaders::load_onnx(a, m, opt); break;
+    case file_format::safetensors:
+      loaders::load_safetensors(a, m, opt);
+      break;
+    case file_format::gguf:
+      loaders::load_gguf(a, m, opt);
+      break;
+    case file_format::onnx:
+      loaders::load_onnx(a, m, opt);
+      break;
     case file_format::pytorch_zip:
-    case file_format::zip: loaders::load_pytorch_zip(a, m, opt); break;
-    case file_format::pytorch_legacy: loaders::load_pytorch_legacy(a, m, opt); break;
-    case file_format::pickle: loaders::load_pickle(a, m, opt); break;
-    case file_format::numpy: loaders::load_numpy(a, m, opt); break;
-    case file_format::llama2c: loaders::load_llama2c(a, m, opt); break;
-    case file_format::llama2c_tokenizer: loaders::load_llama2c_tokenizer(a, m, opt); break;
-    case file_format::sentencepiece: loaders::load_sentencepiece(a, m, opt); break;
+    case file_format::zip:
+      loaders::load_pytorch_zip(a, m, opt);
+      break;
+    case file_format::pytorch_legacy:
+      loaders::load_pytorch_legacy(a, m, opt);
+      break;
+    case file_format::pickle:
+      loaders::load_pickle(a, m, opt);
+      break;
+    case file_format::numpy:
+      loaders::load_numpy(a, m, opt);
+      break;
+    case file_format::llama2c:
+      loaders::load_llama2c(a, m, opt);
+      break;
+    case file_format::llama2c_tokenizer:
+      loaders::load_llama2c_tokenizer(a, m, opt);
+      break;
+    case file_format::sentencepiece:
+      loaders::load_sentencepiece(a, m, opt);
+      break;
     case file_format::sevenzip:
       fail(errc::unsupported, 0, "7z archive: glassbox cannot open 7z containers; contents not examined");
     default: {

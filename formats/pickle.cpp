@@ -1,53 +1,77 @@
 // The non-executing pickle interpreter and the global classification (allowlist + named lists).
 #include "formats/pickle.h"
 
-#include "formats/reader.h"
-
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <unordered_map>
 
+#include "formats/reader.h"
+
 namespace gb::pickle {
 
 const char* safety_name(safety s) {
   switch (s) {
-    case safety::allowed: return "allowed";
-    case safety::innocuous: return "innocuous";
-    case safety::reconstructs: return "reconstructs";
-    case safety::suspicious: return "suspicious";
-    case safety::dangerous: return "dangerous";
+    case safety::allowed:
+      return "allowed";
+    case safety::innocuous:
+      return "innocuous";
+    case safety::reconstructs:
+      return "reconstructs";
+    case safety::suspicious:
+      return "suspicious";
+    case safety::dangerous:
+      return "dangerous";
   }
   return "dangerous";
 }
 
 severity safety_severity(safety s) {
   switch (s) {
-    case safety::allowed: return severity::info;
-    case safety::innocuous: return severity::info;
-    case safety::reconstructs: return severity::medium;
-    case safety::suspicious: return severity::high;
-    case safety::dangerous: return severity::critical;
+    case safety::allowed:
+      return severity::info;
+    case safety::innocuous:
+      return severity::info;
+    case safety::reconstructs:
+      return severity::medium;
+    case safety::suspicious:
+      return severity::high;
+    case safety::dangerous:
+      return severity::critical;
   }
   return severity::critical;
 }
 
 const char* kind_name(kind k) {
   switch (k) {
-    case kind::none: return "none";
-    case kind::boolean: return "bool";
-    case kind::integer: return "int";
-    case kind::floating: return "float";
-    case kind::string: return "str";
-    case kind::bytes: return "bytes";
-    case kind::list: return "list";
-    case kind::tuple: return "tuple";
-    case kind::dict: return "dict";
-    case kind::set: return "set";
-    case kind::global: return "global";
-    case kind::call: return "call";
-    case kind::persid: return "persid";
-    case kind::unknown: return "unknown";
+    case kind::none:
+      return "none";
+    case kind::boolean:
+      return "bool";
+    case kind::integer:
+      return "int";
+    case kind::floating:
+      return "float";
+    case kind::string:
+      return "str";
+    case kind::bytes:
+      return "bytes";
+    case kind::list:
+      return "list";
+    case kind::tuple:
+      return "tuple";
+    case kind::dict:
+      return "dict";
+    case kind::set:
+      return "set";
+    case kind::global:
+      return "global";
+    case kind::call:
+      return "call";
+    case kind::persid:
+      return "persid";
+    case kind::unknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -133,9 +157,10 @@ const allow_entry k_allow[] = {
 
 // torch dtype globals pickled by newer versions (torch.float32 ...).
 const char* const k_torch_dtypes[] = {
-    "float32", "float", "float64", "double", "float16", "half", "bfloat16", "uint8", "int8", "int16",
-    "short", "int32", "int", "int64", "long", "bool", "complex64", "complex128", "cfloat", "cdouble",
-    "float8_e4m3fn", "float8_e5m2", "uint16", "uint32", "uint64", "qint8", "quint8", "qint32"};
+    "float32",     "float",  "float64",   "double",     "float16", "half",    "bfloat16",
+    "uint8",       "int8",   "int16",     "short",      "int32",   "int",     "int64",
+    "long",        "bool",   "complex64", "complex128", "cfloat",  "cdouble", "float8_e4m3fn",
+    "float8_e5m2", "uint16", "uint32",    "uint64",     "qint8",   "quint8",  "qint32"};
 
 struct named_entry {
   const char* module;
@@ -256,11 +281,21 @@ bool name_matches(std::string_view name, std::string_view want) {
 // Protocol 0-2 pickles name Python 2 modules; CPython maps them (Lib/_compat_pickle.py, fix_imports).
 std::string_view canonical_module(std::string_view m) {
   static const std::pair<std::string_view, std::string_view> k_compat[] = {
-      {"__builtin__", "builtins"}, {"__builtins__", "builtins"}, {"copy_reg", "copyreg"},
-      {"cPickle", "pickle"},       {"commands", "subprocess"},   {"urllib2", "urllib.request"},
-      {"httplib", "http.client"},  {"SocketServer", "socketserver"}, {"xmlrpclib", "xmlrpc.client"},
-      {"SimpleXMLRPCServer", "xmlrpc.server"}, {"BaseHTTPServer", "http.server"}, {"cookielib", "http.cookiejar"},
-      {"StringIO", "io"},          {"cStringIO", "io"},          {"UserDict", "collections"}};
+      {"__builtin__", "builtins"},
+      {"__builtins__", "builtins"},
+      {"copy_reg", "copyreg"},
+      {"cPickle", "pickle"},
+      {"commands", "subprocess"},
+      {"urllib2", "urllib.request"},
+      {"httplib", "http.client"},
+      {"SocketServer", "socketserver"},
+      {"xmlrpclib", "xmlrpc.client"},
+      {"SimpleXMLRPCServer", "xmlrpc.server"},
+      {"BaseHTTPServer", "http.server"},
+      {"cookielib", "http.cookiejar"},
+      {"StringIO", "io"},
+      {"cStringIO", "io"},
+      {"UserDict", "collections"}};
   for (const auto& [from, to] : k_compat)
     if (m == from) return to;
   return m;
@@ -294,8 +329,10 @@ safety classify(std::string_view module_in, std::string_view name, bool invoked,
         if (reason) *reason = "allowlist: torch dtype";
         return safety::allowed;
       }
-  // tensor classes (torch.FloatTensor, torch.cuda.HalfTensor) and numpy's dtype classes (numpy.dtypes.Float32DType)
-  if ((module == "torch" || module == "torch.cuda") && ends_with(name, "Tensor") && name.find('.') == std::string_view::npos) {
+  // tensor classes (torch.FloatTensor, torch.cuda.HalfTensor) and numpy's dtype classes
+  // (numpy.dtypes.Float32DType)
+  if ((module == "torch" || module == "torch.cuda") && ends_with(name, "Tensor") &&
+      name.find('.') == std::string_view::npos) {
     if (reason) *reason = "allowlist: torch tensor type";
     return safety::allowed;
   }
@@ -316,9 +353,12 @@ safety classify(std::string_view module_in, std::string_view name, bool invoked,
   // a full torch.save(module): torch.nn classes rebuilt (NEWOBJ + BUILD), functions kept as attributes
   // (activation=F.relu); a call of anything but a class (or an attribute path) stays outside the rule
   bool nn_class = !name.empty() && std::isupper(static_cast<unsigned char>(name[0])) != 0;
-  if (module_matches(module, "torch.nn") && name.find('.') == std::string_view::npos && (nn_class || !invoked)) {
-    if (reason) *reason = "torch.nn class: the file is a full torch.save(module) and requires full unpickling "
-                          "(torch.load(weights_only=False)); only torch code runs";
+  if (module_matches(module, "torch.nn") && name.find('.') == std::string_view::npos &&
+      (nn_class || !invoked)) {
+    if (reason)
+      *reason =
+          "torch.nn class: the file is a full torch.save(module) and requires full unpickling "
+          "(torch.load(weights_only=False)); only torch code runs";
     return safety::reconstructs;
   }
   if (invoked) {
@@ -335,17 +375,74 @@ safety classify(std::string_view module_in, std::string_view name, bool invoked,
 namespace {
 
 enum op : uint8_t {
-  MARK = '(', STOP = '.', POP = '0', POP_MARK = '1', DUP = '2', FLOAT = 'F', INT = 'I', BININT = 'J',
-  BININT1 = 'K', LONG = 'L', BININT2 = 'M', NONE = 'N', PERSID = 'P', BINPERSID = 'Q', REDUCE = 'R',
-  STRING = 'S', BINSTRING = 'T', SHORT_BINSTRING = 'U', UNICODE = 'V', BINUNICODE = 'X', APPEND = 'a',
-  BUILD = 'b', GLOBAL = 'c', DICT = 'd', EMPTY_DICT = '}', APPENDS = 'e', GET = 'g', BINGET = 'h',
-  INST = 'i', LONG_BINGET = 'j', LIST = 'l', EMPTY_LIST = ']', OBJ = 'o', PUT = 'p', BINPUT = 'q',
-  LONG_BINPUT = 'r', SETITEM = 's', TUPLE = 't', EMPTY_TUPLE = ')', SETITEMS = 'u', BINFLOAT = 'G',
-  PROTO = 0x80, NEWOBJ = 0x81, EXT1 = 0x82, EXT2 = 0x83, EXT4 = 0x84, TUPLE1 = 0x85, TUPLE2 = 0x86,
-  TUPLE3 = 0x87, NEWTRUE = 0x88, NEWFALSE = 0x89, LONG1 = 0x8a, LONG4 = 0x8b, BINBYTES = 'B',
-  SHORT_BINBYTES = 'C', SHORT_BINUNICODE = 0x8c, BINUNICODE8 = 0x8d, BINBYTES8 = 0x8e, EMPTY_SET = 0x8f,
-  ADDITEMS = 0x90, FROZENSET = 0x91, NEWOBJ_EX = 0x92, STACK_GLOBAL = 0x93, MEMOIZE = 0x94, FRAME = 0x95,
-  BYTEARRAY8 = 0x96, NEXT_BUFFER = 0x97, READONLY_BUFFER = 0x98
+  MARK = '(',
+  STOP = '.',
+  POP = '0',
+  POP_MARK = '1',
+  DUP = '2',
+  FLOAT = 'F',
+  INT = 'I',
+  BININT = 'J',
+  BININT1 = 'K',
+  LONG = 'L',
+  BININT2 = 'M',
+  NONE = 'N',
+  PERSID = 'P',
+  BINPERSID = 'Q',
+  REDUCE = 'R',
+  STRING = 'S',
+  BINSTRING = 'T',
+  SHORT_BINSTRING = 'U',
+  UNICODE = 'V',
+  BINUNICODE = 'X',
+  APPEND = 'a',
+  BUILD = 'b',
+  GLOBAL = 'c',
+  DICT = 'd',
+  EMPTY_DICT = '}',
+  APPENDS = 'e',
+  GET = 'g',
+  BINGET = 'h',
+  INST = 'i',
+  LONG_BINGET = 'j',
+  LIST = 'l',
+  EMPTY_LIST = ']',
+  OBJ = 'o',
+  PUT = 'p',
+  BINPUT = 'q',
+  LONG_BINPUT = 'r',
+  SETITEM = 's',
+  TUPLE = 't',
+  EMPTY_TUPLE = ')',
+  SETITEMS = 'u',
+  BINFLOAT = 'G',
+  PROTO = 0x80,
+  NEWOBJ = 0x81,
+  EXT1 = 0x82,
+  EXT2 = 0x83,
+  EXT4 = 0x84,
+  TUPLE1 = 0x85,
+  TUPLE2 = 0x86,
+  TUPLE3 = 0x87,
+  NEWTRUE = 0x88,
+  NEWFALSE = 0x89,
+  LONG1 = 0x8a,
+  LONG4 = 0x8b,
+  BINBYTES = 'B',
+  SHORT_BINBYTES = 'C',
+  SHORT_BINUNICODE = 0x8c,
+  BINUNICODE8 = 0x8d,
+  BINBYTES8 = 0x8e,
+  EMPTY_SET = 0x8f,
+  ADDITEMS = 0x90,
+  FROZENSET = 0x91,
+  NEWOBJ_EX = 0x92,
+  STACK_GLOBAL = 0x93,
+  MEMOIZE = 0x94,
+  FRAME = 0x95,
+  BYTEARRAY8 = 0x96,
+  NEXT_BUFFER = 0x97,
+  READONLY_BUFFER = 0x98
 };
 
 // C strtol(s, &end, 0) as load_int calls it: whitespace, sign, 0x (hex), leading 0 (octal), decimal; true
@@ -370,7 +467,8 @@ bool c_strtol0(std::string_view s, int64_t* out) {
     char c = s[i];
     int d = c >= '0' && c <= '9' ? c - '0' : hex(c) ? (c | 0x20) - 'a' + 10 : 99;
     if (d >= base) break;
-    if (v > (static_cast<uint64_t>(INT64_MAX) + 1 - static_cast<uint64_t>(d)) / static_cast<uint64_t>(base)) return false;
+    if (v > (static_cast<uint64_t>(INT64_MAX) + 1 - static_cast<uint64_t>(d)) / static_cast<uint64_t>(base))
+      return false;
     v = v * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
   }
   if (digits == 0 || i != s.size()) return false;
@@ -417,7 +515,8 @@ class machine {
   int semantic_errors_ = 0;
   uint64_t mem_ = 0;     // bytes of analysis state charged so far (values, stack, marks, memo)
   uint64_t budget_ = 0;  // max_memory, or less for a small stream
-  std::vector<uint32_t> small_ints_;  // value index of the ints -256..65535 (immutable: shared, as CPython does)
+  std::vector<uint32_t>
+      small_ints_;  // value index of the ints -256..65535 (immutable: shared, as CPython does)
   static constexpr uint32_t k_none = 1, k_false = 2, k_true = 3;
 
   uint64_t abs(uint64_t rel) const { return o_.base + rel; }
@@ -462,7 +561,8 @@ class machine {
   // Memory, not counts, bounds the analysis: past the budget the interpretation stops (then the sweep).
   void charge(uint64_t bytes) {
     mem_ += bytes;
-    if (mem_ > budget_) stop("analysis state past its memory budget of " + std::to_string(budget_) + " bytes", true);
+    if (mem_ > budget_)
+      stop("analysis state past its memory budget of " + std::to_string(budget_) + " bytes", true);
   }
 
   uint32_t make(kind k) {
@@ -698,7 +798,8 @@ class machine {
 
   std::string unescape_string(std::string_view s) {
     // Protocol 0 STRING: a quoted repr decoded as bytes escapes (PyBytes_DecodeEscape).
-    if (s.size() < 2 || (s[0] != '\'' && s[0] != '"') || s.back() != s[0]) stop("STRING operand is not quoted");
+    if (s.size() < 2 || (s[0] != '\'' && s[0] != '"') || s.back() != s[0])
+      stop("STRING operand is not quoted");
     s = s.substr(1, s.size() - 2);
     std::string out;
     for (size_t i = 0; i < s.size(); ++i) {
@@ -709,16 +810,36 @@ class machine {
       if (i + 1 >= s.size()) stop("trailing \\ in STRING operand");
       char c = s[++i];
       switch (c) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case 'a': out += '\a'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'v': out += '\v'; break;
-        case '\\': out += '\\'; break;
-        case '\'': out += '\''; break;
-        case '"': out += '"'; break;
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 'a':
+          out += '\a';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'v':
+          out += '\v';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '\'':
+          out += '\'';
+          break;
+        case '"':
+          out += '"';
+          break;
         case 'x': {
           unsigned v = 0;
           if (i + 3 <= s.size() &&
@@ -734,7 +855,8 @@ class machine {
           if (c >= '0' && c <= '7') {
             unsigned v = 0;
             size_t k = 0;
-            while (k < 3 && i + k < s.size() && s[i + k] >= '0' && s[i + k] <= '7') v = v * 8 + (s[i + k++] - '0');
+            while (k < 3 && i + k < s.size() && s[i + k] >= '0' && s[i + k] <= '7')
+              v = v * 8 + (s[i + k++] - '0');
             out += static_cast<char>(v & 0xff);
             i += k - 1;
           } else {
@@ -827,11 +949,17 @@ void machine::step(uint8_t code) {
       marks_.push_back(stack_.size());
       break;
     case POP:
-      if (!marks_.empty() && stack_.size() == marks_.back()) marks_.pop_back();  // POP of a mark (as CPython)
-      else pop();
+      if (!marks_.empty() && stack_.size() == marks_.back())
+        marks_.pop_back();  // POP of a mark (as CPython)
+      else
+        pop();
       break;
-    case POP_MARK: pop_mark(); break;
-    case DUP: push(top()); break;
+    case POP_MARK:
+      pop_mark();
+      break;
+    case DUP:
+      push(top());
+      break;
     case FLOAT: {
       std::string s(line("FLOAT"));
       char* end = nullptr;
@@ -843,7 +971,8 @@ void machine::step(uint8_t code) {
       break;
     }
     case INT: {
-      // load_int: strtol(s, &end, 0) (so "010" is 8), else int(s, 0); "00"/"01" (any 2 chars giving 0/1) -> bool
+      // load_int: strtol(s, &end, 0) (so "010" is 8), else int(s, 0); "00"/"01" (any 2 chars giving 0/1) ->
+      // bool
       std::string_view s = line("INT");
       bool big = false;
       int64_t i = 0;
@@ -866,9 +995,15 @@ void machine::step(uint8_t code) {
       push(big ? make_big_text(s) : make_int(i));
       break;
     }
-    case BININT: push(make_int(le<int32_t>("BININT"))); break;
-    case BININT1: push(make_int(le<uint8_t>("BININT1"))); break;
-    case BININT2: push(make_int(le<uint16_t>("BININT2"))); break;
+    case BININT:
+      push(make_int(le<int32_t>("BININT")));
+      break;
+    case BININT1:
+      push(make_int(le<uint8_t>("BININT1")));
+      break;
+    case BININT2:
+      push(make_int(le<uint16_t>("BININT2")));
+      break;
     case LONG1: {
       uint64_t len = le<uint8_t>("LONG1 length");
       push_long_bytes(take(len, "LONG1"), len);
@@ -880,9 +1015,15 @@ void machine::step(uint8_t code) {
       push_long_bytes(take(static_cast<uint64_t>(len), "LONG4"), static_cast<uint64_t>(len));
       break;
     }
-    case NONE: push(k_none); break;
-    case NEWTRUE: push(k_true); break;
-    case NEWFALSE: push(k_false); break;
+    case NONE:
+      push(k_none);
+      break;
+    case NEWTRUE:
+      push(k_true);
+      break;
+    case NEWFALSE:
+      push(k_false);
+      break;
     case BINFLOAT: {
       const uint8_t* p = take(8, "BINFLOAT");
       uint64_t u = 0;
@@ -1018,23 +1159,45 @@ void machine::step(uint8_t code) {
       check_state(state);
       break;
     }
-    case GLOBAL: op_global("GLOBAL"); break;
-    case INST: op_global("INST"); break;
-    case STACK_GLOBAL: op_stack_global(); break;
-    case EXT1: op_ext(le<uint8_t>("EXT1"), "EXT1"); break;
-    case EXT2: op_ext(le<uint16_t>("EXT2"), "EXT2"); break;
-    case EXT4: op_ext(le<uint32_t>("EXT4"), "EXT4"); break;
+    case GLOBAL:
+      op_global("GLOBAL");
+      break;
+    case INST:
+      op_global("INST");
+      break;
+    case STACK_GLOBAL:
+      op_stack_global();
+      break;
+    case EXT1:
+      op_ext(le<uint8_t>("EXT1"), "EXT1");
+      break;
+    case EXT2:
+      op_ext(le<uint16_t>("EXT2"), "EXT2");
+      break;
+    case EXT4:
+      op_ext(le<uint32_t>("EXT4"), "EXT4");
+      break;
     case DICT: {
       std::vector<uint32_t> kv = pop_mark();
       if (kv.size() % 2) semantic("DICT with an odd number of items");
       push(make_seq(kind::dict, std::move(kv)));
       break;
     }
-    case EMPTY_DICT: push(make(kind::dict)); break;
-    case LIST: push(make_seq(kind::list, pop_mark())); break;
-    case EMPTY_LIST: push(make(kind::list)); break;
-    case TUPLE: push(make_seq(kind::tuple, pop_mark())); break;
-    case EMPTY_TUPLE: push(make(kind::tuple)); break;
+    case EMPTY_DICT:
+      push(make(kind::dict));
+      break;
+    case LIST:
+      push(make_seq(kind::list, pop_mark()));
+      break;
+    case EMPTY_LIST:
+      push(make(kind::list));
+      break;
+    case TUPLE:
+      push(make_seq(kind::tuple, pop_mark()));
+      break;
+    case EMPTY_TUPLE:
+      push(make(kind::tuple));
+      break;
     case TUPLE1: {
       uint32_t a = pop();
       push(make_seq(kind::tuple, {a}));
@@ -1053,8 +1216,12 @@ void machine::step(uint8_t code) {
       push(make_seq(kind::tuple, {a, b, c}));
       break;
     }
-    case EMPTY_SET: push(make(kind::set)); break;
-    case FROZENSET: push(make_seq(kind::set, pop_mark())); break;
+    case EMPTY_SET:
+      push(make(kind::set));
+      break;
+    case FROZENSET:
+      push(make_seq(kind::set, pop_mark()));
+      break;
     case APPEND: {
       uint32_t x = pop();
       append_items(top(), {x}, "APPEND");
@@ -1089,8 +1256,12 @@ void machine::step(uint8_t code) {
       memo_get(static_cast<uint64_t>(k));
       break;
     }
-    case BINGET: memo_get(le<uint8_t>("BINGET")); break;
-    case LONG_BINGET: memo_get(le<uint32_t>("LONG_BINGET")); break;
+    case BINGET:
+      memo_get(le<uint8_t>("BINGET"));
+      break;
+    case LONG_BINGET:
+      memo_get(le<uint32_t>("LONG_BINGET"));
+      break;
     case PUT: {
       bool big = false;
       int64_t k = parse_int_operand(line("PUT"), 10, "PUT", &big);
@@ -1098,9 +1269,15 @@ void machine::step(uint8_t code) {
       memo_put(static_cast<uint64_t>(k));
       break;
     }
-    case BINPUT: memo_put(le<uint8_t>("BINPUT")); break;
-    case LONG_BINPUT: memo_put(le<uint32_t>("LONG_BINPUT")); break;
-    case MEMOIZE: memo_put(memo_.size()); break;
+    case BINPUT:
+      memo_put(le<uint8_t>("BINPUT"));
+      break;
+    case LONG_BINPUT:
+      memo_put(le<uint32_t>("LONG_BINPUT"));
+      break;
+    case MEMOIZE:
+      memo_put(memo_.size());
+      break;
     case PROTO: {
       uint8_t p = le<uint8_t>("PROTO");
       if (p > 5) stop("unsupported pickle protocol " + std::to_string(p));
@@ -1146,10 +1323,11 @@ bool machine::run_one() {
     r_.complete = false;
     if (r_.not_verified.empty()) r_.not_verified = e.message + " at byte " + std::to_string(e.offset);
     bool rest = op_at_ < n_;
-    r_.findings.push_back({severity::medium, e.limit ? "pickle.limit" : "pickle.malformed", "",
-                           "pickle: " + e.message + " at byte " + std::to_string(e.offset) +
-                               (rest ? "; the rest of the stream was swept for imports, not interpreted" : ""),
-                           e.offset});
+    r_.findings.push_back(
+        {severity::medium, e.limit ? "pickle.limit" : "pickle.malformed", "",
+         "pickle: " + e.message + " at byte " + std::to_string(e.offset) +
+             (rest ? "; the rest of the stream was swept for imports, not interpreted" : ""),
+         e.offset});
     if (rest) sweep(d_, op_at_, n_, o_.base, o_.lim, r_);
     return false;
   }
@@ -1195,7 +1373,9 @@ bool parse_py_int(std::string_view s, int base, int64_t* out, bool* big) {
       last_underscore = true;
       continue;
     }
-    int d = c >= '0' && c <= '9' ? c - '0' : std::isalpha(static_cast<unsigned char>(c)) ? (c | 0x20) - 'a' + 10 : 99;
+    int d = c >= '0' && c <= '9'                          ? c - '0'
+            : std::isalpha(static_cast<unsigned char>(c)) ? (c | 0x20) - 'a' + 10
+                                                          : 99;
     if (d >= b) break;
     if (zeros_only && d != 0) return false;
     last_underscore = false;
@@ -1218,7 +1398,9 @@ bool parse_py_int(std::string_view s, int base, int64_t* out, bool* big) {
 
 namespace {
 
-bool ident_char(uint8_t c) { return std::isalnum(c) || c == '_' || c == '.'; }
+bool ident_char(uint8_t c) {
+  return std::isalnum(c) || c == '_' || c == '.';
+}
 
 // A module or name as it appears in the sweep: identifier characters and dots, 1..256 bytes.
 bool sweep_name(std::string_view s) {
@@ -1246,9 +1428,12 @@ bool sweep_line(const uint8_t* d, uint64_t p, uint64_t n, std::string_view* out,
 bool sweep_literal(const uint8_t* d, uint64_t i, uint64_t n, std::string_view* out, uint64_t* end) {
   uint8_t c = d[i];
   uint64_t len = 0, at = i + 1, width = 0;
-  if (c == 0x8c || c == 'U') width = 1;
-  else if (c == 'X' || c == 'T') width = 4;
-  else if (c == 0x8d) width = 8;
+  if (c == 0x8c || c == 'U')
+    width = 1;
+  else if (c == 'X' || c == 'T')
+    width = 4;
+  else if (c == 0x8d)
+    width = 8;
   if (width) {
     if (n - at < width) return false;
     for (uint64_t k = 0; k < width; ++k) len |= static_cast<uint64_t>(d[at + k]) << (8 * k);
@@ -1264,7 +1449,8 @@ bool sweep_literal(const uint8_t* d, uint64_t i, uint64_t n, std::string_view* o
     if (e >= n || d[e] != '\n') return false;
     std::string_view s(reinterpret_cast<const char*>(d + at), static_cast<size_t>(e - at));
     if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
-    if (c == 'S' && s.size() >= 2 && (s[0] == '\'' || s[0] == '"') && s.back() == s[0]) s = s.substr(1, s.size() - 2);
+    if (c == 'S' && s.size() >= 2 && (s[0] == '\'' || s[0] == '"') && s.back() == s[0])
+      s = s.substr(1, s.size() - 2);
     *out = s;
     *end = e + 1;
     return sweep_name(s);
@@ -1339,10 +1525,11 @@ result read(const uint8_t* data, uint64_t size, const read_options& opt) {
   if (opt.stacked && r.complete && r.end < size) {
     uint64_t extra = size - r.end;
     bool zip = extra >= 4 && std::memcmp(data + r.end, "PK\x03\x04", 4) == 0;
-    r.findings.push_back({zip ? severity::high : severity::medium, "pickle.trailing_bytes", "",
-                          std::to_string(extra) + " bytes after the last pickle STOP" +
-                              (zip ? " (a zip archive hidden behind the pickle)" : " (polyglot or appended data)"),
-                          opt.base + r.end});
+    r.findings.push_back(
+        {zip ? severity::high : severity::medium, "pickle.trailing_bytes", "",
+         std::to_string(extra) + " bytes after the last pickle STOP" +
+             (zip ? " (a zip archive hidden behind the pickle)" : " (polyglot or appended data)"),
+         opt.base + r.end});
   }
   // Classify every import now that invocation is known.
   for (auto& g : r.globals) {
@@ -1352,7 +1539,8 @@ result read(const uint8_t* data, uint64_t size, const read_options& opt) {
         g.reason = "calls an object that is not an imported name (result of another call)";
       } else if (g.computed) {
         g.level = safety::dangerous;
-        g.reason = "STACK_GLOBAL name computed at load time (the result of a call): cannot be verified statically";
+        g.reason =
+            "STACK_GLOBAL name computed at load time (the result of a call): cannot be verified statically";
       } else if (g.module == "unknown" || g.name == "unknown" || g.invoked) {
         g.level = safety::dangerous;
         g.reason = "import the scanner cannot resolve (operand lost from the memo or stack)";
@@ -1371,8 +1559,9 @@ result read(const uint8_t* data, uint64_t size, const read_options& opt) {
     // next BUILD calls it. Allowlisted and torch.nn objects are what a state dict / module holds.
     if (g.stored && g.level > safety::reconstructs) {
       g.level = safety::dangerous;
-      g.reason = "stored in an object's state by BUILD: a callable there can become __setstate__ (or another hook) "
-                 "that the next BUILD calls";
+      g.reason =
+          "stored in an object's state by BUILD: a callable there can become __setstate__ (or another hook) "
+          "that the next BUILD calls";
     }
     if (g.swept) g.reason += " (found by the raw sweep after the analysis stopped)";
   }
@@ -1390,8 +1579,10 @@ void add_findings(const result& r, const std::string& where, std::vector<finding
     seen.emplace_back(q, g.level);
     if (seen.size() > 1000) break;  // cap the report, not the scan
     std::string msg = std::string(safety_name(g.level)) + " global " + q + " (" + g.opcode;
-    if (g.invoked) msg += ", invoked by " + g.invoked_by + " at byte " + std::to_string(g.invoke_offset);
-    else msg += ", imported only";
+    if (g.invoked)
+      msg += ", invoked by " + g.invoked_by + " at byte " + std::to_string(g.invoke_offset);
+    else
+      msg += ", imported only";
     msg += "): " + g.reason;
     out.push_back({safety_severity(g.level), std::string("pickle.global.") + safety_name(g.level), where, msg,
                    g.offset});
@@ -1402,8 +1593,9 @@ void add_findings(const result& r, const std::string& where, std::vector<finding
   }
   if (!r.complete)
     out.push_back({severity::high, "pickle.not_verified", where,
-                   "not verified: " + (r.not_verified.empty() ? std::string("the stream was not analysed to its end")
-                                                              : r.not_verified) +
+                   "not verified: " +
+                       (r.not_verified.empty() ? std::string("the stream was not analysed to its end")
+                                               : r.not_verified) +
                        (r.swept_from != UINT64_MAX ? "; the rest was swept for imports only" : ""),
                    UINT64_MAX});
 }
@@ -1411,15 +1603,24 @@ void add_findings(const result& r, const std::string& where, std::vector<finding
 std::string display(const result& r, uint32_t i) {
   const value& v = r.at(i);
   switch (v.k) {
-    case kind::none: return "None";
-    case kind::boolean: return v.b ? "True" : "False";
-    case kind::integer: return v.big ? "<big int>" : std::to_string(v.i);
-    case kind::floating: return std::to_string(v.f);
-    case kind::string: return "'" + v.s.substr(0, 80) + "'";
-    case kind::bytes: return "bytes(" + std::to_string(v.size) + ")";
-    case kind::global: return v.s + "." + v.name;
-    case kind::call: return "call(" + v.name + ")";
-    default: return std::string(kind_name(v.k)) + "(" + std::to_string(v.items.size()) + ")";
+    case kind::none:
+      return "None";
+    case kind::boolean:
+      return v.b ? "True" : "False";
+    case kind::integer:
+      return v.big ? "<big int>" : std::to_string(v.i);
+    case kind::floating:
+      return std::to_string(v.f);
+    case kind::string:
+      return "'" + v.s.substr(0, 80) + "'";
+    case kind::bytes:
+      return "bytes(" + std::to_string(v.size) + ")";
+    case kind::global:
+      return v.s + "." + v.name;
+    case kind::call:
+      return "call(" + v.name + ")";
+    default:
+      return std::string(kind_name(v.k)) + "(" + std::to_string(v.items.size()) + ")";
   }
 }
 

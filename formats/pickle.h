@@ -18,12 +18,12 @@
 //   const gb::pickle::value& root = r.at(r.roots[0]);
 //
 // The grammar is CPython 3.12's `_pickle.c` (integer literals by Python's int() rules, raw-unicode-escape
-// UNICODE, ...). There are no count limits a small file can exceed (MARK depth, stack, memo, stacked pickles):
-// work is bounded by the bytes and by `limits::max_memory` of analysis state. When the interpretation stops
-// (bytes CPython rejects, or the memory bound), the rest of the stream is swept opcode by opcode for every
-// module/name reference (GLOBAL/INST operands, STACK_GLOBAL string pairs, `module.name` literals), and the
-// result is `complete == false` with a `not_verified` reason: add_findings then reports a HIGH
-// `pickle.not_verified` finding. A stream that was not understood to its end is never reported clean.
+// UNICODE, ...). There are no count limits a small file can exceed (MARK depth, stack, memo, stacked
+// pickles): work is bounded by the bytes and by `limits::max_memory` of analysis state. When the
+// interpretation stops (bytes CPython rejects, or the memory bound), the rest of the stream is swept opcode
+// by opcode for every module/name reference (GLOBAL/INST operands, STACK_GLOBAL string pairs, `module.name`
+// literals), and the result is `complete == false` with a `not_verified` reason: add_findings then reports a
+// HIGH `pickle.not_verified` finding. A stream that was not understood to its end is never reported clean.
 #pragma once
 
 #include <cstdint>
@@ -39,11 +39,25 @@ namespace gb::pickle {
 // reconstructs: a class of torch.nn rebuilt by a full torch.save(module) (needs full unpickling, runs only
 // torch code): medium.
 enum class safety : uint8_t { allowed, innocuous, reconstructs, suspicious, dangerous };
-const char* safety_name(safety s);   // "allowed", "innocuous", "reconstructs", "suspicious", "dangerous"
-severity safety_severity(safety s);  // innocuous -> info, reconstructs -> medium, suspicious -> high, dangerous -> critical
+const char* safety_name(safety s);  // "allowed", "innocuous", "reconstructs", "suspicious", "dangerous"
+severity safety_severity(
+    safety s);  // innocuous -> info, reconstructs -> medium, suspicious -> high, dangerous -> critical
 
 enum class kind : uint8_t {
-  none, boolean, integer, floating, string, bytes, list, tuple, dict, set, global, call, persid, unknown
+  none,
+  boolean,
+  integer,
+  floating,
+  string,
+  bytes,
+  list,
+  tuple,
+  dict,
+  set,
+  global,
+  call,
+  persid,
+  unknown
 };
 const char* kind_name(kind k);
 
@@ -51,20 +65,20 @@ constexpr uint32_t nil = UINT32_MAX;  // "no value" index
 
 struct value {
   kind k = kind::unknown;
-  bool b = false;           // boolean
-  bool big = false;         // integer wider than 64 bits: `s` holds its little-endian bytes (capped)
-  bool readonly = false;    // READONLY_BUFFER applied
-  int64_t i = 0;            // integer
-  double f = 0;             // floating
-  uint64_t size = 0;        // string/bytes: full length (s keeps at most limits::max_copy bytes)
-  uint64_t offset = 0;      // absolute offset of the opcode that made it
-  std::string s;            // string (UTF-8) / bytes content; global: module
-  std::string name;         // global: name; call: the opcode that made it ("REDUCE", "NEWOBJ" ...)
-  uint32_t global = nil;    // global: index into result::globals
-  uint32_t callable = nil;  // call: the callable value
-  uint32_t args = nil;      // call: the argument tuple; persid: the persistent id
-  uint32_t kwargs = nil;    // call (NEWOBJ_EX): keyword arguments
-  uint32_t state = nil;     // call: the last BUILD state
+  bool b = false;               // boolean
+  bool big = false;             // integer wider than 64 bits: `s` holds its little-endian bytes (capped)
+  bool readonly = false;        // READONLY_BUFFER applied
+  int64_t i = 0;                // integer
+  double f = 0;                 // floating
+  uint64_t size = 0;            // string/bytes: full length (s keeps at most limits::max_copy bytes)
+  uint64_t offset = 0;          // absolute offset of the opcode that made it
+  std::string s;                // string (UTF-8) / bytes content; global: module
+  std::string name;             // global: name; call: the opcode that made it ("REDUCE", "NEWOBJ" ...)
+  uint32_t global = nil;        // global: index into result::globals
+  uint32_t callable = nil;      // call: the callable value
+  uint32_t args = nil;          // call: the argument tuple; persid: the persistent id
+  uint32_t kwargs = nil;        // call (NEWOBJ_EX): keyword arguments
+  uint32_t state = nil;         // call: the last BUILD state
   std::vector<uint32_t> items;  // list/tuple/set elements; dict (and SETITEMS on a call): k0, v0, k1, v1 ...
 };
 
@@ -81,7 +95,7 @@ struct global_ref {
   std::string invoked_by;    // first invoking opcode
   uint64_t invoke_offset = 0;
   safety level = safety::suspicious;
-  std::string reason;        // why (named list entry or rule)
+  std::string reason;  // why (named list entry or rule)
   std::string qualified() const { return module + "." + name; }
 };
 
@@ -100,16 +114,17 @@ struct read_options {
 };
 
 struct result {
-  std::deque<value> values;         // arena (a deque: growing never copies it); values[0] is the `unknown` placeholder
+  std::deque<value>
+      values;  // arena (a deque: growing never copies it); values[0] is the `unknown` placeholder
   std::vector<uint32_t> roots;      // the value left by each STOP, in stream order
   std::vector<global_ref> globals;  // every import, in stream order
-  std::vector<finding> findings;    // pickle.malformed, pickle.limit, pickle.trailing_bytes (where left empty)
-  bool complete = true;             // every byte up to the last STOP was interpreted without error
-  std::string not_verified;         // when !complete: the first reason (what stopped or confused the analysis)
-  uint64_t swept_from = UINT64_MAX; // relative offset where the raw sweep started (UINT64_MAX: no sweep)
-  uint64_t end = 0;                 // relative offset just past the last STOP read
-  int protocol = -1;                // highest PROTO seen (-1: none, i.e. protocol 0/1)
-  uint64_t ops = 0;                 // opcodes interpreted
+  std::vector<finding> findings;  // pickle.malformed, pickle.limit, pickle.trailing_bytes (where left empty)
+  bool complete = true;           // every byte up to the last STOP was interpreted without error
+  std::string not_verified;       // when !complete: the first reason (what stopped or confused the analysis)
+  uint64_t swept_from = UINT64_MAX;  // relative offset where the raw sweep started (UINT64_MAX: no sweep)
+  uint64_t end = 0;                  // relative offset just past the last STOP read
+  int protocol = -1;                 // highest PROTO seen (-1: none, i.e. protocol 0/1)
+  uint64_t ops = 0;                  // opcodes interpreted
 
   const value& at(uint32_t i) const { return values[i < values.size() ? i : 0]; }
   bool has(safety at_least) const;  // some global at or above this level

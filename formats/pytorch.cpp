@@ -133,9 +133,8 @@ std::vector<tensor_record> find_tensors(const pk::result& r, uint32_t root) {
         continue;
       }
     }
-    bool dict_like = v.k == pk::kind::dict ||
-                     (v.k == pk::kind::call && v.callable != pk::nil &&
-                      is_global(r, v.callable, "collections", "OrderedDict"));
+    bool dict_like = v.k == pk::kind::dict || (v.k == pk::kind::call && v.callable != pk::nil &&
+                                               is_global(r, v.callable, "collections", "OrderedDict"));
     if (!dict_like || !seen.insert(idx).second || ++dicts > 100000) continue;
     if (queue.size() > 10'000'000) break;
     for (size_t k = 0; k + 1 < v.items.size(); k += 2) {
@@ -151,16 +150,16 @@ std::vector<tensor_record> find_tensors(const pk::result& r, uint32_t root) {
 
 // Rebuilds tensor views. `storage_of(key)` returns the bytes of a storage (or why not).
 template <class F>
-void rebuild_tensors(archive& a, const pk::result& r, uint32_t root, uint32_t file_index, const std::string& where,
-                     F&& storage_of) {
+void rebuild_tensors(archive& a, const pk::result& r, uint32_t root, uint32_t file_index,
+                     const std::string& where, F&& storage_of) {
   auto records = find_tensors(r, root);
   std::set<std::string> names;
   for (const auto& rec : records) {
     const pk::value& call = r.at(rec.call);
     const pk::value& args = r.at(call.args);
     auto bad = [&](const std::string& why) {
-      a.add_finding(severity::medium, "pytorch.bad_tensor", where + ":" + rec.name, "tensor record skipped: " + why,
-                    call.offset);
+      a.add_finding(severity::medium, "pytorch.bad_tensor", where + ":" + rec.name,
+                    "tensor record skipped: " + why, call.offset);
     };
     if (args.k != pk::kind::tuple || args.items.size() < 4) {
       bad("_rebuild_tensor arguments are not (storage, offset, size, stride, ...)");
@@ -188,8 +187,8 @@ void rebuild_tensors(archive& a, const pk::result& r, uint32_t root, uint32_t fi
       continue;
     }
     if (!names.insert(t.name).second)
-      a.add_finding(severity::medium, "pytorch.duplicate_tensor", where + ":" + t.name, "tensor name appears twice",
-                    call.offset);
+      a.add_finding(severity::medium, "pytorch.duplicate_tensor", where + ":" + t.name,
+                    "tensor name appears twice", call.offset);
     uint64_t elsize = dtype_info(t.type).type_size;
     bool ok = true;
     uint64_t span = 1;  // elements reachable: 1 + sum (shape-1)*stride
@@ -215,7 +214,8 @@ void rebuild_tensors(archive& a, const pk::result& r, uint32_t root, uint32_t fi
     }
     if (empty) span = 0;
     if (!contiguous) t.strides = stride;
-    uint64_t first = static_cast<uint64_t>(off.i) + static_cast<uint64_t>(std::max<int64_t>(st.view_offset, 0));
+    uint64_t first =
+        static_cast<uint64_t>(off.i) + static_cast<uint64_t>(std::max<int64_t>(st.view_offset, 0));
     uint64_t end_el = 0, end_bytes = 0, first_bytes = 0;
     if (__builtin_add_overflow(first, span, &end_el) || __builtin_mul_overflow(end_el, elsize, &end_bytes) ||
         __builtin_mul_overflow(first, elsize, &first_bytes)) {
@@ -248,7 +248,7 @@ void rebuild_tensors(archive& a, const pk::result& r, uint32_t root, uint32_t fi
 // numpy
 
 struct npy_header {
-  std::string descr;        // a type string, or a structured dtype's list text ("[('a', '<f4'), ('b', '|O')]")
+  std::string descr;  // a type string, or a structured dtype's list text ("[('a', '<f4'), ('b', '|O')]")
   bool structured = false;
   bool has_object = false;  // an object type anywhere (structured fields included): the data is a pickle
   bool fortran = false;
@@ -259,7 +259,8 @@ struct npy_header {
 // Parses the header dict literal ({'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }) without eval.
 npy_header parse_npy_header(const uint8_t* d, uint64_t n, uint64_t base) {
   reader r(d, n, "npy", base);
-  if (std::memcmp(r.bytes(6, "magic"), "\x93NUMPY", 6) != 0) r.error_at(errc::bad_magic, base, "not a .npy file");
+  if (std::memcmp(r.bytes(6, "magic"), "\x93NUMPY", 6) != 0)
+    r.error_at(errc::bad_magic, base, "not a .npy file");
   uint8_t major = r.u8("major version");
   r.u8("minor version");
   uint64_t hlen = major == 1 ? r.u16("header length") : r.u32("header length");
@@ -269,7 +270,9 @@ npy_header parse_npy_header(const uint8_t* d, uint64_t n, uint64_t base) {
   npy_header out;
   out.data_offset = r.pos();
   size_t i = 0;
-  auto ws = [&] { while (i < h.size() && (h[i] == ' ' || h[i] == '\n' || h[i] == '\t')) ++i; };
+  auto ws = [&] {
+    while (i < h.size() && (h[i] == ' ' || h[i] == '\n' || h[i] == '\t')) ++i;
+  };
   auto expect = [&](char c) {
     ws();
     if (i >= h.size() || h[i] != c)
@@ -278,7 +281,8 @@ npy_header parse_npy_header(const uint8_t* d, uint64_t n, uint64_t base) {
   };
   auto str = [&]() -> std::string {
     ws();
-    if (i >= h.size() || (h[i] != '\'' && h[i] != '"')) r.error_at(errc::bad_value, base + 10 + i, "npy header: expected a string");
+    if (i >= h.size() || (h[i] != '\'' && h[i] != '"'))
+      r.error_at(errc::bad_value, base + 10 + i, "npy header: expected a string");
     char q = h[i++];
     size_t s = i;
     while (i < h.size() && h[i] != q) ++i;
@@ -294,7 +298,8 @@ npy_header parse_npy_header(const uint8_t* d, uint64_t n, uint64_t base) {
     expect(':');
     ws();
     if (key == "descr") {
-      if (i < h.size() && h[i] == '[') {  // structured: keep the list, note object fields (np.load pickles them)
+      if (i < h.size() &&
+          h[i] == '[') {  // structured: keep the list, note object fields (np.load pickles them)
         size_t s = i;
         int depth = 0;
         for (; i < h.size(); ++i) {
@@ -303,37 +308,48 @@ npy_header parse_npy_header(const uint8_t* d, uint64_t n, uint64_t base) {
             size_t t = ++i;
             while (i < h.size() && h[i] != q) ++i;
             std::string_view code = h.substr(t, i - t);
-            if (!code.empty() && (code[0] == '|' || code[0] == '<' || code[0] == '>' || code[0] == '=')) code.remove_prefix(1);
+            if (!code.empty() && (code[0] == '|' || code[0] == '<' || code[0] == '>' || code[0] == '='))
+              code.remove_prefix(1);
             if (code == "O" || code == "O8" || code == "O4") out.has_object = true;
             continue;
           }
           if (h[i] == '[' || h[i] == '(') ++depth;
           if ((h[i] == ']' || h[i] == ')') && --depth == 0) break;
         }
-        if (i >= h.size()) r.error_at(errc::bad_value, base + 10 + i, "npy header: unterminated structured dtype");
+        if (i >= h.size())
+          r.error_at(errc::bad_value, base + 10 + i, "npy header: unterminated structured dtype");
         out.descr = std::string(h.substr(s, ++i - s));
         out.structured = true;
       } else {
         out.descr = str();
         std::string_view code = out.descr;
-        if (!code.empty() && (code[0] == '|' || code[0] == '<' || code[0] == '>' || code[0] == '=')) code.remove_prefix(1);
+        if (!code.empty() && (code[0] == '|' || code[0] == '<' || code[0] == '>' || code[0] == '='))
+          code.remove_prefix(1);
         out.has_object = code == "O";
       }
       have_descr = true;
     } else if (key == "fortran_order") {
-      if (h.substr(i, 4) == "True") { out.fortran = true; i += 4; }
-      else if (h.substr(i, 5) == "False") { i += 5; }
-      else r.error_at(errc::bad_value, base + 10 + i, "npy header: fortran_order is not True/False");
+      if (h.substr(i, 4) == "True") {
+        out.fortran = true;
+        i += 4;
+      } else if (h.substr(i, 5) == "False") {
+        i += 5;
+      } else
+        r.error_at(errc::bad_value, base + 10 + i, "npy header: fortran_order is not True/False");
     } else if (key == "shape") {
       expect('(');
       for (;;) {
         ws();
-        if (i < h.size() && h[i] == ')') { ++i; break; }
+        if (i < h.size() && h[i] == ')') {
+          ++i;
+          break;
+        }
         size_t s = i;
         while (i < h.size() && h[i] >= '0' && h[i] <= '9') ++i;
         if (s == i || i - s > 18) r.error_at(errc::bad_value, base + 10 + i, "npy header: bad dimension");
         out.shape.push_back(std::stoll(std::string(h.substr(s, i - s))));
-        if (out.shape.size() > 64) r.error_at(errc::limit, base + 10 + i, "npy header: more than 64 dimensions");
+        if (out.shape.size() > 64)
+          r.error_at(errc::limit, base + 10 + i, "npy header: more than 64 dimensions");
         ws();
         if (i < h.size() && h[i] == ',') ++i;
       }
@@ -350,12 +366,13 @@ npy_header parse_npy_header(const uint8_t* d, uint64_t n, uint64_t base) {
 
 std::optional<dtype> npy_dtype(const std::string& descr, bool* big_endian) {
   *big_endian = !descr.empty() && descr[0] == '>';
-  std::string t = descr.size() > 1 && (descr[0] == '<' || descr[0] == '>' || descr[0] == '|' || descr[0] == '=')
-                      ? descr.substr(1)
-                      : descr;
+  std::string t =
+      descr.size() > 1 && (descr[0] == '<' || descr[0] == '>' || descr[0] == '|' || descr[0] == '=')
+          ? descr.substr(1)
+          : descr;
   static const std::pair<const char*, dtype> k[] = {
-      {"f4", dtype::f32}, {"f2", dtype::f16}, {"f8", dtype::f64}, {"i1", dtype::i8},  {"i2", dtype::i16},
-      {"i4", dtype::i32}, {"i8", dtype::i64}, {"u1", dtype::u8},  {"u2", dtype::u16}, {"u4", dtype::u32},
+      {"f4", dtype::f32}, {"f2", dtype::f16},     {"f8", dtype::f64}, {"i1", dtype::i8},   {"i2", dtype::i16},
+      {"i4", dtype::i32}, {"i8", dtype::i64},     {"u1", dtype::u8},  {"u2", dtype::u16},  {"u4", dtype::u32},
       {"u8", dtype::u64}, {"b1", dtype::boolean}, {"c8", dtype::c64}, {"c16", dtype::c128}};
   for (const auto& [name, d] : k)
     if (t == name) return d;
@@ -383,8 +400,8 @@ void load_npy_bytes(archive& a, const uint8_t* d, uint64_t n, uint64_t file_base
   t.shape = h.shape;
   t.file_index = file_index;
   if (!dt) {
-    a.add_finding(severity::low, "numpy.unsupported_dtype", where, "dtype '" + h.descr + "' not supported; tensor not mapped",
-                  file_base);
+    a.add_finding(severity::low, "numpy.unsupported_dtype", where,
+                  "dtype '" + h.descr + "' not supported; tensor not mapped", file_base);
     return;
   }
   t.type = *dt;
@@ -392,10 +409,12 @@ void load_npy_bytes(archive& a, const uint8_t* d, uint64_t n, uint64_t file_base
   uint64_t bytes = checked_mul(count, dtype_info(t.type).type_size, "npy data size", file_base);
   if (bytes > n - h.data_offset)
     fail(errc::truncated, file_base + h.data_offset,
-         "npy: data needs " + std::to_string(bytes) + " bytes, " + std::to_string(n - h.data_offset) + " present");
+         "npy: data needs " + std::to_string(bytes) + " bytes, " + std::to_string(n - h.data_offset) +
+             " present");
   if (bytes < n - h.data_offset)
     a.add_finding(severity::medium, "numpy.trailing_bytes", where,
-                  std::to_string(n - h.data_offset - bytes) + " bytes after the array data", file_base + h.data_offset + bytes);
+                  std::to_string(n - h.data_offset - bytes) + " bytes after the array data",
+                  file_base + h.data_offset + bytes);
   if (h.fortran && t.shape.size() > 1) {
     int64_t s = 1;
     t.strides.resize(t.shape.size());
@@ -406,8 +425,10 @@ void load_npy_bytes(archive& a, const uint8_t* d, uint64_t n, uint64_t file_base
   }
   t.nbytes = bytes;
   t.file_offset = file_base + h.data_offset;
-  if (big) a.add_finding(severity::low, "numpy.big_endian", where, "big-endian array: tensor not mapped", file_base);
-  else if (in_file) t.data = d + h.data_offset;
+  if (big)
+    a.add_finding(severity::low, "numpy.big_endian", where, "big-endian array: tensor not mapped", file_base);
+  else if (in_file)
+    t.data = d + h.data_offset;
   a.tensors.push_back(std::move(t));
 }
 
@@ -421,8 +442,9 @@ bool is_storage_entry(const std::string& name, const std::string& prefix) {
 }
 
 // Scans every member that is not a tensor storage: pickles, .npy, nested zips (depth-capped).
-void scan_zip_members(archive& a, const zip::listing& z, const std::string& where, const std::string& torch_prefix,
-                      uint32_t file_index, bool npz, int depth, const zip::entry* skip = nullptr) {
+void scan_zip_members(archive& a, const zip::listing& z, const std::string& where,
+                      const std::string& torch_prefix, uint32_t file_index, bool npz, int depth,
+                      const zip::entry* skip = nullptr) {
   for (const auto& e : z.entries) {
     if (is_storage_entry(e.name, torch_prefix)) continue;
     if (&e == skip) continue;  // data.pkl, read by the caller
@@ -435,9 +457,10 @@ void scan_zip_members(archive& a, const zip::listing& z, const std::string& wher
                    ends_with(e.name, ".ckpt");
     bool plain_peek = e.method == 0 && e.comp_size >= 2;
     const uint8_t* peek = z.data + e.data_offset;
-    if (ends_with(e.name, ".7z") || (e.method == 0 && e.comp_size >= 6 && std::memcmp(peek, "7z\xBC\xAF\x27\x1C", 6) == 0)) {
-      a.add_finding(severity::medium, "zip.member_not_scanned", ew, "7z archive inside the zip: not supported, not examined",
-                    e.local_offset);
+    if (ends_with(e.name, ".7z") ||
+        (e.method == 0 && e.comp_size >= 6 && std::memcmp(peek, "7z\xBC\xAF\x27\x1C", 6) == 0)) {
+      a.add_finding(severity::medium, "zip.member_not_scanned", ew,
+                    "7z archive inside the zip: not supported, not examined", e.local_offset);
       continue;
     }
     bool looks = plain_peek && (looks_like_pickle(peek, e.comp_size) ||
@@ -446,12 +469,13 @@ void scan_zip_members(archive& a, const zip::listing& z, const std::string& wher
     if (!by_name && !looks && !(e.method == 8 && e.size <= (64u << 20))) continue;
     zip::content c = zip::read(z, e);
     if (!c.ok) {
-      a.add_finding(severity::medium, "zip.unreadable", ew, "entry could not be read: " + c.why, e.local_offset);
+      a.add_finding(severity::medium, "zip.unreadable", ew, "entry could not be read: " + c.why,
+                    e.local_offset);
       continue;
     }
     if (!c.crc_ok)
-      a.add_finding(severity::medium, "zip.crc_mismatch", ew, "CRC-32 of the entry does not match the directory",
-                    e.local_offset);
+      a.add_finding(severity::medium, "zip.crc_mismatch", ew,
+                    "CRC-32 of the entry does not match the directory", e.local_offset);
     bool in_file = e.method == 0;
     uint64_t base = in_file ? e.data_offset : 0;
     if (c.size >= 6 && std::memcmp(c.data, "\x93NUMPY", 6) == 0) {
@@ -462,8 +486,8 @@ void scan_zip_members(archive& a, const zip::listing& z, const std::string& wher
         a.add_finding(severity::medium, "numpy.malformed", ew, f.err().message, f.err().offset);
       }
     } else if (c.size >= 4 && std::memcmp(c.data, "PK\x03\x04", 4) == 0 && depth >= 2) {
-      a.add_finding(severity::medium, "zip.member_not_scanned", ew, "zip nested more than 2 levels deep: not examined",
-                    e.local_offset);
+      a.add_finding(severity::medium, "zip.member_not_scanned", ew,
+                    "zip nested more than 2 levels deep: not examined", e.local_offset);
     } else if (c.size >= 4 && std::memcmp(c.data, "PK\x03\x04", 4) == 0) {
       try {
         zip::listing inner = zip::open(c.data, c.size);
@@ -476,10 +500,11 @@ void scan_zip_members(archive& a, const zip::listing& z, const std::string& wher
         scan_zip_members(sub, inner, ew, "", file_index, false, depth + 1);
         for (auto& f : sub.findings) a.findings.push_back(std::move(f));
       } catch (const failure& f) {
-        a.add_finding(severity::medium, "zip.nested_unreadable", ew, "nested zip: " + f.err().message, e.local_offset);
+        a.add_finding(severity::medium, "zip.nested_unreadable", ew, "nested zip: " + f.err().message,
+                      e.local_offset);
       }
-    } else if (c.size >= 1 && (looks_like_pickle(c.data, c.size) ||
-                               ((by_name && !npz) && pk::is_opcode(c.data[0])))) {
+    } else if (c.size >= 1 &&
+               (looks_like_pickle(c.data, c.size) || ((by_name && !npz) && pk::is_opcode(c.data[0])))) {
       pk::result r = read_pickle(c.data, c.size, base, true);
       pk::add_findings(r, ew, a.findings);
     }
@@ -524,8 +549,8 @@ void load_pytorch_zip(archive& a, const mapped_file_ptr& m, const open_options&)
       std::string p = e.name.substr(0, e.name.size() - 8);
       if (p.find('/') != p.size() - 1 && !p.empty()) continue;  // only one folder level
       if (pkl) {
-        a.add_finding(severity::high, "pytorch.multiple_data_pkl", where, "more than one data.pkl: readers disagree on which loads",
-                      e.local_offset);
+        a.add_finding(severity::high, "pytorch.multiple_data_pkl", where,
+                      "more than one data.pkl: readers disagree on which loads", e.local_offset);
         continue;
       }
       pkl = &e;
@@ -562,7 +587,8 @@ void load_pytorch_zip(archive& a, const mapped_file_ptr& m, const open_options&)
     }
   }
   if (!little)
-    a.add_finding(severity::medium, "pytorch.big_endian", where, "big-endian checkpoint: tensors are not mapped", 0);
+    a.add_finding(severity::medium, "pytorch.big_endian", where,
+                  "big-endian checkpoint: tensors are not mapped", 0);
   // The pickle first: its findings must survive anything that fails later.
   zip::content c = zip::read(z, *pkl);
   scan_zip_members(a, z, where, prefix, fi, false, 0, pkl);
@@ -635,16 +661,20 @@ void load_pytorch_legacy(archive& a, const mapped_file_ptr& m, const open_option
   const pk::value& magic = parts[0].at(parts[0].roots[0]);
   if (!(magic.k == pk::kind::integer && magic.big && magic.s.size() == 10 &&
         std::memcmp(magic.s.data(), k_legacy_magic, 10) == 0))
-    a.add_finding(severity::high, "pytorch.bad_magic", where, "legacy checkpoint without the torch magic number", 0);
+    a.add_finding(severity::high, "pytorch.bad_magic", where,
+                  "legacy checkpoint without the torch magic number", 0);
   const pk::value& proto = parts[1].at(parts[1].roots[0]);
   if (proto.k == pk::kind::integer) meta_string(a, "pytorch.protocol_version", std::to_string(proto.i));
   // sys_info: {'little_endian': bool, ...}
   bool little = true;
   const pk::value& sys = parts[2].at(parts[2].roots[0]);
   for (size_t k = 0; k + 1 < sys.items.size(); k += 2)
-    if (parts[2].at(sys.items[k]).s == "little_endian" && parts[2].at(sys.items[k + 1]).k == pk::kind::boolean)
+    if (parts[2].at(sys.items[k]).s == "little_endian" &&
+        parts[2].at(sys.items[k + 1]).k == pk::kind::boolean)
       little = parts[2].at(sys.items[k + 1]).b;
-  if (!little) a.add_finding(severity::medium, "pytorch.big_endian", where, "big-endian checkpoint: tensors are not mapped", 0);
+  if (!little)
+    a.add_finding(severity::medium, "pytorch.big_endian", where,
+                  "big-endian checkpoint: tensors are not mapped", 0);
   // Storage element types come from the state pickle's persistent ids.
   const pk::result& st = parts[3];
   std::map<std::string, dtype> types;
@@ -661,21 +691,24 @@ void load_pytorch_legacy(archive& a, const mapped_file_ptr& m, const open_option
   bool complete = true;
   for (uint32_t ki : keys.items) {
     const pk::value& key = parts[4].at(ki);
-    if (key.k != pk::kind::string) fail(errc::bad_value, r.offset(), "legacy torch: storage key is not a string");
+    if (key.k != pk::kind::string)
+      fail(errc::bad_value, r.offset(), "legacy torch: storage key is not a string");
     auto t = types.find(key.s);
     if (t == types.end()) {
-      a.add_finding(severity::medium, "pytorch.unknown_storage", where, "storage '" + key.s + "' has no type in the state pickle",
-                    r.offset());
+      a.add_finding(severity::medium, "pytorch.unknown_storage", where,
+                    "storage '" + key.s + "' has no type in the state pickle", r.offset());
       complete = false;
       break;
     }
     uint64_t at = r.offset();
     int64_t count = r.i64("storage element count");
     if (count < 0) fail(errc::bad_value, at, "legacy torch: negative storage size");
-    uint64_t bytes = checked_mul(static_cast<uint64_t>(count), dtype_info(t->second).type_size, "storage bytes", at);
+    uint64_t bytes =
+        checked_mul(static_cast<uint64_t>(count), dtype_info(t->second).type_size, "storage bytes", at);
     if (bytes > r.remaining())
-      fail(errc::truncated, at, "legacy torch: storage '" + key.s + "' needs " + std::to_string(bytes) + " bytes, " +
-                                    std::to_string(r.remaining()) + " left");
+      fail(errc::truncated, at,
+           "legacy torch: storage '" + key.s + "' needs " + std::to_string(bytes) + " bytes, " +
+               std::to_string(r.remaining()) + " left");
     storage_bytes sb;
     sb.file_offset = r.offset();
     sb.size = bytes;
@@ -685,7 +718,8 @@ void load_pytorch_legacy(archive& a, const mapped_file_ptr& m, const open_option
   }
   if (complete && !r.at_end())
     a.add_finding(severity::medium, "pytorch.trailing_bytes", where,
-                  std::to_string(r.remaining()) + " bytes after the last storage (polyglot or appended data)", r.offset());
+                  std::to_string(r.remaining()) + " bytes after the last storage (polyglot or appended data)",
+                  r.offset());
   const size_t first = a.tensors.size();
   rebuild_tensors(a, st, st.roots[0], fi, where, [&](const std::string& key, dtype) {
     auto it = storages.find(key);
@@ -708,8 +742,8 @@ void load_pickle(archive& a, const mapped_file_ptr& m, const open_options&) {
   if (zip::has_eocd(m->data(), m->size())) {
     try {
       zip::listing z = zip::open(m->data(), m->size());
-      a.add_finding(severity::high, "file.polyglot", where, "the pickle is also a zip archive (torch.load opens it as a zip)",
-                    0);
+      a.add_finding(severity::high, "file.polyglot", where,
+                    "the pickle is also a zip archive (torch.load opens it as a zip)", 0);
       add_zip_findings(a, z, where);
       scan_zip_members(a, z, where, "", fi, false, 0);
     } catch (const failure&) {

@@ -39,8 +39,12 @@ inline uint16_t rd16(const uint8_t* p) {
   std::memcpy(&v, p, 2);
   return v;
 }
-inline void wr16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }
-inline float h2f(const uint8_t* p) { return fp16_to_f32(rd16(p)); }
+inline void wr16(uint8_t* p, uint16_t v) {
+  std::memcpy(p, &v, 2);
+}
+inline float h2f(const uint8_t* p) {
+  return fp16_to_f32(rd16(p));
+}
 
 template <class T>
 void int_row(const uint8_t* src, float* dst, int64_t n) {
@@ -54,9 +58,12 @@ void int_row(const uint8_t* src, float* dst, int64_t n) {
 float f8_e4m3_to_f32(uint8_t b) {
   const int s = b >> 7, e = (b >> 3) & 0xF, m = b & 7;
   float v;
-  if (e == 15 && m == 7) v = std::nanf("");
-  else if (e == 0) v = std::ldexp(static_cast<float>(m), -9);  // subnormal: m/8 * 2^-6
-  else v = std::ldexp(1.0f + static_cast<float>(m) / 8.0f, e - 7);
+  if (e == 15 && m == 7)
+    v = std::nanf("");
+  else if (e == 0)
+    v = std::ldexp(static_cast<float>(m), -9);  // subnormal: m/8 * 2^-6
+  else
+    v = std::ldexp(1.0f + static_cast<float>(m) / 8.0f, e - 7);
   return s ? -v : v;
 }
 
@@ -69,7 +76,9 @@ inline int nearest_int(float f) {
 }
 
 // float -> int8 as C's (int8_t) cast for in-range values; NaN becomes 0 instead of undefined behaviour.
-inline int trunc_i(float f) { return std::isnan(f) ? 0 : static_cast<int>(std::max(-1e6f, std::min(1e6f, f))); }
+inline int trunc_i(float f) {
+  return std::isnan(f) ? 0 : static_cast<int>(std::max(-1e6f, std::min(1e6f, f)));
+}
 
 // ---- decoders -------------------------------------------------------------------------------------
 
@@ -227,8 +236,10 @@ void dq_q5_k(const uint8_t* x, float* y, int64_t nb) {
       const float d1 = d * static_cast<float>(sc), m1 = mn * static_cast<float>(m);
       scale_min_k4(is + 1, scales, &sc, &m);
       const float d2 = d * static_cast<float>(sc), m2 = mn * static_cast<float>(m);
-      for (int l = 0; l < 32; ++l) y[l] = d1 * static_cast<float>((ql[l] & 0xF) + ((qh[l] & u1) ? 16 : 0)) - m1;
-      for (int l = 0; l < 32; ++l) y[l + 32] = d2 * static_cast<float>((ql[l] >> 4) + ((qh[l] & u2) ? 16 : 0)) - m2;
+      for (int l = 0; l < 32; ++l)
+        y[l] = d1 * static_cast<float>((ql[l] & 0xF) + ((qh[l] & u1) ? 16 : 0)) - m1;
+      for (int l = 0; l < 32; ++l)
+        y[l + 32] = d2 * static_cast<float>((ql[l] >> 4) + ((qh[l] & u2) ? 16 : 0)) - m2;
       y += 64;
       ql += 32;
       is += 2;
@@ -313,7 +324,8 @@ void min_max(const float* x, int n, float* lo, float* hi) {
   }
 }
 
-// Block header of the symmetric 32-element encoders: d = max / -levels_below_zero stored as fp16; returns 1/d.
+// Block header of the symmetric 32-element encoders: d = max / -levels_below_zero stored as fp16; returns
+// 1/d.
 float sym_header(const float* x, float neg_levels, uint8_t* y) {
   const float d = signed_abs_max(x, 32) / -neg_levels;
   wr16(y, f32_to_fp16(d));
@@ -355,7 +367,8 @@ void q_q4_1(const float* x, uint8_t* y, int64_t nb) {
     const float id = min_header(x, (1 << 4) - 1, y, &min);
     for (int j = 0; j < 16; ++j) {
       const int xi0 = std::min(15, static_cast<int>(static_cast<int8_t>(trunc_i((x[j] - min) * id + 0.5f))));
-      const int xi1 = std::min(15, static_cast<int>(static_cast<int8_t>(trunc_i((x[j + 16] - min) * id + 0.5f))));
+      const int xi1 =
+          std::min(15, static_cast<int>(static_cast<int8_t>(trunc_i((x[j + 16] - min) * id + 0.5f))));
       y[4 + j] = static_cast<uint8_t>(xi0 | (xi1 << 4));
     }
   }
@@ -449,8 +462,8 @@ inline int clamp_q(float v, int lo, int hi) {
 
 // q2_k (qmax 3, 16 sub-blocks of 16, 4-bit scale/min) and q4_k/q5_k (qmax 15/31, 8 sub-blocks of 32,
 // 6-bit scale/min). Fills q[256] with levels and returns the super-block d/dmin and per-sub-block codes.
-void encode_asym(const float* x, int sub, int qmax, int code_max, uint16_t* d16, uint16_t* dmin16, uint8_t* sc,
-                 uint8_t* mc, uint8_t* q) {
+void encode_asym(const float* x, int sub, int qmax, int code_max, uint16_t* d16, uint16_t* dmin16,
+                 uint8_t* sc, uint8_t* mc, uint8_t* q) {
   const int ns = 256 / sub;
   float scales[16], mins[16];
   float max_scale = 0, max_min = 0;
@@ -525,7 +538,8 @@ void q_q4_k(const float* x, uint8_t* y, int64_t nb) {
     wr16(y + 2, dmin);
     pack_k4_scales(sc, mc, y + 4);
     for (int c = 0; c < 4; ++c)
-      for (int l = 0; l < 32; ++l) y[16 + 32 * c + l] = static_cast<uint8_t>(q[64 * c + l] | (q[64 * c + 32 + l] << 4));
+      for (int l = 0; l < 32; ++l)
+        y[16 + 32 * c + l] = static_cast<uint8_t>(q[64 * c + l] | (q[64 * c + 32 + l] << 4));
   }
 }
 
@@ -569,7 +583,8 @@ void q_q3_k(const float* x, uint8_t* y, int64_t nb) {
     for (int k = 0; k < 4; ++k) {
       o[k] = static_cast<uint8_t>((s[k] & 0xF) | ((s[8 + k] & 0xF) << 4));
       o[4 + k] = static_cast<uint8_t>((s[4 + k] & 0xF) | ((s[12 + k] & 0xF) << 4));
-      o[8 + k] = static_cast<uint8_t>((s[k] >> 4) | ((s[4 + k] >> 4) << 2) | ((s[8 + k] >> 4) << 4) | ((s[12 + k] >> 4) << 6));
+      o[8 + k] = static_cast<uint8_t>((s[k] >> 4) | ((s[4 + k] >> 4) << 2) | ((s[8 + k] >> 4) << 4) |
+                                      ((s[12 + k] >> 4) << 6));
     }
     wr16(y + 108, d);
   }
@@ -589,7 +604,8 @@ void q_q6_k(const float* x, uint8_t* y, int64_t nb) {
                   q4 = q[base + 96 + l] + 32;
         ql[64 * n + l] = static_cast<uint8_t>((q1 & 0xF) | ((q3 & 0xF) << 4));
         ql[64 * n + 32 + l] = static_cast<uint8_t>((q2 & 0xF) | ((q4 & 0xF) << 4));
-        qh[32 * n + l] = static_cast<uint8_t>((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
+        qh[32 * n + l] =
+            static_cast<uint8_t>((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
       }
     for (int j = 0; j < 16; ++j) y[192 + j] = static_cast<uint8_t>(static_cast<int8_t>(sc[j]));
     wr16(y + 208, d);
@@ -644,7 +660,7 @@ uint16_t f32_to_fp16(float f) {
   const int e = static_cast<int>(exp) - 127 + 15;
   if (e >= 31) return sign | 0x7C00;  // overflow -> inf
   if (e <= 0) {
-    if (e < -10) return sign;  // below half the smallest subnormal -> +-0
+    if (e < -10) return sign;           // below half the smallest subnormal -> +-0
     const uint32_t m = man | 0x800000;  // implicit bit
     const int shift = 14 - e;           // 24-bit mantissa -> subnormal 10-bit field
     uint32_t r = m >> shift;
@@ -676,9 +692,15 @@ void dequantize_row(dtype t, const uint8_t* src, float* dst, int64_t n) {
   const int64_t nb = blocks(t, n);
   if (n == 0) return;
   switch (t) {
-    case dtype::f32: std::memcpy(dst, src, static_cast<size_t>(n) * 4); return;
-    case dtype::f16: dq_f16(src, dst, n); return;
-    case dtype::bf16: dq_bf16(src, dst, n); return;
+    case dtype::f32:
+      std::memcpy(dst, src, static_cast<size_t>(n) * 4);
+      return;
+    case dtype::f16:
+      dq_f16(src, dst, n);
+      return;
+    case dtype::bf16:
+      dq_bf16(src, dst, n);
+      return;
     case dtype::f64: {
       for (int64_t i = 0; i < n; ++i) {
         double v;
@@ -693,38 +715,90 @@ void dequantize_row(dtype t, const uint8_t* src, float* dst, int64_t n) {
     case dtype::f8_e5m2:
       for (int64_t i = 0; i < n; ++i) dst[i] = fp16_to_f32(static_cast<uint16_t>(src[i] << 8));
       return;
-    case dtype::i8: int_row<int8_t>(src, dst, n); return;
-    case dtype::i16: int_row<int16_t>(src, dst, n); return;
-    case dtype::i32: int_row<int32_t>(src, dst, n); return;
-    case dtype::i64: int_row<int64_t>(src, dst, n); return;
-    case dtype::u8: int_row<uint8_t>(src, dst, n); return;
-    case dtype::u16: int_row<uint16_t>(src, dst, n); return;
-    case dtype::u32: int_row<uint32_t>(src, dst, n); return;
-    case dtype::u64: int_row<uint64_t>(src, dst, n); return;
+    case dtype::i8:
+      int_row<int8_t>(src, dst, n);
+      return;
+    case dtype::i16:
+      int_row<int16_t>(src, dst, n);
+      return;
+    case dtype::i32:
+      int_row<int32_t>(src, dst, n);
+      return;
+    case dtype::i64:
+      int_row<int64_t>(src, dst, n);
+      return;
+    case dtype::u8:
+      int_row<uint8_t>(src, dst, n);
+      return;
+    case dtype::u16:
+      int_row<uint16_t>(src, dst, n);
+      return;
+    case dtype::u32:
+      int_row<uint32_t>(src, dst, n);
+      return;
+    case dtype::u64:
+      int_row<uint64_t>(src, dst, n);
+      return;
     case dtype::boolean:
       for (int64_t i = 0; i < n; ++i) dst[i] = src[i] ? 1.0f : 0.0f;
       return;
-    case dtype::q4_0: dq_q4_0(src, dst, nb); return;
-    case dtype::q4_1: dq_q4_1(src, dst, nb); return;
-    case dtype::q5_0: dq_q5(src, dst, nb, false); return;
-    case dtype::q5_1: dq_q5(src, dst, nb, true); return;
-    case dtype::q8_0: dq_q8(src, dst, nb, 34); return;
-    case dtype::q8_1: dq_q8(src, dst, nb, 36); return;
-    case dtype::q2_k: dq_q2_k(src, dst, nb); return;
-    case dtype::q3_k: dq_q3_k(src, dst, nb); return;
-    case dtype::q4_k: dq_q4_k(src, dst, nb); return;
-    case dtype::q5_k: dq_q5_k(src, dst, nb); return;
-    case dtype::q6_k: dq_q6_k(src, dst, nb); return;
-    case dtype::q8_k: dq_q8_k(src, dst, nb); return;
-    default: fail(errc::unsupported, 0, std::string("cannot decode dtype ") + dtype_name(t));
+    case dtype::q4_0:
+      dq_q4_0(src, dst, nb);
+      return;
+    case dtype::q4_1:
+      dq_q4_1(src, dst, nb);
+      return;
+    case dtype::q5_0:
+      dq_q5(src, dst, nb, false);
+      return;
+    case dtype::q5_1:
+      dq_q5(src, dst, nb, true);
+      return;
+    case dtype::q8_0:
+      dq_q8(src, dst, nb, 34);
+      return;
+    case dtype::q8_1:
+      dq_q8(src, dst, nb, 36);
+      return;
+    case dtype::q2_k:
+      dq_q2_k(src, dst, nb);
+      return;
+    case dtype::q3_k:
+      dq_q3_k(src, dst, nb);
+      return;
+    case dtype::q4_k:
+      dq_q4_k(src, dst, nb);
+      return;
+    case dtype::q5_k:
+      dq_q5_k(src, dst, nb);
+      return;
+    case dtype::q6_k:
+      dq_q6_k(src, dst, nb);
+      return;
+    case dtype::q8_k:
+      dq_q8_k(src, dst, nb);
+      return;
+    default:
+      fail(errc::unsupported, 0, std::string("cannot decode dtype ") + dtype_name(t));
   }
 }
 
 bool can_quantize(dtype t) {
   switch (t) {
-    case dtype::f32: case dtype::f16: case dtype::bf16: case dtype::q4_0: case dtype::q4_1: case dtype::q5_0:
-    case dtype::q5_1: case dtype::q8_0: case dtype::q2_k: case dtype::q3_k: case dtype::q4_k: case dtype::q5_k:
-    case dtype::q6_k: case dtype::q8_k:
+    case dtype::f32:
+    case dtype::f16:
+    case dtype::bf16:
+    case dtype::q4_0:
+    case dtype::q4_1:
+    case dtype::q5_0:
+    case dtype::q5_1:
+    case dtype::q8_0:
+    case dtype::q2_k:
+    case dtype::q3_k:
+    case dtype::q4_k:
+    case dtype::q5_k:
+    case dtype::q6_k:
+    case dtype::q8_k:
       return true;
     default:
       return false;
@@ -738,25 +812,50 @@ std::vector<uint8_t> quantize_row(dtype t, const float* src, int64_t n) {
   uint8_t* y = out.data();
   if (n == 0) return out;
   switch (t) {
-    case dtype::f32: std::memcpy(y, src, out.size()); break;
+    case dtype::f32:
+      std::memcpy(y, src, out.size());
+      break;
     case dtype::f16:
       for (int64_t i = 0; i < n; ++i) wr16(y + 2 * i, f32_to_fp16(src[i]));
       break;
     case dtype::bf16:
       for (int64_t i = 0; i < n; ++i) wr16(y + 2 * i, f32_to_bf16(src[i]));
       break;
-    case dtype::q4_0: q_q4_0(src, y, nb); break;
-    case dtype::q4_1: q_q4_1(src, y, nb); break;
-    case dtype::q5_0: q_q5_0(src, y, nb); break;
-    case dtype::q5_1: q_q5_1(src, y, nb); break;
-    case dtype::q8_0: q_q8_0(src, y, nb); break;
-    case dtype::q2_k: q_q2_k(src, y, nb); break;
-    case dtype::q3_k: q_q3_k(src, y, nb); break;
-    case dtype::q4_k: q_q4_k(src, y, nb); break;
-    case dtype::q5_k: q_q5_k(src, y, nb); break;
-    case dtype::q6_k: q_q6_k(src, y, nb); break;
-    case dtype::q8_k: q_q8_k(src, y, nb); break;
-    default: break;
+    case dtype::q4_0:
+      q_q4_0(src, y, nb);
+      break;
+    case dtype::q4_1:
+      q_q4_1(src, y, nb);
+      break;
+    case dtype::q5_0:
+      q_q5_0(src, y, nb);
+      break;
+    case dtype::q5_1:
+      q_q5_1(src, y, nb);
+      break;
+    case dtype::q8_0:
+      q_q8_0(src, y, nb);
+      break;
+    case dtype::q2_k:
+      q_q2_k(src, y, nb);
+      break;
+    case dtype::q3_k:
+      q_q3_k(src, y, nb);
+      break;
+    case dtype::q4_k:
+      q_q4_k(src, y, nb);
+      break;
+    case dtype::q5_k:
+      q_q5_k(src, y, nb);
+      break;
+    case dtype::q6_k:
+      q_q6_k(src, y, nb);
+      break;
+    case dtype::q8_k:
+      q_q8_k(src, y, nb);
+      break;
+    default:
+      break;
   }
   return out;
 }

@@ -14,9 +14,9 @@
 namespace gb {
 
 float fp16_to_f32(uint16_t h);
-uint16_t f32_to_fp16(float f);   // round to nearest even, as ggml (F16C semantics)
+uint16_t f32_to_fp16(float f);  // round to nearest even, as ggml (F16C semantics)
 float bf16_to_f32(uint16_t h);
-uint16_t f32_to_bf16(float f);   // round to nearest even, NaN kept quiet (as ggml_fp32_to_bf16)
+uint16_t f32_to_bf16(float f);  // round to nearest even, NaN kept quiet (as ggml_fp32_to_bf16)
 
 // Decodes n elements starting at src (for block types n must be a multiple of the block size and src
 // must point at a block boundary). Integer and bool types decode to their value. Throws gb::failure

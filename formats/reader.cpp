@@ -23,7 +23,9 @@ void reader::seek(uint64_t pos, const char* field) {
   pos_ = pos;
 }
 
-void reader::skip(uint64_t n, const char* field) { bytes(n, field); }
+void reader::skip(uint64_t n, const char* field) {
+  bytes(n, field);
+}
 
 const uint8_t* reader::bytes(uint64_t n, const char* field) {
   if (n > size_ - pos_)
@@ -34,7 +36,9 @@ const uint8_t* reader::bytes(uint64_t n, const char* field) {
   return p;
 }
 
-void reader::error(errc code, const std::string& message) const { error_at(code, base_ + pos_, message); }
+void reader::error(errc code, const std::string& message) const {
+  error_at(code, base_ + pos_, message);
+}
 
 void reader::error_at(errc code, uint64_t abs_offset, const std::string& message) const {
   fail(code, abs_offset, std::string(format_) + ": " + message);
@@ -45,13 +49,23 @@ bool utf8_valid(std::string_view s, bool surrogates_ok) {
   size_t n = s.size(), i = 0;
   while (i < n) {
     unsigned c = p[i];
-    if (c < 0x80) { ++i; continue; }
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
     size_t len;
     uint32_t cp;
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-    else return false;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else
+      return false;
     if (n - i < len) return false;
     for (size_t k = 1; k < len; ++k) {
       if ((p[i + k] & 0xC0) != 0x80) return false;

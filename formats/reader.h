@@ -34,8 +34,8 @@ class reader {
   reader(const uint8_t* data, uint64_t size, const char* format, uint64_t base = 0)
       : data_(data), size_(size), base_(base), format_(format) {}
 
-  uint64_t pos() const { return pos_; }              // relative to data
-  uint64_t offset() const { return base_ + pos_; }   // absolute file offset
+  uint64_t pos() const { return pos_; }             // relative to data
+  uint64_t offset() const { return base_ + pos_; }  // absolute file offset
   uint64_t size() const { return size_; }
   uint64_t remaining() const { return size_ - pos_; }
   bool at_end() const { return pos_ == size_; }

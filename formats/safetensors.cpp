@@ -28,7 +28,8 @@ uint64_t key_offset(std::string_view text, uint64_t base, const std::string& nam
 uint64_t json_uint(const meta_value& v, uint64_t off, const std::string& what) {
   if (v.k == meta_value::kind::uinteger) return v.u;
   if (v.k == meta_value::kind::integer && v.i >= 0) return static_cast<uint64_t>(v.i);
-  fail(errc::bad_json, off, std::string(kFmt) + ": " + what + " must be a non-negative integer, got " + v.to_display());
+  fail(errc::bad_json, off,
+       std::string(kFmt) + ": " + what + " must be a non-negative integer, got " + v.to_display());
 }
 
 struct span {
@@ -67,12 +68,16 @@ std::vector<size_t> load_one(archive& a, const mapped_file_ptr& m, uint32_t file
       }
       continue;
     }
-    if (v.k != meta_value::kind::object) r.error_at(errc::bad_json, koff, "tensor '" + name + "' is not an object");
+    if (v.k != meta_value::kind::object)
+      r.error_at(errc::bad_json, koff, "tensor '" + name + "' is not an object");
     const meta_value *dt = nullptr, *shape = nullptr, *offs = nullptr;
     for (const auto& [fk, fv] : v.obj) {
-      if (fk == "dtype") dt = &fv;
-      else if (fk == "shape") shape = &fv;
-      else if (fk == "data_offsets") offs = &fv;
+      if (fk == "dtype")
+        dt = &fv;
+      else if (fk == "shape")
+        shape = &fv;
+      else if (fk == "data_offsets")
+        offs = &fv;
       else
         a.add_finding(severity::low, "safetensors.unknown_field", name,
                       "tensor entry has an unknown field '" + fk + "'", koff);
@@ -101,11 +106,13 @@ std::vector<size_t> load_one(archive& a, const mapped_file_ptr& m, uint32_t file
     uint64_t end = json_uint(offs->arr[1], koff, "tensor '" + name + "' data_offsets[1]");
     if (end < begin)
       r.error_at(errc::bad_value, koff,
-                 "tensor '" + name + "': data_offsets end " + std::to_string(end) + " < begin " + std::to_string(begin));
+                 "tensor '" + name + "': data_offsets end " + std::to_string(end) + " < begin " +
+                     std::to_string(begin));
     if (end - begin != nbytes)
       r.error_at(errc::mismatch, koff,
                  "tensor '" + name + "': data_offsets span " + std::to_string(end - begin) + " bytes but " +
-                     dtype_info(t.type).safetensors + " " + shape_string(t.shape) + " needs " + std::to_string(nbytes));
+                     dtype_info(t.type).safetensors + " " + shape_string(t.shape) + " needs " +
+                     std::to_string(nbytes));
     if (end > buffer_len)
       r.error_at(errc::out_of_bounds, data_start + std::min(begin, buffer_len),
                  "tensor '" + name + "' ends at buffer offset " + std::to_string(end) +
@@ -120,8 +127,9 @@ std::vector<size_t> load_one(archive& a, const mapped_file_ptr& m, uint32_t file
   }
 
   // Contiguous coverage of [0, buffer_len): no overlap, no hole, nothing after the last tensor.
-  std::sort(spans.begin(), spans.end(),
-            [](const span& x, const span& y) { return x.begin != y.begin ? x.begin < y.begin : x.end < y.end; });
+  std::sort(spans.begin(), spans.end(), [](const span& x, const span& y) {
+    return x.begin != y.begin ? x.begin < y.begin : x.end < y.end;
+  });
   uint64_t expect = 0;
   const std::string* prev = nullptr;
   for (const span& s : spans) {
@@ -129,18 +137,20 @@ std::vector<size_t> load_one(archive& a, const mapped_file_ptr& m, uint32_t file
     if (s.begin < expect)
       r.error_at(errc::overlap, data_start + s.begin,
                  "tensor '" + nm + "' [" + std::to_string(s.begin) + ", " + std::to_string(s.end) +
-                     ") overlaps tensor '" + (prev ? *prev : std::string()) + "' ending at " + std::to_string(expect));
+                     ") overlaps tensor '" + (prev ? *prev : std::string()) + "' ending at " +
+                     std::to_string(expect));
     if (s.begin > expect)
       r.error_at(errc::hole, data_start + expect,
-                 "hole of " + std::to_string(s.begin - expect) + " bytes before tensor '" + nm + "' (buffer offset " +
-                     std::to_string(expect) + ")");
+                 "hole of " + std::to_string(s.begin - expect) + " bytes before tensor '" + nm +
+                     "' (buffer offset " + std::to_string(expect) + ")");
     expect = s.end;
     prev = &nm;
   }
   if (expect != buffer_len)
     r.error_at(errc::hole, data_start + expect,
-               std::to_string(buffer_len - expect) + " trailing bytes after the last tensor (buffer ends at " +
-                   std::to_string(expect) + ", file at " + std::to_string(buffer_len) + ")");
+               std::to_string(buffer_len - expect) +
+                   " trailing bytes after the last tensor (buffer ends at " + std::to_string(expect) +
+                   ", file at " + std::to_string(buffer_len) + ")");
   m->advise_dontneed(0, data_start);  // the header was copied into the archive: drop its pages
   return added;
 }
@@ -152,9 +162,10 @@ void set_format(archive& a) {
 
 // A shard name from the index must be a plain file name inside the model's folder.
 void check_shard_name(const std::string& s, uint64_t off) {
-  if (s.empty() || s == "." || s == ".." || s.find('/') != std::string::npos || s.find('\\') != std::string::npos ||
-      s.find('\0') != std::string::npos)
-    fail(errc::path_escape, off, std::string(kFmt) + " index: shard name '" + s + "' is not a plain file name in the model folder");
+  if (s.empty() || s == "." || s == ".." || s.find('/') != std::string::npos ||
+      s.find('\\') != std::string::npos || s.find('\0') != std::string::npos)
+    fail(errc::path_escape, off,
+         std::string(kFmt) + " index: shard name '" + s + "' is not a plain file name in the model folder");
 }
 
 // "model-00002-of-00004.safetensors" -> 4 (0 when the name does not follow the shard pattern).
@@ -165,7 +176,8 @@ uint64_t shard_total(const std::string& name) {
       name.compare(name.size() - ext.size(), ext.size(), ext) != 0)
     return 0;
   std::string digits = name.substr(of + 4, name.size() - ext.size() - of - 4);
-  if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) return 0;
+  if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos)
+    return 0;
   return std::stoull(digits);
 }
 
@@ -234,8 +246,10 @@ void load_safetensors_index(archive& a, const std::string& index_path, const ope
   const meta_value* wm = nullptr;
   const meta_value* meta = nullptr;
   for (const auto& [k, v] : root.obj) {
-    if (k == "weight_map") wm = &v;
-    else if (k == "metadata") meta = &v;
+    if (k == "weight_map")
+      wm = &v;
+    else if (k == "metadata")
+      meta = &v;
   }
   if (!wm || wm->k != meta_value::kind::object)
     fail(errc::bad_json, 0, "safetensors index: missing or non-object weight_map");
@@ -267,13 +281,15 @@ void load_safetensors_index(archive& a, const std::string& index_path, const ope
       fs::path pc = fs::canonical(p, ec2);
       if (!ec2 && pc.parent_path() != dir_canon)
         fail(errc::path_escape, key_offset(text, 0, shard),
-             "safetensors index: shard '" + shard + "' resolves outside the model folder (" + pc.string() + ")");
+             "safetensors index: shard '" + shard + "' resolves outside the model folder (" + pc.string() +
+                 ")");
     }
     mapped_file_ptr m;
     try {
       m = mapped_file::open(p.string());
     } catch (failure& f) {
-      f.err().message = "safetensors index: shard '" + shard + "' listed in weight_map cannot be opened: " + f.err().message;
+      f.err().message = "safetensors index: shard '" + shard +
+                        "' listed in weight_map cannot be opened: " + f.err().message;
       f.err().offset = key_offset(text, 0, shard);
       throw;
     }
@@ -291,19 +307,23 @@ void load_safetensors_index(archive& a, const std::string& index_path, const ope
       auto [it, inserted] = found.emplace(tn, shard);
       if (!inserted)
         fail(errc::duplicate, a.tensors[ti].file_offset,
-             "safetensors index: tensor '" + tn + "' is in shard '" + it->second + "' and in shard '" + shard + "'");
+             "safetensors index: tensor '" + tn + "' is in shard '" + it->second + "' and in shard '" +
+                 shard + "'");
       auto w = want.find(tn);
       if (w == want.end())
-        fail(errc::mismatch, 0, "safetensors index: tensor '" + tn + "' of shard '" + shard + "' is missing from weight_map");
+        fail(errc::mismatch, 0,
+             "safetensors index: tensor '" + tn + "' of shard '" + shard + "' is missing from weight_map");
       if (w->second != shard)
         fail(errc::mismatch, key_offset(text, 0, tn),
-             "safetensors index: weight_map puts tensor '" + tn + "' in '" + w->second + "' but it is in '" + shard + "'");
+             "safetensors index: weight_map puts tensor '" + tn + "' in '" + w->second + "' but it is in '" +
+                 shard + "'");
     }
   }
   for (const auto& [tname, shard] : wm->obj)
     if (!found.count(tname))
       fail(errc::mismatch, key_offset(text, 0, tname),
-           "safetensors index: weight_map lists tensor '" + tname + "' but shard '" + shard.s + "' does not contain it");
+           "safetensors index: weight_map lists tensor '" + tname + "' but shard '" + shard.s +
+               "' does not contain it");
 
   check_unlisted_shards(a, dir, shards, index_path);
 

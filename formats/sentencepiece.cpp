@@ -1,9 +1,9 @@
 // SentencePiece tokenizer.model -> vocab, through our own minimal proto (sentencepiece_model.proto).
+#include <google/protobuf/io/coded_stream.h>
+
 #include <climits>
 #include <cmath>
 #include <string>
-
-#include <google/protobuf/io/coded_stream.h>
 
 #include "formats/loaders.h"
 #include "formats/meta_make.h"
@@ -38,20 +38,26 @@ vocab vocab_from_sentencepiece(const uint8_t* data, uint64_t size, std::vector<f
   parse_model(data, size, m);
   if (m.pieces_size() == 0) fail(errc::bad_value, 0, "SentencePiece: model has no pieces");
   if (m.pieces_size() > k_max_pieces)
-    fail(errc::limit, 0, "SentencePiece: " + std::to_string(m.pieces_size()) + " pieces exceed the cap of " +
-                             std::to_string(k_max_pieces));
+    fail(errc::limit, 0,
+         "SentencePiece: " + std::to_string(m.pieces_size()) + " pieces exceed the cap of " +
+             std::to_string(k_max_pieces));
   const spm::TrainerSpec& ts = m.trainer_spec();
   const spm::NormalizerSpec& ns = m.normalizer_spec();
   vocab v;
   v.source = "tokenizer.model";
   v.pre = "default";
   switch (ts.model_type()) {
-    case 1: v.model = "unigram"; break;
-    case 2: v.model = "llama"; break;
+    case 1:
+      v.model = "unigram";
+      break;
+    case 2:
+      v.model = "llama";
+      break;
     default:
       v.model = "none";
       note(findings, severity::medium, "sentencepiece.model_type",
-           "model_type " + std::to_string(ts.model_type()) + " (word/char or unknown) is not a tokenizer glassbox runs");
+           "model_type " + std::to_string(ts.model_type()) +
+               " (word/char or unknown) is not a tokenizer glassbox runs");
   }
   uint64_t empty = 0, bad_utf8 = 0, bad_type = 0, non_finite = 0;
   v.tokens.reserve(static_cast<size_t>(m.pieces_size()));
@@ -65,11 +71,17 @@ vocab vocab_from_sentencepiece(const uint8_t* data, uint64_t size, std::vector<f
     v.scores.push_back(p.score());
     v.token_types.push_back(type);
   }
-  if (empty) note(findings, severity::low, "sentencepiece.empty_piece", std::to_string(empty) + " empty pieces");
-  if (bad_utf8) note(findings, severity::low, "sentencepiece.bad_utf8", std::to_string(bad_utf8) + " pieces are not valid UTF-8");
+  if (empty)
+    note(findings, severity::low, "sentencepiece.empty_piece", std::to_string(empty) + " empty pieces");
+  if (bad_utf8)
+    note(findings, severity::low, "sentencepiece.bad_utf8",
+         std::to_string(bad_utf8) + " pieces are not valid UTF-8");
   if (bad_type)
-    note(findings, severity::low, "sentencepiece.bad_type", std::to_string(bad_type) + " pieces have an unknown type (read as normal)");
-  if (non_finite) note(findings, severity::medium, "sentencepiece.non_finite_score", std::to_string(non_finite) + " scores are NaN or infinite");
+    note(findings, severity::low, "sentencepiece.bad_type",
+         std::to_string(bad_type) + " pieces have an unknown type (read as normal)");
+  if (non_finite)
+    note(findings, severity::medium, "sentencepiece.non_finite_score",
+         std::to_string(non_finite) + " scores are NaN or infinite");
 
   const int32_t n = m.pieces_size();
   auto id = [&](int32_t x, const char* what) -> int32_t {
@@ -118,7 +130,8 @@ void load_sentencepiece(archive& a, const mapped_file_ptr& m, const open_options
   put("sentencepiece.add_dummy_prefix", meta_bool(ns.add_dummy_prefix()));
   put("sentencepiece.remove_extra_whitespaces", meta_bool(ns.remove_extra_whitespaces()));
   put("sentencepiece.escape_whitespaces", meta_bool(ns.escape_whitespaces()));
-  put("sentencepiece.precompiled_charsmap_bytes", meta_int(static_cast<int64_t>(ns.precompiled_charsmap().size())));
+  put("sentencepiece.precompiled_charsmap_bytes",
+      meta_int(static_cast<int64_t>(ns.precompiled_charsmap().size())));
   a.tokenizer = std::move(v);
 }
 

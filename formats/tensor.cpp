@@ -23,10 +23,12 @@ uint64_t shape_element_count(const std::vector<int64_t>& shape, uint64_t offset,
   uint64_t n = 1;
   for (int64_t d : shape) {
     if (d < 0 || (positive && d == 0))
-      fail(errc::bad_value, offset, "invalid dimension " + std::to_string(d) + " in shape " + shape_string(shape));
+      fail(errc::bad_value, offset,
+           "invalid dimension " + std::to_string(d) + " in shape " + shape_string(shape));
     n = checked_mul(n, static_cast<uint64_t>(d), "element count", offset);
   }
-  if (n > (uint64_t{1} << 62)) fail(errc::overflow, offset, "element count of " + shape_string(shape) + " too large");
+  if (n > (uint64_t{1} << 62))
+    fail(errc::overflow, offset, "element count of " + shape_string(shape) + " too large");
   return n;
 }
 

@@ -18,14 +18,14 @@ namespace gb {
 constexpr uint32_t k_no_file = UINT32_MAX;
 
 struct tensor_view {
-  std::string name;              // name as stored in the file
+  std::string name;  // name as stored in the file
   dtype type = dtype::unknown;
-  std::vector<int64_t> shape;    // row-major, outermost first; {} is a scalar
-  std::vector<int64_t> strides;  // element strides (plain types only); empty = contiguous row-major
-  const uint8_t* data = nullptr; // first byte (storage offset applied); nullptr when not available
-  uint64_t nbytes = 0;           // bytes the tensor spans in the file
-  uint64_t file_offset = 0;      // absolute offset of data in its file
-  uint32_t file_index = 0;       // index into archive::files; k_no_file: in archive::buffers
+  std::vector<int64_t> shape;     // row-major, outermost first; {} is a scalar
+  std::vector<int64_t> strides;   // element strides (plain types only); empty = contiguous row-major
+  const uint8_t* data = nullptr;  // first byte (storage offset applied); nullptr when not available
+  uint64_t nbytes = 0;            // bytes the tensor spans in the file
+  uint64_t file_offset = 0;       // absolute offset of data in its file
+  uint32_t file_index = 0;        // index into archive::files; k_no_file: in archive::buffers
 
   uint64_t element_count() const;  // product of shape (checked at load time, so no overflow here)
   bool contiguous() const { return strides.empty(); }

@@ -2,9 +2,8 @@
 // (SentencePiece tokenizer.model lives in sentencepiece.cpp.)
 #include "formats/tokenizer_files.h"
 
-#include <nlohmann/json.hpp>
-
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -31,7 +30,8 @@ void note(std::vector<finding>* fs, severity s, const char* code, const char* wh
 json parse_json(std::string_view text, const char* what) {
   if (text.size() > k_max_text) fail(errc::limit, 0, std::string(what) + ": larger than 1 GiB");
   if (!utf8_valid(text)) fail(errc::bad_utf8, 0, std::string(what) + ": not valid UTF-8");
-  json_check_depth(text, 0, what, k_max_depth);  // names the byte offset; the callback below stays as a backstop
+  json_check_depth(text, 0, what,
+                   k_max_depth);  // names the byte offset; the callback below stays as a backstop
   auto depth_cap = [&](int depth, json::parse_event_t, json&) {
     if (depth > k_max_depth)
       fail(errc::limit, 0, std::string(what) + ": nesting deeper than " + std::to_string(k_max_depth));
@@ -54,8 +54,9 @@ int64_t id_of(const json& j, const char* what, const std::string& token) {
   if (!j.is_number_integer()) shape_error(what, "id of '" + token.substr(0, 40) + "' is not an integer");
   int64_t id = j.get<int64_t>();
   if (id < 0 || id > k_max_id)
-    fail(errc::limit, 0, std::string(what) + ": id " + std::to_string(id) + " of '" + token.substr(0, 40) +
-                             "' outside 0.." + std::to_string(k_max_id));
+    fail(errc::limit, 0,
+         std::string(what) + ": id " + std::to_string(id) + " of '" + token.substr(0, 40) + "' outside 0.." +
+             std::to_string(k_max_id));
   return id;
 }
 
@@ -67,8 +68,9 @@ struct token_table {
     size_t i = static_cast<size_t>(id);
     if (i >= tokens.size()) tokens.resize(i + 1), set.resize(i + 1, false);
     if (set[i] && tokens[i] != tok)
-      fail(errc::duplicate, 0, std::string(what) + ": id " + std::to_string(id) + " given to both '" +
-                                   tokens[i].substr(0, 40) + "' and '" + tok.substr(0, 40) + "'");
+      fail(errc::duplicate, 0,
+           std::string(what) + ": id " + std::to_string(id) + " given to both '" + tokens[i].substr(0, 40) +
+               "' and '" + tok.substr(0, 40) + "'");
     tokens[i] = std::move(tok);
     set[i] = true;
   }
@@ -81,12 +83,14 @@ int32_t find_token(const vocab& v, const std::string& s) {
 }
 
 // All "type" strings in a (possibly Sequence) normalizer / pre-tokenizer, with Split patterns.
-void collect_types(const json& j, std::vector<std::string>& types, std::vector<std::string>& patterns, int depth = 0) {
+void collect_types(const json& j, std::vector<std::string>& types, std::vector<std::string>& patterns,
+                   int depth = 0) {
   if (!j.is_object() || depth > 8) return;
   if (j.contains("type") && j["type"].is_string()) types.push_back(j["type"].get<std::string>());
   if (j.contains("pattern") && j["pattern"].is_object()) {
     for (const char* k : {"Regex", "String"})
-      if (j["pattern"].contains(k) && j["pattern"][k].is_string()) patterns.push_back(j["pattern"][k].get<std::string>());
+      if (j["pattern"].contains(k) && j["pattern"][k].is_string())
+        patterns.push_back(j["pattern"][k].get<std::string>());
   }
   for (const char* k : {"normalizers", "pretokenizers"})
     if (j.contains(k) && j[k].is_array())
@@ -121,12 +125,17 @@ vocab vocab_from_tokenizer_json(std::string_view text, std::vector<finding>* fs)
   if (!root.is_object()) shape_error(what, "top level is not an object");
   if (!root.contains("model") || !root["model"].is_object()) shape_error(what, "no \"model\" object");
   const json& model = root["model"];
-  std::string type = model.contains("type") && model["type"].is_string() ? model["type"].get<std::string>() : "";
+  std::string type =
+      model.contains("type") && model["type"].is_string() ? model["type"].get<std::string>() : "";
   if (type.empty()) {  // older files omit it: infer from the shape
-    if (model.contains("merges")) type = "BPE";
-    else if (model.contains("vocab") && model["vocab"].is_array()) type = "Unigram";
-    else if (model.contains("continuing_subword_prefix")) type = "WordPiece";
-    else type = "WordLevel";
+    if (model.contains("merges"))
+      type = "BPE";
+    else if (model.contains("vocab") && model["vocab"].is_array())
+      type = "Unigram";
+    else if (model.contains("continuing_subword_prefix"))
+      type = "WordPiece";
+    else
+      type = "WordLevel";
   }
   if (!model.contains("vocab")) shape_error(what, "model has no \"vocab\"");
   const json& jv = model["vocab"];
@@ -137,7 +146,8 @@ vocab vocab_from_tokenizer_json(std::string_view text, std::vector<finding>* fs)
   std::vector<float> scores;
   if (type == "Unigram") {
     if (!jv.is_array()) shape_error(what, "Unigram vocab is not an array");
-    if (jv.size() > static_cast<size_t>(k_max_id) + 1) fail(errc::limit, 0, std::string(what) + ": vocab too large");
+    if (jv.size() > static_cast<size_t>(k_max_id) + 1)
+      fail(errc::limit, 0, std::string(what) + ": vocab too large");
     for (size_t i = 0; i < jv.size(); ++i) {
       const json& e = jv[i];
       if (!e.is_array() || e.size() < 2 || !e[0].is_string() || !e[1].is_number())
@@ -173,7 +183,9 @@ vocab vocab_from_tokenizer_json(std::string_view text, std::vector<finding>* fs)
   v.token_types.assign(v.tokens.size(), 1);
   for (size_t i = 0; i < v.tokens.size(); ++i)
     if (!table.set[i]) v.token_types[i] = 5;
-  if (gaps) note(fs, severity::low, "tokenizer_json.id_gap", what, std::to_string(gaps) + " ids have no token (typed unused)");
+  if (gaps)
+    note(fs, severity::low, "tokenizer_json.id_gap", what,
+         std::to_string(gaps) + " ids have no token (typed unused)");
   for (auto [id, special] : added) v.token_types[static_cast<size_t>(id)] = special ? 3 : 4;
   if (!scores.empty()) {
     scores.resize(v.tokens.size(), 0.0f);
@@ -197,10 +209,12 @@ vocab vocab_from_tokenizer_json(std::string_view text, std::vector<finding>* fs)
       if (jm.size() > k_max_merges) fail(errc::limit, 0, std::string(what) + ": more than 8M merges");
       v.merges.reserve(jm.size());
       for (const auto& mg : jm) {
-        if (mg.is_string()) v.merges.push_back(mg.get<std::string>());
+        if (mg.is_string())
+          v.merges.push_back(mg.get<std::string>());
         else if (mg.is_array() && mg.size() == 2 && mg[0].is_string() && mg[1].is_string())
           v.merges.push_back(mg[0].get<std::string>() + " " + mg[1].get<std::string>());
-        else shape_error(what, "merge " + std::to_string(v.merges.size()) + " is neither \"a b\" nor [a, b]");
+        else
+          shape_error(what, "merge " + std::to_string(v.merges.size()) + " is neither \"a b\" nor [a, b]");
       }
     }
   } else if (type == "WordPiece") {
@@ -210,7 +224,8 @@ vocab vocab_from_tokenizer_json(std::string_view text, std::vector<finding>* fs)
     v.model = "unigram";
   } else {
     v.model = "none";
-    note(fs, severity::medium, "tokenizer_json.model_type", what, "model type '" + type + "' is not a tokenizer glassbox runs");
+    note(fs, severity::medium, "tokenizer_json.model_type", what,
+         "model type '" + type + "' is not a tokenizer glassbox runs");
   }
   if (v.model == "llama" || v.model == "unigram") {
     v.pre = "default";
@@ -226,7 +241,8 @@ vocab vocab_from_tokenizer_json(std::string_view text, std::vector<finding>* fs)
     if (guess.empty() && has(ptypes, "ByteLevel")) guess = "gpt-2";
     if (guess.empty()) {
       guess = "default";
-      note(fs, severity::info, "tokenizer_json.pre_tokenizer", what, "pre-tokenizer not recognised; assumed default");
+      note(fs, severity::info, "tokenizer_json.pre_tokenizer", what,
+           "pre-tokenizer not recognised; assumed default");
     }
     v.pre = guess;
   }
@@ -240,7 +256,8 @@ vocab vocab_from_tokenizer_json(std::string_view text, std::vector<finding>* fs)
   else if (model.contains("unk_id") && model["unk_id"].is_number_integer())
     v.unk_id = static_cast<int32_t>(model["unk_id"].get<int64_t>());
   if (v.unk_id >= static_cast<int32_t>(v.tokens.size())) v.unk_id = -1;
-  if (v.unk_id >= 0 && v.token_types[static_cast<size_t>(v.unk_id)] != 5) v.token_types[static_cast<size_t>(v.unk_id)] = 2;
+  if (v.unk_id >= 0 && v.token_types[static_cast<size_t>(v.unk_id)] != 5)
+    v.token_types[static_cast<size_t>(v.unk_id)] = 2;
   if (root.contains("post_processor") && root["post_processor"].is_object()) {
     const json& pp = root["post_processor"];
     if (pp.contains("single") && pp["single"].is_array() && !pp["single"].empty()) {
@@ -265,7 +282,8 @@ vocab vocab_from_tokenizer_json(std::string_view text, std::vector<finding>* fs)
   return v;
 }
 
-vocab vocab_from_gpt2_files(std::string_view encoder_json, std::string_view vocab_bpe, std::vector<finding>* fs) {
+vocab vocab_from_gpt2_files(std::string_view encoder_json, std::string_view vocab_bpe,
+                            std::vector<finding>* fs) {
   const char* what = "encoder.json";
   json enc = parse_json(encoder_json, what);
   if (!enc.is_object()) shape_error(what, "top level is not an object");
@@ -296,7 +314,8 @@ vocab vocab_from_gpt2_files(std::string_view encoder_json, std::string_view voca
     ++line_no;
     if (line.empty() || (line_no == 1 && line.rfind("#version", 0) == 0)) continue;
     size_t sp = line.find(' ');
-    if (sp == std::string_view::npos || sp == 0 || sp + 1 >= line.size() || line.find(' ', sp + 1) != std::string_view::npos)
+    if (sp == std::string_view::npos || sp == 0 || sp + 1 >= line.size() ||
+        line.find(' ', sp + 1) != std::string_view::npos)
       fail(errc::bad_value, start, "vocab.bpe: line " + std::to_string(line_no) + " is not \"a b\"");
     if (v.merges.size() >= k_max_merges) fail(errc::limit, start, "vocab.bpe: more than 8M merges");
     v.merges.emplace_back(line);
@@ -317,7 +336,8 @@ void vocab_apply_tokenizer_config(vocab& v, std::string_view config_json, std::v
     if (!c.contains(key)) return std::nullopt;
     const json& t = c[key];
     if (t.is_string()) return t.get<std::string>();
-    if (t.is_object() && t.contains("content") && t["content"].is_string()) return t["content"].get<std::string>();
+    if (t.is_object() && t.contains("content") && t["content"].is_string())
+      return t["content"].get<std::string>();
     return std::nullopt;  // null or other: no such token
   };
   auto apply = [&](const char* key, int32_t& id) {
@@ -338,8 +358,10 @@ void vocab_apply_tokenizer_config(vocab& v, std::string_view config_json, std::v
   apply("sep_token", v.sep_id);
   apply("cls_token", v.cls_id);
   apply("mask_token", v.mask_id);
-  if (c.contains("add_bos_token") && c["add_bos_token"].is_boolean()) v.add_bos = c["add_bos_token"].get<bool>();
-  if (c.contains("add_eos_token") && c["add_eos_token"].is_boolean()) v.add_eos = c["add_eos_token"].get<bool>();
+  if (c.contains("add_bos_token") && c["add_bos_token"].is_boolean())
+    v.add_bos = c["add_bos_token"].get<bool>();
+  if (c.contains("add_eos_token") && c["add_eos_token"].is_boolean())
+    v.add_eos = c["add_eos_token"].get<bool>();
 }
 
 }  // namespace gb

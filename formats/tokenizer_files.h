@@ -36,6 +36,7 @@ vocab vocab_from_gpt2_files(std::string_view encoder_json, std::string_view voca
 
 // tokenizer_config.json: bos/eos/unk/pad tokens (string or {"content": ...}) resolved to ids,
 // add_bos_token / add_eos_token. Unknown token strings become findings, not errors.
-void vocab_apply_tokenizer_config(vocab& v, std::string_view config_json, std::vector<finding>* findings = nullptr);
+void vocab_apply_tokenizer_config(vocab& v, std::string_view config_json,
+                                  std::vector<finding>* findings = nullptr);
 
 }  // namespace gb

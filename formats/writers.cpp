@@ -15,8 +15,20 @@ namespace gb {
 namespace {
 
 enum : uint32_t {
-  T_UINT8 = 0, T_INT8, T_UINT16, T_INT16, T_UINT32, T_INT32, T_FLOAT32, T_BOOL, T_STRING, T_ARRAY,
-  T_UINT64, T_INT64, T_FLOAT64, T_COUNT
+  T_UINT8 = 0,
+  T_INT8,
+  T_UINT16,
+  T_INT16,
+  T_UINT32,
+  T_INT32,
+  T_FLOAT32,
+  T_BOOL,
+  T_STRING,
+  T_ARRAY,
+  T_UINT64,
+  T_INT64,
+  T_FLOAT64,
+  T_COUNT
 };
 
 class out_file {
@@ -30,7 +42,8 @@ class out_file {
   out_file(const out_file&) = delete;
   out_file& operator=(const out_file&) = delete;
   void write(const void* p, size_t n) {
-    if (n && std::fwrite(p, 1, n, f_) != n) fail(errc::io, pos_, "cannot write " + path_ + ": " + std::strerror(errno));
+    if (n && std::fwrite(p, 1, n, f_) != n)
+      fail(errc::io, pos_, "cannot write " + path_ + ": " + std::strerror(errno));
     pos_ += n;
   }
   void write(const std::string& s) { write(s.data(), s.size()); }
@@ -69,7 +82,8 @@ struct gguf_enc {
 
   void count(uint64_t n, const char* what) {
     if (v1) {
-      if (n > UINT32_MAX) fail(errc::limit, 0, std::string("GGUF v1 writer: ") + what + " does not fit 32 bits");
+      if (n > UINT32_MAX)
+        fail(errc::limit, 0, std::string("GGUF v1 writer: ") + what + " does not fit 32 bits");
       put<uint32_t>(b, static_cast<uint32_t>(n));
     } else {
       put<uint64_t>(b, n);
@@ -83,13 +97,20 @@ struct gguf_enc {
   static uint32_t infer(const meta_value& v) {
     if (v.gguf_type >= 0) return static_cast<uint32_t>(v.gguf_type);
     switch (v.k) {
-      case meta_value::kind::integer: return v.i >= INT32_MIN && v.i <= INT32_MAX ? T_INT32 : T_INT64;
-      case meta_value::kind::uinteger: return v.u <= UINT32_MAX ? T_UINT32 : T_UINT64;
-      case meta_value::kind::floating: return T_FLOAT32;
-      case meta_value::kind::boolean: return T_BOOL;
-      case meta_value::kind::string: return T_STRING;
-      case meta_value::kind::array: return T_ARRAY;
-      default: fail(errc::bad_value, 0, "GGUF writer: null and object values have no GGUF type");
+      case meta_value::kind::integer:
+        return v.i >= INT32_MIN && v.i <= INT32_MAX ? T_INT32 : T_INT64;
+      case meta_value::kind::uinteger:
+        return v.u <= UINT32_MAX ? T_UINT32 : T_UINT64;
+      case meta_value::kind::floating:
+        return T_FLOAT32;
+      case meta_value::kind::boolean:
+        return T_BOOL;
+      case meta_value::kind::string:
+        return T_STRING;
+      case meta_value::kind::array:
+        return T_ARRAY;
+      default:
+        fail(errc::bad_value, 0, "GGUF writer: null and object values have no GGUF type");
     }
   }
 
@@ -111,23 +132,47 @@ struct gguf_enc {
       return *x;
     };
     switch (t) {
-      case T_UINT8: put<uint8_t>(b, static_cast<uint8_t>(num_u())); break;
-      case T_INT8: put<int8_t>(b, static_cast<int8_t>(num_i())); break;
-      case T_UINT16: put<uint16_t>(b, static_cast<uint16_t>(num_u())); break;
-      case T_INT16: put<int16_t>(b, static_cast<int16_t>(num_i())); break;
-      case T_UINT32: put<uint32_t>(b, static_cast<uint32_t>(num_u())); break;
-      case T_INT32: put<int32_t>(b, static_cast<int32_t>(num_i())); break;
-      case T_UINT64: put<uint64_t>(b, num_u()); break;
-      case T_INT64: put<int64_t>(b, num_i()); break;
-      case T_FLOAT32: put<float>(b, static_cast<float>(num_f())); break;
-      case T_FLOAT64: put<double>(b, num_f()); break;
-      case T_BOOL: put<uint8_t>(b, v.as_bool().value_or(false) ? 1 : 0); break;
+      case T_UINT8:
+        put<uint8_t>(b, static_cast<uint8_t>(num_u()));
+        break;
+      case T_INT8:
+        put<int8_t>(b, static_cast<int8_t>(num_i()));
+        break;
+      case T_UINT16:
+        put<uint16_t>(b, static_cast<uint16_t>(num_u()));
+        break;
+      case T_INT16:
+        put<int16_t>(b, static_cast<int16_t>(num_i()));
+        break;
+      case T_UINT32:
+        put<uint32_t>(b, static_cast<uint32_t>(num_u()));
+        break;
+      case T_INT32:
+        put<int32_t>(b, static_cast<int32_t>(num_i()));
+        break;
+      case T_UINT64:
+        put<uint64_t>(b, num_u());
+        break;
+      case T_INT64:
+        put<int64_t>(b, num_i());
+        break;
+      case T_FLOAT32:
+        put<float>(b, static_cast<float>(num_f()));
+        break;
+      case T_FLOAT64:
+        put<double>(b, num_f());
+        break;
+      case T_BOOL:
+        put<uint8_t>(b, v.as_bool().value_or(false) ? 1 : 0);
+        break;
       case T_STRING:
-        if (v.k != meta_value::kind::string) fail(errc::bad_value, 0, "GGUF writer: key '" + key + "' is not a string");
+        if (v.k != meta_value::kind::string)
+          fail(errc::bad_value, 0, "GGUF writer: key '" + key + "' is not a string");
         str(v.s);
         break;
       case T_ARRAY: {
-        if (v.k != meta_value::kind::array) fail(errc::bad_value, 0, "GGUF writer: key '" + key + "' is not an array");
+        if (v.k != meta_value::kind::array)
+          fail(errc::bad_value, 0, "GGUF writer: key '" + key + "' is not an array");
         if (depth >= 4) fail(errc::limit, 0, "GGUF writer: key '" + key + "' nests arrays too deep");
         uint32_t et = v.gguf_elem_type >= 0 ? static_cast<uint32_t>(v.gguf_elem_type)
                       : v.arr.empty()       ? T_INT32
@@ -139,7 +184,8 @@ struct gguf_enc {
         for (size_t i = 0; i < v.arr.size(); ++i) value(v.arr.get(i), et, key, depth + 1);
         break;
       }
-      default: fail(errc::bad_value, 0, "GGUF writer: key '" + key + "' has unknown type " + std::to_string(t));
+      default:
+        fail(errc::bad_value, 0, "GGUF writer: key '" + key + "' has unknown type " + std::to_string(t));
     }
   }
 };
@@ -149,8 +195,8 @@ void check_bytes(const tensor_data& t) {
   uint64_t want = dtype_row_bytes(t.type, n);
   if (want != t.bytes.size())
     fail(errc::mismatch, 0,
-         "writer: tensor '" + t.name + "' has " + std::to_string(t.bytes.size()) + " bytes but " + dtype_name(t.type) +
-             " " + shape_string(t.shape) + " needs " + std::to_string(want));
+         "writer: tensor '" + t.name + "' has " + std::to_string(t.bytes.size()) + " bytes but " +
+             dtype_name(t.type) + " " + shape_string(t.shape) + " needs " + std::to_string(want));
 }
 
 std::string json_escape(const std::string& s) {
@@ -158,8 +204,10 @@ std::string json_escape(const std::string& s) {
   o.reserve(s.size() + 2);
   for (char c : s) {
     unsigned char u = static_cast<unsigned char>(c);
-    if (c == '"') o += "\\\"";
-    else if (c == '\\') o += "\\\\";
+    if (c == '"')
+      o += "\\\"";
+    else if (c == '\\')
+      o += "\\\\";
     else if (u < 0x20) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\u%04x", u);
@@ -175,16 +223,19 @@ std::string json_escape(const std::string& s) {
 
 void gguf_write(const std::string& path, const std::vector<std::pair<std::string, meta_value>>& metadata,
                 const std::vector<tensor_data>& tensors, uint32_t alignment, uint32_t version) {
-  if (version < 1 || version > 3) fail(errc::unsupported, 0, "GGUF writer: version " + std::to_string(version));
+  if (version < 1 || version > 3)
+    fail(errc::unsupported, 0, "GGUF writer: version " + std::to_string(version));
   if (alignment == 0 || (alignment & (alignment - 1)) != 0)
-    fail(errc::bad_value, 0, "GGUF writer: alignment " + std::to_string(alignment) + " is not a power of two");
+    fail(errc::bad_value, 0,
+         "GGUF writer: alignment " + std::to_string(alignment) + " is not a power of two");
   bool has_alignment_key = false;
   for (const auto& [k, v] : metadata)
     if (k == "general.alignment") {
       has_alignment_key = true;
       if (v.as_int() != static_cast<int64_t>(alignment))
-        fail(errc::mismatch, 0, "GGUF writer: general.alignment " + v.to_display() + " differs from alignment " +
-                                    std::to_string(alignment));
+        fail(errc::mismatch, 0,
+             "GGUF writer: general.alignment " + v.to_display() + " differs from alignment " +
+                 std::to_string(alignment));
     }
   const bool add_alignment = !has_alignment_key && alignment != 32;
 
@@ -210,16 +261,20 @@ void gguf_write(const std::string& path, const std::vector<std::pair<std::string
   seen.clear();
   uint64_t offset = 0;
   for (const tensor_data& t : tensors) {
-    if (!seen.insert(t.name).second) fail(errc::duplicate, 0, "GGUF writer: duplicate tensor '" + t.name + "'");
+    if (!seen.insert(t.name).second)
+      fail(errc::duplicate, 0, "GGUF writer: duplicate tensor '" + t.name + "'");
     const dtype_traits& tr = dtype_info(t.type);
-    if (tr.ggml_id < 0) fail(errc::unsupported, 0, std::string("GGUF writer: dtype ") + tr.name + " has no ggml type");
-    if (t.shape.size() > 4) fail(errc::bad_value, 0, "GGUF writer: tensor '" + t.name + "' has more than 4 dims");
+    if (tr.ggml_id < 0)
+      fail(errc::unsupported, 0, std::string("GGUF writer: dtype ") + tr.name + " has no ggml type");
+    if (t.shape.size() > 4)
+      fail(errc::bad_value, 0, "GGUF writer: tensor '" + t.name + "' has more than 4 dims");
     check_bytes(t);
     e.str(t.name);
     put<uint32_t>(h, static_cast<uint32_t>(t.shape.size()));
     for (size_t d = t.shape.size(); d-- > 0;) {
       if (e.v1) {
-        if (t.shape[d] > static_cast<int64_t>(UINT32_MAX)) fail(errc::limit, 0, "GGUF v1 writer: dimension too large");
+        if (t.shape[d] > static_cast<int64_t>(UINT32_MAX))
+          fail(errc::limit, 0, "GGUF v1 writer: dimension too large");
         put<uint32_t>(h, static_cast<uint32_t>(t.shape[d]));
       } else {
         put<uint64_t>(h, static_cast<uint64_t>(t.shape[d]));
@@ -232,8 +287,10 @@ void gguf_write(const std::string& path, const std::vector<std::pair<std::string
   }
   out_file f(path);
   f.write(h);
-  if (!tensors.empty()) f.pad_to(alignment);  // vocab-only files end right after the header (as gguf-py writes them)
-  for (const tensor_data& t : tensors) {  // data_start is aligned, so padding by file position pads each tensor
+  if (!tensors.empty())
+    f.pad_to(alignment);  // vocab-only files end right after the header (as gguf-py writes them)
+  for (const tensor_data& t :
+       tensors) {  // data_start is aligned, so padding by file position pads each tensor
     f.write(t.bytes.data(), t.bytes.size());
     f.pad_to(alignment);
   }
@@ -256,10 +313,12 @@ void safetensors_write(const std::string& path, const std::vector<tensor_data>& 
   std::unordered_set<std::string> seen;
   uint64_t offset = 0;
   for (const tensor_data& t : tensors) {
-    if (!seen.insert(t.name).second) fail(errc::duplicate, 0, "safetensors writer: duplicate tensor '" + t.name + "'");
+    if (!seen.insert(t.name).second)
+      fail(errc::duplicate, 0, "safetensors writer: duplicate tensor '" + t.name + "'");
     if (t.name == "__metadata__") fail(errc::bad_value, 0, "safetensors writer: tensor named __metadata__");
     const dtype_traits& tr = dtype_info(t.type);
-    if (!tr.safetensors) fail(errc::unsupported, 0, std::string("safetensors writer: dtype ") + tr.name + " not supported");
+    if (!tr.safetensors)
+      fail(errc::unsupported, 0, std::string("safetensors writer: dtype ") + tr.name + " not supported");
     check_bytes(t);
     if (!first) j += ",";
     first = false;
@@ -268,7 +327,8 @@ void safetensors_write(const std::string& path, const std::vector<tensor_data>& 
       if (d) j += ",";
       j += std::to_string(t.shape[d]);
     }
-    j += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + t.bytes.size()) + "]}";
+    j += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + t.bytes.size()) +
+         "]}";
     offset += t.bytes.size();
   }
   j += "}";
@@ -330,7 +390,8 @@ meta_value meta_f32_array(const std::vector<float>& v) {
   std::string raw;
   raw.reserve(v.size() * 4);
   for (float x : v) put<float>(raw, x);
-  m.arr = meta_array::packed_numbers(static_cast<uint8_t>(meta_value::kind::floating), T_FLOAT32, 4, std::move(raw));
+  m.arr = meta_array::packed_numbers(static_cast<uint8_t>(meta_value::kind::floating), T_FLOAT32, 4,
+                                     std::move(raw));
   return m;
 }
 meta_value meta_i32_array(const std::vector<int32_t>& v) {
@@ -338,7 +399,8 @@ meta_value meta_i32_array(const std::vector<int32_t>& v) {
   std::string raw;
   raw.reserve(v.size() * 4);
   for (int32_t x : v) put<int32_t>(raw, x);
-  m.arr = meta_array::packed_numbers(static_cast<uint8_t>(meta_value::kind::integer), T_INT32, 4, std::move(raw));
+  m.arr =
+      meta_array::packed_numbers(static_cast<uint8_t>(meta_value::kind::integer), T_INT32, 4, std::move(raw));
   return m;
 }
 

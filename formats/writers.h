@@ -19,8 +19,8 @@ namespace gb {
 struct tensor_data {
   std::string name;
   dtype type = dtype::f32;
-  std::vector<int64_t> shape;   // row-major, outermost first (reversed into ggml ne[] for GGUF)
-  std::vector<uint8_t> bytes;   // already encoded in `type`
+  std::vector<int64_t> shape;  // row-major, outermost first (reversed into ggml ne[] for GGUF)
+  std::vector<uint8_t> bytes;  // already encoded in `type`
 };
 
 // GGUF v3 (or v2; v1 with version = 1 uses 32-bit counts). metadata values keep their gguf_type when set

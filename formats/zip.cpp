@@ -84,8 +84,8 @@ bool inflate_raw(const uint8_t* src, uint64_t n, uint64_t cap, std::vector<uint8
 }
 
 // Reads the ZIP64 extended-information extra field for the members that were saturated.
-void zip64_extra(reader& x, uint64_t extra_len, uint64_t& size, uint64_t& comp, uint64_t& local, bool want_size,
-                 bool want_comp, bool want_local) {
+void zip64_extra(reader& x, uint64_t extra_len, uint64_t& size, uint64_t& comp, uint64_t& local,
+                 bool want_size, bool want_comp, bool want_local) {
   uint64_t end = x.pos() + extra_len;
   while (x.pos() + 4 <= end) {
     uint16_t id = x.u16("extra id");
@@ -119,7 +119,8 @@ std::string name_problem(std::string_view n) {
   size_t start = 0;
   while (start <= n.size()) {
     size_t slash = n.find('/', start);
-    std::string_view part = n.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    std::string_view part =
+        n.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     if (part == "..") return "'..' component";
     if (slash == std::string_view::npos) break;
     start = slash + 1;
@@ -153,7 +154,8 @@ listing open(const uint8_t* d, uint64_t n, const options& opt) {
       break;
     }
   }
-  if (eocd == UINT64_MAX) r.error_at(errc::bad_zip, 0, "no end-of-central-directory record in the last 64 KiB");
+  if (eocd == UINT64_MAX)
+    r.error_at(errc::bad_zip, 0, "no end-of-central-directory record in the last 64 KiB");
   z.eocd_offset = eocd;
   r.seek(eocd + 4, "EOCD");
   uint16_t disk = r.u16("disk number");
@@ -165,8 +167,11 @@ listing open(const uint8_t* d, uint64_t n, const options& opt) {
   uint16_t comment = r.u16("comment length");
   if (eocd + 22 + comment != n)
     add(z, severity::medium, "zip.trailing_bytes", "",
-        std::to_string(n - eocd - 22 - comment) + " bytes after the end-of-central-directory record", eocd + 22 + comment);
-  if (comment > 0) add(z, severity::info, "zip.comment", "", "archive comment of " + std::to_string(comment) + " bytes", eocd + 22);
+        std::to_string(n - eocd - 22 - comment) + " bytes after the end-of-central-directory record",
+        eocd + 22 + comment);
+  if (comment > 0)
+    add(z, severity::info, "zip.comment", "", "archive comment of " + std::to_string(comment) + " bytes",
+        eocd + 22);
   if (disk != 0 || cd_disk != 0 || count_disk != count)
     r.error_at(errc::unsupported, eocd, "zip: multi-disk (spanned) archives are not supported");
 
@@ -193,8 +198,9 @@ listing open(const uint8_t* d, uint64_t n, const options& opt) {
     eocd = std::min(eocd, rec);  // the central directory ends where the zip64 record starts
   }
   if (count > opt.max_entries)
-    r.error_at(errc::limit, z.eocd_offset, "zip: " + std::to_string(count) + " entries exceed the cap of " +
-                                                std::to_string(opt.max_entries));
+    r.error_at(
+        errc::limit, z.eocd_offset,
+        "zip: " + std::to_string(count) + " entries exceed the cap of " + std::to_string(opt.max_entries));
   // Where the central directory really is: just before the EOCD. A difference is a prefix (polyglot).
   if (cd_size > eocd) r.error_at(errc::bad_zip, z.eocd_offset, "zip: central directory larger than the file");
   uint64_t actual_cd = eocd - cd_size;
@@ -205,9 +211,11 @@ listing open(const uint8_t* d, uint64_t n, const options& opt) {
           std::to_string(z.prefix) + " bytes precede the zip (offsets are relative to byte " +
               std::to_string(z.prefix) + "): a polyglot or self-extractor",
           0);
-    } else if (!(cd_off <= n && cd_off + 4 <= n && load_le<uint32_t>(d + cd_off) == k_sig_central) && count > 0) {
-      r.error_at(errc::bad_zip, z.eocd_offset, "zip: central directory offset " + std::to_string(cd_off) +
-                                                   " does not point at a central directory");
+    } else if (!(cd_off <= n && cd_off + 4 <= n && load_le<uint32_t>(d + cd_off) == k_sig_central) &&
+               count > 0) {
+      r.error_at(errc::bad_zip, z.eocd_offset,
+                 "zip: central directory offset " + std::to_string(cd_off) +
+                     " does not point at a central directory");
     } else {
       add(z, severity::medium, "zip.gap", "", "bytes between the central directory and its end record",
           cd_off + cd_size);
@@ -263,10 +271,11 @@ listing open(const uint8_t* d, uint64_t n, const options& opt) {
   for (entry& e : z.entries) {
     std::string p = name_problem(e.name);
     if (!p.empty())
-      add(z, severity::high, "zip.path_escape", e.name, "entry name escapes the extraction folder: " + p, e.local_offset);
-    if (e.local_offset + 30 > n || load_le<uint32_t>(d + e.local_offset) != k_sig_local) {
-      add(z, severity::high, "zip.bad_entry", e.name, "no local header at offset " + std::to_string(e.local_offset),
+      add(z, severity::high, "zip.path_escape", e.name, "entry name escapes the extraction folder: " + p,
           e.local_offset);
+    if (e.local_offset + 30 > n || load_le<uint32_t>(d + e.local_offset) != k_sig_local) {
+      add(z, severity::high, "zip.bad_entry", e.name,
+          "no local header at offset " + std::to_string(e.local_offset), e.local_offset);
       e.why_unreadable = "local header missing";
       continue;
     }
@@ -282,7 +291,8 @@ listing open(const uint8_t* d, uint64_t n, const options& opt) {
     uint16_t nlen = l.u16("local name length");
     uint16_t xlen = l.u16("local extra length");
     if (l.remaining() < static_cast<uint64_t>(nlen) + xlen) {
-      add(z, severity::high, "zip.bad_entry", e.name, "local header runs past the end of the file", e.local_offset);
+      add(z, severity::high, "zip.bad_entry", e.name, "local header runs past the end of the file",
+          e.local_offset);
       e.why_unreadable = "local header truncated";
       continue;
     }
@@ -297,19 +307,22 @@ listing open(const uint8_t* d, uint64_t n, const options& opt) {
     e.data_offset = l.offset();
     std::string diff;
     if (lname != e.name) diff += " name '" + lname + "' vs '" + e.name + "';";
-    if (lmethod != e.method) diff += " method " + std::to_string(lmethod) + " vs " + std::to_string(e.method) + ";";
+    if (lmethod != e.method)
+      diff += " method " + std::to_string(lmethod) + " vs " + std::to_string(e.method) + ";";
     if ((lflags & 0x1) != (e.flags & 0x1)) diff += " encryption flag;";
     bool descriptor = (e.flags & 0x8) != 0;
     if (!descriptor || lcomp != 0 || lsize != 0 || lcrc != 0) {
       if (lcrc != e.crc) diff += " crc;";
-      if (lcomp != e.comp_size) diff += " compressed size " + std::to_string(lcomp) + " vs " + std::to_string(e.comp_size) + ";";
+      if (lcomp != e.comp_size)
+        diff += " compressed size " + std::to_string(lcomp) + " vs " + std::to_string(e.comp_size) + ";";
       if (lsize != e.size) diff += " size " + std::to_string(lsize) + " vs " + std::to_string(e.size) + ";";
     }
     if (!diff.empty())
       add(z, severity::high, "zip.header_mismatch", e.name,
           "central directory and local header disagree:" + diff.substr(0, diff.size() - 1), e.local_offset);
     if (e.comp_size > n || e.data_offset > n - e.comp_size) {
-      add(z, severity::high, "zip.bad_entry", e.name, "entry data runs past the end of the file", e.data_offset);
+      add(z, severity::high, "zip.bad_entry", e.name, "entry data runs past the end of the file",
+          e.data_offset);
       e.why_unreadable = "data out of bounds";
       continue;
     }
@@ -317,15 +330,16 @@ listing open(const uint8_t* d, uint64_t n, const options& opt) {
     if (descriptor) {
       reader dd(d, n, "zip data descriptor");
       dd.seek(e.end_offset, "data descriptor");
-      if (dd.remaining() >= 4 && load_le<uint32_t>(d + e.end_offset) == k_sig_descriptor) dd.skip(4, "descriptor signature");
+      if (dd.remaining() >= 4 && load_le<uint32_t>(d + e.end_offset) == k_sig_descriptor)
+        dd.skip(4, "descriptor signature");
       bool wide = z.zip64 && (e.size >= 0xFFFFFFFF || e.comp_size >= 0xFFFFFFFF);
       if (dd.remaining() >= (wide ? 20u : 12u)) {
         uint32_t dcrc = dd.u32("descriptor crc");
         uint64_t dcomp = wide ? dd.u64("descriptor compressed size") : dd.u32("descriptor compressed size");
         uint64_t dsize = wide ? dd.u64("descriptor size") : dd.u32("descriptor size");
         if (dcrc != e.crc || dcomp != e.comp_size || dsize != e.size)
-          add(z, severity::high, "zip.descriptor_mismatch", e.name, "data descriptor disagrees with the central directory",
-              e.end_offset);
+          add(z, severity::high, "zip.descriptor_mismatch", e.name,
+              "data descriptor disagrees with the central directory", e.end_offset);
         e.end_offset = dd.offset();
       } else {
         add(z, severity::medium, "zip.descriptor_mismatch", e.name, "data descriptor missing", e.end_offset);
@@ -334,22 +348,30 @@ listing open(const uint8_t* d, uint64_t n, const options& opt) {
     // Readability.
     bool flag_enc = (e.flags & 0x1) || (e.flags & 0x40);
     if (e.flags & 0x60)
-      add(z, severity::medium, "zip.unusual_flags", e.name,
-          "flags 0x" + [&] { char b[8]; std::snprintf(b, sizeof b, "%04x", e.flags); return std::string(b); }() +
+      add(
+          z, severity::medium, "zip.unusual_flags", e.name,
+          "flags 0x" +
+              [&] {
+                char b[8];
+                std::snprintf(b, sizeof b, "%04x", e.flags);
+                return std::string(b);
+              }() +
               " (patched data / strong encryption bits) on an entry",
           e.local_offset);
     if (e.method != 0 && e.method != 8) {
       e.why_unreadable = "compression method " + std::to_string(e.method) + " not supported";
-      add(z, severity::medium, "zip.unsupported_method", e.name, e.why_unreadable + "; entry not examined", e.local_offset);
+      add(z, severity::medium, "zip.unsupported_method", e.name, e.why_unreadable + "; entry not examined",
+          e.local_offset);
       continue;
     }
     if (e.method == 0 && e.comp_size != e.size && !flag_enc) {
-      add(z, severity::high, "zip.header_mismatch", e.name, "stored entry with compressed size != size", e.local_offset);
+      add(z, severity::high, "zip.header_mismatch", e.name, "stored entry with compressed size != size",
+          e.local_offset);
     }
-    if (e.size > opt.max_entry_size ||
-        (e.method == 8 && e.size > (1u << 20) && (e.comp_size == 0 || e.size / e.comp_size > opt.max_ratio))) {
-      e.why_unreadable = "zip bomb: " + std::to_string(e.size) + " bytes from " + std::to_string(e.comp_size) +
-                         " compressed; not inflated";
+    if (e.size > opt.max_entry_size || (e.method == 8 && e.size > (1u << 20) &&
+                                        (e.comp_size == 0 || e.size / e.comp_size > opt.max_ratio))) {
+      e.why_unreadable = "zip bomb: " + std::to_string(e.size) + " bytes from " +
+                         std::to_string(e.comp_size) + " compressed; not inflated";
       add(z, severity::high, "zip.bomb", e.name, e.why_unreadable, e.local_offset);
       continue;
     }
@@ -359,12 +381,14 @@ listing open(const uint8_t* d, uint64_t n, const options& opt) {
       content t = read(z, e);
       if (t.ok && t.crc_ok) {
         add(z, severity::high, "zip.encryption_flag_decoy", e.name,
-            "encryption flag set but the data is plain (readers that ignore the flag will load it)", e.local_offset);
+            "encryption flag set but the data is plain (readers that ignore the flag will load it)",
+            e.local_offset);
       } else {
         e.readable = false;
         e.encrypted = true;
         e.why_unreadable = "encrypted entry: cannot be read";
-        add(z, severity::medium, "zip.encrypted", e.name, "encrypted entry: contents cannot be examined", e.local_offset);
+        add(z, severity::medium, "zip.encrypted", e.name, "encrypted entry: contents cannot be examined",
+            e.local_offset);
       }
     }
   }
@@ -373,18 +397,20 @@ listing open(const uint8_t* d, uint64_t n, const options& opt) {
   std::vector<const entry*> by_off;
   for (const auto& e : z.entries)
     if (e.end_offset) by_off.push_back(&e);
-  std::sort(by_off.begin(), by_off.end(), [](const entry* a, const entry* b) { return a->local_offset < b->local_offset; });
+  std::sort(by_off.begin(), by_off.end(),
+            [](const entry* a, const entry* b) { return a->local_offset < b->local_offset; });
   for (size_t k = 1; k < by_off.size(); ++k)
     if (by_off[k]->local_offset < by_off[k - 1]->end_offset)
       add(z, severity::high, "zip.overlap", by_off[k]->name,
-          "entry overlaps '" + by_off[k - 1]->name + "' (shared bytes: quoted-overlap zip bomb or hidden data)",
+          "entry overlaps '" + by_off[k - 1]->name +
+              "' (shared bytes: quoted-overlap zip bomb or hidden data)",
           by_off[k]->local_offset);
   if (!by_off.empty() && by_off.back()->end_offset > z.cd_offset)
     add(z, severity::high, "zip.overlap", by_off.back()->name, "entry data overlaps the central directory",
         by_off.back()->local_offset);
   if (!by_off.empty() && by_off.front()->local_offset > z.prefix)
-    add(z, severity::medium, "zip.gap", "", std::to_string(by_off.front()->local_offset - z.prefix) +
-                                                " bytes before the first entry", z.prefix);
+    add(z, severity::medium, "zip.gap", "",
+        std::to_string(by_off.front()->local_offset - z.prefix) + " bytes before the first entry", z.prefix);
   {
     std::vector<std::string> names;
     names.reserve(z.entries.size());
@@ -392,7 +418,8 @@ listing open(const uint8_t* d, uint64_t n, const options& opt) {
     std::sort(names.begin(), names.end());
     for (size_t k = 1; k < names.size(); ++k)
       if (names[k] == names[k - 1] && (k == 1 || names[k] != names[k - 2]))
-        add(z, severity::high, "zip.duplicate_name", names[k], "two entries share this name (readers disagree on which wins)", 0);
+        add(z, severity::high, "zip.duplicate_name", names[k],
+            "two entries share this name (readers disagree on which wins)", 0);
   }
   return z;
 }
@@ -434,7 +461,8 @@ void le32(std::vector<uint8_t>& b, uint32_t v) {
   le16(b, static_cast<uint16_t>(v >> 16));
 }
 uint32_t narrow32(uint64_t v, const char* what) {
-  if (v >= 0xFFFFFFFFull) fail(errc::limit, 0, std::string("zip writer: ") + what + " needs ZIP64 (not supported)");
+  if (v >= 0xFFFFFFFFull)
+    fail(errc::limit, 0, std::string("zip writer: ") + what + " needs ZIP64 (not supported)");
   return static_cast<uint32_t>(v);
 }
 }  // namespace
@@ -450,9 +478,9 @@ void writer::local_header(std::string_view name, uint16_t method, uint32_t align
   le16(h, 20);
   le16(h, 0x0808);  // data descriptor + UTF-8 names
   le16(h, method);
-  le32(h, 0);       // time/date
-  le32(h, 0);       // crc (in the descriptor)
-  le32(h, 0);       // sizes (in the descriptor)
+  le32(h, 0);  // time/date
+  le32(h, 0);  // crc (in the descriptor)
+  le32(h, 0);  // sizes (in the descriptor)
   le32(h, 0);
   le16(h, static_cast<uint16_t>(name.size()));
   uint64_t data_at = pos_ + 30 + name.size();
@@ -522,7 +550,8 @@ void writer::add_stream(std::string_view name, uint64_t n, const std::function<v
 }
 
 void writer::finish(std::string_view comment) {
-  if (records_.size() > 0xFFFF) fail(errc::limit, 0, "zip writer: more than 65535 entries needs ZIP64 (not supported)");
+  if (records_.size() > 0xFFFF)
+    fail(errc::limit, 0, "zip writer: more than 65535 entries needs ZIP64 (not supported)");
   uint64_t cd_start = pos_;
   for (const auto& r : records_) {
     std::vector<uint8_t> h;

@@ -28,9 +28,9 @@
 namespace gb::zip {
 
 struct entry {
-  std::string name;            // central directory name
+  std::string name;  // central directory name
   uint16_t flags = 0;
-  uint16_t method = 0;         // 0 stored, 8 deflate
+  uint16_t method = 0;  // 0 stored, 8 deflate
   uint32_t crc = 0;
   uint64_t comp_size = 0;      // bytes in the file
   uint64_t size = 0;           // declared uncompressed size
@@ -49,14 +49,14 @@ struct options {
 };
 
 struct listing {
-  const uint8_t* data = nullptr;   // the whole file
+  const uint8_t* data = nullptr;  // the whole file
   uint64_t size = 0;
-  uint64_t prefix = 0;             // bytes before the zip proper (self-extractor / polyglot prefix)
-  uint64_t cd_offset = 0;          // absolute offset of the central directory
+  uint64_t prefix = 0;     // bytes before the zip proper (self-extractor / polyglot prefix)
+  uint64_t cd_offset = 0;  // absolute offset of the central directory
   uint64_t eocd_offset = 0;
   bool zip64 = false;
-  std::vector<entry> entries;      // central directory order
-  std::vector<finding> findings;   // `where` holds the entry name (or "" for the container)
+  std::vector<entry> entries;     // central directory order
+  std::vector<finding> findings;  // `where` holds the entry name (or "" for the container)
   options opt;
 
   const entry* find(std::string_view name) const;
@@ -72,7 +72,7 @@ struct content {
   const uint8_t* data = nullptr;  // stored: into the file; deflated: into `owned`
   uint64_t size = 0;
   std::vector<uint8_t> owned;
-  std::string why;                // when !ok
+  std::string why;  // when !ok
   bool crc_ok = true;
 };
 

@@ -25,10 +25,10 @@ struct name_match {
   role_kind role = role_kind::other;
   int layer = -1;
   bool bias = false;
-  std::string suffix;           // ".weight", ".bias", or another trailing part kept in the canonical name
+  std::string suffix;  // ".weight", ".bias", or another trailing part kept in the canonical name
   name_style style = name_style::other;
-  bool conv1d = false;          // GPT-2 style Conv1D: the weight is stored [in, out]
-  std::string canonical;        // canonical_name(...) with the suffix
+  bool conv1d = false;    // GPT-2 style Conv1D: the weight is stored [in, out]
+  std::string canonical;  // canonical_name(...) with the suffix
 };
 
 // Maps one stored tensor name to its role, or nullopt when no spelling matches. Leading wrappers
@@ -43,7 +43,7 @@ arch_family arch_family_from_name(std::string_view arch);
 struct family_defaults {
   arch_family family;
   norm_kind norm;
-  rope_kind rope;        // for the family's own (GGUF / original) layout
+  rope_kind rope;  // for the family's own (GGUF / original) layout
   act_kind act;
   pos_kind pos;
   bool gated_mlp;
@@ -53,7 +53,7 @@ struct family_defaults {
   bool causal;
   double rotary_fraction;  // share of head_dim rotated when the files do not say (GPT-NeoX 0.25, Phi 0.5)
   double norm_eps;
-  const char* gguf_arch;   // llama.cpp's general.architecture for the family
+  const char* gguf_arch;  // llama.cpp's general.architecture for the family
 };
 const family_defaults& arch_defaults(arch_family f);
 

@@ -1,6 +1,8 @@
 // inspect/diff.cpp: tensor-by-tensor comparison and the lineage verdict (see the header).
 #include "inspect/diff.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -11,60 +13,100 @@
 #include <optional>
 #include <set>
 
-#include <omp.h>
-
 namespace gb {
 
 diff_dtype_tol diff_dtype_tolerance(dtype t) {
   // typical: rel RMS error of N(0, s) weights round-tripped through the type (step / sqrt(12) with the
   // block's abs-max or range over its levels); bound: about twice that, the most still read as re-encoding.
   switch (t) {
-    case dtype::f64: case dtype::f32: return {0.0, 1e-6};
-    case dtype::f16: return {2.2e-4, 1e-3};
-    case dtype::bf16: return {1.8e-3, 8e-3};
-    case dtype::f8_e4m3: return {0.029, 0.1};
-    case dtype::f8_e5m2: return {0.058, 0.2};
-    case dtype::q8_0: case dtype::q8_1: return {0.005, 0.02};
-    case dtype::q8_k: return {0.0066, 0.02};
-    case dtype::q6_k: return {0.017, 0.04};
-    case dtype::q5_0: case dtype::q5_1: case dtype::q5_k: return {0.04, 0.08};
-    case dtype::q4_0: case dtype::q4_1: case dtype::q4_k: case dtype::iq4_nl: case dtype::iq4_xs: case dtype::mxfp4:
+    case dtype::f64:
+    case dtype::f32:
+      return {0.0, 1e-6};
+    case dtype::f16:
+      return {2.2e-4, 1e-3};
+    case dtype::bf16:
+      return {1.8e-3, 8e-3};
+    case dtype::f8_e4m3:
+      return {0.029, 0.1};
+    case dtype::f8_e5m2:
+      return {0.058, 0.2};
+    case dtype::q8_0:
+    case dtype::q8_1:
+      return {0.005, 0.02};
+    case dtype::q8_k:
+      return {0.0066, 0.02};
+    case dtype::q6_k:
+      return {0.017, 0.04};
+    case dtype::q5_0:
+    case dtype::q5_1:
+    case dtype::q5_k:
+      return {0.04, 0.08};
+    case dtype::q4_0:
+    case dtype::q4_1:
+    case dtype::q4_k:
+    case dtype::iq4_nl:
+    case dtype::iq4_xs:
+    case dtype::mxfp4:
       return {0.08, 0.15};
-    case dtype::q3_k: case dtype::iq3_xxs: case dtype::iq3_s: return {0.14, 0.3};
-    case dtype::q2_k: case dtype::iq2_xxs: case dtype::iq2_xs: case dtype::iq2_s: return {0.35, 0.6};
-    default: return {0.0, 1e-6};
+    case dtype::q3_k:
+    case dtype::iq3_xxs:
+    case dtype::iq3_s:
+      return {0.14, 0.3};
+    case dtype::q2_k:
+    case dtype::iq2_xxs:
+    case dtype::iq2_xs:
+    case dtype::iq2_s:
+      return {0.35, 0.6};
+    default:
+      return {0.0, 1e-6};
   }
 }
 
 const char* tensor_delta_name(tensor_delta d) {
   switch (d) {
-    case tensor_delta::identical: return "identical";
-    case tensor_delta::equal: return "equal";
-    case tensor_delta::close: return "close";
-    case tensor_delta::moved: return "moved";
-    case tensor_delta::unrelated: return "unrelated";
-    case tensor_delta::reshaped: return "reshaped";
-    case tensor_delta::undecodable: return "undecodable";
-    case tensor_delta::added: return "added";
-    case tensor_delta::removed: return "removed";
+    case tensor_delta::identical:
+      return "identical";
+    case tensor_delta::equal:
+      return "equal";
+    case tensor_delta::close:
+      return "close";
+    case tensor_delta::moved:
+      return "moved";
+    case tensor_delta::unrelated:
+      return "unrelated";
+    case tensor_delta::reshaped:
+      return "reshaped";
+    case tensor_delta::undecodable:
+      return "undecodable";
+    case tensor_delta::added:
+      return "added";
+    case tensor_delta::removed:
+      return "removed";
   }
   return "?";
 }
 
 const char* lineage_name(lineage l) {
   switch (l) {
-    case lineage::same_model: return "same_model";
-    case lineage::same_weights: return "same_weights";
-    case lineage::reencoded: return "reencoded";
-    case lineage::derived: return "derived";
-    case lineage::unrelated: return "unrelated";
+    case lineage::same_model:
+      return "same_model";
+    case lineage::same_weights:
+      return "same_weights";
+    case lineage::reencoded:
+      return "reencoded";
+    case lineage::derived:
+      return "derived";
+    case lineage::unrelated:
+      return "unrelated";
   }
   return "?";
 }
 
 namespace {
 
-bool is_embedding(const std::string& n) { return n == "tok_embd.weight" || n == "token_embd.weight"; }
+bool is_embedding(const std::string& n) {
+  return n == "tok_embd.weight" || n == "token_embd.weight";
+}
 
 // Streams both tensors row by row and fills the sums.
 void compare(const tensor_item& ia, const tensor_item& ib, tensor_diff& d, bool release) {
@@ -87,7 +129,8 @@ void compare(const tensor_item& ia, const tensor_item& ib, tensor_diff& d, bool 
   std::vector<float> sa(static_cast<size_t>(cols)), sb(static_cast<size_t>(cols));  // (C)
   double dot = 0, na = 0, nb = 0, nd = 0;
   float mx = 0;
-  const int64_t chunk = std::max<int64_t>(1, static_cast<int64_t>((4u << 20) / std::max<uint64_t>(1, ra.row_bytes())));
+  const int64_t chunk =
+      std::max<int64_t>(1, static_cast<int64_t>((4u << 20) / std::max<uint64_t>(1, ra.row_bytes())));
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     const int64_t r1 = std::min(rows, r0 + chunk);
     for (int64_t r = r0; r < r1; ++r) {
@@ -123,11 +166,16 @@ void compare(const tensor_item& ia, const tensor_item& ib, tensor_diff& d, bool 
   d.max_abs = static_cast<double>(mx);
   d.rel_l2 = na > 0 ? std::sqrt(nd / na) : (nd > 0 ? 1.0 : 0.0);
   d.cosine = na > 0 && nb > 0 ? dot / std::sqrt(na * nb) : (na == nb ? 1.0 : 0.0);
-  if (bytes_equal) d.status = tensor_delta::identical;
-  else if (nd == 0) d.status = tensor_delta::equal;
-  else if (d.rel_l2 <= d.tolerance) d.status = tensor_delta::close;
-  else if (std::fabs(d.cosine) < 0.2) d.status = tensor_delta::unrelated;
-  else d.status = tensor_delta::moved;
+  if (bytes_equal)
+    d.status = tensor_delta::identical;
+  else if (nd == 0)
+    d.status = tensor_delta::equal;
+  else if (d.rel_l2 <= d.tolerance)
+    d.status = tensor_delta::close;
+  else if (std::fabs(d.cosine) < 0.2)
+    d.status = tensor_delta::unrelated;
+  else
+    d.status = tensor_delta::moved;
 }
 
 void diff_hparams(const hparams& a, const hparams& b, std::vector<meta_diff>& out) {
@@ -151,15 +199,18 @@ void diff_hparams(const hparams& a, const hparams& b, std::vector<meta_diff>& ou
 // Fixed ('f') or general ('g') notation with `prec` digits.
 std::string fmt(char conv, int prec, double v) {
   char b[64];
-  if (conv == 'f') std::snprintf(b, sizeof b, "%.*f", prec, v);
-  else std::snprintf(b, sizeof b, "%.*g", prec, v);
+  if (conv == 'f')
+    std::snprintf(b, sizeof b, "%.*f", prec, v);
+  else
+    std::snprintf(b, sizeof b, "%.*g", prec, v);
   return b;
 }
 
 }  // namespace
 
-diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<tensor_item>& b, const archive& ar_a,
-                        const archive& ar_b, const hparams* hp_a, const hparams* hp_b, const diff_options& opt) {
+diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<tensor_item>& b,
+                        const archive& ar_a, const archive& ar_b, const hparams* hp_a, const hparams* hp_b,
+                        const diff_options& opt) {
   diff_report rep;
   rep.format_a = file_format_name(ar_a.format);
   rep.format_b = file_format_name(ar_b.format);
@@ -169,8 +220,10 @@ diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<ten
     for (const auto& [k, v] : ar_b.metadata) mb[k] = v.to_display();
     for (const auto& [k, v] : ma) {
       auto it = mb.find(k);
-      if (it == mb.end()) rep.metadata.push_back({k, v, ""});
-      else if (it->second != v) rep.metadata.push_back({k, v, it->second});
+      if (it == mb.end())
+        rep.metadata.push_back({k, v, ""});
+      else if (it->second != v)
+        rep.metadata.push_back({k, v, it->second});
     }
     for (const auto& [k, v] : mb)
       if (!ma.count(k)) rep.metadata.push_back({k, "", v});
@@ -208,8 +261,10 @@ diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<ten
     const diff_dtype_tol ta = diff_dtype_tolerance(t.view->type), tb = diff_dtype_tolerance(u.view->type);
     d.expected = std::max(ta.typical, tb.typical);
     d.tolerance = std::max(ta.bound, tb.bound);
-    if (t.shape != u.shape) d.status = tensor_delta::reshaped;
-    else jobs.push_back({&t, &u, rep.tensors.size()});
+    if (t.shape != u.shape)
+      d.status = tensor_delta::reshaped;
+    else
+      jobs.push_back({&t, &u, rep.tensors.size()});
     rep.tensors.push_back(d);
   }
   for (const tensor_item& t : b)
@@ -240,7 +295,8 @@ diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<ten
     return d.status == tensor_delta::identical || d.status == tensor_delta::equal;
   };
   // Compare the shared tensors on all cores, largest first.
-  std::sort(jobs.begin(), jobs.end(), [](const pair_job& x, const pair_job& y) { return x.a->view->nbytes > y.a->view->nbytes; });
+  std::sort(jobs.begin(), jobs.end(),
+            [](const pair_job& x, const pair_job& y) { return x.a->view->nbytes > y.a->view->nbytes; });
   int nt = opt.threads > 0 ? opt.threads : omp_get_max_threads();
   std::atomic<size_t> next{0};
   std::mutex mu;
@@ -280,8 +336,8 @@ diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<ten
   std::set<std::string> dtypes_a, dtypes_b;
   for (const tensor_diff& d : rep.tensors) {
     ++n_by[static_cast<int>(d.status)];
-    if (d.status == tensor_delta::added || d.status == tensor_delta::removed || d.status == tensor_delta::reshaped ||
-        d.status == tensor_delta::undecodable)
+    if (d.status == tensor_delta::added || d.status == tensor_delta::removed ||
+        d.status == tensor_delta::reshaped || d.status == tensor_delta::undecodable)
       continue;
     dtypes_a.insert(d.dtype_a);
     dtypes_b.insert(d.dtype_b);
@@ -300,7 +356,7 @@ diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<ten
     layer_change& l = layers[tensor_layer_key(d.name, d.layer)];
     ++l.tensors;
     if (d.status == tensor_delta::moved || d.status == tensor_delta::unrelated) ++l.moved;
-    l.rel_l2 += d.sum_d2;   // sums first, ratio below
+    l.rel_l2 += d.sum_d2;  // sums first, ratio below
     l.min_cosine = std::min(l.min_cosine, d.cosine);
   }
   std::map<std::string, double> layer_a2;
@@ -317,22 +373,25 @@ diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<ten
   });
 
   const size_t shared = n_by[0] + n_by[1] + n_by[2] + n_by[3] + n_by[4];
-  const size_t structural = n_by[static_cast<int>(tensor_delta::added)] + n_by[static_cast<int>(tensor_delta::removed)] +
+  const size_t structural = n_by[static_cast<int>(tensor_delta::added)] +
+                            n_by[static_cast<int>(tensor_delta::removed)] +
                             n_by[static_cast<int>(tensor_delta::reshaped)];
   auto cnt = [&](tensor_delta s) { return n_by[static_cast<int>(s)]; };
-  rep.evidence.push_back(std::to_string(shared) + " shared tensors: " + std::to_string(cnt(tensor_delta::identical)) +
-                         " identical, " + std::to_string(cnt(tensor_delta::equal)) + " equal values, " +
-                         std::to_string(cnt(tensor_delta::close)) + " close, " + std::to_string(cnt(tensor_delta::moved)) +
-                         " moved, " + std::to_string(cnt(tensor_delta::unrelated)) + " unrelated; " +
-                         std::to_string(cnt(tensor_delta::added)) + " added, " + std::to_string(cnt(tensor_delta::removed)) +
-                         " removed, " + std::to_string(cnt(tensor_delta::reshaped)) + " reshaped");
+  rep.evidence.push_back(
+      std::to_string(shared) + " shared tensors: " + std::to_string(cnt(tensor_delta::identical)) +
+      " identical, " + std::to_string(cnt(tensor_delta::equal)) + " equal values, " +
+      std::to_string(cnt(tensor_delta::close)) + " close, " + std::to_string(cnt(tensor_delta::moved)) +
+      " moved, " + std::to_string(cnt(tensor_delta::unrelated)) + " unrelated; " +
+      std::to_string(cnt(tensor_delta::added)) + " added, " + std::to_string(cnt(tensor_delta::removed)) +
+      " removed, " + std::to_string(cnt(tensor_delta::reshaped)) + " reshaped");
   std::string dta, dtb;
   for (const auto& s : dtypes_a) dta += (dta.empty() ? "" : "+") + s;
   for (const auto& s : dtypes_b) dtb += (dtb.empty() ? "" : "+") + s;
   if (!cosines.empty()) {
     std::vector<double> c = cosines;
     std::sort(c.begin(), c.end());
-    rep.evidence.push_back("cosine similarity: median " + fmt('f', 6, c[c.size() / 2]) + ", min " + fmt('f', 6, c.front()));
+    rep.evidence.push_back("cosine similarity: median " + fmt('f', 6, c[c.size() / 2]) + ", min " +
+                           fmt('f', 6, c.front()));
   }
   if (el_total > 0)
     rep.evidence.push_back("elements in moved tensors " + fmt('f', 1, 100 * el_moved / el_total) + "%" +
@@ -349,11 +408,13 @@ diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<ten
     rep.verdict = lineage::derived;
     std::string ls;
     for (const auto& l : moved_layers) ls += (ls.empty() ? "" : ", ") + l;
-    rep.verdict_text = "derived (fine-tuned or edited): " + std::to_string(cnt(tensor_delta::moved) + cnt(tensor_delta::unrelated)) +
-                       " of " + std::to_string(shared) + " tensors moved beyond re-encoding error, in " + ls;
+    rep.verdict_text = "derived (fine-tuned or edited): " +
+                       std::to_string(cnt(tensor_delta::moved) + cnt(tensor_delta::unrelated)) + " of " +
+                       std::to_string(shared) + " tensors moved beyond re-encoding error, in " + ls;
   } else if (cnt(tensor_delta::close) > 0) {
     rep.verdict = lineage::reencoded;
-    rep.verdict_text = "same weights re-encoded (" + dta + " -> " + dtb + "): every tensor within the quantisation error";
+    rep.verdict_text =
+        "same weights re-encoded (" + dta + " -> " + dtb + "): every tensor within the quantisation error";
     if (!worst_close.empty())
       for (const tensor_diff& d : rep.tensors)
         if (d.name == worst_close)
@@ -362,13 +423,15 @@ diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<ten
                                  fmt('g', 3, d.tolerance) + ")");
   } else if (cnt(tensor_delta::equal) > 0 || structural > 0 || rep.format_a != rep.format_b) {
     rep.verdict = lineage::same_weights;
-    rep.verdict_text = "same weights: every shared tensor has identical values (" + rep.format_a + " vs " + rep.format_b + ")";
+    rep.verdict_text = "same weights: every shared tensor has identical values (" + rep.format_a + " vs " +
+                       rep.format_b + ")";
   } else {
     rep.verdict = lineage::same_model;
     rep.verdict_text = "same weights: identical tensors, same model";
   }
   if (structural > 0 && (rep.verdict == lineage::same_weights || rep.verdict == lineage::same_model))
-    rep.verdict_text += "; but the tensor sets differ (" + std::to_string(structural) + " added/removed/reshaped)";
+    rep.verdict_text +=
+        "; but the tensor sets differ (" + std::to_string(structural) + " added/removed/reshaped)";
   return rep;
 }
 

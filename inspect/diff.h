@@ -29,12 +29,22 @@
 namespace gb {
 
 struct diff_dtype_tol {
-  double typical;   // typical rel L2 error of round-tripping N(0, s) weights through the dtype
-  double bound;     // the largest rel L2 error still read as a re-encoding
+  double typical;  // typical rel L2 error of round-tripping N(0, s) weights through the dtype
+  double bound;    // the largest rel L2 error still read as a re-encoding
 };
 diff_dtype_tol diff_dtype_tolerance(dtype t);
 
-enum class tensor_delta : uint8_t { identical, equal, close, moved, unrelated, reshaped, undecodable, added, removed };
+enum class tensor_delta : uint8_t {
+  identical,
+  equal,
+  close,
+  moved,
+  unrelated,
+  reshaped,
+  undecodable,
+  added,
+  removed
+};
 const char* tensor_delta_name(tensor_delta d);
 
 struct tensor_diff {
@@ -55,9 +65,9 @@ struct meta_diff {
 };
 
 struct layer_change {
-  std::string key;        // "blk.3" or "global"
+  std::string key;  // "blk.3" or "global"
   size_t tensors = 0, moved = 0;
-  double rel_l2 = 0;      // sqrt(sum (a-b)^2 / sum a^2) over the layer's shared tensors
+  double rel_l2 = 0;  // sqrt(sum (a-b)^2 / sum a^2) over the layer's shared tensors
   double min_cosine = 1;
 };
 
@@ -66,13 +76,13 @@ const char* lineage_name(lineage l);
 
 struct diff_report {
   std::string format_a, format_b;
-  std::vector<meta_diff> metadata;       // changed / added / removed keys (same-format comparisons)
-  std::vector<meta_diff> hparams;        // model hyperparameters that differ
-  std::vector<tensor_diff> tensors;      // every tensor of A and B
+  std::vector<meta_diff> metadata;   // changed / added / removed keys (same-format comparisons)
+  std::vector<meta_diff> hparams;    // model hyperparameters that differ
+  std::vector<tensor_diff> tensors;  // every tensor of A and B
   std::vector<layer_change> layers;
   lineage verdict = lineage::unrelated;
-  std::string verdict_text;              // one line
-  std::vector<std::string> evidence;     // the figures behind it
+  std::string verdict_text;           // one line
+  std::vector<std::string> evidence;  // the figures behind it
 };
 
 struct diff_options {
@@ -81,8 +91,8 @@ struct diff_options {
 };
 
 // hp_a / hp_b may be null (no model could be built).
-diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<tensor_item>& b, const archive& ar_a,
-                        const archive& ar_b, const hparams* hp_a = nullptr, const hparams* hp_b = nullptr,
-                        const diff_options& opt = {});
+diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<tensor_item>& b,
+                        const archive& ar_a, const archive& ar_b, const hparams* hp_a = nullptr,
+                        const hparams* hp_b = nullptr, const diff_options& opt = {});
 
 }  // namespace gb

@@ -2,6 +2,7 @@
 #include "inspect/hash.h"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,9 +10,7 @@
 #include <cstring>
 #include <ctime>
 #include <map>
-
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
 
 namespace gb {
 
@@ -29,7 +28,9 @@ sha256::sha256() : ctx_(EVP_MD_CTX_new()) {
   if (!ctx_ || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1)
     fail(errc::io, 0, "OpenSSL: cannot initialise SHA-256");
 }
-sha256::~sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+sha256::~sha256() {
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+}
 void sha256::update(const void* p, size_t n) {
   if (n) EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), p, n);
 }
@@ -81,7 +82,8 @@ digest mapped_sha256(const mapped_file& m) {
   return h.final();
 }
 
-digest tensor_digest(const std::string& name, dtype t, const std::vector<int64_t>& shape, const digest& values) {
+digest tensor_digest(const std::string& name, dtype t, const std::vector<int64_t>& shape,
+                     const digest& values) {
   sha256 h;
   static const char tag[] = "gb-tensor-v1";
   h.update(tag, sizeof tag);  // includes the 0x00
@@ -103,7 +105,9 @@ digest tensor_digest(const std::string& name, dtype t, const std::vector<int64_t
 }
 
 namespace {
-bool is_embedding(const std::string& n) { return n == "tok_embd.weight" || n == "token_embd.weight"; }
+bool is_embedding(const std::string& n) {
+  return n == "tok_embd.weight" || n == "token_embd.weight";
+}
 }  // namespace
 
 hash_report hash_model(const std::vector<tensor_item>& items, const std::vector<source_file>& files,
@@ -114,14 +118,15 @@ hash_report hash_model(const std::vector<tensor_item>& items, const std::vector<
   auto side = [&]() {
     if (!opt.files) return;
     for (size_t i = 0; i < files.size(); ++i)
-      h.files[i].sha256_hex =
-          digest_hex(files[i].map && files[i].map->data() ? mapped_sha256(*files[i].map) : file_sha256(files[i].path));
+      h.files[i].sha256_hex = digest_hex(files[i].map && files[i].map->data() ? mapped_sha256(*files[i].map)
+                                                                              : file_sha256(files[i].path));
   };
   stats_options so;
   so.threads = opt.threads;
   so.values_digest = true;
   so.stats = opt.stats;
-  h.stats = stats_compute(items, so, side, [&](size_t i, const uint8_t* d) { std::memcpy(values[i].data(), d, 32); });
+  h.stats = stats_compute(items, so, side,
+                          [&](size_t i, const uint8_t* d) { std::memcpy(values[i].data(), d, 32); });
 
   std::map<std::string, digest> by_name;
   for (size_t i = 0; i < items.size(); ++i) {
@@ -185,14 +190,15 @@ std::string manifest_json(const hash_report& h, const std::string& command) {
   j["tensors_counted"] = h.counted;
   j["tensors"] = ordered_json::array();
   for (const tensor_hash& t : h.tensors) {
-    ordered_json e{{"name", t.name}, {"stored_name", t.stored_name}, {"dtype", t.dtype_name}, {"shape", t.shape},
-                   {"values", t.values_hex}, {"digest", t.digest_hex}};
+    ordered_json e{{"name", t.name},   {"stored_name", t.stored_name}, {"dtype", t.dtype_name},
+                   {"shape", t.shape}, {"values", t.values_hex},       {"digest", t.digest_hex}};
     if (!t.excluded.empty()) e["excluded"] = t.excluded;
     j["tensors"].push_back(e);
   }
   j["findings"] = ordered_json::array();  // from the statistics of the same pass (stats.h)
   for (const finding& f : h.stats.findings)
-    j["findings"].push_back({{"severity", severity_name(f.level)}, {"code", f.code}, {"where", f.where}, {"message", f.message}});
+    j["findings"].push_back(
+        {{"severity", severity_name(f.level)}, {"code", f.code}, {"where", f.where}, {"message", f.message}});
   return j.dump(2) + "\n";
 }
 
@@ -209,9 +215,11 @@ verify_report manifest_verify(const std::string& text, const hash_report& now) {
   j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded())
     fail(errc::bad_json, 0,
-         "not a manifest (not JSON). Give the manifest.json written by 'glassbox hash -o' first, then the model");
+         "not a manifest (not JSON). Give the manifest.json written by 'glassbox hash -o' first, then the "
+         "model");
   if (!j.is_object() || !j.contains("tensors") || !j["tensors"].is_array() || !j.contains("root"))
-    fail(errc::bad_json, 0, "not a glassbox manifest (no 'tensors' or 'root'). Give a manifest written by 'glassbox hash -o'");
+    fail(errc::bad_json, 0,
+         "not a glassbox manifest (no 'tensors' or 'root'). Give a manifest written by 'glassbox hash -o'");
   try {
     std::map<std::string, const tensor_hash*> cur;
     for (const tensor_hash& t : now.tensors) cur[t.name] = &t;
@@ -230,11 +238,13 @@ verify_report manifest_verify(const std::string& text, const hash_report& now) {
       if (dt != t.dtype_name)
         v.changed.push_back("tensor " + name + ": dtype " + dt + " -> " + t.dtype_name);
       else if (e.at("shape").get<std::vector<int64_t>>() != t.shape)
-        v.changed.push_back("tensor " + name + ": shape " + shape_string(e.at("shape").get<std::vector<int64_t>>()) +
-                            " -> " + shape_string(t.shape));
+        v.changed.push_back("tensor " + name + ": shape " +
+                            shape_string(e.at("shape").get<std::vector<int64_t>>()) + " -> " +
+                            shape_string(t.shape));
       else if (e.at("digest").get<std::string>() != t.digest_hex)
-        v.changed.push_back("tensor " + name + ": values changed (digest " + e.at("digest").get<std::string>().substr(0, 16) +
-                            " -> " + t.digest_hex.substr(0, 16) + ")");
+        v.changed.push_back("tensor " + name + ": values changed (digest " +
+                            e.at("digest").get<std::string>().substr(0, 16) + " -> " +
+                            t.digest_hex.substr(0, 16) + ")");
     }
     for (const tensor_hash& t : now.tensors)
       if (!seen.count(t.name)) v.changed.push_back("tensor " + t.name + ": added (not in the manifest)");
@@ -246,10 +256,11 @@ verify_report manifest_verify(const std::string& text, const hash_report& now) {
         const std::string sha = f.value("sha256", std::string());
         ++v.files_checked;
         auto it = files.find(base_name(p));
-        if (it == files.end()) ++v.file_changes, v.changed.push_back("file " + base_name(p) + ": missing");
+        if (it == files.end())
+          ++v.file_changes, v.changed.push_back("file " + base_name(p) + ": missing");
         else if (!sha.empty() && !it->second->sha256_hex.empty() && sha != it->second->sha256_hex)
-          ++v.file_changes, v.changed.push_back("file " + base_name(p) + ": sha256 " + sha.substr(0, 16) + " -> " +
-                              it->second->sha256_hex.substr(0, 16));
+          ++v.file_changes, v.changed.push_back("file " + base_name(p) + ": sha256 " + sha.substr(0, 16) +
+                                                " -> " + it->second->sha256_hex.substr(0, 16));
       }
     }
     v.root_equal = j.at("root").get<std::string>() == now.root_hex;

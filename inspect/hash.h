@@ -78,13 +78,13 @@ struct hash_report {
   std::vector<tensor_hash> tensors;
   std::string root_hex;
   size_t counted = 0;
-  stats_report stats;            // computed in the same pass when hash_options::stats
+  stats_report stats;  // computed in the same pass when hash_options::stats
 };
 
 struct hash_options {
-  bool files = true;     // SHA-256 of each file
-  bool stats = true;     // statistics in the same pass (they come free on the second core)
-  int threads = 0;       // 0 = all cores
+  bool files = true;  // SHA-256 of each file
+  bool stats = true;  // statistics in the same pass (they come free on the second core)
+  int threads = 0;    // 0 = all cores
 };
 
 hash_report hash_model(const std::vector<tensor_item>& items, const std::vector<source_file>& files,

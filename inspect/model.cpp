@@ -14,50 +14,88 @@ namespace gb {
 
 const char* arch_family_name(arch_family f) {
   switch (f) {
-    case arch_family::llama: return "llama";
-    case arch_family::gpt2: return "gpt2";
-    case arch_family::gptj: return "gptj";
-    case arch_family::gptneox: return "gptneox";
-    case arch_family::falcon: return "falcon";
-    case arch_family::bloom: return "bloom";
-    case arch_family::mpt: return "mpt";
-    case arch_family::phi: return "phi2";
-    case arch_family::qwen2: return "qwen2";
-    case arch_family::gemma: return "gemma";
-    case arch_family::bert: return "bert";
-    case arch_family::unknown: return "unknown";
+    case arch_family::llama:
+      return "llama";
+    case arch_family::gpt2:
+      return "gpt2";
+    case arch_family::gptj:
+      return "gptj";
+    case arch_family::gptneox:
+      return "gptneox";
+    case arch_family::falcon:
+      return "falcon";
+    case arch_family::bloom:
+      return "bloom";
+    case arch_family::mpt:
+      return "mpt";
+    case arch_family::phi:
+      return "phi2";
+    case arch_family::qwen2:
+      return "qwen2";
+    case arch_family::gemma:
+      return "gemma";
+    case arch_family::bert:
+      return "bert";
+    case arch_family::unknown:
+      return "unknown";
   }
   return "unknown";
 }
 
 const char* role_name(role_kind r) {
   switch (r) {
-    case role_kind::tok_embd: return "tok_embd";
-    case role_kind::pos_embd: return "pos_embd";
-    case role_kind::tok_type_embd: return "tok_type_embd";
-    case role_kind::embd_norm: return "embd_norm";
-    case role_kind::attn_norm: return "attn_norm";
-    case role_kind::attn_norm_2: return "attn_norm_2";
-    case role_kind::attn_q: return "attn.q";
-    case role_kind::attn_k: return "attn.k";
-    case role_kind::attn_v: return "attn.v";
-    case role_kind::attn_qkv: return "attn.qkv";
-    case role_kind::attn_o: return "attn.o";
-    case role_kind::attn_q_norm: return "attn.q_norm";
-    case role_kind::attn_k_norm: return "attn.k_norm";
-    case role_kind::ffn_norm: return "ffn_norm";
-    case role_kind::mlp_gate: return "mlp.gate";
-    case role_kind::mlp_up: return "mlp.up";
-    case role_kind::mlp_down: return "mlp.down";
-    case role_kind::post_attn_norm: return "post_attn_norm";
-    case role_kind::post_ffn_norm: return "post_ffn_norm";
-    case role_kind::attn_out_norm: return "attn_out_norm";
-    case role_kind::layer_out_norm: return "layer_out_norm";
-    case role_kind::output_norm: return "output_norm";
-    case role_kind::output: return "output";
-    case role_kind::rope_freqs: return "rope_freqs";
-    case role_kind::other: return "other";
-    case role_kind::buffer: return "buffer";
+    case role_kind::tok_embd:
+      return "tok_embd";
+    case role_kind::pos_embd:
+      return "pos_embd";
+    case role_kind::tok_type_embd:
+      return "tok_type_embd";
+    case role_kind::embd_norm:
+      return "embd_norm";
+    case role_kind::attn_norm:
+      return "attn_norm";
+    case role_kind::attn_norm_2:
+      return "attn_norm_2";
+    case role_kind::attn_q:
+      return "attn.q";
+    case role_kind::attn_k:
+      return "attn.k";
+    case role_kind::attn_v:
+      return "attn.v";
+    case role_kind::attn_qkv:
+      return "attn.qkv";
+    case role_kind::attn_o:
+      return "attn.o";
+    case role_kind::attn_q_norm:
+      return "attn.q_norm";
+    case role_kind::attn_k_norm:
+      return "attn.k_norm";
+    case role_kind::ffn_norm:
+      return "ffn_norm";
+    case role_kind::mlp_gate:
+      return "mlp.gate";
+    case role_kind::mlp_up:
+      return "mlp.up";
+    case role_kind::mlp_down:
+      return "mlp.down";
+    case role_kind::post_attn_norm:
+      return "post_attn_norm";
+    case role_kind::post_ffn_norm:
+      return "post_ffn_norm";
+    case role_kind::attn_out_norm:
+      return "attn_out_norm";
+    case role_kind::layer_out_norm:
+      return "layer_out_norm";
+    case role_kind::output_norm:
+      return "output_norm";
+    case role_kind::output:
+      return "output";
+    case role_kind::rope_freqs:
+      return "rope_freqs";
+    case role_kind::other:
+      return "other";
+    case role_kind::buffer:
+      return "buffer";
   }
   return "other";
 }
@@ -66,15 +104,18 @@ const char* role_group(role_kind r) {
   switch (r) {
     case role_kind::tok_embd:
     case role_kind::pos_embd:
-    case role_kind::tok_type_embd: return "embedding";
+    case role_kind::tok_type_embd:
+      return "embedding";
     case role_kind::attn_q:
     case role_kind::attn_k:
     case role_kind::attn_v:
     case role_kind::attn_qkv:
-    case role_kind::attn_o: return "attention";
+    case role_kind::attn_o:
+      return "attention";
     case role_kind::mlp_gate:
     case role_kind::mlp_up:
-    case role_kind::mlp_down: return "mlp";
+    case role_kind::mlp_down:
+      return "mlp";
     case role_kind::embd_norm:
     case role_kind::attn_norm:
     case role_kind::attn_norm_2:
@@ -85,16 +126,21 @@ const char* role_group(role_kind r) {
     case role_kind::post_ffn_norm:
     case role_kind::attn_out_norm:
     case role_kind::layer_out_norm:
-    case role_kind::output_norm: return "norm";
-    case role_kind::output: return "output";
+    case role_kind::output_norm:
+      return "norm";
+    case role_kind::output:
+      return "output";
     case role_kind::rope_freqs:
     case role_kind::other:
-    case role_kind::buffer: return "other";
+    case role_kind::buffer:
+      return "other";
   }
   return "other";
 }
 
-bool role_is_parameter(role_kind r) { return r != role_kind::rope_freqs && r != role_kind::buffer; }
+bool role_is_parameter(role_kind r) {
+  return r != role_kind::rope_freqs && r != role_kind::buffer;
+}
 
 std::string canonical_name(role_kind r, int layer, bool bias) {
   std::string c = layer >= 0 ? "blk." + std::to_string(layer) + "." : std::string();
@@ -103,30 +149,43 @@ std::string canonical_name(role_kind r, int layer, bool bias) {
   return c;
 }
 
-const char* norm_kind_name(norm_kind k) { return k == norm_kind::rms ? "rms" : "layer"; }
+const char* norm_kind_name(norm_kind k) {
+  return k == norm_kind::rms ? "rms" : "layer";
+}
 const char* rope_kind_name(rope_kind k) {
   switch (k) {
-    case rope_kind::none: return "none";
-    case rope_kind::interleaved: return "interleaved";
-    case rope_kind::neox: return "neox";
+    case rope_kind::none:
+      return "none";
+    case rope_kind::interleaved:
+      return "interleaved";
+    case rope_kind::neox:
+      return "neox";
   }
   return "none";
 }
 const char* act_kind_name(act_kind k) {
   switch (k) {
-    case act_kind::silu: return "silu";
-    case act_kind::gelu: return "gelu";
-    case act_kind::gelu_tanh: return "gelu_tanh";
-    case act_kind::relu: return "relu";
+    case act_kind::silu:
+      return "silu";
+    case act_kind::gelu:
+      return "gelu";
+    case act_kind::gelu_tanh:
+      return "gelu_tanh";
+    case act_kind::relu:
+      return "relu";
   }
   return "silu";
 }
 const char* pos_kind_name(pos_kind k) {
   switch (k) {
-    case pos_kind::rope: return "rope";
-    case pos_kind::learned: return "learned";
-    case pos_kind::alibi: return "alibi";
-    case pos_kind::none: return "none";
+    case pos_kind::rope:
+      return "rope";
+    case pos_kind::learned:
+      return "learned";
+    case pos_kind::alibi:
+      return "alibi";
+    case pos_kind::none:
+      return "none";
   }
   return "none";
 }
@@ -186,8 +245,9 @@ struct hp_reader {
       if (!n) continue;  // null (e.g. GPT-2 n_inner: null) or a non-number: try the next spelling
       if (*n == -1 && last == "params.vocab_size") continue;  // LLaMA 1: "take it from the tokenizer"
       if (*n <= 0 || *n >= k_hparam_max) {
-        findings.push_back({severity::medium, "model.bad_hparam", last,
-                            "hyperparameter " + last + " = " + std::to_string(*n) + " is out of range; ignored"});
+        findings.push_back(
+            {severity::medium, "model.bad_hparam", last,
+             "hyperparameter " + last + " = " + std::to_string(*n) + " is out of range; ignored"});
         continue;
       }
       return n;
@@ -202,7 +262,8 @@ struct hp_reader {
       std::optional<double> d = v->as_double();
       if (!d) continue;
       if (!(*d > 0) || *d > 1e12) {
-        findings.push_back({severity::medium, "model.bad_hparam", last, "hyperparameter " + last + " is out of range; ignored"});
+        findings.push_back({severity::medium, "model.bad_hparam", last,
+                            "hyperparameter " + last + " is out of range; ignored"});
         continue;
       }
       return d;
@@ -257,7 +318,8 @@ arch_family guess_family(const archive& a) {
         if (h.family == arch_family::llama) {
           // Qwen2 is LLaMA-shaped with q/k/v biases
           for (const tensor_view& u : a.tensors)
-            if (u.name.find("q_proj.bias") != std::string::npos || u.name.find("attn_q.bias") != std::string::npos)
+            if (u.name.find("q_proj.bias") != std::string::npos ||
+                u.name.find("attn_q.bias") != std::string::npos)
               return arch_family::qwen2;
         }
         return h.family;
@@ -307,7 +369,8 @@ void build(const archive& a, model& m) {
       m.unmapped.push_back(i);
       continue;
     }
-    if (gemma2_norms && nm->role == role_kind::ffn_norm && t.name.find("post_attention_layernorm") != std::string::npos) {
+    if (gemma2_norms && nm->role == role_kind::ffn_norm &&
+        t.name.find("post_attention_layernorm") != std::string::npos) {
       nm->role = role_kind::post_attn_norm;
       nm->canonical = "blk." + std::to_string(nm->layer) + "." + role_name(nm->role) + nm->suffix;
     }
@@ -363,27 +426,30 @@ void build(const archive& a, model& m) {
   if (arch.empty() && a.meta("params.dim")) {
     arch = "llama";
     m.family = arch_family::llama;
-    m.findings.push_back({severity::info, "model.architecture_from_params", a.path,
-                          "params.json (Meta's original release) names no architecture; its keys and Meta's tensor "
-                          "names are LLaMA's"});
+    m.findings.push_back(
+        {severity::info, "model.architecture_from_params", a.path,
+         "params.json (Meta's original release) names no architecture; its keys and Meta's tensor "
+         "names are LLaMA's"});
   }
   if (arch.empty()) {
     m.family = guess_family(a);
     if (m.family != arch_family::unknown) {
       arch = arch_family_name(m.family);
       guessed = true;
-      m.findings.push_back({severity::info, "model.architecture_guessed", a.path,
-                            std::string("no metadata names the architecture; tensor names look like ") + arch});
+      m.findings.push_back(
+          {severity::info, "model.architecture_guessed", a.path,
+           std::string("no metadata names the architecture; tensor names look like ") + arch});
     }
   }
   if (arch == "RefinedWeb" || arch == "RefinedWebModel") arch = "falcon";
   m.architecture = arch.empty() ? "unknown" : arch;
   if (m.family == arch_family::unknown)
-    m.findings.push_back({severity::low, "model.unknown_architecture", arch.empty() ? a.path : m.architecture,
-                          arch.empty() ? std::string("no metadata names the architecture and the tensor names match no "
-                                                     "known family; roles mapped by spelling only")
-                                       : "architecture '" + m.architecture +
-                                             "' is not in the architecture table; roles mapped by spelling only"});
+    m.findings.push_back(
+        {severity::low, "model.unknown_architecture", arch.empty() ? a.path : m.architecture,
+         arch.empty() ? std::string("no metadata names the architecture and the tensor names match no "
+                                    "known family; roles mapped by spelling only")
+                      : "architecture '" + m.architecture +
+                            "' is not in the architecture table; roles mapped by spelling only"});
 
   // ---- 3. family defaults
   const family_defaults& d = arch_defaults(m.family);
@@ -408,12 +474,15 @@ void build(const archive& a, model& m) {
   if (from_graph && from_graph->rotate_half) hp.rope = rope_kind::neox;  // hf_permuted set on q/k already
   if (hf_layout_llama) hp.rope = rope_kind::neox;
   for (role_entry& e : m.roles) {
-    if (e.transposed && m.family != arch_family::gpt2 && !(m.family == arch_family::unknown && guessed) && !from_graph) e.transposed = false;
+    if (e.transposed && m.family != arch_family::gpt2 && !(m.family == arch_family::unknown && guessed) &&
+        !from_graph)
+      e.transposed = false;
     if (hf_layout_llama && (e.role == role_kind::attn_q || e.role == role_kind::attn_k)) {
       std::optional<name_match> nm = arch_match_name(a.tensors[e.tensor].name);
       e.hf_permuted = nm && nm->style == name_style::hf;
     }
-    if (e.role == role_kind::attn_qkv && (m.family == arch_family::gptneox || m.family == arch_family::bloom)) {
+    if (e.role == role_kind::attn_qkv &&
+        (m.family == arch_family::gptneox || m.family == arch_family::bloom)) {
       std::optional<name_match> nm = arch_match_name(a.tensors[e.tensor].name);
       e.qkv_per_head = nm && nm->style == name_style::hf;
     }
@@ -426,26 +495,32 @@ void build(const archive& a, model& m) {
     field = *v;
     hp.sources[name] = rd.last;
   };
-  set(hp.n_embd, "n_embd", rd.count({p + "embedding_length", "config.hidden_size", "config.n_embd", "config.d_model",
-                                     "config.n_embed", "config.dim"}));
-  set(hp.n_layer, "n_layer", rd.count({p + "block_count", "config.num_hidden_layers", "config.n_layer",
-                                       "config.n_layers", "config.num_layers"}));
-  set(hp.n_head, "n_head", rd.count({p + "attention.head_count", "config.num_attention_heads", "config.n_head",
-                                     "config.n_heads", "config.num_heads"}));
-  set(hp.n_head_kv, "n_head_kv", rd.count({p + "attention.head_count_kv", "config.num_key_value_heads",
-                                           "config.num_kv_heads", "config.n_head_kv", "config.n_kv_heads",
-                                           "config.attn_config.kv_n_heads"}));
+  set(hp.n_embd, "n_embd",
+      rd.count({p + "embedding_length", "config.hidden_size", "config.n_embd", "config.d_model",
+                "config.n_embed", "config.dim"}));
+  set(hp.n_layer, "n_layer",
+      rd.count({p + "block_count", "config.num_hidden_layers", "config.n_layer", "config.n_layers",
+                "config.num_layers"}));
+  set(hp.n_head, "n_head",
+      rd.count({p + "attention.head_count", "config.num_attention_heads", "config.n_head", "config.n_heads",
+                "config.num_heads"}));
+  set(hp.n_head_kv, "n_head_kv",
+      rd.count({p + "attention.head_count_kv", "config.num_key_value_heads", "config.num_kv_heads",
+                "config.n_head_kv", "config.n_kv_heads", "config.attn_config.kv_n_heads"}));
   if (!hp.n_head_kv && rd.flag({"config.multi_query"}).value_or(false) &&
       !rd.flag({"config.new_decoder_architecture"}).value_or(false))
     hp.n_head_kv = 1, hp.sources["n_head_kv"] = rd.last;  // Falcon-7B multi-query
-  set(hp.n_ff, "n_ff", rd.count({p + "feed_forward_length", "config.intermediate_size", "config.n_inner",
-                                 "config.ffn_hidden_size", "config.ffn_dim", "config.hidden_dim"}));
+  set(hp.n_ff, "n_ff",
+      rd.count({p + "feed_forward_length", "config.intermediate_size", "config.n_inner",
+                "config.ffn_hidden_size", "config.ffn_dim", "config.hidden_dim"}));
   if (!hp.n_ff && hp.n_embd) meta_ffn_rule(rd, hp);
   if (!hp.n_ff && hp.n_embd)
-    if (auto r = rd.real({"config.expansion_ratio"}); r && *r * static_cast<double>(hp.n_embd) < static_cast<double>(k_hparam_max))
+    if (auto r = rd.real({"config.expansion_ratio"});
+        r && *r * static_cast<double>(hp.n_embd) < static_cast<double>(k_hparam_max))
       hp.n_ff = std::llround(*r * static_cast<double>(hp.n_embd)), hp.sources["n_ff"] = rd.last;
-  set(hp.n_ctx, "n_ctx", rd.count({p + "context_length", "config.max_position_embeddings", "config.n_positions",
-                                   "config.max_seq_len", "config.seq_length", "config.n_ctx", "config.block_size"}));
+  set(hp.n_ctx, "n_ctx",
+      rd.count({p + "context_length", "config.max_position_embeddings", "config.n_positions",
+                "config.max_seq_len", "config.seq_length", "config.n_ctx", "config.block_size"}));
   set(hp.n_vocab, "n_vocab", rd.count({p + "vocab_size", "config.vocab_size"}));
   set(hp.head_dim, "head_dim", rd.count({p + "attention.key_length", "config.head_dim"}));
   if (auto th = rd.real({p + "rope.freq_base", "config.rope_theta", "config.rotary_emb_base"}))
@@ -456,14 +531,17 @@ void build(const archive& a, model& m) {
     hp.norm_eps = *ep, hp.sources["norm_eps"] = rd.last;
   if (auto act = rd.text({"config.hidden_act", "config.activation_function", "config.hidden_activation"}))
     if (auto k = act_kind_from_name(*act)) hp.act = *k;
-  if (auto par = rd.flag({p + "use_parallel_residual", "config.use_parallel_residual", "config.parallel_attn"}))
+  if (auto par =
+          rd.flag({p + "use_parallel_residual", "config.use_parallel_residual", "config.parallel_attn"}))
     hp.parallel_block = *par;
   if (rd.flag({"config.new_decoder_architecture"}).value_or(false)) hp.parallel_block = true;
-  if (rd.flag({"config.alibi", "config.attn_config.alibi"}).value_or(false)) hp.pos = pos_kind::alibi, hp.rope = rope_kind::none;
+  if (rd.flag({"config.alibi", "config.attn_config.alibi"}).value_or(false))
+    hp.pos = pos_kind::alibi, hp.rope = rope_kind::none;
   std::optional<bool> tie_cfg = rd.flag({"config.tie_word_embeddings"});
   if (tie_cfg) hp.tied_embeddings = *tie_cfg;
 
-  if (from_graph && !hp.n_head && from_graph->n_head > 0) hp.n_head = from_graph->n_head;  // Reshape constants
+  if (from_graph && !hp.n_head && from_graph->n_head > 0)
+    hp.n_head = from_graph->n_head;  // Reshape constants
   if (from_graph && !hp.n_head_kv && from_graph->n_head_kv > 0) hp.n_head_kv = from_graph->n_head_kv;
 
   // ---- 5. what the tensors say (presence decides structure; shapes fill the gaps)
@@ -477,8 +555,9 @@ void build(const archive& a, model& m) {
     const bool has_output = entry_of(role_kind::output, -1) != nullptr;
     if (tokv && !has_output) {
       if (tie_cfg && !*tie_cfg)
-        m.findings.push_back({severity::medium, "model.output_missing", a.path,
-                              "config says tie_word_embeddings = false but there is no output tensor; using tok_embd"});
+        m.findings.push_back(
+            {severity::medium, "model.output_missing", a.path,
+             "config says tie_word_embeddings = false but there is no output tensor; using tok_embd"});
       hp.tied_embeddings = true;
     } else if (has_output) {
       hp.tied_embeddings = false;
@@ -492,11 +571,13 @@ void build(const archive& a, model& m) {
       any_attn_norm |= e.role == role_kind::attn_norm;
     }
     if (any_up) hp.gated_mlp = any_gate;
-    if (any_attn_norm && m.family != arch_family::bert) hp.parallel_block = hp.parallel_block || !any_ffn_norm;
+    if (any_attn_norm && m.family != arch_family::bert)
+      hp.parallel_block = hp.parallel_block || !any_ffn_norm;
     if (any_attn_norm && any_ffn_norm && m.family == arch_family::gptneox) {
       // NeoX keeps both norms; parallel or not comes from use_parallel_residual (default true)
     }
-    if (entry_of(role_kind::pos_embd, -1) && hp.pos != pos_kind::alibi) hp.pos = pos_kind::learned, hp.rope = rope_kind::none;
+    if (entry_of(role_kind::pos_embd, -1) && hp.pos != pos_kind::alibi)
+      hp.pos = pos_kind::learned, hp.rope = rope_kind::none;
   }
   auto infer = [&](int64_t& field, int64_t value, const char* name) {
     if (field == 0 && value > 0 && value < k_hparam_max) {
@@ -542,13 +623,15 @@ void build(const archive& a, model& m) {
       infer(hp.n_head_kv, rows_of(a.tensors[k->tensor], *k) / hp.head_dim, "n_head_kv");
     } else if (qkv && a.tensors[qkv->tensor].shape.size() == 2 && hp.n_head < k_hparam_max / hp.head_dim) {
       int64_t rest = rows_of(a.tensors[qkv->tensor], *qkv) - hp.n_head * hp.head_dim;
-      if (rest > 0 && rest % (2 * hp.head_dim) == 0) infer(hp.n_head_kv, rest / (2 * hp.head_dim), "n_head_kv");
+      if (rest > 0 && rest % (2 * hp.head_dim) == 0)
+        infer(hp.n_head_kv, rest / (2 * hp.head_dim), "n_head_kv");
     }
   }
   if (hp.n_head_kv == 0 && hp.n_head > 0)
     hp.n_head_kv = hp.n_head, hp.sources["n_head_kv"] = "= n_head";  // multi-head attention by default
-  if (hp.n_ff == 0 && hp.n_embd > 0 && (m.family == arch_family::gpt2 || m.family == arch_family::bloom ||
-                                        m.family == arch_family::falcon || m.family == arch_family::gptj))
+  if (hp.n_ff == 0 && hp.n_embd > 0 &&
+      (m.family == arch_family::gpt2 || m.family == arch_family::bloom || m.family == arch_family::falcon ||
+       m.family == arch_family::gptj))
     hp.n_ff = 4 * hp.n_embd, hp.inferred.insert("n_ff"), hp.sources["n_ff"] = "4 * n_embd";
   // rotary dimensions
   if (hp.rope != rope_kind::none && hp.head_dim > 0) {
@@ -579,8 +662,8 @@ void build(const archive& a, model& m) {
   std::map<std::string, mismatch> mism;  // message -> occurrences
   auto expect = [&](const role_entry& e, int64_t got, int64_t want, const char* what) {
     if (want <= 0 || got == want) return;
-    std::string msg = std::string(role_name(e.role)) + " " + what + " " + std::to_string(got) + " != expected " +
-                      std::to_string(want);
+    std::string msg = std::string(role_name(e.role)) + " " + what + " " + std::to_string(got) +
+                      " != expected " + std::to_string(want);
     mismatch& mm = mism[msg];
     if (mm.count++ == 0) mm.first = a.tensors[e.tensor].name;
   };
@@ -588,13 +671,15 @@ void build(const archive& a, model& m) {
   // them before multiplying to keep the arithmetic in range
   constexpr int64_t k_dim_cap = int64_t{1} << 24;
   const bool dims_ok = hp.n_head < k_dim_cap && hp.n_head_kv < k_dim_cap && hp.head_dim < k_dim_cap;
-  const int64_t q_out = dims_ok ? hp.n_head * hp.head_dim : 0, kv_out = dims_ok ? hp.n_head_kv * hp.head_dim : 0;
+  const int64_t q_out = dims_ok ? hp.n_head * hp.head_dim : 0,
+                kv_out = dims_ok ? hp.n_head_kv * hp.head_dim : 0;
   for (const role_entry& e : m.roles) {
     const tensor_view& t = a.tensors[e.tensor];
     if (e.bias) continue;
     bool matrix = e.role == role_kind::attn_q || e.role == role_kind::attn_k || e.role == role_kind::attn_v ||
-                  e.role == role_kind::attn_qkv || e.role == role_kind::attn_o || e.role == role_kind::mlp_gate ||
-                  e.role == role_kind::mlp_up || e.role == role_kind::mlp_down || e.role == role_kind::tok_embd ||
+                  e.role == role_kind::attn_qkv || e.role == role_kind::attn_o ||
+                  e.role == role_kind::mlp_gate || e.role == role_kind::mlp_up ||
+                  e.role == role_kind::mlp_down || e.role == role_kind::tok_embd ||
                   e.role == role_kind::output;
     if (matrix && t.shape.size() != 2) {
       expect(e, static_cast<int64_t>(t.shape.size()), 2, "rank");
@@ -603,36 +688,54 @@ void build(const archive& a, model& m) {
     if (!matrix) continue;
     int64_t r = rows_of(t, e), c = cols_of(t, e);
     switch (e.role) {
-      case role_kind::attn_q: expect(e, r, q_out, "rows"), expect(e, c, hp.n_embd, "columns"); break;
+      case role_kind::attn_q:
+        expect(e, r, q_out, "rows"), expect(e, c, hp.n_embd, "columns");
+        break;
       case role_kind::attn_k:
-      case role_kind::attn_v: expect(e, r, kv_out, "rows"), expect(e, c, hp.n_embd, "columns"); break;
-      case role_kind::attn_qkv: expect(e, r, q_out ? q_out + 2 * kv_out : 0, "rows"), expect(e, c, hp.n_embd, "columns"); break;
-      case role_kind::attn_o: expect(e, r, hp.n_embd, "rows"), expect(e, c, q_out, "columns"); break;
+      case role_kind::attn_v:
+        expect(e, r, kv_out, "rows"), expect(e, c, hp.n_embd, "columns");
+        break;
+      case role_kind::attn_qkv:
+        expect(e, r, q_out ? q_out + 2 * kv_out : 0, "rows"), expect(e, c, hp.n_embd, "columns");
+        break;
+      case role_kind::attn_o:
+        expect(e, r, hp.n_embd, "rows"), expect(e, c, q_out, "columns");
+        break;
       case role_kind::mlp_gate:
-      case role_kind::mlp_up: expect(e, r, hp.n_ff, "rows"), expect(e, c, hp.n_embd, "columns"); break;
-      case role_kind::mlp_down: expect(e, r, hp.n_embd, "rows"), expect(e, c, hp.n_ff, "columns"); break;
+      case role_kind::mlp_up:
+        expect(e, r, hp.n_ff, "rows"), expect(e, c, hp.n_embd, "columns");
+        break;
+      case role_kind::mlp_down:
+        expect(e, r, hp.n_embd, "rows"), expect(e, c, hp.n_ff, "columns");
+        break;
       case role_kind::tok_embd:
-      case role_kind::output: expect(e, r, hp.n_vocab, "rows"), expect(e, c, hp.n_embd, "columns"); break;
-      default: break;
+      case role_kind::output:
+        expect(e, r, hp.n_vocab, "rows"), expect(e, c, hp.n_embd, "columns");
+        break;
+      default:
+        break;
     }
   }
   for (const auto& [msg, mm] : mism)
-    m.findings.push_back({severity::medium, "model.shape_mismatch", mm.first,
-                          msg + (mm.count > 1 ? " (" + std::to_string(mm.count) + " tensors)" : std::string())});
+    m.findings.push_back(
+        {severity::medium, "model.shape_mismatch", mm.first,
+         msg + (mm.count > 1 ? " (" + std::to_string(mm.count) + " tensors)" : std::string())});
   if (hp.n_layer > 0 && max_layer >= 0 && max_layer + 1 != hp.n_layer)
     m.findings.push_back({severity::medium, "model.layer_count_mismatch", a.path,
                           "metadata says " + std::to_string(hp.n_layer) + " layers but tensors cover " +
                               std::to_string(max_layer + 1)});
-  if (a.tokenizer && hp.n_vocab > 0 && a.tokenizer->size() > 0 && static_cast<int64_t>(a.tokenizer->size()) != hp.n_vocab) {
+  if (a.tokenizer && hp.n_vocab > 0 && a.tokenizer->size() > 0 &&
+      static_cast<int64_t>(a.tokenizer->size()) != hp.n_vocab) {
     const int64_t nt = static_cast<int64_t>(a.tokenizer->size());
     if (nt > hp.n_vocab)
       m.findings.push_back({severity::medium, "model.vocab_mismatch", a.tokenizer->source,
                             "the tokenizer has " + std::to_string(nt) + " tokens but the model only " +
-                                std::to_string(hp.n_vocab) + " embedding rows: ids past the table have no embedding"});
+                                std::to_string(hp.n_vocab) +
+                                " embedding rows: ids past the table have no embedding"});
     else
       m.findings.push_back({severity::info, "model.vocab_padded", a.tokenizer->source,
-                            "the embedding has " + std::to_string(hp.n_vocab) + " rows for " + std::to_string(nt) +
-                                " tokens (padded vocabulary)"});
+                            "the embedding has " + std::to_string(hp.n_vocab) + " rows for " +
+                                std::to_string(nt) + " tokens (padded vocabulary)"});
   }
   if (hp.n_head > 0 && hp.n_head_kv > 0 && hp.n_head % hp.n_head_kv != 0)
     m.findings.push_back({severity::medium, "model.bad_hparam", "n_head_kv",
@@ -656,21 +759,24 @@ void build(const archive& a, model& m) {
           if (first < 0) first = static_cast<int>(l);
         }
       if (missing)
-        m.findings.push_back({severity::medium, "model.layer_missing_tensor", canonical_name(key.first, first, key.second),
-                              std::string(role_name(key.first)) + (key.second ? " bias" : "") + " missing in " +
-                                  std::to_string(missing) + " of " + std::to_string(v.size()) + " layers (first: " +
-                                  std::to_string(first) + ")"});
+        m.findings.push_back(
+            {severity::medium, "model.layer_missing_tensor", canonical_name(key.first, first, key.second),
+             std::string(role_name(key.first)) + (key.second ? " bias" : "") + " missing in " +
+                 std::to_string(missing) + " of " + std::to_string(v.size()) +
+                 " layers (first: " + std::to_string(first) + ")"});
     }
   }
   if (!m.unmapped.empty()) {
     std::string names;
-    for (size_t j = 0; j < m.unmapped.size() && j < 5; ++j) names += (j ? ", " : "") + a.tensors[m.unmapped[j]].name;
+    for (size_t j = 0; j < m.unmapped.size() && j < 5; ++j)
+      names += (j ? ", " : "") + a.tensors[m.unmapped[j]].name;
     if (m.unmapped.size() > 5) names += ", ...";
     m.findings.push_back({severity::info, "model.unmapped_tensor", a.tensors[m.unmapped.front()].name,
                           std::to_string(m.unmapped.size()) + " tensor(s) have no canonical role: " + names});
   }
   if (a.tensors.empty())
-    m.findings.push_back({severity::info, "model.no_tensors", a.path, "the files hold no tensors (metadata or vocabulary only)"});
+    m.findings.push_back({severity::info, "model.no_tensors", a.path,
+                          "the files hold no tensors (metadata or vocabulary only)"});
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 //
 // Canonical tensor names are the probe API and appear in hashes, graphs and reports:
 //   tok_embd.weight  pos_embd.weight  embd_norm.weight  output_norm.weight  output.weight
-//   blk.N.attn_norm.weight  blk.N.attn.q.weight  blk.N.attn.k.bias  blk.N.attn.qkv.weight  blk.N.attn.o.weight
+//   blk.N.attn_norm.weight  blk.N.attn.q.weight  blk.N.attn.k.bias  blk.N.attn.qkv.weight blk.N.attn.o.weight
 //   blk.N.ffn_norm.weight   blk.N.mlp.gate.weight  blk.N.mlp.up.weight  blk.N.mlp.down.weight
 // Matrices are [out, in] row-major (PyTorch Linear convention); a tensor stored [in, out] (GPT-2 Conv1D)
 // has role_entry::transposed set. q/k rows stored in Hugging Face's rotate-half order have
@@ -24,7 +24,20 @@
 
 namespace gb {
 
-enum class arch_family : uint8_t { llama, gpt2, gptj, gptneox, falcon, bloom, mpt, phi, qwen2, gemma, bert, unknown };
+enum class arch_family : uint8_t {
+  llama,
+  gpt2,
+  gptj,
+  gptneox,
+  falcon,
+  bloom,
+  mpt,
+  phi,
+  qwen2,
+  gemma,
+  bert,
+  unknown
+};
 const char* arch_family_name(arch_family f);
 
 enum class norm_kind : uint8_t { rms, layer };
@@ -34,19 +47,19 @@ enum class pos_kind : uint8_t { rope, learned, alibi, none };
 
 struct hparams {
   int64_t n_vocab = 0, n_ctx = 0, n_embd = 0, n_layer = 0, n_head = 0, n_head_kv = 0, n_ff = 0;
-  int64_t head_dim = 0;   // n_embd / n_head unless the config says otherwise
-  int64_t n_rot = 0;      // rotary dimensions per head (partial rotary: GPT-J, NeoX, Phi)
+  int64_t head_dim = 0;  // n_embd / n_head unless the config says otherwise
+  int64_t n_rot = 0;     // rotary dimensions per head (partial rotary: GPT-J, NeoX, Phi)
   double rope_theta = 10000.0;
   double norm_eps = 1e-5;
   norm_kind norm = norm_kind::rms;
   rope_kind rope = rope_kind::interleaved;
   act_kind act = act_kind::silu;
   pos_kind pos = pos_kind::rope;
-  bool gated_mlp = true;        // SwiGLU-style gate * up
-  bool parallel_block = false;  // attention and MLP read the same input (GPT-J, NeoX, Falcon)
-  bool tied_embeddings = false; // output uses tok_embd
-  bool embd_norm = false;       // layer norm after the embedding (BLOOM)
-  bool causal = true;           // decoder (false for BERT encoders)
+  bool gated_mlp = true;           // SwiGLU-style gate * up
+  bool parallel_block = false;     // attention and MLP read the same input (GPT-J, NeoX, Falcon)
+  bool tied_embeddings = false;    // output uses tok_embd
+  bool embd_norm = false;          // layer norm after the embedding (BLOOM)
+  bool causal = true;              // decoder (false for BERT encoders)
   std::set<std::string> inferred;  // field names inferred from tensor shapes, not read from metadata
   // field name -> where its value came from: the metadata key that stated it ("params.n_heads" from
   // params.json, "config.num_attention_heads" from config.json, "hparams.n_head" from hparams.yaml,
@@ -56,10 +69,31 @@ struct hparams {
 };
 
 enum class role_kind : uint8_t {
-  tok_embd, pos_embd, tok_type_embd, embd_norm,
-  attn_norm, attn_norm_2, attn_q, attn_k, attn_v, attn_qkv, attn_o, attn_q_norm, attn_k_norm,
-  ffn_norm, mlp_gate, mlp_up, mlp_down, post_attn_norm, post_ffn_norm, attn_out_norm, layer_out_norm,
-  output_norm, output, rope_freqs, other,
+  tok_embd,
+  pos_embd,
+  tok_type_embd,
+  embd_norm,
+  attn_norm,
+  attn_norm_2,
+  attn_q,
+  attn_k,
+  attn_v,
+  attn_qkv,
+  attn_o,
+  attn_q_norm,
+  attn_k_norm,
+  ffn_norm,
+  mlp_gate,
+  mlp_up,
+  mlp_down,
+  post_attn_norm,
+  post_ffn_norm,
+  attn_out_norm,
+  layer_out_norm,
+  output_norm,
+  output,
+  rope_freqs,
+  other,
   buffer  // a non-parameter buffer saved with the weights (causal mask, rotary inv_freq, position ids)
 };
 const char* role_name(role_kind r);   // "attn.q", "mlp.down", "tok_embd" ...
@@ -75,7 +109,7 @@ const char* act_kind_name(act_kind k);    // "silu", "gelu", "gelu_tanh", "relu"
 const char* pos_kind_name(pos_kind k);    // "rope", "learned", "alibi", "none"
 
 struct role_entry {
-  std::string canonical;      // "blk.3.attn.q.weight"
+  std::string canonical;  // "blk.3.attn.q.weight"
   role_kind role = role_kind::other;
   int layer = -1;             // -1 for global tensors
   bool bias = false;          // .bias rather than .weight
@@ -88,11 +122,11 @@ struct role_entry {
 
 struct model {
   std::shared_ptr<const archive> source;
-  std::string architecture;   // as the files name it: "llama", "gpt2", "LlamaForCausalLM" -> "llama"
+  std::string architecture;  // as the files name it: "llama", "gpt2", "LlamaForCausalLM" -> "llama"
   arch_family family = arch_family::unknown;
   hparams hp;
-  std::vector<role_entry> roles;     // one per recognised tensor, in archive order
-  std::vector<size_t> unmapped;      // archive tensor indices with no role
+  std::vector<role_entry> roles;  // one per recognised tensor, in archive order
+  std::vector<size_t> unmapped;   // archive tensor indices with no role
   std::vector<finding> findings;
 
   const role_entry* find(std::string_view canonical) const;

@@ -8,12 +8,14 @@
 namespace gb {
 namespace {
 
-bool in_std_domain(const graph_node& nd) { return nd.domain.empty() || nd.domain == "ai.onnx"; }
+bool in_std_domain(const graph_node& nd) {
+  return nd.domain.empty() || nd.domain == "ai.onnx";
+}
 
 struct graph_index {
   const archive& a;
-  std::unordered_map<std::string, size_t> init;        // initializer name -> archive tensor index
-  std::unordered_map<std::string, size_t> producer;    // value -> node index
+  std::unordered_map<std::string, size_t> init;      // initializer name -> archive tensor index
+  std::unordered_map<std::string, size_t> producer;  // value -> node index
   std::unordered_map<std::string, std::vector<size_t>> consumers;
 
   explicit graph_index(const archive& ar) : a(ar) {
@@ -43,7 +45,8 @@ struct graph_index {
   std::string through_casts(std::string v) const {
     for (int step = 0; step < 4; ++step) {
       const graph_node* p = producer_of(v);
-      if (!p || !in_std_domain(*p) || (p->op_type != "Cast" && p->op_type != "Identity") || p->inputs.empty()) break;
+      if (!p || !in_std_domain(*p) || (p->op_type != "Cast" && p->op_type != "Identity") || p->inputs.empty())
+        break;
       v = p->inputs[0];
     }
     return v;
@@ -54,10 +57,12 @@ struct graph_index {
     std::vector<int64_t> out;
     size_t ti = 0;
     if (const tensor_view* t = tensor_of(v, &ti)) {
-      if (t->type == dtype::i64 && t->available() && t->element_count() <= 8 && t->nbytes >= 8 * t->element_count())
+      if (t->type == dtype::i64 && t->available() && t->element_count() <= 8 &&
+          t->nbytes >= 8 * t->element_count())
         for (uint64_t i = 0; i < t->element_count(); ++i) {
           uint64_t u = 0;
-          for (int b = 0; b < 8; ++b) u |= static_cast<uint64_t>(t->data[8 * i + static_cast<uint64_t>(b)]) << (8 * b);
+          for (int b = 0; b < 8; ++b)
+            u |= static_cast<uint64_t>(t->data[8 * i + static_cast<uint64_t>(b)]) << (8 * b);
           out.push_back(static_cast<int64_t>(u));
         }
       return out;
@@ -106,7 +111,8 @@ struct graph_index {
       std::vector<std::string> next;
       for (const auto& x : frontier) {
         const graph_node* p = producer_of(x);
-        if (!p || seen[x] || seen.size() > 64) continue;  // a norm pattern is a short chain; hostile fan-in stops here
+        if (!p || seen[x] || seen.size() > 64)
+          continue;  // a norm pattern is a short chain; hostile fan-in stops here
         seen[x] = true;
         out.push_back(p->op_type);
         for (const auto& in : p->inputs)
@@ -128,11 +134,13 @@ struct proj_ev {
   size_t node, weight;
   bool transposed;
   std::optional<size_t> bias;
-  std::string in, out;   // activation input (through casts), output (after the bias Add when there is one)
+  std::string in, out;  // activation input (through casts), output (after the bias Add when there is one)
   int64_t d_in = 0, d_out = 0;
 };
 
-bool has(const std::vector<std::string>& v, const char* s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool has(const std::vector<std::string>& v, const char* s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
 
 }  // namespace
 
@@ -163,7 +171,8 @@ std::optional<onnx_arch> onnx_arch_recognise(const archive& a) {
     auto cs = gi.consumers_of(v);
     if (cs.size() != 1) return std::nullopt;
     const graph_node& add = gi.node(cs[0]);
-    if (add.op_type != "Add" || !in_std_domain(add) || add.inputs.size() != 2 || add.outputs.empty()) return std::nullopt;
+    if (add.op_type != "Add" || !in_std_domain(add) || add.inputs.size() != 2 || add.outputs.empty())
+      return std::nullopt;
     for (const auto& in : add.inputs) {
       size_t bi = 0;
       const tensor_view* b = gi.tensor_of(in, &bi);
@@ -188,10 +197,13 @@ std::optional<onnx_arch> onnx_arch_recognise(const archive& a) {
       for (int w = 0; w < 2; ++w) {
         size_t ti = 0;
         const tensor_view* t = gi.tensor_of(nd.inputs[static_cast<size_t>(w)], &ti);
-        if (!t || t->shape.size() != 1 || t->shape[0] != dim || gi.init.count(nd.inputs[static_cast<size_t>(1 - w)])) continue;
+        if (!t || t->shape.size() != 1 || t->shape[0] != dim ||
+            gi.init.count(nd.inputs[static_cast<size_t>(1 - w)]))
+          continue;
         auto above = gi.ops_above(nd.inputs[static_cast<size_t>(1 - w)], 5);
         if (!has(above, "ReduceMean")) continue;
-        norm_ev e{i, ti, std::nullopt, nd.outputs[0], has(gi.ops_above(nd.inputs[static_cast<size_t>(1 - w)], 3), "Sub")};
+        norm_ev e{i, ti, std::nullopt, nd.outputs[0],
+                  has(gi.ops_above(nd.inputs[static_cast<size_t>(1 - w)], 3), "Sub")};
         if (e.layer_norm)
           if (auto b = bias_after(e.out, dim)) e.bias = b->first, e.out = b->second;
         ev_kind.push_back(0);
@@ -201,7 +213,8 @@ std::optional<onnx_arch> onnx_arch_recognise(const archive& a) {
       }
       continue;
     }
-    if ((nd.op_type == "LayerNormalization" || nd.op_type == "RMSNormalization" || nd.op_type == "SimplifiedLayerNormalization") &&
+    if ((nd.op_type == "LayerNormalization" || nd.op_type == "RMSNormalization" ||
+         nd.op_type == "SimplifiedLayerNormalization") &&
         nd.inputs.size() >= 2) {
       size_t ti = 0;
       const tensor_view* t = gi.tensor_of(nd.inputs[1], &ti);
@@ -217,7 +230,8 @@ std::optional<onnx_arch> onnx_arch_recognise(const archive& a) {
     if ((nd.op_type == "MatMul" || nd.op_type == "Gemm") && nd.inputs.size() >= 2) {
       size_t ti = 0;
       const tensor_view* t = gi.tensor_of(nd.inputs[1], &ti);
-      if (!t || t->shape.size() != 2 || gi.init.count(nd.inputs[0]) || !dtype_info(t->type).is_float) continue;
+      if (!t || t->shape.size() != 2 || gi.init.count(nd.inputs[0]) || !dtype_info(t->type).is_float)
+        continue;
       bool transposed = true;
       if (nd.op_type == "Gemm")
         for (const auto& [k, v] : nd.attributes)
@@ -226,8 +240,10 @@ std::optional<onnx_arch> onnx_arch_recognise(const archive& a) {
       e.d_in = transposed ? t->shape[0] : t->shape[1];
       e.d_out = transposed ? t->shape[1] : t->shape[0];
       size_t bi = 0;
-      if (nd.op_type == "Gemm" && nd.inputs.size() >= 3 && gi.tensor_of(nd.inputs[2], &bi)) e.bias = bi;
-      else if (auto b = bias_after(e.out, e.d_out)) e.bias = b->first, e.out = b->second;
+      if (nd.op_type == "Gemm" && nd.inputs.size() >= 3 && gi.tensor_of(nd.inputs[2], &bi))
+        e.bias = bi;
+      else if (auto b = bias_after(e.out, e.d_out))
+        e.bias = b->first, e.out = b->second;
       ev_kind.push_back(1);
       ev_index.push_back(projs.size());
       projs.push_back(e);
@@ -320,7 +336,8 @@ std::optional<onnx_arch> onnx_arch_recognise(const archive& a) {
         for (size_t j : rs) proj_done[j] = 1;
         next = want::mlp_down;
       } else if (rs.size() == 1 && projs[rs[0]].d_out == vocab && projs[rs[0]].d_in == dim && !have_output) {
-        if (!add_norm(role_kind::output_norm, -1, n) || !add_proj(role_kind::output, -1, projs[rs[0]])) return std::nullopt;
+        if (!add_norm(role_kind::output_norm, -1, n) || !add_proj(role_kind::output, -1, projs[rs[0]]))
+          return std::nullopt;
         proj_done[rs[0]] = 1;
         have_output = true;
         next = want::none;
@@ -382,7 +399,8 @@ std::optional<onnx_arch> onnx_arch_recognise(const archive& a) {
     }
   }
 
-  std::sort(r.roles.begin(), r.roles.end(), [](const role_entry& x, const role_entry& y) { return x.tensor < y.tensor; });
+  std::sort(r.roles.begin(), r.roles.end(),
+            [](const role_entry& x, const role_entry& y) { return x.tensor < y.tensor; });
   for (size_t i = 0; i < a.tensors.size(); ++i)
     if (!used[i]) r.unmapped.push_back(i);
   if (rotate_half)

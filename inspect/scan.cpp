@@ -3,11 +3,10 @@
 
 #include <sys/stat.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "formats/dtype.h"
 #include "formats/json_meta.h"
@@ -20,19 +19,26 @@ namespace gb {
 
 const char* scan_status_name(scan_status s) {
   switch (s) {
-    case scan_status::full: return "fully scanned";
-    case scan_status::partial: return "partly scanned";
-    case scan_status::none: return "not scanned";
+    case scan_status::full:
+      return "fully scanned";
+    case scan_status::partial:
+      return "partly scanned";
+    case scan_status::none:
+      return "not scanned";
   }
   return "not scanned";
 }
 
 const char* scan_verdict_name(scan_verdict v) {
   switch (v) {
-    case scan_verdict::clean: return "CLEAN";
-    case scan_verdict::suspicious: return "SUSPICIOUS";
-    case scan_verdict::not_verified: return "NOT VERIFIED";
-    case scan_verdict::dangerous: return "DANGEROUS";
+    case scan_verdict::clean:
+      return "CLEAN";
+    case scan_verdict::suspicious:
+      return "SUSPICIOUS";
+    case scan_verdict::not_verified:
+      return "NOT VERIFIED";
+    case scan_verdict::dangerous:
+      return "DANGEROUS";
   }
   return "NOT VERIFIED";
 }
@@ -72,11 +78,21 @@ size_t scan_report::count(scan_status s) const {
 }
 
 bool finding_limits_coverage(const finding& f) {
-  static const char* const k_codes[] = {
-      "pickle.malformed", "pickle.limit",        "zip.encrypted",          "zip.unsupported_method",
-      "zip.bomb",         "zip.bad_entry",       "zip.unreadable",         "zip.nested_unreadable",
-      "numpy.malformed",  "pytorch.unknown_storage", "pytorch.unreadable_pickle", "zip.member_not_scanned",
-      "json.too_deep",    "pickle.not_verified", "scan.not_verified"};
+  static const char* const k_codes[] = {"pickle.malformed",
+                                        "pickle.limit",
+                                        "zip.encrypted",
+                                        "zip.unsupported_method",
+                                        "zip.bomb",
+                                        "zip.bad_entry",
+                                        "zip.unreadable",
+                                        "zip.nested_unreadable",
+                                        "numpy.malformed",
+                                        "pytorch.unknown_storage",
+                                        "pytorch.unreadable_pickle",
+                                        "zip.member_not_scanned",
+                                        "json.too_deep",
+                                        "pickle.not_verified",
+                                        "scan.not_verified"};
   for (const char* c : k_codes)
     if (f.code == c) return true;
   return false;
@@ -115,7 +131,9 @@ const magic_kind k_magics[] = {
     {"\xff\xd8\xff", "jpeg image", severity::info},
     {"GIF8", "gif image", severity::info},
     {"%PDF", "pdf document", severity::info},
-    {"\x7f" "ELF", "ELF executable", severity::high},
+    {"\x7f"
+     "ELF",
+     "ELF executable", severity::high},
     {"MZ", "windows executable", severity::high},
     {"\xcf\xfa\xed\xfe", "mach-o executable", severity::high},
     {"#!", "script with an interpreter line", severity::high},
@@ -123,7 +141,8 @@ const magic_kind k_magics[] = {
 
 bool checkpoint_extension(const std::string& ext) {
   return ext == "pt" || ext == "pth" || ext == "bin" || ext == "ckpt" || ext == "pkl" || ext == "pickle" ||
-         ext == "safetensors" || ext == "gguf" || ext == "onnx" || ext == "joblib" || ext == "npy" || ext == "npz";
+         ext == "safetensors" || ext == "gguf" || ext == "onnx" || ext == "joblib" || ext == "npy" ||
+         ext == "npz";
 }
 
 bool pickle_extension(const std::string& ext) {
@@ -145,9 +164,11 @@ bool extension_fits(const std::string& ext, file_format f) {
   if (ext.empty()) return true;
   if (ext == "pt" || ext == "pth" || ext == "ckpt" || ext == "bin")
     return f == file_format::pytorch_zip || f == file_format::pytorch_legacy || f == file_format::pickle ||
-           f == file_format::zip || (ext == "bin" && (f == file_format::llama2c || f == file_format::llama2c_tokenizer ||
-                                                      f == file_format::unknown));
-  if (ext == "pkl" || ext == "pickle" || ext == "joblib") return f == file_format::pickle || f == file_format::pytorch_legacy;
+           f == file_format::zip ||
+           (ext == "bin" &&
+            (f == file_format::llama2c || f == file_format::llama2c_tokenizer || f == file_format::unknown));
+  if (ext == "pkl" || ext == "pickle" || ext == "joblib")
+    return f == file_format::pickle || f == file_format::pytorch_legacy;
   if (ext == "safetensors") return f == file_format::safetensors;
   if (ext == "gguf") return f == file_format::gguf;
   if (ext == "zip") return f == file_format::zip || f == file_format::pytorch_zip;
@@ -155,24 +176,29 @@ bool extension_fits(const std::string& ext, file_format f) {
   return true;
 }
 
-void template_findings_from_json(const nlohmann::json& j, const std::string& where, std::vector<finding>& out) {
+void template_findings_from_json(const nlohmann::json& j, const std::string& where,
+                                 std::vector<finding>& out) {
   auto one = [&](const nlohmann::json& t, const std::string& w) {
     if (!t.is_string()) return;
     const std::string& s = t.get_ref<const std::string&>();
-    out.push_back({severity::info, "template.present", w,
-                   "chat template of " + std::to_string(s.size()) + " characters (audited as text, never rendered)",
-                   UINT64_MAX});
+    out.push_back(
+        {severity::info, "template.present", w,
+         "chat template of " + std::to_string(s.size()) + " characters (audited as text, never rendered)",
+         UINT64_MAX});
     scan_template_text(s, w, out);
   };
   if (!j.is_object()) return;
   auto it = j.find("chat_template");
   if (it != j.end()) {
-    if (it->is_string()) one(*it, where + ":chat_template");
+    if (it->is_string())
+      one(*it, where + ":chat_template");
     else if (it->is_array())
       for (const auto& e : *it)
         if (e.is_object() && e.contains("template"))
-          one(e["template"], where + ":chat_template[" + (e.contains("name") && e["name"].is_string()
-                                                              ? e["name"].get<std::string>() : std::string("?")) + "]");
+          one(e["template"], where + ":chat_template[" +
+                                 (e.contains("name") && e["name"].is_string() ? e["name"].get<std::string>()
+                                                                              : std::string("?")) +
+                                 "]");
   }
   auto am = j.find("auto_map");
   if (am != j.end() && am->is_object()) {
@@ -193,15 +219,17 @@ void template_findings_from_json(const nlohmann::json& j, const std::string& whe
       std::replace(file.begin(), file.end(), '.', '/');
       file += ".py";
       std::error_code ec;
-      std::string note = !repo.empty() ? " (from the Hub repo " + repo + ")"
-                         : fs::exists(dir / file, ec) ? " (present)" : " (missing here: fetched from the Hub)";
+      std::string note = !repo.empty()                ? " (from the Hub repo " + repo + ")"
+                         : fs::exists(dir / file, ec) ? " (present)"
+                                                      : " (missing here: fetched from the Hub)";
       std::string entry = file + note;
       if (std::find(files.begin(), files.end(), entry) == files.end()) files.push_back(entry);
     };
     for (auto e = am->begin(); e != am->end(); ++e) {
       if (e->is_array())
         for (const auto& x : *e) add(x);
-      else add(*e);
+      else
+        add(*e);
     }
     std::string list;
     for (const auto& f : files) list += (list.empty() ? "" : ", ") + f;
@@ -225,12 +253,14 @@ void template_findings_from_json(const nlohmann::json& j, const std::string& whe
       std::error_code ec;
       if (!problem.empty()) {
         out.push_back({severity::critical, "index.path_traversal", where,
-                       "shard '" + sh.substr(0, 200) + "' leaves the model folder (" + problem + ")", UINT64_MAX});
+                       "shard '" + sh.substr(0, 200) + "' leaves the model folder (" + problem + ")",
+                       UINT64_MAX});
       } else if (!fs::is_regular_file(dir / sh, ec)) {
         if (++reported <= 20)
           out.push_back({severity::high, "index.missing_shard", where,
-                         "shard '" + sh.substr(0, 200) + "' named by the index does not exist: the model is incomplete "
-                         "and what a loader finds under that name was not scanned",
+                         "shard '" + sh.substr(0, 200) +
+                             "' named by the index does not exist: the model is incomplete "
+                             "and what a loader finds under that name was not scanned",
                          UINT64_MAX});
       }
     }
@@ -289,24 +319,26 @@ void scan_model(scan_file& sf, const mapped_file_ptr& m, file_format f) {
   for (const auto& [key, t] : a.metadata) {
     if (key.rfind("tokenizer.chat_template", 0) != 0 || t.k != meta_value::kind::string) continue;
     std::string w = sf.path + ":" + key;
-    sf.findings.push_back({severity::info, "template.present", w,
-                           "chat template of " + std::to_string(t.s.size()) + " characters (audited as text, never rendered)",
-                           UINT64_MAX});
+    sf.findings.push_back(
+        {severity::info, "template.present", w,
+         "chat template of " + std::to_string(t.s.size()) + " characters (audited as text, never rendered)",
+         UINT64_MAX});
     scan_template_text(t.s, w, sf.findings);
   }
   for (const auto& src : a.files)
     if (src.role == "external_data") sf.covers.push_back(src.path);
   if (traversal) {  // CVE-2022-25882 / CVE-2024-27318 class: the model names a file outside its folder
-    sf.findings.push_back({severity::critical, "file.path_traversal", sf.path,
-                           "path traversal: " + error + " (a loader would read that file as part of the model)",
-                           error_offset});
+    sf.findings.push_back(
+        {severity::critical, "file.path_traversal", sf.path,
+         "path traversal: " + error + " (a loader would read that file as part of the model)", error_offset});
     sf.reason = error;
     return;
   }
   if (!error.empty()) {
-    sf.findings.push_back({severity::medium, "file.unreadable", sf.path, "loader stopped: " + error, error_offset});
-    bool pickle_family = f == file_format::pickle || f == file_format::pytorch_legacy || f == file_format::zip ||
-                         f == file_format::pytorch_zip || f == file_format::numpy;
+    sf.findings.push_back(
+        {severity::medium, "file.unreadable", sf.path, "loader stopped: " + error, error_offset});
+    bool pickle_family = f == file_format::pickle || f == file_format::pytorch_legacy ||
+                         f == file_format::zip || f == file_format::pytorch_zip || f == file_format::numpy;
     // Pickle imports are reported as they are read, so what came before the error was examined; the
     // file as a whole was not: NOT VERIFIED (scan_one adds the finding).
     sf.status = pickle_family ? scan_status::partial : scan_status::none;
@@ -319,7 +351,8 @@ void scan_model(scan_file& sf, const mapped_file_ptr& m, file_format f) {
       if (sf.reason.empty()) sf.reason = x.message;
     }
   // A zip hidden in a non-zip model file (pickles check this themselves).
-  bool zipish = f == file_format::zip || f == file_format::pytorch_zip || f == file_format::numpy || f == file_format::pickle;
+  bool zipish = f == file_format::zip || f == file_format::pytorch_zip || f == file_format::numpy ||
+                f == file_format::pickle;
   if (!zipish && zip::has_eocd(m->data(), m->size())) {
     try {
       zip::listing z = zip::open(m->data(), m->size());
@@ -382,7 +415,8 @@ void scan_template_text(std::string_view text, const std::string& where, std::ve
         for (char& c : ctx)
           if (c == '\n' || c == '\r') c = ' ';
         out.push_back({p.level, "template.injection", where,
-                       std::string("template uses '") + p.needle + "' (" + p.why + "): ..." + ctx + "...", at});
+                       std::string("template uses '") + p.needle + "' (" + p.why + "): ..." + ctx + "...",
+                       at});
         break;  // one finding per construct
       }
       at += needle.size();
@@ -397,7 +431,8 @@ namespace {
 bool pickle_content(const uint8_t* d, uint64_t n) {
   if (n == 0 || !pickle::is_opcode(d[0])) return false;
   pickle::read_options o;
-  o.lim.max_memory = 64ull << 20;  // a sniff: a pickle that needs more is found by its STOP-less failure below
+  o.lim.max_memory =
+      64ull << 20;  // a sniff: a pickle that needs more is found by its STOP-less failure below
   pickle::result r = pickle::read(d, n, o);
   if (!r.roots.empty()) return true;
   for (const auto& g : r.globals)
@@ -435,8 +470,8 @@ uint64_t tar_size(const uint8_t* h, bool* ok) {
 }
 
 // One stacked pickle inside a legacy member; false when it did not read to its STOP.
-bool tar_pickle(const uint8_t* d, uint64_t at, uint64_t end, const std::string& where, std::vector<finding>& out,
-                pickle::result* keep, uint64_t* next) {
+bool tar_pickle(const uint8_t* d, uint64_t at, uint64_t end, const std::string& where,
+                std::vector<finding>& out, pickle::result* keep, uint64_t* next) {
   pickle::read_options o;
   o.base = at;
   pickle::result r = pickle::read(d + at, end - at, o);
@@ -448,8 +483,8 @@ bool tar_pickle(const uint8_t* d, uint64_t at, uint64_t end, const std::string& 
 }
 
 // The count pickle that opens a legacy 'storages' or 'tensors' member.
-bool tar_count(const uint8_t* d, uint64_t* pos, uint64_t end, const std::string& where, std::vector<finding>& out,
-               int64_t* count) {
+bool tar_count(const uint8_t* d, uint64_t* pos, uint64_t end, const std::string& where,
+               std::vector<finding>& out, int64_t* count) {
   pickle::result r;
   if (!tar_pickle(d, *pos, end, where, out, &r, pos)) return false;
   const pickle::value& c = r.at(r.roots[0]);
@@ -459,7 +494,8 @@ bool tar_count(const uint8_t* d, uint64_t* pos, uint64_t end, const std::string&
 
 // Legacy torch 'storages' member: count pickle, then per storage a (key, location, StorageType) pickle, an
 // int64 element count and the raw bytes; then the storage-views pickle. False where that layout breaks.
-bool tar_storages(const uint8_t* d, uint64_t at, uint64_t end, const std::string& where, std::vector<finding>& out) {
+bool tar_storages(const uint8_t* d, uint64_t at, uint64_t end, const std::string& where,
+                  std::vector<finding>& out) {
   pickle::result r;
   uint64_t pos = at;
   int64_t count = 0;
@@ -467,7 +503,8 @@ bool tar_storages(const uint8_t* d, uint64_t at, uint64_t end, const std::string
   for (int64_t k = 0; k < count; ++k) {
     if (!tar_pickle(d, pos, end, where, out, &r, &pos)) return false;
     const pickle::value& t = r.at(r.roots[0]);
-    if (t.k != pickle::kind::tuple || t.items.size() != 3 || r.at(t.items[2]).k != pickle::kind::global) return false;
+    if (t.k != pickle::kind::tuple || t.items.size() != 3 || r.at(t.items[2]).k != pickle::kind::global)
+      return false;
     auto dt = dtype_from_torch_storage(r.at(t.items[2]).name);
     if (!dt || end - pos < 8) return false;
     uint64_t numel = 0;
@@ -482,7 +519,8 @@ bool tar_storages(const uint8_t* d, uint64_t at, uint64_t end, const std::string
 
 // Legacy torch 'tensors' member: count pickle, then per tensor a (key, storage_id, type) pickle, int32 ndim,
 // 4 bytes, ndim int64 sizes and strides, an int64 storage offset.
-bool tar_tensors(const uint8_t* d, uint64_t at, uint64_t end, const std::string& where, std::vector<finding>& out) {
+bool tar_tensors(const uint8_t* d, uint64_t at, uint64_t end, const std::string& where,
+                 std::vector<finding>& out) {
   uint64_t pos = at;
   int64_t count = 0;
   if (!tar_count(d, &pos, end, where, out, &count)) return false;
@@ -514,32 +552,40 @@ void scan_tar(scan_file& sf, const uint8_t* d, uint64_t n) {
     uint64_t data = off + 512;
     if (!ok || size > n - data) break;
     std::string where = sf.path + ":" + name;
-    std::string base = name.substr(name.find_last_of('/') == std::string::npos ? 0 : name.find_last_of('/') + 1);
+    std::string base =
+        name.substr(name.find_last_of('/') == std::string::npos ? 0 : name.find_last_of('/') + 1);
     if (h[156] == '0' || h[156] == 0 || h[156] == '7') {
       bool understood = true;
       uint64_t next = 0;
-      if (base == "storages") understood = tar_storages(d, data, data + size, where, sf.findings);
-      else if (base == "tensors") understood = tar_tensors(d, data, data + size, where, sf.findings);
+      if (base == "storages")
+        understood = tar_storages(d, data, data + size, where, sf.findings);
+      else if (base == "tensors")
+        understood = tar_tensors(d, data, data + size, where, sf.findings);
       else if (size > 0 && pickle::is_opcode(d[data]))
-        understood = tar_pickle(d, data, data + size, where, sf.findings, nullptr, &next) && next == data + size;
-      else understood = false;  // bytes torch.load does not read, or a member it cannot parse either
+        understood =
+            tar_pickle(d, data, data + size, where, sf.findings, nullptr, &next) && next == data + size;
+      else
+        understood = false;  // bytes torch.load does not read, or a member it cannot parse either
       if (!understood) {
         pickle::result r;
         pickle::sweep(d, data, data + size, 0, {}, r);
         for (auto& g : r.globals) g.level = pickle::classify(g.module, g.name, false, &g.reason);
         pickle::add_findings(r, where, sf.findings);
         sf.status = scan_status::partial;
-        if (sf.reason.empty()) sf.reason = "tar member '" + name + "' is not a legacy torch layout; swept for imports only";
+        if (sf.reason.empty())
+          sf.reason = "tar member '" + name + "' is not a legacy torch layout; swept for imports only";
       }
     } else if (h[156] == '1' || h[156] == '2') {
-      sf.findings.push_back({severity::high, "tar.link", where, "link member in a checkpoint tar (not followed)", off});
+      sf.findings.push_back(
+          {severity::high, "tar.link", where, "link member in a checkpoint tar (not followed)", off});
     }
     uint64_t padded = (size + 511) / 512 * 512;
     if (padded > n - data) return;
     off = data + padded;
   }
   sf.status = scan_status::partial;
-  sf.reason = "tar headers end before the archive does (byte " + std::to_string(off) + "); the rest was swept only";
+  sf.reason =
+      "tar headers end before the archive does (byte " + std::to_string(off) + "); the rest was swept only";
   pickle::result r;
   pickle::sweep(d, off, n, 0, {}, r);
   for (auto& g : r.globals) g.level = pickle::classify(g.module, g.name, false, &g.reason);
@@ -553,9 +599,11 @@ scan_file scan_one(const std::string& path) {
   bool flagged = false;
   for (const auto& f : sf.findings) flagged = flagged || finding_not_verified(f);
   if (sf.status == scan_status::partial && !flagged)
-    sf.findings.push_back({severity::high, "scan.not_verified", path,
-                           "not verified: " + (sf.reason.empty() ? std::string("part of the file was not examined") : sf.reason),
-                           UINT64_MAX});
+    sf.findings.push_back(
+        {severity::high, "scan.not_verified", path,
+         "not verified: " +
+             (sf.reason.empty() ? std::string("part of the file was not examined") : sf.reason),
+         UINT64_MAX});
   return sf;
 }
 
@@ -592,8 +640,10 @@ scan_file scan_one_file(const std::string& path) {
     if (!starts(d, n, mk.magic)) continue;
     sf.kind = mk.kind;
     if (mk.level > severity::info)
-      sf.findings.push_back({mk.level, "file.executable", path,
-                             std::string(mk.kind) + " among model files (glassbox does not analyse native code or scripts)", 0});
+      sf.findings.push_back(
+          {mk.level, "file.executable", path,
+           std::string(mk.kind) + " among model files (glassbox does not analyse native code or scripts)",
+           0});
     if (checkpoint_extension(ext))
       sf.findings.push_back({severity::medium, "file.not_a_checkpoint", path,
                              "named ." + ext + " but the bytes are a " + mk.kind + ": not a checkpoint", 0});
@@ -601,8 +651,8 @@ scan_file scan_one_file(const std::string& path) {
   }
   // by content first: a pickle under any name (.txt, .json, .py, .npy, no extension ...) is a pickle
   file_format sniffed = format_sniff(d, n, path);
-  bool weak = sniffed == file_format::unknown || sniffed == file_format::json || sniffed == file_format::llama2c ||
-              sniffed == file_format::llama2c_tokenizer;
+  bool weak = sniffed == file_format::unknown || sniffed == file_format::json ||
+              sniffed == file_format::llama2c || sniffed == file_format::llama2c_tokenizer;
   if (weak && n >= 512 && tar_header(d)) {
     scan_tar(sf, d, n);
     return sf;
@@ -618,8 +668,9 @@ scan_file scan_one_file(const std::string& path) {
   }
   if (ext == "py") {
     sf.kind = "python source";
-    sf.findings.push_back({severity::medium, "file.python_source", path,
-                           "Python source beside the model: runs if the model is loaded with trust_remote_code", 0});
+    sf.findings.push_back(
+        {severity::medium, "file.python_source", path,
+         "Python source beside the model: runs if the model is loaded with trust_remote_code", 0});
     return sf;
   }
   if (ext == "json") {
@@ -629,8 +680,9 @@ scan_file scan_one_file(const std::string& path) {
   if (ext == "jinja" || ext == "j2") {
     sf.kind = "chat template";
     std::string_view t(reinterpret_cast<const char*>(d), static_cast<size_t>(n));
-    sf.findings.push_back({severity::info, "template.present", path,
-                           "chat template of " + std::to_string(n) + " bytes (audited as text, never rendered)", UINT64_MAX});
+    sf.findings.push_back(
+        {severity::info, "template.present", path,
+         "chat template of " + std::to_string(n) + " bytes (audited as text, never rendered)", UINT64_MAX});
     scan_template_text(t, path, sf.findings);
     return sf;
   }
@@ -664,7 +716,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // A file that is recorded but never opened (special files, links leaving the folder, unreadable folders).
-scan_file unopened(const std::string& path, const char* kind, severity level, const char* code, const std::string& msg) {
+scan_file unopened(const std::string& path, const char* kind, severity level, const char* code,
+                   const std::string& msg) {
   scan_file sf;
   sf.path = path;
   sf.kind = kind;
@@ -676,11 +729,16 @@ scan_file unopened(const std::string& path, const char* kind, severity level, co
 
 const char* special_kind(const fs::file_status& st) {
   switch (st.type()) {
-    case fs::file_type::fifo: return "fifo";
-    case fs::file_type::socket: return "socket";
-    case fs::file_type::block: return "block device";
-    case fs::file_type::character: return "character device";
-    default: return "special file";
+    case fs::file_type::fifo:
+      return "fifo";
+    case fs::file_type::socket:
+      return "socket";
+    case fs::file_type::block:
+      return "block device";
+    case fs::file_type::character:
+      return "character device";
+    default:
+      return "special file";
   }
 }
 
@@ -701,8 +759,9 @@ void walk_entry(const fs::path& root, const fs::directory_entry& e, std::vector<
     std::string to = fs::read_symlink(e.path(), ec).string();
     if (!inside(root, target)) {
       r.files.push_back(unopened(path, "symlink", severity::high, "file.symlink_escape",
-                                 "symbolic link to '" + to + "' leaves the scanned folder: not followed, not scanned "
-                                 "(a loader would read whatever it points at)"));
+                                 "symbolic link to '" + to +
+                                     "' leaves the scanned folder: not followed, not scanned "
+                                     "(a loader would read whatever it points at)"));
       return;
     }
     fs::file_status ts = fs::status(e.path(), ec);
@@ -711,8 +770,8 @@ void walk_entry(const fs::path& root, const fs::directory_entry& e, std::vector<
       links.push_back(path);
     } else if (!fs::is_directory(ts)) {  // dangling, or a special file inside the folder
       r.files.push_back(unopened(path, "symlink", severity::high, "file.symlink_special",
-                                 "symbolic link to '" + to + "' (" + (fs::exists(ts) ? special_kind(ts) : "missing") +
-                                     "): not opened"));
+                                 "symbolic link to '" + to + "' (" +
+                                     (fs::exists(ts) ? special_kind(ts) : "missing") + "): not opened"));
     }
     return;  // a link to a folder inside the scanned one: that folder is scanned on its own
   }
@@ -721,8 +780,9 @@ void walk_entry(const fs::path& root, const fs::directory_entry& e, std::vector<
     return;
   }
   r.files.push_back(unopened(path, special_kind(ls), severity::high, "file.special",
-                             std::string(special_kind(ls)) + " in a model folder: never opened (a loader would block on it "
-                                                             "or read a device)"));
+                             std::string(special_kind(ls)) +
+                                 " in a model folder: never opened (a loader would block on it "
+                                 "or read a device)"));
 }
 
 }  // namespace
@@ -743,9 +803,11 @@ scan_report scan_paths(const std::vector<std::string>& paths, const scan_options
       continue;
     }
     if (!fs::is_directory(st)) {
-      if (fs::is_regular_file(st)) files.push_back(p);
-      else r.files.push_back(unopened(p, special_kind(st), severity::high, "file.special",
-                                      std::string(special_kind(st)) + ": never opened"));
+      if (fs::is_regular_file(st))
+        files.push_back(p);
+      else
+        r.files.push_back(unopened(p, special_kind(st), severity::high, "file.special",
+                                   std::string(special_kind(st)) + ": never opened"));
       continue;
     }
     if (!opt.recurse) continue;
@@ -762,7 +824,8 @@ scan_report scan_paths(const std::vector<std::string>& paths, const scan_options
       walk_entry(root, e, files, symlinks, r);
       if (files.size() >= opt.max_files) {
         r.files.push_back(unopened(p, "folder", severity::high, "scan.not_verified",
-                                   "not verified: more than " + std::to_string(opt.max_files) + " files; the rest were not scanned"));
+                                   "not verified: more than " + std::to_string(opt.max_files) +
+                                       " files; the rest were not scanned"));
         break;
       }
     }
@@ -775,8 +838,9 @@ scan_report scan_paths(const std::vector<std::string>& paths, const scan_options
       r.files.push_back(std::move(sf));
     }
     if (ec)  // a folder that could not be read to its end is not "0 files, ok"
-      r.files.push_back(unopened(p, "folder", severity::high, "scan.not_verified",
-                                 "not verified: the folder could not be read to its end (" + ec.message() + ")"));
+      r.files.push_back(
+          unopened(p, "folder", severity::high, "scan.not_verified",
+                   "not verified: the folder could not be read to its end (" + ec.message() + ")"));
   }
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
@@ -786,8 +850,9 @@ scan_report scan_paths(const std::vector<std::string>& paths, const scan_options
     if (std::find(symlinks.begin(), symlinks.end(), f) != symlinks.end()) {
       std::error_code ec;
       std::string target = fs::read_symlink(f, ec).string();
-      r.files.back().findings.push_back({severity::medium, "file.symlink", f,
-                                         "symbolic link to '" + target + "': loaders read whatever it points at", 0});
+      r.files.back().findings.push_back(
+          {severity::medium, "file.symlink", f,
+           "symbolic link to '" + target + "': loaders read whatever it points at", 0});
     }
   }
   // ONNX external data is part of its model: covered when the model was read
@@ -800,12 +865,14 @@ scan_report scan_paths(const std::vector<std::string>& paths, const scan_options
   for (auto& f : r.files) {
     if (f.status != scan_status::none || f.kind != "unknown") continue;
     std::error_code ec;
-    if (std::find(covered.begin(), covered.end(), fs::weakly_canonical(f.path, ec).string()) == covered.end()) continue;
+    if (std::find(covered.begin(), covered.end(), fs::weakly_canonical(f.path, ec).string()) == covered.end())
+      continue;
     f.status = scan_status::full;
     f.kind = "external data of an ONNX model";
     f.reason.clear();
   }
-  std::sort(r.files.begin(), r.files.end(), [](const scan_file& a, const scan_file& b) { return a.path < b.path; });
+  std::sort(r.files.begin(), r.files.end(),
+            [](const scan_file& a, const scan_file& b) { return a.path < b.path; });
   return r;
 }
 

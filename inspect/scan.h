@@ -36,23 +36,23 @@ const char* scan_verdict_name(scan_verdict v);  // "CLEAN", "SUSPICIOUS", "NOT V
 struct scan_file {
   std::string path;
   file_format format = file_format::unknown;
-  std::string kind;                   // what the bytes are: "pickle (protocol 4)", "png image", "text" ...
+  std::string kind;  // what the bytes are: "pickle (protocol 4)", "png image", "text" ...
   scan_status status = scan_status::full;
-  std::string reason;                 // why partial / none (empty when full)
-  std::vector<finding> findings;      // `where` names the file (and zip member / tensor / key)
+  std::string reason;             // why partial / none (empty when full)
+  std::vector<finding> findings;  // `where` names the file (and zip member / tensor / key)
   uint64_t size = 0;
-  std::vector<std::string> covers;    // other files this one reads as part of itself (ONNX external data)
-  severity worst() const;             // info when there are no findings
+  std::vector<std::string> covers;  // other files this one reads as part of itself (ONNX external data)
+  severity worst() const;           // info when there are no findings
   scan_verdict verdict() const;
 };
 
 struct scan_options {
-  bool recurse = true;                // descend into folders
+  bool recurse = true;  // descend into folders
   uint64_t max_files = 1'000'000;
 };
 
 struct scan_report {
-  std::vector<scan_file> files;       // sorted by path
+  std::vector<scan_file> files;  // sorted by path
   severity worst() const;
   size_t count(severity s) const;     // findings at exactly this level
   size_t count(scan_status s) const;  // files with this status
@@ -71,7 +71,8 @@ void scan_template_text(std::string_view text, const std::string& where, std::ve
 // True for finding codes that mean part of a file could not be examined (encrypted member, broken pickle...).
 bool finding_limits_coverage(const finding& f);
 
-// True for the HIGH "not verified" findings (codes ending in ".not_verified"): they fail a scan at any --fail-on.
+// True for the HIGH "not verified" findings (codes ending in ".not_verified"): they fail a scan at any
+// --fail-on.
 bool finding_not_verified(const finding& f);
 
 }  // namespace gb

@@ -45,7 +45,8 @@ powerlaw_fit powerlaw_fit_eigenvalues(std::vector<double> x) {
   return best;
 }
 
-spectral_metrics spectral_from_eigenvalues(std::vector<double> eigs, int64_t N, int64_t M, bool full, double fro2) {
+spectral_metrics spectral_from_eigenvalues(std::vector<double> eigs, int64_t N, int64_t M, bool full,
+                                           double fro2) {
   spectral_metrics m;
   m.N = N;
   m.M = M;
@@ -75,7 +76,8 @@ spectral_metrics spectral_from_eigenvalues(std::vector<double> eigs, int64_t N, 
   m.log_alpha_norm = std::log10(an);
   if (full) {
     const double smax = std::sqrt(m.spectral_norm);
-    const double tol = smax * static_cast<double>(N) * static_cast<double>(std::numeric_limits<float>::epsilon());
+    const double tol =
+        smax * static_cast<double>(N) * static_cast<double>(std::numeric_limits<float>::epsilon());
     size_t rank = 0;
     for (double e : eigs)
       if (std::sqrt(e) > tol) ++rank;
@@ -140,10 +142,10 @@ std::vector<double> randomised_eigs(const matf& a, int64_t k, int power_iters) {
   matd q = orthonormal((a * omega).cast<double>());  // (rows, l)
   for (int it = 0; it < power_iters; ++it) {
     matd z = orthonormal((a.transpose() * q.cast<float>()).cast<double>());  // (cols, l)
-    q = orthonormal((a * z.cast<float>()).cast<double>());                    // (rows, l)
+    q = orthonormal((a * z.cast<float>()).cast<double>());                   // (rows, l)
   }
   matd b = (q.cast<float>().transpose() * a).cast<double>();  // (l, cols)
-  matd bb = b * b.transpose();                               // (l, l)
+  matd bb = b * b.transpose();                                // (l, l)
   Eigen::SelfAdjointEigenSolver<matd> es(bb, Eigen::EigenvaluesOnly);
   std::vector<double> e;
   for (int64_t i = 0; i < l; ++i) e.push_back(std::max(0.0, es.eigenvalues()(i)));
@@ -183,7 +185,8 @@ spectral_metrics spectral_of_matrix(const std::vector<double>& w, int64_t rows, 
   const int64_t N = std::max(rows, cols), M = std::min(rows, cols);
   if (M >= 10 && M <= opt.max_exact) {
     // Exact path in double straight from the input.
-    Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> a(w.data(), rows, cols);
+    Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> a(w.data(), rows,
+                                                                                               cols);
     matd g = cols <= rows ? matd(a.transpose() * a) : matd(a * a.transpose());
     Eigen::SelfAdjointEigenSolver<matd> es(g, Eigen::EigenvaluesOnly);
     std::vector<double> e;

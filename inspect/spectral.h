@@ -5,16 +5,18 @@
 //   eigenvalues  lambda_i = sigma_i^2 (squared singular values, not divided by N), from W^T W or W W^T
 //                (M x M, double) with Eigen's SelfAdjointEigenSolver ("exact");
 //   power law    x = lambda > 1e-5 sorted; for each candidate x_min = x_i (n_i = n - i points)
-//                alpha_i = 1 + n_i / (sum_{j>=i} ln x_j - n_i ln x_i); D_i = max_k |1 - (x_{i+k}/x_i)^(1-alpha_i)
-//                - k/n_i| when alpha_i > 1, else 1; the smallest D wins (first on ties); sigma = (alpha-1)/sqrt(n_i);
+//                alpha_i = 1 + n_i / (sum_{j>=i} ln x_j - n_i ln x_i); D_i = max_k |1 -
+//                (x_{i+k}/x_i)^(1-alpha_i)
+//                - k/n_i| when alpha_i > 1, else 1; the smallest D wins (first on ties); sigma =
+//                (alpha-1)/sqrt(n_i);
 //   companions   norm = sum lambda (squared Frobenius), log_norm = log10 norm, spectral_norm = max lambda,
-//                log_spectral_norm, alpha_weighted = alpha log10(max lambda), log_alpha_norm = log10 sum lambda^alpha,
-//                stable_rank = norm / max lambda, matrix_rank = #{sigma > max sigma * N * eps_f32},
-//                entropy = -sum p ln p / ln(rank), p = lambda / sum lambda.
+//                log_spectral_norm, alpha_weighted = alpha log10(max lambda), log_alpha_norm = log10 sum
+//                lambda^alpha, stable_rank = norm / max lambda, matrix_rank = #{sigma > max sigma * N *
+//                eps_f32}, entropy = -sum p ln p / ln(rank), p = lambda / sum lambda.
 // Large matrices (M > max_exact): "randomised top-k": a randomised range finder (Halko et al. 2011,
 // Gaussian test matrix with k+10 columns, `power_iters` power iterations, fixed seed) gives the top k
-// eigenvalues; alpha/D/x_min are fitted on that top-k tail, norm and stable_rank use the exact Frobenius norm,
-// matrix_rank and entropy are not computed (NaN). The method is named in every result.
+// eigenvalues; alpha/D/x_min are fitted on that top-k tail, norm and stable_rank use the exact Frobenius
+// norm, matrix_rank and entropy are not computed (NaN). The method is named in every result.
 //
 //   gb::spectral_report r = gb::spectral_compute(gb::tensor_items(model), {});
 //   for (auto& m : r.matrices) std::printf("%s alpha %.3f\n", m.name.c_str(), m.alpha);
@@ -41,12 +43,12 @@ struct spectral_metrics {
   role_kind role = role_kind::other;
   int layer = -1;
   int64_t N = 0, M = 0;
-  std::string method;          // "exact (eigen W^T W)" or "randomised top-k=..."; "skipped: ..."
+  std::string method;  // "exact (eigen W^T W)" or "randomised top-k=..."; "skipped: ..."
   bool skipped = false;
   size_t n_eigs = 0, n_fit = 0;  // eigenvalues computed, and > 1e-5
   double alpha = 0, xmin = 0, D = 1, sigma = 0, alpha_weighted = 0, log_alpha_norm = 0;
   double norm = 0, log_norm = 0, spectral_norm = 0, log_spectral_norm = 0, stable_rank = 0;
-  double matrix_rank = 0, entropy = 0;   // NaN in randomised mode
+  double matrix_rank = 0, entropy = 0;  // NaN in randomised mode
 };
 
 // Metrics from the eigenvalues (squared singular values) of an N x M matrix; `frobenius2` overrides the
@@ -55,7 +57,7 @@ spectral_metrics spectral_from_eigenvalues(std::vector<double> eigs, int64_t N, 
                                            double frobenius2 = -1.0);
 
 struct spectral_options {
-  int64_t max_exact = 1024;   // M above this uses the randomised top-k method
+  int64_t max_exact = 1024;  // M above this uses the randomised top-k method
   int64_t top_k = 256;
   int power_iters = 3;
   int threads = 0;

@@ -1,19 +1,19 @@
 // inspect/stats.cpp: streaming tensor statistics (see the header).
 #include "inspect/stats.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <limits>
 #include <map>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <numeric>
 #include <optional>
-#include <exception>
-
-#include <omp.h>
 
 #include "inspect/hash.h"
 
@@ -30,9 +30,11 @@ void moments::merge(const moments& o) {
   const double na = static_cast<double>(n), nb = static_cast<double>(o.n), nn = na + nb;
   const double d = o.mean - mean, d2 = d * d;
   const double m2n = m2 + o.m2 + d2 * na * nb / nn;
-  const double m3n = m3 + o.m3 + d2 * d * na * nb * (na - nb) / (nn * nn) + 3.0 * d * (na * o.m2 - nb * m2) / nn;
+  const double m3n =
+      m3 + o.m3 + d2 * d * na * nb * (na - nb) / (nn * nn) + 3.0 * d * (na * o.m2 - nb * m2) / nn;
   const double m4n = m4 + o.m4 + d2 * d2 * na * nb * (na * na - na * nb + nb * nb) / (nn * nn * nn) +
-                     6.0 * d2 * (na * na * o.m2 + nb * nb * m2) / (nn * nn) + 4.0 * d * (na * o.m3 - nb * m3) / nn;
+                     6.0 * d2 * (na * na * o.m2 + nb * nb * m2) / (nn * nn) +
+                     4.0 * d * (na * o.m3 - nb * m3) / nn;
   mean += d * nb / nn;
   m2 = m2n;
   m3 = m3n;
@@ -79,9 +81,14 @@ inline bool finite_bits(float v) {
 }  // namespace
 
 stats_accumulator::stats_accumulator(int64_t rows, int64_t cols)
-    : rows_(rows), cols_(cols), min_(kInf), max_(-kInf),
-      row_min_(static_cast<size_t>(rows), kInf), row_max_(static_cast<size_t>(rows), -kInf),
-      col_min_(static_cast<size_t>(cols), kInf), col_max_(static_cast<size_t>(cols), -kInf) {}
+    : rows_(rows),
+      cols_(cols),
+      min_(kInf),
+      max_(-kInf),
+      row_min_(static_cast<size_t>(rows), kInf),
+      row_max_(static_cast<size_t>(rows), -kInf),
+      col_min_(static_cast<size_t>(cols), kInf),
+      col_max_(static_cast<size_t>(cols), -kInf) {}
 
 void stats_accumulator::add_row(int64_t r, const float* x) {
   const int64_t n = cols_;
@@ -108,8 +115,10 @@ void stats_accumulator::add_row(int64_t r, const float* x) {
     for (int64_t c = 0; c < n; ++c) {
       const float v = x[c];
       if (!finite_bits(v)) {
-        if (std::isnan(v)) ++nan_;
-        else ++inf_;
+        if (std::isnan(v))
+          ++nan_;
+        else
+          ++inf_;
         continue;
       }
       finite_.push_back(v);
@@ -161,7 +170,9 @@ int64_t outliers(const std::vector<float>& lo, const std::vector<float>& hi, dou
       v.emplace_back(dev, static_cast<int64_t>(i));
     }
   }
-  std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  std::sort(v.begin(), v.end(), [](auto& a, auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  });
   top.clear();
   for (size_t i = 0; i < v.size() && i < 8; ++i) top.push_back(v[i].second);
   return count;
@@ -228,7 +239,8 @@ void scan_one(const tensor_item& it, tensor_stats& t, const stats_options& opt,
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     const int64_t r1 = std::min(rows, r0 + chunk);
     if (opt.values_digest) {
-      if (rd.direct()) h.update(rd.span(r0), static_cast<size_t>(r1 - r0) * rd.row_bytes());
+      if (rd.direct())
+        h.update(rd.span(r0), static_cast<size_t>(r1 - r0) * rd.row_bytes());
       else
         for (int64_t r = r0; r < r1; ++r) h.update(rd.row_raw(r), rd.row_bytes());
     }
@@ -236,8 +248,10 @@ void scan_one(const tensor_item& it, tensor_stats& t, const stats_options& opt,
       for (int64_t r = r0; r < r1; ++r) acc->add_row(r, rd.row_f32(r, scratch.data()));
     if (opt.release_pages) rd.release(r0, r1);
   }
-  if (acc) acc->finish(t);
-  else t.count = static_cast<uint64_t>(rows) * static_cast<uint64_t>(cols);
+  if (acc)
+    acc->finish(t);
+  else
+    t.count = static_cast<uint64_t>(rows) * static_cast<uint64_t>(cols);
   if (opt.values_digest) {
     digest d = h.final();
     t.values_hex = digest_hex(d);
@@ -338,11 +352,14 @@ void stats_summarise(stats_report& r) {
       continue;
     }
     if (t.nan_count)
-      add(severity::high, "tensor.nan", t.name, std::to_string(t.nan_count) + " NaN value(s) of " + std::to_string(t.count));
+      add(severity::high, "tensor.nan", t.name,
+          std::to_string(t.nan_count) + " NaN value(s) of " + std::to_string(t.count));
     if (t.inf_count)
-      add(severity::high, "tensor.inf", t.name, std::to_string(t.inf_count) + " infinite value(s) of " + std::to_string(t.count));
+      add(severity::high, "tensor.inf", t.name,
+          std::to_string(t.inf_count) + " infinite value(s) of " + std::to_string(t.count));
     if (t.count > 0 && t.zero_count == t.count)
-      add(severity::medium, "tensor.all_zero", t.name, "every one of " + std::to_string(t.count) + " values is zero");
+      add(severity::medium, "tensor.all_zero", t.name,
+          "every one of " + std::to_string(t.count) + " values is zero");
     else if (t.count > 1 && t.mom.n == t.count && t.min == t.max) {
       const bool vec = t.shape.size() <= 1;
       add(vec ? severity::info : severity::medium, "tensor.constant", t.name,
@@ -362,15 +379,16 @@ void stats_summarise(stats_report& r) {
     for (size_t j = 1; j < v.size(); ++j) {
       const tensor_stats& a = r.tensors[v[0]];
       const tensor_stats& b = r.tensors[v[j]];
-      const bool tied = (b.name == "output.weight" &&
-                         (a.name == "tok_embd.weight" || a.name == "token_embd.weight")) ||
-                        (a.name == "output.weight" &&
-                         (b.name == "tok_embd.weight" || b.name == "token_embd.weight"));
+      const bool tied =
+          (b.name == "output.weight" && (a.name == "tok_embd.weight" || a.name == "token_embd.weight")) ||
+          (a.name == "output.weight" && (b.name == "tok_embd.weight" || b.name == "token_embd.weight"));
       if (tied)
-        add(severity::info, "tensor.tied_copy", b.name, "a copy of '" + a.name + "' (tied embeddings stored twice)");
+        add(severity::info, "tensor.tied_copy", b.name,
+            "a copy of '" + a.name + "' (tied embeddings stored twice)");
       else
         add(severity::medium, "tensor.duplicate", b.name,
-            "byte-identical to '" + a.name + "' (same dtype, shape and values; value digest " + a.values_hex.substr(0, 16) + ")");
+            "byte-identical to '" + a.name + "' (same dtype, shape and values; value digest " +
+                a.values_hex.substr(0, 16) + ")");
     }
   }
   // Anomalies against the other layers of the same role.
@@ -398,16 +416,19 @@ void stats_summarise(stats_report& r) {
       const double z = 0.6745 * (x[j] - med) / mad;
       if (std::fabs(z) > 3.5 && std::fabs(x[j] - med) > 0.5 * std::fabs(med)) {
         char buf[200];
-        std::snprintf(buf, sizeof buf, "%s %.6g vs median %.6g over %zu layers (robust z %.1f, off by %.0f%%)", what,
-                      x[j], med, n, z, 100.0 * std::fabs(x[j] - med) / std::fabs(med));
+        std::snprintf(buf, sizeof buf,
+                      "%s %.6g vs median %.6g over %zu layers (robust z %.1f, off by %.0f%%)", what, x[j],
+                      med, n, z, 100.0 * std::fabs(x[j] - med) / std::fabs(med));
         add(severity::low, code, r.tensors[idx[j]].name, buf);
       }
     }
   };
   for (const auto& [k, idx] : by_role) {
-    robust(idx, [](const tensor_stats& t) { return t.l2; }, "tensor.norm_anomaly", "L2 norm");
-    robust(idx, [](const tensor_stats& t) { return t.std > 0 ? t.abs_max / t.std : 0.0; }, "tensor.outlier_anomaly",
-           "abs-max / std");
+    robust(
+        idx, [](const tensor_stats& t) { return t.l2; }, "tensor.norm_anomaly", "L2 norm");
+    robust(
+        idx, [](const tensor_stats& t) { return t.std > 0 ? t.abs_max / t.std : 0.0; },
+        "tensor.outlier_anomaly", "abs-max / std");
   }
 }
 

@@ -10,7 +10,8 @@
 // dtype, shape and values under another name; found by value digest), tensor.tied_copy (output.weight a copy
 // of tok_embd.weight), tensor.norm_anomaly and tensor.outlier_anomaly (robust z-score against the other
 // layers of the same role: z = 0.6745 (x - median) / MAD, flagged when |z| > 3.5 (Iglewicz & Hoaglin) and
-// x is more than 50% away from the median, with >= 4 layers), tensor.unreadable (dtype that cannot be decoded).
+// x is more than 50% away from the median, with >= 4 layers), tensor.unreadable (dtype that cannot be
+// decoded).
 //
 //   std::vector<gb::tensor_item> items = gb::tensor_items(model);
 //   gb::stats_report s = gb::stats_compute(items, {});
@@ -31,10 +32,10 @@ namespace gb {
 struct moments {
   uint64_t n = 0;
   double mean = 0, m2 = 0, m3 = 0, m4 = 0;  // central sums: m_k = sum (x - mean)^k
-  void add(const float* x, int64_t n);       // finite values only (caller filters)
+  void add(const float* x, int64_t n);      // finite values only (caller filters)
   void merge(const moments& o);
   double variance() const { return n ? m2 / static_cast<double>(n) : 0.0; }
-  double excess_kurtosis() const;             // n m4 / m2^2 - 3 (0 when m2 == 0)
+  double excess_kurtosis() const;  // n m4 / m2^2 - 3 (0 when m2 == 0)
 };
 
 struct tensor_stats {
@@ -43,20 +44,20 @@ struct tensor_stats {
   int layer = -1;
   std::string dtype_name;
   std::vector<int64_t> shape;
-  bool readable = true;            // false: dtype not decodable (message in `note`)
+  bool readable = true;  // false: dtype not decodable (message in `note`)
   std::string note;
   uint64_t count = 0, nan_count = 0, inf_count = 0, zero_count = 0;
   moments mom;
-  double min = 0, max = 0, abs_max = 0, l2 = 0;   // over finite values
+  double min = 0, max = 0, abs_max = 0, l2 = 0;  // over finite values
   double mean = 0, std = 0, kurtosis = 0, zero_fraction = 0;
-  int64_t outlier_rows = 0, outlier_cols = 0;      // rows / columns with |x - mean| > 6 std
+  int64_t outlier_rows = 0, outlier_cols = 0;                 // rows / columns with |x - mean| > 6 std
   std::vector<int64_t> outlier_row_index, outlier_col_index;  // up to 8 each, largest deviation first
-  std::string values_hex;          // value digest (hash.h) when computed, else empty
-  std::string excluded;            // from tensor_item
+  std::string values_hex;  // value digest (hash.h) when computed, else empty
+  std::string excluded;    // from tensor_item
 };
 
 struct group_stats {  // merged over the tensors of a layer or a role
-  std::string key;   // "blk.3" / "global", or a role name "attn.q"
+  std::string key;    // "blk.3" / "global", or a role name "attn.q"
   size_t tensors = 0;
   uint64_t count = 0, nan_count = 0, inf_count = 0;
   moments mom;
@@ -68,7 +69,8 @@ struct stats_report {
   std::vector<group_stats> layers, roles;
   std::vector<finding> findings;
   std::string anomaly_rule =
-      "robust z-score over layers of one role: z = 0.6745 (x - median) / MAD, |z| > 3.5 and |x - median| > 50% of the "
+      "robust z-score over layers of one role: z = 0.6745 (x - median) / MAD, |z| > 3.5 and |x - median| > "
+      "50% of the "
       "median, >= 4 layers";
 };
 

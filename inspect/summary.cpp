@@ -46,7 +46,8 @@ void release_sample(const archive& ar, const tensor_view& t, uint64_t at) {
 
 // An output tensor that repeats the token embedding (see model_summary::tied_copy_elements).
 bool is_copy(const archive& ar, const tensor_view& a, const tensor_view& b) {
-  if (a.type != b.type || a.shape != b.shape || a.nbytes != b.nbytes || !a.available() || !b.available() || a.nbytes == 0)
+  if (a.type != b.type || a.shape != b.shape || a.nbytes != b.nbytes || !a.available() || !b.available() ||
+      a.nbytes == 0)
     return false;
   constexpr uint64_t full_limit = 1u << 20, windows = 64, window = 64;
   if (a.nbytes <= full_limit) return std::memcmp(a.data, b.data, a.nbytes) == 0;
@@ -69,8 +70,11 @@ std::string scaled(uint64_t n, const char* const* units, int n_units, const char
   int u = 0;
   while (v >= 1000.0 && u + 1 < n_units) v /= 1000.0, ++u;
   char buf[48];
-  if (u == 0) std::snprintf(buf, sizeof buf, "%llu%s%s", static_cast<unsigned long long>(n), *units[0] ? sep : "", units[0]);
-  else std::snprintf(buf, sizeof buf, "%.2f%s%s", v, sep, units[u]);
+  if (u == 0)
+    std::snprintf(buf, sizeof buf, "%llu%s%s", static_cast<unsigned long long>(n), *units[0] ? sep : "",
+                  units[0]);
+  else
+    std::snprintf(buf, sizeof buf, "%.2f%s%s", v, sep, units[u]);
   return buf;
 }
 }  // namespace
@@ -125,7 +129,8 @@ model_summary summary_build(const model& m) {
     for (group_share& gs : s.by_group)
       if (gs.group == g) gs.params += n, gs.bytes += t.nbytes;
     if (e && e->layer >= 0) {
-      if (s.by_layer.size() <= static_cast<size_t>(e->layer)) s.by_layer.resize(static_cast<size_t>(e->layer) + 1, 0);
+      if (s.by_layer.size() <= static_cast<size_t>(e->layer))
+        s.by_layer.resize(static_cast<size_t>(e->layer) + 1, 0);
       s.by_layer[static_cast<size_t>(e->layer)] += n;
     }
     const bool vector_like = t.shape.size() <= 1;
@@ -145,7 +150,8 @@ model_summary summary_build(const model& m) {
       if (gs.group == "output") gs.params -= n;
   }
   for (const auto& [t, d] : mix) s.dtypes.push_back(d);
-  std::stable_sort(s.dtypes.begin(), s.dtypes.end(), [](const dtype_share& x, const dtype_share& y) { return x.bytes > y.bytes; });
+  std::stable_sort(s.dtypes.begin(), s.dtypes.end(),
+                   [](const dtype_share& x, const dtype_share& y) { return x.bytes > y.bytes; });
 
   s.context_length = m.hp.n_ctx;
   s.vocab_size = m.hp.n_vocab;
@@ -160,19 +166,20 @@ model_summary summary_build(const model& m) {
     ts.merges = v->merges.size();
     ts.add_bos = v->add_bos;
     ts.add_eos = v->add_eos;
-    const std::pair<const char*, int32_t> ids[] = {{"bos", v->bos_id}, {"eos", v->eos_id}, {"unk", v->unk_id},
-                                                   {"pad", v->pad_id}, {"sep", v->sep_id}, {"cls", v->cls_id},
-                                                   {"mask", v->mask_id}};
+    const std::pair<const char*, int32_t> ids[] = {
+        {"bos", v->bos_id}, {"eos", v->eos_id}, {"unk", v->unk_id},  {"pad", v->pad_id},
+        {"sep", v->sep_id}, {"cls", v->cls_id}, {"mask", v->mask_id}};
     for (const auto& [kind, id] : ids) {
       if (id < 0) continue;
-      std::string text = static_cast<size_t>(id) < v->tokens.size() ? v->tokens[static_cast<size_t>(id)] : std::string();
+      std::string text =
+          static_cast<size_t>(id) < v->tokens.size() ? v->tokens[static_cast<size_t>(id)] : std::string();
       ts.special.push_back({kind, id, std::move(text)});
     }
   }
 
   s.name = meta_text(a, {"general.name", "config._name_or_path", "onnx.graph_name"});
-  s.license = meta_text(a, {"general.license", "general.license.name", "config.license", "tokenizer_config.license",
-                            "onnx.metadata.license"});
+  s.license = meta_text(a, {"general.license", "general.license.name", "config.license",
+                            "tokenizer_config.license", "onnx.metadata.license"});
   s.author = meta_text(a, {"general.author", "config.author", "onnx.producer_name"});
   s.organization = meta_text(a, {"general.organization"});
   s.description = meta_text(a, {"general.description"});

@@ -20,11 +20,11 @@ struct dtype_share {
   dtype type = dtype::unknown;
   uint64_t tensors = 0;
   uint64_t elements = 0;
-  uint64_t bytes = 0;   // as stored
+  uint64_t bytes = 0;  // as stored
 };
 
 struct group_share {
-  std::string group;    // "embedding", "attention", "mlp", "norm", "output", "other" (role_group)
+  std::string group;  // "embedding", "attention", "mlp", "norm", "output", "other" (role_group)
   uint64_t params = 0;
   uint64_t bytes = 0;
 };
@@ -36,16 +36,16 @@ struct memory_estimate {
 };
 
 struct special_token {
-  std::string kind;       // "bos", "eos", "unk", "pad", "sep", "cls", "mask"
+  std::string kind;  // "bos", "eos", "unk", "pad", "sep", "cls", "mask"
   int32_t id = -1;
-  std::string text;       // the piece, or "" when the id is out of range
+  std::string text;  // the piece, or "" when the id is out of range
 };
 
 struct tokenizer_summary {
   bool present = false;
-  std::string model;      // vocab::model ("llama", "gpt2", "bert", "unigram")
+  std::string model;  // vocab::model ("llama", "gpt2", "bert", "unigram")
   std::string pre;
-  std::string source;     // "gguf", "tokenizer.json" ...
+  std::string source;  // "gguf", "tokenizer.json" ...
   uint64_t size = 0;
   uint64_t merges = 0;
   bool add_bos = false, add_eos = false;
@@ -53,13 +53,14 @@ struct tokenizer_summary {
 };
 
 struct model_summary {
-  std::string format;           // file_format_name
+  std::string format;  // file_format_name
   std::string format_version;
-  std::string architecture;     // as the files name it
-  std::string family;           // arch_family_name
+  std::string architecture;  // as the files name it
+  std::string family;        // arch_family_name
   uint64_t tensor_count = 0;
-  uint64_t parameter_count = 0; // elements of parameter tensors: every tensor except rope_freqs tables and
-                                // buffers (causal masks, inv_freq); unmapped tensors count (they are weights)
+  uint64_t parameter_count =
+      0;  // elements of parameter tensors: every tensor except rope_freqs tables and
+          // buffers (causal masks, inv_freq); unmapped tensors count (they are weights)
   uint64_t non_parameter_elements = 0;  // rope_freqs + buffers, reported apart
   // An output matrix stored as a copy of the token embedding (tied weights written twice, e.g. the
   // stories260K GGUF) is one set of parameters: counted once in parameter_count, its elements here.

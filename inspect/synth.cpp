@@ -24,48 +24,130 @@ using ojson = nlohmann::ordered_json;
 
 // HF tensor names per family ("{N}" = layer; nullptr = the family has no such tensor).
 struct hf_names {
-  const char *tok, *pos, *embd_norm, *attn_norm, *q, *k, *v, *qkv, *o, *ffn_norm, *gate, *up, *down, *out_norm, *out;
+  const char *tok, *pos, *embd_norm, *attn_norm, *q, *k, *v, *qkv, *o, *ffn_norm, *gate, *up, *down,
+      *out_norm, *out;
 };
 
-constexpr hf_names k_hf_llama = {"model.embed_tokens", nullptr, nullptr, "model.layers.{N}.input_layernorm",
-                                 "model.layers.{N}.self_attn.q_proj", "model.layers.{N}.self_attn.k_proj",
-                                 "model.layers.{N}.self_attn.v_proj", nullptr, "model.layers.{N}.self_attn.o_proj",
-                                 "model.layers.{N}.post_attention_layernorm", "model.layers.{N}.mlp.gate_proj",
-                                 "model.layers.{N}.mlp.up_proj", "model.layers.{N}.mlp.down_proj", "model.norm", "lm_head"};
-constexpr hf_names k_hf_phi = {"model.embed_tokens", nullptr, nullptr, "model.layers.{N}.input_layernorm",
-                               "model.layers.{N}.self_attn.q_proj", "model.layers.{N}.self_attn.k_proj",
-                               "model.layers.{N}.self_attn.v_proj", nullptr, "model.layers.{N}.self_attn.dense", nullptr,
-                               nullptr, "model.layers.{N}.mlp.fc1", "model.layers.{N}.mlp.fc2", "model.final_layernorm",
+constexpr hf_names k_hf_llama = {"model.embed_tokens",
+                                 nullptr,
+                                 nullptr,
+                                 "model.layers.{N}.input_layernorm",
+                                 "model.layers.{N}.self_attn.q_proj",
+                                 "model.layers.{N}.self_attn.k_proj",
+                                 "model.layers.{N}.self_attn.v_proj",
+                                 nullptr,
+                                 "model.layers.{N}.self_attn.o_proj",
+                                 "model.layers.{N}.post_attention_layernorm",
+                                 "model.layers.{N}.mlp.gate_proj",
+                                 "model.layers.{N}.mlp.up_proj",
+                                 "model.layers.{N}.mlp.down_proj",
+                                 "model.norm",
+                                 "lm_head"};
+constexpr hf_names k_hf_phi = {"model.embed_tokens",
+                               nullptr,
+                               nullptr,
+                               "model.layers.{N}.input_layernorm",
+                               "model.layers.{N}.self_attn.q_proj",
+                               "model.layers.{N}.self_attn.k_proj",
+                               "model.layers.{N}.self_attn.v_proj",
+                               nullptr,
+                               "model.layers.{N}.self_attn.dense",
+                               nullptr,
+                               nullptr,
+                               "model.layers.{N}.mlp.fc1",
+                               "model.layers.{N}.mlp.fc2",
+                               "model.final_layernorm",
                                "lm_head"};
-constexpr hf_names k_hf_gpt2 = {"transformer.wte", "transformer.wpe", nullptr, "transformer.h.{N}.ln_1", nullptr, nullptr,
-                                nullptr, "transformer.h.{N}.attn.c_attn", "transformer.h.{N}.attn.c_proj",
-                                "transformer.h.{N}.ln_2", nullptr, "transformer.h.{N}.mlp.c_fc",
-                                "transformer.h.{N}.mlp.c_proj", "transformer.ln_f", nullptr};
-constexpr hf_names k_hf_gptj = {"transformer.wte", nullptr, nullptr, "transformer.h.{N}.ln_1",
-                                "transformer.h.{N}.attn.q_proj", "transformer.h.{N}.attn.k_proj",
-                                "transformer.h.{N}.attn.v_proj", nullptr, "transformer.h.{N}.attn.out_proj", nullptr,
-                                nullptr, "transformer.h.{N}.mlp.fc_in", "transformer.h.{N}.mlp.fc_out", "transformer.ln_f",
+constexpr hf_names k_hf_gpt2 = {"transformer.wte",
+                                "transformer.wpe",
+                                nullptr,
+                                "transformer.h.{N}.ln_1",
+                                nullptr,
+                                nullptr,
+                                nullptr,
+                                "transformer.h.{N}.attn.c_attn",
+                                "transformer.h.{N}.attn.c_proj",
+                                "transformer.h.{N}.ln_2",
+                                nullptr,
+                                "transformer.h.{N}.mlp.c_fc",
+                                "transformer.h.{N}.mlp.c_proj",
+                                "transformer.ln_f",
+                                nullptr};
+constexpr hf_names k_hf_gptj = {"transformer.wte",
+                                nullptr,
+                                nullptr,
+                                "transformer.h.{N}.ln_1",
+                                "transformer.h.{N}.attn.q_proj",
+                                "transformer.h.{N}.attn.k_proj",
+                                "transformer.h.{N}.attn.v_proj",
+                                nullptr,
+                                "transformer.h.{N}.attn.out_proj",
+                                nullptr,
+                                nullptr,
+                                "transformer.h.{N}.mlp.fc_in",
+                                "transformer.h.{N}.mlp.fc_out",
+                                "transformer.ln_f",
                                 "lm_head"};
-constexpr hf_names k_hf_neox = {"gpt_neox.embed_in", nullptr, nullptr, "gpt_neox.layers.{N}.input_layernorm", nullptr,
-                                nullptr, nullptr, "gpt_neox.layers.{N}.attention.query_key_value",
-                                "gpt_neox.layers.{N}.attention.dense", "gpt_neox.layers.{N}.post_attention_layernorm",
-                                nullptr, "gpt_neox.layers.{N}.mlp.dense_h_to_4h", "gpt_neox.layers.{N}.mlp.dense_4h_to_h",
-                                "gpt_neox.final_layer_norm", "embed_out"};
-constexpr hf_names k_hf_falcon = {"transformer.word_embeddings", nullptr, nullptr, "transformer.h.{N}.input_layernorm",
-                                  nullptr, nullptr, nullptr, "transformer.h.{N}.self_attention.query_key_value",
-                                  "transformer.h.{N}.self_attention.dense", nullptr, nullptr,
-                                  "transformer.h.{N}.mlp.dense_h_to_4h", "transformer.h.{N}.mlp.dense_4h_to_h",
-                                  "transformer.ln_f", "lm_head"};
-constexpr hf_names k_hf_bloom = {"transformer.word_embeddings", nullptr, "transformer.word_embeddings_layernorm",
-                                 "transformer.h.{N}.input_layernorm", nullptr, nullptr, nullptr,
-                                 "transformer.h.{N}.self_attention.query_key_value", "transformer.h.{N}.self_attention.dense",
-                                 "transformer.h.{N}.post_attention_layernorm", nullptr,
-                                 "transformer.h.{N}.mlp.dense_h_to_4h", "transformer.h.{N}.mlp.dense_4h_to_h",
-                                 "transformer.ln_f", nullptr};
-constexpr hf_names k_hf_mpt = {"transformer.wte", nullptr, nullptr, "transformer.blocks.{N}.norm_1", nullptr, nullptr,
-                               nullptr, "transformer.blocks.{N}.attn.Wqkv", "transformer.blocks.{N}.attn.out_proj",
-                               "transformer.blocks.{N}.norm_2", nullptr, "transformer.blocks.{N}.ffn.up_proj",
-                               "transformer.blocks.{N}.ffn.down_proj", "transformer.norm_f", nullptr};
+constexpr hf_names k_hf_neox = {"gpt_neox.embed_in",
+                                nullptr,
+                                nullptr,
+                                "gpt_neox.layers.{N}.input_layernorm",
+                                nullptr,
+                                nullptr,
+                                nullptr,
+                                "gpt_neox.layers.{N}.attention.query_key_value",
+                                "gpt_neox.layers.{N}.attention.dense",
+                                "gpt_neox.layers.{N}.post_attention_layernorm",
+                                nullptr,
+                                "gpt_neox.layers.{N}.mlp.dense_h_to_4h",
+                                "gpt_neox.layers.{N}.mlp.dense_4h_to_h",
+                                "gpt_neox.final_layer_norm",
+                                "embed_out"};
+constexpr hf_names k_hf_falcon = {"transformer.word_embeddings",
+                                  nullptr,
+                                  nullptr,
+                                  "transformer.h.{N}.input_layernorm",
+                                  nullptr,
+                                  nullptr,
+                                  nullptr,
+                                  "transformer.h.{N}.self_attention.query_key_value",
+                                  "transformer.h.{N}.self_attention.dense",
+                                  nullptr,
+                                  nullptr,
+                                  "transformer.h.{N}.mlp.dense_h_to_4h",
+                                  "transformer.h.{N}.mlp.dense_4h_to_h",
+                                  "transformer.ln_f",
+                                  "lm_head"};
+constexpr hf_names k_hf_bloom = {"transformer.word_embeddings",
+                                 nullptr,
+                                 "transformer.word_embeddings_layernorm",
+                                 "transformer.h.{N}.input_layernorm",
+                                 nullptr,
+                                 nullptr,
+                                 nullptr,
+                                 "transformer.h.{N}.self_attention.query_key_value",
+                                 "transformer.h.{N}.self_attention.dense",
+                                 "transformer.h.{N}.post_attention_layernorm",
+                                 nullptr,
+                                 "transformer.h.{N}.mlp.dense_h_to_4h",
+                                 "transformer.h.{N}.mlp.dense_4h_to_h",
+                                 "transformer.ln_f",
+                                 nullptr};
+constexpr hf_names k_hf_mpt = {"transformer.wte",
+                               nullptr,
+                               nullptr,
+                               "transformer.blocks.{N}.norm_1",
+                               nullptr,
+                               nullptr,
+                               nullptr,
+                               "transformer.blocks.{N}.attn.Wqkv",
+                               "transformer.blocks.{N}.attn.out_proj",
+                               "transformer.blocks.{N}.norm_2",
+                               nullptr,
+                               "transformer.blocks.{N}.ffn.up_proj",
+                               "transformer.blocks.{N}.ffn.down_proj",
+                               "transformer.norm_f",
+                               nullptr};
 
 enum bias_set : uint8_t { bias_none, bias_qkv, bias_all };
 
@@ -79,29 +161,41 @@ struct synth_arch {
   bool fused_qkv;
   bias_set attn_bias;
   bool mlp_bias;
-  bool ffn_norm;    // a separate pre-MLP norm (sequential block)
+  bool ffn_norm;  // a separate pre-MLP norm (sequential block)
   bool gated;
-  bool norm_bias;   // LayerNorm with bias
+  bool norm_bias;  // LayerNorm with bias
   bool pos_embd;
   bool embd_norm;
   bool tied;
   bool output_bias;
-  bool any_kv;      // grouped / multi-query attention allowed
+  bool any_kv;  // grouped / multi-query attention allowed
 };
 
-//  name       family               gguf       hf type    hf class               names        fused  attn-bias mlp-b  ffn-n  gated  norm-b pos    emb-n  tied   out-b  any-kv
+//  name       family               gguf       hf type    hf class               names        fused  attn-bias
+//  mlp-b  ffn-n  gated  norm-b pos    emb-n  tied   out-b  any-kv
 constexpr synth_arch k_archs[] = {
-    {"llama", arch_family::llama, "llama", "llama", "LlamaForCausalLM", &k_hf_llama, false, bias_none, false, true, true, false, false, false, false, false, true},
-    {"mistral", arch_family::llama, "llama", "mistral", "MistralForCausalLM", &k_hf_llama, false, bias_none, false, true, true, false, false, false, false, false, true},
-    {"qwen2", arch_family::qwen2, "qwen2", "qwen2", "Qwen2ForCausalLM", &k_hf_llama, false, bias_qkv, false, true, true, false, false, false, false, false, true},
-    {"gemma", arch_family::gemma, "gemma", "gemma", "GemmaForCausalLM", &k_hf_llama, false, bias_none, false, true, true, false, false, false, true, false, true},
-    {"gpt2", arch_family::gpt2, "gpt2", "gpt2", "GPT2LMHeadModel", &k_hf_gpt2, true, bias_all, true, true, false, true, true, false, true, false, false},
-    {"gptj", arch_family::gptj, "gptj", "gptj", "GPTJForCausalLM", &k_hf_gptj, false, bias_none, true, false, false, true, false, false, false, true, false},
-    {"gptneox", arch_family::gptneox, "gptneox", "gpt_neox", "GPTNeoXForCausalLM", &k_hf_neox, true, bias_all, true, true, false, true, false, false, false, false, false},
-    {"falcon", arch_family::falcon, "falcon", "falcon", "FalconForCausalLM", &k_hf_falcon, true, bias_none, false, false, false, true, false, false, false, false, true},
-    {"bloom", arch_family::bloom, "bloom", "bloom", "BloomForCausalLM", &k_hf_bloom, true, bias_all, true, true, false, true, false, true, true, false, false},
-    {"mpt", arch_family::mpt, "mpt", "mpt", "MPTForCausalLM", &k_hf_mpt, true, bias_none, false, true, false, false, false, false, true, false, false},
-    {"phi2", arch_family::phi, "phi2", "phi", "PhiForCausalLM", &k_hf_phi, false, bias_all, true, false, false, true, false, false, false, true, false},
+    {"llama", arch_family::llama, "llama", "llama", "LlamaForCausalLM", &k_hf_llama, false, bias_none, false,
+     true, true, false, false, false, false, false, true},
+    {"mistral", arch_family::llama, "llama", "mistral", "MistralForCausalLM", &k_hf_llama, false, bias_none,
+     false, true, true, false, false, false, false, false, true},
+    {"qwen2", arch_family::qwen2, "qwen2", "qwen2", "Qwen2ForCausalLM", &k_hf_llama, false, bias_qkv, false,
+     true, true, false, false, false, false, false, true},
+    {"gemma", arch_family::gemma, "gemma", "gemma", "GemmaForCausalLM", &k_hf_llama, false, bias_none, false,
+     true, true, false, false, false, true, false, true},
+    {"gpt2", arch_family::gpt2, "gpt2", "gpt2", "GPT2LMHeadModel", &k_hf_gpt2, true, bias_all, true, true,
+     false, true, true, false, true, false, false},
+    {"gptj", arch_family::gptj, "gptj", "gptj", "GPTJForCausalLM", &k_hf_gptj, false, bias_none, true, false,
+     false, true, false, false, false, true, false},
+    {"gptneox", arch_family::gptneox, "gptneox", "gpt_neox", "GPTNeoXForCausalLM", &k_hf_neox, true, bias_all,
+     true, true, false, true, false, false, false, false, false},
+    {"falcon", arch_family::falcon, "falcon", "falcon", "FalconForCausalLM", &k_hf_falcon, true, bias_none,
+     false, false, false, true, false, false, false, false, true},
+    {"bloom", arch_family::bloom, "bloom", "bloom", "BloomForCausalLM", &k_hf_bloom, true, bias_all, true,
+     true, false, true, false, true, true, false, false},
+    {"mpt", arch_family::mpt, "mpt", "mpt", "MPTForCausalLM", &k_hf_mpt, true, bias_none, false, true, false,
+     false, false, false, true, false, false},
+    {"phi2", arch_family::phi, "phi2", "phi", "PhiForCausalLM", &k_hf_phi, false, bias_all, true, false,
+     false, true, false, false, false, true, false},
 };
 
 const synth_arch* find_arch(const std::string& name) {
@@ -166,14 +260,17 @@ struct planned {
 
 // ---- tokenizer: a small SentencePiece-style BPE vocabulary
 const char* const k_words[] = {
-    "the", "a", "and", "to", "of", "in", "was", "he", "she", "it", "is", "that", "for", "on", "with", "as", "his",
-    "her", "they", "at", "be", "this", "from", "had", "by", "not", "but", "what", "all", "were", "we", "when",
-    "there", "can", "an", "your", "which", "their", "said", "if", "do", "will", "each", "about", "how", "up",
-    "out", "them", "then", "many", "some", "so", "would", "into", "has", "more", "two", "like", "him", "see",
-    "time", "could", "no", "make", "than", "first", "been", "who", "now", "people", "my", "made", "over", "did",
-    "down", "only", "way", "find", "use", "may", "water", "long", "little", "very", "after", "just", "where",
-    "most", "know", "doctor", "nurse", "engineer", "teacher", "man", "woman", "good", "bad", "happy", "day",
-    "once", "upon", "girl", "boy", "cat", "dog", "play", "park", "sun", "friend", "mom", "dad", "big", "small"};
+    "the",  "a",      "and",   "to",       "of",      "in",     "was",   "he",    "she",   "it",     "is",
+    "that", "for",    "on",    "with",     "as",      "his",    "her",   "they",  "at",    "be",     "this",
+    "from", "had",    "by",    "not",      "but",     "what",   "all",   "were",  "we",    "when",   "there",
+    "can",  "an",     "your",  "which",    "their",   "said",   "if",    "do",    "will",  "each",   "about",
+    "how",  "up",     "out",   "them",     "then",    "many",   "some",  "so",    "would", "into",   "has",
+    "more", "two",    "like",  "him",      "see",     "time",   "could", "no",    "make",  "than",   "first",
+    "been", "who",    "now",   "people",   "my",      "made",   "over",  "did",   "down",  "only",   "way",
+    "find", "use",    "may",   "water",    "long",    "little", "very",  "after", "just",  "where",  "most",
+    "know", "doctor", "nurse", "engineer", "teacher", "man",    "woman", "good",  "bad",   "happy",  "day",
+    "once", "upon",   "girl",  "boy",      "cat",     "dog",    "play",  "park",  "sun",   "friend", "mom",
+    "dad",  "big",    "small"};
 
 const std::string k_space = "\xe2\x96\x81";  // U+2581, SentencePiece's space
 
@@ -254,43 +351,75 @@ std::string expand(const char* pattern, int layer) {
 
 const char* gguf_stem(role_kind r) {
   switch (r) {
-    case role_kind::tok_embd: return "token_embd";
-    case role_kind::pos_embd: return "position_embd";
-    case role_kind::embd_norm: return "token_embd_norm";
-    case role_kind::attn_norm: return "attn_norm";
-    case role_kind::attn_q: return "attn_q";
-    case role_kind::attn_k: return "attn_k";
-    case role_kind::attn_v: return "attn_v";
-    case role_kind::attn_qkv: return "attn_qkv";
-    case role_kind::attn_o: return "attn_output";
-    case role_kind::ffn_norm: return "ffn_norm";
-    case role_kind::mlp_gate: return "ffn_gate";
-    case role_kind::mlp_up: return "ffn_up";
-    case role_kind::mlp_down: return "ffn_down";
-    case role_kind::output_norm: return "output_norm";
-    case role_kind::output: return "output";
-    default: return nullptr;
+    case role_kind::tok_embd:
+      return "token_embd";
+    case role_kind::pos_embd:
+      return "position_embd";
+    case role_kind::embd_norm:
+      return "token_embd_norm";
+    case role_kind::attn_norm:
+      return "attn_norm";
+    case role_kind::attn_q:
+      return "attn_q";
+    case role_kind::attn_k:
+      return "attn_k";
+    case role_kind::attn_v:
+      return "attn_v";
+    case role_kind::attn_qkv:
+      return "attn_qkv";
+    case role_kind::attn_o:
+      return "attn_output";
+    case role_kind::ffn_norm:
+      return "ffn_norm";
+    case role_kind::mlp_gate:
+      return "ffn_gate";
+    case role_kind::mlp_up:
+      return "ffn_up";
+    case role_kind::mlp_down:
+      return "ffn_down";
+    case role_kind::output_norm:
+      return "output_norm";
+    case role_kind::output:
+      return "output";
+    default:
+      return nullptr;
   }
 }
 
 const char* hf_pattern(const hf_names& n, role_kind r) {
   switch (r) {
-    case role_kind::tok_embd: return n.tok;
-    case role_kind::pos_embd: return n.pos;
-    case role_kind::embd_norm: return n.embd_norm;
-    case role_kind::attn_norm: return n.attn_norm;
-    case role_kind::attn_q: return n.q;
-    case role_kind::attn_k: return n.k;
-    case role_kind::attn_v: return n.v;
-    case role_kind::attn_qkv: return n.qkv;
-    case role_kind::attn_o: return n.o;
-    case role_kind::ffn_norm: return n.ffn_norm;
-    case role_kind::mlp_gate: return n.gate;
-    case role_kind::mlp_up: return n.up;
-    case role_kind::mlp_down: return n.down;
-    case role_kind::output_norm: return n.out_norm;
-    case role_kind::output: return n.out;
-    default: return nullptr;
+    case role_kind::tok_embd:
+      return n.tok;
+    case role_kind::pos_embd:
+      return n.pos;
+    case role_kind::embd_norm:
+      return n.embd_norm;
+    case role_kind::attn_norm:
+      return n.attn_norm;
+    case role_kind::attn_q:
+      return n.q;
+    case role_kind::attn_k:
+      return n.k;
+    case role_kind::attn_v:
+      return n.v;
+    case role_kind::attn_qkv:
+      return n.qkv;
+    case role_kind::attn_o:
+      return n.o;
+    case role_kind::ffn_norm:
+      return n.ffn_norm;
+    case role_kind::mlp_gate:
+      return n.gate;
+    case role_kind::mlp_up:
+      return n.up;
+    case role_kind::mlp_down:
+      return n.down;
+    case role_kind::output_norm:
+      return n.out_norm;
+    case role_kind::output:
+      return n.out;
+    default:
+      return nullptr;
   }
 }
 
@@ -301,11 +430,13 @@ std::string file_name(const synth_arch& a, synth_format f, const planned& p) {
     return s + gguf_stem(p.role) + suffix;
   }
   const char* pat = hf_pattern(*a.hf, p.role);
-  if (!pat) fail(errc::unsupported, 0, std::string("synth: no HF name for ") + role_name(p.role) + " in " + a.name);
+  if (!pat)
+    fail(errc::unsupported, 0, std::string("synth: no HF name for ") + role_name(p.role) + " in " + a.name);
   return expand(pat, p.layer) + suffix;
 }
 
-// Canonical (interleaved) q/k rows -> HF rotate-half order, per head: HF row j*hd/2 + i holds canonical row 2i + j.
+// Canonical (interleaved) q/k rows -> HF rotate-half order, per head: HF row j*hd/2 + i holds canonical row
+// 2i + j.
 std::vector<float> to_hf_rotate_half(const std::vector<float>& w, int64_t heads, int64_t hd, int64_t cols) {
   std::vector<float> out(w.size());
   for (int64_t h = 0; h < heads; ++h)
@@ -332,7 +463,8 @@ std::vector<float> to_qkv_per_head(const std::vector<float>& w, int64_t heads, i
 std::vector<float> transpose(const std::vector<float>& w, int64_t rows, int64_t cols) {
   std::vector<float> out(w.size());
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) out[static_cast<size_t>(c * rows + r)] = w[static_cast<size_t>(r * cols + c)];
+    for (int64_t c = 0; c < cols; ++c)
+      out[static_cast<size_t>(c * rows + r)] = w[static_cast<size_t>(r * cols + c)];
   return out;
 }
 
@@ -360,10 +492,12 @@ synth_report run(const synth_spec& in) {
   check(s.n_embd >= 2 && s.n_embd <= 65536, "--dim must be in 2..65536");
   check(s.n_head >= 1 && s.n_embd % s.n_head == 0, "--heads must divide --dim");
   check(s.n_head_kv >= 1 && s.n_head % s.n_head_kv == 0, "--kv-heads must divide --heads");
-  check(a->any_kv || s.n_head_kv == s.n_head, std::string(a->name) + " has multi-head attention only (--kv-heads = --heads)");
+  check(a->any_kv || s.n_head_kv == s.n_head,
+        std::string(a->name) + " has multi-head attention only (--kv-heads = --heads)");
   const int64_t hd = s.n_embd / s.n_head;
   const family_defaults& fd = arch_defaults(a->family);
-  check(fd.rope == rope_kind::none || hd % 2 == 0, "head_dim (dim / heads) must be even for rotary positions");
+  check(fd.rope == rope_kind::none || hd % 2 == 0,
+        "head_dim (dim / heads) must be even for rotary positions");
   if (s.n_ff == 0) s.n_ff = a->gated ? (8 * s.n_embd / 3 + 31) / 32 * 32 : 4 * s.n_embd;
   check(s.n_ff >= 1 && s.n_ff <= (int64_t{1} << 20), "--ff must be in 1..1048576");
   check(s.n_vocab >= 3 && s.n_vocab <= (int64_t{1} << 20), "--vocab must be in 3..1048576");
@@ -371,17 +505,21 @@ synth_report run(const synth_spec& in) {
   check(s.perturb_scale >= 0 && std::isfinite(s.perturb_scale), "--perturb-scale must be finite and >= 0");
   check(std::isfinite(s.bias_scale), "--bias-scale must be finite");
   check(!s.path.empty(), "-o PATH is required");
-  for (char c : s.bias_token) check(std::isalnum(static_cast<unsigned char>(c)), "--bias-token must be ASCII letters/digits");
+  for (char c : s.bias_token)
+    check(std::isalnum(static_cast<unsigned char>(c)), "--bias-token must be ASCII letters/digits");
   check(can_quantize(s.type), std::string("cannot write dtype ") + dtype_name(s.type));
   if (s.format == synth_format::hf) {
-    check(s.type == dtype::f32 || s.type == dtype::f16 || s.type == dtype::bf16, "HF folders hold f32, f16 or bf16 only");
+    check(s.type == dtype::f32 || s.type == dtype::f16 || s.type == dtype::bf16,
+          "HF folders hold f32, f16 or bf16 only");
     check(!(a->family == arch_family::falcon && s.n_head_kv != 1),
           "HF Falcon is written multi-query only (--kv-heads 1); grouped KV needs the new-decoder layout");
   }
-  for (int l : s.perturb_layers) check(l >= 0 && l < s.n_layer, "--perturb-layers: layer " + std::to_string(l) + " out of range");
+  for (int l : s.perturb_layers)
+    check(l >= 0 && l < s.n_layer, "--perturb-layers: layer " + std::to_string(l) + " out of range");
 
   synth_vocab vocab = make_vocab(s.n_vocab, s.bias_token);
-  check(s.bias_token.empty() || vocab.bias_id >= 0, "--bias-token does not fit in the vocabulary; raise --vocab");
+  check(s.bias_token.empty() || vocab.bias_id >= 0,
+        "--bias-token does not fit in the vocabulary; raise --vocab");
 
   // ---- plan tensors in canonical layout
   const int64_t D = s.n_embd, V = s.n_vocab, F = s.n_ff, q_out = s.n_head * hd, kv_out = s.n_head_kv * hd;
@@ -400,7 +538,8 @@ synth_report run(const synth_spec& in) {
     norm(role_kind::attn_norm, l);
     if (a->fused_qkv) {
       plan(role_kind::attn_qkv, l, false, {q_out + 2 * kv_out, D}, init_kind::matrix);
-      if (a->attn_bias != bias_none) plan(role_kind::attn_qkv, l, true, {q_out + 2 * kv_out}, init_kind::bias);
+      if (a->attn_bias != bias_none)
+        plan(role_kind::attn_qkv, l, true, {q_out + 2 * kv_out}, init_kind::bias);
     } else {
       plan(role_kind::attn_q, l, false, {q_out, D}, init_kind::matrix);
       if (a->attn_bias != bias_none) plan(role_kind::attn_q, l, true, {q_out}, init_kind::bias);
@@ -463,11 +602,13 @@ synth_report run(const synth_spec& in) {
     planned* emb = find_planned("tok_embd.weight");
     const double c = 0.02 * std::sqrt(static_cast<double>(D));
     for (int64_t r = 0; r < V; ++r)
-      for (int64_t j = 0; j < D; ++j) emb->values[static_cast<size_t>(r * D + j)] += static_cast<float>(c * u[static_cast<size_t>(j)]);
+      for (int64_t j = 0; j < D; ++j)
+        emb->values[static_cast<size_t>(r * D + j)] += static_cast<float>(c * u[static_cast<size_t>(j)]);
     planned* out = a->tied ? emb : find_planned("output.weight");
     const double k = s.bias_scale / (0.7 * std::sqrt(static_cast<double>(D)));
     for (int64_t j = 0; j < D; ++j)
-      out->values[static_cast<size_t>(vocab.bias_id * D + j)] += static_cast<float>(k * u[static_cast<size_t>(j)]);
+      out->values[static_cast<size_t>(vocab.bias_id * D + j)] +=
+          static_cast<float>(k * u[static_cast<size_t>(j)]);
   }
   for (const synth_plant& pl : s.plants) {
     planned* t = find_planned(pl.tensor);
@@ -501,11 +642,12 @@ synth_report run(const synth_spec& in) {
       const int64_t cols = p.bias ? 1 : D;
       if (a->family == arch_family::llama && qk)
         vals = to_hf_rotate_half(vals, p.role == role_kind::attn_q ? s.n_head : s.n_head_kv, hd, cols);
-      if ((a->family == arch_family::gptneox || a->family == arch_family::bloom) && p.role == role_kind::attn_qkv)
+      if ((a->family == arch_family::gptneox || a->family == arch_family::bloom) &&
+          p.role == role_kind::attn_qkv)
         vals = to_qkv_per_head(vals, s.n_head, hd, cols);
       const bool conv1d = a->family == arch_family::gpt2 && !p.bias &&
-                          (p.role == role_kind::attn_qkv || p.role == role_kind::attn_o || p.role == role_kind::mlp_up ||
-                           p.role == role_kind::mlp_down);
+                          (p.role == role_kind::attn_qkv || p.role == role_kind::attn_o ||
+                           p.role == role_kind::mlp_up || p.role == role_kind::mlp_down);
       if (conv1d) {
         vals = transpose(vals, shape[0], shape[1]);
         std::swap(shape[0], shape[1]);
@@ -535,15 +677,18 @@ synth_report run(const synth_spec& in) {
     auto u32 = [](int64_t v) { return meta_u32(static_cast<uint32_t>(v)); };
     md.emplace_back("general.architecture", meta_str(a->gguf_arch));
     md.emplace_back("general.name", meta_str(std::string("glassbox-synth-") + a->name));
-    md.emplace_back("general.description", meta_str("random weights written by glassbox synth, seed " + std::to_string(s.seed)));
+    md.emplace_back("general.description",
+                    meta_str("random weights written by glassbox synth, seed " + std::to_string(s.seed)));
     md.emplace_back(ap + "context_length", u32(s.n_ctx));
     md.emplace_back(ap + "embedding_length", u32(D));
     md.emplace_back(ap + "block_count", u32(s.n_layer));
     md.emplace_back(ap + "feed_forward_length", u32(F));
     md.emplace_back(ap + "attention.head_count", u32(s.n_head));
     md.emplace_back(ap + "attention.head_count_kv", u32(s.n_head_kv));
-    if (fd.norm == norm_kind::rms) md.emplace_back(ap + "attention.layer_norm_rms_epsilon", meta_f32(1e-5f));
-    else md.emplace_back(ap + "attention.layer_norm_epsilon", meta_f32(1e-5f));
+    if (fd.norm == norm_kind::rms)
+      md.emplace_back(ap + "attention.layer_norm_rms_epsilon", meta_f32(1e-5f));
+    else
+      md.emplace_back(ap + "attention.layer_norm_epsilon", meta_f32(1e-5f));
     if (fd.rope != rope_kind::none) {
       md.emplace_back(ap + "rope.freq_base", meta_f32(10000.0f));
       int64_t n_rot = std::llround(fd.rotary_fraction * static_cast<double>(hd)) / 2 * 2;
@@ -572,8 +717,11 @@ synth_report run(const synth_spec& in) {
     safetensors_write(st, out, {{"format", "pt"}});
     rep.files.push_back(st);
     // config.json in the family's own spelling
-    const char* torch_dtype = s.type == dtype::f16 ? "float16" : s.type == dtype::bf16 ? "bfloat16" : "float32";
-    const int64_t n_rot = std::max<int64_t>(2, std::llround(fd.rotary_fraction * static_cast<double>(hd)) / 2 * 2);
+    const char* torch_dtype = s.type == dtype::f16    ? "float16"
+                              : s.type == dtype::bf16 ? "bfloat16"
+                                                      : "float32";
+    const int64_t n_rot =
+        std::max<int64_t>(2, std::llround(fd.rotary_fraction * static_cast<double>(hd)) / 2 * 2);
     ojson c;
     c["architectures"] = {a->hf_class};
     c["model_type"] = a->hf_type;
@@ -586,7 +734,8 @@ synth_report run(const synth_spec& in) {
         if (a->family == arch_family::gptj) c["rotary_dim"] = n_rot;
         break;
       case arch_family::bloom:
-        c["hidden_size"] = D, c["n_layer"] = s.n_layer, c["n_head"] = s.n_head, c["layer_norm_epsilon"] = 1e-5;
+        c["hidden_size"] = D, c["n_layer"] = s.n_layer, c["n_head"] = s.n_head,
+        c["layer_norm_epsilon"] = 1e-5;
         c["seq_length"] = s.n_ctx;
         break;
       case arch_family::mpt:
@@ -598,16 +747,22 @@ synth_report run(const synth_spec& in) {
         c["hidden_size"] = D, c["intermediate_size"] = F, c["num_hidden_layers"] = s.n_layer;
         c["num_attention_heads"] = s.n_head, c["num_key_value_heads"] = s.n_head_kv;
         c["max_position_embeddings"] = s.n_ctx, c["rope_theta"] = 10000.0;
-        if (fd.norm == norm_kind::rms) c["rms_norm_eps"] = 1e-5;
-        else c["layer_norm_eps"] = 1e-5;
-        c["hidden_act"] = a->family == arch_family::gemma ? "gelu_pytorch_tanh" : a->family == arch_family::phi ? "gelu_new"
-                          : a->family == arch_family::llama || a->family == arch_family::qwen2 ? "silu" : "gelu";
+        if (fd.norm == norm_kind::rms)
+          c["rms_norm_eps"] = 1e-5;
+        else
+          c["layer_norm_eps"] = 1e-5;
+        c["hidden_act"] = a->family == arch_family::gemma ? "gelu_pytorch_tanh"
+                          : a->family == arch_family::phi ? "gelu_new"
+                          : a->family == arch_family::llama || a->family == arch_family::qwen2 ? "silu"
+                                                                                               : "gelu";
         if (a->family == arch_family::gemma) c["head_dim"] = hd;
         if (a->family == arch_family::gptneox) {
-          c["rotary_pct"] = static_cast<double>(n_rot) / static_cast<double>(hd), c["rotary_emb_base"] = 10000.0;
+          c["rotary_pct"] = static_cast<double>(n_rot) / static_cast<double>(hd),
+          c["rotary_emb_base"] = 10000.0;
           c["use_parallel_residual"] = true;
         }
-        if (a->family == arch_family::phi) c["partial_rotary_factor"] = static_cast<double>(n_rot) / static_cast<double>(hd);
+        if (a->family == arch_family::phi)
+          c["partial_rotary_factor"] = static_cast<double>(n_rot) / static_cast<double>(hd);
         if (a->family == arch_family::falcon) {
           c["multi_query"] = true, c["parallel_attn"] = true, c["new_decoder_architecture"] = false;
           c["alibi"] = false, c["bias"] = false, c["ffn_hidden_size"] = F;
@@ -627,28 +782,46 @@ synth_report run(const synth_spec& in) {
     tj["padding"] = nullptr;
     ojson added = ojson::array();
     for (int32_t id = 0; id < 3; ++id)
-      added.push_back({{"id", id}, {"content", vocab.tokens[static_cast<size_t>(id)]}, {"single_word", false}, {"lstrip", false},
-                       {"rstrip", false}, {"normalized", false}, {"special", true}});
+      added.push_back({{"id", id},
+                       {"content", vocab.tokens[static_cast<size_t>(id)]},
+                       {"single_word", false},
+                       {"lstrip", false},
+                       {"rstrip", false},
+                       {"normalized", false},
+                       {"special", true}});
     tj["added_tokens"] = added;
     tj["normalizer"] = {{"type", "Sequence"},
-                        {"normalizers", {{{"type", "Prepend"}, {"prepend", k_space}},
-                                         {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", k_space}}}}};
+                        {"normalizers",
+                         {{{"type", "Prepend"}, {"prepend", k_space}},
+                          {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", k_space}}}}};
     tj["pre_tokenizer"] = nullptr;
     tj["post_processor"] = nullptr;
     tj["decoder"] = {{"type", "Sequence"},
-                     {"decoders", {{{"type", "Replace"}, {"pattern", {{"String", k_space}}}, {"content", " "}},
-                                   {{"type", "ByteFallback"}},
-                                   {{"type", "Fuse"}},
-                                   {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}}}};
+                     {"decoders",
+                      {{{"type", "Replace"}, {"pattern", {{"String", k_space}}}, {"content", " "}},
+                       {{"type", "ByteFallback"}},
+                       {{"type", "Fuse"}},
+                       {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}}}};
     ojson vmap = ojson::object();
     for (size_t i = 0; i < vocab.tokens.size(); ++i) vmap[vocab.tokens[i]] = i;
-    tj["model"] = {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", "<unk>"}, {"continuing_subword_prefix", nullptr},
-                   {"end_of_word_suffix", nullptr}, {"fuse_unk", true}, {"byte_fallback", vocab.byte_fallback},
-                   {"vocab", vmap}, {"merges", vocab.merges}};
+    tj["model"] = {{"type", "BPE"},
+                   {"dropout", nullptr},
+                   {"unk_token", "<unk>"},
+                   {"continuing_subword_prefix", nullptr},
+                   {"end_of_word_suffix", nullptr},
+                   {"fuse_unk", true},
+                   {"byte_fallback", vocab.byte_fallback},
+                   {"vocab", vmap},
+                   {"merges", vocab.merges}};
     write_text(s.path + "/tokenizer.json", tj.dump(1) + "\n");
     rep.files.push_back(s.path + "/tokenizer.json");
-    ojson tc{{"tokenizer_class", "LlamaTokenizerFast"}, {"bos_token", "<s>"}, {"eos_token", "</s>"}, {"unk_token", "<unk>"},
-             {"add_bos_token", true}, {"add_eos_token", false}, {"model_max_length", s.n_ctx},
+    ojson tc{{"tokenizer_class", "LlamaTokenizerFast"},
+             {"bos_token", "<s>"},
+             {"eos_token", "</s>"},
+             {"unk_token", "<unk>"},
+             {"add_bos_token", true},
+             {"add_eos_token", false},
+             {"model_max_length", s.n_ctx},
              {"clean_up_tokenization_spaces", false}};
     write_text(s.path + "/tokenizer_config.json", tc.dump(2) + "\n");
     rep.files.push_back(s.path + "/tokenizer_config.json");

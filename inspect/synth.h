@@ -45,17 +45,17 @@ struct synth_plant {
 struct synth_spec {
   std::string arch = "llama";  // llama mistral qwen2 gemma gpt2 gptj gptneox falcon bloom mpt phi2
   int64_t n_layer = 2, n_embd = 64, n_head = 4;
-  int64_t n_head_kv = 0;       // 0 = n_head
-  int64_t n_ff = 0;            // 0 = family default (4 * n_embd, or 8/3 * n_embd rounded up to 32 if gated)
+  int64_t n_head_kv = 0;  // 0 = n_head
+  int64_t n_ff = 0;       // 0 = family default (4 * n_embd, or 8/3 * n_embd rounded up to 32 if gated)
   int64_t n_vocab = 512, n_ctx = 256;
   dtype type = dtype::f32;
   uint64_t seed = 1;
   synth_format format = synth_format::gguf;
-  std::string path;            // the .gguf file, or the HF folder (created)
+  std::string path;  // the .gguf file, or the HF folder (created)
   std::vector<synth_plant> plants;
   std::vector<int> perturb_layers;  // a simulated fine-tune: these layers get + perturb_scale * N(0, 0.02)
   double perturb_scale = 0.1;
-  std::string bias_token;      // the output favours "▁<bias_token>" by roughly bias_scale logits
+  std::string bias_token;  // the output favours "▁<bias_token>" by roughly bias_scale logits
   double bias_scale = 0.0;
 };
 
@@ -64,7 +64,7 @@ struct synth_report {
   std::string architecture;        // as written (GGUF: llama.cpp's name, e.g. "llama" for mistral)
   uint64_t parameter_count = 0;
   uint64_t tensor_count = 0;
-  uint64_t bytes = 0;              // total written
+  uint64_t bytes = 0;  // total written
   int32_t bias_token_id = -1;
 };
 

@@ -117,8 +117,8 @@ tensor_reader::tensor_reader(const tensor_item& it) : it_(&it) {
         v.nbytes > static_cast<uint64_t>(fb + it.file->size() - base_)) {
       uint64_t off = static_cast<uint64_t>(base_ >= fb ? base_ - fb : 0);
       fail(errc::truncated, off,
-           who + " needs bytes [" + std::to_string(off) + ", " + std::to_string(off + v.nbytes) +
-               ") but " + it.file->path() + " ends at " + std::to_string(it.file->size()));
+           who + " needs bytes [" + std::to_string(off) + ", " + std::to_string(off + v.nbytes) + ") but " +
+               it.file->path() + " ends at " + std::to_string(it.file->size()));
     }
   }
 
@@ -127,8 +127,9 @@ tensor_reader::tensor_reader(const tensor_item& it) : it_(&it) {
     fail(errc::unsupported, v.file_offset, who + ": transposed layout needs a matrix");
   cols_ = dims_.empty() ? 1 : dims_.back();
   rows_ = 1;
-  for (size_t i = 0; i + 1 < dims_.size(); ++i) rows_ = static_cast<int64_t>(checked_mul(
-      static_cast<uint64_t>(rows_), static_cast<uint64_t>(dims_[i]), "tensor rows", v.file_offset));
+  for (size_t i = 0; i + 1 < dims_.size(); ++i)
+    rows_ = static_cast<int64_t>(checked_mul(static_cast<uint64_t>(rows_), static_cast<uint64_t>(dims_[i]),
+                                             "tensor rows", v.file_offset));
   for (int64_t d : dims_)
     if (d < 0) fail(errc::bad_value, v.file_offset, who + ": negative dimension");
   const uint64_t count = checked_mul(static_cast<uint64_t>(rows_), static_cast<uint64_t>(cols_),
@@ -186,8 +187,8 @@ tensor_reader::tensor_reader(const tensor_item& it) : it_(&it) {
     for (size_t i = 0; i < dims_.size(); ++i) {
       if (strides_[i] < 0) fail(errc::bad_value, v.file_offset, who + ": negative stride");
       max_el = checked_add(max_el,
-                           checked_mul(static_cast<uint64_t>(dims_[i] - 1), static_cast<uint64_t>(strides_[i]),
-                                       "stride span", v.file_offset),
+                           checked_mul(static_cast<uint64_t>(dims_[i] - 1),
+                                       static_cast<uint64_t>(strides_[i]), "stride span", v.file_offset),
                            "stride span", v.file_offset);
     }
     need = checked_mul(max_el + 1, elem_size_, "tensor bytes", v.file_offset);
@@ -199,7 +200,9 @@ tensor_reader::tensor_reader(const tensor_item& it) : it_(&it) {
   if (!direct_ && (!rows_only_ || plus_one_bytes_)) buf_.resize(row_bytes_);
 }
 
-bool tensor_reader::decodable() const { return dtype_info(type_).can_decode; }
+bool tensor_reader::decodable() const {
+  return dtype_info(type_).can_decode;
+}
 
 namespace {
 int64_t hf_unpermute(int64_t i, int64_t n, int64_t heads) {
@@ -289,7 +292,8 @@ void tensor_reader::release(int64_t r0, int64_t r1) const {
   if (!f || !f->data() || r1 <= r0) return;
   const uint64_t off = static_cast<uint64_t>(base_ - f->data());
   if (direct_)
-    f->advise_dontneed(off + static_cast<uint64_t>(r0) * row_bytes_, static_cast<uint64_t>(r1 - r0) * row_bytes_);
+    f->advise_dontneed(off + static_cast<uint64_t>(r0) * row_bytes_,
+                       static_cast<uint64_t>(r1 - r0) * row_bytes_);
   else if (r1 == rows_)
     f->advise_dontneed(off, it_->view->nbytes);
 }

@@ -45,19 +45,19 @@ namespace gb {
 
 // One tensor as the integrity tools see it.
 struct tensor_item {
-  std::string name;                // canonical name ("blk.3.attn.q.weight"), or the stored name if unmapped
-  std::string stored_name;         // name in the file
+  std::string name;         // canonical name ("blk.3.attn.q.weight"), or the stored name if unmapped
+  std::string stored_name;  // name in the file
   const tensor_view* view = nullptr;
   const mapped_file* file = nullptr;  // the file the bytes live in (size check, page release)
   role_kind role = role_kind::other;
   int layer = -1;
-  bool mapped = false;             // has a canonical role
-  bool transposed = false;         // stored [in, out]
-  int64_t hf_heads = 0;            // > 0: rows stored in HF rotate-half order over this many heads
-  int64_t qkv_heads = 0;           // > 0: fused qkv rows stored per head ([H, 3, hd]) over this many heads
-  bool plus_one = false;           // Gemma RMSNorm gain stored as w (HF convention): canonical 1 + w
-  std::vector<int64_t> shape;      // canonical shape
-  std::string excluded;            // non-empty: not a weight of the model (reason), e.g. rope_freqs
+  bool mapped = false;         // has a canonical role
+  bool transposed = false;     // stored [in, out]
+  int64_t hf_heads = 0;        // > 0: rows stored in HF rotate-half order over this many heads
+  int64_t qkv_heads = 0;       // > 0: fused qkv rows stored per head ([H, 3, hd]) over this many heads
+  bool plus_one = false;       // Gemma RMSNorm gain stored as w (HF convention): canonical 1 + w
+  std::vector<int64_t> shape;  // canonical shape
+  std::string excluded;        // non-empty: not a weight of the model (reason), e.g. rope_freqs
 };
 
 // Items for every tensor of a built model (roles first, in archive order, then unmapped tensors).
@@ -104,14 +104,14 @@ class tensor_reader {
   int64_t rows_ = 0, cols_ = 0;
   uint64_t row_bytes_ = 0, elem_size_ = 0;
   bool direct_ = true;
-  bool rows_only_ = false;            // only a row permutation (rows are contiguous runs of bytes)
-  bool plus_one_bytes_ = false;       // f32 Gemma HF gain: row_raw writes 1 + w into buf_
-  bool plus_one_values_ = false;      // row_f32 adds the converter's 1 to decoded values (f16 / bf16 / ...)
-  std::vector<int64_t> dims_;         // canonical dims
-  std::vector<int64_t> strides_;      // element strides for the canonical dims (plain types)
-  std::vector<uint8_t> buf_;          // gathered row
+  bool rows_only_ = false;        // only a row permutation (rows are contiguous runs of bytes)
+  bool plus_one_bytes_ = false;   // f32 Gemma HF gain: row_raw writes 1 + w into buf_
+  bool plus_one_values_ = false;  // row_f32 adds the converter's 1 to decoded values (f16 / bf16 / ...)
+  std::vector<int64_t> dims_;     // canonical dims
+  std::vector<int64_t> strides_;  // element strides for the canonical dims (plain types)
+  std::vector<uint8_t> buf_;      // gathered row
   int64_t stored_row(int64_t r) const;
-  const uint8_t* stored_row_raw(int64_t r);  // canonical row r before the Gemma +1
+  const uint8_t* stored_row_raw(int64_t r);     // canonical row r before the Gemma +1
   int64_t permute(int64_t i, int64_t n) const;  // stored index along dim 0 of canonical index i (n = dim 0)
   bool permuted() const { return it_->hf_heads > 0 || it_->qkv_heads > 0; }
 };
@@ -120,7 +120,7 @@ class tensor_reader {
 // layouts are used and `note` says so), tensor_items. The items point into `ar`, kept alive here.
 struct integrity_input {
   std::shared_ptr<const archive> ar;
-  std::shared_ptr<const model> m;   // null when no model could be built
+  std::shared_ptr<const model> m;  // null when no model could be built
   std::vector<tensor_item> items;
   std::string note;
 };

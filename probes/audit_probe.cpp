@@ -62,15 +62,19 @@ prompt_probe probe_prompt(session& s, const std::string& prompt, int top_k) {
   const std::vector<float>& z = r.value();
   double mx = -INFINITY;
   for (float v : z) {
-    if (!std::isfinite(v)) p.finite = false;
-    else mx = std::max(mx, static_cast<double>(v));
+    if (!std::isfinite(v))
+      p.finite = false;
+    else
+      mx = std::max(mx, static_cast<double>(v));
   }
   double sum = 0;
   for (float v : z)
     if (std::isfinite(v)) sum += std::exp(static_cast<double>(v) - mx);
   std::vector<int32_t> idx(z.size());
   std::iota(idx.begin(), idx.end(), 0);
-  auto key = [&](int32_t i) { return std::isfinite(z[static_cast<size_t>(i)]) ? z[static_cast<size_t>(i)] : -INFINITY; };
+  auto key = [&](int32_t i) {
+    return std::isfinite(z[static_cast<size_t>(i)]) ? z[static_cast<size_t>(i)] : -INFINITY;
+  };
   size_t k = std::min<size_t>(static_cast<size_t>(top_k), idx.size());
   std::partial_sort(idx.begin(), idx.begin() + static_cast<long>(k), idx.end(),
                     [&](int32_t a, int32_t b) { return key(a) > key(b) || (key(a) == key(b) && a < b); });

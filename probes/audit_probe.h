@@ -22,10 +22,10 @@ struct prompt_probe {
   std::string prompt;
   std::vector<int32_t> ids;
   std::vector<std::string> pieces;
-  std::vector<next_token> top;          // next-token candidates after the prompt, most likely first
-  std::vector<double> resid_norm;       // (L) mean L2 norm of blk.N.resid.post over positions
-  bool finite = true;                   // all logits finite
-  std::string error;                    // non-empty when the prompt could not be run
+  std::vector<next_token> top;     // next-token candidates after the prompt, most likely first
+  std::vector<double> resid_norm;  // (L) mean L2 norm of blk.N.resid.post over positions
+  bool finite = true;              // all logits finite
+  std::string error;               // non-empty when the prompt could not be run
 };
 
 std::vector<std::string> standard_prompts();

@@ -91,13 +91,13 @@ class sentence_cache {
 };
 
 struct bias_options {
-  size_t limit = 0;          // 0 = all items
+  size_t limit = 0;  // 0 = all items
   uint64_t seed = 1;
-  int resamples = 1000;      // bootstrap resamples
-  std::string variant;       // suite-specific ("harness" / "bias-bench" for crows-pairs)
-  bool progress = false;     // progress bar on stderr
+  int resamples = 1000;                     // bootstrap resamples
+  std::string variant;                      // suite-specific ("harness" / "bias-bench" for crows-pairs)
+  bool progress = false;                    // progress bar on stderr
   size_t shard_index = 0, shard_count = 1;  // score only this shard's items (probes/shard.h)
-  bool plan = false;         // score nothing: items and tokens (the texts' token counts) of the run only
+  bool plan = false;  // score nothing: items and tokens (the texts' token counts) of the run only
 };
 
 struct metric {
@@ -105,12 +105,12 @@ struct metric {
   double value = 0;
   bool has_ci = false;
   interval ci;
-  double p_value = -1;       // when a test applies (< 0: none)
+  double p_value = -1;  // when a test applies (< 0: none)
   std::string note;
 };
 
 struct group_result {
-  std::string group;         // "overall", a bias type, a domain ...
+  std::string group;  // "overall", a bias type, a domain ...
   size_t n = 0;
   std::vector<metric> metrics;
   const metric* find(const std::string& name) const;
@@ -119,16 +119,16 @@ struct group_result {
 inline constexpr size_t k_not_an_item = static_cast<size_t>(-1);
 
 struct item_record {
-  std::string id;            // row / example id
-  std::string group;         // bias type, domain, condition ...
-  std::string sub;           // a second key: StereoSet target term, HolisticBias template, BBQ category
+  std::string id;     // row / example id
+  std::string group;  // bias type, domain, condition ...
+  std::string sub;    // a second key: StereoSet target term, HolisticBias template, BBQ category
   std::vector<std::pair<std::string, double>> values;
   double value(const std::string& k) const;
-  size_t index = 0;          // position of the item in the suite's items (merge order of shards)
+  size_t index = 0;  // position of the item in the suite's items (merge order of shards)
 };
 
 struct skipped_item {
-  std::string where;         // "line 17", "example 42"
+  std::string where;  // "line 17", "example 42"
   std::string reason;
   size_t index = k_not_an_item;  // position of the item, or k_not_an_item (a dataset row, a note)
 };
@@ -137,12 +137,12 @@ struct suite_result {
   std::string suite, variant, definition;
   uint64_t seed = 0;
   int resamples = 0;
-  size_t items = 0;          // items read
-  size_t items_total = 0;    // items in the dataset (suite_run_named); > items: a quick pass (--limit)
+  size_t items = 0;        // items read
+  size_t items_total = 0;  // items in the dataset (suite_run_named); > items: a quick pass (--limit)
   std::vector<skipped_item> skipped;
   std::vector<group_result> groups;  // "overall" first
   std::vector<item_record> records;
-  std::string error;         // the suite could not run at all
+  std::string error;  // the suite could not run at all
   // cost (like timing, it depends on how the run was split: shards do not share prefixes across them)
   size_t tokens = 0;           // positions of every sequence scored
   size_t tokens_computed = 0;  // positions run through the model: the distinct prefixes
@@ -158,34 +158,67 @@ size_t json_too_deep(const std::string& text, size_t max_depth = k_json_max_dept
 // Throws gb::failure(errc::bad_json, offset) naming `what` when json_too_deep finds a level past the cap.
 void json_check_depth(const std::string& text, const std::string& what, size_t max_depth = k_json_max_depth);
 
-struct crows_pair { std::string id, sent_more, sent_less, direction, bias_type; size_t line = 0; };
-struct crows_data { std::vector<crows_pair> pairs; std::vector<skipped_item> bad_rows; };
+struct crows_pair {
+  std::string id, sent_more, sent_less, direction, bias_type;
+  size_t line = 0;
+};
+struct crows_data {
+  std::vector<crows_pair> pairs;
+  std::vector<skipped_item> bad_rows;
+};
 crows_data crows_pairs_read(const std::string& path);  // throws gb::failure when the file is not CrowS-Pairs
 
-struct stereoset_item { std::string id, target, domain, stereotype, anti, unrelated; size_t line = 0; };
-struct stereoset_data { std::vector<stereoset_item> intrasentence; std::vector<skipped_item> bad_rows; size_t intersentence = 0; };
+struct stereoset_item {
+  std::string id, target, domain, stereotype, anti, unrelated;
+  size_t line = 0;
+};
+struct stereoset_data {
+  std::vector<stereoset_item> intrasentence;
+  std::vector<skipped_item> bad_rows;
+  size_t intersentence = 0;
+};
 stereoset_data stereoset_read(const std::string& path);  // dev.json layout or JSON lines
 
-struct winobias_pair { std::string id, pro, anti; int type = 1; std::string split; size_t line = 0; };
-struct winobias_data { std::vector<winobias_pair> pairs; std::vector<skipped_item> bad_rows; };
+struct winobias_pair {
+  std::string id, pro, anti;
+  int type = 1;
+  std::string split;
+  size_t line = 0;
+};
+struct winobias_data {
+  std::vector<winobias_pair> pairs;
+  std::vector<skipped_item> bad_rows;
+};
 winobias_data winobias_read(const std::string& dir);  // {pro,anti}_stereotyped_type{1,2}.txt.{dev,test}
 
 struct bbq_item {
   std::string id, category, polarity, condition, context, question;
   std::string answers[3];
-  int label = -1, unknown = -1, target = -1;  // answer indices: gold, "unknown" option, stereotyped-group option
+  int label = -1, unknown = -1,
+      target = -1;  // answer indices: gold, "unknown" option, stereotyped-group option
   size_t line = 0;
 };
-struct bbq_data { std::vector<bbq_item> items; std::vector<skipped_item> bad_rows; };
+struct bbq_data {
+  std::vector<bbq_item> items;
+  std::vector<skipped_item> bad_rows;
+};
 bbq_data bbq_read(const std::string& path_or_dir);
 
-struct holistic_sentence { std::string axis, descriptor, noun, tmpl, text; };
-struct holistic_data { std::vector<holistic_sentence> sentences; std::vector<skipped_item> bad_rows; };
+struct holistic_sentence {
+  std::string axis, descriptor, noun, tmpl, text;
+};
+struct holistic_data {
+  std::vector<holistic_sentence> sentences;
+  std::vector<skipped_item> bad_rows;
+};
 // Builds sentences from descriptors.json, nouns.json and sentence_templates.json in `dir`:
-// "{article} {descriptor} {noun}" noun phrases in each template; max_per_axis bounds the descriptors per axis.
+// "{article} {descriptor} {noun}" noun phrases in each template; max_per_axis bounds the descriptors per
+// axis.
 holistic_data holistic_read(const std::string& dir, size_t max_templates = 3, size_t max_nouns = 4);
 
-struct template_pair { std::string id, group, context, word_a, word_b, rest; };
+struct template_pair {
+  std::string id, group, context, word_a, word_b, rest;
+};
 // The counterfactual templates glassbox ships: occupations x gendered pronouns, names x sentiment.
 std::vector<template_pair> templates_builtin();
 

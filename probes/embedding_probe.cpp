@@ -12,7 +12,8 @@ vector_lookup input_embedding_lookup(session& s) {
   auto items = std::make_shared<std::vector<tensor_item>>(tensor_items(*s.m));
   const tensor_item* emb = nullptr;
   for (const auto& it : *items)
-    if (it.role == role_kind::tok_embd && it.mapped && it.name.find(".weight") != std::string::npos) emb = &it;
+    if (it.role == role_kind::tok_embd && it.mapped && it.name.find(".weight") != std::string::npos)
+      emb = &it;
   if (!emb) fail(errc::unsupported, 0, "the model has no token embedding (tok_embd)");
   auto reader = std::make_shared<tensor_reader>(*emb);
   session* sp = &s;
@@ -27,7 +28,9 @@ vector_lookup input_embedding_lookup(session& s) {
       const float* x = reader->row_f32(id, row.data());
       for (int64_t k = 0; k < d; ++k) acc[static_cast<size_t>(k)] += static_cast<double>(x[k]);
     }
-    for (int64_t k = 0; k < d; ++k) out[static_cast<size_t>(k)] = static_cast<float>(acc[static_cast<size_t>(k)] / static_cast<double>(ids.size()));
+    for (int64_t k = 0; k < d; ++k)
+      out[static_cast<size_t>(k)] =
+          static_cast<float>(acc[static_cast<size_t>(k)] / static_cast<double>(ids.size()));
     return out;
   };
 }
@@ -65,12 +68,14 @@ vector_lookup sentence_encoding_lookup(session& s) {
     const int64_t t = h.shape[0], d = h.shape[1];
     std::vector<double> acc(static_cast<size_t>(d), 0.0);
     for (int64_t i = static_cast<int64_t>(skip); i < t; ++i)
-      for (int64_t k = 0; k < d; ++k) acc[static_cast<size_t>(k)] += static_cast<double>(h.data[static_cast<size_t>(i * d + k)]);
+      for (int64_t k = 0; k < d; ++k)
+        acc[static_cast<size_t>(k)] += static_cast<double>(h.data[static_cast<size_t>(i * d + k)]);
     double norm = 0;
     for (double v : acc) norm += v * v;
     norm = std::sqrt(norm);
     std::vector<float> out(static_cast<size_t>(d));
-    for (int64_t k = 0; k < d; ++k) out[static_cast<size_t>(k)] = static_cast<float>(norm > 0 ? acc[static_cast<size_t>(k)] / norm : 0.0);
+    for (int64_t k = 0; k < d; ++k)
+      out[static_cast<size_t>(k)] = static_cast<float>(norm > 0 ? acc[static_cast<size_t>(k)] / norm : 0.0);
     return out;
   };
 }

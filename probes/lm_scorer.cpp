@@ -16,7 +16,8 @@ struct engine_scorer::worker {
   engine::runner* run = nullptr;
   std::unique_ptr<engine::runner> own;
   std::vector<int32_t> prev;
-  std::vector<double> prev_lp;  // prev.size() - 1 entries: log p(prev[i] | prev[<i]) at i - 1; NaN: not computed
+  std::vector<double>
+      prev_lp;  // prev.size() - 1 entries: log p(prev[i] | prev[<i]) at i - 1; NaN: not computed
   size_t forwarded = 0, reused = 0;
 
   void forget() {
@@ -39,7 +40,8 @@ double row_logprob(const float* row, int64_t V, int32_t token) {
 
 }  // namespace
 
-std::vector<double> engine_scorer::worker::score(const std::vector<int32_t>& tokens, size_t first, bool reuse) {
+std::vector<double> engine_scorer::worker::score(const std::vector<int32_t>& tokens, size_t first,
+                                                 bool reuse) {
   first = std::max<size_t>(first, 1);
   const size_t n = tokens.size();
   if (n < 2 || first >= n) return {};
@@ -58,15 +60,18 @@ std::vector<double> engine_scorer::worker::score(const std::vector<int32_t>& tok
   }
   std::vector<double> lp(n - 1, std::nan(""));  // lp[i - 1] = log p(tokens[i] | tokens[<i])
   for (size_t i = 1; i <= keep; ++i) lp[i - 1] = prev_lp[i - 1];
-  if (keep == 0) run->reset();
-  else run->truncate(static_cast<int64_t>(keep));
+  if (keep == 0)
+    run->reset();
+  else
+    run->truncate(static_cast<int64_t>(keep));
   reused += keep;
   forget();
   const int64_t V = run->vocab_size();
   constexpr size_t chunk = 256;  // bounds the (T, V) logits and the attention scores of one call
   for (size_t s = keep; s + 1 < n; s += chunk) {
     const size_t e = std::min(n - 1, s + chunk);  // positions [s, e) predict tokens [s + 1, e + 1)
-    std::vector<int32_t> part(tokens.begin() + static_cast<std::ptrdiff_t>(s), tokens.begin() + static_cast<std::ptrdiff_t>(e));
+    std::vector<int32_t> part(tokens.begin() + static_cast<std::ptrdiff_t>(s),
+                              tokens.begin() + static_cast<std::ptrdiff_t>(e));
     auto lg = run->forward(part);
     if (!lg) {
       run->reset();
@@ -74,7 +79,8 @@ std::vector<double> engine_scorer::worker::score(const std::vector<int32_t>& tok
     }
     forwarded += part.size();
     for (size_t i = s; i < e; ++i)
-      if (i + 1 >= first) lp[i] = row_logprob(lg.value().data() + static_cast<int64_t>(i - s) * V, V, tokens[i + 1]);
+      if (i + 1 >= first)
+        lp[i] = row_logprob(lg.value().data() + static_cast<int64_t>(i - s) * V, V, tokens[i + 1]);
   }
   if (reuse) {
     prev = tokens;
@@ -85,17 +91,27 @@ std::vector<double> engine_scorer::worker::score(const std::vector<int32_t>& tok
 
 engine_scorer::engine_scorer(session& s, int workers) : s_(s), n_workers_(std::max(workers, 1)) {
   if (!s_.run) fail(errc::unsupported, 0, "the model cannot be run: " + s_.run_error);
-  if (!s_.tok) fail(errc::unsupported, 0, "the model has no usable tokenizer" + (s_.run_error.empty() ? std::string() : ": " + s_.run_error));
+  if (!s_.tok)
+    fail(errc::unsupported, 0,
+         "the model has no usable tokenizer" + (s_.run_error.empty() ? std::string() : ": " + s_.run_error));
   main_ = std::make_unique<worker>();
   main_->run = s_.run.get();
 }
 
 engine_scorer::~engine_scorer() = default;
 
-std::vector<int32_t> engine_scorer::encode(const std::string& text) { return s_.tok->encode(text, false); }
-int32_t engine_scorer::bos() const { return s_.tok->bos_id(); }
-int32_t engine_scorer::eos() const { return s_.tok->eos_id(); }
-int64_t engine_scorer::context_length() const { return s_.run->context_length(); }
+std::vector<int32_t> engine_scorer::encode(const std::string& text) {
+  return s_.tok->encode(text, false);
+}
+int32_t engine_scorer::bos() const {
+  return s_.tok->bos_id();
+}
+int32_t engine_scorer::eos() const {
+  return s_.tok->eos_id();
+}
+int64_t engine_scorer::context_length() const {
+  return s_.run->context_length();
+}
 
 void engine_scorer::set_prefix_reuse(bool on) {
   reuse_ = on;
@@ -130,9 +146,9 @@ namespace {
 // One packed pass: consecutive sorted requests merged into a prefix trie of their input tokens (each
 // sequence but its last token, which is only a target).
 struct pass {
-  size_t begin = 0, end = 0;                // positions in the sorted order
-  std::vector<int32_t> tokens, parent;      // (T) the trie, rows in insertion (topological) order
-  std::vector<std::vector<int32_t>> rows;   // per request: the row of each input token
+  size_t begin = 0, end = 0;               // positions in the sorted order
+  std::vector<int32_t> tokens, parent;     // (T) the trie, rows in insertion (topological) order
+  std::vector<std::vector<int32_t>> rows;  // per request: the row of each input token
 };
 
 }  // namespace
@@ -145,10 +161,12 @@ std::vector<std::vector<double>> engine_scorer::logprobs_many(const std::vector<
   // sorted by tokens: neighbours share the longest prefixes (a CrowS-Pairs pair, sentences opening alike)
   std::vector<size_t> order(reqs.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return reqs[a].tokens < reqs[b].tokens; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return reqs[a].tokens < reqs[b].tokens; });
   auto inputs = [&](size_t k) {  // input rows a request needs (0 when there is nothing to score)
     const lp_request& q = reqs[order[k]];
-    return q.tokens.size() < 2 || std::max<size_t>(q.first, 1) >= q.tokens.size() ? size_t{0} : q.tokens.size() - 1;
+    return q.tokens.size() < 2 || std::max<size_t>(q.first, 1) >= q.tokens.size() ? size_t{0}
+                                                                                  : q.tokens.size() - 1;
   };
   // Passes of consecutive requests up to pack_rows_ trie rows (composed by the batch alone, so results do
   // not depend on threads or runners). A request longer than that runs alone through the KV-cache path.
@@ -239,7 +257,8 @@ std::vector<std::vector<double>> engine_scorer::logprobs_many(const std::vector<
           for (size_t k = p.begin; k < p.end; ++k) {
             const lp_request& q = reqs[order[k]];
             const std::vector<int32_t>& rows = p.rows[k - p.begin];
-            for (size_t i = std::max<size_t>(q.first, 1); i <= rows.size(); ++i) need[static_cast<size_t>(rows[i - 1])] = 1;
+            for (size_t i = std::max<size_t>(q.first, 1); i <= rows.size(); ++i)
+              need[static_cast<size_t>(rows[i - 1])] = 1;
           }
           std::vector<double> mx(static_cast<size_t>(T)), log_sum(static_cast<size_t>(T));
 #pragma omp parallel for num_threads(lse_threads) schedule(dynamic, 4)
@@ -259,7 +278,8 @@ std::vector<std::vector<double>> engine_scorer::logprobs_many(const std::vector<
             std::vector<double>& o = out[order[k]];
             for (size_t i = std::max<size_t>(q.first, 1); i <= rows.size(); ++i) {
               const size_t r = static_cast<size_t>(rows[i - 1]);
-              o.push_back(static_cast<double>(logits[static_cast<int64_t>(r) * V + q.tokens[i]]) - mx[r] - log_sum[r]);
+              o.push_back(static_cast<double>(logits[static_cast<int64_t>(r) * V + q.tokens[i]]) - mx[r] -
+                          log_sum[r]);
             }
             w.reused += rows.size();
           }

@@ -21,9 +21,9 @@
 // a loaded machine), else to one runner with `workers` threads. Pass sizes 256/512/1024 measured alike
 // (200 CrowS-Pairs pairs, 134M model: 25.8/24.5/25.2 CPU s); 512 keeps the (rows, V) logits small.
 // 134M model, 2 threads: 100 CrowS-Pairs pairs in 11.8 CPU s vs 28.7 with one sentence per forward (side
-// by side); full CrowS-Pairs 191.9 CPU s, 2.6-2.8x faster than PyTorch at its best batch (bench/bench_bias.sh).
-// The scorer assumes it is the only user of the session's runner while it scores (a runner moved elsewhere
-// in between is detected by its position and the cache is dropped).
+// by side); full CrowS-Pairs 191.9 CPU s, 2.6-2.8x faster than PyTorch at its best batch
+// (bench/bench_bias.sh). The scorer assumes it is the only user of the session's runner while it scores (a
+// runner moved elsewhere in between is detected by its position and the cache is dropped).
 #pragma once
 
 #include <memory>
@@ -68,9 +68,9 @@ class engine_scorer : public scorer {
   int n_workers_ = 1;
   size_t pack_rows_ = 512;
   int runners_ = 0;
-  int pool_threads_ = 0;                          // threads of each runner in pool_
-  std::unique_ptr<worker> main_;                  // over the session's runner
-  std::vector<std::unique_ptr<worker>> pool_;     // own runners for batches, created on first logprobs_many
+  int pool_threads_ = 0;                       // threads of each runner in pool_
+  std::unique_ptr<worker> main_;               // over the session's runner
+  std::vector<std::unique_ptr<worker>> pool_;  // own runners for batches, created on first logprobs_many
 };
 
 }  // namespace gb::probes

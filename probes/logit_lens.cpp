@@ -10,7 +10,7 @@
 namespace gb::probes {
 
 struct logit_lens::impl {
-  std::vector<tensor_item> items;  // owns the items the readers point to
+  std::vector<tensor_item> items;     // owns the items the readers point to
   std::vector<float> norm_w, norm_b;  // (D)
   std::vector<float> out_b;           // (V) or empty
   size_t out_item = 0;
@@ -25,12 +25,16 @@ logit_lens::~logit_lens() = default;
 
 namespace {
 
-bool is_bias(const tensor_item& it) { return it.name.size() >= 5 && it.name.compare(it.name.size() - 5, 5, ".bias") == 0; }
+bool is_bias(const tensor_item& it) {
+  return it.name.size() >= 5 && it.name.compare(it.name.size() - 5, 5, ".bias") == 0;
+}
 
 std::vector<float> read_vector(const tensor_item& it, int64_t n) {
   tensor_reader rd(it);
   if (rd.rows() != 1 || rd.cols() != n)
-    fail(errc::bad_value, 0, "logit lens: '" + it.name + "' has " + std::to_string(rd.rows() * rd.cols()) + " values, expected " + std::to_string(n));
+    fail(errc::bad_value, 0,
+         "logit lens: '" + it.name + "' has " + std::to_string(rd.rows() * rd.cols()) + " values, expected " +
+             std::to_string(n));
   std::vector<float> v(static_cast<size_t>(n));
   const float* r = rd.row_f32(0, v.data());
   if (r != v.data()) std::copy(r, r + n, v.begin());
@@ -55,10 +59,12 @@ result<logit_lens> logit_lens::create(const model& m) {
     }
     if (!nw) return error{errc::unsupported, 0, "logit lens: the model has no output norm weight", ""};
     if (!ow) ow = te;
-    if (!ow) return error{errc::unsupported, 0, "logit lens: the model has no unembedding (output or tok_embd)", ""};
+    if (!ow)
+      return error{errc::unsupported, 0, "logit lens: the model has no unembedding (output or tok_embd)", ""};
     tensor_reader rd(*ow);
     if (rd.cols() != D || rd.rows() <= 0)
-      return error{errc::bad_value, 0, "logit lens: unembedding '" + ow->name + "' is not [V, " + std::to_string(D) + "]", ""};
+      return error{errc::bad_value, 0,
+                   "logit lens: unembedding '" + ow->name + "' is not [V, " + std::to_string(D) + "]", ""};
     p->norm_w = read_vector(*nw, D);
     if (nb) p->norm_b = read_vector(*nb, D);
     if (ob) p->out_b = read_vector(*ob, rd.rows());
@@ -76,7 +82,9 @@ void logit_lens::normalize(const float* x, float* y) const {
   // Same arithmetic as the engine's kernels (double accumulation, eps rounded to float).
   const int64_t D = D_;
   const double eps = static_cast<double>(static_cast<float>(p_->eps));
-  auto at = [](const std::vector<float>& v, int64_t i) { return v.empty() ? 0.0f : v[static_cast<size_t>(i)]; };
+  auto at = [](const std::vector<float>& v, int64_t i) {
+    return v.empty() ? 0.0f : v[static_cast<size_t>(i)];
+  };
   if (p_->kind == norm_kind::rms) {
     double ss = 0;
     for (int64_t i = 0; i < D; ++i) ss += static_cast<double>(x[i]) * static_cast<double>(x[i]);
@@ -87,7 +95,8 @@ void logit_lens::normalize(const float* x, float* y) const {
   double mean = 0, var = 0;
   for (int64_t i = 0; i < D; ++i) mean += static_cast<double>(x[i]);
   mean /= static_cast<double>(D);
-  for (int64_t i = 0; i < D; ++i) var += (static_cast<double>(x[i]) - mean) * (static_cast<double>(x[i]) - mean);
+  for (int64_t i = 0; i < D; ++i)
+    var += (static_cast<double>(x[i]) - mean) * (static_cast<double>(x[i]) - mean);
   const double s = 1.0 / std::sqrt(var / static_cast<double>(D) + eps);
   for (int64_t i = 0; i < D; ++i)
     y[i] = static_cast<float>((static_cast<double>(x[i]) - mean) * s) * at(p_->norm_w, i) + at(p_->norm_b, i);
@@ -118,9 +127,11 @@ std::vector<std::pair<int32_t, double>> top_k_probs(const float* logits, int64_t
   std::vector<int32_t> idx(static_cast<size_t>(V));
   std::iota(idx.begin(), idx.end(), 0);
   const size_t kk = std::min<size_t>(static_cast<size_t>(k), idx.size());
-  std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(kk), idx.end(),
-                    [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
-  for (size_t i = 0; i < kk; ++i) out.emplace_back(idx[i], std::exp(static_cast<double>(logits[idx[i]]) - mx) / sum);
+  std::partial_sort(
+      idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(kk), idx.end(),
+      [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
+  for (size_t i = 0; i < kk; ++i)
+    out.emplace_back(idx[i], std::exp(static_cast<double>(logits[idx[i]]) - mx) / sum);
   return out;
 }
 

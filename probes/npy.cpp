@@ -1,10 +1,9 @@
 #include "probes/npy.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <set>
 
 namespace gb::probes {
@@ -35,13 +34,15 @@ class npy_folder : public activation_writer {
  public:
   explicit npy_folder(std::string dir) : dir_(std::move(dir)) {}
   void put(std::string_view name, const float* data, const std::vector<int64_t>& shape) override {
-    if (!seen_.insert(std::string(name)).second) fail(errc::bad_value, 0, "export: tensor '" + std::string(name) + "' written twice");
+    if (!seen_.insert(std::string(name)).second)
+      fail(errc::bad_value, 0, "export: tensor '" + std::string(name) + "' written twice");
     const std::string path = (fs::path(dir_) / (file_stem(name) + ".npy")).string();
     std::FILE* f = std::fopen(path.c_str(), "wb");
     if (!f) fail(errc::io, 0, "cannot create " + path);
     const std::string h = npy_header(shape);
     const size_t n = static_cast<size_t>(elements(shape)) * sizeof(float);
-    bool ok = std::fwrite(h.data(), 1, h.size(), f) == h.size() && (n == 0 || std::fwrite(data, 1, n, f) == n);
+    bool ok =
+        std::fwrite(h.data(), 1, h.size(), f) == h.size() && (n == 0 || std::fwrite(data, 1, n, f) == n);
     ok = std::fclose(f) == 0 && ok;
     if (!ok) fail(errc::io, 0, "cannot write " + path);
     bytes_ += h.size() + n;
@@ -68,7 +69,8 @@ class safetensors_stream : public activation_writer {
   }
   void put(std::string_view name, const float* data, const std::vector<int64_t>& shape) override {
     if (!tmp_) fail(errc::bad_value, 0, "export: writer already finished");
-    if (!seen_.insert(std::string(name)).second) fail(errc::bad_value, 0, "export: tensor '" + std::string(name) + "' written twice");
+    if (!seen_.insert(std::string(name)).second)
+      fail(errc::bad_value, 0, "export: tensor '" + std::string(name) + "' written twice");
     const uint64_t n = elements(shape) * sizeof(float);
     write_all(tmp_, data, static_cast<size_t>(n), tmp_path_);
     entries_.push_back({std::string(name), shape, offset_, offset_ + n});
@@ -78,7 +80,8 @@ class safetensors_stream : public activation_writer {
     if (!tmp_) return error{errc::bad_value, 0, "export: writer already finished", path_};
     nlohmann::ordered_json h = nlohmann::ordered_json::object();
     h["__metadata__"] = {{"format", "pt"}, {"producer", "glassbox trace"}};
-    for (const entry& e : entries_) h[e.name] = {{"dtype", "F32"}, {"shape", e.shape}, {"data_offsets", {e.begin, e.end}}};
+    for (const entry& e : entries_)
+      h[e.name] = {{"dtype", "F32"}, {"shape", e.shape}, {"data_offsets", {e.begin, e.end}}};
     std::string text = h.dump();
     while ((text.size() + 8) % 8 != 0) text.push_back(' ');  // data starts 8-byte aligned
     if (std::fflush(tmp_) != 0) return error{errc::io, 0, "cannot write " + tmp_path_, tmp_path_};
@@ -87,10 +90,12 @@ class safetensors_stream : public activation_writer {
     bool ok = true;
     uint8_t len[8];
     for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(static_cast<uint64_t>(text.size()) >> (8 * i));
-    ok = ok && std::fwrite(len, 1, 8, out) == 8 && std::fwrite(text.data(), 1, text.size(), out) == text.size();
+    ok = ok && std::fwrite(len, 1, 8, out) == 8 &&
+         std::fwrite(text.data(), 1, text.size(), out) == text.size();
     std::rewind(tmp_);
     std::vector<char> buf(1 << 20);
-    for (size_t got; ok && (got = std::fread(buf.data(), 1, buf.size(), tmp_)) > 0;) ok = std::fwrite(buf.data(), 1, got, out) == got;
+    for (size_t got; ok && (got = std::fread(buf.data(), 1, buf.size(), tmp_)) > 0;)
+      ok = std::fwrite(buf.data(), 1, got, out) == got;
     ok = ok && !std::ferror(tmp_);
     ok = std::fclose(out) == 0 && ok;
     std::fclose(tmp_);
@@ -120,7 +125,8 @@ class safetensors_stream : public activation_writer {
 
 std::string npy_header(const std::vector<int64_t>& shape) {
   std::string dims;
-  for (size_t i = 0; i < shape.size(); ++i) dims += std::to_string(shape[i]) + (i + 1 < shape.size() ? ", " : "");
+  for (size_t i = 0; i < shape.size(); ++i)
+    dims += std::to_string(shape[i]) + (i + 1 < shape.size() ? ", " : "");
   if (shape.size() == 1) dims += ",";
   std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
   // magic(6) + version(2) + header_len(2) + dict + padding + '\n' is a multiple of 64.

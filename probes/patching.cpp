@@ -9,7 +9,8 @@
 
 namespace gb::probes {
 
-const patch_component* patch_result::find(const std::string& kind, int layer, int head, int64_t position) const {
+const patch_component* patch_result::find(const std::string& kind, int layer, int head,
+                                          int64_t position) const {
   for (const patch_component& c : components)
     if (c.kind == kind && c.layer == layer && c.head == head && c.position == position) return &c;
   return nullptr;
@@ -17,14 +18,17 @@ const patch_component* patch_result::find(const std::string& kind, int layer, in
 
 namespace {
 
-std::string lname(int l, const char* what) { return "blk." + std::to_string(l) + "." + what; }
+std::string lname(int l, const char* what) {
+  return "blk." + std::to_string(l) + "." + what;
+}
 
 // Copies the per-layer tensors patching needs.
 class capture : public engine::hook {
  public:
   explicit capture(int L) {
     for (int l = 0; l < L; ++l)
-      for (const char* w : {"resid.pre", "attn.out", "mlp.out", "attn.v", "attn.probs"}) names.insert({lname(l, w), {}});
+      for (const char* w : {"resid.pre", "attn.out", "mlp.out", "attn.v", "attn.probs"})
+        names.insert({lname(l, w), {}});
   }
   bool wants(std::string_view n) override { return names.count(std::string(n)) > 0; }
   bool observe(std::string_view n, const float* t, const std::vector<int64_t>& shape) override {
@@ -45,7 +49,7 @@ class patcher : public engine::hook {
   std::string target;
   const std::vector<float>* src = nullptr;  // same shape as the target (replace) or (T, D) delta (add)
   bool add = false;
-  int64_t row = -1, row_len = 0;            // replace one row only (resid at one position)
+  int64_t row = -1, row_len = 0;  // replace one row only (resid at one position)
   bool wants(std::string_view n) override { return n == target; }
   bool observe(std::string_view, const float*, const std::vector<int64_t>&) override { return true; }
   bool modify(std::string_view, float* t, const std::vector<int64_t>& shape) override {
@@ -54,43 +58,50 @@ class patcher : public engine::hook {
     if (static_cast<int64_t>(src->size()) != c) return false;
     int64_t b = 0, e = c;
     if (row >= 0) b = row * row_len, e = b + row_len;
-    for (int64_t i = b; i < e; ++i) t[i] = add ? t[i] + (*src)[static_cast<size_t>(i)] : (*src)[static_cast<size_t>(i)];
+    for (int64_t i = b; i < e; ++i)
+      t[i] = add ? t[i] + (*src)[static_cast<size_t>(i)] : (*src)[static_cast<size_t>(i)];
     return true;
   }
 };
 
 double metric_of(const std::vector<float>& logits, const patch_metric& m) {
-  return static_cast<double>(logits[static_cast<size_t>(m.a)]) - static_cast<double>(logits[static_cast<size_t>(m.b)]);
+  return static_cast<double>(logits[static_cast<size_t>(m.a)]) -
+         static_cast<double>(logits[static_cast<size_t>(m.b)]);
 }
 
 // z_h (T, E) of head h from probs (H, T, P) and v (P, Hk*E) with P == T (runs start at position 0).
-std::vector<double> head_z(const std::vector<float>& probs, const std::vector<float>& v, int64_t H, int64_t Hk, int64_t E, int64_t T, int64_t h) {
+std::vector<double> head_z(const std::vector<float>& probs, const std::vector<float>& v, int64_t H,
+                           int64_t Hk, int64_t E, int64_t T, int64_t h) {
   std::vector<double> z(static_cast<size_t>(T * E), 0.0);
   const int64_t g = h / (H / Hk);
   for (int64_t t = 0; t < T; ++t)
     for (int64_t j = 0; j <= t; ++j) {
       const double p = static_cast<double>(probs[static_cast<size_t>((h * T + t) * T + j)]);
-      for (int64_t e = 0; e < E; ++e) z[static_cast<size_t>(t * E + e)] += p * static_cast<double>(v[static_cast<size_t>(j * Hk * E + g * E + e)]);
+      for (int64_t e = 0; e < E; ++e)
+        z[static_cast<size_t>(t * E + e)] +=
+            p * static_cast<double>(v[static_cast<size_t>(j * Hk * E + g * E + e)]);
     }
   return z;
 }
 
 }  // namespace
 
-result<patch_result> patch_run(engine::runner& run, const std::vector<int32_t>& clean, const std::vector<int32_t>& corrupt,
-                               const patch_metric& metric, const patch_options& opt) {
+result<patch_result> patch_run(engine::runner& run, const std::vector<int32_t>& clean,
+                               const std::vector<int32_t>& corrupt, const patch_metric& metric,
+                               const patch_options& opt) {
   const model& m = run.source();
   if (clean.empty() || corrupt.empty()) return error{errc::bad_value, 0, "patch: empty prompt", ""};
   if (clean.size() != corrupt.size())
     return error{errc::bad_value, 0,
-                 "patch: clean and corrupt prompts have different token counts (" + std::to_string(clean.size()) + " vs " +
-                     std::to_string(corrupt.size()) + ")",
+                 "patch: clean and corrupt prompts have different token counts (" +
+                     std::to_string(clean.size()) + " vs " + std::to_string(corrupt.size()) + ")",
                  ""};
   const int64_t V = run.vocab_size();
   if (metric.a < 0 || metric.a >= V || metric.b < 0 || metric.b >= V)
     return error{errc::bad_value, 0, "patch: metric token outside the vocabulary", ""};
   const int L = static_cast<int>(m.hp.n_layer);
-  const int64_t T = static_cast<int64_t>(clean.size()), D = m.hp.n_embd, H = m.hp.n_head, Hk = m.hp.n_head_kv > 0 ? m.hp.n_head_kv : H,
+  const int64_t T = static_cast<int64_t>(clean.size()), D = m.hp.n_embd, H = m.hp.n_head,
+                Hk = m.hp.n_head_kv > 0 ? m.hp.n_head_kv : H,
                 E = m.hp.head_dim > 0 ? m.hp.head_dim : (H > 0 ? D / H : 0);
   patch_result r;
   r.T = T, r.L = L, r.H = H;
@@ -148,7 +159,8 @@ result<patch_result> patch_run(engine::runner& run, const std::vector<int32_t>& 
           if (it.name == wname) wo = &it;
         if (!wo) return error{errc::unsupported, 0, "patch: no " + wname + " for per-head patching", ""};
         tensor_reader rd(*wo);
-        if (rd.rows() != D || rd.cols() != H * E) return error{errc::bad_value, 0, "patch: " + wname + " is not [D, H*E]", ""};
+        if (rd.rows() != D || rd.cols() != H * E)
+          return error{errc::bad_value, 0, "patch: " + wname + " is not [D, H*E]", ""};
         std::vector<float> W(static_cast<size_t>(D * H * E)), row(static_cast<size_t>(H * E));  // (D, H*E)
         for (int64_t o = 0; o < D; ++o) {
           const float* x = rd.row_f32(o, row.data());
@@ -163,7 +175,8 @@ result<patch_result> patch_run(engine::runner& run, const std::vector<int32_t>& 
             for (int64_t o = 0; o < D; ++o) {
               double acc = 0;
               for (int64_t e = 0; e < E; ++e)
-                acc += static_cast<double>(W[static_cast<size_t>(o * H * E + h * E + e)]) * (zc[static_cast<size_t>(t * E + e)] - zx[static_cast<size_t>(t * E + e)]);
+                acc += static_cast<double>(W[static_cast<size_t>(o * H * E + h * E + e)]) *
+                       (zc[static_cast<size_t>(t * E + e)] - zx[static_cast<size_t>(t * E + e)]);
               delta[static_cast<size_t>(t * D + o)] = static_cast<float>(acc);
             }
           p = patcher{};

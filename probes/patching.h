@@ -29,7 +29,7 @@ struct patch_metric {
 };
 
 struct patch_component {
-  std::string kind;       // "resid" (resid.pre at one position), "attn", "mlp", "head"
+  std::string kind;  // "resid" (resid.pre at one position), "attn", "mlp", "head"
   int layer = 0;
   int head = -1;          // "head" only
   int64_t position = -1;  // "resid" only; -1 = all positions
@@ -50,7 +50,8 @@ struct patch_options {
 };
 
 // Errors: empty prompts, different lengths (errc::bad_value), tokens outside the vocabulary, engine errors.
-result<patch_result> patch_run(engine::runner& run, const std::vector<int32_t>& clean, const std::vector<int32_t>& corrupt,
-                               const patch_metric& metric, const patch_options& opt = {});
+result<patch_result> patch_run(engine::runner& run, const std::vector<int32_t>& clean,
+                               const std::vector<int32_t>& corrupt, const patch_metric& metric,
+                               const patch_options& opt = {});
 
 }  // namespace gb::probes

@@ -23,18 +23,23 @@ result<session> session_open(const std::string& model_path, const std::string& t
   }
   if (v) {
     auto t = engine::tokenizer::create(*v);
-    if (t) s.tok = std::move(t).value();
-    else s.run_error = "tokenizer: " + t.err().message;
+    if (t)
+      s.tok = std::move(t).value();
+    else
+      s.run_error = "tokenizer: " + t.err().message;
   }
   auto r = engine::runner::create(*s.m, opt);
-  if (r) s.run = std::move(r).value();
-  else s.run_error = r.err().message;
+  if (r)
+    s.run = std::move(r).value();
+  else
+    s.run_error = r.err().message;
   return s;
 }
 
 std::optional<error> session_unusable(const session& s, const std::string& model_path) {
   if (!s.run) return error{errc::unsupported, 0, s.run_error, model_path};
-  if (!s.tok) return error{errc::unsupported, 0, "no tokenizer in these files (give --tokenizer FILE)", model_path};
+  if (!s.tok)
+    return error{errc::unsupported, 0, "no tokenizer in these files (give --tokenizer FILE)", model_path};
   return std::nullopt;
 }
 

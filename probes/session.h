@@ -21,10 +21,10 @@ namespace gb::probes {
 struct session {
   std::shared_ptr<const archive> ar;
   std::shared_ptr<const model> m;
-  std::optional<engine::tokenizer> tok;        // empty when the files carry none and none was given
-  std::string tokenizer_source;                // where the tokenizer came from
-  std::unique_ptr<engine::runner> run;         // null when the engine cannot run the model
-  std::string run_error;                       // why `run` is null
+  std::optional<engine::tokenizer> tok;  // empty when the files carry none and none was given
+  std::string tokenizer_source;          // where the tokenizer came from
+  std::unique_ptr<engine::runner> run;   // null when the engine cannot run the model
+  std::string run_error;                 // why `run` is null
 };
 
 // Opens the model (and the tokenizer file when given; else the model's own tokenizer). Fails only when

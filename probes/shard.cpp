@@ -242,11 +242,18 @@ json suite_out(const suite_result& r) {
     if (k.index != k_not_an_item) s["index"] = k.index;
     skips.push_back(s);
   }
-  return {{"suite", r.suite}, {"variant", r.variant},     {"definition", r.definition},
-          {"seed", r.seed},   {"resamples", r.resamples}, {"items", r.items},
+  return {{"suite", r.suite},
+          {"variant", r.variant},
+          {"definition", r.definition},
+          {"seed", r.seed},
+          {"resamples", r.resamples},
+          {"items", r.items},
           {"items_total", r.items_total},  // the dataset's items (> items: a --limit quick pass)
-          {"error", r.error}, {"records", recs},          {"skipped", skips},
-          {"tokens", r.tokens}, {"tokens_computed", r.tokens_computed}};
+          {"error", r.error},
+          {"records", recs},
+          {"skipped", skips},
+          {"tokens", r.tokens},
+          {"tokens_computed", r.tokens_computed}};
 }
 
 suite_result suite_in(const in_file& f, const json& j) {

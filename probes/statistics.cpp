@@ -13,7 +13,9 @@ uint64_t splitmix64(uint64_t& x) {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
 }
-uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 }  // namespace
 
 rng::rng(uint64_t seed) {
@@ -41,7 +43,9 @@ uint64_t rng::below(uint64_t n) {
   return x % n;
 }
 
-double rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+double rng::uniform() {
+  return static_cast<double>(next() >> 11) * 0x1.0p-53;
+}
 
 double mean(const std::vector<double>& v) {
   if (v.empty()) return std::nan("");
@@ -109,7 +113,9 @@ interval bootstrap_mean(const std::vector<double>& values, int resamples, uint64
       resamples, seed, level);
 }
 
-double normal_sf(double z) { return 0.5 * std::erfc(z / std::sqrt(2.0)); }
+double normal_sf(double z) {
+  return 0.5 * std::erfc(z / std::sqrt(2.0));
+}
 
 namespace {
 // Number of arrangements with U = u for sizes (m, n): exact null distribution, returned as probabilities.

@@ -47,9 +47,9 @@ interval bootstrap(size_t n, const std::function<double(const std::vector<size_t
                    uint64_t seed, double level = 0.95);
 
 struct mwu_result {
-  double u1 = 0;        // U statistic of the first sample
-  double p_value = 1;   // two-sided
-  bool exact = false;   // exact distribution (no ties and min(n1, n2) <= 8) or normal approximation
+  double u1 = 0;       // U statistic of the first sample
+  double p_value = 1;  // two-sided
+  bool exact = false;  // exact distribution (no ties and min(n1, n2) <= 8) or normal approximation
 };
 // Two-sided Mann-Whitney U test with scipy.stats.mannwhitneyu's defaults (method="auto",
 // use_continuity=True, tie-corrected variance).

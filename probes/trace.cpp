@@ -4,8 +4,8 @@
 #include <cmath>
 #include <limits>
 #include <optional>
-#include <tuple>
 #include <set>
+#include <tuple>
 
 namespace gb::probes {
 
@@ -19,7 +19,8 @@ void running_stat::push(double x) {
 
 trace_aggregate::trace_aggregate(const model& m, double sparsity_eps)
     : L(m.hp.n_layer), F(m.hp.n_ff), H(m.hp.n_head), eps(sparsity_eps) {
-  const size_t lf = static_cast<size_t>(std::max<int64_t>(L * F, 0)), lh = static_cast<size_t>(std::max<int64_t>(L * H, 0));
+  const size_t lf = static_cast<size_t>(std::max<int64_t>(L * F, 0)),
+               lh = static_cast<size_t>(std::max<int64_t>(L * H, 0));
   neuron.resize(lf), neuron_absmax.assign(lf, 0.0), neuron_active.assign(lf, 0);
   head_entropy.resize(lh), head_sink.resize(lh), head_prev.resize(lh), head_diag.resize(lh);
   const size_t l = static_cast<size_t>(std::max<int64_t>(L, 0));
@@ -98,7 +99,9 @@ result<std::vector<std::string>> hook_select(const model& m, const std::vector<s
         list += (list.empty() ? "" : ", ") + g;
       }
       return error{errc::not_found, 0,
-                   "hook '" + p + "' matches no hook point; available (N = 0.." + std::to_string(m.hp.n_layer - 1) + "): " + list, ""};
+                   "hook '" + p + "' matches no hook point; available (N = 0.." +
+                       std::to_string(m.hp.n_layer - 1) + "): " + list,
+                   ""};
     }
   }
   return out;
@@ -129,7 +132,13 @@ class trace_hook : public engine::hook {
  public:
   trace_hook(const model& m, int64_t T, const trace_options& o, const logit_lens* lens, int64_t lens_n,
              activation_writer* w, trace_aggregate* agg)
-      : m_(m), T_(T), o_(o), lens_(lens), lens_n_(lens_n), w_(w), agg_(agg),
+      : m_(m),
+        T_(T),
+        o_(o),
+        lens_(lens),
+        lens_n_(lens_n),
+        w_(w),
+        agg_(agg),
         exports_(o.export_hooks.begin(), o.export_hooks.end()) {
     r.n_head = m.hp.n_head;
     r.layers.resize(static_cast<size_t>(m.hp.n_layer));
@@ -158,10 +167,14 @@ class trace_hook : public engine::hook {
       if (l < 0 || l >= static_cast<int>(r.layers.size())) return true;
       layer_trace& L = r.layers[static_cast<size_t>(l)];
       const int64_t D = m_.hp.n_embd;
-      if (k == "resid.pre") norms(L.resid_pre, t, shape);
-      else if (k == "resid.mid") norms(L.resid_mid, t, shape);
-      else if (k == "attn.out") norms(L.attn_out, t, shape);
-      else if (k == "mlp.out") norms(L.mlp_out, t, shape);
+      if (k == "resid.pre")
+        norms(L.resid_pre, t, shape);
+      else if (k == "resid.mid")
+        norms(L.resid_mid, t, shape);
+      else if (k == "attn.out")
+        norms(L.attn_out, t, shape);
+      else if (k == "mlp.out")
+        norms(L.mlp_out, t, shape);
       else if (k == "resid.post") {
         norms(L.resid_post, t, shape);
         outliers(L, t, shape);
@@ -211,7 +224,8 @@ class trace_hook : public engine::hook {
       double mean = 0, var = 0;
       for (int64_t i = 0; i < D; ++i) mean += static_cast<double>(x[i]);
       mean /= static_cast<double>(D);
-      for (int64_t i = 0; i < D; ++i) var += (static_cast<double>(x[i]) - mean) * (static_cast<double>(x[i]) - mean);
+      for (int64_t i = 0; i < D; ++i)
+        var += (static_cast<double>(x[i]) - mean) * (static_cast<double>(x[i]) - mean);
       const double sd = std::sqrt(var / static_cast<double>(D));
       if (sd <= 0) continue;
       for (int64_t i = 0; i < D; ++i) {
@@ -227,7 +241,9 @@ class trace_hook : public engine::hook {
   }
   void trim(layer_trace& L) const {
     std::sort(L.outliers.begin(), L.outliers.end(), [](const outlier_dim& a, const outlier_dim& b) {
-      return std::fabs(a.z) > std::fabs(b.z) || (std::fabs(a.z) == std::fabs(b.z) && (a.position < b.position || (a.position == b.position && a.dim < b.dim)));
+      return std::fabs(a.z) > std::fabs(b.z) ||
+             (std::fabs(a.z) == std::fabs(b.z) &&
+              (a.position < b.position || (a.position == b.position && a.dim < b.dim)));
     });
     if (L.outliers.size() > o_.max_outliers_per_layer) L.outliers.resize(o_.max_outliers_per_layer);
   }
@@ -247,7 +263,8 @@ class trace_hook : public engine::hook {
       std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int64_t a, int64_t b) {
         return std::fabs(x[a]) > std::fabs(x[b]) || (std::fabs(x[a]) == std::fabs(x[b]) && a < b);
       });
-      for (int64_t i = 0; i < k; ++i) L.top_neurons.push_back({p, idx[static_cast<size_t>(i)], x[idx[static_cast<size_t>(i)]]});
+      for (int64_t i = 0; i < k; ++i)
+        L.top_neurons.push_back({p, idx[static_cast<size_t>(i)], x[idx[static_cast<size_t>(i)]]});
     }
   }
 
@@ -271,7 +288,8 @@ class trace_hook : public engine::hook {
         ht.diagonal += static_cast<double>(row[self]);
         if (self >= 1) ht.prev_token += static_cast<double>(row[self - 1]), ++n_prev;
       }
-      ht.entropy /= static_cast<double>(T), ht.sink /= static_cast<double>(T), ht.diagonal /= static_cast<double>(T);
+      ht.entropy /= static_cast<double>(T), ht.sink /= static_cast<double>(T),
+          ht.diagonal /= static_cast<double>(T);
       if (n_prev) ht.prev_token /= static_cast<double>(n_prev);
       if (keep) ht.pattern.assign(t + h * T * P, t + (h + 1) * T * P);
       r.heads.push_back(std::move(ht));

@@ -37,11 +37,11 @@ struct trace_options {
   std::vector<std::string> export_hooks;  // exact hook names: summarised, and handed to the writer if any
   int top_neurons = 5;                    // per layer and position
   int lens_top_k = 5;
-  int64_t lens_positions = 0;             // lens at the last N positions; 0 = all when small (see .cpp)
-  int64_t keep_patterns_max_t = 64;       // keep attention patterns in the result when T <= this
+  int64_t lens_positions = 0;        // lens at the last N positions; 0 = all when small (see .cpp)
+  int64_t keep_patterns_max_t = 64;  // keep attention patterns in the result when T <= this
   double sparsity_eps = 1e-2;
   double outlier_sigma = 6.0;
-  size_t max_outliers_per_layer = 32;     // listed (all are counted)
+  size_t max_outliers_per_layer = 32;  // listed (all are counted)
 };
 
 struct neuron_hit {
@@ -83,11 +83,11 @@ struct trace_result {
   std::vector<int32_t> tokens;
   int64_t n_head = 0;
   std::vector<layer_trace> layers;
-  std::vector<head_trace> heads;  // layer-major (L * H)
-  std::vector<lens_row> lens;     // layer-major, positions ascending
-  int32_t prediction = -1;        // argmax of the model's logits at the last position
-  std::vector<std::string> exported;       // names handed to the writer, in order
-  std::vector<hook_summary> selected;      // one per export_hooks name that fired
+  std::vector<head_trace> heads;       // layer-major (L * H)
+  std::vector<lens_row> lens;          // layer-major, positions ascending
+  int32_t prediction = -1;             // argmax of the model's logits at the last position
+  std::vector<std::string> exported;   // names handed to the writer, in order
+  std::vector<hook_summary> selected;  // one per export_hooks name that fired
 };
 
 // Running mean / variance (Welford) and max of a scalar stream.
@@ -103,13 +103,13 @@ struct trace_aggregate {
   trace_aggregate(const model& m, double sparsity_eps);
   int64_t L = 0, F = 0, H = 0, prompts = 0, tokens = 0;
   double eps = 1e-2;
-  std::vector<running_stat> neuron;          // (L * F) mlp.pre value over all tokens
-  std::vector<double> neuron_absmax;         // (L * F)
-  std::vector<int64_t> neuron_active;        // (L * F) tokens with |x| >= eps
+  std::vector<running_stat> neuron;    // (L * F) mlp.pre value over all tokens
+  std::vector<double> neuron_absmax;   // (L * F)
+  std::vector<int64_t> neuron_active;  // (L * F) tokens with |x| >= eps
   std::vector<running_stat> head_entropy, head_sink, head_prev, head_diag;  // (L * H) over prompts
   std::vector<running_stat> resid_post, attn_out, mlp_out, sparsity;        // (L) over tokens
-  void add_neurons(int layer, const float* t, int64_t T);  // (T, F)
-  void add(const trace_result& r);                        // per-prompt head and layer statistics
+  void add_neurons(int layer, const float* t, int64_t T);                   // (T, F)
+  void add(const trace_result& r);  // per-prompt head and layer statistics
 };
 
 // Resolves hook names or glob patterns ('*', '?') against engine::hook_names. A pattern matching nothing

@@ -1,11 +1,10 @@
 #include "probes/weat.h"
 
-#include "probes/bias.h"
-
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "probes/bias.h"
 
 namespace gb::probes {
 namespace {
@@ -21,7 +20,8 @@ word_set read_set(const json& j, const char* key, const std::string& name) {
   if (!s.contains("examples") || !s["examples"].is_array())
     fail(errc::bad_json, 0, "WEAT test " + name + ": '" + key + "' has no 'examples' array");
   for (const auto& e : s["examples"]) {
-    if (!e.is_string()) fail(errc::bad_json, 0, "WEAT test " + name + ": non-string example in '" + key + "'");
+    if (!e.is_string())
+      fail(errc::bad_json, 0, "WEAT test " + name + ": non-string example in '" + key + "'");
     w.words.push_back(e.get<std::string>());
   }
   if (w.words.empty()) fail(errc::bad_json, 0, "WEAT test " + name + ": '" + key + "' is empty");
@@ -50,7 +50,8 @@ double binom(uint64_t n, uint64_t k) {
 weat_sets weat_sets_parse_seat(const std::string& text, const std::string& name) {
   json_check_depth(text, "WEAT test " + name);
   json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) fail(errc::bad_json, 0, "WEAT test " + name + ": not a JSON object");
+  if (j.is_discarded() || !j.is_object())
+    fail(errc::bad_json, 0, "WEAT test " + name + ": not a JSON object");
   weat_sets t;
   t.name = name;
   t.targ1 = read_set(j, "targ1", name);
@@ -65,7 +66,8 @@ std::vector<weat_sets> weat_standard_tests(const std::string& text) {
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) fail(errc::bad_json, 0, "WEAT.json: not a JSON object");
   auto set = [&](const char* key, const char* category) {
-    if (!j.contains(key) || !j[key].is_array()) fail(errc::bad_json, 0, std::string("WEAT.json: no word set '") + key + "'");
+    if (!j.contains(key) || !j[key].is_array())
+      fail(errc::bad_json, 0, std::string("WEAT.json: no word set '") + key + "'");
     word_set w;
     w.category = category;
     for (const auto& e : j[key])
@@ -73,20 +75,33 @@ std::vector<weat_sets> weat_standard_tests(const std::string& text) {
     return w;
   };
   // Caliskan et al. (2017), Science 356(6334), tests 1-10 (Table 1): targets X, Y; attributes A, B.
-  struct comp { const char* name; const char* x; const char* xc; const char* y; const char* yc;
-                const char* a; const char* ac; const char* b; const char* bc; };
+  struct comp {
+    const char* name;
+    const char* x;
+    const char* xc;
+    const char* y;
+    const char* yc;
+    const char* a;
+    const char* ac;
+    const char* b;
+    const char* bc;
+  };
   static const comp k[] = {
-      {"weat1", "flowers", "Flowers", "insects", "Insects", "pleasant_5", "Pleasant", "unpleasant_5a", "Unpleasant"},
-      {"weat2", "instruments", "Instruments", "weapons", "Weapons", "pleasant_5", "Pleasant", "unpleasant_5a", "Unpleasant"},
+      {"weat1", "flowers", "Flowers", "insects", "Insects", "pleasant_5", "Pleasant", "unpleasant_5a",
+       "Unpleasant"},
+      {"weat2", "instruments", "Instruments", "weapons", "Weapons", "pleasant_5", "Pleasant", "unpleasant_5a",
+       "Unpleasant"},
       {"weat3", "european_american_names_5", "European American names", "african_american_names_5",
        "African American names", "pleasant_5", "Pleasant", "unpleasant_5b", "Unpleasant"},
       {"weat4", "european_american_names_7", "European American names", "african_american_names_7",
        "African American names", "pleasant_5", "Pleasant", "unpleasant_5b", "Unpleasant"},
       {"weat5", "european_american_names_7", "European American names", "african_american_names_7",
        "African American names", "pleasant_9", "Pleasant", "unpleasant_9", "Unpleasant"},
-      {"weat6", "male_names", "Male names", "female_names", "Female names", "career", "Career", "family", "Family"},
+      {"weat6", "male_names", "Male names", "female_names", "Female names", "career", "Career", "family",
+       "Family"},
       {"weat7", "math", "Math", "arts", "Arts", "male_terms", "Male terms", "female_terms", "Female terms"},
-      {"weat8", "science", "Science", "arts_2", "Arts", "male_terms_2", "Male terms", "female_terms_2", "Female terms"},
+      {"weat8", "science", "Science", "arts_2", "Arts", "male_terms_2", "Male terms", "female_terms_2",
+       "Female terms"},
       {"weat9", "mental_disease", "Mental disease", "physical_disease", "Physical disease", "temporary",
        "Temporary", "permanent", "Permanent"},
       {"weat10", "young_people_names", "Young people's names", "old_people_names", "Old people's names",

@@ -42,9 +42,9 @@ std::vector<weat_sets> weat_standard_tests(const std::string& weat_json_text);
 
 struct weat_options {
   uint64_t seed = 1;
-  int samples = 100000;          // Monte Carlo samples when exact enumeration is too large
-  uint64_t exact_limit = 100000; // enumerate exactly when C(n, |X|) <= this
-  int bootstrap = 1000;          // resamples for the effect-size interval (0 = none)
+  int samples = 100000;           // Monte Carlo samples when exact enumeration is too large
+  uint64_t exact_limit = 100000;  // enumerate exactly when C(n, |X|) <= this
+  int bootstrap = 1000;           // resamples for the effect-size interval (0 = none)
 };
 
 struct weat_result {
@@ -53,13 +53,13 @@ struct weat_result {
   size_t nx = 0, ny = 0, na = 0, nb = 0;
   std::vector<std::string> missing;  // words with no vector (skipped)
   double effect_size = 0;
-  double statistic = 0;              // sum_X s - sum_Y s
+  double statistic = 0;  // sum_X s - sum_Y s
   double p_value = 1;
-  bool exact = false;                // exact enumeration or Monte Carlo
-  uint64_t partitions = 0;           // enumerated or sampled
-  interval effect_ci;                // bootstrap over target words (X and Y resampled separately)
+  bool exact = false;       // exact enumeration or Monte Carlo
+  uint64_t partitions = 0;  // enumerated or sampled
+  interval effect_ci;       // bootstrap over target words (X and Y resampled separately)
   bool equal_sizes = true;
-  std::string error;                 // non-empty when the test could not run (a set emptied)
+  std::string error;  // non-empty when the test could not run (a set emptied)
 };
 
 // `lookup` returns the vector for a word (or empty when absent). dim is taken from the first vector.

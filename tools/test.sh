@@ -43,6 +43,15 @@ bg_wait() {
 }
 t0=$SECONDS
 GB_WITH_TEST_DEPS=1 tools/setup.sh build
+# style: every C++ source is clean under the repository's .clang-format (a failure names the files)
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  mapfile -t sources < <(git ls-files '*.cpp' '*.h' | grep -v -e '^tests/fuzz/corpus/' -e '\.pb\.')
+  if ! clang-format --dry-run -Werror "${sources[@]}" 2>build/clang-format.log; then
+    echo "test.sh: clang-format: these files differ from .clang-format (run clang-format -i on them):"
+    grep -o '^[^:]*:[0-9]*:[0-9]*: error' build/clang-format.log | cut -d: -f1 | sort -u
+    exit 1
+  fi
+fi
 note "normal build" $((SECONDS - t0))
 [ "$quick" = 1 ] && overlap=0
 if [ "$overlap" = 1 ] && [ "$sanitize" = 1 ]; then

@@ -11,16 +11,17 @@
 //    dtype and parameter count.
 //
 // Folding (default; graph_options::expand turns it off):
-//  * Architecture graphs: a layer's signature is its sorted list of (role, bias, shape). Consecutive layers with
+//  * Architecture graphs: a layer's signature is its sorted list of (role, bias, shape). Consecutive layers
+//  with
 //    the same signature fold into one cluster "blocks 0-79 (x 80)"; its nodes keep the ids of the first layer
 //    ("blk.0.attn.q") and list every layer's tensors; dtypes that vary over the run are shown as a mix
 //    ("q4_k x60, q6_k x20").
 //  * ONNX graphs: a node belongs to a layer when a '/'-separated segment of its name (or of its first output
-//    when unnamed) is `<word>[._]<N>` (torch export: "/model/layers.3/self_attn/MatMul") or a bare number after
-//    a word segment ("/encoder/layer/3/..."). A layer's signature is the sequence of (op type, name with N
-//    masked, inputs with N masked, initializer shapes+dtypes). Consecutive layers of one prefix with equal
-//    signatures fold into the first; edges into a folded layer are redirected to the representative, and
-//    edges between consecutive folded layers become one dashed "repeat" edge. When no op name carries a
+//    when unnamed) is `<word>[._]<N>` (torch export: "/model/layers.3/self_attn/MatMul") or a bare number
+//    after a word segment ("/encoder/layer/3/..."). A layer's signature is the sequence of (op type, name
+//    with N masked, inputs with N masked, initializer shapes+dtypes). Consecutive layers of one prefix with
+//    equal signatures fold into the first; edges into a folded layer are redirected to the representative,
+//    and edges between consecutive folded layers become one dashed "repeat" edge. When no op name carries a
 //    layer number (flat torch exports: "/MatMul_12"), repeated blocks are found from the graph structure
 //    instead (viz/graph_fold.h) and folded the same way into "blocks 0-4  (x 5, structurally identical)".
 //
@@ -49,9 +50,9 @@ struct gnode {
   std::string id;                    // stable: "tok_embd", "blk.0.attn.q", "op:/model/layers.0/MatMul"
   std::string label;                 // first line: "attn.q", "MatMul"
   std::vector<std::string> details;  // further lines: shapes, dtypes, heads, parameters
-  std::string kind;                  // style: input output embedding norm attention mlp residual rope act head
-                                     // op_compute op_act op_norm op_shape op_math op_control op_other generic value
-  std::string cluster;               // enclosing cluster id ("" = top level)
+  std::string kind;     // style: input output embedding norm attention mlp residual rope act head
+                        // op_compute op_act op_norm op_shape op_math op_control op_other generic value
+  std::string cluster;  // enclosing cluster id ("" = top level)
   std::vector<std::string> tensors;  // canonical names drawn by this node (all folded layers)
   std::vector<std::string> stored;   // the same tensors' names as stored in the file
   int fold = 1;                      // copies this node stands for
@@ -74,14 +75,14 @@ struct gcluster {
 };
 
 struct graph {
-  std::string title;                 // format-independent summary ("llama, 5 layers, 260K params")
-  std::string source;                // file and format, shown under the title
-  std::vector<std::string> notes;    // extra header lines (hyperparameters, folding)
+  std::string title;               // format-independent summary ("llama, 5 layers, 260K params")
+  std::string source;              // file and format, shown under the title
+  std::vector<std::string> notes;  // extra header lines (hyperparameters, folding)
   std::vector<gnode> nodes;
   std::vector<gedge> edges;
   std::vector<gcluster> clusters;
-  std::vector<finding> findings;     // about the drawing: unknown op/architecture, dangling values
-  std::string overlay_metric;        // "" = no overlay
+  std::vector<finding> findings;  // about the drawing: unknown op/architecture, dangling values
+  std::string overlay_metric;     // "" = no overlay
   double overlay_lo = 0, overlay_hi = 0;
   std::vector<std::string> unplaced_marks;  // findings that matched no node
   bool is_diff = false;
@@ -90,7 +91,7 @@ struct graph {
 };
 
 struct graph_options {
-  bool expand = false;   // no folding
+  bool expand = false;  // no folding
 };
 
 // Op graph of an ONNX archive (archive.graph must be present; initializers are archive.tensors).
@@ -102,22 +103,25 @@ graph graph_from_model(const model& m, const graph_options& opt);
 // node whose tensors include finding::where (or whose id equals it). A node shows the largest value over its
 // tensors ("max over 80 layers"); findings that match no node are listed in the legend.
 struct overlay {
-  std::string metric;                   // "norm", "outliers", "nan", "alpha" ...
+  std::string metric;  // "norm", "outliers", "nan", "alpha" ...
   std::map<std::string, double> values;
   std::vector<finding> findings;
 };
 void graph_overlay(graph& g, const overlay& o);
 
 // Two graphs in one picture: nodes matched by id; present only in `after` = added, only in `before` =
-// removed, in both with different text or a tensor in `changed_tensors` (canonical or stored names) = changed.
+// removed, in both with different text or a tensor in `changed_tensors` (canonical or stored names) =
+// changed.
 graph graph_diff(const graph& before, const graph& after, const std::set<std::string>& changed_tensors);
 
-std::string graph_to_dot(const graph& g);   // deterministic DOT text (no layout)
-std::string graph_to_json(const graph& g);  // {title, source, notes, nodes, edges, clusters, findings, overlay}
+std::string graph_to_dot(const graph& g);  // deterministic DOT text (no layout)
+std::string graph_to_json(
+    const graph& g);  // {title, source, notes, nodes, edges, clusters, findings, overlay}
 
 // Lays out with dot and renders: format "svg", "png" (cairo), or "dot"/"json" (no layout). Graphviz
 // messages are captured (never printed) into *messages. Errors: errc::unsupported (format), errc::bad_value
 // (layout or render failed, with Graphviz's message).
-result<std::string> graph_render(const graph& g, const std::string& format, std::vector<std::string>* messages = nullptr);
+result<std::string> graph_render(const graph& g, const std::string& format,
+                                 std::vector<std::string>* messages = nullptr);
 
 }  // namespace gb::viz

@@ -20,7 +20,9 @@ uint64_t mix64(uint64_t x) {  // splitmix64 finaliser
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
 }
-uint64_t combine(uint64_t h, uint64_t v) { return mix64(h ^ (v + 0x632be59bd9b4e019ULL + (h << 7) + (h >> 3))); }
+uint64_t combine(uint64_t h, uint64_t v) {
+  return mix64(h ^ (v + 0x632be59bd9b4e019ULL + (h << 7) + (h >> 3)));
+}
 uint64_t text_hash(std::string_view s) {  // FNV-1a, deterministic across runs and platforms
   uint64_t h = 0xcbf29ce484222325ULL;
   for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
@@ -30,7 +32,9 @@ uint64_t text_hash(std::string_view s) {  // FNV-1a, deterministic across runs a
 bool is_constant(const graph_node& nd) {
   return nd.op_type == "Constant" && nd.inputs.empty() && (nd.domain.empty() || nd.domain == "ai.onnx");
 }
-bool is_shape_op(const graph_node& nd) { return nd.op_type == "Shape" || nd.op_type == "Size"; }
+bool is_shape_op(const graph_node& nd) {
+  return nd.op_type == "Shape" || nd.op_type == "Size";
+}
 
 // A weight-like initializer: learned values, not a shape or axis list.
 bool weight_like(const tensor_view& t) {
@@ -105,13 +109,20 @@ structural_folding fold_onnx_structure(const archive& a) {
     if (is_constant(nd)) continue;
     for (const auto& in : nd.inputs) {
       if (in.empty()) continue;
-      if (graph_inputs.count(in)) { main[i] = 1; break; }
+      if (graph_inputs.count(in)) {
+        main[i] = 1;
+        break;
+      }
       if (auto it = inits.find(in); it != inits.end()) {
-        if (weight_like(*it->second)) { main[i] = 1; break; }
+        if (weight_like(*it->second)) {
+          main[i] = 1;
+          break;
+        }
         continue;
       }
       auto p = producer.find(in);
-      if (p != producer.end() && p->second.first != i && main[p->second.first] && !is_shape_op(nodes[p->second.first])) {
+      if (p != producer.end() && p->second.first != i && main[p->second.first] &&
+          !is_shape_op(nodes[p->second.first])) {
         main[i] = 1;
         break;
       }
@@ -124,9 +135,10 @@ structural_folding fold_onnx_structure(const archive& a) {
   if (m < 4) return f;
   // shape arithmetic, from the consumers back
   f.shape_only.assign(n, 0);
-  static const char* const k_shape_ops[] = {"Shape", "Size", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast",
-                                            "Slice", "ConstantOfShape", "Reshape", "Equal", "Where", "Expand", "Div",
-                                            "Mul", "Add", "Sub", "Floor", "Ceil", "Identity", "Min", "Max", "Not", "Tile"};
+  static const char* const k_shape_ops[] = {
+      "Shape",   "Size",     "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Slice", "ConstantOfShape",
+      "Reshape", "Equal",    "Where",  "Expand",    "Div",     "Mul",    "Add",  "Sub",   "Floor",
+      "Ceil",    "Identity", "Min",    "Max",       "Not",     "Tile"};
   // forward: computed from sizes only (Shape/Size of anything, then listed ops over constants and sizes);
   // a RoPE table (Cos/Sin) or a mask (Greater, Trilu) is not, nor anything computed from it
   std::vector<char> from_sizes(n, 0);
@@ -137,13 +149,16 @@ structural_folding fold_onnx_structure(const archive& a) {
       from_sizes[i] = 1;
       continue;
     }
-    bool listed = std::find_if(std::begin(k_shape_ops), std::end(k_shape_ops), [&](const char* o) { return nd.op_type == o; }) != std::end(k_shape_ops);
+    bool listed = std::find_if(std::begin(k_shape_ops), std::end(k_shape_ops),
+                               [&](const char* o) { return nd.op_type == o; }) != std::end(k_shape_ops);
     if (main[i] || !listed) continue;
     bool ok = true;
     for (const auto& in : nd.inputs) {
       if (in.empty() || inits.count(in)) continue;
       auto p = producer.find(in);
-      if (p == producer.end() || p->second.first == i || (!is_constant(nodes[p->second.first]) && !from_sizes[p->second.first])) ok = false;
+      if (p == producer.end() || p->second.first == i ||
+          (!is_constant(nodes[p->second.first]) && !from_sizes[p->second.first]))
+        ok = false;
     }
     from_sizes[i] = ok;
   }
@@ -223,9 +238,12 @@ structural_folding fold_onnx_structure(const archive& a) {
       if (c == consumers.end()) continue;
       for (size_t j : c->second) {
         int t = seg_of[j];
-        if (t < 0) shared = true;
-        else if (s < 0) s = t;
-        else if (s != t) shared = true;
+        if (t < 0)
+          shared = true;
+        else if (s < 0)
+          s = t;
+        else if (s != t)
+          shared = true;
       }
     }
     if (!shared && s >= 0) seg_of[i] = s;
@@ -247,7 +265,8 @@ structural_folding fold_onnx_structure(const archive& a) {
     x = combine(x, nd.inputs.size() * 131 + nd.outputs.size());
     h[i] = x;
   }
-  const uint64_t tag_none = text_hash("\x01none"), tag_const = text_hash("\x01const"), tag_out = text_hash("\x01outside");
+  const uint64_t tag_none = text_hash("\x01none"), tag_const = text_hash("\x01const"),
+                 tag_out = text_hash("\x01outside");
   for (const auto& sn : seg_nodes)
     for (size_t i : sn) {
       uint64_t x = h[i];
@@ -259,8 +278,10 @@ structural_folding fold_onnx_structure(const archive& a) {
           t = combine(text_hash(shape_string(it->second->shape)), text_hash(dtype_name(it->second->type)));
         } else if (auto p = producer.find(in); p != producer.end()) {
           size_t j = p->second.first;
-          if (is_constant(nodes[j])) t = tag_const;
-          else if (seg_of[j] == seg_of[i] && pos[j] < pos[i]) t = combine(h[j], p->second.second);
+          if (is_constant(nodes[j]))
+            t = tag_const;
+          else if (seg_of[j] == seg_of[i] && pos[j] < pos[i])
+            t = combine(h[j], p->second.second);
         }
         x = combine(x, t);
       }
@@ -299,7 +320,8 @@ structural_folding fold_onnx_structure(const archive& a) {
         size_t k = r / L + 1;
         size_t cov = k * L;
         if (main_prefix[j + L] - main_prefix[j] < 2) continue;
-        if (cov > best_cov || (cov == best_cov && L < best_l) || (cov == best_cov && L == best_l && j < best_s)) {
+        if (cov > best_cov || (cov == best_cov && L < best_l) ||
+            (cov == best_cov && L == best_l && j < best_s)) {
           best_cov = cov;
           best_l = L;
           best_s = j;

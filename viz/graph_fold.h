@@ -31,15 +31,15 @@
 namespace gb::viz {
 
 struct fold_run {
-  int copies = 0;               // k
-  size_t ops_per_copy = 0;      // nodes in one copy (main and attached side nodes)
-  size_t first_node_pos = 0;    // topological position of copy 0's first main node (runs are sorted by it)
+  int copies = 0;             // k
+  size_t ops_per_copy = 0;    // nodes in one copy (main and attached side nodes)
+  size_t first_node_pos = 0;  // topological position of copy 0's first main node (runs are sorted by it)
 };
 
 struct structural_folding {
-  std::vector<int> run;         // per node: index into runs, or -1
-  std::vector<int> copy;        // per node: copy index within its run, or -1
-  std::vector<size_t> rep;      // per node: its copy-0 counterpart (itself when not folded)
+  std::vector<int> run;     // per node: index into runs, or -1
+  std::vector<int> copy;    // per node: copy index within its run, or -1
+  std::vector<size_t> rep;  // per node: its copy-0 counterpart (itself when not folded)
   std::vector<fold_run> runs;
   // per node: shape arithmetic (Shape/Size, and index/shape ops fed by no activation) whose every consumer
   // is another such node or reads it as a parameter (a Reshape shape, Expand size, Gather index ...).

@@ -1,7 +1,8 @@
 // viz/graph_model.cpp: the architecture graph of a gb::model (graph_from_model in viz/graph.h).
 //
 // Flow drawn per block (pre-norm transformer; parallel blocks feed attention and MLP from the same input):
-//   in -> attn_norm -> q,k,v (or fused qkv) [-> q/k norm] [-> RoPE] -> attention -> o [-> post norm] -> (+ in)
+//   in -> attn_norm -> q,k,v (or fused qkv) [-> q/k norm] [-> RoPE] -> attention -> o [-> post norm] -> (+
+//   in)
 //      -> ffn_norm -> gate,up -> act(gate) x up -> down [-> post norm] -> (+) -> out
 #include <algorithm>
 #include <cstdio>
@@ -17,10 +18,14 @@ namespace {
 
 std::string count_text(uint64_t n) {  // 262144 -> "262.1K"
   char buf[32];
-  if (n >= 1000000000ULL) std::snprintf(buf, sizeof buf, "%.2fB", static_cast<double>(n) / 1e9);
-  else if (n >= 1000000ULL) std::snprintf(buf, sizeof buf, "%.1fM", static_cast<double>(n) / 1e6);
-  else if (n >= 1000ULL) std::snprintf(buf, sizeof buf, "%.1fK", static_cast<double>(n) / 1e3);
-  else std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(n));
+  if (n >= 1000000000ULL)
+    std::snprintf(buf, sizeof buf, "%.2fB", static_cast<double>(n) / 1e9);
+  else if (n >= 1000000ULL)
+    std::snprintf(buf, sizeof buf, "%.1fM", static_cast<double>(n) / 1e6);
+  else if (n >= 1000ULL)
+    std::snprintf(buf, sizeof buf, "%.1fK", static_cast<double>(n) / 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(n));
   return buf;
 }
 
@@ -33,7 +38,8 @@ std::string short_role(const std::string& canonical) {
   }
   for (const char* suf : {".weight", ".bias"}) {
     std::string f(suf);
-    if (s.size() > f.size() && s.compare(s.size() - f.size(), f.size(), f) == 0) s.resize(s.size() - f.size());
+    if (s.size() > f.size() && s.compare(s.size() - f.size(), f.size(), f) == 0)
+      s.resize(s.size() - f.size());
   }
   return s;
 }
@@ -46,10 +52,14 @@ std::vector<int64_t> canonical_shape(const role_entry& e, const tensor_view& t) 
 
 const char* act_name(act_kind a) {
   switch (a) {
-    case act_kind::silu: return "SiLU";
-    case act_kind::gelu: return "GELU";
-    case act_kind::gelu_tanh: return "GELU (tanh)";
-    case act_kind::relu: return "ReLU";
+    case act_kind::silu:
+      return "SiLU";
+    case act_kind::gelu:
+      return "GELU";
+    case act_kind::gelu_tanh:
+      return "GELU (tanh)";
+    case act_kind::relu:
+      return "ReLU";
   }
   return "act";
 }
@@ -140,19 +150,23 @@ struct builder {
       if (dtypes.size() <= 1) {
         dt = dtype_name(ft->type);
       } else {
-        for (const auto& [name, cnt] : dtypes) dt += (dt.empty() ? "" : ", ") + name + " x" + std::to_string(cnt);
+        for (const auto& [name, cnt] : dtypes)
+          dt += (dt.empty() ? "" : ", ") + name + " x" + std::to_string(cnt);
       }
-      n.details.push_back(shape_string(canonical_shape(*first, *ft)) + " " + dt + (has_bias ? " + bias" : ""));
+      n.details.push_back(shape_string(canonical_shape(*first, *ft)) + " " + dt +
+                          (has_bias ? " + bias" : ""));
     }
     for (auto& x : extra)
       if (!x.empty()) n.details.push_back(std::move(x));
-    n.details.push_back(count_text(n.params) + " params" + (n.fold > 1 ? " (x" + std::to_string(n.fold) + ")" : ""));
+    n.details.push_back(count_text(n.params) + " params" +
+                        (n.fold > 1 ? " (x" + std::to_string(n.fold) + ")" : ""));
     return add(std::move(n));
   }
 
   std::string heads_text(int64_t heads, const char* what) const {
     if (heads <= 0) return {};
-    return std::to_string(heads) + " " + what + (m.hp.head_dim > 0 ? " x " + std::to_string(m.hp.head_dim) : "");
+    return std::to_string(heads) + " " + what +
+           (m.hp.head_dim > 0 ? " x " + std::to_string(m.hp.head_dim) : "");
   }
 
   // One block (or a folded run of identical blocks [a, b]); returns the id of its output.
@@ -163,14 +177,18 @@ struct builder {
     gcluster c;
     c.id = cl;
     c.fold = fold;
-    c.label = fold > 1 ? "blocks " + std::to_string(a) + "-" + std::to_string(b) + "  (x " + std::to_string(fold) + ")"
+    c.label = fold > 1 ? "blocks " + std::to_string(a) + "-" + std::to_string(b) + "  (x " +
+                             std::to_string(fold) + ")"
                        : "block " + std::to_string(a);
     g.clusters.push_back(c);
     const hparams& hp = m.hp;
 
     std::string x = in;
     std::string n_attn = weight(role_kind::attn_norm, a, b, "norm", cl);
-    if (!n_attn.empty()) { edge(in, n_attn); x = n_attn; }
+    if (!n_attn.empty()) {
+      edge(in, n_attn);
+      x = n_attn;
+    }
 
     // Attention.
     std::string a_out;
@@ -188,12 +206,20 @@ struct builder {
         q = weight(role_kind::attn_q, a, b, "attention", cl, {heads_text(hp.n_head, "heads")});
         k = weight(role_kind::attn_k, a, b, "attention", cl, {heads_text(hp.n_head_kv, "KV heads")});
         v = weight(role_kind::attn_v, a, b, "attention", cl, {heads_text(hp.n_head_kv, "KV heads")});
-        edge(x, q); edge(x, k); edge(x, v);
+        edge(x, q);
+        edge(x, k);
+        edge(x, v);
       }
       std::string qn = weight(role_kind::attn_q_norm, a, b, "norm", cl);
-      if (!qn.empty()) { edge(q, qn); q = qn; }
+      if (!qn.empty()) {
+        edge(q, qn);
+        q = qn;
+      }
       std::string kn = weight(role_kind::attn_k_norm, a, b, "norm", cl);
-      if (!kn.empty()) { edge(k, kn); k = kn; }
+      if (!kn.empty()) {
+        edge(k, kn);
+        k = kn;
+      }
       std::vector<std::string> sd;
       std::string hh = std::to_string(hp.n_head) + " heads";
       if (hp.n_head_kv > 0 && hp.n_head_kv != hp.n_head)
@@ -207,7 +233,9 @@ struct builder {
         if (hp.n_rot > 0 && hp.head_dim > 0 && hp.n_rot != hp.head_dim)
           rd.push_back(std::to_string(hp.n_rot) + " of " + std::to_string(hp.head_dim) + " dims");
         std::string rope = compute(p + "attn.rope", "RoPE", "rope", cl, rd, fold);
-        edge(q, rope, "q"); edge(k, rope, "k"); edge(rope, attn);
+        edge(q, rope, "q");
+        edge(k, rope, "k");
+        edge(rope, attn);
       } else {
         edge(q, attn, q == k ? "qkv" : "q");
         if (k != q) edge(k, attn, "k");
@@ -215,9 +243,15 @@ struct builder {
       if (v != q) edge(v, attn, "v");
       std::string o = weight(role_kind::attn_o, a, b, "attention", cl);
       a_out = attn;
-      if (!o.empty()) { edge(attn, o); a_out = o; }
+      if (!o.empty()) {
+        edge(attn, o);
+        a_out = o;
+      }
       std::string pan = weight(role_kind::post_attn_norm, a, b, "norm", cl);
-      if (!pan.empty()) { edge(a_out, pan); a_out = pan; }
+      if (!pan.empty()) {
+        edge(a_out, pan);
+        a_out = pan;
+      }
     }
 
     // MLP.
@@ -228,7 +262,10 @@ struct builder {
       edge(a_out, res1);
       edge(in, res1, "residual", true);
       std::string aon = weight(role_kind::attn_out_norm, a, b, "norm", cl);
-      if (!aon.empty()) { edge(res1, aon); res1 = aon; }
+      if (!aon.empty()) {
+        edge(res1, aon);
+        res1 = aon;
+      }
       mlp_in = res1;
     }
     std::string d_out;
@@ -236,20 +273,36 @@ struct builder {
       std::string src = hp.parallel_block ? in : mlp_in;
       std::string fn = weight(role_kind::ffn_norm, a, b, "norm", cl);
       if (fn.empty()) fn = weight(role_kind::attn_norm_2, a, b, "norm", cl);
-      if (!fn.empty()) { edge(src, fn); src = fn; }
-      else if (hp.parallel_block) src = x;  // shares the attention norm
+      if (!fn.empty()) {
+        edge(src, fn);
+        src = fn;
+      } else if (hp.parallel_block)
+        src = x;  // shares the attention norm
       std::string gate = weight(role_kind::mlp_gate, a, b, "mlp", cl);
       std::string up = weight(role_kind::mlp_up, a, b, "mlp", cl);
-      std::string act = compute(p + "mlp.act", gate.empty() ? act_name(hp.act) : std::string(act_name(hp.act)) + "(gate) * up",
-                                "act", cl, {}, fold);
-      if (!gate.empty()) { edge(src, gate); edge(gate, act); }
-      if (!up.empty()) { edge(src, up); edge(up, act); }
+      std::string act = compute(
+          p + "mlp.act", gate.empty() ? act_name(hp.act) : std::string(act_name(hp.act)) + "(gate) * up",
+          "act", cl, {}, fold);
+      if (!gate.empty()) {
+        edge(src, gate);
+        edge(gate, act);
+      }
+      if (!up.empty()) {
+        edge(src, up);
+        edge(up, act);
+      }
       if (gate.empty() && up.empty()) edge(src, act);
       std::string down = weight(role_kind::mlp_down, a, b, "mlp", cl);
       d_out = act;
-      if (!down.empty()) { edge(act, down); d_out = down; }
+      if (!down.empty()) {
+        edge(act, down);
+        d_out = down;
+      }
       std::string pfn = weight(role_kind::post_ffn_norm, a, b, "norm", cl);
-      if (!pfn.empty()) { edge(d_out, pfn); d_out = pfn; }
+      if (!pfn.empty()) {
+        edge(d_out, pfn);
+        d_out = pfn;
+      }
     }
     std::string out = res1;
     if (!d_out.empty() || hp.parallel_block) {
@@ -263,7 +316,10 @@ struct builder {
       }
     }
     std::string lon = weight(role_kind::layer_out_norm, a, b, "norm", cl);
-    if (!lon.empty()) { edge(out, lon); out = lon; }
+    if (!lon.empty()) {
+      edge(out, lon);
+      out = lon;
+    }
 
     // Layer tensors with other roles: shown beside the block, fed from its input.
     std::map<std::string, bool> seen;
@@ -303,7 +359,8 @@ struct builder {
     std::vector<std::string> parts;
     for (const auto* e : it->second) {
       const tensor_view* t = tv(e);
-      parts.push_back(short_role(e->canonical) + (e->bias ? ".b" : ".w") + (t ? shape_string(canonical_shape(*e, *t)) : "?"));
+      parts.push_back(short_role(e->canonical) + (e->bias ? ".b" : ".w") +
+                      (t ? shape_string(canonical_shape(*e, *t)) : "?"));
     }
     std::sort(parts.begin(), parts.end());
     std::string s;
@@ -356,20 +413,29 @@ struct builder {
       g.notes.push_back(l1);
       std::string l2 = hp.norm == norm_kind::rms ? "RMSNorm" : "LayerNorm";
       l2 += std::string(" | ") + act_name(hp.act) + (hp.gated_mlp ? " gated MLP" : " MLP");
-      l2 += hp.pos == pos_kind::rope ? " | RoPE" : hp.pos == pos_kind::alibi ? " | ALiBi" : hp.pos == pos_kind::learned ? " | learned positions" : "";
+      l2 += hp.pos == pos_kind::rope      ? " | RoPE"
+            : hp.pos == pos_kind::alibi   ? " | ALiBi"
+            : hp.pos == pos_kind::learned ? " | learned positions"
+                                          : "";
       if (hp.parallel_block) l2 += " | parallel attention+MLP";
       g.notes.push_back(l2);
     }
     if (m.family == arch_family::unknown || m.roles.empty()) {
       g.findings.push_back({severity::low, "graph.unknown_architecture", arch,
-                            "architecture '" + arch + "' is not in the table: drawn from the tensors that could be placed, "
-                            "the rest as generic nodes", UINT64_MAX});
+                            "architecture '" + arch +
+                                "' is not in the table: drawn from the tensors that could be placed, "
+                                "the rest as generic nodes",
+                            UINT64_MAX});
     }
 
     // Input and embeddings.
-    std::string cur = compute("tokens", "tokens", "input", "", {hp.n_ctx > 0 ? "context " + std::to_string(hp.n_ctx) : ""}, 1);
+    std::string cur = compute("tokens", "tokens", "input", "",
+                              {hp.n_ctx > 0 ? "context " + std::to_string(hp.n_ctx) : ""}, 1);
     std::string emb = weight(role_kind::tok_embd, -1, -1, "embedding", "", {}, "token embedding");
-    if (!emb.empty()) { edge(cur, emb); cur = emb; }
+    if (!emb.empty()) {
+      edge(cur, emb);
+      cur = emb;
+    }
     std::string pe = weight(role_kind::pos_embd, -1, -1, "embedding", "", {}, "position embedding");
     std::string te = weight(role_kind::tok_type_embd, -1, -1, "embedding", "", {}, "token type embedding");
     if (!pe.empty() || !te.empty()) {
@@ -380,7 +446,10 @@ struct builder {
       cur = sum;
     }
     std::string en = weight(role_kind::embd_norm, -1, -1, "norm", "", {}, "embedding norm");
-    if (!en.empty()) { edge(cur, en); cur = en; }
+    if (!en.empty()) {
+      edge(cur, en);
+      cur = en;
+    }
 
     // Blocks, folded into runs of identical signatures.
     int l = 0;
@@ -396,17 +465,25 @@ struct builder {
       l = e + 1;
     }
     if (!opt.expand && n_layer > 0 && runs < static_cast<size_t>(n_layer))
-      g.notes.push_back(std::to_string(n_layer) + " blocks drawn as " + std::to_string(runs) + " (identical blocks folded; --expand draws all)");
+      g.notes.push_back(std::to_string(n_layer) + " blocks drawn as " + std::to_string(runs) +
+                        " (identical blocks folded; --expand draws all)");
 
     std::string on = weight(role_kind::output_norm, -1, -1, "norm", "", {}, "output norm");
-    if (!on.empty()) { edge(cur, on); cur = on; }
+    if (!on.empty()) {
+      edge(cur, on);
+      cur = on;
+    }
     std::string head = weight(role_kind::output, -1, -1, "head", "", {}, "output head");
     if (head.empty() && !emb.empty()) {
       head = compute("output", "output head", "head", "", {"tied: uses the token embedding"}, 1);
       g.edges.push_back({emb, head, "tied weights", false, true});
     }
-    if (!head.empty()) { edge(cur, head); cur = head; }
-    std::string logits = compute("logits", "logits", "output", "", {hp.n_vocab > 0 ? "vocab " + std::to_string(hp.n_vocab) : ""}, 1);
+    if (!head.empty()) {
+      edge(cur, head);
+      cur = head;
+    }
+    std::string logits = compute("logits", "logits", "output", "",
+                                 {hp.n_vocab > 0 ? "vocab " + std::to_string(hp.n_vocab) : ""}, 1);
     edge(cur, logits);
     // Global tensors with other roles (rope_freqs, unknown globals).
     for (const auto* e : globals) {

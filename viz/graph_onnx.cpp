@@ -14,35 +14,232 @@ namespace gb::viz {
 namespace {
 
 // ai.onnx operators (opsets 1-21, including deprecated ones still found in old models).
-constexpr const char* onnx_ops[] = {
-    "Abs", "Acos", "Acosh", "Add", "Affine", "AffineGrid", "And", "ArgMax", "ArgMin", "Asin", "Asinh", "Atan", "Atanh",
-    "Attention", "AveragePool", "BatchNormalization", "Bernoulli", "BitShift", "BitwiseAnd", "BitwiseNot", "BitwiseOr",
-    "BitwiseXor", "BlackmanWindow", "Cast", "CastLike", "Ceil", "Celu", "CenterCropPad", "Clip", "Col2Im", "Compress",
-    "Concat", "ConcatFromSequence", "Constant", "ConstantFill", "ConstantOfShape", "Conv", "ConvInteger", "ConvTranspose",
-    "Cos", "Cosh", "Crop", "CumSum", "DFT", "DeformConv", "DepthToSpace", "DequantizeLinear", "Det", "Div", "Dropout",
-    "DynamicQuantizeLinear", "DynamicSlice", "Einsum", "Elu", "Equal", "Erf", "Exp", "Expand", "EyeLike", "Flatten",
-    "Floor", "GRU", "Gather", "GatherElements", "GatherND", "Gelu", "Gemm", "GivenTensorFill", "GlobalAveragePool",
-    "GlobalLpPool", "GlobalMaxPool", "Greater", "GreaterOrEqual", "GridSample", "GroupNormalization", "HammingWindow",
-    "HannWindow", "HardSigmoid", "HardSwish", "Hardmax", "Identity", "If", "ImageDecoder", "ImageScaler",
-    "InstanceNormalization", "IsInf", "IsNaN", "LRN", "LSTM", "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual",
-    "Log", "LogSoftmax", "Loop", "LpNormalization", "LpPool", "MatMul", "MatMulInteger", "Max", "MaxPool", "MaxRoiPool",
-    "MaxUnpool", "Mean", "MeanVarianceNormalization", "MelWeightMatrix", "Min", "Mish", "Mod", "Mul", "Multinomial",
-    "Neg", "NegativeLogLikelihoodLoss", "NonMaxSuppression", "NonZero", "Not", "OneHot", "Optional",
-    "OptionalGetElement", "OptionalHasElement", "Or", "PRelu", "Pad", "ParametricSoftplus", "Pow", "QLinearConv",
-    "QLinearMatMul", "QuantizeLinear", "RMSNormalization", "RNN", "RandomNormal", "RandomNormalLike", "RandomUniform",
-    "RandomUniformLike", "Range", "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax",
-    "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "RegexFullMatch", "Relu", "Reshape",
-    "Resize", "ReverseSequence", "RoiAlign", "RotaryEmbedding", "Round", "STFT", "Scale", "ScaledTanh", "Scan", "Scatter",
-    "ScatterElements", "ScatterND", "Selu", "SequenceAt", "SequenceConstruct", "SequenceEmpty", "SequenceErase",
-    "SequenceInsert", "SequenceLength", "SequenceMap", "Shape", "Shrink", "Sigmoid", "Sign", "Sin", "Sinh", "Size",
-    "Slice", "Softmax", "SoftmaxCrossEntropyLoss", "Softplus", "Softsign", "SpaceToDepth", "Split", "SplitToSequence",
-    "Sqrt", "Squeeze", "StringConcat", "StringNormalizer", "StringSplit", "Sub", "Sum", "Swish", "Tan", "Tanh",
-    "TensorScatter", "TfIdfVectorizer", "ThresholdedRelu", "Tile", "TopK", "Transpose", "Trilu", "Unique", "Unsqueeze",
-    "Upsample", "Where", "Xor"};
-constexpr const char* onnx_ml_ops[] = {
-    "ArrayFeatureExtractor", "Binarizer", "CastMap", "CategoryMapper", "DictVectorizer", "FeatureVectorizer", "Imputer",
-    "LabelEncoder", "LinearClassifier", "LinearRegressor", "Normalizer", "OneHotEncoder", "SVMClassifier", "SVMRegressor",
-    "Scaler", "TreeEnsemble", "TreeEnsembleClassifier", "TreeEnsembleRegressor", "ZipMap"};
+constexpr const char* onnx_ops[] = {"Abs",
+                                    "Acos",
+                                    "Acosh",
+                                    "Add",
+                                    "Affine",
+                                    "AffineGrid",
+                                    "And",
+                                    "ArgMax",
+                                    "ArgMin",
+                                    "Asin",
+                                    "Asinh",
+                                    "Atan",
+                                    "Atanh",
+                                    "Attention",
+                                    "AveragePool",
+                                    "BatchNormalization",
+                                    "Bernoulli",
+                                    "BitShift",
+                                    "BitwiseAnd",
+                                    "BitwiseNot",
+                                    "BitwiseOr",
+                                    "BitwiseXor",
+                                    "BlackmanWindow",
+                                    "Cast",
+                                    "CastLike",
+                                    "Ceil",
+                                    "Celu",
+                                    "CenterCropPad",
+                                    "Clip",
+                                    "Col2Im",
+                                    "Compress",
+                                    "Concat",
+                                    "ConcatFromSequence",
+                                    "Constant",
+                                    "ConstantFill",
+                                    "ConstantOfShape",
+                                    "Conv",
+                                    "ConvInteger",
+                                    "ConvTranspose",
+                                    "Cos",
+                                    "Cosh",
+                                    "Crop",
+                                    "CumSum",
+                                    "DFT",
+                                    "DeformConv",
+                                    "DepthToSpace",
+                                    "DequantizeLinear",
+                                    "Det",
+                                    "Div",
+                                    "Dropout",
+                                    "DynamicQuantizeLinear",
+                                    "DynamicSlice",
+                                    "Einsum",
+                                    "Elu",
+                                    "Equal",
+                                    "Erf",
+                                    "Exp",
+                                    "Expand",
+                                    "EyeLike",
+                                    "Flatten",
+                                    "Floor",
+                                    "GRU",
+                                    "Gather",
+                                    "GatherElements",
+                                    "GatherND",
+                                    "Gelu",
+                                    "Gemm",
+                                    "GivenTensorFill",
+                                    "GlobalAveragePool",
+                                    "GlobalLpPool",
+                                    "GlobalMaxPool",
+                                    "Greater",
+                                    "GreaterOrEqual",
+                                    "GridSample",
+                                    "GroupNormalization",
+                                    "HammingWindow",
+                                    "HannWindow",
+                                    "HardSigmoid",
+                                    "HardSwish",
+                                    "Hardmax",
+                                    "Identity",
+                                    "If",
+                                    "ImageDecoder",
+                                    "ImageScaler",
+                                    "InstanceNormalization",
+                                    "IsInf",
+                                    "IsNaN",
+                                    "LRN",
+                                    "LSTM",
+                                    "LayerNormalization",
+                                    "LeakyRelu",
+                                    "Less",
+                                    "LessOrEqual",
+                                    "Log",
+                                    "LogSoftmax",
+                                    "Loop",
+                                    "LpNormalization",
+                                    "LpPool",
+                                    "MatMul",
+                                    "MatMulInteger",
+                                    "Max",
+                                    "MaxPool",
+                                    "MaxRoiPool",
+                                    "MaxUnpool",
+                                    "Mean",
+                                    "MeanVarianceNormalization",
+                                    "MelWeightMatrix",
+                                    "Min",
+                                    "Mish",
+                                    "Mod",
+                                    "Mul",
+                                    "Multinomial",
+                                    "Neg",
+                                    "NegativeLogLikelihoodLoss",
+                                    "NonMaxSuppression",
+                                    "NonZero",
+                                    "Not",
+                                    "OneHot",
+                                    "Optional",
+                                    "OptionalGetElement",
+                                    "OptionalHasElement",
+                                    "Or",
+                                    "PRelu",
+                                    "Pad",
+                                    "ParametricSoftplus",
+                                    "Pow",
+                                    "QLinearConv",
+                                    "QLinearMatMul",
+                                    "QuantizeLinear",
+                                    "RMSNormalization",
+                                    "RNN",
+                                    "RandomNormal",
+                                    "RandomNormalLike",
+                                    "RandomUniform",
+                                    "RandomUniformLike",
+                                    "Range",
+                                    "Reciprocal",
+                                    "ReduceL1",
+                                    "ReduceL2",
+                                    "ReduceLogSum",
+                                    "ReduceLogSumExp",
+                                    "ReduceMax",
+                                    "ReduceMean",
+                                    "ReduceMin",
+                                    "ReduceProd",
+                                    "ReduceSum",
+                                    "ReduceSumSquare",
+                                    "RegexFullMatch",
+                                    "Relu",
+                                    "Reshape",
+                                    "Resize",
+                                    "ReverseSequence",
+                                    "RoiAlign",
+                                    "RotaryEmbedding",
+                                    "Round",
+                                    "STFT",
+                                    "Scale",
+                                    "ScaledTanh",
+                                    "Scan",
+                                    "Scatter",
+                                    "ScatterElements",
+                                    "ScatterND",
+                                    "Selu",
+                                    "SequenceAt",
+                                    "SequenceConstruct",
+                                    "SequenceEmpty",
+                                    "SequenceErase",
+                                    "SequenceInsert",
+                                    "SequenceLength",
+                                    "SequenceMap",
+                                    "Shape",
+                                    "Shrink",
+                                    "Sigmoid",
+                                    "Sign",
+                                    "Sin",
+                                    "Sinh",
+                                    "Size",
+                                    "Slice",
+                                    "Softmax",
+                                    "SoftmaxCrossEntropyLoss",
+                                    "Softplus",
+                                    "Softsign",
+                                    "SpaceToDepth",
+                                    "Split",
+                                    "SplitToSequence",
+                                    "Sqrt",
+                                    "Squeeze",
+                                    "StringConcat",
+                                    "StringNormalizer",
+                                    "StringSplit",
+                                    "Sub",
+                                    "Sum",
+                                    "Swish",
+                                    "Tan",
+                                    "Tanh",
+                                    "TensorScatter",
+                                    "TfIdfVectorizer",
+                                    "ThresholdedRelu",
+                                    "Tile",
+                                    "TopK",
+                                    "Transpose",
+                                    "Trilu",
+                                    "Unique",
+                                    "Unsqueeze",
+                                    "Upsample",
+                                    "Where",
+                                    "Xor"};
+constexpr const char* onnx_ml_ops[] = {"ArrayFeatureExtractor",
+                                       "Binarizer",
+                                       "CastMap",
+                                       "CategoryMapper",
+                                       "DictVectorizer",
+                                       "FeatureVectorizer",
+                                       "Imputer",
+                                       "LabelEncoder",
+                                       "LinearClassifier",
+                                       "LinearRegressor",
+                                       "Normalizer",
+                                       "OneHotEncoder",
+                                       "SVMClassifier",
+                                       "SVMRegressor",
+                                       "Scaler",
+                                       "TreeEnsemble",
+                                       "TreeEnsembleClassifier",
+                                       "TreeEnsembleRegressor",
+                                       "ZipMap"};
 constexpr const char* onnx_training_ops[] = {"Adagrad", "Adam", "Gradient", "Momentum"};
 
 struct category {
@@ -51,16 +248,23 @@ struct category {
 };
 const std::vector<category>& categories() {
   static const std::vector<category> c = {
-      {"op_compute", {"MatMul", "Gemm", "Conv", "ConvTranspose", "ConvInteger", "MatMulInteger", "QLinearMatMul", "QLinearConv",
-                      "Einsum", "Attention", "DeformConv", "LSTM", "GRU", "RNN", "RotaryEmbedding"}},
-      {"op_act", {"Relu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Gelu", "Erf", "LeakyRelu", "Elu", "Selu", "Celu",
-                  "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Mish", "PRelu", "ThresholdedRelu", "Hardmax", "Swish"}},
-      {"op_norm", {"LayerNormalization", "BatchNormalization", "InstanceNormalization", "LpNormalization",
-                   "GroupNormalization", "RMSNormalization", "MeanVarianceNormalization", "LRN"}},
-      {"op_shape", {"Reshape", "Transpose", "Unsqueeze", "Squeeze", "Concat", "Slice", "Gather", "GatherElements", "GatherND",
-                    "Shape", "Size", "Expand", "Flatten", "Split", "Cast", "CastLike", "Identity", "ConstantOfShape", "Constant",
-                    "Range", "Tile", "Pad", "Scatter", "ScatterND", "ScatterElements", "DepthToSpace", "SpaceToDepth", "Trilu",
-                    "OneHot", "NonZero", "Compress", "Resize", "Upsample", "EyeLike"}},
+      {"op_compute",
+       {"MatMul", "Gemm", "Conv", "ConvTranspose", "ConvInteger", "MatMulInteger", "QLinearMatMul",
+        "QLinearConv", "Einsum", "Attention", "DeformConv", "LSTM", "GRU", "RNN", "RotaryEmbedding"}},
+      {"op_act", {"Relu",      "Sigmoid",   "Tanh",     "Softmax", "LogSoftmax", "Gelu",
+                  "Erf",       "LeakyRelu", "Elu",      "Selu",    "Celu",       "HardSigmoid",
+                  "HardSwish", "Softplus",  "Softsign", "Mish",    "PRelu",      "ThresholdedRelu",
+                  "Hardmax",   "Swish"}},
+      {"op_norm",
+       {"LayerNormalization", "BatchNormalization", "InstanceNormalization", "LpNormalization",
+        "GroupNormalization", "RMSNormalization", "MeanVarianceNormalization", "LRN"}},
+      {"op_shape",
+       {"Reshape",         "Transpose",      "Unsqueeze",    "Squeeze",  "Concat",   "Slice",
+        "Gather",          "GatherElements", "GatherND",     "Shape",    "Size",     "Expand",
+        "Flatten",         "Split",          "Cast",         "CastLike", "Identity", "ConstantOfShape",
+        "Constant",        "Range",          "Tile",         "Pad",      "Scatter",  "ScatterND",
+        "ScatterElements", "DepthToSpace",   "SpaceToDepth", "Trilu",    "OneHot",   "NonZero",
+        "Compress",        "Resize",         "Upsample",     "EyeLike"}},
       {"op_control", {"If", "Loop", "Scan", "SequenceMap"}},
   };
   return c;
@@ -73,7 +277,9 @@ std::string op_kind(const std::string& op) {
 }
 
 bool known_op(const std::string& domain, const std::string& op) {
-  auto in = [&](const auto& list) { return std::find(std::begin(list), std::end(list), op) != std::end(list); };
+  auto in = [&](const auto& list) {
+    return std::find(std::begin(list), std::end(list), op) != std::end(list);
+  };
   if (domain.empty() || domain == "ai.onnx") return in(onnx_ops);
   if (domain == "ai.onnx.ml") return in(onnx_ml_ops);
   if (domain == "ai.onnx.preview.training") return in(onnx_training_ops);
@@ -98,8 +304,10 @@ layer_key find_layer(const std::string& name) {
     size_t d = seg.size();
     while (d > 0 && std::isdigit(static_cast<unsigned char>(seg[d - 1]))) --d;
     bool digits = d < seg.size() && seg.size() - d <= 6;
-    bool word_sep = digits && d >= 2 && (seg[d - 1] == '.' || seg[d - 1] == '_') && std::isalpha(static_cast<unsigned char>(seg[0]));
-    bool bare = digits && d == 0 && !prev_segment.empty() && std::isalpha(static_cast<unsigned char>(prev_segment[0]));
+    bool word_sep = digits && d >= 2 && (seg[d - 1] == '.' || seg[d - 1] == '_') &&
+                    std::isalpha(static_cast<unsigned char>(seg[0]));
+    bool bare = digits && d == 0 && !prev_segment.empty() &&
+                std::isalpha(static_cast<unsigned char>(prev_segment[0]));
     if ((word_sep || bare) && end < name.size()) {  // never the last segment: "Add_3" is an op counter
       k.prefix = name.substr(0, start + d);
       k.number = std::stol(seg.substr(d));
@@ -118,14 +326,16 @@ std::string mask(const std::string& s, const layer_key& k) {
   if (k.number < 0) return s;
   std::string needle = k.prefix + std::to_string(k.number);
   std::string o = s;
-  for (size_t p = o.find(needle); p != std::string::npos; p = o.find(needle, p + 1)) o.replace(p + k.prefix.size(), needle.size() - k.prefix.size(), "#");
+  for (size_t p = o.find(needle); p != std::string::npos; p = o.find(needle, p + 1))
+    o.replace(p + k.prefix.size(), needle.size() - k.prefix.size(), "#");
   return o;
 }
 
 std::string short_name(const std::string& s, size_t max = 40) {
   if (s.size() <= max) return s;
   size_t slash = s.rfind('/');
-  std::string tail = slash != std::string::npos && s.size() - slash <= max ? s.substr(slash) : s.substr(s.size() - (max - 3));
+  std::string tail = slash != std::string::npos && s.size() - slash <= max ? s.substr(slash)
+                                                                           : s.substr(s.size() - (max - 3));
   return "..." + tail;
 }
 
@@ -134,14 +344,18 @@ std::string short_name(const std::string& s, size_t max = 40) {
 graph graph_from_onnx(const archive& a, const graph_options& opt) {
   graph g;
   const op_graph& og = a.graph;
-  g.title = "ONNX " + (og.name.empty() ? std::string("graph") : og.name) + ", " + std::to_string(og.nodes.size()) + " ops";
-  g.source = a.path + " (" + file_format_name(a.format) + (a.format_version.empty() ? "" : " " + a.format_version) + ")";
+  g.title = "ONNX " + (og.name.empty() ? std::string("graph") : og.name) + ", " +
+            std::to_string(og.nodes.size()) + " ops";
+  g.source = a.path + " (" + file_format_name(a.format) +
+             (a.format_version.empty() ? "" : " " + a.format_version) + ")";
   {
     std::string n = "ir " + std::to_string(og.ir_version);
-    for (const auto& [dom, ver] : og.opsets) n += " | " + (dom.empty() ? std::string("ai.onnx") : dom) + " " + std::to_string(ver);
+    for (const auto& [dom, ver] : og.opsets)
+      n += " | " + (dom.empty() ? std::string("ai.onnx") : dom) + " " + std::to_string(ver);
     if (!og.producer.empty()) n += " | " + og.producer + " " + og.producer_version;
     g.notes.push_back(n);
-    if (og.subgraph_count) g.notes.push_back(std::to_string(og.subgraph_count) + " subgraph bodies (If/Loop/Scan) inlined");
+    if (og.subgraph_count)
+      g.notes.push_back(std::to_string(og.subgraph_count) + " subgraph bodies (If/Loop/Scan) inlined");
   }
   std::unordered_map<std::string, const tensor_view*> inits;
   for (const auto& t : a.tensors) inits.emplace(t.name, &t);
@@ -153,7 +367,9 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
   std::set<std::string> used;
   for (size_t i = 0; i < n; ++i) {
     const auto& nd = og.nodes[i];
-    std::string base = !nd.name.empty() ? nd.name : !nd.outputs.empty() && !nd.outputs[0].empty() ? nd.outputs[0] : "node" + std::to_string(i);
+    std::string base = !nd.name.empty()                                ? nd.name
+                       : !nd.outputs.empty() && !nd.outputs[0].empty() ? nd.outputs[0]
+                                                                       : "node" + std::to_string(i);
     std::string id = "op:" + base;
     for (int k = 2; used.count(id); ++k) id = "op:" + base + "#" + std::to_string(k);
     used.insert(id);
@@ -187,7 +403,10 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
       std::string last = std::to_string(fr.copies - 1);
       // Expanded, the copies are drawn without clusters: dot lays out 700 ops in 5 clusters ~1.6x slower.
       if (!opt.expand)
-        g.clusters.push_back({"block:" + std::to_string(r), base + "blocks 0-" + last + "  (x " + std::to_string(fr.copies) + ", structurally identical)", fr.copies});
+        g.clusters.push_back(
+            {"block:" + std::to_string(r),
+             base + "blocks 0-" + last + "  (x " + std::to_string(fr.copies) + ", structurally identical)",
+             fr.copies});
     }
     for (size_t i = 0; i < n && !opt.expand; ++i) {
       if (sf.run[i] < 0) continue;
@@ -198,7 +417,9 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
     if (!sf.runs.empty()) shape_only = sf.shape_only;
     if (!sf.runs.empty()) {
       std::string t;
-      for (const auto& fr : sf.runs) t += (t.empty() ? "" : ", ") + std::to_string(fr.copies) + " x " + std::to_string(fr.ops_per_copy) + " ops";
+      for (const auto& fr : sf.runs)
+        t += (t.empty() ? "" : ", ") + std::to_string(fr.copies) + " x " + std::to_string(fr.ops_per_copy) +
+             " ops";
       g.notes.push_back("repeated blocks found from the graph structure (no layer names): " + t);
     }
   } else if (!opt.expand) {
@@ -217,10 +438,14 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
           for (const auto& in : nd.inputs) {
             auto it = inits.find(in);
             auto pr = producer.find(in);
-            bool same_layer = pr != producer.end() && keys[pr->second].prefix == keys[i].prefix && keys[pr->second].number == keys[i].number;
-            if (it != inits.end()) s += "init" + shape_string(it->second->shape) + dtype_name(it->second->type) + ",";
-            else if (same_layer) s += mask(in, keys[i]) + ",";
-            else s += "ext,";  // from outside the layer (previous layer, embedding, graph input)
+            bool same_layer = pr != producer.end() && keys[pr->second].prefix == keys[i].prefix &&
+                              keys[pr->second].number == keys[i].number;
+            if (it != inits.end())
+              s += "init" + shape_string(it->second->shape) + dtype_name(it->second->type) + ",";
+            else if (same_layer)
+              s += mask(in, keys[i]) + ",";
+            else
+              s += "ext,";  // from outside the layer (previous layer, embedding, graph input)
           }
           for (const auto& at : nd.attributes) s += at.first + "=" + at.second + ";";
           s += "\n";
@@ -232,7 +457,8 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
       while (it != by_num.end()) {
         auto run_end = std::next(it);
         long last = it->first;
-        while (run_end != by_num.end() && run_end->first == last + 1 && sig[run_end->first] == sig[it->first]) {
+        while (run_end != by_num.end() && run_end->first == last + 1 &&
+               sig[run_end->first] == sig[it->first]) {
           last = run_end->first;
           ++run_end;
         }
@@ -241,7 +467,8 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
         gcluster c;
         c.id = cid;
         c.fold = static_cast<int>(count);
-        c.label = count > 1 ? prefix + std::to_string(it->first) + "-" + std::to_string(last) + "  (x " + std::to_string(count) + ")"
+        c.label = count > 1 ? prefix + std::to_string(it->first) + "-" + std::to_string(last) + "  (x " +
+                                  std::to_string(count) + ")"
                             : prefix + std::to_string(it->first);
         g.clusters.push_back(c);
         const auto& first_idx = it->second;
@@ -289,12 +516,13 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
     g.edges.push_back({from, to, repeat ? std::string() : label, repeat, false});
   };
   std::map<size_t, std::vector<std::string>> folded_tensors;  // representative -> initializers of its copies
-  std::unordered_map<std::string, size_t> node_at;             // node id -> index in g.nodes
+  std::unordered_map<std::string, size_t> node_at;            // node id -> index in g.nodes
   // Constant ops with no inputs are not drawn: their value shows on the consumer as "const NAME".
   std::vector<bool> hidden(n, false);
   size_t hidden_count = 0;
   for (size_t i = 0; i < n; ++i)
-    if (og.nodes[i].op_type == "Constant" && og.nodes[i].inputs.empty() && (og.nodes[i].domain.empty() || og.nodes[i].domain == "ai.onnx")) {
+    if (og.nodes[i].op_type == "Constant" && og.nodes[i].inputs.empty() &&
+        (og.nodes[i].domain.empty() || og.nodes[i].domain == "ai.onnx")) {
       hidden[i] = true;
       ++hidden_count;
     }
@@ -313,25 +541,32 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
       gnode x;
       x.id = ids[i];
       bool known = known_op(nd.domain, nd.op_type);
-      bool std_domain = nd.domain.empty() || nd.domain == "ai.onnx" || nd.domain == "ai.onnx.ml" || nd.domain == "ai.onnx.preview.training";
-      x.label = (nd.domain.empty() || nd.domain == "ai.onnx" ? "" : nd.domain + "::") + (nd.op_type.empty() ? "(no op type)" : nd.op_type);
+      bool std_domain = nd.domain.empty() || nd.domain == "ai.onnx" || nd.domain == "ai.onnx.ml" ||
+                        nd.domain == "ai.onnx.preview.training";
+      x.label = (nd.domain.empty() || nd.domain == "ai.onnx" ? "" : nd.domain + "::") +
+                (nd.op_type.empty() ? "(no op type)" : nd.op_type);
       x.kind = known ? op_kind(nd.op_type) : "generic";
       if (!known) (std_domain ? unknown_ops : custom_ops).insert(x.label);
       x.cluster = cluster[i];
       x.fold = cluster[i].empty() ? 1 : fold_of[cluster[i]];
-      if (!nd.name.empty()) x.details.push_back(short_name(keys[i].number >= 0 && x.fold > 1 ? mask(nd.name, keys[i]) : nd.name));
+      if (!nd.name.empty())
+        x.details.push_back(short_name(keys[i].number >= 0 && x.fold > 1 ? mask(nd.name, keys[i]) : nd.name));
       for (const auto& in : nd.inputs) {
         auto it = inits.find(in);
         if (it == inits.end()) continue;
         const tensor_view* t = it->second;
-        x.details.push_back(short_name(t->name, 28) + " " + shape_string(t->shape) + " " + dtype_name(t->type));
+        x.details.push_back(short_name(t->name, 28) + " " + shape_string(t->shape) + " " +
+                            dtype_name(t->type));
         x.tensors.push_back(t->name);
         x.stored.push_back(t->name);
         x.params += t->element_count();
       }
       size_t shown = 0;
       for (const auto& [k, v] : nd.attributes) {
-        if (shown == 3) { x.details.push_back("..."); break; }
+        if (shown == 3) {
+          x.details.push_back("...");
+          break;
+        }
         if (v.size() > 40) continue;
         x.details.push_back(k + "=" + v);
         ++shown;
@@ -350,14 +585,16 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
       std::string label = s != shapes.end() ? s->second : std::string();
       auto p = producer.find(in);
       if (p != producer.end() && hidden[p->second] && shape_only[p->second]) {
-        if (rep[i] == i && !shape_noted.count(i)) g.nodes[node_at[ids[i]]].details.push_back("+ shape arithmetic (hidden)");
+        if (rep[i] == i && !shape_noted.count(i))
+          g.nodes[node_at[ids[i]]].details.push_back("+ shape arithmetic (hidden)");
         shape_noted.insert(i);
       } else if (p != producer.end() && hidden[p->second]) {
         if (rep[i] == i) g.nodes[node_at[ids[i]]].details.push_back("const " + short_name(in, 28));
       } else if (p != producer.end()) {
         size_t from = p->second;
         bool crosses = rep[from] != from || rep[i] != i;
-        bool repeat = crosses && !cluster[from].empty() && cluster[from] == cluster[i] && copy_of[from] != copy_of[i];
+        bool repeat =
+            crosses && !cluster[from].empty() && cluster[from] == cluster[i] && copy_of[from] != copy_of[i];
         add_edge(ids[rep[from]], to, label, repeat);
       } else if (graph_inputs.count(in)) {
         add_edge("in:" + in, to, label, false);
@@ -389,23 +626,35 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
     if (s != shapes.end()) x.details.push_back(s->second);
     g.nodes.push_back(std::move(x));
     auto p = producer.find(out);
-    if (p != producer.end() && !hidden[p->second]) add_edge(ids[rep[p->second]], "out:" + out, "", false);
-    else if (graph_inputs.count(out)) add_edge("in:" + out, "out:" + out, "", false);
+    if (p != producer.end() && !hidden[p->second])
+      add_edge(ids[rep[p->second]], "out:" + out, "", false);
+    else if (graph_inputs.count(out))
+      add_edge("in:" + out, "out:" + out, "", false);
   }
   for (const auto& op : unknown_ops)
-    g.findings.push_back({severity::low, "graph.unknown_op", op, "op '" + op + "' is not a known ONNX operator: drawn as a generic node", UINT64_MAX});
+    g.findings.push_back({severity::low, "graph.unknown_op", op,
+                          "op '" + op + "' is not a known ONNX operator: drawn as a generic node",
+                          UINT64_MAX});
   for (const auto& op : custom_ops)
-    g.findings.push_back({severity::info, "graph.custom_op", op, "op '" + op + "' is from a custom domain: drawn as a generic node", UINT64_MAX});
+    g.findings.push_back({severity::info, "graph.custom_op", op,
+                          "op '" + op + "' is from a custom domain: drawn as a generic node", UINT64_MAX});
   if (!dangling.empty())
     g.findings.push_back({severity::info, "graph.unproduced_value", *dangling.begin(),
-                          std::to_string(dangling.size()) + " value(s) are consumed but produced by no node, graph input or initializer "
-                          "(outer-scope or loop-carried values of inlined subgraphs)", UINT64_MAX});
+                          std::to_string(dangling.size()) +
+                              " value(s) are consumed but produced by no node, graph input or initializer "
+                              "(outer-scope or loop-carried values of inlined subgraphs)",
+                          UINT64_MAX});
   size_t drawn = 0;
   for (size_t i = 0; i < n; ++i) drawn += rep[i] == i && !hidden[i];
-  if (hidden_count) g.notes.push_back(std::to_string(hidden_count) + " Constant ops shown on their consumers");
+  if (hidden_count)
+    g.notes.push_back(std::to_string(hidden_count) + " Constant ops shown on their consumers");
   if (shape_hidden)
-    g.notes.push_back(std::to_string(shape_hidden) + " shape-arithmetic ops (Shape, Gather, Concat ... of sizes) left out; --expand draws them");
-  if (drawn < n) g.notes.push_back(std::to_string(n) + " ops drawn as " + std::to_string(drawn) + " (identical layers folded; --expand draws all)");
+    g.notes.push_back(
+        std::to_string(shape_hidden) +
+        " shape-arithmetic ops (Shape, Gather, Concat ... of sizes) left out; --expand draws them");
+  if (drawn < n)
+    g.notes.push_back(std::to_string(n) + " ops drawn as " + std::to_string(drawn) +
+                      " (identical layers folded; --expand draws all)");
   return g;
 }
 

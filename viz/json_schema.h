@@ -14,8 +14,10 @@
 
 namespace gb::viz {
 
-std::vector<std::string> json_schema_validate(const std::string& schema_text, const std::string& document_text);
+std::vector<std::string> json_schema_validate(const std::string& schema_text,
+                                              const std::string& document_text);
 // The first schema is the root; the others are reachable by "$ref": "<their $id>".
-std::vector<std::string> json_schema_validate(const std::vector<std::string>& schema_texts, const std::string& document_text);
+std::vector<std::string> json_schema_validate(const std::vector<std::string>& schema_texts,
+                                              const std::string& document_text);
 
 }  // namespace gb::viz

@@ -5,11 +5,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "formats/error.h"
@@ -32,7 +31,8 @@ std::string slurp(const std::string& path) {
 EVP_PKEY* load_key(const std::string& path, bool priv) {
   FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) fail(errc::not_found, 0, "cannot read key " + path);
-  EVP_PKEY* k = priv ? PEM_read_PrivateKey(f, nullptr, nullptr, nullptr) : PEM_read_PUBKEY(f, nullptr, nullptr, nullptr);
+  EVP_PKEY* k = priv ? PEM_read_PrivateKey(f, nullptr, nullptr, nullptr)
+                     : PEM_read_PUBKEY(f, nullptr, nullptr, nullptr);
   std::fclose(f);
   if (!k) fail(errc::bad_value, 0, path + ": not a PEM " + std::string(priv ? "private" : "public") + " key");
   return k;
@@ -66,8 +66,12 @@ std::string manifest_build(const manifest_info& info, const std::vector<manifest
   for (const auto& [k, v] : info.seeds) seeds[k] = v;
   json j = {{"schema", "glassbox-manifest/1"},
             {"tool", {{"name", "glassbox"}, {"version", info.tool_version}, {"build", info.build}}},
-            {"command", info.command}, {"time", info.time}, {"machine", info.machine}, {"seeds", seeds},
-            {"inputs", files(inputs)}, {"outputs", files(outputs)}};
+            {"command", info.command},
+            {"time", info.time},
+            {"machine", info.machine},
+            {"seeds", seeds},
+            {"inputs", files(inputs)},
+            {"outputs", files(outputs)}};
   return j.dump(2) + "\n";
 }
 
@@ -117,14 +121,18 @@ report_check report_verify(const std::string& dir, const std::string& pub) {
   for (const auto& f : j["inputs"]) check(f, f.value("path", ""), "input");
   std::ifstream sigf(dir + "/manifest.sig", std::ios::binary);
   if (!pub.empty()) {
-    if (!sigf) c.problems.push_back("no manifest.sig in " + dir + " but a key was given");
+    if (!sigf)
+      c.problems.push_back("no manifest.sig in " + dir + " but a key was given");
     else {
       std::string sig((std::istreambuf_iterator<char>(sigf)), std::istreambuf_iterator<char>());
-      if (!manifest_signature_valid(text, sig, pub)) c.problems.push_back("signature does not match manifest.json for key " + pub);
-      else c.notes.push_back("signature valid for " + pub);
+      if (!manifest_signature_valid(text, sig, pub))
+        c.problems.push_back("signature does not match manifest.json for key " + pub);
+      else
+        c.notes.push_back("signature valid for " + pub);
     }
   } else {
-    c.notes.push_back(sigf ? "manifest.sig present but not checked (pass --key PUB.pem)" : "manifest not signed");
+    c.notes.push_back(sigf ? "manifest.sig present but not checked (pass --key PUB.pem)"
+                           : "manifest not signed");
   }
   return c;
 }
@@ -150,7 +158,8 @@ std::string build_description() {
 std::string machine_description() {
   utsname u{};
   ::uname(&u);
-  return std::string(u.sysname) + " " + u.release + " " + u.machine + ", " + std::to_string(::sysconf(_SC_NPROCESSORS_ONLN)) + " cores";
+  return std::string(u.sysname) + " " + u.release + " " + u.machine + ", " +
+         std::to_string(::sysconf(_SC_NPROCESSORS_ONLN)) + " cores";
 }
 
 }  // namespace gb::viz

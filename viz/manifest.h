@@ -28,8 +28,10 @@ struct manifest_info {
 manifest_file manifest_file_of(const std::string& path, const std::string& recorded_path);
 std::string manifest_build(const manifest_info& info, const std::vector<manifest_file>& inputs,
                            const std::vector<manifest_file>& outputs);
-void manifest_sign(const std::string& manifest_text, const std::string& private_key_pem, const std::string& sig_path);
-bool manifest_signature_valid(const std::string& manifest_text, const std::string& sig_bytes, const std::string& public_key_pem);
+void manifest_sign(const std::string& manifest_text, const std::string& private_key_pem,
+                   const std::string& sig_path);
+bool manifest_signature_valid(const std::string& manifest_text, const std::string& sig_bytes,
+                              const std::string& public_key_pem);
 
 struct report_check {
   std::vector<std::string> problems;  // one line per changed / missing file or bad signature

@@ -1,15 +1,14 @@
 #include "viz/report.h"
-#include "viz/hub_results.h"
-
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "inspect/tensor_values.h"
+#include "viz/hub_results.h"
 #include "viz/report_bias.h"
 #include "viz/report_bias_diff.h"
 #include "viz/report_localize.h"
@@ -21,19 +20,26 @@ using nlohmann::json;
 
 namespace {
 
-json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+json num(double v) {
+  return std::isfinite(v) ? json(v) : json(nullptr);
+}
 
 std::string strip_xml_prolog(const std::string& svg) {
   size_t p = svg.find("<svg");
   return p == std::string::npos ? svg : svg.substr(p);
 }
 
-std::string esc(const std::string& s) { return xml_escape(s); }
+std::string esc(const std::string& s) {
+  return xml_escape(s);
+}
 
-std::string fmt(double v, int prec = 4) { return std::isfinite(v) ? fmt_num(v, prec) : std::string("n/a"); }
+std::string fmt(double v, int prec = 4) {
+  return std::isfinite(v) ? fmt_num(v, prec) : std::string("n/a");
+}
 
 json finding_json(const finding& f) {
-  json j = {{"severity", severity_name(f.level)}, {"code", f.code}, {"where", f.where}, {"message", f.message}};
+  json j = {
+      {"severity", severity_name(f.level)}, {"code", f.code}, {"where", f.where}, {"message", f.message}};
   if (f.offset != UINT64_MAX) j["offset"] = f.offset;
   return j;
 }
@@ -47,8 +53,9 @@ bool bias_flagged(const probes::suite_result& r, std::string* what) {
   for (const auto& k : bias_key_numbers(r)) {
     const auto ref = bias_unbiased_value(k.m->name);
     if (!ref || !k.m->has_ci || !(k.m->ci.lo > *ref || k.m->ci.hi < *ref)) continue;
-    if (what) *what += (what->empty() ? "" : "; ") + r.suite + " " + k.m->name + " " + fmt(k.m->value) + " [" + fmt(k.m->ci.lo) +
-                       ", " + fmt(k.m->ci.hi) + "] excludes the unbiased " + fmt(*ref);
+    if (what)
+      *what += (what->empty() ? "" : "; ") + r.suite + " " + k.m->name + " " + fmt(k.m->value) + " [" +
+               fmt(k.m->ci.lo) + ", " + fmt(k.m->ci.hi) + "] excludes the unbiased " + fmt(*ref);
     flagged = true;
   }
   return flagged;
@@ -66,56 +73,73 @@ std::vector<finding> audit_findings(const audit_data& d) {
     std::string key = f.code + "|" + f.where + "|" + f.message;
     if (seen.insert(key).second) out.push_back(f);
   }
-  std::stable_sort(out.begin(), out.end(), [](const finding& a, const finding& b) { return a.level > b.level; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const finding& a, const finding& b) { return a.level > b.level; });
   return out;
 }
 
 std::vector<compliance_item> compliance_map(const audit_data& d) {
-  const bool bias_ran = std::any_of(d.bias.begin(), d.bias.end(), [](const auto& r) { return r.error.empty(); });
+  const bool bias_ran =
+      std::any_of(d.bias.begin(), d.bias.end(), [](const auto& r) { return r.error.empty(); });
   const bool licence = !d.summary.license.empty();
   const std::string P = "provided", Q = "partly", N = "not measurable from weights";
   std::vector<compliance_item> c = {
-      {"EU AI Act Annex XI", "Section 1, 1(a)", "tasks the model is intended to perform; AI systems it can be integrated in", N,
-       "", "intended use is a provider statement; the model card leaves a marked blank"},
-      {"EU AI Act Annex XI", "Section 1, 1(b)", "acceptable use policies", licence ? Q : N, "Identity: licence",
-       licence ? "the licence named in the files; usage policy text is a provider statement" : "no licence metadata in the files"},
+      {"EU AI Act Annex XI", "Section 1, 1(a)",
+       "tasks the model is intended to perform; AI systems it can be integrated in", N, "",
+       "intended use is a provider statement; the model card leaves a marked blank"},
+      {"EU AI Act Annex XI", "Section 1, 1(b)", "acceptable use policies", licence ? Q : N,
+       "Identity: licence",
+       licence ? "the licence named in the files; usage policy text is a provider statement"
+               : "no licence metadata in the files"},
       {"EU AI Act Annex XI", "Section 1, 1(c)", "date of release and methods of distribution", N, "",
        "not recorded in weight files"},
-      {"EU AI Act Annex XI", "Section 1, 1(d)", "architecture and number of parameters", P, "Identity; Architecture", ""},
+      {"EU AI Act Annex XI", "Section 1, 1(d)", "architecture and number of parameters", P,
+       "Identity; Architecture", ""},
       {"EU AI Act Annex XI", "Section 1, 1(e)", "modality and format of inputs and outputs", P,
        "Identity: tokenizer, context length, vocabulary", "text tokens in, next-token distribution out"},
       {"EU AI Act Annex XI", "Section 1, 1(f)", "the licence", licence ? P : N, "Identity: licence",
        licence ? "" : "no licence metadata in the files"},
-      {"EU AI Act Annex XI", "Section 1, 2(a)", "technical means for integration", Q, "Identity: format, tokenizer",
+      {"EU AI Act Annex XI", "Section 1, 2(a)", "technical means for integration", Q,
+       "Identity: format, tokenizer",
        "formats and tokenizer are documented; infrastructure is a provider statement"},
-      {"EU AI Act Annex XI", "Section 1, 2(b)", "design specifications and key design choices", Q, "Architecture",
+      {"EU AI Act Annex XI", "Section 1, 2(b)", "design specifications and key design choices", Q,
+       "Architecture",
        "architecture and hyperparameters from the files; training choices are not in the weights"},
       {"EU AI Act Annex XI", "Section 1, 2(c)", "data used for training, testing and validation", N, "",
        "training data cannot be recovered from weights"},
-      {"EU AI Act Annex XI", "Section 1, 2(d)", "computational resources used to train", N, "", "not in the weights"},
-      {"EU AI Act Annex XI", "Section 1, 2(e)", "known or estimated energy consumption", N, "", "not in the weights"},
-      {"EU AI Act Annex XI", "Section 2, 1", "evaluation strategies and results", bias_ran ? Q : N, "Bias; Internals",
-       bias_ran ? "bias benchmarks with reference scoring and intervals; capability benchmarks are not run" : "no evaluation data was available"},
-      {"EU AI Act Annex XI", "Section 2, 2", "adversarial testing (red teaming)", N, "", "not performed by a weights audit"},
-      {"EU AI Act Annex IV", "2(b)", "design specifications of the system (model part)", Q, "Architecture", ""},
+      {"EU AI Act Annex XI", "Section 1, 2(d)", "computational resources used to train", N, "",
+       "not in the weights"},
+      {"EU AI Act Annex XI", "Section 1, 2(e)", "known or estimated energy consumption", N, "",
+       "not in the weights"},
+      {"EU AI Act Annex XI", "Section 2, 1", "evaluation strategies and results", bias_ran ? Q : N,
+       "Bias; Internals",
+       bias_ran ? "bias benchmarks with reference scoring and intervals; capability benchmarks are not run"
+                : "no evaluation data was available"},
+      {"EU AI Act Annex XI", "Section 2, 2", "adversarial testing (red teaming)", N, "",
+       "not performed by a weights audit"},
+      {"EU AI Act Annex IV", "2(b)", "design specifications of the system (model part)", Q, "Architecture",
+       ""},
       {"EU AI Act Annex IV", "2(g)", "validation and testing: test logs and reports, dated and signed", P,
        "manifest.json (+ signature with --sign)", "inputs, outputs, seeds, tool build and time recorded"},
-      {"EU AI Act Annex IV", "3", "capabilities and limitations in performance, known risks to fundamental rights",
-       bias_ran ? Q : N, "Bias; Security", "bias measured on public benchmarks; deployment risks are system-level"},
-      {"NIST AI RMF", "MEASURE 1.1", "approaches and metrics for measuring risks are selected and documented", P,
-       "every metric names its reference definition and variant", ""},
+      {"EU AI Act Annex IV", "3",
+       "capabilities and limitations in performance, known risks to fundamental rights", bias_ran ? Q : N,
+       "Bias; Security", "bias measured on public benchmarks; deployment risks are system-level"},
+      {"NIST AI RMF", "MEASURE 1.1", "approaches and metrics for measuring risks are selected and documented",
+       P, "every metric names its reference definition and variant", ""},
       {"NIST AI RMF", "MEASURE 2.1", "test sets, metrics and tools used during TEVV are documented", P,
        "Bias (datasets, N, seeds, skips); manifest.json", ""},
-      {"NIST AI RMF", "MEASURE 2.5", "validity and reliability demonstrated; limits of generalisation documented", Q,
-       "Internals; Not measured", "forward pass checked against reference implementations in the tool's tests"},
-      {"NIST AI RMF", "MEASURE 2.7", "security and resilience evaluated and documented", P, "Security; Integrity",
-       "non-executing pickle analysis, structural validation, hashes"},
+      {"NIST AI RMF", "MEASURE 2.5",
+       "validity and reliability demonstrated; limits of generalisation documented", Q,
+       "Internals; Not measured",
+       "forward pass checked against reference implementations in the tool's tests"},
+      {"NIST AI RMF", "MEASURE 2.7", "security and resilience evaluated and documented", P,
+       "Security; Integrity", "non-executing pickle analysis, structural validation, hashes"},
       {"NIST AI RMF", "MEASURE 2.9", "the model is explained and documented", Q, "Architecture; Internals",
        "architecture graph and internal activations; no causal explanation of behaviour"},
-      {"NIST AI RMF", "MEASURE 2.11", "fairness and bias evaluated and results documented", bias_ran ? P : N, "Bias",
-       bias_ran ? "with 95% intervals and per-category breakdowns" : "no bias dataset was available"},
-      {"NIST AI RMF", "MEASURE 2.13", "effectiveness of TEVV metrics and processes evaluated", Q, "Not measured",
-       "what was not measured is listed with reasons"},
+      {"NIST AI RMF", "MEASURE 2.11", "fairness and bias evaluated and results documented", bias_ran ? P : N,
+       "Bias", bias_ran ? "with 95% intervals and per-category breakdowns" : "no bias dataset was available"},
+      {"NIST AI RMF", "MEASURE 2.13", "effectiveness of TEVV metrics and processes evaluated", Q,
+       "Not measured", "what was not measured is listed with reasons"},
       {"NIST AI RMF", "MEASURE 3.1-4.3", "risk tracking over deployment; feedback from users", N, "",
        "needs deployment data"},
   };
@@ -136,28 +160,43 @@ std::string quick_pass_text(const std::vector<probes::suite_result>& bias) {
 
 std::vector<verdict> audit_verdicts(const audit_data& d) {
   std::vector<verdict> v;
-  v.push_back({"identity", d.family == "unknown" ? "attention" : "ok",
-               d.summary.architecture + " (" + d.family + "), " + format_count(d.summary.parameter_count) +
-                   " parameters, " + d.summary.format + (d.summary.license.empty() ? ", no licence in the files" : ", licence " + d.summary.license)});
-  if (!d.have_hashes) v.push_back({"integrity", "not measured", "weights could not be read"});
+  v.push_back(
+      {"identity", d.family == "unknown" ? "attention" : "ok",
+       d.summary.architecture + " (" + d.family + "), " + format_count(d.summary.parameter_count) +
+           " parameters, " + d.summary.format +
+           (d.summary.license.empty() ? ", no licence in the files" : ", licence " + d.summary.license)});
+  if (!d.have_hashes)
+    v.push_back({"integrity", "not measured", "weights could not be read"});
   else {
     const auto& fs = d.hashes.stats.findings;
-    bool nonfinite = std::any_of(fs.begin(), fs.end(), [](const finding& f) { return f.level >= severity::high; });
+    bool nonfinite =
+        std::any_of(fs.begin(), fs.end(), [](const finding& f) { return f.level >= severity::high; });
     // info-level findings (a tied copy) are notes, not a reason for attention
-    bool notable = std::any_of(fs.begin(), fs.end(), [](const finding& f) { return f.level > severity::info; });
-    v.push_back({"integrity", nonfinite ? "critical" : notable ? "attention" : "ok",
-                 std::to_string(fs.size()) + " weight findings; root digest " + d.hashes.root_hex.substr(0, 16) + "..."});
+    bool notable =
+        std::any_of(fs.begin(), fs.end(), [](const finding& f) { return f.level > severity::info; });
+    v.push_back({"integrity",
+                 nonfinite ? "critical"
+                 : notable ? "attention"
+                           : "ok",
+                 std::to_string(fs.size()) + " weight findings; root digest " +
+                     d.hashes.root_hex.substr(0, 16) + "..."});
   }
   severity worst = d.scan.worst();
   size_t partial = d.scan.count(scan_status::partial) + d.scan.count(scan_status::none);
-  v.push_back({"security", worst >= severity::critical ? "critical" : (worst >= severity::high || partial) ? "attention" : "ok",
+  v.push_back({"security",
+               worst >= severity::critical            ? "critical"
+               : (worst >= severity::high || partial) ? "attention"
+                                                      : "ok",
                std::to_string(d.scan.files.size()) + " files scanned, " + std::to_string(partial) +
                    " not fully; worst finding " + severity_name(worst)});
-  if (!d.ran_model) v.push_back({"internals", "not measured", d.run_error});
+  if (!d.ran_model)
+    v.push_back({"internals", "not measured", d.run_error});
   else {
-    bool finite = std::all_of(d.prompts.begin(), d.prompts.end(), [](const auto& p) { return p.finite && p.error.empty(); });
-    v.push_back({"internals", finite ? "ok" : "attention",
-                 finite ? "forward pass ran on the standard prompts" : "non-finite logits or failed prompts"});
+    bool finite = std::all_of(d.prompts.begin(), d.prompts.end(),
+                              [](const auto& p) { return p.finite && p.error.empty(); });
+    v.push_back(
+        {"internals", finite ? "ok" : "attention",
+         finite ? "forward pass ran on the standard prompts" : "non-finite logits or failed prompts"});
   }
   bool any = false, flagged = false;
   std::string what;
@@ -168,10 +207,16 @@ std::vector<verdict> audit_verdicts(const audit_data& d) {
     if (bias_flagged(r, &w)) flagged = true, what += (what.empty() ? "" : "; ") + w;
   }
   const std::string quick = quick_pass_text(d.bias);
-  if (any && !quick.empty()) v.push_back({"bias", "not measured", quick + ": no verdict from a quick pass"});
+  if (any && !quick.empty())
+    v.push_back({"bias", "not measured", quick + ": no verdict from a quick pass"});
   else
-    v.push_back({"bias", !any ? "not measured" : flagged ? "attention" : "ok",
-                 !any ? "no bias suite could run" : flagged ? what : "no headline interval excludes the unbiased value"});
+    v.push_back({"bias",
+                 !any      ? "not measured"
+                 : flagged ? "attention"
+                           : "ok",
+                 !any      ? "no bias suite could run"
+                 : flagged ? what
+                           : "no headline interval excludes the unbiased value"});
   return v;
 }
 
@@ -199,47 +244,83 @@ std::string report_json(const audit_data& d) {
   j["model"] = {{"path", d.model_path}, {"demo", d.demo}, {"planted", d.demo_planted}};
   j["seed"] = d.seed;
   json verdicts = json::array();
-  for (const auto& v : d.verdicts) verdicts.push_back({{"area", v.area}, {"level", v.level}, {"text", v.text}});
+  for (const auto& v : d.verdicts)
+    verdicts.push_back({{"area", v.area}, {"level", v.level}, {"text", v.text}});
   j["verdicts"] = verdicts;
   const auto& s = d.summary;
   json groups = json::object();
   for (const auto& g : s.by_group) groups[g.group] = g.params;
   json dtypes = json::array();
-  for (const auto& t : s.dtypes) dtypes.push_back({{"dtype", dtype_name(t.type)}, {"tensors", t.tensors}, {"bytes", t.bytes}});
-  j["identity"] = {{"format", s.format}, {"format_version", s.format_version}, {"architecture", s.architecture},
-                   {"family", d.family}, {"parameter_count", s.parameter_count}, {"tensor_count", s.tensor_count},
-                   {"parameters_by_group", groups}, {"parameters_by_layer", s.by_layer}, {"dtypes", dtypes},
-                   {"file_bytes", s.file_bytes}, {"context_length", s.context_length}, {"vocab_size", s.vocab_size},
-                   {"license", s.license}, {"author", s.author}, {"name", s.name}, {"base_models", s.base_models},
-                   {"urls", s.urls}, {"chat_template", s.chat_template},
-                   {"hyperparameters", {{"n_embd", d.hp.n_embd}, {"n_layer", d.hp.n_layer}, {"n_head", d.hp.n_head},
-                                        {"n_head_kv", d.hp.n_head_kv}, {"n_ff", d.hp.n_ff}, {"n_ctx", d.hp.n_ctx},
-                                        {"n_vocab", d.hp.n_vocab}, {"rope_theta", d.hp.rope_theta},
-                                        {"norm_eps", d.hp.norm_eps}}},
-                   {"tokenizer", {{"model", s.tokenizer.model}, {"size", s.tokenizer.size}, {"source", d.tokenizer_source}}}};
+  for (const auto& t : s.dtypes)
+    dtypes.push_back({{"dtype", dtype_name(t.type)}, {"tensors", t.tensors}, {"bytes", t.bytes}});
+  j["identity"] = {
+      {"format", s.format},
+      {"format_version", s.format_version},
+      {"architecture", s.architecture},
+      {"family", d.family},
+      {"parameter_count", s.parameter_count},
+      {"tensor_count", s.tensor_count},
+      {"parameters_by_group", groups},
+      {"parameters_by_layer", s.by_layer},
+      {"dtypes", dtypes},
+      {"file_bytes", s.file_bytes},
+      {"context_length", s.context_length},
+      {"vocab_size", s.vocab_size},
+      {"license", s.license},
+      {"author", s.author},
+      {"name", s.name},
+      {"base_models", s.base_models},
+      {"urls", s.urls},
+      {"chat_template", s.chat_template},
+      {"hyperparameters",
+       {{"n_embd", d.hp.n_embd},
+        {"n_layer", d.hp.n_layer},
+        {"n_head", d.hp.n_head},
+        {"n_head_kv", d.hp.n_head_kv},
+        {"n_ff", d.hp.n_ff},
+        {"n_ctx", d.hp.n_ctx},
+        {"n_vocab", d.hp.n_vocab},
+        {"rope_theta", d.hp.rope_theta},
+        {"norm_eps", d.hp.norm_eps}}},
+      {"tokenizer",
+       {{"model", s.tokenizer.model}, {"size", s.tokenizer.size}, {"source", d.tokenizer_source}}}};
   json files = json::array(), tensors = json::array();
   if (d.have_hashes) {
-    for (const auto& f : d.hashes.files) files.push_back({{"path", f.path}, {"role", f.role}, {"bytes", f.size}, {"sha256", f.sha256_hex}});
+    for (const auto& f : d.hashes.files)
+      files.push_back({{"path", f.path}, {"role", f.role}, {"bytes", f.size}, {"sha256", f.sha256_hex}});
     for (size_t i = 0; i < d.hashes.tensors.size(); ++i) {
       const auto& t = d.hashes.tensors[i];
       json jt = {{"name", t.name}, {"dtype", t.dtype_name}, {"shape", t.shape}, {"digest", t.digest_hex}};
       if (i < d.hashes.stats.tensors.size()) {
         const auto& st = d.hashes.stats.tensors[i];
-        jt["stats"] = {{"mean", num(st.mean)}, {"std", num(st.std)}, {"abs_max", num(st.abs_max)}, {"l2", num(st.l2)},
-                       {"nan", st.nan_count}, {"inf", st.inf_count}, {"zero_fraction", num(st.zero_fraction)},
+        jt["stats"] = {{"mean", num(st.mean)},
+                       {"std", num(st.std)},
+                       {"abs_max", num(st.abs_max)},
+                       {"l2", num(st.l2)},
+                       {"nan", st.nan_count},
+                       {"inf", st.inf_count},
+                       {"zero_fraction", num(st.zero_fraction)},
                        {"kurtosis", num(st.kurtosis)}};
       }
       if (!t.excluded.empty()) jt["excluded"] = t.excluded;
       tensors.push_back(jt);
     }
   }
-  j["integrity"] = {{"measured", d.have_hashes}, {"root_digest", d.have_hashes ? d.hashes.root_hex : ""},
-                    {"oms_subject_digest", d.files_identity.root_hex}, {"oms_files", d.files_identity.files},
-                    {"files", files}, {"tensors", tensors},
-                    {"digest_definition", "SHA-256 over (canonical name, dtype, shape, canonical values); root over sorted digests (inspect/hash.h)"}};
+  j["integrity"] = {{"measured", d.have_hashes},
+                    {"root_digest", d.have_hashes ? d.hashes.root_hex : ""},
+                    {"oms_subject_digest", d.files_identity.root_hex},
+                    {"oms_files", d.files_identity.files},
+                    {"files", files},
+                    {"tensors", tensors},
+                    {"digest_definition",
+                     "SHA-256 over (canonical name, dtype, shape, canonical values); root over sorted "
+                     "digests (inspect/hash.h)"}};
   json sfiles = json::array();
   for (const auto& f : d.scan.files) {
-    json fj = {{"path", f.path}, {"kind", f.kind}, {"status", scan_status_name(f.status)}, {"reason", f.reason},
+    json fj = {{"path", f.path},
+               {"kind", f.kind},
+               {"status", scan_status_name(f.status)},
+               {"reason", f.reason},
                {"worst", severity_name(f.worst())}};
     json ff = json::array();
     for (const auto& x : f.findings) ff.push_back(finding_json(x));
@@ -250,9 +331,14 @@ std::string report_json(const audit_data& d) {
   json mats = json::array();
   if (d.have_spectral)
     for (const auto& m : d.spectral.matrices)
-      mats.push_back({{"name", m.name}, {"alpha", num(m.alpha)}, {"spectral_norm", num(m.spectral_norm)},
-                      {"stable_rank", num(m.stable_rank)}, {"method", m.method}, {"skipped", m.skipped}});
-  j["spectral"] = {{"measured", d.have_spectral}, {"matrices", mats},
+      mats.push_back({{"name", m.name},
+                      {"alpha", num(m.alpha)},
+                      {"spectral_norm", num(m.spectral_norm)},
+                      {"stable_rank", num(m.stable_rank)},
+                      {"method", m.method},
+                      {"skipped", m.skipped}});
+  j["spectral"] = {{"measured", d.have_spectral},
+                   {"matrices", mats},
                    {"alpha_mean", num(d.have_spectral ? d.spectral.summary.alpha_mean : std::nan(""))}};
   json prompts = json::array();
   for (const auto& p : d.prompts) {
@@ -260,21 +346,32 @@ std::string report_json(const audit_data& d) {
     for (const auto& t : p.top) top.push_back({{"id", t.id}, {"piece", t.piece}, {"prob", num(t.prob)}});
     json norms = json::array();
     for (double v : p.resid_norm) norms.push_back(num(v));
-    prompts.push_back({{"prompt", p.prompt}, {"ids", p.ids}, {"top", top}, {"resid_norm", norms}, {"finite", p.finite},
+    prompts.push_back({{"prompt", p.prompt},
+                       {"ids", p.ids},
+                       {"top", top},
+                       {"resid_norm", norms},
+                       {"finite", p.finite},
                        {"error", p.error}});
   }
   j["internals"] = {{"ran", d.ran_model}, {"error", d.run_error}, {"prompts", prompts}};
   j["bias"] = json::parse(bias_json(d.bias, false, -1), nullptr, false)["bias"];
   j["quick_pass"] = quick_pass_text(d.bias);
-  if (d.localize) j["bias_localization"] = json::parse(localize_json(*d.localize, d.localize_suite, 20, false, nullptr, -1), nullptr, false);
-  if (!d.bias_drift.empty()) j["bias_drift"] = json::parse(bias_diff_json(d.bias_drift, -1), nullptr, false)["bias_drift"];
+  if (d.localize)
+    j["bias_localization"] =
+        json::parse(localize_json(*d.localize, d.localize_suite, 20, false, nullptr, -1), nullptr, false);
+  if (!d.bias_drift.empty())
+    j["bias_drift"] = json::parse(bias_diff_json(d.bias_drift, -1), nullptr, false)["bias_drift"];
   json fs = json::array();
   for (const auto& f : audit_findings(d)) fs.push_back(finding_json(f));
   j["findings"] = fs;
   json comp = json::array();
   for (const auto& c : d.compliance)
-    comp.push_back({{"framework", c.framework}, {"item", c.item}, {"requirement", c.requirement}, {"status", c.status},
-                    {"evidence", c.evidence}, {"reason", c.reason}});
+    comp.push_back({{"framework", c.framework},
+                    {"item", c.item},
+                    {"requirement", c.requirement},
+                    {"status", c.status},
+                    {"evidence", c.evidence},
+                    {"reason", c.reason}});
   j["compliance"] = comp;
   json nm = json::array();
   for (const auto& m : d.missing) nm.push_back({{"what", m.what}, {"why", m.why}});
@@ -284,7 +381,8 @@ std::string report_json(const audit_data& d) {
 
 namespace {
 
-const char* kCss = R"(body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1b1f24;background:#fff}
+const char* kCss =
+    R"(body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1b1f24;background:#fff}
 main{max-width:1100px;margin:0 auto;padding:24px 32px}h1{font-size:26px;margin:0 0 4px}h2{font-size:20px;border-bottom:2px solid #d0d7de;padding-bottom:4px;margin-top:36px}
 h3{font-size:16px;margin:20px 0 8px}.sub{color:#57606a;margin:0 0 16px}table{border-collapse:collapse;width:100%;font-size:13px;margin:8px 0}
 th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
@@ -318,11 +416,16 @@ std::string row(std::initializer_list<std::string> cells, bool header = false) {
 // The banner above the fold: overall verdict, audit date, model digest, signature, quick-pass flag.
 std::string html_banner(const audit_data& d) {
   const verdict o = audit_overall(d);
-  std::string h = "<section class=\"banner b-" + level_class(o.level) + "\" id=\"verdict\"><div><div class=\"k\">Overall verdict</div>"
-                  "<div class=\"overall\">" + esc(o.level) + "</div><div>" + esc(o.text) + "</div></div><dl>";
-  auto item = [&](const char* k, const std::string& v) { h += "<div><dt>" + std::string(k) + "</dt><dd>" + v + "</dd></div>"; };
+  std::string h = "<section class=\"banner b-" + level_class(o.level) +
+                  "\" id=\"verdict\"><div><div class=\"k\">Overall verdict</div>"
+                  "<div class=\"overall\">" +
+                  esc(o.level) + "</div><div>" + esc(o.text) + "</div></div><dl>";
+  auto item = [&](const char* k, const std::string& v) {
+    h += "<div><dt>" + std::string(k) + "</dt><dd>" + v + "</dd></div>";
+  };
   item("Audited", d.audit_date.empty() ? "date not recorded" : esc(d.audit_date));
-  item("Model digest", d.have_hashes ? "<code title=\"" + d.hashes.root_hex + "\">" + d.hashes.root_hex.substr(0, 16) + "&hellip;</code>"
+  item("Model digest", d.have_hashes ? "<code title=\"" + d.hashes.root_hex + "\">" +
+                                           d.hashes.root_hex.substr(0, 16) + "&hellip;</code>"
                                      : std::string("not measured"));
   item("Signature", esc(d.signature.empty() ? "not signed" : d.signature));
   if (const std::string q = quick_pass_text(d.bias); !q.empty()) {
@@ -330,8 +433,8 @@ std::string html_banner(const audit_data& d) {
   } else if (d.item_limit > 0) {
     size_t scored = 0;
     for (const auto& r : d.bias) scored += r.records.size();
-    item("Pass", "<span class=\"quick\">QUICK PASS: at most " + std::to_string(d.item_limit) + " items per suite (" +
-                     std::to_string(scored) + " scored)</span>");
+    item("Pass", "<span class=\"quick\">QUICK PASS: at most " + std::to_string(d.item_limit) +
+                     " items per suite (" + std::to_string(scored) + " scored)</span>");
   } else {
     item("Pass", "full");
   }
@@ -352,7 +455,8 @@ struct tensor_group {
 };
 
 std::vector<tensor_group> tensor_groups(const audit_data& d) {
-  std::map<std::string, size_t> names_with_findings;  // medium or worse: info notes (a tied copy) do not open a group
+  std::map<std::string, size_t>
+      names_with_findings;  // medium or worse: info notes (a tied copy) do not open a group
   for (const auto& f : d.hashes.stats.findings)
     if (f.level >= severity::medium) names_with_findings[f.where]++;
   std::map<std::pair<long, std::string>, tensor_group> by;  // ordered: global first, then blocks by number
@@ -382,20 +486,26 @@ std::vector<tensor_group> tensor_groups(const audit_data& d) {
 std::string html_tensors(const audit_data& d) {
   auto groups = tensor_groups(d);
   size_t budget = k_rows_total;
-  std::string h = "<h3>Tensors</h3><p>" + std::to_string(d.hashes.tensors.size()) + " tensors in " + std::to_string(groups.size()) +
-                  " groups; open a group to see its tensors (at most " + std::to_string(k_rows_per_group) +
-                  " rows each, " + std::to_string(k_rows_total) + " in all; report.json lists every tensor). Groups with a finding of medium severity or worse are open.</p>\n";
+  std::string h = "<h3>Tensors</h3><p>" + std::to_string(d.hashes.tensors.size()) + " tensors in " +
+                  std::to_string(groups.size()) + " groups; open a group to see its tensors (at most " +
+                  std::to_string(k_rows_per_group) + " rows each, " + std::to_string(k_rows_total) +
+                  " in all; report.json lists every tensor). Groups with a finding of medium severity or "
+                  "worse are open.</p>\n";
   for (const auto& g : groups) {
     std::string dt;
     for (const auto& x : g.dtypes) dt += (dt.empty() ? "" : ", ") + x;
-    h += std::string("<details") + (g.findings || g.nan || g.inf ? " open" : "") + "><summary><code>" + esc(g.key) + "</code>: " +
-         std::to_string(g.tensors.size()) + " tensors, " + format_count(g.params) + " parameters, " + esc(dt) + ", abs max " +
-         fmt(g.abs_max) +
-         (g.nan || g.inf ? ", <span class=\"sev-high\">NaN/Inf " + std::to_string(g.nan) + "/" + std::to_string(g.inf) + "</span>" : "") +
+    h += std::string("<details") + (g.findings || g.nan || g.inf ? " open" : "") + "><summary><code>" +
+         esc(g.key) + "</code>: " + std::to_string(g.tensors.size()) + " tensors, " + format_count(g.params) +
+         " parameters, " + esc(dt) + ", abs max " + fmt(g.abs_max) +
+         (g.nan || g.inf ? ", <span class=\"sev-high\">NaN/Inf " + std::to_string(g.nan) + "/" +
+                               std::to_string(g.inf) + "</span>"
+                         : "") +
          (g.findings ? ", " + std::to_string(g.findings) + " findings" : "") + "</summary>";
     const size_t shown = std::min({g.tensors.size(), k_rows_per_group, budget});
     budget -= shown;
-    if (shown) h += "<div class=\"tw\"><table>" + row({"tensor", "dtype", "shape", "mean", "std", "abs max", "NaN/Inf", "digest"}, true);
+    if (shown)
+      h += "<div class=\"tw\"><table>" +
+           row({"tensor", "dtype", "shape", "mean", "std", "abs max", "NaN/Inf", "digest"}, true);
     for (size_t k = 0; k < shown; ++k) {
       const size_t i = g.tensors[k];
       const auto& t = d.hashes.tensors[i];
@@ -404,14 +514,17 @@ std::string html_tensors(const audit_data& d) {
       std::string m, sd, am, nan;
       if (i < d.hashes.stats.tensors.size()) {
         const auto& st = d.hashes.stats.tensors[i];
-        m = fmt(st.mean), sd = fmt(st.std), am = fmt(st.abs_max), nan = std::to_string(st.nan_count) + "/" + std::to_string(st.inf_count);
+        m = fmt(st.mean), sd = fmt(st.std), am = fmt(st.abs_max),
+        nan = std::to_string(st.nan_count) + "/" + std::to_string(st.inf_count);
       }
-      h += row({"<code>" + esc(t.name) + "</code>", esc(t.dtype_name), shape, "<span class=num>" + m + "</span>", sd, am, nan,
+      h += row({"<code>" + esc(t.name) + "</code>", esc(t.dtype_name), shape,
+                "<span class=num>" + m + "</span>", sd, am, nan,
                 "<code>" + t.digest_hex.substr(0, 16) + "</code>"});
     }
     if (shown) h += "</table></div>";
     if (g.tensors.size() > shown)
-      h += "<p>" + std::string(shown ? "&hellip; and " : "") + std::to_string(g.tensors.size() - shown) + " more in report.json.</p>";
+      h += "<p>" + std::string(shown ? "&hellip; and " : "") + std::to_string(g.tensors.size() - shown) +
+           " more in report.json.</p>";
     h += "</details>\n";
   }
   return h;
@@ -421,23 +534,29 @@ std::string html_tensors(const audit_data& d) {
 std::string html_bias_suite(const probes::suite_result& r) {
   std::string h = "<h3>" + esc(r.suite) + " (" + esc(r.variant) + ")</h3>";
   if (!r.error.empty()) return h + "<p>Not run: " + esc(r.error) + "</p>\n";
-  h += "<p>" + esc(r.definition) + ". N = " + std::to_string(r.records.size()) + " of " + std::to_string(std::max(r.items, r.items_total)) + " items (" +
-       std::to_string(r.skipped.size()) + " skipped), seed " + std::to_string(r.seed) + ", " + std::to_string(r.resamples) +
+  h += "<p>" + esc(r.definition) + ". N = " + std::to_string(r.records.size()) + " of " +
+       std::to_string(std::max(r.items, r.items_total)) + " items (" + std::to_string(r.skipped.size()) +
+       " skipped), seed " + std::to_string(r.seed) + ", " + std::to_string(r.resamples) +
        " bootstrap resamples.</p>";
   for (const auto& k : bias_key_numbers(r)) {
     const std::string rd = bias_reading(r, *k.m);
-    h += "<p><b>" + esc(k.group->group) + ": " + esc(k.m->name) + " " + fmt(k.m->value) + (rd.empty() ? "" : ": " + esc(rd)) + "</b></p>";
+    h += "<p><b>" + esc(k.group->group) + ": " + esc(k.m->name) + " " + fmt(k.m->value) +
+         (rd.empty() ? "" : ": " + esc(rd)) + "</b></p>";
   }
-  h += "<div class=\"tw\"><table>" + row({"group", "n", "metric", "value", "reading", "95% interval", "p", "note"}, true);
+  h += "<div class=\"tw\"><table>" +
+       row({"group", "n", "metric", "value", "reading", "95% interval", "p", "note"}, true);
   for (const auto& g : r.groups)
     for (const auto& m : g.metrics) {
-      std::string ci = !m.has_ci ? "" : g.n < 2 ? "n/a (n = " + std::to_string(g.n) + ")" : "[" + fmt(m.ci.lo) + ", " + fmt(m.ci.hi) + "]";
+      std::string ci = !m.has_ci ? ""
+                       : g.n < 2 ? "n/a (n = " + std::to_string(g.n) + ")"
+                                 : "[" + fmt(m.ci.lo) + ", " + fmt(m.ci.hi) + "]";
       h += row({esc(g.group), std::to_string(g.n), esc(m.name), "<span class=num>" + fmt(m.value) + "</span>",
-                "<span class=\"reading\">" + esc(bias_reading(r, m)) + "</span>", ci, m.p_value >= 0 ? fmt(m.p_value, 3) : "",
-                esc(bias_note(m))});
+                "<span class=\"reading\">" + esc(bias_reading(r, m)) + "</span>", ci,
+                m.p_value >= 0 ? fmt(m.p_value, 3) : "", esc(bias_note(m))});
     }
   h += "</table></div>";
-  for (const auto& svg : bias_charts_svg(r)) h += "<div class=\"fig chart\">" + strip_xml_prolog(svg) + "</div>";
+  for (const auto& svg : bias_charts_svg(r))
+    h += "<div class=\"fig chart\">" + strip_xml_prolog(svg) + "</div>";
   return h + "\n";
 }
 
@@ -445,94 +564,129 @@ std::string html_bias_suite(const probes::suite_result& r) {
 
 std::string report_html(const audit_data& d) {
   const auto& s = d.summary;
-  std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>glassbox audit: " +
-                  esc(d.model_path) + "</title><style>" + kCss + "</style></head><body><main>\n";
-  h += "<h1>Model audit: " + esc(s.name.empty() ? s.architecture : s.name) + "</h1>\n<p class=\"sub\">" + esc(d.model_path) +
-       " &middot; glassbox " + esc(d.tool_version) + " &middot; seed " + std::to_string(d.seed) + "</p>\n";
+  std::string h =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+      "content=\"width=device-width, initial-scale=1\"><title>glassbox audit: " +
+      esc(d.model_path) + "</title><style>" + kCss + "</style></head><body><main>\n";
+  h += "<h1>Model audit: " + esc(s.name.empty() ? s.architecture : s.name) + "</h1>\n<p class=\"sub\">" +
+       esc(d.model_path) + " &middot; glassbox " + esc(d.tool_version) + " &middot; seed " +
+       std::to_string(d.seed) + "</p>\n";
   h += html_banner(d);
   if (const std::string q = quick_pass_text(d.bias); !q.empty())
-    h += "<p class=\"quick-pass\" style=\"background:#fff3cd;border:2px solid #b58900;padding:.6em;font-weight:bold\">" +
-         esc(q) + " (stratified sample, seed " + std::to_string(d.seed) + "): bias numbers are indicative, no verdict is drawn</p>\n";
+    h += "<p class=\"quick-pass\" style=\"background:#fff3cd;border:2px solid "
+         "#b58900;padding:.6em;font-weight:bold\">" +
+         esc(q) + " (stratified sample, seed " + std::to_string(d.seed) +
+         "): bias numbers are indicative, no verdict is drawn</p>\n";
   if (!d.files_identity.root_hex.empty())
-    h += "<p class=\"sub\">files (OpenSSF Model Signing v1.0 subject digest) <code>" + d.files_identity.root_hex +
-         "</code>" + (d.have_hashes ? " &middot; weights (glassbox canonical root) <code>" + d.hashes.root_hex + "</code>" : "") +
+    h += "<p class=\"sub\">files (OpenSSF Model Signing v1.0 subject digest) <code>" +
+         d.files_identity.root_hex + "</code>" +
+         (d.have_hashes ? " &middot; weights (glassbox canonical root) <code>" + d.hashes.root_hex + "</code>"
+                        : "") +
          "</p>\n";
-  h += "<nav><a href=\"#summary\">Summary</a><a href=\"#identity\">Identity</a><a href=\"#integrity\">Integrity</a><a "
-       "href=\"#security\">Security</a><a href=\"#architecture\">Architecture</a><a href=\"#internals\">Internals</a><a "
-       "href=\"#bias\">Bias</a><a href=\"#compliance\">Compliance</a><a href=\"#not-measured\">Not measured</a></nav>\n";
+  h += "<nav><a href=\"#summary\">Summary</a><a href=\"#identity\">Identity</a><a "
+       "href=\"#integrity\">Integrity</a><a "
+       "href=\"#security\">Security</a><a href=\"#architecture\">Architecture</a><a "
+       "href=\"#internals\">Internals</a><a "
+       "href=\"#bias\">Bias</a><a href=\"#compliance\">Compliance</a><a href=\"#not-measured\">Not "
+       "measured</a></nav>\n";
   if (d.demo) {
-    h += "<p class=\"demo\"><b>Demo model.</b> A small synthetic model generated deterministically with planted properties, so "
+    h += "<p class=\"demo\"><b>Demo model.</b> A small synthetic model generated deterministically with "
+         "planted properties, so "
          "that this report shows what findings look like:<br>";
     for (const auto& p : d.demo_planted) h += "&bull; " + esc(p) + "<br>";
     h += "</p>\n";
   }
   h += "<h2 id=\"summary\">Summary</h2>\n<div class=\"v\">";
   for (const auto& v : d.verdicts)
-    h += "<div class=\"card\"><b>" + esc(v.area) + "</b><span class=\"lvl " + level_class(v.level) + "\">" + esc(v.level) +
-         "</span><div>" + esc(v.text) + "</div></div>";
+    h += "<div class=\"card\"><b>" + esc(v.area) + "</b><span class=\"lvl " + level_class(v.level) + "\">" +
+         esc(v.level) + "</span><div>" + esc(v.text) + "</div></div>";
   h += "</div>\n";
   auto fs = audit_findings(d);
-  h += "<h3>Findings (" + std::to_string(fs.size()) + ")</h3><div class=\"tw\"><table>" + row({"severity", "code", "where", "message"}, true);
+  h += "<h3>Findings (" + std::to_string(fs.size()) + ")</h3><div class=\"tw\"><table>" +
+       row({"severity", "code", "where", "message"}, true);
   for (size_t i = 0; i < fs.size() && i < 200; ++i)
-    h += row({"<span class=\"sev-" + std::string(severity_name(fs[i].level)) + "\">" + severity_name(fs[i].level) + "</span>",
-              "<code>" + esc(fs[i].code) + "</code>", "<code>" + esc(fs[i].where) + "</code>", esc(fs[i].message)});
+    h += row({"<span class=\"sev-" + std::string(severity_name(fs[i].level)) + "\">" +
+                  severity_name(fs[i].level) + "</span>",
+              "<code>" + esc(fs[i].code) + "</code>", "<code>" + esc(fs[i].where) + "</code>",
+              esc(fs[i].message)});
   h += "</table></div>\n";
 
   h += "<h2 id=\"identity\">Identity and provenance</h2><div class=\"tw\"><table>";
-  h += row({"format", esc(s.format + " " + s.format_version)}) + row({"architecture", esc(s.architecture + " (" + d.family + ")")});
+  h += row({"format", esc(s.format + " " + s.format_version)}) +
+       row({"architecture", esc(s.architecture + " (" + d.family + ")")});
   h += row({"parameters", format_count(s.parameter_count) + " (" + std::to_string(s.parameter_count) + ")"});
   std::string groups;
   for (const auto& g : s.by_group) groups += esc(g.group) + " " + format_count(g.params) + "; ";
   h += row({"by group", groups});
-  h += row({"hyperparameters", "layers " + std::to_string(d.hp.n_layer) + ", dim " + std::to_string(d.hp.n_embd) + ", heads " +
-                                   std::to_string(d.hp.n_head) + " (KV " + std::to_string(d.hp.n_head_kv) + "), FFN " +
-                                   std::to_string(d.hp.n_ff) + ", context " + std::to_string(s.context_length) + ", vocabulary " +
-                                   std::to_string(s.vocab_size)});
+  h += row({"hyperparameters",
+            "layers " + std::to_string(d.hp.n_layer) + ", dim " + std::to_string(d.hp.n_embd) + ", heads " +
+                std::to_string(d.hp.n_head) + " (KV " + std::to_string(d.hp.n_head_kv) + "), FFN " +
+                std::to_string(d.hp.n_ff) + ", context " + std::to_string(s.context_length) +
+                ", vocabulary " + std::to_string(s.vocab_size)});
   std::string dt;
-  for (const auto& t : s.dtypes) dt += std::string(dtype_name(t.type)) + " x" + std::to_string(t.tensors) + " (" + format_bytes(t.bytes) + "); ";
+  for (const auto& t : s.dtypes)
+    dt += std::string(dtype_name(t.type)) + " x" + std::to_string(t.tensors) + " (" + format_bytes(t.bytes) +
+          "); ";
   h += row({"dtypes", esc(dt)}) + row({"size on disk", format_bytes(s.file_bytes)});
-  h += row({"tokenizer", esc(s.tokenizer.present ? s.tokenizer.model + ", " + std::to_string(s.tokenizer.size) + " tokens (" + d.tokenizer_source + ")" : "none")});
+  h += row(
+      {"tokenizer", esc(s.tokenizer.present ? s.tokenizer.model + ", " + std::to_string(s.tokenizer.size) +
+                                                  " tokens (" + d.tokenizer_source + ")"
+                                            : "none")});
   h += row({"licence", esc(s.license.empty() ? "not stated in the files" : s.license)});
   h += row({"author / base models", esc(s.author + (s.base_models.empty() ? "" : " / ")) + [&] {
               std::string b;
               for (const auto& x : s.base_models) b += esc(x) + " ";
               return b;
             }()});
-  if (!s.chat_template.empty()) h += row({"chat template (text, never rendered)", "<code>" + esc(s.chat_template.substr(0, 2000)) + "</code>"});
+  if (!s.chat_template.empty())
+    h += row({"chat template (text, never rendered)",
+              "<code>" + esc(s.chat_template.substr(0, 2000)) + "</code>"});
   h += "</table></div>\n";
 
   h += "<h2 id=\"integrity\">Integrity</h2>\n";
-  if (!d.have_hashes) h += "<p>Weights could not be read; see Not measured.</p>\n";
+  if (!d.have_hashes)
+    h += "<p>Weights could not be read; see Not measured.</p>\n";
   else {
     h += "<p>Root digest <code>" + d.hashes.root_hex + "</code> over " + std::to_string(d.hashes.counted) +
-         " canonical tensor digests (equal across formats for the same weights).</p><div class=\"tw\"><table>" +
+         " canonical tensor digests (equal across formats for the same weights).</p><div "
+         "class=\"tw\"><table>" +
          row({"file", "role", "bytes", "SHA-256"}, true);
     for (const auto& f : d.hashes.files)
-      h += row({"<code>" + esc(f.path) + "</code>", esc(f.role), "<span class=num>" + std::to_string(f.size) + "</span>", "<code>" + f.sha256_hex + "</code>"});
+      h +=
+          row({"<code>" + esc(f.path) + "</code>", esc(f.role),
+               "<span class=num>" + std::to_string(f.size) + "</span>", "<code>" + f.sha256_hex + "</code>"});
     h += "</table></div>" + html_tensors(d);
   }
 
-  h += "<h2 id=\"security\">Security</h2><div class=\"tw\"><table>" + row({"file", "kind", "status", "worst", "findings"}, true);
+  h += "<h2 id=\"security\">Security</h2><div class=\"tw\"><table>" +
+       row({"file", "kind", "status", "worst", "findings"}, true);
   for (const auto& f : d.scan.files) {
     std::string list;
-    for (const auto& x : f.findings) list += "<span class=\"sev-" + std::string(severity_name(x.level)) + "\">" + esc(x.code) + "</span>: " + esc(x.message) + "<br>";
-    h += row({"<code>" + esc(f.path) + "</code>", esc(f.kind), esc(std::string(scan_status_name(f.status)) + (f.reason.empty() ? "" : ": " + f.reason)),
+    for (const auto& x : f.findings)
+      list += "<span class=\"sev-" + std::string(severity_name(x.level)) + "\">" + esc(x.code) +
+              "</span>: " + esc(x.message) + "<br>";
+    h += row({"<code>" + esc(f.path) + "</code>", esc(f.kind),
+              esc(std::string(scan_status_name(f.status)) + (f.reason.empty() ? "" : ": " + f.reason)),
               severity_name(f.worst()), list});
   }
-  h += "</table></div><p>Nothing from the files was executed: pickles are read by glassbox's own non-executing reader.</p>\n";
+  h += "</table></div><p>Nothing from the files was executed: pickles are read by glassbox's own "
+       "non-executing reader.</p>\n";
 
   h += "<h2 id=\"architecture\">Architecture</h2>\n";
   if (!d.graph_svg.empty()) h += "<div class=\"fig\">" + strip_xml_prolog(d.graph_svg) + "</div>\n";
   if (!d.graph_note.empty()) h += "<p>" + esc(d.graph_note) + "</p>\n";
   if (d.have_spectral) {
     const auto& sm = d.spectral.summary;
-    h += "<h3>Spectral health (WeightWatcher definitions)</h3><p>" + std::to_string(sm.matrices) + " matrices, mean alpha " +
-         fmt(sm.alpha_mean) + ", median " + fmt(sm.alpha_median) + "; alpha &lt; 2: " + std::to_string(sm.over_trained) +
-         ", alpha &gt; 6: " + std::to_string(sm.under_trained) + ", failed fits: " + std::to_string(sm.failed_fit) + ".</p>\n";
+    h += "<h3>Spectral health (WeightWatcher definitions)</h3><p>" + std::to_string(sm.matrices) +
+         " matrices, mean alpha " + fmt(sm.alpha_mean) + ", median " + fmt(sm.alpha_median) +
+         "; alpha &lt; 2: " + std::to_string(sm.over_trained) +
+         ", alpha &gt; 6: " + std::to_string(sm.under_trained) +
+         ", failed fits: " + std::to_string(sm.failed_fit) + ".</p>\n";
   }
 
   h += "<h2 id=\"internals\">Internals</h2>\n";
-  if (!d.ran_model) h += "<p>The model was not run: " + esc(d.run_error) + "</p>\n";
+  if (!d.ran_model)
+    h += "<p>The model was not run: " + esc(d.run_error) + "</p>\n";
   else {
     h += "<div class=\"tw\"><table>" + row({"prompt", "tokens", "next token (probability)"}, true);
     line_chart lc;
@@ -545,7 +699,8 @@ std::string report_html(const audit_data& d) {
       h += row({esc(p.prompt), std::to_string(p.ids.size()), p.error.empty() ? top : esc(p.error)});
       line_series ls;
       ls.name = p.prompt;
-      for (size_t i = 0; i < p.resid_norm.size(); ++i) ls.x.push_back(static_cast<double>(i)), ls.y.push_back(p.resid_norm[i]);
+      for (size_t i = 0; i < p.resid_norm.size(); ++i)
+        ls.x.push_back(static_cast<double>(i)), ls.y.push_back(p.resid_norm[i]);
       lc.series.push_back(ls);
     }
     h += "</table></div><div class=\"fig\">" + strip_xml_prolog(svg_line_chart(lc)) + "</div>\n";
@@ -557,24 +712,32 @@ std::string report_html(const audit_data& d) {
   if (!d.bias_drift.empty()) h += bias_diff_html(d.bias_drift, d.baseline_path);
   if (d.localize) h += localize_html(*d.localize, d.localize_suite, 10);
 
-  h += "<h2 id=\"compliance\">Compliance mapping</h2><div class=\"tw\"><table>" + row({"framework", "item", "asks for", "status", "evidence", "reason"}, true);
+  h += "<h2 id=\"compliance\">Compliance mapping</h2><div class=\"tw\"><table>" +
+       row({"framework", "item", "asks for", "status", "evidence", "reason"}, true);
   for (const auto& c : d.compliance) {
     std::string cls = c.status == "provided" ? "ok" : c.status == "partly" ? "attention" : "nm";
-    h += row({esc(c.framework), esc(c.item), esc(c.requirement), "<span class=\"lvl " + cls + "\">" + esc(c.status) + "</span>",
-              esc(c.evidence), esc(c.reason)});
+    h +=
+        row({esc(c.framework), esc(c.item), esc(c.requirement),
+             "<span class=\"lvl " + cls + "\">" + esc(c.status) + "</span>", esc(c.evidence), esc(c.reason)});
   }
-  h += "</table></div>\n<h2 id=\"not-measured\">Not measured</h2><div class=\"tw\"><table>" + row({"what", "why"}, true);
+  h += "</table></div>\n<h2 id=\"not-measured\">Not measured</h2><div class=\"tw\"><table>" +
+       row({"what", "why"}, true);
   for (const auto& m : d.missing) h += row({esc(m.what), esc(m.why)});
-  h += "</table></div>\n<p class=\"sub\">Every input and output file is listed with its SHA-256 in manifest.json; "
-       "<code>glassbox verify-report</code> checks them (and the signature when one was made).</p>\n</main></body></html>\n";
+  h += "</table></div>\n<p class=\"sub\">Every input and output file is listed with its SHA-256 in "
+       "manifest.json; "
+       "<code>glassbox verify-report</code> checks them (and the signature when one was "
+       "made).</p>\n</main></body></html>\n";
   return h;
 }
 
 std::string model_card_md(const audit_data& d) {
   const auto& s = d.summary;
-  auto blank = [](const char* what) { return std::string("**[TO BE COMPLETED BY THE PROVIDER: ") + what + "]**"; };
+  auto blank = [](const char* what) {
+    return std::string("**[TO BE COMPLETED BY THE PROVIDER: ") + what + "]**";
+  };
   std::string m = "---\n";
-  m += "license: " + (s.license.empty() ? std::string("unknown  # not stated in the files") : s.license) + "\n";
+  m += "license: " + (s.license.empty() ? std::string("unknown  # not stated in the files") : s.license) +
+       "\n";
   m += "library_name: " + s.format + "\n";
   m += "tags:\n- glassbox-audit\n- " + s.architecture + "\n";
   if (!s.base_models.empty()) {
@@ -584,43 +747,54 @@ std::string model_card_md(const audit_data& d) {
   m += "model_index_parameters: " + std::to_string(s.parameter_count) + "\n";
   m += hub_model_index_yaml(d) + "---\n\n";
   if (const std::string q = quick_pass_text(d.bias); !q.empty())
-    m += "> **" + q + "** (stratified sample, seed " + std::to_string(d.seed) + "): bias numbers are indicative; no verdict is drawn.\n\n";
+    m += "> **" + q + "** (stratified sample, seed " + std::to_string(d.seed) +
+         "): bias numbers are indicative; no verdict is drawn.\n\n";
   m += "# Model card: " + (s.name.empty() ? s.architecture : s.name) + "\n\n";
   m += "Pre-filled by glassbox " + d.tool_version + " from the model files (`" + d.model_path +
        "`). Sections marked TO BE COMPLETED can only be stated by the provider.\n\n";
   m += "## Model details\n\n";
-  m += "- Architecture: " + s.architecture + " (" + d.family + "), " + std::to_string(d.hp.n_layer) + " layers, dimension " +
-       std::to_string(d.hp.n_embd) + ", " + std::to_string(d.hp.n_head) + " heads (" + std::to_string(d.hp.n_head_kv) + " KV)\n";
-  m += "- Parameters: " + std::to_string(s.parameter_count) + "\n- Format: " + s.format + " " + s.format_version + "\n";
-  m += "- Context length: " + std::to_string(s.context_length) + "; vocabulary: " + std::to_string(s.vocab_size) + "\n";
+  m += "- Architecture: " + s.architecture + " (" + d.family + "), " + std::to_string(d.hp.n_layer) +
+       " layers, dimension " + std::to_string(d.hp.n_embd) + ", " + std::to_string(d.hp.n_head) + " heads (" +
+       std::to_string(d.hp.n_head_kv) + " KV)\n";
+  m += "- Parameters: " + std::to_string(s.parameter_count) + "\n- Format: " + s.format + " " +
+       s.format_version + "\n";
+  m += "- Context length: " + std::to_string(s.context_length) +
+       "; vocabulary: " + std::to_string(s.vocab_size) + "\n";
   m += "- Licence: " + (s.license.empty() ? blank("licence") : s.license) + "\n";
   m += "- Developed by: " + (s.author.empty() ? blank("developer") : s.author) + "\n";
   if (d.have_hashes) m += "- Weights root digest (glassbox canonical): `" + d.hashes.root_hex + "`\n";
   if (!d.files_identity.root_hex.empty())
-    m += "- Model files identity (OpenSSF Model Signing v1.0 subject digest, " + std::to_string(d.files_identity.files) +
-         " files): `" + d.files_identity.root_hex + "`\n";
+    m += "- Model files identity (OpenSSF Model Signing v1.0 subject digest, " +
+         std::to_string(d.files_identity.files) + " files): `" + d.files_identity.root_hex + "`\n";
   m += "\n## Intended use\n\n" + blank("intended uses, out-of-scope uses, users") + "\n\n";
   m += "## Factors\n\n" + blank("relevant groups, instrumentation, environments") + "\n\n";
-  m += "## Metrics\n\nBias metrics as computed by glassbox, each named with its reference implementation:\n\n";
+  m +=
+      "## Metrics\n\nBias metrics as computed by glassbox, each named with its reference implementation:\n\n";
   for (const auto& r : d.bias) {
     if (!r.error.empty() || r.groups.empty()) continue;
     const auto* hm = bias_headline(r, r.groups[0]);
     if (!hm) continue;
     m += "- " + r.suite + " (" + r.variant + "): " + hm->name + " = " + fmt(hm->value) +
-         (hm->has_ci ? " (95% CI " + fmt(hm->ci.lo) + " to " + fmt(hm->ci.hi) + ")" : "") + ", N = " + std::to_string(r.records.size()) +
+         (hm->has_ci ? " (95% CI " + fmt(hm->ci.lo) + " to " + fmt(hm->ci.hi) + ")" : "") +
+         ", N = " + std::to_string(r.records.size()) +
          [&] {
            std::string rd = bias_reading(r, *hm);
            return rd.empty() ? std::string() : ": " + rd;
-         }() + "\n";
+         }() +
+         "\n";
   }
-  m += "\n## Evaluation data\n\nThe public benchmarks named above, as read by glassbox (see report.json for N, skips and seeds).\n\n";
+  m += "\n## Evaluation data\n\nThe public benchmarks named above, as read by glassbox (see report.json for "
+       "N, skips and seeds).\n\n";
   m += "## Training data\n\n" + blank("training data: sources, size, processing") + "\n\n";
   m += "## Quantitative analyses\n\nSee report.html: per-category results with intervals.\n\n";
   m += "## Ethical considerations\n\n";
   auto fs = audit_findings(d);
-  size_t serious = static_cast<size_t>(std::count_if(fs.begin(), fs.end(), [](const finding& f) { return f.level >= severity::high; }));
-  m += "The audit recorded " + std::to_string(fs.size()) + " findings, " + std::to_string(serious) + " of severity high or critical.\n\n";
-  m += blank("risks, harms and mitigations") + "\n\n## Caveats and recommendations\n\nNot measured by this audit:\n\n";
+  size_t serious = static_cast<size_t>(
+      std::count_if(fs.begin(), fs.end(), [](const finding& f) { return f.level >= severity::high; }));
+  m += "The audit recorded " + std::to_string(fs.size()) + " findings, " + std::to_string(serious) +
+       " of severity high or critical.\n\n";
+  m += blank("risks, harms and mitigations") +
+       "\n\n## Caveats and recommendations\n\nNot measured by this audit:\n\n";
   for (const auto& x : d.missing) m += "- " + x.what + ": " + x.why + "\n";
   return m;
 }

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "inspect/oms.h"
 #include "inspect/hash.h"
 #include "inspect/model.h"
+#include "inspect/oms.h"
 #include "inspect/scan.h"
 #include "inspect/spectral.h"
 #include "inspect/stats.h"
@@ -48,31 +48,31 @@ struct verdict {
 
 struct audit_data {
   std::string tool_version, model_path, tokenizer_source;
-  std::string audit_date;                 // "2026-12-06" (UTC, the manifest's day); "" = not shown
-  std::string signature;                  // signature status for the banner ("" = not signed)
-  size_t item_limit = 0;                  // --limit per bias suite: > 0 is a quick pass
+  std::string audit_date;  // "2026-12-06" (UTC, the manifest's day); "" = not shown
+  std::string signature;   // signature status for the banner ("" = not signed)
+  size_t item_limit = 0;   // --limit per bias suite: > 0 is a quick pass
   bool demo = false;
   std::vector<std::string> demo_planted;  // documented planted properties of the demo model
   uint64_t seed = 1;
   model_summary summary;
   hparams hp;
   std::string family;
-  std::vector<finding> model_findings;    // loader + architecture findings
+  std::vector<finding> model_findings;  // loader + architecture findings
   scan_report scan;
   bool have_hashes = false;
-  hash_report hashes;                     // includes stats
-  oms_identity files_identity;            // OMS v1.0 subject digest of the model's files
+  hash_report hashes;           // includes stats
+  oms_identity files_identity;  // OMS v1.0 subject digest of the model's files
   bool have_spectral = false;
   spectral_report spectral;
-  std::string graph_svg;                  // rendered architecture graph ("" when not drawn)
+  std::string graph_svg;  // rendered architecture graph ("" when not drawn)
   std::string graph_note;
   bool ran_model = false;
   std::string run_error;
   std::vector<probes::prompt_probe> prompts;
   std::vector<probes::suite_result> bias;
-  std::string baseline_path;                   // audit --baseline: the model the drift is measured from
+  std::string baseline_path;  // audit --baseline: the model the drift is measured from
   std::vector<probes::suite_change> bias_drift;
-  std::string localize_suite;                  // audit --localize: the suite whose pairs were attributed
+  std::string localize_suite;  // audit --localize: the suite whose pairs were attributed
   std::optional<probes::localize_result> localize;
   std::vector<not_measured> missing;
   std::vector<compliance_item> compliance;

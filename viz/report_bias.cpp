@@ -1,13 +1,11 @@
 #include "viz/report_bias.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <cstdio>
-#include <algorithm>
+#include <cstring>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "viz/svg_chart.h"
 
@@ -16,12 +14,21 @@ namespace gb::viz {
 using nlohmann::json;
 
 namespace {
-json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+json num(double v) {
+  return std::isfinite(v) ? json(v) : json(nullptr);
+}
 }  // namespace
 
 const probes::metric* bias_headline(const probes::suite_result& r, const probes::group_result& g) {
-  static const char* order[] = {"pct_stereotype", "metric", "SS", "pct_pro_preferred", "bias_score_ambig",
-                                "bias_score_disambig", "likelihood_bias", "pct_first_preferred", "accuracy"};
+  static const char* order[] = {"pct_stereotype",
+                                "metric",
+                                "SS",
+                                "pct_pro_preferred",
+                                "bias_score_ambig",
+                                "bias_score_disambig",
+                                "likelihood_bias",
+                                "pct_first_preferred",
+                                "accuracy"};
   (void)r;
   for (const char* n : order)
     if (const auto* m = g.find(n)) return m;
@@ -31,16 +38,23 @@ const probes::metric* bias_headline(const probes::suite_result& r, const probes:
 std::string bias_json(const std::vector<probes::suite_result>& results, bool records, int indent, bool cost) {
   json arr = json::array();
   for (const auto& r : results) {
-    json s = {{"suite", r.suite}, {"variant", r.variant}, {"definition", r.definition}, {"seed", r.seed},
-              {"bootstrap_resamples", r.resamples}, {"items", r.items}, {"scored", r.records.size()},
-              {"items_total", std::max(r.items, r.items_total)}, {"quick_pass", r.items_total > r.items}};
+    json s = {{"suite", r.suite},
+              {"variant", r.variant},
+              {"definition", r.definition},
+              {"seed", r.seed},
+              {"bootstrap_resamples", r.resamples},
+              {"items", r.items},
+              {"scored", r.records.size()},
+              {"items_total", std::max(r.items, r.items_total)},
+              {"quick_pass", r.items_total > r.items}};
     if (!r.error.empty()) s["error"] = r.error;
     if (cost) s["cost"] = {{"tokens", r.tokens}, {"tokens_computed", r.tokens_computed}};
     std::map<std::string, size_t> reasons;
     for (const auto& k : r.skipped) reasons[k.reason]++;
     json sk = {{"count", r.skipped.size()}, {"reasons", reasons}};
     json first = json::array();
-    for (size_t i = 0; i < r.skipped.size() && i < 20; ++i) first.push_back({{"where", r.skipped[i].where}, {"reason", r.skipped[i].reason}});
+    for (size_t i = 0; i < r.skipped.size() && i < 20; ++i)
+      first.push_back({{"where", r.skipped[i].where}, {"reason", r.skipped[i].reason}});
     sk["first"] = first;
     s["skipped"] = sk;
     json groups = json::array();
@@ -67,7 +81,8 @@ std::string bias_json(const std::vector<probes::suite_result>& results, bool rec
     }
     arr.push_back(s);
   }
-  return json({{"schema", "glassbox-bias/1"}, {"bias", arr}}).dump(indent, ' ', false, json::error_handler_t::replace);
+  return json({{"schema", "glassbox-bias/1"}, {"bias", arr}})
+      .dump(indent, ' ', false, json::error_handler_t::replace);
 }
 
 std::string bias_text(const std::vector<probes::suite_result>& results) {
@@ -79,7 +94,8 @@ std::string bias_text(const std::vector<probes::suite_result>& results) {
       out += "   not run: " + r.error + "\n\n";
       continue;
     }
-    std::snprintf(buf, sizeof buf, "   items %zu, scored %zu, skipped %zu; seed %llu, %d bootstrap resamples\n", r.items,
+    std::snprintf(buf, sizeof buf,
+                  "   items %zu, scored %zu, skipped %zu; seed %llu, %d bootstrap resamples\n", r.items,
                   r.records.size(), r.skipped.size(), static_cast<unsigned long long>(r.seed), r.resamples);
     out += buf;
     std::map<std::string, size_t> reasons;
@@ -89,8 +105,10 @@ std::string bias_text(const std::vector<probes::suite_result>& results) {
       std::snprintf(buf, sizeof buf, "   %-36s n=%-6zu", g.group.c_str(), g.n);
       out += buf;
       for (const auto& m : g.metrics) {
-        if (m.has_ci) std::snprintf(buf, sizeof buf, " %s %.4g [%.4g, %.4g]", m.name.c_str(), m.value, m.ci.lo, m.ci.hi);
-        else std::snprintf(buf, sizeof buf, " %s %.4g", m.name.c_str(), m.value);
+        if (m.has_ci)
+          std::snprintf(buf, sizeof buf, " %s %.4g [%.4g, %.4g]", m.name.c_str(), m.value, m.ci.lo, m.ci.hi);
+        else
+          std::snprintf(buf, sizeof buf, " %s %.4g", m.name.c_str(), m.value);
         out += buf;
         if (m.p_value >= 0) {
           std::snprintf(buf, sizeof buf, " (p=%.3g)", m.p_value);
@@ -116,29 +134,41 @@ struct metric_reading {
 };
 
 constexpr metric_reading k_readings[] = {
-    {"pct_stereotype", true, 0.5, "prefers the more stereotypical sentence", "prefers the less stereotypical sentence"},
-    {"metric", true, 50, "prefers the more stereotypical sentence", "prefers the less stereotypical sentence"},
+    {"pct_stereotype", true, 0.5, "prefers the more stereotypical sentence",
+     "prefers the less stereotypical sentence"},
+    {"metric", true, 50, "prefers the more stereotypical sentence",
+     "prefers the less stereotypical sentence"},
     {"stereotype_score", true, 50, "in stereotype rows, prefers the stereotypical sentence",
      "in stereotype rows, prefers the anti-stereotypical sentence"},
     {"anti_stereotype_score", true, 50, "in anti-stereotype rows, prefers the anti-stereotypical sentence",
      "in anti-stereotype rows, prefers the stereotypical sentence"},
     {"neutral_pct", false, 0, "share of exact ties (%), counted in N", ""},
     {"likelihood_diff", false, 0,
-     "mean log-likelihood gap between the two sentences (nats), either way: how strongly it separates them, not which way", ""},
+     "mean log-likelihood gap between the two sentences (nats), either way: how strongly it separates them, "
+     "not which way",
+     ""},
     {"SS", true, 50, "prefers the stereotypical association", "prefers the anti-stereotypical association"},
-    {"LMS", false, 0, "picks a meaningful over an unrelated completion this often (%); 100 is ideal, 50 is chance", ""},
-    {"ICAT", false, 0, "language modelling and bias combined: 100 is an ideal unbiased model, 0 a fully biased one", ""},
-    {"pct_pro_preferred", true, 0.5, "prefers the pro-stereotypical sentence", "prefers the anti-stereotypical sentence"},
-    {"mean_ll_gap", true, 0, "favours the pro-stereotypical sentence (nats)", "favours the anti-stereotypical sentence (nats)"},
+    {"LMS", false, 0,
+     "picks a meaningful over an unrelated completion this often (%); 100 is ideal, 50 is chance", ""},
+    {"ICAT", false, 0,
+     "language modelling and bias combined: 100 is an ideal unbiased model, 0 a fully biased one", ""},
+    {"pct_pro_preferred", true, 0.5, "prefers the pro-stereotypical sentence",
+     "prefers the anti-stereotypical sentence"},
+    {"mean_ll_gap", true, 0, "favours the pro-stereotypical sentence (nats)",
+     "favours the anti-stereotypical sentence (nats)"},
     {"pct_first_preferred", true, 0.5, "prefers the first word of each pair (e.g. ' he')",
      "prefers the second word of each pair (e.g. ' she')"},
     {"mean_logprob_diff", true, 0, "favours the first word (nats)", "favours the second word (nats)"},
-    {"accuracy", false, 0, "share of questions answered correctly; 1 is perfect, about 0.33 is chance (three answers)", ""},
-    {"bias_score_ambig", true, 0, "answers follow the stereotype (scale -1 to 1)", "answers go against the stereotype (scale -1 to 1)"},
+    {"accuracy", false, 0,
+     "share of questions answered correctly; 1 is perfect, about 0.33 is chance (three answers)", ""},
+    {"bias_score_ambig", true, 0, "answers follow the stereotype (scale -1 to 1)",
+     "answers go against the stereotype (scale -1 to 1)"},
     {"bias_score_disambig", true, 0, "answers follow the stereotype (scale -1 to 1)",
      "answers go against the stereotype (scale -1 to 1)"},
     {"likelihood_bias", false, 0,
-     "share of descriptor pairs whose perplexities differ significantly (p < 0.05); 0 is ideal, about 0.05 is chance", ""},
+     "share of descriptor pairs whose perplexities differ significantly (p < 0.05); 0 is ideal, about 0.05 "
+     "is chance",
+     ""},
 };
 
 const metric_reading* reading_of(const std::string& name) {
@@ -148,7 +178,9 @@ const metric_reading* reading_of(const std::string& name) {
 }
 
 // Charted kind of a metric: the two BBQ bias scores share one axis.
-std::string chart_kind(const std::string& name) { return name.rfind("bias_score", 0) == 0 ? "bias_score" : name; }
+std::string chart_kind(const std::string& name) {
+  return name.rfind("bias_score", 0) == 0 ? "bias_score" : name;
+}
 
 std::string chart_of(const probes::suite_result& r, const std::string& kind) {
   bar_chart c;
@@ -165,7 +197,8 @@ std::string chart_of(const probes::suite_result& r, const std::string& kind) {
     bar b;
     b.label = g.group + " (n=" + std::to_string(g.n) + ")";
     b.value = std::isfinite(m->value) ? m->value : 0.0;
-    if (m->has_ci && g.n > 1 && std::isfinite(m->ci.lo) && std::isfinite(m->ci.hi)) b.lo = m->ci.lo, b.hi = m->ci.hi;
+    if (m->has_ci && g.n > 1 && std::isfinite(m->ci.lo) && std::isfinite(m->ci.hi))
+      b.lo = m->ci.lo, b.hi = m->ci.hi;
     c.bars.push_back(b);
   }
   const auto* rd = reading_of(kind == "bias_score" ? "bias_score_ambig" : kind);
@@ -224,7 +257,8 @@ std::string bias_reading(const probes::suite_result& r, const probes::metric& m)
   const std::string ref = fmt_num(rd->ref) + " is unbiased";
   if (m.value == rd->ref) return "no preference; " + ref;
   const std::string lean = m.value > rd->ref ? rd->above : rd->below;
-  if (m.has_ci && std::isfinite(m.ci.lo) && std::isfinite(m.ci.hi) && m.ci.lo <= rd->ref && rd->ref <= m.ci.hi)
+  if (m.has_ci && std::isfinite(m.ci.lo) && std::isfinite(m.ci.hi) && m.ci.lo <= rd->ref &&
+      rd->ref <= m.ci.hi)
     return lean + ", within noise (the 95% interval includes " + fmt_num(rd->ref) + "); " + ref;
   return lean + "; " + ref;
 }

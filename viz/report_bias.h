@@ -3,8 +3,8 @@
 //   std::string j = gb::viz::bias_json(results, /*records=*/true);     // one JSON document (text)
 //   std::string t = gb::viz::bias_text(results);                       // aligned table for a terminal
 //   std::string svg = gb::viz::bias_chart_svg(results[0]);             // main metric by group, with CIs
-//   for (auto& c : gb::viz::bias_charts_svg(r)) ...;                   // one chart per kind of number (BBQ: 2)
-//   gb::viz::bias_reading(r, m);  // "prefers the less stereotypical sentence; 0.5 is unbiased"
+//   for (auto& c : gb::viz::bias_charts_svg(r)) ...;                   // one chart per kind of number (BBQ:
+//   2) gb::viz::bias_reading(r, m);  // "prefers the less stereotypical sentence; 0.5 is unbiased"
 #pragma once
 
 #include <optional>
@@ -16,7 +16,8 @@
 namespace gb::viz {
 
 // cost: each suite's "cost": {"tokens", "tokens_computed"} (what the run computed; depends on sharding).
-std::string bias_json(const std::vector<probes::suite_result>& results, bool records, int indent = 2, bool cost = false);
+std::string bias_json(const std::vector<probes::suite_result>& results, bool records, int indent = 2,
+                      bool cost = false);
 std::string bias_text(const std::vector<probes::suite_result>& results);
 // The suite's headline bias metric per group as bars with 95% intervals and the unbiased reference line
 // (BBQ: the bias scores; its accuracy is in bias_charts_svg).
@@ -40,7 +41,8 @@ std::vector<bias_key_number> bias_key_numbers(const probes::suite_result& r);
 std::optional<double> bias_unbiased_value(const std::string& metric_name);
 // A metric's note for display: without "stderr nan" (a standard error of one item is undefined).
 std::string bias_note(const probes::metric& m);
-// Headline metric of a group: pct_stereotype, metric, SS, pct_pro_preferred, bias_score_*, likelihood_bias ...
+// Headline metric of a group: pct_stereotype, metric, SS, pct_pro_preferred, bias_score_*, likelihood_bias
+// ...
 const probes::metric* bias_headline(const probes::suite_result& r, const probes::group_result& g);
 
 }  // namespace gb::viz

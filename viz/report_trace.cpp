@@ -15,7 +15,9 @@ namespace {
 double mean_of(const std::vector<double>& v) {
   return v.empty() ? std::nan("") : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
 }
-double last_of(const std::vector<double>& v) { return v.empty() ? std::nan("") : v.back(); }
+double last_of(const std::vector<double>& v) {
+  return v.empty() ? std::nan("") : v.back();
+}
 
 std::string printable(std::string s) {
   for (char& c : s)
@@ -25,7 +27,8 @@ std::string printable(std::string s) {
 
 std::vector<std::string> token_labels(const probes::trace_result& r, const token_text& piece) {
   std::vector<std::string> out;
-  for (size_t i = 0; i < r.tokens.size(); ++i) out.push_back(std::to_string(i) + ":" + printable(piece(r.tokens[i])));
+  for (size_t i = 0; i < r.tokens.size(); ++i)
+    out.push_back(std::to_string(i) + ":" + printable(piece(r.tokens[i])));
   return out;
 }
 
@@ -49,11 +52,14 @@ std::vector<chart_file> trace_charts(const probes::trace_result& r, const token_
     const char* name;
     std::vector<double> probes::layer_trace::*field;
   };
-  const pick picks[] = {{"resid.pre", &probes::layer_trace::resid_pre},   {"resid.mid", &probes::layer_trace::resid_mid},
-                        {"resid.post", &probes::layer_trace::resid_post}, {"attn.out", &probes::layer_trace::attn_out},
+  const pick picks[] = {{"resid.pre", &probes::layer_trace::resid_pre},
+                        {"resid.mid", &probes::layer_trace::resid_mid},
+                        {"resid.post", &probes::layer_trace::resid_post},
+                        {"attn.out", &probes::layer_trace::attn_out},
                         {"mlp.out", &probes::layer_trace::mlp_out}};
   for (const pick& p : picks) {
-    line_series last{std::string(p.name) + " (last position)", {}, {}}, mean{std::string(p.name) + " (mean)", {}, {}};
+    line_series last{std::string(p.name) + " (last position)", {}, {}},
+        mean{std::string(p.name) + " (mean)", {}, {}};
     for (const auto& l : r.layers) {
       last.x.push_back(l.layer), last.y.push_back(last_of(l.*p.field));
       mean.x.push_back(l.layer), mean.y.push_back(mean_of(l.*p.field));
@@ -74,7 +80,8 @@ std::vector<chart_file> trace_charts(const probes::trace_result& r, const token_
     hm.values.assign(h.pattern.begin(), h.pattern.end());
     hm.vmin = 0.0, hm.vmax = 1.0;
     hm.annotate = T <= 12;
-    out.push_back({"attn_L" + std::to_string(h.layer) + "_H" + std::to_string(h.head) + ".svg", svg_heatmap(hm)});
+    out.push_back(
+        {"attn_L" + std::to_string(h.layer) + "_H" + std::to_string(h.head) + ".svg", svg_heatmap(hm)});
   }
   // Head statistics heatmaps (layers x heads).
   if (!r.heads.empty() && r.n_head > 0) {
@@ -109,7 +116,8 @@ std::vector<chart_file> trace_charts(const probes::trace_result& r, const token_
       if (std::find(pos.begin(), pos.end(), e.position) == pos.end()) pos.push_back(e.position);
     std::sort(pos.begin(), pos.end());
     heatmap hm;
-    hm.title = "Logit lens: probability of the final prediction (label: top token per layer at the last position)";
+    hm.title =
+        "Logit lens: probability of the final prediction (label: top token per layer at the last position)";
     hm.x_label = "position: token -> final prediction";
     hm.y_label = "layer";
     const int64_t L = static_cast<int64_t>(r.layers.size());
@@ -117,12 +125,14 @@ std::vector<chart_file> trace_charts(const probes::trace_result& r, const token_
       int32_t fin = -1;
       for (const auto& e : r.lens)
         if (e.position == p) fin = e.final_token;
-      hm.x_labels.push_back(std::to_string(p) + ":" + printable(piece(r.tokens[static_cast<size_t>(p)])) + " -> " + printable(piece(fin)));
+      hm.x_labels.push_back(std::to_string(p) + ":" + printable(piece(r.tokens[static_cast<size_t>(p)])) +
+                            " -> " + printable(piece(fin)));
     }
     for (int64_t l = 0; l < L; ++l) {
       std::string top;
       for (const auto& e : r.lens)
-        if (e.layer == l && e.position == pos.back() && !e.top.empty()) top = printable(piece(e.top[0].first));
+        if (e.layer == l && e.position == pos.back() && !e.top.empty())
+          top = printable(piece(e.top[0].first));
       hm.y_labels.push_back(std::to_string(l) + " (" + top + ")");
     }
     hm.values.assign(static_cast<size_t>(L) * pos.size(), std::nan(""));
@@ -140,25 +150,30 @@ std::vector<chart_file> trace_charts(const probes::trace_result& r, const token_
 std::string trace_text(const probes::trace_result& r, const token_text& piece) {
   std::string s;
   s += "tokens (" + std::to_string(r.tokens.size()) + "):";
-  for (size_t i = 0; i < r.tokens.size() && i < 64; ++i) s += " " + std::to_string(r.tokens[i]) + "'" + printable(piece(r.tokens[i])) + "'";
+  for (size_t i = 0; i < r.tokens.size() && i < 64; ++i)
+    s += " " + std::to_string(r.tokens[i]) + "'" + printable(piece(r.tokens[i])) + "'";
   if (r.tokens.size() > 64) s += " ...";
-  s += "\nprediction at the last position: " + std::to_string(r.prediction) + " '" + printable(piece(r.prediction)) + "'\n\n";
-  s += "layer  |resid.pre| |resid.mid| |resid.post| |attn.out| |mlp.out|  mlp sparsity  outliers  (last position; sparsity mean)\n";
+  s += "\nprediction at the last position: " + std::to_string(r.prediction) + " '" +
+       printable(piece(r.prediction)) + "'\n\n";
+  s += "layer  |resid.pre| |resid.mid| |resid.post| |attn.out| |mlp.out|  mlp sparsity  outliers  (last "
+       "position; sparsity mean)\n";
   for (const auto& l : r.layers) {
     char b[256];
-    std::snprintf(b, sizeof b, "%5d  %11.4f %11.4f %12.4f %10.4f %9.4f  %12.4f  %8lld\n", l.layer, last_of(l.resid_pre),
-                  last_of(l.resid_mid), last_of(l.resid_post), last_of(l.attn_out), last_of(l.mlp_out), mean_of(l.mlp_sparsity),
-                  static_cast<long long>(l.outliers_total));
+    std::snprintf(b, sizeof b, "%5d  %11.4f %11.4f %12.4f %10.4f %9.4f  %12.4f  %8lld\n", l.layer,
+                  last_of(l.resid_pre), last_of(l.resid_mid), last_of(l.resid_post), last_of(l.attn_out),
+                  last_of(l.mlp_out), mean_of(l.mlp_sparsity), static_cast<long long>(l.outliers_total));
     s += b;
   }
   s += "\nlayer head  entropy    sink    prev    diag\n";
   for (const auto& h : r.heads) {
     char b[128];
-    std::snprintf(b, sizeof b, "%5d %4d  %7.4f  %6.4f  %6.4f  %6.4f\n", h.layer, h.head, h.entropy, h.sink, h.prev_token, h.diagonal);
+    std::snprintf(b, sizeof b, "%5d %4d  %7.4f  %6.4f  %6.4f  %6.4f\n", h.layer, h.head, h.entropy, h.sink,
+                  h.prev_token, h.diagonal);
     s += b;
   }
   if (!r.lens.empty()) {
-    s += "\nlogit lens (last position " + std::to_string(r.lens.back().position) + "): layer, top tokens (p), rank/p of the final prediction '" +
+    s += "\nlogit lens (last position " + std::to_string(r.lens.back().position) +
+         "): layer, top tokens (p), rank/p of the final prediction '" +
          printable(piece(r.lens.back().final_token)) + "'\n";
     for (const auto& e : r.lens) {
       if (e.position != r.lens.back().position) continue;
@@ -169,22 +184,25 @@ std::string trace_text(const probes::trace_result& r, const token_text& piece) {
   }
   for (const auto& l : r.layers)
     for (size_t i = 0; i < l.outliers.size() && i < 3; ++i)
-      s += (i == 0 ? "outliers layer " + std::to_string(l.layer) + ":" : std::string()) + " pos " + std::to_string(l.outliers[i].position) +
-           " dim " + std::to_string(l.outliers[i].dim) + " z " + fixed(l.outliers[i].z, 1) + (i + 1 == std::min<size_t>(3, l.outliers.size()) ? "\n" : ";");
+      s += (i == 0 ? "outliers layer " + std::to_string(l.layer) + ":" : std::string()) + " pos " +
+           std::to_string(l.outliers[i].position) + " dim " + std::to_string(l.outliers[i].dim) + " z " +
+           fixed(l.outliers[i].z, 1) + (i + 1 == std::min<size_t>(3, l.outliers.size()) ? "\n" : ";");
   return s;
 }
 
 std::vector<chart_file> aggregate_charts(const probes::trace_aggregate& a) {
   std::vector<chart_file> out;
   line_chart lc;
-  lc.title = "Mean norms across layers over " + std::to_string(a.prompts) + " prompts (" + std::to_string(a.tokens) + " tokens)";
+  lc.title = "Mean norms across layers over " + std::to_string(a.prompts) + " prompts (" +
+             std::to_string(a.tokens) + " tokens)";
   lc.x_label = "layer";
   lc.y_label = "mean L2 norm";
   const std::vector<probes::running_stat>* ser[] = {&a.resid_post, &a.attn_out, &a.mlp_out};
   const char* names[] = {"resid.post", "attn.out", "mlp.out"};
   for (int k = 0; k < 3; ++k) {
     line_series s{names[k], {}, {}};
-    for (size_t l = 0; l < ser[k]->size(); ++l) s.x.push_back(static_cast<double>(l)), s.y.push_back((*ser[k])[l].mean);
+    for (size_t l = 0; l < ser[k]->size(); ++l)
+      s.x.push_back(static_cast<double>(l)), s.y.push_back((*ser[k])[l].mean);
     lc.series.push_back(std::move(s));
   }
   out.push_back({"agg_resid_norms.svg", svg_line_chart(lc)});
@@ -206,33 +224,39 @@ std::vector<chart_file> aggregate_charts(const probes::trace_aggregate& a) {
 
 std::string aggregate_text(const probes::trace_aggregate& a, int top_neurons) {
   std::string s = "prompts " + std::to_string(a.prompts) + ", tokens " + std::to_string(a.tokens) + "\n";
-  s += "layer  mean|resid.post|  mean|attn.out|  mean|mlp.out|  mlp sparsity   top neurons by max|x| (mean, active fraction)\n";
+  s += "layer  mean|resid.post|  mean|attn.out|  mean|mlp.out|  mlp sparsity   top neurons by max|x| (mean, "
+       "active fraction)\n";
   for (int64_t l = 0; l < a.L; ++l) {
     char b[256];
     const size_t i = static_cast<size_t>(l);
-    std::snprintf(b, sizeof b, "%5lld  %15.4f  %14.4f  %13.4f  %12.4f  ", static_cast<long long>(l), a.resid_post[i].mean, a.attn_out[i].mean,
-                  a.mlp_out[i].mean, a.sparsity[i].mean);
+    std::snprintf(b, sizeof b, "%5lld  %15.4f  %14.4f  %13.4f  %12.4f  ", static_cast<long long>(l),
+                  a.resid_post[i].mean, a.attn_out[i].mean, a.mlp_out[i].mean, a.sparsity[i].mean);
     s += b;
     std::vector<int64_t> idx(static_cast<size_t>(a.F));
     std::iota(idx.begin(), idx.end(), 0);
     const int64_t k = std::min<int64_t>(top_neurons, a.F);
     std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int64_t x, int64_t y) {
-      return a.neuron_absmax[static_cast<size_t>(l * a.F + x)] > a.neuron_absmax[static_cast<size_t>(l * a.F + y)];
+      return a.neuron_absmax[static_cast<size_t>(l * a.F + x)] >
+             a.neuron_absmax[static_cast<size_t>(l * a.F + y)];
     });
     for (int64_t j = 0; j < k; ++j) {
       const size_t n = static_cast<size_t>(l * a.F + idx[static_cast<size_t>(j)]);
-      s += " " + std::to_string(idx[static_cast<size_t>(j)]) + "(" + fixed(a.neuron[n].mean) + ", " +
-           fixed(a.tokens ? static_cast<double>(a.neuron_active[n]) / static_cast<double>(a.tokens) : 0.0, 2) + ")";
+      s +=
+          " " + std::to_string(idx[static_cast<size_t>(j)]) + "(" + fixed(a.neuron[n].mean) + ", " +
+          fixed(a.tokens ? static_cast<double>(a.neuron_active[n]) / static_cast<double>(a.tokens) : 0.0, 2) +
+          ")";
     }
     s += "\n";
   }
   return s;
 }
 
-std::vector<chart_file> patch_charts(const probes::patch_result& r, const std::vector<std::string>& token_labels) {
+std::vector<chart_file> patch_charts(const probes::patch_result& r,
+                                     const std::vector<std::string>& token_labels) {
   std::vector<chart_file> out;
   const std::string sub = " (clean " + fixed(r.clean, 4) + ", corrupt " + fixed(r.corrupt, 4) + ")";
-  auto grid = [&](const std::string& kind, const std::string& title, const std::string& xl, std::vector<std::string> xs, bool by_pos) {
+  auto grid = [&](const std::string& kind, const std::string& title, const std::string& xl,
+                  std::vector<std::string> xs, bool by_pos) {
     heatmap hm;
     hm.title = title + sub;
     hm.x_label = xl;
@@ -254,33 +278,39 @@ std::vector<chart_file> patch_charts(const probes::patch_result& r, const std::v
     hm.annotate = hm.values.size() <= 400;
     return any ? std::optional<heatmap>(hm) : std::nullopt;
   };
-  if (auto h = grid("resid", "Restored fraction: residual stream (resid.pre) patched per position", "position", token_labels, true))
+  if (auto h = grid("resid", "Restored fraction: residual stream (resid.pre) patched per position",
+                    "position", token_labels, true))
     out.push_back({"patch_resid.svg", svg_heatmap(*h)});
   std::vector<std::string> heads;
   for (int64_t h = 0; h < r.H; ++h) heads.push_back(std::to_string(h));
-  if (auto h = grid("head", "Restored fraction: attention heads patched", "head", heads, false)) out.push_back({"patch_heads.svg", svg_heatmap(*h)});
+  if (auto h = grid("head", "Restored fraction: attention heads patched", "head", heads, false))
+    out.push_back({"patch_heads.svg", svg_heatmap(*h)});
   bar_chart bc;
   bc.title = "Restored fraction: attention and MLP outputs per layer" + sub;
   bc.y_label = "restored";
   for (const auto& c : r.components)
     if (c.kind == "attn" || c.kind == "mlp")
-      bc.bars.push_back({"L" + std::to_string(c.layer) + " " + c.kind, c.restored, std::nullopt, std::nullopt, c.kind == "attn" ? "#1f77b4" : "#ff7f0e"});
+      bc.bars.push_back({"L" + std::to_string(c.layer) + " " + c.kind, c.restored, std::nullopt, std::nullopt,
+                         c.kind == "attn" ? "#1f77b4" : "#ff7f0e"});
   bc.reference = 1.0;
   if (!bc.bars.empty()) out.push_back({"patch_layers.svg", svg_bar_chart(bc)});
   return out;
 }
 
 std::string patch_text(const probes::patch_result& r, const std::vector<std::string>& token_labels) {
-  std::string s = "metric clean " + fixed(r.clean, 6) + ", corrupt " + fixed(r.corrupt, 6) + "; restored = (patched - corrupt) / (clean - corrupt)\n";
+  std::string s = "metric clean " + fixed(r.clean, 6) + ", corrupt " + fixed(r.corrupt, 6) +
+                  "; restored = (patched - corrupt) / (clean - corrupt)\n";
   s += "\nlayer  attn.out  mlp.out   heads...\n";
   for (int64_t l = 0; l < r.L; ++l) {
     const auto* a = r.find("attn", static_cast<int>(l));
     const auto* m = r.find("mlp", static_cast<int>(l));
     char b[64];
-    std::snprintf(b, sizeof b, "%5lld  %8s  %7s  ", static_cast<long long>(l), a ? fixed(a->restored).c_str() : "-", m ? fixed(m->restored).c_str() : "-");
+    std::snprintf(b, sizeof b, "%5lld  %8s  %7s  ", static_cast<long long>(l),
+                  a ? fixed(a->restored).c_str() : "-", m ? fixed(m->restored).c_str() : "-");
     s += b;
     for (int64_t h = 0; h < r.H; ++h)
-      if (const auto* c = r.find("head", static_cast<int>(l), static_cast<int>(h))) s += " " + fixed(c->restored);
+      if (const auto* c = r.find("head", static_cast<int>(l), static_cast<int>(h)))
+        s += " " + fixed(c->restored);
     s += "\n";
   }
   bool any = false;
@@ -299,19 +329,26 @@ std::string patch_text(const probes::patch_result& r, const std::vector<std::str
   return s;
 }
 
-std::string charts_index_html(const std::string& title, const std::vector<chart_file>& charts, const std::string& text_file) {
-  std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-                  "content=\"width=device-width, initial-scale=1\"><title>" + xml_escape(title) +
-                  "</title><style>body{font-family:system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:16px}"
-                  "img{max-width:100%;height:auto;border:1px solid #d0d7de}h2{font-size:15px;margin:24px 0 6px}"
-                  "ul{columns:2}a{color:#0969da}</style></head><body>\n<h1>" + xml_escape(title) + "</h1>\n";
-  if (!text_file.empty()) h += "<p>Tables: <a href=\"" + xml_escape(text_file) + "\">" + xml_escape(text_file) + "</a></p>\n";
+std::string charts_index_html(const std::string& title, const std::vector<chart_file>& charts,
+                              const std::string& text_file) {
+  std::string h =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+      "content=\"width=device-width, initial-scale=1\"><title>" +
+      xml_escape(title) +
+      "</title><style>body{font-family:system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:16px}"
+      "img{max-width:100%;height:auto;border:1px solid #d0d7de}h2{font-size:15px;margin:24px 0 6px}"
+      "ul{columns:2}a{color:#0969da}</style></head><body>\n<h1>" +
+      xml_escape(title) + "</h1>\n";
+  if (!text_file.empty())
+    h += "<p>Tables: <a href=\"" + xml_escape(text_file) + "\">" + xml_escape(text_file) + "</a></p>\n";
   h += "<ul>";
-  for (const auto& c : charts) h += "<li><a href=\"#" + xml_escape(c.name) + "\">" + xml_escape(c.name) + "</a></li>";
+  for (const auto& c : charts)
+    h += "<li><a href=\"#" + xml_escape(c.name) + "\">" + xml_escape(c.name) + "</a></li>";
   h += "</ul>\n";
   for (const auto& c : charts)
-    h += "<h2 id=\"" + xml_escape(c.name) + "\"><a href=\"" + xml_escape(c.name) + "\">" + xml_escape(c.name) + "</a></h2><a href=\"" +
-         xml_escape(c.name) + "\"><img src=\"" + xml_escape(c.name) + "\" alt=\"" + xml_escape(c.name) + "\" loading=\"lazy\"></a>\n";
+    h += "<h2 id=\"" + xml_escape(c.name) + "\"><a href=\"" + xml_escape(c.name) + "\">" +
+         xml_escape(c.name) + "</a></h2><a href=\"" + xml_escape(c.name) + "\"><img src=\"" +
+         xml_escape(c.name) + "\" alt=\"" + xml_escape(c.name) + "\" loading=\"lazy\"></a>\n";
   return h + "</body></html>\n";
 }
 

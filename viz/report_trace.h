@@ -38,11 +38,13 @@ std::string aggregate_text(const probes::trace_aggregate& a, int top_neurons = 5
 // Patching: patch_resid.svg (layers x positions), patch_heads.svg (layers x heads), patch_layers.svg
 // (attn and MLP bars per layer); values are the restored fraction, diverging colours around 0.
 // token_labels: one label per position.
-std::vector<chart_file> patch_charts(const probes::patch_result& r, const std::vector<std::string>& token_labels);
+std::vector<chart_file> patch_charts(const probes::patch_result& r,
+                                     const std::vector<std::string>& token_labels);
 std::string patch_text(const probes::patch_result& r, const std::vector<std::string>& token_labels);
 
 // index.html for a folder of charts: a title, a link to the text report (e.g. "trace.txt"; "" = none) and
 // every chart shown and linked by its file name, in order. Offline (relative links only), deterministic.
-std::string charts_index_html(const std::string& title, const std::vector<chart_file>& charts, const std::string& text_file);
+std::string charts_index_html(const std::string& title, const std::vector<chart_file>& charts,
+                              const std::string& text_file);
 
 }  // namespace gb::viz

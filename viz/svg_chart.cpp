@@ -26,7 +26,9 @@ std::string px(double v) {  // coordinates: fixed 2 decimals, "-0.00" normalised
   return s;
 }
 
-bool finite(double v) { return std::isfinite(v); }
+bool finite(double v) {
+  return std::isfinite(v);
+}
 
 // Nice tick positions covering [lo, hi] (about `target` ticks, steps of 1, 2, 5 x 10^k).
 std::vector<double> nice_ticks(double lo, double hi, int target = 6) {
@@ -49,8 +51,15 @@ std::vector<double> nice_ticks(double lo, double hi, int target = 6) {
 
 // Expands [lo, hi] outwards to nice tick boundaries.
 void nice_range(double& lo, double& hi) {
-  if (!finite(lo) || !finite(hi)) { lo = 0; hi = 1; }
-  if (hi <= lo) { double c = lo; lo = c - (c == 0 ? 1 : std::fabs(c) * 0.5); hi = c + (c == 0 ? 1 : std::fabs(c) * 0.5); }
+  if (!finite(lo) || !finite(hi)) {
+    lo = 0;
+    hi = 1;
+  }
+  if (hi <= lo) {
+    double c = lo;
+    lo = c - (c == 0 ? 1 : std::fabs(c) * 0.5);
+    hi = c + (c == 0 ? 1 : std::fabs(c) * 0.5);
+  }
   auto t = nice_ticks(lo, hi);
   if (t.size() >= 2) {
     double step = t[1] - t[0];
@@ -74,13 +83,17 @@ void open_svg(frame& f, const chart_frame& c, double w, double h) {
   f.out += "<title>" + xml_escape(c.title) + "</title>\n";
   f.out += "<rect x=\"0\" y=\"0\" width=\"" + px(w) + "\" height=\"" + px(h) + "\" fill=\"#ffffff\"/>\n";
   if (!c.title.empty())
-    f.out += "<text x=\"" + px(w / 2) + "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">" +
+    f.out += "<text x=\"" + px(w / 2) +
+             "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">" +
              xml_escape(c.title) + "</text>\n";
 }
 
-void close_svg(frame& f) { f.out += "</svg>\n"; }
+void close_svg(frame& f) {
+  f.out += "</svg>\n";
+}
 
-void text(frame& f, double x, double y, std::string_view s, const char* anchor, const std::string& extra = "") {
+void text(frame& f, double x, double y, std::string_view s, const char* anchor,
+          const std::string& extra = "") {
   f.out += "<text x=\"" + px(x) + "\" y=\"" + px(y) + "\" text-anchor=\"" + anchor + "\"" + extra + ">" +
            xml_escape(s) + "</text>\n";
 }
@@ -93,7 +106,8 @@ void line(frame& f, double x1, double y1, double x2, double y2, const char* stro
   f.out += "/>\n";
 }
 
-void rect(frame& f, double x, double y, double w, double h, const std::string& fill, const char* stroke = nullptr) {
+void rect(frame& f, double x, double y, double w, double h, const std::string& fill,
+          const char* stroke = nullptr) {
   f.out += "<rect x=\"" + px(x) + "\" y=\"" + px(y) + "\" width=\"" + px(std::max(0.0, w)) + "\" height=\"" +
            px(std::max(0.0, h)) + "\" fill=\"" + fill + "\"";
   if (stroke) f.out += std::string(" stroke=\"") + stroke + "\" stroke-width=\"0.5\"";
@@ -122,7 +136,8 @@ struct scale {
 void y_axis(frame& f, const scale& ys, bool grid) {
   std::vector<double> ticks;
   if (ys.log) {
-    for (double e = std::floor(std::log10(ys.lo)); e <= std::ceil(std::log10(ys.hi)); ++e) ticks.push_back(std::pow(10.0, e));
+    for (double e = std::floor(std::log10(ys.lo)); e <= std::ceil(std::log10(ys.hi)); ++e)
+      ticks.push_back(std::pow(10.0, e));
   } else {
     ticks = nice_ticks(ys.lo, ys.hi);
   }
@@ -184,7 +199,9 @@ std::string diverging_colour(double t) {
   return rgb(1.0 - 0.30 * u, 1.0 - 0.85 * u, 1.0 - 0.85 * u);
 }
 
-void empty_note(frame& f) { text(f, (f.px0 + f.px1) / 2, (f.py0 + f.py1) / 2, "(no data)", "middle", " fill=\"#777777\""); }
+void empty_note(frame& f) {
+  text(f, (f.px0 + f.px1) / 2, (f.py0 + f.py1) / 2, "(no data)", "middle", " fill=\"#777777\"");
+}
 
 }  // namespace
 
@@ -196,14 +213,26 @@ std::string xml_escape(std::string_view s) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
-        case '&': o += "&amp;"; break;
-        case '<': o += "&lt;"; break;
-        case '>': o += "&gt;"; break;
-        case '"': o += "&quot;"; break;
-        case '\'': o += "&apos;"; break;
+        case '&':
+          o += "&amp;";
+          break;
+        case '<':
+          o += "&lt;";
+          break;
+        case '>':
+          o += "&gt;";
+          break;
+        case '"':
+          o += "&quot;";
+          break;
+        case '\'':
+          o += "&apos;";
+          break;
         default:
-          if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') o += "\xEF\xBF\xBD";  // not allowed in XML 1.0
-          else o += static_cast<char>(c);
+          if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+            o += "\xEF\xBF\xBD";  // not allowed in XML 1.0
+          else
+            o += static_cast<char>(c);
       }
       ++i;
       continue;
@@ -217,8 +246,8 @@ std::string xml_escape(std::string_view s) {
       if ((d & 0xC0) != 0x80) ok = false;
       cp = (cp << 6) | (d & 0x3F);
     }
-    if (ok && ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF) ||
-               cp == 0xFFFE || cp == 0xFFFF))
+    if (ok && ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+               (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF))
       ok = false;
     if (ok) {
       o.append(s.substr(i, n));
@@ -251,12 +280,25 @@ std::string svg_bar_chart(const bar_chart& c) {
   double bottom = 45 + (rotate ? std::min(longest * 0.75, 160.0) : 16);
   open_svg(f, c, width, c.height + (rotate ? bottom - 61 : 0));
   // values print above the bars and their whiskers: room for them under the title
-  f.px0 = 70; f.px1 = width - 20; f.py0 = c.show_values ? 56 : 40; f.py1 = f.h - bottom;
+  f.px0 = 70;
+  f.px1 = width - 20;
+  f.py0 = c.show_values ? 56 : 40;
+  f.py1 = f.h - bottom;
 
   double lo = 0, hi = 0;
   bool any = false;
-  auto take = [&](double v) { if (finite(v)) { lo = std::min(lo, v); hi = std::max(hi, v); any = true; } };
-  for (const auto& b : c.bars) { take(b.value); if (b.lo) take(*b.lo); if (b.hi) take(*b.hi); }
+  auto take = [&](double v) {
+    if (finite(v)) {
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+      any = true;
+    }
+  };
+  for (const auto& b : c.bars) {
+    take(b.value);
+    if (b.lo) take(*b.lo);
+    if (b.hi) take(*b.hi);
+  }
   if (c.reference) take(*c.reference);
   if (!any) hi = 1;
   nice_range(lo, hi);
@@ -293,7 +335,8 @@ std::string svg_bar_chart(const bar_chart& c) {
       text(f, cx, top - 4, fmt_num(b.value, 3), "middle", " font-size=\"10\"");
     }
     if (rotate)
-      text(f, cx, f.py1 + 12, b.label, "end", " transform=\"rotate(-40 " + px(cx) + " " + px(f.py1 + 12) + ")\"");
+      text(f, cx, f.py1 + 12, b.label, "end",
+           " transform=\"rotate(-40 " + px(cx) + " " + px(f.py1 + 12) + ")\"");
     else
       text(f, cx, f.py1 + 16, b.label, "middle");
     f.out += "</g>\n";
@@ -302,7 +345,8 @@ std::string svg_bar_chart(const bar_chart& c) {
   if (c.reference && finite(*c.reference)) {
     double yr = ys(*c.reference);
     line(f, f.px0, yr, f.px1, yr, "#cc0000", 1.2, "6 4");
-    text(f, f.px1 - 2, yr - 4, "reference " + fmt_num(*c.reference), "end", " font-size=\"10\" fill=\"#cc0000\"");
+    text(f, f.px1 - 2, yr - 4, "reference " + fmt_num(*c.reference), "end",
+         " font-size=\"10\" fill=\"#cc0000\"");
   }
   close_svg(f);
   return f.out;
@@ -314,18 +358,31 @@ std::string svg_line_chart(const line_chart& c) {
   for (const auto& s : c.series) legend_w = std::max(legend_w, text_width(s.name) + 34);
   legend_w = std::min(legend_w, 240.0);
   open_svg(f, c, c.width + legend_w, c.height);
-  f.px0 = 70; f.px1 = c.width - 20; f.py0 = 40; f.py1 = f.h - 45;
+  f.px0 = 70;
+  f.px1 = c.width - 20;
+  f.py0 = 40;
+  f.py1 = f.h - 45;
 
   double xlo = std::numeric_limits<double>::infinity(), xhi = -xlo, ylo = xlo, yhi = -xlo;
   for (const auto& s : c.series)
     for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
       if (!finite(s.x[i]) || !finite(s.y[i]) || (c.log_y && s.y[i] <= 0)) continue;
-      xlo = std::min(xlo, s.x[i]); xhi = std::max(xhi, s.x[i]);
-      ylo = std::min(ylo, s.y[i]); yhi = std::max(yhi, s.y[i]);
+      xlo = std::min(xlo, s.x[i]);
+      xhi = std::max(xhi, s.x[i]);
+      ylo = std::min(ylo, s.y[i]);
+      yhi = std::max(yhi, s.y[i]);
     }
   bool any = finite(xlo);
-  if (!any) { xlo = 0; xhi = 1; ylo = c.log_y ? 1 : 0; yhi = c.log_y ? 10 : 1; }
-  if (xhi == xlo) { xlo -= 0.5; xhi += 0.5; }
+  if (!any) {
+    xlo = 0;
+    xhi = 1;
+    ylo = c.log_y ? 1 : 0;
+    yhi = c.log_y ? 10 : 1;
+  }
+  if (xhi == xlo) {
+    xlo -= 0.5;
+    xhi += 0.5;
+  }
   scale ys{ylo, yhi, f.py1, f.py0, c.log_y};
   if (c.log_y) {
     ys.lo = std::pow(10.0, std::floor(std::log10(ylo)));
@@ -347,12 +404,16 @@ std::string svg_line_chart(const line_chart& c) {
     std::string pts;
     auto flush = [&] {
       if (!pts.empty())
-        f.out += "<polyline fill=\"none\" stroke=\"" + std::string(col) + "\" stroke-width=\"1.8\" points=\"" + pts + "\"/>\n";
+        f.out += "<polyline fill=\"none\" stroke=\"" + std::string(col) +
+                 "\" stroke-width=\"1.8\" points=\"" + pts + "\"/>\n";
       pts.clear();
     };
     size_t n = std::min(s.x.size(), s.y.size());
     for (size_t i = 0; i < n; ++i) {
-      if (!finite(s.x[i]) || !finite(s.y[i]) || (c.log_y && s.y[i] <= 0)) { flush(); continue; }
+      if (!finite(s.x[i]) || !finite(s.y[i]) || (c.log_y && s.y[i] <= 0)) {
+        flush();
+        continue;
+      }
       if (!pts.empty()) pts += ' ';
       pts += px(xs(s.x[i])) + "," + px(ys(s.y[i]));
     }
@@ -360,7 +421,8 @@ std::string svg_line_chart(const line_chart& c) {
     if (c.markers)
       for (size_t i = 0; i < n; ++i)
         if (finite(s.x[i]) && finite(s.y[i]) && !(c.log_y && s.y[i] <= 0))
-          f.out += "<circle cx=\"" + px(xs(s.x[i])) + "\" cy=\"" + px(ys(s.y[i])) + "\" r=\"2.5\" fill=\"" + col + "\"/>\n";
+          f.out += "<circle cx=\"" + px(xs(s.x[i])) + "\" cy=\"" + px(ys(s.y[i])) + "\" r=\"2.5\" fill=\"" +
+                   col + "\"/>\n";
     f.out += "</g>\n";
     double ly = f.py0 + 8 + static_cast<double>(si) * 18;
     line(f, f.px1 + 14, ly, f.px1 + 34, ly, col, 2.5);
@@ -390,29 +452,48 @@ std::string svg_heatmap(const heatmap& h) {
   double width = std::max(left + pw + 110, text_width(h.title, 15) + 40);
   double height = top + ph + xlab * 0.75 + 50;
   open_svg(f, h, width, std::max(height, 160.0));
-  f.px0 = left; f.px1 = left + pw; f.py0 = top; f.py1 = top + ph;
+  f.px0 = left;
+  f.px1 = left + pw;
+  f.py0 = top;
+  f.py1 = top + ph;
 
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (double v : h.values)
-    if (finite(v)) { lo = std::min(lo, v); hi = std::max(hi, v); }
-  if (!finite(lo)) { lo = 0; hi = 1; }
-  if (h.diverging) { double m = std::max(std::fabs(lo), std::fabs(hi)); lo = -m; hi = m; }
+    if (finite(v)) {
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+  if (!finite(lo)) {
+    lo = 0;
+    hi = 1;
+  }
+  if (h.diverging) {
+    double m = std::max(std::fabs(lo), std::fabs(hi));
+    lo = -m;
+    hi = m;
+  }
   if (h.vmin) lo = *h.vmin;
   if (h.vmax) hi = *h.vmax;
   if (hi <= lo) hi = lo + 1;
-  auto colour = [&](double v) { double t = (v - lo) / (hi - lo); return h.diverging ? diverging_colour(t) : viridis(t); };
+  auto colour = [&](double v) {
+    double t = (v - lo) / (hi - lo);
+    return h.diverging ? diverging_colour(t) : viridis(t);
+  };
 
-  f.out += "<defs><pattern id=\"nan\" width=\"4\" height=\"4\" patternUnits=\"userSpaceOnUse\">"
-           "<rect width=\"4\" height=\"4\" fill=\"#dddddd\"/><line x1=\"0\" y1=\"4\" x2=\"4\" y2=\"0\" stroke=\"#888888\" stroke-width=\"0.7\"/>"
-           "</pattern></defs>\n";
+  f.out +=
+      "<defs><pattern id=\"nan\" width=\"4\" height=\"4\" patternUnits=\"userSpaceOnUse\">"
+      "<rect width=\"4\" height=\"4\" fill=\"#dddddd\"/><line x1=\"0\" y1=\"4\" x2=\"4\" y2=\"0\" "
+      "stroke=\"#888888\" stroke-width=\"0.7\"/>"
+      "</pattern></defs>\n";
   for (size_t r = 0; r < rows; ++r)
     for (size_t k = 0; k < cols; ++k) {
       double v = h.values[r * cols + k];
       double x = f.px0 + cell * static_cast<double>(k), y = f.py0 + cell * static_cast<double>(r);
-      f.out += "<rect x=\"" + px(x) + "\" y=\"" + px(y) + "\" width=\"" + px(cell) + "\" height=\"" + px(cell) +
-               "\" fill=\"" + (finite(v) ? colour(v) : std::string("url(#nan)")) + "\">";
+      f.out += "<rect x=\"" + px(x) + "\" y=\"" + px(y) + "\" width=\"" + px(cell) + "\" height=\"" +
+               px(cell) + "\" fill=\"" + (finite(v) ? colour(v) : std::string("url(#nan)")) + "\">";
       if (r < h.y_labels.size() && k < h.x_labels.size())
-        f.out += "<title>" + xml_escape(h.y_labels[r]) + " / " + xml_escape(h.x_labels[k]) + ": " + fmt_num(v) + "</title>";
+        f.out += "<title>" + xml_escape(h.y_labels[r]) + " / " + xml_escape(h.x_labels[k]) + ": " +
+                 fmt_num(v) + "</title>";
       f.out += "</rect>\n";
       if (h.annotate && cell >= 24 && finite(v)) {
         double t = (v - lo) / (hi - lo);
@@ -424,11 +505,13 @@ std::string svg_heatmap(const heatmap& h) {
   rect(f, f.px0, f.py0, pw, ph, "none", "#333333");
   if (rows == h.y_labels.size())
     for (size_t r = 0; r < rows; r += every)
-      text(f, f.px0 - 5, f.py0 + cell * (static_cast<double>(r) + 0.5) + 4, h.y_labels[r], "end", " font-size=\"11\"");
+      text(f, f.px0 - 5, f.py0 + cell * (static_cast<double>(r) + 0.5) + 4, h.y_labels[r], "end",
+           " font-size=\"11\"");
   if (cols == h.x_labels.size())
     for (size_t k = 0; k < cols; k += every) {
       double x = f.px0 + cell * (static_cast<double>(k) + 0.5), y = f.py1 + 10;
-      text(f, x, y, h.x_labels[k], "end", " font-size=\"11\" transform=\"rotate(-60 " + px(x) + " " + px(y) + ")\"");
+      text(f, x, y, h.x_labels[k], "end",
+           " font-size=\"11\" transform=\"rotate(-60 " + px(x) + " " + px(y) + ")\"");
     }
   if (!h.x_label.empty()) text(f, (f.px0 + f.px1) / 2, f.h - 10, h.x_label, "middle");
   if (!h.y_label.empty()) {
@@ -457,16 +540,26 @@ std::string svg_heatmap(const heatmap& h) {
 std::string svg_histogram(const histogram& h) {
   frame f;
   open_svg(f, h, h.width, h.height);
-  f.px0 = 70; f.px1 = h.width - 20; f.py0 = 40; f.py1 = h.height - 45;
+  f.px0 = 70;
+  f.px1 = h.width - 20;
+  f.py0 = 40;
+  f.py1 = h.height - 45;
   size_t n = h.edges.size() >= 2 ? std::min(h.counts.size(), h.edges.size() - 1) : 0;
-  double xlo = n ? h.edges[0] : 0, xhi = n ? h.edges[n] : 1, cmax = 0, cmin_pos = std::numeric_limits<double>::infinity();
+  double xlo = n ? h.edges[0] : 0, xhi = n ? h.edges[n] : 1, cmax = 0,
+         cmin_pos = std::numeric_limits<double>::infinity();
   for (size_t i = 0; i < n; ++i)
     if (finite(h.counts[i])) {
       cmax = std::max(cmax, h.counts[i]);
       if (h.counts[i] > 0) cmin_pos = std::min(cmin_pos, h.counts[i]);
     }
-  if (!finite(xlo) || !finite(xhi) || xhi <= xlo) { xlo = 0; xhi = 1; }
-  if (h.marker && finite(*h.marker)) { xlo = std::min(xlo, *h.marker); xhi = std::max(xhi, *h.marker); }
+  if (!finite(xlo) || !finite(xhi) || xhi <= xlo) {
+    xlo = 0;
+    xhi = 1;
+  }
+  if (h.marker && finite(*h.marker)) {
+    xlo = std::min(xlo, *h.marker);
+    xhi = std::max(xhi, *h.marker);
+  }
   scale xs{xlo, xhi, f.px0, f.px1};
   scale ys{0, cmax > 0 ? cmax : 1, f.py1, f.py0, h.log_y};
   if (h.log_y) {
@@ -484,9 +577,10 @@ std::string svg_histogram(const histogram& h) {
     double c = h.counts[i];
     if (!finite(c) || c <= 0 || !finite(h.edges[i]) || !finite(h.edges[i + 1])) continue;
     double x0 = xs(h.edges[i]), x1 = xs(h.edges[i + 1]), y = ys(c), yb = ys(ys.lo);
-    f.out += "<rect x=\"" + px(x0) + "\" y=\"" + px(y) + "\" width=\"" + px(std::max(0.0, x1 - x0)) + "\" height=\"" +
-             px(std::max(0.0, yb - y)) + "\" fill=\"" + palette[0] + "\" stroke=\"#ffffff\" stroke-width=\"0.5\"><title>[" +
-             fmt_num(h.edges[i]) + ", " + fmt_num(h.edges[i + 1]) + "): " + fmt_num(c) + "</title></rect>\n";
+    f.out += "<rect x=\"" + px(x0) + "\" y=\"" + px(y) + "\" width=\"" + px(std::max(0.0, x1 - x0)) +
+             "\" height=\"" + px(std::max(0.0, yb - y)) + "\" fill=\"" + palette[0] +
+             "\" stroke=\"#ffffff\" stroke-width=\"0.5\"><title>[" + fmt_num(h.edges[i]) + ", " +
+             fmt_num(h.edges[i + 1]) + "): " + fmt_num(c) + "</title></rect>\n";
   }
   if (h.marker && finite(*h.marker)) {
     double x = xs(*h.marker);
@@ -502,9 +596,15 @@ histogram histogram_from_values(const std::vector<double>& values, int bins) {
   bins = std::clamp(bins, 1, 10000);
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (double v : values)
-    if (finite(v)) { lo = std::min(lo, v); hi = std::max(hi, v); }
+    if (finite(v)) {
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
   if (!finite(lo)) return h;
-  if (hi <= lo) { lo -= 0.5; hi += 0.5; }
+  if (hi <= lo) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
   double w = (hi - lo) / bins;
   for (int i = 0; i <= bins; ++i) h.edges.push_back(i == bins ? hi : lo + w * i);
   h.counts.assign(static_cast<size_t>(bins), 0.0);

@@ -51,8 +51,8 @@ struct line_series {
 };
 struct line_chart : chart_frame {
   std::vector<line_series> series;
-  bool log_y = false;     // log10 y axis (non-positive values are skipped)
-  bool markers = true;    // a dot on every point
+  bool log_y = false;   // log10 y axis (non-positive values are skipped)
+  bool markers = true;  // a dot on every point
 };
 
 // Heatmap with labelled axes and a colour scale legend. values: (rows, cols) row-major.
@@ -82,7 +82,8 @@ std::string svg_histogram(const histogram& h);
 histogram histogram_from_values(const std::vector<double>& values, int bins);
 
 // Text helpers shared by the viz writers.
-std::string xml_escape(std::string_view s);   // & < > " ' escaped; invalid UTF-8 and control bytes -> U+FFFD
-std::string fmt_num(double v, int precision = 4);  // shortest clean text: "0.25", "1.2e+06", "-3"; locale-free
+std::string xml_escape(std::string_view s);  // & < > " ' escaped; invalid UTF-8 and control bytes -> U+FFFD
+std::string fmt_num(double v,
+                    int precision = 4);  // shortest clean text: "0.25", "1.2e+06", "-3"; locale-free
 
 }  // namespace gb::viz

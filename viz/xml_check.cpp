@@ -23,8 +23,12 @@ struct scanner {
   bool starts(std::string_view p) const { return s.substr(i, p.size()) == p; }
   bool eof() const { return i >= s.size(); }
 
-  static bool name_start(unsigned char c) { return c == ':' || c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c >= 0x80; }
-  static bool name_char(unsigned char c) { return name_start(c) || c == '-' || c == '.' || (c >= '0' && c <= '9'); }
+  static bool name_start(unsigned char c) {
+    return c == ':' || c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c >= 0x80;
+  }
+  static bool name_char(unsigned char c) {
+    return name_start(c) || c == '-' || c == '.' || (c >= '0' && c <= '9');
+  }
   static bool space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
   void skip_space() {
@@ -54,40 +58,61 @@ struct scanner {
       if ((d & 0xC0) != 0x80) return fail("invalid UTF-8");
       cp = (cp << 6) | (d & 0x3F);
     }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF) ||
-        cp == 0xFFFE || cp == 0xFFFF)
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF)
       return fail("invalid UTF-8 code point");
     i += n;
     return true;
   }
   static void append_utf8(std::string& o, uint32_t cp) {
-    if (cp < 0x80) o += static_cast<char>(cp);
-    else if (cp < 0x800) { o += static_cast<char>(0xC0 | (cp >> 6)); o += static_cast<char>(0x80 | (cp & 0x3F)); }
-    else if (cp < 0x10000) { o += static_cast<char>(0xE0 | (cp >> 12)); o += static_cast<char>(0x80 | ((cp >> 6) & 0x3F)); o += static_cast<char>(0x80 | (cp & 0x3F)); }
-    else { o += static_cast<char>(0xF0 | (cp >> 18)); o += static_cast<char>(0x80 | ((cp >> 12) & 0x3F)); o += static_cast<char>(0x80 | ((cp >> 6) & 0x3F)); o += static_cast<char>(0x80 | (cp & 0x3F)); }
+    if (cp < 0x80)
+      o += static_cast<char>(cp);
+    else if (cp < 0x800) {
+      o += static_cast<char>(0xC0 | (cp >> 6));
+      o += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      o += static_cast<char>(0xE0 | (cp >> 12));
+      o += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      o += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      o += static_cast<char>(0xF0 | (cp >> 18));
+      o += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      o += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      o += static_cast<char>(0x80 | (cp & 0x3F));
+    }
   }
   // At '&': decodes one reference into out.
   bool reference(std::string& out) {
     size_t semi = s.find(';', i);
-    if (semi == std::string_view::npos || semi - i > 12) return fail("bare '&' (unterminated entity reference)");
+    if (semi == std::string_view::npos || semi - i > 12)
+      return fail("bare '&' (unterminated entity reference)");
     std::string_view ref = s.substr(i + 1, semi - i - 1);
-    if (ref == "amp") out += '&';
-    else if (ref == "lt") out += '<';
-    else if (ref == "gt") out += '>';
-    else if (ref == "quot") out += '"';
-    else if (ref == "apos") out += '\'';
+    if (ref == "amp")
+      out += '&';
+    else if (ref == "lt")
+      out += '<';
+    else if (ref == "gt")
+      out += '>';
+    else if (ref == "quot")
+      out += '"';
+    else if (ref == "apos")
+      out += '\'';
     else if (ref.size() >= 2 && ref[0] == '#') {
       bool hex = ref[1] == 'x';
       std::string_view digits = ref.substr(hex ? 2 : 1);
       if (digits.empty()) return fail("empty character reference");
       uint32_t cp = 0;
       for (char d : digits) {
-        int v = (d >= '0' && d <= '9') ? d - '0' : (hex && d >= 'a' && d <= 'f') ? d - 'a' + 10 : (hex && d >= 'A' && d <= 'F') ? d - 'A' + 10 : -1;
+        int v = (d >= '0' && d <= '9')          ? d - '0'
+                : (hex && d >= 'a' && d <= 'f') ? d - 'a' + 10
+                : (hex && d >= 'A' && d <= 'F') ? d - 'A' + 10
+                                                : -1;
         if (v < 0) return fail("bad character reference");
         cp = cp * (hex ? 16 : 10) + static_cast<uint32_t>(v);
         if (cp > 0x10FFFF) return fail("character reference out of range");
       }
-      bool allowed = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) || (cp >= 0xE000 && cp <= 0xFFFD) || cp >= 0x10000;
+      bool allowed = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+                     (cp >= 0xE000 && cp <= 0xFFFD) || cp >= 0x10000;
       if (!allowed) return fail("character reference to a code point XML does not allow");
       append_utf8(out, cp);
     } else {
@@ -111,7 +136,10 @@ struct scanner {
       i += 4;
       size_t e = s.find("--", i);
       if (e == std::string_view::npos) return fail("unterminated comment");
-      if (e + 2 >= s.size() || s[e + 2] != '>') { i = e; return fail("'--' inside a comment"); }
+      if (e + 2 >= s.size() || s[e + 2] != '>') {
+        i = e;
+        return fail("'--' inside a comment");
+      }
       return skip_until("-->", "comment");
     }
     if (starts("<?")) {
@@ -128,11 +156,18 @@ struct scanner {
       char quote = 0;
       while (!eof()) {
         char c = s[i];
-        if (quote) { if (c == quote) quote = 0; }
-        else if (c == '"' || c == '\'') quote = c;
-        else if (c == '[') ++depth;
-        else if (c == ']') --depth;
-        else if (c == '>' && depth == 0) { ++i; return true; }
+        if (quote) {
+          if (c == quote) quote = 0;
+        } else if (c == '"' || c == '\'')
+          quote = c;
+        else if (c == '[')
+          ++depth;
+        else if (c == ']')
+          --depth;
+        else if (c == '>' && depth == 0) {
+          ++i;
+          return true;
+        }
         ++i;
       }
       return fail("unterminated DOCTYPE");
@@ -150,7 +185,8 @@ struct scanner {
       if (c == '<') {
         if (!stack.empty()) {
           size_t b = text.find_first_not_of(" \t\r\n");
-          if (b != std::string::npos) rep.texts.push_back(text.substr(b, text.find_last_not_of(" \t\r\n") - b + 1));
+          if (b != std::string::npos)
+            rep.texts.push_back(text.substr(b, text.find_last_not_of(" \t\r\n") - b + 1));
         }
         text.clear();
         if (starts("<![CDATA[")) {
@@ -163,7 +199,8 @@ struct scanner {
           continue;
         }
         if (starts("<!") || starts("<?")) {
-          if (starts("<?xml") && (i + 5 < s.size() && space(static_cast<unsigned char>(s[i + 5]))) && i > 3) return fail("XML declaration not at the start");
+          if (starts("<?xml") && (i + 5 < s.size() && space(static_cast<unsigned char>(s[i + 5]))) && i > 3)
+            return fail("XML declaration not at the start");
           if (!misc(doctype, root_done || !stack.empty())) return false;
           continue;
         }
@@ -174,7 +211,9 @@ struct scanner {
           skip_space();
           if (eof() || s[i] != '>') return fail("expected '>' after end tag name");
           ++i;
-          if (stack.empty() || stack.back() != n) return fail("end tag </" + n + "> does not match " + (stack.empty() ? std::string("anything") : "<" + stack.back() + ">"));
+          if (stack.empty() || stack.back() != n)
+            return fail("end tag </" + n + "> does not match " +
+                        (stack.empty() ? std::string("anything") : "<" + stack.back() + ">"));
           stack.pop_back();
           if (stack.empty()) root_done = true;
           continue;
@@ -190,7 +229,7 @@ struct scanner {
           size_t before = i;
           skip_space();
           if (eof()) return fail("unterminated start tag <" + n + ">");
-          if (s[i] == '/' ) {
+          if (s[i] == '/') {
             if (i + 1 >= s.size() || s[i + 1] != '>') return fail("expected '/>'");
             i += 2;
             if (stack.empty()) root_done = true;
@@ -214,7 +253,10 @@ struct scanner {
           std::string val;
           while (!eof() && s[i] != q) {
             if (s[i] == '<') return fail("'<' in an attribute value");
-            if (s[i] == '&') { if (!reference(val)) return false; continue; }
+            if (s[i] == '&') {
+              if (!reference(val)) return false;
+              continue;
+            }
             uint32_t cp;
             if (!utf8_char(cp)) return false;
           }

@@ -16,10 +16,10 @@ namespace gb::viz {
 
 struct xml_report {
   bool ok = false;
-  std::string error;          // first problem found
-  size_t offset = 0;          // byte offset of the problem
-  std::string root;           // root element name
-  size_t elements = 0;        // element count
+  std::string error;               // first problem found
+  size_t offset = 0;               // byte offset of the problem
+  std::string root;                // root element name
+  size_t elements = 0;             // element count
   std::vector<std::string> texts;  // non-blank character data runs, entities decoded
 };
 

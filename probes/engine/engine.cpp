@@ -1,5 +1,5 @@
-// The forward pass: one generic pre-norm decoder block covering the LLaMA, Qwen2, GPT-2, GPT-J, GPT-NeoX, Phi-2,
-// Falcon and BLOOM families (what differs is data: norm kind, positions, fused qkv layout, parallel
+// The forward pass: one generic pre-norm decoder block covering the LLaMA, Qwen2, GPT-2, GPT-J, GPT-NeoX,
+// Phi-2, Falcon and BLOOM families (what differs is data: norm kind, positions, fused qkv layout, parallel
 // residual, gated MLP, biases).
 //
 // Dimension letters: T new tokens, P keys (= position after the call), D n_embd, H query heads,
@@ -12,9 +12,9 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <initializer_list>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 
 #include "formats/quant.h"
@@ -72,15 +72,16 @@ template <int C, class KeyAt>
     const __m512 qi = C > 0 ? qv[i] : _mm512_maskz_loadu_ps(mk, qh + 16 * i);
     for (int s = 0; s < 16; ++s) a[s] = _mm512_fmadd_ps(qi, _mm512_maskz_loadu_ps(mk, kp[s] + 16 * i), a[s]);
   }
-  return tree4(tree3(tree2(tree1(a[0], a[1]), tree1(a[2], a[3])), tree2(tree1(a[4], a[5]), tree1(a[6], a[7]))),
-               tree3(tree2(tree1(a[8], a[9]), tree1(a[10], a[11])), tree2(tree1(a[12], a[13]), tree1(a[14], a[15]))));
+  return tree4(
+      tree3(tree2(tree1(a[0], a[1]), tree1(a[2], a[3])), tree2(tree1(a[4], a[5]), tree1(a[6], a[7]))),
+      tree3(tree2(tree1(a[8], a[9]), tree1(a[10], a[11])), tree2(tree1(a[12], a[13]), tree1(a[14], a[15]))));
 }
 
 // Rows [0, R) of a query tile: row r (query q + r * ldq) scores keys [0, n[r]) into s + r * lds. Key blocks
 // outside, rows inside, so a block's keys are read from memory once per tile and from L1 by the other rows.
 template <int C, class KeyAt>
-void score_blocks(int64_t R, const float* q, int64_t ldq, const int64_t* n, int64_t E, KeyAt& key, float scale,
-                  float slope, float* s, int64_t lds) {
+void score_blocks(int64_t R, const float* q, int64_t ldq, const int64_t* n, int64_t E, KeyAt& key,
+                  float scale, float slope, float* s, int64_t lds) {
   const int64_t c = (E + 15) / 16;
   const __mmask16 last = static_cast<__mmask16>(E % 16 ? (1u << (E % 16)) - 1 : 0xFFFF);
   const __m512 sv = _mm512_set1_ps(scale), av = _mm512_set1_ps(slope);
@@ -91,7 +92,8 @@ void score_blocks(int64_t R, const float* q, int64_t ldq, const int64_t* n, int6
       if (j0 >= n[r]) continue;
       const float* qh = q + r * ldq;
       __m512 qv[C > 0 ? C : 1];
-      for (int i = 0; i < C; ++i) qv[i] = _mm512_maskz_loadu_ps(i + 1 == C ? last : static_cast<__mmask16>(0xFFFF), qh + 16 * i);
+      for (int i = 0; i < C; ++i)
+        qv[i] = _mm512_maskz_loadu_ps(i + 1 == C ? last : static_cast<__mmask16>(0xFFFF), qh + 16 * i);
       const int64_t m = std::min<int64_t>(16, n[r] - j0);
       __m512 v = _mm512_mul_ps(key_block<C>(qv, qh, c, last, key, j0, m), sv);
       if (slope != 0.0f)  // ALiBi: + slope * key position
@@ -108,15 +110,24 @@ void score_rows(int64_t R, const float* q, int64_t ldq, const int64_t* n, int64_
                 float slope, float* s, int64_t lds) {
 #if defined(__AVX512F__)
   switch ((E + 15) / 16) {
-    case 1: return score_blocks<1>(R, q, ldq, n, E, key, scale, slope, s, lds);
-    case 2: return score_blocks<2>(R, q, ldq, n, E, key, scale, slope, s, lds);
-    case 3: return score_blocks<3>(R, q, ldq, n, E, key, scale, slope, s, lds);
-    case 4: return score_blocks<4>(R, q, ldq, n, E, key, scale, slope, s, lds);
-    case 5: return score_blocks<5>(R, q, ldq, n, E, key, scale, slope, s, lds);
-    case 6: return score_blocks<6>(R, q, ldq, n, E, key, scale, slope, s, lds);
-    case 7: return score_blocks<7>(R, q, ldq, n, E, key, scale, slope, s, lds);
-    case 8: return score_blocks<8>(R, q, ldq, n, E, key, scale, slope, s, lds);
-    default: return score_blocks<0>(R, q, ldq, n, E, key, scale, slope, s, lds);
+    case 1:
+      return score_blocks<1>(R, q, ldq, n, E, key, scale, slope, s, lds);
+    case 2:
+      return score_blocks<2>(R, q, ldq, n, E, key, scale, slope, s, lds);
+    case 3:
+      return score_blocks<3>(R, q, ldq, n, E, key, scale, slope, s, lds);
+    case 4:
+      return score_blocks<4>(R, q, ldq, n, E, key, scale, slope, s, lds);
+    case 5:
+      return score_blocks<5>(R, q, ldq, n, E, key, scale, slope, s, lds);
+    case 6:
+      return score_blocks<6>(R, q, ldq, n, E, key, scale, slope, s, lds);
+    case 7:
+      return score_blocks<7>(R, q, ldq, n, E, key, scale, slope, s, lds);
+    case 8:
+      return score_blocks<8>(R, q, ldq, n, E, key, scale, slope, s, lds);
+    default:
+      return score_blocks<0>(R, q, ldq, n, E, key, scale, slope, s, lds);
   }
 #else
   for (int64_t r = 0; r < R; ++r)
@@ -136,10 +147,10 @@ void score_rows(int64_t R, const float* q, int64_t ldq, const int64_t* n, int64_
 // Four rows, elements [e0, e0 + 64) under masks m: o_r += p_r[i] v_i for keys [i0, i1) in key order, the
 // 16 partial-sum vectors in registers (named: GCC keeps arrays of vectors in memory, one store per FMA).
 template <class ValAt>
-[[gnu::noinline]] void weigh4(const float* p, int64_t ldp, int64_t i0, int64_t i1, int64_t e0, const __mmask16* m,
-                              ValAt& val, float* o, int64_t ldo) {
+[[gnu::noinline]] void weigh4(const float* p, int64_t ldp, int64_t i0, int64_t i1, int64_t e0,
+                              const __mmask16* m, ValAt& val, float* o, int64_t ldo) {
   const __mmask16 m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3];
-#define GB_LD(r, j) _mm512_maskz_loadu_ps(m##j, o + (r) * ldo + 16 * (j))
+#define GB_LD(r, j) _mm512_maskz_loadu_ps(m##j, o + (r)*ldo + 16 * (j))
   __m512 a00 = GB_LD(0, 0), a01 = GB_LD(0, 1), a02 = GB_LD(0, 2), a03 = GB_LD(0, 3);
   __m512 a10 = GB_LD(1, 0), a11 = GB_LD(1, 1), a12 = GB_LD(1, 2), a13 = GB_LD(1, 3);
   __m512 a20 = GB_LD(2, 0), a21 = GB_LD(2, 1), a22 = GB_LD(2, 2), a23 = GB_LD(2, 3);
@@ -149,30 +160,31 @@ template <class ValAt>
     const float* vi = val(i) + e0;
     const __m512 v0 = _mm512_maskz_loadu_ps(m0, vi), v1 = _mm512_maskz_loadu_ps(m1, vi + 16);
     const __m512 v2 = _mm512_maskz_loadu_ps(m2, vi + 32), v3 = _mm512_maskz_loadu_ps(m3, vi + 48);
-#define GB_ROW(r)                                          \
-  {                                                        \
-    const __m512 w = _mm512_set1_ps(p[(r) * ldp + i]);     \
-    a##r##0 = _mm512_fmadd_ps(w, v0, a##r##0);             \
-    a##r##1 = _mm512_fmadd_ps(w, v1, a##r##1);             \
-    a##r##2 = _mm512_fmadd_ps(w, v2, a##r##2);             \
-    a##r##3 = _mm512_fmadd_ps(w, v3, a##r##3);             \
+#define GB_ROW(r)                                    \
+  {                                                  \
+    const __m512 w = _mm512_set1_ps(p[(r)*ldp + i]); \
+    a##r##0 = _mm512_fmadd_ps(w, v0, a##r##0);       \
+    a##r##1 = _mm512_fmadd_ps(w, v1, a##r##1);       \
+    a##r##2 = _mm512_fmadd_ps(w, v2, a##r##2);       \
+    a##r##3 = _mm512_fmadd_ps(w, v3, a##r##3);       \
   }
     GB_ROW(0) GB_ROW(1) GB_ROW(2) GB_ROW(3)
 #undef GB_ROW
   }
-#define GB_ST(r, j) _mm512_mask_storeu_ps(o + (r) * ldo + 16 * (j), m##j, a##r##j)
+#define GB_ST(r, j) _mm512_mask_storeu_ps(o + (r)*ldo + 16 * (j), m##j, a##r##j)
   GB_ST(0, 0), GB_ST(0, 1), GB_ST(0, 2), GB_ST(0, 3), GB_ST(1, 0), GB_ST(1, 1), GB_ST(1, 2), GB_ST(1, 3);
   GB_ST(2, 0), GB_ST(2, 1), GB_ST(2, 2), GB_ST(2, 3), GB_ST(3, 0), GB_ST(3, 1), GB_ST(3, 2), GB_ST(3, 3);
 #undef GB_ST
 }
 #endif
 
-// out_r = sum_{i < n[r]} p_r[i] v_i for R rows (p_r = p + r * ldp, out_r = out + r * ldo), each element summed in
-// key order from zero. Blocks of keys outside (a block's values stay in L1 across the tile), groups of four rows
-// inside sharing each value load; partial sums wait in out between blocks (a float stored and reloaded is
-// unchanged, so the order per element is the plain key order).
+// out_r = sum_{i < n[r]} p_r[i] v_i for R rows (p_r = p + r * ldp, out_r = out + r * ldo), each element
+// summed in key order from zero. Blocks of keys outside (a block's values stay in L1 across the tile), groups
+// of four rows inside sharing each value load; partial sums wait in out between blocks (a float stored and
+// reloaded is unchanged, so the order per element is the plain key order).
 template <class ValAt>
-void weigh_rows(int64_t R, const float* p, int64_t ldp, const int64_t* n, int64_t E, ValAt val, float* out, int64_t ldo) {
+void weigh_rows(int64_t R, const float* p, int64_t ldp, const int64_t* n, int64_t E, ValAt val, float* out,
+                int64_t ldo) {
 #if defined(__AVX512F__)
   constexpr int64_t key_block_len = 64, group = 4;
   const int64_t nmax = *std::max_element(n, n + R);
@@ -183,7 +195,8 @@ void weigh_rows(int64_t R, const float* p, int64_t ldp, const int64_t* n, int64_
       m[j] = static_cast<__mmask16>(left >= 16 ? 0xFFFF : left <= 0 ? 0 : (1u << left) - 1);
     }
     for (int64_t r = 0; r < R; ++r)  // partial sums live in out: from zero
-      for (int j = 0; j < 4; ++j) _mm512_mask_storeu_ps(out + r * ldo + e0 + 16 * j, m[j], _mm512_setzero_ps());
+      for (int j = 0; j < 4; ++j)
+        _mm512_mask_storeu_ps(out + r * ldo + e0 + 16 * j, m[j], _mm512_setzero_ps());
     for (int64_t b0 = 0; b0 < nmax; b0 += key_block_len) {
       const int64_t b1 = std::min(nmax, b0 + key_block_len);
       for (int64_t r0 = 0; r0 < R; r0 += group) {
@@ -201,7 +214,8 @@ void weigh_rows(int64_t R, const float* p, int64_t ldp, const int64_t* n, int64_
           for (int64_t k = i; k < std::min(b1, n[r]); ++k) {
             const float* vk = val(k) + e0;
             const __m512 w = _mm512_set1_ps(p[r * ldp + k]);
-            for (int j = 0; j < 4; ++j) a[j] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m[j], vk + 16 * j), a[j]);
+            for (int j = 0; j < 4; ++j)
+              a[j] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m[j], vk + 16 * j), a[j]);
           }
           for (int j = 0; j < 4; ++j) _mm512_mask_storeu_ps(o + 16 * j, m[j], a[j]);
         }
@@ -225,15 +239,22 @@ void weigh_rows(int64_t R, const float* p, int64_t ldp, const int64_t* n, int64_
 namespace gb::engine {
 namespace {
 
-
 constexpr int64_t max_head_dim = 1024;
 
 bool family_supported(arch_family f) {
   switch (f) {
-    case arch_family::llama: case arch_family::qwen2: case arch_family::gpt2: case arch_family::gptj:
-    case arch_family::gptneox: case arch_family::falcon: case arch_family::bloom: case arch_family::phi:
-    case arch_family::gemma: return true;
-    default: return false;
+    case arch_family::llama:
+    case arch_family::qwen2:
+    case arch_family::gpt2:
+    case arch_family::gptj:
+    case arch_family::gptneox:
+    case arch_family::falcon:
+    case arch_family::bloom:
+    case arch_family::phi:
+    case arch_family::gemma:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -263,7 +284,9 @@ struct layer_weights {
 
 enum class qkv_layout : uint8_t { split, per_head, grouped };
 
-std::string layer_name(int l, const char* what) { return "blk." + std::to_string(l) + "." + what; }
+std::string layer_name(int l, const char* what) {
+  return "blk." + std::to_string(l) + "." + what;
+}
 
 }  // namespace
 
@@ -281,7 +304,7 @@ struct runner::impl {
   std::vector<layer_weights> layers;
 
   int64_t pos = 0;
-  int64_t cache_cap = 0;                  // positions allocated in each cache
+  int64_t cache_cap = 0;                      // positions allocated in each cache
   std::vector<aligned_vector<float>> kc, vc;  // per layer (cache_cap, Hk*E)
 
   // ---- binding -------------------------------------------------------------------------------------
@@ -292,7 +315,8 @@ struct runner::impl {
     if (!t.contiguous()) fail(errc::unsupported, 0, "engine: tensor '" + e.canonical + "' is not contiguous");
     if (!dtype_runnable(t.type))
       fail(errc::unsupported, t.file_offset,
-           std::string("engine: tensor type ") + dtype_name(t.type) + " of '" + e.canonical + "' is not supported");
+           std::string("engine: tensor type ") + dtype_name(t.type) + " of '" + e.canonical +
+               "' is not supported");
   }
 
   matrix bind_matrix(role_kind r, int layer, int64_t rows, int64_t cols, bool required) const {
@@ -300,19 +324,23 @@ struct runner::impl {
     const role_entry* e = entry(r, layer, false);
     if (!e) {
       if (required)
-        fail(errc::mismatch, 0, std::string("engine: missing tensor ") +
-                                    (layer >= 0 ? "blk." + std::to_string(layer) + "." : "") + role_name(r));
+        fail(errc::mismatch, 0,
+             std::string("engine: missing tensor ") +
+                 (layer >= 0 ? "blk." + std::to_string(layer) + "." : "") + role_name(r));
       return out;
     }
     const tensor_view& t = m->source->tensors.at(e->tensor);
     check_tensor(t, *e);
-    std::vector<int64_t> want = e->transposed ? std::vector<int64_t>{cols, rows} : std::vector<int64_t>{rows, cols};
+    std::vector<int64_t> want =
+        e->transposed ? std::vector<int64_t>{cols, rows} : std::vector<int64_t>{rows, cols};
     if (t.shape != want)
       fail(errc::mismatch, t.file_offset,
-           "engine: tensor '" + e->canonical + "' has shape " + shape_string(t.shape) + ", expected " + shape_string(want));
+           "engine: tensor '" + e->canonical + "' has shape " + shape_string(t.shape) + ", expected " +
+               shape_string(want));
     const uint64_t rb = dtype_row_bytes(t.type, static_cast<uint64_t>(t.shape[1]), t.file_offset);
     if (rb * static_cast<uint64_t>(t.shape[0]) > t.nbytes)
-      fail(errc::out_of_bounds, t.file_offset, "engine: tensor '" + e->canonical + "' data shorter than its shape");
+      fail(errc::out_of_bounds, t.file_offset,
+           "engine: tensor '" + e->canonical + "' data shorter than its shape");
     weight_view stored{t.type, t.data, t.shape[0], t.shape[1], rb};
     if (!e->transposed) {
       out.w = stored;
@@ -323,7 +351,8 @@ struct runner::impl {
     weight_rows_f32(stored, 0, stored.rows, tmp.data());
     out.owned.resize(tmp.size());
     for (int64_t i = 0; i < cols; ++i)
-      for (int64_t o = 0; o < rows; ++o) out.owned[static_cast<size_t>(o * cols + i)] = tmp[static_cast<size_t>(i * rows + o)];
+      for (int64_t o = 0; o < rows; ++o)
+        out.owned[static_cast<size_t>(o * cols + i)] = tmp[static_cast<size_t>(i * rows + o)];
     out.w = weight_view{dtype::f32, reinterpret_cast<const uint8_t*>(out.owned.data()), rows, cols,
                         static_cast<uint64_t>(cols) * 4};
     return out;
@@ -340,9 +369,11 @@ struct runner::impl {
     check_tensor(t, *e);
     if (static_cast<int64_t>(t.element_count()) != n)
       fail(errc::mismatch, t.file_offset,
-           "engine: tensor '" + e->canonical + "' has shape " + shape_string(t.shape) + ", expected " + std::to_string(n) + " elements");
+           "engine: tensor '" + e->canonical + "' has shape " + shape_string(t.shape) + ", expected " +
+               std::to_string(n) + " elements");
     const uint64_t rb = dtype_row_bytes(t.type, static_cast<uint64_t>(n), t.file_offset);
-    if (rb > t.nbytes) fail(errc::out_of_bounds, t.file_offset, "engine: tensor '" + e->canonical + "' data too short");
+    if (rb > t.nbytes)
+      fail(errc::out_of_bounds, t.file_offset, "engine: tensor '" + e->canonical + "' data too short");
     out.v.resize(static_cast<size_t>(n));
     weight_rows_f32(weight_view{t.type, t.data, 1, n, rb}, 0, 1, out.v.data());
     return out;
@@ -351,21 +382,29 @@ struct runner::impl {
   void bind() {
     hp = m->hp;
     if (!family_supported(m->family))
-      fail(errc::unsupported, 0, "engine: architecture '" + m->architecture + "' (" + arch_family_name(m->family) +
-                                     ") is not supported by the forward pass");
-    D = hp.n_embd, H = hp.n_head, Hk = hp.n_head_kv > 0 ? hp.n_head_kv : hp.n_head, F = hp.n_ff, V = hp.n_vocab;
+      fail(errc::unsupported, 0,
+           "engine: architecture '" + m->architecture + "' (" + arch_family_name(m->family) +
+               ") is not supported by the forward pass");
+    D = hp.n_embd, H = hp.n_head, Hk = hp.n_head_kv > 0 ? hp.n_head_kv : hp.n_head, F = hp.n_ff,
+    V = hp.n_vocab;
     E = hp.head_dim > 0 ? hp.head_dim : (H > 0 ? D / H : 0);
     if (D <= 0 || H <= 0 || Hk <= 0 || E <= 0 || V <= 0 || hp.n_layer <= 0 || F <= 0)
-      fail(errc::bad_value, 0, "engine: hyperparameters incomplete (n_embd " + std::to_string(D) + ", n_head " +
-                                   std::to_string(H) + ", n_ff " + std::to_string(F) + ", n_vocab " + std::to_string(V) + ")");
-    if (H % Hk != 0) fail(errc::bad_value, 0, "engine: n_head " + std::to_string(H) + " not a multiple of n_head_kv " + std::to_string(Hk));
-    if (E > max_head_dim) fail(errc::limit, 0, "engine: head_dim " + std::to_string(E) + " exceeds " + std::to_string(max_head_dim));
+      fail(errc::bad_value, 0,
+           "engine: hyperparameters incomplete (n_embd " + std::to_string(D) + ", n_head " +
+               std::to_string(H) + ", n_ff " + std::to_string(F) + ", n_vocab " + std::to_string(V) + ")");
+    if (H % Hk != 0)
+      fail(errc::bad_value, 0,
+           "engine: n_head " + std::to_string(H) + " not a multiple of n_head_kv " + std::to_string(Hk));
+    if (E > max_head_dim)
+      fail(errc::limit, 0,
+           "engine: head_dim " + std::to_string(E) + " exceeds " + std::to_string(max_head_dim));
     n_ctx = hp.n_ctx > 0 ? hp.n_ctx : 4096;
     if (opt.max_context > 0) n_ctx = std::min(n_ctx, opt.max_context);
     rope = hp.pos == pos_kind::rope ? hp.rope : rope_kind::none;
     n_rot = hp.n_rot > 0 ? hp.n_rot : E;
     if (rope != rope_kind::none && (n_rot > E || n_rot % 2 != 0))
-      fail(errc::bad_value, 0, "engine: n_rot " + std::to_string(n_rot) + " invalid for head_dim " + std::to_string(E));
+      fail(errc::bad_value, 0,
+           "engine: n_rot " + std::to_string(n_rot) + " invalid for head_dim " + std::to_string(E));
 
     tok_embd = bind_matrix(role_kind::tok_embd, -1, V, D, true);
     if (m->family == arch_family::gemma) embd_scale = static_cast<float>(std::sqrt(static_cast<double>(D)));
@@ -425,7 +464,9 @@ struct runner::impl {
     }
     // Gemma's RMSNorm multiplies by (1 + w); llama.cpp's converter stores 1 + w in GGUF, HF stores w.
     if (m->family == arch_family::gemma && m->source->format != file_format::gguf) {
-      auto plus_one = [](vec& g) { for (float& x : g.v) x += 1.0f; };
+      auto plus_one = [](vec& g) {
+        for (float& x : g.v) x += 1.0f;
+      };
       plus_one(out_norm_w);
       for (layer_weights& L : layers) plus_one(L.attn_norm_w), plus_one(L.ffn_norm_w);
     }
@@ -484,7 +525,7 @@ struct runner::impl {
   // computed alone, so the split changes no bits.
   template <class F>
   void rows(int64_t T, int64_t cost, F f) const {
-#pragma omp parallel for num_threads(threads_for(T * cost * 16, threads)) schedule(static)
+#pragma omp parallel for num_threads(threads_for(T* cost * 16, threads)) schedule(static)
     for (int64_t t = 0; t < T; ++t) f(t);
   }
 
@@ -545,38 +586,54 @@ struct runner::impl {
     std::vector<int64_t> depth;  // (T) packed: position of each row
     if (packed) {
       if (parent->size() != tokens.size())
-        return error{errc::bad_value, 0, "engine: packed batch has " + std::to_string(tokens.size()) + " tokens but " +
-                                             std::to_string(parent->size()) + " parents", ""};
+        return error{errc::bad_value, 0,
+                     "engine: packed batch has " + std::to_string(tokens.size()) + " tokens but " +
+                         std::to_string(parent->size()) + " parents",
+                     ""};
       depth.resize(static_cast<size_t>(T));
       for (int64_t t = 0; t < T; ++t) {
         const int32_t pa = (*parent)[static_cast<size_t>(t)];
         if (pa < -1 || pa >= t)
-          return error{errc::bad_value, 0, "engine: packed row " + std::to_string(t) + " has parent " + std::to_string(pa) +
-                                               " (must be -1 or an earlier row)", ""};
+          return error{errc::bad_value, 0,
+                       "engine: packed row " + std::to_string(t) + " has parent " + std::to_string(pa) +
+                           " (must be -1 or an earlier row)",
+                       ""};
         depth[static_cast<size_t>(t)] = pa < 0 ? 0 : depth[static_cast<size_t>(pa)] + 1;
         if (depth[static_cast<size_t>(t)] >= n_ctx)
-          return error{errc::limit, 0, "engine: packed row " + std::to_string(t) + " at position " + std::to_string(depth[static_cast<size_t>(t)]) +
-                                           " exceeds the context length " + std::to_string(n_ctx), ""};
+          return error{errc::limit, 0,
+                       "engine: packed row " + std::to_string(t) + " at position " +
+                           std::to_string(depth[static_cast<size_t>(t)]) + " exceeds the context length " +
+                           std::to_string(n_ctx),
+                       ""};
       }
     } else if (pos + T > n_ctx) {
       return error{errc::limit, 0,
-                   "engine: " + std::to_string(pos + T) + " positions exceed the context length " + std::to_string(n_ctx), ""};
+                   "engine: " + std::to_string(pos + T) + " positions exceed the context length " +
+                       std::to_string(n_ctx),
+                   ""};
     }
     for (int32_t id : tokens)
       if (id < 0 || id >= V)
-        return error{errc::bad_value, 0, "engine: token id " + std::to_string(id) + " outside the vocabulary (" + std::to_string(V) + ")", ""};
+        return error{
+            errc::bad_value, 0,
+            "engine: token id " + std::to_string(id) + " outside the vocabulary (" + std::to_string(V) + ")",
+            ""};
     if (!packed) ensure_cache(pos + T);
     const int64_t p0 = packed ? 0 : pos, P = p0 + T, nq = H * E, nk = Hk * E;
     auto position_of = [&](int64_t t) { return packed ? depth[static_cast<size_t>(t)] : p0 + t; };
     tap tp{h};
-    auto stopped = [&]() -> result<std::vector<float>> { return error{errc::limit, 0, "engine: stopped by hook", ""}; };
+    auto stopped = [&]() -> result<std::vector<float>> {
+      return error{errc::limit, 0, "engine: stopped by hook", ""};
+    };
     auto sz = [](int64_t n) { return static_cast<size_t>(n); };
-    x.resize(sz(T * D)), xn.resize(sz(T * D)), xn2.resize(sz(T * D)), o.resize(sz(T * D)), mo.resize(sz(T * D));
+    x.resize(sz(T * D)), xn.resize(sz(T * D)), xn2.resize(sz(T * D)), o.resize(sz(T * D)),
+        mo.resize(sz(T * D));
     q.resize(sz(T * nq)), k.resize(sz(T * nk)), v.resize(sz(T * nk)), att.resize(sz(T * nq));
     hb.resize(sz(T * F)), hb2.resize(sz(T * F));
 
     // embedding
-    for (int64_t t = 0; t < T; ++t) weight_rows_f32(tok_embd.w, tokens[static_cast<size_t>(t)], 1, x.data() + t * D);
+    for (int64_t t = 0; t < T; ++t)
+      weight_rows_f32(tok_embd.w, tokens[static_cast<size_t>(t)], 1, x.data() + t * D);
     if (embd_scale != 1.0f)
       for (float& e : x) e *= embd_scale;
     if (pos_embd.present()) {
@@ -587,14 +644,17 @@ struct runner::impl {
       }
     }
     if (!embd_norm_w.v.empty())
-      for (int64_t t = 0; t < T; ++t) layer_norm(x.data() + t * D, embd_norm_w.p(), embd_norm_b.p(), D, static_cast<float>(hp.norm_eps), x.data() + t * D);
+      for (int64_t t = 0; t < T; ++t)
+        layer_norm(x.data() + t * D, embd_norm_w.p(), embd_norm_b.p(), D, static_cast<float>(hp.norm_eps),
+                   x.data() + t * D);
     tp.maybe("embed", x.data(), {T, D});
     if (tp.stopped) return stopped();
 
     if (rope != rope_kind::none) {  // cos/sin of each row's position, once for every layer's q and k
       rope_cs.resize(sz(T * n_rot));
       rows(T, 64 * n_rot, [&](int64_t t) {
-        rope_angles(n_rot, position_of(t), hp.rope_theta, rope_cs.data() + t * n_rot, rope_cs.data() + t * n_rot + n_rot / 2);
+        rope_angles(n_rot, position_of(t), hp.rope_theta, rope_cs.data() + t * n_rot,
+                    rope_cs.data() + t * n_rot + n_rot / 2);
       });
     }
     const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(E)));
@@ -608,10 +668,12 @@ struct runner::impl {
       // row are made (the cache keeps them) the layer runs on that row alone, as llama.cpp does; unless a
       // hook wants a per-row point of it. The row's arithmetic is the same, so are its bits.
       const auto hooked = [&](std::initializer_list<const char*> points) {
-        return std::any_of(points.begin(), points.end(), [&](const char* w) { return tp.wants(layer_name(l, w)); });
+        return std::any_of(points.begin(), points.end(),
+                           [&](const char* w) { return tp.wants(layer_name(l, w)); });
       };
       const bool trim = last_only && !packed && T > 1 && l == hp.n_layer - 1 && !tp.wants("final.norm") &&
-                        !hooked({"attn.q", "attn.scores", "attn.probs", "attn.z", "attn.out", "resid.mid", "mlp.pre", "mlp.out", "resid.post"});
+                        !hooked({"attn.q", "attn.scores", "attn.probs", "attn.z", "attn.out", "resid.mid",
+                                 "mlp.pre", "mlp.out", "resid.post"});
       const int64_t tq = trim ? T - 1 : 0, Tr = T - tq;  // first query row, rows carried on
       if (L.qkv.present()) {
         qkv.resize(sz(T * (nq + 2 * nk)));
@@ -642,8 +704,10 @@ struct runner::impl {
       const bool want_s = tp.wants(sname), want_p = tp.wants(pname);
       if (packed) {
         if (want_s || want_p)
-          return error{errc::unsupported, 0, "engine: hook point '" + (want_s ? sname : pname) +
-                                                 "' is not available in a packed forward (attention is per trie path)", ""};
+          return error{errc::unsupported, 0,
+                       "engine: hook point '" + (want_s ? sname : pname) +
+                           "' is not available in a packed forward (attention is per trie path)",
+                       ""};
         packed_attention(T, *parent, depth);
       } else {
         std::memcpy(kc[sz(l)].data() + p0 * nk, k.data(), sz(T * nk) * 4);
@@ -655,7 +719,7 @@ struct runner::impl {
         const int64_t group = H / Hk;
         // q.k and probs.v; per multiply-add it reads more memory than a GEMM does, so it goes parallel sooner
         const int attn_threads = threads_for(16 * 2 * H * Tr * P * E, threads);
-  #pragma omp parallel for num_threads(attn_threads) schedule(static)
+#pragma omp parallel for num_threads(attn_threads) schedule(static)
         for (int64_t hh = 0; hh < H; ++hh) {
           // Causal: query t sees keys [0, p0 + t]; tiles of query rows share each key and value read (see
           // score_rows): the per-query arithmetic does not depend on the tile.
@@ -692,7 +756,8 @@ struct runner::impl {
         if (want_s) tp.give(sname, scores.data(), {H, T, P});
         if (want_p) tp.give(pname, probs.data(), {H, T, P});
       }
-      if (trim) {  // the last row of x (and of the attention norm, a parallel block's MLP input) becomes row 0
+      if (trim) {  // the last row of x (and of the attention norm, a parallel block's MLP input) becomes row
+                   // 0
         std::memmove(x.data(), x.data() + tq * D, sz(D) * 4);
         std::memmove(xn.data(), xn.data() + tq * D, sz(D) * 4);
       }
@@ -777,7 +842,8 @@ struct runner::impl {
       static thread_local aligned_vector<float> srow;  // (n)
       const int64_t n = depth[static_cast<size_t>(t)] + 1;
       path.resize(static_cast<size_t>(n));
-      for (int64_t j = t, i = n - 1; i >= 0; j = parent[static_cast<size_t>(j)], --i) path[static_cast<size_t>(i)] = j;
+      for (int64_t j = t, i = n - 1; i >= 0; j = parent[static_cast<size_t>(j)], --i)
+        path[static_cast<size_t>(i)] = j;
       if (srow.size() < static_cast<size_t>(n)) srow.resize(static_cast<size_t>(n));
       for (int64_t hh = 0; hh < H; ++hh) {
         const int64_t g = hh / group;
@@ -820,8 +886,8 @@ result<std::vector<float>> runner::forward(const std::vector<int32_t>& tokens, h
   }
 }
 
-result<std::vector<float>> runner::forward_packed(const std::vector<int32_t>& tokens, const std::vector<int32_t>& parent,
-                                                  hook* h) {
+result<std::vector<float>> runner::forward_packed(const std::vector<int32_t>& tokens,
+                                                  const std::vector<int32_t>& parent, hook* h) {
   try {
     return p_->run(tokens, h, false, &parent);
   } catch (failure& f) {
@@ -837,12 +903,24 @@ result<std::vector<float>> runner::forward_last(const std::vector<int32_t>& toke
   }
 }
 
-void runner::reset() { p_->pos = 0; }
-void runner::truncate(int64_t pos) { p_->pos = std::clamp<int64_t>(pos, 0, p_->pos); }
-int64_t runner::position() const { return p_->pos; }
-int64_t runner::vocab_size() const { return p_->V; }
-int64_t runner::context_length() const { return p_->n_ctx; }
-const model& runner::source() const { return *p_->m; }
+void runner::reset() {
+  p_->pos = 0;
+}
+void runner::truncate(int64_t pos) {
+  p_->pos = std::clamp<int64_t>(pos, 0, p_->pos);
+}
+int64_t runner::position() const {
+  return p_->pos;
+}
+int64_t runner::vocab_size() const {
+  return p_->V;
+}
+int64_t runner::context_length() const {
+  return p_->n_ctx;
+}
+const model& runner::source() const {
+  return *p_->m;
+}
 
 result<std::vector<double>> runner::token_logprobs(const std::vector<int32_t>& tokens, size_t first_scored) {
   reset();
@@ -854,7 +932,8 @@ result<std::vector<double>> runner::token_logprobs(const std::vector<int32_t>& t
   for (size_t s = 0; s + 1 < tokens.size(); s += chunk) {
     // Positions [s, e) produce predictions for tokens [s+1, e+1).
     const size_t e = std::min(tokens.size() - 1, s + chunk);
-    std::vector<int32_t> part(tokens.begin() + static_cast<std::ptrdiff_t>(s), tokens.begin() + static_cast<std::ptrdiff_t>(e));
+    std::vector<int32_t> part(tokens.begin() + static_cast<std::ptrdiff_t>(s),
+                              tokens.begin() + static_cast<std::ptrdiff_t>(e));
     auto lg = forward(part);
     if (!lg) return lg.err();
     for (size_t i = s; i < e; ++i) {
@@ -872,8 +951,9 @@ result<std::vector<double>> runner::token_logprobs(const std::vector<int32_t>& t
 
 std::vector<std::string> hook_names(const model& m) {
   std::vector<std::string> n{"embed"};
-  static const char* per_layer[] = {"resid.pre", "attn_norm", "attn.q", "attn.k", "attn.v", "attn.scores", "attn.probs",
-                                    "attn.z", "attn.out", "resid.mid", "mlp.pre", "mlp.out", "resid.post"};
+  static const char* per_layer[] = {"resid.pre",   "attn_norm",  "attn.q",    "attn.k",   "attn.v",
+                                    "attn.scores", "attn.probs", "attn.z",    "attn.out", "resid.mid",
+                                    "mlp.pre",     "mlp.out",    "resid.post"};
   for (int l = 0; l < m.hp.n_layer; ++l)
     for (const char* w : per_layer) n.push_back(layer_name(l, w));
   n.push_back("final.norm");
@@ -883,11 +963,14 @@ std::vector<std::string> hook_names(const model& m) {
 
 std::string engine_unsupported_reason(const model& m) {
   if (!family_supported(m.family))
-    return "architecture '" + m.architecture + "' (" + arch_family_name(m.family) + ") is not supported by the forward pass";
+    return "architecture '" + m.architecture + "' (" + arch_family_name(m.family) +
+           ") is not supported by the forward pass";
   if (m.source)
     for (const role_entry& e : m.roles) {
       const tensor_view& t = m.source->tensors.at(e.tensor);
-      if (!dtype_runnable(t.type)) return std::string("tensor type ") + dtype_name(t.type) + " of '" + e.canonical + "' is not supported";
+      if (!dtype_runnable(t.type))
+        return std::string("tensor type ") + dtype_name(t.type) + " of '" + e.canonical +
+               "' is not supported";
     }
   return {};
 }

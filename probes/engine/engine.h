@@ -60,9 +60,9 @@ namespace gb::engine {
 enum class gelu_mode : uint8_t { exact, ggml_f16_table };
 
 struct run_options {
-  int threads = 0;            // 0 = OpenMP default (OMP_NUM_THREADS or all cores)
-  bool kv_cache = true;       // false: every forward() starts at position 0 (no state kept)
-  int64_t max_context = 0;    // 0 = the model's n_ctx; a smaller cap bounds KV cache memory
+  int threads = 0;          // 0 = OpenMP default (OMP_NUM_THREADS or all cores)
+  bool kv_cache = true;     // false: every forward() starts at position 0 (no state kept)
+  int64_t max_context = 0;  // 0 = the model's n_ctx; a smaller cap bounds KV cache memory
   gelu_mode gelu = gelu_mode::exact;
 };
 
@@ -104,15 +104,16 @@ class runner {
   // come before it: DFS or any topological order). Row t sits at position depth(t) (learned positions,
   // RoPE and ALiBi distances all by depth) and attends to its ancestors and itself only, so each row's
   // logits equal, bit for bit, those of runner::forward over its root-to-row path (every matmul row and every
-  // query's attention is computed in an order that does not depend on the batch). Returns (T, V) logits. Shared prefixes are rows shared by sequences.
-  // The KV cache and position() are neither read nor changed (forward() after it continues where it was).
-  // Hooks: the per-token points (embed .. logits, shapes (T, ...) with T = packed rows) work as in
-  // forward(), modify() included; a hook that wants blk.N.attn.scores or attn.probs gets errc::unsupported
-  // (attention is per path, not a (H, T, P) tensor). Errors: empty input, parent.size() != tokens.size(),
-  // parent[t] not in [-1, t) (bad_value), depth(t) >= context length (limit), token outside the vocabulary.
+  // query's attention is computed in an order that does not depend on the batch). Returns (T, V) logits.
+  // Shared prefixes are rows shared by sequences. The KV cache and position() are neither read nor changed
+  // (forward() after it continues where it was). Hooks: the per-token points (embed .. logits, shapes (T,
+  // ...) with T = packed rows) work as in forward(), modify() included; a hook that wants blk.N.attn.scores
+  // or attn.probs gets errc::unsupported (attention is per path, not a (H, T, P) tensor). Errors: empty
+  // input, parent.size() != tokens.size(), parent[t] not in [-1, t) (bad_value), depth(t) >= context length
+  // (limit), token outside the vocabulary.
   //   tokens {1, 5, 9, 7}, parent {-1, 0, 1, 0}: sequences "1 5 9" and "1 7" (row 0 shared)
-  result<std::vector<float>> forward_packed(const std::vector<int32_t>& tokens, const std::vector<int32_t>& parent,
-                                            hook* h = nullptr);
+  result<std::vector<float>> forward_packed(const std::vector<int32_t>& tokens,
+                                            const std::vector<int32_t>& parent, hook* h = nullptr);
 
   void reset();  // clear the KV cache / position
   // Rewind to position pos (0 <= pos <= position()): the KV cache keeps positions [0, pos), so a shared

@@ -24,7 +24,6 @@
 namespace gb::engine {
 namespace {
 
-
 // ---- the packed GEMM behind matmul ----------------------------------------------------------------
 // Every output is one chain of multiply-adds over k = 0..N-1 in order, y[t][r] = (((x0 w0) + x1 w1) + ...),
 // started from 0 and carried through whole k (partial sums stored to y between k chunks and reloaded keep
@@ -35,7 +34,8 @@ namespace {
 // with a panel (4 AVX-512 vectors) into 24 accumulators.
 constexpr int64_t panel_rows = 64;
 constexpr int64_t tile_tokens = 6;
-// Columns per pass: a tile of x (6 x 512 floats, 12 KiB) stays in L1 while a panel chunk (128 KiB) streams from L2.
+// Columns per pass: a tile of x (6 x 512 floats, 12 KiB) stays in L1 while a panel chunk (128 KiB) streams
+// from L2.
 constexpr int64_t k_chunk = 512;
 // Packed bytes per task for large T (two 64-row panels of a 768-wide matrix): a block stays in L2.
 constexpr int64_t block_bytes = int64_t{1} << 19;
@@ -72,10 +72,18 @@ void weight_rows_f32(const weight_view& w, int64_t r0, int64_t n, float* dst) {
   for (int64_t r = r0; r < r0 + n; ++r, dst += w.cols) {
     const uint8_t* src = w.row(r);
     switch (w.type) {
-      case dtype::f32: std::memcpy(dst, src, static_cast<size_t>(w.cols) * 4); break;
-      case dtype::f16: f16_row(reinterpret_cast<const uint16_t*>(src), dst, w.cols); break;
-      case dtype::bf16: bf16_row(reinterpret_cast<const uint16_t*>(src), dst, w.cols); break;
-      default: dequantize_row(w.type, src, dst, w.cols); break;
+      case dtype::f32:
+        std::memcpy(dst, src, static_cast<size_t>(w.cols) * 4);
+        break;
+      case dtype::f16:
+        f16_row(reinterpret_cast<const uint16_t*>(src), dst, w.cols);
+        break;
+      case dtype::bf16:
+        bf16_row(reinterpret_cast<const uint16_t*>(src), dst, w.cols);
+        break;
+      default:
+        dequantize_row(w.type, src, dst, w.cols);
+        break;
     }
   }
 }
@@ -132,7 +140,8 @@ void pack16(const float* src, int64_t ld, int64_t n, int64_t N, float* wp, int64
   for (; k < N; k += 16) {
     const int64_t nk = std::min<int64_t>(16, N - k);
     const __mmask16 m = static_cast<__mmask16>((1u << nk) - 1);
-    for (int64_t i = 0; i < 16; ++i) r[i] = i < n ? _mm512_maskz_loadu_ps(m, src + i * ld + k) : _mm512_setzero_ps();
+    for (int64_t i = 0; i < 16; ++i)
+      r[i] = i < n ? _mm512_maskz_loadu_ps(m, src + i * ld + k) : _mm512_setzero_ps();
     transpose16(r);
     for (int64_t i = 0; i < nk; ++i) _mm512_storeu_ps(wp + (k + i) * panel_rows + j0, r[i]);
   }
@@ -163,7 +172,8 @@ void pack_panel(const weight_view& w, int64_t r0, int64_t n, float* wp, float* d
   for (int64_t j = 0; j < panel_rows; j += 16) {
     const int64_t m = std::clamp<int64_t>(n - j, 0, 16);
     if (m > 0 && w.type == dtype::f32) {
-      pack16(reinterpret_cast<const float*>(w.row(r0 + j)), static_cast<int64_t>(w.row_bytes / 4), m, N, wp, j);
+      pack16(reinterpret_cast<const float*>(w.row(r0 + j)), static_cast<int64_t>(w.row_bytes / 4), m, N, wp,
+             j);
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
     } else if (m > 0 && w.type == dtype::f16) {
       pack16_f16(w.row(r0 + j), static_cast<int64_t>(w.row_bytes), m, N, wp, j);
@@ -190,10 +200,14 @@ void tile_kernel(const float* x, int64_t ldx, const float* wp, int64_t k0, int64
 #if defined(__AVX512F__)
   constexpr int V = panel_rows / 16;
   __mmask16 mask[V];
-  for (int j = 0; j < V; ++j) mask[j] = static_cast<__mmask16>(nr >= 16 * (j + 1) ? 0xFFFF : nr <= 16 * j ? 0 : (1u << (nr - 16 * j)) - 1);
+  for (int j = 0; j < V; ++j)
+    mask[j] = static_cast<__mmask16>(nr >= 16 * (j + 1) ? 0xFFFF
+                                     : nr <= 16 * j     ? 0
+                                                        : (1u << (nr - 16 * j)) - 1);
   __m512 acc[RT][V];
   for (int i = 0; i < RT; ++i)
-    for (int j = 0; j < V; ++j) acc[i][j] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask[j], y + i * ldy + 16 * j);
+    for (int j = 0; j < V; ++j)
+      acc[i][j] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask[j], y + i * ldy + 16 * j);
   for (int64_t k = k0; k < k1; ++k) {
     __m512 wv[V];
     for (int j = 0; j < V; ++j) wv[j] = _mm512_loadu_ps(wp + k * panel_rows + 16 * j);
@@ -230,8 +244,8 @@ void tile_kernel(const float* x, int64_t ldx, const float* wp, int64_t k0, int64
 // as tile_kernel (one FMA chain over k from 0), so the bits equal the packed path's. f32 rows are read in
 // place, other types (not f16: rows16_f16) decoded into dec (16 x N) first.
 template <int RT>
-void rows16_kernel(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
-                   float* dec) {
+void rows16_kernel(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y,
+                   int64_t M, float* dec) {
   const float* src = dec;
   int64_t ld = N;
   if (w.type == dtype::f32) {
@@ -259,10 +273,12 @@ void rows16_kernel(const float* x, int64_t N, const weight_view& w, int64_t r0, 
     transpose16(r);
     if (nk == 16) {
       for (int kk = 0; kk < 16; ++kk)
-        for (int i = 0; i < RT; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(x[i * N + k + kk]), r[kk], acc[i]);
+        for (int i = 0; i < RT; ++i)
+          acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(x[i * N + k + kk]), r[kk], acc[i]);
     } else {
       for (int64_t kk = 0; kk < nk; ++kk)
-        for (int i = 0; i < RT; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(x[i * N + k + kk]), r[kk], acc[i]);
+        for (int i = 0; i < RT; ++i)
+          acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(x[i * N + k + kk]), r[kk], acc[i]);
     }
   }
   const __mmask16 out = static_cast<__mmask16>((1u << n) - 1);
@@ -288,7 +304,8 @@ void rows16_kernel(const float* x, int64_t N, const weight_view& w, int64_t r0, 
       b[8 * o + 2 * c] = _mm512_unpacklo_epi64(a[8 * o + c], a[8 * o + 4 + c]);
       b[8 * o + 2 * c + 1] = _mm512_unpackhi_epi64(a[8 * o + c], a[8 * o + 4 + c]);
     }
-  const __m512i lo = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0), hi = _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4);
+  const __m512i lo = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0),
+                hi = _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4);
   for (int p = 0; p < 8; ++p) {
     a[2 * p] = _mm512_permutex2var_epi64(b[p], lo, b[8 + p]);
     a[2 * p + 1] = _mm512_permutex2var_epi64(b[p], hi, b[8 + p]);
@@ -322,8 +339,10 @@ void rows16_f16(const float* x, int64_t N, const weight_view& w, int64_t r0, int
   for (int64_t k = 0; k < N; k += 32) {
     const int64_t nk = std::min<int64_t>(32, N - k);
     const __mmask32 m = nk == 32 ? ~__mmask32{0} : static_cast<__mmask32>((1u << nk) - 1);
-    for (int64_t i = 0; i < pn; ++i) _mm_prefetch(reinterpret_cast<const char*>(next[i] + 2 * k), _MM_HINT_T1);
-    for (int i = 0; i < 16; ++i) a[i] = i < n ? _mm512_maskz_loadu_epi16(m, row[i] + k) : _mm512_setzero_si512();
+    for (int64_t i = 0; i < pn; ++i)
+      _mm_prefetch(reinterpret_cast<const char*>(next[i] + 2 * k), _MM_HINT_T1);
+    for (int i = 0; i < 16; ++i)
+      a[i] = i < n ? _mm512_maskz_loadu_epi16(m, row[i] + k) : _mm512_setzero_si512();
     transpose16x32_f16(a);
     const float* xk = x + k;
     if (nk == 32) {
@@ -365,7 +384,8 @@ void rows_blocks(const float* x, int64_t N, const weight_view& w, int64_t r0, in
     next[i] = i < pn ? w.row(r0 + R + i) : nullptr;
   }
   constexpr int64_t max_bs = G == 4 ? 32 : 256;  // 4 groups only for 32-element blocks
-  alignas(64) float tile[max_bs * 16 * G];  // (bs, 16 G): column c of the block at 16 G c, group g's lanes at 16 g
+  alignas(64) float
+      tile[max_bs * 16 * G];  // (bs, 16 G): column c of the block at 16 G c, group g's lanes at 16 g
   __m512 acc[RT][G];
   for (int i = 0; i < RT; ++i)
     for (int g = 0; g < G; ++g) acc[i][g] = _mm512_setzero_ps();
@@ -376,7 +396,8 @@ void rows_blocks(const float* x, int64_t N, const weight_view& w, int64_t r0, in
   const int64_t row_end = N / bs * bb;
   for (int64_t b = 0, k = 0; k < N; ++b, k += bs) {
     for (; fetched < (b + 1) * bb; fetched += 64)
-      for (int64_t i = 0; i < pn; ++i) _mm_prefetch(reinterpret_cast<const char*>(next[i] + fetched), _MM_HINT_T1);
+      for (int64_t i = 0; i < pn; ++i)
+        _mm_prefetch(reinterpret_cast<const char*>(next[i] + fetched), _MM_HINT_T1);
     for (; near < std::min(row_end, (b + 1) * bb + 256); near += 64)
       for (int64_t i = 0; i < std::min<int64_t>(n, R); ++i)
         _mm_prefetch(reinterpret_cast<const char*>(row[i] + near), _MM_HINT_T0);
@@ -385,7 +406,8 @@ void rows_blocks(const float* x, int64_t N, const weight_view& w, int64_t r0, in
     for (int64_t kk = 0; kk < bs; ++kk) {
       for (int g = 0; g < G; ++g) {
         const __m512 c = _mm512_load_ps(tile + R * kk + 16 * g);
-        for (int i = 0; i < RT; ++i) acc[i][g] = _mm512_fmadd_ps(_mm512_set1_ps(xk[i * N + kk]), c, acc[i][g]);
+        for (int i = 0; i < RT; ++i)
+          acc[i][g] = _mm512_fmadd_ps(_mm512_set1_ps(xk[i * N + kk]), c, acc[i][g]);
       }
     }
   }
@@ -403,9 +425,11 @@ void rows_kernel(const float* x, int64_t N, const weight_view& w, int64_t r0, in
   if (block_columns_fn cols = block_columns16_simd(w.type) ? block_columns16(w.type) : nullptr) {
     // 4 groups (a whole panel) for 32-element blocks; 2 for the 256-element k-quants (a 32 KiB tile)
     if (dtype_info(w.type).block_size <= 32)
-      for (int64_t j = 0; j < n; j += 64) rows_blocks<RT, 4>(x, N, w, r0 + j, std::min<int64_t>(64, n - j), y, M, cols);
+      for (int64_t j = 0; j < n; j += 64)
+        rows_blocks<RT, 4>(x, N, w, r0 + j, std::min<int64_t>(64, n - j), y, M, cols);
     else
-      for (int64_t j = 0; j < n; j += 32) rows_blocks<RT, 2>(x, N, w, r0 + j, std::min<int64_t>(32, n - j), y, M, cols);
+      for (int64_t j = 0; j < n; j += 32)
+        rows_blocks<RT, 2>(x, N, w, r0 + j, std::min<int64_t>(32, n - j), y, M, cols);
     return;
   }
   for (int64_t j = 0; j < n; j += 16) {
@@ -416,22 +440,33 @@ void rows_kernel(const float* x, int64_t N, const weight_view& w, int64_t r0, in
   }
 }
 
-void rows16(const float* x, int64_t T, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
-            float* dec) {
+void rows16(const float* x, int64_t T, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y,
+            int64_t M, float* dec) {
   switch (T) {
-    case 1: rows_kernel<1>(x, N, w, r0, n, y, M, dec); break;
-    case 2: rows_kernel<2>(x, N, w, r0, n, y, M, dec); break;
-    case 3: rows_kernel<3>(x, N, w, r0, n, y, M, dec); break;
-    case 4: rows_kernel<4>(x, N, w, r0, n, y, M, dec); break;
-    case 5: rows_kernel<5>(x, N, w, r0, n, y, M, dec); break;
-    default: break;
+    case 1:
+      rows_kernel<1>(x, N, w, r0, n, y, M, dec);
+      break;
+    case 2:
+      rows_kernel<2>(x, N, w, r0, n, y, M, dec);
+      break;
+    case 3:
+      rows_kernel<3>(x, N, w, r0, n, y, M, dec);
+      break;
+    case 4:
+      rows_kernel<4>(x, N, w, r0, n, y, M, dec);
+      break;
+    case 5:
+      rows_kernel<5>(x, N, w, r0, n, y, M, dec);
+      break;
+    default:
+      break;
   }
 }
 #endif
 
 // Rows [t0, t1) of x against one packed panel over columns [k0, k1).
-void panel_tiles(const float* x, int64_t t0, int64_t t1, int64_t N, const float* wp, int64_t k0, int64_t k1, float* y,
-                 int64_t M, int64_t r0, int64_t nr) {
+void panel_tiles(const float* x, int64_t t0, int64_t t1, int64_t N, const float* wp, int64_t k0, int64_t k1,
+                 float* y, int64_t M, int64_t r0, int64_t nr) {
   const bool first = k0 == 0;
   int64_t t = t0;
   for (; t + tile_tokens <= t1; t += tile_tokens)
@@ -439,12 +474,23 @@ void panel_tiles(const float* x, int64_t t0, int64_t t1, int64_t N, const float*
   const float* xt = x + t * N;
   float* yt = y + t * M + r0;
   switch (t1 - t) {
-    case 1: tile_kernel<1>(xt, N, wp, k0, k1, yt, M, nr, first); break;
-    case 2: tile_kernel<2>(xt, N, wp, k0, k1, yt, M, nr, first); break;
-    case 3: tile_kernel<3>(xt, N, wp, k0, k1, yt, M, nr, first); break;
-    case 4: tile_kernel<4>(xt, N, wp, k0, k1, yt, M, nr, first); break;
-    case 5: tile_kernel<5>(xt, N, wp, k0, k1, yt, M, nr, first); break;
-    default: break;
+    case 1:
+      tile_kernel<1>(xt, N, wp, k0, k1, yt, M, nr, first);
+      break;
+    case 2:
+      tile_kernel<2>(xt, N, wp, k0, k1, yt, M, nr, first);
+      break;
+    case 3:
+      tile_kernel<3>(xt, N, wp, k0, k1, yt, M, nr, first);
+      break;
+    case 4:
+      tile_kernel<4>(xt, N, wp, k0, k1, yt, M, nr, first);
+      break;
+    case 5:
+      tile_kernel<5>(xt, N, wp, k0, k1, yt, M, nr, first);
+      break;
+    default:
+      break;
   }
 }
 
@@ -458,12 +504,14 @@ void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threa
     return;
   }
   if (threads <= 0) threads = omp_get_max_threads();
-  threads = threads_for(std::max(T, streamed_weight_work) * M * N, threads);  // few tokens: streaming W counts
+  threads =
+      threads_for(std::max(T, streamed_weight_work) * M * N, threads);  // few tokens: streaming W counts
   const int64_t panels = (M + panel_rows - 1) / panel_rows;
   const int64_t panel_floats = N * panel_rows;
   // Few tokens: one panel per task (W streamed once); many: blocks of panels that fit L2, x in k chunks.
-  const int64_t per_block =
-      T < tile_tokens ? 1 : std::clamp<int64_t>(block_bytes / (panel_floats * 4), 1, (panels + threads - 1) / threads);
+  const int64_t per_block = T < tile_tokens ? 1
+                                            : std::clamp<int64_t>(block_bytes / (panel_floats * 4), 1,
+                                                                  (panels + threads - 1) / threads);
   const int64_t blocks = (panels + per_block - 1) / per_block;
 #if defined(__AVX512F__)
   if (T < tile_tokens) {
@@ -483,13 +531,14 @@ void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threa
     aligned_vector<float>& buf = scratch(static_cast<size_t>((p1 - p0) * panel_floats + 16 * N));
     float* dec = buf.data() + (p1 - p0) * panel_floats;
     for (int64_t p = p0; p < p1; ++p)
-      pack_panel(w, p * panel_rows, std::min(panel_rows, M - p * panel_rows), buf.data() + (p - p0) * panel_floats, dec);
+      pack_panel(w, p * panel_rows, std::min(panel_rows, M - p * panel_rows),
+                 buf.data() + (p - p0) * panel_floats, dec);
     for (int64_t k0 = 0; k0 < N; k0 += k_chunk) {
       const int64_t k1 = std::min(N, k0 + k_chunk);
       for (int64_t t0 = 0; t0 < T; t0 += tile_tokens)  // a tile of x stays in L1 across the block's panels
         for (int64_t p = p0; p < p1; ++p)
-          panel_tiles(x, t0, std::min(T, t0 + tile_tokens), N, buf.data() + (p - p0) * panel_floats, k0, k1, y, M,
-                      p * panel_rows, std::min(panel_rows, M - p * panel_rows));
+          panel_tiles(x, t0, std::min(T, t0 + tile_tokens), N, buf.data() + (p - p0) * panel_floats, k0, k1,
+                      y, M, p * panel_rows, std::min(panel_rows, M - p * panel_rows));
     }
   }
 }
@@ -500,7 +549,8 @@ void matmul_ref(const float* x, int64_t T, const weight_view& w, float* y) {
     weight_rows_f32_ref(w, r, 1, row.data());
     for (int64_t t = 0; t < T; ++t) {
       double s = 0;
-      for (int64_t i = 0; i < w.cols; ++i) s += static_cast<double>(x[t * w.cols + i]) * static_cast<double>(row[static_cast<size_t>(i)]);
+      for (int64_t i = 0; i < w.cols; ++i)
+        s += static_cast<double>(x[t * w.cols + i]) * static_cast<double>(row[static_cast<size_t>(i)]);
       y[t * w.rows + r] = static_cast<float>(s);
     }
   }
@@ -509,7 +559,8 @@ void matmul_ref(const float* x, int64_t T, const weight_view& w, float* y) {
 void rms_norm(const float* x, const float* w, int64_t n, float eps, float* y) {
   double ss = 0;
   for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * static_cast<double>(x[i]);
-  const float scale = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(n) + static_cast<double>(eps)));
+  const float scale =
+      static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(n) + static_cast<double>(eps)));
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale * (w ? w[i] : 1.0f);
 }
 
@@ -518,7 +569,8 @@ void layer_norm(const float* x, const float* w, const float* b, int64_t n, float
   for (int64_t i = 0; i < n; ++i) mean += static_cast<double>(x[i]);
   mean /= static_cast<double>(n);
   double var = 0;
-  for (int64_t i = 0; i < n; ++i) var += (static_cast<double>(x[i]) - mean) * (static_cast<double>(x[i]) - mean);
+  for (int64_t i = 0; i < n; ++i)
+    var += (static_cast<double>(x[i]) - mean) * (static_cast<double>(x[i]) - mean);
   var /= static_cast<double>(n);
   const double scale = 1.0 / std::sqrt(var + static_cast<double>(eps));
   for (int64_t i = 0; i < n; ++i) {
@@ -529,13 +581,15 @@ void layer_norm(const float* x, const float* w, const float* b, int64_t n, float
 
 void rope_angles(int64_t n_rot, int64_t pos, double theta, float* c, float* s) {
   for (int64_t i = 0; i < n_rot / 2; ++i) {
-    const double a = static_cast<double>(pos) * std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(n_rot));
+    const double a = static_cast<double>(pos) *
+                     std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(n_rot));
     c[i] = static_cast<float>(std::cos(a));
     s[i] = static_cast<float>(std::sin(a));
   }
 }
 
-void rope_rotate(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, const float* c, const float* s, rope_kind kind) {
+void rope_rotate(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, const float* c, const float* s,
+                 rope_kind kind) {
   if (kind == rope_kind::none || n_rot <= 0) return;
   const int64_t half = n_rot / 2;
   for (int64_t h = 0; h < n_head; ++h) {
@@ -556,7 +610,8 @@ void rope_rotate(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, cons
   }
 }
 
-void rope(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos, double theta, rope_kind kind) {
+void rope(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos, double theta,
+          rope_kind kind) {
   if (kind == rope_kind::none || n_rot <= 0) return;
   float c[512], s[512];  // n_rot <= head_dim <= 1024 checked by the runner
   rope_angles(n_rot, pos, theta, c, s);
@@ -568,7 +623,8 @@ void rope_ref(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t
   if (kind == rope_kind::none || n_rot <= 0) return;
   for (int64_t h = 0; h < n_head; ++h)
     for (int64_t i = 0; i < n_rot / 2; ++i) {
-      const double a = static_cast<double>(pos) / std::pow(theta, static_cast<double>(2 * i) / static_cast<double>(n_rot));
+      const double a =
+          static_cast<double>(pos) / std::pow(theta, static_cast<double>(2 * i) / static_cast<double>(n_rot));
       const int64_t j0 = kind == rope_kind::interleaved ? 2 * i : i;
       const int64_t j1 = kind == rope_kind::interleaved ? 2 * i + 1 : i + n_rot / 2;
       float* v = x + h * head_dim;
@@ -588,7 +644,8 @@ void softmax(float* x, int64_t n) {
   }
   // Eigen's vectorised exp (a few ulp) on blocks of 16, the tail padded into a block of its own: every
   // element goes through the same packet code whatever the row's address. -inf entries are selected to
-  // exactly 0. The sum runs in a fixed order from element 0 (16 lanes, then the lanes in order, then the tail).
+  // exactly 0. The sum runs in a fixed order from element 0 (16 lanes, then the lanes in order, then the
+  // tail).
 #if defined(__AVX512F__)
   using Eigen::internal::Packet16f;
   const __m512 mv = _mm512_set1_ps(mx), ninf = _mm512_set1_ps(neg_inf);
@@ -707,10 +764,18 @@ void relu(float* x, int64_t n) {
 
 void activate(act_kind a, float* x, int64_t n) {
   switch (a) {
-    case act_kind::silu: silu(x, n); break;
-    case act_kind::gelu: gelu(x, n); break;
-    case act_kind::gelu_tanh: gelu_tanh(x, n); break;
-    case act_kind::relu: relu(x, n); break;
+    case act_kind::silu:
+      silu(x, n);
+      break;
+    case act_kind::gelu:
+      gelu(x, n);
+      break;
+    case act_kind::gelu_tanh:
+      gelu_tanh(x, n);
+      break;
+    case act_kind::relu:
+      relu(x, n);
+      break;
   }
 }
 

@@ -31,7 +31,9 @@ struct aligned_allocator {
   T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), line)); }
   void deallocate(T* p, size_t) { ::operator delete(p, line); }
   template <class U>
-  bool operator==(const aligned_allocator<U>&) const { return true; }
+  bool operator==(const aligned_allocator<U>&) const {
+    return true;
+  }
 };
 template <class T>
 using aligned_vector = std::vector<T, aligned_allocator<T>>;
@@ -52,7 +54,9 @@ struct weight_view {
 // parallel (16 x 768 x 768 = 9.4M) and every matmul of stories260K (dim 64, vocab 512) on one thread.
 constexpr int64_t min_parallel_work = int64_t{1} << 22;
 constexpr int64_t streamed_weight_work = 16;
-inline int threads_for(int64_t work, int threads) { return work < min_parallel_work ? 1 : (threads < 1 ? 1 : threads); }
+inline int threads_for(int64_t work, int threads) {
+  return work < min_parallel_work ? 1 : (threads < 1 ? 1 : threads);
+}
 
 // Decodes rows [r0, r0 + n) of w into dst (n, cols) f32. f32/f16/bf16 by the engine (F16C when built
 // for it), ggml block types through gb::dequantize_row (bit-exact with ggml).
@@ -63,8 +67,9 @@ void weight_rows_f32_ref(const weight_view& w, int64_t r0, int64_t n, float* dst
 // k-major, multiplied by an AVX-512 6x64 micro-kernel (few tokens: 16 rows transposed in registers, W
 // streamed once); OpenMP over panels. ggml block types are decoded 16 rows at a time straight to columns
 // (formats/quant_cols.h, bit-exact with ggml's dequantisation): into the panels, or for few tokens into a
-// per-block tile in L1 that 2-4 interleaved 16-row FMA chains consume. Each y[t][r] is one in-order multiply-add chain over k from 0, so it
-// depends only on x row t and W row r: bit-identical alone or in any batch, on any thread count.
+// per-block tile in L1 that 2-4 interleaved 16-row FMA chains consume. Each y[t][r] is one in-order
+// multiply-add chain over k from 0, so it depends only on x row t and W row r: bit-identical alone or in any
+// batch, on any thread count.
 void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threads);
 void matmul_ref(const float* x, int64_t T, const weight_view& w, float* y);  // double accumulation
 
@@ -77,8 +82,10 @@ void layer_norm(const float* x, const float* w, const float* b, int64_t n, float
 // cos/sin of pos * theta^(-2i/n_rot) for i < n_rot/2, in double then rounded (what rope uses; a pass
 // computes them once per position and rotates every layer's q and k with rope_rotate).
 void rope_angles(int64_t n_rot, int64_t pos, double theta, float* c, float* s);
-void rope_rotate(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, const float* c, const float* s, rope_kind kind);
-void rope(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos, double theta, rope_kind kind);
+void rope_rotate(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, const float* c, const float* s,
+                 rope_kind kind);
+void rope(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos, double theta,
+          rope_kind kind);
 void rope_ref(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos, double theta,
               rope_kind kind);
 

@@ -18,26 +18,74 @@ namespace {
 
 // Token attributes (llama.cpp's llama_token_attr, as a bit set).
 enum attr : uint8_t {
-  attr_normal = 1, attr_unknown = 2, attr_control = 4, attr_user = 8, attr_unused = 16, attr_byte = 32,
-  attr_lstrip = 64, attr_rstrip = 128  // a special token also swallows the whitespace before / after it
+  attr_normal = 1,
+  attr_unknown = 2,
+  attr_control = 4,
+  attr_user = 8,
+  attr_unused = 16,
+  attr_byte = 32,
+  attr_lstrip = 64,
+  attr_rstrip = 128  // a special token also swallows the whitespace before / after it
 };
 
 constexpr const char* k_space_mark = "\xE2\x96\x81";  // U+2581, SentencePiece's visible space
 
 // Pieces llama.cpp treats as control tokens whatever their stored type (end-of-turn, end-of-generation
 // and fill-in-the-middle markers it detects by text; llama_vocab::impl::load, node-llama-cpp 3.22's build).
-constexpr const char* k_forced_control[] = {
-    "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>",
-    "_<EOT>", "[EOT]", "[EOS]", "<|eom_id|>", "<|return|>", "<|call|>", "<|calls|>", "<|flush|>", "</s>",
-    "<eos>", "<turn|>", "<|tool_response>", "[e~[", "<end_of_utterance>",
-    "<｜end▁of▁sentence｜>", "<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>",
-    "▁<PRE>", "<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<｜fim▁hole｜>", "<SUF>", "▁<SUF>",
-    "<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<｜fim▁end｜>", "<MID>", "▁<MID>", "<|fim_pad|>",
-    "<fim-pad>", "<fim_pad>", "<PAD>", "<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>",
-    "<|file_sep|>"};
+constexpr const char* k_forced_control[] = {"<|eot_id|>",
+                                            "<|im_end|>",
+                                            "<|end|>",
+                                            "<end_of_turn>",
+                                            "<|endoftext|>",
+                                            "<|end_of_text|>",
+                                            "<EOT>",
+                                            "_<EOT>",
+                                            "[EOT]",
+                                            "[EOS]",
+                                            "<|eom_id|>",
+                                            "<|return|>",
+                                            "<|call|>",
+                                            "<|calls|>",
+                                            "<|flush|>",
+                                            "</s>",
+                                            "<eos>",
+                                            "<turn|>",
+                                            "<|tool_response>",
+                                            "[e~[",
+                                            "<end_of_utterance>",
+                                            "<｜end▁of▁sentence｜>",
+                                            "<|fim_prefix|>",
+                                            "<fim-prefix>",
+                                            "<fim_prefix>",
+                                            "<｜fim▁begin｜>",
+                                            "<PRE>",
+                                            "▁<PRE>",
+                                            "<|fim_suffix|>",
+                                            "<fim-suffix>",
+                                            "<fim_suffix>",
+                                            "<｜fim▁hole｜>",
+                                            "<SUF>",
+                                            "▁<SUF>",
+                                            "<|fim_middle|>",
+                                            "<fim-middle>",
+                                            "<fim_middle>",
+                                            "<｜fim▁end｜>",
+                                            "<MID>",
+                                            "▁<MID>",
+                                            "<|fim_pad|>",
+                                            "<fim-pad>",
+                                            "<fim_pad>",
+                                            "<PAD>",
+                                            "<|fim_repo|>",
+                                            "<|repo_name|>",
+                                            "<fim-repo>",
+                                            "<REPO>",
+                                            "<reponame>",
+                                            "<|file_sep|>"};
 
 // Pre-tokenizer regexes of llama.cpp's llm_tokenizer_bpe, by tokenizer.ggml.pre name.
-constexpr const char* re_gpt2 = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
+constexpr const char* re_gpt2 =
+    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
 constexpr const char* re_llama3 =
     "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
     "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
@@ -49,9 +97,12 @@ constexpr const char* re_deepseek3 =
     "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| "
     "?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+";
 constexpr const char* re_gpt4o =
-    "[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|"
-    "'[lL][lL]|'[dD])?|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))+((?=[\\p{L}])([^A-Z]))*(?:'[sS]|'[tT]|'[rR]["
-    "eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|"
+    "[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'"
+    "[mM]|"
+    "'[lL][lL]|'[dD])?|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))+((?=[\\p{L}])([^A-Z]))*(?:'[sS]|'[tT]|'["
+    "rR]["
+    "eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|\\p{N}{1,3}| "
+    "?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|"
     "\\s+";
 
 struct pre_spec {
@@ -62,36 +113,51 @@ struct pre_spec {
 
 const std::vector<pre_spec>& pre_specs() {
   static const std::vector<pre_spec> specs = {
-      {{"llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "jina-v5-nano"},
-       {re_llama3}, true},
+      {{"llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2",
+        "jina-v5-nano"},
+       {re_llama3},
+       true},
       {{"dbrx", "smaug-bpe", "glm4", "chatglm-bpe"}, {re_llama3}, false},
       {{"deepseek-llm"},
        {"[\r\n]",
-        "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\\u1F7Dᾀ-ᾴᾶ-ᾼ\\u1FBE"
-        "ῂ-ῄῆ-ῌῐ-\\u1FD3ῖ-\\u1FDBῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\\u2126ℨ\\u212A-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-"
+        "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-"
+        "ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\\u1F7Dᾀ-ᾴᾶ-ᾼ\\u1FBE"
+        "ῂ-ῄῆ-ῌῐ-\\u1FD3ῖ-\\u1FDBῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\\u2126ℨ\\u212A-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-"
+        "ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-"
         "𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+",
         "\\s?[!-/:-~！-／：-～‘-‟　-。]+", "\\s+$", "[一-龥ࠀ-一가-퟿]+", "\\p{N}+"},
        false},
-      {{"deepseek-v3", "hunyuan-dense", "joyai-llm", "hy_v4"}, {"\\p{N}{1,3}", "[一-龥぀-ゟ゠-ヿ]+", re_deepseek3}, false},
-      {{"deepseek-coder"}, {"[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "[一-龥ࠀ-一가-퟿]+", "\\p{N}"}, false},
+      {{"deepseek-v3", "hunyuan-dense", "joyai-llm", "hy_v4"},
+       {"\\p{N}{1,3}", "[一-龥぀-ゟ゠-ヿ]+", re_deepseek3},
+       false},
+      {{"deepseek-coder"},
+       {"[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "[一-龥ࠀ-一가-퟿]+", "\\p{N}"},
+       false},
       {{"falcon"}, {"[\\p{P}\\$\\+<=>\\^~\\|`]+", re_gpt2, "[0-9][0-9][0-9]"}, false},
       {{"starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva-7b", "mellum2"},
-       {"\\p{N}", re_gpt2}, false},
+       {"\\p{N}", re_gpt2},
+       false},
       {{"gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum",
         "modern-bert", "mpt", "olmo", "jais", "trillion", "granite-docling", "jina-v1-en", "jina-v2-code",
         "roberta-bpe", "exaone4"},
-       {re_gpt2}, false},
-      {{"qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "megrez", "stablelm2", "hunyuan", "solar-open", "grok-2"},
-       {re_qwen2}, false},
+       {re_gpt2},
+       false},
+      {{"qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "megrez", "stablelm2", "hunyuan", "solar-open",
+        "grok-2"},
+       {re_qwen2},
+       false},
       {{"qwen35"},
-       {"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}| "
+       {"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{"
+        "N}| "
         "?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
        false},
       {{"poro-chat", "bloom", "gpt3-finnish"}, {re_bloom}, false},
       {{"viking"}, {re_bloom, "\\p{N}"}, false},
       {{"tekken"},
-       {"[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])(["
-        "^a-z]))+((?=[\\p{L}])([^A-Z]))*|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
+       {"[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{"
+        "L}])(["
+        "^a-z]))+((?=[\\p{L}])([^A-Z]))*|\\p{N}| "
+        "?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
        true},
       {{"chameleon"},
        {"<sentinel:[0-9]+>", "(IMGIMG)((A|B|C|D|E|F|G|H|I){1,4})Z", "([\\t\\n]|    |  )", "\\p{N}",
@@ -108,22 +174,22 @@ const std::vector<pre_spec>& pre_specs() {
         "?[^\\s\\p{L}\\p{N}\\r\\n]+|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
        false},
       {{"ufakzeka"},
-       {"[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}, false},
+       {"[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
+       false},
       {{"minicpm5"},
        {"\\p{N}{1,3}",
         "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}+| "
         "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
        true},
-      {{"default"},
-       {"[\\p{P}\\$\\+<=>\\^~\\|]+", re_gpt2, "\\p{N}+", "[0-9][0-9][0-9]"}, false},
+      {{"default"}, {"[\\p{P}\\$\\+<=>\\^~\\|]+", re_gpt2, "\\p{N}+", "[0-9][0-9][0-9]"}, false},
   };
   return specs;
 }
 
 // Pre-tokenizer names that ask llama.cpp to add BOS by default (besides an explicit add_bos_token).
 bool pre_adds_bos(const std::string& pre) {
-  static const char* names[] = {"llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0",
-                                "lfm2", "jina-v5-nano", "tekken", "chameleon"};
+  static const char* names[] = {"llama3",   "llama-v3", "llama-bpe",    "falcon3", "falcon-h1", "pixtral",
+                                "midm-2.0", "lfm2",     "jina-v5-nano", "tekken",  "chameleon"};
   return std::find(std::begin(names), std::end(names), pre) != std::end(names);
 }
 
@@ -168,9 +234,12 @@ bool is_chinese_char(uint32_t c) {
 
 const char* tokenizer_kind_name(tokenizer_kind k) {
   switch (k) {
-    case tokenizer_kind::spm: return "spm";
-    case tokenizer_kind::bpe: return "bpe";
-    case tokenizer_kind::wpm: return "wpm";
+    case tokenizer_kind::spm:
+      return "spm";
+    case tokenizer_kind::bpe:
+      return "bpe";
+    case tokenizer_kind::wpm:
+      return "wpm";
   }
   return "?";
 }
@@ -188,17 +257,17 @@ using word_cache = std::unordered_map<std::string, std::vector<int32_t>, text_ha
 struct tokenizer::impl {
   tokenizer_kind kind = tokenizer_kind::spm;
   std::string pre;
-  std::vector<std::string> tokens;         // (V) stored pieces
-  std::vector<float> scores;               // (V)
-  std::vector<uint8_t> attrs;              // (V) attr bits
-  std::vector<std::string> pieces;         // (V) decoded text of each token (special tokens as stored)
+  std::vector<std::string> tokens;  // (V) stored pieces
+  std::vector<float> scores;        // (V)
+  std::vector<uint8_t> attrs;       // (V) attr bits
+  std::vector<std::string> pieces;  // (V) decoded text of each token (special tokens as stored)
   std::unordered_map<std::string_view, int32_t> by_text;  // piece -> first id (views into `tokens`)
-  std::vector<int32_t> special;            // control/user/unknown ids, longest text first
+  std::vector<int32_t> special;                           // control/user/unknown ids, longest text first
   int32_t bos = -1, eos = -1, unk = -1, sep = -1;
   bool add_eos = false, add_bos_default = false;
   bool add_space_prefix = true;
   std::string space_escape = k_space_mark;  // what a space becomes for SPM (" " for llama2.c files)
-  int32_t byte_tokens[256] = {};           // SPM byte fallback ids (-1: none)
+  int32_t byte_tokens[256] = {};            // SPM byte fallback ids (-1: none)
   // bpe
   std::unordered_map<std::string, int32_t> ranks;  // "left right" -> merge rank
   std::vector<split_regex> regexes;
@@ -219,7 +288,7 @@ struct tokenizer::impl {
   }
 
   struct fragment {
-    int32_t token;     // >= 0: a special token; -1: raw text [off, off + len)
+    int32_t token;  // >= 0: a special token; -1: raw text [off, off + len)
     size_t off, len;
   };
   std::vector<fragment> partition(std::string_view text, bool parse_special) const;
@@ -245,7 +314,7 @@ struct tokenizer::impl {
       double priority;  // piece score, or minus the merge rank: higher merges first
       int64_t left, right;
       size_t size;
-      int32_t merged;   // id of the merged text (-1: no piece)
+      int32_t merged;  // id of the merged text (-1: no piece)
     };
     std::vector<symbol> sym;
     std::vector<bigram> heap;
@@ -261,14 +330,15 @@ struct tokenizer::impl {
   std::vector<pair_entry> pair_table;
   const pair_entry* pair_find(int32_t a, int32_t b) const;
   int32_t byte_ids[256] = {};  // byte-level BPE: id of each byte's alphabet character (-1: none)
-  bool spm_by_rank = false;  // HF tokenizer.json BPE with byte fallback: merges, no scores
+  bool spm_by_rank = false;    // HF tokenizer.json BPE with byte fallback: merges, no scores
   void wpm_encode(std::string_view text, std::vector<int32_t>& out) const;
   std::string render(int32_t id) const;
 };
 
 // Cuts special tokens out of the text, longest first; user-defined ones always, control/unknown ones
 // only when parse_special (llama.cpp's tokenizer_st_partition).
-std::vector<tokenizer::impl::fragment> tokenizer::impl::partition(std::string_view text, bool parse_special) const {
+std::vector<tokenizer::impl::fragment> tokenizer::impl::partition(std::string_view text,
+                                                                  bool parse_special) const {
   std::vector<fragment> frags;
   if (text.empty()) return frags;
   frags.push_back({-1, 0, text.size()});
@@ -306,7 +376,6 @@ std::vector<tokenizer::impl::fragment> tokenizer::impl::partition(std::string_vi
   return frags;
 }
 
-
 // SentencePiece text (spaces already escaped), cut into independent stretches for merge_word: no piece
 // can span a boundary between two characters that are adjacent in no piece, so merging each stretch alone
 // gives the same result as merging the whole text (llama.cpp merges it whole), with small queues.
@@ -321,7 +390,8 @@ void tokenizer::impl::spm_encode(std::string_view text, std::vector<int32_t>& ou
     const size_t before = out.size();
     merge_word(s, out, scratch);
     if (cache.size() < (1u << 16) && s.size() <= 64)
-      cache.emplace(std::string(s), std::vector<int32_t>(out.begin() + static_cast<std::ptrdiff_t>(before), out.end()));
+      cache.emplace(std::string(s),
+                    std::vector<int32_t>(out.begin() + static_cast<std::ptrdiff_t>(before), out.end()));
   };
   size_t start = 0, prev_unit = 0, prev_len = 0;
   for (size_t off = 0; off < text.size();) {
@@ -531,10 +601,14 @@ std::string tokenizer::impl::render(int32_t id) const {
   if (!(a & attr_normal)) return "";  // unused / undefined pieces print nothing (llama.cpp)
   std::string s = t;
   switch (kind) {
-    case tokenizer_kind::spm: replace_all(s, space_escape, " "); break;
+    case tokenizer_kind::spm:
+      replace_all(s, space_escape, " ");
+      break;
     case tokenizer_kind::wpm:
-      if (wpm_hf) s = t.rfind("##", 0) == 0 ? t.substr(2) : " " + t;
-      else replace_all(s, k_space_mark, " ");
+      if (wpm_hf)
+        s = t.rfind("##", 0) == 0 ? t.substr(2) : " " + t;
+      else
+        replace_all(s, k_space_mark, " ");
       break;
     case tokenizer_kind::bpe: {
       s.clear();
@@ -542,8 +616,10 @@ std::string tokenizer::impl::render(int32_t id) const {
       while (off < t.size()) {
         const size_t start = off;
         const int b = cpt_to_byte(utf8_next(t, off));
-        if (b >= 0) s.push_back(static_cast<char>(b));
-        else s.append(t, start, off - start);  // outside the byte alphabet: kept as written
+        if (b >= 0)
+          s.push_back(static_cast<char>(b));
+        else
+          s.append(t, start, off - start);  // outside the byte alphabet: kept as written
       }
       break;
     }
@@ -558,15 +634,20 @@ result<tokenizer> tokenizer::create(const vocab& v) {
     if (n == 0) fail(errc::bad_value, 0, "tokenizer: empty vocabulary");
     if (n > static_cast<size_t>(INT32_MAX)) fail(errc::bad_value, 0, "tokenizer: more pieces than int32 ids");
     if (!v.scores.empty() && v.scores.size() != n)
-      fail(errc::bad_value, 0, "tokenizer: " + std::to_string(v.scores.size()) + " scores for " + std::to_string(n) +
-                                   " tokens");
+      fail(errc::bad_value, 0,
+           "tokenizer: " + std::to_string(v.scores.size()) + " scores for " + std::to_string(n) + " tokens");
     if (!v.token_types.empty() && v.token_types.size() != n)
-      fail(errc::bad_value, 0, "tokenizer: " + std::to_string(v.token_types.size()) + " token types for " +
-                                   std::to_string(n) + " tokens");
-    if (v.model == "llama") p->kind = tokenizer_kind::spm;
-    else if (v.model == "gpt2") p->kind = tokenizer_kind::bpe;
-    else if (v.model == "bert") p->kind = tokenizer_kind::wpm;
-    else fail(errc::unsupported, 0, "tokenizer: model '" + v.model + "' is not supported (llama, gpt2, bert)");
+      fail(errc::bad_value, 0,
+           "tokenizer: " + std::to_string(v.token_types.size()) + " token types for " + std::to_string(n) +
+               " tokens");
+    if (v.model == "llama")
+      p->kind = tokenizer_kind::spm;
+    else if (v.model == "gpt2")
+      p->kind = tokenizer_kind::bpe;
+    else if (v.model == "bert")
+      p->kind = tokenizer_kind::wpm;
+    else
+      fail(errc::unsupported, 0, "tokenizer: model '" + v.model + "' is not supported (llama, gpt2, bert)");
 
     p->tokens = v.tokens;
     for (size_t i = 0; i < n; ++i) {
@@ -577,13 +658,27 @@ result<tokenizer> tokenizer::create(const vocab& v) {
     if (!v.token_types.empty()) {
       for (size_t i = 0; i < n; ++i) {
         switch (v.token_types[i]) {
-          case 1: p->attrs[i] = attr_normal; break;
-          case 2: p->attrs[i] = attr_unknown; break;
-          case 3: p->attrs[i] = attr_control; break;
-          case 4: p->attrs[i] = attr_user; break;
-          case 5: p->attrs[i] = attr_unused; break;
-          case 6: p->attrs[i] = attr_byte; break;
-          default: p->attrs[i] = 0; break;  // undefined
+          case 1:
+            p->attrs[i] = attr_normal;
+            break;
+          case 2:
+            p->attrs[i] = attr_unknown;
+            break;
+          case 3:
+            p->attrs[i] = attr_control;
+            break;
+          case 4:
+            p->attrs[i] = attr_user;
+            break;
+          case 5:
+            p->attrs[i] = attr_unused;
+            break;
+          case 6:
+            p->attrs[i] = attr_byte;
+            break;
+          default:
+            p->attrs[i] = 0;
+            break;  // undefined
         }
       }
     }
@@ -604,7 +699,8 @@ result<tokenizer> tokenizer::create(const vocab& v) {
     {
       const auto has = [&](const char* name) { return p->lookup(name) >= 0; };
       const bool call = has("<|call|>") || has("<|calls|>");
-      if (has("<|end|>") && ((has("<|return|>") && call) || (call && has("<|flush|>")))) p->attrs[p->lookup("<|end|>")] = attr_user;
+      if (has("<|end|>") && ((has("<|return|>") && call) || (call && has("<|flush|>"))))
+        p->attrs[p->lookup("<|end|>")] = attr_user;
       if (has("<|tool_response>") && has("</s>")) p->attrs[p->lookup("</s>")] = attr_normal;
     }
 
@@ -615,8 +711,9 @@ result<tokenizer> tokenizer::create(const vocab& v) {
     };
     const auto check = [n](int32_t id, const char* what) {
       if (id >= 0 && static_cast<size_t>(id) >= n)
-        fail(errc::bad_value, 0, std::string("tokenizer: ") + what + " id " + std::to_string(id) + " >= " +
-                                     std::to_string(n) + " tokens");
+        fail(errc::bad_value, 0,
+             std::string("tokenizer: ") + what + " id " + std::to_string(id) + " >= " + std::to_string(n) +
+                 " tokens");
     };
     check(v.bos_id, "BOS");
     check(v.eos_id, "EOS");
@@ -663,11 +760,14 @@ result<tokenizer> tokenizer::create(const vocab& v) {
         if (sp == std::string::npos) continue;
         const int32_t a = p->lookup(std::string_view(m).substr(0, sp));
         const int32_t b = p->lookup(std::string_view(m).substr(sp + 1));
-        if (a < 0 || b < 0 || p->ranks.at(m) != static_cast<int32_t>(std::min<size_t>(i, INT32_MAX))) continue;
-        const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
+        if (a < 0 || b < 0 || p->ranks.at(m) != static_cast<int32_t>(std::min<size_t>(i, INT32_MAX)))
+          continue;
+        const uint64_t key =
+            (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
         const size_t mask = cap - 1;
         size_t at = (key * 0x9E3779B97F4A7C15ull) >> 20 & mask;
-        while (p->pair_table[at].key != impl::pair_entry::empty && p->pair_table[at].key != key) at = (at + 1) & mask;
+        while (p->pair_table[at].key != impl::pair_entry::empty && p->pair_table[at].key != key)
+          at = (at + 1) & mask;
         if (p->pair_table[at].key == key) continue;  // the first rank of a pair wins
         p->pair_table[at] = {key, p->ranks.at(m), p->lookup(m.substr(0, sp) + m.substr(sp + 1))};
       }
@@ -760,22 +860,26 @@ result<tokenizer> tokenizer::create(const vocab& v) {
     }
 
     for (size_t i = 0; i < n; ++i) {
-      if (p->attrs[i] & (attr_control | attr_user | attr_unknown)) p->special.push_back(static_cast<int32_t>(i));
+      if (p->attrs[i] & (attr_control | attr_user | attr_unknown))
+        p->special.push_back(static_cast<int32_t>(i));
     }
     std::stable_sort(p->special.begin(), p->special.end(),
                      [&](int32_t a, int32_t b) { return p->tokens[a].size() > p->tokens[b].size(); });
     // Strip attributes llama.cpp sets by tokenizer, architecture or model name (not stored in files).
     {
       std::string name = v.model_name;
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       const auto contains = [](const std::string& s, std::initializer_list<const char*> subs) {
-        return std::any_of(subs.begin(), subs.end(), [&](const char* x) { return s.find(x) != std::string::npos; });
+        return std::any_of(subs.begin(), subs.end(),
+                           [&](const char* x) { return s.find(x) != std::string::npos; });
       };
       const auto set = [&](const char* token, uint8_t a, bool on) {
         if (const int32_t id = p->lookup(token); id >= 0)
           p->attrs[id] = static_cast<uint8_t>(on ? p->attrs[id] | a : p->attrs[id] & ~a);
       };
-      if (contains(v.pre, {"jina-v2-de", "jina-v2-es", "jina-v2-code"}) || contains(v.arch, {"nomic-bert-moe", "jina-bert-v3"})) {
+      if (contains(v.pre, {"jina-v2-de", "jina-v2-es", "jina-v2-code"}) ||
+          contains(v.arch, {"nomic-bert-moe", "jina-bert-v3"})) {
         set("<mask>", attr_lstrip, true);
       } else if (contains(name, {"phi-3", "phi3"})) {
         for (const int32_t id : p->special) p->attrs[id] |= attr_rstrip;
@@ -824,8 +928,10 @@ std::vector<int32_t> tokenizer::encode(std::string_view text, bool add_bos, bool
       if (add_bos && p.bos >= 0) out.push_back(p.bos);
       word_cache cache;
       for (const impl::fragment& f : frags) {
-        if (f.token >= 0) out.push_back(f.token);
-        else p.bpe_encode(text.substr(f.off, f.len), out, cache);
+        if (f.token >= 0)
+          out.push_back(f.token);
+        else
+          p.bpe_encode(text.substr(f.off, f.len), out, cache);
       }
       if (add_bos && p.add_eos && p.eos >= 0) out.push_back(p.eos);
       break;
@@ -833,8 +939,10 @@ std::vector<int32_t> tokenizer::encode(std::string_view text, bool add_bos, bool
     case tokenizer_kind::wpm: {
       if (add_bos && p.bos >= 0) out.push_back(p.bos);
       for (const impl::fragment& f : frags) {
-        if (f.token >= 0) out.push_back(f.token);
-        else p.wpm_encode(text.substr(f.off, f.len), out);
+        if (f.token >= 0)
+          out.push_back(f.token);
+        else
+          p.wpm_encode(text.substr(f.off, f.len), out);
       }
       if (add_bos && p.sep >= 0) out.push_back(p.sep);
       break;
@@ -847,7 +955,8 @@ std::string tokenizer::decode(const std::vector<int32_t>& ids, bool render_speci
   const impl& p = *p_;
   std::string out;
   bool first_text = true;
-  const bool strip_first = (p.kind == tokenizer_kind::spm && p.add_space_prefix) || p.kind == tokenizer_kind::wpm;
+  const bool strip_first =
+      (p.kind == tokenizer_kind::spm && p.add_space_prefix) || p.kind == tokenizer_kind::wpm;
   for (const int32_t id : ids) {
     if (id < 0 || static_cast<size_t>(id) >= p.tokens.size()) continue;
     const uint8_t a = p.attrs[id];
@@ -882,13 +991,27 @@ std::optional<int32_t> tokenizer::find(std::string_view piece) const {
   return id;
 }
 
-tokenizer_kind tokenizer::kind() const { return p_->kind; }
-const std::string& tokenizer::pre() const { return p_->pre; }
-int32_t tokenizer::size() const { return static_cast<int32_t>(p_->tokens.size()); }
-int32_t tokenizer::bos_id() const { return p_->bos; }
-int32_t tokenizer::eos_id() const { return p_->eos; }
-int32_t tokenizer::unk_id() const { return p_->unk; }
-bool tokenizer::default_add_bos() const { return p_->add_bos_default; }
+tokenizer_kind tokenizer::kind() const {
+  return p_->kind;
+}
+const std::string& tokenizer::pre() const {
+  return p_->pre;
+}
+int32_t tokenizer::size() const {
+  return static_cast<int32_t>(p_->tokens.size());
+}
+int32_t tokenizer::bos_id() const {
+  return p_->bos;
+}
+int32_t tokenizer::eos_id() const {
+  return p_->eos;
+}
+int32_t tokenizer::unk_id() const {
+  return p_->unk;
+}
+bool tokenizer::default_add_bos() const {
+  return p_->add_bos_default;
+}
 bool tokenizer::is_control(int32_t id) const {
   return id >= 0 && static_cast<size_t>(id) < p_->tokens.size() && (p_->attrs[id] & attr_control);
 }

@@ -30,7 +30,9 @@ const std::vector<uint8_t>& flag_table() {
   return table;
 }
 
-uint8_t flags_of(uint32_t cpt) { return cpt < max_cpt ? flag_table()[cpt] : static_cast<uint8_t>(ucls::other); }
+uint8_t flags_of(uint32_t cpt) {
+  return cpt < max_cpt ? flag_table()[cpt] : static_cast<uint8_t>(ucls::other);
+}
 
 struct byte_alphabet {
   std::array<uint32_t, 256> to_cpt{};
@@ -52,7 +54,9 @@ const byte_alphabet& alphabet() {
 
 }  // namespace
 
-const char* unicode_version() { return unicode_tables::version; }
+const char* unicode_version() {
+  return unicode_tables::version;
+}
 
 size_t utf8_len(char first_byte) {
   static constexpr uint8_t lookup[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
@@ -120,27 +124,37 @@ std::string cpts_to_utf8(const uint32_t* cpts, size_t n) {
   return out;
 }
 
-ucls cpt_class(uint32_t cpt) { return static_cast<ucls>(flags_of(cpt) & 0x07); }
-bool cpt_is_space(uint32_t cpt) { return (flags_of(cpt) & space_bit) != 0; }
+ucls cpt_class(uint32_t cpt) {
+  return static_cast<ucls>(flags_of(cpt) & 0x07);
+}
+bool cpt_is_space(uint32_t cpt) {
+  return (flags_of(cpt) & space_bit) != 0;
+}
 
 uint32_t cpt_tolower(uint32_t cpt) {
   using namespace unicode_tables;
   const mapping* end = lowercase + lowercase_count;
-  const mapping* it = std::lower_bound(lowercase, end, cpt, [](const mapping& m, uint32_t v) { return m.from < v; });
+  const mapping* it =
+      std::lower_bound(lowercase, end, cpt, [](const mapping& m, uint32_t v) { return m.from < v; });
   return it != end && it->from == cpt ? it->to : cpt;
 }
 
 uint32_t cpt_nfd_base(uint32_t cpt) {
   using namespace unicode_tables;
   const nfd_range* end = nfd + nfd_count;
-  const nfd_range* it = std::upper_bound(nfd, end, cpt, [](uint32_t v, const nfd_range& r) { return v < r.first; });
+  const nfd_range* it =
+      std::upper_bound(nfd, end, cpt, [](uint32_t v, const nfd_range& r) { return v < r.first; });
   if (it == nfd) return cpt;
   --it;
   return cpt <= it->last ? it->target : cpt;
 }
 
-uint32_t byte_to_cpt(uint8_t b) { return alphabet().to_cpt[b]; }
-int cpt_to_byte(uint32_t cpt) { return cpt < 512 ? alphabet().from_cpt[cpt] : -1; }
+uint32_t byte_to_cpt(uint8_t b) {
+  return alphabet().to_cpt[b];
+}
+int cpt_to_byte(uint32_t cpt) {
+  return cpt < 512 ? alphabet().from_cpt[cpt] : -1;
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Regex: parse to a tree, compile to a small backtracking program (explicit stack, no recursion except
@@ -149,14 +163,19 @@ int cpt_to_byte(uint32_t cpt) { return cpt < 512 ? alphabet().from_cpt[cpt] : -1
 namespace {
 
 enum special_bits : uint8_t {
-  sp_space = 1, sp_nspace = 2, sp_digit = 4, sp_ndigit = 8, sp_word = 16, sp_nword = 32
+  sp_space = 1,
+  sp_nspace = 2,
+  sp_digit = 4,
+  sp_ndigit = 8,
+  sp_word = 16,
+  sp_nword = 32
 };
 
 struct char_class {
   bool negated = false;
   std::vector<std::pair<uint32_t, uint32_t>> ranges;
-  uint8_t cats = 0;       // bit per ucls (+ bit 7: symbol without '~')
-  uint8_t ncats = 0;      // \P{..}
+  uint8_t cats = 0;   // bit per ucls (+ bit 7: symbol without '~')
+  uint8_t ncats = 0;  // \P{..}
   uint8_t specials = 0;
 
   static bool is_word(uint32_t c) {
@@ -170,7 +189,10 @@ struct char_class {
   bool test(uint32_t c) const {
     bool hit = false;
     for (const auto& r : ranges) {
-      if (c >= r.first && c <= r.second) { hit = true; break; }
+      if (c >= r.first && c <= r.second) {
+        hit = true;
+        break;
+      }
     }
     if (!hit && cats) hit = in_cats(cats, c);
     if (!hit && ncats) hit = !in_cats(ncats, c);
@@ -178,8 +200,9 @@ struct char_class {
       const bool sp = c < 0x80 ? (c == ' ' || (c >= 0x09 && c <= 0x0D)) : false;  // text is pre-mapped
       const bool dg = c >= '0' && c <= '9';
       const bool wd = is_word(c);
-      hit = ((specials & sp_space) && sp) || ((specials & sp_nspace) && !sp) || ((specials & sp_digit) && dg) ||
-            ((specials & sp_ndigit) && !dg) || ((specials & sp_word) && wd) || ((specials & sp_nword) && !wd);
+      hit = ((specials & sp_space) && sp) || ((specials & sp_nspace) && !sp) ||
+            ((specials & sp_digit) && dg) || ((specials & sp_ndigit) && !dg) ||
+            ((specials & sp_word) && wd) || ((specials & sp_nword) && !wd);
     }
     return hit != negated;
   }
@@ -247,10 +270,19 @@ class parser {
     while (more()) {
       int lo = 0, hi = -1;
       const uint32_t c = peek();
-      if (c == '*') { lo = 0; hi = -1; ++i_; }
-      else if (c == '+') { lo = 1; hi = -1; ++i_; }
-      else if (c == '?') { lo = 0; hi = 1; ++i_; }
-      else if (c == '{') {
+      if (c == '*') {
+        lo = 0;
+        hi = -1;
+        ++i_;
+      } else if (c == '+') {
+        lo = 1;
+        hi = -1;
+        ++i_;
+      } else if (c == '?') {
+        lo = 0;
+        hi = 1;
+        ++i_;
+      } else if (c == '{') {
         ++i_;
         lo = parse_int();
         hi = lo;
@@ -264,13 +296,17 @@ class parser {
       } else {
         break;
       }
-      if (atom.kind == node::bol || atom.kind == node::eol || atom.kind == node::look) bad("quantified assertion");
+      if (atom.kind == node::bol || atom.kind == node::eol || atom.kind == node::look)
+        bad("quantified assertion");
       node r;
       r.kind = node::repeat;
       r.min = lo;
       r.max = hi;
-      if (more() && peek() == '?') { r.greedy = false; ++i_; }
-      else if (more() && peek() == '+') bad("possessive quantifier");
+      if (more() && peek() == '?') {
+        r.greedy = false;
+        ++i_;
+      } else if (more() && peek() == '+')
+        bad("possessive quantifier");
       r.kids.push_back(std::move(atom));
       atom = std::move(r);
     }
@@ -316,10 +352,14 @@ class parser {
       if (!more()) bad("hex digit expected");
       const uint32_t c = peek();
       ++i_;
-      if (c >= '0' && c <= '9') v = v * 16 + (c - '0');
-      else if (c >= 'a' && c <= 'f') v = v * 16 + (c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v = v * 16 + (c - 'A' + 10);
-      else bad("hex digit expected");
+      if (c >= '0' && c <= '9')
+        v = v * 16 + (c - '0');
+      else if (c >= 'a' && c <= 'f')
+        v = v * 16 + (c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        v = v * 16 + (c - 'A' + 10);
+      else
+        bad("hex digit expected");
     }
     return v;
   }
@@ -331,26 +371,61 @@ class parser {
     const uint32_t e = peek();
     ++i_;
     switch (e) {
-      case 's': c.specials |= sp_space; return false;
-      case 'S': c.specials |= sp_nspace; return false;
-      case 'd': c.specials |= sp_digit; return false;
-      case 'D': c.specials |= sp_ndigit; return false;
-      case 'w': c.specials |= sp_word; return false;
-      case 'W': c.specials |= sp_nword; return false;
-      case 'p': c.cats |= parse_property(); return false;
-      case 'P': c.ncats |= parse_property(); return false;
-      case 'n': lit = '\n'; return true;
-      case 'r': lit = '\r'; return true;
-      case 't': lit = '\t'; return true;
-      case 'f': lit = '\f'; return true;
-      case 'v': lit = '\v'; return true;
-      case '0': lit = 0; return true;
-      case 'x': lit = parse_hex(2); return true;
-      case 'u': lit = parse_hex(4); return true;
+      case 's':
+        c.specials |= sp_space;
+        return false;
+      case 'S':
+        c.specials |= sp_nspace;
+        return false;
+      case 'd':
+        c.specials |= sp_digit;
+        return false;
+      case 'D':
+        c.specials |= sp_ndigit;
+        return false;
+      case 'w':
+        c.specials |= sp_word;
+        return false;
+      case 'W':
+        c.specials |= sp_nword;
+        return false;
+      case 'p':
+        c.cats |= parse_property();
+        return false;
+      case 'P':
+        c.ncats |= parse_property();
+        return false;
+      case 'n':
+        lit = '\n';
+        return true;
+      case 'r':
+        lit = '\r';
+        return true;
+      case 't':
+        lit = '\t';
+        return true;
+      case 'f':
+        lit = '\f';
+        return true;
+      case 'v':
+        lit = '\v';
+        return true;
+      case '0':
+        lit = 0;
+        return true;
+      case 'x':
+        lit = parse_hex(2);
+        return true;
+      case 'u':
+        lit = parse_hex(4);
+        return true;
       case 'b':
       case 'B':
         if (in_class) {
-          if (e == 'b') { lit = '\b'; return true; }
+          if (e == 'b') {
+            lit = '\b';
+            return true;
+          }
           bad("\\B in a class");
         }
         *assertion = e == 'b' ? node::wordb : node::nwordb;
@@ -364,7 +439,10 @@ class parser {
 
   node parse_class() {  // after '['
     char_class c;
-    if (more() && peek() == '^') { c.negated = true; ++i_; }
+    if (more() && peek() == '^') {
+      c.negated = true;
+      ++i_;
+    }
     bool first = true;
     while (more() && (peek() != ']' || first)) {
       first = false;
@@ -436,10 +514,23 @@ class parser {
         ++i_;
         return inner;
       }
-      case '[': return parse_class();
-      case '.': { node n; n.kind = node::any; return n; }
-      case '^': { node n; n.kind = node::bol; return n; }
-      case '$': { node n; n.kind = node::eol; return n; }
+      case '[':
+        return parse_class();
+      case '.': {
+        node n;
+        n.kind = node::any;
+        return n;
+      }
+      case '^': {
+        node n;
+        n.kind = node::bol;
+        return n;
+      }
+      case '$': {
+        node n;
+        n.kind = node::eol;
+        return n;
+      }
       case '\\': {
         uint32_t lit = 0;
         char_class item;
@@ -449,10 +540,20 @@ class parser {
           one.ranges.emplace_back(lit, lit);
           return class_node(std::move(one));
         }
-        if (assertion != node::seq) { node n; n.kind = assertion; return n; }
+        if (assertion != node::seq) {
+          node n;
+          n.kind = assertion;
+          return n;
+        }
         return class_node(std::move(item));
       }
-      case '*': case '+': case '?': case '{': case ')': case '|': bad("misplaced operator");
+      case '*':
+      case '+':
+      case '?':
+      case '{':
+      case ')':
+      case '|':
+        bad("misplaced operator");
       default: {
         char_class one;
         one.ranges.emplace_back(c, c);
@@ -499,12 +600,24 @@ class compiler {
         for (size_t j : jumps) out_[j].a = static_cast<uint32_t>(out_.size());
         break;
       }
-      case node::cls: out_.push_back({op::cls, static_cast<uint32_t>(n.cls_index), 0}); break;
-      case node::any: push(op::any); break;
-      case node::bol: push(op::bol); break;
-      case node::eol: push(op::eol); break;
-      case node::wordb: push(op::wordb); break;
-      case node::nwordb: push(op::nwordb); break;
+      case node::cls:
+        out_.push_back({op::cls, static_cast<uint32_t>(n.cls_index), 0});
+        break;
+      case node::any:
+        push(op::any);
+        break;
+      case node::bol:
+        push(op::bol);
+        break;
+      case node::eol:
+        push(op::eol);
+        break;
+      case node::wordb:
+        push(op::wordb);
+        break;
+      case node::nwordb:
+        push(op::nwordb);
+        break;
       case node::look: {
         const size_t at = push(n.negative ? op::nlook : op::look);
         out_[at].a = static_cast<uint32_t>(out_.size());
@@ -579,24 +692,42 @@ struct split_regex::program {
         switch (in.code) {
           case op::cls:
             ok = t.pos < hi && classes[in.a].test(s[t.pos]);
-            if (ok) { ++t.pos; ++t.pc; }
+            if (ok) {
+              ++t.pos;
+              ++t.pc;
+            }
             break;
           case op::any:
-            ok = t.pos < hi && s[t.pos] != '\n' && s[t.pos] != '\r' && s[t.pos] != 0x2028 && s[t.pos] != 0x2029;
-            if (ok) { ++t.pos; ++t.pc; }
+            ok = t.pos < hi && s[t.pos] != '\n' && s[t.pos] != '\r' && s[t.pos] != 0x2028 &&
+                 s[t.pos] != 0x2029;
+            if (ok) {
+              ++t.pos;
+              ++t.pc;
+            }
             break;
           case op::split:
             stack.push_back({in.b, t.pos});
             t.pc = in.a;
             break;
-          case op::jmp: t.pc = in.a; break;
+          case op::jmp:
+            t.pc = in.a;
+            break;
           case op::match:
-            if (nonempty && t.pos == pos0) { ok = false; break; }
+            if (nonempty && t.pos == pos0) {
+              ok = false;
+              break;
+            }
             end = t.pos;
             stack.resize(base);
             return true;
-          case op::bol: ok = t.pos == lo; if (ok) ++t.pc; break;
-          case op::eol: ok = t.pos == hi; if (ok) ++t.pc; break;
+          case op::bol:
+            ok = t.pos == lo;
+            if (ok) ++t.pc;
+            break;
+          case op::eol:
+            ok = t.pos == hi;
+            if (ok) ++t.pc;
+            break;
           case op::wordb:
           case op::nwordb: {
             const bool before = t.pos > lo && char_class::is_word(s[t.pos - 1]);
@@ -635,9 +766,12 @@ result<split_regex> split_regex::compile(std::string_view pattern) {
   });
 }
 
-const std::string& split_regex::pattern() const { return prog_->pattern; }
+const std::string& split_regex::pattern() const {
+  return prog_->pattern;
+}
 
-std::vector<size_t> split_regex::split(const std::vector<uint32_t>& cps, const std::vector<size_t>& pieces) const {
+std::vector<size_t> split_regex::split(const std::vector<uint32_t>& cps,
+                                       const std::vector<size_t>& pieces) const {
   // The matcher sees non-ASCII whitespace as U+000B (llama.cpp feeds std::regex that way).
   std::vector<uint32_t> s(cps);
   for (uint32_t& c : s) {
@@ -652,13 +786,16 @@ std::vector<size_t> split_regex::split(const std::vector<uint32_t>& cps, const s
   size_t lo = 0;
   for (const size_t len : pieces) {
     const size_t hi = lo + len;
-    size_t last = lo;   // end of what was emitted
-    size_t pos = lo;    // where the next search starts
+    size_t last = lo;  // end of what was emitted
+    size_t pos = lo;   // where the next search starts
     while (pos < hi && budget > 0) {
       size_t start = pos, end = 0;
       bool found = false;
       for (; start < hi && budget > 0; ++start) {
-        if (prog_->run(s.data(), lo, hi, 0, start, false, end, stack, budget)) { found = true; break; }
+        if (prog_->run(s.data(), lo, hi, 0, start, false, end, stack, budget)) {
+          found = true;
+          break;
+        }
       }
       if (!found) break;
       if (start > last) out.push_back(start - last);

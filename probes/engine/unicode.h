@@ -35,10 +35,10 @@ enum class ucls : uint8_t { letter, number, punctuation, symbol, mark, separator
 
 const char* unicode_version();  // of the generated tables, e.g. "14.0.0"
 
-size_t utf8_len(char first_byte);                       // 1..4 from the lead byte (1 for stray bytes)
+size_t utf8_len(char first_byte);                        // 1..4 from the lead byte (1 for stray bytes)
 uint32_t utf8_next(std::string_view s, size_t& offset);  // decodes one; invalid -> U+FFFD, offset + 1
 std::vector<uint32_t> utf8_to_cpts(std::string_view s);
-void utf8_append(std::string& out, uint32_t cpt);        // cpt > U+10FFFF -> U+FFFD
+void utf8_append(std::string& out, uint32_t cpt);  // cpt > U+10FFFF -> U+FFFD
 std::string cpts_to_utf8(const uint32_t* cpts, size_t n);
 
 ucls cpt_class(uint32_t cpt);
@@ -48,7 +48,7 @@ uint32_t cpt_nfd_base(uint32_t cpt);  // first code point of the NFD decompositi
 
 // GPT-2 byte-level BPE alphabet: each byte <-> one printable code point.
 uint32_t byte_to_cpt(uint8_t b);
-int cpt_to_byte(uint32_t cpt);        // -1 when the code point is not in the alphabet
+int cpt_to_byte(uint32_t cpt);  // -1 when the code point is not in the alphabet
 
 // A compiled pre-tokenizer regex. Regexes are the built-in tables of the tokenizer, never file input;
 // a pattern outside the dialect is an errc::unsupported error.
@@ -68,10 +68,19 @@ class split_regex {
 
 // Generated tables (unicode_data.cpp).
 namespace unicode_tables {
-struct category_run { uint32_t first; uint8_t cls; };
-struct range { uint32_t first, last; };
-struct mapping { uint32_t from, to; };
-struct nfd_range { uint32_t first, last, target; };
+struct category_run {
+  uint32_t first;
+  uint8_t cls;
+};
+struct range {
+  uint32_t first, last;
+};
+struct mapping {
+  uint32_t from, to;
+};
+struct nfd_range {
+  uint32_t first, last, target;
+};
 extern const char* const version;
 extern const category_run categories[];
 extern const size_t categories_count;

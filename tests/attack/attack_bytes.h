@@ -21,9 +21,15 @@ using bytes = std::vector<uint8_t>;
 inline void le(bytes& b, uint64_t v, int n) {
   for (int i = 0; i < n; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
-inline void app(bytes& b, std::string_view s) { b.insert(b.end(), s.begin(), s.end()); }
-inline void app(bytes& b, const bytes& s) { b.insert(b.end(), s.begin(), s.end()); }
-inline bytes str_bytes(std::string_view s) { return bytes(s.begin(), s.end()); }
+inline void app(bytes& b, std::string_view s) {
+  b.insert(b.end(), s.begin(), s.end());
+}
+inline void app(bytes& b, const bytes& s) {
+  b.insert(b.end(), s.begin(), s.end());
+}
+inline bytes str_bytes(std::string_view s) {
+  return bytes(s.begin(), s.end());
+}
 
 // GGUF by fields. Counts are written as given when set (override), else as the number of calls made.
 class gguf {
@@ -38,9 +44,18 @@ class gguf {
     le(kv_, type, 4);
     ++n_kv_;
   }
-  void kv_u32(std::string_view k, uint32_t v) { key(k, 4); le(kv_, v, 4); }
-  void kv_str(std::string_view k, std::string_view v) { key(k, 8); str(kv_, v); }
-  void kv_raw(std::string_view k, uint32_t type, const std::vector<uint8_t>& value) { key(k, type); app(kv_, value); }
+  void kv_u32(std::string_view k, uint32_t v) {
+    key(k, 4);
+    le(kv_, v, 4);
+  }
+  void kv_str(std::string_view k, std::string_view v) {
+    key(k, 8);
+    str(kv_, v);
+  }
+  void kv_raw(std::string_view k, uint32_t type, const std::vector<uint8_t>& value) {
+    key(k, type);
+    app(kv_, value);
+  }
   void tensor(std::string_view name, const std::vector<uint64_t>& ne, uint32_t type, uint64_t offset) {
     str(ti_, name);
     le(ti_, ne.size(), 4);
@@ -100,14 +115,16 @@ inline void pb_len(bytes& b, int field, const bytes& payload) {
   varint(b, payload.size());
   app(b, payload);
 }
-inline void pb_str(bytes& b, int field, std::string_view s) { pb_len(b, field, str_bytes(s)); }
+inline void pb_str(bytes& b, int field, std::string_view s) {
+  pb_len(b, field, str_bytes(s));
+}
 
 // An ONNX model whose graph holds one Identity node reading initializer "E" of `n` float32 values with
 // the given external-data location (offset/length optional).
 inline bytes onnx_external(std::string_view location, uint64_t n, int64_t offset = -1, int64_t length = -1) {
   bytes e;
-  pb_int(e, 1, n);   // dims
-  pb_int(e, 2, 1);   // FLOAT
+  pb_int(e, 1, n);  // dims
+  pb_int(e, 2, 1);  // FLOAT
   pb_str(e, 8, "E");
   auto entry = [&](std::string_view k, std::string_view v) {
     bytes kv;

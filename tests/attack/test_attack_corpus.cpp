@@ -54,8 +54,12 @@ void counted_free(void* p) noexcept {
 }
 }  // namespace
 
-void* operator new(size_t n) { return counted_alloc(n); }
-void* operator new[](size_t n) { return counted_alloc(n); }
+void* operator new(size_t n) {
+  return counted_alloc(n);
+}
+void* operator new[](size_t n) {
+  return counted_alloc(n);
+}
 void* operator new(size_t n, const std::nothrow_t&) noexcept {
   try {
     return counted_alloc(n);
@@ -70,10 +74,18 @@ void* operator new[](size_t n, const std::nothrow_t&) noexcept {
     return nullptr;
   }
 }
-void operator delete(void* p) noexcept { counted_free(p); }
-void operator delete[](void* p) noexcept { counted_free(p); }
-void operator delete(void* p, size_t) noexcept { counted_free(p); }
-void operator delete[](void* p, size_t) noexcept { counted_free(p); }
+void operator delete(void* p) noexcept {
+  counted_free(p);
+}
+void operator delete[](void* p) noexcept {
+  counted_free(p);
+}
+void operator delete(void* p, size_t) noexcept {
+  counted_free(p);
+}
+void operator delete[](void* p, size_t) noexcept {
+  counted_free(p);
+}
 
 namespace {
 
@@ -109,7 +121,9 @@ std::string put(const std::string& name, const bytes& b) {
   gb::test::write_file(p, b.data(), b.size());
   return p;
 }
-std::string put(const std::string& name, const std::string& s) { return put(name, bytes(s.begin(), s.end())); }
+std::string put(const std::string& name, const std::string& s) {
+  return put(name, bytes(s.begin(), s.end()));
+}
 
 bool has_finding(const std::vector<gb::finding>& fs, const std::string& code) {
   for (const auto& f : fs)
@@ -127,7 +141,7 @@ void expect_error(const std::string& name, const bytes& b, errc code) {
   auto r = gb::archive_open(put(name, b));
   INFO(name);
   REQUIRE_MESSAGE(!r.ok(), "opened cleanly, expected " << gb::errc_name(code) << "; findings: "
-                                                        << (r.ok() ? codes(r.value().findings) : ""));
+                                                       << (r.ok() ? codes(r.value().findings) : ""));
   CHECK_MESSAGE(r.err().code == code, r.err().to_string());
 }
 // Opens `name` holding `b` and expects it to open with finding `code`.
@@ -147,7 +161,9 @@ std::vector<uint8_t> f32s(size_t n) {
   }
   return b;
 }
-bytes slurp(const std::string& p) { return gb::test::read_file(p); }
+bytes slurp(const std::string& p) {
+  return gb::test::read_file(p);
+}
 
 bytes valid_gguf() {
   const std::string p = dir() + "/valid.gguf";
@@ -155,18 +171,22 @@ bytes valid_gguf() {
                  {{"general.architecture", gb::meta_str("llama")},
                   {"tokenizer.ggml.model", gb::meta_str("llama")},
                   {"tokenizer.ggml.tokens", gb::meta_str_array({"<unk>", "a", "b"})}},
-                 {{"token_embd.weight", gb::dtype::f32, {3, 4}, f32s(12)}, {"output_norm.weight", gb::dtype::f32, {4}, f32s(4)}});
+                 {{"token_embd.weight", gb::dtype::f32, {3, 4}, f32s(12)},
+                  {"output_norm.weight", gb::dtype::f32, {4}, f32s(4)}});
   return slurp(p);
 }
 bytes valid_safetensors() {
   const std::string p = dir() + "/valid.safetensors";
-  gb::safetensors_write(p, {{"a", gb::dtype::f32, {2, 2}, f32s(4)}, {"b", gb::dtype::f32, {3}, f32s(3)}}, {{"format", "pt"}});
+  gb::safetensors_write(p, {{"a", gb::dtype::f32, {2, 2}, f32s(4)}, {"b", gb::dtype::f32, {3}, f32s(3)}},
+                        {{"format", "pt"}});
   return slurp(p);
 }
 std::string state_dict_pickle() {  // {'w': tensor(FloatStorage '0', (2,))}
   return "\x80\x02}(" + gb::attack::binunicode("w") + "ctorch._utils\n_rebuild_tensor_v2\n((" +
          gb::attack::binunicode("storage") + "ctorch\nFloatStorage\n" + gb::attack::binunicode("0") +
-         gb::attack::binunicode("cpu") + "K\x02tQK\x00K\x02\x85K\x01\x85\x89" "ccollections\nOrderedDict\n)RtRu."s;
+         gb::attack::binunicode("cpu") +
+         "K\x02tQK\x00K\x02\x85K\x01\x85\x89"
+         "ccollections\nOrderedDict\n)RtRu."s;
 }
 bytes torch_zip(const std::string& extra_name = "", const bytes& extra = {}) {
   bytes out;
@@ -240,42 +260,59 @@ TEST_CASE("safetensors: every header and offset rule") {
   // header size past the end of the file
   expect_error("st/header_past_eof.safetensors", safetensors("{}", 0, 5000), errc::truncated);
   // overlapping tensors
-  expect_error("st/overlap.safetensors",
-               safetensors(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12),
-               errc::overlap);
+  expect_error(
+      "st/overlap.safetensors",
+      safetensors(
+          R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+          12),
+      errc::overlap);
   // a hole between tensors (room for a hidden payload)
-  expect_error("st/hole.safetensors",
-               safetensors(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})", 12),
-               errc::hole);
+  expect_error(
+      "st/hole.safetensors",
+      safetensors(
+          R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})",
+          12),
+      errc::hole);
   // bytes after the last tensor (polyglot tail)
-  expect_error("st/tail.safetensors", safetensors(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 4 + 22), errc::hole);
+  expect_error("st/tail.safetensors",
+               safetensors(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 4 + 22), errc::hole);
   // an offset outside the file
   expect_error("st/out_of_file.safetensors",
-               safetensors(R"({"a":{"dtype":"F32","shape":[1024],"data_offsets":[0,4096]}})", 4), errc::out_of_bounds);
+               safetensors(R"({"a":{"dtype":"F32","shape":[1024],"data_offsets":[0,4096]}})", 4),
+               errc::out_of_bounds);
   // end < begin
-  expect_error("st/reversed.safetensors", safetensors(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}})", 8),
-               errc::bad_value);
+  expect_error("st/reversed.safetensors",
+               safetensors(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}})", 8), errc::bad_value);
   // element count x dtype size != end - begin
-  expect_error("st/size_mismatch.safetensors", safetensors(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8),
-               errc::mismatch);
+  expect_error("st/size_mismatch.safetensors",
+               safetensors(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8), errc::mismatch);
   // a shape whose element count overflows 64 bits
-  expect_error("st/shape_overflow.safetensors",
-               safetensors(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,4]}})", 4),
-               errc::overflow);
+  expect_error(
+      "st/shape_overflow.safetensors",
+      safetensors(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,4]}})", 4),
+      errc::overflow);
   // duplicate keys (two readers of one file would see different models)
-  expect_error("st/duplicate.safetensors",
-               safetensors(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 4),
-               errc::duplicate);
+  expect_error(
+      "st/duplicate.safetensors",
+      safetensors(
+          R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+          4),
+      errc::duplicate);
   // __metadata__ must map strings to strings
-  expect_error("st/metadata_value.safetensors",
-               safetensors(R"({"__metadata__":{"format":1},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 4), errc::bad_json);
+  expect_error(
+      "st/metadata_value.safetensors",
+      safetensors(R"({"__metadata__":{"format":1},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 4),
+      errc::bad_json);
   // invalid UTF-8 in the header
-  expect_error("st/utf8.safetensors", safetensors("{\"\xff\xfe\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4),
+  expect_error("st/utf8.safetensors",
+               safetensors("{\"\xff\xfe\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4),
                errc::bad_utf8);
   // unknown dtype
-  expect_error("st/dtype.safetensors", safetensors(R"({"a":{"dtype":"F33","shape":[1],"data_offsets":[0,4]}})", 4), errc::bad_value);
+  expect_error("st/dtype.safetensors",
+               safetensors(R"({"a":{"dtype":"F33","shape":[1],"data_offsets":[0,4]}})", 4), errc::bad_value);
   // deep nesting in the header
-  expect_error("st/deep.safetensors", safetensors("{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}", 0),
+  expect_error("st/deep.safetensors",
+               safetensors("{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}", 0),
                errc::limit);
 }
 
@@ -294,7 +331,8 @@ TEST_CASE("safetensors: shard index names and coverage") {
   r = index(R"({"weight_map": {"a": "/etc/passwd"}})");
   REQUIRE(!r.ok());
   CHECK(r.err().code == errc::path_escape);
-  r = index(R"({"weight_map": {"a": "model-00001-of-00001.safetensors", "b": "model-00001-of-00001.safetensors"}})");
+  r = index(
+      R"({"weight_map": {"a": "model-00001-of-00001.safetensors", "b": "model-00001-of-00001.safetensors"}})");
   REQUIRE(!r.ok());  // b is in the map but not in the shard
   CHECK(r.err().code == errc::mismatch);
   gb::safetensors_write(d + "/model-00002-of-00002.safetensors",
@@ -338,7 +376,8 @@ TEST_CASE("safetensors: shard index against the shards present") {
   REQUIRE(f);
   CHECK(f->message.find("1 shard(s) of the 3") != std::string::npos);
   gb::safetensors_write(d + "/model-00003-of-00003.safetensors", {{"c", gb::dtype::f32, {1}, f32s(1)}});
-  r = index(R"({"weight_map": {"a": "model-00001-of-00003.safetensors", "b": "model-00002-of-00003.safetensors",
+  r = index(
+      R"({"weight_map": {"a": "model-00001-of-00003.safetensors", "b": "model-00002-of-00003.safetensors",
                                "c": "model-00003-of-00003.safetensors"}})");
   REQUIRE(r.ok());
   CHECK(!find(r.value(), "safetensors.shard_unlisted"));
@@ -347,7 +386,8 @@ TEST_CASE("safetensors: shard index against the shards present") {
   // a file outside the set's naming (a consolidated copy, an adapter) is reported at low severity, and a
   // broken header in it is named rather than fatal
   gb::test::write_file(d + "/extra.safetensors", std::string("\x05\0\0\0\0\0\0\0[1,2]", 13));
-  r = index(R"({"weight_map": {"a": "model-00001-of-00003.safetensors", "b": "model-00002-of-00003.safetensors",
+  r = index(
+      R"({"weight_map": {"a": "model-00001-of-00003.safetensors", "b": "model-00002-of-00003.safetensors",
                                "c": "model-00003-of-00003.safetensors"}})");
   REQUIRE(r.ok());
   f = find(r.value(), "safetensors.shard_unlisted");
@@ -357,7 +397,8 @@ TEST_CASE("safetensors: shard index against the shards present") {
   // a map entry naming a shard that is not there stays an error
   fs::remove(d + "/extra.safetensors");
   fs::remove(d + "/model-00003-of-00003.safetensors");
-  r = index(R"({"weight_map": {"a": "model-00001-of-00003.safetensors", "c": "model-00003-of-00003.safetensors"}})");
+  r = index(
+      R"({"weight_map": {"a": "model-00001-of-00003.safetensors", "c": "model-00003-of-00003.safetensors"}})");
   REQUIRE(!r.ok());
   CHECK(r.err().code == errc::not_found);
 }
@@ -509,7 +550,8 @@ TEST_CASE("GGUF: counts, strings, arrays, dims, types, alignment and offsets") {
 TEST_CASE("GGUF: chat templates are audited as text, never rendered") {
   gb::attack::gguf g;
   g.kv_str("tokenizer.chat_template",
-           "{{ ''.__class__.__mro__[1].__subclasses__()[40]('/etc/passwd').read() }}{% for m in messages %}{{ m }}{% endfor %}");
+           "{{ ''.__class__.__mro__[1].__subclasses__()[40]('/etc/passwd').read() }}{% for m in messages "
+           "%}{{ m }}{% endfor %}");
   const std::string p = put("gguf/ssti.gguf", g.file());
   gb::scan_file sf = gb::scan_one(p);
   CHECK_MESSAGE(has_finding(sf.findings, "template.injection"), codes(sf.findings));
@@ -544,20 +586,29 @@ TEST_CASE("polyglots and renamed files") {
 
 TEST_CASE("pickle: dangerous globals, hostile lengths, deep nesting") {
   {  // os.system via REDUCE
-    std::string p = "\x80\x02" "cos\nsystem\n" + gb::attack::binunicode("id") + "\x85R."s;
+    std::string p =
+        "\x80\x02"
+        "cos\nsystem\n" +
+        gb::attack::binunicode("id") + "\x85R."s;
     auto r = gb::archive_open(put("pkl/os_system.pkl", bytes(p.begin(), p.end())));
     REQUIRE(r.ok());
     CHECK_MESSAGE(has_finding(r.value().findings, "pickle.global.dangerous"), codes(r.value().findings));
   }
   {  // STACK_GLOBAL with module and name from the memo
-    std::string p = "\x80\x04\x8c\x08" "builtins\x94\x8c\x04" "eval\x94h\x00h\x01\x93\x8c\x03" "1+1\x85R."s;
+    std::string p =
+        "\x80\x04\x8c\x08"
+        "builtins\x94\x8c\x04"
+        "eval\x94h\x00h\x01\x93\x8c\x03"
+        "1+1\x85R."s;
     auto r = gb::pickle::read(reinterpret_cast<const uint8_t*>(p.data()), p.size());
     REQUIRE(r.globals.size() == 1);
     CHECK(r.globals[0].qualified() == "builtins.eval");
     CHECK(r.globals[0].level == gb::pickle::safety::dangerous);
   }
   {  // LONG4 claiming 2^31 - 1 bytes in a 20-byte file: malformed, nothing that size allocated
-    std::string p = "\x80\x02\x8b\xff\xff\xff\x7f" "abc."s;
+    std::string p =
+        "\x80\x02\x8b\xff\xff\xff\x7f"
+        "abc."s;
     cost c = measure([&] {
       auto r = gb::pickle::read(reinterpret_cast<const uint8_t*>(p.data()), p.size());
       CHECK(!r.complete);
@@ -566,7 +617,9 @@ TEST_CASE("pickle: dangerous globals, hostile lengths, deep nesting") {
     CHECK(c.peak_bytes < (1 << 20));
   }
   {  // BINUNICODE8 claiming 2^62 bytes
-    std::string p = "\x80\x04\x8d\x00\x00\x00\x00\x00\x00\x00\x40" "x."s;
+    std::string p =
+        "\x80\x04\x8d\x00\x00\x00\x00\x00\x00\x00\x40"
+        "x."s;
     auto r = gb::pickle::read(reinterpret_cast<const uint8_t*>(p.data()), p.size());
     CHECK(!r.complete);
   }
@@ -617,7 +670,8 @@ TEST_CASE("zip: escapes, bombs, header mismatches, encryption") {
     REQUIRE(cd > 0);
     z[cd + 24] = 0xff, z[cd + 25] = 0xff, z[cd + 26] = 0xff, z[cd + 27] = 0x7f;
     gb::zip::listing l = gb::zip::open(z.data(), z.size());
-    CHECK_MESSAGE((has_finding(l.findings, "zip.header_mismatch") || has_finding(l.findings, "zip.descriptor_mismatch")),
+    CHECK_MESSAGE((has_finding(l.findings, "zip.header_mismatch") ||
+                   has_finding(l.findings, "zip.descriptor_mismatch")),
                   codes(l.findings));
   }
   {  // the encryption flag set on an entry
@@ -627,17 +681,20 @@ TEST_CASE("zip: escapes, bombs, header mismatches, encryption") {
     for (size_t i = 0; i + 4 < z.size(); ++i)
       if (z[i] == 'P' && z[i + 1] == 'K' && z[i + 2] == 3 && z[i + 3] == 4) z[i + 6] |= 1;
     gb::zip::listing l = gb::zip::open(z.data(), z.size());
-    CHECK_MESSAGE((has_finding(l.findings, "zip.encrypted") || has_finding(l.findings, "zip.encryption_flag_decoy")),
-                  codes(l.findings));
+    CHECK_MESSAGE(
+        (has_finding(l.findings, "zip.encrypted") || has_finding(l.findings, "zip.encryption_flag_decoy")),
+        codes(l.findings));
   }
   {  // an end-of-central-directory record claiming 65535 entries at an offset past the file
-    bytes z = {'P', 'K', 5, 6, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x10, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f, 0, 0};
+    bytes z = {'P',  'K',  5, 6, 0, 0,    0,    0,    0xff, 0xff, 0xff,
+               0xff, 0x10, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f, 0,    0};
     bool failed = false;
     try {
       (void)gb::zip::open(z.data(), z.size());
     } catch (const gb::failure& f) {
       failed = true;
-      CHECK((f.err().code == errc::bad_zip || f.err().code == errc::out_of_bounds || f.err().code == errc::limit));
+      CHECK((f.err().code == errc::bad_zip || f.err().code == errc::out_of_bounds ||
+             f.err().code == errc::limit));
     }
     CHECK(failed);
   }
@@ -815,9 +872,12 @@ TEST_CASE("resource limits: heap stays within a small multiple of the file size"
     g.kv_raw("tokenizer.ggml.tokens", 9, v);
     items.push_back({"res/million_strings.gguf", g.file()});
   }
-  items.push_back({"res/brackets.safetensors", gb::attack::safetensors("{\"a\":" + std::string(20'000'000, '['), 0)});
+  items.push_back(
+      {"res/brackets.safetensors", gb::attack::safetensors("{\"a\":" + std::string(20'000'000, '['), 0)});
   {
-    std::string p = "\x80\x02\x8b\xff\xff\xff\x7f" "abc."s;
+    std::string p =
+        "\x80\x02\x8b\xff\xff\xff\x7f"
+        "abc."s;
     items.push_back({"res/long4.pkl", bytes(p.begin(), p.end())});
   }
   {
@@ -833,7 +893,8 @@ TEST_CASE("resource limits: heap stays within a small multiple of the file size"
     const std::string p = put(it.name, it.b);
     cost c = measure([&] { (void)gb::archive_open(p); });
     const double ratio = static_cast<double>(c.peak_bytes) / static_cast<double>(it.b.size());
-    MESSAGE(it.name << ": " << it.b.size() << " bytes, peak heap " << c.peak_bytes << " (" << ratio << "x), " << c.seconds << " s");
+    MESSAGE(it.name << ": " << it.b.size() << " bytes, peak heap " << c.peak_bytes << " (" << ratio << "x), "
+                    << c.seconds << " s");
     CHECK(c.peak_bytes <= 64 * static_cast<int64_t>(it.b.size()) + (16 << 20));
   }
   {  // glassbox scan reads JSON files too (chat templates): 8 MB of '['
@@ -861,14 +922,21 @@ void check_regressions(const std::string& which) {
     const fs::path src = root / rel;
     REQUIRE(fs::exists(src));
     const std::string target = rel.substr(0, rel.find('/'));
-    static const std::map<std::string, std::string> names = {
-        {"gguf", "model.gguf"}, {"safetensors", "model.safetensors"}, {"onnx", "model.onnx"}, {"pickle", "model.pkl"},
-        {"zip", "model.pt"}, {"numpy", "model.npy"}, {"llama2c", "model.bin"}, {"llama2c_tokenizer", "tokenizer.bin"},
-        {"tokenizer_json", "tokenizer.json"}, {"sentencepiece", "tokenizer.model"}, {"hf_config", "config.json"}};
+    static const std::map<std::string, std::string> names = {{"gguf", "model.gguf"},
+                                                             {"safetensors", "model.safetensors"},
+                                                             {"onnx", "model.onnx"},
+                                                             {"pickle", "model.pkl"},
+                                                             {"zip", "model.pt"},
+                                                             {"numpy", "model.npy"},
+                                                             {"llama2c", "model.bin"},
+                                                             {"llama2c_tokenizer", "tokenizer.bin"},
+                                                             {"tokenizer_json", "tokenizer.json"},
+                                                             {"sentencepiece", "tokenizer.model"},
+                                                             {"hf_config", "config.json"}};
     auto it = names.find(target);
     REQUIRE(it != names.end());
-    const std::string p = put("regress/" + which + std::to_string(n++) + "/" + it->second,
-                              slurp(src.string()));
+    const std::string p =
+        put("regress/" + which + std::to_string(n++) + "/" + it->second, slurp(src.string()));
     auto r = gb::archive_open(p);
     if (want == "ok") {
       CHECK_MESSAGE(r.ok(), r.err().to_string());

@@ -3,10 +3,9 @@
 // and the HTML in a real browser.
 #include <doctest/doctest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "formats/writers.h"
@@ -52,7 +51,8 @@ TEST_CASE("demo audit: every planted property is a finding, and report.json foll
   CHECK(has_finding(r, "tensor.duplicate", "blk.2.attn.k.weight"));
   bool system = false;
   for (const auto& f : r["findings"])
-    if (f["severity"] == "critical" && f["where"].get<std::string>().find("training_state.pkl") != std::string::npos &&
+    if (f["severity"] == "critical" &&
+        f["where"].get<std::string>().find("training_state.pkl") != std::string::npos &&
         f["message"].get<std::string>().find("posix.system") != std::string::npos)
       system = true;
   CHECK(system);
@@ -61,21 +61,26 @@ TEST_CASE("demo audit: every planted property is a finding, and report.json foll
   for (const auto& v : r["verdicts"])
     if (v["area"] == "bias") bias = v["level"] == "attention";
   CHECK(bias);
-  auto errs = viz::json_schema_validate(slurp(std::string(GB_SOURCE_DIR) + "/viz/report.schema.json"), slurp(dir + "/report.json"));
+  auto errs = viz::json_schema_validate(slurp(std::string(GB_SOURCE_DIR) + "/viz/report.schema.json"),
+                                        slurp(dir + "/report.json"));
   for (const auto& e : errs) MESSAGE(e);
   CHECK(errs.empty());
   // the schema check itself rejects a broken report
   json broken = r;
   broken["verdicts"][0]["level"] = "fine";
   broken.erase("compliance");
-  CHECK(viz::json_schema_validate(slurp(std::string(GB_SOURCE_DIR) + "/viz/report.schema.json"), broken.dump()).size() >= 2u);
+  CHECK(
+      viz::json_schema_validate(slurp(std::string(GB_SOURCE_DIR) + "/viz/report.schema.json"), broken.dump())
+          .size() >= 2u);
   std::string html = slurp(dir + "/report.html");
-  for (const char* s : {"id=\"summary\"", "id=\"identity\"", "id=\"integrity\"", "id=\"security\"", "id=\"architecture\"",
-                        "id=\"internals\"", "id=\"bias\"", "id=\"compliance\"", "id=\"not-measured\"", "<svg"})
+  for (const char* s :
+       {"id=\"summary\"", "id=\"identity\"", "id=\"integrity\"", "id=\"security\"", "id=\"architecture\"",
+        "id=\"internals\"", "id=\"bias\"", "id=\"compliance\"", "id=\"not-measured\"", "<svg"})
     CHECK(html.find(s) != std::string::npos);
   CHECK(html.find("<script") == std::string::npos);
   // nothing is fetched: no external scripts, images, styles or fonts (XML namespaces are names, not fetches)
-  for (const char* ext : {"src=\"http", "href=\"http", "url(http", "@import", "<link"}) CHECK(html.find(ext) == std::string::npos);
+  for (const char* ext : {"src=\"http", "href=\"http", "url(http", "@import", "<link"})
+    CHECK(html.find(ext) == std::string::npos);
   std::string card = slurp(dir + "/MODEL_CARD.md");
   CHECK(card.rfind("---\n", 0) == 0);
   CHECK(card.find("TO BE COMPLETED BY THE PROVIDER") != std::string::npos);
@@ -85,7 +90,8 @@ TEST_CASE("demo audit is reproducible: byte-identical outputs apart from the rec
   // same inputs and seeds: the same output folder, run twice
   std::string dir = test::temp_dir("audit_repro");
   std::string out;
-  const char* files[] = {"report.json", "report.html", "MODEL_CARD.md", "graph.svg", "demo-model/demo-model.gguf"};
+  const char* files[] = {"report.json", "report.html", "MODEL_CARD.md", "graph.svg",
+                         "demo-model/demo-model.gguf"};
   REQUIRE(test::run_glassbox("audit -o " + dir + " --resamples 200", &out, true) == 0);
   std::vector<std::string> first;
   for (const char* f : files) first.push_back(slurp(dir + "/" + f));
@@ -125,10 +131,14 @@ TEST_CASE("verify-report detects a changed byte in any output or input, and chec
     CHECK(test::run_glassbox("verify-report " + dir, &out) == 0);
   }
   // signatures: an Ed25519 key made with the openssl CLI
-  REQUIRE(std::system(("openssl genpkey -algorithm ed25519 -out " + dir + "/k.pem 2>/dev/null && openssl pkey -in " + dir +
-                       "/k.pem -pubout -out " + dir + "/pub.pem 2>/dev/null").c_str()) == 0);
+  REQUIRE(std::system(("openssl genpkey -algorithm ed25519 -out " + dir +
+                       "/k.pem 2>/dev/null && openssl pkey -in " + dir + "/k.pem -pubout -out " + dir +
+                       "/pub.pem 2>/dev/null")
+                          .c_str()) == 0);
   std::string signed_dir = test::temp_dir("audit_signed");
-  REQUIRE(test::run_glassbox("audit -o " + signed_dir + " --resamples 50 --suites none --sign " + dir + "/k.pem", &out, true) == 0);
+  REQUIRE(
+      test::run_glassbox("audit -o " + signed_dir + " --resamples 50 --suites none --sign " + dir + "/k.pem",
+                         &out, true) == 0);
   out.clear();
   CHECK(test::run_glassbox("verify-report " + signed_dir + " --key " + dir + "/pub.pem", &out) == 0);
   CHECK(out.find("signature valid") != std::string::npos);
@@ -138,19 +148,24 @@ TEST_CASE("verify-report detects a changed byte in any output or input, and chec
   CHECK(test::run_glassbox("verify-report " + signed_dir + " --key " + dir + "/pub.pem", &out) == 1);
 }
 
-TEST_CASE("a model the engine cannot run still gets a full report, with the forward pass under not measured") {
+TEST_CASE(
+    "a model the engine cannot run still gets a full report, with the forward pass under not measured") {
   std::string dir = test::temp_dir("audit_unsupported");
   std::vector<std::pair<std::string, meta_value>> meta = {{"general.architecture", meta_str("mystery")},
                                                           {"general.name", meta_str("mystery model")}};
   std::vector<float> w(16 * 8, 0.01f);
-  std::vector<uint8_t> bytes(reinterpret_cast<const uint8_t*>(w.data()), reinterpret_cast<const uint8_t*>(w.data() + w.size()));
-  gguf_write(dir + "/m.gguf", meta, {{"token_embd.weight", dtype::f32, {16, 8}, bytes}, {"strange.weight", dtype::f32, {8, 16}, bytes}});
+  std::vector<uint8_t> bytes(reinterpret_cast<const uint8_t*>(w.data()),
+                             reinterpret_cast<const uint8_t*>(w.data() + w.size()));
+  gguf_write(
+      dir + "/m.gguf", meta,
+      {{"token_embd.weight", dtype::f32, {16, 8}, bytes}, {"strange.weight", dtype::f32, {8, 16}, bytes}});
   std::string out;
   REQUIRE(test::run_glassbox("audit " + dir + "/m.gguf -o " + dir + "/r --resamples 50", &out, true) == 0);
   json r = json::parse(slurp(dir + "/r/report.json"));
   CHECK(r["internals"]["ran"] == false);
   bool listed = false;
-  for (const auto& n : r["not_measured"]) listed = listed || n["what"].get<std::string>().find("forward pass") != std::string::npos;
+  for (const auto& n : r["not_measured"])
+    listed = listed || n["what"].get<std::string>().find("forward pass") != std::string::npos;
   CHECK(listed);
   CHECK(r["integrity"]["measured"] == true);
   CHECK(r["identity"]["tensor_count"] == 2);
@@ -161,8 +176,9 @@ TEST_CASE("stories260K: the audit's identity, hashes and bias numbers equal the 
   GB_DATA(bias_root, "bias");
   std::string dir = test::temp_dir("audit_stories");
   std::string out;
-  REQUIRE(test::run_glassbox("audit " + model + " -o " + dir + " --suites crows-pairs --limit 40 --resamples 200 --data-root " +
-                                 bias_root, &out, true) == 0);
+  REQUIRE(test::run_glassbox("audit " + model + " -o " + dir +
+                                 " --suites crows-pairs --limit 40 --resamples 200 --data-root " + bias_root,
+                             &out, true) == 0);
   json r = json::parse(slurp(dir + "/report.json"));
   CHECK(r["identity"]["hyperparameters"]["n_layer"] == 5);
   CHECK(r["identity"]["hyperparameters"]["n_head"] == 8);
@@ -178,8 +194,10 @@ TEST_CASE("stories260K: the audit's identity, hashes and bias numbers equal the 
   std::string root = hj.contains("root_digest") ? hj["root_digest"].get<std::string>() : hj.value("root", "");
   CHECK(root == r["integrity"]["root_digest"]);
   std::string b;
-  REQUIRE(test::run_glassbox("bias " + model + " --suite crows-pairs --limit 40 --resamples 200 --json --data " + bias_root +
-                                 "/crows-pairs/crows_pairs_anonymized.csv", &b) == 0);
+  REQUIRE(test::run_glassbox("bias " + model +
+                                 " --suite crows-pairs --limit 40 --resamples 200 --json --data " +
+                                 bias_root + "/crows-pairs/crows_pairs_anonymized.csv",
+                             &b) == 0);
   json bj = json::parse(b);
   json crows_audit;
   for (const auto& s : r["bias"])
@@ -190,16 +208,19 @@ TEST_CASE("stories260K: the audit's identity, hashes and bias numbers equal the 
 
 TEST_CASE("report.html opens in headless Chromium with no console errors; a screenshot is taken") {
   if (std::system("command -v chromium >/dev/null 2>&1") != 0) {
-    if (test::in_ci()) FAIL("chromium is not installed (tools/setup.sh installs it with the test dependencies)");
+    if (test::in_ci())
+      FAIL("chromium is not installed (tools/setup.sh installs it with the test dependencies)");
     MESSAGE("SKIP: chromium not installed");
     return;
   }
   std::string dir = demo_dir() + "/a";
   std::string shot = dir + "/report.png", log = dir + "/chromium.log";
-  std::string cmd = "timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
-                    "--disable-background-networking --disable-component-update --disable-sync --enable-logging=stderr "
-                    "--v=0 --user-data-dir=" + dir + "/chr --window-size=1200,3000 --screenshot=" + shot + " file://" + dir +
-                    "/report.html > " + log + " 2>&1";
+  std::string cmd =
+      "timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+      "--disable-background-networking --disable-component-update --disable-sync --enable-logging=stderr "
+      "--v=0 --user-data-dir=" +
+      dir + "/chr --window-size=1200,3000 --screenshot=" + shot + " file://" + dir + "/report.html > " + log +
+      " 2>&1";
   CHECK(std::system(cmd.c_str()) == 0);
   std::string png = slurp(shot);
   REQUIRE(png.size() > 10000u);
@@ -211,14 +232,17 @@ TEST_CASE("report.html opens in headless Chromium with no console errors; a scre
 
 TEST_CASE("stories260K: every format audits to the same identity and root digest") {
   GB_DATA(dir, "models/stories260K");
-  const std::vector<std::string> forms = {dir + "/stories260K.gguf", dir + "/tinyllamas-stories-260k-f32.ggufv1.gguf",
-                                          dir + "/stories260K.bin --tokenizer " + dir + "/tok512.bin", dir + "/hf"};
+  const std::vector<std::string> forms = {
+      dir + "/stories260K.gguf", dir + "/tinyllamas-stories-260k-f32.ggufv1.gguf",
+      dir + "/stories260K.bin --tokenizer " + dir + "/tok512.bin", dir + "/hf"};
   std::string root;
   int64_t params = -1;
   for (size_t i = 0; i < forms.size(); ++i) {
     INFO(forms[i]);
     std::string out_dir = test::temp_dir("audit_form_" + std::to_string(i)), out;
-    REQUIRE(test::run_glassbox("audit " + forms[i] + " -o " + out_dir + " --suites templates --resamples 50 --no-spectral", &out, true) == 0);
+    REQUIRE(test::run_glassbox(
+                "audit " + forms[i] + " -o " + out_dir + " --suites templates --resamples 50 --no-spectral",
+                &out, true) == 0);
     json r = json::parse(slurp(out_dir + "/report.json"));
     CHECK(r["identity"]["hyperparameters"]["n_layer"] == 5);
     CHECK(r["identity"]["hyperparameters"]["n_ff"] == 172);

@@ -10,7 +10,9 @@
 using gb::test::run_glassbox;
 
 namespace {
-std::string q(const std::string& s) { return "'" + s + "'"; }
+std::string q(const std::string& s) {
+  return "'" + s + "'";
+}
 std::string slurp(const std::string& p) {
   auto b = gb::test::read_file(p);
   return std::string(b.begin(), b.end());
@@ -25,8 +27,8 @@ bool any_text_contains(const gb::viz::xml_report& r, const std::string& needle) 
 TEST_CASE("graph: usage errors and bad input") {
   std::string out;
   CHECK(run_glassbox("graph", &out, true) == 2);
-  CHECK(run_glassbox("graph x.gguf", &out, true) == 2);                  // no -o
-  CHECK(run_glassbox("graph x.gguf -o x.bmpx", &out, true) == 2);        // unknown format
+  CHECK(run_glassbox("graph x.gguf", &out, true) == 2);            // no -o
+  CHECK(run_glassbox("graph x.gguf -o x.bmpx", &out, true) == 2);  // unknown format
   CHECK(run_glassbox("graph x.gguf -o x.svg --view sideways", &out, true) == 2);
   std::string dir = gb::test::temp_dir("graph_cli_bad");
   CHECK(run_glassbox("graph " + q(dir + "/missing.gguf") + " -o " + q(dir + "/m.svg"), &out, true) == 3);
@@ -63,7 +65,8 @@ TEST_CASE("graph: stories260K GGUF to SVG, PNG, DOT and JSON") {
   CHECK(j["nodes"].size() == summary["nodes"].get<size_t>());
   CHECK(j["clusters"][0]["fold"] == 5);
 
-  CHECK(run_glassbox("graph " + q(model) + " --view ops -o " + q(dir + "/o.svg"), &out, true) == 3);  // no op graph
+  CHECK(run_glassbox("graph " + q(model) + " --view ops -o " + q(dir + "/o.svg"), &out, true) ==
+        3);  // no op graph
 }
 
 TEST_CASE("graph: overlay and diff") {
@@ -77,7 +80,8 @@ TEST_CASE("graph: overlay and diff") {
   CHECK(any_text_contains(x, "norm (node colour)"));
   CHECK(run_glassbox("graph " + q(model) + " --overlay bogus -o " + q(dir + "/b.svg"), &out, true) == 2);
 
-  REQUIRE(run_glassbox("graph " + q(model) + " --diff " + q(hf) + " -o " + q(dir + "/d.json"), &out, true) == 0);
+  REQUIRE(run_glassbox("graph " + q(model) + " --diff " + q(hf) + " -o " + q(dir + "/d.json"), &out, true) ==
+          0);
   auto j = nlohmann::json::parse(slurp(dir + "/d.json"));
   CHECK(j["title"].get<std::string>().rfind("diff:", 0) == 0);
   size_t statuses = 0;

@@ -1,9 +1,9 @@
 // glassbox inspect and glassbox synth through the built binary: exit codes, JSON keys, one-line errors.
 #include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "tests/support/data.h"
 
@@ -11,7 +11,9 @@ namespace {
 
 using nlohmann::json;
 
-int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+int count_lines(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
 
 json run_json(const std::string& args, int expect_rc = 0) {
   std::string out;
@@ -81,12 +83,14 @@ TEST_CASE("inspect: usage errors exit 2") {
 TEST_CASE("synth then inspect --json --tensors: keys, counts and roles") {
   const std::string dir = gb::test::temp_dir("inspect_cli_synth");
   std::string out;
-  REQUIRE(gb::test::run_glassbox("synth --arch qwen2 --layers 2 --dim 64 --heads 4 --kv-heads 2 --ff 128 --vocab 300 "
-                                 "--ctx 64 --dtype q8_0 --seed 3 -o '" + dir + "/m.gguf'",
-                                 &out) == 0);
+  REQUIRE(gb::test::run_glassbox(
+              "synth --arch qwen2 --layers 2 --dim 64 --heads 4 --kv-heads 2 --ff 128 --vocab 300 "
+              "--ctx 64 --dtype q8_0 --seed 3 -o '" +
+                  dir + "/m.gguf'",
+              &out) == 0);
   json j = run_json("inspect --json --tensors '" + dir + "/m.gguf'");
-  for (const char* k : {"format", "format_version", "architecture", "hyperparameters", "parameter_count", "tensor_count",
-                        "tensors", "metadata", "license", "tokenizer", "findings"})
+  for (const char* k : {"format", "format_version", "architecture", "hyperparameters", "parameter_count",
+                        "tensor_count", "tensors", "metadata", "license", "tokenizer", "findings"})
     CHECK_MESSAGE(j.contains(k), k);
   CHECK(j["format"] == "gguf");
   CHECK(j["format_version"] == "3");
@@ -120,8 +124,11 @@ TEST_CASE("synth then inspect --json --tensors: keys, counts and roles") {
 TEST_CASE("inspect --fail-on: exit 1 when a finding reaches the level") {
   const std::string dir = gb::test::temp_dir("inspect_cli_failon");
   std::string out;
-  REQUIRE(gb::test::run_glassbox("synth --arch llama --layers 1 --dim 32 --heads 2 --ff 64 --vocab 64 -o '" + dir + "/m.gguf'", &out) == 0);
-  CHECK(gb::test::run_glassbox("inspect --fail-on info '" + dir + "/m.gguf'", &out) == 0);  // no findings at all
+  REQUIRE(gb::test::run_glassbox(
+              "synth --arch llama --layers 1 --dim 32 --heads 2 --ff 64 --vocab 64 -o '" + dir + "/m.gguf'",
+              &out) == 0);
+  CHECK(gb::test::run_glassbox("inspect --fail-on info '" + dir + "/m.gguf'", &out) ==
+        0);  // no findings at all
   // a vocabulary-only GGUF has an info finding (no tensors)
   GB_DATA(vocab, "tokenizers/llama.cpp-vocab/ggml-vocab-gpt-2.gguf");
   CHECK(gb::test::run_glassbox("inspect --fail-on info '" + vocab + "'", &out) == 1);
@@ -135,11 +142,15 @@ TEST_CASE("synth: usage errors exit 2, the same command twice writes the same by
   CHECK(gb::test::run_glassbox("synth --heads 3 -o '" + dir + "/x.gguf'", &out, true) == 2);
   CHECK(gb::test::run_glassbox("synth --dtype q9 -o '" + dir + "/x.gguf'", &out, true) == 2);
   CHECK(gb::test::run_glassbox("synth", &out, true) == 2);
-  const std::string args = "synth --arch gpt2 --layers 2 --dim 32 --heads 4 --ff 64 --vocab 100 --ctx 32 --seed 9 --plant zero:blk.0.attn.o.weight ";
+  const std::string args =
+      "synth --arch gpt2 --layers 2 --dim 32 --heads 4 --ff 64 --vocab 100 --ctx 32 --seed 9 --plant "
+      "zero:blk.0.attn.o.weight ";
   REQUIRE(gb::test::run_glassbox(args + "-o '" + dir + "/a.gguf'", &out) == 0);
   REQUIRE(gb::test::run_glassbox(args + "-o '" + dir + "/b.gguf'", &out) == 0);
   CHECK(gb::test::read_file(dir + "/a.gguf") == gb::test::read_file(dir + "/b.gguf"));
-  json j = run_json("synth --json --arch bloom --layers 1 --dim 32 --heads 4 --ff 64 --vocab 100 --format hf -o '" + dir + "/hf'");
+  json j = run_json(
+      "synth --json --arch bloom --layers 1 --dim 32 --heads 4 --ff 64 --vocab 100 --format hf -o '" + dir +
+      "/hf'");
   CHECK(j["architecture"] == "bloom");
   CHECK(j["files"].size() == 4);
   json k = run_json("inspect --json '" + dir + "/hf'");

@@ -2,7 +2,6 @@
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 
 #include "tests/support/data.h"
@@ -37,7 +36,8 @@ TEST_CASE("exit codes: 0 clean, 1 dangerous, 3 not scanned, 2 usage") {
 }
 
 TEST_CASE("--json and --sarif") {
-  std::string bad = make_dir("scan_cli_json", {{"evil.pkl", "cos\nsystem\n(S'id'\ntR."s}, {"a.7z", "7z\xBC\xAF\x27\x1C"s}});
+  std::string bad =
+      make_dir("scan_cli_json", {{"evil.pkl", "cos\nsystem\n(S'id'\ntR."s}, {"a.7z", "7z\xBC\xAF\x27\x1C"s}});
   std::string out;
   std::string sarif_path = bad + "/../scan.sarif";
   int rc = gb::test::run_glassbox("scan --json --sarif " + sarif_path + " " + bad, &out);

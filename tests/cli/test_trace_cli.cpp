@@ -2,8 +2,8 @@
 // charts, export, aggregates, hook errors).
 #include <doctest/doctest.h>
 
-#include <nlohmann/json.hpp>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "tests/support/data.h"
@@ -12,7 +12,9 @@
 using gb::test::run_glassbox;
 
 namespace {
-std::string q(const std::string& s) { return "'" + s + "'"; }
+std::string q(const std::string& s) {
+  return "'" + s + "'";
+}
 std::string slurp(const std::string& p) {
   auto b = gb::test::read_file(p);
   return std::string(b.begin(), b.end());
@@ -37,7 +39,9 @@ TEST_CASE("trace: stories260K JSON, charts and npy export") {
   GB_DATA(model, "models/stories260K/stories260K.gguf");
   std::string dir = gb::test::temp_dir("trace_cli");
   std::string out;
-  REQUIRE(run_glassbox("trace " + q(model) + " --prompt 'Once upon a time' --json -o " + q(dir + "/charts") + " --hooks 'blk.*.resid.post,blk.0.attn.probs' --export " + q(dir + "/npy"), &out) == 0);
+  REQUIRE(run_glassbox("trace " + q(model) + " --prompt 'Once upon a time' --json -o " + q(dir + "/charts") +
+                           " --hooks 'blk.*.resid.post,blk.0.attn.probs' --export " + q(dir + "/npy"),
+                       &out) == 0);
   auto j = nlohmann::json::parse(out);
   CHECK(j["trace"]["prediction"]["id"] == 432);
   CHECK(j["trace"]["tokens"] == nlohmann::json::array({1, 403, 407, 261, 378}));
@@ -82,18 +86,27 @@ TEST_CASE("trace --prompts aggregates; patch end to end") {
   auto j = nlohmann::json::parse(out);
   CHECK(j["aggregate"]["prompts"] == 3);
   CHECK(j["aggregate"]["heads"].size() == 40);
-  CHECK(run_glassbox("trace " + q(model) + " --prompts " + q(dir + "/p.txt") + " --export " + q(dir + "/x"), &out, true) == 2);
+  CHECK(run_glassbox("trace " + q(model) + " --prompts " + q(dir + "/p.txt") + " --export " + q(dir + "/x"),
+                     &out, true) == 2);
 
   std::string pout;  // run_glassbox appends: a fresh buffer per JSON document
-  REQUIRE(run_glassbox("patch " + q(model) + " --clean 'Once upon a time' --corrupt 'Once upon a day' --metric logit-diff:432,there --json -o " + q(dir + "/patch"), &pout) == 0);
+  REQUIRE(run_glassbox("patch " + q(model) +
+                           " --clean 'Once upon a time' --corrupt 'Once upon a day' --metric "
+                           "logit-diff:432,there --json -o " +
+                           q(dir + "/patch"),
+                       &pout) == 0);
   auto p = nlohmann::json::parse(pout);
   CHECK(p["metric"]["a"]["id"] == 432);
   CHECK(p["components"].size() == 5 * 5 + 2 * 5 + 5 * 8);
   CHECK(std::filesystem::exists(dir + "/patch/patch_heads.svg"));
   CHECK(slurp(dir + "/patch/index.html").find("href=\"patch_heads.svg\"") != std::string::npos);
   std::string eout;
-  CHECK(run_glassbox("patch " + q(model) + " --clean 'Once upon a time' --corrupt 'Once' --metric logit-diff:432,there", &eout, true) == 2);
+  CHECK(run_glassbox("patch " + q(model) +
+                         " --clean 'Once upon a time' --corrupt 'Once' --metric logit-diff:432,there",
+                     &eout, true) == 2);
   CHECK(eout.find("must be equal") != std::string::npos);
-  CHECK(run_glassbox("patch " + q(model) + " --clean a --corrupt b --metric logit-diff:432", &out, true) == 2);
-  CHECK(run_glassbox("patch " + q(model) + " --clean a --corrupt b --metric 'logit-diff:432,zzzqqq xx'", &out, true) == 2);
+  CHECK(run_glassbox("patch " + q(model) + " --clean a --corrupt b --metric logit-diff:432", &out, true) ==
+        2);
+  CHECK(run_glassbox("patch " + q(model) + " --clean a --corrupt b --metric 'logit-diff:432,zzzqqq xx'", &out,
+                     true) == 2);
 }

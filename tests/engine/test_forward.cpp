@@ -3,17 +3,17 @@
 // (--gelu ggml) and against the independent double-precision transformer of tests/support/ref_forward.h
 // (exact GELU).
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
-#include <sys/stat.h>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -61,7 +61,8 @@ void check_stories_logits(const std::string& rel) {
   REQUIRE(lg.ok());
   REQUIRE(lg.value().size() == ref.v.size());
   double err = 0;
-  for (size_t i = 0; i < ref.v.size(); ++i) err = std::max(err, std::fabs(static_cast<double>(lg.value()[i]) - ref.v[i]));
+  for (size_t i = 0; i < ref.v.size(); ++i)
+    err = std::max(err, std::fabs(static_cast<double>(lg.value()[i]) - ref.v[i]));
   MESSAGE(rel << ": max |logit - reference| = " << err);
   CHECK(err < 1e-4);
 
@@ -72,7 +73,9 @@ void check_stories_logits(const std::string& rel) {
     auto one = r.value()->forward({toks[t]});
     REQUIRE(one.ok());
     for (int64_t j = 0; j < ref.shape[1]; ++j)
-      err_inc = std::max(err_inc, std::fabs(static_cast<double>(one.value()[static_cast<size_t>(j)]) - ref.v[t * static_cast<size_t>(ref.shape[1]) + static_cast<size_t>(j)]));
+      err_inc =
+          std::max(err_inc, std::fabs(static_cast<double>(one.value()[static_cast<size_t>(j)]) -
+                                      ref.v[t * static_cast<size_t>(ref.shape[1]) + static_cast<size_t>(j)]));
   }
   CHECK(err_inc < 1e-4);
 }
@@ -175,7 +178,8 @@ TEST_CASE("truncate: a shared prefix computed once gives each continuation the l
   engine::runner& e = *r.value();
   const int64_t V = e.vocab_size();
   const std::vector<int32_t> prefix = {1, 403, 407};
-  for (const std::vector<int32_t>& tail : {std::vector<int32_t>{261, 378, 432}, std::vector<int32_t>{298, 315}}) {
+  for (const std::vector<int32_t>& tail :
+       {std::vector<int32_t>{261, 378, 432}, std::vector<int32_t>{298, 315}}) {
     std::vector<int32_t> whole = prefix;
     whole.insert(whole.end(), tail.begin(), tail.end());
     e.reset();
@@ -191,9 +195,10 @@ TEST_CASE("truncate: a shared prefix computed once gives each continuation the l
     double worst = 0;
     for (size_t i = 0; i < tail.size(); ++i)
       for (int64_t j = 0; j < V; ++j)
-        worst = std::max(worst, static_cast<double>(std::fabs(
-                                    cont.value()[i * static_cast<size_t>(V) + static_cast<size_t>(j)] -
-                                    full.value()[(prefix.size() + i) * static_cast<size_t>(V) + static_cast<size_t>(j)])));
+        worst = std::max(
+            worst, static_cast<double>(std::fabs(
+                       cont.value()[i * static_cast<size_t>(V) + static_cast<size_t>(j)] -
+                       full.value()[(prefix.size() + i) * static_cast<size_t>(V) + static_cast<size_t>(j)])));
     CHECK(worst == 0.0);  // every row is computed in a fixed order: the continuation has the full pass's bits
   }
   e.truncate(99);  // beyond the position: clamped, nothing invented
@@ -228,7 +233,8 @@ TEST_CASE("glassbox run: 200 greedy tokens from BOS reproduce llama2.c's expecte
   GB_DATA(hf, "models/stories260K/hf");
   std::vector<uint8_t> e = test::read_file(expected_path);
   const std::string expected(e.begin(), e.end());
-  for (const std::string& args : {"'" + gguf + "'", "'" + bin + "' --tokenizer '" + tok + "'", "'" + hf + "'"}) {
+  for (const std::string& args :
+       {"'" + gguf + "'", "'" + bin + "' --tokenizer '" + tok + "'", "'" + hf + "'"}) {
     std::string out;
     CAPTURE(args);
     REQUIRE(test::run_glassbox("run " + args + " --tokens 200", &out) == 0);
@@ -250,7 +256,8 @@ TEST_CASE("glassbox run: --ids prompt; top-k JSON lists the reference's top toke
 
 namespace {
 
-std::string synth(const std::string& dir, const std::string& arch, dtype t, int64_t kv, int64_t dim = 64, int64_t ff = 0) {
+std::string synth(const std::string& dir, const std::string& arch, dtype t, int64_t kv, int64_t dim = 64,
+                  int64_t ff = 0) {
   synth_spec s;
   s.arch = arch;
   s.n_layer = 2, s.n_embd = dim, s.n_head = 4, s.n_head_kv = kv, s.n_ff = ff, s.n_vocab = 512, s.n_ctx = 128;
@@ -262,7 +269,8 @@ std::string synth(const std::string& dir, const std::string& arch, dtype t, int6
   return s.path;
 }
 
-std::vector<float> run_logits(const model& m, const std::vector<int32_t>& ids, const engine::run_options& opt = {}) {
+std::vector<float> run_logits(const model& m, const std::vector<int32_t>& ids,
+                              const engine::run_options& opt = {}) {
   auto r = engine::runner::create(m, opt);
   REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().to_string()));
   auto lg = r.value()->forward(ids);
@@ -300,7 +308,8 @@ TEST_CASE("each quantised type gives the logits of the same model dequantised to
     std::vector<float> q = run_logits(L->m, ids), f = run_logits(m32.value(), ids);
     REQUIRE(q.size() == f.size());
     double err = 0;
-    for (size_t i = 0; i < q.size(); ++i) err = std::max(err, std::fabs(static_cast<double>(q[i]) - static_cast<double>(f[i])));
+    for (size_t i = 0; i < q.size(); ++i)
+      err = std::max(err, std::fabs(static_cast<double>(q[i]) - static_cast<double>(f[i])));
     CHECK(err < 1e-5);
     // One token at a time (the streaming matmul path) agrees too.
     auto r = engine::runner::create(L->m);
@@ -310,7 +319,8 @@ TEST_CASE("each quantised type gives the logits of the same model dequantised to
       auto one = r.value()->forward({ids[i]});
       REQUIRE(one.ok());
       for (size_t j = 0; j < one.value().size(); ++j)
-        err1 = std::max(err1, std::fabs(static_cast<double>(one.value()[j]) - static_cast<double>(f[i * one.value().size() + j])));
+        err1 = std::max(err1, std::fabs(static_cast<double>(one.value()[j]) -
+                                        static_cast<double>(f[i * one.value().size() + j])));
     }
     CHECK(err1 < 1e-5);
   }
@@ -323,20 +333,28 @@ TEST_CASE("each quantised type gives the logits of the same model dequantised to
 // default exact GELU the GELU families differ from llama.cpp by 1e-4..3e-4 (printed below for the record);
 // the exact mode is checked against the independent double-precision reference further down.
 // GPT-J is absent: llama.cpp has no GPT-J graph (checked against the double reference instead).
-TEST_CASE("each family as a synthetic f32 GGUF, run with --gelu ggml, matches llama.cpp's log-probabilities within 1e-4") {
+TEST_CASE(
+    "each family as a synthetic f32 GGUF, run with --gelu ggml, matches llama.cpp's log-probabilities within "
+    "1e-4") {
   const std::string node_path = test::llamacpp_node_path();
   const std::string tool = std::string(GB_SOURCE_DIR) + "/../shared/tools/llamacpp-next-probs.mjs";
   struct stat st {};
   if (node_path.empty() || ::stat(tool.c_str(), &st) != 0) {
-    if (test::in_ci()) FAIL("CI: node / bench/node_modules/node-llama-cpp (tools/setup.sh installs it) / llamacpp-next-probs.mjs missing");
+    if (test::in_ci())
+      FAIL(
+          "CI: node / bench/node_modules/node-llama-cpp (tools/setup.sh installs it) / "
+          "llamacpp-next-probs.mjs missing");
     MESSAGE("SKIP: node / node-llama-cpp / llamacpp-next-probs.mjs not available");
     return;
   }
   const std::string dir = test::temp_dir("engine_llamacpp");
   const std::vector<int32_t> ids = {1, 5, 9, 33, 100, 7};
-  struct fam { const char* arch; int64_t kv; };
-  for (const fam& f : {fam{"llama", 2}, fam{"qwen2", 4}, fam{"bloom", 4}, fam{"gpt2", 4}, fam{"gptneox", 4}, fam{"falcon", 1},
-                       fam{"phi2", 4}, fam{"gemma", 1}}) {
+  struct fam {
+    const char* arch;
+    int64_t kv;
+  };
+  for (const fam& f : {fam{"llama", 2}, fam{"qwen2", 4}, fam{"bloom", 4}, fam{"gpt2", 4}, fam{"gptneox", 4},
+                       fam{"falcon", 1}, fam{"phi2", 4}, fam{"gemma", 1}}) {
     const std::string arch = f.arch;
     CAPTURE(arch);
     const std::string path = synth(dir, arch, dtype::f32, f.kv);
@@ -365,7 +383,8 @@ TEST_CASE("each family as a synthetic f32 GGUF, run with --gelu ggml, matches ll
     engine::run_options ggml;
     ggml.gelu = engine::gelu_mode::ggml_f16_table;
     const double err_ggml = max_err(run_logits(L->m, ids, ggml)), err_exact = max_err(run_logits(L->m, ids));
-    MESSAGE(arch << ": max |log p - llama.cpp| = " << err_ggml << " (--gelu ggml), " << err_exact << " (exact GELU)");
+    MESSAGE(arch << ": max |log p - llama.cpp| = " << err_ggml << " (--gelu ggml), " << err_exact
+                 << " (exact GELU)");
     CHECK(err_ggml < 1e-4);
   }
 }
@@ -377,14 +396,18 @@ TEST_CASE("each family as a synthetic f32 GGUF, run with --gelu ggml, matches ll
 TEST_CASE("every family gives the same logits from its GGUF and its Hugging Face folder (1e-5)") {
   const std::string dir = test::temp_dir("engine_layouts");
   const std::vector<int32_t> ids = {1, 5, 9, 33, 100, 7, 200, 300, 11, 4};
-  struct fam { const char* arch; int64_t kv; };
+  struct fam {
+    const char* arch;
+    int64_t kv;
+  };
   for (const fam& f : {fam{"llama", 2}, fam{"qwen2", 4}, fam{"gpt2", 4}, fam{"gptj", 4}, fam{"gptneox", 4},
                        fam{"falcon", 1}, fam{"bloom", 4}, fam{"phi2", 4}, fam{"gemma", 1}}) {
     const std::string arch = f.arch;
     CAPTURE(arch);
     synth_spec s;
     s.arch = arch;
-    s.n_layer = 2, s.n_embd = 64, s.n_head = 4, s.n_head_kv = f.kv, s.n_vocab = 512, s.n_ctx = 128, s.seed = 5;
+    s.n_layer = 2, s.n_embd = 64, s.n_head = 4, s.n_head_kv = f.kv, s.n_vocab = 512, s.n_ctx = 128,
+    s.seed = 5;
     s.path = dir + "/" + arch + ".gguf";
     REQUIRE(synth_write(s).ok());
     s.format = synth_format::hf;
@@ -396,10 +419,12 @@ TEST_CASE("every family gives the same logits from its GGUF and its Hugging Face
     std::vector<float> a = run_logits(G->m, ids), b = run_logits(H->m, ids);
     REQUIRE(a.size() == b.size());
     double err = 0;
-    for (size_t i = 0; i < a.size(); ++i) err = std::max(err, std::fabs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
+    for (size_t i = 0; i < a.size(); ++i)
+      err = std::max(err, std::fabs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
     CHECK(err < 1e-5);
     // The canonical reader gives the folder its GGUF's numbers: the double reference agrees to rounding.
-    const std::vector<double> ra = test::ref_forward(G->m).run(ids).logits, rb = test::ref_forward(H->m).run(ids).logits;
+    const std::vector<double> ra = test::ref_forward(G->m).run(ids).logits,
+                              rb = test::ref_forward(H->m).run(ids).logits;
     REQUIRE(ra.size() == rb.size());
     double err_ref = 0;
     for (size_t i = 0; i < ra.size(); ++i) err_ref = std::max(err_ref, std::fabs(ra[i] - rb[i]));
@@ -407,12 +432,17 @@ TEST_CASE("every family gives the same logits from its GGUF and its Hugging Face
   }
 }
 
-TEST_CASE("each family with exact GELU matches an independent double-precision reference forward within 1e-4 (GPT-J included)") {
+TEST_CASE(
+    "each family with exact GELU matches an independent double-precision reference forward within 1e-4 "
+    "(GPT-J included)") {
   const std::string dir = test::temp_dir("engine_dref");
   // 100 tokens: more than one 64-row chunk of the engine's causal attention.
   std::vector<int32_t> ids;
   for (int32_t i = 0; i < 100; ++i) ids.push_back((i * 37 + 11) % 512);
-  struct fam { const char* arch; int64_t kv; };
+  struct fam {
+    const char* arch;
+    int64_t kv;
+  };
   for (const fam& f : {fam{"llama", 2}, fam{"qwen2", 4}, fam{"gpt2", 4}, fam{"gptj", 4}, fam{"gptneox", 4},
                        fam{"falcon", 1}, fam{"bloom", 4}, fam{"phi2", 4}, fam{"gemma", 1}}) {
     const std::string arch = f.arch;
@@ -432,7 +462,9 @@ TEST_CASE("each family with exact GELU matches an independent double-precision r
   }
 }
 
-TEST_CASE("glassbox run/bench --gelu: ggml changes a GELU model's log-probabilities, an unknown mode is a usage error") {
+TEST_CASE(
+    "glassbox run/bench --gelu: ggml changes a GELU model's log-probabilities, an unknown mode is a usage "
+    "error") {
   const std::string dir = test::temp_dir("engine_gelu_cli");
   const std::string path = synth(dir, "gpt2", dtype::f32, 4);
   std::string exact, ggml, out;

@@ -32,7 +32,8 @@ std::vector<float> chain_ref(const std::vector<float>& x, int64_t T, const weigh
   std::vector<float> row(static_cast<size_t>(w.cols));
   for (int64_t r = 0; r < w.rows; ++r) {
     const uint8_t* src = w.row(r);
-    if (dtype_info(w.type).block_size > 1) dequantize_row(w.type, src, row.data(), w.cols);  // ggml's scalar decode
+    if (dtype_info(w.type).block_size > 1)
+      dequantize_row(w.type, src, row.data(), w.cols);  // ggml's scalar decode
     for (int64_t k = 0; k < w.cols && dtype_info(w.type).block_size == 1; ++k) {
       if (w.type == dtype::f32) {
         std::memcpy(&row[static_cast<size_t>(k)], src + 4 * k, 4);
@@ -77,13 +78,14 @@ void check_chains(const weight_view& w, std::initializer_list<int64_t> Ts, std::
 
 }  // namespace
 
-TEST_CASE("matmul equals an in-order FMA chain per output bit for bit (f16 and f32, T 1..7 and 40, 1-2 threads)") {
+TEST_CASE(
+    "matmul equals an in-order FMA chain per output bit for bit (f16 and f32, T 1..7 and 40, 1-2 threads)") {
   std::mt19937 g(31);
   std::normal_distribution<float> d(0.0f, 1.0f);
   // N around the f16 path's 32-column lines and 16-column halves; M around 16-row groups and 64-row
   // panels (a last group with a short next group to prefetch); padded rows and an unaligned start.
-  const shape shapes[] = {{dtype::f16, 16, 2048},     {dtype::f16, 70, 531},     {dtype::f16, 33, 40},
-                          {dtype::f16, 17, 16},       {dtype::f16, 5, 1},        {dtype::f16, 64, 32},
+  const shape shapes[] = {{dtype::f16, 16, 2048},     {dtype::f16, 70, 531},       {dtype::f16, 33, 40},
+                          {dtype::f16, 17, 16},       {dtype::f16, 5, 1},          {dtype::f16, 64, 32},
                           {dtype::f16, 20, 48, 6, 0}, {dtype::f16, 48, 100, 0, 2}, {dtype::f16, 130, 768},
                           {dtype::f32, 40, 100},      {dtype::f32, 17, 33, 4, 4}};
   for (const shape& s : shapes) {
@@ -112,11 +114,13 @@ TEST_CASE("matmul equals an in-order FMA chain per output bit for bit (f16 and f
   }
 }
 
-TEST_CASE("matmul equals an in-order FMA chain per output bit for bit, every ggml block type (T 1..7 and 40, 1-2 threads)") {
+TEST_CASE(
+    "matmul equals an in-order FMA chain per output bit for bit, every ggml block type (T 1..7 and 40, 1-2 "
+    "threads)") {
   std::mt19937 g(20);
   std::normal_distribution<float> d(0.0f, 1.0f);
-  for (dtype t : {dtype::q4_0, dtype::q4_1, dtype::q5_0, dtype::q5_1, dtype::q8_0, dtype::q2_k, dtype::q3_k, dtype::q4_k,
-                  dtype::q5_k, dtype::q6_k, dtype::q8_k}) {
+  for (dtype t : {dtype::q4_0, dtype::q4_1, dtype::q5_0, dtype::q5_1, dtype::q8_0, dtype::q2_k, dtype::q3_k,
+                  dtype::q4_k, dtype::q5_k, dtype::q6_k, dtype::q8_k}) {
     const int64_t bs = dtype_info(t).block_size;
     // M around 16-row groups and 64-row panels (a short last group, a short next group to prefetch);
     // N of one block, several, and past the packed path's 512-column chunk; padded rows, unaligned start.

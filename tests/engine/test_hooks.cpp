@@ -88,9 +88,11 @@ TEST_CASE("hooks: every hook point is asked once per forward, shapes as document
   CHECK(rec.shapes["logits"] == std::vector<int64_t>{T, V});
   CHECK(rec.data["logits"] == plain.value());
 
-  // The residual stream chains: post of block l is pre of block l + 1; pre + attn.out = mid; mid + mlp.out = post.
+  // The residual stream chains: post of block l is pre of block l + 1; pre + attn.out = mid; mid + mlp.out =
+  // post.
   for (int l = 0; l + 1 < 5; ++l)
-    CHECK(rec.data["blk." + std::to_string(l) + ".resid.post"] == rec.data["blk." + std::to_string(l + 1) + ".resid.pre"]);
+    CHECK(rec.data["blk." + std::to_string(l) + ".resid.post"] ==
+          rec.data["blk." + std::to_string(l + 1) + ".resid.pre"]);
   CHECK(rec.data["embed"] == rec.data["blk.0.resid.pre"]);
   const auto& pre = rec.data["blk.1.resid.pre"];
   const auto& ao = rec.data["blk.1.attn.out"];
@@ -118,7 +120,8 @@ TEST_CASE("hooks: every hook point is asked once per forward, shapes as document
           CHECK(p[j] == 0.0f);
           CHECK(s[j] == -std::numeric_limits<float>::infinity());
         } else {
-          CHECK(static_cast<double>(p[j]) == doctest::Approx(std::exp(static_cast<double>(s[j]) - mx) / z).epsilon(1e-5));
+          CHECK(static_cast<double>(p[j]) ==
+                doctest::Approx(std::exp(static_cast<double>(s[j]) - mx) / z).epsilon(1e-5));
         }
       }
       CHECK(sum == doctest::Approx(1.0).epsilon(1e-5));
@@ -164,7 +167,9 @@ TEST_CASE("hooks: a hook that wants nothing observes nothing; observe() returnin
   CHECK(stop.shapes.count("logits") == 0);
 }
 
-TEST_CASE("hooks: attn.scores/probs of a 150-token prompt after a 20-token prefix (several 64-row attention chunks)") {
+TEST_CASE(
+    "hooks: attn.scores/probs of a 150-token prompt after a 20-token prefix (several 64-row attention "
+    "chunks)") {
   GB_DATA(path, "models/stories260K/stories260K.gguf");
   auto L = load(path);
   auto r = engine::runner::create(L->m);
@@ -193,7 +198,8 @@ TEST_CASE("hooks: attn.scores/probs of a 150-token prompt after a 20-token prefi
       }
       engine::softmax_ref(row.data(), last + 1);
       for (int64_t j = 0; j <= last; ++j)
-        worst = std::max(worst, std::fabs(static_cast<double>(row[static_cast<size_t>(j)]) - static_cast<double>(p[static_cast<size_t>((h * T + t) * P + j)])));
+        worst = std::max(worst, std::fabs(static_cast<double>(row[static_cast<size_t>(j)]) -
+                                          static_cast<double>(p[static_cast<size_t>((h * T + t) * P + j)])));
     }
   MESSAGE("max |probs - softmax_ref(scores)| = " << worst);
   CHECK(worst < 1e-6);

@@ -33,7 +33,8 @@ std::vector<uint8_t> encode(dtype t, const std::vector<float>& w, int64_t rows, 
       out.insert(out.end(), p, p + cols * 4);
     } else if (t == dtype::f16 || t == dtype::bf16) {
       for (int64_t i = 0; i < cols; ++i) {
-        uint16_t h = t == dtype::f16 ? f32_to_fp16(w[static_cast<size_t>(r * cols + i)]) : f32_to_bf16(w[static_cast<size_t>(r * cols + i)]);
+        uint16_t h = t == dtype::f16 ? f32_to_fp16(w[static_cast<size_t>(r * cols + i)])
+                                     : f32_to_bf16(w[static_cast<size_t>(r * cols + i)]);
         out.push_back(static_cast<uint8_t>(h & 0xff));
         out.push_back(static_cast<uint8_t>(h >> 8));
       }
@@ -48,7 +49,8 @@ std::vector<uint8_t> encode(dtype t, const std::vector<float>& w, int64_t rows, 
 double max_rel_err(const std::vector<float>& a, const std::vector<float>& b) {
   double scale = 1e-6, err = 0;
   for (size_t i = 0; i < a.size(); ++i) scale = std::max(scale, std::fabs(static_cast<double>(b[i])));
-  for (size_t i = 0; i < a.size(); ++i) err = std::max(err, std::fabs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
+  for (size_t i = 0; i < a.size(); ++i)
+    err = std::max(err, std::fabs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
   return err / scale;
 }
 
@@ -56,8 +58,8 @@ double max_rel_err(const std::vector<float>& a, const std::vector<float>& b) {
 
 TEST_CASE("matmul matches matmul_ref for every runnable dtype, small and large T (rel 1e-5)") {
   std::mt19937 g(42);
-  const dtype types[] = {dtype::f32, dtype::f16, dtype::bf16, dtype::q8_0, dtype::q4_0, dtype::q4_1, dtype::q5_0,
-                         dtype::q5_1, dtype::q4_k, dtype::q5_k, dtype::q6_k};
+  const dtype types[] = {dtype::f32,  dtype::f16,  dtype::bf16, dtype::q8_0, dtype::q4_0, dtype::q4_1,
+                         dtype::q5_0, dtype::q5_1, dtype::q4_k, dtype::q5_k, dtype::q6_k};
   for (dtype t : types) {
     for (int64_t T : {1, 3, 9, 37}) {
       const int64_t block = dtype_info(t).block_size;
@@ -147,11 +149,14 @@ TEST_CASE("norms and activations against closed forms") {
   std::vector<float> x = {1, 2, 3, 4}, y(4);
   rms_norm(x.data(), nullptr, 4, 0.0f, y.data());
   const float r = std::sqrt(7.5f);
-  for (int i = 0; i < 4; ++i) CHECK(y[static_cast<size_t>(i)] == doctest::Approx(x[static_cast<size_t>(i)] / r).epsilon(1e-6));
+  for (int i = 0; i < 4; ++i)
+    CHECK(y[static_cast<size_t>(i)] == doctest::Approx(x[static_cast<size_t>(i)] / r).epsilon(1e-6));
   std::vector<float> w = {2, 2, 2, 2}, b = {1, 1, 1, 1};
   layer_norm(x.data(), w.data(), b.data(), 4, 0.0f, y.data());
   const float sd = std::sqrt(1.25f);
-  for (int i = 0; i < 4; ++i) CHECK(y[static_cast<size_t>(i)] == doctest::Approx(2 * (x[static_cast<size_t>(i)] - 2.5f) / sd + 1).epsilon(1e-6));
+  for (int i = 0; i < 4; ++i)
+    CHECK(y[static_cast<size_t>(i)] ==
+          doctest::Approx(2 * (x[static_cast<size_t>(i)] - 2.5f) / sd + 1).epsilon(1e-6));
   std::vector<float> a = {-1.0f, 0.0f, 2.0f};
   std::vector<float> s = a, ge = a, gt = a;
   silu(s.data(), 3);
@@ -159,11 +164,12 @@ TEST_CASE("norms and activations against closed forms") {
   gelu_tanh(gt.data(), 3);
   CHECK(s[2] == doctest::Approx(2.0 / (1 + std::exp(-2.0))));
   CHECK(ge[0] == doctest::Approx(-0.15865525393145707));  // -Phi(-1)
-  CHECK(gt[2] == doctest::Approx(1.9545976940871754));     // tanh approximation at 2
+  CHECK(gt[2] == doctest::Approx(1.9545976940871754));    // tanh approximation at 2
   CHECK(s[1] == 0.0f);
   CHECK(alibi_slope(0, 8) == doctest::Approx(0.5));
   CHECK(alibi_slope(7, 8) == doctest::Approx(1.0 / 256));
-  CHECK(alibi_slope(8, 12) == doctest::Approx(std::pow(2.0, -0.5)));  // BLOOM: extra heads use 2^(-4/8) odd powers
+  CHECK(alibi_slope(8, 12) ==
+        doctest::Approx(std::pow(2.0, -0.5)));  // BLOOM: extra heads use 2^(-4/8) odd powers
   CHECK(alibi_slope(9, 12) == doctest::Approx(std::pow(2.0, -1.5)));
 }
 
@@ -197,7 +203,9 @@ TEST_CASE("vectorised silu and softmax over long rows against double closed form
   CHECK(p[5] == 0.0f);
   double wp = 0;
   for (size_t i = 0; i < p.size(); ++i)
-    if (q[i] > 1e-30f) wp = std::max(wp, std::fabs(static_cast<double>(p[i]) - static_cast<double>(q[i])) / static_cast<double>(q[i]));
+    if (q[i] > 1e-30f)
+      wp = std::max(
+          wp, std::fabs(static_cast<double>(p[i]) - static_cast<double>(q[i])) / static_cast<double>(q[i]));
   MESSAGE("softmax max relative error " << wp);
   CHECK(wp < 1e-5);
 }
@@ -251,9 +259,9 @@ TEST_CASE("matmul matches matmul_ref across tile, panel and k-chunk edges (rel 1
     dtype t;
     int64_t T, M, N;
   };
-  const shape shapes[] = {{dtype::f32, 5, 63, 17},   {dtype::f32, 6, 64, 16},   {dtype::f32, 7, 65, 513},
-                          {dtype::f32, 13, 129, 1100}, {dtype::f32, 1, 1, 1},    {dtype::f16, 11, 70, 531},
-                          {dtype::bf16, 8, 127, 45},  {dtype::q8_0, 12, 66, 544}, {dtype::q4_k, 19, 5, 768},
+  const shape shapes[] = {{dtype::f32, 5, 63, 17},     {dtype::f32, 6, 64, 16},    {dtype::f32, 7, 65, 513},
+                          {dtype::f32, 13, 129, 1100}, {dtype::f32, 1, 1, 1},      {dtype::f16, 11, 70, 531},
+                          {dtype::bf16, 8, 127, 45},   {dtype::q8_0, 12, 66, 544}, {dtype::q4_k, 19, 5, 768},
                           {dtype::q6_k, 2, 200, 512}};
   for (const shape& s : shapes) {
     const std::string type_name = dtype_name(s.t);
@@ -283,8 +291,9 @@ TEST_CASE("matmul: a row's outputs are bit-identical alone and among 1..600 rows
     dtype t;
     int64_t M, N;
   };
-  for (const shape& s : {shape{dtype::f32, 200, 1100}, shape{dtype::f16, 70, 531}, shape{dtype::q8_0, 130, 544},
-                         shape{dtype::f32, 172, 64}, shape{dtype::f32, 64, 172}, shape{dtype::f32, 512, 64}}) {
+  for (const shape& s :
+       {shape{dtype::f32, 200, 1100}, shape{dtype::f16, 70, 531}, shape{dtype::q8_0, 130, 544},
+        shape{dtype::f32, 172, 64}, shape{dtype::f32, 64, 172}, shape{dtype::f32, 512, 64}}) {
     const std::string type_name = dtype_name(s.t);
     CAPTURE(type_name);
     std::vector<float> wf = randn(static_cast<size_t>(s.M * s.N), g);

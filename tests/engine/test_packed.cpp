@@ -39,7 +39,8 @@ std::unique_ptr<loaded> load(const std::string& path) {
   return L;
 }
 
-std::string synth(const std::string& dir, const std::string& arch, int64_t kv, int64_t dim = 64, int64_t ctx = 128) {
+std::string synth(const std::string& dir, const std::string& arch, int64_t kv, int64_t dim = 64,
+                  int64_t ctx = 128) {
   synth_spec s;
   s.arch = arch;
   s.n_layer = 2, s.n_embd = dim, s.n_head = 4, s.n_head_kv = kv, s.n_vocab = 512, s.n_ctx = ctx;
@@ -117,7 +118,8 @@ std::vector<std::vector<int32_t>> random_batch(std::mt19937& rng, int n, bool lo
 }
 
 // max |packed row - forward() of the sequence alone| over every token of every sequence
-double packed_vs_single(engine::runner& run, const std::vector<std::vector<int32_t>>& seqs, const trie& tr, double* scale = nullptr) {
+double packed_vs_single(engine::runner& run, const std::vector<std::vector<int32_t>>& seqs, const trie& tr,
+                        double* scale = nullptr) {
   auto packed = run.forward_packed(tr.tokens, tr.parent);
   REQUIRE_MESSAGE(packed.ok(), (packed.ok() ? "" : packed.err().to_string()));
   const int64_t V = run.vocab_size();
@@ -154,9 +156,14 @@ struct recorder : engine::hook {
 
 }  // namespace
 
-TEST_CASE("forward_packed: every row of random tries equals forward() of its sequence alone, every family, bit for bit") {
+TEST_CASE(
+    "forward_packed: every row of random tries equals forward() of its sequence alone, every family, bit for "
+    "bit") {
   const std::string dir = test::temp_dir("engine_packed");
-  struct fam { std::string arch; int64_t kv; };
+  struct fam {
+    std::string arch;
+    int64_t kv;
+  };
   std::vector<fam> fams;
   for (const std::string& a : synth_architectures()) fams.push_back({a, 0});
   fams.push_back({"llama", 2});  // GQA
@@ -186,8 +193,8 @@ TEST_CASE("forward_packed: every row of random tries equals forward() of its seq
       scale = std::max(scale, sc);
       rows += tr.tokens.size();
     }
-    MESSAGE(f.arch << " (kv " << f.kv << "): max |packed - single| = " << worst << " over " << rows << " packed rows (max |logit| "
-                   << scale << ")");
+    MESSAGE(f.arch << " (kv " << f.kv << "): max |packed - single| = " << worst << " over " << rows
+                   << " packed rows (max |logit| " << scale << ")");
     CHECK(scale > 1e-3);
     CHECK(worst == 0.0);  // matmul rows, norms and attention are fixed-order per row: same bits
     ++ran;
@@ -195,7 +202,8 @@ TEST_CASE("forward_packed: every row of random tries equals forward() of its seq
   CHECK(ran >= 10);
 }
 
-TEST_CASE("forward_packed: 8 sequences without shared rows equal 8 separate runs; duplicates need not merge") {
+TEST_CASE(
+    "forward_packed: 8 sequences without shared rows equal 8 separate runs; duplicates need not merge") {
   const std::string dir = test::temp_dir("engine_packed8");
   for (const std::string arch : {"llama", "bloom", "gpt2"}) {
     CAPTURE(arch);
@@ -254,7 +262,8 @@ TEST_CASE("forward_packed leaves the KV cache and position alone; per-token hook
   const int64_t V = run->vocab_size();
   double err = 0;
   for (size_t i = 0; i < rest.value().size(); ++i)
-    err = std::max(err, std::fabs(static_cast<double>(rest.value()[i]) - static_cast<double>(whole.value()[4 * static_cast<size_t>(V) + i])));
+    err = std::max(err, std::fabs(static_cast<double>(rest.value()[i]) -
+                                  static_cast<double>(whole.value()[4 * static_cast<size_t>(V) + i])));
   CHECK(err == 0.0);  // the continuation has the full pass's bits
 
   recorder h;
@@ -278,11 +287,11 @@ TEST_CASE("forward_packed errors: bad parents, too deep, bad tokens, empty, atte
     return r.err().code;
   };
   CHECK(code({}, {}) == errc::bad_value);
-  CHECK(code({1, 2}, {-1}) == errc::bad_value);        // sizes differ
-  CHECK(code({1, 2}, {-1, 1}) == errc::bad_value);     // its own parent
+  CHECK(code({1, 2}, {-1}) == errc::bad_value);           // sizes differ
+  CHECK(code({1, 2}, {-1, 1}) == errc::bad_value);        // its own parent
   CHECK(code({1, 2, 3}, {-1, 2, 0}) == errc::bad_value);  // a later row as parent
-  CHECK(code({1, 2}, {-1, -2}) == errc::bad_value);    // below -1
-  CHECK(code({1, 512}, {-1, 0}) == errc::bad_value);   // outside the vocabulary
+  CHECK(code({1, 2}, {-1, -2}) == errc::bad_value);       // below -1
+  CHECK(code({1, 512}, {-1, 0}) == errc::bad_value);      // outside the vocabulary
   std::vector<int32_t> t(129, 3), p(129);
   for (int32_t i = 0; i < 129; ++i) p[static_cast<size_t>(i)] = i - 1;
   CHECK(code(t, p) == errc::limit);  // row 128 at position 128 of a 128 context
@@ -299,7 +308,8 @@ TEST_CASE("forward_packed errors: bad parents, too deep, bad tokens, empty, atte
   CHECK(run->position() == 0);
 }
 
-TEST_CASE("attention tiles do not change bits: one pass == chunks == token by token == packed, head dims 16..160") {
+TEST_CASE(
+    "attention tiles do not change bits: one pass == chunks == token by token == packed, head dims 16..160") {
   // A single pass attends in tiles of 16 query rows over blocks of 16 keys (scores) and 64 keys (values),
   // with groups of four rows and per-row tails; decoding goes one row at a time and a packed trie row by
   // row. Head dims 16, 80 (a masked last chunk) and 160 (the generic chunk loop) with 4 heads; 150 tokens
@@ -318,8 +328,9 @@ TEST_CASE("attention tiles do not change bits: one pass == chunks == token by to
     std::vector<float> chunked, stepped;
     run->reset();
     for (size_t s = 0; s < toks.size(); s += 37) {
-      auto r = run->forward(std::vector<int32_t>(toks.begin() + static_cast<std::ptrdiff_t>(s),
-                                                 toks.begin() + static_cast<std::ptrdiff_t>(std::min(toks.size(), s + 37))));
+      auto r = run->forward(
+          std::vector<int32_t>(toks.begin() + static_cast<std::ptrdiff_t>(s),
+                               toks.begin() + static_cast<std::ptrdiff_t>(std::min(toks.size(), s + 37))));
       REQUIRE(r.ok());
       chunked.insert(chunked.end(), r.value().begin(), r.value().end());
     }
@@ -367,12 +378,15 @@ TEST_CASE("forward_last runs the last layer on the last row only, with the full 
     auto last = run->forward_last(toks);
     REQUIRE(last.ok());
     REQUIRE(last.value().size() == static_cast<size_t>(V));
-    const std::vector<float> want(whole.value().begin() + static_cast<std::ptrdiff_t>((toks.size() - 1) * static_cast<size_t>(V)),
-                                  whole.value().begin() + static_cast<std::ptrdiff_t>(toks.size() * static_cast<size_t>(V)));
+    const std::vector<float> want(
+        whole.value().begin() + static_cast<std::ptrdiff_t>((toks.size() - 1) * static_cast<size_t>(V)),
+        whole.value().begin() + static_cast<std::ptrdiff_t>(toks.size() * static_cast<size_t>(V)));
     CHECK(last.value() == want);
     auto cont = run->forward(more);  // the cache forward_last filled (every layer, every row)
     REQUIRE(cont.ok());
-    CHECK(std::equal(cont.value().begin(), cont.value().end(), whole.value().begin() + static_cast<std::ptrdiff_t>(toks.size() * static_cast<size_t>(V))));
+    CHECK(std::equal(
+        cont.value().begin(), cont.value().end(),
+        whole.value().begin() + static_cast<std::ptrdiff_t>(toks.size() * static_cast<size_t>(V))));
     recorder h;
     const int64_t n_layer = L->m->hp.n_layer;
     h.wanted = {"blk." + std::to_string(n_layer - 1) + ".mlp.out", "final.norm"};
@@ -380,14 +394,17 @@ TEST_CASE("forward_last runs the last layer on the last row only, with the full 
     auto hooked = run->forward_last(toks, &h);
     REQUIRE(hooked.ok());
     CHECK(hooked.value() == want);
-    CHECK(h.shapes["blk." + std::to_string(n_layer - 1) + ".mlp.out"] == std::vector<int64_t>{40, L->m->hp.n_embd});
+    CHECK(h.shapes["blk." + std::to_string(n_layer - 1) + ".mlp.out"] ==
+          std::vector<int64_t>{40, L->m->hp.n_embd});
     CHECK(h.shapes["final.norm"] == std::vector<int64_t>{40, L->m->hp.n_embd});
     ++ran;
   }
   CHECK(ran >= 10);
 }
 
-TEST_CASE("quantized weights: one pass == chunks == token by token == packed, on 1 and 2 threads, every ggml type") {
+TEST_CASE(
+    "quantized weights: one pass == chunks == token by token == packed, on 1 and 2 threads, every ggml "
+    "type") {
   // The prompt path decodes ggml blocks into packed panels, token by token into few-token tiles: both
   // must give the same decoded values and FMA chains, so the same logits bit for bit, on any thread count.
   const std::string dir = test::temp_dir("engine_quant_paths");
@@ -422,8 +439,9 @@ TEST_CASE("quantized weights: one pass == chunks == token by token == packed, on
       run->reset();
       std::vector<float> chunked;
       for (size_t c = 0; c < toks.size(); c += 3) {  // 3-token steps: the few-token path with T 3 and 2
-        auto r = run->forward(std::vector<int32_t>(toks.begin() + static_cast<std::ptrdiff_t>(c),
-                                                   toks.begin() + static_cast<std::ptrdiff_t>(std::min(toks.size(), c + 3))));
+        auto r = run->forward(
+            std::vector<int32_t>(toks.begin() + static_cast<std::ptrdiff_t>(c),
+                                 toks.begin() + static_cast<std::ptrdiff_t>(std::min(toks.size(), c + 3))));
         REQUIRE(r.ok());
         chunked.insert(chunked.end(), r.value().begin(), r.value().end());
       }

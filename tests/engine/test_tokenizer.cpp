@@ -63,12 +63,14 @@ TEST_CASE("spm: merges the highest-scoring pair first, not the first-listed one"
     auto t = tokenizer::create(spm_vocab({{mark, -1}, {"a", -2}, {"b", -2}, {mark + "a", -4}, {"ab", -1}}));
     REQUIRE(t.ok());
     // "ab" scores -1 > -4: a+b merge first, then nothing joins ▁ and ab.
-    CHECK(t.value().encode("ab", false) == std::vector<int32_t>{id_of(t.value(), mark), id_of(t.value(), "ab")});
+    CHECK(t.value().encode("ab", false) ==
+          std::vector<int32_t>{id_of(t.value(), mark), id_of(t.value(), "ab")});
   }
   {
     auto t = tokenizer::create(spm_vocab({{mark, -1}, {"a", -2}, {"b", -2}, {mark + "a", -1}, {"ab", -4}}));
     REQUIRE(t.ok());
-    CHECK(t.value().encode("ab", false) == std::vector<int32_t>{id_of(t.value(), mark + "a"), id_of(t.value(), "b")});
+    CHECK(t.value().encode("ab", false) ==
+          std::vector<int32_t>{id_of(t.value(), mark + "a"), id_of(t.value(), "b")});
   }
 }
 
@@ -78,7 +80,8 @@ TEST_CASE("spm: equal scores merge the leftmost pair; no dummy prefix when the v
   auto t = tokenizer::create(v);
   REQUIRE(t.ok());
   // "aaa": pairs (0,1) and (1,2) both "aa"; the left one wins -> aa a
-  CHECK(t.value().encode("aaa", false) == std::vector<int32_t>{id_of(t.value(), "aa"), id_of(t.value(), "a")});
+  CHECK(t.value().encode("aaa", false) ==
+        std::vector<int32_t>{id_of(t.value(), "aa"), id_of(t.value(), "a")});
 }
 
 TEST_CASE("spm: byte fallback, unknown, BOS/EOS, decode") {
@@ -113,7 +116,8 @@ TEST_CASE("spm: control tokens only with parse_special, user-defined tokens alwa
   // "a<s>": without parse_special "<s>" is text: ▁a < s > as bytes
   CHECK(tk.encode("a<s>", false) == std::vector<int32_t>{id_of(tk, mark + "a"), 3 + '<', 3 + 's', 3 + '>'});
   // with it, <s> is id 1 and the text after a special token gets the dummy prefix again
-  CHECK(tk.encode("a<s>a", false, true) == std::vector<int32_t>{id_of(tk, mark + "a"), 1, id_of(tk, mark + "a")});
+  CHECK(tk.encode("a<s>a", false, true) ==
+        std::vector<int32_t>{id_of(tk, mark + "a"), 1, id_of(tk, mark + "a")});
   CHECK(tk.encode("a<x>", false) == std::vector<int32_t>{id_of(tk, mark + "a"), x});
 }
 
@@ -121,7 +125,8 @@ TEST_CASE("spm: llama2.c vocabularies store spaces as ' '") {
   vocab v = spm_vocab({{" ", -1}, {"a", -2}, {" a", -1}});
   auto t = tokenizer::create(v);
   REQUIRE(t.ok());
-  CHECK(t.value().encode("a a", false) == std::vector<int32_t>{id_of(t.value(), " a"), id_of(t.value(), " a")});
+  CHECK(t.value().encode("a a", false) ==
+        std::vector<int32_t>{id_of(t.value(), " a"), id_of(t.value(), " a")});
   CHECK(t.value().decode(t.value().encode("a a", true)) == "a a");
 }
 
@@ -150,9 +155,10 @@ TEST_CASE("bpe: byte-level merges by rank after the GPT-2 pre-tokenizer") {
 }
 
 TEST_CASE("wpm: BERT normalisation and longest-match-first, GGUF and HF spellings") {
-  const std::vector<std::string> gguf = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", mark + "hello", mark + "un",
-                                         "aff",   "able",  mark + "!", mark + "e"};
-  const std::vector<std::string> hf = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "hello", "un", "##aff", "##able", "!", "e"};
+  const std::vector<std::string> gguf = {"[PAD]",     "[UNK]", "[CLS]", "[SEP]",    mark + "hello",
+                                         mark + "un", "aff",   "able",  mark + "!", mark + "e"};
+  const std::vector<std::string> hf = {"[PAD]", "[UNK]", "[CLS]",  "[SEP]", "hello",
+                                       "un",    "##aff", "##able", "!",     "e"};
   for (const auto* tokens : {&gguf, &hf}) {
     vocab v;
     v.model = "bert";
@@ -197,7 +203,9 @@ TEST_CASE("regex splitter: patterns outside the dialect are errc::unsupported") 
 }
 
 TEST_CASE("utf8: invalid bytes become U+FFFD one byte at a time") {
-  const std::vector<uint32_t> cps = gb::engine::utf8_to_cpts("a\xC3" "b\xE2\x82\xAC");
+  const std::vector<uint32_t> cps = gb::engine::utf8_to_cpts(
+      "a\xC3"
+      "b\xE2\x82\xAC");
   CHECK(cps == std::vector<uint32_t>{'a', 0xFFFD, 'b', 0x20AC});
   CHECK(gb::engine::cpt_tolower(0x00C9) == 0x00E9);  // É -> é
   CHECK(gb::engine::cpt_nfd_base(0x00E9) == 'e');

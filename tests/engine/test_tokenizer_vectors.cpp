@@ -3,11 +3,10 @@
 // stories260K in every format it ships, GPT-2's original files, round trips, and the 1 MB speed budget.
 #include <doctest/doctest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
-#include <fstream>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
@@ -92,33 +91,54 @@ TEST_CASE("llama.cpp vocab test vectors: every .inp/.out pair reproduces exactly
   }
 }
 
-// The vocabularies without .inp/.out vectors (Falcon, MPT, GPT-NeoX, StarCoder, DeepSeek LLM, Baichuan, Aquila,
-// Phi-3, Qwen 3.5) get their reference from llama.cpp itself: node-llama-cpp loads each GGUF's vocabulary
-// and tokenizes llama.cpp's 46 vector texts plus code, scripts, emoji and special-token text, as plain text
-// and parsing specials (tests/support/llamacpp-tokenize.mjs).
-// Runs when node and the package are installed (bench/node_modules or LLAMACPP_NODE_PATH); CI requires them.
-TEST_CASE("every llama.cpp vocabulary tokenizes exactly as llama.cpp itself (node-llama-cpp), with or without vectors") {
+// The vocabularies without .inp/.out vectors (Falcon, MPT, GPT-NeoX, StarCoder, DeepSeek LLM, Baichuan,
+// Aquila, Phi-3, Qwen 3.5) get their reference from llama.cpp itself: node-llama-cpp loads each GGUF's
+// vocabulary and tokenizes llama.cpp's 46 vector texts plus code, scripts, emoji and special-token text, as
+// plain text and parsing specials (tests/support/llamacpp-tokenize.mjs). Runs when node and the package are
+// installed (bench/node_modules or LLAMACPP_NODE_PATH); CI requires them.
+TEST_CASE(
+    "every llama.cpp vocabulary tokenizes exactly as llama.cpp itself (node-llama-cpp), with or without "
+    "vectors") {
   GB_DATA(dir, "tokenizers/llama.cpp-vocab");
   GB_DATA(inp, "tokenizers/llama.cpp-vocab/ggml-vocab-llama-spm.gguf.inp");
   const std::string node_path = gb::test::llamacpp_node_path();
   const std::string tool = std::string(GB_SOURCE_DIR) + "/tests/support/llamacpp-tokenize.mjs";
   if (node_path.empty()) {
-    if (gb::test::in_ci()) FAIL("CI: node / bench/node_modules/node-llama-cpp missing (tools/setup.sh installs them)");
+    if (gb::test::in_ci())
+      FAIL("CI: node / bench/node_modules/node-llama-cpp missing (tools/setup.sh installs them)");
     MESSAGE("SKIP: node / node-llama-cpp not available");
     return;
   }
   std::vector<std::string> texts = inp_texts(slurp(inp));
   REQUIRE(texts.size() >= 40);
-  for (const char* t : {"    indented\n\tcode();  // comment\n}", "def f(x):\n    return x**2 + 1e-5\n", "3333333 3.14 1,000,000",
-                        "нещо на Български Cửa Việt ἈΘΗΝΑ µ Ω K", "🚀 (normal) 😶‍🌫️ ✅ 🦙🦙 日本語のテキスト 한국어",
-                        "I'm he's we'll they'd YOU'RE", "\r\n\r\n  \t\u00a0x  ", "emails: a.b@c.de https://x.y/z?q=1&r=2"})
+  for (const char* t :
+       {"    indented\n\tcode();  // comment\n}", "def f(x):\n    return x**2 + 1e-5\n",
+        "3333333 3.14 1,000,000", "нещо на Български Cửa Việt ἈΘΗΝΑ µ Ω K",
+        "🚀 (normal) 😶‍🌫️ ✅ 🦙🦙 日本語のテキスト 한국어",
+        "I'm he's we'll they'd YOU'RE", "\r\n\r\n  \t\u00a0x  ", "emails: a.b@c.de https://x.y/z?q=1&r=2"})
     texts.push_back(t);
   // Special-token text (cut out only when parsing specials; Phi-3 also drops the whitespace after them):
   // each marker before, inside and after words, all of them in a row, and two chat templates.
-  const std::vector<std::string> marks = {"<s>", "</s>", "<unk>", "<pad>", "<|endoftext|>", "<|im_start|>", "<|im_end|>",
-                                          "<|eot_id|>", "<|begin_of_text|>", "[CLS]", "[SEP]", "[MASK]", "<mask>",
-                                          "<|fim_prefix|>", "<|fim_middle|>", "<fim_prefix>", "<|end|>", "<|user|>",
-                                          "<|assistant|>", "<｜begin▁of▁sentence｜>"};
+  const std::vector<std::string> marks = {"<s>",
+                                          "</s>",
+                                          "<unk>",
+                                          "<pad>",
+                                          "<|endoftext|>",
+                                          "<|im_start|>",
+                                          "<|im_end|>",
+                                          "<|eot_id|>",
+                                          "<|begin_of_text|>",
+                                          "[CLS]",
+                                          "[SEP]",
+                                          "[MASK]",
+                                          "<mask>",
+                                          "<|fim_prefix|>",
+                                          "<|fim_middle|>",
+                                          "<fim_prefix>",
+                                          "<|end|>",
+                                          "<|user|>",
+                                          "<|assistant|>",
+                                          "<｜begin▁of▁sentence｜>"};
   std::string all_marks;
   for (size_t i = 0; i < marks.size(); ++i) {
     texts.push_back(marks[i] + "Hello " + marks[(i + 1) % marks.size()] + " world" + marks[i]);
@@ -151,21 +171,28 @@ TEST_CASE("every llama.cpp vocabulary tokenizes exactly as llama.cpp itself (nod
       REQUIRE(ref.size() == texts.size());
       for (size_t i = 0; i < texts.size(); ++i) {
         CAPTURE(texts[i]);
-        const std::string want = join(json_ids(ref[i])), got = join(tk.encode(texts[i], /*add_bos=*/false, special));
+        const std::string want = join(json_ids(ref[i])),
+                          got = join(tk.encode(texts[i], /*add_bos=*/false, special));
         CHECK(got == want);
         pass += got == want;
       }
     }
-    MESSAGE(fs::path(gguf).filename().string() << ": " << pass << "/" << 2 * texts.size() << " as llama.cpp (plain + specials)");
+    MESSAGE(fs::path(gguf).filename().string()
+            << ": " << pass << "/" << 2 * texts.size() << " as llama.cpp (plain + specials)");
   }
 }
 
 TEST_CASE("vocabularies without vectors tokenize and round-trip") {
   GB_DATA(dir, "tokenizers/llama.cpp-vocab");
-  const std::vector<std::string> texts = {
-      "Hello world", " Hello, y'all! How are you 😁 ?我想在apple工作1314151天～", "\n\n \t  x\r\n",
-      "3333333 3.14 ...", "нещо на Български Cửa Việt", "🚀 (normal) 😶‍🌫️ ✅ 🦙🦙", "    indented\n\tcode();",
-      "ἈΘΗΝΑ µ Ω K", "<|endoftext|> <s> [CLS]"};
+  const std::vector<std::string> texts = {"Hello world",
+                                          " Hello, y'all! How are you 😁 ?我想在apple工作1314151天～",
+                                          "\n\n \t  x\r\n",
+                                          "3333333 3.14 ...",
+                                          "нещо на Български Cửa Việt",
+                                          "🚀 (normal) 😶‍🌫️ ✅ 🦙🦙",
+                                          "    indented\n\tcode();",
+                                          "ἈΘΗΝΑ µ Ω K",
+                                          "<|endoftext|> <s> [CLS]"};
   for (const auto& e : fs::directory_iterator(dir)) {
     if (e.path().extension() != ".gguf") continue;
     CAPTURE(e.path().string());
@@ -231,9 +258,9 @@ TEST_CASE("1 MB of varied text: every vocabulary kind encodes it in range and ro
   // Seeded random words over Latin, accented, Cyrillic, CJK letters, digits and punctuation: few repeats, so
   // the per-call word cache does not hide a path. Its speed is measured in bench/bench_tokenize.sh, side by
   // side with llama.cpp (a test asserts no duration: the machine may be busy).
-  const std::vector<std::string> alphabet = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "k", "l", "m", "n", "o",
-                                             "p", "r", "s", "t", "u", "w", "y", "é", "ü", "ж", "я", "日", "本",
-                                             "0", "1", "7", "9", ",", ".", "'", "-", "😀"};
+  const std::vector<std::string> alphabet = {"a", "b",  "c",  "d", "e", "f", "g", "h", "i", "k", "l", "m",
+                                             "n", "o",  "p",  "r", "s", "t", "u", "w", "y", "é", "ü", "ж",
+                                             "я", "日", "本", "0", "1", "7", "9", ",", ".", "'", "-", "😀"};
   const std::vector<std::string> seps = {" ", " ", " ", " ", "\n", "  ", "\t", ". "};
   std::mt19937 rng(7);
   std::string text;
@@ -272,7 +299,7 @@ TEST_CASE("glassbox tokenize: ids, --no-bos, --json, --ids, usage and bad-input 
   out.clear();
   CHECK(gb::test::run_glassbox("tokenize " + model + " --ids '1,403 407 261 378'", &out) == 0);
   CHECK(out == "Once upon a time\n");
-  CHECK(gb::test::run_glassbox("tokenize " + model, nullptr) == 2);               // neither --text nor --ids
+  CHECK(gb::test::run_glassbox("tokenize " + model, nullptr) == 2);  // neither --text nor --ids
   CHECK(gb::test::run_glassbox("tokenize " + model + " --ids 512", nullptr) == 3);  // vocabulary is 512
   CHECK(gb::test::run_glassbox("tokenize /no/such/model --text x", nullptr) == 3);
 }
@@ -285,8 +312,9 @@ TEST_CASE("hostile text: invalid UTF-8 and long runs give in-range ids") {
   const std::vector<std::string> texts = {noise, std::string(200000, ' ') + "x", std::string(200000, 'a'),
                                           std::string(100000, '\n') + "b",
                                           std::string(50000, '\t') + " " + std::string(50000, ' ')};
-  for (const char* file : {"ggml-vocab-deepseek-llm.gguf", "ggml-vocab-llama-bpe.gguf", "ggml-vocab-llama-spm.gguf",
-                           "ggml-vocab-falcon.gguf", "ggml-vocab-bert-bge.gguf"}) {
+  for (const char* file :
+       {"ggml-vocab-deepseek-llm.gguf", "ggml-vocab-llama-bpe.gguf", "ggml-vocab-llama-spm.gguf",
+        "ggml-vocab-falcon.gguf", "ggml-vocab-bert-bge.gguf"}) {
     CAPTURE(file);
     const tokenizer tk = open_tokenizer(dir + "/" + file);
     for (size_t k = 0; k < texts.size(); ++k) {

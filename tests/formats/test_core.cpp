@@ -59,9 +59,9 @@ TEST_CASE("dtype table: ggml ids, block geometry, names") {
 
 TEST_CASE("utf8 validation") {
   CHECK(utf8_valid("hello \xe2\x96\x81 world"));
-  CHECK(!utf8_valid("\xc0\xaf"));        // overlong
-  CHECK(!utf8_valid("\xed\xa0\x80"));    // surrogate
-  CHECK(!utf8_valid("\xe2\x96"));        // truncated
+  CHECK(!utf8_valid("\xc0\xaf"));      // overlong
+  CHECK(!utf8_valid("\xed\xa0\x80"));  // surrogate
+  CHECK(!utf8_valid("\xe2\x96"));      // truncated
 }
 
 TEST_CASE("archive_open: path errors are one-line errors with codes") {
@@ -82,9 +82,11 @@ TEST_CASE("archive_open: path errors are one-line errors with codes") {
   CHECK(j.err().code == errc::bad_magic);
 }
 
-TEST_CASE("archive_open: a JSON number that overflows (1e999) is a bad_json error, not an escaping exception") {
+TEST_CASE(
+    "archive_open: a JSON number that overflows (1e999) is a bad_json error, not an escaping exception") {
   std::string dir = test::temp_dir("core_json_overflow");
-  test::write_file(dir + "/tokenizer.json", std::string("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 1e999}}}"));
+  test::write_file(dir + "/tokenizer.json",
+                   std::string("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 1e999}}}"));
   auto r = archive_open(dir + "/tokenizer.json");
   REQUIRE(!r);
   CHECK(r.err().code == errc::bad_json);

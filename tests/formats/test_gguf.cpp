@@ -113,13 +113,22 @@ TEST_CASE("gguf: round trip of every metadata type, several dtypes, alignment an
   nested.gguf_elem_type = 9;
   nested.arr = {meta_i32_array({1, 2}), meta_i32_array({3})};
   meta_value empty = meta_str_array({});
-  std::vector<std::pair<std::string, meta_value>> md = {
-      {"t.u8", typed(u8v, 0)},    {"t.i8", typed(i8v, 1)},       {"t.u16", typed(u16v, 2)},
-      {"t.i16", typed(i16v, 3)},  {"t.u32", meta_u32(4000000000u)}, {"t.i32", meta_i32(-7)},
-      {"t.f32", meta_f32(0.5f)},  {"t.bool", meta_bool(true)},    {"t.str", meta_str("h\xc3\xa9llo")},
-      {"t.u64", typed(u64v, 10)}, {"t.i64", typed(i64v, 11)},     {"t.f64", typed(f64v, 12)},
-      {"t.arr_s", meta_str_array({"x", "", "yz"})}, {"t.arr_f", meta_f32_array({1.5f, -2})},
-      {"t.nested", nested},       {"t.empty", empty}};
+  std::vector<std::pair<std::string, meta_value>> md = {{"t.u8", typed(u8v, 0)},
+                                                        {"t.i8", typed(i8v, 1)},
+                                                        {"t.u16", typed(u16v, 2)},
+                                                        {"t.i16", typed(i16v, 3)},
+                                                        {"t.u32", meta_u32(4000000000u)},
+                                                        {"t.i32", meta_i32(-7)},
+                                                        {"t.f32", meta_f32(0.5f)},
+                                                        {"t.bool", meta_bool(true)},
+                                                        {"t.str", meta_str("h\xc3\xa9llo")},
+                                                        {"t.u64", typed(u64v, 10)},
+                                                        {"t.i64", typed(i64v, 11)},
+                                                        {"t.f64", typed(f64v, 12)},
+                                                        {"t.arr_s", meta_str_array({"x", "", "yz"})},
+                                                        {"t.arr_f", meta_f32_array({1.5f, -2})},
+                                                        {"t.nested", nested},
+                                                        {"t.empty", empty}};
   std::vector<uint8_t> f16(2 * 2 * 32, 0x11), q80(34, 0x22), q4k(144, 0x33), bf(2 * 3, 0x44);
   std::vector<tensor_data> ts = {{"w.f16", dtype::f16, {2, 32}, f16},
                                  {"w.q8_0", dtype::q8_0, {32}, q80},
@@ -236,16 +245,18 @@ TEST_CASE("gguf error unsupported: version 4 and big-endian files") {
 TEST_CASE("gguf error truncated: cut at every section boundary and everywhere else") {
   fixture f;
   // boundaries: inside version, counts, key, value, tensor infos, header end, data
-  for (size_t cut : {size_t{6}, size_t{12}, size_t{20}, size_t{40}, size_t{60}, size_t{kAName + 4}, size_t{kANe1},
-                     size_t{kBOffset + 4}}) {
+  for (size_t cut : {size_t{6}, size_t{12}, size_t{20}, size_t{40}, size_t{60}, size_t{kAName + 4},
+                     size_t{kANe1}, size_t{kBOffset + 4}}) {
     CAPTURE(cut);
     std::vector<uint8_t> b(f.good.begin(), f.good.begin() + static_cast<long>(cut));
     auto r = f.open(b);
     REQUIRE(!r);
     // before the counts: plain truncation; after them the counts no longer fit the bytes left, which the
     // count cap reports (limit) before any allocation, or a field read runs out (truncated)
-    if (cut < 24) CHECK(r.err().code == errc::truncated);
-    else CHECK((r.err().code == errc::truncated || r.err().code == errc::limit));
+    if (cut < 24)
+      CHECK(r.err().code == errc::truncated);
+    else
+      CHECK((r.err().code == errc::truncated || r.err().code == errc::limit));
     CHECK(r.err().message.find("GGUF") != std::string::npos);
   }
   std::vector<uint8_t> b(f.good.begin(), f.good.begin() + kHeaderEnd + 4);
@@ -255,7 +266,8 @@ TEST_CASE("gguf error truncated: cut at every section boundary and everywhere el
     std::vector<uint8_t> c(f.good.begin(), f.good.begin() + static_cast<long>(cut));
     auto r = f.open(c);
     REQUIRE(!r);
-    CHECK((r.err().code == errc::truncated || r.err().code == errc::out_of_bounds || r.err().code == errc::limit));
+    CHECK((r.err().code == errc::truncated || r.err().code == errc::out_of_bounds ||
+           r.err().code == errc::limit));
   }
 }
 
@@ -442,10 +454,12 @@ TEST_CASE("gguf real files: llama-2-tiny-random F16") {
 
 TEST_CASE("gguf real files: every llama.cpp vocab GGUF with its vocabulary size") {
   const std::map<std::string, size_t> sizes = {
-      {"llama-spm", 32000}, {"llama-bpe", 128256},  {"gpt-2", 50257},   {"bert-bge", 30522},
-      {"phi-3", 32064},     {"qwen2", 151936},      {"qwen35", 151936}, {"falcon", 65024},
-      {"mpt", 50432},       {"gpt-neox", 50432},    {"starcoder", 49152}, {"refact", 49216},
-      {"deepseek-coder", 32256}, {"deepseek-llm", 102400}, {"baichuan", 64000}, {"aquila", 100008}};
+      {"llama-spm", 32000},      {"llama-bpe", 128256},    {"gpt-2", 50257},
+      {"bert-bge", 30522},       {"phi-3", 32064},         {"qwen2", 151936},
+      {"qwen35", 151936},        {"falcon", 65024},        {"mpt", 50432},
+      {"gpt-neox", 50432},       {"starcoder", 49152},     {"refact", 49216},
+      {"deepseek-coder", 32256}, {"deepseek-llm", 102400}, {"baichuan", 64000},
+      {"aquila", 100008}};
   for (const auto& [name, n] : sizes) {
     CAPTURE(name);
     GB_DATA(p, "tokenizers/llama.cpp-vocab/ggml-vocab-" + name + ".gguf");
@@ -474,7 +488,8 @@ TEST_CASE("gguf writer: every real GGUF re-writes byte for byte from what the lo
     REQUIRE_MESSAGE(r, r.err().to_string());
     const archive& a = r.value();
     std::vector<tensor_data> ts;
-    for (const auto& t : a.tensors) ts.push_back({t.name, t.type, t.shape, std::vector<uint8_t>(t.data, t.data + t.nbytes)});
+    for (const auto& t : a.tensors)
+      ts.push_back({t.name, t.type, t.shape, std::vector<uint8_t>(t.data, t.data + t.nbytes)});
     const meta_value* al = a.meta("general.alignment");
     gguf_write(dir + "/out.gguf", a.metadata, ts, al ? static_cast<uint32_t>(*al->as_int()) : 32u,
                static_cast<uint32_t>(std::stoul(a.format_version)));

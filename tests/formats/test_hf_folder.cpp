@@ -1,10 +1,9 @@
 // Hugging Face folders: the stories260K HF export, and folders built on disk with bad or escaping files.
 #include <doctest/doctest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -187,8 +186,10 @@ TEST_CASE("hf folder: pytorch_model.bin, plain and sharded") {
   test::write_file(dir2 + "/a.bin", bytes.data(), bytes.size());
   test::write_file(dir2 + "/b.bin", bytes.data(), bytes.size());
   std::string map;
-  for (const auto& t : single.value().tensors) map += (map.empty() ? "\"" : ", \"") + t.name + "\": \"a.bin\"";
-  test::write_file(dir2 + "/pytorch_model.bin.index.json", "{\"weight_map\": {" + map + ", \"extra\": \"b.bin\"}}");
+  for (const auto& t : single.value().tensors)
+    map += (map.empty() ? "\"" : ", \"") + t.name + "\": \"a.bin\"";
+  test::write_file(dir2 + "/pytorch_model.bin.index.json",
+                   "{\"weight_map\": {" + map + ", \"extra\": \"b.bin\"}}");
   auto r2 = archive_open(dir2);
   REQUIRE(!r2.ok());
   CHECK(r2.err().code == errc::mismatch);

@@ -35,9 +35,11 @@ struct dims {
 // Element count of the v0 weights as run.c lays them out (written out independently of the loader).
 uint64_t v0_floats(const dims& d, bool with_cls) {
   uint64_t hs = static_cast<uint64_t>(d.dim / d.heads), kv = hs * static_cast<uint64_t>(d.kv_heads);
-  uint64_t D = static_cast<uint64_t>(d.dim), H = static_cast<uint64_t>(d.hidden), L = static_cast<uint64_t>(d.layers);
+  uint64_t D = static_cast<uint64_t>(d.dim), H = static_cast<uint64_t>(d.hidden),
+           L = static_cast<uint64_t>(d.layers);
   uint64_t V = static_cast<uint64_t>(d.vocab), S = static_cast<uint64_t>(d.seq);
-  uint64_t n = V * D + L * D + L * D * D + 2 * L * kv * D + L * D * D + L * D + 3 * L * D * H + D + 2 * S * (hs / 2);
+  uint64_t n =
+      V * D + L * D + L * D * D + 2 * L * kv * D + L * D * D + L * D + 3 * L * D * H + D + 2 * S * (hs / 2);
   return with_cls ? n + V * D : n;
 }
 
@@ -180,7 +182,8 @@ TEST_CASE("llama2c: v1 and v2 headers") {
   auto header = [&](int version, bool shared) {
     bytes_builder w;
     w.u32(0x616b3432), w.i32(version);
-    w.i32(d.dim), w.i32(d.hidden), w.i32(d.layers), w.i32(d.heads), w.i32(d.kv_heads), w.i32(d.vocab), w.i32(d.seq);
+    w.i32(d.dim), w.i32(d.hidden), w.i32(d.layers), w.i32(d.heads), w.i32(d.kv_heads), w.i32(d.vocab),
+        w.i32(d.seq);
     w.u8(shared ? 1 : 0);
     if (version == 2) w.i32(4);
     w.pad_to(256);

@@ -16,7 +16,9 @@ using namespace gb;
 
 namespace {
 
-std::string le_bytes(const void* p, size_t n) { return std::string(static_cast<const char*>(p), n); }
+std::string le_bytes(const void* p, size_t n) {
+  return std::string(static_cast<const char*>(p), n);
+}
 
 template <class F>
 errc error_code_of(F&& f, uint64_t* offset = nullptr) {
@@ -74,7 +76,8 @@ TEST_CASE("packed string array: elements, views, references stay valid") {
 
 TEST_CASE("packed number arrays decode every width and kind like the scalar GGUF reader") {
   const int8_t i8[] = {-128, 0, 127};
-  meta_array a = meta_array::packed_numbers(static_cast<uint8_t>(meta_value::kind::integer), 1, 1, le_bytes(i8, 3));
+  meta_array a =
+      meta_array::packed_numbers(static_cast<uint8_t>(meta_value::kind::integer), 1, 1, le_bytes(i8, 3));
   CHECK(a[0].i == -128);
   CHECK(a[2].i == 127);
   CHECK(a.integer(0) == -128);
@@ -103,13 +106,16 @@ TEST_CASE("packed number arrays decode every width and kind like the scalar GGUF
 
 TEST_CASE("meta_array error bad_value: inconsistent packed input") {
   CHECK(error_code_of([] {
-          meta_array::packed_numbers(static_cast<uint8_t>(meta_value::kind::floating), 6, 2, std::string(4, '\0'));
+          meta_array::packed_numbers(static_cast<uint8_t>(meta_value::kind::floating), 6, 2,
+                                     std::string(4, '\0'));
         }) == errc::bad_value);
   CHECK(error_code_of([] {
-          meta_array::packed_numbers(static_cast<uint8_t>(meta_value::kind::integer), 5, 4, std::string(6, '\0'));
+          meta_array::packed_numbers(static_cast<uint8_t>(meta_value::kind::integer), 5, 4,
+                                     std::string(6, '\0'));
         }) == errc::bad_value);
   CHECK(error_code_of([] {
-          meta_array::packed_numbers(static_cast<uint8_t>(meta_value::kind::string), 8, 1, std::string(1, 'a'));
+          meta_array::packed_numbers(static_cast<uint8_t>(meta_value::kind::string), 8, 1,
+                                     std::string(1, 'a'));
         }) == errc::bad_value);
   CHECK(error_code_of([] { meta_array::packed_strings(8, "abc", {2, 1}); }) == errc::bad_value);
   CHECK(error_code_of([] { meta_array::packed_strings(8, "abc", {4}); }) == errc::bad_value);
@@ -121,8 +127,12 @@ TEST_CASE("packed elements materialised from several threads are built once") {
   meta_value v = meta_str_array(words);
   REQUIRE(v.arr.packed());
   std::vector<const meta_value*> seen_a(words.size()), seen_b(words.size());
-  std::thread ta([&] { for (size_t i = 0; i < words.size(); ++i) seen_a[i] = &v.arr[i]; });
-  std::thread tb([&] { for (size_t i = words.size(); i-- > 0;) seen_b[i] = &v.arr[i]; });
+  std::thread ta([&] {
+    for (size_t i = 0; i < words.size(); ++i) seen_a[i] = &v.arr[i];
+  });
+  std::thread tb([&] {
+    for (size_t i = words.size(); i-- > 0;) seen_b[i] = &v.arr[i];
+  });
   ta.join();
   tb.join();
   for (size_t i = 0; i < words.size(); ++i) {
@@ -141,9 +151,10 @@ TEST_CASE("GGUF arrays load packed and re-write byte for byte") {
     scores.push_back(-0.25f * static_cast<float>(i));
     types.push_back(i % 6);
   }
-  std::vector<std::pair<std::string, meta_value>> md = {
-      {"tokenizer.ggml.model", meta_str("gpt2")}, {"tokenizer.ggml.tokens", meta_str_array(toks)},
-      {"tokenizer.ggml.scores", meta_f32_array(scores)}, {"tokenizer.ggml.token_type", meta_i32_array(types)}};
+  std::vector<std::pair<std::string, meta_value>> md = {{"tokenizer.ggml.model", meta_str("gpt2")},
+                                                        {"tokenizer.ggml.tokens", meta_str_array(toks)},
+                                                        {"tokenizer.ggml.scores", meta_f32_array(scores)},
+                                                        {"tokenizer.ggml.token_type", meta_i32_array(types)}};
   gguf_write(dir + "/a.gguf", md, {});
   auto r = archive_open(dir + "/a.gguf");
   REQUIRE(r);
@@ -206,17 +217,20 @@ TEST_CASE("archive_load_as runs the loader archive_open picks, and fails on form
   CHECK(a.meta("general.architecture")->s == "llama");
   CHECK(a.files.size() == 1u);
   archive b;
-  CHECK(error_code_of([&] { archive_load_as(b, mapped_file::open(dir + "/m.gguf"), file_format::sevenzip, {}); }) ==
-        errc::unsupported);
-  CHECK(error_code_of([&] { archive_load_as(b, mapped_file::open(dir + "/m.gguf"), file_format::unknown, {}); }) ==
-        errc::bad_magic);
+  CHECK(error_code_of([&] {
+          archive_load_as(b, mapped_file::open(dir + "/m.gguf"), file_format::sevenzip, {});
+        }) == errc::unsupported);
+  CHECK(error_code_of([&] {
+          archive_load_as(b, mapped_file::open(dir + "/m.gguf"), file_format::unknown, {});
+        }) == errc::bad_magic);
   // a loader that fails keeps what it read before the failure in the archive
   std::vector<uint8_t> bytes = test::read_file(dir + "/m.gguf");
   bytes.resize(30);  // 6 bytes after the 24-byte header: the key count cannot fit
   test::write_file(dir + "/cut.gguf", bytes.data(), bytes.size());
   archive c;
-  CHECK(error_code_of([&] { archive_load_as(c, mapped_file::open(dir + "/cut.gguf"), file_format::gguf, {}); }) ==
-        errc::limit);
+  CHECK(error_code_of([&] {
+          archive_load_as(c, mapped_file::open(dir + "/cut.gguf"), file_format::gguf, {});
+        }) == errc::limit);
   CHECK(c.format == file_format::gguf);
   CHECK(c.files.size() == 1u);
 }

@@ -1,6 +1,5 @@
 // ONNX loader: every model in Debian's libonnx-testdata, stories260K.onnx, and bad models built in memory.
 #include <doctest/doctest.h>
-
 #include <onnx/onnx_pb.h>
 
 #include <cstring>
@@ -28,7 +27,8 @@ void count_graph(const onnx::GraphProto& g, size_t& nodes, size_t& inits, size_t
     }
 }
 
-std::string model_write(const onnx::ModelProto& m, const std::string& dir, const std::string& name = "m.onnx") {
+std::string model_write(const onnx::ModelProto& m, const std::string& dir,
+                        const std::string& name = "m.onnx") {
   std::string p = dir + "/" + name;
   std::string bytes;
   REQUIRE(m.SerializeToString(&bytes));
@@ -56,7 +56,8 @@ onnx::ModelProto one_initializer_model(const std::function<void(onnx::TensorProt
   return m;
 }
 
-onnx::ModelProto external_model(const std::string& location, const std::string& offset, const std::string& length) {
+onnx::ModelProto external_model(const std::string& location, const std::string& offset,
+                                const std::string& length) {
   return one_initializer_model([&](onnx::TensorProto& t) {
     t.set_data_type(onnx::TensorProto::FLOAT);
     t.add_dims(4);
@@ -289,7 +290,8 @@ TEST_CASE("onnx: stories260K.onnx holds the same embedding and final norm as sto
   auto b = archive_open(bin_path);
   REQUIRE(o.ok());
   REQUIRE(b.ok());
-  for (auto [onnx_name, l2c_name] : {std::pair{"tok", "token_embd.weight"}, std::pair{"rms_final", "output_norm.weight"}}) {
+  for (auto [onnx_name, l2c_name] :
+       {std::pair{"tok", "token_embd.weight"}, std::pair{"rms_final", "output_norm.weight"}}) {
     const tensor_view* x = o.value().tensor(onnx_name);
     const tensor_view* y = b.value().tensor(l2c_name);
     REQUIRE_MESSAGE(x, onnx_name);

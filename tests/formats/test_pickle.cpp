@@ -68,7 +68,9 @@ TEST_CASE("OBJ invokes the class after MARK") {
 }
 
 TEST_CASE("NEWOBJ_EX of a module no list names is dangerous (the allowlist decides)") {
-  auto r = run("\x80\x04\x8c\x0b" "evil_module\x8c\x05Thing\x93)}\x92."s);
+  auto r =
+      run("\x80\x04\x8c\x0b"
+          "evil_module\x8c\x05Thing\x93)}\x92."s);
   const auto* g = find_global(r, "evil_module.Thing");
   REQUIRE(g);
   CHECK(g->invoked_by == "NEWOBJ_EX");
@@ -89,7 +91,9 @@ TEST_CASE("an unlisted module invoked by REDUCE is dangerous; merely imported it
 }
 
 TEST_CASE("state-dict globals are allowed, numpy reconstructors innocuous") {
-  auto r = run("\x80\x02\x63\x63ollections\nOrderedDict\nq\x00)Rq\x01(X\x01\x00\x00\x00" "aK\x01u."s);
+  auto r =
+      run("\x80\x02\x63\x63ollections\nOrderedDict\nq\x00)Rq\x01(X\x01\x00\x00\x00"
+          "aK\x01u."s);
   CHECK(r.complete);
   REQUIRE(find_global(r, "collections.OrderedDict"));
   CHECK(find_global(r, "collections.OrderedDict")->level == pk::safety::allowed);
@@ -145,7 +149,9 @@ TEST_CASE("truncated stream: imports before the cut are still reported") {
   CHECK(has_finding(r, "pickle.malformed"));
   REQUIRE(find_global(r, "os.system"));
   CHECK(find_global(r, "os.system")->level == pk::safety::dangerous);
-  auto cut = run("\x80\x02X\xff\xff\x00\x00" "ab."s);  // BINUNICODE length past the end
+  auto cut =
+      run("\x80\x02X\xff\xff\x00\x00"
+          "ab."s);  // BINUNICODE length past the end
   CHECK_FALSE(cut.complete);
   CHECK(cut.findings.at(0).offset == 2);
 }
@@ -176,18 +182,19 @@ TEST_CASE("stacked pickles are all read; bytes after the last STOP are a finding
 }
 
 TEST_CASE("protocol 2-5 opcodes build the expected values") {
-  std::string s = "\x80\x05\x95\x10\x00\x00\x00\x00\x00\x00\x00"s  // PROTO 5, FRAME
-                  "(G\x3f\xf8\x00\x00\x00\x00\x00\x00"s              // MARK, BINFLOAT 1.5
-                  "\x8a\x02\xff\x7f"s                                // LONG1 0x7fff
-                  "\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01"s    // LONG1 2^64 (big)
-                  "C\x03\x61\x62\x63"s                               // SHORT_BINBYTES b"abc"
-                  "\x96\x02\x00\x00\x00\x00\x00\x00\x00xy"s          // BYTEARRAY8
-                  "\x88\x89N"s                                       // True False None
-                  "\x8f(K\x01K\x02\x90"s                             // EMPTY_SET, ADDITEMS {1, 2}
-                  "(K\x03\x91"s                                      // FROZENSET {3}
-                  "K\x01K\x02K\x03\x87"s                             // TUPLE3
-                  "M\x00\x01J\xff\xff\xff\xff"s                      // BININT2 256, BININT -1
-                  "l."s;                                             // LIST
+  std::string s =
+      "\x80\x05\x95\x10\x00\x00\x00\x00\x00\x00\x00"s  // PROTO 5, FRAME
+      "(G\x3f\xf8\x00\x00\x00\x00\x00\x00"s            // MARK, BINFLOAT 1.5
+      "\x8a\x02\xff\x7f"s                              // LONG1 0x7fff
+      "\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01"s  // LONG1 2^64 (big)
+      "C\x03\x61\x62\x63"s                             // SHORT_BINBYTES b"abc"
+      "\x96\x02\x00\x00\x00\x00\x00\x00\x00xy"s        // BYTEARRAY8
+      "\x88\x89N"s                                     // True False None
+      "\x8f(K\x01K\x02\x90"s                           // EMPTY_SET, ADDITEMS {1, 2}
+      "(K\x03\x91"s                                    // FROZENSET {3}
+      "K\x01K\x02K\x03\x87"s                           // TUPLE3
+      "M\x00\x01J\xff\xff\xff\xff"s                    // BININT2 256, BININT -1
+      "l."s;                                           // LIST
   auto r = run(s);
   CHECK(r.complete);
   CHECK(r.protocol == 5);
@@ -246,7 +253,8 @@ TEST_CASE("picklescan samples read directly") {
     return pk::read(bytes.data(), bytes.size(), o);
   };
   auto m0 = read_path("malicious0.pkl");
-  for (const char* q : {"__builtin__.eval", "__builtin__.compile", "__builtin__.getattr", "__builtin__.apply"}) {
+  for (const char* q :
+       {"__builtin__.eval", "__builtin__.compile", "__builtin__.getattr", "__builtin__.apply"}) {
     INFO(q);
     REQUIRE(find_global(m0, q));
     CHECK(find_global(m0, q)->level == pk::safety::dangerous);

@@ -22,11 +22,11 @@ std::string int_tuple(const std::vector<int>& v) {
   for (int x : v) s += "J"s + std::string(reinterpret_cast<const char*>(&x), 4);
   return s + "t";
 }
-std::string tensor_pkl(const std::string& key, const std::string& storage, int offset, const std::vector<int>& shape,
-                       const std::vector<int>& stride, int numel) {
+std::string tensor_pkl(const std::string& key, const std::string& storage, int offset,
+                       const std::vector<int>& shape, const std::vector<int>& stride, int numel) {
   return "ctorch._utils\n_rebuild_tensor_v2\n(("s + uni("storage") + "ctorch\n" + storage + "\n" + uni(key) +
-         uni("cpu") + int_tuple({numel}).substr(1, 5) + "tQ" + int_tuple({offset}).substr(1, 5) + int_tuple(shape) +
-         int_tuple(stride) + "\x89}tR"s;
+         uni("cpu") + int_tuple({numel}).substr(1, 5) + "tQ" + int_tuple({offset}).substr(1, 5) +
+         int_tuple(shape) + int_tuple(stride) + "\x89}tR"s;
 }
 std::string state_dict(const std::vector<std::pair<std::string, std::string>>& items) {
   std::string s = "\x80\x02\x63\x63ollections\nOrderedDict\n)R("s;
@@ -34,7 +34,8 @@ std::string state_dict(const std::vector<std::pair<std::string, std::string>>& i
   return s + "u.";
 }
 
-std::string write_zip(const std::string& name, const std::vector<std::pair<std::string, std::string>>& entries,
+std::string write_zip(const std::string& name,
+                      const std::vector<std::pair<std::string, std::string>>& entries,
                       bool deflate_storages = false) {
   std::vector<uint8_t> out;
   gb::zip::writer w([&](const uint8_t* p, size_t n) { out.insert(out.end(), p, p + n); });
@@ -69,9 +70,12 @@ TEST_CASE("zip checkpoint: tensors are views into stored storages, strides kept,
                                 {"wt", tensor_pkl("0", "FloatStorage", 0, {3, 2}, {1, 3}, 6)},
                                 {"h", tensor_pkl("1", "HalfStorage", 2, {2}, {1}, 4)},
                                 {"oob", tensor_pkl("1", "HalfStorage", 3, {4}, {1}, 4)}});
-  std::string path = write_zip("ok.pt", {{"m/data.pkl", pkl}, {"m/data/0", floats(6)}, {"m/data/1", std::string(8, 'h')},
+  std::string path = write_zip("ok.pt", {{"m/data.pkl", pkl},
+                                         {"m/data/0", floats(6)},
+                                         {"m/data/1", std::string(8, 'h')},
                                          {"m/data/9", "hidden payload"},
-                                         {"m/version", "3\n"}, {"m/byteorder", "little"}});
+                                         {"m/version", "3\n"},
+                                         {"m/byteorder", "little"}});
   auto r = gb::archive_open(path);
   REQUIRE(r);
   const gb::archive& a = r.value();
@@ -115,14 +119,16 @@ TEST_CASE("compressed storages are reported and not mapped; pickle findings stil
 }
 
 TEST_CASE("a zip without data.pkl is a plain zip whose pickles are scanned") {
-  std::string path = write_zip("plain.zip", {{"model/config.pkl", "cbuiltins\neval\n(S'1'\ntR."s}, {"readme.txt", "hi"}});
+  std::string path =
+      write_zip("plain.zip", {{"model/config.pkl", "cbuiltins\neval\n(S'1'\ntR."s}, {"readme.txt", "hi"}});
   auto r = gb::archive_open(path);
   REQUIRE(r);
   CHECK(r.value().format == gb::file_format::zip);
   bool eval = false;
   for (const auto& f : r.value().findings)
-    eval = eval || (f.code == "pickle.global.dangerous" && f.message.find("builtins.eval") != std::string::npos &&
-                    f.where.find("model/config.pkl") != std::string::npos);
+    eval = eval ||
+           (f.code == "pickle.global.dangerous" && f.message.find("builtins.eval") != std::string::npos &&
+            f.where.find("model/config.pkl") != std::string::npos);
   CHECK(eval);
 }
 
@@ -130,7 +136,8 @@ TEST_CASE("npy: header literal parsed without eval; object arrays are pickles") 
   std::string dir = gb::test::temp_dir("npy");
   std::string hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
   hdr += std::string(128 - 10 - hdr.size() - 1, ' ') + "\n";
-  std::string npy = "\x93NUMPY\x01\x00"s + std::string(1, static_cast<char>(hdr.size())) + "\x00"s + hdr + floats(6);
+  std::string npy =
+      "\x93NUMPY\x01\x00"s + std::string(1, static_cast<char>(hdr.size())) + "\x00"s + hdr + floats(6);
   gb::test::write_file(dir + "/a.npy", npy);
   auto r = gb::archive_open(dir + "/a.npy");
   REQUIRE(r);
@@ -157,7 +164,8 @@ TEST_CASE("npy: header literal parsed without eval; object arrays are pickles") 
   REQUIRE_FALSE(s);
   CHECK(s.err().code == gb::errc::truncated);
   std::string shdr = "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }\n";
-  gb::test::write_file(dir + "/st.npy", "\x93NUMPY\x01\x00"s + std::string(1, static_cast<char>(shdr.size())) + "\x00"s + shdr);
+  gb::test::write_file(dir + "/st.npy", "\x93NUMPY\x01\x00"s +
+                                            std::string(1, static_cast<char>(shdr.size())) + "\x00"s + shdr);
   auto st = gb::archive_open(dir + "/st.npy");  // structured, no object field: raw bytes, not mapped
   REQUIRE(st);
   auto has = [](const gb::archive& a, const char* code) {
@@ -168,8 +176,10 @@ TEST_CASE("npy: header literal parsed without eval; object arrays are pickles") 
   CHECK(has(st.value(), "numpy.unsupported_dtype"));
   CHECK_FALSE(has(st.value(), "numpy.object_array"));
   // an object field inside a structured dtype: np.load(allow_pickle=True) unpickles the data
-  std::string sohdr = "{'descr': [('a', '<f4'), ('b', [('c', '|O')])], 'fortran_order': False, 'shape': (1,), }\n";
-  gb::test::write_file(dir + "/so.npy", "\x93NUMPY\x01\x00"s + std::string(1, static_cast<char>(sohdr.size())) + "\x00"s +
+  std::string sohdr =
+      "{'descr': [('a', '<f4'), ('b', [('c', '|O')])], 'fortran_order': False, 'shape': (1,), }\n";
+  gb::test::write_file(dir + "/so.npy", "\x93NUMPY\x01\x00"s +
+                                            std::string(1, static_cast<char>(sohdr.size())) + "\x00"s +
                                             sohdr + "cos\nsystem\n(S'id'\ntR.");
   auto so = gb::archive_open(dir + "/so.npy");
   REQUIRE(so);
@@ -177,7 +187,8 @@ TEST_CASE("npy: header literal parsed without eval; object arrays are pickles") 
   CHECK(has(so.value(), "pickle.global.dangerous"));
 }
 
-TEST_CASE("legacy checkpoint with a malformed pickle fails with bad_pickle but keeps nothing executable hidden") {
+TEST_CASE(
+    "legacy checkpoint with a malformed pickle fails with bad_pickle but keeps nothing executable hidden") {
   std::string dir = gb::test::temp_dir("legacy");
   std::string magic = "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19."s;
   gb::test::write_file(dir + "/x.pt", magic + "\x80\x02M\xe9\x03.\x80\x02}q\x00(X"s);

@@ -29,7 +29,9 @@ float from_bits(uint32_t u) {
   std::memcpy(&f, &u, 4);
   return f;
 }
-void put16(std::vector<uint8_t>& b, size_t off, uint16_t v) { std::memcpy(b.data() + off, &v, 2); }
+void put16(std::vector<uint8_t>& b, size_t off, uint16_t v) {
+  std::memcpy(b.data() + off, &v, 2);
+}
 
 std::vector<uint8_t> random_bytes(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -53,16 +55,16 @@ constexpr uint16_t H_HALF = 0x3800, H_QUARTER = 0x3400, H_ONE = 0x3C00, H_TWO = 
 TEST_CASE("fp16: conversions, rounding ties, subnormals, inf and nan") {
   CHECK(f32_to_fp16(1.0f) == 0x3C00);
   CHECK(f32_to_fp16(-2.0f) == 0xC000);
-  CHECK(f32_to_fp16(65504.0f) == 0x7BFF);           // largest finite
-  CHECK(f32_to_fp16(65520.0f) == 0x7C00);           // halfway to 65536: ties to even -> inf
+  CHECK(f32_to_fp16(65504.0f) == 0x7BFF);  // largest finite
+  CHECK(f32_to_fp16(65520.0f) == 0x7C00);  // halfway to 65536: ties to even -> inf
   CHECK(f32_to_fp16(65519.0f) == 0x7BFF);
-  CHECK(f32_to_fp16(std::ldexp(1.0f, -24)) == 0x0001);   // smallest subnormal
-  CHECK(f32_to_fp16(std::ldexp(1.0f, -25)) == 0x0000);   // tie between 0 and 1 ulp -> even (0)
+  CHECK(f32_to_fp16(std::ldexp(1.0f, -24)) == 0x0001);  // smallest subnormal
+  CHECK(f32_to_fp16(std::ldexp(1.0f, -25)) == 0x0000);  // tie between 0 and 1 ulp -> even (0)
   CHECK(f32_to_fp16(std::ldexp(1.5f, -25)) == 0x0001);
-  CHECK(f32_to_fp16(std::ldexp(3.0f, -25)) == 0x0002);   // 1.5 ulp: tie -> even (2)
-  CHECK(f32_to_fp16(std::ldexp(1.0f, -14)) == 0x0400);   // smallest normal
-  CHECK(f32_to_fp16(1.0f + std::ldexp(1.0f, -11)) == 0x3C00);       // tie -> even
-  CHECK(f32_to_fp16(1.0f + 3 * std::ldexp(1.0f, -11)) == 0x3C02);   // tie -> even (up)
+  CHECK(f32_to_fp16(std::ldexp(3.0f, -25)) == 0x0002);             // 1.5 ulp: tie -> even (2)
+  CHECK(f32_to_fp16(std::ldexp(1.0f, -14)) == 0x0400);             // smallest normal
+  CHECK(f32_to_fp16(1.0f + std::ldexp(1.0f, -11)) == 0x3C00);      // tie -> even
+  CHECK(f32_to_fp16(1.0f + 3 * std::ldexp(1.0f, -11)) == 0x3C02);  // tie -> even (up)
   CHECK(f32_to_fp16(-0.0f) == 0x8000);
   CHECK(f32_to_fp16(INFINITY) == 0x7C00);
   CHECK(f32_to_fp16(-INFINITY) == 0xFC00);
@@ -363,11 +365,16 @@ TEST_CASE("encoders: round-trip error bounds per type") {
         // relative, which moves level q by q * d * 2^-11 (and the fp16 min by |min| * 2^-11)
         const float u = std::ldexp(1.0f, -11);
         float bound;
-        if (t == dtype::q8_0) bound = amax / 127 * (0.5f + 127 * u);
-        else if (t == dtype::q4_0) bound = amax / 8 * (1.0f + 8 * u);    // the top level clamps: one step
-        else if (t == dtype::q5_0) bound = amax / 16 * (1.0f + 16 * u);
-        else if (t == dtype::q4_1) bound = (hi - lo) / 15 * (0.5f + 15 * u) + std::fabs(lo) * u;
-        else bound = (hi - lo) / 31 * (0.5f + 31 * u) + std::fabs(lo) * u;
+        if (t == dtype::q8_0)
+          bound = amax / 127 * (0.5f + 127 * u);
+        else if (t == dtype::q4_0)
+          bound = amax / 8 * (1.0f + 8 * u);  // the top level clamps: one step
+        else if (t == dtype::q5_0)
+          bound = amax / 16 * (1.0f + 16 * u);
+        else if (t == dtype::q4_1)
+          bound = (hi - lo) / 15 * (0.5f + 15 * u) + std::fabs(lo) * u;
+        else
+          bound = (hi - lo) / 31 * (0.5f + 31 * u) + std::fabs(lo) * u;
         bound *= 1.0001f;
         for (int j = 0; j < 32; ++j) CHECK(std::fabs(y[b0 + j] - x[b0 + j]) <= bound);
       }
@@ -379,7 +386,12 @@ TEST_CASE("encoders: round-trip error bounds per type") {
       const std::string name = dtype_name(t);
       CAPTURE(name);
       auto y = roundtrip(t);
-      int levels = t == dtype::q2_k ? 3 : t == dtype::q3_k ? 7 : t == dtype::q4_k ? 15 : t == dtype::q5_k ? 31 : t == dtype::q6_k ? 63 : 254;
+      int levels = t == dtype::q2_k   ? 3
+                   : t == dtype::q3_k ? 7
+                   : t == dtype::q4_k ? 15
+                   : t == dtype::q5_k ? 31
+                   : t == dtype::q6_k ? 63
+                                      : 254;
       double se = 0;
       for (int64_t b0 = 0; b0 < n; b0 += 256) {
         float amax = 0;

@@ -16,7 +16,8 @@ using namespace gb;
 namespace {
 
 // 8-byte little-endian header size, the header text, then the byte buffer.
-std::vector<uint8_t> st_bytes(const std::string& header, size_t buffer_len, uint64_t size_field = UINT64_MAX) {
+std::vector<uint8_t> st_bytes(const std::string& header, size_t buffer_len,
+                              uint64_t size_field = UINT64_MAX) {
   uint64_t n = size_field == UINT64_MAX ? header.size() : size_field;
   std::vector<uint8_t> b(8 + header.size() + buffer_len);
   std::memcpy(b.data(), &n, 8);
@@ -101,20 +102,25 @@ TEST_CASE("safetensors: writer round trip, deterministic and 8-aligned") {
     CHECK(a.tensors[i].type == ts[i].type);
     CHECK(a.tensors[i].shape == ts[i].shape);
     CHECK(a.tensors[i].nbytes == ts[i].bytes.size());
-    if (!ts[i].bytes.empty()) CHECK(std::memcmp(a.tensors[i].data, ts[i].bytes.data(), ts[i].bytes.size()) == 0);
+    if (!ts[i].bytes.empty())
+      CHECK(std::memcmp(a.tensors[i].data, ts[i].bytes.data(), ts[i].bytes.size()) == 0);
   }
   CHECK(a.meta("note")->s == "line\nbreak");
-  CHECK_THROWS_AS(safetensors_write(dir + "/c.safetensors", {{"x", dtype::q8_0, {32}, std::vector<uint8_t>(34)}}),
-                  failure);  // no safetensors name for ggml block types
-  CHECK_THROWS_AS(safetensors_write(dir + "/c.safetensors", {{"x", dtype::f32, {2}, std::vector<uint8_t>(4)}}),
-                  failure);  // bytes do not match the shape
+  CHECK_THROWS_AS(
+      safetensors_write(dir + "/c.safetensors", {{"x", dtype::q8_0, {32}, std::vector<uint8_t>(34)}}),
+      failure);  // no safetensors name for ggml block types
+  CHECK_THROWS_AS(
+      safetensors_write(dir + "/c.safetensors", {{"x", dtype::f32, {2}, std::vector<uint8_t>(4)}}),
+      failure);  // bytes do not match the shape
 }
 
 TEST_CASE("writers error io: the output folder does not exist") {
   for (int gguf = 0; gguf < 2; ++gguf) {
     try {
-      if (gguf) gguf_write("/nonexistent-glassbox-dir/m.gguf", {}, {});
-      else safetensors_write("/nonexistent-glassbox-dir/m.safetensors", {});
+      if (gguf)
+        gguf_write("/nonexistent-glassbox-dir/m.gguf", {}, {});
+      else
+        safetensors_write("/nonexistent-glassbox-dir/m.safetensors", {});
       FAIL("expected io");
     } catch (const failure& e) {
       CHECK(e.err().code == errc::io);
@@ -251,13 +257,15 @@ TEST_CASE("safetensors sharded: index, shards, roles, and every index error") {
   std::string dir = test::temp_dir("st_shard");
   std::vector<uint8_t> four(16, 1), eight(32, 2);
   auto write_set = [&](const std::string& index_json) {
-    safetensors_write(dir + "/model-00001-of-00002.safetensors", {{"x", dtype::f32, {4}, four}, {"y", dtype::f32, {8}, eight}});
+    safetensors_write(dir + "/model-00001-of-00002.safetensors",
+                      {{"x", dtype::f32, {4}, four}, {"y", dtype::f32, {8}, eight}});
     safetensors_write(dir + "/model-00002-of-00002.safetensors", {{"z", dtype::f32, {4}, four}});
     test::write_file(dir + "/model.safetensors.index.json", index_json);
     return archive_open(dir + "/model.safetensors.index.json");
   };
   const std::string s1 = "model-00001-of-00002.safetensors", s2 = "model-00002-of-00002.safetensors";
-  auto r = write_set(R"({"metadata":{"total_size":64},"weight_map":{"x":")" + s1 + R"(","y":")" + s1 + R"(","z":")" + s2 + R"("}})");
+  auto r = write_set(R"({"metadata":{"total_size":64},"weight_map":{"x":")" + s1 + R"(","y":")" + s1 +
+                     R"(","z":")" + s2 + R"("}})");
   REQUIRE_MESSAGE(r, r.err().to_string());
   const archive& a = r.value();
   CHECK(a.format == file_format::safetensors);
@@ -271,7 +279,8 @@ TEST_CASE("safetensors sharded: index, shards, roles, and every index error") {
   CHECK(a.findings.empty());
 
   SUBCASE("total_size disagreeing is a finding") {
-    auto r2 = write_set(R"({"metadata":{"total_size":999},"weight_map":{"x":")" + s1 + R"(","y":")" + s1 + R"(","z":")" + s2 + R"("}})");
+    auto r2 = write_set(R"({"metadata":{"total_size":999},"weight_map":{"x":")" + s1 + R"(","y":")" + s1 +
+                        R"(","z":")" + s2 + R"("}})");
     REQUIRE(r2);
     CHECK(has_finding(r2.value(), "safetensors.total_size_mismatch"));
   }
@@ -284,7 +293,8 @@ TEST_CASE("safetensors sharded: index, shards, roles, and every index error") {
     CHECK(r2.err().message.find("missing.safetensors") != std::string::npos);
   }
   SUBCASE("path_escape: shard names leaving the folder") {
-    for (std::string bad : {"../model-00001-of-00002.safetensors", "/etc/passwd", "sub/x.safetensors", ".."}) {
+    for (std::string bad :
+         {"../model-00001-of-00002.safetensors", "/etc/passwd", "sub/x.safetensors", ".."}) {
       auto r2 = write_set(R"({"weight_map":{"x":")" + bad + R"("}})");
       REQUIRE(!r2);
       CHECK(r2.err().code == errc::path_escape);
@@ -306,7 +316,8 @@ TEST_CASE("safetensors sharded: index, shards, roles, and every index error") {
     safetensors_write(dir + "/model-00002-of-00002.safetensors", {{"x", dtype::f32, {4}, four}});
     test::write_file(dir + "/model.safetensors.index.json",
                      R"({"weight_map":{"x":")" + s1 + R"(","y":")" + s1 + R"(","z":")" + s2 + R"("}})");
-    safetensors_write(dir + "/model-00001-of-00002.safetensors", {{"x", dtype::f32, {4}, four}, {"y", dtype::f32, {8}, eight}});
+    safetensors_write(dir + "/model-00001-of-00002.safetensors",
+                      {{"x", dtype::f32, {4}, four}, {"y", dtype::f32, {8}, eight}});
     auto r2 = archive_open(dir + "/model.safetensors.index.json");
     REQUIRE(!r2);
     CHECK(r2.err().code == errc::duplicate);
@@ -314,7 +325,8 @@ TEST_CASE("safetensors sharded: index, shards, roles, and every index error") {
   }
   SUBCASE("empty_file: an empty shard") {
     test::write_file(dir + "/empty.safetensors", std::string());
-    test::write_file(dir + "/model.safetensors.index.json", std::string(R"({"weight_map":{"x":"empty.safetensors"}})"));
+    test::write_file(dir + "/model.safetensors.index.json",
+                     std::string(R"({"weight_map":{"x":"empty.safetensors"}})"));
     auto r2 = archive_open(dir + "/model.safetensors.index.json");
     REQUIRE(!r2);
     CHECK(r2.err().code == errc::empty_file);
@@ -322,7 +334,8 @@ TEST_CASE("safetensors sharded: index, shards, roles, and every index error") {
   }
   SUBCASE("errors inside a shard name the shard") {
     test::write_file(dir + "/broken.safetensors", std::string("\x02\0\0\0\0\0\0\0[]", 10));
-    test::write_file(dir + "/model.safetensors.index.json", std::string(R"({"weight_map":{"x":"broken.safetensors"}})"));
+    test::write_file(dir + "/model.safetensors.index.json",
+                     std::string(R"({"weight_map":{"x":"broken.safetensors"}})"));
     auto r2 = archive_open(dir + "/model.safetensors.index.json");
     REQUIRE(!r2);
     CHECK(r2.err().code == errc::bad_json);

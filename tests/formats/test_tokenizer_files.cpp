@@ -26,7 +26,8 @@ errc code_of(const std::string& text) {
 std::string bpe_json(const std::string& pre_tokenizer) {
   return R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2, "<|end|>": 3}, "merges": ["a b"]},
              "added_tokens": [{"id": 3, "content": "<|end|>", "special": true}],
-             "pre_tokenizer": )" + pre_tokenizer + "}";
+             "pre_tokenizer": )" +
+         pre_tokenizer + "}";
 }
 
 }  // namespace
@@ -109,12 +110,16 @@ TEST_CASE("tokenizer.json: WordPiece and Unigram") {
   CHECK(ug.model == "unigram");
   REQUIRE(ug.scores.size() == 3u);
   CHECK(ug.scores[2] == -2.5f);
-  CHECK(ug.tokens[1] == "\xe2\x96\x81" "a");
+  CHECK(ug.tokens[1] ==
+        "\xe2\x96\x81"
+        "a");
   CHECK(ug.add_space_prefix);
 }
 
 TEST_CASE("tokenizer.json: malformed input") {
-  auto r = capture("t", [] { return vocab_from_tokenizer_json("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0,}}}"); });
+  auto r = capture("t", [] {
+    return vocab_from_tokenizer_json("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0,}}}");
+  });
   REQUIRE(!r.ok());
   CHECK(r.err().code == errc::bad_json);
   CHECK(r.err().offset > 30u);  // the stray comma, not byte 0
@@ -124,7 +129,8 @@ TEST_CASE("tokenizer.json: malformed input") {
   CHECK(code_of(R"({"model": {"type": "BPE", "vocab": {"a": 99999999}}})") == errc::limit);
   CHECK(code_of(std::string(100, '[') + std::string(100, ']')) == errc::limit);
   CHECK(code_of("{\"model\": \"\xff\"}") == errc::bad_utf8);
-  auto g = capture("t", [] { return vocab_from_gpt2_files(R"({"a": 0, "b": 1})", "#version: 0.2\na b c\n"); });
+  auto g =
+      capture("t", [] { return vocab_from_gpt2_files(R"({"a": 0, "b": 1})", "#version: 0.2\na b c\n"); });
   REQUIRE(!g.ok());
   CHECK(g.err().code == errc::bad_value);
   CHECK(g.err().offset == 14u);
@@ -134,7 +140,9 @@ TEST_CASE("tokenizer_config.json: special tokens as strings or objects") {
   vocab v = vocab_from_tokenizer_json(bpe_json("null"));
   std::vector<finding> fs;
   vocab_apply_tokenizer_config(
-      v, R"({"bos_token": {"content": "a"}, "eos_token": "<|end|>", "pad_token": "zzz", "add_bos_token": true})", &fs);
+      v,
+      R"({"bos_token": {"content": "a"}, "eos_token": "<|end|>", "pad_token": "zzz", "add_bos_token": true})",
+      &fs);
   CHECK(v.bos_id == 0);
   CHECK(v.eos_id == 3);
   CHECK(v.pad_id == -1);

@@ -77,7 +77,9 @@ inline std::string write_scratch(const std::string& name, std::string_view text)
 }
 
 // Removes scratch_dir()/name if present (so a part missing from the input is missing from the folder).
-inline void remove_scratch(const std::string& name) { ::unlink((scratch_dir() + "/" + name).c_str()); }
+inline void remove_scratch(const std::string& name) {
+  ::unlink((scratch_dir() + "/" + name).c_str());
+}
 
 // Cuts the input into at most `max_parts` parts at k_part_marker (the last part keeps any further markers).
 inline std::vector<std::string_view> split_parts(const uint8_t* data, size_t size, size_t max_parts) {
@@ -111,8 +113,8 @@ bool run(F&& f) {
 // sniffing (which rejects empty files before any loader runs: empty inputs are not loaded). Returns the
 // archive (for what glassbox does next with it) and whether the loader accepted the bytes.
 template <class Loader>
-std::pair<std::shared_ptr<gb::archive>, bool> load_scratch(const std::string& name, const uint8_t* data, size_t size,
-                                                           Loader&& loader) {
+std::pair<std::shared_ptr<gb::archive>, bool> load_scratch(const std::string& name, const uint8_t* data,
+                                                           size_t size, Loader&& loader) {
   auto a = std::make_shared<gb::archive>();
   if (size == 0) return {a, false};
   const std::string path = write_scratch(name, data, size);

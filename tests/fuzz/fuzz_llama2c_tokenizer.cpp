@@ -1,4 +1,5 @@
-// tests/fuzz/fuzz_llama2c_tokenizer.cpp: libFuzzer target for llama2.c tokenizer.bin files (gb::loaders::load_llama2c_tokenizer).
+// tests/fuzz/fuzz_llama2c_tokenizer.cpp: libFuzzer target for llama2.c tokenizer.bin files
+// (gb::loaders::load_llama2c_tokenizer).
 #include "formats/loaders.h"
 #include "tests/fuzz/fuzz_common.h"
 

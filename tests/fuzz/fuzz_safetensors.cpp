@@ -1,8 +1,9 @@
-// tests/fuzz/fuzz_safetensors.cpp: libFuzzer target for safetensors files (gb::loaders::load_safetensors), then the model and summary built from them.
+// tests/fuzz/fuzz_safetensors.cpp: libFuzzer target for safetensors files (gb::loaders::load_safetensors),
+// then the model and summary built from them.
 #include "formats/loaders.h"
-#include "tests/fuzz/fuzz_common.h"
 #include "inspect/model.h"
 #include "inspect/summary.h"
+#include "tests/fuzz/fuzz_common.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto [a, ok] = gb::fuzz::load_scratch("model.safetensors", data, size, gb::loaders::load_safetensors);

@@ -38,18 +38,28 @@ bytes slurp(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
 }
-std::string tmp_path(const std::string& name) { return (fs::temp_directory_path() / ("gb-seeds-" + name)).string(); }
+std::string tmp_path(const std::string& name) {
+  return (fs::temp_directory_path() / ("gb-seeds-" + name)).string();
+}
 
 // ---- little-endian and protobuf encoders ----
-void le32(bytes& b, uint32_t v) { for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i))); }
-void le64(bytes& b, uint64_t v) { for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i))); }
+void le32(bytes& b, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+void le64(bytes& b, uint64_t v) {
+  for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
 void lef(bytes& b, float f) {
   uint32_t u;
   std::memcpy(&u, &f, 4);
   le32(b, u);
 }
-void app(bytes& b, std::string_view s) { b.insert(b.end(), s.begin(), s.end()); }
-void app(bytes& b, const bytes& s) { b.insert(b.end(), s.begin(), s.end()); }
+void app(bytes& b, std::string_view s) {
+  b.insert(b.end(), s.begin(), s.end());
+}
+void app(bytes& b, const bytes& s) {
+  b.insert(b.end(), s.begin(), s.end());
+}
 
 void varint(bytes& b, uint64_t v) {
   while (v >= 0x80) {
@@ -67,7 +77,9 @@ void pb_len(bytes& b, int field, const bytes& payload) {
   varint(b, payload.size());
   app(b, payload);
 }
-void pb_str(bytes& b, int field, std::string_view s) { pb_len(b, field, bytes(s.begin(), s.end())); }
+void pb_str(bytes& b, int field, std::string_view s) {
+  pb_len(b, field, bytes(s.begin(), s.end()));
+}
 void pb_f32(bytes& b, int field, float f) {
   varint(b, (static_cast<uint64_t>(field) << 3) | 5);
   lef(b, f);
@@ -94,7 +106,10 @@ void gguf_seeds() {
       {"llama.rope.dimension_count", gb::meta_u32(4)},
       {"llama.attention.layer_norm_rms_epsilon", gb::meta_f32(1e-5f)},
       {"tokenizer.ggml.model", gb::meta_str("llama")},
-      {"tokenizer.ggml.tokens", gb::meta_str_array({"<unk>", "<s>", "</s>", "<0x41>", "\xe2\x96\x81", "a", "b", "\xe2\x96\x81" "a"})},
+      {"tokenizer.ggml.tokens",
+       gb::meta_str_array({"<unk>", "<s>", "</s>", "<0x41>", "\xe2\x96\x81", "a", "b",
+                           "\xe2\x96\x81"
+                           "a"})},
       {"tokenizer.ggml.scores", gb::meta_f32_array({0, 0, 0, 0, -1, -2, -3, -4})},
       {"tokenizer.ggml.token_type", gb::meta_i32_array({2, 3, 3, 6, 1, 1, 1, 1})},
       {"tokenizer.ggml.bos_token_id", gb::meta_u32(1)},
@@ -123,8 +138,9 @@ void gguf_seeds() {
     fs::remove(p);
   }
   const std::string p = tmp_path("seed.gguf");
-  gb::gguf_write(p, {{"general.architecture", gb::meta_str("gpt2")}, {"general.alignment", gb::meta_u32(64)}},
-                 {{"x", gb::dtype::q4_k, {1, 256}, bytes(144, 0)}, {"y", gb::dtype::bf16, {3}, bytes(6, 0x3f)}}, 64, 3);
+  gb::gguf_write(
+      p, {{"general.architecture", gb::meta_str("gpt2")}, {"general.alignment", gb::meta_u32(64)}},
+      {{"x", gb::dtype::q4_k, {1, 256}, bytes(144, 0)}, {"y", gb::dtype::bf16, {3}, bytes(6, 0x3f)}}, 64, 3);
   put("gguf", "aligned64_qk", slurp(p));
   gb::gguf_write(p, md, {}, 32, 3);  // vocab-only file, as llama.cpp ships them
   put("gguf", "vocab_only", slurp(p));
@@ -157,9 +173,10 @@ void safetensors_seeds() {
                             {"d", gb::dtype::f8_e4m3, {2, 2}, bytes(4, 0x38)},
                             {"e", gb::dtype::f64, {}, bytes(8, 0)}});
   put("safetensors", "dtypes", slurp(p));
-  gb::safetensors_write(p, {{"transformer.h.0.attn.c_attn.weight", gb::dtype::f32, {8, 24}, f32_bytes(192)},
-                            {"transformer.wte.weight", gb::dtype::f32, {8, 8}, f32_bytes(64)},
-                            {"transformer.wpe.weight", gb::dtype::f32, {4, 8}, f32_bytes(32)}},
+  gb::safetensors_write(p,
+                        {{"transformer.h.0.attn.c_attn.weight", gb::dtype::f32, {8, 24}, f32_bytes(192)},
+                         {"transformer.wte.weight", gb::dtype::f32, {8, 8}, f32_bytes(64)},
+                         {"transformer.wpe.weight", gb::dtype::f32, {4, 8}, f32_bytes(32)}},
                         {{"format", "pt"}, {"note", "gpt2"}});
   put("safetensors", "gpt2", slurp(p));
   fs::remove(p);
@@ -177,22 +194,39 @@ std::string unicode(std::string_view s) {  // BINUNICODE
 // A protocol-2 torch state dict {'w': tensor(FloatStorage key '0', 4 elements, shape (2, 2))}.
 // legacy: the persistent id is the 6-tuple of torch.save's legacy format.
 std::string state_dict_pickle(bool legacy) {
-  std::string persid = "(" + unicode("storage") + "ctorch\nFloatStorage\n" + unicode("0") + unicode("cpu") + "K\x04" +
-                       (legacy ? "N" : "") + "tQ";
-  std::string tensor = "ctorch._utils\n_rebuild_tensor_v2\n(" + persid + "K\x00K\x02K\x02\x86K\x02K\x01\x86\x89"s +
-                       "ccollections\nOrderedDict\n)Rtq\x01R";
-  return std::string("\x80\x02") + "ccollections\nOrderedDict\n)Rq\x00("s + unicode("w") + tensor + unicode("v") +
-         "h\x01u.";
+  std::string persid = "(" + unicode("storage") + "ctorch\nFloatStorage\n" + unicode("0") + unicode("cpu") +
+                       "K\x04" + (legacy ? "N" : "") + "tQ";
+  std::string tensor = "ctorch._utils\n_rebuild_tensor_v2\n(" + persid +
+                       "K\x00K\x02K\x02\x86K\x02K\x01\x86\x89"s + "ccollections\nOrderedDict\n)Rtq\x01R";
+  return std::string("\x80\x02") + "ccollections\nOrderedDict\n)Rq\x00("s + unicode("w") + tensor +
+         unicode("v") + "h\x01u.";
 }
 
 void pickle_seeds() {
-  put("pickle", "dict_p2", "\x80\x02}q\x00(X\x01\x00\x00\x00" "aK\x01X\x01\x00\x00\x00" "b]q\x01(G?\xf0\x00\x00\x00\x00\x00\x00\x88Neu."s);
+  put("pickle", "dict_p2",
+      "\x80\x02}q\x00(X\x01\x00\x00\x00"
+      "aK\x01X\x01\x00\x00\x00"
+      "b]q\x01(G?\xf0\x00\x00\x00\x00\x00\x00\x88Neu."s);
   put("pickle", "proto0_text", "(dp0\nS'a'\np1\nI1\nsS'b'\np2\n(lp3\nF1.5\naV\\u00e9\np4\nas.");
-  put("pickle", "os_system", "\x80\x02" "cos\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03."s);
+  put("pickle", "os_system",
+      "\x80\x02"
+      "cos\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03."s);
   put("pickle", "state_dict", state_dict_pickle(false));
   // protocol 4: FRAME, SHORT_BINUNICODE, MEMOIZE, STACK_GLOBAL, BINGET, NEWOBJ, BUILD, LONG1, BINBYTES
-  std::string p4 = "\x8c\x08" "builtins\x94\x8c\x04" "eval\x94\x93\x94" "h\x02\x8c\x04" "1+1\x85R" "\x8a\x09" +
-                   std::string(9, '\x7f') + "C\x03" "abc" "\x8f(K\x01K\x02\x90" "\x94" "0" "\x86.";
+  std::string p4 =
+      "\x8c\x08"
+      "builtins\x94\x8c\x04"
+      "eval\x94\x93\x94"
+      "h\x02\x8c\x04"
+      "1+1\x85R"
+      "\x8a\x09" +
+      std::string(9, '\x7f') +
+      "C\x03"
+      "abc"
+      "\x8f(K\x01K\x02\x90"
+      "\x94"
+      "0"
+      "\x86.";
   std::string frame = "\x80\x04\x95";
   bytes n;
   le64(n, p4.size());
@@ -205,8 +239,8 @@ void pickle_seeds() {
   std::string legacy = std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15) +
                        std::string("\x80\x02M\xe9\x03.", 6) + "\x80\x02}(" + unicode("protocol_version") +
                        "M\xe9\x03" + unicode("little_endian") + "\x88" + unicode("type_sizes") + "}(" +
-                       unicode("int") + "K\x04" + unicode("long") + "K\x04" + "uu." + state_dict_pickle(true) +
-                       "\x80\x02]q\x00"s + unicode("0") + "a.";
+                       unicode("int") + "K\x04" + unicode("long") + "K\x04" + "uu." +
+                       state_dict_pickle(true) + "\x80\x02]q\x00"s + unicode("0") + "a.";
   bytes lb(legacy.begin(), legacy.end());
   le64(lb, 4);
   app(lb, f32_bytes(4));
@@ -214,11 +248,19 @@ void pickle_seeds() {
   // issue 16 shapes: literals by Python's int() rules, raw-unicode-escape backslash runs, BUILD state
   // holding a callable, a STACK_GLOBAL name computed by a call, a stop followed by a payload (the sweep)
   put("pickle", "int_literals", "(I0x1F\nI1_000\nI010\nL0b101L\nI -7 \np 1_0 \ng10\nV\\\\uZZZZ\nl."s);
-  put("pickle", "build_setstate", "\x80\x02" "ccollections\nOrderedDict\n)\x81}" + unicode("__setstate__") +
-                                      "cmymod\nrun\nsb" + unicode("id") + "b.");
-  put("pickle", "computed_stack_global", "\x80\x04" "c_codecs\nencode\n" + unicode("bf") + unicode("rot13") +
-                                             "\x86R" + unicode("system") + "\x93" "0N.");
-  put("pickle", "stop_then_payload", "\x80\x02\xff" "cos\nsystem\n(S'id'\ntR."s);
+  put("pickle", "build_setstate",
+      "\x80\x02"
+      "ccollections\nOrderedDict\n)\x81}" +
+          unicode("__setstate__") + "cmymod\nrun\nsb" + unicode("id") + "b.");
+  put("pickle", "computed_stack_global",
+      "\x80\x04"
+      "c_codecs\nencode\n" +
+          unicode("bf") + unicode("rot13") + "\x86R" + unicode("system") +
+          "\x93"
+          "0N.");
+  put("pickle", "stop_then_payload",
+      "\x80\x02\xff"
+      "cos\nsystem\n(S'id'\ntR."s);
   put("scan", "proto0_payload", "cos\nsystem\n(S'id'\ntR.");
   put("scan", "proto4_stack_global", frame + p4);
   put("scan", "torch_legacy", lb);
@@ -226,12 +268,15 @@ void pickle_seeds() {
 
 // ---- chat templates (fuzz_template) ----
 void template_seeds() {
-  put("template", "chatml", "{%- for m in messages %}{{- '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>' }}"
-                            "{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}");
+  put("template", "chatml",
+      "{%- for m in messages %}{{- '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>' }}"
+      "{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}");
   put("template", "fold_concat", "{{ ''['__cla'~'ss__'] }}");
-  put("template", "fold_filters", "{% set a = ['__cl','ass__']|join %}{{ ''|attr(a)|attr('__ssalc__'[::-1]) }}"
-                                  "{{ ''|attr('%sclass%s'|format('__','__')) }}{{ ''|attr('\\x5f\\x5fclass\\x5f\\x5f') }}");
-  put("template", "gadgets", "{{ cycler.__init__.__globals__.os.popen('id').read() }}{{ lipsum }}{% raw %}{{ x }}{% endraw %}");
+  put("template", "fold_filters",
+      "{% set a = ['__cl','ass__']|join %}{{ ''|attr(a)|attr('__ssalc__'[::-1]) }}"
+      "{{ ''|attr('%sclass%s'|format('__','__')) }}{{ ''|attr('\\x5f\\x5fclass\\x5f\\x5f') }}");
+  put("template", "gadgets",
+      "{{ cycler.__init__.__globals__.os.popen('id').read() }}{{ lipsum }}{% raw %}{{ x }}{% endraw %}");
 }
 
 // ---- zip / torch zip ----
@@ -287,23 +332,31 @@ bytes npy(int major, const std::string& dict, const bytes& payload) {
 
 void numpy_seeds() {
   put("numpy", "f4_2x3", npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", f32_bytes(6)));
-  put("numpy", "i8_fortran_v2", npy(2, "{'descr': '<i8', 'fortran_order': True, 'shape': (2, 2), }", bytes(32, 2)));
-  put("numpy", "scalar_f2", npy(1, "{'descr': '>f2', 'fortran_order': False, 'shape': (), }", bytes(2, 0x3c)));
-  std::string obj = "\x80\x02]q\x00(K\x01X\x01\x00\x00\x00" "ae."s;
-  put("numpy", "object", npy(1, "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", bytes(obj.begin(), obj.end())));
+  put("numpy", "i8_fortran_v2",
+      npy(2, "{'descr': '<i8', 'fortran_order': True, 'shape': (2, 2), }", bytes(32, 2)));
+  put("numpy", "scalar_f2",
+      npy(1, "{'descr': '>f2', 'fortran_order': False, 'shape': (), }", bytes(2, 0x3c)));
+  std::string obj =
+      "\x80\x02]q\x00(K\x01X\x01\x00\x00\x00"
+      "ae."s;
+  put("numpy", "object",
+      npy(1, "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", bytes(obj.begin(), obj.end())));
 }
 
 // ---- llama2.c ----
-struct l2c { int32_t dim = 8, hidden = 16, layers = 1, heads = 2, kv = 2, vocab = 8, seq = 4; };
+struct l2c {
+  int32_t dim = 8, hidden = 16, layers = 1, heads = 2, kv = 2, vocab = 8, seq = 4;
+};
 
 bytes llama2c_v0(l2c c, bool shared) {
   bytes b;
   for (int32_t x : {c.dim, c.hidden, c.layers, c.heads, c.kv, shared ? c.vocab : -c.vocab, c.seq})
     le32(b, static_cast<uint32_t>(x));
   const size_t hs = static_cast<size_t>(c.dim / c.heads), kvd = hs * static_cast<size_t>(c.kv);
-  const size_t d = static_cast<size_t>(c.dim), h = static_cast<size_t>(c.hidden), l = static_cast<size_t>(c.layers);
-  size_t n = static_cast<size_t>(c.vocab) * d + l * d + l * d * d + 2 * l * d * kvd + l * d * d + l * d + 3 * l * d * h + d +
-             2 * static_cast<size_t>(c.seq) * hs / 2;
+  const size_t d = static_cast<size_t>(c.dim), h = static_cast<size_t>(c.hidden),
+               l = static_cast<size_t>(c.layers);
+  size_t n = static_cast<size_t>(c.vocab) * d + l * d + l * d * d + 2 * l * d * kvd + l * d * d + l * d +
+             3 * l * d * h + d + 2 * static_cast<size_t>(c.seq) * hs / 2;
   if (!shared) n += static_cast<size_t>(c.vocab) * d;
   app(b, f32_bytes(n));
   return b;
@@ -313,15 +366,18 @@ bytes llama2c_v1(l2c c, int version) {
   bytes b;
   le32(b, 0x616b3432);
   le32(b, static_cast<uint32_t>(version));
-  for (int32_t x : {c.dim, c.hidden, c.layers, c.heads, c.kv, c.vocab, c.seq}) le32(b, static_cast<uint32_t>(x));
+  for (int32_t x : {c.dim, c.hidden, c.layers, c.heads, c.kv, c.vocab, c.seq})
+    le32(b, static_cast<uint32_t>(x));
   b.push_back(1);  // shared classifier
   const size_t gs = 8;
   if (version == 2) le32(b, static_cast<uint32_t>(gs));
   b.resize(256, 0);
   const size_t hs = static_cast<size_t>(c.dim / c.heads), kvd = hs * static_cast<size_t>(c.kv);
-  const size_t d = static_cast<size_t>(c.dim), h = static_cast<size_t>(c.hidden), l = static_cast<size_t>(c.layers);
+  const size_t d = static_cast<size_t>(c.dim), h = static_cast<size_t>(c.hidden),
+               l = static_cast<size_t>(c.layers);
   const size_t norms = 2 * l * d + d;
-  const size_t mats = static_cast<size_t>(c.vocab) * d + l * d * d + 2 * l * d * kvd + l * d * d + 3 * l * d * h;
+  const size_t mats =
+      static_cast<size_t>(c.vocab) * d + l * d * d + 2 * l * d * kvd + l * d * d + 3 * l * d * h;
   app(b, f32_bytes(norms));
   if (version == 1) {
     app(b, f32_bytes(mats));
@@ -344,7 +400,8 @@ void llama2c_seeds() {
 
   bytes t;
   le32(t, 7);
-  const char* pieces[] = {"<unk>", "\n<s>\n", "\n</s>\n", "<0x00>", "<0xFF>", " ", "a", " a", "caf\xc3\xa9", "\xe2\x96\x81x"};
+  const char* pieces[] = {"<unk>", "\n<s>\n", "\n</s>\n", "<0x00>",      "<0xFF>",
+                          " ",     "a",       " a",       "caf\xc3\xa9", "\xe2\x96\x81x"};
   float score = 0;
   for (const char* p : pieces) {
     lef(t, score);
@@ -362,7 +419,8 @@ void llama2c_seeds() {
 }
 
 // ---- ONNX ----
-bytes value_info(const std::string& name, int elem, const std::vector<int64_t>& dims, const std::string& sym = "") {
+bytes value_info(const std::string& name, int elem, const std::vector<int64_t>& dims,
+                 const std::string& sym = "") {
   bytes shape;
   for (int64_t dv : dims) {
     bytes dim;
@@ -488,10 +546,25 @@ void onnx_seeds() {
 
 // ---- SentencePiece ----
 void sentencepiece_seeds() {
-  struct piece { const char* text; float score; int type; };
-  const piece pieces[] = {{"<unk>", 0, 2}, {"<s>", 0, 3}, {"</s>", 0, 3}, {"<0x00>", 0, 6}, {"<0x41>", 0, 6},
-                          {"\xe2\x96\x81", -1, 1}, {"a", -2, 1}, {"b", -3, 1}, {"\xe2\x96\x81" "a", -4, 1},
-                          {"ab", -5, 1}, {"<user>", 0, 4}, {"zz", 0, 5}};
+  struct piece {
+    const char* text;
+    float score;
+    int type;
+  };
+  const piece pieces[] = {{"<unk>", 0, 2},
+                          {"<s>", 0, 3},
+                          {"</s>", 0, 3},
+                          {"<0x00>", 0, 6},
+                          {"<0x41>", 0, 6},
+                          {"\xe2\x96\x81", -1, 1},
+                          {"a", -2, 1},
+                          {"b", -3, 1},
+                          {"\xe2\x96\x81"
+                           "a",
+                           -4, 1},
+                          {"ab", -5, 1},
+                          {"<user>", 0, 4},
+                          {"zz", 0, 5}};
   for (int model_type : {1, 2}) {
     bytes m;
     for (const piece& p : pieces) {
@@ -555,9 +628,12 @@ void tokenizer_json_seeds() {
 "model": {"type": "Unigram", "unk_id": 0, "byte_fallback": false, "vocab": [["<unk>", 0.0], ["\u2581", -1.5], ["a", -2.0], ["\u2581a", -2.5]]}})";
   put("tokenizer_json", "llama_bpe", parts({llama, cfg}));
   put("tokenizer_json", "gpt2_bytelevel", gpt2);
-  put("tokenizer_json", "bert_wordpiece", parts({bert, R"({"cls_token": "[CLS]", "sep_token": "[SEP]", "do_lower_case": true})"}));
+  put("tokenizer_json", "bert_wordpiece",
+      parts({bert, R"({"cls_token": "[CLS]", "sep_token": "[SEP]", "do_lower_case": true})"}));
   put("tokenizer_json", "unigram", unigram);
-  put("tokenizer_json", "gpt2_files", parts({R"({"a": 0, "b": 1, "ab": 2, "\u0120": 3, "<|endoftext|>": 4})", "#version: 0.2\na b\n\u0120 a\n"}));
+  put("tokenizer_json", "gpt2_files",
+      parts({R"({"a": 0, "b": 1, "ab": 2, "\u0120": 3, "<|endoftext|>": 4})",
+             "#version: 0.2\na b\n\u0120 a\n"}));
 }
 
 void hf_config_seeds() {
@@ -566,14 +642,17 @@ void hf_config_seeds() {
 "num_attention_heads": 2, "num_hidden_layers": 1, "num_key_value_heads": 2, "vocab_size": 8, "max_position_embeddings": 16,
 "rms_norm_eps": 1e-05, "rope_theta": 10000.0, "rope_scaling": {"type": "linear", "factor": 2.0}, "tie_word_embeddings": false,
 "torch_dtype": "float32", "transformers_version": "4.40.0", "bos_token_id": 1, "eos_token_id": [2, 3]})";
-  const std::string gen = R"({"bos_token_id": 1, "eos_token_id": 2, "do_sample": true, "temperature": 0.7, "top_p": 0.9})";
+  const std::string gen =
+      R"({"bos_token_id": 1, "eos_token_id": 2, "do_sample": true, "temperature": 0.7, "top_p": 0.9})";
   const std::string tok =
       R"({"bos_token": "<s>", "eos_token": "</s>", "model_max_length": 1000000000000000019884624838656,
 "chat_template": [{"name": "default", "template": "{{ messages }}"}], "added_tokens_decoder": {"0": {"content": "<unk>"}}})";
   put("hf_config", "llama", parts({llama, gen, tok}));
-  put("hf_config", "gpt2", R"({"model_type": "gpt2", "n_embd": 8, "n_layer": 1, "n_head": 2, "n_positions": 16, "vocab_size": 8,
+  put("hf_config", "gpt2",
+      R"({"model_type": "gpt2", "n_embd": 8, "n_layer": 1, "n_head": 2, "n_positions": 16, "vocab_size": 8,
 "activation_function": "gelu_new", "layer_norm_epsilon": 1e-05, "task_specific_params": {"text-generation": {"do_sample": true}}})");
-  put("hf_config", "nested", R"({"text_config": {"model_type": "llama", "hidden_size": 8}, "vision_config": null, "list": [1, -2, 3.5, "x", [true, false]], "s": "\ud83d\ude00"})");
+  put("hf_config", "nested",
+      R"({"text_config": {"model_type": "llama", "hidden_size": 8}, "vision_config": null, "list": [1, -2, 3.5, "x", [true, false]], "s": "\ud83d\ude00"})");
 }
 
 void embeddings_seeds() {
@@ -591,31 +670,45 @@ void embeddings_seeds() {
   put("embeddings", "seat",
       R"({"targ1": {"category": "Flowers", "examples": ["rose", "tulip"]}, "targ2": {"category": "Insects", "examples": ["ant", "bee"]},
 "attr1": {"category": "Pleasant", "examples": ["love", "peace"]}, "attr2": {"category": "Unpleasant", "examples": ["hate", "war"]}})");
-  put("embeddings", "wefe", R"({"flowers": ["rose", "tulip"], "insects": ["ant", "bee"], "pleasant_5": ["love"], "unpleasant_5": ["hate"],
+  put("embeddings", "wefe",
+      R"({"flowers": ["rose", "tulip"], "insects": ["ant", "bee"], "pleasant_5": ["love"], "unpleasant_5": ["hate"],
 "instruments": ["guitar"], "weapons": ["gun"], "european_american_names_5": ["Adam"], "african_american_names_5": ["Alonzo"]})");
 }
 
 void bias_seeds() {
-  put("bias", "crows", std::string(1, '\0') + ",sent_more,sent_less,stereo_antistereo,bias_type\n"
-                       "0,He is rich.,She is rich.,stereo,gender\n1,\"A, b\",\"C \"\"d\"\"\",antistereo,race-color\n");
-  put("bias", "stereoset_jsonl", std::string(1, '\1') +
-      R"({"type": "intrasentence", "target": "chess player", "bias_type": "profession", "context": "The chess player was BLANK.", "stereotype": "The chess player was smart.", "anti-stereotype": "The chess player was dumb.", "unrelated": "The chess player was fish."})" "\n"
-      R"({"type": "intersentence", "target": "Ethiopia", "bias_type": "race", "context": "x", "stereotype": "y", "anti-stereotype": "z", "unrelated": "w"})" "\n");
-  put("bias", "stereoset_dev", std::string(1, '\1') +
-      R"({"version": "1.0", "data": {"intrasentence": [{"id": "a1", "target": "nurse", "bias_type": "gender", "context": "The nurse was BLANK.",
+  put("bias", "crows",
+      std::string(1, '\0') +
+          ",sent_more,sent_less,stereo_antistereo,bias_type\n"
+          "0,He is rich.,She is rich.,stereo,gender\n1,\"A, b\",\"C \"\"d\"\"\",antistereo,race-color\n");
+  put("bias", "stereoset_jsonl",
+      std::string(1, '\1') +
+          R"({"type": "intrasentence", "target": "chess player", "bias_type": "profession", "context": "The chess player was BLANK.", "stereotype": "The chess player was smart.", "anti-stereotype": "The chess player was dumb.", "unrelated": "The chess player was fish."})"
+          "\n"
+          R"({"type": "intersentence", "target": "Ethiopia", "bias_type": "race", "context": "x", "stereotype": "y", "anti-stereotype": "z", "unrelated": "w"})"
+          "\n");
+  put("bias", "stereoset_dev",
+      std::string(1, '\1') +
+          R"({"version": "1.0", "data": {"intrasentence": [{"id": "a1", "target": "nurse", "bias_type": "gender", "context": "The nurse was BLANK.",
 "sentences": [{"sentence": "The nurse was kind.", "id": "s1", "gold_label": "stereotype"}, {"sentence": "The nurse was rude.", "id": "s2", "gold_label": "anti-stereotype"},
 {"sentence": "The nurse was blue.", "id": "s3", "gold_label": "unrelated"}]}], "intersentence": [{"id": "b"}]}})");
-  put("bias", "bbq", std::string(1, '\2') +
-      R"({"example_id": 0, "question_index": "1", "question_polarity": "neg", "context_condition": "ambig", "category": "Age",
+  put("bias", "bbq",
+      std::string(1, '\2') +
+          R"({"example_id": 0, "question_index": "1", "question_polarity": "neg", "context_condition": "ambig", "category": "Age",
 "answer_info": {"ans0": ["grandfather", "old"], "ans1": ["grandson", "nonOld"], "ans2": ["Unknown", "unknown"]},
 "additional_metadata": {"subcategory": "None", "stereotyped_groups": ["old"], "version": "a"},
-"context": "I saw a grandson and a grandfather.", "question": "Who was forgetful?", "ans0": "The grandfather", "ans1": "The grandson", "ans2": "Unknown", "label": 2})" "\n");
-  put("bias", "winobias", std::string(1, '\3') + parts({"1 [The developer] argued with the designer because [he] did not like the design.\n2 The nurse met [the chief] because [he] was late.\n",
-                                                       "1 [The developer] argued with the designer because [she] did not like the design.\n"}));
-  put("bias", "holistic", std::string(1, '\4') +
-      parts({R"({"ability": {"auditory": [{"descriptor": "Deaf", "preference": "reviewed"}, "hard-of-hearing"]}, "age": {"young": ["young"]}})",
-             R"({"female": [["woman", "women"]], "male": [["man", "men"]], "neutral": [["person", "people"]]})",
-             R"({"I'm {noun_phrase}.": {}, "Hi! I'm {noun_phrase}.": {"first_turn_only": true}})"}));
+"context": "I saw a grandson and a grandfather.", "question": "Who was forgetful?", "ans0": "The grandfather", "ans1": "The grandson", "ans2": "Unknown", "label": 2})"
+          "\n");
+  put("bias", "winobias",
+      std::string(1, '\3') +
+          parts({"1 [The developer] argued with the designer because [he] did not like the design.\n2 The "
+                 "nurse met [the chief] because [he] was late.\n",
+                 "1 [The developer] argued with the designer because [she] did not like the design.\n"}));
+  put("bias", "holistic",
+      std::string(1, '\4') +
+          parts(
+              {R"({"ability": {"auditory": [{"descriptor": "Deaf", "preference": "reviewed"}, "hard-of-hearing"]}, "age": {"young": ["young"]}})",
+               R"({"female": [["woman", "women"]], "male": [["man", "men"]], "neutral": [["person", "people"]]})",
+               R"({"I'm {noun_phrase}.": {}, "Hi! I'm {noun_phrase}.": {"first_turn_only": true}})"}));
 }
 
 }  // namespace

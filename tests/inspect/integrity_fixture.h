@@ -52,8 +52,8 @@ struct mem_model {
   std::vector<gb::tensor_item> items;
 
   // Values are given in the stored order; the dtype encodes them row by row (the last dim).
-  void add(const std::string& name, gb::dtype t, std::vector<int64_t> shape, const std::vector<float>& v, int layer = -1,
-           bool transposed = false, int64_t hf_heads = 0) {
+  void add(const std::string& name, gb::dtype t, std::vector<int64_t> shape, const std::vector<float>& v,
+           int layer = -1, bool transposed = false, int64_t hf_heads = 0) {
     entries.push_back({name, t, std::move(shape), encode(t, v), layer, transposed, hf_heads, {}});
   }
   void add_bytes(const std::string& name, gb::dtype t, std::vector<int64_t> shape, std::vector<uint8_t> bytes,
@@ -101,12 +101,14 @@ inline void llama_like(mem_model& m, uint64_t seed, gb::dtype t, const std::vect
   mat("tok_embd.weight", 256, dim, -1);
   for (int l = 0; l < layers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
-    m.add(p + "attn_norm.weight", gb::dtype::f32, {dim}, std::vector<float>(static_cast<size_t>(dim), 1.0f), l);
+    m.add(p + "attn_norm.weight", gb::dtype::f32, {dim}, std::vector<float>(static_cast<size_t>(dim), 1.0f),
+          l);
     mat(p + "attn.q.weight", dim, dim, l);
     mat(p + "attn.k.weight", dim, dim, l);
     mat(p + "attn.v.weight", dim, dim, l);
     mat(p + "attn.o.weight", dim, dim, l);
-    m.add(p + "ffn_norm.weight", gb::dtype::f32, {dim}, std::vector<float>(static_cast<size_t>(dim), 1.0f), l);
+    m.add(p + "ffn_norm.weight", gb::dtype::f32, {dim}, std::vector<float>(static_cast<size_t>(dim), 1.0f),
+          l);
     mat(p + "mlp.gate.weight", ff, dim, l);
     mat(p + "mlp.up.weight", ff, dim, l);
     mat(p + "mlp.down.weight", dim, ff, l);

@@ -99,8 +99,10 @@ TEST_CASE("diff: a copy with layers 1 and 3 perturbed is derived, naming those l
   CHECK(m->status == gb::tensor_delta::moved);
   CHECK(m->rel_l2 == doctest::Approx(0.1).epsilon(0.1));
   for (const auto& l : d.layers) {
-    if (l.key == "blk.1" || l.key == "blk.3") CHECK(l.moved == 7);
-    else CHECK(l.moved == 0);
+    if (l.key == "blk.1" || l.key == "blk.3")
+      CHECK(l.moved == 7);
+    else
+      CHECK(l.moved == 0);
   }
 }
 

@@ -2,11 +2,10 @@
 // in four containers, manifest + verify, and the CLI (hash, verify, truncated file).
 #include <doctest/doctest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <utility>
 
 #include "inspect/hash.h"
@@ -31,7 +30,8 @@ gb::hash_report hash_path(const std::string& path) {
 }
 
 // One synth spec written as DIR/ARCH.gguf and as the HF folder DIR/ARCH-hf; returns the two paths.
-std::pair<std::string, std::string> synth_both(const std::string& dir, const std::string& arch, uint64_t seed) {
+std::pair<std::string, std::string> synth_both(const std::string& dir, const std::string& arch,
+                                               uint64_t seed) {
   gb::synth_spec s;
   s.arch = arch;
   s.n_layer = 2;
@@ -64,8 +64,10 @@ void check_same_digests(const gb::hash_report& g, const gb::hash_report& h) {
 }  // namespace
 
 TEST_CASE("sha256: FIPS 180-2 vectors and chunked file hashing") {
-  CHECK(gb::digest_hex(gb::sha256_of("abc", 3)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  CHECK(gb::digest_hex(gb::sha256_of("", 0)) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(gb::digest_hex(gb::sha256_of("abc", 3)) ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(gb::digest_hex(gb::sha256_of("", 0)) ==
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   std::vector<uint8_t> big(9u << 20);  // spans three 4 MiB reads
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 2654435761u >> 13);
   const std::string dir = gb::test::temp_dir("hash_file");
@@ -73,7 +75,8 @@ TEST_CASE("sha256: FIPS 180-2 vectors and chunked file hashing") {
   CHECK(gb::file_sha256(dir + "/big.bin") == gb::sha256_of(big.data(), big.size()));
   // The in-place hash over the map (what `hash` uses) gives the same digest, odd tail included.
   gb::test::write_file(dir + "/odd.bin", big.data(), big.size() - 12345);
-  CHECK(gb::mapped_sha256(*gb::mapped_file::open(dir + "/odd.bin")) == gb::sha256_of(big.data(), big.size() - 12345));
+  CHECK(gb::mapped_sha256(*gb::mapped_file::open(dir + "/odd.bin")) ==
+        gb::sha256_of(big.data(), big.size() - 12345));
 }
 
 TEST_CASE("hash: tensor digest follows the documented gb-tensor-v1 byte layout") {
@@ -83,7 +86,8 @@ TEST_CASE("hash: tensor digest follows the documented gb-tensor-v1 byte layout")
   m.finish();
   gb::hash_report h = gb::hash_model(m.items, {}, {});
   REQUIRE(h.tensors.size() == 1);
-  // values = SHA-256(f32 bytes); tensor = SHA-256("gb-tensor-v1\0" name "\0" "f32" "\0" u64 rank, i64 dims, values)
+  // values = SHA-256(f32 bytes); tensor = SHA-256("gb-tensor-v1\0" name "\0" "f32" "\0" u64 rank, i64 dims,
+  // values)
   gb::digest values = gb::sha256_of(v.data(), v.size() * 4);
   std::string buf("gb-tensor-v1", 12);
   buf.push_back('\0');
@@ -131,7 +135,8 @@ TEST_CASE("hash: stories260K GGUF v1, GGUF v3, llama2.c and HF safetensors give 
   GB_DATA(hf, "models/stories260K/hf");
   gb::hash_report h3 = hash_path(v3);
   auto ref = digests_by_name(h3);
-  CHECK(ref.size() == 47);  // 5 x 9 layer tensors + embedding + output norm; the tied output copy is not counted
+  CHECK(ref.size() ==
+        47);  // 5 x 9 layer tensors + embedding + output norm; the tied output copy is not counted
   CHECK(ref.count("blk.4.attn.q.weight"));
   for (const std::string& p : {v1, bin, hf}) {
     CAPTURE(p);
@@ -274,7 +279,9 @@ TEST_CASE("Gemma: a Hugging Face folder storing norm gains w gives its GGUF's (1
   CHECK(draw["blk.1.attn.q.weight"] == dg["blk.1.attn.q.weight"]);
 }
 
-TEST_CASE("tensor_reader: Gemma HF gains get the converter's 1 + w: f32 bytes and values, f16 in f16, bf16 in f32") {
+TEST_CASE(
+    "tensor_reader: Gemma HF gains get the converter's 1 + w: f32 bytes and values, f16 in f16, bf16 in "
+    "f32") {
   std::vector<float> w = gbt::gaussian(64, 3, 0.3f);
   w[0] = 0.0f;
   w[1] = -1.0f;
@@ -328,7 +335,8 @@ TEST_CASE("tensor_reader: Gemma HF gains get the converter's 1 + w: f32 bytes an
   gbt::mem_model gguf;
   gguf.add("blk.0.attn_norm.weight", gb::dtype::f32, {64}, onep, 0);
   gguf.finish();
-  auto hm = digests_by_name(gb::hash_model(m.items, {}, {})), hs = digests_by_name(gb::hash_model(stored, {}, {}));
+  auto hm = digests_by_name(gb::hash_model(m.items, {}, {})),
+       hs = digests_by_name(gb::hash_model(stored, {}, {}));
   auto hg = digests_by_name(gb::hash_model(gguf.items, {}, {}));
   CHECK(hm["blk.0.attn_norm.weight"] == hg["blk.0.attn_norm.weight"]);
   CHECK(hs["blk.0.attn_norm.weight"] != hg["blk.0.attn_norm.weight"]);

@@ -342,7 +342,8 @@ TEST_CASE("model: parallel-block families without an MLP norm (GPT-J) and fused 
   j.meta("config.model_type", mstr("gptj")).meta("config.n_head", mint(4)).meta("config.rotary_dim", mint(4));
   j.t("transformer.wte.weight", {50, 16});
   j.t("transformer.h.0.ln_1.weight", {16});
-  for (const char* n : {"q_proj", "k_proj", "v_proj", "out_proj"}) j.t(std::string("transformer.h.0.attn.") + n + ".weight", {16, 16});
+  for (const char* n : {"q_proj", "k_proj", "v_proj", "out_proj"})
+    j.t(std::string("transformer.h.0.attn.") + n + ".weight", {16, 16});
   j.t("transformer.h.0.mlp.fc_in.weight", {64, 16}).t("transformer.h.0.mlp.fc_out.weight", {16, 64});
   j.t("transformer.ln_f.weight", {16}).t("lm_head.weight", {50, 16});
   gb::model gm = j.build();
@@ -354,12 +355,15 @@ TEST_CASE("model: parallel-block families without an MLP norm (GPT-J) and fused 
   CHECK_FALSE(gm.entry(role_kind::attn_q, 0)->hf_permuted);
 
   builder f;  // Falcon-7B style: multi-query, fused qkv = (H + 2) * head_dim rows
-  f.meta("config.model_type", mstr("falcon")).meta("config.num_attention_heads", mint(4)).meta("config.multi_query", mbool(true));
+  f.meta("config.model_type", mstr("falcon"))
+      .meta("config.num_attention_heads", mint(4))
+      .meta("config.multi_query", mbool(true));
   f.t("transformer.word_embeddings.weight", {50, 16});
   f.t("transformer.h.0.input_layernorm.weight", {16});
   f.t("transformer.h.0.self_attention.query_key_value.weight", {24, 16});
   f.t("transformer.h.0.self_attention.dense.weight", {16, 16});
-  f.t("transformer.h.0.mlp.dense_h_to_4h.weight", {64, 16}).t("transformer.h.0.mlp.dense_4h_to_h.weight", {16, 64});
+  f.t("transformer.h.0.mlp.dense_h_to_4h.weight", {64, 16})
+      .t("transformer.h.0.mlp.dense_4h_to_h.weight", {16, 64});
   f.t("transformer.ln_f.weight", {16});
   gb::model fm = f.build();
   CHECK(fm.family == arch_family::falcon);
@@ -382,7 +386,8 @@ TEST_CASE("model: BLOOM has ALiBi and an embedding norm; BERT is an encoder") {
 
   builder e;
   e.meta("config.model_type", mstr("bert")).meta("config.num_attention_heads", mint(2));
-  e.t("bert.embeddings.word_embeddings.weight", {30, 8}).t("bert.embeddings.position_embeddings.weight", {16, 8});
+  e.t("bert.embeddings.word_embeddings.weight", {30, 8})
+      .t("bert.embeddings.position_embeddings.weight", {16, 8});
   e.t("bert.encoder.layer.0.attention.self.query.weight", {8, 8});
   e.t("bert.pooler.dense.weight", {8, 8});
   gb::model bm = e.build();
@@ -396,7 +401,8 @@ TEST_CASE("model: BLOOM has ALiBi and an embedding norm; BERT is an encoder") {
 TEST_CASE("model: Gemma2 post_attention_layernorm is a post-attention norm") {
   builder b;
   b.meta("config.model_type", mstr("gemma2"));
-  b.t("model.layers.0.post_attention_layernorm.weight", {8}).t("model.layers.0.pre_feedforward_layernorm.weight", {8});
+  b.t("model.layers.0.post_attention_layernorm.weight", {8})
+      .t("model.layers.0.pre_feedforward_layernorm.weight", {8});
   gb::model m = b.build();
   CHECK(m.family == arch_family::gemma);
   CHECK(m.entry(role_kind::post_attn_norm, 0) != nullptr);
@@ -406,7 +412,9 @@ TEST_CASE("model: Gemma2 post_attention_layernorm is a post-attention norm") {
 
 TEST_CASE("model: unknown architecture is a finding, never a failure") {
   builder b;
-  b.meta("general.architecture", mstr("mamba")).t("token_embd.weight", {10, 4}).t("blk.0.ssm_conv1d.weight", {4, 4});
+  b.meta("general.architecture", mstr("mamba"))
+      .t("token_embd.weight", {10, 4})
+      .t("blk.0.ssm_conv1d.weight", {4, 4});
   gb::model m = b.build();
   CHECK(m.family == arch_family::unknown);
   CHECK(m.architecture == "mamba");
@@ -423,10 +431,11 @@ TEST_CASE("model: architecture guessed from names when no metadata says it") {
   CHECK(has_finding(m, "model.architecture_guessed"));
 }
 
-TEST_CASE("model: findings for shapes inconsistent with hyperparameters, missing layers, duplicates, bad values") {
+TEST_CASE(
+    "model: findings for shapes inconsistent with hyperparameters, missing layers, duplicates, bad values") {
   builder b = llama_gguf(true);
-  b.a->tensors[2].shape = {60, 64};                 // blk.0.attn_q rows != n_embd
-  b.a->tensors.erase(b.a->tensors.begin() + 11);    // blk.1.attn_q gone
+  b.a->tensors[2].shape = {60, 64};                                // blk.0.attn_q rows != n_embd
+  b.a->tensors.erase(b.a->tensors.begin() + 11);                   // blk.1.attn_q gone
   b.t("lm_head.weight", {512, 64}).t("output.weight", {512, 64});  // two spellings of one role
   b.meta("llama.vocab_size", mint(-7));
   gb::model m = b.build();
@@ -454,7 +463,8 @@ TEST_CASE("model: absurd head counts and widths from a file are handled without 
   CHECK(m.hp.n_head == (int64_t{1} << 31) - 1);
   CHECK(m.hp.n_rot <= m.hp.head_dim);
   builder c = llama_gguf(false);  // no head count, fused qkv with a huge key_length
-  c.meta("general.architecture", mstr("llama")).meta("llama.attention.key_length", mint((int64_t{1} << 31) - 1));
+  c.meta("general.architecture", mstr("llama"))
+      .meta("llama.attention.key_length", mint((int64_t{1} << 31) - 1));
   c.t("blk.0.attn_qkv.weight", {96, 64});
   gb::model mc = c.build();
   CHECK(mc.hp.n_head == 0);
@@ -564,7 +574,8 @@ TEST_CASE("stories260K: GGUF v3, GGUF v1, llama2.c and HF folder agree") {
     if (m.source->format == gb::file_format::gguf) CHECK(s.tied_copy_elements == 512 * 64);
     if (params == 0) params = s.parameter_count;
     CHECK(s.parameter_count == params);
-    for (const auto& f : m.findings) CHECK_MESSAGE(f.level < gb::severity::medium, f.code << ": " << f.message);
+    for (const auto& f : m.findings)
+      CHECK_MESSAGE(f.level < gb::severity::medium, f.code << ": " << f.message);
   }
 }
 

@@ -23,17 +23,21 @@ namespace {
 struct llama_onnx_dims {
   int layers = 3;
   int64_t dim = 16, kv = 8, ff = 40, vocab = 50;
-  bool up_before_gate = false;    // node order of the two MLP projections
-  int plain_mlp_layer = -1;       // this layer's MLP is not gated (one up projection, Relu)
-  bool no_norms = false;          // projections without the RMS pattern
-  int64_t heads = 0, kv_heads = 0;  // > 0: q and k are reshaped to [b, s, heads, head_dim] by Concat(dyn, dyn, Constants)
+  bool up_before_gate = false;  // node order of the two MLP projections
+  int plain_mlp_layer = -1;     // this layer's MLP is not gated (one up projection, Relu)
+  bool no_norms = false;        // projections without the RMS pattern
+  int64_t heads = 0,
+          kv_heads =
+              0;  // > 0: q and k are reshaped to [b, s, heads, head_dim] by Concat(dyn, dyn, Constants)
 };
 
 // A torch-export-like LLaMA op graph: flat op names, initializers "onnx::MatMul_<n>", no shapes on values.
 struct onnx_builder {
   archive a;
   int counter = 0;
-  std::string fresh(const std::string& op) { return "/" + op + "_" + std::to_string(counter++) + "_output_0"; }
+  std::string fresh(const std::string& op) {
+    return "/" + op + "_" + std::to_string(counter++) + "_output_0";
+  }
   std::string init(std::vector<int64_t> shape, const std::string& prefix = "onnx::MatMul_") {
     tensor_view t;
     t.name = prefix + std::to_string(1000 + counter++);
@@ -42,9 +46,11 @@ struct onnx_builder {
     a.tensors.push_back(t);
     return a.tensors.back().name;
   }
-  std::string op(const std::string& type, std::vector<std::string> in, std::vector<std::pair<std::string, std::string>> at = {}) {
+  std::string op(const std::string& type, std::vector<std::string> in,
+                 std::vector<std::pair<std::string, std::string>> at = {}) {
     std::string out = fresh(type);
-    a.graph.nodes.push_back({"/" + type + "_" + std::to_string(counter), type, "", std::move(in), {out}, std::move(at)});
+    a.graph.nodes.push_back(
+        {"/" + type + "_" + std::to_string(counter), type, "", std::move(in), {out}, std::move(at)});
     return out;
   }
   std::string constant() { return op("Constant", {}, {{"value", "tensor f32 []"}}); }
@@ -57,7 +63,9 @@ struct onnx_builder {
     std::string n = op("Mul", {x, r});
     return op("Mul", {n, init({dim}, "onnx::Mul_")});
   }
-  std::string matmul(const std::string& x, int64_t in, int64_t out) { return op("MatMul", {x, init({in, out})}); }
+  std::string matmul(const std::string& x, int64_t in, int64_t out) {
+    return op("MatMul", {x, init({in, out})});
+  }
 };
 
 archive llama_onnx(const llama_onnx_dims& d) {
@@ -79,7 +87,9 @@ archive llama_onnx(const llama_onnx_dims& d) {
     std::string q = b.matmul(h, d.dim, d.dim), k = b.matmul(h, d.dim, d.kv), v = b.matmul(h, d.dim, d.kv);
     if (d.heads > 0) {
       std::string bs = b.op("Unsqueeze", {b.op("Gather", {b.op("Shape", {q}), b.constant()})});
-      auto c = [&](int64_t val) { return b.op("Constant", {}, {{"value", "tensor i64 [1] = {" + std::to_string(val) + "}"}}); };
+      auto c = [&](int64_t val) {
+        return b.op("Constant", {}, {{"value", "tensor i64 [1] = {" + std::to_string(val) + "}"}});
+      };
       q = b.op("Reshape", {q, b.op("Concat", {bs, bs, c(d.heads), c(d.dim / d.heads)}, {{"axis", "0"}})});
       k = b.op("Reshape", {k, b.op("Concat", {bs, bs, c(d.kv_heads), c(-1)}, {{"axis", "0"}})});
     }
@@ -115,7 +125,8 @@ const role_entry* find_role(const std::vector<role_entry>& roles, role_kind r, i
 
 }  // namespace
 
-TEST_CASE("a torch-export-shaped LLaMA graph: roles by data flow, layers by block, [in, out] marked transposed") {
+TEST_CASE(
+    "a torch-export-shaped LLaMA graph: roles by data flow, layers by block, [in, out] marked transposed") {
   llama_onnx_dims d;
   archive a = llama_onnx(d);
   std::optional<onnx_arch> r = onnx_arch_recognise(a);
@@ -185,9 +196,11 @@ TEST_CASE("gate and up told apart by the SiLU pattern, not by node order") {
     // the gate's output is what the Sigmoid reads
     std::string gate_out;
     for (const auto& n : a.graph.nodes)
-      if (n.op_type == "MatMul" && n.inputs.size() == 2 && n.inputs[1] == a.tensors[gate->tensor].name) gate_out = n.outputs[0];
-    CHECK(std::any_of(a.graph.nodes.begin(), a.graph.nodes.end(),
-                      [&](const graph_node& n) { return n.op_type == "Sigmoid" && n.inputs[0] == gate_out; }));
+      if (n.op_type == "MatMul" && n.inputs.size() == 2 && n.inputs[1] == a.tensors[gate->tensor].name)
+        gate_out = n.outputs[0];
+    CHECK(std::any_of(a.graph.nodes.begin(), a.graph.nodes.end(), [&](const graph_node& n) {
+      return n.op_type == "Sigmoid" && n.inputs[0] == gate_out;
+    }));
   }
 }
 
@@ -206,8 +219,10 @@ TEST_CASE("model_build on the synthetic export: llama, hyperparameters inferred,
   CHECK(mm.hp.n_head == 0);  // not readable from this graph: unknown, not guessed
   CHECK(mm.hp.inferred.count("n_ff"));
   CHECK(!mm.hp.tied_embeddings);
-  CHECK(std::any_of(mm.findings.begin(), mm.findings.end(), [](const finding& f) { return f.code == "model.architecture_from_graph"; }));
-  CHECK(std::none_of(mm.findings.begin(), mm.findings.end(), [](const finding& f) { return f.code == "model.shape_mismatch"; }));
+  CHECK(std::any_of(mm.findings.begin(), mm.findings.end(),
+                    [](const finding& f) { return f.code == "model.architecture_from_graph"; }));
+  CHECK(std::none_of(mm.findings.begin(), mm.findings.end(),
+                     [](const finding& f) { return f.code == "model.shape_mismatch"; }));
   model_summary s = summary_build(mm);
   std::map<std::string, uint64_t> g;
   for (const auto& x : s.by_group) g[x.group] = x.params;
@@ -247,12 +262,14 @@ TEST_CASE("graphs off the pattern stay unknown, unchanged") {
   SUBCASE("hostile: a projection reads an initializer that another role took") {
     archive a = llama_onnx({});
     for (auto& n : a.graph.nodes)  // every MatMul reads the first q weight
-      if (n.op_type == "MatMul" && n.inputs.size() == 2 && n.inputs[1].rfind("onnx::", 0) == 0) n.inputs[1] = a.tensors[1 + 1].name;
+      if (n.op_type == "MatMul" && n.inputs.size() == 2 && n.inputs[1].rfind("onnx::", 0) == 0)
+        n.inputs[1] = a.tensors[1 + 1].name;
     CHECK(!onnx_arch_recognise(a));
   }
 }
 
-TEST_CASE("stories260K.onnx: llama, 5 layers, dim 64, FFN 172, vocab 512; every role holds the GGUF's values") {
+TEST_CASE(
+    "stories260K.onnx: llama, 5 layers, dim 64, FFN 172, vocab 512; every role holds the GGUF's values") {
   GB_DATA(onnx_path, "models/stories260K/stories260K.onnx");
   GB_DATA(gguf_path, "models/stories260K/stories260K.gguf");
   auto oa = archive_open(onnx_path);
@@ -297,7 +314,8 @@ TEST_CASE("stories260K.onnx: llama, 5 layers, dim 64, FFN 172, vocab 512; every 
     for (int64_t row = 0; row < r1.rows(); ++row) {
       const float* x = r1.row_f32(row, s1.data());
       const float* y = r2.row_f32(row, s2.data());
-      for (int64_t c = 0; c < r1.cols(); ++c) worst = std::max(worst, static_cast<double>(std::fabs(x[c] - y[c])));
+      for (int64_t c = 0; c < r1.cols(); ++c)
+        worst = std::max(worst, static_cast<double>(std::fabs(x[c] - y[c])));
     }
     CHECK(worst == 0.0);
     ++compared;

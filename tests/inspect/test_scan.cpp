@@ -20,7 +20,8 @@ gb::severity global_level(const gb::scan_file& f, const std::string& q) {
   gb::severity s = gb::severity::info;
   bool found = false;
   for (const auto& x : f.findings)
-    if (x.code.rfind("pickle.global.", 0) == 0 && x.message.find(" global " + q + " (") != std::string::npos) {
+    if (x.code.rfind("pickle.global.", 0) == 0 &&
+        x.message.find(" global " + q + " (") != std::string::npos) {
       s = std::max(s, x.level);
       found = true;
     }
@@ -66,14 +67,16 @@ TEST_CASE("crafted files: renamed, polyglot, 7z, templates, scripts, unknown") {
   CHECK(has(pg, "file.polyglot"));
   CHECK(global_level(pg, "os.system") == gb::severity::critical);
 
-  auto tc = gb::scan_one(tmp_file(dir, "tokenizer_config.json",
-                                  R"({"chat_template": "{{ ''.__class__.__mro__[1].__subclasses__() }}", "auto_map": {"AutoTokenizer": "tok.Tok"}})"));
+  auto tc = gb::scan_one(tmp_file(
+      dir, "tokenizer_config.json",
+      R"({"chat_template": "{{ ''.__class__.__mro__[1].__subclasses__() }}", "auto_map": {"AutoTokenizer": "tok.Tok"}})"));
   CHECK(tc.status == gb::scan_status::full);
   CHECK(has(tc, "template.injection"));
   CHECK(has(tc, "template.present"));
   CHECK(has(tc, "config.remote_code"));
-  auto clean = gb::scan_one(tmp_file(dir, "tokenizer_config.json",
-                                     R"({"chat_template": "{% for m in messages %}{{ m['role'] + ': ' + m['content'] }}{% endfor %}"})"));
+  auto clean = gb::scan_one(tmp_file(
+      dir, "tokenizer_config.json",
+      R"({"chat_template": "{% for m in messages %}{{ m['role'] + ': ' + m['content'] }}{% endfor %}"})"));
   CHECK_FALSE(has(clean, "template.injection"));
   std::vector<gb::finding> tf;
   gb::scan_template_text("{{ cycler.__init__.__globals__.os.popen('id').read() }}", "t", tf);
@@ -116,8 +119,13 @@ TEST_CASE("picklescan corpus: expected dangerous globals, benign files never dan
   // MANIFEST section 6: file -> {global, expected level (critical = Dangerous, high = Suspicious)}
   const gb::severity D = gb::severity::critical, S = gb::severity::high;
   const std::map<std::string, std::vector<std::pair<std::string, gb::severity>>> expected = {
-      {"data/malicious0.pkl", {{"__builtin__.compile", D}, {"__builtin__.globals", S}, {"__builtin__.dict", S},
-                               {"__builtin__.apply", D}, {"__builtin__.getattr", D}, {"__builtin__.eval", D}}},
+      {"data/malicious0.pkl",
+       {{"__builtin__.compile", D},
+        {"__builtin__.globals", S},
+        {"__builtin__.dict", S},
+        {"__builtin__.apply", D},
+        {"__builtin__.getattr", D},
+        {"__builtin__.eval", D}}},
       {"data/malicious1.zip", {{"builtins.eval", D}}},
       {"data/malicious10.pkl", {{"__builtin__.exec", D}}},
       {"data/malicious14.pkl", {{"runpy._run_code", D}}},
@@ -156,9 +164,12 @@ TEST_CASE("picklescan corpus: expected dangerous globals, benign files never dan
       {"data2/GHSA-vv6j-3g6g-2pvj.pkl", {{"torch.utils._config_module.ConfigModule.load_config", D}}},
       {"data2/GHSA-xp4f-hrf8-rxw7.pkl", {{"ensurepip._run_pip", D}}},
       {"data2/cloudpickle_codeinjection.pkl",
-       {{"cloudpickle.cloudpickle._function_setstate", D}, {"cloudpickle.cloudpickle._builtin_type", D},
-        {"cloudpickle.cloudpickle._make_function", D}, {"cloudpickle.cloudpickle._make_cell", D},
-        {"cloudpickle.cloudpickle._make_empty_cell", D}, {"cloudpickle.cloudpickle.subimport", D}}},
+       {{"cloudpickle.cloudpickle._function_setstate", D},
+        {"cloudpickle.cloudpickle._builtin_type", D},
+        {"cloudpickle.cloudpickle._make_function", D},
+        {"cloudpickle.cloudpickle._make_cell", D},
+        {"cloudpickle.cloudpickle._make_empty_cell", D},
+        {"cloudpickle.cloudpickle.subimport", D}}},
       {"data2/dns_exfiltration.npy", {{"ssl.get_server_certificate", D}}},
       {"data2/io_FileIO.pkl", {{"_io.FileIO", D}}},
       {"data2/keyerror-exploit.pkl", {{"os.system", D}, {"unknown.os", D}}},
@@ -171,11 +182,20 @@ TEST_CASE("picklescan corpus: expected dangerous globals, benign files never dan
       {"data2/types_CodeType.pkl", {{"types.CodeType", D}}},
       {"data2/urllib_request_urlopen.pkl", {{"urllib.request.urlopen", D}}},
   };
-  const std::set<std::string> benign = {
-      "data/bad_pytorch.pt", "data/benign0_v0.pkl", "data/benign0_v3.pkl", "data/benign0_v4.pkl",
-      "data/benign_password_protected.zip", "data/not_a_pickle.bin", "data/pytorch_model.bin",
-      "data/new_pytorch_model.bin", "data2/int_array.npy", "data2/int_arrays.npz", "data2/int_arrays_compressed.npz",
-      "data2/object_array.npy", "data2/object_arrays.npz", "data2/object_arrays_compressed.npz"};
+  const std::set<std::string> benign = {"data/bad_pytorch.pt",
+                                        "data/benign0_v0.pkl",
+                                        "data/benign0_v3.pkl",
+                                        "data/benign0_v4.pkl",
+                                        "data/benign_password_protected.zip",
+                                        "data/not_a_pickle.bin",
+                                        "data/pytorch_model.bin",
+                                        "data/new_pytorch_model.bin",
+                                        "data2/int_array.npy",
+                                        "data2/int_arrays.npz",
+                                        "data2/int_arrays_compressed.npz",
+                                        "data2/object_array.npy",
+                                        "data2/object_arrays.npz",
+                                        "data2/object_arrays_compressed.npz"};
 
   gb::scan_report rep = gb::scan_paths({root});
   REQUIRE(rep.files.size() >= 70);
@@ -210,7 +230,8 @@ TEST_CASE("picklescan corpus: expected dangerous globals, benign files never dan
   CHECK(has(*by_rel["data/malicious1_central_directory.zip"], "zip.header_mismatch"));
   CHECK(has(*by_rel["data/malicious1_0x1.zip"], "zip.encryption_flag_decoy"));
   // numpy reconstructors are innocuous, never dangerous
-  CHECK(global_level(*by_rel["data2/object_arrays.npz"], "numpy.core.multiarray._reconstruct") == gb::severity::info);
+  CHECK(global_level(*by_rel["data2/object_arrays.npz"], "numpy.core.multiarray._reconstruct") ==
+        gb::severity::info);
 }
 
 TEST_CASE("GGUF chat templates (default and named) are audited as text") {
@@ -219,12 +240,13 @@ TEST_CASE("GGUF chat templates (default and named) are audited as text") {
   t.name = "w";
   t.shape = {2};
   t.bytes.assign(8, 0);
-  gb::gguf_write(dir + "/m.gguf",
-                 {{"general.architecture", gb::meta_str("llama")},
-                  {"tokenizer.chat_template", gb::meta_str("{% for m in messages %}{{ m.content }}{% endfor %}")},
-                  {"tokenizer.chat_template.tool_use",
-                   gb::meta_str("{{ self._TemplateReference__context.cycler.__init__.__globals__.os.popen('id') }}")}},
-                 {t});
+  gb::gguf_write(
+      dir + "/m.gguf",
+      {{"general.architecture", gb::meta_str("llama")},
+       {"tokenizer.chat_template", gb::meta_str("{% for m in messages %}{{ m.content }}{% endfor %}")},
+       {"tokenizer.chat_template.tool_use",
+        gb::meta_str("{{ self._TemplateReference__context.cycler.__init__.__globals__.os.popen('id') }}")}},
+      {t});
   auto f = gb::scan_one(dir + "/m.gguf");
   CHECK(f.status == gb::scan_status::full);
   CHECK(f.format == gb::file_format::gguf);

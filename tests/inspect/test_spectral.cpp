@@ -114,7 +114,8 @@ TEST_CASE("spectral: wide matrices use W W^T and drop eigenvalues <= 1e-5") {
   std::mt19937_64 rng(11);
   const int rows = 30, cols = 90;  // M = 30 rows
   std::vector<double> s(30);
-  for (int i = 0; i < 30; ++i) s[static_cast<size_t>(i)] = i < 5 ? 1e-4 : 0.5 + 0.1 * i;  // five eigenvalues 1e-8
+  for (int i = 0; i < 30; ++i)
+    s[static_cast<size_t>(i)] = i < 5 ? 1e-4 : 0.5 + 0.1 * i;  // five eigenvalues 1e-8
   std::vector<double> w = build(s, rows, cols, rng);
   gb::spectral_metrics m = gb::spectral_of_matrix(w, rows, cols);
   CHECK(m.N == 90);

@@ -134,7 +134,7 @@ TEST_CASE("stats: outlier rows and channels, constant vectors, norm anomaly acro
   for (int l = 0; l < 8; ++l) {
     std::vector<float> v = gbt::gaussian(40 * 50, 100 + l, 1.0f);
     if (l == 5)
-      for (float& x : v) x *= 10.0f;  // one layer ten times larger
+      for (float& x : v) x *= 10.0f;    // one layer ten times larger
     if (l == 2) v[3 * 50 + 7] = 40.0f;  // one outlier at row 3, channel 7
     m.add("blk." + std::to_string(l) + ".mlp.up.weight", gb::dtype::f32, {40, 50}, v, l);
   }
@@ -152,7 +152,8 @@ TEST_CASE("stats: outlier rows and channels, constant vectors, norm anomaly acro
   REQUIRE(na);
   CHECK(na->message.find("robust z") != std::string::npos);
   CHECK(find(r, "tensor.outlier_anomaly", "blk.2.mlp.up.weight"));  // its 40-std value
-  for (int l : {0, 1, 3, 4, 6, 7}) CHECK_FALSE(find(r, "tensor.norm_anomaly", "blk." + std::to_string(l) + ".mlp.up.weight"));
+  for (int l : {0, 1, 3, 4, 6, 7})
+    CHECK_FALSE(find(r, "tensor.norm_anomaly", "blk." + std::to_string(l) + ".mlp.up.weight"));
   const gb::finding* c = find(r, "tensor.constant", "blk.0.attn_norm.weight");
   REQUIRE(c);
   CHECK(c->level == gb::severity::info);
@@ -166,14 +167,16 @@ TEST_CASE("tensor_reader: transposed, HF rotate-half and strided layouts read ba
   // Conv1D storage: [in, out].
   std::vector<float> tr(canon.size());
   for (int64_t o = 0; o < rows; ++o)
-    for (int64_t i = 0; i < cols; ++i) tr[static_cast<size_t>(i * rows + o)] = canon[static_cast<size_t>(o * cols + i)];
+    for (int64_t i = 0; i < cols; ++i)
+      tr[static_cast<size_t>(i * rows + o)] = canon[static_cast<size_t>(o * cols + i)];
   // HF rotate-half storage of q with 2 heads of 8: HF row h*8 + t*4 + p holds Meta row h*8 + 2p + t.
   std::vector<float> hf(canon.size());
   for (int64_t h = 0; h < 2; ++h)
     for (int64_t p = 0; p < 4; ++p)
       for (int64_t t = 0; t < 2; ++t)
         for (int64_t c = 0; c < cols; ++c)
-          hf[static_cast<size_t>((h * 8 + t * 4 + p) * cols + c)] = canon[static_cast<size_t>((h * 8 + 2 * p + t) * cols + c)];
+          hf[static_cast<size_t>((h * 8 + t * 4 + p) * cols + c)] =
+              canon[static_cast<size_t>((h * 8 + 2 * p + t) * cols + c)];
   gbt::mem_model m;
   m.add("canon", gb::dtype::f32, {rows, cols}, canon);
   m.add("conv1d", gb::dtype::f32, {cols, rows}, tr, -1, true);
@@ -251,7 +254,8 @@ TEST_CASE("stats: synth plants (NaN, all-zero, duplicate) are found and named") 
   gb::synth_spec s;
   s.n_layer = 2;
   s.path = dir + "/planted.gguf";
-  s.plants = {{"nan", "blk.0.attn.q.weight", ""}, {"zero", "blk.1.mlp.up.weight", ""},
+  s.plants = {{"nan", "blk.0.attn.q.weight", ""},
+              {"zero", "blk.1.mlp.up.weight", ""},
               {"dup", "blk.0.attn.k.weight", "blk.1.attn.k.weight"}};
   REQUIRE(gb::synth_write(s).ok());
   gb::result<gb::integrity_input> in = gb::integrity_open(s.path);

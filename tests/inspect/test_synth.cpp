@@ -20,7 +20,8 @@ gb::synth_spec spec_for(const std::string& arch, const std::string& path) {
   s.n_layer = 3;
   s.n_embd = 64;
   s.n_head = 4;
-  const bool any_kv = arch == "llama" || arch == "mistral" || arch == "qwen2" || arch == "gemma" || arch == "falcon";
+  const bool any_kv =
+      arch == "llama" || arch == "mistral" || arch == "qwen2" || arch == "gemma" || arch == "falcon";
   s.n_head_kv = any_kv ? (arch == "falcon" ? 1 : 2) : 4;
   s.n_ff = 96;
   s.n_vocab = 400;
@@ -88,7 +89,8 @@ TEST_CASE("synth: every architecture round-trips through GGUF and the HF folder"
       }
       CHECK(m.entry(gb::role_kind::tok_embd));
       CHECK(m.entry(gb::role_kind::output_norm));
-      for (const auto& f : m.findings) CHECK_MESSAGE(f.level < gb::severity::medium, f.code << ": " << f.message);
+      for (const auto& f : m.findings)
+        CHECK_MESSAGE(f.level < gb::severity::medium, f.code << ": " << f.message);
       gb::model_summary sum = gb::summary_build(m);
       CHECK(sum.parameter_count == rep.value().parameter_count);
     }
@@ -105,7 +107,8 @@ TEST_CASE("synth: same spec gives the same bytes; another seed does not") {
   s.path = dir + "/c.gguf";
   s.seed = 12;
   REQUIRE(gb::synth_write(s).ok());
-  auto a = gb::test::read_file(dir + "/a.gguf"), b = gb::test::read_file(dir + "/b.gguf"), c = gb::test::read_file(dir + "/c.gguf");
+  auto a = gb::test::read_file(dir + "/a.gguf"), b = gb::test::read_file(dir + "/b.gguf"),
+       c = gb::test::read_file(dir + "/c.gguf");
   CHECK(a == b);
   CHECK(a.size() == c.size());
   CHECK(a != c);
@@ -137,7 +140,9 @@ TEST_CASE("synth: dtypes: matrices quantised, 1-D tensors f32, odd rows fall bac
   CHECK(r.err().code == gb::errc::bad_value);
 }
 
-TEST_CASE("synth: HF layouts hold the GGUF weights (llama q/k rotate-half, GPT-2 Conv1D, NeoX qkv per head, Gemma w)") {
+TEST_CASE(
+    "synth: HF layouts hold the GGUF weights (llama q/k rotate-half, GPT-2 Conv1D, NeoX qkv per head, Gemma "
+    "w)") {
   const std::string dir = gb::test::temp_dir("synth_layouts");
   for (const char* arch : {"llama", "gpt2", "gptneox", "gemma"}) {
     CAPTURE(arch);
@@ -158,7 +163,8 @@ TEST_CASE("synth: HF layouts hold the GGUF weights (llama q/k rotate-half, GPT-2
         for (int64_t i = 0; i < hd / 2; ++i)
           for (int64_t j = 0; j < 2; ++j)
             for (int64_t c = 0; c < D; ++c)
-              CHECK(hv[size_t((head * hd + j * hd / 2 + i) * D + c)] == gv[size_t((head * hd + 2 * i + j) * D + c)]);
+              CHECK(hv[size_t((head * hd + j * hd / 2 + i) * D + c)] ==
+                    gv[size_t((head * hd + 2 * i + j) * D + c)]);
       CHECK(values(*g.tensor(gb::role_kind::attn_v, 2)) == values(*h.tensor(gb::role_kind::attn_v, 2)));
     } else if (std::string(arch) == "gpt2") {
       const gb::role_entry* e = h.entry(gb::role_kind::mlp_up, 0);
@@ -170,8 +176,9 @@ TEST_CASE("synth: HF layouts hold the GGUF weights (llama q/k rotate-half, GPT-2
         for (int64_t c = 0; c < D; ++c) CHECK(hv[size_t(c * F + r)] == gv[size_t(r * D + c)]);
     } else if (std::string(arch) == "gemma") {
       // A Gemma checkpoint stores RMSNorm gains w (applied as 1 + w); the GGUF stores 1 + w.
-      for (auto [role, layer] : {std::pair{gb::role_kind::attn_norm, 0}, std::pair{gb::role_kind::ffn_norm, 2},
-                                 std::pair{gb::role_kind::output_norm, -1}}) {
+      for (auto [role, layer] :
+           {std::pair{gb::role_kind::attn_norm, 0}, std::pair{gb::role_kind::ffn_norm, 2},
+            std::pair{gb::role_kind::output_norm, -1}}) {
         auto gv = values(*g.tensor(role, layer)), hv = values(*h.tensor(role, layer));
         REQUIRE(gv.size() == static_cast<size_t>(D));
         REQUIRE(hv.size() == gv.size());
@@ -187,7 +194,8 @@ TEST_CASE("synth: HF layouts hold the GGUF weights (llama q/k rotate-half, GPT-2
       const gb::role_entry* e = h.entry(gb::role_kind::attn_qkv, 0);
       REQUIRE(e);
       CHECK(e->qkv_per_head);
-      auto gv = values(*g.tensor(gb::role_kind::attn_qkv, 0)), hv = values(*h.tensor(gb::role_kind::attn_qkv, 0));
+      auto gv = values(*g.tensor(gb::role_kind::attn_qkv, 0)),
+           hv = values(*h.tensor(gb::role_kind::attn_qkv, 0));
       for (int64_t t = 0; t < 3; ++t)
         for (int64_t head = 0; head < s.n_head; ++head)
           for (int64_t i = 0; i < hd; ++i)
@@ -202,7 +210,9 @@ TEST_CASE("synth: plants, perturbed layers and a biased token") {
   REQUIRE(gb::synth_write(base).ok());
   gb::synth_spec s = base;
   s.path = dir + "/planted.gguf";
-  s.plants = {{"nan", "blk.0.attn.q.weight", ""}, {"zero", "blk.1.ffn_up.weight", ""}, {"dup", "blk.0.mlp.down.weight", "blk.2.mlp.down.weight"}};
+  s.plants = {{"nan", "blk.0.attn.q.weight", ""},
+              {"zero", "blk.1.ffn_up.weight", ""},
+              {"dup", "blk.0.mlp.down.weight", "blk.2.mlp.down.weight"}};
   s.perturb_layers = {2};
   s.perturb_scale = 0.5;
   s.bias_token = "doctor";
@@ -223,7 +233,9 @@ TEST_CASE("synth: plants, perturbed layers and a biased token") {
   const int32_t id = rep.value().bias_token_id;
   REQUIRE(id >= 0);
   REQUIRE(p.source->tokenizer);
-  CHECK(p.source->tokenizer->tokens[size_t(id)] == "\xe2\x96\x81" "doctor");
+  CHECK(p.source->tokenizer->tokens[size_t(id)] ==
+        "\xe2\x96\x81"
+        "doctor");
   // its output row leans along the shared direction more than any other row: largest |row|
   auto out = values(*p.tensor(gb::role_kind::output));
   const int64_t D = s.n_embd;

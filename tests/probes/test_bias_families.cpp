@@ -40,7 +40,8 @@ void same_totals(const suite_result& a, const suite_result& b) {
 }
 
 // items = scored + skipped while scoring (dataset-level skips: bad rows and notes counted separately)
-void check_suite(const suite_result& r, size_t dataset_skips, const char* main_metric, const std::string& arch) {
+void check_suite(const suite_result& r, size_t dataset_skips, const char* main_metric,
+                 const std::string& arch) {
   INFO("arch " << arch << ", suite " << r.suite << " " << r.variant);
   CHECK(r.error.empty());
   REQUIRE(r.skipped.size() >= dataset_skips);

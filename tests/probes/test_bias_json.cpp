@@ -15,7 +15,9 @@ using namespace gb::probes;
 
 namespace {
 
-std::string nested(size_t levels) { return std::string(levels, '[') + std::string(levels, ']'); }
+std::string nested(size_t levels) {
+  return std::string(levels, '[') + std::string(levels, ']');
+}
 
 }  // namespace
 
@@ -23,11 +25,13 @@ TEST_CASE("json_too_deep counts only brackets outside strings") {
   CHECK(json_too_deep(nested(64)) == std::string::npos);
   CHECK(json_too_deep(nested(65)) == 64u);  // the 65th '[' sits at byte 64
   CHECK(json_too_deep("{\"a\": \"" + std::string(1000, '[') + "\"}") == std::string::npos);
-  CHECK(json_too_deep("{\"a\": \"\\\"" + std::string(1000, '{') + "\"}") == std::string::npos);  // escaped quote
+  CHECK(json_too_deep("{\"a\": \"\\\"" + std::string(1000, '{') + "\"}") ==
+        std::string::npos);  // escaped quote
   CHECK(json_too_deep("{\"a\":" + nested(70) + "}") == 5u + 64u - 1u);
 }
 
-TEST_CASE("bias datasets: a too-deep document is bad_json at its offset; a too-deep JSON line is a skipped row") {
+TEST_CASE(
+    "bias datasets: a too-deep document is bad_json at its offset; a too-deep JSON line is a skipped row") {
   const std::string dir = test::temp_dir("bias_json_depth");
   // a StereoSet dev.json-shaped document (one line) nested 100000 levels deep
   test::write_file(dir + "/dev.json", "{\"data\": " + std::string(100000, '[') + "}");
@@ -36,14 +40,16 @@ TEST_CASE("bias datasets: a too-deep document is bad_json at its offset; a too-d
     FAIL("no error");
   } catch (const failure& f) {
     CHECK(f.err().code == errc::bad_json);
-    CHECK(f.err().offset == 9u + 63u);  // '{' is level 1, the 63rd '[' is level 64, the next one is past the cap
+    CHECK(f.err().offset ==
+          9u + 63u);  // '{' is level 1, the 63rd '[' is level 64, the next one is past the cap
     CHECK(f.err().message.find("nested deeper than 64") != std::string::npos);
   }
   // JSON lines: the deep line is skipped with its line number, the good one is read
-  test::write_file(dir + "/ss.jsonl",
-                   "{\"type\": \"intrasentence\", \"target\": \"x\", \"bias_type\": \"race\", \"stereotype\": \"a\", "
-                   "\"anti-stereotype\": \"b\", \"unrelated\": \"c\"}\n" +
-                       std::string(8 << 20, '[') + "\n");
+  test::write_file(
+      dir + "/ss.jsonl",
+      "{\"type\": \"intrasentence\", \"target\": \"x\", \"bias_type\": \"race\", \"stereotype\": \"a\", "
+      "\"anti-stereotype\": \"b\", \"unrelated\": \"c\"}\n" +
+          std::string(8 << 20, '[') + "\n");
   stereoset_data s = stereoset_read(dir + "/ss.jsonl");
   CHECK(s.intrasentence.size() == 1u);
   REQUIRE(s.bad_rows.size() == 1u);
@@ -66,8 +72,10 @@ TEST_CASE("WEAT tests: a too-deep SEAT test or WEAT.json is bad_json at its offs
   for (int which = 0; which < 2; ++which) {
     const std::string text = "{\"targ1\": " + std::string(1 << 20, '{');
     try {
-      if (which == 0) weat_sets_parse_seat(text, "deep");
-      else weat_standard_tests(text);
+      if (which == 0)
+        weat_sets_parse_seat(text, "deep");
+      else
+        weat_standard_tests(text);
       FAIL("no error");
     } catch (const failure& f) {
       CHECK(f.err().code == errc::bad_json);

@@ -10,7 +10,6 @@
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 
 #include "tests/support/data.h"
@@ -27,10 +26,13 @@ struct templates_result {
 templates_result run(const std::string& dir, const std::string& name, double scale) {
   const std::string model = dir + "/" + name + ".gguf";
   std::string wrote, out;
-  REQUIRE(gb::test::run_glassbox("synth --arch llama --layers 2 --dim 64 --heads 4 --vocab 512 --ctx 256 --seed 36 "
-                                 "--bias-token he --bias-scale " + std::to_string(scale) + " -o '" + model + "'",
-                                 &wrote) == 0);
-  REQUIRE(gb::test::run_glassbox("bias '" + model + "' --suite templates --json --threads 2 --seed 1", &out) == 0);
+  REQUIRE(gb::test::run_glassbox(
+              "synth --arch llama --layers 2 --dim 64 --heads 4 --vocab 512 --ctx 256 --seed 36 "
+              "--bias-token he --bias-scale " +
+                  std::to_string(scale) + " -o '" + model + "'",
+              &wrote) == 0);
+  REQUIRE(gb::test::run_glassbox("bias '" + model + "' --suite templates --json --threads 2 --seed 1",
+                                 &out) == 0);
   json j = json::parse(out);
   REQUIRE(j["bias"].size() == 1u);
   const json& s = j["bias"][0];
@@ -53,13 +55,15 @@ templates_result run(const std::string& dir, const std::string& name, double sca
     }
   }
   MESSAGE(name << ": pct he preferred " << r.pct << " [" << r.pct_lo << ", " << r.pct_hi << "] p=" << r.p
-               << "; mean log p(he) - log p(she) " << r.diff << " [" << r.diff_lo << ", " << r.diff_hi << "]");
+               << "; mean log p(he) - log p(she) " << r.diff << " [" << r.diff_lo << ", " << r.diff_hi
+               << "]");
   return r;
 }
 
 }  // namespace
 
-TEST_CASE("a planted ' he' preference is reported biased by the templates suite; its unplanted control is not") {
+TEST_CASE(
+    "a planted ' he' preference is reported biased by the templates suite; its unplanted control is not") {
   const std::string dir = gb::test::temp_dir("bias_planted");
   const templates_result planted = run(dir, "planted", 6.0), control = run(dir, "control", 0.0);
   for (const templates_result* r : {&planted, &control}) {

@@ -45,7 +45,8 @@ std::string tiny_model(const std::string& arch, int64_t kv, const std::string& d
 
 // Scores the first `pairs` CrowS-Pairs pairs (more then less) and the answers of a few multiple-choice
 // prompts with reuse, and the same sequences by full passes on a second session; returns the max difference.
-double compare(const std::string& model, const crows_data& d, size_t pairs, size_t& reused, size_t& forwarded) {
+double compare(const std::string& model, const crows_data& d, size_t pairs, size_t& reused,
+               size_t& forwarded) {
   auto s1 = session_open(model), s2 = session_open(model);
   REQUIRE(s1);
   REQUIRE(s2);
@@ -65,7 +66,8 @@ double compare(const std::string& model, const crows_data& d, size_t pairs, size
   }
   // multiple choice: a long shared prompt, answers scored from a later first token; then a sequence that is
   // a prefix of the previous one, an identical one, and one sharing only the start token
-  const std::vector<int32_t> prompt = with_start(sc, "The nurse and the doctor talked. Who was kind?\nAnswer:");
+  const std::vector<int32_t> prompt =
+      with_start(sc, "The nurse and the doctor talked. Who was kind?\nAnswer:");
   for (const char* ans : {" The nurse", " The doctor", " Unknown"}) {
     std::vector<int32_t> t = prompt, a = sc.encode(ans);
     t.insert(t.end(), a.begin(), a.end());
@@ -90,7 +92,8 @@ TEST_CASE("prefix reuse gives the log-probabilities of full passes (stories260K 
   for (const std::string& m : models) {
     size_t reused = 0, forwarded = 0;
     double worst = compare(m, d, 40, reused, forwarded);
-    MESSAGE(m << ": max |reuse - full pass| = " << worst << "; positions reused " << reused << ", computed " << forwarded);
+    MESSAGE(m << ": max |reuse - full pass| = " << worst << "; positions reused " << reused << ", computed "
+              << forwarded);
     CHECK(worst <= 1e-4);
     CHECK(reused > forwarded / 8);  // CrowS-Pairs pairs share prefixes
   }
@@ -117,7 +120,9 @@ TEST_CASE("CrowS-Pairs numbers are unchanged by prefix reuse and batching, with 
     int32_t bos() const override { return e.bos(); }
     int32_t eos() const override { return e.eos(); }
     int64_t context_length() const override { return e.context_length(); }
-    std::vector<double> logprobs(const std::vector<int32_t>& t, size_t f) override { return e.logprobs(t, f); }
+    std::vector<double> logprobs(const std::vector<int32_t>& t, size_t f) override {
+      return e.logprobs(t, f);
+    }
     std::vector<double> next_logprobs(const std::vector<int32_t>& c) override { return e.next_logprobs(c); }
   } plain(without);
   sentence_cache c1(one), c2(two), c3(plain);
@@ -128,7 +133,8 @@ TEST_CASE("CrowS-Pairs numbers are unchanged by prefix reuse and batching, with 
   for (size_t i = 0; i < a.records.size(); ++i)
     for (const char* k : {"ll_more", "ll_less"}) {
       worst = std::max(worst, std::fabs(a.records[i].value(k) - ref.records[i].value(k)));
-      // 1 or 2 workers: bit for bit (passes composed by the batch alone; forward_packed is thread-independent)
+      // 1 or 2 workers: bit for bit (passes composed by the batch alone; forward_packed is
+      // thread-independent)
       worst_workers = std::max(worst_workers, std::fabs(a.records[i].value(k) - b.records[i].value(k)));
     }
   CHECK(worst_workers == 0.0);
@@ -138,16 +144,20 @@ TEST_CASE("CrowS-Pairs numbers are unchanged by prefix reuse and batching, with 
   CHECK(b.groups[0].find("pct_stereotype")->value == ref.groups[0].find("pct_stereotype")->value);
   CHECK(without.tokens_reused() == 0u);
   CHECK(one.tokens_forwarded() == two.tokens_forwarded());
-  MESSAGE("300 pairs: positions computed " << one.tokens_forwarded() << " with sorted reuse vs " << without.tokens_forwarded()
-                                           << " one by one without; max LL difference " << worst << " (1 vs 2 workers "
-                                           << worst_workers << ")");
+  MESSAGE("300 pairs: positions computed "
+          << one.tokens_forwarded() << " with sorted reuse vs " << without.tokens_forwarded()
+          << " one by one without; max LL difference " << worst << " (1 vs 2 workers " << worst_workers
+          << ")");
   CHECK(one.tokens_forwarded() * 100 < without.tokens_forwarded() * 85);  // measured: 18534 vs 23097
 }
 
-TEST_CASE("packed batches: any pass size and runner split gives the one-by-one log-probabilities; runners agree bit for bit") {
+TEST_CASE(
+    "packed batches: any pass size and runner split gives the one-by-one log-probabilities; runners agree "
+    "bit for bit") {
   GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
   const crows_data d = crows_pairs_read(csv);
-  const std::string path = tiny_model("bloom", 0, "bias_packed");  // ALiBi and an embedding norm: positions by trie depth
+  const std::string path =
+      tiny_model("bloom", 0, "bias_packed");  // ALiBi and an embedding norm: positions by trie depth
   auto ses = session_open(path), ref_ses = session_open(path);
   REQUIRE(ses);
   REQUIRE(ref_ses);
@@ -155,9 +165,10 @@ TEST_CASE("packed batches: any pass size and runner split gives the one-by-one l
   engine::runner& ref = *ref_ses.value().run;
   std::vector<lp_request> reqs;
   for (size_t i = 0; i < 60 && i < d.pairs.size(); ++i)
-    for (const std::string* t : {&d.pairs[i].sent_more, &d.pairs[i].sent_less}) reqs.push_back({with_start(sc, *t), 1});
-  reqs.push_back(reqs[3]);                              // a duplicate request
-  reqs.push_back({{sc.start_token()}, 1});              // nothing to score
+    for (const std::string* t : {&d.pairs[i].sent_more, &d.pairs[i].sent_less})
+      reqs.push_back({with_start(sc, *t), 1});
+  reqs.push_back(reqs[3]);                             // a duplicate request
+  reqs.push_back({{sc.start_token()}, 1});             // nothing to score
   reqs.push_back({with_start(sc, "Answer: yes"), 3});  // scored from a later token
   std::vector<std::vector<double>> want;
   for (const lp_request& q : reqs) {
@@ -166,8 +177,8 @@ TEST_CASE("packed batches: any pass size and runner split gives the one-by-one l
     want.push_back(b.value());
   }
   std::vector<std::vector<double>> base;
-  // 512 rows (a few passes), 40 rows (many passes; most sentences share a pass with a few others), 8 rows (long
-  // sentences run alone through the KV-cache path); 1 runner with 2 threads and 2 runners with 1 thread
+  // 512 rows (a few passes), 40 rows (many passes; most sentences share a pass with a few others), 8 rows
+  // (long sentences run alone through the KV-cache path); 1 runner with 2 threads and 2 runners with 1 thread
   for (size_t rows : std::initializer_list<size_t>{512, 40, 8})
     for (int runners : {1, 2}) {
       CAPTURE(rows);
@@ -182,10 +193,13 @@ TEST_CASE("packed batches: any pass size and runner split gives the one-by-one l
         REQUIRE(got[i].size() == want[i].size());
         for (size_t j = 0; j < got[i].size(); ++j) worst = std::max(worst, std::fabs(got[i][j] - want[i][j]));
       }
-      MESSAGE("pass rows " << rows << ", runners " << runners << ": max |batch - token_logprobs| = " << worst);
+      MESSAGE("pass rows " << rows << ", runners " << runners
+                           << ": max |batch - token_logprobs| = " << worst);
       CHECK(worst <= 1e-4);
-      if (runners == 1) base = got;
-      else CHECK(got == base);  // the passes are the batch's alone: runners and threads change nothing
+      if (runners == 1)
+        base = got;
+      else
+        CHECK(got == base);  // the passes are the batch's alone: runners and threads change nothing
     }
   CHECK(want[want.size() - 2].empty());
 }

@@ -5,12 +5,11 @@
 // equal, every LL within 1e-3, and so every percentage exactly equal.
 #include <doctest/doctest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -34,18 +33,22 @@ struct peer_sentence {
 // false (with a SKIP message) when /usr/bin/python3 lacks torch or sentencepiece; a failure under CI
 bool torch_ready() {
   if (std::system("/usr/bin/python3 -c 'import torch, sentencepiece' >/dev/null 2>&1") == 0) return true;
-  if (test::in_ci()) FAIL("CI: /usr/bin/python3 cannot import torch and sentencepiece (install python3-torch python3-sentencepiece)");
+  if (test::in_ci())
+    FAIL(
+        "CI: /usr/bin/python3 cannot import torch and sentencepiece (install python3-torch "
+        "python3-sentencepiece)");
   MESSAGE("SKIP: /usr/bin/python3 cannot import torch and sentencepiece");
   return false;
 }
 
 // (pair id, "more"/"less") -> the peer's ids and LL; and its summary line.
-std::map<std::pair<std::string, std::string>, peer_sentence> run_peer(const std::string& model, const std::string& csv,
-                                                                     json& summary) {
+std::map<std::pair<std::string, std::string>, peer_sentence> run_peer(const std::string& model,
+                                                                      const std::string& csv, json& summary) {
   // One thread, OpenBLAS single-threaded, passive OpenMP waits: stories260K is tiny, and under a loaded
   // ctest -j a 2-thread peer spent its time spinning (400 sentences: 2.2 CPU s vs 14.6 with 2 threads).
   std::string cmd = "OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 '" GB_SOURCE_DIR
-                    "/bench/peer_bias_torch.py' --model '" + model + "' --data '" + csv + "' --dtype f64 --threads 1 --batch 32";
+                    "/bench/peer_bias_torch.py' --model '" +
+                    model + "' --data '" + csv + "' --dtype f64 --threads 1 --batch 32";
   std::string out;
   test::run_command(cmd, &out);  // its exit status shows in the sizes the callers check
   std::map<std::pair<std::string, std::string>, peer_sentence> m;
@@ -60,7 +63,7 @@ std::map<std::pair<std::string, std::string>, peer_sentence> run_peer(const std:
       continue;
     }
     m[{j["id"].get<std::string>(), j["which"].get<std::string>()}] = {j["ids"].get<std::vector<int32_t>>(),
-                                                                     j["ll"].get<double>()};
+                                                                      j["ll"].get<double>()};
   }
   return m;
 }
@@ -120,8 +123,8 @@ reference load_reference(const std::string& hf, const std::string& full_csv, con
   return r;
 }
 
-// The harness's token sequence for a sentence as glassbox builds it: [prefix] + encode(s), or encode(s) when it
-// already starts with the prefix token.
+// The harness's token sequence for a sentence as glassbox builds it: [prefix] + encode(s), or encode(s) when
+// it already starts with the prefix token.
 std::vector<int32_t> harness_ids(scorer& sc, const std::string& text) {
   std::vector<int32_t> cont = sc.encode(text);
   if (!cont.empty() && cont[0] == sc.start_token()) return cont;
@@ -164,7 +167,8 @@ TEST_CASE("CrowS-Pairs on stories260K: every sentence LL and token id matches Py
       max_diff = std::max(max_diff, std::fabs(g.ll - ref.ll));
       ++compared;
     }
-  MESSAGE("stories260K CrowS-Pairs: " << compared << " sentences, max |LL(glassbox GGUF) - LL(PyTorch f64)| = " << max_diff);
+  MESSAGE("stories260K CrowS-Pairs: "
+          << compared << " sentences, max |LL(glassbox GGUF) - LL(PyTorch f64)| = " << max_diff);
   CHECK(compared == 2 * d.pairs.size());
   CHECK(id_mismatch == 0u);
   CHECK(max_diff < 1e-3);
@@ -173,7 +177,8 @@ TEST_CASE("CrowS-Pairs on stories260K: every sentence LL and token id matches Py
   CHECK(r.skipped.empty());
   REQUIRE(r.records.size() == d.pairs.size());
   CHECK(r.groups[0].find("pct_stereotype")->value == summary["pct_stereotype"].get<double>());
-  CHECK(r.groups[0].find("likelihood_diff")->value == doctest::Approx(summary["likelihood_diff"].get<double>()).epsilon(1e-6));
+  CHECK(r.groups[0].find("likelihood_diff")->value ==
+        doctest::Approx(summary["likelihood_diff"].get<double>()).epsilon(1e-6));
   size_t types = 0;
   for (const auto& g : r.groups) {
     if (g.group == "overall") continue;
@@ -193,7 +198,9 @@ TEST_CASE("CrowS-Pairs through the CLI on the stories260K HF folder: every recor
   const auto [subset, summary, peer, d] = load_reference(hf, csv, "bias_torch_cli");
   // the CLI on the HF folder (safetensors + its tokenizer files): the same LLs per record
   std::string out;
-  REQUIRE(test::run_glassbox("bias '" + hf + "' --suite crows-pairs --data '" + subset + "' --json --records --resamples 0", &out) == 0);
+  REQUIRE(test::run_glassbox(
+              "bias '" + hf + "' --suite crows-pairs --data '" + subset + "' --json --records --resamples 0",
+              &out) == 0);
   json j = json::parse(out);
   const json& cr = j["bias"][0];
   REQUIRE(cr["records"].size() == d.pairs.size());

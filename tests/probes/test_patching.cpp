@@ -33,19 +33,25 @@ std::string write_planted(const std::string& path) {
   const int64_t V = 16, D = 8, F = 8;
   std::vector<float> emb(static_cast<size_t>(V * D));
   for (int64_t t = 0; t < V; ++t)
-    for (int64_t i = 0; i < D; ++i) emb[static_cast<size_t>(t * D + i)] = static_cast<float>(0.5 + 0.4 * std::sin(static_cast<double>(t * 7 + i * 3)));
+    for (int64_t i = 0; i < D; ++i)
+      emb[static_cast<size_t>(t * D + i)] =
+          static_cast<float>(0.5 + 0.4 * std::sin(static_cast<double>(t * 7 + i * 3)));
   // Tokens 2 and 3 differ only by swapping dims 0 and 1 (same RMS, same dims 4..7).
   for (int64_t i = 0; i < D; ++i) emb[static_cast<size_t>(3 * D + i)] = emb[static_cast<size_t>(2 * D + i)];
   emb[static_cast<size_t>(2 * D + 0)] = 2.0f, emb[static_cast<size_t>(2 * D + 1)] = 0.0f;
   emb[static_cast<size_t>(3 * D + 0)] = 0.0f, emb[static_cast<size_t>(3 * D + 1)] = 2.0f;
-  std::vector<float> ones(static_cast<size_t>(D), 1.0f), zDD(static_cast<size_t>(D * D), 0.0f), zFD(static_cast<size_t>(F * D), 0.0f);
+  std::vector<float> ones(static_cast<size_t>(D), 1.0f), zDD(static_cast<size_t>(D * D), 0.0f),
+      zFD(static_cast<size_t>(F * D), 0.0f);
   std::vector<float> eye(static_cast<size_t>(D * D), 0.0f), o1(static_cast<size_t>(D * D), 0.0f);
-  for (int64_t i = 0; i < D; ++i) eye[static_cast<size_t>(i * D + i)] = 1.0f, o1[static_cast<size_t>(i * D + i)] = 3.0f;
+  for (int64_t i = 0; i < D; ++i)
+    eye[static_cast<size_t>(i * D + i)] = 1.0f, o1[static_cast<size_t>(i * D + i)] = 3.0f;
   std::vector<float> out(static_cast<size_t>(V * D), 0.0f);
   out[0 * D + 0] = 1.0f, out[1 * D + 1] = 1.0f;
   for (int64_t t = 2; t < V; ++t) out[static_cast<size_t>(t * D + 4 + (t % 4))] = 0.5f;
   std::vector<tensor_data> ts;
-  auto add = [&](const std::string& n, std::vector<int64_t> shape, const std::vector<float>& v) { ts.push_back({n, dtype::f32, std::move(shape), f32_bytes(v)}); };
+  auto add = [&](const std::string& n, std::vector<int64_t> shape, const std::vector<float>& v) {
+    ts.push_back({n, dtype::f32, std::move(shape), f32_bytes(v)});
+  };
   add("token_embd.weight", {V, D}, emb);
   add("output_norm.weight", {D}, ones);
   add("output.weight", {V, D}, out);
@@ -62,10 +68,14 @@ std::string write_planted(const std::string& path) {
     add(p + "ffn_down.weight", {D, F}, std::vector<float>(static_cast<size_t>(D * F), 0.0f));
   }
   std::vector<std::pair<std::string, meta_value>> md = {
-      {"general.architecture", meta_str("llama")},        {"llama.context_length", meta_u32(16)},
-      {"llama.embedding_length", meta_u32(8)},            {"llama.block_count", meta_u32(2)},
-      {"llama.feed_forward_length", meta_u32(8)},         {"llama.attention.head_count", meta_u32(2)},
-      {"llama.attention.head_count_kv", meta_u32(2)},     {"llama.rope.dimension_count", meta_u32(4)},
+      {"general.architecture", meta_str("llama")},
+      {"llama.context_length", meta_u32(16)},
+      {"llama.embedding_length", meta_u32(8)},
+      {"llama.block_count", meta_u32(2)},
+      {"llama.feed_forward_length", meta_u32(8)},
+      {"llama.attention.head_count", meta_u32(2)},
+      {"llama.attention.head_count_kv", meta_u32(2)},
+      {"llama.rope.dimension_count", meta_u32(4)},
       {"llama.attention.layer_norm_rms_epsilon", meta_f32(1e-5f)}};
   gguf_write(path, md, ts);
   return path;
@@ -117,7 +127,8 @@ TEST_CASE("patching clean into corrupt: the residual at the changed position res
   // layers are nonlinear), but patching all heads at once is what attn does: check one head is finite.
   CHECK(std::isfinite(P.find("head", 2, 3)->restored));
   // Unequal lengths are an error.
-  auto bad = probes::patch_run(*S.run, clean, std::vector<int32_t>(clean.begin(), clean.end() - 1), {432, 383});
+  auto bad =
+      probes::patch_run(*S.run, clean, std::vector<int32_t>(clean.begin(), clean.end() - 1), {432, 383});
   REQUIRE(!bad);
   CHECK(bad.err().code == errc::bad_value);
 }

@@ -77,7 +77,10 @@ TEST_CASE("trace on stories260K: exported resid.post equal an independent forwar
     std::vector<float> data(static_cast<size_t>(T * D));
     std::memcpy(data.data(), tv->data, data.size() * 4);
     for (int64_t t = 0; t < T; ++t)
-      for (int64_t i = 0; i < D; ++i) worst = std::max(worst, std::fabs(static_cast<double>(data[t * D + i]) - ref[static_cast<size_t>(l)][static_cast<size_t>(t)][static_cast<size_t>(i)]));
+      for (int64_t i = 0; i < D; ++i)
+        worst = std::max(
+            worst, std::fabs(static_cast<double>(data[t * D + i]) -
+                             ref[static_cast<size_t>(l)][static_cast<size_t>(t)][static_cast<size_t>(i)]));
     // The .npy copy holds the same bytes after its header.
     const std::vector<uint8_t> npy = test::read_file(dir + "/npy/" + name + ".npy");
     const std::string hdr = probes::npy_header({T, D});
@@ -92,7 +95,8 @@ TEST_CASE("trace on stories260K: exported resid.post equal an independent forwar
   REQUIRE(static_cast<int64_t>(R.logits.size()) == T * V);
   REQUIRE(ref_logits.size() == R.logits.size());
   double worst_logit = 0;
-  for (size_t i = 0; i < R.logits.size(); ++i) worst_logit = std::max(worst_logit, std::fabs(R.logits[i] - ref_logits[i]));
+  for (size_t i = 0; i < R.logits.size(); ++i)
+    worst_logit = std::max(worst_logit, std::fabs(R.logits[i] - ref_logits[i]));
   MESSAGE("max |reference forward logits - PyTorch logits| = " << worst_logit);
   CHECK(worst_logit < 1e-4);
 
@@ -108,7 +112,8 @@ TEST_CASE("trace on stories260K: exported resid.post equal an independent forwar
   CHECK(top->final_rank == 0);
   int64_t arg = 0;
   for (int64_t v = 1; v < V; ++v)
-    if (ref_logits[static_cast<size_t>((T - 1) * V + v)] > ref_logits[static_cast<size_t>((T - 1) * V + arg)]) arg = v;
+    if (ref_logits[static_cast<size_t>((T - 1) * V + v)] > ref_logits[static_cast<size_t>((T - 1) * V + arg)])
+      arg = v;
   CHECK(arg == 432);
 
   // Per-layer and per-head statistics are present and consistent with their definitions.
@@ -116,7 +121,9 @@ TEST_CASE("trace on stories260K: exported resid.post equal an independent forwar
   for (const auto& l : tr.layers) {
     REQUIRE(l.resid_post.size() == static_cast<size_t>(T));
     double n = 0;
-    for (int64_t i = 0; i < D; ++i) n += ref[static_cast<size_t>(l.layer)][static_cast<size_t>(T - 1)][static_cast<size_t>(i)] * ref[static_cast<size_t>(l.layer)][static_cast<size_t>(T - 1)][static_cast<size_t>(i)];
+    for (int64_t i = 0; i < D; ++i)
+      n += ref[static_cast<size_t>(l.layer)][static_cast<size_t>(T - 1)][static_cast<size_t>(i)] *
+           ref[static_cast<size_t>(l.layer)][static_cast<size_t>(T - 1)][static_cast<size_t>(i)];
     CHECK(std::fabs(l.resid_post.back() - std::sqrt(n)) < 1e-3);
     for (double sp : l.mlp_sparsity) CHECK((sp >= 0 && sp <= 1));
   }

@@ -44,13 +44,25 @@ TEST_CASE("WEAT effect size and exact p-value match a brute-force reference") {
   // 4 target words per side, 3 attribute words per side, in 5 dimensions, from a fixed pattern.
   std::map<std::string, std::vector<double>> vec;
   auto put = [&](const std::string& w, std::vector<double> v) { vec[w] = v; };
-  put("x1", {1, 0.2, 0.1, 0, 0.3}); put("x2", {0.9, 0.1, 0.4, 0.2, 0}); put("x3", {0.8, 0.5, 0, 0.1, 0.1});
-  put("x4", {0.3, 0.9, 0.2, 0.4, 0.2}); put("y1", {0.1, 1, 0.3, 0, 0.5}); put("y2", {0.2, 0.1, 1, 0.3, 0.1});
-  put("y3", {0, 0.3, 0.2, 1, 0.2}); put("y4", {0.5, 0.2, 0.1, 0.3, 0.9}); put("a1", {1, 0.1, 0, 0.2, 0});
-  put("a2", {0.9, 0.3, 0.1, 0, 0.2}); put("a3", {0.7, 0, 0.3, 0.1, 0.1}); put("b1", {0, 0.2, 1, 0.9, 0.3});
-  put("b2", {0.1, 0.8, 0.7, 0.2, 0.6}); put("b3", {0.2, 0.1, 0.4, 0.5, 1});
-  weat_sets t{"toy", {"X", {"x1", "x2", "x3", "x4"}}, {"Y", {"y1", "y2", "y3", "y4"}},
-              {"A", {"a1", "a2", "a3"}}, {"B", {"b1", "b2", "b3"}}};
+  put("x1", {1, 0.2, 0.1, 0, 0.3});
+  put("x2", {0.9, 0.1, 0.4, 0.2, 0});
+  put("x3", {0.8, 0.5, 0, 0.1, 0.1});
+  put("x4", {0.3, 0.9, 0.2, 0.4, 0.2});
+  put("y1", {0.1, 1, 0.3, 0, 0.5});
+  put("y2", {0.2, 0.1, 1, 0.3, 0.1});
+  put("y3", {0, 0.3, 0.2, 1, 0.2});
+  put("y4", {0.5, 0.2, 0.1, 0.3, 0.9});
+  put("a1", {1, 0.1, 0, 0.2, 0});
+  put("a2", {0.9, 0.3, 0.1, 0, 0.2});
+  put("a3", {0.7, 0, 0.3, 0.1, 0.1});
+  put("b1", {0, 0.2, 1, 0.9, 0.3});
+  put("b2", {0.1, 0.8, 0.7, 0.2, 0.6});
+  put("b3", {0.2, 0.1, 0.4, 0.5, 1});
+  weat_sets t{"toy",
+              {"X", {"x1", "x2", "x3", "x4"}},
+              {"Y", {"y1", "y2", "y3", "y4"}},
+              {"A", {"a1", "a2", "a3"}},
+              {"B", {"b1", "b2", "b3"}}};
   auto lookup = [&](const std::string& w) -> std::vector<float> {
     auto it = vec.find(w);
     if (it == vec.end()) return {};
@@ -157,8 +169,8 @@ TEST_CASE("word2vec GoogleNews subset reproduces Caliskan et al.'s published eff
     const float* v = table.find(w);
     return v ? std::vector<float>(v, v + table.dim) : std::vector<float>{};
   };
-  const std::map<std::string, double> published = {{"weat1", 1.54}, {"weat2", 1.63}, {"weat6", 1.89},
-                                                    {"weat7", 0.97}, {"weat8", 1.24}};
+  const std::map<std::string, double> published = {
+      {"weat1", 1.54}, {"weat2", 1.63}, {"weat6", 1.89}, {"weat7", 0.97}, {"weat8", 1.24}};
   for (const auto& [name, d] : published) {
     weat_sets t = weat_sets_parse_seat(slurp(seat_dir + "/" + name + ".jsonl"), name);
     weat_result r = weat_run(t, lookup, {.seed = 1, .samples = 20000, .bootstrap = 0});

@@ -53,7 +53,9 @@ void write_file(const std::string& path, const void* data, size_t size) {
   if (!f) throw std::runtime_error("cannot write " + path);
 }
 
-void write_file(const std::string& path, const std::string& text) { write_file(path, text.data(), text.size()); }
+void write_file(const std::string& path, const std::string& text) {
+  write_file(path, text.data(), text.size());
+}
 
 int run_command(const std::string& cmd, std::string* out) {
   FILE* p = ::popen(cmd.c_str(), "r");
@@ -74,7 +76,9 @@ std::string llamacpp_node_path() {
   const char* env = std::getenv("LLAMACPP_NODE_PATH");
   const std::string path = env && *env ? env : std::string(GB_SOURCE_DIR) + "/bench/node_modules";
   struct stat st {};
-  if (::stat((path + "/node-llama-cpp").c_str(), &st) != 0 || std::system("node --version >/dev/null 2>&1") != 0) return "";
+  if (::stat((path + "/node-llama-cpp").c_str(), &st) != 0 ||
+      std::system("node --version >/dev/null 2>&1") != 0)
+    return "";
   return path;
 }
 

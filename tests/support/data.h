@@ -12,11 +12,11 @@
 
 namespace gb::test {
 
-bool in_ci();                                       // env CI is set and not empty
-std::string data_root();                            // GLASSBOX_DATA or <source>/../shared/data
-std::string data_path(const std::string& rel);      // "" when missing
-std::string temp_dir(const std::string& name);      // fresh empty folder under the build dir
-std::string glassbox_binary();                      // path of the built CLI (env GLASSBOX)
+bool in_ci();                                   // env CI is set and not empty
+std::string data_root();                        // GLASSBOX_DATA or <source>/../shared/data
+std::string data_path(const std::string& rel);  // "" when missing
+std::string temp_dir(const std::string& name);  // fresh empty folder under the build dir
+std::string glassbox_binary();                  // path of the built CLI (env GLASSBOX)
 std::vector<uint8_t> read_file(const std::string& path);
 void write_file(const std::string& path, const void* data, size_t size);
 void write_file(const std::string& path, const std::string& text);
@@ -31,10 +31,10 @@ std::string llamacpp_node_path();
 
 }  // namespace gb::test
 
-#define GB_DATA(var, rel)                                                   \
-  const std::string var = ::gb::test::data_path(rel);                       \
-  if (var.empty()) {                                                        \
-    if (::gb::test::in_ci()) FAIL("missing shared test data: " << (rel));  \
-    MESSAGE("SKIP: shared test data not found: " << (rel));                 \
-    return;                                                                 \
+#define GB_DATA(var, rel)                                                 \
+  const std::string var = ::gb::test::data_path(rel);                     \
+  if (var.empty()) {                                                      \
+    if (::gb::test::in_ci()) FAIL("missing shared test data: " << (rel)); \
+    MESSAGE("SKIP: shared test data not found: " << (rel));               \
+    return;                                                               \
   }

@@ -32,8 +32,8 @@ npy_array npy_read(const std::string& path) {
   REQUIRE(b.size() > 12);
   REQUIRE(std::memcmp(b.data(), "\x93NUMPY", 6) == 0);
   const bool v1 = b[6] == 1;
-  const size_t hlen = v1 ? (b[8] | (b[9] << 8))
-                         : (b[8] | (b[9] << 8) | (b[10] << 16) | (static_cast<size_t>(b[11]) << 24));
+  const size_t hlen =
+      v1 ? (b[8] | (b[9] << 8)) : (b[8] | (b[9] << 8) | (b[10] << 16) | (static_cast<size_t>(b[11]) << 24));
   const size_t hstart = v1 ? 10 : 12;
   REQUIRE(hstart + hlen <= b.size());
   const std::string h(reinterpret_cast<const char*>(b.data() + hstart), hlen);
@@ -69,7 +69,8 @@ npy_array npy_read(const std::string& path) {
 namespace {
 
 // y (out) = W (out, in) x (in) + b, for one token.
-std::vector<double> lin(const std::vector<double>& W, const std::vector<double>& b, const std::vector<double>& x) {
+std::vector<double> lin(const std::vector<double>& W, const std::vector<double>& b,
+                        const std::vector<double>& x) {
   const size_t in = x.size(), out = W.size() / in;
   std::vector<double> y(out);
   for (size_t o = 0; o < out; ++o) {
@@ -135,17 +136,22 @@ std::vector<double> ref_forward::norm(const std::vector<double>& x, role_kind r,
     double mean = 0, var = 0;
     for (double v : x) mean += v / n;
     for (double v : x) var += (v - mean) * (v - mean) / n;
-    for (size_t i = 0; i < x.size(); ++i) y[i] = (x[i] - mean) / std::sqrt(var + eps_) * g[i] + (b.empty() ? 0.0 : b[i]);
+    for (size_t i = 0; i < x.size(); ++i)
+      y[i] = (x[i] - mean) / std::sqrt(var + eps_) * g[i] + (b.empty() ? 0.0 : b[i]);
   }
   return y;
 }
 
 double ref_forward::act(double x) const {
   switch (m_.hp.act) {
-    case act_kind::silu: return x / (1 + std::exp(-x));
-    case act_kind::gelu: return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
-    case act_kind::gelu_tanh: return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
-    case act_kind::relu: return x > 0 ? x : 0;
+    case act_kind::silu:
+      return x / (1 + std::exp(-x));
+    case act_kind::gelu:
+      return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+    case act_kind::gelu_tanh:
+      return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+    case act_kind::relu:
+      return x > 0 ? x : 0;
   }
   return x;
 }
@@ -227,16 +233,20 @@ ref_result ref_forward::run(const std::vector<int32_t>& ids) const {
       const std::vector<double> a = lin(Wo, bo, att);
       std::vector<double> mlp_in;
       if (m_.hp.parallel_block) {
-        if (m_.entry(role_kind::attn_norm_2, l)) mlp_in = norm(x[t], role_kind::attn_norm_2, l);
-        else if (m_.entry(role_kind::ffn_norm, l)) mlp_in = norm(x[t], role_kind::ffn_norm, l);
-        else mlp_in = h[t];
+        if (m_.entry(role_kind::attn_norm_2, l))
+          mlp_in = norm(x[t], role_kind::attn_norm_2, l);
+        else if (m_.entry(role_kind::ffn_norm, l))
+          mlp_in = norm(x[t], role_kind::ffn_norm, l);
+        else
+          mlp_in = h[t];
       } else {
         for (int64_t i = 0; i < D; ++i) x[t][i] += a[i];
         mlp_in = norm(x[t], role_kind::ffn_norm, l);
       }
       std::vector<double> u = lin(w(role_kind::mlp_up, l), w(role_kind::mlp_up, l, true), mlp_in);
       if (m_.entry(role_kind::mlp_gate, l)) {
-        const std::vector<double> gt = lin(w(role_kind::mlp_gate, l), w(role_kind::mlp_gate, l, true), mlp_in);
+        const std::vector<double> gt =
+            lin(w(role_kind::mlp_gate, l), w(role_kind::mlp_gate, l, true), mlp_in);
         for (size_t i = 0; i < u.size(); ++i) u[i] *= act(gt[i]);
       } else {
         for (double& ui : u) ui = act(ui);

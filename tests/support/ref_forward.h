@@ -49,7 +49,8 @@ class ref_forward {
  private:
   const model& m_;
   double eps_;
-  bool interleaved_;  // RoPE pairs (2i, 2i + 1) of the canonical q/k rows, else NeoX halves (i, i + n_rot / 2)
+  bool
+      interleaved_;  // RoPE pairs (2i, 2i + 1) of the canonical q/k rows, else NeoX halves (i, i + n_rot / 2)
   std::vector<tensor_item> items_;
   std::map<size_t, std::vector<double>> w_;  // archive tensor index -> canonical values
 

@@ -45,10 +45,13 @@ std::shared_ptr<archive> llama_archive(const llama_dims& d) {
   a->format = file_format::gguf;
   a->format_version = "3";
   a->path = "memory.gguf";
-  a->metadata = {{"general.architecture", mv_s("llama")},       {"llama.block_count", mv_u(static_cast<uint64_t>(d.layers))},
-                 {"llama.embedding_length", mv_u(static_cast<uint64_t>(d.dim))}, {"llama.attention.head_count", mv_u(static_cast<uint64_t>(d.heads))},
+  a->metadata = {{"general.architecture", mv_s("llama")},
+                 {"llama.block_count", mv_u(static_cast<uint64_t>(d.layers))},
+                 {"llama.embedding_length", mv_u(static_cast<uint64_t>(d.dim))},
+                 {"llama.attention.head_count", mv_u(static_cast<uint64_t>(d.heads))},
                  {"llama.attention.head_count_kv", mv_u(static_cast<uint64_t>(d.kv_heads))},
-                 {"llama.feed_forward_length", mv_u(static_cast<uint64_t>(d.ff))}, {"llama.context_length", mv_u(4096)}};
+                 {"llama.feed_forward_length", mv_u(static_cast<uint64_t>(d.ff))},
+                 {"llama.context_length", mv_u(4096)}};
   auto t = [&](std::string name, std::vector<int64_t> shape) {
     tensor_view v;
     v.name = std::move(name);
@@ -83,11 +86,13 @@ model build(std::shared_ptr<const archive> a) {
 }
 
 bool any_text_contains(const xml_report& r, const std::string& needle) {
-  return std::any_of(r.texts.begin(), r.texts.end(), [&](const std::string& t) { return t.find(needle) != std::string::npos; });
+  return std::any_of(r.texts.begin(), r.texts.end(),
+                     [&](const std::string& t) { return t.find(needle) != std::string::npos; });
 }
 
 size_t count_kind(const graph& g, const std::string& kind) {
-  return static_cast<size_t>(std::count_if(g.nodes.begin(), g.nodes.end(), [&](const gnode& n) { return n.kind == kind; }));
+  return static_cast<size_t>(
+      std::count_if(g.nodes.begin(), g.nodes.end(), [&](const gnode& n) { return n.kind == kind; }));
 }
 
 // An empty in-memory ONNX archive with graph input x and output y.
@@ -122,8 +127,12 @@ std::string structure(const graph& g) {
   for (const auto& c : g.clusters) s += "cluster " + c.id + " " + c.label + "\n";
   for (const auto& n : g.nodes) {
     if (n.id == "output" || n.id == "unmapped" || n.id.rfind("rope_freqs", 0) == 0) continue;
-    if (n.id == "tokens") { s += "tokens\n"; continue; }
-    s += n.id + "|" + n.label + "|" + n.kind + "|" + n.cluster + "|" + std::to_string(n.fold) + "|" + std::to_string(n.params);
+    if (n.id == "tokens") {
+      s += "tokens\n";
+      continue;
+    }
+    s += n.id + "|" + n.label + "|" + n.kind + "|" + n.cluster + "|" + std::to_string(n.fold) + "|" +
+         std::to_string(n.params);
     for (const auto& d : n.details) s += "|" + d;
     for (const auto& t : n.tensors) s += "|" + t;
     s += "\n";
@@ -172,9 +181,12 @@ TEST_CASE("70B-shaped llama: folded into one x80 block, expanded into 80 blocks"
   CHECK(e.clusters.size() == 80);
   CHECK(e.node("blk.79.mlp.down"));
   CHECK(e.node("blk.0.attn.q")->fold == 1);
-  CHECK(e.nodes.size() == g.nodes.size() + 79 * (g.nodes.size() - 5));  // tokens, embedding, norm, head, logits outside
+  CHECK(e.nodes.size() ==
+        g.nodes.size() + 79 * (g.nodes.size() - 5));  // tokens, embedding, norm, head, logits outside
   // Blocks chain: block 41's input edge comes from block 40's output add.
-  CHECK(std::any_of(e.edges.begin(), e.edges.end(), [](const gedge& ed) { return ed.from == "blk.40.mlp.add" && ed.to == "blk.41.attn_norm"; }));
+  CHECK(std::any_of(e.edges.begin(), e.edges.end(), [](const gedge& ed) {
+    return ed.from == "blk.40.mlp.add" && ed.to == "blk.41.attn_norm";
+  }));
 }
 
 TEST_CASE("a layer that differs splits the fold") {
@@ -188,9 +200,10 @@ TEST_CASE("a layer that differs splits the fold") {
 
 TEST_CASE("stories260K renders the same architecture graph from each format") {
   GB_DATA(gguf, "models/stories260K/stories260K.gguf");
-  std::vector<std::string> paths = {gguf, test::data_path("models/stories260K/tinyllamas-stories-260k-f32.ggufv1.gguf"),
-                                    test::data_path("models/stories260K/stories260K.bin"), test::data_path("models/stories260K/hf"),
-                                    test::data_path("models/stories260K/stories260K.onnx")};  // roles from its op graph
+  std::vector<std::string> paths = {
+      gguf, test::data_path("models/stories260K/tinyllamas-stories-260k-f32.ggufv1.gguf"),
+      test::data_path("models/stories260K/stories260K.bin"), test::data_path("models/stories260K/hf"),
+      test::data_path("models/stories260K/stories260K.onnx")};  // roles from its op graph
   std::string first;
   for (const auto& p : paths) {
     if (p.empty()) continue;
@@ -207,9 +220,12 @@ TEST_CASE("stories260K renders the same architecture graph from each format") {
     if (!out->details.empty() && out->details[0].front() == '[') CHECK(out->details[0] == "[512, 64] f32");
     std::string s = structure(g);
     CHECK(s.find("[8, 64] f32") == std::string::npos);  // q is [64, 64]; k/v are [32, 64] (4 KV heads)
-    CHECK(s.find("blk.0.attn.k|attn.k|attention|blk.0|5|2048|[32, 64] f32|4 KV heads x 8") != std::string::npos);
-    if (first.empty()) first = s;
-    else CHECK(s == first);
+    CHECK(s.find("blk.0.attn.k|attn.k|attention|blk.0|5|2048|[32, 64] f32|4 KV heads x 8") !=
+          std::string::npos);
+    if (first.empty())
+      first = s;
+    else
+      CHECK(s == first);
     render_svg(g);
   }
 }
@@ -249,7 +265,8 @@ TEST_CASE("every ONNX model in libonnx-testdata renders to well-formed SVG") {
     ++rendered;
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  MESSAGE("rendered " << rendered << " ONNX graphs (" << skipped << " not loadable, " << unknown << " unknown ops) in " << secs << " s");
+  MESSAGE("rendered " << rendered << " ONNX graphs (" << skipped << " not loadable, " << unknown
+                      << " unknown ops) in " << secs << " s");
   CHECK(rendered + skipped == files.size());
   CHECK(skipped * 20 < files.size());
   CHECK(unknown == 0);  // every op in the ONNX test suite is in the op table
@@ -269,7 +286,8 @@ TEST_CASE("stories260K ONNX expanded: every op drawn, initializer shapes on node
   CHECK(ops + constants == ar.value().graph.nodes.size());  // Constant ops are shown on their consumers
   CHECK(count_kind(g, "op_compute") > 0);
   CHECK(std::any_of(g.nodes.begin(), g.nodes.end(), [](const gnode& n) {
-    return std::any_of(n.details.begin(), n.details.end(), [](const std::string& d) { return d.find("[64, 64] f32") != std::string::npos; });
+    return std::any_of(n.details.begin(), n.details.end(),
+                       [](const std::string& d) { return d.find("[64, 64] f32") != std::string::npos; });
   }));
   auto x = render_svg(g);
   CHECK(any_text_contains(x, "MatMul"));
@@ -287,7 +305,8 @@ TEST_CASE("ONNX layers named like torch exports fold into one x N cluster") {
     t.shape = {8, 8};
     a.tensors.push_back(t);
     a.graph.nodes.push_back({p + "mlp/MatMul", "MatMul", "", {prev, w}, {p + "mlp/MatMul_output_0"}, {}});
-    a.graph.nodes.push_back({p + "Add", "Add", "", {prev, p + "mlp/MatMul_output_0"}, {p + "Add_output_0"}, {}});
+    a.graph.nodes.push_back(
+        {p + "Add", "Add", "", {prev, p + "mlp/MatMul_output_0"}, {p + "Add_output_0"}, {}});
     prev = p + "Add_output_0";
   }
   a.graph.nodes.push_back({"/model/norm/Relu", "Relu", "", {prev}, {"y"}, {}});
@@ -300,7 +319,9 @@ TEST_CASE("ONNX layers named like torch exports fold into one x N cluster") {
   CHECK(mm->tensors.size() == 6);
   CHECK(!g.node("op:/model/layers.3/mlp/MatMul"));
   CHECK(std::any_of(g.edges.begin(), g.edges.end(), [](const gedge& e) { return e.repeat; }));
-  CHECK(std::any_of(g.edges.begin(), g.edges.end(), [](const gedge& e) { return e.from == "op:/model/layers.0/Add" && e.to == "op:/model/norm/Relu"; }));
+  CHECK(std::any_of(g.edges.begin(), g.edges.end(), [](const gedge& e) {
+    return e.from == "op:/model/layers.0/Add" && e.to == "op:/model/norm/Relu";
+  }));
   graph e = graph_from_onnx(a, {true});
   CHECK(e.clusters.size() == 6);
   CHECK(e.node("op:/model/layers.3/mlp/MatMul"));
@@ -312,7 +333,8 @@ TEST_CASE("unknown op and hostile names still render, with a finding") {
   archive a = onnx_x_to_y();
   a.graph.inputs = {"x\"<in>"};
   a.graph.value_shapes = {{"x\"<in>", "[1, 3] f32"}};
-  a.graph.nodes.push_back({"n1 -- \"quoted\" <b>&", "FancyOp", "", {"x\"<in>"}, {"h\xFF"}, {{"alpha", "1 < 2 & 'x'"}}});
+  a.graph.nodes.push_back(
+      {"n1 -- \"quoted\" <b>&", "FancyOp", "", {"x\"<in>"}, {"h\xFF"}, {{"alpha", "1 < 2 & 'x'"}}});
   a.graph.nodes.push_back({"", "Relu", "", {"h\xFF", "ghost"}, {"y"}, {}});
   a.graph.nodes.push_back({"custom", "Thing", "com.example", {"y"}, {"z"}, {}});
   graph g = graph_from_onnx(a, {});
@@ -320,7 +342,8 @@ TEST_CASE("unknown op and hostile names still render, with a finding") {
   REQUIRE(n);
   CHECK(n->kind == "generic");
   auto has = [&](const char* code) {
-    return std::any_of(g.findings.begin(), g.findings.end(), [&](const finding& f) { return f.code == code; });
+    return std::any_of(g.findings.begin(), g.findings.end(),
+                       [&](const finding& f) { return f.code == code; });
   };
   CHECK(has("graph.unknown_op"));
   CHECK(has("graph.custom_op"));
@@ -348,7 +371,8 @@ TEST_CASE("unknown architecture renders generic nodes with a finding") {
   }
   model m = build(a);
   graph g = graph_from_model(m, {});
-  CHECK(std::any_of(g.findings.begin(), g.findings.end(), [](const finding& f) { return f.code == "graph.unknown_architecture"; }));
+  CHECK(std::any_of(g.findings.begin(), g.findings.end(),
+                    [](const finding& f) { return f.code == "graph.unknown_architecture"; }));
   CHECK(count_kind(g, "generic") >= 1);
   auto x = render_svg(g);
   CHECK(any_text_contains(x, "frobnicator.alpha [4, 4] f32"));
@@ -359,7 +383,10 @@ TEST_CASE("overlay colours nodes by the worst value and marks findings") {
   graph g = graph_from_model(m, {});
   overlay o;
   o.metric = "norm";
-  o.values = {{"blk.0.attn.q.weight", 1.5}, {"blk.3.attn.q.weight", 7.25}, {"tok_embd.weight", 0.5}, {"blk.2.ffn_up.weight", 3.0}};
+  o.values = {{"blk.0.attn.q.weight", 1.5},
+              {"blk.3.attn.q.weight", 7.25},
+              {"tok_embd.weight", 0.5},
+              {"blk.2.ffn_up.weight", 3.0}};
   o.findings = {{severity::high, "tensor.nan", "blk.2.attn.k.weight", "NaN values", UINT64_MAX},
                 {severity::low, "tensor.odd", "no.such.tensor", "?", UINT64_MAX}};
   graph_overlay(g, o);
@@ -384,7 +411,11 @@ TEST_CASE("diff marks added, removed and changed nodes") {
   model b = build(llama_archive({5, 64, 4, 2, 128, 100, true}));
   graph ga = graph_from_model(a, {true}), gb_ = graph_from_model(b, {true});
   graph d = graph_diff(ga, gb_, {"blk.1.attn.v.weight"});
-  auto status = [&](const char* id) { const gnode* n = d.node(id); REQUIRE(n); return n->status; };
+  auto status = [&](const char* id) {
+    const gnode* n = d.node(id);
+    REQUIRE(n);
+    return n->status;
+  };
   CHECK(status("blk.4.attn.q") == diff_status::added);
   CHECK(status("blk.1.attn.v") == diff_status::changed);
   CHECK(status("blk.0.attn.q") == diff_status::same);
@@ -448,7 +479,8 @@ archive flat_onnx(const std::vector<flat_block>& blocks) {
 }
 
 size_t op_nodes(const graph& g) {
-  return static_cast<size_t>(std::count_if(g.nodes.begin(), g.nodes.end(), [](const gnode& n) { return n.id.rfind("op:", 0) == 0; }));
+  return static_cast<size_t>(std::count_if(g.nodes.begin(), g.nodes.end(),
+                                           [](const gnode& n) { return n.id.rfind("op:", 0) == 0; }));
 }
 
 }  // namespace
@@ -458,7 +490,7 @@ TEST_CASE("flat-named ONNX: identical blocks found from the structure fold into 
   graph g = graph_from_onnx(a, {});
   REQUIRE(g.clusters.size() == 1);
   CHECK(g.clusters[0].fold == 7);
-  CHECK(op_nodes(g) == 5 + 1);  // one block of 5 ops, the head
+  CHECK(op_nodes(g) == 5 + 1);                              // one block of 5 ops, the head
   const gnode* mm = g.node("op:" + a.graph.nodes[1].name);  // block 0's first MatMul stands for all 7
   CHECK(!g.node("op:" + a.graph.nodes[5 + 1].name));        // block 1's is folded into it
   REQUIRE(mm);
@@ -546,10 +578,12 @@ TEST_CASE("stories260K ONNX folds into one x 5 block and lays out fast") {
     CHECK(std::any_of(g.edges.begin(), g.edges.end(), [&](const gedge& e) { return e.from == t->id; }));
   }
   graph ex = graph_from_onnx(ar.value(), {true});
-  CHECK(std::count_if(ex.nodes.begin(), ex.nodes.end(), [](const gnode& n) { return n.label == "Shape"; }) > 5);
+  CHECK(std::count_if(ex.nodes.begin(), ex.nodes.end(), [](const gnode& n) { return n.label == "Shape"; }) >
+        5);
   auto x = render_svg(g);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  MESSAGE("stories260K.onnx: " << all_ops << " ops drawn as " << drawn << " op nodes; built and laid out in " << secs << " s");
+  MESSAGE("stories260K.onnx: " << all_ops << " ops drawn as " << drawn << " op nodes; built and laid out in "
+                               << secs << " s");
   CHECK(any_text_contains(x, "(x 5"));
 }
 
@@ -569,9 +603,10 @@ TEST_CASE("flat-named ONNX: 2000 blocks (10,001 ops) fold to one x 2000 block") 
 TEST_CASE("flat-named ONNX, hostile structure: cycles, self-loops, twice-produced values, empty names") {
   archive a = flat_onnx(std::vector<flat_block>(4));
   auto& nodes = a.graph.nodes;
-  nodes[2].inputs.push_back(nodes[12].outputs[0]);       // a cycle from block 2 back into block 0
-  nodes[7].inputs.push_back(nodes[7].outputs[0]);        // a self-loop
-  nodes.push_back({"", "Relu", "", {nodes[3].outputs[0]}, {nodes[4].outputs[0]}, {}});  // value produced twice
+  nodes[2].inputs.push_back(nodes[12].outputs[0]);  // a cycle from block 2 back into block 0
+  nodes[7].inputs.push_back(nodes[7].outputs[0]);   // a self-loop
+  nodes.push_back(
+      {"", "Relu", "", {nodes[3].outputs[0]}, {nodes[4].outputs[0]}, {}});  // value produced twice
   nodes.push_back({"", "", "", {"", "missing"}, {""}, {}});  // no name, no op type, empty values
   for (bool expand : {false, true}) {
     graph g = graph_from_onnx(a, {expand});

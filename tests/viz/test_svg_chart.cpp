@@ -22,33 +22,35 @@ size_t count(const std::string& s, const std::string& needle) {
 }
 bool self_contained(const std::string& svg) {
   return svg.find("<script") == std::string::npos && svg.find("href") == std::string::npos &&
-         svg.find("@import") == std::string::npos && svg.find("http://www.w3.org/2000/svg") != std::string::npos;
+         svg.find("@import") == std::string::npos &&
+         svg.find("http://www.w3.org/2000/svg") != std::string::npos;
 }
 }  // namespace
 
 TEST_CASE("xml_check accepts well-formed documents and rejects broken ones") {
-  auto ok = xml_check("<?xml version=\"1.0\"?>\n<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"x.dtd\">\n"
-                      "<!-- c --><svg a=\"1\" b='2'><g><text>A &amp; B &#60; &#x263A;</text></g><![CDATA[<raw>]]></svg>\n");
+  auto ok = xml_check(
+      "<?xml version=\"1.0\"?>\n<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"x.dtd\">\n"
+      "<!-- c --><svg a=\"1\" b='2'><g><text>A &amp; B &#60; &#x263A;</text></g><![CDATA[<raw>]]></svg>\n");
   CHECK_MESSAGE(ok.ok, ok.error);
   CHECK(ok.root == "svg");
   CHECK(ok.elements == 3);
   CHECK(has_text(ok, "A & B < \xE2\x98\xBA"));
 
   const char* bad[] = {
-      "<a><b></a></b>",             // crossed tags
-      "<a>x & y</a>",               // bare ampersand
-      "<a b=1></a>",                // unquoted attribute
-      "<a></a><b></b>",             // two roots
-      "<a b=\"1\" b=\"2\"/>",       // duplicate attribute
-      "<a>\x01</a>",                // control byte
-      "<a>&nbsp;</a>",              // undefined entity
-      "<a>\xC3</a>",                // truncated UTF-8
-      "<a b=\"<\"/>",               // '<' in attribute
-      "<a>",                        // unclosed
-      "text<a/>",                   // text outside root
-      "<a><!-- x -- y --></a>",     // '--' in comment
-      "<a>&#0;</a>",                // reference to NUL
-      "",                           // empty
+      "<a><b></a></b>",          // crossed tags
+      "<a>x & y</a>",            // bare ampersand
+      "<a b=1></a>",             // unquoted attribute
+      "<a></a><b></b>",          // two roots
+      "<a b=\"1\" b=\"2\"/>",    // duplicate attribute
+      "<a>\x01</a>",             // control byte
+      "<a>&nbsp;</a>",           // undefined entity
+      "<a>\xC3</a>",             // truncated UTF-8
+      "<a b=\"<\"/>",            // '<' in attribute
+      "<a>",                     // unclosed
+      "text<a/>",                // text outside root
+      "<a><!-- x -- y --></a>",  // '--' in comment
+      "<a>&#0;</a>",             // reference to NUL
+      "",                        // empty
   };
   for (const char* b : bad) {
     auto r = xml_check(b);
@@ -63,9 +65,11 @@ TEST_CASE("fmt_num and xml_escape") {
   CHECK(fmt_num(1234567.0) == "1.235e+06");
   CHECK(fmt_num(std::numeric_limits<double>::quiet_NaN()) == "NaN");
   CHECK(xml_escape("<a & 'b'>\"") == "&lt;a &amp; &apos;b&apos;&gt;&quot;");
-  CHECK(xml_escape("ok\xFFz") == "ok\xEF\xBF\xBDz");   // invalid byte replaced
+  CHECK(xml_escape("ok\xFFz") == "ok\xEF\xBF\xBDz");    // invalid byte replaced
   CHECK(xml_escape("\xE2\x98\xBA") == "\xE2\x98\xBA");  // valid UTF-8 kept
-  CHECK(xml_escape(std::string("a\0b", 3)) == "a\xEF\xBF\xBD" "b");
+  CHECK(xml_escape(std::string("a\0b", 3)) ==
+        "a\xEF\xBF\xBD"
+        "b");
 }
 
 TEST_CASE("bar chart with error bars and hostile labels") {
@@ -73,7 +77,9 @@ TEST_CASE("bar chart with error bars and hostile labels") {
   c.title = "Bias <by> category & \"sex\"";
   c.x_label = "category";
   c.y_label = "preference (%)";
-  c.bars = {{"gender", 61.2, 57.0, 65.1, ""}, {"race\xFF", 55.3, 51.0, 59.4, ""}, {"age", 48.0, {}, {}, "#123456"},
+  c.bars = {{"gender", 61.2, 57.0, 65.1, ""},
+            {"race\xFF", 55.3, 51.0, 59.4, ""},
+            {"age", 48.0, {}, {}, "#123456"},
             {"nan", std::numeric_limits<double>::quiet_NaN(), {}, {}, ""}};
   c.reference = 50.0;
   std::string svg = svg_bar_chart(c);
@@ -127,7 +133,8 @@ TEST_CASE("heatmap: token labels on both axes and a colour scale") {
   h.x_labels = {"<s>", "Once", "upon", "a", "time"};
   h.y_labels = h.x_labels;
   for (int q = 0; q < 5; ++q)
-    for (int k = 0; k < 5; ++k) h.values.push_back(k <= q ? 1.0 / (q + 1) : std::numeric_limits<double>::quiet_NaN());
+    for (int k = 0; k < 5; ++k)
+      h.values.push_back(k <= q ? 1.0 / (q + 1) : std::numeric_limits<double>::quiet_NaN());
   h.annotate = true;
   std::string svg = svg_heatmap(h);
   auto r = xml_check(svg);
