@@ -808,38 +808,12 @@ class machine {
         continue;
       }
       if (i + 1 >= s.size()) stop("trailing \\ in STRING operand");
-      char c = s[++i];
+      const char c = s[++i];
+      if (const char e = python_simple_escape(c)) {
+        out += e;
+        continue;
+      }
       switch (c) {
-        case 'n':
-          out += '\n';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 'a':
-          out += '\a';
-          break;
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case 'v':
-          out += '\v';
-          break;
-        case '\\':
-          out += '\\';
-          break;
-        case '\'':
-          out += '\'';
-          break;
-        case '"':
-          out += '"';
-          break;
         case 'x': {
           unsigned v = 0;
           if (i + 3 <= s.size() &&

@@ -78,6 +78,13 @@ bool utf8_valid(std::string_view s, bool surrogates_ok) {
   return true;
 }
 
+char python_simple_escape(char c) {
+  static constexpr char k_from[] = "ntrabfv\\'\"", k_to[] = "\n\t\r\a\b\f\v\\'\"";
+  for (size_t i = 0; k_from[i]; ++i)
+    if (k_from[i] == c) return k_to[i];
+  return 0;
+}
+
 void utf8_append(std::string& out, uint32_t cp) {
   if (cp < 0x80) {
     out += static_cast<char>(cp);

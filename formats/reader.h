@@ -78,5 +78,8 @@ bool utf8_valid(std::string_view s, bool surrogates_ok = false);
 
 // Appends code point cp (<= U+10FFFF; surrogates are encoded as they are) as UTF-8.
 void utf8_append(std::string& out, uint32_t cp);
+// The character a Python simple escape \c stands for (\n \t \r \a \b \f \v \\ \' \"), or 0 when c
+// starts none of them (pickle STRING operands and Jinja string literals share these).
+char python_simple_escape(char c);
 
 }  // namespace gb

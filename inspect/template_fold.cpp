@@ -59,37 +59,11 @@ std::string decode_literal(std::string_view b, bool* exact) {
       i += k - 1;
       continue;
     }
+    if (const char e = python_simple_escape(c)) {
+      out += e;
+      continue;
+    }
     switch (c) {
-      case 'n':
-        out += '\n';
-        break;
-      case 't':
-        out += '\t';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      case 'a':
-        out += '\a';
-        break;
-      case 'b':
-        out += '\b';
-        break;
-      case 'f':
-        out += '\f';
-        break;
-      case 'v':
-        out += '\v';
-        break;
-      case '\\':
-        out += '\\';
-        break;
-      case '\'':
-        out += '\'';
-        break;
-      case '"':
-        out += '"';
-        break;
       case '\n':
         break;
       case 'N':
