@@ -11,10 +11,9 @@ nlohmann-json3-dev libssl-dev zlib1g-dev"
 if [ "${GB_WITH_TEST_DEPS:-0}" = 1 ]; then
   # Test peers: ONNX test models, libsentencepiece (tokenizer parity), clang + its sanitizer runtime (fuzz
   # stage), clang-format (the style check), openssl, Chromium (report rendering), PyTorch + SentencePiece +
-  # OpenBLAS (independent forward and
-  # CrowS-Pairs references), Node.js + npm (llama.cpp through node-llama-cpp, below), Open MPI (mpirun
-  # launching sharded bias runs), python3-cryptography (an independent OMS signature verifier,
-  # tests/support/oms_verify.py), python3-yaml (reads .eval_results).
+  # OpenBLAS (independent forward and CrowS-Pairs references), Node.js + npm (llama.cpp through
+  # node-llama-cpp, below), Open MPI (mpirun launching sharded bias runs), python3-cryptography (an
+  # independent OMS signature verifier, tests/support/oms_verify.py), python3-yaml (reads .eval_results).
   PKGS="$PKGS libonnx-testdata libsentencepiece-dev clang clang-format libclang-rt-14-dev openssl chromium
 python3-torch python3-sentencepiece python3-numpy libopenblas0-pthread openmpi-bin python3-cryptography python3-yaml"
   command -v npm >/dev/null || PKGS="$PKGS nodejs npm"
