@@ -107,7 +107,7 @@ struct emitter {
     op('t');
     op('R');
   }
-  void entries(const std::vector<std::pair<std::string, torch_node>>& items) {
+  void entries(const std::vector<torch_entry>& items) {
     op('}');
     if (items.empty()) return;
     op('(');
@@ -165,9 +165,9 @@ struct emitter {
 }  // namespace
 
 torch_node torch_state_dict(const std::vector<tensor_data>& tensors) {
-  std::vector<std::pair<std::string, torch_node>> items;
+  std::vector<torch_entry> items;
   items.reserve(tensors.size());
-  for (size_t i = 0; i < tensors.size(); ++i) items.emplace_back(tensors[i].name, torch_node::tensor(i));
+  for (size_t i = 0; i < tensors.size(); ++i) items.push_back({tensors[i].name, torch_node::tensor(i)});
   return torch_node::dict(std::move(items));
 }
 

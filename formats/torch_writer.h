@@ -20,65 +20,86 @@
 
 namespace gb {
 
+struct torch_node;
+// One dict entry or object attribute (a struct, not std::pair: clang cannot instantiate a pair of the
+// still-incomplete torch_node).
+struct torch_entry;
+
 struct torch_node {
   enum class kind : uint8_t { none, boolean, integer, floating, string, dict, list, tensor, object };
   kind k = kind::none;
   bool b = false;
   int64_t i = 0;
   double f = 0;
-  std::string s;                                          // string; object: module
-  std::string name;                                       // object: class name
-  size_t tensor_index = 0;                                // tensor: index into the tensors
-  std::vector<std::pair<std::string, torch_node>> items;  // dict entries / object state, in order
+  std::string s;                   // string; object: module
+  std::string name;                // object: class name
+  size_t tensor_index = 0;         // tensor: index into the tensors
+  std::vector<torch_entry> items;  // dict entries / object state, in order
   std::vector<torch_node> list;
 
-  static torch_node none() { return {}; }
-  static torch_node boolean(bool v) {
-    torch_node n;
-    n.k = kind::boolean;
-    n.b = v;
-    return n;
-  }
-  static torch_node integer(int64_t v) {
-    torch_node n;
-    n.k = kind::integer;
-    n.i = v;
-    return n;
-  }
-  static torch_node floating(double v) {
-    torch_node n;
-    n.k = kind::floating;
-    n.f = v;
-    return n;
-  }
-  static torch_node string(std::string v) {
-    torch_node n;
-    n.k = kind::string;
-    n.s = std::move(v);
-    return n;
-  }
-  static torch_node tensor(size_t index) {
-    torch_node n;
-    n.k = kind::tensor;
-    n.tensor_index = index;
-    return n;
-  }
-  static torch_node dict(std::vector<std::pair<std::string, torch_node>> v) {
-    torch_node n;
-    n.k = kind::dict;
-    n.items = std::move(v);
-    return n;
-  }
-  static torch_node object(std::string module, std::string cls,
-                           std::vector<std::pair<std::string, torch_node>> state) {
-    torch_node n;
-    n.k = kind::object;
-    n.s = std::move(module);
-    n.name = std::move(cls);
-    n.items = std::move(state);
-    return n;
-  }
+  // Builders, defined after torch_entry.
+  static torch_node none();
+  static torch_node boolean(bool v);
+  static torch_node integer(int64_t v);
+  static torch_node floating(double v);
+  static torch_node string(std::string v);
+  static torch_node tensor(size_t index);
+  static torch_node dict(std::vector<torch_entry> v);
+  static torch_node object(std::string module, std::string cls, std::vector<torch_entry> state);
 };
+
+struct torch_entry {
+  std::string first;
+  torch_node second;
+};
+
+inline torch_node torch_node::none() {
+  return {};
+}
+inline torch_node torch_node::boolean(bool v) {
+  torch_node n;
+  n.k = kind::boolean;
+  n.b = v;
+  return n;
+}
+inline torch_node torch_node::integer(int64_t v) {
+  torch_node n;
+  n.k = kind::integer;
+  n.i = v;
+  return n;
+}
+inline torch_node torch_node::floating(double v) {
+  torch_node n;
+  n.k = kind::floating;
+  n.f = v;
+  return n;
+}
+inline torch_node torch_node::string(std::string v) {
+  torch_node n;
+  n.k = kind::string;
+  n.s = std::move(v);
+  return n;
+}
+inline torch_node torch_node::tensor(size_t index) {
+  torch_node n;
+  n.k = kind::tensor;
+  n.tensor_index = index;
+  return n;
+}
+inline torch_node torch_node::dict(std::vector<torch_entry> v) {
+  torch_node n;
+  n.k = kind::dict;
+  n.items = std::move(v);
+  return n;
+}
+inline torch_node torch_node::object(std::string module, std::string cls, std::vector<torch_entry> state) {
+  torch_node n;
+  n.k = kind::object;
+  n.s = std::move(module);
+  n.name = std::move(cls);
+  n.items = std::move(state);
+  return n;
+}
 
 // A state dict of every tensor, by its own name (tensor i under tensors[i].name).
 torch_node torch_state_dict(const std::vector<tensor_data>& tensors);

@@ -299,7 +299,7 @@ std::vector<tensor_data> tensors_of(const archive& a, F&& rename) {
 
 // torch.optim.Adam's state for the first `n` parameters: exp_avg and exp_avg_sq shaped like them.
 torch_node adam_state(std::vector<tensor_data>& ts, size_t n) {
-  std::vector<std::pair<std::string, torch_node>> state;
+  std::vector<torch_entry> state;
   const size_t count = ts.size();
   for (size_t i = 0; i < n && i < count; ++i) {
     tensor_data m = ts[i], v = ts[i];
@@ -328,7 +328,7 @@ TEST_CASE("training checkpoint beside config.json: nested state dict, wrappers s
   std::vector<tensor_data> ts =
       tensors_of(*hf.ar, [](const std::string& n) { return "module._orig_mod." + n; });
   const size_t n = ts.size();
-  std::vector<std::pair<std::string, torch_node>> sd, ema;
+  std::vector<torch_entry> sd, ema;
   for (size_t i = 0; i < n; ++i)
     sd.emplace_back(ts[i].name, torch_node::tensor(i)), ema.emplace_back(ts[i].name, torch_node::tensor(i));
   torch_node optim = adam_state(ts, 2);
@@ -378,7 +378,7 @@ TEST_CASE("checkpoint with a pickled config object: hyperparameters from its BUI
   std::vector<tensor_data> ts = tensors_of(*mm.ar, [](const std::string& n) { return n; });
   const size_t n = ts.size();
   torch_node optim = adam_state(ts, 3);
-  std::vector<std::pair<std::string, torch_node>> sd;
+  std::vector<torch_entry> sd;
   for (size_t i = 0; i < n; ++i) sd.emplace_back(ts[i].name, torch_node::tensor(i));
   // llama2.c's train.py: {"model", "optimizer", "model_args", "iter_num", "best_val_loss", "config"}, with
   // ModelArgs (a dataclass) pickled as an object
