@@ -11,6 +11,7 @@
 #
 #   ninja -C build glassbox bench_membw && bench/native_llamacpp.sh   # once (or the npm peer)
 #   bench/bench_quant.sh [build-dir] ["threads"="1 2"] ["types"="q8_0 q4_0 q4_k q5_k q6_k"] [pp=512] [tg=64] [runs=5]
+#   NUMERICS=llama.cpp bench/bench_quant.sh ...   # glassbox in llama.cpp's numerics (8-bit activations)
 # Measured 2026-12-06, load 17-23 on 2 cores (8 engineers building), npm peer (the native build did not
 # finish under that load), pp128 / tg16, medians of 3 alternating runs, 1 thread:
 #   type  | pp glassbox / llama.cpp | tg glassbox / llama.cpp
@@ -35,7 +36,8 @@ out=$here/out
 mkdir -p "$out"
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # a shared machine: idle workers must not spin
 if [ -x "$native" ]; then peer=native; else peer=npm; fi
-echo "peer: llama.cpp $peer; OMP_WAIT_POLICY=$OMP_WAIT_POLICY; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+numerics=${NUMERICS:-exact}
+echo "glassbox --numerics $numerics; peer: llama.cpp $peer; OMP_WAIT_POLICY=$OMP_WAIT_POLICY; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for t in $threads_list; do
   [ -x "$membw" ] && echo "machine read bandwidth, $t threads: $("$membw" 1024 "$t" 5)"
 done
@@ -60,7 +62,7 @@ print(int(j["size"]["tensor_bytes"] * (1 - g["embedding"] / sum(g.values()))))')
       pcmd="exec node $here/peer_llamacpp.mjs $m $pp $tg $t 1 >>$fb 2>/dev/null"
     fi
     farm-bench -n "$runs" --timeout 1800 --vs "sh -c '$pcmd'" -- \
-      sh -c "exec $gb bench $m -p $pp -n $tg -t $t -r 1 --json >>$fa 2>/dev/null" >"$out/quant-farm-$ty-$t.txt" 2>&1 || true
+      sh -c "exec $gb bench $m -p $pp -n $tg -t $t -r 1 --numerics $numerics --json >>$fa 2>/dev/null" >"$out/quant-farm-$ty-$t.txt" 2>&1 || true
     python3 - "$fa" "$fb" "$peer" "$ty" "$t" "$streamed" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY'
 import json, statistics, sys
 fa, fb, peer, ty, t, streamed, load = sys.argv[1:]

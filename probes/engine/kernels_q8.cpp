@@ -1,11 +1,12 @@
-// llama.cpp's CPU numerics for ggml block weights (see kernels_q8.h).
+// llama.cpp's CPU numerics for ggml block weights (see kernels_q8.h for the arithmetic both twins follow).
 //
-// Both twins compute the same exact integers per block and then the same float operations in the same
-// order (block_acc), so they agree bit for bit by construction; the fast one gets its integers from
-// AVX-512 byte multiply-adds (vpmaddubsw: unsigned weight byte x signed activation byte, pairs summed to
-// int16; vpmaddwd against 1 or the sub-block scales: int32), the reference from plain loops over the
-// decoded quants. Unsigned forms are exact integer identities of ggml's signed ones: q4_0's (q - 8) x is
-// q x - 8 sum(x), q6_k's (q - 32) x is q x - 32 sum(x), with the activation sums of q8's bsums.
+// Integers: every lane partial is an exact integer (products of a weight quant and an activation quant,
+// times the sub-block scale), so any way of computing it gives the same value. The fast twin uses AVX-512
+// byte multiply-adds: vpdpbusd (VNNI) or vpmaddubsw + vpmaddwd (unsigned weight byte x signed activation
+// byte), on unsigned forms of the weights with exact corrections: q4_0's (q - 8) x = q x - 8 x, q8_0's
+// w x = (w + 128) x - 128 x (corrections from the activations' sums over 4), q6_k's (q - 32) x per pair as
+// ggml does (maddubs(q, x) - maddubs(32, x)). The reference loops over ggml's signed quants (block_quants).
+// Floats: the same operations in the same order in both (lane chains, then the halving sums).
 // Rows are streamed one at a time (one sequential stream per thread, which the hardware prefetcher
 // follows), each row's blocks unpacked once for all T tokens.
 #include "probes/engine/kernels_q8.h"
@@ -23,7 +24,7 @@
 
 #include "formats/quant.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__)
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__) && defined(__F16C__)
 #include <immintrin.h>
 #define GB_Q8_AVX512 1
 #endif
@@ -37,26 +38,16 @@ inline float h2f(const uint8_t* p) {
   return fp16_to_f32(h);
 }
 
-// The exact integers of one block's dot product: isum = sum over sub-blocks of scale x (quants . q8),
-// imin = sum over sub-blocks of min x sum(q8) (q4_k, q5_k; 0 otherwise).
-struct block_ints {
-  int32_t isum = 0, imin = 0;
-};
-
-// acc after block b: fma(wd xd, isum) then, with mins, fma(-(wm xd), imin). Shared by both twins.
-inline float block_acc(float acc, float wd, float wm, float xd, block_ints v, bool has_min) {
-  const float d = wd * xd;
-  acc = std::fma(d, static_cast<float>(v.isum), acc);
-  if (has_min) {
-    const float dm = wm * xd;
-    acc = std::fma(-dm, static_cast<float>(v.imin), acc);
-  }
-  return acc;
+// Sum of n float lanes by halving: v[l] += v[l + n/2] for l < n/2, until one is left.
+inline float halving_sum(float* v, int n) {
+  for (; n > 1; n /= 2)
+    for (int l = 0; l < n / 2; ++l) v[l] = v[l] + v[l + n / 2];
+  return v[0];
 }
 
 struct type_info {
-  int64_t bs, bytes;  // elements and bytes per block
-  bool has_min;
+  int64_t bs, bytes;   // elements and bytes per block
+  bool has_min;        // q4_k, q5_k
   int64_t d_at, m_at;  // byte offsets of the f16 d and dmin
 };
 type_info info(dtype t) {
@@ -74,8 +65,8 @@ type_info info(dtype t) {
   }
 }
 
-// The block's quants as signed integers (ggml's values: q4_0 q - 8, q6_k q - 32, q4_k/q5_k 0..15/0..31),
-// the scale of each element's sub-block in sc, and for q4_k/q5_k the 8 sub-block mins.
+// The block's quants as ggml's signed integers (q4_0 q - 8, q8_0 q, q4_k/q5_k 0..15/0..31, q6_k q - 32),
+// the scale of each element's sub-block in sc (1 for q4_0/q8_0), and for q4_k/q5_k the 8 sub-block mins.
 void block_quants(dtype t, const uint8_t* b, int32_t* q, int32_t* sc, int32_t* mins) {
   if (t == dtype::q4_0 || t == dtype::q8_0) {
     for (int j = 0; j < 32; ++j) {
@@ -113,207 +104,214 @@ void block_quants(dtype t, const uint8_t* b, int32_t* q, int32_t* sc, int32_t* m
   }
 }
 
-block_ints block_dot_ref(dtype t, const uint8_t* b, const int8_t* x, const int32_t* x16) {
-  int32_t q[256], sc[256], mins[8] = {};
-  block_quants(t, b, q, sc, mins);
-  const int64_t bs = info(t).bs;
-  block_ints v;
-  for (int64_t j = 0; j < bs; ++j) v.isum += sc[j] * q[j] * x[j];
-  if (info(t).has_min)
-    for (int j = 0; j < 8; ++j) v.imin += mins[j] * (x16[2 * j] + x16[2 * j + 1]);
-  return v;
-}
-
-// One row's outputs for every token, scalar.
+// One row's outputs for every token, scalar: the arithmetic of kernels_q8.h in plain loops.
 void row_ref(dtype t, const uint8_t* row, const q8_acts& a, float* y, int64_t ldy) {
   const type_info ti = info(t);
   const int64_t nb = a.N / ti.bs;
+  int32_t q[256], sc[256], mins[8] = {};
   for (int64_t tk = 0; tk < a.T; ++tk) {
-    float acc = 0.0f;
+    float acc[16] = {}, accm[8] = {};
+    const int8_t* xq = a.q.data() + tk * a.N;
+    const float* xd = a.d.data() + tk * nb;
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* blk = row + b * ti.bytes;
-      const int8_t* xq = a.q.data() + tk * a.N + b * ti.bs;
-      const int32_t* x16 = a.sum16.data() + tk * (a.N / 16) + b * (ti.bs / 16);
-      acc = block_acc(acc, h2f(blk + ti.d_at), ti.has_min ? h2f(blk + ti.m_at) : 0.0f,
-                      a.d[static_cast<size_t>(tk * (a.N / ti.bs) + b)], block_dot_ref(t, blk, xq, x16),
-                      ti.has_min);
+      block_quants(t, blk, q, sc, mins);
+      const int8_t* x = xq + b * ti.bs;
+      const float d = h2f(blk + ti.d_at) * xd[b];
+      // 32-element blocks: block b fills lanes 8 (b % 2) .. + 7; k-quants: all 16 lanes, 4 chunks of 64
+      const int lanes = ti.bs == 32 ? 8 : 16, lane0 = ti.bs == 32 ? 8 * static_cast<int>(b % 2) : 0;
+      for (int l = 0; l < lanes; ++l) {
+        int32_t s = 0;
+        for (int c = 0; c < ti.bs / 64 + (ti.bs == 32); ++c)
+          for (int i = 0; i < 4; ++i) {
+            const int e = 64 * c + 4 * l + i;
+            s += sc[e] * q[e] * x[e];
+          }
+        acc[lane0 + l] = std::fma(d, static_cast<float>(s), acc[lane0 + l]);
+      }
+      if (ti.has_min) {
+        const float dm = h2f(blk + ti.m_at) * xd[b];
+        const int32_t* x32 = a.sum32.data() + tk * (a.N / 32) + b * 8;
+        for (int j = 0; j < 8; ++j) accm[j] = std::fma(-dm, static_cast<float>(mins[j] * x32[j]), accm[j]);
+      }
     }
-    y[tk * ldy] = acc;
+    float out = halving_sum(acc, 16);
+    if (ti.has_min) out = out + halving_sum(accm, 8);
+    y[tk * ldy] = out;
   }
 }
 
 #if defined(GB_Q8_AVX512)
-// Sums of 8 blocks' 8-dword partials: v[i] holds blocks 2i (dwords 0..7) and 2i + 1 (8..15).
-[[gnu::always_inline]] inline void reduce8(const __m512i* v, int32_t* out) {
-  const __m512i s1 = _mm512_add_epi32(_mm512_unpacklo_epi32(v[0], v[1]), _mm512_unpackhi_epi32(v[0], v[1]));
-  const __m512i s2 = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2], v[3]), _mm512_unpackhi_epi32(v[2], v[3]));
-  // 128-bit lane L of s3: [v0, v1, v2, v3] summed over lane L
-  const __m512i s3 = _mm512_add_epi32(_mm512_unpacklo_epi64(s1, s2), _mm512_unpackhi_epi64(s1, s2));
-  const __m512i s4 = _mm512_add_epi32(s3, _mm512_shuffle_i32x4(s3, s3, _MM_SHUFFLE(2, 3, 0, 1)));
-  alignas(64) int32_t r[16];
-  _mm512_store_si512(r, s4);  // lane 0: blocks 0, 2, 4, 6; lane 2: blocks 1, 3, 5, 7
-  for (int i = 0; i < 4; ++i) {
-    out[2 * i] = r[i];
-    out[2 * i + 1] = r[8 + i];
-  }
+inline float f16(const uint8_t* p) {  // F16C: the same value as fp16_to_f32
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+[[gnu::always_inline]] inline float hsum16(__m512 v) {  // halving_sum's order
+  __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+  __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+[[gnu::always_inline]] inline float hsum8(__m256 h) {
+  __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
 }
 
-// 32-element blocks (q4_0, q8_0), 8 at a time: w[i] = the weights of blocks 2i, 2i + 1 (bytes 0..63 in
-// element order), as unsigned bytes for q4_0 (q, not q - 8) and as int16 pairs' halves for q8_0.
+// 32-element blocks (q4_0, q8_0) in pairs: one zmm of 64 weight bytes (block 2p in bytes 0..31), its 16
+// dwords the lanes. q4_0 bytes are q (0..15), q8_0 bytes w + 128; corr4 holds the matching correction.
 template <bool q8>
-void row_blocks32(const uint8_t* row, const q8_acts& a, float* y, int64_t ldy, float* acc) {
+void row_blocks32(const uint8_t* row, const q8_acts& a, float* y, int64_t ldy, float* wd) {
   constexpr int64_t bytes = q8 ? 34 : 18;
-  const int64_t nb = a.N / 32, nx16 = a.N / 16;
-  const dtype t = q8 ? dtype::q8_0 : dtype::q4_0;
-  std::fill(acc, acc + a.T, 0.0f);
-  const __m512i low4 = _mm512_set1_epi8(0x0F), ones = _mm512_set1_epi16(1);
-  int64_t b = 0;
-  for (; b + 8 <= nb; b += 8) {
-    __m512i w[8];  // q4_0: w[i] blocks 2i, 2i+1 as bytes; q8_0: w[i] block b + i as int16
-    float wd[8];
-    for (int i = 0; i < 8; ++i) wd[i] = h2f(row + (b + i) * bytes);
-    if (q8) {
-      for (int i = 0; i < 8; ++i)
-        w[i] = _mm512_cvtepi8_epi16(
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + (b + i) * 34 + 2)));
-    } else {
-      for (int i = 0; i < 4; ++i) {
-        const uint8_t* p = row + (b + 2 * i) * 18 + 2;
-        const __m256i lo = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-        const __m256i hi =
-            _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 18)));
-        const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+  const int64_t nb = a.N / 32;
+  for (int64_t b = 0; b < nb; ++b) wd[b] = f16(row + b * bytes);
+  const __m512i low4 = _mm512_set1_epi8(0x0F), flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  for (int64_t tk = 0; tk < a.T; ++tk) {
+    const int8_t* xq = a.q.data() + tk * a.N;
+    const float* xd = a.d.data() + tk * nb;
+    const int32_t* c4 = a.corr4.data() + tk * (a.N / 4);
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b += 2) {
+      const bool pair = b + 1 < nb;
+      const __mmask16 m = pair ? 0xFFFF : 0x00FF;
+      __m512i w;
+      if (q8) {
+        const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * 34 + 2));
+        const __m256i hi = pair ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * 34 + 36))
+                                : _mm256_setzero_si256();
+        w = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), flip);
+      } else {
+        const __m128i l0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + b * 18 + 2));
+        const __m128i l1 =
+            pair ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + b * 18 + 20)) : _mm_setzero_si128();
+        const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_broadcastsi128_si256(l0)),
+                                             _mm256_broadcastsi128_si256(l1), 1);
         // 128-bit lanes 1 and 3 (the high nibbles: elements 16..31) shifted down
-        w[i] = _mm512_and_si512(_mm512_mask_srli_epi16(z, 0xFF00FF00u, z, 4), low4);
+        w = _mm512_and_si512(_mm512_mask_srli_epi16(z, 0xFF00FF00u, z, 4), low4);
       }
+      const __m512i x = _mm512_maskz_loadu_epi32(m, xq + 32 * b);
+      const __m512i s = _mm512_dpbusd_epi32(_mm512_maskz_loadu_epi32(m, c4 + 8 * b), w, x);
+      const float d0 = wd[b] * xd[b], d1 = pair ? wd[b + 1] * xd[b + 1] : 0.0f;
+      const __m512 d = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(d0), _mm512_set1_ps(d1));
+      acc = _mm512_mask3_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc, m);
     }
-    for (int64_t tk = 0; tk < a.T; ++tk) {
-      const int8_t* xq = a.q.data() + tk * a.N + b * 32;
-      __m512i p[4];
-      for (int i = 0; i < 4; ++i) {
-        if (q8) {
-          __m256i h[2];
-          for (int k = 0; k < 2; ++k) {
-            const __m512i xs = _mm512_cvtepi8_epi16(
-                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + 32 * (2 * i + k))));
-            const __m512i m = _mm512_madd_epi16(w[2 * i + k], xs);
-            h[k] = _mm256_add_epi32(_mm512_castsi512_si256(m), _mm512_extracti64x4_epi64(m, 1));
-          }
-          p[i] = _mm512_inserti64x4(_mm512_castsi256_si512(h[0]), h[1], 1);
-        } else {
-          const __m512i xs = _mm512_loadu_si512(xq + 64 * i);
-          p[i] = _mm512_madd_epi16(_mm512_maddubs_epi16(w[i], xs), ones);
-        }
-      }
-      int32_t s[8];
-      reduce8(p, s);
-      const int32_t* x16 = a.sum16.data() + tk * nx16 + 2 * b;
-      const float* xd = a.d.data() + tk * nb + b;
-      float r = acc[tk];
-      for (int i = 0; i < 8; ++i) {
-        block_ints v;
-        v.isum = q8 ? s[i] : s[i] - 8 * (x16[2 * i] + x16[2 * i + 1]);
-        r = block_acc(r, wd[i], 0.0f, xd[i], v, false);
-      }
-      acc[tk] = r;
-    }
+    y[tk * ldy] = hsum16(acc);
   }
-  for (; b < nb; ++b)  // the last nb % 8 blocks
-    for (int64_t tk = 0; tk < a.T; ++tk) {
-      const uint8_t* blk = row + b * bytes;
-      const block_ints v = block_dot_ref(t, blk, a.q.data() + tk * a.N + b * 32, nullptr);
-      acc[tk] = block_acc(acc[tk], h2f(blk), 0.0f, a.d[static_cast<size_t>(tk * nb + b)], v, false);
-    }
-  for (int64_t tk = 0; tk < a.T; ++tk) y[tk * ldy] = acc[tk];
 }
 
-// q6_k chunk c (elements 64c .. 64c + 63): maddubs pair lane i belongs to sub-block 4c + i / 8.
-alignas(64) const int16_t q6_scale_index[4][32] = {
-    {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3},
-    {4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7},
-    {8,  8,  8,  8,  8,  8,  8,  8,  9,  9,  9,  9,  9,  9,  9,  9,
-     10, 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11, 11, 11, 11},
-    {12, 12, 12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13, 13,
-     14, 14, 14, 14, 14, 14, 14, 14, 15, 15, 15, 15, 15, 15, 15, 15}};
+// ggml's get_scale_min_k4 for all 8 sub-blocks at once (12 packed bytes -> 8 scales, 8 mins).
+inline void k4_scales_mins(const uint8_t* p, uint8_t* sc, uint8_t* mn) {
+  uint32_t u[3], o[4];
+  std::memcpy(u, p, 12);
+  const uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
+  o[0] = u[0] & k1;
+  o[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
+  o[2] = u[1] & k1;
+  o[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
+  std::memcpy(sc, o, 8);
+  std::memcpy(mn, o + 2, 8);
+}
 
-// q4_k / q5_k / q6_k: a block's 256 quants as 4 chunks of 64 unsigned bytes (w) and, per chunk, the
-// int16 scale of each maddubs pair's sub-block (sc); then per token 4 x (maddubs, madd by scales).
+// Scale index per chunk: q4_k/q5_k chunk c covers sub-blocks 2c, 2c + 1 (16 pair lanes each); q6_k chunk c
+// sub-blocks 4c .. 4c + 3 (8 pair lanes each).
+struct scale_index {
+  alignas(64) int16_t k4[4][32], k6[4][32];
+  scale_index() {
+    for (int c = 0; c < 4; ++c)
+      for (int i = 0; i < 32; ++i) {
+        k4[c][i] = static_cast<int16_t>(2 * c + i / 16);
+        k6[c][i] = static_cast<int16_t>(4 * c + i / 8);
+      }
+  }
+};
+const scale_index k_scale_index;
+
+// A k-quant block's 256 quants as 4 chunks of 64 unsigned bytes (w), and per chunk the int16 scale of each
+// maddubs pair lane (sc).
 template <dtype T>
-void row_k(const uint8_t* row, const q8_acts& a, float* y, int64_t ldy, float* acc) {
+[[gnu::always_inline]] inline void k_unpack(const uint8_t* blk, __m512i* w, __m512i* sc, __m256i* mins) {
+  const __m512i low4 = _mm512_set1_epi8(0x0F);
+  if constexpr (T == dtype::q6_k) {
+    const __m512i S = _mm512_castsi256_si512(
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 192))));
+    for (int n = 0; n < 2; ++n) {
+      const __m512i ql = _mm512_loadu_si512(blk + 64 * n);
+      const __m512i qh =
+          _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 128 + 32 * n)));
+      for (int m = 0; m < 2; ++m) {  // chunk 2n + m: elements 128n + 64m .. + 63
+        const __m512i lo = _mm512_and_si512(m ? _mm512_srli_epi16(ql, 4) : ql, low4);
+        const __m512i h = _mm512_and_si512(
+            _mm512_mask_srli_epi16(_mm512_srli_epi16(qh, 4u * m), 0xFFFF0000u, qh, 4u * m + 2),
+            _mm512_set1_epi8(3));
+        w[2 * n + m] = _mm512_or_si512(lo, _mm512_slli_epi16(h, 4));
+        sc[2 * n + m] = _mm512_permutexvar_epi16(_mm512_load_si512(k_scale_index.k6[2 * n + m]), S);
+      }
+    }
+  } else {
+    uint8_t s8[16] = {}, m8[8];
+    k4_scales_mins(blk + 4, s8, m8);
+    *mins = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(m8)));
+    const __m512i S =
+        _mm512_castsi256_si512(_mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s8))));
+    const uint8_t* qs = blk + (T == dtype::q5_k ? 48 : 16);
+    const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16)));
+    for (int c = 0; c < 4; ++c) {  // chunk c: elements 64c .. 64c + 63
+      const __m512i z =
+          _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * c)));
+      w[c] = _mm512_and_si512(_mm512_mask_srli_epi16(z, 0xFFFF0000u, z, 4), low4);
+      if constexpr (T == dtype::q5_k) {
+        const __m512i h = _mm512_mask_srli_epi16(_mm512_srli_epi16(qh, 2u * c), 0xFFFF0000u, qh, 2u * c + 1);
+        w[c] = _mm512_or_si512(w[c], _mm512_slli_epi16(_mm512_and_si512(h, _mm512_set1_epi8(1)), 4));
+      }
+      sc[c] = _mm512_permutexvar_epi16(_mm512_load_si512(k_scale_index.k4[c]), S);
+    }
+  }
+}
+
+// q4_k / q5_k / q6_k rows: per block and token, lane l = sum over chunks of madd(maddubs(w, x), sc); each
+// block unpacked once for all tokens, whose lane accumulators wait in buf (T x 24 floats).
+template <dtype T>
+void row_k(const uint8_t* row, const q8_acts& a, float* y, int64_t ldy, float* buf) {
   constexpr bool has_min = T != dtype::q6_k;
   constexpr int64_t bytes = T == dtype::q4_k ? 144 : T == dtype::q5_k ? 176 : 210;
-  const int64_t nb = a.N / 256, nx16 = a.N / 16;
-  std::fill(acc, acc + a.T, 0.0f);
-  const __m512i low4 = _mm512_set1_epi8(0x0F);
+  const int64_t nb = a.N / 256;
+  std::fill(buf, buf + 24 * a.T, 0.0f);
+  const __m512i k32 = _mm512_set1_epi8(32);
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* blk = row + b * bytes;
     __m512i w[4], sc[4];
-    int32_t s32[16], m32[8] = {};  // sub-block scales (8 for q4_k/q5_k, 16 for q6_k), mins
-    alignas(64) int16_t s16[32] = {};
-    if (has_min) {
-      for (int j = 0; j < 8; ++j) {
-        uint8_t s, m;
-        scale_min_k4(j, blk + 4, &s, &m);
-        s16[j] = s;
-        m32[j] = m;
-      }
-      const uint8_t* qs = blk + (T == dtype::q5_k ? 48 : 16);
-      const __m512i qh =
-          _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16)));
-      for (int c = 0; c < 4; ++c) {  // chunk c: elements 64c .. 64c + 63, sub-blocks 2c and 2c + 1
-        const __m512i z =
-            _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * c)));
-        w[c] = _mm512_and_si512(_mm512_mask_srli_epi16(z, 0xFFFF0000u, z, 4), low4);
-        if (T == dtype::q5_k) {
-          const __m512i h = _mm512_mask_srli_epi16(_mm512_srli_epi16(qh, static_cast<unsigned>(2 * c)),
-                                                   0xFFFF0000u, qh, static_cast<unsigned>(2 * c + 1));
-          w[c] = _mm512_or_si512(w[c], _mm512_slli_epi16(_mm512_and_si512(h, _mm512_set1_epi8(1)), 4));
-        }
-        sc[c] = _mm512_mask_blend_epi16(0xFFFF0000u, _mm512_set1_epi16(s16[2 * c]),
-                                        _mm512_set1_epi16(s16[2 * c + 1]));
-      }
-    } else {
-      for (int j = 0; j < 16; ++j) {
-        s32[j] = static_cast<int8_t>(blk[192 + j]);
-        s16[j] = static_cast<int16_t>(s32[j]);
-      }
-      const __m512i S = _mm512_load_si512(s16);
-      for (int n = 0; n < 2; ++n) {
-        const __m512i ql = _mm512_loadu_si512(blk + 64 * n);
-        const __m512i qh =
-            _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 128 + 32 * n)));
-        for (int m = 0; m < 2; ++m) {  // chunk 2n + m: elements 128n + 64m .. + 63
-          const __m512i lo = _mm512_and_si512(m ? _mm512_srli_epi16(ql, 4) : ql, low4);
-          const __m512i h =
-              _mm512_and_si512(_mm512_mask_srli_epi16(_mm512_srli_epi16(qh, static_cast<unsigned>(4 * m)),
-                                                      0xFFFF0000u, qh, static_cast<unsigned>(4 * m + 2)),
-                               _mm512_set1_epi8(3));
-          w[2 * n + m] = _mm512_or_si512(lo, _mm512_slli_epi16(h, 4));
-          sc[2 * n + m] = _mm512_permutexvar_epi16(_mm512_load_si512(q6_scale_index[2 * n + m]), S);
-        }
-      }
-    }
-    const float wd = h2f(blk + (has_min ? 0 : 208)), wm = has_min ? h2f(blk + 2) : 0.0f;
+    __m256i mins = _mm256_setzero_si256();
+    k_unpack<T>(blk, w, sc, &mins);
+    const float wd = f16(blk + (has_min ? 0 : 208)), wm = has_min ? f16(blk + 2) : 0.0f;
     for (int64_t tk = 0; tk < a.T; ++tk) {
-      const int8_t* xq = a.q.data() + tk * a.N + b * 256;
-      const int32_t* x16 = a.sum16.data() + tk * nx16 + b * 16;
+      const int8_t* xq = a.q.data() + tk * a.N + 256 * b;
+      const float xd = a.d[static_cast<size_t>(tk * nb + b)];
       __m512i s = _mm512_setzero_si512();
-      for (int c = 0; c < 4; ++c)
-        s = _mm512_add_epi32(
-            s, _mm512_madd_epi16(_mm512_maddubs_epi16(w[c], _mm512_loadu_si512(xq + 64 * c)), sc[c]));
-      block_ints v;
-      v.isum = _mm512_reduce_add_epi32(s);
-      if (has_min) {
-        for (int j = 0; j < 8; ++j) v.imin += m32[j] * (x16[2 * j] + x16[2 * j + 1]);
-      } else {
-        int32_t corr = 0;  // q6_k: (q - 32) x = q x - 32 x
-        for (int j = 0; j < 16; ++j) corr += s32[j] * x16[j];
-        v.isum -= 32 * corr;
+      for (int c = 0; c < 4; ++c) {
+        const __m512i x = _mm512_loadu_si512(xq + 64 * c);
+        __m512i p = _mm512_maddubs_epi16(w[c], x);
+        if (T == dtype::q6_k) p = _mm512_sub_epi16(p, _mm512_maddubs_epi16(k32, x));
+        s = _mm512_add_epi32(s, _mm512_madd_epi16(p, sc[c]));
       }
-      acc[tk] = block_acc(acc[tk], wd, wm, a.d[static_cast<size_t>(tk * nb + b)], v, has_min);
+      float* acc = buf + 24 * tk;  // 16 lanes, then 8 lanes of mins
+      const float d = wd * xd;
+      _mm512_storeu_ps(acc, _mm512_fmadd_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(s), _mm512_loadu_ps(acc)));
+      if (has_min) {
+        const float dm = wm * xd;
+        const __m256i x32 =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.sum32.data() + tk * (a.N / 32) + 8 * b));
+        _mm256_storeu_ps(
+            acc + 16, _mm256_fmadd_ps(_mm256_set1_ps(-dm), _mm256_cvtepi32_ps(_mm256_mullo_epi32(mins, x32)),
+                                      _mm256_loadu_ps(acc + 16)));
+      }
     }
   }
-  for (int64_t tk = 0; tk < a.T; ++tk) y[tk * ldy] = acc[tk];
+  for (int64_t tk = 0; tk < a.T; ++tk) {
+    const float* acc = buf + 24 * tk;
+    const float v = hsum16(_mm512_loadu_ps(acc));
+    y[tk * ldy] = has_min ? v + hsum8(_mm256_loadu_ps(acc + 16)) : v;
+  }
 }
 
 using row_fn = void (*)(const uint8_t*, const q8_acts&, float*, int64_t, float*);
@@ -336,7 +334,6 @@ row_fn fast_row(dtype t) {
 #endif
 
 }  // namespace
-
 bool matmul_q8_supported(dtype t) {
   return t == dtype::q4_0 || t == dtype::q8_0 || t == dtype::q4_k || t == dtype::q5_k || t == dtype::q6_k;
 }
@@ -350,6 +347,9 @@ q8_acts q8_quantize(dtype wtype, const float* x, int64_t T, int64_t N) {
   a.q.resize(static_cast<size_t>(T * N));
   a.d.resize(static_cast<size_t>(T * nb));
   a.sum16.resize(static_cast<size_t>(T * (N / 16)));
+  a.sum32.resize(static_cast<size_t>(T * (N / 32)));
+  a.corr4.resize(static_cast<size_t>(T * (N / 4)));
+  const int32_t offset = wtype == dtype::q4_0 ? 8 : wtype == dtype::q8_0 ? 128 : 0;  // see corr4
   for (int64_t t = 0; t < T; ++t) {
     const float* xr = x + t * N;
     int8_t* q = a.q.data() + t * N;
@@ -357,7 +357,10 @@ q8_acts q8_quantize(dtype wtype, const float* x, int64_t T, int64_t N) {
     if (a.block == 32) {
       for (int64_t b = 0; b < nb; ++b) {
         float amax = 0.0f;
-        for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(xr[32 * b + j]));
+        for (int j = 0; j < 32; ++j) {  // max as _mm256_max_ps keeps it: a NaN element is skipped
+          const float v = std::fabs(xr[32 * b + j]);
+          amax = v > amax ? v : amax;
+        }
         d[b] = fp16_to_f32(f32_to_fp16(amax / 127.f));
         const float id = amax != 0.0f ? 127.f / amax : 0.0f;
         for (int j = 0; j < 32; ++j) {
@@ -380,6 +383,12 @@ q8_acts q8_quantize(dtype wtype, const float* x, int64_t T, int64_t N) {
       for (int l = 0; l < 16; ++l) s += q[16 * j + l];
       a.sum16[static_cast<size_t>(t * (N / 16) + j)] = s;
     }
+    for (int64_t j = 0; j < N / 32; ++j)
+      a.sum32[static_cast<size_t>(t * (N / 32) + j)] = a.sum16[static_cast<size_t>(t * (N / 16) + 2 * j)] +
+                                                       a.sum16[static_cast<size_t>(t * (N / 16) + 2 * j + 1)];
+    for (int64_t j = 0; j < N / 4; ++j)
+      a.corr4[static_cast<size_t>(t * (N / 4) + j)] =
+          -offset * (q[4 * j] + q[4 * j + 1] + q[4 * j + 2] + q[4 * j + 3]);
   }
   return a;
 }
@@ -397,11 +406,12 @@ void matmul_q8(const float* x, int64_t T, const weight_view& w, float* y, int th
   threads = threads_for(std::max(T, streamed_weight_work) * M * N, threads);
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<float> acc(static_cast<size_t>(T));  // (T) one row's running sums
 #if defined(GB_Q8_AVX512)
+    // q4_0/q8_0: the row's block scales (N / 32); k-quants: T x 24 lane accumulators
+    std::vector<float> buf(static_cast<size_t>(std::max(N / 32, 24 * T)));
     const row_fn f = fast_row(w.type);
 #pragma omp for schedule(static)
-    for (int64_t r = 0; r < M; ++r) f(w.row(r), a, y + r, M, acc.data());
+    for (int64_t r = 0; r < M; ++r) f(w.row(r), a, y + r, M, buf.data());
 #else
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < M; ++r) row_ref(w.type, w.row(r), a, y + r, M);
