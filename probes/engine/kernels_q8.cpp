@@ -200,17 +200,13 @@ void row_blocks32(const uint8_t* row, const q8_acts& a, float* y, int64_t ldy, f
   }
 }
 
-// ggml's get_scale_min_k4 for all 8 sub-blocks at once (12 packed bytes -> 8 scales, 8 mins).
-inline void k4_scales_mins(const uint8_t* p, uint8_t* sc, uint8_t* mn) {
-  uint32_t u[3], o[4];
+// ggml's get_scale_min_k4 for all 8 sub-blocks at once: 12 packed bytes -> 8 scale bytes, 8 min bytes.
+inline void k4_scales_mins(const uint8_t* p, uint64_t* sc, uint64_t* mn) {
+  uint32_t u[3];
   std::memcpy(u, p, 12);
   const uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
-  o[0] = u[0] & k1;
-  o[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
-  o[2] = u[1] & k1;
-  o[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
-  std::memcpy(sc, o, 8);
-  std::memcpy(mn, o + 2, 8);
+  *sc = (u[0] & k1) | uint64_t{(u[2] & k2) | (((u[0] >> 6) & k3) << 4)} << 32;
+  *mn = (u[1] & k1) | uint64_t{((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4)} << 32;
 }
 
 // Scale index per chunk: q4_k/q5_k chunk c covers sub-blocks 2c, 2c + 1 (16 pair lanes each); q6_k chunk c
@@ -249,11 +245,11 @@ template <dtype T>
       }
     }
   } else {
-    uint8_t s8[16] = {}, m8[8];
-    k4_scales_mins(blk + 4, s8, m8);
-    *mins = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(m8)));
+    uint64_t s8, m8;  // in registers: a 16-byte reload of 8 stored bytes stalled store forwarding
+    k4_scales_mins(blk + 4, &s8, &m8);
+    *mins = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(m8)));
     const __m512i S =
-        _mm512_castsi256_si512(_mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s8))));
+        _mm512_castsi256_si512(_mm256_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(s8))));
     const uint8_t* qs = blk + (T == dtype::q5_k ? 48 : 16);
     const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16)));
     for (int c = 0; c < 4; ++c) {  // chunk c: elements 64c .. 64c + 63
@@ -269,6 +265,26 @@ template <dtype T>
   }
 }
 
+// One token's block: lane l += d x (sum over chunks of madd(maddubs(w, x), sc)); mins lanes -= dm x min x
+// sum.
+template <dtype T>
+[[gnu::always_inline]] inline void k_token(const __m512i* w, const __m512i* sc, __m256i mins,
+                                           const int8_t* xq, const int32_t* x32, float d, float dm,
+                                           __m512& acc, __m256& accm) {
+  __m512i s = _mm512_setzero_si512();
+  for (int c = 0; c < 4; ++c) {
+    const __m512i x = _mm512_loadu_si512(xq + 64 * c);
+    __m512i p = _mm512_maddubs_epi16(w[c], x);
+    if (T == dtype::q6_k) p = _mm512_sub_epi16(p, _mm512_maddubs_epi16(_mm512_set1_epi8(32), x));
+    s = _mm512_add_epi32(s, _mm512_madd_epi16(p, sc[c]));
+  }
+  acc = _mm512_fmadd_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(s), acc);
+  if (T != dtype::q6_k) {
+    const __m256i xs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x32));
+    accm = _mm256_fmadd_ps(_mm256_set1_ps(-dm), _mm256_cvtepi32_ps(_mm256_mullo_epi32(mins, xs)), accm);
+  }
+}
+
 // q4_k / q5_k / q6_k rows: per block and token, lane l = sum over chunks of madd(maddubs(w, x), sc); each
 // block unpacked once for all tokens, whose lane accumulators wait in buf (T x 24 floats).
 template <dtype T>
@@ -277,35 +293,33 @@ void row_k(const uint8_t* row, const q8_acts& a, float* y, int64_t ldy, float* b
   constexpr int64_t bytes = T == dtype::q4_k ? 144 : T == dtype::q5_k ? 176 : 210;
   const int64_t nb = a.N / 256;
   std::fill(buf, buf + 24 * a.T, 0.0f);
-  const __m512i k32 = _mm512_set1_epi8(32);
+  __m512 acc1 = _mm512_setzero_ps();
+  __m256 accm1 = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* blk = row + b * bytes;
     __m512i w[4], sc[4];
     __m256i mins = _mm256_setzero_si256();
     k_unpack<T>(blk, w, sc, &mins);
     const float wd = f16(blk + (has_min ? 0 : 208)), wm = has_min ? f16(blk + 2) : 0.0f;
-    for (int64_t tk = 0; tk < a.T; ++tk) {
-      const int8_t* xq = a.q.data() + tk * a.N + 256 * b;
-      const float xd = a.d[static_cast<size_t>(tk * nb + b)];
-      __m512i s = _mm512_setzero_si512();
-      for (int c = 0; c < 4; ++c) {
-        const __m512i x = _mm512_loadu_si512(xq + 64 * c);
-        __m512i p = _mm512_maddubs_epi16(w[c], x);
-        if (T == dtype::q6_k) p = _mm512_sub_epi16(p, _mm512_maddubs_epi16(k32, x));
-        s = _mm512_add_epi32(s, _mm512_madd_epi16(p, sc[c]));
-      }
-      float* acc = buf + 24 * tk;  // 16 lanes, then 8 lanes of mins
-      const float d = wd * xd;
-      _mm512_storeu_ps(acc, _mm512_fmadd_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(s), _mm512_loadu_ps(acc)));
-      if (has_min) {
-        const float dm = wm * xd;
-        const __m256i x32 =
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.sum32.data() + tk * (a.N / 32) + 8 * b));
-        _mm256_storeu_ps(
-            acc + 16, _mm256_fmadd_ps(_mm256_set1_ps(-dm), _mm256_cvtepi32_ps(_mm256_mullo_epi32(mins, x32)),
-                                      _mm256_loadu_ps(acc + 16)));
-      }
+    if (a.T == 1) {  // one token: the lane accumulators stay in registers
+      k_token<T>(w, sc, mins, a.q.data() + 256 * b, a.sum32.data() + 8 * b, wd * a.d[static_cast<size_t>(b)],
+                 wm * a.d[static_cast<size_t>(b)], acc1, accm1);
+      continue;
     }
+    for (int64_t tk = 0; tk < a.T; ++tk) {
+      float* acc = buf + 24 * tk;  // 16 lanes, then 8 lanes of mins
+      __m512 v = _mm512_loadu_ps(acc);
+      __m256 vm = _mm256_loadu_ps(acc + 16);
+      const float xd = a.d[static_cast<size_t>(tk * nb + b)];
+      k_token<T>(w, sc, mins, a.q.data() + tk * a.N + 256 * b, a.sum32.data() + tk * (a.N / 32) + 8 * b,
+                 wd * xd, wm * xd, v, vm);
+      _mm512_storeu_ps(acc, v);
+      _mm256_storeu_ps(acc + 16, vm);
+    }
+  }
+  if (a.T == 1) {
+    _mm512_storeu_ps(buf, acc1);
+    _mm256_storeu_ps(buf + 16, accm1);
   }
   for (int64_t tk = 0; tk < a.T; ++tk) {
     const float* acc = buf + 24 * tk;

@@ -406,7 +406,12 @@ TEST_CASE("--numerics llama.cpp on quantized llama files matches llama.cpp's log
   }
   const std::string dir = test::temp_dir("engine_numerics");
   const std::vector<int32_t> ids = {1, 5, 9, 33, 100, 7};
-  for (dtype t : {dtype::q4_0, dtype::q8_0, dtype::q4_k, dtype::q5_k, dtype::q6_k}) {
+#ifdef GB_SANITIZED  // a stratified subset: one 32-element and one k-quant decoder
+  const std::vector<dtype> types = {dtype::q4_0, dtype::q6_k};
+#else
+  const std::vector<dtype> types = {dtype::q4_0, dtype::q8_0, dtype::q4_k, dtype::q5_k, dtype::q6_k};
+#endif
+  for (dtype t : types) {
     const std::string type_name = dtype_name(t);
     CAPTURE(type_name);
     const std::string path = synth(dir, "llama", t, 2, 256, 512);
