@@ -21,6 +21,17 @@
 #   q5_k  | 202.1 /  59.9 = 3.37x   | 15.3 / 30.1 = 0.51x
 #   q6_k  | 192.5 /  75.1 = 2.56x   | 13.8 / 24.2 = 0.57x
 # At 2 threads on that load llama.cpp's spinning thread pool collapsed (q4_0 pp 21.9, tg 0.4 tok/s): no ratio.
+# tg32 again (2026-12-06 10:15-10:30, load 16-23 on 2 cores, npm peer, medians of 3 alternating runs, 1 thread),
+# glassbox exact (default) and --numerics llama.cpp (NUMERICS=llama.cpp: 8-bit activations, integer dots):
+#   type  | exact / llama.cpp       | --numerics llama.cpp / llama.cpp
+#   q4_0  | 28.5 / 28.6 = 1.00x     | 18.8 / 17.5 = 1.08x
+#   q4_k  | 21.9 / 37.4 = 0.59x     | 49.2 / 33.0 = 1.49x
+#   q5_k  | 17.5 / 23.9 = 0.73x     | 38.5 / 25.1 = 1.54x
+#   q6_k  | 15.8 / 24.5 = 0.65x     | 37.0 / 20.3 = 1.82x
+#   q8_0  |     (see below)         | 29.8 / 25.4 = 1.17x
+# At that load each process gets a fraction of a core and wall-clock tok/s mostly measures the scheduler;
+# at load 3-8 (09:28) the same q4_0 file ran 54 (exact) vs 200 tok/s in the npm llama.cpp, whose q4_0 weights
+# are repacked for its AVX-512 gemv.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
