@@ -28,7 +28,7 @@
 #   q4_k  | 21.9 / 37.4 = 0.59x     | 49.2 / 33.0 = 1.49x
 #   q5_k  | 17.5 / 23.9 = 0.73x     | 38.5 / 25.1 = 1.54x
 #   q6_k  | 15.8 / 24.5 = 0.65x     | 37.0 / 20.3 = 1.82x
-#   q8_0  |     (see below)         | 29.8 / 25.4 = 1.17x
+#   q8_0  | 28.6 / 22.8 = 1.25x     | 29.8 / 25.4 = 1.17x
 # At that load each process gets a fraction of a core and wall-clock tok/s mostly measures the scheduler;
 # at load 3-8 (09:28) the same q4_0 file ran 54 (exact) vs 200 tok/s in the npm llama.cpp, whose q4_0 weights
 # are repacked for its AVX-512 gemv.
