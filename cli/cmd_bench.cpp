@@ -75,8 +75,8 @@ int run_bench(int argc, char** argv) {
       "exact | ggml (reproduce llama.cpp's arithmetic: f16-table GELU)")(
       "numerics", po::value(&numerics)->default_value("exact"),
       "exact | llama.cpp (block-quantized weights: 8-bit activations and integer dots, as llama.cpp's CPU "
-      "backend)")(
-      "repetitions,r", po::value(&reps)->default_value(3), "timed runs of each test (after one warm-up)")(
+      "backend)")("repetitions,r", po::value(&reps)->default_value(3),
+                  "timed runs of each test (after one warm-up)")(
       "hook", po::value(&hook_mode)->default_value("none"),
       "none | idle (a hook that wants nothing) | capture (residuals + attention probs)")(
       "json", po::bool_switch(&as_json), "print one JSON document")(

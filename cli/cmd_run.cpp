@@ -52,8 +52,7 @@ int run_run(int argc, char** argv) {
       "exact | ggml (reproduce llama.cpp's arithmetic: f16-table GELU)")(
       "numerics", po::value(&numerics)->default_value("exact"),
       "exact | llama.cpp (block-quantized weights: 8-bit activations and integer dots, as llama.cpp's CPU "
-      "backend)")("json", po::bool_switch(&as_json),
-                                                                         "print one JSON document");
+      "backend)")("json", po::bool_switch(&as_json), "print one JSON document");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   if (model_path.empty()) return gb::cli::missing_positional("MODEL");
   gb::cli::check_choice("gelu", gelu, {"exact", "ggml"});

@@ -60,8 +60,8 @@ namespace gb::engine {
 enum class gelu_mode : uint8_t { exact, ggml_f16_table };
 
 // Matmul arithmetic for ggml block weights. exact: weights decoded bit-exactly to f32, one f32 FMA chain per
-// output. llamacpp: llama.cpp's CPU numerics (probes/engine/kernels_q8.h): activations quantized to 8 bits per
-// block, integer dot products per block (q4_0, q8_0, q4_k, q5_k, q6_k; other types stay exact), to
+// output. llamacpp: llama.cpp's CPU numerics (probes/engine/kernels_q8.h): activations quantized to 8 bits
+// per block, integer dot products per block (q4_0, q8_0, q4_k, q5_k, q6_k; other types stay exact), to
 // reproduce the deployed runtime's logits on quantized files. Both are batch- and thread-invariant.
 enum class numerics_mode : uint8_t { exact, llamacpp };
 
