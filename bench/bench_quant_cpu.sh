@@ -13,10 +13,12 @@
 #   q5_k |  8.20 (1.25x)        | 14.92 (0.69x) | 10.27
 #   q6_k |  8.01 (1.33x)        | 18.28 (0.58x) | 10.62
 #   q8_0 | 11.80 (1.02x)        | 20.90 (0.58x) | 12.07
+# A repeat of q4_0 at 10:42 (load 16-18): 9.22 (1.00x) | 11.13 (0.83x) | 9.22: runs move by up to a third here.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}
+build=$(cd "${1:-$here/../build}" && pwd)
 gb=$build/cli/glassbox
+[ -x "$gb" ] || { echo "no $gb: ninja -C $build glassbox" >&2; exit 2; }
 cd "$here/out"
 cpu() { /usr/bin/time -f "%U %S" "$@" 2>&1 >/dev/null | tail -1 | awk '{print $1 + $2}'; }
 per_token() { python3 -c "print(round(($2 - $1) / 256 * 1000, 2))"; }
