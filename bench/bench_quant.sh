@@ -11,6 +11,7 @@
 #
 #   ninja -C build glassbox bench_membw && bench/native_llamacpp.sh   # once (or the npm peer)
 #   bench/bench_quant.sh [build-dir] ["threads"="1 2"] ["types"="q8_0 q4_0 q4_k q5_k q6_k"] [pp=512] [tg=64] [runs=5]
+#   NUMERICS=llama.cpp bench/bench_quant.sh ...   # glassbox in llama.cpp's numerics (8-bit activations)
 # Measured 2026-12-06, load 17-23 on 2 cores (8 engineers building), npm peer (the native build did not
 # finish under that load), pp128 / tg16, medians of 3 alternating runs, 1 thread:
 #   type  | pp glassbox / llama.cpp | tg glassbox / llama.cpp
@@ -20,6 +21,17 @@
 #   q5_k  | 202.1 /  59.9 = 3.37x   | 15.3 / 30.1 = 0.51x
 #   q6_k  | 192.5 /  75.1 = 2.56x   | 13.8 / 24.2 = 0.57x
 # At 2 threads on that load llama.cpp's spinning thread pool collapsed (q4_0 pp 21.9, tg 0.4 tok/s): no ratio.
+# tg32 again (2026-12-06 10:15-10:30, load 16-23 on 2 cores, npm peer, medians of 3 alternating runs, 1 thread),
+# glassbox exact (default) and --numerics llama.cpp (NUMERICS=llama.cpp: 8-bit activations, integer dots):
+#   type  | exact / llama.cpp       | --numerics llama.cpp / llama.cpp
+#   q4_0  | 28.5 / 28.6 = 1.00x     | 18.8 / 17.5 = 1.08x
+#   q4_k  | 21.9 / 37.4 = 0.59x     | 49.2 / 33.0 = 1.49x
+#   q5_k  | 17.5 / 23.9 = 0.73x     | 38.5 / 25.1 = 1.54x
+#   q6_k  | 15.8 / 24.5 = 0.65x     | 37.0 / 20.3 = 1.82x
+#   q8_0  | 28.6 / 22.8 = 1.25x     | 29.8 / 25.4 = 1.17x
+# At that load each process gets a fraction of a core and wall-clock tok/s mostly measures the scheduler;
+# at load 3-8 (09:28) the same q4_0 file ran 54 (exact) vs 200 tok/s in the npm llama.cpp, whose q4_0 weights
+# are repacked for its AVX-512 gemv.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -35,7 +47,8 @@ out=$here/out
 mkdir -p "$out"
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # a shared machine: idle workers must not spin
 if [ -x "$native" ]; then peer=native; else peer=npm; fi
-echo "peer: llama.cpp $peer; OMP_WAIT_POLICY=$OMP_WAIT_POLICY; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+numerics=${NUMERICS:-exact}
+echo "glassbox --numerics $numerics; peer: llama.cpp $peer; OMP_WAIT_POLICY=$OMP_WAIT_POLICY; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for t in $threads_list; do
   [ -x "$membw" ] && echo "machine read bandwidth, $t threads: $("$membw" 1024 "$t" 5)"
 done
@@ -60,7 +73,7 @@ print(int(j["size"]["tensor_bytes"] * (1 - g["embedding"] / sum(g.values()))))')
       pcmd="exec node $here/peer_llamacpp.mjs $m $pp $tg $t 1 >>$fb 2>/dev/null"
     fi
     farm-bench -n "$runs" --timeout 1800 --vs "sh -c '$pcmd'" -- \
-      sh -c "exec $gb bench $m -p $pp -n $tg -t $t -r 1 --json >>$fa 2>/dev/null" >"$out/quant-farm-$ty-$t.txt" 2>&1 || true
+      sh -c "exec $gb bench $m -p $pp -n $tg -t $t -r 1 --numerics $numerics --json >>$fa 2>/dev/null" >"$out/quant-farm-$ty-$t.txt" 2>&1 || true
     python3 - "$fa" "$fb" "$peer" "$ty" "$t" "$streamed" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY'
 import json, statistics, sys
 fa, fb, peer, ty, t, streamed, load = sys.argv[1:]

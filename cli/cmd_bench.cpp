@@ -63,7 +63,7 @@ double now() {
 
 int run_bench(int argc, char** argv) {
   po::options_description desc("glassbox bench MODEL [-p 512] [-n 128] [-t N] [--json]");
-  std::string model_path, hook_mode = "none", gelu = "exact";
+  std::string model_path, hook_mode = "none", gelu = "exact", numerics = "exact";
   int pp = 512, tg = 128, threads = 0, reps = 3;
   bool as_json = false;
   std::string table_format;
@@ -73,7 +73,10 @@ int run_bench(int argc, char** argv) {
       "threads,t", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
       "gelu", po::value(&gelu)->default_value("exact"),
       "exact | ggml (reproduce llama.cpp's arithmetic: f16-table GELU)")(
-      "repetitions,r", po::value(&reps)->default_value(3), "timed runs of each test (after one warm-up)")(
+      "numerics", po::value(&numerics)->default_value("exact"),
+      "exact | llama.cpp (block-quantized weights: 8-bit activations and integer dots, as llama.cpp's CPU "
+      "backend)")("repetitions,r", po::value(&reps)->default_value(3),
+                  "timed runs of each test (after one warm-up)")(
       "hook", po::value(&hook_mode)->default_value("none"),
       "none | idle (a hook that wants nothing) | capture (residuals + attention probs)")(
       "json", po::bool_switch(&as_json), "print one JSON document")(
@@ -82,6 +85,7 @@ int run_bench(int argc, char** argv) {
   if (model_path.empty()) return gb::cli::missing_positional("MODEL");
   gb::cli::check_choice("hook", hook_mode, {"none", "idle", "capture"});
   gb::cli::check_choice("gelu", gelu, {"exact", "ggml"});
+  gb::cli::check_choice("numerics", numerics, {"exact", "llama.cpp"});
   const auto format = gb::viz::table_format_parse(table_format);
   if (!table_format.empty() && !format)
     return gb::cli::usage_error("bench", std::string("--format must be ") + gb::viz::k_table_formats);
@@ -90,6 +94,7 @@ int run_bench(int argc, char** argv) {
   gb::engine::run_options opt;
   opt.threads = threads;
   if (gelu == "ggml") opt.gelu = gb::engine::gelu_mode::ggml_f16_table;
+  if (numerics == "llama.cpp") opt.numerics = gb::engine::numerics_mode::llamacpp;
   opt.max_context = std::max(pp, tg) + 1;
   const double t_load = now();
   auto s = gb::probes::session_open(model_path, "", opt);

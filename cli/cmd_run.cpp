@@ -34,7 +34,7 @@ int run_run(int argc, char** argv) {
       "                   [--perplexity FILE] [--threads N] [--json]");
   std::string model_path, tok_path, prompt, ids_text, ppl_file;
   int n_tokens = 64, top_k = 0, threads = 0;
-  std::string gelu = "exact";
+  std::string gelu = "exact", numerics = "exact";
   bool logprobs = false, as_json = false, no_bos = false;
   desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
       "tokenizer", po::value(&tok_path),
@@ -49,16 +49,20 @@ int run_run(int argc, char** argv) {
       "no-bos", po::bool_switch(&no_bos), "do not add BOS before the prompt")(
       "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
       "gelu", po::value(&gelu)->default_value("exact"),
-      "exact | ggml (reproduce llama.cpp's arithmetic: f16-table GELU)")("json", po::bool_switch(&as_json),
-                                                                         "print one JSON document");
+      "exact | ggml (reproduce llama.cpp's arithmetic: f16-table GELU)")(
+      "numerics", po::value(&numerics)->default_value("exact"),
+      "exact | llama.cpp (block-quantized weights: 8-bit activations and integer dots, as llama.cpp's CPU "
+      "backend)")("json", po::bool_switch(&as_json), "print one JSON document");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   if (model_path.empty()) return gb::cli::missing_positional("MODEL");
   gb::cli::check_choice("gelu", gelu, {"exact", "ggml"});
+  gb::cli::check_choice("numerics", numerics, {"exact", "llama.cpp"});
   if (vm.count("prompt") && vm.count("ids"))
     return gb::cli::usage_error("run", "--prompt and --ids exclude each other; give one");
   gb::engine::run_options opt;
   opt.threads = threads;
   if (gelu == "ggml") opt.gelu = gb::engine::gelu_mode::ggml_f16_table;
+  if (numerics == "llama.cpp") opt.numerics = gb::engine::numerics_mode::llamacpp;
   auto s = gb::probes::session_open(model_path, tok_path, opt);
   if (!s) return gb::cli::report_error(s.err());
   gb::probes::session& S = s.value();

@@ -32,4 +32,8 @@ void dequantize_row(dtype t, const uint8_t* src, float* dst, int64_t n);
 std::vector<uint8_t> quantize_row(dtype t, const float* src, int64_t n);
 bool can_quantize(dtype t);
 
+// Scale and min of sub-block j < 8 of a q4_k/q5_k block from its 12 packed scale bytes q (ggml's
+// get_scale_min_k4).
+void scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m);
+
 }  // namespace gb

@@ -19,6 +19,7 @@
 
 #include "formats/quant.h"
 #include "probes/engine/kernels.h"
+#include "probes/engine/kernels_q8.h"
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -517,7 +518,10 @@ struct runner::impl {
   }
 
   void linear(const float* x, int64_t T, const matrix& w, const vec& b, float* y) const {
-    matmul(x, T, w.w, y, threads);
+    if (opt.numerics == numerics_mode::llamacpp && matmul_q8_supported(w.w.type))
+      matmul_q8(x, T, w.w, y, threads);
+    else
+      matmul(x, T, w.w, y, threads);
     add_bias(y, T, b, w.w.rows);
   }
 

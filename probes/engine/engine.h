@@ -59,11 +59,18 @@ namespace gb::engine {
 // llama.cpp only; its error against the true GELU is up to ~1e-3 relative.
 enum class gelu_mode : uint8_t { exact, ggml_f16_table };
 
+// Matmul arithmetic for ggml block weights. exact: weights decoded bit-exactly to f32, one f32 FMA chain per
+// output. llamacpp: llama.cpp's CPU numerics (probes/engine/kernels_q8.h): activations quantized to 8 bits
+// per block, integer dot products per block (q4_0, q8_0, q4_k, q5_k, q6_k; other types stay exact), to
+// reproduce the deployed runtime's logits on quantized files. Both are batch- and thread-invariant.
+enum class numerics_mode : uint8_t { exact, llamacpp };
+
 struct run_options {
   int threads = 0;          // 0 = OpenMP default (OMP_NUM_THREADS or all cores)
   bool kv_cache = true;     // false: every forward() starts at position 0 (no state kept)
   int64_t max_context = 0;  // 0 = the model's n_ctx; a smaller cap bounds KV cache memory
   gelu_mode gelu = gelu_mode::exact;
+  numerics_mode numerics = numerics_mode::exact;
 };
 
 class hook {

@@ -1,0 +1,436 @@
+// llama.cpp's CPU numerics for ggml block weights (see kernels_q8.h for the arithmetic both twins follow).
+//
+// Integers: every lane partial is an exact integer (products of a weight quant and an activation quant,
+// times the sub-block scale), so any way of computing it gives the same value. The fast twin uses AVX-512
+// byte multiply-adds: vpdpbusd (VNNI) or vpmaddubsw + vpmaddwd (unsigned weight byte x signed activation
+// byte), on unsigned forms of the weights with exact corrections: q4_0's (q - 8) x = q x - 8 x, q8_0's
+// w x = (w + 128) x - 128 x (corrections from the activations' sums over 4), q6_k's (q - 32) x per pair as
+// ggml does (maddubs(q, x) - maddubs(32, x)). The reference loops over ggml's signed quants (block_quants).
+// Floats: the same operations in the same order in both (lane chains, then the halving sums).
+// Rows are streamed one at a time (one sequential stream per thread, which the hardware prefetcher
+// follows), each row's blocks unpacked once for all T tokens.
+#include "probes/engine/kernels_q8.h"
+
+#pragma GCC optimize("fp-contract=off")
+// GCC 12 reports false "used uninitialized" warnings for the intrinsics' undefined pass-through operand.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "formats/quant.h"
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__) && defined(__F16C__)
+#include <immintrin.h>
+#define GB_Q8_AVX512 1
+#endif
+
+namespace gb::engine {
+namespace {
+
+inline float h2f(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return fp16_to_f32(h);
+}
+
+// Sum of n float lanes by halving: v[l] += v[l + n/2] for l < n/2, until one is left.
+inline float halving_sum(float* v, int n) {
+  for (; n > 1; n /= 2)
+    for (int l = 0; l < n / 2; ++l) v[l] = v[l] + v[l + n / 2];
+  return v[0];
+}
+
+struct type_info {
+  int64_t bs, bytes;   // elements and bytes per block
+  bool has_min;        // q4_k, q5_k
+  int64_t d_at, m_at;  // byte offsets of the f16 d and dmin
+};
+type_info info(dtype t) {
+  switch (t) {
+    case dtype::q4_0:
+      return {32, 18, false, 0, 0};
+    case dtype::q8_0:
+      return {32, 34, false, 0, 0};
+    case dtype::q4_k:
+      return {256, 144, true, 0, 2};
+    case dtype::q5_k:
+      return {256, 176, true, 0, 2};
+    default:  // q6_k
+      return {256, 210, false, 208, 208};
+  }
+}
+
+// The block's quants as ggml's signed integers (q4_0 q - 8, q8_0 q, q4_k/q5_k 0..15/0..31, q6_k q - 32),
+// the scale of each element's sub-block in sc (1 for q4_0/q8_0), and for q4_k/q5_k the 8 sub-block mins.
+void block_quants(dtype t, const uint8_t* b, int32_t* q, int32_t* sc, int32_t* mins) {
+  if (t == dtype::q4_0 || t == dtype::q8_0) {
+    for (int j = 0; j < 32; ++j) {
+      sc[j] = 1;
+      q[j] = t == dtype::q8_0 ? static_cast<int8_t>(b[2 + j])
+                              : (j < 16 ? b[2 + j] & 0xF : b[2 + j - 16] >> 4) - 8;
+    }
+  } else if (t == dtype::q4_k || t == dtype::q5_k) {
+    const bool five = t == dtype::q5_k;
+    const uint8_t* qs = b + (five ? 48 : 16);
+    for (int j = 0; j < 8; ++j) {
+      uint8_t s, m;
+      scale_min_k4(j, b + 4, &s, &m);
+      mins[j] = m;
+      for (int l = 0; l < 32; ++l) sc[32 * j + l] = s;
+    }
+    for (int c = 0; c < 4; ++c)
+      for (int l = 0; l < 32; ++l) {
+        q[64 * c + l] = qs[32 * c + l] & 0xF;
+        q[64 * c + 32 + l] = qs[32 * c + l] >> 4;
+        if (five) {
+          q[64 * c + l] += (b[16 + l] >> (2 * c)) & 1 ? 16 : 0;
+          q[64 * c + 32 + l] += (b[16 + l] >> (2 * c + 1)) & 1 ? 16 : 0;
+        }
+      }
+  } else {  // q6_k: element 128n + 32s + l from ql[64n + 32(s % 2) + l] nibble s / 2, qh[32n + l] bits 2s
+    for (int n = 0; n < 2; ++n)
+      for (int s = 0; s < 4; ++s)
+        for (int l = 0; l < 32; ++l) {
+          const int lo = (b[64 * n + 32 * (s % 2) + l] >> (4 * (s / 2))) & 0xF;
+          const int hi = (b[128 + 32 * n + l] >> (2 * s)) & 3;
+          q[128 * n + 32 * s + l] = (lo | (hi << 4)) - 32;
+        }
+    for (int j = 0; j < 256; ++j) sc[j] = static_cast<int8_t>(b[192 + j / 16]);
+  }
+}
+
+// One row's outputs for every token, scalar: the arithmetic of kernels_q8.h in plain loops.
+void row_ref(dtype t, const uint8_t* row, const q8_acts& a, float* y, int64_t ldy) {
+  const type_info ti = info(t);
+  const int64_t nb = a.N / ti.bs;
+  int32_t q[256], sc[256], mins[8] = {};
+  for (int64_t tk = 0; tk < a.T; ++tk) {
+    float acc[16] = {}, accm[8] = {};
+    const int8_t* xq = a.q.data() + tk * a.N;
+    const float* xd = a.d.data() + tk * nb;
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = row + b * ti.bytes;
+      block_quants(t, blk, q, sc, mins);
+      const int8_t* x = xq + b * ti.bs;
+      const float d = h2f(blk + ti.d_at) * xd[b];
+      // 32-element blocks: block b fills lanes 8 (b % 2) .. + 7; k-quants: all 16 lanes, 4 chunks of 64
+      const int lanes = ti.bs == 32 ? 8 : 16, lane0 = ti.bs == 32 ? 8 * static_cast<int>(b % 2) : 0;
+      for (int l = 0; l < lanes; ++l) {
+        int32_t s = 0;
+        for (int c = 0; c < ti.bs / 64 + (ti.bs == 32); ++c)
+          for (int i = 0; i < 4; ++i) {
+            const int e = 64 * c + 4 * l + i;
+            s += sc[e] * q[e] * x[e];
+          }
+        acc[lane0 + l] = std::fma(d, static_cast<float>(s), acc[lane0 + l]);
+      }
+      if (ti.has_min) {
+        const float dm = h2f(blk + ti.m_at) * xd[b];
+        const int32_t* x32 = a.sum32.data() + tk * (a.N / 32) + b * 8;
+        for (int j = 0; j < 8; ++j) accm[j] = std::fma(-dm, static_cast<float>(mins[j] * x32[j]), accm[j]);
+      }
+    }
+    float out = halving_sum(acc, 16);
+    if (ti.has_min) out = out + halving_sum(accm, 8);
+    y[tk * ldy] = out;
+  }
+}
+
+#if defined(GB_Q8_AVX512)
+inline float f16(const uint8_t* p) {  // F16C: the same value as fp16_to_f32
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+[[gnu::always_inline]] inline float hsum16(__m512 v) {  // halving_sum's order
+  __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+  __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+[[gnu::always_inline]] inline float hsum8(__m256 h) {
+  __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+
+// 32-element blocks (q4_0, q8_0) in pairs: one zmm of 64 weight bytes (block 2p in bytes 0..31), its 16
+// dwords the lanes. q4_0 bytes are q (0..15), q8_0 bytes w + 128; corr4 holds the matching correction.
+template <bool q8>
+void row_blocks32(const uint8_t* row, const q8_acts& a, float* y, int64_t ldy, float* wd) {
+  constexpr int64_t bytes = q8 ? 34 : 18;
+  const int64_t nb = a.N / 32;
+  for (int64_t b = 0; b < nb; ++b) wd[b] = f16(row + b * bytes);
+  const __m512i low4 = _mm512_set1_epi8(0x0F), flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  for (int64_t tk = 0; tk < a.T; ++tk) {
+    const int8_t* xq = a.q.data() + tk * a.N;
+    const float* xd = a.d.data() + tk * nb;
+    const int32_t* c4 = a.corr4.data() + tk * (a.N / 4);
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b += 2) {
+      const bool pair = b + 1 < nb;
+      const __mmask16 m = pair ? 0xFFFF : 0x00FF;
+      __m512i w;
+      if (q8) {
+        const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * 34 + 2));
+        const __m256i hi = pair ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * 34 + 36))
+                                : _mm256_setzero_si256();
+        w = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), flip);
+      } else {
+        const __m128i l0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + b * 18 + 2));
+        const __m128i l1 =
+            pair ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + b * 18 + 20)) : _mm_setzero_si128();
+        const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_broadcastsi128_si256(l0)),
+                                             _mm256_broadcastsi128_si256(l1), 1);
+        // 128-bit lanes 1 and 3 (the high nibbles: elements 16..31) shifted down
+        w = _mm512_and_si512(_mm512_mask_srli_epi16(z, 0xFF00FF00u, z, 4), low4);
+      }
+      const __m512i x = _mm512_maskz_loadu_epi32(m, xq + 32 * b);
+      const __m512i s = _mm512_dpbusd_epi32(_mm512_maskz_loadu_epi32(m, c4 + 8 * b), w, x);
+      const float d0 = wd[b] * xd[b], d1 = pair ? wd[b + 1] * xd[b + 1] : 0.0f;
+      const __m512 d = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(d0), _mm512_set1_ps(d1));
+      acc = _mm512_mask3_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc, m);
+    }
+    y[tk * ldy] = hsum16(acc);
+  }
+}
+
+// ggml's get_scale_min_k4 for all 8 sub-blocks at once: 12 packed bytes -> 8 scale bytes, 8 min bytes.
+inline void k4_scales_mins(const uint8_t* p, uint64_t* sc, uint64_t* mn) {
+  uint32_t u[3];
+  std::memcpy(u, p, 12);
+  const uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
+  *sc = (u[0] & k1) | uint64_t{(u[2] & k2) | (((u[0] >> 6) & k3) << 4)} << 32;
+  *mn = (u[1] & k1) | uint64_t{((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4)} << 32;
+}
+
+// Scale index per chunk: q4_k/q5_k chunk c covers sub-blocks 2c, 2c + 1 (16 pair lanes each); q6_k chunk c
+// sub-blocks 4c .. 4c + 3 (8 pair lanes each).
+struct scale_index {
+  alignas(64) int16_t k4[4][32], k6[4][32];
+  scale_index() {
+    for (int c = 0; c < 4; ++c)
+      for (int i = 0; i < 32; ++i) {
+        k4[c][i] = static_cast<int16_t>(2 * c + i / 16);
+        k6[c][i] = static_cast<int16_t>(4 * c + i / 8);
+      }
+  }
+};
+const scale_index k_scale_index;
+
+// A k-quant block's 256 quants as 4 chunks of 64 unsigned bytes (w), and per chunk the int16 scale of each
+// maddubs pair lane (sc).
+template <dtype T>
+[[gnu::always_inline]] inline void k_unpack(const uint8_t* blk, __m512i* w, __m512i* sc, __m256i* mins) {
+  const __m512i low4 = _mm512_set1_epi8(0x0F);
+  if constexpr (T == dtype::q6_k) {
+    const __m512i S = _mm512_castsi256_si512(
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 192))));
+    for (int n = 0; n < 2; ++n) {
+      const __m512i ql = _mm512_loadu_si512(blk + 64 * n);
+      const __m512i qh =
+          _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 128 + 32 * n)));
+      for (int m = 0; m < 2; ++m) {  // chunk 2n + m: elements 128n + 64m .. + 63
+        const __m512i lo = _mm512_and_si512(m ? _mm512_srli_epi16(ql, 4) : ql, low4);
+        const __m512i h = _mm512_and_si512(
+            _mm512_mask_srli_epi16(_mm512_srli_epi16(qh, 4u * m), 0xFFFF0000u, qh, 4u * m + 2),
+            _mm512_set1_epi8(3));
+        w[2 * n + m] = _mm512_or_si512(lo, _mm512_slli_epi16(h, 4));
+        sc[2 * n + m] = _mm512_permutexvar_epi16(_mm512_load_si512(k_scale_index.k6[2 * n + m]), S);
+      }
+    }
+  } else {
+    uint64_t s8, m8;  // in registers: a 16-byte reload of 8 stored bytes stalled store forwarding
+    k4_scales_mins(blk + 4, &s8, &m8);
+    *mins = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(m8)));
+    const __m512i S =
+        _mm512_castsi256_si512(_mm256_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(s8))));
+    const uint8_t* qs = blk + (T == dtype::q5_k ? 48 : 16);
+    const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16)));
+    for (int c = 0; c < 4; ++c) {  // chunk c: elements 64c .. 64c + 63
+      const __m512i z =
+          _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * c)));
+      w[c] = _mm512_and_si512(_mm512_mask_srli_epi16(z, 0xFFFF0000u, z, 4), low4);
+      if constexpr (T == dtype::q5_k) {
+        const __m512i h = _mm512_mask_srli_epi16(_mm512_srli_epi16(qh, 2u * c), 0xFFFF0000u, qh, 2u * c + 1);
+        w[c] = _mm512_or_si512(w[c], _mm512_slli_epi16(_mm512_and_si512(h, _mm512_set1_epi8(1)), 4));
+      }
+      sc[c] = _mm512_permutexvar_epi16(_mm512_load_si512(k_scale_index.k4[c]), S);
+    }
+  }
+}
+
+// One token's block: lane l += d x (sum over chunks of madd(maddubs(w, x), sc)); mins lanes -= dm x min x
+// sum.
+template <dtype T>
+[[gnu::always_inline]] inline void k_token(const __m512i* w, const __m512i* sc, __m256i mins,
+                                           const int8_t* xq, const int32_t* x32, float d, float dm,
+                                           __m512& acc, __m256& accm) {
+  __m512i s = _mm512_setzero_si512();
+  for (int c = 0; c < 4; ++c) {
+    const __m512i x = _mm512_loadu_si512(xq + 64 * c);
+    __m512i p = _mm512_maddubs_epi16(w[c], x);
+    if (T == dtype::q6_k) p = _mm512_sub_epi16(p, _mm512_maddubs_epi16(_mm512_set1_epi8(32), x));
+    s = _mm512_add_epi32(s, _mm512_madd_epi16(p, sc[c]));
+  }
+  acc = _mm512_fmadd_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(s), acc);
+  if (T != dtype::q6_k) {
+    const __m256i xs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x32));
+    accm = _mm256_fmadd_ps(_mm256_set1_ps(-dm), _mm256_cvtepi32_ps(_mm256_mullo_epi32(mins, xs)), accm);
+  }
+}
+
+// q4_k / q5_k / q6_k rows: per block and token, lane l = sum over chunks of madd(maddubs(w, x), sc); each
+// block unpacked once for all tokens, whose lane accumulators wait in buf (T x 24 floats).
+template <dtype T>
+void row_k(const uint8_t* row, const q8_acts& a, float* y, int64_t ldy, float* buf) {
+  constexpr bool has_min = T != dtype::q6_k;
+  constexpr int64_t bytes = T == dtype::q4_k ? 144 : T == dtype::q5_k ? 176 : 210;
+  const int64_t nb = a.N / 256;
+  std::fill(buf, buf + 24 * a.T, 0.0f);
+  __m512 acc1 = _mm512_setzero_ps();
+  __m256 accm1 = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk = row + b * bytes;
+    __m512i w[4], sc[4];
+    __m256i mins = _mm256_setzero_si256();
+    k_unpack<T>(blk, w, sc, &mins);
+    const float wd = f16(blk + (has_min ? 0 : 208)), wm = has_min ? f16(blk + 2) : 0.0f;
+    if (a.T == 1) {  // one token: the lane accumulators stay in registers
+      k_token<T>(w, sc, mins, a.q.data() + 256 * b, a.sum32.data() + 8 * b, wd * a.d[static_cast<size_t>(b)],
+                 wm * a.d[static_cast<size_t>(b)], acc1, accm1);
+      continue;
+    }
+    for (int64_t tk = 0; tk < a.T; ++tk) {
+      float* acc = buf + 24 * tk;  // 16 lanes, then 8 lanes of mins
+      __m512 v = _mm512_loadu_ps(acc);
+      __m256 vm = _mm256_loadu_ps(acc + 16);
+      const float xd = a.d[static_cast<size_t>(tk * nb + b)];
+      k_token<T>(w, sc, mins, a.q.data() + tk * a.N + 256 * b, a.sum32.data() + tk * (a.N / 32) + 8 * b,
+                 wd * xd, wm * xd, v, vm);
+      _mm512_storeu_ps(acc, v);
+      _mm256_storeu_ps(acc + 16, vm);
+    }
+  }
+  if (a.T == 1) {
+    _mm512_storeu_ps(buf, acc1);
+    _mm256_storeu_ps(buf + 16, accm1);
+  }
+  for (int64_t tk = 0; tk < a.T; ++tk) {
+    const float* acc = buf + 24 * tk;
+    const float v = hsum16(_mm512_loadu_ps(acc));
+    y[tk * ldy] = has_min ? v + hsum8(_mm256_loadu_ps(acc + 16)) : v;
+  }
+}
+
+using row_fn = void (*)(const uint8_t*, const q8_acts&, float*, int64_t, float*);
+row_fn fast_row(dtype t) {
+  switch (t) {
+    case dtype::q4_0:
+      return row_blocks32<false>;
+    case dtype::q8_0:
+      return row_blocks32<true>;
+    case dtype::q4_k:
+      return row_k<dtype::q4_k>;
+    case dtype::q5_k:
+      return row_k<dtype::q5_k>;
+    case dtype::q6_k:
+      return row_k<dtype::q6_k>;
+    default:
+      return nullptr;
+  }
+}
+#endif
+
+}  // namespace
+bool matmul_q8_supported(dtype t) {
+  return t == dtype::q4_0 || t == dtype::q8_0 || t == dtype::q4_k || t == dtype::q5_k || t == dtype::q6_k;
+}
+
+q8_acts q8_quantize(dtype wtype, const float* x, int64_t T, int64_t N) {
+  q8_acts a;
+  a.T = T;
+  a.N = N;
+  a.block = wtype == dtype::q4_0 || wtype == dtype::q8_0 ? 32 : 256;
+  const int64_t nb = N / a.block;
+  a.q.resize(static_cast<size_t>(T * N));
+  a.d.resize(static_cast<size_t>(T * nb));
+  a.sum16.resize(static_cast<size_t>(T * (N / 16)));
+  a.sum32.resize(static_cast<size_t>(T * (N / 32)));
+  a.corr4.resize(static_cast<size_t>(T * (N / 4)));
+  const int32_t offset = wtype == dtype::q4_0 ? 8 : wtype == dtype::q8_0 ? 128 : 0;  // see corr4
+  for (int64_t t = 0; t < T; ++t) {
+    const float* xr = x + t * N;
+    int8_t* q = a.q.data() + t * N;
+    float* d = a.d.data() + t * nb;
+    if (a.block == 32) {
+      for (int64_t b = 0; b < nb; ++b) {
+        float amax = 0.0f;
+        for (int j = 0; j < 32; ++j) {  // max as _mm256_max_ps keeps it: a NaN element is skipped
+          const float v = std::fabs(xr[32 * b + j]);
+          amax = v > amax ? v : amax;
+        }
+        d[b] = fp16_to_f32(f32_to_fp16(amax / 127.f));
+        const float id = amax != 0.0f ? 127.f / amax : 0.0f;
+        for (int j = 0; j < 32; ++j) {
+          // _mm256_round_ps (nearest even), cvtps_epi32 (out of range or NaN: INT_MIN), packs (saturate)
+          const float v = std::nearbyint(xr[32 * b + j] * id);
+          const bool in = v >= -2147483648.0f && v < 2147483648.0f;
+          q[32 * b + j] = static_cast<int8_t>(
+              in ? std::clamp(static_cast<int64_t>(v), int64_t{-128}, int64_t{127}) : int64_t{-128});
+        }
+      }
+    } else {
+      const std::vector<uint8_t> k = quantize_row(dtype::q8_k, xr, N);  // ggml's quantize_row_q8_K_ref
+      for (int64_t b = 0; b < nb; ++b) {
+        std::memcpy(&d[b], k.data() + 292 * b, 4);
+        std::memcpy(q + 256 * b, k.data() + 292 * b + 4, 256);
+      }
+    }
+    for (int64_t j = 0; j < N / 16; ++j) {
+      int32_t s = 0;
+      for (int l = 0; l < 16; ++l) s += q[16 * j + l];
+      a.sum16[static_cast<size_t>(t * (N / 16) + j)] = s;
+    }
+    for (int64_t j = 0; j < N / 32; ++j)
+      a.sum32[static_cast<size_t>(t * (N / 32) + j)] = a.sum16[static_cast<size_t>(t * (N / 16) + 2 * j)] +
+                                                       a.sum16[static_cast<size_t>(t * (N / 16) + 2 * j + 1)];
+    for (int64_t j = 0; j < N / 4; ++j)
+      a.corr4[static_cast<size_t>(t * (N / 4) + j)] =
+          -offset * (q[4 * j] + q[4 * j + 1] + q[4 * j + 2] + q[4 * j + 3]);
+  }
+  return a;
+}
+
+void matmul_q8_ref(const float* x, int64_t T, const weight_view& w, float* y) {
+  const q8_acts a = q8_quantize(w.type, x, T, w.cols);
+  for (int64_t r = 0; r < w.rows; ++r) row_ref(w.type, w.row(r), a, y + r, w.rows);
+}
+
+void matmul_q8(const float* x, int64_t T, const weight_view& w, float* y, int threads) {
+  const int64_t M = w.rows, N = w.cols;
+  if (T <= 0 || M <= 0) return;
+  const q8_acts a = q8_quantize(w.type, x, T, N);
+  if (threads <= 0) threads = omp_get_max_threads();
+  threads = threads_for(std::max(T, streamed_weight_work) * M * N, threads);
+#pragma omp parallel num_threads(threads)
+  {
+#if defined(GB_Q8_AVX512)
+    // q4_0/q8_0: the row's block scales (N / 32); k-quants: T x 24 lane accumulators
+    std::vector<float> buf(static_cast<size_t>(std::max(N / 32, 24 * T)));
+    const row_fn f = fast_row(w.type);
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < M; ++r) f(w.row(r), a, y + r, M, buf.data());
+#else
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < M; ++r) row_ref(w.type, w.row(r), a, y + r, M);
+#endif
+  }
+}
+
+}  // namespace gb::engine
