@@ -728,6 +728,10 @@ synth_report run(const synth_spec& in) {
   std::vector<tensor_spec> specs;
   for (const encoded& e : enc) specs.push_back({e.name, e.type, e.shape});
   const tensor_fill fill = [&](size_t i, tensor_sink& sink) {
+    if (s.sparse) {
+      sink.skip(dtype_row_bytes(enc[i].type, shape_element_count(enc[i].shape, 0)));
+      return;
+    }
     std::vector<float> vals = vr.values(i, s.plants.size());  // (elements)
     encode_values(*a, s, ts[i], vals);
     const std::vector<uint8_t> bytes =
