@@ -47,8 +47,8 @@ if [ "${SKIP70B:-0}" != 1 ]; then
   m70=$dir/70b-sparse.gguf
   one "synth 70B --sparse (f16)" 0 "$gb" synth --arch llama --layers 80 --dim 8192 --heads 64 --kv-heads 8 \
     --ff 28672 --vocab 32000 --dtype f16 --sparse -o "$m70"
-  printf "  %s: %.1f GB apparent, %.1f MB of blocks\n" "$m70" "$(echo "$(stat -c %s "$m70")/1e9" | bc -l)" \
-    "$(echo "$(stat -c %b "$m70")*512/1e6" | bc -l)"
+  printf "  %s: %.1f GB apparent, %.1f MB of blocks\n" "$m70" "$(echo "$(stat -c %s "$m70")/10^9" | bc -l)" \
+    "$(echo "$(stat -c %b "$m70")*512/10^6" | bc -l)"
   one "  inspect 70B header" $((1 << 30)) "$gb" inspect "$m70"
   one "  graph 70B (folded)" $((1 << 30)) "$gb" graph "$m70" -o "$dir/g70.svg"
   rm -f "$m70"
@@ -63,7 +63,7 @@ for dt in $dtypes; do
   fi
   weights=$(du -sb --apparent-size "$m" | cut -f1)
   bound=$((weights + 1073741824))
-  printf "  %s: %.2f GB; RSS bound %.2f GB\n" "$m" "$(echo "$weights/1e9" | bc -l)" "$(echo "$bound/1e9" | bc -l)"
+  printf "  %s: %.2f GB; RSS bound %.2f GB\n" "$m" "$(echo "$weights/10^9" | bc -l)" "$(echo "$bound/10^9" | bc -l)"
   has inspect && one "  inspect" "$bound" "$gb" inspect "$m"
   has graph && one "  graph (folded)" "$bound" "$gb" graph "$m" -o "$dir/g.svg"
   has hash && one "  hash" "$bound" "$gb" hash "$m"
