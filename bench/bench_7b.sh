@@ -10,6 +10,18 @@
 #
 #   DTYPES="q4_0" STEPS="inspect graph hash stats scan" bench/bench_7b.sh
 #   DTYPES="f16 q8_0 q4_k hf-bf16" bench/bench_7b.sh          # all steps (run and bias take minutes)
+#
+# Measured (Dec 2026, 2 cores shared by 7 engineers, load average 18-21; wall seconds are mostly waiting):
+# LAYERS=2 DTYPES=q4_0 (7B dims with 2 of 32 layers, 0.67B parameters, 376 MB):
+#   step              wall s   cpu s   peak RSS      step              wall s   cpu s   peak RSS
+#   synth q4_0         122.1    25.9     610 MB      stats               3.7     0.9      28 MB
+#   inspect              0.2     0.1      12 MB      scan                0.4     0.1      12 MB
+#   graph (folded)       0.5     0.1      23 MB      spectral          323.2    72.6     808 MB
+#   hash                 6.4     1.3      27 MB      run (8 tokens)      6.4     0.7     348 MB
+#   openssl dgst         1.7     0.4       6 MB      bias crows 100    247.5    37.5     671 MB
+# every peak below weights + 1 GiB (1.45 GB); synth's peak is the largest tensor (the 32000 x 4096
+# embedding as floats), the same for 32 layers. 70B header (80 layers, GQA 64/8, f16, 138 GB apparent):
+# synth --sparse 0.3 s / 15 MB, inspect 1.0 s / 13 MB, graph 0.9 s / 24 MB.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${BUILD:-$here/../build}
