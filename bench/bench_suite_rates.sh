@@ -5,6 +5,11 @@
 # spends its time in forward passes, not around them. Same threads for all; one machine, one run.
 #
 #   bench/bench_suite_rates.sh                 # LIMIT=100 items per suite, THREADS=2, SUITES="crows-pairs ..."
+#
+# Measured (Dec 2026, 2 shared cores at load ~18, LIMIT=50; pp and each suite run at different moments, so the
+# ratio carries the load's drift): pp512 190 tok/s; crows-pairs 2260 tokens in 23.6 s, 96 tok/s (1.98x below
+# pp); bbq 7196 tokens in 123.3 s, 58 tok/s (3.25x); winobias 1817 tokens in 19.9 s, 91 tok/s (2.08x). Each
+# wall includes loading the model and the data and 100 bootstrap resamples.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${BUILD:-$here/../build}
