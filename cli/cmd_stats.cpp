@@ -75,7 +75,7 @@ int run_stats(int argc, char** argv) {
       ordered_json e{{"name", t.name},        {"stored_name", t.stored_name},
                      {"dtype", t.dtype_name}, {"shape", t.shape},
                      {"layer", t.layer},      {"count", t.count}};
-      if (!t.readable) e["note"] = t.note;
+      if (!t.note.empty()) e["note"] = t.note;
       if (!t.excluded.empty()) e["excluded"] = t.excluded;
       e["mean"] = num(t.mean);
       e["std"] = num(t.std);
@@ -125,6 +125,7 @@ int run_stats(int argc, char** argv) {
                 t.name.c_str(), t.dtype_name.c_str(), gb::shape_string(t.shape).c_str(), t.mean, t.std, t.min,
                 t.max, t.l2, 100 * t.zero_fraction, t.kurtosis, static_cast<long long>(t.outlier_rows),
                 static_cast<long long>(t.outlier_cols), t.excluded.empty() ? "" : "  (excluded)");
+    if (!t.note.empty()) std::printf("  note: %s\n", t.note.c_str());
   }
   std::printf("\nper layer:\n");
   for (const auto& g : r.layers)

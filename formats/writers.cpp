@@ -2,9 +2,12 @@
 // into one big buffer, so benchmark files of hundreds of MB need no more memory than their tensors).
 #include "formats/writers.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -47,6 +50,14 @@ class out_file {
     pos_ += n;
   }
   void write(const std::string& s) { write(s.data(), s.size()); }
+  // Leaves n bytes unwritten (a hole in a sparse file; reads back as zeros).
+  void skip(uint64_t n) {
+    if (n == 0) return;
+    if (::fseeko(f_, static_cast<off_t>(n), SEEK_CUR) != 0)
+      fail(errc::io, pos_, "cannot seek in " + path_ + ": " + std::strerror(errno));
+    pos_ += n;
+    holes_ = true;
+  }
   void pad_to(uint64_t alignment) {
     static const char zeros[256] = {};
     uint64_t n = (alignment - pos_ % alignment) % alignment;
@@ -57,6 +68,9 @@ class out_file {
     }
   }
   void close() {
+    // A file that ends in a hole gets its length from ftruncate (seeking alone does not extend it).
+    if (holes_ && (std::fflush(f_) != 0 || ::ftruncate(::fileno(f_), static_cast<off_t>(pos_)) != 0))
+      fail(errc::io, pos_, "cannot finish " + path_ + ": " + std::strerror(errno));
     int rc = std::fclose(f_);
     f_ = nullptr;
     if (rc != 0) fail(errc::io, pos_, "cannot finish " + path_ + ": " + std::strerror(errno));
@@ -67,6 +81,18 @@ class out_file {
   std::string path_;
   std::FILE* f_;
   uint64_t pos_ = 0;
+  bool holes_ = false;
+};
+
+// Streams one tensor's bytes into the file and counts them.
+class file_sink final : public tensor_sink {
+ public:
+  explicit file_sink(out_file& f) : f_(f) {}
+  void write(const void* p, size_t n) override { f_.write(p, n); }
+  void skip(uint64_t n) override { f_.skip(n); }
+
+ private:
+  out_file& f_;
 };
 
 template <class T>
@@ -221,8 +247,50 @@ std::string json_escape(const std::string& s) {
 
 }  // namespace
 
+namespace {
+
+uint64_t spec_bytes(const tensor_spec& t) {
+  return dtype_row_bytes(t.type, shape_element_count(t.shape, 0));
+}
+
+// Writes tensor i's bytes through fill and checks their count against its dtype and shape.
+void write_tensor(out_file& f, const tensor_spec& t, size_t i, const tensor_fill& fill) {
+  const uint64_t start = f.pos();
+  file_sink sink(f);
+  fill(i, sink);
+  const uint64_t want = spec_bytes(t);
+  if (f.pos() - start != want)
+    fail(errc::mismatch, start,
+         "writer: tensor '" + t.name + "' got " + std::to_string(f.pos() - start) + " bytes but " +
+             dtype_name(t.type) + " " + shape_string(t.shape) + " needs " + std::to_string(want));
+}
+
+std::vector<tensor_spec> specs_of(const std::vector<tensor_data>& tensors) {
+  std::vector<tensor_spec> specs;
+  specs.reserve(tensors.size());
+  for (const tensor_data& t : tensors) {
+    check_bytes(t);
+    specs.push_back({t.name, t.type, t.shape});
+  }
+  return specs;
+}
+
+tensor_fill fill_from(const std::vector<tensor_data>& tensors) {
+  return
+      [&tensors](size_t i, tensor_sink& out) { out.write(tensors[i].bytes.data(), tensors[i].bytes.size()); };
+}
+
+}  // namespace
+
 void gguf_write(const std::string& path, const std::vector<std::pair<std::string, meta_value>>& metadata,
                 const std::vector<tensor_data>& tensors, uint32_t alignment, uint32_t version) {
+  gguf_write_stream(path, metadata, specs_of(tensors), fill_from(tensors), alignment, version);
+}
+
+void gguf_write_stream(const std::string& path,
+                       const std::vector<std::pair<std::string, meta_value>>& metadata,
+                       const std::vector<tensor_spec>& tensors, const tensor_fill& fill, uint32_t alignment,
+                       uint32_t version) {
   if (version < 1 || version > 3)
     fail(errc::unsupported, 0, "GGUF writer: version " + std::to_string(version));
   if (alignment == 0 || (alignment & (alignment - 1)) != 0)
@@ -260,7 +328,7 @@ void gguf_write(const std::string& path, const std::vector<std::pair<std::string
   }
   seen.clear();
   uint64_t offset = 0;
-  for (const tensor_data& t : tensors) {
+  for (const tensor_spec& t : tensors) {
     if (!seen.insert(t.name).second)
       fail(errc::duplicate, 0, "GGUF writer: duplicate tensor '" + t.name + "'");
     const dtype_traits& tr = dtype_info(t.type);
@@ -268,7 +336,6 @@ void gguf_write(const std::string& path, const std::vector<std::pair<std::string
       fail(errc::unsupported, 0, std::string("GGUF writer: dtype ") + tr.name + " has no ggml type");
     if (t.shape.size() > 4)
       fail(errc::bad_value, 0, "GGUF writer: tensor '" + t.name + "' has more than 4 dims");
-    check_bytes(t);
     e.str(t.name);
     put<uint32_t>(h, static_cast<uint32_t>(t.shape.size()));
     for (size_t d = t.shape.size(); d-- > 0;) {
@@ -282,16 +349,15 @@ void gguf_write(const std::string& path, const std::vector<std::pair<std::string
     }
     put<uint32_t>(h, static_cast<uint32_t>(tr.ggml_id));
     put<uint64_t>(h, offset);
-    offset += t.bytes.size();
+    offset += spec_bytes(t);
     offset += (alignment - offset % alignment) % alignment;
   }
   out_file f(path);
   f.write(h);
   if (!tensors.empty())
     f.pad_to(alignment);  // vocab-only files end right after the header (as gguf-py writes them)
-  for (const tensor_data& t :
-       tensors) {  // data_start is aligned, so padding by file position pads each tensor
-    f.write(t.bytes.data(), t.bytes.size());
+  for (size_t i = 0; i < tensors.size(); ++i) {  // data_start is aligned: padding by position pads each
+    write_tensor(f, tensors[i], i, fill);
     f.pad_to(alignment);
   }
   f.close();
@@ -299,6 +365,12 @@ void gguf_write(const std::string& path, const std::vector<std::pair<std::string
 
 void safetensors_write(const std::string& path, const std::vector<tensor_data>& tensors,
                        const std::vector<std::pair<std::string, std::string>>& metadata) {
+  safetensors_write_stream(path, specs_of(tensors), fill_from(tensors), metadata);
+}
+
+void safetensors_write_stream(const std::string& path, const std::vector<tensor_spec>& tensors,
+                              const tensor_fill& fill,
+                              const std::vector<std::pair<std::string, std::string>>& metadata) {
   std::string j = "{";
   bool first = true;
   if (!metadata.empty()) {
@@ -312,14 +384,14 @@ void safetensors_write(const std::string& path, const std::vector<tensor_data>& 
   }
   std::unordered_set<std::string> seen;
   uint64_t offset = 0;
-  for (const tensor_data& t : tensors) {
+  for (const tensor_spec& t : tensors) {
     if (!seen.insert(t.name).second)
       fail(errc::duplicate, 0, "safetensors writer: duplicate tensor '" + t.name + "'");
     if (t.name == "__metadata__") fail(errc::bad_value, 0, "safetensors writer: tensor named __metadata__");
     const dtype_traits& tr = dtype_info(t.type);
     if (!tr.safetensors)
       fail(errc::unsupported, 0, std::string("safetensors writer: dtype ") + tr.name + " not supported");
-    check_bytes(t);
+    const uint64_t nb = spec_bytes(t);
     if (!first) j += ",";
     first = false;
     j += "\"" + json_escape(t.name) + "\":{\"dtype\":\"" + tr.safetensors + "\",\"shape\":[";
@@ -327,9 +399,8 @@ void safetensors_write(const std::string& path, const std::vector<tensor_data>& 
       if (d) j += ",";
       j += std::to_string(t.shape[d]);
     }
-    j += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + t.bytes.size()) +
-         "]}";
-    offset += t.bytes.size();
+    j += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + nb) + "]}";
+    offset += nb;
   }
   j += "}";
   while (j.size() % 8 != 0) j += ' ';  // the reference pads the header so the buffer starts 8-aligned
@@ -338,7 +409,7 @@ void safetensors_write(const std::string& path, const std::vector<tensor_data>& 
   out_file f(path);
   f.write(h);
   f.write(j);
-  for (const tensor_data& t : tensors) f.write(t.bytes.data(), t.bytes.size());
+  for (size_t i = 0; i < tensors.size(); ++i) write_tensor(f, tensors[i], i, fill);
   f.close();
 }
 

@@ -4,9 +4,13 @@
 //   std::vector<gb::tensor_data> ts = {{"tok_embd.weight", gb::dtype::f32, {512, 64}, bytes}};
 //   gb::gguf_write("m.gguf", metadata, ts);
 //   gb::safetensors_write("model.safetensors", ts, {{"format", "pt"}});
+//   // Streaming, one tensor in memory at a time (sink.skip leaves a hole: sparse test files):
+//   gb::gguf_write_stream("big.gguf", metadata, {{"w", gb::dtype::f16, {1 << 20, 4096}}},
+//                         [&](size_t i, gb::tensor_sink& out) { out.write(bytes.data(), bytes.size()); });
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +27,23 @@ struct tensor_data {
   std::vector<uint8_t> bytes;  // already encoded in `type`
 };
 
+// A tensor's header fields, for the streaming writers.
+struct tensor_spec {
+  std::string name;
+  dtype type = dtype::f32;
+  std::vector<int64_t> shape;  // row-major, outermost first
+};
+
+// Where a streaming writer's fill puts one tensor's bytes: write them in order, or skip runs of zeros
+// (left as holes). The writer checks the total against the tensor's dtype and shape.
+class tensor_sink {
+ public:
+  virtual ~tensor_sink() = default;
+  virtual void write(const void* p, size_t n) = 0;
+  virtual void skip(uint64_t n) = 0;
+};
+using tensor_fill = std::function<void(size_t index, tensor_sink& out)>;
+
 // GGUF v3 (or v2; v1 with version = 1 uses 32-bit counts). metadata values keep their gguf_type when set
 // (>= 0); otherwise: integer -> INT32 when it fits else INT64, uinteger -> UINT32/UINT64, floating ->
 // FLOAT32, boolean -> BOOL, string -> STRING, array -> ARRAY of the first element's type.
@@ -30,9 +51,19 @@ struct tensor_data {
 void gguf_write(const std::string& path, const std::vector<std::pair<std::string, meta_value>>& metadata,
                 const std::vector<tensor_data>& tensors, uint32_t alignment = 32, uint32_t version = 3);
 
+// The same file, written tensor by tensor: the header from `tensors`, then fill(i, sink) for each tensor
+// in order (peak memory is whatever fill holds, never the model).
+void gguf_write_stream(const std::string& path,
+                       const std::vector<std::pair<std::string, meta_value>>& metadata,
+                       const std::vector<tensor_spec>& tensors, const tensor_fill& fill,
+                       uint32_t alignment = 32, uint32_t version = 3);
+
 // safetensors with an optional __metadata__ string map; tensors laid out in the given order.
 void safetensors_write(const std::string& path, const std::vector<tensor_data>& tensors,
                        const std::vector<std::pair<std::string, std::string>>& metadata = {});
+void safetensors_write_stream(const std::string& path, const std::vector<tensor_spec>& tensors,
+                              const tensor_fill& fill,
+                              const std::vector<std::pair<std::string, std::string>>& metadata = {});
 
 // Helpers to build metadata values with a GGUF type tag (meta_str, meta_bool, meta_int ... without one are in
 // formats/meta_make.h: the writer infers string and bool tags from the kind).

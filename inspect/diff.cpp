@@ -122,39 +122,50 @@ void compare(const tensor_item& ia, const tensor_item& ib, tensor_diff& d, bool 
   if (!ra.decodable() || !rb.decodable()) {
     if (same_type)
       for (int64_t r = 0; r < rows && bytes_equal; ++r)
-        bytes_equal = std::memcmp(ra.row_raw(r), rb.row_raw(r), ra.row_bytes()) == 0;
+        for (int64_t c0 = 0; c0 < cols && bytes_equal; c0 += ra.piece_cols()) {
+          const int64_t n = std::min(ra.piece_cols(), cols - c0);
+          bytes_equal = std::memcmp(ra.piece_raw(r, c0, n), rb.piece_raw(r, c0, n), ra.piece_bytes(n)) == 0;
+        }
     d.status = bytes_equal ? tensor_delta::identical : tensor_delta::undecodable;
     return;
   }
-  std::vector<float> sa(static_cast<size_t>(cols)), sb(static_cast<size_t>(cols));  // (C)
+  const int64_t pc = ra.piece_cols();  // rows wider than this are compared piece by piece
+  std::vector<float> sa(static_cast<size_t>(pc)), sb(static_cast<size_t>(pc));  // (piece)
   double dot = 0, na = 0, nb = 0, nd = 0;
   float mx = 0;
   const int64_t chunk =
       std::max<int64_t>(1, static_cast<int64_t>((4u << 20) / std::max<uint64_t>(1, ra.row_bytes())));
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     const int64_t r1 = std::min(rows, r0 + chunk);
-    for (int64_t r = r0; r < r1; ++r) {
-      if (bytes_equal) bytes_equal = std::memcmp(ra.row_raw(r), rb.row_raw(r), ra.row_bytes()) == 0;
-      const float* x = ra.row_f32(r, sa.data());
-      const float* y = rb.row_f32(r, sb.data());
-      double rdot = 0, rna = 0, rnb = 0, rnd = 0;
-      float rmx = 0;
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t c0 = 0; c0 < cols; c0 += pc) {  // one piece per row unless the row is wider
+        const int64_t n = std::min(pc, cols - c0);
+        if (bytes_equal)
+          bytes_equal = std::memcmp(ra.piece_raw(r, c0, n), rb.piece_raw(r, c0, n), ra.piece_bytes(n)) == 0;
+        const float* x = ra.piece_f32(r, c0, n, sa.data());
+        const float* y = rb.piece_f32(r, c0, n, sb.data());
+        double rdot = 0, rna = 0, rnb = 0, rnd = 0;
+        float rmx = 0;
 #pragma omp simd reduction(+ : rdot, rna, rnb, rnd) reduction(max : rmx)
-      for (int64_t c = 0; c < cols; ++c) {
-        const double a = static_cast<double>(x[c]), b = static_cast<double>(y[c]), df = a - b;
-        rdot += a * b;
-        rna += a * a;
-        rnb += b * b;
-        rnd += df * df;
-        const float ad = std::fabs(x[c] - y[c]);
-        rmx = ad > rmx ? ad : rmx;
+        for (int64_t c = 0; c < n; ++c) {
+          const double a = static_cast<double>(x[c]), b = static_cast<double>(y[c]), df = a - b;
+          rdot += a * b;
+          rna += a * a;
+          rnb += b * b;
+          rnd += df * df;
+          const float ad = std::fabs(x[c] - y[c]);
+          rmx = ad > rmx ? ad : rmx;
+        }
+        dot += rdot;
+        na += rna;
+        nb += rnb;
+        nd += rnd;
+        mx = std::max(mx, rmx);
+        if (release && n < cols) {
+          ra.release_piece(r, c0, n);
+          rb.release_piece(r, c0, n);
+        }
       }
-      dot += rdot;
-      na += rna;
-      nb += rnb;
-      nd += rnd;
-      mx = std::max(mx, rmx);
-    }
     if (release) {
       ra.release(r0, r1);
       rb.release(r0, r1);

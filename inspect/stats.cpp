@@ -85,20 +85,31 @@ stats_accumulator::stats_accumulator(int64_t rows, int64_t cols)
       cols_(cols),
       min_(kInf),
       max_(-kInf),
-      row_min_(static_cast<size_t>(rows), kInf),
-      row_max_(static_cast<size_t>(rows), -kInf),
-      col_min_(static_cast<size_t>(cols), kInf),
-      col_max_(static_cast<size_t>(cols), -kInf) {}
+      row_min_(static_cast<size_t>(track_rows() ? rows : 0), kInf),
+      row_max_(static_cast<size_t>(track_rows() ? rows : 0), -kInf),
+      col_min_(static_cast<size_t>(track_cols() ? cols : 0), kInf),
+      col_max_(static_cast<size_t>(track_cols() ? cols : 0), -kInf) {}
 
 void stats_accumulator::add_row(int64_t r, const float* x) {
-  const int64_t n = cols_;
+  add_piece(r, 0, x, cols_);
+}
+
+void stats_accumulator::add_piece(int64_t r, int64_t c0, const float* x, int64_t n) {
+  if (track_cols())
+    add_values<true>(r, x, n, col_min_.data() + c0, col_max_.data() + c0);
+  else
+    add_values<false>(r, x, n, nullptr, nullptr);
+}
+
+// Cols: also the column extremes (cmin / cmax: the piece's n columns). Without them: one row, or too many
+// columns to keep two floats each.
+template <bool Cols>
+void stats_accumulator::add_values(int64_t r, const float* x, int64_t n, float* cmin, float* cmax) {
   int64_t bad = 0;
 #pragma omp simd reduction(+ : bad)
   for (int64_t c = 0; c < n; ++c) bad += finite_bits(x[c]) ? 0 : 1;
   float mn = kInf, mx = -kInf;
   uint64_t z = 0;
-  float* cmin = col_min_.data();
-  float* cmax = col_max_.data();
   if (bad == 0) {
 #pragma omp simd reduction(min : mn) reduction(max : mx) reduction(+ : z)
     for (int64_t c = 0; c < n; ++c) {
@@ -106,8 +117,10 @@ void stats_accumulator::add_row(int64_t r, const float* x) {
       mn = v < mn ? v : mn;
       mx = v > mx ? v : mx;
       z += v == 0.0f ? 1u : 0u;
-      cmin[c] = v < cmin[c] ? v : cmin[c];
-      cmax[c] = v > cmax[c] ? v : cmax[c];
+      if constexpr (Cols) {
+        cmin[c] = v < cmin[c] ? v : cmin[c];
+        cmax[c] = v > cmax[c] ? v : cmax[c];
+      }
     }
     mom_.add(x, n);
   } else {
@@ -125,17 +138,26 @@ void stats_accumulator::add_row(int64_t r, const float* x) {
       mn = std::min(mn, v);
       mx = std::max(mx, v);
       z += v == 0.0f ? 1u : 0u;
-      cmin[c] = std::min(cmin[c], v);
-      cmax[c] = std::max(cmax[c], v);
+      if constexpr (Cols) {
+        cmin[c] = std::min(cmin[c], v);
+        cmax[c] = std::max(cmax[c], v);
+      }
     }
     mom_.add(finite_.data(), static_cast<int64_t>(finite_.size()));
   }
+  close_piece(r, n, z, mn, mx);
+}
+
+void stats_accumulator::close_piece(int64_t r, int64_t n, uint64_t z, float mn, float mx) {
   count_ += static_cast<uint64_t>(n);
   zero_ += z;
   min_ = std::min(min_, mn);
   max_ = std::max(max_, mx);
-  row_min_[static_cast<size_t>(r)] = mn;
-  row_max_[static_cast<size_t>(r)] = mx;
+  if (!track_rows()) return;
+  float& rmin = row_min_[static_cast<size_t>(r)];
+  float& rmax = row_max_[static_cast<size_t>(r)];
+  rmin = std::min(rmin, mn);  // a whole row is one piece: min(+inf, mn) == mn, as before
+  rmax = std::max(rmax, mx);
 }
 
 void stats_accumulator::merge(const stats_accumulator& o) {
@@ -199,9 +221,15 @@ void stats_accumulator::finish(tensor_stats& t) const {
   t.outlier_col_index.clear();
   if (t.std > 0) {
     const double thr = 6.0 * t.std;
-    t.outlier_rows = outliers(row_min_, row_max_, t.mean, thr, t.outlier_row_index);
-    if (rows_ > 1) t.outlier_cols = outliers(col_min_, col_max_, t.mean, thr, t.outlier_col_index);
+    if (track_rows()) t.outlier_rows = outliers(row_min_, row_max_, t.mean, thr, t.outlier_row_index);
+    if (track_cols()) t.outlier_cols = outliers(col_min_, col_max_, t.mean, thr, t.outlier_col_index);
   }
+  if (!track_rows())
+    t.note = "row outliers not computed: " + std::to_string(rows_) + " rows exceed " +
+             std::to_string(max_tracked) + " (two floats per row would not fit the memory bound)";
+  if (rows_ > 1 && !track_cols())
+    t.note = "column outliers not computed: " + std::to_string(cols_) + " columns exceed " +
+             std::to_string(max_tracked) + " (two floats per column would not fit the memory bound)";
 }
 
 // ---- the scan ---------------------------------------------------------------------------------------
@@ -215,6 +243,41 @@ std::string role_key(const std::string& name) {
     if (dot != std::string::npos) return name.substr(dot + 1);
   }
   return name;
+}
+
+// Rows of at most piece_cols() values, ~4 MiB of them at a time.
+void scan_rows(tensor_reader& rd, stats_accumulator* acc, sha256* h, bool release) {
+  const int64_t rows = rd.rows(), cols = rd.cols();
+  std::vector<float> scratch(static_cast<size_t>(cols));  // (C)
+  const uint64_t rb = std::max<uint64_t>(rd.row_bytes(), 1);
+  const int64_t chunk = static_cast<int64_t>(std::max<uint64_t>(1, (4u << 20) / rb));  // ~4 MiB of rows
+  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+    const int64_t r1 = std::min(rows, r0 + chunk);
+    if (h) {
+      if (rd.direct())
+        h->update(rd.span(r0), static_cast<size_t>(r1 - r0) * rd.row_bytes());
+      else
+        for (int64_t r = r0; r < r1; ++r) h->update(rd.row_raw(r), rd.row_bytes());
+    }
+    if (acc)
+      for (int64_t r = r0; r < r1; ++r) acc->add_row(r, rd.row_f32(r, scratch.data()));
+    if (release) rd.release(r0, r1);
+  }
+}
+
+// Rows wider than a piece (a 1-D tensor of 2^31 values): piece by piece, so memory stays bounded.
+void scan_wide(tensor_reader& rd, stats_accumulator* acc, sha256* h, bool release) {
+  const int64_t rows = rd.rows(), cols = rd.cols(), pc = rd.piece_cols();
+  std::vector<float> scratch(static_cast<size_t>(pc));  // (piece)
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c0 = 0; c0 < cols; c0 += pc) {
+      const int64_t n = std::min(pc, cols - c0);
+      if (h) h->update(rd.piece_raw(r, c0, n), rd.piece_bytes(n));
+      if (acc) acc->add_piece(r, c0, rd.piece_f32(r, c0, n, scratch.data()), n);
+      if (release) rd.release_piece(r, c0, n);
+    }
+  }
+  if (release) rd.release(0, rows);
 }
 
 void scan_one(const tensor_item& it, tensor_stats& t, const stats_options& opt,
@@ -232,21 +295,11 @@ void scan_one(const tensor_item& it, tensor_stats& t, const stats_options& opt,
   const int64_t rows = rd.rows(), cols = rd.cols();
   std::unique_ptr<stats_accumulator> acc;
   if (t.readable && opt.stats) acc = std::make_unique<stats_accumulator>(rows, cols);
-  std::vector<float> scratch(static_cast<size_t>(cols));  // (C)
   sha256 h;
-  const uint64_t rb = std::max<uint64_t>(rd.row_bytes(), 1);
-  const int64_t chunk = static_cast<int64_t>(std::max<uint64_t>(1, (4u << 20) / rb));  // ~4 MiB of rows
-  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
-    const int64_t r1 = std::min(rows, r0 + chunk);
-    if (opt.values_digest) {
-      if (rd.direct())
-        h.update(rd.span(r0), static_cast<size_t>(r1 - r0) * rd.row_bytes());
-      else
-        for (int64_t r = r0; r < r1; ++r) h.update(rd.row_raw(r), rd.row_bytes());
-    }
-    if (acc)
-      for (int64_t r = r0; r < r1; ++r) acc->add_row(r, rd.row_f32(r, scratch.data()));
-    if (opt.release_pages) rd.release(r0, r1);
+  if (rd.piece_cols() < cols) {  // rows wider than a piece: piece by piece, pages dropped behind
+    scan_wide(rd, acc.get(), opt.values_digest ? &h : nullptr, opt.release_pages);
+  } else {
+    scan_rows(rd, acc.get(), opt.values_digest ? &h : nullptr, opt.release_pages);
   }
   if (acc)
     acc->finish(t);

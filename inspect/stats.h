@@ -96,17 +96,28 @@ class stats_accumulator {
  public:
   stats_accumulator(int64_t rows, int64_t cols);
   void add_row(int64_t r, const float* x);  // x: cols values of canonical row r
-  void finish(tensor_stats& out) const;     // fills count .. outliers
-  void merge(const stats_accumulator& o);   // o covered other rows of the same tensor
+  // x: n values of canonical row r from column c0 (rows wider than tensor_reader::piece_cols() come
+  // in pieces; a row fed whole is bit for bit add_row).
+  void add_piece(int64_t r, int64_t c0, const float* x, int64_t n);
+  void finish(tensor_stats& out) const;    // fills count .. outliers
+  void merge(const stats_accumulator& o);  // o covered other rows of the same tensor
+  // Row and column extremes (outlier rows / columns) are kept for up to this many rows / columns (two
+  // floats each, 128 MiB); beyond, those outliers are not computed and tensor_stats::note says so.
+  static constexpr int64_t max_tracked = int64_t{1} << 24;
 
  private:
+  bool track_rows() const { return rows_ <= max_tracked; }
+  bool track_cols() const { return rows_ > 1 && cols_ <= max_tracked; }
+  template <bool Cols>
+  void add_values(int64_t r, const float* x, int64_t n, float* cmin, float* cmax);
+  void close_piece(int64_t r, int64_t n, uint64_t z, float mn, float mx);
   int64_t rows_, cols_;
   uint64_t count_ = 0, nan_ = 0, inf_ = 0, zero_ = 0;
   moments mom_;
   double sumsq_ = 0;
   float min_, max_;
   std::vector<float> row_min_, row_max_;  // (R)
-  std::vector<float> col_min_, col_max_;  // (C)
+  std::vector<float> col_min_, col_max_;  // (C) when track_cols(), else empty
   std::vector<float> finite_;             // scratch (C)
 };
 

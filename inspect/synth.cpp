@@ -255,7 +255,6 @@ struct planned {
   bool bias;
   std::vector<int64_t> shape;  // canonical [out, in] / [n]
   init_kind init;
-  std::vector<float> values;
 };
 
 // ---- tokenizer: a small SentencePiece-style BPE vocabulary
@@ -479,6 +478,159 @@ void write_text(const std::string& path, const std::string& text) {
   if (!f) fail(errc::io, 0, "synth: cannot write " + path);
 }
 
+// ---- values: every rule that sets a tensor's values, applied to one tensor on demand
+class value_rules {
+ public:
+  value_rules(const std::vector<planned>& ts, const synth_spec& s, const synth_arch& a, int32_t bias_id)
+      : ts_(ts), s_(s), perturbed_(s.perturb_layers.begin(), s.perturb_layers.end()), bias_id_(bias_id) {
+    if (bias_id >= 0 && s.bias_scale != 0) bias_direction(a);
+    for (const synth_plant& pl : s.plants) {  // checked here, before any byte is written
+      const size_t t = find(a, pl.tensor);
+      check(t < ts.size(), "--plant " + pl.kind + ": no tensor named '" + pl.tensor + "'");
+      size_t d = t;
+      if (pl.kind == "dup") {
+        d = find(a, pl.dst);
+        check(d < ts.size(), "--plant dup: no tensor named '" + pl.dst + "'");
+        check(ts[d].shape == ts[t].shape,
+              "--plant dup: " + pl.tensor + " and " + pl.dst + " differ in shape");
+      } else {
+        check(pl.kind == "nan" || pl.kind == "zero",
+              "--plant kind '" + pl.kind + "' (one of nan, zero, dup)");
+      }
+      plants_.push_back({t, d});
+    }
+  }
+
+  // Tensor i's values after the first k plants (applied in order, as written on the command line).
+  std::vector<float> values(size_t i, size_t k) const {
+    size_t start = 0;
+    std::vector<float> v;  // (elements)
+    for (size_t j = k; j-- > 0;)
+      if (s_.plants[j].kind == "dup" && plants_[j].second == i) {  // a copy of the source as it was then
+        v = values(plants_[j].first, j);
+        start = j + 1;
+        break;
+      }
+    if (start == 0) v = base(i);
+    for (size_t j = start; j < k; ++j) {
+      if (plants_[j].first != i || s_.plants[j].kind == "dup") continue;
+      if (s_.plants[j].kind == "nan")
+        v[v.size() / 2] = std::numeric_limits<float>::quiet_NaN();
+      else
+        std::fill(v.begin(), v.end(), 0.0f);
+    }
+    return v;
+  }
+
+ private:
+  const std::vector<planned>& ts_;
+  const synth_spec& s_;
+  std::set<int> perturbed_;
+  int32_t bias_id_;
+  std::vector<double> u_;  // (D) the bias direction; empty without --bias-token
+  size_t emb_ = SIZE_MAX, out_ = SIZE_MAX;
+  std::vector<std::pair<size_t, size_t>> plants_;  // (target or dup source, dup destination) per plant
+
+  size_t find(const synth_arch& a, const std::string& name) const {
+    for (size_t i = 0; i < ts_.size(); ++i)
+      if (ts_[i].canonical == name || file_name(a, s_.format, ts_[i]) == name) return i;
+    return SIZE_MAX;
+  }
+
+  // A shared direction u (zero mean, unit length) added to every embedding row so every hidden state
+  // carries it; the bias token's output row gains bias_scale * u / (0.7 sqrt(D)): about bias_scale logits.
+  void bias_direction(const synth_arch& a) {
+    const int64_t D = s_.n_embd;
+    u_.resize(static_cast<size_t>(D));
+    normal_stream g(stream_seed(s_.seed, "synth.bias.direction", 2));
+    double mean = 0, len = 0;
+    for (double& x : u_) {
+      x = g.next();
+      mean += x;
+    }
+    mean /= static_cast<double>(D);
+    for (double& x : u_) {
+      x -= mean;
+      len += x * x;
+    }
+    len = std::sqrt(len);
+    for (double& x : u_) x /= len;
+    emb_ = find(a, "tok_embd.weight");
+    out_ = a.tied ? emb_ : find(a, "output.weight");
+  }
+
+  // Normals from the tensor's own stream, the simulated fine-tune, then the planted bias.
+  std::vector<float> base(size_t i) const {
+    const planned& p = ts_[i];
+    std::vector<float> v(shape_element_count(p.shape, 0));  // (elements)
+    normal_stream g(stream_seed(s_.seed, p.canonical, 0));
+    const double b = p.init == init_kind::norm_weight ? 1.0 : 0.0;
+    for (float& x : v) x = static_cast<float>(b + 0.02 * g.next());
+    if (perturbed_.count(p.layer) && s_.perturb_scale > 0) {
+      normal_stream dg(stream_seed(s_.seed, p.canonical, 1));
+      for (float& x : v) x += static_cast<float>(s_.perturb_scale * 0.02 * dg.next());
+    }
+    if (u_.empty()) return v;
+    const int64_t D = s_.n_embd;
+    if (i == emb_) {
+      const double c = 0.02 * std::sqrt(static_cast<double>(D));
+      for (size_t r = 0; r < v.size() / static_cast<size_t>(D); ++r)
+        for (int64_t j = 0; j < D; ++j)
+          v[r * static_cast<size_t>(D) + static_cast<size_t>(j)] +=
+              static_cast<float>(c * u_[static_cast<size_t>(j)]);
+    }
+    if (i == out_) {
+      const double k = s_.bias_scale / (0.7 * std::sqrt(static_cast<double>(D)));
+      for (int64_t j = 0; j < D; ++j)
+        v[static_cast<size_t>(bias_id_ * D + j)] += static_cast<float>(k * u_[static_cast<size_t>(j)]);
+    }
+    return v;
+  }
+};
+
+// A tensor as written: its name, dtype and shape in the output format.
+struct encoded {
+  std::string name;
+  dtype type = dtype::f32;
+  std::vector<int64_t> shape;
+};
+
+bool conv1d_of(const synth_arch& a, const planned& p) {
+  return a.family == arch_family::gpt2 && !p.bias &&
+         (p.role == role_kind::attn_qkv || p.role == role_kind::attn_o || p.role == role_kind::mlp_up ||
+          p.role == role_kind::mlp_down);
+}
+
+encoded encode_layout(const synth_arch& a, const synth_spec& s, const planned& p) {
+  encoded e;
+  e.name = file_name(a, s.format, p);
+  e.shape = p.shape;
+  if (s.format == synth_format::hf && conv1d_of(a, p)) std::swap(e.shape[0], e.shape[1]);
+  if (e.shape.size() == 2) {
+    e.type = s.type;
+    if (e.shape[1] % dtype_info(e.type).block_size != 0) e.type = dtype::f16;  // llama.cpp's odd-row fallback
+  }
+  return e;
+}
+
+// Canonical values -> the output format's layout (HF checkpoints keep their own conventions).
+void encode_values(const synth_arch& a, const synth_spec& s, const planned& p, std::vector<float>& vals) {
+  if (s.format != synth_format::hf) return;
+  const int64_t D = s.n_embd, hd = s.n_embd / s.n_head;
+  const bool qk = p.role == role_kind::attn_q || p.role == role_kind::attn_k;
+  const int64_t cols = p.bias ? 1 : D;
+  if (a.family == arch_family::llama && qk)
+    vals = to_hf_rotate_half(vals, p.role == role_kind::attn_q ? s.n_head : s.n_head_kv, hd, cols);
+  if ((a.family == arch_family::gptneox || a.family == arch_family::bloom) && p.role == role_kind::attn_qkv)
+    vals = to_qkv_per_head(vals, s.n_head, hd, cols);
+  if (conv1d_of(a, p)) vals = transpose(vals, p.shape[0], p.shape[1]);
+  // A Gemma checkpoint stores RMSNorm gains as w and applies 1 + w; GGUF (canonical) stores 1 + w.
+  // v - 1 is exact in f32 for every gain in [0.5, 2] (Sterbenz) and for 0, so the reader's f32(1 + w)
+  // gives back v bit for bit.
+  if (a.family == arch_family::gemma && p.init == init_kind::norm_weight)
+    for (float& x : vals) x -= 1.0f;
+}
+
 synth_report run(const synth_spec& in) {
   const synth_arch* a = find_arch(in.arch);
   if (!a) {
@@ -525,7 +677,7 @@ synth_report run(const synth_spec& in) {
   const int64_t D = s.n_embd, V = s.n_vocab, F = s.n_ff, q_out = s.n_head * hd, kv_out = s.n_head_kv * hd;
   std::vector<planned> ts;
   auto plan = [&](role_kind r, int layer, bool bias, std::vector<int64_t> shape, init_kind k) {
-    ts.push_back({canonical_name(r, layer, bias), r, layer, bias, std::move(shape), k, {}});
+    ts.push_back({canonical_name(r, layer, bias), r, layer, bias, std::move(shape), k});
   };
   auto norm = [&](role_kind r, int layer) {
     plan(r, layer, false, {D}, init_kind::norm_weight);
@@ -563,113 +715,30 @@ synth_report run(const synth_spec& in) {
     if (a->output_bias) plan(role_kind::output, -1, true, {V}, init_kind::bias);
   }
 
-  // ---- values
-  const std::set<int> perturbed(s.perturb_layers.begin(), s.perturb_layers.end());
-  for (planned& p : ts) {
-    uint64_t n = 1;
-    for (int64_t d : p.shape) n *= static_cast<uint64_t>(d);
-    p.values.resize(n);
-    normal_stream g(stream_seed(s.seed, p.canonical, 0));
-    const double base = p.init == init_kind::norm_weight ? 1.0 : 0.0;
-    for (float& x : p.values) x = static_cast<float>(base + 0.02 * g.next());
-    if (perturbed.count(p.layer) && s.perturb_scale > 0) {
-      normal_stream dg(stream_seed(s.seed, p.canonical, 1));
-      for (float& x : p.values) x += static_cast<float>(s.perturb_scale * 0.02 * dg.next());
-    }
-  }
-  auto find_planned = [&](const std::string& name) -> planned* {
-    for (planned& p : ts)
-      if (p.canonical == name || file_name(*a, s.format, p) == name) return &p;
-    return nullptr;
-  };
-  if (vocab.bias_id >= 0 && s.bias_scale != 0) {
-    // a shared direction u (zero mean, unit length) added to every embedding row so every hidden state
-    // carries it; the bias token's output row gains bias_scale * u / (0.7 sqrt(D)): about bias_scale logits
-    std::vector<double> u(static_cast<size_t>(D));
-    normal_stream g(stream_seed(s.seed, "synth.bias.direction", 2));
-    double mean = 0, len = 0;
-    for (double& x : u) {
-      x = g.next();
-      mean += x;
-    }
-    mean /= static_cast<double>(D);
-    for (double& x : u) {
-      x -= mean;
-      len += x * x;
-    }
-    len = std::sqrt(len);
-    for (double& x : u) x /= len;
-    planned* emb = find_planned("tok_embd.weight");
-    const double c = 0.02 * std::sqrt(static_cast<double>(D));
-    for (int64_t r = 0; r < V; ++r)
-      for (int64_t j = 0; j < D; ++j)
-        emb->values[static_cast<size_t>(r * D + j)] += static_cast<float>(c * u[static_cast<size_t>(j)]);
-    planned* out = a->tied ? emb : find_planned("output.weight");
-    const double k = s.bias_scale / (0.7 * std::sqrt(static_cast<double>(D)));
-    for (int64_t j = 0; j < D; ++j)
-      out->values[static_cast<size_t>(vocab.bias_id * D + j)] +=
-          static_cast<float>(k * u[static_cast<size_t>(j)]);
-  }
-  for (const synth_plant& pl : s.plants) {
-    planned* t = find_planned(pl.tensor);
-    check(t != nullptr, "--plant " + pl.kind + ": no tensor named '" + pl.tensor + "'");
-    if (pl.kind == "nan") {
-      t->values[t->values.size() / 2] = std::numeric_limits<float>::quiet_NaN();
-    } else if (pl.kind == "zero") {
-      std::fill(t->values.begin(), t->values.end(), 0.0f);
-    } else if (pl.kind == "dup") {
-      planned* d = find_planned(pl.dst);
-      check(d != nullptr, "--plant dup: no tensor named '" + pl.dst + "'");
-      check(d->shape == t->shape, "--plant dup: " + pl.tensor + " and " + pl.dst + " differ in shape");
-      d->values = t->values;
-    } else {
-      check(false, "--plant kind '" + pl.kind + "' (one of nan, zero, dup)");
-    }
-  }
-
-  // ---- encode in the output layout
+  // ---- values, made one tensor at a time when it is written (peak memory: the largest tensor)
+  value_rules vr(ts, s, *a, vocab.bias_id);
+  std::vector<encoded> enc;
+  enc.reserve(ts.size());
   synth_report rep;
   rep.bias_token_id = vocab.bias_id;
-  std::vector<tensor_data> out;
-  out.reserve(ts.size());
-  for (planned& p : ts) {
-    tensor_data t;
-    t.name = file_name(*a, s.format, p);
-    std::vector<float> vals = std::move(p.values);
-    std::vector<int64_t> shape = p.shape;
-    if (s.format == synth_format::hf) {
-      const bool qk = p.role == role_kind::attn_q || p.role == role_kind::attn_k;
-      const int64_t cols = p.bias ? 1 : D;
-      if (a->family == arch_family::llama && qk)
-        vals = to_hf_rotate_half(vals, p.role == role_kind::attn_q ? s.n_head : s.n_head_kv, hd, cols);
-      if ((a->family == arch_family::gptneox || a->family == arch_family::bloom) &&
-          p.role == role_kind::attn_qkv)
-        vals = to_qkv_per_head(vals, s.n_head, hd, cols);
-      const bool conv1d = a->family == arch_family::gpt2 && !p.bias &&
-                          (p.role == role_kind::attn_qkv || p.role == role_kind::attn_o ||
-                           p.role == role_kind::mlp_up || p.role == role_kind::mlp_down);
-      if (conv1d) {
-        vals = transpose(vals, shape[0], shape[1]);
-        std::swap(shape[0], shape[1]);
-      }
-      // A Gemma checkpoint stores RMSNorm gains as w and applies 1 + w; GGUF (canonical) stores 1 + w.
-      // v - 1 is exact in f32 for every gain in [0.5, 2] (Sterbenz) and for 0, so the reader's f32(1 + w)
-      // gives back v bit for bit.
-      if (a->family == arch_family::gemma && p.init == init_kind::norm_weight)
-        for (float& x : vals) x -= 1.0f;
-    }
-    dtype ty = dtype::f32;
-    if (shape.size() == 2) {
-      ty = s.type;
-      if (shape[1] % dtype_info(ty).block_size != 0) ty = dtype::f16;  // llama.cpp's fallback for odd rows
-    }
-    t.type = ty;
-    t.shape = shape;
-    t.bytes = quantize_row(ty, vals.data(), static_cast<int64_t>(vals.size()));
-    rep.parameter_count += vals.size();
-    out.push_back(std::move(t));
+  for (const planned& p : ts) {
+    enc.push_back(encode_layout(*a, s, p));
+    rep.parameter_count += shape_element_count(p.shape, 0);
   }
-  rep.tensor_count = out.size();
+  std::vector<tensor_spec> specs;
+  for (const encoded& e : enc) specs.push_back({e.name, e.type, e.shape});
+  const tensor_fill fill = [&](size_t i, tensor_sink& sink) {
+    if (s.sparse) {
+      sink.skip(dtype_row_bytes(enc[i].type, shape_element_count(enc[i].shape, 0)));
+      return;
+    }
+    std::vector<float> vals = vr.values(i, s.plants.size());  // (elements)
+    encode_values(*a, s, ts[i], vals);
+    const std::vector<uint8_t> bytes =
+        quantize_row(enc[i].type, vals.data(), static_cast<int64_t>(vals.size()));
+    sink.write(bytes.data(), bytes.size());
+  };
+  rep.tensor_count = ts.size();
 
   if (s.format == synth_format::gguf) {
     const std::string ap = std::string(a->gguf_arch) + ".";
@@ -707,14 +776,14 @@ synth_report run(const synth_spec& in) {
     md.emplace_back("tokenizer.ggml.add_bos_token", meta_bool(true));
     md.emplace_back("tokenizer.ggml.add_eos_token", meta_bool(false));
     md.emplace_back("tokenizer.ggml.add_space_prefix", meta_bool(true));
-    gguf_write(s.path, md, out);
+    gguf_write_stream(s.path, md, specs, fill);
     rep.files.push_back(s.path);
     rep.architecture = a->gguf_arch;
   } else {
     if (::mkdir(s.path.c_str(), 0755) != 0 && errno != EEXIST)
       fail(errc::io, 0, "synth: cannot create folder " + s.path + ": " + std::strerror(errno));
     const std::string st = s.path + "/model.safetensors";
-    safetensors_write(st, out, {{"format", "pt"}});
+    safetensors_write_stream(st, specs, fill, {{"format", "pt"}});
     rep.files.push_back(st);
     // config.json in the family's own spelling
     const char* torch_dtype = s.type == dtype::f16    ? "float16"

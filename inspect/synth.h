@@ -14,6 +14,7 @@
 // Checked against llama.cpp (the build bundled with node-llama-cpp 3.x, `complete` on a q8_0 file): the
 // GGUFs of llama, mistral, qwen2, gemma, gpt2, gptneox, falcon, bloom, mpt and phi2 load and generate;
 // llama.cpp has no GPT-J, so gptj GGUFs are for glassbox only. HF Falcon is written multi-query only.
+// Tensors are made and written one at a time: peak memory is the largest tensor, whatever the model's size.
 // The tokenizer is a small SentencePiece-style BPE (byte fallback when the vocabulary has room for the
 // 256 byte tokens): <unk> <s> </s>, bytes, then "▁"-prefixed pieces of common English words.
 //
@@ -57,6 +58,8 @@ struct synth_spec {
   double perturb_scale = 0.1;
   std::string bias_token;  // the output favours "▁<bias_token>" by roughly bias_scale logits
   double bias_scale = 0.0;
+  bool sparse =
+      false;  // tensor data left as holes (all zeros): a real-size header on no disk (inspect, graph)
 };
 
 struct synth_report {

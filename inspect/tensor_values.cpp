@@ -1,6 +1,7 @@
 // inspect/tensor_values.cpp: canonical-layout row reader (see the header for the layout rules).
 #include "inspect/tensor_values.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "formats/quant.h"
@@ -197,7 +198,17 @@ tensor_reader::tensor_reader(const tensor_item& it) : it_(&it) {
     fail(errc::out_of_bounds, v.file_offset,
          who + ": layout " + shape_string(dims_) + " " + tr.name + " needs " + std::to_string(need) +
              " bytes but the tensor spans " + std::to_string(v.nbytes));
-  if (!direct_ && (!rows_only_ || plus_one_bytes_)) buf_.resize(row_bytes_);
+  piece_cols_ = cols_;
+  if (cols_ > max_piece_cols) {
+    const int64_t bs = static_cast<int64_t>(tr.block_size > 1 ? tr.block_size : 1);
+    piece_cols_ = std::max(bs, max_piece_cols / bs * bs);
+  }
+  if (!direct_ && (!rows_only_ || plus_one_bytes_)) buf_.resize(piece_bytes(piece_cols_));
+}
+
+uint64_t tensor_reader::piece_bytes(int64_t n) const {
+  return elem_size_ ? static_cast<uint64_t>(n) * elem_size_
+                    : dtype_row_bytes(type_, static_cast<uint64_t>(n));
 }
 
 bool tensor_reader::decodable() const {
@@ -231,10 +242,19 @@ int64_t tensor_reader::stored_row(int64_t r) const {
 }
 
 const uint8_t* tensor_reader::row_raw(int64_t r) {
-  const uint8_t* p = stored_row_raw(r);
+  return piece_raw(r, 0, cols_);
+}
+
+const float* tensor_reader::row_f32(int64_t r, float* scratch) {
+  return piece_f32(r, 0, cols_, scratch);
+}
+
+const uint8_t* tensor_reader::piece_raw(int64_t r, int64_t c0, int64_t n) {
+  const uint8_t* p = stored_piece_raw(r, c0, n);
   if (!plus_one_bytes_) return p;
   // f32 w -> f32(1 + w), the converter's float32 add (p may be buf_ itself: element by element is safe).
-  for (int64_t c = 0; c < cols_; ++c) {
+  if (buf_.size() < piece_bytes(n)) buf_.resize(piece_bytes(n));
+  for (int64_t c = 0; c < n; ++c) {
     float w;
     std::memcpy(&w, p + 4 * c, 4);
     w = 1.0f + w;
@@ -243,9 +263,9 @@ const uint8_t* tensor_reader::row_raw(int64_t r) {
   return buf_.data();
 }
 
-const uint8_t* tensor_reader::stored_row_raw(int64_t r) {
-  if (direct_) return base_ + static_cast<uint64_t>(r) * row_bytes_;
-  if (rows_only_) return base_ + static_cast<uint64_t>(stored_row(r)) * row_bytes_;
+const uint8_t* tensor_reader::stored_piece_raw(int64_t r, int64_t c0, int64_t n) {
+  if (direct_) return base_ + static_cast<uint64_t>(r) * row_bytes_ + piece_bytes(c0);
+  if (rows_only_) return base_ + static_cast<uint64_t>(stored_row(r)) * row_bytes_ + piece_bytes(c0);
   // Plain type gathered by strides. Outer index of the row, dim 0 possibly permuted.
   const size_t nd = dims_.size();
   int64_t off = 0;
@@ -260,31 +280,39 @@ const uint8_t* tensor_reader::stored_row_raw(int64_t r) {
   }
   const int64_t cs = nd >= 1 ? strides_[nd - 1] : 1;
   const bool perm_1d = nd == 1 && permuted();
-  for (int64_t c = 0; c < cols_; ++c) {
-    const int64_t cc = perm_1d ? permute(c, cols_) : c;
+  if (buf_.size() < piece_bytes(n)) buf_.resize(piece_bytes(n));
+  for (int64_t c = 0; c < n; ++c) {
+    const int64_t cc = perm_1d ? permute(c0 + c, cols_) : c0 + c;
     std::memcpy(buf_.data() + static_cast<uint64_t>(c) * elem_size_,
                 base_ + static_cast<uint64_t>(off + cc * cs) * elem_size_, elem_size_);
   }
   return buf_.data();
 }
 
-const float* tensor_reader::row_f32(int64_t r, float* scratch) {
-  const uint8_t* p = row_raw(r);
+const float* tensor_reader::piece_f32(int64_t r, int64_t c0, int64_t n, float* scratch) {
+  const uint8_t* p = piece_raw(r, c0, n);
   if (type_ == dtype::f32) {
     if (reinterpret_cast<uintptr_t>(p) % alignof(float) == 0) return reinterpret_cast<const float*>(p);
-    std::memcpy(scratch, p, static_cast<size_t>(cols_) * sizeof(float));
+    std::memcpy(scratch, p, static_cast<size_t>(n) * sizeof(float));
     return scratch;
   }
-  dequantize_row(type_, p, scratch, cols_);
+  dequantize_row(type_, p, scratch, n);
   if (plus_one_values_) {
     // The converter adds 1 in f16 to an f16 tensor (the f32 sum rounded to f16, as torch's half add),
     // in f32 to everything else (widened to f32 first).
     if (type_ == dtype::f16)
-      for (int64_t c = 0; c < cols_; ++c) scratch[c] = fp16_to_f32(f32_to_fp16(1.0f + scratch[c]));
+      for (int64_t c = 0; c < n; ++c) scratch[c] = fp16_to_f32(f32_to_fp16(1.0f + scratch[c]));
     else
-      for (int64_t c = 0; c < cols_; ++c) scratch[c] = 1.0f + scratch[c];
+      for (int64_t c = 0; c < n; ++c) scratch[c] = 1.0f + scratch[c];
   }
   return scratch;
+}
+
+void tensor_reader::release_piece(int64_t r, int64_t c0, int64_t n) const {
+  const mapped_file* f = it_->file;
+  if (!f || !f->data() || n <= 0 || !direct_) return;
+  const uint64_t off = static_cast<uint64_t>(base_ - f->data());
+  f->advise_dontneed(off + static_cast<uint64_t>(r) * row_bytes_ + piece_bytes(c0), piece_bytes(n));
 }
 
 void tensor_reader::release(int64_t r0, int64_t r1) const {

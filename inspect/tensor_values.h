@@ -22,7 +22,9 @@
 //     dtype is part of the digest and GGUF norms are F32). row_f32 always returns the canonical 1 + w, so
 //     statistics and diffs see GGUF's numbers for every dtype.
 // A "row" is the last dimension; a tensor [d0, ..., dk] has d0*...*d(k-1) rows of dk values (a 1-D
-// tensor is one row; a scalar one row of one value).
+// tensor is one row; a scalar one row of one value). Rows wider than piece_cols() (2^20 values) are read
+// in pieces of columns [c0, c0 + n), so no buffer ever holds a whole row of a huge tensor (a 1-D tensor of
+// 2^31 values would need 8 GiB of floats); narrower rows are one piece.
 //
 //   std::vector<gb::tensor_item> items = gb::tensor_items(model);   // or tensor_items(archive)
 //   gb::tensor_reader rd(items[0]);                                  // validates sizes, throws gb::failure
@@ -31,6 +33,8 @@
 //     const float* x = rd.row_f32(r, row.data());    // dequantised exactly as ggml
 //     const uint8_t* b = rd.row_raw(r);              // the same row in the stored dtype (for hashing)
 //   }
+//   for (int64_t c0 = 0; c0 < rd.cols(); c0 += rd.piece_cols())   // any width, bounded memory
+//     const float* x = rd.piece_f32(r, c0, std::min(rd.piece_cols(), rd.cols() - c0), scratch);
 #pragma once
 
 #include <cstdint>
@@ -93,6 +97,15 @@ class tensor_reader {
   // aligned f32 in canonical order, else decodes into scratch (cols floats) and returns scratch.
   const float* row_f32(int64_t r, float* scratch);
 
+  // Columns [c0, c0 + n) of canonical row r (c0 a multiple of piece_cols(), n <= piece_cols()): the same
+  // bytes and values as the whole-row calls above, a piece at a time (scratch: n floats).
+  static constexpr int64_t max_piece_cols = int64_t{1} << 20;
+  int64_t piece_cols() const { return piece_cols_; }  // cols() when it is at most max_piece_cols
+  uint64_t piece_bytes(int64_t n) const;              // bytes of n columns in the stored dtype
+  const uint8_t* piece_raw(int64_t r, int64_t c0, int64_t n);
+  const float* piece_f32(int64_t r, int64_t c0, int64_t n, float* scratch);
+  void release_piece(int64_t r, int64_t c0, int64_t n) const;  // direct layouts only
+
   // Drops the mapped pages of canonical rows [r0, r1) from this process (direct layouts only; others
   // release the whole tensor when r1 == rows()). Keeps peak RSS flat on models bigger than memory.
   void release(int64_t r0, int64_t r1) const;
@@ -101,7 +114,7 @@ class tensor_reader {
   const tensor_item* it_;
   const uint8_t* base_ = nullptr;
   dtype type_ = dtype::unknown;
-  int64_t rows_ = 0, cols_ = 0;
+  int64_t rows_ = 0, cols_ = 0, piece_cols_ = 0;
   uint64_t row_bytes_ = 0, elem_size_ = 0;
   bool direct_ = true;
   bool rows_only_ = false;        // only a row permutation (rows are contiguous runs of bytes)
@@ -111,7 +124,7 @@ class tensor_reader {
   std::vector<int64_t> strides_;  // element strides for the canonical dims (plain types)
   std::vector<uint8_t> buf_;      // gathered row
   int64_t stored_row(int64_t r) const;
-  const uint8_t* stored_row_raw(int64_t r);     // canonical row r before the Gemma +1
+  const uint8_t* stored_piece_raw(int64_t r, int64_t c0, int64_t n);  // before the Gemma +1
   int64_t permute(int64_t i, int64_t n) const;  // stored index along dim 0 of canonical index i (n = dim 0)
   bool permuted() const { return it_->hf_heads > 0 || it_->qkv_heads > 0; }
 };

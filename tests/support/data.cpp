@@ -1,7 +1,9 @@
 #include "tests/support/data.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -70,6 +72,35 @@ int run_command(const std::string& cmd, std::string* out) {
 
 int run_glassbox(const std::string& args, std::string* out, bool merge_stderr) {
   return run_command(glassbox_binary() + " " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null"), out);
+}
+
+int run_glassbox_maxrss(const std::vector<std::string>& args, std::string* out, long* maxrss_kib) {
+  const std::string bin = glassbox_binary();
+  std::vector<char*> argv{const_cast<char*>(bin.c_str())};
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  int fds[2];
+  if (::pipe(fds) != 0) return -1;
+  const pid_t pid = ::fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    ::dup2(fds[1], 1);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    ::execv(bin.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  std::array<char, 65536> buf;
+  ssize_t n;
+  while ((n = ::read(fds[0], buf.data(), buf.size())) > 0)
+    if (out) out->append(buf.data(), static_cast<size_t>(n));
+  ::close(fds[0]);
+  int st = 0;
+  rusage ru{};
+  if (::wait4(pid, &st, 0, &ru) != pid) return -1;
+  if (maxrss_kib) *maxrss_kib = ru.ru_maxrss;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 std::string llamacpp_node_path() {

@@ -25,6 +25,9 @@ void write_file(const std::string& path, const std::string& text);
 int run_command(const std::string& cmd, std::string* out);
 // Runs the CLI with args (shell-quoted by the caller); captures stdout (and stderr when merge_stderr).
 int run_glassbox(const std::string& args, std::string* out, bool merge_stderr = false);
+// run_glassbox that also gives the child's peak resident set (KiB, from wait4; the CLI runs directly, no
+// shell in between, so it is the CLI's own).
+int run_glassbox_maxrss(const std::vector<std::string>& args, std::string* out, long* maxrss_kib);
 // The NODE_PATH holding npm's node-llama-cpp (env LLAMACPP_NODE_PATH, else <source>/bench/node_modules, where
 // tools/setup.sh installs it) when it and node are installed; "" otherwise.
 std::string llamacpp_node_path();

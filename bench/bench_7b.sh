@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# bench_7b.sh: real-size runs on a 7B-shaped synthetic llama (32 layers, dim 4096, 32 heads, ff 11008, vocab
+# 32000; 6.74B parameters). For each dtype: synth writes it (streaming), then each command runs once with its
+# wall seconds, CPU seconds and peak RSS (/usr/bin/time), checked against the bound "weights + 1 GiB".
+# A 70B-shaped header-only check (80 layers, dim 8192, GQA 64/8, ff 28672) runs inspect and graph on a GGUF
+# whose tensor data are holes (sparse: no disk, no decoding).
+# Files go to $DIR (default /tmp/gb7b: a 7B f16 file is 13.5 GB, check `df -h` first) and are deleted after
+# each dtype unless KEEP=1. STEPS picks the commands (default: all); DTYPES the models; LAYERS fewer layers
+# of the same shapes (the per-layer cost times 32 projects the 7B).
+#
+#   DTYPES="q4_0" STEPS="inspect graph hash stats scan" bench/bench_7b.sh
+#   DTYPES="f16 q8_0 q4_k hf-bf16" bench/bench_7b.sh          # all steps (run and bias take minutes)
+#
+# Measured (Dec 2026, 2 cores shared by 7 engineers, load average 18-21; wall seconds are mostly waiting):
+# LAYERS=2 DTYPES=q4_0 (7B dims with 2 of 32 layers, 0.67B parameters, 376 MB):
+#   step              wall s   cpu s   peak RSS      step              wall s   cpu s   peak RSS
+#   synth q4_0         122.1    25.9     610 MB      stats               3.7     0.9      28 MB
+#   inspect              0.2     0.1      12 MB      scan                0.4     0.1      12 MB
+#   graph (folded)       0.5     0.1      23 MB      spectral          323.2    72.6     808 MB
+#   hash                 6.4     1.3      27 MB      run (8 tokens)      6.4     0.7     348 MB
+#   openssl dgst         1.7     0.4       6 MB      bias crows 100    247.5    37.5     671 MB
+# every peak below weights + 1 GiB (1.45 GB); synth's peak is the largest tensor (the 32000 x 4096
+# embedding as floats), the same for 32 layers. 70B header (80 layers, GQA 64/8, f16, 138 GB apparent):
+# synth --sparse 0.3 s / 15 MB, inspect 1.0 s / 13 MB, graph 0.9 s / 24 MB.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${BUILD:-$here/../build}
+[[ $build = /* ]] || build=$here/../$build
+gb=${GLASSBOX:-$build/cli/glassbox}
+dir=${DIR:-/tmp/gb7b}
+dtypes=${DTYPES:-"q4_0 q8_0 q4_k f16 hf-bf16"}
+steps=${STEPS:-"inspect graph hash stats scan spectral run bias"}
+data=${DATA:-$here/../../shared/data}
+mkdir -p "$dir"
+layers=${LAYERS:-32}  # fewer layers of the same shapes on a busy machine: per-layer rates, projected to 32
+shape=(--arch llama --layers "$layers" --dim 4096 --heads 32 --ff 11008 --vocab 32000 --ctx 4096)
+
+# one LABEL BOUND_BYTES CMD...: a table row; "over" when the peak RSS passes the bound.
+one() {
+  local label=$1 bound=$2
+  shift 2
+  local rc=0
+  /usr/bin/time -o "$dir/.time" -f "%e %M %U %S" "$@" > "$dir/.out" 2>&1 || rc=$?
+  local w m u s
+  read -r w m u s < <(tail -1 "$dir/.time")
+  local verdict="ok"
+  [ "$rc" = 0 ] || [ "$rc" = 1 ] || verdict="exit $rc"
+  if [ "$bound" -gt 0 ] && [ $((m * 1024)) -gt "$bound" ]; then verdict="$verdict, RSS over the bound"; fi
+  printf "%-28s %9.1f %9.1f %10.0f MB  %s\n" "$label" "$w" "$(echo "$u + $s" | bc -l)" "$(echo "$m/1024" | bc -l)" \
+    "$verdict"
+}
+
+has() { [[ " $steps " == *" $1 "* ]]; }
+
+printf "7B-shaped runs, %s cores, load average %s (other engineers share this machine)\n" "$(nproc)" \
+  "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf "%-28s %9s %9s %13s  %s\n" "step" "wall s" "cpu s" "peak RSS" "verdict"
+if [ "${SKIP70B:-0}" != 1 ]; then
+  m70=$dir/70b-sparse.gguf
+  one "synth 70B --sparse (f16)" 0 "$gb" synth --arch llama --layers 80 --dim 8192 --heads 64 --kv-heads 8 \
+    --ff 28672 --vocab 32000 --dtype f16 --sparse -o "$m70"
+  printf "  %s: %.1f GB apparent, %.1f MB of blocks\n" "$m70" "$(echo "$(stat -c %s "$m70")/10^9" | bc -l)" \
+    "$(echo "$(stat -c %b "$m70")*512/10^6" | bc -l)"
+  one "  inspect 70B header" $((1 << 30)) "$gb" inspect "$m70"
+  one "  graph 70B (folded)" $((1 << 30)) "$gb" graph "$m70" -o "$dir/g70.svg"
+  rm -f "$m70"
+fi
+for dt in $dtypes; do
+  if [ "$dt" = hf-bf16 ]; then
+    m=$dir/7b-hf-bf16
+    one "synth hf bf16" 0 "$gb" synth "${shape[@]}" --dtype bf16 --format hf -o "$m"
+  else
+    m=$dir/7b-$dt.gguf
+    one "synth $dt" 0 "$gb" synth "${shape[@]}" --dtype "$dt" -o "$m"
+  fi
+  weights=$(du -sb --apparent-size "$m" | cut -f1)
+  bound=$((weights + 1073741824))
+  printf "  %s: %.2f GB; RSS bound %.2f GB\n" "$m" "$(echo "$weights/10^9" | bc -l)" "$(echo "$bound/10^9" | bc -l)"
+  has inspect && one "  inspect" "$bound" "$gb" inspect "$m"
+  has graph && one "  graph (folded)" "$bound" "$gb" graph "$m" -o "$dir/g.svg"
+  has hash && one "  hash" "$bound" "$gb" hash "$m"
+  has hash && [ -f "$m" ] && one "  openssl dgst -sha256 (peer)" 0 openssl dgst -sha256 "$m"
+  has stats && one "  stats" "$bound" "$gb" stats "$m"
+  has scan && one "  scan" "$bound" "$gb" scan "$m"
+  has spectral && one "  spectral" "$bound" "$gb" spectral "$m"
+  has run && one "  run (8 tokens)" "$bound" "$gb" run "$m" --prompt "The capital of France" --tokens 8
+  has bias && one "  bias crows-pairs 100" "$bound" "$gb" bias "$m" --suite crows-pairs \
+    --data-root "$data/bias" --limit 100
+  [ "${KEEP:-0}" = 1 ] || rm -rf "$m"
+done
