@@ -367,8 +367,12 @@ void scan_model(scan_file& sf, const mapped_file_ptr& m, file_format f) {
 
 }  // namespace
 
-void scan_template_text(std::string_view text, const std::string& where, std::vector<finding>& out) {
-  template_fold_scan(text, where, out);  // the template as Jinja code: folded names, gadget objects
+void scan_template_text(std::string_view template_text, const std::string& where, std::vector<finding>& out) {
+  template_fold_scan(template_text, where, out);  // the template as Jinja code: folded names, gadget objects
+  // the spelled-out patterns below look at code only: `__class__` in a {# comment #} or in plain text is
+  // never evaluated (offsets are unchanged: text outside the tags is blanked)
+  const std::string code = template_code_text(template_text);
+  std::string_view text(code);
   struct pattern {
     const char* needle;
     bool word;  // must not be preceded by an identifier character
@@ -411,7 +415,7 @@ void scan_template_text(std::string_view text, const std::string& where, std::ve
       if (ok) {
         if (++reported > 50) return;
         size_t from = at > 20 ? at - 20 : 0;
-        std::string ctx(text.substr(from, std::min<size_t>(60, text.size() - from)));
+        std::string ctx(template_text.substr(from, std::min<size_t>(60, text.size() - from)));
         for (char& c : ctx)
           if (c == '\n' || c == '\r') c = ' ';
         out.push_back({p.level, "template.injection", where,
