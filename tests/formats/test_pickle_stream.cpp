@@ -1,0 +1,146 @@
+// pickle::read_stream (a zip member inflated on the fly) against pickle::read of the same bytes: the same
+// verdicts fed in any chunking, and operands longer than the stream window read through in bounded memory.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "formats/pickle.h"
+
+namespace pk = gb::pickle;
+using namespace std::string_literals;
+
+namespace {
+
+// A source that hands out `parts` (each a pattern repeated `count` times) at most `chunk` bytes per call.
+struct generated {
+  std::vector<std::pair<std::string, uint64_t>> parts;
+  uint64_t chunk = 1 << 16;
+  size_t part = 0;
+  uint64_t done = 0;  // bytes of the current part already given
+  uint64_t total = 0;
+  uint64_t operator()(uint8_t* out, uint64_t n) {
+    uint64_t given = 0;
+    n = std::min(n, chunk);
+    while (given < n && part < parts.size()) {
+      const auto& [pat, count] = parts[part];
+      uint64_t size = pat.size() * count;
+      if (done == size) {
+        ++part;
+        done = 0;
+        continue;
+      }
+      uint64_t k = std::min(n - given, size - done);
+      if (pat.size() == 1)
+        std::memset(out + given, pat[0], k);
+      else
+        for (uint64_t i = 0; i < k; ++i) out[given + i] = static_cast<uint8_t>(pat[(done + i) % pat.size()]);
+      given += k;
+      done += k;
+    }
+    total += given;
+    return given;
+  }
+};
+
+pk::result streamed(const std::string& bytes, uint64_t chunk, bool stacked) {
+  generated g{{{bytes, 1}}, chunk};
+  pk::read_options o;
+  o.stacked = stacked;
+  o.size_hint = bytes.size();
+  return pk::read_stream([&](uint8_t* out, uint64_t n) { return g(out, n); }, o);
+}
+
+std::string summary(const pk::result& r) {
+  std::string s = std::string(r.complete ? "complete" : "NOT VERIFIED") + " end=" + std::to_string(r.end) +
+                  " roots=" + std::to_string(r.roots.size()) + " proto=" + std::to_string(r.protocol) +
+                  " swept_from=" + std::to_string(r.swept_from) + " ops=" + std::to_string(r.ops) + "\n";
+  for (const auto& g : r.globals)
+    s += g.qualified() + " " + pk::safety_name(g.level) + (g.invoked ? " invoked" : "") +
+         (g.swept ? " swept" : "") + " @" + std::to_string(g.offset) + "\n";
+  for (const auto& f : r.findings) s += f.code + " @" + std::to_string(f.offset) + "\n";
+  return s;
+}
+
+std::string binunicode8(const std::string& s) {
+  std::string b = "\x8d";
+  for (int k = 0; k < 8; ++k) b += static_cast<char>((s.size() >> (8 * k)) & 0xff);
+  return b + s;
+}
+
+}  // namespace
+
+TEST_CASE("read_stream gives what read gives, whatever the chunking") {
+  const std::string corpus[] = {
+      "cos\nsystem\n(S'id'\ntR.",                                                   // protocol 0 call
+      "\x80\x04\x8c\x02os\x94\x8c\x06system\x94h\x00h\x01\x93\x8c\x02ls\x85R.",     // STACK_GLOBAL via memo
+      "\x80\x02}q\x00X\x01\x00\x00\x00aK\x01s.\x80\x02]q\x00.",                     // stacked pickles
+      "\x80\x02}q\x00.garbage cbuiltins\nexec\n",                                   // trailing bytes, swept
+      "\x80\x02}q\x00.PK\x03\x04 hidden",                                           // a zip behind the pickle
+      "\x80\x02(\x8c\x05hello\xff",                                                 // unknown opcode: sweep
+      "\x80\x02(X\x02\x00\x00\x00\xc3(.",                                           // BINUNICODE not UTF-8
+      "\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00\x8c\x02os\x8c\x06system\x93.",  // FRAME
+      "\x80\x04\x95\xff\x00\x00\x00\x00\x00\x00\x00N.",                             // FRAME past the end
+      "I0x1F\nI01\n(Vabc\\u0041\nS'x\\x41'\nL12L\ntp0\n.",                          // protocol 0 literals
+      "\x80\x02cnumpy.core.multiarray\n_reconstruct\nq\x00cnumpy\nndarray\nq\x01K\x00\x85q\x02c_codecs\n"
+      "encode\nq\x03X\x01\x00\x00\x00bq\x04X\x06\x00\x00\x00latin1q\x05\x86q\x06Rq\x07\x87q\x08Rq\x09.",
+      "\x80\x02(\x8c\x02os\x8c\x06system\x93",  // truncated: stream ends before STOP
+  };
+  for (const std::string& p : corpus) {
+    for (bool stacked : {false, true}) {
+      pk::read_options o;
+      o.stacked = stacked;
+      std::string want = summary(pk::read(reinterpret_cast<const uint8_t*>(p.data()), p.size(), o));
+      for (uint64_t chunk : {1ull, 3ull, 4096ull}) {
+        INFO(p, " stacked=", stacked, " chunk=", chunk);
+        CHECK(summary(streamed(p, chunk, stacked)) == want);
+      }
+    }
+  }
+}
+
+TEST_CASE("an operand longer than the stream window is read through: what follows it is interpreted") {
+  // PROTO 4, BINBYTES8 of 5 MiB (window: 1 MiB), then os.system('id') called: DANGEROUS, complete
+  const uint64_t big = 5ull << 20;
+  std::string head = "\x80\x04\x8e"s;
+  for (int k = 0; k < 8; ++k) head += static_cast<char>((big >> (8 * k)) & 0xff);
+  generated g{{{head, 1}, {"A", big}, {"0cos\nsystem\n(S'id'\ntR.", 1}}, 1 << 20};
+  pk::read_options o;
+  o.stacked = true;
+  o.lim.max_window = 1 << 20;
+  pk::result r = pk::read_stream([&](uint8_t* out, uint64_t n) { return g(out, n); }, o);
+  CHECK_MESSAGE(r.complete, r.not_verified);
+  CHECK(r.end == g.total);
+  bool called = false;
+  for (const auto& g2 : r.globals)
+    called = called ||
+             (g2.qualified() == "os.system" && g2.invoked && !g2.swept && g2.level == pk::safety::dangerous);
+  CHECK(called);
+  REQUIRE(r.roots.size() == 1);
+  CHECK(r.at(r.at(r.roots[0]).args).k == pk::kind::tuple);
+  // a line longer than the window ends the interpretation: NOT VERIFIED, and the rest is swept
+  generated l{{{"c"s, 1}, {"x", 3 << 20}, {"\nsystem\ncos\nsystem\n(S'id'\ntR.", 1}}, 1 << 20};
+  pk::result lr = pk::read_stream([&](uint8_t* out, uint64_t n) { return l(out, n); }, o);
+  CHECK(!lr.complete);
+  bool swept = false;
+  for (const auto& g2 : lr.globals) swept = swept || (g2.qualified() == "os.system" && g2.swept);
+  CHECK(swept);
+}
+
+TEST_CASE("a streamed BINUNICODE8 longer than the window is checked as UTF-8 across chunk boundaries") {
+  const uint64_t chars = 3ull << 20;  // 6 MiB of two-byte characters (window: 1 MiB), cut at odd offsets
+  for (bool broken : {false, true}) {
+    std::string head = "\x80\x04"s + binunicode8("").substr(0, 1);
+    uint64_t n = 2 * chars + (broken ? 1 : 0);
+    for (int k = 0; k < 8; ++k) head += static_cast<char>((n >> (8 * k)) & 0xff);
+    generated g{{{head, 1}, {"\xc3\xa9", chars}, {broken ? "\xc3" : "", 1}, {"\x85.", 1}}, 65537};
+    pk::read_options o;
+    o.lim.max_window = 1 << 20;
+    pk::result r = pk::read_stream([&](uint8_t* out, uint64_t k) { return g(out, k); }, o);
+    INFO("broken=", broken);
+    CHECK(r.complete == !broken);  // an incomplete last character is invalid UTF-8: CPython raises
+    CHECK(r.roots.size() == 1);
+  }
+}
