@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <iterator>
+#include <map>
 #include <unordered_map>
 
 #include "formats/reader.h"
@@ -554,6 +556,7 @@ class machine {
     r_.values.back().b = true;
     // the state a value tree needs is a small multiple of the stream (HARDENING: heap within 64x the file)
     budget_ = n == 0 ? o.lim.max_memory : std::min<uint64_t>(o.lim.max_memory, 48 * n + (16ull << 20));
+    hard_ = budget_ + budget_ / 2;
   }
 
   // Runs one pickle from pos_ to its STOP. Returns false when the stream ended in an error.
@@ -575,6 +578,15 @@ class machine {
   int semantic_errors_ = 0;
   uint64_t mem_ = 0;     // bytes of analysis state charged so far (values, stack, marks, memo)
   uint64_t budget_ = 0;  // max_memory, or less for a small stream
+  // Past the budget the machine reads on "lean": values are no longer kept (the shared unknown stands for
+  // them) except imports and short strings (interned: STACK_GLOBAL operands), a global put into a value
+  // that is not kept counts as stored in a state, and memo keys of such values are kept as ranges. Only
+  // past hard_ (stack, marks, memo, imports, strings) does the interpretation stop.
+  bool lean_ = false;
+  uint64_t hard_ = 0;
+  std::unordered_map<std::string, uint32_t> interned_;  // lean: short string -> its value
+  std::map<uint64_t, uint64_t> opaque_;                 // lean: memo keys [first, end) holding unkept values
+  uint64_t opaque_n_ = 0;                               // keys in opaque_
   std::vector<uint32_t>
       small_ints_;  // value index of the ints -256..65535 (immutable: shared, as CPython does)
   static constexpr uint32_t k_none = 1, k_false = 2, k_true = 3;
@@ -669,11 +681,26 @@ class machine {
   // Memory, not counts, bounds the analysis: past the budget the interpretation stops (then the sweep).
   void charge(uint64_t bytes) {
     mem_ += bytes;
-    if (mem_ > budget_)
-      stop("analysis state past its memory budget of " + std::to_string(budget_) + " bytes", true);
+    if (mem_ > budget_ && !lean_) {
+      lean_ = true;
+      r_.findings.push_back({severity::info, "pickle.lean", "",
+                             "pickle: analysis state passed its memory budget of " + std::to_string(budget_) +
+                                 " bytes at byte " + std::to_string(abs(op_at_)) +
+                                 "; the rest is read keeping only imports, calls, short strings and the memo",
+                             abs(op_at_)});
+    }
+    if (mem_ > hard_)
+      stop("analysis state past its memory budget of " + std::to_string(hard_) + " bytes", true);
+  }
+  // Lean: the globals among values that are not kept count as stored in a state (a later BUILD may call
+  // them).
+  void unkept(const std::vector<uint32_t>& items) {
+    for (uint32_t x : items)
+      if (x && at(x).k == kind::global && at(x).global != nil) r_.globals[at(x).global].stored = true;
   }
 
   uint32_t make(kind k) {
+    if (lean_ && k != kind::global) return 0;
     charge(sizeof(value));
     r_.values.emplace_back();
     value& v = r_.values.back();
@@ -716,14 +743,53 @@ class machine {
     stack_.resize(m);
     return items;
   }
+  bool opaque_has(uint64_t k) const {
+    auto it = opaque_.upper_bound(k);
+    return it != opaque_.begin() && k < std::prev(it)->second;
+  }
+  void opaque_add(uint64_t k) {
+    if (opaque_has(k)) return;
+    ++opaque_n_;
+    uint64_t end = k + 1;
+    if (auto right = opaque_.find(k + 1); right != opaque_.end()) {
+      end = right->second;
+      opaque_.erase(right);
+    }
+    if (auto it = opaque_.upper_bound(k); it != opaque_.begin() && std::prev(it)->second == k) {
+      std::prev(it)->second = end;
+      return;
+    }
+    charge(64);
+    opaque_.emplace(k, end);
+  }
+  void opaque_remove(uint64_t k) {
+    if (!opaque_has(k)) return;
+    --opaque_n_;
+    auto it = std::prev(opaque_.upper_bound(k));
+    auto [first, end] = *it;
+    opaque_.erase(it);
+    if (first < k) opaque_.emplace(first, k);
+    if (k + 1 < end) opaque_.emplace(k + 1, end);
+  }
+  uint64_t memo_size() const { return memo_.size() + opaque_n_; }  // len(memo), for MEMOIZE
   void memo_put(uint64_t key) {
     uint32_t v = top();
+    if (lean_ && v == 0) {  // a value not kept: remember only that the key holds one
+      memo_.erase(key);
+      opaque_add(key);
+      return;
+    }
+    opaque_remove(key);
     auto [it, fresh] = memo_.try_emplace(key, v);
     if (fresh) charge(64);
     it->second = v;
   }
   void memo_get(uint64_t key) {
     auto it = memo_.find(key);
+    if (it == memo_.end() && opaque_has(key)) {
+      push(0);
+      return;
+    }
     if (it == memo_.end()) {
       semantic("memo key " + std::to_string(key) + " was never stored");
       uint32_t u = make(kind::unknown);
@@ -735,6 +801,21 @@ class machine {
   }
 
   uint32_t make_string(kind k, std::string_view content, uint64_t full) {
+    if (lean_) {  // short strings stay (interned): a STACK_GLOBAL may name a module with them
+      if (k != kind::string || full > 256) return 0;
+      std::string key(content);
+      if (auto it = interned_.find(key); it != interned_.end()) return it->second;
+      charge(sizeof(value) + 2 * key.size() + 64);
+      r_.values.emplace_back();
+      value& x = r_.values.back();
+      x.k = k;
+      x.offset = abs(op_at_);
+      x.s = key;
+      x.size = full;
+      uint32_t v = static_cast<uint32_t>(r_.values.size() - 1);
+      interned_.emplace(std::move(key), v);
+      return v;
+    }
     uint32_t v = make(k);
     size_t keep = static_cast<size_t>(std::min<uint64_t>(content.size(), o_.lim.max_copy));
     charge(keep);
@@ -763,6 +844,10 @@ class machine {
     return v;
   }
   uint32_t make_seq(kind k, std::vector<uint32_t> items) {
+    if (lean_) {
+      unkept(items);
+      return 0;
+    }
     charge(4 * items.size());
     uint32_t v = make(k);
     if (v) at(v).items = std::move(items);
@@ -1003,8 +1088,12 @@ class machine {
   void set_items(uint32_t target, const std::vector<uint32_t>& kv, const char* opcode) {
     value& t = at(target);
     if (t.k == kind::dict || t.k == kind::call || t.k == kind::unknown) {
-      charge(4 * kv.size());
-      if (target) t.items.insert(t.items.end(), kv.begin(), kv.end());
+      if (target && !lean_) {
+        charge(4 * kv.size());
+        t.items.insert(t.items.end(), kv.begin(), kv.end());
+      } else {
+        unkept(kv);  // lean: a kept container no longer grows
+      }
       if (t.k == kind::call && t.callable != nil) invoke(t.callable, opcode);  // __setitem__ on an object
       return;
     }
@@ -1013,8 +1102,12 @@ class machine {
   void append_items(uint32_t target, const std::vector<uint32_t>& xs, const char* opcode) {
     value& t = at(target);
     if (t.k == kind::list || t.k == kind::set || t.k == kind::call || t.k == kind::unknown) {
-      charge(4 * xs.size());
-      if (target) t.items.insert(t.items.end(), xs.begin(), xs.end());
+      if (target && !lean_) {
+        charge(4 * xs.size());
+        t.items.insert(t.items.end(), xs.begin(), xs.end());
+      } else {
+        unkept(xs);  // lean: a kept container no longer grows
+      }
       if (t.k == kind::call && t.callable != nil) invoke(t.callable, opcode);  // .append/.extend on an object
       return;
     }
@@ -1363,7 +1456,7 @@ void machine::step(uint8_t code) {
       memo_put(le<uint32_t>("LONG_BINPUT"));
       break;
     case MEMOIZE:
-      memo_put(memo_.size());
+      memo_put(memo_size());
       break;
     case PROTO: {
       uint8_t p = le<uint8_t>("PROTO");
@@ -1391,6 +1484,8 @@ bool machine::run_one() {
   stack_.clear();
   marks_.clear();
   memo_.clear();
+  opaque_.clear();
+  opaque_n_ = 0;
   try {
     for (;;) {
       op_at_ = pos_;

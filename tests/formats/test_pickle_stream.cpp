@@ -144,3 +144,75 @@ TEST_CASE("a streamed BINUNICODE8 longer than the window is checked as UTF-8 acr
     CHECK(r.roots.size() == 1);
   }
 }
+
+namespace {
+
+// protocol 4: n empty tuples, each memoized then popped (dense: two bytes of stream make a value and a
+// memo entry), then `tail` after a MARK inside a list, then APPENDS and STOP
+std::string dense(size_t n, const std::string& tail) {
+  std::string p = "\x80\x04]\x94"s;
+  for (size_t k = 0; k < n; ++k)
+    p += ")\x94"
+         "0"s;
+  return p + "(" + tail + "e.";
+}
+
+pk::result read_small(const std::string& p) {
+  pk::read_options o;
+  o.lim.max_memory = 256 << 10;  // 256 KiB of analysis state: the stream below needs ~30 MB
+  return pk::read(reinterpret_cast<const uint8_t*>(p.data()), p.size(), o);
+}
+
+const pk::global_ref* global(const pk::result& r, const std::string& q) {
+  for (const auto& g : r.globals)
+    if (g.qualified() == q) return &g;
+  return nullptr;
+}
+
+bool has_code(const pk::result& r, const std::string& code) {
+  for (const auto& f : r.findings)
+    if (f.code == code) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("a pickle denser than the memory budget is read to its end, its imports and calls still followed") {
+  // benign: after the budget, memo lookups of values no longer kept, an allowlisted call by STACK_GLOBAL
+  // (operands interned), a dict of them
+  const std::string od =
+      "\x8c\x0b"
+      "collections\x94\x8c\x0bOrderedDict\x94\x93\x94)R\x94"s;
+  // LONG_BINGET of keys 199999 (stored past the budget: not kept) and 1
+  const std::string benign_tail = "j\x3f\x0d\x03\x00j\x01\x00\x00\x00"s + od + "}\x94(h\x05h\x06u\x94"s;
+  pk::result r = read_small(dense(200'000, benign_tail));
+  CHECK_MESSAGE(r.complete, r.not_verified);
+  CHECK(has_code(r, "pickle.lean"));
+  CHECK(r.roots.size() == 1);
+  const pk::global_ref* g = global(r, "collections.OrderedDict");
+  REQUIRE(g);
+  CHECK(g->invoked);
+  CHECK(g->level == pk::safety::allowed);
+  std::vector<gb::finding> f;
+  pk::add_findings(r, "dense.pkl", f);
+  for (const auto& x : f) CHECK_MESSAGE(x.level <= gb::severity::info, x.code, ": ", x.message);
+  // the same with a call of os.system after the budget: interpreted (not just swept), dangerous, complete
+  pk::result e = read_small(dense(200'000, "\x8c\x02os\x8c\x06system\x93\x8c\x02id\x85R"s));
+  CHECK(e.complete);
+  const pk::global_ref* sys = global(e, "os.system");
+  REQUIRE(sys);
+  CHECK(sys->invoked);
+  CHECK_FALSE(sys->swept);
+  CHECK(sys->level == pk::safety::dangerous);
+  // a callable put into a dict that is no longer kept, then made an object's state: stored, dangerous
+  pk::result s =
+      read_small(dense(200'000, "cbuiltins\nobject\n)\x81}\x8c\x0c__setstate__cbuiltins\nexec\nsb"s));
+  CHECK(s.complete);
+  const pk::global_ref* ex = global(s, "builtins.exec");
+  REQUIRE(ex);
+  CHECK(ex->stored);
+  CHECK(ex->level == pk::safety::dangerous);
+  // a memo key never stored is still what CPython raises on: not verified
+  pk::result m = read_small(dense(200'000, "j\xff\xff\xff\x00"s));
+  CHECK_FALSE(m.complete);
+}
