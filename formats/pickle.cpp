@@ -491,14 +491,19 @@ class input {
   // `keep` (<= at) become invalid.
   uint64_t avail(uint64_t at, uint64_t want, uint64_t keep) {
     if (!src_) return at >= size_ ? 0 : std::min(want, size_ - at);
-    drop_to(std::min(keep, at));
-    while (base_ + buf_.size() < at + want && !eof_) {
-      size_t old = buf_.size();
-      uint64_t chunk = std::max<uint64_t>(at + want - (base_ + old), 1 << 18);
-      buf_.resize(old + static_cast<size_t>(chunk));
-      uint64_t got = (*src_)(buf_.data() + old, chunk);
-      buf_.resize(old + static_cast<size_t>(got));
-      eof_ = got == 0;
+    if (base_ + buf_.size() < at + want && !eof_) {
+      drop_to(std::min(keep, at));  // only when refilling: the bytes kept move once per refill
+      while (base_ + buf_.size() < at + want && !eof_) {
+        size_t old = buf_.size();
+        uint64_t chunk = std::max<uint64_t>(at + want - (base_ + old), 1 << 18), filled = 0;
+        buf_.resize(old + static_cast<size_t>(chunk));
+        while (filled < chunk && !eof_) {
+          uint64_t got = (*src_)(buf_.data() + old + filled, chunk - filled);
+          filled += got;
+          eof_ = got == 0;
+        }
+        buf_.resize(old + static_cast<size_t>(filled));
+      }
     }
     uint64_t end = base_ + buf_.size();
     return at >= end ? 0 : std::min(want, end - at);
