@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "formats/pickle.h"
+#include "formats/zip.h"
 
 namespace pk = gb::pickle;
 using namespace std::string_literals;
@@ -215,4 +216,38 @@ TEST_CASE("a pickle denser than the memory budget is read to its end, its import
   // a memo key never stored is still what CPython raises on: not verified
   pk::result m = read_small(dense(20'000, "j\xff\xff\xff\x00"s));
   CHECK_FALSE(m.complete);
+}
+
+TEST_CASE("zip::member_stream inflates in chunks, stops at its budget, and feeds read_stream") {
+  std::string pkl = "\x80\x02]q\x00("s;
+  for (int k = 0; k < 20'000; ++k) pkl += "K"s + static_cast<char>(k & 0x7f);
+  pkl += "e.";
+  std::vector<uint8_t> z;
+  gb::zip::writer w([&](const uint8_t* p, size_t n) { z.insert(z.end(), p, p + n); });
+  w.add("a.pkl", reinterpret_cast<const uint8_t*>(pkl.data()), pkl.size(), true);
+  w.add("b.pkl", reinterpret_cast<const uint8_t*>(pkl.data()), pkl.size(), false);
+  w.finish();
+  gb::zip::listing l = gb::zip::open(z.data(), z.size());
+  REQUIRE(l.entries.size() == 2);
+  for (const auto& e : l.entries) {
+    INFO(e.name);
+    gb::zip::member_stream s(l, e, 1ull << 30);
+    std::string got;
+    uint8_t buf[777];
+    while (uint64_t n = s.read(buf, sizeof buf)) got.append(reinterpret_cast<const char*>(buf), n);
+    CHECK(got == pkl);
+    CHECK(s.status() == gb::zip::member_stream::state::done);
+    CHECK(s.crc_ok());
+    gb::zip::member_stream small(l, e, 1000);  // budget below the member: over_budget after 1000 bytes
+    while (small.read(buf, sizeof buf)) {
+    }
+    CHECK(small.produced() == 1000);
+    CHECK(small.status() == gb::zip::member_stream::state::over_budget);
+    gb::zip::member_stream again(l, e, 1ull << 30);
+    pk::read_options o;
+    o.stacked = true;
+    pk::result r = pk::read_stream([&](uint8_t* out, uint64_t n) { return again.read(out, n); }, o);
+    CHECK(r.complete);
+    CHECK(r.end == pkl.size());
+  }
 }
