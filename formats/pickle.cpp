@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <iterator>
+#include <map>
 #include <unordered_map>
 
 #include "formats/reader.h"
@@ -477,6 +479,69 @@ bool c_strtol0(std::string_view s, int64_t* out) {
   return true;
 }
 
+// The bytes the machine reads: a whole buffer, or a window sliding over a source (an inflating zip member).
+// A streamed window holds what the current opcode needs (its operands, at most k_window_max bytes, or the
+// look-ahead of the sweep); bytes before `keep` are dropped, bytes skipped over are read and discarded.
+class input {
+ public:
+  input(const uint8_t* d, uint64_t n) : mem_(d), size_(n) {}
+  explicit input(const source& s) : src_(&s) {}
+  bool streaming() const { return src_ != nullptr; }
+  // Bytes available at `at`, up to `want` (fewer only where the stream ends). Pointers into bytes before
+  // `keep` (<= at) become invalid.
+  uint64_t avail(uint64_t at, uint64_t want, uint64_t keep) {
+    if (!src_) return at >= size_ ? 0 : std::min(want, size_ - at);
+    if (base_ + buf_.size() < at + want && !eof_) {
+      drop_to(std::min(keep, at));  // only when refilling: the bytes kept move once per refill
+      while (base_ + buf_.size() < at + want && !eof_) {
+        size_t old = buf_.size();
+        uint64_t chunk = std::max<uint64_t>(at + want - (base_ + old), 1 << 18), filled = 0;
+        buf_.resize(old + static_cast<size_t>(chunk));
+        while (filled < chunk && !eof_) {
+          uint64_t got = (*src_)(buf_.data() + old + filled, chunk - filled);
+          filled += got;
+          eof_ = got == 0;
+        }
+        buf_.resize(old + static_cast<size_t>(filled));
+      }
+    }
+    uint64_t end = base_ + buf_.size();
+    return at >= end ? 0 : std::min(want, end - at);
+  }
+  bool have(uint64_t at, uint64_t k, uint64_t keep) { return avail(at, k, keep) >= k; }
+  bool at_end(uint64_t at) { return avail(at, 1, at) == 0; }
+  const uint8_t* ptr(uint64_t at) const { return src_ ? buf_.data() + (at - base_) : mem_ + at; }
+  // Bytes received so far (the stream's size once at_end() was true for its end).
+  uint64_t received() const { return src_ ? base_ + buf_.size() : size_; }
+
+ private:
+  void drop_to(uint64_t to) {
+    if (to <= base_) return;
+    if (to - base_ <= buf_.size()) {
+      buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(to - base_));
+      base_ = to;
+      return;
+    }
+    base_ += buf_.size();
+    buf_.clear();
+    std::vector<uint8_t> scratch(1 << 18);  // (chunk) skipped bytes: read, never kept
+    while (base_ < to && !eof_) {
+      uint64_t got = (*src_)(scratch.data(), std::min<uint64_t>(to - base_, scratch.size()));
+      base_ += got;
+      eof_ = got == 0;
+    }
+  }
+  const uint8_t* mem_ = nullptr;
+  uint64_t size_ = 0;
+  const source* src_ = nullptr;
+  std::vector<uint8_t> buf_;  // (received window) bytes [base_, base_ + size) of the stream
+  uint64_t base_ = 0;
+  bool eof_ = false;
+};
+
+// The raw sweep of in[from, end of stream) (defined with the sweep below).
+void sweep_input(input& in, uint64_t from, uint64_t base, const limits& lim, result& r);
+
 // Thrown inside the machine for bytes that end the stream (caught in read()).
 struct stream_error {
   uint64_t offset;
@@ -486,7 +551,8 @@ struct stream_error {
 
 class machine {
  public:
-  machine(const uint8_t* d, uint64_t n, const read_options& o, result& r) : d_(d), n_(n), o_(o), r_(r) {
+  // `n`: the stream's size (a streamed one: its expected size, 0 when unknown) for the memory budget.
+  machine(input& in, uint64_t n, const read_options& o, result& r) : in_(in), o_(o), r_(r) {
     r_.values.emplace_back();  // values[0]: the shared unknown placeholder
     // None, True and False are singletons in CPython too: a stream of them costs no memory
     r_.values.emplace_back().k = kind::none;
@@ -494,17 +560,19 @@ class machine {
     r_.values.emplace_back().k = kind::boolean;
     r_.values.back().b = true;
     // the state a value tree needs is a small multiple of the stream (HARDENING: heap within 64x the file)
-    budget_ = std::min<uint64_t>(o.lim.max_memory, 48 * n + (16ull << 20));
+    budget_ = n == 0 ? o.lim.max_memory : std::min<uint64_t>(o.lim.max_memory, 48 * n + (16ull << 20));
+    hard_ = budget_ + budget_ / 2;
   }
 
   // Runs one pickle from pos_ to its STOP. Returns false when the stream ended in an error.
   bool run_one();
   uint64_t pos() const { return pos_; }
-  void set_pos(uint64_t p) { pos_ = p; }
+  uint64_t frame_end() const { return frame_end_; }
 
  private:
-  const uint8_t* d_;
-  uint64_t n_;
+  input& in_;
+  uint64_t frame_end_ = 0;  // a streamed FRAME longer than the window: where its bytes must reach
+  std::string head_;        // the kept head of a streamed operand longer than the window
   const read_options& o_;
   result& r_;
   uint64_t pos_ = 0;
@@ -515,6 +583,15 @@ class machine {
   int semantic_errors_ = 0;
   uint64_t mem_ = 0;     // bytes of analysis state charged so far (values, stack, marks, memo)
   uint64_t budget_ = 0;  // max_memory, or less for a small stream
+  // Past the budget the machine reads on "lean": values are no longer kept (the shared unknown stands for
+  // them) except imports and short strings (interned: STACK_GLOBAL operands), a global put into a value
+  // that is not kept counts as stored in a state, and memo keys of such values are kept as ranges. Only
+  // past hard_ (stack, marks, memo, imports, strings) does the interpretation stop.
+  bool lean_ = false;
+  uint64_t hard_ = 0;
+  std::unordered_map<std::string, uint32_t> interned_;  // lean: short string -> its value
+  std::map<uint64_t, uint64_t> opaque_;                 // lean: memo keys [first, end) holding unkept values
+  uint64_t opaque_n_ = 0;                               // keys in opaque_
   std::vector<uint32_t>
       small_ints_;  // value index of the ints -256..65535 (immutable: shared, as CPython does)
   static constexpr uint32_t k_none = 1, k_false = 2, k_true = 3;
@@ -535,12 +612,52 @@ class machine {
   }
 
   const uint8_t* take(uint64_t k, const char* what) {
-    if (k > n_ - pos_)
+    if (in_.streaming() && k > o_.lim.max_window)
+      stop(std::string(what) + " of " + std::to_string(k) + " bytes is longer than a streamed operand may be",
+           true);
+    uint64_t got = in_.avail(pos_, k, op_at_);
+    if (got < k)
       stop(std::string("truncated: ") + what + " needs " + std::to_string(k) + " bytes, " +
-           std::to_string(n_ - pos_) + " left");
-    const uint8_t* p = d_ + pos_;
+           std::to_string(got) + " left");
+    const uint8_t* p = in_.ptr(pos_);
     pos_ += k;
     return p;
+  }
+  // A string/bytes operand of n bytes: the bytes (a streamed operand longer than the window: its head, the
+  // rest read chunk by chunk). `utf8_ok` (when given) says whether all n bytes are UTF-8 (surrogatepass).
+  std::string_view take_operand(uint64_t n, const char* what, bool* utf8_ok) {
+    if (!in_.streaming() || n <= o_.lim.max_window) {
+      const uint8_t* p = take(n, what);
+      std::string_view s(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
+      if (utf8_ok) *utf8_ok = utf8_valid(s, true);
+      return s;
+    }
+    uint64_t keep = std::max<uint64_t>(o_.lim.max_copy, 4096);
+    head_.assign(reinterpret_cast<const char*>(take(keep, what)), static_cast<size_t>(keep));
+    pos_ -= keep;
+    std::string carry;  // an incomplete UTF-8 sequence at a chunk's end
+    bool ok = true;
+    for (uint64_t off = pos_, end = pos_ + n; off < end;) {
+      uint64_t a = in_.avail(off, std::min<uint64_t>(end - off, 1 << 20), off);
+      if (a == 0)
+        stop(std::string("truncated: ") + what + " needs " + std::to_string(n) + " bytes, " +
+             std::to_string(off - pos_) + " left");
+      if (utf8_ok) {
+        std::string piece = carry + std::string(reinterpret_cast<const char*>(in_.ptr(off)), a);
+        size_t cut = piece.size();
+        if (off + a < end) {  // hold back a lead byte whose sequence continues in the next chunk
+          size_t j = cut;
+          while (j > 0 && cut - j < 3 && (static_cast<uint8_t>(piece[j - 1]) & 0xC0) == 0x80) --j;
+          if (j > 0 && static_cast<uint8_t>(piece[j - 1]) >= 0xC0) cut = j - 1;
+        }
+        ok = ok && utf8_valid(std::string_view(piece).substr(0, cut), true);
+        carry = piece.substr(cut);
+      }
+      off += a;
+    }
+    if (utf8_ok) *utf8_ok = ok && carry.empty();
+    pos_ += n;
+    return head_;
   }
   template <class T>
   T le(const char* what) {
@@ -548,24 +665,47 @@ class machine {
     std::memcpy(&v, take(sizeof(T), what), sizeof(T));
     return v;
   }
+  // The text operand up to '\n' (valid until the next read).
   std::string_view line(const char* what) {
-    uint64_t cap = n_ - pos_;
-    const void* nl = std::memchr(d_ + pos_, '\n', static_cast<size_t>(cap));
-    if (!nl) stop(std::string("truncated: no end of line for ") + what);
-    uint64_t len = static_cast<const uint8_t*>(nl) - (d_ + pos_);
-    std::string_view s(reinterpret_cast<const char*>(d_ + pos_), static_cast<size_t>(len));
-    pos_ += len + 1;
-    if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
-    return s;
+    for (uint64_t want = in_.streaming() ? 4096 : UINT64_MAX;; want = std::min(want * 4, o_.lim.max_window)) {
+      uint64_t cap = in_.avail(pos_, want, op_at_);
+      const uint8_t* p = in_.ptr(pos_);
+      const void* nl = cap ? std::memchr(p, '\n', static_cast<size_t>(cap)) : nullptr;
+      if (nl) {
+        uint64_t len = static_cast<uint64_t>(static_cast<const uint8_t*>(nl) - p);
+        std::string_view s(reinterpret_cast<const char*>(p), static_cast<size_t>(len));
+        pos_ += len + 1;
+        if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
+        return s;
+      }
+      if (cap < want) stop(std::string("truncated: no end of line for ") + what);
+      if (want >= o_.lim.max_window)
+        stop(std::string(what) + " line longer than a streamed operand may be", true);
+    }
   }
   // Memory, not counts, bounds the analysis: past the budget the interpretation stops (then the sweep).
   void charge(uint64_t bytes) {
     mem_ += bytes;
-    if (mem_ > budget_)
-      stop("analysis state past its memory budget of " + std::to_string(budget_) + " bytes", true);
+    if (mem_ > budget_ && !lean_) {
+      lean_ = true;
+      r_.findings.push_back({severity::info, "pickle.lean", "",
+                             "pickle: analysis state passed its memory budget of " + std::to_string(budget_) +
+                                 " bytes at byte " + std::to_string(abs(op_at_)) +
+                                 "; the rest is read keeping only imports, calls, short strings and the memo",
+                             abs(op_at_)});
+    }
+    if (mem_ > hard_)
+      stop("analysis state past its memory budget of " + std::to_string(hard_) + " bytes", true);
+  }
+  // Lean: the globals among values that are not kept count as stored in a state (a later BUILD may call
+  // them).
+  void unkept(const std::vector<uint32_t>& items) {
+    for (uint32_t x : items)
+      if (x && at(x).k == kind::global && at(x).global != nil) r_.globals[at(x).global].stored = true;
   }
 
   uint32_t make(kind k) {
+    if (lean_ && k != kind::global) return 0;
     charge(sizeof(value));
     r_.values.emplace_back();
     value& v = r_.values.back();
@@ -608,14 +748,53 @@ class machine {
     stack_.resize(m);
     return items;
   }
+  bool opaque_has(uint64_t k) const {
+    auto it = opaque_.upper_bound(k);
+    return it != opaque_.begin() && k < std::prev(it)->second;
+  }
+  void opaque_add(uint64_t k) {
+    if (opaque_has(k)) return;
+    ++opaque_n_;
+    uint64_t end = k + 1;
+    if (auto right = opaque_.find(k + 1); right != opaque_.end()) {
+      end = right->second;
+      opaque_.erase(right);
+    }
+    if (auto it = opaque_.upper_bound(k); it != opaque_.begin() && std::prev(it)->second == k) {
+      std::prev(it)->second = end;
+      return;
+    }
+    charge(64);
+    opaque_.emplace(k, end);
+  }
+  void opaque_remove(uint64_t k) {
+    if (!opaque_has(k)) return;
+    --opaque_n_;
+    auto it = std::prev(opaque_.upper_bound(k));
+    auto [first, end] = *it;
+    opaque_.erase(it);
+    if (first < k) opaque_.emplace(first, k);
+    if (k + 1 < end) opaque_.emplace(k + 1, end);
+  }
+  uint64_t memo_size() const { return memo_.size() + opaque_n_; }  // len(memo), for MEMOIZE
   void memo_put(uint64_t key) {
     uint32_t v = top();
+    if (lean_ && v == 0) {  // a value not kept: remember only that the key holds one
+      memo_.erase(key);
+      opaque_add(key);
+      return;
+    }
+    opaque_remove(key);
     auto [it, fresh] = memo_.try_emplace(key, v);
     if (fresh) charge(64);
     it->second = v;
   }
   void memo_get(uint64_t key) {
     auto it = memo_.find(key);
+    if (it == memo_.end() && opaque_has(key)) {
+      push(0);
+      return;
+    }
     if (it == memo_.end()) {
       semantic("memo key " + std::to_string(key) + " was never stored");
       uint32_t u = make(kind::unknown);
@@ -627,6 +806,21 @@ class machine {
   }
 
   uint32_t make_string(kind k, std::string_view content, uint64_t full) {
+    if (lean_) {  // short strings stay (interned): a STACK_GLOBAL may name a module with them
+      if (k != kind::string || full > 256) return 0;
+      std::string key(content);
+      if (auto it = interned_.find(key); it != interned_.end()) return it->second;
+      charge(sizeof(value) + 2 * key.size() + 64);
+      r_.values.emplace_back();
+      value& x = r_.values.back();
+      x.k = k;
+      x.offset = abs(op_at_);
+      x.s = key;
+      x.size = full;
+      uint32_t v = static_cast<uint32_t>(r_.values.size() - 1);
+      interned_.emplace(std::move(key), v);
+      return v;
+    }
     uint32_t v = make(k);
     size_t keep = static_cast<size_t>(std::min<uint64_t>(content.size(), o_.lim.max_copy));
     charge(keep);
@@ -655,6 +849,10 @@ class machine {
     return v;
   }
   uint32_t make_seq(kind k, std::vector<uint32_t> items) {
+    if (lean_) {
+      unkept(items);
+      return 0;
+    }
     charge(4 * items.size());
     uint32_t v = make(k);
     if (v) at(v).items = std::move(items);
@@ -722,11 +920,11 @@ class machine {
   }
 
   void op_global(const char* opcode) {
-    std::string_view module = line("GLOBAL module");
+    std::string module(line("GLOBAL module"));  // a copy: the next read may move a streamed window
     std::string_view name = line("GLOBAL name");
     if (!valid_identifier_path(module) || !valid_identifier_path(name))
       stop(std::string(opcode) + " module/name is not valid UTF-8 text");
-    uint32_t g = add_global(std::string(module), std::string(name), opcode, true);
+    uint32_t g = add_global(std::move(module), std::string(name), opcode, true);
     if (std::string(opcode) == "INST") {
       std::vector<uint32_t> args = pop_mark();
       uint32_t t = make_seq(kind::tuple, std::move(args));
@@ -895,8 +1093,12 @@ class machine {
   void set_items(uint32_t target, const std::vector<uint32_t>& kv, const char* opcode) {
     value& t = at(target);
     if (t.k == kind::dict || t.k == kind::call || t.k == kind::unknown) {
-      charge(4 * kv.size());
-      if (target) t.items.insert(t.items.end(), kv.begin(), kv.end());
+      if (target && !lean_) {
+        charge(4 * kv.size());
+        t.items.insert(t.items.end(), kv.begin(), kv.end());
+      } else {
+        unkept(kv);  // lean: a kept container no longer grows
+      }
       if (t.k == kind::call && t.callable != nil) invoke(t.callable, opcode);  // __setitem__ on an object
       return;
     }
@@ -905,8 +1107,12 @@ class machine {
   void append_items(uint32_t target, const std::vector<uint32_t>& xs, const char* opcode) {
     value& t = at(target);
     if (t.k == kind::list || t.k == kind::set || t.k == kind::call || t.k == kind::unknown) {
-      charge(4 * xs.size());
-      if (target) t.items.insert(t.items.end(), xs.begin(), xs.end());
+      if (target && !lean_) {
+        charge(4 * xs.size());
+        t.items.insert(t.items.end(), xs.begin(), xs.end());
+      } else {
+        unkept(xs);  // lean: a kept container no longer grows
+      }
       if (t.k == kind::call && t.callable != nil) invoke(t.callable, opcode);  // .append/.extend on an object
       return;
     }
@@ -986,7 +1192,14 @@ void machine::step(uint8_t code) {
     case LONG4: {
       int32_t len = le<int32_t>("LONG4 length");
       if (len < 0) stop("LONG4 negative length");
-      push_long_bytes(take(static_cast<uint64_t>(len), "LONG4"), static_cast<uint64_t>(len));
+      std::string_view b = take_operand(static_cast<uint64_t>(len), "LONG4", nullptr);
+      if (b.size() < static_cast<uint64_t>(len)) {  // a streamed giant: its head is what the value keeps
+        uint32_t v = make(kind::integer);
+        if (v) at(v).big = true, at(v).s.assign(b.substr(0, 4096)), at(v).size = static_cast<uint64_t>(len);
+        push(v);
+        break;
+      }
+      push_long_bytes(reinterpret_cast<const uint8_t*>(b.data()), static_cast<uint64_t>(len));
       break;
     }
     case NONE:
@@ -1018,8 +1231,7 @@ void machine::step(uint8_t code) {
       int32_t len = le<int32_t>("BINSTRING length");
       if (len < 0) stop("BINSTRING negative length");
       uint64_t n = static_cast<uint64_t>(len);
-      const uint8_t* p = take(n, "BINSTRING");
-      push(make_string(kind::string, {reinterpret_cast<const char*>(p), static_cast<size_t>(n)}, n));
+      push(make_string(kind::string, take_operand(n, "BINSTRING", nullptr), n));
       break;
     }
     case SHORT_BINSTRING: {
@@ -1039,10 +1251,10 @@ void machine::step(uint8_t code) {
       uint64_t n = code == SHORT_BINUNICODE ? le<uint8_t>("SHORT_BINUNICODE length")
                    : code == BINUNICODE     ? le<uint32_t>("BINUNICODE length")
                                             : le<uint64_t>("BINUNICODE8 length");
-      const uint8_t* p = take(n, "BINUNICODE");
-      std::string_view s(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
+      bool utf8 = true;
+      std::string_view s = take_operand(n, "BINUNICODE", &utf8);
       // CPython decodes with surrogatepass (encoded surrogates are fine); an invalid sequence raises.
-      if (!utf8_valid(s, true)) semantic("BINUNICODE operand is not valid UTF-8");
+      if (!utf8) semantic("BINUNICODE operand is not valid UTF-8");
       push(make_string(kind::string, s, n));
       break;
     }
@@ -1053,8 +1265,7 @@ void machine::step(uint8_t code) {
       uint64_t n = code == SHORT_BINBYTES ? le<uint8_t>("SHORT_BINBYTES length")
                    : code == BINBYTES     ? le<uint32_t>("BINBYTES length")
                                           : le<uint64_t>("BINBYTES8 length");
-      const uint8_t* p = take(n, "BINBYTES");
-      push(make_string(kind::bytes, {reinterpret_cast<const char*>(p), static_cast<size_t>(n)}, n));
+      push(make_string(kind::bytes, take_operand(n, "BINBYTES", nullptr), n));
       break;
     }
     case NEXT_BUFFER: {
@@ -1250,7 +1461,7 @@ void machine::step(uint8_t code) {
       memo_put(le<uint32_t>("LONG_BINPUT"));
       break;
     case MEMOIZE:
-      memo_put(memo_.size());
+      memo_put(memo_size());
       break;
     case PROTO: {
       uint8_t p = le<uint8_t>("PROTO");
@@ -1260,7 +1471,10 @@ void machine::step(uint8_t code) {
     }
     case FRAME: {
       uint64_t len = le<uint64_t>("FRAME length");
-      if (len > n_ - pos_) stop("FRAME of " + std::to_string(len) + " bytes runs past the end");
+      if (in_.streaming() && len > o_.lim.max_window)
+        frame_end_ = std::max(frame_end_, pos_ + len);  // checked once the stream has ended
+      else if (in_.avail(pos_, len, op_at_) < len)
+        stop("FRAME of " + std::to_string(len) + " bytes runs past the end");
       break;  // frames are a read-ahead hint; opcodes continue inline
     }
     default: {
@@ -1275,15 +1489,14 @@ bool machine::run_one() {
   stack_.clear();
   marks_.clear();
   memo_.clear();
+  opaque_.clear();
+  opaque_n_ = 0;
   try {
     for (;;) {
-      if (pos_ >= n_) {
-        op_at_ = pos_;
-        stop("truncated: stream ends before STOP");
-      }
-      ++r_.ops;
       op_at_ = pos_;
-      uint8_t code = d_[pos_++];
+      if (in_.at_end(pos_)) stop("truncated: stream ends before STOP");
+      ++r_.ops;
+      uint8_t code = *in_.ptr(pos_++);
       if (code == STOP) {
         uint32_t v = stack_.empty() ? 0 : stack_.back();
         if (stack_.empty()) semantic("STOP with an empty stack");
@@ -1296,13 +1509,13 @@ bool machine::run_one() {
   } catch (const stream_error& e) {
     r_.complete = false;
     if (r_.not_verified.empty()) r_.not_verified = e.message + " at byte " + std::to_string(e.offset);
-    bool rest = op_at_ < n_;
+    bool rest = !in_.at_end(op_at_);
     r_.findings.push_back(
         {severity::medium, e.limit ? "pickle.limit" : "pickle.malformed", "",
          "pickle: " + e.message + " at byte " + std::to_string(e.offset) +
              (rest ? "; the rest of the stream was swept for imports, not interpreted" : ""),
          e.offset});
-    if (rest) sweep(d_, op_at_, n_, o_.base, o_.lim, r_);
+    if (rest) sweep_input(in_, op_at_, o_.base, o_.lim, r_);
     return false;
   }
 }
@@ -1432,80 +1645,8 @@ bool sweep_literal(const uint8_t* d, uint64_t i, uint64_t n, std::string_view* o
   return false;
 }
 
-}  // namespace
-
-void sweep(const uint8_t* d, uint64_t from, uint64_t n, uint64_t base, const limits& lim, result& r) {
-  if (r.swept_from == UINT64_MAX || from < r.swept_from) r.swept_from = from;
-  uint64_t recorded = 0;
-  auto record = [&](std::string_view module, std::string_view name, const char* how, uint64_t at) {
-    if (recorded >= lim.max_sweep_refs) return;
-    for (const auto& g : r.globals)  // one entry per reference (the sweep may overlap the interpreted part)
-      if (g.swept && g.module == module && g.name == name) return;
-    ++recorded;
-    global_ref g;
-    g.module = std::string(module);
-    g.name = std::string(name);
-    g.opcode = how;
-    g.offset = base + at;
-    g.swept = true;
-    r.globals.push_back(std::move(g));
-  };
-  std::string_view last, before_last;  // the two latest string literals: STACK_GLOBAL's operands
-  for (uint64_t i = from; i < n; ++i) {
-    uint8_t c = d[i];
-    std::string_view a, b, lit;
-    uint64_t p1 = 0, p2 = 0, lit_end = 0;
-    if ((c == 'c' || c == 'i') && sweep_line(d, i + 1, n, &a, &p1) && sweep_line(d, p1, n, &b, &p2)) {
-      record(a, b, c == 'c' ? "GLOBAL (sweep)" : "INST (sweep)", i);
-      i = p2 - 1;  // past the operands (a 'c' inside "numpy.core" is not an opcode)
-      continue;
-    }
-    if (c == 0x93 && !last.empty() && !before_last.empty()) {
-      record(before_last, last, "STACK_GLOBAL (sweep)", i);
-      continue;
-    }
-    if (!sweep_literal(d, i, n, &lit, &lit_end)) continue;
-    before_last = last;
-    last = lit;
-    // "module.name" spelled in one literal (for getattr chains, copyreg, pydoc.locate ...): every split
-    for (size_t dot = lit.find('.'); dot != std::string_view::npos; dot = lit.find('.', dot + 1)) {
-      std::string why;
-      if (classify(lit.substr(0, dot), lit.substr(dot + 1), false, &why) == safety::dangerous)
-        record(lit.substr(0, dot), lit.substr(dot + 1), "string literal (sweep)", i);
-    }
-    i = lit_end - 1;
-  }
-}
-
-result read(const uint8_t* data, uint64_t size, const read_options& opt) {
-  result r;
-  machine m(data, size, opt, r);
-  for (uint64_t count = 0;; ++count) {
-    if (!m.run_one()) {
-      if (count > 0)
-        r.findings.push_back({severity::medium, "pickle.trailing_bytes", "",
-                              std::to_string(size - r.end) + " bytes after the pickle STOP at byte " +
-                                  std::to_string(opt.base + r.end - 1) + " do not form a valid pickle",
-                              opt.base + r.end});
-      break;
-    }
-    if (!opt.stacked || m.pos() >= size) break;
-    uint8_t next = data[m.pos()];
-    if (!is_opcode(next)) break;
-    if (size - m.pos() >= 4 && std::memcmp(data + m.pos(), "PK\x03\x04", 4) == 0) break;  // appended zip
-  }
-  // bytes after the last pickle are not interpreted: sweep them for imports all the same
-  if (opt.stacked && r.complete && r.end < size) sweep(data, r.end, size, opt.base, opt.lim, r);
-  if (opt.stacked && r.complete && r.end < size) {
-    uint64_t extra = size - r.end;
-    bool zip = extra >= 4 && std::memcmp(data + r.end, "PK\x03\x04", 4) == 0;
-    r.findings.push_back(
-        {zip ? severity::high : severity::medium, "pickle.trailing_bytes", "",
-         std::to_string(extra) + " bytes after the last pickle STOP" +
-             (zip ? " (a zip archive hidden behind the pickle)" : " (polyglot or appended data)"),
-         opt.base + r.end});
-  }
-  // Classify every import now that invocation is known.
+// Classifies every import now that invocation is known.
+void classify_globals(result& r) {
   for (auto& g : r.globals) {
     if (!g.resolved) {
       if (g.opcode == "CALL") {
@@ -1539,7 +1680,129 @@ result read(const uint8_t* data, uint64_t size, const read_options& opt) {
     }
     if (g.swept) g.reason += " (found by the raw sweep after the analysis stopped)";
   }
+}
+
+// What the sweep carries from one window to the next: the two latest string literals (STACK_GLOBAL's
+// operands) and how many references it recorded.
+struct sweep_state {
+  std::string last, before_last;
+  uint64_t recorded = 0;
+};
+
+// Sweeps references starting at d[from, until) (operands may run to d[n)); `base` is d[0]'s absolute
+// offset. Returns where the next window starts (past the operands of a reference that crossed `until`).
+uint64_t sweep_part(const uint8_t* d, uint64_t from, uint64_t until, uint64_t n, uint64_t base,
+                    const limits& lim, sweep_state& st, result& r) {
+  auto record = [&](std::string_view module, std::string_view name, const char* how, uint64_t at) {
+    if (st.recorded >= lim.max_sweep_refs) return;
+    for (const auto& g : r.globals)  // one entry per reference (the sweep may overlap the interpreted part)
+      if (g.swept && g.module == module && g.name == name) return;
+    ++st.recorded;
+    global_ref g;
+    g.module = std::string(module);
+    g.name = std::string(name);
+    g.opcode = how;
+    g.offset = base + at;
+    g.swept = true;
+    r.globals.push_back(std::move(g));
+  };
+  uint64_t i = from;
+  for (; i < until; ++i) {
+    uint8_t c = d[i];
+    std::string_view a, b, lit;
+    uint64_t p1 = 0, p2 = 0, lit_end = 0;
+    if ((c == 'c' || c == 'i') && sweep_line(d, i + 1, n, &a, &p1) && sweep_line(d, p1, n, &b, &p2)) {
+      record(a, b, c == 'c' ? "GLOBAL (sweep)" : "INST (sweep)", i);
+      i = p2 - 1;  // past the operands (a 'c' inside "numpy.core" is not an opcode)
+      continue;
+    }
+    if (c == 0x93 && !st.last.empty() && !st.before_last.empty()) {
+      record(st.before_last, st.last, "STACK_GLOBAL (sweep)", i);
+      continue;
+    }
+    if (!sweep_literal(d, i, n, &lit, &lit_end)) continue;
+    st.before_last = std::move(st.last);
+    st.last = std::string(lit);
+    // "module.name" spelled in one literal (for getattr chains, copyreg, pydoc.locate ...): every split
+    for (size_t dot = lit.find('.'); dot != std::string_view::npos; dot = lit.find('.', dot + 1)) {
+      std::string why;
+      if (classify(lit.substr(0, dot), lit.substr(dot + 1), false, &why) == safety::dangerous)
+        record(lit.substr(0, dot), lit.substr(dot + 1), "string literal (sweep)", i);
+    }
+    i = lit_end - 1;
+  }
+  return i;
+}
+
+void sweep_input(input& in, uint64_t from, uint64_t base, const limits& lim, result& r) {
+  if (r.swept_from == UINT64_MAX || from < r.swept_from) r.swept_from = from;
+  // windows of 1 MiB plus a look-ahead longer than any reference (a GLOBAL's two lines: 2 x 258 bytes)
+  constexpr uint64_t k_chunk = 1 << 20, k_look = 1024;
+  sweep_state st;
+  for (uint64_t i = from;;) {
+    uint64_t a = in.avail(i, k_chunk + k_look, i);
+    if (a == 0) return;
+    bool last = a < k_chunk + k_look;
+    i += sweep_part(in.ptr(i), 0, last ? a : k_chunk, a, base + i, lim, st, r);
+    if (last) return;
+  }
+}
+
+// One pickle stream (stacked pickles, the trailing sweep, the classification) read from `in`.
+result read_input(input& in, uint64_t size, const read_options& opt) {
+  result r;
+  machine m(in, size, opt, r);
+  for (uint64_t count = 0;; ++count) {
+    if (!m.run_one()) {
+      if (count > 0)
+        r.findings.push_back({severity::medium, "pickle.trailing_bytes", "",
+                              std::to_string(in.received() - r.end) +
+                                  " bytes after the pickle STOP at byte " +
+                                  std::to_string(opt.base + r.end - 1) + " do not form a valid pickle",
+                              opt.base + r.end});
+      break;
+    }
+    if (!opt.stacked || in.at_end(m.pos())) break;
+    uint8_t next = *in.ptr(m.pos());
+    if (!is_opcode(next)) break;
+    if (in.have(m.pos(), 4, m.pos()) && std::memcmp(in.ptr(m.pos()), "PK\x03\x04", 4) == 0)
+      break;  // appended zip
+  }
+  // bytes after the last pickle are not interpreted: sweep them for imports all the same
+  if (opt.stacked && r.complete && !in.at_end(r.end)) {
+    bool zip = in.have(r.end, 4, r.end) && std::memcmp(in.ptr(r.end), "PK\x03\x04", 4) == 0;
+    sweep_input(in, r.end, opt.base, opt.lim, r);
+    uint64_t extra = in.received() - r.end;
+    r.findings.push_back(
+        {zip ? severity::high : severity::medium, "pickle.trailing_bytes", "",
+         std::to_string(extra) + " bytes after the last pickle STOP" +
+             (zip ? " (a zip archive hidden behind the pickle)" : " (polyglot or appended data)"),
+         opt.base + r.end});
+  }
+  // a streamed FRAME longer than the window: CPython reads it whole and fails if the stream is shorter
+  if (m.frame_end() > 0 && in.avail(m.frame_end() - 1, 1, m.frame_end() - 1) == 0) {
+    r.complete = false;
+    if (r.not_verified.empty()) r.not_verified = "a FRAME runs past the end of the stream";
+  }
+  classify_globals(r);
   return r;
+}
+
+}  // namespace
+
+void sweep(const uint8_t* d, uint64_t from, uint64_t n, uint64_t base, const limits& lim, result& r) {
+  input in(d, n);
+  sweep_input(in, from, base, lim, r);
+}
+
+result read(const uint8_t* data, uint64_t size, const read_options& opt) {
+  input in(data, size);
+  return read_input(in, size, opt);
+}
+
+result read_stream(const source& src, const read_options& opt) {
+  input in(src);
+  return read_input(in, opt.size_hint, opt);
 }
 
 void add_findings(const result& r, const std::string& where, std::vector<finding>& out) {

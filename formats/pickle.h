@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -105,13 +106,20 @@ struct limits {
   uint64_t max_memory = 1ull << 30;  // bytes of analysis state
   uint64_t max_copy = 1 << 16;       // bytes of a string/bytes value kept in memory
   uint64_t max_sweep_refs = 10'000;  // references recorded by the sweep (the sweep itself reads every byte)
+  uint64_t max_window =
+      64ull << 20;  // read_stream: longest line or operand held (longer strings: read through)
 };
 
 struct read_options {
-  bool stacked = false;  // after STOP, keep reading while the next byte is PROTO or a valid opcode
-  uint64_t base = 0;     // absolute file offset of data[0] (for offsets in findings)
+  bool stacked = false;    // after STOP, keep reading while the next byte is PROTO or a valid opcode
+  uint64_t base = 0;       // absolute file offset of data[0] (for offsets in findings)
+  uint64_t size_hint = 0;  // read_stream: the stream's expected size (sizes the memory budget); 0: unknown
   limits lim;
 };
+
+// A forward-only byte stream (an inflating zip member): writes up to n bytes to `out`, returns how many;
+// 0 at the end.
+using source = std::function<uint64_t(uint8_t* out, uint64_t n)>;
 
 struct result {
   std::deque<value>
@@ -132,6 +140,13 @@ struct result {
 
 // Interprets the bytes. Never throws on input (only std::bad_alloc escapes).
 result read(const uint8_t* data, uint64_t size, const read_options& opt = {});
+
+// The same over a stream, in bounded memory: the stream is read once, front to back, through a window
+// holding the current opcode's operands (at most limits::max_window; a string/bytes operand longer keeps its
+// head and is read through). Results (offsets relative to the stream + base) equal read() of the same bytes,
+// except that a line or non-string operand longer than the window ends the interpretation (pickle.limit,
+// then the sweep).
+result read_stream(const source& in, const read_options& opt = {});
 
 // True when b is the first byte of a known opcode.
 bool is_opcode(uint8_t b);

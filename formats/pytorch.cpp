@@ -441,10 +441,137 @@ bool is_storage_entry(const std::string& name, const std::string& prefix) {
   return name.size() > dir.size() && name.compare(0, dir.size(), dir) == 0;
 }
 
+// A deflated member read as a stream within the archive's inflate budget: sniffed from its first bytes,
+// then its pickle (or an object .npy's pickle) read as it inflates. Nothing holds the member whole.
+class deflated_member {
+ public:
+  deflated_member(const zip::listing& z, const zip::entry& e, zip::inflate_budget& budget)
+      : e_(e),
+        budget_(budget),
+        s_(z, e, std::min(budget.member, budget.total - std::min(budget.used, budget.total))) {
+    spent_ = budget.used >= budget.total;
+    if (!spent_) fill(16);
+  }
+  // The first bytes (at least `n` unless the member is shorter).
+  const std::vector<uint8_t>& head(uint64_t n) {
+    fill(n);
+    return head_;
+  }
+  // Reads the pickle that starts `from` bytes into the member, to the end of the stream.
+  pk::result pickle(uint64_t from) {
+    replayed_ = std::min<uint64_t>(from, head_.size());
+    pk::read_options o;
+    o.stacked = true;
+    o.size_hint = e_.size > from ? e_.size - from : 1;
+    return pk::read_stream(
+        [this](uint8_t* out, uint64_t n) -> uint64_t {
+          if (replayed_ < head_.size()) {
+            uint64_t k = std::min<uint64_t>(n, head_.size() - replayed_);
+            std::memcpy(out, head_.data() + replayed_, static_cast<size_t>(k));
+            replayed_ += k;
+            return k;
+          }
+          return s_.read(out, n);
+        },
+        o);
+  }
+  // What reading showed about the member (budget, corruption, size and CRC): findings at `where`.
+  void finish(archive& a, const std::string& where) {
+    using st = zip::member_stream::state;
+    budget_.used += s_.produced();
+    if (spent_)
+      a.add_finding(severity::high, "zip.not_verified", where,
+                    "not verified: the archive's inflate budget of " + std::to_string(budget_.total) +
+                        " bytes is spent; member not examined",
+                    e_.local_offset);
+    else if (s_.status() == st::over_budget)
+      a.add_finding(severity::high, "zip.not_verified", where,
+                    "not verified: member " + s_.why() + "; what follows was not examined", e_.local_offset);
+    else if (s_.status() == st::corrupt)
+      a.add_finding(severity::medium, "zip.unreadable", where, "entry could not be read: " + s_.why(),
+                    e_.local_offset);
+    else if (s_.status() == st::done && s_.longer())
+      a.add_finding(
+          severity::high, "zip.not_verified", where,
+          "not verified: inflates past its declared " + std::to_string(e_.size) +
+              " bytes (a bomb, or readers that disagree on its content); what follows was not examined",
+          e_.local_offset);
+    else if (s_.status() == st::done && s_.shorter())
+      a.add_finding(severity::high, "zip.header_mismatch", where,
+                    "inflates to fewer bytes than the " + std::to_string(e_.size) + " declared",
+                    e_.local_offset);
+    else if (s_.status() == st::done && !s_.crc_ok())
+      a.add_finding(severity::medium, "zip.crc_mismatch", where,
+                    "CRC-32 of the entry does not match the directory", e_.local_offset);
+  }
+
+ private:
+  void fill(uint64_t n) {
+    while (head_.size() < n) {
+      size_t old = head_.size();
+      head_.resize(static_cast<size_t>(n));
+      uint64_t got = s_.read(head_.data() + old, n - old);
+      head_.resize(old + static_cast<size_t>(got));
+      if (got == 0) break;
+    }
+  }
+  const zip::entry& e_;
+  zip::inflate_budget& budget_;
+  zip::member_stream s_;
+  bool spent_ = false;
+  std::vector<uint8_t> head_;  // (first bytes) read to sniff, replayed to the pickle reader
+  uint64_t replayed_ = 0;
+};
+
+// A deflated member that is not a tensor storage: an .npy (its header; an object array's pickle from the
+// stream), a pickle (by its first bytes or its name), a 7z (not examined). Returns true for a nested zip
+// small enough (64 MiB) for the caller to inflate in memory; a bigger one is NOT VERIFIED.
+bool scan_deflated_member(archive& a, const zip::listing& z, const zip::entry& e, const std::string& ew,
+                          bool by_name, bool npz, zip::inflate_budget& budget) {
+  deflated_member m(z, e, budget);
+  const std::vector<uint8_t>& h = m.head(16);
+  bool nested = false;
+  if (h.size() >= 6 && std::memcmp(h.data(), "\x93NUMPY", 6) == 0) {
+    try {
+      const std::vector<uint8_t>& hh = m.head(12);
+      uint64_t hlen = hh.size() < 12 ? 0
+                      : hh[6] == 1   ? load_le<uint16_t>(hh.data() + 8)
+                                     : load_le<uint32_t>(hh.data() + 8);
+      const std::vector<uint8_t>& full = m.head(std::min<uint64_t>(hlen, (1u << 20) + 1) + 12);
+      npy_header nh = parse_npy_header(full.data(), full.size(), 0);
+      if (nh.has_object) {
+        a.add_finding(
+            severity::medium, "numpy.object_array", ew,
+            std::string(nh.structured ? "structured dtype with an object field" : "object-dtype array") +
+                ": its data is a pickle (np.load needs allow_pickle=True)",
+            0);
+        pk::add_findings(m.pickle(nh.data_offset), ew, a.findings);
+      }
+    } catch (const failure& f) {
+      a.add_finding(severity::medium, "numpy.malformed", ew, f.err().message, f.err().offset);
+    }
+  } else if (h.size() >= 6 && std::memcmp(h.data(), "7z\xBC\xAF\x27\x1C", 6) == 0) {
+    a.add_finding(severity::medium, "zip.member_not_scanned", ew,
+                  "7z archive inside the zip: not supported, not examined", e.local_offset);
+  } else if (h.size() >= 4 && std::memcmp(h.data(), "PK\x03\x04", 4) == 0) {
+    nested = e.size <= (64u << 20);
+    if (!nested)
+      a.add_finding(severity::high, "zip.not_verified", ew,
+                    "not verified: a compressed zip of " + std::to_string(e.size) +
+                        " bytes inside the zip (inflated whole past 64 MiB); not examined",
+                    e.local_offset);
+  } else if (!h.empty() &&
+             (looks_like_pickle(h.data(), h.size()) || (by_name && !npz && pk::is_opcode(h[0])))) {
+    pk::add_findings(m.pickle(0), ew, a.findings);
+  }
+  m.finish(a, ew);
+  return nested;
+}
+
 // Scans every member that is not a tensor storage: pickles, .npy, nested zips (depth-capped).
 void scan_zip_members(archive& a, const zip::listing& z, const std::string& where,
                       const std::string& torch_prefix, uint32_t file_index, bool npz, int depth,
-                      const zip::entry* skip = nullptr) {
+                      zip::inflate_budget& budget, const zip::entry* skip = nullptr) {
   for (const auto& e : z.entries) {
     if (is_storage_entry(e.name, torch_prefix)) continue;
     if (&e == skip) continue;  // data.pkl, read by the caller
@@ -466,7 +593,8 @@ void scan_zip_members(archive& a, const zip::listing& z, const std::string& wher
     bool looks = plain_peek && (looks_like_pickle(peek, e.comp_size) ||
                                 (e.comp_size >= 6 && std::memcmp(peek, "\x93NUMPY", 6) == 0) ||
                                 (e.comp_size >= 4 && std::memcmp(peek, "PK\x03\x04", 4) == 0));
-    if (!by_name && !looks && !(e.method == 8 && e.size <= (64u << 20))) continue;
+    if (!by_name && !looks && e.method != 8) continue;
+    if (e.method == 8 && !scan_deflated_member(a, z, e, ew, by_name, npz, budget)) continue;
     zip::content c = zip::read(z, e);
     if (!c.ok) {
       a.add_finding(severity::medium, "zip.unreadable", ew, "entry could not be read: " + c.why,
@@ -497,7 +625,7 @@ void scan_zip_members(archive& a, const zip::listing& z, const std::string& wher
         }
         // nested views cannot point into the mapped file unless stored; keep tensors out of nested zips
         archive sub;
-        scan_zip_members(sub, inner, ew, "", file_index, false, depth + 1);
+        scan_zip_members(sub, inner, ew, "", file_index, false, depth + 1, budget);
         for (auto& f : sub.findings) a.findings.push_back(std::move(f));
       } catch (const failure& f) {
         a.add_finding(severity::medium, "zip.nested_unreadable", ew, "nested zip: " + f.err().message,
@@ -539,12 +667,14 @@ void meta_string(archive& a, const std::string& key, const std::string& v) {
 
 void load_pytorch_zip(archive& a, const mapped_file_ptr& m, const open_options&) {
   const std::string where = m->path();
+  zip::inflate_budget budget = zip::inflate_budget_for_thread();
   zip::listing z = zip::open(m->data(), m->size());
   add_zip_findings(a, z, where);
   // torch.load: the one "<prefix>/data.pkl" entry (prefix = the archive folder name)
   const zip::entry* pkl = nullptr;
   std::string prefix;
   for (const auto& e : z.entries) {
+    if (e.local_only) continue;  // torch.load reads the central directory
     if (e.name == "data.pkl" || ends_with(e.name, "/data.pkl")) {
       std::string p = e.name.substr(0, e.name.size() - 8);
       if (p.find('/') != p.size() - 1 && !p.empty()) continue;  // only one folder level
@@ -563,7 +693,7 @@ void load_pytorch_zip(archive& a, const mapped_file_ptr& m, const open_options&)
     if (a.format_version.empty()) a.format_version = z.zip64 ? "zip64" : "zip";
     uint32_t fi = add_source(a, m, file_format::zip);
     if (npz) a.format = file_format::numpy;
-    scan_zip_members(a, z, where, "", fi, npz, 0);
+    scan_zip_members(a, z, where, "", fi, npz, 0, budget);
     return;
   }
   a.format = file_format::pytorch_zip;
@@ -590,18 +720,25 @@ void load_pytorch_zip(archive& a, const mapped_file_ptr& m, const open_options&)
     a.add_finding(severity::medium, "pytorch.big_endian", where,
                   "big-endian checkpoint: tensors are not mapped", 0);
   // The pickle first: its findings must survive anything that fails later.
-  zip::content c = zip::read(z, *pkl);
-  scan_zip_members(a, z, where, prefix, fi, false, 0, pkl);
-  if (!c.ok) {
-    a.add_finding(severity::high, "pytorch.unreadable_pickle", where + ":" + pkl->name,
-                  "data.pkl could not be read: " + c.why, pkl->local_offset);
-    return;
+  pk::result r;
+  if (pkl->method == 8 && pkl->readable) {  // compressed: read as it inflates, never held whole
+    deflated_member dm(z, *pkl, budget);
+    r = dm.pickle(0);
+    dm.finish(a, where + ":" + pkl->name);
+    scan_zip_members(a, z, where, prefix, fi, false, 0, budget, pkl);
+  } else {
+    zip::content c = zip::read(z, *pkl);
+    scan_zip_members(a, z, where, prefix, fi, false, 0, budget, pkl);
+    if (!c.ok) {
+      a.add_finding(severity::high, "pytorch.unreadable_pickle", where + ":" + pkl->name,
+                    "data.pkl could not be read: " + c.why, pkl->local_offset);
+      return;
+    }
+    if (!c.crc_ok)
+      a.add_finding(severity::medium, "zip.crc_mismatch", where + ":" + pkl->name,
+                    "CRC-32 of data.pkl does not match the directory", pkl->local_offset);
+    r = read_pickle(c.data, c.size, pkl->method == 0 ? pkl->data_offset : 0, true);
   }
-  if (!c.crc_ok)
-    a.add_finding(severity::medium, "zip.crc_mismatch", where + ":" + pkl->name,
-                  "CRC-32 of data.pkl does not match the directory", pkl->local_offset);
-  uint64_t base = pkl->method == 0 ? pkl->data_offset : 0;
-  pk::result r = read_pickle(c.data, c.size, base, true);
   pk::add_findings(r, where + ":" + pkl->name, a.findings);
   if (r.roots.empty()) return;
   std::set<std::string> referenced;
@@ -745,7 +882,8 @@ void load_pickle(archive& a, const mapped_file_ptr& m, const open_options&) {
       a.add_finding(severity::high, "file.polyglot", where,
                     "the pickle is also a zip archive (torch.load opens it as a zip)", 0);
       add_zip_findings(a, z, where);
-      scan_zip_members(a, z, where, "", fi, false, 0);
+      zip::inflate_budget budget = zip::inflate_budget_for_thread();
+      scan_zip_members(a, z, where, "", fi, false, 0, budget);
     } catch (const failure&) {
       // not a usable zip: nothing hidden that a reader would open
     }

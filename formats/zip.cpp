@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "formats/pickle.h"
 #include "formats/reader.h"
 
 namespace gb::zip {
@@ -100,6 +101,136 @@ void zip64_extra(reader& x, uint64_t extra_len, uint64_t& size, uint64_t& comp, 
     x.seek(field_end, "extra field");
   }
   x.seek(end, "extra block");
+}
+
+// The compressed length of a raw deflate stream at src (at most n bytes), found by inflating it into a
+// scratch buffer (at most `cap` bytes of output); 0 when it does not end within those bounds.
+uint64_t deflate_length(const uint8_t* src, uint64_t n, uint64_t cap) {
+  z_stream s{};
+  if (inflateInit2(&s, -15) != Z_OK) return 0;
+  std::vector<uint8_t> scratch(1 << 16);  // (output chunk) discarded
+  s.next_in = const_cast<Bytef*>(src);
+  s.avail_in = static_cast<uInt>(std::min<uint64_t>(n, 1u << 30));
+  uint64_t out = 0, len = 0;
+  for (;;) {
+    s.next_out = scratch.data();
+    s.avail_out = static_cast<uInt>(scratch.size());
+    int rc = inflate(&s, Z_NO_FLUSH);
+    out += scratch.size() - s.avail_out;
+    if (rc == Z_STREAM_END) {
+      len = s.total_in;
+      break;
+    }
+    if ((rc != Z_OK && rc != Z_BUF_ERROR) || out > cap || (rc == Z_BUF_ERROR && s.avail_in == 0)) break;
+  }
+  inflateEnd(&s);
+  return len;
+}
+
+// Parses the local header at `at` as an entry of its own (sizes from the header, or from the data
+// descriptor after a deflate stream / a stored run that ends at a descriptor). False when it is no entry.
+bool local_entry(listing& z, uint64_t at, uint64_t limit, entry& e) {
+  const uint8_t* d = z.data;
+  if (limit - at < 30) return false;
+  e.flags = load_le<uint16_t>(d + at + 6);
+  e.method = load_le<uint16_t>(d + at + 8);
+  e.crc = load_le<uint32_t>(d + at + 14);
+  e.comp_size = load_le<uint32_t>(d + at + 18);
+  e.size = load_le<uint32_t>(d + at + 22);
+  uint64_t nlen = load_le<uint16_t>(d + at + 26), xlen = load_le<uint16_t>(d + at + 28);
+  if (limit - at - 30 < nlen + xlen) return false;
+  e.name.assign(reinterpret_cast<const char*>(d + at + 30), static_cast<size_t>(nlen));
+  e.local_offset = at;
+  e.data_offset = at + 30 + nlen + xlen;
+  e.local_only = true;
+  bool descriptor = (e.flags & 0x8) && e.comp_size == 0;
+  if (descriptor && e.method == 8) {
+    e.comp_size = deflate_length(d + e.data_offset, limit - e.data_offset, z.opt.max_entry_size);
+    if (e.comp_size == 0) return false;
+  } else if (descriptor) {  // stored with sizes only in the descriptor: the first descriptor that fits
+    uint64_t q = e.data_offset;
+    for (; limit - q >= 16; ++q)
+      if (load_le<uint32_t>(d + q) == k_sig_descriptor && load_le<uint32_t>(d + q + 8) == q - e.data_offset)
+        break;
+    if (limit - q < 16) return false;
+    e.comp_size = q - e.data_offset;
+  }
+  if (e.comp_size > limit - e.data_offset) return false;
+  e.end_offset = e.data_offset + e.comp_size;
+  if (e.flags & 0x8) {  // the descriptor: crc and sizes
+    uint64_t q = e.end_offset;
+    if (limit - q >= 4 && load_le<uint32_t>(d + q) == k_sig_descriptor) q += 4;
+    if (limit - q >= 12) {
+      e.crc = load_le<uint32_t>(d + q);
+      e.size = load_le<uint32_t>(d + q + 8);
+      e.end_offset = q + 12;
+    }
+  }
+  if (e.method == 0) e.size = e.comp_size;
+  e.readable = (e.method == 0 || e.method == 8) && !(e.flags & 0x41) && e.size <= z.opt.max_entry_size;
+  if (!e.readable)
+    e.why_unreadable =
+        "local-only entry: encrypted, too big or compression method " + std::to_string(e.method);
+  return true;
+}
+
+// Walks the file from byte 0 to the central directory: spans of listed entries are skipped, every other
+// local header becomes a local-only entry (a high zip.local_only), and bytes outside every entry are swept
+// for pickle imports (what a polyglot hides there).
+void walk_local_headers(listing& z) {
+  std::vector<std::pair<uint64_t, uint64_t>> spans;  // listed entries: [local header, end)
+  for (const auto& e : z.entries)
+    if (e.end_offset) spans.emplace_back(e.local_offset, e.end_offset);
+  std::sort(spans.begin(), spans.end());
+  const uint64_t limit = std::min(z.cd_offset, z.size);
+  std::vector<entry> found;
+  auto hidden = [&](uint64_t from, uint64_t to) {  // bytes no entry covers
+    if (to <= from) return;
+    pickle::result r;
+    pickle::sweep(z.data, from, to, 0, {}, r);
+    for (auto& g : r.globals) g.level = pickle::classify(g.module, g.name, false, &g.reason);
+    std::vector<finding> f;
+    pickle::add_findings(r, "", f);
+    for (auto& x : f)
+      add(z, x.level, x.code.c_str(), "", "in bytes outside every entry: " + x.message, x.offset);
+    bool reported = from < z.prefix || (!spans.empty() && from == z.prefix && to == spans.front().first);
+    if (!reported)
+      add(z, severity::medium, "zip.gap", "",
+          std::to_string(to - from) + " bytes between entries that no entry covers (swept for imports)",
+          from);
+  };
+  uint64_t p = 0;
+  size_t si = 0;
+  while (p < limit) {
+    while (si < spans.size() && spans[si].second <= p) ++si;
+    if (si < spans.size() && spans[si].first <= p) {
+      p = spans[si].second;
+      continue;
+    }
+    uint64_t next = si < spans.size() ? std::min(spans[si].first, limit) : limit;
+    uint64_t q = p;
+    while (q + 4 <= next && load_le<uint32_t>(z.data + q) != k_sig_local) ++q;
+    if (q + 4 > next) {
+      hidden(p, next);
+      p = next;
+      continue;
+    }
+    entry e;
+    if (!local_entry(z, q, next, e)) {  // a signature that starts no entry: part of the hidden bytes
+      hidden(p, q + 4);
+      p = q + 4;
+      continue;
+    }
+    hidden(p, q);
+    add(z, severity::high, "zip.local_only", e.name,
+        "local header at byte " + std::to_string(q) +
+            " that the central directory does not list: readers that walk local headers (streaming unzip) "
+            "load it, Python's zipfile and torch do not",
+        q);
+    p = e.end_offset;
+    found.push_back(std::move(e));
+  }
+  for (auto& e : found) z.entries.push_back(std::move(e));
 }
 
 }  // namespace
@@ -393,6 +524,8 @@ listing open(const uint8_t* d, uint64_t n, const options& opt) {
     }
   }
 
+  walk_local_headers(z);
+
   // Duplicates and overlaps.
   std::vector<const entry*> by_off;
   for (const auto& e : z.entries)
@@ -446,6 +579,114 @@ content read(const listing& z, const entry& e) {
   c.crc_ok = crc_of(c.data, c.size) == e.crc;
   c.ok = true;
   return c;
+}
+
+namespace {
+thread_local inflate_budget t_budget;
+}
+
+inflate_budget inflate_budget_for_thread() {
+  return {t_budget.member, t_budget.total, 0};
+}
+
+inflate_budget_scope::inflate_budget_scope(uint64_t member, uint64_t total) : saved_(t_budget) {
+  t_budget.member = member;
+  t_budget.total = total;
+}
+
+inflate_budget_scope::~inflate_budget_scope() {
+  t_budget = saved_;
+}
+
+struct member_stream::impl {
+  z_stream zs{};
+};
+
+member_stream::member_stream(const listing& z, const entry& e, uint64_t budget)
+    : z_(z), e_(e), cap_(std::min(e.size, budget)), budget_(budget) {
+  crc_ = static_cast<uint32_t>(crc32(0L, Z_NULL, 0));
+  if (!e.readable) {
+    state_ = state::corrupt;
+    why_ = e.why_unreadable.empty() ? "entry not readable" : e.why_unreadable;
+    return;
+  }
+  if (e.method == 8) {
+    z_stream_ = new impl;
+    if (inflateInit2(&z_stream_->zs, -15) != Z_OK) {
+      state_ = state::corrupt;
+      why_ = "zlib init failed";
+    }
+  }
+}
+
+member_stream::~member_stream() {
+  if (z_stream_) inflateEnd(&z_stream_->zs);
+  delete z_stream_;
+}
+
+bool member_stream::crc_ok() const {
+  return state_ == state::done && !longer_ && produced_ == e_.size && crc_ == e_.crc;
+}
+
+uint64_t member_stream::read(uint8_t* out, uint64_t n) {
+  if (state_ != state::reading) return 0;
+  n = std::min<uint64_t>(n, 1u << 30);  // zlib counts in 32 bits
+  if (produced_ == cap_) {              // the declared size (or the budget) is reached: is there more?
+    if (cap_ < e_.size) {
+      state_ = state::over_budget;
+      why_ = "inflates to " + std::to_string(e_.size) + " bytes (declared), past the scan budget of " +
+             std::to_string(budget_) + " bytes per member";
+      return 0;
+    }
+    state_ = state::done;
+    if (e_.method == 8) {  // one more byte out of the deflate stream means it is longer than declared
+      uint8_t extra = 0;
+      z_stream& zs = z_stream_->zs;
+      zs.next_out = &extra;
+      zs.avail_out = 1;
+      int rc = inflate(&zs, Z_NO_FLUSH);
+      longer_ = zs.avail_out == 0 && (rc == Z_OK || rc == Z_STREAM_END);
+    }
+    return 0;
+  }
+  n = std::min(n, cap_ - produced_);
+  uint64_t got = 0;
+  if (e_.method == 0) {
+    std::memcpy(out, z_.data + e_.data_offset + produced_, static_cast<size_t>(n));
+    got = n;
+  } else {
+    z_stream& zs = z_stream_->zs;
+    while (got < n) {
+      if (zs.avail_in == 0 && in_used_ < e_.comp_size) {
+        uInt chunk = static_cast<uInt>(std::min<uint64_t>(e_.comp_size - in_used_, 1u << 20));
+        zs.next_in = const_cast<Bytef*>(z_.data + e_.data_offset + in_used_);
+        zs.avail_in = chunk;
+        in_used_ += chunk;
+      }
+      zs.next_out = out + got;
+      zs.avail_out = static_cast<uInt>(std::min<uint64_t>(n - got, 1u << 30));
+      uInt before = zs.avail_out;
+      int rc = inflate(&zs, Z_NO_FLUSH);
+      got += before - zs.avail_out;
+      if (rc == Z_STREAM_END) {
+        state_ = state::done;
+        break;
+      }
+      if (rc == Z_BUF_ERROR && zs.avail_in == 0 && in_used_ >= e_.comp_size) {
+        state_ = state::corrupt;
+        why_ = "deflate stream truncated";
+        break;
+      }
+      if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        state_ = state::corrupt;
+        why_ = std::string("deflate data corrupt (") + (zs.msg ? zs.msg : "zlib error") + ")";
+        break;
+      }
+    }
+  }
+  crc_ = static_cast<uint32_t>(crc32(crc_, out, static_cast<uInt>(got)));
+  produced_ += got;
+  return got;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -7,6 +7,9 @@
 //   zip.header_mismatch  zip.path_escape  zip.overlap  zip.duplicate_name  zip.encrypted
 //   zip.encryption_flag_decoy  zip.unusual_flags  zip.bomb  zip.unsupported_method  zip.crc_mismatch
 //   zip.descriptor_mismatch  zip.prefix_bytes  zip.gap  zip.count_mismatch  zip.bad_entry  zip.comment
+//   zip.local_only (the file is walked from byte 0: every local header the central directory does not list
+//   becomes an entry too, as streaming readers see it; bytes outside every entry are swept for pickle
+//   imports)
 // What cannot be parsed at all (no end-of-central-directory record, a central directory outside the file,
 // too many entries) throws gb::failure with errc::bad_zip / errc::limit.
 //
@@ -39,6 +42,7 @@ struct entry {
   uint64_t end_offset = 0;     // absolute end of the entry incl. data descriptor
   bool encrypted = false;      // flag bit 0 (or 6) and the bytes are not plain
   bool readable = false;       // read() can return its bytes
+  bool local_only = false;     // a local header the central directory does not list (zip.local_only)
   std::string why_unreadable;  // when !readable
 };
 
@@ -55,7 +59,7 @@ struct listing {
   uint64_t cd_offset = 0;  // absolute offset of the central directory
   uint64_t eocd_offset = 0;
   bool zip64 = false;
-  std::vector<entry> entries;     // central directory order
+  std::vector<entry> entries;     // central directory order, then local-only entries in file order
   std::vector<finding> findings;  // `where` holds the entry name (or "" for the container)
   options opt;
 
@@ -78,6 +82,65 @@ struct content {
 
 // Returns the entry's bytes (checking the CRC). Never throws on input; adds nothing to the listing.
 content read(const listing& z, const entry& e);
+
+// How much a scan may inflate: per member and per archive. A member that would need more is NOT VERIFIED.
+struct inflate_budget {
+  uint64_t member = 2ull << 30;  // inflated bytes read from one member
+  uint64_t total = 8ull << 30;   // inflated bytes read from all members of one archive
+  uint64_t used = 0;
+};
+
+// The budget loaders give compressed members on this thread: `glassbox scan` sets it for the file it scans
+// (scan_options::inflate_member / inflate_total) through inflate_budget_scope, and restores it after.
+inflate_budget inflate_budget_for_thread();
+class inflate_budget_scope {
+ public:
+  explicit inflate_budget_scope(uint64_t member, uint64_t total);
+  ~inflate_budget_scope();
+  inflate_budget_scope(const inflate_budget_scope&) = delete;
+  inflate_budget_scope& operator=(const inflate_budget_scope&) = delete;
+
+ private:
+  inflate_budget saved_;
+};
+
+// An entry's bytes as a stream (stored: from the mapped file; deflated: inflated chunk by chunk, zlib's
+// 32 KiB window plus what the caller asks for): never more than `budget` bytes, never past the declared
+// size (Python's zipfile stops there too). Memory does not grow with the entry.
+//
+//   gb::zip::member_stream s(z, e, 1ull << 30);
+//   uint8_t buf[65536];
+//   while (uint64_t n = s.read(buf, sizeof buf)) consume(buf, n);
+//   if (s.status() == gb::zip::member_stream::state::over_budget) ...  // not verified past the budget
+class member_stream {
+ public:
+  enum class state : uint8_t { reading, done, over_budget, corrupt };
+  member_stream(const listing& z, const entry& e, uint64_t budget);
+  ~member_stream();
+  member_stream(const member_stream&) = delete;
+  member_stream& operator=(const member_stream&) = delete;
+  uint64_t read(uint8_t* out, uint64_t n);  // 0 at the end, or once it stopped (status says why)
+  state status() const { return state_; }
+  const std::string& why() const { return why_; }  // over_budget / corrupt: what happened
+  uint64_t produced() const { return produced_; }
+  bool crc_ok() const;                     // done: the bytes' CRC-32 is the entry's
+  bool longer() const { return longer_; }  // done: inflates past the declared size (the rest not read)
+  bool shorter() const { return state_ == state::done && produced_ < e_.size; }
+
+ private:
+  struct impl;
+  const listing& z_;
+  const entry& e_;
+  uint64_t cap_ = 0;  // min(declared size, budget)
+  uint64_t budget_ = 0;
+  uint64_t produced_ = 0;
+  uint64_t in_used_ = 0;  // compressed bytes consumed (stored: bytes copied)
+  uint32_t crc_ = 0;
+  bool longer_ = false;
+  state state_ = state::reading;
+  std::string why_;
+  impl* z_stream_ = nullptr;  // zlib state (deflated entries)
+};
 
 // A minimal writer for fixtures and benches: stored or deflated entries, written like torch.save does
 // (data descriptors, optional 64-byte data alignment through an "FB" padding extra field), 32-bit

@@ -90,6 +90,7 @@ bool finding_limits_coverage(const finding& f) {
                                         "pytorch.unknown_storage",
                                         "pytorch.unreadable_pickle",
                                         "zip.member_not_scanned",
+                                        "zip.not_verified",
                                         "json.too_deep",
                                         "pickle.not_verified",
                                         "scan.not_verified"};
@@ -291,11 +292,12 @@ void scan_json(scan_file& sf, const uint8_t* d, uint64_t n) {
 }
 
 // Loads a model file through the loaders, keeping the findings even when the loader throws.
-void scan_model(scan_file& sf, const mapped_file_ptr& m, file_format f) {
+void scan_model(scan_file& sf, const mapped_file_ptr& m, file_format f, const scan_options& so) {
   archive a;
   a.path = sf.path;
   open_options opt;
   opt.load_tokenizer = false;
+  zip::inflate_budget_scope budget(so.inflate_member, so.inflate_total);  // compressed zip members
   std::string error;
   uint64_t error_offset = 0;
   bool traversal = false;
@@ -367,8 +369,12 @@ void scan_model(scan_file& sf, const mapped_file_ptr& m, file_format f) {
 
 }  // namespace
 
-void scan_template_text(std::string_view text, const std::string& where, std::vector<finding>& out) {
-  template_fold_scan(text, where, out);  // the template as Jinja code: folded names, gadget objects
+void scan_template_text(std::string_view template_text, const std::string& where, std::vector<finding>& out) {
+  template_fold_scan(template_text, where, out);  // the template as Jinja code: folded names, gadget objects
+  // the spelled-out patterns below look at code only: `__class__` in a {# comment #} or in plain text is
+  // never evaluated (offsets are unchanged: text outside the tags is blanked)
+  const std::string code = template_code_text(template_text);
+  std::string_view text(code);
   struct pattern {
     const char* needle;
     bool word;  // must not be preceded by an identifier character
@@ -411,7 +417,7 @@ void scan_template_text(std::string_view text, const std::string& where, std::ve
       if (ok) {
         if (++reported > 50) return;
         size_t from = at > 20 ? at - 20 : 0;
-        std::string ctx(text.substr(from, std::min<size_t>(60, text.size() - from)));
+        std::string ctx(template_text.substr(from, std::min<size_t>(60, text.size() - from)));
         for (char& c : ctx)
           if (c == '\n' || c == '\r') c = ' ';
         out.push_back({p.level, "template.injection", where,
@@ -440,7 +446,7 @@ bool pickle_content(const uint8_t* d, uint64_t n) {
   return false;
 }
 
-scan_file scan_one_file(const std::string& path);
+scan_file scan_one_file(const std::string& path, const scan_options& opt);
 
 // A tar header block: its checksum (bytes summed with the checksum field read as spaces) matches.
 bool tar_header(const uint8_t* h) {
@@ -594,8 +600,8 @@ void scan_tar(scan_file& sf, const uint8_t* d, uint64_t n) {
 
 }  // namespace
 
-scan_file scan_one(const std::string& path) {
-  scan_file sf = scan_one_file(path);
+scan_file scan_one(const std::string& path, const scan_options& opt) {
+  scan_file sf = scan_one_file(path, opt);
   bool flagged = false;
   for (const auto& f : sf.findings) flagged = flagged || finding_not_verified(f);
   if (sf.status == scan_status::partial && !flagged)
@@ -609,7 +615,7 @@ scan_file scan_one(const std::string& path) {
 
 namespace {
 
-scan_file scan_one_file(const std::string& path) {
+scan_file scan_one_file(const std::string& path, const scan_options& opt) {
   scan_file sf;
   sf.path = path;
   mapped_file_ptr m;
@@ -663,7 +669,7 @@ scan_file scan_one_file(const std::string& path) {
                              (ext.empty() ? std::string("no extension") : "extension ." + ext) +
                                  " but the bytes are a pickle (pickle.load/torch.load would run it)",
                              0});
-    scan_model(sf, m, file_format::pickle);
+    scan_model(sf, m, file_format::pickle, opt);
     return sf;
   }
   if (ext == "py") {
@@ -705,7 +711,7 @@ scan_file scan_one_file(const std::string& path) {
     sf.reason = "unrecognised format: contents not examined";
     return sf;
   }
-  scan_model(sf, m, f);
+  scan_model(sf, m, f, opt);
   return sf;
 }
 
@@ -846,7 +852,7 @@ scan_report scan_paths(const std::vector<std::string>& paths, const scan_options
   files.erase(std::unique(files.begin(), files.end()), files.end());
   r.files.reserve(r.files.size() + files.size());
   for (const auto& f : files) {
-    r.files.push_back(scan_one(f));
+    r.files.push_back(scan_one(f, opt));
     if (std::find(symlinks.begin(), symlinks.end(), f) != symlinks.end()) {
       std::error_code ec;
       std::string target = fs::read_symlink(f, ec).string();

@@ -49,6 +49,10 @@ struct scan_file {
 struct scan_options {
   bool recurse = true;  // descend into folders
   uint64_t max_files = 1'000'000;
+  // Compressed zip members are inflated as streams (bounded memory) and scanned: at most this many inflated
+  // bytes per member and per archive. A member past the budget is NOT VERIFIED (HIGH zip.not_verified).
+  uint64_t inflate_member = 2ull << 30;
+  uint64_t inflate_total = 8ull << 30;
 };
 
 struct scan_report {
@@ -62,7 +66,7 @@ struct scan_report {
 scan_report scan_paths(const std::vector<std::string>& paths, const scan_options& opt = {});
 
 // One file.
-scan_file scan_one(const std::string& path);
+scan_file scan_one(const std::string& path, const scan_options& opt = {});
 
 // Template-injection constructs in a chat template (text only). Appends findings code
 // "template.injection" (with the construct and its offset inside the template).

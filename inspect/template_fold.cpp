@@ -78,7 +78,8 @@ std::string decode_literal(std::string_view b, bool* exact) {
 }
 
 // Splits the template into the tokens of its tags; each tag ends with an `end` token whose s is "}}" or "%}".
-std::vector<token> lex(std::string_view t) {
+// `spans` (when given) receives each tag's [open, close) byte range: the template's code.
+std::vector<token> lex(std::string_view t, std::vector<std::pair<size_t, size_t>>* spans = nullptr) {
   std::vector<token> out;
   size_t i = 0;
   static const char* const k_ops[] = {"**", "//", "==", "!=", "<=", ">=", "}}", "%}"};
@@ -148,6 +149,7 @@ std::vector<token> lex(std::string_view t) {
       out.push_back(std::move(k));
     }
     if (!closed) out.push_back({token::end, closer, t.size(), true});
+    if (spans) spans->emplace_back(open, i);
     // {% raw %}: everything up to {% endraw %} is text
     if (kind == '%' && out.size() > first && out[first].k == token::ident && out[first].s == "raw") {
       size_t e = t.find("endraw", i);
@@ -613,6 +615,17 @@ class folder {
 void template_fold_scan(std::string_view text, const std::string& where, std::vector<finding>& out) {
   folder f(lex(text), text, where, out);
   f.run();
+}
+
+std::string template_code_text(std::string_view text) {
+  std::vector<std::pair<size_t, size_t>> spans;  // [open, close) of each {{ }} / {% %} tag
+  lex(text, &spans);
+  std::string code(text.size(), ' ');
+  for (auto [from, to] : spans) {
+    to = std::min(to, text.size());
+    if (from < to) code.replace(from, to - from, text.substr(from, to - from));
+  }
+  return code;
 }
 
 }  // namespace gb

@@ -25,4 +25,9 @@ namespace gb {
 // Appends template.injection findings (offsets are byte offsets into `text`).
 void template_fold_scan(std::string_view text, const std::string& where, std::vector<finding>& out);
 
+// The template's code only: the bytes of its {{ }} and {% %} tags, everything else (plain text, {# #}
+// comments, raw blocks) blanked to spaces, so offsets stay the template's. What Jinja never evaluates
+// cannot inject: raw-text checks run over this.
+std::string template_code_text(std::string_view text);
+
 }  // namespace gb

@@ -310,6 +310,34 @@ void zip_seeds() {
   w.add("a.npy", npy.data(), npy.size(), true);
   w.finish();
   put("zip", "npz", npz);
+  // issue 16: a deflated malicious data.pkl / object .npy (read as streams), and a local-header-only entry
+  const std::string evil = "\x80\x02\x63os\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03."s;
+  auto one = [](const std::vector<std::pair<std::string, std::string>>& ms) {
+    bytes z;
+    gb::zip::writer zw([&](const uint8_t* p, size_t n) { z.insert(z.end(), p, p + n); });
+    for (const auto& [name, b] : ms) zw.add(name, reinterpret_cast<const uint8_t*>(b.data()), b.size(), true);
+    zw.finish();
+    return z;
+  };
+  bytes t = one({{"archive/data.pkl", evil}, {"archive/version", "3\n"}});
+  put("zip", "torch_deflate_evil", t);
+  put("scan", "torch_deflate_evil", t);
+  std::string obj = "\x93NUMPY\x01\x00\x76\x00{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"s;
+  obj.resize(128 - 1, ' ');
+  bytes on = one({{"x.npy", obj + "\n" + evil}});
+  put("zip", "npz_object_deflate", on);
+  put("scan", "npz_object_deflate", on);
+  // the stored entry of a second zip spliced before the central directory: listed only by its local header
+  bytes hidden = one({{"a.txt", "x"}});
+  bytes orphan = one({{"evil.pkl", evil}});
+  uint32_t cd = 0, ocd = 0;
+  std::memcpy(&cd, hidden.data() + hidden.size() - 22 + 16, 4);
+  std::memcpy(&ocd, orphan.data() + orphan.size() - 22 + 16, 4);
+  hidden.insert(hidden.begin() + cd, orphan.begin(), orphan.begin() + ocd);
+  uint32_t moved = cd + ocd;
+  std::memcpy(hidden.data() + hidden.size() - 22 + 16, &moved, 4);
+  put("zip", "local_only_entry", hidden);
+  put("scan", "local_only_entry", hidden);
 }
 
 // ---- numpy ----

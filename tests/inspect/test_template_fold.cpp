@@ -110,3 +110,30 @@ TEST_CASE("hostile nesting is bounded, not recursed without limit") {
   REQUIRE(!f.empty());
   CHECK(worst(f) == gb::severity::high);
 }
+
+TEST_CASE("spelled-out patterns see code only: comments and plain text are not injections") {
+  // Jinja never evaluates a {# comment #}, plain text or a raw block: no false alarm from the raw patterns
+  CHECK(injections("{# never ''.__class__.__mro__ or os.popen here #}hello").empty());
+  CHECK(injections("Explain what __class__, __globals__ and eval do in Python.\n{{ messages[0].content }}")
+            .empty());
+  CHECK(injections("{% raw %}{{ ''.__class__.__subclasses__() }}{% endraw %}{{ bos_token }}").empty());
+  // the same constructs in code stay flagged at the same (high) severity, however spelled, also next to a
+  // comment that mentions them
+  const char* const real[] = {
+      "{# doc #}{{ ''.__class__.__mro__ }}",
+      "hello __class__ {{ ''.__class__ }}",
+      "{# ''.__class__ #}{{ ''['__cla'~'ss__'] }}",
+      "{% if x %}{{ cycler.__init__.__globals__.os.popen('id').read() }}{% endif %}",
+  };
+  for (const char* t : real) {
+    INFO(t);
+    auto f = injections(t);
+    REQUIRE(!f.empty());
+    CHECK(worst(f) == gb::severity::high);
+  }
+  // offsets stay the template's: the finding points at the construct in the original text
+  std::string t = "__class__ in text {{ x.__class__ }}";
+  auto f = injections(t);
+  REQUIRE(!f.empty());
+  for (const auto& x : f) CHECK(x.offset >= t.find("{{"));
+}
