@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/error.h"
-#include "inspect/hash.h"
+#include "inspect/sha256.h"
 #include "inspect/oms.h"
 #include "viz/oms_bundle.h"
 #include "viz/report_bias.h"

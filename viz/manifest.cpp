@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "formats/error.h"
-#include "inspect/hash.h"
+#include "inspect/sha256.h"
 
 namespace gb::viz {
 

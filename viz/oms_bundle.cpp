@@ -17,7 +17,7 @@
 
 #include "formats/error.h"
 #include "formats/json_meta.h"
-#include "inspect/hash.h"
+#include "inspect/sha256.h"
 #include "viz/json_schema.h"
 
 namespace gb::viz {
