@@ -298,7 +298,7 @@ void add_bias_drift(gb::viz::audit_data& d, const std::string& baseline, const s
     const std::string path = gb::probes::bias_dataset_path(data_root, r.suite);
     try {
       std::map<std::string, std::string> texts;
-      gb::probes::suite_result rb = gb::probes::bias_suite_run(cb, r.suite, path, o, &texts);
+      gb::probes::suite_result rb = gb::probes::suite_run_named(cb, r.suite, path, o, &texts);
       gb::probes::suite_change c = gb::probes::bias_diff(rb, r, dopt, texts);
       c.dataset_digest = gb::probes::bias_dataset_digest(r.suite, path);
       c.tokenizers_differ = !gb::probes::bias_tokenizers_agree(sb, sd, texts);
