@@ -1,29 +1,16 @@
 // viz/report_scan.cpp: `glassbox scan` rendered: the verdict lines, its --json document and SARIF 2.1.0.
 #include "viz/report_scan.h"
 
-#include <cstdarg>
-#include <cstdio>
 #include <map>
 
 #include "viz/json_util.h"
+#include "viz/text.h"
 
 namespace gb::viz {
 
 namespace {
 
 using json = nlohmann::ordered_json;
-
-[[gnu::format(printf, 1, 2)]] std::string strf(const char* fmt, ...) {
-  va_list ap, ap2;
-  va_start(ap, fmt);
-  va_copy(ap2, ap);
-  const int n = std::vsnprintf(nullptr, 0, fmt, ap);
-  va_end(ap);
-  std::string s(static_cast<size_t>(n > 0 ? n : 0), '\0');
-  if (n > 0) std::vsnprintf(s.data(), s.size() + 1, fmt, ap2);
-  va_end(ap2);
-  return s;
-}
 
 const char* sarif_level(severity s) {
   if (s >= severity::high) return "error";
