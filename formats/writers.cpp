@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "formats/reader.h"
+#include "formats/safetensors_stream.h"
 
 namespace gb {
 namespace {
@@ -297,8 +298,8 @@ void gguf_write(const std::string& path, const std::vector<std::pair<std::string
   f.close();
 }
 
-void safetensors_write(const std::string& path, const std::vector<tensor_data>& tensors,
-                       const std::vector<std::pair<std::string, std::string>>& metadata) {
+std::string safetensors_header(const std::vector<safetensors_entry>& entries,
+                               const std::vector<std::pair<std::string, std::string>>& metadata) {
   std::string j = "{";
   bool first = true;
   if (!metadata.empty()) {
@@ -311,15 +312,13 @@ void safetensors_write(const std::string& path, const std::vector<tensor_data>& 
     first = false;
   }
   std::unordered_set<std::string> seen;
-  uint64_t offset = 0;
-  for (const tensor_data& t : tensors) {
+  for (const safetensors_entry& t : entries) {
     if (!seen.insert(t.name).second)
       fail(errc::duplicate, 0, "safetensors writer: duplicate tensor '" + t.name + "'");
     if (t.name == "__metadata__") fail(errc::bad_value, 0, "safetensors writer: tensor named __metadata__");
     const dtype_traits& tr = dtype_info(t.type);
     if (!tr.safetensors)
       fail(errc::unsupported, 0, std::string("safetensors writer: dtype ") + tr.name + " not supported");
-    check_bytes(t);
     if (!first) j += ",";
     first = false;
     j += "\"" + json_escape(t.name) + "\":{\"dtype\":\"" + tr.safetensors + "\",\"shape\":[";
@@ -327,17 +326,27 @@ void safetensors_write(const std::string& path, const std::vector<tensor_data>& 
       if (d) j += ",";
       j += std::to_string(t.shape[d]);
     }
-    j += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + t.bytes.size()) +
-         "]}";
-    offset += t.bytes.size();
+    j += "],\"data_offsets\":[" + std::to_string(t.begin) + "," + std::to_string(t.end) + "]}";
   }
   j += "}";
   while (j.size() % 8 != 0) j += ' ';  // the reference pads the header so the buffer starts 8-aligned
   std::string h;
   put<uint64_t>(h, j.size());
+  return h + j;
+}
+
+void safetensors_write(const std::string& path, const std::vector<tensor_data>& tensors,
+                       const std::vector<std::pair<std::string, std::string>>& metadata) {
+  std::vector<safetensors_entry> entries;
+  uint64_t offset = 0;
+  for (const tensor_data& t : tensors) {
+    if (dtype_info(t.type).safetensors) check_bytes(t);  // (an unnamed dtype fails in the header)
+    entries.push_back({t.name, t.type, t.shape, offset, offset + t.bytes.size()});
+    offset += t.bytes.size();
+  }
+  const std::string head = safetensors_header(entries, metadata);
   out_file f(path);
-  f.write(h);
-  f.write(j);
+  f.write(head);
   for (const tensor_data& t : tensors) f.write(t.bytes.data(), t.bytes.size());
   f.close();
 }
