@@ -65,7 +65,6 @@ struct layer_weights {
   vec q_b, k_b, v_b, qkv_b, o_b, gate_b, up_b, down_b;
 };
 
-
 std::string layer_name(int l, const char* what) {
   return "blk." + std::to_string(l) + "." + what;
 }
