@@ -22,7 +22,7 @@
 #include "inspect/scan.h"
 #include "inspect/spectral.h"
 #include "inspect/summary.h"
-#include "inspect/synth.h"
+#include "inspect/synth_demo.h"
 #include "inspect/tensor_values.h"
 #include "probes/audit_probe.h"
 #include "probes/bias.h"
@@ -67,50 +67,6 @@ struct progress {
     if (on) std::fprintf(stderr, "\r\033[K");
   }
 };
-
-// The demo model: small, synthetic, deterministic, with documented planted properties.
-std::vector<std::string> write_demo(const std::string& dir, std::string& model_path) {
-  ::mkdir(dir.c_str(), 0755);
-  gb::synth_spec s;
-  s.arch = "llama";
-  s.n_layer = 4;
-  s.n_embd = 64;
-  s.n_head = 4;
-  s.n_head_kv = 2;
-  s.n_vocab = 512;
-  s.n_ctx = 256;
-  s.seed = 2024;
-  s.path = dir + "/demo-model.gguf";
-  s.bias_token = "he";
-  s.bias_scale = 6.0;
-  s.plants = {{"nan", "tok_embd.weight", ""}, {"dup", "blk.0.attn.k.weight", "blk.2.attn.k.weight"}};
-  auto r = gb::synth_write(s);
-  if (!r) throw gb::failure(r.err());
-  // A pickle-style risk beside the weights: a pickle that would call posix.system if unpickled.
-  // Only its bytes are written; nothing ever loads it.
-  const std::string cmd = "echo glassbox-demo";
-  std::string pk(
-      "\x80\x02"
-      "cposix\nsystem\nq\x00"
-      "X",
-      19);
-  uint32_t n = static_cast<uint32_t>(cmd.size());
-  pk.append(reinterpret_cast<const char*>(&n), 4);
-  pk += cmd + "\x85R.";
-  write_text(dir + "/training_state.pkl", pk);
-  write_text(dir + "/README.txt",
-             "glassbox demo model (synthetic, seed 2024). Planted, on purpose:\n"
-             "- a NaN in tok_embd.weight (row of an unused byte token, so the model still runs)\n"
-             "- blk.2.attn.k.weight is a byte-identical copy of blk.0.attn.k.weight\n"
-             "- training_state.pkl calls posix.system through REDUCE if unpickled (never do)\n"
-             "- the output layer favours the word 'he' (about 6 logits): a gender bias\n");
-  model_path = s.path;
-  return {
-      "NaN value in tok_embd.weight (an unused token's row)",
-      "blk.2.attn.k.weight duplicates blk.0.attn.k.weight byte for byte",
-      "training_state.pkl: a pickle that would run posix.system('echo glassbox-demo') if loaded with Python",
-      "output layer favours the token 'he' by about 6 logits: a planted gender bias"};
-}
 
 std::string now_utc() {
   std::time_t t = std::time(nullptr);
@@ -298,7 +254,7 @@ void add_bias_drift(gb::viz::audit_data& d, const std::string& baseline, const s
     const std::string path = gb::probes::bias_dataset_path(data_root, r.suite);
     try {
       std::map<std::string, std::string> texts;
-      gb::probes::suite_result rb = gb::probes::bias_suite_run(cb, r.suite, path, o, &texts);
+      gb::probes::suite_result rb = gb::probes::suite_run_named(cb, r.suite, path, o, &texts);
       gb::probes::suite_change c = gb::probes::bias_diff(rb, r, dopt, texts);
       c.dataset_digest = gb::probes::bias_dataset_digest(r.suite, path);
       c.tokenizers_differ = !gb::probes::bias_tokenizers_agree(sb, sd, texts);
@@ -400,7 +356,9 @@ int run_audit(int argc, char** argv) {
   if (model_path.empty()) {
     prog.say("writing the demo model");
     d.demo = true;
-    d.demo_planted = write_demo(out_dir + "/demo-model", model_path);
+    gb::demo_model demo = gb::synth_demo(out_dir + "/demo-model");
+    d.demo_planted = demo.planted;
+    model_path = demo.path;
     scan_root = out_dir + "/demo-model";
   } else {
     prog.total = 7;

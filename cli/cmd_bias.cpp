@@ -144,11 +144,7 @@ int run_bias(int argc, char** argv) {
         part.datasets[suite] = suite == "templates" ? "built-in"
                                : exists(path)       ? gb::probes::path_digest(path)
                                                     : "";
-      if (suite == "templates") {
-        results.push_back(gb::probes::templates_run(cache, gb::probes::templates_builtin(), so));
-        continue;
-      }
-      if (path.empty() || !exists(path)) {
+      if (suite != "templates" && (path.empty() || !exists(path))) {
         gb::probes::suite_result r;
         r.suite = suite;
         r.error = path.empty() ? "no dataset: pass --data or --data-root" : "dataset not found: " + path;

@@ -42,7 +42,8 @@ int run_bias_diff(int argc, char** argv) {
       "tokenizer", po::value(&base_tok), "tokenizer file of BASE when it has none")(
       "derived-tokenizer", po::value(&derived_tok), "tokenizer file of DERIVED when it has none")(
       "variant", po::value(&variant), "crows-pairs: harness (default) or bias-bench")(
-      "limit", po::value(&o.limit)->default_value(0), "score at most N items per suite (0 = all)")(
+      "limit", po::value(&o.limit)->default_value(0),
+      "score N items per suite, the sample of bias --limit (0 = all)")(
       "seed", po::value(&d.seed)->default_value(1), "bootstrap seed")(
       "resamples", po::value(&d.resamples)->default_value(1000), "paired bootstrap resamples")(
       "top", po::value(&d.top)->default_value(10), "flipped items listed per suite")(
@@ -88,8 +89,8 @@ int run_bias_diff(int argc, char** argv) {
     so.variant = suite == "crows-pairs" ? variant : "";
     try {
       std::map<std::string, std::string> texts;
-      gb::probes::suite_result rb = gb::probes::bias_suite_run(cb, suite, path, so, &texts);
-      gb::probes::suite_result rd = gb::probes::bias_suite_run(cd, suite, path, so);
+      gb::probes::suite_result rb = gb::probes::suite_run_named(cb, suite, path, so, &texts);
+      gb::probes::suite_result rd = gb::probes::suite_run_named(cd, suite, path, so);
       gb::probes::suite_change c = gb::probes::bias_diff(rb, rd, d, texts);
       c.dataset_digest = gb::probes::bias_dataset_digest(suite, path);
       c.tokenizers_differ = !gb::probes::bias_tokenizers_agree(scb, scd, texts);

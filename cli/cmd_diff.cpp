@@ -10,6 +10,7 @@
 #include "cli/options.h"
 #include "inspect/delta.h"
 #include "inspect/diff.h"
+#include "viz/json_util.h"
 #include "viz/result_tables.h"
 
 namespace po = boost::program_options;
@@ -18,7 +19,7 @@ using nlohmann::ordered_json;
 namespace {
 
 ordered_json num(double v) {
-  return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr);
+  return gb::viz::num<ordered_json>(v);
 }
 
 // The one --fail-on scale for a lineage verdict.

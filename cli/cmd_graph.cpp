@@ -91,19 +91,9 @@ gb::result<gb::viz::overlay> overlay_of(const gb::integrity_input& in, const std
       gb::spectral_options so;
       so.threads = threads;
       gb::spectral_report r = gb::spectral_compute(in.items, so);
-      for (const auto& t : r.matrices) {
-        if (t.skipped) continue;
-        double v = metric == "alpha"            ? t.alpha
-                   : metric == "alpha_weighted" ? t.alpha_weighted
-                   : metric == "stable_rank"    ? t.stable_rank
-                   : metric == "spectral_norm"  ? t.spectral_norm
-                                                : t.log_norm;
-        o.values[t.name] = v;
-        if (metric == "alpha" && t.n_fit >= 2 && (t.alpha > 6 || t.alpha < 2))
-          o.findings.push_back({gb::severity::low,
-                                t.alpha > 6 ? "spectral.under_trained" : "spectral.over_trained", t.name,
-                                "alpha " + std::to_string(t.alpha) + " outside [2, 6]", UINT64_MAX});
-      }
+      for (const auto& t : r.matrices)
+        if (!t.skipped) o.values[t.name] = gb::spectral_metric(t, metric);
+      if (metric == "alpha") o.findings = gb::spectral_findings(r);
     }
     return o;
   });

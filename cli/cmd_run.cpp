@@ -6,20 +6,18 @@
 //   glassbox run model.gguf --prompt "The cat sat" --logprobs --json
 //   glassbox run model.gguf --perplexity wiki.txt
 //   glassbox run gpt2.gguf --ids 1,5,9 --top-k 5 --gelu ggml          # llama.cpp's GELU arithmetic (parity)
-#include <algorithm>
 #include <boost/program_options.hpp>
-#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <numeric>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "cli/command.h"
 #include "cli/json_util.h"
 #include "cli/options.h"
+#include "probes/generate.h"
+#include "probes/logit_lens.h"
 #include "probes/session.h"
 
 namespace po = boost::program_options;
@@ -85,33 +83,17 @@ int run_run(int argc, char** argv) {
     std::ifstream f(ppl_file, std::ios::binary);
     if (!f) return gb::cli::report_error({gb::errc::not_found, 0, "cannot read " + ppl_file, ppl_file});
     std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    std::vector<int32_t> ids = tok->encode(text, false);
-    const size_t win = static_cast<size_t>(run.context_length());
-    const int32_t bos = tok->find("<s>").value_or(-1);
-    double nll = 0;
-    size_t count = 0;
-    // Non-overlapping windows; each starts with BOS when the model has one.
-    const size_t body = bos >= 0 && !no_bos ? win - 1 : win;
-    for (size_t a = 0; a < ids.size(); a += body) {
-      std::vector<int32_t> w;
-      if (bos >= 0 && !no_bos) w.push_back(bos);
-      w.insert(w.end(), ids.begin() + static_cast<std::ptrdiff_t>(a),
-               ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), a + body)));
-      if (w.size() < 2) break;
-      auto lp = run.token_logprobs(w, 1);
-      if (!lp) return gb::cli::report_error(lp.err());
-      for (double v : lp.value()) nll -= v, ++count;
-    }
-    if (count == 0)
-      return gb::cli::report_error({gb::errc::bad_value, 0, "text too short to score", ppl_file});
-    const double ppl = std::exp(nll / static_cast<double>(count));
+    const int32_t bos = !no_bos && tok->default_add_bos() ? tok->bos_id() : -1;
+    auto ppl = gb::probes::perplexity(run, tok->encode(text, false), bos);
+    if (!ppl) return gb::cli::report_error({ppl.err().code, 0, ppl.err().message, ppl_file});
+    const gb::probes::perplexity_result& P = ppl.value();
     if (as_json) {
-      j["file"] = ppl_file, j["tokens_scored"] = count, j["mean_nll"] = nll / static_cast<double>(count),
-      j["perplexity"] = ppl;
+      j["file"] = ppl_file, j["tokens_scored"] = P.tokens, j["mean_nll"] = P.mean_nll,
+      j["perplexity"] = P.perplexity;
       gb::cli::print_json(j);
     } else {
-      std::printf("perplexity %.4f over %zu tokens (mean NLL %.6f nats)\n", ppl, count,
-                  nll / static_cast<double>(count));
+      std::printf("perplexity %.4f over %zu tokens (mean NLL %.6f nats)\n", P.perplexity, P.tokens,
+                  P.mean_nll);
     }
     return gb::cli::exit_ok;
   }
@@ -126,13 +108,10 @@ int run_run(int argc, char** argv) {
   } else {
     if (!tok) return need_tok();
     ids = tok->encode(prompt, !no_bos);
-    if (ids.empty()) {
-      const auto b = tok->find("<s>");
-      if (!b)
-        return gb::cli::report_error(
-            {gb::errc::bad_value, 0, "empty prompt and the vocabulary has no BOS", model_path});
-      ids.push_back(*b);
-    }
+    if (ids.empty() && tok->bos_id() < 0)
+      return gb::cli::report_error(
+          {gb::errc::bad_value, 0, "empty prompt and the vocabulary has no BOS", model_path});
+    if (ids.empty()) ids.push_back(tok->bos_id());
   }
   j["prompt_ids"] = ids;
 
@@ -156,23 +135,12 @@ int run_run(int argc, char** argv) {
     return gb::cli::exit_ok;
   }
 
-  auto lg = run.forward_last(ids);
-  if (!lg) return gb::cli::report_error(lg.err());
   if (top_k > 0) {
-    std::vector<float>& v = lg.value();
-    const float mx = *std::max_element(v.begin(), v.end());
-    double z = 0;
-    for (float x : v) z += std::exp(static_cast<double>(x - mx));
-    std::vector<int32_t> order(v.size());
-    std::iota(order.begin(), order.end(), 0);
-    const size_t k = std::min<size_t>(static_cast<size_t>(top_k), v.size());
-    std::partial_sort(
-        order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-        [&](int32_t a, int32_t b) { return v[static_cast<size_t>(a)] > v[static_cast<size_t>(b)]; });
+    auto lg = run.forward_last(ids);
+    if (!lg) return gb::cli::report_error(lg.err());
+    const std::vector<float>& v = lg.value();  // (V) logits of the last position
     json arr = json::array();
-    for (size_t i = 0; i < k; ++i) {
-      const int32_t id = order[i];
-      const double p = std::exp(static_cast<double>(v[static_cast<size_t>(id)] - mx)) / z;
+    for (const auto& [id, p] : gb::probes::top_k_probs(v.data(), static_cast<int64_t>(v.size()), top_k)) {
       arr.push_back({{"id", id}, {"piece", piece(id)}, {"prob", p}, {"logit", v[static_cast<size_t>(id)]}});
       if (!as_json) std::printf("%6d  %-20s %.6f\n", id, piece(id).c_str(), p);
     }
@@ -184,17 +152,10 @@ int run_run(int argc, char** argv) {
   }
 
   // ---- greedy continuation ------------------------------------------------------------------------------
-  const int32_t eos = tok ? tok->find("</s>").value_or(-1) : -1;
-  std::vector<int32_t> out;
-  for (int i = 0; i < n_tokens; ++i) {
-    const std::vector<float>& v = lg.value();
-    const int32_t next = static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
-    if (next == eos || (tok && next == tok->find("<s>").value_or(-2))) break;
-    out.push_back(next);
-    if (i + 1 == n_tokens || run.position() >= run.context_length()) break;
-    lg = run.forward_last({next});
-    if (!lg) return gb::cli::report_error(lg.err());
-  }
+  auto gen =
+      gb::probes::greedy_continue(run, ids, n_tokens, tok ? tok->eos_id() : -1, tok ? tok->bos_id() : -1);
+  if (!gen) return gb::cli::report_error(gen.err());
+  const std::vector<int32_t>& out = gen.value();
   std::vector<int32_t> all = ids;
   all.insert(all.end(), out.begin(), out.end());
   const std::string text = tok ? tok->decode(all) : "";

@@ -9,6 +9,7 @@
 #include "cli/json_util.h"
 #include "cli/options.h"
 #include "inspect/spectral.h"
+#include "viz/json_util.h"
 
 namespace po = boost::program_options;
 using nlohmann::ordered_json;
@@ -16,7 +17,7 @@ using nlohmann::ordered_json;
 namespace {
 
 ordered_json num(double v) {
-  return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr);
+  return gb::viz::num<ordered_json>(v);
 }
 
 int run_spectral(int argc, char** argv) {

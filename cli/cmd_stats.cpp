@@ -8,6 +8,7 @@
 #include "cli/json_util.h"
 #include "cli/options.h"
 #include "inspect/stats.h"
+#include "viz/json_util.h"
 #include "viz/result_tables.h"
 
 namespace po = boost::program_options;
@@ -16,7 +17,7 @@ using nlohmann::ordered_json;
 namespace {
 
 ordered_json num(double v) {
-  return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr);
+  return gb::viz::num<ordered_json>(v);
 }
 
 ordered_json group_json(const gb::group_stats& g) {

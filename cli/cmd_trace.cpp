@@ -2,18 +2,14 @@
 // interpretability: residual norms, attention statistics and patterns, MLP sparsity and top neurons,
 // outlier dimensions, the logit lens; selected hook tensors exported to safetensors or .npy.
 //
-//   glassbox trace stories260K.gguf --prompt "Once upon a time" -o out/        # tables + SVG charts
-//   glassbox trace m.gguf --prompt "..." --hooks 'blk.*.resid.post,blk.0.attn.probs' --export
-//   acts.safetensors glassbox trace m.gguf --prompts lines.txt --json                            #
-//   aggregates, bounded memory
+//   glassbox trace stories260K.gguf --prompt "Once upon a time" -o out/   # tables + SVG charts
+//   glassbox trace m.gguf --prompt "..." --hooks 'blk.*.resid.post' --export acts.safetensors
+//   glassbox trace m.gguf --prompts lines.txt --json                       # aggregates, bounded memory
 #include <algorithm>
 #include <boost/program_options.hpp>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -26,7 +22,6 @@
 #include "viz/report_trace.h"
 
 namespace po = boost::program_options;
-using json = nlohmann::ordered_json;
 
 namespace {
 
@@ -44,108 +39,6 @@ std::vector<std::string> split_list(const std::vector<std::string>& in) {
     }
   }
   return out;
-}
-
-json trace_json(const gb::probes::trace_result& r, const gb::viz::token_text& piece) {
-  json j;
-  j["tokens"] = r.tokens;
-  json pieces = json::array();
-  for (int32_t t : r.tokens) pieces.push_back(piece(t));
-  j["pieces"] = pieces;
-  j["prediction"] = {{"id", r.prediction}, {"piece", piece(r.prediction)}};
-  json layers = json::array();
-  for (const auto& l : r.layers) {
-    json tn = json::array(), od = json::array();
-    for (const auto& n : l.top_neurons)
-      tn.push_back({{"position", n.position}, {"neuron", n.neuron}, {"value", n.value}});
-    for (const auto& o : l.outliers)
-      od.push_back({{"position", o.position}, {"dim", o.dim}, {"value", o.value}, {"z", o.z}});
-    layers.push_back({{"layer", l.layer},
-                      {"resid_pre_norm", l.resid_pre},
-                      {"resid_mid_norm", l.resid_mid},
-                      {"resid_post_norm", l.resid_post},
-                      {"attn_out_norm", l.attn_out},
-                      {"mlp_out_norm", l.mlp_out},
-                      {"mlp_sparsity", l.mlp_sparsity},
-                      {"top_neurons", tn},
-                      {"outliers", od},
-                      {"outliers_total", l.outliers_total}});
-  }
-  j["layers"] = layers;
-  json heads = json::array();
-  for (const auto& h : r.heads) {
-    json e = {{"layer", h.layer},           {"head", h.head},        {"entropy", h.entropy}, {"sink", h.sink},
-              {"prev_token", h.prev_token}, {"diagonal", h.diagonal}};
-    if (!h.pattern.empty()) e["pattern"] = h.pattern;
-    heads.push_back(e);
-  }
-  j["heads"] = heads;
-  json lens = json::array();
-  for (const auto& e : r.lens) {
-    json top = json::array();
-    for (const auto& [t, p] : e.top) top.push_back({{"id", t}, {"piece", piece(t)}, {"p", p}});
-    lens.push_back({{"layer", e.layer},
-                    {"position", e.position},
-                    {"top", top},
-                    {"final_token", e.final_token},
-                    {"final_rank", e.final_rank},
-                    {"final_prob", e.final_prob}});
-  }
-  j["logit_lens"] = lens;
-  json sel = json::array();
-  for (const auto& s : r.selected)
-    sel.push_back(
-        {{"name", s.name}, {"shape", s.shape}, {"mean", s.mean}, {"std", s.std}, {"absmax", s.absmax}});
-  j["hooks"] = sel;
-  return j;
-}
-
-json aggregate_json(const gb::probes::trace_aggregate& a, int top) {
-  json j;
-  j["prompts"] = a.prompts, j["tokens"] = a.tokens;
-  json layers = json::array();
-  for (int64_t l = 0; l < a.L; ++l) {
-    const size_t i = static_cast<size_t>(l);
-    std::vector<int64_t> idx(static_cast<size_t>(a.F));
-    for (int64_t f = 0; f < a.F; ++f) idx[static_cast<size_t>(f)] = f;
-    const int64_t k = std::min<int64_t>(top, a.F);
-    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int64_t x, int64_t y) {
-      return a.neuron_absmax[static_cast<size_t>(l * a.F + x)] >
-             a.neuron_absmax[static_cast<size_t>(l * a.F + y)];
-    });
-    json tn = json::array();
-    for (int64_t q = 0; q < k; ++q) {
-      const size_t n = static_cast<size_t>(l * a.F + idx[static_cast<size_t>(q)]);
-      tn.push_back(
-          {{"neuron", idx[static_cast<size_t>(q)]},
-           {"absmax", a.neuron_absmax[n]},
-           {"mean", a.neuron[n].mean},
-           {"std", std::sqrt(a.neuron[n].variance())},
-           {"active_fraction",
-            a.tokens ? static_cast<double>(a.neuron_active[n]) / static_cast<double>(a.tokens) : 0.0}});
-    }
-    layers.push_back({{"layer", l},
-                      {"resid_post_norm_mean", a.resid_post[i].mean},
-                      {"attn_out_norm_mean", a.attn_out[i].mean},
-                      {"mlp_out_norm_mean", a.mlp_out[i].mean},
-                      {"mlp_sparsity_mean", a.sparsity[i].mean},
-                      {"top_neurons", tn}});
-  }
-  j["layers"] = layers;
-  json heads = json::array();
-  for (int64_t l = 0; l < a.L; ++l)
-    for (int64_t h = 0; h < a.H; ++h) {
-      const size_t i = static_cast<size_t>(l * a.H + h);
-      heads.push_back({{"layer", l},
-                       {"head", h},
-                       {"entropy_mean", a.head_entropy[i].mean},
-                       {"entropy_std", std::sqrt(a.head_entropy[i].variance())},
-                       {"sink_mean", a.head_sink[i].mean},
-                       {"prev_token_mean", a.head_prev[i].mean},
-                       {"diagonal_mean", a.head_diag[i].mean}});
-    }
-  j["heads"] = heads;
-  return j;
 }
 
 int write_charts(const std::string& dir, const std::vector<gb::viz::chart_file>& charts,
@@ -238,9 +131,7 @@ int run_trace(int argc, char** argv) {
   int64_t truncated = 0;
   auto encode = [&](const std::string& text) {
     std::vector<int32_t> ids = tok.encode(text, !no_bos);
-    if (ids.empty()) {
-      if (auto b = tok.find("<s>")) ids.push_back(*b);
-    }
+    if (ids.empty() && tok.bos_id() >= 0) ids.push_back(tok.bos_id());
     const int64_t cap = max_tokens > 0 ? std::min(max_tokens, ctx) : ctx;
     if (static_cast<int64_t>(ids.size()) > cap) ids.resize(static_cast<size_t>(cap)), ++truncated;
     return ids;
@@ -269,11 +160,7 @@ int run_trace(int argc, char** argv) {
       if (rc) return rc;
     }
     if (as_json) {
-      json j;
-      j["model"] = model_path;
-      j["trace"] = trace_json(r.value(), piece);
-      if (w) j["export"] = {{"path", export_path}, {"tensors", r.value().exported}};
-      gb::cli::print_json(j);
+      gb::cli::print_json_text(gb::viz::trace_json(r.value(), piece, model_path, w ? export_path : ""));
     } else {
       std::printf("%s", text.c_str());
       if (w) std::printf("exported %zu tensors to %s\n", r.value().exported.size(), export_path.c_str());
@@ -307,11 +194,7 @@ int run_trace(int argc, char** argv) {
     if (rc) return rc;
   }
   if (as_json) {
-    json j;
-    j["model"] = model_path;
-    j["aggregate"] = aggregate_json(agg, top_neurons);
-    j["truncated_prompts"] = truncated;
-    gb::cli::print_json(j);
+    gb::cli::print_json_text(gb::viz::aggregate_json(agg, top_neurons, model_path, truncated));
   } else {
     std::printf("%s", text.c_str());
     if (truncated)

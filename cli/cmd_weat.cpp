@@ -13,6 +13,7 @@
 #include "cli/options.h"
 #include "formats/archive.h"
 #include "formats/embeddings.h"
+#include "formats/file_text.h"
 #include "probes/bias.h"
 #include "probes/embedding_probe.h"
 #include "probes/session.h"
@@ -22,14 +23,6 @@ namespace po = boost::program_options;
 using nlohmann::json;
 
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) gb::fail(gb::errc::not_found, 0, "cannot read test file " + path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 std::string stem(const std::string& path) {
   auto s = path.find_last_of('/');
@@ -41,7 +34,7 @@ std::string stem(const std::string& path) {
 // A tests file is either a SEAT/sent-bias test (targ1/targ2/attr1/attr2) or WEFE's WEAT.json word sets,
 // from which the ten standard Caliskan et al. tests are composed.
 std::vector<gb::probes::weat_sets> load_tests(const std::string& path) {
-  std::string text = slurp(path);
+  std::string text = gb::file_text(path, "test file");
   gb::probes::json_check_depth(text, path);
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) gb::fail(gb::errc::bad_json, 0, path + ": not a JSON object");

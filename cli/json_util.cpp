@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/options.h"
+#include "viz/json_util.h"
 
 namespace gb::cli {
 
@@ -44,15 +45,11 @@ json metadata_json(const std::vector<std::pair<std::string, meta_value>>& md, si
 }
 
 json finding_json(const finding& f) {
-  json j{{"severity", severity_name(f.level)}, {"code", f.code}, {"where", f.where}, {"message", f.message}};
-  if (f.offset != UINT64_MAX) j["offset"] = f.offset;
-  return j;
+  return viz::finding_json<json>(f);
 }
 
 json findings_json(const std::vector<finding>& fs) {
-  json a = json::array();
-  for (const finding& f : fs) a.push_back(finding_json(f));
-  return a;
+  return viz::findings_json<json>(fs);
 }
 
 void findings_append(std::vector<finding>& into, const std::vector<finding>& more) {
@@ -152,7 +149,7 @@ json tensor_json(const archive& a, size_t index, const role_entry* e) {
 }
 
 std::string json_dump(const json& j, int indent) {
-  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+  return viz::json_text(j, indent);
 }
 
 json with_schema(const json& j, const std::string& command) {

@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "formats/reader.h"
+#include "formats/safetensors_stream.h"
 
 namespace gb {
 namespace {
@@ -363,14 +364,8 @@ void gguf_write_stream(const std::string& path,
   f.close();
 }
 
-void safetensors_write(const std::string& path, const std::vector<tensor_data>& tensors,
-                       const std::vector<std::pair<std::string, std::string>>& metadata) {
-  safetensors_write_stream(path, specs_of(tensors), fill_from(tensors), metadata);
-}
-
-void safetensors_write_stream(const std::string& path, const std::vector<tensor_spec>& tensors,
-                              const tensor_fill& fill,
-                              const std::vector<std::pair<std::string, std::string>>& metadata) {
+std::string safetensors_header(const std::vector<safetensors_entry>& entries,
+                               const std::vector<std::pair<std::string, std::string>>& metadata) {
   std::string j = "{";
   bool first = true;
   if (!metadata.empty()) {
@@ -383,15 +378,13 @@ void safetensors_write_stream(const std::string& path, const std::vector<tensor_
     first = false;
   }
   std::unordered_set<std::string> seen;
-  uint64_t offset = 0;
-  for (const tensor_spec& t : tensors) {
+  for (const safetensors_entry& t : entries) {
     if (!seen.insert(t.name).second)
       fail(errc::duplicate, 0, "safetensors writer: duplicate tensor '" + t.name + "'");
     if (t.name == "__metadata__") fail(errc::bad_value, 0, "safetensors writer: tensor named __metadata__");
     const dtype_traits& tr = dtype_info(t.type);
     if (!tr.safetensors)
       fail(errc::unsupported, 0, std::string("safetensors writer: dtype ") + tr.name + " not supported");
-    const uint64_t nb = spec_bytes(t);
     if (!first) j += ",";
     first = false;
     j += "\"" + json_escape(t.name) + "\":{\"dtype\":\"" + tr.safetensors + "\",\"shape\":[";
@@ -399,16 +392,33 @@ void safetensors_write_stream(const std::string& path, const std::vector<tensor_
       if (d) j += ",";
       j += std::to_string(t.shape[d]);
     }
-    j += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + nb) + "]}";
-    offset += nb;
+    j += "],\"data_offsets\":[" + std::to_string(t.begin) + "," + std::to_string(t.end) + "]}";
   }
   j += "}";
   while (j.size() % 8 != 0) j += ' ';  // the reference pads the header so the buffer starts 8-aligned
   std::string h;
   put<uint64_t>(h, j.size());
+  return h + j;
+}
+
+void safetensors_write(const std::string& path, const std::vector<tensor_data>& tensors,
+                       const std::vector<std::pair<std::string, std::string>>& metadata) {
+  safetensors_write_stream(path, specs_of(tensors), fill_from(tensors), metadata);
+}
+
+void safetensors_write_stream(const std::string& path, const std::vector<tensor_spec>& tensors,
+                              const tensor_fill& fill,
+                              const std::vector<std::pair<std::string, std::string>>& metadata) {
+  std::vector<safetensors_entry> entries;
+  uint64_t offset = 0;
+  for (const tensor_spec& t : tensors) {  // (a dtype safetensors has no name for fails in the header)
+    const uint64_t nb = dtype_info(t.type).safetensors ? spec_bytes(t) : 0;
+    entries.push_back({t.name, t.type, t.shape, offset, offset + nb});
+    offset += nb;
+  }
+  const std::string head = safetensors_header(entries, metadata);
   out_file f(path);
-  f.write(h);
-  f.write(j);
+  f.write(head);
   for (size_t i = 0; i < tensors.size(); ++i) write_tensor(f, tensors[i], i, fill);
   f.close();
 }

@@ -1,4 +1,4 @@
-// inspect/hash.h: SHA-256 of files and canonical digests of tensors, the manifest, and verify.
+// inspect/hash.h: canonical digests of tensors, the manifest, and verify.
 //
 // Canonical tensor digest (gb-tensor-v1), defined so that the same weights give the same digest in any
 // container (GGUF v1-v3, safetensors, llama2.c, PyTorch, HF folder):
@@ -29,32 +29,11 @@
 #include <string>
 #include <vector>
 
+#include "inspect/sha256.h"
 #include "inspect/stats.h"
 #include "inspect/tensor_values.h"
 
 namespace gb {
-
-using digest = std::array<uint8_t, 32>;
-std::string digest_hex(const digest& d);
-
-// Incremental SHA-256 (OpenSSL EVP; uses SHA-NI when the CPU has it).
-class sha256 {
- public:
-  sha256();
-  ~sha256();
-  sha256(const sha256&) = delete;
-  sha256& operator=(const sha256&) = delete;
-  void update(const void* p, size_t n);
-  digest final();  // once
-
- private:
-  void* ctx_;  // EVP_MD_CTX
-};
-digest sha256_of(const void* p, size_t n);
-
-// SHA-256 of a whole file read in 4 MiB chunks with pread (no mapping: the RSS stays flat).
-digest file_sha256(const std::string& path);
-digest mapped_sha256(const mapped_file& m);  // the same digest, over a file already mapped
 
 // The tensor digest from its parts (see the definition above).
 digest tensor_digest(const std::string& canonical_name, dtype t, const std::vector<int64_t>& shape,

@@ -12,7 +12,7 @@
 #include "formats/error.h"
 #include "formats/json_meta.h"
 #include "formats/reader.h"
-#include "inspect/hash.h"
+#include "inspect/sha256.h"
 
 namespace gb {
 namespace {

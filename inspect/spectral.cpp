@@ -242,8 +242,8 @@ spectral_report spectral_compute(const std::vector<tensor_item>& items, const sp
     s.log_norm_mean += m.log_norm;
     s.stable_rank_mean += m.stable_rank;
     if (m.alpha > 8) ++s.failed_fit;
-    if (m.alpha > 6) ++s.under_trained;
-    if (m.alpha < 2) ++s.over_trained;
+    if (m.alpha > spectral_alpha_high) ++s.under_trained;
+    if (m.alpha < spectral_alpha_low) ++s.over_trained;
   }
   if (s.matrices) {
     const double n = static_cast<double>(s.matrices);
@@ -256,6 +256,27 @@ spectral_report spectral_compute(const std::vector<tensor_item>& items, const sp
     s.alpha_median = k % 2 ? alphas[k / 2] : 0.5 * (alphas[k / 2 - 1] + alphas[k / 2]);
   }
   return rep;
+}
+
+std::vector<finding> spectral_findings(const spectral_report& r) {
+  std::vector<finding> out;
+  for (const spectral_metrics& m : r.matrices) {
+    if (m.skipped || m.n_fit < 2 || (m.alpha >= spectral_alpha_low && m.alpha <= spectral_alpha_high))
+      continue;
+    out.push_back({severity::low,
+                   m.alpha > spectral_alpha_high ? "spectral.under_trained" : "spectral.over_trained", m.name,
+                   "alpha " + std::to_string(m.alpha) + " outside [2, 6]", UINT64_MAX});
+  }
+  return out;
+}
+
+double spectral_metric(const spectral_metrics& m, const std::string& name) {
+  return name == "alpha"            ? m.alpha
+         : name == "alpha_weighted" ? m.alpha_weighted
+         : name == "stable_rank"    ? m.stable_rank
+         : name == "spectral_norm"  ? m.spectral_norm
+         : name == "log_norm"       ? m.log_norm
+                                    : std::nan("");
 }
 
 }  // namespace gb

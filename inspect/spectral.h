@@ -79,4 +79,12 @@ struct spectral_report {
 // Every 2-D weight (not norms, not excluded tensors) of the items; quantised weights are dequantised.
 spectral_report spectral_compute(const std::vector<tensor_item>& items, const spectral_options& opt = {});
 
+// The alpha range of a well-trained layer (WeightWatcher): above, under-trained; below, over-trained.
+inline constexpr double spectral_alpha_low = 2, spectral_alpha_high = 6;
+// A low finding (spectral.under_trained / spectral.over_trained, where = the tensor) for every matrix whose
+// power-law fit (at least two eigenvalues) puts alpha outside [spectral_alpha_low, spectral_alpha_high].
+std::vector<finding> spectral_findings(const spectral_report& r);
+// A metric by its name (alpha, alpha_weighted, stable_rank, spectral_norm, log_norm); NaN for another name.
+double spectral_metric(const spectral_metrics& m, const std::string& name);
+
 }  // namespace gb

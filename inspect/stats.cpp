@@ -15,7 +15,7 @@
 #include <numeric>
 #include <optional>
 
-#include "inspect/hash.h"
+#include "inspect/sha256.h"
 
 namespace gb {
 

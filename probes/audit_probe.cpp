@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "probes/logit_lens.h"
+
 namespace gb::probes {
 namespace {
 
@@ -60,28 +62,9 @@ prompt_probe probe_prompt(session& s, const std::string& prompt, int top_k) {
   }
   p.resid_norm = h.norms;
   const std::vector<float>& z = r.value();
-  double mx = -INFINITY;
-  for (float v : z) {
-    if (!std::isfinite(v))
-      p.finite = false;
-    else
-      mx = std::max(mx, static_cast<double>(v));
-  }
-  double sum = 0;
-  for (float v : z)
-    if (std::isfinite(v)) sum += std::exp(static_cast<double>(v) - mx);
-  std::vector<int32_t> idx(z.size());
-  std::iota(idx.begin(), idx.end(), 0);
-  auto key = [&](int32_t i) {
-    return std::isfinite(z[static_cast<size_t>(i)]) ? z[static_cast<size_t>(i)] : -INFINITY;
-  };
-  size_t k = std::min<size_t>(static_cast<size_t>(top_k), idx.size());
-  std::partial_sort(idx.begin(), idx.begin() + static_cast<long>(k), idx.end(),
-                    [&](int32_t a, int32_t b) { return key(a) > key(b) || (key(a) == key(b) && a < b); });
-  for (size_t i = 0; i < k; ++i) {
-    double zi = static_cast<double>(key(idx[i]));
-    p.top.push_back({idx[i], s.tok->token_piece(idx[i]), std::isfinite(zi) ? std::exp(zi - mx) / sum : 0.0});
-  }
+  p.finite = std::all_of(z.begin(), z.end(), [](float v) { return std::isfinite(v); });
+  for (const auto& [id, prob] : top_k_probs(z.data(), static_cast<int64_t>(z.size()), top_k))
+    p.top.push_back({id, s.tok->token_piece(id), prob});
   return p;
 }
 

@@ -9,7 +9,7 @@
 #include <set>
 
 #include "formats/error.h"
-#include "inspect/hash.h"
+#include "inspect/sha256.h"
 
 namespace gb::probes {
 
@@ -212,40 +212,6 @@ std::string bias_dataset_digest(const std::string& suite, const std::string& pat
     h.update(line.data(), line.size());
   }
   return digest_hex(h.final());
-}
-
-suite_result bias_suite_run(sentence_cache& c, const std::string& suite, const std::string& path,
-                            const bias_options& o, std::map<std::string, std::string>* texts) {
-  std::map<std::string, std::string> ignored;
-  std::map<std::string, std::string>& t = texts ? *texts : ignored;
-  if (suite == "templates") {
-    const auto d = templates_builtin();
-    for (const auto& x : d) t[x.id] = x.context + " [" + x.word_a + " | " + x.word_b + "]" + x.rest;
-    return templates_run(c, d, o);
-  }
-  if (suite == "crows-pairs") {
-    const auto d = crows_pairs_read(path);
-    for (const auto& x : d.pairs) t[x.id] = x.sent_more + " | " + x.sent_less;
-    return crows_pairs_run(c, d, o);
-  }
-  if (suite == "stereoset") {
-    const auto d = stereoset_read(path);
-    for (const auto& x : d.intrasentence) t[x.id] = x.stereotype + " | " + x.anti;
-    return stereoset_run(c, d, o);
-  }
-  if (suite == "winobias") {
-    const auto d = winobias_read(path);
-    for (const auto& x : d.pairs) t[x.id] = x.pro + " | " + x.anti;
-    return winobias_run(c, d, o);
-  }
-  if (suite == "bbq") {
-    const auto d = bbq_read(path);
-    for (const auto& x : d.items) t[x.id] = x.context + " " + x.question;
-    return bbq_run(c, d, o);
-  }
-  if (suite == "holisticbias") return holistic_run(c, holistic_read(path), o);
-  fail(errc::bad_value, 0,
-       "unknown bias suite '" + suite + "' (crows-pairs, stereoset, winobias, bbq, holisticbias, templates)");
 }
 
 bool bias_tokenizers_agree(scorer& a, scorer& b, const std::map<std::string, std::string>& texts,

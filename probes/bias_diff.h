@@ -3,8 +3,9 @@
 // (derived - base), a paired bootstrap interval of the difference and, for suites with a binary per-item
 // outcome, McNemar's exact test; the items whose outcome flipped, largest likelihood change first.
 //
-//   gb::probes::suite_result a = gb::probes::bias_suite_run(cache_base, "crows-pairs", path, o);
-//   gb::probes::suite_result b = gb::probes::bias_suite_run(cache_derived, "crows-pairs", path, o);
+//   std::map<std::string, std::string> texts;  // id -> sentences, for the flipped items
+//   gb::probes::suite_result a = gb::probes::suite_run_named(cache_base, "crows-pairs", path, o, &texts);
+//   gb::probes::suite_result b = gb::probes::suite_run_named(cache_derived, "crows-pairs", path, o);
 //   gb::probes::suite_change c = gb::probes::bias_diff(a, b, {});
 //   for (const auto& m : c.metrics) m.group, m.metric, m.base, m.derived, m.diff, m.ci, m.p_value;
 //
@@ -78,14 +79,11 @@ suite_change bias_diff(const suite_result& base, const suite_result& derived, co
 double mcnemar_exact(uint64_t b, uint64_t c);
 
 // ---- running the suites by name (bias-diff, audit --baseline) ----
-// (The dataset of a suite under a data root: bias_dataset_path, probes/bias_sample.h.)
+// (Running a suite by name and its dataset under a data root: suite_run_named, bias_dataset_path,
+// probes/bias_sample.h.)
 // SHA-256 of the dataset: the file's digest, or for a folder the digest of its regular files' names and
 // digests in name order ("builtin" for the templates suite).
 std::string bias_dataset_digest(const std::string& suite, const std::string& path);
-// Runs one suite by name on its dataset (templates: the built-in ones, path ignored). texts, when given,
-// receives id -> the item's sentences ("a | b") for listing flipped items. Throws gb::failure.
-suite_result bias_suite_run(sentence_cache& c, const std::string& suite, const std::string& path,
-                            const bias_options& o, std::map<std::string, std::string>* texts = nullptr);
 // True when the two scorers tokenize every text alike (at most `max` texts checked).
 bool bias_tokenizers_agree(scorer& a, scorer& b, const std::map<std::string, std::string>& texts,
                            size_t max = 500);

@@ -104,11 +104,35 @@ std::vector<template_pair> bias_sample(const std::vector<template_pair>& d, size
 }
 
 namespace {
+
+// id -> the item's sentences ("a | b"), for listing the items a change flipped (bias-diff, audit --baseline).
+using item_texts = std::map<std::string, std::string>;
+void texts_of(const std::vector<template_pair>& d, item_texts& t) {
+  for (const auto& x : d) t[x.id] = x.context + " [" + x.word_a + " | " + x.word_b + "]" + x.rest;
+}
+void texts_of(const crows_data& d, item_texts& t) {
+  for (const auto& x : d.pairs) t[x.id] = x.sent_more + " | " + x.sent_less;
+}
+void texts_of(const stereoset_data& d, item_texts& t) {
+  for (const auto& x : d.intrasentence) t[x.id] = x.stereotype + " | " + x.anti;
+}
+void texts_of(const winobias_data& d, item_texts& t) {
+  for (const auto& x : d.pairs) t[x.id] = x.pro + " | " + x.anti;
+}
+void texts_of(const bbq_data& d, item_texts& t) {
+  for (const auto& x : d.items) t[x.id] = x.context + " " + x.question;
+}
+void texts_of(const holistic_data&, item_texts&) {}  // single sentences: nothing to pair
+
 template <class Data, class Run>
-suite_result sampled(sentence_cache& c, const Data& d, size_t total, const bias_options& o, Run&& run) {
+suite_result sampled(sentence_cache& c, const Data& d, size_t total, const bias_options& o, item_texts* texts,
+                     Run&& run) {
   bias_options all = o;
   all.limit = 0;  // the sample is the selection; the suite scores every item of it
-  suite_result r = o.limit ? run(c, bias_sample(d, o.limit, o.seed), all) : run(c, d, all);
+  const Data picked = o.limit ? bias_sample(d, o.limit, o.seed) : Data{};
+  const Data& items = o.limit ? picked : d;
+  if (texts) texts_of(items, *texts);
+  suite_result r = run(c, items, all);
   r.items_total = total;
   return r;
 }
@@ -130,38 +154,39 @@ std::string bias_dataset_path(const std::string& root, const std::string& suite)
 }
 
 suite_result suite_run_named(sentence_cache& c, const std::string& suite, const std::string& path,
-                             const bias_options& o) {
+                             const bias_options& o, std::map<std::string, std::string>* texts) {
   if (suite == "templates") {
     const auto d = templates_builtin();
-    return sampled(c, d, d.size(), o,
+    return sampled(c, d, d.size(), o, texts,
                    [](auto& cc, const auto& dd, const auto& oo) { return templates_run(cc, dd, oo); });
   }
   if (suite == "crows-pairs") {
     const auto d = crows_pairs_read(path);
-    return sampled(c, d, d.pairs.size(), o,
+    return sampled(c, d, d.pairs.size(), o, texts,
                    [](auto& cc, const auto& dd, const auto& oo) { return crows_pairs_run(cc, dd, oo); });
   }
   if (suite == "stereoset") {
     const auto d = stereoset_read(path);
-    return sampled(c, d, d.intrasentence.size(), o,
+    return sampled(c, d, d.intrasentence.size(), o, texts,
                    [](auto& cc, const auto& dd, const auto& oo) { return stereoset_run(cc, dd, oo); });
   }
   if (suite == "winobias") {
     const auto d = winobias_read(path);
-    return sampled(c, d, d.pairs.size(), o,
+    return sampled(c, d, d.pairs.size(), o, texts,
                    [](auto& cc, const auto& dd, const auto& oo) { return winobias_run(cc, dd, oo); });
   }
   if (suite == "bbq") {
     const auto d = bbq_read(path);
-    return sampled(c, d, d.items.size(), o,
+    return sampled(c, d, d.items.size(), o, texts,
                    [](auto& cc, const auto& dd, const auto& oo) { return bbq_run(cc, dd, oo); });
   }
   if (suite == "holisticbias") {
     const auto d = holistic_read(path);
-    return sampled(c, d, d.sentences.size(), o,
+    return sampled(c, d, d.sentences.size(), o, texts,
                    [](auto& cc, const auto& dd, const auto& oo) { return holistic_run(cc, dd, oo); });
   }
-  fail(errc::bad_value, 0, "unknown bias suite '" + suite + "'");
+  fail(errc::bad_value, 0,
+       "unknown bias suite '" + suite + "' (crows-pairs, stereoset, winobias, bbq, holisticbias, templates)");
 }
 
 }  // namespace gb::probes

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,9 +37,11 @@ std::string bias_dataset_path(const std::string& root, const std::string& suite)
 
 // Reads suite `suite` ("crows-pairs", "stereoset", "winobias", "bbq", "holisticbias", "templates": path
 // unused) from `path`, samples o.limit items from every category when o.limit is set, and scores it.
-// items_total is the dataset's size, items the number scored. Throws gb::failure on an unknown suite or
-// a dataset that cannot be read.
+// items_total is the dataset's size, items the number scored. texts, when given, receives id -> the scored
+// items' sentences ("a | b"; none for holisticbias) for listing flipped items (bias-diff, audit
+// --baseline): both sides of a diff score the same seeded sample as `bias --limit`. Throws gb::failure on
+// an unknown suite or a dataset that cannot be read.
 suite_result suite_run_named(sentence_cache& c, const std::string& suite, const std::string& path,
-                             const bias_options& o);
+                             const bias_options& o, std::map<std::string, std::string>* texts = nullptr);
 
 }  // namespace gb::probes

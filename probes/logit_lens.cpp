@@ -120,18 +120,22 @@ void logit_lens::unembed(const float* xn, int64_t n, float* logits) const {
 std::vector<std::pair<int32_t, double>> top_k_probs(const float* logits, int64_t V, int k) {
   std::vector<std::pair<int32_t, double>> out;
   if (V <= 0 || k <= 0) return out;
-  double mx = static_cast<double>(logits[0]);
-  for (int64_t i = 1; i < V; ++i) mx = std::max(mx, static_cast<double>(logits[i]));
+  // a NaN or infinite logit (a broken model) ranks last with probability 0; the rest share the softmax
+  auto key = [&](int32_t i) { return std::isfinite(logits[i]) ? logits[i] : -INFINITY; };
+  double mx = -INFINITY;
+  for (int64_t i = 0; i < V; ++i) mx = std::max(mx, static_cast<double>(key(static_cast<int32_t>(i))));
   double sum = 0;
-  for (int64_t i = 0; i < V; ++i) sum += std::exp(static_cast<double>(logits[i]) - mx);
+  for (int64_t i = 0; i < V; ++i)
+    if (std::isfinite(logits[i])) sum += std::exp(static_cast<double>(logits[i]) - mx);
   std::vector<int32_t> idx(static_cast<size_t>(V));
   std::iota(idx.begin(), idx.end(), 0);
   const size_t kk = std::min<size_t>(static_cast<size_t>(k), idx.size());
-  std::partial_sort(
-      idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(kk), idx.end(),
-      [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
-  for (size_t i = 0; i < kk; ++i)
-    out.emplace_back(idx[i], std::exp(static_cast<double>(logits[idx[i]]) - mx) / sum);
+  std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(kk), idx.end(),
+                    [&](int32_t a, int32_t b) { return key(a) > key(b) || (key(a) == key(b) && a < b); });
+  for (size_t i = 0; i < kk; ++i) {
+    const double zi = static_cast<double>(key(idx[i]));
+    out.emplace_back(idx[i], std::isfinite(zi) ? std::exp(zi - mx) / sum : 0.0);
+  }
   return out;
 }
 

@@ -41,7 +41,8 @@ class logit_lens {
   int64_t D_ = 0, V_ = 0;
 };
 
-// Top-k (token, probability) of one logits row (softmax over V, computed in double), best first.
+// Top-k (token, probability) of one logits row (softmax over V, computed in double), best first; ties go
+// to the lower id; a non-finite logit ranks last with probability 0.
 std::vector<std::pair<int32_t, double>> top_k_probs(const float* logits, int64_t V, int k);
 // Rank (0 = best) and softmax probability of `token` in one logits row.
 std::pair<int64_t, double> token_rank_prob(const float* logits, int64_t V, int32_t token);

@@ -3,8 +3,9 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <set>
+
+#include "formats/safetensors_stream.h"
 
 namespace gb::probes {
 
@@ -16,10 +17,6 @@ uint64_t elements(const std::vector<int64_t>& shape) {
   uint64_t n = 1;
   for (int64_t d : shape) n *= static_cast<uint64_t>(d < 0 ? 0 : d);
   return n;
-}
-
-void write_all(std::FILE* f, const void* p, size_t n, const std::string& path) {
-  if (n && std::fwrite(p, 1, n, f) != n) fail(errc::io, 0, "cannot write " + path);
 }
 
 // File name for a hook name: letters, digits, '.', '_' and '-' kept; others become '_'.
@@ -58,67 +55,18 @@ class npy_folder : public activation_writer {
   uint64_t bytes_ = 0;
 };
 
-class safetensors_stream : public activation_writer {
+// One safetensors file (formats/safetensors_stream: tensors appended as they arrive, the header at finish).
+class safetensors_export : public activation_writer {
  public:
-  safetensors_stream(std::string path, std::FILE* tmp, std::string tmp_path)
-      : path_(std::move(path)), tmp_(tmp), tmp_path_(std::move(tmp_path)) {}
-  ~safetensors_stream() override {
-    if (tmp_) std::fclose(tmp_);
-    std::error_code ec;
-    fs::remove(tmp_path_, ec);
-  }
+  explicit safetensors_export(std::unique_ptr<safetensors_stream> s) : s_(std::move(s)) {}
   void put(std::string_view name, const float* data, const std::vector<int64_t>& shape) override {
-    if (!tmp_) fail(errc::bad_value, 0, "export: writer already finished");
-    if (!seen_.insert(std::string(name)).second)
-      fail(errc::bad_value, 0, "export: tensor '" + std::string(name) + "' written twice");
-    const uint64_t n = elements(shape) * sizeof(float);
-    write_all(tmp_, data, static_cast<size_t>(n), tmp_path_);
-    entries_.push_back({std::string(name), shape, offset_, offset_ + n});
-    offset_ += n;
+    s_->put(name, dtype::f32, shape, data);
   }
-  result<uint64_t> finish() override {
-    if (!tmp_) return error{errc::bad_value, 0, "export: writer already finished", path_};
-    nlohmann::ordered_json h = nlohmann::ordered_json::object();
-    h["__metadata__"] = {{"format", "pt"}, {"producer", "glassbox trace"}};
-    for (const entry& e : entries_)
-      h[e.name] = {{"dtype", "F32"}, {"shape", e.shape}, {"data_offsets", {e.begin, e.end}}};
-    std::string text = h.dump();
-    while ((text.size() + 8) % 8 != 0) text.push_back(' ');  // data starts 8-byte aligned
-    if (std::fflush(tmp_) != 0) return error{errc::io, 0, "cannot write " + tmp_path_, tmp_path_};
-    std::FILE* out = std::fopen(path_.c_str(), "wb");
-    if (!out) return error{errc::io, 0, "cannot create " + path_, path_};
-    bool ok = true;
-    uint8_t len[8];
-    for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(static_cast<uint64_t>(text.size()) >> (8 * i));
-    ok = ok && std::fwrite(len, 1, 8, out) == 8 &&
-         std::fwrite(text.data(), 1, text.size(), out) == text.size();
-    std::rewind(tmp_);
-    std::vector<char> buf(1 << 20);
-    for (size_t got; ok && (got = std::fread(buf.data(), 1, buf.size(), tmp_)) > 0;)
-      ok = std::fwrite(buf.data(), 1, got, out) == got;
-    ok = ok && !std::ferror(tmp_);
-    ok = std::fclose(out) == 0 && ok;
-    std::fclose(tmp_);
-    tmp_ = nullptr;
-    std::error_code ec;
-    fs::remove(tmp_path_, ec);
-    if (!ok) return error{errc::io, 0, "cannot write " + path_, path_};
-    return 8 + text.size() + offset_;
-  }
-  std::vector<std::string> files() const override { return {path_}; }
+  result<uint64_t> finish() override { return s_->finish(); }
+  std::vector<std::string> files() const override { return {s_->path()}; }
 
  private:
-  struct entry {
-    std::string name;
-    std::vector<int64_t> shape;
-    uint64_t begin, end;
-  };
-  std::string path_;
-  std::FILE* tmp_;
-  std::string tmp_path_;
-  std::set<std::string> seen_;
-  std::vector<entry> entries_;
-  uint64_t offset_ = 0;
+  std::unique_ptr<safetensors_stream> s_;
 };
 
 }  // namespace
@@ -142,10 +90,9 @@ std::string npy_header(const std::vector<int64_t>& shape) {
 result<std::unique_ptr<activation_writer>> activation_writer::open(const std::string& path) {
   const std::string ext = ".safetensors";
   if (path.size() > ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0) {
-    const std::string tmp = path + ".data.tmp";
-    std::FILE* f = std::fopen(tmp.c_str(), "w+b");
-    if (!f) return error{errc::io, 0, "cannot create " + tmp, path};
-    return std::unique_ptr<activation_writer>(new safetensors_stream(path, f, tmp));
+    auto s = safetensors_stream::open(path, {{"format", "pt"}, {"producer", "glassbox trace"}});
+    if (!s) return s.err();
+    return std::unique_ptr<activation_writer>(new safetensors_export(std::move(s).value()));
   }
   std::error_code ec;
   fs::create_directories(path, ec);

@@ -14,7 +14,7 @@
 #include <set>
 
 #include "formats/error.h"
-#include "inspect/hash.h"
+#include "inspect/sha256.h"
 
 namespace gb::probes {
 

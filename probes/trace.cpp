@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -37,6 +38,22 @@ void trace_aggregate::add_neurons(int layer, const float* t, int64_t T) {
       neuron_absmax[i] = std::max(neuron_absmax[i], std::fabs(x));
       if (std::fabs(x) >= eps) ++neuron_active[i];
     }
+}
+
+std::vector<int64_t> trace_aggregate::top_neurons(int64_t layer, int64_t k) const {
+  std::vector<int64_t> idx(static_cast<size_t>(F));
+  std::iota(idx.begin(), idx.end(), 0);
+  k = std::clamp<int64_t>(k, 0, F);
+  const double* absmax = neuron_absmax.data() + layer * F;
+  std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int64_t x, int64_t y) {
+    return absmax[x] > absmax[y] || (absmax[x] == absmax[y] && x < y);
+  });
+  idx.resize(static_cast<size_t>(k));
+  return idx;
+}
+
+double trace_aggregate::active_fraction(size_t n) const {
+  return tokens ? static_cast<double>(neuron_active[n]) / static_cast<double>(tokens) : 0.0;
 }
 
 void trace_aggregate::add(const trace_result& r) {

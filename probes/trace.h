@@ -110,6 +110,9 @@ struct trace_aggregate {
   std::vector<running_stat> resid_post, attn_out, mlp_out, sparsity;        // (L) over tokens
   void add_neurons(int layer, const float* t, int64_t T);                   // (T, F)
   void add(const trace_result& r);  // per-prompt head and layer statistics
+  // The k neurons of `layer` with the largest max |x| (ties: the lower index first), largest first.
+  std::vector<int64_t> top_neurons(int64_t layer, int64_t k) const;
+  double active_fraction(size_t n) const;  // neuron n (l * F + f): fraction of tokens with |x| >= eps
 };
 
 // Resolves hook names or glob patterns ('*', '?') against engine::hook_names. A pattern matching nothing

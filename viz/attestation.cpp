@@ -6,8 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/error.h"
-#include "inspect/hash.h"
 #include "inspect/oms.h"
+#include "inspect/sha256.h"
+#include "viz/json_util.h"
 #include "viz/oms_bundle.h"
 #include "viz/report_bias.h"
 
@@ -17,7 +18,7 @@ namespace {
 using ojson = nlohmann::ordered_json;
 
 ojson num(double v) {
-  return std::isfinite(v) ? ojson(v) : ojson(nullptr);
+  return viz::num<ojson>(v);
 }
 
 // One result per metric of every group; the headline metric of the overall group carries the comparator

@@ -23,7 +23,7 @@
 //    equal signatures fold into the first; edges into a folded layer are redirected to the representative,
 //    and edges between consecutive folded layers become one dashed "repeat" edge. When no op name carries a
 //    layer number (flat torch exports: "/MatMul_12"), repeated blocks are found from the graph structure
-//    instead (viz/graph_fold.h) and folded the same way into "blocks 0-4  (x 5, structurally identical)".
+//    instead (inspect/graph_fold.h) and folded the same way into "blocks 0-4  (x 5, structurally identical)".
 //
 //   gb::viz::graph g = gb::viz::graph_from_model(model, {});          // or graph_from_onnx(archive, {})
 //   gb::viz::graph_overlay(g, {"norm", per_tensor_norms, findings});  // colour by metric, mark findings

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "viz/json_util.h"
 #include "viz/svg_chart.h"
 
 namespace gb::viz {
@@ -11,10 +12,6 @@ namespace gb::viz {
 using nlohmann::json;
 
 namespace {
-
-json num(double v) {
-  return std::isfinite(v) ? json(v) : json(nullptr);
-}
 
 // The data the script reads: graph nodes and clusters, every tensor's dtype, shape and statistics, findings.
 json graph_page_data(const graph& g, const std::vector<tensor_stats>& tensors, bool have_stats,
@@ -163,8 +160,7 @@ std::string strip_to_svg(const std::string& svg) {
 
 std::string graph_html(const graph& g, const std::string& svg, const std::vector<tensor_stats>& tensors,
                        bool have_stats, const std::vector<finding>& findings) {
-  std::string data =
-      graph_page_data(g, tensors, have_stats, findings).dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string data = json_text(graph_page_data(g, tensors, have_stats, findings));
   // inside <script>, "</" could close the element: JSON allows "\/" for "/"
   for (size_t p = 0; (p = data.find("</", p)) != std::string::npos; p += 3) data.replace(p, 2, "<\\/");
   std::string h =

@@ -7,8 +7,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "inspect/graph_fold.h"
 #include "viz/graph.h"
-#include "viz/graph_fold.h"
 
 namespace gb::viz {
 namespace {
@@ -395,7 +395,7 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
   bool named = std::any_of(keys.begin(), keys.end(), [](const layer_key& k) { return k.number >= 0; });
   std::vector<char> shape_only(n, 0);  // folded structural drawing: shape arithmetic left out
   if (!named) {
-    // No layer names (flat torch export): repeated blocks from the graph structure (viz/graph_fold.h).
+    // No layer names (flat torch export): repeated blocks from the graph structure (inspect/graph_fold.h).
     structural_folding sf = opt.expand ? structural_folding{} : fold_onnx_structure(a);
     for (size_t r = 0; r < sf.runs.size(); ++r) {
       const fold_run& fr = sf.runs[r];

@@ -12,21 +12,14 @@
 #include <sstream>
 
 #include "formats/error.h"
-#include "inspect/hash.h"
+#include "formats/file_text.h"
+#include "inspect/sha256.h"
 
 namespace gb::viz {
 
 using nlohmann::json;
 
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) fail(errc::not_found, 0, "cannot read " + path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 EVP_PKEY* load_key(const std::string& path, bool priv) {
   FILE* f = std::fopen(path.c_str(), "rb");
@@ -100,7 +93,7 @@ bool manifest_signature_valid(const std::string& text, const std::string& sig, c
 
 report_check report_verify(const std::string& dir, const std::string& pub) {
   report_check c;
-  std::string text = slurp(dir + "/manifest.json");
+  std::string text = file_text(dir + "/manifest.json");
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("outputs") || !j.contains("inputs"))
     fail(errc::bad_json, 0, dir + "/manifest.json is not a glassbox manifest");

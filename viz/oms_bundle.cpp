@@ -16,8 +16,9 @@
 #include <sstream>
 
 #include "formats/error.h"
+#include "formats/file_text.h"
 #include "formats/json_meta.h"
-#include "inspect/hash.h"
+#include "inspect/sha256.h"
 #include "viz/json_schema.h"
 
 namespace gb::viz {
@@ -83,20 +84,12 @@ using pkey_ptr = std::unique_ptr<EVP_PKEY, freer<EVP_PKEY, EVP_PKEY_free>>;
 using x509_ptr = std::unique_ptr<X509, freer<X509, X509_free>>;
 using bio_ptr = std::unique_ptr<BIO, freer<BIO, BIO_free_all>>;
 
-std::string slurp(const std::string& path, const char* what) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) fail(errc::not_found, 0, std::string("cannot read ") + what + " " + path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 bio_ptr mem_bio(const std::string& s) {
   return bio_ptr(BIO_new_mem_buf(s.data(), static_cast<int>(s.size())));
 }
 
 std::vector<x509_ptr> pem_certificates(const std::string& path) {
-  const std::string text = slurp(path, "certificates");
+  const std::string text = file_text(path, "certificates");
   bio_ptr b = mem_bio(text);
   std::vector<x509_ptr> out;
   while (X509* c = PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr)) out.emplace_back(c);
@@ -172,7 +165,7 @@ std::string sign_bytes(EVP_PKEY* k, const std::string& msg, const std::string& w
 }
 
 pkey_ptr load_key(const std::string& path, bool priv) {
-  const std::string text = slurp(path, priv ? "private key" : "public key");
+  const std::string text = file_text(path, priv ? "private key" : "public key");
   bio_ptr b = mem_bio(text);
   EVP_PKEY* k = priv ? PEM_read_bio_PrivateKey(b.get(), nullptr, nullptr, nullptr)
                      : PEM_read_bio_PUBKEY(b.get(), nullptr, nullptr, nullptr);
@@ -364,7 +357,7 @@ dsse_bundle dsse_bundle_parse(const std::string& text) {
 }
 
 dsse_bundle dsse_bundle_load(const std::string& path) {
-  return dsse_bundle_parse(slurp(path, "bundle"));
+  return dsse_bundle_parse(file_text(path, "bundle"));
 }
 
 dsse_check dsse_signature_check(const dsse_bundle& b, const std::string& pub, const std::string& ca) {

@@ -9,6 +9,7 @@
 
 #include "inspect/tensor_values.h"
 #include "viz/hub_results.h"
+#include "viz/json_util.h"
 #include "viz/report_bias.h"
 #include "viz/report_bias_diff.h"
 #include "viz/report_localize.h"
@@ -19,10 +20,6 @@ namespace gb::viz {
 using nlohmann::json;
 
 namespace {
-
-json num(double v) {
-  return std::isfinite(v) ? json(v) : json(nullptr);
-}
 
 std::string strip_xml_prolog(const std::string& svg) {
   size_t p = svg.find("<svg");
@@ -35,13 +32,6 @@ std::string esc(const std::string& s) {
 
 std::string fmt(double v, int prec = 4) {
   return std::isfinite(v) ? fmt_num(v, prec) : std::string("n/a");
-}
-
-json finding_json(const finding& f) {
-  json j = {
-      {"severity", severity_name(f.level)}, {"code", f.code}, {"where", f.where}, {"message", f.message}};
-  if (f.offset != UINT64_MAX) j["offset"] = f.offset;
-  return j;
 }
 
 // A suite is flagged when the 95% interval of its overall headline excludes the unbiased value. When the
@@ -376,7 +366,7 @@ std::string report_json(const audit_data& d) {
   json nm = json::array();
   for (const auto& m : d.missing) nm.push_back({{"what", m.what}, {"why", m.why}});
   j["not_measured"] = nm;
-  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  return json_text(j, 2) + "\n";
 }
 
 namespace {

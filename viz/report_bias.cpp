@@ -7,17 +7,14 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "viz/json_util.h"
 #include "viz/svg_chart.h"
 
 namespace gb::viz {
 
 using nlohmann::json;
 
-namespace {
-json num(double v) {
-  return std::isfinite(v) ? json(v) : json(nullptr);
-}
-}  // namespace
+namespace {}  // namespace
 
 const probes::metric* bias_headline(const probes::suite_result& r, const probes::group_result& g) {
   static const char* order[] = {"pct_stereotype",
@@ -81,8 +78,7 @@ std::string bias_json(const std::vector<probes::suite_result>& results, bool rec
     }
     arr.push_back(s);
   }
-  return json({{"schema", "glassbox-bias/1"}, {"bias", arr}})
-      .dump(indent, ' ', false, json::error_handler_t::replace);
+  return json_text(json({{"schema", "glassbox-bias/1"}, {"bias", arr}}), indent);
 }
 
 std::string bias_text(const std::vector<probes::suite_result>& results) {

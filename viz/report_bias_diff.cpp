@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "viz/json_util.h"
 #include "viz/report_bias.h"
 #include "viz/svg_chart.h"
 
@@ -13,9 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-json num(double v) {
-  return std::isfinite(v) ? json(v) : json(nullptr);
-}
 std::string fmt(double v, int prec = 4) {
   return std::isfinite(v) ? fmt_num(v, prec) : std::string("n/a");
 }
@@ -87,7 +85,7 @@ std::string bias_diff_json(const std::vector<probes::suite_change>& changes, int
     s["flipped"] = {{"total", c.flipped_total}, {"top", fl}};
     arr.push_back(s);
   }
-  return json({{"bias_drift", arr}}).dump(indent, ' ', false, json::error_handler_t::replace);
+  return json_text(json({{"bias_drift", arr}}), indent);
 }
 
 std::string bias_diff_text(const std::vector<probes::suite_change>& changes) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "viz/json_util.h"
 #include "viz/svg_chart.h"
 
 namespace gb::viz {
@@ -11,10 +12,6 @@ namespace gb::viz {
 using nlohmann::json;
 
 namespace {
-
-json num(double v) {
-  return std::isfinite(v) ? json(v) : json(nullptr);
-}
 
 json terms_json(const probes::dla_terms& d, int64_t L, int64_t H) {
   json heads = json::array();
@@ -115,7 +112,7 @@ std::string localize_json(const probes::localize_result& r, const std::string& s
     j["per_pair"] = ps;
   }
   if (patch) j["patching"] = patch_json(*patch, r.L, r.H, pairs);
-  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+  return json_text(j, indent);
 }
 
 std::string localize_text(const probes::localize_result& r, size_t top, const probes::patch_summary* patch) {

@@ -232,19 +232,10 @@ std::string aggregate_text(const probes::trace_aggregate& a, int top_neurons) {
     std::snprintf(b, sizeof b, "%5lld  %15.4f  %14.4f  %13.4f  %12.4f  ", static_cast<long long>(l),
                   a.resid_post[i].mean, a.attn_out[i].mean, a.mlp_out[i].mean, a.sparsity[i].mean);
     s += b;
-    std::vector<int64_t> idx(static_cast<size_t>(a.F));
-    std::iota(idx.begin(), idx.end(), 0);
-    const int64_t k = std::min<int64_t>(top_neurons, a.F);
-    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int64_t x, int64_t y) {
-      return a.neuron_absmax[static_cast<size_t>(l * a.F + x)] >
-             a.neuron_absmax[static_cast<size_t>(l * a.F + y)];
-    });
-    for (int64_t j = 0; j < k; ++j) {
-      const size_t n = static_cast<size_t>(l * a.F + idx[static_cast<size_t>(j)]);
-      s +=
-          " " + std::to_string(idx[static_cast<size_t>(j)]) + "(" + fixed(a.neuron[n].mean) + ", " +
-          fixed(a.tokens ? static_cast<double>(a.neuron_active[n]) / static_cast<double>(a.tokens) : 0.0, 2) +
-          ")";
+    for (int64_t f : a.top_neurons(l, top_neurons)) {
+      const size_t n = static_cast<size_t>(l * a.F + f);
+      s += " " + std::to_string(f) + "(" + fixed(a.neuron[n].mean) + ", " + fixed(a.active_fraction(n), 2) +
+           ")";
     }
     s += "\n";
   }

@@ -35,6 +35,14 @@ std::string trace_text(const probes::trace_result& r, const token_text& piece);
 std::vector<chart_file> aggregate_charts(const probes::trace_aggregate& a);
 std::string aggregate_text(const probes::trace_aggregate& a, int top_neurons = 5);
 
+// --json of `glassbox trace`, as text: {"model", "trace": {tokens, pieces, prediction, layers, heads,
+// logit_lens, hooks}[, "export": {path, tensors} when export_path is set]}; over many prompts {"model",
+// "aggregate": {prompts, tokens, layers (top neurons as aggregate_text), heads}, "truncated_prompts"}.
+std::string trace_json(const probes::trace_result& r, const token_text& piece, const std::string& model,
+                       const std::string& export_path = "");
+std::string aggregate_json(const probes::trace_aggregate& a, int top_neurons, const std::string& model,
+                           int64_t truncated_prompts);
+
 // Patching: patch_resid.svg (layers x positions), patch_heads.svg (layers x heads), patch_layers.svg
 // (attn and MLP bars per layer); values are the restored fraction, diverging colours around 0.
 // token_labels: one label per position.

@@ -35,7 +35,8 @@ std::string demo_dir() {
   if (dir.empty()) {
     dir = test::temp_dir("audit_demo");
     std::string out;
-    int rc = test::run_glassbox("audit -o " + dir + "/a --resamples 200", &out, true);
+    // --suites templates: the demo stays the demo when GLASSBOX_DATA points at the full datasets
+    int rc = test::run_glassbox("audit -o " + dir + "/a --resamples 200 --suites templates", &out, true);
     REQUIRE_MESSAGE(rc == 0, out);
   }
   return dir;
@@ -92,11 +93,11 @@ TEST_CASE("demo audit is reproducible: byte-identical outputs apart from the rec
   std::string out;
   const char* files[] = {"report.json", "report.html", "MODEL_CARD.md", "graph.svg",
                          "demo-model/demo-model.gguf"};
-  REQUIRE(test::run_glassbox("audit -o " + dir + " --resamples 200", &out, true) == 0);
+  REQUIRE(test::run_glassbox("audit -o " + dir + " --resamples 200 --suites templates", &out, true) == 0);
   std::vector<std::string> first;
   for (const char* f : files) first.push_back(slurp(dir + "/" + f));
   json ma = json::parse(slurp(dir + "/manifest.json"));
-  REQUIRE(test::run_glassbox("audit -o " + dir + " --resamples 200", &out, true) == 0);
+  REQUIRE(test::run_glassbox("audit -o " + dir + " --resamples 200 --suites templates", &out, true) == 0);
   for (size_t i = 0; i < std::size(files); ++i) {
     INFO(files[i]);
     CHECK(!first[i].empty());

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "formats/quant.h"
+#include "probes/engine/attention.h"
 #include "probes/engine/kernels.h"
 
 using namespace gb;
@@ -313,6 +314,45 @@ TEST_CASE("matmul: a row's outputs are bit-identical alone and among 1..600 rows
         std::vector<float> y(static_cast<size_t>(T * s.M));
         matmul(x.data(), T, w, y.data(), threads);
         CHECK(std::memcmp(y.data() + at * s.M, alone.data(), alone.size() * 4) == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("attention kernels match attention_ref; a row's bits do not depend on its tile or its addressing") {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (int64_t E : {8, 16, 40, 64, 80, 128, 136}) {  // portable tails, every AVX-512 chunk count, > 128
+    INFO("E = " << E);
+    const int64_t P = 37, stride = 3 * E;  // keys of three heads interleaved, as in the KV cache
+    std::vector<float> q(static_cast<size_t>(5 * E)), kv(static_cast<size_t>(P * stride)),
+        vv(static_cast<size_t>(P * stride));
+    for (float& x : q) x = nd(rng);
+    for (float& x : kv) x = nd(rng);
+    for (float& x : vv) x = nd(rng);
+    const kv_rows keys{kv.data() + E, stride}, vals{vv.data() + E, stride};
+    const float scale = 1.0f / std::sqrt(static_cast<float>(E));
+    for (float slope : {0.0f, -0.25f}) {
+      const int64_t n[5] = {1, 17, 33, 36, 37};  // causal rows: 1..37 visible keys
+      std::vector<float> s(static_cast<size_t>(5 * P)), out(static_cast<size_t>(5 * E));
+      attention_scores(5, q.data(), E, n, E, keys, scale, slope, s.data(), P);
+      for (int r = 0; r < 5; ++r) softmax(s.data() + r * P, n[r]);
+      attention_weigh(5, s.data(), P, n, E, vals, out.data(), E);
+      std::vector<int64_t> path(static_cast<size_t>(P));
+      for (int64_t i = 0; i < P; ++i) path[static_cast<size_t>(i)] = i;
+      const kv_rows pk{kv.data() + E, stride, path.data()}, pv{vv.data() + E, stride, path.data()};
+      for (int r = 0; r < 5; ++r) {
+        std::vector<float> ref(static_cast<size_t>(E)), one(static_cast<size_t>(E)),
+            s1(static_cast<size_t>(P));
+        attention_ref(q.data() + r * E, n[r], E, keys, vals, scale, slope, ref.data());
+        for (int64_t e = 0; e < E; ++e)
+          CHECK(out[static_cast<size_t>(r * E + e)] ==
+                doctest::Approx(ref[static_cast<size_t>(e)]).epsilon(1e-5));
+        // the same row alone, addressed through an index (a packed trie's path): the same bits
+        attention_scores(1, q.data() + r * E, E, &n[r], E, pk, scale, slope, s1.data(), P);
+        softmax(s1.data(), n[r]);
+        attention_weigh(1, s1.data(), P, &n[r], E, pv, one.data(), E);
+        CHECK(std::memcmp(one.data(), out.data() + r * E, static_cast<size_t>(E) * sizeof(float)) == 0);
       }
     }
   }

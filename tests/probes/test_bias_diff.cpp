@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "probes/bias_diff.h"
@@ -188,6 +189,35 @@ TEST_CASE("bias-diff: a planted ' he' bias drifts further at the larger strength
   CHECK(sp["significant"] == true);
   CHECK(sd["significant"] == true);
   CHECK(s["flipped"]["total"].get<int>() == sp["mcnemar"]["derived_only"].get<int>());
+}
+
+TEST_CASE("bias-diff --limit pairs the same stratified sample that bias --limit scores") {
+  const std::string dir = gb::test::temp_dir("bias_diff_limit");
+  const std::string control = synth(dir, "control.gguf", "--bias-token he --bias-scale 0");
+  const std::string strong = synth(dir, "strong.gguf", "--bias-token he --bias-scale 6");
+  auto ids = [&](const std::string& limit) {
+    std::string out;
+    REQUIRE(gb::test::run_glassbox("bias '" + strong + "' --suite templates --seed 1 --resamples 0 --json " +
+                                       "--records" + limit,
+                                   &out) == 0);
+    const json doc = json::parse(out);
+    std::vector<std::string> v;
+    for (const json& r : doc["bias"][0]["records"]) v.push_back(r["id"].get<std::string>());
+    return v;
+  };
+  const std::vector<std::string> all = ids(""), picked = ids(" --limit 30");
+  REQUIRE(picked.size() == 30u);
+  REQUIRE(all.size() > 30u);
+  const std::set<std::string> sample(picked.begin(), picked.end());
+  // a stratified sample, not the first 30 templates
+  CHECK(sample != std::set<std::string>(all.begin(), all.begin() + 30));
+  const json s = diff_json(control, strong, "--limit 30 --top 1000");
+  CHECK(s["paired"] == 30);
+  REQUIRE(s["flipped"]["total"].get<int>() > 0);
+  for (const json& f : s["flipped"]["top"]) {
+    INFO(f["id"]);
+    CHECK(sample.count(f["id"].get<std::string>()) == 1u);
+  }
 }
 
 TEST_CASE(

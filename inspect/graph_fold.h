@@ -1,4 +1,4 @@
-// viz/graph_fold.h: repeated blocks of an ONNX op graph found from its structure alone (no names), for
+// inspect/graph_fold.h: repeated blocks of an ONNX op graph found from its structure alone (no names), for
 // exports whose ops are called "/MatMul_12" and whose weights "onnx::MatMul_1233".
 //
 // How (all linear or close to it in the node count):
@@ -17,7 +17,7 @@
 //     A unit needs at least two main ops. Nodes of copies 1..k-1 map to the copy-0 node with the same
 //     (segment in unit, hash, occurrence).
 //
-//   gb::viz::structural_folding f = gb::viz::fold_onnx_structure(archive);
+//   gb::structural_folding f = gb::fold_onnx_structure(archive);
 //   f.runs.size();          // repeated blocks found (stories260K.onnx: 1 run of 5 copies)
 //   f.run[i], f.copy[i];    // node i: which run (-1 = none) and which copy of it
 //   f.rep[i];               // node i's copy-0 counterpart (i itself outside runs and in copy 0)
@@ -28,7 +28,7 @@
 
 #include "formats/archive.h"
 
-namespace gb::viz {
+namespace gb {
 
 struct fold_run {
   int copies = 0;             // k
@@ -49,4 +49,4 @@ struct structural_folding {
 
 structural_folding fold_onnx_structure(const archive& a);
 
-}  // namespace gb::viz
+}  // namespace gb

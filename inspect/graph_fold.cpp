@@ -1,5 +1,6 @@
-// viz/graph_fold.cpp: structural repeat detection for ONNX op graphs (see viz/graph_fold.h for the method).
-#include "viz/graph_fold.h"
+// inspect/graph_fold.cpp: structural repeat detection for ONNX op graphs (see inspect/graph_fold.h for the
+// method).
+#include "inspect/graph_fold.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -11,7 +12,7 @@
 #include <tuple>
 #include <unordered_map>
 
-namespace gb::viz {
+namespace gb {
 namespace {
 
 uint64_t mix64(uint64_t x) {  // splitmix64 finaliser
@@ -368,4 +369,4 @@ structural_folding fold_onnx_structure(const archive& a) {
   return f;
 }
 
-}  // namespace gb::viz
+}  // namespace gb

@@ -1,0 +1,19 @@
+// viz/text.h: the small text helpers of the terminal renderers: printf into a std::string, thousands
+// separators, and text from a file made safe for a terminal (control bytes, ANSI escapes among them,
+// become '?'). XML/SVG text: xml_escape and fmt_num in viz/svg_chart.h; sizes and counts: format_bytes and
+// format_count in inspect/summary.h.
+//
+//   out += gb::viz::strf("%-18s %s\n", key, gb::viz::safe_text(value).c_str());
+//   gb::viz::thousands(1234567);  // "1,234,567"
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace gb::viz {
+
+[[gnu::format(printf, 1, 2)]] std::string strf(const char* fmt, ...);
+std::string thousands(uint64_t n);
+std::string safe_text(const std::string& t);
+
+}  // namespace gb::viz
