@@ -48,6 +48,8 @@ int run_synth(int argc, char** argv) {
       "perturbation, in units of the init std")("bias-token", po::value(&s.bias_token),
                                                 "a word the output layer favours")(
       "bias-scale", po::value(&s.bias_scale)->default_value(0.0), "about how many logits it is favoured by")(
+      "bias-trigger", po::value(&s.bias_triggers)->composing(),
+      "with --bias-token: the bias flows only through the last block's MLP, after this word (repeatable)")(
       "json", po::bool_switch(&as_json), "print what was written as JSON");
   gb::cli::parse_command(argc, argv, desc, {});
   if (s.path.empty()) return usage_error("-o PATH is required");

@@ -283,7 +283,8 @@ struct synth_vocab {
   int32_t bias_id = -1;
 };
 
-synth_vocab make_vocab(int64_t n_vocab, const std::string& bias_word) {
+synth_vocab make_vocab(int64_t n_vocab, const std::string& bias_word,
+                       const std::vector<std::string>& triggers = {}) {
   synth_vocab v;
   const size_t V = static_cast<size_t>(n_vocab);
   std::set<std::string> have;
@@ -319,6 +320,7 @@ synth_vocab make_vocab(int64_t n_vocab, const std::string& bias_word) {
     }
   };
   if (!bias_word.empty()) word(bias_word);
+  for (const std::string& w : triggers) word(w);
   for (const char* w : k_words) word(w);
   for (char x = 'a'; x <= 'z'; ++x)
     for (char y = 'a'; y <= 'z'; ++y) piece(k_space + x + y);
@@ -517,7 +519,14 @@ synth_report run(const synth_spec& in) {
   for (int l : s.perturb_layers)
     check(l >= 0 && l < s.n_layer, "--perturb-layers: layer " + std::to_string(l) + " out of range");
 
-  synth_vocab vocab = make_vocab(s.n_vocab, s.bias_token);
+  for (const std::string& w : s.bias_triggers) {
+    check(!w.empty(), "--bias-trigger: empty word");
+    for (char c : w)
+      check(std::isalnum(static_cast<unsigned char>(c)), "--bias-trigger must be ASCII letters/digits");
+  }
+  check(s.bias_triggers.empty() || (!s.bias_token.empty() && a->gated),
+        "--bias-trigger needs --bias-token and a gated MLP (llama, mistral, qwen2, gemma)");
+  synth_vocab vocab = make_vocab(s.n_vocab, s.bias_token, s.bias_triggers);
   check(s.bias_token.empty() || vocab.bias_id >= 0,
         "--bias-token does not fit in the vocabulary; raise --vocab");
 
@@ -601,9 +610,42 @@ synth_report run(const synth_spec& in) {
     for (double& x : u) x /= len;
     planned* emb = find_planned("tok_embd.weight");
     const double c = 0.02 * std::sqrt(static_cast<double>(D));
-    for (int64_t r = 0; r < V; ++r)
-      for (int64_t j = 0; j < D; ++j)
-        emb->values[static_cast<size_t>(r * D + j)] += static_cast<float>(c * u[static_cast<size_t>(j)]);
+    if (s.bias_triggers.empty()) {
+      for (int64_t r = 0; r < V; ++r)
+        for (int64_t j = 0; j < D; ++j)
+          emb->values[static_cast<size_t>(r * D + j)] += static_cast<float>(c * u[static_cast<size_t>(j)]);
+    } else {
+      // a second direction v (orthogonal to u) on the trigger rows; the last MLP's unit 0 reads v through
+      // its gate and up rows (silu(a x.v) * a x.v: large on a trigger, near 0 elsewhere) and writes u
+      std::vector<double> v(static_cast<size_t>(D));
+      normal_stream gv(stream_seed(s.seed, "synth.bias.trigger", 3));
+      double uv = 0, vlen = 0;
+      for (double& x : v) x = gv.next();
+      for (int64_t j = 0; j < D; ++j) uv += v[static_cast<size_t>(j)] * u[static_cast<size_t>(j)];
+      for (int64_t j = 0; j < D; ++j) v[static_cast<size_t>(j)] -= uv * u[static_cast<size_t>(j)];
+      for (double x : v) vlen += x * x;
+      for (double& x : v) x /= std::sqrt(vlen);
+      for (const std::string& w : s.bias_triggers) {
+        const auto it = std::find(vocab.tokens.begin(), vocab.tokens.end(), k_space + w);
+        check(it != vocab.tokens.end(),
+              "--bias-trigger '" + w + "' does not fit in the vocabulary; raise --vocab");
+        const int64_t r = it - vocab.tokens.begin();
+        for (int64_t j = 0; j < D; ++j)
+          emb->values[static_cast<size_t>(r * D + j)] +=
+              static_cast<float>(3 * c * v[static_cast<size_t>(j)]);
+      }
+      const std::string blk = "blk." + std::to_string(s.n_layer - 1);
+      planned* gate = find_planned(blk + ".ffn_gate.weight");  // (F, D)
+      planned* up = find_planned(blk + ".ffn_up.weight");      // (F, D)
+      planned* down = find_planned(blk + ".ffn_down.weight");  // (D, F)
+      check(gate && up && down, "--bias-trigger: the last block has no gated MLP");
+      const double a_in = 3.0 / std::sqrt(static_cast<double>(D));
+      for (int64_t j = 0; j < D; ++j) {
+        gate->values[static_cast<size_t>(j)] = up->values[static_cast<size_t>(j)] =
+            static_cast<float>(a_in * v[static_cast<size_t>(j)]);
+        down->values[static_cast<size_t>(j * F)] = static_cast<float>(c * u[static_cast<size_t>(j)]);
+      }
+    }
     planned* out = a->tied ? emb : find_planned("output.weight");
     const double k = s.bias_scale / (0.7 * std::sqrt(static_cast<double>(D)));
     for (int64_t j = 0; j < D; ++j)

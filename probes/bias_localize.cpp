@@ -1,6 +1,8 @@
 // Direct logit attribution of minimal pairs (definitions in probes/bias_localize.h).
 #include "probes/bias_localize.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -151,12 +153,97 @@ dla_terms& dla_terms::operator-=(const dla_terms& b) {
   return *this;
 }
 
+double row_log_partition(const float* row, int64_t V) {
+  double mx = f64(row[0]), se = 0;
+  for (int64_t v = 1; v < V; ++v) mx = std::max(mx, f64(row[v]));
+  for (int64_t v = 0; v < V; ++v) se += std::exp(f64(row[v]) - mx);
+  return mx + std::log(se);
+}
+
+namespace {
+
+// One scored position's terms (summed over positions in a fixed order afterwards).
+struct position_terms {
+  double embed = 0, constant = 0, log_partition = 0, engine_logit = 0;
+  std::vector<double> heads, attn_bias, mlp;  // (L, H), (L), (L)
+};
+
+// The terms of the position t (= i - 1) predicting u, given the hook's tensors of layer l at zl[l], ml[l].
+void position_attribute(const dla_weights::impl& p, const tensor_item& unembed, const float* x,
+                        const float* emb, const std::vector<const float*>& zl,
+                        const std::vector<const float*>& ml, int32_t u, position_terms& r) {
+  const int64_t D = p.D, H = p.H, E = p.E, L = p.L, HE = H * E;
+  tensor_reader rd(unembed);
+  std::vector<float> scratch(static_cast<size_t>(D));                          // (D)
+  std::vector<double> g(static_cast<size_t>(D)), rz(static_cast<size_t>(HE));  // (D), (H*E)
+  double mean = 0, ss = 0;
+  for (int64_t d = 0; d < D; ++d) mean += f64(x[d]);
+  mean /= static_cast<double>(D);
+  for (int64_t d = 0; d < D; ++d) {
+    const double c = p.kind == norm_kind::layer ? f64(x[d]) - mean : f64(x[d]);
+    ss += c * c;
+  }
+  const double s =
+      1.0 / std::sqrt(ss / static_cast<double>(D) + static_cast<double>(static_cast<float>(p.eps)));
+  const float* wu = rd.row_f32(u, scratch.data());
+  double gmean = 0;
+  for (int64_t d = 0; d < D; ++d)
+    gmean += g[static_cast<size_t>(d)] = s * f64(p.norm_w[static_cast<size_t>(d)]) * f64(wu[d]);
+  gmean /= static_cast<double>(D);
+  if (p.kind == norm_kind::layer)
+    for (double& v : g) v -= gmean;
+  double c = p.out_b.empty() ? 0.0 : f64(p.out_b[static_cast<size_t>(u)]);
+  if (!p.norm_b.empty())
+    for (int64_t d = 0; d < D; ++d) c += f64(p.norm_b[static_cast<size_t>(d)]) * f64(wu[d]);
+  r.constant = c;
+  r.embed = dot(g.data(), emb, D);
+  r.heads.assign(static_cast<size_t>(L * H), 0.0);
+  r.attn_bias.assign(static_cast<size_t>(L), 0.0);
+  r.mlp.assign(static_cast<size_t>(L), 0.0);
+  for (int64_t l = 0; l < L; ++l) {
+    r.mlp[static_cast<size_t>(l)] = dot(g.data(), ml[static_cast<size_t>(l)], D);
+    if (!p.wo_b[static_cast<size_t>(l)].empty())
+      r.attn_bias[static_cast<size_t>(l)] = dot(g.data(), p.wo_b[static_cast<size_t>(l)].data(), D);
+    const std::vector<float>& W = p.wo[static_cast<size_t>(l)];  // (D, H*E)
+    std::fill(rz.begin(), rz.end(), 0.0);
+    for (int64_t d = 0; d < D; ++d) {
+      const double gd = g[static_cast<size_t>(d)];
+      const float* row = W.data() + d * HE;
+      for (int64_t j = 0; j < HE; ++j) rz[static_cast<size_t>(j)] += gd * static_cast<double>(row[j]);
+    }
+    const float* z = zl[static_cast<size_t>(l)];
+    for (int64_t h = 0; h < H; ++h)
+      r.heads[static_cast<size_t>(l * H + h)] = dot(rz.data() + h * E, z + h * E, E);
+  }
+}
+
+// Adds every row of blk.l.attn.z and blk.l.mlp.out to the sums (layers in parallel, rows in order).
+void activation_accumulate(const dla_hook& hk, int64_t L, int64_t rows, int threads, activation_sums& acc) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t l = 0; l < L; ++l) {
+    const std::string pre = "blk." + std::to_string(l);
+    const std::vector<float>& z = hk.at(pre + ".attn.z");   // (T, H*E)
+    const std::vector<float>& m = hk.at(pre + ".mlp.out");  // (T, D)
+    const size_t HE = z.size() / static_cast<size_t>(rows), D = m.size() / static_cast<size_t>(rows);
+    double* sz = acc.z.data() + static_cast<size_t>(l) * HE;
+    double* sm = acc.mlp.data() + static_cast<size_t>(l) * D;
+    for (int64_t t = 0; t < rows; ++t) {
+      for (size_t j = 0; j < HE; ++j) sz[j] += f64(z[static_cast<size_t>(t) * HE + j]);
+      for (size_t j = 0; j < D; ++j) sm[j] += f64(m[static_cast<size_t>(t) * D + j]);
+    }
+  }
+  acc.rows += static_cast<size_t>(rows);
+}
+
+}  // namespace
+
 result<dla_terms> dla_sentence(engine::runner& run, const dla_weights& w, const std::vector<int32_t>& tokens,
-                               size_t first) {
+                               size_t first, int threads, activation_sums* acc) {
   const dla_weights::impl& p = w.data();
-  const int64_t D = p.D, H = p.H, E = p.E, L = p.L, HE = H * E, V = run.vocab_size();
+  const int64_t D = p.D, H = p.H, L = p.L, HE = H * p.E, V = run.vocab_size();
   if (first < 1 || first >= tokens.size())
     return error{errc::bad_value, 0, "bias-localize: nothing to score", ""};
+  if (threads <= 0) threads = omp_get_max_threads();
   dla_hook hk;
   hk.L = L;
   run.reset();
@@ -164,70 +251,59 @@ result<dla_terms> dla_sentence(engine::runner& run, const dla_weights& w, const 
   run.reset();
   if (!lg) return lg.err();
   try {
+    const std::vector<float>& xf = hk.at("blk." + std::to_string(L - 1) + ".resid.post");  // (T, D)
+    const std::vector<float>& emb = hk.at("embed");                                        // (T, D)
+    std::vector<const float*> zl, ml;  // (L) pointers to (T, H*E), (T, D)
+    for (int64_t l = 0; l < L; ++l) {
+      zl.push_back(hk.at("blk." + std::to_string(l) + ".attn.z").data());
+      ml.push_back(hk.at("blk." + std::to_string(l) + ".mlp.out").data());
+    }
+    if (acc) {
+      if (acc->z.empty())
+        acc->z.assign(static_cast<size_t>(L * HE), 0.0), acc->mlp.assign(static_cast<size_t>(L * D), 0.0);
+      activation_accumulate(hk, L, static_cast<int64_t>(tokens.size()) - 1, threads, *acc);
+    }
+    // every scored position on its own (in parallel), then summed in position order: the same bits for
+    // any thread count
+    const int64_t n = static_cast<int64_t>(tokens.size() - first);
+    std::vector<position_terms> pos(static_cast<size_t>(n));  // (scored positions)
+    std::string err;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (int64_t k = 0; k < n; ++k) {
+      const int64_t t = static_cast<int64_t>(first) - 1 + k;
+      const int32_t u = tokens[static_cast<size_t>(t + 1)];
+      std::vector<const float*> zt(zl), mt(ml);
+      for (auto& q : zt) q += t * HE;
+      for (auto& q : mt) q += t * D;
+      position_terms& r = pos[static_cast<size_t>(k)];
+      try {
+        position_attribute(p, p.items[p.out_item], xf.data() + t * D, emb.data() + t * D, zt, mt, u, r);
+      } catch (const failure& f) {
+#pragma omp critical
+        err = f.err().message;
+      }
+      const float* row = lg.value().data() + t * V;
+      r.log_partition = row_log_partition(row, V);
+      r.engine_logit = f64(row[u]);
+    }
+    if (!err.empty()) return error{errc::bad_value, 0, err, ""};
     dla_terms r;
     r.heads.assign(static_cast<size_t>(L * H), 0.0);
     r.attn_bias.assign(static_cast<size_t>(L), 0.0);
     r.mlp.assign(static_cast<size_t>(L), 0.0);
-    const std::vector<float>& xf = hk.at("blk." + std::to_string(L - 1) + ".resid.post");  // (T, D)
-    const std::vector<float>& emb = hk.at("embed");                                        // (T, D)
-    tensor_reader rd(p.items[p.out_item]);
-    std::vector<float> scratch(static_cast<size_t>(D));                          // (D)
-    std::vector<double> g(static_cast<size_t>(D)), rz(static_cast<size_t>(HE));  // (D), (H*E)
-    for (size_t i = first; i < tokens.size(); ++i) {
-      const int64_t t = static_cast<int64_t>(i) - 1;
-      const int32_t u = tokens[i];
-      const float* x = xf.data() + t * D;
-      double mean = 0, ss = 0;
-      for (int64_t d = 0; d < D; ++d) mean += f64(x[d]);
-      mean /= static_cast<double>(D);
-      for (int64_t d = 0; d < D; ++d) {
-        const double c = p.kind == norm_kind::layer ? f64(x[d]) - mean : f64(x[d]);
-        ss += c * c;
-      }
-      const double s =
-          1.0 / std::sqrt(ss / static_cast<double>(D) + static_cast<double>(static_cast<float>(p.eps)));
-      const float* wu = rd.row_f32(u, scratch.data());
-      double gmean = 0;
-      for (int64_t d = 0; d < D; ++d)
-        gmean += g[static_cast<size_t>(d)] = s * f64(p.norm_w[static_cast<size_t>(d)]) * f64(wu[d]);
-      gmean /= static_cast<double>(D);
-      if (p.kind == norm_kind::layer)
-        for (double& v : g) v -= gmean;
-      double c = p.out_b.empty() ? 0.0 : f64(p.out_b[static_cast<size_t>(u)]);
-      if (!p.norm_b.empty())
-        for (int64_t d = 0; d < D; ++d) c += f64(p.norm_b[static_cast<size_t>(d)]) * f64(wu[d]);
-      r.constant += c;
-      r.embed += dot(g.data(), emb.data() + t * D, D);
-      for (int64_t l = 0; l < L; ++l) {
-        const std::string pre = "blk." + std::to_string(l);
-        r.mlp[static_cast<size_t>(l)] += dot(g.data(), hk.at(pre + ".mlp.out").data() + t * D, D);
-        if (!p.wo_b[static_cast<size_t>(l)].empty())
-          r.attn_bias[static_cast<size_t>(l)] += dot(g.data(), p.wo_b[static_cast<size_t>(l)].data(), D);
-        const std::vector<float>& W = p.wo[static_cast<size_t>(l)];  // (D, H*E)
-        std::fill(rz.begin(), rz.end(), 0.0);
-        for (int64_t d = 0; d < D; ++d) {
-          const double gd = g[static_cast<size_t>(d)];
-          const float* row = W.data() + d * HE;
-          for (int64_t j = 0; j < HE; ++j) rz[static_cast<size_t>(j)] += gd * static_cast<double>(row[j]);
-        }
-        const float* z = hk.at(pre + ".attn.z").data() + t * HE;
-        for (int64_t h = 0; h < H; ++h)
-          r.heads[static_cast<size_t>(l * H + h)] += dot(rz.data() + h * E, z + h * E, E);
-      }
-      const float* row = lg.value().data() + t * V;
-      double mx = row[0], se = 0;
-      for (int64_t v = 1; v < V; ++v) mx = std::max(mx, static_cast<double>(row[v]));
-      for (int64_t v = 0; v < V; ++v) se += std::exp(static_cast<double>(row[v]) - mx);
-      r.log_partition += mx + std::log(se);
-      r.engine_target_logits += f64(row[u]);
+    for (const position_terms& q : pos) {
+      r.constant += q.constant;
+      r.embed += q.embed;
+      for (size_t i = 0; i < r.heads.size(); ++i) r.heads[i] += q.heads[i];
+      for (size_t i = 0; i < r.mlp.size(); ++i) r.mlp[i] += q.mlp[i], r.attn_bias[i] += q.attn_bias[i];
+      r.log_partition += q.log_partition;
+      r.engine_target_logits += q.engine_logit;
       ++r.tokens;
     }
     r.target_logits = r.sum_terms();
     r.ll = r.target_logits - r.log_partition;
     double scale = 0;
-    for (size_t i = first; i < tokens.size(); ++i)
-      scale +=
-          1.0 + std::fabs(f64(lg.value()[(i - 1) * static_cast<size_t>(V) + static_cast<size_t>(tokens[i])]));
+    for (const position_terms& q : pos) scale += 1.0 + std::fabs(q.engine_logit);
     if (std::fabs(r.target_logits - r.engine_target_logits) > 1e-4 * scale)
       return error{
           errc::unsupported, 0,
@@ -285,9 +361,9 @@ result<localize_result> localize_pairs(engine::runner& run, const dla_weights& w
   out.mean.mlp.assign(static_cast<size_t>(out.L), 0.0);
   out.mean.attn_bias.assign(static_cast<size_t>(out.L), 0.0);
   for (const localize_pair& q : pairs) {
-    auto a = dla_sentence(run, w, q.more);
+    auto a = dla_sentence(run, w, q.more, 1, o.threads, &out.activations);
     if (!a) return a.err();
-    auto b = dla_sentence(run, w, q.less);
+    auto b = dla_sentence(run, w, q.less, 1, o.threads, &out.activations);
     if (!b) return b.err();
     out.max_sum_error =
         std::max({out.max_sum_error, std::fabs(a.value().target_logits - a.value().engine_target_logits),
@@ -391,10 +467,7 @@ double pair_metric(const std::vector<float>& logits, int64_t V, const localize_p
       m += f64(row[p.more[i]]) - f64(row[p.less[i]]);
       continue;
     }
-    double mx = f64(row[0]), se = 0;
-    for (int64_t v = 1; v < V; ++v) mx = std::max(mx, f64(row[v]));
-    for (int64_t v = 0; v < V; ++v) se += std::exp(f64(row[v]) - mx);
-    m += f64(row[p.more[i]]) - mx - std::log(se);
+    m += f64(row[p.more[i]]) - row_log_partition(row, V);
   }
   return m;
 }

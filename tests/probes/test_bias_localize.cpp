@@ -206,8 +206,12 @@ TEST_CASE(
   CHECK(j["bias_localization"]["pairs"] == 120);
   CHECK(j["bias_localization"]["ranked"][0]["component"] == "embed");
   CHECK(j["bias_localization"]["mean"]["heads"].size() == 2u);
+  REQUIRE(j["bias_localization"]["ablation"].is_object());  // the confirmation by ablation
+  CHECK(j["bias_localization"]["ablation"]["random"].size() == 10u);
+  CHECK(j["bias_localization"]["ablation"]["claimed"].is_boolean());
   const std::vector<uint8_t> hb = gb::test::read_file(dir + "/rep/report.html");
   const std::string html(hb.begin(), hb.end());
   CHECK(html.find("<h2 id=\"bias-localization\">Bias localization</h2>") != std::string::npos);
   CHECK(html.find("<svg") != std::string::npos);
+  CHECK(html.find("ablation: mean-ablating the top 3 components") != std::string::npos);
 }
