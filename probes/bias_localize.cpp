@@ -454,22 +454,117 @@ struct patch_hook : engine::hook {
   }
 };
 
-// M over rows r (positions first + r) of logits (rows, V): where the two sentences' next tokens differ,
-// log p(more) - log p(less) (the log-partition cancels); where they agree, log p(the shared token): how the
-// differing words change the likelihood of the rest of the sentence.
-double pair_metric(const std::vector<float>& logits, int64_t V, const localize_pair& p, size_t first) {
+// M over positions t = 0 .. n-2 whose logits are row(t) (V floats): where the two sentences' next tokens
+// differ, log p(more) - log p(less) (the log-partition cancels); where they agree, log p(the shared token):
+// how the differing words change the likelihood of the rest of the sentence. Summed in position order.
+template <class Row>
+double pair_metric(const localize_pair& p, int64_t V, Row&& row) {
   double m = 0;
-  const size_t rows = logits.size() / static_cast<size_t>(V);
-  for (size_t r = 0; r < rows; ++r) {
-    const size_t i = first + r + 1;
-    const float* row = logits.data() + r * static_cast<size_t>(V);
-    if (p.more[i] != p.less[i]) {
-      m += f64(row[p.more[i]]) - f64(row[p.less[i]]);
-      continue;
-    }
-    m += f64(row[p.more[i]]) - row_log_partition(row, V);
+  for (size_t t = 0; t + 1 < p.more.size(); ++t) {
+    const float* x = row(t);
+    const size_t i = t + 1;
+    m += p.more[i] != p.less[i] ? f64(x[p.more[i]]) - f64(x[p.less[i]])
+                                : f64(x[p.more[i]]) - row_log_partition(x, V);
   }
   return m;
+}
+
+// One patched run: the hook point, and either the positions patched in full (resid) or the column range
+// [c0, c1) patched at every position from `start` (a head's z).
+struct patch_branch {
+  std::string target;
+  const std::vector<float>* clean = nullptr;  // (T, width) of the clean run from position 0
+  std::vector<int64_t> positions;
+  int64_t c0 = 0, c1 = 0;
+  int64_t row0 = 0;  // packed row of position `start`
+};
+
+// Writes the clean values of every branch of a packed pass into its own rows.
+struct packed_patch_hook : engine::hook {
+  const std::vector<patch_branch>* branches = nullptr;
+  int64_t start = 0, rows = 0;  // rows per branch (positions start .. n-2)
+  bool wants(std::string_view n) override {
+    for (const patch_branch& b : *branches)
+      if (b.target == n) return true;
+    return false;
+  }
+  bool observe(std::string_view, const float*, const std::vector<int64_t>&) override { return true; }
+  bool modify(std::string_view n, float* t, const std::vector<int64_t>& shape) override {
+    const int64_t w = shape[1];
+    for (const patch_branch& b : *branches) {
+      if (b.target != n) continue;
+      const float* src = b.clean->data();
+      if (b.positions.empty()) {
+        for (int64_t r = 0; r < rows; ++r)
+          std::copy(src + (start + r) * w + b.c0, src + (start + r) * w + b.c1, t + (b.row0 + r) * w + b.c0);
+      } else {
+        for (int64_t q : b.positions) std::copy(src + q * w, src + (q + 1) * w, t + (b.row0 + q - start) * w);
+      }
+    }
+    return true;
+  }
+};
+
+// The runs of `branches` in packed passes of at most ~256 rows: the shared prefix (positions 0 .. start-1,
+// the corrupted run's tokens) once per pass, then each branch's positions start .. n-2 as its own path.
+result<std::vector<double>> patch_packed(engine::runner& run, const localize_pair& p, size_t start,
+                                         std::vector<patch_branch>& branches) {
+  const int64_t V = run.vocab_size();
+  const size_t n = p.more.size() - 1, S = n - start;  // positions, positions per branch
+  const size_t per_pass = std::max<size_t>(1, (256 - std::min<size_t>(start, 255)) / S);
+  std::vector<double> out;
+  for (size_t b0 = 0; b0 < branches.size(); b0 += per_pass) {
+    const size_t b1 = std::min(branches.size(), b0 + per_pass);
+    std::vector<int32_t> tokens, parent;  // (rows)
+    for (size_t t = 0; t < start; ++t) {
+      tokens.push_back(p.more[t]);
+      parent.push_back(static_cast<int32_t>(t) - 1);
+    }
+    for (size_t b = b0; b < b1; ++b) {
+      branches[b].row0 = static_cast<int64_t>(tokens.size());
+      for (size_t t = start; t < n; ++t) {
+        parent.push_back(t == start ? static_cast<int32_t>(start) - 1
+                                    : static_cast<int32_t>(tokens.size()) - 1);
+        tokens.push_back(p.more[t]);
+      }
+    }
+    const std::vector<patch_branch> chunk(branches.begin() + static_cast<std::ptrdiff_t>(b0),
+                                          branches.begin() + static_cast<std::ptrdiff_t>(b1));
+    packed_patch_hook hk;
+    hk.branches = &chunk;
+    hk.start = static_cast<int64_t>(start);
+    hk.rows = static_cast<int64_t>(S);
+    auto lg = run.forward_packed(tokens, parent, &hk);
+    if (!lg) return lg.err();
+    for (const patch_branch& br : chunk)
+      out.push_back(pair_metric(p, V, [&](size_t t) {
+        const size_t row = t < start ? t : static_cast<size_t>(br.row0) + t - start;
+        return lg.value().data() + row * static_cast<size_t>(V);
+      }));
+  }
+  return out;
+}
+
+// The reference: every branch as its own forward() from position 0.
+result<std::vector<double>> patch_sequential(engine::runner& run, const localize_pair& p,
+                                             const std::vector<patch_branch>& branches) {
+  const int64_t V = run.vocab_size();
+  std::vector<double> out;
+  for (const patch_branch& b : branches) {
+    patch_hook h;
+    h.target = b.target;
+    h.clean = b.clean;
+    h.positions = b.positions;
+    h.c0 = b.c0;
+    h.c1 = b.c1;
+    run.reset();
+    auto lg = run.forward(std::vector<int32_t>(p.more.begin(), p.more.end() - 1), &h);
+    run.reset();
+    if (!lg) return lg.err();
+    out.push_back(
+        pair_metric(p, V, [&](size_t t) { return lg.value().data() + t * static_cast<size_t>(V); }));
+  }
+  return out;
 }
 
 }  // namespace
@@ -484,54 +579,50 @@ result<patch_pair_result> patch_pair(engine::runner& run, const localize_pair& p
   while (first < p.more.size() && p.more[first] == p.less[first]) ++first;
   if (first >= p.more.size())
     return error{errc::bad_value, 0, "bias-localize: the two sentences of pair are the same", ""};
-  const size_t start =
-      reuse_prefix && first > 0 ? first - 1 : 0;  // first position whose next token or own token may differ
+  // the first position whose next token or own token may differ: positions before it are shared
+  const size_t start = reuse_prefix && first > 0 ? first - 1 : 0;
   capture_hook cap;
   run.reset();
   auto lc = run.forward(std::vector<int32_t>(p.less.begin(), p.less.end() - 1), &cap);
   if (!lc) return lc.err();
-  r.clean = pair_metric(lc.value(), V, p, 0);
+  auto rows_of = [V](const std::vector<float>& lg) {
+    return [&lg, V](size_t t) { return lg.data() + t * static_cast<size_t>(V); };
+  };
+  r.clean = pair_metric(p, V, rows_of(lc.value()));
   run.reset();
   auto lx = run.forward(std::vector<int32_t>(p.more.begin(), p.more.end() - 1));
+  run.reset();
   if (!lx) return lx.err();
-  r.corrupted = pair_metric(lx.value(), V, p, 0);
-  const double prefix = pair_metric(
-      std::vector<float>(lx.value().begin(), lx.value().begin() + static_cast<std::ptrdiff_t>(start) * V), V,
-      p, 0);
-  const std::vector<int32_t> suffix(p.more.begin() + static_cast<std::ptrdiff_t>(start), p.more.end() - 1);
-  std::vector<int64_t> differ;
+  r.corrupted = pair_metric(p, V, rows_of(lx.value()));
+  std::vector<int64_t> differ;  // positions (>= first) whose tokens differ
   for (size_t i = 0; i + 1 < p.more.size(); ++i)
     if (p.more[i] != p.less[i]) differ.push_back(static_cast<int64_t>(i));
-  auto effect = [&](patch_hook& h) -> result<double> {
-    run.truncate(static_cast<int64_t>(start));
-    auto lg = run.forward(suffix, &h);
-    if (!lg) return lg.err();
-    const double m = prefix + pair_metric(lg.value(), V, p, start);
-    return (m - r.corrupted) / (r.clean - r.corrupted);
-  };
   const int64_t E =
       static_cast<int64_t>(cap.data.at("blk.0.attn.z").size()) / static_cast<int64_t>(p.less.size() - 1) / H;
+  std::vector<patch_branch> branches;  // per layer: resid, then its heads
   for (int64_t l = 0; l < L; ++l) {
-    patch_hook h;
-    h.first = static_cast<int64_t>(start);
-    h.target = "blk." + std::to_string(l) + ".resid.pre";
-    h.clean = &cap.data.at(h.target);
-    h.positions = differ;
-    auto e = effect(h);
-    if (!e) return e.err();
-    r.resid.push_back(e.value());
-    h.target = "blk." + std::to_string(l) + ".attn.z";
-    h.clean = &cap.data.at(h.target);
-    h.positions.clear();
+    patch_branch b;
+    b.target = "blk." + std::to_string(l) + ".resid.pre";
+    b.clean = &cap.data.at(b.target);
+    b.positions = differ;
+    branches.push_back(b);
+    b.target = "blk." + std::to_string(l) + ".attn.z";
+    b.clean = &cap.data.at(b.target);
+    b.positions.clear();
     for (int64_t k = 0; k < H; ++k) {
-      h.c0 = k * E;
-      h.c1 = (k + 1) * E;
-      auto eh = effect(h);
-      if (!eh) return eh.err();
-      r.heads.push_back(eh.value());
+      b.c0 = k * E;
+      b.c1 = (k + 1) * E;
+      branches.push_back(b);
     }
   }
-  run.reset();
+  auto m = reuse_prefix ? patch_packed(run, p, start, branches) : patch_sequential(run, p, branches);
+  if (!m) return m.err();
+  for (int64_t l = 0; l < L; ++l) {
+    const size_t k = static_cast<size_t>(l * (H + 1));
+    r.resid.push_back((m.value()[k] - r.corrupted) / (r.clean - r.corrupted));
+    for (int64_t h = 0; h < H; ++h)
+      r.heads.push_back((m.value()[k + 1 + static_cast<size_t>(h)] - r.corrupted) / (r.clean - r.corrupted));
+  }
   return r;
 }
 

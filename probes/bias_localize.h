@@ -131,16 +131,17 @@ result<localize_result> localize_pairs(engine::runner& run, const dla_weights& w
 // (M_clean - M_corrupted), as TransformerLens's patching module (NaN when M_clean == M_corrupted).
 //   resid(l)    blk.l.resid.pre patched at the positions whose tokens differ (layer 0: the whole clean run,
 //   1) head(l, h)  head h's slice of blk.l.attn.z patched at every position
-// Positions before the first differing token are the same in both runs: every patched run continues the
-// corrupted run's KV cache from there (runner::truncate) instead of starting at position 0.
+// Positions before the first differing token are the same in both runs: the patched runs are packed
+// (engine::runner::forward_packed, at most ~256 rows a pass) as branches of one prefix trie that computes
+// those positions once.
 struct patch_pair_result {
   bool qualifies = false;  // same token length
   double clean = 0, corrupted = 0;
   std::vector<double> resid;  // (L)
   std::vector<double> heads;  // (L, H)
 };
-// reuse_prefix = false: every patched run from position 0 (the reference the KV-cache reuse is tested
-// against).
+// reuse_prefix = false: every patched run as its own forward() from position 0 (the reference the packed
+// runs are tested against: the same bits).
 result<patch_pair_result> patch_pair(engine::runner& run, const localize_pair& p, int64_t L, int64_t H,
                                      bool reuse_prefix = true);
 
