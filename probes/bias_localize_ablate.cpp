@@ -157,7 +157,9 @@ result<ablation_result> ablate_confirm(engine::runner& run, const localize_resul
     s.metric = mean(hit[j]);
     s.effect = s.metric - out.clean;
     s.ci = bootstrap_mean(d, o.resamples, o.seed);
+    for (size_t i = 0; i < d.size(); ++i) d[i] = margin[j][i] - margin[0][i];
     s.ll_effect = mean(margin[j]) - out.clean_ll;
+    s.ll_ci = bootstrap_mean(d, o.resamples, o.seed);
     return s;
   };
   out.top = measure(1);

@@ -18,7 +18,9 @@
 //   is metric(ablated) - metric(unablated), with a paired 95% percentile bootstrap interval over pairs.
 //   The change of the mean LL(more) - LL(less) is reported beside it.
 // - Rule: claimed when the top-K interval excludes 0 and |top-K effect| exceeds the largest |effect| of
-//   the random draws.
+//   the random draws. pct_stereotype is binary per pair: a bias far larger than the model's other
+//   preferences can lose most of its margin (ll_effect) without a pair changing side, and is then not
+//   claimed; the margin's change and its interval are reported beside the verdict for that reading.
 // Runs: per pair, one packed pass (engine::runner::forward_packed) holds the unablated run and every
 // ablated run of both sentences; the two sentences of one run share the rows of their common prefix.
 #pragma once
@@ -43,6 +45,7 @@ struct ablation_set {
   double effect = 0;     // metric - the unablated metric
   interval ci;           // paired bootstrap of the effect over pairs
   double ll_effect = 0;  // change of the mean LL(more) - LL(less)
+  interval ll_ci;        // its paired bootstrap interval
 };
 
 struct ablation_result {

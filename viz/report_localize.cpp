@@ -84,7 +84,8 @@ json ablation_json(const probes::ablation_result& a) {
                 {"pct_stereotype", num(s.metric)},
                 {"effect", num(s.effect)},
                 {"ci95", {num(s.ci.lo), num(s.ci.hi)}},
-                {"ll_diff_effect", num(s.ll_effect)}};
+                {"ll_diff_effect", num(s.ll_effect)},
+                {"ll_diff_effect_ci95", {num(s.ll_ci.lo), num(s.ll_ci.hi)}}};
   };
   json rnd = json::array();
   for (const auto& s : a.random) rnd.push_back(set(s));
@@ -105,9 +106,11 @@ std::string ablation_verdict(const probes::ablation_result& a) {
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "ablation: mean-ablating the top %zu components changes pct_stereotype by %+.2f [%.2f, %.2f] "
-                "(from %.2f, %zu pairs); %zu random sets of %zu: largest |change| %.2f; localisation %s",
-                a.k, a.top.effect, a.top.ci.lo, a.top.ci.hi, a.clean, a.pairs, a.random.size(), a.k,
-                a.random_max, a.claimed ? "CLAIMED (beats random)" : "NOT claimed (does not beat random)");
+                "(from %.2f, %zu pairs; mean LL margin %+.3f [%.3f, %.3f]); %zu random sets of %zu: largest "
+                "|change| %.2f; localisation %s",
+                a.k, a.top.effect, a.top.ci.lo, a.top.ci.hi, a.clean, a.pairs, a.top.ll_effect,
+                a.top.ll_ci.lo, a.top.ll_ci.hi, a.random.size(), a.k, a.random_max,
+                a.claimed ? "CLAIMED (beats random)" : "NOT claimed (does not beat random)");
   return buf;
 }
 

@@ -61,6 +61,7 @@ TEST_CASE("ablation confirms a bias planted in an MLP and claims nothing on the 
   CHECK(a["top"]["effect"].get<double>() < 0.0);
   CHECK(a["top"]["ci95"][1].get<double>() < 0.0);
   CHECK(a["top"]["ll_diff_effect"].get<double>() < -0.3);  // most of the planted margin is gone
+  CHECK(a["top"]["ll_diff_effect_ci95"][1].get<double>() < 0.0);
   for (const json& r : a["random"]) {
     CHECK(r["components"].size() == 3u);
     for (const json& c : r["components"]) CHECK(c != "L1.mlp");  // drawn from the others
