@@ -8,6 +8,12 @@
 # Side by side, on the first PEER_PAIRS pairs: bench/peer_localize_torch.py (the same attribution in float64
 # PyTorch, one sentence per forward) vs glassbox attribution alone (--ablate 0) on the same pairs.
 #
+# Measured 2026-12-06 (issue 23), 2 threads, the machine shared with 6 other builds (load average 18-20 on
+# 2 cores, so wall time is ~4x CPU time / 2; CPU seconds are the figure to scale from):
+#   attribution + ablation, 100 pairs: 702 s wall, 166.7 s CPU -> 1000 pairs: 27.8 CPU min, ~14 min on 2 idle
+#     cores (under 30 min; under this load 117 min wall)
+#   --patch, 10 pairs: 41.8 s CPU vs 4.4 s without -> patching alone for 1000 pairs: 62 CPU min, ~31 min on
+#     2 idle cores (so attribution + ablation + --patch on 1000 pairs is ~45 min: over the budget)
 #   cmake --build build --target glassbox
 #   bench/bench_localize.sh [build-dir] [threads=2] [pairs=1000]   PEER_PAIRS=50 PATCH_PAIRS=20, GB_ONLY=1 (no PyTorch)
 set -eu
