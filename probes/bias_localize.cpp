@@ -457,16 +457,21 @@ struct patch_hook : engine::hook {
 // M over positions t = 0 .. n-2 whose logits are row(t) (V floats): where the two sentences' next tokens
 // differ, log p(more) - log p(less) (the log-partition cancels); where they agree, log p(the shared token):
 // how the differing words change the likelihood of the rest of the sentence. Summed in position order.
-template <class Row>
-double pair_metric(const localize_pair& p, int64_t V, Row&& row) {
+template <class Row, class Lse>
+double pair_metric(const localize_pair& p, Row&& row, Lse&& lse) {
   double m = 0;
   for (size_t t = 0; t + 1 < p.more.size(); ++t) {
     const float* x = row(t);
     const size_t i = t + 1;
-    m += p.more[i] != p.less[i] ? f64(x[p.more[i]]) - f64(x[p.less[i]])
-                                : f64(x[p.more[i]]) - row_log_partition(x, V);
+    m += p.more[i] != p.less[i] ? f64(x[p.more[i]]) - f64(x[p.less[i]]) : f64(x[p.more[i]]) - lse(t);
   }
   return m;
+}
+
+// The metric of a run whose logits are (positions, V) rows from position 0.
+double run_metric(const localize_pair& p, const std::vector<float>& logits, int64_t V) {
+  auto row = [&](size_t t) { return logits.data() + t * static_cast<size_t>(V); };
+  return pair_metric(p, row, [&](size_t t) { return row_log_partition(row(t), V); });
 }
 
 // One patched run: the hook point, and either the positions patched in full (resid) or the column range
@@ -536,11 +541,17 @@ result<std::vector<double>> patch_packed(engine::runner& run, const localize_pai
     hk.rows = static_cast<int64_t>(S);
     auto lg = run.forward_packed(tokens, parent, &hk);
     if (!lg) return lg.err();
-    for (const patch_branch& br : chunk)
-      out.push_back(pair_metric(p, V, [&](size_t t) {
-        const size_t row = t < start ? t : static_cast<size_t>(br.row0) + t - start;
-        return lg.value().data() + row * static_cast<size_t>(V);
-      }));
+    const auto T = static_cast<int64_t>(tokens.size());
+    std::vector<double> lse(static_cast<size_t>(T));  // (rows) log-partition, rows in parallel
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < T; ++r)
+      lse[static_cast<size_t>(r)] = row_log_partition(lg.value().data() + r * V, V);
+    for (const patch_branch& br : chunk) {
+      auto row_of = [&](size_t t) { return t < start ? t : static_cast<size_t>(br.row0) + t - start; };
+      out.push_back(pair_metric(
+          p, [&](size_t t) { return lg.value().data() + row_of(t) * static_cast<size_t>(V); },
+          [&](size_t t) { return lse[row_of(t)]; }));
+    }
   }
   return out;
 }
@@ -561,8 +572,7 @@ result<std::vector<double>> patch_sequential(engine::runner& run, const localize
     auto lg = run.forward(std::vector<int32_t>(p.more.begin(), p.more.end() - 1), &h);
     run.reset();
     if (!lg) return lg.err();
-    out.push_back(
-        pair_metric(p, V, [&](size_t t) { return lg.value().data() + t * static_cast<size_t>(V); }));
+    out.push_back(run_metric(p, lg.value(), V));
   }
   return out;
 }
@@ -585,15 +595,12 @@ result<patch_pair_result> patch_pair(engine::runner& run, const localize_pair& p
   run.reset();
   auto lc = run.forward(std::vector<int32_t>(p.less.begin(), p.less.end() - 1), &cap);
   if (!lc) return lc.err();
-  auto rows_of = [V](const std::vector<float>& lg) {
-    return [&lg, V](size_t t) { return lg.data() + t * static_cast<size_t>(V); };
-  };
-  r.clean = pair_metric(p, V, rows_of(lc.value()));
+  r.clean = run_metric(p, lc.value(), V);
   run.reset();
   auto lx = run.forward(std::vector<int32_t>(p.more.begin(), p.more.end() - 1));
   run.reset();
   if (!lx) return lx.err();
-  r.corrupted = pair_metric(p, V, rows_of(lx.value()));
+  r.corrupted = run_metric(p, lx.value(), V);
   std::vector<int64_t> differ;  // positions (>= first) whose tokens differ
   for (size_t i = 0; i + 1 < p.more.size(); ++i)
     if (p.more[i] != p.less[i]) differ.push_back(static_cast<int64_t>(i));
