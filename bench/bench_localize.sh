@@ -1,11 +1,21 @@
 #!/bin/bash
 # bias-localize speed: direct logit attribution of CrowS-Pairs pairs on the 134M synthetic LLaMA (dim 768,
-# 12 layers x 12 heads, FFN 2048, vocab 32000, f32; the model bench_bias.sh uses). The issue's budget: 1000
-# pairs on 2 cores in under 30 minutes. Side by side, on the first PEER_PAIRS pairs: bench/peer_localize_torch.py
-# (the same definitions in float64 PyTorch, one sentence per forward) vs glassbox on the same pairs.
+# 12 layers x 12 heads, FFN 2048, vocab 32000, f32; the model bench_bias.sh uses), with its confirmation by
+# ablation (top 3 against 10 random sets of 3: 11 ablated runs of each sentence, packed), and separately the
+# activation patching (--patch: 12 + 144 patched runs per pair of equal length, packed with a shared prefix)
+# on PATCH_PAIRS pairs. The issue's budget: 1000 pairs on 2 cores in under 30 minutes; with fewer pairs the
+# script prints the time extrapolated to 1000 (linear in pairs: every pair costs alike on average).
+# Side by side, on the first PEER_PAIRS pairs: bench/peer_localize_torch.py (the same attribution in float64
+# PyTorch, one sentence per forward) vs glassbox attribution alone (--ablate 0) on the same pairs.
 #
+# Measured 2026-12-06 (issue 23), 2 threads, the machine shared with 6 other builds (load average 18-20 on
+# 2 cores, so wall time is ~4x CPU time / 2; CPU seconds are the figure to scale from):
+#   attribution + ablation, 100 pairs: 702 s wall, 166.7 s CPU -> 1000 pairs: 27.8 CPU min, ~14 min on 2 idle
+#     cores (under 30 min; under this load 117 min wall)
+#   --patch, 10 pairs: 41.8 s CPU vs 4.4 s without -> patching alone for 1000 pairs: 62 CPU min, ~31 min on
+#     2 idle cores (so attribution + ablation + --patch on 1000 pairs is ~45 min: over the budget)
 #   cmake --build build --target glassbox
-#   bench/bench_localize.sh [build-dir] [threads=2] [pairs=1000]     PEER_PAIRS=50, GB_ONLY=1 (skip PyTorch)
+#   bench/bench_localize.sh [build-dir] [threads=2] [pairs=1000]   PEER_PAIRS=50 PATCH_PAIRS=20, GB_ONLY=1 (no PyTorch)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -33,11 +43,18 @@ timed() {
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (shared machine: ratios side by side count)"
 printf "%-52s %8s %8s %8s\n" "" "wall s" "CPU s" "RSS MB"
 read -r w c r < <(OMP_NUM_THREADS=$threads timed "$gb" bias-localize "$m" --suite crows-pairs --data "$csv" --limit "$pairs" --threads "$threads" --json)
-printf "%-52s %8s %8s %8s\n" "glassbox bias-localize, $pairs pairs" "$w" "$c" "$r"
+printf "%-52s %8s %8s %8s\n" "glassbox bias-localize (+ ablation), $pairs pairs" "$w" "$c" "$r"
+echo "  extrapolated to 1000 pairs: wall $(echo "$w * 1000 / $pairs / 60" | bc -l | cut -c1-5) min, CPU $(echo "$c * 1000 / $pairs / 60" | bc -l | cut -c1-5) min (2 idle cores: CPU / $threads)"
+patch_pairs=${PATCH_PAIRS:-20}
+read -r w2 c2 r2 < <(OMP_NUM_THREADS=$threads timed "$gb" bias-localize "$m" --suite crows-pairs --data "$csv" --limit "$patch_pairs" --threads "$threads" --ablate 0 --patch --json)
+read -r w3 c3 r3 < <(OMP_NUM_THREADS=$threads timed "$gb" bias-localize "$m" --suite crows-pairs --data "$csv" --limit "$patch_pairs" --threads "$threads" --ablate 0 --json)
+printf "%-52s %8s %8s %8s\n" "glassbox attribution + --patch, $patch_pairs pairs" "$w2" "$c2" "$r2"
+printf "%-52s %8s %8s %8s\n" "glassbox attribution alone, $patch_pairs pairs" "$w3" "$c3" "$r3"
+echo "  --patch alone extrapolated to 1000 pairs: CPU $(echo "($c2 - $c3) * 1000 / $patch_pairs / 60" | bc -l | cut -c1-5) min"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ -n "${GB_ONLY:-}" ] && exit 0
 $py -c 'import torch' 2>/dev/null || { echo "PyTorch peer skipped: python3-torch not installed"; exit 0; }
-read -r gw gc gr < <(OMP_NUM_THREADS=$threads timed "$gb" bias-localize "$m" --suite crows-pairs --data "$csv" --limit "$peer_pairs" --threads "$threads" --json)
+read -r gw gc gr < <(OMP_NUM_THREADS=$threads timed "$gb" bias-localize "$m" --suite crows-pairs --data "$csv" --limit "$peer_pairs" --threads "$threads" --ablate 0 --json)
 read -r pw pc pr < <(timed $py "$here/peer_localize_torch.py" --model "$m" --data "$csv" --limit "$peer_pairs" --threads "$threads")
 printf "%-52s %8s %8s %8s\n" "glassbox bias-localize, $peer_pairs pairs" "$gw" "$gc" "$gr"
 printf "%-52s %8s %8s %8s\n" "PyTorch peer (float64), $peer_pairs pairs" "$pw" "$pc" "$pr"

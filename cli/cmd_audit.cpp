@@ -28,6 +28,7 @@
 #include "probes/bias.h"
 #include "probes/bias_diff.h"
 #include "probes/bias_localize.h"
+#include "probes/bias_localize_ablate.h"
 #include "probes/bias_sample.h"
 #include "probes/lm_scorer.h"
 #include "probes/session.h"
@@ -285,6 +286,14 @@ void add_localization(gb::viz::audit_data& d, const std::string& suite, const st
       d.missing.push_back({"bias localization", r.err().message});
       return;
     }
+    gb::probes::ablate_options ao;  // the confirmation: top 3 against 10 random sets of 3
+    ao.seed = seed;
+    ao.resamples = resamples;
+    auto a = gb::probes::ablate_confirm(*s.run, r.value(), ao);
+    if (a)
+      d.localize_ablation = std::move(a.value());
+    else
+      d.missing.push_back({"bias localization ablation", a.err().message});
     d.localize_suite = suite;
     d.localize = std::move(r.value());
   } catch (const gb::failure& f) {

@@ -11,6 +11,7 @@
 #include "cli/options.h"
 #include "probes/bias_diff.h"
 #include "probes/bias_localize.h"
+#include "probes/bias_localize_ablate.h"
 #include "probes/lm_scorer.h"
 #include "probes/session.h"
 #include "viz/report_localize.h"
@@ -24,6 +25,7 @@ int run_bias_localize(int argc, char** argv) {
       "glassbox bias-localize MODEL --suite crows-pairs|winobias|templates [--top K] [options]");
   std::string model_path, tok_path, suite, data, data_root, out_dir;
   gb::probes::localize_options o;
+  gb::probes::ablate_options ao;
   size_t limit = 0;
   int threads = 0;
   bool as_json = false, per_pair = false, patch = false;
@@ -38,6 +40,9 @@ int run_bias_localize(int argc, char** argv) {
       "seed", po::value(&o.seed)->default_value(1), "bootstrap seed")(
       "resamples", po::value(&o.resamples)->default_value(1000), "bootstrap resamples")(
       "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
+      "ablate", po::value(&ao.k)->default_value(3),
+      "confirm by mean-ablating the top K heads/MLPs against K random ones (0 = skip)")(
+      "ablate-draws", po::value(&ao.draws)->default_value(10), "random sets of K for --ablate")(
       "pairs", po::bool_switch(&per_pair), "include every pair's terms in --json")(
       "patch", po::bool_switch(&patch),
       "also activation patching of each layer's residual and each head (pairs of equal length)")(
@@ -57,6 +62,7 @@ int run_bias_localize(int argc, char** argv) {
                                                               : "dataset not found: " + path);
   gb::engine::run_options ro;
   ro.threads = threads;
+  o.threads = threads;
   auto s = gb::probes::session_open(model_path, tok_path, ro);
   if (!s) return gb::cli::report_error(s.err());
   if (auto e = gb::probes::session_unusable(s.value(), model_path)) return gb::cli::report_error(*e);
@@ -64,6 +70,7 @@ int run_bias_localize(int argc, char** argv) {
   if (!w) return gb::cli::report_error(w.err());
   gb::probes::localize_result r;
   gb::probes::patch_summary ps;
+  gb::probes::ablation_result ab;
   size_t skipped = 0;
   try {
     gb::probes::engine_scorer sc(s.value());
@@ -71,6 +78,13 @@ int run_bias_localize(int argc, char** argv) {
     auto lr = gb::probes::localize_pairs(*s.value().run, w.value(), pairs, o);
     if (!lr) return gb::cli::report_error(lr.err());
     r = std::move(lr.value());
+    if (ao.k > 0) {
+      ao.seed = o.seed;
+      ao.resamples = o.resamples;
+      auto a = gb::probes::ablate_confirm(*s.value().run, r, ao);
+      if (!a) return gb::cli::report_error(a.err());
+      ab = std::move(a.value());
+    }
     if (patch) {
       auto pr = gb::probes::patch_pairs(*s.value().run, pairs, r.L, r.H);
       if (!pr) return gb::cli::report_error(pr.err());
@@ -83,15 +97,19 @@ int run_bias_localize(int argc, char** argv) {
   if (!out_dir.empty()) {
     ::mkdir(out_dir.c_str(), 0755);
     std::ofstream(out_dir + "/localize.json")
-        << gb::viz::localize_json(r, suite, r.ranked.size(), true, patch ? &ps : nullptr) << "\n";
+        << gb::viz::localize_json(r, suite, r.ranked.size(), true, patch ? &ps : nullptr, 2,
+                                  ao.k ? &ab : nullptr)
+        << "\n";
     std::ofstream(out_dir + "/localize-heads.svg") << gb::viz::localize_heatmap_svg(r, suite);
   }
   if (as_json)
-    std::printf("%s\n", gb::viz::localize_json(r, suite, o.top, per_pair, patch ? &ps : nullptr).c_str());
+    std::printf("%s\n", gb::viz::localize_json(r, suite, o.top, per_pair, patch ? &ps : nullptr, 2,
+                                               ao.k ? &ab : nullptr)
+                            .c_str());
   else {
     std::printf("model: %s; suite %s (%zu pairs skipped: longer than the context)\n", model_path.c_str(),
                 suite.c_str(), skipped);
-    std::printf("%s", gb::viz::localize_text(r, o.top, patch ? &ps : nullptr).c_str());
+    std::printf("%s", gb::viz::localize_text(r, o.top, patch ? &ps : nullptr, ao.k ? &ab : nullptr).c_str());
   }
   return gb::cli::exit_ok;
 }

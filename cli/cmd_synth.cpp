@@ -50,6 +50,8 @@ int run_synth(int argc, char** argv) {
       "bias-scale", po::value(&s.bias_scale)->default_value(0.0), "about how many logits it is favoured by")(
       "sparse", po::bool_switch(&s.sparse),
       "tensor data left as holes (zeros): a header-true file of any size on no disk, for inspect / graph")(
+      "bias-trigger", po::value(&s.bias_triggers)->composing(),
+      "with --bias-token: the bias flows only through the last block's MLP, after this word (repeatable)")(
       "json", po::bool_switch(&as_json), "print what was written as JSON");
   gb::cli::parse_command(argc, argv, desc, {});
   if (s.path.empty()) return usage_error("-o PATH is required");

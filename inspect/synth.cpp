@@ -282,7 +282,8 @@ struct synth_vocab {
   int32_t bias_id = -1;
 };
 
-synth_vocab make_vocab(int64_t n_vocab, const std::string& bias_word) {
+synth_vocab make_vocab(int64_t n_vocab, const std::string& bias_word,
+                       const std::vector<std::string>& triggers = {}) {
   synth_vocab v;
   const size_t V = static_cast<size_t>(n_vocab);
   std::set<std::string> have;
@@ -318,6 +319,7 @@ synth_vocab make_vocab(int64_t n_vocab, const std::string& bias_word) {
     }
   };
   if (!bias_word.empty()) word(bias_word);
+  for (const std::string& w : triggers) word(w);
   for (const char* w : k_words) word(w);
   for (char x = 'a'; x <= 'z'; ++x)
     for (char y = 'a'; y <= 'z'; ++y) piece(k_space + x + y);
@@ -481,9 +483,11 @@ void write_text(const std::string& path, const std::string& text) {
 // ---- values: every rule that sets a tensor's values, applied to one tensor on demand
 class value_rules {
  public:
-  value_rules(const std::vector<planned>& ts, const synth_spec& s, const synth_arch& a, int32_t bias_id)
+  value_rules(const std::vector<planned>& ts, const synth_spec& s, const synth_arch& a, int32_t bias_id,
+              const std::vector<std::string>& tokens)
       : ts_(ts), s_(s), perturbed_(s.perturb_layers.begin(), s.perturb_layers.end()), bias_id_(bias_id) {
     if (bias_id >= 0 && s.bias_scale != 0) bias_direction(a);
+    if (!u_.empty() && !s.bias_triggers.empty()) trigger_path(a, tokens);
     for (const synth_plant& pl : s.plants) {  // checked here, before any byte is written
       const size_t t = find(a, pl.tensor);
       check(t < ts.size(), "--plant " + pl.kind + ": no tensor named '" + pl.tensor + "'");
@@ -528,7 +532,9 @@ class value_rules {
   std::set<int> perturbed_;
   int32_t bias_id_;
   std::vector<double> u_;  // (D) the bias direction; empty without --bias-token
-  size_t emb_ = SIZE_MAX, out_ = SIZE_MAX;
+  std::vector<double> v_;  // (D) the trigger direction, orthogonal to u; empty without --bias-trigger
+  std::vector<int64_t> trigger_rows_;  // embedding rows of the "▁<trigger>" tokens
+  size_t emb_ = SIZE_MAX, out_ = SIZE_MAX, gate_ = SIZE_MAX, up_ = SIZE_MAX, down_ = SIZE_MAX;
   std::vector<std::pair<size_t, size_t>> plants_;  // (target or dup source, dup destination) per plant
 
   size_t find(const synth_arch& a, const std::string& name) const {
@@ -559,6 +565,64 @@ class value_rules {
     out_ = a.tied ? emb_ : find(a, "output.weight");
   }
 
+  // With --bias-trigger the bias reaches the output only through the last block's MLP: a second direction v
+  // (orthogonal to u) on the trigger rows; the MLP's unit 0 reads v through its gate and up rows
+  // (silu(a x.v) * a x.v: large on a trigger, near 0 elsewhere) and writes u.
+  void trigger_path(const synth_arch& a, const std::vector<std::string>& tokens) {
+    const int64_t D = s_.n_embd;
+    v_.resize(static_cast<size_t>(D));
+    normal_stream gv(stream_seed(s_.seed, "synth.bias.trigger", 3));
+    double uv = 0, vlen = 0;
+    for (double& x : v_) x = gv.next();
+    for (int64_t j = 0; j < D; ++j) uv += v_[static_cast<size_t>(j)] * u_[static_cast<size_t>(j)];
+    for (int64_t j = 0; j < D; ++j) v_[static_cast<size_t>(j)] -= uv * u_[static_cast<size_t>(j)];
+    for (double x : v_) vlen += x * x;
+    for (double& x : v_) x /= std::sqrt(vlen);
+    for (const std::string& w : s_.bias_triggers) {
+      const auto it = std::find(tokens.begin(), tokens.end(), k_space + w);
+      check(it != tokens.end(), "--bias-trigger '" + w + "' does not fit in the vocabulary; raise --vocab");
+      trigger_rows_.push_back(it - tokens.begin());
+    }
+    const std::string blk = "blk." + std::to_string(s_.n_layer - 1);
+    gate_ = find(a, blk + ".ffn_gate.weight");  // (F, D)
+    up_ = find(a, blk + ".ffn_up.weight");      // (F, D)
+    down_ = find(a, blk + ".ffn_down.weight");  // (D, F)
+    check(gate_ < ts_.size() && up_ < ts_.size() && down_ < ts_.size(),
+          "--bias-trigger: the last block has no gated MLP");
+  }
+
+  // The planted bias on embedding row values (every row carries u, or only the trigger rows carry v).
+  void plant_embedding(std::vector<float>& v) const {
+    const int64_t D = s_.n_embd;
+    const double c = 0.02 * std::sqrt(static_cast<double>(D));
+    auto add = [&](size_t r, const std::vector<double>& dir, double scale) {
+      for (int64_t j = 0; j < D; ++j)
+        v[r * static_cast<size_t>(D) + static_cast<size_t>(j)] +=
+            static_cast<float>(scale * dir[static_cast<size_t>(j)]);
+    };
+    if (v_.empty()) {
+      for (size_t r = 0; r < v.size() / static_cast<size_t>(D); ++r) add(r, u_, c);
+    } else {
+      for (int64_t r : trigger_rows_) add(static_cast<size_t>(r), v_, 3 * c);
+    }
+  }
+
+  // The trigger path's weights in the last MLP: unit 0's gate and up rows read v, its down column writes u.
+  void plant_mlp(size_t i, std::vector<float>& v) const {
+    const int64_t D = s_.n_embd;
+    if (i == gate_ || i == up_) {
+      const double a_in = 3.0 / std::sqrt(static_cast<double>(D));
+      for (int64_t j = 0; j < D; ++j)
+        v[static_cast<size_t>(j)] = static_cast<float>(a_in * v_[static_cast<size_t>(j)]);
+    }
+    if (i == down_) {
+      const size_t F = static_cast<size_t>(ts_[down_].shape.back());
+      const double c = 0.02 * std::sqrt(static_cast<double>(D));
+      for (int64_t j = 0; j < D; ++j)
+        v[static_cast<size_t>(j) * F] = static_cast<float>(c * u_[static_cast<size_t>(j)]);
+    }
+  }
+
   // Normals from the tensor's own stream, the simulated fine-tune, then the planted bias.
   std::vector<float> base(size_t i) const {
     const planned& p = ts_[i];
@@ -572,13 +636,8 @@ class value_rules {
     }
     if (u_.empty()) return v;
     const int64_t D = s_.n_embd;
-    if (i == emb_) {
-      const double c = 0.02 * std::sqrt(static_cast<double>(D));
-      for (size_t r = 0; r < v.size() / static_cast<size_t>(D); ++r)
-        for (int64_t j = 0; j < D; ++j)
-          v[r * static_cast<size_t>(D) + static_cast<size_t>(j)] +=
-              static_cast<float>(c * u_[static_cast<size_t>(j)]);
-    }
+    if (i == emb_) plant_embedding(v);
+    if (!v_.empty()) plant_mlp(i, v);
     if (i == out_) {
       const double k = s_.bias_scale / (0.7 * std::sqrt(static_cast<double>(D)));
       for (int64_t j = 0; j < D; ++j)
@@ -669,7 +728,14 @@ synth_report run(const synth_spec& in) {
   for (int l : s.perturb_layers)
     check(l >= 0 && l < s.n_layer, "--perturb-layers: layer " + std::to_string(l) + " out of range");
 
-  synth_vocab vocab = make_vocab(s.n_vocab, s.bias_token);
+  for (const std::string& w : s.bias_triggers) {
+    check(!w.empty(), "--bias-trigger: empty word");
+    for (char c : w)
+      check(std::isalnum(static_cast<unsigned char>(c)), "--bias-trigger must be ASCII letters/digits");
+  }
+  check(s.bias_triggers.empty() || (!s.bias_token.empty() && a->gated),
+        "--bias-trigger needs --bias-token and a gated MLP (llama, mistral, qwen2, gemma)");
+  synth_vocab vocab = make_vocab(s.n_vocab, s.bias_token, s.bias_triggers);
   check(s.bias_token.empty() || vocab.bias_id >= 0,
         "--bias-token does not fit in the vocabulary; raise --vocab");
 
@@ -716,7 +782,7 @@ synth_report run(const synth_spec& in) {
   }
 
   // ---- values, made one tensor at a time when it is written (peak memory: the largest tensor)
-  value_rules vr(ts, s, *a, vocab.bias_id);
+  value_rules vr(ts, s, *a, vocab.bias_id, vocab.tokens);
   std::vector<encoded> enc;
   enc.reserve(ts.size());
   synth_report rep;

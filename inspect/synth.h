@@ -60,6 +60,10 @@ struct synth_spec {
   double bias_scale = 0.0;
   bool sparse =
       false;  // tensor data left as holes (all zeros): a real-size header on no disk (inspect, graph)
+  // With bias_token: the bias reaches the output only through the last block's MLP (gated families), whose
+  // unit 0 fires on the tokens "▁<trigger>" and writes the direction the bias token's output row reads
+  // (an input-dependent bias that mean ablation of that MLP removes). Empty: every hidden state carries it.
+  std::vector<std::string> bias_triggers;
 };
 
 struct synth_report {

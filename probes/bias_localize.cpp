@@ -1,6 +1,8 @@
 // Direct logit attribution of minimal pairs (definitions in probes/bias_localize.h).
 #include "probes/bias_localize.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -151,12 +153,97 @@ dla_terms& dla_terms::operator-=(const dla_terms& b) {
   return *this;
 }
 
+double row_log_partition(const float* row, int64_t V) {
+  double mx = f64(row[0]), se = 0;
+  for (int64_t v = 1; v < V; ++v) mx = std::max(mx, f64(row[v]));
+  for (int64_t v = 0; v < V; ++v) se += std::exp(f64(row[v]) - mx);
+  return mx + std::log(se);
+}
+
+namespace {
+
+// One scored position's terms (summed over positions in a fixed order afterwards).
+struct position_terms {
+  double embed = 0, constant = 0, log_partition = 0, engine_logit = 0;
+  std::vector<double> heads, attn_bias, mlp;  // (L, H), (L), (L)
+};
+
+// The terms of the position t (= i - 1) predicting u, given the hook's tensors of layer l at zl[l], ml[l].
+void position_attribute(const dla_weights::impl& p, const tensor_item& unembed, const float* x,
+                        const float* emb, const std::vector<const float*>& zl,
+                        const std::vector<const float*>& ml, int32_t u, position_terms& r) {
+  const int64_t D = p.D, H = p.H, E = p.E, L = p.L, HE = H * E;
+  tensor_reader rd(unembed);
+  std::vector<float> scratch(static_cast<size_t>(D));                          // (D)
+  std::vector<double> g(static_cast<size_t>(D)), rz(static_cast<size_t>(HE));  // (D), (H*E)
+  double mean = 0, ss = 0;
+  for (int64_t d = 0; d < D; ++d) mean += f64(x[d]);
+  mean /= static_cast<double>(D);
+  for (int64_t d = 0; d < D; ++d) {
+    const double c = p.kind == norm_kind::layer ? f64(x[d]) - mean : f64(x[d]);
+    ss += c * c;
+  }
+  const double s =
+      1.0 / std::sqrt(ss / static_cast<double>(D) + static_cast<double>(static_cast<float>(p.eps)));
+  const float* wu = rd.row_f32(u, scratch.data());
+  double gmean = 0;
+  for (int64_t d = 0; d < D; ++d)
+    gmean += g[static_cast<size_t>(d)] = s * f64(p.norm_w[static_cast<size_t>(d)]) * f64(wu[d]);
+  gmean /= static_cast<double>(D);
+  if (p.kind == norm_kind::layer)
+    for (double& v : g) v -= gmean;
+  double c = p.out_b.empty() ? 0.0 : f64(p.out_b[static_cast<size_t>(u)]);
+  if (!p.norm_b.empty())
+    for (int64_t d = 0; d < D; ++d) c += f64(p.norm_b[static_cast<size_t>(d)]) * f64(wu[d]);
+  r.constant = c;
+  r.embed = dot(g.data(), emb, D);
+  r.heads.assign(static_cast<size_t>(L * H), 0.0);
+  r.attn_bias.assign(static_cast<size_t>(L), 0.0);
+  r.mlp.assign(static_cast<size_t>(L), 0.0);
+  for (int64_t l = 0; l < L; ++l) {
+    r.mlp[static_cast<size_t>(l)] = dot(g.data(), ml[static_cast<size_t>(l)], D);
+    if (!p.wo_b[static_cast<size_t>(l)].empty())
+      r.attn_bias[static_cast<size_t>(l)] = dot(g.data(), p.wo_b[static_cast<size_t>(l)].data(), D);
+    const std::vector<float>& W = p.wo[static_cast<size_t>(l)];  // (D, H*E)
+    std::fill(rz.begin(), rz.end(), 0.0);
+    for (int64_t d = 0; d < D; ++d) {
+      const double gd = g[static_cast<size_t>(d)];
+      const float* row = W.data() + d * HE;
+      for (int64_t j = 0; j < HE; ++j) rz[static_cast<size_t>(j)] += gd * static_cast<double>(row[j]);
+    }
+    const float* z = zl[static_cast<size_t>(l)];
+    for (int64_t h = 0; h < H; ++h)
+      r.heads[static_cast<size_t>(l * H + h)] = dot(rz.data() + h * E, z + h * E, E);
+  }
+}
+
+// Adds every row of blk.l.attn.z and blk.l.mlp.out to the sums (layers in parallel, rows in order).
+void activation_accumulate(const dla_hook& hk, int64_t L, int64_t rows, int threads, activation_sums& acc) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t l = 0; l < L; ++l) {
+    const std::string pre = "blk." + std::to_string(l);
+    const std::vector<float>& z = hk.at(pre + ".attn.z");   // (T, H*E)
+    const std::vector<float>& m = hk.at(pre + ".mlp.out");  // (T, D)
+    const size_t HE = z.size() / static_cast<size_t>(rows), D = m.size() / static_cast<size_t>(rows);
+    double* sz = acc.z.data() + static_cast<size_t>(l) * HE;
+    double* sm = acc.mlp.data() + static_cast<size_t>(l) * D;
+    for (int64_t t = 0; t < rows; ++t) {
+      for (size_t j = 0; j < HE; ++j) sz[j] += f64(z[static_cast<size_t>(t) * HE + j]);
+      for (size_t j = 0; j < D; ++j) sm[j] += f64(m[static_cast<size_t>(t) * D + j]);
+    }
+  }
+  acc.rows += static_cast<size_t>(rows);
+}
+
+}  // namespace
+
 result<dla_terms> dla_sentence(engine::runner& run, const dla_weights& w, const std::vector<int32_t>& tokens,
-                               size_t first) {
+                               size_t first, int threads, activation_sums* acc) {
   const dla_weights::impl& p = w.data();
-  const int64_t D = p.D, H = p.H, E = p.E, L = p.L, HE = H * E, V = run.vocab_size();
+  const int64_t D = p.D, H = p.H, L = p.L, HE = H * p.E, V = run.vocab_size();
   if (first < 1 || first >= tokens.size())
     return error{errc::bad_value, 0, "bias-localize: nothing to score", ""};
+  if (threads <= 0) threads = omp_get_max_threads();
   dla_hook hk;
   hk.L = L;
   run.reset();
@@ -164,70 +251,59 @@ result<dla_terms> dla_sentence(engine::runner& run, const dla_weights& w, const 
   run.reset();
   if (!lg) return lg.err();
   try {
+    const std::vector<float>& xf = hk.at("blk." + std::to_string(L - 1) + ".resid.post");  // (T, D)
+    const std::vector<float>& emb = hk.at("embed");                                        // (T, D)
+    std::vector<const float*> zl, ml;  // (L) pointers to (T, H*E), (T, D)
+    for (int64_t l = 0; l < L; ++l) {
+      zl.push_back(hk.at("blk." + std::to_string(l) + ".attn.z").data());
+      ml.push_back(hk.at("blk." + std::to_string(l) + ".mlp.out").data());
+    }
+    if (acc) {
+      if (acc->z.empty())
+        acc->z.assign(static_cast<size_t>(L * HE), 0.0), acc->mlp.assign(static_cast<size_t>(L * D), 0.0);
+      activation_accumulate(hk, L, static_cast<int64_t>(tokens.size()) - 1, threads, *acc);
+    }
+    // every scored position on its own (in parallel), then summed in position order: the same bits for
+    // any thread count
+    const int64_t n = static_cast<int64_t>(tokens.size() - first);
+    std::vector<position_terms> pos(static_cast<size_t>(n));  // (scored positions)
+    std::string err;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (int64_t k = 0; k < n; ++k) {
+      const int64_t t = static_cast<int64_t>(first) - 1 + k;
+      const int32_t u = tokens[static_cast<size_t>(t + 1)];
+      std::vector<const float*> zt(zl), mt(ml);
+      for (auto& q : zt) q += t * HE;
+      for (auto& q : mt) q += t * D;
+      position_terms& r = pos[static_cast<size_t>(k)];
+      try {
+        position_attribute(p, p.items[p.out_item], xf.data() + t * D, emb.data() + t * D, zt, mt, u, r);
+      } catch (const failure& f) {
+#pragma omp critical
+        err = f.err().message;
+      }
+      const float* row = lg.value().data() + t * V;
+      r.log_partition = row_log_partition(row, V);
+      r.engine_logit = f64(row[u]);
+    }
+    if (!err.empty()) return error{errc::bad_value, 0, err, ""};
     dla_terms r;
     r.heads.assign(static_cast<size_t>(L * H), 0.0);
     r.attn_bias.assign(static_cast<size_t>(L), 0.0);
     r.mlp.assign(static_cast<size_t>(L), 0.0);
-    const std::vector<float>& xf = hk.at("blk." + std::to_string(L - 1) + ".resid.post");  // (T, D)
-    const std::vector<float>& emb = hk.at("embed");                                        // (T, D)
-    tensor_reader rd(p.items[p.out_item]);
-    std::vector<float> scratch(static_cast<size_t>(D));                          // (D)
-    std::vector<double> g(static_cast<size_t>(D)), rz(static_cast<size_t>(HE));  // (D), (H*E)
-    for (size_t i = first; i < tokens.size(); ++i) {
-      const int64_t t = static_cast<int64_t>(i) - 1;
-      const int32_t u = tokens[i];
-      const float* x = xf.data() + t * D;
-      double mean = 0, ss = 0;
-      for (int64_t d = 0; d < D; ++d) mean += f64(x[d]);
-      mean /= static_cast<double>(D);
-      for (int64_t d = 0; d < D; ++d) {
-        const double c = p.kind == norm_kind::layer ? f64(x[d]) - mean : f64(x[d]);
-        ss += c * c;
-      }
-      const double s =
-          1.0 / std::sqrt(ss / static_cast<double>(D) + static_cast<double>(static_cast<float>(p.eps)));
-      const float* wu = rd.row_f32(u, scratch.data());
-      double gmean = 0;
-      for (int64_t d = 0; d < D; ++d)
-        gmean += g[static_cast<size_t>(d)] = s * f64(p.norm_w[static_cast<size_t>(d)]) * f64(wu[d]);
-      gmean /= static_cast<double>(D);
-      if (p.kind == norm_kind::layer)
-        for (double& v : g) v -= gmean;
-      double c = p.out_b.empty() ? 0.0 : f64(p.out_b[static_cast<size_t>(u)]);
-      if (!p.norm_b.empty())
-        for (int64_t d = 0; d < D; ++d) c += f64(p.norm_b[static_cast<size_t>(d)]) * f64(wu[d]);
-      r.constant += c;
-      r.embed += dot(g.data(), emb.data() + t * D, D);
-      for (int64_t l = 0; l < L; ++l) {
-        const std::string pre = "blk." + std::to_string(l);
-        r.mlp[static_cast<size_t>(l)] += dot(g.data(), hk.at(pre + ".mlp.out").data() + t * D, D);
-        if (!p.wo_b[static_cast<size_t>(l)].empty())
-          r.attn_bias[static_cast<size_t>(l)] += dot(g.data(), p.wo_b[static_cast<size_t>(l)].data(), D);
-        const std::vector<float>& W = p.wo[static_cast<size_t>(l)];  // (D, H*E)
-        std::fill(rz.begin(), rz.end(), 0.0);
-        for (int64_t d = 0; d < D; ++d) {
-          const double gd = g[static_cast<size_t>(d)];
-          const float* row = W.data() + d * HE;
-          for (int64_t j = 0; j < HE; ++j) rz[static_cast<size_t>(j)] += gd * static_cast<double>(row[j]);
-        }
-        const float* z = hk.at(pre + ".attn.z").data() + t * HE;
-        for (int64_t h = 0; h < H; ++h)
-          r.heads[static_cast<size_t>(l * H + h)] += dot(rz.data() + h * E, z + h * E, E);
-      }
-      const float* row = lg.value().data() + t * V;
-      double mx = row[0], se = 0;
-      for (int64_t v = 1; v < V; ++v) mx = std::max(mx, static_cast<double>(row[v]));
-      for (int64_t v = 0; v < V; ++v) se += std::exp(static_cast<double>(row[v]) - mx);
-      r.log_partition += mx + std::log(se);
-      r.engine_target_logits += f64(row[u]);
+    for (const position_terms& q : pos) {
+      r.constant += q.constant;
+      r.embed += q.embed;
+      for (size_t i = 0; i < r.heads.size(); ++i) r.heads[i] += q.heads[i];
+      for (size_t i = 0; i < r.mlp.size(); ++i) r.mlp[i] += q.mlp[i], r.attn_bias[i] += q.attn_bias[i];
+      r.log_partition += q.log_partition;
+      r.engine_target_logits += q.engine_logit;
       ++r.tokens;
     }
     r.target_logits = r.sum_terms();
     r.ll = r.target_logits - r.log_partition;
     double scale = 0;
-    for (size_t i = first; i < tokens.size(); ++i)
-      scale +=
-          1.0 + std::fabs(f64(lg.value()[(i - 1) * static_cast<size_t>(V) + static_cast<size_t>(tokens[i])]));
+    for (const position_terms& q : pos) scale += 1.0 + std::fabs(q.engine_logit);
     if (std::fabs(r.target_logits - r.engine_target_logits) > 1e-4 * scale)
       return error{
           errc::unsupported, 0,
@@ -285,9 +361,9 @@ result<localize_result> localize_pairs(engine::runner& run, const dla_weights& w
   out.mean.mlp.assign(static_cast<size_t>(out.L), 0.0);
   out.mean.attn_bias.assign(static_cast<size_t>(out.L), 0.0);
   for (const localize_pair& q : pairs) {
-    auto a = dla_sentence(run, w, q.more);
+    auto a = dla_sentence(run, w, q.more, 1, o.threads, &out.activations);
     if (!a) return a.err();
-    auto b = dla_sentence(run, w, q.less);
+    auto b = dla_sentence(run, w, q.less, 1, o.threads, &out.activations);
     if (!b) return b.err();
     out.max_sum_error =
         std::max({out.max_sum_error, std::fabs(a.value().target_logits - a.value().engine_target_logits),
@@ -378,25 +454,127 @@ struct patch_hook : engine::hook {
   }
 };
 
-// M over rows r (positions first + r) of logits (rows, V): where the two sentences' next tokens differ,
-// log p(more) - log p(less) (the log-partition cancels); where they agree, log p(the shared token): how the
-// differing words change the likelihood of the rest of the sentence.
-double pair_metric(const std::vector<float>& logits, int64_t V, const localize_pair& p, size_t first) {
+// M over positions t = 0 .. n-2 whose logits are row(t) (V floats): where the two sentences' next tokens
+// differ, log p(more) - log p(less) (the log-partition cancels); where they agree, log p(the shared token):
+// how the differing words change the likelihood of the rest of the sentence. Summed in position order.
+template <class Row, class Lse>
+double pair_metric(const localize_pair& p, Row&& row, Lse&& lse) {
   double m = 0;
-  const size_t rows = logits.size() / static_cast<size_t>(V);
-  for (size_t r = 0; r < rows; ++r) {
-    const size_t i = first + r + 1;
-    const float* row = logits.data() + r * static_cast<size_t>(V);
-    if (p.more[i] != p.less[i]) {
-      m += f64(row[p.more[i]]) - f64(row[p.less[i]]);
-      continue;
-    }
-    double mx = f64(row[0]), se = 0;
-    for (int64_t v = 1; v < V; ++v) mx = std::max(mx, f64(row[v]));
-    for (int64_t v = 0; v < V; ++v) se += std::exp(f64(row[v]) - mx);
-    m += f64(row[p.more[i]]) - mx - std::log(se);
+  for (size_t t = 0; t + 1 < p.more.size(); ++t) {
+    const float* x = row(t);
+    const size_t i = t + 1;
+    m += p.more[i] != p.less[i] ? f64(x[p.more[i]]) - f64(x[p.less[i]]) : f64(x[p.more[i]]) - lse(t);
   }
   return m;
+}
+
+// The metric of a run whose logits are (positions, V) rows from position 0.
+double run_metric(const localize_pair& p, const std::vector<float>& logits, int64_t V) {
+  auto row = [&](size_t t) { return logits.data() + t * static_cast<size_t>(V); };
+  return pair_metric(p, row, [&](size_t t) { return row_log_partition(row(t), V); });
+}
+
+// One patched run: the hook point, and either the positions patched in full (resid) or the column range
+// [c0, c1) patched at every position from `start` (a head's z).
+struct patch_branch {
+  std::string target;
+  const std::vector<float>* clean = nullptr;  // (T, width) of the clean run from position 0
+  std::vector<int64_t> positions;
+  int64_t c0 = 0, c1 = 0;
+  int64_t row0 = 0;  // packed row of position `start`
+};
+
+// Writes the clean values of every branch of a packed pass into its own rows.
+struct packed_patch_hook : engine::hook {
+  const std::vector<patch_branch>* branches = nullptr;
+  int64_t start = 0, rows = 0;  // rows per branch (positions start .. n-2)
+  bool wants(std::string_view n) override {
+    for (const patch_branch& b : *branches)
+      if (b.target == n) return true;
+    return false;
+  }
+  bool observe(std::string_view, const float*, const std::vector<int64_t>&) override { return true; }
+  bool modify(std::string_view n, float* t, const std::vector<int64_t>& shape) override {
+    const int64_t w = shape[1];
+    for (const patch_branch& b : *branches) {
+      if (b.target != n) continue;
+      const float* src = b.clean->data();
+      if (b.positions.empty()) {
+        for (int64_t r = 0; r < rows; ++r)
+          std::copy(src + (start + r) * w + b.c0, src + (start + r) * w + b.c1, t + (b.row0 + r) * w + b.c0);
+      } else {
+        for (int64_t q : b.positions) std::copy(src + q * w, src + (q + 1) * w, t + (b.row0 + q - start) * w);
+      }
+    }
+    return true;
+  }
+};
+
+// The runs of `branches` in packed passes of at most ~256 rows: the shared prefix (positions 0 .. start-1,
+// the corrupted run's tokens) once per pass, then each branch's positions start .. n-2 as its own path.
+result<std::vector<double>> patch_packed(engine::runner& run, const localize_pair& p, size_t start,
+                                         std::vector<patch_branch>& branches) {
+  const int64_t V = run.vocab_size();
+  const size_t n = p.more.size() - 1, S = n - start;  // positions, positions per branch
+  const size_t per_pass = std::max<size_t>(1, (256 - std::min<size_t>(start, 255)) / S);
+  std::vector<double> out;
+  for (size_t b0 = 0; b0 < branches.size(); b0 += per_pass) {
+    const size_t b1 = std::min(branches.size(), b0 + per_pass);
+    std::vector<int32_t> tokens, parent;  // (rows)
+    for (size_t t = 0; t < start; ++t) {
+      tokens.push_back(p.more[t]);
+      parent.push_back(static_cast<int32_t>(t) - 1);
+    }
+    for (size_t b = b0; b < b1; ++b) {
+      branches[b].row0 = static_cast<int64_t>(tokens.size());
+      for (size_t t = start; t < n; ++t) {
+        parent.push_back(t == start ? static_cast<int32_t>(start) - 1
+                                    : static_cast<int32_t>(tokens.size()) - 1);
+        tokens.push_back(p.more[t]);
+      }
+    }
+    const std::vector<patch_branch> chunk(branches.begin() + static_cast<std::ptrdiff_t>(b0),
+                                          branches.begin() + static_cast<std::ptrdiff_t>(b1));
+    packed_patch_hook hk;
+    hk.branches = &chunk;
+    hk.start = static_cast<int64_t>(start);
+    hk.rows = static_cast<int64_t>(S);
+    auto lg = run.forward_packed(tokens, parent, &hk);
+    if (!lg) return lg.err();
+    const auto T = static_cast<int64_t>(tokens.size());
+    std::vector<double> lse(static_cast<size_t>(T));  // (rows) log-partition, rows in parallel
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < T; ++r)
+      lse[static_cast<size_t>(r)] = row_log_partition(lg.value().data() + r * V, V);
+    for (const patch_branch& br : chunk) {
+      auto row_of = [&](size_t t) { return t < start ? t : static_cast<size_t>(br.row0) + t - start; };
+      out.push_back(pair_metric(
+          p, [&](size_t t) { return lg.value().data() + row_of(t) * static_cast<size_t>(V); },
+          [&](size_t t) { return lse[row_of(t)]; }));
+    }
+  }
+  return out;
+}
+
+// The reference: every branch as its own forward() from position 0.
+result<std::vector<double>> patch_sequential(engine::runner& run, const localize_pair& p,
+                                             const std::vector<patch_branch>& branches) {
+  const int64_t V = run.vocab_size();
+  std::vector<double> out;
+  for (const patch_branch& b : branches) {
+    patch_hook h;
+    h.target = b.target;
+    h.clean = b.clean;
+    h.positions = b.positions;
+    h.c0 = b.c0;
+    h.c1 = b.c1;
+    run.reset();
+    auto lg = run.forward(std::vector<int32_t>(p.more.begin(), p.more.end() - 1), &h);
+    run.reset();
+    if (!lg) return lg.err();
+    out.push_back(run_metric(p, lg.value(), V));
+  }
+  return out;
 }
 
 }  // namespace
@@ -411,54 +589,47 @@ result<patch_pair_result> patch_pair(engine::runner& run, const localize_pair& p
   while (first < p.more.size() && p.more[first] == p.less[first]) ++first;
   if (first >= p.more.size())
     return error{errc::bad_value, 0, "bias-localize: the two sentences of pair are the same", ""};
-  const size_t start =
-      reuse_prefix && first > 0 ? first - 1 : 0;  // first position whose next token or own token may differ
+  // the first position whose next token or own token may differ: positions before it are shared
+  const size_t start = reuse_prefix && first > 0 ? first - 1 : 0;
   capture_hook cap;
   run.reset();
   auto lc = run.forward(std::vector<int32_t>(p.less.begin(), p.less.end() - 1), &cap);
   if (!lc) return lc.err();
-  r.clean = pair_metric(lc.value(), V, p, 0);
+  r.clean = run_metric(p, lc.value(), V);
   run.reset();
   auto lx = run.forward(std::vector<int32_t>(p.more.begin(), p.more.end() - 1));
+  run.reset();
   if (!lx) return lx.err();
-  r.corrupted = pair_metric(lx.value(), V, p, 0);
-  const double prefix = pair_metric(
-      std::vector<float>(lx.value().begin(), lx.value().begin() + static_cast<std::ptrdiff_t>(start) * V), V,
-      p, 0);
-  const std::vector<int32_t> suffix(p.more.begin() + static_cast<std::ptrdiff_t>(start), p.more.end() - 1);
-  std::vector<int64_t> differ;
+  r.corrupted = run_metric(p, lx.value(), V);
+  std::vector<int64_t> differ;  // positions (>= first) whose tokens differ
   for (size_t i = 0; i + 1 < p.more.size(); ++i)
     if (p.more[i] != p.less[i]) differ.push_back(static_cast<int64_t>(i));
-  auto effect = [&](patch_hook& h) -> result<double> {
-    run.truncate(static_cast<int64_t>(start));
-    auto lg = run.forward(suffix, &h);
-    if (!lg) return lg.err();
-    const double m = prefix + pair_metric(lg.value(), V, p, start);
-    return (m - r.corrupted) / (r.clean - r.corrupted);
-  };
   const int64_t E =
       static_cast<int64_t>(cap.data.at("blk.0.attn.z").size()) / static_cast<int64_t>(p.less.size() - 1) / H;
+  std::vector<patch_branch> branches;  // per layer: resid, then its heads
   for (int64_t l = 0; l < L; ++l) {
-    patch_hook h;
-    h.first = static_cast<int64_t>(start);
-    h.target = "blk." + std::to_string(l) + ".resid.pre";
-    h.clean = &cap.data.at(h.target);
-    h.positions = differ;
-    auto e = effect(h);
-    if (!e) return e.err();
-    r.resid.push_back(e.value());
-    h.target = "blk." + std::to_string(l) + ".attn.z";
-    h.clean = &cap.data.at(h.target);
-    h.positions.clear();
+    patch_branch b;
+    b.target = "blk." + std::to_string(l) + ".resid.pre";
+    b.clean = &cap.data.at(b.target);
+    b.positions = differ;
+    branches.push_back(b);
+    b.target = "blk." + std::to_string(l) + ".attn.z";
+    b.clean = &cap.data.at(b.target);
+    b.positions.clear();
     for (int64_t k = 0; k < H; ++k) {
-      h.c0 = k * E;
-      h.c1 = (k + 1) * E;
-      auto eh = effect(h);
-      if (!eh) return eh.err();
-      r.heads.push_back(eh.value());
+      b.c0 = k * E;
+      b.c1 = (k + 1) * E;
+      branches.push_back(b);
     }
   }
-  run.reset();
+  auto m = reuse_prefix ? patch_packed(run, p, start, branches) : patch_sequential(run, p, branches);
+  if (!m) return m.err();
+  for (int64_t l = 0; l < L; ++l) {
+    const size_t k = static_cast<size_t>(l * (H + 1));
+    r.resid.push_back((m.value()[k] - r.corrupted) / (r.clean - r.corrupted));
+    for (int64_t h = 0; h < H; ++h)
+      r.heads.push_back((m.value()[k + 1 + static_cast<size_t>(h)] - r.corrupted) / (r.clean - r.corrupted));
+  }
   return r;
 }
 

@@ -66,9 +66,23 @@ struct dla_terms {
   dla_terms& operator-=(const dla_terms& b);  // every term; same shapes
 };
 
-// One forward pass of `tokens` from position 0 (the runner is reset), scoring targets [first, n).
+// log sum_v exp(row[v]) of one row of logits, in double (max first).
+double row_log_partition(const float* row, int64_t V);
+
+// Sums of every component's activation over the positions of the sentences given to dla_sentence (every
+// position the pass computes, 0 .. n-2): the dataset mean that ablation (probes/bias_ablate.h) writes.
+struct activation_sums {
+  std::vector<double> z;    // (L, H*E) sums of blk.l.attn.z rows
+  std::vector<double> mlp;  // (L, D) sums of blk.l.mlp.out rows
+  size_t rows = 0;
+};
+
+// One forward pass of `tokens` from position 0 (the runner is reset), scoring targets [first, n). The
+// attribution arithmetic runs on `threads` OpenMP threads (0 = the OpenMP default), one scored position
+// each, summed in position order: the same bits for any thread count. acc: when given, receives the
+// sentence's activations.
 result<dla_terms> dla_sentence(engine::runner& run, const dla_weights& w, const std::vector<int32_t>& tokens,
-                               size_t first = 1);
+                               size_t first = 1, int threads = 0, activation_sums* acc = nullptr);
 
 struct localize_pair {
   std::string id, group;
@@ -86,6 +100,7 @@ struct localize_options {
   size_t top = 10;
   int resamples = 1000;
   uint64_t seed = 1;
+  int threads = 0;  // attribution arithmetic (0 = the OpenMP default)
 };
 
 struct localize_result {
@@ -96,6 +111,7 @@ struct localize_result {
   dla_terms mean;                      // mean of diffs
   std::vector<component_rank> ranked;  // every component, largest |mean_diff| first
   double max_sum_error = 0;            // max |target_logits - engine_target_logits| over sentences
+  activation_sums activations;         // over both sentences of every pair
 };
 
 // The minimal pairs of a suite, tokenized by the harness rule ([start] + encode(sentence)): crows-pairs
@@ -115,16 +131,17 @@ result<localize_result> localize_pairs(engine::runner& run, const dla_weights& w
 // (M_clean - M_corrupted), as TransformerLens's patching module (NaN when M_clean == M_corrupted).
 //   resid(l)    blk.l.resid.pre patched at the positions whose tokens differ (layer 0: the whole clean run,
 //   1) head(l, h)  head h's slice of blk.l.attn.z patched at every position
-// Positions before the first differing token are the same in both runs: every patched run continues the
-// corrupted run's KV cache from there (runner::truncate) instead of starting at position 0.
+// Positions before the first differing token are the same in both runs: the patched runs are packed
+// (engine::runner::forward_packed, at most ~256 rows a pass) as branches of one prefix trie that computes
+// those positions once.
 struct patch_pair_result {
   bool qualifies = false;  // same token length
   double clean = 0, corrupted = 0;
   std::vector<double> resid;  // (L)
   std::vector<double> heads;  // (L, H)
 };
-// reuse_prefix = false: every patched run from position 0 (the reference the KV-cache reuse is tested
-// against).
+// reuse_prefix = false: every patched run as its own forward() from position 0 (the reference the packed
+// runs are tested against: the same bits).
 result<patch_pair_result> patch_pair(engine::runner& run, const localize_pair& p, int64_t L, int64_t H,
                                      bool reuse_prefix = true);
 

@@ -347,8 +347,9 @@ std::string report_json(const audit_data& d) {
   j["bias"] = json::parse(bias_json(d.bias, false, -1), nullptr, false)["bias"];
   j["quick_pass"] = quick_pass_text(d.bias);
   if (d.localize)
-    j["bias_localization"] =
-        json::parse(localize_json(*d.localize, d.localize_suite, 20, false, nullptr, -1), nullptr, false);
+    j["bias_localization"] = json::parse(localize_json(*d.localize, d.localize_suite, 20, false, nullptr, -1,
+                                                       d.localize_ablation ? &*d.localize_ablation : nullptr),
+                                         nullptr, false);
   if (!d.bias_drift.empty())
     j["bias_drift"] = json::parse(bias_diff_json(d.bias_drift, -1), nullptr, false)["bias_drift"];
   json fs = json::array();
@@ -700,7 +701,9 @@ std::string report_html(const audit_data& d) {
   for (const auto& r : d.bias) h += html_bias_suite(r);
 
   if (!d.bias_drift.empty()) h += bias_diff_html(d.bias_drift, d.baseline_path);
-  if (d.localize) h += localize_html(*d.localize, d.localize_suite, 10);
+  if (d.localize)
+    h += localize_html(*d.localize, d.localize_suite, 10,
+                       d.localize_ablation ? &*d.localize_ablation : nullptr);
 
   h += "<h2 id=\"compliance\">Compliance mapping</h2><div class=\"tw\"><table>" +
        row({"framework", "item", "asks for", "status", "evidence", "reason"}, true);

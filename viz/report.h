@@ -24,6 +24,7 @@
 #include "probes/bias.h"
 #include "probes/bias_diff.h"
 #include "probes/bias_localize.h"
+#include "probes/bias_localize_ablate.h"
 
 namespace gb::viz {
 
@@ -74,6 +75,7 @@ struct audit_data {
   std::vector<probes::suite_change> bias_drift;
   std::string localize_suite;  // audit --localize: the suite whose pairs were attributed
   std::optional<probes::localize_result> localize;
+  std::optional<probes::ablation_result> localize_ablation;  // its confirmation by ablation
   std::vector<not_measured> missing;
   std::vector<compliance_item> compliance;
   std::vector<verdict> verdicts;

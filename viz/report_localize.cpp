@@ -75,10 +75,47 @@ json patch_json(const probes::patch_summary& p, int64_t L, int64_t H, bool pairs
   return j;
 }
 
+json ablation_json(const probes::ablation_result& a) {
+  auto set = [](const probes::ablation_set& s) {
+    return json{{"components", s.components},
+                {"pct_stereotype", num(s.metric)},
+                {"effect", num(s.effect)},
+                {"ci95", {num(s.ci.lo), num(s.ci.hi)}},
+                {"ll_diff_effect", num(s.ll_effect)},
+                {"ll_diff_effect_ci95", {num(s.ll_ci.lo), num(s.ll_ci.hi)}}};
+  };
+  json rnd = json::array();
+  for (const auto& s : a.random) rnd.push_back(set(s));
+  return {{"rule", probes::ablation_rule()},
+          {"metric", "pct_stereotype"},
+          {"k", a.k},
+          {"pairs", a.pairs},
+          {"unablated", num(a.clean)},
+          {"unablated_ll_diff", num(a.clean_ll)},
+          {"top", set(a.top)},
+          {"random", rnd},
+          {"random_max_abs_effect", num(a.random_max)},
+          {"claimed", a.claimed}};
+}
+
+// One sentence: the verdict of the ablation, with the numbers it rests on.
+std::string ablation_verdict(const probes::ablation_result& a) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "ablation: mean-ablating the top %zu components changes pct_stereotype by %+.2f [%.2f, %.2f] "
+                "(from %.2f, %zu pairs; mean LL margin %+.3f [%.3f, %.3f]); %zu random sets of %zu: largest "
+                "|change| %.2f; localisation %s",
+                a.k, a.top.effect, a.top.ci.lo, a.top.ci.hi, a.clean, a.pairs, a.top.ll_effect,
+                a.top.ll_ci.lo, a.top.ll_ci.hi, a.random.size(), a.k, a.random_max,
+                a.claimed ? "CLAIMED (beats random)" : "NOT claimed (does not beat random)");
+  return buf;
+}
+
 }  // namespace
 
 std::string localize_json(const probes::localize_result& r, const std::string& suite, size_t top, bool pairs,
-                          const probes::patch_summary* patch, int indent) {
+                          const probes::patch_summary* patch, int indent,
+                          const probes::ablation_result* ablation) {
   json j = {{"suite", suite},
             {"method",
              "direct logit attribution through the final norm, scale frozen per position; terms sum to the "
@@ -112,10 +149,12 @@ std::string localize_json(const probes::localize_result& r, const std::string& s
     j["per_pair"] = ps;
   }
   if (patch) j["patching"] = patch_json(*patch, r.L, r.H, pairs);
+  j["ablation"] = ablation ? ablation_json(*ablation) : json(nullptr);
   return json_text(j, indent);
 }
 
-std::string localize_text(const probes::localize_result& r, size_t top, const probes::patch_summary* patch) {
+std::string localize_text(const probes::localize_result& r, size_t top, const probes::patch_summary* patch,
+                          const probes::ablation_result* ablation) {
   std::string out;
   char buf[256];
   std::snprintf(buf, sizeof buf,
@@ -130,6 +169,8 @@ std::string localize_text(const probes::localize_result& r, size_t top, const pr
                   c.ci.lo, c.ci.hi);
     out += buf;
   }
+  out += ablation ? ablation_verdict(*ablation) + "\n"
+                  : std::string("ablation: not run (--ablate 0): the ranking is unconfirmed\n");
   if (patch) {
     std::snprintf(buf, sizeof buf,
                   "activation patching: %zu pairs of equal length (%zu with clean = corrupted)\n",
@@ -168,7 +209,8 @@ std::string localize_heatmap_svg(const probes::localize_result& r, const std::st
   return svg_heatmap(h);
 }
 
-std::string localize_html(const probes::localize_result& r, const std::string& suite, size_t top) {
+std::string localize_html(const probes::localize_result& r, const std::string& suite, size_t top,
+                          const probes::ablation_result* ablation) {
   std::string h =
       "<h2 id=\"bias-localization\">Bias localization</h2>\n<p>Direct logit attribution of " +
       std::to_string(r.diffs.size()) + " " + xml_escape(suite) +
@@ -177,9 +219,11 @@ std::string localize_html(const probes::localize_result& r, const std::string& s
       "is its mean contribution to the stereotypical minus the anti-stereotypical sentence, with a 95% "
       "bootstrap interval over pairs. Mean log-likelihood difference " +
       fmt_num(r.mean.ll) + " = target logits " + fmt_num(r.mean.target_logits) + " - log-partition " +
-      fmt_num(r.mean.log_partition) +
-      ". Direct effects only: not yet confirmed by ablation against "
-      "random components.</p>\n";
+      fmt_num(r.mean.log_partition) + ". " +
+      (ablation
+           ? xml_escape(ablation_verdict(*ablation)) + ". Rule: " + xml_escape(probes::ablation_rule()) + "."
+           : std::string("Direct effects only: not confirmed by ablation against random components.")) +
+      "</p>\n";
   const std::string svg = localize_heatmap_svg(r, suite);
   h += "<div class=\"fig\">" + svg.substr(svg.find("<svg")) + "</div>\n";
   h += "<table><tr><th>rank</th><th>component</th><th>mean difference</th><th>95% interval</th></tr>\n";

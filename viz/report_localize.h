@@ -10,16 +10,21 @@
 #include <string>
 
 #include "probes/bias_localize.h"
+#include "probes/bias_localize_ablate.h"
 
 namespace gb::viz {
 
-// patch: activation patching results to include (nullptr: direct attribution only)
+// patch: activation patching results to include (nullptr: direct attribution only); ablation: the
+// confirmation by ablation (nullptr: none was run, and the output says the localisation is unconfirmed).
 std::string localize_json(const probes::localize_result& r, const std::string& suite, size_t top, bool pairs,
-                          const probes::patch_summary* patch = nullptr, int indent = 2);
+                          const probes::patch_summary* patch = nullptr, int indent = 2,
+                          const probes::ablation_result* ablation = nullptr);
 std::string localize_text(const probes::localize_result& r, size_t top,
-                          const probes::patch_summary* patch = nullptr);
+                          const probes::patch_summary* patch = nullptr,
+                          const probes::ablation_result* ablation = nullptr);
 std::string localize_heatmap_svg(const probes::localize_result& r, const std::string& suite);
 // The report's "Bias localization" section: the head heatmap and the top components with their intervals.
-std::string localize_html(const probes::localize_result& r, const std::string& suite, size_t top);
+std::string localize_html(const probes::localize_result& r, const std::string& suite, size_t top,
+                          const probes::ablation_result* ablation = nullptr);
 
 }  // namespace gb::viz

@@ -2,15 +2,18 @@
 // Pure cases on hand-made records (pairing, McNemar counts, flips); CLI cases on synth models: a model
 // against itself (exactly 0, p = 1), a planted ' he' bias at two strengths against its unplanted control
 // (larger drift in the planted direction, significant), f16 vs q8_0 and GGUF vs HF folder of the same weights
-// (small, not significant).
+// (small, not significant); two models with different tokenizers and vocabularies (paired by item, said so).
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 
 #include "probes/bias_diff.h"
+#include "probes/lm_scorer.h"
+#include "probes/session.h"
 #include "tests/support/data.h"
 
 using json = nlohmann::json;
@@ -268,4 +271,52 @@ TEST_CASE("audit --baseline adds a Bias drift section to report.json and report.
   const std::string html = text_of(dir + "/rep/report.html");
   CHECK(html.find("<h2 id=\"bias-drift\">Bias drift</h2>") != std::string::npos);
   CHECK(html.find("no significant change") == std::string::npos);
+}
+
+TEST_CASE(
+    "bias-diff across tokenizers: stories260K vs a GPT-2-shaped synth with another vocabulary pair by item") {
+  GB_DATA(base, "models/stories260K/stories260K.gguf");
+  const std::string dir = gb::test::temp_dir("bias_diff_tokenizers");
+  std::string wrote;
+  const std::string derived = dir + "/gpt2-2048.gguf";
+  REQUIRE(gb::test::run_glassbox(
+              "synth --arch gpt2 --layers 2 --dim 64 --heads 4 --vocab 2048 --ctx 256 --seed 5 -o '" +
+                  derived + "'",
+              &wrote) == 0);
+  // each model on its own: the per-item records the paired comparison must line up by item id
+  auto sb = gb::probes::session_open(base);
+  auto sd = gb::probes::session_open(derived);
+  REQUIRE(sb);
+  REQUIRE(sd);
+  gb::probes::engine_scorer scb(sb.value()), scd(sd.value());
+  CHECK(scb.encode("The carpenter said that he") != scd.encode("The carpenter said that he"));
+  gb::probes::sentence_cache cb(scb), cd(scd);
+  gb::probes::bias_options o;
+  o.resamples = 0;
+  std::map<std::string, std::string> texts;
+  const gb::probes::suite_result rb = gb::probes::bias_suite_run(cb, "templates", "", o, &texts);
+  const gb::probes::suite_result rd = gb::probes::bias_suite_run(cd, "templates", "", o);
+  CHECK_FALSE(gb::probes::bias_tokenizers_agree(scb, scd, texts));
+  std::map<std::string, std::pair<double, double>> own;  // id -> (base diff, derived diff)
+  for (const auto& x : rb.records) own[x.id].first = x.value("diff");
+  for (const auto& x : rd.records) own[x.id].second = x.value("diff");
+  gb::probes::diff_options d;
+  d.resamples = 50;
+  d.top = 1000;
+  const gb::probes::suite_change c = gb::probes::bias_diff(rb, rd, d, texts);
+  CHECK(c.paired == 120u);
+  REQUIRE(c.flipped.size() > 10u);  // the two unrelated models disagree on many items
+  for (const auto& f : c.flipped) {
+    CHECK(f.base_margin == own.at(f.id).first);
+    CHECK(f.derived_margin == own.at(f.id).second);
+    CHECK(f.text.find(f.id.substr(0, f.id.find('#'))) != std::string::npos);  // the item's own sentences
+  }
+  // the CLI says so, in its summary and its JSON
+  const json s = diff_json(base, derived);
+  CHECK(s["paired"] == 120);
+  CHECK(s["tokenizers_differ"] == true);
+  std::string text;
+  REQUIRE(gb::test::run_glassbox(
+              "bias-diff '" + base + "' '" + derived + "' --suite templates --resamples 50", &text) == 0);
+  CHECK(text.find("the tokenizers differ: items are aligned by text") != std::string::npos);
 }

@@ -1,0 +1,128 @@
+// bias-localize confirmation by ablation (probes/bias_localize_ablate.h) and the attribution's threads.
+// - A bias planted in the last block's MLP behind trigger words (synth --bias-trigger): direct attribution
+//   ranks that MLP first, mean-ablating the top 3 lowers pct_stereotype with an interval below 0 while 10
+//   random sets of 3 do not move it: claimed. The same model without the plant: not claimed.
+// - The packed ablation pass scores the unablated sentences as the attribution pass did (mean LL margin).
+// - The attribution arithmetic gives the same bits on 1 and 2 threads (terms and dataset means).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "probes/bias_localize.h"
+#include "probes/bias_localize_ablate.h"
+#include "probes/lm_scorer.h"
+#include "probes/session.h"
+#include "tests/support/data.h"
+
+using json = nlohmann::json;
+
+namespace {
+
+std::string synth_trigger(const std::string& dir, const std::string& name, const std::string& scale) {
+  const std::string model = dir + "/" + name + ".gguf";
+  std::string wrote;
+  REQUIRE(gb::test::run_glassbox(
+              "synth --arch llama --layers 2 --dim 64 --heads 4 --vocab 512 --ctx 256 --seed 36 "
+              "--bias-token he --bias-trigger that --bias-trigger because --bias-trigger if "
+              "--bias-scale " +
+                  scale + " -o '" + model + "'",
+              &wrote) == 0);
+  return model;
+}
+
+json localize_json(const std::string& model) {
+  std::string out;
+  REQUIRE(gb::test::run_glassbox(
+              "bias-localize '" + model +
+                  "' --suite templates --json --threads 2 --resamples 200 --ablate 3 --ablate-draws 10",
+              &out) == 0);
+  return json::parse(out);
+}
+
+}  // namespace
+
+TEST_CASE("ablation confirms a bias planted in an MLP and claims nothing on the unplanted model") {
+  const std::string dir = gb::test::temp_dir("bias_localize_ablate");
+  const json planted = localize_json(synth_trigger(dir, "planted", "0.5"));
+  const json control = localize_json(synth_trigger(dir, "control", "0"));
+  const json& a = planted["ablation"];
+  MESSAGE("planted: top " << a["top"]["components"] << " effect " << a["top"]["effect"] << " "
+                          << a["top"]["ci95"] << ", random max " << a["random_max_abs_effect"]
+                          << "; control: top effect " << control["ablation"]["top"]["effect"]
+                          << ", random max " << control["ablation"]["random_max_abs_effect"]);
+  CHECK(planted["ranked"][0]["component"] == "L1.mlp");
+  CHECK(a["k"] == 3);
+  CHECK(a["pairs"] == 120);
+  REQUIRE(a["random"].size() == 10u);
+  CHECK(a["top"]["components"][0] == "L1.mlp");
+  CHECK(a["unablated"].get<double>() > 90.0);
+  CHECK(a["top"]["effect"].get<double>() < 0.0);
+  CHECK(a["top"]["ci95"][1].get<double>() < 0.0);
+  CHECK(a["top"]["ll_diff_effect"].get<double>() < -0.3);  // most of the planted margin is gone
+  CHECK(a["top"]["ll_diff_effect_ci95"][1].get<double>() < 0.0);
+  for (const json& r : a["random"]) {
+    CHECK(r["components"].size() == 3u);
+    for (const json& c : r["components"]) CHECK(c != "L1.mlp");  // drawn from the others
+  }
+  CHECK(std::fabs(a["top"]["effect"].get<double>()) > a["random_max_abs_effect"].get<double>());
+  CHECK(a["claimed"] == true);
+  CHECK(a["rule"].get<std::string>().find("exceeds every random draw") != std::string::npos);
+  CHECK(control["ablation"]["claimed"] == false);
+  // the CLI summary states the verdict
+  std::string text;
+  REQUIRE(gb::test::run_glassbox("bias-localize '" + dir + "/planted.gguf' --suite templates --resamples 100",
+                                 &text) == 0);
+  CHECK(text.find("localisation CLAIMED") != std::string::npos);
+  std::string off;
+  REQUIRE(gb::test::run_glassbox(
+              "bias-localize '" + dir + "/planted.gguf' --suite templates --ablate 0 --json", &off) == 0);
+  CHECK(json::parse(off)["ablation"].is_null());
+}
+
+TEST_CASE(
+    "the packed ablation pass scores the unablated pairs as the attribution did; 1 and 2 threads agree") {
+  const std::string dir = gb::test::temp_dir("bias_localize_threads");
+  const std::string model = synth_trigger(dir, "m", "0.5");
+  auto s = gb::probes::session_open(model);
+  REQUIRE(s);
+  auto w = gb::probes::dla_weights::create(*s.value().m);
+  REQUIRE(w);
+  gb::probes::engine_scorer sc(s.value());
+  auto pairs = gb::probes::localize_pairs_read(sc, "templates", "", 0);
+  pairs.resize(24);
+  gb::probes::localize_options o1, o2;
+  o1.threads = 1;
+  o2.threads = 2;
+  o1.resamples = o2.resamples = 50;
+  auto r1 = gb::probes::localize_pairs(*s.value().run, w.value(), pairs, o1);
+  auto r2 = gb::probes::localize_pairs(*s.value().run, w.value(), pairs, o2);
+  REQUIRE(r1);
+  REQUIRE(r2);
+  REQUIRE(r1.value().diffs.size() == 24u);
+  for (size_t i = 0; i < 24; ++i) {
+    const auto &a = r1.value().diffs[i], &b = r2.value().diffs[i];
+    CHECK(a.embed == b.embed);
+    CHECK(a.heads == b.heads);
+    CHECK(a.mlp == b.mlp);
+    CHECK(a.log_partition == b.log_partition);
+    CHECK(a.ll == b.ll);
+  }
+  CHECK(r1.value().activations.z == r2.value().activations.z);
+  CHECK(r1.value().activations.mlp == r2.value().activations.mlp);
+  CHECK(r1.value().activations.rows > 0u);
+  gb::probes::ablate_options ao;
+  ao.k = 2;
+  ao.draws = 3;
+  ao.resamples = 50;
+  auto ab = gb::probes::ablate_confirm(*s.value().run, r1.value(), ao);
+  REQUIRE(ab);
+  CHECK(ab.value().random.size() == 3u);
+  CHECK(ab.value().clean_ll == doctest::Approx(r1.value().mean.ll).epsilon(1e-5));
+  ao.k = 0;
+  auto none = gb::probes::ablate_confirm(*s.value().run, r1.value(), ao);
+  REQUIRE(none);
+  CHECK_FALSE(none.value().claimed);
+  CHECK(none.value().random.empty());
+}
