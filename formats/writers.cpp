@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -297,8 +298,16 @@ void gguf_write(const std::string& path, const std::vector<std::pair<std::string
   f.close();
 }
 
-void safetensors_write(const std::string& path, const std::vector<tensor_data>& tensors,
-                       const std::vector<std::pair<std::string, std::string>>& metadata) {
+namespace {
+
+// Bytes a tensor of t's dtype and shape holds (t.bytes is not looked at).
+uint64_t tensor_data_size(const tensor_data& t) {
+  return dtype_row_bytes(t.type, shape_element_count(t.shape, 0));
+}
+
+// The length-prefixed JSON header of a safetensors file whose tensors follow in the given order.
+std::string safetensors_header(const std::vector<tensor_data>& tensors,
+                               const std::vector<std::pair<std::string, std::string>>& metadata) {
   std::string j = "{";
   bool first = true;
   if (!metadata.empty()) {
@@ -319,7 +328,7 @@ void safetensors_write(const std::string& path, const std::vector<tensor_data>& 
     const dtype_traits& tr = dtype_info(t.type);
     if (!tr.safetensors)
       fail(errc::unsupported, 0, std::string("safetensors writer: dtype ") + tr.name + " not supported");
-    check_bytes(t);
+    const uint64_t size = tensor_data_size(t);
     if (!first) j += ",";
     first = false;
     j += "\"" + json_escape(t.name) + "\":{\"dtype\":\"" + tr.safetensors + "\",\"shape\":[";
@@ -327,18 +336,46 @@ void safetensors_write(const std::string& path, const std::vector<tensor_data>& 
       if (d) j += ",";
       j += std::to_string(t.shape[d]);
     }
-    j += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + t.bytes.size()) +
-         "]}";
-    offset += t.bytes.size();
+    j += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + size) + "]}";
+    offset += size;
   }
   j += "}";
   while (j.size() % 8 != 0) j += ' ';  // the reference pads the header so the buffer starts 8-aligned
   std::string h;
   put<uint64_t>(h, j.size());
+  return h + j;
+}
+
+}  // namespace
+
+void safetensors_write(const std::string& path, const std::vector<tensor_data>& tensors,
+                       const std::vector<std::pair<std::string, std::string>>& metadata) {
+  for (const tensor_data& t : tensors) check_bytes(t);
+  const std::string h = safetensors_header(tensors, metadata);
   out_file f(path);
   f.write(h);
-  f.write(j);
   for (const tensor_data& t : tensors) f.write(t.bytes.data(), t.bytes.size());
+  f.close();
+}
+
+void safetensors_write_streamed(const std::string& path, const std::vector<tensor_data>& heads,
+                                const std::vector<std::pair<std::string, std::string>>& metadata,
+                                const std::function<void(size_t, std::vector<uint8_t>&)>& produce) {
+  const std::string h = safetensors_header(heads, metadata);
+  out_file f(path);
+  f.write(h);
+  std::vector<uint8_t> bytes;  // one tensor's (tensor_data_size(heads[i]))
+  for (size_t i = 0; i < heads.size(); ++i) {
+    bytes.clear();
+    produce(i, bytes);
+    const tensor_data& t = heads[i];
+    if (bytes.size() != tensor_data_size(t))
+      fail(errc::mismatch, f.pos(),
+           "writer: tensor '" + t.name + "' produced " + std::to_string(bytes.size()) + " bytes but " +
+               dtype_name(t.type) + " " + shape_string(t.shape) + " needs " +
+               std::to_string(tensor_data_size(t)));
+    f.write(bytes.data(), bytes.size());
+  }
   f.close();
 }
 

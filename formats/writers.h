@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,15 @@ void gguf_write(const std::string& path, const std::vector<std::pair<std::string
 // safetensors with an optional __metadata__ string map; tensors laid out in the given order.
 void safetensors_write(const std::string& path, const std::vector<tensor_data>& tensors,
                        const std::vector<std::pair<std::string, std::string>>& metadata = {});
+
+// The same file written tensor by tensor, holding one tensor's bytes at a time: `heads` give the names,
+// dtypes and shapes (their bytes are not looked at); produce(i, bytes) fills tensor i's encoded bytes
+// (exactly shape x dtype, else errc::mismatch naming it). Byte-identical to safetensors_write.
+//   gb::safetensors_write_streamed("out.safetensors", heads, {{"format", "pt"}},
+//                                  [&](size_t i, std::vector<uint8_t>& b) { b = encode(i); });
+void safetensors_write_streamed(const std::string& path, const std::vector<tensor_data>& heads,
+                                const std::vector<std::pair<std::string, std::string>>& metadata,
+                                const std::function<void(size_t, std::vector<uint8_t>&)>& produce);
 
 // Helpers to build metadata values with a GGUF type tag (meta_str, meta_bool, meta_int ... without one are in
 // formats/meta_make.h: the writer infers string and bool tags from the kind).
