@@ -330,8 +330,8 @@ struct runner::impl {
   vec embd_norm_w, embd_norm_b, out_norm_w, out_norm_b, output_b;
   float embd_scale = 1.0f;  // Gemma: embeddings times sqrt(n_embd)
   std::vector<layer_weights> layers;
-  // Scratch of the split matrices (model-parallel shards): one column-split matrix gathered into whole
-  // rows (M, row_bytes), and one row slice's product (T, rows of the slice).
+  // Scratch of the split matrices (model-parallel shards): per thread, a block of a column-split matrix
+  // gathered into whole rows (threads, block rows, row_bytes); the blocks' products (T, M) block by block.
   mutable aligned_vector<uint8_t> split_rows;
   mutable aligned_vector<float> split_out;
 
@@ -585,31 +585,50 @@ struct runner::impl {
   }
 
   // y (T, M) = x . W^T for a split W, bit for bit the unsplit product: each y[t][r] is one chain over
-  // W's row r (kernels.h), so row slices multiply alone into their columns of y; column slices are
-  // gathered into whole rows first (one matrix at a time, in split_rows, reused).
+  // W's row r (kernels.h), so any block of W's rows multiplies alone into its columns of y. Row slices are
+  // such blocks in place; column slices are gathered into blocks of whole rows (~1 MiB, still in cache
+  // for the matmul that reads them). The blocks run in parallel, one thread each (a slice of a one-token
+  // matmul is too small to split further).
   void linear_split(const float* x, int64_t T, const matrix& w, float* y) const {
+    struct block {
+      int64_t r0, n;
+      const weight_view* part;  // a row slice, or null: rows [r0, r0 + n) gathered from the column slices
+    };
     const int64_t M = w.w.rows;
-    if (w.split_dim == 1) {
-      split_rows.resize(static_cast<size_t>(w.w.row_bytes * static_cast<uint64_t>(M)));
-      for (int64_t r = 0; r < M; ++r) {
-        uint8_t* dst = split_rows.data() + static_cast<uint64_t>(r) * w.w.row_bytes;
-        for (const weight_view& p : w.parts) {
-          std::memcpy(dst, p.row(r), p.row_bytes);
-          dst += p.row_bytes;
-        }
+    const uint64_t rb = w.w.row_bytes;
+    std::vector<block> blocks;
+    int64_t rows_max = 0;  // rows of a gathered block
+    if (w.split_dim == 0) {
+      int64_t r0 = 0;
+      for (const weight_view& p : w.parts) blocks.push_back({r0, p.rows, &p}), r0 += p.rows;
+    } else {
+      rows_max = std::clamp<int64_t>(static_cast<int64_t>((uint64_t{1} << 20) / rb), 16, M);
+      for (int64_t r0 = 0; r0 < M; r0 += rows_max)
+        blocks.push_back({r0, std::min(rows_max, M - r0), nullptr});
+    }
+    const int nt =
+        std::min<int>(threads_for(std::max<int64_t>(T, streamed_weight_work) * M * w.w.cols, threads),
+                      static_cast<int>(blocks.size()));
+    split_out.resize(static_cast<size_t>(T * M));  // block b's (T, n) product at T * b.r0
+    split_rows.resize(static_cast<size_t>(rb * static_cast<uint64_t>(rows_max) * static_cast<uint64_t>(nt)));
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      const block& b = blocks[i];
+      weight_view v = b.part ? *b.part : weight_view{};
+      if (!b.part) {
+        uint8_t* dst = split_rows.data() + rb * static_cast<uint64_t>(rows_max * omp_get_thread_num());
+        v = weight_view{w.w.type, dst, b.n, w.w.cols, rb};
+        for (int64_t r = b.r0; r < b.r0 + b.n; ++r)
+          for (const weight_view& p : w.parts) {
+            std::memcpy(dst, p.row(r), p.row_bytes);
+            dst += p.row_bytes;
+          }
       }
-      weight_view whole = w.w;
-      whole.data = split_rows.data();
-      matmul(x, T, whole, y, threads);
-      return;
+      matmul(x, T, v, split_out.data() + T * b.r0, 1);
     }
-    int64_t r0 = 0;
-    for (const weight_view& p : w.parts) {
-      split_out.resize(static_cast<size_t>(T * p.rows));
-      matmul(x, T, p, split_out.data(), threads);
-      for (int64_t t = 0; t < T; ++t) std::copy_n(split_out.data() + t * p.rows, p.rows, y + t * M + r0);
-      r0 += p.rows;
-    }
+    for (const block& b : blocks)
+      for (int64_t t = 0; t < T; ++t)
+        std::copy_n(split_out.data() + T * b.r0 + t * b.n, b.n, y + t * M + b.r0);
   }
 
   // Row-wise work over T rows of `cost` elements each on the pass's threads when large enough; every row is
