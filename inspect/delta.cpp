@@ -1,6 +1,7 @@
 // Delta releases: detection and reconstruction (see delta.h).
 #include "inspect/delta.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -52,15 +53,20 @@ void sum_bytes(const tensor_item& b, const tensor_item& d, std::vector<uint8_t>&
   std::vector<float> xb(static_cast<size_t>(rb.cols())), xd(static_cast<size_t>(rd.cols()));  // (C)
   out.reserve(static_cast<size_t>(rd.rows()) * rd.row_bytes());
   std::vector<float> s(xd.size());  // (C)
-  for (int64_t r = 0; r < rd.rows(); ++r) {
-    const float* pb = rb.row_f32(r, xb.data());
-    const float* pd = rd.row_f32(r, xd.data());
-    for (size_t c = 0; c < s.size(); ++c) s[c] = pb[c] + pd[c];
-    std::vector<uint8_t> enc = quantize_row(sd.view->type, s.data(), rd.cols());
-    out.insert(out.end(), enc.begin(), enc.end());
+  const int64_t chunk =
+      static_cast<int64_t>(std::max<uint64_t>(1, (4u << 20) / std::max<uint64_t>(rd.row_bytes(), 1)));
+  for (int64_t r0 = 0; r0 < rd.rows(); r0 += chunk) {  // ~4 MiB of rows, then their pages go
+    const int64_t r1 = std::min(rd.rows(), r0 + chunk);
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* pb = rb.row_f32(r, xb.data());
+      const float* pd = rd.row_f32(r, xd.data());
+      for (size_t c = 0; c < s.size(); ++c) s[c] = pb[c] + pd[c];
+      std::vector<uint8_t> enc = quantize_row(sd.view->type, s.data(), rd.cols());
+      out.insert(out.end(), enc.begin(), enc.end());
+    }
+    rb.release(r0, r1);
+    rd.release(r0, r1);
   }
-  rb.release(0, rb.rows());
-  rd.release(0, rd.rows());
 }
 
 void copy_file(const std::string& from, const std::string& to) {
