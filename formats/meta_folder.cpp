@@ -11,17 +11,15 @@
 //                               (ParallelEmbedding splits the embedding dimension): dim 1
 //                             everything else (attention_norm, ffn_norm, norm, rope.freqs): replicated,
 //                               and checked byte-equal across shards
-//                           The shards are one model: each split tensor is re-assembled once, at load,
-//                           into one buffer owned by the archive (archive::buffers, file_index k_no_file),
-//                           the shards' pages released as each tensor is copied; replicated tensors stay
-//                           views into shard 00. Peak memory: the split tensors' bytes (the whole model
-//                           less its norms) plus one tensor's pages of the shards.
+//                           The shards are one model: each split tensor is a split view (tensor_view::
+//                           pieces, formats/tensor.h) over its slices in the mapped shards, read in place
+//                           row by row (tensor_row) or in pieces by the engine's matmul; nothing is
+//                           copied, so opening costs no memory and a streamed pass (hash, stats) holds
+//                           one tensor's pages at a time. Replicated tensors stay views into shard 00.
 // A shard set that is not one model fails with one line naming the shard: a number missing from
 // 00..NN, a number twice (consolidated.1.pth beside consolidated.01.pth), a shard that repeats
 // another's slices, a tensor absent from a shard, slices whose shapes or dtypes do not add up, and
 // replicated tensors that differ.
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -151,14 +149,6 @@ std::vector<std::pair<int, fs::path>> shard_paths(const fs::path& dir) {
   return out;
 }
 
-// One anonymous, page-aligned buffer that the archive owns.
-std::shared_ptr<uint8_t> buffer_alloc(uint64_t bytes) {
-  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED)
-    fail(errc::io, 0, "Meta folder: cannot allocate " + std::to_string(bytes) + " bytes for merged shards");
-  return std::shared_ptr<uint8_t>(static_cast<uint8_t*>(p), [bytes](uint8_t* q) { ::munmap(q, bytes); });
-}
-
 const mapped_file* file_of(const archive& a, const tensor_view& t) {
   return t.file_index < a.files.size() ? a.files[t.file_index].map.get() : nullptr;
 }
@@ -210,28 +200,29 @@ void check_distinct(const std::vector<shard>& sh, const std::vector<const tensor
                  sh[i].file + " (a duplicated shard, not a slice of the model)");
 }
 
-// Copies the slices of one split tensor into `dst`, releasing the shards' pages behind it.
-void slices_copy(const std::vector<shard>& sh, const std::vector<const tensor_view*>& sl, split rule,
-                 uint8_t* dst) {
-  if (rule == split::rows) {
-    for (size_t k = 0; k < sl.size(); ++k) {
-      std::memcpy(dst, sl[k]->data, sl[k]->nbytes);
-      dst += sl[k]->nbytes;
-    }
-  } else {
-    const int64_t rows = sl[0]->shape[0];
-    std::vector<uint64_t> piece(sl.size());  // bytes of one row of each slice
-    for (size_t k = 0; k < sl.size(); ++k)
-      piece[k] = dtype_row_bytes(sl[k]->type, static_cast<uint64_t>(sl[k]->shape[1]));
-    for (int64_t r = 0; r < rows; ++r)
-      for (size_t k = 0; k < sl.size(); ++k) {
-        std::memcpy(dst, sl[k]->data + static_cast<uint64_t>(r) * piece[k], piece[k]);
-        dst += piece[k];
-      }
+// The slices of one split tensor as the pieces of a split view (read in place; nothing is copied), each
+// checked to hold its block: extent x cols (dim 0) or rows x extent (dim 1) elements.
+std::vector<tensor_piece> slices_pieces(const std::vector<shard>& sh,
+                                        const std::vector<const tensor_view*>& sl, split rule,
+                                        const std::string& name) {
+  std::vector<tensor_piece> out;
+  for (size_t k = 0; k < sl.size(); ++k) {
+    const tensor_view& t = *sl[k];
+    tensor_piece p;
+    p.data = t.data;
+    p.file_offset = t.file_offset;
+    p.file = file_of(sh[k].ar, t);
+    p.extent = t.shape[rule == split::rows ? 0 : 1];
+    p.row_bytes = dtype_row_bytes(t.type, static_cast<uint64_t>(t.shape[1]), t.file_offset);
+    p.nbytes = checked_mul(static_cast<uint64_t>(t.shape[0]), p.row_bytes, "slice bytes", t.file_offset);
+    if (p.nbytes > t.nbytes)
+      fail(errc::out_of_bounds, t.file_offset,
+           "model-parallel shards: tensor '" + name + "' in " + sh[k].file + ": " + shape_string(t.shape) +
+               " needs " + std::to_string(p.nbytes) + " bytes but the slice spans " +
+               std::to_string(t.nbytes));
+    out.push_back(p);
   }
-  for (size_t k = 0; k < sl.size(); ++k)
-    if (const mapped_file* f = file_of(sh[k].ar, *sl[k]))
-      f->advise_dontneed(sl[k]->file_offset, sl[k]->nbytes);
+  return out;
 }
 
 void shards_merge(archive& a, std::vector<shard>& sh) {
@@ -245,11 +236,9 @@ void shards_merge(archive& a, std::vector<shard>& sh) {
              "model-parallel shards: tensor '" + t.name + "' is in " + sh[k].file + " but not in " +
                  sh[0].file);
 
-  // Check every tensor first and size the buffer: nothing is copied for a shard set that fails.
+  // Check every tensor first: a shard set that fails yields nothing.
   const archive& s0 = sh[0].ar;
   std::vector<std::vector<const tensor_view*>> slices(s0.tensors.size());
-  std::vector<uint64_t> at(s0.tensors.size(), 0);
-  uint64_t total = 0;
   bool distinct_checked = false;
   for (size_t i = 0; i < s0.tensors.size(); ++i) {
     const tensor_view& t0 = s0.tensors[i];
@@ -257,9 +246,6 @@ void shards_merge(archive& a, std::vector<shard>& sh) {
     slices[i] = slices_of(sh, idx, t0, rule);
     if (rule == split::replicated) continue;
     if (!distinct_checked) check_distinct(sh, slices[i], t0.name), distinct_checked = true;
-    total = (total + 63) / 64 * 64;
-    at[i] = total;
-    for (const tensor_view* s : slices[i]) total = checked_add(total, s->nbytes, "merged tensor bytes", 0);
   }
 
   const uint32_t base = static_cast<uint32_t>(a.files.size());
@@ -268,9 +254,10 @@ void shards_merge(archive& a, std::vector<shard>& sh) {
     file_base[k] = static_cast<uint32_t>(a.files.size());
     for (const source_file& f : sh[k].ar.files) a.files.push_back(f);
     for (const finding& f : sh[k].ar.findings) a.findings.push_back(f);
+    for (const auto& b : sh[k].ar.buffers) a.buffers.push_back(b);
   }
   for (const auto& kv : s0.metadata) a.metadata.push_back(kv);
-  std::shared_ptr<uint8_t> buf = total ? buffer_alloc(total) : nullptr;
+  uint64_t split_bytes = 0;
   for (size_t i = 0; i < s0.tensors.size(); ++i) {
     tensor_view t = s0.tensors[i];
     split rule = split_rule(t.name);
@@ -279,19 +266,29 @@ void shards_merge(archive& a, std::vector<shard>& sh) {
       a.tensors.push_back(std::move(t));
       continue;
     }
+    t.pieces = slices_pieces(sh, slices[i], rule, t.name);
+    t.split_dim = rule == split::rows ? 0 : 1;
     int64_t along = 0;
-    for (const tensor_view* s : slices[i]) along += s->shape[rule == split::rows ? 0 : 1];
-    t.shape[rule == split::rows ? 0 : 1] = along;
     t.nbytes = 0;
-    for (const tensor_view* s : slices[i]) t.nbytes += s->nbytes;
-    t.data = buf.get() + at[i];
-    t.file_offset = at[i];
+    for (const tensor_piece& p : t.pieces) {
+      along = static_cast<int64_t>(checked_add(static_cast<uint64_t>(along), static_cast<uint64_t>(p.extent),
+                                               "split tensor extent", p.file_offset));
+      t.nbytes = checked_add(t.nbytes, p.nbytes, "split tensor bytes", p.file_offset);
+    }
+    t.shape[static_cast<size_t>(t.split_dim)] = along;
+    if (t.split_dim == 1) {  // the whole rows must be what the dtype says (block types: whole blocks)
+      uint64_t rb = 0;
+      for (const tensor_piece& p : t.pieces) rb += p.row_bytes;
+      if (rb != dtype_row_bytes(t.type, static_cast<uint64_t>(along), t.file_offset))
+        fail(errc::mismatch, t.file_offset,
+             "model-parallel shards: tensor '" + t.name + "': its column slices split a quantisation block");
+    }
+    t.data = nullptr;
     t.file_index = k_no_file;
-    slices_copy(sh, slices[i], rule, buf.get() + at[i]);
+    split_bytes += t.nbytes;
     a.tensors.push_back(std::move(t));
   }
-  if (buf) a.buffers.push_back(std::shared_ptr<const void>(buf, buf.get()));
-  a.metadata.emplace_back("meta.merged_bytes", meta_uint(total));
+  a.metadata.emplace_back("meta.split_bytes", meta_uint(split_bytes));
 }
 
 // params.json's dim against the merged embedding: the one check that sees a missing last shard (nothing
@@ -324,6 +321,11 @@ void load_meta_folder(archive& a, const std::string& dir_in, const open_options&
            "Meta folder: " + p.filename().string() + " resolves outside " + dir.string());
     result<archive> r = archive_open(c.string(), opt);
     if (!r) throw failure(r.err());
+    // Loading faulted in pages around every storage entry (the loader sniffs each; the kernel maps 64 KiB
+    // around a fault): ~5 MiB a shard, 8x for an 8-way split. The views fault in what they read, so the
+    // loading's pages go (file-backed: dropping them loses nothing).
+    for (const source_file& f : r.value().files)
+      if (f.map) f.map->advise_dontneed(0, f.map->size());
     sh.push_back({n, p.filename().string(), std::move(r).value()});
   }
   const file_format f = sh[0].ar.format;

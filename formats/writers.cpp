@@ -423,6 +423,21 @@ void safetensors_write_stream(const std::string& path, const std::vector<tensor_
   f.close();
 }
 
+void safetensors_write_streamed(const std::string& path, const std::vector<tensor_data>& heads,
+                                const std::vector<std::pair<std::string, std::string>>& metadata,
+                                const std::function<void(size_t, std::vector<uint8_t>&)>& produce) {
+  std::vector<tensor_spec> specs;
+  specs.reserve(heads.size());
+  for (const tensor_data& t : heads) specs.push_back({t.name, t.type, t.shape});
+  std::vector<uint8_t> bytes;  // one tensor's encoded bytes at a time
+  const tensor_fill fill = [&](size_t i, tensor_sink& out) {
+    bytes.clear();
+    produce(i, bytes);
+    out.write(bytes.data(), bytes.size());
+  };
+  safetensors_write_stream(path, specs, fill, metadata);
+}
+
 namespace {
 meta_value typed(meta_value::kind k, uint32_t t) {
   meta_value m;

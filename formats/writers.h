@@ -65,6 +65,15 @@ void safetensors_write_stream(const std::string& path, const std::vector<tensor_
                               const tensor_fill& fill,
                               const std::vector<std::pair<std::string, std::string>>& metadata = {});
 
+// The same file written tensor by tensor, holding one tensor's bytes at a time: `heads` give the names,
+// dtypes and shapes (their bytes are not looked at); produce(i, bytes) fills tensor i's encoded bytes
+// (exactly shape x dtype, else errc::mismatch naming it). Byte-identical to safetensors_write.
+//   gb::safetensors_write_streamed("out.safetensors", heads, {{"format", "pt"}},
+//                                  [&](size_t i, std::vector<uint8_t>& b) { b = encode(i); });
+void safetensors_write_streamed(const std::string& path, const std::vector<tensor_data>& heads,
+                                const std::vector<std::pair<std::string, std::string>>& metadata,
+                                const std::function<void(size_t, std::vector<uint8_t>&)>& produce);
+
 // Helpers to build metadata values with a GGUF type tag (meta_str, meta_bool, meta_int ... without one are in
 // formats/meta_make.h: the writer infers string and bool tags from the kind).
 meta_value meta_u32(uint32_t v);

@@ -1,6 +1,7 @@
 // Delta releases: detection and reconstruction (see delta.h).
 #include "inspect/delta.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -21,8 +22,9 @@ std::string fixed(double v, int prec) {
   return b;
 }
 
-// base + delta for one tensor in the delta's stored layout and dtype.
-tensor_data tensor_sum(const tensor_item& b, const tensor_item& d) {
+// Checks that base item b and delta item d store one tensor alike; the head (name, dtype, shape) of
+// base + delta in the delta's stored layout and dtype.
+tensor_data sum_head(const tensor_item& b, const tensor_item& d) {
   const tensor_view& vb = *b.view;
   const tensor_view& vd = *d.view;
   const std::string who = "apply-delta: tensor '" + d.name + "'";
@@ -33,8 +35,14 @@ tensor_data tensor_sum(const tensor_item& b, const tensor_item& d) {
              " (or in another layout) in the base; convert the base to the delta's format first");
   if (vd.type != dtype::f32 && vd.type != dtype::f16 && vd.type != dtype::bf16)
     fail(errc::unsupported, 0, who + " is " + dtype_name(vd.type) + " (f32, f16, bf16 only)");
-  // Both sides store the tensor alike (checked above), so the sum runs over stored rows: the items are
-  // read without undoing their layout.
+  return {vd.name, vd.type, vd.shape, {}};
+}
+
+// base + delta of one tensor into `out`, row by row (the sum in f32, rounded to the delta's dtype); the
+// inputs' pages are released behind the rows read, so memory holds one tensor's output at a time.
+void sum_bytes(const tensor_item& b, const tensor_item& d, std::vector<uint8_t>& out) {
+  // Both sides store the tensor alike (sum_head), so the sum runs over stored rows: the items are read
+  // without undoing their layout.
   tensor_item sb = b, sd = d;
   for (tensor_item* x : {&sb, &sd}) {
     x->hf_heads = x->qkv_heads = 0;
@@ -43,20 +51,22 @@ tensor_data tensor_sum(const tensor_item& b, const tensor_item& d) {
   }
   tensor_reader rb(sb), rd(sd);
   std::vector<float> xb(static_cast<size_t>(rb.cols())), xd(static_cast<size_t>(rd.cols()));  // (C)
-  tensor_data out;
-  out.name = vd.name;
-  out.type = vd.type;
-  out.shape = vd.shape;
-  out.bytes.reserve(static_cast<size_t>(rd.rows()) * rd.row_bytes());
+  out.reserve(static_cast<size_t>(rd.rows()) * rd.row_bytes());
   std::vector<float> s(xd.size());  // (C)
-  for (int64_t r = 0; r < rd.rows(); ++r) {
-    const float* pb = rb.row_f32(r, xb.data());
-    const float* pd = rd.row_f32(r, xd.data());
-    for (size_t c = 0; c < s.size(); ++c) s[c] = pb[c] + pd[c];
-    std::vector<uint8_t> enc = quantize_row(vd.type, s.data(), rd.cols());
-    out.bytes.insert(out.bytes.end(), enc.begin(), enc.end());
+  const int64_t chunk =
+      static_cast<int64_t>(std::max<uint64_t>(1, (4u << 20) / std::max<uint64_t>(rd.row_bytes(), 1)));
+  for (int64_t r0 = 0; r0 < rd.rows(); r0 += chunk) {  // ~4 MiB of rows, then their pages go
+    const int64_t r1 = std::min(rd.rows(), r0 + chunk);
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* pb = rb.row_f32(r, xb.data());
+      const float* pd = rd.row_f32(r, xd.data());
+      for (size_t c = 0; c < s.size(); ++c) s[c] = pb[c] + pd[c];
+      std::vector<uint8_t> enc = quantize_row(sd.view->type, s.data(), rd.cols());
+      out.insert(out.end(), enc.begin(), enc.end());
+    }
+    rb.release(r0, r1);
+    rd.release(r0, r1);
   }
-  return out;
 }
 
 void copy_file(const std::string& from, const std::string& to) {
@@ -100,16 +110,19 @@ result<delta_apply_report> delta_apply(const integrity_input& base, const integr
   return capture(out, [&]() -> delta_apply_report {
     std::map<std::string, const tensor_item*> by;
     for (const tensor_item& it : base.items) by[it.name] = &it;
-    std::vector<tensor_data> ts;
+    // Every pair checked before a byte is written; then the sums streamed tensor by tensor.
+    std::vector<std::pair<const tensor_item*, const tensor_item*>> pairs;  // (base, delta)
+    std::vector<tensor_data> heads;
     for (const tensor_item& d : delta.items) {
       if (!d.excluded.empty()) continue;
       auto it = by.find(d.name);
       if (it == by.end())
         fail(errc::mismatch, 0, "apply-delta: tensor '" + d.name + "' of the delta is not in the base");
-      ts.push_back(tensor_sum(*it->second, d));
+      heads.push_back(sum_head(*it->second, d));
+      pairs.emplace_back(it->second, &d);
     }
     delta_apply_report rep;
-    rep.tensors = ts.size();
+    rep.tensors = heads.size();
     const bool one_file = out.size() > 12 && out.compare(out.size() - 12, 12, ".safetensors") == 0;
     std::string weights = out;
     if (!one_file) {
@@ -124,7 +137,20 @@ result<delta_apply_report> delta_apply(const integrity_input& base, const integr
           rep.files.push_back(to);
         }
     }
-    safetensors_write(weights, ts, {{"format", "pt"}});
+    // Written beside the target and renamed when complete: a failure leaves no partial model behind.
+    const std::string partial = weights + ".partial";
+    try {
+      safetensors_write_streamed(partial, heads, {{"format", "pt"}}, [&](size_t i, std::vector<uint8_t>& b) {
+        sum_bytes(*pairs[i].first, *pairs[i].second, b);
+      });
+    } catch (...) {
+      std::error_code ec;
+      fs::remove(partial, ec);
+      throw;
+    }
+    std::error_code ec;
+    fs::rename(partial, weights, ec);
+    if (ec) fail(errc::io, 0, "cannot rename " + partial + " to " + weights + ": " + ec.message());
     rep.files.insert(rep.files.begin(), weights);
     result<integrity_input> made = integrity_open(one_file ? weights : out);
     if (!made) throw failure(made.err());

@@ -44,21 +44,35 @@ void release_sample(const archive& ar, const tensor_view& t, uint64_t at) {
   m.advise_dontneed(lo, off - lo + 2 * around);
 }
 
+// Drops the pages a sampled read faulted into a split view's slices (release_sample's rule, per slice).
+void release_split(const tensor_view& t) {
+  if (t.split() && t.shape.size() == 2) tensor_release_rows(t, 0, static_cast<uint64_t>(t.shape[0]));
+}
+
 // An output tensor that repeats the token embedding (see model_summary::tied_copy_elements).
 bool is_copy(const archive& ar, const tensor_view& a, const tensor_view& b) {
   if (a.type != b.type || a.shape != b.shape || a.nbytes != b.nbytes || !a.available() || !b.available() ||
       a.nbytes == 0)
     return false;
   constexpr uint64_t full_limit = 1u << 20, windows = 64, window = 64;
-  if (a.nbytes <= full_limit) return std::memcmp(a.data, b.data, a.nbytes) == 0;
-  for (uint64_t w = 0; w < windows; ++w) {
+  auto same_at = [&](uint64_t at, uint64_t n) {  // split views (model-parallel shards) read in pieces
+    if (!a.split() && !b.split()) return std::memcmp(a.data + at, b.data + at, n) == 0;
+    std::vector<uint8_t> x(n), y(n);  // (n) bytes of each
+    tensor_read(a, at, n, x.data());
+    tensor_read(b, at, n, y.data());
+    return x == y;
+  };
+  if (a.nbytes <= full_limit) return same_at(0, a.nbytes);
+  bool same = true;
+  for (uint64_t w = 0; same && w < windows; ++w) {
     uint64_t at = (a.nbytes - window) / (windows - 1) * w;
-    const bool same = std::memcmp(a.data + at, b.data + at, window) == 0;
+    same = same_at(at, window);
     release_sample(ar, a, at);
     release_sample(ar, b, at);
-    if (!same) return false;
   }
-  return true;
+  release_split(a);
+  release_split(b);
+  return same;
 }
 
 }  // namespace

@@ -110,9 +110,12 @@ tensor_reader::tensor_reader(const tensor_item& it) : it_(&it) {
     fail(errc::unsupported, v.file_offset, who + ": dtype " + tr.name + " has no numeric values");
   if (!v.available()) fail(errc::unsupported, v.file_offset, who + ": bytes not available");
   base_ = v.data;
+  if (v.split() && (it.transposed || !v.contiguous() || v.shape.size() != 2 || it.plus_one))
+    fail(errc::unsupported, v.file_offset, who + ": a model-parallel split tensor must be a plain matrix");
 
-  // The bytes must lie inside the file (a truncated file names the tensor whose bytes are missing).
-  if (it.file && it.file->data()) {
+  // The bytes must lie inside the file (a truncated file names the tensor whose bytes are missing; the
+  // loader checked a split view's pieces).
+  if (it.file && it.file->data() && !v.split()) {
     const uint8_t* fb = it.file->data();
     if (base_ < fb || base_ > fb + it.file->size() ||
         v.nbytes > static_cast<uint64_t>(fb + it.file->size() - base_)) {
@@ -177,7 +180,7 @@ tensor_reader::tensor_reader(const tensor_item& it) : it_(&it) {
   // dtype (f32); other dtypes get it in row_f32 (see the header).
   plus_one_bytes_ = it.plus_one && type_ == dtype::f32;
   plus_one_values_ = it.plus_one && type_ != dtype::f32;
-  direct_ = stored_contig && !it.transposed && !is_perm && !plus_one_bytes_;
+  direct_ = stored_contig && !it.transposed && !is_perm && !plus_one_bytes_ && !v.split();
   rows_only_ = stored_contig && !it.transposed && is_perm && dims_.size() >= 2;
 
   uint64_t need = 0;
@@ -203,7 +206,9 @@ tensor_reader::tensor_reader(const tensor_item& it) : it_(&it) {
     const int64_t bs = static_cast<int64_t>(tr.block_size > 1 ? tr.block_size : 1);
     piece_cols_ = std::max(bs, max_piece_cols / bs * bs);
   }
-  if (!direct_ && (!rows_only_ || plus_one_bytes_)) buf_.resize(piece_bytes(piece_cols_));
+  // a split tensor's row is gathered whole from its pieces (dim 1) before a piece of it is returned
+  if (!direct_ && (!rows_only_ || plus_one_bytes_ || v.split()))
+    buf_.resize(v.split() ? row_bytes_ : piece_bytes(piece_cols_));
 }
 
 uint64_t tensor_reader::piece_bytes(int64_t n) const {
@@ -265,6 +270,9 @@ const uint8_t* tensor_reader::piece_raw(int64_t r, int64_t c0, int64_t n) {
 
 const uint8_t* tensor_reader::stored_piece_raw(int64_t r, int64_t c0, int64_t n) {
   if (direct_) return base_ + static_cast<uint64_t>(r) * row_bytes_ + piece_bytes(c0);
+  if (it_->view->split())  // plain rows, read from the pieces (dim 1: gathered into buf_)
+    return tensor_row(*it_->view, static_cast<uint64_t>(stored_row(r)), row_bytes_, buf_.data()) +
+           piece_bytes(c0);
   if (rows_only_) return base_ + static_cast<uint64_t>(stored_row(r)) * row_bytes_ + piece_bytes(c0);
   // Plain type gathered by strides. Outer index of the row, dim 0 possibly permuted.
   const size_t nd = dims_.size();
@@ -316,6 +324,13 @@ void tensor_reader::release_piece(int64_t r, int64_t c0, int64_t n) const {
 }
 
 void tensor_reader::release(int64_t r0, int64_t r1) const {
+  if (it_->view->split()) {
+    if (!permuted())
+      tensor_release_rows(*it_->view, static_cast<uint64_t>(r0), static_cast<uint64_t>(r1));
+    else if (r1 == rows_)
+      tensor_release_rows(*it_->view, 0, static_cast<uint64_t>(rows_));
+    return;
+  }
   const mapped_file* f = it_->file;
   if (!f || !f->data() || r1 <= r0) return;
   const uint64_t off = static_cast<uint64_t>(base_ - f->data());

@@ -48,12 +48,40 @@ bool dtype_runnable(dtype t) {
 }
 
 // A matrix in use: a view into the map, or into `owned` when the stored layout had to be rewritten
-// (GPT-2 Conv1D stores [in, out]).
+// (GPT-2 Conv1D stores [in, out]), or the slices of a model-parallel split tensor (tensor_view::pieces):
+// `parts` along split_dim, each a view into its shard's map, and w with the whole shape and no data.
 struct matrix {
   weight_view w;
   aligned_vector<float> owned;
-  bool present() const { return w.data != nullptr; }
+  int split_dim = -1;              // 0: parts are blocks of rows; 1: blocks of columns
+  std::vector<weight_view> parts;  // in order along split_dim
+  bool present() const { return w.data != nullptr || !parts.empty(); }
 };
+
+// Rows [r0, r0 + n) of m decoded to f32 into dst (n, cols): a split matrix part by part, the same bits as
+// decoding the whole (decoding is element- or block-wise, and column slices hold whole blocks).
+void matrix_rows_f32(const matrix& m, int64_t r0, int64_t n, float* dst) {
+  if (m.parts.empty()) return weight_rows_f32(m.w, r0, n, dst);
+  if (m.split_dim == 0) {
+    int64_t first = 0;  // m's row index of a part's first row
+    for (const weight_view& p : m.parts) {
+      const int64_t a = std::max(r0, first), b = std::min(r0 + n, first + p.rows);
+      if (a < b) weight_rows_f32(p, a - first, b - a, dst + (a - r0) * m.w.cols);
+      first += p.rows;
+    }
+    return;
+  }
+  aligned_vector<float> piece;  // (cols of one part)
+  for (int64_t r = 0; r < n; ++r) {
+    int64_t c0 = 0;
+    for (const weight_view& p : m.parts) {
+      piece.resize(static_cast<size_t>(p.cols));
+      weight_rows_f32(p, r0 + r, 1, piece.data());
+      std::copy(piece.begin(), piece.end(), dst + r * m.w.cols + c0);
+      c0 += p.cols;
+    }
+  }
+}
 
 struct vec {
   aligned_vector<float> v;  // decoded to f32 once (norm gains, biases: small)
@@ -84,6 +112,10 @@ struct runner::impl {
   vec embd_norm_w, embd_norm_b, out_norm_w, out_norm_b, output_b;
   float embd_scale = 1.0f;  // Gemma: embeddings times sqrt(n_embd)
   std::vector<layer_weights> layers;
+  // Scratch of the split matrices (model-parallel shards): per thread, a block of a column-split matrix
+  // gathered into whole rows (threads, block rows, row_bytes); the blocks' products (T, M) block by block.
+  mutable aligned_vector<uint8_t> split_rows;
+  mutable aligned_vector<float> split_out;
 
   int64_t pos = 0;
   int64_t cache_cap = 0;                      // positions allocated in each cache
@@ -123,6 +155,7 @@ struct runner::impl {
     if (rb * static_cast<uint64_t>(t.shape[0]) > t.nbytes)
       fail(errc::out_of_bounds, t.file_offset,
            "engine: tensor '" + e->canonical + "' data shorter than its shape");
+    if (t.split()) return bind_split(t, *e);
     weight_view stored{t.type, t.data, t.shape[0], t.shape[1], rb};
     if (!e->transposed) {
       out.w = stored;
@@ -137,6 +170,22 @@ struct runner::impl {
         out.owned[static_cast<size_t>(o * cols + i)] = tmp[static_cast<size_t>(i * rows + o)];
     out.w = weight_view{dtype::f32, reinterpret_cast<const uint8_t*>(out.owned.data()), rows, cols,
                         static_cast<uint64_t>(cols) * 4};
+    return out;
+  }
+
+  // A model-parallel split tensor: one weight view per slice, read in place (the loader checked that each
+  // slice holds its block). Column slices are gathered transiently at each use (linear).
+  static matrix bind_split(const tensor_view& t, const role_entry& e) {
+    if (e.transposed || t.shape.size() != 2)
+      fail(errc::unsupported, t.file_offset,
+           "engine: split tensor '" + e.canonical + "' is not a plain matrix");
+    matrix out;
+    out.w = weight_view{t.type, nullptr, t.shape[0], t.shape[1],
+                        dtype_row_bytes(t.type, static_cast<uint64_t>(t.shape[1]), t.file_offset)};
+    out.split_dim = t.split_dim;
+    for (const tensor_piece& p : t.pieces)
+      out.parts.push_back(weight_view{t.type, p.data, t.split_dim == 0 ? p.extent : t.shape[0],
+                                      t.split_dim == 0 ? t.shape[1] : p.extent, p.row_bytes});
     return out;
   }
 
@@ -157,7 +206,14 @@ struct runner::impl {
     if (rb > t.nbytes)
       fail(errc::out_of_bounds, t.file_offset, "engine: tensor '" + e->canonical + "' data too short");
     out.v.resize(static_cast<size_t>(n));
-    weight_rows_f32(weight_view{t.type, t.data, 1, n, rb}, 0, 1, out.v.data());
+    std::vector<uint8_t> gathered;  // (rb) bytes of a split tensor, read from its slices
+    const uint8_t* bytes = t.data;
+    if (t.split()) {
+      gathered.resize(static_cast<size_t>(rb));
+      tensor_read(t, 0, rb, gathered.data());
+      bytes = gathered.data();
+    }
+    weight_rows_f32(weight_view{t.type, bytes, 1, n, rb}, 0, 1, out.v.data());
     return out;
   }
 
@@ -198,7 +254,11 @@ struct runner::impl {
     out_norm_w = bind_vec(role_kind::output_norm, -1, false, D, true);
     out_norm_b = bind_vec(role_kind::output_norm, -1, true, D, false);
     output = bind_matrix(role_kind::output, -1, V, D, false);
-    if (!output.present()) output.w = tok_embd.w;  // tied (or the owned copy's view)
+    if (!output.present()) {  // tied (or the owned copy's view, or the same slices)
+      output.w = tok_embd.w;
+      output.split_dim = tok_embd.split_dim;
+      output.parts = tok_embd.parts;
+    }
     output_b = bind_vec(role_kind::output, -1, true, V, false);
 
     // Fused qkv rows and Gemma's norm weights as the files store them (decided in inspect/forward_layout).
@@ -296,11 +356,60 @@ struct runner::impl {
   }
 
   void linear(const float* x, int64_t T, const matrix& w, const vec& b, float* y) const {
-    if (opt.numerics == numerics_mode::llamacpp && matmul_q8_supported(w.w.type))
+    if (!w.parts.empty())
+      linear_split(x, T, w, y);  // model-parallel shards: exact numerics (the Q8 mode needs one tensor)
+    else if (opt.numerics == numerics_mode::llamacpp && matmul_q8_supported(w.w.type))
       matmul_q8(x, T, w.w, y, threads);
     else
       matmul(x, T, w.w, y, threads);
     add_bias(y, T, b, w.w.rows);
+  }
+
+  // y (T, M) = x . W^T for a split W, bit for bit the unsplit product: each y[t][r] is one chain over
+  // W's row r (kernels.h), so any block of W's rows multiplies alone into its columns of y. Row slices are
+  // such blocks in place; column slices are gathered into blocks of whole rows (~1 MiB, still in cache
+  // for the matmul that reads them). The blocks run in parallel, one thread each (a slice of a one-token
+  // matmul is too small to split further).
+  void linear_split(const float* x, int64_t T, const matrix& w, float* y) const {
+    struct block {
+      int64_t r0, n;
+      const weight_view* part;  // a row slice, or null: rows [r0, r0 + n) gathered from the column slices
+    };
+    const int64_t M = w.w.rows;
+    const uint64_t rb = w.w.row_bytes;
+    std::vector<block> blocks;
+    int64_t rows_max = 0;  // rows of a gathered block
+    if (w.split_dim == 0) {
+      int64_t r0 = 0;
+      for (const weight_view& p : w.parts) blocks.push_back({r0, p.rows, &p}), r0 += p.rows;
+    } else {
+      rows_max = std::clamp<int64_t>(static_cast<int64_t>((uint64_t{1} << 20) / rb), 16, M);
+      for (int64_t r0 = 0; r0 < M; r0 += rows_max)
+        blocks.push_back({r0, std::min(rows_max, M - r0), nullptr});
+    }
+    const int nt =
+        std::min<int>(threads_for(std::max<int64_t>(T, streamed_weight_work) * M * w.w.cols, threads),
+                      static_cast<int>(blocks.size()));
+    split_out.resize(static_cast<size_t>(T * M));  // block b's (T, n) product at T * b.r0
+    split_rows.resize(static_cast<size_t>(rb * static_cast<uint64_t>(rows_max) * static_cast<uint64_t>(nt)));
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      const block& b = blocks[i];
+      weight_view v = b.part ? *b.part : weight_view{};
+      if (!b.part) {
+        uint8_t* dst = split_rows.data() + rb * static_cast<uint64_t>(rows_max * omp_get_thread_num());
+        v = weight_view{w.w.type, dst, b.n, w.w.cols, rb};
+        for (int64_t r = b.r0; r < b.r0 + b.n; ++r)
+          for (const weight_view& p : w.parts) {
+            std::memcpy(dst, p.row(r), p.row_bytes);
+            dst += p.row_bytes;
+          }
+      }
+      matmul(x, T, v, split_out.data() + T * b.r0, 1);
+    }
+    for (const block& b : blocks)
+      for (int64_t t = 0; t < T; ++t)
+        std::copy_n(split_out.data() + T * b.r0 + t * b.n, b.n, y + t * M + b.r0);
   }
 
   // Row-wise work over T rows of `cost` elements each on the pass's threads when large enough; every row is
@@ -415,13 +524,13 @@ struct runner::impl {
 
     // embedding
     for (int64_t t = 0; t < T; ++t)
-      weight_rows_f32(tok_embd.w, tokens[static_cast<size_t>(t)], 1, x.data() + t * D);
+      matrix_rows_f32(tok_embd, tokens[static_cast<size_t>(t)], 1, x.data() + t * D);
     if (embd_scale != 1.0f)
       for (float& e : x) e *= embd_scale;
     if (pos_embd.present()) {
       aligned_vector<float> pe(sz(D));
       for (int64_t t = 0; t < T; ++t) {
-        weight_rows_f32(pos_embd.w, position_of(t), 1, pe.data());
+        matrix_rows_f32(pos_embd, position_of(t), 1, pe.data());
         for (int64_t i = 0; i < D; ++i) x[sz(t * D + i)] += pe[sz(i)];
       }
     }

@@ -4,7 +4,9 @@
 // every malformed shard set.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -19,6 +21,7 @@
 #include "inspect/hash.h"
 #include "inspect/meta_export.h"
 #include "inspect/model.h"
+#include "inspect/stats.h"
 #include "inspect/synth.h"
 #include "probes/engine/engine.h"
 #include "tests/support/data.h"
@@ -60,7 +63,32 @@ std::vector<float> logits_of(const model& m) {
   REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().to_string()));
   auto lg = r.value()->forward({1, 17, 300, 42, 5, 511, 260});
   REQUIRE(lg.ok());
-  return lg.value();
+  // then one token at a time from the cache (one-row matmuls): appended after the prompt's rows
+  std::vector<float> out = lg.value();
+  for (int32_t t : {7, 400}) {
+    auto step = r.value()->forward({t});
+    REQUIRE(step.ok());
+    out.insert(out.end(), step.value().begin(), step.value().end());
+  }
+  return out;
+}
+
+// Statistics of every tensor (canonical names), as a comparable list.
+std::vector<std::string> stats_of(const std::string& path) {
+  auto in = integrity_open(path);
+  REQUIRE_MESSAGE(in.ok(), (in.ok() ? "" : in.err().to_string()));
+  stats_options o;
+  o.threads = 1;
+  std::vector<std::string> out;
+  for (const tensor_stats& t : stats_compute(in.value().items, o).tensors) {
+    char b[256];  // exact (hex float) values
+    std::snprintf(b, sizeof b, " %llu %a %a %a %a %a %lld %lld", static_cast<unsigned long long>(t.count),
+                  t.mean, t.std, t.min, t.max, t.kurtosis, static_cast<long long>(t.outlier_rows),
+                  static_cast<long long>(t.outlier_cols));
+    out.push_back(t.name + b);
+  }
+  std::sort(out.begin(), out.end());  // by canonical name: archive orders differ
+  return out;
 }
 
 synth_spec spec_of(synth_format f, const std::string& path) {
@@ -133,7 +161,16 @@ TEST_CASE("Meta folder, unsplit and 2- and 8-way model-parallel: same root diges
     const tensor_view* emb = L.ar->tensor("tok_embeddings.weight");
     REQUIRE(emb);
     CHECK(emb->shape == std::vector<int64_t>{512, 64});
-    CHECK((shards == 1 ? emb->file_index != k_no_file : emb->file_index == k_no_file));
+    // split tensors are views over the shards' maps (no buffer holds a merged copy)
+    CHECK(L.ar->buffers.empty());
+    CHECK(emb->split() == (shards > 1));
+    CHECK((shards == 1 ? emb->file_index != k_no_file : emb->data == nullptr));
+    if (shards > 1) {
+      CHECK(emb->split_dim == 1);  // ParallelEmbedding: the embedding dimension
+      CHECK(emb->pieces.size() == static_cast<size_t>(shards));
+      CHECK(wq->split_dim == 0);
+      CHECK_FALSE(L.ar->tensor("norm.weight")->split());  // replicated: a view into shard 00
+    }
     const hparams& hp = L.m->hp;
     CHECK(L.m->family == arch_family::llama);
     CHECK(hp.rope == rope_kind::interleaved);  // Meta's rows are interleaved, as GGUF's
@@ -154,6 +191,7 @@ TEST_CASE("Meta folder, unsplit and 2- and 8-way model-parallel: same root diges
     CHECK(hp.inferred.empty());
     for (const finding& f : L.m->findings) CHECK_MESSAGE(f.code != "model.shape_mismatch", f.message);
     CHECK(logits_of(*L.m) == want);
+    CHECK(stats_of(dir) == stats_of(src.gguf));
   }
 }
 
@@ -492,6 +530,8 @@ TEST_CASE(
   auto r = delta_apply(in_base.value(), in_delta.value(), out);
   REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().to_string()));
   CHECK(r.value().tensors == delta.size());
+  CHECK(fs::exists(out + "/model.safetensors"));
+  CHECK_FALSE(fs::exists(out + "/model.safetensors.partial"));
   CHECK(r.value().root_hex == root_of(expect_dir));
   CHECK(r.value().root_hex != root_of(src.hf));
   loaded got = load(out), want = load(expect_dir);
@@ -506,9 +546,12 @@ TEST_CASE(
     }
   auto in_bad = integrity_open(folder("delta_bad", bad));
   REQUIRE(in_bad.ok());
-  auto rb = delta_apply(in_base.value(), in_bad.value(), test::temp_dir("delta_bad_out") + "/x.safetensors");
+  const std::string bad_out = test::temp_dir("delta_bad_out") + "/x.safetensors";
+  auto rb = delta_apply(in_base.value(), in_bad.value(), bad_out);
   REQUIRE_FALSE(rb.ok());
   CHECK(rb.err().message.find("tensor '") != std::string::npos);
+  CHECK_FALSE(fs::exists(bad_out));  // nothing half-written
+  CHECK_FALSE(fs::exists(bad_out + ".partial"));
 }
 
 // ---- the writer against the real reader ----------------------------------------------------------

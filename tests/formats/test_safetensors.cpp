@@ -359,3 +359,30 @@ TEST_CASE("safetensors real file: stories260K HF export") {
   std::memcpy(&n, a.files[0].map->data(), 8);
   CHECK(a.tensor_bytes() == a.files[0].size() - 8 - n);
 }
+
+TEST_CASE("safetensors_write_streamed: tensor by tensor, the same bytes as safetensors_write") {
+  std::vector<tensor_data> ts = {{"a", dtype::f32, {2, 3}, std::vector<uint8_t>(24, 7)},
+                                 {"b", dtype::f16, {5}, std::vector<uint8_t>(10, 9)},
+                                 {"c", dtype::bf16, {}, {1, 2}}};
+  const std::string dir = test::temp_dir("st_streamed");
+  safetensors_write(dir + "/whole.safetensors", ts, {{"format", "pt"}});
+  std::vector<tensor_data> heads = ts;
+  for (tensor_data& t : heads) t.bytes.clear();
+  std::vector<size_t> asked;
+  safetensors_write_streamed(dir + "/streamed.safetensors", heads, {{"format", "pt"}},
+                             [&](size_t i, std::vector<uint8_t>& b) {
+                               asked.push_back(i);
+                               b = ts[i].bytes;
+                             });
+  CHECK(asked == std::vector<size_t>{0, 1, 2});
+  CHECK(test::read_file(dir + "/streamed.safetensors") == test::read_file(dir + "/whole.safetensors"));
+  // bytes that do not fit the head: one error naming the tensor
+  try {
+    safetensors_write_streamed(dir + "/bad.safetensors", heads, {},
+                               [&](size_t i, std::vector<uint8_t>& b) { b.assign(i == 1 ? 3 : 24, 0); });
+    FAIL("no error");
+  } catch (const failure& e) {
+    CHECK(e.err().code == errc::mismatch);
+    CHECK(e.err().message.find("tensor 'b'") != std::string::npos);
+  }
+}
