@@ -622,10 +622,12 @@ int run_audit(int argc, char** argv) {
 }
 
 int run_verify_report(int argc, char** argv) {
-  po::options_description desc("glassbox verify-report DIR [--key PUB.pem]");
+  po::options_description desc("glassbox verify-report DIR [--key PUB.pem] [--json]");
   std::string dir, pub;
+  bool as_json = false;
   desc.add_options()("help,h", "show options")("dir", po::value(&dir), "report folder")(
-      "key", po::value(&pub), "PEM public key to check manifest.sig");
+      "key", po::value(&pub), "PEM public key to check manifest.sig")(
+      "json", po::bool_switch(&as_json), "print one JSON document (errors too)");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc, {{"dir", 1}});
   (void)vm;
   if (dir.empty()) return gb::cli::missing_positional("DIR");
@@ -635,6 +637,17 @@ int run_verify_report(int argc, char** argv) {
     gb::viz::attestation_check(dir, pub, c);
   } catch (const gb::failure& f) {
     return gb::cli::report_error(f.err());
+  }
+  if (as_json) {  // schema "glassbox-verify-report/1": verdict, counts, every problem and note
+    gb::cli::json j{{"dir", dir},
+                    {"verdict", c.ok() ? "OK" : "FAILED"},
+                    {"ok", c.ok()},
+                    {"files_checked", c.files_checked},
+                    {"signature_checked", !pub.empty()},
+                    {"problems", c.problems},
+                    {"notes", c.notes}};
+    gb::cli::print_json(j);
+    return c.ok() ? gb::cli::exit_ok : gb::cli::exit_findings;
   }
   for (const auto& p : c.problems) std::printf("CHANGED  %s\n", p.c_str());
   for (const auto& n : c.notes) std::printf("note     %s\n", n.c_str());

@@ -113,6 +113,20 @@ TEST_CASE("verify-report detects a changed byte in any output or input, and chec
   std::string out;
   REQUIRE(test::run_glassbox("audit -o " + dir + " --resamples 50 --suites none", &out, true) == 0);
   CHECK(test::run_glassbox("verify-report " + dir, &out) == 0);
+  {  // --json: a schema key, the verdict and the counts; an error is JSON too (exit 3, as documented)
+    std::string js;
+    CHECK(test::run_glassbox("verify-report " + dir + " --json", &js) == 0);
+    json v = json::parse(js);
+    CHECK(v["schema"] == "glassbox-verify-report/1");
+    CHECK(v["verdict"] == "OK");
+    CHECK(v["files_checked"].get<int>() >= 5);
+    CHECK(v["problems"].empty());
+    js.clear();
+    CHECK(test::run_glassbox("verify-report " + dir + "/no-such-folder --json", &js) == 3);
+    json e = json::parse(js);
+    CHECK(e["schema"] == "glassbox-error/1");
+    CHECK(e["error"]["exit_code"] == 3);
+  }
   auto flip = [](const std::string& p, size_t at) {
     std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
     f.seekg(static_cast<std::streamoff>(at));
@@ -127,6 +141,16 @@ TEST_CASE("verify-report detects a changed byte in any output or input, and chec
     out.clear();
     CHECK(test::run_glassbox("verify-report " + dir, &out) == 1);
     CHECK(out.find("changed") != std::string::npos);
+    if (std::string(f) == "report.html") {  // the same verdict as JSON, exit code unchanged
+      std::string js;
+      CHECK(test::run_glassbox("verify-report " + dir + " --json", &js) == 1);
+      json v = json::parse(js);
+      CHECK(v["schema"] == "glassbox-verify-report/1");
+      CHECK(v["verdict"] == "FAILED");
+      CHECK(v["ok"] == false);
+      REQUIRE(v["problems"].size() == 1u);
+      CHECK(v["problems"][0].get<std::string>().find("report.html") != std::string::npos);
+    }
     flip(dir + "/" + f, 100);
     CHECK(test::run_glassbox("verify-report " + dir, &out) == 0);
   }
