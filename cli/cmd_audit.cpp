@@ -626,8 +626,8 @@ int run_verify_report(int argc, char** argv) {
   std::string dir, pub;
   bool as_json = false;
   desc.add_options()("help,h", "show options")("dir", po::value(&dir), "report folder")(
-      "key", po::value(&pub), "PEM public key to check manifest.sig")(
-      "json", po::bool_switch(&as_json), "print one JSON document (errors too)");
+      "key", po::value(&pub), "PEM public key to check manifest.sig")("json", po::bool_switch(&as_json),
+                                                                      "print one JSON document (errors too)");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc, {{"dir", 1}});
   (void)vm;
   if (dir.empty()) return gb::cli::missing_positional("DIR");
