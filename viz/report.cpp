@@ -237,12 +237,37 @@ verdict audit_overall(const audit_data& d) {
   return {"overall", "not measured", "nothing could be measured"};
 }
 
+report_banner audit_banner(const audit_data& d) {
+  report_banner b;
+  b.overall = audit_overall(d);
+  b.audit_date = d.audit_date;
+  b.model_digest = d.have_hashes ? d.hashes.root_hex : "";
+  b.signature = d.signature.empty() ? "not signed" : d.signature;
+  b.pass = quick_pass_text(d.bias);
+  if (b.pass.empty() && d.item_limit > 0) {
+    size_t scored = 0;
+    for (const auto& r : d.bias) scored += r.records.size();
+    b.pass = "QUICK PASS: at most " + std::to_string(d.item_limit) + " items per suite (" +
+             std::to_string(scored) + " scored)";
+  }
+  b.quick_pass = !b.pass.empty();
+  if (b.pass.empty()) b.pass = "full";
+  return b;
+}
+
 std::string report_json(const audit_data& d) {
   json j;
   j["schema"] = "glassbox-report/1";
   j["tool"] = {{"name", "glassbox"}, {"version", d.tool_version}};
   j["model"] = {{"path", d.model_path}, {"demo", d.demo}, {"planted", d.demo_planted}};
   j["seed"] = d.seed;
+  const report_banner b = audit_banner(d);
+  j["banner"] = {{"overall", {{"level", b.overall.level}, {"text", b.overall.text}}},
+                 {"audit_date", b.audit_date},
+                 {"model_digest", b.model_digest},
+                 {"signature", b.signature},
+                 {"quick_pass", b.quick_pass},
+                 {"pass", b.pass}};
   json verdicts = json::array();
   for (const auto& v : d.verdicts)
     verdicts.push_back({{"area", v.area}, {"level", v.level}, {"text", v.text}});
@@ -415,7 +440,8 @@ std::string row(std::initializer_list<std::string> cells, bool header = false) {
 
 // The banner above the fold: overall verdict, audit date, model digest, signature, quick-pass flag.
 std::string html_banner(const audit_data& d) {
-  const verdict o = audit_overall(d);
+  const report_banner b = audit_banner(d);
+  const verdict& o = b.overall;
   std::string h = "<section class=\"banner b-" + level_class(o.level) +
                   "\" id=\"verdict\"><div><div class=\"k\">Overall verdict</div>"
                   "<div class=\"overall\">" +
@@ -423,21 +449,12 @@ std::string html_banner(const audit_data& d) {
   auto item = [&](const char* k, const std::string& v) {
     h += "<div><dt>" + std::string(k) + "</dt><dd>" + v + "</dd></div>";
   };
-  item("Audited", d.audit_date.empty() ? "date not recorded" : esc(d.audit_date));
-  item("Model digest", d.have_hashes ? "<code title=\"" + d.hashes.root_hex + "\">" +
-                                           d.hashes.root_hex.substr(0, 16) + "&hellip;</code>"
-                                     : std::string("not measured"));
-  item("Signature", esc(d.signature.empty() ? "not signed" : d.signature));
-  if (const std::string q = quick_pass_text(d.bias); !q.empty()) {
-    item("Pass", "<span class=\"quick\">" + esc(q) + "</span>");
-  } else if (d.item_limit > 0) {
-    size_t scored = 0;
-    for (const auto& r : d.bias) scored += r.records.size();
-    item("Pass", "<span class=\"quick\">QUICK PASS: at most " + std::to_string(d.item_limit) +
-                     " items per suite (" + std::to_string(scored) + " scored)</span>");
-  } else {
-    item("Pass", "full");
-  }
+  item("Audited", b.audit_date.empty() ? "date not recorded" : esc(b.audit_date));
+  item("Model digest", !b.model_digest.empty() ? "<code title=\"" + b.model_digest + "\">" +
+                                                     b.model_digest.substr(0, 16) + "&hellip;</code>"
+                                               : std::string("not measured"));
+  item("Signature", esc(b.signature));
+  item("Pass", b.quick_pass ? "<span class=\"quick\">" + esc(b.pass) + "</span>" : esc(b.pass));
   return h + "</dl></section>\n";
 }
 

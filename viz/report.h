@@ -85,6 +85,16 @@ std::vector<verdict> audit_verdicts(const audit_data& d);
 verdict audit_overall(const audit_data& d);
 // "QUICK PASS: 50 of 1508 items" when a suite scored a sample (--limit), else "".
 std::string quick_pass_text(const std::vector<probes::suite_result>& bias);
+// The header banner as the HTML shows it and report.json carries it ("banner"): one source for both.
+struct report_banner {
+  verdict overall;           // audit_overall
+  std::string audit_date;    // "" = not recorded
+  std::string model_digest;  // weights root digest (hex), "" = not measured
+  std::string signature;     // "not signed" or the signature status
+  bool quick_pass = false;   // bias suites scored a --limit sample: no bias verdict
+  std::string pass;          // "full" or "QUICK PASS: N of M items"
+};
+report_banner audit_banner(const audit_data& d);
 // All findings of the audit (model, scan, stats), deduplicated, most severe first.
 std::vector<finding> audit_findings(const audit_data& d);
 

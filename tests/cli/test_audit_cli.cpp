@@ -65,13 +65,30 @@ TEST_CASE("demo audit: every planted property is a finding, and report.json foll
                                         slurp(dir + "/report.json"));
   for (const auto& e : errs) MESSAGE(e);
   CHECK(errs.empty());
+  // the banner as the HTML shows it: overall verdict, date, digest, signature, pass
+  const json& b = r["banner"];
+  CHECK(b["overall"]["level"] == "critical");  // the planted NaN and the pickle
+  CHECK(b["model_digest"] == r["integrity"]["root_digest"]);
+  CHECK(b["audit_date"].get<std::string>().size() == 10u);
+  CHECK(b["signature"] == "not signed");
+  CHECK(b["quick_pass"] == false);
+  CHECK(b["pass"] == "full");
+  {
+    const std::string h = slurp(dir + "/report.html");
+    const std::string banner = h.substr(h.find("id=\"verdict\""), 2000);
+    for (const std::string& v :
+         {b["overall"]["level"].get<std::string>(), b["audit_date"].get<std::string>(),
+          b["model_digest"].get<std::string>().substr(0, 16), std::string("not signed")})
+      CHECK(banner.find(v) != std::string::npos);
+  }
   // the schema check itself rejects a broken report
   json broken = r;
+  broken["banner"]["pass"] = "partly";
   broken["verdicts"][0]["level"] = "fine";
   broken.erase("compliance");
   CHECK(
       viz::json_schema_validate(slurp(std::string(GB_SOURCE_DIR) + "/viz/report.schema.json"), broken.dump())
-          .size() >= 2u);
+          .size() >= 3u);
   std::string html = slurp(dir + "/report.html");
   for (const char* s :
        {"id=\"summary\"", "id=\"identity\"", "id=\"integrity\"", "id=\"security\"", "id=\"architecture\"",

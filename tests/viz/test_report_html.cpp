@@ -114,6 +114,20 @@ TEST_CASE("the banner: overall verdict, audit date, model digest, signature and 
   b = b.substr(0, b.find("</section>"));
   CHECK(b.find("QUICK PASS: at most 50 items per suite (101 scored)") != std::string::npos);
   CHECK(b.find("signed: manifest.sig") != std::string::npos);
+  // report.json carries the same banner, field by field
+  const nlohmann::json j = nlohmann::json::parse(viz::report_json(d))["banner"];
+  CHECK(j["overall"]["level"] == "critical");
+  CHECK(j["overall"]["text"] == o.text);
+  CHECK(j["audit_date"] == "2026-12-06");
+  CHECK(j["model_digest"] == d.hashes.root_hex);
+  CHECK(j["signature"] == "signed: manifest.sig");
+  CHECK(j["quick_pass"] == true);
+  CHECK(j["pass"] == "QUICK PASS: at most 50 items per suite (101 scored)");
+  CHECK(b.find(j["pass"].get<std::string>()) != std::string::npos);
+  d.have_hashes = false;
+  CHECK(nlohmann::json::parse(viz::report_json(d))["banner"]["model_digest"] == "");
+  CHECK(viz::report_html(d).find("not measured</dd>") != std::string::npos);
+  d.have_hashes = true;
   // nothing above ok: ok; nothing measured at all: not measured
   d.verdicts = {{"identity", "ok", ""}, {"bias", "not measured", ""}};
   CHECK(viz::audit_overall(d).level == "ok");
