@@ -189,6 +189,33 @@ TEST_CASE("BBQ accuracy and bias scores are drawn on separate charts; n = 1 draw
   CHECK(count_of(crows[0], "stroke-width=\"1.20\"") == 2u * 3u + 1u);  // two whiskers + the reference line
 }
 
+TEST_CASE("bias -o DIR writes BBQ accuracy and bias scores as separate charts, as the audit report does") {
+  auto files = viz::bias_chart_files(bbq_like());
+  REQUIRE(files.size() == 2u);
+  CHECK(files[0].name == "bias-bbq.svg");
+  CHECK(files[0].svg == viz::bias_charts_svg(bbq_like())[0]);
+  CHECK(files[1].name == "bias-bbq-accuracy.svg");
+  CHECK(files[1].svg == viz::bias_charts_svg(bbq_like())[1]);
+  REQUIRE(viz::bias_chart_files(crows_like()).size() == 1u);
+  CHECK(viz::bias_chart_files(crows_like())[0].name == "bias-crows-pairs.svg");
+  // end to end on the real BBQ data: a small stratified sample, both charts on disk
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(bbq, "bias/bbq");
+  const std::string dir = test::temp_dir("bias_charts");
+  std::string out;
+  REQUIRE_MESSAGE(test::run_glassbox("bias " + model + " --suite bbq --data-root " + bbq +
+                                         "/.. --limit 12 --resamples 50 --threads 1 -o " + dir,
+                                     &out, true) == 0,
+                  out);
+  const std::vector<uint8_t> b = test::read_file(dir + "/bias-bbq.svg"),
+                             a = test::read_file(dir + "/bias-bbq-accuracy.svg");
+  const std::string bias_svg(b.begin(), b.end()), acc_svg(a.begin(), a.end());
+  CHECK(bias_svg.find("bbq (likelihood): bias score") != std::string::npos);
+  CHECK(bias_svg.find(": accuracy") == std::string::npos);
+  CHECK(acc_svg.find("bbq (likelihood): accuracy") != std::string::npos);
+  CHECK(acc_svg.find("bias score") == std::string::npos);
+}
+
 TEST_CASE(
     "the tensor table is grouped by block and bounded: an 80-block model adds about 80 lines, not "
     "thousands") {
