@@ -12,6 +12,7 @@
 #include "cli/options.h"
 #include "inspect/model.h"
 #include "inspect/oms.h"
+#include "inspect/parallel.h"
 #include "inspect/scan.h"
 #include "inspect/summary.h"
 
@@ -20,15 +21,6 @@ namespace po = boost::program_options;
 namespace {
 
 using gb::cli::json;
-
-std::string thousands(uint64_t n) {
-  std::string s = std::to_string(n), r;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i && (s.size() - i) % 3 == 0) r += ',';
-    r += s[i];
-  }
-  return r;
-}
 
 std::string pct(uint64_t part, uint64_t whole) {
   char b[16];
@@ -60,9 +52,7 @@ void print_text(const gb::archive& a, const gb::model& m, const gb::model_summar
          gb::format_bytes(s.file_bytes) + " on disk)";
   row("format", fmt);
   row("architecture", s.architecture + (s.family != s.architecture ? "  (family " + s.family + ")" : ""));
-  std::string params = gb::format_count(s.parameter_count) + "  (" + thousands(s.parameter_count) + ")";
-  if (s.tied_copy_elements) params += "  output is a stored copy of the embedding: counted once";
-  row("parameters", params);
+  row("parameters", gb::parameter_count_text(s));
   row("tensors",
       std::to_string(s.tensor_count) + "  (" + gb::format_bytes(s.tensor_bytes) + " of tensor data)");
   auto inferred = [&](const char* f) {
@@ -102,24 +92,24 @@ void print_text(const gb::archive& a, const gb::model& m, const gb::model_summar
   std::printf("\nparameters by role\n");
   for (const gb::group_share& g : s.by_group)
     if (g.params)
-      std::printf("  %-18s %14s  %s\n", g.group.c_str(), thousands(g.params).c_str(),
+      std::printf("  %-18s %14s  %s\n", g.group.c_str(), gb::format_thousands(g.params).c_str(),
                   pct(g.params, s.parameter_count).c_str());
   if (!s.by_layer.empty()) {
     std::printf("\nparameters by layer\n");
     for (size_t l = 0; l < s.by_layer.size(); ++l) {
       std::string k = "blk." + std::to_string(l);
-      std::printf("  %-18s %14s\n", k.c_str(), thousands(s.by_layer[l]).c_str());
+      std::printf("  %-18s %14s\n", k.c_str(), gb::format_thousands(s.by_layer[l]).c_str());
     }
   }
   if (s.non_parameter_elements)
     std::printf("  (%s elements of rotary tables / buffers not counted)\n",
-                thousands(s.non_parameter_elements).c_str());
+                gb::format_thousands(s.non_parameter_elements).c_str());
 
   if (!s.dtypes.empty()) {
     std::printf("\ndtype mix\n");
     for (const gb::dtype_share& d : s.dtypes)
       std::printf("  %-18s %6llu tensors %14s elements %12s  %s\n", gb::dtype_name(d.type),
-                  static_cast<unsigned long long>(d.tensors), thousands(d.elements).c_str(),
+                  static_cast<unsigned long long>(d.tensors), gb::format_thousands(d.elements).c_str(),
                   gb::format_bytes(d.bytes).c_str(), pct(d.bytes, s.tensor_bytes).c_str());
     std::printf("\nsize in memory\n");
     for (const gb::memory_estimate& e : s.memory) row(e.precision.c_str(), gb::format_bytes(e.bytes));
@@ -208,14 +198,17 @@ void print_text(const gb::archive& a, const gb::model& m, const gb::model_summar
 int run_inspect(int argc, char** argv) {
   std::string path, fail_on;
   bool as_json = false, tensors = false, identity = false;
+  int threads = 0;
   po::options_description desc(
-      "glassbox inspect MODEL [--tensors] [--json] [--fail-on SEVERITY] [--identity]");
+      "glassbox inspect MODEL [--tensors] [--json] [--fail-on SEVERITY] [--identity] [--threads N]");
   desc.add_options()("help,h", "show options")("tensors", po::bool_switch(&tensors), "list every tensor")(
       "json", po::bool_switch(&as_json), "print one JSON document")(
       "fail-on", po::value(&fail_on),
       "exit 1 when a finding reaches this severity (info|low|medium|high|critical)")(
       "model", po::value(&path), "model file or folder")(
-      "identity", po::bool_switch(&identity), "also the files' OMS v1.0 subject digest (reads every byte)");
+      "identity", po::bool_switch(&identity), "also the files' OMS v1.0 subject digest (reads every byte)")(
+      "threads", po::value(&threads)->default_value(0),
+      "threads (0 = all cores): files scanned and digested in parallel");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   (void)vm;
   if (path.empty()) return gb::cli::missing_positional("MODEL");
@@ -239,12 +232,16 @@ int run_inspect(int argc, char** argv) {
   auto add_new = [&](const gb::finding& f) {
     if (seen.insert({f.code, f.message}).second) findings.push_back(f);
   };
+  std::vector<std::string> pickled;  // files holding pickles, scanned in parallel, merged in file order
   for (const gb::source_file& file : shared->files) {
     const gb::file_format ff = file.format;
-    if (ff != gb::file_format::pytorch_zip && ff != gb::file_format::pytorch_legacy &&
-        ff != gb::file_format::pickle && ff != gb::file_format::numpy && ff != gb::file_format::zip)
-      continue;
-    const gb::scan_file sf = gb::scan_one(file.path);
+    if (ff == gb::file_format::pytorch_zip || ff == gb::file_format::pytorch_legacy ||
+        ff == gb::file_format::pickle || ff == gb::file_format::numpy || ff == gb::file_format::zip)
+      pickled.push_back(file.path);
+  }
+  std::vector<gb::scan_file> scanned(pickled.size());  // (pickled)
+  gb::parallel_for(pickled.size(), threads, [&](size_t i) { scanned[i] = gb::scan_one(pickled[i]); });
+  for (const gb::scan_file& sf : scanned) {
     for (const gb::finding& f : sf.findings) add_new(f);
     if (sf.status != gb::scan_status::full)
       add_new({gb::severity::info, "scan.coverage", sf.path,
@@ -257,7 +254,7 @@ int run_inspect(int argc, char** argv) {
   }
 
   // The files' identity as OpenSSF Model Signing signs them (opt-in: inspect otherwise reads headers only).
-  const gb::oms_identity id = identity ? gb::oms_identity_of(path) : gb::oms_identity{};
+  const gb::oms_identity id = identity ? gb::oms_identity_of(path, {}, threads) : gb::oms_identity{};
   if (as_json) {
     json j;
     j["path"] = shared->path;

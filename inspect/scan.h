@@ -49,6 +49,7 @@ struct scan_file {
 struct scan_options {
   bool recurse = true;  // descend into folders
   uint64_t max_files = 1'000'000;
+  int threads = 0;  // files scanned in parallel (0 = all cores); the report is the same for any count
 };
 
 struct scan_report {

@@ -146,6 +146,18 @@ std::vector<compliance_item> compliance_map(const audit_data& d) {
   return c;
 }
 
+std::string audit_estimate_text(const probes::audit_estimate& e) {
+  std::string t = "estimated time (measured rates of this machine; a busy machine takes longer)\n";
+  char b[512];
+  for (const auto& s : e.steps) {
+    std::snprintf(b, sizeof b, "  %-22s %12s  %s\n", s.step.c_str(), probes::duration_text(s.seconds).c_str(),
+                  s.basis.c_str());
+    t += b;
+  }
+  std::snprintf(b, sizeof b, "  %-22s %12s\n", "total", probes::duration_text(e.total_seconds).c_str());
+  return t + b;
+}
+
 std::string quick_pass_text(const std::vector<probes::suite_result>& bias) {
   size_t scored = 0, total = 0;
   bool quick = false;
@@ -162,8 +174,8 @@ std::vector<verdict> audit_verdicts(const audit_data& d) {
   std::vector<verdict> v;
   v.push_back(
       {"identity", d.family == "unknown" ? "attention" : "ok",
-       d.summary.architecture + " (" + d.family + "), " + format_count(d.summary.parameter_count) +
-           " parameters, " + d.summary.format +
+       d.summary.architecture + " (" + d.family + "), " + parameter_count_text(d.summary) + ", " +
+           d.summary.format +
            (d.summary.license.empty() ? ", no licence in the files" : ", licence " + d.summary.license)});
   if (!d.have_hashes)
     v.push_back({"integrity", "not measured", "weights could not be read"});
@@ -284,6 +296,7 @@ std::string report_json(const audit_data& d) {
       {"architecture", s.architecture},
       {"family", d.family},
       {"parameter_count", s.parameter_count},
+      {"parameter_count_text", parameter_count_text(s)},
       {"tensor_count", s.tensor_count},
       {"parameters_by_group", groups},
       {"parameters_by_layer", s.by_layer},
@@ -631,7 +644,7 @@ std::string report_html(const audit_data& d) {
   h += "<h2 id=\"identity\">Identity and provenance</h2><div class=\"tw\"><table>";
   h += row({"format", esc(s.format + " " + s.format_version)}) +
        row({"architecture", esc(s.architecture + " (" + d.family + ")")});
-  h += row({"parameters", format_count(s.parameter_count) + " (" + std::to_string(s.parameter_count) + ")"});
+  h += row({"parameters", esc(parameter_count_text(s))});
   std::string groups;
   for (const auto& g : s.by_group) groups += esc(g.group) + " " + format_count(g.params) + "; ";
   h += row({"by group", groups});
@@ -773,8 +786,7 @@ std::string model_card_md(const audit_data& d) {
   m += "- Architecture: " + s.architecture + " (" + d.family + "), " + std::to_string(d.hp.n_layer) +
        " layers, dimension " + std::to_string(d.hp.n_embd) + ", " + std::to_string(d.hp.n_head) + " heads (" +
        std::to_string(d.hp.n_head_kv) + " KV)\n";
-  m += "- Parameters: " + std::to_string(s.parameter_count) + "\n- Format: " + s.format + " " +
-       s.format_version + "\n";
+  m += "- Parameters: " + parameter_count_text(s) + "\n- Format: " + s.format + " " + s.format_version + "\n";
   m += "- Context length: " + std::to_string(s.context_length) +
        "; vocabulary: " + std::to_string(s.vocab_size) + "\n";
   m += "- Licence: " + (s.license.empty() ? blank("licence") : s.license) + "\n";

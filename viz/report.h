@@ -20,6 +20,7 @@
 #include "inspect/spectral.h"
 #include "inspect/stats.h"
 #include "inspect/summary.h"
+#include "probes/audit_estimate.h"
 #include "probes/audit_probe.h"
 #include "probes/bias.h"
 #include "probes/bias_diff.h"
@@ -97,6 +98,9 @@ struct report_banner {
 report_banner audit_banner(const audit_data& d);
 // All findings of the audit (model, scan, stats), deduplicated, most severe first.
 std::vector<finding> audit_findings(const audit_data& d);
+
+// The up-front estimate as a table: one line per step (time, basis), then the total.
+std::string audit_estimate_text(const probes::audit_estimate& e);
 
 std::string report_json(const audit_data& d);
 std::string report_html(const audit_data& d);
