@@ -246,7 +246,7 @@ gb::probes::audit_estimate audit_estimate_of(gb::probes::session& s, double load
   }
   for (const auto& r : planned.bias) w.suite_tokens.push_back({r.suite, r.tokens});
   const gb::probes::audit_rates rates =
-      gb::probes::audit_rates_measure(cache ? &*cache : nullptr, o, token_seconds);
+      gb::probes::audit_rates_measure(scorer ? &*scorer : nullptr, o, token_seconds);
   return gb::probes::audit_estimate_build(w, rates, threads);
 }
 

@@ -61,7 +61,7 @@ audit_workload audit_workload_of(const std::vector<tensor_item>& items, uint64_t
   return w;
 }
 
-audit_rates audit_rates_measure(sentence_cache* cache, const bias_options& o, double token_seconds) {
+audit_rates audit_rates_measure(scorer* sc, const bias_options& o, double token_seconds) {
   audit_rates r;
   {                                            // SHA-256 over 8 MiB
     std::vector<uint8_t> buf(8u << 20, 0x5a);  // (bytes)
@@ -96,20 +96,22 @@ audit_rates audit_rates_measure(sentence_cache* cache, const bias_options& o, do
     omp_set_num_threads(before);
     r.flops_per_s = spectral_flops(rows, cols, so) / std::max(s, 1e-6);
   }
-  if (cache) {  // rounds of 12 built-in templates until about token_seconds
+  if (sc) {  // rounds of 12 built-in templates until about token_seconds, each scored afresh
     bias_options cal = o;
     cal.limit = 12;
     cal.resamples = 0;
     cal.progress = false;
     cal.plan = true;
     const std::vector<template_pair> t = templates_builtin();
-    const size_t tokens = templates_run(*cache, t, cal).tokens;
+    sentence_cache planner(*sc);
+    const size_t tokens = templates_run(planner, t, cal).tokens;
     cal.plan = false;
     size_t total = 0;
     double spent = 0;
     for (int round = 0; round < 20 && (round == 0 || spent < token_seconds); ++round) {
+      sentence_cache fresh(*sc);
       const auto t0 = std::chrono::steady_clock::now();
-      templates_run(*cache, t, cal);
+      templates_run(fresh, t, cal);
       spent += seconds_since(t0);
       total += tokens;
     }

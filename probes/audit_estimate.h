@@ -43,8 +43,9 @@ struct audit_rates {
   double hash_bytes_per_s = 0, stats_bytes_per_s = 0, flops_per_s = 0, tokens_per_s = 0;
 };
 // A few milliseconds of SHA-256, statistics and an exact spectral solve, plus about `token_seconds` of
-// scoring the built-in templates through `cache` (nullptr: no tokens rate).
-audit_rates audit_rates_measure(sentence_cache* cache, const bias_options& o, double token_seconds);
+// scoring the built-in templates with `s` (nullptr: no tokens rate), each round through a fresh sentence
+// cache so that no round is a cache hit.
+audit_rates audit_rates_measure(scorer* s, const bias_options& o, double token_seconds);
 
 struct audit_step {
   std::string step;
