@@ -176,46 +176,54 @@ int audit_shard(gb::probes::session& s, const gb::probes::part_header& run,
   return gb::cli::exit_ok;
 }
 
-// audit --plan: each suite's items and tokens (no scoring), and the time they take here, from a few seconds
-// of calibration on the templates suite, and on N ranks of this machine's speed.
-int audit_plan(gb::probes::session& s, const std::vector<std::string>& suites, const std::string& data_root,
-               gb::probes::bias_options o, size_t ranks) {
+// The whole audit's estimate (probes/audit_estimate.h): the model's workload, each suite's tokens from a
+// planning pass (tokenised, not scored; into *planned), and this machine's rates (token_seconds of scoring).
+gb::probes::audit_estimate audit_estimate_of(gb::probes::session& s, double load_s,
+                                             const std::vector<std::string>& suites,
+                                             const std::string& data_root, gb::probes::bias_options o,
+                                             bool spectral, int threads, double token_seconds,
+                                             gb::viz::audit_data& planned) {
+  gb::spectral_options so;
+  gb::probes::audit_workload w =
+      gb::probes::audit_workload_of(gb::tensor_items(*s.m), gb::summary_build(*s.m).file_bytes, so);
+  w.load_seconds = load_s;
+  w.spectral = spectral;
+  std::optional<gb::probes::engine_scorer> scorer;
+  std::optional<gb::probes::sentence_cache> cache;
+  if (s.run && s.tok) {
+    scorer.emplace(
+        s, threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    cache.emplace(*scorer);
+    o.plan = true;
+    o.progress = false;
+    run_suites(planned, suites, data_root, [&](const std::string& suite, const std::string& path) {
+      return gb::probes::suite_run_named(*cache, suite, path, o);
+    });
+    o.plan = false;
+  }
+  for (const auto& r : planned.bias) w.suite_tokens.push_back({r.suite, r.tokens});
+  const gb::probes::audit_rates rates =
+      gb::probes::audit_rates_measure(scorer ? &*scorer : nullptr, o, token_seconds);
+  return gb::probes::audit_estimate_build(w, rates, threads);
+}
+
+// audit --plan: the whole audit's estimate, then each suite's items and tokens (no scoring) and the time they
+// take here (2 s of calibration on the templates suite) and on N ranks of this machine's speed.
+int audit_plan(gb::probes::session& s, double load_s, const std::vector<std::string>& suites,
+               const std::string& data_root, const gb::probes::bias_options& o, size_t ranks, bool spectral,
+               int threads) {
   if (!s.run || !s.tok)
     gb::fail(gb::errc::unsupported, 0,
              "audit --plan: the model cannot run text here (" +
                  (s.run ? std::string("no tokenizer") : s.run_error) + ")");
-  gb::probes::engine_scorer scorer(s);
-  gb::probes::sentence_cache cache(scorer);
-  gb::probes::bias_options cal = o;
-  cal.limit = 24;
-  cal.resamples = 0;
-  cal.plan = true;
-  const size_t cal_tokens = gb::probes::templates_run(cache, gb::probes::templates_builtin(), cal).tokens;
-  cal.plan = false;
-  // rounds of 24 templates until about 2 s (the one-by-one path: conservative for suites scored in batches)
-  size_t cal_total = 0;
-  double cal_s = 0;
-  for (int round = 0; round < 20 && cal_s < 2.0; ++round) {
-    const auto t0 = std::chrono::steady_clock::now();
-    gb::probes::templates_run(cache, gb::probes::templates_builtin(), cal);
-    cal_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    cal_total += cal_tokens;
-  }
-  const double rate = static_cast<double>(cal_total) / std::max(cal_s, 1e-6);  // planned tokens per second
-  o.plan = true;
   gb::viz::audit_data d;
-  run_suites(d, suites, data_root, [&](const std::string& suite, const std::string& path) {
-    return gb::probes::suite_run_named(cache, suite, path, o);
-  });
-  std::printf("calibration: %zu tokens in %.2f s (%.0f tokens/s here)\n\n%-14s %9s %12s %14s %14s\n",
-              cal_total, cal_s, rate, "suite", "items", "tokens", "here",
+  const gb::probes::audit_estimate e =
+      audit_estimate_of(s, load_s, suites, data_root, o, spectral, threads, 2.0, d);
+  std::printf("%s\n", gb::viz::audit_estimate_text(e).c_str());
+  const double rate = std::max(e.tokens_per_s, 1e-6);  // tokens per second, measured here
+  std::printf("%-14s %9s %12s %14s %14s\n", "suite", "items", "tokens", "here",
               (std::to_string(ranks) + " ranks").c_str());
-  auto hms = [](double sec) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%dh%02dm%02ds", static_cast<int>(sec / 3600), static_cast<int>(sec / 60) % 60,
-                  static_cast<int>(sec) % 60);
-    return std::string(b);
-  };
+  const auto hms = gb::probes::duration_text;
   size_t total = 0;
   for (const auto& r : d.bias) {
     total += r.tokens;
@@ -378,7 +386,9 @@ int run_audit(int argc, char** argv) {
   prog.say("reading the model");
   gb::engine::run_options ro;
   ro.threads = threads;
+  const auto load_t0 = std::chrono::steady_clock::now();
   auto sess = gb::probes::session_open(model_path, tok_path, ro);
+  const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_t0).count();
   if (!sess) return gb::cli::report_error(sess.err());
   gb::probes::session& s = sess.value();
   gb::probes::bias_options bo;
@@ -388,7 +398,7 @@ int run_audit(int argc, char** argv) {
   bo.progress = prog.on;
   if (plan) {
     try {
-      return audit_plan(s, suites, data_root, bo, shards ? shards : 32);
+      return audit_plan(s, load_s, suites, data_root, bo, shards ? shards : 32, !no_spectral, threads);
     } catch (const gb::failure& f) {
       return gb::cli::report_error(f.err());
     }
@@ -424,6 +434,13 @@ int run_audit(int argc, char** argv) {
       return gb::cli::report_error(f.err());
     }
   }
+  if (shard_arg.empty() && bias_parts.empty() && !as_json) {  // the whole run's estimate, before the work
+    gb::viz::audit_data planned;
+    std::fprintf(stderr, "%s",
+                 gb::viz::audit_estimate_text(
+                     audit_estimate_of(s, load_s, suites, data_root, bo, !no_spectral, threads, 0.3, planned))
+                     .c_str());
+  }
   d.summary = gb::summary_build(*s.m);
   d.hp = s.m->hp;
   d.family = gb::arch_family_name(s.m->family);
@@ -454,7 +471,9 @@ int run_audit(int argc, char** argv) {
   prog.say("spectral metrics and architecture graph");
   if (!no_spectral) {
     try {
-      d.spectral = gb::spectral_compute(items);
+      gb::spectral_options so;
+      so.threads = threads;
+      d.spectral = gb::spectral_compute(items, so);
       d.have_spectral = true;
     } catch (const gb::failure& f) {
       d.missing.push_back({"spectral metrics", f.err().message});
@@ -463,8 +482,9 @@ int run_audit(int argc, char** argv) {
     d.missing.push_back({"spectral metrics", "skipped with --no-spectral"});
   }
   {
-    gb::viz::graph g = s.ar->format == gb::file_format::onnx ? gb::viz::graph_from_onnx(*s.ar, {})
-                                                             : gb::viz::graph_from_model(*s.m, {});
+    gb::viz::graph g = s.ar->format == gb::file_format::onnx
+                           ? gb::viz::graph_from_onnx(*s.ar, {false, s.m.get()})
+                           : gb::viz::graph_from_model(*s.m, {});
     auto svg = gb::viz::graph_render(g, "svg");
     if (svg) {
       d.graph_svg = svg.value();
@@ -589,10 +609,12 @@ int run_audit(int argc, char** argv) {
 }
 
 int run_verify_report(int argc, char** argv) {
-  po::options_description desc("glassbox verify-report DIR [--key PUB.pem]");
+  po::options_description desc("glassbox verify-report DIR [--key PUB.pem] [--json]");
   std::string dir, pub;
+  bool as_json = false;
   desc.add_options()("help,h", "show options")("dir", po::value(&dir), "report folder")(
-      "key", po::value(&pub), "PEM public key to check manifest.sig");
+      "key", po::value(&pub), "PEM public key to check manifest.sig")("json", po::bool_switch(&as_json),
+                                                                      "print one JSON document (errors too)");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc, {{"dir", 1}});
   (void)vm;
   if (dir.empty()) return gb::cli::missing_positional("DIR");
@@ -602,6 +624,17 @@ int run_verify_report(int argc, char** argv) {
     gb::viz::attestation_check(dir, pub, c);
   } catch (const gb::failure& f) {
     return gb::cli::report_error(f.err());
+  }
+  if (as_json) {  // schema "glassbox-verify-report/1": verdict, counts, every problem and note
+    gb::cli::json j{{"dir", dir},
+                    {"verdict", c.ok() ? "OK" : "FAILED"},
+                    {"ok", c.ok()},
+                    {"files_checked", c.files_checked},
+                    {"signature_checked", !pub.empty()},
+                    {"problems", c.problems},
+                    {"notes", c.notes}};
+    gb::cli::print_json(j);
+    return c.ok() ? gb::cli::exit_ok : gb::cli::exit_findings;
   }
   for (const auto& p : c.problems) std::printf("CHANGED  %s\n", p.c_str());
   for (const auto& n : c.notes) std::printf("note     %s\n", n.c_str());

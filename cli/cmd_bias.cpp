@@ -181,8 +181,9 @@ int run_bias(int argc, char** argv) {
   }
   if (!out_dir.empty()) {
     write_file(out_dir + "/bias.json", gb::viz::bias_json(results, true, 2, true) + "\n");
-    for (const auto& r : results)
-      if (r.error.empty()) write_file(out_dir + "/bias-" + r.suite + ".svg", gb::viz::bias_chart_svg(r));
+    for (const auto& r : results)  // BBQ: accuracy and bias scores on separate charts, as in the report
+      if (r.error.empty())
+        for (const auto& c : gb::viz::bias_chart_files(r)) write_file(out_dir + "/" + c.name, c.svg);
   }
   if (as_json)
     gb::cli::print_json_text(gb::viz::bias_json(results, records, 2, true));

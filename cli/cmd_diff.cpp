@@ -11,6 +11,7 @@
 #include "inspect/delta.h"
 #include "inspect/diff.h"
 #include "viz/json_util.h"
+#include "inspect/summary.h"
 #include "viz/result_tables.h"
 
 namespace po = boost::program_options;
@@ -80,6 +81,11 @@ int run_diff(int argc, char** argv) {
   if (!dr) return gb::cli::report_error(dr.err());
   const gb::diff_report& d = dr.value();
   const std::optional<std::string> delta = gb::delta_detect(d);
+  // the one parameter count (inspect's), per side; "" when no model could be built from the files
+  auto params = [](const gb::integrity_input& in) {
+    return in.m ? gb::parameter_count_text(gb::summary_build(*in.m)) : std::string();
+  };
+  const std::string params_a = params(a.value()), params_b = params(b.value());
 
   if (as_json) {
     ordered_json j;
@@ -89,6 +95,7 @@ int run_diff(int argc, char** argv) {
     j["verdict_text"] = d.verdict_text;
     j["delta"] = delta ? ordered_json(*delta) : ordered_json(nullptr);
     j["evidence"] = d.evidence;
+    j["parameters"] = {{"a", params_a}, {"b", params_b}};
     auto kv = [](const std::vector<gb::meta_diff>& v) {
       ordered_json arr = ordered_json::array();
       for (const auto& m : v) arr.push_back({{"key", m.key}, {"a", m.a}, {"b", m.b}});
@@ -125,6 +132,9 @@ int run_diff(int argc, char** argv) {
     return gb::cli::exit_ok;
   }
   std::printf("A: %s (%s)\nB: %s (%s)\n", pa.c_str(), d.format_a.c_str(), pb.c_str(), d.format_b.c_str());
+  if (!params_a.empty() || !params_b.empty())
+    std::printf("parameters: A %s, B %s\n", params_a.empty() ? "unknown" : params_a.c_str(),
+                params_b.empty() ? "unknown" : params_b.c_str());
   if (!a.value().note.empty()) std::printf("note A: %s\n", a.value().note.c_str());
   if (!b.value().note.empty()) std::printf("note B: %s\n", b.value().note.c_str());
   if (!d.hparams.empty()) {

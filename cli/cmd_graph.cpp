@@ -38,6 +38,7 @@ std::string ext_of(const std::string& path) {
 gb::result<graph> graph_of(const gb::integrity_input& in, const std::string& view, bool expand) {
   gb::viz::graph_options opt;
   opt.expand = expand;
+  opt.counted = in.m.get();
   if (view != "arch" && in.ar->graph.present()) return gb::viz::graph_from_onnx(*in.ar, opt);
   if (view == "ops")
     return gb::error{gb::errc::unsupported, 0,

@@ -12,6 +12,7 @@
 #include "cli/options.h"
 #include "inspect/model.h"
 #include "inspect/oms.h"
+#include "inspect/parallel.h"
 #include "inspect/scan.h"
 #include "inspect/summary.h"
 #include "viz/report_inspect.h"
@@ -25,14 +26,17 @@ using gb::cli::json;
 int run_inspect(int argc, char** argv) {
   std::string path, fail_on;
   bool as_json = false, tensors = false, identity = false;
+  int threads = 0;
   po::options_description desc(
-      "glassbox inspect MODEL [--tensors] [--json] [--fail-on SEVERITY] [--identity]");
+      "glassbox inspect MODEL [--tensors] [--json] [--fail-on SEVERITY] [--identity] [--threads N]");
   desc.add_options()("help,h", "show options")("tensors", po::bool_switch(&tensors), "list every tensor")(
       "json", po::bool_switch(&as_json), "print one JSON document")(
       "fail-on", po::value(&fail_on),
       "exit 1 when a finding reaches this severity (info|low|medium|high|critical)")(
       "model", po::value(&path), "model file or folder")(
-      "identity", po::bool_switch(&identity), "also the files' OMS v1.0 subject digest (reads every byte)");
+      "identity", po::bool_switch(&identity), "also the files' OMS v1.0 subject digest (reads every byte)")(
+      "threads", po::value(&threads)->default_value(0),
+      "threads (0 = all cores): files scanned and digested in parallel");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   (void)vm;
   if (path.empty()) return gb::cli::missing_positional("MODEL");
@@ -56,12 +60,16 @@ int run_inspect(int argc, char** argv) {
   auto add_new = [&](const gb::finding& f) {
     if (seen.insert({f.code, f.message}).second) findings.push_back(f);
   };
+  std::vector<std::string> pickled;  // files holding pickles, scanned in parallel, merged in file order
   for (const gb::source_file& file : shared->files) {
     const gb::file_format ff = file.format;
-    if (ff != gb::file_format::pytorch_zip && ff != gb::file_format::pytorch_legacy &&
-        ff != gb::file_format::pickle && ff != gb::file_format::numpy && ff != gb::file_format::zip)
-      continue;
-    const gb::scan_file sf = gb::scan_one(file.path);
+    if (ff == gb::file_format::pytorch_zip || ff == gb::file_format::pytorch_legacy ||
+        ff == gb::file_format::pickle || ff == gb::file_format::numpy || ff == gb::file_format::zip)
+      pickled.push_back(file.path);
+  }
+  std::vector<gb::scan_file> scanned(pickled.size());  // (pickled)
+  gb::parallel_for(pickled.size(), threads, [&](size_t i) { scanned[i] = gb::scan_one(pickled[i]); });
+  for (const gb::scan_file& sf : scanned) {
     for (const gb::finding& f : sf.findings) add_new(f);
     if (sf.status != gb::scan_status::full)
       add_new({gb::severity::info, "scan.coverage", sf.path,
@@ -74,7 +82,7 @@ int run_inspect(int argc, char** argv) {
   }
 
   // The files' identity as OpenSSF Model Signing signs them (opt-in: inspect otherwise reads headers only).
-  const gb::oms_identity id = identity ? gb::oms_identity_of(path) : gb::oms_identity{};
+  const gb::oms_identity id = identity ? gb::oms_identity_of(path, {}, threads) : gb::oms_identity{};
   if (as_json) {
     json j;
     j["path"] = shared->path;

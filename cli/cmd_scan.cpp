@@ -20,15 +20,18 @@ namespace po = boost::program_options;
 namespace {
 
 int run_scan(int argc, char** argv) {
-  po::options_description desc("glassbox scan PATH... [--json] [--sarif FILE] [--fail-on SEVERITY]");
+  po::options_description desc(
+      "glassbox scan PATH... [--json] [--sarif FILE] [--fail-on SEVERITY] [--threads N]");
   std::vector<std::string> paths;
   bool as_json = false;
   std::string sarif_path, fail_on_text = "dangerous";
+  gb::scan_options so;
   desc.add_options()("help,h", "show options")("json", po::bool_switch(&as_json), "print one JSON document")(
       "sarif", po::value(&sarif_path), "also write SARIF 2.1.0 to FILE")(
       "fail-on", po::value(&fail_on_text)->default_value("dangerous"),
       "exit 1 when a finding reaches this level: dangerous|suspicious|medium|low|innocuous (or "
-      "critical|high|info)");
+      "critical|high|info)")("threads", po::value(&so.threads)->default_value(0),
+                             "threads (0 = all cores): files in parallel, reported in path order");
   po::options_description hidden;
   hidden.add_options()("path", po::value(&paths));
   po::options_description every("glassbox scan PATH... [--json] [--sarif FILE] [--fail-on LEVEL]");
@@ -38,7 +41,7 @@ int run_scan(int argc, char** argv) {
   if (paths.empty()) return gb::cli::missing_positional("PATH");
   auto fail_on = std::optional<gb::severity>(gb::cli::fail_on_parse(fail_on_text));
   gb::cli::check_output_file("sarif", sarif_path);
-  gb::scan_report r = gb::scan_paths(paths);
+  gb::scan_report r = gb::scan_paths(paths, so);
   int code = gb::cli::exit_ok;
   bool hit = false;
   for (const auto& f : r.files)

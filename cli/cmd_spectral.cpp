@@ -21,7 +21,7 @@ ordered_json num(double v) {
 }
 
 int run_spectral(int argc, char** argv) {
-  po::options_description desc("glassbox spectral MODEL [--json] [--max-exact M] [--top-k K]");
+  po::options_description desc("glassbox spectral MODEL [--json] [--max-exact M] [--top-k K] [--threads N]");
   std::string path;
   bool as_json = false;
   gb::spectral_options o;
@@ -31,7 +31,9 @@ int run_spectral(int argc, char** argv) {
       "largest M solved exactly; above: randomised top-k")("top-k", po::value(&o.top_k)->default_value(256),
                                                            "eigenvalues kept by the randomised method")(
       "power-iters", po::value(&o.power_iters)->default_value(3),
-      "power iterations of the randomised method");
+      "power iterations of the randomised method")(
+      "threads", po::value(&o.threads)->default_value(0),
+      "threads (0 = all cores): matrices in parallel, the same result for any count");
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   if (vm.count("help")) return gb::cli::print_help(desc);
   if (path.empty()) return gb::cli::missing_positional("MODEL");

@@ -82,6 +82,7 @@ int run_weat(int argc, char** argv) {
   std::vector<std::string> only;
   gb::probes::weat_options opt;
   bool as_json = false, lower = false;
+  int threads = 0;
   desc.add_options()("help,h", "show options")("embeddings", po::value(&emb_path),
                                                "GloVe / word2vec text or binary file")(
       "tests", po::value(&tests)->multitoken(),
@@ -97,7 +98,9 @@ int run_weat(int argc, char** argv) {
       "mode", po::value(&mode)->default_value("auto"),
       "auto, embeddings (a vector file), input or seat (a model)")("tokenizer", po::value(&tok_path),
                                                                    "tokenizer file for a model without one")(
-      "json", po::bool_switch(&as_json), "print one JSON document");
+      "json", po::bool_switch(&as_json), "print one JSON document")(
+      "threads", po::value(&threads)->default_value(0),
+      "threads (0 = all cores): tests in parallel, the same result for any count");
   gb::cli::parse_command(argc, argv, desc, {{"embeddings", 1}});
   if (emb_path.empty()) return gb::cli::missing_positional("EMBEDDINGS|MODEL");
   if (tests.empty()) return gb::cli::missing_positional("--tests FILE");
@@ -128,10 +131,9 @@ int run_weat(int argc, char** argv) {
     if (!emb) return gb::cli::report_error(emb.err());
     table = std::move(emb).value();
   }
-  std::string current_test;
-  auto lookup = [&](const std::string& w) -> std::vector<float> {
+  auto lookup = [&](const gb::probes::weat_sets& test, const std::string& w) -> std::vector<float> {
     if (is_model) {
-      bool seat = mode == "seat" || (mode != "input" && current_test.rfind("sent-", 0) == 0);
+      bool seat = mode == "seat" || (mode != "input" && test.name.rfind("sent-", 0) == 0);
       if (seat && !model_seat) return {};
       return seat ? model_seat(w) : model_input(w);
     }
@@ -144,7 +146,7 @@ int run_weat(int argc, char** argv) {
     if (!v) return {};
     return std::vector<float>(v, v + table.dim);
   };
-  std::vector<gb::probes::weat_result> results;
+  std::vector<gb::probes::weat_sets> selected;
   for (const auto& t : tests) {
     std::vector<gb::probes::weat_sets> sets;
     try {
@@ -155,10 +157,11 @@ int run_weat(int argc, char** argv) {
     }
     for (const auto& s : sets) {
       if (!only.empty() && std::find(only.begin(), only.end(), s.name) == only.end()) continue;
-      current_test = s.name;
-      results.push_back(gb::probes::weat_run(s, lookup, opt));
+      selected.push_back(s);
     }
   }
+  const std::vector<gb::probes::weat_result> results =
+      gb::probes::weat_run_all(selected, lookup, opt, threads);
   if (as_json) {
     json out;
     out["embeddings"] = {

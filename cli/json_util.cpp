@@ -91,6 +91,7 @@ json hparams_json(const hparams& hp) {
 json summary_json(const model_summary& s) {
   json j;
   j["parameter_count"] = s.parameter_count;
+  j["parameter_count_text"] = parameter_count_text(s);
   j["tied_copy_elements"] = s.tied_copy_elements;
   j["non_parameter_elements"] = s.non_parameter_elements;
   json g = json::object();

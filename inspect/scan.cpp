@@ -13,6 +13,7 @@
 #include "formats/pickle.h"
 #include "formats/reader.h"
 #include "formats/zip.h"
+#include "inspect/parallel.h"
 #include "inspect/template_fold.h"
 
 namespace gb {
@@ -850,9 +851,12 @@ scan_report scan_paths(const std::vector<std::string>& paths, const scan_options
   }
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
+  std::vector<scan_file> scanned(files.size());  // (files), in path order whatever the thread count
+  parallel_for(files.size(), opt.threads, [&](size_t i) { scanned[i] = scan_one(files[i], opt); });
   r.files.reserve(r.files.size() + files.size());
-  for (const auto& f : files) {
-    r.files.push_back(scan_one(f, opt));
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string& f = files[i];
+    r.files.push_back(std::move(scanned[i]));
     if (std::find(symlinks.begin(), symlinks.end(), f) != symlinks.end()) {
       std::error_code ec;
       std::string target = fs::read_symlink(f, ec).string();

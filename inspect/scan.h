@@ -53,6 +53,7 @@ struct scan_options {
   // bytes per member and per archive. A member past the budget is NOT VERIFIED (HIGH zip.not_verified).
   uint64_t inflate_member = 2ull << 30;
   uint64_t inflate_total = 8ull << 30;
+  int threads = 0;  // files scanned in parallel (0 = all cores); the report is the same for any count
 };
 
 struct scan_report {

@@ -6,6 +6,8 @@
 #include <limits>
 #include <random>
 
+#include "inspect/parallel.h"
+
 // GCC 12 reports false maybe-uninitialized warnings inside Eigen's AVX-512 packet code.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <Eigen/Dense>
@@ -202,10 +204,14 @@ spectral_metrics spectral_of_matrix(const std::vector<double>& w, int64_t rows, 
 
 spectral_report spectral_compute(const std::vector<tensor_item>& items, const spectral_options& opt) {
   spectral_report rep;
-  for (const tensor_item& it : items) {
-    if (!it.excluded.empty() || it.shape.size() != 2) continue;
-    const std::string g = role_group(it.role);
-    if (g == "norm") continue;
+  std::vector<const tensor_item*> todo;  // every 2-D weight but norms, in item order
+  for (const tensor_item& it : items)
+    if (it.excluded.empty() && it.shape.size() == 2 && std::string(role_group(it.role)) != "norm")
+      todo.push_back(&it);
+  rep.matrices.resize(todo.size());
+  // one matrix per thread at a time (its decode buffer and Gram matrix), results in item order
+  parallel_for(todo.size(), opt.threads, [&](size_t k) {
+    const tensor_item& it = *todo[k];
     tensor_reader rd(it);
     spectral_metrics m;
     if (!rd.decodable()) {
@@ -226,8 +232,8 @@ spectral_report spectral_compute(const std::vector<tensor_item>& items, const sp
     m.name = it.name;
     m.role = it.role;
     m.layer = it.layer;
-    rep.matrices.push_back(std::move(m));
-  }
+    rep.matrices[k] = std::move(m);
+  });
   spectral_summary& s = rep.summary;
   std::vector<double> alphas;
   for (const spectral_metrics& m : rep.matrices) {

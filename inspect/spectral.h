@@ -60,7 +60,7 @@ struct spectral_options {
   int64_t max_exact = 1024;  // M above this uses the randomised top-k method
   int64_t top_k = 256;
   int power_iters = 3;
-  int threads = 0;
+  int threads = 0;  // matrices in parallel (0 = all cores); the result is the same for any count
 };
 // Metrics of a row-major rows x cols matrix (double), exact or randomised per the options.
 spectral_metrics spectral_of_matrix(const std::vector<double>& w, int64_t rows, int64_t cols,

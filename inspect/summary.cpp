@@ -75,6 +75,27 @@ bool is_copy(const archive& ar, const tensor_view& a, const tensor_view& b) {
   return same;
 }
 
+// An output matrix stored as the transpose of the token embedding (ONNX exports keep the tied head as a
+// MatMul initializer [n_embd, n_vocab]): element (i, j) of `a` equals element (j, i) of `b`, byte for byte.
+// Plain element types only; every element when small (<= 1 MiB), else 4096 evenly spaced ones.
+bool is_transposed_copy(const tensor_view& a, const tensor_view& b) {
+  const dtype_traits& t = dtype_info(a.type);
+  if (a.type != b.type || t.block_size != 1 || a.shape.size() != 2 || b.shape.size() != 2 ||
+      a.shape[0] != b.shape[1] || a.shape[1] != b.shape[0] || a.shape[0] < 2 || a.shape[1] < 2 ||
+      !a.available() || !b.available())
+    return false;
+  const uint64_t rows = static_cast<uint64_t>(a.shape[0]), cols = static_cast<uint64_t>(a.shape[1]);
+  const uint64_t es = t.type_size, n = rows * cols;
+  if (a.nbytes != n * es || b.nbytes != n * es) return false;
+  constexpr uint64_t full_limit = 1u << 20, samples = 4096;
+  const uint64_t step = a.nbytes <= full_limit ? 1 : std::max<uint64_t>(1, n / samples);
+  for (uint64_t k = 0; k < n; k += step) {
+    const uint64_t i = k / cols, j = k % cols;  // a[i][j] vs b[j][i]
+    if (std::memcmp(a.data + k * es, b.data + (j * rows + i) * es, es) != 0) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 namespace {
@@ -101,6 +122,22 @@ std::string format_bytes(uint64_t n) {
 std::string format_count(uint64_t n) {
   static const char* const units[] = {"", "K", "M", "B", "T"};
   return scaled(n, units, 5, "");
+}
+
+std::string format_thousands(uint64_t n) {
+  const std::string d = std::to_string(n);
+  std::string r;
+  for (size_t i = 0; i < d.size(); ++i) {
+    if (i && (d.size() - i) % 3 == 0) r += ',';
+    r += d[i];
+  }
+  return r;
+}
+
+std::string parameter_count_text(const model_summary& s) {
+  std::string t = format_count(s.parameter_count) + " parameters (" + format_thousands(s.parameter_count);
+  if (s.tied_output) t += "; tied output counted once";
+  return t + ")";
 }
 
 model_summary summary_build(const model& m) {
@@ -156,13 +193,16 @@ model_summary summary_build(const model& m) {
   }
   const role_entry* out = m.entry(role_kind::output);
   const role_entry* tok = m.entry(role_kind::tok_embd);
-  if (out && tok && is_copy(a, a.tensors[out->tensor], a.tensors[tok->tensor])) {
+  if (out && tok &&
+      (is_copy(a, a.tensors[out->tensor], a.tensors[tok->tensor]) ||
+       is_transposed_copy(a.tensors[out->tensor], a.tensors[tok->tensor]))) {
     const uint64_t n = a.tensors[out->tensor].element_count();
     s.tied_copy_elements = n;
     s.parameter_count -= n;
     for (group_share& gs : s.by_group)
       if (gs.group == "output") gs.params -= n;
   }
+  s.tied_output = s.tied_copy_elements > 0 || m.hp.tied_embeddings;
   for (const auto& [t, d] : mix) s.dtypes.push_back(d);
   std::stable_sort(s.dtypes.begin(), s.dtypes.end(),
                    [](const dtype_share& x, const dtype_share& y) { return x.bytes > y.bytes; });

@@ -65,8 +65,10 @@ struct model_summary {
   // An output matrix stored as a copy of the token embedding (tied weights written twice, e.g. the
   // stories260K GGUF) is one set of parameters: counted once in parameter_count, its elements here.
   // Detected without reading the weights: same shape and dtype, and equal bytes when small (<= 1 MiB),
-  // else equal at 64 evenly spaced 64-byte windows.
+  // else equal at 64 evenly spaced 64-byte windows; or stored transposed (ONNX MatMul initializer
+  // [n_embd, n_vocab], plain dtypes): every element when small, else 4096 evenly spaced elements.
   uint64_t tied_copy_elements = 0;
+  bool tied_output = false;             // the output head is the token embedding (stored once, or as a copy)
   std::vector<group_share> by_group;    // fixed order: embedding, attention, mlp, norm, output, other
   std::vector<uint64_t> by_layer;       // parameters per block index
   std::vector<dtype_share> dtypes;      // sorted by bytes, largest first
@@ -89,5 +91,10 @@ model_summary summary_build(const model& m);
 std::string format_bytes(uint64_t n);
 // "260.1K", "6.74B"
 std::string format_count(uint64_t n);
+// "260,032"
+std::string format_thousands(uint64_t n);
+// The one parameter count every command prints (inspect, graph, diff, report), saying what it counts:
+// "260.03K parameters (260,032; tied output counted once)" (rotary tables and buffers are never counted).
+std::string parameter_count_text(const model_summary& s);
 
 }  // namespace gb

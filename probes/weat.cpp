@@ -4,6 +4,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "inspect/parallel.h"
 #include "probes/bias.h"
 
 namespace gb::probes {
@@ -120,9 +121,18 @@ std::vector<weat_sets> weat_standard_tests(const std::string& text) {
   return out;
 }
 
-weat_result weat_run(const weat_sets& t, const std::function<std::vector<float>(const std::string&)>& lookup,
-                     const weat_options& opt) {
-  weat_result r;
+namespace {
+
+// A test's vectors, looked up (the serial part: a model lookup runs the engine).
+struct weat_vectors {
+  weat_result r;                               // names, sizes, missing words
+  std::vector<std::vector<float>> X, Y, A, B;  // (words, dim) per set
+};
+
+weat_vectors weat_fetch(const weat_sets& t,
+                        const std::function<std::vector<float>(const std::string&)>& lookup) {
+  weat_vectors out;
+  weat_result& r = out.r;
   r.name = t.name;
   r.x_name = t.targ1.category;
   r.y_name = t.targ2.category;
@@ -142,7 +152,14 @@ weat_result weat_run(const weat_sets& t, const std::function<std::vector<float>(
     }
     return v;
   };
-  auto X = fetch(t.targ1), Y = fetch(t.targ2), A = fetch(t.attr1), B = fetch(t.attr2);
+  out.X = fetch(t.targ1), out.Y = fetch(t.targ2), out.A = fetch(t.attr1), out.B = fetch(t.attr2);
+  return out;
+}
+
+// The statistics of one test (pure: effect size, permutation p-value, bootstrap interval).
+weat_result weat_compute(const weat_vectors& in, const weat_options& opt) {
+  weat_result r = in.r;
+  const auto &X = in.X, &Y = in.Y, &A = in.A, &B = in.B;
   r.nx = X.size();
   r.ny = Y.size();
   r.na = A.size();
@@ -234,6 +251,24 @@ weat_result weat_run(const weat_sets& t, const std::function<std::vector<float>(
     r.effect_ci.seed = opt.seed;
   }
   return r;
+}
+
+}  // namespace
+
+weat_result weat_run(const weat_sets& t, const std::function<std::vector<float>(const std::string&)>& lookup,
+                     const weat_options& opt) {
+  return weat_compute(weat_fetch(t, lookup), opt);
+}
+
+std::vector<weat_result> weat_run_all(const std::vector<weat_sets>& tests, const test_lookup& lookup,
+                                      const weat_options& opt, int threads) {
+  std::vector<weat_vectors> vectors;  // (tests)
+  vectors.reserve(tests.size());
+  for (const weat_sets& t : tests)
+    vectors.push_back(weat_fetch(t, [&](const std::string& w) { return lookup(t, w); }));
+  std::vector<weat_result> out(tests.size());  // (tests)
+  parallel_for(tests.size(), threads, [&](size_t i) { out[i] = weat_compute(vectors[i], opt); });
+  return out;
 }
 
 }  // namespace gb::probes

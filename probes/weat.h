@@ -10,6 +10,7 @@
 //
 //   gb::probes::weat_sets t = gb::probes::weat_sets_parse_seat(json_text);
 //   gb::probes::weat_result r = gb::probes::weat_run(t, lookup, {.seed = 1});
+//   auto all = gb::probes::weat_run_all(tests, [&](const weat_sets&, const std::string& w) { ... }, {}, 2);
 #pragma once
 
 #include <cstdint>
@@ -65,5 +66,11 @@ struct weat_result {
 // `lookup` returns the vector for a word (or empty when absent). dim is taken from the first vector.
 weat_result weat_run(const weat_sets& t, const std::function<std::vector<float>(const std::string&)>& lookup,
                      const weat_options& opt = {});
+// Every test: the words are looked up first, test by test on the calling thread (a model lookup runs the
+// engine), then the statistics run `threads` tests at a time (0 = all cores). Results in test order, each
+// equal to weat_run's for any thread count (every test draws from its own seeded generators).
+using test_lookup = std::function<std::vector<float>(const weat_sets& test, const std::string& word)>;
+std::vector<weat_result> weat_run_all(const std::vector<weat_sets>& tests, const test_lookup& lookup,
+                                      const weat_options& opt = {}, int threads = 0);
 
 }  // namespace gb::probes

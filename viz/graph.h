@@ -91,7 +91,8 @@ struct graph {
 };
 
 struct graph_options {
-  bool expand = false;  // no folding
+  bool expand = false;             // no folding
+  const model* counted = nullptr;  // ONNX: the model whose parameter count the title states (inspect's)
 };
 
 // Op graph of an ONNX archive (archive.graph must be present; initializers are archive.tensors).

@@ -403,7 +403,7 @@ struct builder {
     std::string arch = m.architecture.empty() ? "unknown architecture" : m.architecture;
     // the one parameter count (inspect, diff, report): tied copies once, rope tables and buffers apart
     g.title = arch + ", " + std::to_string(n_layer) + " layer" + (n_layer == 1 ? "" : "s") + ", " +
-              count_text(summary_build(m).parameter_count) + " parameters (tied copies counted once)";
+              parameter_count_text(summary_build(m));
     if (m.source) g.source = m.source->path + " (" + file_format_name(m.source->format) + ")";
     {
       std::string l1 = "d_model " + std::to_string(hp.n_embd) + " | heads " + std::to_string(hp.n_head);

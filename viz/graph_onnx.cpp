@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "inspect/graph_fold.h"
+#include "inspect/summary.h"
 #include "viz/graph.h"
 
 namespace gb::viz {
@@ -346,6 +347,7 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
   const op_graph& og = a.graph;
   g.title = "ONNX " + (og.name.empty() ? std::string("graph") : og.name) + ", " +
             std::to_string(og.nodes.size()) + " ops";
+  if (opt.counted) g.title += ", " + parameter_count_text(summary_build(*opt.counted));
   g.source = a.path + " (" + file_format_name(a.format) +
              (a.format_version.empty() ? "" : " " + a.format_version) + ")";
   {

@@ -136,6 +136,18 @@ std::vector<compliance_item> compliance_map(const audit_data& d) {
   return c;
 }
 
+std::string audit_estimate_text(const probes::audit_estimate& e) {
+  std::string t = "estimated time (measured rates of this machine; a busy machine takes longer)\n";
+  char b[512];
+  for (const auto& s : e.steps) {
+    std::snprintf(b, sizeof b, "  %-22s %12s  %s\n", s.step.c_str(), probes::duration_text(s.seconds).c_str(),
+                  s.basis.c_str());
+    t += b;
+  }
+  std::snprintf(b, sizeof b, "  %-22s %12s\n", "total", probes::duration_text(e.total_seconds).c_str());
+  return t + b;
+}
+
 std::string quick_pass_text(const std::vector<probes::suite_result>& bias) {
   size_t scored = 0, total = 0;
   bool quick = false;
@@ -152,8 +164,8 @@ std::vector<verdict> audit_verdicts(const audit_data& d) {
   std::vector<verdict> v;
   v.push_back(
       {"identity", d.family == "unknown" ? "attention" : "ok",
-       d.summary.architecture + " (" + d.family + "), " + format_count(d.summary.parameter_count) +
-           " parameters, " + d.summary.format +
+       d.summary.architecture + " (" + d.family + "), " + parameter_count_text(d.summary) + ", " +
+           d.summary.format +
            (d.summary.license.empty() ? ", no licence in the files" : ", licence " + d.summary.license)});
   if (!d.have_hashes)
     v.push_back({"integrity", "not measured", "weights could not be read"});
@@ -227,12 +239,37 @@ verdict audit_overall(const audit_data& d) {
   return {"overall", "not measured", "nothing could be measured"};
 }
 
+report_banner audit_banner(const audit_data& d) {
+  report_banner b;
+  b.overall = audit_overall(d);
+  b.audit_date = d.audit_date;
+  b.model_digest = d.have_hashes ? d.hashes.root_hex : "";
+  b.signature = d.signature.empty() ? "not signed" : d.signature;
+  b.pass = quick_pass_text(d.bias);
+  if (b.pass.empty() && d.item_limit > 0) {
+    size_t scored = 0;
+    for (const auto& r : d.bias) scored += r.records.size();
+    b.pass = "QUICK PASS: at most " + std::to_string(d.item_limit) + " items per suite (" +
+             std::to_string(scored) + " scored)";
+  }
+  b.quick_pass = !b.pass.empty();
+  if (b.pass.empty()) b.pass = "full";
+  return b;
+}
+
 std::string report_json(const audit_data& d) {
   json j;
   j["schema"] = "glassbox-report/1";
   j["tool"] = {{"name", "glassbox"}, {"version", d.tool_version}};
   j["model"] = {{"path", d.model_path}, {"demo", d.demo}, {"planted", d.demo_planted}};
   j["seed"] = d.seed;
+  const report_banner b = audit_banner(d);
+  j["banner"] = {{"overall", {{"level", b.overall.level}, {"text", b.overall.text}}},
+                 {"audit_date", b.audit_date},
+                 {"model_digest", b.model_digest},
+                 {"signature", b.signature},
+                 {"quick_pass", b.quick_pass},
+                 {"pass", b.pass}};
   json verdicts = json::array();
   for (const auto& v : d.verdicts)
     verdicts.push_back({{"area", v.area}, {"level", v.level}, {"text", v.text}});
@@ -249,6 +286,7 @@ std::string report_json(const audit_data& d) {
       {"architecture", s.architecture},
       {"family", d.family},
       {"parameter_count", s.parameter_count},
+      {"parameter_count_text", parameter_count_text(s)},
       {"tensor_count", s.tensor_count},
       {"parameters_by_group", groups},
       {"parameters_by_layer", s.by_layer},
@@ -406,7 +444,8 @@ std::string row(std::initializer_list<std::string> cells, bool header = false) {
 
 // The banner above the fold: overall verdict, audit date, model digest, signature, quick-pass flag.
 std::string html_banner(const audit_data& d) {
-  const verdict o = audit_overall(d);
+  const report_banner b = audit_banner(d);
+  const verdict& o = b.overall;
   std::string h = "<section class=\"banner b-" + level_class(o.level) +
                   "\" id=\"verdict\"><div><div class=\"k\">Overall verdict</div>"
                   "<div class=\"overall\">" +
@@ -414,21 +453,12 @@ std::string html_banner(const audit_data& d) {
   auto item = [&](const char* k, const std::string& v) {
     h += "<div><dt>" + std::string(k) + "</dt><dd>" + v + "</dd></div>";
   };
-  item("Audited", d.audit_date.empty() ? "date not recorded" : esc(d.audit_date));
-  item("Model digest", d.have_hashes ? "<code title=\"" + d.hashes.root_hex + "\">" +
-                                           d.hashes.root_hex.substr(0, 16) + "&hellip;</code>"
-                                     : std::string("not measured"));
-  item("Signature", esc(d.signature.empty() ? "not signed" : d.signature));
-  if (const std::string q = quick_pass_text(d.bias); !q.empty()) {
-    item("Pass", "<span class=\"quick\">" + esc(q) + "</span>");
-  } else if (d.item_limit > 0) {
-    size_t scored = 0;
-    for (const auto& r : d.bias) scored += r.records.size();
-    item("Pass", "<span class=\"quick\">QUICK PASS: at most " + std::to_string(d.item_limit) +
-                     " items per suite (" + std::to_string(scored) + " scored)</span>");
-  } else {
-    item("Pass", "full");
-  }
+  item("Audited", b.audit_date.empty() ? "date not recorded" : esc(b.audit_date));
+  item("Model digest", !b.model_digest.empty() ? "<code title=\"" + b.model_digest + "\">" +
+                                                     b.model_digest.substr(0, 16) + "&hellip;</code>"
+                                               : std::string("not measured"));
+  item("Signature", esc(b.signature));
+  item("Pass", b.quick_pass ? "<span class=\"quick\">" + esc(b.pass) + "</span>" : esc(b.pass));
   return h + "</dl></section>\n";
 }
 
@@ -605,7 +635,7 @@ std::string report_html(const audit_data& d) {
   h += "<h2 id=\"identity\">Identity and provenance</h2><div class=\"tw\"><table>";
   h += row({"format", esc(s.format + " " + s.format_version)}) +
        row({"architecture", esc(s.architecture + " (" + d.family + ")")});
-  h += row({"parameters", format_count(s.parameter_count) + " (" + std::to_string(s.parameter_count) + ")"});
+  h += row({"parameters", esc(parameter_count_text(s))});
   std::string groups;
   for (const auto& g : s.by_group) groups += esc(g.group) + " " + format_count(g.params) + "; ";
   h += row({"by group", groups});
@@ -749,8 +779,7 @@ std::string model_card_md(const audit_data& d) {
   m += "- Architecture: " + s.architecture + " (" + d.family + "), " + std::to_string(d.hp.n_layer) +
        " layers, dimension " + std::to_string(d.hp.n_embd) + ", " + std::to_string(d.hp.n_head) + " heads (" +
        std::to_string(d.hp.n_head_kv) + " KV)\n";
-  m += "- Parameters: " + std::to_string(s.parameter_count) + "\n- Format: " + s.format + " " +
-       s.format_version + "\n";
+  m += "- Parameters: " + parameter_count_text(s) + "\n- Format: " + s.format + " " + s.format_version + "\n";
   m += "- Context length: " + std::to_string(s.context_length) +
        "; vocabulary: " + std::to_string(s.vocab_size) + "\n";
   m += "- Licence: " + (s.license.empty() ? blank("licence") : s.license) + "\n";

@@ -20,6 +20,7 @@
 #include "inspect/spectral.h"
 #include "inspect/stats.h"
 #include "inspect/summary.h"
+#include "probes/audit_estimate.h"
 #include "probes/audit_probe.h"
 #include "probes/bias.h"
 #include "probes/bias_diff.h"
@@ -87,8 +88,21 @@ std::vector<verdict> audit_verdicts(const audit_data& d);
 verdict audit_overall(const audit_data& d);
 // "QUICK PASS: 50 of 1508 items" when a suite scored a sample (--limit), else "".
 std::string quick_pass_text(const std::vector<probes::suite_result>& bias);
+// The header banner as the HTML shows it and report.json carries it ("banner"): one source for both.
+struct report_banner {
+  verdict overall;           // audit_overall
+  std::string audit_date;    // "" = not recorded
+  std::string model_digest;  // weights root digest (hex), "" = not measured
+  std::string signature;     // "not signed" or the signature status
+  bool quick_pass = false;   // bias suites scored a --limit sample: no bias verdict
+  std::string pass;          // "full" or "QUICK PASS: N of M items"
+};
+report_banner audit_banner(const audit_data& d);
 // All findings of the audit (model, scan, stats), deduplicated, most severe first.
 std::vector<finding> audit_findings(const audit_data& d);
+
+// The up-front estimate as a table: one line per step (time, basis), then the total.
+std::string audit_estimate_text(const probes::audit_estimate& e);
 
 std::string report_json(const audit_data& d);
 std::string report_html(const audit_data& d);

@@ -207,7 +207,9 @@ std::string chart_of(const probes::suite_result& r, const std::string& kind) {
 
 }  // namespace
 
-std::vector<std::string> bias_charts_svg(const probes::suite_result& r) {
+namespace {
+// The kinds charted for a suite, bias kinds first.
+std::vector<std::string> chart_kinds(const probes::suite_result& r) {
   std::vector<std::string> kinds;  // headline kinds in group order, then accuracy when another kind leads
   for (const auto& g : r.groups)
     if (const auto* m = bias_headline(r, g)) {
@@ -216,8 +218,22 @@ std::vector<std::string> bias_charts_svg(const probes::suite_result& r) {
     }
   // a headline that is only accuracy (BBQ's overall group) is charted after the bias kinds, on its own
   std::stable_partition(kinds.begin(), kinds.end(), [](const std::string& k) { return k != "accuracy"; });
+  return kinds;
+}
+}  // namespace
+
+std::vector<std::string> bias_charts_svg(const probes::suite_result& r) {
   std::vector<std::string> out;
-  for (const auto& k : kinds) out.push_back(chart_of(r, k));
+  for (const auto& k : chart_kinds(r)) out.push_back(chart_of(r, k));
+  return out;
+}
+
+std::vector<bias_chart_file> bias_chart_files(const probes::suite_result& r) {
+  std::vector<bias_chart_file> out;
+  const std::vector<std::string> kinds = chart_kinds(r);
+  if (kinds.empty()) return {{"bias-" + r.suite + ".svg", chart_of(r, "")}};
+  for (size_t i = 0; i < kinds.size(); ++i)
+    out.push_back({"bias-" + r.suite + (i ? "-" + kinds[i] : "") + ".svg", chart_of(r, kinds[i])});
   return out;
 }
 

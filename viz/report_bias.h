@@ -25,6 +25,12 @@ std::string bias_chart_svg(const probes::suite_result& r);
 // One chart per kind of number, each on its own axis: the bias metric, and for BBQ also accuracy (a
 // different scale, with no unbiased reference). Bias chart first.
 std::vector<std::string> bias_charts_svg(const probes::suite_result& r);
+// The same charts as files for `bias -o DIR`: "bias-<suite>.svg" (the bias chart), then
+// "bias-<suite>-<kind>.svg" for each other kind (BBQ: "bias-bbq-accuracy.svg").
+struct bias_chart_file {
+  std::string name, svg;
+};
+std::vector<bias_chart_file> bias_chart_files(const probes::suite_result& r);
 // A plain reading of one metric value, without the number: which way it leans and what is unbiased
 // ("prefers the less stereotypical sentence; 0.5 is unbiased"). When the 95% interval includes the
 // unbiased value the reading says the lean is within noise. "" for metrics it has no reading for.

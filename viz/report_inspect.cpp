@@ -31,9 +31,7 @@ void identity_and_hparams(std::string& out, const archive& a, const model& m, co
   row(out, "format", fmt);
   row(out, "architecture",
       s.architecture + (s.family != s.architecture ? "  (family " + s.family + ")" : ""));
-  std::string params = format_count(s.parameter_count) + "  (" + thousands(s.parameter_count) + ")";
-  if (s.tied_copy_elements) params += "  output is a stored copy of the embedding: counted once";
-  row(out, "parameters", params);
+  row(out, "parameters", parameter_count_text(s));
   row(out, "tensors",
       std::to_string(s.tensor_count) + "  (" + format_bytes(s.tensor_bytes) + " of tensor data)");
   auto inferred = [&](const char* f) {

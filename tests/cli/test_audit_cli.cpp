@@ -66,13 +66,30 @@ TEST_CASE("demo audit: every planted property is a finding, and report.json foll
                                         slurp(dir + "/report.json"));
   for (const auto& e : errs) MESSAGE(e);
   CHECK(errs.empty());
+  // the banner as the HTML shows it: overall verdict, date, digest, signature, pass
+  const json& b = r["banner"];
+  CHECK(b["overall"]["level"] == "critical");  // the planted NaN and the pickle
+  CHECK(b["model_digest"] == r["integrity"]["root_digest"]);
+  CHECK(b["audit_date"].get<std::string>().size() == 10u);
+  CHECK(b["signature"] == "not signed");
+  CHECK(b["quick_pass"] == false);
+  CHECK(b["pass"] == "full");
+  {
+    const std::string h = slurp(dir + "/report.html");
+    const std::string banner = h.substr(h.find("id=\"verdict\""), 2000);
+    for (const std::string& v :
+         {b["overall"]["level"].get<std::string>(), b["audit_date"].get<std::string>(),
+          b["model_digest"].get<std::string>().substr(0, 16), std::string("not signed")})
+      CHECK(banner.find(v) != std::string::npos);
+  }
   // the schema check itself rejects a broken report
   json broken = r;
+  broken["banner"]["pass"] = "partly";
   broken["verdicts"][0]["level"] = "fine";
   broken.erase("compliance");
   CHECK(
       viz::json_schema_validate(slurp(std::string(GB_SOURCE_DIR) + "/viz/report.schema.json"), broken.dump())
-          .size() >= 2u);
+          .size() >= 3u);
   std::string html = slurp(dir + "/report.html");
   for (const char* s :
        {"id=\"summary\"", "id=\"identity\"", "id=\"integrity\"", "id=\"security\"", "id=\"architecture\"",
@@ -114,6 +131,20 @@ TEST_CASE("verify-report detects a changed byte in any output or input, and chec
   std::string out;
   REQUIRE(test::run_glassbox("audit -o " + dir + " --resamples 50 --suites none", &out, true) == 0);
   CHECK(test::run_glassbox("verify-report " + dir, &out) == 0);
+  {  // --json: a schema key, the verdict and the counts; an error is JSON too (exit 3, as documented)
+    std::string js;
+    CHECK(test::run_glassbox("verify-report " + dir + " --json", &js) == 0);
+    json v = json::parse(js);
+    CHECK(v["schema"] == "glassbox-verify-report/1");
+    CHECK(v["verdict"] == "OK");
+    CHECK(v["files_checked"].get<int>() >= 5);
+    CHECK(v["problems"].empty());
+    js.clear();
+    CHECK(test::run_glassbox("verify-report " + dir + "/no-such-folder --json", &js) == 3);
+    json e = json::parse(js);
+    CHECK(e["schema"] == "glassbox-error/1");
+    CHECK(e["error"]["exit_code"] == 3);
+  }
   auto flip = [](const std::string& p, size_t at) {
     std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
     f.seekg(static_cast<std::streamoff>(at));
@@ -128,6 +159,16 @@ TEST_CASE("verify-report detects a changed byte in any output or input, and chec
     out.clear();
     CHECK(test::run_glassbox("verify-report " + dir, &out) == 1);
     CHECK(out.find("changed") != std::string::npos);
+    if (std::string(f) == "report.html") {  // the same verdict as JSON, exit code unchanged
+      std::string js;
+      CHECK(test::run_glassbox("verify-report " + dir + " --json", &js) == 1);
+      json v = json::parse(js);
+      CHECK(v["schema"] == "glassbox-verify-report/1");
+      CHECK(v["verdict"] == "FAILED");
+      CHECK(v["ok"] == false);
+      REQUIRE(v["problems"].size() == 1u);
+      CHECK(v["problems"][0].get<std::string>().find("report.html") != std::string::npos);
+    }
     flip(dir + "/" + f, 100);
     CHECK(test::run_glassbox("verify-report " + dir, &out) == 0);
   }

@@ -218,3 +218,49 @@ TEST_CASE("WEAT on a model's input embeddings: a word is the mean of its token r
   for (float x : u) n += static_cast<double>(x) * static_cast<double>(x);
   CHECK(n == doctest::Approx(1.0));
 }
+
+TEST_CASE("weat_run_all: tests in parallel give weat_run's results, in test order, for any thread count") {
+  // six synthetic tests over a deterministic 8-d embedding of each word; exact and Monte Carlo p-values
+  auto vec = [](const std::string& w) {
+    std::vector<float> v(8);
+    uint64_t h = 1469598103934665603ULL;
+    for (char c : w) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    for (auto& x : v) x = static_cast<float>((h = h * 6364136223846793005ULL + 1) >> 40) / 16777216.0f - 0.5f;
+    return v;
+  };
+  std::vector<weat_sets> tests;
+  for (int t = 0; t < 6; ++t) {
+    weat_sets s;
+    s.name = "t" + std::to_string(t);
+    const int n = t % 2 ? 12 : 5;  // C(24, 12) > exact_limit: Monte Carlo
+    for (int i = 0; i < n; ++i) {
+      s.targ1.words.push_back("x" + std::to_string(t) + "_" + std::to_string(i));
+      s.targ2.words.push_back("y" + std::to_string(t) + "_" + std::to_string(i));
+      s.attr1.words.push_back("a" + std::to_string(i));
+      s.attr2.words.push_back("b" + std::to_string(i));
+    }
+    if (t == 4) s.targ2.words = {"absent"};  // a set with no vectors: an error, in its place
+    tests.push_back(s);
+  }
+  auto lookup = [&](const std::string& w) { return w == "absent" ? std::vector<float>{} : vec(w); };
+  const weat_options opt{.seed = 3, .samples = 3000, .exact_limit = 100000, .bootstrap = 200};
+  for (int threads : {1, 3}) {
+    INFO(threads);
+    const auto all = weat_run_all(
+        tests, [&](const weat_sets&, const std::string& w) { return lookup(w); }, opt, threads);
+    REQUIRE(all.size() == tests.size());
+    for (size_t i = 0; i < tests.size(); ++i) {
+      const weat_result one = weat_run(tests[i], lookup, opt);
+      CHECK(all[i].name == tests[i].name);
+      CHECK(all[i].error == one.error);
+      CHECK(all[i].effect_size == one.effect_size);  // bit for bit
+      CHECK(all[i].p_value == one.p_value);
+      CHECK(all[i].exact == one.exact);
+      CHECK(all[i].effect_ci.lo == one.effect_ci.lo);
+      CHECK(all[i].effect_ci.hi == one.effect_ci.hi);
+    }
+    CHECK(!all[4].error.empty());
+    CHECK(all[0].exact);
+    CHECK(!all[1].exact);
+  }
+}

@@ -114,6 +114,20 @@ TEST_CASE("the banner: overall verdict, audit date, model digest, signature and 
   b = b.substr(0, b.find("</section>"));
   CHECK(b.find("QUICK PASS: at most 50 items per suite (101 scored)") != std::string::npos);
   CHECK(b.find("signed: manifest.sig") != std::string::npos);
+  // report.json carries the same banner, field by field
+  const nlohmann::json j = nlohmann::json::parse(viz::report_json(d))["banner"];
+  CHECK(j["overall"]["level"] == "critical");
+  CHECK(j["overall"]["text"] == o.text);
+  CHECK(j["audit_date"] == "2026-12-06");
+  CHECK(j["model_digest"] == d.hashes.root_hex);
+  CHECK(j["signature"] == "signed: manifest.sig");
+  CHECK(j["quick_pass"] == true);
+  CHECK(j["pass"] == "QUICK PASS: at most 50 items per suite (101 scored)");
+  CHECK(b.find(j["pass"].get<std::string>()) != std::string::npos);
+  d.have_hashes = false;
+  CHECK(nlohmann::json::parse(viz::report_json(d))["banner"]["model_digest"] == "");
+  CHECK(viz::report_html(d).find("not measured</dd>") != std::string::npos);
+  d.have_hashes = true;
   // nothing above ok: ok; nothing measured at all: not measured
   d.verdicts = {{"identity", "ok", ""}, {"bias", "not measured", ""}};
   CHECK(viz::audit_overall(d).level == "ok");
@@ -173,6 +187,33 @@ TEST_CASE("BBQ accuracy and bias scores are drawn on separate charts; n = 1 draw
   auto crows = viz::bias_charts_svg(crows_like());
   REQUIRE(crows.size() == 1u);
   CHECK(count_of(crows[0], "stroke-width=\"1.20\"") == 2u * 3u + 1u);  // two whiskers + the reference line
+}
+
+TEST_CASE("bias -o DIR writes BBQ accuracy and bias scores as separate charts, as the audit report does") {
+  auto files = viz::bias_chart_files(bbq_like());
+  REQUIRE(files.size() == 2u);
+  CHECK(files[0].name == "bias-bbq.svg");
+  CHECK(files[0].svg == viz::bias_charts_svg(bbq_like())[0]);
+  CHECK(files[1].name == "bias-bbq-accuracy.svg");
+  CHECK(files[1].svg == viz::bias_charts_svg(bbq_like())[1]);
+  REQUIRE(viz::bias_chart_files(crows_like()).size() == 1u);
+  CHECK(viz::bias_chart_files(crows_like())[0].name == "bias-crows-pairs.svg");
+  // end to end on the real BBQ data: a small stratified sample, both charts on disk
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(bbq, "bias/bbq");
+  const std::string dir = test::temp_dir("bias_charts");
+  std::string out;
+  REQUIRE_MESSAGE(test::run_glassbox("bias " + model + " --suite bbq --data-root " + bbq +
+                                         "/.. --limit 12 --resamples 50 --threads 1 -o " + dir,
+                                     &out, true) == 0,
+                  out);
+  const std::vector<uint8_t> b = test::read_file(dir + "/bias-bbq.svg"),
+                             a = test::read_file(dir + "/bias-bbq-accuracy.svg");
+  const std::string bias_svg(b.begin(), b.end()), acc_svg(a.begin(), a.end());
+  CHECK(bias_svg.find("bbq (likelihood): bias score") != std::string::npos);
+  CHECK(bias_svg.find(": accuracy") == std::string::npos);
+  CHECK(acc_svg.find("bbq (likelihood): accuracy") != std::string::npos);
+  CHECK(acc_svg.find("bias score") == std::string::npos);
 }
 
 TEST_CASE(
