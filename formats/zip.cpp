@@ -499,14 +499,22 @@ listing open(const uint8_t* d, uint64_t n, const options& opt) {
       add(z, severity::high, "zip.header_mismatch", e.name, "stored entry with compressed size != size",
           e.local_offset);
     }
-    if (e.size > opt.max_entry_size || (e.method == 8 && e.size > (1u << 20) &&
-                                        (e.comp_size == 0 || e.size / e.comp_size > opt.max_ratio))) {
+    if (e.size > opt.max_entry_size) {
       e.why_unreadable = "zip bomb: " + std::to_string(e.size) + " bytes from " +
                          std::to_string(e.comp_size) + " compressed; not inflated";
       add(z, severity::high, "zip.bomb", e.name, e.why_unreadable, e.local_offset);
       continue;
     }
     e.readable = true;
+    // A high ratio is not malice (np.savez_compressed of zeros): such a member is never inflated whole, but
+    // member_stream reads it within the scan's byte budget, so what it holds is still examined.
+    if (e.method == 8 && e.size > (1u << 20) && (e.comp_size == 0 || e.size / e.comp_size > opt.max_ratio)) {
+      e.stream_only = true;
+      add(z, severity::low, "zip.high_ratio", e.name,
+          std::to_string(e.size) + " bytes from " + std::to_string(e.comp_size) +
+              " compressed: not inflated whole; scanned as a stream within the inflate budget",
+          e.local_offset);
+    }
     if (flag_enc) {
       // torch's reader ignores the flag: if the bytes are plain (CRC matches), the flag is a decoy.
       content t = read(z, e);
@@ -561,6 +569,11 @@ content read(const listing& z, const entry& e) {
   content c;
   if (!e.readable) {
     c.why = e.why_unreadable.empty() ? "entry not readable" : e.why_unreadable;
+    return c;
+  }
+  if (e.stream_only) {
+    c.why = "inflates " + std::to_string(e.size) + " bytes from " + std::to_string(e.comp_size) +
+            " (zip bomb ratio): read only as a bounded stream";
     return c;
   }
   const uint8_t* src = z.data + e.data_offset;

@@ -2,9 +2,10 @@
 //
 // The central directory is trusted only after it is checked against each local header (name, method,
 // sizes, CRC), the data descriptor, and the file bounds. Entries are never extracted to disk: stored
-// entries are views into the mapped bytes, deflated ones are inflated into memory under a size cap and a
-// ratio cap (a zip bomb is a finding and is not inflated). Deviations become findings:
-//   zip.header_mismatch  zip.path_escape  zip.overlap  zip.duplicate_name  zip.encrypted
+// entries are views into the mapped bytes, deflated ones are inflated into memory under a size cap (past it:
+// zip.bomb, not inflated) and a ratio cap (past it: zip.high_ratio, a stream_only entry that member_stream
+// reads within the scan's byte budget but read() never inflates whole). Deviations become findings:
+//   zip.header_mismatch  zip.path_escape  zip.overlap  zip.duplicate_name  zip.encrypted  zip.high_ratio
 //   zip.encryption_flag_decoy  zip.unusual_flags  zip.bomb  zip.unsupported_method  zip.crc_mismatch
 //   zip.descriptor_mismatch  zip.prefix_bytes  zip.gap  zip.count_mismatch  zip.bad_entry  zip.comment
 //   zip.local_only (the file is walked from byte 0: every local header the central directory does not list
@@ -41,7 +42,8 @@ struct entry {
   uint64_t data_offset = 0;    // absolute offset of the (compressed) data
   uint64_t end_offset = 0;     // absolute end of the entry incl. data descriptor
   bool encrypted = false;      // flag bit 0 (or 6) and the bytes are not plain
-  bool readable = false;       // read() can return its bytes
+  bool readable = false;       // read() or member_stream can return its bytes
+  bool stream_only = false;    // highly compressed (zip.high_ratio): member_stream only, never inflated whole
   bool local_only = false;     // a local header the central directory does not list (zip.local_only)
   std::string why_unreadable;  // when !readable
 };

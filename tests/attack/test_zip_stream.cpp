@@ -159,11 +159,25 @@ TEST_CASE("a member past the inflate budget is NOT VERIFIED, never skipped; so i
   CHECK(has(two, "zip.not_verified"));
 }
 
-TEST_CASE("a bomb ends by its byte budget and is NOT VERIFIED") {
-  // honest sizes, huge ratio: 8 MiB of zeros in ~8 KB
+TEST_CASE("a high-ratio member is read within the budget; a bomb ends by its byte budget as NOT VERIFIED") {
+  // honest sizes, huge ratio: 8 MiB of zeros in ~8 KB, as a pickle string before the payload (or not)
   std::string zeros(8u << 20, '\0');
-  gb::scan_file ratio = scan_bytes("bomb.zip", zip_of({{"x.pkl", zeros}}));
+  std::string pad = "\x80\x02T"s;  // BINSTRING: a 4-byte little-endian length, then the bytes
+  for (int k = 0; k < 4; ++k) pad += static_cast<char>((zeros.size() >> (8 * k)) & 0xff);
+  pad += zeros;
+  const std::string evil = pad + "0" + k_evil.substr(2), benign = pad + ".";
+  for (const std::string& z : {zip_of({{"x.pkl", evil}}), torch_zip(evil)}) {
+    gb::scan_file f = scan_bytes("ratio.zip", z);  // inflated as a stream: the call after the padding is seen
+    CHECK_MESSAGE(verdict(f) == "DANGEROUS", codes(f));
+    CHECK(has(f, "zip.high_ratio"));
+  }
+  gb::scan_file ok = scan_bytes("ratio.zip", zip_of({{"x.pkl", benign}}));
+  CHECK_MESSAGE(verdict(ok) == "CLEAN", codes(ok));  // compressible is not malicious
+  gb::scan_options small;
+  small.inflate_member = 1u << 20;
+  gb::scan_file ratio = scan_bytes("bomb.zip", zip_of({{"x.pkl", evil}}), small);
   CHECK_MESSAGE(verdict(ratio) == "NOT VERIFIED", codes(ratio));
+  CHECK(has(ratio, "zip.not_verified"));
   // declared small, inflates to 8 MiB: read up to the declared size only, then NOT VERIFIED
   std::string honest = zip_of({{"x.pkl", int_list(10) + zeros}});
   std::vector<uint8_t> hb(honest.begin(), honest.end());

@@ -82,18 +82,30 @@ TEST_CASE("local header disagreeing with the central directory -> zip.header_mis
   CHECK(has(l2, "zip.header_mismatch"));
 }
 
-TEST_CASE("zip bomb by ratio is a finding and is not inflated") {
+TEST_CASE("a ratio past the cap is a finding; the entry is read only as a bounded stream, never whole") {
   std::string zeros(8u << 20, '\0');
   auto z = build({{"bomb.bin", zeros, true}});
   auto l = zp::open(z.data(), z.size());
-  CHECK(has(l, "zip.bomb", "bomb.bin"));
-  CHECK_FALSE(l.entries[0].readable);
+  CHECK(has(l, "zip.high_ratio", "bomb.bin"));
+  CHECK_FALSE(has(l, "zip.bomb"));
+  CHECK(l.entries[0].stream_only);
   CHECK_FALSE(zp::read(l, l.entries[0]).ok);
-  // a larger cap lets the same entry through
+  std::vector<uint8_t> buf(1u << 20);
+  zp::member_stream whole(l, l.entries[0], 64u << 20);  // within the budget: every byte, CRC checked
+  uint64_t got = 0;
+  for (uint64_t n; (n = whole.read(buf.data(), buf.size())) > 0;) got += n;
+  CHECK(got == zeros.size());
+  CHECK(whole.crc_ok());
+  zp::member_stream capped(l, l.entries[0], 1u << 20);  // past the budget: stops there, says so
+  got = 0;
+  for (uint64_t n; (n = capped.read(buf.data(), buf.size())) > 0;) got += n;
+  CHECK(got == (1u << 20));
+  CHECK(capped.status() == zp::member_stream::state::over_budget);
+  // a larger cap lets the same entry through whole
   zp::options loose;
   loose.max_ratio = 1u << 20;
   auto l2 = zp::open(z.data(), z.size(), loose);
-  CHECK_FALSE(has(l2, "zip.bomb"));
+  CHECK_FALSE(has(l2, "zip.high_ratio"));
   CHECK(zp::read(l2, l2.entries[0]).size == zeros.size());
 }
 
