@@ -12,6 +12,7 @@
 #include <string>
 
 #include "probes/bias_diff.h"
+#include "probes/bias_sample.h"
 #include "probes/lm_scorer.h"
 #include "probes/session.h"
 #include "tests/support/data.h"
@@ -294,8 +295,8 @@ TEST_CASE(
   gb::probes::bias_options o;
   o.resamples = 0;
   std::map<std::string, std::string> texts;
-  const gb::probes::suite_result rb = gb::probes::bias_suite_run(cb, "templates", "", o, &texts);
-  const gb::probes::suite_result rd = gb::probes::bias_suite_run(cd, "templates", "", o);
+  const gb::probes::suite_result rb = gb::probes::suite_run_named(cb, "templates", "", o, &texts);
+  const gb::probes::suite_result rd = gb::probes::suite_run_named(cd, "templates", "", o);
   CHECK_FALSE(gb::probes::bias_tokenizers_agree(scb, scd, texts));
   std::map<std::string, std::pair<double, double>> own;  // id -> (base diff, derived diff)
   for (const auto& x : rb.records) own[x.id].first = x.value("diff");
