@@ -10,8 +10,8 @@
 #include "cli/options.h"
 #include "inspect/delta.h"
 #include "inspect/diff.h"
-#include "viz/json_util.h"
 #include "inspect/summary.h"
+#include "viz/json_util.h"
 #include "viz/result_tables.h"
 
 namespace po = boost::program_options;
