@@ -7,6 +7,7 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <vector>
 
 #include "tests/support/data.h"
 
@@ -73,7 +74,13 @@ TEST_CASE("merge of N shards equals the single-process bias.json byte for byte (
   GB_DATA(model, "models/stories260K/stories260K.gguf");
   GB_DATA(data, "bias");
   const std::string& want = single(model, data);
-  for (size_t n : {1u, 2u, 3u, 7u}) {
+// Under ASan + UBSan every process (each parses every dataset) runs ~5x slower: one split of each kind there.
+#ifdef GB_SANITIZED
+  const std::vector<size_t> counts = {1u, 7u};  // one shard; more shards than some suites have items
+#else
+  const std::vector<size_t> counts = {1u, 2u, 3u, 7u};
+#endif
+  for (size_t n : counts) {
     INFO("N = " << n);
     const std::string dir = test::temp_dir("merge_n" + std::to_string(n));
     std::string out;
@@ -90,8 +97,8 @@ TEST_CASE("merge of N shards equals the single-process bias.json byte for byte (
     const std::string stripped = without_cost(got);
     CHECK(stripped.size() < got.size());    // every suite reports its cost ...
     CHECK(stripped == without_cost(want));  // ... and the rest is byte for byte the same
-    if (n == 3) {                           // a shard alone is partial: it holds only its own records
-      const std::string p0 = slurp(dir + "/parts/bias.part-0000-of-0003.json");
+    if (n == 7) {                           // a shard alone is partial: it holds only its own records
+      const std::string p0 = slurp(dir + "/parts/bias.part-0000-of-0007.json");
       CHECK(p0.find("\"format\": \"glassbox-bias-part/1\"") != std::string::npos);
       CHECK(p0.size() < want.size());
     }
