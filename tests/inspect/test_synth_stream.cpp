@@ -36,9 +36,12 @@ TEST_CASE("synth's peak RSS is independent of the model's size") {
   MESSAGE("synth peak RSS: " << small / 1024 << " MiB for " << small_bytes / 1048576 << " MB, "
                              << large / 1024 << " MiB for " << large_bytes / 1048576 << " MB");
   REQUIRE(large_bytes > 10 * small_bytes / 2);  // the larger model is several times the smaller
-  // Holding the model would add its ~95 MB of floats and bytes; streaming adds nothing per layer.
+  // Holding the model would add its ~95 MB of floats and bytes; streaming adds nothing per layer. (Not in
+  // sanitized builds: ASan's quarantine keeps freed tensors resident, ~256 MB, so RSS measures it instead.)
+#ifndef GB_SANITIZED
   CHECK(large - small < 16 * 1024);
   CHECK(large < small + static_cast<long>(large_bytes - small_bytes) / 1024 / 4);
+#endif
 
   // The streamed file holds the values the spec defines: every matrix ~ N(0, 0.02), norms 1 + N(0, 0.02).
   gb::result<gb::integrity_input> in = gb::integrity_open(dir + "/l16.gguf");
