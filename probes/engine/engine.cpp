@@ -463,264 +463,339 @@ struct runner::impl {
     }
   }
 
-  // Buffers of one pass.
-  aligned_vector<float> x, xn, q, k, v, qkv, att, o, xn2, hb, hb2, mo, scores, probs, rope_cs;
+  // Buffers of one pass (nq = H*E, nk = Hk*E; T rows in, Tr rows carried on, P positions attended).
+  aligned_vector<float> x;              // (T, D) the residual stream
+  aligned_vector<float> xn;             // (T, D) attention norm, then the final norm
+  aligned_vector<float> xn2;            // (T, D) MLP norm (parallel blocks: their second norm)
+  aligned_vector<float> qkv;            // (T, nq + 2*nk) a fused projection
+  aligned_vector<float> q;              // (T, nq)
+  aligned_vector<float> k, v;           // (T, nk) each
+  aligned_vector<float> att;            // (T, nq) per-head attention outputs
+  aligned_vector<float> o;              // (T, D) attention projection
+  aligned_vector<float> hb, hb2;        // (T, F) MLP hidden: (gate or up), up
+  aligned_vector<float> mo;             // (T, D) MLP output
+  aligned_vector<float> scores, probs;  // (H, T, P) when a hook wants them
+  aligned_vector<float> rope_cs;        // (T, n_rot) per row: n_rot/2 cosines, then n_rot/2 sines
+
+  // What the stages of one pass share.
+  struct pass {
+    tap tp{nullptr};
+    int64_t T = 0, p0 = 0, P = 0;  // rows; position of row 0 (cached pass); positions after the pass
+    int64_t tq = 0, Tr = 0;        // the current layer: first query row, rows carried on (T - tq)
+    bool packed = false, last_only = false;
+    const std::vector<int32_t>* parent = nullptr;  // (T) packed: each row's parent row, -1 for a root
+    std::vector<int64_t> depth;                    // (T) packed: each row's position
+    int64_t position(int64_t t) const { return packed ? depth[static_cast<size_t>(t)] : p0 + t; }
+  };
 
   // parent == nullptr: the tokens continue the KV cache at `pos`. Otherwise a packed trie (forward_packed):
   // row t sits at position depth[t] and attends to its ancestors and itself; the cache is not touched.
   result<std::vector<float>> run(const std::vector<int32_t>& tokens, hook* h, bool last_only,
                                  const std::vector<int32_t>* parent = nullptr) {
+    pass ps;
+    ps.tp.h = h;
+    ps.last_only = last_only;
+    ps.parent = parent;
+    ps.packed = parent != nullptr;
+    const error stopped{errc::limit, 0, "engine: stopped by hook", ""};
+    begin(tokens, ps);
+    if (!embed(tokens, ps)) return stopped;
+    rope_table(ps);
+    for (int l = 0; l < hp.n_layer; ++l)
+      if (!attention(l, ps) || !mlp(l, ps)) return stopped;
+    std::vector<float> logits = output_logits(ps);  // (n_out, V)
+    if (ps.tp.stopped) return stopped;
+    if (!ps.packed) pos = ps.P;
+    return logits;
+  }
+
+  // Checks the pass's input (fail: one line), fixes its positions and sizes its buffers.
+  void begin(const std::vector<int32_t>& tokens, pass& ps) {
     const int64_t T = static_cast<int64_t>(tokens.size());
-    const bool packed = parent != nullptr;
-    if (!opt.kv_cache && !packed) pos = 0;
-    if (T == 0) return error{errc::bad_value, 0, "engine: no tokens to run", ""};
-    std::vector<int64_t> depth;  // (T) packed: position of each row
-    if (packed) {
-      if (parent->size() != tokens.size())
-        return error{errc::bad_value, 0,
-                     "engine: packed batch has " + std::to_string(tokens.size()) + " tokens but " +
-                         std::to_string(parent->size()) + " parents",
-                     ""};
-      depth.resize(static_cast<size_t>(T));
-      for (int64_t t = 0; t < T; ++t) {
-        const int32_t pa = (*parent)[static_cast<size_t>(t)];
-        if (pa < -1 || pa >= t)
-          return error{errc::bad_value, 0,
-                       "engine: packed row " + std::to_string(t) + " has parent " + std::to_string(pa) +
-                           " (must be -1 or an earlier row)",
-                       ""};
-        depth[static_cast<size_t>(t)] = pa < 0 ? 0 : depth[static_cast<size_t>(pa)] + 1;
-        if (depth[static_cast<size_t>(t)] >= n_ctx)
-          return error{errc::limit, 0,
-                       "engine: packed row " + std::to_string(t) + " at position " +
-                           std::to_string(depth[static_cast<size_t>(t)]) + " exceeds the context length " +
-                           std::to_string(n_ctx),
-                       ""};
-      }
-    } else if (pos + T > n_ctx) {
-      return error{errc::limit, 0,
-                   "engine: " + std::to_string(pos + T) + " positions exceed the context length " +
-                       std::to_string(n_ctx),
-                   ""};
-    }
+    if (!opt.kv_cache && !ps.packed) pos = 0;
+    if (T == 0) fail(errc::bad_value, 0, "engine: no tokens to run");
+    if (ps.packed)
+      pack_depths(*ps.parent, T, ps.depth);
+    else if (pos + T > n_ctx)
+      fail(errc::limit, 0,
+           "engine: " + std::to_string(pos + T) + " positions exceed the context length " +
+               std::to_string(n_ctx));
     for (int32_t id : tokens)
       if (id < 0 || id >= V)
-        return error{
+        fail(
             errc::bad_value, 0,
-            "engine: token id " + std::to_string(id) + " outside the vocabulary (" + std::to_string(V) + ")",
-            ""};
-    if (!packed) ensure_cache(pos + T);
-    const int64_t p0 = packed ? 0 : pos, P = p0 + T, nq = H * E, nk = Hk * E;
-    auto position_of = [&](int64_t t) { return packed ? depth[static_cast<size_t>(t)] : p0 + t; };
-    tap tp{h};
-    auto stopped = [&]() -> result<std::vector<float>> {
-      return error{errc::limit, 0, "engine: stopped by hook", ""};
-    };
-    auto sz = [](int64_t n) { return static_cast<size_t>(n); };
-    x.resize(sz(T * D)), xn.resize(sz(T * D)), xn2.resize(sz(T * D)), o.resize(sz(T * D)),
-        mo.resize(sz(T * D));
-    q.resize(sz(T * nq)), k.resize(sz(T * nk)), v.resize(sz(T * nk)), att.resize(sz(T * nq));
-    hb.resize(sz(T * F)), hb2.resize(sz(T * F));
+            "engine: token id " + std::to_string(id) + " outside the vocabulary (" + std::to_string(V) + ")");
+    if (!ps.packed) ensure_cache(pos + T);
+    ps.T = ps.Tr = T;
+    ps.p0 = ps.packed ? 0 : pos;
+    ps.P = ps.p0 + T;
+    const size_t t = static_cast<size_t>(T), nq = static_cast<size_t>(H * E),
+                 nk = static_cast<size_t>(Hk * E);
+    for (aligned_vector<float>* b : {&x, &xn, &xn2, &o, &mo}) b->resize(t * static_cast<size_t>(D));
+    q.resize(t * nq), att.resize(t * nq), k.resize(t * nk), v.resize(t * nk);
+    hb.resize(t * static_cast<size_t>(F)), hb2.resize(t * static_cast<size_t>(F));
+  }
 
-    // embedding
+  // depth (T): the position of each row of a packed trie; fail: a parent that is not an earlier row, a
+  // path longer than the context.
+  void pack_depths(const std::vector<int32_t>& parent, int64_t T, std::vector<int64_t>& depth) const {
+    if (parent.size() != static_cast<size_t>(T))
+      fail(errc::bad_value, 0,
+           "engine: packed batch has " + std::to_string(T) + " tokens but " + std::to_string(parent.size()) +
+               " parents");
+    depth.resize(static_cast<size_t>(T));
+    for (int64_t t = 0; t < T; ++t) {
+      const int32_t pa = parent[static_cast<size_t>(t)];
+      if (pa < -1 || pa >= t)
+        fail(errc::bad_value, 0,
+             "engine: packed row " + std::to_string(t) + " has parent " + std::to_string(pa) +
+                 " (must be -1 or an earlier row)");
+      const int64_t d = pa < 0 ? 0 : depth[static_cast<size_t>(pa)] + 1;
+      depth[static_cast<size_t>(t)] = d;
+      if (d >= n_ctx)
+        fail(errc::limit, 0,
+             "engine: packed row " + std::to_string(t) + " at position " + std::to_string(d) +
+                 " exceeds the context length " + std::to_string(n_ctx));
+    }
+  }
+
+  // x (T, D) = token embeddings (times embd_scale) + position embeddings, then the embedding norm.
+  // false: a hook stopped the pass.
+  bool embed(const std::vector<int32_t>& tokens, pass& ps) {
+    const int64_t T = ps.T;
     for (int64_t t = 0; t < T; ++t)
       matrix_rows_f32(tok_embd, tokens[static_cast<size_t>(t)], 1, x.data() + t * D);
     if (embd_scale != 1.0f)
       for (float& e : x) e *= embd_scale;
     if (pos_embd.present()) {
-      aligned_vector<float> pe(sz(D));
+      aligned_vector<float> pe(static_cast<size_t>(D));  // (D) one row's position embedding
       for (int64_t t = 0; t < T; ++t) {
-        matrix_rows_f32(pos_embd, position_of(t), 1, pe.data());
-        for (int64_t i = 0; i < D; ++i) x[sz(t * D + i)] += pe[sz(i)];
+        matrix_rows_f32(pos_embd, ps.position(t), 1, pe.data());
+        for (int64_t i = 0; i < D; ++i) x[static_cast<size_t>(t * D + i)] += pe[static_cast<size_t>(i)];
       }
     }
     if (!embd_norm_w.v.empty())
       for (int64_t t = 0; t < T; ++t)
         layer_norm(x.data() + t * D, embd_norm_w.p(), embd_norm_b.p(), D, static_cast<float>(hp.norm_eps),
                    x.data() + t * D);
-    tp.maybe("embed", x.data(), {T, D});
-    if (tp.stopped) return stopped();
+    ps.tp.maybe("embed", x.data(), {T, D});
+    return !ps.tp.stopped;
+  }
 
-    if (rope != rope_kind::none) {  // cos/sin of each row's position, once for every layer's q and k
-      rope_cs.resize(sz(T * n_rot));
-      rows(T, 64 * n_rot, [&](int64_t t) {
-        rope_angles(n_rot, position_of(t), hp.rope_theta, rope_cs.data() + t * n_rot,
-                    rope_cs.data() + t * n_rot + n_rot / 2);
-      });
+  // rope_cs: cos/sin of each row's position, once for every layer's q and k.
+  void rope_table(const pass& ps) {
+    if (rope == rope_kind::none) return;
+    rope_cs.resize(static_cast<size_t>(ps.T * n_rot));
+    rows(ps.T, 64 * n_rot, [&](int64_t t) {
+      rope_angles(n_rot, ps.position(t), hp.rope_theta, rope_cs.data() + t * n_rot,
+                  rope_cs.data() + t * n_rot + n_rot / 2);
+    });
+  }
+
+  // The attention half of block l: norm, q/k/v, attention (cached or packed), output projection into o.
+  // false: a hook stopped the pass.
+  bool attention(int l, pass& ps) {
+    const layer_weights& L = layers[static_cast<size_t>(l)];
+    const int64_t T = ps.T;
+    tap& tp = ps.tp;
+    tp.maybe(layer_name(l, "resid.pre"), x.data(), {T, D});
+    norm(x.data(), T, L.attn_norm_w, L.attn_norm_b, xn.data());
+    tp.maybe(layer_name(l, "attn_norm"), xn.data(), {T, D});
+    ps.tq = trim_last(l, ps) ? T - 1 : 0;
+    ps.Tr = T - ps.tq;
+    qkv_rows(L, ps);
+    tp.maybe(layer_name(l, "attn.q"), q.data(), {T, H * E});
+    tp.maybe(layer_name(l, "attn.k"), k.data(), {T, Hk * E});
+    tp.maybe(layer_name(l, "attn.v"), v.data(), {T, Hk * E});
+    if (tp.stopped) return false;
+    if (ps.packed)
+      packed_attention(l, ps);
+    else
+      cached_attention(l, ps);
+    if (ps.tq > 0) {  // the last row of x (and of the attention norm, a parallel block's MLP input) becomes
+                      // row 0
+      std::memmove(x.data(), x.data() + ps.tq * D, static_cast<size_t>(D) * 4);
+      std::memmove(xn.data(), xn.data() + ps.tq * D, static_cast<size_t>(D) * 4);
     }
-    const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(E)));
-    int64_t x_rows = T;  // rows of x carried through the layers
-    for (int l = 0; l < hp.n_layer; ++l) {
-      const layer_weights& L = layers[sz(l)];
-      tp.maybe(layer_name(l, "resid.pre"), x.data(), {T, D});
-      norm(x.data(), T, L.attn_norm_w, L.attn_norm_b, xn.data());
-      tp.maybe(layer_name(l, "attn_norm"), xn.data(), {T, D});
-      // The last layer of a last-only pass: only the last row reaches the logits, so once K and V of every
-      // row are made (the cache keeps them) the layer runs on that row alone, as llama.cpp does; unless a
-      // hook wants a per-row point of it. The row's arithmetic is the same, so are its bits.
-      const auto hooked = [&](std::initializer_list<const char*> points) {
-        return std::any_of(points.begin(), points.end(),
-                           [&](const char* w) { return tp.wants(layer_name(l, w)); });
-      };
-      const bool trim = last_only && !packed && T > 1 && l == hp.n_layer - 1 && !tp.wants("final.norm") &&
-                        !hooked({"attn.q", "attn.scores", "attn.probs", "attn.z", "attn.out", "resid.mid",
-                                 "mlp.pre", "mlp.out", "resid.post"});
-      const int64_t tq = trim ? T - 1 : 0, Tr = T - tq;  // first query row, rows carried on
-      if (L.qkv.present()) {
-        qkv.resize(sz(T * (nq + 2 * nk)));
-        linear(xn.data(), T, L.qkv, L.qkv_b, qkv.data());
-        split_qkv(qkv.data(), T, q.data(), k.data(), v.data());
-        if (trim) std::memmove(q.data(), q.data() + tq * nq, sz(nq) * 4);
-      } else {
-        linear(xn.data() + tq * D, Tr, L.q, L.q_b, q.data());
-        linear(xn.data(), T, L.k, L.k_b, k.data());
-        linear(xn.data(), T, L.v, L.v_b, v.data());
-      }
-      if (rope != rope_kind::none) {
-        rows(Tr, nq, [&](int64_t t) {
-          const float* c = rope_cs.data() + (tq + t) * n_rot;
-          rope_rotate(q.data() + t * nq, H, E, n_rot, c, c + n_rot / 2, rope);
-        });
-        rows(T, nk, [&](int64_t t) {
-          const float* c = rope_cs.data() + t * n_rot;
-          rope_rotate(k.data() + t * nk, Hk, E, n_rot, c, c + n_rot / 2, rope);
-        });
-      }
-      tp.maybe(layer_name(l, "attn.q"), q.data(), {T, nq});
-      tp.maybe(layer_name(l, "attn.k"), k.data(), {T, nk});
-      tp.maybe(layer_name(l, "attn.v"), v.data(), {T, nk});
-      if (tp.stopped) return stopped();
+    tp.maybe(layer_name(l, "attn.z"), att.data(), {ps.Tr, H * E});  // per-head outputs before the projection
+    if (tp.stopped) return false;
+    linear(att.data(), ps.Tr, L.o, L.o_b, o.data());
+    tp.maybe(layer_name(l, "attn.out"), o.data(), {ps.Tr, D});
+    return !tp.stopped;
+  }
 
-      const std::string sname = layer_name(l, "attn.scores"), pname = layer_name(l, "attn.probs");
-      const bool want_s = tp.wants(sname), want_p = tp.wants(pname);
-      if (packed) {
-        if (want_s || want_p)
-          return error{errc::unsupported, 0,
-                       "engine: hook point '" + (want_s ? sname : pname) +
-                           "' is not available in a packed forward (attention is per trie path)",
-                       ""};
-        packed_attention(T, *parent, depth);
-      } else {
-        std::memcpy(kc[sz(l)].data() + p0 * nk, k.data(), sz(T * nk) * 4);
-        std::memcpy(vc[sz(l)].data() + p0 * nk, v.data(), sz(T * nk) * 4);
-        if (want_s) scores.resize(sz(H * T * P));
-        if (want_p) probs.resize(sz(H * T * P));
-        const float* K = kc[sz(l)].data();
-        const float* Vv = vc[sz(l)].data();
-        const int64_t group = H / Hk;
-        // q.k and probs.v; per multiply-add it reads more memory than a GEMM does, so it goes parallel sooner
-        const int attn_threads = threads_for(16 * 2 * H * Tr * P * E, threads);
+  // The last layer of a last-only pass: only the last row reaches the logits, so once K and V of every row
+  // are made (the cache keeps them) the layer runs on that row alone, as llama.cpp does; unless a hook
+  // wants a per-row point of it. The row's arithmetic is the same, so are its bits.
+  bool trim_last(int l, const pass& ps) const {
+    if (!ps.last_only || ps.packed || ps.T < 2 || l != hp.n_layer - 1 || ps.tp.wants("final.norm"))
+      return false;
+    for (const char* w : {"attn.q", "attn.scores", "attn.probs", "attn.z", "attn.out", "resid.mid", "mlp.pre",
+                          "mlp.out", "resid.post"})
+      if (ps.tp.wants(layer_name(l, w))) return false;
+    return true;
+  }
+
+  // q (Tr, nq) from the rows [tq, T) of xn; k, v (T, nk) from all rows; rotated.
+  void qkv_rows(const layer_weights& L, const pass& ps) {
+    const int64_t T = ps.T, tq = ps.tq, nq = H * E, nk = Hk * E;
+    if (L.qkv.present()) {
+      qkv.resize(static_cast<size_t>(T * (nq + 2 * nk)));
+      linear(xn.data(), T, L.qkv, L.qkv_b, qkv.data());
+      split_qkv(qkv.data(), T, q.data(), k.data(), v.data());
+      if (tq > 0) std::memmove(q.data(), q.data() + tq * nq, static_cast<size_t>(nq) * 4);
+    } else {
+      linear(xn.data() + tq * D, ps.Tr, L.q, L.q_b, q.data());
+      linear(xn.data(), T, L.k, L.k_b, k.data());
+      linear(xn.data(), T, L.v, L.v_b, v.data());
+    }
+    if (rope == rope_kind::none) return;
+    rows(ps.Tr, nq, [&](int64_t t) {
+      const float* c = rope_cs.data() + (tq + t) * n_rot;
+      rope_rotate(q.data() + t * nq, H, E, n_rot, c, c + n_rot / 2, rope);
+    });
+    rows(T, nk, [&](int64_t t) {
+      const float* c = rope_cs.data() + t * n_rot;
+      rope_rotate(k.data() + t * nk, Hk, E, n_rot, c, c + n_rot / 2, rope);
+    });
+  }
+
+  // Attention of the pass's query rows against the KV cache of layer l, after appending k and v to it:
+  // writes att (Tr, H*E); scores and probs (H, T, P) to a hook that wants them.
+  void cached_attention(int l, pass& ps) {
+    const int64_t T = ps.T, Tr = ps.Tr, P = ps.P, p0 = ps.p0, tq = ps.tq, nq = H * E, nk = Hk * E;
+    const size_t nkc = static_cast<size_t>(T * nk);
+    std::memcpy(kc[static_cast<size_t>(l)].data() + p0 * nk, k.data(), nkc * 4);
+    std::memcpy(vc[static_cast<size_t>(l)].data() + p0 * nk, v.data(), nkc * 4);
+    const std::string sname = layer_name(l, "attn.scores"), pname = layer_name(l, "attn.probs");
+    const bool want_s = ps.tp.wants(sname), want_p = ps.tp.wants(pname);
+    if (want_s) scores.resize(static_cast<size_t>(H * T * P));
+    if (want_p) probs.resize(static_cast<size_t>(H * T * P));
+    const float* K = kc[static_cast<size_t>(l)].data();   // (cache_cap, nk)
+    const float* Vv = vc[static_cast<size_t>(l)].data();  // (cache_cap, nk)
+    const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(E)));
+    const int64_t group = H / Hk;
+    // q.k and probs.v; per multiply-add it reads more memory than a GEMM does, so it goes parallel sooner
+    const int attn_threads = threads_for(16 * 2 * H * Tr * P * E, threads);
 #pragma omp parallel for num_threads(attn_threads) schedule(static)
-        for (int64_t hh = 0; hh < H; ++hh) {
-          // Causal: query t sees keys [0, p0 + t]; tiles of query rows share each key and value read (see
-          // score_rows): the per-query arithmetic does not depend on the tile.
-          constexpr int64_t tile = 16;
-          static thread_local aligned_vector<float> srows;  // (tile, P)
-          if (srows.size() < sz(tile * P)) srows.resize(sz(tile * P));
-          const int64_t g = hh / group;
-          const float slope = hp.pos == pos_kind::alibi ? alibi_slope(hh, H) : 0.0f;
-          const kv_rows key{K + g * E, nk}, val{Vv + g * E, nk};  // rows of the cache, head group g
-          for (int64_t t0 = 0; t0 < Tr; t0 += tile) {
-            const int64_t R = std::min(tile, Tr - t0);
-            int64_t n[tile];
-            for (int64_t r = 0; r < R; ++r) n[r] = p0 + tq + t0 + r + 1;  // visible keys
-            attention_scores(R, q.data() + t0 * nq + hh * E, nq, n, E, key, scale, slope, srows.data(), P);
-            for (int64_t r = 0; r < R; ++r) {
-              float* row = srows.data() + r * P;
-              const int64_t t = t0 + r;
-              if (want_s) {
-                float* dst = scores.data() + (hh * T + t) * P;
-                std::memcpy(dst, row, sz(n[r]) * 4);
-                std::fill(dst + n[r], dst + P, -std::numeric_limits<float>::infinity());
-              }
-              softmax(row, n[r]);
-              if (want_p) {
-                float* dst = probs.data() + (hh * T + t) * P;
-                std::memcpy(dst, row, sz(n[r]) * 4);
-                std::fill(dst + n[r], dst + P, 0.0f);
-              }
-            }
-            attention_weigh(R, srows.data(), P, n, E, val, att.data() + t0 * nq + hh * E, nq);
+    for (int64_t hh = 0; hh < H; ++hh) {
+      // Causal: query t sees keys [0, p0 + t]; tiles of query rows share each key and value read (see
+      // score_rows): the per-query arithmetic does not depend on the tile.
+      constexpr int64_t tile = 16;
+      static thread_local aligned_vector<float> srows;  // (tile, P)
+      if (srows.size() < static_cast<size_t>(tile * P)) srows.resize(static_cast<size_t>(tile * P));
+      const int64_t g = hh / group;
+      const float slope = hp.pos == pos_kind::alibi ? alibi_slope(hh, H) : 0.0f;
+      const kv_rows key{K + g * E, nk}, val{Vv + g * E, nk};  // rows of the cache, head group g
+      for (int64_t t0 = 0; t0 < Tr; t0 += tile) {
+        const int64_t R = std::min(tile, Tr - t0);
+        int64_t n[tile];  // (R) visible keys of each query row
+        for (int64_t r = 0; r < R; ++r) n[r] = p0 + tq + t0 + r + 1;
+        attention_scores(R, q.data() + t0 * nq + hh * E, nq, n, E, key, scale, slope, srows.data(), P);
+        for (int64_t r = 0; r < R; ++r) {
+          float* row = srows.data() + r * P;
+          const size_t at = static_cast<size_t>((hh * T + t0 + r) * P), seen = static_cast<size_t>(n[r]);
+          if (want_s) {
+            std::memcpy(scores.data() + at, row, seen * 4);
+            std::fill(scores.data() + at + seen, scores.data() + at + static_cast<size_t>(P),
+                      -std::numeric_limits<float>::infinity());
+          }
+          softmax(row, n[r]);
+          if (want_p) {
+            std::memcpy(probs.data() + at, row, seen * 4);
+            std::fill(probs.data() + at + seen, probs.data() + at + static_cast<size_t>(P), 0.0f);
           }
         }
-        if (want_s) tp.give(sname, scores.data(), {H, T, P});
-        if (want_p) tp.give(pname, probs.data(), {H, T, P});
+        attention_weigh(R, srows.data(), P, n, E, val, att.data() + t0 * nq + hh * E, nq);
       }
-      if (trim) {  // the last row of x (and of the attention norm, a parallel block's MLP input) becomes row
-                   // 0
-        std::memmove(x.data(), x.data() + tq * D, sz(D) * 4);
-        std::memmove(xn.data(), xn.data() + tq * D, sz(D) * 4);
-      }
-      x_rows = Tr;
-      tp.maybe(layer_name(l, "attn.z"), att.data(), {Tr, nq});  // per-head outputs before the projection
-      if (tp.stopped) return stopped();
-      linear(att.data(), Tr, L.o, L.o_b, o.data());
-      tp.maybe(layer_name(l, "attn.out"), o.data(), {Tr, D});
-      if (tp.stopped) return stopped();
-
-      const float* mlp_in;
-      if (hp.parallel_block) {
-        if (!L.attn_norm2_w.v.empty()) {
-          norm(x.data(), Tr, L.attn_norm2_w, L.attn_norm2_b, xn2.data());
-          mlp_in = xn2.data();
-        } else if (!L.ffn_norm_w.v.empty()) {
-          norm(x.data(), Tr, L.ffn_norm_w, L.ffn_norm_b, xn2.data());
-          mlp_in = xn2.data();
-        } else {
-          mlp_in = xn.data();
-        }
-        const std::string mid = layer_name(l, "resid.mid");
-        if (tp.wants(mid)) {
-          aligned_vector<float> r(x);
-          for (size_t i = 0; i < r.size(); ++i) r[i] += o[i];
-          tp.give(mid, r.data(), {Tr, D});
-        }
-      } else {
-        rows(Tr, D, [&](int64_t t) {
-          for (int64_t i = t * D; i < (t + 1) * D; ++i) x[sz(i)] += o[sz(i)];
-        });
-        tp.maybe(layer_name(l, "resid.mid"), x.data(), {Tr, D});
-        norm(x.data(), Tr, L.ffn_norm_w, L.ffn_norm_b, xn2.data());
-        mlp_in = xn2.data();
-      }
-      if (L.gate.present()) {
-        linear(mlp_in, Tr, L.gate, L.gate_b, hb.data());
-        linear(mlp_in, Tr, L.up, L.up_b, hb2.data());
-        rows(Tr, 4 * F, [&](int64_t t) {
-          act(hb.data() + t * F, F);
-          for (int64_t i = t * F; i < (t + 1) * F; ++i) hb[sz(i)] *= hb2[sz(i)];
-        });
-      } else {
-        linear(mlp_in, Tr, L.up, L.up_b, hb.data());
-        rows(Tr, 4 * F, [&](int64_t t) { act(hb.data() + t * F, F); });
-      }
-      tp.maybe(layer_name(l, "mlp.pre"), hb.data(), {Tr, F});
-      linear(hb.data(), Tr, L.down, L.down_b, mo.data());
-      tp.maybe(layer_name(l, "mlp.out"), mo.data(), {Tr, D});
-      rows(Tr, D, [&](int64_t t) {
-        if (hp.parallel_block)
-          for (int64_t i = t * D; i < (t + 1) * D; ++i) x[sz(i)] += o[sz(i)] + mo[sz(i)];
-        else
-          for (int64_t i = t * D; i < (t + 1) * D; ++i) x[sz(i)] += mo[sz(i)];
-      });
-      tp.maybe(layer_name(l, "resid.post"), x.data(), {Tr, D});
-      if (tp.stopped) return stopped();
     }
-    const int64_t Tr = x_rows;  // the last layer may have kept only the last row
+    if (want_s) ps.tp.give(sname, scores.data(), {H, T, P});
+    if (want_p) ps.tp.give(pname, probs.data(), {H, T, P});
+  }
+
+  // The MLP half of block l: its input (the residual after attention, or a parallel block's norm), the
+  // hidden layer, and the residual update of x (Tr, D). false: a hook stopped the pass.
+  bool mlp(int l, pass& ps) {
+    const layer_weights& L = layers[static_cast<size_t>(l)];
+    const int64_t Tr = ps.Tr;
+    tap& tp = ps.tp;
+    const float* in = mlp_input(l, L, ps);  // (Tr, D)
+    if (L.gate.present()) {
+      linear(in, Tr, L.gate, L.gate_b, hb.data());
+      linear(in, Tr, L.up, L.up_b, hb2.data());
+      rows(Tr, 4 * F, [&](int64_t t) {
+        act(hb.data() + t * F, F);
+        for (int64_t i = t * F; i < (t + 1) * F; ++i)
+          hb[static_cast<size_t>(i)] *= hb2[static_cast<size_t>(i)];
+      });
+    } else {
+      linear(in, Tr, L.up, L.up_b, hb.data());
+      rows(Tr, 4 * F, [&](int64_t t) { act(hb.data() + t * F, F); });
+    }
+    tp.maybe(layer_name(l, "mlp.pre"), hb.data(), {Tr, F});
+    linear(hb.data(), Tr, L.down, L.down_b, mo.data());
+    tp.maybe(layer_name(l, "mlp.out"), mo.data(), {Tr, D});
+    rows(Tr, D, [&](int64_t t) {
+      if (hp.parallel_block)
+        for (int64_t i = t * D; i < (t + 1) * D; ++i)
+          x[static_cast<size_t>(i)] += o[static_cast<size_t>(i)] + mo[static_cast<size_t>(i)];
+      else
+        for (int64_t i = t * D; i < (t + 1) * D; ++i) x[static_cast<size_t>(i)] += mo[static_cast<size_t>(i)];
+    });
+    tp.maybe(layer_name(l, "resid.post"), x.data(), {Tr, D});
+    return !tp.stopped;
+  }
+
+  // The MLP's input (Tr, D). Sequential block: x += o, then the MLP norm. Parallel block: its second norm
+  // of x (or the attention norm's output when it has none); x + o goes to a hook only.
+  const float* mlp_input(int l, const layer_weights& L, pass& ps) {
+    const int64_t Tr = ps.Tr;
+    if (!hp.parallel_block) {
+      rows(Tr, D, [&](int64_t t) {
+        for (int64_t i = t * D; i < (t + 1) * D; ++i) x[static_cast<size_t>(i)] += o[static_cast<size_t>(i)];
+      });
+      ps.tp.maybe(layer_name(l, "resid.mid"), x.data(), {Tr, D});
+      norm(x.data(), Tr, L.ffn_norm_w, L.ffn_norm_b, xn2.data());
+      return xn2.data();
+    }
+    const bool own_norm = !L.attn_norm2_w.v.empty() || !L.ffn_norm_w.v.empty();
+    if (!L.attn_norm2_w.v.empty())
+      norm(x.data(), Tr, L.attn_norm2_w, L.attn_norm2_b, xn2.data());
+    else if (!L.ffn_norm_w.v.empty())
+      norm(x.data(), Tr, L.ffn_norm_w, L.ffn_norm_b, xn2.data());
+    const std::string mid = layer_name(l, "resid.mid");
+    if (ps.tp.wants(mid)) {
+      aligned_vector<float> r(x);  // (T, D) x + o, rows [0, Tr)
+      for (size_t i = 0; i < r.size(); ++i) r[i] += o[i];
+      ps.tp.give(mid, r.data(), {Tr, D});
+    }
+    return own_norm ? xn2.data() : xn.data();
+  }
+
+  // The final norm of the rows carried through the layers, and the logits (n_out, V) of all of them or of
+  // the last.
+  std::vector<float> output_logits(pass& ps) {
+    const int64_t Tr = ps.Tr;  // the last layer may have kept only the last row
     norm(x.data(), Tr, out_norm_w, out_norm_b, xn.data());
-    tp.maybe("final.norm", xn.data(), {Tr, D});
-    const int64_t first = last_only ? Tr - 1 : 0, n_out = Tr - first;
-    std::vector<float> logits(sz(n_out * V));
+    ps.tp.maybe("final.norm", xn.data(), {Tr, D});
+    const int64_t first = ps.last_only ? Tr - 1 : 0, n_out = Tr - first;
+    std::vector<float> logits(static_cast<size_t>(n_out * V));  // (n_out, V)
     linear(xn.data() + first * D, n_out, output, output_b, logits.data());
-    tp.maybe("logits", logits.data(), {n_out, V});
-    if (tp.stopped) return stopped();
-    if (!packed) pos = P;
+    ps.tp.maybe("logits", logits.data(), {n_out, V});
     return logits;
   }
 
   // Attention of a packed trie: query row t against the keys of its path (root .. t), from the q, k, v
   // buffers of this pass; writes att (T, H*E). ALiBi distances are depths, as in a single sequence.
-  void packed_attention(int64_t T, const std::vector<int32_t>& parent, const std::vector<int64_t>& depth) {
+  void packed_attention(int l, const pass& ps) {
+    for (const char* w : {"attn.scores", "attn.probs"})
+      if (ps.tp.wants(layer_name(l, w)))
+        fail(errc::unsupported, 0,
+             "engine: hook point '" + layer_name(l, w) +
+                 "' is not available in a packed forward (attention is per trie path)");
+    const int64_t T = ps.T;
+    const std::vector<int32_t>& parent = *ps.parent;  // (T)
+    const std::vector<int64_t>& depth = ps.depth;     // (T)
     const int64_t nq = H * E, nk = Hk * E, group = H / Hk;
     const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(E)));
     int64_t work = 0;
