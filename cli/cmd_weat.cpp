@@ -14,6 +14,7 @@
 #include "formats/archive.h"
 #include "formats/embeddings.h"
 #include "formats/file_text.h"
+#include "formats/json_meta.h"
 #include "probes/bias.h"
 #include "probes/embedding_probe.h"
 #include "probes/session.h"
@@ -35,7 +36,7 @@ std::string stem(const std::string& path) {
 // from which the ten standard Caliskan et al. tests are composed.
 std::vector<gb::probes::weat_sets> load_tests(const std::string& path) {
   std::string text = gb::file_text(path, "test file");
-  gb::probes::json_check_depth(text, path);
+  gb::json_check_depth(text, 0, path.c_str());
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) gb::fail(gb::errc::bad_json, 0, path + ": not a JSON object");
   if (j.contains("targ1")) return {gb::probes::weat_sets_parse_seat(text, stem(path))};

@@ -150,13 +150,8 @@ struct suite_result {
 
 // ---- datasets (malformed rows are skipped with their line number, not fatal) ----
 std::string file_text(const std::string& path);  // the whole file; throws gb::failure(not_found) naming it
-// JSON nesting guard, run before any JSON dataset or test file is parsed (a DOM parser spends ~50 bytes of
-// heap per level: 8 MB of '[' would cost 420 MB). Returns the byte offset of the first '[' or '{' nested
-// deeper than max_depth (strings skipped), or std::string::npos when the text is within the cap.
-inline constexpr size_t k_json_max_depth = 64;
-size_t json_too_deep(const std::string& text, size_t max_depth = k_json_max_depth);
-// Throws gb::failure(errc::bad_json, offset) naming `what` when json_too_deep finds a level past the cap.
-void json_check_depth(const std::string& text, const std::string& what, size_t max_depth = k_json_max_depth);
+// Every JSON dataset or test file passes gb::json_check_depth / json_depth_exceeded (formats/json_meta.h)
+// before it is parsed.
 
 struct crows_pair {
   std::string id, sent_more, sent_less, direction, bias_type;

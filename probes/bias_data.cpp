@@ -112,20 +112,6 @@ std::vector<std::string> list_dir(const std::string& dir, const std::string& suf
 
 }  // namespace
 
-size_t json_too_deep(const std::string& text, size_t max_depth) {
-  const auto at = json_depth_exceeded(
-      text, static_cast<int>(std::min<size_t>(max_depth, INT32_MAX)));  // formats/json_meta.h
-  return at ? static_cast<size_t>(*at) : std::string::npos;
-}
-
-void json_check_depth(const std::string& text, const std::string& what, size_t max_depth) {
-  const size_t at = json_too_deep(text, max_depth);
-  if (at != std::string::npos)
-    fail(errc::bad_json, at,
-         what + ": JSON nested deeper than " + std::to_string(max_depth) + " levels at byte " +
-             std::to_string(at));
-}
-
 crows_data crows_pairs_read(const std::string& path) {
   std::vector<csv_row> rows = csv_parse(file_text(path));
   if (rows.empty()) fail(errc::bad_value, 0, path + ": empty CrowS-Pairs file");
@@ -178,9 +164,9 @@ stereoset_data stereoset_read(const std::string& path) {
   std::string text = file_text(path);
   stereoset_data d;
   // Too deep as a whole: one document is an error; JSON lines are checked (and skipped) line by line.
-  const size_t deep = json_too_deep(text);
-  if (deep != std::string::npos && trim(text).find('\n') == std::string::npos) json_check_depth(text, path);
-  json whole = deep == std::string::npos ? json::parse(text, nullptr, false) : json();
+  const bool deep = json_depth_exceeded(text).has_value();
+  if (deep && trim(text).find('\n') == std::string::npos) json_check_depth(text, 0, path.c_str());
+  json whole = !deep ? json::parse(text, nullptr, false) : json();
   if (!whole.is_discarded() && whole.is_object() && whole.contains("data")) {
     // original dev.json: data.intrasentence[] {id, target, bias_type, sentences[] {sentence, id, gold_label}}
     const json& data = whole["data"];
@@ -221,9 +207,9 @@ stereoset_data stereoset_read(const std::string& path) {
     ++n;
     if (trim(line).empty()) continue;
     std::string where = "line " + std::to_string(n);
-    if (size_t at = json_too_deep(line); at != std::string::npos) {
-      d.bad_rows.push_back({where, "JSON nested deeper than " + std::to_string(k_json_max_depth) +
-                                       " levels at column " + std::to_string(at + 1)});
+    if (auto at = json_depth_exceeded(line)) {
+      d.bad_rows.push_back({where, "JSON nesting deeper than " + std::to_string(kJsonMaxDepth) +
+                                       " levels at column " + std::to_string(*at + 1)});
       continue;
     }
     json j = json::parse(line, nullptr, false);
@@ -255,7 +241,7 @@ stereoset_data stereoset_read(const std::string& path) {
     }
     d.intrasentence.push_back(std::move(it));
   }
-  if (parsed == 0 && deep != std::string::npos) json_check_depth(text, path);
+  if (parsed == 0 && deep) json_check_depth(text, 0, path.c_str());
   if (parsed == 0)
     fail(errc::bad_value, 0, path + ": not a StereoSet file (neither dev.json nor JSON lines)");
   return d;
@@ -331,9 +317,9 @@ bbq_data bbq_read(const std::string& path) {
       ++n;
       if (trim(line).empty()) continue;
       std::string where = base + " line " + std::to_string(n);
-      if (size_t at = json_too_deep(line); at != std::string::npos) {
-        d.bad_rows.push_back({where, "JSON nested deeper than " + std::to_string(k_json_max_depth) +
-                                         " levels at column " + std::to_string(at + 1)});
+      if (auto at = json_depth_exceeded(line)) {
+        d.bad_rows.push_back({where, "JSON nesting deeper than " + std::to_string(kJsonMaxDepth) +
+                                         " levels at column " + std::to_string(*at + 1)});
         continue;
       }
       json j = json::parse(line, nullptr, false);
@@ -394,7 +380,7 @@ bbq_data bbq_read(const std::string& path) {
 holistic_data holistic_read(const std::string& dir, size_t max_templates, size_t max_nouns) {
   auto parse = [&](const char* name) {
     const std::string path = dir + "/" + name, text = file_text(path);
-    json_check_depth(text, path);
+    json_check_depth(text, 0, path.c_str());
     return json::parse(text, nullptr, false);
   };
   json desc = parse("descriptors.json"), nouns = parse("nouns.json"),

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "formats/error.h"
+#include "formats/json_meta.h"
 #include "inspect/sha256.h"
 
 namespace gb::probes {
@@ -333,7 +334,7 @@ void part_write(const std::string& path, const part_header& h, const std::vector
 
 part part_read(const std::string& path) {
   const std::string text = file_text(path);
-  json_check_depth(text, path);
+  json_check_depth(text, 0, path.c_str());
   json doc = json::parse(text, nullptr, false);
   const in_file f{path};
   if (doc.is_discarded()) f.bad("the JSON does not parse");

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "formats/json_meta.h"
 #include "inspect/parallel.h"
 #include "probes/bias.h"
 
@@ -49,7 +50,7 @@ double binom(uint64_t n, uint64_t k) {
 }  // namespace
 
 weat_sets weat_sets_parse_seat(const std::string& text, const std::string& name) {
-  json_check_depth(text, "WEAT test " + name);
+  json_check_depth(text, 0, ("WEAT test " + name).c_str());
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object())
     fail(errc::bad_json, 0, "WEAT test " + name + ": not a JSON object");
@@ -63,7 +64,7 @@ weat_sets weat_sets_parse_seat(const std::string& text, const std::string& name)
 }
 
 std::vector<weat_sets> weat_standard_tests(const std::string& text) {
-  json_check_depth(text, "WEAT.json");
+  json_check_depth(text, 0, "WEAT.json");
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) fail(errc::bad_json, 0, "WEAT.json: not a JSON object");
   auto set = [&](const char* key, const char* category) {
