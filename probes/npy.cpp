@@ -13,12 +13,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-uint64_t elements(const std::vector<int64_t>& shape) {
-  uint64_t n = 1;
-  for (int64_t d : shape) n *= static_cast<uint64_t>(d < 0 ? 0 : d);
-  return n;
-}
-
 // File name for a hook name: letters, digits, '.', '_' and '-' kept; others become '_'.
 std::string file_stem(std::string_view name) {
   std::string s(name);
@@ -30,16 +24,16 @@ std::string file_stem(std::string_view name) {
 class npy_folder : public activation_writer {
  public:
   explicit npy_folder(std::string dir) : dir_(std::move(dir)) {}
-  void put(std::string_view name, const float* data, const std::vector<int64_t>& shape) override {
+  void put(std::string_view name, const engine::activation_view& a) override {
     if (!seen_.insert(std::string(name)).second)
       fail(errc::bad_value, 0, "export: tensor '" + std::string(name) + "' written twice");
     const std::string path = (fs::path(dir_) / (file_stem(name) + ".npy")).string();
     std::FILE* f = std::fopen(path.c_str(), "wb");
     if (!f) fail(errc::io, 0, "cannot create " + path);
-    const std::string h = npy_header(shape);
-    const size_t n = static_cast<size_t>(elements(shape)) * sizeof(float);
+    const std::string h = npy_header({a.shape.begin(), a.shape.end()});
+    const size_t n = static_cast<size_t>(a.size()) * sizeof(float);
     bool ok =
-        std::fwrite(h.data(), 1, h.size(), f) == h.size() && (n == 0 || std::fwrite(data, 1, n, f) == n);
+        std::fwrite(h.data(), 1, h.size(), f) == h.size() && (n == 0 || std::fwrite(a.data, 1, n, f) == n);
     ok = std::fclose(f) == 0 && ok;
     if (!ok) fail(errc::io, 0, "cannot write " + path);
     bytes_ += h.size() + n;
@@ -59,8 +53,8 @@ class npy_folder : public activation_writer {
 class safetensors_export : public activation_writer {
  public:
   explicit safetensors_export(std::unique_ptr<safetensors_stream> s) : s_(std::move(s)) {}
-  void put(std::string_view name, const float* data, const std::vector<int64_t>& shape) override {
-    s_->put(name, dtype::f32, shape, data);
+  void put(std::string_view name, const engine::activation_view& a) override {
+    s_->put(name, dtype::f32, {a.shape.begin(), a.shape.end()}, a.data);
   }
   result<uint64_t> finish() override { return s_->finish(); }
   std::vector<std::string> files() const override { return {s_->path()}; }

@@ -5,7 +5,7 @@
 //
 //   auto w = gb::probes::activation_writer::open("trace.safetensors");   // or a folder -> .npy files
 //   if (!w) return w.err();
-//   w.value()->put("blk.0.resid.post", data, {5, 64});                   // (T, D) row-major f32
+//   w.value()->put("blk.0.resid.post", {data, shape});                   // shape {T, D}: row-major f32
 //   auto done = w.value()->finish();                                      // result<void-like bool>
 //
 // numpy opens the .npy files (np.load) and safetensors.numpy/torch open the file (dtype F32, little endian).
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "formats/error.h"
+#include "probes/engine/activation_view.h"
 
 namespace gb::probes {
 
@@ -28,7 +29,7 @@ class activation_writer {
   // NAME.npy files. Fails with errc::io when the target cannot be created.
   static result<std::unique_ptr<activation_writer>> open(const std::string& path);
   // Writes one tensor (throws gb::failure errc::io on write errors; errc::bad_value on a repeated name).
-  virtual void put(std::string_view name, const float* data, const std::vector<int64_t>& shape) = 0;
+  virtual void put(std::string_view name, const engine::activation_view& a) = 0;
   // Completes the output (safetensors: header + data; npy: nothing left). Returns bytes written.
   virtual result<uint64_t> finish() = 0;
   virtual std::vector<std::string> files() const = 0;  // files written so far

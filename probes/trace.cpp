@@ -1,12 +1,21 @@
 #include "probes/trace.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <numeric>
 #include <optional>
 #include <set>
+#include <span>
 #include <tuple>
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xbuilder.hpp>
+#include <xtensor/xmath.hpp>
+#include <xtensor/xtensor.hpp>
+#include <xtensor/xview.hpp>
+
+#include "probes/engine/activation_view.h"
 
 namespace gb::probes {
 
@@ -139,10 +148,14 @@ std::pair<int, std::string_view> split_name(std::string_view n) {
   return {l, n.substr(dot + 1)};
 }
 
-double row_norm(const float* x, int64_t n) {
-  double s = 0;
-  for (int64_t i = 0; i < n; ++i) s += static_cast<double>(x[i]) * static_cast<double>(x[i]);
-  return std::sqrt(s);
+using engine::activation_view;
+
+// The activation as an xtensor expression of the given rank (row-major over its data, no copy).
+template <size_t N>
+auto adapt(const activation_view& a) {
+  std::array<size_t, N> shape{};
+  for (size_t i = 0; i < N; ++i) shape[i] = static_cast<size_t>(a.shape[i]);
+  return xt::adapt(a.data, static_cast<size_t>(a.size()), xt::no_ownership(), shape);
 }
 
 class trace_hook : public engine::hook {
@@ -172,11 +185,12 @@ class trace_hook : public engine::hook {
   }
 
   bool observe(std::string_view name, const float* t, const std::vector<int64_t>& shape) override {
+    const activation_view a{t, shape};
     try {
       if (exports_.count(std::string(name))) {
-        summarise(name, t, shape);
+        summarise(name, a);
         if (w_) {
-          w_->put(name, t, shape);
+          w_->put(name, a);
           r.exported.emplace_back(name);
         }
       }
@@ -185,24 +199,24 @@ class trace_hook : public engine::hook {
       layer_trace& L = r.layers[static_cast<size_t>(l)];
       const int64_t D = m_.hp.n_embd;
       if (k == "resid.pre")
-        norms(L.resid_pre, t, shape);
+        norms(L.resid_pre, a);
       else if (k == "resid.mid")
-        norms(L.resid_mid, t, shape);
+        norms(L.resid_mid, a);
       else if (k == "attn.out")
-        norms(L.attn_out, t, shape);
+        norms(L.attn_out, a);
       else if (k == "mlp.out")
-        norms(L.mlp_out, t, shape);
+        norms(L.mlp_out, a);
       else if (k == "resid.post") {
-        norms(L.resid_post, t, shape);
-        outliers(L, t, shape);
+        norms(L.resid_post, a);
+        outliers(L, a);
         if (lens_ && shape.size() == 2 && shape[1] == D)
           for (int64_t i = 0; i < lens_n_; ++i)
             lens_->normalize(t + (shape[0] - lens_n_ + i) * D, lens_buf.data() + (l * lens_n_ + i) * D);
       } else if (k == "mlp.pre") {
-        mlp(L, t, shape);
+        mlp(L, a);
         if (agg_ && shape.size() == 2) agg_->add_neurons(l, t, shape[0]);
       } else if (k == "attn.probs") {
-        heads(l, t, shape);
+        heads(l, a);
       }
       return true;
     } catch (const failure& f) {
@@ -211,45 +225,46 @@ class trace_hook : public engine::hook {
     }
   }
 
-  void summarise(std::string_view name, const float* t, const std::vector<int64_t>& s) {
+  void summarise(std::string_view name, const activation_view& a) {
     hook_summary h;
     h.name = std::string(name);
-    h.shape = s;
-    int64_t n = 1;
-    for (int64_t d : s) n *= d;
+    h.shape.assign(a.shape.begin(), a.shape.end());
     running_stat st;
-    for (int64_t i = 0; i < n; ++i)
-      if (std::isfinite(t[i])) {
-        st.push(static_cast<double>(t[i]));
-        h.absmax = std::max(h.absmax, std::fabs(static_cast<double>(t[i])));
+    for (const float v : std::span(a.data, static_cast<size_t>(a.size())))
+      if (std::isfinite(v)) {
+        st.push(static_cast<double>(v));
+        h.absmax = std::max(h.absmax, std::fabs(static_cast<double>(v)));
       }
     h.mean = st.mean, h.std = std::sqrt(st.variance());
     r.selected.push_back(std::move(h));
   }
 
-  void norms(std::vector<double>& out, const float* t, const std::vector<int64_t>& s) {
-    if (s.size() != 2) return;
-    out.resize(static_cast<size_t>(s[0]));
-    for (int64_t i = 0; i < s[0]; ++i) out[static_cast<size_t>(i)] = row_norm(t + i * s[1], s[1]);
+  // out (T): the L2 norm of each row of a (T, D) activation, summed in double in row order.
+  void norms(std::vector<double>& out, const activation_view& a) {
+    if (a.shape.size() != 2) return;
+    const auto x = xt::cast<double>(adapt<2>(a));                    // (T, D)
+    const xt::xtensor<double, 1> n = xt::sqrt(xt::sum(x * x, {1}));  // (T)
+    out.assign(n.begin(), n.end());
   }
 
-  void outliers(layer_trace& L, const float* t, const std::vector<int64_t>& s) {
-    if (s.size() != 2 || s[1] < 2) return;
-    const int64_t D = s[1];
-    for (int64_t p = 0; p < s[0]; ++p) {
-      const float* x = t + p * D;
-      double mean = 0, var = 0;
-      for (int64_t i = 0; i < D; ++i) mean += static_cast<double>(x[i]);
-      mean /= static_cast<double>(D);
-      for (int64_t i = 0; i < D; ++i)
-        var += (static_cast<double>(x[i]) - mean) * (static_cast<double>(x[i]) - mean);
-      const double sd = std::sqrt(var / static_cast<double>(D));
+  // Coordinates of each row of a (T, D) activation more than outlier_sigma standard deviations (of the row)
+  // from the row's mean.
+  void outliers(layer_trace& L, const activation_view& a) {
+    if (a.shape.size() != 2 || a.shape[1] < 2) return;
+    const int64_t T = a.shape[0], D = a.shape[1];
+    const auto x = xt::cast<double>(adapt<2>(a));                                                   // (T, D)
+    const xt::xtensor<double, 1> mean = xt::sum(x, {1}) / static_cast<double>(D);                   // (T)
+    const auto dev = x - xt::view(mean, xt::all(), xt::newaxis());                                  // (T, D)
+    const xt::xtensor<double, 1> sds = xt::sqrt(xt::sum(dev * dev, {1}) / static_cast<double>(D));  // (T)
+    for (int64_t p = 0; p < T; ++p) {
+      const float* row = a.row(p);
+      const double sd = sds(p);
       if (sd <= 0) continue;
       for (int64_t i = 0; i < D; ++i) {
-        const double z = (static_cast<double>(x[i]) - mean) / sd;
+        const double z = (static_cast<double>(row[i]) - mean(p)) / sd;
         if (std::fabs(z) <= o_.outlier_sigma) continue;
         ++L.outliers_total;
-        L.outliers.push_back({p, i, x[i], z});
+        L.outliers.push_back({p, i, row[i], z});
       }
       // Keep the strongest ones only (bounded memory on long prompts).
       if (L.outliers.size() > 4 * o_.max_outliers_per_layer) trim(L);
@@ -265,49 +280,52 @@ class trace_hook : public engine::hook {
     if (L.outliers.size() > o_.max_outliers_per_layer) L.outliers.resize(o_.max_outliers_per_layer);
   }
 
-  void mlp(layer_trace& L, const float* t, const std::vector<int64_t>& s) {
-    if (s.size() != 2) return;
-    const int64_t F = s[1];
-    L.mlp_sparsity.resize(static_cast<size_t>(s[0]));
+  // Per row of mlp.pre (T, F): the fraction of |x| < sparsity_eps, and the top_neurons largest |x|.
+  void mlp(layer_trace& L, const activation_view& a) {
+    if (a.shape.size() != 2) return;
+    const int64_t T = a.shape[0], F = a.shape[1];
+    const auto small =
+        xt::sum(xt::cast<int64_t>(xt::cast<double>(xt::abs(adapt<2>(a))) < o_.sparsity_eps), {1});  // (T)
+    const xt::xtensor<double, 1> frac = xt::cast<double>(small) / static_cast<double>(F);           // (T)
+    L.mlp_sparsity.assign(frac.begin(), frac.end());
     const int64_t k = std::min<int64_t>(o_.top_neurons, F);
-    std::vector<int64_t> idx(static_cast<size_t>(F));
-    for (int64_t p = 0; p < s[0]; ++p) {
-      const float* x = t + p * F;
-      int64_t small = 0;
-      for (int64_t i = 0; i < F; ++i) small += static_cast<double>(std::fabs(x[i])) < o_.sparsity_eps;
-      L.mlp_sparsity[static_cast<size_t>(p)] = static_cast<double>(small) / static_cast<double>(F);
+    std::vector<int64_t> idx(static_cast<size_t>(F));  // (F) neuron indices, the top k first
+    for (int64_t p = 0; p < T; ++p) {
+      const float* x = a.row(p);
       for (int64_t i = 0; i < F; ++i) idx[static_cast<size_t>(i)] = i;
-      std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int64_t a, int64_t b) {
-        return std::fabs(x[a]) > std::fabs(x[b]) || (std::fabs(x[a]) == std::fabs(x[b]) && a < b);
+      std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int64_t i0, int64_t i1) {
+        return std::fabs(x[i0]) > std::fabs(x[i1]) || (std::fabs(x[i0]) == std::fabs(x[i1]) && i0 < i1);
       });
       for (int64_t i = 0; i < k; ++i)
         L.top_neurons.push_back({p, idx[static_cast<size_t>(i)], x[idx[static_cast<size_t>(i)]]});
     }
   }
 
-  void heads(int l, const float* t, const std::vector<int64_t>& s) {
-    if (s.size() != 3) return;
-    const int64_t H = s[0], T = s[1], P = s[2];
-    const int64_t p0 = P - T;  // position of the first query
+  // Per head of attn.probs (H, T, P): mean entropy, attention to the first key (sink), to the previous
+  // token and to itself over the query rows; the whole pattern when T is small.
+  void heads(int l, const activation_view& a) {
+    if (a.shape.size() != 3) return;
+    const float* t = a.data;
+    const int64_t H = a.shape[0], T = a.shape[1], P = a.shape[2];
+    const int64_t p0 = P - T;  // position of the first query: query q sees keys [0, p0 + q]
     const bool keep = T <= o_.keep_patterns_max_t;
+    const auto probs = xt::cast<double>(adapt<3>(a));  // (H, T, P)
     for (int64_t h = 0; h < H; ++h) {
       head_trace ht;
       ht.layer = l, ht.head = static_cast<int>(h);
-      int64_t n_prev = 0;
       for (int64_t q = 0; q < T; ++q) {
         const float* row = t + (h * T + q) * P;
-        const int64_t self = p0 + q;
         double e = 0;
-        for (int64_t j = 0; j <= self && j < P; ++j)
+        for (int64_t j = 0; j <= p0 + q && j < P; ++j)
           if (row[j] > 0) e -= static_cast<double>(row[j]) * std::log(static_cast<double>(row[j]));
         ht.entropy += e;
-        ht.sink += static_cast<double>(row[0]);
-        ht.diagonal += static_cast<double>(row[self]);
-        if (self >= 1) ht.prev_token += static_cast<double>(row[self - 1]), ++n_prev;
       }
-      ht.entropy /= static_cast<double>(T), ht.sink /= static_cast<double>(T),
-          ht.diagonal /= static_cast<double>(T);
-      if (n_prev) ht.prev_token /= static_cast<double>(n_prev);
+      const auto head = xt::view(probs, h, xt::all(), xt::all());      // (T, P)
+      const auto prev = xt::diagonal(head, static_cast<int>(p0) - 1);  // p[q][p0 + q - 1] where it exists
+      ht.entropy /= static_cast<double>(T);
+      ht.sink = xt::sum(xt::view(head, xt::all(), 0))() / static_cast<double>(T);
+      ht.diagonal = xt::sum(xt::diagonal(head, static_cast<int>(p0)))() / static_cast<double>(T);
+      if (prev.size()) ht.prev_token = xt::sum(prev)() / static_cast<double>(prev.size());
       if (keep) ht.pattern.assign(t + h * T * P, t + (h + 1) * T * P);
       r.heads.push_back(std::move(ht));
     }

@@ -6,11 +6,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "formats/archive.h"
 #include "inspect/model.h"
+#include "probes/engine/activation_view.h"
 #include "probes/logit_lens.h"
 #include "probes/npy.h"
 #include "probes/session.h"
@@ -187,9 +190,10 @@ TEST_CASE("activation_writer: io and repeated-name errors; npy header layout") {
   auto w = probes::activation_writer::open(dir + "/a.safetensors");
   REQUIRE(w);
   const float v[2] = {1.0f, 2.0f};
-  w.value()->put("x", v, {2});
+  const std::vector<int64_t> shape{2};
+  w.value()->put("x", {v, shape});
   try {
-    w.value()->put("x", v, {2});
+    w.value()->put("x", {v, shape});
     FAIL("a repeated name must throw");
   } catch (const failure& f) {
     CHECK(f.err().code == errc::bad_value);
@@ -212,4 +216,86 @@ TEST_CASE("activation_writer: io and repeated-name errors; npy header layout") {
   CHECK(h.compare(0, 6, "\x93NUMPY") == 0);
   CHECK(h.find("'shape': (3,)") != std::string::npos);
   CHECK(h.back() == '\n');
+}
+
+namespace {
+
+// Copies resid.post, mlp.pre and attn.probs of every layer (what trace's statistics read).
+struct grab : engine::hook {
+  std::map<std::string, std::pair<std::vector<float>, std::vector<int64_t>>> t;
+  bool wants(std::string_view n) override {
+    return n.ends_with("resid.post") || n.ends_with("mlp.pre") || n.ends_with("attn.probs");
+  }
+  bool observe(std::string_view n, const float* x, const std::vector<int64_t>& s) override {
+    const engine::activation_view a{x, s};
+    t[std::string(n)] = {std::vector<float>(x, x + a.size()), s};
+    return true;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("trace statistics (xtensor views) equal plain loops over the same tensors, bit for bit") {
+  GB_DATA(path, "models/stories260K/stories260K.gguf");
+  auto s = probes::session_open(path);
+  REQUIRE(s);
+  probes::session& S = s.value();
+  REQUIRE(S.run);
+  REQUIRE(S.tok);
+  const std::vector<int32_t> ids =
+      S.tok->encode("Once upon a time there was a big dog who liked to run", true);
+  probes::trace_options o;
+  o.sparsity_eps = 0.05;  // a threshold some values of mlp.pre fall under
+  o.outlier_sigma = 2.5;  // and one some coordinates pass
+  auto r = probes::trace_run(*S.run, ids, o, nullptr, nullptr, nullptr);
+  REQUIRE(r);
+  grab g;
+  S.run->reset();
+  REQUIRE(S.run->forward_last(ids, &g));
+  S.run->reset();
+  const int64_t T = static_cast<int64_t>(ids.size());
+  int64_t outliers = 0, sparse = 0;
+  for (int l = 0; l < S.m->hp.n_layer; ++l) {
+    const probes::layer_trace& L = r.value().layers[static_cast<size_t>(l)];
+    const std::string b = "blk." + std::to_string(l) + ".";
+    const auto& [x, xs] = g.t.at(b + "resid.post");  // (T, D)
+    const auto& [h, hs] = g.t.at(b + "mlp.pre");     // (T, F)
+    REQUIRE(L.resid_post.size() == static_cast<size_t>(T));
+    REQUIRE(L.mlp_sparsity.size() == static_cast<size_t>(T));
+    int64_t total = 0;
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t D = xs[1], F = hs[1];
+      double ss = 0, mean = 0, var = 0;
+      for (int64_t i = 0; i < D; ++i) ss += double(x[size_t(t * D + i)]) * double(x[size_t(t * D + i)]);
+      CHECK(L.resid_post[size_t(t)] == std::sqrt(ss));
+      for (int64_t i = 0; i < D; ++i) mean += double(x[size_t(t * D + i)]);
+      mean /= double(D);
+      for (int64_t i = 0; i < D; ++i)
+        var += (double(x[size_t(t * D + i)]) - mean) * (double(x[size_t(t * D + i)]) - mean);
+      const double sd = std::sqrt(var / double(D));
+      for (int64_t i = 0; i < D; ++i)
+        total += std::fabs((double(x[size_t(t * D + i)]) - mean) / sd) > o.outlier_sigma;
+      int64_t small = 0;
+      for (int64_t i = 0; i < F; ++i) small += double(std::fabs(h[size_t(t * F + i)])) < o.sparsity_eps;
+      CHECK(L.mlp_sparsity[size_t(t)] == double(small) / double(F));
+      sparse += small;
+    }
+    CHECK(L.outliers_total == total);
+    outliers += total;
+    const auto& [p, ps] = g.t.at(b + "attn.probs");  // (H, T, P), P == T from position 0
+    for (const probes::head_trace& ht : r.value().heads) {
+      if (ht.layer != l) continue;
+      double sink = 0, diag = 0, prev = 0;
+      for (int64_t q = 0; q < T; ++q) {
+        const float* row = p.data() + (ht.head * T + q) * ps[2];
+        sink += double(row[0]), diag += double(row[q]);
+        if (q >= 1) prev += double(row[q - 1]);
+      }
+      CHECK(ht.sink == sink / double(T));
+      CHECK(ht.diagonal == diag / double(T));
+      CHECK(ht.prev_token == prev / double(T - 1));
+    }
+  }
+  CHECK(outliers > 0);  // the thresholds above exercise both counts
+  CHECK(sparse > 0);
 }
