@@ -149,7 +149,6 @@ struct suite_result {
 };
 
 // ---- datasets (malformed rows are skipped with their line number, not fatal) ----
-std::string file_text(const std::string& path);  // the whole file; throws gb::failure(not_found) naming it
 // Every JSON dataset or test file passes gb::json_check_depth / json_depth_exceeded (formats/json_meta.h)
 // before it is parsed.
 

@@ -10,18 +10,11 @@
 #include <sstream>
 
 #include "formats/error.h"
+#include "formats/file_text.h"
 #include "formats/json_meta.h"
 #include "probes/bias.h"
 
 namespace gb::probes {
-
-std::string file_text(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) fail(errc::not_found, 0, "cannot read " + path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 namespace {
 

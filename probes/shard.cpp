@@ -14,6 +14,7 @@
 #include <set>
 
 #include "formats/error.h"
+#include "formats/file_text.h"
 #include "formats/json_meta.h"
 #include "inspect/sha256.h"
 
