@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "inspect/tensor_values.h"
+#include "probes/engine/activation_view.h"
 
 namespace gb::probes {
 
@@ -32,10 +33,8 @@ class capture : public engine::hook {
   }
   bool wants(std::string_view n) override { return names.count(std::string(n)) > 0; }
   bool observe(std::string_view n, const float* t, const std::vector<int64_t>& shape) override {
-    int64_t c = 1;
-    for (int64_t d : shape) c *= d;
-    auto& v = names[std::string(n)];
-    v.assign(t, t + c);
+    const engine::activation_view a{t, shape};
+    names[std::string(n)].assign(a.data, a.data + a.size());
     shapes[std::string(n)] = shape;
     return true;
   }
@@ -53,8 +52,7 @@ class patcher : public engine::hook {
   bool wants(std::string_view n) override { return n == target; }
   bool observe(std::string_view, const float*, const std::vector<int64_t>&) override { return true; }
   bool modify(std::string_view, float* t, const std::vector<int64_t>& shape) override {
-    int64_t c = 1;
-    for (int64_t d : shape) c *= d;
+    const int64_t c = engine::activation_view{t, shape}.size();
     if (static_cast<int64_t>(src->size()) != c) return false;
     int64_t b = 0, e = c;
     if (row >= 0) b = row * row_len, e = b + row_len;
