@@ -217,7 +217,29 @@ struct runner::impl {
     return out;
   }
 
+  // Binds the model's tensors to the pass: hyperparameters, embeddings and output, each layer's weights.
   void bind() {
+    bind_hparams();
+    bind_ends();
+    // Fused qkv rows and Gemma's norm weights as the files store them (decided in inspect/forward_layout).
+    const forward_layout layout = forward_layout_of(*m);
+    fused = layout.qkv;
+    layers.resize(static_cast<size_t>(hp.n_layer));
+    for (int l = 0; l < hp.n_layer; ++l) bind_layer(l, layers[static_cast<size_t>(l)]);
+    // Gemma's RMSNorm multiplies by (1 + w); the HF files store w.
+    if (layout.norm_plus_one) {
+      auto plus_one = [](vec& g) {
+        for (float& x : g.v) x += 1.0f;
+      };
+      plus_one(out_norm_w);
+      for (layer_weights& L : layers) plus_one(L.attn_norm_w), plus_one(L.ffn_norm_w);
+    }
+    kc.assign(static_cast<size_t>(hp.n_layer), {});
+    vc.assign(static_cast<size_t>(hp.n_layer), {});
+  }
+
+  // The dimensions of the pass from the model's hyperparameters (fail: missing or inconsistent ones).
+  void bind_hparams() {
     hp = m->hp;
     if (!family_supported(m->family))
       fail(errc::unsupported, 0,
@@ -243,7 +265,10 @@ struct runner::impl {
     if (rope != rope_kind::none && (n_rot > E || n_rot % 2 != 0))
       fail(errc::bad_value, 0,
            "engine: n_rot " + std::to_string(n_rot) + " invalid for head_dim " + std::to_string(E));
+  }
 
+  // Token (and position) embeddings, their norm, the final norm and the output matrix (tied: tok_embd).
+  void bind_ends() {
     tok_embd = bind_matrix(role_kind::tok_embd, -1, V, D, true);
     if (m->family == arch_family::gemma) embd_scale = static_cast<float>(std::sqrt(static_cast<double>(D)));
     if (hp.pos == pos_kind::learned) pos_embd = bind_matrix(role_kind::pos_embd, -1, n_ctx_rows(), D, true);
@@ -260,57 +285,43 @@ struct runner::impl {
       output.parts = tok_embd.parts;
     }
     output_b = bind_vec(role_kind::output, -1, true, V, false);
+  }
 
-    // Fused qkv rows and Gemma's norm weights as the files store them (decided in inspect/forward_layout).
-    const forward_layout layout = forward_layout_of(*m);
-    fused = layout.qkv;
-
-    layers.resize(static_cast<size_t>(hp.n_layer));
-    for (int l = 0; l < hp.n_layer; ++l) {
-      layer_weights& L = layers[static_cast<size_t>(l)];
-      L.attn_norm_w = bind_vec(role_kind::attn_norm, l, false, D, true);
-      L.attn_norm_b = bind_vec(role_kind::attn_norm, l, true, D, false);
-      L.attn_norm2_w = bind_vec(role_kind::attn_norm_2, l, false, D, false);
-      L.attn_norm2_b = bind_vec(role_kind::attn_norm_2, l, true, D, false);
-      L.ffn_norm_w = bind_vec(role_kind::ffn_norm, l, false, D, !hp.parallel_block);
-      L.ffn_norm_b = bind_vec(role_kind::ffn_norm, l, true, D, false);
-      const int64_t nq = H * E, nk = Hk * E;
-      if (entry(role_kind::attn_qkv, l, false)) {
-        L.qkv = bind_matrix(role_kind::attn_qkv, l, nq + 2 * nk, D, true);
-        L.qkv_b = bind_vec(role_kind::attn_qkv, l, true, nq + 2 * nk, false);
-        if (fused == qkv_layout::per_head && H != Hk)
-          fail(errc::unsupported, 0, "engine: per-head fused qkv with grouped kv heads");
-      } else {
-        L.q = bind_matrix(role_kind::attn_q, l, nq, D, true);
-        L.k = bind_matrix(role_kind::attn_k, l, nk, D, true);
-        L.v = bind_matrix(role_kind::attn_v, l, nk, D, true);
-        L.q_b = bind_vec(role_kind::attn_q, l, true, nq, false);
-        L.k_b = bind_vec(role_kind::attn_k, l, true, nk, false);
-        L.v_b = bind_vec(role_kind::attn_v, l, true, nk, false);
-        const role_entry* qe = entry(role_kind::attn_q, l, false);
-        if (qe && qe->hf_permuted && rope == rope_kind::interleaved) rope = rope_kind::neox;
-      }
-      L.o = bind_matrix(role_kind::attn_o, l, D, nq, true);
-      L.o_b = bind_vec(role_kind::attn_o, l, true, D, false);
-      if (hp.gated_mlp || entry(role_kind::mlp_gate, l, false)) {
-        L.gate = bind_matrix(role_kind::mlp_gate, l, F, D, true);
-        L.gate_b = bind_vec(role_kind::mlp_gate, l, true, F, false);
-      }
-      L.up = bind_matrix(role_kind::mlp_up, l, F, D, true);
-      L.up_b = bind_vec(role_kind::mlp_up, l, true, F, false);
-      L.down = bind_matrix(role_kind::mlp_down, l, D, F, true);
-      L.down_b = bind_vec(role_kind::mlp_down, l, true, D, false);
+  // Layer l's norms, attention (fused qkv or q, k, v) and MLP weights; an HF-permuted q turns
+  // interleaved RoPE into NeoX's.
+  void bind_layer(int l, layer_weights& L) {
+    L.attn_norm_w = bind_vec(role_kind::attn_norm, l, false, D, true);
+    L.attn_norm_b = bind_vec(role_kind::attn_norm, l, true, D, false);
+    L.attn_norm2_w = bind_vec(role_kind::attn_norm_2, l, false, D, false);
+    L.attn_norm2_b = bind_vec(role_kind::attn_norm_2, l, true, D, false);
+    L.ffn_norm_w = bind_vec(role_kind::ffn_norm, l, false, D, !hp.parallel_block);
+    L.ffn_norm_b = bind_vec(role_kind::ffn_norm, l, true, D, false);
+    const int64_t nq = H * E, nk = Hk * E;
+    if (entry(role_kind::attn_qkv, l, false)) {
+      L.qkv = bind_matrix(role_kind::attn_qkv, l, nq + 2 * nk, D, true);
+      L.qkv_b = bind_vec(role_kind::attn_qkv, l, true, nq + 2 * nk, false);
+      if (fused == qkv_layout::per_head && H != Hk)
+        fail(errc::unsupported, 0, "engine: per-head fused qkv with grouped kv heads");
+    } else {
+      L.q = bind_matrix(role_kind::attn_q, l, nq, D, true);
+      L.k = bind_matrix(role_kind::attn_k, l, nk, D, true);
+      L.v = bind_matrix(role_kind::attn_v, l, nk, D, true);
+      L.q_b = bind_vec(role_kind::attn_q, l, true, nq, false);
+      L.k_b = bind_vec(role_kind::attn_k, l, true, nk, false);
+      L.v_b = bind_vec(role_kind::attn_v, l, true, nk, false);
+      const role_entry* qe = entry(role_kind::attn_q, l, false);
+      if (qe && qe->hf_permuted && rope == rope_kind::interleaved) rope = rope_kind::neox;
     }
-    // Gemma's RMSNorm multiplies by (1 + w); the HF files store w.
-    if (layout.norm_plus_one) {
-      auto plus_one = [](vec& g) {
-        for (float& x : g.v) x += 1.0f;
-      };
-      plus_one(out_norm_w);
-      for (layer_weights& L : layers) plus_one(L.attn_norm_w), plus_one(L.ffn_norm_w);
+    L.o = bind_matrix(role_kind::attn_o, l, D, nq, true);
+    L.o_b = bind_vec(role_kind::attn_o, l, true, D, false);
+    if (hp.gated_mlp || entry(role_kind::mlp_gate, l, false)) {
+      L.gate = bind_matrix(role_kind::mlp_gate, l, F, D, true);
+      L.gate_b = bind_vec(role_kind::mlp_gate, l, true, F, false);
     }
-    kc.assign(static_cast<size_t>(hp.n_layer), {});
-    vc.assign(static_cast<size_t>(hp.n_layer), {});
+    L.up = bind_matrix(role_kind::mlp_up, l, F, D, true);
+    L.up_b = bind_vec(role_kind::mlp_up, l, true, F, false);
+    L.down = bind_matrix(role_kind::mlp_down, l, D, F, true);
+    L.down_b = bind_vec(role_kind::mlp_down, l, true, D, false);
   }
 
   int64_t n_ctx_rows() {
