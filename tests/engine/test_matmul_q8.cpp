@@ -60,9 +60,12 @@ TEST_CASE("matmul_q8 equals its scalar twin bit for bit, in any batch and on 1 o
     const int64_t bs = dtype_info(t).block_size;
     // 32-element blocks: 11 blocks (a group of 8 and a tail of 3), 8, 1; k-quants: 1..3 blocks
     for (int64_t nb : bs == 32 ? std::vector<int64_t>{11, 8, 1} : std::vector<int64_t>{1, 3}) {
-      const int64_t N = nb * bs, M = 37;
+      // 133 rows: two full tasks of 64 rows and a short one (its last group of 4 rows short too)
+      const int64_t N = nb * bs, M = 133;
       const weights w = make_weights(t, M, N, static_cast<uint32_t>(N));
-      for (int64_t T : {1, 2, 5, 7}) {
+      // 1-3 tokens decode rows in registers, 4 and more through decoded rows and 4-token tiles (5, 7: a
+      // short last tile; 64: many tiles)
+      for (int64_t T : {1, 2, 5, 7, 64}) {
         CAPTURE(dtype_name(t));
         CAPTURE(N);
         CAPTURE(T);
