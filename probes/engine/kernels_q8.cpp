@@ -24,8 +24,12 @@
 
 #include "formats/quant.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__) && defined(__F16C__)
+#if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+#define GB_Q8_AVX2 1  // compiled for any x86-64 build through target attributes, run when the CPU has it
+#define GB_AVX2_FN __attribute__((target("avx2,fma,f16c")))
+#endif
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__) && defined(__F16C__)
 #define GB_Q8_AVX512 1
 #endif
 
@@ -141,6 +145,152 @@ void row_ref(dtype t, const uint8_t* row, const q8_acts& a, float* y, int64_t ld
   }
 }
 
+#if defined(GB_Q8_AVX2)
+// halving_sum's order over 8 lanes
+GB_AVX2_FN [[gnu::always_inline]] inline float hsum8(__m256 h) {
+  __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+
+// AVX2 (+ FMA, F16C), for x86 CPUs without AVX-512 VNNI: the arithmetic of kernels_q8.h with the 16 float
+// lanes as two ymm (lanes 0..7, 8..15). One row, token after token, each block decoded in registers.
+// 32-element blocks: the weights as signed bytes (q4_0 q - 8, q8_0 as stored), the four-product lane sums
+// exact through int16 (sign-extended bytes, vpmaddwd pairs, vphaddd, lanes back in order by vpermq).
+GB_AVX2_FN [[gnu::always_inline]] inline __m256i dot4_s8(__m256i w, __m256i x) {
+  const __m256i lo = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_castsi256_si128(w)),
+                                       _mm256_cvtepi8_epi16(_mm256_castsi256_si128(x)));
+  const __m256i hi = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_extracti128_si256(w, 1)),
+                                       _mm256_cvtepi8_epi16(_mm256_extracti128_si256(x, 1)));
+  // hadd: lanes 0, 1, 4, 5 | 2, 3, 6, 7 -> 64-bit quarters 0, 2, 1, 3
+  return _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo, hi), 0xD8);
+}
+
+template <bool q8>
+GB_AVX2_FN void row_blocks32_avx2(const uint8_t* row, const q8_acts& a, float* y, int64_t ldy) {
+  constexpr int64_t bytes = q8 ? 34 : 18;
+  const int64_t nb = a.N / 32;
+  for (int64_t tk = 0; tk < a.T; ++tk) {
+    const int8_t* xq = a.q.data() + tk * a.N;
+    const float* xd = a.d.data() + tk * nb;
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = row + b * bytes;
+      __m256i w;
+      if (q8) {
+        w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
+      } else {
+        const __m128i qs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+        const __m128i low4 = _mm_set1_epi8(0x0F);
+        w = _mm256_sub_epi8(
+            _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(qs, 4), low4), _mm_and_si128(qs, low4)),
+            _mm256_set1_epi8(8));
+      }
+      const __m256i s = dot4_s8(w, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + 32 * b)));
+      const float d = _cvtsh_ss(static_cast<unsigned short>(blk[0] | blk[1] << 8)) * xd[b];
+      acc[b % 2] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc[b % 2]);
+    }
+    y[tk * ldy] = hsum8(_mm256_add_ps(acc[0], acc[1]));
+  }
+}
+
+// k-quants: per 64-element chunk c, lanes 0..7 from elements 64c .. + 31 and 8..15 from 64c + 32 .. + 63,
+// unsigned weight bytes (q6_k: maddubs(q, x) - maddubs(32, x), as ggml), int16 pair sums scaled by the
+// sub-block scale of each pair (vpmaddwd: exact).
+template <dtype T>
+GB_AVX2_FN void row_k_avx2(const uint8_t* row, const q8_acts& a, float* y, int64_t ldy) {
+  constexpr bool has_min = T != dtype::q6_k;
+  constexpr int64_t bytes = T == dtype::q4_k ? 144 : T == dtype::q5_k ? 176 : 210;
+  const int64_t nb = a.N / 256;
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  for (int64_t tk = 0; tk < a.T; ++tk) {
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()}, accm = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = row + b * bytes;
+      const int8_t* x = a.q.data() + tk * a.N + 256 * b;
+      const float xd = a.d[static_cast<size_t>(tk * nb + b)];
+      __m256i s[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+      int32_t sc[16];  // q4_k/q5_k: sub-block j's scale; q6_k: the 16-element sub-block's
+      uint8_t mins[8] = {};
+      if constexpr (T == dtype::q6_k) {
+        for (int j = 0; j < 16; ++j) sc[j] = static_cast<int8_t>(blk[192 + j]);
+      } else {
+        for (int j = 0; j < 8; ++j) {
+          uint8_t v;
+          scale_min_k4(j, blk + 4, &v, &mins[j]);
+          sc[j] = v;
+        }
+      }
+      for (int c = 0; c < 4; ++c)
+        for (int h = 0; h < 2; ++h) {  // elements 64c + 32h .. + 31
+          __m256i w;
+          if constexpr (T == dtype::q6_k) {  // element 128n + 32s + l: ql nibble s / 2, qh bits 2s
+            const int n = c / 2, sidx = 2 * (c % 2) + h;
+            const __m256i ql =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 64 * n + 32 * (sidx % 2)));
+            const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 128 + 32 * n));
+            const __m256i lo = _mm256_and_si256(sidx / 2 ? _mm256_srli_epi16(ql, 4) : ql, low4);
+            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * sidx), _mm256_set1_epi8(3));
+            w = _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4));
+          } else {
+            const uint8_t* qs = blk + (T == dtype::q5_k ? 48 : 16) + 32 * c;
+            const __m256i z = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs));
+            w = _mm256_and_si256(h ? _mm256_srli_epi16(z, 4) : z, low4);
+            if constexpr (T == dtype::q5_k) {
+              const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16));
+              const __m256i bit = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + h), _mm256_set1_epi8(1));
+              w = _mm256_or_si256(w, _mm256_slli_epi16(bit, 4));
+            }
+          }
+          const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 64 * c + 32 * h));
+          __m256i p = _mm256_maddubs_epi16(w, xv);
+          if constexpr (T == dtype::q6_k)
+            p = _mm256_sub_epi16(p, _mm256_maddubs_epi16(_mm256_set1_epi8(32), xv));
+          // pair lane i (elements 2i, 2i + 1 of these 32): sub-block 2c + h, or (q6_k) 16-block 4c + 2h + i /
+          // 8
+          const __m256i scv =
+              T == dtype::q6_k
+                  ? _mm256_setr_m128i(_mm_set1_epi16(static_cast<int16_t>(sc[4 * c + 2 * h])),
+                                      _mm_set1_epi16(static_cast<int16_t>(sc[4 * c + 2 * h + 1])))
+                  : _mm256_set1_epi16(static_cast<int16_t>(sc[2 * c + h]));
+          s[h] = _mm256_add_epi32(s[h], _mm256_madd_epi16(p, scv));
+        }
+      const float d =
+          _cvtsh_ss(static_cast<unsigned short>(blk[has_min ? 0 : 208] | blk[has_min ? 1 : 209] << 8)) * xd;
+      acc[0] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s[0]), acc[0]);
+      acc[1] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s[1]), acc[1]);
+      if constexpr (has_min) {
+        const float dm = _cvtsh_ss(static_cast<unsigned short>(blk[2] | blk[3] << 8)) * xd;
+        const __m256i mv = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mins)));
+        const __m256i xs =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.sum32.data() + tk * (a.N / 32) + 8 * b));
+        accm = _mm256_fmadd_ps(_mm256_set1_ps(-dm), _mm256_cvtepi32_ps(_mm256_mullo_epi32(mv, xs)), accm);
+      }
+    }
+    const float v = hsum8(_mm256_add_ps(acc[0], acc[1]));
+    y[tk * ldy] = has_min ? v + hsum8(accm) : v;
+  }
+}
+
+using row_fn = void (*)(const uint8_t*, const q8_acts&, float*, int64_t);
+row_fn avx2_row(dtype t) {
+  switch (t) {
+    case dtype::q4_0:
+      return row_blocks32_avx2<false>;
+    case dtype::q8_0:
+      return row_blocks32_avx2<true>;
+    case dtype::q4_k:
+      return row_k_avx2<dtype::q4_k>;
+    case dtype::q5_k:
+      return row_k_avx2<dtype::q5_k>;
+    case dtype::q6_k:
+      return row_k_avx2<dtype::q6_k>;
+    default:
+      return nullptr;
+  }
+}
+#endif
+
 #if defined(GB_Q8_AVX512)
 inline float f16(const uint8_t* p) {  // F16C: the same value as fp16_to_f32
   uint16_t h;
@@ -149,11 +299,6 @@ inline float f16(const uint8_t* p) {  // F16C: the same value as fp16_to_f32
 }
 [[gnu::always_inline]] inline float hsum16(__m512 v) {  // halving_sum's order
   __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
-  __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
-  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
-}
-[[gnu::always_inline]] inline float hsum8(__m256 h) {
   __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
   q = _mm_add_ps(q, _mm_movehl_ps(q, q));
   return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
@@ -573,40 +718,83 @@ void matmul_q8_ref(const float* x, int64_t T, const weight_view& w, float* y) {
   for (int64_t r = 0; r < w.rows; ++r) row_ref(w.type, w.row(r), a, y + r, w.rows);
 }
 
+q8_isa q8_isa_best() {
+  static const q8_isa best = [] {
+#if defined(GB_Q8_AVX512)
+    if (q8_isa_available(q8_isa::avx512)) return q8_isa::avx512;
+#endif
+    return q8_isa_available(q8_isa::avx2) ? q8_isa::avx2 : q8_isa::ref;
+  }();
+  return best;
+}
+
+bool q8_isa_available(q8_isa isa) {
+  switch (isa) {
+    case q8_isa::avx512:
+#if defined(GB_Q8_AVX512)
+      return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw");
+#else
+      return false;
+#endif
+    case q8_isa::avx2:
+#if defined(GB_Q8_AVX2)
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("f16c");
+#else
+      return false;
+#endif
+    default:
+      return true;
+  }
+}
+
 void matmul_q8(const float* x, int64_t T, const weight_view& w, float* y, int threads) {
+  matmul_q8_with(q8_isa_best(), x, T, w, y, threads);
+}
+
+void matmul_q8_with(q8_isa isa, const float* x, int64_t T, const weight_view& w, float* y, int threads) {
   const int64_t M = w.rows, N = w.cols;
   if (T <= 0 || M <= 0) return;
+  if (!q8_isa_available(isa)) isa = q8_isa::ref;
   if (threads <= 0) threads = omp_get_max_threads();
   // Reused by the calling thread: no allocation (and page faults) per matmul. The parallel regions below
   // use these references (a thread_local named inside them would be each worker's own).
   thread_local q8_acts a_store;
-  thread_local std::vector<uint8_t> pk_store;  // 32-element blocks: the packed token tiles (pack_token32)
   q8_acts& a = a_store;
-  std::vector<uint8_t>& pk = pk_store;
   quantize_into(w.type, x, T, N, a, threads);
   threads = threads_for(std::max(T, streamed_weight_work) * M * N, threads);
 #if defined(GB_Q8_AVX512)
-  if (a.block == 32) {
-    pk.resize(static_cast<size_t>(T * ((N / 32 + 1) / 2) * pk_bytes));
+  if (isa == q8_isa::avx512) {
+    thread_local std::vector<uint8_t> pk_store;  // 32-element blocks: the packed token tiles (pack_token32)
+    std::vector<uint8_t>& pk = pk_store;
+    if (a.block == 32) {
+      pk.resize(static_cast<size_t>(T * ((N / 32 + 1) / 2) * pk_bytes));
 #pragma omp parallel for num_threads(threads_for(16 * T * N, threads)) schedule(static)
-    for (int64_t t = 0; t < T; ++t) pack_token32(a, t, pk.data());
-  }
-#endif
+      for (int64_t t = 0; t < T; ++t) pack_token32(a, t, pk.data());
+    }
 #pragma omp parallel num_threads(threads)
-  {
-#if defined(GB_Q8_AVX512)
-    // (pairs of blocks, rows_per_task, 128 bytes): rows_blocks32's decoded rows, 64-byte aligned
-    aligned_vector<uint8_t> wp(static_cast<size_t>((N / 32 + 1) / 2 * rows_per_task * 128));
-    const rows_fn f = fast_rows(w.type);
+    {
+      // (pairs of blocks, rows_per_task, 128 bytes): rows_blocks32's decoded rows, 64-byte aligned
+      aligned_vector<uint8_t> wp(static_cast<size_t>((N / 32 + 1) / 2 * rows_per_task * 128));
+      const rows_fn f = fast_rows(w.type);
 #pragma omp for schedule(static)
-    for (int64_t g = 0; g < (M + rows_per_task - 1) / rows_per_task; ++g)
-      f(w, g * rows_per_task, static_cast<int>(std::min<int64_t>(rows_per_task, M - g * rows_per_task)), a,
-        pk.data(), y, wp.data());
-#else
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < M; ++r) row_ref(w.type, w.row(r), a, y + r, M);
-#endif
+      for (int64_t g = 0; g < (M + rows_per_task - 1) / rows_per_task; ++g)
+        f(w, g * rows_per_task, static_cast<int>(std::min<int64_t>(rows_per_task, M - g * rows_per_task)), a,
+          pk.data(), y, wp.data());
+    }
+    return;
   }
+#endif
+#if defined(GB_Q8_AVX2)
+  if (isa == q8_isa::avx2) {
+    const row_fn f = avx2_row(w.type);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t r = 0; r < M; ++r) f(w.row(r), a, y + r, M);
+    return;
+  }
+#endif
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t r = 0; r < M; ++r) row_ref(w.type, w.row(r), a, y + r, M);
 }
 
 }  // namespace gb::engine

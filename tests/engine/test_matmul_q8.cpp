@@ -76,6 +76,12 @@ TEST_CASE("matmul_q8 equals its scalar twin bit for bit, in any batch and on 1 o
         matmul_q8(x.data(), T, w.view, y2.data(), 2);
         CHECK(same_bits(ref, y1));
         CHECK(same_bits(ref, y2));
+        for (q8_isa isa : {q8_isa::avx2, q8_isa::ref}) {  // the sets matmul_q8 does not pick on this CPU
+          CAPTURE(static_cast<int>(isa));
+          std::vector<float> yi(ref.size());
+          matmul_q8_with(isa, x.data(), T, w.view, yi.data(), 2);
+          CHECK(same_bits(ref, yi));
+        }
         for (int64_t tk = 0; tk < T; ++tk) {  // each row alone gives the batch's bits
           std::vector<float> one(static_cast<size_t>(M));
           matmul_q8(x.data() + tk * N, 1, w.view, one.data(), 1);
@@ -84,6 +90,16 @@ TEST_CASE("matmul_q8 equals its scalar twin bit for bit, in any batch and on 1 o
       }
     }
   }
+}
+
+TEST_CASE(
+    "matmul_q8: the AVX-512 and AVX2 kernels are what this CPU runs (else the test above checks less)") {
+  // The CI machine has AVX-512 VNNI: both SIMD sets must be compiled and available there, so the bitwise
+  // checks above compare each with the twin rather than the portable loops with themselves.
+  if (!q8_isa_available(q8_isa::avx512))
+    MESSAGE("no AVX-512 VNNI on this CPU: only AVX2 and the portable loops checked");
+  CHECK(q8_isa_available(q8_isa::avx2) == static_cast<bool>(__builtin_cpu_supports("avx2")));
+  CHECK(q8_isa_best() == (q8_isa_available(q8_isa::avx512) ? q8_isa::avx512 : q8_isa::avx2));
 }
 
 TEST_CASE("matmul_q8 computes the dot product of the dequantized weights and dequantized activations") {
