@@ -648,12 +648,70 @@ bool matmul_q8_supported(dtype t) {
 
 namespace {
 
-// Token t's quants, scales and sums (a's vectors already sized): see q8_acts.
-void quantize_token(dtype wtype, const float* xr, int64_t t, q8_acts& a) {
+#if defined(GB_Q8_AVX512)
+// The SIMD twins of the block quantizers below (the same values, element for element). q8_0: amax by
+// max_ps (a NaN lane keeps the running max, as the scalar loop skips it), q = saturate(cvtps(round(x id)))
+// (out of range and NaN: INT_MIN, saturated to -128).
+void quantize_q8_0_simd(const float* x, int8_t* q, float* d) {
+  const __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
+  const __m512 m = _mm512_max_ps(_mm512_abs_ps(x1), _mm512_max_ps(_mm512_abs_ps(x0), _mm512_setzero_ps()));
+  const float amax = _mm512_reduce_max_ps(m);  // no NaN lane left: any order gives the max
+  *d = fp16_to_f32(f32_to_fp16(amax / 127.f));
+  const __m512 id = _mm512_set1_ps(amax != 0.0f ? 127.f / amax : 0.0f);
+  for (int h = 0; h < 2; ++h) {
+    const __m512 v =
+        _mm512_roundscale_ps(_mm512_mul_ps(h ? x1 : x0, id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 16 * h), _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(v)));
+  }
+}
+// q8_K (quantize_row_q8_K_ref): the signed value of the first element of largest magnitude, iscale =
+// -127 / it, q = int8(min(127, nearest_int(iscale x))) by the same 1.5 x 2^23 trick; all zero when it is 0.
+void quantize_q8_k_simd(const float* x, int8_t* q, float* d) {
+  __m512 m = _mm512_setzero_ps();
+  for (int j = 0; j < 256; j += 16) m = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + j)), m);
+  const float amax = _mm512_reduce_max_ps(m);
+  float max = 0.0f;
+  for (int j = 0; amax > 0.0f && j < 256; j += 16) {
+    const __mmask16 e =
+        _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(x + j)), _mm512_set1_ps(amax), _CMP_EQ_OQ);
+    if (e) {
+      max = x[j + __builtin_ctz(e)];
+      break;
+    }
+  }
+  if (max == 0.0f) {
+    std::memset(q, 0, 256);
+    *d = 0.0f;
+    return;
+  }
+  const float iscale = -127.f / max;
+  for (int j = 0; j < 256; j += 16) {
+    const __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(iscale), _mm512_loadu_ps(x + j)),
+                                   _mm512_set1_ps(12582912.f));
+    const __m512i i =
+        _mm512_sub_epi32(_mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(0x007fffff)),
+                         _mm512_set1_epi32(0x00400000));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + j),
+                     _mm512_cvtepi32_epi8(_mm512_min_epi32(i, _mm512_set1_epi32(127))));
+  }
+  *d = 1 / iscale;
+}
+#endif
+
+// Token t's quants, scales and sums (a's vectors already sized): see q8_acts. simd: the AVX-512 twins of
+// the block quantizers (only when this build has them).
+void quantize_token(dtype wtype, const float* xr, int64_t t, q8_acts& a, [[maybe_unused]] bool simd) {
   const int64_t N = a.N, nb = N / a.block;
   int8_t* q = a.q.data() + t * N;
   float* d = a.d.data() + t * nb;
-  if (a.block == 32) {
+#if defined(GB_Q8_AVX512)
+  if (simd) {
+    for (int64_t b = 0; b < nb; ++b)
+      a.block == 32 ? quantize_q8_0_simd(xr + 32 * b, q + 32 * b, d + b)
+                    : quantize_q8_k_simd(xr + 256 * b, q + 256 * b, d + b);
+  } else
+#endif
+      if (a.block == 32) {
     for (int64_t b = 0; b < nb; ++b) {
       float amax = 0.0f;
       for (int j = 0; j < 32; ++j) {  // max as _mm256_max_ps keeps it: a NaN element is skipped
@@ -692,7 +750,7 @@ void quantize_token(dtype wtype, const float* xr, int64_t t, q8_acts& a) {
 }
 
 // q8_quantize into a (its vectors reused when large enough: no allocation per matmul), tokens in parallel.
-void quantize_into(dtype wtype, const float* x, int64_t T, int64_t N, q8_acts& a, int threads) {
+void quantize_into(dtype wtype, const float* x, int64_t T, int64_t N, q8_acts& a, int threads, bool simd) {
   a.T = T;
   a.N = N;
   a.block = wtype == dtype::q4_0 || wtype == dtype::q8_0 ? 32 : 256;
@@ -702,14 +760,14 @@ void quantize_into(dtype wtype, const float* x, int64_t T, int64_t N, q8_acts& a
   a.sum32.resize(static_cast<size_t>(T * (N / 32)));
   a.corr4.resize(static_cast<size_t>(T * (N / 4)));
 #pragma omp parallel for num_threads(threads_for(16 * T * N, threads)) schedule(static)
-  for (int64_t t = 0; t < T; ++t) quantize_token(wtype, x + t * N, t, a);
+  for (int64_t t = 0; t < T; ++t) quantize_token(wtype, x + t * N, t, a, simd);
 }
 
 }  // namespace
 
 q8_acts q8_quantize(dtype wtype, const float* x, int64_t T, int64_t N) {
   q8_acts a;
-  quantize_into(wtype, x, T, N, a, 1);
+  quantize_into(wtype, x, T, N, a, 1, false);
   return a;
 }
 
@@ -761,7 +819,7 @@ void matmul_q8_with(q8_isa isa, const float* x, int64_t T, const weight_view& w,
   // use these references (a thread_local named inside them would be each worker's own).
   thread_local q8_acts a_store;
   q8_acts& a = a_store;
-  quantize_into(w.type, x, T, N, a, threads);
+  quantize_into(w.type, x, T, N, a, threads, isa == q8_isa::avx512);
   threads = threads_for(std::max(T, streamed_weight_work) * M * N, threads);
 #if defined(GB_Q8_AVX512)
   if (isa == q8_isa::avx512) {

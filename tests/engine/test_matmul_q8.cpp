@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -100,6 +101,31 @@ TEST_CASE(
     MESSAGE("no AVX-512 VNNI on this CPU: only AVX2 and the portable loops checked");
   CHECK(q8_isa_available(q8_isa::avx2) == static_cast<bool>(__builtin_cpu_supports("avx2")));
   CHECK(q8_isa_best() == (q8_isa_available(q8_isa::avx512) ? q8_isa::avx512 : q8_isa::avx2));
+}
+
+TEST_CASE("matmul_q8: the SIMD activation quantizers equal the scalar ones on awkward activations") {
+  // NaN (skipped by the block max, quantized to -128 in q8_0), infinities, exact rounding ties (x id = k +
+  // 0.5), -0, an all-zero block and a largest magnitude reached twice with both signs (q8_K takes the first)
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  for (dtype t : k_types) {
+    CAPTURE(dtype_name(t));
+    const int64_t N = 512, M = 9, T = 6;
+    const weights w = make_weights(t, M, N, 3);
+    std::vector<float> x = make_x(T, N, 5);
+    x[3] = nan;
+    x[N + 7] = -0.0f;
+    for (int64_t k = 0; k < N; ++k)
+      x[static_cast<size_t>(2 * N + k)] = static_cast<float>(k % 64) * 0.5f - 16.0f;
+    x[static_cast<size_t>(2 * N)] = 127.0f;  // amax 127 (q8_0: id 1, every x.5 a tie)
+    x[static_cast<size_t>(3 * N + 5)] = -inf;
+    x[static_cast<size_t>(4 * N + 9)] = 100.0f;
+    x[static_cast<size_t>(4 * N + 10)] = -100.0f;
+    x[static_cast<size_t>(5 * N + 300)] = inf;
+    std::vector<float> ref(static_cast<size_t>(T * M)), fast(ref.size());
+    matmul_q8_ref(x.data(), T, w.view, ref.data());
+    matmul_q8(x.data(), T, w.view, fast.data(), 1);
+    CHECK(same_bits(ref, fast));
+  }
 }
 
 TEST_CASE("matmul_q8 computes the dot product of the dequantized weights and dequantized activations") {
