@@ -597,24 +597,14 @@ void tile_k(const uint8_t* row, const q8_acts& a, int64_t t0, float* y, int64_t 
   }
 }
 
-// One k-quant row for every token, 4 tokens at a time (the remainder by a narrower tile).
+// One k-quant row for every token, 8 tokens at a time (the remainder by tiles of 4, 2, 1).
 template <dtype T>
 void row_k(const uint8_t* row, const q8_acts& a, float* y, int64_t ldy) {
   int64_t t = 0;
-  for (; t + 4 <= a.T; t += 4) tile_k<T, 4>(row, a, t, y, ldy);
-  switch (a.T - t) {
-    case 3:
-      tile_k<T, 3>(row, a, t, y, ldy);
-      break;
-    case 2:
-      tile_k<T, 2>(row, a, t, y, ldy);
-      break;
-    case 1:
-      tile_k<T, 1>(row, a, t, y, ldy);
-      break;
-    default:
-      break;
-  }
+  for (; t + 8 <= a.T; t += 8) tile_k<T, 8>(row, a, t, y, ldy);
+  if (a.T - t >= 4) tile_k<T, 4>(row, a, t, y, ldy), t += 4;
+  if (a.T - t >= 2) tile_k<T, 2>(row, a, t, y, ldy), t += 2;
+  if (a.T - t == 1) tile_k<T, 1>(row, a, t, y, ldy);
 }
 
 // Rows [r0, r0 + nr), nr <= rows_per_task, for every token; wp: scratch (rows_blocks32).
