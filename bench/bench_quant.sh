@@ -50,9 +50,13 @@ if [ -x "$native" ]; then peer=native; else peer=npm; fi
 numerics=${NUMERICS:-exact}
 echo "glassbox --numerics $numerics; peer: llama.cpp $peer; OMP_WAIT_POLICY=$OMP_WAIT_POLICY; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for t in $threads_list; do
-  [ -x "$membw" ] && echo "machine read bandwidth, $t threads: $("$membw" 1024 "$t" 5)"
+  if [ -x "$membw" ]; then
+    bw=$("$membw" 1024 "$t" 5)
+    echo "machine read bandwidth, $t threads: $bw"
+    echo "$bw" | python3 -c 'import json, sys; print(json.load(sys.stdin)["median_gb_per_s"])' >"$out/membw-$t.txt"
+  fi
 done
-echo "type threads | glassbox pp | llama.cpp pp | ratio | glassbox tg | llama.cpp tg | ratio | tg GB/s (glassbox, llama.cpp) | load"
+echo "type threads | glassbox pp | llama.cpp pp | ratio | glassbox tg | llama.cpp tg | ratio | tg GB/s (glassbox, llama.cpp) | of the machine's | load"
 for ty in $types; do
   m=$out/llama134m-$ty.gguf
   [ -f "$m" ] || "$gb" synth --arch llama --layers 12 --dim 768 --heads 12 --ff 2048 --vocab 32000 --ctx 1024 \
@@ -74,9 +78,10 @@ print(int(j["size"]["tensor_bytes"] * (1 - g["embedding"] / sum(g.values()))))')
     fi
     farm-bench -n "$runs" --timeout 1800 --vs "sh -c '$pcmd'" -- \
       sh -c "exec $gb bench $m -p $pp -n $tg -t $t -r 1 --numerics $numerics --json >>$fa 2>/dev/null" >"$out/quant-farm-$ty-$t.txt" 2>&1 || true
-    python3 - "$fa" "$fb" "$peer" "$ty" "$t" "$streamed" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY'
+    bw=$(cat "$out/membw-$t.txt" 2>/dev/null || echo nan)
+    python3 - "$fa" "$fb" "$peer" "$ty" "$t" "$streamed" "$(cut -d' ' -f1 /proc/loadavg)" "$bw" <<'PY'
 import json, statistics, sys
-fa, fb, peer, ty, t, streamed, load = sys.argv[1:]
+fa, fb, peer, ty, t, streamed, load, bw = sys.argv[1:]
 dec = json.JSONDecoder()
 def docs(text):
     i, out = 0, []
@@ -100,6 +105,8 @@ for k in ("pp", "tg"):
     row += [f"{a:.1f}", f"{b:.1f}", f"{a / b:.2f}x" if b == b and b else "n/a"]
 gbs = lambda v: med(v) * int(streamed) / 1e9
 row.append(f"{gbs(mine['tg']):.1f}, {gbs(theirs['tg']):.1f}")
+# the share of the machine's median read bandwidth (bench_membw, same threads) each side's tg reaches
+row.append(f"{gbs(mine['tg']) / float(bw):.0%}, {gbs(theirs['tg']) / float(bw):.0%}" if float(bw) > 0 else "n/a")
 row.append(load)
 print(" | ".join(row))
 PY

@@ -7,8 +7,14 @@
 // w x = (w + 128) x - 128 x (corrections from the activations' sums over 4), q6_k's (q - 32) x per pair as
 // ggml does (maddubs(q, x) - maddubs(32, x)). The reference loops over ggml's signed quants (block_quants).
 // Floats: the same operations in the same order in both (lane chains, then the halving sums).
-// Rows are streamed one at a time (one sequential stream per thread, which the hardware prefetcher
-// follows), each row's blocks unpacked once for all T tokens.
+// Tiling (AVX-512), which changes no operation of any output, only which outputs run side by side:
+//   q4_0/q8_0, 4+ tokens: each task (64 rows) decodes its rows once into lane vectors (64 weight bytes and
+//     16 lane scales per pair of blocks), then 4 rows x 4 tokens with the 16 accumulators in registers, the
+//     4 tokens' activations packed side by side (pack_token32) so a tile reads one stream;
+//   q4_0/q8_0, 1-3 tokens: 4 rows decoded in registers as they stream by (one pass over the weights);
+//   k-quants: one row x 8 tokens, each block unpacked once for the 8.
+// AVX2 (CPUs without AVX-512 VNNI): one row and token at a time, the 16 lanes as two ymm. The activation
+// quantizers have AVX-512 twins too (the same values). q8_isa_best() picks the set at run time.
 #include "probes/engine/kernels_q8.h"
 
 #pragma GCC optimize("fp-contract=off")
