@@ -12,6 +12,7 @@
 #   ninja -C build glassbox bench_membw && bench/native_llamacpp.sh   # once (or the npm peer)
 #   bench/bench_quant.sh [build-dir] ["threads"="1 2"] ["types"="q8_0 q4_0 q4_k q5_k q6_k"] [pp=512] [tg=64] [runs=5]
 #   NUMERICS=llama.cpp bench/bench_quant.sh ...   # glassbox in llama.cpp's numerics (8-bit activations)
+#   MODEL=/tmp/7b-q4_k.gguf bench/bench_quant.sh build "1 2" q4_k 128 16 3   # one given file
 # Measured 2026-12-06, load 17-23 on 2 cores (8 engineers building), npm peer (the native build did not
 # finish under that load), pp128 / tg16, medians of 3 alternating runs, 1 thread:
 #   type  | pp glassbox / llama.cpp | tg glassbox / llama.cpp
@@ -59,6 +60,8 @@ done
 echo "type threads | glassbox pp | llama.cpp pp | ratio | glassbox tg | llama.cpp tg | ratio | tg GB/s (glassbox, llama.cpp) | of the machine's | load"
 for ty in $types; do
   m=$out/llama134m-$ty.gguf
+  # MODEL=file.gguf: that file instead (types then only labels it), e.g. a 7B-shaped q4_k from bench_7b.sh's shapes
+  [ -n "${MODEL:-}" ] && m=$MODEL
   [ -f "$m" ] || "$gb" synth --arch llama --layers 12 --dim 768 --heads 12 --ff 2048 --vocab 32000 --ctx 1024 \
     --dtype "$ty" --seed 1 -o "$m" >/dev/null
   # bytes streamed per generated token: the weights less the token embedding table (rows are gathered)

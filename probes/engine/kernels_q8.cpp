@@ -572,7 +572,8 @@ template <dtype T>
 }
 
 // q4_k / q5_k / q6_k: one row x TT tokens (t0 ..): each block unpacked once for the TT tokens, whose lane
-// accumulators (TT zmm, TT ymm of mins) stay in registers; per token the operations of k_token in order.
+// accumulators (TT zmm, TT ymm of mins) stay in registers (the token loops unrolled: GCC kept 8 of them in
+// a stack array otherwise); per token the operations of k_token in order.
 template <dtype T, int TT>
 void tile_k(const uint8_t* row, const q8_acts& a, int64_t t0, float* y, int64_t ldy) {
   constexpr bool has_min = T != dtype::q6_k;
@@ -580,6 +581,7 @@ void tile_k(const uint8_t* row, const q8_acts& a, int64_t t0, float* y, int64_t 
   const int64_t nb = a.N / 256;
   __m512 acc[TT];
   __m256 accm[TT];
+#pragma GCC unroll 8
   for (int j = 0; j < TT; ++j) {
     acc[j] = _mm512_setzero_ps();
     accm[j] = _mm256_setzero_ps();
@@ -590,6 +592,7 @@ void tile_k(const uint8_t* row, const q8_acts& a, int64_t t0, float* y, int64_t 
     __m256i mins = _mm256_setzero_si256();
     k_unpack<T>(blk, w, sc, &mins);
     const float wd = f16(blk + (has_min ? 0 : 208)), wm = has_min ? f16(blk + 2) : 0.0f;
+#pragma GCC unroll 8
     for (int j = 0; j < TT; ++j) {
       const int64_t tk = t0 + j;
       const float xd = a.d[static_cast<size_t>(tk * nb + b)];
@@ -597,6 +600,7 @@ void tile_k(const uint8_t* row, const q8_acts& a, int64_t t0, float* y, int64_t 
                  wd * xd, wm * xd, acc[j], accm[j]);
     }
   }
+#pragma GCC unroll 8
   for (int j = 0; j < TT; ++j) {
     const float v = hsum16(acc[j]);
     y[(t0 + j) * ldy] = has_min ? v + hsum8(accm[j]) : v;
