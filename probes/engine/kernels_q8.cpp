@@ -310,6 +310,17 @@ inline float f16(const uint8_t* p) {  // F16C: the same value as fp16_to_f32
   return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
 }
 
+// Two blocks' f16 scales (at p0, p1) as 16 float lanes, 8 each: broadcast as halves, one vcvtph2ps (the
+// F16C conversion f16() makes). A single block passes p0 twice (its lanes 8..15 are never used).
+[[gnu::always_inline]] inline __m512 pair_scales(const uint8_t* p0, const uint8_t* p1) {
+  uint16_t h0, h1;
+  std::memcpy(&h0, p0, 2);
+  std::memcpy(&h1, p1, 2);
+  const __m256i h =
+      _mm256_mask_set1_epi16(_mm256_set1_epi16(static_cast<short>(h0)), 0xFF00, static_cast<short>(h1));
+  return _mm512_cvtph_ps(h);
+}
+
 // 32-element blocks (q4_0, q8_0) in pairs: one zmm of 64 weight bytes (block b in bytes 0..31, b + 1
 // absent: zeros), its 16 dwords the lanes. q4_0 bytes are q (0..15), q8_0 bytes w + 128; corr4 holds the
 // matching correction.
@@ -396,8 +407,7 @@ void tile_blocks32_direct(const uint8_t* const* rows, int64_t nb, const uint8_t*
     __m512 wv[RT];
     for (int i = 0; i < RT; ++i) {
       w[i] = pair_weights<q8>(rows[i], b, pair);
-      const __m512 d0 = _mm512_set1_ps(f16(rows[i] + b * bytes));
-      wv[i] = pair ? _mm512_mask_blend_ps(0xFF00, d0, _mm512_set1_ps(f16(rows[i] + (b + 1) * bytes))) : d0;
+      wv[i] = pair_scales(rows[i] + b * bytes, rows[i] + (pair ? b + 1 : b) * bytes);
     }
     for (int j = 0; j < TT; ++j) {
       const __m512i x = _mm512_loadu_si512(tile + j * pk_bytes);
@@ -455,9 +465,7 @@ void rows_blocks32(const weight_view& w, int64_t r0, int nr, const q8_acts& a, c
       const bool pair = 2 * p + 1 < nb;
       uint8_t* dst = wp + i / RT * group + (p * RT + i % RT) * 128;
       _mm512_store_si512(dst, pair_weights<q8>(row, 2 * p, pair));
-      const __m512 d0 = _mm512_set1_ps(f16(row + 2 * p * bytes));
-      const __m512 d1 = pair ? _mm512_set1_ps(f16(row + (2 * p + 1) * bytes)) : _mm512_setzero_ps();
-      _mm512_store_ps(dst + 64, _mm512_mask_blend_ps(0xFF00, d0, d1));
+      _mm512_store_ps(dst + 64, pair_scales(row + 2 * p * bytes, row + (pair ? 2 * p + 1 : 2 * p) * bytes));
     }
   }
   const int64_t ldy = w.rows;
