@@ -33,6 +33,20 @@
 # At that load each process gets a fraction of a core and wall-clock tok/s mostly measures the scheduler;
 # at load 3-8 (09:28) the same q4_0 file ran 54 (exact) vs 200 tok/s in the npm llama.cpp, whose q4_0 weights
 # are repacked for its AVX-512 gemv.
+# Issue 20's tiled --numerics llama.cpp (2026-12-06 13:25-14:00, load 12-17 on 2 cores, 6 engineers building;
+# npm peer: the native llama-bench build, started at nice 19, had not finished), NUMERICS=llama.cpp, pp512 /
+# tg64, medians of 3 alternating runs, 1 thread; "bw" = tg's weight bytes per second / the machine's median
+# read bandwidth (bench_membw, same thread count, measured in the same call: 6.6-9.7 GB/s under this load):
+#   type  | pp glassbox / llama.cpp  | tg glassbox / llama.cpp | bw glassbox, llama.cpp | load
+#   q8_0  | 149.7 /  97.4 = 1.54x    | 22.1 / 16.3 = 1.36x     | 26%, 19%               | 11.8
+#   q4_0  | 166.5 / 182.9 = 0.91x    | 35.0 / 39.0 = 0.90x     | 33%, 37%               | 14.8
+#   q4_k  | 175.7 / 189.1 = 0.93x    | 63.9 / 89.5 = 0.71x     | 60%, 84%               | 15.5
+#   q5_k  | 193.2 /  77.7 = 2.49x    | 79.7 / 46.5 = 1.71x     | 62%, 36%               | 12.6
+#   q6_k  | 165.8 /  73.7 = 2.25x    | 50.3 / 38.6 = 1.30x     | 69%, 53%               | 17.0
+# (q4_k in an earlier run of the same build at load 14: pp 0.92x, tg 80.7 / 42.2 = 1.91x: tg swings that much.)
+# 7B-shaped q4_k with 4 of its 32 layers (synth --layers 4 --dim 4096 --heads 32 --ff 11008, 604 MB; MODEL=),
+# pp128 / tg16, 1 thread, load 16.7: pp 26.3 / 34.3 = 0.77x, tg 12.4 / 12.4 = 1.00x, both 6.6 GB/s = 92% of
+# the machine's 7.1 GB/s: token-by-token generation at 7B size is bound by memory bandwidth on both sides.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
