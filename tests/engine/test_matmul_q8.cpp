@@ -125,7 +125,12 @@ TEST_CASE("matmul_q8: the SIMD activation quantizers equal the scalar ones on aw
     std::vector<float> ref(static_cast<size_t>(T * M)), fast(ref.size());
     matmul_q8_ref(x.data(), T, w.view, ref.data());
     matmul_q8(x.data(), T, w.view, fast.data(), 1);
-    CHECK(same_bits(ref, fast));
+    // bit for bit, except that an output made NaN by an infinite activation may carry either sign (the
+    // sanitized build's AVX2 path gives +NaN where its scalar fma gives the default -NaN)
+    bool same = ref.size() == fast.size();
+    for (size_t i = 0; same && i < ref.size(); ++i)
+      same = std::memcmp(&ref[i], &fast[i], 4) == 0 || (std::isnan(ref[i]) && std::isnan(fast[i]));
+    CHECK(same);
   }
 }
 
