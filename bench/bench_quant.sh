@@ -12,6 +12,7 @@
 #   ninja -C build glassbox bench_membw && bench/native_llamacpp.sh   # once (or the npm peer)
 #   bench/bench_quant.sh [build-dir] ["threads"="1 2"] ["types"="q8_0 q4_0 q4_k q5_k q6_k"] [pp=512] [tg=64] [runs=5]
 #   NUMERICS=llama.cpp bench/bench_quant.sh ...   # glassbox in llama.cpp's numerics (8-bit activations)
+#   MODEL=/tmp/7b-q4_k.gguf bench/bench_quant.sh build "1 2" q4_k 128 16 3   # one given file
 # Measured 2026-12-06, load 17-23 on 2 cores (8 engineers building), npm peer (the native build did not
 # finish under that load), pp128 / tg16, medians of 3 alternating runs, 1 thread:
 #   type  | pp glassbox / llama.cpp | tg glassbox / llama.cpp
@@ -32,6 +33,20 @@
 # At that load each process gets a fraction of a core and wall-clock tok/s mostly measures the scheduler;
 # at load 3-8 (09:28) the same q4_0 file ran 54 (exact) vs 200 tok/s in the npm llama.cpp, whose q4_0 weights
 # are repacked for its AVX-512 gemv.
+# Issue 20's tiled --numerics llama.cpp (2026-12-06 13:25-14:00, load 12-17 on 2 cores, 6 engineers building;
+# npm peer: the native llama-bench build, started at nice 19, had not finished), NUMERICS=llama.cpp, pp512 /
+# tg64, medians of 3 alternating runs, 1 thread; "bw" = tg's weight bytes per second / the machine's median
+# read bandwidth (bench_membw, same thread count, measured in the same call: 6.6-9.7 GB/s under this load):
+#   type  | pp glassbox / llama.cpp  | tg glassbox / llama.cpp | bw glassbox, llama.cpp | load
+#   q8_0  | 149.7 /  97.4 = 1.54x    | 22.1 / 16.3 = 1.36x     | 26%, 19%               | 11.8
+#   q4_0  | 166.5 / 182.9 = 0.91x    | 35.0 / 39.0 = 0.90x     | 33%, 37%               | 14.8
+#   q4_k  | 175.7 / 189.1 = 0.93x    | 63.9 / 89.5 = 0.71x     | 60%, 84%               | 15.5
+#   q5_k  | 193.2 /  77.7 = 2.49x    | 79.7 / 46.5 = 1.71x     | 62%, 36%               | 12.6
+#   q6_k  | 165.8 /  73.7 = 2.25x    | 50.3 / 38.6 = 1.30x     | 69%, 53%               | 17.0
+# (q4_k in an earlier run of the same build at load 14: pp 0.92x, tg 80.7 / 42.2 = 1.91x: tg swings that much.)
+# 7B-shaped q4_k with 4 of its 32 layers (synth --layers 4 --dim 4096 --heads 32 --ff 11008, 604 MB; MODEL=),
+# pp128 / tg16, 1 thread, load 16.7: pp 26.3 / 34.3 = 0.77x, tg 12.4 / 12.4 = 1.00x, both 6.6 GB/s = 92% of
+# the machine's 7.1 GB/s: token-by-token generation at 7B size is bound by memory bandwidth on both sides.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -50,11 +65,17 @@ if [ -x "$native" ]; then peer=native; else peer=npm; fi
 numerics=${NUMERICS:-exact}
 echo "glassbox --numerics $numerics; peer: llama.cpp $peer; OMP_WAIT_POLICY=$OMP_WAIT_POLICY; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for t in $threads_list; do
-  [ -x "$membw" ] && echo "machine read bandwidth, $t threads: $("$membw" 1024 "$t" 5)"
+  if [ -x "$membw" ]; then
+    bw=$("$membw" 1024 "$t" 5)
+    echo "machine read bandwidth, $t threads: $bw"
+    echo "$bw" | python3 -c 'import json, sys; print(json.load(sys.stdin)["median_gb_per_s"])' >"$out/membw-$t.txt"
+  fi
 done
-echo "type threads | glassbox pp | llama.cpp pp | ratio | glassbox tg | llama.cpp tg | ratio | tg GB/s (glassbox, llama.cpp) | load"
+echo "type threads | glassbox pp | llama.cpp pp | ratio | glassbox tg | llama.cpp tg | ratio | tg GB/s (glassbox, llama.cpp) | of the machine's | load"
 for ty in $types; do
   m=$out/llama134m-$ty.gguf
+  # MODEL=file.gguf: that file instead (types then only labels it), e.g. a 7B-shaped q4_k from bench_7b.sh's shapes
+  [ -n "${MODEL:-}" ] && m=$MODEL
   [ -f "$m" ] || "$gb" synth --arch llama --layers 12 --dim 768 --heads 12 --ff 2048 --vocab 32000 --ctx 1024 \
     --dtype "$ty" --seed 1 -o "$m" >/dev/null
   # bytes streamed per generated token: the weights less the token embedding table (rows are gathered)
@@ -74,9 +95,10 @@ print(int(j["size"]["tensor_bytes"] * (1 - g["embedding"] / sum(g.values()))))')
     fi
     farm-bench -n "$runs" --timeout 1800 --vs "sh -c '$pcmd'" -- \
       sh -c "exec $gb bench $m -p $pp -n $tg -t $t -r 1 --numerics $numerics --json >>$fa 2>/dev/null" >"$out/quant-farm-$ty-$t.txt" 2>&1 || true
-    python3 - "$fa" "$fb" "$peer" "$ty" "$t" "$streamed" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY'
+    bw=$(cat "$out/membw-$t.txt" 2>/dev/null || echo nan)
+    python3 - "$fa" "$fb" "$peer" "$ty" "$t" "$streamed" "$(cut -d' ' -f1 /proc/loadavg)" "$bw" <<'PY'
 import json, statistics, sys
-fa, fb, peer, ty, t, streamed, load = sys.argv[1:]
+fa, fb, peer, ty, t, streamed, load, bw = sys.argv[1:]
 dec = json.JSONDecoder()
 def docs(text):
     i, out = 0, []
@@ -100,6 +122,8 @@ for k in ("pp", "tg"):
     row += [f"{a:.1f}", f"{b:.1f}", f"{a / b:.2f}x" if b == b and b else "n/a"]
 gbs = lambda v: med(v) * int(streamed) / 1e9
 row.append(f"{gbs(mine['tg']):.1f}, {gbs(theirs['tg']):.1f}")
+# the share of the machine's median read bandwidth (bench_membw, same threads) each side's tg reaches
+row.append(f"{gbs(mine['tg']) / float(bw):.0%}, {gbs(theirs['tg']) / float(bw):.0%}" if float(bw) > 0 else "n/a")
 row.append(load)
 print(" | ".join(row))
 PY

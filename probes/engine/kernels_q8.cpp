@@ -7,8 +7,14 @@
 // w x = (w + 128) x - 128 x (corrections from the activations' sums over 4), q6_k's (q - 32) x per pair as
 // ggml does (maddubs(q, x) - maddubs(32, x)). The reference loops over ggml's signed quants (block_quants).
 // Floats: the same operations in the same order in both (lane chains, then the halving sums).
-// Rows are streamed one at a time (one sequential stream per thread, which the hardware prefetcher
-// follows), each row's blocks unpacked once for all T tokens.
+// Tiling (AVX-512), which changes no operation of any output, only which outputs run side by side:
+//   q4_0/q8_0, 4+ tokens: each task (64 rows) decodes its rows once into lane vectors (64 weight bytes and
+//     16 lane scales per pair of blocks), then 4 rows x 4 tokens with the 16 accumulators in registers, the
+//     4 tokens' activations packed side by side (pack_token32) so a tile reads one stream;
+//   q4_0/q8_0, 1-3 tokens: 4 rows decoded in registers as they stream by (one pass over the weights);
+//   k-quants: one row x 8 tokens, each block unpacked once for the 8.
+// AVX2 (CPUs without AVX-512 VNNI): one row and token at a time, the 16 lanes as two ymm. The activation
+// quantizers have AVX-512 twins too (the same values). q8_isa_best() picks the set at run time.
 #include "probes/engine/kernels_q8.h"
 
 #pragma GCC optimize("fp-contract=off")
@@ -24,8 +30,12 @@
 
 #include "formats/quant.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__) && defined(__F16C__)
+#if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+#define GB_Q8_AVX2 1  // compiled for any x86-64 build through target attributes, run when the CPU has it
+#define GB_AVX2_FN __attribute__((target("avx2,fma,f16c")))
+#endif
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__) && defined(__F16C__)
 #define GB_Q8_AVX512 1
 #endif
 
@@ -141,6 +151,152 @@ void row_ref(dtype t, const uint8_t* row, const q8_acts& a, float* y, int64_t ld
   }
 }
 
+#if defined(GB_Q8_AVX2)
+// halving_sum's order over 8 lanes
+GB_AVX2_FN [[gnu::always_inline]] inline float hsum8(__m256 h) {
+  __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+
+// AVX2 (+ FMA, F16C), for x86 CPUs without AVX-512 VNNI: the arithmetic of kernels_q8.h with the 16 float
+// lanes as two ymm (lanes 0..7, 8..15). One row, token after token, each block decoded in registers.
+// 32-element blocks: the weights as signed bytes (q4_0 q - 8, q8_0 as stored), the four-product lane sums
+// exact through int16 (sign-extended bytes, vpmaddwd pairs, vphaddd, lanes back in order by vpermq).
+GB_AVX2_FN [[gnu::always_inline]] inline __m256i dot4_s8(__m256i w, __m256i x) {
+  const __m256i lo = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_castsi256_si128(w)),
+                                       _mm256_cvtepi8_epi16(_mm256_castsi256_si128(x)));
+  const __m256i hi = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_extracti128_si256(w, 1)),
+                                       _mm256_cvtepi8_epi16(_mm256_extracti128_si256(x, 1)));
+  // hadd: lanes 0, 1, 4, 5 | 2, 3, 6, 7 -> 64-bit quarters 0, 2, 1, 3
+  return _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo, hi), 0xD8);
+}
+
+template <bool q8>
+GB_AVX2_FN void row_blocks32_avx2(const uint8_t* row, const q8_acts& a, float* y, int64_t ldy) {
+  constexpr int64_t bytes = q8 ? 34 : 18;
+  const int64_t nb = a.N / 32;
+  for (int64_t tk = 0; tk < a.T; ++tk) {
+    const int8_t* xq = a.q.data() + tk * a.N;
+    const float* xd = a.d.data() + tk * nb;
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = row + b * bytes;
+      __m256i w;
+      if (q8) {
+        w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
+      } else {
+        const __m128i qs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+        const __m128i low4 = _mm_set1_epi8(0x0F);
+        w = _mm256_sub_epi8(
+            _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(qs, 4), low4), _mm_and_si128(qs, low4)),
+            _mm256_set1_epi8(8));
+      }
+      const __m256i s = dot4_s8(w, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + 32 * b)));
+      const float d = _cvtsh_ss(static_cast<unsigned short>(blk[0] | blk[1] << 8)) * xd[b];
+      acc[b % 2] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s), acc[b % 2]);
+    }
+    y[tk * ldy] = hsum8(_mm256_add_ps(acc[0], acc[1]));
+  }
+}
+
+// k-quants: per 64-element chunk c, lanes 0..7 from elements 64c .. + 31 and 8..15 from 64c + 32 .. + 63,
+// unsigned weight bytes (q6_k: maddubs(q, x) - maddubs(32, x), as ggml), int16 pair sums scaled by the
+// sub-block scale of each pair (vpmaddwd: exact).
+template <dtype T>
+GB_AVX2_FN void row_k_avx2(const uint8_t* row, const q8_acts& a, float* y, int64_t ldy) {
+  constexpr bool has_min = T != dtype::q6_k;
+  constexpr int64_t bytes = T == dtype::q4_k ? 144 : T == dtype::q5_k ? 176 : 210;
+  const int64_t nb = a.N / 256;
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  for (int64_t tk = 0; tk < a.T; ++tk) {
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()}, accm = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = row + b * bytes;
+      const int8_t* x = a.q.data() + tk * a.N + 256 * b;
+      const float xd = a.d[static_cast<size_t>(tk * nb + b)];
+      __m256i s[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+      int32_t sc[16];  // q4_k/q5_k: sub-block j's scale; q6_k: the 16-element sub-block's
+      uint8_t mins[8] = {};
+      if constexpr (T == dtype::q6_k) {
+        for (int j = 0; j < 16; ++j) sc[j] = static_cast<int8_t>(blk[192 + j]);
+      } else {
+        for (int j = 0; j < 8; ++j) {
+          uint8_t v;
+          scale_min_k4(j, blk + 4, &v, &mins[j]);
+          sc[j] = v;
+        }
+      }
+      for (int c = 0; c < 4; ++c)
+        for (int h = 0; h < 2; ++h) {  // elements 64c + 32h .. + 31
+          __m256i w;
+          if constexpr (T == dtype::q6_k) {  // element 128n + 32s + l: ql nibble s / 2, qh bits 2s
+            const int n = c / 2, sidx = 2 * (c % 2) + h;
+            const __m256i ql =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 64 * n + 32 * (sidx % 2)));
+            const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 128 + 32 * n));
+            const __m256i lo = _mm256_and_si256(sidx / 2 ? _mm256_srli_epi16(ql, 4) : ql, low4);
+            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * sidx), _mm256_set1_epi8(3));
+            w = _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4));
+          } else {
+            const uint8_t* qs = blk + (T == dtype::q5_k ? 48 : 16) + 32 * c;
+            const __m256i z = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs));
+            w = _mm256_and_si256(h ? _mm256_srli_epi16(z, 4) : z, low4);
+            if constexpr (T == dtype::q5_k) {
+              const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16));
+              const __m256i bit = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + h), _mm256_set1_epi8(1));
+              w = _mm256_or_si256(w, _mm256_slli_epi16(bit, 4));
+            }
+          }
+          const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 64 * c + 32 * h));
+          __m256i p = _mm256_maddubs_epi16(w, xv);
+          if constexpr (T == dtype::q6_k)
+            p = _mm256_sub_epi16(p, _mm256_maddubs_epi16(_mm256_set1_epi8(32), xv));
+          // pair lane i (elements 2i, 2i + 1 of these 32): sub-block 2c + h, or (q6_k) 16-block 4c + 2h + i /
+          // 8
+          const __m256i scv =
+              T == dtype::q6_k
+                  ? _mm256_setr_m128i(_mm_set1_epi16(static_cast<int16_t>(sc[4 * c + 2 * h])),
+                                      _mm_set1_epi16(static_cast<int16_t>(sc[4 * c + 2 * h + 1])))
+                  : _mm256_set1_epi16(static_cast<int16_t>(sc[2 * c + h]));
+          s[h] = _mm256_add_epi32(s[h], _mm256_madd_epi16(p, scv));
+        }
+      const float d =
+          _cvtsh_ss(static_cast<unsigned short>(blk[has_min ? 0 : 208] | blk[has_min ? 1 : 209] << 8)) * xd;
+      acc[0] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s[0]), acc[0]);
+      acc[1] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(s[1]), acc[1]);
+      if constexpr (has_min) {
+        const float dm = _cvtsh_ss(static_cast<unsigned short>(blk[2] | blk[3] << 8)) * xd;
+        const __m256i mv = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mins)));
+        const __m256i xs =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.sum32.data() + tk * (a.N / 32) + 8 * b));
+        accm = _mm256_fmadd_ps(_mm256_set1_ps(-dm), _mm256_cvtepi32_ps(_mm256_mullo_epi32(mv, xs)), accm);
+      }
+    }
+    const float v = hsum8(_mm256_add_ps(acc[0], acc[1]));
+    y[tk * ldy] = has_min ? v + hsum8(accm) : v;
+  }
+}
+
+using row_fn = void (*)(const uint8_t*, const q8_acts&, float*, int64_t);
+row_fn avx2_row(dtype t) {
+  switch (t) {
+    case dtype::q4_0:
+      return row_blocks32_avx2<false>;
+    case dtype::q8_0:
+      return row_blocks32_avx2<true>;
+    case dtype::q4_k:
+      return row_k_avx2<dtype::q4_k>;
+    case dtype::q5_k:
+      return row_k_avx2<dtype::q5_k>;
+    case dtype::q6_k:
+      return row_k_avx2<dtype::q6_k>;
+    default:
+      return nullptr;
+  }
+}
+#endif
+
 #if defined(GB_Q8_AVX512)
 inline float f16(const uint8_t* p) {  // F16C: the same value as fp16_to_f32
   uint16_t h;
@@ -153,50 +309,188 @@ inline float f16(const uint8_t* p) {  // F16C: the same value as fp16_to_f32
   q = _mm_add_ps(q, _mm_movehl_ps(q, q));
   return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
 }
-[[gnu::always_inline]] inline float hsum8(__m256 h) {
-  __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
-  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+
+// Two blocks' f16 scales (at p0, p1) as 16 float lanes, 8 each: broadcast as halves, one vcvtph2ps (the
+// F16C conversion f16() makes). A single block passes p0 twice (its lanes 8..15 are never used).
+[[gnu::always_inline]] inline __m512 pair_scales(const uint8_t* p0, const uint8_t* p1) {
+  uint16_t h0, h1;
+  std::memcpy(&h0, p0, 2);
+  std::memcpy(&h1, p1, 2);
+  const __m256i h =
+      _mm256_mask_set1_epi16(_mm256_set1_epi16(static_cast<short>(h0)), 0xFF00, static_cast<short>(h1));
+  return _mm512_cvtph_ps(h);
 }
 
-// 32-element blocks (q4_0, q8_0) in pairs: one zmm of 64 weight bytes (block 2p in bytes 0..31), its 16
-// dwords the lanes. q4_0 bytes are q (0..15), q8_0 bytes w + 128; corr4 holds the matching correction.
+// 32-element blocks (q4_0, q8_0) in pairs: one zmm of 64 weight bytes (block b in bytes 0..31, b + 1
+// absent: zeros), its 16 dwords the lanes. q4_0 bytes are q (0..15), q8_0 bytes w + 128; corr4 holds the
+// matching correction.
 template <bool q8>
-void row_blocks32(const uint8_t* row, const q8_acts& a, float* y, int64_t ldy, float* wd) {
-  constexpr int64_t bytes = q8 ? 34 : 18;
-  const int64_t nb = a.N / 32;
-  for (int64_t b = 0; b < nb; ++b) wd[b] = f16(row + b * bytes);
-  const __m512i low4 = _mm512_set1_epi8(0x0F), flip = _mm512_set1_epi8(static_cast<char>(0x80));
-  for (int64_t tk = 0; tk < a.T; ++tk) {
-    const int8_t* xq = a.q.data() + tk * a.N;
-    const float* xd = a.d.data() + tk * nb;
-    const int32_t* c4 = a.corr4.data() + tk * (a.N / 4);
-    __m512 acc = _mm512_setzero_ps();
-    for (int64_t b = 0; b < nb; b += 2) {
-      const bool pair = b + 1 < nb;
-      const __mmask16 m = pair ? 0xFFFF : 0x00FF;
-      __m512i w;
-      if (q8) {
-        const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * 34 + 2));
-        const __m256i hi = pair ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * 34 + 36))
-                                : _mm256_setzero_si256();
-        w = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), flip);
-      } else {
-        const __m128i l0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + b * 18 + 2));
-        const __m128i l1 =
-            pair ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + b * 18 + 20)) : _mm_setzero_si128();
-        const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_broadcastsi128_si256(l0)),
-                                             _mm256_broadcastsi128_si256(l1), 1);
-        // 128-bit lanes 1 and 3 (the high nibbles: elements 16..31) shifted down
-        w = _mm512_and_si512(_mm512_mask_srli_epi16(z, 0xFF00FF00u, z, 4), low4);
+[[gnu::always_inline]] inline __m512i pair_weights(const uint8_t* row, int64_t b, bool pair) {
+  if (q8) {
+    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * 34 + 2));
+    const __m256i hi = pair ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * 34 + 36))
+                            : _mm256_setzero_si256();
+    return _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1),
+                            _mm512_set1_epi8(static_cast<char>(0x80)));
+  }
+  const __m128i l0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + b * 18 + 2));
+  const __m128i l1 =
+      pair ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + b * 18 + 20)) : _mm_setzero_si128();
+  const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_broadcastsi128_si256(l0)),
+                                       _mm256_broadcastsi128_si256(l1), 1);
+  return _mm512_and_si512(_mm512_mask_srli_epi16(z, 0xFF00FF00u, z, 4), _mm512_set1_epi8(0x0F));
+}
+
+// 32-element blocks, the activations packed for tiles of up to 4 tokens: tile t0 = 4i (tt = min(4, T - t0)
+// tokens) at byte t0 x pairs x 192, then per pair of blocks (b, b + 1) its tt tokens' 192 bytes side by side:
+// 64 quants (block b + 1 absent: zeros), 16 corr4 int32 (zeros), 16 floats d (lanes 0..7 the scale of block
+// b, 8..15 of b + 1, or 0). A tile reads one stream at fixed offsets, d already laid out as the lanes.
+constexpr int64_t pk_bytes = 192, pk_tokens = 4;
+void pack_token32(const q8_acts& a, int64_t t, uint8_t* pk) {
+  const int64_t nb = a.N / 32, pairs = (nb + 1) / 2, t0 = t / pk_tokens * pk_tokens;
+  const int64_t tt = std::min(pk_tokens, a.T - t0);
+  uint8_t* dst = pk + t0 * pairs * pk_bytes + (t - t0) * pk_bytes;
+  for (int64_t p = 0; p < pairs; ++p, dst += tt * pk_bytes) {
+    const int n = 2 * p + 1 < nb ? 2 : 1;
+    std::memset(dst, 0, pk_bytes);
+    std::memcpy(dst, a.q.data() + t * a.N + 64 * p, static_cast<size_t>(32 * n));
+    std::memcpy(dst + 64, a.corr4.data() + t * (a.N / 4) + 16 * p, static_cast<size_t>(32 * n));
+    float* d = reinterpret_cast<float*>(dst + 128);
+    for (int l = 0; l < 8 * n; ++l) d[l] = a.d[static_cast<size_t>(t * nb + 2 * p + l / 8)];
+  }
+}
+
+// Many tokens, 32-element blocks: RT rows x TT tokens at once, so each token's quants are loaded once for
+// RT rows and the accumulators (RT x TT zmm) stay in registers. The rows come decoded (rows_blocks32:
+// per pair of blocks and row, 64 weight bytes and 16 lanes of the rows' block scales, wd), so decoding is
+// paid once per row, not per token tile. Per (row, token) the operations of the reference in its order:
+// s = dpbusd(corr4, w, x), d = wd x xd per lane (lanes 0..7 block b, 8..15 block b + 1),
+// acc = fma(d, s, acc) on the live lanes. tile: the TT tokens' packed activations (pack_token32);
+// y written for the first nr rows.
+template <int RT, int TT>
+void tile_blocks32(const uint8_t* wp, int64_t nb, const uint8_t* tile, float* y, int64_t ldy, int nr) {
+  __m512 acc[RT][TT];
+  for (int i = 0; i < RT; ++i)
+    for (int j = 0; j < TT; ++j) acc[i][j] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; b += 2, tile += TT * pk_bytes, wp += RT * 128) {
+    const __mmask16 m = b + 1 < nb ? 0xFFFF : 0x00FF;
+    for (int j = 0; j < TT; ++j) {
+      const __m512i x = _mm512_loadu_si512(tile + j * pk_bytes);
+      const __m512i c = _mm512_loadu_si512(tile + j * pk_bytes + 64);
+      const __m512 xv = _mm512_loadu_ps(tile + j * pk_bytes + 128);
+      for (int i = 0; i < RT; ++i) {
+        const __m512i s = _mm512_dpbusd_epi32(c, _mm512_load_si512(wp + i * 128), x);
+        const __m512 d = _mm512_mul_ps(_mm512_load_ps(wp + i * 128 + 64), xv);
+        acc[i][j] = _mm512_mask3_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc[i][j], m);
       }
-      const __m512i x = _mm512_maskz_loadu_epi32(m, xq + 32 * b);
-      const __m512i s = _mm512_dpbusd_epi32(_mm512_maskz_loadu_epi32(m, c4 + 8 * b), w, x);
-      const float d0 = wd[b] * xd[b], d1 = pair ? wd[b + 1] * xd[b + 1] : 0.0f;
-      const __m512 d = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(d0), _mm512_set1_ps(d1));
-      acc = _mm512_mask3_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc, m);
     }
-    y[tk * ldy] = hsum16(acc);
+  }
+  for (int i = 0; i < nr; ++i)
+    for (int j = 0; j < TT; ++j) y[j * ldy + i] = hsum16(acc[i][j]);
+}
+
+// Fewer than 4 tokens (generation): nothing to amortise a decoded copy over, so RT rows are decoded in
+// registers as they stream (one pass over the weights) and multiplied with the TT tokens at once; the
+// same operations per (row, token) as tile_blocks32. rows: RT row pointers (a short tile repeats its
+// last row).
+template <bool q8, int RT, int TT>
+void tile_blocks32_direct(const uint8_t* const* rows, int64_t nb, const uint8_t* tile, float* y, int64_t ldy,
+                          int nr) {
+  constexpr int64_t bytes = q8 ? 34 : 18;
+  __m512 acc[RT][TT];
+  for (int i = 0; i < RT; ++i)
+    for (int j = 0; j < TT; ++j) acc[i][j] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; b += 2, tile += TT * pk_bytes) {
+    const bool pair = b + 1 < nb;
+    const __mmask16 m = pair ? 0xFFFF : 0x00FF;
+    __m512i w[RT];
+    __m512 wv[RT];
+    for (int i = 0; i < RT; ++i) {
+      w[i] = pair_weights<q8>(rows[i], b, pair);
+      wv[i] = pair_scales(rows[i] + b * bytes, rows[i] + (pair ? b + 1 : b) * bytes);
+    }
+    for (int j = 0; j < TT; ++j) {
+      const __m512i x = _mm512_loadu_si512(tile + j * pk_bytes);
+      const __m512i c = _mm512_loadu_si512(tile + j * pk_bytes + 64);
+      const __m512 xv = _mm512_loadu_ps(tile + j * pk_bytes + 128);
+      for (int i = 0; i < RT; ++i) {
+        const __m512i s = _mm512_dpbusd_epi32(c, w[i], x);
+        acc[i][j] = _mm512_mask3_fmadd_ps(_mm512_mul_ps(wv[i], xv), _mm512_cvtepi32_ps(s), acc[i][j], m);
+      }
+    }
+  }
+  for (int i = 0; i < nr; ++i)
+    for (int j = 0; j < TT; ++j) y[j * ldy + i] = hsum16(acc[i][j]);
+}
+
+template <bool q8>
+void rows_blocks32_direct(const weight_view& w, int64_t r0, int nr, const q8_acts& a, const uint8_t* pk,
+                          float* y) {
+  constexpr int RT = 4;
+  const int64_t nb = a.N / 32;
+  for (int g = 0; g < nr; g += RT) {
+    const uint8_t* rows[RT];
+    for (int i = 0; i < RT; ++i) rows[i] = w.row(r0 + g + std::min(i, nr - g - 1));
+    const int n = std::min(RT, nr - g);
+    switch (a.T) {
+      case 3:
+        tile_blocks32_direct<q8, RT, 3>(rows, nb, pk, y + r0 + g, w.rows, n);
+        break;
+      case 2:
+        tile_blocks32_direct<q8, RT, 2>(rows, nb, pk, y + r0 + g, w.rows, n);
+        break;
+      default:
+        tile_blocks32_direct<q8, RT, 1>(rows, nb, pk, y + r0 + g, w.rows, n);
+        break;
+    }
+  }
+}
+
+// Rows [r0, r0 + nr) (nr <= rows_per_task) for every token: the rows decoded once into wp (groups of 4 rows:
+// per pair of blocks, 4 x 128 bytes), then per tile of 4 tokens (whose packed activations stay in L1) every
+// group of 4 rows (their decoded weights in L2) by tile_blocks32. wp: 64-byte aligned scratch of
+// rows_per_task x pairs x 128 bytes.
+constexpr int rows_per_task = 64;
+template <bool q8>
+void rows_blocks32(const weight_view& w, int64_t r0, int nr, const q8_acts& a, const uint8_t* pk, float* y,
+                   uint8_t* wp) {
+  if (a.T < pk_tokens) return rows_blocks32_direct<q8>(w, r0, nr, a, pk, y);
+  constexpr int RT = 4;
+  constexpr int64_t bytes = q8 ? 34 : 18;
+  const int64_t nb = a.N / 32, pairs = (nb + 1) / 2, group = pairs * RT * 128;
+  const int groups = (nr + RT - 1) / RT;
+  for (int i = 0; i < groups * RT; ++i) {  // a short last group repeats the last row
+    const uint8_t* row = w.row(r0 + std::min(i, nr - 1));
+    for (int64_t p = 0; p < pairs; ++p) {
+      const bool pair = 2 * p + 1 < nb;
+      uint8_t* dst = wp + i / RT * group + (p * RT + i % RT) * 128;
+      _mm512_store_si512(dst, pair_weights<q8>(row, 2 * p, pair));
+      _mm512_store_ps(dst + 64, pair_scales(row + 2 * p * bytes, row + (pair ? 2 * p + 1 : 2 * p) * bytes));
+    }
+  }
+  const int64_t ldy = w.rows;
+  for (int64_t t = 0; t < a.T; t += pk_tokens) {
+    const uint8_t* tile = pk + t * pairs * pk_bytes;
+    const int64_t tt = std::min(pk_tokens, a.T - t);
+    for (int g = 0; g < groups; ++g) {
+      const uint8_t* wg = wp + g * group;
+      float* yt = y + t * ldy + r0 + g * RT;
+      const int n = std::min(RT, nr - g * RT);
+      switch (tt) {
+        case 4:
+          tile_blocks32<RT, 4>(wg, nb, tile, yt, ldy, n);
+          break;
+        case 3:
+          tile_blocks32<RT, 3>(wg, nb, tile, yt, ldy, n);
+          break;
+        case 2:
+          tile_blocks32<RT, 2>(wg, nb, tile, yt, ldy, n);
+          break;
+        default:
+          tile_blocks32<RT, 1>(wg, nb, tile, yt, ldy, n);
+          break;
+      }
+    }
   }
 }
 
@@ -276,7 +570,7 @@ template <dtype T>
     const __m512i x = _mm512_loadu_si512(xq + 64 * c);
     __m512i p = _mm512_maddubs_epi16(w[c], x);
     if (T == dtype::q6_k) p = _mm512_sub_epi16(p, _mm512_maddubs_epi16(_mm512_set1_epi8(32), x));
-    s = _mm512_add_epi32(s, _mm512_madd_epi16(p, sc[c]));
+    s = _mm512_dpwssd_epi32(s, p, sc[c]);  // s + madd(p, sc): the same exact integers
   }
   acc = _mm512_fmadd_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(s), acc);
   if (T != dtype::q6_k) {
@@ -285,62 +579,70 @@ template <dtype T>
   }
 }
 
-// q4_k / q5_k / q6_k rows: per block and token, lane l = sum over chunks of madd(maddubs(w, x), sc); each
-// block unpacked once for all tokens, whose lane accumulators wait in buf (T x 24 floats).
-template <dtype T>
-void row_k(const uint8_t* row, const q8_acts& a, float* y, int64_t ldy, float* buf) {
+// q4_k / q5_k / q6_k: one row x TT tokens (t0 ..): each block unpacked once for the TT tokens, whose lane
+// accumulators (TT zmm, TT ymm of mins) stay in registers (the token loops unrolled: GCC kept 8 of them in
+// a stack array otherwise); per token the operations of k_token in order.
+template <dtype T, int TT>
+void tile_k(const uint8_t* row, const q8_acts& a, int64_t t0, float* y, int64_t ldy) {
   constexpr bool has_min = T != dtype::q6_k;
   constexpr int64_t bytes = T == dtype::q4_k ? 144 : T == dtype::q5_k ? 176 : 210;
   const int64_t nb = a.N / 256;
-  std::fill(buf, buf + 24 * a.T, 0.0f);
-  __m512 acc1 = _mm512_setzero_ps();
-  __m256 accm1 = _mm256_setzero_ps();
+  __m512 acc[TT];
+  __m256 accm[TT];
+#pragma GCC unroll 8
+  for (int j = 0; j < TT; ++j) {
+    acc[j] = _mm512_setzero_ps();
+    accm[j] = _mm256_setzero_ps();
+  }
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* blk = row + b * bytes;
     __m512i w[4], sc[4];
     __m256i mins = _mm256_setzero_si256();
     k_unpack<T>(blk, w, sc, &mins);
     const float wd = f16(blk + (has_min ? 0 : 208)), wm = has_min ? f16(blk + 2) : 0.0f;
-    if (a.T == 1) {  // one token: the lane accumulators stay in registers
-      k_token<T>(w, sc, mins, a.q.data() + 256 * b, a.sum32.data() + 8 * b, wd * a.d[static_cast<size_t>(b)],
-                 wm * a.d[static_cast<size_t>(b)], acc1, accm1);
-      continue;
-    }
-    for (int64_t tk = 0; tk < a.T; ++tk) {
-      float* acc = buf + 24 * tk;  // 16 lanes, then 8 lanes of mins
-      __m512 v = _mm512_loadu_ps(acc);
-      __m256 vm = _mm256_loadu_ps(acc + 16);
+#pragma GCC unroll 8
+    for (int j = 0; j < TT; ++j) {
+      const int64_t tk = t0 + j;
       const float xd = a.d[static_cast<size_t>(tk * nb + b)];
       k_token<T>(w, sc, mins, a.q.data() + tk * a.N + 256 * b, a.sum32.data() + tk * (a.N / 32) + 8 * b,
-                 wd * xd, wm * xd, v, vm);
-      _mm512_storeu_ps(acc, v);
-      _mm256_storeu_ps(acc + 16, vm);
+                 wd * xd, wm * xd, acc[j], accm[j]);
     }
   }
-  if (a.T == 1) {
-    _mm512_storeu_ps(buf, acc1);
-    _mm256_storeu_ps(buf + 16, accm1);
-  }
-  for (int64_t tk = 0; tk < a.T; ++tk) {
-    const float* acc = buf + 24 * tk;
-    const float v = hsum16(_mm512_loadu_ps(acc));
-    y[tk * ldy] = has_min ? v + hsum8(_mm256_loadu_ps(acc + 16)) : v;
+#pragma GCC unroll 8
+  for (int j = 0; j < TT; ++j) {
+    const float v = hsum16(acc[j]);
+    y[(t0 + j) * ldy] = has_min ? v + hsum8(accm[j]) : v;
   }
 }
 
-using row_fn = void (*)(const uint8_t*, const q8_acts&, float*, int64_t, float*);
-row_fn fast_row(dtype t) {
+// One k-quant row for every token, 8 tokens at a time (the remainder by tiles of 4, 2, 1).
+template <dtype T>
+void row_k(const uint8_t* row, const q8_acts& a, float* y, int64_t ldy) {
+  int64_t t = 0;
+  for (; t + 8 <= a.T; t += 8) tile_k<T, 8>(row, a, t, y, ldy);
+  if (a.T - t >= 4) tile_k<T, 4>(row, a, t, y, ldy), t += 4;
+  if (a.T - t >= 2) tile_k<T, 2>(row, a, t, y, ldy), t += 2;
+  if (a.T - t == 1) tile_k<T, 1>(row, a, t, y, ldy);
+}
+
+// Rows [r0, r0 + nr), nr <= rows_per_task, for every token; wp: scratch (rows_blocks32).
+template <dtype T>
+void rows_k(const weight_view& w, int64_t r0, int nr, const q8_acts& a, const uint8_t*, float* y, uint8_t*) {
+  for (int i = 0; i < nr; ++i) row_k<T>(w.row(r0 + i), a, y + r0 + i, w.rows);
+}
+using rows_fn = void (*)(const weight_view&, int64_t, int, const q8_acts&, const uint8_t*, float*, uint8_t*);
+rows_fn fast_rows(dtype t) {
   switch (t) {
     case dtype::q4_0:
-      return row_blocks32<false>;
+      return rows_blocks32<false>;
     case dtype::q8_0:
-      return row_blocks32<true>;
+      return rows_blocks32<true>;
     case dtype::q4_k:
-      return row_k<dtype::q4_k>;
+      return rows_k<dtype::q4_k>;
     case dtype::q5_k:
-      return row_k<dtype::q5_k>;
+      return rows_k<dtype::q5_k>;
     case dtype::q6_k:
-      return row_k<dtype::q6_k>;
+      return rows_k<dtype::q6_k>;
     default:
       return nullptr;
   }
@@ -352,58 +654,128 @@ bool matmul_q8_supported(dtype t) {
   return t == dtype::q4_0 || t == dtype::q8_0 || t == dtype::q4_k || t == dtype::q5_k || t == dtype::q6_k;
 }
 
-q8_acts q8_quantize(dtype wtype, const float* x, int64_t T, int64_t N) {
-  q8_acts a;
+namespace {
+
+#if defined(GB_Q8_AVX512)
+// The SIMD twins of the block quantizers below (the same values, element for element). q8_0: amax by
+// max_ps (a NaN lane keeps the running max, as the scalar loop skips it), q = saturate(cvtps(round(x id)))
+// (out of range and NaN: INT_MIN, saturated to -128).
+void quantize_q8_0_simd(const float* x, int8_t* q, float* d) {
+  const __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
+  const __m512 m = _mm512_max_ps(_mm512_abs_ps(x1), _mm512_max_ps(_mm512_abs_ps(x0), _mm512_setzero_ps()));
+  const float amax = _mm512_reduce_max_ps(m);  // no NaN lane left: any order gives the max
+  *d = fp16_to_f32(f32_to_fp16(amax / 127.f));
+  const __m512 id = _mm512_set1_ps(amax != 0.0f ? 127.f / amax : 0.0f);
+  for (int h = 0; h < 2; ++h) {
+    const __m512 v =
+        _mm512_roundscale_ps(_mm512_mul_ps(h ? x1 : x0, id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 16 * h), _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(v)));
+  }
+}
+// q8_K (quantize_row_q8_K_ref): the signed value of the first element of largest magnitude, iscale =
+// -127 / it, q = int8(min(127, nearest_int(iscale x))) by the same 1.5 x 2^23 trick; all zero when it is 0.
+void quantize_q8_k_simd(const float* x, int8_t* q, float* d) {
+  __m512 m = _mm512_setzero_ps();
+  for (int j = 0; j < 256; j += 16) m = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + j)), m);
+  const float amax = _mm512_reduce_max_ps(m);
+  float max = 0.0f;
+  for (int j = 0; amax > 0.0f && j < 256; j += 16) {
+    const __mmask16 e =
+        _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(x + j)), _mm512_set1_ps(amax), _CMP_EQ_OQ);
+    if (e) {
+      max = x[j + __builtin_ctz(e)];
+      break;
+    }
+  }
+  if (max == 0.0f) {
+    std::memset(q, 0, 256);
+    *d = 0.0f;
+    return;
+  }
+  const float iscale = -127.f / max;
+  for (int j = 0; j < 256; j += 16) {
+    const __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(iscale), _mm512_loadu_ps(x + j)),
+                                   _mm512_set1_ps(12582912.f));
+    const __m512i i =
+        _mm512_sub_epi32(_mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(0x007fffff)),
+                         _mm512_set1_epi32(0x00400000));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + j),
+                     _mm512_cvtepi32_epi8(_mm512_min_epi32(i, _mm512_set1_epi32(127))));
+  }
+  *d = 1 / iscale;
+}
+#endif
+
+// Token t's quants, scales and sums (a's vectors already sized): see q8_acts. simd: the AVX-512 twins of
+// the block quantizers (only when this build has them).
+void quantize_token(dtype wtype, const float* xr, int64_t t, q8_acts& a, [[maybe_unused]] bool simd) {
+  const int64_t N = a.N, nb = N / a.block;
+  int8_t* q = a.q.data() + t * N;
+  float* d = a.d.data() + t * nb;
+#if defined(GB_Q8_AVX512)
+  if (simd) {
+    for (int64_t b = 0; b < nb; ++b)
+      a.block == 32 ? quantize_q8_0_simd(xr + 32 * b, q + 32 * b, d + b)
+                    : quantize_q8_k_simd(xr + 256 * b, q + 256 * b, d + b);
+  } else
+#endif
+      if (a.block == 32) {
+    for (int64_t b = 0; b < nb; ++b) {
+      float amax = 0.0f;
+      for (int j = 0; j < 32; ++j) {  // max as _mm256_max_ps keeps it: a NaN element is skipped
+        const float v = std::fabs(xr[32 * b + j]);
+        amax = v > amax ? v : amax;
+      }
+      d[b] = fp16_to_f32(f32_to_fp16(amax / 127.f));
+      const float id = amax != 0.0f ? 127.f / amax : 0.0f;
+      for (int j = 0; j < 32; ++j) {
+        // _mm256_round_ps (nearest even), cvtps_epi32 (out of range or NaN: INT_MIN), packs (saturate)
+        const float v = std::nearbyint(xr[32 * b + j] * id);
+        const bool in = v >= -2147483648.0f && v < 2147483648.0f;
+        q[32 * b + j] = static_cast<int8_t>(
+            in ? std::clamp(static_cast<int64_t>(v), int64_t{-128}, int64_t{127}) : int64_t{-128});
+      }
+    }
+  } else {
+    const std::vector<uint8_t> k = quantize_row(dtype::q8_k, xr, N);  // ggml's quantize_row_q8_K_ref
+    for (int64_t b = 0; b < nb; ++b) {
+      std::memcpy(&d[b], k.data() + 292 * b, 4);
+      std::memcpy(q + 256 * b, k.data() + 292 * b + 4, 256);
+    }
+  }
+  const int32_t offset = wtype == dtype::q4_0 ? 8 : wtype == dtype::q8_0 ? 128 : 0;  // see corr4
+  int32_t* s16 = a.sum16.data() + t * (N / 16);
+  int32_t* s32 = a.sum32.data() + t * (N / 32);
+  int32_t* c4 = a.corr4.data() + t * (N / 4);
+  for (int64_t j = 0; j < N / 16; ++j) {
+    int32_t s = 0;
+    for (int l = 0; l < 16; ++l) s += q[16 * j + l];
+    s16[j] = s;
+  }
+  for (int64_t j = 0; j < N / 32; ++j) s32[j] = s16[2 * j] + s16[2 * j + 1];
+  for (int64_t j = 0; j < N / 4; ++j)
+    c4[j] = -offset * (q[4 * j] + q[4 * j + 1] + q[4 * j + 2] + q[4 * j + 3]);
+}
+
+// q8_quantize into a (its vectors reused when large enough: no allocation per matmul), tokens in parallel.
+void quantize_into(dtype wtype, const float* x, int64_t T, int64_t N, q8_acts& a, int threads, bool simd) {
   a.T = T;
   a.N = N;
   a.block = wtype == dtype::q4_0 || wtype == dtype::q8_0 ? 32 : 256;
-  const int64_t nb = N / a.block;
   a.q.resize(static_cast<size_t>(T * N));
-  a.d.resize(static_cast<size_t>(T * nb));
+  a.d.resize(static_cast<size_t>(T * (N / a.block)));
   a.sum16.resize(static_cast<size_t>(T * (N / 16)));
   a.sum32.resize(static_cast<size_t>(T * (N / 32)));
   a.corr4.resize(static_cast<size_t>(T * (N / 4)));
-  const int32_t offset = wtype == dtype::q4_0 ? 8 : wtype == dtype::q8_0 ? 128 : 0;  // see corr4
-  for (int64_t t = 0; t < T; ++t) {
-    const float* xr = x + t * N;
-    int8_t* q = a.q.data() + t * N;
-    float* d = a.d.data() + t * nb;
-    if (a.block == 32) {
-      for (int64_t b = 0; b < nb; ++b) {
-        float amax = 0.0f;
-        for (int j = 0; j < 32; ++j) {  // max as _mm256_max_ps keeps it: a NaN element is skipped
-          const float v = std::fabs(xr[32 * b + j]);
-          amax = v > amax ? v : amax;
-        }
-        d[b] = fp16_to_f32(f32_to_fp16(amax / 127.f));
-        const float id = amax != 0.0f ? 127.f / amax : 0.0f;
-        for (int j = 0; j < 32; ++j) {
-          // _mm256_round_ps (nearest even), cvtps_epi32 (out of range or NaN: INT_MIN), packs (saturate)
-          const float v = std::nearbyint(xr[32 * b + j] * id);
-          const bool in = v >= -2147483648.0f && v < 2147483648.0f;
-          q[32 * b + j] = static_cast<int8_t>(
-              in ? std::clamp(static_cast<int64_t>(v), int64_t{-128}, int64_t{127}) : int64_t{-128});
-        }
-      }
-    } else {
-      const std::vector<uint8_t> k = quantize_row(dtype::q8_k, xr, N);  // ggml's quantize_row_q8_K_ref
-      for (int64_t b = 0; b < nb; ++b) {
-        std::memcpy(&d[b], k.data() + 292 * b, 4);
-        std::memcpy(q + 256 * b, k.data() + 292 * b + 4, 256);
-      }
-    }
-    for (int64_t j = 0; j < N / 16; ++j) {
-      int32_t s = 0;
-      for (int l = 0; l < 16; ++l) s += q[16 * j + l];
-      a.sum16[static_cast<size_t>(t * (N / 16) + j)] = s;
-    }
-    for (int64_t j = 0; j < N / 32; ++j)
-      a.sum32[static_cast<size_t>(t * (N / 32) + j)] = a.sum16[static_cast<size_t>(t * (N / 16) + 2 * j)] +
-                                                       a.sum16[static_cast<size_t>(t * (N / 16) + 2 * j + 1)];
-    for (int64_t j = 0; j < N / 4; ++j)
-      a.corr4[static_cast<size_t>(t * (N / 4) + j)] =
-          -offset * (q[4 * j] + q[4 * j + 1] + q[4 * j + 2] + q[4 * j + 3]);
-  }
+#pragma omp parallel for num_threads(threads_for(16 * T * N, threads)) schedule(static)
+  for (int64_t t = 0; t < T; ++t) quantize_token(wtype, x + t * N, t, a, simd);
+}
+
+}  // namespace
+
+q8_acts q8_quantize(dtype wtype, const float* x, int64_t T, int64_t N) {
+  q8_acts a;
+  quantize_into(wtype, x, T, N, a, 1, false);
   return a;
 }
 
@@ -412,25 +784,83 @@ void matmul_q8_ref(const float* x, int64_t T, const weight_view& w, float* y) {
   for (int64_t r = 0; r < w.rows; ++r) row_ref(w.type, w.row(r), a, y + r, w.rows);
 }
 
+q8_isa q8_isa_best() {
+  static const q8_isa best = [] {
+#if defined(GB_Q8_AVX512)
+    if (q8_isa_available(q8_isa::avx512)) return q8_isa::avx512;
+#endif
+    return q8_isa_available(q8_isa::avx2) ? q8_isa::avx2 : q8_isa::ref;
+  }();
+  return best;
+}
+
+bool q8_isa_available(q8_isa isa) {
+  switch (isa) {
+    case q8_isa::avx512:
+#if defined(GB_Q8_AVX512)
+      return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw");
+#else
+      return false;
+#endif
+    case q8_isa::avx2:
+#if defined(GB_Q8_AVX2)
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("f16c");
+#else
+      return false;
+#endif
+    default:
+      return true;
+  }
+}
+
 void matmul_q8(const float* x, int64_t T, const weight_view& w, float* y, int threads) {
+  matmul_q8_with(q8_isa_best(), x, T, w, y, threads);
+}
+
+void matmul_q8_with(q8_isa isa, const float* x, int64_t T, const weight_view& w, float* y, int threads) {
   const int64_t M = w.rows, N = w.cols;
   if (T <= 0 || M <= 0) return;
-  const q8_acts a = q8_quantize(w.type, x, T, N);
+  if (!q8_isa_available(isa)) isa = q8_isa::ref;
   if (threads <= 0) threads = omp_get_max_threads();
+  // Reused by the calling thread: no allocation (and page faults) per matmul. The parallel regions below
+  // use these references (a thread_local named inside them would be each worker's own).
+  thread_local q8_acts a_store;
+  q8_acts& a = a_store;
+  quantize_into(w.type, x, T, N, a, threads, isa == q8_isa::avx512);
   threads = threads_for(std::max(T, streamed_weight_work) * M * N, threads);
-#pragma omp parallel num_threads(threads)
-  {
 #if defined(GB_Q8_AVX512)
-    // q4_0/q8_0: the row's block scales (N / 32); k-quants: T x 24 lane accumulators
-    std::vector<float> buf(static_cast<size_t>(std::max(N / 32, 24 * T)));
-    const row_fn f = fast_row(w.type);
+  if (isa == q8_isa::avx512) {
+    thread_local std::vector<uint8_t> pk_store;  // 32-element blocks: the packed token tiles (pack_token32)
+    std::vector<uint8_t>& pk = pk_store;
+    if (a.block == 32) {
+      pk.resize(static_cast<size_t>(T * ((N / 32 + 1) / 2) * pk_bytes));
+#pragma omp parallel for num_threads(threads_for(16 * T * N, threads)) schedule(static)
+      for (int64_t t = 0; t < T; ++t) pack_token32(a, t, pk.data());
+    }
+#pragma omp parallel num_threads(threads)
+    {
+      // (pairs of blocks, rows_per_task, 128 bytes): rows_blocks32's decoded rows, 64-byte aligned
+      aligned_vector<uint8_t> wp(static_cast<size_t>((N / 32 + 1) / 2 * rows_per_task * 128));
+      const rows_fn f = fast_rows(w.type);
 #pragma omp for schedule(static)
-    for (int64_t r = 0; r < M; ++r) f(w.row(r), a, y + r, M, buf.data());
-#else
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < M; ++r) row_ref(w.type, w.row(r), a, y + r, M);
-#endif
+      for (int64_t g = 0; g < (M + rows_per_task - 1) / rows_per_task; ++g)
+        f(w, g * rows_per_task, static_cast<int>(std::min<int64_t>(rows_per_task, M - g * rows_per_task)), a,
+          pk.data(), y, wp.data());
+    }
+    return;
   }
+#endif
+#if defined(GB_Q8_AVX2)
+  if (isa == q8_isa::avx2) {
+    const row_fn f = avx2_row(w.type);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t r = 0; r < M; ++r) f(w.row(r), a, y + r, M);
+    return;
+  }
+#endif
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t r = 0; r < M; ++r) row_ref(w.type, w.row(r), a, y + r, M);
 }
 
 }  // namespace gb::engine

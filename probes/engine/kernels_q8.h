@@ -48,4 +48,13 @@ q8_acts q8_quantize(dtype wtype, const float* x, int64_t T, int64_t N);
 void matmul_q8(const float* x, int64_t T, const weight_view& w, float* y, int threads);
 void matmul_q8_ref(const float* x, int64_t T, const weight_view& w, float* y);
 
+// The instruction sets matmul_q8 runs, chosen at run time: AVX-512 (BW + VNNI: tiled, 4 rows x 4 tokens),
+// AVX2 (+ FMA, F16C: one row and token at a time) and the portable loops (matmul_q8_ref's). All give the
+// same bits. matmul_q8 uses q8_isa_best(); matmul_q8_with runs one set (the portable loops when this
+// build or CPU lacks it: q8_isa_available), so tests check each against the twin on a CPU that has both.
+enum class q8_isa { ref, avx2, avx512 };
+q8_isa q8_isa_best();
+bool q8_isa_available(q8_isa isa);
+void matmul_q8_with(q8_isa isa, const float* x, int64_t T, const weight_view& w, float* y, int threads);
+
 }  // namespace gb::engine

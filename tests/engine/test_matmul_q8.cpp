@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -60,9 +61,12 @@ TEST_CASE("matmul_q8 equals its scalar twin bit for bit, in any batch and on 1 o
     const int64_t bs = dtype_info(t).block_size;
     // 32-element blocks: 11 blocks (a group of 8 and a tail of 3), 8, 1; k-quants: 1..3 blocks
     for (int64_t nb : bs == 32 ? std::vector<int64_t>{11, 8, 1} : std::vector<int64_t>{1, 3}) {
-      const int64_t N = nb * bs, M = 37;
+      // 133 rows: two full tasks of 64 rows and a short one (its last group of 4 rows short too)
+      const int64_t N = nb * bs, M = 133;
       const weights w = make_weights(t, M, N, static_cast<uint32_t>(N));
-      for (int64_t T : {1, 2, 5, 7}) {
+      // 1-3 tokens decode rows in registers, 4 and more through decoded rows and 4-token tiles (5, 7: a
+      // short last tile; 64: many tiles)
+      for (int64_t T : {1, 2, 5, 7, 64}) {
         CAPTURE(dtype_name(t));
         CAPTURE(N);
         CAPTURE(T);
@@ -73,6 +77,12 @@ TEST_CASE("matmul_q8 equals its scalar twin bit for bit, in any batch and on 1 o
         matmul_q8(x.data(), T, w.view, y2.data(), 2);
         CHECK(same_bits(ref, y1));
         CHECK(same_bits(ref, y2));
+        for (q8_isa isa : {q8_isa::avx2, q8_isa::ref}) {  // the sets matmul_q8 does not pick on this CPU
+          CAPTURE(static_cast<int>(isa));
+          std::vector<float> yi(ref.size());
+          matmul_q8_with(isa, x.data(), T, w.view, yi.data(), 2);
+          CHECK(same_bits(ref, yi));
+        }
         for (int64_t tk = 0; tk < T; ++tk) {  // each row alone gives the batch's bits
           std::vector<float> one(static_cast<size_t>(M));
           matmul_q8(x.data() + tk * N, 1, w.view, one.data(), 1);
@@ -80,6 +90,47 @@ TEST_CASE("matmul_q8 equals its scalar twin bit for bit, in any batch and on 1 o
         }
       }
     }
+  }
+}
+
+TEST_CASE(
+    "matmul_q8: the AVX-512 and AVX2 kernels are what this CPU runs (else the test above checks less)") {
+  // The native build on an AVX-512 VNNI machine picks AVX-512 and the test above checks AVX2 and the
+  // portable loops through matmul_q8_with; the sanitized build (GB_NATIVE=OFF) has no AVX-512 kernels, so
+  // there matmul_q8 itself runs AVX2 (compiled through target attributes).
+  if (!q8_isa_available(q8_isa::avx512))
+    MESSAGE("AVX-512 VNNI not in this build (GB_NATIVE=OFF) or CPU: matmul_q8 runs AVX2");
+  CHECK(q8_isa_available(q8_isa::avx2) == static_cast<bool>(__builtin_cpu_supports("avx2")));
+  CHECK(q8_isa_best() == (q8_isa_available(q8_isa::avx512) ? q8_isa::avx512 : q8_isa::avx2));
+}
+
+TEST_CASE("matmul_q8: the SIMD activation quantizers equal the scalar ones on awkward activations") {
+  // NaN (skipped by the block max, quantized to -128 in q8_0), infinities, exact rounding ties (x id = k +
+  // 0.5), -0, an all-zero block and a largest magnitude reached twice with both signs (q8_K takes the first)
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  for (dtype t : k_types) {
+    CAPTURE(dtype_name(t));
+    const int64_t N = 512, M = 9, T = 6;
+    const weights w = make_weights(t, M, N, 3);
+    std::vector<float> x = make_x(T, N, 5);
+    x[3] = nan;
+    x[N + 7] = -0.0f;
+    for (int64_t k = 0; k < N; ++k)
+      x[static_cast<size_t>(2 * N + k)] = static_cast<float>(k % 64) * 0.5f - 16.0f;
+    x[static_cast<size_t>(2 * N)] = 127.0f;  // amax 127 (q8_0: id 1, every x.5 a tie)
+    x[static_cast<size_t>(3 * N + 5)] = -inf;
+    x[static_cast<size_t>(4 * N + 9)] = 100.0f;
+    x[static_cast<size_t>(4 * N + 10)] = -100.0f;
+    x[static_cast<size_t>(5 * N + 300)] = inf;
+    std::vector<float> ref(static_cast<size_t>(T * M)), fast(ref.size());
+    matmul_q8_ref(x.data(), T, w.view, ref.data());
+    matmul_q8(x.data(), T, w.view, fast.data(), 1);
+    // bit for bit, except that an output made NaN by an infinite activation may carry either sign (the
+    // sanitized build's AVX2 path gives +NaN where its scalar fma gives the default -NaN)
+    bool same = ref.size() == fast.size();
+    for (size_t i = 0; same && i < ref.size(); ++i)
+      same = std::memcmp(&ref[i], &fast[i], 4) == 0 || (std::isnan(ref[i]) && std::isnan(fast[i]));
+    CHECK(same);
   }
 }
 
