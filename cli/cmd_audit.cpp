@@ -16,6 +16,7 @@
 #include "formats/file_text.h"
 #include "inspect/synth_demo.h"
 #include "probes/audit_run.h"
+#include "probes/audit_verdict.h"
 #include "viz/audit_folder.h"
 #include "viz/report.h"
 
@@ -74,7 +75,7 @@ int audit_exit(const gb::viz::audit_data& d, const std::vector<std::string>& not
     rc = gb::cli::exit_findings;
   }
   if (!fail_on) return rc;
-  const std::vector<gb::finding> all = gb::viz::audit_findings(d);  // most severe first
+  const std::vector<gb::finding> all = gb::probes::audit_findings(d);  // most severe first
   const auto first = std::find_if(all.begin(), all.end(), [&](const auto& f) { return f.level >= *fail_on; });
   if (first == all.end()) return rc;
   const auto hits = std::count_if(all.begin(), all.end(), [&](const auto& f) { return f.level >= *fail_on; });
@@ -216,8 +217,8 @@ int run_audit(int argc, char** argv) {
   d.audit_date = folder.time.substr(0, 10);
   d.item_limit = o.limit;
   if (!key.empty()) d.signature = "signed: manifest.sig (check with glassbox verify-report --key)";
-  d.compliance = gb::viz::compliance_map(d);
-  d.verdicts = gb::viz::audit_verdicts(d);
+  d.compliance = gb::probes::compliance_map(d);
+  d.verdicts = gb::probes::audit_verdicts(d);
   const std::string json_text = gb::viz::audit_folder_write(d, folder);
   prog.done();
   if (as_json)

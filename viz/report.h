@@ -4,8 +4,8 @@
 // before. Same input, byte-identical output (no clock is read here).
 //
 //   gb::viz::audit_data d = ...;              // filled by probes/audit_run.h
-//   d.compliance = gb::viz::compliance_map(d);
-//   d.verdicts = gb::viz::audit_verdicts(d);
+//   d.compliance = gb::probes::compliance_map(d);   // probes/audit_verdict.h decides
+//   d.verdicts = gb::probes::audit_verdicts(d);
 //   write(dir + "/report.html", gb::viz::report_html(d));
 #pragma once
 
@@ -15,6 +15,7 @@
 
 #include "inspect/stats.h"
 #include "probes/audit_run.h"
+#include "probes/audit_verdict.h"
 
 namespace gb::viz {
 
@@ -24,12 +25,11 @@ using compliance_item = probes::compliance_item;
 using not_measured = probes::not_measured;
 using verdict = probes::verdict;
 
-std::vector<compliance_item> compliance_map(const audit_data& d);
-std::vector<verdict> audit_verdicts(const audit_data& d);
-// The report's one-line verdict from d.verdicts: the worst level reached, naming the areas at that level.
-verdict audit_overall(const audit_data& d);
-// "QUICK PASS: 50 of 1508 items" when a suite scored a sample (--limit), else "".
-std::string quick_pass_text(const std::vector<probes::suite_result>& bias);
+// The verdict policy lives where the numbers are made (probes/audit_verdict.h); the report renders it.
+using probes::audit_overall;
+using probes::audit_verdicts;
+using probes::compliance_map;
+using probes::quick_pass_text;
 // The header banner as the HTML shows it and report.json carries it ("banner"): one source for both.
 struct report_banner {
   verdict overall;           // audit_overall
@@ -40,8 +40,7 @@ struct report_banner {
   std::string pass;          // "full" or "QUICK PASS: N of M items"
 };
 report_banner audit_banner(const audit_data& d);
-// All findings of the audit (model, scan, stats), deduplicated, most severe first.
-std::vector<finding> audit_findings(const audit_data& d);
+using probes::audit_findings;  // model, scan, stats: deduplicated, most severe first
 
 // The up-front estimate as a table: one line per step (time, basis), then the total.
 std::string audit_estimate_text(const probes::audit_estimate& e);
