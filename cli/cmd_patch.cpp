@@ -105,19 +105,8 @@ int run_patch(int argc, char** argv) {
     labels.push_back(l);
   }
   const std::string text = gb::viz::patch_text(P, labels);
-  if (!out_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(out_dir, ec);
-    auto charts = gb::viz::patch_charts(P, labels);
-    const std::string index = gb::viz::charts_index_html("glassbox patch", charts, "patch.txt");
-    charts.push_back({"patch.txt", text});
-    charts.push_back({"index.html", index});
-    for (const auto& c : charts) {
-      std::ofstream f(std::filesystem::path(out_dir) / c.name, std::ios::binary);
-      if (!(f << c.svg))
-        return gb::cli::report_error({gb::errc::io, 0, "cannot write " + c.name + " in " + out_dir, out_dir});
-    }
-  }
+  if (!out_dir.empty())
+    gb::viz::charts_folder_write(out_dir, "glassbox patch", gb::viz::patch_charts(P, labels), "patch.txt", text);
   if (as_json) {
     json j;
     j["model"] = model_path;

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -39,23 +38,6 @@ std::vector<std::string> split_list(const std::vector<std::string>& in) {
     }
   }
   return out;
-}
-
-int write_charts(const std::string& dir, const std::vector<gb::viz::chart_file>& charts,
-                 const std::string& text) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  for (const auto& c : charts) {
-    std::ofstream f(std::filesystem::path(dir) / c.name, std::ios::binary);
-    if (!(f << c.svg))
-      return gb::cli::report_error({gb::errc::io, 0, "cannot write " + c.name + " in " + dir, dir});
-  }
-  std::ofstream t(std::filesystem::path(dir) / "trace.txt", std::ios::binary);
-  if (!(t << text)) return gb::cli::report_error({gb::errc::io, 0, "cannot write trace.txt in " + dir, dir});
-  std::ofstream i(std::filesystem::path(dir) / "index.html", std::ios::binary);
-  if (!(i << gb::viz::charts_index_html("glassbox trace", charts, "trace.txt")))
-    return gb::cli::report_error({gb::errc::io, 0, "cannot write index.html in " + dir, dir});
-  return gb::cli::exit_ok;
 }
 
 int run_trace(int argc, char** argv) {
@@ -155,10 +137,9 @@ int run_trace(int argc, char** argv) {
       if (!fin) return gb::cli::report_error(fin.err());
     }
     const std::string text = gb::viz::trace_text(r.value(), piece);
-    if (!out_dir.empty()) {
-      const int rc = write_charts(out_dir, gb::viz::trace_charts(r.value(), piece), text);
-      if (rc) return rc;
-    }
+    if (!out_dir.empty())
+      gb::viz::charts_folder_write(out_dir, "glassbox trace", gb::viz::trace_charts(r.value(), piece),
+                                   "trace.txt", text);
     if (as_json) {
       gb::cli::print_json_text(gb::viz::trace_json(r.value(), piece, model_path, w ? export_path : ""));
     } else {
@@ -189,10 +170,8 @@ int run_trace(int argc, char** argv) {
   if (agg.prompts == 0)
     return gb::cli::report_error({gb::errc::bad_value, 0, "no prompts in " + prompts_file, prompts_file});
   const std::string text = gb::viz::aggregate_text(agg, top_neurons);
-  if (!out_dir.empty()) {
-    const int rc = write_charts(out_dir, gb::viz::aggregate_charts(agg), text);
-    if (rc) return rc;
-  }
+  if (!out_dir.empty())
+    gb::viz::charts_folder_write(out_dir, "glassbox trace", gb::viz::aggregate_charts(agg), "trace.txt", text);
   if (as_json) {
     gb::cli::print_json_text(gb::viz::aggregate_json(agg, top_neurons, model_path, truncated));
   } else {
