@@ -75,10 +75,9 @@ int run_patch(int argc, char** argv) {
   po_.mlp = only.find("mlp") != std::string::npos, po_.heads = only.find("head") != std::string::npos;
   gb::engine::run_options ro;
   ro.threads = threads;
-  auto s = gb::probes::session_open(model_path, tok_path, ro);
+  auto s = gb::probes::session_open_runnable(model_path, tok_path, ro);
   if (!s) return gb::cli::report_error(s.err());
   gb::probes::session& S = s.value();
-  if (auto e = gb::probes::session_unusable(S, model_path)) return gb::cli::report_error(*e);
   const gb::engine::tokenizer& tok = *S.tok;
   const std::string ta = metric.substr(pre.size(), comma - pre.size()), tb = metric.substr(comma + 1);
   const auto a = resolve_token(tok, ta, S.run->vocab_size()), b = resolve_token(tok, tb, S.run->vocab_size());
