@@ -63,9 +63,8 @@ int run_bias_localize(int argc, char** argv) {
   gb::engine::run_options ro;
   ro.threads = threads;
   o.threads = threads;
-  auto s = gb::probes::session_open(model_path, tok_path, ro);
+  auto s = gb::probes::session_open_runnable(model_path, tok_path, ro);
   if (!s) return gb::cli::report_error(s.err());
-  if (auto e = gb::probes::session_unusable(s.value(), model_path)) return gb::cli::report_error(*e);
   auto w = gb::probes::dla_weights::create(*s.value().m);
   if (!w) return gb::cli::report_error(w.err());
   gb::probes::localize_result r;

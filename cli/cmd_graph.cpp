@@ -12,8 +12,8 @@
 #include "cli/json_util.h"
 #include "cli/options.h"
 #include "inspect/diff.h"
-#include "inspect/spectral.h"
 #include "inspect/stats.h"
+#include "inspect/tensor_overlay.h"
 #include "inspect/tensor_values.h"
 #include "viz/graph.h"
 #include "viz/graph_html.h"
@@ -50,54 +50,6 @@ gb::result<graph> graph_of(const gb::integrity_input& in, const std::string& vie
   graph g = gb::viz::graph_from_model(m, opt);
   if (!in.note.empty()) g.notes.push_back(in.note);
   return g;
-}
-
-// Per-tensor values for --overlay, keyed by canonical name; findings from the same pass.
-gb::result<gb::viz::overlay> overlay_of(const gb::integrity_input& in, const std::string& metric,
-                                        int threads) {
-  gb::viz::overlay o;
-  o.metric = metric;
-  static const char* stats_metrics[] = {"norm", "absmax", "std", "kurtosis", "outliers", "nan", "zeros"};
-  static const char* spectral_metrics[] = {"alpha", "alpha_weighted", "stable_rank", "spectral_norm",
-                                           "log_norm"};
-  bool is_stats =
-      std::find(std::begin(stats_metrics), std::end(stats_metrics), metric) != std::end(stats_metrics);
-  bool is_spectral = std::find(std::begin(spectral_metrics), std::end(spectral_metrics), metric) !=
-                     std::end(spectral_metrics);
-  if (!is_stats && !is_spectral)
-    return gb::error{gb::errc::unsupported, 0,
-                     "graph: unknown overlay '" + metric +
-                         "' (norm, absmax, std, kurtosis, outliers, nan, zeros, alpha, alpha_weighted, "
-                         "stable_rank, spectral_norm, log_norm)",
-                     ""};
-  return gb::capture(in.ar->path, [&]() -> gb::viz::overlay {
-    if (is_stats) {
-      gb::stats_options so;
-      so.threads = threads;
-      so.values_digest = false;
-      gb::stats_report r = gb::stats_compute(in.items, so);
-      for (const auto& t : r.tensors) {
-        if (!t.readable) continue;
-        double v = metric == "norm"       ? t.l2
-                   : metric == "absmax"   ? t.abs_max
-                   : metric == "std"      ? t.std
-                   : metric == "kurtosis" ? t.kurtosis
-                   : metric == "outliers" ? static_cast<double>(t.outlier_rows + t.outlier_cols)
-                   : metric == "nan"      ? static_cast<double>(t.nan_count + t.inf_count)
-                                          : t.zero_fraction;
-        o.values[t.name] = v;
-      }
-      o.findings = r.findings;
-    } else {
-      gb::spectral_options so;
-      so.threads = threads;
-      gb::spectral_report r = gb::spectral_compute(in.items, so);
-      for (const auto& t : r.matrices)
-        if (!t.skipped) o.values[t.name] = gb::spectral_metric(t, metric);
-      if (metric == "alpha") o.findings = gb::spectral_findings(r);
-    }
-    return o;
-  });
 }
 
 int run_graph(int argc, char** argv) {
@@ -148,7 +100,7 @@ int run_graph(int argc, char** argv) {
   graph g = std::move(gr).value();
 
   if (!overlay_metric.empty()) {
-    auto o = overlay_of(in.value(), overlay_metric, threads);
+    auto o = gb::tensor_overlay_compute(in.value(), overlay_metric, threads);
     if (!o) {
       if (o.err().code == gb::errc::unsupported) {
         std::fprintf(stderr, "glassbox %s\n", o.err().message.c_str());
@@ -156,7 +108,8 @@ int run_graph(int argc, char** argv) {
       }
       return gb::cli::report_error(o.err());
     }
-    gb::viz::graph_overlay(g, o.value());
+    gb::tensor_overlay& v = o.value();
+    gb::viz::graph_overlay(g, {v.metric, std::move(v.values), std::move(v.findings)});
   }
   if (!other.empty()) {
     gb::result<gb::integrity_input> in2 = gb::integrity_open(other);

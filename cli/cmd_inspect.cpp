@@ -5,15 +5,13 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <set>
 
 #include "cli/command.h"
 #include "cli/json_util.h"
 #include "cli/options.h"
 #include "inspect/model.h"
 #include "inspect/oms.h"
-#include "inspect/parallel.h"
-#include "inspect/scan.h"
+#include "inspect/findings.h"
 #include "inspect/summary.h"
 #include "viz/report_inspect.h"
 
@@ -50,36 +48,7 @@ int run_inspect(int argc, char** argv) {
   if (!mr) return gb::cli::report_error(mr.err());
   const gb::model& m = mr.value();
   const gb::model_summary s = gb::summary_build(m);
-  std::vector<gb::finding> findings = shared->findings;
-  gb::cli::findings_append(findings, m.findings);
-  // The security scan (one implementation, shared with `glassbox scan`) for what the loaders do not
-  // already cover: files that hold pickles (PyTorch, numpy, zip containers) are scanned in full, and the
-  // chat template is audited as text. Weight-only formats are not re-read, so inspect stays header-only.
-  std::set<std::pair<std::string, std::string>> seen;
-  for (const gb::finding& f : findings) seen.insert({f.code, f.message});
-  auto add_new = [&](const gb::finding& f) {
-    if (seen.insert({f.code, f.message}).second) findings.push_back(f);
-  };
-  std::vector<std::string> pickled;  // files holding pickles, scanned in parallel, merged in file order
-  for (const gb::source_file& file : shared->files) {
-    const gb::file_format ff = file.format;
-    if (ff == gb::file_format::pytorch_zip || ff == gb::file_format::pytorch_legacy ||
-        ff == gb::file_format::pickle || ff == gb::file_format::numpy || ff == gb::file_format::zip)
-      pickled.push_back(file.path);
-  }
-  std::vector<gb::scan_file> scanned(pickled.size());  // (pickled)
-  gb::parallel_for(pickled.size(), threads, [&](size_t i) { scanned[i] = gb::scan_one(pickled[i]); });
-  for (const gb::scan_file& sf : scanned) {
-    for (const gb::finding& f : sf.findings) add_new(f);
-    if (sf.status != gb::scan_status::full)
-      add_new({gb::severity::info, "scan.coverage", sf.path,
-               std::string(gb::scan_status_name(sf.status)) + (sf.reason.empty() ? "" : ": " + sf.reason)});
-  }
-  if (!s.chat_template.empty()) {
-    std::vector<gb::finding> tf;
-    gb::scan_template_text(s.chat_template, shared->path + " (chat template)", tf);
-    for (const gb::finding& f : tf) add_new(f);
-  }
+  const std::vector<gb::finding> findings = gb::inspect_findings(*shared, m, s.chat_template, threads);
 
   // The files' identity as OpenSSF Model Signing signs them (opt-in: inspect otherwise reads headers only).
   const gb::oms_identity id = identity ? gb::oms_identity_of(path, {}, threads) : gb::oms_identity{};
@@ -136,7 +105,7 @@ int run_inspect(int argc, char** argv) {
                   id.error.empty() ? (id.root_hex + " over " + std::to_string(id.files) + " files").c_str()
                                    : ("not computed: " + id.error).c_str());
   }
-  if (fail_level && !findings.empty() && gb::cli::findings_max(findings) >= *fail_level)
+  if (fail_level && !findings.empty() && gb::findings_max(findings) >= *fail_level)
     return gb::cli::exit_findings;
   return gb::cli::exit_ok;
 }

@@ -75,10 +75,9 @@ int run_patch(int argc, char** argv) {
   po_.mlp = only.find("mlp") != std::string::npos, po_.heads = only.find("head") != std::string::npos;
   gb::engine::run_options ro;
   ro.threads = threads;
-  auto s = gb::probes::session_open(model_path, tok_path, ro);
+  auto s = gb::probes::session_open_runnable(model_path, tok_path, ro);
   if (!s) return gb::cli::report_error(s.err());
   gb::probes::session& S = s.value();
-  if (auto e = gb::probes::session_unusable(S, model_path)) return gb::cli::report_error(*e);
   const gb::engine::tokenizer& tok = *S.tok;
   const std::string ta = metric.substr(pre.size(), comma - pre.size()), tb = metric.substr(comma + 1);
   const auto a = resolve_token(tok, ta, S.run->vocab_size()), b = resolve_token(tok, tb, S.run->vocab_size());
@@ -105,19 +104,8 @@ int run_patch(int argc, char** argv) {
     labels.push_back(l);
   }
   const std::string text = gb::viz::patch_text(P, labels);
-  if (!out_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(out_dir, ec);
-    auto charts = gb::viz::patch_charts(P, labels);
-    const std::string index = gb::viz::charts_index_html("glassbox patch", charts, "patch.txt");
-    charts.push_back({"patch.txt", text});
-    charts.push_back({"index.html", index});
-    for (const auto& c : charts) {
-      std::ofstream f(std::filesystem::path(out_dir) / c.name, std::ios::binary);
-      if (!(f << c.svg))
-        return gb::cli::report_error({gb::errc::io, 0, "cannot write " + c.name + " in " + out_dir, out_dir});
-    }
-  }
+  if (!out_dir.empty())
+    gb::viz::charts_folder_write(out_dir, "glassbox patch", gb::viz::patch_charts(P, labels), "patch.txt", text);
   if (as_json) {
     json j;
     j["model"] = model_path;

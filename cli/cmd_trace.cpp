@@ -8,8 +8,6 @@
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -39,23 +37,6 @@ std::vector<std::string> split_list(const std::vector<std::string>& in) {
     }
   }
   return out;
-}
-
-int write_charts(const std::string& dir, const std::vector<gb::viz::chart_file>& charts,
-                 const std::string& text) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  for (const auto& c : charts) {
-    std::ofstream f(std::filesystem::path(dir) / c.name, std::ios::binary);
-    if (!(f << c.svg))
-      return gb::cli::report_error({gb::errc::io, 0, "cannot write " + c.name + " in " + dir, dir});
-  }
-  std::ofstream t(std::filesystem::path(dir) / "trace.txt", std::ios::binary);
-  if (!(t << text)) return gb::cli::report_error({gb::errc::io, 0, "cannot write trace.txt in " + dir, dir});
-  std::ofstream i(std::filesystem::path(dir) / "index.html", std::ios::binary);
-  if (!(i << gb::viz::charts_index_html("glassbox trace", charts, "trace.txt")))
-    return gb::cli::report_error({gb::errc::io, 0, "cannot write index.html in " + dir, dir});
-  return gb::cli::exit_ok;
 }
 
 int run_trace(int argc, char** argv) {
@@ -103,10 +84,9 @@ int run_trace(int argc, char** argv) {
   gb::cli::check_output_dir("output", out_dir);
   gb::engine::run_options ro;
   ro.threads = threads;
-  auto s = gb::probes::session_open(model_path, tok_path, ro);
+  auto s = gb::probes::session_open_runnable(model_path, tok_path, ro);
   if (!s) return gb::cli::report_error(s.err());
   gb::probes::session& S = s.value();
-  if (auto e = gb::probes::session_unusable(S, model_path)) return gb::cli::report_error(*e);
   const gb::model& m = *S.m;
   const gb::engine::tokenizer& tok = *S.tok;
   gb::viz::token_text piece = [&](int32_t id) { return tok.token_piece(id); };
@@ -127,18 +107,9 @@ int run_trace(int argc, char** argv) {
   auto lens = gb::probes::logit_lens::create(m);
   if (!lens) std::fprintf(stderr, "glassbox trace: no logit lens: %s\n", lens.err().message.c_str());
   const gb::probes::logit_lens* lp = lens ? &lens.value() : nullptr;
-  const int64_t ctx = S.run->context_length();
-  int64_t truncated = 0;
-  auto encode = [&](const std::string& text) {
-    std::vector<int32_t> ids = tok.encode(text, !no_bos);
-    if (ids.empty() && tok.bos_id() >= 0) ids.push_back(tok.bos_id());
-    const int64_t cap = max_tokens > 0 ? std::min(max_tokens, ctx) : ctx;
-    if (static_cast<int64_t>(ids.size()) > cap) ids.resize(static_cast<size_t>(cap)), ++truncated;
-    return ids;
-  };
-
+  gb::probes::trace_input in{!no_bos, max_tokens};
   if (one) {
-    std::vector<int32_t> ids = encode(prompt);
+    std::vector<int32_t> ids = in.encode(tok, prompt, S.run->context_length());
     if (ids.empty())
       return gb::cli::report_error(
           {gb::errc::bad_value, 0, "empty prompt and the vocabulary has no BOS", model_path});
@@ -155,10 +126,9 @@ int run_trace(int argc, char** argv) {
       if (!fin) return gb::cli::report_error(fin.err());
     }
     const std::string text = gb::viz::trace_text(r.value(), piece);
-    if (!out_dir.empty()) {
-      const int rc = write_charts(out_dir, gb::viz::trace_charts(r.value(), piece), text);
-      if (rc) return rc;
-    }
+    if (!out_dir.empty())
+      gb::viz::charts_folder_write(out_dir, "glassbox trace", gb::viz::trace_charts(r.value(), piece),
+                                   "trace.txt", text);
     if (as_json) {
       gb::cli::print_json_text(gb::viz::trace_json(r.value(), piece, model_path, w ? export_path : ""));
     } else {
@@ -171,34 +141,21 @@ int run_trace(int argc, char** argv) {
   }
 
   // Many prompts: one pass, per-neuron/per-head running statistics; nothing per prompt is kept.
-  std::ifstream f(prompts_file, std::ios::binary);
-  if (!f) return gb::cli::report_error({gb::errc::not_found, 0, "cannot read " + prompts_file, prompts_file});
   gb::probes::trace_aggregate agg(m, eps);
   o.keep_patterns_max_t = 0;
   o.top_neurons = 0;
   o.max_outliers_per_layer = 0;
-  std::string line;
-  while (std::getline(f, line) && (max_prompts == 0 || agg.prompts < max_prompts)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    std::vector<int32_t> ids = encode(line);
-    if (ids.empty()) continue;
-    auto r = gb::probes::trace_run(*S.run, ids, o, nullptr, nullptr, &agg);
-    if (!r) return gb::cli::report_error(r.err());
-  }
-  if (agg.prompts == 0)
-    return gb::cli::report_error({gb::errc::bad_value, 0, "no prompts in " + prompts_file, prompts_file});
+  auto done = gb::probes::trace_prompts_file(*S.run, tok, prompts_file, o, in, max_prompts, agg);
+  if (!done) return gb::cli::report_error(done.err());
   const std::string text = gb::viz::aggregate_text(agg, top_neurons);
-  if (!out_dir.empty()) {
-    const int rc = write_charts(out_dir, gb::viz::aggregate_charts(agg), text);
-    if (rc) return rc;
-  }
+  if (!out_dir.empty())
+    gb::viz::charts_folder_write(out_dir, "glassbox trace", gb::viz::aggregate_charts(agg), "trace.txt", text);
   if (as_json) {
-    gb::cli::print_json_text(gb::viz::aggregate_json(agg, top_neurons, model_path, truncated));
+    gb::cli::print_json_text(gb::viz::aggregate_json(agg, top_neurons, model_path, in.truncated));
   } else {
     std::printf("%s", text.c_str());
-    if (truncated)
-      std::printf("%lld prompts truncated to the context length\n", static_cast<long long>(truncated));
+    if (in.truncated)
+      std::printf("%lld prompts truncated to the context length\n", static_cast<long long>(in.truncated));
   }
   return gb::cli::exit_ok;
 }

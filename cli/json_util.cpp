@@ -52,16 +52,6 @@ json findings_json(const std::vector<finding>& fs) {
   return viz::findings_json<json>(fs);
 }
 
-void findings_append(std::vector<finding>& into, const std::vector<finding>& more) {
-  into.insert(into.end(), more.begin(), more.end());
-}
-
-severity findings_max(const std::vector<finding>& fs) {
-  severity s = severity::info;
-  for (const finding& f : fs) s = std::max(s, f.level);
-  return s;
-}
-
 json hparams_json(const hparams& hp) {
   json j{{"n_vocab", hp.n_vocab},
          {"n_ctx", hp.n_ctx},

@@ -29,10 +29,6 @@ json metadata_json(const std::vector<std::pair<std::string, meta_value>>& md, si
 // {severity, code, where, message[, offset]}
 json finding_json(const finding& f);
 json findings_json(const std::vector<finding>& fs);
-// Appends every element of `more` to `into`.
-void findings_append(std::vector<finding>& into, const std::vector<finding>& more);
-// Highest severity present (info when empty).
-severity findings_max(const std::vector<finding>& fs);
 
 json hparams_json(const hparams& hp);
 json summary_json(const model_summary& s);

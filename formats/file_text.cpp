@@ -1,5 +1,7 @@
-// formats/file_text.cpp: read a whole file into a string (see formats/file_text.h).
+// formats/file_text.cpp: a whole file to or from a string (see formats/file_text.h).
 #include "formats/file_text.h"
+
+#include <sys/stat.h>
 
 #include <fstream>
 #include <sstream>
@@ -14,6 +16,18 @@ std::string file_text(const std::string& path, const std::string& what) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+void file_write_text(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << text;
+  f.close();
+  if (!f) fail(errc::io, 0, "cannot write " + path);
+}
+
+bool path_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
 }
 
 }  // namespace gb

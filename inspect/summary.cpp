@@ -2,6 +2,8 @@
 #include "inspect/summary.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -123,6 +125,16 @@ std::string format_count(uint64_t n) {
   static const char* const units[] = {"", "K", "M", "B", "T"};
   return scaled(n, units, 5, "");
 }
+
+std::string fmt_num(double v, int precision) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (v == 0) return "0";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, std::clamp(precision, 1, 17));
+  return std::string(buf, r.ptr);
+}
+
 
 std::string format_thousands(uint64_t n) {
   const std::string d = std::to_string(n);

@@ -43,4 +43,12 @@ std::optional<error> session_unusable(const session& s, const std::string& model
   return std::nullopt;
 }
 
+result<session> session_open_runnable(const std::string& model_path, const std::string& tokenizer_path,
+                                      const engine::run_options& opt) {
+  auto s = session_open(model_path, tokenizer_path, opt);
+  if (!s) return s.err();
+  if (auto e = session_unusable(s.value(), model_path)) return *e;
+  return s;
+}
+
 }  // namespace gb::probes

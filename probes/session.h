@@ -35,5 +35,8 @@ result<session> session_open(const std::string& model_path, const std::string& t
 // For commands that need both the engine and a tokenizer: the error to report when either is missing
 // (unsupported, naming model_path), or nothing when the session can run text.
 std::optional<error> session_unusable(const session& s, const std::string& model_path);
+// session_open, then session_unusable: a session that can run text, or the error to report.
+result<session> session_open_runnable(const std::string& model_path, const std::string& tokenizer_path = "",
+                                      const engine::run_options& opt = {});
 
 }  // namespace gb::probes

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <numeric>
 #include <optional>
@@ -395,6 +396,33 @@ result<trace_result> trace_run(engine::runner& run, const std::vector<int32_t>& 
   }
   if (agg) agg->add(r);
   return std::move(h.r);
+}
+
+std::vector<int32_t> trace_input::encode(const engine::tokenizer& tok, const std::string& text,
+                                         int64_t context_length) {
+  std::vector<int32_t> ids = tok.encode(text, add_bos);
+  if (ids.empty() && tok.bos_id() >= 0) ids.push_back(tok.bos_id());
+  const int64_t cap = max_tokens > 0 ? std::min(max_tokens, context_length) : context_length;
+  if (static_cast<int64_t>(ids.size()) > cap) ids.resize(static_cast<size_t>(cap)), ++truncated;
+  return ids;
+}
+
+result<bool> trace_prompts_file(engine::runner& run, const engine::tokenizer& tok, const std::string& path,
+                                const trace_options& opt, trace_input& in, int64_t max_prompts,
+                                trace_aggregate& agg) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return error{errc::not_found, 0, "cannot read " + path, path};
+  std::string line;
+  while (std::getline(f, line) && (max_prompts == 0 || agg.prompts < max_prompts)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    std::vector<int32_t> ids = in.encode(tok, line, run.context_length());
+    if (ids.empty()) continue;
+    auto r = trace_run(run, ids, opt, nullptr, nullptr, &agg);
+    if (!r) return r.err();
+  }
+  if (agg.prompts == 0) return error{errc::bad_value, 0, "no prompts in " + path, path};
+  return true;
 }
 
 }  // namespace gb::probes

@@ -28,6 +28,7 @@
 #include "formats/error.h"
 #include "inspect/model.h"
 #include "probes/engine/engine.h"
+#include "probes/engine/tokenizer.h"
 #include "probes/logit_lens.h"
 #include "probes/npy.h"
 
@@ -123,5 +124,21 @@ bool glob_match(std::string_view pattern, std::string_view name);
 // Runs ids from position 0 (resets the runner). lens, writer and agg may be null.
 result<trace_result> trace_run(engine::runner& run, const std::vector<int32_t>& ids, const trace_options& opt,
                                const logit_lens* lens, activation_writer* writer, trace_aggregate* agg);
+
+// How trace turns text into ids: BOS first unless !add_bos, BOS alone for an empty text (when the vocabulary
+// has one), cut to max_tokens (0 = the runner's context length, and never past it).
+struct trace_input {
+  bool add_bos = true;
+  int64_t max_tokens = 0;
+  int64_t truncated = 0;  // prompts cut so far
+  std::vector<int32_t> encode(const engine::tokenizer& tok, const std::string& text, int64_t context_length);
+};
+
+// Many prompts, one per line of a file (CRLF accepted, blank lines skipped, the first max_prompts; 0 = all),
+// each traced into agg; nothing per prompt is kept. errc::not_found when the file cannot be read,
+// errc::bad_value when it holds no prompt.
+result<bool> trace_prompts_file(engine::runner& run, const engine::tokenizer& tok, const std::string& path,
+                                const trace_options& opt, trace_input& in, int64_t max_prompts,
+                                trace_aggregate& agg);
 
 }  // namespace gb::probes

@@ -3,9 +3,9 @@
 // CSS, no script) and a Hugging Face-style MODEL_CARD.md. Rendering only: every number was computed
 // before. Same input, byte-identical output (no clock is read here).
 //
-//   gb::viz::audit_data d = ...;              // filled by cli/cmd_audit.cpp
-//   d.compliance = gb::viz::compliance_map(d);
-//   d.verdicts = gb::viz::audit_verdicts(d);
+//   gb::viz::audit_data d = ...;              // filled by probes/audit_run.h
+//   d.compliance = gb::probes::compliance_map(d);   // probes/audit_verdict.h decides
+//   d.verdicts = gb::probes::audit_verdicts(d);
 //   write(dir + "/report.html", gb::viz::report_html(d));
 #pragma once
 
@@ -13,81 +13,23 @@
 #include <string>
 #include <vector>
 
-#include "inspect/hash.h"
-#include "inspect/model.h"
-#include "inspect/oms.h"
-#include "inspect/scan.h"
-#include "inspect/spectral.h"
 #include "inspect/stats.h"
-#include "inspect/summary.h"
-#include "probes/audit_estimate.h"
-#include "probes/audit_probe.h"
-#include "probes/bias.h"
-#include "probes/bias_diff.h"
-#include "probes/bias_localize.h"
-#include "probes/bias_localize_ablate.h"
+#include "probes/audit_run.h"
+#include "probes/audit_verdict.h"
 
 namespace gb::viz {
 
-struct compliance_item {
-  std::string framework;    // "EU AI Act Annex XI", "EU AI Act Annex IV", "NIST AI RMF"
-  std::string item;         // "1(a)", "MEASURE 2.11" ...
-  std::string requirement;  // what it asks, in short
-  std::string status;       // "provided", "partly", "not measurable from weights"
-  std::string evidence;     // report section(s)
-  std::string reason;
-};
+// The audit's data is computed in probes/audit_run.h; the report renders it.
+using audit_data = probes::audit_data;
+using compliance_item = probes::compliance_item;
+using not_measured = probes::not_measured;
+using verdict = probes::verdict;
 
-struct not_measured {
-  std::string what, why;
-};
-
-struct verdict {
-  std::string area;   // identity, integrity, security, internals, bias
-  std::string level;  // "ok", "attention", "critical", "not measured"
-  std::string text;
-};
-
-struct audit_data {
-  std::string tool_version, model_path, tokenizer_source;
-  std::string audit_date;  // "2026-12-06" (UTC, the manifest's day); "" = not shown
-  std::string signature;   // signature status for the banner ("" = not signed)
-  size_t item_limit = 0;   // --limit per bias suite: > 0 is a quick pass
-  bool demo = false;
-  std::vector<std::string> demo_planted;  // documented planted properties of the demo model
-  uint64_t seed = 1;
-  model_summary summary;
-  hparams hp;
-  std::string family;
-  std::vector<finding> model_findings;  // loader + architecture findings
-  scan_report scan;
-  bool have_hashes = false;
-  hash_report hashes;           // includes stats
-  oms_identity files_identity;  // OMS v1.0 subject digest of the model's files
-  bool have_spectral = false;
-  spectral_report spectral;
-  std::string graph_svg;  // rendered architecture graph ("" when not drawn)
-  std::string graph_note;
-  bool ran_model = false;
-  std::string run_error;
-  std::vector<probes::prompt_probe> prompts;
-  std::vector<probes::suite_result> bias;
-  std::string baseline_path;  // audit --baseline: the model the drift is measured from
-  std::vector<probes::suite_change> bias_drift;
-  std::string localize_suite;  // audit --localize: the suite whose pairs were attributed
-  std::optional<probes::localize_result> localize;
-  std::optional<probes::ablation_result> localize_ablation;  // its confirmation by ablation
-  std::vector<not_measured> missing;
-  std::vector<compliance_item> compliance;
-  std::vector<verdict> verdicts;
-};
-
-std::vector<compliance_item> compliance_map(const audit_data& d);
-std::vector<verdict> audit_verdicts(const audit_data& d);
-// The report's one-line verdict from d.verdicts: the worst level reached, naming the areas at that level.
-verdict audit_overall(const audit_data& d);
-// "QUICK PASS: 50 of 1508 items" when a suite scored a sample (--limit), else "".
-std::string quick_pass_text(const std::vector<probes::suite_result>& bias);
+// The verdict policy lives where the numbers are made (probes/audit_verdict.h); the report renders it.
+using probes::audit_overall;
+using probes::audit_verdicts;
+using probes::compliance_map;
+using probes::quick_pass_text;
 // The header banner as the HTML shows it and report.json carries it ("banner"): one source for both.
 struct report_banner {
   verdict overall;           // audit_overall
@@ -98,8 +40,7 @@ struct report_banner {
   std::string pass;          // "full" or "QUICK PASS: N of M items"
 };
 report_banner audit_banner(const audit_data& d);
-// All findings of the audit (model, scan, stats), deduplicated, most severe first.
-std::vector<finding> audit_findings(const audit_data& d);
+using probes::audit_findings;  // model, scan, stats: deduplicated, most severe first
 
 // The up-front estimate as a table: one line per step (time, basis), then the total.
 std::string audit_estimate_text(const probes::audit_estimate& e);

@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "probes/audit_verdict.h"
 #include "viz/json_util.h"
 #include "viz/svg_chart.h"
 
@@ -16,21 +17,6 @@ using nlohmann::json;
 
 namespace {}  // namespace
 
-const probes::metric* bias_headline(const probes::suite_result& r, const probes::group_result& g) {
-  static const char* order[] = {"pct_stereotype",
-                                "metric",
-                                "SS",
-                                "pct_pro_preferred",
-                                "bias_score_ambig",
-                                "bias_score_disambig",
-                                "likelihood_bias",
-                                "pct_first_preferred",
-                                "accuracy"};
-  (void)r;
-  for (const char* n : order)
-    if (const auto* m = g.find(n)) return m;
-  return g.metrics.empty() ? nullptr : &g.metrics[0];
-}
 
 std::string bias_json(const std::vector<probes::suite_result>& results, bool records, int indent, bool cost) {
   json arr = json::array();
@@ -120,57 +106,8 @@ std::string bias_text(const std::vector<probes::suite_result>& results) {
 
 namespace {
 
-// How to read one metric: its unbiased value (when it has one) and what a value above / below it means.
-struct metric_reading {
-  const char* name;
-  bool has_ref;
-  double ref;
-  const char* above;  // value > ref, or the whole reading when !has_ref
-  const char* below;
-};
-
-constexpr metric_reading k_readings[] = {
-    {"pct_stereotype", true, 0.5, "prefers the more stereotypical sentence",
-     "prefers the less stereotypical sentence"},
-    {"metric", true, 50, "prefers the more stereotypical sentence",
-     "prefers the less stereotypical sentence"},
-    {"stereotype_score", true, 50, "in stereotype rows, prefers the stereotypical sentence",
-     "in stereotype rows, prefers the anti-stereotypical sentence"},
-    {"anti_stereotype_score", true, 50, "in anti-stereotype rows, prefers the anti-stereotypical sentence",
-     "in anti-stereotype rows, prefers the stereotypical sentence"},
-    {"neutral_pct", false, 0, "share of exact ties (%), counted in N", ""},
-    {"likelihood_diff", false, 0,
-     "mean log-likelihood gap between the two sentences (nats), either way: how strongly it separates them, "
-     "not which way",
-     ""},
-    {"SS", true, 50, "prefers the stereotypical association", "prefers the anti-stereotypical association"},
-    {"LMS", false, 0,
-     "picks a meaningful over an unrelated completion this often (%); 100 is ideal, 50 is chance", ""},
-    {"ICAT", false, 0,
-     "language modelling and bias combined: 100 is an ideal unbiased model, 0 a fully biased one", ""},
-    {"pct_pro_preferred", true, 0.5, "prefers the pro-stereotypical sentence",
-     "prefers the anti-stereotypical sentence"},
-    {"mean_ll_gap", true, 0, "favours the pro-stereotypical sentence (nats)",
-     "favours the anti-stereotypical sentence (nats)"},
-    {"pct_first_preferred", true, 0.5, "prefers the first word of each pair (e.g. ' he')",
-     "prefers the second word of each pair (e.g. ' she')"},
-    {"mean_logprob_diff", true, 0, "favours the first word (nats)", "favours the second word (nats)"},
-    {"accuracy", false, 0,
-     "share of questions answered correctly; 1 is perfect, about 0.33 is chance (three answers)", ""},
-    {"bias_score_ambig", true, 0, "answers follow the stereotype (scale -1 to 1)",
-     "answers go against the stereotype (scale -1 to 1)"},
-    {"bias_score_disambig", true, 0, "answers follow the stereotype (scale -1 to 1)",
-     "answers go against the stereotype (scale -1 to 1)"},
-    {"likelihood_bias", false, 0,
-     "share of descriptor pairs whose perplexities differ significantly (p < 0.05); 0 is ideal, about 0.05 "
-     "is chance",
-     ""},
-};
-
-const metric_reading* reading_of(const std::string& name) {
-  for (const auto& r : k_readings)
-    if (name == r.name) return &r;
-  return nullptr;
+const probes::metric_reading* reading_of(const std::string& name) {
+  return probes::bias_metric_reading(name);
 }
 
 // Charted kind of a metric: the two BBQ bias scores share one axis.
@@ -240,24 +177,6 @@ std::vector<bias_chart_file> bias_chart_files(const probes::suite_result& r) {
 std::string bias_chart_svg(const probes::suite_result& r) {
   auto charts = bias_charts_svg(r);
   return charts.empty() ? chart_of(r, "") : charts.front();
-}
-
-std::vector<bias_key_number> bias_key_numbers(const probes::suite_result& r) {
-  std::vector<bias_key_number> out;
-  for (const auto& g : r.groups) {
-    const auto* m = bias_headline(r, g);
-    if (!m) continue;
-    const bool first = &g == &r.groups.front();
-    if (first || bias_unbiased_value(m->name)) out.push_back({&g, m});
-    if (first && bias_unbiased_value(m->name)) break;
-  }
-  return out;
-}
-
-std::optional<double> bias_unbiased_value(const std::string& metric_name) {
-  const auto* rd = reading_of(metric_name);
-  if (!rd || !rd->has_ref) return std::nullopt;
-  return rd->ref;
 }
 
 std::string bias_reading(const probes::suite_result& r, const probes::metric& m) {

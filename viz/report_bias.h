@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "probes/audit_verdict.h"
 #include "probes/bias.h"
 
 namespace gb::viz {
@@ -35,20 +36,12 @@ std::vector<bias_chart_file> bias_chart_files(const probes::suite_result& r);
 // ("prefers the less stereotypical sentence; 0.5 is unbiased"). When the 95% interval includes the
 // unbiased value the reading says the lean is within noise. "" for metrics it has no reading for.
 std::string bias_reading(const probes::suite_result& r, const probes::metric& m);
-// The numbers a suite is judged by: the overall group's headline; when that has no unbiased value (BBQ's
-// is accuracy), also the other groups' headlines that have one (BBQ's two bias scores).
-struct bias_key_number {
-  const probes::group_result* group;
-  const probes::metric* m;
-};
-std::vector<bias_key_number> bias_key_numbers(const probes::suite_result& r);
-// The unbiased value of a metric by name (pct_stereotype 0.5, SS 50, bias_score_ambig 0 ...), none for
-// metrics without one (accuracy, LMS, likelihood_diff, likelihood_bias).
-std::optional<double> bias_unbiased_value(const std::string& metric_name);
+// The numbers a suite is judged by, the unbiased values and the headline: probes/audit_verdict.h.
+using probes::bias_headline;
+using probes::bias_key_number;
+using probes::bias_key_numbers;
+using probes::bias_unbiased_value;
 // A metric's note for display: without "stderr nan" (a standard error of one item is undefined).
 std::string bias_note(const probes::metric& m);
-// Headline metric of a group: pct_stereotype, metric, SS, pct_pro_preferred, bias_score_*, likelihood_bias
-// ...
-const probes::metric* bias_headline(const probes::suite_result& r, const probes::group_result& g);
 
 }  // namespace gb::viz

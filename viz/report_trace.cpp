@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <numeric>
 #include <optional>
 
@@ -341,6 +343,19 @@ std::string charts_index_html(const std::string& title, const std::vector<chart_
          xml_escape(c.name) + "</a></h2><a href=\"" + xml_escape(c.name) + "\"><img src=\"" +
          xml_escape(c.name) + "\" alt=\"" + xml_escape(c.name) + "\" loading=\"lazy\"></a>\n";
   return h + "</body></html>\n";
+}
+
+void charts_folder_write(const std::string& dir, const std::string& title, const std::vector<chart_file>& charts,
+                         const std::string& text_file, const std::string& text) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::vector<chart_file> files = charts;
+  files.push_back({text_file, text});
+  files.push_back({"index.html", charts_index_html(title, charts, text_file)});
+  for (const auto& f : files) {
+    std::ofstream o(std::filesystem::path(dir) / f.name, std::ios::binary);
+    if (!(o << f.svg)) fail(errc::io, 0, "cannot write " + f.name + " in " + dir);
+  }
 }
 
 }  // namespace gb::viz

@@ -54,5 +54,9 @@ std::string patch_text(const probes::patch_result& r, const std::vector<std::str
 // every chart shown and linked by its file name, in order. Offline (relative links only), deterministic.
 std::string charts_index_html(const std::string& title, const std::vector<chart_file>& charts,
                               const std::string& text_file);
+// The folder of a command's -o DIR (created when missing): every chart, the text report as text_file, and
+// index.html (charts_index_html); errc::io "cannot write NAME in DIR" when a file cannot be written.
+void charts_folder_write(const std::string& dir, const std::string& title, const std::vector<chart_file>& charts,
+                         const std::string& text_file, const std::string& text);
 
 }  // namespace gb::viz

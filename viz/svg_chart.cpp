@@ -260,15 +260,6 @@ std::string xml_escape(std::string_view s) {
   return o;
 }
 
-std::string fmt_num(double v, int precision) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  if (v == 0) return "0";
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, std::clamp(precision, 1, 17));
-  return std::string(buf, r.ptr);
-}
-
 std::string svg_bar_chart(const bar_chart& c) {
   frame f;
   size_t n = c.bars.size();

@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "inspect/summary.h"
+
 namespace gb::viz {
 
 struct chart_frame {
@@ -83,7 +85,6 @@ histogram histogram_from_values(const std::vector<double>& values, int bins);
 
 // Text helpers shared by the viz writers.
 std::string xml_escape(std::string_view s);  // & < > " ' escaped; invalid UTF-8 and control bytes -> U+FFFD
-std::string fmt_num(double v,
-                    int precision = 4);  // shortest clean text: "0.25", "1.2e+06", "-3"; locale-free
+using gb::fmt_num;  // inspect/summary.h: "0.25", "1.2e+06", "-3"
 
 }  // namespace gb::viz
