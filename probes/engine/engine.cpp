@@ -468,8 +468,11 @@ struct runner::impl {
 
   // parent == nullptr: the tokens continue the KV cache at `pos`. Otherwise a packed trie (forward_packed):
   // row t sits at position depth[t] and attends to its ancestors and itself; the cache is not touched.
+  // from_layer > 0 (packed only): the pass starts at that block with x = resid (T, D), the rows of
+  // blk.<from_layer>.resid.pre; the embedding and the blocks before it are skipped.
   result<std::vector<float>> run(const std::vector<int32_t>& tokens, hook* h, bool last_only,
-                                 const std::vector<int32_t>* parent = nullptr) {
+                                 const std::vector<int32_t>* parent = nullptr, int from_layer = 0,
+                                 const float* resid = nullptr) {
     const int64_t T = static_cast<int64_t>(tokens.size());
     const bool packed = parent != nullptr;
     if (!opt.kv_cache && !packed) pos = 0;
@@ -522,24 +525,28 @@ struct runner::impl {
     q.resize(sz(T * nq)), k.resize(sz(T * nk)), v.resize(sz(T * nk)), att.resize(sz(T * nq));
     hb.resize(sz(T * F)), hb2.resize(sz(T * F));
 
-    // embedding
-    for (int64_t t = 0; t < T; ++t)
-      matrix_rows_f32(tok_embd, tokens[static_cast<size_t>(t)], 1, x.data() + t * D);
-    if (embd_scale != 1.0f)
-      for (float& e : x) e *= embd_scale;
-    if (pos_embd.present()) {
-      aligned_vector<float> pe(sz(D));
-      for (int64_t t = 0; t < T; ++t) {
-        matrix_rows_f32(pos_embd, position_of(t), 1, pe.data());
-        for (int64_t i = 0; i < D; ++i) x[sz(t * D + i)] += pe[sz(i)];
-      }
-    }
-    if (!embd_norm_w.v.empty())
+    if (resid) {
+      std::memcpy(x.data(), resid, sz(T * D) * 4);
+    } else {
+      // embedding
       for (int64_t t = 0; t < T; ++t)
-        layer_norm(x.data() + t * D, embd_norm_w.p(), embd_norm_b.p(), D, static_cast<float>(hp.norm_eps),
-                   x.data() + t * D);
-    tp.maybe("embed", x.data(), {T, D});
-    if (tp.stopped) return stopped();
+        matrix_rows_f32(tok_embd, tokens[static_cast<size_t>(t)], 1, x.data() + t * D);
+      if (embd_scale != 1.0f)
+        for (float& e : x) e *= embd_scale;
+      if (pos_embd.present()) {
+        aligned_vector<float> pe(sz(D));
+        for (int64_t t = 0; t < T; ++t) {
+          matrix_rows_f32(pos_embd, position_of(t), 1, pe.data());
+          for (int64_t i = 0; i < D; ++i) x[sz(t * D + i)] += pe[sz(i)];
+        }
+      }
+      if (!embd_norm_w.v.empty())
+        for (int64_t t = 0; t < T; ++t)
+          layer_norm(x.data() + t * D, embd_norm_w.p(), embd_norm_b.p(), D, static_cast<float>(hp.norm_eps),
+                     x.data() + t * D);
+      tp.maybe("embed", x.data(), {T, D});
+      if (tp.stopped) return stopped();
+    }
 
     if (rope != rope_kind::none) {  // cos/sin of each row's position, once for every layer's q and k
       rope_cs.resize(sz(T * n_rot));
@@ -550,7 +557,7 @@ struct runner::impl {
     }
     const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(E)));
     int64_t x_rows = T;  // rows of x carried through the layers
-    for (int l = 0; l < hp.n_layer; ++l) {
+    for (int l = from_layer; l < hp.n_layer; ++l) {
       const layer_weights& L = layers[sz(l)];
       tp.maybe(layer_name(l, "resid.pre"), x.data(), {T, D});
       norm(x.data(), T, L.attn_norm_w, L.attn_norm_b, xn.data());
@@ -779,6 +786,27 @@ result<std::vector<float>> runner::forward_packed(const std::vector<int32_t>& to
                                                   const std::vector<int32_t>& parent, hook* h) {
   try {
     return p_->run(tokens, h, false, &parent);
+  } catch (failure& f) {
+    return f.err();
+  }
+}
+
+result<std::vector<float>> runner::forward_packed_from(int layer, const std::vector<float>& resid,
+                                                       const std::vector<int32_t>& tokens,
+                                                       const std::vector<int32_t>& parent, hook* h) {
+  if (layer < 0 || layer >= p_->hp.n_layer)
+    return error{errc::bad_value, 0,
+                 "engine: packed pass from layer " + std::to_string(layer) + " of " +
+                     std::to_string(p_->hp.n_layer),
+                 ""};
+  if (resid.size() != tokens.size() * static_cast<size_t>(p_->D))
+    return error{errc::bad_value, 0,
+                 "engine: packed pass from a layer needs (T, D) = (" + std::to_string(tokens.size()) + ", " +
+                     std::to_string(p_->D) + ") residual rows, got " + std::to_string(resid.size()) +
+                     " floats",
+                 ""};
+  try {
+    return p_->run(tokens, h, false, &parent, layer, resid.data());
   } catch (failure& f) {
     return f.err();
   }
