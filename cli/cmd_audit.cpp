@@ -286,6 +286,7 @@ void add_localization(gb::viz::audit_data& d, const std::string& suite, const st
     gb::probes::engine_scorer sc(s);
     const auto pairs =
         gb::probes::localize_pairs_read(sc, suite, gb::probes::bias_dataset_path(data_root, suite), limit);
+    gb::probes::localize_heap_policy();
     gb::probes::localize_options o;
     o.seed = seed;
     o.resamples = resamples;

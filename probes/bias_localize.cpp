@@ -1,10 +1,12 @@
 // Direct logit attribution of minimal pairs (definitions in probes/bias_localize.h).
 #include "probes/bias_localize.h"
 
+#include <malloc.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "inspect/tensor_values.h"
@@ -760,6 +762,11 @@ result<patch_pair_result> patch_pair(engine::runner& run, const localize_pair& p
       r.heads.push_back((m.value()[k + 1 + static_cast<size_t>(h)] - r.corrupted) / (r.clean - r.corrupted));
   }
   return r;
+}
+
+void localize_heap_policy() {
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
 }
 
 result<patch_summary> patch_pairs(engine::runner& run, const std::vector<localize_pair>& pairs, int64_t L,

@@ -154,6 +154,13 @@ struct patch_summary {
   std::vector<patch_pair_result> pairs;  // in the order of the input pairs
 };
 // max_rows: the rows of a group's pass from one layer (pairs are added while they fit; at least one).
+// Process allocator policy for a localisation run (call once, before it; it stays for the process): every
+// packed pass returns fresh (rows, V) logits of 30-130 MB, which glibc maps and unmaps per pass, so each pass
+// page-faults and zeroes them anew (a third of the CPU time of --patch on the 134M model). This keeps such
+// buffers in the heap (allocations below 1 GiB from the heap, up to 2 GiB of freed memory kept): the next
+// pass reuses the memory of the last. For programs that run localisation, not for a library user's process.
+void localize_heap_policy();
+
 result<patch_summary> patch_pairs(engine::runner& run, const std::vector<localize_pair>& pairs, int64_t L,
                                   int64_t H, size_t max_rows = 768);
 
