@@ -21,6 +21,9 @@
 #   10 pairs --ablate 0 --patch: 44.2 -> 30.0 CPU s from the layer skip and grouping (load ~12);
 #   10 pairs attribution + ablation + --patch: 52.9 -> 40.7 CPU s from the heap policy (load ~18), the JSON
 #   output byte-identical; the per-pair patching results equal the one-forward()-per-run reference.
+#   20 pairs attribution + ablation + --patch: 268.8 s wall, 71.1 CPU s (load 13 -> 8.6) -> 1000 pairs
+#   extrapolated: 59 CPU min, ~30 min on 2 idle cores: at the budget, not under it with a margin. The full
+#   1000 was started but stopped: at load 12-18 it ran at ~0.3 cores (205 CPU s in 13 min wall).
 #   cmake --build build --target glassbox
 #   bench/bench_localize.sh [build-dir] [threads=2] [pairs=1000]   PEER_PAIRS=50 PATCH_PAIRS=20, GB_ONLY=1 (no PyTorch)
 set -eu
