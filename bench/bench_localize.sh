@@ -14,6 +14,16 @@
 #     cores (under 30 min; under this load 117 min wall)
 #   --patch, 10 pairs: 41.8 s CPU vs 4.4 s without -> patching alone for 1000 pairs: 62 CPU min, ~31 min on
 #     2 idle cores (so attribution + ablation + --patch on 1000 pairs is ~45 min: over the budget)
+# Issue 23 speed-up (2026-12-06; same machine, load 12-18 on 2 cores, so CPU seconds again):
+#   --patch: each layer's patched runs start at that block from the corrupted run's residual
+#   (runner::forward_packed_from), pairs grouped into passes of ~768 rows (weight packing amortised), and
+#   large logits buffers kept in the heap (localize_heap_policy; the page faults were ~20% of --patch).
+#   10 pairs --ablate 0 --patch: 44.2 -> 30.0 CPU s from the layer skip and grouping (load ~12);
+#   10 pairs attribution + ablation + --patch: 52.9 -> 40.7 CPU s from the heap policy (load ~18), the JSON
+#   output byte-identical; the per-pair patching results equal the one-forward()-per-run reference.
+#   20 pairs attribution + ablation + --patch: 268.8 s wall, 71.1 CPU s (load 13 -> 8.6) -> 1000 pairs
+#   extrapolated: 59 CPU min, ~30 min on 2 idle cores: at the budget, not under it with a margin. The full
+#   1000 was started but stopped: at load 12-18 it ran at ~0.3 cores (205 CPU s in 13 min wall).
 #   cmake --build build --target glassbox
 #   bench/bench_localize.sh [build-dir] [threads=2] [pairs=1000]   PEER_PAIRS=50 PATCH_PAIRS=20, GB_ONLY=1 (no PyTorch)
 set -eu

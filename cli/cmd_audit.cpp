@@ -17,6 +17,7 @@
 #include "inspect/synth_demo.h"
 #include "probes/audit_run.h"
 #include "probes/audit_verdict.h"
+#include "probes/bias_localize.h"
 #include "viz/audit_folder.h"
 #include "viz/report.h"
 
@@ -207,6 +208,7 @@ int run_audit(int argc, char** argv) {
     return gb::cli::report_error(f.err());
   }
   o.step = [&](const std::string& what) { prog.say(what); };
+  if (!o.localize.empty()) gb::probes::localize_heap_policy();  // a process-wide allocator choice
   gb::probes::audit_inspect(d, s, scan_root, o);
   gb::viz::audit_graph(d, *s.ar, *s.m, out_dir);
   const std::vector<std::string> not_run = gb::probes::audit_probe(d, s, o);

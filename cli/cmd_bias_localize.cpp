@@ -67,6 +67,7 @@ int run_bias_localize(int argc, char** argv) {
   if (!s) return gb::cli::report_error(s.err());
   auto w = gb::probes::dla_weights::create(*s.value().m);
   if (!w) return gb::cli::report_error(w.err());
+  gb::probes::localize_heap_policy();
   gb::probes::localize_result r;
   gb::probes::patch_summary ps;
   gb::probes::ablation_result ab;

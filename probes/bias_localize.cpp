@@ -1,10 +1,12 @@
 // Direct logit attribution of minimal pairs (definitions in probes/bias_localize.h).
 #include "probes/bias_localize.h"
 
+#include <malloc.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "inspect/tensor_values.h"
@@ -474,97 +476,22 @@ double run_metric(const localize_pair& p, const std::vector<float>& logits, int6
   return pair_metric(p, row, [&](size_t t) { return row_log_partition(row(t), V); });
 }
 
-// One patched run: the hook point, and either the positions patched in full (resid) or the column range
-// [c0, c1) patched at every position from `start` (a head's z).
-struct patch_branch {
+// The reference: every patched run as its own forward() from position 0 (patch_hook: one target each).
+struct ref_branch {
   std::string target;
-  const std::vector<float>* clean = nullptr;  // (T, width) of the clean run from position 0
-  std::vector<int64_t> positions;
+  std::vector<int64_t> positions;  // resid: the differing positions; heads: empty (columns [c0, c1))
   int64_t c0 = 0, c1 = 0;
-  int64_t row0 = 0;  // packed row of position `start`
 };
 
-// Writes the clean values of every branch of a packed pass into its own rows.
-struct packed_patch_hook : engine::hook {
-  const std::vector<patch_branch>* branches = nullptr;
-  int64_t start = 0, rows = 0;  // rows per branch (positions start .. n-2)
-  bool wants(std::string_view n) override {
-    for (const patch_branch& b : *branches)
-      if (b.target == n) return true;
-    return false;
-  }
-  bool observe(std::string_view, const float*, const std::vector<int64_t>&) override { return true; }
-  bool modify(std::string_view n, float* t, const std::vector<int64_t>& shape) override {
-    const int64_t w = shape[1];
-    for (const patch_branch& b : *branches) {
-      if (b.target != n) continue;
-      const float* src = b.clean->data();
-      if (b.positions.empty()) {
-        for (int64_t r = 0; r < rows; ++r)
-          std::copy(src + (start + r) * w + b.c0, src + (start + r) * w + b.c1, t + (b.row0 + r) * w + b.c0);
-      } else {
-        for (int64_t q : b.positions) std::copy(src + q * w, src + (q + 1) * w, t + (b.row0 + q - start) * w);
-      }
-    }
-    return true;
-  }
-};
-
-// The runs of `branches` in packed passes of at most ~256 rows: the shared prefix (positions 0 .. start-1,
-// the corrupted run's tokens) once per pass, then each branch's positions start .. n-2 as its own path.
-result<std::vector<double>> patch_packed(engine::runner& run, const localize_pair& p, size_t start,
-                                         std::vector<patch_branch>& branches) {
-  const int64_t V = run.vocab_size();
-  const size_t n = p.more.size() - 1, S = n - start;  // positions, positions per branch
-  const size_t per_pass = std::max<size_t>(1, (256 - std::min<size_t>(start, 255)) / S);
-  std::vector<double> out;
-  for (size_t b0 = 0; b0 < branches.size(); b0 += per_pass) {
-    const size_t b1 = std::min(branches.size(), b0 + per_pass);
-    std::vector<int32_t> tokens, parent;  // (rows)
-    for (size_t t = 0; t < start; ++t) {
-      tokens.push_back(p.more[t]);
-      parent.push_back(static_cast<int32_t>(t) - 1);
-    }
-    for (size_t b = b0; b < b1; ++b) {
-      branches[b].row0 = static_cast<int64_t>(tokens.size());
-      for (size_t t = start; t < n; ++t) {
-        parent.push_back(t == start ? static_cast<int32_t>(start) - 1
-                                    : static_cast<int32_t>(tokens.size()) - 1);
-        tokens.push_back(p.more[t]);
-      }
-    }
-    const std::vector<patch_branch> chunk(branches.begin() + static_cast<std::ptrdiff_t>(b0),
-                                          branches.begin() + static_cast<std::ptrdiff_t>(b1));
-    packed_patch_hook hk;
-    hk.branches = &chunk;
-    hk.start = static_cast<int64_t>(start);
-    hk.rows = static_cast<int64_t>(S);
-    auto lg = run.forward_packed(tokens, parent, &hk);
-    if (!lg) return lg.err();
-    const auto T = static_cast<int64_t>(tokens.size());
-    std::vector<double> lse(static_cast<size_t>(T));  // (rows) log-partition, rows in parallel
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < T; ++r)
-      lse[static_cast<size_t>(r)] = row_log_partition(lg.value().data() + r * V, V);
-    for (const patch_branch& br : chunk) {
-      auto row_of = [&](size_t t) { return t < start ? t : static_cast<size_t>(br.row0) + t - start; };
-      out.push_back(pair_metric(
-          p, [&](size_t t) { return lg.value().data() + row_of(t) * static_cast<size_t>(V); },
-          [&](size_t t) { return lse[row_of(t)]; }));
-    }
-  }
-  return out;
-}
-
-// The reference: every branch as its own forward() from position 0.
 result<std::vector<double>> patch_sequential(engine::runner& run, const localize_pair& p,
-                                             const std::vector<patch_branch>& branches) {
+                                             const capture_hook& clean,
+                                             const std::vector<ref_branch>& branches) {
   const int64_t V = run.vocab_size();
   std::vector<double> out;
-  for (const patch_branch& b : branches) {
+  for (const ref_branch& b : branches) {
     patch_hook h;
     h.target = b.target;
-    h.clean = b.clean;
+    h.clean = &clean.data.at(b.target);
     h.positions = b.positions;
     h.c0 = b.c0;
     h.c1 = b.c1;
@@ -577,20 +504,237 @@ result<std::vector<double>> patch_sequential(engine::runner& run, const localize
   return out;
 }
 
+// The positions (< n - 1) whose tokens differ, and the first position a patch can change: positions
+// before the first differing token are the same in both runs.
+std::vector<int64_t> differing_positions(const localize_pair& p) {
+  std::vector<int64_t> differ;
+  for (size_t i = 0; i + 1 < p.more.size(); ++i)
+    if (p.more[i] != p.less[i]) differ.push_back(static_cast<int64_t>(i));
+  return differ;
+}
+
+// ---- the fast path: pairs in groups, each group's clean and corrupted runs in one packed pass (hooks
+// capture every blk.N.resid.pre and attn.z), then one packed pass per layer l that starts at block l
+// (runner::forward_packed_from) from the corrupted run's residual: every patched run of that layer (the
+// residual, then each head) for every pair of the group, each pair's shared prefix (positions before
+// the first differing token) once as the trie's trunk. The blocks before l are never recomputed.
+
+// A pair of a group: where its runs sit in the capture pass and what its patched runs share.
+struct group_pair {
+  const localize_pair* p = nullptr;
+  int64_t n = 0;                         // positions of a run (tokens - 1)
+  int64_t start = 0;                     // first position a patch changes (the trunk is 0 .. start-1)
+  int64_t clean_row0 = 0, bad_row0 = 0;  // capture-pass rows of position 0 (clean, corrupted)
+  std::vector<int64_t> differ;
+  std::vector<double> metrics;  // (L, 1 + H): patched runs, layer-major, residual then heads
+};
+
+// One patched run in a pass from layer l: the clean values written to its own rows at `target`.
+struct patch_branch {
+  const std::string* target = nullptr;
+  const std::vector<float>* clean = nullptr;  // (capture rows, width) from the capture pass
+  group_pair* g = nullptr;
+  int64_t c0 = 0, c1 = 0;  // heads: the columns patched at every position; resid: the differing rows
+  bool resid = false;
+  int64_t row0 = 0;  // packed row of position g->start
+};
+
+struct packed_patch_hook : engine::hook {
+  const std::vector<patch_branch>* branches = nullptr;
+  std::string resid_name, z_name;
+  bool wants(std::string_view n) override { return n == resid_name || n == z_name; }
+  bool observe(std::string_view, const float*, const std::vector<int64_t>&) override { return true; }
+  bool modify(std::string_view n, float* t, const std::vector<int64_t>& shape) override {
+    const int64_t w = shape[1];
+    const bool resid = n == resid_name;
+    for (const patch_branch& b : *branches) {
+      if (b.resid != resid) continue;
+      const group_pair& g = *b.g;
+      const float* src = b.clean->data() + g.clean_row0 * w;  // the clean run's position 0
+      if (resid) {
+        for (int64_t q : g.differ) std::copy(src + q * w, src + (q + 1) * w, t + (b.row0 + q - g.start) * w);
+      } else {
+        for (int64_t q = g.start; q < g.n; ++q)
+          std::copy(src + q * w + b.c0, src + q * w + b.c1, t + (b.row0 + q - g.start) * w + b.c0);
+      }
+    }
+    return true;
+  }
+};
+
+// log-partition of rows [r0, r1) of (rows, V) logits, rows in parallel (each row alone: any thread count
+// gives the same bits).
+void rows_log_partition(const std::vector<float>& logits, int64_t V, int64_t r0, int64_t r1, double* out) {
+#pragma omp parallel for schedule(static)
+  for (int64_t r = r0; r < r1; ++r) out[r - r0] = row_log_partition(logits.data() + r * V, V);
+}
+
+// The clean and corrupted runs of every pair of the group in one packed pass: metrics, the captured
+// activations, the corrupted run's logits and log-partitions (the trunk of every patched run).
+struct group_capture {
+  capture_hook cap;
+  std::vector<float> logits;  // (rows, V)
+  std::vector<double> lse;    // (rows)
+};
+
+result<group_capture> group_capture_run(engine::runner& run, std::vector<group_pair>& gs,
+                                        std::vector<patch_pair_result>& out) {
+  group_capture c;
+  std::vector<int32_t> tokens, parent;  // (rows)
+  auto chain = [&](const std::vector<int32_t>& ids, int64_t n) {
+    const auto r0 = static_cast<int64_t>(tokens.size());
+    for (int64_t t = 0; t < n; ++t) {
+      parent.push_back(t == 0 ? -1 : static_cast<int32_t>(tokens.size()) - 1);
+      tokens.push_back(ids[static_cast<size_t>(t)]);
+    }
+    return r0;
+  };
+  for (group_pair& g : gs) {
+    g.clean_row0 = chain(g.p->less, g.n);
+    g.bad_row0 = chain(g.p->more, g.n);
+  }
+  auto lg = run.forward_packed(tokens, parent, &c.cap);
+  if (!lg) return lg.err();
+  c.logits = std::move(lg.value());
+  const int64_t V = run.vocab_size(), T = static_cast<int64_t>(tokens.size());
+  c.lse.resize(static_cast<size_t>(T));
+  rows_log_partition(c.logits, V, 0, T, c.lse.data());
+  for (size_t i = 0; i < gs.size(); ++i) {
+    const group_pair& g = gs[i];
+    auto metric = [&](int64_t r0) {
+      return pair_metric(
+          *g.p, [&](size_t t) { return c.logits.data() + (r0 + static_cast<int64_t>(t)) * V; },
+          [&](size_t t) { return c.lse[static_cast<size_t>(r0) + t]; });
+    };
+    out[i].clean = metric(g.clean_row0);
+    out[i].corrupted = metric(g.bad_row0);
+  }
+  return c;
+}
+
+// Layer l's patched runs of every pair of the group in one pass from block l; appends each run's metric
+// to its pair's metrics.
+result<bool> group_layer_run(engine::runner& run, std::vector<group_pair>& gs, const group_capture& c, int l,
+                             int64_t H) {
+  const std::string resid_name = "blk." + std::to_string(l) + ".resid.pre",
+                    z_name = "blk." + std::to_string(l) + ".attn.z";
+  const std::vector<float>& xs = c.cap.data.at(resid_name);  // (capture rows, D)
+  const std::vector<float>& zs = c.cap.data.at(z_name);      // (capture rows, H*E)
+  const int64_t D = static_cast<int64_t>(xs.size() / c.lse.size()),
+                E = static_cast<int64_t>(zs.size() / c.lse.size()) / H, V = run.vocab_size();
+  std::vector<int32_t> tokens, parent;  // (rows)
+  std::vector<float> x;                 // (rows, D) the corrupted residual entering block l
+  std::vector<patch_branch> branches;
+  auto row = [&](const group_pair& g, int64_t t, int32_t pa) {
+    parent.push_back(pa);
+    tokens.push_back(g.p->more[static_cast<size_t>(t)]);
+    const float* src = xs.data() + (g.bad_row0 + t) * D;
+    x.insert(x.end(), src, src + D);
+  };
+  for (group_pair& g : gs) {
+    for (int64_t t = 0; t < g.start; ++t) row(g, t, t == 0 ? -1 : static_cast<int32_t>(tokens.size()) - 1);
+    const int32_t trunk = g.start == 0 ? -1 : static_cast<int32_t>(tokens.size()) - 1;
+    for (int64_t b = 0; b <= H; ++b) {
+      patch_branch br{b == 0 ? &resid_name : &z_name, b == 0 ? &xs : &zs, &g, 0, 0, b == 0, 0};
+      if (b > 0) br.c0 = (b - 1) * E, br.c1 = b * E;
+      br.row0 = static_cast<int64_t>(tokens.size());
+      for (int64_t t = g.start; t < g.n; ++t)
+        row(g, t, t == g.start ? trunk : static_cast<int32_t>(tokens.size()) - 1);
+      branches.push_back(br);
+    }
+  }
+  packed_patch_hook hk;
+  hk.branches = &branches;
+  hk.resid_name = resid_name;
+  hk.z_name = z_name;
+  auto lg = run.forward_packed_from(l, x, tokens, parent, &hk);
+  if (!lg) return lg.err();
+  const auto T = static_cast<int64_t>(tokens.size());
+  std::vector<double> lse(static_cast<size_t>(T));  // (rows); trunk rows unused (the capture's are)
+  rows_log_partition(lg.value(), V, 0, T, lse.data());
+  for (const patch_branch& br : branches) {
+    group_pair& g = *br.g;
+    auto logits_row = [&](size_t t) {
+      const auto ti = static_cast<int64_t>(t);
+      return ti < g.start ? c.logits.data() + (g.bad_row0 + ti) * V
+                          : lg.value().data() + (br.row0 + ti - g.start) * V;
+    };
+    auto lse_of = [&](size_t t) {
+      const auto ti = static_cast<int64_t>(t);
+      return ti < g.start ? c.lse[static_cast<size_t>(g.bad_row0 + ti)]
+                          : lse[static_cast<size_t>(br.row0 + ti - g.start)];
+    };
+    g.metrics.push_back(pair_metric(*g.p, logits_row, lse_of));
+  }
+  return true;
+}
+
+// Effects of the pairs of one group (every pair qualifies: equal lengths, different sentences).
+result<std::vector<patch_pair_result>> patch_group(engine::runner& run,
+                                                   const std::vector<const localize_pair*>& ps, int64_t L,
+                                                   int64_t H) {
+  std::vector<group_pair> gs(ps.size());
+  std::vector<patch_pair_result> out(ps.size());
+  for (size_t i = 0; i < ps.size(); ++i) {
+    group_pair& g = gs[i];
+    g.p = ps[i];
+    g.n = static_cast<int64_t>(g.p->more.size()) - 1;
+    g.differ = differing_positions(*g.p);
+    int64_t first = 0;
+    while (g.p->more[static_cast<size_t>(first)] == g.p->less[static_cast<size_t>(first)]) ++first;
+    g.start = first > 0 ? first - 1 : 0;
+    out[i].qualifies = true;
+  }
+  auto c = group_capture_run(run, gs, out);
+  if (!c) return c.err();
+  for (int64_t l = 0; l < L; ++l) {
+    auto r = group_layer_run(run, gs, c.value(), static_cast<int>(l), H);
+    if (!r) return r.err();
+  }
+  for (size_t i = 0; i < gs.size(); ++i) {
+    patch_pair_result& r = out[i];
+    const std::vector<double>& m = gs[i].metrics;  // (L, 1 + H)
+    for (int64_t l = 0; l < L; ++l) {
+      const size_t k = static_cast<size_t>(l * (H + 1));
+      r.resid.push_back((m[k] - r.corrupted) / (r.clean - r.corrupted));
+      for (int64_t h = 0; h < H; ++h)
+        r.heads.push_back((m[k + 1 + static_cast<size_t>(h)] - r.corrupted) / (r.clean - r.corrupted));
+    }
+  }
+  return out;
+}
+
+// Checks a pair for patching: false when the lengths differ; an error when the sentences are the same.
+result<bool> patch_qualifies(const localize_pair& p) {
+  if (p.more.size() != p.less.size() || p.more.size() < 2) return false;
+  if (p.more == p.less)
+    return error{errc::bad_value, 0, "bias-localize: the two sentences of pair are the same", ""};
+  return true;
+}
+
+// Rows of a pair's pass from one layer: its trunk, then 1 + H patched runs.
+size_t patch_rows(const localize_pair& p, int64_t H) {
+  size_t first = 0;
+  while (p.more[first] == p.less[first]) ++first;
+  const size_t start = first > 0 ? first - 1 : 0, n = p.more.size() - 1;
+  return start + static_cast<size_t>(H + 1) * (n - start);
+}
+
 }  // namespace
 
 result<patch_pair_result> patch_pair(engine::runner& run, const localize_pair& p, int64_t L, int64_t H,
                                      bool reuse_prefix) {
   patch_pair_result r;
-  if (p.more.size() != p.less.size() || p.more.size() < 2) return r;
+  auto q = patch_qualifies(p);
+  if (!q) return q.err();
+  if (!q.value()) return r;
+  if (reuse_prefix) {
+    auto g = patch_group(run, {&p}, L, H);
+    if (!g) return g.err();
+    return std::move(g.value()[0]);
+  }
   r.qualifies = true;
   const int64_t V = run.vocab_size();
-  size_t first = 0;
-  while (first < p.more.size() && p.more[first] == p.less[first]) ++first;
-  if (first >= p.more.size())
-    return error{errc::bad_value, 0, "bias-localize: the two sentences of pair are the same", ""};
-  // the first position whose next token or own token may differ: positions before it are shared
-  const size_t start = reuse_prefix && first > 0 ? first - 1 : 0;
   capture_hook cap;
   run.reset();
   auto lc = run.forward(std::vector<int32_t>(p.less.begin(), p.less.end() - 1), &cap);
@@ -601,28 +745,15 @@ result<patch_pair_result> patch_pair(engine::runner& run, const localize_pair& p
   run.reset();
   if (!lx) return lx.err();
   r.corrupted = run_metric(p, lx.value(), V);
-  std::vector<int64_t> differ;  // positions (>= first) whose tokens differ
-  for (size_t i = 0; i + 1 < p.more.size(); ++i)
-    if (p.more[i] != p.less[i]) differ.push_back(static_cast<int64_t>(i));
   const int64_t E =
       static_cast<int64_t>(cap.data.at("blk.0.attn.z").size()) / static_cast<int64_t>(p.less.size() - 1) / H;
-  std::vector<patch_branch> branches;  // per layer: resid, then its heads
+  std::vector<ref_branch> branches;  // per layer: resid, then its heads
   for (int64_t l = 0; l < L; ++l) {
-    patch_branch b;
-    b.target = "blk." + std::to_string(l) + ".resid.pre";
-    b.clean = &cap.data.at(b.target);
-    b.positions = differ;
-    branches.push_back(b);
-    b.target = "blk." + std::to_string(l) + ".attn.z";
-    b.clean = &cap.data.at(b.target);
-    b.positions.clear();
-    for (int64_t k = 0; k < H; ++k) {
-      b.c0 = k * E;
-      b.c1 = (k + 1) * E;
-      branches.push_back(b);
-    }
+    branches.push_back({"blk." + std::to_string(l) + ".resid.pre", differing_positions(p), 0, 0});
+    for (int64_t k = 0; k < H; ++k)
+      branches.push_back({"blk." + std::to_string(l) + ".attn.z", {}, k * E, (k + 1) * E});
   }
-  auto m = reuse_prefix ? patch_packed(run, p, start, branches) : patch_sequential(run, p, branches);
+  auto m = patch_sequential(run, p, cap, branches);
   if (!m) return m.err();
   for (int64_t l = 0; l < L; ++l) {
     const size_t k = static_cast<size_t>(l * (H + 1));
@@ -633,26 +764,56 @@ result<patch_pair_result> patch_pair(engine::runner& run, const localize_pair& p
   return r;
 }
 
+void localize_heap_policy() {
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+}
+
 result<patch_summary> patch_pairs(engine::runner& run, const std::vector<localize_pair>& pairs, int64_t L,
-                                  int64_t H) {
+                                  int64_t H, size_t max_rows) {
   patch_summary s;
   s.resid.assign(static_cast<size_t>(L), 0.0);
   s.heads.assign(static_cast<size_t>(L * H), 0.0);
-  size_t n = 0;
-  for (const localize_pair& p : pairs) {
-    auto r = patch_pair(run, p, L, H);
-    if (!r) return r.err();
-    if (r.value().qualifies) {
-      ++s.qualifying;
-      if (r.value().clean == r.value().corrupted)
-        ++s.undefined;
-      else {
-        ++n;
-        for (size_t i = 0; i < s.resid.size(); ++i) s.resid[i] += r.value().resid[i];
-        for (size_t i = 0; i < s.heads.size(); ++i) s.heads[i] += r.value().heads[i];
-      }
+  s.pairs.resize(pairs.size());
+  // groups of qualifying pairs whose pass from one layer has at most max_rows rows (at least one pair)
+  std::vector<size_t> group;  // indices into pairs
+  size_t rows = 0;
+  auto flush = [&]() -> result<bool> {
+    if (group.empty()) return true;
+    std::vector<const localize_pair*> ps;
+    for (size_t i : group) ps.push_back(&pairs[i]);
+    auto g = patch_group(run, ps, L, H);
+    if (!g) return g.err();
+    for (size_t k = 0; k < group.size(); ++k) s.pairs[group[k]] = std::move(g.value()[k]);
+    group.clear();
+    rows = 0;
+    return true;
+  };
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    auto q = patch_qualifies(pairs[i]);
+    if (!q) return q.err();
+    if (!q.value()) continue;
+    const size_t r = patch_rows(pairs[i], H);
+    if (!group.empty() && rows + r > max_rows) {
+      auto f = flush();
+      if (!f) return f.err();
     }
-    s.pairs.push_back(std::move(r.value()));
+    group.push_back(i);
+    rows += r;
+  }
+  auto f = flush();
+  if (!f) return f.err();
+  size_t n = 0;
+  for (const patch_pair_result& r : s.pairs) {
+    if (!r.qualifies) continue;
+    ++s.qualifying;
+    if (r.clean == r.corrupted) {
+      ++s.undefined;
+      continue;
+    }
+    ++n;
+    for (size_t i = 0; i < s.resid.size(); ++i) s.resid[i] += r.resid[i];
+    for (size_t i = 0; i < s.heads.size(); ++i) s.heads[i] += r.heads[i];
   }
   for (double& v : s.resid) v = n ? v / static_cast<double>(n) : std::nan("");
   for (double& v : s.heads) v = n ? v / static_cast<double>(n) : std::nan("");

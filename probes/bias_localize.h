@@ -131,9 +131,12 @@ result<localize_result> localize_pairs(engine::runner& run, const dla_weights& w
 // (M_clean - M_corrupted), as TransformerLens's patching module (NaN when M_clean == M_corrupted).
 //   resid(l)    blk.l.resid.pre patched at the positions whose tokens differ (layer 0: the whole clean run,
 //   1) head(l, h)  head h's slice of blk.l.attn.z patched at every position
-// Positions before the first differing token are the same in both runs: the patched runs are packed
-// (engine::runner::forward_packed, at most ~256 rows a pass) as branches of one prefix trie that computes
-// those positions once.
+// Positions before the first differing token are the same in both runs, and a patch at block l leaves
+// blocks 0 .. l-1 as in the corrupted run: pairs go in groups; a group's clean and corrupted runs are one
+// packed pass (engine::runner::forward_packed) whose hooks keep every blk.N.resid.pre and attn.z; then
+// each layer l is one pass from block l (engine::runner::forward_packed_from, from the corrupted run's
+// residual) holding every patched run of that layer for every pair of the group, as branches of a prefix
+// trie whose trunk (each pair's shared prefix) is computed once. The same bits as the reference.
 struct patch_pair_result {
   bool qualifies = false;  // same token length
   double clean = 0, corrupted = 0;
@@ -141,7 +144,7 @@ struct patch_pair_result {
   std::vector<double> heads;  // (L, H)
 };
 // reuse_prefix = false: every patched run as its own forward() from position 0 (the reference the packed
-// runs are tested against: the same bits).
+// runs are tested against: the same bits). true: patch_pairs's fast path on a group of this one pair.
 result<patch_pair_result> patch_pair(engine::runner& run, const localize_pair& p, int64_t L, int64_t H,
                                      bool reuse_prefix = true);
 
@@ -150,7 +153,15 @@ struct patch_summary {
   std::vector<double> resid, heads;      // mean effect over the qualifying pairs with a defined effect
   std::vector<patch_pair_result> pairs;  // in the order of the input pairs
 };
+// max_rows: the rows of a group's pass from one layer (pairs are added while they fit; at least one).
+// Process allocator policy for a localisation run (call once, before it; it stays for the process): every
+// packed pass returns fresh (rows, V) logits of 30-130 MB, which glibc maps and unmaps per pass, so each pass
+// page-faults and zeroes them anew (a third of the CPU time of --patch on the 134M model). This keeps such
+// buffers in the heap (allocations below 1 GiB from the heap, up to 2 GiB of freed memory kept): the next
+// pass reuses the memory of the last. For programs that run localisation, not for a library user's process.
+void localize_heap_policy();
+
 result<patch_summary> patch_pairs(engine::runner& run, const std::vector<localize_pair>& pairs, int64_t L,
-                                  int64_t H);
+                                  int64_t H, size_t max_rows = 768);
 
 }  // namespace gb::probes

@@ -501,8 +501,11 @@ struct runner::impl {
 
   // parent == nullptr: the tokens continue the KV cache at `pos`. Otherwise a packed trie (forward_packed):
   // row t sits at position depth[t] and attends to its ancestors and itself; the cache is not touched.
+  // from_layer > 0 (packed only): the pass starts at that block with x = resid (T, D), the rows of
+  // blk.<from_layer>.resid.pre; the embedding and the blocks before it are skipped.
   result<std::vector<float>> run(const std::vector<int32_t>& tokens, hook* h, bool last_only,
-                                 const std::vector<int32_t>* parent = nullptr) {
+                                 const std::vector<int32_t>* parent = nullptr, int from_layer = 0,
+                                 const float* resid = nullptr) {
     pass ps;
     ps.tp.h = h;
     ps.last_only = last_only;
@@ -510,9 +513,12 @@ struct runner::impl {
     ps.packed = parent != nullptr;
     const error stopped{errc::limit, 0, "engine: stopped by hook", ""};
     begin(tokens, ps);
-    if (!embed(tokens, ps)) return stopped;
+    if (resid)
+      std::memcpy(x.data(), resid, static_cast<size_t>(ps.T * D) * sizeof(float));
+    else if (!embed(tokens, ps))
+      return stopped;
     rope_table(ps);
-    for (int l = 0; l < hp.n_layer; ++l)
+    for (int l = from_layer; l < hp.n_layer; ++l)
       if (!attention(l, ps) || !mlp(l, ps)) return stopped;
     std::vector<float> logits = output_logits(ps);  // (n_out, V)
     if (ps.tp.stopped) return stopped;
@@ -865,6 +871,27 @@ result<std::vector<float>> runner::forward_packed(const std::vector<int32_t>& to
                                                   const std::vector<int32_t>& parent, hook* h) {
   try {
     return p_->run(tokens, h, false, &parent);
+  } catch (failure& f) {
+    return f.err();
+  }
+}
+
+result<std::vector<float>> runner::forward_packed_from(int layer, const std::vector<float>& resid,
+                                                       const std::vector<int32_t>& tokens,
+                                                       const std::vector<int32_t>& parent, hook* h) {
+  if (layer < 0 || layer >= p_->hp.n_layer)
+    return error{errc::bad_value, 0,
+                 "engine: packed pass from layer " + std::to_string(layer) + " of " +
+                     std::to_string(p_->hp.n_layer),
+                 ""};
+  if (resid.size() != tokens.size() * static_cast<size_t>(p_->D))
+    return error{errc::bad_value, 0,
+                 "engine: packed pass from a layer needs (T, D) = (" + std::to_string(tokens.size()) + ", " +
+                     std::to_string(p_->D) + ") residual rows, got " + std::to_string(resid.size()) +
+                     " floats",
+                 ""};
+  try {
+    return p_->run(tokens, h, false, &parent, layer, resid.data());
   } catch (failure& f) {
     return f.err();
   }

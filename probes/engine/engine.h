@@ -122,6 +122,15 @@ class runner {
   result<std::vector<float>> forward_packed(const std::vector<int32_t>& tokens,
                                             const std::vector<int32_t>& parent, hook* h = nullptr);
 
+  // forward_packed from block `layer` on: resid (T, D) holds each row's blk.<layer>.resid.pre (as a hook
+  // saw it in an earlier pass); the embedding and blocks 0 .. layer-1 are skipped, so each row's logits equal
+  // those of forward_packed over the same trie whose rows had that residual there (bit for bit). Hooks see
+  // blk.<layer>.resid.pre and later points. For reruns that change only later blocks (activation patching).
+  // Errors: those of forward_packed, layer outside [0, n_layer), resid.size() != T * D (bad_value).
+  result<std::vector<float>> forward_packed_from(int layer, const std::vector<float>& resid,
+                                                 const std::vector<int32_t>& tokens,
+                                                 const std::vector<int32_t>& parent, hook* h = nullptr);
+
   void reset();  // clear the KV cache / position
   // Rewind to position pos (0 <= pos <= position()): the KV cache keeps positions [0, pos), so a shared
   // prefix is computed once and each continuation runs from there. Out-of-range pos is clamped.

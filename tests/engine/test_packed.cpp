@@ -3,6 +3,7 @@
 // family the engine runs (RoPE both layouts and partial rotary, learned positions, ALiBi, parallel blocks,
 // GQA/MQA), on random tries (shared prefixes, branches, single tokens, duplicates, a lone long sequence),
 // in any topological row order; independent of the thread count; the KV cache untouched; bad tries rejected.
+// forward_packed_from (a pass from block l, given the rows' blk.l.resid.pre) gives the full pass's bits.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -459,4 +460,94 @@ TEST_CASE(
       CHECK(mx > 1e-3);
     }
   }
+}
+
+// ---- forward_packed_from: a packed pass from block l, given each row's blk.l.resid.pre
+
+namespace {
+
+// Keeps every blk.N.resid.pre; adds `delta` to rows [r0, r1) of blk.<layer>.resid.pre (modify).
+struct resid_hook : engine::hook {
+  std::map<std::string, std::vector<float>, std::less<>> seen;
+  std::string target;
+  float delta = 0;
+  int64_t r0 = 0, r1 = 0;
+  bool wants(std::string_view n) override { return n.find(".resid.pre") != std::string_view::npos; }
+  bool observe(std::string_view n, const float* t, const std::vector<int64_t>& shape) override {
+    seen[std::string(n)].assign(t, t + shape[0] * shape[1]);
+    return true;
+  }
+  bool modify(std::string_view n, float* t, const std::vector<int64_t>& shape) override {
+    if (n == target)
+      for (int64_t i = r0 * shape[1]; i < r1 * shape[1]; ++i) t[i] += delta;
+    return true;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("forward_packed_from: from every block, the full packed pass's logits bit for bit, every family") {
+  const std::string dir = test::temp_dir("engine_packed_from");
+  // two sequences sharing a 3-token trunk, and a third on its own
+  const std::vector<int32_t> tokens{1, 40, 41, 300, 301, 302, 7, 8, 9, 10, 1, 77, 78};
+  const std::vector<int32_t> parent{-1, 0, 1, 2, 3, 4, 2, 6, 7, 8, -1, 10, 11};
+  int ran = 0;
+  for (const std::string& arch : synth_architectures()) {
+    CAPTURE(arch);
+    auto L = load(synth(dir, arch, 0));
+    if (!engine::engine_unsupported_reason(*L->m).empty()) continue;
+    auto made = engine::runner::create(*L->m);
+    REQUIRE(made.ok());
+    engine::runner& run = *made.value();
+    resid_hook all;
+    auto full = run.forward_packed(tokens, parent, &all);
+    REQUIRE(full.ok());
+    for (int l = 0; l < L->m->hp.n_layer; ++l) {
+      CAPTURE(l);
+      const std::string name = "blk." + std::to_string(l) + ".resid.pre";
+      resid_hook seen;
+      auto from = run.forward_packed_from(l, all.seen.at(name), tokens, parent, &seen);
+      REQUIRE(from.ok());
+      CHECK(from.value() == full.value());
+      CHECK(seen.seen.count(name) == 1);  // block l's points are hooked, earlier ones are not run
+      if (l > 0) CHECK(seen.seen.count("blk." + std::to_string(l - 1) + ".resid.pre") == 0);
+      // a residual changed at block l: the same as a full pass whose hook changes it there
+      resid_hook mod;
+      mod.target = name, mod.delta = 0.25f, mod.r0 = 4, mod.r1 = 9;
+      auto patched = run.forward_packed(tokens, parent, &mod);
+      REQUIRE(patched.ok());
+      std::vector<float> x = all.seen.at(name);  // (T, D)
+      const size_t D = x.size() / tokens.size();
+      for (size_t i = 4 * D; i < 9 * D; ++i) x[i] += 0.25f;
+      auto from_patched = run.forward_packed_from(l, x, tokens, parent);
+      REQUIRE(from_patched.ok());
+      CHECK(from_patched.value() == patched.value());
+      CHECK(from_patched.value() != full.value());
+    }
+    ++ran;
+  }
+  CHECK(ran >= 10);
+}
+
+TEST_CASE("forward_packed_from errors: a layer outside the model, a residual of the wrong size") {
+  const std::string dir = test::temp_dir("engine_packed_from_errors");
+  auto L = load(synth(dir, "llama", 0));
+  auto made = engine::runner::create(*L->m);
+  REQUIRE(made.ok());
+  engine::runner& run = *made.value();
+  const std::vector<int32_t> tokens{1, 2, 3}, parent{-1, 0, 1};
+  const std::vector<float> x(3 * 64, 0.5f);
+  for (int l : {-1, 2, 100}) {
+    auto r = run.forward_packed_from(l, x, tokens, parent);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.err().code == errc::bad_value);
+  }
+  auto r = run.forward_packed_from(1, std::vector<float>(3 * 64 - 1), tokens, parent);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().code == errc::bad_value);
+  CHECK(r.err().message.find("residual rows") != std::string::npos);
+  auto bad = run.forward_packed_from(1, x, tokens, {-1, 0, 5});  // forward_packed's own checks still apply
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.err().code == errc::bad_value);
+  CHECK(run.forward_packed_from(1, x, tokens, parent).ok());
 }

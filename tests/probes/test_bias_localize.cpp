@@ -185,6 +185,77 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "activation patching in groups of pairs (one pass per layer from that block) equals one forward() per "
+    "patched run, for any group size") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
+  auto s = gb::probes::session_open(model);
+  REQUIRE(s);
+  gb::probes::engine_scorer sc(s.value());
+#ifdef GB_SANITIZED
+  // the reference is one forward() per patched run, ~5x slower under ASan: a few pairs, one group of all
+  const size_t n = 3, min_qualifying = 2;
+  const std::vector<size_t> group_rows{100000};
+#else
+  const size_t n = 20, min_qualifying = 5;
+  const std::vector<size_t> group_rows{1, 1200, 100000};
+#endif
+  const auto pairs = gb::probes::localize_pairs_read(sc, "crows-pairs", csv, n);
+  auto& run = *s.value().run;
+  std::vector<gb::probes::patch_pair_result> ref;
+  for (const auto& p : pairs) {
+    auto r = gb::probes::patch_pair(run, p, 5, 8, /*reuse_prefix=*/false);
+    REQUIRE(r);
+    ref.push_back(r.value());
+  }
+  // max_rows 1: every pair alone; 1200: two or three pairs a group (a pair's pass from one layer has
+  // 300-700 rows here); 100000: every pair in one group
+  for (size_t max_rows : group_rows) {
+    CAPTURE(max_rows);
+    auto g = gb::probes::patch_pairs(run, pairs, 5, 8, max_rows);
+    REQUIRE(g);
+    REQUIRE(g.value().pairs.size() == pairs.size());
+    size_t qualifying = 0;
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      const auto &a = g.value().pairs[i], &b = ref[i];
+      CHECK(a.qualifies == b.qualifies);
+      qualifying += a.qualifies;
+      CHECK(a.clean == b.clean);
+      CHECK(a.corrupted == b.corrupted);
+      CHECK(a.resid == b.resid);
+      CHECK(a.heads == b.heads);
+    }
+    MESSAGE(qualifying << " of " << pairs.size() << " pairs qualify");
+    CHECK(qualifying >= min_qualifying);
+  }
+}
+
+TEST_CASE("DLA: the attribution arithmetic gives the same bits on 1 and 2 threads") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
+  auto s = gb::probes::session_open(model);
+  REQUIRE(s);
+  gb::probes::engine_scorer sc(s.value());
+  const auto pairs = gb::probes::localize_pairs_read(sc, "crows-pairs", csv, 6);
+  auto w = gb::probes::dla_weights::create(*s.value().m);
+  REQUIRE(w);
+  for (const auto& p : pairs) {
+    gb::probes::activation_sums a1, a2;
+    auto one = gb::probes::dla_sentence(*s.value().run, w.value(), p.more, 1, 1, &a1);
+    auto two = gb::probes::dla_sentence(*s.value().run, w.value(), p.more, 1, 2, &a2);
+    REQUIRE(one);
+    REQUIRE(two);
+    CHECK(one.value().heads == two.value().heads);
+    CHECK(one.value().mlp == two.value().mlp);
+    CHECK(one.value().embed == two.value().embed);
+    CHECK(one.value().target_logits == two.value().target_logits);
+    CHECK(one.value().log_partition == two.value().log_partition);
+    CHECK(a1.z == a2.z);
+    CHECK(a1.mlp == a2.mlp);
+  }
+}
+
+TEST_CASE(
     "audit --localize adds a Bias localization section (heatmap + ranked table) to report.html and "
     "report.json") {
   const std::string dir = gb::test::temp_dir("bias_localize_audit");
