@@ -20,7 +20,15 @@
 #   hash                 6.4     1.3      27 MB      run (8 tokens)      6.4     0.7     348 MB
 #   openssl dgst         1.7     0.4       6 MB      bias crows 100    247.5    37.5     671 MB
 # every peak below weights + 1 GiB (1.45 GB); synth's peak is the largest tensor (the 32000 x 4096
-# embedding as floats), the same for 32 layers. 70B header (80 layers, GQA 64/8, f16, 138 GB apparent):
+# embedding as floats), the same for 32 layers.
+# spectral after f5c8fec (matrices over 256 MiB as floats streamed from the map; same file, both binaries side
+# by side at load 15-19): peak RSS 1126 MB -> 661 MB, CPU 69.0 -> 62.4 s; the 14 layer matrices' metrics
+# identical, the two streamed 32000 x 4096 ones within 1.3e-7 relative (block sums in another order). The
+# peak left is two threads' 4096 x 11008 matrices (180 MB each, resident) and the 32000-row sketches.
+# Full 32 layers, f16 (13.48 GB; RSS bound 14.55 GB), DTYPES=f16 STEPS="inspect graph hash", load 15-18:
+#   synth f16 698.8 s wall / 331.8 s cpu / 766 MB; inspect 0.1 s / 13 MB; graph (folded) 0.2 s / 24 MB;
+#   hash (file SHA-256 + tensor digests + stats) 63.8 s / 30.8 s cpu / 31 MB; openssl dgst 24.3 s / 15.3 s cpu.
+# Not yet run at 32 layers: q4_k, q8_0, hf-bf16, and stats/scan/spectral/run/bias at this size. 70B header (80 layers, GQA 64/8, f16, 138 GB apparent):
 # synth --sparse 0.3 s / 15 MB, inspect 1.0 s / 13 MB, graph 0.9 s / 24 MB.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -10,8 +10,17 @@
 #
 # Measured (Dec 2026, 2 shared cores at load ~20, 7B dims with 2 layers, Q4_0, 376 MB, page cache warm), median
 # A/B wall over 3 pairs: --no-file-hash --no-stats 2.04, --no-file-hash 3.20, hash 2.85 (glassbox SLOWER).
-# CPU: digests alone 0.57 s vs openssl's 0.30 s on the same bytes, with 1 thread or 2: the tensor pass is
-# not yet the 1.6x faster the issue asks for (a standalone mmap vs pread SHA-256 check costs only ~10%).
+# Cause (perf): with --no-file-hash the OMS subject digest still read and SHA-256'd every file whole (a second
+# pass: 2x openssl's CPU for the digests alone). Fixed (commit 471edfd): --no-file-hash skips it; every file's
+# SHA-256 is its own job in the tensor queue (a sharded folder's files hash side by side).
+# After (same file, load 11-12 on 2 cores, 5 pairs): --no-file-hash --no-stats 0.93, --no-file-hash 2.18,
+# hash 2.77. CPU (user + sys, /usr/bin/time): digests alone 0.45 s vs openssl's 0.35 s (perf: 77% SHA-256 in
+# libcrypto, 13% page faults and madvise, 4% dynamic linking): on 2 idle cores that is ~1.55x faster than
+# openssl's single stream; on this loaded machine the second core is mostly not there to take.
+# Bounds: default `hash` also computes the whole-file SHA-256, one sequential stream over the same bytes as
+# openssl's, plus the tensor digests over those bytes again: it cannot beat openssl on a single file (on a
+# sharded folder the files run side by side). The statistics add ~0.4 s CPU per 376 MB of Q4_0 (dequantising:
+# formats/quant), so "digests + stats" at 1.6x openssl needs a faster dequantiser, not more threads.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${BUILD:-$here/../build}

@@ -83,7 +83,12 @@ int run_hash(int argc, char** argv) {
   std::map<std::string, std::string> known;
   for (const gb::file_hash& f : h.files)
     if (!f.sha256_hex.empty()) known[gb::oms_known_key(f.path)] = f.sha256_hex;
-  const gb::oms_identity id = gb::oms_identity_of(a.model, known, a.threads);
+  // --no-file-hash: no file is read whole a second time for the OMS digest either.
+  gb::oms_identity id;
+  if (a.no_files)
+    id.error = "skipped (--no-file-hash: the OMS subject digest is made of the files' SHA-256)";
+  else
+    id = gb::oms_identity_of(a.model, known, a.threads);
   nlohmann::ordered_json mj = nlohmann::ordered_json::parse(gb::manifest_json(h, gb::cli::command_line()));
   mj["oms_subject"] = {
       {"digest", id.root_hex},

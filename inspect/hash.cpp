@@ -5,7 +5,9 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <map>
+#include <numeric>
 #include <nlohmann/json.hpp>
 
 namespace gb {
@@ -43,12 +45,17 @@ hash_report hash_model(const std::vector<tensor_item>& items, const std::vector<
   hash_report h;
   std::vector<digest> values(items.size());
   for (const source_file& f : files) h.files.push_back({f.path, f.role, f.size(), ""});
-  auto side = [&]() {
-    if (!opt.files) return;
-    for (size_t i = 0; i < files.size(); ++i)
+  // Each file's SHA-256 is one job (a single stream each), largest first, beside the tensor work.
+  std::vector<std::function<void()>> side;
+  std::vector<size_t> by_size(opt.files ? files.size() : 0);
+  std::iota(by_size.begin(), by_size.end(), size_t{0});
+  std::stable_sort(by_size.begin(), by_size.end(),
+                   [&](size_t a, size_t b) { return files[a].size() > files[b].size(); });
+  for (size_t i : by_size)
+    side.push_back([&, i] {
       h.files[i].sha256_hex = digest_hex(files[i].map && files[i].map->data() ? mapped_sha256(*files[i].map)
                                                                               : file_sha256(files[i].path));
-  };
+    });
   stats_options so;
   so.threads = opt.threads;
   so.values_digest = true;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <random>
 
@@ -101,23 +102,43 @@ namespace {
 using matf = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using matd = Eigen::MatrixXd;
 
-// Eigenvalues of the M x M Gram matrix, accumulated in double over chunks of the float matrix.
-std::vector<double> exact_eigs(const matf& a) {
-  const int64_t rows = a.rows(), cols = a.cols();
+// Rows of an N x M matrix as floats, read a block at a time: a resident matrix or a tensor decoded from
+// the map (so a big matrix is never whole in memory).
+struct matrix_rows {
+  int64_t rows = 0, cols = 0;
+  std::function<void(int64_t r0, int64_t n, float* out)> read;  // rows [r0, r0 + n) -> out (n, cols)
+};
+
+matrix_rows rows_of(const matf& a) {
+  return {a.rows(), a.cols(), [&a](int64_t r0, int64_t n, float* out) {
+            std::copy(a.data() + r0 * a.cols(), a.data() + (r0 + n) * a.cols(), out);
+          }};
+}
+
+constexpr int64_t gram_chunk = 2048;  // rows (or columns) per rank update: fixed, so the bits are too
+
+// Eigenvalues of the M x M Gram matrix, accumulated in double over chunks of the float matrix. A tall
+// matrix (G = A^T A) streams gram_chunk rows at a time; a wide one (G = A A^T, M = rows <= max_exact) is
+// read whole (M x N floats).
+std::vector<double> exact_eigs(const matrix_rows& a) {
+  const int64_t rows = a.rows, cols = a.cols;
   const bool by_cols = cols <= rows;  // G = A^T A (cols x cols) else A A^T (rows x rows)
   const int64_t m = by_cols ? cols : rows;
   matd g = matd::Zero(m, m);
-  const int64_t chunk = 2048;
   if (by_cols) {
-    for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
-      const int64_t n = std::min(chunk, rows - r0);
-      matd x = a.middleRows(r0, n).cast<double>();  // (n, M)
+    matf buf(std::min(gram_chunk, rows), cols);  // (chunk, M)
+    for (int64_t r0 = 0; r0 < rows; r0 += gram_chunk) {
+      const int64_t n = std::min(gram_chunk, rows - r0);
+      a.read(r0, n, buf.data());
+      matd x = buf.topRows(n).cast<double>();  // (n, M)
       g.selfadjointView<Eigen::Lower>().rankUpdate(x.transpose());
     }
   } else {
-    for (int64_t c0 = 0; c0 < cols; c0 += chunk) {
-      const int64_t n = std::min(chunk, cols - c0);
-      matd x = a.middleCols(c0, n).cast<double>();  // (M, n)
+    matf w(rows, cols);  // (M, N)
+    a.read(0, rows, w.data());
+    for (int64_t c0 = 0; c0 < cols; c0 += gram_chunk) {
+      const int64_t n = std::min(gram_chunk, cols - c0);
+      matd x = w.middleCols(c0, n).cast<double>();  // (M, n)
       g.selfadjointView<Eigen::Lower>().rankUpdate(x);
     }
   }
@@ -132,15 +153,31 @@ matd orthonormal(const matd& y) {
   return qr.householderQ() * matd::Identity(y.rows(), y.cols());
 }
 
-// Top-k eigenvalues of A^T A by a randomised range finder with power iterations (fixed seed).
-std::vector<double> randomised_eigs(const matf& a, int64_t k, int power_iters) {
-  const int64_t rows = a.rows(), cols = a.cols();
-  const int64_t l = std::min<int64_t>(std::min(rows, cols), k + 10);
+// The k largest eigenvalues of the (l, l) sketch B B^T, ascending.
+std::vector<double> top_eigs(const matd& bb, int64_t k) {
+  Eigen::SelfAdjointEigenSolver<matd> es(bb, Eigen::EigenvaluesOnly);
+  std::vector<double> e;
+  for (int64_t i = 0; i < bb.rows(); ++i) e.push_back(std::max(0.0, es.eigenvalues()(i)));
+  std::sort(e.begin(), e.end());
+  if (static_cast<int64_t>(e.size()) > k) e.erase(e.begin(), e.end() - k);
+  return e;
+}
+
+// Gaussian test matrix of the range finder (fixed seed): the same for both twins below.
+matf test_matrix(int64_t cols, int64_t l) {
   std::mt19937_64 rng(0x9b1a55b0c5ULL);
   std::normal_distribution<double> nd(0.0, 1.0);
   matf omega(cols, l);  // (cols, l)
   for (int64_t i = 0; i < cols; ++i)
     for (int64_t j = 0; j < l; ++j) omega(i, j) = static_cast<float>(nd(rng));
+  return omega;
+}
+
+// Top-k eigenvalues of A^T A by a randomised range finder with power iterations (fixed seed).
+std::vector<double> randomised_eigs(const matf& a, int64_t k, int power_iters) {
+  const int64_t rows = a.rows(), cols = a.cols();
+  const int64_t l = std::min<int64_t>(std::min(rows, cols), k + 10);
+  const matf omega = test_matrix(cols, l);           // (cols, l)
   matd q = orthonormal((a * omega).cast<double>());  // (rows, l)
   for (int it = 0; it < power_iters; ++it) {
     matd z = orthonormal((a.transpose() * q.cast<float>()).cast<double>());  // (cols, l)
@@ -148,16 +185,55 @@ std::vector<double> randomised_eigs(const matf& a, int64_t k, int power_iters) {
   }
   matd b = (q.cast<float>().transpose() * a).cast<double>();  // (l, cols)
   matd bb = b * b.transpose();                                // (l, l)
-  Eigen::SelfAdjointEigenSolver<matd> es(bb, Eigen::EigenvaluesOnly);
-  std::vector<double> e;
-  for (int64_t i = 0; i < l; ++i) e.push_back(std::max(0.0, es.eigenvalues()(i)));
-  std::sort(e.begin(), e.end());
-  if (static_cast<int64_t>(e.size()) > k) e.erase(e.begin(), e.end() - k);
-  return e;
+  return top_eigs(bb, k);
 }
 
-spectral_metrics metrics_of(const matf& a, const spectral_options& opt) {
-  const int64_t N = std::max(a.rows(), a.cols()), M = std::min(a.rows(), a.cols());
+// randomised_eigs with A streamed a block of rows at a time (each product is one pass over the rows, the
+// matrix decoded again each pass): memory is the sketches, O((rows + cols) l), and one block of rows. The
+// same algorithm; the sums of A^T Q run block by block, so the last bits differ from the resident twin.
+// Also returns the squared Frobenius norm (row by row in double, as the resident path).
+std::vector<double> randomised_eigs_streamed(const matrix_rows& a, int64_t k, int power_iters, double* fro2) {
+  const int64_t rows = a.rows, cols = a.cols;
+  const int64_t l = std::min<int64_t>(std::min(rows, cols), k + 10);
+  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(rows, (int64_t{16} << 20) / (4 * cols)));
+  matf buf(chunk, cols);  // (chunk, cols): one block of rows
+  *fro2 = 0;
+  // A X (rows, l); the first pass also sums the squared norm.
+  auto times = [&](const matf& x, bool norm) {
+    matd y(rows, x.cols());  // (rows, l)
+    for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+      const int64_t n = std::min(chunk, rows - r0);
+      a.read(r0, n, buf.data());
+      if (norm)
+        for (int64_t r = 0; r < n; ++r) *fro2 += buf.row(r).cast<double>().squaredNorm();
+      y.middleRows(r0, n) = (buf.topRows(n) * x).cast<double>();
+    }
+    return y;
+  };
+  // A^T Q (cols, l), block sums in double.
+  auto times_t = [&](const matd& q) {
+    matd z = matd::Zero(cols, q.cols());  // (cols, l)
+    for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+      const int64_t n = std::min(chunk, rows - r0);
+      a.read(r0, n, buf.data());
+      z += (buf.topRows(n).transpose() * q.middleRows(r0, n).cast<float>()).cast<double>();
+    }
+    return z;
+  };
+  matd q = orthonormal(times(test_matrix(cols, l), true));  // (rows, l)
+  for (int it = 0; it < power_iters; ++it) {
+    matd z = orthonormal(times_t(q));                // (cols, l)
+    q = orthonormal(times(z.cast<float>(), false));  // (rows, l)
+  }
+  matd bt = times_t(q);           // (cols, l) = (Q^T A)^T
+  matd bb = bt.transpose() * bt;  // (l, l)
+  return top_eigs(bb, k);
+}
+
+// Metrics of one matrix. `resident`: the whole matrix as floats, else null and the rows are streamed
+// from a.read (exact Gram of a tall matrix, or the streamed randomised twin).
+spectral_metrics metrics_of(const matrix_rows& a, const matf* resident, const spectral_options& opt) {
+  const int64_t N = std::max(a.rows, a.cols), M = std::min(a.rows, a.cols);
   if (M < 10) {
     spectral_metrics m;
     m.N = N;
@@ -166,18 +242,33 @@ spectral_metrics metrics_of(const matf& a, const spectral_options& opt) {
     m.method = "skipped: M < 10";
     return m;
   }
-  if (M <= opt.max_exact) {
+  // A wide matrix is solved exactly whole (M x N floats): streamed, it takes the randomised path instead.
+  const bool wide_whole = a.cols > a.rows && !resident;
+  if (M <= opt.max_exact && !wide_whole) {
     spectral_metrics m = spectral_from_eigenvalues(exact_eigs(a), N, M, true);
     m.method = "exact (eigenvalues of the M x M Gram matrix, double)";
     return m;
   }
-  double fro2 = 0;
-  for (int64_t r = 0; r < a.rows(); ++r) fro2 += a.row(r).cast<double>().squaredNorm();
   const int64_t k = std::min(opt.top_k, M);
-  spectral_metrics m = spectral_from_eigenvalues(randomised_eigs(a, k, opt.power_iters), N, M, false, fro2);
+  double fro2 = 0;
+  std::vector<double> eigs;
+  if (resident) {
+    for (int64_t r = 0; r < a.rows; ++r) fro2 += resident->row(r).cast<double>().squaredNorm();
+    eigs = randomised_eigs(*resident, k, opt.power_iters);
+  } else {
+    eigs = randomised_eigs_streamed(a, k, opt.power_iters, &fro2);
+  }
+  spectral_metrics m = spectral_from_eigenvalues(std::move(eigs), N, M, false, fro2);
   m.method = "randomised top-k=" + std::to_string(k) + " (range finder, " + std::to_string(opt.power_iters) +
-             " power iterations; alpha fitted on the top-k tail; rank and entropy not computed)";
+             " power iterations; alpha fitted on the top-k tail; rank and entropy not computed" +
+             (resident ? ")" : "; rows streamed, the matrix is never whole in memory)");
   return m;
+}
+
+// True when the matrix as floats fits opt.resident_bytes (computed in double: no overflow).
+bool fits_resident(int64_t rows, int64_t cols, const spectral_options& opt) {
+  return 4.0 * static_cast<double>(rows) * static_cast<double>(cols) <=
+         static_cast<double>(opt.resident_bytes);
 }
 
 }  // namespace
@@ -199,7 +290,7 @@ spectral_metrics spectral_of_matrix(const std::vector<double>& w, int64_t rows, 
   }
   matf a(rows, cols);
   for (int64_t i = 0; i < rows * cols; ++i) a.data()[i] = static_cast<float>(w[static_cast<size_t>(i)]);
-  return metrics_of(a, opt);
+  return metrics_of(rows_of(a), fits_resident(rows, cols, opt) ? &a : nullptr, opt);
 }
 
 spectral_report spectral_compute(const std::vector<tensor_item>& items, const spectral_options& opt) {
@@ -220,14 +311,23 @@ spectral_report spectral_compute(const std::vector<tensor_item>& items, const sp
       m.N = std::max(rd.rows(), rd.cols());
       m.M = std::min(rd.rows(), rd.cols());
     } else {
-      matf a(rd.rows(), rd.cols());  // (rows, cols) canonical [out, in]
-      for (int64_t r = 0; r < rd.rows(); ++r) {
-        float* dst = a.data() + r * rd.cols();
-        const float* src = rd.row_f32(r, dst);
-        if (src != dst) std::copy(src, src + rd.cols(), dst);
+      const int64_t cols = rd.cols();
+      // Rows decoded from the map into out (n, cols); their pages dropped behind.
+      matrix_rows src{rd.rows(), cols, [&rd, cols](int64_t r0, int64_t n, float* out) {
+                        for (int64_t r = r0; r < r0 + n; ++r) {
+                          float* dst = out + (r - r0) * cols;
+                          const float* p = rd.row_f32(r, dst);
+                          if (p != dst) std::copy(p, p + cols, dst);
+                        }
+                        rd.release(r0, r0 + n);
+                      }};
+      if (fits_resident(rd.rows(), cols, opt)) {
+        matf a(rd.rows(), cols);  // (rows, cols) canonical [out, in]
+        src.read(0, rd.rows(), a.data());
+        m = metrics_of(rows_of(a), &a, opt);
+      } else {
+        m = metrics_of(src, nullptr, opt);
       }
-      rd.release(0, rd.rows());
-      m = metrics_of(a, opt);
     }
     m.name = it.name;
     m.role = it.role;

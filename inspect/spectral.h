@@ -16,7 +16,8 @@
 // Large matrices (M > max_exact): "randomised top-k": a randomised range finder (Halko et al. 2011,
 // Gaussian test matrix with k+10 columns, `power_iters` power iterations, fixed seed) gives the top k
 // eigenvalues; alpha/D/x_min are fitted on that top-k tail, norm and stable_rank use the exact Frobenius
-// norm, matrix_rank and entropy are not computed (NaN). The method is named in every result.
+// norm, matrix_rank and entropy are not computed (NaN). The method is named in every result. Big matrices
+// (over spectral_options::resident_bytes as floats) are streamed from the map, never decoded whole.
 //
 //   gb::spectral_report r = gb::spectral_compute(gb::tensor_items(model), {});
 //   for (auto& m : r.matrices) std::printf("%s alpha %.3f\n", m.name.c_str(), m.alpha);
@@ -61,6 +62,12 @@ struct spectral_options {
   int64_t top_k = 256;
   int power_iters = 3;
   int threads = 0;  // matrices in parallel (0 = all cores); the result is the same for any count
+  // A matrix whose floats take more than this is never whole in memory: a tall one's exact Gram is
+  // accumulated 2048 decoded rows at a time (the same bits as whole), the randomised path streams blocks
+  // of rows through every product (the matrix decoded again per pass; sums in another order: the last
+  // bits differ from the resident path), and a wide one (M = rows <= max_exact) takes the streamed
+  // randomised path. Memory per thread: this many bytes at most, or O((rows + cols) (top_k + 10)).
+  int64_t resident_bytes = int64_t{256} << 20;
 };
 // Metrics of a row-major rows x cols matrix (double), exact or randomised per the options.
 spectral_metrics spectral_of_matrix(const std::vector<double>& w, int64_t rows, int64_t cols,

@@ -315,7 +315,7 @@ void scan_one(const tensor_item& it, tensor_stats& t, const stats_options& opt,
 }  // namespace
 
 stats_report stats_compute(const std::vector<tensor_item>& items, const stats_options& opt,
-                           const std::function<void()>& side_job,
+                           const std::vector<std::function<void()>>& side_jobs,
                            const std::function<void(size_t, const uint8_t*)>& on_values_digest) {
   stats_report rep;
   rep.tensors.resize(items.size());
@@ -342,27 +342,29 @@ stats_report stats_compute(const std::vector<tensor_item>& items, const stats_op
       if (!other_err) other_err = std::current_exception();
     }
   };
+  // One queue: the side jobs first, then the tensors, largest first.
+  const size_t ns = side_jobs.size();
   auto work = [&]() {
     for (;;) {
       size_t k = next.fetch_add(1);
-      if (k >= order.size()) break;
+      if (k >= ns + order.size()) break;
       {
         std::lock_guard<std::mutex> lk(err_mu);
         if (first_err || other_err) break;
       }
-      const size_t i = order[k];
+      if (k < ns) {
+        guarded(side_jobs[k]);
+        continue;
+      }
+      const size_t i = order[k - ns];
       guarded([&] { scan_one(items[i], rep.tensors[i], opt, on_values_digest, i); });
     }
   };
   if (nt == 1) {
-    if (side_job) guarded(side_job);
     work();
   } else {
 #pragma omp parallel num_threads(nt)
-    {
-      if (omp_get_thread_num() == 0 && side_job) guarded(side_job);
-      work();
-    }
+    work();
   }
   if (first_err) throw failure(*first_err);
   if (other_err) std::rethrow_exception(other_err);

@@ -81,11 +81,12 @@ struct stats_options {
   bool release_pages = true;  // madvise DONTNEED behind the scan
 };
 
-// One streaming pass over every item. `side_job`, when set, runs first on one thread while the others
-// start on tensors (hash.h hashes the files this way), then that thread joins the tensor work.
+// One streaming pass over every item. `side_jobs` (hash.h: one whole-file SHA-256 per file, largest first)
+// are taken first from the same queue as the tensors, by whichever thread is free: one file is hashed on
+// one thread while the others start on tensors, several files are hashed side by side.
 // `on_values_digest(i, digest)` receives each item's value digest (32 bytes) when values_digest is set.
 stats_report stats_compute(const std::vector<tensor_item>& items, const stats_options& opt,
-                           const std::function<void()>& side_job = {},
+                           const std::vector<std::function<void()>>& side_jobs = {},
                            const std::function<void(size_t, const uint8_t*)>& on_values_digest = {});
 
 // The findings and summaries only (stats_compute calls it; exposed for tests).

@@ -346,3 +346,18 @@ TEST_CASE(
   gb::stats_report st = gb::stats_compute(m.items, {});
   for (const gb::tensor_stats& t : st.tensors) CHECK(t.mean > 0.5);
 }
+
+TEST_CASE("hash --no-file-hash reads no file whole: the OMS subject digest is skipped and says why") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  std::string with, without;
+  REQUIRE(gb::test::run_glassbox("hash --json " + model, &with) == 0);
+  REQUIRE(gb::test::run_glassbox("hash --no-file-hash --json " + model, &without) == 0);
+  const nlohmann::json a = nlohmann::json::parse(with), b = nlohmann::json::parse(without);
+  CHECK(a["oms_subject"]["digest"].get<std::string>().size() == 64);
+  CHECK(a["inputs"]["files"][0]["sha256"].get<std::string>().size() == 64);
+  CHECK(b["oms_subject"]["digest"].get<std::string>().empty());
+  CHECK(b["oms_subject"]["error"].get<std::string>().find("--no-file-hash") != std::string::npos);
+  CHECK(b["inputs"]["files"][0]["sha256"].get<std::string>().empty());
+  CHECK(a["root"] == b["root"]);  // the weights' digests do not depend on the file hashes
+  CHECK(a["tensors"] == b["tensors"]);
+}

@@ -168,3 +168,109 @@ TEST_CASE("spectral: power-law fit recovers the exponent of a Pareto sample") {
   CHECK(f.alpha == doctest::Approx(3.0).epsilon(0.1));
   CHECK(f.D < 0.05);
 }
+
+// ---- big matrices streamed from the map (spectral_options::resident_bytes) --------------------------
+
+#include "integrity_fixture.h"
+
+namespace {
+
+void check_same(const gb::spectral_metrics& a, const gb::spectral_metrics& b, double tol) {
+  CHECK(a.N == b.N);
+  CHECK(a.M == b.M);
+  CHECK(a.n_eigs == b.n_eigs);
+  check_rel(a.alpha, b.alpha, tol);
+  check_rel(a.D, b.D, tol);
+  check_rel(a.norm, b.norm, tol);
+  check_rel(a.spectral_norm, b.spectral_norm, tol);
+  check_rel(a.stable_rank, b.stable_rank, tol);
+  check_rel(a.log_alpha_norm, b.log_alpha_norm, tol);
+}
+
+}  // namespace
+
+TEST_CASE("spectral: a tall matrix over the resident cap streams its exact Gram with the same bits") {
+  // 5000 rows: three 2048-row chunks, a q8_0 tensor decoded from its bytes a chunk at a time.
+  gbt::mem_model m;
+  m.add("blk.0.ffn_down.weight", gb::dtype::q8_0, {5000, 64}, gbt::gaussian(5000 * 64, 21), 0);
+  m.add("blk.0.attn_q.weight", gb::dtype::f32, {300, 40}, gbt::gaussian(300 * 40, 22), 0);
+  m.finish();
+  gb::spectral_options whole, streamed;
+  streamed.resident_bytes = 4096;  // every matrix here is over it
+  const gb::spectral_report a = gb::spectral_compute(m.items, whole),
+                            b = gb::spectral_compute(m.items, streamed);
+  REQUIRE(a.matrices.size() == 2);
+  REQUIRE(b.matrices.size() == 2);
+  for (size_t i = 0; i < 2; ++i) {
+    CHECK(a.matrices[i].method.find("exact") != std::string::npos);
+    CHECK(b.matrices[i].method == a.matrices[i].method);
+    CHECK(b.matrices[i].alpha == a.matrices[i].alpha);  // bit for bit: the same chunks, the same sums
+    CHECK(b.matrices[i].norm == a.matrices[i].norm);
+    CHECK(b.matrices[i].entropy == a.matrices[i].entropy);
+    CHECK(b.matrices[i].matrix_rank == a.matrices[i].matrix_rank);
+  }
+  CHECK(a.matrices[0].N == 5000);
+  CHECK(a.matrices[0].M == 64);
+}
+
+TEST_CASE("spectral: the streamed randomised top-k agrees with the resident one and says it streamed") {
+  std::mt19937_64 rng(9);
+  const int rows = 700, cols = 120;
+  std::vector<double> s(120);
+  for (int i = 0; i < 120; ++i) s[static_cast<size_t>(i)] = 5.0 * std::pow(0.9, i);
+  const std::vector<double> w = build(s, rows, cols, rng);
+  gb::spectral_options whole;
+  whole.max_exact = 40;
+  whole.top_k = 24;
+  gb::spectral_options streamed = whole;
+  streamed.resident_bytes = 1024;
+  const gb::spectral_metrics a = gb::spectral_of_matrix(w, rows, cols, whole);
+  const gb::spectral_metrics b = gb::spectral_of_matrix(w, rows, cols, streamed);
+  CHECK(a.method.find("streamed") == std::string::npos);
+  CHECK(b.method.find("randomised top-k=24") != std::string::npos);
+  CHECK(b.method.find("rows streamed") != std::string::npos);
+  CHECK(b.n_eigs == 24);
+  check_same(a, b, 1e-6);   // the same algorithm; only the order of the float sums differs
+  CHECK(a.norm == b.norm);  // the Frobenius norm is summed row by row in both
+  check_rel(b.spectral_norm, 25.0, 1e-5);
+
+  // A wide matrix (M = rows <= max_exact) over the cap takes the streamed randomised path, not a whole read.
+  const std::vector<double> wt = build(s, cols, rows, rng);  // 120 x 700
+  gbt::mem_model mm;
+  mm.add("blk.0.ffn_down.weight", gb::dtype::f32, {cols, rows}, std::vector<float>(wt.begin(), wt.end()), 0);
+  mm.finish();
+  gb::spectral_options wide;
+  wide.top_k = 30;
+  const gb::spectral_metrics e = gb::spectral_compute(mm.items, wide).matrices.at(0);
+  wide.resident_bytes = 1024;
+  const gb::spectral_metrics c = gb::spectral_compute(mm.items, wide).matrices.at(0);
+  CHECK(e.method.find("exact") != std::string::npos);
+  CHECK(c.method.find("rows streamed") != std::string::npos);
+  CHECK(c.M == 120);
+  CHECK(c.N == 700);
+  check_rel(c.spectral_norm, 25.0, 1e-5);
+  check_rel(c.spectral_norm, e.spectral_norm, 1e-5);
+  CHECK(std::isnan(c.entropy));
+}
+
+TEST_CASE("spectral: streamed matrices give the same report for any thread count") {
+  gbt::mem_model m;
+  for (int l = 0; l < 3; ++l)
+    m.add("blk." + std::to_string(l) + ".ffn_up.weight", gb::dtype::q8_0, {600, 96},
+          gbt::gaussian(600 * 96, 30 + static_cast<uint64_t>(l)), l);
+  m.finish();
+  gb::spectral_options o;
+  o.max_exact = 32;
+  o.top_k = 16;
+  o.resident_bytes = 2048;
+  o.threads = 1;
+  const gb::spectral_report a = gb::spectral_compute(m.items, o);
+  o.threads = 3;
+  const gb::spectral_report b = gb::spectral_compute(m.items, o);
+  REQUIRE(a.matrices.size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(a.matrices[i].method.find("rows streamed") != std::string::npos);
+    CHECK(a.matrices[i].alpha == b.matrices[i].alpha);
+    CHECK(a.matrices[i].spectral_norm == b.matrices[i].spectral_norm);
+  }
+}
