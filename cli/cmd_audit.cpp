@@ -45,11 +45,6 @@ namespace po = boost::program_options;
 
 namespace {
 
-bool exists(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0;
-}
-
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   f << text;
@@ -134,7 +129,7 @@ void run_suites(
     const std::string path = gb::probes::bias_dataset_path(data_root, suite);
     gb::probes::suite_result r;
     r.suite = suite;
-    if (suite != "templates" && (path.empty() || !exists(path)))
+    if (suite != "templates" && (path.empty() || !gb::cli::path_exists(path)))
       r.error = path.empty() ? "dataset not available (pass --data-root)" : "dataset not found: " + path;
     else {
       try {
@@ -362,7 +357,7 @@ int run_audit(int argc, char** argv) {
   std::vector<std::string> suites = audit_suites(suites_arg);
   if (data_root.empty())
     if (const char* d = std::getenv("GLASSBOX_DATA"); d && *d) data_root = std::string(d) + "/bias";
-  if (!key.empty() && !exists(key))
+  if (!key.empty() && !gb::cli::path_exists(key))
     gb::fail(gb::errc::not_found, 0, "--sign " + key + ": no such key file. Check the path");
   gb::cli::check_output_dir("output", out_dir);  // before any work, not at step 4
   progress prog;
@@ -415,9 +410,9 @@ int run_audit(int argc, char** argv) {
       for (const auto& suite : suites) {
         suites_text += (suites_text.empty() ? "" : ",") + suite;
         const std::string path = gb::probes::bias_dataset_path(data_root, suite);
-        datasets[suite] = suite == "templates" ? "built-in"
-                          : exists(path)       ? gb::probes::path_digest(path)
-                                               : "";
+        datasets[suite] = suite == "templates"         ? "built-in"
+                          : gb::cli::path_exists(path) ? gb::probes::path_digest(path)
+                                                       : "";
       }
       run = gb::probes::part_header_of(s, model_path, tok_path, shard, datasets,
                                        {{"command", "audit"},
@@ -575,7 +570,8 @@ int run_audit(int argc, char** argv) {
       inputs.push_back(gb::viz::manifest_file_of(f.path, f.path));
   if (!tok_path.empty()) inputs.push_back(gb::viz::manifest_file_of(tok_path, tok_path));
   for (const char* o : {"report.json", "report.html", "MODEL_CARD.md", "model-documentation.md", "graph.svg"})
-    if (exists(out_dir + "/" + o)) outputs.push_back(gb::viz::manifest_file_of(out_dir + "/" + o, o));
+    if (gb::cli::path_exists(out_dir + "/" + o))
+      outputs.push_back(gb::viz::manifest_file_of(out_dir + "/" + o, o));
   for (const std::string& o : hub_outputs) outputs.push_back(gb::viz::manifest_file_of(out_dir + "/" + o, o));
   const std::string manifest = gb::viz::manifest_build(info, inputs, outputs);
   write_text(out_dir + "/manifest.json", manifest);

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 
 #include "cli/command.h"
@@ -422,6 +423,11 @@ void check_choice(const std::string& option, const std::string& value,
   std::string near = nearest(value, valid);
   usage_throw("--" + option + ": unknown value '" + value + "'." +
               (near.empty() ? "" : " Did you mean '" + near + "'?") + " Valid: " + join(valid));
+}
+
+bool path_exists(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec);
 }
 
 void check_output_file(const std::string& option, const std::string& path) {

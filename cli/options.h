@@ -66,6 +66,8 @@ std::string nearest(const std::string& word, const std::vector<std::string>& can
 // Fails with a one-line reason (and exit 3) unless `path` can be written: its folder exists and is writable
 // (for a folder output: the folder itself, created when missing). Checked before any work starts.
 void check_output_file(const std::string& option, const std::string& path);
+// True when something (file, folder, link target) is at path.
+bool path_exists(const std::string& path);
 void check_output_dir(const std::string& option, const std::string& dir);
 
 // Parses integers separated by commas and/or spaces ("1,2 3"); false on anything else or a value below

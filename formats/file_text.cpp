@@ -1,4 +1,4 @@
-// formats/file_text.cpp: read a whole file into a string (see formats/file_text.h).
+// formats/file_text.cpp: whole small files read and written at once (see formats/file_text.h).
 #include "formats/file_text.h"
 
 #include <fstream>
@@ -14,6 +14,18 @@ std::string file_text(const std::string& path, const std::string& what) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+void file_write_text(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << text;
+  f.close();
+  if (!f) fail(errc::io, 0, "cannot write " + path);
+}
+
+bool path_within(const std::filesystem::path& root, const std::filesystem::path& p) {
+  auto rel = p.lexically_relative(root);
+  return !rel.empty() && *rel.begin() != "..";
 }
 
 }  // namespace gb

@@ -1,13 +1,20 @@
-// formats/file_text.h: a whole small file (keys, certificates, manifests, word lists) as a string; a file
-// that cannot be read is one errc::not_found failure naming what it was for.
+// formats/file_text.h: a whole small file (keys, certificates, manifests, word lists) as a string, read or
+// written at once; a file that cannot be read is one errc::not_found failure naming what it was for, one
+// that cannot be written an errc::io failure. And whether a path lies inside a folder (folder walkers).
 //
 //   std::string pem = gb::file_text(path, "private key");   // "cannot read private key PATH"
+//   gb::file_write_text(dir + "/README.txt", text);          // replaces the file
+//   if (!gb::path_within(root, fs::canonical(link))) ...      // a link that leaves the folder
 #pragma once
 
+#include <filesystem>
 #include <string>
 
 namespace gb {
 
 std::string file_text(const std::string& path, const std::string& what = "");
+void file_write_text(const std::string& path, const std::string& text);
+// true when p (both lexically normal, e.g. canonical) is root or below it
+bool path_within(const std::filesystem::path& root, const std::filesystem::path& p);
 
 }  // namespace gb

@@ -269,6 +269,10 @@ std::string fmt_num(double v, int precision) {
   return std::string(buf, r.ptr);
 }
 
+std::string fmt_or_na(double v, int precision) {
+  return std::isfinite(v) ? fmt_num(v, precision) : std::string("n/a");
+}
+
 std::string svg_bar_chart(const bar_chart& c) {
   frame f;
   size_t n = c.bars.size();

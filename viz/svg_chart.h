@@ -85,5 +85,6 @@ histogram histogram_from_values(const std::vector<double>& values, int bins);
 std::string xml_escape(std::string_view s);  // & < > " ' escaped; invalid UTF-8 and control bytes -> U+FFFD
 std::string fmt_num(double v,
                     int precision = 4);  // shortest clean text: "0.25", "1.2e+06", "-3"; locale-free
+std::string fmt_or_na(double v, int precision = 4);  // fmt_num, or "n/a" when v is not finite
 
 }  // namespace gb::viz
