@@ -1,5 +1,4 @@
 // glassbox bias: bias suites on the model's own files, scored as their reference implementations do.
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <boost/program_options.hpp>
@@ -14,6 +13,7 @@
 #include "cli/command.h"
 #include "cli/json_util.h"
 #include "cli/options.h"
+#include "formats/file_text.h"
 #include "probes/bias.h"
 #include "probes/bias_sample.h"
 #include "probes/lm_scorer.h"
@@ -25,11 +25,6 @@
 namespace po = boost::program_options;
 
 namespace {
-
-bool exists(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0;
-}
 
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
@@ -141,10 +136,10 @@ int run_bias(int argc, char** argv) {
     if (suite != "crows-pairs") so.variant.clear();
     try {
       if (!shard_arg.empty())
-        part.datasets[suite] = suite == "templates" ? "built-in"
-                               : exists(path)       ? gb::probes::path_digest(path)
-                                                    : "";
-      if (suite != "templates" && (path.empty() || !exists(path))) {
+        part.datasets[suite] = suite == "templates"    ? "built-in"
+                               : gb::path_exists(path) ? gb::probes::path_digest(path)
+                                                       : "";
+      if (suite != "templates" && (path.empty() || !gb::path_exists(path))) {
         gb::probes::suite_result r;
         r.suite = suite;
         r.error = path.empty() ? "no dataset: pass --data or --data-root" : "dataset not found: " + path;

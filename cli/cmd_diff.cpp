@@ -19,9 +19,7 @@ using nlohmann::ordered_json;
 
 namespace {
 
-ordered_json num(double v) {
-  return gb::viz::num<ordered_json>(v);
-}
+using gb::cli::num;
 
 // The one --fail-on scale for a lineage verdict.
 gb::severity lineage_level(gb::lineage l) {

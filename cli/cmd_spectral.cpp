@@ -16,9 +16,7 @@ using nlohmann::ordered_json;
 
 namespace {
 
-ordered_json num(double v) {
-  return gb::viz::num<ordered_json>(v);
-}
+using gb::cli::num;
 
 int run_spectral(int argc, char** argv) {
   po::options_description desc("glassbox spectral MODEL [--json] [--max-exact M] [--top-k K] [--threads N]");

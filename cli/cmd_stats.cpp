@@ -16,9 +16,7 @@ using nlohmann::ordered_json;
 
 namespace {
 
-ordered_json num(double v) {
-  return gb::viz::num<ordered_json>(v);
-}
+using gb::cli::num;
 
 ordered_json group_json(const gb::group_stats& g) {
   return {{"key", g.key},

@@ -41,4 +41,4 @@ const std::string& command_line();
 #define GB_COMMAND_CAT2(a, b) a##b
 #define GB_COMMAND_CAT(a, b) GB_COMMAND_CAT2(a, b)
 #define GB_COMMAND(name, summary, fn) \
-  static ::gb::cli::registrar GB_COMMAND_CAT(gb_command_registrar_, __LINE__)(name, summary, fn)
+  static ::gb::cli::registrar GB_COMMAND_CAT(gb_command_registrar_, __COUNTER__)(name, summary, fn)

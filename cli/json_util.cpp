@@ -44,6 +44,10 @@ json metadata_json(const std::vector<std::pair<std::string, meta_value>>& md, si
   return o;
 }
 
+json num(double v) {
+  return viz::num<json>(v);
+}
+
 json finding_json(const finding& f) {
   return viz::finding_json<json>(f);
 }

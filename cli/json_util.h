@@ -26,6 +26,8 @@ json meta_json(const meta_value& v, size_t max_array = 64);
 // {"key": value, ...} in file order
 json metadata_json(const std::vector<std::pair<std::string, meta_value>>& md, size_t max_array = 64);
 
+// v, or null when it is not finite (JSON has no NaN / inf)
+json num(double v);
 // {severity, code, where, message[, offset]}
 json finding_json(const finding& f);
 json findings_json(const std::vector<finding>& fs);

@@ -6,6 +6,12 @@ set(GB_WARNINGS -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wcas
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
   list(APPEND GB_WARNINGS -Wno-restrict)
 endif()
+# Unity batches (GB_UNITY) include each source into a batch file, so GCC treats a class of one source that
+# holds a type of its anonymous namespace as declared in a header (-Wsubobject-linkage); with one source
+# per translation unit the same code is silent, and the type still has internal linkage.
+if(GB_UNITY AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  list(APPEND GB_WARNINGS -Wno-subobject-linkage)
+endif()
 if(GB_WERROR)
   list(APPEND GB_WARNINGS -Werror)
 endif()

@@ -1,4 +1,4 @@
-// formats/file_text.cpp: a whole file to or from a string (see formats/file_text.h).
+// formats/file_text.cpp: a whole file to or from a string, and path checks (see formats/file_text.h).
 #include "formats/file_text.h"
 
 #include <sys/stat.h>
@@ -28,6 +28,11 @@ void file_write_text(const std::string& path, const std::string& text) {
 bool path_exists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
+}
+
+bool path_within(const std::filesystem::path& root, const std::filesystem::path& p) {
+  auto rel = p.lexically_relative(root);
+  return !rel.empty() && *rel.begin() != "..";
 }
 
 }  // namespace gb

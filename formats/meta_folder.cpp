@@ -62,10 +62,6 @@ constexpr int k_max_shards = 1024;
 
 enum class split { rows, cols, replicated };
 
-bool ends_with(std::string_view s, std::string_view tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 split split_rule(std::string_view name) {
   int d = meta_split_dim(name);
   return d == 0 ? split::rows : d == 1 ? split::cols : split::replicated;
@@ -87,7 +83,7 @@ std::string shard_file(int index, int width) {
 int shard_number(const std::string& name) {
   const std::string pre = "consolidated.", post = ".pth";
   if (name.size() <= pre.size() + post.size() || name.compare(0, pre.size(), pre) != 0 ||
-      !ends_with(name, post))
+      !name.ends_with(post))
     return -1;
   std::string digits = name.substr(pre.size(), name.size() - pre.size() - post.size());
   if (digits.empty() || digits.size() > 4) return -1;

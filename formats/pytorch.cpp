@@ -27,9 +27,9 @@ std::string file_name(const std::string& path) {
   return s == std::string::npos ? path : path.substr(s + 1);
 }
 
-bool ends_with(std::string_view s, std::string_view suf) {
-  return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
-}
+// member names that say "a pickle, or a container of pickles", whatever the bytes look like
+constexpr std::string_view k_pickle_names[] = {".pkl", ".pickle", ".npy", ".joblib", ".pt",
+                                               ".pth", ".bin",    ".zip", ".npz",    ".ckpt"};
 
 bool looks_like_pickle(const uint8_t* d, uint64_t n) {
   return n >= 2 && d[0] == 0x80 && d[1] >= 2 && d[1] <= 5;
@@ -575,16 +575,14 @@ void scan_zip_members(archive& a, const zip::listing& z, const std::string& wher
   for (const auto& e : z.entries) {
     if (is_storage_entry(e.name, torch_prefix)) continue;
     if (&e == skip) continue;  // data.pkl, read by the caller
-    if (ends_with(e.name, "/")) continue;
+    if (e.name.ends_with("/")) continue;
     std::string ew = where + ":" + e.name;
     if (!e.readable) continue;  // reported by the zip reader
-    bool by_name = ends_with(e.name, ".pkl") || ends_with(e.name, ".pickle") || ends_with(e.name, ".npy") ||
-                   ends_with(e.name, ".joblib") || ends_with(e.name, ".pt") || ends_with(e.name, ".pth") ||
-                   ends_with(e.name, ".bin") || ends_with(e.name, ".zip") || ends_with(e.name, ".npz") ||
-                   ends_with(e.name, ".ckpt");
+    bool by_name =
+        std::ranges::any_of(k_pickle_names, [&](std::string_view s) { return e.name.ends_with(s); });
     bool plain_peek = e.method == 0 && e.comp_size >= 2;
     const uint8_t* peek = z.data + e.data_offset;
-    if (ends_with(e.name, ".7z") ||
+    if (e.name.ends_with(".7z") ||
         (e.method == 0 && e.comp_size >= 6 && std::memcmp(peek, "7z\xBC\xAF\x27\x1C", 6) == 0)) {
       a.add_finding(severity::medium, "zip.member_not_scanned", ew,
                     "7z archive inside the zip: not supported, not examined", e.local_offset);
@@ -607,7 +605,7 @@ void scan_zip_members(archive& a, const zip::listing& z, const std::string& wher
     bool in_file = e.method == 0;
     uint64_t base = in_file ? e.data_offset : 0;
     if (c.size >= 6 && std::memcmp(c.data, "\x93NUMPY", 6) == 0) {
-      std::string tname = ends_with(e.name, ".npy") ? e.name.substr(0, e.name.size() - 4) : e.name;
+      std::string tname = e.name.ends_with(".npy") ? e.name.substr(0, e.name.size() - 4) : e.name;
       try {
         load_npy_bytes(a, c.data, c.size, base, in_file, tname, ew, file_index);
       } catch (const failure& f) {
@@ -675,7 +673,7 @@ void load_pytorch_zip(archive& a, const mapped_file_ptr& m, const open_options&)
   std::string prefix;
   for (const auto& e : z.entries) {
     if (e.local_only) continue;  // torch.load reads the central directory
-    if (e.name == "data.pkl" || ends_with(e.name, "/data.pkl")) {
+    if (e.name == "data.pkl" || e.name.ends_with("/data.pkl")) {
       std::string p = e.name.substr(0, e.name.size() - 8);
       if (p.find('/') != p.size() - 1 && !p.empty()) continue;  // only one folder level
       if (pkl) {
@@ -687,7 +685,7 @@ void load_pytorch_zip(archive& a, const mapped_file_ptr& m, const open_options&)
       prefix = p;
     }
   }
-  bool npz = ends_with(where, ".npz");
+  bool npz = where.ends_with(".npz");
   if (!pkl) {
     a.format = file_format::zip;
     if (a.format_version.empty()) a.format_version = z.zip64 ? "zip64" : "zip";
@@ -902,7 +900,7 @@ void load_numpy(archive& a, const mapped_file_ptr& m, const open_options& opt) {
   a.format_version = "npy";
   uint32_t fi = add_source(a, m, file_format::numpy);
   std::string base = file_name(m->path());
-  if (ends_with(base, ".npy")) base.resize(base.size() - 4);
+  if (base.ends_with(".npy")) base.resize(base.size() - 4);
   load_npy_bytes(a, d, m->size(), 0, true, base, m->path(), fi);
 }
 

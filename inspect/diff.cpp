@@ -13,6 +13,8 @@
 #include <optional>
 #include <set>
 
+#include "inspect/model.h"
+
 namespace gb {
 
 diff_dtype_tol diff_dtype_tolerance(dtype t) {
@@ -103,10 +105,6 @@ const char* lineage_name(lineage l) {
 }
 
 namespace {
-
-bool is_embedding(const std::string& n) {
-  return n == "tok_embd.weight" || n == "token_embd.weight";
-}
 
 // Streams both tensors row by row and fills the sums.
 void compare(const tensor_item& ia, const tensor_item& ib, tensor_diff& d, bool release) {
@@ -292,7 +290,7 @@ diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<ten
   auto tied_copy = [&](const std::vector<tensor_item>& side) {
     const tensor_item *emb = nullptr, *out = nullptr;
     for (const tensor_item& t : side) {
-      if (is_embedding(t.name)) emb = &t;
+      if (is_token_embedding(t.name)) emb = &t;
       if (t.name == "output.weight") out = &t;
     }
     if (!emb || !out) return false;

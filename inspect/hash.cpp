@@ -7,8 +7,10 @@
 #include <ctime>
 #include <functional>
 #include <map>
-#include <numeric>
 #include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "inspect/model.h"
 
 namespace gb {
 
@@ -34,11 +36,7 @@ digest tensor_digest(const std::string& name, dtype t, const std::vector<int64_t
   return h.final();
 }
 
-namespace {
-bool is_embedding(const std::string& n) {
-  return n == "tok_embd.weight" || n == "token_embd.weight";
-}
-}  // namespace
+namespace {}  // namespace
 
 hash_report hash_model(const std::vector<tensor_item>& items, const std::vector<source_file>& files,
                        const hash_options& opt) {
@@ -81,7 +79,7 @@ hash_report hash_model(const std::vector<tensor_item>& items, const std::vector<
   // A tied classifier stored as a copy is not a separate weight.
   const tensor_hash* emb = nullptr;
   for (const tensor_hash& t : h.tensors)
-    if (is_embedding(t.name)) emb = &t;
+    if (is_token_embedding(t.name)) emb = &t;
   for (tensor_hash& t : h.tensors)
     if (emb && t.name == "output.weight" && t.excluded.empty() && t.values_hex == emb->values_hex &&
         t.dtype_name == emb->dtype_name && t.shape == emb->shape)

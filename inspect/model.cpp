@@ -142,6 +142,10 @@ bool role_is_parameter(role_kind r) {
   return r != role_kind::rope_freqs && r != role_kind::buffer;
 }
 
+bool is_token_embedding(const std::string& name) {
+  return name == "tok_embd.weight" || name == "token_embd.weight";
+}
+
 std::string canonical_name(role_kind r, int layer, bool bias) {
   std::string c = layer >= 0 ? "blk." + std::to_string(layer) + "." : std::string();
   c += role_name(r);

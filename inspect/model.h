@@ -102,6 +102,8 @@ const char* role_group(role_kind r);  // "embedding", "attention", "mlp", "norm"
 bool role_is_parameter(role_kind r);
 // "blk.3.attn.q.weight", "tok_embd.weight", "blk.0.mlp.up.bias"
 std::string canonical_name(role_kind r, int layer, bool bias = false);
+// The token embedding's weight under glassbox's name or GGUF's ("tok_embd.weight", "token_embd.weight").
+bool is_token_embedding(const std::string& name);
 
 const char* norm_kind_name(norm_kind k);  // "rms", "layer"
 const char* rope_kind_name(rope_kind k);  // "none", "interleaved", "neox"

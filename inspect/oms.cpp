@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "formats/error.h"
+#include "formats/file_text.h"
 #include "formats/json_meta.h"
 #include "formats/reader.h"
 #include "inspect/sha256.h"
@@ -44,11 +45,6 @@ bool ignored(const std::string& rel, const std::vector<std::string>& ignore) {
     if (rel == p || (rel.size() > p.size() && rel.compare(0, p.size(), p) == 0 && rel[p.size()] == '/'))
       return true;
   return false;
-}
-
-bool inside(const fs::path& root, const fs::path& p) {
-  auto rel = p.lexically_relative(root);
-  return !rel.empty() && *rel.begin() != "..";
 }
 
 struct walker {
@@ -87,7 +83,7 @@ struct walker {
                    "ignore it, or sign with symlinks allowed)");
         st = fs::status(e.path(), ec);
         if (ec) fail(errc::not_found, 0, "OMS: symbolic link '" + rel + "' is dangling");
-        if (warnings && !inside(root_canonical, fs::canonical(e.path(), ec)))
+        if (warnings && !path_within(root_canonical, fs::canonical(e.path(), ec)))
           warnings->push_back("symbolic link '" + rel + "' points outside the model");
       }
       if (fs::is_directory(st))

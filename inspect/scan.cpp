@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/dtype.h"
+#include "formats/file_text.h"
 #include "formats/json_meta.h"
 #include "formats/pickle.h"
 #include "formats/reader.h"
@@ -749,11 +750,6 @@ const char* special_kind(const fs::file_status& st) {
   }
 }
 
-bool inside(const fs::path& root, const fs::path& target) {
-  auto rel = target.lexically_relative(root);
-  return !rel.empty() && *rel.begin() != "..";
-}
-
 // One folder entry: regular files are queued; links are followed only inside the folder; FIFOs,
 // devices and sockets are findings and never opened (a loader would block on them or read a device).
 void walk_entry(const fs::path& root, const fs::directory_entry& e, std::vector<std::string>& files,
@@ -764,7 +760,7 @@ void walk_entry(const fs::path& root, const fs::directory_entry& e, std::vector<
   if (fs::is_symlink(ls)) {
     fs::path target = fs::weakly_canonical(e.path(), ec);
     std::string to = fs::read_symlink(e.path(), ec).string();
-    if (!inside(root, target)) {
+    if (!path_within(root, target)) {
       r.files.push_back(unopened(path, "symlink", severity::high, "file.symlink_escape",
                                  "symbolic link to '" + to +
                                      "' leaves the scanned folder: not followed, not scanned "

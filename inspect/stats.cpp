@@ -15,6 +15,7 @@
 #include <numeric>
 #include <optional>
 
+#include "inspect/model.h"
 #include "inspect/sha256.h"
 
 namespace gb {
@@ -434,9 +435,8 @@ void stats_summarise(stats_report& r) {
     for (size_t j = 1; j < v.size(); ++j) {
       const tensor_stats& a = r.tensors[v[0]];
       const tensor_stats& b = r.tensors[v[j]];
-      const bool tied =
-          (b.name == "output.weight" && (a.name == "tok_embd.weight" || a.name == "token_embd.weight")) ||
-          (a.name == "output.weight" && (b.name == "tok_embd.weight" || b.name == "token_embd.weight"));
+      const bool tied = (b.name == "output.weight" && is_token_embedding(a.name)) ||
+                        (a.name == "output.weight" && is_token_embedding(b.name));
       if (tied)
         add(severity::info, "tensor.tied_copy", b.name,
             "a copy of '" + a.name + "' (tied embeddings stored twice)");

@@ -135,6 +135,9 @@ std::string fmt_num(double v, int precision) {
   return std::string(buf, r.ptr);
 }
 
+std::string fmt_or_na(double v, int precision) {
+  return std::isfinite(v) ? fmt_num(v, precision) : std::string("n/a");
+}
 
 std::string format_thousands(uint64_t n) {
   const std::string d = std::to_string(n);

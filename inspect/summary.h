@@ -93,8 +93,11 @@ std::string format_bytes(uint64_t n);
 std::string format_count(uint64_t n);
 // "260,032"
 std::string format_thousands(uint64_t n);
-// Shortest clean text of a number at `precision` significant digits: "0.25", "1.2e+06", "-3", "NaN"; locale-free
+// Shortest clean text of a number at `precision` significant digits: "0.25", "1.2e+06", "-3", "NaN";
+// locale-free
 std::string fmt_num(double v, int precision = 4);
+// fmt_num, or "n/a" when v is not finite (a missing value in a table or a sentence)
+std::string fmt_or_na(double v, int precision = 4);
 // The one parameter count every command prints (inspect, graph, diff, report), saying what it counts:
 // "260.03K parameters (260,032; tied output counted once)" (rotary tables and buffers are never counted).
 std::string parameter_count_text(const model_summary& s);

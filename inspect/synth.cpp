@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "formats/file_text.h"
 #include "formats/quant.h"
 #include "formats/writers.h"
 #include "inspect/arch_table.h"
@@ -473,13 +474,6 @@ void check(bool ok, const std::string& what) {
   if (!ok) fail(errc::bad_value, 0, "synth: " + what);
 }
 
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-  f.close();
-  if (!f) fail(errc::io, 0, "synth: cannot write " + path);
-}
-
 // ---- values: every rule that sets a tensor's values, applied to one tensor on demand
 class value_rules {
  public:
@@ -908,7 +902,7 @@ synth_report run(const synth_spec& in) {
     c["bos_token_id"] = 1, c["eos_token_id"] = 2;
     c["torch_dtype"] = torch_dtype;
     c["glassbox_synth_seed"] = s.seed;
-    write_text(s.path + "/config.json", c.dump(2) + "\n");
+    file_write_text(s.path + "/config.json", c.dump(2) + "\n");
     rep.files.push_back(s.path + "/config.json");
     // tokenizer.json: SentencePiece-style BPE with byte fallback, as HF exports LLaMA tokenizers
     ojson tj;
@@ -948,7 +942,7 @@ synth_report run(const synth_spec& in) {
                    {"byte_fallback", vocab.byte_fallback},
                    {"vocab", vmap},
                    {"merges", vocab.merges}};
-    write_text(s.path + "/tokenizer.json", tj.dump(1) + "\n");
+    file_write_text(s.path + "/tokenizer.json", tj.dump(1) + "\n");
     rep.files.push_back(s.path + "/tokenizer.json");
     ojson tc{{"tokenizer_class", "LlamaTokenizerFast"},
              {"bos_token", "<s>"},
@@ -958,7 +952,7 @@ synth_report run(const synth_spec& in) {
              {"add_eos_token", false},
              {"model_max_length", s.n_ctx},
              {"clean_up_tokenization_spaces", false}};
-    write_text(s.path + "/tokenizer_config.json", tc.dump(2) + "\n");
+    file_write_text(s.path + "/tokenizer_config.json", tc.dump(2) + "\n");
     rep.files.push_back(s.path + "/tokenizer_config.json");
     rep.architecture = a->hf_type;
   }

@@ -4,21 +4,11 @@
 #include <sys/stat.h>
 
 #include <cstdint>
-#include <fstream>
 
+#include "formats/file_text.h"
 #include "inspect/synth.h"
 
 namespace gb {
-
-namespace {
-
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f << text;
-  if (!f) fail(errc::io, 0, "cannot write " + path);
-}
-
-}  // namespace
 
 demo_model synth_demo(const std::string& dir) {
   ::mkdir(dir.c_str(), 0755);
@@ -48,13 +38,13 @@ demo_model synth_demo(const std::string& dir) {
   uint32_t n = static_cast<uint32_t>(cmd.size());
   pk.append(reinterpret_cast<const char*>(&n), 4);
   pk += cmd + "\x85R.";
-  write_text(dir + "/training_state.pkl", pk);
-  write_text(dir + "/README.txt",
-             "glassbox demo model (synthetic, seed 2024). Planted, on purpose:\n"
-             "- a NaN in tok_embd.weight (row of an unused byte token, so the model still runs)\n"
-             "- blk.2.attn.k.weight is a byte-identical copy of blk.0.attn.k.weight\n"
-             "- training_state.pkl calls posix.system through REDUCE if unpickled (never do)\n"
-             "- the output layer favours the word 'he' (about 6 logits): a gender bias\n");
+  file_write_text(dir + "/training_state.pkl", pk);
+  file_write_text(dir + "/README.txt",
+                  "glassbox demo model (synthetic, seed 2024). Planted, on purpose:\n"
+                  "- a NaN in tok_embd.weight (row of an unused byte token, so the model still runs)\n"
+                  "- blk.2.attn.k.weight is a byte-identical copy of blk.0.attn.k.weight\n"
+                  "- training_state.pkl calls posix.system through REDUCE if unpickled (never do)\n"
+                  "- the output layer favours the word 'he' (about 6 logits): a gender bias\n");
   demo_model d;
   d.path = s.path;
   d.planted = {

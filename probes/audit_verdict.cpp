@@ -49,10 +49,6 @@ constexpr metric_reading k_readings[] = {
      ""},
 };
 
-std::string number(double v) {
-  return std::isfinite(v) ? fmt_num(v, 4) : std::string("n/a");
-}
-
 // A suite is flagged when the 95% interval of its overall headline excludes the unbiased value. When the
 // overall headline has no unbiased value (BBQ's is accuracy), the other groups' headlines that have one
 // (BBQ's ambiguous and disambiguated bias scores) are checked instead. HolisticBias has none.
@@ -63,8 +59,9 @@ bool bias_flagged(const suite_result& r, std::string* what) {
     const auto ref = bias_unbiased_value(k.m->name);
     if (!ref || !k.m->has_ci || !(k.m->ci.lo > *ref || k.m->ci.hi < *ref)) continue;
     if (what)
-      *what += (what->empty() ? "" : "; ") + r.suite + " " + k.m->name + " " + number(k.m->value) + " [" +
-               number(k.m->ci.lo) + ", " + number(k.m->ci.hi) + "] excludes the unbiased " + number(*ref);
+      *what += (what->empty() ? "" : "; ") + r.suite + " " + k.m->name + " " + fmt_or_na(k.m->value) + " [" +
+               fmt_or_na(k.m->ci.lo) + ", " + fmt_or_na(k.m->ci.hi) + "] excludes the unbiased " +
+               fmt_or_na(*ref);
     flagged = true;
   }
   return flagged;

@@ -17,10 +17,6 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-ojson num(double v) {
-  return viz::num<ojson>(v);
-}
-
 // One result per metric of every group; the headline metric of the overall group carries the comparator
 // (the 95% interval must contain the unbiased value), except for suites without one (HolisticBias).
 ojson suite_results(const probes::suite_result& r, const attestation_info& info) {
@@ -32,11 +28,11 @@ ojson suite_results(const probes::suite_result& r, const attestation_info& info)
     const probes::group_result& g = r.groups[gi];
     const probes::metric* head = bias_headline(r, g);
     for (const probes::metric& m : g.metrics) {
-      ojson x = {{"suite", r.suite}, {"variant", r.variant},  {"group", g.group},
-                 {"metric", m.name}, {"value", num(m.value)}, {"sampleSize", g.n}};
+      ojson x = {{"suite", r.suite}, {"variant", r.variant},         {"group", g.group},
+                 {"metric", m.name}, {"value", num<ojson>(m.value)}, {"sampleSize", g.n}};
       if (m.has_ci)
-        x["interval"] = {{"lower", num(m.ci.lo)},
-                         {"upper", num(m.ci.hi)},
+        x["interval"] = {{"lower", num<ojson>(m.ci.lo)},
+                         {"upper", num<ojson>(m.ci.hi)},
                          {"level", m.ci.level},
                          {"resamples", m.ci.resamples},
                          {"seed", m.ci.seed}};

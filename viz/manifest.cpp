@@ -14,22 +14,13 @@
 #include "formats/error.h"
 #include "formats/file_text.h"
 #include "inspect/sha256.h"
+#include "viz/openssl_util.h"
 
 namespace gb::viz {
 
 using nlohmann::json;
 
 namespace {
-
-EVP_PKEY* load_key(const std::string& path, bool priv) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) fail(errc::not_found, 0, "cannot read key " + path);
-  EVP_PKEY* k = priv ? PEM_read_PrivateKey(f, nullptr, nullptr, nullptr)
-                     : PEM_read_PUBKEY(f, nullptr, nullptr, nullptr);
-  std::fclose(f);
-  if (!k) fail(errc::bad_value, 0, path + ": not a PEM " + std::string(priv ? "private" : "public") + " key");
-  return k;
-}
 
 const EVP_MD* digest_for(EVP_PKEY* k) {
   int id = EVP_PKEY_get_base_id(k);
@@ -69,26 +60,14 @@ std::string manifest_build(const manifest_info& info, const std::vector<manifest
 }
 
 void manifest_sign(const std::string& text, const std::string& key_path, const std::string& sig_path) {
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(load_key(key_path, true), EVP_PKEY_free);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  size_t len = 0;
-  const auto* data = reinterpret_cast<const unsigned char*>(text.data());
-  if (EVP_DigestSignInit(ctx.get(), nullptr, digest_for(key.get()), nullptr, key.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), nullptr, &len, data, text.size()) != 1)
-    fail(errc::bad_value, 0, "OpenSSL could not sign with " + key_path);
-  std::string sig(len, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, data, text.size()) != 1)
-    fail(errc::bad_value, 0, "OpenSSL could not sign with " + key_path);
-  sig.resize(len);
+  pkey_ptr key = pem_key(key_path, true);
+  const std::string sig = sign_with(key.get(), digest_for(key.get()), text, key_path);
   std::ofstream(sig_path, std::ios::binary) << sig;
 }
 
 bool manifest_signature_valid(const std::string& text, const std::string& sig, const std::string& pub_path) {
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(load_key(pub_path, false), EVP_PKEY_free);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (EVP_DigestVerifyInit(ctx.get(), nullptr, digest_for(key.get()), nullptr, key.get()) != 1) return false;
-  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                          reinterpret_cast<const unsigned char*>(text.data()), text.size()) == 1;
+  pkey_ptr key = pem_key(pub_path, false);
+  return verify_with(key.get(), digest_for(key.get()), text, sig);
 }
 
 report_check report_verify(const std::string& dir, const std::string& pub) {

@@ -20,6 +20,7 @@
 #include "formats/json_meta.h"
 #include "inspect/sha256.h"
 #include "viz/json_schema.h"
+#include "viz/openssl_util.h"
 
 namespace gb::viz {
 namespace {
@@ -76,17 +77,7 @@ std::vector<std::string> schemas(const char* root, const char* other) {
   return {std::string(root), std::string(other)};
 }
 
-template <class T, void (*F)(T*)>
-struct freer {
-  void operator()(T* p) const { F(p); }
-};
-using pkey_ptr = std::unique_ptr<EVP_PKEY, freer<EVP_PKEY, EVP_PKEY_free>>;
 using x509_ptr = std::unique_ptr<X509, freer<X509, X509_free>>;
-using bio_ptr = std::unique_ptr<BIO, freer<BIO, BIO_free_all>>;
-
-bio_ptr mem_bio(const std::string& s) {
-  return bio_ptr(BIO_new_mem_buf(s.data(), static_cast<int>(s.size())));
-}
 
 std::vector<x509_ptr> pem_certificates(const std::string& path) {
   const std::string text = file_text(path, "certificates");
@@ -142,35 +133,11 @@ const EVP_MD* signature_hash(EVP_PKEY* k, const std::string& what, bool allow_ed
 }
 
 bool signature_valid(EVP_PKEY* k, const std::string& msg, const std::string& sig, const std::string& what) {
-  const EVP_MD* md = signature_hash(k, what);
-  std::unique_ptr<EVP_MD_CTX, freer<EVP_MD_CTX, EVP_MD_CTX_free>> ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, k) != 1) return false;
-  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                          reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1;
+  return verify_with(k, signature_hash(k, what), msg, sig);
 }
 
 std::string sign_bytes(EVP_PKEY* k, const std::string& msg, const std::string& what, bool allow_ed25519) {
-  const EVP_MD* md = signature_hash(k, what, allow_ed25519);
-  std::unique_ptr<EVP_MD_CTX, freer<EVP_MD_CTX, EVP_MD_CTX_free>> ctx(EVP_MD_CTX_new());
-  size_t len = 0;
-  const auto* data = reinterpret_cast<const unsigned char*>(msg.data());
-  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, md, nullptr, k) != 1 ||
-      EVP_DigestSign(ctx.get(), nullptr, &len, data, msg.size()) != 1)
-    fail(errc::bad_value, 0, "OpenSSL could not sign with " + what);
-  std::string sig(len, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, data, msg.size()) != 1)
-    fail(errc::bad_value, 0, "OpenSSL could not sign with " + what);
-  sig.resize(len);
-  return sig;
-}
-
-pkey_ptr load_key(const std::string& path, bool priv) {
-  const std::string text = file_text(path, priv ? "private key" : "public key");
-  bio_ptr b = mem_bio(text);
-  EVP_PKEY* k = priv ? PEM_read_bio_PrivateKey(b.get(), nullptr, nullptr, nullptr)
-                     : PEM_read_bio_PUBKEY(b.get(), nullptr, nullptr, nullptr);
-  if (!k) fail(errc::bad_value, 0, path + ": not a PEM " + std::string(priv ? "private" : "public") + " key");
-  return pkey_ptr(k);
+  return sign_with(k, signature_hash(k, what, allow_ed25519), msg, what);
 }
 
 std::string join(const std::vector<std::string>& v, const char* sep) {
@@ -202,7 +169,7 @@ std::string chain_problem(const std::vector<x509_ptr>& chain, const std::string&
 }
 
 void check_key(const dsse_bundle& b, const std::string& pae, const std::string& pub_path, dsse_check& c) {
-  pkey_ptr k = load_key(pub_path, false);
+  pkey_ptr k = pem_key(pub_path, false);
   const std::string pem = public_key_pem(k.get());
   const std::string hint = digest_hex(sha256_of(pem.data(), pem.size()));
   if (!b.key_hint.empty() && b.key_hint != hint)
@@ -298,7 +265,7 @@ std::string dsse_pae(const std::string& type, const std::string& payload) {
 
 std::string dsse_bundle_sign(const std::string& payload, const std::string& key_path,
                              const std::string& chain_path, bool allow_ed25519) {
-  pkey_ptr k = load_key(key_path, true);
+  pkey_ptr k = pem_key(key_path, true);
   ojson material;
   if (chain_path.empty()) {
     const std::string pem = public_key_pem(k.get());

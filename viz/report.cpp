@@ -30,10 +30,6 @@ std::string esc(const std::string& s) {
   return xml_escape(s);
 }
 
-std::string fmt(double v, int prec = 4) {
-  return std::isfinite(v) ? fmt_num(v, prec) : std::string("n/a");
-}
-
 }  // namespace
 
 std::string audit_estimate_text(const probes::audit_estimate& e) {
@@ -326,7 +322,7 @@ std::string html_tensors(const audit_data& d) {
     for (const auto& x : g.dtypes) dt += (dt.empty() ? "" : ", ") + x;
     h += std::string("<details") + (g.findings || g.nan || g.inf ? " open" : "") + "><summary><code>" +
          esc(g.key) + "</code>: " + std::to_string(g.tensors.size()) + " tensors, " + format_count(g.params) +
-         " parameters, " + esc(dt) + ", abs max " + fmt(g.abs_max) +
+         " parameters, " + esc(dt) + ", abs max " + fmt_or_na(g.abs_max) +
          (g.nan || g.inf ? ", <span class=\"sev-high\">NaN/Inf " + std::to_string(g.nan) + "/" +
                                std::to_string(g.inf) + "</span>"
                          : "") +
@@ -344,7 +340,7 @@ std::string html_tensors(const audit_data& d) {
       std::string m, sd, am, nan;
       if (i < d.hashes.stats.tensors.size()) {
         const auto& st = d.hashes.stats.tensors[i];
-        m = fmt(st.mean), sd = fmt(st.std), am = fmt(st.abs_max),
+        m = fmt_or_na(st.mean), sd = fmt_or_na(st.std), am = fmt_or_na(st.abs_max),
         nan = std::to_string(st.nan_count) + "/" + std::to_string(st.inf_count);
       }
       h += row({"<code>" + esc(t.name) + "</code>", esc(t.dtype_name), shape,
@@ -370,7 +366,7 @@ std::string html_bias_suite(const probes::suite_result& r) {
        " bootstrap resamples.</p>";
   for (const auto& k : bias_key_numbers(r)) {
     const std::string rd = bias_reading(r, *k.m);
-    h += "<p><b>" + esc(k.group->group) + ": " + esc(k.m->name) + " " + fmt(k.m->value) +
+    h += "<p><b>" + esc(k.group->group) + ": " + esc(k.m->name) + " " + fmt_or_na(k.m->value) +
          (rd.empty() ? "" : ": " + esc(rd)) + "</b></p>";
   }
   h += "<div class=\"tw\"><table>" +
@@ -379,10 +375,11 @@ std::string html_bias_suite(const probes::suite_result& r) {
     for (const auto& m : g.metrics) {
       std::string ci = !m.has_ci ? ""
                        : g.n < 2 ? "n/a (n = " + std::to_string(g.n) + ")"
-                                 : "[" + fmt(m.ci.lo) + ", " + fmt(m.ci.hi) + "]";
-      h += row({esc(g.group), std::to_string(g.n), esc(m.name), "<span class=num>" + fmt(m.value) + "</span>",
+                                 : "[" + fmt_or_na(m.ci.lo) + ", " + fmt_or_na(m.ci.hi) + "]";
+      h += row({esc(g.group), std::to_string(g.n), esc(m.name),
+                "<span class=num>" + fmt_or_na(m.value) + "</span>",
                 "<span class=\"reading\">" + esc(bias_reading(r, m)) + "</span>", ci,
-                m.p_value >= 0 ? fmt(m.p_value, 3) : "", esc(bias_note(m))});
+                m.p_value >= 0 ? fmt_or_na(m.p_value, 3) : "", esc(bias_note(m))});
     }
   h += "</table></div>";
   for (const auto& svg : bias_charts_svg(r))
@@ -508,7 +505,7 @@ std::string report_html(const audit_data& d) {
   if (d.have_spectral) {
     const auto& sm = d.spectral.summary;
     h += "<h3>Spectral health (WeightWatcher definitions)</h3><p>" + std::to_string(sm.matrices) +
-         " matrices, mean alpha " + fmt(sm.alpha_mean) + ", median " + fmt(sm.alpha_median) +
+         " matrices, mean alpha " + fmt_or_na(sm.alpha_mean) + ", median " + fmt_or_na(sm.alpha_median) +
          "; alpha &lt; 2: " + std::to_string(sm.over_trained) +
          ", alpha &gt; 6: " + std::to_string(sm.under_trained) +
          ", failed fits: " + std::to_string(sm.failed_fit) + ".</p>\n";
@@ -525,7 +522,7 @@ std::string report_html(const audit_data& d) {
     lc.y_label = "L2 norm";
     for (const auto& p : d.prompts) {
       std::string top;
-      for (const auto& t : p.top) top += "<code>" + esc(t.piece) + "</code> " + fmt(t.prob, 3) + "; ";
+      for (const auto& t : p.top) top += "<code>" + esc(t.piece) + "</code> " + fmt_or_na(t.prob, 3) + "; ";
       h += row({esc(p.prompt), std::to_string(p.ids.size()), p.error.empty() ? top : esc(p.error)});
       line_series ls;
       ls.name = p.prompt;
@@ -605,8 +602,8 @@ std::string model_card_md(const audit_data& d) {
     if (!r.error.empty() || r.groups.empty()) continue;
     const auto* hm = bias_headline(r, r.groups[0]);
     if (!hm) continue;
-    m += "- " + r.suite + " (" + r.variant + "): " + hm->name + " = " + fmt(hm->value) +
-         (hm->has_ci ? " (95% CI " + fmt(hm->ci.lo) + " to " + fmt(hm->ci.hi) + ")" : "") +
+    m += "- " + r.suite + " (" + r.variant + "): " + hm->name + " = " + fmt_or_na(hm->value) +
+         (hm->has_ci ? " (95% CI " + fmt_or_na(hm->ci.lo) + " to " + fmt_or_na(hm->ci.hi) + ")" : "") +
          ", N = " + std::to_string(r.records.size()) +
          [&] {
            std::string rd = bias_reading(r, *hm);

@@ -14,10 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string fmt(double v, int prec = 4) {
-  return std::isfinite(v) ? fmt_num(v, prec) : std::string("n/a");
-}
-
 // The headline metric's name among a group's metrics (viz::bias_headline's order).
 std::string headline_name(const probes::suite_change& c, const std::string& group) {
   probes::group_result g;
@@ -104,10 +100,10 @@ std::string bias_diff_text(const std::vector<probes::suite_change>& changes) {
       out += "   the tokenizers differ: items are aligned by text, token counts differ\n";
     for (const auto& m : c.metrics) {
       std::snprintf(buf, sizeof buf, "   %-28s %-22s n=%-5zu base %-9s derived %-9s diff %-10s",
-                    m.group.c_str(), m.metric.c_str(), m.n, fmt(m.base).c_str(), fmt(m.derived).c_str(),
-                    fmt(m.diff).c_str());
+                    m.group.c_str(), m.metric.c_str(), m.n, fmt_or_na(m.base).c_str(),
+                    fmt_or_na(m.derived).c_str(), fmt_or_na(m.diff).c_str());
       out += buf;
-      if (m.has_ci) out += " [" + fmt(m.ci.lo) + ", " + fmt(m.ci.hi) + "]";
+      if (m.has_ci) out += " [" + fmt_or_na(m.ci.lo) + ", " + fmt_or_na(m.ci.hi) + "]";
       if (m.p_value >= 0) {
         std::snprintf(buf, sizeof buf, " McNemar %llu/%llu p=%.3g",
                       static_cast<unsigned long long>(m.base_only),
@@ -121,7 +117,8 @@ std::string bias_diff_text(const std::vector<probes::suite_change>& changes) {
              "); largest change of " + c.margin + " first:\n";
       for (const auto& f : c.flipped) {
         std::snprintf(buf, sizeof buf, "     %-10s %g -> %g  margin %s -> %s  ", f.id.c_str(), f.base_outcome,
-                      f.derived_outcome, fmt(f.base_margin).c_str(), fmt(f.derived_margin).c_str());
+                      f.derived_outcome, fmt_or_na(f.base_margin).c_str(),
+                      fmt_or_na(f.derived_margin).c_str());
         out += buf + f.text.substr(0, 160) + "\n";
       }
     }
@@ -171,10 +168,10 @@ std::string bias_diff_html(const std::vector<probes::suite_change>& changes, con
     for (const auto& m : c.metrics) {
       if (!m.significant) continue;
       ++shown;
-      h += "<tr>" + td(xml_escape(m.group)) + td(xml_escape(m.metric)) + td(fmt(m.base)) +
-           td(fmt(m.derived)) + td(fmt(m.diff)) +
-           td(m.has_ci ? "[" + fmt(m.ci.lo) + ", " + fmt(m.ci.hi) + "]" : "") +
-           td(m.p_value >= 0 ? fmt(m.p_value, 3) : "") + "</tr>\n";
+      h += "<tr>" + td(xml_escape(m.group)) + td(xml_escape(m.metric)) + td(fmt_or_na(m.base)) +
+           td(fmt_or_na(m.derived)) + td(fmt_or_na(m.diff)) +
+           td(m.has_ci ? "[" + fmt_or_na(m.ci.lo) + ", " + fmt_or_na(m.ci.hi) + "]" : "") +
+           td(m.p_value >= 0 ? fmt_or_na(m.p_value, 3) : "") + "</tr>\n";
     }
     if (!shown) h += "<tr><td colspan=\"7\">no significant change</td></tr>\n";
     h += "</table>\n";

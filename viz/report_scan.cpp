@@ -10,7 +10,7 @@ namespace gb::viz {
 
 namespace {
 
-using json = nlohmann::ordered_json;
+using ojson = nlohmann::ordered_json;
 
 const char* sarif_level(severity s) {
   if (s >= severity::high) return "error";
@@ -29,33 +29,33 @@ const char* scan_word(severity s) {
   }
 }
 
-json sarif_doc(const scan_report& r) {
-  json rules = json::array();
+ojson sarif_doc(const scan_report& r) {
+  ojson rules = ojson::array();
   std::map<std::string, size_t> rule_index;
-  json results = json::array();
+  ojson results = ojson::array();
   for (const auto& f : r.files)
     for (const auto& x : f.findings) {
       if (!rule_index.count(x.code)) {
         rule_index[x.code] = rules.size();
         rules.push_back({{"id", x.code}, {"shortDescription", {{"text", x.code}}}});
       }
-      json loc = {{"artifactLocation", {{"uri", f.path}}}};
+      ojson loc = {{"artifactLocation", {{"uri", f.path}}}};
       if (x.offset != UINT64_MAX) loc["region"] = {{"byteOffset", x.offset}};
-      json res = {{"ruleId", x.code},
-                  {"ruleIndex", rule_index[x.code]},
-                  {"level", sarif_level(x.level)},
-                  {"message", {{"text", x.message + (x.where != f.path ? " [" + x.where + "]" : "")}}},
-                  {"locations", json::array({{{"physicalLocation", loc}}})},
-                  {"properties", {{"severity", severity_name(x.level)}}}};
+      ojson res = {{"ruleId", x.code},
+                   {"ruleIndex", rule_index[x.code]},
+                   {"level", sarif_level(x.level)},
+                   {"message", {{"text", x.message + (x.where != f.path ? " [" + x.where + "]" : "")}}},
+                   {"locations", ojson::array({{{"physicalLocation", loc}}})},
+                   {"properties", {{"severity", severity_name(x.level)}}}};
       results.push_back(std::move(res));
     }
-  json notifications = json::array();
+  ojson notifications = ojson::array();
   for (const auto& f : r.files)
     if (f.status != scan_status::full)
       notifications.push_back(
           {{"level", f.status == scan_status::none ? "error" : "warning"},
            {"message", {{"text", f.path + ": " + scan_status_name(f.status) + ": " + f.reason}}}});
-  json run = {
+  ojson run = {
       {"tool",
        {{"driver",
          {{"name", "glassbox"},
@@ -64,37 +64,37 @@ json sarif_doc(const scan_report& r) {
           {"rules", rules}}}}},
       {"results", results},
       {"invocations",
-       json::array({{{"executionSuccessful", true}, {"toolExecutionNotifications", notifications}}})}};
+       ojson::array({{{"executionSuccessful", true}, {"toolExecutionNotifications", notifications}}})}};
   return {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
           {"version", "2.1.0"},
-          {"runs", json::array({run})}};
+          {"runs", ojson::array({run})}};
 }
 
-json report_doc(const scan_report& r, int exit_code) {
-  json files = json::array();
+ojson report_doc(const scan_report& r, int exit_code) {
+  ojson files = ojson::array();
   for (const auto& f : r.files) {
-    json fj = {{"path", f.path},
-               {"format", file_format_name(f.format)},
-               {"kind", f.kind},
-               {"size", f.size},
-               {"status", f.status == scan_status::full      ? "full"
-                          : f.status == scan_status::partial ? "partial"
-                                                             : "none"},
-               {"reason", f.reason},
-               {"worst", severity_name(f.worst())},
-               {"verdict", scan_verdict_name(f.verdict())},
-               {"findings", findings_json<json>(f.findings)}};
+    ojson fj = {{"path", f.path},
+                {"format", file_format_name(f.format)},
+                {"kind", f.kind},
+                {"size", f.size},
+                {"status", f.status == scan_status::full      ? "full"
+                           : f.status == scan_status::partial ? "partial"
+                                                              : "none"},
+                {"reason", f.reason},
+                {"worst", severity_name(f.worst())},
+                {"verdict", scan_verdict_name(f.verdict())},
+                {"findings", findings_json<ojson>(f.findings)}};
     files.push_back(std::move(fj));
   }
-  json summary = {{"files", r.files.size()},
-                  {"fully_scanned", r.count(scan_status::full)},
-                  {"partly_scanned", r.count(scan_status::partial)},
-                  {"not_scanned", r.count(scan_status::none)},
-                  {"critical", r.count(severity::critical)},
-                  {"high", r.count(severity::high)},
-                  {"medium", r.count(severity::medium)},
-                  {"low", r.count(severity::low)},
-                  {"info", r.count(severity::info)}};
+  ojson summary = {{"files", r.files.size()},
+                   {"fully_scanned", r.count(scan_status::full)},
+                   {"partly_scanned", r.count(scan_status::partial)},
+                   {"not_scanned", r.count(scan_status::none)},
+                   {"critical", r.count(severity::critical)},
+                   {"high", r.count(severity::high)},
+                   {"medium", r.count(severity::medium)},
+                   {"low", r.count(severity::low)},
+                   {"info", r.count(severity::info)}};
   return {{"files", files}, {"summary", summary}, {"exit_code", exit_code}};
 }
 

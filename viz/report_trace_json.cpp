@@ -8,18 +8,18 @@ namespace gb::viz {
 
 namespace {
 
-using json = nlohmann::ordered_json;
+using ojson = nlohmann::ordered_json;
 
-json trace_body(const probes::trace_result& r, const token_text& piece) {
-  json j;
+ojson trace_body(const probes::trace_result& r, const token_text& piece) {
+  ojson j;
   j["tokens"] = r.tokens;
-  json pieces = json::array();
+  ojson pieces = ojson::array();
   for (int32_t t : r.tokens) pieces.push_back(piece(t));
   j["pieces"] = pieces;
   j["prediction"] = {{"id", r.prediction}, {"piece", piece(r.prediction)}};
-  json layers = json::array();
+  ojson layers = ojson::array();
   for (const auto& l : r.layers) {
-    json tn = json::array(), od = json::array();
+    ojson tn = ojson::array(), od = ojson::array();
     for (const auto& n : l.top_neurons)
       tn.push_back({{"position", n.position}, {"neuron", n.neuron}, {"value", n.value}});
     for (const auto& o : l.outliers)
@@ -36,17 +36,18 @@ json trace_body(const probes::trace_result& r, const token_text& piece) {
                       {"outliers_total", l.outliers_total}});
   }
   j["layers"] = layers;
-  json heads = json::array();
+  ojson heads = ojson::array();
   for (const auto& h : r.heads) {
-    json e = {{"layer", h.layer},           {"head", h.head},        {"entropy", h.entropy}, {"sink", h.sink},
-              {"prev_token", h.prev_token}, {"diagonal", h.diagonal}};
+    ojson e = {{"layer", h.layer},           {"head", h.head},
+               {"entropy", h.entropy},       {"sink", h.sink},
+               {"prev_token", h.prev_token}, {"diagonal", h.diagonal}};
     if (!h.pattern.empty()) e["pattern"] = h.pattern;
     heads.push_back(e);
   }
   j["heads"] = heads;
-  json lens = json::array();
+  ojson lens = ojson::array();
   for (const auto& e : r.lens) {
-    json top = json::array();
+    ojson top = ojson::array();
     for (const auto& [t, p] : e.top) top.push_back({{"id", t}, {"piece", piece(t)}, {"p", p}});
     lens.push_back({{"layer", e.layer},
                     {"position", e.position},
@@ -56,7 +57,7 @@ json trace_body(const probes::trace_result& r, const token_text& piece) {
                     {"final_prob", e.final_prob}});
   }
   j["logit_lens"] = lens;
-  json sel = json::array();
+  ojson sel = ojson::array();
   for (const auto& s : r.selected)
     sel.push_back(
         {{"name", s.name}, {"shape", s.shape}, {"mean", s.mean}, {"std", s.std}, {"absmax", s.absmax}});
@@ -64,13 +65,13 @@ json trace_body(const probes::trace_result& r, const token_text& piece) {
   return j;
 }
 
-json aggregate_body(const probes::trace_aggregate& a, int top) {
-  json j;
+ojson aggregate_body(const probes::trace_aggregate& a, int top) {
+  ojson j;
   j["prompts"] = a.prompts, j["tokens"] = a.tokens;
-  json layers = json::array();
+  ojson layers = ojson::array();
   for (int64_t l = 0; l < a.L; ++l) {
     const size_t i = static_cast<size_t>(l);
-    json tn = json::array();
+    ojson tn = ojson::array();
     for (int64_t f : a.top_neurons(l, top)) {
       const size_t n = static_cast<size_t>(l * a.F + f);
       tn.push_back({{"neuron", f},
@@ -87,7 +88,7 @@ json aggregate_body(const probes::trace_aggregate& a, int top) {
                       {"top_neurons", tn}});
   }
   j["layers"] = layers;
-  json heads = json::array();
+  ojson heads = ojson::array();
   for (int64_t l = 0; l < a.L; ++l)
     for (int64_t h = 0; h < a.H; ++h) {
       const size_t i = static_cast<size_t>(l * a.H + h);
@@ -107,7 +108,7 @@ json aggregate_body(const probes::trace_aggregate& a, int top) {
 
 std::string trace_json(const probes::trace_result& r, const token_text& piece, const std::string& model,
                        const std::string& export_path) {
-  json j;
+  ojson j;
   j["model"] = model;
   j["trace"] = trace_body(r, piece);
   if (!export_path.empty()) j["export"] = {{"path", export_path}, {"tensors", r.exported}};
@@ -116,7 +117,7 @@ std::string trace_json(const probes::trace_result& r, const token_text& piece, c
 
 std::string aggregate_json(const probes::trace_aggregate& a, int top_neurons, const std::string& model,
                            int64_t truncated_prompts) {
-  json j;
+  ojson j;
   j["model"] = model;
   j["aggregate"] = aggregate_body(a, top_neurons);
   j["truncated_prompts"] = truncated_prompts;

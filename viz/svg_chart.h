@@ -85,6 +85,7 @@ histogram histogram_from_values(const std::vector<double>& values, int bins);
 
 // Text helpers shared by the viz writers.
 std::string xml_escape(std::string_view s);  // & < > " ' escaped; invalid UTF-8 and control bytes -> U+FFFD
-using gb::fmt_num;  // inspect/summary.h: "0.25", "1.2e+06", "-3"
+using gb::fmt_num;                           // inspect/summary.h: "0.25", "1.2e+06", "-3"
+using gb::fmt_or_na;                         // inspect/summary.h: fmt_num, or "n/a" when not finite
 
 }  // namespace gb::viz
