@@ -9,9 +9,9 @@
 #include "cli/command.h"
 #include "cli/json_util.h"
 #include "cli/options.h"
+#include "inspect/findings.h"
 #include "inspect/model.h"
 #include "inspect/oms.h"
-#include "inspect/findings.h"
 #include "inspect/summary.h"
 #include "viz/report_inspect.h"
 

@@ -105,7 +105,8 @@ int run_patch(int argc, char** argv) {
   }
   const std::string text = gb::viz::patch_text(P, labels);
   if (!out_dir.empty())
-    gb::viz::charts_folder_write(out_dir, "glassbox patch", gb::viz::patch_charts(P, labels), "patch.txt", text);
+    gb::viz::charts_folder_write(out_dir, "glassbox patch", gb::viz::patch_charts(P, labels), "patch.txt",
+                                 text);
   if (as_json) {
     json j;
     j["model"] = model_path;

@@ -149,7 +149,8 @@ int run_trace(int argc, char** argv) {
   if (!done) return gb::cli::report_error(done.err());
   const std::string text = gb::viz::aggregate_text(agg, top_neurons);
   if (!out_dir.empty())
-    gb::viz::charts_folder_write(out_dir, "glassbox trace", gb::viz::aggregate_charts(agg), "trace.txt", text);
+    gb::viz::charts_folder_write(out_dir, "glassbox trace", gb::viz::aggregate_charts(agg), "trace.txt",
+                                 text);
   if (as_json) {
     gb::cli::print_json_text(gb::viz::aggregate_json(agg, top_neurons, model_path, in.truncated));
   } else {

@@ -8,7 +8,8 @@
 //   gb::probes::audit_data d;
 //   gb::probes::audit_inspect(d, s, model_path, o); // s: gb::probes::session
 //   std::vector<std::string> not_run = gb::probes::audit_probe(d, s, o);
-//   d.verdicts = gb::probes::audit_verdicts(d);      // probes/audit_verdict.h; then gb::viz::report_json(d) ...
+//   d.verdicts = gb::probes::audit_verdicts(d);      // probes/audit_verdict.h; then gb::viz::report_json(d)
+//   ...
 #pragma once
 
 #include <cstdint>

@@ -17,7 +17,6 @@ using nlohmann::json;
 
 namespace {}  // namespace
 
-
 std::string bias_json(const std::vector<probes::suite_result>& results, bool records, int indent, bool cost) {
   json arr = json::array();
   for (const auto& r : results) {

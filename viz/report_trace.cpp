@@ -345,8 +345,9 @@ std::string charts_index_html(const std::string& title, const std::vector<chart_
   return h + "</body></html>\n";
 }
 
-void charts_folder_write(const std::string& dir, const std::string& title, const std::vector<chart_file>& charts,
-                         const std::string& text_file, const std::string& text) {
+void charts_folder_write(const std::string& dir, const std::string& title,
+                         const std::vector<chart_file>& charts, const std::string& text_file,
+                         const std::string& text) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   std::vector<chart_file> files = charts;

@@ -56,7 +56,8 @@ std::string charts_index_html(const std::string& title, const std::vector<chart_
                               const std::string& text_file);
 // The folder of a command's -o DIR (created when missing): every chart, the text report as text_file, and
 // index.html (charts_index_html); errc::io "cannot write NAME in DIR" when a file cannot be written.
-void charts_folder_write(const std::string& dir, const std::string& title, const std::vector<chart_file>& charts,
-                         const std::string& text_file, const std::string& text);
+void charts_folder_write(const std::string& dir, const std::string& title,
+                         const std::vector<chart_file>& charts, const std::string& text_file,
+                         const std::string& text);
 
 }  // namespace gb::viz

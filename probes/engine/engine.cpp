@@ -880,10 +880,10 @@ result<std::vector<float>> runner::forward_packed_from(int layer, const std::vec
                                                        const std::vector<int32_t>& tokens,
                                                        const std::vector<int32_t>& parent, hook* h) {
   if (layer < 0 || layer >= p_->hp.n_layer)
-    return error{errc::bad_value, 0,
-                 "engine: packed pass from layer " + std::to_string(layer) + " of " +
-                     std::to_string(p_->hp.n_layer),
-                 ""};
+    return error{
+        errc::bad_value, 0,
+        "engine: packed pass from layer " + std::to_string(layer) + " of " + std::to_string(p_->hp.n_layer),
+        ""};
   if (resid.size() != tokens.size() * static_cast<size_t>(p_->D))
     return error{errc::bad_value, 0,
                  "engine: packed pass from a layer needs (T, D) = (" + std::to_string(tokens.size()) + ", " +

@@ -22,7 +22,8 @@ std::string nested(size_t levels) {  // levels '[' then as many ']'
 }  // namespace
 
 TEST_CASE(
-    "bias datasets: a too-deep document is a limit error at its offset; a too-deep JSON line is a skipped row") {
+    "bias datasets: a too-deep document is a limit error at its offset; a too-deep JSON line is a skipped "
+    "row") {
   const std::string dir = test::temp_dir("bias_json_depth");
   // a StereoSet dev.json-shaped document (one line) nested 100000 levels deep
   test::write_file(dir + "/dev.json", "{\"data\": " + std::string(100000, '[') + "}");
