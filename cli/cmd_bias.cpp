@@ -135,10 +135,7 @@ int run_bias(int argc, char** argv) {
     gb::probes::bias_options so = o;
     if (suite != "crows-pairs") so.variant.clear();
     try {
-      if (!shard_arg.empty())
-        part.datasets[suite] = suite == "templates"    ? "built-in"
-                               : gb::path_exists(path) ? gb::probes::path_digest(path)
-                                                       : "";
+      if (!shard_arg.empty()) part.datasets[suite] = gb::probes::dataset_digest(suite, path);
       if (suite != "templates" && (path.empty() || !gb::path_exists(path))) {
         gb::probes::suite_result r;
         r.suite = suite;

@@ -231,7 +231,7 @@ part_header audit_part_header(const session& s, const std::string& model_path, c
   for (const auto& suite : o.suites) {
     suites_text += (suites_text.empty() ? "" : ",") + suite;
     const std::string path = bias_dataset_path(o.data_root, suite);
-    datasets[suite] = suite == "templates" ? "built-in" : path_exists(path) ? path_digest(path) : "";
+    datasets[suite] = dataset_digest(suite, path);
   }
   return part_header_of(s, model_path, tok_path, shard, datasets,
                         {{"command", "audit"},

@@ -185,6 +185,11 @@ std::string path_digest(const std::string& path) {
   return digest_hex(h.final());
 }
 
+std::string dataset_digest(const std::string& suite, const std::string& path) {
+  if (suite == "templates") return "built-in";
+  return path_exists(path) ? path_digest(path) : "";
+}
+
 // ---------------------------------------------------------------- part files
 namespace {
 

@@ -57,6 +57,8 @@ struct part_header {
 
 // SHA-256 of a file, or of a folder: over its regular files' relative names and SHA-256s, sorted.
 std::string path_digest(const std::string& path);
+// A suite's dataset as a part records it: "built-in" (templates), path_digest(path), or "" when absent.
+std::string dataset_digest(const std::string& suite, const std::string& path);
 // Identity of a model's files: SHA-256 over "name size sha256" lines of each file, in archive order.
 std::string files_digest(const std::vector<std::string>& paths);
 
