@@ -13,7 +13,8 @@
 #     --no-build     use the existing build
 #     --build-only   build, then stop
 #     --no-attack    skip the sanitized attack-corpus run
-#   env: GB_FUZZ_BUILD (default build-fuzz), GB_FUZZ_MAX_LEN (default 65536), GB_FUZZ_RSS_MB (default 2048)
+#   env: GB_FUZZ_BUILD (default build-fuzz), GB_FUZZ_MAX_LEN (default 65536), GB_FUZZ_RSS_MB (default 2048),
+#        GB_FUZZ_OPT (default -O1, OSS-Fuzz's level; CI's tools/test.sh builds at -O0: see there)
 #
 # A crash, leak, timeout (> 10 s for one input), out-of-memory (> GB_FUZZ_RSS_MB, or one malloc above it)
 # or sanitizer report fails the run (exit 1); libFuzzer writes the input to $BUILD/fuzz-out/<target>-*.
@@ -26,6 +27,7 @@ ROOT=$PWD
 BUILD=${GB_FUZZ_BUILD:-build-fuzz}
 MAX_LEN=${GB_FUZZ_MAX_LEN:-65536}
 RSS_MB=${GB_FUZZ_RSS_MB:-2048}
+OPT=${GB_FUZZ_OPT:--O1}
 total=0 jobs=1 merge=0 seeds=0 build=1 build_only=0 attack=1 secs=60
 targets=()
 while [ $# -gt 0 ]; do
@@ -51,7 +53,7 @@ if [ "$build" = 1 ]; then
   command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found (apt-get install clang libclang-rt-14-dev)"; exit 2; }
   cmake -S . -B "$BUILD" -G Ninja -DGB_FUZZ=ON -DGB_TESTS=OFF -DGB_NATIVE=OFF \
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -DNDEBUG" >/dev/null
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$OPT -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="$OPT -DNDEBUG" >/dev/null
   cmake --build "$BUILD" --target gb_fuzz -j"$(nproc)"
 fi
 [ "$build_only" = 0 ] || exit 0
