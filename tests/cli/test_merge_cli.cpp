@@ -174,17 +174,19 @@ TEST_CASE("mpirun -np 3 launches --shard auto (Open MPI), and the merge equals t
   CHECK(without_cost(slurp(dir + "/merged/bias.json")) == without_cost(want));
 }
 
-// A real Slurm cluster (tests/support/slurm_local.sh: munged + slurmctld + slurmd in a temp folder, stopped at
-// the end) runs examples/scale/slurm-bias.sh: `sbatch --array=0-2` of `--shard auto`, then the merge job that
-// depends on it. Not under the sanitizers: it tests the launcher, not memory safety.
-TEST_CASE("sbatch --array=0-2 + a dependent merge job (a local Slurm cluster) equals the single-process run") {
+// A real Slurm cluster (tests/support/slurm_local.sh: munged + slurmctld + slurmd in a temp folder, stopped
+// at the end) runs examples/scale/slurm-bias.sh: `sbatch --array=0-2` of `--shard auto`, then the merge job
+// that depends on it. Not under the sanitizers: it tests the launcher, not memory safety.
+TEST_CASE(
+    "sbatch --array=0-2 + a dependent merge job (a local Slurm cluster) equals the single-process run") {
 #ifdef GB_SANITIZED
   MESSAGE("SKIP: the Slurm launcher test runs in the normal build only");
   return;
 #endif
   GB_DATA(model, "models/stories260K/stories260K.gguf");
   GB_DATA(data, "bias");
-  if (test::run_command("command -v slurmctld >/dev/null 2>&1 && command -v munged >/dev/null 2>&1", nullptr)) {
+  if (test::run_command("command -v slurmctld >/dev/null 2>&1 && command -v munged >/dev/null 2>&1",
+                        nullptr)) {
     if (test::in_ci()) FAIL("slurm-wlm or munge is not installed: run GB_WITH_TEST_DEPS=1 tools/setup.sh");
     MESSAGE("SKIP: slurm-wlm / munge not installed");
     return;
