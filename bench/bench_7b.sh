@@ -30,6 +30,11 @@
 #   hash (file SHA-256 + tensor digests + stats) 63.8 s / 30.8 s cpu / 31 MB; openssl dgst 24.3 s / 15.3 s cpu.
 # Not yet run at 32 layers: q4_k, q8_0, hf-bf16, and stats/scan/spectral/run/bias at this size. 70B header (80 layers, GQA 64/8, f16, 138 GB apparent):
 # synth --sparse 0.3 s / 15 MB, inspect 1.0 s / 13 MB, graph 0.9 s / 24 MB.
+# Projected 7B audit (Dec 6, load 15 on 2 cores; not a 32-layer run): `audit --plan` on the 2-layer f16 file of
+# 7B dims measures 17 tokens/s and counts 2,304,061 bias tokens (bbq 1.82M of them): 38.5 h here, 1.2 h on 32
+# ranks. A token of the 32-layer model costs (32 x 202M + 131M) / (2 x 202M + 131M) = 12.3x the 2-layer one's
+# multiply-adds, so at this load ~1.4 tokens/s: ~19 days on one machine, ~15 h on 32 such ranks (the bbq
+# shards bound it); on idle cores divide by the load factor (wall here is 2.5-4x CPU).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${BUILD:-$here/../build}

@@ -12,10 +12,12 @@ if [ "${GB_WITH_TEST_DEPS:-0}" = 1 ]; then
   # Test peers: ONNX test models, libsentencepiece (tokenizer parity), clang + its sanitizer runtime (fuzz
   # stage), clang-format (the style check), openssl, Chromium (report rendering), PyTorch + SentencePiece +
   # OpenBLAS (independent forward and CrowS-Pairs references), Node.js + npm (llama.cpp through
-  # node-llama-cpp, below), Open MPI (mpirun launching sharded bias runs), python3-cryptography (an
+  # node-llama-cpp, below), Open MPI (mpirun launching sharded bias runs), Slurm + munge (a throwaway local
+  # cluster runs the sbatch array example: tests/support/slurm_local.sh), python3-cryptography (an
   # independent OMS signature verifier, tests/support/oms_verify.py), python3-yaml (reads .eval_results).
   PKGS="$PKGS libonnx-testdata libsentencepiece-dev clang clang-format libclang-rt-14-dev openssl chromium
-python3-torch python3-sentencepiece python3-numpy libopenblas0-pthread openmpi-bin python3-cryptography python3-yaml"
+python3-torch python3-sentencepiece python3-numpy libopenblas0-pthread openmpi-bin python3-cryptography python3-yaml
+slurm-wlm munge"
   command -v npm >/dev/null || PKGS="$PKGS nodejs npm"
 fi
 missing=""

@@ -184,6 +184,49 @@ TEST_CASE("mpirun -np 3 launches --shard auto (Open MPI), and the merge equals t
   CHECK(without_cost(slurp(dir + "/merged/bias.json")) == without_cost(want));
 }
 
+// A real Slurm cluster (tests/support/slurm_local.sh: munged + slurmctld + slurmd in a temp folder, stopped
+// at the end) runs examples/scale/slurm-bias.sh: `sbatch --array=0-2` of `--shard auto`, then the merge job
+// that depends on it. Not under the sanitizers: it tests the launcher, not memory safety.
+TEST_CASE(
+    "sbatch --array=0-2 + a dependent merge job (a local Slurm cluster) equals the single-process run") {
+#ifdef GB_SANITIZED
+  MESSAGE("SKIP: the Slurm launcher test runs in the normal build only");
+  return;
+#endif
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(data, "bias");
+  if (test::run_command("command -v slurmctld >/dev/null 2>&1 && command -v munged >/dev/null 2>&1",
+                        nullptr)) {
+    if (test::in_ci()) FAIL("slurm-wlm or munge is not installed: run GB_WITH_TEST_DEPS=1 tools/setup.sh");
+    MESSAGE("SKIP: slurm-wlm / munge not installed");
+    return;
+  }
+  const std::string& want = single(model, data);
+  const std::string dir = test::temp_dir("merge_slurm");
+  const std::string cli = test::glassbox_binary().substr(0, test::glassbox_binary().rfind('/'));
+  std::string out;
+  const int rc = test::run_command("PATH=" + cli + ":$PATH GB_CPUS_PER_TASK=1 " + std::string(GB_SOURCE_DIR) +
+                                       "/tests/support/slurm_local.sh " + std::string(GB_SOURCE_DIR) +
+                                       "/examples/scale/slurm-bias.sh " + model + " " + data + " " + dir +
+                                       " 3 --limit 9 --resamples 50 2>&1",
+                                   &out);
+  if (rc == 77) {  // the daemons cannot start here (the message says why)
+    if (test::in_ci()) FAIL("slurm-wlm is installed but the local cluster did not start: " << out);
+    MESSAGE("SKIP: " << out);
+    return;
+  }
+  REQUIRE_MESSAGE(rc == 0, out);
+  CHECK(out.find("submitted array job") != std::string::npos);
+  CHECK(out.find("4 job(s) finished") != std::string::npos);  // 3 array tasks + the merge
+  for (int i = 0; i < 3; ++i) {
+    const std::string log = slurp(dir + "/logs/shard-" + std::to_string(i) + ".out");
+    INFO(log);
+    CHECK(log.find("Slurm array (SLURM_ARRAY_TASK_ID") != std::string::npos);
+    CHECK(log.find("shard " + std::to_string(i) + " of 3") != std::string::npos);
+  }
+  CHECK(without_cost(slurp(dir + "/merged/bias.json")) == without_cost(want));
+}
+
 TEST_CASE("audit --shard I/3 then --bias-parts: the report equals the single-process audit's byte for byte") {
   GB_DATA(model, "models/stories260K/stories260K.gguf");
   GB_DATA(data, "bias");
