@@ -208,7 +208,7 @@ TEST_CASE(
   const int rc = test::run_command("PATH=" + cli + ":$PATH GB_CPUS_PER_TASK=1 " + std::string(GB_SOURCE_DIR) +
                                        "/tests/support/slurm_local.sh " + std::string(GB_SOURCE_DIR) +
                                        "/examples/scale/slurm-bias.sh " + model + " " + data + " " + dir +
-                                       " 3 --limit 9 --resamples 50 2>&1",
+                                       " 3 --limit " + kLimit + " --resamples 50 2>&1",
                                    &out);
   if (rc == 77) {  // the daemons cannot start here (the message says why)
     if (test::in_ci()) FAIL("slurm-wlm is installed but the local cluster did not start: " << out);
