@@ -48,10 +48,9 @@ struct bench_hook : gb::engine::hook {
     return capture &&
            (n.find("resid.") != std::string_view::npos || n.find("attn.probs") != std::string_view::npos);
   }
-  bool observe(std::string_view, const float* t, const std::vector<int64_t>& shape) override {
-    size_t n = 1;
-    for (int64_t d : shape) n *= static_cast<size_t>(d);
-    sink.assign(t, t + n);
+  bool observe(std::string_view, gb::engine::activation_view a) override {
+    const size_t n = static_cast<size_t>(a.size());
+    sink.assign(a.data, a.data + n);
     checksum += static_cast<double>(sink[n / 2]);
     return true;
   }

@@ -20,10 +20,10 @@ class resid_norm_hook : public gb::engine::hook {
   bool wants(std::string_view name) override {
     return name.starts_with("blk.") && name.ends_with(".resid.post");
   }
-  bool observe(std::string_view name, const float* t, const std::vector<int64_t>& shape) override {
+  bool observe(std::string_view name, gb::engine::activation_view a) override {  // a: (T, D)
     const int block = std::stoi(std::string(name.substr(4)));
-    const int64_t T = shape[0], D = shape[1];
-    const float* last = t + (T - 1) * D;  // (D) the last token's row
+    const float* last = a.row(a.rows() - 1);  // (D) the last token's row
+    const int64_t D = a.cols();
     double s = 0;
     for (int64_t i = 0; i < D; ++i) s += static_cast<double>(last[i]) * static_cast<double>(last[i]);
     norm[block] = std::sqrt(s);

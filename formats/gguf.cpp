@@ -48,6 +48,8 @@ const char* type_name(uint32_t t) {
   return t < T_COUNT ? k[t] : "?";
 }
 
+struct tinfo;
+
 class parser {
  public:
   parser(archive& a, const mapped_file_ptr& m) : a_(a), m_(m), r_(m->data(), m->size(), kFmt) {}
@@ -55,6 +57,13 @@ class parser {
   void run(const open_options& opt);
 
  private:
+  // run() in steps, in file order: magic and version, then the two counts (tensors, key/values).
+  uint32_t read_header();
+  std::pair<uint64_t, uint64_t> read_counts();
+  uint32_t read_metadata(uint64_t n_kv);  // the key/values into a_.metadata; returns the alignment
+  tinfo read_tensor_info(std::unordered_set<std::string_view>& names);  // names: those read so far
+  // Bounds, alignment, overlaps and gaps of the tensors' data; returns where the data section starts.
+  uint64_t check_data(const std::vector<tinfo>& infos, uint32_t alignment, uint64_t header_end);
   uint64_t count(const char* field) { return v1_ ? r_.u32(field) : r_.u64(field); }
   uint64_t len_size() const { return v1_ ? 4 : 8; }
 
@@ -328,8 +337,7 @@ void build_tokenizer(archive& a) {
   a.tokenizer = std::move(v);
 }
 
-void parser::run(const open_options& opt) {
-  const uint64_t size = m_->size();
+uint32_t parser::read_header() {
   if (r_.u32("magic") != 0x46554747u)  // "GGUF"
     r_.error_at(errc::bad_magic, 0, "magic is not 'GGUF'");
   uint32_t version = r_.u32("version");
@@ -343,11 +351,11 @@ void parser::run(const open_options& opt) {
                 "GGUF version " + std::to_string(version) + " not supported (1, 2, 3 are)");
   }
   v1_ = version == 1;
-  if (a_.format == file_format::unknown) a_.format = file_format::gguf;
-  if (a_.format_version.empty()) a_.format_version = std::to_string(version);
-  a_.files.push_back({m_->path(), "weights", file_format::gguf, m_});
-  const uint32_t file_index = static_cast<uint32_t>(a_.files.size() - 1);
+  return version;
+}
 
+std::pair<uint64_t, uint64_t> parser::read_counts() {
+  const uint64_t size = m_->size();
   const uint64_t n_tensors_at = r_.offset();
   const uint64_t n_tensors = count("tensor count");
   const uint64_t n_kv_at = r_.offset();
@@ -365,8 +373,10 @@ void parser::run(const open_options& opt) {
     r_.error_at(errc::limit, n_kv_at,
                 "metadata count " + std::to_string(n_kv) + " cannot fit in a " + std::to_string(size) +
                     "-byte file (count corrupt or file truncated)");
+  return {n_tensors, n_kv};
+}
 
-  // Metadata
+uint32_t parser::read_metadata(uint64_t n_kv) {
   std::unordered_set<std::string_view> keys;
   keys.reserve(n_kv);
   a_.metadata.reserve(a_.metadata.size() + n_kv);
@@ -403,62 +413,58 @@ void parser::run(const open_options& opt) {
     }
     a_.metadata.emplace_back(std::move(k), std::move(v));
   }
+  return alignment;
+}
 
-  // Tensor infos
-  std::vector<tinfo> infos;
-  infos.reserve(n_tensors);
-  std::unordered_set<std::string_view> names;
-  names.reserve(n_tensors);
-  for (uint64_t i = 0; i < n_tensors; ++i) {
-    tinfo t{};
-    t.info_at = r_.offset();
-    t.name = string(kMaxTensorNameLen, "tensor name");
-    const std::string nm(t.name);
-    if (!names.insert(t.name).second)
-      r_.error_at(errc::duplicate, t.info_at, "duplicate tensor name '" + nm + "'");
-    if (t.name.size() >= 64)
-      a_.add_finding(severity::low, "gguf.long_tensor_name", nm,
-                     "tensor name of " + std::to_string(t.name.size()) + " bytes (llama.cpp allows 63)",
-                     t.info_at);
-    const uint64_t nd_at = r_.offset();
-    uint32_t n_dims = r_.u32("tensor n_dims");
-    if (n_dims > kMaxDims)
-      r_.error_at(
-          errc::bad_value, nd_at,
-          "tensor '" + nm + "': n_dims " + std::to_string(n_dims) + " exceeds " + std::to_string(kMaxDims));
-    int64_t ne[kMaxDims] = {1, 1, 1, 1};
-    for (uint32_t d = 0; d < n_dims; ++d) {
-      const uint64_t d_at = r_.offset();
-      uint64_t dim = v1_ ? r_.u32("tensor dimension") : r_.u64("tensor dimension");
-      if (dim == 0 || dim > static_cast<uint64_t>(INT64_MAX))
-        r_.error_at(errc::bad_value, d_at,
-                    "tensor '" + nm + "': dimension " + std::to_string(d) + " is " + std::to_string(dim) +
-                        " (must be > 0)");
-      ne[d] = static_cast<int64_t>(dim);
-    }
-    const uint64_t type_at = r_.offset();
-    uint32_t type_id = r_.u32("tensor type");
-    auto type = dtype_from_ggml(type_id);
-    if (!type)
-      r_.error_at(errc::bad_value, type_at,
-                  "tensor '" + nm + "': unknown ggml type id " + std::to_string(type_id));
-    t.type = *type;
-    t.offset_at = r_.offset();
-    t.offset = r_.u64("tensor data offset");
-    for (uint32_t d = n_dims; d-- > 0;) t.shape.push_back(ne[d]);
-    uint64_t n = shape_element_count(t.shape, t.info_at, true);
-    const dtype_traits& tr = dtype_info(t.type);
-    if (static_cast<uint64_t>(ne[0]) % tr.block_size != 0)
-      r_.error_at(errc::bad_value, nd_at + 4,
-                  "tensor '" + nm + "': first dimension " + std::to_string(ne[0]) +
-                      " is not a multiple of the " + tr.name + " block size " +
-                      std::to_string(tr.block_size));
-    t.nbytes = dtype_row_bytes(t.type, n, t.info_at);
-    infos.push_back(std::move(t));
+tinfo parser::read_tensor_info(std::unordered_set<std::string_view>& names) {
+  tinfo t{};
+  t.info_at = r_.offset();
+  t.name = string(kMaxTensorNameLen, "tensor name");
+  const std::string nm(t.name);
+  if (!names.insert(t.name).second)
+    r_.error_at(errc::duplicate, t.info_at, "duplicate tensor name '" + nm + "'");
+  if (t.name.size() >= 64)
+    a_.add_finding(severity::low, "gguf.long_tensor_name", nm,
+                   "tensor name of " + std::to_string(t.name.size()) + " bytes (llama.cpp allows 63)",
+                   t.info_at);
+  const uint64_t nd_at = r_.offset();
+  uint32_t n_dims = r_.u32("tensor n_dims");
+  if (n_dims > kMaxDims)
+    r_.error_at(
+        errc::bad_value, nd_at,
+        "tensor '" + nm + "': n_dims " + std::to_string(n_dims) + " exceeds " + std::to_string(kMaxDims));
+  int64_t ne[kMaxDims] = {1, 1, 1, 1};
+  for (uint32_t d = 0; d < n_dims; ++d) {
+    const uint64_t d_at = r_.offset();
+    uint64_t dim = v1_ ? r_.u32("tensor dimension") : r_.u64("tensor dimension");
+    if (dim == 0 || dim > static_cast<uint64_t>(INT64_MAX))
+      r_.error_at(errc::bad_value, d_at,
+                  "tensor '" + nm + "': dimension " + std::to_string(d) + " is " + std::to_string(dim) +
+                      " (must be > 0)");
+    ne[d] = static_cast<int64_t>(dim);
   }
+  const uint64_t type_at = r_.offset();
+  uint32_t type_id = r_.u32("tensor type");
+  auto type = dtype_from_ggml(type_id);
+  if (!type)
+    r_.error_at(errc::bad_value, type_at,
+                "tensor '" + nm + "': unknown ggml type id " + std::to_string(type_id));
+  t.type = *type;
+  t.offset_at = r_.offset();
+  t.offset = r_.u64("tensor data offset");
+  for (uint32_t d = n_dims; d-- > 0;) t.shape.push_back(ne[d]);
+  uint64_t n = shape_element_count(t.shape, t.info_at, true);
+  const dtype_traits& tr = dtype_info(t.type);
+  if (static_cast<uint64_t>(ne[0]) % tr.block_size != 0)
+    r_.error_at(errc::bad_value, nd_at + 4,
+                "tensor '" + nm + "': first dimension " + std::to_string(ne[0]) +
+                    " is not a multiple of the " + tr.name + " block size " + std::to_string(tr.block_size));
+  t.nbytes = dtype_row_bytes(t.type, n, t.info_at);
+  return t;
+}
 
-  // Data section
-  const uint64_t header_end = r_.offset();
+uint64_t parser::check_data(const std::vector<tinfo>& infos, uint32_t alignment, uint64_t header_end) {
+  const uint64_t size = m_->size(), n_tensors = infos.size();
   const uint64_t data_start =
       checked_add(header_end, (alignment - header_end % alignment) % alignment, "data start");
   if (n_tensors > 0 && data_start > size)
@@ -509,6 +515,26 @@ void parser::run(const open_options& opt) {
                    std::to_string(size - header_end) + " bytes after the header of a file without tensors",
                    header_end);
 
+  return data_start;
+}
+
+void parser::run(const open_options& opt) {
+  const uint32_t version = read_header();
+  if (a_.format == file_format::unknown) a_.format = file_format::gguf;
+  if (a_.format_version.empty()) a_.format_version = std::to_string(version);
+  a_.files.push_back({m_->path(), "weights", file_format::gguf, m_});
+  const uint32_t file_index = static_cast<uint32_t>(a_.files.size() - 1);
+  const auto [n_tensors, n_kv] = read_counts();
+  const uint32_t alignment = read_metadata(n_kv);
+  std::vector<tinfo> infos;
+  infos.reserve(n_tensors);
+  std::unordered_set<std::string_view> names;
+  names.reserve(n_tensors);
+  for (uint64_t i = 0; i < n_tensors; ++i) {
+    infos.push_back(read_tensor_info(names));
+  }
+  const uint64_t header_end = r_.offset();
+  const uint64_t data_start = check_data(infos, alignment, header_end);
   a_.tensors.reserve(a_.tensors.size() + infos.size());
   for (tinfo& t : infos) {
     tensor_view v;

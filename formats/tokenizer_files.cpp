@@ -119,12 +119,10 @@ bool vocab_is_byte_piece(std::string_view p) {
   return p.size() == 6 && p.substr(0, 3) == "<0x" && hex(p[3]) && hex(p[4]) && p[5] == '>';
 }
 
-vocab vocab_from_tokenizer_json(std::string_view text, std::vector<finding>* fs) {
-  const char* what = "tokenizer.json";
-  json root = parse_json(text, what);
-  if (!root.is_object()) shape_error(what, "top level is not an object");
-  if (!root.contains("model") || !root["model"].is_object()) shape_error(what, "no \"model\" object");
-  const json& model = root["model"];
+namespace {
+
+// model.type, or for older files that omit it, the type their shape implies.
+std::string tokenizer_json_type(const json& model) {
   std::string type =
       model.contains("type") && model["type"].is_string() ? model["type"].get<std::string>() : "";
   if (type.empty()) {  // older files omit it: infer from the shape
@@ -137,13 +135,13 @@ vocab vocab_from_tokenizer_json(std::string_view text, std::vector<finding>* fs)
     else
       type = "WordLevel";
   }
-  if (!model.contains("vocab")) shape_error(what, "model has no \"vocab\"");
-  const json& jv = model["vocab"];
+  return type;
+}
 
-  vocab v;
-  v.source = "tokenizer.json";
-  token_table table;
-  std::vector<float> scores;
+// The vocab of model.vocab: [[piece, score], ...] (Unigram) or {piece: id} (the others).
+void tokenizer_json_vocab(const std::string& type, const json& jv, token_table& table,
+                          std::vector<float>& scores) {
+  const char* what = "tokenizer.json";
   if (type == "Unigram") {
     if (!jv.is_array()) shape_error(what, "Unigram vocab is not an array");
     if (jv.size() > static_cast<size_t>(k_max_id) + 1)
@@ -159,7 +157,12 @@ vocab vocab_from_tokenizer_json(std::string_view text, std::vector<finding>* fs)
     if (!jv.is_object()) shape_error(what, type + " vocab is not an object");
     for (const auto& [tok, id] : jv.items()) table.put(id_of(id, what, tok), tok, what);
   }
-  // added_tokens: [{id, content, special}] override or extend the vocab.
+}
+
+// added_tokens: [{id, content, special}] override or extend the vocab; returns (id, special) of each.
+std::vector<std::pair<int64_t, bool>> tokenizer_json_added(const json& root, token_table& table,
+                                                           std::vector<finding>* fs) {
+  const char* what = "tokenizer.json";
   std::vector<std::pair<int64_t, bool>> added;
   if (root.contains("added_tokens") && root["added_tokens"].is_array()) {
     for (const auto& t : root["added_tokens"]) {
@@ -177,21 +180,13 @@ vocab vocab_from_tokenizer_json(std::string_view text, std::vector<finding>* fs)
       added.emplace_back(id, t.contains("special") && t["special"].is_boolean() && t["special"].get<bool>());
     }
   }
-  size_t gaps = 0;
-  for (bool s : table.set) gaps += !s;
-  v.tokens = std::move(table.tokens);
-  v.token_types.assign(v.tokens.size(), 1);
-  for (size_t i = 0; i < v.tokens.size(); ++i)
-    if (!table.set[i]) v.token_types[i] = 5;
-  if (gaps)
-    note(fs, severity::low, "tokenizer_json.id_gap", what,
-         std::to_string(gaps) + " ids have no token (typed unused)");
-  for (auto [id, special] : added) v.token_types[static_cast<size_t>(id)] = special ? 3 : 4;
-  if (!scores.empty()) {
-    scores.resize(v.tokens.size(), 0.0f);
-    v.scores = std::move(scores);
-  }
+  return added;
+}
 
+// Model flavour (llama / gpt2 / bert / unigram), merges, pre-tokenizer and byte pieces.
+void tokenizer_json_flavour(const json& root, const json& model, const std::string& type, vocab& v,
+                            std::vector<finding>* fs) {
+  const char* what = "tokenizer.json";
   // Normalizer and pre-tokenizer decide the flavour.
   std::vector<std::string> ntypes, npatterns, ptypes, ppatterns;
   if (root.contains("normalizer")) collect_types(root["normalizer"], ntypes, npatterns);
@@ -249,8 +244,10 @@ vocab vocab_from_tokenizer_json(std::string_view text, std::vector<finding>* fs)
   if (v.byte_fallback)
     for (size_t i = 0; i < v.tokens.size(); ++i)
       if (v.token_types[i] == 1 && vocab_is_byte_piece(v.tokens[i])) v.token_types[i] = 6;
+}
 
-  // Special ids: unk from the model, bos from a TemplateProcessing post-processor.
+// Special ids: unk from the model, bos/eos from a TemplateProcessing post-processor, BERT's by spelling.
+void tokenizer_json_special(const json& root, const json& model, vocab& v) {
   if (model.contains("unk_token") && model["unk_token"].is_string())
     v.unk_id = find_token(v, model["unk_token"].get<std::string>());
   else if (model.contains("unk_id") && model["unk_id"].is_number_integer())
@@ -279,6 +276,43 @@ vocab vocab_from_tokenizer_json(std::string_view text, std::vector<finding>* fs)
     v.cls_id = find_token(v, "[CLS]"), v.sep_id = find_token(v, "[SEP]");
     v.mask_id = find_token(v, "[MASK]"), v.pad_id = find_token(v, "[PAD]");
   }
+}
+
+}  // namespace
+
+vocab vocab_from_tokenizer_json(std::string_view text, std::vector<finding>* fs) {
+  const char* what = "tokenizer.json";
+  json root = parse_json(text, what);
+  if (!root.is_object()) shape_error(what, "top level is not an object");
+  if (!root.contains("model") || !root["model"].is_object()) shape_error(what, "no \"model\" object");
+  const json& model = root["model"];
+  const std::string type = tokenizer_json_type(model);
+  if (!model.contains("vocab")) shape_error(what, "model has no \"vocab\"");
+  const json& jv = model["vocab"];
+
+  vocab v;
+  v.source = "tokenizer.json";
+  token_table table;
+  std::vector<float> scores;
+  tokenizer_json_vocab(type, jv, table, scores);
+  const std::vector<std::pair<int64_t, bool>> added = tokenizer_json_added(root, table, fs);
+  size_t gaps = 0;
+  for (bool s : table.set) gaps += !s;
+  v.tokens = std::move(table.tokens);
+  v.token_types.assign(v.tokens.size(), 1);
+  for (size_t i = 0; i < v.tokens.size(); ++i)
+    if (!table.set[i]) v.token_types[i] = 5;
+  if (gaps)
+    note(fs, severity::low, "tokenizer_json.id_gap", what,
+         std::to_string(gaps) + " ids have no token (typed unused)");
+  for (auto [id, special] : added) v.token_types[static_cast<size_t>(id)] = special ? 3 : 4;
+  if (!scores.empty()) {
+    scores.resize(v.tokens.size(), 0.0f);
+    v.scores = std::move(scores);
+  }
+
+  tokenizer_json_flavour(root, model, type, v, fs);
+  tokenizer_json_special(root, model, v);
   return v;
 }
 

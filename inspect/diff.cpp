@@ -215,41 +215,38 @@ std::string fmt(char conv, int prec, double v) {
   return b;
 }
 
-}  // namespace
-
-diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<tensor_item>& b,
-                        const archive& ar_a, const archive& ar_b, const hparams* hp_a, const hparams* hp_b,
-                        const diff_options& opt) {
-  diff_report rep;
-  rep.format_a = file_format_name(ar_a.format);
-  rep.format_b = file_format_name(ar_b.format);
-  if (ar_a.format == ar_b.format) {
-    std::map<std::string, std::string> ma, mb;
-    for (const auto& [k, v] : ar_a.metadata) ma[k] = v.to_display();
-    for (const auto& [k, v] : ar_b.metadata) mb[k] = v.to_display();
-    for (const auto& [k, v] : ma) {
-      auto it = mb.find(k);
-      if (it == mb.end())
-        rep.metadata.push_back({k, v, ""});
-      else if (it->second != v)
-        rep.metadata.push_back({k, v, it->second});
-    }
-    for (const auto& [k, v] : mb)
-      if (!ma.count(k)) rep.metadata.push_back({k, "", v});
+// Metadata entries whose displayed values differ (compared when both files have the same format).
+void diff_metadata(const archive& ar_a, const archive& ar_b, diff_report& rep) {
+  if (ar_a.format != ar_b.format) return;
+  std::map<std::string, std::string> ma, mb;
+  for (const auto& [k, v] : ar_a.metadata) ma[k] = v.to_display();
+  for (const auto& [k, v] : ar_b.metadata) mb[k] = v.to_display();
+  for (const auto& [k, v] : ma) {
+    auto it = mb.find(k);
+    if (it == mb.end())
+      rep.metadata.push_back({k, v, ""});
+    else if (it->second != v)
+      rep.metadata.push_back({k, v, it->second});
   }
-  if (hp_a && hp_b) diff_hparams(*hp_a, *hp_b, rep.hparams);
+  for (const auto& [k, v] : mb)
+    if (!ma.count(k)) rep.metadata.push_back({k, "", v});
+}
 
-  // Match by canonical name (excluded items are not weights).
+struct diff_pair_job {
+  const tensor_item* a;
+  const tensor_item* b;
+  size_t out;  // row of rep.tensors
+};
+
+// One rep.tensors row per weight of either side, matched by canonical name (excluded items are not
+// weights); returns the pairs of equal shape, whose values are compared.
+std::vector<diff_pair_job> diff_match(const std::vector<tensor_item>& a, const std::vector<tensor_item>& b,
+                                      diff_report& rep) {
   std::map<std::string, const tensor_item*> mb;
   for (const tensor_item& t : b)
     if (t.excluded.empty()) mb[t.name] = &t;
   std::set<std::string> in_a;
-  struct pair_job {
-    const tensor_item* a;
-    const tensor_item* b;
-    size_t out;
-  };
-  std::vector<pair_job> jobs;
+  std::vector<diff_pair_job> jobs;
   for (const tensor_item& t : a) {
     if (!t.excluded.empty()) continue;
     in_a.insert(t.name);
@@ -286,26 +283,14 @@ diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<ten
       d.shape_b = t.shape;
       rep.tensors.push_back(d);
     }
-  // A one-sided output.weight that equals the embedding is a tied classifier stored as a copy.
-  auto tied_copy = [&](const std::vector<tensor_item>& side) {
-    const tensor_item *emb = nullptr, *out = nullptr;
-    for (const tensor_item& t : side) {
-      if (is_token_embedding(t.name)) emb = &t;
-      if (t.name == "output.weight") out = &t;
-    }
-    if (!emb || !out) return false;
-    tensor_diff d;
-    d.tolerance = 0;
-    try {
-      compare(*emb, *out, d, false);
-    } catch (const failure&) {
-      return false;
-    }
-    return d.status == tensor_delta::identical || d.status == tensor_delta::equal;
-  };
-  // Compare the shared tensors on all cores, largest first.
-  std::sort(jobs.begin(), jobs.end(),
-            [](const pair_job& x, const pair_job& y) { return x.a->view->nbytes > y.a->view->nbytes; });
+  return jobs;
+}
+
+// Compares the shared tensors on all cores, largest first; the first failure is rethrown.
+void diff_compare(std::vector<diff_pair_job>& jobs, diff_report& rep, const diff_options& opt) {
+  std::sort(jobs.begin(), jobs.end(), [](const diff_pair_job& x, const diff_pair_job& y) {
+    return x.a->view->nbytes > y.a->view->nbytes;
+  });
   int nt = opt.threads > 0 ? opt.threads : omp_get_max_threads();
   std::atomic<size_t> next{0};
   std::mutex mu;
@@ -322,9 +307,31 @@ diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<ten
     }
   }
   if (err) throw failure(*err);
+}
+
+// A one-sided output.weight that equals the embedding is a tied classifier stored as a copy.
+bool diff_tied_copy(const std::vector<tensor_item>& side) {
+  const tensor_item *emb = nullptr, *out = nullptr;
+  for (const tensor_item& t : side) {
+    if (is_token_embedding(t.name)) emb = &t;
+    if (t.name == "output.weight") out = &t;
+  }
+  if (!emb || !out) return false;
+  tensor_diff d;
+  d.tolerance = 0;
+  try {
+    compare(*emb, *out, d, false);
+  } catch (const failure&) {
+    return false;
+  }
+  return d.status == tensor_delta::identical || d.status == tensor_delta::equal;
+}
+
+// Drops a one-sided output.weight that is such a copy (with a line of evidence).
+void diff_drop_tied(const std::vector<tensor_item>& a, const std::vector<tensor_item>& b, diff_report& rep) {
   for (auto it = rep.tensors.begin(); it != rep.tensors.end();) {
-    if (it->name == "output.weight" && ((it->status == tensor_delta::removed && tied_copy(a)) ||
-                                        (it->status == tensor_delta::added && tied_copy(b)))) {
+    if (it->name == "output.weight" && ((it->status == tensor_delta::removed && diff_tied_copy(a)) ||
+                                        (it->status == tensor_delta::added && diff_tied_copy(b)))) {
       rep.evidence.push_back(std::string("output.weight is a copy of the embedding on the ") +
                              (it->status == tensor_delta::removed ? "A" : "B") +
                              " side only (tied classifier): not counted as a change");
@@ -333,34 +340,42 @@ diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<ten
       ++it;
     }
   }
+}
 
-  // Layer profile and verdict.
-  std::map<std::string, layer_change> layers;
-  double el_total = 0, el_unrelated = 0, el_moved = 0;
-  size_t n_by[9] = {0};
+// What the verdict reads from the compared tensors.
+struct diff_tally {
+  double el_total = 0, el_unrelated = 0, el_moved = 0;  // elements
+  size_t n_by[9] = {0};                                 // tensors per tensor_delta
   std::set<std::string> moved_layers;
   std::vector<double> cosines;
   double worst_ratio = 0;
   std::string worst_close;
   std::set<std::string> dtypes_a, dtypes_b;
+  size_t cnt(tensor_delta s) const { return n_by[static_cast<int>(s)]; }
+};
+
+// The layer profile (rep.layers) and the tally of the compared tensors.
+diff_tally diff_layers(diff_report& rep) {
+  diff_tally t;
+  std::map<std::string, layer_change> layers;
   for (const tensor_diff& d : rep.tensors) {
-    ++n_by[static_cast<int>(d.status)];
+    ++t.n_by[static_cast<int>(d.status)];
     if (d.status == tensor_delta::added || d.status == tensor_delta::removed ||
         d.status == tensor_delta::reshaped || d.status == tensor_delta::undecodable)
       continue;
-    dtypes_a.insert(d.dtype_a);
-    dtypes_b.insert(d.dtype_b);
+    t.dtypes_a.insert(d.dtype_a);
+    t.dtypes_b.insert(d.dtype_b);
     const double el = static_cast<double>(d.count);
-    el_total += el;
-    if (d.status == tensor_delta::unrelated) el_unrelated += el;
+    t.el_total += el;
+    if (d.status == tensor_delta::unrelated) t.el_unrelated += el;
     if (d.status == tensor_delta::moved) {
-      el_moved += el;
-      moved_layers.insert(tensor_layer_key(d.name, d.layer));
+      t.el_moved += el;
+      t.moved_layers.insert(tensor_layer_key(d.name, d.layer));
     }
-    cosines.push_back(d.cosine);
-    if (d.status == tensor_delta::close && d.expected > 0 && d.rel_l2 / d.expected > worst_ratio) {
-      worst_ratio = d.rel_l2 / d.expected;
-      worst_close = d.name;
+    t.cosines.push_back(d.cosine);
+    if (d.status == tensor_delta::close && d.expected > 0 && d.rel_l2 / d.expected > t.worst_ratio) {
+      t.worst_ratio = d.rel_l2 / d.expected;
+      t.worst_close = d.name;
     }
     layer_change& l = layers[tensor_layer_key(d.name, d.layer)];
     ++l.tensors;
@@ -380,12 +395,18 @@ diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<ten
     auto num = [](const std::string& s) { return s.rfind("blk.", 0) == 0 ? std::atoi(s.c_str() + 4) : -1; };
     return num(x.key) < num(y.key) || (num(x.key) == num(y.key) && x.key < y.key);
   });
+  return t;
+}
 
+// The evidence lines and the lineage verdict.
+void diff_verdict(const diff_tally& t, diff_report& rep) {
+  const size_t* n_by = t.n_by;
+  const double el_total = t.el_total, el_unrelated = t.el_unrelated, el_moved = t.el_moved;
   const size_t shared = n_by[0] + n_by[1] + n_by[2] + n_by[3] + n_by[4];
   const size_t structural = n_by[static_cast<int>(tensor_delta::added)] +
                             n_by[static_cast<int>(tensor_delta::removed)] +
                             n_by[static_cast<int>(tensor_delta::reshaped)];
-  auto cnt = [&](tensor_delta s) { return n_by[static_cast<int>(s)]; };
+  auto cnt = [&](tensor_delta s) { return t.cnt(s); };
   rep.evidence.push_back(
       std::to_string(shared) + " shared tensors: " + std::to_string(cnt(tensor_delta::identical)) +
       " identical, " + std::to_string(cnt(tensor_delta::equal)) + " equal values, " +
@@ -394,10 +415,10 @@ diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<ten
       std::to_string(cnt(tensor_delta::added)) + " added, " + std::to_string(cnt(tensor_delta::removed)) +
       " removed, " + std::to_string(cnt(tensor_delta::reshaped)) + " reshaped");
   std::string dta, dtb;
-  for (const auto& s : dtypes_a) dta += (dta.empty() ? "" : "+") + s;
-  for (const auto& s : dtypes_b) dtb += (dtb.empty() ? "" : "+") + s;
-  if (!cosines.empty()) {
-    std::vector<double> c = cosines;
+  for (const auto& s : t.dtypes_a) dta += (dta.empty() ? "" : "+") + s;
+  for (const auto& s : t.dtypes_b) dtb += (dtb.empty() ? "" : "+") + s;
+  if (!t.cosines.empty()) {
+    std::vector<double> c = t.cosines;
     std::sort(c.begin(), c.end());
     rep.evidence.push_back("cosine similarity: median " + fmt('f', 6, c[c.size() / 2]) + ", min " +
                            fmt('f', 6, c.front()));
@@ -416,7 +437,7 @@ diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<ten
   } else if (cnt(tensor_delta::moved) + cnt(tensor_delta::unrelated) > 0) {
     rep.verdict = lineage::derived;
     std::string ls;
-    for (const auto& l : moved_layers) ls += (ls.empty() ? "" : ", ") + l;
+    for (const auto& l : t.moved_layers) ls += (ls.empty() ? "" : ", ") + l;
     rep.verdict_text = "derived (fine-tuned or edited): " +
                        std::to_string(cnt(tensor_delta::moved) + cnt(tensor_delta::unrelated)) + " of " +
                        std::to_string(shared) + " tensors moved beyond re-encoding error, in " + ls;
@@ -424,9 +445,9 @@ diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<ten
     rep.verdict = lineage::reencoded;
     rep.verdict_text =
         "same weights re-encoded (" + dta + " -> " + dtb + "): every tensor within the quantisation error";
-    if (!worst_close.empty())
+    if (!t.worst_close.empty())
       for (const tensor_diff& d : rep.tensors)
-        if (d.name == worst_close)
+        if (d.name == t.worst_close)
           rep.evidence.push_back("largest error relative to the dtype's typical: " + d.name + " rel L2 " +
                                  fmt('g', 3, d.rel_l2) + " (typical " + fmt('g', 3, d.expected) + ", bound " +
                                  fmt('g', 3, d.tolerance) + ")");
@@ -441,6 +462,22 @@ diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<ten
   if (structural > 0 && (rep.verdict == lineage::same_weights || rep.verdict == lineage::same_model))
     rep.verdict_text +=
         "; but the tensor sets differ (" + std::to_string(structural) + " added/removed/reshaped)";
+}
+
+}  // namespace
+
+diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<tensor_item>& b,
+                        const archive& ar_a, const archive& ar_b, const hparams* hp_a, const hparams* hp_b,
+                        const diff_options& opt) {
+  diff_report rep;
+  rep.format_a = file_format_name(ar_a.format);
+  rep.format_b = file_format_name(ar_b.format);
+  diff_metadata(ar_a, ar_b, rep);
+  if (hp_a && hp_b) diff_hparams(*hp_a, *hp_b, rep.hparams);
+  std::vector<diff_pair_job> jobs = diff_match(a, b, rep);
+  diff_compare(jobs, rep, opt);
+  diff_drop_tied(a, b, rep);
+  diff_verdict(diff_layers(rep), rep);
   return rep;
 }
 

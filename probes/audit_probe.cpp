@@ -16,8 +16,10 @@ class resid_hook : public engine::hook {
   bool wants(std::string_view name) override {
     return name.rfind("blk.", 0) == 0 && name.size() > 11 && name.substr(name.size() - 11) == ".resid.post";
   }
-  bool observe(std::string_view name, const float* t, const std::vector<int64_t>& shape) override {
+  bool observe(std::string_view name, engine::activation_view a) override {
     size_t layer = static_cast<size_t>(std::stoi(std::string(name.substr(4))));
+    const std::span<const int64_t> shape = a.shape;  // (T, D)
+    const float* t = a.data;
     if (layer >= norms.size() || shape.size() != 2) return true;
     double total = 0;
     for (int64_t i = 0; i < shape[0]; ++i) {

@@ -64,10 +64,8 @@ struct dla_hook : engine::hook {
     if (n == "embed" || n == "blk." + std::to_string(L - 1) + ".resid.post") return true;
     return n.size() > 7 && (n.substr(n.size() - 7) == ".attn.z" || n.substr(n.size() - 8) == ".mlp.out");
   }
-  bool observe(std::string_view n, const float* t, const std::vector<int64_t>& shape) override {
-    size_t k = 1;
-    for (int64_t s : shape) k *= static_cast<size_t>(s);
-    data[std::string(n)].assign(t, t + k);
+  bool observe(std::string_view n, engine::activation_view a) override {
+    data[std::string(n)].assign(a.data, a.data + a.size());
     return true;
   }
   const std::vector<float>& at(const std::string& n) const {
@@ -427,8 +425,8 @@ struct capture_hook : engine::hook {
     return (n.size() > 10 && n.substr(n.size() - 10) == ".resid.pre") ||
            (n.size() > 7 && n.substr(n.size() - 7) == ".attn.z");
   }
-  bool observe(std::string_view n, const float* t, const std::vector<int64_t>& shape) override {
-    data[std::string(n)].assign(t, t + shape[0] * shape[1]);
+  bool observe(std::string_view n, engine::activation_view a) override {
+    data[std::string(n)].assign(a.data, a.data + a.shape[0] * a.shape[1]);
     return true;
   }
 };
@@ -441,9 +439,10 @@ struct patch_hook : engine::hook {
   int64_t first = 0, c0 = 0, c1 = 0;
   std::vector<int64_t> positions;  // empty: every row, columns [c0, c1)
   bool wants(std::string_view n) override { return n == target; }
-  bool observe(std::string_view, const float*, const std::vector<int64_t>&) override { return true; }
-  bool modify(std::string_view, float* t, const std::vector<int64_t>& shape) override {
-    const int64_t rows = shape[0], w = shape[1];
+  bool observe(std::string_view, engine::activation_view) override { return true; }
+  bool modify(std::string_view, engine::mutable_activation_view a) override {
+    float* t = a.data;
+    const int64_t rows = a.shape[0], w = a.shape[1];  // (T, width)
     const float* src = clean->data();
     if (positions.empty()) {
       for (int64_t r = 0; r < rows; ++r)
@@ -543,9 +542,10 @@ struct packed_patch_hook : engine::hook {
   const std::vector<patch_branch>* branches = nullptr;
   std::string resid_name, z_name;
   bool wants(std::string_view n) override { return n == resid_name || n == z_name; }
-  bool observe(std::string_view, const float*, const std::vector<int64_t>&) override { return true; }
-  bool modify(std::string_view n, float* t, const std::vector<int64_t>& shape) override {
-    const int64_t w = shape[1];
+  bool observe(std::string_view, engine::activation_view) override { return true; }
+  bool modify(std::string_view n, engine::mutable_activation_view a) override {
+    float* t = a.data;
+    const int64_t w = a.shape[1];
     const bool resid = n == resid_name;
     for (const patch_branch& b : *branches) {
       if (b.resid != resid) continue;

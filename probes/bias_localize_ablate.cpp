@@ -32,11 +32,12 @@ struct ablate_hook : engine::hook {
     return (n.size() > 7 && n.substr(n.size() - 7) == ".attn.z") ||
            (n.size() > 8 && n.substr(n.size() - 8) == ".mlp.out");
   }
-  bool observe(std::string_view, const float*, const std::vector<int64_t>&) override { return true; }
-  bool modify(std::string_view n, float* t, const std::vector<int64_t>& shape) override {
+  bool observe(std::string_view, engine::activation_view) override { return true; }
+  bool modify(std::string_view n, engine::mutable_activation_view a) override {
+    float* t = a.data;
     const bool z = n.substr(n.size() - 2) == ".z";
     const int layer = std::stoi(std::string(n.substr(4, n.find('.', 4) - 4)));
-    const int64_t w = shape[1];
+    const int64_t w = a.shape[1];
     for (const packed_set& s : *sets)
       for (const component& c : s.parts) {
         if (c.layer != layer || (c.head >= 0) != z) continue;

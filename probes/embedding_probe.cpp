@@ -41,11 +41,9 @@ class capture_final : public engine::hook {
   std::vector<float> data;
   std::vector<int64_t> shape;
   bool wants(std::string_view name) override { return name == "final.norm"; }
-  bool observe(std::string_view, const float* t, const std::vector<int64_t>& sh) override {
-    shape = sh;
-    int64_t n = 1;
-    for (int64_t v : sh) n *= v;
-    data.assign(t, t + n);
+  bool observe(std::string_view, engine::activation_view a) override {
+    shape.assign(a.shape.begin(), a.shape.end());
+    data.assign(a.data, a.data + a.size());
     return true;
   }
 };

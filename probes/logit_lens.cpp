@@ -1,9 +1,13 @@
 #include "probes/logit_lens.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 #include <string>
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xmath.hpp>
+#include <xtensor/xoperation.hpp>
 
 #include "inspect/tensor_values.h"
 
@@ -24,6 +28,12 @@ logit_lens& logit_lens::operator=(logit_lens&&) noexcept = default;
 logit_lens::~logit_lens() = default;
 
 namespace {
+
+// n floats as a 1-d xtensor expression in double (no copy).
+auto adapt_f64(const float* x, int64_t n) {
+  const size_t c = static_cast<size_t>(n);
+  return xt::cast<double>(xt::adapt(x, c, xt::no_ownership(), std::array<size_t, 1>{c}));
+}
 
 bool is_bias(const tensor_item& it) {
   return it.name.size() >= 5 && it.name.compare(it.name.size() - 5, 5, ".bias") == 0;
@@ -85,18 +95,15 @@ void logit_lens::normalize(const float* x, float* y) const {
   auto at = [](const std::vector<float>& v, int64_t i) {
     return v.empty() ? 0.0f : v[static_cast<size_t>(i)];
   };
+  const auto xd = adapt_f64(x, D);  // (D); xt::sum runs in index order (no XTENSOR_USE_XSIMD)
   if (p_->kind == norm_kind::rms) {
-    double ss = 0;
-    for (int64_t i = 0; i < D; ++i) ss += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+    const double ss = xt::sum(xd * xd)();
     const float s = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(D) + eps));
     for (int64_t i = 0; i < D; ++i) y[i] = x[i] * s * at(p_->norm_w, i);
     return;
   }
-  double mean = 0, var = 0;
-  for (int64_t i = 0; i < D; ++i) mean += static_cast<double>(x[i]);
-  mean /= static_cast<double>(D);
-  for (int64_t i = 0; i < D; ++i)
-    var += (static_cast<double>(x[i]) - mean) * (static_cast<double>(x[i]) - mean);
+  const double mean = xt::sum(xd)() / static_cast<double>(D);
+  const double var = xt::sum((xd - mean) * (xd - mean))();
   const double s = 1.0 / std::sqrt(var / static_cast<double>(D) + eps);
   for (int64_t i = 0; i < D; ++i)
     y[i] = static_cast<float>((static_cast<double>(x[i]) - mean) * s) * at(p_->norm_w, i) + at(p_->norm_b, i);
@@ -122,11 +129,9 @@ std::vector<std::pair<int32_t, double>> top_k_probs(const float* logits, int64_t
   if (V <= 0 || k <= 0) return out;
   // a NaN or infinite logit (a broken model) ranks last with probability 0; the rest share the softmax
   auto key = [&](int32_t i) { return std::isfinite(logits[i]) ? logits[i] : -INFINITY; };
-  double mx = -INFINITY;
-  for (int64_t i = 0; i < V; ++i) mx = std::max(mx, static_cast<double>(key(static_cast<int32_t>(i))));
-  double sum = 0;
-  for (int64_t i = 0; i < V; ++i)
-    if (std::isfinite(logits[i])) sum += std::exp(static_cast<double>(logits[i]) - mx);
+  const auto z = adapt_f64(logits, V);                                     // (V)
+  const double mx = xt::amax(xt::where(xt::isfinite(z), z, -INFINITY))();  // no NaN reaches the max
+  const double sum = xt::sum(xt::where(xt::isfinite(z), xt::exp(z - mx), 0.0))();
   std::vector<int32_t> idx(static_cast<size_t>(V));
   std::iota(idx.begin(), idx.end(), 0);
   const size_t kk = std::min<size_t>(static_cast<size_t>(k), idx.size());

@@ -32,10 +32,9 @@ class capture : public engine::hook {
         names.insert({lname(l, w), {}});
   }
   bool wants(std::string_view n) override { return names.count(std::string(n)) > 0; }
-  bool observe(std::string_view n, const float* t, const std::vector<int64_t>& shape) override {
-    const engine::activation_view a{t, shape};
+  bool observe(std::string_view n, engine::activation_view a) override {
     names[std::string(n)].assign(a.data, a.data + a.size());
-    shapes[std::string(n)] = shape;
+    shapes[std::string(n)].assign(a.shape.begin(), a.shape.end());
     return true;
   }
   std::map<std::string, std::vector<float>> names;
@@ -50,9 +49,10 @@ class patcher : public engine::hook {
   bool add = false;
   int64_t row = -1, row_len = 0;  // replace one row only (resid at one position)
   bool wants(std::string_view n) override { return n == target; }
-  bool observe(std::string_view, const float*, const std::vector<int64_t>&) override { return true; }
-  bool modify(std::string_view, float* t, const std::vector<int64_t>& shape) override {
-    const int64_t c = engine::activation_view{t, shape}.size();
+  bool observe(std::string_view, engine::activation_view) override { return true; }
+  bool modify(std::string_view, engine::mutable_activation_view a) override {
+    float* t = a.data;
+    const int64_t c = a.size();
     if (static_cast<int64_t>(src->size()) != c) return false;
     int64_t b = 0, e = c;
     if (row >= 0) b = row * row_len, e = b + row_len;

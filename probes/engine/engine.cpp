@@ -352,8 +352,9 @@ struct runner::impl {
     bool stopped = false;
     bool wants(const std::string& name) const { return h && h->wants(name); }
     void give(const std::string& name, float* t, std::vector<int64_t> shape) {
-      if (!stopped && !h->observe(name, t, shape)) stopped = true;
-      if (!stopped && !h->modify(name, t, shape)) stopped = true;
+      const mutable_activation_view a{t, shape};
+      if (!stopped && !h->observe(name, a)) stopped = true;
+      if (!stopped && !h->modify(name, a)) stopped = true;
     }
     void maybe(const std::string& name, float* t, std::vector<int64_t> shape) {
       if (h && !stopped && h->wants(name)) give(name, t, std::move(shape));

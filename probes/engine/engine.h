@@ -49,6 +49,7 @@
 
 #include "formats/error.h"
 #include "inspect/model.h"
+#include "probes/engine/activation_view.h"
 
 namespace gb::engine {
 
@@ -78,13 +79,14 @@ class hook {
   virtual ~hook() = default;
   // Asked once per hook point per forward() call.
   virtual bool wants(std::string_view name) = 0;
-  // t: tensor of `shape` (row-major float32), valid only during the call. Return false to stop the run.
-  virtual bool observe(std::string_view name, const float* t, const std::vector<int64_t>& shape) = 0;
+  // a: the point's tensor (row-major float32, its shape), valid only during the call. Return false to stop
+  // the run.
+  virtual bool observe(std::string_view name, activation_view a) = 0;
   // Write access for activation patching, called right after observe() on the same wanted point: changes
-  // to t flow into the rest of the pass. attn.scores, attn.probs and parallel-block resid.mid are copies
+  // to a.data flow into the rest of the pass. attn.scores, attn.probs and parallel-block resid.mid are copies
   // (changes there are ignored). Default: no change. Return false to stop the run.
-  virtual bool modify(std::string_view name, float* t, const std::vector<int64_t>& shape) {
-    (void)name, (void)t, (void)shape;
+  virtual bool modify(std::string_view name, mutable_activation_view a) {
+    (void)name, (void)a;
     return true;
   }
 };

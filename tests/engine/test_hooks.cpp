@@ -30,11 +30,9 @@ struct recorder : engine::hook {
     ++asked[std::string(name)];
     return want_all;
   }
-  bool observe(std::string_view name, const float* t, const std::vector<int64_t>& shape) override {
-    size_t n = 1;
-    for (int64_t d : shape) n *= static_cast<size_t>(d);
-    shapes[std::string(name)] = shape;
-    data[std::string(name)].assign(t, t + n);
+  bool observe(std::string_view name, engine::activation_view a) override {
+    shapes[std::string(name)].assign(a.shape.begin(), a.shape.end());
+    data[std::string(name)].assign(a.data, a.data + a.size());
     return name != stop_at;
   }
 };

@@ -149,8 +149,8 @@ struct recorder : engine::hook {
   bool wants(std::string_view name) override {
     return std::find(wanted.begin(), wanted.end(), std::string(name)) != wanted.end();
   }
-  bool observe(std::string_view name, const float*, const std::vector<int64_t>& shape) override {
-    shapes[std::string(name)] = shape;
+  bool observe(std::string_view name, engine::activation_view a) override {
+    shapes[std::string(name)].assign(a.shape.begin(), a.shape.end());
     return true;
   }
 };
@@ -473,13 +473,13 @@ struct resid_hook : engine::hook {
   float delta = 0;
   int64_t r0 = 0, r1 = 0;
   bool wants(std::string_view n) override { return n.find(".resid.pre") != std::string_view::npos; }
-  bool observe(std::string_view n, const float* t, const std::vector<int64_t>& shape) override {
-    seen[std::string(n)].assign(t, t + shape[0] * shape[1]);
+  bool observe(std::string_view n, engine::activation_view a) override {
+    seen[std::string(n)].assign(a.data, a.data + a.shape[0] * a.shape[1]);
     return true;
   }
-  bool modify(std::string_view n, float* t, const std::vector<int64_t>& shape) override {
+  bool modify(std::string_view n, engine::mutable_activation_view a) override {
     if (n == target)
-      for (int64_t i = r0 * shape[1]; i < r1 * shape[1]; ++i) t[i] += delta;
+      for (int64_t i = r0 * a.shape[1]; i < r1 * a.shape[1]; ++i) a.data[i] += delta;
     return true;
   }
 };

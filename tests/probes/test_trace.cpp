@@ -13,6 +13,7 @@
 
 #include "formats/archive.h"
 #include "inspect/model.h"
+#include "inspect/tensor_values.h"
 #include "probes/engine/activation_view.h"
 #include "probes/logit_lens.h"
 #include "probes/npy.h"
@@ -226,9 +227,8 @@ struct grab : engine::hook {
   bool wants(std::string_view n) override {
     return n.ends_with("resid.post") || n.ends_with("mlp.pre") || n.ends_with("attn.probs");
   }
-  bool observe(std::string_view n, const float* x, const std::vector<int64_t>& s) override {
-    const engine::activation_view a{x, s};
-    t[std::string(n)] = {std::vector<float>(x, x + a.size()), s};
+  bool observe(std::string_view n, engine::activation_view a) override {
+    t[std::string(n)] = {std::vector<float>(a.data, a.data + a.size()), {a.shape.begin(), a.shape.end()}};
     return true;
   }
 };
@@ -247,8 +247,19 @@ TEST_CASE("trace statistics (xtensor views) equal plain loops over the same tens
   probes::trace_options o;
   o.sparsity_eps = 0.05;  // a threshold some values of mlp.pre fall under
   o.outlier_sigma = 2.5;  // and one some coordinates pass
-  auto r = probes::trace_run(*S.run, ids, o, nullptr, nullptr, nullptr);
+  probes::trace_aggregate agg(*S.m, o.sparsity_eps);
+  auto r = probes::trace_run(*S.run, ids, o, nullptr, nullptr, &agg);
   REQUIRE(r);
+  auto lens = probes::logit_lens::create(*S.m);
+  REQUIRE(lens);
+  std::vector<float> norm_w(size_t(S.m->hp.n_embd));  // (D) the output norm's weight
+  REQUIRE(S.m->hp.norm == norm_kind::rms);
+  for (const tensor_item& it : tensor_items(*S.m))
+    if (it.role == role_kind::output_norm) {
+      tensor_reader rd(it);
+      const float* w = rd.row_f32(0, norm_w.data());
+      std::copy(w, w + S.m->hp.n_embd, norm_w.begin());
+    }
   grab g;
   S.run->reset();
   REQUIRE(S.run->forward_last(ids, &g));
@@ -282,6 +293,35 @@ TEST_CASE("trace statistics (xtensor views) equal plain loops over the same tens
     }
     CHECK(L.outliers_total == total);
     outliers += total;
+    const int64_t F = hs[1];  // aggregate over mlp.pre (T, F): max |x| and tokens with |x| >= eps per neuron
+    for (int64_t i = 0; i < F; ++i) {
+      double amax = 0;
+      int64_t active = 0;
+      for (int64_t t = 0; t < T; ++t) {
+        const double v = std::fabs(double(h[size_t(t * F + i)]));
+        amax = std::max(amax, v), active += v >= o.sparsity_eps;
+      }
+      CHECK(agg.neuron_absmax[size_t(l * F + i)] == amax);
+      CHECK(agg.neuron_active[size_t(l * F + i)] == active);
+    }
+    const int64_t D = xs[1];  // logit lens: the final norm (RMS) of each resid.post row, then the top 5
+    std::vector<float> y(static_cast<size_t>(D)), logits(static_cast<size_t>(lens.value().vocab()));
+    for (int64_t t = 0; t < T; ++t) {
+      const float* row = x.data() + t * D;
+      lens.value().normalize(row, y.data());
+      double ss = 0;
+      for (int64_t i = 0; i < D; ++i) ss += double(row[i]) * double(row[i]);
+      const float sc = float(1.0 / std::sqrt(ss / double(D) + double(float(S.m->hp.norm_eps))));
+      for (int64_t i = 0; i < D; ++i) CHECK(y[size_t(i)] == row[i] * sc * norm_w[size_t(i)]);
+      lens.value().unembed(y.data(), 1, logits.data());
+      const int64_t V = lens.value().vocab();
+      double mx = -INFINITY, sum = 0;
+      for (int64_t i = 0; i < V; ++i) mx = std::max(mx, double(logits[size_t(i)]));
+      for (int64_t i = 0; i < V; ++i) sum += std::exp(double(logits[size_t(i)]) - mx);
+      const auto top = probes::top_k_probs(logits.data(), V, 5);
+      REQUIRE(top.size() == 5);
+      for (const auto& [id, pr] : top) CHECK(pr == std::exp(double(logits[size_t(id)]) - mx) / sum);
+    }
     const auto& [p, ps] = g.t.at(b + "attn.probs");  // (H, T, P), P == T from position 0
     for (const probes::head_trace& ht : r.value().heads) {
       if (ht.layer != l) continue;
@@ -291,6 +331,17 @@ TEST_CASE("trace statistics (xtensor views) equal plain loops over the same tens
         sink += double(row[0]), diag += double(row[q]);
         if (q >= 1) prev += double(row[q - 1]);
       }
+      // -sum p log p over the causal keys with p > 0, mean over queries; trace.cpp's loop is the same but
+      // GCC may fuse its multiply-subtract (-ffp-contract=fast), so equal to a few ulps, not bit for bit
+      double ent = 0;
+      for (int64_t q = 0; q < T; ++q) {
+        const float* row = p.data() + (ht.head * T + q) * ps[2];
+        double e = 0;
+        for (int64_t j = 0; j <= q; ++j)
+          if (row[j] > 0) e -= double(row[j]) * std::log(double(row[j]));
+        ent += e;
+      }
+      CHECK(std::fabs(ht.entropy - ent / double(T)) <= 1e-14 * std::max(1.0, ent / double(T)));
       CHECK(ht.sink == sink / double(T));
       CHECK(ht.diagonal == diag / double(T));
       CHECK(ht.prev_token == prev / double(T - 1));
