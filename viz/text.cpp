@@ -3,6 +3,7 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <ctime>
 
 namespace gb::viz {
 
@@ -32,6 +33,20 @@ std::string safe_text(const std::string& t) {
   for (char& c : o)
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
   return o;
+}
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tmv{};
+  gmtime_r(&t, &tmv);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+  return buf;
+}
+
+std::string finding_line(const finding& f) {
+  return strf("  [%s] %s %s: %s\n", severity_name(f.level), f.code.c_str(), f.where.c_str(),
+              f.message.c_str());
 }
 
 }  // namespace gb::viz
