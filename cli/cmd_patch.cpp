@@ -6,11 +6,6 @@
 //                  token)
 #include <boost/program_options.hpp>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,27 +14,12 @@
 #include "cli/options.h"
 #include "probes/patching.h"
 #include "probes/session.h"
+#include "viz/report_patch.h"
 #include "viz/report_trace.h"
 
 namespace po = boost::program_options;
-using json = nlohmann::ordered_json;
 
 namespace {
-
-// A token by id (all digits) or by text.
-std::optional<int32_t> resolve_token(const gb::engine::tokenizer& tok, const std::string& s, int64_t V) {
-  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos && s.size() < 10) {
-    const long long id = std::stoll(s);
-    if (id < V) return static_cast<int32_t>(id);
-    return std::nullopt;
-  }
-  if (auto t = tok.find(s)) return t;
-  if (auto t = tok.find("\xe2\x96\x81" + s)) return t;  // SentencePiece word-start form
-  if (auto t = tok.find("\xc4\xa0" + s)) return t;      // GPT-2 byte-level space
-  const std::vector<int32_t> ids = tok.encode(s, false);
-  if (ids.size() == 1) return ids[0];
-  return std::nullopt;
-}
 
 int run_patch(int argc, char** argv) {
   po::options_description desc(
@@ -80,55 +60,28 @@ int run_patch(int argc, char** argv) {
   gb::probes::session& S = s.value();
   const gb::engine::tokenizer& tok = *S.tok;
   const std::string ta = metric.substr(pre.size(), comma - pre.size()), tb = metric.substr(comma + 1);
-  const auto a = resolve_token(tok, ta, S.run->vocab_size()), b = resolve_token(tok, tb, S.run->vocab_size());
-  if (!a || !b) {
-    std::fprintf(stderr, "glassbox patch: metric token '%s' is not one token of the vocabulary\n",
-                 (!a ? ta : tb).c_str());
-    return gb::cli::exit_usage;
-  }
-  const std::vector<int32_t> ci = tok.encode(clean, !no_bos), xi = tok.encode(corrupt, !no_bos);
-  if (ci.size() != xi.size()) {
-    std::fprintf(
-        stderr,
-        "glassbox patch: clean and corrupt prompts tokenize to %zu and %zu tokens; they must be equal\n",
-        ci.size(), xi.size());
-    return gb::cli::exit_usage;
-  }
-  auto r = gb::probes::patch_run(*S.run, ci, xi, {*a, *b}, po_);
+  gb::viz::patch_prompts p{{}, {}, {}, [&](int32_t id) { return tok.token_piece(id); }};
+  const auto a = gb::probes::patch_token(tok, ta, S.run->vocab_size());
+  const auto b = gb::probes::patch_token(tok, tb, S.run->vocab_size());
+  if (!a || !b)
+    return gb::cli::fail_message(gb::cli::exit_usage,
+                                 "metric token '" + (!a ? ta : tb) + "' is not one token of the vocabulary");
+  p.metric = {*a, *b}, p.clean = tok.encode(clean, !no_bos), p.corrupt = tok.encode(corrupt, !no_bos);
+  if (p.clean.size() != p.corrupt.size())
+    return gb::cli::fail_message(
+        gb::cli::exit_usage, "clean and corrupt prompts tokenize to " + std::to_string(p.clean.size()) +
+                                 " and " + std::to_string(p.corrupt.size()) + " tokens; they must be equal");
+  auto r = gb::probes::patch_run(*S.run, p.clean, p.corrupt, p.metric, po_);
   if (!r) return gb::cli::report_error(r.err());
-  const gb::probes::patch_result& P = r.value();
-  std::vector<std::string> labels;
-  for (size_t i = 0; i < ci.size(); ++i) {
-    std::string l = std::to_string(i) + ":" + tok.token_piece(ci[i]);
-    if (xi[i] != ci[i]) l += "/" + tok.token_piece(xi[i]);
-    labels.push_back(l);
-  }
-  const std::string text = gb::viz::patch_text(P, labels);
+  const std::vector<std::string> labels = gb::viz::patch_labels(p);
+  const std::string text = gb::viz::patch_text(r.value(), labels);
   if (!out_dir.empty())
-    gb::viz::charts_folder_write(out_dir, "glassbox patch", gb::viz::patch_charts(P, labels), "patch.txt",
-                                 text);
-  if (as_json) {
-    json j;
-    j["model"] = model_path;
-    j["metric"] = {{"kind", "logit-diff"},
-                   {"a", {{"id", *a}, {"piece", tok.token_piece(*a)}}},
-                   {"b", {{"id", *b}, {"piece", tok.token_piece(*b)}}}};
-    j["clean_ids"] = ci, j["corrupt_ids"] = xi;
-    j["clean"] = P.clean, j["corrupt"] = P.corrupt;
-    json comps = json::array();
-    for (const auto& c : P.components) {
-      json e = {{"kind", c.kind}, {"layer", c.layer}};
-      if (c.head >= 0) e["head"] = c.head;
-      if (c.position >= 0) e["position"] = c.position;
-      e["metric"] = c.metric, e["restored"] = c.restored;
-      comps.push_back(e);
-    }
-    j["components"] = comps;
-    gb::cli::print_json(j);
-  } else {
-    std::printf("metric logit(%d '%s') - logit(%d '%s')\n%s", *a, tok.token_piece(*a).c_str(), *b,
-                tok.token_piece(*b).c_str(), text.c_str());
-  }
+    gb::viz::charts_folder_write(out_dir, "glassbox patch", gb::viz::patch_charts(r.value(), labels),
+                                 "patch.txt", text);
+  if (as_json)
+    gb::cli::print_json_text(gb::viz::patch_json(r.value(), p, model_path));
+  else
+    std::printf("%s%s", gb::viz::patch_metric_line(p).c_str(), text.c_str());
   return gb::cli::exit_ok;
 }
 

@@ -88,6 +88,36 @@ const char* tensor_delta_name(tensor_delta d) {
   return "?";
 }
 
+severity lineage_level(lineage l) {
+  switch (l) {
+    case lineage::same_model:
+    case lineage::same_weights:
+      return severity::info;
+    case lineage::reencoded:
+      return severity::low;
+    case lineage::derived:
+      return severity::high;
+    case lineage::unrelated:
+      return severity::critical;
+  }
+  return severity::critical;
+}
+
+diff_report diff_inputs(const integrity_input& a, const integrity_input& b, int threads) {
+  diff_options o;
+  o.threads = threads;
+  return diff_models(a.items, b.items, *a.ar, *b.ar, a.m ? &a.m->hp : nullptr, b.m ? &b.m->hp : nullptr, o);
+}
+
+std::set<std::string> diff_changed_tensors(const diff_report& d) {
+  std::set<std::string> changed;
+  for (const auto& t : d.tensors)
+    if (t.status != tensor_delta::identical && t.status != tensor_delta::equal &&
+        t.status != tensor_delta::added && t.status != tensor_delta::removed)
+      changed.insert(t.name);
+  return changed;
+}
+
 const char* lineage_name(lineage l) {
   switch (l) {
     case lineage::same_model:

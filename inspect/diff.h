@@ -21,6 +21,7 @@
 //   std::printf("%s\n", d.verdict_text.c_str());
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,9 @@ struct layer_change {
 
 enum class lineage : uint8_t { same_model, same_weights, reencoded, derived, unrelated };
 const char* lineage_name(lineage l);
+// The one --fail-on scale for a lineage verdict: same model/weights info, re-encoded low, derived high,
+// unrelated critical.
+severity lineage_level(lineage l);
 
 struct diff_report {
   std::string format_a, format_b;
@@ -94,5 +98,10 @@ struct diff_options {
 diff_report diff_models(const std::vector<tensor_item>& a, const std::vector<tensor_item>& b,
                         const archive& ar_a, const archive& ar_b, const hparams* hp_a = nullptr,
                         const hparams* hp_b = nullptr, const diff_options& opt = {});
+// diff_models of two opened models (their hyperparameters when a model could be built). Throws gb::failure.
+diff_report diff_inputs(const integrity_input& a, const integrity_input& b, int threads);
+// The names of the tensors present in both models whose values changed (not identical, equal, added or
+// removed).
+std::set<std::string> diff_changed_tensors(const diff_report& d);
 
 }  // namespace gb

@@ -34,7 +34,7 @@ result<tensor_overlay> tensor_overlay_compute(const integrity_input& in, const s
                            std::end(spectral_metrics);
   if (!is_stats && !is_spectral)
     return error{errc::unsupported, 0,
-                 "graph: unknown overlay '" + metric +
+                 "unknown overlay '" + metric +
                      "' (norm, absmax, std, kurtosis, outliers, nan, zeros, alpha, alpha_weighted, "
                      "stable_rank, spectral_norm, log_norm)",
                  ""};

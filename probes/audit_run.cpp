@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "formats/file_text.h"
+#include "inspect/synth_demo.h"
 #include "inspect/tensor_values.h"
 #include "probes/bias_sample.h"
 #include "probes/lm_scorer.h"
@@ -155,6 +156,29 @@ const std::vector<std::string>& audit_suite_names() {
   static const std::vector<std::string> names = {"templates", "crows-pairs", "stereoset",
                                                  "winobias",  "bbq",         "holisticbias"};
   return names;
+}
+
+std::string audit_start(audit_data& d, std::string& model_path, const std::string& out_dir, uint64_t seed) {
+  d.tool_version = GB_VERSION, d.seed = seed;
+  const std::string scan_root = model_path.empty() ? out_dir + "/demo-model" : model_path;
+  if (model_path.empty()) {
+    const demo_model demo = synth_demo(scan_root);
+    d.demo = true, d.demo_planted = demo.planted, model_path = demo.path;
+  }
+  d.model_path = model_path;
+  return scan_root;
+}
+
+std::vector<std::string> audit_suites_select(const std::vector<std::string>& names, bool given) {
+  const std::vector<std::string>& all = audit_suite_names();
+  if (!given) return all;
+  std::vector<std::string> out;
+  for (const auto& t : names)
+    if (t == "all")
+      out.insert(out.end(), all.begin(), all.end());
+    else if (t != "none" && std::find(out.begin(), out.end(), t) == out.end())
+      out.push_back(t);
+  return out;
 }
 
 void audit_inspect(audit_data& d, const session& s, const std::string& scan_root, const audit_options& o) {

@@ -105,8 +105,15 @@ struct audit_options {
   std::function<void(const std::string&)> step;  // called as each step starts (may be empty)
 };
 
+// A new audit's data (tool version, seed, model path). With no model_path, the built-in demo model is
+// written into out_dir/demo-model first and model_path set to it. Returns the folder or file the scan covers.
+std::string audit_start(audit_data& d, std::string& model_path, const std::string& out_dir, uint64_t seed);
+
 // Every bias suite the audit knows, in the report's order.
 const std::vector<std::string>& audit_suite_names();
+// --suite values (names of audit_suite_names(), "all" or "none") -> the suites to run: "all" adds every
+// suite, "none" nothing, a name once; with no --suite at all (`given` false) every suite.
+std::vector<std::string> audit_suites_select(const std::vector<std::string>& names, bool given);
 
 // Identity, scan (of scan_root: the model file or folder), hashes and statistics, files identity, spectral.
 void audit_inspect(audit_data& d, const session& s, const std::string& scan_root, const audit_options& o);

@@ -124,6 +124,13 @@ std::vector<finding> audit_findings(const audit_data& d) {
   return out;
 }
 
+std::vector<finding> audit_findings_at(const audit_data& d, severity level) {
+  std::vector<finding> at;
+  for (const finding& f : audit_findings(d))
+    if (f.level >= level) at.push_back(f);
+  return at;
+}
+
 std::vector<compliance_item> compliance_map(const audit_data& d) {
   const bool bias_ran =
       std::any_of(d.bias.begin(), d.bias.end(), [](const auto& r) { return r.error.empty(); });

@@ -19,6 +19,8 @@ namespace gb::probes {
 
 // All findings of the audit (model, scan, stats), deduplicated, most severe first.
 std::vector<finding> audit_findings(const audit_data& d);
+// Those of audit_findings at or above `level` (what --fail-on counts), most severe first.
+std::vector<finding> audit_findings_at(const audit_data& d, severity level);
 std::vector<compliance_item> compliance_map(const audit_data& d);
 std::vector<verdict> audit_verdicts(const audit_data& d);
 // The report's one-line verdict from d.verdicts: the worst level reached, naming the areas at that level.

@@ -190,4 +190,18 @@ result<patch_result> patch_run(engine::runner& run, const std::vector<int32_t>& 
   return r;
 }
 
+std::optional<int32_t> patch_token(const engine::tokenizer& tok, const std::string& s, int64_t V) {
+  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos && s.size() < 10) {
+    const long long id = std::stoll(s);
+    if (id < V) return static_cast<int32_t>(id);
+    return std::nullopt;
+  }
+  if (auto t = tok.find(s)) return t;
+  if (auto t = tok.find("\xe2\x96\x81" + s)) return t;  // SentencePiece word-start form
+  if (auto t = tok.find("\xc4\xa0" + s)) return t;      // GPT-2 byte-level space
+  const std::vector<int32_t> ids = tok.encode(s, false);
+  if (ids.size() == 1) return ids[0];
+  return std::nullopt;
+}
+
 }  // namespace gb::probes

@@ -16,11 +16,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "formats/error.h"
 #include "probes/engine/engine.h"
+#include "probes/engine/tokenizer.h"
 
 namespace gb::probes {
 
@@ -53,5 +55,9 @@ struct patch_options {
 result<patch_result> patch_run(engine::runner& run, const std::vector<int32_t>& clean,
                                const std::vector<int32_t>& corrupt, const patch_metric& metric,
                                const patch_options& opt = {});
+
+// A metric token by id (all digits, below V) or by text: the exact piece, its SentencePiece word-start form
+// ("\u2581" + text), its GPT-2 byte-level form ("\u0120" + text), or text that encodes to one token.
+std::optional<int32_t> patch_token(const engine::tokenizer& tok, const std::string& s, int64_t V);
 
 }  // namespace gb::probes

@@ -431,4 +431,19 @@ result<bool> trace_prompts_file(engine::runner& run, const engine::tokenizer& to
   return true;
 }
 
+result<trace_result> trace_run_export(engine::runner& run, const std::vector<int32_t>& ids,
+                                      const trace_options& opt, const logit_lens* lens,
+                                      const std::string& export_path) {
+  std::unique_ptr<activation_writer> w;  // none without a path
+  if (!export_path.empty()) {
+    auto ow = activation_writer::open(export_path);
+    if (!ow) return ow.err();
+    w = std::move(ow).value();
+  }
+  auto r = trace_run(run, ids, opt, lens, w.get(), nullptr);
+  if (!r || !w) return r;
+  if (auto fin = w->finish(); !fin) return fin.err();
+  return r;
+}
+
 }  // namespace gb::probes

@@ -124,6 +124,11 @@ bool glob_match(std::string_view pattern, std::string_view name);
 // Runs ids from position 0 (resets the runner). lens, writer and agg may be null.
 result<trace_result> trace_run(engine::runner& run, const std::vector<int32_t>& ids, const trace_options& opt,
                                const logit_lens* lens, activation_writer* writer, trace_aggregate* agg);
+// trace_run with opt.export_hooks written to export_path (FILE.safetensors or a folder of .npy files; "" =
+// nothing written), the file finished before it returns.
+result<trace_result> trace_run_export(engine::runner& run, const std::vector<int32_t>& ids,
+                                      const trace_options& opt, const logit_lens* lens,
+                                      const std::string& export_path);
 
 // How trace turns text into ids: BOS first unless !add_bos, BOS alone for an empty text (when the vocabulary
 // has one), cut to max_tokens (0 = the runner's context length, and never past it).

@@ -9,6 +9,7 @@
 #include "formats/file_text.h"
 #include "inspect/hash.h"
 #include "inspect/oms.h"
+#include "probes/audit_verdict.h"
 #include "viz/attestation.h"
 #include "viz/graph.h"
 #include "viz/hub_results.h"
@@ -109,6 +110,13 @@ std::string audit_folder_write(const probes::audit_data& d, const audit_folder& 
   }
   write_manifest(d, f, datasets, hub_outputs);
   return json_text;
+}
+
+std::string audit_fail_on_text(const probes::audit_data& d, severity level) {
+  const std::vector<finding> hits = probes::audit_findings_at(d, level);  // most severe first
+  if (hits.empty()) return "";
+  return std::to_string(hits.size()) + " finding(s) at or above --fail-on " + severity_name(level) +
+         ", first: [" + severity_name(hits[0].level) + "] " + hits[0].code + " " + hits[0].where;
 }
 
 std::string audit_summary_text(const probes::audit_data& d, const audit_folder& f) {

@@ -34,6 +34,8 @@ std::string audit_folder_write(const probes::audit_data& d, const audit_folder& 
 
 // The closing lines on a terminal: what was audited, the quick pass, each verdict, where the report is.
 std::string audit_summary_text(const probes::audit_data& d, const audit_folder& f);
+// "N finding(s) at or above --fail-on LEVEL, first: [high] code where" (audit_findings_at), "" when none.
+std::string audit_fail_on_text(const probes::audit_data& d, severity level);
 // audit --plan: each suite's items and tokens and their time here and on `ranks` ranks (e: audit_plan).
 std::string audit_plan_text(const probes::audit_estimate& e, const probes::audit_data& planned, size_t ranks);
 

@@ -7,9 +7,11 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "formats/file_text.h"
 #include "probes/audit_verdict.h"
 #include "viz/json_util.h"
 #include "viz/svg_chart.h"
+#include "viz/text.h"
 
 namespace gb::viz {
 
@@ -198,6 +200,22 @@ std::string bias_note(const probes::metric& m) {
   for (const char* nan : {"; stderr nan", "; stderr -nan", "stderr nan", "stderr -nan"})
     for (size_t p; (p = n.find(nan)) != std::string::npos;) n.erase(p, std::strlen(nan));
   return n;
+}
+
+std::string bias_quick_pass_text(const std::vector<probes::suite_result>& results, uint64_t seed) {
+  std::string out;
+  for (const auto& r : results)  // a quick pass says so, and is not a measurement of the whole suite
+    if (r.error.empty() && r.items_total > r.items)
+      out += strf("QUICK PASS: %s scored %zu of %zu items (stratified sample, seed %llu); not a verdict\n",
+                  r.suite.c_str(), r.items, r.items_total, static_cast<unsigned long long>(seed));
+  return out;
+}
+
+void bias_folder_write(const std::string& dir, const std::vector<probes::suite_result>& results) {
+  file_write_text(dir + "/bias.json", bias_json(results, true, 2, true) + "\n");
+  for (const auto& r : results)  // BBQ: accuracy and bias scores on separate charts, as in the report
+    if (r.error.empty())
+      for (const auto& c : bias_chart_files(r)) file_write_text(dir + "/" + c.name, c.svg);
 }
 
 }  // namespace gb::viz

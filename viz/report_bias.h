@@ -20,6 +20,11 @@ namespace gb::viz {
 std::string bias_json(const std::vector<probes::suite_result>& results, bool records, int indent = 2,
                       bool cost = false);
 std::string bias_text(const std::vector<probes::suite_result>& results);
+// "QUICK PASS: SUITE scored N of M items (stratified sample, seed S); not a verdict" for each suite that
+// scored a --limit sample.
+std::string bias_quick_pass_text(const std::vector<probes::suite_result>& results, uint64_t seed);
+// DIR/bias.json (with records) and the charts of every suite that ran (bias_chart_files). Throws on a write.
+void bias_folder_write(const std::string& dir, const std::vector<probes::suite_result>& results);
 // The suite's headline bias metric per group as bars with 95% intervals and the unbiased reference line
 // (BBQ: the bias scores; its accuracy is in bias_charts_svg).
 std::string bias_chart_svg(const probes::suite_result& r);

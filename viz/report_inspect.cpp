@@ -75,24 +75,24 @@ void parameters_and_memory(std::string& out, const model_summary& s) {
   out += strf("\nparameters by role\n");
   for (const group_share& g : s.by_group)
     if (g.params)
-      out += strf("  %-18s %14s  %s\n", g.group.c_str(), thousands(g.params).c_str(),
+      out += strf("  %-18s %14s  %s\n", g.group.c_str(), format_thousands(g.params).c_str(),
                   pct(g.params, s.parameter_count).c_str());
   if (!s.by_layer.empty()) {
     out += strf("\nparameters by layer\n");
     for (size_t l = 0; l < s.by_layer.size(); ++l) {
       std::string k = "blk." + std::to_string(l);
-      out += strf("  %-18s %14s\n", k.c_str(), thousands(s.by_layer[l]).c_str());
+      out += strf("  %-18s %14s\n", k.c_str(), format_thousands(s.by_layer[l]).c_str());
     }
   }
   if (s.non_parameter_elements)
     out += strf("  (%s elements of rotary tables / buffers not counted)\n",
-                thousands(s.non_parameter_elements).c_str());
+                format_thousands(s.non_parameter_elements).c_str());
 
   if (!s.dtypes.empty()) {
     out += strf("\ndtype mix\n");
     for (const dtype_share& d : s.dtypes)
       out += strf("  %-18s %6llu tensors %14s elements %12s  %s\n", dtype_name(d.type),
-                  static_cast<unsigned long long>(d.tensors), thousands(d.elements).c_str(),
+                  static_cast<unsigned long long>(d.tensors), format_thousands(d.elements).c_str(),
                   format_bytes(d.bytes).c_str(), pct(d.bytes, s.tensor_bytes).c_str());
     out += strf("\nsize in memory\n");
     for (const memory_estimate& e : s.memory) row(out, e.precision.c_str(), format_bytes(e.bytes));

@@ -205,61 +205,6 @@ void empty_note(frame& f) {
 
 }  // namespace
 
-std::string xml_escape(std::string_view s) {
-  std::string o;
-  o.reserve(s.size());
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '&':
-          o += "&amp;";
-          break;
-        case '<':
-          o += "&lt;";
-          break;
-        case '>':
-          o += "&gt;";
-          break;
-        case '"':
-          o += "&quot;";
-          break;
-        case '\'':
-          o += "&apos;";
-          break;
-        default:
-          if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-            o += "\xEF\xBF\xBD";  // not allowed in XML 1.0
-          else
-            o += static_cast<char>(c);
-      }
-      ++i;
-      continue;
-    }
-    // Validate one UTF-8 sequence (shortest form, no surrogates, <= U+10FFFF).
-    size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-    bool ok = n != 0 && c <= 0xF4 && i + n <= s.size();
-    uint32_t cp = ok ? (c & (0x7F >> n)) : 0;
-    for (size_t k = 1; ok && k < n; ++k) {
-      unsigned char d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0) != 0x80) ok = false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    if (ok && ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-               (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF))
-      ok = false;
-    if (ok) {
-      o.append(s.substr(i, n));
-      i += n;
-    } else {
-      o += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  return o;
-}
-
 std::string svg_bar_chart(const bar_chart& c) {
   frame f;
   size_t n = c.bars.size();

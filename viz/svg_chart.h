@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "inspect/summary.h"
+#include "viz/text.h"  // xml_escape, fmt_num, fmt_or_na
 
 namespace gb::viz {
 
@@ -82,10 +83,5 @@ std::string svg_histogram(const histogram& h);
 
 // Bins raw values into `bins` equal-width bins over [min, max] of the finite values (non-finite skipped).
 histogram histogram_from_values(const std::vector<double>& values, int bins);
-
-// Text helpers shared by the viz writers.
-std::string xml_escape(std::string_view s);  // & < > " ' escaped; invalid UTF-8 and control bytes -> U+FFFD
-using gb::fmt_num;                           // inspect/summary.h: "0.25", "1.2e+06", "-3"
-using gb::fmt_or_na;                         // inspect/summary.h: fmt_num, or "n/a" when not finite
 
 }  // namespace gb::viz

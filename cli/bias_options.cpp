@@ -1,0 +1,41 @@
+// cli/bias_options.cpp: the option table of `glassbox bias` (see cli/bias_options.h).
+#include "cli/bias_options.h"
+
+namespace gb::cli {
+
+namespace po = boost::program_options;
+
+po::options_description bias_options_desc(bias_args& a) {
+  po::options_description desc(
+      "glassbox bias MODEL [--suite NAME ...] [--data PATH | --data-root DIR] [options]\n"
+      "suites: crows-pairs, stereoset, winobias, bbq, holisticbias, templates, all");
+  desc.add_options()("help,h", "show options")("model", po::value(&a.model_path), "model file or folder")(
+      "tokenizer", po::value(&a.tok_path),
+      "tokenizer file when the model has none (tok512.bin, tokenizer.model)")(
+      "suite", po::value(&a.suites)->composing(),
+      "suite to run (repeatable or comma-separated; default: all)")("data", po::value(&a.r.data),
+                                                                    "dataset file or folder (one suite)")(
+      "data-root", po::value(&a.r.data_root),
+      "folder laid out like shared/data/bias (default: $GLASSBOX_DATA/bias)")(
+      "variant", po::value(&a.variant), "crows-pairs: harness (default) or bias-bench")(
+      "limit", po::value(&a.o.limit)->default_value(0),
+      "quick pass: score N items per suite, sampled from every category (0 = all)")(
+      "seed", po::value(&a.o.seed)->default_value(1), "seed for the bootstrap and the --limit sample")(
+      "resamples", po::value(&a.o.resamples)->default_value(1000), "bootstrap resamples")(
+      "threads", po::value(&a.r.threads)->default_value(0), "threads (0 = all cores)")(
+      "no-prefix-reuse", po::bool_switch(&a.no_reuse),
+      "run every sentence from position 0 (for timing the KV-cache reuse)")(
+      "records", po::bool_switch(&a.records), "include per-item records in --json")(
+      "json", po::bool_switch(&a.as_json), "print one JSON document")(
+      "format", po::value(&a.table_format),
+      "print one table to paste elsewhere: table, md (Markdown) or csv")(
+      "shard", po::value(&a.shard),
+      "score shard I/N of every suite's items (or auto: from Slurm, MPI, Kubernetes) "
+      "into a partial result in -o DIR, for `glassbox merge`")(
+      "shards", po::value(&a.shards)->default_value(0), "N for --shard auto under a Kubernetes Indexed Job")(
+      "output,o", po::value(&a.out_dir),
+      "write bias.json (with records) and one SVG chart per suite to this folder");
+  return desc;
+}
+
+}  // namespace gb::cli
