@@ -43,7 +43,10 @@
 #   q4_0 2 | 239.1 / 342.9 = 0.70x    | 102.7 / 96.0 = 1.07x    | 85%, 79%               | 11.6
 #   q4_k 1 | 600.2 / 719.2 = 0.83x    | 250.1 / 220.5 = 1.13x   | 303%, 267% (bw drifted)|  8.7
 #   q4_k 2 | 417.2 / 571.1 = 0.73x    | 121.0 / 120.2 = 1.01x   | 100%, 99%              |  8.7
-#Q8
+#   q5_k 1 | 381.0 / 188.0 = 2.03x    | 139.6 / 118.8 = 1.18x   | 207%, 176% (bw drifted)|  8.1
+#   q5_k 2 | 339.7 / 184.8 = 1.84x    | 103.6 / 70.0 = 1.48x    | 105%, 71%              |  8.2
+#   q6_k 1 | 450.4 / 254.4 = 1.77x    | 141.6 / 151.5 = 0.93x   | 250%, 268% (bw drifted)|  8.1
+#   q6_k 2 | 425.9 / 242.2 = 1.76x    | 98.5 / 101.0 = 0.98x    | 119%, 122%             |  8.4
 # Where the gaps are (perf, tg64, 1 thread, exact): the column decoders (cols_q4_0 50%, cols_q8_0 57%,
 # cols_k4 + k4_scales 46%) and the tile's FMA loop (27-40%): exact mode rounds every weight as ggml's
 # dequantisation does (convert, multiply, subtract per weight at 16 lanes) before its f32 FMA, where
