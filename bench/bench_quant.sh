@@ -13,40 +13,46 @@
 #   bench/bench_quant.sh [build-dir] ["threads"="1 2"] ["types"="q8_0 q4_0 q4_k q5_k q6_k"] [pp=512] [tg=64] [runs=5]
 #   NUMERICS=llama.cpp bench/bench_quant.sh ...   # glassbox in llama.cpp's numerics (8-bit activations)
 #   MODEL=/tmp/7b-q4_k.gguf bench/bench_quant.sh build "1 2" q4_k 128 16 3   # one given file
-# Measured 2026-12-06, load 17-23 on 2 cores (8 engineers building), npm peer (the native build did not
-# finish under that load), pp128 / tg16, medians of 3 alternating runs, 1 thread:
-#   type  | pp glassbox / llama.cpp | tg glassbox / llama.cpp
-#   q8_0  | 186.4 / 124.1 = 1.50x   | 21.0 / 19.6 = 1.08x
-#   q4_0  | 108.2 / 102.6 = 1.05x   | 13.2 / 20.5 = 0.65x
-#   q4_k  | 239.1 / 202.8 = 1.18x   | 20.7 / 40.4 = 0.51x
-#   q5_k  | 202.1 /  59.9 = 3.37x   | 15.3 / 30.1 = 0.51x
-#   q6_k  | 192.5 /  75.1 = 2.56x   | 13.8 / 24.2 = 0.57x
-# At 2 threads on that load llama.cpp's spinning thread pool collapsed (q4_0 pp 21.9, tg 0.4 tok/s): no ratio.
-# tg32 again (2026-12-06 10:15-10:30, load 16-23 on 2 cores, npm peer, medians of 3 alternating runs, 1 thread),
-# glassbox exact (default) and --numerics llama.cpp (NUMERICS=llama.cpp: 8-bit activations, integer dots):
-#   type  | exact / llama.cpp       | --numerics llama.cpp / llama.cpp
-#   q4_0  | 28.5 / 28.6 = 1.00x     | 18.8 / 17.5 = 1.08x
-#   q4_k  | 21.9 / 37.4 = 0.59x     | 49.2 / 33.0 = 1.49x
-#   q5_k  | 17.5 / 23.9 = 0.73x     | 38.5 / 25.1 = 1.54x
-#   q6_k  | 15.8 / 24.5 = 0.65x     | 37.0 / 20.3 = 1.82x
-#   q8_0  | 28.6 / 22.8 = 1.25x     | 29.8 / 25.4 = 1.17x
-# At that load each process gets a fraction of a core and wall-clock tok/s mostly measures the scheduler;
-# at load 3-8 (09:28) the same q4_0 file ran 54 (exact) vs 200 tok/s in the npm llama.cpp, whose q4_0 weights
-# are repacked for its AVX-512 gemv.
-# Issue 20's tiled --numerics llama.cpp (2026-12-06 13:25-14:00, load 12-17 on 2 cores, 6 engineers building;
-# npm peer: the native llama-bench build, started at nice 19, had not finished), NUMERICS=llama.cpp, pp512 /
-# tg64, medians of 3 alternating runs, 1 thread; "bw" = tg's weight bytes per second / the machine's median
-# read bandwidth (bench_membw, same thread count, measured in the same call: 6.6-9.7 GB/s under this load):
-#   type  | pp glassbox / llama.cpp  | tg glassbox / llama.cpp | bw glassbox, llama.cpp | load
-#   q8_0  | 149.7 /  97.4 = 1.54x    | 22.1 / 16.3 = 1.36x     | 26%, 19%               | 11.8
-#   q4_0  | 166.5 / 182.9 = 0.91x    | 35.0 / 39.0 = 0.90x     | 33%, 37%               | 14.8
-#   q4_k  | 175.7 / 189.1 = 0.93x    | 63.9 / 89.5 = 0.71x     | 60%, 84%               | 15.5
-#   q5_k  | 193.2 /  77.7 = 2.49x    | 79.7 / 46.5 = 1.71x     | 62%, 36%               | 12.6
-#   q6_k  | 165.8 /  73.7 = 2.25x    | 50.3 / 38.6 = 1.30x     | 69%, 53%               | 17.0
-# (q4_k in an earlier run of the same build at load 14: pp 0.92x, tg 80.7 / 42.2 = 1.91x: tg swings that much.)
-# 7B-shaped q4_k with 4 of its 32 layers (synth --layers 4 --dim 4096 --heads 32 --ff 11008, 604 MB; MODEL=),
-# pp128 / tg16, 1 thread, load 16.7: pp 26.3 / 34.3 = 0.77x, tg 12.4 / 12.4 = 1.00x, both 6.6 GB/s = 92% of
-# the machine's 7.1 GB/s: token-by-token generation at 7B size is bound by memory bandwidth on both sides.
+#   OUT=/tmp/q8 NUMERICS=llama.cpp bench/bench_quant.sh ...   # result files elsewhere (two runs at once)
+# Side by side with the NATIVE llama-bench (bench/native_llamacpp.sh: -march=native, AVX-512 VNNI, no AMX
+# on this AMD EPYC), 2026-12-06 17:03-17:40, load 8-15 on 2 cores (6 engineers building), pp512 / tg128,
+# medians of 3 alternating runs; bw = tg's weight bytes/s over bench_membw's median read bandwidth measured
+# at the start of each call (30.5 / 15.8 GB/s in the first, 5-6 / 4.5-7.5 GB/s in the later ones: the
+# machine's load moved it 5x, so the shares are only comparable within a row).
+# glassbox exact (the default: f32 products of ggml's dequantized weights):
+#   type t | pp glassbox / llama.cpp   | tg glassbox / llama.cpp | bw glassbox, llama.cpp | load
+#   q8_0 1 | 237.1 / 145.5 = 1.63x    | 20.2 / 37.0 = 0.55x     |  8%, 14%               | 13.6
+#   q8_0 2 | 503.5 / 189.4 = 2.66x    | 52.2 / 74.3 = 0.70x     | 38%, 55%               | 12.6
+#   q4_0 1 | 281.4 / 288.4 = 0.98x    | 29.7 / 75.8 = 0.39x     |  6%, 15%               | 13.6
+#   q4_0 2 | 543.5 / 648.3 = 0.84x    | 63.7 / 147.0 = 0.43x    | 25%, 57%               | 13.3
+#   q4_k 1 | 302.0 / 244.5 = 1.24x    | 23.8 / 79.4 = 0.30x     |  5%, 16%               | 13.9
+#   q4_k 2 | 192.9 / 140.1 = 1.38x    | 39.1 / 57.0 = 0.69x     | 15%, 22%               | 15.0
+#   q5_k 1 | 397.5 / 111.6 = 3.56x    | 30.4 / 71.7 = 0.42x     |  8%, 18%               | 13.9
+#   q5_k 2 | 410.9 /  98.9 = 4.16x    | 28.6 / 56.7 = 0.50x     | 14%, 27%               | 11.5
+#   q6_k 1 | 483.9 / 128.1 = 3.78x    | 27.5 / 54.2 = 0.51x     |  8%, 16%               |  8.1
+#   q6_k 2 | 428.1 / 106.5 = 4.02x    | 27.5 / 72.7 = 0.38x     | 16%, 41%               |  8.7
+# 7B-shaped q4_k with 2 of its 32 layers (synth --layers 2 --dim 4096 --heads 32 --ff 11008 --vocab 32000,
+# 376 MB: 32 layers took over 2 h to write at this load), pp128 / tg32, MODEL=:
+#   q4_k 1 |  68.5 /  59.7 = 1.15x    |  3.3 / 13.4 = 0.25x     | 17%, 67%               | 11.2
+#   q4_k 2 | 109.7 / 110.7 = 0.99x    |  4.6 / 56.6 = 0.08x     | 30%, 375% (bw drifted) | 10.1
+# (the load fell from ~14 to ~8 during these runs: the peer's 2-thread tg is 4x its 1-thread one)
+# --numerics llama.cpp (NUMERICS=llama.cpp: 8-bit activations, integer dots), same file, same peer:
+#   q8_0 1 | 144.3 / 118.3 = 1.22x    | 21.6 / 30.0 = 0.72x     | 49%, 69%               |  8.6
+#   q8_0 2 | 344.1 / 143.3 = 2.40x    | 48.1 / 82.7 = 0.58x     | 75%, 129% (bw drifted) | 10.3
+#   q4_0 1 | 134.2 / 203.4 = 0.66x    | 29.6 / 57.1 = 0.52x     | 36%, 69%               | 11.1
+#   q4_0 2 | 239.1 / 342.9 = 0.70x    | 102.7 / 96.0 = 1.07x    | 85%, 79%               | 11.6
+#   q4_k 1 | 600.2 / 719.2 = 0.83x    | 250.1 / 220.5 = 1.13x   | 303%, 267% (bw drifted)|  8.7
+#   q4_k 2 | 417.2 / 571.1 = 0.73x    | 121.0 / 120.2 = 1.01x   | 100%, 99%              |  8.7
+#   q5_k 1 | 381.0 / 188.0 = 2.03x    | 139.6 / 118.8 = 1.18x   | 207%, 176% (bw drifted)|  8.1
+#   q5_k 2 | 339.7 / 184.8 = 1.84x    | 103.6 / 70.0 = 1.48x    | 105%, 71%              |  8.2
+#   q6_k 1 | 450.4 / 254.4 = 1.77x    | 141.6 / 151.5 = 0.93x   | 250%, 268% (bw drifted)|  8.1
+#   q6_k 2 | 425.9 / 242.2 = 1.76x    | 98.5 / 101.0 = 0.98x    | 119%, 122%             |  8.4
+# Where the gaps are (perf, tg64, 1 thread, exact): the column decoders (cols_q4_0 50%, cols_q8_0 57%,
+# cols_k4 + k4_scales 46%) and the tile's FMA loop (27-40%): exact mode rounds every weight as ggml's
+# dequantisation does (convert, multiply, subtract per weight at 16 lanes) before its f32 FMA, where
+# llama.cpp's tg multiplies 64 int8 pairs per VNNI instruction. pp is f32 FMA-bound in exact mode
+# (~80 GFLOP/s on one core, near the 6x64 micro-kernel's peak); llama.cpp's q4_0 pp is its repacked
+# int8 GEMM, which only --numerics llama.cpp could match (its tiled pp is still below exact mode's).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -59,7 +65,8 @@ gb=$build/cli/glassbox
 membw=$build/bench/bench_membw
 native=${LLAMA_BENCH:-$here/out/llama.cpp/build/bin/llama-bench}
 out=$here/out
-mkdir -p "$out"
+res=${OUT:-$out}  # OUT=dir: this run's result files there (two runs at once), the models stay in bench/out
+mkdir -p "$out" "$res"
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # a shared machine: idle workers must not spin
 if [ -x "$native" ]; then peer=native; else peer=npm; fi
 numerics=${NUMERICS:-exact}
@@ -68,7 +75,7 @@ for t in $threads_list; do
   if [ -x "$membw" ]; then
     bw=$("$membw" 1024 "$t" 5)
     echo "machine read bandwidth, $t threads: $bw"
-    echo "$bw" | python3 -c 'import json, sys; print(json.load(sys.stdin)["median_gb_per_s"])' >"$out/membw-$t.txt"
+    echo "$bw" | python3 -c 'import json, sys; print(json.load(sys.stdin)["median_gb_per_s"])' >"$res/membw-$t.txt"
   fi
 done
 echo "type threads | glassbox pp | llama.cpp pp | ratio | glassbox tg | llama.cpp tg | ratio | tg GB/s (glassbox, llama.cpp) | of the machine's | load"
@@ -84,8 +91,8 @@ import json, sys
 j = json.load(sys.stdin); g = j["parameters_by_group"]
 print(int(j["size"]["tensor_bytes"] * (1 - g["embedding"] / sum(g.values()))))')
   for t in $threads_list; do
-    fa=$out/quant-gb-$ty-$t.json
-    fb=$out/quant-peer-$ty-$t.json
+    fa=$res/quant-gb-$ty-$t.json
+    fb=$res/quant-peer-$ty-$t.json
     : >"$fa"
     : >"$fb"
     if [ $peer = native ]; then
@@ -94,8 +101,8 @@ print(int(j["size"]["tensor_bytes"] * (1 - g["embedding"] / sum(g.values()))))')
       pcmd="exec node $here/peer_llamacpp.mjs $m $pp $tg $t 1 >>$fb 2>/dev/null"
     fi
     farm-bench -n "$runs" --timeout 1800 --vs "sh -c '$pcmd'" -- \
-      sh -c "exec $gb bench $m -p $pp -n $tg -t $t -r 1 --numerics $numerics --json >>$fa 2>/dev/null" >"$out/quant-farm-$ty-$t.txt" 2>&1 || true
-    bw=$(cat "$out/membw-$t.txt" 2>/dev/null || echo nan)
+      sh -c "exec $gb bench $m -p $pp -n $tg -t $t -r 1 --numerics $numerics --json >>$fa 2>/dev/null" >"$res/quant-farm-$ty-$t.txt" 2>&1 || true
+    bw=$(cat "$res/membw-$t.txt" 2>/dev/null || echo nan)
     python3 - "$fa" "$fb" "$peer" "$ty" "$t" "$streamed" "$(cut -d' ' -f1 /proc/loadavg)" "$bw" <<'PY'
 import json, statistics, sys
 fa, fb, peer, ty, t, streamed, load, bw = sys.argv[1:]

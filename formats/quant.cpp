@@ -157,20 +157,12 @@ void dq_q2_k(const uint8_t* x, float* y, int64_t nb) {
 }
 
 void dq_q3_k(const uint8_t* x, float* y, int64_t nb) {
-  constexpr uint32_t kmask1 = 0x03030303, kmask2 = 0x0f0f0f0f;
   for (int64_t i = 0; i < nb; ++i, x += 110) {
     const uint8_t* hm = x;
     const uint8_t* q = x + 32;
     const float d_all = h2f(x + 108);
-    uint32_t aux[4];
-    std::memcpy(aux, x + 96, 12);
-    const uint32_t tmp = aux[2];
-    aux[2] = ((aux[0] >> 4) & kmask2) | (((tmp >> 4) & kmask1) << 4);
-    aux[3] = ((aux[1] >> 4) & kmask2) | (((tmp >> 6) & kmask1) << 4);
-    aux[0] = (aux[0] & kmask2) | (((tmp >> 0) & kmask1) << 4);
-    aux[1] = (aux[1] & kmask2) | (((tmp >> 2) & kmask1) << 4);
     int8_t scales[16];
-    std::memcpy(scales, aux, 16);
+    q3_k_scales(x, scales);
     int is = 0;
     uint8_t m = 1;
     for (int n = 0; n < 256; n += 128) {
@@ -612,6 +604,18 @@ int64_t blocks(dtype t, int64_t n) {
 }
 
 }  // namespace
+
+void q3_k_scales(const uint8_t* block, int8_t* scales) {
+  constexpr uint32_t kmask1 = 0x03030303, kmask2 = 0x0f0f0f0f;
+  uint32_t aux[4];
+  std::memcpy(aux, block + 96, 12);
+  const uint32_t tmp = aux[2];
+  aux[2] = ((aux[0] >> 4) & kmask2) | (((tmp >> 4) & kmask1) << 4);
+  aux[3] = ((aux[1] >> 4) & kmask2) | (((tmp >> 6) & kmask1) << 4);
+  aux[0] = (aux[0] & kmask2) | (((tmp >> 0) & kmask1) << 4);
+  aux[1] = (aux[1] & kmask2) | (((tmp >> 2) & kmask1) << 4);
+  std::memcpy(scales, aux, 16);
+}
 
 void scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
   if (j < 4) {

@@ -21,8 +21,10 @@
 
 #include "formats/quant.h"
 
-#if defined(__AVX512F__)
+#if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+#define GB_COLS_AVX2 1  // compiled for any x86-64 build through target attributes, run when the CPU has it
+#define GB_COLS_AVX2_FN __attribute__((target("avx2,fma,f16c")))
 #endif
 
 namespace gb {
@@ -172,10 +174,14 @@ void cols_q8_0(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
 }
 
 // q4_k / q5_k sub-block scales and mins (ggml's get_scale_min_k4) for the 16 rows, times d and dmin.
+// The block's first 16 bytes are d, dmin and the 12 scale bytes: one transpose gives them all (d and dmin
+// from dword 0 through F16C, as f16x16, whose gathers were a tenth of q4_k's one-token matmul).
 void k4_scales(const uint8_t* const* rows, int64_t off, __m512* dl, __m512* ml) {
-  const __m512 d = f16x16(rows, off), dmin = f16x16(rows, off + 2);
-  __m512i s[4];
-  dwords16x4(rows, off + 4, s);  // bytes 0..11 of scales in s[0..2]
+  __m512i h[4];
+  dwords16x4(rows, off, h);  // h[0]: d (low half), dmin (high half); scale bytes 0..11 in h[1..3]
+  const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(h[0]));
+  const __m512 dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(h[0], 16)));
+  const __m512i* s = h + 1;
   for (int j = 0; j < 8; ++j) {
     __m512i sc, mn;
     if (j < 4) {
@@ -307,6 +313,232 @@ void cols_q3_k(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
 
 #endif
 
+#if defined(GB_COLS_AVX2)
+// AVX2 (CPUs without AVX-512): each of the 16 rows' block is decoded along the row, 8 elements per vector
+// with the float operations of ggml's scalar code in its order (as above), into a (16, bs) buffer in L1,
+// then transposed 8 x 8 to columns. Scales are decoded by the scalar code (scale_min_k4, the q3_k unpack).
+
+GB_COLS_AVX2_FN [[gnu::always_inline]] inline float a2_f16(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return fp16_to_f32(h);
+}
+// 8 bytes at p, zero- or sign-extended to dwords.
+GB_COLS_AVX2_FN [[gnu::always_inline]] inline __m256i a2_u8(const uint8_t* p) {
+  return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+GB_COLS_AVX2_FN [[gnu::always_inline]] inline __m256i a2_s8(const uint8_t* p) {
+  return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+// Unsigned field of `bits` bits at bit s of each lane, as float.
+GB_COLS_AVX2_FN [[gnu::always_inline]] inline __m256i a2_field(__m256i v, int s, int bits) {
+  return _mm256_and_si256(_mm256_srli_epi32(v, s), _mm256_set1_epi32((1 << bits) - 1));
+}
+GB_COLS_AVX2_FN [[gnu::always_inline]] inline __m256 a2_f(__m256i v) {
+  return _mm256_cvtepi32_ps(v);
+}
+// y[0..8) = a * float(q) (+ b when sub: a * float(q) - b; add: + b), one rounding per operation.
+GB_COLS_AVX2_FN [[gnu::always_inline]] inline void a2_put(float* y, __m256 a, __m256i q) {
+  _mm256_storeu_ps(y, _mm256_mul_ps(a, a2_f(q)));
+}
+GB_COLS_AVX2_FN [[gnu::always_inline]] inline void a2_put_sub(float* y, __m256 a, __m256i q, __m256 b) {
+  _mm256_storeu_ps(y, _mm256_sub_ps(_mm256_mul_ps(a, a2_f(q)), b));
+}
+GB_COLS_AVX2_FN [[gnu::always_inline]] inline void a2_put_add(float* y, __m256i q, __m256 a, __m256 b) {
+  _mm256_storeu_ps(y, _mm256_add_ps(_mm256_mul_ps(a2_f(q), a), b));
+}
+
+// One block at x decoded to y[0, bs): ggml's dequantize_row_* for one block.
+GB_COLS_AVX2_FN void a2_q4_0(const uint8_t* x, float* y) {
+  const __m256 d = _mm256_set1_ps(a2_f16(x));
+  const __m256i k8 = _mm256_set1_epi32(8);
+  for (int j = 0; j < 16; j += 8) {
+    const __m256i q = a2_u8(x + 2 + j);
+    a2_put(y + j, d, _mm256_sub_epi32(a2_field(q, 0, 4), k8));  // float((q & 15) - 8) * d
+    a2_put(y + j + 16, d, _mm256_sub_epi32(a2_field(q, 4, 4), k8));
+  }
+}
+
+GB_COLS_AVX2_FN void a2_q4_1(const uint8_t* x, float* y) {
+  const __m256 d = _mm256_set1_ps(a2_f16(x)), m = _mm256_set1_ps(a2_f16(x + 2));
+  for (int j = 0; j < 16; j += 8) {
+    const __m256i q = a2_u8(x + 4 + j);
+    a2_put_add(y + j, a2_field(q, 0, 4), d, m);  // float(q & 15) * d + m
+    a2_put_add(y + j + 16, a2_field(q, 4, 4), d, m);
+  }
+}
+
+// q5_0 / q5_1: element j's fifth bit is bit j of the block's 32-bit qh.
+template <bool has_min>
+GB_COLS_AVX2_FN void a2_q5(const uint8_t* x, float* y) {
+  const __m256 d = _mm256_set1_ps(a2_f16(x));
+  const __m256 m = _mm256_set1_ps(has_min ? a2_f16(x + 2) : 0.0f);
+  const uint8_t* p = x + (has_min ? 4 : 2);
+  uint32_t qh;
+  std::memcpy(&qh, p, 4);
+  const __m256i h = _mm256_set1_epi32(static_cast<int>(qh)), k16 = _mm256_set1_epi32(16);
+  for (int j = 0; j < 16; j += 8) {
+    const __m256i q = a2_u8(p + 4 + j),
+                  idx = _mm256_setr_epi32(j, j + 1, j + 2, j + 3, j + 4, j + 5, j + 6, j + 7);
+    const __m256i h0 =
+        _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(h, idx), _mm256_set1_epi32(1)), 4);
+    const __m256i h1 = _mm256_slli_epi32(
+        _mm256_and_si256(_mm256_srlv_epi32(h, _mm256_add_epi32(idx, k16)), _mm256_set1_epi32(1)), 4);
+    const __m256i lo = _mm256_or_si256(a2_field(q, 0, 4), h0), hi = _mm256_or_si256(a2_field(q, 4, 4), h1);
+    if (has_min) {
+      a2_put_add(y + j, lo, d, m);
+      a2_put_add(y + j + 16, hi, d, m);
+    } else {
+      a2_put(y + j, d, _mm256_sub_epi32(lo, k16));
+      a2_put(y + j + 16, d, _mm256_sub_epi32(hi, k16));
+    }
+  }
+}
+
+GB_COLS_AVX2_FN void a2_q8_0(const uint8_t* x, float* y) {
+  const __m256 d = _mm256_set1_ps(a2_f16(x));
+  for (int j = 0; j < 32; j += 8) a2_put(y + j, d, a2_s8(x + 2 + j));
+}
+
+// Sub-block `is` (16 elements) of q2_k: dl * float((q[32n + 16h + l] >> 2j) & 3) - ml, is = 8n + 2j + h.
+GB_COLS_AVX2_FN void a2_q2_k(const uint8_t* x, float* y) {
+  const float d = a2_f16(x + 80), mn = a2_f16(x + 82);
+  for (int is = 0; is < 16; ++is) {
+    const int n = is / 8, j = (is % 8) / 2, h = is % 2;
+    const uint8_t s = x[is];
+    const __m256 dl = _mm256_set1_ps(d * static_cast<float>(s & 0xF)),
+                 ml = _mm256_set1_ps(mn * static_cast<float>(s >> 4));
+    for (int l = 0; l < 16; l += 8)
+      a2_put_sub(y + 16 * is + l, dl, a2_field(a2_u8(x + 16 + 32 * n + 16 * h + l), 2 * j, 2), ml);
+  }
+}
+
+GB_COLS_AVX2_FN void a2_q3_k(const uint8_t* x, float* y) {
+  const float d_all = a2_f16(x + 108);
+  int8_t scales[16];
+  q3_k_scales(x, scales);
+  const __m256i k4 = _mm256_set1_epi32(4), zero = _mm256_setzero_si256();
+  for (int is = 0; is < 16; ++is) {  // element k = 16h + l of sub-block is = 8n + 2j + h
+    const int n = is / 8, j = (is % 8) / 2, h = is % 2;
+    const __m256 dl = _mm256_set1_ps(d_all * static_cast<float>(scales[is] - 32));
+    const __m256i bit = _mm256_set1_epi32(1 << (4 * n + j));
+    for (int l = 0; l < 16; l += 8) {
+      const int k = 16 * h + l;
+      const __m256i q = a2_field(a2_u8(x + 32 + 32 * n + k), 2 * j, 2);
+      const __m256i off = _mm256_and_si256(_mm256_cmpeq_epi32(_mm256_and_si256(a2_u8(x + k), bit), zero), k4);
+      a2_put(y + 16 * is + l, dl, _mm256_sub_epi32(q, off));  // dl * float(q - (hm & m ? 0 : 4))
+    }
+  }
+}
+
+// q4_k / q5_k: element 64c + 32h + l is nibble h of qs[32c + l] (+ 16 x bit 2c + h of qh[l] for q5_k).
+template <bool five>
+GB_COLS_AVX2_FN void a2_k4(const uint8_t* x, float* y) {
+  const float d = a2_f16(x), mn = a2_f16(x + 2);
+  const uint8_t* qs = x + (five ? 48 : 16);
+  for (int c = 0; c < 4; ++c) {
+    __m256 dl[2], ml[2];
+    for (int h = 0; h < 2; ++h) {
+      uint8_t sc, m;
+      scale_min_k4(2 * c + h, x + 4, &sc, &m);
+      dl[h] = _mm256_set1_ps(d * static_cast<float>(sc));
+      ml[h] = _mm256_set1_ps(mn * static_cast<float>(m));
+    }
+    for (int l = 0; l < 32; l += 8) {
+      const __m256i q = a2_u8(qs + 32 * c + l);
+      __m256i lo = a2_field(q, 0, 4), hi = a2_field(q, 4, 4);
+      if (five) {
+        const __m256i qh = a2_u8(x + 16 + l);
+        lo = _mm256_add_epi32(lo, _mm256_slli_epi32(a2_field(qh, 2 * c, 1), 4));
+        hi = _mm256_add_epi32(hi, _mm256_slli_epi32(a2_field(qh, 2 * c + 1, 1), 4));
+      }
+      a2_put_sub(y + 64 * c + l, dl[0], lo, ml[0]);
+      a2_put_sub(y + 64 * c + 32 + l, dl[1], hi, ml[1]);
+    }
+  }
+}
+
+GB_COLS_AVX2_FN void a2_q6_k(const uint8_t* x, float* y) {
+  const float d = a2_f16(x + 208);
+  const __m256i k32 = _mm256_set1_epi32(32);
+  // elements 128n + 32s + l: nibble s/2 of ql[64n + 32(s%2) + l], bits 2s + 1, 2s of qh[32n + l]
+  for (int n = 0; n < 2; ++n) {
+    const uint8_t* ql = x + 64 * n;
+    const uint8_t* qh = x + 128 + 32 * n;
+    const int8_t* sc = reinterpret_cast<const int8_t*>(x + 192 + 8 * n);
+    for (int l = 0; l < 32; l += 8) {
+      const __m256i a = a2_u8(ql + l), b = a2_u8(ql + l + 32), h = a2_u8(qh + l);
+      const __m256i q[4] = {a2_field(a, 0, 4), a2_field(b, 0, 4), a2_field(a, 4, 4), a2_field(b, 4, 4)};
+      for (int s = 0; s < 4; ++s) {
+        const __m256 ds = _mm256_set1_ps(d * static_cast<float>(sc[l / 16 + 2 * s]));  // (d * sc) * q
+        const __m256i q6 = _mm256_or_si256(q[s], _mm256_slli_epi32(a2_field(h, 2 * s, 2), 4));
+        a2_put(y + 128 * n + 32 * s + l, ds, _mm256_sub_epi32(q6, k32));
+      }
+    }
+  }
+}
+
+// In-register transpose of 8 rows of 8 floats.
+GB_COLS_AVX2_FN [[gnu::always_inline]] inline void a2_transpose8(__m256* r) {
+  __m256 t[8], s[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    s[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+    s[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+    s[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    s[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm256_permute2f128_ps(s[i], s[4 + i], 0x20);
+    r[4 + i] = _mm256_permute2f128_ps(s[i], s[4 + i], 0x31);
+  }
+}
+
+// The 16 rows' block b decoded along the rows by dec (bs elements, bytes per block), then transposed.
+template <void (*dec)(const uint8_t*, float*), int bs, int bytes>
+GB_COLS_AVX2_FN void a2_cols(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
+  alignas(32) float rb[16 * bs];  // (16, bs): row i's block at rb + i * bs
+  for (int i = 0; i < 16; ++i) dec(rows[i] + b * bytes, rb + i * bs);
+  for (int c = 0; c < bs; c += 8)
+    for (int i0 = 0; i0 < 16; i0 += 8) {
+      __m256 r[8];
+      for (int i = 0; i < 8; ++i) r[i] = _mm256_load_ps(rb + (i0 + i) * bs + c);
+      a2_transpose8(r);
+      for (int k = 0; k < 8; ++k) _mm256_storeu_ps(out + (c + k) * ld + i0, r[k]);
+    }
+}
+
+block_columns_fn avx2_cols(dtype t) {
+  switch (t) {
+    case dtype::q4_0:
+      return a2_cols<a2_q4_0, 32, 18>;
+    case dtype::q4_1:
+      return a2_cols<a2_q4_1, 32, 20>;
+    case dtype::q5_0:
+      return a2_cols<a2_q5<false>, 32, 22>;
+    case dtype::q5_1:
+      return a2_cols<a2_q5<true>, 32, 24>;
+    case dtype::q8_0:
+      return a2_cols<a2_q8_0, 32, 34>;
+    case dtype::q2_k:
+      return a2_cols<a2_q2_k, 256, 84>;
+    case dtype::q3_k:
+      return a2_cols<a2_q3_k, 256, 110>;
+    case dtype::q4_k:
+      return a2_cols<a2_k4<false>, 256, 144>;
+    case dtype::q5_k:
+      return a2_cols<a2_k4<true>, 256, 176>;
+    case dtype::q6_k:
+      return a2_cols<a2_q6_k, 256, 210>;
+    default:
+      return nullptr;
+  }
+}
+#endif
+
 }  // namespace
 
 block_columns_fn block_columns16_ref(dtype t) {
@@ -341,7 +573,7 @@ block_columns_fn block_columns16_ref(dtype t) {
 }
 
 namespace {
-block_columns_fn simd_cols(dtype t) {
+block_columns_fn avx512_cols(dtype t) {
 #if defined(__AVX512F__)
   switch (t) {
     case dtype::q4_0:
@@ -374,13 +606,56 @@ block_columns_fn simd_cols(dtype t) {
 }
 }  // namespace
 
+bool cols_isa_available(cols_isa isa) {
+  static const bool avx512 =
+#if defined(__AVX512F__)
+      __builtin_cpu_supports("avx512f") != 0;
+#else
+      false;
+#endif
+  static const bool avx2 =
+#if defined(GB_COLS_AVX2)
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+#else
+      false;
+#endif
+  switch (isa) {
+    case cols_isa::avx512:
+      return avx512;
+    case cols_isa::avx2:
+      return avx2;
+    default:
+      return true;
+  }
+}
+
+block_columns_fn block_columns16_with(cols_isa isa, dtype t) {
+  if (!cols_isa_available(isa)) return nullptr;
+  switch (isa) {
+    case cols_isa::avx512:
+      return avx512_cols(t);
+    case cols_isa::avx2:
+#if defined(GB_COLS_AVX2)
+      return avx2_cols(t);
+#else
+      return nullptr;
+#endif
+    default:
+      return block_columns16_ref(t);
+  }
+}
+
 bool block_columns16_simd(dtype t) {
-  return simd_cols(t) != nullptr;
+  return block_columns16(t) != block_columns16_ref(t);
 }
 
 block_columns_fn block_columns16(dtype t) {
-  block_columns_fn f = simd_cols(t);
-  return f ? f : block_columns16_ref(t);
+  for (cols_isa isa : {cols_isa::avx512, cols_isa::avx2})
+    if (block_columns_fn f = block_columns16_with(isa, t)) return f;
+  return block_columns16_ref(t);
 }
 
 }  // namespace gb
+
+#undef GB_COLS_AVX2_FN
+#undef GB_COLS_AVX2

@@ -3,10 +3,10 @@
 // are bit-exact with gb::dequantize_row (ggml's dequantize_row_*): the SIMD decoders evaluate the same
 // float operations per element (same operands, same order, no fused multiply-add) on 16 rows per vector.
 //
-//   const uint8_t* rows[16] = {...};                       // 16 rows of one q4_k matrix (repeats allowed)
-//   gb::block_columns_fn f = gb::block_columns16(gb::dtype::q4_k);   // AVX-512 decoder, else the portable
-//   one alignas(64) float tile[256 * 16];                    // (block_size, 16): column c of the block at 16
-//   c f(rows, /*block*/ b, tile, /*ld*/ 16);
+//   const uint8_t* rows[16] = {...};        // 16 rows of one q4_k matrix (repeats allowed)
+//   gb::block_columns_fn f = gb::block_columns16(gb::dtype::q4_k);  // AVX-512, AVX2 or portable
+//   alignas(64) float tile[256 * 16];       // (block_size, 16): column c of the block at 16 c
+//   f(rows, /*block*/ b, tile, /*ld*/ 16);
 #pragma once
 
 #include <cstdint>
@@ -19,12 +19,21 @@ namespace gb {
 // out[c * ld + i] = element b * bs + c of rows[i], for c < bs and i < 16.
 using block_columns_fn = void (*)(const uint8_t* const* rows, int64_t b, float* out, int64_t ld);
 
-// The fastest decoder this build has for t (AVX-512 for q4_0, q4_1, q5_0, q5_1, q8_0, q2_k..q6_k when
-// compiled for it, else the portable one), or null when t is not a ggml block type dequantize_row decodes.
+// The fastest decoder this build and CPU have for t (AVX-512, else AVX2, for q4_0, q4_1, q5_0, q5_1, q8_0,
+// q2_k..q6_k; else the portable one), or null when t is not a ggml block type dequantize_row decodes.
+// Chosen at run time: the AVX2 set is compiled into any x86-64 build and runs on CPUs without AVX-512.
 block_columns_fn block_columns16(dtype t);
 // The portable twin: each row through dequantize_row, scattered to columns (null as above).
 block_columns_fn block_columns16_ref(dtype t);
 // True when block_columns16(t) is a SIMD decoder (not the portable one).
 bool block_columns16_simd(dtype t);
+
+// One instruction set's decoders, for tests that check each against the twin on a CPU that has several:
+// block_columns16_with(isa, t) is null when this build or CPU lacks isa or isa has no decoder for t
+// (cols_isa::portable is block_columns16_ref). AVX-512: lane i of each vector is row i; AVX2: each row's
+// block decoded along the row, 8 elements per vector, then transposed 8 x 8.
+enum class cols_isa { portable, avx2, avx512 };
+bool cols_isa_available(cols_isa isa);
+block_columns_fn block_columns16_with(cols_isa isa, dtype t);
 
 }  // namespace gb

@@ -1,6 +1,7 @@
 // The 16-row column decoders (quant_cols.h) against dequantize_row, ggml's scalar dequantisation: every
 // value bit for bit (NaN for NaN), on random bytes (any scale, inf and NaN included) and on encoded rows,
-// rows at unrelated unaligned addresses, repeated rows, a column stride of a panel.
+// rows at unrelated unaligned addresses, repeated rows, a column stride of a panel; every instruction set
+// the CPU runs (the AVX2 decoders too on an AVX-512 CPU).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -78,9 +79,18 @@ TEST_CASE("block_columns16 equals dequantize_row bit for bit: every block type, 
       }
       CHECK(mismatches(t, block_columns16(t), rows, nb, 16) == 0);
       CHECK(mismatches(t, block_columns16_ref(t), rows, nb, 16) == 0);
-      CHECK(mismatches(t, block_columns16(t), rows, nb, 64) == 0);          // a panel's stride
+      CHECK(mismatches(t, block_columns16(t), rows, nb, 64) == 0);  // a panel's stride
+      for (cols_isa isa : {cols_isa::avx2, cols_isa::avx512}) {  // each set this CPU runs, not only the best
+        const block_columns_fn f = block_columns16_with(isa, t);
+        if (!f) continue;
+        CAPTURE(static_cast<int>(isa));
+        CHECK(mismatches(t, f, rows, nb, 16) == 0);
+        CHECK(mismatches(t, f, rows, nb, 64) == 0);
+      }
       for (int i = 9; i < 16; ++i) rows[static_cast<size_t>(i)] = rows[8];  // a short group repeats a row
       CHECK(mismatches(t, block_columns16(t), rows, nb, 16) == 0);
+      if (const block_columns_fn f = block_columns16_with(cols_isa::avx2, t))
+        CHECK(mismatches(t, f, rows, nb, 16) == 0);
     }
   }
 }
@@ -92,6 +102,21 @@ TEST_CASE(
                   dtype::q4_k, dtype::q5_k, dtype::q6_k})
     CHECK(block_columns16_simd(t));
 #endif
+  // x86-64: the AVX2 set is compiled in whatever the build targets, and chosen at run time
+  if (cols_isa_available(cols_isa::avx2)) {
+    for (dtype t : {dtype::q4_0, dtype::q4_1, dtype::q5_0, dtype::q5_1, dtype::q8_0, dtype::q2_k, dtype::q3_k,
+                    dtype::q4_k, dtype::q5_k, dtype::q6_k}) {
+      CHECK(static_cast<bool>(block_columns16_with(cols_isa::avx2, t)));
+      CHECK(block_columns16_simd(t));
+    }
+    if (!cols_isa_available(cols_isa::avx512))
+      CHECK((block_columns16(dtype::q4_k) == block_columns16_with(cols_isa::avx2, dtype::q4_k)));
+  }
+#if defined(__x86_64__)
+  CHECK(cols_isa_available(cols_isa::avx2) == static_cast<bool>(__builtin_cpu_supports("avx2")));
+#endif
+  CHECK((block_columns16_with(cols_isa::portable, dtype::q4_k) == block_columns16_ref(dtype::q4_k)));
+  CHECK_FALSE(static_cast<bool>(block_columns16_with(cols_isa::avx2, dtype::q8_k)));  // no SIMD set for it
   CHECK_FALSE(block_columns16_simd(dtype::f16));
   CHECK_FALSE(static_cast<bool>(block_columns16(dtype::f32)));
   CHECK_FALSE(static_cast<bool>(block_columns16_ref(dtype::bf16)));
