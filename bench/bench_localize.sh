@@ -35,6 +35,8 @@
 #   6 pairs, 3 runs each in turn, load 12-14: median CPU ratio new/old 0.95). The margin under the budget
 #   comes mostly from measuring on 60 pairs: the 20-pair figure above (3.55 CPU s a pair) carried the
 #   start-up (loading the 537 MB model, the attribution weights) over fewer, longer pairs.
+#   150 pairs (load 6-9, mean 7.8): 383.2 s wall, 283.8 s CPU (1.89 CPU s a pair) -> 1000 pairs: 31.5 CPU
+#   min, ~15.8 min on 2 idle cores (extrapolated; ~43 min wall at that load).
 #   cmake --build build --target glassbox
 #   bench/bench_localize.sh [build-dir] [threads=2] [pairs=1000]   PEER_PAIRS=50 PATCH_PAIRS=20, GB_ONLY=1 (no PyTorch)
 set -eu
