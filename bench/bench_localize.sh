@@ -24,6 +24,19 @@
 #   20 pairs attribution + ablation + --patch: 268.8 s wall, 71.1 CPU s (load 13 -> 8.6) -> 1000 pairs
 #   extrapolated: 59 CPU min, ~30 min on 2 idle cores: at the budget, not under it with a margin. The full
 #   1000 was started but stopped: at load 12-18 it ran at ~0.3 cores (205 CPU s in 13 min wall).
+# Issue 23, second round (2026-12-06): attribution in packed groups of pairs (prefix rows shared), ablation
+#   as one unablated pass per group then one staged pass (runner::forward_packed_staged) in which every
+#   ablated run starts at its first ablated block, patched runs from the first differing token; the JSON
+#   byte-identical. The whole pipeline (attribution + ablation + --patch) is bench/bench_localize_full.sh:
+#   60 pairs, 2 threads, load 12-15 on 2 cores (mean 14.0 sampled every 10 s): 575.7 s wall, 132.7 s CPU
+#   (2.21 CPU s a pair) -> 1000 pairs: 36.9 CPU min, ~18.4 min on 2 idle cores, under the 30-minute budget
+#   (extrapolated, not run: at this load 1000 pairs take ~2.7 h wall). Side by side, the build before this
+#   round on the same 60 pairs: 142.6 s CPU, 330 s wall (load 8-12): this round saves ~7% CPU (farm-bench,
+#   6 pairs, 3 runs each in turn, load 12-14: median CPU ratio new/old 0.95). The margin under the budget
+#   comes mostly from measuring on 60 pairs: the 20-pair figure above (3.55 CPU s a pair) carried the
+#   start-up (loading the 537 MB model, the attribution weights) over fewer, longer pairs.
+#   150 pairs (load 6-9, mean 7.8): 383.2 s wall, 283.8 s CPU (1.89 CPU s a pair) -> 1000 pairs: 31.5 CPU
+#   min, ~15.8 min on 2 idle cores (extrapolated; ~43 min wall at that load).
 #   cmake --build build --target glassbox
 #   bench/bench_localize.sh [build-dir] [threads=2] [pairs=1000]   PEER_PAIRS=50 PATCH_PAIRS=20, GB_ONLY=1 (no PyTorch)
 set -eu

@@ -160,6 +160,11 @@ double row_log_partition(const float* row, int64_t V) {
   return mx + std::log(se);
 }
 
+void rows_log_partition(const std::vector<float>& logits, int64_t V, int64_t r0, int64_t r1, double* out) {
+#pragma omp parallel for schedule(static)
+  for (int64_t r = r0; r < r1; ++r) out[r - r0] = row_log_partition(logits.data() + r * V, V);
+}
+
 namespace {
 
 // One scored position's terms (summed over positions in a fixed order afterwards).
@@ -217,30 +222,36 @@ void position_attribute(const dla_weights::impl& p, const tensor_item& unembed, 
   }
 }
 
-// Adds every row of blk.l.attn.z and blk.l.mlp.out to the sums (layers in parallel, rows in order).
-void activation_accumulate(const dla_hook& hk, int64_t L, int64_t rows, int threads, activation_sums& acc) {
+// Adds the given rows of blk.l.attn.z and blk.l.mlp.out to the sums (layers in parallel, rows in order).
+void activation_accumulate(const dla_hook& hk, int64_t L, int64_t HE, int64_t D,
+                           const std::vector<int32_t>& rows, int threads, activation_sums& acc) {
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t l = 0; l < L; ++l) {
     const std::string pre = "blk." + std::to_string(l);
     const std::vector<float>& z = hk.at(pre + ".attn.z");   // (T, H*E)
     const std::vector<float>& m = hk.at(pre + ".mlp.out");  // (T, D)
-    const size_t HE = z.size() / static_cast<size_t>(rows), D = m.size() / static_cast<size_t>(rows);
-    double* sz = acc.z.data() + static_cast<size_t>(l) * HE;
-    double* sm = acc.mlp.data() + static_cast<size_t>(l) * D;
-    for (int64_t t = 0; t < rows; ++t) {
-      for (size_t j = 0; j < HE; ++j) sz[j] += f64(z[static_cast<size_t>(t) * HE + j]);
-      for (size_t j = 0; j < D; ++j) sm[j] += f64(m[static_cast<size_t>(t) * D + j]);
+    double* sz = acc.z.data() + l * HE;
+    double* sm = acc.mlp.data() + l * D;
+    for (int32_t t : rows) {
+      for (int64_t j = 0; j < HE; ++j) sz[j] += f64(z[static_cast<size_t>(t * HE + j)]);
+      for (int64_t j = 0; j < D; ++j) sm[j] += f64(m[static_cast<size_t>(t * D + j)]);
     }
   }
-  acc.rows += static_cast<size_t>(rows);
+  acc.rows += rows.size();
 }
+
+// The terms of one sentence from a pass (one sentence, or a packed group) whose hook is hk and logits lg
+// (T, V): rows[t] is the pass's row of the sentence's position t (t = 0 .. tokens.size() - 2).
+result<dla_terms> dla_rows(const dla_weights::impl& p, const dla_hook& hk, const std::vector<float>& lg,
+                           int64_t V, const std::vector<int32_t>& rows, const std::vector<int32_t>& tokens,
+                           size_t first, int threads, activation_sums* acc);
 
 }  // namespace
 
 result<dla_terms> dla_sentence(engine::runner& run, const dla_weights& w, const std::vector<int32_t>& tokens,
                                size_t first, int threads, activation_sums* acc) {
   const dla_weights::impl& p = w.data();
-  const int64_t D = p.D, H = p.H, L = p.L, HE = H * p.E, V = run.vocab_size();
+  const int64_t L = p.L, V = run.vocab_size();
   if (first < 1 || first >= tokens.size())
     return error{errc::bad_value, 0, "bias-localize: nothing to score", ""};
   if (threads <= 0) threads = omp_get_max_threads();
@@ -250,6 +261,17 @@ result<dla_terms> dla_sentence(engine::runner& run, const dla_weights& w, const 
   auto lg = run.forward(std::vector<int32_t>(tokens.begin(), tokens.end() - 1), &hk);
   run.reset();
   if (!lg) return lg.err();
+  std::vector<int32_t> rows(tokens.size() - 1);  // (positions) the pass's row of each
+  for (size_t t = 0; t < rows.size(); ++t) rows[t] = static_cast<int32_t>(t);
+  return dla_rows(p, hk, lg.value(), V, rows, tokens, first, threads, acc);
+}
+
+namespace {
+
+result<dla_terms> dla_rows(const dla_weights::impl& p, const dla_hook& hk, const std::vector<float>& lg,
+                           int64_t V, const std::vector<int32_t>& rows, const std::vector<int32_t>& tokens,
+                           size_t first, int threads, activation_sums* acc) {
+  const int64_t D = p.D, H = p.H, L = p.L, HE = H * p.E;
   try {
     const std::vector<float>& xf = hk.at("blk." + std::to_string(L - 1) + ".resid.post");  // (T, D)
     const std::vector<float>& emb = hk.at("embed");                                        // (T, D)
@@ -261,7 +283,7 @@ result<dla_terms> dla_sentence(engine::runner& run, const dla_weights& w, const 
     if (acc) {
       if (acc->z.empty())
         acc->z.assign(static_cast<size_t>(L * HE), 0.0), acc->mlp.assign(static_cast<size_t>(L * D), 0.0);
-      activation_accumulate(hk, L, static_cast<int64_t>(tokens.size()) - 1, threads, *acc);
+      activation_accumulate(hk, L, HE, D, rows, threads, *acc);
     }
     // every scored position on its own (in parallel), then summed in position order: the same bits for
     // any thread count
@@ -270,21 +292,21 @@ result<dla_terms> dla_sentence(engine::runner& run, const dla_weights& w, const 
     std::string err;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
     for (int64_t k = 0; k < n; ++k) {
-      const int64_t t = static_cast<int64_t>(first) - 1 + k;
+      const int64_t t = static_cast<int64_t>(first) - 1 + k, row = rows[static_cast<size_t>(t)];
       const int32_t u = tokens[static_cast<size_t>(t + 1)];
       std::vector<const float*> zt(zl), mt(ml);
-      for (auto& q : zt) q += t * HE;
-      for (auto& q : mt) q += t * D;
+      for (auto& q : zt) q += row * HE;
+      for (auto& q : mt) q += row * D;
       position_terms& r = pos[static_cast<size_t>(k)];
       try {
-        position_attribute(p, p.items[p.out_item], xf.data() + t * D, emb.data() + t * D, zt, mt, u, r);
+        position_attribute(p, p.items[p.out_item], xf.data() + row * D, emb.data() + row * D, zt, mt, u, r);
       } catch (const failure& f) {
 #pragma omp critical
         err = f.err().message;
       }
-      const float* row = lg.value().data() + t * V;
-      r.log_partition = row_log_partition(row, V);
-      r.engine_logit = f64(row[u]);
+      const float* lrow = lg.data() + row * V;
+      r.log_partition = row_log_partition(lrow, V);
+      r.engine_logit = f64(lrow[u]);
     }
     if (!err.empty()) return error{errc::bad_value, 0, err, ""};
     dla_terms r;
@@ -316,6 +338,8 @@ result<dla_terms> dla_sentence(engine::runner& run, const dla_weights& w, const 
     return f.err();
   }
 }
+
+}  // namespace
 
 std::vector<localize_pair> localize_pairs_read(scorer& s, const std::string& suite, const std::string& path,
                                                size_t limit, size_t* skipped) {
@@ -351,6 +375,69 @@ std::vector<localize_pair> localize_pairs_read(scorer& s, const std::string& sui
   return out;
 }
 
+pair_rows pair_append(const localize_pair& p, std::vector<int32_t>& tokens, std::vector<int32_t>& parent) {
+  const size_t na = p.more.size() - 1, nb = p.less.size() - 1;
+  size_t c = 0;  // common prefix rows
+  while (c < na && c < nb && p.more[c] == p.less[c]) ++c;
+  pair_rows r;
+  r.row0 = static_cast<int32_t>(tokens.size());
+  auto add = [&](int32_t tok, int32_t par) {
+    tokens.push_back(tok);
+    parent.push_back(par);
+    return static_cast<int32_t>(tokens.size() - 1);
+  };
+  for (size_t i = 0; i < c; ++i) r.a.push_back(add(p.more[i], i ? r.a.back() : -1));
+  r.b = r.a;
+  for (size_t i = c; i < na; ++i) r.a.push_back(add(p.more[i], i ? r.a.back() : -1));
+  for (size_t i = c; i < nb; ++i) r.b.push_back(add(p.less[i], i ? r.b.back() : -1));
+  return r;
+}
+
+size_t pair_rows_count(const localize_pair& p) {
+  const size_t na = p.more.size() - 1, nb = p.less.size() - 1;
+  size_t c = 0;
+  while (c < na && c < nb && p.more[c] == p.less[c]) ++c;
+  return na + nb - c;
+}
+
+namespace {
+
+// Appends a pair's terms (more - less) to out.
+void localize_add(localize_result& out, const dla_terms& a, const dla_terms& b) {
+  out.max_sum_error = std::max({out.max_sum_error, std::fabs(a.target_logits - a.engine_target_logits),
+                                std::fabs(b.target_logits - b.engine_target_logits)});
+  out.ll_more.push_back(a.ll);
+  out.ll_less.push_back(b.ll);
+  dla_terms d = a;
+  d -= b;
+  out.diffs.push_back(std::move(d));
+}
+
+// The terms of pairs [i0, i1) from one packed pass (each pair's two sentences share their prefix rows).
+result<bool> localize_group(engine::runner& run, const dla_weights& w,
+                            const std::vector<localize_pair>& pairs, size_t i0, size_t i1, int threads,
+                            localize_result& out) {
+  std::vector<int32_t> tokens, parent;  // (rows)
+  std::vector<pair_rows> rows;          // (pairs of the group)
+  for (size_t i = i0; i < i1; ++i) rows.push_back(pair_append(pairs[i], tokens, parent));
+  dla_hook hk;
+  hk.L = w.layers();
+  auto lg = run.forward_packed(tokens, parent, &hk);
+  if (!lg) return lg.err();
+  const int64_t V = run.vocab_size();
+  for (size_t i = i0; i < i1; ++i) {
+    const pair_rows& r = rows[i - i0];
+    auto a = dla_rows(w.data(), hk, lg.value(), V, r.a, pairs[i].more, 1, threads, &out.activations);
+    if (!a) return a.err();
+    auto b = dla_rows(w.data(), hk, lg.value(), V, r.b, pairs[i].less, 1, threads, &out.activations);
+    if (!b) return b.err();
+    localize_add(out, a.value(), b.value());
+  }
+  return true;
+}
+
+}  // namespace
+
 result<localize_result> localize_pairs(engine::runner& run, const dla_weights& w,
                                        const std::vector<localize_pair>& pairs, const localize_options& o) {
   localize_result out;
@@ -360,19 +447,22 @@ result<localize_result> localize_pairs(engine::runner& run, const dla_weights& w
   out.mean.heads.assign(static_cast<size_t>(out.L * out.H), 0.0);
   out.mean.mlp.assign(static_cast<size_t>(out.L), 0.0);
   out.mean.attn_bias.assign(static_cast<size_t>(out.L), 0.0);
-  for (const localize_pair& q : pairs) {
-    auto a = dla_sentence(run, w, q.more, 1, o.threads, &out.activations);
+  const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
+  for (size_t i = 0; o.reference && i < pairs.size(); ++i) {
+    auto a = dla_sentence(run, w, pairs[i].more, 1, threads, &out.activations);
     if (!a) return a.err();
-    auto b = dla_sentence(run, w, q.less, 1, o.threads, &out.activations);
+    auto b = dla_sentence(run, w, pairs[i].less, 1, threads, &out.activations);
     if (!b) return b.err();
-    out.max_sum_error =
-        std::max({out.max_sum_error, std::fabs(a.value().target_logits - a.value().engine_target_logits),
-                  std::fabs(b.value().target_logits - b.value().engine_target_logits)});
-    out.ll_more.push_back(a.value().ll);
-    out.ll_less.push_back(b.value().ll);
-    dla_terms d = a.value();
-    d -= b.value();
-    out.diffs.push_back(std::move(d));
+    localize_add(out, a.value(), b.value());
+  }
+  // pairs in groups of at most max_rows rows (at least one pair), one packed pass each
+  for (size_t i0 = 0; !o.reference && i0 < pairs.size();) {
+    size_t i1 = i0, rows = 0;
+    while (i1 < pairs.size() && (i1 == i0 || rows + pair_rows_count(pairs[i1]) <= o.max_rows))
+      rows += pair_rows_count(pairs[i1++]);
+    auto g = localize_group(run, w, pairs, i0, i1, threads, out);
+    if (!g) return g.err();
+    i0 = i1;
   }
   if (out.diffs.empty()) return out;
   // mean of every term, and the ranking with bootstrap intervals
@@ -512,6 +602,16 @@ std::vector<int64_t> differing_positions(const localize_pair& p) {
   return differ;
 }
 
+// The first position a patch can change: that of the first differing token. The positions before it see
+// the same tokens in both runs, so their clean and corrupted activations are the same bits and a patch
+// there writes what is already there (the position before it predicts the differing token from the
+// shared prefix: its logits are the corrupted run's).
+size_t patch_start(const localize_pair& p) {
+  size_t first = 0;
+  while (first + 1 < p.more.size() && p.more[first] == p.less[first]) ++first;
+  return first;
+}
+
 // ---- the fast path: pairs in groups, each group's clean and corrupted runs in one packed pass (hooks
 // capture every blk.N.resid.pre and attn.z), then one packed pass per layer l that starts at block l
 // (runner::forward_packed_from) from the corrupted run's residual: every patched run of that layer (the
@@ -561,13 +661,6 @@ struct packed_patch_hook : engine::hook {
     return true;
   }
 };
-
-// log-partition of rows [r0, r1) of (rows, V) logits, rows in parallel (each row alone: any thread count
-// gives the same bits).
-void rows_log_partition(const std::vector<float>& logits, int64_t V, int64_t r0, int64_t r1, double* out) {
-#pragma omp parallel for schedule(static)
-  for (int64_t r = r0; r < r1; ++r) out[r - r0] = row_log_partition(logits.data() + r * V, V);
-}
 
 // The clean and corrupted runs of every pair of the group in one packed pass: metrics, the captured
 // activations, the corrupted run's logits and log-partitions (the trunk of every patched run).
@@ -680,9 +773,7 @@ result<std::vector<patch_pair_result>> patch_group(engine::runner& run,
     g.p = ps[i];
     g.n = static_cast<int64_t>(g.p->more.size()) - 1;
     g.differ = differing_positions(*g.p);
-    int64_t first = 0;
-    while (g.p->more[static_cast<size_t>(first)] == g.p->less[static_cast<size_t>(first)]) ++first;
-    g.start = first > 0 ? first - 1 : 0;
+    g.start = static_cast<int64_t>(patch_start(*g.p));
     out[i].qualifies = true;
   }
   auto c = group_capture_run(run, gs, out);
@@ -714,9 +805,7 @@ result<bool> patch_qualifies(const localize_pair& p) {
 
 // Rows of a pair's pass from one layer: its trunk, then 1 + H patched runs.
 size_t patch_rows(const localize_pair& p, int64_t H) {
-  size_t first = 0;
-  while (p.more[first] == p.less[first]) ++first;
-  const size_t start = first > 0 ? first - 1 : 0, n = p.more.size() - 1;
+  const size_t start = patch_start(p), n = p.more.size() - 1;
   return start + static_cast<size_t>(H + 1) * (n - start);
 }
 

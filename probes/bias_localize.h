@@ -1,7 +1,9 @@
 // probes/bias_localize.h: where does a bias live? Direct logit attribution (DLA) of minimal pairs: each
 // sentence's summed target logits split into the contributions of the embedding, every attention head,
 // every layer's attention output bias and MLP, through the final norm with its scale frozen per position
-// (TransformerLens decompose_resid / direct logit attribution). One forward pass per sentence.
+// (TransformerLens decompose_resid / direct logit attribution). localize_pairs runs pairs in packed groups
+// (one engine::runner::forward_packed per group, each pair's sentences sharing their prefix rows);
+// dla_sentence is one forward pass per sentence (the reference: the same bits).
 //
 //   auto w = gb::probes::dla_weights::create(model);                 // W_O per layer, final norm,
 //   unembedding auto s = gb::probes::dla_sentence(runner, w.value(), ids, 1);    // ids = [BOS] +
@@ -68,6 +70,9 @@ struct dla_terms {
 
 // log sum_v exp(row[v]) of one row of logits, in double (max first).
 double row_log_partition(const float* row, int64_t V);
+// out[r - r0] = row_log_partition of rows [r0, r1) of (rows, V) logits; rows in parallel (each row alone:
+// the same bits for any thread count).
+void rows_log_partition(const std::vector<float>& logits, int64_t V, int64_t r0, int64_t r1, double* out);
 
 // Sums of every component's activation over the positions of the sentences given to dla_sentence (every
 // position the pass computes, 0 .. n-2): the dataset mean that ablation (probes/bias_ablate.h) writes.
@@ -100,8 +105,20 @@ struct localize_options {
   size_t top = 10;
   int resamples = 1000;
   uint64_t seed = 1;
-  int threads = 0;  // attribution arithmetic (0 = the OpenMP default)
+  int threads = 0;         // attribution arithmetic (0 = the OpenMP default)
+  size_t max_rows = 512;   // rows of a group's packed pass (pairs are added while they fit; at least one)
+  bool reference = false;  // the reference: one dla_sentence pass per sentence (the same bits)
 };
+
+// A pair in a packed pass (engine::runner::forward_packed): its two sentences (every token but the last,
+// the positions that predict a next token) share the rows of their common prefix.
+struct pair_rows {
+  int32_t row0 = 0;
+  std::vector<int32_t> a, b;  // the pass's row of each position of `more`, of `less`
+};
+// Appends the pair's rows to a packed pass's tokens and parents; pair_rows_count: how many it appends.
+pair_rows pair_append(const localize_pair& p, std::vector<int32_t>& tokens, std::vector<int32_t>& parent);
+size_t pair_rows_count(const localize_pair& p);
 
 struct localize_result {
   int64_t L = 0, H = 0;

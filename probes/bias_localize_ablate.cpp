@@ -17,7 +17,7 @@ struct component {
   int layer = 0, head = -1;  // head -1: the MLP
 };
 
-// The rows of the packed pass that belong to one ablation set, and the components it ablates.
+// Rows [row0, row0 + rows) of a packed pass hold one pair under one ablation set (parts: its components).
 struct packed_set {
   int32_t row0 = 0, rows = 0;
   std::vector<component> parts;
@@ -49,6 +49,39 @@ struct ablate_hook : engine::hook {
   }
 };
 
+// Keeps blk.l.resid.pre of the layers asked for (the unablated pass: where each ablated run starts).
+struct resid_capture : engine::hook {
+  std::vector<std::string> names;        // the layers' hook points
+  std::vector<std::vector<float>> data;  // per name: (rows, D)
+  bool wants(std::string_view n) override { return std::find(names.begin(), names.end(), n) != names.end(); }
+  bool observe(std::string_view n, const float* t, const std::vector<int64_t>& shape) override {
+    const auto i = static_cast<size_t>(std::find(names.begin(), names.end(), n) - names.begin());
+    data[i].assign(t, t + shape[0] * shape[1]);
+    return true;
+  }
+};
+
+// {LL(more), LL(less)} of one copy of a pair from a pass's logits (T, V) and log-partitions (T).
+std::pair<double, double> pair_ll(const localize_pair& p, const pair_rows& r, const std::vector<float>& lg,
+                                  const std::vector<double>& lp, int64_t V) {
+  auto ll = [&](const std::vector<int32_t>& rows, const std::vector<int32_t>& ids) {
+    double s = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto q = static_cast<size_t>(rows[i]);
+      s += static_cast<double>(lg[q * static_cast<size_t>(V) + static_cast<size_t>(ids[i + 1])]) - lp[q];
+    }
+    return s;
+  };
+  return {ll(r.a, p.more), ll(r.b, p.less)};
+}
+
+std::vector<double> logits_log_partition(const std::vector<float>& lg, int64_t V) {
+  const auto T = static_cast<int64_t>(lg.size()) / V;
+  std::vector<double> lp(static_cast<size_t>(T));  // (rows)
+  rows_log_partition(lg, V, 0, T, lp.data());
+  return lp;
+}
+
 std::vector<component> candidates(const localize_result& r) {
   std::vector<component> out;
   for (const component_rank& c : r.ranked)
@@ -56,51 +89,86 @@ std::vector<component> candidates(const localize_result& r) {
   return out;
 }
 
-// Log-likelihoods of both sentences under every set: ll[set] = {LL(more), LL(less)}.
-result<std::vector<std::pair<double, double>>> pair_runs(engine::runner& run, const localize_pair& p,
-                                                         std::vector<packed_set>& sets, ablate_hook& hk) {
-  const std::vector<int32_t> a(p.more.begin(), p.more.end() - 1), b(p.less.begin(), p.less.end() - 1);
-  size_t c = 0;  // common prefix rows
-  while (c < a.size() && c < b.size() && a[c] == b[c]) ++c;
-  std::vector<int32_t> tokens, parent;               // (rows)
-  std::vector<std::vector<int32_t>> rows_a, rows_b;  // per set: the row of each position
-  for (packed_set& s : sets) {
-    s.row0 = static_cast<int32_t>(tokens.size());
-    std::vector<int32_t> ra, rb;
-    auto add = [&](int32_t tok, int32_t par) {
-      tokens.push_back(tok);
-      parent.push_back(par);
-      return static_cast<int32_t>(tokens.size() - 1);
-    };
-    for (size_t i = 0; i < c; ++i) ra.push_back(add(a[i], i ? ra.back() : -1));
-    rb = ra;
-    for (size_t i = c; i < a.size(); ++i) ra.push_back(add(a[i], i ? ra.back() : -1));
-    for (size_t i = c; i < b.size(); ++i) rb.push_back(add(b[i], i ? rb.back() : -1));
-    s.rows = static_cast<int32_t>(tokens.size()) - s.row0;
-    rows_a.push_back(std::move(ra));
-    rows_b.push_back(std::move(rb));
+// The first block an ablation set changes (the last block for an empty set: nothing changes).
+int set_start(const std::vector<component>& parts, int64_t L) {
+  int s = static_cast<int>(L) - 1;
+  for (const component& c : parts) s = std::min(s, c.layer);
+  return s;
+}
+
+// Log-likelihoods of both sentences of pairs [i0, i1) under every set, ll[set][pair] = {LL(more),
+// LL(less)}. Set 0 (unablated) is one packed pass that keeps the residual entering each set's first
+// ablated block; every ablated run is then one staged pass (engine::runner::forward_packed_staged), each
+// pair and set joining at that block from the unablated residual: the blocks before it are not rerun.
+result<bool> group_runs(engine::runner& run, const std::vector<localize_pair>& pairs, size_t i0, size_t i1,
+                        const std::vector<std::vector<component>>& sets, ablate_hook& hk,
+                        std::vector<std::vector<std::pair<double, double>>>& ll, int64_t L) {
+  const int64_t V = run.vocab_size();
+  std::vector<int> start(sets.size());  // (sets)
+  std::vector<size_t> order;            // ablated sets by start block
+  resid_capture cap;
+  for (size_t j = 1; j < sets.size(); ++j) {
+    start[j] = set_start(sets[j], L);
+    order.push_back(j);
+    const std::string name = "blk." + std::to_string(start[j]) + ".resid.pre";
+    if (std::find(cap.names.begin(), cap.names.end(), name) == cap.names.end()) cap.names.push_back(name);
   }
-  hk.sets = &sets;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return start[a] < start[b]; });
+  cap.data.resize(cap.names.size());
+  std::vector<int32_t> tokens, parent;  // (rows)
+  std::vector<pair_rows> clean;         // (pairs of the group)
+  for (size_t i = i0; i < i1; ++i) clean.push_back(pair_append(pairs[i], tokens, parent));
+  auto lg = run.forward_packed(tokens, parent, &cap);
+  if (!lg) return lg.err();
+  std::vector<double> lp = logits_log_partition(lg.value(), V);
+  for (size_t i = i0; i < i1; ++i) ll[0].push_back(pair_ll(pairs[i], clean[i - i0], lg.value(), lp, V));
+  if (order.empty()) return true;
+  const auto D = static_cast<int64_t>(cap.data[0].size() / tokens.size());
+  std::vector<int32_t> stage, tk, pa;  // (rows)
+  std::vector<float> x;                // (rows, D) the unablated residual entering each row's start block
+  std::vector<packed_set> ps;
+  std::vector<pair_rows> rows;  // (sets - 1, pairs of the group) in `order`
+  for (size_t j : order) {
+    const std::string name = "blk." + std::to_string(start[j]) + ".resid.pre";
+    const std::vector<float>& xs = cap.data[static_cast<size_t>(
+        std::find(cap.names.begin(), cap.names.end(), name) - cap.names.begin())];
+    for (size_t i = i0; i < i1; ++i) {
+      const size_t n0 = tk.size();
+      rows.push_back(pair_append(pairs[i], tk, pa));
+      ps.push_back({static_cast<int32_t>(n0), static_cast<int32_t>(tk.size() - n0), sets[j]});
+      const float* src = xs.data() + static_cast<int64_t>(clean[i - i0].row0) * D;
+      x.insert(x.end(), src, src + static_cast<int64_t>(tk.size() - n0) * D);
+      stage.insert(stage.end(), tk.size() - n0, start[j]);
+    }
+  }
+  hk.sets = &ps;
+  auto la = run.forward_packed_staged(stage, x, tk, pa, &hk);
+  if (!la) return la.err();
+  lp = logits_log_partition(la.value(), V);
+  size_t k = 0;
+  for (size_t j : order)
+    for (size_t i = i0; i < i1; ++i, ++k) ll[j].push_back(pair_ll(pairs[i], rows[k], la.value(), lp, V));
+  return true;
+}
+
+// The reference: per pair, one packed pass from block 0 holding the unablated run and every ablated run.
+result<bool> pair_runs_ref(engine::runner& run, const localize_pair& p,
+                           const std::vector<std::vector<component>>& sets, ablate_hook& hk,
+                           std::vector<std::vector<std::pair<double, double>>>& ll) {
+  std::vector<int32_t> tokens, parent;  // (rows)
+  std::vector<packed_set> ps;
+  std::vector<pair_rows> rows;  // (sets)
+  for (const std::vector<component>& parts : sets) {
+    rows.push_back(pair_append(p, tokens, parent));
+    ps.push_back({rows.back().row0, static_cast<int32_t>(tokens.size()) - rows.back().row0, parts});
+  }
+  hk.sets = &ps;
   auto lg = run.forward_packed(tokens, parent, &hk);
   if (!lg) return lg.err();
-  const int64_t V = run.vocab_size(), T = static_cast<int64_t>(tokens.size());
-  std::vector<double> lp(static_cast<size_t>(T));  // (rows) log-partition
-#pragma omp parallel for schedule(static)
-  for (int64_t t = 0; t < T; ++t) {
-    lp[static_cast<size_t>(t)] = row_log_partition(lg.value().data() + t * V, V);
-  }
-  auto ll = [&](const std::vector<int32_t>& rows, const std::vector<int32_t>& ids) {
-    double s = 0;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const auto r = static_cast<size_t>(rows[i]);
-      s += static_cast<double>(lg.value()[r * static_cast<size_t>(V) + static_cast<size_t>(ids[i + 1])]) -
-           lp[r];
-    }
-    return s;
-  };
-  std::vector<std::pair<double, double>> out;
-  for (size_t j = 0; j < sets.size(); ++j) out.emplace_back(ll(rows_a[j], p.more), ll(rows_b[j], p.less));
-  return out;
+  const std::vector<double> lp = logits_log_partition(lg.value(), run.vocab_size());
+  for (size_t j = 0; j < sets.size(); ++j)
+    ll[j].push_back(pair_ll(p, rows[j], lg.value(), lp, run.vocab_size()));
+  return true;
 }
 
 }  // namespace
@@ -129,30 +197,41 @@ result<ablation_result> ablate_confirm(engine::runner& run, const localize_resul
   hk.D = static_cast<int64_t>(r.activations.mlp.size()) / r.L;
   hk.E = hk.HE / r.H;
   // set 0: unablated; 1: the top K; then the random draws
-  std::vector<packed_set> sets(2);
-  sets[1].parts.assign(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(out.k));
+  std::vector<std::vector<component>> sets(2);
+  sets[1].assign(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(out.k));
   rng g(o.seed);
   for (int d = 0; d < o.draws && all.size() > out.k; ++d) {
     std::vector<component> rest(all.begin() + static_cast<std::ptrdiff_t>(out.k), all.end());
     g.shuffle(rest);
     rest.resize(std::min(out.k, rest.size()));
-    sets.push_back({0, 0, std::move(rest)});
+    sets.push_back(std::move(rest));
+  }
+  // pairs in groups whose ablated runs fit max_rows rows (at least one pair)
+  std::vector<std::vector<std::pair<double, double>>> ll(sets.size());  // (sets, pairs)
+  for (size_t i = 0; o.reference && i < r.pairs.size(); ++i) {
+    auto pr = pair_runs_ref(run, r.pairs[i], sets, hk, ll);
+    if (!pr) return pr.err();
+  }
+  for (size_t i0 = 0; !o.reference && i0 < r.pairs.size();) {
+    size_t i1 = i0, rows = 0;
+    while (i1 < r.pairs.size() &&
+           (i1 == i0 || rows + (sets.size() - 1) * pair_rows_count(r.pairs[i1]) <= o.max_rows))
+      rows += (sets.size() - 1) * pair_rows_count(r.pairs[i1++]);
+    auto gr = group_runs(run, r.pairs, i0, i1, sets, hk, ll, r.L);
+    if (!gr) return gr.err();
+    i0 = i1;
   }
   std::vector<std::vector<double>> hit(sets.size()), margin(sets.size());  // (sets, pairs)
-  for (const localize_pair& p : r.pairs) {
-    auto ll = pair_runs(run, p, sets, hk);
-    if (!ll) return ll.err();
-    for (size_t j = 0; j < sets.size(); ++j) {
-      const auto [m, l] = ll.value()[j];
+  for (size_t j = 0; j < sets.size(); ++j)
+    for (const auto& [m, l] : ll[j]) {
       hit[j].push_back(m > l ? 100.0 : 0.0);
       margin[j].push_back(m - l);
     }
-  }
   out.clean = mean(hit[0]);
   out.clean_ll = mean(margin[0]);
   auto measure = [&](size_t j) {
     ablation_set s;
-    for (const component& c : sets[j].parts) s.components.push_back(c.name);
+    for (const component& c : sets[j]) s.components.push_back(c.name);
     std::vector<double> d(hit[j].size());  // (pairs) change of the pair's outcome
     for (size_t i = 0; i < d.size(); ++i) d[i] = hit[j][i] - hit[0][i];
     s.metric = mean(hit[j]);

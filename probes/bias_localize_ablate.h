@@ -21,8 +21,11 @@
 //   the random draws. pct_stereotype is binary per pair: a bias far larger than the model's other
 //   preferences can lose most of its margin (ll_effect) without a pair changing side, and is then not
 //   claimed; the margin's change and its interval are reported beside the verdict for that reading.
-// Runs: per pair, one packed pass (engine::runner::forward_packed) holds the unablated run and every
-// ablated run of both sentences; the two sentences of one run share the rows of their common prefix.
+// Runs: pairs go in groups; a group's unablated runs are one packed pass (engine::runner::forward_packed)
+// that keeps the residual entering each set's first ablated block, and every ablated run of the group is
+// one staged pass (engine::runner::forward_packed_staged) in which each run starts at that block; the two
+// sentences of one run share the rows of their common prefix. The same bits as one pass per pair from
+// block 0 (ablate_options::reference, what the tests compare with).
 #pragma once
 
 #include <string>
@@ -37,6 +40,8 @@ struct ablate_options {
   int draws = 10;  // random sets
   int resamples = 1000;
   uint64_t seed = 1;
+  size_t max_rows = 1024;  // rows of a group's pass of ablated runs (pairs are added while they fit)
+  bool reference = false;  // the reference runs: per pair, one packed pass from block 0 with every set
 };
 
 struct ablation_set {

@@ -503,10 +503,11 @@ struct runner::impl {
   // parent == nullptr: the tokens continue the KV cache at `pos`. Otherwise a packed trie (forward_packed):
   // row t sits at position depth[t] and attends to its ancestors and itself; the cache is not touched.
   // from_layer > 0 (packed only): the pass starts at that block with x = resid (T, D), the rows of
-  // blk.<from_layer>.resid.pre; the embedding and the blocks before it are skipped.
+  // blk.<from_layer>.resid.pre; the embedding and the blocks before it are skipped. stage (packed, with
+  // resid): row t joins at block (*stage)[t] (nondecreasing), so block l runs on the rows that have joined.
   result<std::vector<float>> run(const std::vector<int32_t>& tokens, hook* h, bool last_only,
                                  const std::vector<int32_t>* parent = nullptr, int from_layer = 0,
-                                 const float* resid = nullptr) {
+                                 const float* resid = nullptr, const std::vector<int32_t>* stage = nullptr) {
     pass ps;
     ps.tp.h = h;
     ps.last_only = last_only;
@@ -514,17 +515,30 @@ struct runner::impl {
     ps.packed = parent != nullptr;
     const error stopped{errc::limit, 0, "engine: stopped by hook", ""};
     begin(tokens, ps);
-    if (resid)
+    if (resid && !stage)
       std::memcpy(x.data(), resid, static_cast<size_t>(ps.T * D) * sizeof(float));
-    else if (!embed(tokens, ps))
+    else if (!resid && !embed(tokens, ps))
       return stopped;
     rope_table(ps);
-    for (int l = from_layer; l < hp.n_layer; ++l)
+    const int64_t T = ps.T;
+    for (int l = from_layer; l < hp.n_layer; ++l) {
+      if (stage) stage_join(*stage, resid, l, T, ps);
       if (!attention(l, ps) || !mlp(l, ps)) return stopped;
+    }
     std::vector<float> logits = output_logits(ps);  // (n_out, V)
     if (ps.tp.stopped) return stopped;
     if (!ps.packed) pos = ps.P;
     return logits;
+  }
+
+  // A staged pass entering block l: the rows that join there take their residual rows; the block then runs
+  // on every row joined so far (rows [0, ps.T): the stage is nondecreasing, so a row's ancestors are in).
+  void stage_join(const std::vector<int32_t>& stage, const float* resid, int l, int64_t T, pass& ps) {
+    int64_t a = l == stage[0] ? 0 : ps.T;
+    const int64_t a0 = a;
+    while (a < T && stage[static_cast<size_t>(a)] <= l) ++a;
+    std::memcpy(x.data() + a0 * D, resid + a0 * D, static_cast<size_t>((a - a0) * D) * sizeof(float));
+    ps.T = ps.Tr = a;
   }
 
   // Checks the pass's input (fail: one line), fixes its positions and sizes its buffers.
@@ -893,6 +907,36 @@ result<std::vector<float>> runner::forward_packed_from(int layer, const std::vec
                  ""};
   try {
     return p_->run(tokens, h, false, &parent, layer, resid.data());
+  } catch (failure& f) {
+    return f.err();
+  }
+}
+
+result<std::vector<float>> runner::forward_packed_staged(const std::vector<int32_t>& stage,
+                                                         const std::vector<float>& resid,
+                                                         const std::vector<int32_t>& tokens,
+                                                         const std::vector<int32_t>& parent, hook* h) {
+  const int n_layer = p_->hp.n_layer;
+  if (stage.size() != tokens.size() || tokens.empty())
+    return error{errc::bad_value, 0,
+                 "engine: staged pass has " + std::to_string(tokens.size()) + " tokens but " +
+                     std::to_string(stage.size()) + " start blocks",
+                 ""};
+  for (size_t t = 0; t < stage.size(); ++t)
+    if (stage[t] < 0 || stage[t] >= n_layer || (t > 0 && stage[t] < stage[t - 1]))
+      return error{errc::bad_value, 0,
+                   "engine: staged row " + std::to_string(t) + " has start block " +
+                       std::to_string(stage[t]) + " (start blocks must be nondecreasing over rows, in [0, " +
+                       std::to_string(n_layer) + "))",
+                   ""};
+  if (resid.size() != tokens.size() * static_cast<size_t>(p_->D))
+    return error{errc::bad_value, 0,
+                 "engine: staged pass needs (T, D) = (" + std::to_string(tokens.size()) + ", " +
+                     std::to_string(p_->D) + ") residual rows, got " + std::to_string(resid.size()) +
+                     " floats",
+                 ""};
+  try {
+    return p_->run(tokens, h, false, &parent, stage[0], resid.data(), &stage);
   } catch (failure& f) {
     return f.err();
   }

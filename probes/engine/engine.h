@@ -133,6 +133,19 @@ class runner {
                                                  const std::vector<int32_t>& tokens,
                                                  const std::vector<int32_t>& parent, hook* h = nullptr);
 
+  // forward_packed_from with a start block per row: row t joins the pass at block stage[t] with resid row t
+  // (its blk.<stage[t]>.resid.pre) and skips the blocks before it. stage is nondecreasing over the rows (so
+  // a row's ancestors have joined before it), each in [0, n_layer). Each row's logits equal those of
+  // forward_packed over the same trie whose rows had that residual at their start block (bit for bit).
+  // Hooks at block l see the rows joined so far, rows [0, T_l) (shapes (T_l, ...)); final.norm and logits
+  // every row. For reruns that change each row from its own block on (ablation of components by layer).
+  // Errors: those of forward_packed, stage.size() != T or not nondecreasing in [0, n_layer), resid.size() !=
+  // T * D (bad_value).
+  result<std::vector<float>> forward_packed_staged(const std::vector<int32_t>& stage,
+                                                   const std::vector<float>& resid,
+                                                   const std::vector<int32_t>& tokens,
+                                                   const std::vector<int32_t>& parent, hook* h = nullptr);
+
   void reset();  // clear the KV cache / position
   // Rewind to position pos (0 <= pos <= position()): the KV cache keeps positions [0, pos), so a shared
   // prefix is computed once and each continuation runs from there. Out-of-range pos is clamped.

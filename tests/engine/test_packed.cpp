@@ -551,3 +551,98 @@ TEST_CASE("forward_packed_from errors: a layer outside the model, a residual of 
   CHECK(bad.err().code == errc::bad_value);
   CHECK(run.forward_packed_from(1, x, tokens, parent).ok());
 }
+
+// ---- forward_packed_staged: each row joins the pass at its own block
+
+namespace {
+
+// The shape of every blk.N.resid.pre the pass hands over.
+struct rows_hook : engine::hook {
+  std::map<std::string, int64_t, std::less<>> rows;
+  bool wants(std::string_view n) override { return n.find(".resid.pre") != std::string_view::npos; }
+  bool observe(std::string_view n, const float*, const std::vector<int64_t>& shape) override {
+    rows[std::string(n)] = shape[0];
+    return true;
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "forward_packed_staged: rows joining at different blocks give the full passes' bits, every family") {
+  const std::string dir = test::temp_dir("engine_packed_staged");
+  const std::vector<int32_t> tokens{1, 40, 41, 300, 301, 302, 7, 8, 9, 10, 1, 77, 78};
+  const std::vector<int32_t> parent{-1, 0, 1, 2, 3, 4, 2, 6, 7, 8, -1, 10, 11};
+  const auto T = static_cast<int32_t>(tokens.size());
+  // the trie twice: the first copy joins at block 0, the second at block 1 with a changed residual
+  std::vector<int32_t> tokens2 = tokens, parent2 = parent, stage(tokens.size(), 0);
+  for (int32_t t = 0; t < T; ++t) {
+    tokens2.push_back(tokens[static_cast<size_t>(t)]);
+    parent2.push_back(parent[static_cast<size_t>(t)] < 0 ? -1 : parent[static_cast<size_t>(t)] + T);
+    stage.push_back(1);
+  }
+  int ran = 0;
+  for (const std::string& arch : synth_architectures()) {
+    CAPTURE(arch);
+    auto L = load(synth(dir, arch, 0));
+    if (!engine::engine_unsupported_reason(*L->m).empty()) continue;
+    REQUIRE(L->m->hp.n_layer == 2);
+    auto made = engine::runner::create(*L->m);
+    REQUIRE(made.ok());
+    engine::runner& run = *made.value();
+    resid_hook all;
+    auto full = run.forward_packed(tokens, parent, &all);
+    REQUIRE(full.ok());
+    resid_hook mod;
+    mod.target = "blk.1.resid.pre", mod.delta = 0.25f, mod.r0 = 4, mod.r1 = 9;
+    auto patched = run.forward_packed(tokens, parent, &mod);
+    REQUIRE(patched.ok());
+    std::vector<float> x = all.seen.at("blk.0.resid.pre"), x1 = all.seen.at("blk.1.resid.pre");  // (T, D)
+    const size_t D = x1.size() / tokens.size();
+    for (size_t i = 4 * D; i < 9 * D; ++i) x1[i] += 0.25f;
+    x.insert(x.end(), x1.begin(), x1.end());
+    rows_hook seen;
+    auto staged = run.forward_packed_staged(stage, x, tokens2, parent2, &seen);
+    REQUIRE(staged.ok());
+    const size_t V = full.value().size() / tokens.size();
+    REQUIRE(staged.value().size() == 2 * tokens.size() * V);
+    const auto mid = staged.value().begin() + static_cast<std::ptrdiff_t>(tokens.size() * V);
+    CHECK(std::vector<float>(staged.value().begin(), mid) == full.value());
+    CHECK(std::vector<float>(mid, staged.value().end()) == patched.value());
+    CHECK(patched.value() != full.value());
+    CHECK(seen.rows.at("blk.0.resid.pre") == T);  // block 0 runs on the rows that joined there
+    CHECK(seen.rows.at("blk.1.resid.pre") == 2 * T);
+    // every row from block 1: forward_packed_from's bits
+    auto from = run.forward_packed_from(1, x1, tokens, parent);
+    auto staged1 = run.forward_packed_staged(std::vector<int32_t>(tokens.size(), 1), x1, tokens, parent);
+    REQUIRE(from.ok());
+    REQUIRE(staged1.ok());
+    CHECK(staged1.value() == from.value());
+    ++ran;
+  }
+  CHECK(ran >= 10);
+}
+
+TEST_CASE("forward_packed_staged errors: blocks not nondecreasing or outside the model, wrong sizes") {
+  const std::string dir = test::temp_dir("engine_packed_staged_errors");
+  auto L = load(synth(dir, "llama", 0));
+  auto made = engine::runner::create(*L->m);
+  REQUIRE(made.ok());
+  engine::runner& run = *made.value();
+  const std::vector<int32_t> tokens{1, 2, 3}, parent{-1, 0, 1};
+  const std::vector<float> x(3 * 64);
+  for (const std::vector<int32_t>& st :
+       std::vector<std::vector<int32_t>>{{1, 0, 1}, {0, 0, 2}, {-1, 0, 0}, {0, 0}}) {
+    auto r = run.forward_packed_staged(st, x, tokens, parent);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.err().code == errc::bad_value);
+    CHECK(r.err().message.find("start block") != std::string::npos);
+  }
+  auto r = run.forward_packed_staged({0, 0, 1}, std::vector<float>(3 * 64 - 1), tokens, parent);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().message.find("residual rows") != std::string::npos);
+  auto bad = run.forward_packed_staged({0, 0, 1}, x, tokens, {-1, 0, 5});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.err().code == errc::bad_value);
+  CHECK(run.forward_packed_staged({0, 0, 1}, x, tokens, parent).ok());
+}

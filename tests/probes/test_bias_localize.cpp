@@ -285,3 +285,47 @@ TEST_CASE(
   CHECK(html.find("<svg") != std::string::npos);
   CHECK(html.find("ablation: mean-ablating the top 3 components") != std::string::npos);
 }
+
+TEST_CASE("DLA of pairs in packed groups equals one pass per sentence (dla_sentence), for any group size") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
+  auto s = gb::probes::session_open(model);
+  REQUIRE(s);
+  gb::probes::engine_scorer sc(s.value());
+  const auto pairs = gb::probes::localize_pairs_read(sc, "crows-pairs", csv, 20);
+  auto w = gb::probes::dla_weights::create(*s.value().m);
+  REQUIRE(w);
+  gb::probes::localize_options o;
+  o.resamples = 50;
+  o.reference = true;
+  auto ref = gb::probes::localize_pairs(*s.value().run, w.value(), pairs, o);
+  REQUIRE(ref);
+  o.reference = false;
+  // max_rows 1: every pair alone; 100: a few pairs a group; 100000: every pair in one pass
+  for (size_t max_rows : {size_t{1}, size_t{100}, size_t{100000}}) {
+    CAPTURE(max_rows);
+    o.max_rows = max_rows;
+    auto r = gb::probes::localize_pairs(*s.value().run, w.value(), pairs, o);
+    REQUIRE(r);
+    REQUIRE(r.value().diffs.size() == pairs.size());
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      const auto &a = r.value().diffs[i], &b = ref.value().diffs[i];
+      CHECK(a.embed == b.embed);
+      CHECK(a.constant == b.constant);
+      CHECK(a.heads == b.heads);
+      CHECK(a.mlp == b.mlp);
+      CHECK(a.attn_bias == b.attn_bias);
+      CHECK(a.target_logits == b.target_logits);
+      CHECK(a.engine_target_logits == b.engine_target_logits);
+      CHECK(a.log_partition == b.log_partition);
+      CHECK(a.tokens == b.tokens);
+    }
+    CHECK(r.value().ll_more == ref.value().ll_more);
+    CHECK(r.value().ll_less == ref.value().ll_less);
+    CHECK(r.value().max_sum_error == ref.value().max_sum_error);
+    CHECK(r.value().activations.z == ref.value().activations.z);
+    CHECK(r.value().activations.mlp == ref.value().activations.mlp);
+    CHECK(r.value().activations.rows == ref.value().activations.rows);
+    CHECK(r.value().ranked.size() == ref.value().ranked.size());
+  }
+}
