@@ -54,9 +54,9 @@ struct resid_capture : engine::hook {
   std::vector<std::string> names;        // the layers' hook points
   std::vector<std::vector<float>> data;  // per name: (rows, D)
   bool wants(std::string_view n) override { return std::find(names.begin(), names.end(), n) != names.end(); }
-  bool observe(std::string_view n, const float* t, const std::vector<int64_t>& shape) override {
+  bool observe(std::string_view n, engine::activation_view a) override {  // a: (rows, D)
     const auto i = static_cast<size_t>(std::find(names.begin(), names.end(), n) - names.begin());
-    data[i].assign(t, t + shape[0] * shape[1]);
+    data[i].assign(a.data, a.data + a.size());
     return true;
   }
 };

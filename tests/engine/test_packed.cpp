@@ -560,8 +560,8 @@ namespace {
 struct rows_hook : engine::hook {
   std::map<std::string, int64_t, std::less<>> rows;
   bool wants(std::string_view n) override { return n.find(".resid.pre") != std::string_view::npos; }
-  bool observe(std::string_view n, const float*, const std::vector<int64_t>& shape) override {
-    rows[std::string(n)] = shape[0];
+  bool observe(std::string_view n, engine::activation_view a) override {
+    rows[std::string(n)] = a.shape[0];
     return true;
   }
 };
