@@ -35,7 +35,8 @@ bool can_quantize(dtype t);
 // Scale and min of sub-block j < 8 of a q4_k/q5_k block from its 12 packed scale bytes q (ggml's
 // get_scale_min_k4).
 void scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m);
-// The 16 6-bit sub-block scales (before ggml's - 32) of the q3_k block at `block` (its 12 packed bytes at 96).
+// The 16 6-bit sub-block scales (before ggml's - 32) of the q3_k block at `block` (its 12 packed bytes at
+// 96).
 void q3_k_scales(const uint8_t* block, int8_t* scales);
 
 }  // namespace gb
