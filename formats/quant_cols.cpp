@@ -22,6 +22,7 @@
 #include "formats/quant.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define GB_COLS_AVX2 1  // compiled for any x86-64 build through target attributes, run when the CPU has it
 #define GB_COLS_AVX2_FN __attribute__((target("avx2,fma,f16c")))
@@ -318,33 +319,33 @@ void cols_q3_k(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
 // with the float operations of ggml's scalar code in its order (as above), into a (16, bs) buffer in L1,
 // then transposed 8 x 8 to columns. Scales are decoded by the scalar code (scale_min_k4, the q3_k unpack).
 
-GB_COLS_AVX2_FN [[gnu::always_inline]] inline float a2_f16(const uint8_t* p) {
+[[gnu::always_inline]] GB_COLS_AVX2_FN inline float a2_f16(const uint8_t* p) {
   uint16_t h;
   std::memcpy(&h, p, 2);
   return fp16_to_f32(h);
 }
 // 8 bytes at p, zero- or sign-extended to dwords.
-GB_COLS_AVX2_FN [[gnu::always_inline]] inline __m256i a2_u8(const uint8_t* p) {
+[[gnu::always_inline]] GB_COLS_AVX2_FN inline __m256i a2_u8(const uint8_t* p) {
   return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
 }
-GB_COLS_AVX2_FN [[gnu::always_inline]] inline __m256i a2_s8(const uint8_t* p) {
+[[gnu::always_inline]] GB_COLS_AVX2_FN inline __m256i a2_s8(const uint8_t* p) {
   return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
 }
 // Unsigned field of `bits` bits at bit s of each lane, as float.
-GB_COLS_AVX2_FN [[gnu::always_inline]] inline __m256i a2_field(__m256i v, int s, int bits) {
+[[gnu::always_inline]] GB_COLS_AVX2_FN inline __m256i a2_field(__m256i v, int s, int bits) {
   return _mm256_and_si256(_mm256_srli_epi32(v, s), _mm256_set1_epi32((1 << bits) - 1));
 }
-GB_COLS_AVX2_FN [[gnu::always_inline]] inline __m256 a2_f(__m256i v) {
+[[gnu::always_inline]] GB_COLS_AVX2_FN inline __m256 a2_f(__m256i v) {
   return _mm256_cvtepi32_ps(v);
 }
 // y[0..8) = a * float(q) (+ b when sub: a * float(q) - b; add: + b), one rounding per operation.
-GB_COLS_AVX2_FN [[gnu::always_inline]] inline void a2_put(float* y, __m256 a, __m256i q) {
+[[gnu::always_inline]] GB_COLS_AVX2_FN inline void a2_put(float* y, __m256 a, __m256i q) {
   _mm256_storeu_ps(y, _mm256_mul_ps(a, a2_f(q)));
 }
-GB_COLS_AVX2_FN [[gnu::always_inline]] inline void a2_put_sub(float* y, __m256 a, __m256i q, __m256 b) {
+[[gnu::always_inline]] GB_COLS_AVX2_FN inline void a2_put_sub(float* y, __m256 a, __m256i q, __m256 b) {
   _mm256_storeu_ps(y, _mm256_sub_ps(_mm256_mul_ps(a, a2_f(q)), b));
 }
-GB_COLS_AVX2_FN [[gnu::always_inline]] inline void a2_put_add(float* y, __m256i q, __m256 a, __m256 b) {
+[[gnu::always_inline]] GB_COLS_AVX2_FN inline void a2_put_add(float* y, __m256i q, __m256 a, __m256 b) {
   _mm256_storeu_ps(y, _mm256_add_ps(_mm256_mul_ps(a2_f(q), a), b));
 }
 
@@ -479,7 +480,7 @@ GB_COLS_AVX2_FN void a2_q6_k(const uint8_t* x, float* y) {
 }
 
 // In-register transpose of 8 rows of 8 floats.
-GB_COLS_AVX2_FN [[gnu::always_inline]] inline void a2_transpose8(__m256* r) {
+[[gnu::always_inline]] GB_COLS_AVX2_FN inline void a2_transpose8(__m256* r) {
   __m256 t[8], s[8];
   for (int i = 0; i < 8; i += 2) {
     t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
@@ -604,6 +605,13 @@ block_columns_fn avx512_cols(dtype t) {
   return nullptr;
 #endif
 }
+#if defined(GB_COLS_AVX2)
+// F16C from CPUID leaf 1 (ECX bit 29): clang 14's __builtin_cpu_supports does not know "f16c".
+bool cpu_has_f16c() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid(1, &a, &b, &c, &d) != 0 && (c & bit_F16C) != 0;
+}
+#endif
 }  // namespace
 
 bool cols_isa_available(cols_isa isa) {
@@ -615,7 +623,7 @@ bool cols_isa_available(cols_isa isa) {
 #endif
   static const bool avx2 =
 #if defined(GB_COLS_AVX2)
-      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
 #else
       false;
 #endif
