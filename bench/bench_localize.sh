@@ -37,6 +37,8 @@
 #   start-up (loading the 537 MB model, the attribution weights) over fewer, longer pairs.
 #   150 pairs (load 6-9, mean 7.8): 383.2 s wall, 283.8 s CPU (1.89 CPU s a pair) -> 1000 pairs: 31.5 CPU
 #   min, ~15.8 min on 2 idle cores (extrapolated; ~43 min wall at that load).
+#   1000 pairs, measured (bench_localize_full.sh build 2 1000, 6 Dec 2026, idle: load 1.9 = this run):
+#     1181.5 s wall (19.7 min), 2200.2 s CPU, 0.85 pairs/s, peak RSS 847 MB: under the 30-minute budget.
 #   cmake --build build --target glassbox
 #   bench/bench_localize.sh [build-dir] [threads=2] [pairs=1000]   PEER_PAIRS=50 PATCH_PAIRS=20, GB_ONLY=1 (no PyTorch)
 set -eu
