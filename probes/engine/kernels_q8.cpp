@@ -29,6 +29,7 @@
 #include <cstring>
 
 #include "formats/quant.h"
+#include "formats/quant_cols.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -153,7 +154,7 @@ void row_ref(dtype t, const uint8_t* row, const q8_acts& a, float* y, int64_t ld
 
 #if defined(GB_Q8_AVX2)
 // halving_sum's order over 8 lanes
-GB_AVX2_FN [[gnu::always_inline]] inline float hsum8(__m256 h) {
+[[gnu::always_inline]] GB_AVX2_FN inline float hsum8(__m256 h) {
   __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
   q = _mm_add_ps(q, _mm_movehl_ps(q, q));
   return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
@@ -163,7 +164,7 @@ GB_AVX2_FN [[gnu::always_inline]] inline float hsum8(__m256 h) {
 // lanes as two ymm (lanes 0..7, 8..15). One row, token after token, each block decoded in registers.
 // 32-element blocks: the weights as signed bytes (q4_0 q - 8, q8_0 as stored), the four-product lane sums
 // exact through int16 (sign-extended bytes, vpmaddwd pairs, vphaddd, lanes back in order by vpermq).
-GB_AVX2_FN [[gnu::always_inline]] inline __m256i dot4_s8(__m256i w, __m256i x) {
+[[gnu::always_inline]] GB_AVX2_FN inline __m256i dot4_s8(__m256i w, __m256i x) {
   const __m256i lo = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_castsi256_si128(w)),
                                        _mm256_cvtepi8_epi16(_mm256_castsi256_si128(x)));
   const __m256i hi = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_extracti128_si256(w, 1)),
@@ -804,8 +805,7 @@ bool q8_isa_available(q8_isa isa) {
 #endif
     case q8_isa::avx2:
 #if defined(GB_Q8_AVX2)
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-             __builtin_cpu_supports("f16c");
+      return cols_isa_available(cols_isa::avx2);  // the same CPU check: AVX2, FMA and F16C
 #else
       return false;
 #endif
