@@ -55,13 +55,17 @@ void moments::add(const float* x, int64_t count) {
     s3 += dd * d;
     s4 += dd * dd;
   }
-  const double nn = static_cast<double>(count), mu = s1 / nn;
+  add_sums(count, shift, {s1, s2, s3, s4});
+}
+
+void moments::add_sums(int64_t count, double shift, const power_sums& s) {
+  const double nn = static_cast<double>(count), mu = s.s1 / nn;
   moments c;
   c.n = static_cast<uint64_t>(count);
   c.mean = shift + mu;
-  c.m2 = std::max(0.0, s2 - nn * mu * mu);
-  c.m3 = s3 - 3.0 * mu * s2 + 2.0 * nn * mu * mu * mu;
-  c.m4 = std::max(0.0, s4 - 4.0 * mu * s3 + 6.0 * mu * mu * s2 - 3.0 * nn * mu * mu * mu * mu);
+  c.m2 = std::max(0.0, s.s2 - nn * mu * mu);
+  c.m3 = s.s3 - 3.0 * mu * s.s2 + 2.0 * nn * mu * mu * mu;
+  c.m4 = std::max(0.0, s.s4 - 4.0 * mu * s.s3 + 6.0 * mu * mu * s.s2 - 3.0 * nn * mu * mu * mu * mu);
   merge(c);
 }
 
@@ -100,6 +104,19 @@ void stats_accumulator::add_piece(int64_t r, int64_t c0, const float* x, int64_t
     add_values<true>(r, x, n, col_min_.data() + c0, col_max_.data() + c0);
   else
     add_values<false>(r, x, n, nullptr, nullptr);
+}
+
+bool stats_accumulator::add_row_blocks(int64_t r, dtype t, const uint8_t* blocks) {
+  if (cols_ <= 0 || !block_sums_supported(t)) return false;
+  const double shift = mom_.n ? mom_.mean : static_cast<double>(block_first_value(t, blocks));  // as add
+  block_row_stats s;
+  const bool cols = track_cols();
+  if (!block_row_scan(t, blocks, cols_, shift, cols ? col_min_.data() : nullptr,
+                      cols ? col_max_.data() : nullptr, s))
+    return false;
+  mom_.add_sums(cols_, shift, s.sums);
+  close_piece(r, cols_, s.zeros, s.mn, s.mx);
+  return true;
 }
 
 // Cols: also the column extremes (cmin / cmax: the piece's n columns). Without them: one row, or too many
@@ -247,7 +264,8 @@ std::string role_key(const std::string& name) {
 }
 
 // Rows of at most piece_cols() values, ~4 MiB of them at a time.
-void scan_rows(tensor_reader& rd, stats_accumulator* acc, sha256* h, bool release) {
+// blocks: the rows' stored bytes are the blocks of their values (no Gemma +1 on them).
+void scan_rows(tensor_reader& rd, stats_accumulator* acc, sha256* h, bool release, bool blocks) {
   const int64_t rows = rd.rows(), cols = rd.cols();
   std::vector<float> scratch(static_cast<size_t>(cols));  // (C)
   const uint64_t rb = std::max<uint64_t>(rd.row_bytes(), 1);
@@ -260,8 +278,10 @@ void scan_rows(tensor_reader& rd, stats_accumulator* acc, sha256* h, bool releas
       else
         for (int64_t r = r0; r < r1; ++r) h->update(rd.row_raw(r), rd.row_bytes());
     }
-    if (acc)
-      for (int64_t r = r0; r < r1; ++r) acc->add_row(r, rd.row_f32(r, scratch.data()));
+    if (acc)  // quantised rows straight from their blocks when stats_quant.h can (one pass, no floats)
+      for (int64_t r = r0; r < r1; ++r)
+        if (!blocks || !acc->add_row_blocks(r, rd.type(), rd.row_raw(r)))
+          acc->add_row(r, rd.row_f32(r, scratch.data()));
     if (release) rd.release(r0, r1);
   }
 }
@@ -300,7 +320,8 @@ void scan_one(const tensor_item& it, tensor_stats& t, const stats_options& opt,
   if (rd.piece_cols() < cols) {  // rows wider than a piece: piece by piece, pages dropped behind
     scan_wide(rd, acc.get(), opt.values_digest ? &h : nullptr, opt.release_pages);
   } else {
-    scan_rows(rd, acc.get(), opt.values_digest ? &h : nullptr, opt.release_pages);
+    scan_rows(rd, acc.get(), opt.values_digest ? &h : nullptr, opt.release_pages,
+              !it.plus_one && block_sums_supported(rd.type()));
   }
   if (acc)
     acc->finish(t);

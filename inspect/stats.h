@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "formats/error.h"
+#include "inspect/stats_quant.h"
 #include "inspect/tensor_values.h"
 
 namespace gb {
@@ -33,6 +34,8 @@ struct moments {
   uint64_t n = 0;
   double mean = 0, m2 = 0, m3 = 0, m4 = 0;  // central sums: m_k = sum (x - mean)^k
   void add(const float* x, int64_t n);      // finite values only (caller filters)
+  // count values given as their power sums about `shift` (add computes these, then calls this).
+  void add_sums(int64_t count, double shift, const power_sums& s);
   void merge(const moments& o);
   double variance() const { return n ? m2 / static_cast<double>(n) : 0.0; }
   double excess_kurtosis() const;  // n m4 / m2^2 - 3 (0 when m2 == 0)
@@ -100,6 +103,10 @@ class stats_accumulator {
   // x: n values of canonical row r from column c0 (rows wider than tensor_reader::piece_cols() come
   // in pieces; a row fed whole is bit for bit add_row).
   void add_piece(int64_t r, int64_t c0, const float* x, int64_t n);
+  // Row r from its stored blocks of dtype t (block_sums_supported(t); the row's values as stored, no
+  // Gemma +1): stats_quant.h's one pass over the bytes, the same figures as add_row over the dequantised
+  // row (the moments to rounding). False, nothing added, on a scale that is not finite: use add_row.
+  bool add_row_blocks(int64_t r, dtype t, const uint8_t* blocks);
   void finish(tensor_stats& out) const;    // fills count .. outliers
   void merge(const stats_accumulator& o);  // o covered other rows of the same tensor
   // Row and column extremes (outlier rows / columns) are kept for up to this many rows / columns (two

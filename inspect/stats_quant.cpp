@@ -1,0 +1,214 @@
+// inspect/stats_quant.cpp: a quantised row's statistics from its blocks in one pass (see the header).
+#include "inspect/stats_quant.h"
+
+// The double part is shared by the kernel and its twin; no contraction anywhere, as formats/quant.cpp.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+#include <cstring>
+#include <limits>
+
+#include "formats/quant.h"
+#include "formats/quant_cols.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define GB_SQ_AVX2 1  // compiled into any x86-64 build through the target attribute, run when the CPU has it
+#define GB_SQ_AVX2_FN __attribute__((target("avx2,fma,f16c")))
+#endif
+
+namespace gb {
+namespace {
+
+constexpr int64_t kQ4Bytes = 18, kQ4Values = 32;  // q4_0 block: f16 d, 16 bytes of nibble pairs
+constexpr int64_t kChunk = 64;                    // blocks between two double accumulations
+
+// Per block b of a chunk: q[4 b + k - 1] = sum of q^k over its 32 values (exact), d[b] its scale.
+struct chunk_ints {
+  int32_t q[4 * kChunk];  // (blocks, 4)
+  float d[kChunk];        // (blocks)
+};
+// Extremes and zeros so far in the row.
+struct row_state {
+  float mn, mx;
+  uint64_t zeros;
+};
+// Scans nb blocks at x: fills c, updates st and the columns cmin / cmax (32 nb floats each, or null).
+using q4_0_scan_fn = void (*)(const uint8_t* x, int64_t nb, float* cmin, float* cmax, chunk_ints& c,
+                              row_state& st);
+
+uint16_t scale_bits(const uint8_t* block) {
+  uint16_t h;
+  std::memcpy(&h, block, 2);
+  return h;
+}
+
+void q4_0_scan_ref(const uint8_t* x, int64_t nb, float* cmin, float* cmax, chunk_ints& c, row_state& st) {
+  float v[kQ4Values];  // (32) the block's values, as ggml decodes them
+  for (int64_t b = 0; b < nb; ++b, x += kQ4Bytes) {
+    c.d[b] = fp16_to_f32(scale_bits(x));
+    int32_t s[4] = {0, 0, 0, 0};
+    for (int j = 0; j < 16; ++j)
+      for (int q : {(x[2 + j] & 0x0F) - 8, (x[2 + j] >> 4) - 8}) {
+        s[0] += q;
+        s[1] += q * q;
+        s[2] += q * q * q;
+        s[3] += q * q * q * q;
+      }
+    std::memcpy(c.q + 4 * b, s, sizeof s);
+    dequantize_row(dtype::q4_0, x, v, kQ4Values);
+    for (int64_t j = 0; j < kQ4Values; ++j) {
+      const float y = v[j];
+      st.mn = y < st.mn ? y : st.mn;
+      st.mx = y > st.mx ? y : st.mx;
+      st.zeros += y == 0.0f ? 1u : 0u;
+      if (cmin) {
+        float& lo = cmin[kQ4Values * b + j];
+        float& hi = cmax[kQ4Values * b + j];
+        lo = y < lo ? y : lo;
+        hi = y > hi ? y : hi;
+      }
+    }
+  }
+}
+
+#if defined(GB_SQ_AVX2)
+// One block per step. Integers: the 32 nibbles as bytes u (0..15), q = u - 8; sum u and sum q^2 by SAD, q^2
+// by a 16-entry byte table, q^3 and q^4 by maddubs (q^2 * q, q^2 * q^2: pairs of at most 1024 / 8192 in
+// int16) and madd, the four totals by two rounds of hadd. Floats: q widened to 4 x 8 int32, converted and
+// multiplied by d (ggml's float(q) * d), then min / max as the accumulator's v < m ? v : m (vminps(v, m)).
+GB_SQ_AVX2_FN void q4_0_scan_avx2(const uint8_t* x, int64_t nb, float* cmin, float* cmax, chunk_ints& c,
+                                  row_state& st) {
+  const __m128i m4 = _mm_set1_epi8(0x0F);
+  const __m256i eight = _mm256_set1_epi8(8), ones = _mm256_set1_epi16(1), zero = _mm256_setzero_si256();
+  const __m256i sq_of_u = _mm256_setr_epi8(64, 49, 36, 25, 16, 9, 4, 1, 0, 1, 4, 9, 16, 25, 36, 49, 64, 49,
+                                           36, 25, 16, 9, 4, 1, 0, 1, 4, 9, 16, 25, 36, 49);  // (u - 8)^2
+  __m256 mnv = _mm256_set1_ps(st.mn), mxv = _mm256_set1_ps(st.mx);
+  uint64_t zeros = 0;
+  for (int64_t b = 0; b < nb; ++b, x += kQ4Bytes) {
+    const float d = _cvtsh_ss(scale_bits(x));
+    c.d[b] = d;
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 2));
+    const __m256i u = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), m4),
+                                       _mm_and_si128(raw, m4));  // (32) element j = byte j, 0..15
+    const __m256i q = _mm256_sub_epi8(u, eight);                 // (32) -8..7
+    const __m256i sq = _mm256_shuffle_epi8(sq_of_u, u);          // (32) 0..64
+    const __m256i s1 = _mm256_sad_epu8(u, zero);                 // sum u (4 x u64)
+    const __m256i s2 = _mm256_sad_epu8(sq, zero);
+    const __m256i s3 = _mm256_madd_epi16(_mm256_maddubs_epi16(sq, q), ones);   // (8) int32
+    const __m256i s4 = _mm256_madd_epi16(_mm256_maddubs_epi16(sq, sq), ones);  // (8) int32
+    const __m256i h4 = _mm256_hadd_epi32(_mm256_hadd_epi32(s1, s2), _mm256_hadd_epi32(s3, s4));
+    __m128i t = _mm_add_epi32(_mm256_castsi256_si128(h4), _mm256_extracti128_si256(h4, 1));
+    t = _mm_sub_epi32(t, _mm_setr_epi32(8 * kQ4Values, 0, 0, 0));  // sum q = sum u - 8 * 32
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(c.q + 4 * b), t);
+    // d == 0: all 32 values are zeros; else exactly the q == 0 ones (|d q| >= 2^-24 otherwise).
+    zeros += d == 0.0f ? 32u
+                       : static_cast<uint64_t>(__builtin_popcount(
+                             static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(u, eight)))));
+    const __m256 dv = _mm256_set1_ps(d);
+    const __m128i q0 = _mm256_castsi256_si128(q), q1 = _mm256_extracti128_si256(q, 1);
+    const __m128i parts[4] = {q0, _mm_srli_si128(q0, 8), q1, _mm_srli_si128(q1, 8)};
+    for (int k = 0; k < 4; ++k) {
+      const __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[k])), dv);  // (8)
+      mnv = _mm256_min_ps(v, mnv);
+      mxv = _mm256_max_ps(v, mxv);
+      if (cmin) {
+        float* lo = cmin + kQ4Values * b + 8 * k;
+        float* hi = cmax + kQ4Values * b + 8 * k;
+        _mm256_storeu_ps(lo, _mm256_min_ps(v, _mm256_loadu_ps(lo)));
+        _mm256_storeu_ps(hi, _mm256_max_ps(v, _mm256_loadu_ps(hi)));
+      }
+    }
+  }
+  alignas(32) float lo[8], hi[8];
+  _mm256_store_ps(lo, mnv);
+  _mm256_store_ps(hi, mxv);
+  for (int i = 0; i < 8; ++i) {
+    st.mn = lo[i] < st.mn ? lo[i] : st.mn;
+    st.mx = hi[i] > st.mx ? hi[i] : st.mx;
+  }
+  st.zeros += zeros;
+}
+#endif
+
+q4_0_scan_fn q4_0_scan_best() {
+#if defined(GB_SQ_AVX2)
+  static const q4_0_scan_fn f = cols_isa_available(cols_isa::avx2) ? q4_0_scan_avx2 : q4_0_scan_ref;
+  return f;
+#else
+  return q4_0_scan_ref;
+#endif
+}
+
+// P_k += d^k * Q_k over the chunk's blocks in order.
+void accumulate(const chunk_ints& c, int64_t nb, double* p) {
+  for (int64_t b = 0; b < nb; ++b) {
+    const double d = static_cast<double>(c.d[b]), d2 = d * d;
+    p[0] += d * static_cast<double>(c.q[4 * b]);
+    p[1] += d2 * static_cast<double>(c.q[4 * b + 1]);
+    p[2] += d2 * d * static_cast<double>(c.q[4 * b + 2]);
+    p[3] += d2 * d2 * static_cast<double>(c.q[4 * b + 3]);
+  }
+}
+
+// sum (x - s)^k from P_k = sum x^k (binomial expansion about the shift).
+power_sums about_shift(const double* p, int64_t n, double shift) {
+  const double t = -shift, t2 = t * t, nn = static_cast<double>(n);
+  power_sums s;
+  s.s1 = p[0] + nn * t;
+  s.s2 = p[1] + 2.0 * t * p[0] + nn * t2;
+  s.s3 = p[2] + 3.0 * t * p[1] + 3.0 * t2 * p[0] + nn * t2 * t;
+  s.s4 = p[3] + 4.0 * t * p[2] + 6.0 * t2 * p[1] + 4.0 * t2 * t * p[0] + nn * t2 * t2;
+  return s;
+}
+
+bool q4_0_row(q4_0_scan_fn scan, const uint8_t* row, int64_t n, double shift, float* cmin, float* cmax,
+              block_row_stats& out) {
+  const int64_t nb = n / kQ4Values;
+  for (int64_t b = 0; b < nb; ++b)
+    if ((scale_bits(row + kQ4Bytes * b) & 0x7c00) == 0x7c00) return false;  // f16 Inf / NaN scale
+  if (!cmin || !cmax) cmin = cmax = nullptr;
+  double p[4] = {0, 0, 0, 0};
+  row_state st{std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(), 0};
+  chunk_ints c;
+  for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
+    const int64_t m = nb - b0 < kChunk ? nb - b0 : kChunk;
+    scan(row + b0 * kQ4Bytes, m, cmin ? cmin + b0 * kQ4Values : nullptr,
+         cmax ? cmax + b0 * kQ4Values : nullptr, c, st);
+    accumulate(c, m, p);
+  }
+  out.sums = about_shift(p, n, shift);
+  out.mn = st.mn;
+  out.mx = st.mx;
+  out.zeros = st.zeros;
+  return true;
+}
+
+}  // namespace
+
+bool block_sums_supported(dtype t) {
+  return t == dtype::q4_0;
+}
+
+float block_first_value(dtype t, const uint8_t* row) {
+  float v[256];  // (block) the largest ggml block
+  dequantize_row(t, row, v, static_cast<int64_t>(dtype_info(t).block_size));
+  return v[0];
+}
+
+bool block_row_scan(dtype t, const uint8_t* row, int64_t n, double shift, float* cmin, float* cmax,
+                    block_row_stats& out) {
+  return t == dtype::q4_0 && n > 0 && n % kQ4Values == 0 &&
+         q4_0_row(q4_0_scan_best(), row, n, shift, cmin, cmax, out);
+}
+
+bool block_row_scan_ref(dtype t, const uint8_t* row, int64_t n, double shift, float* cmin, float* cmax,
+                        block_row_stats& out) {
+  return t == dtype::q4_0 && n > 0 && n % kQ4Values == 0 &&
+         q4_0_row(q4_0_scan_ref, row, n, shift, cmin, cmax, out);
+}
+
+}  // namespace gb

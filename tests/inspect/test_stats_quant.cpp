@@ -1,0 +1,195 @@
+// Statistics straight from quantised blocks (inspect/stats_quant.h): the AVX2 scan equals its portable twin
+// (power sums bit for bit, extremes, zeros and column extremes), the sums equal those over the dequantised
+// floats (long double) to rounding, non-finite scales fall back untouched, and the accumulator fed blocks
+// gives add_row's exact figures and its moments to rounding.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "formats/quant.h"
+#include "formats/quant_cols.h"
+#include "inspect/stats.h"
+#include "inspect/stats_quant.h"
+
+namespace {
+
+// n floats ~ N(mean, sd) quantised to q4_0, plus the values they decode to.
+std::vector<uint8_t> sqt_q4_0_row(int64_t n, double mean, double sd, uint32_t seed, std::vector<float>& x) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd(static_cast<float>(mean), static_cast<float>(sd));
+  std::vector<float> src(static_cast<size_t>(n));
+  for (float& v : src) v = nd(rng);
+  std::vector<uint8_t> q = gb::quantize_row(gb::dtype::q4_0, src.data(), n);
+  x.resize(static_cast<size_t>(n));
+  gb::dequantize_row(gb::dtype::q4_0, q.data(), x.data(), n);
+  return q;
+}
+
+// Sums of (x - s)^k in long double over the floats.
+gb::power_sums sqt_float_sums(const std::vector<float>& x, double s) {
+  long double a[4] = {0, 0, 0, 0};
+  for (float v : x) {
+    const long double d = static_cast<long double>(v) - static_cast<long double>(s);
+    a[0] += d;
+    a[1] += d * d;
+    a[2] += d * d * d;
+    a[3] += d * d * d * d;
+  }
+  return {static_cast<double>(a[0]), static_cast<double>(a[1]), static_cast<double>(a[2]),
+          static_cast<double>(a[3])};
+}
+
+bool sqt_same_bits(const gb::power_sums& a, const gb::power_sums& b) {
+  return std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+// One scan with columns: the kernel's or the twin's.
+struct sqt_scan {
+  bool ok = false;
+  gb::block_row_stats s{};
+  std::vector<float> lo, hi;  // (n) column extremes after the scan
+};
+sqt_scan sqt_run(bool ref, const std::vector<uint8_t>& q, int64_t n, double shift) {
+  sqt_scan r;
+  r.lo.assign(static_cast<size_t>(n), 0.01f);  // as if earlier rows had been seen
+  r.hi.assign(static_cast<size_t>(n), -0.01f);
+  r.ok = ref ? gb::block_row_scan_ref(gb::dtype::q4_0, q.data(), n, shift, r.lo.data(), r.hi.data(), r.s)
+             : gb::block_row_scan(gb::dtype::q4_0, q.data(), n, shift, r.lo.data(), r.hi.data(), r.s);
+  return r;
+}
+
+void sqt_check_equal(const sqt_scan& a, const sqt_scan& b) {
+  REQUIRE(a.ok);
+  REQUIRE(b.ok);
+  CHECK(sqt_same_bits(a.s.sums, b.s.sums));
+  CHECK(a.s.mn == b.s.mn);
+  CHECK(a.s.mx == b.s.mx);
+  CHECK(a.s.zeros == b.s.zeros);
+  CHECK(a.lo == b.lo);
+  CHECK(a.hi == b.hi);
+}
+
+}  // namespace
+
+TEST_CASE("block row scan: AVX2 == portable twin, == the float sums to rounding") {
+  INFO("AVX2 kernel on this CPU: " << gb::cols_isa_available(gb::cols_isa::avx2));
+  CHECK(gb::block_sums_supported(gb::dtype::q4_0));
+  CHECK_FALSE(gb::block_sums_supported(gb::dtype::f16));
+  uint32_t seed = 1;
+  // Block counts around the chunk of 64 blocks; means far from and near the spread.
+  for (int64_t nb : {1, 7, 63, 64, 65, 200}) {
+    for (double mean : {0.0, 0.02, -3.0}) {
+      std::vector<float> x;
+      const std::vector<uint8_t> q = sqt_q4_0_row(32 * nb, mean, 0.05, seed++, x);
+      CHECK(gb::block_first_value(gb::dtype::q4_0, q.data()) == x[0]);
+      for (double shift : {0.0, static_cast<double>(x[0]), mean + 0.001}) {
+        const sqt_scan fast = sqt_run(false, q, 32 * nb, shift), ref = sqt_run(true, q, 32 * nb, shift);
+        sqt_check_equal(fast, ref);
+        // Exact figures against the floats.
+        float mn = x[0], mx = x[0];
+        uint64_t zeros = 0;
+        for (size_t j = 0; j < x.size(); ++j) {
+          mn = std::min(mn, x[j]);
+          mx = std::max(mx, x[j]);
+          zeros += x[j] == 0.0f;
+          CHECK(fast.lo[j] == std::min(0.01f, x[j]));
+          CHECK(fast.hi[j] == std::max(-0.01f, x[j]));
+        }
+        CHECK(fast.s.mn == mn);
+        CHECK(fast.s.mx == mx);
+        CHECK(fast.s.zeros == zeros);
+        const gb::power_sums want = sqt_float_sums(x, shift), got_s = fast.s.sums;
+        const double nn = static_cast<double>(x.size());
+        const double scale[4] = {std::sqrt(want.s2 * nn), want.s2, std::pow(want.s2, 1.5) * std::sqrt(nn),
+                                 want.s4};
+        const double got[4] = {got_s.s1, got_s.s2, got_s.s3, got_s.s4};
+        const double w[4] = {want.s1, want.s2, want.s3, want.s4};
+        // The block sums are about 0: a row whose |mean| is 17x its spread loses ~17^k ulps (the header).
+        const double tol = mean == -3.0 ? 1e-9 : 1e-12;
+        for (int k = 0; k < 4; ++k) {
+          INFO("nb " << nb << " mean " << mean << " shift " << shift << " k " << k + 1);
+          CHECK(std::fabs(got[k] - w[k]) <= tol * (scale[k] + std::fabs(w[k])));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("block row scan: every nibble, zero and extreme scales, bit for bit with the twin") {
+  // Raw blocks: random nibbles, scales from the smallest subnormal f16 to 65504, +0 and -0.
+  std::mt19937 rng(7);
+  const uint16_t scales[] = {0x0001, 0x03ff, 0x3c00, 0xbc00, 0x7bff, 0xfbff, 0x0000, 0x8000};
+  const int64_t nb = 130, n = 32 * nb;
+  std::vector<uint8_t> q(static_cast<size_t>(18 * nb));
+  for (size_t b = 0; b < static_cast<size_t>(nb); ++b) {
+    std::memcpy(&q[18 * b], &scales[b % 8], 2);
+    for (size_t j = 0; j < 16; ++j) q[18 * b + 2 + j] = static_cast<uint8_t>(rng());
+  }
+  std::vector<float> x(static_cast<size_t>(n));
+  gb::dequantize_row(gb::dtype::q4_0, q.data(), x.data(), n);
+  const sqt_scan fast = sqt_run(false, q, n, 0.5), ref = sqt_run(true, q, n, 0.5);
+  sqt_check_equal(fast, ref);
+  uint64_t zeros = 0;
+  for (float v : x) zeros += v == 0.0f;
+  CHECK(fast.s.zeros == zeros);
+  CHECK(zeros >= 2 * 32 * (nb / 8));  // the +0 and -0 scales' blocks at least
+  const gb::power_sums want = sqt_float_sums(x, 0.5);
+  CHECK(fast.s.sums.s1 == doctest::Approx(want.s1).epsilon(1e-12));
+  CHECK(fast.s.sums.s2 == doctest::Approx(want.s2).epsilon(1e-12));
+  CHECK(fast.s.sums.s3 == doctest::Approx(want.s3).epsilon(1e-12));
+  CHECK(fast.s.sums.s4 == doctest::Approx(want.s4).epsilon(1e-12));
+
+  // A scale that is Inf or NaN: false, nothing written (the float path counts the NaN / Inf values).
+  for (uint16_t bad : {uint16_t{0x7c00}, uint16_t{0x7e00}}) {
+    std::vector<uint8_t> r = q;
+    std::memcpy(&r[18 * 100], &bad, 2);
+    for (bool twin : {false, true}) {
+      const sqt_scan s = sqt_run(twin, r, n, 0.0);
+      CHECK_FALSE(s.ok);
+      CHECK(s.lo == std::vector<float>(static_cast<size_t>(n), 0.01f));
+    }
+  }
+  gb::block_row_stats s{};
+  CHECK_FALSE(gb::block_row_scan(gb::dtype::q8_0, q.data(), 32, 0.0, nullptr, nullptr, s));  // not supported
+  // Without columns: the same row figures.
+  REQUIRE(gb::block_row_scan(gb::dtype::q4_0, q.data(), n, 0.5, nullptr, nullptr, s));
+  CHECK(sqt_same_bits(s.sums, fast.s.sums));
+  CHECK(s.zeros == fast.s.zeros);
+}
+
+TEST_CASE("stats accumulator: q4_0 rows from their blocks give add_row's figures") {
+  const int64_t rows = 24, cols = 32 * 40;
+  gb::stats_accumulator a(rows, cols), b(rows, cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    std::vector<float> x;
+    const std::vector<uint8_t> q =
+        sqt_q4_0_row(cols, r == 5 ? 0.5 : 0.01, r == 9 ? 1.0 : 0.02, static_cast<uint32_t>(100 + r), x);
+    a.add_row(r, x.data());
+    REQUIRE(b.add_row_blocks(r, gb::dtype::q4_0, q.data()));
+  }
+  CHECK_FALSE(b.add_row_blocks(0, gb::dtype::q8_0, nullptr));  // not a block-sum dtype: use add_row
+  gb::tensor_stats ta, tb;
+  a.finish(ta);
+  b.finish(tb);
+  // Exact: counts, extremes, zeros, outliers (the same floats in both).
+  CHECK(tb.count == ta.count);
+  CHECK(tb.zero_count == ta.zero_count);
+  CHECK(tb.zero_count > 0);
+  CHECK(tb.min == ta.min);
+  CHECK(tb.max == ta.max);
+  CHECK(tb.outlier_rows == ta.outlier_rows);
+  CHECK(tb.outlier_row_index == ta.outlier_row_index);
+  CHECK(tb.outlier_cols == ta.outlier_cols);
+  CHECK(tb.outlier_col_index == ta.outlier_col_index);
+  CHECK(tb.mom.n == ta.mom.n);
+  // Moments: the same to rounding (integer block sums vs float-by-float double sums).
+  CHECK(tb.mean == doctest::Approx(ta.mean).epsilon(1e-12));
+  CHECK(tb.std == doctest::Approx(ta.std).epsilon(1e-12));
+  CHECK(tb.kurtosis == doctest::Approx(ta.kurtosis).epsilon(1e-10));
+  CHECK(tb.l2 == doctest::Approx(ta.l2).epsilon(1e-12));
+  CHECK(tb.mom.m3 == doctest::Approx(ta.mom.m3).epsilon(1e-9));
+}
