@@ -39,6 +39,20 @@
 # accumulator 21% of the CPU) costs 1.5x the SHA-256 itself, and a default single-file run is bound by its
 # whole-file SHA-256 (one serial stream, as openssl's) plus the tensor work beside it: ratio >= 1.0 by nature.
 # A sharded folder hashes its files side by side, so the default beats openssl there.
+# After q4_0 rows are scanned straight from their blocks (inspect/stats_quant.h, one pass over the bytes: integer
+# moment sums, no dequantised row): Dec 6 2026, 2 shared cores at load 20-24, farm-bench medians, A = glassbox.
+#   file                mode                         A cpu   B cpu  A/B cpu  idle 2-core ratio (A cpu / 2 / B cpu)
+#   Q4_0 GGUF (376 MB)  --no-file-hash --no-stats    0.47    0.39   1.21     0.60 (1.65x faster)
+#                       --no-file-hash               0.68    0.38   1.76     0.89 (1.13x faster; before: 1.28x slower)
+#                       default                      1.09    0.38   2.77     1.4  (slower: 2 SHA-256 of every byte)
+#   f16 GGUF (1.33 GB)  --no-file-hash               1.45    1.25   1.16     0.58 (1.73x faster; code path unchanged)
+# Same run, new vs old binary on the Q4_0 file, --no-file-hash: CPU 0.67 vs 0.97 s (A/B 0.72), wall A/B 0.70.
+# perf (one thread, Q4_0, --no-file-hash): 50% SHA-256 in libcrypto, 20% the block scan, 9% its double part and
+# scale check, 13% kernel (page faults, madvise), 3% dynamic linking. The digests alone now cost more than the
+# statistics: "digests + stats >= 1.6x openssl" on Q4_0 needs a SHA-256 faster per core than openssl's single
+# stream (this CPU has no SHA-NI; a multi-buffer AVX2/AVX-512 SHA-256 over 8-16 same-size tensors at once), not
+# a faster scan. The default mode hashes every byte twice (the file's stream and the tensors'), so on one file
+# it stays at or above openssl's time whatever the stats cost.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${BUILD:-$here/../build}
