@@ -1,12 +1,9 @@
 // inspect/stats_quant.cpp: a quantised row's statistics from its blocks in one pass (see the header).
 #include "inspect/stats_quant.h"
 
-// The double part is shared by the kernel and its twin; no contraction anywhere, as formats/quant.cpp.
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+// No file-wide #pragma (fp-contract): in a unity batch it would reach the sources after this one. None is
+// needed: the kernel and its twin share every double operation (accumulate, about_shift), and the float
+// products d * q are not followed by an add that could fuse with them.
 
 #include <cstring>
 #include <limits>
