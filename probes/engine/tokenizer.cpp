@@ -650,30 +650,13 @@ void tokenizer::impl::load_pieces(const vocab& v) {
   scores = v.scores.empty() ? std::vector<float>(n, 0.0f) : v.scores;
   attrs.assign(n, attr_normal);
   if (!v.token_types.empty()) {
+    // GGUF token types 1..6 (normal, unknown, control, user-defined, unused, byte); others are undefined
+    constexpr uint8_t k_type_attr[] = {
+        0, attr_normal, attr_unknown, attr_control, attr_user, attr_unused, attr_byte,
+    };
     for (size_t i = 0; i < n; ++i) {
-      switch (v.token_types[i]) {
-        case 1:
-          attrs[i] = attr_normal;
-          break;
-        case 2:
-          attrs[i] = attr_unknown;
-          break;
-        case 3:
-          attrs[i] = attr_control;
-          break;
-        case 4:
-          attrs[i] = attr_user;
-          break;
-        case 5:
-          attrs[i] = attr_unused;
-          break;
-        case 6:
-          attrs[i] = attr_byte;
-          break;
-        default:
-          attrs[i] = 0;
-          break;  // undefined
-      }
+      const int32_t type = v.token_types[i];
+      attrs[i] = type >= 1 && type <= 6 ? k_type_attr[type] : 0;
     }
   }
   by_text.reserve(n * 2);
