@@ -1120,9 +1120,16 @@ class machine {
   }
 
   void step(uint8_t code);
+  bool step_stack(uint8_t code);
+  bool step_number(uint8_t code);
+  bool step_text(uint8_t code);
+  bool step_object(uint8_t code);
+  bool step_container(uint8_t code);
+  bool step_memo(uint8_t code);
 };
 
-void machine::step(uint8_t code) {
+// One opcode of the stack and its marks; false when the opcode is not of this group.
+bool machine::step_stack(uint8_t code) {
   switch (code) {
     case MARK:
       if (marks_.size() == marks_.capacity()) charge(8 * (marks_.size() + 1));
@@ -1140,6 +1147,15 @@ void machine::step(uint8_t code) {
     case DUP:
       push(top());
       break;
+    default:
+      return false;
+  }
+  return true;
+}
+
+// One opcode of numbers, None and booleans; false when the opcode is not of this group.
+bool machine::step_number(uint8_t code) {
+  switch (code) {
     case FLOAT: {
       std::string s(line("FLOAT"));
       char* end = nullptr;
@@ -1222,6 +1238,15 @@ void machine::step(uint8_t code) {
       push(v);
       break;
     }
+    default:
+      return false;
+  }
+  return true;
+}
+
+// One opcode of strings, bytes and buffers; false when the opcode is not of this group.
+bool machine::step_text(uint8_t code) {
+  switch (code) {
     case STRING: {
       std::string s = unescape_string(line("STRING"));
       push(make_string(kind::string, s, s.size()));
@@ -1279,6 +1304,15 @@ void machine::step(uint8_t code) {
       if (t) at(t).readonly = true;
       break;
     }
+    default:
+      return false;
+  }
+  return true;
+}
+
+// One opcode of imports, calls and object state (what the scan is for); false when not of this group.
+bool machine::step_object(uint8_t code) {
+  switch (code) {
     case PERSID: {
       std::string_view s = line("PERSID");
       uint32_t pid = make_string(kind::string, s, s.size());
@@ -1362,6 +1396,15 @@ void machine::step(uint8_t code) {
     case EXT4:
       op_ext(le<uint32_t>("EXT4"), "EXT4");
       break;
+    default:
+      return false;
+  }
+  return true;
+}
+
+// One opcode of dicts, lists, tuples and sets; false when the opcode is not of this group.
+bool machine::step_container(uint8_t code) {
+  switch (code) {
     case DICT: {
       std::vector<uint32_t> kv = pop_mark();
       if (kv.size() % 2) semantic("DICT with an odd number of items");
@@ -1434,6 +1477,15 @@ void machine::step(uint8_t code) {
       set_items(top(), kv, "SETITEMS");
       break;
     }
+    default:
+      return false;
+  }
+  return true;
+}
+
+// One opcode of the memo, the protocol and frames; false when the opcode is not of this group.
+bool machine::step_memo(uint8_t code) {
+  switch (code) {
     case GET: {
       bool big = false;
       int64_t k = parse_int_operand(line("GET"), 10, "GET", &big);
@@ -1477,12 +1529,20 @@ void machine::step(uint8_t code) {
         stop("FRAME of " + std::to_string(len) + " bytes runs past the end");
       break;  // frames are a read-ahead hint; opcodes continue inline
     }
-    default: {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "0x%02x", code);
-      stop(std::string("unknown opcode ") + hex);
-    }
+    default:
+      return false;
   }
+  return true;
+}
+
+// One opcode, by group; an opcode no group knows stops the stream.
+void machine::step(uint8_t code) {
+  if (step_stack(code) || step_number(code) || step_text(code) || step_object(code) || step_container(code) ||
+      step_memo(code))
+    return;
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%02x", code);
+  stop(std::string("unknown opcode ") + hex);
 }
 
 bool machine::run_one() {

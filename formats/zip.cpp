@@ -267,34 +267,41 @@ bool has_eocd(const uint8_t* d, uint64_t n) {
   return false;
 }
 
-listing open(const uint8_t* d, uint64_t n, const options& opt) {
-  listing z;
-  z.data = d;
-  z.size = n;
-  z.opt = opt;
-  reader r(d, n, "zip");
+namespace {
+
+// What the end records say: the central directory's entry count, size and offset, and where it ends.
+struct dir_record {
+  uint64_t count = 0;
+  uint64_t cd_size = 0;
+  uint64_t cd_off = 0;
+  uint64_t end = 0;  // where the central directory ends: the EOCD, or the zip64 record before it
+};
+
+// The EOCD: scan back at most 64 KiB of comment + the 22-byte record; the last one whose comment fits.
+uint64_t find_eocd(const uint8_t* d, uint64_t n, reader& r) {
   if (n < 22) r.error(errc::bad_zip, "too small for an end-of-central-directory record");
-  // EOCD: scan back at most 64 KiB of comment + the 22-byte record.
   uint64_t lowest = n > 22 + 65535 ? n - 22 - 65535 : 0;
-  uint64_t eocd = UINT64_MAX;
   for (uint64_t p = n - 22 + 1; p-- > lowest;) {
     if (load_le<uint32_t>(d + p) != k_sig_eocd) continue;
     uint16_t comment = load_le<uint16_t>(d + p + 20);
-    if (p + 22 + comment <= n) {
-      eocd = p;
-      break;
-    }
+    if (p + 22 + comment <= n) return p;
   }
-  if (eocd == UINT64_MAX)
-    r.error_at(errc::bad_zip, 0, "no end-of-central-directory record in the last 64 KiB");
-  z.eocd_offset = eocd;
+  r.error_at(errc::bad_zip, 0, "no end-of-central-directory record in the last 64 KiB");
+  return UINT64_MAX;
+}
+
+// The classic EOCD's fields; trailing bytes and a comment are findings, a spanned archive is refused.
+dir_record read_eocd(listing& z, reader& r) {
+  const uint64_t eocd = z.eocd_offset, n = z.size;
   r.seek(eocd + 4, "EOCD");
   uint16_t disk = r.u16("disk number");
   uint16_t cd_disk = r.u16("central directory disk");
   uint64_t count_disk = r.u16("entries on disk");
-  uint64_t count = r.u16("entry count");
-  uint64_t cd_size = r.u32("central directory size");
-  uint64_t cd_off = r.u32("central directory offset");
+  dir_record dr;
+  dr.count = r.u16("entry count");
+  dr.cd_size = r.u32("central directory size");
+  dr.cd_off = r.u32("central directory offset");
+  dr.end = eocd;
   uint16_t comment = r.u16("comment length");
   if (eocd + 22 + comment != n)
     add(z, severity::medium, "zip.trailing_bytes", "",
@@ -303,38 +310,45 @@ listing open(const uint8_t* d, uint64_t n, const options& opt) {
   if (comment > 0)
     add(z, severity::info, "zip.comment", "", "archive comment of " + std::to_string(comment) + " bytes",
         eocd + 22);
-  if (disk != 0 || cd_disk != 0 || count_disk != count)
+  if (disk != 0 || cd_disk != 0 || count_disk != dr.count)
     r.error_at(errc::unsupported, eocd, "zip: multi-disk (spanned) archives are not supported");
+  return dr;
+}
 
-  // ZIP64 locator sits just before the EOCD.
-  if (eocd >= 20 && load_le<uint32_t>(d + eocd - 20) == k_sig_locator64) {
-    reader l(d, n, "zip64");
-    l.seek(eocd - 20 + 8, "zip64 locator");
-    uint64_t rec = l.u64("zip64 EOCD offset");
-    l.seek(rec, "zip64 EOCD record");
-    if (l.u32("zip64 EOCD signature") != k_sig_eocd64) l.error(errc::bad_zip, "zip64 EOCD signature missing");
-    l.skip(8 + 2 + 2 + 4 + 4, "zip64 EOCD fields");
-    uint64_t c1 = l.u64("zip64 entries on disk");
-    uint64_t c2 = l.u64("zip64 entry count");
-    uint64_t s64 = l.u64("zip64 central directory size");
-    uint64_t o64 = l.u64("zip64 central directory offset");
-    if (c1 != c2) l.error(errc::unsupported, "zip: multi-disk (spanned) archives are not supported");
-    if ((count != 0xFFFF && count != c2) || (cd_size != 0xFFFFFFFF && cd_size != s64) ||
-        (cd_off != 0xFFFFFFFF && cd_off != o64))
-      add(z, severity::high, "zip.header_mismatch", "", "ZIP64 record disagrees with the classic EOCD", rec);
-    count = c2;
-    cd_size = s64;
-    cd_off = o64;
-    z.zip64 = true;
-    eocd = std::min(eocd, rec);  // the central directory ends where the zip64 record starts
-  }
-  if (count > opt.max_entries)
-    r.error_at(
-        errc::limit, z.eocd_offset,
-        "zip: " + std::to_string(count) + " entries exceed the cap of " + std::to_string(opt.max_entries));
-  // Where the central directory really is: just before the EOCD. A difference is a prefix (polyglot).
-  if (cd_size > eocd) r.error_at(errc::bad_zip, z.eocd_offset, "zip: central directory larger than the file");
-  uint64_t actual_cd = eocd - cd_size;
+// The ZIP64 locator just before the EOCD: its record's counts replace the classic ones.
+void read_zip64(listing& z, dir_record& dr) {
+  const uint8_t* d = z.data;
+  const uint64_t eocd = z.eocd_offset;
+  if (eocd < 20 || load_le<uint32_t>(d + eocd - 20) != k_sig_locator64) return;
+  reader l(d, z.size, "zip64");
+  l.seek(eocd - 20 + 8, "zip64 locator");
+  uint64_t rec = l.u64("zip64 EOCD offset");
+  l.seek(rec, "zip64 EOCD record");
+  if (l.u32("zip64 EOCD signature") != k_sig_eocd64) l.error(errc::bad_zip, "zip64 EOCD signature missing");
+  l.skip(8 + 2 + 2 + 4 + 4, "zip64 EOCD fields");
+  uint64_t c1 = l.u64("zip64 entries on disk");
+  uint64_t c2 = l.u64("zip64 entry count");
+  uint64_t s64 = l.u64("zip64 central directory size");
+  uint64_t o64 = l.u64("zip64 central directory offset");
+  if (c1 != c2) l.error(errc::unsupported, "zip: multi-disk (spanned) archives are not supported");
+  if ((dr.count != 0xFFFF && dr.count != c2) || (dr.cd_size != 0xFFFFFFFF && dr.cd_size != s64) ||
+      (dr.cd_off != 0xFFFFFFFF && dr.cd_off != o64))
+    add(z, severity::high, "zip.header_mismatch", "", "ZIP64 record disagrees with the classic EOCD", rec);
+  dr.count = c2;
+  dr.cd_size = s64;
+  dr.cd_off = o64;
+  z.zip64 = true;
+  dr.end = std::min(dr.end, rec);  // the central directory ends where the zip64 record starts
+}
+
+// Where the central directory really is: just before its end record. A difference is a prefix (polyglot)
+// or a gap; an offset that points at no directory is refused. Sets z.prefix and z.cd_offset.
+void locate_central_directory(listing& z, reader& r, const dir_record& dr) {
+  const uint8_t* d = z.data;
+  const uint64_t n = z.size, cd_off = dr.cd_off;
+  if (dr.cd_size > dr.end)
+    r.error_at(errc::bad_zip, z.eocd_offset, "zip: central directory larger than the file");
+  uint64_t actual_cd = dr.end - dr.cd_size;
   if (actual_cd != cd_off) {
     if (actual_cd > cd_off && actual_cd + 4 <= n && load_le<uint32_t>(d + actual_cd) == k_sig_central) {
       z.prefix = actual_cd - cd_off;
@@ -343,28 +357,32 @@ listing open(const uint8_t* d, uint64_t n, const options& opt) {
               std::to_string(z.prefix) + "): a polyglot or self-extractor",
           0);
     } else if (!(cd_off <= n && cd_off + 4 <= n && load_le<uint32_t>(d + cd_off) == k_sig_central) &&
-               count > 0) {
+               dr.count > 0) {
       r.error_at(errc::bad_zip, z.eocd_offset,
                  "zip: central directory offset " + std::to_string(cd_off) +
                      " does not point at a central directory");
     } else {
       add(z, severity::medium, "zip.gap", "", "bytes between the central directory and its end record",
-          cd_off + cd_size);
+          cd_off + dr.cd_size);
       actual_cd = cd_off;
     }
   }
   z.cd_offset = actual_cd;
+}
 
-  // Central directory.
-  reader c(d, n, "zip central directory");
-  c.seek(actual_cd, "central directory");
+// The central directory's entries into z.entries. Python's zipfile reads central entries by the
+// directory's size, not the end record's count: so do we (an entry past the count is a member zipfile
+// loads and a count-trusting scanner would miss).
+void read_central_directory(listing& z, const dir_record& dr) {
+  const uint8_t* d = z.data;
+  const uint64_t count = dr.count, end = dr.end;
+  reader c(d, z.size, "zip central directory");
+  c.seek(z.cd_offset, "central directory");
   z.entries.reserve(static_cast<size_t>(std::min<uint64_t>(count, 100000)));
-  // Python's zipfile reads central entries by the directory's size, not the end record's count: so do we
-  // (an entry past the count is a member zipfile loads and a count-trusting scanner would miss).
   auto more = [&](uint64_t k) {
     if (k < count) return true;
     uint64_t at = c.offset();
-    return at < eocd && eocd - at >= 4 && load_le<uint32_t>(d + at) == k_sig_central && k < opt.max_entries;
+    return at < end && end - at >= 4 && load_le<uint32_t>(d + at) == k_sig_central && k < z.opt.max_entries;
   };
   for (uint64_t k = 0; more(k); ++k) {
     uint64_t at = c.offset();
@@ -395,146 +413,164 @@ listing open(const uint8_t* d, uint64_t n, const options& opt) {
         "the end record counts " + std::to_string(count) + " entries, the central directory holds " +
             std::to_string(z.entries.size()) + " (all are scanned)",
         z.eocd_offset);
-  if (c.offset() != eocd && !z.zip64)
+  if (c.offset() != end && !z.zip64)
     add(z, severity::medium, "zip.gap", "", "central directory size disagrees with its entries", c.offset());
+}
 
-  // Each entry against its local header.
-  for (entry& e : z.entries) {
-    std::string p = name_problem(e.name);
-    if (!p.empty())
-      add(z, severity::high, "zip.path_escape", e.name, "entry name escapes the extraction folder: " + p,
+// An entry's name and local header against its central record; sets e.data_offset. False (with
+// e.why_unreadable) when the local header is missing or truncated.
+bool check_local_header(listing& z, entry& e) {
+  const uint8_t* d = z.data;
+  const uint64_t n = z.size;
+  std::string p = name_problem(e.name);
+  if (!p.empty())
+    add(z, severity::high, "zip.path_escape", e.name, "entry name escapes the extraction folder: " + p,
+        e.local_offset);
+  if (e.local_offset + 30 > n || load_le<uint32_t>(d + e.local_offset) != k_sig_local) {
+    add(z, severity::high, "zip.bad_entry", e.name,
+        "no local header at offset " + std::to_string(e.local_offset), e.local_offset);
+    e.why_unreadable = "local header missing";
+    return false;
+  }
+  reader l(d, n, "zip local header");
+  l.seek(e.local_offset + 4, "local header");
+  l.skip(2, "version");
+  uint16_t lflags = l.u16("local flags");
+  uint16_t lmethod = l.u16("local method");
+  l.skip(4, "time/date");
+  uint32_t lcrc = l.u32("local crc");
+  uint64_t lcomp = l.u32("local compressed size");
+  uint64_t lsize = l.u32("local size");
+  uint16_t nlen = l.u16("local name length");
+  uint16_t xlen = l.u16("local extra length");
+  if (l.remaining() < static_cast<uint64_t>(nlen) + xlen) {
+    add(z, severity::high, "zip.bad_entry", e.name, "local header runs past the end of the file",
+        e.local_offset);
+    e.why_unreadable = "local header truncated";
+    return false;
+  }
+  std::string lname(l.str(nlen, "local name"));
+  uint64_t xstart = l.pos();
+  uint64_t dummy_local = 0;
+  try {
+    zip64_extra(l, xlen, lsize, lcomp, dummy_local, lsize == 0xFFFFFFFF, lcomp == 0xFFFFFFFF, false);
+  } catch (const failure&) {
+    l.seek(xstart + xlen, "local extra");
+  }
+  e.data_offset = l.offset();
+  std::string diff;
+  if (lname != e.name) diff += " name '" + lname + "' vs '" + e.name + "';";
+  if (lmethod != e.method)
+    diff += " method " + std::to_string(lmethod) + " vs " + std::to_string(e.method) + ";";
+  if ((lflags & 0x1) != (e.flags & 0x1)) diff += " encryption flag;";
+  bool descriptor = (e.flags & 0x8) != 0;
+  if (!descriptor || lcomp != 0 || lsize != 0 || lcrc != 0) {
+    if (lcrc != e.crc) diff += " crc;";
+    if (lcomp != e.comp_size)
+      diff += " compressed size " + std::to_string(lcomp) + " vs " + std::to_string(e.comp_size) + ";";
+    if (lsize != e.size) diff += " size " + std::to_string(lsize) + " vs " + std::to_string(e.size) + ";";
+  }
+  if (!diff.empty())
+    add(z, severity::high, "zip.header_mismatch", e.name,
+        "central directory and local header disagree:" + diff.substr(0, diff.size() - 1), e.local_offset);
+  return true;
+}
+
+// The data descriptor after an entry's data (flag bit 3) against the central record; moves e.end_offset
+// past it.
+void check_descriptor(listing& z, entry& e) {
+  reader dd(z.data, z.size, "zip data descriptor");
+  dd.seek(e.end_offset, "data descriptor");
+  if (dd.remaining() >= 4 && load_le<uint32_t>(z.data + e.end_offset) == k_sig_descriptor)
+    dd.skip(4, "descriptor signature");
+  bool wide = z.zip64 && (e.size >= 0xFFFFFFFF || e.comp_size >= 0xFFFFFFFF);
+  if (dd.remaining() >= (wide ? 20u : 12u)) {
+    uint32_t dcrc = dd.u32("descriptor crc");
+    uint64_t dcomp = wide ? dd.u64("descriptor compressed size") : dd.u32("descriptor compressed size");
+    uint64_t dsize = wide ? dd.u64("descriptor size") : dd.u32("descriptor size");
+    if (dcrc != e.crc || dcomp != e.comp_size || dsize != e.size)
+      add(z, severity::high, "zip.descriptor_mismatch", e.name,
+          "data descriptor disagrees with the central directory", e.end_offset);
+    e.end_offset = dd.offset();
+  } else {
+    add(z, severity::medium, "zip.descriptor_mismatch", e.name, "data descriptor missing", e.end_offset);
+  }
+}
+
+// Whether an entry can be read: flags, method, bomb size and ratio, encryption (or a decoy flag).
+void check_readable(listing& z, entry& e) {
+  const options& opt = z.opt;
+  bool flag_enc = (e.flags & 0x1) || (e.flags & 0x40);
+  if (e.flags & 0x60)
+    add(
+        z, severity::medium, "zip.unusual_flags", e.name,
+        "flags 0x" +
+            [&] {
+              char b[8];
+              std::snprintf(b, sizeof b, "%04x", e.flags);
+              return std::string(b);
+            }() +
+            " (patched data / strong encryption bits) on an entry",
+        e.local_offset);
+  if (e.method != 0 && e.method != 8) {
+    e.why_unreadable = "compression method " + std::to_string(e.method) + " not supported";
+    add(z, severity::medium, "zip.unsupported_method", e.name, e.why_unreadable + "; entry not examined",
+        e.local_offset);
+    return;
+  }
+  if (e.method == 0 && e.comp_size != e.size && !flag_enc) {
+    add(z, severity::high, "zip.header_mismatch", e.name, "stored entry with compressed size != size",
+        e.local_offset);
+  }
+  if (e.size > opt.max_entry_size) {
+    e.why_unreadable = "zip bomb: " + std::to_string(e.size) + " bytes from " + std::to_string(e.comp_size) +
+                       " compressed; not inflated";
+    add(z, severity::high, "zip.bomb", e.name, e.why_unreadable, e.local_offset);
+    return;
+  }
+  e.readable = true;
+  // A high ratio is not malice (np.savez_compressed of zeros): such a member is never inflated whole, but
+  // member_stream reads it within the scan's byte budget, so what it holds is still examined.
+  if (e.method == 8 && e.size > (1u << 20) && (e.comp_size == 0 || e.size / e.comp_size > opt.max_ratio)) {
+    e.stream_only = true;
+    add(z, severity::low, "zip.high_ratio", e.name,
+        std::to_string(e.size) + " bytes from " + std::to_string(e.comp_size) +
+            " compressed: not inflated whole; scanned as a stream within the inflate budget",
+        e.local_offset);
+  }
+  if (flag_enc) {
+    // torch's reader ignores the flag: if the bytes are plain (CRC matches), the flag is a decoy.
+    content t = read(z, e);
+    if (t.ok && t.crc_ok) {
+      add(z, severity::high, "zip.encryption_flag_decoy", e.name,
+          "encryption flag set but the data is plain (readers that ignore the flag will load it)",
           e.local_offset);
-    if (e.local_offset + 30 > n || load_le<uint32_t>(d + e.local_offset) != k_sig_local) {
-      add(z, severity::high, "zip.bad_entry", e.name,
-          "no local header at offset " + std::to_string(e.local_offset), e.local_offset);
-      e.why_unreadable = "local header missing";
-      continue;
-    }
-    reader l(d, n, "zip local header");
-    l.seek(e.local_offset + 4, "local header");
-    l.skip(2, "version");
-    uint16_t lflags = l.u16("local flags");
-    uint16_t lmethod = l.u16("local method");
-    l.skip(4, "time/date");
-    uint32_t lcrc = l.u32("local crc");
-    uint64_t lcomp = l.u32("local compressed size");
-    uint64_t lsize = l.u32("local size");
-    uint16_t nlen = l.u16("local name length");
-    uint16_t xlen = l.u16("local extra length");
-    if (l.remaining() < static_cast<uint64_t>(nlen) + xlen) {
-      add(z, severity::high, "zip.bad_entry", e.name, "local header runs past the end of the file",
+    } else {
+      e.readable = false;
+      e.encrypted = true;
+      e.why_unreadable = "encrypted entry: cannot be read";
+      add(z, severity::medium, "zip.encrypted", e.name, "encrypted entry: contents cannot be examined",
           e.local_offset);
-      e.why_unreadable = "local header truncated";
-      continue;
-    }
-    std::string lname(l.str(nlen, "local name"));
-    uint64_t xstart = l.pos();
-    uint64_t dummy_local = 0;
-    try {
-      zip64_extra(l, xlen, lsize, lcomp, dummy_local, lsize == 0xFFFFFFFF, lcomp == 0xFFFFFFFF, false);
-    } catch (const failure&) {
-      l.seek(xstart + xlen, "local extra");
-    }
-    e.data_offset = l.offset();
-    std::string diff;
-    if (lname != e.name) diff += " name '" + lname + "' vs '" + e.name + "';";
-    if (lmethod != e.method)
-      diff += " method " + std::to_string(lmethod) + " vs " + std::to_string(e.method) + ";";
-    if ((lflags & 0x1) != (e.flags & 0x1)) diff += " encryption flag;";
-    bool descriptor = (e.flags & 0x8) != 0;
-    if (!descriptor || lcomp != 0 || lsize != 0 || lcrc != 0) {
-      if (lcrc != e.crc) diff += " crc;";
-      if (lcomp != e.comp_size)
-        diff += " compressed size " + std::to_string(lcomp) + " vs " + std::to_string(e.comp_size) + ";";
-      if (lsize != e.size) diff += " size " + std::to_string(lsize) + " vs " + std::to_string(e.size) + ";";
-    }
-    if (!diff.empty())
-      add(z, severity::high, "zip.header_mismatch", e.name,
-          "central directory and local header disagree:" + diff.substr(0, diff.size() - 1), e.local_offset);
-    if (e.comp_size > n || e.data_offset > n - e.comp_size) {
-      add(z, severity::high, "zip.bad_entry", e.name, "entry data runs past the end of the file",
-          e.data_offset);
-      e.why_unreadable = "data out of bounds";
-      continue;
-    }
-    e.end_offset = e.data_offset + e.comp_size;
-    if (descriptor) {
-      reader dd(d, n, "zip data descriptor");
-      dd.seek(e.end_offset, "data descriptor");
-      if (dd.remaining() >= 4 && load_le<uint32_t>(d + e.end_offset) == k_sig_descriptor)
-        dd.skip(4, "descriptor signature");
-      bool wide = z.zip64 && (e.size >= 0xFFFFFFFF || e.comp_size >= 0xFFFFFFFF);
-      if (dd.remaining() >= (wide ? 20u : 12u)) {
-        uint32_t dcrc = dd.u32("descriptor crc");
-        uint64_t dcomp = wide ? dd.u64("descriptor compressed size") : dd.u32("descriptor compressed size");
-        uint64_t dsize = wide ? dd.u64("descriptor size") : dd.u32("descriptor size");
-        if (dcrc != e.crc || dcomp != e.comp_size || dsize != e.size)
-          add(z, severity::high, "zip.descriptor_mismatch", e.name,
-              "data descriptor disagrees with the central directory", e.end_offset);
-        e.end_offset = dd.offset();
-      } else {
-        add(z, severity::medium, "zip.descriptor_mismatch", e.name, "data descriptor missing", e.end_offset);
-      }
-    }
-    // Readability.
-    bool flag_enc = (e.flags & 0x1) || (e.flags & 0x40);
-    if (e.flags & 0x60)
-      add(
-          z, severity::medium, "zip.unusual_flags", e.name,
-          "flags 0x" +
-              [&] {
-                char b[8];
-                std::snprintf(b, sizeof b, "%04x", e.flags);
-                return std::string(b);
-              }() +
-              " (patched data / strong encryption bits) on an entry",
-          e.local_offset);
-    if (e.method != 0 && e.method != 8) {
-      e.why_unreadable = "compression method " + std::to_string(e.method) + " not supported";
-      add(z, severity::medium, "zip.unsupported_method", e.name, e.why_unreadable + "; entry not examined",
-          e.local_offset);
-      continue;
-    }
-    if (e.method == 0 && e.comp_size != e.size && !flag_enc) {
-      add(z, severity::high, "zip.header_mismatch", e.name, "stored entry with compressed size != size",
-          e.local_offset);
-    }
-    if (e.size > opt.max_entry_size) {
-      e.why_unreadable = "zip bomb: " + std::to_string(e.size) + " bytes from " +
-                         std::to_string(e.comp_size) + " compressed; not inflated";
-      add(z, severity::high, "zip.bomb", e.name, e.why_unreadable, e.local_offset);
-      continue;
-    }
-    e.readable = true;
-    // A high ratio is not malice (np.savez_compressed of zeros): such a member is never inflated whole, but
-    // member_stream reads it within the scan's byte budget, so what it holds is still examined.
-    if (e.method == 8 && e.size > (1u << 20) && (e.comp_size == 0 || e.size / e.comp_size > opt.max_ratio)) {
-      e.stream_only = true;
-      add(z, severity::low, "zip.high_ratio", e.name,
-          std::to_string(e.size) + " bytes from " + std::to_string(e.comp_size) +
-              " compressed: not inflated whole; scanned as a stream within the inflate budget",
-          e.local_offset);
-    }
-    if (flag_enc) {
-      // torch's reader ignores the flag: if the bytes are plain (CRC matches), the flag is a decoy.
-      content t = read(z, e);
-      if (t.ok && t.crc_ok) {
-        add(z, severity::high, "zip.encryption_flag_decoy", e.name,
-            "encryption flag set but the data is plain (readers that ignore the flag will load it)",
-            e.local_offset);
-      } else {
-        e.readable = false;
-        e.encrypted = true;
-        e.why_unreadable = "encrypted entry: cannot be read";
-        add(z, severity::medium, "zip.encrypted", e.name, "encrypted entry: contents cannot be examined",
-            e.local_offset);
-      }
     }
   }
+}
 
-  walk_local_headers(z);
+// One central entry: its local header, its data's bounds and descriptor, whether it can be read.
+void check_entry(listing& z, entry& e) {
+  if (!check_local_header(z, e)) return;
+  if (e.comp_size > z.size || e.data_offset > z.size - e.comp_size) {
+    add(z, severity::high, "zip.bad_entry", e.name, "entry data runs past the end of the file",
+        e.data_offset);
+    e.why_unreadable = "data out of bounds";
+    return;
+  }
+  e.end_offset = e.data_offset + e.comp_size;
+  if (e.flags & 0x8) check_descriptor(z, e);
+  check_readable(z, e);
+}
 
-  // Duplicates and overlaps.
+// Entries that overlap each other or the central directory, and bytes before the first entry.
+void check_overlaps(listing& z) {
   std::vector<const entry*> by_off;
   for (const auto& e : z.entries)
     if (e.end_offset) by_off.push_back(&e);
@@ -552,16 +588,43 @@ listing open(const uint8_t* d, uint64_t n, const options& opt) {
   if (!by_off.empty() && by_off.front()->local_offset > z.prefix)
     add(z, severity::medium, "zip.gap", "",
         std::to_string(by_off.front()->local_offset - z.prefix) + " bytes before the first entry", z.prefix);
-  {
-    std::vector<std::string> names;
-    names.reserve(z.entries.size());
-    for (const auto& e : z.entries) names.push_back(e.name);
-    std::sort(names.begin(), names.end());
-    for (size_t k = 1; k < names.size(); ++k)
-      if (names[k] == names[k - 1] && (k == 1 || names[k] != names[k - 2]))
-        add(z, severity::high, "zip.duplicate_name", names[k],
-            "two entries share this name (readers disagree on which wins)", 0);
-  }
+}
+
+// Names two entries share (one finding per name).
+void check_duplicate_names(listing& z) {
+  std::vector<std::string> names;
+  names.reserve(z.entries.size());
+  for (const auto& e : z.entries) names.push_back(e.name);
+  std::sort(names.begin(), names.end());
+  for (size_t k = 1; k < names.size(); ++k)
+    if (names[k] == names[k - 1] && (k == 1 || names[k] != names[k - 2]))
+      add(z, severity::high, "zip.duplicate_name", names[k],
+          "two entries share this name (readers disagree on which wins)", 0);
+}
+
+}  // namespace
+
+// The end records, the central directory, each entry against its local header, local headers no entry
+// lists, then overlaps and duplicate names.
+listing open(const uint8_t* d, uint64_t n, const options& opt) {
+  listing z;
+  z.data = d;
+  z.size = n;
+  z.opt = opt;
+  reader r(d, n, "zip");
+  z.eocd_offset = find_eocd(d, n, r);
+  dir_record dr = read_eocd(z, r);
+  read_zip64(z, dr);
+  if (dr.count > opt.max_entries)
+    r.error_at(
+        errc::limit, z.eocd_offset,
+        "zip: " + std::to_string(dr.count) + " entries exceed the cap of " + std::to_string(opt.max_entries));
+  locate_central_directory(z, r, dr);
+  read_central_directory(z, dr);
+  for (entry& e : z.entries) check_entry(z, e);
+  walk_local_headers(z);
+  check_overlaps(z);
+  check_duplicate_names(z);
   return z;
 }
 

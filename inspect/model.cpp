@@ -359,13 +359,41 @@ int64_t cols_of(const tensor_view& t, const role_entry& e) {
   return e.transposed ? t.shape[0] : t.shape[1];
 }
 
-void build(const archive& a, model& m) {
-  // ---- 1. roles through the table
+// What the steps of one build share: the archive, the model being filled and what a step leaves for the
+// later ones. build() runs the steps in this file's order; each reads and writes only through here.
+struct build_state {
+  build_state(const archive& a_, model& m_) : a(a_), m(m_), rd{a_, m_.findings, {}} {}
+
+  const archive& a;
+  model& m;
+  hp_reader rd;
+  std::map<name_style, size_t> q_styles;  // how the q (qkv) tensors are spelled: layout detection
+  std::optional<onnx_arch> from_graph;    // roles from the ONNX op graph (flat names)
+  std::string arch;                       // the architecture's name as the files give it
+  bool guessed = false;                   // the family was guessed from tensor names
+  std::optional<bool> tie_cfg;            // config's tie_word_embeddings
+  int max_layer = -1;                     // the highest layer a role names
+
+  const role_entry* entry_of(role_kind r, int layer) const { return m.entry(r, layer, false); }
+  const tensor_view* view(const role_entry* e) const { return e ? &a.tensors[e->tensor] : nullptr; }
+  // a parameter inferred from tensor shapes (only when no file stated it and it is in range)
+  void infer(int64_t& field, int64_t value, const char* name) {
+    if (field == 0 && value > 0 && value < k_hparam_max) {
+      field = value;
+      m.hp.inferred.insert(name);
+      m.hp.sources[name] = "tensor shapes";
+    }
+  }
+};
+
+// 1. Roles through the architecture table, one tensor at a time; duplicates stay unmapped.
+void map_roles(build_state& s) {
+  const archive& a = s.a;
+  model& m = s.m;
   bool gemma2_norms = false;  // Gemma2/3: post_attention_layernorm is applied to the attention output
   for (const tensor_view& t : a.tensors)
     if (t.name.find("pre_feedforward_layernorm") != std::string::npos) gemma2_norms = true;
   std::unordered_map<std::string, size_t> seen;  // canonical -> index into m.roles
-  std::map<name_style, size_t> q_styles;
   for (size_t i = 0; i < a.tensors.size(); ++i) {
     const tensor_view& t = a.tensors[i];
     std::optional<name_match> nm = arch_match_name(t.name);
@@ -391,39 +419,39 @@ void build(const archive& a, model& m) {
     e.layer = nm->layer;
     e.bias = nm->bias;
     e.tensor = i;
-    e.transposed = nm->conv1d;  // decided finally below, once the family is known
-    if (nm->role == role_kind::attn_q || nm->role == role_kind::attn_qkv) q_styles[nm->style]++;
+    e.transposed = nm->conv1d;  // decided finally in family_layout, once the family is known
+    if (nm->role == role_kind::attn_q || nm->role == role_kind::attn_qkv) s.q_styles[nm->style]++;
     seen.emplace(e.canonical, m.roles.size());
     m.roles.push_back(std::move(e));
   }
-
   // ONNX exports with flat names ("onnx::MatMul_1233"): roles from the op graph (inspect/onnx_arch.h)
-  std::optional<onnx_arch> from_graph;
-  if (m.roles.empty() && a.format == file_format::onnx && (from_graph = onnx_arch_recognise(a))) {
-    m.roles = from_graph->roles;
-    m.unmapped = from_graph->unmapped;
+  if (m.roles.empty() && a.format == file_format::onnx && (s.from_graph = onnx_arch_recognise(a))) {
+    m.roles = s.from_graph->roles;
+    m.unmapped = s.from_graph->unmapped;
   }
+}
 
-  // ---- 2. architecture name and family
-  hp_reader rd{a, m.findings, {}};
-  std::string arch;
-  bool guessed = false;
-  if (from_graph) {
-    arch = from_graph->architecture;
+// 2. The architecture's name (op graph, metadata, params.json, else guessed from tensor names) and family.
+void name_architecture(build_state& s) {
+  const archive& a = s.a;
+  model& m = s.m;
+  std::string& arch = s.arch;
+  if (s.from_graph) {
+    arch = s.from_graph->architecture;
     m.findings.push_back({severity::info, "model.architecture_from_graph", a.path,
                           "no names say the architecture; the op graph follows the " + arch +
                               " pattern (roles and layers assigned by data flow)"});
-  } else if (auto s = rd.text({"general.architecture"})) {
-    arch = *s;
-  } else if (auto s2 = rd.text({"config.model_type"})) {
-    arch = *s2;
-  } else if (auto s3 = rd.text({"config.architectures"})) {
-    arch = *s3;
+  } else if (auto t1 = s.rd.text({"general.architecture"})) {
+    arch = *t1;
+  } else if (auto t2 = s.rd.text({"config.model_type"})) {
+    arch = *t2;
+  } else if (auto t3 = s.rd.text({"config.architectures"})) {
+    arch = *t3;
   }
   m.family = arch_family_from_name(arch);
   if (m.family == arch_family::unknown) {
-    if (auto s4 = rd.text({"config.architectures"})) {
-      arch_family f = arch_family_from_name(*s4);
+    if (auto t4 = s.rd.text({"config.architectures"})) {
+      arch_family f = arch_family_from_name(*t4);
       if (f != arch_family::unknown) m.family = f;
     }
   }
@@ -439,7 +467,7 @@ void build(const archive& a, model& m) {
     m.family = guess_family(a);
     if (m.family != arch_family::unknown) {
       arch = arch_family_name(m.family);
-      guessed = true;
+      s.guessed = true;
       m.findings.push_back(
           {severity::info, "model.architecture_guessed", a.path,
            std::string("no metadata names the architecture; tensor names look like ") + arch});
@@ -454,8 +482,12 @@ void build(const archive& a, model& m) {
                                     "known family; roles mapped by spelling only")
                       : "architecture '" + m.architecture +
                             "' is not in the architecture table; roles mapped by spelling only"});
+}
 
-  // ---- 3. family defaults
+// 3. The family's defaults, and the weight layout: HF-named LLaMA q/k rows are in rotate-half order;
+// GPT-2 Conv1D weights are [in, out].
+void family_layout(build_state& s) {
+  model& m = s.m;
   const family_defaults& d = arch_defaults(m.family);
   hparams& hp = m.hp;
   hp.norm = d.norm;
@@ -469,31 +501,35 @@ void build(const archive& a, model& m) {
   hp.causal = d.causal;
   hp.norm_eps = d.norm_eps;
 
-  // layout: HF-named LLaMA q/k rows are in rotate-half order; GPT-2 Conv1D weights are [in, out]
   name_style q_style = name_style::other;
   size_t best = 0;
-  for (auto [s, n] : q_styles)
-    if (n > best) best = n, q_style = s;
+  for (auto [st, n] : s.q_styles)
+    if (n > best) best = n, q_style = st;
   bool hf_layout_llama = m.family == arch_family::llama && q_style == name_style::hf;
-  if (from_graph && from_graph->rotate_half) hp.rope = rope_kind::neox;  // hf_permuted set on q/k already
+  if (s.from_graph && s.from_graph->rotate_half) hp.rope = rope_kind::neox;  // hf_permuted set on q/k already
   if (hf_layout_llama) hp.rope = rope_kind::neox;
   for (role_entry& e : m.roles) {
-    if (e.transposed && m.family != arch_family::gpt2 && !(m.family == arch_family::unknown && guessed) &&
-        !from_graph)
+    if (e.transposed && m.family != arch_family::gpt2 && !(m.family == arch_family::unknown && s.guessed) &&
+        !s.from_graph)
       e.transposed = false;
     if (hf_layout_llama && (e.role == role_kind::attn_q || e.role == role_kind::attn_k)) {
-      std::optional<name_match> nm = arch_match_name(a.tensors[e.tensor].name);
+      std::optional<name_match> nm = arch_match_name(s.a.tensors[e.tensor].name);
       e.hf_permuted = nm && nm->style == name_style::hf;
     }
     if (e.role == role_kind::attn_qkv &&
         (m.family == arch_family::gptneox || m.family == arch_family::bloom)) {
-      std::optional<name_match> nm = arch_match_name(a.tensors[e.tensor].name);
+      std::optional<name_match> nm = arch_match_name(s.a.tensors[e.tensor].name);
       e.qkv_per_head = nm && nm->style == name_style::hf;
     }
   }
+}
 
-  // ---- 4. hyperparameters from metadata (GGUF keys under the architecture prefix; HF config.*)
-  const std::string p = arch + ".";
+// 4. Hyperparameters from metadata: GGUF keys under the architecture prefix, HF config.* (and the places
+// hp_reader reads "config." from), then the op graph's head counts.
+void hparams_from_metadata(build_state& s) {
+  hparams& hp = s.m.hp;
+  const hp_reader& rd = s.rd;
+  const std::string p = s.arch + ".";
   auto set = [&](int64_t& field, const char* name, std::optional<int64_t> v) {
     if (!v) return;
     field = *v;
@@ -541,94 +577,100 @@ void build(const archive& a, model& m) {
   if (rd.flag({"config.new_decoder_architecture"}).value_or(false)) hp.parallel_block = true;
   if (rd.flag({"config.alibi", "config.attn_config.alibi"}).value_or(false))
     hp.pos = pos_kind::alibi, hp.rope = rope_kind::none;
-  std::optional<bool> tie_cfg = rd.flag({"config.tie_word_embeddings"});
-  if (tie_cfg) hp.tied_embeddings = *tie_cfg;
+  s.tie_cfg = rd.flag({"config.tie_word_embeddings"});
+  if (s.tie_cfg) hp.tied_embeddings = *s.tie_cfg;
 
-  if (from_graph && !hp.n_head && from_graph->n_head > 0)
-    hp.n_head = from_graph->n_head;  // Reshape constants
-  if (from_graph && !hp.n_head_kv && from_graph->n_head_kv > 0) hp.n_head_kv = from_graph->n_head_kv;
+  if (s.from_graph && !hp.n_head && s.from_graph->n_head > 0)
+    hp.n_head = s.from_graph->n_head;  // Reshape constants
+  if (s.from_graph && !hp.n_head_kv && s.from_graph->n_head_kv > 0) hp.n_head_kv = s.from_graph->n_head_kv;
+}
 
-  // ---- 5. what the tensors say (presence decides structure; shapes fill the gaps)
-  auto entry_of = [&](role_kind r, int layer) { return m.entry(r, layer, false); };
-  auto view = [&](const role_entry* e) -> const tensor_view* { return e ? &a.tensors[e->tensor] : nullptr; };
-  int max_layer = -1;
-  for (const role_entry& e : m.roles) max_layer = std::max(max_layer, e.layer);
-  const role_entry* tok = entry_of(role_kind::tok_embd, -1);
-  const tensor_view* tokv = view(tok);
-  if (!a.tensors.empty()) {
-    const bool has_output = entry_of(role_kind::output, -1) != nullptr;
-    if (tokv && !has_output) {
-      if (tie_cfg && !*tie_cfg)
-        m.findings.push_back(
-            {severity::medium, "model.output_missing", a.path,
-             "config says tie_word_embeddings = false but there is no output tensor; using tok_embd"});
-      hp.tied_embeddings = true;
-    } else if (has_output) {
-      hp.tied_embeddings = false;
-    }
-    hp.embd_norm = entry_of(role_kind::embd_norm, -1) != nullptr;
-    bool any_up = false, any_gate = false, any_ffn_norm = false, any_attn_norm = false;
-    for (const role_entry& e : m.roles) {
-      any_up |= e.role == role_kind::mlp_up;
-      any_gate |= e.role == role_kind::mlp_gate;
-      any_ffn_norm |= e.role == role_kind::ffn_norm;
-      any_attn_norm |= e.role == role_kind::attn_norm;
-    }
-    if (any_up) hp.gated_mlp = any_gate;
-    if (any_attn_norm && m.family != arch_family::bert)
-      hp.parallel_block = hp.parallel_block || !any_ffn_norm;
-    if (any_attn_norm && any_ffn_norm && m.family == arch_family::gptneox) {
-      // NeoX keeps both norms; parallel or not comes from use_parallel_residual (default true)
-    }
-    if (entry_of(role_kind::pos_embd, -1) && hp.pos != pos_kind::alibi)
-      hp.pos = pos_kind::learned, hp.rope = rope_kind::none;
+// 5. Structure from which tensors are present: tied output, embedding norm, gated MLP, parallel block,
+// learned positions.
+void structure_from_tensors(build_state& s) {
+  const archive& a = s.a;
+  model& m = s.m;
+  hparams& hp = m.hp;
+  for (const role_entry& e : m.roles) s.max_layer = std::max(s.max_layer, e.layer);
+  if (a.tensors.empty()) return;
+  const bool has_output = s.entry_of(role_kind::output, -1) != nullptr;
+  if (s.view(s.entry_of(role_kind::tok_embd, -1)) && !has_output) {
+    if (s.tie_cfg && !*s.tie_cfg)
+      m.findings.push_back(
+          {severity::medium, "model.output_missing", a.path,
+           "config says tie_word_embeddings = false but there is no output tensor; using tok_embd"});
+    hp.tied_embeddings = true;
+  } else if (has_output) {
+    hp.tied_embeddings = false;
   }
-  auto infer = [&](int64_t& field, int64_t value, const char* name) {
-    if (field == 0 && value > 0 && value < k_hparam_max) {
-      field = value;
-      hp.inferred.insert(name);
-      hp.sources[name] = "tensor shapes";
-    }
-  };
+  hp.embd_norm = s.entry_of(role_kind::embd_norm, -1) != nullptr;
+  bool any_up = false, any_gate = false, any_ffn_norm = false, any_attn_norm = false;
+  for (const role_entry& e : m.roles) {
+    any_up |= e.role == role_kind::mlp_up;
+    any_gate |= e.role == role_kind::mlp_gate;
+    any_ffn_norm |= e.role == role_kind::ffn_norm;
+    any_attn_norm |= e.role == role_kind::attn_norm;
+  }
+  if (any_up) hp.gated_mlp = any_gate;
+  if (any_attn_norm && m.family != arch_family::bert) hp.parallel_block = hp.parallel_block || !any_ffn_norm;
+  // (NeoX keeps both norms; parallel or not comes from use_parallel_residual, default true)
+  if (s.entry_of(role_kind::pos_embd, -1) && hp.pos != pos_kind::alibi)
+    hp.pos = pos_kind::learned, hp.rope = rope_kind::none;
+}
+
+// 6a. The vocabulary's size where no file states it: LLaMA 1's params.json -1, the embedding's rows, the
+// tokenizer, the GGUF token list.
+void vocab_from_shapes(build_state& s) {
+  const archive& a = s.a;
+  hparams& hp = s.m.hp;
+  const tensor_view* tokv = s.view(s.entry_of(role_kind::tok_embd, -1));
   if (const meta_value* pv = a.meta("params.vocab_size");
       hp.n_vocab == 0 && pv && pv->as_int() == -1 && a.tokenizer && a.tokenizer->size() > 0) {
     hp.n_vocab = static_cast<int64_t>(a.tokenizer->size());  // LLaMA 1's params.json: from the tokenizer
     hp.sources["n_vocab"] = "tokenizer (params.json vocab_size -1)";
   }
   if (tokv && tokv->shape.size() == 2) {
-    infer(hp.n_embd, tokv->shape[1], "n_embd");
-    infer(hp.n_vocab, tokv->shape[0], "n_vocab");
+    s.infer(hp.n_embd, tokv->shape[1], "n_embd");
+    s.infer(hp.n_vocab, tokv->shape[0], "n_vocab");
   }
   if (hp.n_vocab == 0 && a.tokenizer && a.tokenizer->size() > 0) {
-    infer(hp.n_vocab, static_cast<int64_t>(a.tokenizer->size()), "n_vocab");
+    s.infer(hp.n_vocab, static_cast<int64_t>(a.tokenizer->size()), "n_vocab");
     hp.sources["n_vocab"] = "tokenizer";
   }
   if (hp.n_vocab == 0)
     if (const meta_value* toks = a.meta("tokenizer.ggml.tokens"); toks && toks->k == meta_value::kind::array)
-      infer(hp.n_vocab, static_cast<int64_t>(toks->arr.size()), "n_vocab");
-  infer(hp.n_layer, max_layer + 1, "n_layer");
-  if (const tensor_view* pe = view(entry_of(role_kind::pos_embd, -1)); pe && !pe->shape.empty())
-    infer(hp.n_ctx, pe->shape[0], "n_ctx");
-  if (const role_entry* up = entry_of(role_kind::mlp_up, 0))
-    if (a.tensors[up->tensor].shape.size() == 2) infer(hp.n_ff, rows_of(a.tensors[up->tensor], *up), "n_ff");
+      s.infer(hp.n_vocab, static_cast<int64_t>(toks->arr.size()), "n_vocab");
+}
+
+// 6b. Layers, context, FFN width and heads from tensor shapes where no file states them.
+void dims_from_shapes(build_state& s) {
+  const archive& a = s.a;
+  model& m = s.m;
+  hparams& hp = m.hp;
+  s.infer(hp.n_layer, s.max_layer + 1, "n_layer");
+  if (const tensor_view* pe = s.view(s.entry_of(role_kind::pos_embd, -1)); pe && !pe->shape.empty())
+    s.infer(hp.n_ctx, pe->shape[0], "n_ctx");
+  if (const role_entry* up = s.entry_of(role_kind::mlp_up, 0))
+    if (a.tensors[up->tensor].shape.size() == 2)
+      s.infer(hp.n_ff, rows_of(a.tensors[up->tensor], *up), "n_ff");
   if (hp.n_head == 0) {
     // a per-head q norm gives head_dim; otherwise the head count cannot be read from weight shapes
-    const tensor_view* qn = view(entry_of(role_kind::attn_q_norm, 0));
-    const role_entry* q = entry_of(role_kind::attn_q, 0);
+    const tensor_view* qn = s.view(s.entry_of(role_kind::attn_q_norm, 0));
+    const role_entry* q = s.entry_of(role_kind::attn_q, 0);
     if (qn && qn->shape.size() == 1 && qn->shape[0] > 0 && q && a.tensors[q->tensor].shape.size() == 2)
-      infer(hp.n_head, rows_of(a.tensors[q->tensor], *q) / qn->shape[0], "n_head");
+      s.infer(hp.n_head, rows_of(a.tensors[q->tensor], *q) / qn->shape[0], "n_head");
   }
   if (hp.head_dim == 0 && hp.n_head > 0 && hp.n_embd > 0 && hp.n_embd % hp.n_head == 0)
     hp.head_dim = hp.n_embd / hp.n_head, hp.sources["head_dim"] = "n_embd / n_head";
   if (hp.n_head_kv == 0 && hp.head_dim > 0) {
-    const role_entry* k = entry_of(role_kind::attn_k, 0);
-    const role_entry* qkv = entry_of(role_kind::attn_qkv, 0);
+    const role_entry* k = s.entry_of(role_kind::attn_k, 0);
+    const role_entry* qkv = s.entry_of(role_kind::attn_qkv, 0);
     if (k && a.tensors[k->tensor].shape.size() == 2) {
-      infer(hp.n_head_kv, rows_of(a.tensors[k->tensor], *k) / hp.head_dim, "n_head_kv");
+      s.infer(hp.n_head_kv, rows_of(a.tensors[k->tensor], *k) / hp.head_dim, "n_head_kv");
     } else if (qkv && a.tensors[qkv->tensor].shape.size() == 2 && hp.n_head < k_hparam_max / hp.head_dim) {
       int64_t rest = rows_of(a.tensors[qkv->tensor], *qkv) - hp.n_head * hp.head_dim;
       if (rest > 0 && rest % (2 * hp.head_dim) == 0)
-        infer(hp.n_head_kv, rest / (2 * hp.head_dim), "n_head_kv");
+        s.infer(hp.n_head_kv, rest / (2 * hp.head_dim), "n_head_kv");
     }
   }
   if (hp.n_head_kv == 0 && hp.n_head > 0)
@@ -637,7 +679,15 @@ void build(const archive& a, model& m) {
       (m.family == arch_family::gpt2 || m.family == arch_family::bloom || m.family == arch_family::falcon ||
        m.family == arch_family::gptj))
     hp.n_ff = 4 * hp.n_embd, hp.inferred.insert("n_ff"), hp.sources["n_ff"] = "4 * n_embd";
-  // rotary dimensions
+}
+
+// 6c. Rotary dimensions: stated, a stated fraction of head_dim, or the family's default fraction.
+void rotary_dims(build_state& s) {
+  model& m = s.m;
+  hparams& hp = m.hp;
+  const hp_reader& rd = s.rd;
+  const family_defaults& d = arch_defaults(m.family);
+  const std::string p = s.arch + ".";
   if (hp.rope != rope_kind::none && hp.head_dim > 0) {
     if (auto r = rd.count({p + "rope.dimension_count", "config.rotary_dim"})) {
       hp.n_rot = *r, hp.sources["n_rot"] = rd.last;
@@ -657,8 +707,20 @@ void build(const archive& a, model& m) {
   } else if (hp.rope == rope_kind::none) {
     hp.n_rot = 0;
   }
+}
 
-  // ---- 6. consistency: shapes against hyperparameters, layers against each other
+bool role_is_matrix(role_kind r) {
+  return r == role_kind::attn_q || r == role_kind::attn_k || r == role_kind::attn_v ||
+         r == role_kind::attn_qkv || r == role_kind::attn_o || r == role_kind::mlp_gate ||
+         r == role_kind::mlp_up || r == role_kind::mlp_down || r == role_kind::tok_embd ||
+         r == role_kind::output;
+}
+
+// 7a. Every matrix's shape against the hyperparameters: one finding per distinct mismatch, with a count.
+void check_shapes(build_state& s) {
+  const archive& a = s.a;
+  model& m = s.m;
+  const hparams& hp = m.hp;
   struct mismatch {
     size_t count = 0;
     std::string first;
@@ -679,17 +741,11 @@ void build(const archive& a, model& m) {
                 kv_out = dims_ok ? hp.n_head_kv * hp.head_dim : 0;
   for (const role_entry& e : m.roles) {
     const tensor_view& t = a.tensors[e.tensor];
-    if (e.bias) continue;
-    bool matrix = e.role == role_kind::attn_q || e.role == role_kind::attn_k || e.role == role_kind::attn_v ||
-                  e.role == role_kind::attn_qkv || e.role == role_kind::attn_o ||
-                  e.role == role_kind::mlp_gate || e.role == role_kind::mlp_up ||
-                  e.role == role_kind::mlp_down || e.role == role_kind::tok_embd ||
-                  e.role == role_kind::output;
-    if (matrix && t.shape.size() != 2) {
+    if (e.bias || !role_is_matrix(e.role)) continue;
+    if (t.shape.size() != 2) {
       expect(e, static_cast<int64_t>(t.shape.size()), 2, "rank");
       continue;
     }
-    if (!matrix) continue;
     int64_t r = rows_of(t, e), c = cols_of(t, e);
     switch (e.role) {
       case role_kind::attn_q:
@@ -724,10 +780,17 @@ void build(const archive& a, model& m) {
     m.findings.push_back(
         {severity::medium, "model.shape_mismatch", mm.first,
          msg + (mm.count > 1 ? " (" + std::to_string(mm.count) + " tensors)" : std::string())});
-  if (hp.n_layer > 0 && max_layer >= 0 && max_layer + 1 != hp.n_layer)
+}
+
+// 7b. Counts against each other: layers, the tokenizer's vocabulary, heads per KV head.
+void check_counts(build_state& s) {
+  const archive& a = s.a;
+  model& m = s.m;
+  const hparams& hp = m.hp;
+  if (hp.n_layer > 0 && s.max_layer >= 0 && s.max_layer + 1 != hp.n_layer)
     m.findings.push_back({severity::medium, "model.layer_count_mismatch", a.path,
                           "metadata says " + std::to_string(hp.n_layer) + " layers but tensors cover " +
-                              std::to_string(max_layer + 1)});
+                              std::to_string(s.max_layer + 1)});
   if (a.tokenizer && hp.n_vocab > 0 && a.tokenizer->size() > 0 &&
       static_cast<int64_t>(a.tokenizer->size()) != hp.n_vocab) {
     const int64_t nt = static_cast<int64_t>(a.tokenizer->size());
@@ -745,31 +808,40 @@ void build(const archive& a, model& m) {
     m.findings.push_back({severity::medium, "model.bad_hparam", "n_head_kv",
                           "n_head " + std::to_string(hp.n_head) + " is not a multiple of n_head_kv " +
                               std::to_string(hp.n_head_kv)});
-  // every layer should carry the same set of roles
-  if (max_layer >= 0) {
-    std::map<std::pair<role_kind, bool>, std::vector<char>> present;
-    for (const role_entry& e : m.roles)
-      if (e.layer >= 0 && e.layer <= max_layer && role_is_parameter(e.role)) {
-        auto& v = present[{e.role, e.bias}];
-        v.resize(static_cast<size_t>(max_layer) + 1, 0);
-        v[static_cast<size_t>(e.layer)] = 1;
-      }
-    for (const auto& [key, v] : present) {
-      size_t missing = 0;
-      int first = -1;
-      for (size_t l = 0; l < v.size(); ++l)
-        if (!v[l]) {
-          ++missing;
-          if (first < 0) first = static_cast<int>(l);
-        }
-      if (missing)
-        m.findings.push_back(
-            {severity::medium, "model.layer_missing_tensor", canonical_name(key.first, first, key.second),
-             std::string(role_name(key.first)) + (key.second ? " bias" : "") + " missing in " +
-                 std::to_string(missing) + " of " + std::to_string(v.size()) +
-                 " layers (first: " + std::to_string(first) + ")"});
+}
+
+// 7c. Every layer should carry the same set of roles: one finding per role some layers lack.
+void check_layer_roles(build_state& s) {
+  model& m = s.m;
+  if (s.max_layer < 0) return;
+  std::map<std::pair<role_kind, bool>, std::vector<char>> present;  // (role, bias) -> per layer
+  for (const role_entry& e : m.roles)
+    if (e.layer >= 0 && e.layer <= s.max_layer && role_is_parameter(e.role)) {
+      auto& v = present[{e.role, e.bias}];
+      v.resize(static_cast<size_t>(s.max_layer) + 1, 0);
+      v[static_cast<size_t>(e.layer)] = 1;
     }
+  for (const auto& [key, v] : present) {
+    size_t missing = 0;
+    int first = -1;
+    for (size_t l = 0; l < v.size(); ++l)
+      if (!v[l]) {
+        ++missing;
+        if (first < 0) first = static_cast<int>(l);
+      }
+    if (missing)
+      m.findings.push_back({severity::medium, "model.layer_missing_tensor",
+                            canonical_name(key.first, first, key.second),
+                            std::string(role_name(key.first)) + (key.second ? " bias" : "") + " missing in " +
+                                std::to_string(missing) + " of " + std::to_string(v.size()) +
+                                " layers (first: " + std::to_string(first) + ")"});
   }
+}
+
+// 7d. What has no role, and files without tensors.
+void report_unmapped(build_state& s) {
+  const archive& a = s.a;
+  model& m = s.m;
   if (!m.unmapped.empty()) {
     std::string names;
     for (size_t j = 0; j < m.unmapped.size() && j < 5; ++j)
@@ -781,6 +853,23 @@ void build(const archive& a, model& m) {
   if (a.tensors.empty())
     m.findings.push_back({severity::info, "model.no_tensors", a.path,
                           "the files hold no tensors (metadata or vocabulary only)"});
+}
+
+// The steps in order: roles, names, defaults and layout, metadata, tensors, shapes, checks.
+void build(const archive& a, model& m) {
+  build_state s(a, m);
+  map_roles(s);
+  name_architecture(s);
+  family_layout(s);
+  hparams_from_metadata(s);
+  structure_from_tensors(s);
+  vocab_from_shapes(s);
+  dims_from_shapes(s);
+  rotary_dims(s);
+  check_shapes(s);
+  check_counts(s);
+  check_layer_roles(s);
+  report_unmapped(s);
 }
 
 }  // namespace

@@ -337,6 +337,14 @@ struct tokenizer::impl {
   bool spm_by_rank = false;    // HF tokenizer.json BPE with byte fallback: merges, no scores
   void wpm_encode(std::string_view text, std::vector<int32_t>& out) const;
   std::string render(int32_t id) const;
+  // create()'s steps, in this order
+  void load_pieces(const vocab& v);
+  void set_special_ids(const vocab& v);
+  void merge_tables(const vocab& v);
+  void spm_setup(const vocab& v);
+  void bpe_setup(const vocab& v);
+  void wpm_setup();
+  void special_tokens(const vocab& v);
 };
 
 // Cuts special tokens out of the text, longest first; user-defined ones always, control/unknown ones
@@ -631,6 +639,252 @@ std::string tokenizer::impl::render(int32_t id) const {
   return s;
 }
 
+// Pieces (empty ones named as llama.cpp does), scores, attributes from the token types, the text lookup,
+// and the control / user-defined tokens llama.cpp forces by spelling.
+void tokenizer::impl::load_pieces(const vocab& v) {
+  const size_t n = v.tokens.size();
+  tokens = v.tokens;
+  for (size_t i = 0; i < n; ++i) {
+    if (tokens[i].empty()) tokens[i] = "[EMPTY_" + std::to_string(i) + "]";  // as llama.cpp
+  }
+  scores = v.scores.empty() ? std::vector<float>(n, 0.0f) : v.scores;
+  attrs.assign(n, attr_normal);
+  if (!v.token_types.empty()) {
+    // GGUF token types 1..6 (normal, unknown, control, user-defined, unused, byte); others are undefined
+    constexpr uint8_t k_type_attr[] = {
+        0, attr_normal, attr_unknown, attr_control, attr_user, attr_unused, attr_byte,
+    };
+    for (size_t i = 0; i < n; ++i) {
+      const int32_t type = v.token_types[i];
+      attrs[i] = type >= 1 && type <= 6 ? k_type_attr[type] : 0;
+    }
+  }
+  by_text.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) {
+    by_text.emplace(tokens[i], static_cast<int32_t>(i));  // first id wins on duplicates
+    max_token_len = std::max(max_token_len, tokens[i].size());
+  }
+  for (const char* name : k_forced_control) {
+    const int32_t id = lookup(name);
+    if (id >= 0) attrs[id] |= attr_control;
+  }
+  // llama.cpp's exceptions to that list, in its order: gpt-oss's channel markers are user-defined (always
+  // cut out of text); o200k_harmony / solar-open's "<|end|>" is not end-of-generation but user-defined;
+  // with Gemma 4's / PaddleOCR's "<|tool_response>", "</s>" is a normal token.
+  for (const char* name : {"<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"})
+    if (const int32_t id = lookup(name); id >= 0) attrs[id] = attr_user;
+  {
+    const auto has = [&](const char* name) { return lookup(name) >= 0; };
+    const bool call = has("<|call|>") || has("<|calls|>");
+    if (has("<|end|>") && ((has("<|return|>") && call) || (call && has("<|flush|>"))))
+      attrs[lookup("<|end|>")] = attr_user;
+    if (has("<|tool_response>") && has("</s>")) attrs[lookup("</s>")] = attr_normal;
+  }
+}
+
+// Special ids: the file's, else llama.cpp's defaults per model (dropped when out of range); BOS/EOS
+// defaults.
+void tokenizer::impl::set_special_ids(const vocab& v) {
+  const size_t n = tokens.size();
+  const auto pick = [n](int32_t given, int32_t fallback) {
+    const int32_t id = given >= 0 ? given : fallback;
+    return id >= 0 && static_cast<size_t>(id) < n ? id : -1;
+  };
+  const auto check = [n](int32_t id, const char* what) {
+    if (id >= 0 && static_cast<size_t>(id) >= n)
+      fail(errc::bad_value, 0,
+           std::string("tokenizer: ") + what + " id " + std::to_string(id) + " >= " + std::to_string(n) +
+               " tokens");
+  };
+  check(v.bos_id, "BOS");
+  check(v.eos_id, "EOS");
+  check(v.unk_id, "UNK");
+  check(v.sep_id, "SEP");
+  check(v.cls_id, "CLS");
+  switch (kind) {
+    case tokenizer_kind::spm:
+      bos = pick(v.bos_id, 1);
+      eos = pick(v.eos_id, 2);
+      unk = pick(v.unk_id, 0);
+      add_bos_default = true;
+      break;
+    case tokenizer_kind::bpe:
+      bos = pick(v.bos_id, 11);
+      eos = pick(v.eos_id, 11);
+      unk = pick(v.unk_id, -1);
+      break;
+    case tokenizer_kind::wpm:
+      bos = pick(v.cls_id >= 0 ? v.cls_id : v.bos_id, 101);
+      sep = pick(v.sep_id, 102);
+      eos = sep;
+      unk = pick(v.unk_id, 100);
+      add_bos_default = true;
+      break;
+  }
+  add_eos = v.add_eos;
+  if (v.add_bos) add_bos_default = true;
+}
+
+// Merge ranks and the pair table (BPE, and SPM vocabularies without scores), and the byte alphabet ids.
+void tokenizer::impl::merge_tables(const vocab& v) {
+  if (kind == tokenizer_kind::bpe || (kind == tokenizer_kind::spm && v.scores.empty())) {
+    ranks.reserve(v.merges.size() * 2);
+    for (size_t i = 0; i < v.merges.size(); ++i) {
+      const std::string& m = v.merges[i];
+      if (m.size() < 2 || m.find(' ', 1) == std::string::npos) continue;
+      ranks.emplace(m, static_cast<int32_t>(std::min<size_t>(i, INT32_MAX)));
+    }
+    spm_by_rank = kind == tokenizer_kind::spm && !ranks.empty();
+    size_t cap = 16;
+    while (cap < ranks.size() * 2) cap *= 2;
+    pair_table.assign(cap, impl::pair_entry{});
+    for (size_t i = 0; i < v.merges.size(); ++i) {
+      const std::string& m = v.merges[i];
+      const size_t sp = m.size() < 2 ? std::string::npos : m.find(' ', 1);
+      if (sp == std::string::npos) continue;
+      const int32_t a = lookup(std::string_view(m).substr(0, sp));
+      const int32_t b = lookup(std::string_view(m).substr(sp + 1));
+      if (a < 0 || b < 0 || ranks.at(m) != static_cast<int32_t>(std::min<size_t>(i, INT32_MAX))) continue;
+      const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
+      const size_t mask = cap - 1;
+      size_t at = (key * 0x9E3779B97F4A7C15ull) >> 20 & mask;
+      while (pair_table[at].key != impl::pair_entry::empty && pair_table[at].key != key) at = (at + 1) & mask;
+      if (pair_table[at].key == key) continue;  // the first rank of a pair wins
+      pair_table[at] = {key, ranks.at(m), lookup(m.substr(0, sp) + m.substr(sp + 1))};
+    }
+  }
+  for (int b = 0; b < 256; ++b) {
+    std::string c;
+    utf8_append(c, byte_to_cpt(static_cast<uint8_t>(b)));
+    byte_ids[b] = lookup(c);
+  }
+}
+
+// SPM: the space escape, attributes a typeless vocabulary lacks, stretch boundaries, byte fallback ids.
+void tokenizer::impl::spm_setup(const vocab& v) {
+  if (kind != tokenizer_kind::spm) return;
+  const size_t n = tokens.size();
+  add_space_prefix = v.add_space_prefix;
+  // llama2.c tokenizer files store spaces as ' ' rather than U+2581.
+  size_t marks = 0, spaces = 0;
+  for (const std::string& t : tokens) {
+    marks += t.find(k_space_mark) != std::string::npos;
+    spaces += t.find(' ') != std::string::npos;
+  }
+  if (marks == 0 && spaces > 0) space_escape = " ";
+  // Vocabularies without token types: byte pieces and the special ids still need their roles.
+  if (v.token_types.empty()) {
+    for (size_t i = 0; i < n; ++i) {
+      if (byte_piece_value(tokens[i]) >= 0) attrs[i] = attr_byte;
+    }
+    if (unk >= 0) attrs[unk] = attr_unknown;
+    if (bos >= 0) attrs[bos] = attr_control;
+    if (eos >= 0) attrs[eos] = attr_control;
+  }
+  // Stretch boundaries: character pairs found inside no piece (and, merging by rank, inside no merge).
+  const auto add_pairs = [&](std::string_view t) {
+    for (size_t prev = 0, off = 0; off < t.size();) {
+      const size_t len = std::min(utf8_len(t[off]), t.size() - off);
+      if (off > 0) spm_pairs.insert(impl::unit_pair(t.substr(prev, off - prev), t.substr(off, len)));
+      prev = off;
+      off += len;
+    }
+  };
+  for (const std::string& t : tokens) add_pairs(t);
+  for (const auto& [m, rank] : ranks) {
+    std::string joined = m;
+    joined.erase(joined.find(' ', 1), 1);
+    add_pairs(joined);
+  }
+  for (int b = 0; b < 256; ++b) {
+    static const char* hex = "0123456789ABCDEF";
+    const char name[7] = {'<', '0', 'x', hex[b >> 4], hex[b & 15], '>', 0};
+    int32_t id = lookup(name);
+    if (id < 0) {
+      const char one = static_cast<char>(b);
+      id = lookup(std::string_view(&one, 1));
+    }
+    byte_tokens[b] = id;
+  }
+}
+
+// BPE: the pre-tokenizer's regexes by name (an unknown name is refused).
+void tokenizer::impl::bpe_setup(const vocab& v) {
+  if (kind != tokenizer_kind::bpe) {
+    pre = "default";
+    return;
+  }
+  pre = v.pre.empty() ? "default" : v.pre;
+  const pre_spec* spec = nullptr;
+  for (const pre_spec& s : pre_specs()) {
+    if (std::find(s.names.begin(), s.names.end(), pre) != s.names.end()) spec = &s;
+  }
+  if (!spec) fail(errc::unsupported, 0, "tokenizer: BPE pre-tokenizer '" + pre + "' is not supported");
+  for (const std::string& re : spec->regexes) {
+    auto r = split_regex::compile(re);
+    if (!r) throw failure(r.err());
+    regexes.push_back(std::move(r).value());
+  }
+  ignore_merges = spec->ignore_merges;
+  if (pre_adds_bos(pre)) add_bos_default = true;
+}
+
+// WPM: HF vocabularies ("##" continuations) get their own lookup.
+void tokenizer::impl::wpm_setup() {
+  if (kind != tokenizer_kind::wpm) return;
+  const size_t n = tokens.size();
+  // GGUF BERT vocabularies mark word starts with U+2581 and drop "##"; HF ones use "##" continuations.
+  size_t marks = 0, hashes = 0;
+  for (const std::string& t : tokens) {
+    marks += t.rfind(k_space_mark, 0) == 0;
+    hashes += t.size() > 2 && t.rfind("##", 0) == 0;
+  }
+  if (marks == 0 && hashes > 0) {
+    wpm_hf = true;
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& t = tokens[i];
+      const std::string key = t.size() > 2 && t.rfind("##", 0) == 0 ? t.substr(2) : k_space_mark + t;
+      wpm_lookup.emplace(key, static_cast<int32_t>(i));
+      max_token_len = std::max(max_token_len, key.size());
+    }
+  }
+}
+
+// The special tokens (longest first) and the attributes llama.cpp sets by tokenizer, architecture or
+// model name (not stored in files).
+void tokenizer::impl::special_tokens(const vocab& v) {
+  const size_t n = tokens.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (attrs[i] & (attr_control | attr_user | attr_unknown)) special.push_back(static_cast<int32_t>(i));
+  }
+  std::stable_sort(special.begin(), special.end(),
+                   [&](int32_t a, int32_t b) { return tokens[a].size() > tokens[b].size(); });
+  // Strip attributes llama.cpp sets by tokenizer, architecture or model name (not stored in files).
+  {
+    std::string name = v.model_name;
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const auto contains = [](const std::string& s, std::initializer_list<const char*> subs) {
+      return std::any_of(subs.begin(), subs.end(),
+                         [&](const char* x) { return s.find(x) != std::string::npos; });
+    };
+    const auto set = [&](const char* token, uint8_t a, bool on) {
+      if (const int32_t id = lookup(token); id >= 0)
+        attrs[id] = static_cast<uint8_t>(on ? attrs[id] | a : attrs[id] & ~a);
+    };
+    if (contains(v.pre, {"jina-v2-de", "jina-v2-es", "jina-v2-code"}) ||
+        contains(v.arch, {"nomic-bert-moe", "jina-bert-v3"})) {
+      set("<mask>", attr_lstrip, true);
+    } else if (contains(name, {"phi-3", "phi3"})) {
+      for (const int32_t id : special) attrs[id] |= attr_rstrip;
+      set("</s>", attr_rstrip, true);
+      for (const char* t : {"<unk>", "<s>", "<|endoftext|>"}) set(t, attr_rstrip, false);
+    } else if (contains(name, {"modern-bert"})) {
+      set("[MASK]", attr_lstrip, true);
+    }
+  }
+}
+
 result<tokenizer> tokenizer::create(const vocab& v) {
   return capture("tokenizer", [&]() -> tokenizer {
     auto p = std::make_shared<impl>();
@@ -653,246 +907,13 @@ result<tokenizer> tokenizer::create(const vocab& v) {
     else
       fail(errc::unsupported, 0, "tokenizer: model '" + v.model + "' is not supported (llama, gpt2, bert)");
 
-    p->tokens = v.tokens;
-    for (size_t i = 0; i < n; ++i) {
-      if (p->tokens[i].empty()) p->tokens[i] = "[EMPTY_" + std::to_string(i) + "]";  // as llama.cpp
-    }
-    p->scores = v.scores.empty() ? std::vector<float>(n, 0.0f) : v.scores;
-    p->attrs.assign(n, attr_normal);
-    if (!v.token_types.empty()) {
-      for (size_t i = 0; i < n; ++i) {
-        switch (v.token_types[i]) {
-          case 1:
-            p->attrs[i] = attr_normal;
-            break;
-          case 2:
-            p->attrs[i] = attr_unknown;
-            break;
-          case 3:
-            p->attrs[i] = attr_control;
-            break;
-          case 4:
-            p->attrs[i] = attr_user;
-            break;
-          case 5:
-            p->attrs[i] = attr_unused;
-            break;
-          case 6:
-            p->attrs[i] = attr_byte;
-            break;
-          default:
-            p->attrs[i] = 0;
-            break;  // undefined
-        }
-      }
-    }
-    p->by_text.reserve(n * 2);
-    for (size_t i = 0; i < n; ++i) {
-      p->by_text.emplace(p->tokens[i], static_cast<int32_t>(i));  // first id wins on duplicates
-      p->max_token_len = std::max(p->max_token_len, p->tokens[i].size());
-    }
-    for (const char* name : k_forced_control) {
-      const int32_t id = p->lookup(name);
-      if (id >= 0) p->attrs[id] |= attr_control;
-    }
-    // llama.cpp's exceptions to that list, in its order: gpt-oss's channel markers are user-defined (always
-    // cut out of text); o200k_harmony / solar-open's "<|end|>" is not end-of-generation but user-defined;
-    // with Gemma 4's / PaddleOCR's "<|tool_response>", "</s>" is a normal token.
-    for (const char* name : {"<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"})
-      if (const int32_t id = p->lookup(name); id >= 0) p->attrs[id] = attr_user;
-    {
-      const auto has = [&](const char* name) { return p->lookup(name) >= 0; };
-      const bool call = has("<|call|>") || has("<|calls|>");
-      if (has("<|end|>") && ((has("<|return|>") && call) || (call && has("<|flush|>"))))
-        p->attrs[p->lookup("<|end|>")] = attr_user;
-      if (has("<|tool_response>") && has("</s>")) p->attrs[p->lookup("</s>")] = attr_normal;
-    }
-
-    // Special ids: the file's, else llama.cpp's defaults per model (dropped when out of range).
-    const auto pick = [n](int32_t given, int32_t fallback) {
-      const int32_t id = given >= 0 ? given : fallback;
-      return id >= 0 && static_cast<size_t>(id) < n ? id : -1;
-    };
-    const auto check = [n](int32_t id, const char* what) {
-      if (id >= 0 && static_cast<size_t>(id) >= n)
-        fail(errc::bad_value, 0,
-             std::string("tokenizer: ") + what + " id " + std::to_string(id) + " >= " + std::to_string(n) +
-                 " tokens");
-    };
-    check(v.bos_id, "BOS");
-    check(v.eos_id, "EOS");
-    check(v.unk_id, "UNK");
-    check(v.sep_id, "SEP");
-    check(v.cls_id, "CLS");
-    switch (p->kind) {
-      case tokenizer_kind::spm:
-        p->bos = pick(v.bos_id, 1);
-        p->eos = pick(v.eos_id, 2);
-        p->unk = pick(v.unk_id, 0);
-        p->add_bos_default = true;
-        break;
-      case tokenizer_kind::bpe:
-        p->bos = pick(v.bos_id, 11);
-        p->eos = pick(v.eos_id, 11);
-        p->unk = pick(v.unk_id, -1);
-        break;
-      case tokenizer_kind::wpm:
-        p->bos = pick(v.cls_id >= 0 ? v.cls_id : v.bos_id, 101);
-        p->sep = pick(v.sep_id, 102);
-        p->eos = p->sep;
-        p->unk = pick(v.unk_id, 100);
-        p->add_bos_default = true;
-        break;
-    }
-    p->add_eos = v.add_eos;
-    if (v.add_bos) p->add_bos_default = true;
-
-    if (p->kind == tokenizer_kind::bpe || (p->kind == tokenizer_kind::spm && v.scores.empty())) {
-      p->ranks.reserve(v.merges.size() * 2);
-      for (size_t i = 0; i < v.merges.size(); ++i) {
-        const std::string& m = v.merges[i];
-        if (m.size() < 2 || m.find(' ', 1) == std::string::npos) continue;
-        p->ranks.emplace(m, static_cast<int32_t>(std::min<size_t>(i, INT32_MAX)));
-      }
-      p->spm_by_rank = p->kind == tokenizer_kind::spm && !p->ranks.empty();
-      size_t cap = 16;
-      while (cap < p->ranks.size() * 2) cap *= 2;
-      p->pair_table.assign(cap, impl::pair_entry{});
-      for (size_t i = 0; i < v.merges.size(); ++i) {
-        const std::string& m = v.merges[i];
-        const size_t sp = m.size() < 2 ? std::string::npos : m.find(' ', 1);
-        if (sp == std::string::npos) continue;
-        const int32_t a = p->lookup(std::string_view(m).substr(0, sp));
-        const int32_t b = p->lookup(std::string_view(m).substr(sp + 1));
-        if (a < 0 || b < 0 || p->ranks.at(m) != static_cast<int32_t>(std::min<size_t>(i, INT32_MAX)))
-          continue;
-        const uint64_t key =
-            (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
-        const size_t mask = cap - 1;
-        size_t at = (key * 0x9E3779B97F4A7C15ull) >> 20 & mask;
-        while (p->pair_table[at].key != impl::pair_entry::empty && p->pair_table[at].key != key)
-          at = (at + 1) & mask;
-        if (p->pair_table[at].key == key) continue;  // the first rank of a pair wins
-        p->pair_table[at] = {key, p->ranks.at(m), p->lookup(m.substr(0, sp) + m.substr(sp + 1))};
-      }
-    }
-    for (int b = 0; b < 256; ++b) {
-      std::string c;
-      utf8_append(c, byte_to_cpt(static_cast<uint8_t>(b)));
-      p->byte_ids[b] = p->lookup(c);
-    }
-
-    if (p->kind == tokenizer_kind::spm) {
-      p->add_space_prefix = v.add_space_prefix;
-      // llama2.c tokenizer files store spaces as ' ' rather than U+2581.
-      size_t marks = 0, spaces = 0;
-      for (const std::string& t : p->tokens) {
-        marks += t.find(k_space_mark) != std::string::npos;
-        spaces += t.find(' ') != std::string::npos;
-      }
-      if (marks == 0 && spaces > 0) p->space_escape = " ";
-      // Vocabularies without token types: byte pieces and the special ids still need their roles.
-      if (v.token_types.empty()) {
-        for (size_t i = 0; i < n; ++i) {
-          if (byte_piece_value(p->tokens[i]) >= 0) p->attrs[i] = attr_byte;
-        }
-        if (p->unk >= 0) p->attrs[p->unk] = attr_unknown;
-        if (p->bos >= 0) p->attrs[p->bos] = attr_control;
-        if (p->eos >= 0) p->attrs[p->eos] = attr_control;
-      }
-      // Stretch boundaries: character pairs found inside no piece (and, merging by rank, inside no merge).
-      const auto add_pairs = [&](std::string_view t) {
-        for (size_t prev = 0, off = 0; off < t.size();) {
-          const size_t len = std::min(utf8_len(t[off]), t.size() - off);
-          if (off > 0) p->spm_pairs.insert(impl::unit_pair(t.substr(prev, off - prev), t.substr(off, len)));
-          prev = off;
-          off += len;
-        }
-      };
-      for (const std::string& t : p->tokens) add_pairs(t);
-      for (const auto& [m, rank] : p->ranks) {
-        std::string joined = m;
-        joined.erase(joined.find(' ', 1), 1);
-        add_pairs(joined);
-      }
-      for (int b = 0; b < 256; ++b) {
-        static const char* hex = "0123456789ABCDEF";
-        const char name[7] = {'<', '0', 'x', hex[b >> 4], hex[b & 15], '>', 0};
-        int32_t id = p->lookup(name);
-        if (id < 0) {
-          const char one = static_cast<char>(b);
-          id = p->lookup(std::string_view(&one, 1));
-        }
-        p->byte_tokens[b] = id;
-      }
-    }
-
-    if (p->kind == tokenizer_kind::bpe) {
-      p->pre = v.pre.empty() ? "default" : v.pre;
-      const pre_spec* spec = nullptr;
-      for (const pre_spec& s : pre_specs()) {
-        if (std::find(s.names.begin(), s.names.end(), p->pre) != s.names.end()) spec = &s;
-      }
-      if (!spec) fail(errc::unsupported, 0, "tokenizer: BPE pre-tokenizer '" + p->pre + "' is not supported");
-      for (const std::string& re : spec->regexes) {
-        auto r = split_regex::compile(re);
-        if (!r) throw failure(r.err());
-        p->regexes.push_back(std::move(r).value());
-      }
-      p->ignore_merges = spec->ignore_merges;
-      if (pre_adds_bos(p->pre)) p->add_bos_default = true;
-    } else {
-      p->pre = "default";
-    }
-
-    if (p->kind == tokenizer_kind::wpm) {
-      // GGUF BERT vocabularies mark word starts with U+2581 and drop "##"; HF ones use "##" continuations.
-      size_t marks = 0, hashes = 0;
-      for (const std::string& t : p->tokens) {
-        marks += t.rfind(k_space_mark, 0) == 0;
-        hashes += t.size() > 2 && t.rfind("##", 0) == 0;
-      }
-      if (marks == 0 && hashes > 0) {
-        p->wpm_hf = true;
-        for (size_t i = 0; i < n; ++i) {
-          const std::string& t = p->tokens[i];
-          const std::string key = t.size() > 2 && t.rfind("##", 0) == 0 ? t.substr(2) : k_space_mark + t;
-          p->wpm_lookup.emplace(key, static_cast<int32_t>(i));
-          p->max_token_len = std::max(p->max_token_len, key.size());
-        }
-      }
-    }
-
-    for (size_t i = 0; i < n; ++i) {
-      if (p->attrs[i] & (attr_control | attr_user | attr_unknown))
-        p->special.push_back(static_cast<int32_t>(i));
-    }
-    std::stable_sort(p->special.begin(), p->special.end(),
-                     [&](int32_t a, int32_t b) { return p->tokens[a].size() > p->tokens[b].size(); });
-    // Strip attributes llama.cpp sets by tokenizer, architecture or model name (not stored in files).
-    {
-      std::string name = v.model_name;
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      const auto contains = [](const std::string& s, std::initializer_list<const char*> subs) {
-        return std::any_of(subs.begin(), subs.end(),
-                           [&](const char* x) { return s.find(x) != std::string::npos; });
-      };
-      const auto set = [&](const char* token, uint8_t a, bool on) {
-        if (const int32_t id = p->lookup(token); id >= 0)
-          p->attrs[id] = static_cast<uint8_t>(on ? p->attrs[id] | a : p->attrs[id] & ~a);
-      };
-      if (contains(v.pre, {"jina-v2-de", "jina-v2-es", "jina-v2-code"}) ||
-          contains(v.arch, {"nomic-bert-moe", "jina-bert-v3"})) {
-        set("<mask>", attr_lstrip, true);
-      } else if (contains(name, {"phi-3", "phi3"})) {
-        for (const int32_t id : p->special) p->attrs[id] |= attr_rstrip;
-        set("</s>", attr_rstrip, true);
-        for (const char* t : {"<unk>", "<s>", "<|endoftext|>"}) set(t, attr_rstrip, false);
-      } else if (contains(name, {"modern-bert"})) {
-        set("[MASK]", attr_lstrip, true);
-      }
-    }
+    p->load_pieces(v);
+    p->set_special_ids(v);
+    p->merge_tables(v);
+    p->spm_setup(v);
+    p->bpe_setup(v);
+    p->wpm_setup();
+    p->special_tokens(v);
     p->pieces.resize(n);
     for (size_t i = 0; i < n; ++i) p->pieces[i] = p->render(static_cast<int32_t>(i));
     tokenizer t;
