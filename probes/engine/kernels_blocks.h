@@ -1,7 +1,8 @@
 // probes/engine/kernels_blocks.h: the few-token matmul on ggml block weights (matmul's path for T < 6
-// tokens; kernels.cpp calls it). 16 weight rows at a time, lane i of a vector is row i: each block's
-// column is decoded in registers (formats/quant_cols_simd.h: q8_0, q4_0, q4_k, q5_k, q6_k) and multiplied
-// at once, or (the other block types) decoded by block_columns16 into a tile in L1 first. The decoded
+// tokens; kernels.cpp calls it). 16 weight rows at a time, lane i of a vector is row i: for 1 and 2
+// tokens each block's column is decoded in registers (formats/quant_cols_simd.h: q8_0, q4_0, q4_k, q5_k,
+// q6_k) and multiplied at once; otherwise (3..5 tokens, the other block types) the block is decoded by
+// block_columns16 into a tile in L1 first. The decoded
 // values are ggml's dequantisation bit for bit, and each y[t][r] is one in-order FMA chain over k from 0:
 // the same bits as the packed path's tile_kernel, alone or in any batch, on any thread count.
 //
