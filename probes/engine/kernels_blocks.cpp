@@ -1,6 +1,8 @@
 #include "probes/engine/kernels_blocks.h"
 
 // ggml's dequantisation rounds its multiply and its subtract separately (formats/quant_cols_simd.h).
+// Pushed and popped: in a unity batch the sources after this one keep their own options.
+#pragma GCC push_options
 #pragma GCC optimize("fp-contract=off")
 // GCC 12 reports false "used uninitialized" warnings for the intrinsics' undefined pass-through operand.
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -167,3 +169,5 @@ void rows_blocks_tiled(const float*, int64_t, int64_t, const weight_view&, int64
 #endif
 
 }  // namespace gb::engine
+
+#pragma GCC pop_options
