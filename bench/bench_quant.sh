@@ -19,18 +19,22 @@
 # medians of 3 alternating runs; bw = tg's weight bytes/s over bench_membw's median read bandwidth measured
 # at the start of each call (30.5 / 15.8 GB/s in the first, 5-6 / 4.5-7.5 GB/s in the later ones: the
 # machine's load moved it 5x, so the shares are only comparable within a row).
-# glassbox exact (the default: f32 products of ggml's dequantized weights):
+# glassbox exact (the default: f32 products of ggml's dequantized weights), few-token matmul decoding each
+# block column in registers (probes/engine/kernels_blocks.cpp, commit 3005449), 2026-12-06 20:20-20:35,
+# load 16-25 on 2 cores, pp512 / tg64, medians of 3 alternating runs, bench_membw 10.6 / 8.7 GB/s (1 / 2 thr):
 #   type t | pp glassbox / llama.cpp   | tg glassbox / llama.cpp | bw glassbox, llama.cpp | load
-#   q8_0 1 | 237.1 / 145.5 = 1.63x    | 20.2 / 37.0 = 0.55x     |  8%, 14%               | 13.6
-#   q8_0 2 | 503.5 / 189.4 = 2.66x    | 52.2 / 74.3 = 0.70x     | 38%, 55%               | 12.6
-#   q4_0 1 | 281.4 / 288.4 = 0.98x    | 29.7 / 75.8 = 0.39x     |  6%, 15%               | 13.6
-#   q4_0 2 | 543.5 / 648.3 = 0.84x    | 63.7 / 147.0 = 0.43x    | 25%, 57%               | 13.3
-#   q4_k 1 | 302.0 / 244.5 = 1.24x    | 23.8 / 79.4 = 0.30x     |  5%, 16%               | 13.9
-#   q4_k 2 | 192.9 / 140.1 = 1.38x    | 39.1 / 57.0 = 0.69x     | 15%, 22%               | 15.0
-#   q5_k 1 | 397.5 / 111.6 = 3.56x    | 30.4 / 71.7 = 0.42x     |  8%, 18%               | 13.9
-#   q5_k 2 | 410.9 /  98.9 = 4.16x    | 28.6 / 56.7 = 0.50x     | 14%, 27%               | 11.5
-#   q6_k 1 | 483.9 / 128.1 = 3.78x    | 27.5 / 54.2 = 0.51x     |  8%, 16%               |  8.1
-#   q6_k 2 | 428.1 / 106.5 = 4.02x    | 27.5 / 72.7 = 0.38x     | 16%, 41%               |  8.7
+#   q8_0 1 | 292.0 / 134.9 = 2.16x    | 23.6 / 37.9 = 0.62x     | 26%, 42%               | 19.6
+#   q8_0 2 | 377.7 / 156.6 = 2.41x    | 46.6 / 80.2 = 0.58x     | 63%, 108%              | 18.7
+#   q4_0 1 | 225.1 / 236.9 = 0.95x    | 34.7 / 67.2 = 0.52x     | 20%, 39%               | 16.4
+#   q4_0 2 | 473.1 / 344.0 = 1.38x    | 92.6 / 93.7 = 0.99x     | 66%, 67%               | 16.6
+#   q4_k 1 | 169.1 / 141.6 = 1.19x    | 28.5 / 50.7 = 0.56x     | 17%, 29%               | 18.1
+#   q4_k 2 | 539.7 / 351.6 = 1.53x    | 73.3 / 160.7 = 0.46x    | 52%, 114%              | 17.0
+#   q5_k 1 | 257.3 /  80.9 = 3.18x    | 26.2 / 50.6 = 0.52x     | 19%, 36%               | 20.3
+#   q5_k 2 | 469.8 /  82.8 = 5.68x    | 52.9 / 115.2 = 0.46x    | 46%, 100%              | 24.0
+#   q6_k 1 | 250.2 /  97.4 = 2.57x    | 19.0 / 58.0 = 0.33x     | 16%, 49%               | 23.5
+#   q6_k 2 | 224.2 /  71.1 = 3.15x    | 43.7 / 92.8 = 0.47x     | 45%, 96%               | 24.8
+# Before (the L1 tile, 17:03-17:40, load 8-15): tg 0.55 / 0.70 (q8_0, 1 / 2 thr), 0.39 / 0.43 (q4_0),
+# 0.30 / 0.69 (q4_k), 0.42 / 0.50 (q5_k), 0.51 / 0.38 (q6_k); pp as above within the noise.
 # 7B-shaped q4_k with 2 of its 32 layers (synth --layers 2 --dim 4096 --heads 32 --ff 11008 --vocab 32000,
 # 376 MB: 32 layers took over 2 h to write at this load), pp128 / tg32, MODEL=:
 #   q4_k 1 |  68.5 /  59.7 = 1.15x    |  3.3 / 13.4 = 0.25x     | 17%, 67%               | 11.2
@@ -47,8 +51,11 @@
 #   q5_k 2 | 339.7 / 184.8 = 1.84x    | 103.6 / 70.0 = 1.48x    | 105%, 71%              |  8.2
 #   q6_k 1 | 450.4 / 254.4 = 1.77x    | 141.6 / 151.5 = 0.93x   | 250%, 268% (bw drifted)|  8.1
 #   q6_k 2 | 425.9 / 242.2 = 1.76x    | 98.5 / 101.0 = 0.98x    | 119%, 122%             |  8.4
-# Where the gaps are (perf, tg64, 1 thread, exact): the column decoders (cols_q4_0 50%, cols_q8_0 57%,
-# cols_k4 + k4_scales 46%) and the tile's FMA loop (27-40%): exact mode rounds every weight as ggml's
+# Where the gaps are (perf, tg32, 1 thread, exact, registers): the decode + FMA loop is 70-78% of the run,
+# its hottest spots the first loads of each block (the d gathers, the row prefetches: memory latency over
+# 32-64 interleaved row streams). Per 16 weights exact mode needs about 5 vector instructions (extract,
+# convert, scale, subtract or fused scale-subtract, FMA) where llama.cpp's tg multiplies 64 int8 pairs per
+# VNNI instruction: tg reaches 17-66% of the machine's bandwidth, llama.cpp 29-114%. Exact mode rounds every weight as ggml's
 # dequantisation does (convert, multiply, subtract per weight at 16 lanes) before its f32 FMA, where
 # llama.cpp's tg multiplies 64 int8 pairs per VNNI instruction. pp is f32 FMA-bound in exact mode
 # (~80 GFLOP/s on one core, near the 6x64 micro-kernel's peak); llama.cpp's q4_0 pp is its repacked

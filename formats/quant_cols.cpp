@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "formats/quant.h"
+#include "formats/quant_cols_simd.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <cpuid.h>
@@ -44,89 +45,14 @@ void cols_ref(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
 
 #if defined(__AVX512F__)
 
-// 16 bytes at rows[i] + off, i < 16, as 4 dword vectors: d[j] lane i = bytes [4j, 4j + 4) of row i.
-[[gnu::always_inline]] inline void dwords16x4(const uint8_t* const* rows, int64_t off, __m512i* d) {
-  __m512i z[4];  // z[q] 128-bit lane l = row 4l + q
-  for (int q = 0; q < 4; ++q) {
-    z[q] = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[q] + off)));
-    for (int l = 1; l < 4; ++l) {
-      const __m128i r = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[4 * l + q] + off));
-      z[q] = l == 1   ? _mm512_inserti32x4(z[q], r, 1)
-             : l == 2 ? _mm512_inserti32x4(z[q], r, 2)
-                      : _mm512_inserti32x4(z[q], r, 3);
-    }
-  }
-  const __m512i t0 = _mm512_unpacklo_epi32(z[0], z[1]), t1 = _mm512_unpackhi_epi32(z[0], z[1]);
-  const __m512i t2 = _mm512_unpacklo_epi32(z[2], z[3]), t3 = _mm512_unpackhi_epi32(z[2], z[3]);
-  d[0] = _mm512_unpacklo_epi64(t0, t2);
-  d[1] = _mm512_unpackhi_epi64(t0, t2);
-  d[2] = _mm512_unpacklo_epi64(t1, t3);
-  d[3] = _mm512_unpackhi_epi64(t1, t3);
-}
+using namespace qsimd;
 
-// The f16 at rows[i] + off for the 16 rows, as floats (F16C: the same values as fp16_to_f32). Two
-// gathers with the row pointers as 64-bit indices from base address off (16 scalar loads and inserts
-// were a fifth of q4_0's decode).
-// Each gather reads 4 bytes: from off when the f16 starts its block, else (at_end: the last bytes of a
-// q2_k/q3_k/q6_k block) from off - 2, never past the block.
-[[gnu::always_inline]] inline __m512 f16x16(const uint8_t* const* rows, int64_t off, bool at_end = false) {
-  const void* base = reinterpret_cast<const void*>(static_cast<intptr_t>(at_end ? off - 2 : off));
-  const __m256i lo = _mm512_i64gather_epi32(_mm512_loadu_si512(rows), base, 1);
-  const __m256i hi = _mm512_i64gather_epi32(_mm512_loadu_si512(rows + 8), base, 1);
-  __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-  if (at_end) v = _mm512_srli_epi32(v, 16);
-  return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(v));
-}
-
-// The dword at rows[i] + off for the 16 rows.
-[[gnu::always_inline]] inline __m512i u32x16(const uint8_t* const* rows, int64_t off) {
-  alignas(64) uint32_t u[16];
-  for (int i = 0; i < 16; ++i) std::memcpy(&u[i], rows[i] + off, 4);
-  return _mm512_load_si512(u);
-}
-
-// Lanes shifted right by s bits (left by -s when s < 0).
-[[gnu::always_inline]] inline __m512i shr(__m512i v, int s) {
-  return s >= 0 ? _mm512_srli_epi32(v, static_cast<unsigned>(s))
-                : _mm512_slli_epi32(v, static_cast<unsigned>(-s));
-}
-// Low `low` bits from a, the rest from b (one vpternlogd: (a & m) | (b & ~m)).
-[[gnu::always_inline]] inline __m512i merge_low(__m512i a, __m512i b, int low) {
-  return _mm512_ternarylogic_epi32(a, b, _mm512_set1_epi32((1 << low) - 1), 0xE4);
-}
-// Byte b of each lane, sign-extended.
-[[gnu::always_inline]] inline __m512i sbyte(__m512i v, int b) {
-  return _mm512_srai_epi32(_mm512_slli_epi32(v, static_cast<unsigned>(24 - 8 * b)), 24);
-}
-// Unsigned field of `bits` bits at bit s of each lane.
-[[gnu::always_inline]] inline __m512i field(__m512i v, int s, int bits) {
-  return _mm512_and_si512(_mm512_srli_epi32(v, static_cast<unsigned>(s)), _mm512_set1_epi32((1 << bits) - 1));
-}
-[[gnu::always_inline]] inline __m512 to_f(__m512i v) {
-  return _mm512_cvtepi32_ps(v);
-}
 [[gnu::always_inline]] inline void put(float* out, int64_t ld, int c, __m512 v) {
   _mm512_storeu_ps(out + c * ld, v);
 }
 
-// Float tables: entry i = i + base (16 or 32 entries, the latter split lo/hi for vpermt2ps).
-inline __m512 table16(float base) {
-  alignas(64) float t[16];
-  for (int i = 0; i < 16; ++i) t[i] = static_cast<float>(i) + base;
-  return _mm512_load_ps(t);
-}
-
 void cols_q4_0(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
-  const int64_t off = b * 18;
-  const __m512 d = f16x16(rows, off);
-  __m512i q[4];
-  dwords16x4(rows, off + 2, q);
-  const __m512 tab = table16(-8.0f);  // (q & 0xF) - 8
-#pragma GCC unroll 32
-  for (int c = 0; c < 32; ++c) {
-    const int j = c % 16;
-    put(out, ld, c, _mm512_mul_ps(_mm512_permutexvar_ps(shr(q[j / 4], 8 * (j % 4) + 4 * (c / 16)), tab), d));
-  }
+  cols_store<q4_0_dec>(rows, b, out, ld);
 }
 
 void cols_q4_1(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
@@ -165,90 +91,16 @@ void cols_q5(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
 }
 
 void cols_q8_0(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
-  const int64_t off = b * 34;
-  const __m512 d = f16x16(rows, off);
-  __m512i q[8];
-  dwords16x4(rows, off + 2, q);
-  dwords16x4(rows, off + 18, q + 4);
-#pragma GCC unroll 32
-  for (int c = 0; c < 32; ++c) put(out, ld, c, _mm512_mul_ps(to_f(sbyte(q[c / 4], c % 4)), d));
+  cols_store<q8_0_dec>(rows, b, out, ld);
 }
 
-// q4_k / q5_k sub-block scales and mins (ggml's get_scale_min_k4) for the 16 rows, times d and dmin.
-// The block's first 16 bytes are d, dmin and the 12 scale bytes: one transpose gives them all (d and dmin
-// from dword 0 through F16C, as f16x16, whose gathers were a tenth of q4_k's one-token matmul).
-void k4_scales(const uint8_t* const* rows, int64_t off, __m512* dl, __m512* ml) {
-  __m512i h[4];
-  dwords16x4(rows, off, h);  // h[0]: d (low half), dmin (high half); scale bytes 0..11 in h[1..3]
-  const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(h[0]));
-  const __m512 dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(h[0], 16)));
-  const __m512i* s = h + 1;
-  for (int j = 0; j < 8; ++j) {
-    __m512i sc, mn;
-    if (j < 4) {
-      sc = field(s[0], 8 * j, 6);
-      mn = field(s[1], 8 * j, 6);
-    } else {
-      const int k = j - 4;
-      sc = _mm512_or_si512(field(s[2], 8 * k, 4), _mm512_slli_epi32(field(s[0], 8 * k + 6, 2), 4));
-      mn = _mm512_or_si512(field(s[2], 8 * k + 4, 4), _mm512_slli_epi32(field(s[1], 8 * k + 6, 2), 4));
-    }
-    dl[j] = _mm512_mul_ps(d, to_f(sc));
-    ml[j] = _mm512_mul_ps(dmin, to_f(mn));
-  }
-}
-
-// q4_k / q5_k: element 64c + 32h + l is nibble h of qs[32c + l] (+ 16 x bit 2c + h of qh[l] for q5_k),
-// times the sub-block's scale, less its min.
 template <bool five>
 void cols_k4(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
-  const int64_t off = b * (five ? 176 : 144), qs = off + (five ? 48 : 16);
-  __m512 dl[8], ml[8];
-  k4_scales(rows, off, dl, ml);
-  __m512i qh[8] = {};
-  if (five) {
-    dwords16x4(rows, off + 16, qh);
-    dwords16x4(rows, off + 32, qh + 4);
-  }
-  const __m512 lo = table16(0.0f), hi = table16(16.0f);
-  for (int c = 0; c < 4; ++c) {
-    __m512i q[8];
-    dwords16x4(rows, qs + 32 * c, q);
-    dwords16x4(rows, qs + 16 + 32 * c, q + 4);
-#pragma GCC unroll 64
-    for (int e = 0; e < 64; ++e) {
-      const int l = e % 32, h = e / 32;
-      const __m512i nib = shr(q[l / 4], 8 * (l % 4) + 4 * h);
-      const __m512 u = five ? _mm512_permutex2var_ps(
-                                  lo, merge_low(nib, shr(qh[l / 4], 8 * (l % 4) + 2 * c + h - 4), 4), hi)
-                            : _mm512_permutexvar_ps(nib, lo);
-      put(out, ld, 64 * c + e, _mm512_sub_ps(_mm512_mul_ps(dl[2 * c + h], u), ml[2 * c + h]));
-    }
-  }
+  cols_store<k4_dec<five>>(rows, b, out, ld);
 }
 
 void cols_q6_k(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
-  const int64_t off = b * 210;
-  const __m512 d = f16x16(rows, off + 208, true);
-  __m512i s[4];
-  dwords16x4(rows, off + 192, s);
-  __m512 ds[16];
-  for (int j = 0; j < 16; ++j) ds[j] = _mm512_mul_ps(d, to_f(sbyte(s[j / 4], j % 4)));
-  const __m512i mask6 = _mm512_set1_epi32(63), k32 = _mm512_set1_epi32(32);
-  for (int n = 0; n < 2;
-       ++n) {  // element 128n + 32s + l: nibble s/2 of ql[64n + 32(s%2) + l], bits 2s of qh[32n + l]
-    __m512i ql[16], qh[8];
-    for (int p = 0; p < 4; ++p) dwords16x4(rows, off + 64 * n + 16 * p, ql + 4 * p);
-    dwords16x4(rows, off + 128 + 32 * n, qh);
-    dwords16x4(rows, off + 144 + 32 * n, qh + 4);
-#pragma GCC unroll 128
-    for (int e = 0; e < 128; ++e) {
-      const int s4 = e / 32, l = e % 32;
-      const __m512i a = shr(ql[(32 * (s4 % 2) + l) / 4], 8 * (l % 4) + 4 * (s4 / 2));
-      const __m512i q6 = _mm512_and_si512(merge_low(a, shr(qh[l / 4], 8 * (l % 4) + 2 * s4 - 4), 4), mask6);
-      put(out, ld, 128 * n + e, _mm512_mul_ps(ds[8 * n + 2 * s4 + l / 16], to_f(_mm512_sub_epi32(q6, k32))));
-    }
-  }
+  cols_store<q6_k_dec>(rows, b, out, ld);
 }
 
 void cols_q2_k(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {

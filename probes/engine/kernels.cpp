@@ -20,6 +20,7 @@
 
 #include "formats/quant.h"
 #include "formats/quant_cols.h"
+#include "probes/engine/kernels_blocks.h"
 
 namespace gb::engine {
 namespace {
@@ -364,72 +365,12 @@ void rows16_f16(const float* x, int64_t N, const weight_view& w, int64_t r0, int
   for (int i = 0; i < RT; ++i) _mm512_mask_storeu_ps(y + i * M + r0, out, acc[i]);
 }
 
-// ggml block rows, few tokens: 16 G rows (n <= 16 G from r0), one block of each 16-row group decoded to
-// a column tile in L1 (block_columns16: SIMD, bit-exact with ggml's dequantisation), then multiplied
-// column by column, the G groups' FMA chains interleaved (one chain is a 4-cycle FMA per column; one
-// token has no other independent work). The next 16 G rows' lines are prefetched into L2 as in
-// rows16_f16. Each output is the same FMA chain as in rows16_kernel over the same decoded values, so the
-// same bits.
-template <int RT, int G>
-void rows_blocks(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
-                 block_columns_fn cols) {
-  constexpr int64_t R = 16 * G;
-  const dtype_traits& tr = dtype_info(w.type);
-  const int64_t bs = tr.block_size, bb = tr.type_size;
-  const uint8_t* row[R];
-  const uint8_t* next[R];
-  const int64_t pn = std::clamp<int64_t>(w.rows - r0 - R, 0, R);  // rows prefetched
-  for (int64_t i = 0; i < R; ++i) {
-    row[i] = w.row(r0 + std::min(i, n - 1));  // rows past n repeat the last: their lanes are not stored
-    next[i] = i < pn ? w.row(r0 + R + i) : nullptr;
-  }
-  constexpr int64_t max_bs = G == 4 ? 32 : 256;  // 4 groups only for 32-element blocks
-  alignas(64) float
-      tile[max_bs * 16 * G];  // (bs, 16 G): column c of the block at 16 G c, group g's lanes at 16 g
-  __m512 acc[RT][G];
-  for (int i = 0; i < RT; ++i)
-    for (int g = 0; g < G; ++g) acc[i][g] = _mm512_setzero_ps();
-  int64_t fetched = 0;  // bytes of the next rows prefetched so far (into L2)
-  // bytes of these rows prefetched into L1: 16 G rows are more streams than the hardware prefetcher
-  // follows, and the first loads of each block (its scales) otherwise wait for L2
-  int64_t near = 0;
-  const int64_t row_end = N / bs * bb;
-  for (int64_t b = 0, k = 0; k < N; ++b, k += bs) {
-    for (; fetched < (b + 1) * bb; fetched += 64)
-      for (int64_t i = 0; i < pn; ++i)
-        _mm_prefetch(reinterpret_cast<const char*>(next[i] + fetched), _MM_HINT_T1);
-    for (; near < std::min(row_end, (b + 1) * bb + 256); near += 64)
-      for (int64_t i = 0; i < std::min<int64_t>(n, R); ++i)
-        _mm_prefetch(reinterpret_cast<const char*>(row[i] + near), _MM_HINT_T0);
-    for (int g = 0; g < G; ++g) cols(row + 16 * g, b, tile + 16 * g, R);
-    const float* xk = x + k;
-    for (int64_t kk = 0; kk < bs; ++kk) {
-      for (int g = 0; g < G; ++g) {
-        const __m512 c = _mm512_load_ps(tile + R * kk + 16 * g);
-        for (int i = 0; i < RT; ++i)
-          acc[i][g] = _mm512_fmadd_ps(_mm512_set1_ps(xk[i * N + kk]), c, acc[i][g]);
-      }
-    }
-  }
-  for (int g = 0; g < G; ++g) {
-    const int64_t ng = std::clamp<int64_t>(n - 16 * g, 0, 16);
-    const __mmask16 out = static_cast<__mmask16>((1u << ng) - 1);
-    for (int i = 0; i < RT; ++i) _mm512_mask_storeu_ps(y + i * M + r0 + 16 * g, out, acc[i][g]);
-  }
-}
-
 // Rows [r0, r0 + n) of y for T < tile_tokens tokens, 16 at a time.
 template <int RT>
 void rows_kernel(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
                  float* dec) {
-  if (block_columns_fn cols = block_columns16_simd(w.type) ? block_columns16(w.type) : nullptr) {
-    // 4 groups (a whole panel) for 32-element blocks; 2 for the 256-element k-quants (a 32 KiB tile)
-    if (dtype_info(w.type).block_size <= 32)
-      for (int64_t j = 0; j < n; j += 64)
-        rows_blocks<RT, 4>(x, N, w, r0 + j, std::min<int64_t>(64, n - j), y, M, cols);
-    else
-      for (int64_t j = 0; j < n; j += 32)
-        rows_blocks<RT, 2>(x, N, w, r0 + j, std::min<int64_t>(32, n - j), y, M, cols);
+  if (rows_blocks_supported(w.type)) {  // ggml blocks: decoded in registers (kernels_blocks.cpp)
+    rows_blocks(x, RT, N, w, r0, n, y, M);
     return;
   }
   for (int64_t j = 0; j < n; j += 16) {

@@ -66,8 +66,9 @@ void weight_rows_f32_ref(const weight_view& w, int64_t r0, int64_t n, float* dst
 // y (T, M) = x (T, N) . W^T with W (M, N). W is decoded (f32 read in place) and packed in 64-row panels
 // k-major, multiplied by an AVX-512 6x64 micro-kernel (few tokens: 16 rows transposed in registers, W
 // streamed once); OpenMP over panels. ggml block types are decoded 16 rows at a time straight to columns
-// (formats/quant_cols.h, bit-exact with ggml's dequantisation): into the panels, or for few tokens into a
-// per-block tile in L1 that 2-4 interleaved 16-row FMA chains consume. Each y[t][r] is one in-order
+// (formats/quant_cols.h, bit-exact with ggml's dequantisation): into the panels, or for few tokens
+// (kernels_blocks.h) column by column in registers, multiplied at once by 2-4 interleaved 16-row FMA
+// chains (1-2 tokens; 3-5 through a per-block tile in L1). Each y[t][r] is one in-order
 // multiply-add chain over k from 0, so it depends only on x row t and W row r: bit-identical alone or in any
 // batch, on any thread count.
 void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threads);

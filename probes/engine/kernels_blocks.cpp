@@ -1,0 +1,173 @@
+#include "probes/engine/kernels_blocks.h"
+
+// ggml's dequantisation rounds its multiply and its subtract separately (formats/quant_cols_simd.h).
+// Pushed and popped: in a unity batch the sources after this one keep their own options.
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+// GCC 12 reports false "used uninitialized" warnings for the intrinsics' undefined pass-through operand.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <algorithm>
+
+#include "formats/quant_cols.h"
+#include "formats/quant_cols_simd.h"
+
+namespace gb::engine {
+
+#if defined(GB_QSIMD_AVX512)
+namespace {
+
+// A decoder (quant_cols_simd.h's interface) over block_columns16: the block goes to a tile in L1 and each
+// column is loaded back. For the types without a register-level decoder, and as the fused ones' twin.
+template <int Bs>
+struct tile_dec {
+  static constexpr int parts = 1, step = Bs;
+  block_columns_fn cols = nullptr;
+  alignas(64) float tile[Bs * 16];  // (Bs, 16): column c at 16 c
+  void load(const uint8_t* const* rows, int64_t b, int /*part*/) { cols(rows, b, tile, 16); }
+  [[gnu::always_inline]] __m512 col(int c) const { return _mm512_load_ps(tile + 16 * c); }
+};
+
+// 16 G rows (n <= 16 G from r0) for RT tokens: per block part, each group's decoder loads its 16 rows'
+// bytes, then column by column the G groups' FMA chains run interleaved (one chain is a 4-cycle FMA per
+// column; one token has no other independent work). The next 16 G rows' lines are prefetched into L2
+// (each row of a wide matrix is its own 4 KiB page, which the hardware prefetcher does not cross), these
+// rows' next lines into L1 (16 G streams are more than it follows).
+template <int RT, int G, class D>
+void rows_dec(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
+              const D& proto) {
+  constexpr int64_t R = 16 * G;
+  const dtype_traits& tr = dtype_info(w.type);
+  const int64_t bs = tr.block_size, bb = tr.type_size;
+  const uint8_t* row[R];
+  const uint8_t* next[R];
+  const int64_t pn = std::clamp<int64_t>(w.rows - r0 - R, 0, R);  // rows prefetched
+  for (int64_t i = 0; i < R; ++i) {
+    row[i] = w.row(r0 + std::min(i, n - 1));  // rows past n repeat the last: their lanes are not stored
+    next[i] = i < pn ? w.row(r0 + R + i) : nullptr;
+  }
+  D dec[G];
+  for (int g = 0; g < G; ++g) dec[g] = proto;
+  __m512 acc[RT][G];
+  for (int i = 0; i < RT; ++i)
+    for (int g = 0; g < G; ++g) acc[i][g] = _mm512_setzero_ps();
+  int64_t fetched = 0, near = 0;  // bytes prefetched so far: of the next rows (L2), of these (L1)
+  const int64_t row_end = N / bs * bb, live = std::min<int64_t>(n, R);
+  for (int64_t b = 0, k = 0; k < N; ++b, k += bs) {
+    for (; fetched < (b + 1) * bb; fetched += 64)
+      for (int64_t i = 0; i < pn; ++i)
+        _mm_prefetch(reinterpret_cast<const char*>(next[i] + fetched), _MM_HINT_T1);
+    for (; near < std::min(row_end, (b + 1) * bb + 256); near += 64)
+      for (int64_t i = 0; i < live; ++i)
+        _mm_prefetch(reinterpret_cast<const char*>(row[i] + near), _MM_HINT_T0);
+    for (int p = 0; p < D::parts; ++p) {
+      for (int g = 0; g < G; ++g) dec[g].load(row + 16 * g, b, p);
+      const float* xk = x + k + p * D::step;
+#pragma GCC unroll 128
+      for (int c = 0; c < D::step; ++c)
+        for (int g = 0; g < G; ++g) {
+          const __m512 v = dec[g].col(c);
+          for (int i = 0; i < RT; ++i)
+            acc[i][g] = _mm512_fmadd_ps(_mm512_set1_ps(xk[i * N + c]), v, acc[i][g]);
+        }
+    }
+  }
+  for (int g = 0; g < G; ++g) {
+    const int64_t ng = std::clamp<int64_t>(n - 16 * g, 0, 16);
+    const __mmask16 out = static_cast<__mmask16>((1u << ng) - 1);
+    for (int i = 0; i < RT; ++i) _mm512_mask_storeu_ps(y + i * M + r0 + 16 * g, out, acc[i][g]);
+  }
+}
+
+// Rows [r0, r0 + n) in runs of 16 G rows.
+template <int RT, int G, class D>
+void rows_runs(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
+               const D& proto) {
+  for (int64_t j = 0; j < n; j += 16 * G)
+    rows_dec<RT, G, D>(x, N, w, r0 + j, std::min<int64_t>(16 * G, n - j), y, M, proto);
+}
+
+template <int RT>
+void rows_tiled_t(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y,
+                  int64_t M) {
+  tile_dec<32> t32;
+  tile_dec<256> t256;
+  t32.cols = t256.cols = block_columns16(w.type);
+  // 2 groups (a 32 KiB tile) for the 256-element k-quants, 4 (a whole panel) for 32-element blocks
+  if (dtype_info(w.type).block_size <= 32)
+    rows_runs<RT, 4>(x, N, w, r0, n, y, M, t32);
+  else
+    rows_runs<RT, 2>(x, N, w, r0, n, y, M, t256);
+}
+
+template <int RT>
+void rows_fused_t(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y,
+                  int64_t M) {
+  // 4 groups (a whole panel) for 32-element blocks (q8_0 tg 15 -> 21 tok/s, 1 thread, load 22); 2 for the
+  // k-quants, whose decoders' state is larger (4 were no faster on q4_k)
+  switch (w.type) {
+    case dtype::q8_0:
+      rows_runs<RT, 4>(x, N, w, r0, n, y, M, qsimd::q8_0_dec{});
+      return;
+    case dtype::q4_0:
+      rows_runs<RT, 4>(x, N, w, r0, n, y, M, qsimd::q4_0_dec{});
+      return;
+    case dtype::q4_k:
+      rows_runs<RT, 2>(x, N, w, r0, n, y, M, qsimd::k4_dec<false>{});
+      return;
+    case dtype::q5_k:
+      rows_runs<RT, 2>(x, N, w, r0, n, y, M, qsimd::k4_dec<true>{});
+      return;
+    case dtype::q6_k:
+      rows_runs<RT, 2>(x, N, w, r0, n, y, M, qsimd::q6_k_dec{});
+      return;
+    default:
+      rows_tiled_t<RT>(x, N, w, r0, n, y, M);
+      return;
+  }
+}
+
+using rows_fn = void (*)(const float*, int64_t, const weight_view&, int64_t, int64_t, float*, int64_t);
+
+void by_tokens(const float* x, int64_t T, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y,
+               int64_t M, bool fused) {
+  // register decoding for 1 and 2 tokens (generation, short continuations); 3..5 through the tile, whose
+  // decode is shared by more tokens (and 5 x 5 more instantiations of the unrolled decoders to compile)
+  static constexpr rows_fn fused_fns[] = {rows_fused_t<1>, rows_fused_t<2>, rows_tiled_t<3>, rows_tiled_t<4>,
+                                          rows_tiled_t<5>};
+  static constexpr rows_fn tiled_fns[] = {rows_tiled_t<1>, rows_tiled_t<2>, rows_tiled_t<3>, rows_tiled_t<4>,
+                                          rows_tiled_t<5>};
+  if (T >= 1 && T <= 5) (fused ? fused_fns : tiled_fns)[T - 1](x, N, w, r0, n, y, M);
+}
+
+}  // namespace
+
+bool rows_blocks_supported(dtype t) {
+  return block_columns16_simd(t);
+}
+
+void rows_blocks(const float* x, int64_t T, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y,
+                 int64_t M) {
+  by_tokens(x, T, N, w, r0, n, y, M, true);
+}
+
+void rows_blocks_tiled(const float* x, int64_t T, int64_t N, const weight_view& w, int64_t r0, int64_t n,
+                       float* y, int64_t M) {
+  by_tokens(x, T, N, w, r0, n, y, M, false);
+}
+
+#else
+
+bool rows_blocks_supported(dtype) {
+  return false;
+}
+void rows_blocks(const float*, int64_t, int64_t, const weight_view&, int64_t, int64_t, float*, int64_t) {}
+void rows_blocks_tiled(const float*, int64_t, int64_t, const weight_view&, int64_t, int64_t, float*,
+                       int64_t) {}
+
+#endif
+
+}  // namespace gb::engine
+
+#pragma GCC pop_options

@@ -1,0 +1,89 @@
+// The few-token matmul on ggml block weights (kernels_blocks.h): columns decoded in registers give the
+// bits of the L1-tile twin (block_columns16, itself == dequantize_row) and of the packed many-token path,
+// for every block type with a SIMD decoder, 1..5 tokens, row counts around the 16- and 32-row groups and
+// threads 1 and 2; and they are the product (against matmul_ref, rel 1e-5).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "formats/quant.h"
+#include "formats/quant_cols.h"
+#include "probes/engine/kernels.h"
+#include "probes/engine/kernels_blocks.h"
+
+using namespace gb;
+using namespace gb::engine;
+
+namespace {
+
+// A (rows, cols) matrix quantized to t, rows scaled 10^-3..10^3 (scales of many magnitudes).
+std::vector<uint8_t> random_matrix(dtype t, int64_t rows, int64_t cols, std::mt19937& g) {
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  std::uniform_int_distribution<int> e(-3, 3);
+  std::vector<uint8_t> out;
+  std::vector<float> r(static_cast<size_t>(cols));
+  for (int64_t i = 0; i < rows; ++i) {
+    const float s = std::pow(10.0f, static_cast<float>(e(g)));
+    for (float& v : r) v = d(g) * s;
+    std::vector<uint8_t> q = quantize_row(t, r.data(), cols);
+    out.insert(out.end(), q.begin(), q.end());
+  }
+  return out;
+}
+
+double max_rel_err(const std::vector<float>& a, const std::vector<float>& b) {
+  double scale = 1e-30, err = 0;
+  for (size_t i = 0; i < a.size(); ++i) scale = std::max(scale, std::fabs(static_cast<double>(b[i])));
+  for (size_t i = 0; i < a.size(); ++i)
+    err = std::max(err, std::fabs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
+  return err / scale;
+}
+
+}  // namespace
+
+TEST_CASE("few-token block matmul: registers == L1 tile == packed path bit for bit, and the product") {
+  const dtype types[] = {dtype::q8_0, dtype::q4_0, dtype::q4_1, dtype::q5_0, dtype::q5_1,
+                         dtype::q2_k, dtype::q3_k, dtype::q4_k, dtype::q5_k, dtype::q6_k};
+  std::mt19937 g(31);
+  int checked = 0;
+  for (dtype t : types) {
+    if (!rows_blocks_supported(t)) continue;
+    const std::string type_name = dtype_name(t);
+    CAPTURE(type_name);
+    const int64_t bs = dtype_info(t).block_size, N = bs * (bs == 32 ? 5 : 2);
+    for (int64_t M : {1, 15, 33, 70}) {
+      CAPTURE(M);
+      std::vector<uint8_t> bytes = random_matrix(t, M, N, g);
+      weight_view w{t, bytes.data(), M, N, dtype_row_bytes(t, static_cast<uint64_t>(N))};
+      std::normal_distribution<float> d(0.0f, 1.0f);
+      std::vector<float> x(static_cast<size_t>(7 * N));  // 7 tokens: matmul's packed path
+      for (float& v : x) v = d(g);
+      std::vector<float> packed(static_cast<size_t>(7 * M)), ref(packed.size());
+      matmul(x.data(), 7, w, packed.data(), 1);
+      matmul_ref(x.data(), 7, w, ref.data());
+      CHECK(max_rel_err(packed, ref) < 1e-5);
+      for (int64_t T = 1; T <= 5; ++T) {
+        CAPTURE(T);
+        std::vector<float> fused(static_cast<size_t>(T * M), NAN), tiled(fused.size(), NAN), mm(fused.size());
+        rows_blocks(x.data(), T, N, w, 0, M, fused.data(), M);
+        rows_blocks_tiled(x.data(), T, N, w, 0, M, tiled.data(), M);
+        CHECK(std::memcmp(fused.data(), tiled.data(), fused.size() * 4) == 0);
+        CHECK(std::memcmp(fused.data(), packed.data(), fused.size() * 4) == 0);  // x rows 0..T-1
+        for (int threads : {1, 2}) {
+          matmul(x.data(), T, w, mm.data(), threads);
+          CHECK(std::memcmp(mm.data(), fused.data(), mm.size() * 4) == 0);
+        }
+        ++checked;
+      }
+    }
+  }
+#if defined(__AVX512F__)
+  CHECK(checked == 10 * 4 * 5);  // every type ran on an AVX-512 build
+#else
+  MESSAGE("no AVX-512 in this build (sanitized builds are not -march=native): no register decoders to check");
+#endif
+}
