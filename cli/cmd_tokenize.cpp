@@ -7,8 +7,6 @@
 #include <climits>
 #include <cstdint>
 #include <cstdio>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,10 +15,9 @@
 #include "cli/options.h"
 #include "formats/archive.h"
 #include "probes/engine/tokenizer.h"
-#include "viz/text_table.h"
+#include "viz/report_tokenize.h"
 
 namespace po = boost::program_options;
-using nlohmann::json;
 
 namespace {
 
@@ -87,40 +84,15 @@ int run_tokenize(int argc, char** argv) {
     ids = tk.encode(args.text, add, args.special);
   }
 
-  if (args.as_json) {
-    json j;
-    j["tokenizer"] = {{"kind", gb::engine::tokenizer_kind_name(tk.kind())},
-                      {"pre", tk.pre()},
-                      {"vocab_size", tk.size()},
-                      {"bos_id", tk.bos_id()},
-                      {"eos_id", tk.eos_id()},
-                      {"source", source}};
-    j["ids"] = ids;
-    json pieces = json::array();
-    for (const int32_t id : ids) {
-      pieces.push_back({{"id", id}, {"piece", tk.token_text(id)}, {"text", tk.token_piece(id)}});
-    }
-    j["tokens"] = pieces;
-    j["count"] = ids.size();
-    j["text"] = decode ? tk.decode(ids) : args.text;
-    gb::cli::print_json(j);
-    return gb::cli::exit_ok;
-  }
-  if (decode) {
-    std::printf("%s\n", tk.decode(ids).c_str());
-    return gb::cli::exit_ok;
-  }
-  if (args.show_pieces) {
-    for (const int32_t id : ids)
-      std::printf("%d -> %s\n", id, gb::viz::text_quote(tk.token_piece(id)).c_str());
-    return gb::cli::exit_ok;
-  }
-  std::string line;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i) line += ' ';
-    line += std::to_string(ids[i]);
-  }
-  std::printf("%s\n", line.c_str());
+  if (args.as_json)
+    gb::cli::print_json_text(gb::viz::tokenize_json(tk, ids, source, decode ? tk.decode(ids) : args.text));
+  else
+    std::fputs(gb::viz::tokenize_text(tk, ids,
+                                      decode             ? gb::viz::tokenize_view::decoded
+                                      : args.show_pieces ? gb::viz::tokenize_view::pieces
+                                                         : gb::viz::tokenize_view::ids)
+                   .c_str(),
+               stdout);
   return gb::cli::exit_ok;
 }
 
