@@ -29,7 +29,7 @@ struct bench_args {
   bool as_json = false;
 };
 
-po::options_description bench_options_of(bench_args& a) {
+po::options_description bench_option_table(bench_args& a) {
   po::options_description desc("glassbox bench MODEL [-p 512] [-n 128] [-t N] [--json]");
   desc.add_options()("help,h", "show options")("model", po::value(&a.model_path), "model file or folder")(
       "prompt-tokens,p", po::value(&a.o.prompt_tokens)->default_value(512),
@@ -52,7 +52,7 @@ po::options_description bench_options_of(bench_args& a) {
 
 int run_bench(int argc, char** argv) {
   bench_args a;
-  po::options_description desc = bench_options_of(a);
+  po::options_description desc = bench_option_table(a);
   gb::cli::parse_command(argc, argv, desc);
   if (a.model_path.empty()) return gb::cli::missing_positional("MODEL");
   gb::cli::check_choice("hook", a.o.hook, {"none", "idle", "capture"});

@@ -29,7 +29,7 @@ struct diff_args {
 };
 
 // The options shown by --help and the two hidden positionals A, B.
-po::options_description diff_options(diff_args& a) {
+po::options_description diff_option_table(diff_args& a) {
   po::options_description desc("glassbox diff A B [--json] [--all]");
   desc.add_options()("help,h", "show options")("json", po::bool_switch(&a.as_json),
                                                "print one JSON document")(
@@ -49,7 +49,7 @@ po::options_description diff_options(diff_args& a) {
 
 int run_diff(int argc, char** argv) {
   diff_args args;
-  po::options_description every = diff_options(args);
+  po::options_description every = diff_option_table(args);
   gb::cli::parse_command(argc, argv, every, {{"a", 1}, {"b", 1}});
   if (args.pa.empty() || args.pb.empty())
     return gb::cli::missing_positional(args.pa.empty() ? "A and B (two models)" : "B (the second model)");

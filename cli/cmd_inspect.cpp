@@ -22,7 +22,7 @@ struct inspect_args {
   int threads = 0;
 };
 
-po::options_description inspect_options(inspect_args& a) {
+po::options_description inspect_option_table(inspect_args& a) {
   po::options_description desc(
       "glassbox inspect MODEL [--tensors] [--json] [--fail-on SEVERITY] [--identity] [--threads N]");
   desc.add_options()("help,h", "show options")("tensors", po::bool_switch(&a.tensors), "list every tensor")(
@@ -38,7 +38,7 @@ po::options_description inspect_options(inspect_args& a) {
 
 int run_inspect(int argc, char** argv) {
   inspect_args a;
-  po::options_description desc = inspect_options(a);
+  po::options_description desc = inspect_option_table(a);
   gb::cli::parse_command(argc, argv, desc);
   if (a.path.empty()) return gb::cli::missing_positional("MODEL");
   std::optional<gb::severity> fail_level;

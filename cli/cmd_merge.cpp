@@ -25,7 +25,7 @@ struct merge_args {
   bool as_json = false;
 };
 
-po::options_description merge_options(merge_args& a) {
+po::options_description merge_option_table(merge_args& a) {
   po::options_description desc(
       "glassbox merge PART.json... -o OUT  (the parts of one `glassbox bias --shard I/N` run)\n"
       "OUT ending in .json: that file; else a folder with bias.json and one SVG chart per suite (as bias "
@@ -39,7 +39,7 @@ po::options_description merge_options(merge_args& a) {
 
 int run_merge(int argc, char** argv) {
   merge_args args;
-  po::options_description desc = merge_options(args);
+  po::options_description desc = merge_option_table(args);
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc, {{"parts", -1}});
   if (vm.count("help")) return gb::cli::print_help(desc);
   if (args.parts.empty()) return gb::cli::usage_error("merge", "no partial result files given", &desc);

@@ -27,7 +27,7 @@ struct patch_args {
   bool as_json = false, no_bos = false;
 };
 
-po::options_description patch_options(patch_args& a) {
+po::options_description patch_option_table(patch_args& a) {
   po::options_description desc(
       "glassbox patch MODEL --clean TEXT --corrupt TEXT --metric logit-diff:TOKA,TOKB [--tokenizer F] [-o "
       "DIR] [--json]\n"
@@ -49,7 +49,7 @@ po::options_description patch_options(patch_args& a) {
 
 int run_patch(int argc, char** argv) {
   patch_args args;
-  po::options_description desc = patch_options(args);
+  po::options_description desc = patch_option_table(args);
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   const std::string pre = "logit-diff:";
   const size_t comma = args.metric.find(',', pre.size());

@@ -24,7 +24,7 @@ struct sign_args {
   int threads = 0;
 };
 
-po::options_description sign_options(sign_args& a) {
+po::options_description sign_option_table(sign_args& a) {
   po::options_description desc(
       "glassbox sign MODEL --key KEY.pem -o model.sig [--certificate-chain CHAIN.pem] [--ignore-path P]...");
   desc.add_options()("help,h", "show options")("model", po::value(&a.model), "model file or folder")(
@@ -43,7 +43,7 @@ po::options_description sign_options(sign_args& a) {
 
 int run_sign(int argc, char** argv) {
   sign_args args;
-  po::options_description desc = sign_options(args);
+  po::options_description desc = sign_option_table(args);
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   if (vm.count("help")) return gb::cli::print_help(desc);
   if (args.model.empty()) return gb::cli::usage_error("sign", "missing MODEL", &desc);

@@ -26,7 +26,7 @@ struct tokenize_args {
   bool no_bos = false, bos = false, special = false, as_json = false, show_pieces = false;
 };
 
-po::options_description tokenize_options(tokenize_args& a) {
+po::options_description tokenize_option_table(tokenize_args& a) {
   po::options_description desc("glassbox tokenize MODEL (--text STR | --ids LIST) [options]");
   desc.add_options()("help,h", "show options")("model", po::value(&a.model_path), "model file or folder")(
       "tokenizer", po::value(&a.tok_path),
@@ -45,7 +45,7 @@ po::options_description tokenize_options(tokenize_args& a) {
 
 int run_tokenize(int argc, char** argv) {
   tokenize_args args;
-  po::options_description desc = tokenize_options(args);
+  po::options_description desc = tokenize_option_table(args);
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   const bool decode = vm.count("ids") > 0;
   if (args.model_path.empty() && args.tok_path.empty()) return gb::cli::missing_positional("MODEL");

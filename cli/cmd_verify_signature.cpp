@@ -27,7 +27,7 @@ struct verify_signature_args {
   bool as_json = false;
 };
 
-po::options_description verify_signature_options(verify_signature_args& a) {
+po::options_description verify_signature_option_table(verify_signature_args& a) {
   po::options_description desc(
       "glassbox verify-signature MODEL --signature model.sig (--key PUB.pem | --certificate-chain CA.pem) "
       "[--ignore-path P]...");
@@ -45,7 +45,7 @@ po::options_description verify_signature_options(verify_signature_args& a) {
 
 int run_verify_signature(int argc, char** argv) {
   verify_signature_args args;
-  po::options_description desc = verify_signature_options(args);
+  po::options_description desc = verify_signature_option_table(args);
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   if (vm.count("help")) return gb::cli::print_help(desc);
   if (args.model.empty()) return gb::cli::usage_error("verify-signature", "missing MODEL", &desc);

@@ -52,7 +52,7 @@ struct weat_args {
   int threads = 0;
 };
 
-po::options_description weat_options(weat_args& a) {
+po::options_description weat_option_table(weat_args& a) {
   po::options_description desc(
       "glassbox weat EMBEDDINGS|MODEL --tests FILE [--tests FILE ...] [options]\n"
       "On a model: word tests use input embeddings (mean of the word's token embeddings); sentence tests\n"
@@ -80,7 +80,7 @@ po::options_description weat_options(weat_args& a) {
 
 int run_weat(int argc, char** argv) {
   weat_args args;
-  po::options_description desc = weat_options(args);
+  po::options_description desc = weat_option_table(args);
   gb::cli::parse_command(argc, argv, desc, {{"embeddings", 1}});
   if (args.emb_path.empty()) return gb::cli::missing_positional("EMBEDDINGS|MODEL");
   if (args.tests.empty()) return gb::cli::missing_positional("--tests FILE");

@@ -72,7 +72,7 @@ ojson hparams_json(const hparams& hp) {
   return j;
 }
 
-ojson tokenizer_json(const tokenizer_summary& t) {
+ojson tokenizer_summary_json(const tokenizer_summary& t) {
   if (!t.present) return nullptr;
   ojson sp = ojson::array();
   for (const special_token& x : t.special) sp.push_back({{"kind", x.kind}, {"id", x.id}, {"text", x.text}});
@@ -102,7 +102,7 @@ void summary_into(ojson& j, const model_summary& s) {
   j["size"] = {{"file_bytes", s.file_bytes}, {"tensor_bytes", s.tensor_bytes}, {"memory_bytes", mem}};
   j["context_length"] = s.context_length;
   j["vocab_size"] = s.vocab_size;
-  j["tokenizer"] = tokenizer_json(s.tokenizer);
+  j["tokenizer"] = tokenizer_summary_json(s.tokenizer);
   j["name"] = s.name;
   j["license"] = s.license;
   j["author"] = s.author;
