@@ -22,53 +22,64 @@ namespace po = boost::program_options;
 
 namespace {
 
-int run_bench(int argc, char** argv) {
-  po::options_description desc("glassbox bench MODEL [-p 512] [-n 128] [-t N] [--json]");
+struct bench_args {
   std::string model_path, gelu = "exact", numerics = "exact", table_format;
   gb::probes::bench_options o;
   int threads = 0;
   bool as_json = false;
-  desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
-      "prompt-tokens,p", po::value(&o.prompt_tokens)->default_value(512),
-      "prompt processing batch (0 = skip)")("tokens,n", po::value(&o.gen_tokens)->default_value(128),
+};
+
+po::options_description bench_option_table(bench_args& a) {
+  po::options_description desc("glassbox bench MODEL [-p 512] [-n 128] [-t N] [--json]");
+  desc.add_options()("help,h", "show options")("model", po::value(&a.model_path), "model file or folder")(
+      "prompt-tokens,p", po::value(&a.o.prompt_tokens)->default_value(512),
+      "prompt processing batch (0 = skip)")("tokens,n", po::value(&a.o.gen_tokens)->default_value(128),
                                             "tokens generated one at a time (0 = skip)")(
-      "threads,t", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
-      "gelu", po::value(&gelu)->default_value("exact"),
+      "threads,t", po::value(&a.threads)->default_value(0), "threads (0 = all cores)")(
+      "gelu", po::value(&a.gelu)->default_value("exact"),
       "exact | ggml (reproduce llama.cpp's arithmetic: f16-table GELU)")(
-      "numerics", po::value(&numerics)->default_value("exact"),
+      "numerics", po::value(&a.numerics)->default_value("exact"),
       "exact | llama.cpp (block-quantized weights: 8-bit activations and integer dots, as llama.cpp's CPU "
-      "backend)")("repetitions,r", po::value(&o.repetitions)->default_value(3),
+      "backend)")("repetitions,r", po::value(&a.o.repetitions)->default_value(3),
                   "timed runs of each test (after one warm-up)")(
-      "hook", po::value(&o.hook)->default_value("none"),
+      "hook", po::value(&a.o.hook)->default_value("none"),
       "none | idle (a hook that wants nothing) | capture (residuals + attention probs)")(
-      "json", po::bool_switch(&as_json), "print one JSON document")(
-      "format", po::value(&table_format), "print one table to paste elsewhere: table, md (Markdown) or csv");
+      "json", po::bool_switch(&a.as_json), "print one JSON document")(
+      "format", po::value(&a.table_format),
+      "print one table to paste elsewhere: table, md (Markdown) or csv");
+  return desc;
+}
+
+int run_bench(int argc, char** argv) {
+  bench_args a;
+  po::options_description desc = bench_option_table(a);
   gb::cli::parse_command(argc, argv, desc);
-  if (model_path.empty()) return gb::cli::missing_positional("MODEL");
-  gb::cli::check_choice("hook", o.hook, {"none", "idle", "capture"});
-  const auto format = gb::cli::table_format_option(table_format);
+  if (a.model_path.empty()) return gb::cli::missing_positional("MODEL");
+  gb::cli::check_choice("hook", a.o.hook, {"none", "idle", "capture"});
+  const auto format = gb::cli::table_format_option(a.table_format);
   gb::engine::run_options opt;
-  opt.threads = threads;
-  gb::cli::engine_numerics_apply(gelu, numerics, opt);
-  opt.max_context = std::max(o.prompt_tokens, o.gen_tokens) + 1;
+  opt.threads = a.threads;
+  gb::cli::engine_numerics_apply(a.gelu, a.numerics, opt);
+  opt.max_context = std::max(a.o.prompt_tokens, a.o.gen_tokens) + 1;
   const auto t_load = std::chrono::steady_clock::now();
-  auto s = gb::probes::session_open(model_path, "", opt);
+  auto s = gb::probes::session_open(a.model_path, "", opt);
   if (!s) return gb::cli::report_error(s.err());
   if (!s.value().run)
-    return gb::cli::report_error({gb::errc::unsupported, 0, s.value().run_error, model_path});
+    return gb::cli::report_error({gb::errc::unsupported, 0, s.value().run_error, a.model_path});
   gb::engine::runner& run = *s.value().run;
-  gb::viz::bench_report r{model_path, o.hook, threads, o.repetitions, 0, 0, s.value().ar->tensor_bytes(), {}};
+  gb::viz::bench_report r{
+      a.model_path, a.o.hook, a.threads, a.o.repetitions, 0, 0, s.value().ar->tensor_bytes(), {}};
   r.load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
-  if (run.context_length() < std::max(o.prompt_tokens, o.gen_tokens))
+  if (run.context_length() < std::max(a.o.prompt_tokens, a.o.gen_tokens))
     return gb::cli::report_error(
         {gb::errc::limit, 0,
          "the model's context (" + std::to_string(run.context_length()) + ") is shorter than the test",
-         model_path});
-  auto tests = gb::probes::bench_run(run, o);
+         a.model_path});
+  auto tests = gb::probes::bench_run(run, a.o);
   if (!tests) return gb::cli::report_error(tests.err());
   r.tests = std::move(tests).value();
   r.peak_rss_mib = gb::probes::bench_peak_rss_mib();
-  if (as_json)
+  if (a.as_json)
     gb::cli::print_json_text(gb::viz::bench_json(r));
   else if (format)
     std::printf("%s", gb::viz::table_render(gb::viz::bench_table(gb::viz::bench_rows(r)), *format).c_str());

@@ -22,54 +22,61 @@ std::string params_text(const gb::integrity_input& in) {
   return in.m ? gb::parameter_count_text(gb::summary_build(*in.m)) : std::string();
 }
 
-int run_diff(int argc, char** argv) {
-  po::options_description desc("glassbox diff A B [--json] [--all]");
+struct diff_args {
   std::string pa, pb, table_format, fail_on_text;
   bool as_json = false, all = false;
   int threads = 0;
-  desc.add_options()("help,h", "show options")("json", po::bool_switch(&as_json), "print one JSON document")(
-      "format", po::value(&table_format),
+};
+
+// The options shown by --help and the two hidden positionals A, B.
+po::options_description diff_option_table(diff_args& a) {
+  po::options_description desc("glassbox diff A B [--json] [--all]");
+  desc.add_options()("help,h", "show options")("json", po::bool_switch(&a.as_json),
+                                               "print one JSON document")(
+      "format", po::value(&a.table_format),
       "print the per-tensor table to paste elsewhere: table, md (Markdown) or csv")(
-      "all", po::bool_switch(&all), "list identical tensors too")(
-      "threads", po::value(&threads)->default_value(0), "threads (0 = all cores)")(
-      "fail-on", po::value(&fail_on_text),
+      "all", po::bool_switch(&a.all), "list identical tensors too")(
+      "threads", po::value(&a.threads)->default_value(0), "threads (0 = all cores)")(
+      "fail-on", po::value(&a.fail_on_text),
       "exit 1 when the difference reaches this level: same model/weights info, re-encoded low, "
       "derived high, unrelated critical");
   po::options_description hidden;
-  hidden.add_options()("a", po::value(&pa))("b", po::value(&pb));
+  hidden.add_options()("a", po::value(&a.pa))("b", po::value(&a.pb));
   po::options_description every("glassbox diff A B [--json] [--all] [--fail-on LEVEL]");
   every.add(desc).add(hidden);
+  return every;
+}
+
+int run_diff(int argc, char** argv) {
+  diff_args args;
+  po::options_description every = diff_option_table(args);
   gb::cli::parse_command(argc, argv, every, {{"a", 1}, {"b", 1}});
-  if (pa.empty() || pb.empty())
-    return gb::cli::missing_positional(pa.empty() ? "A and B (two models)" : "B (the second model)");
+  if (args.pa.empty() || args.pb.empty())
+    return gb::cli::missing_positional(args.pa.empty() ? "A and B (two models)" : "B (the second model)");
   std::optional<gb::severity> fail_on;
-  if (!fail_on_text.empty()) fail_on = gb::cli::fail_on_parse(fail_on_text);
-  const auto format = gb::cli::table_format_option(table_format);
-  gb::result<gb::integrity_input> a = gb::integrity_open(pa);
+  if (!args.fail_on_text.empty()) fail_on = gb::cli::fail_on_parse(args.fail_on_text);
+  const auto format = gb::cli::table_format_option(args.table_format);
+  gb::result<gb::integrity_input> a = gb::integrity_open(args.pa);
   if (!a) return gb::cli::report_error(a.err());
-  gb::result<gb::integrity_input> b = gb::integrity_open(pb);
+  gb::result<gb::integrity_input> b = gb::integrity_open(args.pb);
   if (!b) return gb::cli::report_error(b.err());
-  auto dr = gb::capture(pa, [&] { return gb::diff_inputs(a.value(), b.value(), threads); });
+  auto dr = gb::capture(args.pa, [&] { return gb::diff_inputs(a.value(), b.value(), args.threads); });
   if (!dr) return gb::cli::report_error(dr.err());
   const gb::diff_report& d = dr.value();
-  const gb::viz::diff_sides sides{pa,
-                                  pb,
-                                  params_text(a.value()),
-                                  params_text(b.value()),
-                                  a.value().note,
-                                  b.value().note,
-                                  gb::delta_detect(d)};
+  const gb::viz::diff_sides sides{
+      args.pa,        args.pb,        params_text(a.value()), params_text(b.value()),
+      a.value().note, b.value().note, gb::delta_detect(d)};
   const gb::severity level = gb::lineage_level(d.verdict);
   const int rc = fail_on && level >= *fail_on ? gb::cli::exit_findings : gb::cli::exit_ok;
-  if (as_json) {
+  if (args.as_json) {
     gb::cli::print_json_text(gb::viz::diff_json(d, sides));
     return rc;
   }
   if (format) {
-    std::printf("%s", gb::viz::table_render(gb::viz::diff_table(d, all), *format).c_str());
+    std::printf("%s", gb::viz::table_render(gb::viz::diff_table(d, args.all), *format).c_str());
     return gb::cli::exit_ok;
   }
-  std::printf("%s", gb::viz::diff_text(d, sides, all).c_str());
+  std::printf("%s", gb::viz::diff_text(d, sides, args.all).c_str());
   if (rc != gb::cli::exit_ok)
     std::printf("FAIL: the difference (%s) reaches --fail-on %s\n", gb::severity_name(level),
                 gb::severity_name(*fail_on));

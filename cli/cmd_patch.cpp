@@ -21,52 +21,66 @@ namespace po = boost::program_options;
 
 namespace {
 
-int run_patch(int argc, char** argv) {
+struct patch_args {
+  std::string model_path, tok_path, clean, corrupt, metric, out_dir, only;
+  int threads = 0;
+  bool as_json = false, no_bos = false;
+};
+
+po::options_description patch_option_table(patch_args& a) {
   po::options_description desc(
       "glassbox patch MODEL --clean TEXT --corrupt TEXT --metric logit-diff:TOKA,TOKB [--tokenizer F] [-o "
       "DIR] [--json]\n"
       "Restored = (patched - corrupt) / (clean - corrupt) of logit(TOKA) - logit(TOKB) at the last "
       "position.\n"
       "Tokens are given by id or text; both prompts must tokenize to the same length.");
-  std::string model_path, tok_path, clean, corrupt, metric, out_dir, only;
-  int threads = 0;
-  bool as_json = false, no_bos = false;
-  desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
-      "tokenizer", po::value(&tok_path), "tokenizer file when the model carries none")(
-      "clean", po::value(&clean), "clean prompt")(
-      "corrupt", po::value(&corrupt), "corrupted prompt (same token count)")("metric", po::value(&metric),
-                                                                             "logit-diff:TOKA,TOKB")(
-      "components", po::value(&only)->default_value("resid,attn,mlp,heads"), "which components to patch")(
-      "no-bos", po::bool_switch(&no_bos), "do not add BOS")("threads", po::value(&threads)->default_value(0),
-                                                            "threads (0 = all cores)")(
-      "json", po::bool_switch(&as_json), "print one JSON document")(
-      "output,o", po::value(&out_dir), "folder for SVG charts, patch.txt and index.html");
+  desc.add_options()("help,h", "show options")("model", po::value(&a.model_path), "model file or folder")(
+      "tokenizer", po::value(&a.tok_path), "tokenizer file when the model carries none")(
+      "clean", po::value(&a.clean), "clean prompt")(
+      "corrupt", po::value(&a.corrupt), "corrupted prompt (same token count)")("metric", po::value(&a.metric),
+                                                                               "logit-diff:TOKA,TOKB")(
+      "components", po::value(&a.only)->default_value("resid,attn,mlp,heads"), "which components to patch")(
+      "no-bos", po::bool_switch(&a.no_bos), "do not add BOS")(
+      "threads", po::value(&a.threads)->default_value(0), "threads (0 = all cores)")(
+      "json", po::bool_switch(&a.as_json), "print one JSON document")(
+      "output,o", po::value(&a.out_dir), "folder for SVG charts, patch.txt and index.html");
+  return desc;
+}
+
+int run_patch(int argc, char** argv) {
+  patch_args args;
+  po::options_description desc = patch_option_table(args);
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   const std::string pre = "logit-diff:";
-  const size_t comma = metric.find(',', pre.size());
-  if (model_path.empty()) return gb::cli::missing_positional("MODEL");
+  const size_t comma = args.metric.find(',', pre.size());
+  if (args.model_path.empty()) return gb::cli::missing_positional("MODEL");
   if (!vm.count("clean") || !vm.count("corrupt"))
     return gb::cli::missing_positional("--clean TEXT and --corrupt TEXT");
-  if (metric.rfind(pre, 0) != 0 || comma == std::string::npos)
+  if (args.metric.rfind(pre, 0) != 0 || comma == std::string::npos)
     return gb::cli::usage_error("patch", "--metric must be logit-diff:TOKA,TOKB");
-  gb::cli::check_output_dir("output", out_dir);
+  gb::cli::check_output_dir("output", args.out_dir);
   gb::probes::patch_options po_;
-  po_.resid = only.find("resid") != std::string::npos, po_.attn = only.find("attn") != std::string::npos;
-  po_.mlp = only.find("mlp") != std::string::npos, po_.heads = only.find("head") != std::string::npos;
+  po_.resid = args.only.find("resid") != std::string::npos;
+  po_.attn = args.only.find("attn") != std::string::npos;
+  po_.mlp = args.only.find("mlp") != std::string::npos;
+  po_.heads = args.only.find("head") != std::string::npos;
   gb::engine::run_options ro;
-  ro.threads = threads;
-  auto s = gb::probes::session_open_runnable(model_path, tok_path, ro);
+  ro.threads = args.threads;
+  auto s = gb::probes::session_open_runnable(args.model_path, args.tok_path, ro);
   if (!s) return gb::cli::report_error(s.err());
   gb::probes::session& S = s.value();
   const gb::engine::tokenizer& tok = *S.tok;
-  const std::string ta = metric.substr(pre.size(), comma - pre.size()), tb = metric.substr(comma + 1);
+  const std::string ta = args.metric.substr(pre.size(), comma - pre.size()),
+                    tb = args.metric.substr(comma + 1);
   gb::viz::patch_prompts p{{}, {}, {}, [&](int32_t id) { return tok.token_piece(id); }};
   const auto a = gb::probes::patch_token(tok, ta, S.run->vocab_size());
   const auto b = gb::probes::patch_token(tok, tb, S.run->vocab_size());
   if (!a || !b)
     return gb::cli::fail_message(gb::cli::exit_usage,
                                  "metric token '" + (!a ? ta : tb) + "' is not one token of the vocabulary");
-  p.metric = {*a, *b}, p.clean = tok.encode(clean, !no_bos), p.corrupt = tok.encode(corrupt, !no_bos);
+  p.metric = {*a, *b};
+  p.clean = tok.encode(args.clean, !args.no_bos);
+  p.corrupt = tok.encode(args.corrupt, !args.no_bos);
   if (p.clean.size() != p.corrupt.size())
     return gb::cli::fail_message(
         gb::cli::exit_usage, "clean and corrupt prompts tokenize to " + std::to_string(p.clean.size()) +
@@ -75,11 +89,11 @@ int run_patch(int argc, char** argv) {
   if (!r) return gb::cli::report_error(r.err());
   const std::vector<std::string> labels = gb::viz::patch_labels(p);
   const std::string text = gb::viz::patch_text(r.value(), labels);
-  if (!out_dir.empty())
-    gb::viz::charts_folder_write(out_dir, "glassbox patch", gb::viz::patch_charts(r.value(), labels),
+  if (!args.out_dir.empty())
+    gb::viz::charts_folder_write(args.out_dir, "glassbox patch", gb::viz::patch_charts(r.value(), labels),
                                  "patch.txt", text);
-  if (as_json)
-    gb::cli::print_json_text(gb::viz::patch_json(r.value(), p, model_path));
+  if (args.as_json)
+    gb::cli::print_json_text(gb::viz::patch_json(r.value(), p, args.model_path));
   else
     std::printf("%s%s", gb::viz::patch_metric_line(p).c_str(), text.c_str());
   return gb::cli::exit_ok;

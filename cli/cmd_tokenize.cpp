@@ -7,8 +7,6 @@
 #include <climits>
 #include <cstdint>
 #include <cstdio>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,35 +15,43 @@
 #include "cli/options.h"
 #include "formats/archive.h"
 #include "probes/engine/tokenizer.h"
-#include "viz/text_table.h"
+#include "viz/report_tokenize.h"
 
 namespace po = boost::program_options;
-using nlohmann::json;
 
 namespace {
 
-int run_tokenize(int argc, char** argv) {
-  po::options_description desc("glassbox tokenize MODEL (--text STR | --ids LIST) [options]");
+struct tokenize_args {
   std::string model_path, tok_path, text, ids_text;
   bool no_bos = false, bos = false, special = false, as_json = false, show_pieces = false;
-  desc.add_options()("help,h", "show options")("model", po::value(&model_path), "model file or folder")(
-      "tokenizer", po::value(&tok_path),
+};
+
+po::options_description tokenize_option_table(tokenize_args& a) {
+  po::options_description desc("glassbox tokenize MODEL (--text STR | --ids LIST) [options]");
+  desc.add_options()("help,h", "show options")("model", po::value(&a.model_path), "model file or folder")(
+      "tokenizer", po::value(&a.tok_path),
       "take the tokenizer from this file instead (tok512.bin, tokenizer.model, ...)")(
-      "text", po::value(&text), "text to tokenize")("ids", po::value(&ids_text),
-                                                    "token ids to decode (\"1,403 407\")")(
-      "no-bos", po::bool_switch(&no_bos), "do not add BOS/EOS (special tokens around the text)")(
-      "bos", po::bool_switch(&bos), "add BOS even when the model does not by default")(
-      "special", po::bool_switch(&special),
+      "text", po::value(&a.text), "text to tokenize")("ids", po::value(&a.ids_text),
+                                                      "token ids to decode (\"1,403 407\")")(
+      "no-bos", po::bool_switch(&a.no_bos), "do not add BOS/EOS (special tokens around the text)")(
+      "bos", po::bool_switch(&a.bos), "add BOS even when the model does not by default")(
+      "special", po::bool_switch(&a.special),
       "parse control tokens written in the text (\"<s>\", \"<|endoftext|>\")")(
-      "pieces", po::bool_switch(&show_pieces),
+      "pieces", po::bool_switch(&a.show_pieces),
       "one token a line: id -> 'piece' (the text it stands for, quoted and escaped)")(
-      "json", po::bool_switch(&as_json), "print one JSON document (ids and pieces)");
+      "json", po::bool_switch(&a.as_json), "print one JSON document (ids and pieces)");
+  return desc;
+}
+
+int run_tokenize(int argc, char** argv) {
+  tokenize_args args;
+  po::options_description desc = tokenize_option_table(args);
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   const bool decode = vm.count("ids") > 0;
-  if (model_path.empty() && tok_path.empty()) return gb::cli::missing_positional("MODEL");
+  if (args.model_path.empty() && args.tok_path.empty()) return gb::cli::missing_positional("MODEL");
   if (decode == (vm.count("text") > 0))
     return gb::cli::usage_error("tokenize", "give exactly one of --text or --ids");
-  const std::string source = tok_path.empty() ? model_path : tok_path;
+  const std::string source = args.tok_path.empty() ? args.model_path : args.tok_path;
   auto a = gb::archive_open(source);
   if (!a) return gb::cli::report_error(a.err());
   if (!a.value().tokenizer)
@@ -61,7 +67,7 @@ int run_tokenize(int argc, char** argv) {
 
   std::vector<int32_t> ids;
   if (decode) {
-    if (!gb::cli::parse_ids(ids_text, ids, INT32_MIN)) {
+    if (!gb::cli::parse_ids(args.ids_text, ids, INT32_MIN)) {
       std::fprintf(stderr, "glassbox: --ids takes integers separated by commas or spaces\n");
       return gb::cli::exit_usage;
     }
@@ -74,44 +80,19 @@ int run_tokenize(int argc, char** argv) {
       }
     }
   } else {
-    const bool add = bos || (!no_bos && tk.default_add_bos());
-    ids = tk.encode(text, add, special);
+    const bool add = args.bos || (!args.no_bos && tk.default_add_bos());
+    ids = tk.encode(args.text, add, args.special);
   }
 
-  if (as_json) {
-    json j;
-    j["tokenizer"] = {{"kind", gb::engine::tokenizer_kind_name(tk.kind())},
-                      {"pre", tk.pre()},
-                      {"vocab_size", tk.size()},
-                      {"bos_id", tk.bos_id()},
-                      {"eos_id", tk.eos_id()},
-                      {"source", source}};
-    j["ids"] = ids;
-    json pieces = json::array();
-    for (const int32_t id : ids) {
-      pieces.push_back({{"id", id}, {"piece", tk.token_text(id)}, {"text", tk.token_piece(id)}});
-    }
-    j["tokens"] = pieces;
-    j["count"] = ids.size();
-    j["text"] = decode ? tk.decode(ids) : text;
-    gb::cli::print_json(j);
-    return gb::cli::exit_ok;
-  }
-  if (decode) {
-    std::printf("%s\n", tk.decode(ids).c_str());
-    return gb::cli::exit_ok;
-  }
-  if (show_pieces) {
-    for (const int32_t id : ids)
-      std::printf("%d -> %s\n", id, gb::viz::text_quote(tk.token_piece(id)).c_str());
-    return gb::cli::exit_ok;
-  }
-  std::string line;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i) line += ' ';
-    line += std::to_string(ids[i]);
-  }
-  std::printf("%s\n", line.c_str());
+  if (args.as_json)
+    gb::cli::print_json_text(gb::viz::tokenize_json(tk, ids, source, decode ? tk.decode(ids) : args.text));
+  else
+    std::fputs(gb::viz::tokenize_text(tk, ids,
+                                      decode             ? gb::viz::tokenize_view::decoded
+                                      : args.show_pieces ? gb::viz::tokenize_view::pieces
+                                                         : gb::viz::tokenize_view::ids)
+                   .c_str(),
+               stdout);
   return gb::cli::exit_ok;
 }
 

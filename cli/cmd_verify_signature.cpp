@@ -21,43 +21,53 @@ void print_lines(const char* tag, const std::vector<std::string>& v) {
   for (const std::string& s : v) std::printf("%s %s\n", tag, s.c_str());
 }
 
-int run_verify_signature(int argc, char** argv) {
-  po::options_description desc(
-      "glassbox verify-signature MODEL --signature model.sig (--key PUB.pem | --certificate-chain CA.pem) "
-      "[--ignore-path P]...");
+struct verify_signature_args {
   std::string model, sig;
   gb::viz::oms_verify_options o;
   bool as_json = false;
-  desc.add_options()("help,h", "show options")("model", po::value(&model), "model file or folder")(
-      "signature", po::value(&sig), "the OMS bundle (default MODEL/model.sig)")(
-      "key", po::value(&o.public_key), "PEM public key of the signer (key bundles)")(
-      "certificate-chain", po::value(&o.ca_certificates),
+};
+
+po::options_description verify_signature_option_table(verify_signature_args& a) {
+  po::options_description desc(
+      "glassbox verify-signature MODEL --signature model.sig (--key PUB.pem | --certificate-chain CA.pem) "
+      "[--ignore-path P]...");
+  desc.add_options()("help,h", "show options")("model", po::value(&a.model), "model file or folder")(
+      "signature", po::value(&a.sig), "the OMS bundle (default MODEL/model.sig)")(
+      "key", po::value(&a.o.public_key), "PEM public key of the signer (key bundles)")(
+      "certificate-chain", po::value(&a.o.ca_certificates),
       "PEM trusted CA certificate(s) (certificate bundles)")(
-      "ignore-path", po::value(&o.ignore_paths)->composing(),
-      "leave this path (relative to MODEL) out; repeatable")("json", po::bool_switch(&as_json),
+      "ignore-path", po::value(&a.o.ignore_paths)->composing(),
+      "leave this path (relative to MODEL) out; repeatable")("json", po::bool_switch(&a.as_json),
                                                              "print one JSON document")(
-      "threads", po::value(&o.threads)->default_value(0), "threads (0 = all cores)");
+      "threads", po::value(&a.o.threads)->default_value(0), "threads (0 = all cores)");
+  return desc;
+}
+
+int run_verify_signature(int argc, char** argv) {
+  verify_signature_args args;
+  po::options_description desc = verify_signature_option_table(args);
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc);
   if (vm.count("help")) return gb::cli::print_help(desc);
-  if (model.empty()) return gb::cli::usage_error("verify-signature", "missing MODEL", &desc);
-  if (!o.public_key.empty() && !o.ca_certificates.empty())
+  if (args.model.empty()) return gb::cli::usage_error("verify-signature", "missing MODEL", &desc);
+  if (!args.o.public_key.empty() && !args.o.ca_certificates.empty())
     return gb::cli::usage_error("verify-signature", "give --key or --certificate-chain, not both", &desc);
-  if (sig.empty()) sig = model + "/model.sig";
-  o.signature_path = sig;
-  std::ifstream f(sig, std::ios::binary);
-  if (!f) return gb::cli::report_error({gb::errc::not_found, 0, "cannot read the signature bundle", sig});
+  if (args.sig.empty()) args.sig = args.model + "/model.sig";
+  args.o.signature_path = args.sig;
+  std::ifstream f(args.sig, std::ios::binary);
+  if (!f)
+    return gb::cli::report_error({gb::errc::not_found, 0, "cannot read the signature bundle", args.sig});
   std::stringstream ss;
   ss << f.rdbuf();
   gb::result<gb::viz::oms_verification> r =
-      gb::capture(sig, [&] { return gb::viz::oms_verify(model, ss.str(), o); });
+      gb::capture(args.sig, [&] { return gb::viz::oms_verify(args.model, ss.str(), args.o); });
   if (!r) return gb::cli::report_error(r.err());
   const gb::viz::oms_verification& v = r.value();
   const char* verdict = v.verified()         ? "VERIFIED"
                         : v.problems.empty() ? "NOT VERIFIED (incomplete offline)"
                                              : "FAILED";
-  if (as_json) {
-    nlohmann::ordered_json j{{"model", model},
-                             {"signature", sig},
+  if (args.as_json) {
+    nlohmann::ordered_json j{{"model", args.model},
+                             {"signature", args.sig},
                              {"method", v.method},
                              {"verified", v.verified()},
                              {"verdict", verdict},
@@ -71,8 +81,9 @@ int run_verify_signature(int argc, char** argv) {
     print_lines("checked:", v.checked);
     print_lines("NOT checked:", v.not_checked);
     print_lines("FAILED:", v.problems);
-    std::printf("%s: %s signature %s for %s (%s bundle)\n", verdict, sig.c_str(),
-                v.verified() ? "holds" : "does not establish authenticity", model.c_str(), v.method.c_str());
+    std::printf("%s: %s signature %s for %s (%s bundle)\n", verdict, args.sig.c_str(),
+                v.verified() ? "holds" : "does not establish authenticity", args.model.c_str(),
+                v.method.c_str());
   }
   return v.verified() ? gb::cli::exit_ok : gb::cli::exit_findings;
 }

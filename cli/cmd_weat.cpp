@@ -42,11 +42,7 @@ int failed_tests(const std::vector<gb::probes::weat_result>& results, const std:
       hint);
 }
 
-int run_weat(int argc, char** argv) {
-  po::options_description desc(
-      "glassbox weat EMBEDDINGS|MODEL --tests FILE [--tests FILE ...] [options]\n"
-      "On a model: word tests use input embeddings (mean of the word's token embeddings); sentence tests\n"
-      "(sent-*.jsonl) use SEAT encodings (final-norm hidden states mean-pooled, L2-normalised).");
+struct weat_args {
   std::string mode = "auto", tok_path;
   std::string emb_path;
   std::vector<std::string> tests;
@@ -54,39 +50,54 @@ int run_weat(int argc, char** argv) {
   gb::probes::weat_options opt;
   bool as_json = false, lower = false;
   int threads = 0;
-  desc.add_options()("help,h", "show options")("embeddings", po::value(&emb_path),
+};
+
+po::options_description weat_option_table(weat_args& a) {
+  po::options_description desc(
+      "glassbox weat EMBEDDINGS|MODEL --tests FILE [--tests FILE ...] [options]\n"
+      "On a model: word tests use input embeddings (mean of the word's token embeddings); sentence tests\n"
+      "(sent-*.jsonl) use SEAT encodings (final-norm hidden states mean-pooled, L2-normalised).");
+  desc.add_options()("help,h", "show options")("embeddings", po::value(&a.emb_path),
                                                "GloVe / word2vec text or binary file")(
-      "tests", po::value(&tests)->multitoken(),
+      "tests", po::value(&a.tests)->multitoken(),
       "SEAT test files (weat1.jsonl ...) or WEAT.json (standard tests 1-10)")(
-      "only", po::value(&only)->multitoken(), "run only these test names (e.g. weat9)")(
-      "seed", po::value(&opt.seed)->default_value(1), "seed for Monte Carlo p-values and bootstrap")(
-      "samples", po::value(&opt.samples)->default_value(100000),
+      "only", po::value(&a.only)->multitoken(), "run only these test names (e.g. weat9)")(
+      "seed", po::value(&a.opt.seed)->default_value(1), "seed for Monte Carlo p-values and bootstrap")(
+      "samples", po::value(&a.opt.samples)->default_value(100000),
       "Monte Carlo samples when exact enumeration is too large")(
-      "resamples", po::value(&opt.bootstrap)->default_value(1000),
+      "resamples", po::value(&a.opt.bootstrap)->default_value(1000),
       "bootstrap resamples for the effect-size interval")(
-      "lowercase", po::bool_switch(&lower),
+      "lowercase", po::bool_switch(&a.lower),
       "look words up lower-cased when the exact word is absent (uncased embeddings)")(
-      "mode", po::value(&mode)->default_value("auto"),
-      "auto, embeddings (a vector file), input or seat (a model)")("tokenizer", po::value(&tok_path),
+      "mode", po::value(&a.mode)->default_value("auto"),
+      "auto, embeddings (a vector file), input or seat (a model)")("tokenizer", po::value(&a.tok_path),
                                                                    "tokenizer file for a model without one")(
-      "json", po::bool_switch(&as_json), "print one JSON document")(
-      "threads", po::value(&threads)->default_value(0),
+      "json", po::bool_switch(&a.as_json), "print one JSON document")(
+      "threads", po::value(&a.threads)->default_value(0),
       "threads (0 = all cores): tests in parallel, the same result for any count");
+  return desc;
+}
+
+int run_weat(int argc, char** argv) {
+  weat_args args;
+  po::options_description desc = weat_option_table(args);
   gb::cli::parse_command(argc, argv, desc, {{"embeddings", 1}});
-  if (emb_path.empty()) return gb::cli::missing_positional("EMBEDDINGS|MODEL");
-  if (tests.empty()) return gb::cli::missing_positional("--tests FILE");
-  gb::cli::check_choice("mode", mode, {"auto", "embeddings", "input", "seat"});
+  if (args.emb_path.empty()) return gb::cli::missing_positional("EMBEDDINGS|MODEL");
+  if (args.tests.empty()) return gb::cli::missing_positional("--tests FILE");
+  gb::cli::check_choice("mode", args.mode, {"auto", "embeddings", "input", "seat"});
   // A model (any format glassbox reads) or a vector file; then the tests.
-  const gb::probes::weat_source src = gb::probes::weat_source_open(emb_path, mode, tok_path, lower);
-  const std::vector<gb::probes::weat_sets> selected = gb::probes::weat_tests_load(tests, only);
+  const gb::probes::weat_source src =
+      gb::probes::weat_source_open(args.emb_path, args.mode, args.tok_path, args.lower);
+  const std::vector<gb::probes::weat_sets> selected = gb::probes::weat_tests_load(args.tests, args.only);
   const std::vector<gb::probes::weat_result> results =
-      gb::probes::weat_run_all(selected, src.lookup(), opt, threads);
-  const gb::viz::weat_vectors v{emb_path, src.table.format, src.table.size(), src.table.dim, src.is_model};
-  if (as_json)
-    gb::cli::print_json_text(gb::viz::weat_json(results, v, opt.seed));
+      gb::probes::weat_run_all(selected, src.lookup(), args.opt, args.threads);
+  const gb::viz::weat_vectors v{args.emb_path, src.table.format, src.table.size(), src.table.dim,
+                                src.is_model};
+  if (args.as_json)
+    gb::cli::print_json_text(gb::viz::weat_json(results, v, args.opt.seed));
   else
     std::printf("%s", gb::viz::weat_text(results, v).c_str());
-  return failed_tests(results, only, lower, src.is_model, as_json);
+  return failed_tests(results, args.only, args.lower, src.is_model, args.as_json);
 }
 
 }  // namespace

@@ -151,30 +151,22 @@ struct pass {
   std::vector<std::vector<int32_t>> rows;  // per request: the row of each input token
 };
 
-}  // namespace
+// Input rows a request needs: all its tokens but the last (0 when there is nothing to score).
+size_t pass_input_rows(const lp_request& q) {
+  return q.tokens.size() < 2 || std::max<size_t>(q.first, 1) >= q.tokens.size() ? size_t{0}
+                                                                                : q.tokens.size() - 1;
+}
 
-std::vector<std::vector<double>> engine_scorer::logprobs_many(const std::vector<lp_request>& reqs,
-                                                              const std::function<void()>& tick) {
-  std::vector<std::vector<double>> out(reqs.size());
-  if (reqs.empty()) return out;
-  calls_ += reqs.size();
-  // sorted by tokens: neighbours share the longest prefixes (a CrowS-Pairs pair, sentences opening alike)
-  std::vector<size_t> order(reqs.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return reqs[a].tokens < reqs[b].tokens; });
-  auto inputs = [&](size_t k) {  // input rows a request needs (0 when there is nothing to score)
-    const lp_request& q = reqs[order[k]];
-    return q.tokens.size() < 2 || std::max<size_t>(q.first, 1) >= q.tokens.size() ? size_t{0}
-                                                                                  : q.tokens.size() - 1;
-  };
-  // Passes of consecutive requests up to pack_rows_ trie rows (composed by the batch alone, so results do
-  // not depend on threads or runners). A request longer than that runs alone through the KV-cache path.
+// Passes of consecutive requests (in `order`) up to pack_rows trie rows (composed by the batch alone, so
+// results do not depend on threads or runners). A request longer than that gets a pass of its own with no
+// trie: it runs alone through the KV-cache path. reuse: share prefixes (else every request adds its rows).
+std::vector<pass> passes_pack(const std::vector<lp_request>& reqs, const std::vector<size_t>& order,
+                              size_t pack_rows, bool reuse) {
   std::vector<pass> passes;
   for (size_t k = 0; k < order.size();) {
     pass p;
     p.begin = k;
-    if (inputs(k) > pack_rows_) {
+    if (pass_input_rows(reqs[order[k]]) > pack_rows) {
       p.end = ++k;
       passes.push_back(std::move(p));
       continue;
@@ -182,21 +174,21 @@ std::vector<std::vector<double>> engine_scorer::logprobs_many(const std::vector<
     std::map<std::pair<int32_t, int32_t>, int32_t> child;  // (parent row, token) -> row
     for (; k < order.size(); ++k) {
       const std::vector<int32_t>& t = reqs[order[k]].tokens;
-      const size_t n = inputs(k);
-      if (n > pack_rows_) break;
+      const size_t n = pass_input_rows(reqs[order[k]]);
+      if (n > pack_rows) break;
       // rows this request adds: the part of its inputs not already in the trie
       size_t shared = 0;
-      for (int32_t at = -1; reuse_ && shared < n; ++shared) {
+      for (int32_t at = -1; reuse && shared < n; ++shared) {
         auto it = child.find({at, t[shared]});
         if (it == child.end()) break;
         at = it->second;
       }
-      if (!p.tokens.empty() && p.tokens.size() + (n - shared) > pack_rows_) break;
+      if (!p.tokens.empty() && p.tokens.size() + (n - shared) > pack_rows) break;
       std::vector<int32_t> rows;
       int32_t at = -1;
       for (size_t i = 0; i < n; ++i) {
         const int32_t row = static_cast<int32_t>(p.tokens.size());
-        auto [it, added] = reuse_ ? child.try_emplace({at, t[i]}, row) : std::make_pair(child.end(), true);
+        auto [it, added] = reuse ? child.try_emplace({at, t[i]}, row) : std::make_pair(child.end(), true);
         if (added) {
           p.tokens.push_back(t[i]);
           p.parent.push_back(at);
@@ -209,14 +201,62 @@ std::vector<std::vector<double>> engine_scorer::logprobs_many(const std::vector<
     p.end = k;
     passes.push_back(std::move(p));
   }
+  return passes;
+}
 
+// One packed pass on worker w: forward_packed over its trie, then each request's log-probabilities into
+// out (log-softmax in double, as runner::token_logprobs, of the rows some request reads).
+void pass_score(engine_scorer::worker& w, const pass& p, const std::vector<lp_request>& reqs,
+                const std::vector<size_t>& order, std::vector<std::vector<double>>& out, int lse_threads) {
+  auto lg = w.run->forward_packed(p.tokens, p.parent);
+  if (!lg) throw failure(lg.err());
+  const int64_t V = w.run->vocab_size();
+  const float* logits = lg.value().data();  // (T, V)
+  const int64_t T = static_cast<int64_t>(p.tokens.size());
+  std::vector<char> need(static_cast<size_t>(T), 0);  // (T)
+  for (size_t k = p.begin; k < p.end; ++k) {
+    const lp_request& q = reqs[order[k]];
+    const std::vector<int32_t>& rows = p.rows[k - p.begin];
+    for (size_t i = std::max<size_t>(q.first, 1); i <= rows.size(); ++i)
+      need[static_cast<size_t>(rows[i - 1])] = 1;
+  }
+  std::vector<double> mx(static_cast<size_t>(T)), log_sum(static_cast<size_t>(T));  // (T) each
+#pragma omp parallel for num_threads(lse_threads) schedule(dynamic, 4)
+  for (int64_t r = 0; r < T; ++r) {
+    if (!need[static_cast<size_t>(r)]) continue;
+    const float* row = logits + r * V;
+    double m = static_cast<double>(row[0]);
+    for (int64_t j = 1; j < V; ++j) m = std::max(m, static_cast<double>(row[j]));
+    double sum = 0;
+    for (int64_t j = 0; j < V; ++j) sum += std::exp(static_cast<double>(row[j]) - m);
+    mx[static_cast<size_t>(r)] = m;
+    log_sum[static_cast<size_t>(r)] = std::log(sum);
+  }
+  for (size_t k = p.begin; k < p.end; ++k) {
+    const lp_request& q = reqs[order[k]];
+    const std::vector<int32_t>& rows = p.rows[k - p.begin];
+    std::vector<double>& o = out[order[k]];
+    for (size_t i = std::max<size_t>(q.first, 1); i <= rows.size(); ++i) {
+      const size_t r = static_cast<size_t>(rows[i - 1]);
+      o.push_back(static_cast<double>(logits[static_cast<int64_t>(r) * V + q.tokens[i]]) - mx[r] -
+                  log_sum[r]);
+    }
+    w.reused += rows.size();
+  }
+  w.forwarded += p.tokens.size();
+  w.reused -= p.tokens.size();
+}
+
+}  // namespace
+
+size_t engine_scorer::pool_ready(size_t passes) {
   // Runners: `workers` single-threaded ones when there are passes enough to keep them all busy (no OpenMP
   // barriers per matmul: on a loaded machine a spinning team loses its time slices, measured 50 s vs 30 s
   // at load 9 for 100 CrowS-Pairs pairs), else one runner with every thread. Results are the same either way.
   const int threads = std::max(n_workers_, 1);
-  const int auto_runners = passes.size() >= 2 * static_cast<size_t>(threads) ? threads : 1;
+  const int auto_runners = passes >= 2 * static_cast<size_t>(threads) ? threads : 1;
   const int n_runners = std::clamp<int>(runners_ > 0 ? runners_ : auto_runners, 1, threads);
-  const size_t n_run = std::min<size_t>(static_cast<size_t>(n_runners), passes.size());
+  const size_t n_run = std::min<size_t>(static_cast<size_t>(n_runners), passes);
   engine::run_options ro;
   ro.threads = std::max(1, threads / n_runners);
   if (pool_threads_ != ro.threads) {  // other threads per runner: new runners (their counts move to main_)
@@ -232,10 +272,25 @@ std::vector<std::vector<double>> engine_scorer::logprobs_many(const std::vector<
     w->run = w->own.get();
     pool_.push_back(std::move(w));
   }
+  return n_run;
+}
+
+std::vector<std::vector<double>> engine_scorer::logprobs_many(const std::vector<lp_request>& reqs,
+                                                              const std::function<void()>& tick) {
+  std::vector<std::vector<double>> out(reqs.size());
+  if (reqs.empty()) return out;
+  calls_ += reqs.size();
+  // sorted by tokens: neighbours share the longest prefixes (a CrowS-Pairs pair, sentences opening alike)
+  std::vector<size_t> order(reqs.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return reqs[a].tokens < reqs[b].tokens; });
+  const std::vector<pass> passes = passes_pack(reqs, order, pack_rows_, reuse_);
+  const size_t n_run = pool_ready(passes.size());
+  const int lse_threads = std::max(1, pool_threads_);
   std::atomic<size_t> next{0};
   std::mutex mu;
   std::exception_ptr error;
-  const int lse_threads = std::max(1, ro.threads);
   auto work = [&](worker& w) {
     for (size_t b; (b = next.fetch_add(1)) < passes.size();) {
       const pass& p = passes[b];
@@ -247,44 +302,7 @@ std::vector<std::vector<double>> engine_scorer::logprobs_many(const std::vector<
             out[order[k]] = w.score(q.tokens, q.first, false);
           }
         } else {
-          auto lg = w.run->forward_packed(p.tokens, p.parent);
-          if (!lg) throw failure(lg.err());
-          const int64_t V = w.run->vocab_size();
-          const float* logits = lg.value().data();
-          // log-softmax of the rows some request reads, in double (as runner::token_logprobs)
-          const int64_t T = static_cast<int64_t>(p.tokens.size());
-          std::vector<char> need(static_cast<size_t>(T), 0);
-          for (size_t k = p.begin; k < p.end; ++k) {
-            const lp_request& q = reqs[order[k]];
-            const std::vector<int32_t>& rows = p.rows[k - p.begin];
-            for (size_t i = std::max<size_t>(q.first, 1); i <= rows.size(); ++i)
-              need[static_cast<size_t>(rows[i - 1])] = 1;
-          }
-          std::vector<double> mx(static_cast<size_t>(T)), log_sum(static_cast<size_t>(T));
-#pragma omp parallel for num_threads(lse_threads) schedule(dynamic, 4)
-          for (int64_t r = 0; r < T; ++r) {
-            if (!need[static_cast<size_t>(r)]) continue;
-            const float* row = logits + r * V;
-            double m = static_cast<double>(row[0]);
-            for (int64_t j = 1; j < V; ++j) m = std::max(m, static_cast<double>(row[j]));
-            double sum = 0;
-            for (int64_t j = 0; j < V; ++j) sum += std::exp(static_cast<double>(row[j]) - m);
-            mx[static_cast<size_t>(r)] = m;
-            log_sum[static_cast<size_t>(r)] = std::log(sum);
-          }
-          for (size_t k = p.begin; k < p.end; ++k) {
-            const lp_request& q = reqs[order[k]];
-            const std::vector<int32_t>& rows = p.rows[k - p.begin];
-            std::vector<double>& o = out[order[k]];
-            for (size_t i = std::max<size_t>(q.first, 1); i <= rows.size(); ++i) {
-              const size_t r = static_cast<size_t>(rows[i - 1]);
-              o.push_back(static_cast<double>(logits[static_cast<int64_t>(r) * V + q.tokens[i]]) - mx[r] -
-                          log_sum[r]);
-            }
-            w.reused += rows.size();
-          }
-          w.forwarded += p.tokens.size();
-          w.reused -= p.tokens.size();
+          pass_score(w, p, reqs, order, out, lse_threads);
         }
       } catch (...) {
         std::lock_guard<std::mutex> lock(mu);

@@ -62,6 +62,8 @@ class engine_scorer : public scorer {
   struct worker;
 
  private:
+  size_t pool_ready(size_t passes);  // runners for a batch of `passes` (created as needed); how many to use
+
   session& s_;
   size_t calls_ = 0;
   bool reuse_ = true;

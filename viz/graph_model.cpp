@@ -169,171 +169,136 @@ struct builder {
            (m.hp.head_dim > 0 ? " x " + std::to_string(m.hp.head_dim) : "");
   }
 
-  // One block (or a folded run of identical blocks [a, b]); returns the id of its output.
-  std::string block(int a, int b, const std::string& in) {
-    std::string cl = "blk." + std::to_string(a);
-    std::string p = cl + ".";
-    int fold = b - a + 1;
-    gcluster c;
-    c.id = cl;
-    c.fold = fold;
-    c.label = fold > 1 ? "blocks " + std::to_string(a) + "-" + std::to_string(b) + "  (x " +
-                             std::to_string(fold) + ")"
-                       : "block " + std::to_string(a);
-    g.clusters.push_back(c);
+  // One block, or a folded run of identical blocks [a, b]: its cluster id, node id prefix, copies.
+  struct block_span {
+    int a, b;
+    std::string cl, p;
+    int fold;
+  };
+
+  // The q, k, v projections (or one fused qkv) fed from x, each after its optional norm.
+  void block_qkv(const block_span& s, const std::string& x, std::string& q, std::string& k, std::string& v) {
     const hparams& hp = m.hp;
+    if (has(role_kind::attn_qkv, s.a)) {
+      std::vector<std::string> ex;
+      std::string h = heads_text(hp.n_head, "heads"), kv = heads_text(hp.n_head_kv, "KV heads");
+      if (!h.empty()) ex.push_back(h);
+      if (!kv.empty() && hp.n_head_kv != hp.n_head) ex.push_back(kv);
+      q = k = v = weight(role_kind::attn_qkv, s.a, s.b, "attention", s.cl, ex);
+      edge(x, q);
+    } else {
+      q = weight(role_kind::attn_q, s.a, s.b, "attention", s.cl, {heads_text(hp.n_head, "heads")});
+      k = weight(role_kind::attn_k, s.a, s.b, "attention", s.cl, {heads_text(hp.n_head_kv, "KV heads")});
+      v = weight(role_kind::attn_v, s.a, s.b, "attention", s.cl, {heads_text(hp.n_head_kv, "KV heads")});
+      edge(x, q);
+      edge(x, k);
+      edge(x, v);
+    }
+    std::string qn = weight(role_kind::attn_q_norm, s.a, s.b, "norm", s.cl);
+    if (!qn.empty()) {
+      edge(q, qn);
+      q = qn;
+    }
+    std::string kn = weight(role_kind::attn_k_norm, s.a, s.b, "norm", s.cl);
+    if (!kn.empty()) {
+      edge(k, kn);
+      k = kn;
+    }
+  }
 
-    std::string x = in;
-    std::string n_attn = weight(role_kind::attn_norm, a, b, "norm", cl);
-    if (!n_attn.empty()) {
-      edge(in, n_attn);
-      x = n_attn;
+  // Attention from x: projections, RoPE, the attention op, output projection, post norm; returns its output.
+  std::string block_attention(const block_span& s, const std::string& x) {
+    const hparams& hp = m.hp;
+    std::string q, k, v;
+    block_qkv(s, x, q, k, v);
+    std::vector<std::string> sd;
+    std::string hh = std::to_string(hp.n_head) + " heads";
+    if (hp.n_head_kv > 0 && hp.n_head_kv != hp.n_head)
+      hh += hp.n_head_kv == 1 ? ", multi-query" : ", " + std::to_string(hp.n_head_kv) + " KV heads (GQA)";
+    sd.push_back("softmax(QK^T / sqrt(d)) V, causal");
+    if (hp.n_head > 0) sd.push_back(hh);
+    if (hp.pos == pos_kind::alibi) sd.push_back("ALiBi position bias");
+    std::string attn = compute(s.p + "attn.sdpa", "attention", "attention_op", s.cl, sd, s.fold);
+    if (hp.pos == pos_kind::rope) {
+      std::vector<std::string> rd{"theta " + fmt_num(hp.rope_theta, 6)};
+      if (hp.n_rot > 0 && hp.head_dim > 0 && hp.n_rot != hp.head_dim)
+        rd.push_back(std::to_string(hp.n_rot) + " of " + std::to_string(hp.head_dim) + " dims");
+      std::string rope = compute(s.p + "attn.rope", "RoPE", "rope", s.cl, rd, s.fold);
+      edge(q, rope, "q");
+      edge(k, rope, "k");
+      edge(rope, attn);
+    } else {
+      edge(q, attn, q == k ? "qkv" : "q");
+      if (k != q) edge(k, attn, "k");
     }
+    if (v != q) edge(v, attn, "v");
+    std::string a_out = attn;
+    std::string o = weight(role_kind::attn_o, s.a, s.b, "attention", s.cl);
+    if (!o.empty()) {
+      edge(attn, o);
+      a_out = o;
+    }
+    std::string pan = weight(role_kind::post_attn_norm, s.a, s.b, "norm", s.cl);
+    if (!pan.empty()) {
+      edge(a_out, pan);
+      a_out = pan;
+    }
+    return a_out;
+  }
 
-    // Attention.
-    std::string a_out;
-    bool has_attn = has(role_kind::attn_qkv, a) || has(role_kind::attn_q, a) || has(role_kind::attn_o, a);
-    if (has_attn) {
-      std::string q, k, v;
-      if (has(role_kind::attn_qkv, a)) {
-        std::vector<std::string> ex;
-        std::string h = heads_text(hp.n_head, "heads"), kv = heads_text(hp.n_head_kv, "KV heads");
-        if (!h.empty()) ex.push_back(h);
-        if (!kv.empty() && hp.n_head_kv != hp.n_head) ex.push_back(kv);
-        q = k = v = weight(role_kind::attn_qkv, a, b, "attention", cl, ex);
-        edge(x, q);
-      } else {
-        q = weight(role_kind::attn_q, a, b, "attention", cl, {heads_text(hp.n_head, "heads")});
-        k = weight(role_kind::attn_k, a, b, "attention", cl, {heads_text(hp.n_head_kv, "KV heads")});
-        v = weight(role_kind::attn_v, a, b, "attention", cl, {heads_text(hp.n_head_kv, "KV heads")});
-        edge(x, q);
-        edge(x, k);
-        edge(x, v);
-      }
-      std::string qn = weight(role_kind::attn_q_norm, a, b, "norm", cl);
-      if (!qn.empty()) {
-        edge(q, qn);
-        q = qn;
-      }
-      std::string kn = weight(role_kind::attn_k_norm, a, b, "norm", cl);
-      if (!kn.empty()) {
-        edge(k, kn);
-        k = kn;
-      }
-      std::vector<std::string> sd;
-      std::string hh = std::to_string(hp.n_head) + " heads";
-      if (hp.n_head_kv > 0 && hp.n_head_kv != hp.n_head)
-        hh += hp.n_head_kv == 1 ? ", multi-query" : ", " + std::to_string(hp.n_head_kv) + " KV heads (GQA)";
-      sd.push_back("softmax(QK^T / sqrt(d)) V, causal");
-      if (hp.n_head > 0) sd.push_back(hh);
-      if (hp.pos == pos_kind::alibi) sd.push_back("ALiBi position bias");
-      std::string attn = compute(p + "attn.sdpa", "attention", "attention_op", cl, sd, fold);
-      if (hp.pos == pos_kind::rope) {
-        std::vector<std::string> rd{"theta " + fmt_num(hp.rope_theta, 6)};
-        if (hp.n_rot > 0 && hp.head_dim > 0 && hp.n_rot != hp.head_dim)
-          rd.push_back(std::to_string(hp.n_rot) + " of " + std::to_string(hp.head_dim) + " dims");
-        std::string rope = compute(p + "attn.rope", "RoPE", "rope", cl, rd, fold);
-        edge(q, rope, "q");
-        edge(k, rope, "k");
-        edge(rope, attn);
-      } else {
-        edge(q, attn, q == k ? "qkv" : "q");
-        if (k != q) edge(k, attn, "k");
-      }
-      if (v != q) edge(v, attn, "v");
-      std::string o = weight(role_kind::attn_o, a, b, "attention", cl);
-      a_out = attn;
-      if (!o.empty()) {
-        edge(attn, o);
-        a_out = o;
-      }
-      std::string pan = weight(role_kind::post_attn_norm, a, b, "norm", cl);
-      if (!pan.empty()) {
-        edge(a_out, pan);
-        a_out = pan;
-      }
+  // The MLP from src (its norm, else, in a parallel block, the attention norm's output x): gate and up, the
+  // activation, down, post norm; returns its output.
+  std::string block_mlp(const block_span& s, std::string src, const std::string& x) {
+    const hparams& hp = m.hp;
+    std::string fn = weight(role_kind::ffn_norm, s.a, s.b, "norm", s.cl);
+    if (fn.empty()) fn = weight(role_kind::attn_norm_2, s.a, s.b, "norm", s.cl);
+    if (!fn.empty()) {
+      edge(src, fn);
+      src = fn;
+    } else if (hp.parallel_block)
+      src = x;  // shares the attention norm
+    std::string gate = weight(role_kind::mlp_gate, s.a, s.b, "mlp", s.cl);
+    std::string up = weight(role_kind::mlp_up, s.a, s.b, "mlp", s.cl);
+    std::string act = compute(s.p + "mlp.act",
+                              gate.empty() ? act_name(hp.act) : std::string(act_name(hp.act)) + "(gate) * up",
+                              "act", s.cl, {}, s.fold);
+    if (!gate.empty()) {
+      edge(src, gate);
+      edge(gate, act);
     }
+    if (!up.empty()) {
+      edge(src, up);
+      edge(up, act);
+    }
+    if (gate.empty() && up.empty()) edge(src, act);
+    std::string d_out = act;
+    std::string down = weight(role_kind::mlp_down, s.a, s.b, "mlp", s.cl);
+    if (!down.empty()) {
+      edge(act, down);
+      d_out = down;
+    }
+    std::string pfn = weight(role_kind::post_ffn_norm, s.a, s.b, "norm", s.cl);
+    if (!pfn.empty()) {
+      edge(d_out, pfn);
+      d_out = pfn;
+    }
+    return d_out;
+  }
 
-    // MLP.
-    bool has_mlp = has(role_kind::mlp_up, a) || has(role_kind::mlp_down, a) || has(role_kind::mlp_gate, a);
-    std::string res1 = in, mlp_in = x;
-    if (!hp.parallel_block && !a_out.empty()) {
-      res1 = compute(p + "attn.add", "+", "residual", cl, {}, fold);
-      edge(a_out, res1);
-      edge(in, res1, "residual", true);
-      std::string aon = weight(role_kind::attn_out_norm, a, b, "norm", cl);
-      if (!aon.empty()) {
-        edge(res1, aon);
-        res1 = aon;
-      }
-      mlp_in = res1;
-    }
-    std::string d_out;
-    if (has_mlp) {
-      std::string src = hp.parallel_block ? in : mlp_in;
-      std::string fn = weight(role_kind::ffn_norm, a, b, "norm", cl);
-      if (fn.empty()) fn = weight(role_kind::attn_norm_2, a, b, "norm", cl);
-      if (!fn.empty()) {
-        edge(src, fn);
-        src = fn;
-      } else if (hp.parallel_block)
-        src = x;  // shares the attention norm
-      std::string gate = weight(role_kind::mlp_gate, a, b, "mlp", cl);
-      std::string up = weight(role_kind::mlp_up, a, b, "mlp", cl);
-      std::string act = compute(
-          p + "mlp.act", gate.empty() ? act_name(hp.act) : std::string(act_name(hp.act)) + "(gate) * up",
-          "act", cl, {}, fold);
-      if (!gate.empty()) {
-        edge(src, gate);
-        edge(gate, act);
-      }
-      if (!up.empty()) {
-        edge(src, up);
-        edge(up, act);
-      }
-      if (gate.empty() && up.empty()) edge(src, act);
-      std::string down = weight(role_kind::mlp_down, a, b, "mlp", cl);
-      d_out = act;
-      if (!down.empty()) {
-        edge(act, down);
-        d_out = down;
-      }
-      std::string pfn = weight(role_kind::post_ffn_norm, a, b, "norm", cl);
-      if (!pfn.empty()) {
-        edge(d_out, pfn);
-        d_out = pfn;
-      }
-    }
-    std::string out = res1;
-    if (!d_out.empty() || hp.parallel_block) {
-      out = compute(p + "mlp.add", "+", "residual", cl, {}, fold);
-      if (!d_out.empty()) edge(d_out, out);
-      if (hp.parallel_block) {
-        if (!a_out.empty()) edge(a_out, out);
-        edge(in, out, "residual", true);
-      } else {
-        edge(res1, out, "residual", true);
-      }
-    }
-    std::string lon = weight(role_kind::layer_out_norm, a, b, "norm", cl);
-    if (!lon.empty()) {
-      edge(out, lon);
-      out = lon;
-    }
-
-    // Layer tensors with other roles: shown beside the block, fed from its input.
+  // Layer tensors with other roles: shown beside the block, fed from its input.
+  void block_others(const block_span& s, const std::string& in) {
     std::map<std::string, bool> seen;
-    for (const auto* e : entries(role_kind::other, a, a)) {
+    for (const auto* e : entries(role_kind::other, s.a, s.a)) {
       std::string r = short_role(e->canonical);
       if (seen[r]) continue;
       seen[r] = true;
       gnode n;
-      n.id = p + r;
+      n.id = s.p + r;
       n.label = r;
       n.kind = "generic";
-      n.cluster = cl;
-      n.fold = fold;
-      for (int l = a; l <= b; ++l)
+      n.cluster = s.cl;
+      n.fold = s.fold;
+      for (int l = s.a; l <= s.b; ++l)
         for (const auto* e2 : entries(role_kind::other, l, l))
           if (short_role(e2->canonical) == r) {
             n.tensors.push_back(e2->canonical);
@@ -345,8 +310,62 @@ struct builder {
       }
       edge(in, add(std::move(n)));
     }
+  }
+
+  // One block (or a folded run of identical blocks [a, b]); returns the id of its output.
+  std::string block(int a, int b, const std::string& in) {
+    const block_span s{a, b, "blk." + std::to_string(a), "blk." + std::to_string(a) + ".", b - a + 1};
+    gcluster c;
+    c.id = s.cl;
+    c.fold = s.fold;
+    c.label = s.fold > 1 ? "blocks " + std::to_string(a) + "-" + std::to_string(b) + "  (x " +
+                               std::to_string(s.fold) + ")"
+                         : "block " + std::to_string(a);
+    g.clusters.push_back(c);
+    const hparams& hp = m.hp;
+
+    std::string x = in;
+    std::string n_attn = weight(role_kind::attn_norm, a, b, "norm", s.cl);
+    if (!n_attn.empty()) {
+      edge(in, n_attn);
+      x = n_attn;
+    }
+    bool has_attn = has(role_kind::attn_qkv, a) || has(role_kind::attn_q, a) || has(role_kind::attn_o, a);
+    std::string a_out = has_attn ? block_attention(s, x) : std::string();
+
+    bool has_mlp = has(role_kind::mlp_up, a) || has(role_kind::mlp_down, a) || has(role_kind::mlp_gate, a);
+    std::string res1 = in, mlp_in = x;
+    if (!hp.parallel_block && !a_out.empty()) {
+      res1 = compute(s.p + "attn.add", "+", "residual", s.cl, {}, s.fold);
+      edge(a_out, res1);
+      edge(in, res1, "residual", true);
+      std::string aon = weight(role_kind::attn_out_norm, a, b, "norm", s.cl);
+      if (!aon.empty()) {
+        edge(res1, aon);
+        res1 = aon;
+      }
+      mlp_in = res1;
+    }
+    std::string d_out = has_mlp ? block_mlp(s, hp.parallel_block ? in : mlp_in, x) : std::string();
+    std::string out = res1;
+    if (!d_out.empty() || hp.parallel_block) {
+      out = compute(s.p + "mlp.add", "+", "residual", s.cl, {}, s.fold);
+      if (!d_out.empty()) edge(d_out, out);
+      if (hp.parallel_block) {
+        if (!a_out.empty()) edge(a_out, out);
+        edge(in, out, "residual", true);
+      } else {
+        edge(res1, out, "residual", true);
+      }
+    }
+    std::string lon = weight(role_kind::layer_out_norm, a, b, "norm", s.cl);
+    if (!lon.empty()) {
+      edge(out, lon);
+      out = lon;
+    }
+    block_others(s, in);
     if (!has_attn && !has_mlp && out == in) {  // nothing recognisable: keep the chain visible
-      out = compute(p + "block", "block", "generic", cl, {"no attention or MLP tensors"}, fold);
+      out = compute(s.p + "block", "block", "generic", s.cl, {"no attention or MLP tensors"}, s.fold);
       edge(in, out);
     }
     return out;

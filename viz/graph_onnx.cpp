@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 
 #include "inspect/graph_fold.h"
@@ -340,64 +341,87 @@ std::string short_name(const std::string& s, size_t max = 40) {
   return "..." + tail;
 }
 
-}  // namespace
-
-graph graph_from_onnx(const archive& a, const graph_options& opt) {
+// The drawing of one ONNX graph, made in named steps (graph_from_onnx runs them in order): the title, the
+// node index, the folding of repeated layers, then inputs, ops with the edges into them, outputs, findings.
+struct onnx_drawing {
+  const archive& a;
+  const graph_options& opt;
+  const op_graph& og;
+  const size_t n;  // ops
   graph g;
-  const op_graph& og = a.graph;
-  g.title = "ONNX " + (og.name.empty() ? std::string("graph") : og.name) + ", " +
-            std::to_string(og.nodes.size()) + " ops";
-  if (opt.counted) g.title += ", " + parameter_count_text(summary_build(*opt.counted));
-  g.source = a.path + " (" + file_format_name(a.format) +
-             (a.format_version.empty() ? "" : " " + a.format_version) + ")";
-  {
-    std::string n = "ir " + std::to_string(og.ir_version);
+  std::unordered_map<std::string, const tensor_view*> inits;  // initializer name -> tensor
+  std::unordered_map<std::string, std::string> shapes;        // value -> shape text
+  std::vector<std::string> ids;                               // (n) unique node ids
+  std::unordered_map<std::string, size_t> producer;           // value -> node index
+  std::vector<layer_key> keys;                                // (n) the layer each node's name places it in
+  std::vector<size_t> rep;                                    // (n) representative node of each node
+  std::vector<std::string> cluster;                           // (n) cluster id, empty outside clusters
+  std::vector<long> copy_of;     // (n) which copy of a repeated layer/block a node belongs to
+  std::vector<char> shape_only;  // (n) folded structural drawing: shape arithmetic left out
+  std::vector<bool> hidden;      // (n) not drawn (Constant ops, hidden shape arithmetic)
+  size_t hidden_count = 0, shape_hidden = 0;
+  std::map<std::string, int> fold_of;  // cluster id -> copies it stands for
+  std::set<std::string> graph_inputs;
+  std::set<std::string> unknown_ops, custom_ops, dangling;
+  std::set<std::tuple<std::string, std::string, std::string>> edge_seen;
+  std::map<size_t, std::vector<std::string>> folded_tensors;  // representative -> initializers of its copies
+  std::unordered_map<std::string, size_t> node_at;            // node id -> index in g.nodes
+  std::set<size_t> shape_noted;  // nodes already marked as fed by hidden shape arithmetic
+
+  onnx_drawing(const archive& arch, const graph_options& o)
+      : a(arch), opt(o), og(arch.graph), n(arch.graph.nodes.size()) {}
+
+  void title() {
+    g.title = "ONNX " + (og.name.empty() ? std::string("graph") : og.name) + ", " +
+              std::to_string(og.nodes.size()) + " ops";
+    if (opt.counted) g.title += ", " + parameter_count_text(summary_build(*opt.counted));
+    g.source = a.path + " (" + file_format_name(a.format) +
+               (a.format_version.empty() ? "" : " " + a.format_version) + ")";
+    std::string v = "ir " + std::to_string(og.ir_version);
     for (const auto& [dom, ver] : og.opsets)
-      n += " | " + (dom.empty() ? std::string("ai.onnx") : dom) + " " + std::to_string(ver);
-    if (!og.producer.empty()) n += " | " + og.producer + " " + og.producer_version;
-    g.notes.push_back(n);
+      v += " | " + (dom.empty() ? std::string("ai.onnx") : dom) + " " + std::to_string(ver);
+    if (!og.producer.empty()) v += " | " + og.producer + " " + og.producer_version;
+    g.notes.push_back(v);
     if (og.subgraph_count)
       g.notes.push_back(std::to_string(og.subgraph_count) + " subgraph bodies (If/Loop/Scan) inlined");
   }
-  std::unordered_map<std::string, const tensor_view*> inits;
-  for (const auto& t : a.tensors) inits.emplace(t.name, &t);
-  std::unordered_map<std::string, std::string> shapes(og.value_shapes.begin(), og.value_shapes.end());
 
-  // Node ids: name, else first output, else index; made unique.
-  size_t n = og.nodes.size();
-  std::vector<std::string> ids(n);
-  std::set<std::string> used;
-  for (size_t i = 0; i < n; ++i) {
-    const auto& nd = og.nodes[i];
-    std::string base = !nd.name.empty()                                ? nd.name
-                       : !nd.outputs.empty() && !nd.outputs[0].empty() ? nd.outputs[0]
-                                                                       : "node" + std::to_string(i);
-    std::string id = "op:" + base;
-    for (int k = 2; used.count(id); ++k) id = "op:" + base + "#" + std::to_string(k);
-    used.insert(id);
-    ids[i] = id;
+  // Initializers, value shapes, node ids (name, else first output, else index; made unique), producers,
+  // layer keys; every node its own representative.
+  void index() {
+    for (const auto& t : a.tensors) inits.emplace(t.name, &t);
+    shapes.insert(og.value_shapes.begin(), og.value_shapes.end());
+    graph_inputs.insert(og.inputs.begin(), og.inputs.end());
+    ids.resize(n);
+    std::set<std::string> used;
+    for (size_t i = 0; i < n; ++i) {
+      const auto& nd = og.nodes[i];
+      std::string base = !nd.name.empty()                                ? nd.name
+                         : !nd.outputs.empty() && !nd.outputs[0].empty() ? nd.outputs[0]
+                                                                         : "node" + std::to_string(i);
+      std::string id = "op:" + base;
+      for (int k = 2; used.count(id); ++k) id = "op:" + base + "#" + std::to_string(k);
+      used.insert(id);
+      ids[i] = id;
+    }
+    for (size_t i = 0; i < n; ++i)
+      for (const auto& o : og.nodes[i].outputs)
+        if (!o.empty()) producer.emplace(o, i);
+    keys.resize(n);
+    rep.resize(n);
+    copy_of.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      const auto& nd = og.nodes[i];
+      keys[i] = find_layer(!nd.name.empty() ? nd.name : nd.outputs.empty() ? std::string() : nd.outputs[0]);
+      rep[i] = i;
+      copy_of[i] = keys[i].number;
+    }
+    cluster.resize(n);
+    shape_only.assign(n, 0);
   }
-  std::unordered_map<std::string, size_t> producer;  // value -> node index
-  for (size_t i = 0; i < n; ++i)
-    for (const auto& o : og.nodes[i].outputs)
-      if (!o.empty()) producer.emplace(o, i);
 
-  // Layers and folding.
-  std::vector<layer_key> keys(n);
-  std::vector<size_t> rep(n);  // representative node of each node
-  for (size_t i = 0; i < n; ++i) {
-    const auto& nd = og.nodes[i];
-    keys[i] = find_layer(!nd.name.empty() ? nd.name : nd.outputs.empty() ? std::string() : nd.outputs[0]);
-    rep[i] = i;
-  }
-  std::map<std::string, std::string> cluster_of_layer;  // prefix+number -> cluster id
-  std::vector<std::string> cluster(n);
-  std::vector<long> copy_of(n, -1);  // which copy of a repeated layer/block a node belongs to
-  for (size_t i = 0; i < n; ++i) copy_of[i] = keys[i].number;
-  bool named = std::any_of(keys.begin(), keys.end(), [](const layer_key& k) { return k.number >= 0; });
-  std::vector<char> shape_only(n, 0);  // folded structural drawing: shape arithmetic left out
-  if (!named) {
-    // No layer names (flat torch export): repeated blocks from the graph structure (inspect/graph_fold.h).
+  // No layer names (flat torch export): repeated blocks from the graph structure (inspect/graph_fold.h).
+  void fold_structural() {
     structural_folding sf = opt.expand ? structural_folding{} : fold_onnx_structure(a);
     for (size_t r = 0; r < sf.runs.size(); ++r) {
       const fold_run& fr = sf.runs[r];
@@ -416,45 +440,50 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
       cluster[i] = "block:" + std::to_string(sf.run[i]);
       rep[i] = sf.rep[i];
     }
-    if (!sf.runs.empty()) shape_only = sf.shape_only;
-    if (!sf.runs.empty()) {
-      std::string t;
-      for (const auto& fr : sf.runs)
-        t += (t.empty() ? "" : ", ") + std::to_string(fr.copies) + " x " + std::to_string(fr.ops_per_copy) +
-             " ops";
-      g.notes.push_back("repeated blocks found from the graph structure (no layer names): " + t);
+    if (sf.runs.empty()) return;
+    shape_only = sf.shape_only;
+    std::string t;
+    for (const auto& fr : sf.runs)
+      t += (t.empty() ? "" : ", ") + std::to_string(fr.copies) + " x " + std::to_string(fr.ops_per_copy) +
+           " ops";
+    g.notes.push_back("repeated blocks found from the graph structure (no layer names): " + t);
+  }
+
+  // What makes two copies of a layer the same: op, masked name, inputs (initializer shapes and dtypes,
+  // masked in-layer values, "ext" for the rest) and attributes of each node, in graph order.
+  std::string layer_signature(const std::vector<size_t>& idx) const {
+    std::string s;
+    for (size_t i : idx) {
+      const auto& nd = og.nodes[i];
+      s += nd.domain + ":" + nd.op_type + "|" + mask(nd.name, keys[i]) + "|";
+      for (const auto& in : nd.inputs) {
+        auto it = inits.find(in);
+        auto pr = producer.find(in);
+        bool same_layer = pr != producer.end() && keys[pr->second].prefix == keys[i].prefix &&
+                          keys[pr->second].number == keys[i].number;
+        if (it != inits.end())
+          s += "init" + shape_string(it->second->shape) + dtype_name(it->second->type) + ",";
+        else if (same_layer)
+          s += mask(in, keys[i]) + ",";
+        else
+          s += "ext,";  // from outside the layer (previous layer, embedding, graph input)
+      }
+      for (const auto& at : nd.attributes) s += at.first + "=" + at.second + ";";
+      s += "\n";
     }
-  } else if (!opt.expand) {
+    return s;
+  }
+
+  // Named layers: runs of consecutive numbers with equal signatures become one cluster, each copy's nodes
+  // mapped by position to the first copy's.
+  void fold_named() {
     // prefix -> layer number -> node indices (in graph order)
     std::map<std::string, std::map<long, std::vector<size_t>>> layers;
     for (size_t i = 0; i < n; ++i)
       if (keys[i].number >= 0) layers[keys[i].prefix][keys[i].number].push_back(i);
     for (auto& [prefix, by_num] : layers) {
-      // Signatures.
       std::map<long, std::string> sig;
-      for (auto& [num, idx] : by_num) {
-        std::string s;
-        for (size_t i : idx) {
-          const auto& nd = og.nodes[i];
-          s += nd.domain + ":" + nd.op_type + "|" + mask(nd.name, keys[i]) + "|";
-          for (const auto& in : nd.inputs) {
-            auto it = inits.find(in);
-            auto pr = producer.find(in);
-            bool same_layer = pr != producer.end() && keys[pr->second].prefix == keys[i].prefix &&
-                              keys[pr->second].number == keys[i].number;
-            if (it != inits.end())
-              s += "init" + shape_string(it->second->shape) + dtype_name(it->second->type) + ",";
-            else if (same_layer)
-              s += mask(in, keys[i]) + ",";
-            else
-              s += "ext,";  // from outside the layer (previous layer, embedding, graph input)
-          }
-          for (const auto& at : nd.attributes) s += at.first + "=" + at.second + ";";
-          s += "\n";
-        }
-        sig[num] = s;
-      }
-      // Runs of consecutive numbers with equal signatures.
+      for (auto& [num, idx] : by_num) sig[num] = layer_signature(idx);
       auto it = by_num.begin();
       while (it != by_num.end()) {
         auto run_end = std::next(it);
@@ -485,101 +514,106 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
         it = run_end;
       }
     }
-  } else {
+  }
+
+  // Named layers, expanded: one cluster per layer, nothing folded.
+  void cluster_layers() {
+    std::set<std::string> seen;
     for (size_t i = 0; i < n; ++i)
       if (keys[i].number >= 0) {
         std::string cid = keys[i].prefix + std::to_string(keys[i].number);
-        if (!cluster_of_layer.count(cid)) {
-          cluster_of_layer[cid] = cid;
-          g.clusters.push_back({cid, cid, 1});
-        }
+        if (seen.insert(cid).second) g.clusters.push_back({cid, cid, 1});
         cluster[i] = cid;
       }
   }
-  std::map<std::string, int> fold_of;
-  for (const auto& c : g.clusters) fold_of[c.id] = c.fold;
 
-  // Graph inputs / outputs.
-  std::set<std::string> graph_inputs(og.inputs.begin(), og.inputs.end());
-  for (const auto& in : og.inputs) {
+  void fold() {
+    bool named = std::any_of(keys.begin(), keys.end(), [](const layer_key& k) { return k.number >= 0; });
+    if (!named)
+      fold_structural();
+    else if (!opt.expand)
+      fold_named();
+    else
+      cluster_layers();
+    for (const auto& c : g.clusters) fold_of[c.id] = c.fold;
+  }
+
+  // An input or output of the graph, with its shape when known.
+  void draw_value_end(const std::string& id, const std::string& name, const char* kind) {
     gnode x;
-    x.id = "in:" + in;
-    x.label = in;
-    x.kind = "input";
-    auto s = shapes.find(in);
+    x.id = id;
+    x.label = name;
+    x.kind = kind;
+    auto s = shapes.find(name);
     if (s != shapes.end()) x.details.push_back(s->second);
     g.nodes.push_back(std::move(x));
   }
-  std::set<std::string> unknown_ops, custom_ops;
-  std::set<std::string> dangling;
-  std::set<std::tuple<std::string, std::string, std::string>> edge_seen;
-  auto add_edge = [&](const std::string& from, const std::string& to, const std::string& label, bool repeat) {
+
+  // Constant ops with no inputs are not drawn (their value shows on the consumer as "const NAME"), nor is
+  // the shape arithmetic of a folded structural drawing.
+  void hide() {
+    hidden.assign(n, false);
+    for (size_t i = 0; i < n; ++i)
+      if (og.nodes[i].op_type == "Constant" && og.nodes[i].inputs.empty() &&
+          (og.nodes[i].domain.empty() || og.nodes[i].domain == "ai.onnx")) {
+        hidden[i] = true;
+        ++hidden_count;
+      }
+    for (size_t i = 0; i < n; ++i)
+      if (shape_only[i] && !hidden[i]) {
+        hidden[i] = true;
+        ++shape_hidden;
+      }
+  }
+
+  void add_edge(const std::string& from, const std::string& to, const std::string& label, bool repeat) {
     if (!edge_seen.insert({from, to, repeat ? std::string("\x01repeat") : label}).second) return;
     g.edges.push_back({from, to, repeat ? std::string() : label, repeat, false});
-  };
-  std::map<size_t, std::vector<std::string>> folded_tensors;  // representative -> initializers of its copies
-  std::unordered_map<std::string, size_t> node_at;            // node id -> index in g.nodes
-  // Constant ops with no inputs are not drawn: their value shows on the consumer as "const NAME".
-  std::vector<bool> hidden(n, false);
-  size_t hidden_count = 0;
-  for (size_t i = 0; i < n; ++i)
-    if (og.nodes[i].op_type == "Constant" && og.nodes[i].inputs.empty() &&
-        (og.nodes[i].domain.empty() || og.nodes[i].domain == "ai.onnx")) {
-      hidden[i] = true;
-      ++hidden_count;
-    }
-  size_t shape_hidden = 0;
-  for (size_t i = 0; i < n; ++i)
-    if (shape_only[i] && !hidden[i]) {
-      hidden[i] = true;
-      ++shape_hidden;
-    }
-  std::set<size_t> shape_noted;  // nodes already marked as fed by hidden shape arithmetic
-  for (size_t i = 0; i < n; ++i) {
+  }
+
+  // A representative op: its label, kind, cluster, name, initializers and first attributes.
+  void draw_op(size_t i) {
     const auto& nd = og.nodes[i];
-    if (hidden[i]) continue;
-    if (rep[i] == i) {
-      node_at[ids[i]] = g.nodes.size();
-      gnode x;
-      x.id = ids[i];
-      bool known = known_op(nd.domain, nd.op_type);
-      bool std_domain = nd.domain.empty() || nd.domain == "ai.onnx" || nd.domain == "ai.onnx.ml" ||
-                        nd.domain == "ai.onnx.preview.training";
-      x.label = (nd.domain.empty() || nd.domain == "ai.onnx" ? "" : nd.domain + "::") +
-                (nd.op_type.empty() ? "(no op type)" : nd.op_type);
-      x.kind = known ? op_kind(nd.op_type) : "generic";
-      if (!known) (std_domain ? unknown_ops : custom_ops).insert(x.label);
-      x.cluster = cluster[i];
-      x.fold = cluster[i].empty() ? 1 : fold_of[cluster[i]];
-      if (!nd.name.empty())
-        x.details.push_back(short_name(keys[i].number >= 0 && x.fold > 1 ? mask(nd.name, keys[i]) : nd.name));
-      for (const auto& in : nd.inputs) {
-        auto it = inits.find(in);
-        if (it == inits.end()) continue;
-        const tensor_view* t = it->second;
-        x.details.push_back(short_name(t->name, 28) + " " + shape_string(t->shape) + " " +
-                            dtype_name(t->type));
-        x.tensors.push_back(t->name);
-        x.stored.push_back(t->name);
-        x.params += t->element_count();
-      }
-      size_t shown = 0;
-      for (const auto& [k, v] : nd.attributes) {
-        if (shown == 3) {
-          x.details.push_back("...");
-          break;
-        }
-        if (v.size() > 40) continue;
-        x.details.push_back(k + "=" + v);
-        ++shown;
-      }
-      g.nodes.push_back(std::move(x));
-    } else {
-      // Folded copy: its initializers belong to the representative node (overlays and diffs see them).
-      for (const auto& in : nd.inputs)
-        if (inits.count(in)) folded_tensors[rep[i]].push_back(in);
+    node_at[ids[i]] = g.nodes.size();
+    gnode x;
+    x.id = ids[i];
+    bool known = known_op(nd.domain, nd.op_type);
+    bool std_domain = nd.domain.empty() || nd.domain == "ai.onnx" || nd.domain == "ai.onnx.ml" ||
+                      nd.domain == "ai.onnx.preview.training";
+    x.label = (nd.domain.empty() || nd.domain == "ai.onnx" ? "" : nd.domain + "::") +
+              (nd.op_type.empty() ? "(no op type)" : nd.op_type);
+    x.kind = known ? op_kind(nd.op_type) : "generic";
+    if (!known) (std_domain ? unknown_ops : custom_ops).insert(x.label);
+    x.cluster = cluster[i];
+    x.fold = cluster[i].empty() ? 1 : fold_of[cluster[i]];
+    if (!nd.name.empty())
+      x.details.push_back(short_name(keys[i].number >= 0 && x.fold > 1 ? mask(nd.name, keys[i]) : nd.name));
+    for (const auto& in : nd.inputs) {
+      auto it = inits.find(in);
+      if (it == inits.end()) continue;
+      const tensor_view* t = it->second;
+      x.details.push_back(short_name(t->name, 28) + " " + shape_string(t->shape) + " " + dtype_name(t->type));
+      x.tensors.push_back(t->name);
+      x.stored.push_back(t->name);
+      x.params += t->element_count();
     }
-    // Edges into this node (mapped to representatives).
+    size_t shown = 0;
+    for (const auto& [k, v] : nd.attributes) {
+      if (shown == 3) {
+        x.details.push_back("...");
+        break;
+      }
+      if (v.size() > 40) continue;
+      x.details.push_back(k + "=" + v);
+      ++shown;
+    }
+    g.nodes.push_back(std::move(x));
+  }
+
+  // Edges into node i, mapped to representatives: from a hidden producer a note on the node, from a value
+  // nothing produces a "value:" node of its own.
+  void draw_edges_into(size_t i) {
+    const auto& nd = og.nodes[i];
     std::string to = ids[rep[i]];
     for (const auto& in : nd.inputs) {
       if (in.empty() || inits.count(in)) continue;
@@ -614,50 +648,78 @@ graph graph_from_onnx(const archive& a, const graph_options& opt) {
       }
     }
   }
-  for (const auto& [r, names] : folded_tensors) {
-    gnode& gn = g.nodes[node_at.at(ids[r])];
-    gn.tensors.insert(gn.tensors.end(), names.begin(), names.end());
-    gn.stored.insert(gn.stored.end(), names.begin(), names.end());
+
+  // Every op not hidden: drawn when it represents itself, else its initializers go to its representative
+  // (overlays and diffs see them); then the edges into it.
+  void draw_ops() {
+    for (size_t i = 0; i < n; ++i) {
+      if (hidden[i]) continue;
+      if (rep[i] == i)
+        draw_op(i);
+      else
+        for (const auto& in : og.nodes[i].inputs)
+          if (inits.count(in)) folded_tensors[rep[i]].push_back(in);
+      draw_edges_into(i);
+    }
+    for (const auto& [r, names] : folded_tensors) {
+      gnode& gn = g.nodes[node_at.at(ids[r])];
+      gn.tensors.insert(gn.tensors.end(), names.begin(), names.end());
+      gn.stored.insert(gn.stored.end(), names.begin(), names.end());
+    }
   }
-  for (const auto& out : og.outputs) {
-    gnode x;
-    x.id = "out:" + out;
-    x.label = out;
-    x.kind = "output";
-    auto s = shapes.find(out);
-    if (s != shapes.end()) x.details.push_back(s->second);
-    g.nodes.push_back(std::move(x));
-    auto p = producer.find(out);
-    if (p != producer.end() && !hidden[p->second])
-      add_edge(ids[rep[p->second]], "out:" + out, "", false);
-    else if (graph_inputs.count(out))
-      add_edge("in:" + out, "out:" + out, "", false);
+
+  void draw_outputs() {
+    for (const auto& out : og.outputs) {
+      draw_value_end("out:" + out, out, "output");
+      auto p = producer.find(out);
+      if (p != producer.end() && !hidden[p->second])
+        add_edge(ids[rep[p->second]], "out:" + out, "", false);
+      else if (graph_inputs.count(out))
+        add_edge("in:" + out, "out:" + out, "", false);
+    }
   }
-  for (const auto& op : unknown_ops)
-    g.findings.push_back({severity::low, "graph.unknown_op", op,
-                          "op '" + op + "' is not a known ONNX operator: drawn as a generic node",
-                          UINT64_MAX});
-  for (const auto& op : custom_ops)
-    g.findings.push_back({severity::info, "graph.custom_op", op,
-                          "op '" + op + "' is from a custom domain: drawn as a generic node", UINT64_MAX});
-  if (!dangling.empty())
-    g.findings.push_back({severity::info, "graph.unproduced_value", *dangling.begin(),
-                          std::to_string(dangling.size()) +
-                              " value(s) are consumed but produced by no node, graph input or initializer "
-                              "(outer-scope or loop-carried values of inlined subgraphs)",
-                          UINT64_MAX});
-  size_t drawn = 0;
-  for (size_t i = 0; i < n; ++i) drawn += rep[i] == i && !hidden[i];
-  if (hidden_count)
-    g.notes.push_back(std::to_string(hidden_count) + " Constant ops shown on their consumers");
-  if (shape_hidden)
-    g.notes.push_back(
-        std::to_string(shape_hidden) +
-        " shape-arithmetic ops (Shape, Gather, Concat ... of sizes) left out; --expand draws them");
-  if (drawn < n)
-    g.notes.push_back(std::to_string(n) + " ops drawn as " + std::to_string(drawn) +
-                      " (identical layers folded; --expand draws all)");
-  return g;
+
+  void findings_and_notes() {
+    for (const auto& op : unknown_ops)
+      g.findings.push_back({severity::low, "graph.unknown_op", op,
+                            "op '" + op + "' is not a known ONNX operator: drawn as a generic node",
+                            UINT64_MAX});
+    for (const auto& op : custom_ops)
+      g.findings.push_back({severity::info, "graph.custom_op", op,
+                            "op '" + op + "' is from a custom domain: drawn as a generic node", UINT64_MAX});
+    if (!dangling.empty())
+      g.findings.push_back({severity::info, "graph.unproduced_value", *dangling.begin(),
+                            std::to_string(dangling.size()) +
+                                " value(s) are consumed but produced by no node, graph input or initializer "
+                                "(outer-scope or loop-carried values of inlined subgraphs)",
+                            UINT64_MAX});
+    size_t drawn = 0;
+    for (size_t i = 0; i < n; ++i) drawn += rep[i] == i && !hidden[i];
+    if (hidden_count)
+      g.notes.push_back(std::to_string(hidden_count) + " Constant ops shown on their consumers");
+    if (shape_hidden)
+      g.notes.push_back(
+          std::to_string(shape_hidden) +
+          " shape-arithmetic ops (Shape, Gather, Concat ... of sizes) left out; --expand draws them");
+    if (drawn < n)
+      g.notes.push_back(std::to_string(n) + " ops drawn as " + std::to_string(drawn) +
+                        " (identical layers folded; --expand draws all)");
+  }
+};
+
+}  // namespace
+
+graph graph_from_onnx(const archive& a, const graph_options& opt) {
+  onnx_drawing d(a, opt);
+  d.title();
+  d.index();
+  d.fold();
+  for (const auto& in : d.og.inputs) d.draw_value_end("in:" + in, in, "input");
+  d.hide();
+  d.draw_ops();
+  d.draw_outputs();
+  d.findings_and_notes();
+  return std::move(d.g);
 }
 
 }  // namespace gb::viz

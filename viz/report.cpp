@@ -387,9 +387,8 @@ std::string html_bias_suite(const probes::suite_result& r) {
   return h + "\n";
 }
 
-}  // namespace
-
-std::string report_html(const audit_data& d) {
+// The page's head, title, banners, digests, navigation and the demo model's planted properties.
+std::string html_top(const audit_data& d) {
   const auto& s = d.summary;
   std::string h =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
@@ -423,7 +422,12 @@ std::string report_html(const audit_data& d) {
     for (const auto& p : d.demo_planted) h += "&bull; " + esc(p) + "<br>";
     h += "</p>\n";
   }
-  h += "<h2 id=\"summary\">Summary</h2>\n<div class=\"v\">";
+  return h;
+}
+
+// Summary: the verdict cards and the findings table (the first 200).
+std::string html_summary(const audit_data& d) {
+  std::string h = "<h2 id=\"summary\">Summary</h2>\n<div class=\"v\">";
   for (const auto& v : d.verdicts)
     h += "<div class=\"card\"><b>" + esc(v.area) + "</b><span class=\"lvl " + level_class(v.level) + "\">" +
          esc(v.level) + "</span><div>" + esc(v.text) + "</div></div>";
@@ -436,9 +440,12 @@ std::string report_html(const audit_data& d) {
                   severity_name(fs[i].level) + "</span>",
               "<code>" + esc(fs[i].code) + "</code>", "<code>" + esc(fs[i].where) + "</code>",
               esc(fs[i].message)});
-  h += "</table></div>\n";
+  return h + "</table></div>\n";
+}
 
-  h += "<h2 id=\"identity\">Identity and provenance</h2><div class=\"tw\"><table>";
+std::string html_identity(const audit_data& d) {
+  const auto& s = d.summary;
+  std::string h = "<h2 id=\"identity\">Identity and provenance</h2><div class=\"tw\"><table>";
   h += row({"format", esc(s.format + " " + s.format_version)}) +
        row({"architecture", esc(s.architecture + " (" + d.family + ")")});
   h += row({"parameters", esc(parameter_count_text(s))});
@@ -460,33 +467,31 @@ std::string report_html(const audit_data& d) {
                                                   " tokens (" + d.tokenizer_source + ")"
                                             : "none")});
   h += row({"licence", esc(s.license.empty() ? "not stated in the files" : s.license)});
-  h += row({"author / base models", esc(s.author + (s.base_models.empty() ? "" : " / ")) + [&] {
-              std::string b;
-              for (const auto& x : s.base_models) b += esc(x) + " ";
-              return b;
-            }()});
+  std::string bases;
+  for (const auto& x : s.base_models) bases += esc(x) + " ";
+  h += row({"author / base models", esc(s.author + (s.base_models.empty() ? "" : " / ")) + bases});
   if (!s.chat_template.empty())
     h += row({"chat template (text, never rendered)",
               "<code>" + esc(s.chat_template.substr(0, 2000)) + "</code>"});
-  h += "</table></div>\n";
+  return h + "</table></div>\n";
+}
 
-  h += "<h2 id=\"integrity\">Integrity</h2>\n";
-  if (!d.have_hashes)
-    h += "<p>Weights could not be read; see Not measured.</p>\n";
-  else {
-    h += "<p>Root digest <code>" + d.hashes.root_hex + "</code> over " + std::to_string(d.hashes.counted) +
-         " canonical tensor digests (equal across formats for the same weights).</p><div "
-         "class=\"tw\"><table>" +
-         row({"file", "role", "bytes", "SHA-256"}, true);
-    for (const auto& f : d.hashes.files)
-      h +=
-          row({"<code>" + esc(f.path) + "</code>", esc(f.role),
-               "<span class=num>" + std::to_string(f.size) + "</span>", "<code>" + f.sha256_hex + "</code>"});
-    h += "</table></div>" + html_tensors(d);
-  }
+std::string html_integrity(const audit_data& d) {
+  std::string h = "<h2 id=\"integrity\">Integrity</h2>\n";
+  if (!d.have_hashes) return h + "<p>Weights could not be read; see Not measured.</p>\n";
+  h += "<p>Root digest <code>" + d.hashes.root_hex + "</code> over " + std::to_string(d.hashes.counted) +
+       " canonical tensor digests (equal across formats for the same weights).</p><div "
+       "class=\"tw\"><table>" +
+       row({"file", "role", "bytes", "SHA-256"}, true);
+  for (const auto& f : d.hashes.files)
+    h += row({"<code>" + esc(f.path) + "</code>", esc(f.role),
+              "<span class=num>" + std::to_string(f.size) + "</span>", "<code>" + f.sha256_hex + "</code>"});
+  return h + "</table></div>" + html_tensors(d);
+}
 
-  h += "<h2 id=\"security\">Security</h2><div class=\"tw\"><table>" +
-       row({"file", "kind", "status", "worst", "findings"}, true);
+std::string html_security(const audit_data& d) {
+  std::string h = "<h2 id=\"security\">Security</h2><div class=\"tw\"><table>" +
+                  row({"file", "kind", "status", "worst", "findings"}, true);
   for (const auto& f : d.scan.files) {
     std::string list;
     for (const auto& x : f.findings)
@@ -496,10 +501,14 @@ std::string report_html(const audit_data& d) {
               esc(std::string(scan_status_name(f.status)) + (f.reason.empty() ? "" : ": " + f.reason)),
               severity_name(f.worst()), list});
   }
-  h += "</table></div><p>Nothing from the files was executed: pickles are read by glassbox's own "
-       "non-executing reader.</p>\n";
+  return h +
+         "</table></div><p>Nothing from the files was executed: pickles are read by glassbox's own "
+         "non-executing reader.</p>\n";
+}
 
-  h += "<h2 id=\"architecture\">Architecture</h2>\n";
+// Architecture: the graph and the spectral summary.
+std::string html_architecture(const audit_data& d) {
+  std::string h = "<h2 id=\"architecture\">Architecture</h2>\n";
   if (!d.graph_svg.empty()) h += "<div class=\"fig\">" + strip_xml_prolog(d.graph_svg) + "</div>\n";
   if (!d.graph_note.empty()) h += "<p>" + esc(d.graph_note) + "</p>\n";
   if (d.have_spectral) {
@@ -510,39 +519,46 @@ std::string report_html(const audit_data& d) {
          ", alpha &gt; 6: " + std::to_string(sm.under_trained) +
          ", failed fits: " + std::to_string(sm.failed_fit) + ".</p>\n";
   }
+  return h;
+}
 
-  h += "<h2 id=\"internals\">Internals</h2>\n";
-  if (!d.ran_model)
-    h += "<p>The model was not run: " + esc(d.run_error) + "</p>\n";
-  else {
-    h += "<div class=\"tw\"><table>" + row({"prompt", "tokens", "next token (probability)"}, true);
-    line_chart lc;
-    lc.title = "Residual stream norm after each block (mean over positions)";
-    lc.x_label = "block";
-    lc.y_label = "L2 norm";
-    for (const auto& p : d.prompts) {
-      std::string top;
-      for (const auto& t : p.top) top += "<code>" + esc(t.piece) + "</code> " + fmt_or_na(t.prob, 3) + "; ";
-      h += row({esc(p.prompt), std::to_string(p.ids.size()), p.error.empty() ? top : esc(p.error)});
-      line_series ls;
-      ls.name = p.prompt;
-      for (size_t i = 0; i < p.resid_norm.size(); ++i)
-        ls.x.push_back(static_cast<double>(i)), ls.y.push_back(p.resid_norm[i]);
-      lc.series.push_back(ls);
-    }
-    h += "</table></div><div class=\"fig\">" + strip_xml_prolog(svg_line_chart(lc)) + "</div>\n";
+// Internals: each prompt's next tokens, and the residual norm per block as a line chart.
+std::string html_internals(const audit_data& d) {
+  std::string h = "<h2 id=\"internals\">Internals</h2>\n";
+  if (!d.ran_model) return h + "<p>The model was not run: " + esc(d.run_error) + "</p>\n";
+  h += "<div class=\"tw\"><table>" + row({"prompt", "tokens", "next token (probability)"}, true);
+  line_chart lc;
+  lc.title = "Residual stream norm after each block (mean over positions)";
+  lc.x_label = "block";
+  lc.y_label = "L2 norm";
+  for (const auto& p : d.prompts) {
+    std::string top;
+    for (const auto& t : p.top) top += "<code>" + esc(t.piece) + "</code> " + fmt_or_na(t.prob, 3) + "; ";
+    h += row({esc(p.prompt), std::to_string(p.ids.size()), p.error.empty() ? top : esc(p.error)});
+    line_series ls;
+    ls.name = p.prompt;
+    for (size_t i = 0; i < p.resid_norm.size(); ++i)
+      ls.x.push_back(static_cast<double>(i)), ls.y.push_back(p.resid_norm[i]);
+    lc.series.push_back(ls);
   }
+  return h + "</table></div><div class=\"fig\">" + strip_xml_prolog(svg_line_chart(lc)) + "</div>\n";
+}
 
-  h += "<h2 id=\"bias\">Bias</h2>\n";
+// Bias: every suite, the drift from a baseline, the localisation.
+std::string html_bias(const audit_data& d) {
+  std::string h = "<h2 id=\"bias\">Bias</h2>\n";
   for (const auto& r : d.bias) h += html_bias_suite(r);
-
   if (!d.bias_drift.empty()) h += bias_diff_html(d.bias_drift, d.baseline_path);
   if (d.localize)
     h += localize_html(*d.localize, d.localize_suite, 10,
                        d.localize_ablation ? &*d.localize_ablation : nullptr);
+  return h;
+}
 
-  h += "<h2 id=\"compliance\">Compliance mapping</h2><div class=\"tw\"><table>" +
-       row({"framework", "item", "asks for", "status", "evidence", "reason"}, true);
+// Compliance mapping, what was not measured, and the page's end.
+std::string html_bottom(const audit_data& d) {
+  std::string h = "<h2 id=\"compliance\">Compliance mapping</h2><div class=\"tw\"><table>" +
+                  row({"framework", "item", "asks for", "status", "evidence", "reason"}, true);
   for (const auto& c : d.compliance) {
     std::string cls = c.status == "provided" ? "ok" : c.status == "partly" ? "attention" : "nm";
     h +=
@@ -552,11 +568,18 @@ std::string report_html(const audit_data& d) {
   h += "</table></div>\n<h2 id=\"not-measured\">Not measured</h2><div class=\"tw\"><table>" +
        row({"what", "why"}, true);
   for (const auto& m : d.missing) h += row({esc(m.what), esc(m.why)});
-  h += "</table></div>\n<p class=\"sub\">Every input and output file is listed with its SHA-256 in "
-       "manifest.json; "
-       "<code>glassbox verify-report</code> checks them (and the signature when one was "
-       "made).</p>\n</main></body></html>\n";
-  return h;
+  return h +
+         "</table></div>\n<p class=\"sub\">Every input and output file is listed with its SHA-256 in "
+         "manifest.json; "
+         "<code>glassbox verify-report</code> checks them (and the signature when one was "
+         "made).</p>\n</main></body></html>\n";
+}
+
+}  // namespace
+
+std::string report_html(const audit_data& d) {
+  return html_top(d) + html_summary(d) + html_identity(d) + html_integrity(d) + html_security(d) +
+         html_architecture(d) + html_internals(d) + html_bias(d) + html_bottom(d);
 }
 
 std::string model_card_md(const audit_data& d) {

@@ -484,21 +484,33 @@ struct resid_hook : engine::hook {
   }
 };
 
+// The trie of the forward_packed_from/_staged cases: two sequences sharing a 3-token trunk, a third alone.
+const std::vector<int32_t> trunk_tokens{1, 40, 41, 300, 301, 302, 7, 8, 9, 10, 1, 77, 78};
+const std::vector<int32_t> trunk_parent{-1, 0, 1, 2, 3, 4, 2, 6, 7, 8, -1, 10, 11};
+
+// The error cases' set-up: a llama runner (2 blocks, dim 64), a three-token chain and its residual rows.
+struct chain_case {
+  std::unique_ptr<loaded> L;
+  std::unique_ptr<engine::runner> run;
+  const std::vector<int32_t> tokens{1, 2, 3}, parent{-1, 0, 1};
+  const std::vector<float> x = std::vector<float>(3 * 64, 0.5f);  // (T, D)
+  explicit chain_case(const char* dir)
+      : L(load(synth(test::temp_dir(dir), "llama", 0))), run(make_runner(*L->m)) {}
+};
+
 }  // namespace
 
 TEST_CASE("forward_packed_from: from every block, the full packed pass's logits bit for bit, every family") {
   const std::string dir = test::temp_dir("engine_packed_from");
-  // two sequences sharing a 3-token trunk, and a third on its own
-  const std::vector<int32_t> tokens{1, 40, 41, 300, 301, 302, 7, 8, 9, 10, 1, 77, 78};
-  const std::vector<int32_t> parent{-1, 0, 1, 2, 3, 4, 2, 6, 7, 8, -1, 10, 11};
+  const std::vector<int32_t>& tokens = trunk_tokens;
+  const std::vector<int32_t>& parent = trunk_parent;
   int ran = 0;
   for (const std::string& arch : synth_architectures()) {
     CAPTURE(arch);
     auto L = load(synth(dir, arch, 0));
     if (!engine::engine_unsupported_reason(*L->m).empty()) continue;
-    auto made = engine::runner::create(*L->m);
-    REQUIRE(made.ok());
-    engine::runner& run = *made.value();
+    auto made = make_runner(*L->m);
+    engine::runner& run = *made;
     resid_hook all;
     auto full = run.forward_packed(tokens, parent, &all);
     REQUIRE(full.ok());
@@ -530,13 +542,11 @@ TEST_CASE("forward_packed_from: from every block, the full packed pass's logits 
 }
 
 TEST_CASE("forward_packed_from errors: a layer outside the model, a residual of the wrong size") {
-  const std::string dir = test::temp_dir("engine_packed_from_errors");
-  auto L = load(synth(dir, "llama", 0));
-  auto made = engine::runner::create(*L->m);
-  REQUIRE(made.ok());
-  engine::runner& run = *made.value();
-  const std::vector<int32_t> tokens{1, 2, 3}, parent{-1, 0, 1};
-  const std::vector<float> x(3 * 64, 0.5f);
+  chain_case c("engine_packed_from_errors");
+  engine::runner& run = *c.run;
+  const std::vector<int32_t>& tokens = c.tokens;
+  const std::vector<int32_t>& parent = c.parent;
+  const std::vector<float>& x = c.x;
   for (int l : {-1, 2, 100}) {
     auto r = run.forward_packed_from(l, x, tokens, parent);
     REQUIRE_FALSE(r.ok());
@@ -571,8 +581,8 @@ struct rows_hook : engine::hook {
 TEST_CASE(
     "forward_packed_staged: rows joining at different blocks give the full passes' bits, every family") {
   const std::string dir = test::temp_dir("engine_packed_staged");
-  const std::vector<int32_t> tokens{1, 40, 41, 300, 301, 302, 7, 8, 9, 10, 1, 77, 78};
-  const std::vector<int32_t> parent{-1, 0, 1, 2, 3, 4, 2, 6, 7, 8, -1, 10, 11};
+  const std::vector<int32_t>& tokens = trunk_tokens;
+  const std::vector<int32_t>& parent = trunk_parent;
   const auto T = static_cast<int32_t>(tokens.size());
   // the trie twice: the first copy joins at block 0, the second at block 1 with a changed residual
   std::vector<int32_t> tokens2 = tokens, parent2 = parent, stage(tokens.size(), 0);
@@ -587,9 +597,8 @@ TEST_CASE(
     auto L = load(synth(dir, arch, 0));
     if (!engine::engine_unsupported_reason(*L->m).empty()) continue;
     REQUIRE(L->m->hp.n_layer == 2);
-    auto made = engine::runner::create(*L->m);
-    REQUIRE(made.ok());
-    engine::runner& run = *made.value();
+    auto made = make_runner(*L->m);
+    engine::runner& run = *made;
     resid_hook all;
     auto full = run.forward_packed(tokens, parent, &all);
     REQUIRE(full.ok());
@@ -624,13 +633,11 @@ TEST_CASE(
 }
 
 TEST_CASE("forward_packed_staged errors: blocks not nondecreasing or outside the model, wrong sizes") {
-  const std::string dir = test::temp_dir("engine_packed_staged_errors");
-  auto L = load(synth(dir, "llama", 0));
-  auto made = engine::runner::create(*L->m);
-  REQUIRE(made.ok());
-  engine::runner& run = *made.value();
-  const std::vector<int32_t> tokens{1, 2, 3}, parent{-1, 0, 1};
-  const std::vector<float> x(3 * 64);
+  chain_case c("engine_packed_staged_errors");
+  engine::runner& run = *c.run;
+  const std::vector<int32_t>& tokens = c.tokens;
+  const std::vector<int32_t>& parent = c.parent;
+  const std::vector<float>& x = c.x;
   for (const std::vector<int32_t>& st :
        std::vector<std::vector<int32_t>>{{1, 0, 1}, {0, 0, 2}, {-1, 0, 0}, {0, 0}}) {
     auto r = run.forward_packed_staged(st, x, tokens, parent);

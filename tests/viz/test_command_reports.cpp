@@ -1,7 +1,8 @@
 // tests/viz/test_command_reports.cpp: the decisions that moved out of the commands into the library
 // (#19: a cmd_*.cpp only parses, calls and prints): the output format of `graph -o`, verify's verdict, the
 // lineage --fail-on scale, which tensors a diff highlights, the audit's --suite selection, and the text and
-// JSON of a stats report. The commands' whole outputs are checked byte for byte by tests/cli.
+// JSON of a stats report and a spectral report. The commands' whole outputs are checked byte for byte by
+// tests/cli.
 #include <doctest/doctest.h>
 
 #include <limits>
@@ -13,6 +14,7 @@
 #include "inspect/hash_verdict.h"
 #include "probes/audit_run.h"
 #include "viz/report_graph.h"
+#include "viz/report_spectral.h"
 #include "viz/report_stats.h"
 #include "viz/text.h"
 
@@ -91,4 +93,31 @@ TEST_CASE("stats report: JSON numbers null when not finite, findings in text and
   CHECK(text.rfind("note: a note\n", 0) == 0);
   CHECK(text.find(viz::finding_line(r.findings[0])) != std::string::npos);
   CHECK(viz::finding_line(r.findings[0]) == "  [high] tensor.nan w: holds NaN\n");
+}
+
+TEST_CASE("spectral report: a skipped matrix has no metrics, NaN is null in JSON, the summary reads alike") {
+  spectral_report r;
+  spectral_metrics skipped;
+  skipped.name = "blk.0.ffn_gate.weight", skipped.N = 64, skipped.M = 4, skipped.skipped = true;
+  skipped.method = "skipped: M < 10";
+  spectral_metrics fit;
+  fit.name = "blk.0.attn_q.weight", fit.N = 64, fit.M = 64, fit.method = "randomised top-k=32";
+  fit.alpha = 3.5, fit.matrix_rank = std::numeric_limits<double>::quiet_NaN();
+  r.matrices = {skipped, fit};
+  r.summary.matrices = 2, r.summary.skipped = 1, r.summary.alpha_mean = 3.5, r.summary.over_trained = 0;
+  const std::string text = viz::spectral_text(r);
+  CHECK(text.rfind("WeightWatcher (METRICS.md)", 0) == 0);
+  CHECK(text.find("blk.0.ffn_gate.weight") != std::string::npos);
+  CHECK(text.find("skipped: M < 10") != std::string::npos);
+  CHECK(text.find("   3.500 ") != std::string::npos);
+  CHECK(text.find("  randomised\n") != std::string::npos);  // the method's first word
+  CHECK(text.find("summary: 2 matrices (1 skipped): alpha mean 3.500") != std::string::npos);
+  const auto j = nlohmann::json::parse(viz::spectral_json(r, "m.gguf"));
+  CHECK(j["model"] == "m.gguf");
+  REQUIRE(j["matrices"].size() == 2);
+  CHECK_FALSE(j["matrices"][0].contains("alpha"));
+  CHECK(j["matrices"][1]["alpha"] == 3.5);
+  CHECK(j["matrices"][1]["matrix_rank"].is_null());
+  CHECK(j["summary"]["skipped"] == 1);
+  CHECK(j["summary"]["alpha_mean"] == 3.5);
 }
