@@ -130,7 +130,7 @@ for dt in $dtypes; do
       one "synth $dt" 0 "$gb" synth "${shape[@]}" --dtype "$dt" -o "$m"
     fi
   fi
-  weights=$(du -sb --apparent-size "$m" | cut -f1)
+  weights=$(du -sbL --apparent-size "$m" | cut -f1)
   bound=$((weights + 1073741824))
   printf "  %s: %.2f GB; RSS bound %.2f GB\n" "$m" "$(echo "$weights/10^9" | bc -l)" "$(echo "$bound/10^9" | bc -l)"
   has inspect && one "  inspect" "$bound" "$gb" inspect "$m"

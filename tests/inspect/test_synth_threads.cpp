@@ -91,8 +91,8 @@ TEST_CASE("synth: the bytes of one serial pass on 1 and 3 threads") {
     CAPTURE(name);
     const gb::tensor_view* t = f32.tensor(name);
     REQUIRE(t != nullptr);
-    const std::vector<uint8_t> want = gb::quantize_row(gb::dtype::q4_k, reinterpret_cast<const float*>(t->data),
-                                                       static_cast<int64_t>(t->element_count()));
+    const std::vector<uint8_t> want = gb::quantize_row(
+        gb::dtype::q4_k, reinterpret_cast<const float*>(t->data), static_cast<int64_t>(t->element_count()));
     CHECK(tensor_bytes(q4k, name) == want);
   }
   // Whole files, every rule that sets values (perturbed layer, planted bias and trigger, plants): 1 thread
