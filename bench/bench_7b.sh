@@ -37,13 +37,20 @@
 # Full 32 layers, f16 (13.48 GB; RSS bound 14.55 GB), DTYPES=f16 STEPS="inspect graph hash", load 15-18:
 #   synth f16 698.8 s wall / 331.8 s cpu / 766 MB; inspect 0.1 s / 13 MB; graph (folded) 0.2 s / 24 MB;
 #   hash (file SHA-256 + tensor digests + stats) 63.8 s / 30.8 s cpu / 31 MB; openssl dgst 24.3 s / 15.3 s cpu.
-# Not yet run at 32 layers: q4_k, q8_0, hf-bf16, and stats/scan/spectral/run/bias at this size. 70B header (80 layers, GQA 64/8, f16, 138 GB apparent):
+# 70B header (80 layers, GQA 64/8, f16, 138 GB apparent):
 # synth --sparse 0.3 s / 15 MB, inspect 1.0 s / 13 MB, graph 0.9 s / 24 MB.
-# Projected 7B audit (Dec 6, load 15 on 2 cores; not a 32-layer run): `audit --plan` on the 2-layer f16 file of
-# 7B dims measures 17 tokens/s and counts 2,304,061 bias tokens (bbq 1.82M of them): 38.5 h here, 1.2 h on 32
-# ranks. A token of the 32-layer model costs (32 x 202M + 131M) / (2 x 202M + 131M) = 12.3x the 2-layer one's
-# multiply-adds, so at this load ~1.4 tokens/s: ~19 days on one machine, ~15 h on 32 such ranks (the bbq
-# shards bound it); on idle cores divide by the load factor (wall here is 2.5-4x CPU).
+# Full 32 layers (Dec 6, 20:08-20:52, load 16-23 on 2 cores; the Q4_K steps partly concurrent with each other and
+# with the Q8_0 synth to fit the day: wall is 2-7x CPU), wall s / cpu s / peak RSS:
+#   q4_k (3.79 GB, bound 4.87 GB): synth 734.8 / 230.2 / 586 MB (45 min before synth used all cores); inspect
+#   0.4 / 13 MB; graph 0.8 / 24 MB; hash 70.6 / 12.1 / 30 MB (openssl 33.8 / 3.9); stats 39.8 / 6.8 / 33 MB;
+#   scan 0.4 / 12 MB; run (8 tokens) 76.5 / 12.2 / 3848 MB; SPECTRAL_OPTS="--top-k 16 --power-iters 0" 982.0 /
+#   131.0 / 466 MB; BIAS_LIMIT=6 211.3 / 21.2 / 3659 MB (100 pairs: ~1 h at 0.6 tokens/s here); PP=128 TG=8:
+#   glassbox 1.33 / 0.058 tokens/s, native llama-bench 3.16 / 0.089 (0.42x / 0.64x, run one after the other).
+#   q8_0 (7.16 GB, bound 8.24 GB): synth 1458.5 / 205.6 / 648 MB; inspect 0.6 / 13 MB; graph 0.7 / 24 MB;
+#   hash 89.0 / 20.0 / 33 MB (openssl 23.4 / 9.9); stats 24.0 / 12.7 / 32 MB; scan 0.1 / 12 MB.
+# Projected 7B audit (STEPS=plan on the 32-layer q4_k file: its own calibrated rate, 0.6 tokens/s at load ~20):
+# 2,304,061 bias tokens, 1074 h on this machine, 33.5 h on 32 ranks (bbq's shards: 26.5 h); the calibration's
+# wall was 7.3x its CPU, so idle 2-core ranks would take roughly 2-5 h on 32 ranks.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${BUILD:-$here/../build}
