@@ -47,7 +47,10 @@
 #   131.0 / 466 MB; BIAS_LIMIT=6 211.3 / 21.2 / 3659 MB (100 pairs: ~1 h at 0.6 tokens/s here); PP=128 TG=8:
 #   glassbox 1.33 / 0.058 tokens/s, native llama-bench 3.16 / 0.089 (0.42x / 0.64x, run one after the other).
 #   q8_0 (7.16 GB, bound 8.24 GB): synth 1458.5 / 205.6 / 648 MB; inspect 0.6 / 13 MB; graph 0.7 / 24 MB;
-#   hash 89.0 / 20.0 / 33 MB (openssl 23.4 / 9.9); stats 24.0 / 12.7 / 32 MB; scan 0.1 / 12 MB.
+#   hash 89.0 / 20.0 / 33 MB (openssl 23.4 / 9.9); stats 24.0 / 12.7 / 32 MB; scan 0.1 / 12 MB; PP=32 TG=2
+#   (load 7-9): glassbox 2.69 / 0.24 tokens/s, native llama-bench 1.64 / 0.13 (1.65x / 1.84x).
+#   hf-bf16 (3 shards + index, 13.48 GB, bound 14.55 GB; load 6-10): synth 365.2 / 184.5 / 936 MB; inspect
+#   0.2 / 17 MB; graph 0.2 / 27 MB; hash 36.2 / 35.1 / 84 MB; stats 16.7 / 17.1 / 89 MB; scan 0.1 / 15 MB.
 # Projected 7B audit (STEPS=plan on the 32-layer q4_k file: its own calibrated rate, 0.6 tokens/s at load ~20):
 # 2,304,061 bias tokens, 1074 h on this machine, 33.5 h on 32 ranks (bbq's shards: 26.5 h); the calibration's
 # wall was 7.3x its CPU, so idle 2-core ranks would take roughly 2-5 h on 32 ranks.
