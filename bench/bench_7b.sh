@@ -50,7 +50,8 @@
 #   hash 89.0 / 20.0 / 33 MB (openssl 23.4 / 9.9); stats 24.0 / 12.7 / 32 MB; scan 0.1 / 12 MB; PP=32 TG=2
 #   (load 7-9): glassbox 2.69 / 0.24 tokens/s, native llama-bench 1.64 / 0.13 (1.65x / 1.84x).
 #   hf-bf16 (3 shards + index, 13.48 GB, bound 14.55 GB; load 6-10): synth 365.2 / 184.5 / 936 MB; inspect
-#   0.2 / 17 MB; graph 0.2 / 27 MB; hash 36.2 / 35.1 / 84 MB; stats 16.7 / 17.1 / 89 MB; scan 0.1 / 15 MB.
+#   0.2 / 17 MB; graph 0.2 / 27 MB; hash 36.2 / 35.1 / 84 MB; stats 16.7 / 17.1 / 89 MB; scan 0.1 / 15 MB;
+#   run (4 tokens) 16.3 / 14.3 / 12897 MB.
 # Projected 7B audit (STEPS=plan on the 32-layer q4_k file: its own calibrated rate, 0.6 tokens/s at load ~20):
 # 2,304,061 bias tokens, 1074 h on this machine, 33.5 h on 32 ranks (bbq's shards: 26.5 h); the calibration's
 # wall was 7.3x its CPU, so idle 2-core ranks would take roughly 2-5 h on 32 ranks.
