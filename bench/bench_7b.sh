@@ -5,11 +5,20 @@
 # A 70B-shaped header-only check (80 layers, dim 8192, GQA 64/8, ff 28672) runs inspect and graph on a GGUF
 # whose tensor data are holes (sparse: no disk, no decoding).
 # Files go to $DIR (default /tmp/gb7b: a 7B f16 file is 13.5 GB, check `df -h` first) and are deleted after
-# each dtype unless KEEP=1. STEPS picks the commands (default: all); DTYPES the models; LAYERS fewer layers
+# each dtype unless KEEP=1 (REUSE=1 takes an existing file instead of writing it again). STEPS picks the
+# commands (default: all); DTYPES the models; LAYERS fewer layers
 # of the same shapes (the per-layer cost times 32 projects the 7B).
 #
 #   DTYPES="q4_0" STEPS="inspect graph hash stats scan" bench/bench_7b.sh
 #   DTYPES="f16 q8_0 q4_k hf-bf16" bench/bench_7b.sh          # all steps (run and bias take minutes)
+#   DTYPES="q4_k q8_0 hf-bf16" bench/bench_7b.sh               # the 32-layer runs measured below
+# Steps: inspect graph hash stats scan spectral run bias bench plan. `bench` is pp$PP / tg$TG (default 512 / 16,
+# one run each) side by side with a native llama-bench on the same GGUF ($LLAMA_BENCH, default the one
+# bench/native_llamacpp.sh builds; skipped when absent), as the ratio glassbox / llama.cpp. `plan` is
+# `audit --plan --shards $RANKS` on the file: every bias suite's tokens at the rate it calibrates on this model,
+# the projected audit time on this machine and on $RANKS ranks (default 32). SPECTRAL_OPTS passes options to
+# spectral (e.g. "--top-k 32 --power-iters 1" for a quicker randomised pass), BIAS_LIMIT the CrowS pairs (100).
+# hf-bf16 is a sharded folder (--shard-mb $SHARD_MB, default 5000: HF's 5 GB shards + the index).
 #
 # Measured (Dec 2026, 2 cores shared by 7 engineers, load average 18-21; wall seconds are mostly waiting):
 # LAYERS=2 DTYPES=q4_0 (7B dims with 2 of 32 layers, 0.67B parameters, 376 MB):
@@ -28,13 +37,24 @@
 # Full 32 layers, f16 (13.48 GB; RSS bound 14.55 GB), DTYPES=f16 STEPS="inspect graph hash", load 15-18:
 #   synth f16 698.8 s wall / 331.8 s cpu / 766 MB; inspect 0.1 s / 13 MB; graph (folded) 0.2 s / 24 MB;
 #   hash (file SHA-256 + tensor digests + stats) 63.8 s / 30.8 s cpu / 31 MB; openssl dgst 24.3 s / 15.3 s cpu.
-# Not yet run at 32 layers: q4_k, q8_0, hf-bf16, and stats/scan/spectral/run/bias at this size. 70B header (80 layers, GQA 64/8, f16, 138 GB apparent):
+# 70B header (80 layers, GQA 64/8, f16, 138 GB apparent):
 # synth --sparse 0.3 s / 15 MB, inspect 1.0 s / 13 MB, graph 0.9 s / 24 MB.
-# Projected 7B audit (Dec 6, load 15 on 2 cores; not a 32-layer run): `audit --plan` on the 2-layer f16 file of
-# 7B dims measures 17 tokens/s and counts 2,304,061 bias tokens (bbq 1.82M of them): 38.5 h here, 1.2 h on 32
-# ranks. A token of the 32-layer model costs (32 x 202M + 131M) / (2 x 202M + 131M) = 12.3x the 2-layer one's
-# multiply-adds, so at this load ~1.4 tokens/s: ~19 days on one machine, ~15 h on 32 such ranks (the bbq
-# shards bound it); on idle cores divide by the load factor (wall here is 2.5-4x CPU).
+# Full 32 layers (Dec 6, 20:08-20:52, load 16-23 on 2 cores; the Q4_K steps partly concurrent with each other and
+# with the Q8_0 synth to fit the day: wall is 2-7x CPU), wall s / cpu s / peak RSS:
+#   q4_k (3.79 GB, bound 4.87 GB): synth 734.8 / 230.2 / 586 MB (45 min before synth used all cores); inspect
+#   0.4 / 13 MB; graph 0.8 / 24 MB; hash 70.6 / 12.1 / 30 MB (openssl 33.8 / 3.9); stats 39.8 / 6.8 / 33 MB;
+#   scan 0.4 / 12 MB; run (8 tokens) 76.5 / 12.2 / 3848 MB; SPECTRAL_OPTS="--top-k 16 --power-iters 0" 982.0 /
+#   131.0 / 466 MB; BIAS_LIMIT=6 211.3 / 21.2 / 3659 MB (100 pairs: ~1 h at 0.6 tokens/s here); PP=128 TG=8:
+#   glassbox 1.33 / 0.058 tokens/s, native llama-bench 3.16 / 0.089 (0.42x / 0.64x, run one after the other).
+#   q8_0 (7.16 GB, bound 8.24 GB): synth 1458.5 / 205.6 / 648 MB; inspect 0.6 / 13 MB; graph 0.7 / 24 MB;
+#   hash 89.0 / 20.0 / 33 MB (openssl 23.4 / 9.9); stats 24.0 / 12.7 / 32 MB; scan 0.1 / 12 MB; PP=32 TG=2
+#   (load 7-9): glassbox 2.69 / 0.24 tokens/s, native llama-bench 1.64 / 0.13 (1.65x / 1.84x).
+#   hf-bf16 (3 shards + index, 13.48 GB, bound 14.55 GB; load 6-10): synth 365.2 / 184.5 / 936 MB; inspect
+#   0.2 / 17 MB; graph 0.2 / 27 MB; hash 36.2 / 35.1 / 84 MB; stats 16.7 / 17.1 / 89 MB; scan 0.1 / 15 MB;
+#   run (4 tokens) 16.3 / 14.3 / 12897 MB.
+# Projected 7B audit (STEPS=plan on the 32-layer q4_k file: its own calibrated rate, 0.6 tokens/s at load ~20):
+# 2,304,061 bias tokens, 1074 h on this machine, 33.5 h on 32 ranks (bbq's shards: 26.5 h); the calibration's
+# wall was 7.3x its CPU, so idle 2-core ranks would take roughly 2-5 h on 32 ranks.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${BUILD:-$here/../build}
@@ -42,7 +62,10 @@ build=${BUILD:-$here/../build}
 gb=${GLASSBOX:-$build/cli/glassbox}
 dir=${DIR:-/tmp/gb7b}
 dtypes=${DTYPES:-"q4_0 q8_0 q4_k f16 hf-bf16"}
-steps=${STEPS:-"inspect graph hash stats scan spectral run bias"}
+steps=${STEPS:-"inspect graph hash stats scan spectral run bias bench plan"}
+native=${LLAMA_BENCH:-$here/out/llama.cpp/build/bin/llama-bench}
+pp=${PP:-512}
+tg=${TG:-16}
 data=${DATA:-$here/../../shared/data}
 mkdir -p "$dir"
 layers=${LAYERS:-32}  # fewer layers of the same shapes on a busy machine: per-layer rates, projected to 32
@@ -65,6 +88,29 @@ one() {
 
 has() { [[ " $steps " == *" $1 "* ]]; }
 
+# bench_pair MODEL BOUND: glassbox bench and llama-bench on one GGUF, pp and tg tokens/s and their ratios.
+bench_pair() {
+  local m=$1 bound=$2
+  one "  bench pp$pp tg$tg" "$bound" "$gb" bench "$m" -p "$pp" -n "$tg" -r 1 --json
+  cp "$dir/.out" "$dir/.gb.json"
+  [ -x "$native" ] || { echo "  native llama-bench absent (bench/native_llamacpp.sh): no peer"; return 0; }
+  one "  llama-bench pp$pp tg$tg (peer)" 0 "$native" -m "$m" -p "$pp" -n "$tg" -r 1 -o jsonl
+  python3 - "$dir/.gb.json" "$dir/.out" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()  # the JSON document (after any line glassbox wrote on stderr)
+doc = json.JSONDecoder().raw_decode(text[text.index("{"):])[0]
+mine = {x["test"][:2]: x["tokens_per_second"] for x in doc["tests"]}
+peer = {}
+for line in open(sys.argv[2]):
+    if line.startswith("{"):
+        j = json.loads(line)
+        peer["pp" if j["n_prompt"] > 0 else "tg"] = j["avg_ts"]
+for k in ("pp", "tg"):
+    if k in mine and k in peer:
+        print(f"    {k}: glassbox {mine[k]:.2f} tok/s, llama.cpp {peer[k]:.2f} tok/s, ratio {mine[k] / peer[k]:.2f}")
+PY
+}
+
 printf "7B-shaped runs, %s cores, load average %s (other engineers share this machine)\n" "$(nproc)" \
   "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf "%-28s %9s %9s %13s  %s\n" "step" "wall s" "cpu s" "peak RSS" "verdict"
@@ -81,12 +127,21 @@ fi
 for dt in $dtypes; do
   if [ "$dt" = hf-bf16 ]; then
     m=$dir/7b-hf-bf16
-    one "synth hf bf16" 0 "$gb" synth "${shape[@]}" --dtype bf16 --format hf -o "$m"
+    if [ "${REUSE:-0}" = 1 ] && [ -e "$m" ]; then
+      echo "  reusing $m"
+    else
+      one "synth hf bf16 (sharded)" 0 "$gb" synth "${shape[@]}" --dtype bf16 --format hf \
+        --shard-mb "${SHARD_MB:-5000}" -o "$m"
+    fi
   else
     m=$dir/7b-$dt.gguf
-    one "synth $dt" 0 "$gb" synth "${shape[@]}" --dtype "$dt" -o "$m"
+    if [ "${REUSE:-0}" = 1 ] && [ -e "$m" ]; then
+      echo "  reusing $m"
+    else
+      one "synth $dt" 0 "$gb" synth "${shape[@]}" --dtype "$dt" -o "$m"
+    fi
   fi
-  weights=$(du -sb --apparent-size "$m" | cut -f1)
+  weights=$(du -sbL --apparent-size "$m" | cut -f1)
   bound=$((weights + 1073741824))
   printf "  %s: %.2f GB; RSS bound %.2f GB\n" "$m" "$(echo "$weights/10^9" | bc -l)" "$(echo "$bound/10^9" | bc -l)"
   has inspect && one "  inspect" "$bound" "$gb" inspect "$m"
@@ -95,9 +150,13 @@ for dt in $dtypes; do
   has hash && [ -f "$m" ] && one "  openssl dgst -sha256 (peer)" 0 openssl dgst -sha256 "$m"
   has stats && one "  stats" "$bound" "$gb" stats "$m"
   has scan && one "  scan" "$bound" "$gb" scan "$m"
-  has spectral && one "  spectral" "$bound" "$gb" spectral "$m"
+  # shellcheck disable=SC2086  # SPECTRAL_OPTS: several words
+  has spectral && one "  spectral ${SPECTRAL_OPTS:-}" "$bound" "$gb" spectral "$m" ${SPECTRAL_OPTS:-}
   has run && one "  run (8 tokens)" "$bound" "$gb" run "$m" --prompt "The capital of France" --tokens 8
-  has bias && one "  bias crows-pairs 100" "$bound" "$gb" bias "$m" --suite crows-pairs \
-    --data-root "$data/bias" --limit 100
+  has bias && one "  bias crows-pairs ${BIAS_LIMIT:-100}" "$bound" "$gb" bias "$m" --suite crows-pairs \
+    --data-root "$data/bias" --limit "${BIAS_LIMIT:-100}"
+  has bench && [ -f "$m" ] && bench_pair "$m" "$bound"
+  has plan && one "  audit --plan --shards ${RANKS:-32}" "$bound" "$gb" audit "$m" --plan --shards "${RANKS:-32}" \
+    --data-root "$data/bias" && grep -v '^$' "$dir/.out" | sed 's/^/    /'
   [ "${KEEP:-0}" = 1 ] || rm -rf "$m"
 done

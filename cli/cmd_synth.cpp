@@ -1,5 +1,6 @@
 // glassbox synth --arch A --layers N --dim D --heads H [--kv-heads K] --ff F --vocab V --ctx C --dtype T
-//                --seed S --format gguf|hf -o PATH [--plant ...] [--perturb-layers 2,3] [--bias-token W]
+//                --seed S --format gguf|hf [--shard-mb M] [--threads N] -o PATH [--plant ...]
+//                [--perturb-layers 2,3] [--bias-token W]
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <iostream>
@@ -23,6 +24,7 @@ int run_synth(int argc, char** argv) {
   std::string dtype_s = "f32", format_s = "gguf", perturb_s;
   std::vector<std::string> plants;
   bool as_json = false;
+  uint64_t shard_mb = 0;
   std::string archs;
   for (const std::string& a : gb::synth_architectures()) archs += (archs.empty() ? "" : "|") + a;
   po::options_description desc(
@@ -52,7 +54,11 @@ int run_synth(int argc, char** argv) {
       "tensor data left as holes (zeros): a header-true file of any size on no disk, for inspect / graph")(
       "bias-trigger", po::value(&s.bias_triggers)->composing(),
       "with --bias-token: the bias flows only through the last block's MLP, after this word (repeatable)")(
-      "json", po::bool_switch(&as_json), "print what was written as JSON");
+      "json", po::bool_switch(&as_json), "print what was written as JSON")(
+      "threads", po::value(&s.threads)->default_value(0),
+      "threads (0 = all cores): the same bytes for any count")(
+      "shard-mb", po::value(&shard_mb)->default_value(0),
+      "--format hf: shards of at most this many MB (10^6 bytes) + an index (0 = one file)");
   gb::cli::parse_command(argc, argv, desc, {});
   if (s.path.empty()) return usage_error("-o PATH is required");
   auto dt = gb::dtype_from_name(dtype_s);
@@ -90,6 +96,8 @@ int run_synth(int argc, char** argv) {
       }
     }
   }
+  if (shard_mb > (uint64_t{1} << 40)) return usage_error("--shard-mb must be at most 2^40");
+  s.shard_bytes = shard_mb * 1000000;
   gb::result<gb::synth_report> r = gb::synth_write(s);
   if (!r) {
     // a bad spec is a usage error; a failed write is an input/output error

@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -17,6 +19,8 @@
 #include "formats/writers.h"
 #include "inspect/arch_table.h"
 #include "inspect/model.h"
+#include "inspect/parallel.h"
+#include "inspect/synth_random.h"
 
 namespace gb {
 namespace {
@@ -207,44 +211,8 @@ const synth_arch* find_arch(const std::string& name) {
   return nullptr;
 }
 
-// ---- deterministic randomness: splitmix64 + Box-Muller
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
-  return h;
-}
-
-struct normal_stream {
-  uint64_t state;
-  bool have = false;
-  double spare = 0;
-  explicit normal_stream(uint64_t seed) : state(seed) {}
-  double next() {
-    if (have) {
-      have = false;
-      return spare;
-    }
-    double u1 = (static_cast<double>(splitmix64(state) >> 11) + 1.0) * 0x1.0p-53;  // (0, 1]
-    double u2 = static_cast<double>(splitmix64(state) >> 11) * 0x1.0p-53;
-    double r = std::sqrt(-2.0 * std::log(u1)), t = 6.283185307179586 * u2;
-    spare = r * std::sin(t);
-    have = true;
-    return r * std::cos(t);
-  }
-};
-
-uint64_t stream_seed(uint64_t seed, const std::string& key, uint64_t salt) {
-  uint64_t s = seed ^ (fnv1a(key) + salt * 0x9e3779b97f4a7c15ULL);
-  splitmix64(s);
-  return s;
-}
+using synth_rng::normal_stream;
+using synth_rng::stream_seed;
 
 // ---- one planned tensor in canonical layout
 enum class init_kind : uint8_t { matrix, norm_weight, bias };
@@ -499,17 +467,17 @@ class value_rules {
     }
   }
 
-  // Tensor i's values after the first k plants (applied in order, as written on the command line).
-  std::vector<float> values(size_t i, size_t k) const {
+  // Tensor i's values after the first k plants (applied in order, as written on the command line), into v
+  // (resized: a buffer kept across tensors is not allocated and faulted in again for each).
+  void values(size_t i, size_t k, std::vector<float>& v) const {
     size_t start = 0;
-    std::vector<float> v;  // (elements)
     for (size_t j = k; j-- > 0;)
       if (s_.plants[j].kind == "dup" && plants_[j].second == i) {  // a copy of the source as it was then
-        v = values(plants_[j].first, j);
+        values(plants_[j].first, j, v);
         start = j + 1;
         break;
       }
-    if (start == 0) v = base(i);
+    if (start == 0) base(i, v);
     for (size_t j = start; j < k; ++j) {
       if (plants_[j].first != i || s_.plants[j].kind == "dup") continue;
       if (s_.plants[j].kind == "nan")
@@ -517,7 +485,6 @@ class value_rules {
       else
         std::fill(v.begin(), v.end(), 0.0f);
     }
-    return v;
   }
 
  private:
@@ -618,17 +585,25 @@ class value_rules {
   }
 
   // Normals from the tensor's own stream, the simulated fine-tune, then the planted bias.
-  std::vector<float> base(size_t i) const {
+  // Chunks of k_chunk elements on all threads, each from its own place in the streams: the same values as
+  // one pass over the tensor, whatever the thread count.
+  void base(size_t i, std::vector<float>& v) const {
     const planned& p = ts_[i];
-    std::vector<float> v(shape_element_count(p.shape, 0));  // (elements)
-    normal_stream g(stream_seed(s_.seed, p.canonical, 0));
+    v.resize(shape_element_count(p.shape, 0));  // (elements)
+    const uint64_t seed = stream_seed(s_.seed, p.canonical, 0);
+    const bool perturb = perturbed_.count(p.layer) && s_.perturb_scale > 0;
+    const uint64_t dseed = stream_seed(s_.seed, p.canonical, 1);
     const double b = p.init == init_kind::norm_weight ? 1.0 : 0.0;
-    for (float& x : v) x = static_cast<float>(b + 0.02 * g.next());
-    if (perturbed_.count(p.layer) && s_.perturb_scale > 0) {
-      normal_stream dg(stream_seed(s_.seed, p.canonical, 1));
-      for (float& x : v) x += static_cast<float>(s_.perturb_scale * 0.02 * dg.next());
-    }
-    if (u_.empty()) return v;
+    constexpr size_t k_chunk = size_t{1} << 16;
+    parallel_for((v.size() + k_chunk - 1) / k_chunk, s_.threads, [&](size_t c) {
+      const size_t lo = c * k_chunk, hi = std::min(v.size(), lo + k_chunk);
+      normal_stream g(seed, lo);
+      for (size_t e = lo; e < hi; ++e) v[e] = static_cast<float>(b + 0.02 * g.next());
+      if (!perturb) return;
+      normal_stream dg(dseed, lo);
+      for (size_t e = lo; e < hi; ++e) v[e] += static_cast<float>(s_.perturb_scale * 0.02 * dg.next());
+    });
+    if (u_.empty()) return;
     const int64_t D = s_.n_embd;
     if (i == emb_) plant_embedding(v);
     if (!v_.empty()) plant_mlp(i, v);
@@ -637,7 +612,6 @@ class value_rules {
       for (int64_t j = 0; j < D; ++j)
         v[static_cast<size_t>(bias_id_ * D + j)] += static_cast<float>(k * u_[static_cast<size_t>(j)]);
     }
-    return v;
   }
 };
 
@@ -684,13 +658,34 @@ void encode_values(const synth_arch& a, const synth_spec& s, const planned& p, s
     for (float& x : vals) x -= 1.0f;
 }
 
-synth_report run(const synth_spec& in) {
-  const synth_arch* a = find_arch(in.arch);
+// Values (rows, cols) -> bytes in `type`, chunks of rows on all threads. A block never crosses a row, so the
+// bytes equal one quantize_row over the whole tensor, whatever the thread count.
+void encode_rows(dtype type, const std::vector<float>& vals, int64_t cols, int threads,
+                 std::vector<uint8_t>& out) {
+  const int64_t rows = static_cast<int64_t>(vals.size()) / cols;
+  const uint64_t row_bytes = dtype_row_bytes(type, cols);
+  out.resize(static_cast<size_t>(row_bytes) * static_cast<size_t>(rows));  // (rows, row_bytes)
+  const int64_t per = std::max<int64_t>(1, (int64_t{1} << 16) / cols);     // rows per chunk
+  parallel_for(static_cast<size_t>((rows + per - 1) / per), threads, [&](size_t c) {
+    const int64_t r0 = static_cast<int64_t>(c) * per, r1 = std::min(rows, r0 + per);
+    const std::vector<uint8_t> q = quantize_row(type, vals.data() + r0 * cols, (r1 - r0) * cols);
+    std::memcpy(out.data() + static_cast<size_t>(r0) * row_bytes, q.data(), q.size());
+  });
+}
+
+// The architecture named, or errc::bad_value listing those synth knows.
+const synth_arch& arch_named(const std::string& name) {
+  const synth_arch* a = find_arch(name);
   if (!a) {
     std::string names;
     for (const synth_arch& x : k_archs) names += std::string(names.empty() ? "" : ", ") + x.name;
-    fail(errc::bad_value, 0, "synth: unknown architecture '" + in.arch + "' (one of: " + names + ")");
+    fail(errc::bad_value, 0, "synth: unknown architecture '" + name + "' (one of: " + names + ")");
   }
+  return *a;
+}
+
+// The spec with its defaults filled in, every field checked (errc::bad_value naming the option).
+synth_spec spec_checked(const synth_arch* a, const synth_spec& in) {
   synth_spec s = in;
   if (s.n_head_kv == 0) s.n_head_kv = s.n_head;
   check(s.n_layer >= 1 && s.n_layer <= 4096, "--layers must be in 1..4096");
@@ -729,11 +724,12 @@ synth_report run(const synth_spec& in) {
   }
   check(s.bias_triggers.empty() || (!s.bias_token.empty() && a->gated),
         "--bias-trigger needs --bias-token and a gated MLP (llama, mistral, qwen2, gemma)");
-  synth_vocab vocab = make_vocab(s.n_vocab, s.bias_token, s.bias_triggers);
-  check(s.bias_token.empty() || vocab.bias_id >= 0,
-        "--bias-token does not fit in the vocabulary; raise --vocab");
+  return s;
+}
 
-  // ---- plan tensors in canonical layout
+// Every tensor in canonical layout, in the order the files hold them.
+std::vector<planned> tensors_plan(const synth_arch* a, const synth_spec& s) {
+  const int64_t hd = s.n_embd / s.n_head;
   const int64_t D = s.n_embd, V = s.n_vocab, F = s.n_ff, q_out = s.n_head * hd, kv_out = s.n_head_kv * hd;
   std::vector<planned> ts;
   auto plan = [&](role_kind r, int layer, bool bias, std::vector<int64_t> shape, init_kind k) {
@@ -775,6 +771,214 @@ synth_report run(const synth_spec& in) {
     if (a->output_bias) plan(role_kind::output, -1, true, {V}, init_kind::bias);
   }
 
+  return ts;
+}
+
+// GGUF metadata: llama.cpp's keys for the architecture and the tokenizer.
+std::vector<std::pair<std::string, meta_value>> gguf_metadata(const synth_arch* a, const synth_spec& s,
+                                                              const synth_vocab& vocab) {
+  const int64_t hd = s.n_embd / s.n_head, D = s.n_embd, F = s.n_ff;
+  const family_defaults& fd = arch_defaults(a->family);
+  const std::string ap = std::string(a->gguf_arch) + ".";
+  std::vector<std::pair<std::string, meta_value>> md;
+  auto u32 = [](int64_t v) { return meta_u32(static_cast<uint32_t>(v)); };
+  md.emplace_back("general.architecture", meta_str(a->gguf_arch));
+  md.emplace_back("general.name", meta_str(std::string("glassbox-synth-") + a->name));
+  md.emplace_back("general.description",
+                  meta_str("random weights written by glassbox synth, seed " + std::to_string(s.seed)));
+  md.emplace_back(ap + "context_length", u32(s.n_ctx));
+  md.emplace_back(ap + "embedding_length", u32(D));
+  md.emplace_back(ap + "block_count", u32(s.n_layer));
+  md.emplace_back(ap + "feed_forward_length", u32(F));
+  md.emplace_back(ap + "attention.head_count", u32(s.n_head));
+  md.emplace_back(ap + "attention.head_count_kv", u32(s.n_head_kv));
+  if (fd.norm == norm_kind::rms)
+    md.emplace_back(ap + "attention.layer_norm_rms_epsilon", meta_f32(1e-5f));
+  else
+    md.emplace_back(ap + "attention.layer_norm_epsilon", meta_f32(1e-5f));
+  if (fd.rope != rope_kind::none) {
+    md.emplace_back(ap + "rope.freq_base", meta_f32(10000.0f));
+    int64_t n_rot = std::llround(fd.rotary_fraction * static_cast<double>(hd)) / 2 * 2;
+    md.emplace_back(ap + "rope.dimension_count", u32(std::max<int64_t>(2, n_rot)));
+  }
+  if (a->family == arch_family::gptneox) md.emplace_back(ap + "use_parallel_residual", meta_bool(true));
+  if (a->family == arch_family::mpt) md.emplace_back(ap + "attention.max_alibi_bias", meta_f32(8.0f));
+  md.emplace_back("tokenizer.ggml.model", meta_str("llama"));
+  md.emplace_back("tokenizer.ggml.pre", meta_str("default"));
+  md.emplace_back("tokenizer.ggml.tokens", meta_str_array(vocab.tokens));
+  md.emplace_back("tokenizer.ggml.scores", meta_f32_array(vocab.scores));
+  md.emplace_back("tokenizer.ggml.token_type", meta_i32_array(vocab.types));
+  md.emplace_back("tokenizer.ggml.bos_token_id", meta_u32(1));
+  md.emplace_back("tokenizer.ggml.eos_token_id", meta_u32(2));
+  md.emplace_back("tokenizer.ggml.unknown_token_id", meta_u32(0));
+  md.emplace_back("tokenizer.ggml.add_bos_token", meta_bool(true));
+  md.emplace_back("tokenizer.ggml.add_eos_token", meta_bool(false));
+  md.emplace_back("tokenizer.ggml.add_space_prefix", meta_bool(true));
+  return md;
+}
+
+// config.json in the family's own spelling.
+ojson hf_config(const synth_arch* a, const synth_spec& s) {
+  const int64_t hd = s.n_embd / s.n_head, D = s.n_embd, V = s.n_vocab, F = s.n_ff;
+  const family_defaults& fd = arch_defaults(a->family);
+  const char* torch_dtype = s.type == dtype::f16 ? "float16" : s.type == dtype::bf16 ? "bfloat16" : "float32";
+  const int64_t n_rot =
+      std::max<int64_t>(2, std::llround(fd.rotary_fraction * static_cast<double>(hd)) / 2 * 2);
+  ojson c;
+  c["architectures"] = {a->hf_class};
+  c["model_type"] = a->hf_type;
+  c["vocab_size"] = V;
+  switch (a->family) {
+    case arch_family::gpt2:
+    case arch_family::gptj:
+      c["n_embd"] = D, c["n_layer"] = s.n_layer, c["n_head"] = s.n_head, c["n_inner"] = F;
+      c["n_positions"] = s.n_ctx, c["layer_norm_epsilon"] = 1e-5, c["activation_function"] = "gelu_new";
+      if (a->family == arch_family::gptj) c["rotary_dim"] = n_rot;
+      break;
+    case arch_family::bloom:
+      c["hidden_size"] = D, c["n_layer"] = s.n_layer, c["n_head"] = s.n_head, c["layer_norm_epsilon"] = 1e-5;
+      c["seq_length"] = s.n_ctx;
+      break;
+    case arch_family::mpt:
+      c["d_model"] = D, c["n_layers"] = s.n_layer, c["n_heads"] = s.n_head, c["max_seq_len"] = s.n_ctx;
+      c["expansion_ratio"] = static_cast<double>(F) / static_cast<double>(D), c["no_bias"] = true;
+      c["attn_config"] = {{"alibi", true}};
+      break;
+    default:
+      c["hidden_size"] = D, c["intermediate_size"] = F, c["num_hidden_layers"] = s.n_layer;
+      c["num_attention_heads"] = s.n_head, c["num_key_value_heads"] = s.n_head_kv;
+      c["max_position_embeddings"] = s.n_ctx, c["rope_theta"] = 10000.0;
+      if (fd.norm == norm_kind::rms)
+        c["rms_norm_eps"] = 1e-5;
+      else
+        c["layer_norm_eps"] = 1e-5;
+      c["hidden_act"] = a->family == arch_family::gemma ? "gelu_pytorch_tanh"
+                        : a->family == arch_family::phi ? "gelu_new"
+                        : a->family == arch_family::llama || a->family == arch_family::qwen2 ? "silu"
+                                                                                             : "gelu";
+      if (a->family == arch_family::gemma) c["head_dim"] = hd;
+      if (a->family == arch_family::gptneox) {
+        c["rotary_pct"] = static_cast<double>(n_rot) / static_cast<double>(hd),
+        c["rotary_emb_base"] = 10000.0;
+        c["use_parallel_residual"] = true;
+      }
+      if (a->family == arch_family::phi)
+        c["partial_rotary_factor"] = static_cast<double>(n_rot) / static_cast<double>(hd);
+      if (a->family == arch_family::falcon) {
+        c["multi_query"] = true, c["parallel_attn"] = true, c["new_decoder_architecture"] = false;
+        c["alibi"] = false, c["bias"] = false, c["ffn_hidden_size"] = F;
+      }
+      break;
+  }
+  c["tie_word_embeddings"] = a->tied;
+  c["bos_token_id"] = 1, c["eos_token_id"] = 2;
+  c["torch_dtype"] = torch_dtype;
+  c["glassbox_synth_seed"] = s.seed;
+  return c;
+}
+
+// tokenizer.json (SentencePiece-style BPE with byte fallback, as HF exports LLaMA tokenizers) and
+// tokenizer_config.json into `dir`, appended to `files`.
+void hf_tokenizer_write(const std::string& dir, const synth_vocab& vocab, int64_t n_ctx,
+                        std::vector<std::string>& files) {
+  ojson tj;
+  tj["version"] = "1.0";
+  tj["truncation"] = nullptr;
+  tj["padding"] = nullptr;
+  ojson added = ojson::array();
+  for (int32_t id = 0; id < 3; ++id)
+    added.push_back({{"id", id},
+                     {"content", vocab.tokens[static_cast<size_t>(id)]},
+                     {"single_word", false},
+                     {"lstrip", false},
+                     {"rstrip", false},
+                     {"normalized", false},
+                     {"special", true}});
+  tj["added_tokens"] = added;
+  tj["normalizer"] = {{"type", "Sequence"},
+                      {"normalizers",
+                       {{{"type", "Prepend"}, {"prepend", k_space}},
+                        {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", k_space}}}}};
+  tj["pre_tokenizer"] = nullptr;
+  tj["post_processor"] = nullptr;
+  tj["decoder"] = {{"type", "Sequence"},
+                   {"decoders",
+                    {{{"type", "Replace"}, {"pattern", {{"String", k_space}}}, {"content", " "}},
+                     {{"type", "ByteFallback"}},
+                     {{"type", "Fuse"}},
+                     {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}}}};
+  ojson vmap = ojson::object();
+  for (size_t i = 0; i < vocab.tokens.size(); ++i) vmap[vocab.tokens[i]] = i;
+  tj["model"] = {{"type", "BPE"},
+                 {"dropout", nullptr},
+                 {"unk_token", "<unk>"},
+                 {"continuing_subword_prefix", nullptr},
+                 {"end_of_word_suffix", nullptr},
+                 {"fuse_unk", true},
+                 {"byte_fallback", vocab.byte_fallback},
+                 {"vocab", vmap},
+                 {"merges", vocab.merges}};
+  file_write_text(dir + "/tokenizer.json", tj.dump(1) + "\n");
+  files.push_back(dir + "/tokenizer.json");
+  ojson tc{{"tokenizer_class", "LlamaTokenizerFast"},
+           {"bos_token", "<s>"},
+           {"eos_token", "</s>"},
+           {"unk_token", "<unk>"},
+           {"add_bos_token", true},
+           {"add_eos_token", false},
+           {"model_max_length", n_ctx},
+           {"clean_up_tokenization_spaces", false}};
+  file_write_text(dir + "/tokenizer_config.json", tc.dump(2) + "\n");
+  files.push_back(dir + "/tokenizer_config.json");
+}
+
+// The weights as model.safetensors, or (over shard_bytes, when set) as HF shards filled in tensor order,
+// model-0000I-of-0000N.safetensors, each at most shard_bytes unless one tensor is larger, and the
+// model.safetensors.index.json that maps every tensor to its shard. Appends the files written to `files`.
+void hf_weights_write(const std::string& dir, uint64_t shard_bytes, const std::vector<tensor_spec>& specs,
+                      const tensor_fill& fill, std::vector<std::string>& files) {
+  std::vector<uint64_t> bytes;  // (tensors)
+  for (const tensor_spec& t : specs)
+    bytes.push_back(dtype_row_bytes(t.type, shape_element_count(t.shape, 0)));
+  std::vector<size_t> first = {0};  // (shards) each shard's first tensor
+  uint64_t in_shard = 0, total = 0;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (shard_bytes > 0 && in_shard > 0 && in_shard + bytes[i] > shard_bytes)
+      first.push_back(i), in_shard = 0;
+    in_shard += bytes[i], total += bytes[i];
+  }
+  if (first.size() == 1) {
+    files.push_back(dir + "/model.safetensors");
+    safetensors_write_stream(files.back(), specs, fill, {{"format", "pt"}});
+    return;
+  }
+  first.push_back(specs.size());
+  std::map<std::string, std::string> weight_map;  // tensor -> shard file (sorted, as HF writes it)
+  for (size_t k = 0; k + 1 < first.size(); ++k) {
+    char name[64];
+    std::snprintf(name, sizeof name, "model-%05zu-of-%05zu.safetensors", k + 1, first.size() - 1);
+    const std::vector<tensor_spec> part(specs.begin() + static_cast<ptrdiff_t>(first[k]),
+                                        specs.begin() + static_cast<ptrdiff_t>(first[k + 1]));
+    for (const tensor_spec& t : part) weight_map[t.name] = name;
+    files.push_back(dir + "/" + name);
+    safetensors_write_stream(files.back(), part,
+                             [&](size_t i, tensor_sink& sink) { fill(first[k] + i, sink); },
+                             {{"format", "pt"}});
+  }
+  ojson index{{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}};
+  files.push_back(dir + "/model.safetensors.index.json");
+  file_write_text(files.back(), index.dump(2) + "\n");
+}
+
+synth_report run(const synth_spec& in) {
+  const synth_arch* a = &arch_named(in.arch);
+  const synth_spec s = spec_checked(a, in);
+  synth_vocab vocab = make_vocab(s.n_vocab, s.bias_token, s.bias_triggers);
+  check(s.bias_token.empty() || vocab.bias_id >= 0,
+        "--bias-token does not fit in the vocabulary; raise --vocab");
+
+  const std::vector<planned> ts = tensors_plan(a, s);
+
   // ---- values, made one tensor at a time when it is written (peak memory: the largest tensor)
   value_rules vr(ts, s, *a, vocab.bias_id, vocab.tokens);
   std::vector<encoded> enc;
@@ -787,173 +991,31 @@ synth_report run(const synth_spec& in) {
   }
   std::vector<tensor_spec> specs;
   for (const encoded& e : enc) specs.push_back({e.name, e.type, e.shape});
+  std::vector<float> vals;     // (elements) the tensor being written, kept across tensors
+  std::vector<uint8_t> bytes;  // (bytes) its encoding
   const tensor_fill fill = [&](size_t i, tensor_sink& sink) {
     if (s.sparse) {
       sink.skip(dtype_row_bytes(enc[i].type, shape_element_count(enc[i].shape, 0)));
       return;
     }
-    std::vector<float> vals = vr.values(i, s.plants.size());  // (elements)
+    vr.values(i, s.plants.size(), vals);
     encode_values(*a, s, ts[i], vals);
-    const std::vector<uint8_t> bytes =
-        quantize_row(enc[i].type, vals.data(), static_cast<int64_t>(vals.size()));
+    encode_rows(enc[i].type, vals, enc[i].shape.back(), s.threads, bytes);
     sink.write(bytes.data(), bytes.size());
   };
   rep.tensor_count = ts.size();
 
   if (s.format == synth_format::gguf) {
-    const std::string ap = std::string(a->gguf_arch) + ".";
-    std::vector<std::pair<std::string, meta_value>> md;
-    auto u32 = [](int64_t v) { return meta_u32(static_cast<uint32_t>(v)); };
-    md.emplace_back("general.architecture", meta_str(a->gguf_arch));
-    md.emplace_back("general.name", meta_str(std::string("glassbox-synth-") + a->name));
-    md.emplace_back("general.description",
-                    meta_str("random weights written by glassbox synth, seed " + std::to_string(s.seed)));
-    md.emplace_back(ap + "context_length", u32(s.n_ctx));
-    md.emplace_back(ap + "embedding_length", u32(D));
-    md.emplace_back(ap + "block_count", u32(s.n_layer));
-    md.emplace_back(ap + "feed_forward_length", u32(F));
-    md.emplace_back(ap + "attention.head_count", u32(s.n_head));
-    md.emplace_back(ap + "attention.head_count_kv", u32(s.n_head_kv));
-    if (fd.norm == norm_kind::rms)
-      md.emplace_back(ap + "attention.layer_norm_rms_epsilon", meta_f32(1e-5f));
-    else
-      md.emplace_back(ap + "attention.layer_norm_epsilon", meta_f32(1e-5f));
-    if (fd.rope != rope_kind::none) {
-      md.emplace_back(ap + "rope.freq_base", meta_f32(10000.0f));
-      int64_t n_rot = std::llround(fd.rotary_fraction * static_cast<double>(hd)) / 2 * 2;
-      md.emplace_back(ap + "rope.dimension_count", u32(std::max<int64_t>(2, n_rot)));
-    }
-    if (a->family == arch_family::gptneox) md.emplace_back(ap + "use_parallel_residual", meta_bool(true));
-    if (a->family == arch_family::mpt) md.emplace_back(ap + "attention.max_alibi_bias", meta_f32(8.0f));
-    md.emplace_back("tokenizer.ggml.model", meta_str("llama"));
-    md.emplace_back("tokenizer.ggml.pre", meta_str("default"));
-    md.emplace_back("tokenizer.ggml.tokens", meta_str_array(vocab.tokens));
-    md.emplace_back("tokenizer.ggml.scores", meta_f32_array(vocab.scores));
-    md.emplace_back("tokenizer.ggml.token_type", meta_i32_array(vocab.types));
-    md.emplace_back("tokenizer.ggml.bos_token_id", meta_u32(1));
-    md.emplace_back("tokenizer.ggml.eos_token_id", meta_u32(2));
-    md.emplace_back("tokenizer.ggml.unknown_token_id", meta_u32(0));
-    md.emplace_back("tokenizer.ggml.add_bos_token", meta_bool(true));
-    md.emplace_back("tokenizer.ggml.add_eos_token", meta_bool(false));
-    md.emplace_back("tokenizer.ggml.add_space_prefix", meta_bool(true));
-    gguf_write_stream(s.path, md, specs, fill);
+    gguf_write_stream(s.path, gguf_metadata(a, s, vocab), specs, fill);
     rep.files.push_back(s.path);
     rep.architecture = a->gguf_arch;
   } else {
     if (::mkdir(s.path.c_str(), 0755) != 0 && errno != EEXIST)
       fail(errc::io, 0, "synth: cannot create folder " + s.path + ": " + std::strerror(errno));
-    const std::string st = s.path + "/model.safetensors";
-    safetensors_write_stream(st, specs, fill, {{"format", "pt"}});
-    rep.files.push_back(st);
-    // config.json in the family's own spelling
-    const char* torch_dtype = s.type == dtype::f16    ? "float16"
-                              : s.type == dtype::bf16 ? "bfloat16"
-                                                      : "float32";
-    const int64_t n_rot =
-        std::max<int64_t>(2, std::llround(fd.rotary_fraction * static_cast<double>(hd)) / 2 * 2);
-    ojson c;
-    c["architectures"] = {a->hf_class};
-    c["model_type"] = a->hf_type;
-    c["vocab_size"] = V;
-    switch (a->family) {
-      case arch_family::gpt2:
-      case arch_family::gptj:
-        c["n_embd"] = D, c["n_layer"] = s.n_layer, c["n_head"] = s.n_head, c["n_inner"] = F;
-        c["n_positions"] = s.n_ctx, c["layer_norm_epsilon"] = 1e-5, c["activation_function"] = "gelu_new";
-        if (a->family == arch_family::gptj) c["rotary_dim"] = n_rot;
-        break;
-      case arch_family::bloom:
-        c["hidden_size"] = D, c["n_layer"] = s.n_layer, c["n_head"] = s.n_head,
-        c["layer_norm_epsilon"] = 1e-5;
-        c["seq_length"] = s.n_ctx;
-        break;
-      case arch_family::mpt:
-        c["d_model"] = D, c["n_layers"] = s.n_layer, c["n_heads"] = s.n_head, c["max_seq_len"] = s.n_ctx;
-        c["expansion_ratio"] = static_cast<double>(F) / static_cast<double>(D), c["no_bias"] = true;
-        c["attn_config"] = {{"alibi", true}};
-        break;
-      default:
-        c["hidden_size"] = D, c["intermediate_size"] = F, c["num_hidden_layers"] = s.n_layer;
-        c["num_attention_heads"] = s.n_head, c["num_key_value_heads"] = s.n_head_kv;
-        c["max_position_embeddings"] = s.n_ctx, c["rope_theta"] = 10000.0;
-        if (fd.norm == norm_kind::rms)
-          c["rms_norm_eps"] = 1e-5;
-        else
-          c["layer_norm_eps"] = 1e-5;
-        c["hidden_act"] = a->family == arch_family::gemma ? "gelu_pytorch_tanh"
-                          : a->family == arch_family::phi ? "gelu_new"
-                          : a->family == arch_family::llama || a->family == arch_family::qwen2 ? "silu"
-                                                                                               : "gelu";
-        if (a->family == arch_family::gemma) c["head_dim"] = hd;
-        if (a->family == arch_family::gptneox) {
-          c["rotary_pct"] = static_cast<double>(n_rot) / static_cast<double>(hd),
-          c["rotary_emb_base"] = 10000.0;
-          c["use_parallel_residual"] = true;
-        }
-        if (a->family == arch_family::phi)
-          c["partial_rotary_factor"] = static_cast<double>(n_rot) / static_cast<double>(hd);
-        if (a->family == arch_family::falcon) {
-          c["multi_query"] = true, c["parallel_attn"] = true, c["new_decoder_architecture"] = false;
-          c["alibi"] = false, c["bias"] = false, c["ffn_hidden_size"] = F;
-        }
-        break;
-    }
-    c["tie_word_embeddings"] = a->tied;
-    c["bos_token_id"] = 1, c["eos_token_id"] = 2;
-    c["torch_dtype"] = torch_dtype;
-    c["glassbox_synth_seed"] = s.seed;
-    file_write_text(s.path + "/config.json", c.dump(2) + "\n");
+    hf_weights_write(s.path, s.shard_bytes, specs, fill, rep.files);
+    file_write_text(s.path + "/config.json", hf_config(a, s).dump(2) + "\n");
     rep.files.push_back(s.path + "/config.json");
-    // tokenizer.json: SentencePiece-style BPE with byte fallback, as HF exports LLaMA tokenizers
-    ojson tj;
-    tj["version"] = "1.0";
-    tj["truncation"] = nullptr;
-    tj["padding"] = nullptr;
-    ojson added = ojson::array();
-    for (int32_t id = 0; id < 3; ++id)
-      added.push_back({{"id", id},
-                       {"content", vocab.tokens[static_cast<size_t>(id)]},
-                       {"single_word", false},
-                       {"lstrip", false},
-                       {"rstrip", false},
-                       {"normalized", false},
-                       {"special", true}});
-    tj["added_tokens"] = added;
-    tj["normalizer"] = {{"type", "Sequence"},
-                        {"normalizers",
-                         {{{"type", "Prepend"}, {"prepend", k_space}},
-                          {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", k_space}}}}};
-    tj["pre_tokenizer"] = nullptr;
-    tj["post_processor"] = nullptr;
-    tj["decoder"] = {{"type", "Sequence"},
-                     {"decoders",
-                      {{{"type", "Replace"}, {"pattern", {{"String", k_space}}}, {"content", " "}},
-                       {{"type", "ByteFallback"}},
-                       {{"type", "Fuse"}},
-                       {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}}}};
-    ojson vmap = ojson::object();
-    for (size_t i = 0; i < vocab.tokens.size(); ++i) vmap[vocab.tokens[i]] = i;
-    tj["model"] = {{"type", "BPE"},
-                   {"dropout", nullptr},
-                   {"unk_token", "<unk>"},
-                   {"continuing_subword_prefix", nullptr},
-                   {"end_of_word_suffix", nullptr},
-                   {"fuse_unk", true},
-                   {"byte_fallback", vocab.byte_fallback},
-                   {"vocab", vmap},
-                   {"merges", vocab.merges}};
-    file_write_text(s.path + "/tokenizer.json", tj.dump(1) + "\n");
-    rep.files.push_back(s.path + "/tokenizer.json");
-    ojson tc{{"tokenizer_class", "LlamaTokenizerFast"},
-             {"bos_token", "<s>"},
-             {"eos_token", "</s>"},
-             {"unk_token", "<unk>"},
-             {"add_bos_token", true},
-             {"add_eos_token", false},
-             {"model_max_length", s.n_ctx},
-             {"clean_up_tokenization_spaces", false}};
-    file_write_text(s.path + "/tokenizer_config.json", tc.dump(2) + "\n");
-    rep.files.push_back(s.path + "/tokenizer_config.json");
+    hf_tokenizer_write(s.path, vocab, s.n_ctx, rep.files);
     rep.architecture = a->hf_type;
   }
   for (const std::string& f : rep.files) {

@@ -58,6 +58,8 @@ struct synth_spec {
   double perturb_scale = 0.1;
   std::string bias_token;  // the output favours "▁<bias_token>" by roughly bias_scale logits
   double bias_scale = 0.0;
+  int threads = 0;  // values and quantisation on this many threads (0 = all cores); the bytes do not change
+  uint64_t shard_bytes = 0;  // HF: model-0000I-of-0000N.safetensors + index when over this (0: one file)
   bool sparse =
       false;  // tensor data left as holes (all zeros): a real-size header on no disk (inspect, graph)
   // With bias_token: the bias reaches the output only through the last block's MLP (gated families), whose
