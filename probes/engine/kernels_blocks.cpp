@@ -128,16 +128,16 @@ void rows_fused_t(const float* x, int64_t N, const weight_view& w, int64_t r0, i
   }
 }
 
-using rows_fn = void (*)(const float*, int64_t, const weight_view&, int64_t, int64_t, float*, int64_t);
+using blocks_rows_fn = void (*)(const float*, int64_t, const weight_view&, int64_t, int64_t, float*, int64_t);
 
 void by_tokens(const float* x, int64_t T, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y,
                int64_t M, bool fused) {
   // register decoding for 1 and 2 tokens (generation, short continuations); 3..5 through the tile, whose
   // decode is shared by more tokens (and 5 x 5 more instantiations of the unrolled decoders to compile)
-  static constexpr rows_fn fused_fns[] = {rows_fused_t<1>, rows_fused_t<2>, rows_tiled_t<3>, rows_tiled_t<4>,
-                                          rows_tiled_t<5>};
-  static constexpr rows_fn tiled_fns[] = {rows_tiled_t<1>, rows_tiled_t<2>, rows_tiled_t<3>, rows_tiled_t<4>,
-                                          rows_tiled_t<5>};
+  static constexpr blocks_rows_fn fused_fns[] = {rows_fused_t<1>, rows_fused_t<2>, rows_tiled_t<3>,
+                                                 rows_tiled_t<4>, rows_tiled_t<5>};
+  static constexpr blocks_rows_fn tiled_fns[] = {rows_tiled_t<1>, rows_tiled_t<2>, rows_tiled_t<3>,
+                                                 rows_tiled_t<4>, rows_tiled_t<5>};
   if (T >= 1 && T <= 5) (fused ? fused_fns : tiled_fns)[T - 1](x, N, w, r0, n, y, M);
 }
 
