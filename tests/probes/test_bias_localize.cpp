@@ -18,6 +18,19 @@
 #include "probes/session.h"
 #include "tests/support/data.h"
 
+// Under ASan + UBSan (~5x slower; this file was the sanitized suite's second-longest test, 144 s) fewer
+// pairs: the same code paths, and the planted effects still clear their thresholds with margin (at 64
+// template pairs the planted embedding term's interval is [3.7, 4.1] against the test's 0).
+#ifdef GB_SANITIZED
+#define GB_LOCALIZE_LIMIT(full, sanitized) sanitized
+#else
+#define GB_LOCALIZE_LIMIT(full, sanitized) full
+#endif
+constexpr size_t k_torch_pairs = GB_LOCALIZE_LIMIT(20, 8);       // DLA against PyTorch
+constexpr size_t k_template_pairs = GB_LOCALIZE_LIMIT(120, 64);  // the planted model's templates
+constexpr size_t k_patch_pairs = GB_LOCALIZE_LIMIT(40, 16);      // patching, packed vs one run each
+#undef GB_LOCALIZE_LIMIT
+
 using json = nlohmann::json;
 
 TEST_CASE("DLA terms add up to the summed target logits; LL = target logits - log-partition") {
@@ -72,13 +85,14 @@ TEST_CASE("DLA agrees with an independent PyTorch computation within 1e-4 on 20 
   std::string peer_out, ours;
   gb::test::run_command("OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 '" GB_SOURCE_DIR
                         "/bench/peer_localize_torch.py' --model '" +
-                            model + "' --data '" + csv + "' --limit 20",
+                            model + "' --data '" + csv + "' --limit " + std::to_string(k_torch_pairs),
                         &peer_out);
   REQUIRE(gb::test::run_glassbox("bias-localize '" + model + "' --suite crows-pairs --data '" + csv +
-                                     "' --limit 20 --json --pairs --threads 1 --resamples 100",
+                                     "' --limit " + std::to_string(k_torch_pairs) +
+                                     " --json --pairs --threads 1 --resamples 100",
                                  &ours) == 0);
   const json g = json::parse(ours);
-  REQUIRE(g["pairs"] == 20);
+  REQUIRE(g["pairs"] == k_torch_pairs);
   std::map<std::string, json> mine;
   for (const json& p : g["per_pair"]) mine[p["id"].get<std::string>()] = p;
   size_t compared = 0, numbers = 0;
@@ -108,7 +122,7 @@ TEST_CASE("DLA agrees with an independent PyTorch computation within 1e-4 on 20 
     ++compared;
   }
   MESSAGE(compared << " pairs, " << numbers << " numbers compared; largest difference " << worst);
-  CHECK(compared == 20u);
+  CHECK(compared == k_torch_pairs);
 }
 
 namespace {
@@ -121,9 +135,11 @@ json localize_synth(const std::string& dir, const std::string& name, double scal
               "--bias-token he --bias-scale " +
                   std::to_string(scale) + " -o '" + model + "'",
               &wrote) == 0);
-  REQUIRE(gb::test::run_glassbox(
-              "bias-localize '" + model + "' --suite templates --json --top 3 --threads 2 --resamples 200",
-              &out) == 0);
+  REQUIRE(
+      gb::test::run_glassbox("bias-localize '" + model +
+                                 "' --suite templates --json --top 3 --threads 2 --resamples 200 --limit " +
+                                 std::to_string(k_template_pairs),
+                             &out) == 0);
   return json::parse(out);
 }
 
@@ -132,7 +148,7 @@ json localize_synth(const std::string& dir, const std::string& name, double scal
 TEST_CASE("DLA finds a planted bias where it was planted: the embedding direction read by the output row") {
   const std::string dir = gb::test::temp_dir("bias_localize_planted");
   const json control = localize_synth(dir, "control", 0.0), planted = localize_synth(dir, "planted", 6.0);
-  CHECK(planted["pairs"] == 120);
+  CHECK(planted["pairs"] == k_template_pairs);
   const double ce = control["mean"]["embed"].get<double>(), pe = planted["mean"]["embed"].get<double>();
   MESSAGE("mean embed term (he - she): control " << ce << ", planted " << pe << "; planted top "
                                                  << planted["ranked"][0]["component"] << " "
@@ -154,7 +170,7 @@ TEST_CASE(
   auto s = gb::probes::session_open(model);
   REQUIRE(s);
   gb::probes::engine_scorer sc(s.value());
-  const auto pairs = gb::probes::localize_pairs_read(sc, "crows-pairs", csv, 40);
+  const auto pairs = gb::probes::localize_pairs_read(sc, "crows-pairs", csv, k_patch_pairs);
   auto& run = *s.value().run;
   size_t defined = 0, qualifying = 0;
   for (const auto& p : pairs) {

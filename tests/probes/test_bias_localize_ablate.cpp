@@ -19,6 +19,16 @@
 #include "probes/session.h"
 #include "tests/support/data.h"
 
+// Under ASan + UBSan (~5x slower) fewer pairs: the same code paths. The planted MLP's ablation still claims
+// at 64 template pairs (its effect's interval [-18.8, -4.7] against 0; at 40 it would not).
+#ifdef GB_SANITIZED
+constexpr const char* k_template_limit = " --limit 64";
+constexpr size_t k_template_pairs = 64, k_group_pairs = 8;
+#else
+constexpr const char* k_template_limit = "";
+constexpr size_t k_template_pairs = 120, k_group_pairs = 16;
+#endif
+
 using json = nlohmann::json;
 
 namespace {
@@ -39,7 +49,8 @@ json localize_json(const std::string& model) {
   std::string out;
   REQUIRE(gb::test::run_glassbox(
               "bias-localize '" + model +
-                  "' --suite templates --json --threads 2 --resamples 200 --ablate 3 --ablate-draws 10",
+                  "' --suite templates --json --threads 2 --resamples 200 --ablate 3 --ablate-draws 10" +
+                  k_template_limit,
               &out) == 0);
   return json::parse(out);
 }
@@ -57,7 +68,7 @@ TEST_CASE("ablation confirms a bias planted in an MLP and claims nothing on the 
                           << ", random max " << control["ablation"]["random_max_abs_effect"]);
   CHECK(planted["ranked"][0]["component"] == "L1.mlp");
   CHECK(a["k"] == 3);
-  CHECK(a["pairs"] == 120);
+  CHECK(a["pairs"] == k_template_pairs);
   REQUIRE(a["random"].size() == 10u);
   CHECK(a["top"]["components"][0] == "L1.mlp");
   CHECK(a["unablated"].get<double>() > 90.0);
@@ -75,12 +86,14 @@ TEST_CASE("ablation confirms a bias planted in an MLP and claims nothing on the 
   CHECK(control["ablation"]["claimed"] == false);
   // the CLI summary states the verdict
   std::string text;
-  REQUIRE(gb::test::run_glassbox("bias-localize '" + dir + "/planted.gguf' --suite templates --resamples 100",
-                                 &text) == 0);
+  REQUIRE(gb::test::run_glassbox(
+              "bias-localize '" + dir + "/planted.gguf' --suite templates --resamples 100" + k_template_limit,
+              &text) == 0);
   CHECK(text.find("localisation CLAIMED") != std::string::npos);
   std::string off;
-  REQUIRE(gb::test::run_glassbox(
-              "bias-localize '" + dir + "/planted.gguf' --suite templates --ablate 0 --json", &off) == 0);
+  REQUIRE(gb::test::run_glassbox("bias-localize '" + dir +
+                                     "/planted.gguf' --suite templates --ablate 0 --json" + k_template_limit,
+                                 &off) == 0);
   CHECK(json::parse(off)["ablation"].is_null());
 }
 
@@ -140,7 +153,7 @@ TEST_CASE(
   auto w = gb::probes::dla_weights::create(*s.value().m);
   REQUIRE(w);
   gb::probes::engine_scorer sc(s.value());
-  const auto pairs = gb::probes::localize_pairs_read(sc, "crows-pairs", csv, 16);
+  const auto pairs = gb::probes::localize_pairs_read(sc, "crows-pairs", csv, k_group_pairs);
   gb::probes::localize_options lo;
   lo.resamples = 50;
   auto r = gb::probes::localize_pairs(*s.value().run, w.value(), pairs, lo);
