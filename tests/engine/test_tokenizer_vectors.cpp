@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -27,13 +28,17 @@ std::string slurp(const std::string& path) {
   return std::string(b.begin(), b.end());
 }
 
-tokenizer open_tokenizer(const std::string& path) {
+// Each vocabulary is read once per process: four cases walk every vocabulary, and loading the large ones
+// (Qwen2, LLaMA 3 BPE: 6-8 MB) was half of this file's time under ASan.
+const tokenizer& open_tokenizer(const std::string& path) {
+  static std::map<std::string, tokenizer> opened;
+  if (auto it = opened.find(path); it != opened.end()) return it->second;
   auto a = gb::archive_open(path);
   REQUIRE_MESSAGE(a.ok(), (a.ok() ? "" : a.err().to_string()));
   REQUIRE_MESSAGE(a.value().tokenizer != nullptr, path << " carries no tokenizer");
   auto t = tokenizer::create(*a.value().tokenizer);
   REQUIRE_MESSAGE(t.ok(), (t.ok() ? "" : t.err().to_string()));
-  return t.value();
+  return opened.emplace(path, std::move(t.value())).first->second;
 }
 
 std::string join(const std::vector<int32_t>& ids) {
@@ -74,7 +79,7 @@ TEST_CASE("llama.cpp vocab test vectors: every .inp/.out pair reproduces exactly
   for (const std::string& inp_path : inputs) {
     const std::string gguf = inp_path.substr(0, inp_path.size() - 4);
     CAPTURE(gguf);
-    const tokenizer tk = open_tokenizer(gguf);
+    const tokenizer& tk = open_tokenizer(gguf);
     const std::vector<std::string> tests = inp_texts(slurp(inp_path));
     std::vector<std::string> lines;
     std::istringstream out(slurp(gguf + ".out"));
@@ -163,7 +168,7 @@ TEST_CASE(
   for (const std::string& gguf : vocabs) {
     CAPTURE(gguf);
     REQUIRE(all.contains(gguf));
-    const tokenizer tk = open_tokenizer(gguf);
+    const tokenizer& tk = open_tokenizer(gguf);
     size_t pass = 0;
     for (const bool special : {false, true}) {
       CAPTURE(special);
@@ -196,7 +201,7 @@ TEST_CASE("vocabularies without vectors tokenize and round-trip") {
   for (const auto& e : fs::directory_iterator(dir)) {
     if (e.path().extension() != ".gguf") continue;
     CAPTURE(e.path().string());
-    const tokenizer tk = open_tokenizer(e.path().string());
+    const tokenizer& tk = open_tokenizer(e.path().string());
     for (const std::string& s : texts) {
       CAPTURE(s);
       const std::vector<int32_t> ids = tk.encode(s, false);
@@ -218,7 +223,7 @@ TEST_CASE("stories260K: GGUF, llama2.c tok512.bin and the HF folder give the ref
   for (const char* file : {"stories260K.gguf", "tinyllamas-stories-260k-f32.ggufv1.gguf", "tok512.bin", "hf",
                            "hf/tokenizer.model"}) {
     CAPTURE(file);
-    const tokenizer tk = open_tokenizer(root + "/" + file);
+    const tokenizer& tk = open_tokenizer(root + "/" + file);
     CHECK(tk.encode(reference["prompt_text"].get<std::string>(), true) == json_ids(reference["prompt_ids"]));
     for (const auto& c : cases) {
       const std::string text = c["text"].get<std::string>();
@@ -277,7 +282,7 @@ TEST_CASE("1 MB of varied text: every vocabulary kind encodes it in range and ro
   for (const std::string vocab_file : {"ggml-vocab-llama-spm.gguf", "ggml-vocab-llama-bpe.gguf",
                                        "ggml-vocab-gpt-2.gguf", "ggml-vocab-bert-bge.gguf"}) {
     CAPTURE(vocab_file);
-    const tokenizer tk = open_tokenizer(dir + "/" + vocab_file);
+    const tokenizer& tk = open_tokenizer(dir + "/" + vocab_file);
     const std::vector<int32_t> ids = tk.encode(text, false);
     MESSAGE(vocab_file << ": " << text.size() << " bytes -> " << ids.size() << " tokens");
     CHECK(ids.size() > text.size() / 16);  // every word yields tokens: nothing dropped
@@ -312,16 +317,21 @@ TEST_CASE("glassbox tokenize: ids, --no-bos, --json, --ids, usage and bad-input 
 TEST_CASE("hostile text: invalid UTF-8 and long runs give in-range ids") {
   GB_DATA(dir, "tokenizers/llama.cpp-vocab");
   std::mt19937 rng(99);
+#ifdef GB_SANITIZED
+  const size_t n = 50000;  // the same paths on a quarter of the text: ASan + UBSan run ~5x slower
+#else
+  const size_t n = 200000;
+#endif
   std::string noise;
-  for (int i = 0; i < 200000; ++i) noise.push_back(static_cast<char>(rng() & 0xFF));
-  const std::vector<std::string> texts = {noise, std::string(200000, ' ') + "x", std::string(200000, 'a'),
-                                          std::string(100000, '\n') + "b",
-                                          std::string(50000, '\t') + " " + std::string(50000, ' ')};
+  for (size_t i = 0; i < n; ++i) noise.push_back(static_cast<char>(rng() & 0xFF));
+  const std::vector<std::string> texts = {noise, std::string(n, ' ') + "x", std::string(n, 'a'),
+                                          std::string(n / 2, '\n') + "b",
+                                          std::string(n / 4, '\t') + " " + std::string(n / 4, ' ')};
   for (const char* file :
        {"ggml-vocab-deepseek-llm.gguf", "ggml-vocab-llama-bpe.gguf", "ggml-vocab-llama-spm.gguf",
         "ggml-vocab-falcon.gguf", "ggml-vocab-bert-bge.gguf"}) {
     CAPTURE(file);
-    const tokenizer tk = open_tokenizer(dir + "/" + file);
+    const tokenizer& tk = open_tokenizer(dir + "/" + file);
     for (size_t k = 0; k < texts.size(); ++k) {
       CAPTURE(k);
       // a quadratic path here would run into CTest's timeout; bench/bench_tokenize.sh times these texts
