@@ -46,17 +46,21 @@
 #   q4_k (3.79 GB, bound 4.87 GB): synth 734.8 / 230.2 / 586 MB (45 min before synth used all cores); inspect
 #   0.4 / 13 MB; graph 0.8 / 24 MB; hash 70.6 / 12.1 / 30 MB (openssl 33.8 / 3.9); stats 39.8 / 6.8 / 33 MB;
 #   scan 0.4 / 12 MB; run (8 tokens) 76.5 / 12.2 / 3848 MB; SPECTRAL_OPTS="--top-k 16 --power-iters 0" 982.0 /
-#   131.0 / 466 MB; BIAS_LIMIT=6 211.3 / 21.2 / 3659 MB (100 pairs: ~1 h at 0.6 tokens/s here); PP=128 TG=8:
-#   glassbox 1.33 / 0.058 tokens/s, native llama-bench 3.16 / 0.089 (0.42x / 0.64x, run one after the other).
+#   131.0 / 466 MB; PP=128 TG=8: glassbox 1.33 / 0.058 tokens/s, native llama-bench 3.16 / 0.089 (0.42x / 0.64x,
+#   run one after the other). Again Dec 6 23:04-00:02, load 11-16, the bias run beside the bench rounds:
+#   synth 650.5 / 211.3 / 586 MB; bias crows-pairs 100 2518.6 / 453.0 / 3931 MB (6606 tokens, 5209 computed:
+#   11.5 computed tokens per CPU s, pp512's rate; perf: 92% matmul); PP=512 TG=8 REPS=2 interleaved: glassbox
+#   pp 1.96, 1.64 / tg 0.22, 0.17 tokens/s (102.5, 110.5 CPU s), llama-bench 1.74, 3.45 / 2.20, 1.14 (118.8,
+#   123.4 CPU s): ratio of medians pp 0.69x, tg 0.12x.
 #   q8_0 (7.16 GB, bound 8.24 GB): synth 1458.5 / 205.6 / 648 MB; inspect 0.6 / 13 MB; graph 0.7 / 24 MB;
 #   hash 89.0 / 20.0 / 33 MB (openssl 23.4 / 9.9); stats 24.0 / 12.7 / 32 MB; scan 0.1 / 12 MB; PP=32 TG=2
 #   (load 7-9): glassbox 2.69 / 0.24 tokens/s, native llama-bench 1.64 / 0.13 (1.65x / 1.84x).
 #   hf-bf16 (3 shards + index, 13.48 GB, bound 14.55 GB; load 6-10): synth 365.2 / 184.5 / 936 MB; inspect
 #   0.2 / 17 MB; graph 0.2 / 27 MB; hash 36.2 / 35.1 / 84 MB; stats 16.7 / 17.1 / 89 MB; scan 0.1 / 15 MB;
 #   run (4 tokens) 16.3 / 14.3 / 12897 MB.
-# Projected 7B audit (STEPS=plan on the 32-layer q4_k file: its own calibrated rate, 0.6 tokens/s at load ~20):
-# 2,304,061 bias tokens, 1074 h on this machine, 33.5 h on 32 ranks (bbq's shards: 26.5 h); the calibration's
-# wall was 7.3x its CPU, so idle 2-core ranks would take roughly 2-5 h on 32 ranks.
+# Projected 7B audit: STEPS=plan on the 32-layer q4_k file counts 2,304,061 bias tokens; at the 100 CrowS pairs'
+# 14.6 tokens scored per CPU s that is 43.9 CPU h: ~22 h on one idle 2-core machine, ~41 min on 32 such ranks
+# (plan's own calibration, one round of 12 templates with the weights' first touch at load ~20, said 1074 h).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${BUILD:-$here/../build}
