@@ -13,11 +13,13 @@
 #   DTYPES="f16 q8_0 q4_k hf-bf16" bench/bench_7b.sh          # all steps (run and bias take minutes)
 #   DTYPES="q4_k q8_0 hf-bf16" bench/bench_7b.sh               # the 32-layer runs measured below
 # Steps: inspect graph hash stats scan spectral run bias bench plan. `bench` is pp$PP / tg$TG (default 512 / 16,
-# one run each) side by side with a native llama-bench on the same GGUF ($LLAMA_BENCH, default the one
-# bench/native_llamacpp.sh builds; skipped when absent), as the ratio glassbox / llama.cpp. `plan` is
+# each side -r 1 after its own warm-up) interleaved with a native llama-bench on the same GGUF, $REPS rounds
+# (default 2: glassbox, llama.cpp, glassbox, llama.cpp), both on all cores ($LLAMA_BENCH, default the one
+# bench/native_llamacpp.sh builds; skipped when absent), as the ratio of the medians glassbox / llama.cpp. `plan` is
 # `audit --plan --shards $RANKS` on the file: every bias suite's tokens at the rate it calibrates on this model,
 # the projected audit time on this machine and on $RANKS ranks (default 32). SPECTRAL_OPTS passes options to
-# spectral (e.g. "--top-k 32 --power-iters 1" for a quicker randomised pass), BIAS_LIMIT the CrowS pairs (100).
+# spectral (e.g. "--top-k 32 --power-iters 1" for a quicker randomised pass), BIAS_LIMIT the CrowS pairs (100;
+# BIAS_LIMIT_q8_0=40: that dtype's), each bias run followed by its tokens and computed tokens per CPU second.
 # hf-bf16 is a sharded folder (--shard-mb $SHARD_MB, default 5000: HF's 5 GB shards + the index).
 #
 # Measured (Dec 2026, 2 cores shared by 7 engineers, load average 18-21; wall seconds are mostly waiting):
@@ -44,17 +46,21 @@
 #   q4_k (3.79 GB, bound 4.87 GB): synth 734.8 / 230.2 / 586 MB (45 min before synth used all cores); inspect
 #   0.4 / 13 MB; graph 0.8 / 24 MB; hash 70.6 / 12.1 / 30 MB (openssl 33.8 / 3.9); stats 39.8 / 6.8 / 33 MB;
 #   scan 0.4 / 12 MB; run (8 tokens) 76.5 / 12.2 / 3848 MB; SPECTRAL_OPTS="--top-k 16 --power-iters 0" 982.0 /
-#   131.0 / 466 MB; BIAS_LIMIT=6 211.3 / 21.2 / 3659 MB (100 pairs: ~1 h at 0.6 tokens/s here); PP=128 TG=8:
-#   glassbox 1.33 / 0.058 tokens/s, native llama-bench 3.16 / 0.089 (0.42x / 0.64x, run one after the other).
+#   131.0 / 466 MB; PP=128 TG=8: glassbox 1.33 / 0.058 tokens/s, native llama-bench 3.16 / 0.089 (0.42x / 0.64x,
+#   run one after the other). Again Dec 6 23:04-00:02, load 11-16, the bias run beside the bench rounds:
+#   synth 650.5 / 211.3 / 586 MB; bias crows-pairs 100 2518.6 / 453.0 / 3931 MB (6606 tokens, 5209 computed:
+#   11.5 computed tokens per CPU s, pp512's rate; perf: 92% matmul); PP=512 TG=8 REPS=2 interleaved: glassbox
+#   pp 1.96, 1.64 / tg 0.22, 0.17 tokens/s (102.5, 110.5 CPU s), llama-bench 1.74, 3.45 / 2.20, 1.14 (118.8,
+#   123.4 CPU s): ratio of medians pp 0.69x, tg 0.12x.
 #   q8_0 (7.16 GB, bound 8.24 GB): synth 1458.5 / 205.6 / 648 MB; inspect 0.6 / 13 MB; graph 0.7 / 24 MB;
 #   hash 89.0 / 20.0 / 33 MB (openssl 23.4 / 9.9); stats 24.0 / 12.7 / 32 MB; scan 0.1 / 12 MB; PP=32 TG=2
 #   (load 7-9): glassbox 2.69 / 0.24 tokens/s, native llama-bench 1.64 / 0.13 (1.65x / 1.84x).
 #   hf-bf16 (3 shards + index, 13.48 GB, bound 14.55 GB; load 6-10): synth 365.2 / 184.5 / 936 MB; inspect
 #   0.2 / 17 MB; graph 0.2 / 27 MB; hash 36.2 / 35.1 / 84 MB; stats 16.7 / 17.1 / 89 MB; scan 0.1 / 15 MB;
 #   run (4 tokens) 16.3 / 14.3 / 12897 MB.
-# Projected 7B audit (STEPS=plan on the 32-layer q4_k file: its own calibrated rate, 0.6 tokens/s at load ~20):
-# 2,304,061 bias tokens, 1074 h on this machine, 33.5 h on 32 ranks (bbq's shards: 26.5 h); the calibration's
-# wall was 7.3x its CPU, so idle 2-core ranks would take roughly 2-5 h on 32 ranks.
+# Projected 7B audit: STEPS=plan on the 32-layer q4_k file counts 2,304,061 bias tokens; at the 100 CrowS pairs'
+# 14.6 tokens scored per CPU s that is 43.9 CPU h: ~22 h on one idle 2-core machine, ~41 min on 32 such ranks
+# (plan's own calibration, one round of 12 templates with the weights' first touch at load ~20, said 1074 h).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${BUILD:-$here/../build}
@@ -68,6 +74,7 @@ pp=${PP:-512}
 tg=${TG:-16}
 data=${DATA:-$here/../../shared/data}
 mkdir -p "$dir"
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # a shared machine: idle OpenMP workers must not spin
 layers=${LAYERS:-32}  # fewer layers of the same shapes on a busy machine: per-layer rates, projected to 32
 shape=(--arch llama --layers "$layers" --dim 4096 --heads 32 --ff 11008 --vocab 32000 --ctx 4096)
 
@@ -88,26 +95,54 @@ one() {
 
 has() { [[ " $steps " == *" $1 "* ]]; }
 
-# bench_pair MODEL BOUND: glassbox bench and llama-bench on one GGUF, pp and tg tokens/s and their ratios.
+# bench_pair MODEL BOUND: glassbox bench and llama-bench on one GGUF, pp and tg tokens/s, interleaved (glassbox,
+# llama.cpp, glassbox, llama.cpp ... $REPS rounds, as bench_quant.sh alternates them: a drifting load hits both
+# sides alike), both on $(nproc) threads; the medians and their ratios glassbox / llama.cpp.
 bench_pair() {
-  local m=$1 bound=$2
-  one "  bench pp$pp tg$tg" "$bound" "$gb" bench "$m" -p "$pp" -n "$tg" -r 1 --json
-  cp "$dir/.out" "$dir/.gb.json"
-  [ -x "$native" ] || { echo "  native llama-bench absent (bench/native_llamacpp.sh): no peer"; return 0; }
-  one "  llama-bench pp$pp tg$tg (peer)" 0 "$native" -m "$m" -p "$pp" -n "$tg" -r 1 -o jsonl
-  python3 - "$dir/.gb.json" "$dir/.out" <<'PY'
-import json, sys
-text = open(sys.argv[1]).read()  # the JSON document (after any line glassbox wrote on stderr)
-doc = json.JSONDecoder().raw_decode(text[text.index("{"):])[0]
-mine = {x["test"][:2]: x["tokens_per_second"] for x in doc["tests"]}
-peer = {}
+  local m=$1 bound=$2 t
+  t=$(nproc)
+  : > "$dir/.gb.json"
+  : > "$dir/.peer.jsonl"
+  [ -x "$native" ] || echo "  native llama-bench absent (bench/native_llamacpp.sh): no peer"
+  for r in $(seq "${REPS:-2}"); do
+    one "  bench pp$pp tg$tg (round $r, load $(cut -d' ' -f1 /proc/loadavg))" "$bound" "$gb" bench "$m" -p "$pp" \
+      -n "$tg" -t "$t" -r 1 --json
+    cat "$dir/.out" >> "$dir/.gb.json"
+    [ -x "$native" ] || continue
+    one "  llama-bench pp$pp tg$tg (peer, load $(cut -d' ' -f1 /proc/loadavg))" 0 "$native" -m "$m" -p "$pp" \
+      -n "$tg" -t "$t" -r 1 -o jsonl
+    grep '^{' "$dir/.out" >> "$dir/.peer.jsonl" || true
+  done
+  python3 - "$dir/.gb.json" "$dir/.peer.jsonl" <<'PY'
+import json, statistics, sys
+text, dec, i = open(sys.argv[1]).read(), json.JSONDecoder(), 0
+mine = {"pp": [], "tg": []}
+while (i := text.find("{", i)) >= 0:  # the JSON documents (between any lines glassbox wrote on stderr)
+    doc, i = dec.raw_decode(text, i)
+    for x in doc.get("tests", []): mine[x["test"][:2]].append(x["tokens_per_second"])
+peer = {"pp": [], "tg": []}
 for line in open(sys.argv[2]):
-    if line.startswith("{"):
-        j = json.loads(line)
-        peer["pp" if j["n_prompt"] > 0 else "tg"] = j["avg_ts"]
+    j = json.loads(line)
+    peer["pp" if j["n_prompt"] > 0 else "tg"].append(j["avg_ts"])
 for k in ("pp", "tg"):
-    if k in mine and k in peer:
-        print(f"    {k}: glassbox {mine[k]:.2f} tok/s, llama.cpp {peer[k]:.2f} tok/s, ratio {mine[k] / peer[k]:.2f}")
+    a, b = mine[k], peer[k]
+    if a and b:
+        ma, mb = statistics.median(a), statistics.median(b)
+        print(f"    {k}: glassbox {ma:.3f} tok/s {a}, llama.cpp {mb:.3f} tok/s {b}, ratio of medians {ma / mb:.2f}")
+PY
+}
+
+# bias_cost: the tokens a `bias --json` run computed (its suites' cost) over its CPU seconds.
+bias_cost() {
+  python3 - "$dir/.out" "$dir/.time" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+doc = json.JSONDecoder().raw_decode(text[text.index("{"):])[0]
+cpu = sum(map(float, open(sys.argv[2]).read().split()[-2:]))
+for s in doc["bias"]:
+    c = s["cost"]
+    print(f"    {s['suite']}: {c['tokens']} tokens, {c['tokens_computed']} computed, "
+          f"{c['tokens_computed'] / cpu:.2f} computed tokens per CPU s")
 PY
 }
 
@@ -153,8 +188,10 @@ for dt in $dtypes; do
   # shellcheck disable=SC2086  # SPECTRAL_OPTS: several words
   has spectral && one "  spectral ${SPECTRAL_OPTS:-}" "$bound" "$gb" spectral "$m" ${SPECTRAL_OPTS:-}
   has run && one "  run (8 tokens)" "$bound" "$gb" run "$m" --prompt "The capital of France" --tokens 8
-  has bias && one "  bias crows-pairs ${BIAS_LIMIT:-100}" "$bound" "$gb" bias "$m" --suite crows-pairs \
-    --data-root "$data/bias" --limit "${BIAS_LIMIT:-100}"
+  lim=BIAS_LIMIT_${dt//[^a-z0-9]/_}  # BIAS_LIMIT_q8_0=...: that dtype's pairs
+  lim=${!lim:-${BIAS_LIMIT:-100}}
+  has bias && one "  bias crows-pairs $lim" "$bound" "$gb" bias "$m" --suite crows-pairs \
+    --data-root "$data/bias" --limit "$lim" --json && bias_cost
   has bench && [ -f "$m" ] && bench_pair "$m" "$bound"
   has plan && one "  audit --plan --shards ${RANKS:-32}" "$bound" "$gb" audit "$m" --plan --shards "${RANKS:-32}" \
     --data-root "$data/bias" && grep -v '^$' "$dir/.out" | sed 's/^/    /'
