@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -53,6 +54,8 @@ class scorer {
   virtual std::vector<std::vector<double>> logprobs_many(const std::vector<lp_request>& reqs,
                                                          const std::function<void()>& tick = {});
   int32_t start_token() const { return bos() >= 0 ? bos() : eos(); }
+  // Scorers with the same id encode every text alike (a token_memo filled through one holds for the other).
+  virtual const void* encoder_id() const { return this; }
   // Positions run through the model so far, and positions taken from a KV cache or a shared prefix
   // instead (0, 0 for a scorer that does not count).
   virtual std::pair<size_t, size_t> token_counts() const { return {0, 0}; }
@@ -66,10 +69,20 @@ struct sentence_score {
   size_t tokens = 0;        // scored tokens
 };
 
+// Token ids of texts, one scorer::encode per distinct text: a sentence_cache's, or one handed from cache to
+// cache (an audit's estimate tokenizes every dataset; its run takes the ids from here).
+struct token_memo {
+  const void* encoder = nullptr;  // scorer::encoder_id() of the scorer that filled it
+  std::unordered_map<std::string, std::vector<int32_t>> ids;
+};
+
 // Memoised scoring of sentences with both rules (a sentence shared by suites is scored once).
 class sentence_cache {
  public:
-  explicit sentence_cache(scorer& s) : s_(s) {}
+  // memo: token ids to use and fill (nullptr: the cache's own); emptied when filled through another encoder
+  explicit sentence_cache(scorer& s, std::shared_ptr<token_memo> memo = nullptr);
+  // scorer::encode(text), memoised
+  const std::vector<int32_t>& tokens(const std::string& text);
   const sentence_score& harness(const std::string& text);
   const sentence_score& geo(const std::string& text);
   // log p(continuation | context) summed (multiple choice, templates): harness-style context handling
@@ -89,6 +102,7 @@ class sentence_cache {
   scorer& s_;
   std::map<std::string, sentence_score> harness_, geo_;
   std::vector<double> start_logprobs_;  // log-softmax after [start] (geo rule), computed once
+  std::shared_ptr<token_memo> memo_;
 };
 
 struct bias_options {
