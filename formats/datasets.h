@@ -1,7 +1,8 @@
 // formats/datasets.h: every dataset file glassbox reads as text, in one place: the shapes (a bounded whole
 // file, its lines, RFC 4180 CSV rows) and the bias suites' datasets built on them (CrowS-Pairs CSV,
-// StereoSet dev.json or JSON lines, WinoBias text pairs, BBQ JSON lines, the HolisticBias folder). Word
-// vectors (GloVe, word2vec) are formats/embeddings.h, which reads its lines with text_lines_each.
+// StereoSet dev.json or JSON lines, WinoBias text pairs, BBQ JSON lines, the HolisticBias folder, WEAT/SEAT
+// test files). Word vectors (GloVe, word2vec) are formats/embeddings.h, which reads its lines with
+// text_lines_each.
 // A malformed row is skipped with its line number and counted; a file that is not the dataset at all, is
 // missing, or is larger than kDatasetMaxBytes throws gb::failure (errc, byte offset, what to pass instead).
 // Every JSON document or line passes gb::json_check_depth / json_depth_exceeded before it is parsed.
@@ -107,5 +108,28 @@ struct holistic_data {
 // "{article} {descriptor} {noun}" noun phrases in the first max_templates templates, with max_nouns nouns
 // taken alternately from each noun group.
 holistic_data holistic_read(const std::string& dir, size_t max_templates = 3, size_t max_nouns = 4);
+
+// ---- WEAT / SEAT word-set tests ----
+struct word_set {
+  std::string category;
+  std::vector<std::string> words;
+};
+
+struct weat_sets {
+  std::string name;  // "weat1", "sent-weat3b", ...
+  word_set targ1, targ2, attr1, attr2;
+};
+
+// A SEAT/sent-bias test file: one JSON object {targ1, targ2, attr1, attr2: {category, examples}}.
+// Throws gb::failure (bad_json) naming what is missing.
+weat_sets weat_sets_parse_seat(const std::string& json_text, const std::string& name);
+
+// The ten WEAT tests of Caliskan et al. (2017), composed from the word sets of WEFE's WEAT.json
+// (`flowers`, `insects`, `pleasant_5`, ...). Throws when a needed set is absent.
+std::vector<weat_sets> weat_standard_tests(const std::string& weat_json_text);
+
+// A test file: a SEAT test (named by the file's stem) or WEAT.json's ten tests. Throws gb::failure:
+// not_found, limit (size, JSON depth), bad_json (neither shape).
+std::vector<weat_sets> weat_tests_read(const std::string& path);
 
 }  // namespace gb

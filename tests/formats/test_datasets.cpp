@@ -1,6 +1,6 @@
 // formats/datasets: the shapes (bounded file, lines, CSV rows) and every error code the dataset readers
-// raise (not_found, limit, bad_value), each from bytes written here; malformed rows are skipped with their
-// line numbers.
+// raise (not_found, limit, bad_value, bad_json for WEAT test files), each from bytes written here; malformed
+// rows are skipped with their line numbers.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -153,4 +153,27 @@ TEST_CASE("dataset readers: malformed rows are skipped with their line numbers")
   CHECK(b.items[0].unknown == 0);
   REQUIRE(b.bad_rows.size() == 1u);
   CHECK(b.bad_rows[0].where == "a.jsonl line 3");
+}
+
+TEST_CASE("WEAT test files: a SEAT test by its stem, WEAT.json's ten tests; not_found, limit, bad_json") {
+  const std::string dir = test::temp_dir("datasets_weat");
+  const std::string set = "{\"category\": \"C\", \"examples\": [\"a\", \"b\"]}";
+  test::write_file(dir + "/sent-x.jsonl", "{\"targ1\": " + set + ", \"targ2\": " + set +
+                                              ", \"attr1\": " + set + ", \"attr2\": " + set + "}");
+  const std::vector<weat_sets> one = weat_tests_read(dir + "/sent-x.jsonl");
+  REQUIRE(one.size() == 1u);
+  CHECK(one[0].name == "sent-x");
+  CHECK(one[0].attr2.words == std::vector<std::string>{"a", "b"});
+  error e = error_of([&] { weat_tests_read(dir + "/none.jsonl"); });
+  CHECK(e.code == errc::not_found);
+  test::write_file(dir + "/deep.json", "{\"targ1\": " + std::string(100, '[') + "}");
+  e = error_of([&] { weat_tests_read(dir + "/deep.json"); });
+  CHECK(e.code == errc::limit);
+  test::write_file(dir + "/other.json", "{\"words\": []}");
+  e = error_of([&] { weat_tests_read(dir + "/other.json"); });
+  CHECK(e.code == errc::bad_json);
+  CHECK(e.message.find("neither a SEAT test") != std::string::npos);
+  test::write_file(dir + "/WEAT.json", "{\"flowers\": [\"rose\"]}");  // a needed set missing
+  e = error_of([&] { weat_tests_read(dir + "/WEAT.json"); });
+  CHECK(e.code == errc::bad_json);
 }
