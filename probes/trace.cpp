@@ -416,7 +416,7 @@ std::vector<int32_t> trace_input::encode(const engine::tokenizer& tok, const std
 result<bool> trace_prompts_file(engine::runner& run, const engine::tokenizer& tok, const std::string& path,
                                 const trace_options& opt, trace_input& in, int64_t max_prompts,
                                 trace_aggregate& agg) {
-  return capture(path, [&] {
+  return gb::capture(path, [&] {  // gb::: patching.cpp (its unity batch) has a hook named capture
     text_lines_each(dataset_text(path, "prompts file"), [&](std::string_view line, size_t, uint64_t) {
       if (max_prompts != 0 && agg.prompts >= max_prompts) return;
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
