@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "formats/datasets.h"
 #include "formats/mapped_file.h"
 #include "formats/reader.h"
 
@@ -49,47 +50,46 @@ void add_word(embedding_table& t, std::string word, uint64_t where) {
   t.words.push_back(std::move(word));
 }
 
+// One "word v1 ... vD" row (the first row sets D).
+void parse_row(embedding_table& t, const std::vector<std::string_view>& f, size_t line_no,
+               uint64_t line_offset) {
+  if (t.dim == 0) {
+    if (f.size() < 2)
+      fail(errc::bad_value, line_offset, "embeddings: line " + std::to_string(line_no) + ": no vector");
+    t.dim = static_cast<int64_t>(f.size()) - 1;
+    if (t.dim > kMaxDim) fail(errc::limit, line_offset, "embeddings: dimension over 100,000");
+  }
+  if (static_cast<int64_t>(f.size()) != t.dim + 1)
+    fail(errc::bad_value, line_offset,
+         "embeddings: line " + std::to_string(line_no) + ": expected " + std::to_string(t.dim) +
+             " values, found " + std::to_string(f.size() - 1));
+  size_t base = t.vectors.size();
+  t.vectors.resize(base + static_cast<size_t>(t.dim));
+  for (int64_t k = 0; k < t.dim; ++k)
+    if (!parse_float(f[static_cast<size_t>(k) + 1], t.vectors[base + static_cast<size_t>(k)]))
+      fail(errc::bad_value, line_offset,
+           "embeddings: line " + std::to_string(line_no) + ": value " + std::to_string(k + 1) +
+               " is not a number");
+  add_word(t, std::string(f[0]), line_offset);
+}
+
 void parse_text(embedding_table& t, const uint8_t* data, uint64_t size, bool has_header) {
-  std::string_view all(reinterpret_cast<const char*>(data), size);
   std::vector<std::string_view> f;
-  size_t pos = 0;
-  uint64_t line_no = 0;
   int64_t expect_rows = -1;
-  while (pos < all.size()) {
-    size_t nl = all.find('\n', pos);
-    std::string_view line = all.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    uint64_t line_offset = pos;
-    pos = nl == std::string_view::npos ? all.size() : nl + 1;
-    ++line_no;
+  text_lines_each({reinterpret_cast<const char*>(data), size}, [&](std::string_view line, size_t line_no,
+                                                                   uint64_t line_offset) {
     split_fields(line, f);
-    if (f.empty()) continue;
+    if (f.empty()) return;
     if (has_header && line_no == 1) {
       int64_t n = 0, d = 0;
       if (f.size() != 2 || !parse_int(f[0], n) || !parse_int(f[1], d) || n < 0 || d <= 0 || d > kMaxDim)
         fail(errc::bad_value, 0, "embeddings: line 1: bad word2vec header");
       expect_rows = n;
       t.dim = d;
-      continue;
+      return;
     }
-    if (t.dim == 0) {
-      if (f.size() < 2)
-        fail(errc::bad_value, line_offset, "embeddings: line " + std::to_string(line_no) + ": no vector");
-      t.dim = static_cast<int64_t>(f.size()) - 1;
-      if (t.dim > kMaxDim) fail(errc::limit, line_offset, "embeddings: dimension over 100,000");
-    }
-    if (static_cast<int64_t>(f.size()) != t.dim + 1)
-      fail(errc::bad_value, line_offset,
-           "embeddings: line " + std::to_string(line_no) + ": expected " + std::to_string(t.dim) +
-               " values, found " + std::to_string(f.size() - 1));
-    size_t base = t.vectors.size();
-    t.vectors.resize(base + static_cast<size_t>(t.dim));
-    for (int64_t k = 0; k < t.dim; ++k)
-      if (!parse_float(f[static_cast<size_t>(k) + 1], t.vectors[base + static_cast<size_t>(k)]))
-        fail(errc::bad_value, line_offset,
-             "embeddings: line " + std::to_string(line_no) + ": value " + std::to_string(k + 1) +
-                 " is not a number");
-    add_word(t, std::string(f[0]), line_offset);
-  }
+    parse_row(t, f, line_no, line_offset);
+  });
   if (t.words.empty()) fail(errc::bad_value, 0, "embeddings: no vectors");
   if (expect_rows >= 0 && static_cast<uint64_t>(expect_rows) != t.words.size())
     t.findings.push_back(

@@ -227,7 +227,7 @@ std::vector<std::string> audit_probe(audit_data& d, session& s, const audit_opti
     for (const auto& suite : o.suites) not_run.push_back(suite + ": " + d.run_error);
   if (d.ran_model && !o.suites.empty()) {
     engine_scorer scorer(s, scoring_threads(o.threads));
-    sentence_cache cache(scorer);
+    sentence_cache cache(scorer, o.tokens);  // the texts the estimate tokenized are not tokenized again
     const bias_options bo = bias_options_of(o);
     run_suites(d, o.suites, o.data_root, [&](const std::string& suite, const std::string& path) {
       if (!o.use_merged) return suite_run_named(cache, suite, path, bo);
@@ -290,7 +290,7 @@ audit_estimate audit_estimate_of(session& s, double load_seconds, const audit_op
   bias_options bo = bias_options_of(o);
   if (s.run && s.tok) {
     scorer.emplace(s, scoring_threads(o.threads));
-    cache.emplace(*scorer);
+    cache.emplace(*scorer, o.tokens);  // kept for the run (audit_probe)
     bo.plan = true;
     bo.progress = false;
     run_suites(planned, o.suites, o.data_root, [&](const std::string& suite, const std::string& path) {

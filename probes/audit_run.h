@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -103,6 +104,8 @@ struct audit_options {
   std::vector<suite_result> merged;              // --bias-parts: the suites' results, taken as they are
   bool use_merged = false;                       // take the suites from `merged` instead of scoring
   std::function<void(const std::string&)> step;  // called as each step starts (may be empty)
+  // the datasets' token ids: the estimate's planning pass fills them, the run (audit_probe) reads them
+  std::shared_ptr<token_memo> tokens = std::make_shared<token_memo>();
 };
 
 // A new audit's data (tool version, seed, model path). With no model_path, the built-in demo model is

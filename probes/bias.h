@@ -21,9 +21,11 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "formats/datasets.h"
 #include "probes/statistics.h"
 
 namespace gb::probes {
@@ -52,6 +54,8 @@ class scorer {
   virtual std::vector<std::vector<double>> logprobs_many(const std::vector<lp_request>& reqs,
                                                          const std::function<void()>& tick = {});
   int32_t start_token() const { return bos() >= 0 ? bos() : eos(); }
+  // Scorers with the same id encode every text alike (a token_memo filled through one holds for the other).
+  virtual const void* encoder_id() const { return this; }
   // Positions run through the model so far, and positions taken from a KV cache or a shared prefix
   // instead (0, 0 for a scorer that does not count).
   virtual std::pair<size_t, size_t> token_counts() const { return {0, 0}; }
@@ -65,10 +69,20 @@ struct sentence_score {
   size_t tokens = 0;        // scored tokens
 };
 
+// Token ids of texts, one scorer::encode per distinct text: a sentence_cache's, or one handed from cache to
+// cache (an audit's estimate tokenizes every dataset; its run takes the ids from here).
+struct token_memo {
+  const void* encoder = nullptr;  // scorer::encoder_id() of the scorer that filled it
+  std::unordered_map<std::string, std::vector<int32_t>> ids;
+};
+
 // Memoised scoring of sentences with both rules (a sentence shared by suites is scored once).
 class sentence_cache {
  public:
-  explicit sentence_cache(scorer& s) : s_(s) {}
+  // memo: token ids to use and fill (nullptr: the cache's own); emptied when filled through another encoder
+  explicit sentence_cache(scorer& s, std::shared_ptr<token_memo> memo = nullptr);
+  // scorer::encode(text), memoised
+  const std::vector<int32_t>& tokens(const std::string& text);
   const sentence_score& harness(const std::string& text);
   const sentence_score& geo(const std::string& text);
   // log p(continuation | context) summed (multiple choice, templates): harness-style context handling
@@ -88,6 +102,7 @@ class sentence_cache {
   scorer& s_;
   std::map<std::string, sentence_score> harness_, geo_;
   std::vector<double> start_logprobs_;  // log-softmax after [start] (geo rule), computed once
+  std::shared_ptr<token_memo> memo_;
 };
 
 struct bias_options {
@@ -116,8 +131,6 @@ struct group_result {
   const metric* find(const std::string& name) const;
 };
 
-inline constexpr size_t k_not_an_item = static_cast<size_t>(-1);
-
 struct item_record {
   std::string id;     // row / example id
   std::string group;  // bias type, domain, condition ...
@@ -125,12 +138,6 @@ struct item_record {
   std::vector<std::pair<std::string, double>> values;
   double value(const std::string& k) const;
   size_t index = 0;  // position of the item in the suite's items (merge order of shards)
-};
-
-struct skipped_item {
-  std::string where;  // "line 17", "example 42"
-  std::string reason;
-  size_t index = k_not_an_item;  // position of the item, or k_not_an_item (a dataset row, a note)
 };
 
 struct suite_result {
@@ -148,67 +155,24 @@ struct suite_result {
   size_t tokens_computed = 0;  // positions run through the model: the distinct prefixes
 };
 
-// ---- datasets (malformed rows are skipped with their line number, not fatal) ----
-// Every JSON dataset or test file passes gb::json_check_depth / json_depth_exceeded (formats/json_meta.h)
-// before it is parsed.
-
-struct crows_pair {
-  std::string id, sent_more, sent_less, direction, bias_type;
-  size_t line = 0;
-};
-struct crows_data {
-  std::vector<crows_pair> pairs;
-  std::vector<skipped_item> bad_rows;
-};
-crows_data crows_pairs_read(const std::string& path);  // throws gb::failure when the file is not CrowS-Pairs
-
-struct stereoset_item {
-  std::string id, target, domain, stereotype, anti, unrelated;
-  size_t line = 0;
-};
-struct stereoset_data {
-  std::vector<stereoset_item> intrasentence;
-  std::vector<skipped_item> bad_rows;
-  size_t intersentence = 0;
-};
-stereoset_data stereoset_read(const std::string& path);  // dev.json layout or JSON lines
-
-struct winobias_pair {
-  std::string id, pro, anti;
-  int type = 1;
-  std::string split;
-  size_t line = 0;
-};
-struct winobias_data {
-  std::vector<winobias_pair> pairs;
-  std::vector<skipped_item> bad_rows;
-};
-winobias_data winobias_read(const std::string& dir);  // {pro,anti}_stereotyped_type{1,2}.txt.{dev,test}
-
-struct bbq_item {
-  std::string id, category, polarity, condition, context, question;
-  std::string answers[3];
-  int label = -1, unknown = -1,
-      target = -1;  // answer indices: gold, "unknown" option, stereotyped-group option
-  size_t line = 0;
-};
-struct bbq_data {
-  std::vector<bbq_item> items;
-  std::vector<skipped_item> bad_rows;
-};
-bbq_data bbq_read(const std::string& path_or_dir);
-
-struct holistic_sentence {
-  std::string axis, descriptor, noun, tmpl, text;
-};
-struct holistic_data {
-  std::vector<holistic_sentence> sentences;
-  std::vector<skipped_item> bad_rows;
-};
-// Builds sentences from descriptors.json, nouns.json and sentence_templates.json in `dir`:
-// "{article} {descriptor} {noun}" noun phrases in each template; max_per_axis bounds the descriptors per
-// axis.
-holistic_data holistic_read(const std::string& dir, size_t max_templates = 3, size_t max_nouns = 4);
+// ---- datasets: read by formats/datasets.h (malformed rows skipped with their line numbers) ----
+using gb::bbq_data;
+using gb::bbq_item;
+using gb::bbq_read;
+using gb::crows_data;
+using gb::crows_pair;
+using gb::crows_pairs_read;
+using gb::holistic_data;
+using gb::holistic_read;
+using gb::holistic_sentence;
+using gb::k_not_an_item;
+using gb::skipped_item;
+using gb::stereoset_data;
+using gb::stereoset_item;
+using gb::stereoset_read;
+using gb::winobias_data;
+using gb::winobias_pair;
+using gb::winobias_read;
 
 struct template_pair {
   std::string id, group, context, word_a, word_b, rest;

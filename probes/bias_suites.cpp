@@ -56,9 +56,22 @@ std::vector<std::vector<double>> scorer::logprobs_many(const std::vector<lp_requ
   return out;
 }
 
+sentence_cache::sentence_cache(scorer& s, std::shared_ptr<token_memo> memo)
+    : s_(s), memo_(memo ? std::move(memo) : std::make_shared<token_memo>()) {}
+
+const std::vector<int32_t>& sentence_cache::tokens(const std::string& text) {
+  if (memo_->encoder != s_.encoder_id()) {  // filled through another tokenizer: its ids do not hold here
+    memo_->ids.clear();
+    memo_->encoder = s_.encoder_id();
+  }
+  auto it = memo_->ids.find(text);
+  if (it == memo_->ids.end()) it = memo_->ids.emplace(text, s_.encode(text)).first;
+  return it->second;
+}
+
 // harness rule: toks = [prefix] + encode(text), or encode(text) when it starts with the prefix token
 bool sentence_cache::harness_tokens(const std::string& text, sentence_score& r, std::vector<int32_t>& toks) {
-  std::vector<int32_t> cont = s_.encode(text);
+  std::vector<int32_t> cont = tokens(text);
   const int32_t prefix = s_.start_token();
   if (cont.empty())
     r.skip_reason = "empty after tokenization";
@@ -98,7 +111,7 @@ const sentence_score& sentence_cache::harness(const std::string& text) {
 
 // geo rule: toks = encode(text); p(toks[0]) from the start token's next-token distribution
 bool sentence_cache::geo_tokens(const std::string& text, sentence_score& r, std::vector<int32_t>& toks) {
-  toks = s_.encode(text);
+  toks = tokens(text);
   if (toks.empty())
     r.skip_reason = "empty after tokenization";
   else if (s_.start_token() < 0)
@@ -193,7 +206,7 @@ sentence_score sentence_cache::continuation(const std::string& context, const st
     ctx.resize(ctx.size() - n_spaces);
   }
   sentence_score r;
-  std::vector<int32_t> whole = s_.encode(ctx + c), head = s_.encode(ctx);
+  const std::vector<int32_t>&whole = tokens(ctx + c), &head = tokens(ctx);
   const int32_t start = s_.start_token();
   if (start < 0) {
     r.skip_reason = "the tokenizer has neither BOS nor EOS";
@@ -580,7 +593,7 @@ std::vector<uint64_t> item_tokens(sentence_cache& c, const std::vector<Item>& it
   for (size_t i = 0; i < tokens.size(); ++i) {
     texts.clear();
     texts_of(items[i], texts);
-    for (const std::string* t : texts) tokens[i] += c.model().encode(*t).size();
+    for (const std::string* t : texts) tokens[i] += c.tokens(*t).size();
   }
   return tokens;
 }

@@ -103,6 +103,9 @@ engine_scorer::~engine_scorer() = default;
 std::vector<int32_t> engine_scorer::encode(const std::string& text) {
   return s_.tok->encode(text, false);
 }
+const void* engine_scorer::encoder_id() const {
+  return &*s_.tok;
+}
 int32_t engine_scorer::bos() const {
   return s_.tok->bos_id();
 }

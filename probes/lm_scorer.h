@@ -41,6 +41,7 @@ class engine_scorer : public scorer {
   explicit engine_scorer(session& s, int workers = 1);
   ~engine_scorer() override;
   std::vector<int32_t> encode(const std::string& text) override;
+  const void* encoder_id() const override;  // the session's tokenizer
   int32_t bos() const override;
   int32_t eos() const override;
   int64_t context_length() const override;

@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <set>
+#include <stdexcept>
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xnpy.hpp>
 
 #include "formats/safetensors_stream.h"
 
@@ -21,6 +24,24 @@ std::string file_stem(std::string_view name) {
   return s.empty() ? "_" : s;
 }
 
+// One tensor as NAME.npy through xtensor; returns the bytes written.
+uint64_t npy_write(const std::string& path, const engine::activation_view& a) {
+  std::vector<size_t> shape;  // (the view's axes), negative extents as 0
+  for (int64_t d : a.shape) shape.push_back(d < 0 ? 0 : static_cast<size_t>(d));
+  const size_t n = static_cast<size_t>(a.size());
+  try {
+    // xtensor writes format 1.0, '<f4', C order, the header padded to a multiple of 64 bytes
+    xt::dump_npy(path, xt::adapt(a.data, n, xt::no_ownership(), shape));
+  } catch (const std::runtime_error&) {
+    fail(errc::io, 0, "cannot create " + path);
+  }
+  // xtensor does not check its writes: a short file (a full disk) is told by its size
+  std::error_code ec;
+  const uint64_t size = fs::file_size(path, ec), data = uint64_t{n} * sizeof(float);
+  if (ec || size < data + 64 || (size - data) % 64 != 0) fail(errc::io, 0, "cannot write " + path);
+  return size;
+}
+
 class npy_folder : public activation_writer {
  public:
   explicit npy_folder(std::string dir) : dir_(std::move(dir)) {}
@@ -28,15 +49,7 @@ class npy_folder : public activation_writer {
     if (!seen_.insert(std::string(name)).second)
       fail(errc::bad_value, 0, "export: tensor '" + std::string(name) + "' written twice");
     const std::string path = (fs::path(dir_) / (file_stem(name) + ".npy")).string();
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    if (!f) fail(errc::io, 0, "cannot create " + path);
-    const std::string h = npy_header({a.shape.begin(), a.shape.end()});
-    const size_t n = static_cast<size_t>(a.size()) * sizeof(float);
-    bool ok =
-        std::fwrite(h.data(), 1, h.size(), f) == h.size() && (n == 0 || std::fwrite(a.data, 1, n, f) == n);
-    ok = std::fclose(f) == 0 && ok;
-    if (!ok) fail(errc::io, 0, "cannot write " + path);
-    bytes_ += h.size() + n;
+    bytes_ += npy_write(path, a);
     files_.push_back(path);
   }
   result<uint64_t> finish() override { return bytes_; }
@@ -64,22 +77,6 @@ class safetensors_export : public activation_writer {
 };
 
 }  // namespace
-
-std::string npy_header(const std::vector<int64_t>& shape) {
-  std::string dims;
-  for (size_t i = 0; i < shape.size(); ++i)
-    dims += std::to_string(shape[i]) + (i + 1 < shape.size() ? ", " : "");
-  if (shape.size() == 1) dims += ",";
-  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
-  // magic(6) + version(2) + header_len(2) + dict + padding + '\n' is a multiple of 64.
-  size_t total = 10 + dict.size() + 1;
-  dict.append((64 - total % 64) % 64, ' ');
-  dict.push_back('\n');
-  std::string h("\x93NUMPY\x01\x00", 8);
-  h.push_back(static_cast<char>(dict.size() & 0xff));
-  h.push_back(static_cast<char>((dict.size() >> 8) & 0xff));
-  return h + dict;
-}
 
 result<std::unique_ptr<activation_writer>> activation_writer::open(const std::string& path) {
   const std::string ext = ".safetensors";

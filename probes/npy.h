@@ -8,7 +8,9 @@
 //   w.value()->put("blk.0.resid.post", {data, shape});                   // shape {T, D}: row-major f32
 //   auto done = w.value()->finish();                                      // result<void-like bool>
 //
-// numpy opens the .npy files (np.load) and safetensors.numpy/torch open the file (dtype F32, little endian).
+// The .npy files are xtensor's (xt::dump_npy, inside npy.cpp): format 1.0, '<f4', C order, the data at a
+// multiple of 64 bytes; numpy opens them (np.load) and safetensors.numpy/torch open the safetensors file
+// (dtype F32, little endian).
 #pragma once
 
 #include <cstdint>
@@ -34,8 +36,5 @@ class activation_writer {
   virtual result<uint64_t> finish() = 0;
   virtual std::vector<std::string> files() const = 0;  // files written so far
 };
-
-// One .npy (format 1.0, '<f4', C order) image of a tensor, header included (for tests and small tensors).
-std::string npy_header(const std::vector<int64_t>& shape);
 
 }  // namespace gb::probes

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <numeric>
 #include <optional>
@@ -16,6 +15,7 @@
 #include <xtensor/xtensor.hpp>
 #include <xtensor/xview.hpp>
 
+#include "formats/datasets.h"
 #include "probes/engine/activation_view.h"
 
 namespace gb::probes {
@@ -416,19 +416,19 @@ std::vector<int32_t> trace_input::encode(const engine::tokenizer& tok, const std
 result<bool> trace_prompts_file(engine::runner& run, const engine::tokenizer& tok, const std::string& path,
                                 const trace_options& opt, trace_input& in, int64_t max_prompts,
                                 trace_aggregate& agg) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return error{errc::not_found, 0, "cannot read " + path, path};
-  std::string line;
-  while (std::getline(f, line) && (max_prompts == 0 || agg.prompts < max_prompts)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    std::vector<int32_t> ids = in.encode(tok, line, run.context_length());
-    if (ids.empty()) continue;
-    auto r = trace_run(run, ids, opt, nullptr, nullptr, &agg);
-    if (!r) return r.err();
-  }
-  if (agg.prompts == 0) return error{errc::bad_value, 0, "no prompts in " + path, path};
-  return true;
+  return gb::capture(path, [&] {  // gb::: patching.cpp (its unity batch) has a hook named capture
+    text_lines_each(dataset_text(path, "prompts file"), [&](std::string_view line, size_t, uint64_t) {
+      if (max_prompts != 0 && agg.prompts >= max_prompts) return;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.empty()) return;
+      std::vector<int32_t> ids = in.encode(tok, std::string(line), run.context_length());
+      if (ids.empty()) return;
+      auto r = trace_run(run, ids, opt, nullptr, nullptr, &agg);
+      if (!r) throw failure(r.err());
+    });
+    if (agg.prompts == 0) fail(errc::bad_value, 0, "no prompts in " + path);
+    return true;
+  });
 }
 
 result<trace_result> trace_run_export(engine::runner& run, const std::vector<int32_t>& ids,

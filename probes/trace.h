@@ -141,7 +141,7 @@ struct trace_input {
 
 // Many prompts, one per line of a file (CRLF accepted, blank lines skipped, the first max_prompts; 0 = all),
 // each traced into agg; nothing per prompt is kept. errc::not_found when the file cannot be read,
-// errc::bad_value when it holds no prompt.
+// errc::limit when it is over formats/datasets.h's kDatasetMaxBytes, errc::bad_value when it holds no prompt.
 result<bool> trace_prompts_file(engine::runner& run, const engine::tokenizer& tok, const std::string& path,
                                 const trace_options& opt, trace_input& in, int64_t max_prompts,
                                 trace_aggregate& agg);

@@ -2,33 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <nlohmann/json.hpp>
 
-#include "formats/json_meta.h"
 #include "inspect/parallel.h"
 #include "probes/bias.h"
 
 namespace gb::probes {
 namespace {
-
-using json = nlohmann::json;
-
-word_set read_set(const json& j, const char* key, const std::string& name) {
-  if (!j.contains(key) || !j[key].is_object())
-    fail(errc::bad_json, 0, "WEAT test " + name + ": missing object '" + key + "'");
-  const json& s = j[key];
-  word_set w;
-  if (s.contains("category") && s["category"].is_string()) w.category = s["category"].get<std::string>();
-  if (!s.contains("examples") || !s["examples"].is_array())
-    fail(errc::bad_json, 0, "WEAT test " + name + ": '" + key + "' has no 'examples' array");
-  for (const auto& e : s["examples"]) {
-    if (!e.is_string())
-      fail(errc::bad_json, 0, "WEAT test " + name + ": non-string example in '" + key + "'");
-    w.words.push_back(e.get<std::string>());
-  }
-  if (w.words.empty()) fail(errc::bad_json, 0, "WEAT test " + name + ": '" + key + "' is empty");
-  return w;
-}
 
 double cosine(const std::vector<float>& x, const std::vector<float>& y) {
   double xy = 0, xx = 0, yy = 0;
@@ -48,79 +27,6 @@ double binom(uint64_t n, uint64_t k) {
 }
 
 }  // namespace
-
-weat_sets weat_sets_parse_seat(const std::string& text, const std::string& name) {
-  json_check_depth(text, 0, ("WEAT test " + name).c_str());
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    fail(errc::bad_json, 0, "WEAT test " + name + ": not a JSON object");
-  weat_sets t;
-  t.name = name;
-  t.targ1 = read_set(j, "targ1", name);
-  t.targ2 = read_set(j, "targ2", name);
-  t.attr1 = read_set(j, "attr1", name);
-  t.attr2 = read_set(j, "attr2", name);
-  return t;
-}
-
-std::vector<weat_sets> weat_standard_tests(const std::string& text) {
-  json_check_depth(text, 0, "WEAT.json");
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) fail(errc::bad_json, 0, "WEAT.json: not a JSON object");
-  auto set = [&](const char* key, const char* category) {
-    if (!j.contains(key) || !j[key].is_array())
-      fail(errc::bad_json, 0, std::string("WEAT.json: no word set '") + key + "'");
-    word_set w;
-    w.category = category;
-    for (const auto& e : j[key])
-      if (e.is_string()) w.words.push_back(e.get<std::string>());
-    return w;
-  };
-  // Caliskan et al. (2017), Science 356(6334), tests 1-10 (Table 1): targets X, Y; attributes A, B.
-  struct comp {
-    const char* name;
-    const char* x;
-    const char* xc;
-    const char* y;
-    const char* yc;
-    const char* a;
-    const char* ac;
-    const char* b;
-    const char* bc;
-  };
-  static const comp k[] = {
-      {"weat1", "flowers", "Flowers", "insects", "Insects", "pleasant_5", "Pleasant", "unpleasant_5a",
-       "Unpleasant"},
-      {"weat2", "instruments", "Instruments", "weapons", "Weapons", "pleasant_5", "Pleasant", "unpleasant_5a",
-       "Unpleasant"},
-      {"weat3", "european_american_names_5", "European American names", "african_american_names_5",
-       "African American names", "pleasant_5", "Pleasant", "unpleasant_5b", "Unpleasant"},
-      {"weat4", "european_american_names_7", "European American names", "african_american_names_7",
-       "African American names", "pleasant_5", "Pleasant", "unpleasant_5b", "Unpleasant"},
-      {"weat5", "european_american_names_7", "European American names", "african_american_names_7",
-       "African American names", "pleasant_9", "Pleasant", "unpleasant_9", "Unpleasant"},
-      {"weat6", "male_names", "Male names", "female_names", "Female names", "career", "Career", "family",
-       "Family"},
-      {"weat7", "math", "Math", "arts", "Arts", "male_terms", "Male terms", "female_terms", "Female terms"},
-      {"weat8", "science", "Science", "arts_2", "Arts", "male_terms_2", "Male terms", "female_terms_2",
-       "Female terms"},
-      {"weat9", "mental_disease", "Mental disease", "physical_disease", "Physical disease", "temporary",
-       "Temporary", "permanent", "Permanent"},
-      {"weat10", "young_people_names", "Young people's names", "old_people_names", "Old people's names",
-       "pleasant_9", "Pleasant", "unpleasant_9", "Unpleasant"},
-  };
-  std::vector<weat_sets> out;
-  for (const auto& c : k) {
-    weat_sets t;
-    t.name = c.name;
-    t.targ1 = set(c.x, c.xc);
-    t.targ2 = set(c.y, c.yc);
-    t.attr1 = set(c.a, c.ac);
-    t.attr2 = set(c.b, c.bc);
-    out.push_back(std::move(t));
-  }
-  return out;
-}
 
 namespace {
 

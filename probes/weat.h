@@ -18,28 +18,17 @@
 #include <string>
 #include <vector>
 
+#include "formats/datasets.h"
 #include "formats/error.h"
 #include "probes/statistics.h"
 
 namespace gb::probes {
 
-struct word_set {
-  std::string category;
-  std::vector<std::string> words;
-};
-
-struct weat_sets {
-  std::string name;  // "weat1", "sent-weat3b", ...
-  word_set targ1, targ2, attr1, attr2;
-};
-
-// A SEAT/sent-bias test file: one JSON object {targ1, targ2, attr1, attr2: {category, examples}}.
-// Throws gb::failure (bad_json) naming what is missing.
-weat_sets weat_sets_parse_seat(const std::string& json_text, const std::string& name);
-
-// The ten WEAT tests of Caliskan et al. (2017), composed from the word sets of WEFE's WEAT.json
-// (`flowers`, `insects`, `pleasant_5`, ...). Throws when a needed set is absent.
-std::vector<weat_sets> weat_standard_tests(const std::string& weat_json_text);
+// The test files (SEAT/sent-bias tests, WEFE's WEAT.json) are read by formats/datasets.h.
+using gb::weat_sets;
+using gb::weat_sets_parse_seat;
+using gb::weat_standard_tests;
+using gb::word_set;
 
 struct weat_options {
   uint64_t seed = 1;

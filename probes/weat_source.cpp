@@ -3,35 +3,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <nlohmann/json.hpp>
-
-#include "formats/file_text.h"
-#include "formats/json_meta.h"
 
 namespace gb::probes {
-
-namespace {
-
-std::string file_stem(const std::string& path) {
-  auto s = path.find_last_of('/');
-  std::string b = s == std::string::npos ? path : path.substr(s + 1);
-  auto d = b.find('.');
-  return d == std::string::npos ? b : b.substr(0, d);
-}
-
-// A tests file is either a SEAT/sent-bias test (targ1/targ2/attr1/attr2) or WEFE's WEAT.json word sets.
-std::vector<weat_sets> tests_of_file(const std::string& path) {
-  std::string text = file_text(path, "test file");
-  json_check_depth(text, 0, path.c_str());
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) fail(errc::bad_json, 0, path + ": not a JSON object");
-  if (j.contains("targ1")) return {weat_sets_parse_seat(text, file_stem(path))};
-  if (j.contains("flowers")) return weat_standard_tests(text);
-  fail(errc::bad_json, 0,
-       path + ": neither a SEAT test (targ1, targ2, attr1, attr2) nor WEAT.json word sets");
-}
-
-}  // namespace
 
 std::vector<weat_sets> weat_tests_load(const std::vector<std::string>& paths,
                                        const std::vector<std::string>& only) {
@@ -39,7 +12,7 @@ std::vector<weat_sets> weat_tests_load(const std::vector<std::string>& paths,
   for (const auto& p : paths) {
     std::vector<weat_sets> sets;
     try {
-      sets = tests_of_file(p);
+      sets = weat_tests_read(p);
     } catch (failure& f) {
       f.err().where = p;
       throw;

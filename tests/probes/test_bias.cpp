@@ -35,7 +35,9 @@ class bigram_scorer : public scorer {
  public:
   int64_t ctx = 64;
   int calls = 0;
+  size_t encodes = 0;
   std::vector<int32_t> encode(const std::string& t) override {
+    ++encodes;
     std::vector<int32_t> v;
     for (unsigned char c : t) v.push_back(c);
     return v;
@@ -93,6 +95,41 @@ TEST_CASE("harness and geometric-mean sentence scores follow their reference rul
       bigram::logp('w', ' ') + bigram::logp(' ', 'h') + bigram::logp('h', 'i') + bigram::logp('i', 'm');
   CHECK(k.ll == doctest::Approx(ref).epsilon(1e-12));
   CHECK(k.tokens == 4u);  // " him"
+}
+
+TEST_CASE("token_memo: a planning pass's token ids serve the run (one encode per text), same results") {
+  crows_data d;
+  for (int i = 0; i < 6; ++i)
+    d.pairs.push_back({std::to_string(i), "The man " + std::to_string(i) + " is here.",
+                       "The woman " + std::to_string(i) + " is here.", "stereo", "gender", 0});
+  bias_options o;
+  o.resamples = 50;
+  bigram_scorer alone;  // no memo handed in: the cache's own
+  sentence_cache fresh(alone);
+  const suite_result want = crows_pairs_run(fresh, d, o);
+  CHECK(alone.encodes == 12u);  // each of the 12 sentences once
+  bigram_scorer sc;
+  auto memo = std::make_shared<token_memo>();
+  bias_options plan = o;
+  plan.plan = true;
+  sentence_cache planner(sc, memo);
+  const suite_result planned = crows_pairs_run(planner, d, plan);
+  CHECK(planned.tokens > 0);
+  CHECK(sc.encodes == 12u);
+  CHECK(memo->ids.size() == 12u);
+  sentence_cache run(sc, memo);  // the run: every text already tokenized
+  const suite_result got = crows_pairs_run(run, d, o);
+  CHECK(sc.encodes == 12u);
+  REQUIRE(got.records.size() == want.records.size());
+  for (size_t i = 0; i < got.records.size(); ++i) CHECK(got.records[i].values == want.records[i].values);
+  CHECK(got.groups[0].find("pct_stereotype")->value == want.groups[0].find("pct_stereotype")->value);
+  // a scorer with another encoder does not take ids it did not make: the memo starts again
+  bigram_scorer other;
+  sentence_cache c2(other, memo);
+  (void)c2.tokens("The man 0 is here.");
+  CHECK(other.encodes == 1u);
+  CHECK(memo->ids.size() == 1u);
+  CHECK(memo->encoder == other.encoder_id());
 }
 
 TEST_CASE("CrowS-Pairs: harness and bias-bench totals, and a split run merges to the same numbers") {
