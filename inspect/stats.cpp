@@ -363,7 +363,7 @@ class tensor_source : public sha256_source {
     }
   }
   void finish(const digest& d, const std::function<void(size_t, const uint8_t*)>& on_digest) {
-    release_last();
+    release_last(true);
     if (release_ && wide_) rd_.release(0, rd_.rows());
     if (acc_)
       acc_->finish(t_);
@@ -384,12 +384,19 @@ class tensor_source : public sha256_source {
   std::vector<uint8_t> gathered_;  // (rows of a piece, row bytes) canonical rows of a non-direct layout
   int64_t r_ = 0, c0_ = 0;         // the next row (and column of a wide row)
   int64_t last_r0_ = 0, last_r1_ = 0, last_c0_ = 0, last_n_ = 0;  // the piece handed out last
+  int64_t free_r0_ = 0;  // rows before this one have been released
 
-  void release_last() {
+  // Drops the pages of the pieces handed out so far, ~1 MiB of rows at a time (a madvise per 32 KiB piece
+  // costs more system time than the hashing), all that is left at the end (`all`).
+  void release_last(bool all = false) {
     if (!release_) return;
     if (wide_ && last_n_ > 0) rd_.release_piece(last_r0_, last_c0_, last_n_);
-    if (!wide_ && last_r1_ > last_r0_) rd_.release(last_r0_, last_r1_);
-    last_r1_ = last_r0_, last_n_ = 0;
+    last_n_ = 0;
+    if (wide_ || last_r1_ <= free_r0_) return;
+    if (all || static_cast<uint64_t>(last_r1_ - free_r0_) * rd_.row_bytes() >= (1u << 20)) {
+      rd_.release(free_r0_, last_r1_);
+      free_r0_ = last_r1_;
+    }
   }
   void add_rows_stats(int64_t r, const uint8_t* raw) {
     if (acc_ && (!blocks_ || !acc_->add_row_blocks(r, rd_.type(), raw)))
