@@ -18,6 +18,7 @@
 #include "inspect/model.h"
 #include "inspect/sha256.h"
 #include "inspect/sha256_lanes.h"
+#include "inspect/stats_files.h"
 
 namespace gb {
 
@@ -384,7 +385,7 @@ class tensor_source : public sha256_source {
   std::vector<uint8_t> gathered_;  // (rows of a piece, row bytes) canonical rows of a non-direct layout
   int64_t r_ = 0, c0_ = 0;         // the next row (and column of a wide row)
   int64_t last_r0_ = 0, last_r1_ = 0, last_c0_ = 0, last_n_ = 0;  // the piece handed out last
-  int64_t free_r0_ = 0;  // rows before this one have been released
+  int64_t free_r0_ = 0;                                           // rows before this one have been released
 
   // Drops the pages of the pieces handed out so far, ~1 MiB of rows at a time (a madvise per 32 KiB piece
   // costs more system time than the hashing), all that is left at the end (`all`).
@@ -433,11 +434,41 @@ class tensor_source : public sha256_source {
   }
 };
 
+// A whole mapped file as a message for the lanes: 64 KiB pieces, pages dropped ~1 MiB at a time behind them.
+class file_source : public sha256_source {
+ public:
+  explicit file_source(const stats_file& f) : f_(f) {}
+  bool next(const uint8_t*& p, size_t& n) override {
+    const mapped_file& m = *f_.file;
+    if (off_ - freed_ >= (1u << 20)) m.advise_dontneed(freed_, off_ - freed_), freed_ = off_;
+    if (off_ >= m.size()) return false;
+    n = static_cast<size_t>(std::min<uint64_t>(64u << 10, m.size() - off_));
+    p = m.data() + off_;
+    off_ += n;
+    return true;
+  }
+  void finish(const digest& d) {
+    f_.file->advise_dontneed(freed_, off_ - freed_);
+    f_.done(d);
+  }
+
+ private:
+  const stats_file& f_;
+  uint64_t off_ = 0, freed_ = 0;  // bytes handed out, bytes whose pages were dropped
+};
+
 }  // namespace
 
 stats_report stats_compute(const std::vector<tensor_item>& items, const stats_options& opt,
                            const std::vector<std::function<void()>>& side_jobs,
                            const std::function<void(size_t, const uint8_t*)>& on_values_digest) {
+  return stats_compute_files(items, opt, {}, side_jobs, on_values_digest);
+}
+
+stats_report stats_compute_files(const std::vector<tensor_item>& items, const stats_options& opt,
+                                 const std::vector<stats_file>& files,
+                                 const std::vector<std::function<void()>>& side_jobs_in,
+                                 const std::function<void(size_t, const uint8_t*)>& on_values_digest) {
   stats_report rep;
   rep.tensors.resize(items.size());
   // Largest first, so the two cores finish together.
@@ -463,7 +494,16 @@ stats_report stats_compute(const std::vector<tensor_item>& items, const stats_op
       if (!other_err) other_err = std::current_exception();
     }
   };
-  // One queue: the side jobs first, then the tensors, largest first.
+  // With SHA-256 lanes: each thread hashes up to 16 tensors and files at once, a lane taking the queue's next
+  // message when its own ends (side jobs met on the way run there and then). Without: files are side jobs.
+  const sha256_isa lanes = opt.values_digest && opt.digest_lanes ? sha256_lanes_isa_best() : sha256_isa::ref;
+  const bool use_lanes = lanes != sha256_isa::ref;
+  std::vector<std::function<void()>> side_jobs;
+  if (!use_lanes)
+    for (const stats_file& f : files) side_jobs.push_back([&f] { f.done(mapped_sha256(*f.file)); });
+  side_jobs.insert(side_jobs.end(), side_jobs_in.begin(), side_jobs_in.end());
+  const size_t nf = use_lanes ? files.size() : 0;
+  // One queue: the files (lanes), the side jobs, then the tensors, largest first.
   const size_t ns = side_jobs.size();
   auto work = [&]() {
     for (;;) {
@@ -481,36 +521,44 @@ stats_report stats_compute(const std::vector<tensor_item>& items, const stats_op
       guarded([&] { scan_one(items[i], rep.tensors[i], opt, on_values_digest, i); });
     }
   };
-  // With SHA-256 lanes: each thread hashes up to 16 tensors at once, a lane taking the queue's next tensor
-  // when its own ends (side jobs met on the way run there and then).
-  const sha256_isa lanes = opt.values_digest && opt.digest_lanes ? sha256_lanes_isa_best() : sha256_isa::ref;
   auto work_lanes = [&]() {
-    std::vector<std::unique_ptr<tensor_source>> live;  // (lanes) the tensors being hashed
+    std::vector<std::unique_ptr<tensor_source>> live;      // (lanes) the tensors being hashed
+    std::vector<std::unique_ptr<file_source>> live_files;  // (lanes) the files being hashed
     auto take = [&]() -> sha256_source* {
       for (;;) {
         const size_t k = next.fetch_add(1);
-        if (k >= ns + order.size()) return nullptr;
+        if (k >= nf + ns + order.size()) return nullptr;
         {
           std::lock_guard<std::mutex> lk(err_mu);
           if (first_err || other_err) return nullptr;
         }
-        if (k < ns) {
-          guarded(side_jobs[k]);
+        if (k < nf) {
+          live_files.push_back(std::make_unique<file_source>(files[k]));
+          return live_files.back().get();
+        }
+        if (k < nf + ns) {
+          guarded(side_jobs[k - nf]);
           continue;
         }
-        const size_t i = order[k - ns];
+        const size_t i = order[k - nf - ns];
         live.push_back(std::make_unique<tensor_source>(items[i], rep.tensors[i], opt, i));
         return live.back().get();
       }
     };
     auto done = [&](sha256_source* s, const digest& d) {
       auto it = std::find_if(live.begin(), live.end(), [&](const auto& u) { return u.get() == s; });
-      (*it)->finish(d, on_values_digest);
-      live.erase(it);
+      if (it != live.end()) {
+        (*it)->finish(d, on_values_digest);
+        live.erase(it);
+        return;
+      }
+      auto f =
+          std::find_if(live_files.begin(), live_files.end(), [&](const auto& u) { return u.get() == s; });
+      (*f)->finish(d);
+      live_files.erase(f);
     };
     guarded([&] { sha256_lanes_run(lanes, take, done); });
   };
-  const bool use_lanes = lanes != sha256_isa::ref;
   if (nt == 1) {
     use_lanes ? work_lanes() : work();
   } else {

@@ -10,6 +10,7 @@
 #include "inspect/sha256.h"
 #include "inspect/sha256_lanes.h"
 #include "inspect/stats.h"
+#include "inspect/stats_files.h"
 #include "inspect/synth.h"
 #include "tests/support/data.h"
 
@@ -92,5 +93,26 @@ TEST_CASE("stats on SHA-256 lanes equal the OpenSSL twin, and every digest equal
       }
       CHECK(got.findings.size() == ref.findings.size());
     }
+  }
+}
+
+TEST_CASE("file digests hashed in the lanes beside the tensors equal OpenSSL's over the file") {
+  const std::string dir = gb::test::temp_dir("stats_lanes_files");
+  const std::string gguf = stl_write(dir, "llama", gb::dtype::q8_0, gb::synth_format::gguf);
+  gb::result<gb::integrity_input> in = gb::integrity_open(gguf);
+  REQUIRE_MESSAGE(in.ok(), (in.ok() ? "" : in.err().to_string()));
+  const gb::integrity_input& v = in.value();
+  for (bool lanes : {true, false}) {
+    std::vector<std::string> got(v.ar->files.size());
+    std::vector<gb::stats_file> fs;
+    for (size_t i = 0; i < v.ar->files.size(); ++i)
+      fs.push_back(
+          {v.ar->files[i].map.get(), [&got, i](const gb::digest& d) { got[i] = gb::digest_hex(d); }});
+    gb::stats_options o;
+    o.threads = 2;
+    o.digest_lanes = lanes;
+    (void)gb::stats_compute_files(v.items, o, fs);
+    for (size_t i = 0; i < got.size(); ++i)
+      CHECK(got[i] == gb::digest_hex(gb::file_sha256(v.ar->files[i].path)));
   }
 }
