@@ -75,6 +75,11 @@
 #   HF f32 4 shards     --no-file-hash --no-stats   1.56   1.33   1.21     0.59 (1.7x faster)
 #                       --no-file-hash              1.84   1.50   1.23     0.62 (1.6x faster)
 #                       default                     3.55   1.45   2.42     1.21 (slower)
+#   Q4_0, 8 layers, 75 tensors (1.06 GB)  lanes vs off --no-file-hash: cpu 1.78 vs 1.70 s (1.05; pairs 0.81-1.08)
+#                       --no-file-hash --no-stats   0.89   1.13   0.79     0.39 (2.5x faster)
+#                       --no-file-hash              1.61   1.15   1.46     0.73 (1.37x faster: the Q4_0 block scan
+#                                                   for the statistics, 42% of the CPU in perf, is now the cost)
+#   HF f32 4 shards     default, lanes vs off: cpu 3.14 vs 3.68 s (0.85), wall 0.94 (4 files in lock step)
 # CPU seconds drift +-25% between runs at this load (f16 --no-file-hash: 1.68 s in one run, 2.10 s in the next):
 # the paired lanes-vs-off ratios above are the firm figures. Peak RSS 41-110 MB (32 lanes' tensors in flight;
 # a permuted HF q/k tensor is released whole at its end). Default mode: every byte is hashed twice (file and
