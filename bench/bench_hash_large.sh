@@ -53,6 +53,37 @@
 # stream (this CPU has no SHA-NI; a multi-buffer AVX2/AVX-512 SHA-256 over 8-16 same-size tensors at once), not
 # a faster scan. The default mode hashes every byte twice (the file's stream and the tensors'), so on one file
 # it stays at or above openssl's time whatever the stats cost.
+# Multi-buffer SHA-256 (inspect/sha256_lanes.h, Dec 6 2026, #21 part 3): each thread hashes up to 16 tensors
+# (and the mapped files) in lock step on AVX-512 lanes, a lane taking the queue's next message, the last few
+# finishing as SHA-NI streams. This CPU (AMD EPYC, AVX-512) HAS SHA-NI: openssl's single stream is SHA-NI, not
+# the software path. Per core, bench_hash_lanes (same bytes, one process): 16 AVX-512 lanes 1152-1481 MB/s, SHA-NI
+# 532 MB/s, openssl 449-557 MB/s: 2.1-3.3x openssl at load 14 on 2 cores (load inflates every figure ~3x alike).
+# In `hash` the lanes pay off when they are full: many tensors (a real 7B: 291). Lanes vs GB_SHA256_LANES=off
+# (the OpenSSL path, same binary), farm-bench medians of 3 pairs, load 13-15 on 2 cores:
+#   f32 HF folder, 4 shards, 219 tensors (1.3 GB)  --no-file-hash   cpu 1.67 vs 2.10 s (0.79), wall 0.75
+#   Q4_0 GGUF, 2 layers, 23 tensors (376 MB)       --no-file-hash   cpu 0.70 vs 0.78 s (0.96), wall 0.99
+#                                                  default          cpu 1.16 vs 1.20 s (0.97), wall 0.98
+# The 2-layer files have fewer tensors than 2 threads x 16 lanes and two 74 MB tensors (tok_embd, output) that
+# are 40% of the bytes: lanes run part-empty and the big tensors finish as single SHA-NI streams (perf: 40%
+# lanes, 24% SHA-NI). Against openssl (A = glassbox, B = openssl dgst -sha256, medians, same load):
+#   file                mode                        A cpu  B cpu  A/B cpu  idle 2-core ratio (A cpu / 2 / B cpu)
+#   Q4_0 (376 MB)       --no-file-hash --no-stats   0.46   0.45   1.02     0.51 (1.96x faster)
+#                       --no-file-hash              0.74   0.40   1.81     0.91 (1.1x faster)
+#                       default                     1.13   0.39   2.92     1.46 (slower)
+#   f16 (1.33 GB)       --no-file-hash --no-stats   1.46   1.45   0.93     0.47 (2.1x faster)
+#                       --no-file-hash              2.10   1.53   1.34     0.67 (1.5x faster)
+#   HF f32 4 shards     --no-file-hash --no-stats   1.56   1.33   1.21     0.59 (1.7x faster)
+#                       --no-file-hash              1.84   1.50   1.23     0.62 (1.6x faster)
+#                       default                     3.55   1.45   2.42     1.21 (slower)
+#   Q4_0, 8 layers, 75 tensors (1.06 GB)  lanes vs off --no-file-hash: cpu 1.78 vs 1.70 s (1.05; pairs 0.81-1.08)
+#                       --no-file-hash --no-stats   0.89   1.13   0.79     0.39 (2.5x faster)
+#                       --no-file-hash              1.61   1.15   1.46     0.73 (1.37x faster: the Q4_0 block scan
+#                                                   for the statistics, 42% of the CPU in perf, is now the cost)
+#   HF f32 4 shards     default, lanes vs off: cpu 3.14 vs 3.68 s (0.85), wall 0.94 (4 files in lock step)
+# CPU seconds drift +-25% between runs at this load (f16 --no-file-hash: 1.68 s in one run, 2.10 s in the next):
+# the paired lanes-vs-off ratios above are the firm figures. Peak RSS 41-110 MB (32 lanes' tensors in flight;
+# a permuted HF q/k tensor is released whole at its end). Default mode: every byte is hashed twice (file and
+# tensors), so one file cannot beat openssl's single stream; the files now go through the lanes too.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${BUILD:-$here/../build}
@@ -77,4 +108,7 @@ for args in "--no-file-hash --no-stats" "--no-file-hash" ""; do
   farm-bench -n "$runs" --warmup 0 --timeout 1800 --vs "openssl dgst -sha256 $(echo $files)" -- "$gb" hash $args "$model" |
     grep -Ei "cpu s|wall|A/B|peak" || true
 done
+echo "== glassbox hash --no-file-hash: SHA-256 lanes  vs  GB_SHA256_LANES=off (the OpenSSL path)"
+farm-bench -n "$runs" --warmup 0 --timeout 1800 --vs "env GB_SHA256_LANES=off $gb hash --no-file-hash $model" -- \
+  "$gb" hash --no-file-hash "$model" | grep -Ei "cpu s|wall|A/B|peak" || true
 [ "$made" = 0 ] || [ "${KEEP:-0}" = 1 ] || rm -f "$model"

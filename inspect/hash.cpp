@@ -11,6 +11,7 @@
 #include <numeric>
 
 #include "inspect/model.h"
+#include "inspect/stats_files.h"
 
 namespace gb {
 
@@ -43,23 +44,28 @@ hash_report hash_model(const std::vector<tensor_item>& items, const std::vector<
   hash_report h;
   std::vector<digest> values(items.size());
   for (const source_file& f : files) h.files.push_back({f.path, f.role, f.size(), ""});
-  // Each file's SHA-256 is one job (a single stream each), largest first, beside the tensor work.
+  // Each file's SHA-256 is one message (a single stream each), largest first, beside the tensor work: a
+  // mapped file goes to the SHA-256 lanes with the tensors (the shards of a folder in lock step), one that
+  // is not mapped is read with pread as a side job.
   std::vector<std::function<void()>> side;
+  std::vector<stats_file> mapped;
   std::vector<size_t> by_size(opt.files ? files.size() : 0);
   std::iota(by_size.begin(), by_size.end(), size_t{0});
   std::stable_sort(by_size.begin(), by_size.end(),
                    [&](size_t a, size_t b) { return files[a].size() > files[b].size(); });
-  for (size_t i : by_size)
-    side.push_back([&, i] {
-      h.files[i].sha256_hex = digest_hex(files[i].map && files[i].map->data() ? mapped_sha256(*files[i].map)
-                                                                              : file_sha256(files[i].path));
-    });
+  for (size_t i : by_size) {
+    if (files[i].map && files[i].map->data())
+      mapped.push_back(
+          {files[i].map.get(), [&, i](const digest& d) { h.files[i].sha256_hex = digest_hex(d); }});
+    else
+      side.push_back([&, i] { h.files[i].sha256_hex = digest_hex(file_sha256(files[i].path)); });
+  }
   stats_options so;
   so.threads = opt.threads;
   so.values_digest = true;
   so.stats = opt.stats;
-  h.stats = stats_compute(items, so, side,
-                          [&](size_t i, const uint8_t* d) { std::memcpy(values[i].data(), d, 32); });
+  h.stats = stats_compute_files(items, so, mapped, side,
+                                [&](size_t i, const uint8_t* d) { std::memcpy(values[i].data(), d, 32); });
 
   std::map<std::string, digest> by_name;
   for (size_t i = 0; i < items.size(); ++i) {

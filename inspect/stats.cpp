@@ -17,6 +17,8 @@
 
 #include "inspect/model.h"
 #include "inspect/sha256.h"
+#include "inspect/sha256_lanes.h"
+#include "inspect/stats_files.h"
 
 namespace gb {
 
@@ -301,8 +303,8 @@ void scan_wide(tensor_reader& rd, stats_accumulator* acc, sha256* h, bool releas
   if (release) rd.release(0, rows);
 }
 
-void scan_one(const tensor_item& it, tensor_stats& t, const stats_options& opt,
-              const std::function<void(size_t, const uint8_t*)>& on_digest, size_t index) {
+// The item's names, role, shape and dtype into t; whether its values can be decoded (rd: its reader).
+void scan_header(const tensor_item& it, const tensor_reader& rd, tensor_stats& t) {
   t.name = it.name;
   t.stored_name = it.stored_name;
   t.role = it.role;
@@ -310,9 +312,14 @@ void scan_one(const tensor_item& it, tensor_stats& t, const stats_options& opt,
   t.shape = it.shape;
   t.excluded = it.excluded;
   t.dtype_name = dtype_name(it.view->type);
-  tensor_reader rd(it);  // throws on truncated / out-of-bounds bytes
   t.readable = rd.decodable();
   if (!t.readable) t.note = std::string("dtype ") + t.dtype_name + " cannot be decoded: statistics skipped";
+}
+
+void scan_one(const tensor_item& it, tensor_stats& t, const stats_options& opt,
+              const std::function<void(size_t, const uint8_t*)>& on_digest, size_t index) {
+  tensor_reader rd(it);  // throws on truncated / out-of-bounds bytes
+  scan_header(it, rd, t);
   const int64_t rows = rd.rows(), cols = rd.cols();
   std::unique_ptr<stats_accumulator> acc;
   if (t.readable && opt.stats) acc = std::make_unique<stats_accumulator>(rows, cols);
@@ -334,11 +341,134 @@ void scan_one(const tensor_item& it, tensor_stats& t, const stats_options& opt,
   }
 }
 
+// One tensor as a message for the SHA-256 lanes (sha256_lanes.h): each piece is ~32 KiB of canonical rows
+// (or one piece of a wide row), their statistics taken as the piece is handed out, so the bytes are hashed
+// while in cache; the pages of a piece are dropped when the next one is asked for. The bytes are those
+// scan_rows / scan_wide hash, in the same order: the same digest.
+class tensor_source : public sha256_source {
+ public:
+  tensor_source(const tensor_item& it, tensor_stats& t, const stats_options& opt, size_t index)
+      : rd_(it), t_(t), release_(opt.release_pages), index_(index) {
+    scan_header(it, rd_, t);
+    if (t.readable && opt.stats) acc_ = std::make_unique<stats_accumulator>(rd_.rows(), rd_.cols());
+    blocks_ = !it.plus_one && block_sums_supported(rd_.type());
+    wide_ = rd_.piece_cols() < rd_.cols();
+    scratch_.resize(static_cast<size_t>(wide_ ? rd_.piece_cols() : rd_.cols()));
+  }
+  bool next(const uint8_t*& p, size_t& n) override {
+    release_last();
+    for (;;) {
+      if (r_ >= rd_.rows()) return false;
+      n = wide_ ? next_piece(p) : next_rows(p);
+      if (n > 0) return true;
+    }
+  }
+  void finish(const digest& d, const std::function<void(size_t, const uint8_t*)>& on_digest) {
+    release_last(true);
+    if (release_ && wide_) rd_.release(0, rd_.rows());
+    if (acc_)
+      acc_->finish(t_);
+    else
+      t_.count = static_cast<uint64_t>(rd_.rows()) * static_cast<uint64_t>(rd_.cols());
+    t_.values_hex = digest_hex(d);
+    if (on_digest) on_digest(index_, d.data());
+  }
+
+ private:
+  static constexpr uint64_t piece_target = 32u << 10;  // bytes of rows a piece: 16 lanes' pieces fit in L2
+  tensor_reader rd_;
+  tensor_stats& t_;
+  bool release_, blocks_ = false, wide_ = false;
+  size_t index_;
+  std::unique_ptr<stats_accumulator> acc_;
+  std::vector<float> scratch_;     // (C) or (piece)
+  std::vector<uint8_t> gathered_;  // (rows of a piece, row bytes) canonical rows of a non-direct layout
+  int64_t r_ = 0, c0_ = 0;         // the next row (and column of a wide row)
+  int64_t last_r0_ = 0, last_r1_ = 0, last_c0_ = 0, last_n_ = 0;  // the piece handed out last
+  int64_t free_r0_ = 0;                                           // rows before this one have been released
+
+  // Drops the pages of the pieces handed out so far, ~1 MiB of rows at a time (a madvise per 32 KiB piece
+  // costs more system time than the hashing), all that is left at the end (`all`).
+  void release_last(bool all = false) {
+    if (!release_) return;
+    if (wide_ && last_n_ > 0) rd_.release_piece(last_r0_, last_c0_, last_n_);
+    last_n_ = 0;
+    if (wide_ || last_r1_ <= free_r0_) return;
+    if (all || static_cast<uint64_t>(last_r1_ - free_r0_) * rd_.row_bytes() >= (1u << 20)) {
+      rd_.release(free_r0_, last_r1_);
+      free_r0_ = last_r1_;
+    }
+  }
+  void add_rows_stats(int64_t r, const uint8_t* raw) {
+    if (acc_ && (!blocks_ || !acc_->add_row_blocks(r, rd_.type(), raw)))
+      acc_->add_row(r, rd_.row_f32(r, scratch_.data()));
+  }
+  size_t next_rows(const uint8_t*& p) {
+    const uint64_t rb = rd_.row_bytes();
+    const int64_t r0 = r_, r1 = std::min(rd_.rows(), r0 + static_cast<int64_t>(std::max<uint64_t>(
+                                                              1, piece_target / std::max<uint64_t>(rb, 1))));
+    r_ = r1, last_r0_ = r0, last_r1_ = r1;
+    const size_t bytes = static_cast<size_t>(r1 - r0) * rb;
+    if (rd_.direct()) {
+      p = rd_.span(r0);
+      for (int64_t r = r0; r < r1; ++r) add_rows_stats(r, p + static_cast<size_t>(r - r0) * rb);
+      return bytes;
+    }
+    gathered_.resize(bytes);
+    for (int64_t r = r0; r < r1; ++r) {
+      uint8_t* dst = gathered_.data() + static_cast<size_t>(r - r0) * rb;
+      std::memcpy(dst, rd_.row_raw(r), rb);
+      add_rows_stats(r, dst);
+    }
+    p = gathered_.data();
+    return bytes;
+  }
+  size_t next_piece(const uint8_t*& p) {
+    const int64_t n = std::min(rd_.piece_cols(), rd_.cols() - c0_);
+    if (acc_) acc_->add_piece(r_, c0_, rd_.piece_f32(r_, c0_, n, scratch_.data()), n);
+    p = rd_.piece_raw(r_, c0_, n);  // after piece_f32: valid until the next call on the reader
+    last_r0_ = r_, last_c0_ = c0_, last_n_ = n;
+    c0_ += n;
+    if (c0_ >= rd_.cols()) c0_ = 0, ++r_;
+    return static_cast<size_t>(rd_.piece_bytes(n));
+  }
+};
+
+// A whole mapped file as a message for the lanes: 64 KiB pieces, pages dropped ~1 MiB at a time behind them.
+class file_source : public sha256_source {
+ public:
+  explicit file_source(const stats_file& f) : f_(f) {}
+  bool next(const uint8_t*& p, size_t& n) override {
+    const mapped_file& m = *f_.file;
+    if (off_ - freed_ >= (1u << 20)) m.advise_dontneed(freed_, off_ - freed_), freed_ = off_;
+    if (off_ >= m.size()) return false;
+    n = static_cast<size_t>(std::min<uint64_t>(64u << 10, m.size() - off_));
+    p = m.data() + off_;
+    off_ += n;
+    return true;
+  }
+  void finish(const digest& d) {
+    f_.file->advise_dontneed(freed_, off_ - freed_);
+    f_.done(d);
+  }
+
+ private:
+  const stats_file& f_;
+  uint64_t off_ = 0, freed_ = 0;  // bytes handed out, bytes whose pages were dropped
+};
+
 }  // namespace
 
 stats_report stats_compute(const std::vector<tensor_item>& items, const stats_options& opt,
                            const std::vector<std::function<void()>>& side_jobs,
                            const std::function<void(size_t, const uint8_t*)>& on_values_digest) {
+  return stats_compute_files(items, opt, {}, side_jobs, on_values_digest);
+}
+
+stats_report stats_compute_files(const std::vector<tensor_item>& items, const stats_options& opt,
+                                 const std::vector<stats_file>& files,
+                                 const std::vector<std::function<void()>>& side_jobs_in,
+                                 const std::function<void(size_t, const uint8_t*)>& on_values_digest) {
   stats_report rep;
   rep.tensors.resize(items.size());
   // Largest first, so the two cores finish together.
@@ -364,7 +494,16 @@ stats_report stats_compute(const std::vector<tensor_item>& items, const stats_op
       if (!other_err) other_err = std::current_exception();
     }
   };
-  // One queue: the side jobs first, then the tensors, largest first.
+  // With SHA-256 lanes: each thread hashes up to 16 tensors and files at once, a lane taking the queue's next
+  // message when its own ends (side jobs met on the way run there and then). Without: files are side jobs.
+  const sha256_isa lanes = opt.values_digest && opt.digest_lanes ? sha256_lanes_isa_best() : sha256_isa::ref;
+  const bool use_lanes = lanes != sha256_isa::ref;
+  std::vector<std::function<void()>> side_jobs;
+  if (!use_lanes)
+    for (const stats_file& f : files) side_jobs.push_back([&f] { f.done(mapped_sha256(*f.file)); });
+  side_jobs.insert(side_jobs.end(), side_jobs_in.begin(), side_jobs_in.end());
+  const size_t nf = use_lanes ? files.size() : 0;
+  // One queue: the files (lanes), the side jobs, then the tensors, largest first.
   const size_t ns = side_jobs.size();
   auto work = [&]() {
     for (;;) {
@@ -382,11 +521,49 @@ stats_report stats_compute(const std::vector<tensor_item>& items, const stats_op
       guarded([&] { scan_one(items[i], rep.tensors[i], opt, on_values_digest, i); });
     }
   };
+  auto work_lanes = [&]() {
+    std::vector<std::unique_ptr<tensor_source>> live;      // (lanes) the tensors being hashed
+    std::vector<std::unique_ptr<file_source>> live_files;  // (lanes) the files being hashed
+    auto take = [&]() -> sha256_source* {
+      for (;;) {
+        const size_t k = next.fetch_add(1);
+        if (k >= nf + ns + order.size()) return nullptr;
+        {
+          std::lock_guard<std::mutex> lk(err_mu);
+          if (first_err || other_err) return nullptr;
+        }
+        if (k < nf) {
+          live_files.push_back(std::make_unique<file_source>(files[k]));
+          return live_files.back().get();
+        }
+        if (k < nf + ns) {
+          guarded(side_jobs[k - nf]);
+          continue;
+        }
+        const size_t i = order[k - nf - ns];
+        live.push_back(std::make_unique<tensor_source>(items[i], rep.tensors[i], opt, i));
+        return live.back().get();
+      }
+    };
+    auto done = [&](sha256_source* s, const digest& d) {
+      auto it = std::find_if(live.begin(), live.end(), [&](const auto& u) { return u.get() == s; });
+      if (it != live.end()) {
+        (*it)->finish(d, on_values_digest);
+        live.erase(it);
+        return;
+      }
+      auto f =
+          std::find_if(live_files.begin(), live_files.end(), [&](const auto& u) { return u.get() == s; });
+      (*f)->finish(d);
+      live_files.erase(f);
+    };
+    guarded([&] { sha256_lanes_run(lanes, take, done); });
+  };
   if (nt == 1) {
-    work();
+    use_lanes ? work_lanes() : work();
   } else {
 #pragma omp parallel num_threads(nt)
-    work();
+    use_lanes ? work_lanes() : work();
   }
   if (first_err) throw failure(*first_err);
   if (other_err) std::rethrow_exception(other_err);

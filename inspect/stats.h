@@ -82,6 +82,8 @@ struct stats_options {
   bool stats = true;          // false: digests only
   bool values_digest = true;  // SHA-256 of canonical values (duplicates; hash.h reuses it)
   bool release_pages = true;  // madvise DONTNEED behind the scan
+  bool digest_lanes = true;   // value digests on SHA-256 lanes (sha256_lanes.h) when the CPU has them;
+                              // false: OpenSSL, one tensor per thread (the twin the lanes are tested against)
 };
 
 // One streaming pass over every item. `side_jobs` (hash.h: one whole-file SHA-256 per file, largest first)
