@@ -2,6 +2,7 @@
 // glassbox-error/1 JSON document on stdout under --json (cli/options.h).
 #include <cstdio>
 
+#include "cli/command.h"
 #include "cli/json_util.h"
 #include "cli/option_internal.h"
 
