@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 
+#include "cli/bias_options.h"
 #include "cli/option_lists.h"
 #include "cli/options.h"
 #include "formats/file_text.h"
@@ -56,8 +57,7 @@ void audit_setup(audit_args& a) {
   a.o.suites_requested = !a.suites.empty();
   a.o.suites = gb::probes::audit_suites_select(parse_choices("suite", a.suites, valid), !a.suites.empty());
   a.o.spectral = !a.no_spectral;
-  if (a.o.data_root.empty())
-    if (const char* d = std::getenv("GLASSBOX_DATA"); d && *d) a.o.data_root = std::string(d) + "/bias";
+  bias_data_root_default(a.o.data_root);
   if (!a.key.empty() && !gb::path_exists(a.key))
     gb::fail(gb::errc::not_found, 0, "--sign " + a.key + ": no such key file. Check the path");
   check_output_dir("output", a.out_dir);

@@ -1,6 +1,12 @@
 // cli/bias_options.cpp: the option table of `glassbox bias` (see cli/bias_options.h).
 #include "cli/bias_options.h"
 
+#include <cstdlib>
+
+#include "cli/options.h"
+#include "formats/file_text.h"
+#include "probes/bias_sample.h"
+
 namespace gb::cli {
 
 namespace po = boost::program_options;
@@ -36,6 +42,20 @@ po::options_description bias_options_desc(bias_args& a) {
       "output,o", po::value(&a.out_dir),
       "write bias.json (with records) and one SVG chart per suite to this folder");
   return desc;
+}
+
+void bias_data_root_default(std::string& root) {
+  if (root.empty())
+    if (const char* d = std::getenv("GLASSBOX_DATA"); d && *d) root = std::string(d) + "/bias";
+}
+
+std::string bias_dataset_find(const std::string& cmd, const std::string& suite, const std::string& data,
+                              const std::string& root, const std::string& prefix) {
+  const std::string path = !data.empty() ? data : probes::bias_dataset_path(root, suite);
+  if (suite != "templates" && (path.empty() || !path_exists(path)))
+    throw exit_now{usage_error(cmd, prefix + (path.empty() ? "no dataset: pass --data or --data-root"
+                                                           : "dataset not found: " + path))};
+  return path;
 }
 
 }  // namespace gb::cli

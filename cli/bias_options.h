@@ -24,4 +24,12 @@ struct bias_args {
 
 boost::program_options::options_description bias_options_desc(bias_args& a);
 
+// The bias commands' datasets: an empty root becomes $GLASSBOX_DATA/bias (when that is set).
+void bias_data_root_default(std::string& root);
+// The dataset of `suite`: `data` when given, else its place under `root`. Ends the command with a usage
+// error ("<prefix>no dataset: ..." / "<prefix>dataset not found: PATH") when it is missing (templates:
+// built in, never missing).
+std::string bias_dataset_find(const std::string& cmd, const std::string& suite, const std::string& data,
+                              const std::string& root, const std::string& prefix = "");
+
 }  // namespace gb::cli

@@ -40,8 +40,7 @@ const std::vector<std::string> known_suites = {"crows-pairs",  "stereoset", "win
 std::vector<std::string> bias_setup(gb::cli::bias_args& a) {
   if (!a.variant.empty()) gb::cli::check_choice("variant", a.variant, {"harness", "bias-bench"});
   gb::cli::table_format_option(a.table_format);  // checked here, in the order of the options
-  if (a.r.data_root.empty())
-    if (const char* d = std::getenv("GLASSBOX_DATA"); d && *d) a.r.data_root = std::string(d) + "/bias";
+  gb::cli::bias_data_root_default(a.r.data_root);
   std::vector<std::string> suites = gb::cli::parse_choices("suite", a.suites, known_suites);
   if (suites.empty() || std::find(suites.begin(), suites.end(), "all") != suites.end())
     suites = {"crows-pairs", "stereoset", "winobias", "bbq", "holisticbias", "templates"};

@@ -1,23 +1,16 @@
 // glassbox merge: the partial results of a sharded `glassbox bias --shard I/N` run, merged into the
 // result one process would have written (the same bias.json byte for byte).
-#include <sys/stat.h>
-
 #include <boost/program_options.hpp>
 #include <cstdio>
-#include <fstream>
 
 #include "cli/command.h"
 #include "cli/options.h"
 #include "probes/shard.h"
-#include "viz/report_bias.h"
+#include "viz/report_merge.h"
 
 namespace po = boost::program_options;
 
 namespace {
-
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
 
 struct merge_args {
   std::vector<std::string> parts;
@@ -53,28 +46,9 @@ int run_merge(int argc, char** argv) {
   } catch (const gb::failure& f) {
     return gb::cli::report_error(f.err());
   }
-  const std::string doc = gb::viz::bias_json(m.results, true, 2, true) + "\n";
-  if (!args.out.empty()) {
-    std::string file = args.out;
-    if (!ends_with(args.out, ".json")) {
-      ::mkdir(args.out.c_str(), 0755);
-      file = args.out + "/bias.json";
-      for (const auto& r : m.results)
-        if (r.error.empty())
-          std::ofstream(args.out + "/bias-" + r.suite + ".svg") << gb::viz::bias_chart_svg(r);
-    }
-    std::ofstream f(file, std::ios::binary | std::ios::trunc);
-    f << doc;
-    f.close();
-    if (!f) return gb::cli::report_error({gb::errc::io, 0, "cannot write the merged result", file});
-  }
-  if (args.as_json)
-    std::printf("%s", doc.c_str());
-  else {
-    std::printf("merged %zu parts of %s (model digest %s)\n\n", args.parts.size(), m.header.model.c_str(),
-                m.header.model_digest.substr(0, 16).c_str());
-    std::printf("%s", gb::viz::bias_text(m.results).c_str());
-  }
+  const std::string doc = gb::viz::merge_json(m);
+  if (!args.out.empty()) gb::viz::merge_write(args.out, m, doc);  // a failure reaches main(): exit 3
+  std::fputs(args.as_json ? doc.c_str() : gb::viz::merge_text(m, args.parts.size()).c_str(), stdout);
   return gb::cli::exit_ok;
 }
 

@@ -47,6 +47,37 @@ po::options_description patch_option_table(patch_args& a) {
   return desc;
 }
 
+// --components resid,attn,mlp,heads
+gb::probes::patch_options patch_components(const std::string& only) {
+  gb::probes::patch_options o;
+  o.resid = only.find("resid") != std::string::npos;
+  o.attn = only.find("attn") != std::string::npos;
+  o.mlp = only.find("mlp") != std::string::npos;
+  o.heads = only.find("head") != std::string::npos;
+  return o;
+}
+
+// The prompts' ids and the metric's two tokens (TOKA, TOKB: the texts after "logit-diff:"); exit 2 when a
+// token is not one token of the vocabulary or the prompts' lengths differ.
+gb::viz::patch_prompts patch_prompts_make(const patch_args& a, const gb::probes::session& S,
+                                          const std::string& ta, const std::string& tb) {
+  const gb::engine::tokenizer& tok = *S.tok;
+  gb::viz::patch_prompts p{{}, {}, {}, [&tok](int32_t id) { return tok.token_piece(id); }};
+  const auto ia = gb::probes::patch_token(tok, ta, S.run->vocab_size());
+  const auto ib = gb::probes::patch_token(tok, tb, S.run->vocab_size());
+  if (!ia || !ib)
+    throw gb::cli::exit_now{gb::cli::fail_message(
+        gb::cli::exit_usage, "metric token '" + (!ia ? ta : tb) + "' is not one token of the vocabulary")};
+  p.metric = {*ia, *ib};
+  p.clean = tok.encode(a.clean, !a.no_bos);
+  p.corrupt = tok.encode(a.corrupt, !a.no_bos);
+  if (p.clean.size() != p.corrupt.size())
+    throw gb::cli::exit_now{gb::cli::fail_message(
+        gb::cli::exit_usage, "clean and corrupt prompts tokenize to " + std::to_string(p.clean.size()) +
+                                 " and " + std::to_string(p.corrupt.size()) + " tokens; they must be equal")};
+  return p;
+}
+
 int run_patch(int argc, char** argv) {
   patch_args args;
   po::options_description desc = patch_option_table(args);
@@ -59,33 +90,13 @@ int run_patch(int argc, char** argv) {
   if (args.metric.rfind(pre, 0) != 0 || comma == std::string::npos)
     return gb::cli::usage_error("patch", "--metric must be logit-diff:TOKA,TOKB");
   gb::cli::check_output_dir("output", args.out_dir);
-  gb::probes::patch_options po_;
-  po_.resid = args.only.find("resid") != std::string::npos;
-  po_.attn = args.only.find("attn") != std::string::npos;
-  po_.mlp = args.only.find("mlp") != std::string::npos;
-  po_.heads = args.only.find("head") != std::string::npos;
   gb::engine::run_options ro;
   ro.threads = args.threads;
   auto s = gb::probes::session_open_runnable(args.model_path, args.tok_path, ro);
   if (!s) return gb::cli::report_error(s.err());
-  gb::probes::session& S = s.value();
-  const gb::engine::tokenizer& tok = *S.tok;
-  const std::string ta = args.metric.substr(pre.size(), comma - pre.size()),
-                    tb = args.metric.substr(comma + 1);
-  gb::viz::patch_prompts p{{}, {}, {}, [&](int32_t id) { return tok.token_piece(id); }};
-  const auto a = gb::probes::patch_token(tok, ta, S.run->vocab_size());
-  const auto b = gb::probes::patch_token(tok, tb, S.run->vocab_size());
-  if (!a || !b)
-    return gb::cli::fail_message(gb::cli::exit_usage,
-                                 "metric token '" + (!a ? ta : tb) + "' is not one token of the vocabulary");
-  p.metric = {*a, *b};
-  p.clean = tok.encode(args.clean, !args.no_bos);
-  p.corrupt = tok.encode(args.corrupt, !args.no_bos);
-  if (p.clean.size() != p.corrupt.size())
-    return gb::cli::fail_message(
-        gb::cli::exit_usage, "clean and corrupt prompts tokenize to " + std::to_string(p.clean.size()) +
-                                 " and " + std::to_string(p.corrupt.size()) + " tokens; they must be equal");
-  auto r = gb::probes::patch_run(*S.run, p.clean, p.corrupt, p.metric, po_);
+  const gb::viz::patch_prompts p = patch_prompts_make(
+      args, s.value(), args.metric.substr(pre.size(), comma - pre.size()), args.metric.substr(comma + 1));
+  auto r = gb::probes::patch_run(*s.value().run, p.clean, p.corrupt, p.metric, patch_components(args.only));
   if (!r) return gb::cli::report_error(r.err());
   const std::vector<std::string> labels = gb::viz::patch_labels(p);
   const std::string text = gb::viz::patch_text(r.value(), labels);

@@ -12,6 +12,7 @@
 #include "cli/options.h"
 #include "inspect/oms.h"
 #include "viz/oms_bundle.h"
+#include "viz/report_signature.h"
 
 namespace po = boost::program_options;
 
@@ -41,6 +42,40 @@ po::options_description sign_option_table(sign_args& a) {
   return desc;
 }
 
+// -o defaults to MODEL/model.sig for a folder; the signature file is never part of what it signs (§6.2).
+void sign_output_settle(sign_args& a, const po::options_description& desc) {
+  namespace fs = std::filesystem;
+  if (a.out.empty()) {
+    if (!fs::is_directory(a.model))
+      throw gb::cli::exit_now{gb::cli::usage_error("sign", "a single-file MODEL needs -o model.sig", &desc)};
+    a.out = (fs::path(a.model) / "model.sig").string();
+  }
+  std::error_code ec;
+  fs::path rel = fs::weakly_canonical(a.out, ec).lexically_relative(fs::weakly_canonical(a.model, ec));
+  if (!rel.empty() && *rel.begin() != ".." && rel != ".") a.ignore.push_back(rel.generic_string());
+}
+
+// What was signed: the subject digest and the file count.
+struct sign_subject {
+  std::string digest;
+  size_t files = 0;
+};
+
+// Hashes the model (the subject line printed as it is known) and signs its statement: the bundle's text.
+gb::result<std::string> sign_bundle(const sign_args& a, sign_subject& subject) {
+  gb::oms_options o;
+  o.ignore_paths = a.ignore;
+  o.allow_symlinks = a.allow_symlinks;
+  o.threads = a.threads;
+  return gb::capture(a.model, [&] {
+    gb::oms_manifest m = gb::oms_hash(a.model, o);
+    for (const std::string& w : m.warnings) std::fprintf(stderr, "glassbox sign: warning: %s\n", w.c_str());
+    subject = {m.root_hex, m.resources.size()};
+    if (!a.as_json) std::fputs(gb::viz::sign_subject_line(m).c_str(), stdout);
+    return gb::viz::dsse_bundle_sign(gb::oms_statement_json(m), a.key, a.chain);
+  });
+}
+
 int run_sign(int argc, char** argv) {
   sign_args args;
   po::options_description desc = sign_option_table(args);
@@ -48,45 +83,19 @@ int run_sign(int argc, char** argv) {
   if (vm.count("help")) return gb::cli::print_help(desc);
   if (args.model.empty()) return gb::cli::usage_error("sign", "missing MODEL", &desc);
   if (args.key.empty()) return gb::cli::usage_error("sign", "missing --key KEY.pem", &desc);
-  namespace fs = std::filesystem;
-  if (args.out.empty()) {
-    if (!fs::is_directory(args.model))
-      return gb::cli::usage_error("sign", "a single-file MODEL needs -o model.sig", &desc);
-    args.out = (fs::path(args.model) / "model.sig").string();
-  }
-  // The signature file is never part of what it signs (§6.2).
-  std::error_code ec;
-  fs::path rel = fs::weakly_canonical(args.out, ec).lexically_relative(fs::weakly_canonical(args.model, ec));
-  if (!rel.empty() && *rel.begin() != ".." && rel != ".") args.ignore.push_back(rel.generic_string());
-  gb::oms_options o;
-  o.ignore_paths = args.ignore;
-  o.allow_symlinks = args.allow_symlinks;
-  o.threads = args.threads;
-  std::string subject;
-  size_t files = 0;
-  gb::result<std::string> bundle = gb::capture(args.model, [&] {
-    gb::oms_manifest m = gb::oms_hash(args.model, o);
-    for (const std::string& w : m.warnings) std::fprintf(stderr, "glassbox sign: warning: %s\n", w.c_str());
-    subject = m.root_hex;
-    files = m.resources.size();
-    if (!args.as_json)
-      std::printf("%s  %s (OMS subject digest over %zu files)\n", m.root_hex.c_str(), m.subject_name.c_str(),
-                  m.resources.size());
-    return gb::viz::dsse_bundle_sign(gb::oms_statement_json(m), args.key, args.chain);
-  });
+  sign_output_settle(args, desc);
+  sign_subject subject;
+  gb::result<std::string> bundle = sign_bundle(args, subject);
   if (!bundle) return gb::cli::report_error(bundle.err());
   std::ofstream f(args.out, std::ios::binary | std::ios::trunc);
   f << bundle.value();
   if (!f) return gb::cli::report_error({gb::errc::io, 0, "cannot write the signature", args.out});
+  const bool certificate = !args.chain.empty();
   if (args.as_json)
-    gb::cli::print_json({{"model", args.model},
-                         {"signature", args.out},
-                         {"bundle", args.chain.empty() ? "key" : "certificate"},
-                         {"subject_digest", subject},
-                         {"files", files}});
+    gb::cli::print_json_text(
+        gb::viz::sign_json(args.model, args.out, certificate, subject.digest, subject.files));
   else
-    std::printf("signed %s -> %s (%s bundle)\n", args.model.c_str(), args.out.c_str(),
-                args.chain.empty() ? "key" : "certificate");
+    std::fputs(gb::viz::sign_text(args.model, args.out, certificate).c_str(), stdout);
   return gb::cli::exit_ok;
 }
 

@@ -13,8 +13,8 @@
 #include "cli/command.h"
 #include "cli/json_util.h"
 #include "cli/options.h"
-#include "formats/archive.h"
 #include "probes/engine/tokenizer.h"
+#include "probes/session.h"
 #include "viz/report_tokenize.h"
 
 namespace po = boost::program_options;
@@ -43,6 +43,23 @@ po::options_description tokenize_option_table(tokenize_args& a) {
   return desc;
 }
 
+// --ids as numbers, each inside the vocabulary (exit 2 when not numbers, 3 when outside).
+std::vector<int32_t> tokenize_ids_parse(const std::string& text, const gb::engine::tokenizer& tk,
+                                        const std::string& source) {
+  std::vector<int32_t> ids;
+  if (!gb::cli::parse_ids(text, ids, INT32_MIN)) {
+    std::fprintf(stderr, "glassbox: --ids takes integers separated by commas or spaces\n");
+    throw gb::cli::exit_now{gb::cli::exit_usage};
+  }
+  for (const int32_t id : ids)
+    if (id < 0 || id >= tk.size())
+      throw gb::cli::exit_now{gb::cli::report_error(
+          {gb::errc::out_of_bounds, 0,
+           "token id " + std::to_string(id) + " outside the vocabulary of " + std::to_string(tk.size()),
+           source})};
+  return ids;
+}
+
 int run_tokenize(int argc, char** argv) {
   tokenize_args args;
   po::options_description desc = tokenize_option_table(args);
@@ -52,38 +69,12 @@ int run_tokenize(int argc, char** argv) {
   if (decode == (vm.count("text") > 0))
     return gb::cli::usage_error("tokenize", "give exactly one of --text or --ids");
   const std::string source = args.tok_path.empty() ? args.model_path : args.tok_path;
-  auto a = gb::archive_open(source);
-  if (!a) return gb::cli::report_error(a.err());
-  if (!a.value().tokenizer)
-    return gb::cli::report_error(
-        {gb::errc::unsupported, 0, "no tokenizer in these files (try --tokenizer FILE)", source});
-  auto t = gb::engine::tokenizer::create(*a.value().tokenizer);
-  if (!t) {
-    gb::error e = t.err();
-    e.where = source;
-    return gb::cli::report_error(e);
-  }
+  auto t = gb::probes::tokenizer_open(source);
+  if (!t) return gb::cli::report_error(t.err());
   const gb::engine::tokenizer& tk = t.value();
-
-  std::vector<int32_t> ids;
-  if (decode) {
-    if (!gb::cli::parse_ids(args.ids_text, ids, INT32_MIN)) {
-      std::fprintf(stderr, "glassbox: --ids takes integers separated by commas or spaces\n");
-      return gb::cli::exit_usage;
-    }
-    for (const int32_t id : ids) {
-      if (id < 0 || id >= tk.size()) {
-        return gb::cli::report_error(
-            {gb::errc::out_of_bounds, 0,
-             "token id " + std::to_string(id) + " outside the vocabulary of " + std::to_string(tk.size()),
-             source});
-      }
-    }
-  } else {
-    const bool add = args.bos || (!args.no_bos && tk.default_add_bos());
-    ids = tk.encode(args.text, add, args.special);
-  }
-
+  const std::vector<int32_t> ids =
+      decode ? tokenize_ids_parse(args.ids_text, tk, source)
+             : tk.encode(args.text, args.bos || (!args.no_bos && tk.default_add_bos()), args.special);
   if (args.as_json)
     gb::cli::print_json_text(gb::viz::tokenize_json(tk, ids, source, decode ? tk.decode(ids) : args.text));
   else

@@ -6,20 +6,16 @@
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/command.h"
 #include "cli/options.h"
 #include "viz/oms_bundle.h"
+#include "viz/report_signature.h"
 
 namespace po = boost::program_options;
 
 namespace {
-
-void print_lines(const char* tag, const std::vector<std::string>& v) {
-  for (const std::string& s : v) std::printf("%s %s\n", tag, s.c_str());
-}
 
 struct verify_signature_args {
   std::string model, sig;
@@ -43,6 +39,17 @@ po::options_description verify_signature_option_table(verify_signature_args& a) 
   return desc;
 }
 
+// The bundle's text; exit 3 when it cannot be read.
+std::string signature_bundle_read(const std::string& sig) {
+  std::ifstream f(sig, std::ios::binary);
+  if (!f)
+    throw gb::cli::exit_now{
+        gb::cli::report_error({gb::errc::not_found, 0, "cannot read the signature bundle", sig})};
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
 int run_verify_signature(int argc, char** argv) {
   verify_signature_args args;
   po::options_description desc = verify_signature_option_table(args);
@@ -53,38 +60,15 @@ int run_verify_signature(int argc, char** argv) {
     return gb::cli::usage_error("verify-signature", "give --key or --certificate-chain, not both", &desc);
   if (args.sig.empty()) args.sig = args.model + "/model.sig";
   args.o.signature_path = args.sig;
-  std::ifstream f(args.sig, std::ios::binary);
-  if (!f)
-    return gb::cli::report_error({gb::errc::not_found, 0, "cannot read the signature bundle", args.sig});
-  std::stringstream ss;
-  ss << f.rdbuf();
+  const std::string bundle = signature_bundle_read(args.sig);
   gb::result<gb::viz::oms_verification> r =
-      gb::capture(args.sig, [&] { return gb::viz::oms_verify(args.model, ss.str(), args.o); });
+      gb::capture(args.sig, [&] { return gb::viz::oms_verify(args.model, bundle, args.o); });
   if (!r) return gb::cli::report_error(r.err());
   const gb::viz::oms_verification& v = r.value();
-  const char* verdict = v.verified()         ? "VERIFIED"
-                        : v.problems.empty() ? "NOT VERIFIED (incomplete offline)"
-                                             : "FAILED";
-  if (args.as_json) {
-    nlohmann::ordered_json j{{"model", args.model},
-                             {"signature", args.sig},
-                             {"method", v.method},
-                             {"verified", v.verified()},
-                             {"verdict", verdict},
-                             {"subject", v.signed_manifest.root_hex},
-                             {"files_checked", v.files.files_checked},
-                             {"checked", v.checked},
-                             {"not_checked", v.not_checked},
-                             {"problems", v.problems}};
-    std::printf("%s\n", j.dump(2).c_str());
-  } else {
-    print_lines("checked:", v.checked);
-    print_lines("NOT checked:", v.not_checked);
-    print_lines("FAILED:", v.problems);
-    std::printf("%s: %s signature %s for %s (%s bundle)\n", verdict, args.sig.c_str(),
-                v.verified() ? "holds" : "does not establish authenticity", args.model.c_str(),
-                v.method.c_str());
-  }
+  if (args.as_json)
+    std::printf("%s\n", gb::viz::verify_signature_json(v, args.model, args.sig).c_str());
+  else
+    std::fputs(gb::viz::verify_signature_text(v, args.model, args.sig).c_str(), stdout);
   return v.verified() ? gb::cli::exit_ok : gb::cli::exit_findings;
 }
 

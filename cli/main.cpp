@@ -127,18 +127,15 @@ int run_command(const gb::cli::command& c, int argc, char** argv) {
                         "Please report this with the command line", "internal");
   }
 }
-}  // namespace
-
-int main(int argc, char** argv) {
+// The command line, as run (for reports); --verbose (global) taken out before the command parses its
+// options; as_json: --json was given after the command name. The argv-style list ends with nullptr.
+std::vector<char*> global_options_strip(int argc, char** argv, bool& as_json) {
   using namespace gb::cli;
-  prefer_passive_wait(argv);  // before any work: may re-execute this binary once
   for (int i = 0; i < argc; ++i) {
     if (i) cmdline() += ' ';
     cmdline() += argv[i];
   }
-  // --verbose is global: taken out before the command parses its options
   std::vector<char*> args;
-  bool as_json = false;
   for (int i = 0; i < argc; ++i) {
     if (i > 0 && std::strcmp(argv[i], "--verbose") == 0) {
       verbose() = true;
@@ -148,6 +145,40 @@ int main(int argc, char** argv) {
     args.push_back(argv[i]);
   }
   args.push_back(nullptr);
+  return args;
+}
+
+int builtin_usage() {
+  gb::cli::usage(stdout);
+  return gb::cli::exit_ok;
+}
+int builtin_version() {
+  std::printf("glassbox %s\n", GB_VERSION);
+  return gb::cli::exit_ok;
+}
+// What glassbox answers itself, before any command: the command list and the version.
+const struct {
+  const char* name;
+  int (*run)();
+} builtins[] = {{"--help", builtin_usage}, {"-h", builtin_usage}, {"--version", builtin_version}};
+
+int unknown_command(const std::string& name, bool as_json) {
+  using namespace gb::cli;
+  std::vector<std::string> names;
+  for (const auto& c : command_list()) names.push_back(c.name);
+  std::string near = nearest(name, names);
+  set_current_command("", as_json);
+  std::fprintf(stderr, "glassbox: unknown command '%s'.%s Run 'glassbox --help' for the list of commands\n",
+               name.c_str(), near.empty() ? "" : (" Did you mean '" + near + "'?").c_str());
+  return exit_usage;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace gb::cli;
+  prefer_passive_wait(argv);  // before any work: may re-execute this binary once
+  bool as_json = false;
+  std::vector<char*> args = global_options_strip(argc, argv, as_json);
   argc = static_cast<int>(args.size()) - 1;
   argv = args.data();
   if (argc < 2) {
@@ -155,14 +186,9 @@ int main(int argc, char** argv) {
     return exit_usage;
   }
   std::string name = argv[1];
-  if (name == "--help" || name == "-h" || (name == "help" && argc == 2)) {
-    usage(stdout);
-    return exit_ok;
-  }
-  if (name == "--version") {
-    std::printf("glassbox %s\n", GB_VERSION);
-    return exit_ok;
-  }
+  if (name == "help" && argc == 2) name = "--help";
+  for (const auto& b : builtins)
+    if (name == b.name) return b.run();
   char help_flag[] = "--help";
   if (name == "help") {  // glassbox help CMD == glassbox CMD --help
     name = argv[2];
@@ -173,11 +199,5 @@ int main(int argc, char** argv) {
   set_current_command(name, as_json);
   for (const auto& c : command_list())
     if (name == c.name) return run_command(c, argc - 1, argv + 1);
-  std::vector<std::string> names;
-  for (const auto& c : command_list()) names.push_back(c.name);
-  std::string near = nearest(name, names);
-  set_current_command("", as_json);
-  std::fprintf(stderr, "glassbox: unknown command '%s'.%s Run 'glassbox --help' for the list of commands\n",
-               name.c_str(), near.empty() ? "" : (" Did you mean '" + near + "'?").c_str());
-  return exit_usage;
+  return unknown_command(name, as_json);
 }

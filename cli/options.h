@@ -13,6 +13,8 @@
 // usage_failure with a "did you mean" for misspelt options; main() prints it and exits 2.
 // Errors print as `glassbox <cmd>: <what happened>. <what to do>` on stderr, or as {"schema", "error"}
 // JSON on stdout when --json was given.
+// Sources: options.cpp (parse_command, --help), option_table.cpp (the tables), option_values.cpp (value
+// parsers and checks), option_errors.cpp (the error style); cli/option_internal.h is what they share.
 #pragma once
 
 #include <boost/program_options.hpp>

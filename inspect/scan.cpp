@@ -107,6 +107,13 @@ bool finding_not_verified(const finding& f) {
          f.code.compare(f.code.size() - k_suffix.size(), k_suffix.size(), k_suffix) == 0;
 }
 
+bool scan_fails(const scan_report& r, severity fail_on) {
+  for (const auto& f : r.files)
+    for (const auto& x : f.findings)
+      if (x.level >= fail_on || finding_not_verified(x)) return true;
+  return false;
+}
+
 namespace {
 
 std::string lower_ext(const std::string& path) {

@@ -80,4 +80,7 @@ bool finding_limits_coverage(const finding& f);
 // --fail-on.
 bool finding_not_verified(const finding& f);
 
+// True when a finding of the report reaches `fail_on` or is "not verified" (what fails `glassbox scan`).
+bool scan_fails(const scan_report& r, severity fail_on);
+
 }  // namespace gb

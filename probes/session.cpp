@@ -51,4 +51,18 @@ result<session> session_open_runnable(const std::string& model_path, const std::
   return s;
 }
 
+result<engine::tokenizer> tokenizer_open(const std::string& source) {
+  auto a = archive_open(source);
+  if (!a) return a.err();
+  if (!a.value().tokenizer)
+    return error{errc::unsupported, 0, "no tokenizer in these files (try --tokenizer FILE)", source};
+  auto t = engine::tokenizer::create(*a.value().tokenizer);
+  if (!t) {
+    error e = t.err();
+    e.where = source;
+    return e;
+  }
+  return t;
+}
+
 }  // namespace gb::probes

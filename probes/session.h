@@ -39,4 +39,8 @@ std::optional<error> session_unusable(const session& s, const std::string& model
 result<session> session_open_runnable(const std::string& model_path, const std::string& tokenizer_path = "",
                                       const engine::run_options& opt = {});
 
+// The tokenizer alone, from a model's files or a tokenizer file (tok512.bin, tokenizer.model, ...):
+// unsupported when the files carry none, the tokenizer's own error otherwise; both name `source`.
+result<engine::tokenizer> tokenizer_open(const std::string& source);
+
 }  // namespace gb::probes

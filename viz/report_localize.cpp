@@ -1,7 +1,10 @@
 #include "viz/report_localize.h"
 
+#include <sys/stat.h>
+
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "viz/json_util.h"
@@ -233,6 +236,15 @@ std::string localize_html(const probes::localize_result& r, const std::string& s
          fmt_num(c.mean_diff) + "</td><td>[" + fmt_num(c.ci.lo) + ", " + fmt_num(c.ci.hi) + "]</td></tr>\n";
   }
   return h + "</table>\n";
+}
+
+void localize_folder_write(const std::string& dir, const probes::localize_run_result& r,
+                           const std::string& suite, const probes::patch_summary* patch,
+                           const probes::ablation_result* ablation) {
+  ::mkdir(dir.c_str(), 0755);
+  std::ofstream(dir + "/localize.json")
+      << localize_json(r.r, suite, r.r.ranked.size(), true, patch, 2, ablation) << "\n";
+  std::ofstream(dir + "/localize-heads.svg") << localize_heatmap_svg(r.r, suite);
 }
 
 }  // namespace gb::viz

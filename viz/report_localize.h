@@ -11,6 +11,7 @@
 
 #include "probes/bias_localize.h"
 #include "probes/bias_localize_ablate.h"
+#include "probes/bias_localize_run.h"
 
 namespace gb::viz {
 
@@ -26,5 +27,9 @@ std::string localize_heatmap_svg(const probes::localize_result& r, const std::st
 // The report's "Bias localization" section: the head heatmap and the top components with their intervals.
 std::string localize_html(const probes::localize_result& r, const std::string& suite, size_t top,
                           const probes::ablation_result* ablation = nullptr);
+// `bias-localize -o DIR`: DIR (created) gets localize.json (every component and pair) and localize-heads.svg.
+void localize_folder_write(const std::string& dir, const probes::localize_run_result& r,
+                           const std::string& suite, const probes::patch_summary* patch,
+                           const probes::ablation_result* ablation);
 
 }  // namespace gb::viz
