@@ -93,18 +93,42 @@ namespace gb::qsimd {
                        _mm512_set1_ps(base));
 }
 
-// q8_0: d * q per element.
+#if defined(__AVX512BW__)
+// Byte b of each lane moved to the top byte, zeros below (one vpshufb): the lane is q * 2^24 for the
+// signed byte q.
+[[gnu::always_inline]] inline __m512i top_byte(__m512i v, int b) {
+  const auto at = [b](int k) { return static_cast<int>((static_cast<unsigned>(4 * k + b) << 24) | 0x808080u); };
+  return _mm512_shuffle_epi8(v, _mm512_set4_epi32(at(3), at(2), at(1), at(0)));
+}
+#endif
+
+// q8_0: d * q per element. With AVX512BW a column is one vpshufb from its dword vector instead of two
+// shifts: the lane holds q * 2^24, converted exactly, and d is kept as d * 2^-24 (exact: an f16 times a
+// power of two stays a normal float). Their product is the real number q * d, which a float holds
+// exactly (8 x 11 significant bits, exponents far inside float's range), so it rounds to nothing and is
+// the value ggml's float(q) * d gives; zeros, infinities and NaNs come out as there (signs and the NaN of
+// d pass through both products the same way).
 struct q8_0_dec {
   static constexpr int parts = 1, step = 32;
-  __m512 d;
+  __m512 d;  // d, or d * 2^-24 (AVX512BW)
   __m512i q[8];
   [[gnu::always_inline]] void load(const uint8_t* const* rows, int64_t b, int /*part*/) {
     const int64_t off = b * 34;
+#if defined(__AVX512BW__)
+    d = _mm512_mul_ps(f16x16(rows, off), _mm512_set1_ps(0x1p-24f));
+#else
     d = f16x16(rows, off);
+#endif
     dwords16x4(rows, off + 2, q);
     dwords16x4(rows, off + 18, q + 4);
   }
-  [[gnu::always_inline]] __m512 col(int c) const { return _mm512_mul_ps(to_f(sbyte(q[c / 4], c % 4)), d); }
+  [[gnu::always_inline]] __m512 col(int c) const {
+#if defined(__AVX512BW__)
+    return _mm512_mul_ps(to_f(top_byte(q[c / 4], c % 4)), d);
+#else
+    return _mm512_mul_ps(to_f(sbyte(q[c / 4], c % 4)), d);
+#endif
+  }
 };
 
 // q4_0: d * ((q & 0xF) - 8), element c nibble c / 16 of byte c % 16 (vpermps maps the nibble to q - 8).
