@@ -60,6 +60,26 @@
 # llama.cpp's tg multiplies 64 int8 pairs per VNNI instruction. pp is f32 FMA-bound in exact mode
 # (~80 GFLOP/s on one core, near the 6x64 micro-kernel's peak); llama.cpp's q4_0 pp is its repacked
 # int8 GEMM, which only --numerics llama.cpp could match (its tiled pp is still below exact mode's).
+# After the q8_0 one-shuffle column decode (929a9f1) and the 32-byte transposes (5ecf17d), exact mode,
+# 2026-12-06 23:32-23:46, load 12-15.5 on 2 cores (6 engineers building, a 7B llama-bench of another
+# engineer running: 2 threads were barely faster than 1 on either side), pp512 / tg64, medians of 3
+# alternating runs, bench_membw 7.9 / 9.0 GB/s (1 / 2 thr):
+#   type t | pp glassbox / llama.cpp   | tg glassbox / llama.cpp | bw glassbox, llama.cpp | load
+#   q8_0 1 | 283.9 / 180.6 = 1.57x    | 32.1 / 41.8 = 0.77x     | 48%, 62%               | 13.4
+#   q8_0 2 | 371.9 / 188.6 = 1.97x    | 34.0 / 39.8 = 0.86x     | 44%, 51%               | 12.4
+#   q4_0 1 | 289.9 / 286.8 = 1.01x    | 37.5 / 80.7 = 0.46x     | 29%, 63%               | 12.1
+#   q4_0 2 | 333.1 / 324.5 = 1.03x    | 37.5 / 64.9 = 0.58x     | 26%, 44%               | 13.2
+#   q4_k 1 | 277.5 / 235.4 = 1.18x    | 36.2 / 83.2 = 0.43x     | 28%, 65%               | 14.4
+#   q4_k 2 | 306.3 / 243.6 = 1.26x    | 35.3 / 53.3 = 0.66x     | 24%, 36%               | 13.9
+#   q5_k 1 | 301.7 /  81.6 = 3.69x    | 29.8 / 59.5 = 0.50x     | 29%, 57%               | 14.8
+#   q5_k 2 | 292.5 /  84.3 = 3.47x    | 27.4 / 42.8 = 0.64x     | 23%, 36%               | 15.5
+#   q6_k 1 | 275.6 / 113.1 = 2.44x    | 24.3 / 66.2 = 0.37x     | 28%, 76%               | 14.6
+#   q6_k 2 | 317.6 / 108.9 = 2.92x    | 26.1 / 49.9 = 0.52x     | 26%, 50%               | 14.3
+# glassbox against its previous build in alternating runs (tg48, 1 thread, 8 runs, load 10-13): q8_0 1.095x
+# (shuffle) then 1.04x (transposes), q4_k 1.11x (transposes). Measured and dropped: no software prefetch
+# at all, or an L1 distance of 512 (q8_0 tg: 1.00x, 0.90-0.96x: the prefetch loops' share of a profile is
+# memory stalls landing there); 4 interleaved 16-row groups for the k-quants (q4_k 1.03-1.09x at 1 thread,
+# 0.75-0.98x at 2, q5_k 0.81x, q6_k 0.90x: decoder state spills), 2 for q8_0 (1.01x).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}

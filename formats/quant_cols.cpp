@@ -1,13 +1,14 @@
 // Column decoders of 16 rows of ggml blocks (see quant_cols.h).
 //
-// AVX-512: lane i of every vector is row i. A block's quant bytes are loaded as 16-byte pieces of the 16
-// rows and transposed to dword vectors (dwords16x4: vector j, lane i = bytes 4j..4j+3 of row i), so a
-// column is one shift away: byte b of each lane shifted down to the low bits, where vpermps (low 4 bits
-// of each lane, a 16-entry float table) or vpermt2ps (5 bits, 32 entries) turns the quant into the float
-// ggml converts it to, (q - 8) for q4_0 included. Bits above the index are ignored by the permutes, so
-// no mask is needed. Scales are decoded for the 16 rows at once the same way. Then the float operations
-// of ggml's scalar code, in its order: d * q (q4_0, q8_0), d * q + m (q4_1, q5_1), d_sub * q - m_sub
-// (k-quants), (d * sc) * q (q6_k). Compiled without contraction, as quant.cpp.
+// AVX-512: lane i of every vector is row i. A block's quant bytes are loaded as 16- or 32-byte pieces of
+// the 16 rows and transposed to dword vectors (dwords16x4, dwords16x8: vector j, lane i = bytes 4j..4j+3
+// of row i), so a column is one shift (q8_0: one byte shuffle) away: byte b of each lane shifted down to
+// the low bits, where vpermps (low 4 bits of each lane, a 16-entry float table) or vpermt2ps (5 bits, 32
+// entries) turns the quant into the float ggml converts it to, (q - 8) for q4_0 included. Bits above the
+// index are ignored by the permutes, so no mask is needed. Scales are decoded for the 16 rows at once the
+// same way. Then the float operations of ggml's scalar code, in its order: d * q (q4_0, q8_0), d * q + m
+// (q4_1, q5_1), d_sub * q - m_sub (k-quants), (d * sc) * q (q6_k). Compiled without contraction, as
+// quant.cpp.
 #include "formats/quant_cols.h"
 
 #pragma GCC optimize("fp-contract=off")

@@ -45,6 +45,54 @@ namespace gb::qsimd {
   d[3] = _mm512_unpackhi_epi64(t1, t3);
 }
 
+// 32 bytes at rows[i] + off, i < 16, as 8 dword vectors: d[j] lane i = bytes [4j, 4j + 4) of row i (what
+// two dwords16x4 give, in 16 loads and 24 two-source permutes instead of 32 loads and inserts and 16
+// unpacks). Rows 2m and 2m + 1 start in vector m (lanes 0-7, 8-15); three stages each swap one bit of the
+// vector index (row bits 1, 2, 3) with one of the lane index (dword bits 0, 1, 2): tr_lane gives where
+// row i's dword j sits after stage k (0: as loaded, 3: vector j, lane i).
+constexpr int tr_lane(int k, int i, int j) {
+  const int i0 = i & 1, i1 = (i >> 1) & 1, i2 = (i >> 2) & 1, j1 = (j >> 1) & 1, j2 = (j >> 2) & 1;
+  switch (k) {
+    case 0:
+      return i0 << 3 | j;
+    case 1:
+      return i0 << 3 | j2 << 2 | j1 << 1 | i1;
+    case 2:
+      return i0 << 3 | j2 << 2 | i2 << 1 | i1;
+    default:
+      return i;
+  }
+}
+// vpermt2d indexes of stage k (1..3) for the output vector whose swapped bit is v: lane l takes the
+// element now at (row i, dword j) from the input vector with that bit = row bit k (16 + lane when 1).
+struct tr_table {
+  int idx[3][2][16] = {};
+  constexpr tr_table() {
+    for (int k = 1; k <= 3; ++k)
+      for (int i = 0; i < 16; ++i)
+        for (int j = 0; j < 8; ++j)
+          idx[k - 1][(j >> (k - 1)) & 1][tr_lane(k, i, j)] = 16 * ((i >> k) & 1) + tr_lane(k - 1, i, j);
+  }
+};
+inline constexpr tr_table tr16x8{};
+
+[[gnu::always_inline]] inline void dwords16x8(const uint8_t* const* rows, int64_t off, __m512i* d) {
+  for (int m = 0; m < 8; ++m) {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[2 * m] + off));
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[2 * m + 1] + off));
+    d[m] = _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+  }
+  for (int k = 0; k < 3; ++k) {
+    const __m512i lo = _mm512_loadu_si512(tr16x8.idx[k][0]), hi = _mm512_loadu_si512(tr16x8.idx[k][1]);
+    for (int m = 0; m < 8; ++m)
+      if ((m >> k & 1) == 0) {
+        const __m512i a = d[m], b = d[m | 1 << k];
+        d[m] = _mm512_permutex2var_epi32(a, lo, b);
+        d[m | 1 << k] = _mm512_permutex2var_epi32(a, hi, b);
+      }
+  }
+}
+
 // The f16 at rows[i] + off for the 16 rows, as floats (F16C: the same values as fp16_to_f32). Two
 // gathers with the row pointers as 64-bit indices from base address off (16 scalar loads and inserts
 // were a fifth of q4_0's decode).
@@ -93,18 +141,43 @@ namespace gb::qsimd {
                        _mm512_set1_ps(base));
 }
 
-// q8_0: d * q per element.
+#if defined(__AVX512BW__)
+// Byte b of each lane moved to the top byte, zeros below (one vpshufb): the lane is q * 2^24 for the
+// signed byte q.
+[[gnu::always_inline]] inline __m512i top_byte(__m512i v, int b) {
+  const auto at = [b](int k) {
+    return static_cast<int>((static_cast<unsigned>(4 * k + b) << 24) | 0x808080u);
+  };
+  return _mm512_shuffle_epi8(v, _mm512_set4_epi32(at(3), at(2), at(1), at(0)));
+}
+#endif
+
+// q8_0: d * q per element. With AVX512BW a column is one vpshufb from its dword vector instead of two
+// shifts: the lane holds q * 2^24, converted exactly, and d is kept as d * 2^-24 (exact: an f16 times a
+// power of two stays a normal float). Their product is the real number q * d, which a float holds
+// exactly (8 x 11 significant bits, exponents far inside float's range), so it rounds to nothing and is
+// the value ggml's float(q) * d gives; zeros, infinities and NaNs come out as there (signs and the NaN of
+// d pass through both products the same way).
 struct q8_0_dec {
   static constexpr int parts = 1, step = 32;
-  __m512 d;
+  __m512 d;  // d, or d * 2^-24 (AVX512BW)
   __m512i q[8];
   [[gnu::always_inline]] void load(const uint8_t* const* rows, int64_t b, int /*part*/) {
     const int64_t off = b * 34;
+#if defined(__AVX512BW__)
+    d = _mm512_mul_ps(f16x16(rows, off), _mm512_set1_ps(0x1p-24f));
+#else
     d = f16x16(rows, off);
-    dwords16x4(rows, off + 2, q);
-    dwords16x4(rows, off + 18, q + 4);
+#endif
+    dwords16x8(rows, off + 2, q);
   }
-  [[gnu::always_inline]] __m512 col(int c) const { return _mm512_mul_ps(to_f(sbyte(q[c / 4], c % 4)), d); }
+  [[gnu::always_inline]] __m512 col(int c) const {
+#if defined(__AVX512BW__)
+    return _mm512_mul_ps(to_f(top_byte(q[c / 4], c % 4)), d);
+#else
+    return _mm512_mul_ps(to_f(sbyte(q[c / 4], c % 4)), d);
+#endif
+  }
 };
 
 // q4_0: d * ((q & 0xF) - 8), element c nibble c / 16 of byte c % 16 (vpermps maps the nibble to q - 8).
@@ -166,15 +239,13 @@ struct k4_dec {
     if (part == 0) {
       k4_scales(rows, off, dl, ml);
       if (five) {
-        dwords16x4(rows, off + 16, qh);
-        dwords16x4(rows, off + 32, qh + 4);
+        dwords16x8(rows, off + 16, qh);
       }
       lo = table16(0.0f);
       hi = table16(16.0f);
     }
     p = part;
-    dwords16x4(rows, qs + 32 * part, q);
-    dwords16x4(rows, qs + 16 + 32 * part, q + 4);
+    dwords16x8(rows, qs + 32 * part, q);
   }
   [[gnu::always_inline]] __m512 col(int e) const {
     const int l = e % 32, h = e / 32;
@@ -204,9 +275,9 @@ struct q6_k_dec {
     } else {
       for (int j = 0; j < 8; ++j) ds[j] = ds[8 + j];
     }
-    for (int p = 0; p < 4; ++p) dwords16x4(rows, off + 64 * n + 16 * p, ql + 4 * p);
-    dwords16x4(rows, off + 128 + 32 * n, qh);
-    dwords16x4(rows, off + 144 + 32 * n, qh + 4);
+    dwords16x8(rows, off + 64 * n, ql);
+    dwords16x8(rows, off + 64 * n + 32, ql + 8);
+    dwords16x8(rows, off + 128 + 32 * n, qh);
   }
   [[gnu::always_inline]] __m512 col(int e) const {
     const int s4 = e / 32, l = e % 32;
