@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench_hash_large.sh: `glassbox hash` on a large model against `openssl dgst -sha256` of the same file, side by
-# side with farm-bench (pairs A B A B ..., the median ratio A/B; < 1 means glassbox is faster). Three rows:
+# side with bench/ab.sh (pairs A B A B ..., the median ratio A/B; < 1 means glassbox is faster). Three rows:
 #   hash --no-file-hash --no-stats : canonical tensor digests only, tensors spread over all cores;
 #   hash --no-file-hash            : digests + full statistics (one pass, all cores);
 #   hash                           : + the whole-file SHA-256 (a single stream, as openssl's: it bounds the wall).
@@ -22,7 +22,7 @@
 # sharded folder the files run side by side). The statistics add ~0.4 s CPU per 376 MB of Q4_0 (dequantising:
 # formats/quant), so "digests + stats" at 1.6x openssl needs a faster dequantiser, not more threads.
 # Dec 6 2026, 2 shared cores at load 12-16 (this process got ~0.35 of a core: wall is 2.5-4x cpu for every tool
-# alike, so wall ratios here do not show the second core), farm-bench medians of 3 pairs, A = glassbox, B = openssl;
+# alike, so wall ratios here do not show the second core), alternating-run medians of 3 pairs, A = glassbox, B = openssl;
 # "idle" = the 2-core wall these CPU seconds allow: max(A cpu / 2, the longest single stream) / B cpu.
 #   file (size)                 mode                       A cpu   B cpu  A/B cpu  A/B wall  idle 2-core ratio
 #   f16 GGUF, 1 file (1.33 GB)  --no-file-hash --no-stats  0.99    1.22   0.84     0.70      0.41 (2.4x faster)
@@ -40,7 +40,7 @@
 # whole-file SHA-256 (one serial stream, as openssl's) plus the tensor work beside it: ratio >= 1.0 by nature.
 # A sharded folder hashes its files side by side, so the default beats openssl there.
 # After q4_0 rows are scanned straight from their blocks (inspect/stats_quant.h, one pass over the bytes: integer
-# moment sums, no dequantised row): Dec 6 2026, 2 shared cores at load 20-24, farm-bench medians, A = glassbox.
+# moment sums, no dequantised row): Dec 6 2026, 2 shared cores at load 20-24, alternating-run medians, A = glassbox.
 #   file                mode                         A cpu   B cpu  A/B cpu  idle 2-core ratio (A cpu / 2 / B cpu)
 #   Q4_0 GGUF (376 MB)  --no-file-hash --no-stats    0.47    0.39   1.21     0.60 (1.65x faster)
 #                       --no-file-hash               0.68    0.38   1.76     0.89 (1.13x faster; before: 1.28x slower)
@@ -59,7 +59,7 @@
 # the software path. Per core, bench_hash_lanes (same bytes, one process): 16 AVX-512 lanes 1152-1481 MB/s, SHA-NI
 # 532 MB/s, openssl 449-557 MB/s: 2.1-3.3x openssl at load 14 on 2 cores (load inflates every figure ~3x alike).
 # In `hash` the lanes pay off when they are full: many tensors (a real 7B: 291). Lanes vs GB_SHA256_LANES=off
-# (the OpenSSL path, same binary), farm-bench medians of 3 pairs, load 13-15 on 2 cores:
+# (the OpenSSL path, same binary), alternating-run medians of 3 pairs, load 13-15 on 2 cores:
 #   f32 HF folder, 4 shards, 219 tensors (1.3 GB)  --no-file-hash   cpu 1.67 vs 2.10 s (0.79), wall 0.75
 #   Q4_0 GGUF, 2 layers, 23 tensors (376 MB)       --no-file-hash   cpu 0.70 vs 0.78 s (0.96), wall 0.99
 #                                                  default          cpu 1.16 vs 1.20 s (0.97), wall 0.98
@@ -105,10 +105,10 @@ echo "model: $model ($(du -sh --apparent-size "$model" | cut -f1)), $(nproc) cor
 for args in "--no-file-hash --no-stats" "--no-file-hash" ""; do
   echo "== glassbox hash $args  vs  openssl dgst -sha256"
   # shellcheck disable=SC2086
-  farm-bench -n "$runs" --warmup 0 --timeout 1800 --vs "openssl dgst -sha256 $(echo $files)" -- "$gb" hash $args "$model" |
+  "$here/ab.sh" -n "$runs" --warmup 0 --timeout 1800 --vs "openssl dgst -sha256 $(echo $files)" -- "$gb" hash $args "$model" |
     grep -Ei "cpu s|wall|A/B|peak" || true
 done
 echo "== glassbox hash --no-file-hash: SHA-256 lanes  vs  GB_SHA256_LANES=off (the OpenSSL path)"
-farm-bench -n "$runs" --warmup 0 --timeout 1800 --vs "env GB_SHA256_LANES=off $gb hash --no-file-hash $model" -- \
+"$here/ab.sh" -n "$runs" --warmup 0 --timeout 1800 --vs "env GB_SHA256_LANES=off $gb hash --no-file-hash $model" -- \
   "$gb" hash --no-file-hash "$model" | grep -Ei "cpu s|wall|A/B|peak" || true
 [ "$made" = 0 ] || [ "${KEEP:-0}" = 1 ] || rm -f "$model"

@@ -31,7 +31,7 @@
 #   60 pairs, 2 threads, load 12-15 on 2 cores (mean 14.0 sampled every 10 s): 575.7 s wall, 132.7 s CPU
 #   (2.21 CPU s a pair) -> 1000 pairs: 36.9 CPU min, ~18.4 min on 2 idle cores, under the 30-minute budget
 #   (extrapolated, not run: at this load 1000 pairs take ~2.7 h wall). Side by side, the build before this
-#   round on the same 60 pairs: 142.6 s CPU, 330 s wall (load 8-12): this round saves ~7% CPU (farm-bench,
+#   round on the same 60 pairs: 142.6 s CPU, 330 s wall (load 8-12): this round saves ~7% CPU (alternating runs,
 #   6 pairs, 3 runs each in turn, load 12-14: median CPU ratio new/old 0.95). The margin under the budget
 #   comes mostly from measuring on 60 pairs: the 20-pair figure above (3.55 CPU s a pair) carried the
 #   start-up (loading the 537 MB model, the attribution weights) over fewer, longer pairs.

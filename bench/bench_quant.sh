@@ -1,8 +1,8 @@
 #!/bin/sh
 # Quantized forward-pass speed, glassbox vs llama.cpp on the same GGUF files: the 134M LLaMA-shaped model
 # (bench_forward.sh's) synthesized as each ggml type, pp and tg at each thread count. Runs go through
-# farm-bench --vs (glassbox and llama.cpp alternate, A B A B ...); each side's own tokens/s are read from
-# its output and the medians compared (the process times farm-bench prints include loading and
+# bench/ab.sh --vs (glassbox and llama.cpp alternate, A B A B ...); each side's own tokens/s are read from
+# its output and the medians compared (the process times ab.sh prints include loading and
 # llama-bench's warm-up). Peer: a native llama-bench (bench/native_llamacpp.sh, or $LLAMA_BENCH), else
 # npm's node-llama-cpp. tg also says the weight bandwidth reached: bytes streamed per token (the matmul
 # weights: every tensor but the token embedding table) times tokens/s, beside the machine's read
@@ -127,8 +127,8 @@ print(int(j["size"]["tensor_bytes"] * (1 - g["embedding"] / sum(g.values()))))')
     else
       pcmd="exec node $here/peer_llamacpp.mjs $m $pp $tg $t 1 >>$fb 2>/dev/null"
     fi
-    farm-bench -n "$runs" --timeout 1800 --vs "sh -c '$pcmd'" -- \
-      sh -c "exec $gb bench $m -p $pp -n $tg -t $t -r 1 --numerics $numerics --json >>$fa 2>/dev/null" >"$res/quant-farm-$ty-$t.txt" 2>&1 || true
+    "$here/ab.sh" -n "$runs" --timeout 1800 --vs "sh -c '$pcmd'" -- \
+      sh -c "exec $gb bench $m -p $pp -n $tg -t $t -r 1 --numerics $numerics --json >>$fa 2>/dev/null" >"$res/quant-ab-$ty-$t.txt" 2>&1 || true
     bw=$(cat "$res/membw-$t.txt" 2>/dev/null || echo nan)
     python3 - "$fa" "$fb" "$peer" "$ty" "$t" "$streamed" "$(cut -d' ' -f1 /proc/loadavg)" "$bw" <<'PY'
 import json, statistics, sys

@@ -1,7 +1,7 @@
 #!/bin/bash
 # A bias run on a busy machine: glassbox's thread team waits passively (cli/wait_policy.h) vs libgomp's
 # default (spin 300000 iterations at each barrier: GOMP_SPINCOUNT=300000), each alone and with two competing
-# `yes` processes, side by side with farm-bench (ratios pair by pair). BBQ's one-by-one continuation path
+# `yes` processes, side by side with bench/ab.sh (alternating runs, ratios pair by pair). BBQ's one-by-one continuation path
 # (OpenMP threads inside each matmul) on a synthetic 4-layer 384-wide LLaMA.
 #
 #   bench/bench_wait_policy.sh [build-dir] [limit=6]
@@ -21,9 +21,9 @@ m=$out/llama-4x384.gguf
 [ -f "$m" ] || "$gb" synth --arch llama --layers 4 --dim 384 --heads 6 --ff 1024 --vocab 512 --ctx 512 --seed 3 -o "$m" >/dev/null
 run="$gb bias $m --suite bbq --data-root $data/bias --limit $limit --resamples 10 --threads 2"
 echo "== alone: passive (A) vs libgomp default spinning (B)"
-farm-bench -n 5 --warmup 1 --timeout 300 --vs "env GOMP_SPINCOUNT=300000 $run" -- $run
+"$here/ab.sh" -n 5 --warmup 1 --timeout 300 --vs "env GOMP_SPINCOUNT=300000 $run" -- $run
 for pol in "OMP_WAIT_POLICY=PASSIVE" "GOMP_SPINCOUNT=300000"; do
   echo "== $pol: with two competing yes (A) vs alone (B)"
-  farm-bench -n 4 --warmup 0 --timeout 300 --vs "env $pol $run" -- \
+  "$here/ab.sh" -n 4 --warmup 0 --timeout 300 --vs "env $pol $run" -- \
     sh -c "yes >/dev/null & a=\$!; yes >/dev/null & b=\$!; env $pol $run >/dev/null; kill \$a \$b"
 done
