@@ -7,12 +7,12 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <thread>
 
 #include "formats/error.h"
 #include "formats/file_text.h"
 #include "formats/json_meta.h"
 #include "formats/reader.h"
+#include "inspect/parallel.h"
 #include "inspect/sha256.h"
 
 namespace gb {
@@ -103,8 +103,7 @@ std::vector<oms_resource> hash_files(const std::vector<oms_file>& files, int thr
   std::vector<oms_resource> res(files.size());
   std::vector<std::string> errors(files.size());
   const int n = static_cast<int>(files.size());
-  const int nt =
-      std::max(1, std::min(n, threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency())));
+  const int nt = std::max(1, std::min(n, threads_resolve(threads)));
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
   for (int i = 0; i < n; ++i) {
     res[i].name = files[i].name;

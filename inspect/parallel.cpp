@@ -7,8 +7,13 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
+#include <thread>
 
 namespace gb {
+
+int threads_resolve(int threads) {
+  return threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 void parallel_for(size_t n, int threads, const std::function<void(size_t)>& f) {
   if (n == 0) return;

@@ -15,5 +15,7 @@
 namespace gb {
 
 void parallel_for(size_t n, int threads, const std::function<void(size_t)>& f);
+// A --threads value made concrete: itself when > 0, else every hardware thread (at least 1).
+int threads_resolve(int threads);
 
 }  // namespace gb

@@ -3,9 +3,9 @@
 
 #include <algorithm>
 #include <map>
-#include <thread>
 
 #include "formats/file_text.h"
+#include "inspect/parallel.h"
 #include "inspect/synth_demo.h"
 #include "inspect/tensor_values.h"
 #include "probes/bias_sample.h"
@@ -26,10 +26,6 @@ bias_options bias_options_of(const audit_options& o) {
   bo.resamples = o.resamples;
   bo.progress = o.progress;
   return bo;
-}
-
-int scoring_threads(int threads) {
-  return threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 using suite_fn = std::function<suite_result(const std::string& suite, const std::string& path)>;
@@ -226,7 +222,7 @@ std::vector<std::string> audit_probe(audit_data& d, session& s, const audit_opti
   if (!d.ran_model && o.suites_requested)
     for (const auto& suite : o.suites) not_run.push_back(suite + ": " + d.run_error);
   if (d.ran_model && !o.suites.empty()) {
-    engine_scorer scorer(s, scoring_threads(o.threads));
+    engine_scorer scorer(s, threads_resolve(o.threads));
     sentence_cache cache(scorer, o.tokens);  // the texts the estimate tokenized are not tokenized again
     const bias_options bo = bias_options_of(o);
     run_suites(d, o.suites, o.data_root, [&](const std::string& suite, const std::string& path) {
@@ -289,7 +285,7 @@ audit_estimate audit_estimate_of(session& s, double load_seconds, const audit_op
   std::optional<sentence_cache> cache;
   bias_options bo = bias_options_of(o);
   if (s.run && s.tok) {
-    scorer.emplace(s, scoring_threads(o.threads));
+    scorer.emplace(s, threads_resolve(o.threads));
     cache.emplace(*scorer, o.tokens);  // kept for the run (audit_probe)
     bo.plan = true;
     bo.progress = false;

@@ -3,23 +3,15 @@
 
 #include <algorithm>
 #include <map>
-#include <thread>
 
+#include "inspect/parallel.h"
 #include "probes/bias_sample.h"
 
 namespace gb::probes {
 
-namespace {
-
-int diff_workers(int threads) {
-  return threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
-
-}  // namespace
-
 bias_diff_models::bias_diff_models(session& base, session& derived, int threads)
-    : base_(base, diff_workers(threads)),
-      derived_(derived, diff_workers(threads)),
+    : base_(base, threads_resolve(threads)),
+      derived_(derived, threads_resolve(threads)),
       base_cache_(base_),
       derived_cache_(derived_) {}
 

@@ -2,9 +2,9 @@
 #include "probes/bias_run.h"
 
 #include <algorithm>
-#include <thread>
 
 #include "formats/file_text.h"
+#include "inspect/parallel.h"
 #include "probes/bias_sample.h"
 #include "probes/lm_scorer.h"
 #include "probes/shard.h"
@@ -14,9 +14,7 @@ namespace gb::probes {
 std::vector<suite_result> bias_suites_run(session& s, const std::vector<std::string>& suites,
                                           const bias_run_options& r, const bias_options& o,
                                           std::map<std::string, std::string>* digests) {
-  const int workers =
-      r.threads > 0 ? r.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  engine_scorer scorer(s, workers);
+  engine_scorer scorer(s, threads_resolve(r.threads));
   scorer.set_prefix_reuse(r.prefix_reuse);
   sentence_cache cache(scorer);
   std::vector<suite_result> results;
