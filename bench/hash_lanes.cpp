@@ -21,7 +21,7 @@ double hl_seconds(const std::chrono::steady_clock::time_point& t0) {
 
 int main(int argc, char** argv) {
   const size_t per = static_cast<size_t>(argc > 1 ? std::atoi(argv[1]) : 8) << 20;  // bytes a message
-  std::vector<uint8_t> buf(16 * per);                                                // (16 messages, per)
+  std::vector<uint8_t> buf(16 * per);                                               // (16 messages, per)
   for (size_t i = 0; i < buf.size(); ++i) buf[i] = static_cast<uint8_t>(i * 2654435761u >> 13);
   auto t0 = std::chrono::steady_clock::now();
   for (size_t m = 0; m < 16; ++m) (void)gb::sha256_of(buf.data() + m * per, per);

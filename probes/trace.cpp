@@ -40,8 +40,8 @@ trace_aggregate::trace_aggregate(const model& m, double sparsity_eps)
 
 // A plain loop on purpose: with max |x| and the active count as row-wise xt expressions beside the Welford
 // loop (and the head entropy below as one xt::where), a trace over 300 prompts took 1.38x the CPU
-// (alternating runs, median of 7), and GCC then fused the Welford update into FMAs (the neuron std moved in the
-// last bit against the earlier binary).
+// (alternating runs, median of 7), and GCC then fused the Welford update into FMAs (the neuron std moved in
+// the last bit against the earlier binary).
 void trace_aggregate::add_neurons(int layer, const float* t, int64_t T) {
   if (layer < 0 || layer >= L) return;
   for (int64_t r = 0; r < T; ++r)
