@@ -15,20 +15,10 @@
 # pct_stereotype 0.46088. 100 pairs side by side: glassbox 18.3 s; PyTorch batch 1 133.3 s (7.3x), 8 97.2 s,
 # 16 83.4 s, 32 47.6 s (2.6x, CPU 3.5x); a second round: glassbox 12.2 s vs batch 64 34.1 s (2.8x, CPU 3.1x).
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}
-threads=${2:-2}
+. "$(dirname "$0")/lib.sh"
+bench_init "$@"
 limit=${3:-0}
-gb=$build/cli/glassbox
-py=/usr/bin/python3
-[ -x $py ] || py=python3
-out=$here/out
-mkdir -p "$out"
-data=${GLASSBOX_DATA:-$here/../../shared/data}
-csv=$data/bias/crows-pairs/crows_pairs_anonymized.csv
-m=$out/llama134m-f32.gguf
-[ -f "$m" ] || "$gb" synth --arch llama --layers 12 --dim 768 --heads 12 --ff 2048 --vocab 32000 --ctx 1024 \
-  --dtype f32 --seed 1 -o "$m" >/dev/null
+m=$(bench_llama134m f32)
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (side-by-side ratios are what count on a shared machine)"
 echo "== CrowS-Pairs (limit $limit, 0 = all 1508 pairs), $threads threads, $(basename "$m")"
 
@@ -42,21 +32,18 @@ timed() {
 }
 gb_pct() { $py -c 'import json,sys; g=json.load(open(sys.argv[1]))["bias"][0]["groups"][0]; print(g["metrics"][0]["value"])' "$out/.bias_stdout"; }
 
-read -r gw gr gc < <(OMP_NUM_THREADS=$threads timed "$gb" bias "$m" --suite crows-pairs --data "$csv" --limit "$limit" --threads "$threads" --json)
+read -r gw gr gc < <(OMP_NUM_THREADS=$threads timed "$gb" bias "$m" --suite crows-pairs --data "$crows" --limit "$limit" --threads "$threads" --json)
 gpct=$(gb_pct)
-read -r gnw gnr gnc < <(OMP_NUM_THREADS=$threads timed "$gb" bias "$m" --suite crows-pairs --data "$csv" --limit "$limit" --threads "$threads" --json --no-prefix-reuse)
+read -r gnw gnr gnc < <(OMP_NUM_THREADS=$threads timed "$gb" bias "$m" --suite crows-pairs --data "$crows" --limit "$limit" --threads "$threads" --json --no-prefix-reuse)
 printf "%-44s %8s %8s %8s  %s\n" "" "wall s" "CPU s" "RSS MB" "result"
 printf "%-44s %8.2f %8.2f %8.0f  pct_stereotype %s\n" "glassbox bias (prefix reuse)" "$gw" "$gc" "$(echo "$gr/1024" | bc -l)" "$gpct"
 printf "%-44s %8.2f %8.2f %8.0f  pct_stereotype %s\n" "glassbox bias --no-prefix-reuse" "$gnw" "$gnc" "$(echo "$gnr/1024" | bc -l)" "$(gb_pct)"
 [ -n "${GB_ONLY:-}" ] && exit 0
-if ! $py -c 'import torch' 2>/dev/null; then
-  echo "PyTorch peer skipped: python3-torch not installed"
-  exit 0
-fi
+bench_torch || exit 0
 best=""
 best_batch=""
 for batch in ${BATCHES:-1 8 16 32 64}; do
-  read -r pw pr pc < <(timed $py "$here/peer_bias_torch.py" --model "$m" --data "$csv" --limit "$limit" --threads "$threads" --batch $batch --summary)
+  read -r pw pr pc < <(timed $py "$here/peer_bias_torch.py" --model "$m" --data "$crows" --limit "$limit" --threads "$threads" --batch $batch --summary)
   read -r ps ppct < <($py -c 'import json,sys; s=json.loads(open(sys.argv[1]).read().splitlines()[-1])["summary"]; print(s["seconds"], s["pct_stereotype"])' "$out/.bias_stdout")
   printf "%-44s %8.2f %8.2f %8.0f  pct_stereotype %s (scoring alone %.2f s wall)\n" "PyTorch harness rule, batch $batch" "$pw" "$pc" "$(echo "$pr/1024" | bc -l)" "$ppct" "$ps"
   printf "   ratio PyTorch/glassbox: wall (PyTorch scoring alone vs glassbox whole run) %.2fx, CPU %.2fx; without reuse %.2fx, CPU %.2fx\n" \

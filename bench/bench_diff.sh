@@ -4,14 +4,10 @@
 #
 #   BUILD=build-int bench/bench_diff.sh          # needs targets glassbox and bench_gen_f32_model
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-build=${BUILD:-$here/../build-int}
-[[ $build = /* ]] || build=$here/../$build
-gb=${GLASSBOX:-$build/cli/glassbox}
+. "$(dirname "$0")/lib.sh"
+bench_init "${BUILD:-build-int}"
 gen=$build/bench/bench_gen_f32_model
 runs=${RUNS:-3}
-out=$here/out
-mkdir -p "$out"
 a=$out/bench-f32.gguf
 b=$out/bench-f32-ft3.gguf
 [ -f "$a" ] || "$gen" "$a"

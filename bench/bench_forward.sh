@@ -14,30 +14,13 @@
 #   bench/bench_forward.sh [build-dir] [threads=2] [pp=512] [tg=128] [reps=3]
 # On a machine shared with other jobs the absolute numbers move a lot; the side-by-side ratios are what count.
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}
-threads=${2:-2}
+. "$(dirname "$0")/lib.sh"
+bench_init "$@"
 pp=${3:-512}
 tg=${4:-128}
 reps=${5:-3}
-gb=$build/cli/glassbox
-# libgomp's default (active) waiting spins idle workers between parallel regions; on a machine shared with
-# other jobs that spinning steals the cores the working threads need (measured at load 5-8: glassbox tg
-# 6-8 -> 13 tok/s, pp512 +15% with PASSIVE). Both OpenMP users here (glassbox, PyTorch) get the same policy.
-# Default: libgomp's own (active) policy, which is faster on an idle machine (glassbox tg128 52 vs 41 tok/s
-# with PASSIVE); on a shared, loaded machine run with OMP_WAIT_POLICY=PASSIVE. PyTorch's peer picks PASSIVE
-# (GB_TORCH_WAIT_POLICY overrides): its OpenBLAS threads and OpenMP threads would otherwise spin against each other.
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-ACTIVE}
+bench_wait_policy # ACTIVE unless set (faster idle; PASSIVE on a loaded machine): bench/lib.sh says why
 native=${LLAMA_BENCH:-$here/out/llama.cpp/build/bin/llama-bench}
-py=/usr/bin/python3  # Debian's python3-torch lives with the system interpreter
-[ -x $py ] || py=python3
-out=$here/out
-mkdir -p "$out"
-for t in f32 f16; do
-  m=$out/llama134m-$t.gguf
-  [ -f "$m" ] || "$gb" synth --arch llama --layers 12 --dim 768 --heads 12 --ff 2048 --vocab 32000 --ctx 1024 \
-    --dtype $t --seed 1 -o "$m" >/dev/null
-done
 # ratio FILE_A FILE_B TEST: mean tokens/s of TEST (pp|tg) in glassbox's --json (A) over a peer's JSON line (B)
 ratio() {
   $py - "$1" "$2" "$3" <<'PY'
@@ -52,7 +35,7 @@ PY
 }
 echo "OMP_WAIT_POLICY=$OMP_WAIT_POLICY load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for t in f32 f16; do
-  m=$out/llama134m-$t.gguf
+  m=$(bench_llama134m $t)
   echo "== $t, $threads threads, pp$pp tg$tg, $reps runs"
   OMP_NUM_THREADS=$threads /usr/bin/time -f "glassbox peak RSS %M KiB" "$gb" bench "$m" -p "$pp" -n "$tg" -t "$threads" -r "$reps" --json > "$out/fwd-gb-$t.json"
   $py -c "import json,sys; j=json.load(open(sys.argv[1])); print('glassbox', ' '.join(f\"{x['test']} {x['tokens_per_second']:.1f}±{x['stddev']:.1f}\" for x in j['tests']), f\"peak RSS {j['peak_rss_mib']:.0f} MiB\")" "$out/fwd-gb-$t.json"
@@ -81,7 +64,7 @@ print(json.dumps(out))' > "$out/fwd-native-$t.json"
   else
     echo "native llama.cpp peer skipped: bench/native_llamacpp.sh builds it (or set LLAMA_BENCH)"
   fi
-  if $py -c 'import torch' 2>/dev/null; then
+  if bench_torch; then
     OMP_WAIT_POLICY=${GB_TORCH_WAIT_POLICY:-PASSIVE} $py "$here/peer_torch.py" "$m" "$pp" "$tg" "$threads" "$reps" > "$out/fwd-torch-$t.json"
     cat "$out/fwd-torch-$t.json"
     echo "glassbox / PyTorch: pp $(ratio "$out/fwd-gb-$t.json" "$out/fwd-torch-$t.json" pp)  tg $(ratio "$out/fwd-gb-$t.json" "$out/fwd-torch-$t.json" tg)"
@@ -93,7 +76,5 @@ print(json.dumps(out))' > "$out/fwd-native-$t.json"
       cat "$out/fwd-torchref-$t.json"
       echo "glassbox / PyTorch (reference BLAS): pp $(ratio "$out/fwd-gb-$t.json" "$out/fwd-torchref-$t.json" pp)  tg $(ratio "$out/fwd-gb-$t.json" "$out/fwd-torchref-$t.json" tg)"
     fi
-  else
-    echo "PyTorch peer skipped: python3-torch not installed"
   fi
 done

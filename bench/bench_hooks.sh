@@ -6,27 +6,13 @@
 #
 #   bench/bench_hooks.sh [build-dir] [threads=2] [pp=512] [tg=128] [rounds=3]
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}
-threads=${2:-2}
+. "$(dirname "$0")/lib.sh"
+bench_init "$@"
 pp=${3:-512}
 tg=${4:-128}
 rounds=${5:-3}
-gb=$build/cli/glassbox
-# libgomp's default (active) waiting spins idle workers between parallel regions; on a machine shared with
-# other jobs that spinning steals the cores the working threads need (measured at load 5-8: glassbox tg
-# 6-8 -> 13 tok/s, pp512 +15% with PASSIVE). Both OpenMP users here (glassbox, PyTorch) get the same policy.
-# Default: libgomp's own (active) policy, which is faster on an idle machine (glassbox tg128 52 vs 41 tok/s
-# with PASSIVE); on a shared, loaded machine run with OMP_WAIT_POLICY=PASSIVE. PyTorch's peer picks PASSIVE
-# (GB_TORCH_WAIT_POLICY overrides): its OpenBLAS threads and OpenMP threads would otherwise spin against each other.
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-ACTIVE}
-py=/usr/bin/python3
-[ -x $py ] || py=python3
-out=$here/out
-mkdir -p "$out"
-m=$out/llama134m-f32.gguf
-[ -f "$m" ] || "$gb" synth --arch llama --layers 12 --dim 768 --heads 12 --ff 2048 --vocab 32000 --ctx 1024 \
-  --dtype f32 --seed 1 -o "$m" >/dev/null
+bench_wait_policy # ACTIVE unless set: bench/lib.sh says why
+m=$(bench_llama134m f32)
 echo "OMP_WAIT_POLICY=$OMP_WAIT_POLICY load: $(cut -d' ' -f1-3 /proc/loadavg); $threads threads, pp$pp tg$tg, $rounds rounds"
 rm -f "$out"/hooks-*.json
 r=1

@@ -42,21 +42,11 @@
 #   cmake --build build --target glassbox
 #   bench/bench_localize.sh [build-dir] [threads=2] [pairs=1000]   PEER_PAIRS=50 PATCH_PAIRS=20, GB_ONLY=1 (no PyTorch)
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}
-threads=${2:-2}
+. "$(dirname "$0")/lib.sh"
+bench_init "$@"
 pairs=${3:-1000}
 peer_pairs=${PEER_PAIRS:-50}
-gb=$build/cli/glassbox
-py=/usr/bin/python3
-[ -x $py ] || py=python3
-out=$here/out
-mkdir -p "$out"
-data=${GLASSBOX_DATA:-$here/../../shared/data}
-csv=$data/bias/crows-pairs/crows_pairs_anonymized.csv
-m=$out/llama134m-f32.gguf
-[ -f "$m" ] || "$gb" synth --arch llama --layers 12 --dim 768 --heads 12 --ff 2048 --vocab 32000 --ctx 1024 \
-  --dtype f32 --seed 1 -o "$m" >/dev/null
+m=$(bench_llama134m f32)
 # prints "wall_seconds cpu_seconds peak_rss_mb"
 timed() {
   /usr/bin/time -o "$out/.loc_time" -f "%e %U %S %M" "$@" > "$out/.loc_stdout" 2> "$out/.loc_stderr" || {
@@ -67,20 +57,20 @@ timed() {
 }
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (shared machine: ratios side by side count)"
 printf "%-52s %8s %8s %8s\n" "" "wall s" "CPU s" "RSS MB"
-read -r w c r < <(OMP_NUM_THREADS=$threads timed "$gb" bias-localize "$m" --suite crows-pairs --data "$csv" --limit "$pairs" --threads "$threads" --json)
+read -r w c r < <(OMP_NUM_THREADS=$threads timed "$gb" bias-localize "$m" --suite crows-pairs --data "$crows" --limit "$pairs" --threads "$threads" --json)
 printf "%-52s %8s %8s %8s\n" "glassbox bias-localize (+ ablation), $pairs pairs" "$w" "$c" "$r"
 echo "  extrapolated to 1000 pairs: wall $(echo "$w * 1000 / $pairs / 60" | bc -l | cut -c1-5) min, CPU $(echo "$c * 1000 / $pairs / 60" | bc -l | cut -c1-5) min (2 idle cores: CPU / $threads)"
 patch_pairs=${PATCH_PAIRS:-20}
-read -r w2 c2 r2 < <(OMP_NUM_THREADS=$threads timed "$gb" bias-localize "$m" --suite crows-pairs --data "$csv" --limit "$patch_pairs" --threads "$threads" --ablate 0 --patch --json)
-read -r w3 c3 r3 < <(OMP_NUM_THREADS=$threads timed "$gb" bias-localize "$m" --suite crows-pairs --data "$csv" --limit "$patch_pairs" --threads "$threads" --ablate 0 --json)
+read -r w2 c2 r2 < <(OMP_NUM_THREADS=$threads timed "$gb" bias-localize "$m" --suite crows-pairs --data "$crows" --limit "$patch_pairs" --threads "$threads" --ablate 0 --patch --json)
+read -r w3 c3 r3 < <(OMP_NUM_THREADS=$threads timed "$gb" bias-localize "$m" --suite crows-pairs --data "$crows" --limit "$patch_pairs" --threads "$threads" --ablate 0 --json)
 printf "%-52s %8s %8s %8s\n" "glassbox attribution + --patch, $patch_pairs pairs" "$w2" "$c2" "$r2"
 printf "%-52s %8s %8s %8s\n" "glassbox attribution alone, $patch_pairs pairs" "$w3" "$c3" "$r3"
 echo "  --patch alone extrapolated to 1000 pairs: CPU $(echo "($c2 - $c3) * 1000 / $patch_pairs / 60" | bc -l | cut -c1-5) min"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ -n "${GB_ONLY:-}" ] && exit 0
-$py -c 'import torch' 2>/dev/null || { echo "PyTorch peer skipped: python3-torch not installed"; exit 0; }
-read -r gw gc gr < <(OMP_NUM_THREADS=$threads timed "$gb" bias-localize "$m" --suite crows-pairs --data "$csv" --limit "$peer_pairs" --threads "$threads" --ablate 0 --json)
-read -r pw pc pr < <(timed $py "$here/peer_localize_torch.py" --model "$m" --data "$csv" --limit "$peer_pairs" --threads "$threads")
+bench_torch || exit 0
+read -r gw gc gr < <(OMP_NUM_THREADS=$threads timed "$gb" bias-localize "$m" --suite crows-pairs --data "$crows" --limit "$peer_pairs" --threads "$threads" --ablate 0 --json)
+read -r pw pc pr < <(timed $py "$here/peer_localize_torch.py" --model "$m" --data "$crows" --limit "$peer_pairs" --threads "$threads")
 printf "%-52s %8s %8s %8s\n" "glassbox bias-localize, $peer_pairs pairs" "$gw" "$gc" "$gr"
 printf "%-52s %8s %8s %8s\n" "PyTorch peer (float64), $peer_pairs pairs" "$pw" "$pc" "$pr"
 echo "ratio (peer / glassbox): wall $(echo "$pw / $gw" | bc -l | cut -c1-5), CPU $(echo "$pc / $gc" | bc -l | cut -c1-5)"

@@ -10,30 +10,22 @@
 #   cmake --build build --target glassbox
 #   bench/bench_localize_full.sh [build-dir] [threads=2] [pairs=1000]
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}
-threads=${2:-2}
+. "$(dirname "$0")/lib.sh"
+bench_init "$@"
 pairs=${3:-1000}
-gb=$build/cli/glassbox
-out=$here/out
-mkdir -p "$out"
-data=${GLASSBOX_DATA:-$here/../../shared/data}
-csv=$data/bias/crows-pairs/crows_pairs_anonymized.csv
-m=$out/llama134m-f32.gguf
-[ -f "$m" ] || "$gb" synth --arch llama --layers 12 --dim 768 --heads 12 --ff 2048 --vocab 32000 --ctx 1024 \
-  --dtype f32 --seed 1 -o "$m" >/dev/null
+m=$(bench_llama134m f32)
 load() { cut -d' ' -f1 /proc/loadavg; }
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 (while sleep 10; do load; done) > "$out/.full_load" &
 sampler=$!
 trap 'kill $sampler 2>/dev/null' EXIT
 OMP_NUM_THREADS=$threads /usr/bin/time -o "$out/.full_time" -f "%e %U %S %M" "$gb" bias-localize "$m" \
-  --suite crows-pairs --data "$csv" --limit "$pairs" --threads "$threads" --patch --json \
+  --suite crows-pairs --data "$crows" --limit "$pairs" --threads "$threads" --patch --json \
   > "$out/localize-full-$pairs.json"
 kill $sampler 2>/dev/null || true
 read -r wall user sys rss < <(tail -1 "$out/.full_time")
 cpu=$(echo "$user + $sys" | bc -l)
-n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pairs"])' "$out/localize-full-$pairs.json" 2>/dev/null || echo "$pairs")
+n=$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["pairs"])' "$out/localize-full-$pairs.json" 2>/dev/null || echo "$pairs")
 during=$(awk '{s += $1; if ($1 > mx) mx = $1; k++} END {if (k) printf "mean %.1f, max %.1f over %d samples", s / k, mx, k; else print "n/a (run < 10 s)"}' "$out/.full_load")
 printf "pairs %s, threads %s: wall %.1f s (%.1f min), CPU %.1f s (%.1f min), %.3f pairs/s wall, %.3f pairs/s per CPU s, peak RSS %.0f MB\n" \
   "$n" "$threads" "$wall" "$(echo "$wall / 60" | bc -l)" "$cpu" "$(echo "$cpu / 60" | bc -l)" \

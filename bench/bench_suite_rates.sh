@@ -11,19 +11,12 @@
 # pp); bbq 7196 tokens in 123.3 s, 58 tok/s (3.25x); winobias 1817 tokens in 19.9 s, 91 tok/s (2.08x). Each
 # wall includes loading the model and the data and 100 bootstrap resamples.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-build=${BUILD:-$here/../build}
-[[ $build = /* ]] || build=$here/../$build
-gb=${GLASSBOX:-$build/cli/glassbox}
+. "$(dirname "$0")/lib.sh"
+bench_init "${BUILD:-}"
 limit=${LIMIT:-100}
 threads=${THREADS:-2}
 suites=${SUITES:-"crows-pairs stereoset winobias bbq holisticbias templates"}
-data=${GLASSBOX_DATA:-$here/../../shared/data}
-out=$here/out
-mkdir -p "$out"
-m=$out/llama134m-f32.gguf
-[ -f "$m" ] || "$gb" synth --arch llama --layers 12 --dim 768 --heads 12 --ff 2048 --vocab 32000 --ctx 1024 \
-  --dtype f32 --seed 1 -o "$m" > /dev/null
+m=$(bench_llama134m f32)
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (shared machine), $threads threads, $(basename "$m"), limit $limit"
 pp=$("$gb" bench "$m" -p 512 -n 0 -r 2 -t "$threads" --json 2> /dev/null |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["tests"][0]["tokens_per_second"])')

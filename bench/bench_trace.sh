@@ -6,15 +6,9 @@
 #
 #   cmake --build build --target glassbox && bench/bench_trace.sh [build-dir] [threads=2]
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}
-threads=${2:-2}
-gb=$build/cli/glassbox
-out=$here/out
-mkdir -p "$out"
-m=$out/llama134m-f32.gguf
-[ -f "$m" ] || "$gb" synth --arch llama --layers 12 --dim 768 --heads 12 --ff 2048 --vocab 32000 --ctx 1024 \
-  --dtype f32 --seed 1 -o "$m" >/dev/null
+. "$(dirname "$0")/lib.sh"
+bench_init "$@"
+m=$(bench_llama134m f32)
 weights_kb=$(( $(stat -L -c %s "$m") / 1024 ))
 # A long prompt: common words repeated, cut to 1024 tokens by --max-tokens.
 prompt=$(yes "the cat sat on the mat and the dog ran to the park with a ball" | head -200 | tr '\n' ' ')
@@ -30,7 +24,7 @@ echo "trace 1024 tokens, 134M f32: ${w}s wall, $(echo "$u + $s" | bc) s CPU, pea
 [ "$rss" -lt $((weights_kb + 262144)) ] && echo "  OK: under weights + 256 MB" || echo "  FAIL: over weights + 256 MB"
 rm -f "$out/trace1024.safetensors"
 
-s260=$here/../../shared/data/models/stories260K/stories260K.gguf
+s260=$data/models/stories260K/stories260K.gguf
 [ -f "$s260" ] || { echo "stories260K not found; aggregate part skipped"; exit 0; }
 words="Once upon a time there was a little girl named Lily who loved to play in the park with her dog"
 : > "$out/prompts10k.txt"

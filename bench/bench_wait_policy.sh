@@ -10,13 +10,9 @@
 # idle): alone, passive 1.70 s wall vs default 8.75 s (A/B 0.18, CPU 0.45 vs 1.97 s); with two `yes`:
 # passive 1.67 -> 4.26 s (2.56x), default 9.87 -> 24.7 s (2.76x); OMP_WAIT_POLICY=ACTIVE 7.6 s alone.
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}
+. "$(dirname "$0")/lib.sh"
+bench_init "${1:-}"
 limit=${2:-6}
-gb=$build/cli/glassbox
-out=$here/out
-mkdir -p "$out"
-data=${GLASSBOX_DATA:-$here/../../shared/data}
 m=$out/llama-4x384.gguf
 [ -f "$m" ] || "$gb" synth --arch llama --layers 4 --dim 384 --heads 6 --ff 1024 --vocab 512 --ctx 512 --seed 3 -o "$m" >/dev/null
 run="$gb bias $m --suite bbq --data-root $data/bias --limit $limit --resamples 10 --threads 2"

@@ -4,12 +4,12 @@
 //   bench_gen_f32_model out.gguf [--layers 8] [--dim 1024] [--ff 2816] [--vocab 8000] [--seed 1]
 //   [--perturb-layer 3]
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "bench/gen_options.h"
 #include "formats/writers.h"
 
 int main(int argc, char** argv) {
@@ -22,22 +22,14 @@ int main(int argc, char** argv) {
   }
   std::string out = argv[1];
   long layers = 8, dim = 1024, ff = 2816, vocab = 8000, seed = 1, perturb = -1;
-  for (int i = 2; i + 1 < argc; i += 2) {
-    const std::string k = argv[i];
-    const long v = std::strtol(argv[i + 1], nullptr, 10);
-    if (k == "--layers")
-      layers = v;
-    else if (k == "--dim")
-      dim = v;
-    else if (k == "--ff")
-      ff = v;
-    else if (k == "--vocab")
-      vocab = v;
-    else if (k == "--seed")
-      seed = v;
-    else if (k == "--perturb-layer")
-      perturb = v;
-  }
+  if (!gen_options_parse(argc, argv, 2,
+                         {{"--layers", &layers},
+                          {"--dim", &dim},
+                          {"--ff", &ff},
+                          {"--vocab", &vocab},
+                          {"--seed", &seed},
+                          {"--perturb-layer", &perturb}}))
+    return 2;
   std::mt19937_64 rng(static_cast<uint64_t>(seed));
   std::mt19937_64 noise_rng(999);
   std::normal_distribution<float> nd(0.0f, 0.02f), nn(0.0f, 0.002f);

@@ -4,12 +4,12 @@
 //
 //   bench_gen_sharded_safetensors OUT_DIR [--layers 8] [--dim 1024] [--ff 2816] [--vocab 8000] [--shards 4]
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "bench/gen_options.h"
 #include "formats/writers.h"
 
 int main(int argc, char** argv) {
@@ -20,20 +20,13 @@ int main(int argc, char** argv) {
   }
   const std::string out = argv[1];
   long layers = 8, dim = 1024, ff = 2816, vocab = 8000, shards = 4;
-  for (int i = 2; i + 1 < argc; i += 2) {
-    const std::string k = argv[i];
-    const long v = std::strtol(argv[i + 1], nullptr, 10);
-    if (k == "--layers")
-      layers = v;
-    else if (k == "--dim")
-      dim = v;
-    else if (k == "--ff")
-      ff = v;
-    else if (k == "--vocab")
-      vocab = v;
-    else if (k == "--shards")
-      shards = v;
-  }
+  if (!gen_options_parse(argc, argv, 2,
+                         {{"--layers", &layers},
+                          {"--dim", &dim},
+                          {"--ff", &ff},
+                          {"--vocab", &vocab},
+                          {"--shards", &shards}}))
+    return 2;
   if (layers < 1 || dim < 1 || ff < 1 || vocab < 1 || shards < 1) return 2;
   std::filesystem::create_directories(out);
 

@@ -13,13 +13,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s MODEL MORE_STEREOTYPICAL LESS_STEREOTYPICAL\n", argv[0]);
     return 2;
   }
-  gb::result<gb::probes::session> s = gb::probes::session_open(argv[1]);
+  gb::result<gb::probes::session> s = gb::probes::session_open_runnable(argv[1]);  // can it run text?
   if (!s) {
     std::fprintf(stderr, "%s\n", s.err().to_string().c_str());
-    return 3;
-  }
-  if (auto why = gb::probes::session_unusable(s.value(), argv[1])) {
-    std::fprintf(stderr, "%s\n", why->to_string().c_str());
     return 3;
   }
   gb::probes::engine_scorer scorer(s.value());

@@ -43,15 +43,9 @@ def main():
         if c != prev:
             runs.append((cp, c))
             prev = c
-    out.write("// (first code point, class: 0 L, 1 N, 2 P, 3 S, 4 M, 5 Z, 6 C); a run lasts until the next first.\n")
-    out.write("const category_run categories[] = {\n")
-    for i in range(0, len(runs), 6):
-        out.write("  " + " ".join("{0x%05X, %d}," % r for r in runs[i:i + 6]) + "\n")
-    out.write("};\nconst size_t categories_count = %d;\n\n" % len(runs))
-
-    out.write("const range whitespace[] = {\n")
-    out.write("  " + " ".join("{0x%05X, 0x%05X}," % r for r in WHITE_SPACE) + "\n")
-    out.write("};\nconst size_t whitespace_count = %d;\n\n" % len(WHITE_SPACE))
+    write_table(out, "(first code point, class: 0 L, 1 N, 2 P, 3 S, 4 M, 5 Z, 6 C); a run lasts until the next first.",
+                "category_run categories", runs, "{0x%05X, %d},", 6)
+    write_table(out, None, "range whitespace", WHITE_SPACE, "{0x%05X, 0x%05X},", len(WHITE_SPACE))
 
     lower = []
     for cp in range(MAX):
@@ -60,11 +54,8 @@ def main():
         lo = ord(chr(cp).lower()[0])
         if lo != cp:
             lower.append((cp, lo))
-    out.write("// (code point, lowercase), sorted by code point.\n")
-    out.write("const mapping lowercase[] = {\n")
-    for i in range(0, len(lower), 6):
-        out.write("  " + " ".join("{0x%05X, 0x%05X}," % m for m in lower[i:i + 6]) + "\n")
-    out.write("};\nconst size_t lowercase_count = %d;\n\n" % len(lower))
+    write_table(out, "(code point, lowercase), sorted by code point.", "mapping lowercase", lower, "{0x%05X, 0x%05X},",
+                6)
 
     nfd = []
     for cp in range(MAX):
@@ -77,12 +68,19 @@ def main():
             nfd[-1] = (nfd[-1][0], cp, n)
         else:
             nfd.append((cp, cp, n))
-    out.write("// (first, last, target): every code point in [first, last] decomposes (NFD) to target + marks.\n")
-    out.write("const nfd_range nfd[] = {\n")
-    for i in range(0, len(nfd), 4):
-        out.write("  " + " ".join("{0x%05X, 0x%05X, 0x%05X}," % t for t in nfd[i:i + 4]) + "\n")
-    out.write("};\nconst size_t nfd_count = %d;\n\n" % len(nfd))
+    write_table(out, "(first, last, target): every code point in [first, last] decomposes (NFD) to target + marks.",
+                "nfd_range nfd", nfd, "{0x%05X, 0x%05X, 0x%05X},", 4)
     out.write("}  // namespace gb::engine::unicode_tables\n")
+
+
+def write_table(out, comment, declaration, rows, row_format, per_line):
+    """One C++ array `const <declaration>[]` of rows (row_format each, per_line a line) and its <name>_count."""
+    if comment:
+        out.write("// %s\n" % comment)
+    out.write("const %s[] = {\n" % declaration)
+    for i in range(0, len(rows), per_line):
+        out.write("  " + " ".join(row_format % r for r in rows[i:i + per_line]) + "\n")
+    out.write("};\nconst size_t %s_count = %d;\n\n" % (declaration.split()[-1], len(rows)))
 
 
 def unicode_data_version():

@@ -17,13 +17,6 @@ using namespace gb;
 
 namespace {
 
-std::string slurp(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 bool has_finding(const json& report, const std::string& code, const std::string& where_part) {
   for (const auto& f : report["findings"])
     if (f["code"] == code && f["where"].get<std::string>().find(where_part) != std::string::npos) return true;
@@ -46,7 +39,7 @@ std::string demo_dir() {
 
 TEST_CASE("demo audit: every planted property is a finding, and report.json follows its schema") {
   std::string dir = demo_dir() + "/a";
-  json r = json::parse(slurp(dir + "/report.json"));
+  json r = json::parse(test::read_text(dir + "/report.json"));
   CHECK(r["model"]["demo"] == true);
   CHECK(has_finding(r, "tensor.nan", "tok_embd.weight"));
   CHECK(has_finding(r, "tensor.duplicate", "blk.2.attn.k.weight"));
@@ -62,8 +55,9 @@ TEST_CASE("demo audit: every planted property is a finding, and report.json foll
   for (const auto& v : r["verdicts"])
     if (v["area"] == "bias") bias = v["level"] == "attention";
   CHECK(bias);
-  auto errs = viz::json_schema_validate(slurp(std::string(GB_SOURCE_DIR) + "/viz/report.schema.json"),
-                                        slurp(dir + "/report.json"));
+  auto errs =
+      viz::json_schema_validate(test::read_text(std::string(GB_SOURCE_DIR) + "/viz/report.schema.json"),
+                                test::read_text(dir + "/report.json"));
   for (const auto& e : errs) MESSAGE(e);
   CHECK(errs.empty());
   // the banner as the HTML shows it: overall verdict, date, digest, signature, pass
@@ -75,7 +69,7 @@ TEST_CASE("demo audit: every planted property is a finding, and report.json foll
   CHECK(b["quick_pass"] == false);
   CHECK(b["pass"] == "full");
   {
-    const std::string h = slurp(dir + "/report.html");
+    const std::string h = test::read_text(dir + "/report.html");
     const std::string banner = h.substr(h.find("id=\"verdict\""), 2000);
     for (const std::string& v :
          {b["overall"]["level"].get<std::string>(), b["audit_date"].get<std::string>(),
@@ -87,10 +81,10 @@ TEST_CASE("demo audit: every planted property is a finding, and report.json foll
   broken["banner"]["pass"] = "partly";
   broken["verdicts"][0]["level"] = "fine";
   broken.erase("compliance");
-  CHECK(
-      viz::json_schema_validate(slurp(std::string(GB_SOURCE_DIR) + "/viz/report.schema.json"), broken.dump())
-          .size() >= 3u);
-  std::string html = slurp(dir + "/report.html");
+  CHECK(viz::json_schema_validate(test::read_text(std::string(GB_SOURCE_DIR) + "/viz/report.schema.json"),
+                                  broken.dump())
+            .size() >= 3u);
+  std::string html = test::read_text(dir + "/report.html");
   for (const char* s :
        {"id=\"summary\"", "id=\"identity\"", "id=\"integrity\"", "id=\"security\"", "id=\"architecture\"",
         "id=\"internals\"", "id=\"bias\"", "id=\"compliance\"", "id=\"not-measured\"", "<svg"})
@@ -99,7 +93,7 @@ TEST_CASE("demo audit: every planted property is a finding, and report.json foll
   // nothing is fetched: no external scripts, images, styles or fonts (XML namespaces are names, not fetches)
   for (const char* ext : {"src=\"http", "href=\"http", "url(http", "@import", "<link"})
     CHECK(html.find(ext) == std::string::npos);
-  std::string card = slurp(dir + "/MODEL_CARD.md");
+  std::string card = test::read_text(dir + "/MODEL_CARD.md");
   CHECK(card.rfind("---\n", 0) == 0);
   CHECK(card.find("TO BE COMPLETED BY THE PROVIDER") != std::string::npos);
 }
@@ -112,15 +106,15 @@ TEST_CASE("demo audit is reproducible: byte-identical outputs apart from the rec
                          "demo-model/demo-model.gguf"};
   REQUIRE(test::run_glassbox("audit -o " + dir + " --resamples 200 --suites templates", &out, true) == 0);
   std::vector<std::string> first;
-  for (const char* f : files) first.push_back(slurp(dir + "/" + f));
-  json ma = json::parse(slurp(dir + "/manifest.json"));
+  for (const char* f : files) first.push_back(test::read_text(dir + "/" + f));
+  json ma = json::parse(test::read_text(dir + "/manifest.json"));
   REQUIRE(test::run_glassbox("audit -o " + dir + " --resamples 200 --suites templates", &out, true) == 0);
   for (size_t i = 0; i < std::size(files); ++i) {
     INFO(files[i]);
     CHECK(!first[i].empty());
-    CHECK(first[i] == slurp(dir + "/" + files[i]));
+    CHECK(first[i] == test::read_text(dir + "/" + files[i]));
   }
-  json mb = json::parse(slurp(dir + "/manifest.json"));
+  json mb = json::parse(test::read_text(dir + "/manifest.json"));
   CHECK(ma["outputs"] == mb["outputs"]);
   ma.erase("time"), mb.erase("time");
   CHECK(ma == mb);
@@ -184,7 +178,7 @@ TEST_CASE("verify-report detects a changed byte in any output or input, and chec
   out.clear();
   CHECK(test::run_glassbox("verify-report " + signed_dir + " --key " + dir + "/pub.pem", &out) == 0);
   CHECK(out.find("signature valid") != std::string::npos);
-  std::string m = slurp(signed_dir + "/manifest.json");
+  std::string m = test::read_text(signed_dir + "/manifest.json");
   m[m.find("glassbox-manifest")] = 'G';
   test::write_file(signed_dir + "/manifest.json", m);
   CHECK(test::run_glassbox("verify-report " + signed_dir + " --key " + dir + "/pub.pem", &out) == 1);
@@ -203,7 +197,7 @@ TEST_CASE(
       {{"token_embd.weight", dtype::f32, {16, 8}, bytes}, {"strange.weight", dtype::f32, {8, 16}, bytes}});
   std::string out;
   REQUIRE(test::run_glassbox("audit " + dir + "/m.gguf -o " + dir + "/r --resamples 50", &out, true) == 0);
-  json r = json::parse(slurp(dir + "/r/report.json"));
+  json r = json::parse(test::read_text(dir + "/r/report.json"));
   CHECK(r["internals"]["ran"] == false);
   bool listed = false;
   for (const auto& n : r["not_measured"])
@@ -221,7 +215,7 @@ TEST_CASE("stories260K: the audit's identity, hashes and bias numbers equal the 
   REQUIRE(test::run_glassbox("audit " + model + " -o " + dir +
                                  " --suites crows-pairs --limit 40 --resamples 200 --data-root " + bias_root,
                              &out, true) == 0);
-  json r = json::parse(slurp(dir + "/report.json"));
+  json r = json::parse(test::read_text(dir + "/report.json"));
   CHECK(r["identity"]["hyperparameters"]["n_layer"] == 5);
   CHECK(r["identity"]["hyperparameters"]["n_head"] == 8);
   CHECK(r["identity"]["hyperparameters"]["n_head_kv"] == 4);
@@ -264,10 +258,10 @@ TEST_CASE("report.html opens in headless Chromium with no console errors; a scre
       dir + "/chr --window-size=1200,3000 --screenshot=" + shot + " file://" + dir + "/report.html > " + log +
       " 2>&1";
   CHECK(std::system(cmd.c_str()) == 0);
-  std::string png = slurp(shot);
+  std::string png = test::read_text(shot);
   REQUIRE(png.size() > 10000u);
   CHECK(png.substr(1, 3) == "PNG");
-  std::string l = slurp(log);
+  std::string l = test::read_text(log);
   CHECK(l.find("CONSOLE") == std::string::npos);
   CHECK(l.find("Uncaught") == std::string::npos);
 }
@@ -285,7 +279,7 @@ TEST_CASE("stories260K: every format audits to the same identity and root digest
     REQUIRE(test::run_glassbox(
                 "audit " + forms[i] + " -o " + out_dir + " --suites templates --resamples 50 --no-spectral",
                 &out, true) == 0);
-    json r = json::parse(slurp(out_dir + "/report.json"));
+    json r = json::parse(test::read_text(out_dir + "/report.json"));
     CHECK(r["identity"]["hyperparameters"]["n_layer"] == 5);
     CHECK(r["identity"]["hyperparameters"]["n_ff"] == 172);
     CHECK(r["internals"]["ran"] == true);

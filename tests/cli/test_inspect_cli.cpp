@@ -160,12 +160,9 @@ TEST_CASE("synth: usage errors exit 2, the same command twice writes the same by
 }
 
 TEST_CASE("inspect: stories260K in four formats reports the same model") {
-  GB_DATA(v3, "models/stories260K/stories260K.gguf");
-  GB_DATA(v1, "models/stories260K/tinyllamas-stories-260k-f32.ggufv1.gguf");
-  GB_DATA(bin, "models/stories260K/stories260K.bin");
-  GB_DATA(hf, "models/stories260K/hf");
+  GB_DATA_ALL(paths, gb::test::stories260k_formats());  // GGUF v3, GGUF v1, llama2.c, HF folder
   uint64_t params = 0;
-  for (const std::string& p : {v3, v1, bin, hf}) {
+  for (const std::string& p : paths) {
     CAPTURE(p);
     json j = run_json("inspect --json '" + p + "'");
     CHECK(j["architecture"] == "llama");

@@ -16,13 +16,6 @@ using namespace gb;
 
 namespace {
 
-std::string slurp(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 // Under ASan + UBSan every process runs ~5x slower: fewer items per suite there (the same code paths; 7
 // shards still leave some suites' shards empty).
 #ifdef GB_SANITIZED
@@ -68,7 +61,7 @@ const std::string& single(const std::string& model, const std::string& data) {
     std::string out;
     REQUIRE_MESSAGE(test::run_glassbox("bias " + bias_args(model, data) + " -o " + dir, &out, true) == 0,
                     out);
-    text = slurp(dir + "/bias.json");
+    text = test::read_text(dir + "/bias.json");
     REQUIRE(text.find("\"suite\": \"holisticbias\"") != std::string::npos);
     REQUIRE(text.find("\"error\"") == std::string::npos);  // every suite's dataset was found
     // every suite reports its cost: positions scored and positions computed (prefixes shared once)
@@ -125,13 +118,13 @@ TEST_CASE("merge of N shards equals the single-process bias.json byte for byte (
     REQUIRE_MESSAGE(test::run_glassbox("merge" + parts_of(dir + "/parts", n) + " -o " + dir + "/merged.json",
                                        &out, true) == 0,
                     out);
-    const std::string got = slurp(dir + "/merged.json");
+    const std::string got = test::read_text(dir + "/merged.json");
     if (n == 1) CHECK(got == want);  // one shard computes exactly what one process does
     const std::string stripped = without_cost(got);
     CHECK(stripped.size() < got.size());    // every suite reports its cost ...
     CHECK(stripped == without_cost(want));  // ... and the rest is byte for byte the same
     if (n == 7) {                           // a shard alone is partial: it holds only its own records
-      const std::string p0 = slurp(dir + "/parts/bias.part-0000-of-0007.json");
+      const std::string p0 = test::read_text(dir + "/parts/bias.part-0000-of-0007.json");
       CHECK(p0.find("\"format\": \"glassbox-bias-part/1\"") != std::string::npos);
       CHECK(p0.size() < want.size());
     }
@@ -211,7 +204,7 @@ TEST_CASE("mpirun -np 3 launches --shard auto (Open MPI), and the merge equals t
   CHECK(out.find("(Open MPI (OMPI_COMM_WORLD_RANK, OMPI_COMM_WORLD_SIZE))") != std::string::npos);
   for (const char* rank : {"shard 0 of 3", "shard 1 of 3", "shard 2 of 3"})
     CHECK(out.find(rank) != std::string::npos);
-  CHECK(without_cost(slurp(dir + "/merged/bias.json")) == without_cost(want));
+  CHECK(without_cost(test::read_text(dir + "/merged/bias.json")) == without_cost(want));
 }
 
 // A real Slurm cluster (tests/support/slurm_local.sh: munged + slurmctld + slurmd in a temp folder, stopped
@@ -249,12 +242,12 @@ TEST_CASE(
   CHECK(out.find("submitted array job") != std::string::npos);
   CHECK(out.find("4 job(s) finished") != std::string::npos);  // 3 array tasks + the merge
   for (int i = 0; i < 3; ++i) {
-    const std::string log = slurp(dir + "/logs/shard-" + std::to_string(i) + ".out");
+    const std::string log = test::read_text(dir + "/logs/shard-" + std::to_string(i) + ".out");
     INFO(log);
     CHECK(log.find("Slurm array (SLURM_ARRAY_TASK_ID") != std::string::npos);
     CHECK(log.find("shard " + std::to_string(i) + " of 3") != std::string::npos);
   }
-  CHECK(without_cost(slurp(dir + "/merged/bias.json")) == without_cost(want));
+  CHECK(without_cost(test::read_text(dir + "/merged/bias.json")) == without_cost(want));
 }
 
 TEST_CASE("audit --shard I/3 then --bias-parts: the report equals the single-process audit's byte for byte") {
@@ -276,11 +269,11 @@ TEST_CASE("audit --shard I/3 then --bias-parts: the report equals the single-pro
                   out);
   for (const char* f : {"report.json", "report.html", "MODEL_CARD.md"}) {
     INFO(f);
-    const std::string want = slurp(dir + "/single/" + f);
+    const std::string want = test::read_text(dir + "/single/" + f);
     CHECK(!want.empty());
-    CHECK(slurp(dir + "/merged/" + f) == want);
+    CHECK(test::read_text(dir + "/merged/" + f) == want);
   }
-  CHECK(slurp(dir + "/single/report.json").find("\"holisticbias\"") != std::string::npos);
+  CHECK(test::read_text(dir + "/single/report.json").find("\"holisticbias\"") != std::string::npos);
   out.clear();  // parts of another run (other options) are refused
   CHECK(test::run_glassbox(
             "audit " + args + " --seed 5 --bias-parts" + parts_of(dir + "/parts", 3) + " -o " + dir + "/x",

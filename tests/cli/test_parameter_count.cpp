@@ -24,11 +24,6 @@ std::string run_ok(const std::string& args) {
   return out;
 }
 
-std::string slurp(const std::string& path) {
-  const std::vector<uint8_t> b = gb::test::read_file(path);
-  return std::string(b.begin(), b.end());
-}
-
 }  // namespace
 
 TEST_CASE("stories260K in five containers: inspect, graph and diff print the same parameter count") {
@@ -45,11 +40,11 @@ TEST_CASE("stories260K in five containers: inspect, graph and diff print the sam
     CHECK(j["parameter_count_text"] == k_expected);
     // the architecture graph, and for ONNX the op graph too (its title, as JSON)
     run_ok("graph " + path + " --view arch -o " + dir + "/arch.json");
-    CHECK(json::parse(slurp(dir + "/arch.json"))["title"].get<std::string>().find(k_expected) !=
+    CHECK(json::parse(gb::test::read_text(dir + "/arch.json"))["title"].get<std::string>().find(k_expected) !=
           std::string::npos);
     if (std::string(rel).find(".onnx") != std::string::npos) {
       run_ok("graph " + path + " -o " + dir + "/ops.json");
-      const std::string title = json::parse(slurp(dir + "/ops.json"))["title"];
+      const std::string title = json::parse(gb::test::read_text(dir + "/ops.json"))["title"];
       CHECK(title.rfind("ONNX ", 0) == 0);
       CHECK(title.find(k_expected) != std::string::npos);
     }
@@ -69,10 +64,10 @@ TEST_CASE("the audit report states the same parameter count (GGUF and ONNX)") {
     INFO(rel);
     const std::string out = gb::test::temp_dir("parameter_count_audit");
     run_ok("audit " + root + "/" + rel + " -o " + out + " --suite none --no-spectral --threads 1");
-    const json r = json::parse(slurp(out + "/report.json"));
+    const json r = json::parse(gb::test::read_text(out + "/report.json"));
     CHECK(r["identity"]["parameter_count"] == 260032);
     CHECK(r["identity"]["parameter_count_text"] == k_expected);
-    CHECK(slurp(out + "/report.html").find(k_expected) != std::string::npos);
-    CHECK(slurp(out + "/MODEL_CARD.md").find(k_expected) != std::string::npos);
+    CHECK(gb::test::read_text(out + "/report.html").find(k_expected) != std::string::npos);
+    CHECK(gb::test::read_text(out + "/MODEL_CARD.md").find(k_expected) != std::string::npos);
   }
 }

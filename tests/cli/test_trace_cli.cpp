@@ -9,38 +9,33 @@
 #include "tests/support/data.h"
 #include "viz/xml_check.h"
 
+using gb::test::quoted;
+using gb::test::read_text;
 using gb::test::run_glassbox;
 
-namespace {
-std::string q(const std::string& s) {
-  return "'" + s + "'";
-}
-std::string slurp(const std::string& p) {
-  auto b = gb::test::read_file(p);
-  return std::string(b.begin(), b.end());
-}
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("trace: usage errors and bad input") {
   std::string out;
   CHECK(run_glassbox("trace", &out, true) == 2);
   CHECK(run_glassbox("trace x.gguf", &out, true) == 2);  // neither --prompt nor --prompts
   std::string dir = gb::test::temp_dir("trace_cli_bad");
-  CHECK(run_glassbox("trace " + q(dir + "/missing.gguf") + " --prompt hi", &out, true) == 3);
+  CHECK(run_glassbox("trace " + quoted(dir + "/missing.gguf") + " --prompt hi", &out, true) == 3);
   GB_DATA(model, "models/stories260K/stories260K.gguf");
   // A hook pattern that matches nothing lists the available names.
-  CHECK(run_glassbox("trace " + q(model) + " --prompt hi --hooks 'blk.*.nothing'", &out, true) == 2);
+  CHECK(run_glassbox("trace " + quoted(model) + " --prompt hi --hooks 'blk.*.nothing'", &out, true) == 2);
   CHECK(out.find("matches no hook point") != std::string::npos);
   CHECK(out.find("blk.N.attn.probs") != std::string::npos);
-  CHECK(run_glassbox("trace " + q(model) + " --prompts " + q(dir + "/none.txt"), &out, true) == 3);
+  CHECK(run_glassbox("trace " + quoted(model) + " --prompts " + quoted(dir + "/none.txt"), &out, true) == 3);
 }
 
 TEST_CASE("trace: stories260K JSON, charts and npy export") {
   GB_DATA(model, "models/stories260K/stories260K.gguf");
   std::string dir = gb::test::temp_dir("trace_cli");
   std::string out;
-  REQUIRE(run_glassbox("trace " + q(model) + " --prompt 'Once upon a time' --json -o " + q(dir + "/charts") +
-                           " --hooks 'blk.*.resid.post,blk.0.attn.probs' --export " + q(dir + "/npy"),
+  REQUIRE(run_glassbox("trace " + quoted(model) + " --prompt 'Once upon a time' --json -o " +
+                           quoted(dir + "/charts") +
+                           " --hooks 'blk.*.resid.post,blk.0.attn.probs' --export " + quoted(dir + "/npy"),
                        &out) == 0);
   auto j = nlohmann::json::parse(out);
   CHECK(j["trace"]["prediction"]["id"] == 432);
@@ -60,11 +55,11 @@ TEST_CASE("trace: stories260K JSON, charts and npy export") {
   CHECK(std::filesystem::file_size(dir + "/npy/blk.4.resid.post.npy") == 128 + 5 * 64 * 4);
   for (const char* f : {"resid_norms.svg", "logit_lens.svg", "attn_L0_H0.svg", "head_entropy.svg"}) {
     CAPTURE(f);
-    const auto r = gb::viz::xml_check(slurp(dir + "/charts/" + f));
+    const auto r = gb::viz::xml_check(read_text(dir + "/charts/" + f));
     CHECK(r.ok);
   }
   // index.html links every SVG written, and the text report
-  const std::string index = slurp(dir + "/charts/index.html");
+  const std::string index = read_text(dir + "/charts/index.html");
   CHECK(index.rfind("<!DOCTYPE html>", 0) == 0);
   CHECK(index.find("href=\"trace.txt\"") != std::string::npos);
   size_t svgs = 0;
@@ -82,31 +77,33 @@ TEST_CASE("trace --prompts aggregates; patch end to end") {
   std::string dir = gb::test::temp_dir("trace_cli_agg");
   gb::test::write_file(dir + "/p.txt", std::string("Once upon a time\n\nThe cat sat\nLily was happy\n"));
   std::string out;
-  REQUIRE(run_glassbox("trace " + q(model) + " --prompts " + q(dir + "/p.txt") + " --json", &out) == 0);
+  REQUIRE(run_glassbox("trace " + quoted(model) + " --prompts " + quoted(dir + "/p.txt") + " --json", &out) ==
+          0);
   auto j = nlohmann::json::parse(out);
   CHECK(j["aggregate"]["prompts"] == 3);
   CHECK(j["aggregate"]["heads"].size() == 40);
-  CHECK(run_glassbox("trace " + q(model) + " --prompts " + q(dir + "/p.txt") + " --export " + q(dir + "/x"),
+  CHECK(run_glassbox("trace " + quoted(model) + " --prompts " + quoted(dir + "/p.txt") + " --export " +
+                         quoted(dir + "/x"),
                      &out, true) == 2);
 
   std::string pout;  // run_glassbox appends: a fresh buffer per JSON document
-  REQUIRE(run_glassbox("patch " + q(model) +
+  REQUIRE(run_glassbox("patch " + quoted(model) +
                            " --clean 'Once upon a time' --corrupt 'Once upon a day' --metric "
                            "logit-diff:432,there --json -o " +
-                           q(dir + "/patch"),
+                           quoted(dir + "/patch"),
                        &pout) == 0);
   auto p = nlohmann::json::parse(pout);
   CHECK(p["metric"]["a"]["id"] == 432);
   CHECK(p["components"].size() == 5 * 5 + 2 * 5 + 5 * 8);
   CHECK(std::filesystem::exists(dir + "/patch/patch_heads.svg"));
-  CHECK(slurp(dir + "/patch/index.html").find("href=\"patch_heads.svg\"") != std::string::npos);
+  CHECK(read_text(dir + "/patch/index.html").find("href=\"patch_heads.svg\"") != std::string::npos);
   std::string eout;
-  CHECK(run_glassbox("patch " + q(model) +
+  CHECK(run_glassbox("patch " + quoted(model) +
                          " --clean 'Once upon a time' --corrupt 'Once' --metric logit-diff:432,there",
                      &eout, true) == 2);
   CHECK(eout.find("must be equal") != std::string::npos);
-  CHECK(run_glassbox("patch " + q(model) + " --clean a --corrupt b --metric logit-diff:432", &out, true) ==
-        2);
-  CHECK(run_glassbox("patch " + q(model) + " --clean a --corrupt b --metric 'logit-diff:432,zzzqqq xx'", &out,
+  CHECK(run_glassbox("patch " + quoted(model) + " --clean a --corrupt b --metric logit-diff:432", &out,
                      true) == 2);
+  CHECK(run_glassbox("patch " + quoted(model) + " --clean a --corrupt b --metric 'logit-diff:432,zzzqqq xx'",
+                     &out, true) == 2);
 }

@@ -15,6 +15,7 @@
 #include "probes/engine/engine.h"
 #include "probes/engine/kernels.h"
 #include "tests/support/data.h"
+#include "tests/support/engine_fixture.h"
 
 using namespace gb;
 
@@ -37,28 +38,13 @@ struct recorder : engine::hook {
   }
 };
 
-struct loaded {
-  std::shared_ptr<const archive> ar;
-  model m;
-};
-
-std::unique_ptr<loaded> load(const std::string& path) {
-  auto a = archive_open(path);
-  REQUIRE(a.ok());
-  auto ar = std::make_shared<const archive>(std::move(a.value()));
-  auto m = model_build(ar);
-  REQUIRE(m.ok());
-  return std::make_unique<loaded>(loaded{ar, std::move(m.value())});
-}
-
 }  // namespace
 
 TEST_CASE("hooks: every hook point is asked once per forward, shapes as documented, logits unchanged") {
   GB_DATA(path, "models/stories260K/stories260K.gguf");
-  auto L = load(path);
-  auto r = engine::runner::create(L->m);
-  REQUIRE(r.ok());
-  engine::runner& run = *r.value();
+  auto L = test::model_load(path);
+  const auto made = test::runner_make(L->m);
+  engine::runner& run = *made;
   const std::vector<int32_t> ids = {1, 403, 407, 261, 378};
   auto plain = run.forward(ids);
   REQUIRE(plain.ok());
@@ -129,7 +115,7 @@ TEST_CASE("hooks: every hook point is asked once per forward, shapes as document
 
 TEST_CASE("hooks: with the KV cache, scores span every cached key (H, T, P)") {
   GB_DATA(path, "models/stories260K/stories260K.gguf");
-  auto L = load(path);
+  auto L = test::model_load(path);
   auto r = engine::runner::create(L->m);
   REQUIRE(r.ok());
   REQUIRE(r.value()->forward({1, 403, 407}).ok());
@@ -143,7 +129,7 @@ TEST_CASE("hooks: with the KV cache, scores span every cached key (H, T, P)") {
 
 TEST_CASE("hooks: a hook that wants nothing observes nothing; observe() returning false stops the run") {
   GB_DATA(path, "models/stories260K/stories260K.gguf");
-  auto L = load(path);
+  auto L = test::model_load(path);
   auto r = engine::runner::create(L->m);
   REQUIRE(r.ok());
   recorder none;
@@ -169,7 +155,7 @@ TEST_CASE(
     "hooks: attn.scores/probs of a 150-token prompt after a 20-token prefix (several 64-row attention "
     "chunks)") {
   GB_DATA(path, "models/stories260K/stories260K.gguf");
-  auto L = load(path);
+  auto L = test::model_load(path);
   auto r = engine::runner::create(L->m);
   REQUIRE(r.ok());
   std::vector<int32_t> prefix, ids;

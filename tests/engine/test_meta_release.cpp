@@ -9,9 +9,11 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "formats/archive.h"
@@ -105,6 +107,24 @@ synth_spec spec_of(synth_format f, const std::string& path) {
   return s;
 }
 
+// spec_of's dimensions, as a loader read them back.
+void check_spec_dims(const hparams& hp) {
+  CHECK(hp.n_embd == 64);
+  CHECK(hp.n_layer == 2);
+  CHECK(hp.n_head == 8);
+  CHECK(hp.n_head_kv == 4);
+  CHECK(hp.n_ff == 176);
+  CHECK(hp.n_vocab == 512);
+}
+
+// Where the loader read each hyperparameter: key -> the source it names.
+void check_sources(const hparams& hp, std::initializer_list<std::pair<const char*, const char*>> want) {
+  for (const auto& [key, source] : want) {
+    CAPTURE(key);
+    CHECK(hp.sources.at(key) == source);
+  }
+}
+
 // The synthetic model as GGUF and as a HF folder (same weights in canonical layout).
 struct source_models {
   std::string gguf, hf;
@@ -174,19 +194,14 @@ TEST_CASE("Meta folder, unsplit and 2- and 8-way model-parallel: same root diges
     const hparams& hp = L.m->hp;
     CHECK(L.m->family == arch_family::llama);
     CHECK(hp.rope == rope_kind::interleaved);  // Meta's rows are interleaved, as GGUF's
-    CHECK(hp.n_embd == 64);
-    CHECK(hp.n_layer == 2);
-    CHECK(hp.n_head == 8);
-    CHECK(hp.n_head_kv == 4);
-    CHECK(hp.n_ff == 176);
-    CHECK(hp.n_vocab == 512);
-    CHECK(hp.sources.at("n_embd") == "params.dim");
-    CHECK(hp.sources.at("n_layer") == "params.n_layers");
-    CHECK(hp.sources.at("n_head") == "params.n_heads");
-    CHECK(hp.sources.at("n_head_kv") == "params.n_kv_heads");
-    CHECK(hp.sources.at("n_vocab") == "params.vocab_size");
-    CHECK(hp.sources.at("norm_eps") == "params.norm_eps");
-    CHECK(hp.sources.at("rope_theta") == "params.rope_theta");
+    check_spec_dims(hp);
+    check_sources(hp, {{"n_embd", "params.dim"},
+                       {"n_layer", "params.n_layers"},
+                       {"n_head", "params.n_heads"},
+                       {"n_head_kv", "params.n_kv_heads"},
+                       {"n_vocab", "params.vocab_size"},
+                       {"norm_eps", "params.norm_eps"},
+                       {"rope_theta", "params.rope_theta"}});
     CHECK(hp.sources.at("n_ff").rfind("Meta FFN rule (params.multiple_of", 0) == 0);
     CHECK(hp.inferred.empty());
     for (const finding& f : L.m->findings) CHECK_MESSAGE(f.code != "model.shape_mismatch", f.message);
@@ -447,19 +462,15 @@ TEST_CASE("checkpoint with a pickled config object: hyperparameters from its BUI
   CHECK(meta_value_text(*L.ar, "checkpoint.best_val_loss") == "1.25");
   const hparams& hp = L.m->hp;
   CHECK(L.m->family == arch_family::llama);
-  CHECK(hp.n_embd == 64);
-  CHECK(hp.n_head == 8);
-  CHECK(hp.n_head_kv == 4);
-  CHECK(hp.n_ff == 176);
+  check_spec_dims(hp);
   CHECK(hp.n_ctx == 256);
-  CHECK(hp.n_vocab == 512);
-  CHECK(hp.sources.at("n_embd") == "checkpoint.config.dim");
-  CHECK(hp.sources.at("n_layer") == "checkpoint.config.n_layers");
-  CHECK(hp.sources.at("n_head") == "checkpoint.config.n_heads");
-  CHECK(hp.sources.at("n_head_kv") == "checkpoint.config.n_kv_heads");
-  CHECK(hp.sources.at("n_ff") == "checkpoint.config.hidden_dim");
-  CHECK(hp.sources.at("n_ctx") == "checkpoint.config.max_seq_len");
-  CHECK(hp.sources.at("norm_eps") == "checkpoint.config.norm_eps");
+  check_sources(hp, {{"n_embd", "checkpoint.config.dim"},
+                     {"n_layer", "checkpoint.config.n_layers"},
+                     {"n_head", "checkpoint.config.n_heads"},
+                     {"n_head_kv", "checkpoint.config.n_kv_heads"},
+                     {"n_ff", "checkpoint.config.hidden_dim"},
+                     {"n_ctx", "checkpoint.config.max_seq_len"},
+                     {"norm_eps", "checkpoint.config.norm_eps"}});
   CHECK(hp.inferred.empty());
   CHECK(root_of(path) == root_of(src.gguf));
   loaded ref = load(src.gguf);
@@ -612,10 +623,10 @@ TEST_CASE("Lightning-style folder: checkpoint + hparams.yaml, hyperparameters fr
   CHECK(meta_value_text(*L.ar, "hparams.optimizer.name") == "adamw");
   CHECK(meta_value_text(*L.ar, "hparams.optimizer.lr") == "0.0003");
   const hparams& hp = L.m->hp;
-  CHECK(hp.sources.at("n_head") == "hparams.num_attention_heads");
-  CHECK(hp.sources.at("n_head_kv") == "hparams.num_key_value_heads");
-  CHECK(hp.sources.at("n_ff") == "hparams.intermediate_size");
-  CHECK(hp.sources.at("norm_eps") == "hparams.rms_norm_eps");
+  check_sources(hp, {{"n_head", "hparams.num_attention_heads"},
+                     {"n_head_kv", "hparams.num_key_value_heads"},
+                     {"n_ff", "hparams.intermediate_size"},
+                     {"norm_eps", "hparams.rms_norm_eps"}});
   CHECK(hp.n_ctx == 256);
   CHECK(root_of(dir) == root_of(src.gguf));
   CHECK(logits_of(*L.m) == logits_of(*hf.m));

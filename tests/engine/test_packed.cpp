@@ -549,23 +549,20 @@ TEST_CASE("forward_packed_from: from every block, the full packed pass's logits 
 
 TEST_CASE("forward_packed_from errors: a layer outside the model, a residual of the wrong size") {
   chain_case c("engine_packed_from_errors");
-  engine::runner& run = *c.run;
-  const std::vector<int32_t>& tokens = c.tokens;
-  const std::vector<int32_t>& parent = c.parent;
-  const std::vector<float>& x = c.x;
   for (int l : {-1, 2, 100}) {
-    auto r = run.forward_packed_from(l, x, tokens, parent);
+    auto r = c.run->forward_packed_from(l, c.x, c.tokens, c.parent);
     REQUIRE_FALSE(r.ok());
     CHECK(r.err().code == errc::bad_value);
   }
-  auto r = run.forward_packed_from(1, std::vector<float>(3 * 64 - 1), tokens, parent);
+  auto r = c.run->forward_packed_from(1, std::vector<float>(3 * 64 - 1), c.tokens, c.parent);
   REQUIRE_FALSE(r.ok());
   CHECK(r.err().code == errc::bad_value);
   CHECK(r.err().message.find("residual rows") != std::string::npos);
-  auto bad = run.forward_packed_from(1, x, tokens, {-1, 0, 5});  // forward_packed's own checks still apply
+  auto bad =
+      c.run->forward_packed_from(1, c.x, c.tokens, {-1, 0, 5});  // forward_packed's own checks still apply
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.err().code == errc::bad_value);
-  CHECK(run.forward_packed_from(1, x, tokens, parent).ok());
+  CHECK(c.run->forward_packed_from(1, c.x, c.tokens, c.parent).ok());
 }
 
 // ---- forward_packed_staged: each row joins the pass at its own block
@@ -640,22 +637,18 @@ TEST_CASE(
 
 TEST_CASE("forward_packed_staged errors: blocks not nondecreasing or outside the model, wrong sizes") {
   chain_case c("engine_packed_staged_errors");
-  engine::runner& run = *c.run;
-  const std::vector<int32_t>& tokens = c.tokens;
-  const std::vector<int32_t>& parent = c.parent;
-  const std::vector<float>& x = c.x;
   for (const std::vector<int32_t>& st :
        std::vector<std::vector<int32_t>>{{1, 0, 1}, {0, 0, 2}, {-1, 0, 0}, {0, 0}}) {
-    auto r = run.forward_packed_staged(st, x, tokens, parent);
+    auto r = c.run->forward_packed_staged(st, c.x, c.tokens, c.parent);
     REQUIRE_FALSE(r.ok());
     CHECK(r.err().code == errc::bad_value);
     CHECK(r.err().message.find("start block") != std::string::npos);
   }
-  auto r = run.forward_packed_staged({0, 0, 1}, std::vector<float>(3 * 64 - 1), tokens, parent);
+  auto r = c.run->forward_packed_staged({0, 0, 1}, std::vector<float>(3 * 64 - 1), c.tokens, c.parent);
   REQUIRE_FALSE(r.ok());
   CHECK(r.err().message.find("residual rows") != std::string::npos);
-  auto bad = run.forward_packed_staged({0, 0, 1}, x, tokens, {-1, 0, 5});
+  auto bad = c.run->forward_packed_staged({0, 0, 1}, c.x, c.tokens, {-1, 0, 5});
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.err().code == errc::bad_value);
-  CHECK(run.forward_packed_staged({0, 0, 1}, x, tokens, parent).ok());
+  CHECK(c.run->forward_packed_staged({0, 0, 1}, c.x, c.tokens, c.parent).ok());
 }

@@ -70,6 +70,12 @@ using shape = std::vector<int64_t>;
 
 std::vector<spec> releases() {
   const shape d{D}, dd{D, D}, fd{F, D}, df{D, F}, f{F}, vd{V, D}, qkv{3 * D, D}, q3{3 * D};
+  // every Falcon release names its embedding, final norm and head alike
+  const std::vector<std::pair<std::string, shape>> falcon_globals = {
+      {"transformer.word_embeddings.weight", vd},
+      {"transformer.ln_f.weight", d},
+      {"transformer.ln_f.bias", d},
+      {"lm_head.weight", vd}};
   return {
       {"bloom",  // bigscience/bloom-560m (BloomModel names, no prefix; lm_head tied)
        arch_family::bloom,
@@ -141,10 +147,7 @@ std::vector<spec> releases() {
        arch_family::falcon,
        R"({"architectures": ["RWForCausalLM"], "model_type": "RefinedWeb", "hidden_size": 8, "n_head": 2,
            "n_layer": 2, "vocab_size": 16, "alibi": true, "parallel_attn": false, "bias": true})",
-       {{"transformer.word_embeddings.weight", vd},
-        {"transformer.ln_f.weight", d},
-        {"transformer.ln_f.bias", d},
-        {"lm_head.weight", vd}},
+       falcon_globals,
        {{"transformer.h.{N}.input_layernorm.weight", d},
         {"transformer.h.{N}.input_layernorm.bias", d},
         {"transformer.h.{N}.self_attention.query_key_value.weight", qkv},
@@ -162,10 +165,7 @@ std::vector<spec> releases() {
        R"({"architectures": ["RWForCausalLM"], "model_type": "RefinedWebModel", "hidden_size": 8,
            "n_head": 2, "n_layer": 2, "vocab_size": 16, "multi_query": true, "parallel_attn": true,
            "bias": false})",
-       {{"transformer.word_embeddings.weight", vd},
-        {"transformer.ln_f.weight", d},
-        {"transformer.ln_f.bias", d},
-        {"lm_head.weight", vd}},
+       falcon_globals,
        {{"transformer.h.{N}.input_layernorm.weight", d},
         {"transformer.h.{N}.input_layernorm.bias", d},
         {"transformer.h.{N}.self_attention.query_key_value.weight", {D + 2 * 4, D}},
@@ -178,10 +178,7 @@ std::vector<spec> releases() {
        R"({"architectures": ["FalconForCausalLM"], "model_type": "falcon", "hidden_size": 8,
            "num_attention_heads": 2, "num_kv_heads": 1, "num_hidden_layers": 2, "vocab_size": 16,
            "new_decoder_architecture": true, "parallel_attn": true, "bias": false})",
-       {{"transformer.word_embeddings.weight", vd},
-        {"transformer.ln_f.weight", d},
-        {"transformer.ln_f.bias", d},
-        {"lm_head.weight", vd}},
+       falcon_globals,
        {{"transformer.h.{N}.ln_attn.weight", d},
         {"transformer.h.{N}.ln_attn.bias", d},
         {"transformer.h.{N}.ln_mlp.weight", d},

@@ -23,11 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  const std::vector<uint8_t> b = gb::test::read_file(path);
-  return std::string(b.begin(), b.end());
-}
-
 // Each vocabulary is read once per process: four cases walk every vocabulary, and loading the large ones
 // (Qwen2, LLaMA 3 BPE: 6-8 MB) was half of this file's time under ASan.
 const tokenizer& open_tokenizer(const std::string& path) {
@@ -80,9 +75,9 @@ TEST_CASE("llama.cpp vocab test vectors: every .inp/.out pair reproduces exactly
     const std::string gguf = inp_path.substr(0, inp_path.size() - 4);
     CAPTURE(gguf);
     const tokenizer& tk = open_tokenizer(gguf);
-    const std::vector<std::string> tests = inp_texts(slurp(inp_path));
+    const std::vector<std::string> tests = inp_texts(gb::test::read_text(inp_path));
     std::vector<std::string> lines;
-    std::istringstream out(slurp(gguf + ".out"));
+    std::istringstream out(gb::test::read_text(gguf + ".out"));
     for (std::string l; std::getline(out, l);) lines.push_back(l);
     REQUIRE(tests.size() == lines.size());
     size_t pass = 0;
@@ -114,7 +109,7 @@ TEST_CASE(
     MESSAGE("SKIP: node / node-llama-cpp not available");
     return;
   }
-  std::vector<std::string> texts = inp_texts(slurp(inp));
+  std::vector<std::string> texts = inp_texts(gb::test::read_text(inp));
   REQUIRE(texts.size() >= 40);
   for (const char* t :
        {"    indented\n\tcode();  // comment\n}", "def f(x):\n    return x**2 + 1e-5\n",
@@ -217,8 +212,8 @@ TEST_CASE("vocabularies without vectors tokenize and round-trip") {
 TEST_CASE("stories260K: GGUF, llama2.c tok512.bin and the HF folder give the reference ids") {
   GB_DATA(ref, "models/stories260K/reference/reference.json");
   GB_DATA(tests_path, "models/stories260K/hf/tokenizer_tests.json");
-  const nlohmann::json reference = nlohmann::json::parse(slurp(ref));
-  const nlohmann::json cases = nlohmann::json::parse(slurp(tests_path));
+  const nlohmann::json reference = nlohmann::json::parse(gb::test::read_text(ref));
+  const nlohmann::json cases = nlohmann::json::parse(gb::test::read_text(tests_path));
   const std::string root = gb::test::data_path("models/stories260K");
   for (const char* file : {"stories260K.gguf", "tinyllamas-stories-260k-f32.ggufv1.gguf", "tok512.bin", "hf",
                            "hf/tokenizer.model"}) {
@@ -239,12 +234,12 @@ TEST_CASE("GPT-2 encoder.json + vocab.bpe reproduce the llama.cpp gpt-2 vectors"
   GB_DATA(enc, "tokenizers/gpt2/encoder.json");
   GB_DATA(bpe, "tokenizers/gpt2/vocab.bpe");
   GB_DATA(inp_path, "tokenizers/llama.cpp-vocab/ggml-vocab-gpt-2.gguf.inp");
-  gb::vocab v = gb::vocab_from_gpt2_files(slurp(enc), slurp(bpe));
+  gb::vocab v = gb::vocab_from_gpt2_files(gb::test::read_text(enc), gb::test::read_text(bpe));
   if (v.pre.empty()) v.pre = "gpt-2";
   auto t = tokenizer::create(v);
   REQUIRE(t.ok());
-  const std::string inp = slurp(inp_path);
-  std::istringstream out(slurp(inp_path.substr(0, inp_path.size() - 4) + ".out"));
+  const std::string inp = gb::test::read_text(inp_path);
+  std::istringstream out(gb::test::read_text(inp_path.substr(0, inp_path.size() - 4) + ".out"));
   const std::string sep = "\n__ggml_vocab_test__\n";
   size_t pos = 0, n = 0;
   for (std::string line; std::getline(out, line); ++n) {

@@ -16,12 +16,6 @@ using namespace gb;
 
 namespace {
 
-std::vector<uint8_t> f32_bytes(const std::vector<float>& v) {
-  std::vector<uint8_t> b(v.size() * 4);
-  std::memcpy(b.data(), v.data(), b.size());
-  return b;
-}
-
 // The reference file of the bad-bytes tests: 1 key, 2 f32 tensors. Its layout, worked out by hand from the
 // GGUF v3 spec (u64 counts and string lengths):
 //   0 magic, 4 version, 8 n_tensors, 16 n_kv
@@ -38,8 +32,8 @@ struct fixture {
   std::vector<uint8_t> good;
   fixture() {
     std::vector<std::pair<std::string, meta_value>> md = {{"general.architecture", meta_str("llama")}};
-    std::vector<tensor_data> ts = {{"a", dtype::f32, {2, 4}, f32_bytes({1, 2, 3, 4, 5, 6, 7, 8})},
-                                   {"b", dtype::f32, {8}, f32_bytes({8, 7, 6, 5, 4, 3, 2, 1})}};
+    std::vector<tensor_data> ts = {{"a", dtype::f32, {2, 4}, test::f32_bytes({1, 2, 3, 4, 5, 6, 7, 8})},
+                                   {"b", dtype::f32, {8}, test::f32_bytes({8, 7, 6, 5, 4, 3, 2, 1})}};
     gguf_write(dir + "/good.gguf", md, ts);
     good = test::read_file(dir + "/good.gguf");
   }

@@ -2,6 +2,7 @@
 // with independent indexing), fp16/bf16 edge cases, and encoder round-trip error bounds.
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -19,16 +20,6 @@ using namespace gb;
 
 namespace {
 
-uint32_t bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
-float from_bits(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
 void put16(std::vector<uint8_t>& b, size_t off, uint16_t v) {
   std::memcpy(b.data() + off, &v, 2);
 }
@@ -76,7 +67,7 @@ TEST_CASE("fp16: conversions, rounding ties, subnormals, inf and nan") {
   CHECK(fp16_to_f32(0x7BFF) == 65504.0f);
   CHECK(std::isinf(fp16_to_f32(0xFC00)));
   CHECK(std::isnan(fp16_to_f32(0x7E00)));
-  CHECK(bits(fp16_to_f32(0x8000)) == 0x80000000u);
+  CHECK(std::bit_cast<uint32_t>(fp16_to_f32(0x8000)) == 0x80000000u);
   // every non-NaN half survives a round trip
   for (uint32_t h = 0; h < 65536; ++h) {
     if ((h & 0x7C00) == 0x7C00 && (h & 0x3FF)) continue;
@@ -91,13 +82,13 @@ TEST_CASE("fp16: agrees with the CPU's F16C conversions (independent implementat
   for (uint32_t h = 0; h < 65536; ++h) {
     float hw = _cvtsh_ss(static_cast<unsigned short>(h));
     float sw = fp16_to_f32(static_cast<uint16_t>(h));
-    if (bits(hw) != bits(sw)) FAIL("decode differs at " << h);
+    if (std::bit_cast<uint32_t>(hw) != std::bit_cast<uint32_t>(sw)) FAIL("decode differs at " << h);
   }
   std::mt19937 rng(7);
   for (int i = 0; i < 200000; ++i) {
     uint32_t u = rng();
     if (i % 2) u = (u & 0x8FFFFFFFu) | 0x30000000u;  // half the samples near fp16's range
-    float f = from_bits(u);
+    float f = std::bit_cast<float>(u);
     uint16_t hw = static_cast<uint16_t>(_cvtss_sh(f, 0));
     uint16_t sw = f32_to_fp16(f);
     if (hw != sw) FAIL("encode differs for bits " << u << ": hw " << hw << " sw " << sw);
@@ -107,21 +98,22 @@ TEST_CASE("fp16: agrees with the CPU's F16C conversions (independent implementat
   for (uint32_t h = 0; h < 65536; ++h) put16(all, 2 * h, static_cast<uint16_t>(h));
   auto y = decode(dtype::f16, all, 65536);
   for (uint32_t h = 0; h < 65536; ++h)
-    if (bits(y[h]) != bits(fp16_to_f32(static_cast<uint16_t>(h)))) FAIL("row decode differs at " << h);
+    if (std::bit_cast<uint32_t>(y[h]) != std::bit_cast<uint32_t>(fp16_to_f32(static_cast<uint16_t>(h))))
+      FAIL("row decode differs at " << h);
 }
 #endif
 
 TEST_CASE("bf16: round to nearest even, quiet nan") {
   CHECK(f32_to_bf16(1.0f) == 0x3F80);
-  CHECK(f32_to_bf16(from_bits(0x3F808000u)) == 0x3F80);  // tie, even stays
-  CHECK(f32_to_bf16(from_bits(0x3F818000u)) == 0x3F82);  // tie, odd rounds up
-  CHECK(f32_to_bf16(from_bits(0x3F808001u)) == 0x3F81);  // above the tie
-  CHECK(f32_to_bf16(from_bits(0x7F800001u)) == 0x7FC0);  // signalling nan -> quiet
+  CHECK(f32_to_bf16(std::bit_cast<float>(0x3F808000u)) == 0x3F80);  // tie, even stays
+  CHECK(f32_to_bf16(std::bit_cast<float>(0x3F818000u)) == 0x3F82);  // tie, odd rounds up
+  CHECK(f32_to_bf16(std::bit_cast<float>(0x3F808001u)) == 0x3F81);  // above the tie
+  CHECK(f32_to_bf16(std::bit_cast<float>(0x7F800001u)) == 0x7FC0);  // signalling nan -> quiet
   CHECK(f32_to_bf16(INFINITY) == 0x7F80);
-  CHECK(f32_to_bf16(from_bits(0x7F7FFFFFu)) == 0x7F80);  // max float rounds to inf
-  CHECK(f32_to_bf16(from_bits(0x00010000u)) == 0x0001);  // subnormal kept
+  CHECK(f32_to_bf16(std::bit_cast<float>(0x7F7FFFFFu)) == 0x7F80);  // max float rounds to inf
+  CHECK(f32_to_bf16(std::bit_cast<float>(0x00010000u)) == 0x0001);  // subnormal kept
   CHECK(bf16_to_f32(0x3F80) == 1.0f);
-  CHECK(bits(bf16_to_f32(0x8001)) == 0x80010000u);
+  CHECK(std::bit_cast<uint32_t>(bf16_to_f32(0x8001)) == 0x80010000u);
 }
 
 TEST_CASE("plain types decode to their values") {

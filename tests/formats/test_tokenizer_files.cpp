@@ -12,11 +12,6 @@ using namespace gb;
 
 namespace {
 
-std::string text_of(const std::string& path) {
-  std::vector<uint8_t> b = test::read_file(path);
-  return std::string(b.begin(), b.end());
-}
-
 errc code_of(const std::string& text) {
   auto r = capture("t", [&] { return vocab_from_tokenizer_json(text); });
   REQUIRE(!r.ok());
@@ -36,7 +31,7 @@ TEST_CASE("tokenizer.json: stories260K equals its tokenizer.model") {
   GB_DATA(tj, "models/stories260K/hf/tokenizer.json");
   GB_DATA(tm, "models/stories260K/hf/tokenizer.model");
   GB_DATA(tc, "models/stories260K/hf/tokenizer_config.json");
-  vocab v = vocab_from_tokenizer_json(text_of(tj));
+  vocab v = vocab_from_tokenizer_json(test::read_text(tj));
   CHECK(v.model == "llama");
   CHECK(v.byte_fallback);
   CHECK(v.add_space_prefix);
@@ -52,7 +47,7 @@ TEST_CASE("tokenizer.json: stories260K equals its tokenizer.model") {
   vocab s = vocab_from_sentencepiece(mb.data(), mb.size());
   REQUIRE(s.size() == v.size());
   for (size_t i = 0; i < s.size(); ++i) CHECK_MESSAGE(s.tokens[i] == v.tokens[i], "id " << i);
-  vocab_apply_tokenizer_config(v, text_of(tc));
+  vocab_apply_tokenizer_config(v, test::read_text(tc));
   CHECK(v.eos_id == 2);
   CHECK(v.add_bos);
   CHECK(!v.add_eos);
@@ -61,7 +56,7 @@ TEST_CASE("tokenizer.json: stories260K equals its tokenizer.model") {
 TEST_CASE("GPT-2 encoder.json + vocab.bpe") {
   GB_DATA(enc, "tokenizers/gpt2/encoder.json");
   GB_DATA(bpe, "tokenizers/gpt2/vocab.bpe");
-  vocab v = vocab_from_gpt2_files(text_of(enc), text_of(bpe));
+  vocab v = vocab_from_gpt2_files(test::read_text(enc), test::read_text(bpe));
   CHECK(v.model == "gpt2");
   CHECK(v.pre == "gpt-2");
   CHECK(v.size() == 50257u);

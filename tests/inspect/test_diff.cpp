@@ -131,11 +131,7 @@ TEST_CASE("diff: a reshaped tensor is reported, not compared") {
 }
 
 TEST_CASE("diff: stories260K in any two containers is the same weights") {
-  GB_DATA(v3, "models/stories260K/stories260K.gguf");
-  GB_DATA(v1, "models/stories260K/tinyllamas-stories-260k-f32.ggufv1.gguf");
-  GB_DATA(bin, "models/stories260K/stories260K.bin");
-  GB_DATA(hf, "models/stories260K/hf");
-  const std::vector<std::string> paths = {v3, v1, bin, hf};
+  GB_DATA_ALL(paths, gb::test::stories260k_formats());  // GGUF v3, GGUF v1, llama2.c, HF folder
   for (size_t i = 0; i < paths.size(); ++i)
     for (size_t j = i + 1; j < paths.size(); ++j) {
       std::string out;

@@ -9,6 +9,7 @@
 #include "inspect/model.h"
 #include "inspect/summary.h"
 #include "tests/support/data.h"
+#include "tests/support/fixtures.h"
 
 namespace {
 
@@ -545,26 +546,13 @@ TEST_CASE("summary: an output matrix equal to the embedding is counted once, a d
 }
 
 // ---- real files: stories260K in every format reports the same model
-namespace {
-gb::model open_model(const std::string& path) {
-  auto r = gb::archive_open(path);
-  if (!r) FAIL(r.err().to_string());
-  auto ar = std::make_shared<gb::archive>(std::move(r).value());
-  auto m = gb::model_build(ar);
-  REQUIRE(m.ok());
-  return std::move(m).value();
-}
-}  // namespace
 
 TEST_CASE("stories260K: GGUF v3, GGUF v1, llama2.c and HF folder agree") {
-  GB_DATA(v3, "models/stories260K/stories260K.gguf");
-  GB_DATA(v1, "models/stories260K/tinyllamas-stories-260k-f32.ggufv1.gguf");
-  GB_DATA(bin, "models/stories260K/stories260K.bin");
-  GB_DATA(hf, "models/stories260K/hf");
+  GB_DATA_ALL(paths, gb::test::stories260k_formats());  // GGUF v3, GGUF v1, llama2.c, HF folder
   uint64_t params = 0;
-  for (const std::string& p : {v3, v1, bin, hf}) {
+  for (const std::string& p : paths) {
     CAPTURE(p);
-    gb::model m = open_model(p);
+    gb::model m = gb::test::model_open(p);
     check_stories_shape(m);
     CHECK(m.architecture == "llama");
     gb::model_summary s = gb::summary_build(m);
@@ -585,7 +573,7 @@ TEST_CASE("every tokenizer GGUF builds a model without error") {
   for (const auto& de : std::filesystem::directory_iterator(dir)) {
     if (de.path().extension() != ".gguf") continue;
     CAPTURE(de.path().string());
-    gb::model m = open_model(de.path().string());
+    gb::model m = gb::test::model_open(de.path().string());
     CHECK(m.hp.n_vocab > 0);
     CHECK(m.architecture != "unknown");
     ++n;

@@ -11,6 +11,7 @@
 #include "inspect/summary.h"
 #include "inspect/synth.h"
 #include "tests/support/data.h"
+#include "tests/support/fixtures.h"
 
 namespace {
 
@@ -29,15 +30,6 @@ gb::synth_spec spec_for(const std::string& arch, const std::string& path) {
   s.seed = 11;
   s.path = path;
   return s;
-}
-
-gb::model open_model(const std::string& path) {
-  auto r = gb::archive_open(path);
-  if (!r) FAIL(r.err().to_string());
-  auto ar = std::make_shared<gb::archive>(std::move(r).value());
-  auto m = gb::model_build(ar);
-  REQUIRE(m.ok());
-  return std::move(m).value();
 }
 
 std::vector<float> values(const gb::tensor_view& t) {
@@ -68,7 +60,7 @@ TEST_CASE("synth: every architecture round-trips through GGUF and the HF folder"
       s.format = fmt;
       auto rep = gb::synth_write(s);
       if (!rep) FAIL(rep.err().to_string());
-      gb::model m = open_model(s.path);
+      gb::model m = gb::test::model_open(s.path);
       CHECK(m.family == family_of(arch));
       CHECK(m.hp.n_layer == s.n_layer);
       CHECK(m.hp.n_embd == s.n_embd);
@@ -120,7 +112,7 @@ TEST_CASE("synth: dtypes: matrices quantised, 1-D tensors f32, odd rows fall bac
   s.n_ff = 172;  // ffn_down rows of 172: not a multiple of 32
   s.type = gb::dtype::q4_0;
   REQUIRE(gb::synth_write(s).ok());
-  gb::model m = open_model(s.path);
+  gb::model m = gb::test::model_open(s.path);
   CHECK(m.tensor(gb::role_kind::attn_q, 0)->type == gb::dtype::q4_0);
   CHECK(m.tensor(gb::role_kind::mlp_up, 1)->type == gb::dtype::q4_0);
   CHECK(m.tensor(gb::role_kind::mlp_down, 1)->type == gb::dtype::f16);
@@ -151,8 +143,8 @@ TEST_CASE(
     s.format = gb::synth_format::hf;
     s.path = dir + "/" + arch + "_hf";
     REQUIRE(gb::synth_write(s).ok());
-    gb::model g = open_model(dir + "/" + arch + ".gguf");
-    gb::model h = open_model(s.path);
+    gb::model g = gb::test::model_open(dir + "/" + arch + ".gguf");
+    gb::model h = gb::test::model_open(s.path);
     const int64_t D = s.n_embd, hd = s.n_embd / s.n_head;
     if (std::string(arch) == "llama") {
       const gb::role_entry* e = h.entry(gb::role_kind::attn_k, 1);
@@ -219,7 +211,7 @@ TEST_CASE("synth: plants, perturbed layers and a biased token") {
   s.bias_scale = 5.0;
   auto rep = gb::synth_write(s);
   REQUIRE(rep.ok());
-  gb::model b = open_model(base.path), p = open_model(s.path);
+  gb::model b = gb::test::model_open(base.path), p = gb::test::model_open(s.path);
   auto q = values(*p.tensor(gb::role_kind::attn_q, 0));
   size_t nans = 0;
   for (float x : q) nans += std::isnan(x) ? 1 : 0;

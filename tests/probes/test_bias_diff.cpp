@@ -128,11 +128,6 @@ const json& metric_of(const json& s, const std::string& group, const std::string
   return none;
 }
 
-std::string text_of(const std::string& path) {
-  const std::vector<uint8_t> b = gb::test::read_file(path);
-  return {b.begin(), b.end()};
-}
-
 std::string synth(const std::string& dir, const std::string& name, const std::string& args) {
   const std::string path = dir + "/" + name;
   std::string out;
@@ -261,7 +256,7 @@ TEST_CASE("audit --baseline adds a Bias drift section to report.json and report.
                                      "' --suites templates --no-spectral -o '" + dir +
                                      "/rep' --resamples 200",
                                  &out) == 0);
-  const json j = json::parse(text_of(dir + "/rep/report.json"));
+  const json j = json::parse(gb::test::read_text(dir + "/rep/report.json"));
   REQUIRE(j["bias_drift"].size() == 1u);
   const json& s = j["bias_drift"][0];
   CHECK(s["suite"] == "templates");
@@ -269,7 +264,7 @@ TEST_CASE("audit --baseline adds a Bias drift section to report.json and report.
   const json& d = metric_of(s, "overall", "mean_logprob_diff");
   CHECK(d["diff"].get<double>() > 2.0);
   CHECK(d["significant"] == true);
-  const std::string html = text_of(dir + "/rep/report.html");
+  const std::string html = gb::test::read_text(dir + "/rep/report.html");
   CHECK(html.find("<h2 id=\"bias-drift\">Bias drift</h2>") != std::string::npos);
   CHECK(html.find("no significant change") == std::string::npos);
 }

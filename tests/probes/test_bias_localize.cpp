@@ -17,6 +17,8 @@
 #include "probes/lm_scorer.h"
 #include "probes/session.h"
 #include "tests/support/data.h"
+#include "tests/support/fixtures.h"
+#include "tests/support/session_fixture.h"
 
 // Under ASan + UBSan (~5x slower; this file was the sanitized suite's second-longest test, 144 s) fewer
 // pairs: the same code paths, and the planted effects still clear their thresholds with margin (at 64
@@ -37,24 +39,19 @@ using json = nlohmann::json;
 TEST_CASE("DLA terms add up to the summed target logits; LL = target logits - log-partition") {
   GB_DATA(model, "models/stories260K/stories260K.gguf");
   GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
-  auto s = gb::probes::session_open(model);
-  REQUIRE(s);
-  auto w = gb::probes::dla_weights::create(*s.value().m);
-  REQUIRE(w);
-  CHECK(w.value().layers() == 5);
-  CHECK(w.value().heads() == 8);
-  gb::probes::engine_scorer sc(s.value());
-  const auto pairs = gb::probes::localize_pairs_read(sc, "crows-pairs", csv, 10);
-  REQUIRE(pairs.size() == 10u);
-  for (const auto& p : pairs) {
+  gb::test::localize_fixture f(model, "crows-pairs", csv, 10);
+  CHECK(f.weights().layers() == 5);
+  CHECK(f.weights().heads() == 8);
+  REQUIRE(f.pairs.size() == 10u);
+  for (const auto& p : f.pairs) {
     for (const auto* ids : {&p.more, &p.less}) {
-      auto r = gb::probes::dla_sentence(*s.value().run, w.value(), *ids);
+      auto r = gb::probes::dla_sentence(f.run(), f.weights(), *ids);
       REQUIRE(r);
       const auto& t = r.value();
       CHECK(t.tokens == ids->size() - 1);
       CHECK(t.target_logits == t.sum_terms());
       CHECK(std::fabs(t.target_logits - t.engine_target_logits) < 1e-4 * static_cast<double>(t.tokens));
-      auto lp = s.value().run->token_logprobs(*ids);
+      auto lp = f.run().token_logprobs(*ids);
       REQUIRE(lp);
       double ll = 0;
       for (double v : lp.value()) ll += v;
@@ -65,7 +62,7 @@ TEST_CASE("DLA terms add up to the summed target logits; LL = target logits - lo
     }
   }
   // bad input: nothing to score
-  CHECK_FALSE(gb::probes::dla_sentence(*s.value().run, w.value(), {1}));
+  CHECK_FALSE(gb::probes::dla_sentence(f.run(), f.weights(), {1}));
 }
 
 namespace {
@@ -129,13 +126,8 @@ TEST_CASE("DLA agrees with an independent PyTorch computation within 1e-4 on 20 
 namespace {
 
 json localize_synth(const std::string& dir, const std::string& name, double scale) {
-  const std::string model = dir + "/" + name + ".gguf";
-  std::string wrote, out;
-  REQUIRE(gb::test::run_glassbox(
-              "synth --arch llama --layers 2 --dim 64 --heads 4 --vocab 512 --ctx 256 --seed 36 "
-              "--bias-token he --bias-scale " +
-                  std::to_string(scale) + " -o '" + model + "'",
-              &wrote) == 0);
+  const std::string model = gb::test::synth_planted(dir, name, scale);
+  std::string out;
   REQUIRE(
       gb::test::run_glassbox("bias-localize '" + model +
                                  "' --suite templates --json --top 3 --threads 2 --resamples 200 --limit " +
@@ -168,13 +160,10 @@ TEST_CASE(
     "runs from position 0") {
   GB_DATA(model, "models/stories260K/stories260K.gguf");
   GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
-  auto s = gb::probes::session_open(model);
-  REQUIRE(s);
-  gb::probes::engine_scorer sc(s.value());
-  const auto pairs = gb::probes::localize_pairs_read(sc, "crows-pairs", csv, k_patch_pairs);
-  auto& run = *s.value().run;
+  gb::test::localize_fixture f(model, "crows-pairs", csv, k_patch_pairs);
+  auto& run = f.run();
   size_t defined = 0, qualifying = 0;
-  for (const auto& p : pairs) {
+  for (const auto& p : f.pairs) {
     auto a = gb::probes::patch_pair(run, p, 5, 8);
     REQUIRE(a);
     CHECK(a.value().qualifies == (p.more.size() == p.less.size()));
@@ -193,10 +182,10 @@ TEST_CASE(
     CHECK(a.value().heads == b.value().heads);
     CHECK(a.value().resid == b.value().resid);
   }
-  MESSAGE(qualifying << " of " << pairs.size() << " pairs have equal length; " << defined
+  MESSAGE(qualifying << " of " << f.pairs.size() << " pairs have equal length; " << defined
                      << " with clean != corrupted");
   CHECK(defined >= 5u);
-  auto sum = gb::probes::patch_pairs(run, pairs, 5, 8);
+  auto sum = gb::probes::patch_pairs(run, f.pairs, 5, 8);
   REQUIRE(sum);
   CHECK(sum.value().qualifying == qualifying);
   CHECK(sum.value().resid[0] == doctest::Approx(1.0).epsilon(1e-4));
@@ -207,9 +196,6 @@ TEST_CASE(
     "patched run, for any group size") {
   GB_DATA(model, "models/stories260K/stories260K.gguf");
   GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
-  auto s = gb::probes::session_open(model);
-  REQUIRE(s);
-  gb::probes::engine_scorer sc(s.value());
 #ifdef GB_SANITIZED
   // the reference is one forward() per patched run, ~5x slower under ASan: a few pairs, one group of all
   const size_t n = 3, min_qualifying = 2;
@@ -218,10 +204,10 @@ TEST_CASE(
   const size_t n = 20, min_qualifying = 5;
   const std::vector<size_t> group_rows{1, 1200, 100000};
 #endif
-  const auto pairs = gb::probes::localize_pairs_read(sc, "crows-pairs", csv, n);
-  auto& run = *s.value().run;
+  gb::test::localize_fixture f(model, "crows-pairs", csv, n);
+  auto& run = f.run();
   std::vector<gb::probes::patch_pair_result> ref;
-  for (const auto& p : pairs) {
+  for (const auto& p : f.pairs) {
     auto r = gb::probes::patch_pair(run, p, 5, 8, /*reuse_prefix=*/false);
     REQUIRE(r);
     ref.push_back(r.value());
@@ -230,11 +216,11 @@ TEST_CASE(
   // 300-700 rows here); 100000: every pair in one group
   for (size_t max_rows : group_rows) {
     CAPTURE(max_rows);
-    auto g = gb::probes::patch_pairs(run, pairs, 5, 8, max_rows);
+    auto g = gb::probes::patch_pairs(run, f.pairs, 5, 8, max_rows);
     REQUIRE(g);
-    REQUIRE(g.value().pairs.size() == pairs.size());
+    REQUIRE(g.value().pairs.size() == f.pairs.size());
     size_t qualifying = 0;
-    for (size_t i = 0; i < pairs.size(); ++i) {
+    for (size_t i = 0; i < f.pairs.size(); ++i) {
       const auto &a = g.value().pairs[i], &b = ref[i];
       CHECK(a.qualifies == b.qualifies);
       qualifying += a.qualifies;
@@ -243,7 +229,7 @@ TEST_CASE(
       CHECK(a.resid == b.resid);
       CHECK(a.heads == b.heads);
     }
-    MESSAGE(qualifying << " of " << pairs.size() << " pairs qualify");
+    MESSAGE(qualifying << " of " << f.pairs.size() << " pairs qualify");
     CHECK(qualifying >= min_qualifying);
   }
 }
@@ -251,16 +237,11 @@ TEST_CASE(
 TEST_CASE("DLA: the attribution arithmetic gives the same bits on 1 and 2 threads") {
   GB_DATA(model, "models/stories260K/stories260K.gguf");
   GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
-  auto s = gb::probes::session_open(model);
-  REQUIRE(s);
-  gb::probes::engine_scorer sc(s.value());
-  const auto pairs = gb::probes::localize_pairs_read(sc, "crows-pairs", csv, 6);
-  auto w = gb::probes::dla_weights::create(*s.value().m);
-  REQUIRE(w);
-  for (const auto& p : pairs) {
+  gb::test::localize_fixture f(model, "crows-pairs", csv, 6);
+  for (const auto& p : f.pairs) {
     gb::probes::activation_sums a1, a2;
-    auto one = gb::probes::dla_sentence(*s.value().run, w.value(), p.more, 1, 1, &a1);
-    auto two = gb::probes::dla_sentence(*s.value().run, w.value(), p.more, 1, 2, &a2);
+    auto one = gb::probes::dla_sentence(f.run(), f.weights(), p.more, 1, 1, &a1);
+    auto two = gb::probes::dla_sentence(f.run(), f.weights(), p.more, 1, 2, &a2);
     REQUIRE(one);
     REQUIRE(two);
     CHECK(one.value().heads == two.value().heads);
@@ -277,19 +258,13 @@ TEST_CASE(
     "audit --localize adds a Bias localization section (heatmap + ranked table) to report.html and "
     "report.json") {
   const std::string dir = gb::test::temp_dir("bias_localize_audit");
-  std::string wrote, out;
-  const std::string model = dir + "/m.gguf";
-  REQUIRE(gb::test::run_glassbox(
-              "synth --arch llama --layers 2 --dim 64 --heads 4 --vocab 512 --ctx 256 --seed 36 "
-              "--bias-token he --bias-scale 4 -o '" +
-                  model + "'",
-              &wrote) == 0);
+  const std::string model = gb::test::synth_planted(dir, "m", 4.0);
+  std::string out;
   REQUIRE(gb::test::run_glassbox(
               "audit '" + model + "' --localize templates --suites none --no-spectral --resamples 100 -o '" +
                   dir + "/rep'",
               &out) == 0);
-  const std::vector<uint8_t> jb = gb::test::read_file(dir + "/rep/report.json");
-  const json j = json::parse(std::string(jb.begin(), jb.end()));
+  const json j = json::parse(gb::test::read_text(dir + "/rep/report.json"));
   REQUIRE(j.contains("bias_localization"));
   CHECK(j["bias_localization"]["pairs"] == 120);
   CHECK(j["bias_localization"]["ranked"][0]["component"] == "embed");
@@ -297,8 +272,7 @@ TEST_CASE(
   REQUIRE(j["bias_localization"]["ablation"].is_object());  // the confirmation by ablation
   CHECK(j["bias_localization"]["ablation"]["random"].size() == 10u);
   CHECK(j["bias_localization"]["ablation"]["claimed"].is_boolean());
-  const std::vector<uint8_t> hb = gb::test::read_file(dir + "/rep/report.html");
-  const std::string html(hb.begin(), hb.end());
+  const std::string html = gb::test::read_text(dir + "/rep/report.html");
   CHECK(html.find("<h2 id=\"bias-localization\">Bias localization</h2>") != std::string::npos);
   CHECK(html.find("<svg") != std::string::npos);
   CHECK(html.find("ablation: mean-ablating the top 3 components") != std::string::npos);
@@ -307,36 +281,23 @@ TEST_CASE(
 TEST_CASE("DLA of pairs in packed groups equals one pass per sentence (dla_sentence), for any group size") {
   GB_DATA(model, "models/stories260K/stories260K.gguf");
   GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
-  auto s = gb::probes::session_open(model);
-  REQUIRE(s);
-  gb::probes::engine_scorer sc(s.value());
-  const auto pairs = gb::probes::localize_pairs_read(sc, "crows-pairs", csv, 20);
-  auto w = gb::probes::dla_weights::create(*s.value().m);
-  REQUIRE(w);
+  gb::test::localize_fixture f(model, "crows-pairs", csv, 20);
   gb::probes::localize_options o;
   o.resamples = 50;
   o.reference = true;
-  auto ref = gb::probes::localize_pairs(*s.value().run, w.value(), pairs, o);
+  auto ref = gb::probes::localize_pairs(f.run(), f.weights(), f.pairs, o);
   REQUIRE(ref);
   o.reference = false;
   // max_rows 1: every pair alone; 100: a few pairs a group; 100000: every pair in one pass
   for (size_t max_rows : {size_t{1}, size_t{100}, size_t{100000}}) {
     CAPTURE(max_rows);
     o.max_rows = max_rows;
-    auto r = gb::probes::localize_pairs(*s.value().run, w.value(), pairs, o);
+    auto r = gb::probes::localize_pairs(f.run(), f.weights(), f.pairs, o);
     REQUIRE(r);
-    REQUIRE(r.value().diffs.size() == pairs.size());
-    for (size_t i = 0; i < pairs.size(); ++i) {
-      const auto &a = r.value().diffs[i], &b = ref.value().diffs[i];
-      CHECK(a.embed == b.embed);
-      CHECK(a.constant == b.constant);
-      CHECK(a.heads == b.heads);
-      CHECK(a.mlp == b.mlp);
-      CHECK(a.attn_bias == b.attn_bias);
-      CHECK(a.target_logits == b.target_logits);
-      CHECK(a.engine_target_logits == b.engine_target_logits);
-      CHECK(a.log_partition == b.log_partition);
-      CHECK(a.tokens == b.tokens);
+    REQUIRE(r.value().diffs.size() == f.pairs.size());
+    for (size_t i = 0; i < f.pairs.size(); ++i) {
+      CAPTURE(i);
+      gb::test::check_dla_terms_equal(r.value().diffs[i], ref.value().diffs[i]);  // and ll
     }
     CHECK(r.value().ll_more == ref.value().ll_more);
     CHECK(r.value().ll_less == ref.value().ll_less);

@@ -18,6 +18,7 @@
 #include "probes/lm_scorer.h"
 #include "probes/session.h"
 #include "tests/support/data.h"
+#include "tests/support/session_fixture.h"
 
 // Under ASan + UBSan (~5x slower) fewer pairs: the same code paths. The planted MLP's ablation still claims
 // at 64 template pairs (its effect's interval [-18.8, -4.7] against 0; at 40 it would not).
@@ -101,29 +102,20 @@ TEST_CASE(
     "the packed ablation pass scores the unablated pairs as the attribution did; 1 and 2 threads agree") {
   const std::string dir = gb::test::temp_dir("bias_localize_threads");
   const std::string model = synth_trigger(dir, "m", "0.5");
-  auto s = gb::probes::session_open(model);
-  REQUIRE(s);
-  auto w = gb::probes::dla_weights::create(*s.value().m);
-  REQUIRE(w);
-  gb::probes::engine_scorer sc(s.value());
-  auto pairs = gb::probes::localize_pairs_read(sc, "templates", "", 0);
-  pairs.resize(24);
+  gb::test::localize_fixture f(model, "templates", "", 0);
+  f.pairs.resize(24);
   gb::probes::localize_options o1, o2;
   o1.threads = 1;
   o2.threads = 2;
   o1.resamples = o2.resamples = 50;
-  auto r1 = gb::probes::localize_pairs(*s.value().run, w.value(), pairs, o1);
-  auto r2 = gb::probes::localize_pairs(*s.value().run, w.value(), pairs, o2);
+  auto r1 = gb::probes::localize_pairs(f.run(), f.weights(), f.pairs, o1);
+  auto r2 = gb::probes::localize_pairs(f.run(), f.weights(), f.pairs, o2);
   REQUIRE(r1);
   REQUIRE(r2);
   REQUIRE(r1.value().diffs.size() == 24u);
   for (size_t i = 0; i < 24; ++i) {
-    const auto &a = r1.value().diffs[i], &b = r2.value().diffs[i];
-    CHECK(a.embed == b.embed);
-    CHECK(a.heads == b.heads);
-    CHECK(a.mlp == b.mlp);
-    CHECK(a.log_partition == b.log_partition);
-    CHECK(a.ll == b.ll);
+    CAPTURE(i);
+    gb::test::check_dla_terms_equal(r1.value().diffs[i], r2.value().diffs[i]);  // every term, 1 vs 2 threads
   }
   CHECK(r1.value().activations.z == r2.value().activations.z);
   CHECK(r1.value().activations.mlp == r2.value().activations.mlp);
@@ -132,12 +124,12 @@ TEST_CASE(
   ao.k = 2;
   ao.draws = 3;
   ao.resamples = 50;
-  auto ab = gb::probes::ablate_confirm(*s.value().run, r1.value(), ao);
+  auto ab = gb::probes::ablate_confirm(f.run(), r1.value(), ao);
   REQUIRE(ab);
   CHECK(ab.value().random.size() == 3u);
   CHECK(ab.value().clean_ll == doctest::Approx(r1.value().mean.ll).epsilon(1e-5));
   ao.k = 0;
-  auto none = gb::probes::ablate_confirm(*s.value().run, r1.value(), ao);
+  auto none = gb::probes::ablate_confirm(f.run(), r1.value(), ao);
   REQUIRE(none);
   CHECK_FALSE(none.value().claimed);
   CHECK(none.value().random.empty());
@@ -148,29 +140,24 @@ TEST_CASE(
     "pass per pair from block 0, for any group size") {
   GB_DATA(model, "models/stories260K/stories260K.gguf");
   GB_DATA(csv, "bias/crows-pairs/crows_pairs_anonymized.csv");
-  auto s = gb::probes::session_open(model);
-  REQUIRE(s);
-  auto w = gb::probes::dla_weights::create(*s.value().m);
-  REQUIRE(w);
-  gb::probes::engine_scorer sc(s.value());
-  const auto pairs = gb::probes::localize_pairs_read(sc, "crows-pairs", csv, k_group_pairs);
+  gb::test::localize_fixture f(model, "crows-pairs", csv, k_group_pairs);
   gb::probes::localize_options lo;
   lo.resamples = 50;
-  auto r = gb::probes::localize_pairs(*s.value().run, w.value(), pairs, lo);
+  auto r = gb::probes::localize_pairs(f.run(), f.weights(), f.pairs, lo);
   REQUIRE(r);
   gb::probes::ablate_options ao;
   ao.k = 3;
   ao.draws = 8;
   ao.resamples = 50;
   ao.reference = true;
-  auto ref = gb::probes::ablate_confirm(*s.value().run, r.value(), ao);
+  auto ref = gb::probes::ablate_confirm(f.run(), r.value(), ao);
   REQUIRE(ref);
   ao.reference = false;
   // max_rows 1: every pair alone; 400: a few pairs a group; 100000: every pair in one group
   for (size_t max_rows : {size_t{1}, size_t{400}, size_t{100000}}) {
     CAPTURE(max_rows);
     ao.max_rows = max_rows;
-    auto a = gb::probes::ablate_confirm(*s.value().run, r.value(), ao);
+    auto a = gb::probes::ablate_confirm(f.run(), r.value(), ao);
     REQUIRE(a);
     CHECK(a.value().clean == ref.value().clean);
     CHECK(a.value().clean_ll == ref.value().clean_ll);

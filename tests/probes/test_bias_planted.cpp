@@ -13,6 +13,7 @@
 #include <string>
 
 #include "tests/support/data.h"
+#include "tests/support/fixtures.h"
 
 using json = nlohmann::json;
 
@@ -24,13 +25,8 @@ struct templates_result {
 };
 
 templates_result run(const std::string& dir, const std::string& name, double scale) {
-  const std::string model = dir + "/" + name + ".gguf";
-  std::string wrote, out;
-  REQUIRE(gb::test::run_glassbox(
-              "synth --arch llama --layers 2 --dim 64 --heads 4 --vocab 512 --ctx 256 --seed 36 "
-              "--bias-token he --bias-scale " +
-                  std::to_string(scale) + " -o '" + model + "'",
-              &wrote) == 0);
+  const std::string model = gb::test::synth_planted(dir, name, scale);
+  std::string out;
   REQUIRE(gb::test::run_glassbox("bias '" + model + "' --suite templates --json --threads 2 --seed 1",
                                  &out) == 0);
   json j = json::parse(out);

@@ -14,16 +14,11 @@
 #include "probes/patching.h"
 #include "probes/session.h"
 #include "tests/support/data.h"
+#include "tests/support/session_fixture.h"
 
 using namespace gb;
 
 namespace {
-
-std::vector<uint8_t> f32_bytes(const std::vector<float>& v) {
-  std::vector<uint8_t> b(v.size() * 4);
-  std::memcpy(b.data(), v.data(), b.size());
-  return b;
-}
 
 // 2-layer llama, D = 8, H = 2 heads of E = 4, V = 16. Layer 0 and both MLPs are zero. Layer 1: q = k = 0
 // (uniform causal attention), v = identity (head 0 reads dims 0..3, head 1 dims 4..7), o: head 0 writes
@@ -50,7 +45,7 @@ std::string write_planted(const std::string& path) {
   for (int64_t t = 2; t < V; ++t) out[static_cast<size_t>(t * D + 4 + (t % 4))] = 0.5f;
   std::vector<tensor_data> ts;
   auto add = [&](const std::string& n, std::vector<int64_t> shape, const std::vector<float>& v) {
-    ts.push_back({n, dtype::f32, std::move(shape), f32_bytes(v)});
+    ts.push_back({n, dtype::f32, std::move(shape), test::f32_bytes(v)});
   };
   add("token_embd.weight", {V, D}, emb);
   add("output_norm.weight", {D}, ones);
@@ -85,10 +80,7 @@ std::string write_planted(const std::string& path) {
 
 TEST_CASE("patching a run with itself restores 100% for every component (stories260K)") {
   GB_DATA(path, "models/stories260K/stories260K.gguf");
-  auto s = probes::session_open(path);
-  REQUIRE(s);
-  probes::session& S = s.value();
-  REQUIRE(S.run);
+  probes::session S = test::session_runnable(path);
   const auto ids = S.tok->encode("Once upon a time", true);
   auto r = probes::patch_run(*S.run, ids, ids, {432, 383});
   REQUIRE(r);
@@ -107,10 +99,7 @@ TEST_CASE("patching a run with itself restores 100% for every component (stories
 
 TEST_CASE("patching clean into corrupt: the residual at the changed position restores everything") {
   GB_DATA(path, "models/stories260K/stories260K.gguf");
-  auto s = probes::session_open(path);
-  REQUIRE(s);
-  probes::session& S = s.value();
-  REQUIRE(S.run);
+  probes::session S = test::session_runnable(path);
   const auto clean = S.tok->encode("Once upon a time", true);
   auto corrupt = clean;
   corrupt[1] = S.tok->encode("Lily", false).at(0);

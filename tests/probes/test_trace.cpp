@@ -21,6 +21,7 @@
 #include "probes/trace.h"
 #include "tests/support/data.h"
 #include "tests/support/ref_forward.h"
+#include "tests/support/session_fixture.h"
 
 using namespace gb;
 
@@ -28,11 +29,7 @@ TEST_CASE("trace on stories260K: exported resid.post equal an independent forwar
   GB_DATA(path, "models/stories260K/stories260K.gguf");
   GB_DATA(ids_path, "models/stories260K/reference/prompt_ids.npy");
   GB_DATA(logits_path, "models/stories260K/reference/prompt_logits.npy");
-  auto s = probes::session_open(path);
-  REQUIRE(s);
-  probes::session& S = s.value();
-  REQUIRE(S.run);
-  REQUIRE(S.tok);
+  probes::session S = test::session_runnable(path);
   const model& m = *S.m;
   std::vector<int32_t> ids = S.tok->encode("Once upon a time", true);
   const test::npy_array ids_npy = test::npy_read(ids_path), logits_npy = test::npy_read(logits_path);
@@ -234,11 +231,7 @@ struct grab : engine::hook {
 
 TEST_CASE("trace statistics (xtensor views) equal plain loops over the same tensors, bit for bit") {
   GB_DATA(path, "models/stories260K/stories260K.gguf");
-  auto s = probes::session_open(path);
-  REQUIRE(s);
-  probes::session& S = s.value();
-  REQUIRE(S.run);
-  REQUIRE(S.tok);
+  probes::session S = test::session_runnable(path);
   const std::vector<int32_t> ids =
       S.tok->encode("Once upon a time there was a big dog who liked to run", true);
   probes::trace_options o;

@@ -17,13 +17,6 @@ using namespace gb::probes;
 
 namespace {
 
-std::string slurp(const std::string& p) {
-  std::ifstream f(p);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 // Independent reference written from the formula (not sharing code with probes/weat.cpp).
 double ref_s(const std::vector<double>& w, const std::vector<std::vector<double>>& A,
              const std::vector<std::vector<double>>& B) {
@@ -172,14 +165,14 @@ TEST_CASE("word2vec GoogleNews subset reproduces Caliskan et al.'s published eff
   const std::map<std::string, double> published = {
       {"weat1", 1.54}, {"weat2", 1.63}, {"weat6", 1.89}, {"weat7", 0.97}, {"weat8", 1.24}};
   for (const auto& [name, d] : published) {
-    weat_sets t = weat_sets_parse_seat(slurp(seat_dir + "/" + name + ".jsonl"), name);
+    weat_sets t = weat_sets_parse_seat(gb::test::read_text(seat_dir + "/" + name + ".jsonl"), name);
     weat_result r = weat_run(t, lookup, {.seed = 1, .samples = 20000, .bootstrap = 0});
     INFO(name);
     REQUIRE(r.error.empty());
     CHECK(std::round(r.effect_size * 100) / 100 == doctest::Approx(d));
     CHECK(r.p_value < 0.05);  // all published p-values are below 1e-2
   }
-  for (const auto& t : weat_standard_tests(slurp(weat_json))) {
+  for (const auto& t : weat_standard_tests(gb::test::read_text(weat_json))) {
     if (t.name != "weat9") continue;
     weat_result r = weat_run(t, lookup, {.seed = 1, .samples = 20000, .bootstrap = 0});
     CHECK(std::round(r.effect_size * 100) / 100 == doctest::Approx(1.30));

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -31,6 +32,23 @@ std::string data_path(const std::string& rel) {
   return p;
 }
 
+std::vector<std::string> data_paths(const std::vector<std::string>& rels, std::string* missing) {
+  std::vector<std::string> paths;
+  for (const std::string& rel : rels) {
+    paths.push_back(data_path(rel));
+    if (paths.back().empty()) {
+      *missing = rel;
+      return {};
+    }
+  }
+  return paths;
+}
+
+std::vector<std::string> stories260k_formats() {
+  return {"models/stories260K/stories260K.gguf", "models/stories260K/tinyllamas-stories-260k-f32.ggufv1.gguf",
+          "models/stories260K/stories260K.bin", "models/stories260K/hf"};
+}
+
 std::string temp_dir(const std::string& name) {
   std::filesystem::path p = std::filesystem::path(GB_BINARY_DIR) / "test-tmp" / name;
   std::filesystem::remove_all(p);
@@ -49,6 +67,17 @@ std::vector<uint8_t> read_file(const std::string& path) {
   return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
+std::string read_text(const std::string& path) {
+  const std::vector<uint8_t> b = read_file(path);
+  return std::string(b.begin(), b.end());
+}
+
+std::vector<uint8_t> f32_bytes(const std::vector<float>& v) {
+  std::vector<uint8_t> b(v.size() * 4);
+  std::memcpy(b.data(), v.data(), b.size());
+  return b;
+}
+
 void write_file(const std::string& path, const void* data, size_t size) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   f.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
@@ -57,6 +86,10 @@ void write_file(const std::string& path, const void* data, size_t size) {
 
 void write_file(const std::string& path, const std::string& text) {
   write_file(path, text.data(), text.size());
+}
+
+std::string quoted(const std::string& s) {
+  return "'" + s + "'";
 }
 
 int run_command(const std::string& cmd, std::string* out) {
