@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "formats/gguf_value_type.h"
 #include "formats/loaders.h"
 #include "formats/reader.h"
 
@@ -24,23 +25,6 @@ constexpr uint64_t kMaxTensorNameLen = 64u << 10;  // 64 KiB (llama.cpp itself s
 constexpr uint32_t kMaxAlignment = 1u << 20;
 constexpr int kMaxArrayDepth = 4;
 constexpr uint32_t kMaxDims = 4;
-
-enum gguf_type : uint32_t {
-  T_UINT8 = 0,
-  T_INT8,
-  T_UINT16,
-  T_INT16,
-  T_UINT32,
-  T_INT32,
-  T_FLOAT32,
-  T_BOOL,
-  T_STRING,
-  T_ARRAY,
-  T_UINT64,
-  T_INT64,
-  T_FLOAT64,
-  T_COUNT
-};
 
 const char* type_name(uint32_t t) {
   static const char* const k[] = {"UINT8", "INT8",   "UINT16", "INT16",  "UINT32", "INT32",  "FLOAT32",
