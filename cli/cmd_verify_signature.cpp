@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/json_util.h"
 #include "cli/options.h"
 #include "viz/oms_bundle.h"
 #include "viz/report_signature.h"
@@ -66,7 +67,7 @@ int run_verify_signature(int argc, char** argv) {
   if (!r) return gb::cli::report_error(r.err());
   const gb::viz::oms_verification& v = r.value();
   if (args.as_json)
-    std::printf("%s\n", gb::viz::verify_signature_json(v, args.model, args.sig).c_str());
+    gb::cli::print_json_text(gb::viz::verify_signature_json(v, args.model, args.sig));
   else
     std::fputs(gb::viz::verify_signature_text(v, args.model, args.sig).c_str(), stdout);
   return v.verified() ? gb::cli::exit_ok : gb::cli::exit_findings;
