@@ -14,6 +14,7 @@
 #include "formats/gguf_value_type.h"
 #include "formats/loaders.h"
 #include "formats/reader.h"
+#include "formats/vocab_specials.h"
 
 namespace gb::loaders {
 namespace {
@@ -282,27 +283,19 @@ void build_tokenizer(archive& a) {
     v->merges.reserve(t->arr.size());
     for (size_t i = 0; i < t->arr.size(); ++i) v->merges.emplace_back(t->arr.str(i));
   }
-  struct id_key {
-    const char* key;
-    int32_t* dst;
-  };
-  const id_key ids[] = {
-      {"tokenizer.ggml.bos_token_id", &v->bos_id},       {"tokenizer.ggml.eos_token_id", &v->eos_id},
-      {"tokenizer.ggml.unknown_token_id", &v->unk_id},   {"tokenizer.ggml.padding_token_id", &v->pad_id},
-      {"tokenizer.ggml.seperator_token_id", &v->sep_id}, {"tokenizer.ggml.cls_token_id", &v->cls_id},
-      {"tokenizer.ggml.mask_token_id", &v->mask_id}};
-  for (const id_key& k : ids) {
-    const meta_value* x = find(a, k.key);
+  for (const vocab_special& sp : k_vocab_specials) {
+    const std::string key = std::string("tokenizer.ggml.") + sp.gguf + "_token_id";
+    const meta_value* x = find(a, key.c_str());
     if (!x) continue;
     auto id = x->as_int();
     if (id && (*id == -1 || *id == 0xFFFFFFFFll)) continue;  // llama.cpp's "no such token"
     if (!id || *id < 0 || static_cast<uint64_t>(*id) >= v->tokens.size()) {
-      a.add_finding(severity::medium, "gguf.token_id_out_of_range", k.key,
-                    std::string(k.key) + " = " + x->to_display() + " is not a token id (vocabulary of " +
+      a.add_finding(severity::medium, "gguf.token_id_out_of_range", key,
+                    key + " = " + x->to_display() + " is not a token id (vocabulary of " +
                         std::to_string(v->tokens.size()) + ")");
       continue;
     }
-    *k.dst = static_cast<int32_t>(*id);
+    (*v).*sp.id = static_cast<int32_t>(*id);
   }
   if (const meta_value* x = find(a, "tokenizer.ggml.add_bos_token"))
     v->add_bos = x->as_bool().value_or(v->add_bos);

@@ -653,46 +653,46 @@ struct codec {
   encode_fn encode = nullptr;  // nullptr: not encodable
 };
 
-constexpr size_t idx(dtype t) {
+constexpr size_t codec_index(dtype t) {
   return static_cast<size_t>(t);
 }
 
-constexpr std::array<codec, idx(dtype::count_)> codec_table() {
-  std::array<codec, idx(dtype::count_)> c{};
-  c[idx(dtype::f32)] = {dq_f32, q_f32};
-  c[idx(dtype::f16)] = {dq_f16, q_f16};
-  c[idx(dtype::bf16)] = {dq_bf16, q_bf16};
-  c[idx(dtype::f64)] = {dq_f64, nullptr};
-  c[idx(dtype::f8_e4m3)] = {dq_f8_e4m3, nullptr};
-  c[idx(dtype::f8_e5m2)] = {dq_f8_e5m2, nullptr};
-  c[idx(dtype::i8)] = {int_row<int8_t>, nullptr};
-  c[idx(dtype::i16)] = {int_row<int16_t>, nullptr};
-  c[idx(dtype::i32)] = {int_row<int32_t>, nullptr};
-  c[idx(dtype::i64)] = {int_row<int64_t>, nullptr};
-  c[idx(dtype::u8)] = {int_row<uint8_t>, nullptr};
-  c[idx(dtype::u16)] = {int_row<uint16_t>, nullptr};
-  c[idx(dtype::u32)] = {int_row<uint32_t>, nullptr};
-  c[idx(dtype::u64)] = {int_row<uint64_t>, nullptr};
-  c[idx(dtype::boolean)] = {dq_bool, nullptr};
-  c[idx(dtype::q4_0)] = {dq_q4_0, q_q4_0};
-  c[idx(dtype::q4_1)] = {dq_q4_1, q_q4_1};
-  c[idx(dtype::q5_0)] = {dq_q5<false>, q_q5_0};
-  c[idx(dtype::q5_1)] = {dq_q5<true>, q_q5_1};
-  c[idx(dtype::q8_0)] = {dq_q8<34>, q_q8_0};
-  c[idx(dtype::q8_1)] = {dq_q8<36>, nullptr};
-  c[idx(dtype::q2_k)] = {dq_q2_k, q_q2_k};
-  c[idx(dtype::q3_k)] = {dq_q3_k, q_q3_k};
-  c[idx(dtype::q4_k)] = {dq_q4_k, q_q4_k};
-  c[idx(dtype::q5_k)] = {dq_q5_k, q_q5_k};
-  c[idx(dtype::q6_k)] = {dq_q6_k, q_q6_k};
-  c[idx(dtype::q8_k)] = {dq_q8_k, q_q8_k};
+constexpr std::array<codec, codec_index(dtype::count_)> codec_table() {
+  std::array<codec, codec_index(dtype::count_)> c{};
+  c[codec_index(dtype::f32)] = {dq_f32, q_f32};
+  c[codec_index(dtype::f16)] = {dq_f16, q_f16};
+  c[codec_index(dtype::bf16)] = {dq_bf16, q_bf16};
+  c[codec_index(dtype::f64)] = {dq_f64, nullptr};
+  c[codec_index(dtype::f8_e4m3)] = {dq_f8_e4m3, nullptr};
+  c[codec_index(dtype::f8_e5m2)] = {dq_f8_e5m2, nullptr};
+  c[codec_index(dtype::i8)] = {int_row<int8_t>, nullptr};
+  c[codec_index(dtype::i16)] = {int_row<int16_t>, nullptr};
+  c[codec_index(dtype::i32)] = {int_row<int32_t>, nullptr};
+  c[codec_index(dtype::i64)] = {int_row<int64_t>, nullptr};
+  c[codec_index(dtype::u8)] = {int_row<uint8_t>, nullptr};
+  c[codec_index(dtype::u16)] = {int_row<uint16_t>, nullptr};
+  c[codec_index(dtype::u32)] = {int_row<uint32_t>, nullptr};
+  c[codec_index(dtype::u64)] = {int_row<uint64_t>, nullptr};
+  c[codec_index(dtype::boolean)] = {dq_bool, nullptr};
+  c[codec_index(dtype::q4_0)] = {dq_q4_0, q_q4_0};
+  c[codec_index(dtype::q4_1)] = {dq_q4_1, q_q4_1};
+  c[codec_index(dtype::q5_0)] = {dq_q5<false>, q_q5_0};
+  c[codec_index(dtype::q5_1)] = {dq_q5<true>, q_q5_1};
+  c[codec_index(dtype::q8_0)] = {dq_q8<34>, q_q8_0};
+  c[codec_index(dtype::q8_1)] = {dq_q8<36>, nullptr};
+  c[codec_index(dtype::q2_k)] = {dq_q2_k, q_q2_k};
+  c[codec_index(dtype::q3_k)] = {dq_q3_k, q_q3_k};
+  c[codec_index(dtype::q4_k)] = {dq_q4_k, q_q4_k};
+  c[codec_index(dtype::q5_k)] = {dq_q5_k, q_q5_k};
+  c[codec_index(dtype::q6_k)] = {dq_q6_k, q_q6_k};
+  c[codec_index(dtype::q8_k)] = {dq_q8_k, q_q8_k};
   return c;
 }
-constexpr std::array<codec, idx(dtype::count_)> kCodecs = codec_table();
+constexpr std::array<codec, codec_index(dtype::count_)> kCodecs = codec_table();
 
 const codec& codec_of(dtype t) {
   static constexpr codec none{};
-  return idx(t) < kCodecs.size() ? kCodecs[idx(t)] : none;
+  return codec_index(t) < kCodecs.size() ? kCodecs[codec_index(t)] : none;
 }
 
 int64_t blocks(dtype t, int64_t n) {
