@@ -676,6 +676,14 @@ bool any_skipped(std::initializer_list<const sentence_score*> scores, const std:
   return false;
 }
 
+// The values of a paired preference record (paired_totals reads them): the two log-likelihoods, their
+// difference "diff", and whether the first was preferred.
+std::vector<std::pair<std::string, double>> paired_values(double ll_a, double ll_b, const char* a_name,
+                                                          const char* b_name, const char* preferred) {
+  const double diff = ll_a - ll_b;
+  return {{a_name, ll_a}, {b_name, ll_b}, {"diff", diff}, {preferred, diff > 0 ? 1.0 : 0.0}};
+}
+
 // A suite's run over its items: the plan (o.plan), else this shard's items, their sentences scored ahead in
 // one batch when `prefetch_name` is given (`geo`: by the geometric-mean rule), then `score` for each.
 template <class Item, class Texts, class Fn>
@@ -774,20 +782,15 @@ suite_result winobias_run(sentence_cache& c, const winobias_data& d, const bias_
     t.push_back(&p.pro);
     t.push_back(&p.anti);
   };
-  return items_run(
-      std::move(r), c, d.pairs, d.bad_rows, o, texts, "winobias (model)", false,
-      [&](const winobias_pair& p, item_record& rec, skipped_item& skip) {
-        const sentence_score& a = c.harness(p.pro);
-        const sentence_score& b = c.harness(p.anti);
-        if (any_skipped({&a, &b}, p.id, skip)) return false;
-        double diff = a.ll - b.ll;
-        rec = {
-            p.id,
-            "type" + std::to_string(p.type),
-            p.split,
-            {{"ll_pro", a.ll}, {"ll_anti", b.ll}, {"diff", diff}, {"pro_preferred", diff > 0 ? 1.0 : 0.0}}};
-        return true;
-      });
+  return items_run(std::move(r), c, d.pairs, d.bad_rows, o, texts, "winobias (model)", false,
+                   [&](const winobias_pair& p, item_record& rec, skipped_item& skip) {
+                     const sentence_score& a = c.harness(p.pro);
+                     const sentence_score& b = c.harness(p.anti);
+                     if (any_skipped({&a, &b}, p.id, skip)) return false;
+                     rec = {p.id, "type" + std::to_string(p.type), p.split,
+                            paired_values(a.ll, b.ll, "ll_pro", "ll_anti", "pro_preferred")};
+                     return true;
+                   });
 }
 
 suite_result bbq_run(sentence_cache& c, const bbq_data& d, const bias_options& o) {
@@ -856,12 +859,7 @@ suite_result templates_run(sentence_cache& c, const std::vector<template_pair>& 
         sentence_score a = c.continuation(t.context, t.word_a + t.rest);
         sentence_score b = c.continuation(t.context, t.word_b + t.rest);
         if (any_skipped({&a, &b}, t.id, skip)) return false;
-        double diff = a.ll - b.ll;
-        rec = {
-            t.id,
-            t.group,
-            t.context,
-            {{"ll_first", a.ll}, {"ll_second", b.ll}, {"diff", diff}, {"a_preferred", diff > 0 ? 1.0 : 0.0}}};
+        rec = {t.id, t.group, t.context, paired_values(a.ll, b.ll, "ll_first", "ll_second", "a_preferred")};
         return true;
       });
 }
