@@ -35,13 +35,10 @@ po::options_description bench_option_table(bench_args& a) {
       "prompt-tokens,p", po::value(&a.o.prompt_tokens)->default_value(512),
       "prompt processing batch (0 = skip)")("tokens,n", po::value(&a.o.gen_tokens)->default_value(128),
                                             "tokens generated one at a time (0 = skip)")(
-      "threads,t", po::value(&a.threads)->default_value(0), "threads (0 = all cores)")(
-      "gelu", po::value(&a.gelu)->default_value("exact"),
-      "exact | ggml (reproduce llama.cpp's arithmetic: f16-table GELU)")(
-      "numerics", po::value(&a.numerics)->default_value("exact"),
-      "exact | llama.cpp (block-quantized weights: 8-bit activations and integer dots, as llama.cpp's CPU "
-      "backend)")("repetitions,r", po::value(&a.o.repetitions)->default_value(3),
-                  "timed runs of each test (after one warm-up)")(
+      "threads,t", po::value(&a.threads)->default_value(0), "threads (0 = all cores)");
+  gb::cli::engine_numerics_options(desc, a.gelu, a.numerics);
+  desc.add_options()("repetitions,r", po::value(&a.o.repetitions)->default_value(3),
+                     "timed runs of each test (after one warm-up)")(
       "hook", po::value(&a.o.hook)->default_value("none"),
       "none | idle (a hook that wants nothing) | capture (residuals + attention probs)")(
       "json", po::bool_switch(&a.as_json), "print one JSON document")(

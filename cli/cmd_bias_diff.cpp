@@ -6,6 +6,7 @@
 
 #include "cli/bias_options.h"
 #include "cli/command.h"
+#include "cli/json_util.h"
 #include "cli/options.h"
 #include "probes/bias_diff.h"
 #include "probes/bias_diff_run.h"
@@ -99,7 +100,7 @@ int run_bias_diff(int argc, char** argv) {
     changes.push_back(std::move(c.value()));
   }
   if (args.as_json)
-    std::printf("%s\n", gb::viz::bias_diff_json(changes).c_str());
+    gb::cli::print_json_text(gb::viz::bias_diff_json(changes));
   else
     std::printf("base:    %s\nderived: %s\n\n%s", args.base_path.c_str(), args.derived_path.c_str(),
                 gb::viz::bias_diff_text(changes).c_str());

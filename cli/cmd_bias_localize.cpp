@@ -6,6 +6,7 @@
 
 #include "cli/bias_options.h"
 #include "cli/command.h"
+#include "cli/json_util.h"
 #include "cli/options.h"
 #include "probes/bias_localize.h"
 #include "probes/bias_localize_run.h"
@@ -56,7 +57,7 @@ void bias_localize_print(const bias_localize_args& a, const gb::probes::localize
   const gb::probes::ablation_result* ab = a.run.ablate.k ? &res.ab : nullptr;
   if (!a.out_dir.empty()) gb::viz::localize_folder_write(a.out_dir, res, suite, ps, ab);
   if (a.as_json) {
-    std::printf("%s\n", gb::viz::localize_json(res.r, suite, a.run.o.top, a.per_pair, ps, 2, ab).c_str());
+    gb::cli::print_json_text(gb::viz::localize_json(res.r, suite, a.run.o.top, a.per_pair, ps, 2, ab));
     return;
   }
   std::printf("model: %s; suite %s (%zu pairs skipped: longer than the context)\n", a.model_path.c_str(),

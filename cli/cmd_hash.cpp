@@ -1,15 +1,12 @@
 // glassbox hash / verify: file SHA-256, canonical tensor digests (gb-tensor-v1), root digest, manifest.
 // The computation is inspect/hash.h and inspect/hash_verdict.h, the rendering viz/report_hash.h.
 #include <boost/program_options.hpp>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "cli/command.h"
 #include "cli/json_util.h"
 #include "cli/options.h"
+#include "formats/file_text.h"
 #include "inspect/hash_verdict.h"
 #include "viz/report_hash.h"
 
@@ -78,12 +75,8 @@ int run_hash(int argc, char** argv) {
   const gb::oms_identity id = gb::hash_oms_identity(a.model, h, !a.no_files, a.threads);
   const std::string manifest = gb::viz::hash_manifest(h, id, gb::cli::command_line());
   if (!a.out.empty()) {
-    std::ofstream f(a.out, std::ios::binary | std::ios::trunc);
-    f << manifest;
-    f.close();
-    if (!f)
-      return gb::cli::report_error(
-          {gb::errc::io, 0, "cannot write " + a.out + " (" + std::strerror(errno) + ")", ""});
+    gb::result<bool> wrote = gb::capture(a.out, [&] { return gb::file_write_text(a.out, manifest), true; });
+    if (!wrote) return gb::cli::report_error(wrote.err());  // exit 3
   }
   if (a.as_json) {
     gb::cli::print_json_text(manifest);
@@ -97,17 +90,16 @@ int run_hash(int argc, char** argv) {
 int run_verify(int argc, char** argv) {
   hash_args a;
   if (int rc = parse(argc, argv, true, a); rc >= 0) return rc;
-  std::ifstream f(a.manifest, std::ios::binary);
-  if (!f) return gb::cli::report_error({gb::errc::not_found, 0, "cannot read manifest", a.manifest});
-  std::stringstream ss;
-  ss << f.rdbuf();
+  gb::result<std::string> manifest =
+      gb::capture(a.manifest, [&] { return gb::file_text(a.manifest, "manifest"); });
+  if (!manifest) return gb::cli::report_error(manifest.err());
   a.no_stats = true;
   std::string note;
   gb::result<gb::hash_report> hr = compute(a, &note);
   if (!hr) return gb::cli::report_error(hr.err());
   const gb::severity fail_on = gb::cli::fail_on_parse(a.fail_on);
   gb::result<gb::verify_report> vr =
-      gb::capture(a.manifest, [&] { return gb::manifest_verify(ss.str(), hr.value()); });
+      gb::capture(a.manifest, [&] { return gb::manifest_verify(manifest.value(), hr.value()); });
   if (!vr) return gb::cli::report_error(vr.err());
   const gb::verify_verdict verdict = gb::verify_verdict_of(vr.value());
   const bool fail = verdict.changed && verdict.level >= fail_on;

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/json_util.h"
 #include "cli/options.h"
 #include "probes/shard.h"
 #include "viz/report_merge.h"
@@ -48,7 +49,10 @@ int run_merge(int argc, char** argv) {
   }
   const std::string doc = gb::viz::merge_json(m);
   if (!args.out.empty()) gb::viz::merge_write(args.out, m, doc);  // a failure reaches main(): exit 3
-  std::fputs(args.as_json ? doc.c_str() : gb::viz::merge_text(m, args.parts.size()).c_str(), stdout);
+  if (args.as_json)
+    gb::cli::print_json_text(doc);  // the schema key first, as every --json output
+  else
+    std::fputs(gb::viz::merge_text(m, args.parts.size()).c_str(), stdout);
   return gb::cli::exit_ok;
 }
 

@@ -5,11 +5,11 @@
 // 2 usage; 3 unreadable bundle or trust file.
 #include <boost/program_options.hpp>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "cli/command.h"
+#include "cli/json_util.h"
 #include "cli/options.h"
+#include "formats/file_text.h"
 #include "viz/oms_bundle.h"
 #include "viz/report_signature.h"
 
@@ -39,17 +39,6 @@ po::options_description verify_signature_option_table(verify_signature_args& a) 
   return desc;
 }
 
-// The bundle's text; exit 3 when it cannot be read.
-std::string signature_bundle_read(const std::string& sig) {
-  std::ifstream f(sig, std::ios::binary);
-  if (!f)
-    throw gb::cli::exit_now{
-        gb::cli::report_error({gb::errc::not_found, 0, "cannot read the signature bundle", sig})};
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 int run_verify_signature(int argc, char** argv) {
   verify_signature_args args;
   po::options_description desc = verify_signature_option_table(args);
@@ -60,13 +49,15 @@ int run_verify_signature(int argc, char** argv) {
     return gb::cli::usage_error("verify-signature", "give --key or --certificate-chain, not both", &desc);
   if (args.sig.empty()) args.sig = args.model + "/model.sig";
   args.o.signature_path = args.sig;
-  const std::string bundle = signature_bundle_read(args.sig);
+  gb::result<std::string> bundle =
+      gb::capture(args.sig, [&] { return gb::file_text(args.sig, "the signature bundle"); });
+  if (!bundle) return gb::cli::report_error(bundle.err());  // exit 3
   gb::result<gb::viz::oms_verification> r =
-      gb::capture(args.sig, [&] { return gb::viz::oms_verify(args.model, bundle, args.o); });
+      gb::capture(args.sig, [&] { return gb::viz::oms_verify(args.model, bundle.value(), args.o); });
   if (!r) return gb::cli::report_error(r.err());
   const gb::viz::oms_verification& v = r.value();
   if (args.as_json)
-    std::printf("%s\n", gb::viz::verify_signature_json(v, args.model, args.sig).c_str());
+    gb::cli::print_json_text(gb::viz::verify_signature_json(v, args.model, args.sig));
   else
     std::fputs(gb::viz::verify_signature_text(v, args.model, args.sig).c_str(), stdout);
   return v.verified() ? gb::cli::exit_ok : gb::cli::exit_findings;

@@ -42,6 +42,16 @@ void engine_numerics_apply(const std::string& gelu, const std::string& numerics,
   if (numerics == "llama.cpp") o.numerics = engine::numerics_mode::llamacpp;
 }
 
+void engine_numerics_options(boost::program_options::options_description& desc, std::string& gelu,
+                             std::string& numerics) {
+  namespace po = boost::program_options;
+  desc.add_options()("gelu", po::value(&gelu)->default_value("exact"),
+                     "exact | ggml (reproduce llama.cpp's arithmetic: f16-table GELU)")(
+      "numerics", po::value(&numerics)->default_value("exact"),
+      "exact | llama.cpp (block-quantized weights: 8-bit activations and integer dots, as llama.cpp's CPU "
+      "backend)");
+}
+
 void options_add(boost::program_options::options_description& desc, std::initializer_list<option_row> rows) {
   auto add = desc.add_options();
   for (const option_row& r : rows)

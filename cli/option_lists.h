@@ -30,6 +30,9 @@ std::vector<std::string> parse_choices(const std::string& option, const std::vec
 
 // --gelu exact|ggml and --numerics exact|llama.cpp, checked (check_choice), into the engine's run options.
 void engine_numerics_apply(const std::string& gelu, const std::string& numerics, engine::run_options& o);
+// Adds those two options (default "exact") to desc, read into gelu and numerics.
+void engine_numerics_options(boost::program_options::options_description& desc, std::string& gelu,
+                             std::string& numerics);
 
 // One row of an option table: name ("output,o"), value (po::value(&x), po::bool_switch(&b), or nullptr for a
 // flag without one such as "help,h") and the help text; options_add adds the rows in order.

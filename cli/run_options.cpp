@@ -1,6 +1,8 @@
 // cli/run_options.cpp: the option table of `glassbox run` (see cli/run_options.h).
 #include "cli/run_options.h"
 
+#include "cli/option_lists.h"
+
 namespace gb::cli {
 
 namespace po = boost::program_options;
@@ -21,12 +23,9 @@ po::options_description run_options_desc(run_args& a) {
       "logprobs", po::bool_switch(&a.logprobs), "print log p(token | previous) for every prompt token")(
       "perplexity", po::value(&a.ppl_file), "perplexity of a text file (windows of the context length)")(
       "no-bos", po::bool_switch(&a.no_bos), "do not add BOS before the prompt")(
-      "threads", po::value(&a.threads)->default_value(0), "threads (0 = all cores)")(
-      "gelu", po::value(&a.gelu)->default_value("exact"),
-      "exact | ggml (reproduce llama.cpp's arithmetic: f16-table GELU)")(
-      "numerics", po::value(&a.numerics)->default_value("exact"),
-      "exact | llama.cpp (block-quantized weights: 8-bit activations and integer dots, as llama.cpp's CPU "
-      "backend)")("json", po::bool_switch(&a.as_json), "print one JSON document");
+      "threads", po::value(&a.threads)->default_value(0), "threads (0 = all cores)");
+  engine_numerics_options(desc, a.gelu, a.numerics);
+  desc.add_options()("json", po::bool_switch(&a.as_json), "print one JSON document");
   return desc;
 }
 

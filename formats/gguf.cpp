@@ -11,8 +11,10 @@
 #include <unordered_set>
 #include <vector>
 
+#include "formats/gguf_value_type.h"
 #include "formats/loaders.h"
 #include "formats/reader.h"
+#include "formats/vocab_specials.h"
 
 namespace gb::loaders {
 namespace {
@@ -24,23 +26,6 @@ constexpr uint64_t kMaxTensorNameLen = 64u << 10;  // 64 KiB (llama.cpp itself s
 constexpr uint32_t kMaxAlignment = 1u << 20;
 constexpr int kMaxArrayDepth = 4;
 constexpr uint32_t kMaxDims = 4;
-
-enum gguf_type : uint32_t {
-  T_UINT8 = 0,
-  T_INT8,
-  T_UINT16,
-  T_INT16,
-  T_UINT32,
-  T_INT32,
-  T_FLOAT32,
-  T_BOOL,
-  T_STRING,
-  T_ARRAY,
-  T_UINT64,
-  T_INT64,
-  T_FLOAT64,
-  T_COUNT
-};
 
 const char* type_name(uint32_t t) {
   static const char* const k[] = {"UINT8", "INT8",   "UINT16", "INT16",  "UINT32", "INT32",  "FLOAT32",
@@ -298,27 +283,19 @@ void build_tokenizer(archive& a) {
     v->merges.reserve(t->arr.size());
     for (size_t i = 0; i < t->arr.size(); ++i) v->merges.emplace_back(t->arr.str(i));
   }
-  struct id_key {
-    const char* key;
-    int32_t* dst;
-  };
-  const id_key ids[] = {
-      {"tokenizer.ggml.bos_token_id", &v->bos_id},       {"tokenizer.ggml.eos_token_id", &v->eos_id},
-      {"tokenizer.ggml.unknown_token_id", &v->unk_id},   {"tokenizer.ggml.padding_token_id", &v->pad_id},
-      {"tokenizer.ggml.seperator_token_id", &v->sep_id}, {"tokenizer.ggml.cls_token_id", &v->cls_id},
-      {"tokenizer.ggml.mask_token_id", &v->mask_id}};
-  for (const id_key& k : ids) {
-    const meta_value* x = find(a, k.key);
+  for (const vocab_special& sp : k_vocab_specials) {
+    const std::string key = std::string("tokenizer.ggml.") + sp.gguf + "_token_id";
+    const meta_value* x = find(a, key.c_str());
     if (!x) continue;
     auto id = x->as_int();
     if (id && (*id == -1 || *id == 0xFFFFFFFFll)) continue;  // llama.cpp's "no such token"
     if (!id || *id < 0 || static_cast<uint64_t>(*id) >= v->tokens.size()) {
-      a.add_finding(severity::medium, "gguf.token_id_out_of_range", k.key,
-                    std::string(k.key) + " = " + x->to_display() + " is not a token id (vocabulary of " +
+      a.add_finding(severity::medium, "gguf.token_id_out_of_range", key,
+                    key + " = " + x->to_display() + " is not a token id (vocabulary of " +
                         std::to_string(v->tokens.size()) + ")");
       continue;
     }
-    *k.dst = static_cast<int32_t>(*id);
+    (*v).*sp.id = static_cast<int32_t>(*id);
   }
   if (const meta_value* x = find(a, "tokenizer.ggml.add_bos_token"))
     v->add_bos = x->as_bool().value_or(v->add_bos);

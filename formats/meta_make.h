@@ -12,38 +12,24 @@
 #include <utility>
 
 #include "formats/archive.h"
+#include "formats/tagged_make.h"
 
 namespace gb {
 
 inline meta_value meta_int(int64_t v) {
-  meta_value m;
-  m.k = meta_value::kind::integer;
-  m.i = v;
-  return m;
+  return tagged_make(meta_value::kind::integer, &meta_value::i, v);
 }
 inline meta_value meta_uint(uint64_t v) {
-  meta_value m;
-  m.k = meta_value::kind::uinteger;
-  m.u = v;
-  return m;
+  return tagged_make(meta_value::kind::uinteger, &meta_value::u, v);
 }
 inline meta_value meta_double(double v) {
-  meta_value m;
-  m.k = meta_value::kind::floating;
-  m.f = v;
-  return m;
+  return tagged_make(meta_value::kind::floating, &meta_value::f, v);
 }
 inline meta_value meta_bool(bool v) {
-  meta_value m;
-  m.k = meta_value::kind::boolean;
-  m.b = v;
-  return m;
+  return tagged_make(meta_value::kind::boolean, &meta_value::b, v);
 }
 inline meta_value meta_str(std::string v) {
-  meta_value m;
-  m.k = meta_value::kind::string;
-  m.s = std::move(v);
-  return m;
+  return tagged_make(meta_value::kind::string, &meta_value::s, std::move(v));
 }
 
 }  // namespace gb

@@ -20,6 +20,8 @@
 #pragma GCC optimize("fp-contract=off")
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -104,8 +106,9 @@ void dq_q4_1(const uint8_t* x, float* y, int64_t nb) {
   }
 }
 
-void dq_q5(const uint8_t* x, float* y, int64_t nb, bool has_min) {
-  const int bs = has_min ? 24 : 22;
+template <bool has_min>
+void dq_q5(const uint8_t* x, float* y, int64_t nb) {
+  constexpr int bs = has_min ? 24 : 22;
   for (int64_t i = 0; i < nb; ++i, x += bs, y += 32) {
     const float d = h2f(x);
     const float m = has_min ? h2f(x + 2) : 0.0f;
@@ -116,7 +119,7 @@ void dq_q5(const uint8_t* x, float* y, int64_t nb, bool has_min) {
     for (int j = 0; j < 16; ++j) {
       const int xh0 = static_cast<int>(((qh >> j) << 4) & 0x10);
       const int xh1 = static_cast<int>((qh >> (j + 12)) & 0x10);
-      if (has_min) {
+      if constexpr (has_min) {
         y[j] = static_cast<float>((qs[j] & 0x0F) | xh0) * d + m;
         y[j + 16] = static_cast<float>((qs[j] >> 4) | xh1) * d + m;
       } else {
@@ -127,7 +130,8 @@ void dq_q5(const uint8_t* x, float* y, int64_t nb, bool has_min) {
   }
 }
 
-void dq_q8(const uint8_t* x, float* y, int64_t nb, int bs) {
+template <int bs>
+void dq_q8(const uint8_t* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += bs, y += 32) {
     const float d = h2f(x);
     const int8_t* qs = reinterpret_cast<const int8_t*>(x + (bs - 32));
@@ -183,6 +187,18 @@ void dq_q3_k(const uint8_t* x, float* y, int64_t nb) {
   }
 }
 
+// Scale and min of sub-blocks is and is + 1 of a q4_k/q5_k super-block (super scales d, mn).
+inline void k4_scale_pair(const uint8_t* scales, int is, float d, float mn, float* d1, float* m1, float* d2,
+                          float* m2) {
+  uint8_t sc, m;
+  scale_min_k4(is, scales, &sc, &m);
+  *d1 = d * static_cast<float>(sc);
+  *m1 = mn * static_cast<float>(m);
+  scale_min_k4(is + 1, scales, &sc, &m);
+  *d2 = d * static_cast<float>(sc);
+  *m2 = mn * static_cast<float>(m);
+}
+
 void dq_q4_k(const uint8_t* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += 144) {
     const float d = h2f(x), mn = h2f(x + 2);
@@ -190,11 +206,8 @@ void dq_q4_k(const uint8_t* x, float* y, int64_t nb) {
     const uint8_t* q = x + 16;
     int is = 0;
     for (int j = 0; j < 256; j += 64) {
-      uint8_t sc, m;
-      scale_min_k4(is + 0, scales, &sc, &m);
-      const float d1 = d * static_cast<float>(sc), m1 = mn * static_cast<float>(m);
-      scale_min_k4(is + 1, scales, &sc, &m);
-      const float d2 = d * static_cast<float>(sc), m2 = mn * static_cast<float>(m);
+      float d1, m1, d2, m2;
+      k4_scale_pair(scales, is, d, mn, &d1, &m1, &d2, &m2);
       for (int l = 0; l < 32; ++l) y[l] = d1 * static_cast<float>(q[l] & 0xF) - m1;
       for (int l = 0; l < 32; ++l) y[l + 32] = d2 * static_cast<float>(q[l] >> 4) - m2;
       y += 64;
@@ -213,11 +226,8 @@ void dq_q5_k(const uint8_t* x, float* y, int64_t nb) {
     int is = 0;
     uint8_t u1 = 1, u2 = 2;
     for (int j = 0; j < 256; j += 64) {
-      uint8_t sc, m;
-      scale_min_k4(is + 0, scales, &sc, &m);
-      const float d1 = d * static_cast<float>(sc), m1 = mn * static_cast<float>(m);
-      scale_min_k4(is + 1, scales, &sc, &m);
-      const float d2 = d * static_cast<float>(sc), m2 = mn * static_cast<float>(m);
+      float d1, m1, d2, m2;
+      k4_scale_pair(scales, is, d, mn, &d1, &m1, &d2, &m2);
       for (int l = 0; l < 32; ++l)
         y[l] = d1 * static_cast<float>((ql[l] & 0xF) + ((qh[l] & u1) ? 16 : 0)) - m1;
       for (int l = 0; l < 32; ++l)
@@ -282,6 +292,30 @@ void dq_bf16(const uint8_t* src, float* dst, int64_t n) {
     uint32_t u = static_cast<uint32_t>(rd16(src + 2 * i)) << 16;
     std::memcpy(dst + i, &u, 4);
   }
+}
+
+void dq_f32(const uint8_t* src, float* dst, int64_t n) {
+  std::memcpy(dst, src, static_cast<size_t>(n) * 4);
+}
+
+void dq_f64(const uint8_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    double v;
+    std::memcpy(&v, src + 8 * i, 8);
+    dst[i] = static_cast<float>(v);
+  }
+}
+
+void dq_f8_e4m3(const uint8_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = f8_e4m3_to_f32(src[i]);
+}
+
+void dq_f8_e5m2(const uint8_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = fp16_to_f32(static_cast<uint16_t>(src[i] << 8));
+}
+
+void dq_bool(const uint8_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = src[i] ? 1.0f : 0.0f;
 }
 
 // ---- encoders -------------------------------------------------------------------------------------
@@ -511,14 +545,21 @@ void pack_k4_scales(const uint8_t* sc, const uint8_t* mc, uint8_t* out) {
   }
 }
 
+// q4_k/q5_k (levels 0..qmax): encodes a super-block's header (d, dmin, 12 packed scale bytes) into y and
+// its 256 levels into q.
+void encode_k4_head(const float* x, int qmax, uint8_t* y, uint8_t* q) {
+  uint16_t d, dmin;
+  uint8_t sc[8], mc[8];
+  encode_asym(x, 32, qmax, 63, &d, &dmin, sc, mc, q);
+  wr16(y, d);
+  wr16(y + 2, dmin);
+  pack_k4_scales(sc, mc, y + 4);
+}
+
 void q_q4_k(const float* x, uint8_t* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += 256, y += 144) {
-    uint16_t d, dmin;
-    uint8_t sc[8], mc[8], q[256];
-    encode_asym(x, 32, 15, 63, &d, &dmin, sc, mc, q);
-    wr16(y, d);
-    wr16(y + 2, dmin);
-    pack_k4_scales(sc, mc, y + 4);
+    uint8_t q[256];
+    encode_k4_head(x, 15, y, q);
     for (int c = 0; c < 4; ++c)
       for (int l = 0; l < 32; ++l)
         y[16 + 32 * c + l] = static_cast<uint8_t>(q[64 * c + l] | (q[64 * c + 32 + l] << 4));
@@ -527,12 +568,8 @@ void q_q4_k(const float* x, uint8_t* y, int64_t nb) {
 
 void q_q5_k(const float* x, uint8_t* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += 256, y += 176) {
-    uint16_t d, dmin;
-    uint8_t sc[8], mc[8], q[256];
-    encode_asym(x, 32, 31, 63, &d, &dmin, sc, mc, q);
-    wr16(y, d);
-    wr16(y + 2, dmin);
-    pack_k4_scales(sc, mc, y + 4);
+    uint8_t q[256];
+    encode_k4_head(x, 31, y, q);
     uint8_t* qh = y + 16;
     uint8_t* ql = y + 48;
     std::memset(qh, 0, 32);
@@ -594,6 +631,70 @@ void q_q6_k(const float* x, uint8_t* y, int64_t nb) {
   }
 }
 
+void q_f32(const float* x, uint8_t* y, int64_t n) {
+  std::memcpy(y, x, static_cast<size_t>(n) * 4);
+}
+
+void q_f16(const float* x, uint8_t* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) wr16(y + 2 * i, f32_to_fp16(x[i]));
+}
+
+void q_bf16(const float* x, uint8_t* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) wr16(y + 2 * i, f32_to_bf16(x[i]));
+}
+
+// ---- one row of the codec table per dtype -------------------------------------------------------------
+
+// Both take a count of blocks (of elements for the plain types, whose block size is 1).
+using decode_fn = void (*)(const uint8_t* src, float* dst, int64_t nb);
+using encode_fn = void (*)(const float* src, uint8_t* dst, int64_t nb);
+struct codec {
+  decode_fn decode = nullptr;  // nullptr: not decodable
+  encode_fn encode = nullptr;  // nullptr: not encodable
+};
+
+constexpr size_t codec_index(dtype t) {
+  return static_cast<size_t>(t);
+}
+
+constexpr std::array<codec, codec_index(dtype::count_)> codec_table() {
+  std::array<codec, codec_index(dtype::count_)> c{};
+  c[codec_index(dtype::f32)] = {dq_f32, q_f32};
+  c[codec_index(dtype::f16)] = {dq_f16, q_f16};
+  c[codec_index(dtype::bf16)] = {dq_bf16, q_bf16};
+  c[codec_index(dtype::f64)] = {dq_f64, nullptr};
+  c[codec_index(dtype::f8_e4m3)] = {dq_f8_e4m3, nullptr};
+  c[codec_index(dtype::f8_e5m2)] = {dq_f8_e5m2, nullptr};
+  c[codec_index(dtype::i8)] = {int_row<int8_t>, nullptr};
+  c[codec_index(dtype::i16)] = {int_row<int16_t>, nullptr};
+  c[codec_index(dtype::i32)] = {int_row<int32_t>, nullptr};
+  c[codec_index(dtype::i64)] = {int_row<int64_t>, nullptr};
+  c[codec_index(dtype::u8)] = {int_row<uint8_t>, nullptr};
+  c[codec_index(dtype::u16)] = {int_row<uint16_t>, nullptr};
+  c[codec_index(dtype::u32)] = {int_row<uint32_t>, nullptr};
+  c[codec_index(dtype::u64)] = {int_row<uint64_t>, nullptr};
+  c[codec_index(dtype::boolean)] = {dq_bool, nullptr};
+  c[codec_index(dtype::q4_0)] = {dq_q4_0, q_q4_0};
+  c[codec_index(dtype::q4_1)] = {dq_q4_1, q_q4_1};
+  c[codec_index(dtype::q5_0)] = {dq_q5<false>, q_q5_0};
+  c[codec_index(dtype::q5_1)] = {dq_q5<true>, q_q5_1};
+  c[codec_index(dtype::q8_0)] = {dq_q8<34>, q_q8_0};
+  c[codec_index(dtype::q8_1)] = {dq_q8<36>, nullptr};
+  c[codec_index(dtype::q2_k)] = {dq_q2_k, q_q2_k};
+  c[codec_index(dtype::q3_k)] = {dq_q3_k, q_q3_k};
+  c[codec_index(dtype::q4_k)] = {dq_q4_k, q_q4_k};
+  c[codec_index(dtype::q5_k)] = {dq_q5_k, q_q5_k};
+  c[codec_index(dtype::q6_k)] = {dq_q6_k, q_q6_k};
+  c[codec_index(dtype::q8_k)] = {dq_q8_k, q_q8_k};
+  return c;
+}
+constexpr std::array<codec, codec_index(dtype::count_)> kCodecs = codec_table();
+
+const codec& codec_of(dtype t) {
+  static constexpr codec none{};
+  return codec_index(t) < kCodecs.size() ? kCodecs[codec_index(t)] : none;
+}
+
 int64_t blocks(dtype t, int64_t n) {
   const dtype_traits& tr = dtype_info(t);
   if (n < 0 || n % tr.block_size != 0)
@@ -647,14 +748,11 @@ float fp16_to_f32(uint16_t h) {
     } while ((m & 0x400) == 0);
     bits = sign | (static_cast<uint32_t>(112 - e) << 23) | ((m & 0x3FF) << 13);
   }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
+  return std::bit_cast<float>(bits);
 }
 
 uint16_t f32_to_fp16(float f) {
-  uint32_t x;
-  std::memcpy(&x, &f, 4);
+  const uint32_t x = std::bit_cast<uint32_t>(f);
   const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000);
   const uint32_t exp = (x >> 23) & 0xFF, man = x & 0x7FFFFF;
   if (exp == 0xFF) {
@@ -679,188 +777,32 @@ uint16_t f32_to_fp16(float f) {
 }
 
 float bf16_to_f32(uint16_t h) {
-  uint32_t u = static_cast<uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
+  return std::bit_cast<float>(static_cast<uint32_t>(h) << 16);
 }
 
 uint16_t f32_to_bf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
+  const uint32_t u = std::bit_cast<uint32_t>(f);
   if ((u & 0x7fffffff) > 0x7f800000) return static_cast<uint16_t>((u >> 16) | 64);  // quiet NaN
   return static_cast<uint16_t>((u + (0x7fff + ((u >> 16) & 1))) >> 16);
 }
 
 void dequantize_row(dtype t, const uint8_t* src, float* dst, int64_t n) {
   const int64_t nb = blocks(t, n);
-  if (n == 0) return;
-  switch (t) {
-    case dtype::f32:
-      std::memcpy(dst, src, static_cast<size_t>(n) * 4);
-      return;
-    case dtype::f16:
-      dq_f16(src, dst, n);
-      return;
-    case dtype::bf16:
-      dq_bf16(src, dst, n);
-      return;
-    case dtype::f64: {
-      for (int64_t i = 0; i < n; ++i) {
-        double v;
-        std::memcpy(&v, src + 8 * i, 8);
-        dst[i] = static_cast<float>(v);
-      }
-      return;
-    }
-    case dtype::f8_e4m3:
-      for (int64_t i = 0; i < n; ++i) dst[i] = f8_e4m3_to_f32(src[i]);
-      return;
-    case dtype::f8_e5m2:
-      for (int64_t i = 0; i < n; ++i) dst[i] = fp16_to_f32(static_cast<uint16_t>(src[i] << 8));
-      return;
-    case dtype::i8:
-      int_row<int8_t>(src, dst, n);
-      return;
-    case dtype::i16:
-      int_row<int16_t>(src, dst, n);
-      return;
-    case dtype::i32:
-      int_row<int32_t>(src, dst, n);
-      return;
-    case dtype::i64:
-      int_row<int64_t>(src, dst, n);
-      return;
-    case dtype::u8:
-      int_row<uint8_t>(src, dst, n);
-      return;
-    case dtype::u16:
-      int_row<uint16_t>(src, dst, n);
-      return;
-    case dtype::u32:
-      int_row<uint32_t>(src, dst, n);
-      return;
-    case dtype::u64:
-      int_row<uint64_t>(src, dst, n);
-      return;
-    case dtype::boolean:
-      for (int64_t i = 0; i < n; ++i) dst[i] = src[i] ? 1.0f : 0.0f;
-      return;
-    case dtype::q4_0:
-      dq_q4_0(src, dst, nb);
-      return;
-    case dtype::q4_1:
-      dq_q4_1(src, dst, nb);
-      return;
-    case dtype::q5_0:
-      dq_q5(src, dst, nb, false);
-      return;
-    case dtype::q5_1:
-      dq_q5(src, dst, nb, true);
-      return;
-    case dtype::q8_0:
-      dq_q8(src, dst, nb, 34);
-      return;
-    case dtype::q8_1:
-      dq_q8(src, dst, nb, 36);
-      return;
-    case dtype::q2_k:
-      dq_q2_k(src, dst, nb);
-      return;
-    case dtype::q3_k:
-      dq_q3_k(src, dst, nb);
-      return;
-    case dtype::q4_k:
-      dq_q4_k(src, dst, nb);
-      return;
-    case dtype::q5_k:
-      dq_q5_k(src, dst, nb);
-      return;
-    case dtype::q6_k:
-      dq_q6_k(src, dst, nb);
-      return;
-    case dtype::q8_k:
-      dq_q8_k(src, dst, nb);
-      return;
-    default:
-      fail(errc::unsupported, 0, std::string("cannot decode dtype ") + dtype_name(t));
-  }
+  const codec& c = codec_of(t);
+  if (!c.decode) fail(errc::unsupported, 0, std::string("cannot decode dtype ") + dtype_name(t));
+  if (n != 0) c.decode(src, dst, nb);
 }
 
 bool can_quantize(dtype t) {
-  switch (t) {
-    case dtype::f32:
-    case dtype::f16:
-    case dtype::bf16:
-    case dtype::q4_0:
-    case dtype::q4_1:
-    case dtype::q5_0:
-    case dtype::q5_1:
-    case dtype::q8_0:
-    case dtype::q2_k:
-    case dtype::q3_k:
-    case dtype::q4_k:
-    case dtype::q5_k:
-    case dtype::q6_k:
-    case dtype::q8_k:
-      return true;
-    default:
-      return false;
-  }
+  return codec_of(t).encode != nullptr;
 }
 
 std::vector<uint8_t> quantize_row(dtype t, const float* src, int64_t n) {
-  if (!can_quantize(t)) fail(errc::unsupported, 0, std::string("cannot encode dtype ") + dtype_name(t));
+  const codec& c = codec_of(t);
+  if (!c.encode) fail(errc::unsupported, 0, std::string("cannot encode dtype ") + dtype_name(t));
   const int64_t nb = blocks(t, n);
   std::vector<uint8_t> out(static_cast<size_t>(nb) * dtype_info(t).type_size);
-  uint8_t* y = out.data();
-  if (n == 0) return out;
-  switch (t) {
-    case dtype::f32:
-      std::memcpy(y, src, out.size());
-      break;
-    case dtype::f16:
-      for (int64_t i = 0; i < n; ++i) wr16(y + 2 * i, f32_to_fp16(src[i]));
-      break;
-    case dtype::bf16:
-      for (int64_t i = 0; i < n; ++i) wr16(y + 2 * i, f32_to_bf16(src[i]));
-      break;
-    case dtype::q4_0:
-      q_q4_0(src, y, nb);
-      break;
-    case dtype::q4_1:
-      q_q4_1(src, y, nb);
-      break;
-    case dtype::q5_0:
-      q_q5_0(src, y, nb);
-      break;
-    case dtype::q5_1:
-      q_q5_1(src, y, nb);
-      break;
-    case dtype::q8_0:
-      q_q8_0(src, y, nb);
-      break;
-    case dtype::q2_k:
-      q_q2_k(src, y, nb);
-      break;
-    case dtype::q3_k:
-      q_q3_k(src, y, nb);
-      break;
-    case dtype::q4_k:
-      q_q4_k(src, y, nb);
-      break;
-    case dtype::q5_k:
-      q_q5_k(src, y, nb);
-      break;
-    case dtype::q6_k:
-      q_q6_k(src, y, nb);
-      break;
-    case dtype::q8_k:
-      q_q8_k(src, y, nb);
-      break;
-    default:
-      break;
-  }
+  if (n != 0) c.encode(src, out.data(), nb);
   return out;
 }
 

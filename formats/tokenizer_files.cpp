@@ -10,6 +10,7 @@
 
 #include "formats/json_meta.h"
 #include "formats/reader.h"
+#include "formats/vocab_specials.h"
 
 namespace gb {
 namespace {
@@ -366,7 +367,7 @@ void vocab_apply_tokenizer_config(vocab& v, std::string_view config_json, std::v
   const char* what = "tokenizer_config.json";
   json c = parse_json(config_json, what);
   if (!c.is_object()) shape_error(what, "top level is not an object");
-  auto token_text = [&](const char* key) -> std::optional<std::string> {
+  auto token_text = [&](const std::string& key) -> std::optional<std::string> {
     if (!c.contains(key)) return std::nullopt;
     const json& t = c[key];
     if (t.is_string()) return t.get<std::string>();
@@ -374,24 +375,18 @@ void vocab_apply_tokenizer_config(vocab& v, std::string_view config_json, std::v
       return t["content"].get<std::string>();
     return std::nullopt;  // null or other: no such token
   };
-  auto apply = [&](const char* key, int32_t& id) {
+  auto apply = [&](const std::string& key, int32_t& id) {
     auto s = token_text(key);
     if (!s) return;
     int32_t found = find_token(v, *s);
     if (found < 0) {
       note(fs, severity::low, "tokenizer_config.unknown_token", what,
-           std::string(key) + " '" + s->substr(0, 40) + "' is not in the vocabulary");
+           key + " '" + s->substr(0, 40) + "' is not in the vocabulary");
       return;
     }
     id = found;
   };
-  apply("bos_token", v.bos_id);
-  apply("eos_token", v.eos_id);
-  apply("unk_token", v.unk_id);
-  apply("pad_token", v.pad_id);
-  apply("sep_token", v.sep_id);
-  apply("cls_token", v.cls_id);
-  apply("mask_token", v.mask_id);
+  for (const vocab_special& sp : k_vocab_specials) apply(std::string(sp.hf) + "_token", v.*sp.id);
   if (c.contains("add_bos_token") && c["add_bos_token"].is_boolean())
     v.add_bos = c["add_bos_token"].get<bool>();
   if (c.contains("add_eos_token") && c["add_eos_token"].is_boolean())

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "formats/tagged_make.h"
 #include "formats/writers.h"
 
 namespace gb {
@@ -57,40 +58,22 @@ inline torch_node torch_node::none() {
   return {};
 }
 inline torch_node torch_node::boolean(bool v) {
-  torch_node n;
-  n.k = kind::boolean;
-  n.b = v;
-  return n;
+  return tagged_make(kind::boolean, &torch_node::b, v);
 }
 inline torch_node torch_node::integer(int64_t v) {
-  torch_node n;
-  n.k = kind::integer;
-  n.i = v;
-  return n;
+  return tagged_make(kind::integer, &torch_node::i, v);
 }
 inline torch_node torch_node::floating(double v) {
-  torch_node n;
-  n.k = kind::floating;
-  n.f = v;
-  return n;
+  return tagged_make(kind::floating, &torch_node::f, v);
 }
 inline torch_node torch_node::string(std::string v) {
-  torch_node n;
-  n.k = kind::string;
-  n.s = std::move(v);
-  return n;
+  return tagged_make(kind::string, &torch_node::s, std::move(v));
 }
 inline torch_node torch_node::tensor(size_t index) {
-  torch_node n;
-  n.k = kind::tensor;
-  n.tensor_index = index;
-  return n;
+  return tagged_make(kind::tensor, &torch_node::tensor_index, index);
 }
 inline torch_node torch_node::dict(std::vector<torch_entry> v) {
-  torch_node n;
-  n.k = kind::dict;
-  n.items = std::move(v);
-  return n;
+  return tagged_make(kind::dict, &torch_node::items, std::move(v));
 }
 inline torch_node torch_node::object(std::string module, std::string cls, std::vector<torch_entry> state) {
   torch_node n;

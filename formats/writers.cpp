@@ -12,28 +12,12 @@
 #include <string>
 #include <unordered_set>
 
+#include "formats/gguf_value_type.h"
 #include "formats/reader.h"
 #include "formats/safetensors_stream.h"
 
 namespace gb {
 namespace {
-
-enum : uint32_t {
-  T_UINT8 = 0,
-  T_INT8,
-  T_UINT16,
-  T_INT16,
-  T_UINT32,
-  T_INT32,
-  T_FLOAT32,
-  T_BOOL,
-  T_STRING,
-  T_ARRAY,
-  T_UINT64,
-  T_INT64,
-  T_FLOAT64,
-  T_COUNT
-};
 
 class out_file {
  public:

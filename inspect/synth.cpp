@@ -48,21 +48,15 @@ constexpr hf_names k_hf_llama = {"model.embed_tokens",
                                  "model.layers.{N}.mlp.down_proj",
                                  "model.norm",
                                  "lm_head"};
-constexpr hf_names k_hf_phi = {"model.embed_tokens",
-                               nullptr,
-                               nullptr,
-                               "model.layers.{N}.input_layernorm",
-                               "model.layers.{N}.self_attn.q_proj",
-                               "model.layers.{N}.self_attn.k_proj",
-                               "model.layers.{N}.self_attn.v_proj",
-                               nullptr,
-                               "model.layers.{N}.self_attn.dense",
-                               nullptr,
-                               nullptr,
-                               "model.layers.{N}.mlp.fc1",
-                               "model.layers.{N}.mlp.fc2",
-                               "model.final_layernorm",
-                               "lm_head"};
+constexpr hf_names k_hf_phi = [] {  // llama's embedding and attention names, its own MLP and final norm
+  hf_names n = k_hf_llama;
+  n.o = "model.layers.{N}.self_attn.dense";
+  n.ffn_norm = n.gate = nullptr;  // parallel block, plain MLP
+  n.up = "model.layers.{N}.mlp.fc1";
+  n.down = "model.layers.{N}.mlp.fc2";
+  n.out_norm = "model.final_layernorm";
+  return n;
+}();
 constexpr hf_names k_hf_gpt2 = {"transformer.wte",
                                 "transformer.wpe",
                                 nullptr,
@@ -123,21 +117,13 @@ constexpr hf_names k_hf_falcon = {"transformer.word_embeddings",
                                   "transformer.h.{N}.mlp.dense_4h_to_h",
                                   "transformer.ln_f",
                                   "lm_head"};
-constexpr hf_names k_hf_bloom = {"transformer.word_embeddings",
-                                 nullptr,
-                                 "transformer.word_embeddings_layernorm",
-                                 "transformer.h.{N}.input_layernorm",
-                                 nullptr,
-                                 nullptr,
-                                 nullptr,
-                                 "transformer.h.{N}.self_attention.query_key_value",
-                                 "transformer.h.{N}.self_attention.dense",
-                                 "transformer.h.{N}.post_attention_layernorm",
-                                 nullptr,
-                                 "transformer.h.{N}.mlp.dense_h_to_4h",
-                                 "transformer.h.{N}.mlp.dense_4h_to_h",
-                                 "transformer.ln_f",
-                                 nullptr};
+constexpr hf_names k_hf_bloom = [] {  // falcon's names, with an embedding norm and a pre-MLP norm
+  hf_names n = k_hf_falcon;
+  n.embd_norm = "transformer.word_embeddings_layernorm";
+  n.ffn_norm = "transformer.h.{N}.post_attention_layernorm";
+  n.out = nullptr;  // tied
+  return n;
+}();
 constexpr hf_names k_hf_mpt = {"transformer.wte",
                                nullptr,
                                nullptr,

@@ -13,6 +13,8 @@
 #include <immintrin.h>
 #endif
 
+#include "probes/engine/const_dispatch.h"
+
 namespace gb::engine {
 namespace {
 // Attention of one query head against n keys, in an order fixed by the row's own inputs: each score is one
@@ -98,26 +100,10 @@ template <class KeyAt>
 void score_rows_t(int64_t R, const float* q, int64_t ldq, const int64_t* n, int64_t E, KeyAt key, float scale,
                   float slope, float* s, int64_t lds) {
 #if defined(__AVX512F__)
-  switch ((E + 15) / 16) {
-    case 1:
-      return score_blocks<1>(R, q, ldq, n, E, key, scale, slope, s, lds);
-    case 2:
-      return score_blocks<2>(R, q, ldq, n, E, key, scale, slope, s, lds);
-    case 3:
-      return score_blocks<3>(R, q, ldq, n, E, key, scale, slope, s, lds);
-    case 4:
-      return score_blocks<4>(R, q, ldq, n, E, key, scale, slope, s, lds);
-    case 5:
-      return score_blocks<5>(R, q, ldq, n, E, key, scale, slope, s, lds);
-    case 6:
-      return score_blocks<6>(R, q, ldq, n, E, key, scale, slope, s, lds);
-    case 7:
-      return score_blocks<7>(R, q, ldq, n, E, key, scale, slope, s, lds);
-    case 8:
-      return score_blocks<8>(R, q, ldq, n, E, key, scale, slope, s, lds);
-    default:
-      return score_blocks<0>(R, q, ldq, n, E, key, scale, slope, s, lds);
-  }
+  const auto blocks = [&](auto b) {
+    score_blocks<decltype(b)::value>(R, q, ldq, n, E, key, scale, slope, s, lds);
+  };
+  if (!const_dispatch<8>((E + 15) / 16, blocks)) blocks(std::integral_constant<int, 0>{});  // E > 128
 #else
   for (int64_t r = 0; r < R; ++r)
     for (int64_t i = 0; i < n[r]; ++i) {

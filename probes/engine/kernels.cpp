@@ -20,6 +20,7 @@
 
 #include "formats/quant.h"
 #include "formats/quant_cols.h"
+#include "probes/engine/const_dispatch.h"
 #include "probes/engine/kernels_blocks.h"
 
 namespace gb::engine {
@@ -383,25 +384,7 @@ void rows_kernel(const float* x, int64_t N, const weight_view& w, int64_t r0, in
 
 void rows16(const float* x, int64_t T, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y,
             int64_t M, float* dec) {
-  switch (T) {
-    case 1:
-      rows_kernel<1>(x, N, w, r0, n, y, M, dec);
-      break;
-    case 2:
-      rows_kernel<2>(x, N, w, r0, n, y, M, dec);
-      break;
-    case 3:
-      rows_kernel<3>(x, N, w, r0, n, y, M, dec);
-      break;
-    case 4:
-      rows_kernel<4>(x, N, w, r0, n, y, M, dec);
-      break;
-    case 5:
-      rows_kernel<5>(x, N, w, r0, n, y, M, dec);
-      break;
-    default:
-      break;
-  }
+  const_dispatch<5>(T, [&](auto t) { rows_kernel<decltype(t)::value>(x, N, w, r0, n, y, M, dec); });
 }
 #endif
 
@@ -414,25 +397,8 @@ void panel_tiles(const float* x, int64_t t0, int64_t t1, int64_t N, const float*
     tile_kernel<tile_tokens>(x + t * N, N, wp, k0, k1, y + t * M + r0, M, nr, first);
   const float* xt = x + t * N;
   float* yt = y + t * M + r0;
-  switch (t1 - t) {
-    case 1:
-      tile_kernel<1>(xt, N, wp, k0, k1, yt, M, nr, first);
-      break;
-    case 2:
-      tile_kernel<2>(xt, N, wp, k0, k1, yt, M, nr, first);
-      break;
-    case 3:
-      tile_kernel<3>(xt, N, wp, k0, k1, yt, M, nr, first);
-      break;
-    case 4:
-      tile_kernel<4>(xt, N, wp, k0, k1, yt, M, nr, first);
-      break;
-    case 5:
-      tile_kernel<5>(xt, N, wp, k0, k1, yt, M, nr, first);
-      break;
-    default:
-      break;
-  }
+  const_dispatch<5>(t1 - t,
+                    [&](auto r) { tile_kernel<decltype(r)::value>(xt, N, wp, k0, k1, yt, M, nr, first); });
 }
 
 }  // namespace

@@ -3,10 +3,14 @@
 // naming the option and what is valid; bad input and unwritable outputs -> 3 before any work.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "tests/support/data.h"
+#include "tests/support/keys.h"
 
 namespace {
 
@@ -197,18 +201,72 @@ TEST_CASE("verify: the same weights in another container are not a failure; chan
   CHECK(has(r, "FAILED"));
 }
 
-TEST_CASE("every --json output carries a schema key, indented the same way") {
+// The commands whose option table has --json, from `glassbox completion json` (the option tables), in
+// table order with the verify* commands last (they check what sign, hash and audit wrote).
+std::vector<std::string> json_commands() {
+  std::string out;
+  REQUIRE(gb::test::run_glassbox("completion json", &out) == 0);
+  const auto j = nlohmann::json::parse(out);
+  std::vector<std::string> names;
+  for (const auto& c : j.at("commands"))
+    for (const auto& o : c.at("options"))
+      if (o.at("long") == "json") names.push_back(c.at("name").get<std::string>());
+  std::stable_partition(names.begin(), names.end(),
+                        [](const std::string& n) { return n.rfind("verify", 0); });
+  return names;
+}
+
+TEST_CASE("every command with --json prints one document with a schema key, indented the same way") {
   const std::string m = tiny_model();
-  std::string dir = gb::test::temp_dir("exit_codes_json");
-  for (const std::string& args :
-       {"inspect " + m, "stats " + m, "spectral " + m, "hash " + m + " --no-stats", "diff " + m + " " + m,
-        "run " + m + " --tokens 2", "tokenize " + m + " --text hi", "bench " + m + " -p 4 -n 2 -r 1",
-        "synth --layers 1 --dim 32 --heads 2 --ff 64 --vocab 256 --ctx 64 -o " + dir + "/s.gguf",
-        "bias " + m + " --suite templates --limit 4 --resamples 10", "graph " + m + " -o " + dir + "/g.svg",
-        "trace " + m + " --prompt hi"}) {
-    CAPTURE(args);
+  const std::string d = gb::test::temp_dir("exit_codes_json");
+  const std::string spec = "synth --layers 1 --dim 32 --heads 2 --ff 64 --vocab 256 --ctx 64 --format hf ";
+  REQUIRE(run(spec + "-o " + d + "/a").rc == 0);
+  REQUIRE(
+      run("bias " + m + " --suite templates --limit 4 --resamples 10 --shard 0/1 -o " + d + "/parts").rc ==
+      0);
+  const std::string key = gb::test::make_ec_key(d, "prime256v1");
+  REQUIRE_MESSAGE(!key.empty(), "openssl command line needed");
+  gb::test::write_file(d + "/vec.txt", "4 2\nrose 1 0\ntulip 0.9 0.1\nant 0 1\nmoth 0.1 0.9\n");
+  gb::test::write_file(d + "/weat.jsonl",
+                       "{\"targ1\": {\"category\": \"f\", \"examples\": [\"rose\", \"tulip\"]}, \"targ2\": "
+                       "{\"category\": \"i\", \"examples\": [\"ant\", \"moth\"]}, \"attr1\": {\"category\": "
+                       "\"p\", \"examples\": [\"rose\", \"ant\"]}, \"attr2\": {\"category\": \"u\", "
+                       "\"examples\": [\"tulip\", \"moth\"]}}");
+  const std::map<std::string, std::string> small_run = {
+      {"apply-delta",
+       d + "/a/model.safetensors " + d + "/a/model.safetensors -o " + d + "/delta.safetensors"},
+      {"audit", m + " -o " + d + "/report --resamples 10 --suites templates"},
+      {"bench", m + " -p 4 -n 2 -r 1"},
+      {"bias", m + " --suite templates --limit 4 --resamples 10"},
+      {"bias-diff", m + " " + m + " --suite templates --limit 4 --resamples 10"},
+      {"bias-localize", m + " --suite templates --top 2 --limit 4"},
+      {"diff", m + " " + m},
+      {"export-meta", d + "/a -o " + d + "/meta"},
+      {"graph", m + " -o " + d + "/g.svg"},
+      {"hash", m + " --no-stats -o " + d + "/manifest.json"},
+      {"inspect", m},
+      {"merge", d + "/parts/bias.part-0000-of-0001.json -o " + d + "/merged"},
+      {"patch", m + " --clean a --corrupt b --metric logit-diff:a,b"},
+      {"run", m + " --tokens 2"},
+      {"scan", m},
+      {"sign", d + "/a --key " + key + " -o " + d + "/a.sig"},
+      {"spectral", m},
+      {"stats", m},
+      {"synth", "--layers 1 --dim 32 --heads 2 --ff 64 --vocab 256 --ctx 64 -o " + d + "/s.gguf"},
+      {"tokenize", m + " --text hi"},
+      {"trace", m + " --prompt hi"},
+      {"verify", d + "/manifest.json " + m},
+      {"verify-report", d + "/report"},
+      {"verify-signature", d + "/a --signature " + d + "/a.sig --key " + key + ".pub"},
+      {"weat", d + "/vec.txt --tests " + d + "/weat.jsonl"}};
+  const std::vector<std::string> names = json_commands();
+  CHECK(names.size() >= 20);
+  for (const std::string& name : names) {
+    CAPTURE(name);
+    const auto it = small_run.find(name);
+    REQUIRE_MESSAGE(it != small_run.end(), "a new command with --json: give it a small input in small_run");
     std::string out;
-    CHECK(gb::test::run_glassbox(args + " --json", &out) == 0);
+    CHECK(gb::test::run_glassbox(name + " " + it->second + " --json", &out) == 0);
     auto j = nlohmann::json::parse(out, nullptr, false);
     REQUIRE(!j.is_discarded());
     CHECK(j.contains("schema"));
