@@ -72,6 +72,9 @@ struct run_options {
   int64_t max_context = 0;  // 0 = the model's n_ctx; a smaller cap bounds KV cache memory
   gelu_mode gelu = gelu_mode::exact;
   numerics_mode numerics = numerics_mode::exact;
+  // Ggml block matrices repacked at load time for the few-token kernel (probes/engine/repack.h; same bits).
+  // false, or GB_REPACK=0 in the environment: read in place.
+  bool repack = true;
 };
 
 class hook {
@@ -152,6 +155,7 @@ class runner {
   void truncate(int64_t pos);
   int64_t position() const;
   int64_t vocab_size() const;
+  uint64_t repacked_bytes() const;  // weight bytes repacked at load (run_options::repack)
   int64_t context_length() const;  // min(model n_ctx, run_options::max_context)
   const model& source() const;
 

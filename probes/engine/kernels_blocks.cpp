@@ -29,40 +29,67 @@ struct tile_dec {
   [[gnu::always_inline]] __m512 col(int c) const { return _mm512_load_ps(tile + 16 * c); }
 };
 
-// 16 G rows (n <= 16 G from r0) for RT tokens: per block part, each group's decoder loads its 16 rows'
-// bytes, then column by column the G groups' FMA chains run interleaved (one chain is a 4-cycle FMA per
-// column; one token has no other independent work). The next 16 G rows' lines are prefetched into L2
-// (each row of a wide matrix is its own 4 KiB page, which the hardware prefetcher does not cross), these
-// rows' next lines into L1 (16 G streams are more than it follows).
+// The byte streams a few-token kernel reads for rows [r0, r0 + n): a whole 16-row group of an interleaved
+// view (repack.h) is one stream of 16 blocks per block column, any other row its own stream of one block
+// per column. done: bytes prefetched so far.
+struct block_stream {
+  const uint8_t* p = nullptr;
+  int64_t per_block = 0, done = 0;
+};
+inline int block_streams(const weight_view& w, int64_t r0, int64_t n, int64_t bb, block_stream* s) {
+  int k = 0;
+  for (int64_t i = 0; i < n;) {
+    const int64_t r = r0 + i;
+    if (!w.plain(r) && r % w.interleave == 0 && i + w.interleave <= n) {
+      s[k++] = {w.lane(r), w.interleave * bb, 0};
+      i += w.interleave;
+    } else {
+      s[k++] = {w.row(r), bb, 0};
+      ++i;
+    }
+  }
+  return k;
+}
+
+// 16 G rows (n <= 16 G from r0, r0 a multiple of 16) for RT tokens: per block part, each group's decoder
+// loads its 16 rows' bytes, then column by column the G groups' FMA chains run interleaved (one chain is a
+// 4-cycle FMA per column; one token has no other independent work). The next 16 G rows' lines are
+// prefetched into L2 (each row of a wide matrix is its own 4 KiB page, which the hardware prefetcher does
+// not cross), these rows' next lines into L1 (16 G streams are more than it follows; an interleaved group
+// is one stream).
 template <int RT, int G, class D>
 void rows_dec(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
               const D& proto) {
   constexpr int64_t R = 16 * G;
   const dtype_traits& tr = dtype_info(w.type);
   const int64_t bs = tr.block_size, bb = tr.type_size;
-  const uint8_t* row[R];
-  const uint8_t* next[R];
+  const uint8_t* row[R];  // block 0 of each row; a group's block b at b * step[g] blocks from it
+  int64_t step[G];
+  for (int64_t i = 0; i < R; ++i)
+    row[i] = w.lane(r0 + std::min(i, n - 1));  // rows past n repeat the last: their lanes are not stored
+  for (int g = 0; g < G; ++g) step[g] = w.block_step(r0 + std::min<int64_t>(16 * g, n - 1));
   const int64_t pn = std::clamp<int64_t>(w.rows - r0 - R, 0, R);  // rows prefetched
-  for (int64_t i = 0; i < R; ++i) {
-    row[i] = w.row(r0 + std::min(i, n - 1));  // rows past n repeat the last: their lanes are not stored
-    next[i] = i < pn ? w.row(r0 + R + i) : nullptr;
-  }
+  const int64_t live = std::min<int64_t>(n, R);
+  block_stream cur[R], next[R];
+  const int ncur = block_streams(w, r0, live, bb, cur), nnext = block_streams(w, r0 + R, pn, bb, next);
   D dec[G];
   for (int g = 0; g < G; ++g) dec[g] = proto;
   __m512 acc[RT][G];
   for (int i = 0; i < RT; ++i)
     for (int g = 0; g < G; ++g) acc[i][g] = _mm512_setzero_ps();
-  int64_t fetched = 0, near = 0;  // bytes prefetched so far: of the next rows (L2), of these (L1)
-  const int64_t row_end = N / bs * bb, live = std::min<int64_t>(n, R);
+  const int64_t blocks = N / bs;
   for (int64_t b = 0, k = 0; k < N; ++b, k += bs) {
-    for (; fetched < (b + 1) * bb; fetched += 64)
-      for (int64_t i = 0; i < pn; ++i)
-        _mm_prefetch(reinterpret_cast<const char*>(next[i] + fetched), _MM_HINT_T1);
-    for (; near < std::min(row_end, (b + 1) * bb + 256); near += 64)
-      for (int64_t i = 0; i < live; ++i)
-        _mm_prefetch(reinterpret_cast<const char*>(row[i] + near), _MM_HINT_T0);
+    for (int s = 0; s < nnext; ++s)  // the next rows' block b (L2)
+      for (; next[s].done < (b + 1) * next[s].per_block; next[s].done += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(next[s].p + next[s].done), _MM_HINT_T1);
+    for (int s = 0; s < ncur; ++s) {  // these rows, 256 bytes a row past block b (L1)
+      const int64_t rows_in = cur[s].per_block / bb;
+      const int64_t end = std::min(blocks * cur[s].per_block, (b + 1) * cur[s].per_block + 256 * rows_in);
+      for (; cur[s].done < end; cur[s].done += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(cur[s].p + cur[s].done), _MM_HINT_T0);
+    }
     for (int p = 0; p < D::parts; ++p) {
-      for (int g = 0; g < G; ++g) dec[g].load(row + 16 * g, b, p);
+      for (int g = 0; g < G; ++g) dec[g].load(row + 16 * g, b * step[g], p);
       const float* xk = x + k + p * D::step;
 #pragma GCC unroll 128
       for (int c = 0; c < D::step; ++c)
