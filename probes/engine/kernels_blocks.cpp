@@ -30,26 +30,36 @@ struct tile_dec {
 };
 
 // The byte streams a few-token kernel reads for rows [r0, r0 + n): a whole 16-row group of an interleaved
-// view (repack.h) is one stream of 16 blocks per block column, any other row its own stream of one block
-// per column. done: bytes prefetched so far.
-struct block_stream {
-  const uint8_t* p = nullptr;
-  int64_t per_block = 0, done = 0;
-};
-inline int block_streams(const weight_view& w, int64_t r0, int64_t n, int64_t bb, block_stream* s) {
-  int k = 0;
-  for (int64_t i = 0; i < n;) {
-    const int64_t r = r0 + i;
-    if (!w.plain(r) && r % w.interleave == 0 && i + w.interleave <= n) {
-      s[k++] = {w.lane(r), w.interleave * bb, 0};
-      i += w.interleave;
-    } else {
-      s[k++] = {w.row(r), bb, 0};
-      ++i;
+// view (repack.h) is one stream of 16 blocks per block column (groups), any other row its own stream of
+// one block per column (rows). Streams of one kind advance together: one byte count each.
+template <int R>
+struct row_streams {
+  const uint8_t* rows[R];
+  const uint8_t* groups[R / 16];
+  int nrows = 0, ngroups = 0;
+  int64_t row_done = 0, group_done = 0;  // bytes prefetched so far, per stream
+  row_streams(const weight_view& w, int64_t r0, int64_t n) {
+    for (int64_t i = 0; i < n;) {
+      const int64_t r = r0 + i;
+      if (!w.plain(r) && r % 16 == 0 && i + 16 <= n) {
+        groups[ngroups++] = w.lane(r);
+        i += 16;
+      } else {
+        rows[nrows++] = w.row(r);
+        ++i;
+      }
     }
   }
-  return k;
-}
+  // Lines up to `end` bytes of a row stream (16 end of a group stream), into the cache level `hint`.
+  template <auto hint>
+  [[gnu::always_inline]] void fetch(int64_t end) {
+    for (; row_done < end; row_done += 64)
+      for (int i = 0; i < nrows; ++i) _mm_prefetch(reinterpret_cast<const char*>(rows[i] + row_done), hint);
+    for (; group_done < 16 * end; group_done += 64)
+      for (int i = 0; i < ngroups; ++i)
+        _mm_prefetch(reinterpret_cast<const char*>(groups[i] + group_done), hint);
+  }
+};
 
 // 16 G rows (n <= 16 G from r0, r0 a multiple of 16) for RT tokens: per block part, each group's decoder
 // loads its 16 rows' bytes, then column by column the G groups' FMA chains run interleaved (one chain is a
@@ -69,25 +79,16 @@ void rows_dec(const float* x, int64_t N, const weight_view& w, int64_t r0, int64
     row[i] = w.lane(r0 + std::min(i, n - 1));  // rows past n repeat the last: their lanes are not stored
   for (int g = 0; g < G; ++g) step[g] = w.block_step(r0 + std::min<int64_t>(16 * g, n - 1));
   const int64_t pn = std::clamp<int64_t>(w.rows - r0 - R, 0, R);  // rows prefetched
-  const int64_t live = std::min<int64_t>(n, R);
-  block_stream cur[R], next[R];
-  const int ncur = block_streams(w, r0, live, bb, cur), nnext = block_streams(w, r0 + R, pn, bb, next);
+  row_streams<R> cur(w, r0, std::min<int64_t>(n, R)), next(w, r0 + R, pn);
   D dec[G];
   for (int g = 0; g < G; ++g) dec[g] = proto;
   __m512 acc[RT][G];
   for (int i = 0; i < RT; ++i)
     for (int g = 0; g < G; ++g) acc[i][g] = _mm512_setzero_ps();
-  const int64_t blocks = N / bs;
+  const int64_t row_end = N / bs * bb;
   for (int64_t b = 0, k = 0; k < N; ++b, k += bs) {
-    for (int s = 0; s < nnext; ++s)  // the next rows' block b (L2)
-      for (; next[s].done < (b + 1) * next[s].per_block; next[s].done += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(next[s].p + next[s].done), _MM_HINT_T1);
-    for (int s = 0; s < ncur; ++s) {  // these rows, 256 bytes a row past block b (L1)
-      const int64_t rows_in = cur[s].per_block / bb;
-      const int64_t end = std::min(blocks * cur[s].per_block, (b + 1) * cur[s].per_block + 256 * rows_in);
-      for (; cur[s].done < end; cur[s].done += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(cur[s].p + cur[s].done), _MM_HINT_T0);
-    }
+    next.template fetch<_MM_HINT_T1>((b + 1) * bb);                          // the next rows' block b (L2)
+    cur.template fetch<_MM_HINT_T0>(std::min(row_end, (b + 1) * bb + 256));  // these, 256 bytes a row on
     for (int p = 0; p < D::parts; ++p) {
       for (int g = 0; g < G; ++g) dec[g].load(row + 16 * g, b * step[g], p);
       const float* xk = x + k + p * D::step;
