@@ -299,13 +299,13 @@ struct runner::impl {
   // (row lookups, and an output tied to them), split and transposed matrices, and in llama.cpp numerics
   // the types kernels_q8 multiplies.
   void repack() {
-    if (!opt.repack || !repack_enabled()) return;
+    if (opt.repack == repack_mode::off || !repack_enabled()) return;
     std::vector<matrix*> ms;
     for (layer_weights& L : layers)
       for (matrix* x : {&L.q, &L.k, &L.v, &L.qkv, &L.o, &L.gate, &L.up, &L.down}) ms.push_back(x);
     if (output.w.data != tok_embd.w.data) ms.push_back(&output);
     std::erase_if(ms, [&](const matrix* x) {
-      return !x->stored || !repack_wanted(x->w) ||
+      return !x->stored || !repack_wanted(x->w, opt.repack == repack_mode::all) ||
              (opt.numerics == numerics_mode::llamacpp && matmul_q8_supported(x->w.type));
     });
     uint64_t total = 0;

@@ -21,9 +21,9 @@ bool repack_enabled() {
   return !(e && std::strcmp(e, "0") == 0);
 }
 
-bool repack_wanted(const weight_view& w) {
+bool repack_wanted(const weight_view& w, bool all) {
   return w.interleave == 0 && w.data && w.rows >= 16 && dtype_info(w.type).is_quantized &&
-         rows_blocks_supported(w.type);
+         rows_blocks_supported(w.type) && (all || w.type == dtype::q4_0);
 }
 
 uint64_t repack_bytes(const weight_view& w) {

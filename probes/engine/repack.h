@@ -19,8 +19,10 @@ namespace gb::engine {
 // False when GB_REPACK=0 is set in the environment (the stored layout: the repack's twin).
 bool repack_enabled();
 // True for a plain view of a ggml block type the few-token kernel decodes in registers (this build and
-// CPU), with at least one whole 16-row group.
-bool repack_wanted(const weight_view& w);
+// CPU), with at least one whole 16-row group, and (unless all) of a type where the repack measured faster:
+// q4_0 only (134M model, tg64, load 12-20, 3 alternating runs: q4_0 1.14x at 1 thread; q8_0 0.99x,
+// q4_k 0.80x, q6_k 0.85x).
+bool repack_wanted(const weight_view& w, bool all = false);
 // Bytes of the repacked copy: the same as the stored rows (rows x row_bytes).
 uint64_t repack_bytes(const weight_view& w);
 // w's rows copied into dst (repack_bytes(w) bytes) in the interleaved layout; the view of the copy.

@@ -367,7 +367,8 @@ TEST_CASE("the load-time repack gives the stored layout's logits bit for bit") {
         std::vector<float> logits[2];  // stored layout, repacked
         for (int on = 0; on < 2; ++on) {
           engine::run_options o;
-          o.threads = threads, o.numerics = nm, o.repack = on == 1;
+          o.threads = threads, o.numerics = nm,
+          o.repack = on ? engine::repack_mode::all : engine::repack_mode::off;
           auto r = engine::runner::create(L->m, o);
           REQUIRE(r.ok());
           if (on == 1 && nm == engine::numerics_mode::exact && engine::repack_enabled())
