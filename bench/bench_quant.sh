@@ -80,6 +80,13 @@
 # at all, or an L1 distance of 512 (q8_0 tg: 1.00x, 0.90-0.96x: the prefetch loops' share of a profile is
 # memory stalls landing there); 4 interleaved 16-row groups for the k-quants (q4_k 1.03-1.09x at 1 thread,
 # 0.75-0.98x at 2, q5_k 0.81x, q6_k 0.90x: decoder state spills), 2 for q8_0 (1.01x).
+# Load-time block-interleaved repack (probes/engine/repack.h, 2026-12-07 03:00-03:15, load 12-20 on 2 cores),
+# tg64 tok/s, repack on vs GB_REPACK=0 vs native llama-bench, 3 alternating runs (medians):
+#   q4_0 1 | 29.8 vs 25.1 (1.19x), llama.cpp 45.8 | q4_0 2 | 39.4 vs 38.2 (1.03x), llama.cpp 62.8
+#   q8_0 1 | 36.0 vs 37.6 (0.96x), llama.cpp 34.0 | q8_0 2 | 43.5 vs 52.8 (noisy), llama.cpp 107.3
+#   q4_k 1 | 62.8 vs 77.6 (0.81x), llama.cpp 105.9 | q6_k 1 | 34.4 vs 51.3 (noisy), llama.cpp 57.0
+# So the runner repacks q4_0 only by default (repack_mode::measured). Peak RSS (q4_0, -p 1 -n 1): 91.4 vs
+# 79.4 MB (the weights plus about one tensor), load +0.5 s wall at this load (one thread, 18-byte copies).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}

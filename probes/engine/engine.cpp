@@ -14,11 +14,13 @@
 #include <initializer_list>
 #include <limits>
 
+#include "formats/mapped_file.h"
 #include "formats/quant.h"
 #include "inspect/forward_layout.h"
 #include "probes/engine/attention.h"
 #include "probes/engine/kernels.h"
 #include "probes/engine/kernels_q8.h"
+#include "probes/engine/repack.h"
 
 namespace gb::engine {
 namespace {
@@ -53,8 +55,9 @@ bool dtype_runnable(dtype t) {
 struct matrix {
   weight_view w;
   aligned_vector<float> owned;
-  int split_dim = -1;              // 0: parts are blocks of rows; 1: blocks of columns
-  std::vector<weight_view> parts;  // in order along split_dim
+  int split_dim = -1;                   // 0: parts are blocks of rows; 1: blocks of columns
+  std::vector<weight_view> parts;       // in order along split_dim
+  const tensor_view* stored = nullptr;  // the tensor w reads in place (a repack drops its mapped pages)
   bool present() const { return w.data != nullptr || !parts.empty(); }
 };
 
@@ -116,6 +119,8 @@ struct runner::impl {
   // gathered into whole rows (threads, block rows, row_bytes); the blocks' products (T, M) block by block.
   mutable aligned_vector<uint8_t> split_rows;
   mutable aligned_vector<float> split_out;
+  std::unique_ptr<uint8_t[]> repacked;  // the repacked matrices (repack()), which views point into
+  uint64_t repacked_size = 0;
 
   int64_t pos = 0;
   int64_t cache_cap = 0;                      // positions allocated in each cache
@@ -159,6 +164,7 @@ struct runner::impl {
     weight_view stored{t.type, t.data, t.shape[0], t.shape[1], rb};
     if (!e->transposed) {
       out.w = stored;
+      out.stored = &t;
       return out;
     }
     // Stored [in, out]: one-time transposed f32 copy.
@@ -285,6 +291,37 @@ struct runner::impl {
       output.parts = tok_embd.parts;
     }
     output_b = bind_vec(role_kind::output, -1, true, V, false);
+  }
+
+  // The load-time repack (repack.h) of the matrices the few-token kernel streams, into one allocation
+  // tensor by tensor, each tensor's mapped pages dropped after its copy (the map stays valid: a later read
+  // faults them in again), so memory peaks near the weights plus one tensor. Not repacked: the embeddings
+  // (row lookups, and an output tied to them), split and transposed matrices, and in llama.cpp numerics
+  // the types kernels_q8 multiplies.
+  void repack() {
+    if (opt.repack == repack_mode::off || !repack_enabled()) return;
+    std::vector<matrix*> ms;
+    for (layer_weights& L : layers)
+      for (matrix* x : {&L.q, &L.k, &L.v, &L.qkv, &L.o, &L.gate, &L.up, &L.down}) ms.push_back(x);
+    if (output.w.data != tok_embd.w.data) ms.push_back(&output);
+    std::erase_if(ms, [&](const matrix* x) {
+      return !x->stored || !repack_wanted(x->w, opt.repack == repack_mode::all) ||
+             (opt.numerics == numerics_mode::llamacpp && matmul_q8_supported(x->w.type));
+    });
+    uint64_t total = 0;
+    for (const matrix* x : ms) total += repack_bytes(x->w);
+    if (total == 0) return;
+    repacked_size = total;
+    repacked.reset(new uint8_t[total]);  // not zeroed: its pages are first touched by their copy
+    uint8_t* at = repacked.get();
+    for (matrix* x : ms) {
+      const uint64_t n = repack_bytes(x->w);
+      x->w = repack_interleave(x->w, at, threads);
+      at += n;
+      const tensor_view& t = *x->stored;
+      if (t.file_index < m->source->files.size() && m->source->files[t.file_index].map)
+        m->source->files[t.file_index].map->advise_dontneed(t.file_offset, t.nbytes);
+    }
   }
 
   // Layer l's norms, attention (fused qkv or q, k, v) and MLP weights; an HF-permuted q turns
@@ -865,6 +902,7 @@ result<std::unique_ptr<runner>> runner::create(const model& m, const run_options
   if (!m.source) return error{errc::bad_value, 0, "engine: model has no source archive", ""};
   try {
     p->bind();
+    p->repack();
   } catch (failure& f) {
     if (f.err().where.empty()) f.err().where = m.source->path;
     return f.err();
@@ -959,6 +997,10 @@ void runner::truncate(int64_t pos) {
 int64_t runner::position() const {
   return p_->pos;
 }
+uint64_t runner::repacked_bytes() const {
+  return p_->repacked_size;
+}
+
 int64_t runner::vocab_size() const {
   return p_->V;
 }

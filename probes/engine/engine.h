@@ -65,6 +65,7 @@ enum class gelu_mode : uint8_t { exact, ggml_f16_table };
 // per block, integer dot products per block (q4_0, q8_0, q4_k, q5_k, q6_k; other types stay exact), to
 // reproduce the deployed runtime's logits on quantized files. Both are batch- and thread-invariant.
 enum class numerics_mode : uint8_t { exact, llamacpp };
+enum class repack_mode : uint8_t { off, measured, all };
 
 struct run_options {
   int threads = 0;          // 0 = OpenMP default (OMP_NUM_THREADS or all cores)
@@ -72,6 +73,10 @@ struct run_options {
   int64_t max_context = 0;  // 0 = the model's n_ctx; a smaller cap bounds KV cache memory
   gelu_mode gelu = gelu_mode::exact;
   numerics_mode numerics = numerics_mode::exact;
+  // Ggml block matrices repacked at load time for the few-token kernel (probes/engine/repack.h; same bits):
+  // measured, the types where it measured faster; all, every type it can; off (or GB_REPACK=0 in the
+  // environment), read in place.
+  repack_mode repack = repack_mode::measured;
 };
 
 class hook {
@@ -152,7 +157,8 @@ class runner {
   void truncate(int64_t pos);
   int64_t position() const;
   int64_t vocab_size() const;
-  int64_t context_length() const;  // min(model n_ctx, run_options::max_context)
+  uint64_t repacked_bytes() const;  // weight bytes repacked at load (run_options::repack)
+  int64_t context_length() const;   // min(model n_ctx, run_options::max_context)
   const model& source() const;
 
   // log p(tokens[i] | tokens[<i]) for each i >= first_scored, from one pass over the whole sequence

@@ -22,6 +22,7 @@
 #include "formats/quant_cols.h"
 #include "probes/engine/const_dispatch.h"
 #include "probes/engine/kernels_blocks.h"
+#include "probes/engine/repack.h"
 
 namespace gb::engine {
 namespace {
@@ -72,6 +73,10 @@ aligned_vector<float>& scratch(size_t n) {
 
 void weight_rows_f32(const weight_view& w, int64_t r0, int64_t n, float* dst) {
   for (int64_t r = r0; r < r0 + n; ++r, dst += w.cols) {
+    if (!w.plain(r)) {  // block-interleaved (repack.h)
+      dequantize_lane(w, r, dst);
+      continue;
+    }
     const uint8_t* src = w.row(r);
     switch (w.type) {
       case dtype::f32:
@@ -91,8 +96,9 @@ void weight_rows_f32(const weight_view& w, int64_t r0, int64_t n, float* dst) {
 }
 
 void weight_rows_f32_ref(const weight_view& w, int64_t r0, int64_t n, float* dst) {
+  std::vector<uint8_t> gathered(w.plain(r0) ? 0 : w.row_bytes);  // an interleaved row's blocks
   for (int64_t r = r0; r < r0 + n; ++r, dst += w.cols) {
-    const uint8_t* src = w.row(r);
+    const uint8_t* src = w.row_in(r, gathered.data());
     if (w.type == dtype::f16 || w.type == dtype::bf16) {
       for (int64_t i = 0; i < w.cols; ++i) {
         uint16_t h;
@@ -182,11 +188,12 @@ void pack_panel(const weight_view& w, int64_t r0, int64_t n, float* wp, float* d
 #endif
     } else if (block_columns_fn cols = m > 0 ? block_columns16(w.type) : nullptr) {
       // ggml blocks: 16 rows' block decoded straight into the panel's columns (rows past m repeat the
-      // last one: their lanes are never stored)
+      // last one: their lanes are never stored); a whole 16-row group of an interleaved view (repack.h)
+      // is one stream, read with block index b * step
       const uint8_t* rows[16];
-      for (int64_t i = 0; i < 16; ++i) rows[i] = w.row(r0 + j + std::min(i, m - 1));
-      const int64_t bs = dtype_info(w.type).block_size;
-      for (int64_t b = 0; b < N / bs; ++b) cols(rows, b, wp + b * bs * panel_rows + j, panel_rows);
+      for (int64_t i = 0; i < 16; ++i) rows[i] = w.lane(r0 + j + std::min(i, m - 1));
+      const int64_t bs = dtype_info(w.type).block_size, step = w.block_step(r0 + j);
+      for (int64_t b = 0; b < N / bs; ++b) cols(rows, b * step, wp + b * bs * panel_rows + j, panel_rows);
     } else {
       if (m > 0) weight_rows_f32(w, r0 + j, m, dec);
       pack16(dec, N, m, N, wp, j);

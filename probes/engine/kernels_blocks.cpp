@@ -29,40 +29,68 @@ struct tile_dec {
   [[gnu::always_inline]] __m512 col(int c) const { return _mm512_load_ps(tile + 16 * c); }
 };
 
-// 16 G rows (n <= 16 G from r0) for RT tokens: per block part, each group's decoder loads its 16 rows'
-// bytes, then column by column the G groups' FMA chains run interleaved (one chain is a 4-cycle FMA per
-// column; one token has no other independent work). The next 16 G rows' lines are prefetched into L2
-// (each row of a wide matrix is its own 4 KiB page, which the hardware prefetcher does not cross), these
-// rows' next lines into L1 (16 G streams are more than it follows).
+// The byte streams a few-token kernel reads for rows [r0, r0 + n): a whole 16-row group of an interleaved
+// view (repack.h) is one stream of 16 blocks per block column (groups), any other row its own stream of
+// one block per column (rows). Streams of one kind advance together: one byte count each.
+template <int R>
+struct row_streams {
+  const uint8_t* rows[R];
+  const uint8_t* groups[R / 16];
+  int nrows = 0, ngroups = 0;
+  int64_t row_done = 0, group_done = 0;  // bytes prefetched so far, per stream
+  row_streams(const weight_view& w, int64_t r0, int64_t n) {
+    for (int64_t i = 0; i < n;) {
+      const int64_t r = r0 + i;
+      if (!w.plain(r) && r % 16 == 0 && i + 16 <= n) {
+        groups[ngroups++] = w.lane(r);
+        i += 16;
+      } else {
+        rows[nrows++] = w.row(r);
+        ++i;
+      }
+    }
+  }
+  // Lines up to `end` bytes of a row stream (16 end of a group stream), into the cache level `hint`.
+  template <auto hint>
+  [[gnu::always_inline]] void fetch(int64_t end) {
+    for (; row_done < end; row_done += 64)
+      for (int i = 0; i < nrows; ++i) _mm_prefetch(reinterpret_cast<const char*>(rows[i] + row_done), hint);
+    for (; group_done < 16 * end; group_done += 64)
+      for (int i = 0; i < ngroups; ++i)
+        _mm_prefetch(reinterpret_cast<const char*>(groups[i] + group_done), hint);
+  }
+};
+
+// 16 G rows (n <= 16 G from r0, r0 a multiple of 16) for RT tokens: per block part, each group's decoder
+// loads its 16 rows' bytes, then column by column the G groups' FMA chains run interleaved (one chain is a
+// 4-cycle FMA per column; one token has no other independent work). The next 16 G rows' lines are
+// prefetched into L2 (each row of a wide matrix is its own 4 KiB page, which the hardware prefetcher does
+// not cross), these rows' next lines into L1 (16 G streams are more than it follows; an interleaved group
+// is one stream).
 template <int RT, int G, class D>
 void rows_dec(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
               const D& proto) {
   constexpr int64_t R = 16 * G;
   const dtype_traits& tr = dtype_info(w.type);
   const int64_t bs = tr.block_size, bb = tr.type_size;
-  const uint8_t* row[R];
-  const uint8_t* next[R];
+  const uint8_t* row[R];  // block 0 of each row; a group's block b at b * step[g] blocks from it
+  int64_t step[G];
+  for (int64_t i = 0; i < R; ++i)
+    row[i] = w.lane(r0 + std::min(i, n - 1));  // rows past n repeat the last: their lanes are not stored
+  for (int g = 0; g < G; ++g) step[g] = w.block_step(r0 + std::min<int64_t>(16 * g, n - 1));
   const int64_t pn = std::clamp<int64_t>(w.rows - r0 - R, 0, R);  // rows prefetched
-  for (int64_t i = 0; i < R; ++i) {
-    row[i] = w.row(r0 + std::min(i, n - 1));  // rows past n repeat the last: their lanes are not stored
-    next[i] = i < pn ? w.row(r0 + R + i) : nullptr;
-  }
+  row_streams<R> cur(w, r0, std::min<int64_t>(n, R)), next(w, r0 + R, pn);
   D dec[G];
   for (int g = 0; g < G; ++g) dec[g] = proto;
   __m512 acc[RT][G];
   for (int i = 0; i < RT; ++i)
     for (int g = 0; g < G; ++g) acc[i][g] = _mm512_setzero_ps();
-  int64_t fetched = 0, near = 0;  // bytes prefetched so far: of the next rows (L2), of these (L1)
-  const int64_t row_end = N / bs * bb, live = std::min<int64_t>(n, R);
+  const int64_t row_end = N / bs * bb;
   for (int64_t b = 0, k = 0; k < N; ++b, k += bs) {
-    for (; fetched < (b + 1) * bb; fetched += 64)
-      for (int64_t i = 0; i < pn; ++i)
-        _mm_prefetch(reinterpret_cast<const char*>(next[i] + fetched), _MM_HINT_T1);
-    for (; near < std::min(row_end, (b + 1) * bb + 256); near += 64)
-      for (int64_t i = 0; i < live; ++i)
-        _mm_prefetch(reinterpret_cast<const char*>(row[i] + near), _MM_HINT_T0);
+    next.template fetch<_MM_HINT_T1>((b + 1) * bb);                          // the next rows' block b (L2)
+    cur.template fetch<_MM_HINT_T0>(std::min(row_end, (b + 1) * bb + 256));  // these, 256 bytes a row on
     for (int p = 0; p < D::parts; ++p) {
-      for (int g = 0; g < G; ++g) dec[g].load(row + 16 * g, b, p);
+      for (int g = 0; g < G; ++g) dec[g].load(row + 16 * g, b * step[g], p);
       const float* xk = x + k + p * D::step;
 #pragma GCC unroll 128
       for (int c = 0; c < D::step; ++c)

@@ -18,7 +18,8 @@ namespace gb::engine {
 
 // True when this build has a SIMD decoder for w's type (AVX-512 builds, ggml block types).
 bool rows_blocks_supported(dtype t);
-// Rows [r0, r0 + n) of y (T, M) = x (T, N) . W^T for 1 <= T <= 5.
+// Rows [r0, r0 + n) of y (T, M) = x (T, N) . W^T for 1 <= T <= 5 (r0 a multiple of 16 when w is
+// block-interleaved, repack.h).
 void rows_blocks(const float* x, int64_t T, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y,
                  int64_t M);
 // The same with every type through block_columns16 and the L1 tile (the fused decoders' twin: tests

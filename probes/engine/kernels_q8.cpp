@@ -43,6 +43,15 @@
 namespace gb::engine {
 namespace {
 
+// Row r of w as plain bytes: in place, or an interleaved row's blocks (repack.h) gathered into one of the
+// calling thread's 4 buffers (slot), which keeps it until the slot is asked again.
+const uint8_t* q8_row(const weight_view& w, int64_t r, int slot = 0) {
+  if (w.plain(r)) return w.row(r);
+  thread_local std::vector<uint8_t> rows;  // (4, row_bytes)
+  if (rows.size() < 4 * w.row_bytes) rows.resize(4 * w.row_bytes);
+  return w.row_in(r, rows.data() + static_cast<uint64_t>(slot) * w.row_bytes);
+}
+
 inline float h2f(const uint8_t* p) {
   uint16_t h;
   std::memcpy(&h, p, 2);
@@ -431,7 +440,7 @@ void rows_blocks32_direct(const weight_view& w, int64_t r0, int nr, const q8_act
   const int64_t nb = a.N / 32;
   for (int g = 0; g < nr; g += RT) {
     const uint8_t* rows[RT];
-    for (int i = 0; i < RT; ++i) rows[i] = w.row(r0 + g + std::min(i, nr - g - 1));
+    for (int i = 0; i < RT; ++i) rows[i] = q8_row(w, r0 + g + std::min(i, nr - g - 1), i);
     const int n = std::min(RT, nr - g);
     switch (a.T) {
       case 3:
@@ -461,7 +470,7 @@ void rows_blocks32(const weight_view& w, int64_t r0, int nr, const q8_acts& a, c
   const int64_t nb = a.N / 32, pairs = (nb + 1) / 2, group = pairs * RT * 128;
   const int groups = (nr + RT - 1) / RT;
   for (int i = 0; i < groups * RT; ++i) {  // a short last group repeats the last row
-    const uint8_t* row = w.row(r0 + std::min(i, nr - 1));
+    const uint8_t* row = q8_row(w, r0 + std::min(i, nr - 1));
     for (int64_t p = 0; p < pairs; ++p) {
       const bool pair = 2 * p + 1 < nb;
       uint8_t* dst = wp + i / RT * group + (p * RT + i % RT) * 128;
@@ -629,7 +638,7 @@ void row_k(const uint8_t* row, const q8_acts& a, float* y, int64_t ldy) {
 // Rows [r0, r0 + nr), nr <= rows_per_task, for every token; wp: scratch (rows_blocks32).
 template <dtype T>
 void rows_k(const weight_view& w, int64_t r0, int nr, const q8_acts& a, const uint8_t*, float* y, uint8_t*) {
-  for (int i = 0; i < nr; ++i) row_k<T>(w.row(r0 + i), a, y + r0 + i, w.rows);
+  for (int i = 0; i < nr; ++i) row_k<T>(q8_row(w, r0 + i), a, y + r0 + i, w.rows);
 }
 using rows_fn = void (*)(const weight_view&, int64_t, int, const q8_acts&, const uint8_t*, float*, uint8_t*);
 rows_fn fast_rows(dtype t) {
@@ -782,7 +791,7 @@ q8_acts q8_quantize(dtype wtype, const float* x, int64_t T, int64_t N) {
 
 void matmul_q8_ref(const float* x, int64_t T, const weight_view& w, float* y) {
   const q8_acts a = q8_quantize(w.type, x, T, w.cols);
-  for (int64_t r = 0; r < w.rows; ++r) row_ref(w.type, w.row(r), a, y + r, w.rows);
+  for (int64_t r = 0; r < w.rows; ++r) row_ref(w.type, q8_row(w, r), a, y + r, w.rows);
 }
 
 q8_isa q8_isa_best() {
@@ -855,12 +864,12 @@ void matmul_q8_with(q8_isa isa, const float* x, int64_t T, const weight_view& w,
   if (isa == q8_isa::avx2) {
     const row_fn f = avx2_row(w.type);
 #pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t r = 0; r < M; ++r) f(w.row(r), a, y + r, M);
+    for (int64_t r = 0; r < M; ++r) f(q8_row(w, r), a, y + r, M);
     return;
   }
 #endif
 #pragma omp parallel for num_threads(threads) schedule(static)
-  for (int64_t r = 0; r < M; ++r) row_ref(w.type, w.row(r), a, y + r, M);
+  for (int64_t r = 0; r < M; ++r) row_ref(w.type, q8_row(w, r), a, y + r, M);
 }
 
 }  // namespace gb::engine

@@ -23,6 +23,8 @@
 #include "inspect/model.h"
 #include "inspect/synth.h"
 #include "probes/engine/engine.h"
+#include "probes/engine/kernels_blocks.h"
+#include "probes/engine/repack.h"
 #include "tests/support/data.h"
 #include "tests/support/engine_fixture.h"
 #include "tests/support/ref_forward.h"
@@ -332,6 +334,48 @@ TEST_CASE("each quantised type gives the logits of the same model dequantised to
                                         static_cast<double>(f[i * one.value().size() + j])));
     }
     CHECK(err1 < 1e-5);
+  }
+}
+
+// The load-time repack (probes/engine/repack.h) changes no bit of the logits: every block type, a vocabulary
+// that leaves the output matrix a plain tail (500 = 31 x 16 + 4 rows), the packed path (9 tokens) and the
+// few-token one (continuations of 1 and 2 tokens), 1 and 2 threads, the exact and the llama.cpp numerics.
+TEST_CASE("the load-time repack gives the stored layout's logits bit for bit") {
+  const std::string dir = test::temp_dir("engine_repack");
+  const std::vector<std::vector<int32_t>> steps = {{1, 5, 9, 33, 100, 7, 200, 300, 11}, {4}, {8, 15}};
+  for (dtype t : {dtype::q8_0, dtype::q4_0, dtype::q4_1, dtype::q5_0, dtype::q5_1, dtype::q2_k, dtype::q3_k,
+                  dtype::q4_k, dtype::q5_k, dtype::q6_k}) {
+    const std::string type_name = dtype_name(t);
+    CAPTURE(type_name);
+    synth_spec s;
+    s.n_layer = 1, s.n_embd = 256, s.n_head = 4, s.n_head_kv = 2, s.n_ff = 512, s.n_vocab = 500, s.n_ctx = 64;
+    s.type = t;
+    s.seed = 5;
+    s.path = dir + "/" + type_name + ".gguf";
+    auto w = synth_write(s);
+    REQUIRE_MESSAGE(w.ok(), (w.ok() ? "" : w.err().to_string()));
+    auto L = load(s.path);
+    for (engine::numerics_mode nm : {engine::numerics_mode::exact, engine::numerics_mode::llamacpp})
+      for (int threads : {1, 2}) {
+        CAPTURE(threads);
+        std::vector<float> logits[2];  // stored layout, repacked
+        for (int on = 0; on < 2; ++on) {
+          engine::run_options o;
+          o.threads = threads, o.numerics = nm,
+          o.repack = on ? engine::repack_mode::all : engine::repack_mode::off;
+          auto r = engine::runner::create(L->m, o);
+          REQUIRE(r.ok());
+          if (on == 1 && nm == engine::numerics_mode::exact && engine::repack_enabled())
+            CHECK((r.value()->repacked_bytes() > 0) == engine::rows_blocks_supported(t));
+          for (const std::vector<int32_t>& ids : steps) {
+            auto lg = r.value()->forward(ids);
+            REQUIRE(lg.ok());
+            logits[on].insert(logits[on].end(), lg.value().begin(), lg.value().end());
+          }
+        }
+        REQUIRE(logits[0].size() == logits[1].size());
+        CHECK(std::memcmp(logits[0].data(), logits[1].data(), logits[0].size() * 4) == 0);
+      }
   }
 }
 

@@ -1,7 +1,8 @@
 // The few-token matmul on ggml block weights (kernels_blocks.h): columns decoded in registers give the
 // bits of the L1-tile twin (block_columns16, itself == dequantize_row) and of the packed many-token path,
 // for every block type with a SIMD decoder, 1..5 tokens, row counts around the 16- and 32-row groups and
-// threads 1 and 2; and they are the product (against matmul_ref, rel 1e-5).
+// threads 1 and 2; and they are the product (against matmul_ref, rel 1e-5). The load-time repack
+// (repack.h) changes no bits in any reader.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -14,6 +15,8 @@
 #include "formats/quant_cols.h"
 #include "probes/engine/kernels.h"
 #include "probes/engine/kernels_blocks.h"
+#include "probes/engine/kernels_q8.h"
+#include "probes/engine/repack.h"
 
 using namespace gb;
 using namespace gb::engine;
@@ -86,4 +89,65 @@ TEST_CASE("few-token block matmul: registers == L1 tile == packed path bit for b
 #else
   MESSAGE("no AVX-512 in this build (sanitized builds are not -march=native): no register decoders to check");
 #endif
+}
+
+// The load-time repack (repack.h): every reader of an interleaved view gives the plain view's bits. Row
+// counts with and without a plain tail (16, 33, 70), a 64-row panel whose groups mix layouts (33: rows 0..31
+// interleaved, 32 plain), tokens 1..5 (few-token kernels) and 7 (packed panels), 1 and 2 threads, the row
+// decoders and their twin, and llama.cpp's numerics (every instruction set this CPU has).
+TEST_CASE("block-interleaved repack: every reader gives the plain layout's bits") {
+  const dtype types[] = {dtype::q8_0, dtype::q4_0, dtype::q4_1, dtype::q5_0, dtype::q5_1,
+                         dtype::q2_k, dtype::q3_k, dtype::q4_k, dtype::q5_k, dtype::q6_k};
+  std::mt19937 g(47);
+  for (dtype t : types) {
+    const std::string type_name = dtype_name(t);
+    CAPTURE(type_name);
+    const int64_t bs = dtype_info(t).block_size, N = bs * (bs == 32 ? 5 : 2);
+    for (int64_t M : {16, 33, 70}) {
+      CAPTURE(M);
+      std::vector<uint8_t> bytes = random_matrix(t, M, N, g);
+      const weight_view w{t, bytes.data(), M, N, dtype_row_bytes(t, static_cast<uint64_t>(N))};
+      std::vector<uint8_t> packed_bytes(repack_bytes(w));
+      const weight_view wi = repack_interleave(w, packed_bytes.data(), 2);
+      REQUIRE(wi.interleave == 16);
+      CHECK(packed_bytes != bytes);             // the layout did change
+      CHECK(wi.plain(M - 1) == (M % 16 != 0));  // a tail row stays plain, in place
+      std::vector<uint8_t> scratch(w.row_bytes);
+      for (int64_t r = 0; r < M; ++r)
+        CHECK(std::memcmp(wi.row_in(r, scratch.data()), w.row(r), w.row_bytes) == 0);
+      std::vector<float> a(static_cast<size_t>(M * N)), b(a.size());
+      weight_rows_f32(w, 0, M, a.data());
+      weight_rows_f32(wi, 0, M, b.data());
+      CHECK(std::memcmp(a.data(), b.data(), a.size() * 4) == 0);
+      weight_rows_f32_ref(wi, 0, M, b.data());
+      CHECK(std::memcmp(a.data(), b.data(), a.size() * 4) == 0);
+      std::normal_distribution<float> d(0.0f, 1.0f);
+      std::vector<float> x(static_cast<size_t>(7 * N));
+      for (float& v : x) v = d(g);
+      for (int64_t T : {1, 2, 3, 5, 7}) {
+        CAPTURE(T);
+        std::vector<float> plain(static_cast<size_t>(T * M)), inter(plain.size(), NAN);
+        matmul(x.data(), T, w, plain.data(), 1);
+        for (int threads : {1, 2}) {
+          matmul(x.data(), T, wi, inter.data(), threads);
+          CHECK(std::memcmp(plain.data(), inter.data(), plain.size() * 4) == 0);
+        }
+        if (T <= 5 && rows_blocks_supported(t)) {
+          rows_blocks_tiled(x.data(), T, N, wi, 0, M, inter.data(), M);
+          CHECK(std::memcmp(plain.data(), inter.data(), plain.size() * 4) == 0);
+        }
+        if (!matmul_q8_supported(t)) continue;
+        matmul_q8_ref(x.data(), T, w, plain.data());
+        matmul_q8_ref(x.data(), T, wi, inter.data());
+        CHECK(std::memcmp(plain.data(), inter.data(), plain.size() * 4) == 0);
+        for (q8_isa isa : {q8_isa::avx2, q8_isa::avx512}) {
+          if (!q8_isa_available(isa)) continue;
+          for (int threads : {1, 2}) {
+            matmul_q8_with(isa, x.data(), T, wi, inter.data(), threads);
+            CHECK(std::memcmp(plain.data(), inter.data(), plain.size() * 4) == 0);
+          }
+        }
+      }
+    }
+  }
 }

@@ -1,0 +1,33 @@
+// probes/engine/repack.h: the load-time block-interleaved repack of ggml block weights (weight_view's
+// interleave 16, kernels.h). The few-token kernel multiplies 16 rows at once; in the stored layout those
+// are 16 separate row streams (64 for 4 interleaved row groups), more than the hardware prefetchers track.
+// Repacked, each 16-row group is one sequential stream of its rows' blocks, column by column. The blocks are
+// the same bytes, so every decode and every FMA is the same: the same bits (tests/engine/test_repack.cpp).
+//
+//   if (gb::engine::repack_wanted(w)) {
+//     std::unique_ptr<uint8_t[]> mem(new uint8_t[gb::engine::repack_bytes(w)]);  // untouched until written
+//     w = gb::engine::repack_interleave(w, mem.get(), threads);                   // w.interleave == 16
+//   }
+#pragma once
+
+#include <cstdint>
+
+#include "probes/engine/kernels.h"
+
+namespace gb::engine {
+
+// False when GB_REPACK=0 is set in the environment (the stored layout: the repack's twin).
+bool repack_enabled();
+// True for a plain view of a ggml block type the few-token kernel decodes in registers (this build and
+// CPU), with at least one whole 16-row group, and (unless all) of a type where the repack measured faster:
+// q4_0 only (134M model, tg64, load 12-20, 3 alternating runs: q4_0 1.14x at 1 thread; q8_0 0.99x,
+// q4_k 0.80x, q6_k 0.85x).
+bool repack_wanted(const weight_view& w, bool all = false);
+// Bytes of the repacked copy: the same as the stored rows (rows x row_bytes).
+uint64_t repack_bytes(const weight_view& w);
+// w's rows copied into dst (repack_bytes(w) bytes) in the interleaved layout; the view of the copy.
+weight_view repack_interleave(const weight_view& w, uint8_t* dst, int threads);
+// Row r of an interleaved view decoded to dst (cols floats), block by block: dequantize_row's values.
+void dequantize_lane(const weight_view& w, int64_t r, float* dst);
+
+}  // namespace gb::engine
