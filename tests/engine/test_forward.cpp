@@ -354,7 +354,7 @@ TEST_CASE("the load-time repack gives the stored layout's logits bit for bit") {
     s.path = dir + "/" + type_name + ".gguf";
     auto w = synth_write(s);
     REQUIRE_MESSAGE(w.ok(), (w.ok() ? "" : w.err().to_string()));
-    auto L = load(s.path);
+    auto L = test::model_load(s.path);
     for (engine::numerics_mode nm : {engine::numerics_mode::exact, engine::numerics_mode::llamacpp})
       for (int threads : {1, 2}) {
         CAPTURE(threads);
