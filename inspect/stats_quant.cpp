@@ -73,6 +73,15 @@ void q4_0_scan_ref(const uint8_t* x, int64_t nb, float* cmin, float* cmax, chunk
   }
 }
 
+// A kernel's n lanes of row extremes folded into st, lane by lane (v < m ? v : m), and its zeros added.
+void sq_fold_lanes(const float* lo, const float* hi, int n, uint64_t zeros, row_state& st) {
+  for (int i = 0; i < n; ++i) {
+    st.mn = lo[i] < st.mn ? lo[i] : st.mn;
+    st.mx = hi[i] > st.mx ? hi[i] : st.mx;
+  }
+  st.zeros += zeros;
+}
+
 #if defined(GB_SQ_AVX2)
 // The 32 nibbles of the q4_0 block at x as bytes u (0..15; element j = value j) and the block's exact integer
 // sums of q = u - 8: sum u and sum q^2 by SAD, q^2 by a 16-entry byte table, q^3 and q^4 by maddubs (q^2 * q,
@@ -137,11 +146,7 @@ GB_SQ_AVX2_FN void q4_0_scan_avx2(const uint8_t* x, int64_t nb, float* cmin, flo
   alignas(32) float lo[8], hi[8];
   _mm256_store_ps(lo, mnv);
   _mm256_store_ps(hi, mxv);
-  for (int i = 0; i < 8; ++i) {
-    st.mn = lo[i] < st.mn ? lo[i] : st.mn;
-    st.mx = hi[i] > st.mx ? hi[i] : st.mx;
-  }
-  st.zeros += zeros;
+  sq_fold_lanes(lo, hi, 8, zeros, st);
 }
 
 // GCC 12 warns about the AVX-512 intrinsics' undefined pass-through operand (false positive): silenced for
@@ -182,11 +187,7 @@ GB_SQ_AVX512_FN void q4_0_scan_avx512(const uint8_t* x, int64_t nb, float* cmin,
   alignas(64) float lo[16], hi[16];
   _mm512_store_ps(lo, mnv);
   _mm512_store_ps(hi, mxv);
-  for (int i = 0; i < 16; ++i) {
-    st.mn = lo[i] < st.mn ? lo[i] : st.mn;
-    st.mx = hi[i] > st.mx ? hi[i] : st.mx;
-  }
-  st.zeros += zeros;
+  sq_fold_lanes(lo, hi, 16, zeros, st);
 }
 
 #if !defined(__clang__)
