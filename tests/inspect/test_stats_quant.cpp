@@ -245,4 +245,26 @@ TEST_CASE("block row scan: every kernel (AVX-512, AVX2) == the twin; the sign of
     if (kind == 1) CHECK(ref.s.mn == 0.0f);
     if (kind == 2) CHECK(ref.s.mx == 0.0f);
   }
+  // Two blocks whose zeros differ in sign, placed so that 8 and 16 lanes meet them in a different order:
+  // block 0 (d = -1, q <= 0) has -0 at value 8, block 1 (d = 1, q >= 0) +0 at value 0, every other value
+  // is 4. The AVX2 kernel's lane 0 meets -0 first (values 0, 8, 16, 24 of block 0); 16 lanes alone would end
+  // at +0 (lane 0 meets +0, lane 8 the -0, and lane 0 is folded first).
+  std::vector<uint8_t> z(36);
+  const uint16_t dm = gb::f32_to_fp16(-1.0f), dp = gb::f32_to_fp16(1.0f);
+  std::memcpy(&z[0], &dm, 2);
+  std::memcpy(&z[18], &dp, 2);
+  for (int j = 0; j < 16; ++j) {
+    z[2 + j] = static_cast<uint8_t>((j == 8 ? 8 : 4) | 4 << 4);     // u = 4: q = -4, d q = 4
+    z[20 + j] = static_cast<uint8_t>((j == 0 ? 8 : 12) | 12 << 4);  // u = 12: q = 4
+  }
+  for (gb::cols_isa isa : {gb::cols_isa::avx512, gb::cols_isa::avx2, gb::cols_isa::portable}) {
+    if (!gb::block_row_scan_isa_available(isa)) continue;
+    gb::block_row_stats s{};
+    REQUIRE(gb::block_row_scan_with(isa, gb::dtype::q4_0, z.data(), 64, 0.0, nullptr, nullptr, s));
+    CAPTURE(static_cast<int>(isa));
+    CHECK(s.mn == 0.0f);
+    CHECK(s.mx == 4.0f);
+    CHECK(s.zeros == 2);
+    CHECK(std::signbit(s.mn));  // -0, met first in the AVX2 kernel's order and in the twin's (value by value)
+  }
 }
