@@ -84,6 +84,37 @@
 # the paired lanes-vs-off ratios above are the firm figures. Peak RSS 41-110 MB (32 lanes' tensors in flight;
 # a permuted HF q/k tensor is released whole at its end). Default mode: every byte is hashed twice (file and
 # tensors), so one file cannot beat openssl's single stream; the files now go through the lanes too.
+# Dec 7 2026 (#21 part 3), 2 shared cores at load 16-19 (each run got ~1/3 of a core: wall ratios do not show
+# the second core), medians of 3 alternating pairs, A = glassbox, B = openssl dgst -sha256 (SHA-NI), "idle" =
+# max(A cpu / 2, the longest single stream) / B cpu. Changes: the Q4_0 statistics scan on AVX-512 (the floats
+# 16 at a time, each value picked from the block's 16 possible ones; in cache 3.25 GB/s vs the AVX2 kernel's
+# 2.57 GB/s of q4_0 bytes, 1.27x; `hash --no-file-hash` of the 376 MB Q4_0, new vs previous binary: cpu 0.93,
+# wall 0.93, 5 pairs; output byte for byte the same), and with fewer files than threads the whole-file SHA-256
+# is one SHA-NI stream on its own thread from the start instead of a lane beside the tensors.
+#   file (tensors, size)        mode                       A cpu  B cpu  A/B cpu  idle 2-core ratio   peak RSS
+#   Q4_0, 2 layers (23, 376 MB) --no-file-hash --no-stats  0.45   0.37   1.22     0.61 (1.6x faster)  40 MB
+#                               --no-file-hash             0.67   0.37   1.81     0.91 (1.1x faster)  41 MB
+#                               default                    1.08   0.37   2.94     1.46 (slower)       48 MB
+#   f16, 2 layers (20, 1.33 GB) --no-file-hash --no-stats  1.42   1.24   1.14     0.57 (1.75x)        47 MB
+#                               --no-file-hash             1.75   1.22   1.43     0.72 (1.4x)         48 MB
+#                               default                    3.59   1.32   2.72     1.36 (slower)       54 MB
+#   f32 HF, 4 shards (75,       --no-file-hash --no-stats  2.08   2.36   0.86     0.44 (2.3x)         153 MB
+#   2.1 GB, gen_sharded_        --no-file-hash             2.29   2.24   1.02     0.51 (1.96x)        155 MB
+#   safetensors --layers 8      default                    4.69   2.30   2.04     1.02 (equal)        226 MB
+#   --dim 2048 --ff 5632)       lanes vs GB_SHA256_LANES=off, --no-file-hash: cpu 0.84, wall 0.82
+#   f16 lanes vs off, --no-file-hash: cpu 0.87, wall 0.82
+#   Q4_0, 8 layers (75,         --no-file-hash --no-stats  0.60   0.96   0.61     0.31 (3.2x)         108 MB
+#   1.06 GB; load 15-18)        --no-file-hash             1.21   0.97   1.25     0.62 (1.6x)         121 MB
+#                               default                    2.16   1.02   2.06     1.06 (equal)        83 MB
+# What bounds it (perf, one thread, --no-file-hash): the first read of each mapped page. The Q4_0 row's scale
+# check, the first load of every block, is 24% of the CPU (64% of it on that one load); f16's conversion to
+# floats is 33% (on vcvtph2ps's load); the arithmetic of the statistics is ~12% (f16: add_values 8%, moments
+# 4%) and the Q4_0 kernel 19%; page faults and madvise behind the scan ~12%. Whoever reads first pays it
+# (without statistics the lanes do). The 2-layer files also have two embedding tensors holding 40% of the
+# bytes: they end as single SHA-NI streams, no faster than openssl's. The default mode reads every byte twice
+# (file stream + tensors); one file's SHA-256 is one serial stream, the same work as openssl's, so a single
+# file cannot beat openssl (>= 1.0 by nature; the stream now starts at once on its own core); a folder with at
+# least as many shards as threads hashes its files in the lanes side by side.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${BUILD:-$here/../build}

@@ -496,13 +496,17 @@ stats_report stats_compute_files(const std::vector<tensor_item>& items, const st
   };
   // With SHA-256 lanes: each thread hashes up to 16 tensors and files at once, a lane taking the queue's next
   // message when its own ends (side jobs met on the way run there and then). Without: files are side jobs.
+  // Fewer files than threads (one GGUF on 2 cores): a file in a lane would advance at a 16th of the lanes'
+  // rate beside the tensors and then finish alone, one serial stream after the tensors; as a side job it is
+  // one stream (OpenSSL, SHA-NI) on its own thread from the start while the other threads take the tensors.
   const sha256_isa lanes = opt.values_digest && opt.digest_lanes ? sha256_lanes_isa_best() : sha256_isa::ref;
   const bool use_lanes = lanes != sha256_isa::ref;
+  const bool files_apart = !use_lanes || files.size() < static_cast<size_t>(nt);
   std::vector<std::function<void()>> side_jobs;
-  if (!use_lanes)
+  if (files_apart)
     for (const stats_file& f : files) side_jobs.push_back([&f] { f.done(mapped_sha256(*f.file)); });
   side_jobs.insert(side_jobs.end(), side_jobs_in.begin(), side_jobs_in.end());
-  const size_t nf = use_lanes ? files.size() : 0;
+  const size_t nf = files_apart ? 0 : files.size();
   // One queue: the files (lanes), the side jobs, then the tensors, largest first.
   const size_t ns = side_jobs.size();
   auto work = [&]() {

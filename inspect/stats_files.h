@@ -1,7 +1,8 @@
 // inspect/stats_files.h: the statistics pass with whole-file SHA-256 digests hashed in it (hash.h's file
 // digests): each mapped file is one more message for the SHA-256 lanes (sha256_lanes.h), so the files of a
-// sharded folder are hashed in lock step beside the tensors; without lanes each file is a side job on
-// OpenSSL, as stats_compute's side_jobs.
+// sharded folder are hashed in lock step beside the tensors; with fewer files than threads (one GGUF on 2
+// cores), or without lanes, each file is a side job on OpenSSL (SHA-NI where the CPU has it): one stream on
+// its own thread from the start, as stats_compute's side_jobs, while the other threads take the tensors.
 //
 //   std::vector<gb::stats_file> fs = {{&*files[0].map, [&](const gb::digest& d) { keep(0, d); }}};
 //   gb::stats_report s = gb::stats_compute_files(items, opt, fs, {}, on_values_digest);

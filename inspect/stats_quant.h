@@ -14,6 +14,11 @@
 // twin compute the same integers and floats and share the double arithmetic: equal bit for bit (tested).
 // A scale that is not finite (f16 Inf / NaN) makes the row return false before anything is touched: the
 // caller's float path counts the NaN / Inf values.
+// Kernels: AVX-512 (the floats 16 at a time, each value picked from the block's 16 possible ones), AVX2,
+// and the portable twin; all give the same integers, sums and column extremes bit for bit. The row's extremes
+// are equal as numbers; the sign of a zero extreme follows the visiting order, so the AVX-512 kernel rescans
+// a row whose extreme is zero in the AVX2 kernel's order (the result of `hash` / `stats` does not change
+// with the kernel on an AVX2 machine; tested).
 //
 //   if (gb::block_sums_supported(t)) {
 //     gb::block_row_stats s;
@@ -24,6 +29,7 @@
 #include <cstdint>
 
 #include "formats/dtype.h"
+#include "formats/quant_cols.h"
 
 namespace gb {
 
@@ -47,11 +53,15 @@ float block_first_value(dtype t, const uint8_t* row);
 // One row of n values (n > 0, a multiple of the block size) stored as t's blocks at `row`: the power sums
 // about `shift`, extremes and zeros into out; cmin / cmax (n floats each, or null) lowered / raised to
 // the row's values column by column. False when t is not supported or a scale is not finite (nothing
-// written). The fastest kernel this CPU has (AVX2, else the portable twin).
+// written). The fastest kernel this CPU has (AVX-512, AVX2, else the portable twin).
 bool block_row_scan(dtype t, const uint8_t* row, int64_t n, double shift, float* cmin, float* cmax,
                     block_row_stats& out);
 // The portable twin (dequantize_row per block, plain loops): == the above.
 bool block_row_scan_ref(dtype t, const uint8_t* row, int64_t n, double shift, float* cmin, float* cmax,
                         block_row_stats& out);
+// The kernel of one instruction set (tests and bench; false as above, or when !block_row_scan_isa_available).
+bool block_row_scan_isa_available(cols_isa isa);
+bool block_row_scan_with(cols_isa isa, dtype t, const uint8_t* row, int64_t n, double shift, float* cmin,
+                         float* cmax, block_row_stats& out);
 
 }  // namespace gb

@@ -96,23 +96,27 @@ TEST_CASE("stats on SHA-256 lanes equal the OpenSSL twin, and every digest equal
   }
 }
 
-TEST_CASE("file digests hashed in the lanes beside the tensors equal OpenSSL's over the file") {
+TEST_CASE("file digests hashed beside the tensors (in the lanes or a stream apart) equal OpenSSL's") {
   const std::string dir = gb::test::temp_dir("stats_lanes_files");
   const std::string gguf = stl_write(dir, "llama", gb::dtype::q8_0, gb::synth_format::gguf);
   gb::result<gb::integrity_input> in = gb::integrity_open(gguf);
   REQUIRE_MESSAGE(in.ok(), (in.ok() ? "" : in.err().to_string()));
   const gb::integrity_input& v = in.value();
-  for (bool lanes : {true, false}) {
-    std::vector<std::string> got(v.ar->files.size());
-    std::vector<gb::stats_file> fs;
-    for (size_t i = 0; i < v.ar->files.size(); ++i)
-      fs.push_back(
-          {v.ar->files[i].map.get(), [&got, i](const gb::digest& d) { got[i] = gb::digest_hex(d); }});
-    gb::stats_options o;
-    o.threads = 2;
-    o.digest_lanes = lanes;
-    (void)gb::stats_compute_files(v.items, o, fs);
-    for (size_t i = 0; i < got.size(); ++i)
-      CHECK(got[i] == gb::digest_hex(gb::file_sha256(v.ar->files[i].path)));
-  }
+  // 1 thread: the file is a message in the lanes; 2 threads: fewer files than threads, the file is its own
+  // stream on one thread beside the tensors' lanes on the other.
+  for (int threads : {1, 2})
+    for (bool lanes : {true, false}) {
+      CAPTURE(threads);
+      std::vector<std::string> got(v.ar->files.size());
+      std::vector<gb::stats_file> fs;
+      for (size_t i = 0; i < v.ar->files.size(); ++i)
+        fs.push_back(
+            {v.ar->files[i].map.get(), [&got, i](const gb::digest& d) { got[i] = gb::digest_hex(d); }});
+      gb::stats_options o;
+      o.threads = threads;
+      o.digest_lanes = lanes;
+      (void)gb::stats_compute_files(v.items, o, fs);
+      for (size_t i = 0; i < got.size(); ++i)
+        CHECK(got[i] == gb::digest_hex(gb::file_sha256(v.ar->files[i].path)));
+    }
 }

@@ -193,3 +193,78 @@ TEST_CASE("stats accumulator: q4_0 rows from their blocks give add_row's figures
   CHECK(tb.l2 == doctest::Approx(ta.l2).epsilon(1e-12));
   CHECK(tb.mom.m3 == doctest::Approx(ta.mom.m3).epsilon(1e-9));
 }
+
+TEST_CASE("block row scan: every kernel (AVX-512, AVX2) == the twin; the sign of zero extremes as AVX2's") {
+  std::mt19937 rng(11);
+  // Rows: random nibbles and scales; rows of non-negative values only (a zero minimum) with +0 and -0
+  // among them, and non-positive ones (a zero maximum): the extremes' zero sign must be the AVX2 kernel's.
+  const int64_t nb = 70, n = 32 * nb;
+  for (int kind = 0; kind < 3; ++kind) {
+    std::vector<uint8_t> q(static_cast<size_t>(18 * nb));
+    for (size_t b = 0; b < static_cast<size_t>(nb); ++b) {
+      const float d = std::ldexp(1.0f + static_cast<float>(rng() % 1000) / 1000.0f, -(int)(rng() % 12));
+      // kind 1: values >= 0 (d > 0 with nibbles >= 8, d < 0 with nibbles <= 8); kind 2: values <= 0.
+      const bool neg = kind == 0 ? (rng() & 1) != 0 : (b % 3 == 1);
+      const uint16_t h = gb::f32_to_fp16(neg ? -d : d);
+      std::memcpy(&q[18 * b], &h, 2);
+      for (size_t j = 0; j < 16; ++j) {
+        uint8_t lo = static_cast<uint8_t>(rng() % 16), hi = static_cast<uint8_t>(rng() % 16);
+        if (kind != 0) {  // keep every value's sign: q >= 0 where d * q must be >= 0, q <= 0 elsewhere
+          const bool up = (kind == 1) != neg;
+          lo = up ? static_cast<uint8_t>(8 + lo % 8) : static_cast<uint8_t>(lo % 9);
+          hi = up ? static_cast<uint8_t>(8 + hi % 8) : static_cast<uint8_t>(hi % 9);
+        }
+        q[18 * b + 2 + j] = static_cast<uint8_t>(lo | hi << 4);
+      }
+    }
+    CAPTURE(kind);
+    const sqt_scan ref = sqt_run(true, q, n, 0.25);
+    for (gb::cols_isa isa : {gb::cols_isa::avx512, gb::cols_isa::avx2}) {
+      if (!gb::block_row_scan_isa_available(isa)) {
+        MESSAGE("kernel " << static_cast<int>(isa) << " not on this CPU");
+        continue;
+      }
+      sqt_scan r;
+      r.lo.assign(static_cast<size_t>(n), 0.01f);
+      r.hi.assign(static_cast<size_t>(n), -0.01f);
+      r.ok = gb::block_row_scan_with(isa, gb::dtype::q4_0, q.data(), n, 0.25, r.lo.data(), r.hi.data(), r.s);
+      sqt_check_equal(r, ref);
+      if (isa == gb::cols_isa::avx512) {  // bit for bit with AVX2, the sign of a zero extreme included
+        sqt_scan a;
+        a.lo.assign(static_cast<size_t>(n), 0.01f);
+        a.hi.assign(static_cast<size_t>(n), -0.01f);
+        a.ok = gb::block_row_scan_with(gb::cols_isa::avx2, gb::dtype::q4_0, q.data(), n, 0.25, a.lo.data(),
+                                       a.hi.data(), a.s);
+        sqt_check_equal(r, a);
+        CHECK(std::signbit(r.s.mn) == std::signbit(a.s.mn));
+        CHECK(std::signbit(r.s.mx) == std::signbit(a.s.mx));
+        CHECK(std::memcmp(r.lo.data(), a.lo.data(), r.lo.size() * 4) == 0);
+        CHECK(std::memcmp(r.hi.data(), a.hi.data(), r.hi.size() * 4) == 0);
+      }
+    }
+    if (kind == 1) CHECK(ref.s.mn == 0.0f);
+    if (kind == 2) CHECK(ref.s.mx == 0.0f);
+  }
+  // Two blocks whose zeros differ in sign, placed so that 8 and 16 lanes meet them in a different order:
+  // block 0 (d = -1, q <= 0) has -0 at value 8, block 1 (d = 1, q >= 0) +0 at value 0, every other value
+  // is 4. The AVX2 kernel's lane 0 meets -0 first (values 0, 8, 16, 24 of block 0); 16 lanes alone would end
+  // at +0 (lane 0 meets +0, lane 8 the -0, and lane 0 is folded first).
+  std::vector<uint8_t> z(36);
+  const uint16_t dm = gb::f32_to_fp16(-1.0f), dp = gb::f32_to_fp16(1.0f);
+  std::memcpy(&z[0], &dm, 2);
+  std::memcpy(&z[18], &dp, 2);
+  for (int j = 0; j < 16; ++j) {
+    z[2 + j] = static_cast<uint8_t>((j == 8 ? 8 : 4) | 4 << 4);     // u = 4: q = -4, d q = 4
+    z[20 + j] = static_cast<uint8_t>((j == 0 ? 8 : 12) | 12 << 4);  // u = 12: q = 4
+  }
+  for (gb::cols_isa isa : {gb::cols_isa::avx512, gb::cols_isa::avx2, gb::cols_isa::portable}) {
+    if (!gb::block_row_scan_isa_available(isa)) continue;
+    gb::block_row_stats s{};
+    REQUIRE(gb::block_row_scan_with(isa, gb::dtype::q4_0, z.data(), 64, 0.0, nullptr, nullptr, s));
+    CAPTURE(static_cast<int>(isa));
+    CHECK(s.mn == 0.0f);
+    CHECK(s.mx == 4.0f);
+    CHECK(s.zeros == 2);
+    CHECK(std::signbit(s.mn));  // -0, met first in the AVX2 kernel's order and in the twin's (value by value)
+  }
+}
