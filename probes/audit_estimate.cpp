@@ -116,18 +116,18 @@ audit_workload audit_workload_of(const std::vector<tensor_item>& items, uint64_t
 }
 
 audit_rates audit_rates_measure(scorer* sc, const bias_options& o, double token_seconds) {
-  audit_rates r;
-  {                                            // SHA-256 over 8 MiB
+  audit_rates r;  // per CPU second: what an idle core does, whatever the load now
+  {               // SHA-256 over 8 MiB
     std::vector<uint8_t> buf(8u << 20, 0x5a);  // (bytes)
-    const auto t0 = std::chrono::steady_clock::now();
+    const double t0 = process_cpu_seconds();
     (void)sha256_of(buf.data(), buf.size());
-    r.hash_bytes_per_s = static_cast<double>(buf.size()) / std::max(seconds_since(t0), 1e-6);
+    r.hash_bytes_per_s = static_cast<double>(buf.size()) / std::max(process_cpu_seconds() - t0, 1e-6);
   }
   {  // the statistics pass over a 1024 x 1024 f32 matrix (4 MiB)
     const int64_t rows = 1024, cols = 1024;
     std::vector<float> row(static_cast<size_t>(cols));  // (cols)
     stats_accumulator acc(rows, cols);
-    const auto t0 = std::chrono::steady_clock::now();
+    const double t0 = process_cpu_seconds();
     for (int64_t i = 0; i < rows; ++i) {
       for (int64_t j = 0; j < cols; ++j)
         row[static_cast<size_t>(j)] = static_cast<float>((i * 31 + j) % 97) - 48;
@@ -135,7 +135,7 @@ audit_rates audit_rates_measure(scorer* sc, const bias_options& o, double token_
     }
     tensor_stats st;
     acc.finish(st);
-    r.stats_bytes_per_s = 4.0 * rows * cols / std::max(seconds_since(t0), 1e-6);
+    r.stats_bytes_per_s = 4.0 * rows * cols / std::max(process_cpu_seconds() - t0, 1e-6);
   }
   {  // an exact spectral solve of a 384 x 192 matrix, on one thread as the audit runs each matrix
     const int64_t rows = 384, cols = 192;
@@ -144,9 +144,9 @@ audit_rates audit_rates_measure(scorer* sc, const bias_options& o, double token_
     spectral_options so;
     const int before = omp_get_max_threads();
     omp_set_num_threads(1);
-    const auto t0 = std::chrono::steady_clock::now();
+    const double t0 = process_cpu_seconds();
     (void)spectral_of_matrix(w, rows, cols, so);
-    const double s = seconds_since(t0);
+    const double s = process_cpu_seconds() - t0;
     omp_set_num_threads(before);
     r.flops_per_s = spectral_flops(rows, cols, so) / std::max(s, 1e-6);
   }

@@ -54,10 +54,10 @@ struct audit_rates {
   double hash_bytes_per_s = 0, stats_bytes_per_s = 0, flops_per_s = 0;
   double single_per_cpu_s = 0, packed_per_cpu_s = 0, tokens_wall_per_s = 0;
 };
-// A few milliseconds of SHA-256, statistics and an exact spectral solve; with a scorer `s` (nullptr: no
-// token rates), one warm-up round of the built-in templates (untimed: it pages the weights in), then rounds
-// of the templates scored one sequence at a time and in one packed batch, each through a fresh sentence
-// cache, until about `token_seconds` of wall time.
+// A few CPU milliseconds of SHA-256, statistics and an exact spectral solve; with a scorer `s` (nullptr:
+// no token rates), one warm-up round of the built-in templates (untimed: it pages the weights in), then
+// rounds of the templates scored one sequence at a time and in one packed batch, each through a fresh
+// sentence cache, until about `token_seconds` of wall time. Every rate is per CPU second of the process.
 audit_rates audit_rates_measure(scorer* s, const bias_options& o, double token_seconds);
 
 // CPU seconds of this process so far (every thread).
