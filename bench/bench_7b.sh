@@ -60,6 +60,11 @@
 #   hf-bf16 (3 shards + index, 13.48 GB, bound 14.55 GB; load 6-10): synth 365.2 / 184.5 / 936 MB; inspect
 #   0.2 / 17 MB; graph 0.2 / 27 MB; hash 36.2 / 35.1 / 84 MB; stats 16.7 / 17.1 / 89 MB; scan 0.1 / 15 MB;
 #   run (4 tokens) 16.3 / 14.3 / 12897 MB.
+# Dec 7 02:13-03:30, q8_0 again (load 15-20; the steps concurrent with each other), MODEL=the file:
+#   synth 1293.2 / 207.9 / 649 MB; run (8 tokens) 57.8 / 16.0 / 7001 MB; bias crows-pairs 24 462.2 / 132.4 /
+#   6908 MB (1876 tokens, 1468 computed, 11.08 per CPU s); more rows in the README's scale section.
+# plancheck, the estimate against the run (CPU seconds): 134M f32 model (bench/out/llama134m-f32.gguf, MODEL=),
+#   100 CrowS pairs: 12.4 estimated vs 12.2 CPU s (1.01), tokens 6606 = 6606.
 # Projected 7B audit: STEPS=plan on the 32-layer q4_k file counts 2,304,061 bias tokens; at the 100 CrowS pairs'
 # 14.6 tokens scored per CPU s that is 43.9 CPU h: ~22 h on one idle 2-core machine, ~41 min on 32 such ranks
 # (plan's own calibration, one round of 12 templates with the weights' first touch at load ~20, said 1074 h).
