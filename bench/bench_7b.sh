@@ -64,7 +64,9 @@
 #   synth 1293.2 / 207.9 / 649 MB; run (8 tokens) 57.8 / 16.0 / 7001 MB; bias crows-pairs 24 462.2 / 132.4 /
 #   6908 MB (1876 tokens, 1468 computed, 11.08 per CPU s); more rows in the README's scale section.
 # plancheck, the estimate against the run (CPU seconds): 134M f32 model (bench/out/llama134m-f32.gguf, MODEL=),
-#   100 CrowS pairs: 12.4 estimated vs 12.2 CPU s (1.01), tokens 6606 = 6606.
+#   100 CrowS pairs: 12.4 estimated vs 12.2 CPU s (1.01), tokens 6606 = 6606; 7B q8_0, 48 pairs: 244.0 vs
+#   217.6 CPU s (1.12), tokens 3283 = 3283. The Dec 7 q8_0 rows: DTYPES=q8_0 STEPS="run spectral plancheck bias
+#   bench plan" BIAS_LIMIT_q8_0=48 PP=512 TG=8 REPS=1 SPECTRAL_OPTS="--top-k 16 --power-iters 0" RANKS=32.
 # Projected 7B audit: STEPS=plan on the 32-layer q4_k file counts 2,304,061 bias tokens; at the 100 CrowS pairs'
 # 14.6 tokens scored per CPU s that is 43.9 CPU h: ~22 h on one idle 2-core machine, ~41 min on 32 such ranks
 # (plan's own calibration, one round of 12 templates with the weights' first touch at load ~20, said 1074 h).
