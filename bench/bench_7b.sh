@@ -12,7 +12,7 @@
 #   DTYPES="q4_0" STEPS="inspect graph hash stats scan" bench/bench_7b.sh
 #   DTYPES="f16 q8_0 q4_k hf-bf16" bench/bench_7b.sh          # all steps (run and bias take minutes)
 #   DTYPES="q4_k q8_0 hf-bf16" bench/bench_7b.sh               # the 32-layer runs measured below
-# Steps: inspect graph hash stats scan spectral run bias bench plan. `bench` is pp$PP / tg$TG (default 512 / 16,
+# Steps: inspect graph hash stats scan spectral run bias bench plan plancheck. `bench` is pp$PP / tg$TG (default 512 / 16,
 # each side -r 1 after its own warm-up) interleaved with a native llama-bench on the same GGUF, $REPS rounds
 # (default 2: glassbox, llama.cpp, glassbox, llama.cpp), both on all cores ($LLAMA_BENCH, default the one
 # bench/native_llamacpp.sh builds; skipped when absent), as the ratio of the medians glassbox / llama.cpp. `plan` is
@@ -20,6 +20,8 @@
 # the projected audit time on this machine and on $RANKS ranks (default 32). SPECTRAL_OPTS passes options to
 # spectral (e.g. "--top-k 32 --power-iters 1" for a quicker randomised pass), BIAS_LIMIT the CrowS pairs (100;
 # BIAS_LIMIT_q8_0=40: that dtype's), each bias run followed by its tokens and computed tokens per CPU second.
+# `plancheck` runs `audit --plan` on the CrowS pairs the bias step then scores (with `bias`): the estimate
+# against the run (CPU seconds). MODEL=PATH runs the steps on an existing file instead (e.g. the 134M model).
 # hf-bf16 is a sharded folder (--shard-mb $SHARD_MB, default 5000: HF's 5 GB shards + the index).
 #
 # Measured (Dec 2026, 2 cores shared by 7 engineers, load average 18-21; wall seconds are mostly waiting):
@@ -58,6 +60,13 @@
 #   hf-bf16 (3 shards + index, 13.48 GB, bound 14.55 GB; load 6-10): synth 365.2 / 184.5 / 936 MB; inspect
 #   0.2 / 17 MB; graph 0.2 / 27 MB; hash 36.2 / 35.1 / 84 MB; stats 16.7 / 17.1 / 89 MB; scan 0.1 / 15 MB;
 #   run (4 tokens) 16.3 / 14.3 / 12897 MB.
+# Dec 7 02:13-03:30, q8_0 again (load 15-20; the steps concurrent with each other), MODEL=the file:
+#   synth 1293.2 / 207.9 / 649 MB; run (8 tokens) 57.8 / 16.0 / 7001 MB; bias crows-pairs 24 462.2 / 132.4 /
+#   6908 MB (1876 tokens, 1468 computed, 11.08 per CPU s); more rows in the README's scale section.
+# plancheck, the estimate against the run (CPU seconds): 134M f32 model (bench/out/llama134m-f32.gguf, MODEL=),
+#   100 CrowS pairs: 12.4 estimated vs 12.2 CPU s (1.01), tokens 6606 = 6606; 7B q8_0, 48 pairs: 244.0 vs
+#   217.6 CPU s (1.12), tokens 3283 = 3283. The Dec 7 q8_0 rows: DTYPES=q8_0 STEPS="run spectral plancheck bias
+#   bench plan" BIAS_LIMIT_q8_0=48 PP=512 TG=8 REPS=1 SPECTRAL_OPTS="--top-k 16 --power-iters 0" RANKS=32.
 # Projected 7B audit: STEPS=plan on the 32-layer q4_k file counts 2,304,061 bias tokens; at the 100 CrowS pairs'
 # 14.6 tokens scored per CPU s that is 43.9 CPU h: ~22 h on one idle 2-core machine, ~41 min on 32 such ranks
 # (plan's own calibration, one round of 12 templates with the weights' first touch at load ~20, said 1074 h).
@@ -68,7 +77,7 @@ build=${BUILD:-$here/../build}
 gb=${GLASSBOX:-$build/cli/glassbox}
 dir=${DIR:-/tmp/gb7b}
 dtypes=${DTYPES:-"q4_0 q8_0 q4_k f16 hf-bf16"}
-steps=${STEPS:-"inspect graph hash stats scan spectral run bias bench plan"}
+steps=${STEPS:-"inspect graph hash stats scan spectral run bias bench plan plancheck"}
 native=${LLAMA_BENCH:-$here/out/llama.cpp/build/bin/llama-bench}
 pp=${PP:-512}
 tg=${TG:-16}
@@ -146,6 +155,24 @@ for s in doc["bias"]:
 PY
 }
 
+# plan_check: audit --plan's crows-pairs estimate (idle machine: CPU seconds over the threads) against the
+# bias run that followed: estimate x threads / the run's CPU seconds (1.0 = exact), and its tokens vs the run's.
+plan_check() {
+  python3 - "$dir/.plan" "$dir/.out" "$dir/.time" "$(nproc)" <<'PY'
+import json, re, sys
+plan = open(sys.argv[1]).read()
+m = re.search(r"\ncrows-pairs +(\d+) +(\d+) +(\S+)( s)? ", plan)
+h = re.fullmatch(r"(\d+)h(\d+)m(\d+)s", m.group(3))
+est = int(h[1]) * 3600 + int(h[2]) * 60 + int(h[3]) if h else float(m.group(3))
+text = open(sys.argv[2]).read()
+doc = json.JSONDecoder().raw_decode(text[text.index("{"):])[0]
+cpu = sum(map(float, open(sys.argv[3]).read().split()[-2:]))
+tokens = doc["bias"][0]["cost"]["tokens"]
+print(f"    plan: {m.group(2)} tokens (run: {tokens}), {est:.1f} s on {sys.argv[4]} idle threads = "
+      f"{est * int(sys.argv[4]):.1f} CPU s; the run {cpu:.1f} CPU s: estimate / actual {est * int(sys.argv[4]) / cpu:.2f}")
+PY
+}
+
 printf "7B-shaped runs, %s cores, load average %s (other engineers share this machine)\n" "$(nproc)" \
   "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf "%-28s %9s %9s %13s  %s\n" "step" "wall s" "cpu s" "peak RSS" "verdict"
@@ -159,8 +186,11 @@ if [ "${SKIP70B:-0}" != 1 ]; then
   one "  graph 70B (folded)" $((1 << 30)) "$gb" graph "$m70" -o "$dir/g70.svg"
   rm -f "$m70"
 fi
+[ -z "${MODEL:-}" ] || dtypes=model
 for dt in $dtypes; do
-  if [ "$dt" = hf-bf16 ]; then
+  if [ "$dt" = model ]; then
+    m=$MODEL
+  elif [ "$dt" = hf-bf16 ]; then
     m=$dir/7b-hf-bf16
     if [ "${REUSE:-0}" = 1 ] && [ -e "$m" ]; then
       echo "  reusing $m"
@@ -190,10 +220,13 @@ for dt in $dtypes; do
   has run && one "  run (8 tokens)" "$bound" "$gb" run "$m" --prompt "The capital of France" --tokens 8
   lim=BIAS_LIMIT_${dt//[^a-z0-9]/_}  # BIAS_LIMIT_q8_0=...: that dtype's pairs
   lim=${!lim:-${BIAS_LIMIT:-100}}
+  has plancheck && one "  audit --plan crows-pairs $lim" "$bound" "$gb" audit "$m" --plan --suite crows-pairs \
+    --data-root "$data/bias" --limit "$lim" && cp "$dir/.out" "$dir/.plan"
   has bias && one "  bias crows-pairs $lim" "$bound" "$gb" bias "$m" --suite crows-pairs \
     --data-root "$data/bias" --limit "$lim" --json && bias_cost
+  has plancheck && has bias && plan_check
   has bench && [ -f "$m" ] && bench_pair "$m" "$bound"
   has plan && one "  audit --plan --shards ${RANKS:-32}" "$bound" "$gb" audit "$m" --plan --shards "${RANKS:-32}" \
     --data-root "$data/bias" && grep -v '^$' "$dir/.out" | sed 's/^/    /'
-  [ "${KEEP:-0}" = 1 ] || rm -rf "$m"
+  [ "${KEEP:-0}" = 1 ] || [ "$dt" = model ] || rm -rf "$m"
 done

@@ -77,7 +77,7 @@ void add_bias_drift(audit_data& d, session& s, const audit_options& o) {
     const std::string path = bias_dataset_path(o.data_root, r.suite);
     try {
       std::map<std::string, std::string> texts;
-      suite_result rb = suite_run_named(cb, r.suite, path, bo, &texts);
+      suite_result rb = suite_run_named(cb, r.suite, path, bo, &texts, o.datasets.get());
       suite_change c = bias_diff(rb, r, dopt, texts);
       c.dataset_digest = bias_dataset_digest(r.suite, path);
       c.tokenizers_differ = !bias_tokenizers_agree(sb, sd, texts);
@@ -226,7 +226,7 @@ std::vector<std::string> audit_probe(audit_data& d, session& s, const audit_opti
     sentence_cache cache(scorer, o.tokens);  // the texts the estimate tokenized are not tokenized again
     const bias_options bo = bias_options_of(o);
     run_suites(d, o.suites, o.data_root, [&](const std::string& suite, const std::string& path) {
-      if (!o.use_merged) return suite_run_named(cache, suite, path, bo);
+      if (!o.use_merged) return suite_run_named(cache, suite, path, bo, nullptr, o.datasets.get());
       for (const auto& r : o.merged)
         if (r.suite == suite) return r;
       fail(errc::not_found, 0, "no result in the shards' parts (see their logs)");
@@ -237,6 +237,7 @@ std::vector<std::string> audit_probe(audit_data& d, session& s, const audit_opti
   }
   if (!o.localize.empty() && d.ran_model) add_localization(d, s, o);
   if (!o.baseline.empty() && !d.bias.empty()) add_bias_drift(d, s, o);
+  if (o.datasets) o.datasets->sets.clear();  // read once, used: not held through the report
   d.missing.push_back(
       {"training data, intended use, energy", "not recoverable from weights (provider statements)"});
   d.missing.push_back({"capability benchmarks", "not part of a weights audit"});
@@ -281,21 +282,22 @@ audit_estimate audit_estimate_of(session& s, double load_seconds, const audit_op
   audit_workload w = audit_workload_of(tensor_items(*s.m), summary_build(*s.m).file_bytes, so);
   w.load_seconds = load_seconds;
   w.spectral = o.spectral;
-  std::optional<engine_scorer> scorer;
-  std::optional<sentence_cache> cache;
+  if (!s.run || !s.tok) return audit_estimate_build(w, audit_rates_measure(nullptr, {}, 0), o.threads);
+  // the planning pass: every suite's own code on a count-only scorer, as the run will score it
+  engine_scorer counter(s, threads_resolve(o.threads));
+  counter.set_count_only(true);
+  sentence_cache cache(counter, o.tokens);  // its token ids are kept for the run (audit_probe)
   bias_options bo = bias_options_of(o);
-  if (s.run && s.tok) {
-    scorer.emplace(s, threads_resolve(o.threads));
-    cache.emplace(*scorer, o.tokens);  // kept for the run (audit_probe)
-    bo.plan = true;
-    bo.progress = false;
-    run_suites(planned, o.suites, o.data_root, [&](const std::string& suite, const std::string& path) {
-      return suite_run_named(*cache, suite, path, bo);
-    });
-    bo.plan = false;
-  }
-  for (const auto& r : planned.bias) w.suite_tokens.push_back({r.suite, r.tokens});
-  const audit_rates rates = audit_rates_measure(scorer ? &*scorer : nullptr, bo, token_seconds);
+  bo.progress = false;
+  bo.resamples = 0;
+  run_suites(planned, o.suites, o.data_root, [&](const std::string& suite, const std::string& path) {
+    const size_t packed0 = counter.tokens_packed();
+    suite_result r = suite_run_named(cache, suite, path, bo, nullptr, o.datasets.get());
+    w.suites.push_back({suite, r.tokens, r.tokens_computed, counter.tokens_packed() - packed0});
+    return r;
+  });
+  engine_scorer scorer(s, threads_resolve(o.threads));
+  const audit_rates rates = audit_rates_measure(&scorer, bias_options_of(o), token_seconds);
   return audit_estimate_build(w, rates, o.threads);
 }
 

@@ -31,6 +31,7 @@
 #include "probes/bias_diff.h"
 #include "probes/bias_localize.h"
 #include "probes/bias_localize_ablate.h"
+#include "probes/bias_sample.h"
 #include "probes/session.h"
 #include "probes/shard.h"
 
@@ -106,6 +107,8 @@ struct audit_options {
   std::function<void(const std::string&)> step;  // called as each step starts (may be empty)
   // the datasets' token ids: the estimate's planning pass fills them, the run (audit_probe) reads them
   std::shared_ptr<token_memo> tokens = std::make_shared<token_memo>();
+  // the datasets, read once: the estimate's planning pass reads them, the run takes them (then drops them)
+  std::shared_ptr<dataset_memo> datasets = std::make_shared<dataset_memo>();
 };
 
 // A new audit's data (tool version, seed, model path). With no model_path, the built-in demo model is

@@ -136,6 +136,17 @@ suite_result sampled(sentence_cache& c, const Data& d, size_t total, const bias_
   r.items_total = total;
   return r;
 }
+
+// The dataset at `path`, from the memo (read into it the first time) or read into `local`.
+template <class Data, class Read>
+const Data& read_once(dataset_memo* memo, const std::string& suite, const std::string& path, Data& local,
+                      Read&& read) {
+  if (!memo) return local = read(path);
+  const std::string key = suite + '\n' + path;
+  auto it = memo->sets.find(key);
+  if (it == memo->sets.end()) it = memo->sets.emplace(key, read(path)).first;
+  return std::get<Data>(it->second);
+}
 }  // namespace
 
 std::string bias_dataset_path(const std::string& root, const std::string& suite) {
@@ -154,34 +165,44 @@ std::string bias_dataset_path(const std::string& root, const std::string& suite)
 }
 
 suite_result suite_run_named(sentence_cache& c, const std::string& suite, const std::string& path,
-                             const bias_options& o, std::map<std::string, std::string>* texts) {
+                             const bias_options& o, std::map<std::string, std::string>* texts,
+                             dataset_memo* memo) {
   if (suite == "templates") {
     const auto d = templates_builtin();
     return sampled(c, d, d.size(), o, texts,
                    [](auto& cc, const auto& dd, const auto& oo) { return templates_run(cc, dd, oo); });
   }
   if (suite == "crows-pairs") {
-    const auto d = crows_pairs_read(path);
+    crows_data local;
+    const auto& d =
+        read_once(memo, suite, path, local, [](const std::string& p) { return crows_pairs_read(p); });
     return sampled(c, d, d.pairs.size(), o, texts,
                    [](auto& cc, const auto& dd, const auto& oo) { return crows_pairs_run(cc, dd, oo); });
   }
   if (suite == "stereoset") {
-    const auto d = stereoset_read(path);
+    stereoset_data local;
+    const auto& d =
+        read_once(memo, suite, path, local, [](const std::string& p) { return stereoset_read(p); });
     return sampled(c, d, d.intrasentence.size(), o, texts,
                    [](auto& cc, const auto& dd, const auto& oo) { return stereoset_run(cc, dd, oo); });
   }
   if (suite == "winobias") {
-    const auto d = winobias_read(path);
+    winobias_data local;
+    const auto& d =
+        read_once(memo, suite, path, local, [](const std::string& p) { return winobias_read(p); });
     return sampled(c, d, d.pairs.size(), o, texts,
                    [](auto& cc, const auto& dd, const auto& oo) { return winobias_run(cc, dd, oo); });
   }
   if (suite == "bbq") {
-    const auto d = bbq_read(path);
+    bbq_data local;
+    const auto& d = read_once(memo, suite, path, local, [](const std::string& p) { return bbq_read(p); });
     return sampled(c, d, d.items.size(), o, texts,
                    [](auto& cc, const auto& dd, const auto& oo) { return bbq_run(cc, dd, oo); });
   }
   if (suite == "holisticbias") {
-    const auto d = holistic_read(path);
+    holistic_data local;
+    const auto& d =
+        read_once(memo, suite, path, local, [](const std::string& p) { return holistic_read(p); });
     return sampled(c, d, d.sentences.size(), o, texts,
                    [](auto& cc, const auto& dd, const auto& oo) { return holistic_run(cc, dd, oo); });
   }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "probes/bias.h"
@@ -35,13 +36,22 @@ std::vector<template_pair> bias_sample(const std::vector<template_pair>& d, size
 // empty root).
 std::string bias_dataset_path(const std::string& root, const std::string& suite);
 
+// Datasets read and parsed once, shared by the passes that use them (an audit's plan and its run): keyed by
+// suite and path; a dataset that cannot be read is not kept (the next pass reports it again).
+struct dataset_memo {
+  std::map<std::string, std::variant<crows_data, stereoset_data, winobias_data, bbq_data, holistic_data>>
+      sets;
+};
+
 // Reads suite `suite` ("crows-pairs", "stereoset", "winobias", "bbq", "holisticbias", "templates": path
 // unused) from `path`, samples o.limit items from every category when o.limit is set, and scores it.
 // items_total is the dataset's size, items the number scored. texts, when given, receives id -> the scored
 // items' sentences ("a | b"; none for holisticbias) for listing flipped items (bias-diff, audit
 // --baseline): both sides of a diff score the same seeded sample as `bias --limit`. Throws gb::failure on
-// an unknown suite or a dataset that cannot be read.
+// an unknown suite or a dataset that cannot be read. memo: the dataset is taken from there (read into it
+// the first time); nullptr: read here.
 suite_result suite_run_named(sentence_cache& c, const std::string& suite, const std::string& path,
-                             const bias_options& o, std::map<std::string, std::string>* texts = nullptr);
+                             const bias_options& o, std::map<std::string, std::string>* texts = nullptr,
+                             dataset_memo* memo = nullptr);
 
 }  // namespace gb::probes

@@ -18,7 +18,8 @@ struct engine_scorer::worker {
   std::vector<int32_t> prev;
   std::vector<double>
       prev_lp;  // prev.size() - 1 entries: log p(prev[i] | prev[<i]) at i - 1; NaN: not computed
-  size_t forwarded = 0, reused = 0;
+  size_t forwarded = 0, reused = 0, packed = 0;  // packed: of forwarded, in packed passes
+  bool count_only = false;                       // engine_scorer::set_count_only
 
   void forget() {
     prev.clear();
@@ -48,7 +49,7 @@ std::vector<double> engine_scorer::worker::score(const std::vector<int32_t>& tok
   // Tokens [1, keep] have the log-probabilities they had in the previous sequence; positions [0, keep) of
   // the KV cache are kept and the pass runs positions [keep, n - 1).
   size_t keep = 0;
-  if (reuse && !prev.empty() && run->position() == static_cast<int64_t>(prev.size()) - 1) {
+  if (reuse && !prev.empty() && (count_only || run->position() == static_cast<int64_t>(prev.size()) - 1)) {
     size_t l = 0;
     while (l < n && l < prev.size() && tokens[l] == prev[l]) ++l;
     keep = l == 0 ? 0 : std::min(l - 1, n - 2);  // at least one position runs
@@ -60,9 +61,9 @@ std::vector<double> engine_scorer::worker::score(const std::vector<int32_t>& tok
   }
   std::vector<double> lp(n - 1, std::nan(""));  // lp[i - 1] = log p(tokens[i] | tokens[<i])
   for (size_t i = 1; i <= keep; ++i) lp[i - 1] = prev_lp[i - 1];
-  if (keep == 0)
+  if (!count_only && keep == 0)
     run->reset();
-  else
+  else if (!count_only)
     run->truncate(static_cast<int64_t>(keep));
   reused += keep;
   forget();
@@ -70,6 +71,12 @@ std::vector<double> engine_scorer::worker::score(const std::vector<int32_t>& tok
   constexpr size_t chunk = 256;  // bounds the (T, V) logits and the attention scores of one call
   for (size_t s = keep; s + 1 < n; s += chunk) {
     const size_t e = std::min(n - 1, s + chunk);  // positions [s, e) predict tokens [s + 1, e + 1)
+    if (count_only) {
+      forwarded += e - s;
+      for (size_t i = s; i < e; ++i)
+        if (i + 1 >= first) lp[i] = 0;
+      continue;
+    }
     std::vector<int32_t> part(tokens.begin() + static_cast<std::ptrdiff_t>(s),
                               tokens.begin() + static_cast<std::ptrdiff_t>(e));
     auto lg = run->forward(part);
@@ -126,6 +133,18 @@ size_t engine_scorer::tokens_forwarded() const {
   size_t n = main_->forwarded;
   for (const auto& w : pool_) n += w->forwarded;
   return n;
+}
+
+size_t engine_scorer::tokens_packed() const {
+  size_t n = main_->packed;
+  for (const auto& w : pool_) n += w->packed;
+  return n;
+}
+
+void engine_scorer::set_count_only(bool on) {
+  count_only_ = on;
+  main_->count_only = on;
+  main_->forget();
 }
 
 size_t engine_scorer::tokens_reused() const {
@@ -211,6 +230,17 @@ std::vector<pass> passes_pack(const std::vector<lp_request>& reqs, const std::ve
 // out (log-softmax in double, as runner::token_logprobs, of the rows some request reads).
 void pass_score(engine_scorer::worker& w, const pass& p, const std::vector<lp_request>& reqs,
                 const std::vector<size_t>& order, std::vector<std::vector<double>>& out, int lse_threads) {
+  if (w.count_only) {  // the positions only, as below
+    for (size_t k = p.begin; k < p.end; ++k) {
+      const lp_request& q = reqs[order[k]];
+      const size_t n = p.rows[k - p.begin].size(), first = std::max<size_t>(q.first, 1);
+      out[order[k]].assign(n >= first ? n - first + 1 : 0, 0.0);
+      w.reused += n;
+    }
+    w.forwarded += p.tokens.size(), w.packed += p.tokens.size();
+    w.reused -= p.tokens.size();
+    return;
+  }
   auto lg = w.run->forward_packed(p.tokens, p.parent);
   if (!lg) throw failure(lg.err());
   const int64_t V = w.run->vocab_size();
@@ -246,7 +276,7 @@ void pass_score(engine_scorer::worker& w, const pass& p, const std::vector<lp_re
     }
     w.reused += rows.size();
   }
-  w.forwarded += p.tokens.size();
+  w.forwarded += p.tokens.size(), w.packed += p.tokens.size();
   w.reused -= p.tokens.size();
 }
 
@@ -289,7 +319,7 @@ std::vector<std::vector<double>> engine_scorer::logprobs_many(const std::vector<
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return reqs[a].tokens < reqs[b].tokens; });
   const std::vector<pass> passes = passes_pack(reqs, order, pack_rows_, reuse_);
-  const size_t n_run = pool_ready(passes.size());
+  const size_t n_run = count_only_ ? 0 : pool_ready(passes.size());  // count only: main_ counts
   const int lse_threads = std::max(1, pool_threads_);
   std::atomic<size_t> next{0};
   std::mutex mu;
@@ -319,7 +349,12 @@ std::vector<std::vector<double>> engine_scorer::logprobs_many(const std::vector<
       }
     }
   };
-  if (n_run <= 1) {
+  if (n_run == 0) {  // count only: a worker of its own (main_ keeps its last sequence, as in a real run)
+    worker w;
+    w.run = main_->run, w.count_only = true;
+    work(w);
+    main_->forwarded += w.forwarded, main_->reused += w.reused, main_->packed += w.packed;
+  } else if (n_run == 1) {
     work(*pool_[0]);
   } else {
     std::vector<std::thread> ts;
@@ -334,6 +369,7 @@ std::vector<std::vector<double>> engine_scorer::logprobs_many(const std::vector<
 std::vector<double> engine_scorer::next_logprobs(const std::vector<int32_t>& context) {
   ++calls_;
   main_->forget();
+  if (count_only_) return std::vector<double>(static_cast<size_t>(s_.run->vocab_size()), 0.0);
   s_.run->reset();
   auto r = s_.run->forward_last(context);
   s_.run->reset();

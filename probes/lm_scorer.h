@@ -56,7 +56,11 @@ class engine_scorer : public scorer {
   // Batch packing: trie rows per forward_packed pass (>= 1; default 512) and runners sharing the `workers`
   // threads (0 = automatic, see above). Results do not depend on `runners`.
   void set_batching(size_t pack_rows, int runners = 0);
+  // Count only (an audit's plan): nothing runs, every log-probability is 0, and the positions are counted
+  // exactly as a real pass would count them (tokens_forwarded, tokens_reused, tokens_packed).
+  void set_count_only(bool on);
   size_t tokens_forwarded() const;  // positions actually computed
+  size_t tokens_packed() const;     // of which in packed passes (the rest: one sequence at a time)
   size_t tokens_reused() const;     // positions taken from a KV cache
   std::pair<size_t, size_t> token_counts() const override { return {tokens_forwarded(), tokens_reused()}; }
 
@@ -68,6 +72,7 @@ class engine_scorer : public scorer {
   session& s_;
   size_t calls_ = 0;
   bool reuse_ = true;
+  bool count_only_ = false;
   int n_workers_ = 1;
   size_t pack_rows_ = 512;
   int runners_ = 0;

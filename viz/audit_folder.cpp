@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "formats/file_text.h"
@@ -135,7 +136,11 @@ std::string audit_summary_text(const probes::audit_data& d, const audit_folder& 
 std::string audit_plan_text(const probes::audit_estimate& e, const probes::audit_data& planned,
                             size_t ranks) {
   std::string t = audit_estimate_text(e) + "\n";
-  const double rate = std::max(e.tokens_per_s, 1e-6);  // tokens per second, measured here
+  const auto here = [&](const std::string& suite) -> double {  // estimated seconds here
+    for (const auto& st : e.steps)
+      if (st.step == "bias " + suite) return st.seconds;
+    return std::nan("");
+  };
   const auto hms = probes::duration_text;
   const double n = static_cast<double>(ranks);
   char b[1024];
@@ -143,18 +148,19 @@ std::string audit_plan_text(const probes::audit_estimate& e, const probes::audit
                 (std::to_string(ranks) + " ranks").c_str());
   t += b;
   size_t total = 0;
+  double total_s = 0;
   for (const auto& r : planned.bias) {
-    total += r.tokens;
+    total += r.tokens, total_s += here(r.suite);
     std::snprintf(b, sizeof b, "%-14s %9zu %12zu %14s %14s\n", r.suite.c_str(), r.items, r.tokens,
-                  hms(r.tokens / rate).c_str(), hms(r.tokens / rate / n).c_str());
+                  hms(here(r.suite)).c_str(), hms(here(r.suite) / n).c_str());
     t += b;
   }
   for (const auto& m : planned.missing) {
     std::snprintf(b, sizeof b, "%-14s ", m.what.substr(m.what.rfind(' ') + 1).c_str());
     t += b + m.why + "\n";
   }
-  std::snprintf(b, sizeof b, "%-14s %9s %12zu %14s %14s\n", "total", "", total, hms(total / rate).c_str(),
-                hms(total / rate / n).c_str());
+  std::snprintf(b, sizeof b, "%-14s %9s %12zu %14s %14s\n", "total", "", total, hms(total_s).c_str(),
+                hms(total_s / n).c_str());
   return t + b;
 }
 

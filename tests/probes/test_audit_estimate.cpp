@@ -6,6 +6,7 @@
 #include <string>
 
 #include "probes/audit_estimate.h"
+#include "probes/audit_run.h"
 #include "tests/support/data.h"
 
 using namespace gb::probes;
@@ -17,12 +18,18 @@ TEST_CASE("audit_estimate_build: each step is its work over its rate, the total 
   w.tensor_bytes = 900000000;  // 0.9 GB
   w.spectral_flops = 8e9;
   w.spectral_matrices = 10;
-  w.suite_tokens = {{"crows-pairs", 60000}, {"bbq", 0}};
-  audit_rates r{.hash_bytes_per_s = 1e9, .stats_bytes_per_s = 2e9, .flops_per_s = 4e9, .tokens_per_s = 3000};
+  // crows-pairs: 20000 positions one at a time at 1000 per CPU s, 30000 packed at 3000: 30 CPU s on 2 threads
+  w.suites = {{"crows-pairs", 60000, 50000, 30000}, {"bbq", 0, 0, 0}};
+  audit_rates r{.hash_bytes_per_s = 1e9,
+                .stats_bytes_per_s = 2e9,
+                .flops_per_s = 4e9,
+                .single_per_cpu_s = 1000,
+                .packed_per_cpu_s = 3000,
+                .tokens_wall_per_s = 1500};
   const audit_estimate e = audit_estimate_build(w, r, 2);
   REQUIRE(e.steps.size() == 7u);
   const char* names[] = {"load", "scan", "hashes", "statistics", "spectral", "bias crows-pairs", "bias bbq"};
-  const double secs[] = {0.5, 0.5, 0.95, 0.225, 1.0, 20.0, 0.0};
+  const double secs[] = {0.5, 0.5, 0.95, 0.225, 1.0, 15.0, 0.0};
   double sum = 0;
   for (size_t i = 0; i < 7; ++i) {
     INFO(names[i]);
@@ -33,12 +40,12 @@ TEST_CASE("audit_estimate_build: each step is its work over its rate, the total 
   }
   CHECK(e.total_seconds == doctest::Approx(sum));
   CHECK(e.steps[2].basis.find("x 2 threads") != std::string::npos);
-  CHECK(e.steps[5].basis.find("60000 tokens") != std::string::npos);
+  CHECK(e.steps[5].basis.find("50000 of 60000 positions computed (30000 packed)") != std::string::npos);
   // a model that cannot run text: the suites' time is unknown, not zero, and not in the total
-  r.tokens_per_s = 0;
+  r.single_per_cpu_s = r.packed_per_cpu_s = 0;
   const audit_estimate n = audit_estimate_build(w, r, 2);
   CHECK(std::isnan(n.steps[5].seconds));
-  CHECK(n.total_seconds == doctest::Approx(sum - 20.0));
+  CHECK(n.total_seconds == doctest::Approx(sum - 15.0));
   CHECK(duration_text(n.steps[5].seconds) == "unknown");
   CHECK(duration_text(12.34) == "12.3 s");
   CHECK(duration_text(3723) == "1h02m03s");
@@ -53,7 +60,8 @@ TEST_CASE("audit_rates_measure: positive rates; none for tokens without a model"
   CHECK(r.hash_bytes_per_s > 0);
   CHECK(r.stats_bytes_per_s > 0);
   CHECK(r.flops_per_s > 0);
-  CHECK(r.tokens_per_s == 0);
+  CHECK(r.single_per_cpu_s == 0);
+  CHECK(r.packed_per_cpu_s == 0);
 }
 
 TEST_CASE("glassbox audit prints the whole estimate before the first step; audit --plan prints it too") {
@@ -74,4 +82,38 @@ TEST_CASE("glassbox audit prints the whole estimate before the first step; audit
   CHECK(out.find("estimated time") != std::string::npos);
   CHECK(out.find("bias templates") != std::string::npos);
   CHECK(out.find("32 ranks") != std::string::npos);
+}
+
+TEST_CASE("audit plan: each suite's positions, scored and computed, are the run's own (--json cost)") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(data, "bias");
+  auto s = session_open(model);
+  REQUIRE(s);
+  audit_options o;
+  o.suites = audit_suite_names();
+  o.data_root = data;
+  o.limit = 9;
+  o.resamples = 20;
+  audit_data planned, run;
+  const audit_estimate e = audit_estimate_of(s.value(), 0, o, 0.0, planned);
+  (void)audit_probe(run, s.value(), o);
+  REQUIRE(planned.bias.size() == o.suites.size());
+  REQUIRE(run.bias.size() == o.suites.size());
+  for (size_t i = 0; i < o.suites.size(); ++i) {
+    INFO(o.suites[i]);
+    CHECK(planned.bias[i].suite == run.bias[i].suite);
+    CHECK(planned.bias[i].items == run.bias[i].items);
+    CHECK(planned.bias[i].tokens > 0);
+    CHECK(planned.bias[i].tokens == run.bias[i].tokens);
+    CHECK(planned.bias[i].tokens_computed == run.bias[i].tokens_computed);
+  }
+  // the rates are measured (after the warm-up), the suites' seconds finite and positive
+  size_t suites = 0;
+  for (const audit_step& st : e.steps)
+    if (st.step.rfind("bias ", 0) == 0) {
+      ++suites;
+      CHECK(std::isfinite(st.seconds));
+      CHECK(st.seconds > 0);
+    }
+  CHECK(suites == o.suites.size());
 }
