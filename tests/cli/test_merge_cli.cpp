@@ -292,7 +292,7 @@ TEST_CASE(
                          &out) == 0,
       out);
   CHECK(out.find("estimated time") != std::string::npos);  // every step, then the suites on N ranks
-  CHECK(out.find("per CPU s") != std::string::npos);  // the calibrated scoring rates
+  CHECK(out.find("per CPU s") != std::string::npos);       // the calibrated scoring rates
   CHECK(out.find("4 ranks") != std::string::npos);
   const std::regex row(
       "\\n(templates|crows-pairs|stereoset|winobias|bbq|holisticbias) +(\\d+) +(\\d+) +[0-9.]+ s +[0-9.]+ s");
