@@ -115,6 +115,17 @@ GB_SQ_AVX2_FN inline uint64_t sq_q4_0_block_zeros(__m256i u, float d) {
                          _mm256_movemask_epi8(_mm256_cmpeq_epi8(u, _mm256_set1_epi8(8))))));
 }
 
+// Block b of a row (x its bytes): its scale d (also into c.d[b]), its integer sums (into c.q) and zeros
+// (added to `zeros`); returns its 32 nibbles u = q + 8 as bytes. The head of every kernel's block step.
+GB_SQ_AVX2_FN inline __m256i sq_q4_0_block(const uint8_t* x, int64_t b, chunk_ints& c, uint64_t& zeros,
+                                           float& d) {
+  d = _cvtsh_ss(scale_bits(x));
+  c.d[b] = d;
+  const __m256i u = sq_q4_0_block_ints(x, c.q + 4 * b);
+  zeros += sq_q4_0_block_zeros(u, d);
+  return u;
+}
+
 // One block per step (sq_q4_0_block_ints). Floats: q widened to 4 x 8 int32, converted and multiplied by d
 // (ggml's float(q) * d), then min / max as the accumulator's v < m ? v : m (vminps(v, m)).
 GB_SQ_AVX2_FN void q4_0_scan_avx2(const uint8_t* x, int64_t nb, float* cmin, float* cmax, chunk_ints& c,
@@ -123,10 +134,8 @@ GB_SQ_AVX2_FN void q4_0_scan_avx2(const uint8_t* x, int64_t nb, float* cmin, flo
   __m256 mnv = _mm256_set1_ps(st.mn), mxv = _mm256_set1_ps(st.mx);
   uint64_t zeros = 0;
   for (int64_t b = 0; b < nb; ++b, x += kQ4Bytes) {
-    const float d = _cvtsh_ss(scale_bits(x));
-    c.d[b] = d;
-    const __m256i u = sq_q4_0_block_ints(x, c.q + 4 * b);
-    zeros += sq_q4_0_block_zeros(u, d);
+    float d;
+    const __m256i u = sq_q4_0_block(x, b, c, zeros, d);
     const __m256i q = _mm256_sub_epi8(u, eight);
     const __m256 dv = _mm256_set1_ps(d);
     const __m128i q0 = _mm256_castsi256_si128(q), q1 = _mm256_extracti128_si256(q, 1);
@@ -166,10 +175,8 @@ GB_SQ_AVX512_FN void q4_0_scan_avx512(const uint8_t* x, int64_t nb, float* cmin,
   __m512 mnv = _mm512_set1_ps(st.mn), mxv = _mm512_set1_ps(st.mx);
   uint64_t zeros = 0;
   for (int64_t b = 0; b < nb; ++b, x += kQ4Bytes) {
-    const float d = _cvtsh_ss(scale_bits(x));
-    c.d[b] = d;
-    const __m256i u = sq_q4_0_block_ints(x, c.q + 4 * b);
-    zeros += sq_q4_0_block_zeros(u, d);
+    float d;
+    const __m256i u = sq_q4_0_block(x, b, c, zeros, d);
     const __m512 t = _mm512_mul_ps(qf, _mm512_set1_ps(d));  // (16) the block's values by nibble
     const __m512 v0 = _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm256_castsi256_si128(u)), t);  // (16)
     const __m512 v1 = _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm256_extracti128_si256(u, 1)), t);
