@@ -3,6 +3,8 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -12,7 +14,9 @@ namespace gb {
 
 std::string file_text(const std::string& path, const std::string& what) {
   std::ifstream f(path, std::ios::binary);
-  if (!f) fail(errc::not_found, 0, "cannot read " + (what.empty() ? "" : what + " ") + path);
+  if (!f)
+    fail(errc::not_found, 0,
+         "cannot read " + (what.empty() ? "" : what + " ") + path + ": " + std::strerror(errno));
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
@@ -22,7 +26,7 @@ void file_write_text(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   f << text;
   f.close();
-  if (!f) fail(errc::io, 0, "cannot write " + path);
+  if (!f) fail(errc::io, 0, "cannot write " + path + ": " + std::strerror(errno));
 }
 
 bool path_exists(const std::string& path) {

@@ -2,8 +2,8 @@
 // read or written; a file that cannot be read is one errc::not_found failure naming what it was for, one that
 // cannot be written an errc::io failure. And the two path questions folder walkers ask.
 //
-//   std::string pem = gb::file_text(path, "private key");   // "cannot read private key PATH"
-//   gb::file_write_text(dir + "/report.json", text);         // "cannot write PATH"
+//   std::string pem = gb::file_text(path, "private key");   // "cannot read private key PATH: <reason>"
+//   gb::file_write_text(dir + "/report.json", text);         // "cannot write PATH: <reason>"
 //   if (gb::path_exists(key)) ...
 //   if (!gb::path_within(root, fs::canonical(link))) ...      // a link that leaves the folder
 #pragma once
