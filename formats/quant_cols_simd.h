@@ -151,6 +151,15 @@ inline constexpr tr_table tr16x8{};
   return _mm512_shuffle_epi8(v, _mm512_set4_epi32(at(3), at(2), at(1), at(0)));
 }
 #endif
+// Byte b of each lane, zeros above (one vpshufb with AVX512BW).
+[[gnu::always_inline]] inline __m512i byte_at(__m512i v, int b) {
+#if defined(__AVX512BW__)
+  const auto at = [b](int k) { return static_cast<int>(0x80808000u | static_cast<unsigned>(4 * k + b)); };
+  return _mm512_shuffle_epi8(v, _mm512_set4_epi32(at(3), at(2), at(1), at(0)));
+#else
+  return field(v, 8 * b, 8);
+#endif
+}
 
 // q8_0: d * q per element. With AVX512BW a column is one vpshufb from its dword vector instead of two
 // shifts: the lane holds q * 2^24, converted exactly, and d is kept as d * 2^-24 (exact: an f16 times a
@@ -197,29 +206,27 @@ struct q4_0_dec {
   }
 };
 
-// q4_k / q5_k sub-block scales and mins (ggml's get_scale_min_k4) for the 16 rows, times d and dmin.
-// The block's first 16 bytes are d, dmin and the 12 scale bytes: one transpose gives them all (d and dmin
-// from dword 0 through F16C, as f16x16, whose gathers were a tenth of q4_k's one-token matmul).
-[[gnu::always_inline]] inline void k4_scales(const uint8_t* const* rows, int64_t off, __m512* dl,
-                                             __m512* ml) {
+// q4_k / q5_k: d, dmin and the 6-bit sub-block scales and mins (ggml's get_scale_min_k4) of the 16 rows,
+// one per byte: byte j of sm[0] is scale j, of sm[1] scale 4 + j, of sm[2] and sm[3] the mins (bits 6-7
+// zero). The block's first 16 bytes are d, dmin and the 12 scale bytes: one transpose gives them all (d and
+// dmin from dword 0 through F16C, as f16x16, whose gathers were a tenth of q4_k's one-token matmul). The
+// bytes are unpacked for 4 sub-blocks at once (5 instructions for all 16 values, where a field per value
+// took 2 to 6), and each part multiplies out only its own 2 sub-blocks (fewer live registers).
+[[gnu::always_inline]] inline void k4_scales(const uint8_t* const* rows, int64_t off, __m512* d, __m512* dmin,
+                                             __m512i* sm) {
   __m512i h[4];
   dwords16x4(rows, off, h);  // h[0]: d (low half), dmin (high half); scale bytes 0..11 in h[1..3]
-  const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(h[0]));
-  const __m512 dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(h[0], 16)));
-  const __m512i* s = h + 1;
-  for (int j = 0; j < 8; ++j) {
-    __m512i sc, mn;
-    if (j < 4) {
-      sc = field(s[0], 8 * j, 6);
-      mn = field(s[1], 8 * j, 6);
-    } else {
-      const int k = j - 4;
-      sc = _mm512_or_si512(field(s[2], 8 * k, 4), _mm512_slli_epi32(field(s[0], 8 * k + 6, 2), 4));
-      mn = _mm512_or_si512(field(s[2], 8 * k + 4, 4), _mm512_slli_epi32(field(s[1], 8 * k + 6, 2), 4));
-    }
-    dl[j] = _mm512_mul_ps(d, to_f(sc));
-    ml[j] = _mm512_mul_ps(dmin, to_f(mn));
-  }
+  *d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(h[0]));
+  *dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(h[0], 16)));
+  const __m512i m6 = _mm512_set1_epi32(0x3F3F3F3F), lo4 = _mm512_set1_epi32(0x0F0F0F0F);
+  const __m512i b45 = _mm512_set1_epi32(0x30303030);
+  sm[0] = _mm512_and_si512(h[1], m6);  // q[j] & 63
+  sm[2] = _mm512_and_si512(h[2], m6);  // q[j + 4] & 63
+  // j >= 4: (q[j + 4] & 0xF) | (q[j - 4] >> 6) << 4 and (q[j + 4] >> 4) | (q[j] >> 6) << 4, the high bits
+  // at bits 4-5 of each byte (shifted right 2), merged under the low nibble
+  sm[1] = _mm512_ternarylogic_epi32(h[3], _mm512_and_si512(_mm512_srli_epi32(h[1], 2), b45), lo4, 0xE4);
+  sm[3] = _mm512_ternarylogic_epi32(_mm512_srli_epi32(h[3], 4),
+                                    _mm512_and_si512(_mm512_srli_epi32(h[2], 2), b45), lo4, 0xE4);
 }
 
 // q4_k / q5_k in 4 parts of 64: element 64p + 32h + l is nibble h of qs[32p + l] (+ 16 x bit 2p + h of
@@ -231,13 +238,13 @@ struct q4_0_dec {
 template <bool five>
 struct k4_dec {
   static constexpr int parts = 4, step = 64;
-  __m512 dl[8], ml[8], lo, hi;
-  __m512i q[8], qh[8];
+  __m512 d, dmin, dl[2], ml[2], lo, hi;
+  __m512i sm[4], q[8], qh[8];
   int p = 0;
   [[gnu::always_inline]] void load(const uint8_t* const* rows, int64_t b, int part) {
     const int64_t off = b * (five ? 176 : 144), qs = off + (five ? 48 : 16);
     if (part == 0) {
-      k4_scales(rows, off, dl, ml);
+      k4_scales(rows, off, &d, &dmin, sm);
       if (five) {
         dwords16x8(rows, off + 16, qh);
       }
@@ -245,6 +252,11 @@ struct k4_dec {
       hi = table16(16.0f);
     }
     p = part;
+    for (int h = 0; h < 2; ++h) {  // sub-block 2p + h: ggml's d * sc and dmin * m
+      const int j = 2 * part + h;
+      dl[h] = _mm512_mul_ps(d, to_f(byte_at(sm[j / 4], j % 4)));
+      ml[h] = _mm512_mul_ps(dmin, to_f(byte_at(sm[2 + j / 4], j % 4)));
+    }
     dwords16x8(rows, qs + 32 * part, q);
   }
   [[gnu::always_inline]] __m512 col(int e) const {
@@ -253,25 +265,35 @@ struct k4_dec {
     const __m512 u =
         five ? _mm512_permutex2var_ps(lo, merge_low(nib, shr(qh[l / 4], 8 * (l % 4) + 2 * p + h - 4), 4), hi)
              : _mm512_permutexvar_ps(nib, lo);
-    return _mm512_fmsub_ps(dl[2 * p + h], u, ml[2 * p + h]);
+    return _mm512_fmsub_ps(dl[h], u, ml[h]);
   }
 };
 
 // q6_k in 2 parts of 128: element 128n + 32s + l is nibble s/2 of ql[64n + 32(s%2) + l] with bits 2s of
 // qh[32n + l] above it, less 32, times d * scale[8n + 2s + l/16].
+// With AVX512BW the 6-bit q of 4 columns is assembled in each byte of a lane as (q ^ 32) << 2 (shifts and
+// two vpternlogd per 4 columns), so one vpshufb moves a column's byte to the top of its lane, zeros below:
+// the int (q - 32) * 2^26, converted exactly. The scales come the same way as sc * 2^24, and d is kept as
+// d * 2^-50 (exact: an f16 times a power of two stays a normal float), so ds = d * sc * 2^-26 exactly and
+// ds times the column is the real number d * sc * (q - 32): the same product ggml rounds, the same
+// rounding (infinities, NaNs and signed zeros pass through as there). 4 vector instructions per 16
+// weights and 4 columns where 7 (two shifts, merge, mask, subtract, convert, multiply) were per column.
 struct q6_k_dec {
   static constexpr int parts = 2, step = 128;
   __m512 ds[16];
-  __m512i ql[16], qh[8], mask6, k32;
+  __m512i ql[16], qh[8];
   [[gnu::always_inline]] void load(const uint8_t* const* rows, int64_t b, int n) {
     const int64_t off = b * 210;
     if (n == 0) {
-      const __m512 d = f16x16(rows, off + 208, true);
       __m512i s[4];
       dwords16x4(rows, off + 192, s);
+#if defined(__AVX512BW__)
+      const __m512 d = _mm512_mul_ps(f16x16(rows, off + 208, true), _mm512_set1_ps(0x1p-50f));
+      for (int j = 0; j < 16; ++j) ds[j] = _mm512_mul_ps(d, to_f(top_byte(s[j / 4], j % 4)));
+#else
+      const __m512 d = f16x16(rows, off + 208, true);
       for (int j = 0; j < 16; ++j) ds[j] = _mm512_mul_ps(d, to_f(sbyte(s[j / 4], j % 4)));
-      mask6 = _mm512_set1_epi32(63);
-      k32 = _mm512_set1_epi32(32);
+#endif
     } else {
       for (int j = 0; j < 8; ++j) ds[j] = ds[8 + j];
     }
@@ -281,9 +303,22 @@ struct q6_k_dec {
   }
   [[gnu::always_inline]] __m512 col(int e) const {
     const int s4 = e / 32, l = e % 32;
-    const __m512i a = shr(ql[(32 * (s4 % 2) + l) / 4], 8 * (l % 4) + 4 * (s4 / 2));
-    const __m512i q6 = _mm512_and_si512(merge_low(a, shr(qh[l / 4], 8 * (l % 4) + 2 * s4 - 4), 4), mask6);
-    return _mm512_mul_ps(ds[2 * s4 + l / 16], to_f(_mm512_sub_epi32(q6, k32)));
+    const __m512i v = ql[(32 * (s4 % 2) + l) / 4];
+#if defined(__AVX512BW__)
+    // bits 2-5 of each byte: nibble s4 / 2 of ql; bits 6-7: qh's bits 2 s4, 2 s4 + 1 (merged under
+    // 0x3C), then bits 0-1 cleared and bit 7 flipped (q ^ 32: k1 ? b ^ k2 : 0)
+    const __m512i xl = s4 < 2 ? _mm512_slli_epi32(v, 2) : _mm512_srli_epi32(v, 2);
+    const __m512i m =
+        _mm512_ternarylogic_epi32(xl, shr(qh[l / 4], 2 * s4 - 6), _mm512_set1_epi32(0x3C3C3C3C), 0xE4);
+    const __m512i q = _mm512_ternarylogic_epi32(m, _mm512_set1_epi32(static_cast<int>(0xFCFCFCFCu)),
+                                                _mm512_set1_epi32(static_cast<int>(0x80808080u)), 0x48);
+    return _mm512_mul_ps(ds[2 * s4 + l / 16], to_f(top_byte(q, l % 4)));
+#else
+    const __m512i a = shr(v, 8 * (l % 4) + 4 * (s4 / 2));
+    const __m512i q6 =
+        _mm512_and_si512(merge_low(a, shr(qh[l / 4], 8 * (l % 4) + 2 * s4 - 4), 4), _mm512_set1_epi32(63));
+    return _mm512_mul_ps(ds[2 * s4 + l / 16], to_f(_mm512_sub_epi32(q6, _mm512_set1_epi32(32))));
+#endif
   }
 };
 

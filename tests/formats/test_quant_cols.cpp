@@ -121,3 +121,43 @@ TEST_CASE(
   CHECK_FALSE(static_cast<bool>(block_columns16(dtype::f32)));
   CHECK_FALSE(static_cast<bool>(block_columns16_ref(dtype::bf16)));
 }
+
+// The k-quant decoders rescale by powers of two (q6_k keeps d * 2^-50 and the quants as (q - 32) * 2^26;
+// q4_k / q5_k multiply scale bytes unpacked 4 at a time): at the edges of the f16 range (subnormal, largest,
+// infinite, NaN, signed zeros) and of the scales (-128..127 for q6_k) every value is still ggml's, bit for
+// bit. Each half appears as d (and dmin) in several rows and blocks; the quants are random.
+TEST_CASE(
+    "block_columns16 at the edges: subnormal, largest, infinite, NaN and signed-zero d, extreme scales") {
+  const uint16_t halves[] = {0x0001, 0x03FF, 0x0400, 0x3C00, 0x7BFF, 0x7C00,
+                             0xFC00, 0x8000, 0x0000, 0x7E00, 0xC000, 0x8001};
+  const int8_t scales[] = {-128, -127, -1, 0, 1, 2, 63, 127};
+  std::mt19937 g(21);
+  for (dtype t : {dtype::q4_k, dtype::q5_k, dtype::q6_k}) {
+    const std::string name = dtype_name(t);
+    CAPTURE(name);
+    const dtype_traits& tr = dtype_info(t);
+    const int64_t nb = 12;  // blocks per row
+    std::vector<std::vector<uint8_t>> store(16);
+    std::vector<const uint8_t*> rows(16);
+    for (int i = 0; i < 16; ++i) {
+      std::vector<uint8_t>& s = store[static_cast<size_t>(i)];
+      s.resize(static_cast<size_t>(nb * tr.type_size));
+      for (uint8_t& v : s) v = static_cast<uint8_t>(g());
+      for (int64_t b = 0; b < nb; ++b) {
+        uint8_t* blk = s.data() + b * tr.type_size;
+        const uint16_t d = halves[(i + b) % 12], m = halves[(i + 3 * b + 5) % 12];
+        if (t == dtype::q6_k) {
+          std::memcpy(blk + 208, &d, 2);
+          for (int j = 0; j < 16; ++j) blk[192 + j] = static_cast<uint8_t>(scales[(i + j + b) % 8]);
+        } else {
+          std::memcpy(blk, &d, 2);
+          std::memcpy(blk + 2, &m, 2);
+        }
+      }
+      rows[static_cast<size_t>(i)] = s.data();
+    }
+    CHECK(mismatches(t, block_columns16(t), rows, nb, 16) == 0);
+    if (const block_columns_fn f = block_columns16_with(cols_isa::avx512, t))
+      CHECK(mismatches(t, f, rows, nb, 16) == 0);
+  }
+}
