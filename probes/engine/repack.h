@@ -16,12 +16,14 @@
 
 namespace gb::engine {
 
-// False when GB_REPACK=0 is set in the environment (the stored layout: the repack's twin).
+// False when GB_REPACK=0 is set in the environment (the stored layout: the repack's twin). GB_REPACK=all
+// repacks every type repack_wanted(w, true) takes (side-by-side runs of the layouts).
 bool repack_enabled();
 // True for a plain view of a ggml block type the few-token kernel decodes in registers (this build and
 // CPU), with at least one whole 16-row group, and (unless all) of a type where the repack measured faster:
 // q4_0 only (134M model, tg64, load 12-20, 3 alternating runs: q4_0 1.14x at 1 thread; q8_0 0.99x,
-// q4_k 0.80x, q6_k 0.85x).
+// q4_k 0.80x, q6_k 0.85x; again 2026-12-07, load 9, 5 runs, 1 thread: q4_k 0.84x, q5_k 0.82x, q6_k 0.85x,
+// and 0.89x on a 7B-shaped q4_k whose 2304-byte rows are each a separate stream in the stored layout).
 bool repack_wanted(const weight_view& w, bool all = false);
 // Bytes of the repacked copy: the same as the stored rows (rows x row_bytes).
 uint64_t repack_bytes(const weight_view& w);
