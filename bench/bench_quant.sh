@@ -35,11 +35,7 @@
 #   q6_k 2 | 224.2 /  71.1 = 3.15x    | 43.7 / 92.8 = 0.47x     | 45%, 96%               | 24.8
 # Before (the L1 tile, 17:03-17:40, load 8-15): tg 0.55 / 0.70 (q8_0, 1 / 2 thr), 0.39 / 0.43 (q4_0),
 # 0.30 / 0.69 (q4_k), 0.42 / 0.50 (q5_k), 0.51 / 0.38 (q6_k); pp as above within the noise.
-# 7B-shaped q4_k with 2 of its 32 layers (synth --layers 2 --dim 4096 --heads 32 --ff 11008 --vocab 32000,
-# 376 MB: 32 layers took over 2 h to write at this load), pp128 / tg32, MODEL=:
-#   q4_k 1 |  68.5 /  59.7 = 1.15x    |  3.3 / 13.4 = 0.25x     | 17%, 67%               | 11.2
-#   q4_k 2 | 109.7 / 110.7 = 0.99x    |  4.6 / 56.6 = 0.08x     | 30%, 375% (bw drifted) | 10.1
-# (the load fell from ~14 to ~8 during these runs: the peer's 2-thread tg is 4x its 1-thread one)
+# (the 7B-shaped q4_k rows: the 2026-12-07 table at the end of this comment)
 # --numerics llama.cpp (NUMERICS=llama.cpp: 8-bit activations, integer dots), same file, same peer:
 #   q8_0 1 | 144.3 / 118.3 = 1.22x    | 21.6 / 30.0 = 0.72x     | 49%, 69%               |  8.6
 #   q8_0 2 | 344.1 / 143.3 = 2.40x    | 48.1 / 82.7 = 0.58x     | 75%, 129% (bw drifted) | 10.3
@@ -69,12 +65,7 @@
 #   q8_0 2 | 371.9 / 188.6 = 1.97x    | 34.0 / 39.8 = 0.86x     | 44%, 51%               | 12.4
 #   q4_0 1 | 289.9 / 286.8 = 1.01x    | 37.5 / 80.7 = 0.46x     | 29%, 63%               | 12.1
 #   q4_0 2 | 333.1 / 324.5 = 1.03x    | 37.5 / 64.9 = 0.58x     | 26%, 44%               | 13.2
-#   q4_k 1 | 277.5 / 235.4 = 1.18x    | 36.2 / 83.2 = 0.43x     | 28%, 65%               | 14.4
-#   q4_k 2 | 306.3 / 243.6 = 1.26x    | 35.3 / 53.3 = 0.66x     | 24%, 36%               | 13.9
-#   q5_k 1 | 301.7 /  81.6 = 3.69x    | 29.8 / 59.5 = 0.50x     | 29%, 57%               | 14.8
-#   q5_k 2 | 292.5 /  84.3 = 3.47x    | 27.4 / 42.8 = 0.64x     | 23%, 36%               | 15.5
-#   q6_k 1 | 275.6 / 113.1 = 2.44x    | 24.3 / 66.2 = 0.37x     | 28%, 76%               | 14.6
-#   q6_k 2 | 317.6 / 108.9 = 2.92x    | 26.1 / 49.9 = 0.52x     | 26%, 50%               | 14.3
+#   (the k-quant rows: the 2026-12-07 table at the end of this comment)
 # glassbox against its previous build in alternating runs (tg48, 1 thread, 8 runs, load 10-13): q8_0 1.095x
 # (shuffle) then 1.04x (transposes), q4_k 1.11x (transposes). Measured and dropped: no software prefetch
 # at all, or an L1 distance of 512 (q8_0 tg: 1.00x, 0.90-0.96x: the prefetch loops' share of a profile is
@@ -87,6 +78,34 @@
 #   q4_k 1 | 62.8 vs 77.6 (0.81x), llama.cpp 105.9 | q6_k 1 | 34.4 vs 51.3 (noisy), llama.cpp 57.0
 # So the runner repacks q4_0 only by default (repack_mode::measured). Peak RSS (q4_0, -p 1 -n 1): 91.4 vs
 # 79.4 MB (the weights plus about one tensor), load +0.5 s wall at this load (one thread, 18-byte copies).
+# K-quants after the q6_k one-shuffle columns, the q5_k constant shift counts and the 4-at-a-time k4 scales
+# (quant_cols_simd.h, s12-tg-kquants), exact mode, stored layout, 2026-12-07 06:27-06:34, load 9-10.5 on 2
+# cores (other engineers building and benchmarking; the lead's idle baseline at 05:45 had glassbox / llama.cpp
+# tg q4_k 129.4 / 279.9 = 0.46x and 178.8 / 204.3 = 0.88x, q5_k 62.7 / 203.3 = 0.31x and 0.76x, q6_k
+# 79.0 / 236.2 = 0.33x and 0.51x at 1 / 2 threads), pp512 / tg64, medians of 3 alternating runs:
+#   type t | pp glassbox / llama.cpp   | tg glassbox / llama.cpp | tg GB/s glassbox, llama.cpp | load
+#   q4_k 1 | 355.4 / 269.5 = 1.32x    | 42.9 / 77.5 = 0.55x     | 2.6, 4.8                    |  9.4
+#   q4_k 2 | 431.1 / 388.7 = 1.11x    | 44.7 / 76.6 = 0.58x     | 2.8, 4.7                    | 10.5
+#   q5_k 1 | 390.6 /  97.8 = 4.00x    | 43.0 / 66.3 = 0.65x     | 3.2, 5.0                    |  9.9
+#   q5_k 2 | 405.3 /  94.0 = 4.31x    | 42.8 / 43.4 = 0.99x     | 3.2, 3.3                    |  9.9
+#   q6_k 1 | 435.9 / 173.4 = 2.51x    | 41.0 / 85.5 = 0.48x     | 3.7, 7.7                    | 10.0
+#   q6_k 2 | 429.5 / 160.1 = 2.68x    | 33.4 / 55.4 = 0.60x     | 3.0, 5.0                    | 10.3
+# The same, 06:37-06:40, load 4.7-7.3 (falling):
+#   q4_k 1 | 519.3 / 490.3 = 1.06x    | 72.2 / 166.1 = 0.43x    | 4.4, 10.2                   |  5.8
+#   q4_k 2 | 533.9 / 436.1 = 1.22x    | 61.8 / 95.6 = 0.65x     | 3.8, 5.9                    |  6.5
+#   q5_k 1 | 458.1 / 153.1 = 2.99x    | 47.6 / 89.6 = 0.53x     | 3.6, 6.8                    |  7.3
+#   q5_k 2 | 748.1 / 183.7 = 4.07x    | 77.0 / 110.9 = 0.69x    | 5.8, 8.4                    |  6.8
+#   q6_k 1 | 893.1 / 424.0 = 2.11x    | 107.2 / 191.6 = 0.56x   | 9.6, 17.2                   |  5.6
+#   q6_k 2 | 1080.6 / 397.6 = 2.72x   | 88.1 / 131.1 = 0.67x    | 7.9, 11.8                   |  4.8
+# 7B-shaped q4_k with 2 of its 32 layers (synth --layers 2 --dim 4096 --heads 32 --ff 11008 --vocab 32000
+# --seed 1, 376 MB; 2 layers keep the file small), pp128 / tg32, MODEL=, 06:32-06:34:
+#   q4_k 1 | 125.8 / 145.2 = 0.87x    | 10.8 / 25.3 = 0.42x     | 3.2, 7.6                    |  9.6
+#   q4_k 2 | 170.8 / 162.6 = 1.05x    | 14.6 / 25.9 = 0.57x     | 4.4, 7.8                    |  9.0
+# (the last session's 7B rows, load ~10: tg 0.25x / 0.08x.) glassbox against itself in alternating runs
+# (tg64, 1 thread, 5 pairs, load 8-10.5): q6_k 1.23x, then q5_k 1.10x and 1.69x, q4_k 1.05x (noise);
+# the branch against main at 2 threads (4 pairs, load 4.3-5.4): q5_k 1.79x, q6_k 1.23x, q4_k 1.51x.
+# The repack (GB_REPACK=all against GB_REPACK=0, same runs) is still slower on the k-quants: q4_k 0.84x,
+# q5_k 0.82x, q6_k 0.85x, and 0.89x on the 7B-shaped q4_k, so they stay on the stored layout.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
