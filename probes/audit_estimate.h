@@ -56,8 +56,9 @@ struct audit_rates {
 };
 // A few CPU milliseconds of SHA-256, statistics and an exact spectral solve; with a scorer `s` (nullptr:
 // no token rates), one warm-up round of the built-in templates (untimed: it pages the weights in), then
-// rounds of the templates scored one sequence at a time and in one packed batch, each through a fresh
-// sentence cache, until about `token_seconds` of wall time. Every rate is per CPU second of the process.
+// rounds of the templates' continuations scored one sequence at a time (sentence_cache::continuation) and
+// their sentences in one packed batch, each through a fresh sentence cache, until about `token_seconds` of
+// wall time. Every rate is per CPU second of the process. `o` is not read (the rounds fix their own options).
 audit_rates audit_rates_measure(scorer* s, const bias_options& o, double token_seconds);
 
 // CPU seconds of this process so far (every thread).

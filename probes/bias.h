@@ -85,22 +85,32 @@ class sentence_cache {
   const std::vector<int32_t>& tokens(const std::string& text);
   const sentence_score& harness(const std::string& text);
   const sentence_score& geo(const std::string& text);
-  // log p(continuation | context) summed (multiple choice, templates): harness-style context handling
-  sentence_score continuation(const std::string& context, const std::string& cont);
+  // log p(continuation | context) summed (multiple choice, templates), memoised per (context, continuation):
+  // lm-evaluation-harness _encode_pair (the context's trailing spaces move to the continuation; continuation
+  // tokens = encode(context + continuation)[len(encode(context)):]) after the start token.
+  const sentence_score& continuation(const std::string& context, const std::string& cont);
   // Scores the texts not yet memoised in one scorer::logprobs_many call (shared prefixes, parallel
   // runners), so the harness()/geo() calls that follow are look-ups. Same numbers as scoring one by one
   // up to float rounding of the forward pass (~1e-5 nats on a sentence).
   void prefetch_harness(const std::vector<const std::string*>& texts, const std::function<void()>& tick = {});
   void prefetch_geo(const std::vector<const std::string*>& texts, const std::function<void()>& tick = {});
+  // The same for (context, continuation) pairs, encoded as continuation() encodes them: the answers of a
+  // question share their context's rows, questions are packed; the continuation() calls that follow are
+  // look-ups.
+  void prefetch_continuation(const std::vector<std::pair<std::string, std::string>>& pairs,
+                             const std::function<void()>& tick = {});
   scorer& model() { return s_; }
 
  private:
   bool harness_tokens(const std::string& text, sentence_score& r, std::vector<int32_t>& toks);
   bool geo_tokens(const std::string& text, sentence_score& r, std::vector<int32_t>& toks);
+  bool continuation_tokens(const std::string& context, const std::string& cont, sentence_score& r,
+                           lp_request& q);
   static void finish_harness(sentence_score& r, const std::vector<double>& lp);
   void finish_geo(sentence_score& r, const std::vector<int32_t>& toks, const std::vector<double>& lp);
   scorer& s_;
   std::map<std::string, sentence_score> harness_, geo_;
+  std::map<std::string, std::map<std::string, sentence_score>> continuation_;  // [context][continuation]
   std::vector<double> start_logprobs_;  // log-softmax after [start] (geo rule), computed once
   std::shared_ptr<token_memo> memo_;
 };

@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <string_view>
+#include <type_traits>
 
 #include "formats/error.h"
 #include "probes/bias.h"
@@ -195,9 +197,10 @@ void sentence_cache::prefetch_geo(const std::vector<const std::string*>& texts,
   }
 }
 
-sentence_score sentence_cache::continuation(const std::string& context, const std::string& cont) {
-  // lm-evaluation-harness _encode_pair: trailing spaces of the context move to the continuation;
-  // continuation tokens = encode(context + continuation)[len(encode(context)):]
+// lm-evaluation-harness _encode_pair: trailing spaces of the context move to the continuation;
+// continuation tokens = encode(context + continuation)[len(encode(context)):]; q = [start] + the whole.
+bool sentence_cache::continuation_tokens(const std::string& context, const std::string& cont,
+                                         sentence_score& r, lp_request& q) {
   std::string ctx = context, c = cont;
   size_t keep = ctx.find_last_not_of(' ');
   size_t n_spaces = keep == std::string::npos ? ctx.size() : ctx.size() - keep - 1;
@@ -205,27 +208,56 @@ sentence_score sentence_cache::continuation(const std::string& context, const st
     c = ctx.substr(ctx.size() - n_spaces) + c;
     ctx.resize(ctx.size() - n_spaces);
   }
-  sentence_score r;
   const std::vector<int32_t>&whole = tokens(ctx + c), &head = tokens(ctx);
   const int32_t start = s_.start_token();
   if (start < 0) {
     r.skip_reason = "the tokenizer has neither BOS nor EOS";
-    return r;
+    return false;
   }
   if (whole.size() <= head.size()) {
     r.skip_reason = "empty continuation";
-    return r;
+    return false;
   }
-  std::vector<int32_t> toks;
-  toks.push_back(start);
-  toks.insert(toks.end(), whole.begin(), whole.end());
-  if (!fits(s_, toks.size(), r)) return r;
-  std::vector<double> lp = s_.logprobs(toks, 1 + head.size());
-  r.ok = true;
-  r.tokens = lp.size();
-  for (double v : lp) r.ll += v;
-  r.geo = std::exp(r.ll / static_cast<double>(r.tokens));
-  return r;
+  q.tokens.clear();
+  q.tokens.push_back(start);
+  q.tokens.insert(q.tokens.end(), whole.begin(), whole.end());
+  q.first = 1 + head.size();
+  return fits(s_, q.tokens.size(), r);
+}
+
+const sentence_score& sentence_cache::continuation(const std::string& context, const std::string& cont) {
+  std::map<std::string, sentence_score>& of_context = continuation_[context];
+  auto it = of_context.find(cont);
+  if (it != of_context.end()) return it->second;
+  sentence_score r;
+  lp_request q;
+  if (continuation_tokens(context, cont, r, q)) finish_harness(r, s_.logprobs(q.tokens, q.first));
+  return of_context.emplace(cont, r).first->second;
+}
+
+void sentence_cache::prefetch_continuation(const std::vector<std::pair<std::string, std::string>>& pairs,
+                                           const std::function<void()>& tick) {
+  std::vector<std::pair<std::map<std::string, sentence_score>*, const std::string*>> todo;  // to score
+  std::vector<lp_request> reqs;
+  std::set<std::pair<const void*, std::string_view>> queued;  // (context's map, continuation) in todo
+  for (const auto& [context, cont] : pairs) {
+    std::map<std::string, sentence_score>& of_context = continuation_[context];
+    if (of_context.count(cont) || !queued.emplace(&of_context, cont).second) continue;
+    sentence_score r;
+    lp_request q;
+    if (continuation_tokens(context, cont, r, q)) {
+      todo.emplace_back(&of_context, &cont);
+      reqs.push_back(std::move(q));
+    } else {
+      of_context.emplace(cont, r);
+    }
+  }
+  std::vector<std::vector<double>> lp = s_.logprobs_many(reqs, tick);
+  for (size_t i = 0; i < todo.size(); ++i) {
+    sentence_score r;
+    finish_harness(r, lp[i]);
+    todo[i].first->emplace(*todo[i].second, r);
+  }
 }
 
 // ---------------------------------------------------------------- shared helpers
@@ -619,19 +651,32 @@ std::vector<char> shard_items(sentence_cache& c, const std::vector<Item>& items,
   return mine;
 }
 
-// Scores the sentences of the selected items in one batch (see sentence_cache::prefetch_harness).
-template <class Item, class Fn>
-void prefetch(sentence_cache& c, bool geo, const std::vector<Item>& items, const std::vector<char>& mine,
-              const bias_options& o, const std::string& name, Fn&& texts_of) {
+// Scores in one batch what the selected items will look up (see sentence_cache::prefetch_harness): with
+// `ahead` a bool, their texts' sentences (true: by the geometric-mean rule, false: the harness rule); else
+// `ahead(item, pairs)` appends an item's (context, continuation) pairs
+// (sentence_cache::prefetch_continuation).
+template <class Item, class Fn, class Ahead>
+void prefetch(sentence_cache& c, const std::vector<Item>& items, const std::vector<char>& mine,
+              const bias_options& o, const std::string& name, Fn&& texts_of, Ahead&& ahead) {
   std::vector<const std::string*> texts;
-  for (size_t i = 0; i < mine.size(); ++i)
-    if (mine[i]) texts_of(items[i], texts);
-  progress bar(o.progress, texts.size(), name);
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (size_t i = 0; i < mine.size(); ++i) {
+    if (!mine[i]) continue;
+    if constexpr (std::is_same_v<std::decay_t<Ahead>, bool>)
+      texts_of(items[i], texts);
+    else
+      ahead(items[i], pairs);
+  }
+  progress bar(o.progress, texts.size() + pairs.size(), name);
   const std::function<void()> tick = [&bar] { bar.tick(); };
-  if (geo)
-    c.prefetch_geo(texts, tick);
-  else
-    c.prefetch_harness(texts, tick);
+  if constexpr (std::is_same_v<std::decay_t<Ahead>, bool>) {
+    if (ahead)
+      c.prefetch_geo(texts, tick);
+    else
+      c.prefetch_harness(texts, tick);
+  } else {
+    c.prefetch_continuation(pairs, tick);
+  }
   if (bar.on && bar.done != bar.total) std::fprintf(stderr, "\n");
 }
 
@@ -684,16 +729,16 @@ std::vector<std::pair<std::string, double>> paired_values(double ll_a, double ll
   return {{a_name, ll_a}, {b_name, ll_b}, {"diff", diff}, {preferred, diff > 0 ? 1.0 : 0.0}};
 }
 
-// A suite's run over its items: the plan (o.plan), else this shard's items, their sentences scored ahead in
-// one batch when `prefetch_name` is given (`geo`: by the geometric-mean rule), then `score` for each.
-template <class Item, class Texts, class Fn>
+// A suite's run over its items: the plan (o.plan), else this shard's items, what they score computed ahead in
+// one batch (`ahead`: see prefetch) under `prefetch_name`, then `score` for each.
+template <class Item, class Texts, class Ahead, class Fn>
 suite_result items_run(suite_result r, sentence_cache& c, const std::vector<Item>& items,
                        const std::vector<skipped_item>& bad_rows, const bias_options& o, Texts texts,
-                       const char* prefetch_name, bool geo, Fn&& score) {
+                       const char* prefetch_name, Ahead&& ahead, Fn&& score) {
   const auto counts0 = c.model().token_counts();
   if (o.plan) return planned(std::move(r), c, items, o, texts);
   const std::vector<char> mine = shard_items(c, items, o, texts);
-  if (prefetch_name) prefetch(c, geo, items, mine, o, prefetch_name, texts);
+  prefetch(c, items, mine, o, prefetch_name, texts, ahead);
   return score_items(std::move(r), c, counts0, items, bad_rows, mine, o, std::forward<Fn>(score));
 }
 
@@ -802,13 +847,19 @@ suite_result bbq_run(sentence_cache& c, const bbq_data& d, const bias_options& o
   auto texts = [](const bbq_item& it, std::vector<const std::string*>& t) {
     t.insert(t.end(), {&it.context, &it.question, &it.answers[0], &it.answers[1], &it.answers[2]});
   };
-  return items_run(std::move(r), c, d.items, d.bad_rows, o, texts, nullptr, false,
+  // the prompt and ' ' + each answer
+  auto answers = [](const bbq_item& it, std::vector<std::pair<std::string, std::string>>& p) {
+    const std::string prompt = it.context + " " + it.question + "\nAnswer:";
+    for (const std::string& a : it.answers) p.emplace_back(prompt, " " + a);
+  };
+  return items_run(std::move(r), c, d.items, d.bad_rows, o, texts, "bbq (model)", answers,
                    [&](const bbq_item& it, item_record& rec, skipped_item& skip) {
-                     std::string prompt = it.context + " " + it.question + "\nAnswer:";
+                     std::vector<std::pair<std::string, std::string>> pairs;
+                     answers(it, pairs);
                      double best = -INFINITY;
                      int pred = -1;
                      for (int k = 0; k < 3; ++k) {
-                       sentence_score s = c.continuation(prompt, " " + it.answers[k]);
+                       const sentence_score& s = c.continuation(pairs[k].first, pairs[k].second);
                        if (any_skipped({&s}, it.id, skip)) return false;
                        if (s.ll > best) best = s.ll, pred = k;
                      }
@@ -853,11 +904,17 @@ suite_result templates_run(sentence_cache& c, const std::vector<template_pair>& 
   auto texts = [](const template_pair& t, std::vector<const std::string*>& s) {
     s.insert(s.end(), {&t.context, &t.word_a, &t.word_b, &t.rest});
   };
+  auto pairs = [](const template_pair& t, std::vector<std::pair<std::string, std::string>>& p) {
+    p.emplace_back(t.context, t.word_a + t.rest);
+    p.emplace_back(t.context, t.word_b + t.rest);
+  };
   return items_run(
-      std::move(r), c, d, {}, o, texts, nullptr, false,
+      std::move(r), c, d, {}, o, texts, "templates (model)", pairs,
       [&](const template_pair& t, item_record& rec, skipped_item& skip) {
-        sentence_score a = c.continuation(t.context, t.word_a + t.rest);
-        sentence_score b = c.continuation(t.context, t.word_b + t.rest);
+        std::vector<std::pair<std::string, std::string>> p;
+        pairs(t, p);
+        const sentence_score& a = c.continuation(p[0].first, p[0].second);
+        const sentence_score& b = c.continuation(p[1].first, p[1].second);
         if (any_skipped({&a, &b}, t.id, skip)) return false;
         rec = {t.id, t.group, t.context, paired_values(a.ll, b.ll, "ll_first", "ll_second", "a_preferred")};
         return true;

@@ -293,7 +293,8 @@ size_t engine_scorer::pool_ready(size_t passes) {
   engine::run_options ro;
   ro.threads = std::max(1, threads / n_runners);
   if (pool_threads_ != ro.threads) {  // other threads per runner: new runners (their counts move to main_)
-    for (auto& w : pool_) main_->forwarded += w->forwarded, main_->reused += w->reused;
+    for (auto& w : pool_)
+      main_->forwarded += w->forwarded, main_->reused += w->reused, main_->packed += w->packed;
     pool_.clear();
   }
   pool_threads_ = ro.threads;

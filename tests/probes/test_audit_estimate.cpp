@@ -107,13 +107,20 @@ TEST_CASE("audit plan: each suite's positions, scored and computed, are the run'
     CHECK(planned.bias[i].tokens == run.bias[i].tokens);
     CHECK(planned.bias[i].tokens_computed == run.bias[i].tokens_computed);
   }
-  // the rates are measured (after the warm-up), the suites' seconds finite and positive
+  // the rates are measured (after the warm-up), the suites' seconds finite and positive; every suite's
+  // positions are computed in packed passes (the sentences and BBQ's and the templates' continuations)
   size_t suites = 0;
   for (const audit_step& st : e.steps)
     if (st.step.rfind("bias ", 0) == 0) {
-      ++suites;
+      INFO(st.step << ": " << st.basis);
       CHECK(std::isfinite(st.seconds));
       CHECK(st.seconds > 0);
+      REQUIRE(suites < planned.bias.size());
+      const std::string computed = std::to_string(planned.bias[suites].tokens_computed);
+      CHECK(st.basis.rfind(computed + " of " + std::to_string(planned.bias[suites].tokens) +
+                               " positions computed (" + computed + " packed)",
+                           0) == 0);
+      ++suites;
     }
   CHECK(suites == o.suites.size());
 }

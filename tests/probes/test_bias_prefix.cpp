@@ -90,6 +90,20 @@ double compare(const std::string& model, const crows_data& d, size_t pairs, size
   return worst;
 }
 
+// An engine scorer whose batches are scored one sequence at a time (scorer::logprobs_many's default): the
+// path every suite took before it batched, with the engine's KV-cache reuse between neighbours.
+struct one_by_one : scorer {
+  engine_scorer& e;
+  explicit one_by_one(engine_scorer& x) : e(x) {}
+  std::vector<int32_t> encode(const std::string& t) override { return e.encode(t); }
+  int32_t bos() const override { return e.bos(); }
+  int32_t eos() const override { return e.eos(); }
+  int64_t context_length() const override { return e.context_length(); }
+  std::vector<double> logprobs(const std::vector<int32_t>& t, size_t f) override { return e.logprobs(t, f); }
+  std::vector<double> next_logprobs(const std::vector<int32_t>& c) override { return e.next_logprobs(c); }
+  std::pair<size_t, size_t> token_counts() const override { return e.token_counts(); }
+};
+
 }  // namespace
 
 TEST_CASE("prefix reuse gives the log-probabilities of full passes (stories260K and a synthetic llama)") {
@@ -122,18 +136,7 @@ TEST_CASE("CrowS-Pairs numbers are unchanged by prefix reuse and batching, with 
   o.limit = k_items;
   o.resamples = 200;
   // the suite batches its sentences (logprobs_many); `plain` scores them one by one with no reuse
-  struct one_by_one : scorer {
-    engine_scorer& e;
-    explicit one_by_one(engine_scorer& x) : e(x) {}
-    std::vector<int32_t> encode(const std::string& t) override { return e.encode(t); }
-    int32_t bos() const override { return e.bos(); }
-    int32_t eos() const override { return e.eos(); }
-    int64_t context_length() const override { return e.context_length(); }
-    std::vector<double> logprobs(const std::vector<int32_t>& t, size_t f) override {
-      return e.logprobs(t, f);
-    }
-    std::vector<double> next_logprobs(const std::vector<int32_t>& c) override { return e.next_logprobs(c); }
-  } plain(without);
+  one_by_one plain(without);
   sentence_cache c1(one), c2(two), c3(plain);
   suite_result a = crows_pairs_run(c1, d, o), b = crows_pairs_run(c2, d, o), ref = crows_pairs_run(c3, d, o);
   REQUIRE(a.records.size() == ref.records.size());
@@ -210,4 +213,63 @@ TEST_CASE(
         CHECK(got == base);  // the passes are the batch's alone: runners and threads change nothing
     }
   CHECK(want[want.size() - 2].empty());
+}
+
+TEST_CASE(
+    "continuations packed (BBQ, templates) give the one-at-a-time log-likelihoods; the answers share their "
+    "context's rows") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(bbq_path, "bias/bbq/Age.jsonl");
+  const bbq_data bbq = bbq_read(bbq_path);
+  const std::vector<template_pair> templates = templates_builtin();
+  auto s1 = session_open(model), s2 = session_open(model);
+  REQUIRE(s1);
+  REQUIRE(s2);
+  engine_scorer packed(s1.value(), 2), single(s2.value());
+  one_by_one plain(single);
+  sentence_cache a(packed), b(plain);
+  bias_options o;
+  o.limit = k_pairs;
+  o.resamples = 50;
+  const suite_result bbq_a = bbq_run(a, bbq, o), bbq_b = bbq_run(b, bbq, o);
+  const suite_result tpl_a = templates_run(a, templates, o), tpl_b = templates_run(b, templates, o);
+  REQUIRE(bbq_a.records.size() == k_pairs);
+  REQUIRE(bbq_b.records.size() == k_pairs);
+  REQUIRE(tpl_a.records.size() == k_pairs);
+  REQUIRE(tpl_b.records.size() == k_pairs);
+  CHECK(packed.tokens_packed() == packed.tokens_forwarded());  // every continuation in packed passes
+  CHECK(single.tokens_packed() == 0u);
+  // every continuation's log-likelihood (looked up in both caches) within float rounding of the forward pass
+  double worst = 0;
+  size_t pairs = 0;
+  auto compare = [&](const std::string& context, const std::string& cont) {
+    const sentence_score &x = a.continuation(context, cont), &y = b.continuation(context, cont);
+    REQUIRE(x.ok);
+    REQUIRE(y.ok);
+    CHECK(x.tokens == y.tokens);
+    worst = std::max(worst, std::fabs(x.ll - y.ll));
+    ++pairs;
+  };
+  for (size_t i = 0; i < k_pairs; ++i) {
+    const bbq_item& it = bbq.items[bbq_a.records[i].index];
+    for (const std::string& ans : it.answers)
+      compare(it.context + " " + it.question + "\nAnswer:", " " + ans);
+    const template_pair& t = templates[tpl_a.records[i].index];
+    compare(t.context, t.word_a + t.rest);
+    compare(t.context, t.word_b + t.rest);
+  }
+  MESSAGE(pairs << " continuations: max |packed - one at a time| = " << worst << "; positions computed "
+                << packed.tokens_forwarded() << " packed vs " << single.tokens_forwarded()
+                << " one at a time");
+  CHECK(worst <= 1e-4);
+  // the records agree: BBQ's chosen answers, the templates' log-likelihoods within the same rounding
+  for (size_t i = 0; i < k_pairs; ++i) {
+    CHECK(bbq_a.records[i].values == bbq_b.records[i].values);
+    for (const char* k : {"ll_first", "ll_second"})
+      CHECK(std::fabs(tpl_a.records[i].value(k) - tpl_b.records[i].value(k)) <= 1e-4);
+  }
+  // an item's three answers share its prompt's rows: far fewer positions than scoring each answer whole
+  CHECK(packed.tokens_forwarded() * 2 < bbq_a.tokens + tpl_a.tokens);
+  CHECK(bbq_a.tokens_computed > 0);
+  CHECK(bbq_a.tokens == bbq_b.tokens);  // the positions scored do not depend on the path
 }
