@@ -14,70 +14,38 @@
 #   NUMERICS=llama.cpp bench/bench_quant.sh ...   # glassbox in llama.cpp's numerics (8-bit activations)
 #   MODEL=/tmp/7b-q4_k.gguf bench/bench_quant.sh build "1 2" q4_k 128 16 3   # one given file
 #   OUT=/tmp/q8 NUMERICS=llama.cpp bench/bench_quant.sh ...   # result files elsewhere (two runs at once)
-# Side by side with the NATIVE llama-bench (bench/native_llamacpp.sh: -march=native, AVX-512 VNNI, no AMX
-# on this AMD EPYC), 2026-12-06 17:03-17:40, load 8-15 on 2 cores (6 engineers building), pp512 / tg128,
-# medians of 3 alternating runs; bw = tg's weight bytes/s over bench_membw's median read bandwidth measured
-# at the start of each call (30.5 / 15.8 GB/s in the first, 5-6 / 4.5-7.5 GB/s in the later ones: the
-# machine's load moved it 5x, so the shares are only comparable within a row).
-# glassbox exact (the default: f32 products of ggml's dequantized weights), few-token matmul decoding each
-# block column in registers (probes/engine/kernels_blocks.cpp, commit 3005449), 2026-12-06 20:20-20:35,
-# load 16-25 on 2 cores, pp512 / tg64, medians of 3 alternating runs, bench_membw 10.6 / 8.7 GB/s (1 / 2 thr):
-#   type t | pp glassbox / llama.cpp   | tg glassbox / llama.cpp | bw glassbox, llama.cpp | load
-#   q8_0 1 | 292.0 / 134.9 = 2.16x    | 23.6 / 37.9 = 0.62x     | 26%, 42%               | 19.6
-#   q8_0 2 | 377.7 / 156.6 = 2.41x    | 46.6 / 80.2 = 0.58x     | 63%, 108%              | 18.7
-#   q4_0 1 | 225.1 / 236.9 = 0.95x    | 34.7 / 67.2 = 0.52x     | 20%, 39%               | 16.4
-#   q4_0 2 | 473.1 / 344.0 = 1.38x    | 92.6 / 93.7 = 0.99x     | 66%, 67%               | 16.6
-#   q4_k 1 | 169.1 / 141.6 = 1.19x    | 28.5 / 50.7 = 0.56x     | 17%, 29%               | 18.1
-#   q4_k 2 | 539.7 / 351.6 = 1.53x    | 73.3 / 160.7 = 0.46x    | 52%, 114%              | 17.0
-#   q5_k 1 | 257.3 /  80.9 = 3.18x    | 26.2 / 50.6 = 0.52x     | 19%, 36%               | 20.3
-#   q5_k 2 | 469.8 /  82.8 = 5.68x    | 52.9 / 115.2 = 0.46x    | 46%, 100%              | 24.0
-#   q6_k 1 | 250.2 /  97.4 = 2.57x    | 19.0 / 58.0 = 0.33x     | 16%, 49%               | 23.5
-#   q6_k 2 | 224.2 /  71.1 = 3.15x    | 43.7 / 92.8 = 0.47x     | 45%, 96%               | 24.8
-# Before (the L1 tile, 17:03-17:40, load 8-15): tg 0.55 / 0.70 (q8_0, 1 / 2 thr), 0.39 / 0.43 (q4_0),
-# 0.30 / 0.69 (q4_k), 0.42 / 0.50 (q5_k), 0.51 / 0.38 (q6_k); pp as above within the noise.
-# (the 7B-shaped q4_k rows: the 2026-12-07 table at the end of this comment)
-# --numerics llama.cpp (NUMERICS=llama.cpp: 8-bit activations, integer dots), same file, same peer:
-#   q8_0 1 | 144.3 / 118.3 = 1.22x    | 21.6 / 30.0 = 0.72x     | 49%, 69%               |  8.6
-#   q8_0 2 | 344.1 / 143.3 = 2.40x    | 48.1 / 82.7 = 0.58x     | 75%, 129% (bw drifted) | 10.3
-#   q4_0 1 | 134.2 / 203.4 = 0.66x    | 29.6 / 57.1 = 0.52x     | 36%, 69%               | 11.1
-#   q4_0 2 | 239.1 / 342.9 = 0.70x    | 102.7 / 96.0 = 1.07x    | 85%, 79%               | 11.6
-#   q4_k 1 | 600.2 / 719.2 = 0.83x    | 250.1 / 220.5 = 1.13x   | 303%, 267% (bw drifted)|  8.7
-#   q4_k 2 | 417.2 / 571.1 = 0.73x    | 121.0 / 120.2 = 1.01x   | 100%, 99%              |  8.7
-#   q5_k 1 | 381.0 / 188.0 = 2.03x    | 139.6 / 118.8 = 1.18x   | 207%, 176% (bw drifted)|  8.1
-#   q5_k 2 | 339.7 / 184.8 = 1.84x    | 103.6 / 70.0 = 1.48x    | 105%, 71%              |  8.2
-#   q6_k 1 | 450.4 / 254.4 = 1.77x    | 141.6 / 151.5 = 0.93x   | 250%, 268% (bw drifted)|  8.1
-#   q6_k 2 | 425.9 / 242.2 = 1.76x    | 98.5 / 101.0 = 0.98x    | 119%, 122%             |  8.4
-# Where the gaps are (perf, tg32, 1 thread, exact, registers): the decode + FMA loop is 70-78% of the run,
-# its hottest spots the first loads of each block (the d gathers, the row prefetches: memory latency over
-# 32-64 interleaved row streams). Per 16 weights exact mode needs about 5 vector instructions (extract,
-# convert, scale, subtract or fused scale-subtract, FMA) where llama.cpp's tg multiplies 64 int8 pairs per
-# VNNI instruction: tg reaches 17-66% of the machine's bandwidth, llama.cpp 29-114%. Exact mode rounds every weight as ggml's
-# dequantisation does (convert, multiply, subtract per weight at 16 lanes) before its f32 FMA, where
-# llama.cpp's tg multiplies 64 int8 pairs per VNNI instruction. pp is f32 FMA-bound in exact mode
-# (~80 GFLOP/s on one core, near the 6x64 micro-kernel's peak); llama.cpp's q4_0 pp is its repacked
-# int8 GEMM, which only --numerics llama.cpp could match (its tiled pp is still below exact mode's).
-# After the q8_0 one-shuffle column decode (929a9f1) and the 32-byte transposes (5ecf17d), exact mode,
-# 2026-12-06 23:32-23:46, load 12-15.5 on 2 cores (6 engineers building, a 7B llama-bench of another
-# engineer running: 2 threads were barely faster than 1 on either side), pp512 / tg64, medians of 3
-# alternating runs, bench_membw 7.9 / 9.0 GB/s (1 / 2 thr):
-#   type t | pp glassbox / llama.cpp   | tg glassbox / llama.cpp | bw glassbox, llama.cpp | load
-#   q8_0 1 | 283.9 / 180.6 = 1.57x    | 32.1 / 41.8 = 0.77x     | 48%, 62%               | 13.4
-#   q8_0 2 | 371.9 / 188.6 = 1.97x    | 34.0 / 39.8 = 0.86x     | 44%, 51%               | 12.4
-#   q4_0 1 | 289.9 / 286.8 = 1.01x    | 37.5 / 80.7 = 0.46x     | 29%, 63%               | 12.1
-#   q4_0 2 | 333.1 / 324.5 = 1.03x    | 37.5 / 64.9 = 0.58x     | 26%, 44%               | 13.2
-#   (the k-quant rows: the 2026-12-07 table at the end of this comment)
-# glassbox against its previous build in alternating runs (tg48, 1 thread, 8 runs, load 10-13): q8_0 1.095x
-# (shuffle) then 1.04x (transposes), q4_k 1.11x (transposes). Measured and dropped: no software prefetch
-# at all, or an L1 distance of 512 (q8_0 tg: 1.00x, 0.90-0.96x: the prefetch loops' share of a profile is
-# memory stalls landing there); 4 interleaved 16-row groups for the k-quants (q4_k 1.03-1.09x at 1 thread,
-# 0.75-0.98x at 2, q5_k 0.81x, q6_k 0.90x: decoder state spills), 2 for q8_0 (1.01x).
-# Load-time block-interleaved repack (probes/engine/repack.h, 2026-12-07 03:00-03:15, load 12-20 on 2 cores),
-# tg64 tok/s, repack on vs GB_REPACK=0 vs native llama-bench, 3 alternating runs (medians):
-#   q4_0 1 | 29.8 vs 25.1 (1.19x), llama.cpp 45.8 | q4_0 2 | 39.4 vs 38.2 (1.03x), llama.cpp 62.8
-#   q8_0 1 | 36.0 vs 37.6 (0.96x), llama.cpp 34.0 | q8_0 2 | 43.5 vs 52.8 (noisy), llama.cpp 107.3
-#   q4_k 1 | 62.8 vs 77.6 (0.81x), llama.cpp 105.9 | q6_k 1 | 34.4 vs 51.3 (noisy), llama.cpp 57.0
-# So the runner repacks q4_0 only by default (repack_mode::measured). Peak RSS (q4_0, -p 1 -n 1): 91.4 vs
-# 79.4 MB (the weights plus about one tensor), load +0.5 s wall at this load (one thread, 18-byte copies).
+# Idle baseline (the tables of earlier sessions, taken at load 8-25, are dropped: mostly other builds' noise):
+# main at 72ae4eb, 2026-12-07 05:42-05:48, load 1.2-1.9 on 2 cores, native llama-bench (AVX-512, no AMX),
+# pp512 / tg64, medians of 3 alternating runs, OMP_WAIT_POLICY=PASSIVE, bench_membw 36.5 / 72.0 GB/s (1 / 2 thr):
+#   type t | pp glassbox / llama.cpp    | tg glassbox / llama.cpp  | tg GB/s glassbox, llama.cpp
+#   q4_0 1 | 1178.7 / 1141.6 = 1.03x   | 153.2 / 307.9 = 0.50x    |  9.4, 19.0
+#   q4_0 2 | 2072.5 / 1882.7 = 1.10x   | 189.1 / 199.7 = 0.95x    | 11.7, 12.3
+#   q8_0 1 | 1071.2 /  652.5 = 1.64x   | 108.8 / 145.4 = 0.75x    | 12.7, 16.9
+#   q8_0 2 | 1809.9 / 1072.7 = 1.69x   | 118.5 / 144.0 = 0.82x    | 13.8, 16.8
+#   q4_k 1 | 1037.8 /  897.7 = 1.16x   | 129.4 / 279.9 = 0.46x    |  8.0, 17.3
+#   q4_k 2 | 2022.3 / 1408.6 = 1.44x   | 178.8 / 204.3 = 0.88x    | 11.0, 12.6
+#   q5_k 1 | 1029.7 /  308.3 = 3.34x   |  62.7 / 203.3 = 0.31x    |  4.7, 15.3
+#   q5_k 2 | 1870.1 /  608.0 = 3.08x   | 115.4 / 152.1 = 0.76x    |  8.7, 11.5
+#   q6_k 1 | 1024.2 /  432.8 = 2.37x   |  79.0 / 236.2 = 0.33x    |  7.1, 21.2
+#   q6_k 2 | 1049.4 /  419.5 = 2.50x   |  74.7 / 145.8 = 0.51x    |  6.7, 13.1
+# llama.cpp's own 2-thread tg is slower than its 1-thread tg on this VM (3 ms tokens: hand-offs dominate).
+# Where a q4_0 / q8_0 token goes (perf record -e cpu-clock: this VM exposes no hardware counters; tg256,
+# 1 thread): the few-token kernel rows_fused_t<1> 78% / 86%, attention (scores + weighing) 7% / 6%, the
+# rest small; no per-token allocation shows. Inside the kernel (q4_0, repacked): about a quarter of the
+# samples land on each block's first loads (the d gathers and the 16-row loads: stalls on lines the
+# software prefetch has not yet brought), a tenth on the prefetch loops, the rest on the column decode and
+# FMAs (shift, permute, multiply, FMA: 4 zmm instructions per 16 weights). q8_0 (stored layout, 64 row
+# streams) spends ~18% in the prefetch loops (stalls at the prefetches: outstanding misses). At 153 tok/s
+# the q4_0 kernel runs ~4.5 weights a cycle (at ~3.7 GHz), far below its instruction bound and the read
+# bandwidth (9.4 of 36.5 GB/s): it waits on memory it asks for too late or in too many streams.
+# Measured and dropped (2026-12-07 05:55-06:40, load 7-11; CPU seconds of bench -p 1 -n 256 or 512 -t 1,
+# medians of 3-8 alternating runs, > 1 = more CPU than the kept code): one 16-lane gather for a repacked
+# group's d instead of two 8-lane ones (1.007x); software prefetch off or L1-only (q4_0 tg 0.65x / 0.74x
+# tok/s), q8_0 L2-only / L1-only (1.11x / 1.34x); L1 distance 128 or 512 bytes a row (q4_0 1.12x / 0.99x,
+# q8_0 512: 1.15x); the L2 prefetch 2 or 4 panels ahead (1.09x / 1.05x); 2 groups for q4_0 (1.06x); q8_0
+# repacked (1.08x: stays off); the repacked weights on 2 MiB transparent huge pages (1.00-1.10x, any start
+# offset; glibc.malloc.hugetlb=1, which puts every large buffer there, read 0.92x / 0.96x: worth a look).
+# Earlier sessions dropped: 4 groups for the k-quants, 2 for q8_0 (1.01x).
 # K-quants after the q6_k one-shuffle columns, the q5_k constant shift counts and the 4-at-a-time k4 scales
 # (quant_cols_simd.h, s12-tg-kquants), exact mode, stored layout, 2026-12-07 06:27-06:34, load 9-10.5 on 2
 # cores (other engineers building and benchmarking; the lead's idle baseline at 05:45 had glassbox / llama.cpp
