@@ -36,6 +36,11 @@
 # The single-file default mode is bound by its whole-file stream (every byte hashed twice). Same-binary A/B of this change
 # (bench/ab.sh, load 9): q8_0 / q4_k block statistics cpu 0.93 / 0.95 of the float path; pages mapped 2 MiB
 # ahead + dropped 4 MiB behind cpu 0.92 on f32; the file stream by pread cpu 0.87, wall 0.84 (default mode).
+# The large run (MODEL=7B-shaped f16 GGUF from synth, 13.48 GB, 291 tensors, page cache warm, RUNS=2, the
+# machine near idle: load 2.4 -> 1.0):
+#   --no-file-hash  A cpu 9.53  B cpu 11.52  A/B cpu 0.83  A/B wall 0.428 (2.34x faster than openssl)  peak RSS 278 MB
+#   default         A cpu 17.11 B cpu 11.33  A/B cpu 1.51  A/B wall 0.767 (1.30x faster)               peak RSS 152 MB
+# (synth wrote it in 183 s at 784 MB peak RSS.) At this size fixed costs vanish and the second core shows.
 # Earlier tables (lanes, Q4_0 block scan, the stream on its own core) are in git history.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
