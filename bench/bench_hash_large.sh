@@ -41,6 +41,10 @@
 #   --no-file-hash  A cpu 9.53  B cpu 11.52  A/B cpu 0.83  A/B wall 0.428 (2.34x faster than openssl)  peak RSS 278 MB
 #   default         A cpu 17.11 B cpu 11.33  A/B cpu 1.51  A/B wall 0.767 (1.30x faster)               peak RSS 152 MB
 # (synth wrote it in 183 s at 784 MB peak RSS.) At this size fixed costs vanish and the second core shows.
+# The 2-core column above overstates the small files: right after, at load 1.3-1.6, 3 pairs, the 134M f16
+# --no-file-hash ran at wall A/B 1.54 (cpu 0.36 vs 0.23 s) and the 134M q4_0 at 1.90 (cpu 0.21 vs 0.09 s),
+# i.e. glassbox SLOWER than openssl in wall on them (its two largest tensors, tok_embd and output, 37% of
+# the bytes, end as single streams; the thread team and the model's set-up are fixed costs).
 # Earlier tables (lanes, Q4_0 block scan, the stream on its own core) are in git history.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
