@@ -55,4 +55,16 @@ void mapped_file::advise_dontneed(uint64_t offset, uint64_t length) const {
   if (end > begin) ::madvise(const_cast<uint8_t*>(data_) + begin, end - begin, MADV_DONTNEED);
 }
 
+void mapped_file::advise_populate(uint64_t offset, uint64_t length) const {
+#if defined(MADV_POPULATE_READ)
+  if (!data_ || offset >= size_) return;
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t begin = offset / page * page;
+  const uint64_t end = offset + length > size_ ? size_ : offset + length;
+  if (end > begin) ::madvise(const_cast<uint8_t*>(data_) + begin, end - begin, MADV_POPULATE_READ);
+#else
+  (void)offset, (void)length;
+#endif
+}
+
 }  // namespace gb

@@ -14,11 +14,14 @@
 // twin compute the same integers and floats and share the double arithmetic: equal bit for bit (tested).
 // A scale that is not finite (f16 Inf / NaN) makes the row return false before anything is touched: the
 // caller's float path counts the NaN / Inf values.
-// Kernels: AVX-512 (the floats 16 at a time, each value picked from the block's 16 possible ones), AVX2,
-// and the portable twin; all give the same integers, sums and column extremes bit for bit. The row's extremes
-// are equal as numbers; the sign of a zero extreme follows the visiting order, so the AVX-512 kernel rescans
-// a row whose extreme is zero in the AVX2 kernel's order (the result of `hash` / `stats` does not change
-// with the kernel on an AVX2 machine; tested).
+// q8_0 (value d * q, q an int8: exact in a float) the same way: sum q^k per block exactly (q^4 sums in 64
+// bits), the floats float(q) * d as ggml. Its kernels: AVX-512 (BW) and the portable twin, which visits the
+// values in the AVX-512 kernel's 16-lane order, so the two are equal bit for bit, extremes' zero signs
+// included (AVX2 machines run the twin for q8_0). q4_0 kernels: AVX-512 (the floats 16 at a time, each value
+// picked from the block's 16 possible ones), AVX2, and the portable twin; all give the same integers, sums
+// and column extremes bit for bit. The row's extremes are equal as numbers; the sign of a zero extreme
+// follows the visiting order, so the AVX-512 kernel rescans a row whose extreme is zero in the AVX2 kernel's
+// order (the result of `hash` / `stats` does not change with the kernel on an AVX2 machine; tested).
 //
 //   if (gb::block_sums_supported(t)) {
 //     gb::block_row_stats s;
@@ -44,7 +47,7 @@ struct block_row_stats {
   uint64_t zeros;   // values equal to 0
 };
 
-// True when block_row_scan handles dtype t (q4_0).
+// True when block_row_scan handles dtype t (q4_0, q8_0).
 bool block_sums_supported(dtype t);
 
 // The first value of a row of t's blocks (the accumulator's shift for a tensor's first row).
@@ -59,8 +62,9 @@ bool block_row_scan(dtype t, const uint8_t* row, int64_t n, double shift, float*
 // The portable twin (dequantize_row per block, plain loops): == the above.
 bool block_row_scan_ref(dtype t, const uint8_t* row, int64_t n, double shift, float* cmin, float* cmax,
                         block_row_stats& out);
-// The kernel of one instruction set (tests and bench; false as above, or when !block_row_scan_isa_available).
-bool block_row_scan_isa_available(cols_isa isa);
+// The kernel of one instruction set for t (tests and bench; false as above, or when
+// !block_row_scan_isa_available(isa, t)).
+bool block_row_scan_isa_available(cols_isa isa, dtype t = dtype::q4_0);
 bool block_row_scan_with(cols_isa isa, dtype t, const uint8_t* row, int64_t n, double shift, float* cmin,
                          float* cmax, block_row_stats& out);
 

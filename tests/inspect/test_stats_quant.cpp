@@ -1,7 +1,7 @@
-// Statistics straight from quantised blocks (inspect/stats_quant.h): the AVX2 scan equals its portable twin
-// (power sums bit for bit, extremes, zeros and column extremes), the sums equal those over the dequantised
-// floats (long double) to rounding, non-finite scales fall back untouched, and the accumulator fed blocks
-// gives add_row's exact figures and its moments to rounding.
+// Statistics straight from quantised blocks (inspect/stats_quant.h): the AVX2 / AVX-512 scans equal their
+// portable twin (power sums bit for bit, extremes, zeros and column extremes), the sums equal those over the
+// dequantised floats (long double) to rounding, non-finite scales fall back untouched, and the accumulator
+// fed blocks gives add_row's exact figures and its moments to rounding.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -154,7 +154,7 @@ TEST_CASE("block row scan: every nibble, zero and extreme scales, bit for bit wi
     }
   }
   gb::block_row_stats s{};
-  CHECK_FALSE(gb::block_row_scan(gb::dtype::q8_0, q.data(), 32, 0.0, nullptr, nullptr, s));  // not supported
+  CHECK_FALSE(gb::block_row_scan(gb::dtype::q5_0, q.data(), 32, 0.0, nullptr, nullptr, s));  // not supported
   // Without columns: the same row figures.
   REQUIRE(gb::block_row_scan(gb::dtype::q4_0, q.data(), n, 0.5, nullptr, nullptr, s));
   CHECK(sqt_same_bits(s.sums, fast.s.sums));
@@ -171,7 +171,7 @@ TEST_CASE("stats accumulator: q4_0 rows from their blocks give add_row's figures
     a.add_row(r, x.data());
     REQUIRE(b.add_row_blocks(r, gb::dtype::q4_0, q.data()));
   }
-  CHECK_FALSE(b.add_row_blocks(0, gb::dtype::q8_0, nullptr));  // not a block-sum dtype: use add_row
+  CHECK_FALSE(b.add_row_blocks(0, gb::dtype::q5_0, nullptr));  // not a block-sum dtype: use add_row
   gb::tensor_stats ta, tb;
   a.finish(ta);
   b.finish(tb);
@@ -266,5 +266,216 @@ TEST_CASE("block row scan: every kernel (AVX-512, AVX2) == the twin; the sign of
     CHECK(s.mx == 4.0f);
     CHECK(s.zeros == 2);
     CHECK(std::signbit(s.mn));  // -0, met first in the AVX2 kernel's order and in the twin's (value by value)
+  }
+}
+
+TEST_CASE("q8_0 rows from their blocks: AVX-512 == the twin bit for bit, == the floats' figures") {
+  CHECK(gb::block_sums_supported(gb::dtype::q8_0));
+  CHECK(gb::block_row_scan_isa_available(gb::cols_isa::portable, gb::dtype::q8_0));
+  if (!gb::block_row_scan_isa_available(gb::cols_isa::avx512, gb::dtype::q8_0))
+    MESSAGE("note: no AVX-512 q8_0 kernel on this CPU (the twin runs alone)");
+  std::mt19937 rng(21);
+  // Raw blocks: every int8 (-128 included: q^4 sums past 2^32), scales from subnormal to 65504, +0 and -0;
+  // kind 1: rows of values >= 0 with +0 and -0 among them (a zero minimum: its sign follows the visiting
+  // order); kind 2: a row quantised from N(0.3, 0.05) (moments against the floats).
+  const uint16_t scales[] = {0x0001, 0x03ff, 0x3c00, 0xbc00, 0x7bff, 0xfbff, 0x0000, 0x8000, 0x2e66};
+  for (int kind = 0; kind < 3; ++kind)
+    for (int64_t nb : {1, 63, 64, 65, 130}) {
+      const int64_t n = 32 * nb;
+      std::vector<uint8_t> q(static_cast<size_t>(34 * nb));
+      if (kind == 2) {
+        std::normal_distribution<float> nd(0.3f, 0.05f);
+        std::vector<float> src(static_cast<size_t>(n));
+        for (float& v : src) v = nd(rng);
+        q = gb::quantize_row(gb::dtype::q8_0, src.data(), n);
+      } else {
+        for (size_t b = 0; b < static_cast<size_t>(nb); ++b) {
+          const uint16_t h = kind == 0 ? scales[rng() % 9] : (b % 2 ? uint16_t{0x8000} : uint16_t{0x3c00});
+          std::memcpy(&q[34 * b], &h, 2);
+          for (size_t j = 0; j < 32; ++j) {
+            const int v = kind == 0 ? static_cast<int>(rng() % 256) - 128 : static_cast<int>(rng() % 4);
+            q[34 * b + 2 + j] = static_cast<uint8_t>(static_cast<int8_t>(v));
+          }
+          if (kind == 0 && b == 0) q[34 * b + 2 + 5] = 0x80, q[34 * b + 2 + 6] = 0x80;  // -128
+        }
+      }
+      std::vector<float> x(static_cast<size_t>(n));
+      gb::dequantize_row(gb::dtype::q8_0, q.data(), x.data(), n);
+      CAPTURE(kind);
+      CAPTURE(nb);
+      const double shift = kind == 2 ? 0.3 : 0.5;
+      sqt_scan ref;
+      ref.lo.assign(static_cast<size_t>(n), 0.01f);
+      ref.hi.assign(static_cast<size_t>(n), -0.01f);
+      ref.ok =
+          gb::block_row_scan_ref(gb::dtype::q8_0, q.data(), n, shift, ref.lo.data(), ref.hi.data(), ref.s);
+      REQUIRE(ref.ok);
+      for (gb::cols_isa isa : {gb::cols_isa::avx512, gb::cols_isa::portable}) {
+        if (!gb::block_row_scan_isa_available(isa, gb::dtype::q8_0)) continue;
+        sqt_scan r;
+        r.lo.assign(static_cast<size_t>(n), 0.01f);
+        r.hi.assign(static_cast<size_t>(n), -0.01f);
+        r.ok =
+            gb::block_row_scan_with(isa, gb::dtype::q8_0, q.data(), n, shift, r.lo.data(), r.hi.data(), r.s);
+        sqt_check_equal(r, ref);
+        CHECK(std::signbit(r.s.mn) == std::signbit(ref.s.mn));
+        CHECK(std::signbit(r.s.mx) == std::signbit(ref.s.mx));
+        CHECK(std::memcmp(r.lo.data(), ref.lo.data(), r.lo.size() * 4) == 0);
+        CHECK(std::memcmp(r.hi.data(), ref.hi.data(), r.hi.size() * 4) == 0);
+      }
+      gb::block_row_stats best{};
+      REQUIRE(gb::block_row_scan(gb::dtype::q8_0, q.data(), n, shift, nullptr, nullptr, best));
+      CHECK(sqt_same_bits(best.sums, ref.s.sums));
+      // The exact figures against the floats; the sums to rounding.
+      float mn = x[0], mx = x[0];
+      uint64_t zeros = 0;
+      for (size_t j = 0; j < x.size(); ++j) {
+        mn = std::min(mn, x[j]);
+        mx = std::max(mx, x[j]);
+        zeros += x[j] == 0.0f;
+        CHECK(ref.lo[j] == std::min(0.01f, x[j]));
+        CHECK(ref.hi[j] == std::max(-0.01f, x[j]));
+      }
+      CHECK(ref.s.mn == mn);
+      CHECK(ref.s.mx == mx);
+      CHECK(ref.s.zeros == zeros);
+      if (kind == 1) CHECK(ref.s.mn == 0.0f);
+      const gb::power_sums want = sqt_float_sums(x, shift);
+      CHECK(ref.s.sums.s1 == doctest::Approx(want.s1).epsilon(1e-9).scale(std::sqrt(want.s2 * n)));
+      CHECK(ref.s.sums.s2 == doctest::Approx(want.s2).epsilon(1e-12));
+      CHECK(ref.s.sums.s3 == doctest::Approx(want.s3).epsilon(1e-9).scale(std::pow(want.s2, 1.5)));
+      CHECK(ref.s.sums.s4 == doctest::Approx(want.s4).epsilon(1e-12));
+    }
+  // A scale that is Inf or NaN: false (the float path counts the NaN / Inf values).
+  std::vector<uint8_t> bad(34, 1);
+  const uint16_t inf = 0x7c00;
+  std::memcpy(bad.data(), &inf, 2);
+  gb::block_row_stats s{};
+  CHECK_FALSE(gb::block_row_scan(gb::dtype::q8_0, bad.data(), 32, 0.0, nullptr, nullptr, s));
+  CHECK_FALSE(gb::block_row_scan_ref(gb::dtype::q8_0, bad.data(), 32, 0.0, nullptr, nullptr, s));
+}
+
+TEST_CASE("stats accumulator: q8_0 rows from their blocks give add_row's figures") {
+  const int64_t rows = 24, cols = 32 * 40;
+  gb::stats_accumulator a(rows, cols), b(rows, cols);
+  std::mt19937 rng(5);
+  for (int64_t r = 0; r < rows; ++r) {
+    std::normal_distribution<float> nd(r == 5 ? 0.5f : 0.01f, r == 9 ? 1.0f : 0.02f);
+    std::vector<float> src(static_cast<size_t>(cols)), x(static_cast<size_t>(cols));
+    for (size_t j = 0; j < src.size(); j += 1) src[j] = j % 17 == 3 ? 0.0f : nd(rng);
+    const std::vector<uint8_t> q = gb::quantize_row(gb::dtype::q8_0, src.data(), cols);
+    gb::dequantize_row(gb::dtype::q8_0, q.data(), x.data(), cols);
+    a.add_row(r, x.data());
+    REQUIRE(b.add_row_blocks(r, gb::dtype::q8_0, q.data()));
+  }
+  gb::tensor_stats ta, tb;
+  a.finish(ta);
+  b.finish(tb);
+  CHECK(tb.count == ta.count);
+  CHECK(tb.zero_count == ta.zero_count);
+  CHECK(tb.zero_count > 0);
+  CHECK(tb.min == ta.min);
+  CHECK(tb.max == ta.max);
+  CHECK(tb.outlier_rows == ta.outlier_rows);
+  CHECK(tb.outlier_row_index == ta.outlier_row_index);
+  CHECK(tb.outlier_cols == ta.outlier_cols);
+  CHECK(tb.outlier_col_index == ta.outlier_col_index);
+  CHECK(tb.mean == doctest::Approx(ta.mean).epsilon(1e-12));
+  CHECK(tb.std == doctest::Approx(ta.std).epsilon(1e-12));
+  CHECK(tb.kurtosis == doctest::Approx(ta.kurtosis).epsilon(1e-10));
+  CHECK(tb.l2 == doctest::Approx(ta.l2).epsilon(1e-12));
+}
+
+TEST_CASE("q4_k rows from their blocks: AVX-512 == the twin bit for bit, == the floats' figures") {
+  CHECK(gb::block_sums_supported(gb::dtype::q4_k));
+  if (!gb::block_row_scan_isa_available(gb::cols_isa::avx512, gb::dtype::q4_k))
+    MESSAGE("note: no AVX-512 q4_k kernel on this CPU (the twin runs alone)");
+  std::mt19937 rng(33);
+  // kind 0: raw blocks, random scale bytes and nibbles, d and dmin with exponents 2 below to 6 above each
+  // other (every value a float exactly), signs mixed, some 0; kind 1: quantised from N(0.02, 0.05);
+  // kind 2: values >= 0 with +0 and -0 among them (d = +-0 blocks, dmin = 0): a zero minimum.
+  for (int kind = 0; kind < 3; ++kind)
+    for (int64_t nb : {1, 7, 8, 9, 20}) {
+      const int64_t n = 256 * nb;
+      std::vector<uint8_t> q(static_cast<size_t>(144 * nb));
+      if (kind == 1) {
+        std::normal_distribution<float> nd(0.02f, 0.05f);
+        std::vector<float> src(static_cast<size_t>(n));
+        for (float& v : src) v = nd(rng);
+        q = gb::quantize_row(gb::dtype::q4_k, src.data(), n);
+      } else {
+        for (uint8_t& b : q) b = static_cast<uint8_t>(rng());
+        for (size_t b = 0; b < static_cast<size_t>(nb); ++b) {
+          uint16_t hd, hm;
+          if (kind == 0) {
+            const int ed = 1 + static_cast<int>(rng() % 22),
+                      em = std::max(1, ed - 2 + static_cast<int>(rng() % 9));
+            hd = static_cast<uint16_t>(ed << 10 | (rng() & 0x3ff) | (rng() % 4 == 0 ? 0x8000 : 0));
+            hm = static_cast<uint16_t>(em << 10 | (rng() & 0x3ff) | (rng() % 4 == 0 ? 0x8000 : 0));
+            if (b % 5 == 3) hd = 0;
+            if (b % 7 == 4) hm = 0x8000;
+          } else {
+            hd = b % 2 ? uint16_t{0x8000} : uint16_t{0x3c00};
+            hm = 0;
+          }
+          std::memcpy(&q[144 * b], &hd, 2);
+          std::memcpy(&q[144 * b + 2], &hm, 2);
+        }
+      }
+      std::vector<float> x(static_cast<size_t>(n));
+      gb::dequantize_row(gb::dtype::q4_k, q.data(), x.data(), n);
+      CAPTURE(kind);
+      CAPTURE(nb);
+      const double shift = 0.01;
+      sqt_scan ref;
+      ref.lo.assign(static_cast<size_t>(n), 0.01f);
+      ref.hi.assign(static_cast<size_t>(n), -0.01f);
+      ref.ok =
+          gb::block_row_scan_ref(gb::dtype::q4_k, q.data(), n, shift, ref.lo.data(), ref.hi.data(), ref.s);
+      REQUIRE(ref.ok);
+      for (gb::cols_isa isa : {gb::cols_isa::avx512, gb::cols_isa::portable}) {
+        if (!gb::block_row_scan_isa_available(isa, gb::dtype::q4_k)) continue;
+        sqt_scan r;
+        r.lo.assign(static_cast<size_t>(n), 0.01f);
+        r.hi.assign(static_cast<size_t>(n), -0.01f);
+        r.ok =
+            gb::block_row_scan_with(isa, gb::dtype::q4_k, q.data(), n, shift, r.lo.data(), r.hi.data(), r.s);
+        sqt_check_equal(r, ref);
+        CHECK(std::signbit(r.s.mn) == std::signbit(ref.s.mn));
+        CHECK(std::signbit(r.s.mx) == std::signbit(ref.s.mx));
+        CHECK(std::memcmp(r.lo.data(), ref.lo.data(), r.lo.size() * 4) == 0);
+        CHECK(std::memcmp(r.hi.data(), ref.hi.data(), r.hi.size() * 4) == 0);
+      }
+      float mn = x[0], mx = x[0];
+      uint64_t zeros = 0;
+      for (size_t j = 0; j < x.size(); ++j) {
+        mn = std::min(mn, x[j]);
+        mx = std::max(mx, x[j]);
+        zeros += x[j] == 0.0f;
+        CHECK(ref.lo[j] == std::min(0.01f, x[j]));
+        CHECK(ref.hi[j] == std::max(-0.01f, x[j]));
+      }
+      CHECK(ref.s.mn == mn);
+      CHECK(ref.s.mx == mx);
+      CHECK(ref.s.zeros == zeros);
+      if (kind == 2) CHECK(ref.s.mn == 0.0f);
+      const gb::power_sums want = sqt_float_sums(x, shift);
+      CHECK(ref.s.sums.s1 == doctest::Approx(want.s1).epsilon(1e-12).scale(std::sqrt(want.s2 * n)));
+      CHECK(ref.s.sums.s2 == doctest::Approx(want.s2).epsilon(1e-12));
+      CHECK(ref.s.sums.s3 == doctest::Approx(want.s3).epsilon(1e-11).scale(std::pow(want.s2, 1.5)));
+      CHECK(ref.s.sums.s4 == doctest::Approx(want.s4).epsilon(1e-12));
+    }
+  // A block whose d and dmin are far apart (a * u - b may round) or a scale not finite: false, nothing
+  // touched.
+  std::vector<uint8_t> q(144, 0x5a);
+  for (uint16_t hd : {uint16_t{0x3c00}, uint16_t{0x7c00}}) {
+    const uint16_t hm = hd == 0x3c00 ? uint16_t{0x1000} : uint16_t{0x3c00};  // 2^-11 vs 1; Inf
+    std::memcpy(&q[0], &hd, 2);
+    std::memcpy(&q[2], &hm, 2);
+    std::vector<float> lo(256, 0.01f), hi(256, -0.01f);
+    gb::block_row_stats s{};
+    CHECK_FALSE(gb::block_row_scan(gb::dtype::q4_k, q.data(), 256, 0.0, lo.data(), hi.data(), s));
+    CHECK_FALSE(gb::block_row_scan_ref(gb::dtype::q4_k, q.data(), 256, 0.0, lo.data(), hi.data(), s));
+    CHECK(lo == std::vector<float>(256, 0.01f));
   }
 }
