@@ -83,7 +83,8 @@ pp=${PP:-512}
 tg=${TG:-16}
 data=${DATA:-$here/../../shared/data}
 mkdir -p "$dir"
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # a shared machine: idle OpenMP workers must not spin
+# the wait policy: glassbox chooses it from the machine's run queue (cli/wait_policy.h) unless
+# OMP_WAIT_POLICY or GOMP_SPINCOUNT is set here
 layers=${LAYERS:-32}  # fewer layers of the same shapes on a busy machine: per-layer rates, projected to 32
 shape=(--arch llama --layers "$layers" --dim 4096 --heads 32 --ff 11008 --vocab 32000 --ctx 4096)
 

@@ -88,10 +88,11 @@ native=${LLAMA_BENCH:-$here/out/llama.cpp/build/bin/llama-bench}
 out=$here/out
 res=${OUT:-$out}  # OUT=dir: this run's result files there (two runs at once), the models stay in bench/out
 mkdir -p "$out" "$res"
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # a shared machine: idle workers must not spin
+# the wait policy: glassbox chooses it from the machine's run queue (cli/wait_policy.h) unless
+# OMP_WAIT_POLICY or GOMP_SPINCOUNT is set here
 if [ -x "$native" ]; then peer=native; else peer=npm; fi
 numerics=${NUMERICS:-exact}
-echo "glassbox --numerics $numerics; peer: llama.cpp $peer; OMP_WAIT_POLICY=$OMP_WAIT_POLICY; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "glassbox --numerics $numerics; peer: llama.cpp $peer; wait policy ${OMP_WAIT_POLICY:-${GOMP_SPINCOUNT:-chosen by glassbox}}; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for t in $threads_list; do
   if [ -x "$membw" ]; then
     bw=$("$membw" 1024 "$t" 5)

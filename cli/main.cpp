@@ -176,7 +176,7 @@ int unknown_command(const std::string& name, bool as_json) {
 
 int main(int argc, char** argv) {
   using namespace gb::cli;
-  prefer_passive_wait(argv);  // before any work: may re-execute this binary once
+  choose_wait_policy(argv);  // before any work: may re-execute this binary once
   bool as_json = false;
   std::vector<char*> args = global_options_strip(argc, argv, as_json);
   argc = static_cast<int>(args.size()) - 1;

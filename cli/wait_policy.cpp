@@ -1,15 +1,19 @@
-// The passive OpenMP wait policy by one re-exec (cli/wait_policy.h).
+// The OpenMP wait policy by one re-exec (cli/wait_policy.h).
 #include "cli/wait_policy.h"
 
 #include <unistd.h>
 
 #include <cstdlib>
 
+#include "inspect/parallel.h"
+
 namespace gb::cli {
 
-void prefer_passive_wait(char** argv) {
+void choose_wait_policy(char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT")) return;
-  if (::setenv("OMP_WAIT_POLICY", "PASSIVE", 0) != 0) return;
+  const bool spin = wait_spin_ok(run_queue_sample());
+  if (::setenv(spin ? "GOMP_SPINCOUNT" : "OMP_WAIT_POLICY", spin ? wait_spin_count : "PASSIVE", 0) != 0)
+    return;
   // the binary's real path, so the process keeps its name (ps, top, OOM reports) instead of "exe"
   char self[4096];
   const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);

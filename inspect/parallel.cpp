@@ -2,11 +2,15 @@
 #include "inspect/parallel.h"
 
 #include <omp.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <exception>
+#include <fstream>
 #include <mutex>
+#include <string>
 #include <thread>
 
 namespace gb {
@@ -39,6 +43,39 @@ void parallel_for(size_t n, int threads, const std::function<void(size_t)>& f) {
     }
   }
   if (first) std::rethrow_exception(first);
+}
+
+namespace {
+
+int procs_running() {  // /proc/stat's count of runnable tasks (this one included), -1 when unreadable
+  std::ifstream f("/proc/stat");
+  std::string key;
+  long long v = 0;
+  while (f >> key) {
+    if (key == "procs_running" && f >> v) return static_cast<int>(v);
+    f.ignore(1 << 20, '\n');
+  }
+  return -1;
+}
+
+}  // namespace
+
+run_queue run_queue_sample() {
+  run_queue q;
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) q.cpus = std::max(1, CPU_COUNT(&set));
+  int s[5];  // (samples)
+  for (int& v : s) {
+    v = std::max(0, procs_running() - 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::nth_element(s, s + 2, s + 5);
+  q.others = s[2];
+  return q;
+}
+
+bool wait_spin_ok(const run_queue& q) {
+  return q.others * 4 <= q.cpus && q.others < q.cpus;
 }
 
 }  // namespace gb

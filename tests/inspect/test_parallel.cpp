@@ -4,8 +4,10 @@
 #include <omp.h>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "formats/error.h"
@@ -51,4 +53,35 @@ TEST_CASE("parallel_for rethrows the error of the lowest failing index, as a ser
     }
   }
   CHECK_THROWS_AS(gb::parallel_for(3, 2, [](size_t) { throw std::runtime_error("x"); }), std::runtime_error);
+}
+
+TEST_CASE("wait_spin_ok: spin only when other runnable work leaves the cores free") {
+  CHECK(gb::wait_spin_ok({0, 1}));
+  CHECK(gb::wait_spin_ok({0, 2}));
+  CHECK_FALSE(gb::wait_spin_ok({1, 2}));  // one other busy process on 2 cores: sleep at once
+  CHECK_FALSE(gb::wait_spin_ok({2, 2}));
+  CHECK(gb::wait_spin_ok({16, 64}));
+  CHECK_FALSE(gb::wait_spin_ok({17, 64}));
+  CHECK_FALSE(gb::wait_spin_ok({1, 1}));
+}
+
+TEST_CASE("run_queue_sample: this process's CPUs, and the other runnable tasks it sees") {
+  const gb::run_queue idle = gb::run_queue_sample();
+  CHECK(idle.cpus >= 1);
+  CHECK(idle.others >= 0);
+  // Busy threads of this very process are runnable tasks too: with 3 spinning for the whole sample, the
+  // median of the samples counts at least 2 of them (one may be off its CPU for an instant).
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> busy;
+  for (int i = 0; i < 3; ++i)
+    busy.emplace_back([&] {
+      while (!stop.load(std::memory_order_relaxed)) {
+      }
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const gb::run_queue loaded = gb::run_queue_sample();
+  stop = true;
+  for (auto& t : busy) t.join();
+  CHECK(loaded.others >= 2);
+  CHECK_FALSE(gb::wait_spin_ok(loaded));
 }
