@@ -28,7 +28,23 @@
 #   q5_k 2 | 1870.1 /  608.0 = 3.08x   | 115.4 / 152.1 = 0.76x    |  8.7, 11.5
 #   q6_k 1 | 1024.2 /  432.8 = 2.37x   |  79.0 / 236.2 = 0.33x    |  7.1, 21.2
 #   q6_k 2 | 1049.4 /  419.5 = 2.50x   |  74.7 / 145.8 = 0.51x    |  6.7, 13.1
-# llama.cpp's own 2-thread tg is slower than its 1-thread tg on this VM (3 ms tokens: hand-offs dominate).
+# That 2-thread tg was measured with OMP_WAIT_POLICY=PASSIVE exported to both tools, and llama.cpp's CPU
+# backend (built with OpenMP) waits between graph nodes at OpenMP barriers: each of a token's barriers then
+# waited on a futex wake-up, which is why its 2-thread tg read slower than its 1-thread one. The script no longer forces a policy: glassbox chooses its
+# own (cli/wait_policy.h: a short spin on free cores, passive beside other work) and llama.cpp keeps libgomp's
+# default spinning. main at 48a89ce (the k-quant decoders of s12-tg-kquants, that choice), 2026-12-07
+# 06:59-07:02, load 1.2-1.6, bench_membw 31.5 / 73.8 GB/s (1 / 2 thr), same runs and columns (then: bw share
+# of the machine's, load):
+#   q4_0 1 | 1046.8 | 963.3 | 1.09x | 128.5 | 254.5 | 0.50x | 7.9, 15.7 | 25%, 50% | 1.20
+#   q4_0 2 | 1881.4 | 1662.1 | 1.13x | 216.3 | 335.1 | 0.65x | 13.3, 20.7 | 18%, 28% | 1.24
+#   q8_0 1 | 1002.7 | 705.1 | 1.42x | 91.7 | 215.2 | 0.43x | 10.7, 25.0 | 34%, 80% | 1.19
+#   q8_0 2 | 2114.9 | 1311.5 | 1.61x | 205.3 | 236.8 | 0.87x | 23.9, 27.6 | 32%, 37% | 1.31
+#   q4_k 1 | 1200.2 | 1017.7 | 1.18x | 160.2 | 358.9 | 0.45x | 9.9, 22.1 | 31%, 70% | 1.34
+#   q4_k 2 | 2197.5 | 1931.4 | 1.14x | 275.0 | 494.5 | 0.56x | 17.0, 30.5 | 23%, 41% | 1.45
+#   q5_k 1 | 1231.3 | 352.3 | 3.50x | 149.6 | 237.7 | 0.63x | 11.3, 17.9 | 36%, 57% | 1.49
+#   q5_k 2 | 2197.7 | 633.3 | 3.47x | 251.1 | 253.5 | 0.99x | 18.9, 19.1 | 26%, 26% | 1.57
+#   q6_k 1 | 1184.0 | 454.3 | 2.61x | 101.8 | 266.7 | 0.38x | 9.2, 24.0 | 29%, 76% | 1.41
+#   q6_k 2 | 2063.2 | 784.0 | 2.63x | 167.2 | 236.8 | 0.71x | 15.0, 21.3 | 20%, 29% | 1.42
 # Where a q4_0 / q8_0 token goes (perf record -e cpu-clock: this VM exposes no hardware counters; tg256,
 # 1 thread): the few-token kernel rows_fused_t<1> 78% / 86%, attention (scores + weighing) 7% / 6%, the
 # rest small; no per-token allocation shows. Inside the kernel (q4_0, repacked): about a quarter of the
