@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -53,12 +54,16 @@ struct sqt_scan {
   gb::block_row_stats s{};
   std::vector<float> lo, hi;  // (n) column extremes after the scan
 };
-sqt_scan sqt_run(bool ref, const std::vector<uint8_t>& q, int64_t n, double shift) {
+// isa: one kernel (block_row_scan_with); none: the twin when `ref`, else the dispatched best kernel
+sqt_scan sqt_run(bool ref, const std::vector<uint8_t>& q, int64_t n, double shift,
+                 gb::dtype t = gb::dtype::q4_0, std::optional<gb::cols_isa> isa = std::nullopt) {
   sqt_scan r;
   r.lo.assign(static_cast<size_t>(n), 0.01f);  // as if earlier rows had been seen
   r.hi.assign(static_cast<size_t>(n), -0.01f);
-  r.ok = ref ? gb::block_row_scan_ref(gb::dtype::q4_0, q.data(), n, shift, r.lo.data(), r.hi.data(), r.s)
-             : gb::block_row_scan(gb::dtype::q4_0, q.data(), n, shift, r.lo.data(), r.hi.data(), r.s);
+  float *lo = r.lo.data(), *hi = r.hi.data();
+  r.ok = isa   ? gb::block_row_scan_with(*isa, t, q.data(), n, shift, lo, hi, r.s)
+         : ref ? gb::block_row_scan_ref(t, q.data(), n, shift, lo, hi, r.s)
+               : gb::block_row_scan(t, q.data(), n, shift, lo, hi, r.s);
   return r;
 }
 
@@ -71,6 +76,63 @@ void sqt_check_equal(const sqt_scan& a, const sqt_scan& b) {
   CHECK(a.s.zeros == b.s.zeros);
   CHECK(a.lo == b.lo);
   CHECK(a.hi == b.hi);
+}
+
+// Statistics from the blocks (b) against add_row's over the decoded floats (a): counts, extremes, zeros and
+// outliers exactly (the same floats in both), the moments to rounding (integer block sums vs float-by-float
+// double sums).
+void sqt_check_same_stats(const gb::tensor_stats& b, const gb::tensor_stats& a) {
+  CHECK(b.count == a.count);
+  CHECK(b.zero_count == a.zero_count);
+  CHECK(b.zero_count > 0);
+  CHECK(b.min == a.min);
+  CHECK(b.max == a.max);
+  CHECK(b.outlier_rows == a.outlier_rows);
+  CHECK(b.outlier_row_index == a.outlier_row_index);
+  CHECK(b.outlier_cols == a.outlier_cols);
+  CHECK(b.outlier_col_index == a.outlier_col_index);
+  CHECK(b.mean == doctest::Approx(a.mean).epsilon(1e-12));
+  CHECK(b.std == doctest::Approx(a.std).epsilon(1e-12));
+  CHECK(b.kurtosis == doctest::Approx(a.kurtosis).epsilon(1e-10));
+  CHECK(b.l2 == doctest::Approx(a.l2).epsilon(1e-12));
+}
+
+// sqt_check_equal, and bit for bit: the sign of a zero extreme included
+void sqt_check_same_bits(const sqt_scan& a, const sqt_scan& b) {
+  sqt_check_equal(a, b);
+  CHECK(std::signbit(a.s.mn) == std::signbit(b.s.mn));
+  CHECK(std::signbit(a.s.mx) == std::signbit(b.s.mx));
+  CHECK(std::memcmp(a.lo.data(), b.lo.data(), a.lo.size() * 4) == 0);
+  CHECK(std::memcmp(a.hi.data(), b.hi.data(), a.hi.size() * 4) == 0);
+}
+
+// A scan against the floats its blocks decode to (x): the extremes, zeros and columns, exactly.
+void sqt_check_exact(const sqt_scan& r, const std::vector<float>& x) {
+  float mn = x[0], mx = x[0];
+  uint64_t zeros = 0;
+  for (size_t j = 0; j < x.size(); ++j) {
+    mn = std::min(mn, x[j]);
+    mx = std::max(mx, x[j]);
+    zeros += x[j] == 0.0f;
+    CHECK(r.lo[j] == std::min(0.01f, x[j]));
+    CHECK(r.hi[j] == std::max(-0.01f, x[j]));
+  }
+  CHECK(r.s.mn == mn);
+  CHECK(r.s.mx == mx);
+  CHECK(r.s.zeros == zeros);
+}
+
+// sqt_check_exact, and the power sums to rounding (relative eps1 and eps3 for the odd sums, on the scale of
+// the spread).
+void sqt_check_floats(const sqt_scan& r, const std::vector<float>& x, double shift, double eps1,
+                      double eps3) {
+  sqt_check_exact(r, x);
+  const gb::power_sums want = sqt_float_sums(x, shift);
+  const double n = static_cast<double>(x.size());
+  CHECK(r.s.sums.s1 == doctest::Approx(want.s1).epsilon(eps1).scale(std::sqrt(want.s2 * n)));
+  CHECK(r.s.sums.s2 == doctest::Approx(want.s2).epsilon(1e-12));
+  CHECK(r.s.sums.s3 == doctest::Approx(want.s3).epsilon(eps3).scale(std::pow(want.s2, 1.5)));
+  CHECK(r.s.sums.s4 == doctest::Approx(want.s4).epsilon(1e-12));
 }
 
 }  // namespace
@@ -89,19 +151,7 @@ TEST_CASE("block row scan: AVX2 == portable twin, == the float sums to rounding"
       for (double shift : {0.0, static_cast<double>(x[0]), mean + 0.001}) {
         const sqt_scan fast = sqt_run(false, q, 32 * nb, shift), ref = sqt_run(true, q, 32 * nb, shift);
         sqt_check_equal(fast, ref);
-        // Exact figures against the floats.
-        float mn = x[0], mx = x[0];
-        uint64_t zeros = 0;
-        for (size_t j = 0; j < x.size(); ++j) {
-          mn = std::min(mn, x[j]);
-          mx = std::max(mx, x[j]);
-          zeros += x[j] == 0.0f;
-          CHECK(fast.lo[j] == std::min(0.01f, x[j]));
-          CHECK(fast.hi[j] == std::max(-0.01f, x[j]));
-        }
-        CHECK(fast.s.mn == mn);
-        CHECK(fast.s.mx == mx);
-        CHECK(fast.s.zeros == zeros);
+        sqt_check_exact(fast, x);
         const gb::power_sums want = sqt_float_sums(x, shift), got_s = fast.s.sums;
         const double nn = static_cast<double>(x.size());
         const double scale[4] = {std::sqrt(want.s2 * nn), want.s2, std::pow(want.s2, 1.5) * std::sqrt(nn),
@@ -175,22 +225,8 @@ TEST_CASE("stats accumulator: q4_0 rows from their blocks give add_row's figures
   gb::tensor_stats ta, tb;
   a.finish(ta);
   b.finish(tb);
-  // Exact: counts, extremes, zeros, outliers (the same floats in both).
-  CHECK(tb.count == ta.count);
-  CHECK(tb.zero_count == ta.zero_count);
-  CHECK(tb.zero_count > 0);
-  CHECK(tb.min == ta.min);
-  CHECK(tb.max == ta.max);
-  CHECK(tb.outlier_rows == ta.outlier_rows);
-  CHECK(tb.outlier_row_index == ta.outlier_row_index);
-  CHECK(tb.outlier_cols == ta.outlier_cols);
-  CHECK(tb.outlier_col_index == ta.outlier_col_index);
+  sqt_check_same_stats(tb, ta);
   CHECK(tb.mom.n == ta.mom.n);
-  // Moments: the same to rounding (integer block sums vs float-by-float double sums).
-  CHECK(tb.mean == doctest::Approx(ta.mean).epsilon(1e-12));
-  CHECK(tb.std == doctest::Approx(ta.std).epsilon(1e-12));
-  CHECK(tb.kurtosis == doctest::Approx(ta.kurtosis).epsilon(1e-10));
-  CHECK(tb.l2 == doctest::Approx(ta.l2).epsilon(1e-12));
   CHECK(tb.mom.m3 == doctest::Approx(ta.mom.m3).epsilon(1e-9));
 }
 
@@ -224,23 +260,10 @@ TEST_CASE("block row scan: every kernel (AVX-512, AVX2) == the twin; the sign of
         MESSAGE("kernel " << static_cast<int>(isa) << " not on this CPU");
         continue;
       }
-      sqt_scan r;
-      r.lo.assign(static_cast<size_t>(n), 0.01f);
-      r.hi.assign(static_cast<size_t>(n), -0.01f);
-      r.ok = gb::block_row_scan_with(isa, gb::dtype::q4_0, q.data(), n, 0.25, r.lo.data(), r.hi.data(), r.s);
+      const sqt_scan r = sqt_run(false, q, n, 0.25, gb::dtype::q4_0, isa);
       sqt_check_equal(r, ref);
-      if (isa == gb::cols_isa::avx512) {  // bit for bit with AVX2, the sign of a zero extreme included
-        sqt_scan a;
-        a.lo.assign(static_cast<size_t>(n), 0.01f);
-        a.hi.assign(static_cast<size_t>(n), -0.01f);
-        a.ok = gb::block_row_scan_with(gb::cols_isa::avx2, gb::dtype::q4_0, q.data(), n, 0.25, a.lo.data(),
-                                       a.hi.data(), a.s);
-        sqt_check_equal(r, a);
-        CHECK(std::signbit(r.s.mn) == std::signbit(a.s.mn));
-        CHECK(std::signbit(r.s.mx) == std::signbit(a.s.mx));
-        CHECK(std::memcmp(r.lo.data(), a.lo.data(), r.lo.size() * 4) == 0);
-        CHECK(std::memcmp(r.hi.data(), a.hi.data(), r.hi.size() * 4) == 0);
-      }
+      if (isa == gb::cols_isa::avx512)  // bit for bit with AVX2, the sign of a zero extreme included
+        sqt_check_same_bits(r, sqt_run(false, q, n, 0.25, gb::dtype::q4_0, gb::cols_isa::avx2));
     }
     if (kind == 1) CHECK(ref.s.mn == 0.0f);
     if (kind == 2) CHECK(ref.s.mx == 0.0f);
@@ -304,47 +327,17 @@ TEST_CASE("q8_0 rows from their blocks: AVX-512 == the twin bit for bit, == the 
       CAPTURE(kind);
       CAPTURE(nb);
       const double shift = kind == 2 ? 0.3 : 0.5;
-      sqt_scan ref;
-      ref.lo.assign(static_cast<size_t>(n), 0.01f);
-      ref.hi.assign(static_cast<size_t>(n), -0.01f);
-      ref.ok =
-          gb::block_row_scan_ref(gb::dtype::q8_0, q.data(), n, shift, ref.lo.data(), ref.hi.data(), ref.s);
+      const sqt_scan ref = sqt_run(true, q, n, shift, gb::dtype::q8_0);
       REQUIRE(ref.ok);
-      for (gb::cols_isa isa : {gb::cols_isa::avx512, gb::cols_isa::portable}) {
-        if (!gb::block_row_scan_isa_available(isa, gb::dtype::q8_0)) continue;
-        sqt_scan r;
-        r.lo.assign(static_cast<size_t>(n), 0.01f);
-        r.hi.assign(static_cast<size_t>(n), -0.01f);
-        r.ok =
-            gb::block_row_scan_with(isa, gb::dtype::q8_0, q.data(), n, shift, r.lo.data(), r.hi.data(), r.s);
-        sqt_check_equal(r, ref);
-        CHECK(std::signbit(r.s.mn) == std::signbit(ref.s.mn));
-        CHECK(std::signbit(r.s.mx) == std::signbit(ref.s.mx));
-        CHECK(std::memcmp(r.lo.data(), ref.lo.data(), r.lo.size() * 4) == 0);
-        CHECK(std::memcmp(r.hi.data(), ref.hi.data(), r.hi.size() * 4) == 0);
-      }
+      for (gb::cols_isa isa : {gb::cols_isa::avx512, gb::cols_isa::portable})
+        if (gb::block_row_scan_isa_available(isa, gb::dtype::q8_0))
+          sqt_check_same_bits(sqt_run(false, q, n, shift, gb::dtype::q8_0, isa), ref);
       gb::block_row_stats best{};
       REQUIRE(gb::block_row_scan(gb::dtype::q8_0, q.data(), n, shift, nullptr, nullptr, best));
       CHECK(sqt_same_bits(best.sums, ref.s.sums));
       // The exact figures against the floats; the sums to rounding.
-      float mn = x[0], mx = x[0];
-      uint64_t zeros = 0;
-      for (size_t j = 0; j < x.size(); ++j) {
-        mn = std::min(mn, x[j]);
-        mx = std::max(mx, x[j]);
-        zeros += x[j] == 0.0f;
-        CHECK(ref.lo[j] == std::min(0.01f, x[j]));
-        CHECK(ref.hi[j] == std::max(-0.01f, x[j]));
-      }
-      CHECK(ref.s.mn == mn);
-      CHECK(ref.s.mx == mx);
-      CHECK(ref.s.zeros == zeros);
+      sqt_check_floats(ref, x, shift, 1e-9, 1e-9);
       if (kind == 1) CHECK(ref.s.mn == 0.0f);
-      const gb::power_sums want = sqt_float_sums(x, shift);
-      CHECK(ref.s.sums.s1 == doctest::Approx(want.s1).epsilon(1e-9).scale(std::sqrt(want.s2 * n)));
-      CHECK(ref.s.sums.s2 == doctest::Approx(want.s2).epsilon(1e-12));
-      CHECK(ref.s.sums.s3 == doctest::Approx(want.s3).epsilon(1e-9).scale(std::pow(want.s2, 1.5)));
-      CHECK(ref.s.sums.s4 == doctest::Approx(want.s4).epsilon(1e-12));
     }
   // A scale that is Inf or NaN: false (the float path counts the NaN / Inf values).
   std::vector<uint8_t> bad(34, 1);
@@ -371,19 +364,7 @@ TEST_CASE("stats accumulator: q8_0 rows from their blocks give add_row's figures
   gb::tensor_stats ta, tb;
   a.finish(ta);
   b.finish(tb);
-  CHECK(tb.count == ta.count);
-  CHECK(tb.zero_count == ta.zero_count);
-  CHECK(tb.zero_count > 0);
-  CHECK(tb.min == ta.min);
-  CHECK(tb.max == ta.max);
-  CHECK(tb.outlier_rows == ta.outlier_rows);
-  CHECK(tb.outlier_row_index == ta.outlier_row_index);
-  CHECK(tb.outlier_cols == ta.outlier_cols);
-  CHECK(tb.outlier_col_index == ta.outlier_col_index);
-  CHECK(tb.mean == doctest::Approx(ta.mean).epsilon(1e-12));
-  CHECK(tb.std == doctest::Approx(ta.std).epsilon(1e-12));
-  CHECK(tb.kurtosis == doctest::Approx(ta.kurtosis).epsilon(1e-10));
-  CHECK(tb.l2 == doctest::Approx(ta.l2).epsilon(1e-12));
+  sqt_check_same_stats(tb, ta);
 }
 
 TEST_CASE("q4_k rows from their blocks: AVX-512 == the twin bit for bit, == the floats' figures") {
@@ -427,43 +408,13 @@ TEST_CASE("q4_k rows from their blocks: AVX-512 == the twin bit for bit, == the 
       CAPTURE(kind);
       CAPTURE(nb);
       const double shift = 0.01;
-      sqt_scan ref;
-      ref.lo.assign(static_cast<size_t>(n), 0.01f);
-      ref.hi.assign(static_cast<size_t>(n), -0.01f);
-      ref.ok =
-          gb::block_row_scan_ref(gb::dtype::q4_k, q.data(), n, shift, ref.lo.data(), ref.hi.data(), ref.s);
+      const sqt_scan ref = sqt_run(true, q, n, shift, gb::dtype::q4_k);
       REQUIRE(ref.ok);
-      for (gb::cols_isa isa : {gb::cols_isa::avx512, gb::cols_isa::portable}) {
-        if (!gb::block_row_scan_isa_available(isa, gb::dtype::q4_k)) continue;
-        sqt_scan r;
-        r.lo.assign(static_cast<size_t>(n), 0.01f);
-        r.hi.assign(static_cast<size_t>(n), -0.01f);
-        r.ok =
-            gb::block_row_scan_with(isa, gb::dtype::q4_k, q.data(), n, shift, r.lo.data(), r.hi.data(), r.s);
-        sqt_check_equal(r, ref);
-        CHECK(std::signbit(r.s.mn) == std::signbit(ref.s.mn));
-        CHECK(std::signbit(r.s.mx) == std::signbit(ref.s.mx));
-        CHECK(std::memcmp(r.lo.data(), ref.lo.data(), r.lo.size() * 4) == 0);
-        CHECK(std::memcmp(r.hi.data(), ref.hi.data(), r.hi.size() * 4) == 0);
-      }
-      float mn = x[0], mx = x[0];
-      uint64_t zeros = 0;
-      for (size_t j = 0; j < x.size(); ++j) {
-        mn = std::min(mn, x[j]);
-        mx = std::max(mx, x[j]);
-        zeros += x[j] == 0.0f;
-        CHECK(ref.lo[j] == std::min(0.01f, x[j]));
-        CHECK(ref.hi[j] == std::max(-0.01f, x[j]));
-      }
-      CHECK(ref.s.mn == mn);
-      CHECK(ref.s.mx == mx);
-      CHECK(ref.s.zeros == zeros);
+      for (gb::cols_isa isa : {gb::cols_isa::avx512, gb::cols_isa::portable})
+        if (gb::block_row_scan_isa_available(isa, gb::dtype::q4_k))
+          sqt_check_same_bits(sqt_run(false, q, n, shift, gb::dtype::q4_k, isa), ref);
+      sqt_check_floats(ref, x, shift, 1e-12, 1e-11);
       if (kind == 2) CHECK(ref.s.mn == 0.0f);
-      const gb::power_sums want = sqt_float_sums(x, shift);
-      CHECK(ref.s.sums.s1 == doctest::Approx(want.s1).epsilon(1e-12).scale(std::sqrt(want.s2 * n)));
-      CHECK(ref.s.sums.s2 == doctest::Approx(want.s2).epsilon(1e-12));
-      CHECK(ref.s.sums.s3 == doctest::Approx(want.s3).epsilon(1e-11).scale(std::pow(want.s2, 1.5)));
-      CHECK(ref.s.sums.s4 == doctest::Approx(want.s4).epsilon(1e-12));
     }
   // A block whose d and dmin are far apart (a * u - b may round) or a scale not finite: false, nothing
   // touched.
