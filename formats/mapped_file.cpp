@@ -22,9 +22,17 @@ std::shared_ptr<const mapped_file> mapped_file::open(const std::string& path) {
   if (!S_ISREG(st.st_mode)) fail(errc::io, 0, path + " is not a regular file");
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail(errc::io, 0, "cannot open " + path + ": " + std::strerror(errno));
+  // the descriptor's own identity and size: the path may have been replaced since the stat above
+  if (::fstat(fd, &st) != 0) {
+    const int e = errno;
+    ::close(fd);
+    fail(errc::io, 0, "cannot stat " + path + ": " + std::strerror(e));
+  }
   std::shared_ptr<mapped_file> m(new mapped_file());
   m->path_ = path;
   m->size_ = static_cast<uint64_t>(st.st_size);
+  m->dev_ = static_cast<uint64_t>(st.st_dev);
+  m->ino_ = static_cast<uint64_t>(st.st_ino);
   if (m->size_ > 0) {
     void* p = ::mmap(nullptr, m->size_, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {
@@ -36,6 +44,12 @@ std::shared_ptr<const mapped_file> mapped_file::open(const std::string& path) {
   }
   ::close(fd);
   return m;
+}
+
+bool mapped_file::same_file(int fd) const {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_dev) == dev_ &&
+         static_cast<uint64_t>(st.st_ino) == ino_ && static_cast<uint64_t>(st.st_size) == size_;
 }
 
 mapped_file::~mapped_file() {

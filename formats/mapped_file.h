@@ -22,6 +22,9 @@ class mapped_file {
   const uint8_t* data() const { return data_; }
   uint64_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  // True when the open file descriptor fd is the file this map was made from (same device and inode) and
+  // still has the mapped size: reading it gives the mapped bytes.
+  bool same_file(int fd) const;
 
   // Hint the kernel to read ahead (sequential) or drop pages after a streamed pass.
   void advise_sequential() const;
@@ -35,6 +38,7 @@ class mapped_file {
   const uint8_t* data_ = nullptr;
   uint64_t size_ = 0;
   std::string path_;
+  uint64_t dev_ = 0, ino_ = 0;  // of the mapped file (fstat of the descriptor it was mapped from)
 };
 
 using mapped_file_ptr = std::shared_ptr<const mapped_file>;

@@ -38,6 +38,6 @@ digest sha256_of(const void* p, size_t n);
 // SHA-256 of a whole file read in 256 KiB pieces with pread (no mapping: the RSS stays flat).
 digest file_sha256(const std::string& path);
 digest mapped_sha256(const mapped_file& m);  // the same digest of a mapped file (read with pread while
-                                             // its path names that file, else the mapped bytes)
+                                             // its path names that very file, else the mapped bytes)
 
 }  // namespace gb
