@@ -499,24 +499,27 @@ bool q4_0_row(cols_isa isa, const uint8_t* row, int64_t n, double shift, float* 
   return true;
 }
 
-// The q8_0 kernel of isa (portable: the twin; AVX2 has none: the twin runs there); nullptr when absent.
-q8_0_scan_fn q8_0_scan_for(cols_isa isa) {
-  switch (isa) {
+// The kernel of isa for a type with an AVX-512 kernel and a portable twin (AVX2 has none: the twin runs
+// there): the twin for portable, the AVX-512 one where this build and CPU have it, else nullptr; best: the
+// AVX-512 kernel when there is one, else the twin.
+template <class Fn>
+Fn lanes_kernel(cols_isa isa, bool best, Fn avx512, Fn ref) {
 #if defined(GB_SQ_AVX2)
-    case cols_isa::avx512:
-      return sq_cpu_avx512bw() ? q8_0_scan_avx512 : nullptr;
+  if (!sq_cpu_avx512bw()) avx512 = nullptr;
+#else
+  avx512 = nullptr;
 #endif
-    case cols_isa::portable:
-      return q8_0_scan_ref;
-    default:
-      return nullptr;
-  }
+  if (best) return avx512 ? avx512 : ref;
+  return isa == cols_isa::portable ? ref : isa == cols_isa::avx512 ? avx512 : nullptr;
 }
 
-q8_0_scan_fn q8_0_scan_best() {
-  static const q8_0_scan_fn best =
-      q8_0_scan_for(cols_isa::avx512) ? q8_0_scan_for(cols_isa::avx512) : q8_0_scan_ref;
-  return best;
+#if defined(GB_SQ_AVX2)
+constexpr q8_0_scan_fn kQ8Avx512 = q8_0_scan_avx512;
+#else
+constexpr q8_0_scan_fn kQ8Avx512 = nullptr;
+#endif
+q8_0_scan_fn q8_0_scan_for(cols_isa isa, bool best = false) {
+  return lanes_kernel(isa, best, kQ8Avx512, q8_0_scan_ref);
 }
 
 // The q4_k sums of a chunk's ns sub-blocks into P_k (in order, explicit fma as accumulate): sum y^k over
@@ -578,18 +581,13 @@ bool lanes_row(void (*scan)(const uint8_t*, int64_t, float*, float*, Chunk&, lan
   return true;
 }
 
-// The q4_k kernel of isa (as q8_0_scan_for).
-q4_k_scan_fn q4_k_scan_for(cols_isa isa) {
-  switch (isa) {
 #if defined(GB_SQ_AVX2)
-    case cols_isa::avx512:
-      return sq_cpu_avx512bw() ? q4_k_scan_avx512 : nullptr;
+constexpr q4_k_scan_fn kK4Avx512 = q4_k_scan_avx512;
+#else
+constexpr q4_k_scan_fn kK4Avx512 = nullptr;
 #endif
-    case cols_isa::portable:
-      return q4_k_scan_ref;
-    default:
-      return nullptr;
-  }
+q4_k_scan_fn q4_k_scan_for(cols_isa isa, bool best = false) {  // as q8_0_scan_for
+  return lanes_kernel(isa, best, kK4Avx512, q4_k_scan_ref);
 }
 
 // The row of t through the kernel of isa (false: t or isa not handled, or a scale not finite).
@@ -600,14 +598,12 @@ bool block_row(cols_isa isa, bool best, dtype t, const uint8_t* row, int64_t n, 
     return n % kQ4Values == 0 && q4_0_scan_for(best ? q4_0_isa_best() : isa) &&
            q4_0_row(best ? q4_0_isa_best() : isa, row, n, shift, cmin, cmax, out);
   if (t == dtype::q8_0) {
-    const q8_0_scan_fn f = best ? q8_0_scan_best() : q8_0_scan_for(isa);
+    const q8_0_scan_fn f = q8_0_scan_for(isa, best);
     return f && lanes_row(f, kQ8Bytes, kQ8Values, kChunk, 1, q8_0_block_ok, accumulate_q8, row, n, shift,
                           cmin, cmax, out);
   }
   if (t == dtype::q4_k) {
-    static const q4_k_scan_fn k4_best =
-        q4_k_scan_for(cols_isa::avx512) ? q4_k_scan_for(cols_isa::avx512) : q4_k_scan_ref;
-    const q4_k_scan_fn f = best ? k4_best : q4_k_scan_for(isa);
+    const q4_k_scan_fn f = q4_k_scan_for(isa, best);
     return f && lanes_row(f, kK4Bytes, kK4Values, kK4Chunk, 8, k4_block_exact, accumulate_k4, row, n, shift,
                           cmin, cmax, out);
   }
