@@ -470,12 +470,13 @@ struct runner::impl {
   }
 
   void norm(const float* x, int64_t T, const vec& w, const vec& b, float* y) const {
-    rows(T, D, [&](int64_t t) {
-      if (hp.norm == norm_kind::rms)
-        rms_norm(x + t * D, w.p(), D, static_cast<float>(hp.norm_eps), y + t * D);
-      else
-        layer_norm(x + t * D, w.p(), b.p(), D, static_cast<float>(hp.norm_eps), y + t * D);
-    });
+    rows(T, D, [&](int64_t t) { norm_row(x + t * D, w, b, y + t * D); });
+  }
+  void norm_row(const float* x, const vec& w, const vec& b, float* y) const {  // x, y: (D)
+    if (hp.norm == norm_kind::rms)
+      rms_norm(x, w.p(), D, static_cast<float>(hp.norm_eps), y);
+    else
+      layer_norm(x, w.p(), b.p(), D, static_cast<float>(hp.norm_eps), y);
   }
 
   void act(float* y, int64_t n) const {
@@ -558,13 +559,182 @@ struct runner::impl {
       return stopped;
     rope_table(ps);
     const int64_t T = ps.T;
-    for (int l = from_layer; l < hp.n_layer; ++l) {
-      if (stage) stage_join(*stage, resid, l, T, ps);
-      if (!attention(l, ps) || !mlp(l, ps)) return stopped;
+    std::vector<float> logits;  // (n_out, V)
+    if (team_fits(ps)) {
+      logits = layers_team(ps);
+    } else {
+      for (int l = from_layer; l < hp.n_layer; ++l) {
+        if (stage) stage_join(*stage, resid, l, T, ps);
+        if (!attention(l, ps) || !mlp(l, ps)) return stopped;
+      }
+      logits = output_logits(ps);
     }
-    std::vector<float> logits = output_logits(ps);  // (n_out, V)
     if (ps.tp.stopped) return stopped;
     if (!ps.packed) pos = ps.P;
+    return logits;
+  }
+
+  // ---- few tokens: the whole pass in one parallel region ------------------------------------------
+  // A token of generation is short: per layer 7 matmuls of 0.3-1 MB of weights, each its own parallel
+  // region (a fork and a join; on a busy machine a futex wake-up each), with the norms, RoPE and attention
+  // on one thread between them while the other waits. When no hook takes part, a pass of 1-5 tokens
+  // (matmul_rows_fits) runs every layer and the output layer in one region instead. Each layer is four
+  // stages of matmul rows: q, k and v (one input); the output projection; gate and up with the activation
+  // of the same rows (act(gate) * up is element-wise); down. A stage's 64-row panels go to whichever thread
+  // is free (omp for, dynamic: a thread the scheduler preempts holds up one panel, not half the stage) and
+  // it ends at the loop's barrier. Attention, between the first two stages, is shared by kv-head group: a
+  // thread rotates the group's k, writes it and v to the cache, and attends with the group's query heads.
+  // The residual stream and its norms are computed by every thread into its own copy (D floats per row:
+  // cheaper than a barrier), so a layer has five barriers. Every output is the same kernel call on the
+  // same inputs as in the stage-by-stage pass (matmul_rows is matmul's few-token path; bias adds,
+  // activations, RoPE and attention are per element, per head or per row): the same bits, on any thread
+  // count (tests/engine/test_forward.cpp).
+  struct team_job {  // rows [r0, r0 + n) of y = x . W^T + b; act: y = act(y), times (x . W2^T + b2) if w2
+    const float* x;  // null: the thread's own norm rows (team_xn)
+    const matrix* w;
+    const vec* b;
+    float* y;
+    const matrix* w2 = nullptr;  // up beside gate
+    const vec* b2 = nullptr;
+    float* y2 = nullptr;
+    bool act = false;
+    int64_t r0 = 0, n = 0;
+  };
+  std::vector<team_job> team_jobs;  // (jobs) stage by stage
+  std::vector<size_t> team_stage;   // (stages + 1) each stage's first job
+  aligned_vector<float> team_x;     // (threads, T, D) each thread's copy of the residual stream
+  aligned_vector<float> team_xn;    // (threads, T, D) each thread's norm of it
+
+  // The pass can run in one region: no hook, the cached (not packed) pass, few tokens, sequential blocks of
+  // separate q, k and v, one tensor per matrix, exact numerics (or no type llama.cpp's numerics change).
+  bool team_fits(const pass& ps) const {
+    if (ps.tp.h || ps.packed || !matmul_rows_fits(ps.T) || hp.parallel_block) return false;
+    auto plain = [&](const matrix& w) {
+      return w.parts.empty() && (opt.numerics == numerics_mode::exact || !matmul_q8_supported(w.w.type));
+    };
+    if (!plain(output)) return false;
+    for (const layer_weights& L : layers) {
+      if (L.qkv.present()) return false;
+      for (const matrix* w : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down})
+        if (w->present() && !plain(*w)) return false;
+    }
+    return true;
+  }
+
+  // The stages' jobs, the buffers sized for the pass: per layer q/k/v, o, gate/up, down; then the logits
+  // (n_out, V).
+  void team_plan(float* logits) {
+    team_jobs.clear(), team_stage.clear();
+    auto stage = [&](std::initializer_list<team_job> mats) {
+      team_stage.push_back(team_jobs.size());
+      for (const team_job& m : mats)
+        for (int64_t r0 = 0; r0 < m.w->w.rows; r0 += matmul_panel_rows) {
+          team_job j = m;
+          j.r0 = r0, j.n = std::min(matmul_panel_rows, m.w->w.rows - r0);
+          team_jobs.push_back(j);
+        }
+    };
+    for (const layer_weights& L : layers) {
+      stage({{nullptr, &L.q, &L.q_b, q.data()},
+             {nullptr, &L.k, &L.k_b, k.data()},
+             {nullptr, &L.v, &L.v_b, v.data()}});
+      stage({{att.data(), &L.o, &L.o_b, o.data()}});
+      if (L.gate.present())
+        stage({{nullptr, &L.gate, &L.gate_b, hb.data(), &L.up, &L.up_b, hb2.data(), true}});
+      else
+        stage({{nullptr, &L.up, &L.up_b, hb.data(), nullptr, nullptr, nullptr, true}});
+      stage({{hb.data(), &L.down, &L.down_b, mo.data()}});
+    }
+    stage({{nullptr, &output, &output_b, logits}});
+    team_stage.push_back(team_jobs.size());
+  }
+
+  // Stage s's jobs on T rows of x (own: the thread's norm rows), shared by the team (every thread calls
+  // it); ends at a barrier.
+  void team_stage_run(size_t s, int64_t T, const float* own) {
+#pragma omp for schedule(dynamic, 1)
+    for (size_t i = team_stage[s]; i < team_stage[s + 1]; ++i) {
+      const team_job& j = team_jobs[i];
+      const int64_t M = j.w->w.rows;
+      const float* x_in = j.x ? j.x : own;
+      matmul_rows(x_in, T, j.w->w, j.r0, j.n, j.y);
+      for (int64_t t = 0; t < T; ++t) bias_rows(j.y + t * M, *j.b, j.r0, j.n);
+      if (j.w2) {
+        matmul_rows(x_in, T, j.w2->w, j.r0, j.n, j.y2);
+        for (int64_t t = 0; t < T; ++t) bias_rows(j.y2 + t * M, *j.b2, j.r0, j.n);
+      }
+      if (!j.act) continue;
+      for (int64_t t = 0; t < T; ++t) {
+        float* h = j.y + t * M + j.r0;
+        act(h, j.n);
+        if (j.w2)
+          for (int64_t c = 0; c < j.n; ++c) h[c] *= j.y2[t * M + j.r0 + c];
+      }
+    }
+  }
+
+  static void bias_rows(float* y, const vec& b, int64_t r0, int64_t n) {  // y[r0 .. r0 + n) += b
+    if (b.v.empty()) return;
+    for (int64_t i = r0; i < r0 + n; ++i) y[i] += b.v[static_cast<size_t>(i)];
+  }
+
+  // Layer l's attention, shared by the team by kv-head group: RoPE on the group's k rows and query heads,
+  // its cache rows, its heads' attention. Ends at a barrier.
+  void team_attend(int l, const pass& ps) {
+    const int64_t T = ps.T, nq = H * E, nk = Hk * E, group = H / Hk;
+    float* K = kc[static_cast<size_t>(l)].data();   // (cache_cap, nk)
+    float* Vv = vc[static_cast<size_t>(l)].data();  // (cache_cap, nk)
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t g = 0; g < Hk; ++g) {
+      for (int64_t t = 0; t < T; ++t) {
+        const float* c = rope_cs.data() + t * n_rot;
+        float* kt = k.data() + t * nk + g * E;
+        if (rope != rope_kind::none) {
+          rope_rotate(kt, 1, E, n_rot, c, c + n_rot / 2, rope);
+          for (int64_t hh = g * group; hh < (g + 1) * group; ++hh)
+            rope_rotate(q.data() + t * nq + hh * E, 1, E, n_rot, c, c + n_rot / 2, rope);
+        }
+        std::memcpy(K + (ps.p0 + t) * nk + g * E, kt, static_cast<size_t>(E) * 4);
+        std::memcpy(Vv + (ps.p0 + t) * nk + g * E, v.data() + t * nk + g * E, static_cast<size_t>(E) * 4);
+      }
+      for (int64_t hh = g * group; hh < (g + 1) * group; ++hh) attend_head(l, hh, ps, false, false);
+    }
+  }
+
+  // Every layer and the logits (n_out, V) in one region (see above).
+  std::vector<float> layers_team(pass& ps) {
+    const int64_t T = ps.T, first = ps.last_only ? T - 1 : 0, n_out = T - first;
+    ps.tq = 0, ps.Tr = T;
+    std::vector<float> logits(static_cast<size_t>(n_out * V));  // (n_out, V)
+    team_plan(logits.data());
+    const int team = threads_for(streamed_weight_work * D * (H + 2 * Hk) * E, threads);
+    const size_t rows = static_cast<size_t>(T * D);
+    team_x.resize(rows * static_cast<size_t>(team)), team_xn.resize(rows * static_cast<size_t>(team));
+#pragma omp parallel num_threads(team)
+    {
+      float* xt = team_x.data() + rows * static_cast<size_t>(omp_get_thread_num());    // (T, D)
+      float* xnt = team_xn.data() + rows * static_cast<size_t>(omp_get_thread_num());  // (T, D)
+      // x += d, then the norm of rows [t0, T) into xnt
+      auto add_norm = [&](const float* d, int64_t t0, const vec& w, const vec& b) {
+        if (d)
+          for (size_t i = 0; i < rows; ++i) xt[i] += d[i];
+        for (int64_t t = t0; t < T; ++t) norm_row(xt + t * D, w, b, xnt + t * D);
+      };
+      std::copy(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(rows), xt);
+      for (int l = 0; l < hp.n_layer; ++l) {
+        const layer_weights& L = layers[static_cast<size_t>(l)];
+        const size_t s = 4 * static_cast<size_t>(l);
+        add_norm(l > 0 ? mo.data() : nullptr, 0, L.attn_norm_w, L.attn_norm_b);
+        team_stage_run(s, T, xnt);
+        team_attend(l, ps);
+        team_stage_run(s + 1, T, nullptr);
+        add_norm(o.data(), 0, L.ffn_norm_w, L.ffn_norm_b);
+        team_stage_run(s + 2, T, xnt);
+        team_stage_run(s + 3, T, nullptr);
+      }
+      add_norm(mo.data(), first, out_norm_w, out_norm_b);
+      team_stage_run(4 * static_cast<size_t>(hp.n_layer), n_out, xnt + first * D);
+    }
     return logits;
   }
 
@@ -732,7 +902,7 @@ struct runner::impl {
   // Attention of the pass's query rows against the KV cache of layer l, after appending k and v to it:
   // writes att (Tr, H*E); scores and probs (H, T, P) to a hook that wants them.
   void cached_attention(int l, pass& ps) {
-    const int64_t T = ps.T, Tr = ps.Tr, P = ps.P, p0 = ps.p0, tq = ps.tq, nq = H * E, nk = Hk * E;
+    const int64_t T = ps.T, Tr = ps.Tr, P = ps.P, p0 = ps.p0, nk = Hk * E;
     const size_t nkc = static_cast<size_t>(T * nk);
     std::memcpy(kc[static_cast<size_t>(l)].data() + p0 * nk, k.data(), nkc * 4);
     std::memcpy(vc[static_cast<size_t>(l)].data() + p0 * nk, v.data(), nkc * 4);
@@ -740,46 +910,50 @@ struct runner::impl {
     const bool want_s = ps.tp.wants(sname), want_p = ps.tp.wants(pname);
     if (want_s) scores.resize(static_cast<size_t>(H * T * P));
     if (want_p) probs.resize(static_cast<size_t>(H * T * P));
-    const float* K = kc[static_cast<size_t>(l)].data();   // (cache_cap, nk)
-    const float* Vv = vc[static_cast<size_t>(l)].data();  // (cache_cap, nk)
-    const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(E)));
-    const int64_t group = H / Hk;
     // q.k and probs.v; per multiply-add it reads more memory than a GEMM does, so it goes parallel sooner
     const int attn_threads = threads_for(16 * 2 * H * Tr * P * E, threads);
 #pragma omp parallel for num_threads(attn_threads) schedule(static)
-    for (int64_t hh = 0; hh < H; ++hh) {
-      // Causal: query t sees keys [0, p0 + t]; tiles of query rows share each key and value read (see
-      // score_rows): the per-query arithmetic does not depend on the tile.
-      constexpr int64_t tile = 16;
-      static thread_local aligned_vector<float> srows;  // (tile, P)
-      if (srows.size() < static_cast<size_t>(tile * P)) srows.resize(static_cast<size_t>(tile * P));
-      const int64_t g = hh / group;
-      const float slope = hp.pos == pos_kind::alibi ? alibi_slope(hh, H) : 0.0f;
-      const kv_rows key{K + g * E, nk}, val{Vv + g * E, nk};  // rows of the cache, head group g
-      for (int64_t t0 = 0; t0 < Tr; t0 += tile) {
-        const int64_t R = std::min(tile, Tr - t0);
-        int64_t n[tile];  // (R) visible keys of each query row
-        for (int64_t r = 0; r < R; ++r) n[r] = p0 + tq + t0 + r + 1;
-        attention_scores(R, q.data() + t0 * nq + hh * E, nq, n, E, key, scale, slope, srows.data(), P);
-        for (int64_t r = 0; r < R; ++r) {
-          float* row = srows.data() + r * P;
-          const size_t at = static_cast<size_t>((hh * T + t0 + r) * P), seen = static_cast<size_t>(n[r]);
-          if (want_s) {
-            std::memcpy(scores.data() + at, row, seen * 4);
-            std::fill(scores.data() + at + seen, scores.data() + at + static_cast<size_t>(P),
-                      -std::numeric_limits<float>::infinity());
-          }
-          softmax(row, n[r]);
-          if (want_p) {
-            std::memcpy(probs.data() + at, row, seen * 4);
-            std::fill(probs.data() + at + seen, probs.data() + at + static_cast<size_t>(P), 0.0f);
-          }
-        }
-        attention_weigh(R, srows.data(), P, n, E, val, att.data() + t0 * nq + hh * E, nq);
-      }
-    }
+    for (int64_t hh = 0; hh < H; ++hh) attend_head(l, hh, ps, want_s, want_p);
     if (want_s) ps.tp.give(sname, scores.data(), {H, T, P});
     if (want_p) ps.tp.give(pname, probs.data(), {H, T, P});
+  }
+
+  // Query head hh of the pass's rows [tq, T) against layer l's KV cache (its rows written): att's columns
+  // of the head; the head's scores and probs rows when a hook wants them.
+  void attend_head(int l, int64_t hh, const pass& ps, bool want_s, bool want_p) {
+    const int64_t T = ps.T, Tr = ps.Tr, P = ps.P, p0 = ps.p0, tq = ps.tq, nq = H * E, nk = Hk * E;
+    const float* K = kc[static_cast<size_t>(l)].data();   // (cache_cap, nk)
+    const float* Vv = vc[static_cast<size_t>(l)].data();  // (cache_cap, nk)
+    const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(E)));
+    // Causal: query t sees keys [0, p0 + t]; tiles of query rows share each key and value read (see
+    // score_rows): the per-query arithmetic does not depend on the tile.
+    constexpr int64_t tile = 16;
+    static thread_local aligned_vector<float> srows;  // (tile, P)
+    if (srows.size() < static_cast<size_t>(tile * P)) srows.resize(static_cast<size_t>(tile * P));
+    const int64_t g = hh / (H / Hk);
+    const float slope = hp.pos == pos_kind::alibi ? alibi_slope(hh, H) : 0.0f;
+    const kv_rows key{K + g * E, nk}, val{Vv + g * E, nk};  // rows of the cache, head group g
+    for (int64_t t0 = 0; t0 < Tr; t0 += tile) {
+      const int64_t R = std::min(tile, Tr - t0);
+      int64_t n[tile];  // (R) visible keys of each query row
+      for (int64_t r = 0; r < R; ++r) n[r] = p0 + tq + t0 + r + 1;
+      attention_scores(R, q.data() + t0 * nq + hh * E, nq, n, E, key, scale, slope, srows.data(), P);
+      for (int64_t r = 0; r < R; ++r) {
+        float* row = srows.data() + r * P;
+        const size_t at = static_cast<size_t>((hh * T + t0 + r) * P), seen = static_cast<size_t>(n[r]);
+        if (want_s) {
+          std::memcpy(scores.data() + at, row, seen * 4);
+          std::fill(scores.data() + at + seen, scores.data() + at + static_cast<size_t>(P),
+                    -std::numeric_limits<float>::infinity());
+        }
+        softmax(row, n[r]);
+        if (want_p) {
+          std::memcpy(probs.data() + at, row, seen * 4);
+          std::fill(probs.data() + at + seen, probs.data() + at + static_cast<size_t>(P), 0.0f);
+        }
+      }
+      attention_weigh(R, srows.data(), P, n, E, val, att.data() + t0 * nq + hh * E, nq);
+    }
   }
 
   // The MLP half of block l: its input (the residual after attention, or a parallel block's norm), the

@@ -35,7 +35,7 @@ namespace {
 // W is packed per panel of panel_rows rows k-major (wp[k * panel_rows + j] = W[r0 + j][k], rows past M
 // zero), decoded from its dtype on the way; a micro-kernel multiplies tile_tokens rows of x (broadcast)
 // with a panel (4 AVX-512 vectors) into 24 accumulators.
-constexpr int64_t panel_rows = 64;
+constexpr int64_t panel_rows = matmul_panel_rows;
 constexpr int64_t tile_tokens = 6;
 // Columns per pass: a tile of x (6 x 512 floats, 12 KiB) stays in L1 while a panel chunk (128 KiB) streams
 // from L2.
@@ -427,18 +427,12 @@ void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threa
                                             : std::clamp<int64_t>(block_bytes / (panel_floats * 4), 1,
                                                                   (panels + threads - 1) / threads);
   const int64_t blocks = (panels + per_block - 1) / per_block;
-#if defined(__AVX512F__)
-  if (T < tile_tokens) {
+  if (matmul_rows_fits(T)) {
 #pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t p = 0; p < panels; ++p) {
-      float* dec = w.type == dtype::f32 || w.type == dtype::f16 || block_columns16_simd(w.type)
-                       ? nullptr
-                       : scratch(static_cast<size_t>(16 * N)).data();
-      rows16(x, T, N, w, p * panel_rows, std::min(panel_rows, M - p * panel_rows), y, M, dec);
-    }
+    for (int64_t p = 0; p < panels; ++p)
+      matmul_rows(x, T, w, p * panel_rows, std::min(panel_rows, M - p * panel_rows), y);
     return;
   }
-#endif
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t p0 = b * per_block, p1 = std::min(panels, p0 + per_block);
@@ -455,6 +449,32 @@ void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threa
                       y, M, p * panel_rows, std::min(panel_rows, M - p * panel_rows));
     }
   }
+}
+
+bool matmul_rows_fits(int64_t T) {
+#if defined(__AVX512F__)
+  return T > 0 && T < tile_tokens;
+#else
+  (void)T;
+  return false;
+#endif
+}
+
+void matmul_rows(const float* x, int64_t T, const weight_view& w, int64_t r0, int64_t n, float* y) {
+  const int64_t M = w.rows, N = w.cols;
+  if (N <= 0) {
+    for (int64_t t = 0; t < T; ++t) std::fill(y + t * M + r0, y + t * M + r0 + n, 0.0f);
+    return;
+  }
+#if defined(__AVX512F__)
+  float* dec = w.type == dtype::f32 || w.type == dtype::f16 || block_columns16_simd(w.type)
+                   ? nullptr
+                   : scratch(static_cast<size_t>(16 * N)).data();
+  for (int64_t p = r0; p < r0 + n; p += panel_rows)
+    rows16(x, T, N, w, p, std::min(panel_rows, r0 + n - p), y, M, dec);
+#else
+  (void)x;
+#endif
 }
 
 void matmul_ref(const float* x, int64_t T, const weight_view& w, float* y) {

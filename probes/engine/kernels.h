@@ -91,6 +91,13 @@ void weight_rows_f32_ref(const weight_view& w, int64_t r0, int64_t n, float* dst
 // batch, on any thread count.
 void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threads);
 void matmul_ref(const float* x, int64_t T, const weight_view& w, float* y);  // double accumulation
+// matmul's few-token path for rows [r0, r0 + n) of y on the calling thread (r0 a multiple of
+// matmul_panel_rows), the same bits: callers that run several matmuls of a layer in one parallel region
+// split the rows themselves (probes/engine/engine.cpp). Only when matmul_rows_fits(T): AVX-512 builds,
+// 1 <= T < 6.
+constexpr int64_t matmul_panel_rows = 64;
+bool matmul_rows_fits(int64_t T);
+void matmul_rows(const float* x, int64_t T, const weight_view& w, int64_t r0, int64_t n, float* y);
 
 // Row-wise normalisation of n elements. w (gain) and b (bias) may be null.
 void rms_norm(const float* x, const float* w, int64_t n, float eps, float* y);

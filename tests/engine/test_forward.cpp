@@ -546,3 +546,68 @@ TEST_CASE(
   CHECK(test::run_glassbox("bench '" + path + "' -p 4 -n 2 -r 1 --gelu fast", &out, true) == 2);
   CHECK(test::run_glassbox("bench '" + path + "' -p 4 -n 2 -r 1 --gelu ggml", &out, true) == 0);
 }
+
+namespace {
+
+struct wants_nothing
+    : engine::hook {  // present, so the pass runs stage by stage (each matmul its own region)
+  bool wants(std::string_view) override { return false; }
+  bool observe(std::string_view, engine::activation_view) override { return true; }
+};
+
+}  // namespace
+
+// A pass of 1-5 tokens without a hook runs every layer in one parallel region (engine.cpp layers_team: the
+// matmuls of a stage split by weight bytes, attention by kv-head group); with a hook it runs stage by stage.
+// Both give the same bits, on 1, 2 and 3 threads (stage by stage on 2), for each family (those with fused qkv
+// or parallel blocks take the stage-by-stage pass both times) and for block types (q4_0 repacked), in forward
+// and forward_last, continuing the KV cache across calls of 1, 2, 5, 1 and 3 tokens.
+TEST_CASE("the one-region few-token pass gives the stage-by-stage pass's logits bit for bit") {
+  const std::string dir = test::temp_dir("engine_team");
+  const std::vector<std::vector<int32_t>> steps = {{1}, {5, 9}, {33, 100, 7, 200, 300}, {11}, {4, 8, 15}};
+  struct model_case {
+    std::string arch;
+    int64_t kv;
+    dtype type;
+  };
+  std::vector<model_case> cases;
+#ifdef GB_SANITIZED  // a stratified subset: a family of each pass, one block type
+  cases = {
+      {"llama", 2, dtype::f32}, {"gemma", 1, dtype::f32}, {"gpt2", 4, dtype::f32}, {"llama", 2, dtype::q4_0}};
+#else
+  for (const family_kv& f : k_families) cases.push_back({f.arch, f.kv, dtype::f32});
+  for (dtype t : {dtype::q4_0, dtype::q8_0, dtype::q4_k, dtype::q6_k, dtype::f16})
+    cases.push_back({"llama", 2, t});
+#endif
+  for (const model_case& c : cases) {
+    const std::string arch = c.arch, type_name = dtype_name(c.type);
+    CAPTURE(arch);
+    CAPTURE(type_name);
+    // 512 wide: the layers' matmuls are large enough for the whole team (threads_for)
+    auto L = test::model_load(synth(dir, c.arch, c.type, c.kv, 512));
+    std::vector<float> first;  // the logits of the first run, every step in order
+    const std::pair<int, bool> runs[] = {{1, false}, {2, false}, {3, false}, {2, true}};  // threads, staged
+    for (const auto& [threads, staged] : runs)
+      for (bool last : {false, true}) {
+        CAPTURE(threads);
+        CAPTURE(staged);
+        CAPTURE(last);
+        engine::run_options o;
+        o.threads = threads;
+        auto r = engine::runner::create(L->m, o);
+        REQUIRE(r.ok());
+        wants_nothing h;
+        std::vector<float> got;
+        for (const std::vector<int32_t>& ids : steps) {
+          auto lg = last ? r.value()->forward_last(ids, staged ? &h : nullptr)
+                         : r.value()->forward(ids, staged ? &h : nullptr);
+          REQUIRE(lg.ok());
+          const size_t V = static_cast<size_t>(r.value()->vocab_size());
+          got.insert(got.end(), lg.value().end() - static_cast<std::ptrdiff_t>(V), lg.value().end());
+        }
+        if (first.empty()) first = got;
+        REQUIRE(got.size() == first.size());
+        CHECK(std::memcmp(got.data(), first.data(), got.size() * 4) == 0);
+      }
+  }
+}
