@@ -583,7 +583,8 @@ struct runner::impl {
   // of the same rows (act(gate) * up is element-wise); down. A stage's 64-row panels go to whichever thread
   // is free (omp for, dynamic: a thread the scheduler preempts holds up one panel, not half the stage) and
   // it ends at the loop's barrier. Attention, between the first two stages, is shared by kv-head group: a
-  // thread rotates the group's k, writes it and v to the cache, and attends with the group's query heads.
+  // thread rotates the group's k, writes it and v to the cache, and attends with the group's query heads
+  // (with fewer groups than threads: by head, after the groups).
   // The residual stream and its norms are computed by every thread into its own copy (D floats per row:
   // cheaper than a barrier), so a layer has five barriers. Every output is the same kernel call on the
   // same inputs as in the stage-by-stage pass (matmul_rows is matmul's few-token path; bias adds,
@@ -678,26 +679,38 @@ struct runner::impl {
     for (int64_t i = r0; i < r0 + n; ++i) y[i] += b.v[static_cast<size_t>(i)];
   }
 
-  // Layer l's attention, shared by the team by kv-head group: RoPE on the group's k rows and query heads,
-  // its cache rows, its heads' attention. Ends at a barrier.
-  void team_attend(int l, const pass& ps) {
-    const int64_t T = ps.T, nq = H * E, nk = Hk * E, group = H / Hk;
-    float* K = kc[static_cast<size_t>(l)].data();   // (cache_cap, nk)
-    float* Vv = vc[static_cast<size_t>(l)].data();  // (cache_cap, nk)
+  // Layer l's attention, shared by the team (nt threads) by kv-head group: RoPE on the group's k rows and
+  // query heads, its cache rows, its heads' attention. With fewer groups than threads (multi-query models)
+  // the groups are prepared first and the heads shared after one more barrier. Ends at a barrier.
+  void team_attend(int l, const pass& ps, int nt) {
+    const int64_t group = H / Hk;
+    const bool by_group = Hk >= nt;
 #pragma omp for schedule(dynamic, 1)
     for (int64_t g = 0; g < Hk; ++g) {
-      for (int64_t t = 0; t < T; ++t) {
-        const float* c = rope_cs.data() + t * n_rot;
-        float* kt = k.data() + t * nk + g * E;
-        if (rope != rope_kind::none) {
-          rope_rotate(kt, 1, E, n_rot, c, c + n_rot / 2, rope);
-          for (int64_t hh = g * group; hh < (g + 1) * group; ++hh)
-            rope_rotate(q.data() + t * nq + hh * E, 1, E, n_rot, c, c + n_rot / 2, rope);
-        }
-        std::memcpy(K + (ps.p0 + t) * nk + g * E, kt, static_cast<size_t>(E) * 4);
-        std::memcpy(Vv + (ps.p0 + t) * nk + g * E, v.data() + t * nk + g * E, static_cast<size_t>(E) * 4);
+      team_kv_group(l, g, ps);
+      if (by_group)
+        for (int64_t hh = g * group; hh < (g + 1) * group; ++hh) attend_head(l, hh, ps, false, false);
+    }
+    if (by_group) return;
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t hh = 0; hh < H; ++hh) attend_head(l, hh, ps, false, false);
+  }
+
+  // kv-head group g of the pass's rows: its k rows and query heads rotated, its k and v rows in the cache.
+  void team_kv_group(int l, int64_t g, const pass& ps) {
+    const int64_t nq = H * E, nk = Hk * E, group = H / Hk;
+    float* K = kc[static_cast<size_t>(l)].data();   // (cache_cap, nk)
+    float* Vv = vc[static_cast<size_t>(l)].data();  // (cache_cap, nk)
+    for (int64_t t = 0; t < ps.T; ++t) {
+      const float* c = rope_cs.data() + t * n_rot;
+      float* kt = k.data() + t * nk + g * E;
+      if (rope != rope_kind::none) {
+        rope_rotate(kt, 1, E, n_rot, c, c + n_rot / 2, rope);
+        for (int64_t hh = g * group; hh < (g + 1) * group; ++hh)
+          rope_rotate(q.data() + t * nq + hh * E, 1, E, n_rot, c, c + n_rot / 2, rope);
       }
-      for (int64_t hh = g * group; hh < (g + 1) * group; ++hh) attend_head(l, hh, ps, false, false);
+      std::memcpy(K + (ps.p0 + t) * nk + g * E, kt, static_cast<size_t>(E) * 4);
+      std::memcpy(Vv + (ps.p0 + t) * nk + g * E, v.data() + t * nk + g * E, static_cast<size_t>(E) * 4);
     }
   }
 
@@ -726,7 +739,7 @@ struct runner::impl {
         const size_t s = 4 * static_cast<size_t>(l);
         add_norm(l > 0 ? mo.data() : nullptr, 0, L.attn_norm_w, L.attn_norm_b);
         team_stage_run(s, T, xnt);
-        team_attend(l, ps);
+        team_attend(l, ps, team);
         team_stage_run(s + 1, T, nullptr);
         add_norm(o.data(), 0, L.ffn_norm_w, L.ffn_norm_b);
         team_stage_run(s + 2, T, xnt);
