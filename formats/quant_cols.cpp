@@ -16,6 +16,7 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -53,7 +54,7 @@ using namespace qsimd;
 }
 
 void cols_q4_0(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
-  cols_store<q4_0_dec>(rows, b, out, ld);
+  cols_store<q4_0_dec>(rows_at{rows, b * q4_0_dec::bytes}, out, ld);
 }
 
 void cols_q4_1(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
@@ -92,16 +93,22 @@ void cols_q5(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
 }
 
 void cols_q8_0(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
-  cols_store<q8_0_dec>(rows, b, out, ld);
+  cols_store<q8_0_dec>(rows_at{rows, b * q8_0_dec::bytes}, out, ld);
 }
 
 template <bool five>
 void cols_k4(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
-  cols_store<k4_dec<five>>(rows, b, out, ld);
+  cols_store<k4_dec<five>>(rows_at{rows, b * k4_dec<five>::bytes}, out, ld);
 }
 
 void cols_q6_k(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
-  cols_store<q6_k_dec>(rows, b, out, ld);
+  cols_store<q6_k_dec>(rows_at{rows, b * q6_k_dec::bytes}, out, ld);
+}
+
+// A packed group-block (quant_cols.h) through the register decoder D.
+template <class D>
+void packed_cols(const uint8_t* packed, float* out, int64_t ld) {
+  cols_store<D>(packed_at{packed}, out, ld);
 }
 
 void cols_q2_k(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
@@ -503,6 +510,123 @@ block_columns_fn block_columns16_with(cols_isa isa, dtype t) {
 #endif
     default:
       return block_columns16_ref(t);
+  }
+}
+
+namespace {
+
+// Where t's block holds a lone f16 (a packed group-block's 2-byte field, quant_cols.h): 0, the block's last
+// 2 bytes (q3_k, q6_k), or -1 (only 4-byte fields).
+int64_t lone_f16_at(dtype t, int64_t bb) {
+  if (bb % 4 == 0) return -1;
+  return t == dtype::q3_k || t == dtype::q6_k ? bb - 2 : 0;
+}
+
+// f(o, s) for each field of t's block in order: block offset o, s bytes (4, or 2 for the lone f16; a
+// block whose size is not even would end in a shorter one).
+template <class F>
+void group_fields(dtype t, F f) {
+  const int64_t bb = static_cast<int64_t>(dtype_info(t).type_size), h = lone_f16_at(t, bb);
+  for (int64_t o = 0; o < bb;) {
+    const int64_t s = std::min<int64_t>(o == h ? 2 : 4, bb - o);
+    f(o, s);
+    o += s;
+  }
+}
+
+// n bytes (2 or 4 inlined, else a call) from src to dst.
+inline void field_copy(uint8_t* dst, const uint8_t* src, int64_t n) {
+  if (n == 4)
+    std::memcpy(dst, src, 4);
+  else if (n == 2)
+    std::memcpy(dst, src, 2);
+  else
+    std::memcpy(dst, src, static_cast<size_t>(n));
+}
+
+}  // namespace
+
+void group_block_pack(dtype t, const uint8_t* const* rows, int64_t b, uint8_t* out) {
+  const int64_t off = b * static_cast<int64_t>(dtype_info(t).type_size);
+  group_fields(t, [&](int64_t o, int64_t s) {
+    for (int i = 0; i < 16; ++i) field_copy(out + 16 * o + s * i, rows[i] + off + o, s);
+  });
+}
+
+void group_block_unpack(dtype t, const uint8_t* packed, int i, uint8_t* block) {
+  group_fields(t, [&](int64_t o, int64_t s) { field_copy(block + o, packed + 16 * o + s * i, s); });
+}
+
+namespace {
+
+// A packed group-block of type T through block_columns16(T): its 16 rows' blocks unpacked first.
+template <dtype T>
+void unpacked_cols(const uint8_t* packed, float* out, int64_t ld) {
+  static const block_columns_fn cols = block_columns16(T);
+  const int64_t bb = static_cast<int64_t>(dtype_info(T).type_size);
+  uint8_t blocks[16 * 512];  // (16, bb): the largest block (q8_k) is 292 bytes
+  const uint8_t* rows[16];
+  for (int i = 0; i < 16; ++i) {
+    group_block_unpack(T, packed, i, blocks + i * bb);
+    rows[i] = blocks + i * bb;
+  }
+  cols(rows, 0, out, ld);
+}
+
+packed_columns_fn avx512_packed_cols(dtype t) {
+#if defined(__AVX512F__)
+  if (!cols_isa_available(cols_isa::avx512)) return nullptr;
+  switch (t) {
+    case dtype::q4_0:
+      return packed_cols<q4_0_dec>;
+    case dtype::q8_0:
+      return packed_cols<q8_0_dec>;
+    case dtype::q4_k:
+      return packed_cols<k4_dec<false>>;
+    case dtype::q5_k:
+      return packed_cols<k4_dec<true>>;
+    case dtype::q6_k:
+      return packed_cols<q6_k_dec>;
+    default:
+      return nullptr;
+  }
+#else
+  (void)t;
+  return nullptr;
+#endif
+}
+
+}  // namespace
+
+packed_columns_fn block_columns16_packed(dtype t) {
+  if (packed_columns_fn f = avx512_packed_cols(t)) return f;
+  switch (t) {
+    case dtype::q4_0:
+      return unpacked_cols<dtype::q4_0>;
+    case dtype::q4_1:
+      return unpacked_cols<dtype::q4_1>;
+    case dtype::q5_0:
+      return unpacked_cols<dtype::q5_0>;
+    case dtype::q5_1:
+      return unpacked_cols<dtype::q5_1>;
+    case dtype::q8_0:
+      return unpacked_cols<dtype::q8_0>;
+    case dtype::q8_1:
+      return unpacked_cols<dtype::q8_1>;
+    case dtype::q2_k:
+      return unpacked_cols<dtype::q2_k>;
+    case dtype::q3_k:
+      return unpacked_cols<dtype::q3_k>;
+    case dtype::q4_k:
+      return unpacked_cols<dtype::q4_k>;
+    case dtype::q5_k:
+      return unpacked_cols<dtype::q5_k>;
+    case dtype::q6_k:
+      return unpacked_cols<dtype::q6_k>;
+    case dtype::q8_k:
+      return unpacked_cols<dtype::q8_k>;
+    default:
+      return nullptr;
   }
 }
 

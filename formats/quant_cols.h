@@ -36,4 +36,28 @@ enum class cols_isa { portable, avx2, avx512 };
 bool cols_isa_available(cols_isa isa);
 block_columns_fn block_columns16_with(cols_isa isa, dtype t);
 
+// A packed group-block: block b of 16 rows stored as the column decoders read it (the engine's load-time
+// repack, probes/engine/repack.h, stores its 16-row groups so). The block's bytes are fields in block
+// order: a lone f16 d (2 bytes: first in q4_0, q5_0, q8_0, last in q3_k, q6_k) or 4 bytes (a dword: every
+// other byte, d and dmin pairs included); each field is stored for rows 0..15 one after the other, so the
+// field at block offset o of row i is at 16 o + size * i. The same 16 x block bytes:
+//   q4_0 (288 bytes): the 16 d (f16, 32 bytes), then qs dword j of rows 0..15 at 32 + 64 j (j < 4)
+//   q8_0 (544 bytes): the 16 d, then qs dword j of rows 0..15 at 32 + 64 j (j < 8)
+//   q4_k (2304 bytes): dword j (d and dmin, scales, qs) of rows 0..15 at 64 j
+//   q6_k (3360 bytes): dword j (ql, qh, scales) of rows 0..15 at 64 j (j < 52), the 16 d at 3328
+// A decoder's 16-lane f16 or dword vector is one load (16 o) and its block start no transpose.
+//
+//   uint8_t packed[16 * 18];                        // q4_0
+//   gb::group_block_pack(gb::dtype::q4_0, rows, /*block*/ b, packed);
+//   gb::group_block_unpack(gb::dtype::q4_0, packed, /*row*/ 3, block);  // rows[3]'s block b again
+//   gb::block_columns16_packed(gb::dtype::q4_0)(packed, tile, 16);     // = block_columns16(...)(rows, b,
+//   ...)
+void group_block_pack(dtype t, const uint8_t* const* rows, int64_t b, uint8_t* out);
+void group_block_unpack(dtype t, const uint8_t* packed, int i, uint8_t* block);
+// A packed group-block decoded to columns (out[c * ld + i], as block_columns_fn): the AVX-512 register
+// decoders read q4_0, q8_0, q4_k, q5_k and q6_k in place; otherwise each row's block is unpacked and
+// decoded by block_columns16(t). Null when t is not a ggml block type.
+using packed_columns_fn = void (*)(const uint8_t* packed, float* out, int64_t ld);
+packed_columns_fn block_columns16_packed(dtype t);
+
 }  // namespace gb

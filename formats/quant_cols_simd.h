@@ -4,11 +4,13 @@
 // both: block_columns16 stores what col() returns, so the values are bit-exact with gb::dequantize_row
 // (ggml's dequantize_row_*) whoever calls them. Lane i of every vector is row i of the 16 rows.
 //
-// A decoder D has parts (pieces of a block decoded at once) of step columns: for block b and part p,
-// D::load(rows, b, p) reads the 16 rows' bytes, then col(c) for c < step is column p * step + c.
+// A decoder D has parts (pieces of a block decoded at once) of step columns: for part p, D::load(src, p)
+// reads the 16 rows' bytes of one block from a source, then col(c) for c < step is column p * step + c.
+// A source is block b of 16 rows in the stored layout (rows_at: gathers and transposes) or a packed
+// group-block (packed_at, quant_cols.h: each 16-lane vector one load).
 //
 //   gb::qsimd::q8_0_dec d;                  // 16 rows of q8_0
-//   d.load(rows, /*b*/ 3, /*part*/ 0);
+//   d.load(gb::qsimd::rows_at{rows, 3 * 34}, /*part*/ 0);  // block 3 (or packed_at{group block 3})
 //   __m512 v = d.col(5);                    // element 3 * 32 + 5 of the 16 rows
 //
 // Include it only in sources compiled without floating-point contraction (#pragma GCC optimize
@@ -114,6 +116,34 @@ inline constexpr tr_table tr16x8{};
   return _mm512_load_si512(u);
 }
 
+// Block bytes of 16 rows in the stored layout: the block at rows[i] + off (off = b * block bytes). Field
+// o of the block (a byte offset) as f16 floats or dword vectors, lane i = row i.
+struct rows_at {
+  const uint8_t* const* rows;
+  int64_t off;
+  [[gnu::always_inline]] __m512 f16(int64_t o, bool at_end = false) const {
+    return f16x16(rows, off + o, at_end);
+  }
+  [[gnu::always_inline]] void x4(int64_t o, __m512i* d) const { dwords16x4(rows, off + o, d); }
+  [[gnu::always_inline]] void x8(int64_t o, __m512i* d) const { dwords16x8(rows, off + o, d); }
+};
+
+// The same fields of a packed group-block at p (quant_cols.h): field o of row i is at 16 o + size * i,
+// so each vector is one load, 64-byte aligned in the group when the group is.
+struct packed_at {
+  const uint8_t* p;
+  [[gnu::always_inline]] __m512 f16(int64_t o, bool /*at_end*/ = false) const {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16 * o)));
+  }
+  [[gnu::always_inline]] __m512i dw(int64_t o) const { return _mm512_loadu_si512(p + 16 * o); }
+  [[gnu::always_inline]] void x4(int64_t o, __m512i* d) const {
+    for (int j = 0; j < 4; ++j) d[j] = dw(o + 4 * j);
+  }
+  [[gnu::always_inline]] void x8(int64_t o, __m512i* d) const {
+    for (int j = 0; j < 8; ++j) d[j] = dw(o + 4 * j);
+  }
+};
+
 // Lanes shifted right by s bits (left by -s when s < 0).
 [[gnu::always_inline]] inline __m512i shr(__m512i v, int s) {
   return s >= 0 ? _mm512_srli_epi32(v, static_cast<unsigned>(s))
@@ -168,17 +198,17 @@ inline constexpr tr_table tr16x8{};
 // the value ggml's float(q) * d gives; zeros, infinities and NaNs come out as there (signs and the NaN of
 // d pass through both products the same way).
 struct q8_0_dec {
-  static constexpr int parts = 1, step = 32;
+  static constexpr int parts = 1, step = 32, bytes = 34;
   __m512 d;  // d, or d * 2^-24 (AVX512BW)
   __m512i q[8];
-  [[gnu::always_inline]] void load(const uint8_t* const* rows, int64_t b, int /*part*/) {
-    const int64_t off = b * 34;
+  template <class S>
+  [[gnu::always_inline]] void load(const S& src, int /*part*/) {
 #if defined(__AVX512BW__)
-    d = _mm512_mul_ps(f16x16(rows, off), _mm512_set1_ps(0x1p-24f));
+    d = _mm512_mul_ps(src.f16(0), _mm512_set1_ps(0x1p-24f));
 #else
-    d = f16x16(rows, off);
+    d = src.f16(0);
 #endif
-    dwords16x8(rows, off + 2, q);
+    src.x8(2, q);
   }
   [[gnu::always_inline]] __m512 col(int c) const {
 #if defined(__AVX512BW__)
@@ -191,13 +221,13 @@ struct q8_0_dec {
 
 // q4_0: d * ((q & 0xF) - 8), element c nibble c / 16 of byte c % 16 (vpermps maps the nibble to q - 8).
 struct q4_0_dec {
-  static constexpr int parts = 1, step = 32;
+  static constexpr int parts = 1, step = 32, bytes = 18;
   __m512 d, tab;
   __m512i q[4];
-  [[gnu::always_inline]] void load(const uint8_t* const* rows, int64_t b, int /*part*/) {
-    const int64_t off = b * 18;
-    d = f16x16(rows, off);
-    dwords16x4(rows, off + 2, q);
+  template <class S>
+  [[gnu::always_inline]] void load(const S& src, int /*part*/) {
+    d = src.f16(0);
+    src.x4(2, q);
     tab = table16(-8.0f);
   }
   [[gnu::always_inline]] __m512 col(int c) const {
@@ -212,10 +242,10 @@ struct q4_0_dec {
 // dmin from dword 0 through F16C, as f16x16, whose gathers were a tenth of q4_k's one-token matmul). The
 // bytes are unpacked for 4 sub-blocks at once (5 instructions for all 16 values, where a field per value
 // took 2 to 6), and each part multiplies out only its own 2 sub-blocks (fewer live registers).
-[[gnu::always_inline]] inline void k4_scales(const uint8_t* const* rows, int64_t off, __m512* d, __m512* dmin,
-                                             __m512i* sm) {
+template <class S>
+[[gnu::always_inline]] inline void k4_scales(const S& src, __m512* d, __m512* dmin, __m512i* sm) {
   __m512i h[4];
-  dwords16x4(rows, off, h);  // h[0]: d (low half), dmin (high half); scale bytes 0..11 in h[1..3]
+  src.x4(0, h);  // h[0]: d (low half), dmin (high half); scale bytes 0..11 in h[1..3]
   *d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(h[0]));
   *dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(h[0], 16)));
   const __m512i m6 = _mm512_set1_epi32(0x3F3F3F3F), lo4 = _mm512_set1_epi32(0x0F0F0F0F);
@@ -237,15 +267,16 @@ struct q4_0_dec {
 // One instruction per element fewer in the few-token matmul.
 template <bool five>
 struct k4_dec {
-  static constexpr int parts = 4, step = 64;
+  static constexpr int parts = 4, step = 64, bytes = five ? 176 : 144;
   __m512 d, dmin, dl[2], ml[2], lo, hi;
   __m512i sm[4], q[8], qh[8], rot[2];
-  [[gnu::always_inline]] void load(const uint8_t* const* rows, int64_t b, int part) {
-    const int64_t off = b * (five ? 176 : 144), qs = off + (five ? 48 : 16);
+  template <class S>
+  [[gnu::always_inline]] void load(const S& src, int part) {
+    const int64_t qs = five ? 48 : 16;
     if (part == 0) {
-      k4_scales(rows, off, &d, &dmin, sm);
+      k4_scales(src, &d, &dmin, sm);
       if (five) {
-        dwords16x8(rows, off + 16, qh);
+        src.x8(16, qh);
       }
       lo = table16(0.0f);
       hi = table16(16.0f);
@@ -256,7 +287,7 @@ struct k4_dec {
       ml[h] = _mm512_mul_ps(dmin, to_f(byte_at(sm[2 + j / 4], j % 4)));
       if (five) rot[h] = _mm512_set1_epi32((4 - j) & 31);  // qh's bit j of each byte to bit 4
     }
-    dwords16x8(rows, qs + 32 * part, q);
+    src.x8(qs + 32 * part, q);
   }
   // q5_k: the 5-bit quants of 4 columns, one per byte (nibble h under qh's bit 2p + h, rotated to bit 4 by
   // a count set per part), then the column's byte shifted down: vpermt2ps reads bits 0-4. Every shift
@@ -283,27 +314,27 @@ struct k4_dec {
 // rounding (infinities, NaNs and signed zeros pass through as there). 4 vector instructions per 16
 // weights and 4 columns where 7 (two shifts, merge, mask, subtract, convert, multiply) were per column.
 struct q6_k_dec {
-  static constexpr int parts = 2, step = 128;
+  static constexpr int parts = 2, step = 128, bytes = 210;
   __m512 ds[16];
   __m512i ql[16], qh[8];
-  [[gnu::always_inline]] void load(const uint8_t* const* rows, int64_t b, int n) {
-    const int64_t off = b * 210;
+  template <class S>
+  [[gnu::always_inline]] void load(const S& src, int n) {
     if (n == 0) {
       __m512i s[4];
-      dwords16x4(rows, off + 192, s);
+      src.x4(192, s);
 #if defined(__AVX512BW__)
-      const __m512 d = _mm512_mul_ps(f16x16(rows, off + 208, true), _mm512_set1_ps(0x1p-50f));
+      const __m512 d = _mm512_mul_ps(src.f16(208, true), _mm512_set1_ps(0x1p-50f));
       for (int j = 0; j < 16; ++j) ds[j] = _mm512_mul_ps(d, to_f(top_byte(s[j / 4], j % 4)));
 #else
-      const __m512 d = f16x16(rows, off + 208, true);
+      const __m512 d = src.f16(208, true);
       for (int j = 0; j < 16; ++j) ds[j] = _mm512_mul_ps(d, to_f(sbyte(s[j / 4], j % 4)));
 #endif
     } else {
       for (int j = 0; j < 8; ++j) ds[j] = ds[8 + j];
     }
-    dwords16x8(rows, off + 64 * n, ql);
-    dwords16x8(rows, off + 64 * n + 32, ql + 8);
-    dwords16x8(rows, off + 128 + 32 * n, qh);
+    src.x8(64 * n, ql);
+    src.x8(64 * n + 32, ql + 8);
+    src.x8(128 + 32 * n, qh);
   }
   [[gnu::always_inline]] __m512 col(int e) const {
     const int s4 = e / 32, l = e % 32;
@@ -326,12 +357,13 @@ struct q6_k_dec {
   }
 };
 
-// Block b of 16 rows through decoder D, column c stored at out + c * ld (what block_columns16 does).
-template <class D>
-[[gnu::always_inline]] inline void cols_store(const uint8_t* const* rows, int64_t b, float* out, int64_t ld) {
+// One block of 16 rows (a source, above) through decoder D, column c stored at out + c * ld (what
+// block_columns16 does).
+template <class D, class S>
+[[gnu::always_inline]] inline void cols_store(const S& src, float* out, int64_t ld) {
   D d;
   for (int p = 0; p < D::parts; ++p) {
-    d.load(rows, b, p);
+    d.load(src, p);
 #pragma GCC unroll 128
     for (int c = 0; c < D::step; ++c) _mm512_storeu_ps(out + (p * D::step + c) * ld, d.col(c));
   }

@@ -188,12 +188,18 @@ void pack_panel(const weight_view& w, int64_t r0, int64_t n, float* wp, float* d
 #endif
     } else if (block_columns_fn cols = m > 0 ? block_columns16(w.type) : nullptr) {
       // ggml blocks: 16 rows' block decoded straight into the panel's columns (rows past m repeat the
-      // last one: their lanes are never stored); a whole 16-row group of an interleaved view (repack.h)
-      // is one stream, read with block index b * step
-      const uint8_t* rows[16];
-      for (int64_t i = 0; i < 16; ++i) rows[i] = w.lane(r0 + j + std::min(i, m - 1));
-      const int64_t bs = dtype_info(w.type).block_size, step = w.block_step(r0 + j);
-      for (int64_t b = 0; b < N / bs; ++b) cols(rows, b * step, wp + b * bs * panel_rows + j, panel_rows);
+      // last one: their lanes are never stored); a packed group (repack.h) block column by block column
+      const int64_t bs = dtype_info(w.type).block_size;
+      float* out = wp + j;  // block b's columns at b * bs * panel_rows
+      if (w.plain(r0 + j)) {
+        const uint8_t* rows[16];
+        for (int64_t i = 0; i < 16; ++i) rows[i] = w.row(r0 + j + std::min(i, m - 1));
+        for (int64_t b = 0; b < N / bs; ++b) cols(rows, b, out + b * bs * panel_rows, panel_rows);
+      } else {
+        const packed_columns_fn pc = block_columns16_packed(w.type);
+        for (int64_t b = 0; b < N / bs; ++b)
+          pc(w.group_block(r0 + j, b), out + b * bs * panel_rows, panel_rows);
+      }
     } else {
       if (m > 0) weight_rows_f32(w, r0 + j, m, dec);
       pack16(dec, N, m, N, wp, j);

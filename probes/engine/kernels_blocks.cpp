@@ -24,14 +24,20 @@ template <int Bs>
 struct tile_dec {
   static constexpr int parts = 1, step = Bs;
   block_columns_fn cols = nullptr;
+  packed_columns_fn packed = nullptr;
   alignas(64) float tile[Bs * 16];  // (Bs, 16): column c at 16 c
-  void load(const uint8_t* const* rows, int64_t b, int /*part*/) { cols(rows, b, tile, 16); }
+  void load(const qsimd::rows_at& s, int /*part*/) {
+    const uint8_t* rows[16];
+    for (int i = 0; i < 16; ++i) rows[i] = s.rows[i] + s.off;
+    cols(rows, 0, tile, 16);
+  }
+  void load(const qsimd::packed_at& s, int /*part*/) { packed(s.p, tile, 16); }
   [[gnu::always_inline]] __m512 col(int c) const { return _mm512_load_ps(tile + 16 * c); }
 };
 
-// The byte streams a few-token kernel reads for rows [r0, r0 + n): a whole 16-row group of an interleaved
-// view (repack.h) is one stream of 16 blocks per block column (groups), any other row its own stream of
-// one block per column (rows). Streams of one kind advance together: one byte count each.
+// The byte streams a few-token kernel reads for rows [r0, r0 + n): a whole 16-row group of a packed view
+// (repack.h) is one stream of 16 blocks per block column (groups), any other row its own stream of one
+// block per column (rows). Streams of one kind advance together: one byte count each.
 template <int R>
 struct row_streams {
   const uint8_t* rows[R];
@@ -41,8 +47,8 @@ struct row_streams {
   row_streams(const weight_view& w, int64_t r0, int64_t n) {
     for (int64_t i = 0; i < n;) {
       const int64_t r = r0 + i;
-      if (!w.plain(r) && r % 16 == 0 && i + 16 <= n) {
-        groups[ngroups++] = w.lane(r);
+      if (!w.plain(r) && r % 16 == 0) {  // a whole group, also when n ends inside it
+        groups[ngroups++] = w.group_block(r, 0);
         i += 16;
       } else {
         rows[nrows++] = w.row(r);
@@ -63,21 +69,25 @@ struct row_streams {
 
 // 16 G rows (n <= 16 G from r0, r0 a multiple of 16) for RT tokens: per block part, each group's decoder
 // loads its 16 rows' bytes, then column by column the G groups' FMA chains run interleaved (one chain is a
-// 4-cycle FMA per column; one token has no other independent work). The next 16 G rows' lines are
-// prefetched into L2 (each row of a wide matrix is its own 4 KiB page, which the hardware prefetcher does
-// not cross), these rows' next lines into L1 (16 G streams are more than it follows; an interleaved group
-// is one stream).
-template <int RT, int G, class D>
+// 4-cycle FMA per column; one token has no other independent work). Packed: every group is a packed group
+// of w (repack.h), each block column one packed group-block read with plain loads, and the G groups are
+// G sequential streams; else every row is plain, its own stream, its blocks gathered and transposed. The
+// next 16 G rows' lines are prefetched into L2 (each row of a wide matrix is its own 4 KiB page, which the
+// hardware prefetcher does not cross), these rows' next lines into L1.
+template <int RT, int G, bool Packed, class D>
 void rows_dec(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
               const D& proto) {
   constexpr int64_t R = 16 * G;
   const dtype_traits& tr = dtype_info(w.type);
   const int64_t bs = tr.block_size, bb = tr.type_size;
-  const uint8_t* row[R];  // block 0 of each row; a group's block b at b * step[g] blocks from it
-  int64_t step[G];
-  for (int64_t i = 0; i < R; ++i)
-    row[i] = w.lane(r0 + std::min(i, n - 1));  // rows past n repeat the last: their lanes are not stored
-  for (int g = 0; g < G; ++g) step[g] = w.block_step(r0 + std::min<int64_t>(16 * g, n - 1));
+  // Packed: group g's block 0 (block b at 16 b bb bytes on); else row i's (block b at b bb). Groups and
+  // rows past n repeat the last: their lanes are not stored.
+  const uint8_t* src[Packed ? G : R];
+  if constexpr (Packed) {
+    for (int g = 0; g < G; ++g) src[g] = w.group_block(r0 + std::min<int64_t>(16 * g, n - 1), 0);
+  } else {
+    for (int64_t i = 0; i < R; ++i) src[i] = w.row(r0 + std::min(i, n - 1));
+  }
   const int64_t pn = std::clamp<int64_t>(w.rows - r0 - R, 0, R);  // rows prefetched
   row_streams<R> cur(w, r0, std::min<int64_t>(n, R)), next(w, r0 + R, pn);
   D dec[G];
@@ -90,7 +100,12 @@ void rows_dec(const float* x, int64_t N, const weight_view& w, int64_t r0, int64
     next.template fetch<_MM_HINT_T1>((b + 1) * bb);                          // the next rows' block b (L2)
     cur.template fetch<_MM_HINT_T0>(std::min(row_end, (b + 1) * bb + 256));  // these, 256 bytes a row on
     for (int p = 0; p < D::parts; ++p) {
-      for (int g = 0; g < G; ++g) dec[g].load(row + 16 * g, b * step[g], p);
+      for (int g = 0; g < G; ++g) {
+        if constexpr (Packed)
+          dec[g].load(qsimd::packed_at{src[g] + 16 * b * bb}, p);
+        else
+          dec[g].load(qsimd::rows_at{src + 16 * g, b * bb}, p);
+      }
       const float* xk = x + k + p * D::step;
 #pragma GCC unroll 128
       for (int c = 0; c < D::step; ++c)
@@ -108,12 +123,16 @@ void rows_dec(const float* x, int64_t N, const weight_view& w, int64_t r0, int64
   }
 }
 
-// Rows [r0, r0 + n) in runs of 16 G rows.
+// Rows [r0, r0 + n) in runs of 16 G rows: the rows in packed groups through the packed driver, the plain
+// rows after them (a matrix's tail) through the stored one.
 template <int RT, int G, class D>
 void rows_runs(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
                const D& proto) {
-  for (int64_t j = 0; j < n; j += 16 * G)
-    rows_dec<RT, G, D>(x, N, w, r0 + j, std::min<int64_t>(16 * G, n - j), y, M, proto);
+  const int64_t packed_end = w.interleave == 0 ? r0 : std::clamp<int64_t>(w.rows / 16 * 16, r0, r0 + n);
+  for (int64_t r = r0; r < packed_end; r += 16 * G)
+    rows_dec<RT, G, true, D>(x, N, w, r, std::min<int64_t>(16 * G, packed_end - r), y, M, proto);
+  for (int64_t r = packed_end; r < r0 + n; r += 16 * G)
+    rows_dec<RT, G, false, D>(x, N, w, r, std::min<int64_t>(16 * G, r0 + n - r), y, M, proto);
 }
 
 template <int RT>
@@ -122,6 +141,7 @@ void rows_tiled_t(const float* x, int64_t N, const weight_view& w, int64_t r0, i
   tile_dec<32> t32;
   tile_dec<256> t256;
   t32.cols = t256.cols = block_columns16(w.type);
+  t32.packed = t256.packed = block_columns16_packed(w.type);
   // 2 groups (a 32 KiB tile) for the 256-element k-quants, 4 (a whole panel) for 32-element blocks
   if (dtype_info(w.type).block_size <= 32)
     rows_runs<RT, 4>(x, N, w, r0, n, y, M, t32);

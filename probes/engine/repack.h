@@ -1,8 +1,17 @@
-// probes/engine/repack.h: the load-time block-interleaved repack of ggml block weights (weight_view's
+// probes/engine/repack.h: the load-time repack of ggml block weights into packed 16-row groups (weight_view's
 // interleave 16, kernels.h). The few-token kernel multiplies 16 rows at once; in the stored layout those
-// are 16 separate row streams (64 for 4 interleaved row groups), more than the hardware prefetchers track.
-// Repacked, each 16-row group is one sequential stream of its rows' blocks, column by column. The blocks are
-// the same bytes, so every decode and every FMA is the same: the same bits (tests/engine/test_repack.cpp).
+// are 16 separate row streams (64 for 4 row groups), more than the hardware prefetchers track, and each
+// block column starts with gathers and transposes of 16 rows' bytes. Repacked, each 16-row group is one
+// sequential stream of packed group-blocks (formats/quant_cols.h: block b of the 16 rows, field by field,
+// each field of the 16 rows together), which the register decoders read with one load per vector:
+//
+//   stored rows:        row 0: [d q0..q15] [d q0..q15] ...      (q4_0: an 18-byte block per row and column)
+//                       row 1: [d q0..q15] [d q0..q15] ...
+//   one packed group:   block 0: [d of rows 0..15] [q0..3 of rows 0..15] ... [q12..15 of rows 0..15]
+//                       block 1: ...                           (288 bytes per block column, as before)
+//
+// The bytes are the stored ones moved, so every decode and every FMA is the same: the same bits
+// (tests/engine/test_repack.cpp). Rows past the last whole group stay plain.
 //
 //   if (gb::engine::repack_wanted(w)) {
 //     std::unique_ptr<uint8_t[]> mem(new uint8_t[gb::engine::repack_bytes(w)]);  // untouched until written
@@ -27,9 +36,9 @@ bool repack_enabled();
 bool repack_wanted(const weight_view& w, bool all = false);
 // Bytes of the repacked copy: the same as the stored rows (rows x row_bytes).
 uint64_t repack_bytes(const weight_view& w);
-// w's rows copied into dst (repack_bytes(w) bytes) in the interleaved layout; the view of the copy.
+// w's rows copied into dst (repack_bytes(w) bytes) as packed groups; the view of the copy.
 weight_view repack_interleave(const weight_view& w, uint8_t* dst, int threads);
-// Row r of an interleaved view decoded to dst (cols floats), block by block: dequantize_row's values.
+// Row r (not plain) of a packed view decoded to dst (cols floats), block by block: dequantize_row's values.
 void dequantize_lane(const weight_view& w, int64_t r, float* dst);
 
 }  // namespace gb::engine

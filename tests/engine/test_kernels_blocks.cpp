@@ -2,9 +2,10 @@
 // bits of the L1-tile twin (block_columns16, itself == dequantize_row) and of the packed many-token path,
 // for every block type with a SIMD decoder, 1..5 tokens, row counts around the 16- and 32-row groups and
 // threads 1 and 2; and they are the product (against matmul_ref, rel 1e-5). The load-time repack
-// (repack.h) changes no bits in any reader.
+// (repack.h: packed group-blocks) changes no bits in any reader.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -91,11 +92,12 @@ TEST_CASE("few-token block matmul: registers == L1 tile == packed path bit for b
 #endif
 }
 
-// The load-time repack (repack.h): every reader of an interleaved view gives the plain view's bits. Row
-// counts with and without a plain tail (16, 33, 70), a 64-row panel whose groups mix layouts (33: rows 0..31
-// interleaved, 32 plain), tokens 1..5 (few-token kernels) and 7 (packed panels), 1 and 2 threads, the row
-// decoders and their twin, and llama.cpp's numerics (every instruction set this CPU has).
-TEST_CASE("block-interleaved repack: every reader gives the plain layout's bits") {
+// The load-time repack (repack.h): every reader of a packed view gives the plain view's bits. Row counts
+// with and without a plain tail (16, 33, 70, 100), a 64-row panel whose groups mix layouts (33: rows 0..31
+// packed, 32 plain; 100: 64..95 packed, 96..99 plain), tokens 1..5 (few-token kernels) and 7 (packed
+// panels), 1 and 2 threads, row ranges that end inside a group, the row decoders and their twin, and
+// llama.cpp's numerics (every instruction set this CPU has).
+TEST_CASE("packed-group repack: every reader gives the plain layout's bits") {
   const dtype types[] = {dtype::q8_0, dtype::q4_0, dtype::q4_1, dtype::q5_0, dtype::q5_1,
                          dtype::q2_k, dtype::q3_k, dtype::q4_k, dtype::q5_k, dtype::q6_k};
   std::mt19937 g(47);
@@ -103,15 +105,22 @@ TEST_CASE("block-interleaved repack: every reader gives the plain layout's bits"
     const std::string type_name = dtype_name(t);
     CAPTURE(type_name);
     const int64_t bs = dtype_info(t).block_size, N = bs * (bs == 32 ? 5 : 2);
-    for (int64_t M : {16, 33, 70}) {
+    for (int64_t M : {16, 33, 70, 100}) {
       CAPTURE(M);
       std::vector<uint8_t> bytes = random_matrix(t, M, N, g);
       const weight_view w{t, bytes.data(), M, N, dtype_row_bytes(t, static_cast<uint64_t>(N))};
       std::vector<uint8_t> packed_bytes(repack_bytes(w));
       const weight_view wi = repack_interleave(w, packed_bytes.data(), 2);
       REQUIRE(wi.interleave == 16);
+      if (rows_blocks_supported(t))  // the policy: the types whose packed decoders measured faster
+        CHECK(repack_wanted(w) == (t == dtype::q4_0 || t == dtype::q8_0));
       CHECK(packed_bytes != bytes);             // the layout did change
       CHECK(wi.plain(M - 1) == (M % 16 != 0));  // a tail row stays plain, in place
+      const uint8_t* rows16[16];                // the last whole group's rows: its block 1 is packed
+      for (int i = 0; i < 16; ++i) rows16[i] = w.row(M / 16 * 16 - 16 + i);
+      std::vector<uint8_t> gb1(16 * dtype_info(t).type_size);
+      group_block_pack(t, rows16, 1, gb1.data());
+      CHECK(std::memcmp(wi.group_block(M / 16 * 16 - 1, 1), gb1.data(), gb1.size()) == 0);
       std::vector<uint8_t> scratch(w.row_bytes);
       for (int64_t r = 0; r < M; ++r)
         CHECK(std::memcmp(wi.row_in(r, scratch.data()), w.row(r), w.row_bytes) == 0);
@@ -124,7 +133,7 @@ TEST_CASE("block-interleaved repack: every reader gives the plain layout's bits"
       std::normal_distribution<float> d(0.0f, 1.0f);
       std::vector<float> x(static_cast<size_t>(7 * N));
       for (float& v : x) v = d(g);
-      for (int64_t T : {1, 2, 3, 5, 7}) {
+      for (int64_t T : {1, 2, 3, 4, 5, 7}) {
         CAPTURE(T);
         std::vector<float> plain(static_cast<size_t>(T * M)), inter(plain.size(), NAN);
         matmul(x.data(), T, w, plain.data(), 1);
@@ -135,6 +144,20 @@ TEST_CASE("block-interleaved repack: every reader gives the plain layout's bits"
         if (T <= 5 && rows_blocks_supported(t)) {
           rows_blocks_tiled(x.data(), T, N, wi, 0, M, inter.data(), M);
           CHECK(std::memcmp(plain.data(), inter.data(), plain.size() * 4) == 0);
+          // row ranges from a group's start that end inside a group (or past the packed rows)
+          for (const int64_t r0 : {int64_t{0}, int64_t{16}}) {
+            const int64_t n = std::min<int64_t>(21, M - r0);
+            if (n <= 0) continue;
+            CAPTURE(r0);
+            std::vector<float> part(plain.size(), NAN);
+            rows_blocks(x.data(), T, N, wi, r0, n, part.data(), M);
+            int64_t bad = 0;
+            for (int64_t i = 0; i < T; ++i)
+              for (int64_t r = r0; r < r0 + n; ++r)
+                bad += std::memcmp(&part[static_cast<size_t>(i * M + r)],
+                                   &plain[static_cast<size_t>(i * M + r)], 4) != 0;
+            CHECK(bad == 0);
+          }
         }
         if (!matmul_q8_supported(t)) continue;
         matmul_q8_ref(x.data(), T, w, plain.data());

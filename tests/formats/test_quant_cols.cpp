@@ -1,7 +1,8 @@
 // The 16-row column decoders (quant_cols.h) against dequantize_row, ggml's scalar dequantisation: every
 // value bit for bit (NaN for NaN), on random bytes (any scale, inf and NaN included) and on encoded rows,
 // rows at unrelated unaligned addresses, repeated rows, a column stride of a panel; every instruction set
-// the CPU runs (the AVX2 decoders too on an AVX-512 CPU).
+// the CPU runs (the AVX2 decoders too on an AVX-512 CPU); and the same blocks packed 16 rows together
+// (group_block_pack: the layout byte by byte, unpacked back, decoded by block_columns16_packed).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -45,6 +46,30 @@ int64_t mismatches(dtype t, block_columns_fn f, const std::vector<const uint8_t*
   return bad;
 }
 
+// The same through packed group-blocks: each block b of the 16 rows packed (group_block_pack) and decoded
+// by block_columns16_packed; mismatches against dequantize_row, plus lanes whose unpacked block differs.
+int64_t packed_mismatches(dtype t, const std::vector<const uint8_t*>& rows, int64_t nb, int64_t ld) {
+  const int64_t bs = dtype_info(t).block_size, bb = static_cast<int64_t>(dtype_info(t).type_size);
+  std::vector<float> got(static_cast<size_t>(nb * bs * ld), -7.0f), row(static_cast<size_t>(nb * bs));
+  std::vector<uint8_t> packed(static_cast<size_t>(16 * bb)), block(static_cast<size_t>(bb));
+  const packed_columns_fn f = block_columns16_packed(t);
+  int64_t bad = 0;
+  for (int64_t b = 0; b < nb; ++b) {
+    group_block_pack(t, rows.data(), b, packed.data());
+    f(packed.data(), got.data() + b * bs * ld, ld);
+    for (int i = 0; i < 16; ++i) {
+      group_block_unpack(t, packed.data(), i, block.data());
+      bad += std::memcmp(block.data(), rows[static_cast<size_t>(i)] + b * bb, static_cast<size_t>(bb)) != 0;
+    }
+  }
+  for (int64_t i = 0; i < 16; ++i) {
+    dequantize_row(t, rows[static_cast<size_t>(i)], row.data(), nb * bs);
+    for (int64_t c = 0; c < nb * bs; ++c)
+      bad += !same(got[static_cast<size_t>(c * ld + i)], row[static_cast<size_t>(c)]);
+  }
+  return bad;
+}
+
 }  // namespace
 
 TEST_CASE("block_columns16 equals dequantize_row bit for bit: every block type, random and encoded blocks") {
@@ -80,6 +105,8 @@ TEST_CASE("block_columns16 equals dequantize_row bit for bit: every block type, 
       CHECK(mismatches(t, block_columns16(t), rows, nb, 16) == 0);
       CHECK(mismatches(t, block_columns16_ref(t), rows, nb, 16) == 0);
       CHECK(mismatches(t, block_columns16(t), rows, nb, 64) == 0);  // a panel's stride
+      CHECK(packed_mismatches(t, rows, nb, 16) == 0);
+      CHECK(packed_mismatches(t, rows, nb, 64) == 0);
       for (cols_isa isa : {cols_isa::avx2, cols_isa::avx512}) {  // each set this CPU runs, not only the best
         const block_columns_fn f = block_columns16_with(isa, t);
         if (!f) continue;
@@ -89,6 +116,7 @@ TEST_CASE("block_columns16 equals dequantize_row bit for bit: every block type, 
       }
       for (int i = 9; i < 16; ++i) rows[static_cast<size_t>(i)] = rows[8];  // a short group repeats a row
       CHECK(mismatches(t, block_columns16(t), rows, nb, 16) == 0);
+      CHECK(packed_mismatches(t, rows, nb, 16) == 0);
       if (const block_columns_fn f = block_columns16_with(cols_isa::avx2, t))
         CHECK(mismatches(t, f, rows, nb, 16) == 0);
     }
@@ -157,7 +185,41 @@ TEST_CASE(
       rows[static_cast<size_t>(i)] = s.data();
     }
     CHECK(mismatches(t, block_columns16(t), rows, nb, 16) == 0);
+    CHECK(packed_mismatches(t, rows, nb, 16) == 0);
     if (const block_columns_fn f = block_columns16_with(cols_isa::avx512, t))
       CHECK(mismatches(t, f, rows, nb, 16) == 0);
   }
+}
+
+// The packed group-block's layout (quant_cols.h), byte by byte: q4_0 and q8_0 (16 d first, then quant
+// dword j of rows 0..15 at 32 + 64 j), q4_k (dwords only: 64 j + 4 i) and q6_k (dwords, then the 16 d).
+TEST_CASE("packed group-blocks: each field of the 16 rows together, where the register decoders load it") {
+  std::mt19937 g(22);
+  for (dtype t : {dtype::q4_0, dtype::q8_0, dtype::q4_k, dtype::q6_k}) {
+    const std::string name = dtype_name(t);
+    CAPTURE(name);
+    const int64_t bb = static_cast<int64_t>(dtype_info(t).type_size), nb = 3;
+    std::vector<uint8_t> bytes(static_cast<size_t>(16 * nb * bb));
+    for (uint8_t& v : bytes) v = static_cast<uint8_t>(g());
+    std::vector<const uint8_t*> rows(16);
+    for (int i = 0; i < 16; ++i) rows[static_cast<size_t>(i)] = bytes.data() + i * nb * bb;
+    std::vector<uint8_t> packed(static_cast<size_t>(16 * bb));
+    group_block_pack(t, rows.data(), 2, packed.data());
+    const int64_t head = t == dtype::q4_0 || t == dtype::q8_0 ? 2 : 0;  // the lone f16 first, else last
+    int64_t bad = 0;
+    for (int64_t i = 0; i < 16; ++i)
+      for (int64_t o = 0; o < bb; ++o) {
+        const uint8_t want = rows[static_cast<size_t>(i)][2 * bb + o];
+        int64_t at;
+        if (o < head)
+          at = 2 * i + o;
+        else if (o >= head + (bb - head) / 4 * 4)
+          at = 16 * (bb - 2) + 2 * i + (o - (bb - 2));
+        else
+          at = 16 * head + 64 * ((o - head) / 4) + 4 * i + (o - head) % 4;
+        bad += packed[static_cast<size_t>(at)] != want;
+      }
+    CHECK(bad == 0);
+  }
+  CHECK_FALSE(static_cast<bool>(block_columns16_packed(dtype::f16)));
 }
