@@ -547,7 +547,27 @@ inline void field_copy(uint8_t* dst, const uint8_t* src, int64_t n) {
 }  // namespace
 
 void group_block_pack(dtype t, const uint8_t* const* rows, int64_t b, uint8_t* out) {
-  const int64_t off = b * static_cast<int64_t>(dtype_info(t).type_size);
+  const int64_t bb = static_cast<int64_t>(dtype_info(t).type_size), off = b * bb;
+#if defined(__AVX512F__)
+  // 4 dword fields at a time through the decoders' transpose (the very vectors they load): a field at a
+  // time was 7% of a 1-thread q4_0 tg128 run, 4x the plain copy it replaced
+  if (cols_isa_available(cols_isa::avx512)) {
+    const int64_t h = lone_f16_at(t, bb);
+    for (int64_t o = 0; o < bb;) {
+      if (o != h && o + 16 <= bb && (h < o || h >= o + 16)) {
+        __m512i d[4];
+        qsimd::dwords16x4(rows, off + o, d);
+        for (int j = 0; j < 4; ++j) _mm512_storeu_si512(out + 16 * (o + 4 * j), d[j]);
+        o += 16;
+        continue;
+      }
+      const int64_t s = std::min<int64_t>(o == h ? 2 : 4, bb - o);
+      for (int i = 0; i < 16; ++i) field_copy(out + 16 * o + s * i, rows[i] + off + o, s);
+      o += s;
+    }
+    return;
+  }
+#endif
   group_fields(t, [&](int64_t o, int64_t s) {
     for (int i = 0; i < 16; ++i) field_copy(out + 16 * o + s * i, rows[i] + off + o, s);
   });

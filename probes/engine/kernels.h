@@ -38,26 +38,28 @@ struct aligned_allocator {
 template <class T>
 using aligned_vector = std::vector<T, aligned_allocator<T>>;
 
-// interleave 16 (ggml block types, the engine's load-time repack: probes/engine/repack.h): rows
-// [0, rows / 16 * 16) are stored in groups of 16, each group block column by block column, each block
-// column one packed group-block (formats/quant_cols.h: the 16 rows' block b as the column decoders read
-// it, 16 block_bytes), so a kernel that multiplies 16 rows at once reads one sequential stream:
-//   group_block(r, b) = data + 16 g row_bytes + 16 b block_bytes   for row r = 16 g + i (lane i)
-// The rows past the last whole group stay plain at row(r). Readers of blocks decode a packed group-block
-// (block_columns16_packed) or unpack lane i of it (group_block_unpack); readers of whole rows use
-// row_in(r, scratch).
+// interleave P (ggml block types, the engine's load-time repack: probes/engine/repack.h; P = 64 or 32 rows,
+// what the few-token kernel multiplies at once): rows [0, rows / P * P) are stored in panels of P rows,
+// each panel block column by block column, each block column the packed group-blocks of its 16-row
+// groups side by side (formats/quant_cols.h: 16 rows' block b as the column decoders read it, 16 block
+// bytes), so the kernel reads a thread's consecutive panels as one sequential stream:
+//   group_block(r, b) = data + P p row_bytes + (P b + 16 g) block_bytes   for row r = P p + 16 g + i
+// (lane i of the group-block). The rows past the last whole panel stay plain at row(r). Readers of blocks
+// decode a packed group-block (block_columns16_packed) or unpack lane i of it (group_block_unpack);
+// readers of whole rows use row_in(r, scratch).
 struct weight_view {
   dtype type = dtype::f32;
   const uint8_t* data = nullptr;
   int64_t rows = 0, cols = 0;
   uint64_t row_bytes = 0;  // bytes per row (dtype_row_bytes(type, cols))
-  int interleave = 0;      // 0: plain rows; 16: packed groups (above)
-  // Row r's bytes in place: plain layout (or a row past the last group) only.
+  int interleave = 0;      // 0: plain rows; P: packed panels of P rows (above)
+  // Row r's bytes in place: plain layout (or a row past the last panel) only.
   const uint8_t* row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_bytes; }
   bool plain(int64_t r) const { return interleave == 0 || r >= rows / interleave * interleave; }
-  // Packed group-block b of the group that holds row r (r not plain).
+  // Packed group-block b of the 16-row group that holds row r (r not plain).
   const uint8_t* group_block(int64_t r, int64_t b) const {
-    return row(r - r % interleave) + static_cast<uint64_t>(b * interleave) * dtype_info(type).type_size;
+    const int64_t in = r % interleave;
+    return row(r - in) + static_cast<uint64_t>(b * interleave + in / 16 * 16) * dtype_info(type).type_size;
   }
   // Row r as plain bytes: in place, or its blocks gathered into scratch (row_bytes).
   const uint8_t* row_in(int64_t r, uint8_t* scratch) const;

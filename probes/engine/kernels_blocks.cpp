@@ -15,6 +15,12 @@
 
 namespace gb::engine {
 
+// The groups the drivers below interleave (rows_fused_t, rows_tiled_t): 4 for 32-element blocks, 2 for
+// the 256-element k-quants.
+int64_t rows_blocks_panel(dtype t) {
+  return dtype_info(t).block_size <= 32 ? 64 : 32;
+}
+
 #if defined(GB_QSIMD_AVX512)
 namespace {
 
@@ -35,61 +41,75 @@ struct tile_dec {
   [[gnu::always_inline]] __m512 col(int c) const { return _mm512_load_ps(tile + 16 * c); }
 };
 
-// The byte streams a few-token kernel reads for rows [r0, r0 + n): a whole 16-row group of a packed view
-// (repack.h) is one stream of 16 blocks per block column (groups), any other row its own stream of one
-// block per column (rows). Streams of one kind advance together: one byte count each.
+// The byte streams a few-token kernel reads for rows [r0, r0 + n) of plain rows: each row its own stream
+// of one block per column, all advancing together (one byte count).
 template <int R>
 struct row_streams {
   const uint8_t* rows[R];
-  const uint8_t* groups[R / 16];
-  int nrows = 0, ngroups = 0;
-  int64_t row_done = 0, group_done = 0;  // bytes prefetched so far, per stream
+  int nrows = 0;
+  int64_t done = 0;  // bytes prefetched so far, per stream
   row_streams(const weight_view& w, int64_t r0, int64_t n) {
-    for (int64_t i = 0; i < n;) {
-      const int64_t r = r0 + i;
-      if (!w.plain(r) && r % 16 == 0) {  // a whole group, also when n ends inside it
-        groups[ngroups++] = w.group_block(r, 0);
-        i += 16;
-      } else {
-        rows[nrows++] = w.row(r);
-        ++i;
-      }
-    }
+    for (int64_t i = 0; i < n && i < R; ++i) rows[nrows++] = w.row(r0 + i);
   }
-  // Lines up to `end` bytes of a row stream (16 end of a group stream), into the cache level `hint`.
+  // Lines up to `end` bytes of each stream, into the cache level `hint`.
   template <auto hint>
   [[gnu::always_inline]] void fetch(int64_t end) {
-    for (; row_done < end; row_done += 64)
-      for (int i = 0; i < nrows; ++i) _mm_prefetch(reinterpret_cast<const char*>(rows[i] + row_done), hint);
-    for (; group_done < 16 * end; group_done += 64)
-      for (int i = 0; i < ngroups; ++i)
-        _mm_prefetch(reinterpret_cast<const char*>(groups[i] + group_done), hint);
+    for (; done < end; done += 64)
+      for (int i = 0; i < nrows; ++i) _mm_prefetch(reinterpret_cast<const char*>(rows[i] + done), hint);
   }
 };
 
+// The packed panels of a view (repack.h) are one sequential stream for a thread that multiplies
+// consecutive panels: each run's reads follow the last one's. Its prefetches run ahead of the reads, into
+// L1 and (further) into L2, and where they reached is kept per thread across runs and calls: a run that
+// starts within reach of it goes on from there, any other restarts at its own first byte.
+struct packed_stream {
+  static constexpr int64_t ahead_l1 = 1024, ahead_l2 = 8192;  // bytes past the block being read
+  const uint8_t *l1 = nullptr, *l2 = nullptr;
+};
+inline thread_local packed_stream packed_reach;
+
+[[gnu::always_inline]] inline void fetch_to(const uint8_t*& at, const uint8_t* upto, int hint_l1) {
+  for (; at < upto; at += 64)
+    if (hint_l1)
+      _mm_prefetch(reinterpret_cast<const char*>(at), _MM_HINT_T0);
+    else
+      _mm_prefetch(reinterpret_cast<const char*>(at), _MM_HINT_T1);
+}
+
 // 16 G rows (n <= 16 G from r0, r0 a multiple of 16) for RT tokens: per block part, each group's decoder
 // loads its 16 rows' bytes, then column by column the G groups' FMA chains run interleaved (one chain is a
-// 4-cycle FMA per column; one token has no other independent work). Packed: every group is a packed group
-// of w (repack.h), each block column one packed group-block read with plain loads, and the G groups are
-// G sequential streams; else every row is plain, its own stream, its blocks gathered and transposed. The
-// next 16 G rows' lines are prefetched into L2 (each row of a wide matrix is its own 4 KiB page, which the
-// hardware prefetcher does not cross), these rows' next lines into L1.
+// 4-cycle FMA per column; one token has no other independent work).
+// Packed: the rows are in packed panels of w (repack.h: 16 G rows per panel, one packed group-block per
+// 16 rows and block column, the panel's G side by side), read with plain loads as one stream. Else every
+// row is plain, its own stream, its blocks gathered and transposed; the next 16 G rows' lines are
+// prefetched into L2 (each row of a wide matrix is its own 4 KiB page, which the hardware prefetcher does
+// not cross), these rows' next lines into L1.
 template <int RT, int G, bool Packed, class D>
 void rows_dec(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
               const D& proto) {
   constexpr int64_t R = 16 * G;
   const dtype_traits& tr = dtype_info(w.type);
   const int64_t bs = tr.block_size, bb = tr.type_size;
-  // Packed: group g's block 0 (block b at 16 b bb bytes on); else row i's (block b at b bb). Groups and
+  // Packed: group g's block 0, block b at b * step bytes on; else row i's (block b at b bb). Groups and
   // rows past n repeat the last: their lanes are not stored.
   const uint8_t* src[Packed ? G : R];
+  const int64_t step = Packed ? w.interleave * bb : bb;
   if constexpr (Packed) {
     for (int g = 0; g < G; ++g) src[g] = w.group_block(r0 + std::min<int64_t>(16 * g, n - 1), 0);
   } else {
     for (int64_t i = 0; i < R; ++i) src[i] = w.row(r0 + std::min(i, n - 1));
   }
-  const int64_t pn = std::clamp<int64_t>(w.rows - r0 - R, 0, R);  // rows prefetched
-  row_streams<R> cur(w, r0, std::min<int64_t>(n, R)), next(w, r0 + R, pn);
+  // the prefetches: packed, one stream from src[0] up to the packed rows' end; plain, per row
+  const uint8_t* packed_end = nullptr;
+  packed_stream ps = packed_reach;
+  if constexpr (Packed) {
+    packed_end = w.row(w.rows / w.interleave * w.interleave);
+    if (!(ps.l1 >= src[0] && ps.l1 <= src[0] + packed_stream::ahead_l1)) ps.l1 = src[0];
+    if (!(ps.l2 >= ps.l1 && ps.l2 <= src[0] + packed_stream::ahead_l2)) ps.l2 = ps.l1;
+  }
+  const int64_t pn = Packed ? 0 : std::clamp<int64_t>(w.rows - r0 - R, 0, R);  // rows prefetched
+  row_streams<R> cur(w, r0, Packed ? 0 : n), next(w, r0 + R, pn);
   D dec[G];
   for (int g = 0; g < G; ++g) dec[g] = proto;
   __m512 acc[RT][G];
@@ -97,12 +117,18 @@ void rows_dec(const float* x, int64_t N, const weight_view& w, int64_t r0, int64
     for (int g = 0; g < G; ++g) acc[i][g] = _mm512_setzero_ps();
   const int64_t row_end = N / bs * bb;
   for (int64_t b = 0, k = 0; k < N; ++b, k += bs) {
-    next.template fetch<_MM_HINT_T1>((b + 1) * bb);                          // the next rows' block b (L2)
-    cur.template fetch<_MM_HINT_T0>(std::min(row_end, (b + 1) * bb + 256));  // these, 256 bytes a row on
+    if constexpr (Packed) {
+      const uint8_t* read_end = src[0] + (b + 1) * step;
+      fetch_to(ps.l2, std::min(packed_end, read_end + packed_stream::ahead_l2), 0);
+      fetch_to(ps.l1, std::min(packed_end, read_end + packed_stream::ahead_l1), 1);
+    } else {
+      next.template fetch<_MM_HINT_T1>((b + 1) * bb);                          // the next rows' block b (L2)
+      cur.template fetch<_MM_HINT_T0>(std::min(row_end, (b + 1) * bb + 256));  // these, 256 bytes a row on
+    }
     for (int p = 0; p < D::parts; ++p) {
       for (int g = 0; g < G; ++g) {
         if constexpr (Packed)
-          dec[g].load(qsimd::packed_at{src[g] + 16 * b * bb}, p);
+          dec[g].load(qsimd::packed_at{src[g] + b * step}, p);
         else
           dec[g].load(qsimd::rows_at{src + 16 * g, b * bb}, p);
       }
@@ -116,6 +142,7 @@ void rows_dec(const float* x, int64_t N, const weight_view& w, int64_t r0, int64
         }
     }
   }
+  if constexpr (Packed) packed_reach = ps;
   for (int g = 0; g < G; ++g) {
     const int64_t ng = std::clamp<int64_t>(n - 16 * g, 0, 16);
     const __mmask16 out = static_cast<__mmask16>((1u << ng) - 1);
@@ -123,12 +150,13 @@ void rows_dec(const float* x, int64_t N, const weight_view& w, int64_t r0, int64
   }
 }
 
-// Rows [r0, r0 + n) in runs of 16 G rows: the rows in packed groups through the packed driver, the plain
+// Rows [r0, r0 + n) in runs of 16 G rows: the rows in packed panels through the packed driver, the plain
 // rows after them (a matrix's tail) through the stored one.
 template <int RT, int G, class D>
 void rows_runs(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
                const D& proto) {
-  const int64_t packed_end = w.interleave == 0 ? r0 : std::clamp<int64_t>(w.rows / 16 * 16, r0, r0 + n);
+  const int64_t packed_end =
+      w.interleave == 0 ? r0 : std::clamp<int64_t>(w.rows / w.interleave * w.interleave, r0, r0 + n);
   for (int64_t r = r0; r < packed_end; r += 16 * G)
     rows_dec<RT, G, true, D>(x, N, w, r, std::min<int64_t>(16 * G, packed_end - r), y, M, proto);
   for (int64_t r = packed_end; r < r0 + n; r += 16 * G)

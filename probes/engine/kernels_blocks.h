@@ -18,8 +18,11 @@ namespace gb::engine {
 
 // True when this build has a SIMD decoder for w's type (AVX-512 builds, ggml block types).
 bool rows_blocks_supported(dtype t);
-// Rows [r0, r0 + n) of y (T, M) = x (T, N) . W^T for 1 <= T <= 5 (r0 a multiple of 16 when w is
-// block-interleaved, repack.h).
+// The rows the kernel multiplies at once for type t (64 for 32-element blocks, 32 for the k-quants): the
+// rows of a packed panel (repack.h), whose reads are then one sequential stream.
+int64_t rows_blocks_panel(dtype t);
+// Rows [r0, r0 + n) of y (T, M) = x (T, N) . W^T for 1 <= T <= 5 (r0 a multiple of 16 when w is packed,
+// repack.h).
 void rows_blocks(const float* x, int64_t T, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y,
                  int64_t M);
 // The same with every type through block_columns16 and the L1 tile (the fused decoders' twin: tests

@@ -12,7 +12,7 @@ namespace gb::engine {
 const uint8_t* weight_view::row_in(int64_t r, uint8_t* scratch) const {
   if (plain(r)) return row(r);
   const uint64_t bb = dtype_info(type).type_size;
-  const int i = static_cast<int>(r % interleave);
+  const int i = static_cast<int>(r % 16);  // its lane in its group
   for (uint64_t o = 0, b = 0; o < row_bytes; o += bb, ++b)
     group_block_unpack(type, group_block(r, static_cast<int64_t>(b)), i, scratch + o);
   return scratch;
@@ -28,8 +28,9 @@ bool repack_wanted(const weight_view& w, bool all) {
     const char* e = std::getenv("GB_REPACK");
     return e && std::strcmp(e, "all") == 0;
   }();
-  return w.interleave == 0 && w.data && w.rows >= 16 && dtype_info(w.type).is_quantized &&
-         rows_blocks_supported(w.type) && (all || env_all || w.type == dtype::q4_0 || w.type == dtype::q8_0);
+  return w.interleave == 0 && w.data && w.rows >= rows_blocks_panel(w.type) &&
+         dtype_info(w.type).is_quantized && rows_blocks_supported(w.type) &&
+         (all || env_all || w.type == dtype::q4_0 || w.type == dtype::q8_0);
 }
 
 uint64_t repack_bytes(const weight_view& w) {
@@ -38,36 +39,41 @@ uint64_t repack_bytes(const weight_view& w) {
 
 namespace {
 
-// One 16-row group (row i at src[i]) as nb packed group-blocks (formats/quant_cols.h), to out.
-void repack_group(dtype t, const uint8_t* const* src, uint64_t nb, uint64_t bb, uint8_t* out) {
-  for (uint64_t b = 0; b < nb; ++b, out += 16 * bb) group_block_pack(t, src, static_cast<int64_t>(b), out);
+// One panel of P rows (row i at src + i * ld) as nb block columns of P / 16 packed group-blocks each
+// (formats/quant_cols.h), to out.
+void repack_panel(dtype t, const uint8_t* src, uint64_t ld, int64_t P, uint64_t nb, uint64_t bb,
+                  uint8_t* out) {
+  for (int64_t g = 0; g < P / 16; ++g) {
+    const uint8_t* rows[16];
+    for (int64_t i = 0; i < 16; ++i) rows[i] = src + static_cast<uint64_t>(16 * g + i) * ld;
+    uint8_t* o = out + static_cast<uint64_t>(g) * 16 * bb;
+    for (uint64_t b = 0; b < nb; ++b, o += static_cast<uint64_t>(P) * bb)
+      group_block_pack(t, rows, static_cast<int64_t>(b), o);
+  }
 }
 
 }  // namespace
 
 weight_view repack_interleave(const weight_view& w, uint8_t* dst, int threads) {
-  constexpr int64_t G = 16;
-  const uint64_t bb = dtype_info(w.type).type_size, nb = w.row_bytes / bb, group = G * w.row_bytes;
-  const int64_t groups = w.rows / G;
+  const int64_t P = rows_blocks_panel(w.type);
+  const uint64_t bb = dtype_info(w.type).type_size, nb = w.row_bytes / bb, panel = P * w.row_bytes;
+  const int64_t panels = w.rows / P;
 #pragma omp parallel for num_threads(threads < 1 ? 1 : threads) schedule(static)
-  for (int64_t g = 0; g < groups; ++g) {  // (blocks, 16 bb) per group
-    const uint8_t* src[G];
-    for (int64_t i = 0; i < G; ++i) src[i] = w.row(G * g + i);
-    repack_group(w.type, src, nb, bb, dst + static_cast<uint64_t>(g) * group);
-  }
-  const uint64_t head = static_cast<uint64_t>(groups) * group;  // the tail rows stay plain
+  for (int64_t p = 0; p < panels; ++p)  // (blocks, P / 16 groups, 16 bb) per panel
+    repack_panel(w.type, w.row(P * p), w.row_bytes, P, nb, bb, dst + static_cast<uint64_t>(p) * panel);
+  const uint64_t head = static_cast<uint64_t>(panels) * panel;  // the tail rows stay plain
   std::memcpy(dst + head, w.data + head, repack_bytes(w) - head);
   weight_view v = w;
   v.data = dst;
-  v.interleave = G;
+  v.interleave = static_cast<int>(P);
   return v;
 }
 
 void dequantize_lane(const weight_view& w, int64_t r, float* dst) {
   const dtype_traits& tr = dtype_info(w.type);
   const int64_t bs = tr.block_size;
-  const int i = static_cast<int>(r % w.interleave);
-  uint8_t block[512];  // one ggml block (the largest, q8_k, is 292 bytes)
+  const int i = static_cast<int>(r % 16);  // its lane in its group
+  uint8_t block[512];                      // one ggml block (the largest, q8_k, is 292 bytes)
   static_assert(sizeof(block) >= 292);
   for (int64_t k = 0, b = 0; k < w.cols; k += bs, ++b) {
     group_block_unpack(w.type, w.group_block(r, b), i, block);

@@ -1,21 +1,23 @@
-// probes/engine/repack.h: the load-time repack of ggml block weights into packed 16-row groups (weight_view's
-// interleave 16, kernels.h). The few-token kernel multiplies 16 rows at once; in the stored layout those
-// are 16 separate row streams (64 for 4 row groups), more than the hardware prefetchers track, and each
-// block column starts with gathers and transposes of 16 rows' bytes. Repacked, each 16-row group is one
-// sequential stream of packed group-blocks (formats/quant_cols.h: block b of the 16 rows, field by field,
-// each field of the 16 rows together), which the register decoders read with one load per vector:
+// probes/engine/repack.h: the load-time repack of ggml block weights into packed panels (weight_view's
+// interleave P, kernels.h). The few-token kernel multiplies P rows at once (64; 32 for the k-quants): in
+// the stored layout those are P separate row streams, more than the hardware prefetchers track, and each
+// block column starts with gathers and transposes of 16 rows' bytes. Repacked, each panel is block column
+// after block column of packed group-blocks (formats/quant_cols.h: block b of 16 rows, field by field,
+// each field of the 16 rows together), which the register decoders read with one load per vector, and a
+// thread's consecutive panels are one sequential stream:
 //
-//   stored rows:        row 0: [d q0..q15] [d q0..q15] ...      (q4_0: an 18-byte block per row and column)
+//   stored rows:        row 0: [d q0..q15] [d q0..q15] ...   (q4_0: an 18-byte block per row and column)
 //                       row 1: [d q0..q15] [d q0..q15] ...
-//   one packed group:   block 0: [d of rows 0..15] [q0..3 of rows 0..15] ... [q12..15 of rows 0..15]
-//                       block 1: ...                           (288 bytes per block column, as before)
+//   one packed panel:   block 0: rows 0..15 [16 d] [q0..3 x 16] [q4..7 x 16] ... [q12..15 x 16]
+//                                rows 16..31 [16 d] [q0..3 x 16] ...   (4 x 288 bytes per block column)
+//                       block 1: ...
 //
 // The bytes are the stored ones moved, so every decode and every FMA is the same: the same bits
-// (tests/engine/test_repack.cpp). Rows past the last whole group stay plain.
+// (tests/engine/test_kernels_blocks.cpp). Rows past the last whole panel stay plain.
 //
 //   if (gb::engine::repack_wanted(w)) {
 //     std::unique_ptr<uint8_t[]> mem(new uint8_t[gb::engine::repack_bytes(w)]);  // untouched until written
-//     w = gb::engine::repack_interleave(w, mem.get(), threads);                   // w.interleave == 16
+//     w = gb::engine::repack_interleave(w, mem.get(), threads);  // w.interleave == rows_blocks_panel(w.type)
 //   }
 #pragma once
 

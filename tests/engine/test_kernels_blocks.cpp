@@ -93,10 +93,10 @@ TEST_CASE("few-token block matmul: registers == L1 tile == packed path bit for b
 }
 
 // The load-time repack (repack.h): every reader of a packed view gives the plain view's bits. Row counts
-// with and without a plain tail (16, 33, 70, 100), a 64-row panel whose groups mix layouts (33: rows 0..31
-// packed, 32 plain; 100: 64..95 packed, 96..99 plain), tokens 1..5 (few-token kernels) and 7 (packed
-// panels), 1 and 2 threads, row ranges that end inside a group, the row decoders and their twin, and
-// llama.cpp's numerics (every instruction set this CPU has).
+// with and without a plain tail (16, 33, 70, 100, 130: none, one or two packed panels of 32 or 64 rows
+// and 1..36 plain rows, a 64-row matmul panel that mixes layouts), tokens 1..5 (few-token kernels) and 7
+// (packed panels), 1 and 2 threads, row ranges that start inside a panel or end inside a group, the row
+// decoders and their twin, and llama.cpp's numerics (every instruction set this CPU has).
 TEST_CASE("packed-group repack: every reader gives the plain layout's bits") {
   const dtype types[] = {dtype::q8_0, dtype::q4_0, dtype::q4_1, dtype::q5_0, dtype::q5_1,
                          dtype::q2_k, dtype::q3_k, dtype::q4_k, dtype::q5_k, dtype::q6_k};
@@ -105,22 +105,25 @@ TEST_CASE("packed-group repack: every reader gives the plain layout's bits") {
     const std::string type_name = dtype_name(t);
     CAPTURE(type_name);
     const int64_t bs = dtype_info(t).block_size, N = bs * (bs == 32 ? 5 : 2);
-    for (int64_t M : {16, 33, 70, 100}) {
+    for (int64_t M : {16, 33, 70, 100, 130}) {
       CAPTURE(M);
       std::vector<uint8_t> bytes = random_matrix(t, M, N, g);
       const weight_view w{t, bytes.data(), M, N, dtype_row_bytes(t, static_cast<uint64_t>(N))};
       std::vector<uint8_t> packed_bytes(repack_bytes(w));
       const weight_view wi = repack_interleave(w, packed_bytes.data(), 2);
-      REQUIRE(wi.interleave == 16);
+      const int64_t P = rows_blocks_panel(t), whole = M / P * P;  // rows in whole panels
+      REQUIRE(wi.interleave == P);
       if (rows_blocks_supported(t))  // the policy: the types whose packed decoders measured faster
-        CHECK(repack_wanted(w) == (t == dtype::q4_0 || t == dtype::q8_0));
-      CHECK(packed_bytes != bytes);             // the layout did change
-      CHECK(wi.plain(M - 1) == (M % 16 != 0));  // a tail row stays plain, in place
-      const uint8_t* rows16[16];                // the last whole group's rows: its block 1 is packed
-      for (int i = 0; i < 16; ++i) rows16[i] = w.row(M / 16 * 16 - 16 + i);
-      std::vector<uint8_t> gb1(16 * dtype_info(t).type_size);
-      group_block_pack(t, rows16, 1, gb1.data());
-      CHECK(std::memcmp(wi.group_block(M / 16 * 16 - 1, 1), gb1.data(), gb1.size()) == 0);
+        CHECK(repack_wanted(w) == (M >= P && (t == dtype::q4_0 || t == dtype::q8_0)));
+      CHECK((packed_bytes != bytes) == (whole > 0));  // the layout did change
+      CHECK(wi.plain(M - 1) == (M % P != 0));         // a tail row stays plain, in place
+      if (whole > 0) {  // the last panel's second-last group: its block 1, packed where the view says
+        const uint8_t* rows16[16];
+        for (int i = 0; i < 16; ++i) rows16[i] = w.row(whole - 32 + i);
+        std::vector<uint8_t> gb1(16 * dtype_info(t).type_size);
+        group_block_pack(t, rows16, 1, gb1.data());
+        CHECK(std::memcmp(wi.group_block(whole - 32 + 5, 1), gb1.data(), gb1.size()) == 0);
+      }
       std::vector<uint8_t> scratch(w.row_bytes);
       for (int64_t r = 0; r < M; ++r)
         CHECK(std::memcmp(wi.row_in(r, scratch.data()), w.row(r), w.row_bytes) == 0);
@@ -145,8 +148,8 @@ TEST_CASE("packed-group repack: every reader gives the plain layout's bits") {
           rows_blocks_tiled(x.data(), T, N, wi, 0, M, inter.data(), M);
           CHECK(std::memcmp(plain.data(), inter.data(), plain.size() * 4) == 0);
           // row ranges from a group's start that end inside a group (or past the packed rows)
-          for (const int64_t r0 : {int64_t{0}, int64_t{16}}) {
-            const int64_t n = std::min<int64_t>(21, M - r0);
+          for (const int64_t r0 : {int64_t{0}, int64_t{16}, int64_t{48}}) {
+            const int64_t n = std::min<int64_t>(r0 == 48 ? 40 : 21, M - r0);
             if (n <= 0) continue;
             CAPTURE(r0);
             std::vector<float> part(plain.size(), NAN);
