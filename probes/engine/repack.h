@@ -31,10 +31,11 @@ namespace gb::engine {
 // repacks every type repack_wanted(w, true) takes (side-by-side runs of the layouts).
 bool repack_enabled();
 // True for a plain view of a ggml block type the few-token kernel decodes in registers (this build and
-// CPU), with at least one whole 16-row group, and (unless all) of a type where the repack measured faster:
-// q4_0 only (134M model, tg64, load 12-20, 3 alternating runs: q4_0 1.14x at 1 thread; q8_0 0.99x,
-// q4_k 0.80x, q6_k 0.85x; again 2026-12-07, load 9, 5 runs, 1 thread: q4_k 0.84x, q5_k 0.82x, q6_k 0.85x,
-// and 0.89x on a 7B-shaped q4_k whose 2304-byte rows are each a separate stream in the stored layout).
+// CPU), with at least one whole panel, and (unless all) of a type whose register decoder reads packed
+// group-blocks in place: q4_0, q8_0, q4_k, q5_k, q6_k. Against the stored layout (134M model, tg64, 1
+// thread, alternating runs, load 4-5.6, 2026-12-07): q4_0 2.1x and q8_0 2.0x (against main, whose q4_0
+// was already repacked block by block), q4_k 1.25x, q5_k 1.45x, q6_k 1.1x. (The block-by-block repack
+// that came before measured slower than the stored layout on the k-quants: 0.80-0.89x.)
 bool repack_wanted(const weight_view& w, bool all = false);
 // Bytes of the repacked copy: the same as the stored rows (rows x row_bytes).
 uint64_t repack_bytes(const weight_view& w);

@@ -114,7 +114,8 @@ TEST_CASE("packed-group repack: every reader gives the plain layout's bits") {
       const int64_t P = rows_blocks_panel(t), whole = M / P * P;  // rows in whole panels
       REQUIRE(wi.interleave == P);
       if (rows_blocks_supported(t))  // the policy: the types whose packed decoders measured faster
-        CHECK(repack_wanted(w) == (M >= P && (t == dtype::q4_0 || t == dtype::q8_0)));
+        CHECK(repack_wanted(w) == (M >= P && (t == dtype::q4_0 || t == dtype::q8_0 || t == dtype::q4_k ||
+                                              t == dtype::q5_k || t == dtype::q6_k)));
       CHECK((packed_bytes != bytes) == (whole > 0));  // the layout did change
       CHECK(wi.plain(M - 1) == (M % P != 0));         // a tail row stays plain, in place
       if (whole > 0) {  // the last panel's second-last group: its block 1, packed where the view says
