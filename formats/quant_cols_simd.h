@@ -265,11 +265,14 @@ template <class S>
 // (an f16's 11 significant bits times 6 bits), so dl * u is (17 + 5 bits, no overflow or underflow
 // from f16 inputs), and fma(dl, u, -ml) rounds the exact dl * u - ml once, as the subtraction does.
 // One instruction per element fewer in the few-token matmul.
-template <bool five>
+// in_place (a packed_at source only): the part's quant vectors are read from the packed group-block by
+// each column (memory operands) instead of held in 8 registers.
+template <bool five, bool in_place = false>
 struct k4_dec {
   static constexpr int parts = 4, step = 64, bytes = five ? 176 : 144;
   __m512 d, dmin, dl[2], ml[2], lo, hi;
   __m512i sm[4], q[8], qh[8], rot[2];
+  const uint8_t* qp = nullptr;  // in_place: quant vector j at qp + 64 j
   template <class S>
   [[gnu::always_inline]] void load(const S& src, int part) {
     const int64_t qs = five ? 48 : 16;
@@ -287,7 +290,16 @@ struct k4_dec {
       ml[h] = _mm512_mul_ps(dmin, to_f(byte_at(sm[2 + j / 4], j % 4)));
       if (five) rot[h] = _mm512_set1_epi32((4 - j) & 31);  // qh's bit j of each byte to bit 4
     }
-    src.x8(qs + 32 * part, q);
+    if constexpr (in_place)
+      qp = src.p + 16 * (qs + 32 * part);
+    else
+      src.x8(qs + 32 * part, q);
+  }
+  [[gnu::always_inline]] __m512i qv(int j) const {
+    if constexpr (in_place)
+      return _mm512_loadu_si512(qp + 64 * j);
+    else
+      return q[j];
   }
   // q5_k: the 5-bit quants of 4 columns, one per byte (nibble h under qh's bit 2p + h, rotated to bit 4 by
   // a count set per part), then the column's byte shifted down: vpermt2ps reads bits 0-4. Every shift
@@ -296,11 +308,11 @@ struct k4_dec {
   [[gnu::always_inline]] __m512 col(int e) const {
     const int l = e % 32, h = e / 32;
     if (five) {
-      const __m512i q5 = _mm512_ternarylogic_epi32(shr(q[l / 4], 4 * h), _mm512_rolv_epi32(qh[l / 4], rot[h]),
-                                                   _mm512_set1_epi32(0x0F0F0F0F), 0xE4);
+      const __m512i q5 = _mm512_ternarylogic_epi32(
+          shr(qv(l / 4), 4 * h), _mm512_rolv_epi32(qh[l / 4], rot[h]), _mm512_set1_epi32(0x0F0F0F0F), 0xE4);
       return _mm512_fmsub_ps(dl[h], _mm512_permutex2var_ps(lo, shr(q5, 8 * (l % 4)), hi), ml[h]);
     }
-    return _mm512_fmsub_ps(dl[h], _mm512_permutexvar_ps(shr(q[l / 4], 8 * (l % 4) + 4 * h), lo), ml[h]);
+    return _mm512_fmsub_ps(dl[h], _mm512_permutexvar_ps(shr(qv(l / 4), 8 * (l % 4) + 4 * h), lo), ml[h]);
   }
 };
 

@@ -15,10 +15,10 @@
 
 namespace gb::engine {
 
-// The groups the drivers below interleave (rows_fused_t, rows_tiled_t): 4 for 32-element blocks, 2 for
-// the 256-element k-quants.
+// 16 x the groups rows_fused_t interleaves: 4 for 32-element blocks and q4_k, 2 for q5_k and q6_k
+// (rows_tiled_t takes 2 for every k-quant, whose tiles are 16 KiB a group: a run reads half a q4_k panel).
 int64_t rows_blocks_panel(dtype t) {
-  return dtype_info(t).block_size <= 32 ? 64 : 32;
+  return dtype_info(t).block_size <= 32 || t == dtype::q4_k ? 64 : 32;
 }
 
 #if defined(GB_QSIMD_AVX512)
@@ -150,15 +150,15 @@ void rows_dec(const float* x, int64_t N, const weight_view& w, int64_t r0, int64
   }
 }
 
-// Rows [r0, r0 + n) in runs of 16 G rows: the rows in packed panels through the packed driver, the plain
-// rows after them (a matrix's tail) through the stored one.
-template <int RT, int G, class D>
+// Rows [r0, r0 + n) in runs of 16 G rows: the rows in packed panels through the packed driver (decoder
+// packed_proto), the plain rows after them (a matrix's tail) through the stored one (proto).
+template <int RT, int G, class D, class DP>
 void rows_runs(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
-               const D& proto) {
+               const D& proto, const DP& packed_proto) {
   const int64_t packed_end =
       w.interleave == 0 ? r0 : std::clamp<int64_t>(w.rows / w.interleave * w.interleave, r0, r0 + n);
   for (int64_t r = r0; r < packed_end; r += 16 * G)
-    rows_dec<RT, G, true, D>(x, N, w, r, std::min<int64_t>(16 * G, packed_end - r), y, M, proto);
+    rows_dec<RT, G, true, DP>(x, N, w, r, std::min<int64_t>(16 * G, packed_end - r), y, M, packed_proto);
   for (int64_t r = packed_end; r < r0 + n; r += 16 * G)
     rows_dec<RT, G, false, D>(x, N, w, r, std::min<int64_t>(16 * G, r0 + n - r), y, M, proto);
 }
@@ -172,31 +172,33 @@ void rows_tiled_t(const float* x, int64_t N, const weight_view& w, int64_t r0, i
   t32.packed = t256.packed = block_columns16_packed(w.type);
   // 2 groups (a 32 KiB tile) for the 256-element k-quants, 4 (a whole panel) for 32-element blocks
   if (dtype_info(w.type).block_size <= 32)
-    rows_runs<RT, 4>(x, N, w, r0, n, y, M, t32);
+    rows_runs<RT, 4>(x, N, w, r0, n, y, M, t32, t32);
   else
-    rows_runs<RT, 2>(x, N, w, r0, n, y, M, t256);
+    rows_runs<RT, 2>(x, N, w, r0, n, y, M, t256, t256);
 }
 
 template <int RT>
 void rows_fused_t(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y,
                   int64_t M) {
-  // 4 groups (a whole panel) for 32-element blocks (q8_0 tg 15 -> 21 tok/s, 1 thread, load 22); 2 for the
-  // k-quants, whose decoders' state is larger (4 were no faster on q4_k)
+  // 4 groups (a whole panel) for 32-element blocks (q8_0 tg 15 -> 21 tok/s, 1 thread, load 22) and for
+  // q4_k, whose packed decoder reads its quants in place (fewer live registers: 4 groups against 2, 134M
+  // tg128, 5 alternating runs, load 5.2-5.5: CPU 0.89x of the whole process, wall 0.85x); 2 for q5_k
+  // (4: 0.71-0.78x, its qh vectors stay in registers) and q6_k, whose decoders' state is larger
   switch (w.type) {
     case dtype::q8_0:
-      rows_runs<RT, 4>(x, N, w, r0, n, y, M, qsimd::q8_0_dec{});
+      rows_runs<RT, 4>(x, N, w, r0, n, y, M, qsimd::q8_0_dec{}, qsimd::q8_0_dec{});
       return;
     case dtype::q4_0:
-      rows_runs<RT, 4>(x, N, w, r0, n, y, M, qsimd::q4_0_dec{});
+      rows_runs<RT, 4>(x, N, w, r0, n, y, M, qsimd::q4_0_dec{}, qsimd::q4_0_dec{});
       return;
     case dtype::q4_k:
-      rows_runs<RT, 2>(x, N, w, r0, n, y, M, qsimd::k4_dec<false>{});
+      rows_runs<RT, 4>(x, N, w, r0, n, y, M, qsimd::k4_dec<false>{}, qsimd::k4_dec<false, true>{});
       return;
     case dtype::q5_k:
-      rows_runs<RT, 2>(x, N, w, r0, n, y, M, qsimd::k4_dec<true>{});
+      rows_runs<RT, 2>(x, N, w, r0, n, y, M, qsimd::k4_dec<true>{}, qsimd::k4_dec<true, true>{});
       return;
     case dtype::q6_k:
-      rows_runs<RT, 2>(x, N, w, r0, n, y, M, qsimd::q6_k_dec{});
+      rows_runs<RT, 2>(x, N, w, r0, n, y, M, qsimd::q6_k_dec{}, qsimd::q6_k_dec{});
       return;
     default:
       rows_tiled_t<RT>(x, N, w, r0, n, y, M);

@@ -18,8 +18,8 @@ namespace gb::engine {
 
 // True when this build has a SIMD decoder for w's type (AVX-512 builds, ggml block types).
 bool rows_blocks_supported(dtype t);
-// The rows the kernel multiplies at once for type t (64 for 32-element blocks, 32 for the k-quants): the
-// rows of a packed panel (repack.h), whose reads are then one sequential stream.
+// The rows the kernel multiplies at once for type t (64 for 32-element blocks and q4_k, 32 for q5_k and
+// q6_k): the rows of a packed panel (repack.h), whose reads are then one sequential stream.
 int64_t rows_blocks_panel(dtype t);
 // Rows [r0, r0 + n) of y (T, M) = x (T, N) . W^T for 1 <= T <= 5 (r0 a multiple of 16 when w is packed,
 // repack.h).

@@ -1,5 +1,5 @@
 // probes/engine/repack.h: the load-time repack of ggml block weights into packed panels (weight_view's
-// interleave P, kernels.h). The few-token kernel multiplies P rows at once (64; 32 for the k-quants): in
+// interleave P, kernels.h). The few-token kernel multiplies P rows at once (64; 32 for q5_k, q6_k): in
 // the stored layout those are P separate row streams, more than the hardware prefetchers track, and each
 // block column starts with gathers and transposes of 16 rows' bytes. Repacked, each panel is block column
 // after block column of packed group-blocks (formats/quant_cols.h: block b of 16 rows, field by field,
