@@ -543,9 +543,11 @@ struct runner::impl {
   // from_layer > 0 (packed only): the pass starts at that block with x = resid (T, D), the rows of
   // blk.<from_layer>.resid.pre; the embedding and the blocks before it are skipped. stage (packed, with
   // resid): row t joins at block (*stage)[t] (nondecreasing), so block l runs on the rows that have joined.
+  // out_rows (packed, no hook): only those rows' logits, into out (forward_packed_rows); returns nothing.
   result<std::vector<float>> run(const std::vector<int32_t>& tokens, hook* h, bool last_only,
                                  const std::vector<int32_t>* parent = nullptr, int from_layer = 0,
-                                 const float* resid = nullptr, const std::vector<int32_t>* stage = nullptr) {
+                                 const float* resid = nullptr, const std::vector<int32_t>* stage = nullptr,
+                                 const std::vector<int32_t>* out_rows = nullptr, float* out = nullptr) {
     pass ps;
     ps.tp.h = h;
     ps.last_only = last_only;
@@ -566,6 +568,10 @@ struct runner::impl {
       for (int l = from_layer; l < hp.n_layer; ++l) {
         if (stage) stage_join(*stage, resid, l, T, ps);
         if (!attention(l, ps) || !mlp(l, ps)) return stopped;
+      }
+      if (out_rows) {  // forward_packed_rows (packed: never the team's): those rows' logits into out
+        output_rows(*out_rows, out);
+        return std::vector<float>();
       }
       logits = output_logits(ps);
     }
@@ -1041,6 +1047,18 @@ struct runner::impl {
     return logits;
   }
 
+  // forward_packed_rows: the final norm and the logits of rows `rows` only (increasing) into out (n, V). The
+  // rows are moved to the front of x first (the pass is over; rows[i] >= i). Norm and matmul work row by row,
+  // so each row's bits are output_logits'. No hook point is offered.
+  void output_rows(const std::vector<int32_t>& rows, float* out) {
+    const int64_t n = static_cast<int64_t>(rows.size());
+    for (int64_t i = 0; i < n; ++i)
+      if (const int64_t r = rows[static_cast<size_t>(i)]; r != i)
+        std::memcpy(x.data() + i * D, x.data() + r * D, sizeof(float) * static_cast<size_t>(D));
+    norm(x.data(), n, out_norm_w, out_norm_b, xn.data());
+    linear(xn.data(), n, output, output_b, out);
+  }
+
   // Attention of a packed trie: query row t against the keys of its path (root .. t), from the q, k, v
   // buffers of this pass; writes att (T, H*E). ALiBi distances are depths, as in a single sequence.
   void packed_attention(int l, const pass& ps) {
@@ -1111,6 +1129,23 @@ result<std::vector<float>> runner::forward_packed(const std::vector<int32_t>& to
                                                   const std::vector<int32_t>& parent, hook* h) {
   try {
     return p_->run(tokens, h, false, &parent);
+  } catch (failure& f) {
+    return f.err();
+  }
+}
+
+result<size_t> runner::forward_packed_rows(const std::vector<int32_t>& tokens,
+                                           const std::vector<int32_t>& parent,
+                                           const std::vector<int32_t>& rows, float* logits) {
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (rows[i] < 0 || static_cast<size_t>(rows[i]) >= tokens.size() || (i > 0 && rows[i] <= rows[i - 1]))
+      return error{errc::bad_value, 0,
+                   "engine: packed output row " + std::to_string(rows[i]) + " (entry " + std::to_string(i) +
+                       ") is not an increasing row of the " + std::to_string(tokens.size()) + "-row batch",
+                   ""};
+  try {
+    p_->run(tokens, nullptr, false, &parent, 0, nullptr, nullptr, &rows, logits);
+    return rows.size();
   } catch (failure& f) {
     return f.err();
   }

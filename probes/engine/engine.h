@@ -129,6 +129,14 @@ class runner {
   result<std::vector<float>> forward_packed(const std::vector<int32_t>& tokens,
                                             const std::vector<int32_t>& parent, hook* h = nullptr);
 
+  // forward_packed for a scorer that reads some rows only: the logits of rows `rows` (strictly increasing
+  // rows of the trie) into logits (rows.size(), V) row-major, which the caller provides (a scorer reuses one
+  // buffer: no allocation or zeroing per pass); row i equals, bit for bit, row rows[i] of forward_packed's.
+  // The other rows skip the final norm and the output projection. No hooks. Returns rows.size(). Errors:
+  // those of forward_packed, rows not increasing in [0, T) (bad_value).
+  result<size_t> forward_packed_rows(const std::vector<int32_t>& tokens, const std::vector<int32_t>& parent,
+                                     const std::vector<int32_t>& rows, float* logits);
+
   // forward_packed from block `layer` on: resid (T, D) holds each row's blk.<layer>.resid.pre (as a hook
   // saw it in an earlier pass); the embedding and blocks 0 .. layer-1 are skipped, so each row's logits equal
   // those of forward_packed over the same trie whose rows had that residual there (bit for bit). Hooks see

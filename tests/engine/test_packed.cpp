@@ -4,6 +4,7 @@
 // GQA/MQA), on random tries (shared prefixes, branches, single tokens, duplicates, a lone long sequence),
 // in any topological row order; independent of the thread count; the KV cache untouched; bad tries rejected.
 // forward_packed_from (a pass from block l, given the rows' blk.l.resid.pre) gives the full pass's bits.
+// forward_packed_rows (the logits of some rows only) gives those rows of forward_packed bit for bit.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -651,4 +652,67 @@ TEST_CASE("forward_packed_staged errors: blocks not nondecreasing or outside the
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.err().code == errc::bad_value);
   CHECK(c.run->forward_packed_staged({0, 0, 1}, c.x, c.tokens, c.parent).ok());
+}
+
+// ---- forward_packed_rows: the logits of some rows only, into the caller's buffer
+
+TEST_CASE("forward_packed_rows: the listed rows' logits are forward_packed's bit for bit, every family") {
+  const std::string dir = test::temp_dir("engine_packed_rows");
+  int ran = 0;
+  for (const std::string& arch : synth_architectures()) {
+    CAPTURE(arch);
+    auto L = load(synth(dir, arch, arch == "llama" ? 2 : 0));
+    if (!engine::engine_unsupported_reason(*L->m).empty()) continue;
+    auto run = make_runner(*L->m);
+    std::mt19937 rng(static_cast<uint32_t>(31 + ran));
+    trie tr;
+    for (const auto& s : random_batch(rng, 12, ran == 0)) tr.add(s);
+    auto full = run->forward_packed(tr.tokens, tr.parent);
+    REQUIRE(full.ok());
+    const auto T = static_cast<int32_t>(tr.tokens.size());
+    const auto V = static_cast<size_t>(run->vocab_size());
+    std::vector<int32_t> all(static_cast<size_t>(T)), thirds, random_rows;
+    for (int32_t t = 0; t < T; ++t) {
+      all[static_cast<size_t>(t)] = t;
+      if (t % 3 == 1) thirds.push_back(t);
+      if (rng() % 4 == 0) random_rows.push_back(t);
+    }
+    for (const std::vector<int32_t>& rows : {all, thirds, random_rows, std::vector<int32_t>{T - 1}}) {
+      CAPTURE(rows.size());
+      std::vector<float> buf((rows.size() + 1) * V, -7.0f);  // one row more: must stay as it was
+      auto r = run->forward_packed_rows(tr.tokens, tr.parent, rows, buf.data());
+      REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().to_string()));
+      CHECK(r.value() == rows.size());
+      size_t differ = 0;
+      for (size_t i = 0; i < rows.size(); ++i)
+        differ += !std::equal(
+            buf.begin() + static_cast<std::ptrdiff_t>(i * V),
+            buf.begin() + static_cast<std::ptrdiff_t>((i + 1) * V),
+            full.value().begin() + static_cast<std::ptrdiff_t>(rows[i]) * static_cast<std::ptrdiff_t>(V));
+      CHECK(differ == 0);
+      CHECK(std::all_of(buf.end() - static_cast<std::ptrdiff_t>(V), buf.end(),
+                        [](float v) { return v == -7.0f; }));
+    }
+    CHECK(run->position() == 0);  // the KV cache is not touched, as by forward_packed
+    ++ran;
+  }
+  CHECK(ran >= 10);
+}
+
+TEST_CASE("forward_packed_rows errors: rows out of range or out of order, and forward_packed's own") {
+  const std::string dir = test::temp_dir("engine_packed_rows_err");
+  auto L = load(synth(dir, "llama", 2));
+  auto run = make_runner(*L->m);
+  const std::vector<int32_t> tokens = {1, 5, 9, 7}, parent = {-1, 0, 1, 0};
+  std::vector<float> buf(4 * static_cast<size_t>(run->vocab_size()));
+  for (const std::vector<int32_t>& rows : std::vector<std::vector<int32_t>>{{4}, {-1}, {2, 1}, {1, 1}}) {
+    auto r = run->forward_packed_rows(tokens, parent, rows, buf.data());
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.err().code == errc::bad_value);
+    MESSAGE(r.err().to_string());
+  }
+  auto bad = run->forward_packed_rows(tokens, {-1, 0, 3, 0}, {0}, buf.data());  // a later row as parent
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.err().code == errc::bad_value);
+  CHECK(run->forward_packed_rows(tokens, parent, {0, 3}, buf.data()).ok());
 }
