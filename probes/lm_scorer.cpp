@@ -11,6 +11,8 @@
 #include <numeric>
 #include <thread>
 
+#include "probes/engine/log_softmax.h"
+
 namespace gb::probes {
 
 // The logits of a worker's packed passes, kept across passes and batches: not zeroed (each pass writes the
@@ -67,20 +69,10 @@ struct engine_scorer::worker {
 
 namespace {
 
-// The log-softmax terms of one logits row, in double (as runner::token_logprobs computes them): its max and
-// log(sum_j exp(row[j] - max)).
-void row_log_sum(const float* row, int64_t V, double& mx, double& log_sum) {
-  double m = static_cast<double>(row[0]);
-  for (int64_t j = 1; j < V; ++j) m = std::max(m, static_cast<double>(row[j]));
-  double sum = 0;
-  for (int64_t j = 0; j < V; ++j) sum += std::exp(static_cast<double>(row[j]) - m);
-  mx = m, log_sum = std::log(sum);
-}
-
 // log-softmax of one logits row at `token`
 double row_logprob(const float* row, int64_t V, int32_t token) {
   double mx = 0, log_sum = 0;
-  row_log_sum(row, V, mx, log_sum);
+  engine::row_log_sum(row, V, mx, log_sum);
   return static_cast<double>(row[token]) - mx - log_sum;
 }
 
@@ -305,7 +297,7 @@ void pass_score(engine_scorer::worker& w, const pass& p, const std::vector<lp_re
   std::vector<double> mx(static_cast<size_t>(n)), log_sum(static_cast<size_t>(n));  // (n) each
 #pragma omp parallel for num_threads(lse_threads) schedule(dynamic, 4)
   for (int64_t r = 0; r < n; ++r)
-    row_log_sum(logits + r * V, V, mx[static_cast<size_t>(r)], log_sum[static_cast<size_t>(r)]);
+    engine::row_log_sum(logits + r * V, V, mx[static_cast<size_t>(r)], log_sum[static_cast<size_t>(r)]);
   for (size_t k = p.begin; k < p.end; ++k) {
     const lp_request& q = reqs[order[k]];
     const std::vector<int32_t>& rows = p.rows[k - p.begin];

@@ -20,6 +20,7 @@
 #include "probes/engine/attention.h"
 #include "probes/engine/kernels.h"
 #include "probes/engine/kernels_q8.h"
+#include "probes/engine/log_softmax.h"
 #include "probes/engine/repack.h"
 
 namespace gb::engine {
@@ -1250,11 +1251,9 @@ result<std::vector<double>> runner::token_logprobs(const std::vector<int32_t>& t
     for (size_t i = s; i < e; ++i) {
       if (i + 1 < first_scored) continue;
       const float* row = lg.value().data() + static_cast<int64_t>(i - s) * V;
-      double mx = static_cast<double>(row[0]);
-      for (int64_t j = 1; j < V; ++j) mx = std::max(mx, static_cast<double>(row[j]));
-      double sum = 0;
-      for (int64_t j = 0; j < V; ++j) sum += std::exp(static_cast<double>(row[j]) - mx);
-      out.push_back(static_cast<double>(row[tokens[i + 1]]) - mx - std::log(sum));
+      double mx = 0, log_sum = 0;
+      row_log_sum(row, V, mx, log_sum);
+      out.push_back(static_cast<double>(row[tokens[i + 1]]) - mx - log_sum);
     }
   }
   return out;
