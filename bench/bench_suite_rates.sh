@@ -10,42 +10,42 @@
 #   bench/bench_suite_rates.sh                 # LIMIT=100 items per suite, THREADS=2, SUITES="crows-pairs ..."
 #   BASE=/tmp/glassbox-main SUITES="bbq templates" REPS=3 DTYPE=q8_0 bench/bench_suite_rates.sh
 #
-# Measured (Dec 2026, 2 shared cores at load ~18, LIMIT=50, before BBQ and the templates were packed; pp and
-# each suite run at different moments, so the ratio carries the load's drift): pp512 190 tok/s; crows-pairs 2260
-# tokens in 23.6 s, 96 tok/s (1.98x below pp); bbq 7196 tokens in 123.3 s, 58 tok/s (3.25x); winobias 1817 tokens
-# in 19.9 s, 91 tok/s (2.08x). Each wall includes loading the model and the data and 100 bootstrap resamples.
-# BBQ and the templates packed (sentence_cache::prefetch_continuation), Dec 7 06:22-06:33, load 8-10 (this
-# session's own test runs beside some rounds: wall is unreliable, CPU is the measure), q8_0, LIMIT=100, REPS=3,
-# BASE = main at 72ae4eb: pp512 306 tok/s wall (258 before, 354 after the suites);
-#   bbq        main 14398 positions computed, CPU 30.0 / 33.8 / 29.8 s; packed 14887, CPU 27.6 / 26.9 / 27.7 s:
-#              1.09x less CPU (median of the pairs), 540 vs 480 computed positions per CPU s, 1.23 -> 0.93 items
-#              per wall s (wall 81 -> 107 s: the load, see above);
-#   templates  main 1086 positions computed, CPU 6.5 / 6.7 / 7.1 s; packed 682, CPU 1.29 / 1.50 / 1.30 s: 5.0x
-#              less CPU, 4.75x less wall (17.8 -> 3.6 s), 161 -> 525 positions per CPU s.
-# bench/ab.sh -n 3, BBQ 40 items, packed vs main, load 9.7 -> 6.7: CPU 10.76 vs 11.57 s (0.91x), wall 22.9 vs
-# 28.1 s median but 1.09x pair by pair (packed slower on wall at this load), peak RSS 329 vs 223 MB (two batch
-# runners and their (512, 32000) logits). Again -n 4 at load 4.2 -> 6.8: CPU 10.61 vs 11.84 s (0.89x), wall 0.84x
-# pair by pair (20.1 vs 23.2 s median): the wall moves with the load, the CPU ratio holds.
-# BBQ gains little on this model: its one-at-a-time path already ran each ~150-token prompt as one forward
-# (GEMM-bound, near pp) and only the answers' few-token passes were slow; audit --plan priced every such position
-# at the rate of 8-token template continuations (BBQ 100 items: planned 87.8 CPU s against ~30 measured, 2.9x
-# over; packed: planned 31.0 against 27.6, 1.1x).
-# Every suite, main at df3e44c (BBQ and the templates packed), Dec 7 07:11-07:13, the machine idle (load
-# 1.6-1.9: this script alone), f32, 2 threads; LIMIT=100 (pp512 1731 tok/s) and then LIMIT=400 for three suites
-# (pp512 1813): every suite runs at 1.55-2.28x below pp, the larger runs at 1.55-1.67x (model and data loading
-# and the bootstrap amortised). Not yet within 1.5x: a scored position needs its full 32000-wide logits and
-# log-softmax (the output matmul adds ~29% to the 134M model's multiply-adds per position, which pp512's
-# last-token logits do not pay), and the suites' sequences are 10-150 tokens, not 512.
-#   suite         side   items   tokens   wall s    cpu s     tok/s tok/cpu s  items/s pp/suite
-#   crows-pairs   this     100     5209     4.89     9.58      1065       544    20.45     1.63
-#   stereoset     this     100     3267     3.44     6.50       950       503    29.07     1.82
-#   winobias      this     100     3578     3.75     6.86       954       522    26.67     1.81
-#   bbq           this     100    14887    13.58    26.65      1096       559     7.36     1.58
-#   holisticbias  this     100     1199     1.56     2.44       769       491    64.10     2.25
-#   templates     this     100      682     0.90     1.39       758       491   111.11     2.28
-#   crows-pairs   this     400    19137    17.08    33.74      1120       567    23.42     1.62
-#   bbq           this     400    55877    47.75    94.40      1170       592     8.38     1.55
-#   stereoset     this     400    12694    11.69    22.46      1086       565    34.22     1.67
+# History: at load ~18 (LIMIT=50) suites ran 2-3.3x below pp; packing BBQ and the templates
+# (sentence_cache::prefetch_continuation) cut their CPU 1.09x and 5.0x; on the idle machine (lead, Dec 7
+# 07:11, main at df3e44c, f32) every suite was 1.58-2.28x below pp512 at 100 items, 1.55-1.67x at 400.
+# Packed passes that read only their scored rows' logits (runner::forward_packed_rows: no zeroed (T, V) vector
+# per pass, whose first-touch page faults were ~21-25% of a suite's CPU; no output projection for context
+# rows), Dec 7 09:15-10:01: BASE = main at 8a64bce, this = that change alone (the exp on 8 lanes came after:
+# CrowS-Pairs 0.92x CPU again, bench/ab.sh -n 3 at load 4-5.5), REPS=3 (q8_0 at 400 items: 1), 2 threads.
+# Other engineers ran 2-thread benches beside it (load 2.5-5.5): the wall columns and the wall pp/suite
+# (0.7-8.5x) are the load's, so the table compares CPU. pp512's CPU rate: `glassbox bench -p 512 -n 0 -r 5`
+# minus `-r 1` (2048 tokens): f32 860-990 (920) tokens per CPU s, q8_0 1055-1080 (1070). pp/cpu = that rate
+# over the suite's tokens per CPU s; on an idle machine both pp threads and both suite runners are busy, so it
+# stands for the wall ratio (main's idle 400-item wall ratios 1.62 / 1.55 / 1.67 read 1.65 / 1.63 / 1.80 by
+# CPU). Within 1.5x: f32 every suite (1.02-1.50 at 100 items, 1.10-1.38 at 400), q8_0 at 400 items
+# (1.10-1.36); not yet q8_0 at 100 items: crows-pairs 1.54, winobias 1.52, holisticbias 1.67, stereoset 1.75
+# (per CPU s the q8_0 suites compute as many tokens as the f32 ones, q8_0 pp512 16% more; at 100 items the
+# model's page faults, three runners and whole-matrix panel packing for a few rows weigh more).
+#   dtype items suite        tokens  CPU s base  this  base/this tok/CPU s   pp/cpu
+#                                                    (pairs)   base  this  base  this
+#   f32    100 crows-pairs     5209   9.28   7.67   1.23x   561   679  1.64  1.35
+#   f32    100 stereoset       3267   6.56   5.11   1.29x   498   639  1.85  1.44
+#   f32    100 winobias        3578   6.46   5.14   1.26x   554   696  1.66  1.32
+#   f32    100 bbq            14887  25.11  16.55   1.52x   593   900  1.55  1.02
+#   f32    100 holisticbias    1199   2.38   1.96   1.21x   504   612  1.83  1.50
+#   f32    100 templates        682   1.39   1.00   1.40x   491   682  1.87  1.35
+#   f32    400 crows-pairs    19137  34.22  27.12   1.26x   559   706  1.65  1.30
+#   f32    400 bbq            55877  98.76  66.68   1.47x   566   838  1.63  1.10
+#   f32    400 stereoset      12694  24.84  19.06   1.30x   511   666  1.80  1.38
+#   q8_0   100 crows-pairs     5209  10.03   7.47   1.40x   519   697  2.06  1.54
+#   q8_0   100 stereoset       3267   5.73   5.34   1.23x   570   612  1.88  1.75
+#   q8_0   100 winobias        3578   6.70   5.07   1.31x   534   706  2.00  1.52
+#   q8_0   100 bbq            14887  24.77  16.51   1.45x   601   902  1.78  1.19
+#   q8_0   100 holisticbias    1199   2.26   1.87   1.21x   531   641  2.02  1.67
+#   q8_0   100 templates        682   1.28   0.92   1.36x   533   741  2.01  1.44
+#   q8_0   400 crows-pairs    19137  32.65  23.41   1.39x   586   817  1.83  1.31
+#   q8_0   400 bbq            55877  89.00  57.20   1.56x   628   977  1.70  1.10
+#   q8_0   400 stereoset      12694  21.12  16.19   1.30x   601   784  1.78  1.36
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bench_init "${BUILD:-}"
