@@ -325,49 +325,79 @@ struct k4_dec {
 // ds times the column is the real number d * sc * (q - 32): the same product ggml rounds, the same
 // rounding (infinities, NaNs and signed zeros pass through as there). 4 vector instructions per 16
 // weights and 4 columns where 7 (two shifts, merge, mask, subtract, convert, multiply) were per column.
-struct q6_k_dec {
+// in_place (a packed_at source only): ql and qh are read from the packed group-block by each column
+// (memory operands) instead of held in 24 registers, and each part multiplies out only its own 8 scales.
+template <bool in_place = false>
+struct q6_k_dec_t {
   static constexpr int parts = 2, step = 128, bytes = 210;
-  __m512 ds[16];
+  __m512 ds[16];  // in_place: the part's 8 in ds[0..8)
   __m512i ql[16], qh[8];
+  const uint8_t *qlp = nullptr, *qhp = nullptr;  // in_place: ql vector j at qlp + 64 j, qh's at qhp + 64 j
   template <class S>
   [[gnu::always_inline]] void load(const S& src, int n) {
-    if (n == 0) {
-      __m512i s[4];
-      src.x4(192, s);
+    if constexpr (in_place) {
+      const __m512i s0 = src.dw(192 + 8 * n), s1 = src.dw(196 + 8 * n);
 #if defined(__AVX512BW__)
       const __m512 d = _mm512_mul_ps(src.f16(208, true), _mm512_set1_ps(0x1p-50f));
-      for (int j = 0; j < 16; ++j) ds[j] = _mm512_mul_ps(d, to_f(top_byte(s[j / 4], j % 4)));
+      for (int j = 0; j < 8; ++j) ds[j] = _mm512_mul_ps(d, to_f(top_byte(j < 4 ? s0 : s1, j % 4)));
 #else
       const __m512 d = src.f16(208, true);
-      for (int j = 0; j < 16; ++j) ds[j] = _mm512_mul_ps(d, to_f(sbyte(s[j / 4], j % 4)));
+      for (int j = 0; j < 8; ++j) ds[j] = _mm512_mul_ps(d, to_f(sbyte(j < 4 ? s0 : s1, j % 4)));
 #endif
+      qlp = src.p + 16 * 64 * n;
+      qhp = src.p + 16 * (128 + 32 * n);
     } else {
-      for (int j = 0; j < 8; ++j) ds[j] = ds[8 + j];
+      if (n == 0) {
+        __m512i s[4];
+        src.x4(192, s);
+#if defined(__AVX512BW__)
+        const __m512 d = _mm512_mul_ps(src.f16(208, true), _mm512_set1_ps(0x1p-50f));
+        for (int j = 0; j < 16; ++j) ds[j] = _mm512_mul_ps(d, to_f(top_byte(s[j / 4], j % 4)));
+#else
+        const __m512 d = src.f16(208, true);
+        for (int j = 0; j < 16; ++j) ds[j] = _mm512_mul_ps(d, to_f(sbyte(s[j / 4], j % 4)));
+#endif
+      } else {
+        for (int j = 0; j < 8; ++j) ds[j] = ds[8 + j];
+      }
+      src.x8(64 * n, ql);
+      src.x8(64 * n + 32, ql + 8);
+      src.x8(128 + 32 * n, qh);
     }
-    src.x8(64 * n, ql);
-    src.x8(64 * n + 32, ql + 8);
-    src.x8(128 + 32 * n, qh);
+  }
+  [[gnu::always_inline]] __m512i qlv(int j) const {
+    if constexpr (in_place)
+      return _mm512_loadu_si512(qlp + 64 * j);
+    else
+      return ql[j];
+  }
+  [[gnu::always_inline]] __m512i qhv(int j) const {
+    if constexpr (in_place)
+      return _mm512_loadu_si512(qhp + 64 * j);
+    else
+      return qh[j];
   }
   [[gnu::always_inline]] __m512 col(int e) const {
     const int s4 = e / 32, l = e % 32;
-    const __m512i v = ql[(32 * (s4 % 2) + l) / 4];
+    const __m512i v = qlv((32 * (s4 % 2) + l) / 4);
 #if defined(__AVX512BW__)
     // bits 2-5 of each byte: nibble s4 / 2 of ql; bits 6-7: qh's bits 2 s4, 2 s4 + 1 (merged under
     // 0x3C), then bits 0-1 cleared and bit 7 flipped (q ^ 32: k1 ? b ^ k2 : 0)
     const __m512i xl = s4 < 2 ? _mm512_slli_epi32(v, 2) : _mm512_srli_epi32(v, 2);
     const __m512i m =
-        _mm512_ternarylogic_epi32(xl, shr(qh[l / 4], 2 * s4 - 6), _mm512_set1_epi32(0x3C3C3C3C), 0xE4);
+        _mm512_ternarylogic_epi32(xl, shr(qhv(l / 4), 2 * s4 - 6), _mm512_set1_epi32(0x3C3C3C3C), 0xE4);
     const __m512i q = _mm512_ternarylogic_epi32(m, _mm512_set1_epi32(static_cast<int>(0xFCFCFCFCu)),
                                                 _mm512_set1_epi32(static_cast<int>(0x80808080u)), 0x48);
     return _mm512_mul_ps(ds[2 * s4 + l / 16], to_f(top_byte(q, l % 4)));
 #else
     const __m512i a = shr(v, 8 * (l % 4) + 4 * (s4 / 2));
     const __m512i q6 =
-        _mm512_and_si512(merge_low(a, shr(qh[l / 4], 8 * (l % 4) + 2 * s4 - 4), 4), _mm512_set1_epi32(63));
+        _mm512_and_si512(merge_low(a, shr(qhv(l / 4), 8 * (l % 4) + 2 * s4 - 4), 4), _mm512_set1_epi32(63));
     return _mm512_mul_ps(ds[2 * s4 + l / 16], to_f(_mm512_sub_epi32(q6, _mm512_set1_epi32(32))));
 #endif
   }
 };
+using q6_k_dec = q6_k_dec_t<>;
 
 // One block of 16 rows (a source, above) through decoder D, column c stored at out + c * ld (what
 // block_columns16 does).

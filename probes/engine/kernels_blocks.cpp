@@ -183,7 +183,8 @@ void rows_fused_t(const float* x, int64_t N, const weight_view& w, int64_t r0, i
   // 4 groups (a whole panel) for 32-element blocks (q8_0 tg 15 -> 21 tok/s, 1 thread, load 22) and for
   // q4_k, whose packed decoder reads its quants in place (fewer live registers: 4 groups against 2, 134M
   // tg128, 5 alternating runs, load 5.2-5.5: CPU 0.89x of the whole process, wall 0.85x); 2 for q5_k
-  // (4: 0.71-0.78x, its qh vectors stay in registers) and q6_k, whose decoders' state is larger
+  // (4: 0.71-0.78x, its qh vectors stay in registers) and q6_k (its packed decoder reads ql and qh in place,
+  // CPU 0.78x of 2 groups holding them; 4 groups were 1.39x, 1.23x with its scales made per 16 columns)
   switch (w.type) {
     case dtype::q8_0:
       rows_runs<RT, 4>(x, N, w, r0, n, y, M, qsimd::q8_0_dec{}, qsimd::q8_0_dec{});
@@ -198,7 +199,7 @@ void rows_fused_t(const float* x, int64_t N, const weight_view& w, int64_t r0, i
       rows_runs<RT, 2>(x, N, w, r0, n, y, M, qsimd::k4_dec<true>{}, qsimd::k4_dec<true, true>{});
       return;
     case dtype::q6_k:
-      rows_runs<RT, 2>(x, N, w, r0, n, y, M, qsimd::q6_k_dec{}, qsimd::q6_k_dec{});
+      rows_runs<RT, 2>(x, N, w, r0, n, y, M, qsimd::q6_k_dec{}, qsimd::q6_k_dec_t<true>{});
       return;
     default:
       rows_tiled_t<RT>(x, N, w, r0, n, y, M);
