@@ -270,7 +270,7 @@ template <class S>
 template <bool five, bool in_place = false>
 struct k4_dec {
   static constexpr int parts = 4, step = 64, bytes = five ? 176 : 144;
-  __m512 d, dmin, dl[2], ml[2], lo, hi;
+  __m512 d, dmin, dl[2], ml[2];
   __m512i sm[4], q[8], qh[8], rot[2];
   const uint8_t* qp = nullptr;  // in_place: quant vector j at qp + 64 j
   template <class S>
@@ -281,8 +281,6 @@ struct k4_dec {
       if (five) {
         src.x8(16, qh);
       }
-      lo = table16(0.0f);
-      hi = table16(16.0f);
     }
     for (int h = 0; h < 2; ++h) {  // sub-block 2p + h: ggml's d * sc and dmin * m
       const int j = 2 * part + h;
@@ -310,9 +308,11 @@ struct k4_dec {
     if (five) {
       const __m512i q5 = _mm512_ternarylogic_epi32(
           shr(qv(l / 4), 4 * h), _mm512_rolv_epi32(qh[l / 4], rot[h]), _mm512_set1_epi32(0x0F0F0F0F), 0xE4);
-      return _mm512_fmsub_ps(dl[h], _mm512_permutex2var_ps(lo, shr(q5, 8 * (l % 4)), hi), ml[h]);
+      return _mm512_fmsub_ps(
+          dl[h], _mm512_permutex2var_ps(table16(0.0f), shr(q5, 8 * (l % 4)), table16(16.0f)), ml[h]);
     }
-    return _mm512_fmsub_ps(dl[h], _mm512_permutexvar_ps(shr(qv(l / 4), 8 * (l % 4) + 4 * h), lo), ml[h]);
+    return _mm512_fmsub_ps(dl[h], _mm512_permutexvar_ps(shr(qv(l / 4), 8 * (l % 4) + 4 * h), table16(0.0f)),
+                           ml[h]);
   }
 };
 
