@@ -46,6 +46,18 @@
 #   q8_0   400 crows-pairs    19137  32.65  23.41   1.39x   586   817  1.83  1.31
 #   q8_0   400 bbq            55877  89.00  57.20   1.56x   628   977  1.70  1.10
 #   q8_0   400 stereoset      12694  21.12  16.19   1.30x   601   784  1.78  1.36
+# Idle (lead, Dec 7 10:39-10:41, load 1.5-1.9, main at 651a0bd: the packed rows, the 8-lane exp and the
+# decode-ready repack), f32, 2 threads, wall (pp512 1983 / 1928 / 1851 tok/s in the three runs):
+#   suite          100 items: tok/s  pp/suite    400 items: tok/s  pp/suite    whole suite
+#   crows-pairs             1480      1.34                1638      1.18
+#   stereoset               1356      1.46                1593      1.21
+#   winobias                1376      1.44                1602      1.20
+#   bbq                     1899      1.04                1872      1.03
+#   holisticbias            1121      1.77                1318      1.46        6996 items 1651 tok/s, 1.12
+#   templates               1066      1.86        (120: the whole suite)        120 items 1189 tok/s, 1.56-1.62
+# The templates are 785 positions in 0.66 s: perf puts 22% of that run in pack16 (the f32 panel packing of
+# whole weight matrices for passes of a few rows) beside 53% in the tile kernel; holisticbias at 100 items is
+# 1.07 s, loading included. Every suite at 400 items or in full is within 1.5x but the templates.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bench_init "${BUILD:-}"
