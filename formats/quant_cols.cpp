@@ -17,6 +17,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -517,7 +518,7 @@ namespace {
 
 // Where t's block holds a lone f16 (a packed group-block's 2-byte field, quant_cols.h): 0, the block's last
 // 2 bytes (q3_k, q6_k), or -1 (only 4-byte fields).
-int64_t lone_f16_at(dtype t, int64_t bb) {
+constexpr int64_t lone_f16_at(dtype t, int64_t bb) {
   if (bb % 4 == 0) return -1;
   return t == dtype::q3_k || t == dtype::q6_k ? bb - 2 : 0;
 }
@@ -544,40 +545,38 @@ inline void field_copy(uint8_t* dst, const uint8_t* src, int64_t n) {
     std::memcpy(dst, src, static_cast<size_t>(n));
 }
 
-}  // namespace
-
-void group_block_pack(dtype t, const uint8_t* const* rows, int64_t b, uint8_t* out) {
-  const int64_t bb = static_cast<int64_t>(dtype_info(t).type_size), off = b * bb;
 #if defined(__AVX512F__)
-  // 4 dword fields at a time through the decoders' transpose (the very vectors they load): a field at a
-  // time was 7% of a 1-thread q4_0 tg128 run, 4x the plain copy it replaced
-  if (cols_isa_available(cols_isa::avx512)) {
-    const int64_t h = lone_f16_at(t, bb);
-    for (int64_t o = 0; o < bb;) {
-      if (o != h && o + 16 <= bb && (h < o || h >= o + 16)) {
-        __m512i d[4];
-        qsimd::dwords16x4(rows, off + o, d);
-        for (int j = 0; j < 4; ++j) _mm512_storeu_si512(out + 16 * (o + 4 * j), d[j]);
-        o += 16;
-        continue;
-      }
-      const int64_t s = std::min<int64_t>(o == h ? 2 : 4, bb - o);
-      for (int i = 0; i < 16; ++i) field_copy(out + 16 * o + s * i, rows[i] + off + o, s);
-      o += s;
-    }
-    return;
+// group_block_pack for a block of BB bytes with its lone f16 at H (-1: none): the 16 rows' d, then the
+// dword fields 8 at a time through the decoders' 16 x 8 transpose (dwords16x8: the very vectors they
+// load), then 4 (dwords16x4), then one, every offset a constant. The block size and field walk of the
+// runtime loop it replaced (a field or 4 at a time, the size looked up per block) were most of a 7B
+// model's repack time in user code.
+template <int64_t BB, int64_t H>
+void pack_avx512(const uint8_t* const* rows, int64_t b, uint8_t* out) {
+  static_assert(H == -1 || H == 0 || H == BB - 2);
+  constexpr int64_t lo = H == 0 ? 2 : 0, hi = H == BB - 2 ? BB - 2 : BB;  // the dword fields [lo, hi)
+  static_assert((hi - lo) % 4 == 0);
+  const int64_t off = b * BB;
+  if constexpr (H >= 0)
+    for (int i = 0; i < 16; ++i) std::memcpy(out + 16 * H + 2 * i, rows[i] + off + H, 2);
+  int64_t o = lo;
+#pragma GCC unroll 16
+  for (; o + 32 <= hi; o += 32) {
+    __m512i d[8];
+    qsimd::dwords16x8(rows, off + o, d);
+    for (int j = 0; j < 8; ++j) _mm512_storeu_si512(out + 16 * (o + 4 * j), d[j]);
   }
+  if (o + 16 <= hi) {
+    __m512i d[4];
+    qsimd::dwords16x4(rows, off + o, d);
+    for (int j = 0; j < 4; ++j) _mm512_storeu_si512(out + 16 * (o + 4 * j), d[j]);
+    o += 16;
+  }
+#pragma GCC unroll 4
+  for (; o < hi; o += 4)
+    for (int i = 0; i < 16; ++i) std::memcpy(out + 16 * o + 4 * i, rows[i] + off + o, 4);
+}
 #endif
-  group_fields(t, [&](int64_t o, int64_t s) {
-    for (int i = 0; i < 16; ++i) field_copy(out + 16 * o + s * i, rows[i] + off + o, s);
-  });
-}
-
-void group_block_unpack(dtype t, const uint8_t* packed, int i, uint8_t* block) {
-  group_fields(t, [&](int64_t o, int64_t s) { field_copy(block + o, packed + 16 * o + s * i, s); });
-}
-
-namespace {
 
 // A packed group-block of type T through block_columns16(T): its 16 rows' blocks unpacked first.
 template <dtype T>
@@ -593,61 +592,85 @@ void unpacked_cols(const uint8_t* packed, float* out, int64_t ld) {
   cols(rows, 0, out, ld);
 }
 
-packed_columns_fn avx512_packed_cols(dtype t) {
+// What the packed group-blocks of one ggml block type have, one row per type: the AVX-512 pack (null: only
+// group_block_pack_ref), the AVX-512 register decoder that reads the group-block in place (null: none),
+// and the portable decoder (each row's block unpacked, then block_columns16).
+using group_pack_fn = void (*)(const uint8_t* const* rows, int64_t b, uint8_t* out);
+struct packed_ops {
+  group_pack_fn pack = nullptr;
+  packed_columns_fn in_place = nullptr;
+  packed_columns_fn unpacked = nullptr;
+};
+
+// Type T's row (BB: its block bytes, dtype_info(T).type_size; test_quant_cols checks the pack against the
+// field walk of the twin, which reads dtype_info, on every type).
+template <dtype T, int64_t BB>
+constexpr packed_ops packed_row(packed_columns_fn in_place = nullptr) {
 #if defined(__AVX512F__)
-  if (!cols_isa_available(cols_isa::avx512)) return nullptr;
-  switch (t) {
-    case dtype::q4_0:
-      return packed_cols<q4_0_dec>;
-    case dtype::q8_0:
-      return packed_cols<q8_0_dec>;
-    case dtype::q4_k:
-      return packed_cols<k4_dec<false>>;
-    case dtype::q5_k:
-      return packed_cols<k4_dec<true>>;
-    case dtype::q6_k:
-      return packed_cols<q6_k_dec>;
-    default:
-      return nullptr;
-  }
+  return {pack_avx512<BB, lone_f16_at(T, BB)>, in_place, unpacked_cols<T>};
 #else
-  (void)t;
-  return nullptr;
+  return {nullptr, in_place, unpacked_cols<T>};
 #endif
+}
+
+constexpr std::array<packed_ops, static_cast<size_t>(dtype::count_)> packed_table() {
+  std::array<packed_ops, static_cast<size_t>(dtype::count_)> p{};
+  auto at = [&p](dtype t) -> packed_ops& { return p[static_cast<size_t>(t)]; };
+#if defined(__AVX512F__)
+  constexpr packed_columns_fn q4_0 = packed_cols<q4_0_dec>, q8_0 = packed_cols<q8_0_dec>,
+                              q4_k = packed_cols<k4_dec<false>>, q5_k = packed_cols<k4_dec<true>>,
+                              q6_k = packed_cols<q6_k_dec>;
+#else
+  constexpr packed_columns_fn q4_0 = nullptr, q8_0 = nullptr, q4_k = nullptr, q5_k = nullptr, q6_k = nullptr;
+#endif
+  at(dtype::q4_0) = packed_row<dtype::q4_0, 18>(q4_0);
+  at(dtype::q4_1) = packed_row<dtype::q4_1, 20>();
+  at(dtype::q5_0) = packed_row<dtype::q5_0, 22>();
+  at(dtype::q5_1) = packed_row<dtype::q5_1, 24>();
+  at(dtype::q8_0) = packed_row<dtype::q8_0, 34>(q8_0);
+  at(dtype::q8_1) = packed_row<dtype::q8_1, 36>();
+  at(dtype::q2_k) = packed_row<dtype::q2_k, 84>();
+  at(dtype::q3_k) = packed_row<dtype::q3_k, 110>();
+  at(dtype::q4_k) = packed_row<dtype::q4_k, 144>(q4_k);
+  at(dtype::q5_k) = packed_row<dtype::q5_k, 176>(q5_k);
+  at(dtype::q6_k) = packed_row<dtype::q6_k, 210>(q6_k);
+  at(dtype::q8_k) = packed_row<dtype::q8_k, 292>();
+  return p;
+}
+
+const packed_ops& packed_ops_of(dtype t) {
+  static constexpr std::array<packed_ops, static_cast<size_t>(dtype::count_)> table = packed_table();
+  static constexpr packed_ops none{};
+  return static_cast<size_t>(t) < table.size() ? table[static_cast<size_t>(t)] : none;
 }
 
 }  // namespace
 
+void group_block_pack_ref(dtype t, const uint8_t* const* rows, int64_t b, uint8_t* out) {
+  const int64_t off = b * static_cast<int64_t>(dtype_info(t).type_size);
+  group_fields(t, [&](int64_t o, int64_t s) {
+    for (int i = 0; i < 16; ++i) field_copy(out + 16 * o + s * i, rows[i] + off + o, s);
+  });
+}
+
+void group_block_pack(dtype t, const uint8_t* const* rows, int64_t b, uint8_t* out) {
+  const packed_ops& p = packed_ops_of(t);
+  if (p.pack && cols_isa_available(cols_isa::avx512))
+    p.pack(rows, b, out);
+  else
+    group_block_pack_ref(t, rows, b, out);
+}
+
+void group_block_unpack(dtype t, const uint8_t* packed, int i, uint8_t* block) {
+  group_fields(t, [&](int64_t o, int64_t s) { field_copy(block + o, packed + 16 * o + s * i, s); });
+}
+
 packed_columns_fn block_columns16_packed(dtype t) {
-  if (packed_columns_fn f = avx512_packed_cols(t)) return f;
-  switch (t) {
-    case dtype::q4_0:
-      return unpacked_cols<dtype::q4_0>;
-    case dtype::q4_1:
-      return unpacked_cols<dtype::q4_1>;
-    case dtype::q5_0:
-      return unpacked_cols<dtype::q5_0>;
-    case dtype::q5_1:
-      return unpacked_cols<dtype::q5_1>;
-    case dtype::q8_0:
-      return unpacked_cols<dtype::q8_0>;
-    case dtype::q8_1:
-      return unpacked_cols<dtype::q8_1>;
-    case dtype::q2_k:
-      return unpacked_cols<dtype::q2_k>;
-    case dtype::q3_k:
-      return unpacked_cols<dtype::q3_k>;
-    case dtype::q4_k:
-      return unpacked_cols<dtype::q4_k>;
-    case dtype::q5_k:
-      return unpacked_cols<dtype::q5_k>;
-    case dtype::q6_k:
-      return unpacked_cols<dtype::q6_k>;
-    case dtype::q8_k:
-      return unpacked_cols<dtype::q8_k>;
-    default:
-      return nullptr;
-  }
+  return block_columns16_packed_in_place(t) ? packed_ops_of(t).in_place : packed_ops_of(t).unpacked;
+}
+
+bool block_columns16_packed_in_place(dtype t) {
+  return packed_ops_of(t).in_place && cols_isa_available(cols_isa::avx512);
 }
 
 bool block_columns16_simd(dtype t) {

@@ -52,12 +52,19 @@ block_columns_fn block_columns16_with(cols_isa isa, dtype t);
 //   gb::group_block_unpack(gb::dtype::q4_0, packed, /*row*/ 3, block);  // rows[3]'s block b again
 //   gb::block_columns16_packed(gb::dtype::q4_0)(packed, tile, 16);     // = block_columns16(...)(rows, b,
 //   ...)
+// group_block_pack moves each type's fields with constant offsets, 8 dwords of the 16 rows per transpose on
+// AVX-512 (the engine's load-time repack of a whole model goes through it); group_block_pack_ref is its
+// portable twin, a field at a time (the same bytes: tests/formats/test_quant_cols.cpp).
 void group_block_pack(dtype t, const uint8_t* const* rows, int64_t b, uint8_t* out);
+void group_block_pack_ref(dtype t, const uint8_t* const* rows, int64_t b, uint8_t* out);
 void group_block_unpack(dtype t, const uint8_t* packed, int i, uint8_t* block);
 // A packed group-block decoded to columns (out[c * ld + i], as block_columns_fn): the AVX-512 register
 // decoders read q4_0, q8_0, q4_k, q5_k and q6_k in place; otherwise each row's block is unpacked and
 // decoded by block_columns16(t). Null when t is not a ggml block type.
 using packed_columns_fn = void (*)(const uint8_t* packed, float* out, int64_t ld);
 packed_columns_fn block_columns16_packed(dtype t);
+// True when block_columns16_packed(t) reads the packed group-block in place (a register decoder on this
+// build and CPU), not through unpacked rows: the types whose packed layout pays for itself.
+bool block_columns16_packed_in_place(dtype t);
 
 }  // namespace gb

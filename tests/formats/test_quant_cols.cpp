@@ -223,3 +223,38 @@ TEST_CASE("packed group-blocks: each field of the 16 rows together, where the re
   }
   CHECK_FALSE(static_cast<bool>(block_columns16_packed(dtype::f16)));
 }
+
+// group_block_pack (constant offsets, AVX-512 transposes) against its portable twin group_block_pack_ref,
+// byte for byte, on random blocks of every block type: rows at unrelated unaligned addresses, every block
+// of a 5-block row, partial groups (a group's last rows repeating its first, as at a matrix's edge), and
+// nothing written outside the group-block.
+TEST_CASE("group_block_pack equals group_block_pack_ref byte for byte: every block type, partial groups") {
+  std::mt19937 g(31);
+  for (dtype t : block_types) {
+    const std::string name = dtype_name(t);
+    CAPTURE(name);
+    const int64_t bb = static_cast<int64_t>(dtype_info(t).type_size), nb = 5;
+    std::vector<uint8_t> bytes(static_cast<size_t>(16 * (nb * bb + 7)));
+    for (uint8_t& v : bytes) v = static_cast<uint8_t>(g());
+    for (int distinct : {16, 13, 1}) {
+      CAPTURE(distinct);
+      std::vector<const uint8_t*> rows(16);
+      for (int i = 0; i < 16; ++i)  // row i at an odd offset of its own
+        rows[static_cast<size_t>(i)] = bytes.data() + (i % distinct) * (nb * bb + 7) + 1 + i % distinct % 5;
+      for (int64_t b = 0; b < nb; ++b) {
+        CAPTURE(b);
+        std::vector<uint8_t> fast(static_cast<size_t>(16 * bb + 64), 0xa5), ref(fast.size(), 0xa5);
+        group_block_pack(t, rows.data(), b, fast.data() + 3);
+        group_block_pack_ref(t, rows.data(), b, ref.data() + 3);
+        CHECK(fast == ref);
+        int64_t canary = 0;  // nothing written before or past the group-block
+        for (size_t k = 0; k < fast.size(); ++k)
+          if (k < 3 || k >= 3 + static_cast<size_t>(16 * bb)) canary += fast[k] != 0xa5;
+        CHECK(canary == 0);
+      }
+    }
+  }
+  CHECK(block_columns16_packed_in_place(dtype::q4_k) == cols_isa_available(cols_isa::avx512));
+  CHECK_FALSE(block_columns16_packed_in_place(dtype::q4_1));
+  CHECK_FALSE(block_columns16_packed_in_place(dtype::f16));
+}
