@@ -1,7 +1,5 @@
 #include "probes/lm_scorer.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -11,43 +9,10 @@
 #include <numeric>
 #include <thread>
 
+#include "probes/engine/huge_buffer.h"
 #include "probes/engine/log_softmax.h"
 
 namespace gb::probes {
-
-// The logits of a worker's packed passes, kept across passes and batches: not zeroed (each pass writes the
-// rows it reads) and on transparent huge pages where the kernel allows. A 64 MiB buffer per 512-row pass
-// (what forward_packed allocates) cost 157 ms of CPU in first-touch page faults on 4 KiB pages on this VM,
-// 11 ms on 2 MiB pages (the faults were ~20% of a CrowS-Pairs run's CPU).
-class logits_buffer {
- public:
-  logits_buffer() = default;
-  logits_buffer(const logits_buffer&) = delete;
-  logits_buffer& operator=(const logits_buffer&) = delete;
-  ~logits_buffer() {
-    if (data_) ::munmap(data_, bytes_);
-  }
-  // Room for n floats (contents dropped when it grows).
-  float* reserve(size_t n) {
-    if (n * sizeof(float) <= bytes_) return data_;
-    if (data_) ::munmap(data_, bytes_);
-    constexpr size_t huge = size_t{2} << 20;
-    bytes_ = (n * sizeof(float) + huge - 1) / huge * huge;
-    void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
-      data_ = nullptr, bytes_ = 0;
-      throw std::bad_alloc();
-    }
-    ::madvise(p, bytes_, MADV_HUGEPAGE);  // advice only: 4 KiB pages where refused
-    data_ = static_cast<float*>(p);
-    return data_;
-  }
-  float* data() const { return data_; }
-
- private:
-  float* data_ = nullptr;
-  size_t bytes_ = 0;
-};
 
 // One runner with the sequence it scored last (its first prev.size() - 1 positions are in the KV cache).
 struct engine_scorer::worker {
@@ -58,7 +23,11 @@ struct engine_scorer::worker {
       prev_lp;  // prev.size() - 1 entries: log p(prev[i] | prev[<i]) at i - 1; NaN: not computed
   size_t forwarded = 0, reused = 0, packed = 0;  // packed: of forwarded, in packed passes
   bool count_only = false;                       // engine_scorer::set_count_only
-  logits_buffer logits;                          // (rows, V) the rows read by its last packed pass
+  // (rows, V) the rows read by its last packed pass, kept across passes and batches: not zeroed (each pass
+  // writes the rows it reads), on huge pages. A 64 MiB buffer per 512-row pass (what forward_packed
+  // allocates) cost 157 ms of CPU in first-touch page faults on 4 KiB pages on this VM, 11 ms on 2 MiB
+  // pages (the faults were ~20% of a CrowS-Pairs run's CPU).
+  engine::huge_buffer logits;
 
   void forget() {
     prev.clear();
@@ -290,10 +259,10 @@ void pass_score(engine_scorer::worker& w, const pass& p, const std::vector<lp_re
     w.reused -= p.tokens.size();
     return;
   }
-  auto lg = w.run->forward_packed_rows(p.tokens, p.parent, p.read, w.logits.data());
+  auto lg = w.run->forward_packed_rows(p.tokens, p.parent, p.read, w.logits.data_as<float>());
   if (!lg) throw failure(lg.err());
   const int64_t V = w.run->vocab_size(), n = static_cast<int64_t>(p.read.size());
-  const float* logits = w.logits.data();                                            // (n, V)
+  const float* logits = w.logits.data_as<float>();                                  // (n, V)
   std::vector<double> mx(static_cast<size_t>(n)), log_sum(static_cast<size_t>(n));  // (n) each
 #pragma omp parallel for num_threads(lse_threads) schedule(dynamic, 4)
   for (int64_t r = 0; r < n; ++r)
@@ -359,7 +328,7 @@ std::vector<std::vector<double>> engine_scorer::logprobs_many(const std::vector<
   size_t read_max = 0;
   for (const pass& p : passes) read_max = std::max(read_max, p.read.size());
   const size_t logits_size = read_max * static_cast<size_t>(s_.run->vocab_size());
-  for (size_t i = 0; i < n_run; ++i) pool_[i]->logits.reserve(logits_size);
+  for (size_t i = 0; i < n_run; ++i) pool_[i]->logits.reserve_as<float>(logits_size);
   std::atomic<size_t> next{0};
   std::mutex mu;
   std::exception_ptr error;

@@ -18,6 +18,7 @@
 #include "formats/quant.h"
 #include "inspect/forward_layout.h"
 #include "probes/engine/attention.h"
+#include "probes/engine/huge_buffer.h"
 #include "probes/engine/kernels.h"
 #include "probes/engine/kernels_q8.h"
 #include "probes/engine/log_softmax.h"
@@ -120,7 +121,7 @@ struct runner::impl {
   // gathered into whole rows (threads, block rows, row_bytes); the blocks' products (T, M) block by block.
   mutable aligned_vector<uint8_t> split_rows;
   mutable aligned_vector<float> split_out;
-  std::unique_ptr<uint8_t[]> repacked;  // the repacked matrices (repack()), which views point into
+  huge_buffer repacked;  // the repacked matrices (repack()), which views point into
   uint64_t repacked_size = 0;
 
   int64_t pos = 0;
@@ -313,8 +314,7 @@ struct runner::impl {
     for (const matrix* x : ms) total += repack_bytes(x->w);
     if (total == 0) return;
     repacked_size = total;
-    repacked.reset(new uint8_t[total]);  // not zeroed: its pages are first touched by their copy
-    uint8_t* at = repacked.get();
+    uint8_t* at = repacked.reserve(total);  // not zeroed: its pages are first touched by their copy
     for (matrix* x : ms) {
       const uint64_t n = repack_bytes(x->w);
       x->w = repack_interleave(x->w, at, threads);

@@ -37,6 +37,8 @@ struct aligned_allocator {
 };
 template <class T>
 using aligned_vector = std::vector<T, aligned_allocator<T>>;
+// Buffers of MiB to GiB kept for a runner's life (repacked weights, a scorer's logits): huge_buffer
+// (huge_buffer.h: 2 MiB-aligned, on transparent huge pages, untouched until written).
 
 // interleave P (ggml block types, the engine's load-time repack: probes/engine/repack.h; P = 64 or 32 rows,
 // what the few-token kernel multiplies at once): rows [0, rows / P * P) are stored in panels of P rows,

@@ -3,10 +3,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 #include "formats/quant.h"
 #include "formats/quant_cols.h"
 #include "probes/engine/kernels_blocks.h"
@@ -34,8 +30,7 @@ bool repack_wanted(const weight_view& w, bool all) {
   }();
   return w.interleave == 0 && w.data && w.rows >= rows_blocks_panel(w.type) &&
          dtype_info(w.type).is_quantized && rows_blocks_supported(w.type) &&
-         (all || env_all || w.type == dtype::q4_0 || w.type == dtype::q8_0 || w.type == dtype::q4_k ||
-          w.type == dtype::q5_k || w.type == dtype::q6_k);
+         (all || env_all || block_columns16_packed_in_place(w.type));
 }
 
 uint64_t repack_bytes(const weight_view& w) {
@@ -43,20 +38,6 @@ uint64_t repack_bytes(const weight_view& w) {
 }
 
 namespace {
-
-// The copy's 2 MiB-aligned interior on transparent huge pages where the kernel gives them on request
-// (THP "madvise"): the first write to each 4 KiB page of the copy faulted, most of a repack's time.
-void want_huge_pages(uint8_t* p, uint64_t n) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr uintptr_t H = uintptr_t{2} << 20;
-  const uintptr_t a = (reinterpret_cast<uintptr_t>(p) + H - 1) & ~(H - 1),
-                  e = (reinterpret_cast<uintptr_t>(p) + n) & ~(H - 1);
-  if (e > a) madvise(reinterpret_cast<void*>(a), e - a, MADV_HUGEPAGE);  // a hint: failure changes nothing
-#else
-  (void)p;
-  (void)n;
-#endif
-}
 
 // One panel of P rows (row i at src + i * ld) as nb block columns of P / 16 packed group-blocks each
 // (formats/quant_cols.h), to out.
@@ -77,7 +58,6 @@ weight_view repack_interleave(const weight_view& w, uint8_t* dst, int threads) {
   const int64_t P = rows_blocks_panel(w.type);
   const uint64_t bb = dtype_info(w.type).type_size, nb = w.row_bytes / bb, panel = P * w.row_bytes;
   const int64_t panels = w.rows / P;
-  want_huge_pages(dst, repack_bytes(w));
 #pragma omp parallel for num_threads(threads < 1 ? 1 : threads) schedule(static)
   for (int64_t p = 0; p < panels; ++p)  // (blocks, P / 16 groups, 16 bb) per panel
     repack_panel(w.type, w.row(P * p), w.row_bytes, P, nb, bb, dst + static_cast<uint64_t>(p) * panel);

@@ -16,8 +16,8 @@
 // (tests/engine/test_kernels_blocks.cpp). Rows past the last whole panel stay plain.
 //
 //   if (gb::engine::repack_wanted(w)) {
-//     std::unique_ptr<uint8_t[]> mem(new uint8_t[gb::engine::repack_bytes(w)]);  // untouched until written
-//     w = gb::engine::repack_interleave(w, mem.get(), threads);  // w.interleave == rows_blocks_panel(w.type)
+//     gb::engine::huge_buffer mem(gb::engine::repack_bytes(w));  // huge_buffer.h: untouched till written
+//     w = gb::engine::repack_interleave(w, mem.data(), threads);  // w.interleave == P (rows_blocks_panel)
 //   }
 #pragma once
 
@@ -32,10 +32,10 @@ namespace gb::engine {
 bool repack_enabled();
 // True for a plain view of a ggml block type the few-token kernel decodes in registers (this build and
 // CPU), with at least one whole panel, and (unless all) of a type whose register decoder reads packed
-// group-blocks in place: q4_0, q8_0, q4_k, q5_k, q6_k. Against the stored layout (134M model, tg64, 1
-// thread, alternating runs, load 4-5.6, 2026-12-07): q4_0 2.1x and q8_0 2.0x (against main, whose q4_0
-// was already repacked block by block), q4_k 1.25x, q5_k 1.45x, q6_k 1.1x. (The block-by-block repack
-// that came before measured slower than the stored layout on the k-quants: 0.80-0.89x.)
+// group-blocks in place (block_columns16_packed_in_place: q4_0, q8_0, q4_k, q5_k, q6_k). Against the stored
+// layout (134M model, tg64, 1 thread, alternating runs, load 4-5.6, 2026-12-07): q4_0 2.1x and q8_0 2.0x
+// (against main, whose q4_0 was already repacked block by block), q4_k 1.25x, q5_k 1.45x, q6_k 1.1x. (The
+// block-by-block repack that came before measured slower than the stored layout on the k-quants: 0.80-0.89x.)
 bool repack_wanted(const weight_view& w, bool all = false);
 // Bytes of the repacked copy: the same as the stored rows (rows x row_bytes).
 uint64_t repack_bytes(const weight_view& w);
