@@ -13,6 +13,8 @@
 #include <cstring>
 #include <initializer_list>
 #include <limits>
+#include <memory>
+#include <mutex>
 
 #include "formats/mapped_file.h"
 #include "formats/quant.h"
@@ -99,6 +101,24 @@ struct layer_weights {
   vec q_b, k_b, v_b, qkv_b, o_b, gate_b, up_b, down_b;
 };
 
+// The repacked matrices of one model (runner::impl::repack), shared by the runners that bind the same stored
+// bytes (a scorer's workers, a bias run's runners: each made a copy of its own, the weights' memory and load
+// time once per runner). Found by the stored bytes of every matrix repacked, in order, while a runner holds
+// them.
+struct repacked_weights {
+  std::vector<const uint8_t*> from;  // the stored bytes of each matrix repacked
+  huge_buffer bytes;                 // their repacked copies, one after the other
+};
+
+std::mutex& repacked_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+std::vector<std::weak_ptr<const repacked_weights>>& repacked_live() {  // under repacked_mutex
+  static std::vector<std::weak_ptr<const repacked_weights>> live;
+  return live;
+}
+
 std::string layer_name(int l, const char* what) {
   return "blk." + std::to_string(l) + "." + what;
 }
@@ -121,7 +141,7 @@ struct runner::impl {
   // gathered into whole rows (threads, block rows, row_bytes); the blocks' products (T, M) block by block.
   mutable aligned_vector<uint8_t> split_rows;
   mutable aligned_vector<float> split_out;
-  huge_buffer repacked;  // the repacked matrices (repack()), which views point into
+  std::shared_ptr<const repacked_weights> repacked;  // the repacked matrices (repack()): views point into it
   uint64_t repacked_size = 0;
 
   int64_t pos = 0;
@@ -297,7 +317,8 @@ struct runner::impl {
 
   // The load-time repack (repack.h) of the matrices the few-token kernel streams, into one allocation
   // tensor by tensor, each tensor's mapped pages dropped after its copy (the map stays valid: a later read
-  // faults them in again), so memory peaks near the weights plus one tensor. Not repacked: the embeddings
+  // faults them in again), so memory peaks near the weights plus one tensor; or the copy another live
+  // runner made of the same stored matrices (repacked_weights). Not repacked: the embeddings
   // (row lookups, and an output tied to them), split and transposed matrices, and in llama.cpp numerics
   // the types kernels_q8 multiplies.
   void repack() {
@@ -311,10 +332,30 @@ struct runner::impl {
              (opt.numerics == numerics_mode::llamacpp && matmul_q8_supported(x->w.type));
     });
     uint64_t total = 0;
-    for (const matrix* x : ms) total += repack_bytes(x->w);
+    std::vector<const uint8_t*> from;
+    for (const matrix* x : ms) {
+      total += repack_bytes(x->w);
+      from.push_back(x->w.data);
+    }
     if (total == 0) return;
     repacked_size = total;
-    uint8_t* at = repacked.reserve(total);  // not zeroed: its pages are first touched by their copy
+    std::lock_guard<std::mutex> lock(repacked_mutex());  // a second runner waits, then shares the copy
+    auto& live = repacked_live();
+    std::erase_if(live, [](const auto& r) { return r.expired(); });
+    for (const auto& r : live)
+      if (auto have = r.lock(); have && have->from == from) {
+        const uint8_t* at = have->bytes.data();
+        for (matrix* x : ms) {
+          const uint64_t n = repack_bytes(x->w);
+          x->w = repack_view(x->w, at);
+          at += n;
+        }
+        repacked = std::move(have);
+        return;
+      }
+    auto made = std::make_shared<repacked_weights>();
+    made->from = std::move(from);
+    uint8_t* at = made->bytes.reserve(total);  // not zeroed: its pages are first touched by their copy
     for (matrix* x : ms) {
       const uint64_t n = repack_bytes(x->w);
       x->w = repack_interleave(x->w, at, threads);
@@ -323,6 +364,8 @@ struct runner::impl {
       if (t.file_index < m->source->files.size() && m->source->files[t.file_index].map)
         m->source->files[t.file_index].map->advise_dontneed(t.file_offset, t.nbytes);
     }
+    live.push_back(made);
+    repacked = std::move(made);
   }
 
   // Layer l's norms, attention (fused qkv or q, k, v) and MLP weights; an HF-permuted q turns
@@ -1222,6 +1265,10 @@ int64_t runner::position() const {
 }
 uint64_t runner::repacked_bytes() const {
   return p_->repacked_size;
+}
+
+const uint8_t* runner::repacked_data() const {
+  return p_->repacked ? p_->repacked->bytes.data() : nullptr;
 }
 
 int64_t runner::vocab_size() const {

@@ -166,7 +166,10 @@ class runner {
   int64_t position() const;
   int64_t vocab_size() const;
   uint64_t repacked_bytes() const;  // weight bytes repacked at load (run_options::repack)
-  int64_t context_length() const;   // min(model n_ctx, run_options::max_context)
+  // Where the repacked copy lives (null: none). Runners of the same loaded model with the same matrices
+  // repacked share one copy while any of them lives.
+  const uint8_t* repacked_data() const;
+  int64_t context_length() const;  // min(model n_ctx, run_options::max_context)
   const model& source() const;
 
   // log p(tokens[i] | tokens[<i]) for each i >= first_scored, from one pass over the whole sequence

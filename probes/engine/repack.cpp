@@ -63,9 +63,13 @@ weight_view repack_interleave(const weight_view& w, uint8_t* dst, int threads) {
     repack_panel(w.type, w.row(P * p), w.row_bytes, P, nb, bb, dst + static_cast<uint64_t>(p) * panel);
   const uint64_t head = static_cast<uint64_t>(panels) * panel;  // the tail rows stay plain
   std::memcpy(dst + head, w.data + head, repack_bytes(w) - head);
+  return repack_view(w, dst);
+}
+
+weight_view repack_view(const weight_view& w, const uint8_t* dst) {
   weight_view v = w;
   v.data = dst;
-  v.interleave = static_cast<int>(P);
+  v.interleave = static_cast<int>(rows_blocks_panel(w.type));
   return v;
 }
 

@@ -41,6 +41,8 @@ bool repack_wanted(const weight_view& w, bool all = false);
 uint64_t repack_bytes(const weight_view& w);
 // w's rows copied into dst (repack_bytes(w) bytes) as packed groups; the view of the copy.
 weight_view repack_interleave(const weight_view& w, uint8_t* dst, int threads);
+// The view of w's copy that repack_interleave(w, dst, ...) made (another runner's, shared).
+weight_view repack_view(const weight_view& w, const uint8_t* dst);
 // Row r (not plain) of a packed view decoded to dst (cols floats), block by block: dequantize_row's values.
 void dequantize_lane(const weight_view& w, int64_t r, float* dst);
 

@@ -337,6 +337,54 @@ TEST_CASE("each quantised type gives the logits of the same model dequantised to
   }
 }
 
+// Runners of one loaded model share one repacked copy (a bias run's workers each made their own): the same
+// bytes while any of them lives, the same logits as the stored layout's from the second runner and after the
+// first is gone (also under repack all, which picks the same q4_k matrices); another load of the file: a copy
+// of its own.
+TEST_CASE("runners of one model share the repacked copy") {
+  const std::string dir = test::temp_dir("engine_repack_shared");
+  synth_spec s;
+  s.n_layer = 1, s.n_embd = 256, s.n_head = 4, s.n_head_kv = 2, s.n_ff = 512, s.n_vocab = 500, s.n_ctx = 64;
+  s.type = dtype::q4_k;
+  s.seed = 6;
+  s.path = dir + "/q4_k.gguf";
+  auto w = synth_write(s);
+  REQUIRE_MESSAGE(w.ok(), (w.ok() ? "" : w.err().to_string()));
+  auto L = test::model_load(s.path), L2 = test::model_load(s.path);
+  engine::run_options o;
+  o.threads = 2;
+  auto r1 = engine::runner::create(L->m, o), r2 = engine::runner::create(L->m, o);
+  REQUIRE(r1.ok());
+  REQUIRE(r2.ok());
+  if (!engine::repack_enabled() || r1.value()->repacked_bytes() == 0) return;  // GB_REPACK=0, or no AVX-512
+  CHECK(r1.value()->repacked_data() == r2.value()->repacked_data());
+  o.repack = engine::repack_mode::off;
+  auto plain = engine::runner::create(L->m, o);
+  REQUIRE(plain.ok());
+  CHECK(plain.value()->repacked_data() == nullptr);
+  const std::vector<int32_t> ids = {1, 5, 9};
+  auto want = plain.value()->forward(ids);
+  REQUIRE(want.ok());
+  r1.value().reset();  // the copy lives on in r2
+  for (int step = 0; step < 2; ++step) {
+    auto got = r2.value()->forward(step == 0 ? ids : std::vector<int32_t>{7});
+    auto ref = step == 0 ? std::move(want) : plain.value()->forward({7});
+    REQUIRE(got.ok());
+    REQUIRE(ref.ok());
+    REQUIRE(got.value().size() == ref.value().size());
+    CHECK(std::memcmp(got.value().data(), ref.value().data(), got.value().size() * 4) == 0);
+  }
+  o.repack = engine::repack_mode::all;
+  auto all = engine::runner::create(L->m, o);
+  o.repack = engine::repack_mode::measured;
+  auto other = engine::runner::create(L2->m, o);
+  REQUIRE(all.ok());
+  REQUIRE(other.ok());
+  CHECK(all.value()->repacked_data() == r2.value()->repacked_data());
+  CHECK(other.value()->repacked_data() != r2.value()->repacked_data());
+  CHECK(other.value()->repacked_data() != nullptr);
+}
+
 // The load-time repack (probes/engine/repack.h) changes no bit of the logits: every block type, a vocabulary
 // that leaves the output matrix a plain tail (500 = 31 x 16 + 4 rows), the packed path (9 tokens) and the
 // few-token one (continuations of 1 and 2 tokens), 1 and 2 threads, the exact and the llama.cpp numerics.
