@@ -60,22 +60,18 @@ struct row_streams {
 };
 
 // The packed panels of a view (repack.h) are one sequential stream for a thread that multiplies
-// consecutive panels: each run's reads follow the last one's. Its prefetches run ahead of the reads, into
-// L1 and (further) into L2, and where they reached is kept per thread across runs and calls: a run that
-// starts within reach of it goes on from there, any other restarts at its own first byte.
+// consecutive panels: each run's reads follow the last one's. Its prefetches run ahead of the reads into
+// L1, and where they reached is kept per thread across runs and calls: a run that starts within reach of
+// it goes on from there, any other restarts at its own first byte. One distance, into L1 only: 8 KiB (7
+// block columns of a q4_0 panel) where it was 1 KiB into L1 and 8 KiB into L2 (the reads are a DRAM
+// stream, 1 KiB was too short to cover its latency; the L2 loop gained nothing on top). 134M tg128, 1
+// thread, CPU of the whole process against 1 + 8 KiB, load 5-7.5: q4_0 0.85x, q8_0 0.87x, q4_k 0.97x,
+// q5_k 0.98x, q6_k 0.96x; 4 KiB was slower, 12-24 KiB no faster, adding an L2 loop at 32 KiB slower.
 struct packed_stream {
-  static constexpr int64_t ahead_l1 = 1024, ahead_l2 = 8192;  // bytes past the block being read
-  const uint8_t *l1 = nullptr, *l2 = nullptr;
+  static constexpr int64_t ahead = 8192;  // bytes past the block being read
+  const uint8_t* at = nullptr;            // the first byte not yet prefetched
 };
 inline thread_local packed_stream packed_reach;
-
-[[gnu::always_inline]] inline void fetch_to(const uint8_t*& at, const uint8_t* upto, int hint_l1) {
-  for (; at < upto; at += 64)
-    if (hint_l1)
-      _mm_prefetch(reinterpret_cast<const char*>(at), _MM_HINT_T0);
-    else
-      _mm_prefetch(reinterpret_cast<const char*>(at), _MM_HINT_T1);
-}
 
 // 16 G rows (n <= 16 G from r0, r0 a multiple of 16) for RT tokens: per block part, each group's decoder
 // loads its 16 rows' bytes, then column by column the G groups' FMA chains run interleaved (one chain is a
@@ -105,8 +101,7 @@ void rows_dec(const float* x, int64_t N, const weight_view& w, int64_t r0, int64
   packed_stream ps = packed_reach;
   if constexpr (Packed) {
     packed_end = w.row(w.rows / w.interleave * w.interleave);
-    if (!(ps.l1 >= src[0] && ps.l1 <= src[0] + packed_stream::ahead_l1)) ps.l1 = src[0];
-    if (!(ps.l2 >= ps.l1 && ps.l2 <= src[0] + packed_stream::ahead_l2)) ps.l2 = ps.l1;
+    if (!(ps.at >= src[0] && ps.at <= src[0] + packed_stream::ahead)) ps.at = src[0];
   }
   const int64_t pn = Packed ? 0 : std::clamp<int64_t>(w.rows - r0 - R, 0, R);  // rows prefetched
   row_streams<R> cur(w, r0, Packed ? 0 : n), next(w, r0 + R, pn);
@@ -118,9 +113,8 @@ void rows_dec(const float* x, int64_t N, const weight_view& w, int64_t r0, int64
   const int64_t row_end = N / bs * bb;
   for (int64_t b = 0, k = 0; k < N; ++b, k += bs) {
     if constexpr (Packed) {
-      const uint8_t* read_end = src[0] + (b + 1) * step;
-      fetch_to(ps.l2, std::min(packed_end, read_end + packed_stream::ahead_l2), 0);
-      fetch_to(ps.l1, std::min(packed_end, read_end + packed_stream::ahead_l1), 1);
+      const uint8_t* upto = std::min(packed_end, src[0] + (b + 1) * step + packed_stream::ahead);
+      for (; ps.at < upto; ps.at += 64) _mm_prefetch(reinterpret_cast<const char*>(ps.at), _MM_HINT_T0);
     } else {
       next.template fetch<_MM_HINT_T1>((b + 1) * bb);                          // the next rows' block b (L2)
       cur.template fetch<_MM_HINT_T0>(std::min(row_end, (b + 1) * bb + 256));  // these, 256 bytes a row on
