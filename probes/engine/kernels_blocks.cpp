@@ -68,10 +68,20 @@ struct row_streams {
 // thread, CPU of the whole process against 1 + 8 KiB, load 5-7.5: q4_0 0.85x, q8_0 0.87x, q4_k 0.97x,
 // q5_k 0.98x, q6_k 0.96x; 4 KiB was slower, 12-24 KiB no faster, adding an L2 loop at 32 KiB slower.
 struct packed_stream {
-  static constexpr int64_t ahead = 8192;  // bytes past the block being read
+  static constexpr int64_t ahead = 8192;  // bytes past the slice being read
   const uint8_t* at = nullptr;            // the first byte not yet prefetched
 };
 inline thread_local packed_stream packed_reach;
+
+// Prefetch points per block part, spread between its columns: each part's start (the k-quants' 2-4 parts
+// a block: a q4_k block column of a panel is 144 lines, no longer one burst), and for q4_0 also every 8
+// columns (its 18 lines a block in 4 pieces between the FMAs). Against one burst per block, 134M tg128,
+// 1 thread, CPU, load 3-7: q4_0 0.89-0.94x, q4_k 0.88-0.96x, q5_k 0.93x, q6_k 0.91-0.95x; q8_0 at 4 pieces
+// was no faster (1.02-1.04x, inside this noise: the same binary against itself read 1.03x).
+template <class D>
+inline constexpr int prefetch_slices = 1;
+template <>
+inline constexpr int prefetch_slices<qsimd::q4_0_dec> = 4;
 
 // 16 G rows (n <= 16 G from r0, r0 a multiple of 16) for RT tokens: per block part, each group's decoder
 // loads its 16 rows' bytes, then column by column the G groups' FMA chains run interleaved (one chain is a
@@ -81,9 +91,11 @@ inline thread_local packed_stream packed_reach;
 // row is plain, its own stream, its blocks gathered and transposed; the next 16 G rows' lines are
 // prefetched into L2 (each row of a wide matrix is its own 4 KiB page, which the hardware prefetcher does
 // not cross), these rows' next lines into L1.
+// Not inlined: each instantiation is its own function, whose code does not move with the others' (q8_0's
+// loop measured 1.04-1.05x CPU when q4_0's left rows_fused_t and its own stayed inlined there).
 template <int RT, int G, bool Packed, class D>
-void rows_dec(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n, float* y, int64_t M,
-              const D& proto) {
+[[gnu::noinline]] void rows_dec(const float* x, int64_t N, const weight_view& w, int64_t r0, int64_t n,
+                                float* y, int64_t M, const D& proto) {
   constexpr int64_t R = 16 * G;
   const dtype_traits& tr = dtype_info(w.type);
   const int64_t bs = tr.block_size, bb = tr.type_size;
@@ -112,14 +124,21 @@ void rows_dec(const float* x, int64_t N, const weight_view& w, int64_t r0, int64
     for (int g = 0; g < G; ++g) acc[i][g] = _mm512_setzero_ps();
   const int64_t row_end = N / bs * bb;
   for (int64_t b = 0, k = 0; k < N; ++b, k += bs) {
-    if constexpr (Packed) {
-      const uint8_t* upto = std::min(packed_end, src[0] + (b + 1) * step + packed_stream::ahead);
-      for (; ps.at < upto; ps.at += 64) _mm_prefetch(reinterpret_cast<const char*>(ps.at), _MM_HINT_T0);
-    } else {
+    if constexpr (!Packed) {
       next.template fetch<_MM_HINT_T1>((b + 1) * bb);                          // the next rows' block b (L2)
       cur.template fetch<_MM_HINT_T0>(std::min(row_end, (b + 1) * bb + 256));  // these, 256 bytes a row on
     }
     for (int p = 0; p < D::parts; ++p) {
+      // slice j of the part (prefetch_slices<D> a part): before it is read, the stream is prefetched to
+      // ahead bytes past its end
+      constexpr int slices = prefetch_slices<D>, slice = D::step / slices;
+      const auto fetch = [&](int j) {
+        const int64_t s = int64_t{p} * slices + j + 1;  // slices of the block read after slice j
+        const uint8_t* upto =
+            std::min(packed_end, src[0] + b * step + s * step / (D::parts * slices) + packed_stream::ahead);
+        for (; ps.at < upto; ps.at += 64) _mm_prefetch(reinterpret_cast<const char*>(ps.at), _MM_HINT_T0);
+      };
+      if constexpr (Packed) fetch(0);
       for (int g = 0; g < G; ++g) {
         if constexpr (Packed)
           dec[g].load(qsimd::packed_at{src[g] + b * step}, p);
@@ -128,12 +147,15 @@ void rows_dec(const float* x, int64_t N, const weight_view& w, int64_t r0, int64
       }
       const float* xk = x + k + p * D::step;
 #pragma GCC unroll 128
-      for (int c = 0; c < D::step; ++c)
+      for (int c = 0; c < D::step; ++c) {
+        if constexpr (Packed && slices > 1)
+          if (c > 0 && c % slice == 0) fetch(c / slice);
         for (int g = 0; g < G; ++g) {
           const __m512 v = dec[g].col(c);
           for (int i = 0; i < RT; ++i)
             acc[i][g] = _mm512_fmadd_ps(_mm512_set1_ps(xk[i * N + c]), v, acc[i][g]);
         }
+      }
     }
   }
   if constexpr (Packed) packed_reach = ps;
