@@ -42,6 +42,9 @@ constexpr int64_t tile_tokens = 6;
 constexpr int64_t k_chunk = 512;
 // Packed bytes per task for large T (two 64-row panels of a 768-wide matrix): a block stays in L2.
 constexpr int64_t block_bytes = int64_t{1} << 19;
+// Passes of at most this many tokens prefetch the next block's weights (matmul): T = 6..64 1.04-2.2x less
+// CPU, T = 512 0.96-1.05x (bench/matmul_short.cpp, 1 thread).
+constexpr int64_t prefetch_tokens = 64;
 
 void f16_row(const uint16_t* src, float* dst, int64_t n) {
   int64_t i = 0;
@@ -140,20 +143,23 @@ namespace {
 #endif
 
 // Packs n <= 16 rows of src (f32, ld floats apart, N columns) into columns [j0, j0 + 16) of panel wp
-// (N, panel_rows); rows past n are zero.
-void pack16(const float* src, int64_t ld, int64_t n, int64_t N, float* wp, int64_t j0) {
+// (N, panel_rows); rows past n are zero. The pn rows after the 16 are prefetched into L2 meanwhile.
+void pack16(const float* src, int64_t ld, int64_t n, int64_t N, float* wp, int64_t j0, int64_t pn = 0) {
   int64_t k = 0;
 #if defined(__AVX512F__)
   __m512 r[16];
   for (; k < N; k += 16) {
     const int64_t nk = std::min<int64_t>(16, N - k);
     const __mmask16 m = static_cast<__mmask16>((1u << nk) - 1);
+    for (int64_t i = 0; i < pn; ++i)
+      _mm_prefetch(reinterpret_cast<const char*>(src + (16 + i) * ld + k), _MM_HINT_T1);
     for (int64_t i = 0; i < 16; ++i)
       r[i] = i < n ? _mm512_maskz_loadu_ps(m, src + i * ld + k) : _mm512_setzero_ps();
     transpose16(r);
     for (int64_t i = 0; i < nk; ++i) _mm512_storeu_ps(wp + (k + i) * panel_rows + j0, r[i]);
   }
 #else
+  (void)pn;
   for (; k < N; ++k)
     for (int64_t i = 0; i < 16; ++i) wp[k * panel_rows + j0 + i] = i < n ? src[i * ld + k] : 0.0f;
 #endif
@@ -181,7 +187,7 @@ void pack_panel(const weight_view& w, int64_t r0, int64_t n, float* wp, float* d
     const int64_t m = std::clamp<int64_t>(n - j, 0, 16);
     if (m > 0 && w.type == dtype::f32) {
       pack16(reinterpret_cast<const float*>(w.row(r0 + j)), static_cast<int64_t>(w.row_bytes / 4), m, N, wp,
-             j);
+             j, std::clamp<int64_t>(w.rows - r0 - j - 16, 0, 16));
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
     } else if (m > 0 && w.type == dtype::f16) {
       pack16_f16(w.row(r0 + j), static_cast<int64_t>(w.row_bytes), m, N, wp, j);
@@ -209,10 +215,12 @@ void pack_panel(const weight_view& w, int64_t r0, int64_t n, float* wp, float* d
 
 // y[i][j] (i < RT, j < nr <= panel_rows) over columns [k0, k1): starts from 0 when first, else continues
 // from the partial sums in y.
+// pf: n_pf lines to prefetch into L2 meanwhile (the next block's weights), spread over the k steps.
 template <int RT>
 void tile_kernel(const float* x, int64_t ldx, const float* wp, int64_t k0, int64_t k1, float* y, int64_t ldy,
-                 int64_t nr, bool first) {
+                 int64_t nr, bool first, const char* pf, int64_t n_pf) {
 #if defined(__AVX512F__)
+  const int64_t pf_step = (n_pf + (k1 - k0) - 1) / std::max<int64_t>(1, k1 - k0);  // lines per k step
   constexpr int V = panel_rows / 16;
   __mmask16 mask[V];
   for (int j = 0; j < V; ++j)
@@ -223,17 +231,24 @@ void tile_kernel(const float* x, int64_t ldx, const float* wp, int64_t k0, int64
   for (int i = 0; i < RT; ++i)
     for (int j = 0; j < V; ++j)
       acc[i][j] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask[j], y + i * ldy + 16 * j);
-  for (int64_t k = k0; k < k1; ++k) {
+  const auto step = [&](int64_t k) __attribute__((always_inline)) {
     __m512 wv[V];
     for (int j = 0; j < V; ++j) wv[j] = _mm512_loadu_ps(wp + k * panel_rows + 16 * j);
     for (int i = 0; i < RT; ++i) {
       const __m512 xb = _mm512_set1_ps(x[i * ldx + k]);
       for (int j = 0; j < V; ++j) acc[i][j] = _mm512_fmadd_ps(xb, wv[j], acc[i][j]);
     }
+  };
+  int64_t k = k0;
+  for (; k < k1 && n_pf > 0; ++k) {  // the steps that prefetch, then the plain loop
+    for (int64_t j = 0; j < pf_step && n_pf > 0; ++j, --n_pf, pf += 64) _mm_prefetch(pf, _MM_HINT_T1);
+    step(k);
   }
+  for (; k < k1; ++k) step(k);
   for (int i = 0; i < RT; ++i)
     for (int j = 0; j < V; ++j) _mm512_mask_storeu_ps(y + i * ldy + 16 * j, mask[j], acc[i][j]);
 #else
+  (void)pf, (void)n_pf;
   float acc[RT][panel_rows];
   for (int i = 0; i < RT; ++i)
     for (int64_t j = 0; j < panel_rows; ++j) acc[i][j] = first || j >= nr ? 0.0f : y[i * ldy + j];
@@ -401,17 +416,18 @@ void rows16(const float* x, int64_t T, int64_t N, const weight_view& w, int64_t 
 }
 #endif
 
-// Rows [t0, t1) of x against one packed panel over columns [k0, k1).
+// Rows [t0, t1) of x against one packed panel over columns [k0, k1), prefetching n_pf lines from pf.
 void panel_tiles(const float* x, int64_t t0, int64_t t1, int64_t N, const float* wp, int64_t k0, int64_t k1,
-                 float* y, int64_t M, int64_t r0, int64_t nr) {
+                 float* y, int64_t M, int64_t r0, int64_t nr, const char* pf, int64_t n_pf) {
   const bool first = k0 == 0;
   int64_t t = t0;
-  for (; t + tile_tokens <= t1; t += tile_tokens)
-    tile_kernel<tile_tokens>(x + t * N, N, wp, k0, k1, y + t * M + r0, M, nr, first);
+  for (; t + tile_tokens <= t1; t += tile_tokens, n_pf = 0)
+    tile_kernel<tile_tokens>(x + t * N, N, wp, k0, k1, y + t * M + r0, M, nr, first, pf, n_pf);
   const float* xt = x + t * N;
   float* yt = y + t * M + r0;
-  const_dispatch<5>(t1 - t,
-                    [&](auto r) { tile_kernel<decltype(r)::value>(xt, N, wp, k0, k1, yt, M, nr, first); });
+  const_dispatch<5>(t1 - t, [&](auto r) {
+    tile_kernel<decltype(r)::value>(xt, N, wp, k0, k1, yt, M, nr, first, pf, n_pf);
+  });
 }
 
 }  // namespace
@@ -439,6 +455,12 @@ void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threa
       matmul_rows(x, T, w, p * panel_rows, std::min(panel_rows, M - p * panel_rows), y);
     return;
   }
+  // While a thread multiplies one block it prefetches the block it will likely take next (b + threads: the
+  // blocks go round in order) into L2, spread over its tile steps: the packing then reads from L2 instead
+  // of waiting on memory, which a short pass (T rows, few tiles per block) otherwise pays in full.
+  // (Rows [r0, r1) of a weight view, plain or packed in panels, are one byte range.) Only for short passes:
+  // a long one packs once for many tiles, and the prefetched block would evict the packed one from L2.
+  const int64_t calls = (N + k_chunk - 1) / k_chunk * ((T + tile_tokens - 1) / tile_tokens);  // per panel
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t p0 = b * per_block, p1 = std::min(panels, p0 + per_block);
@@ -447,12 +469,21 @@ void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threa
     for (int64_t p = p0; p < p1; ++p)
       pack_panel(w, p * panel_rows, std::min(panel_rows, M - p * panel_rows),
                  buf.data() + (p - p0) * panel_floats, dec);
+    const int64_t q0 = std::min(panels, p0 + threads * per_block), q1 = std::min(panels, q0 + per_block);
+    const int64_t n0 = std::min(M, q0 * panel_rows), n1 = std::min(M, q1 * panel_rows);
+    const char* pf = reinterpret_cast<const char*>(w.data + static_cast<uint64_t>(n0) * w.row_bytes);
+    int64_t pf_lines =
+        T <= prefetch_tokens ? static_cast<int64_t>(static_cast<uint64_t>(n1 - n0) * w.row_bytes / 64) : 0;
+    const int64_t pf_call = (pf_lines + calls * (p1 - p0) - 1) / (calls * (p1 - p0));
     for (int64_t k0 = 0; k0 < N; k0 += k_chunk) {
       const int64_t k1 = std::min(N, k0 + k_chunk);
       for (int64_t t0 = 0; t0 < T; t0 += tile_tokens)  // a tile of x stays in L1 across the block's panels
-        for (int64_t p = p0; p < p1; ++p)
+        for (int64_t p = p0; p < p1; ++p) {
+          const int64_t n_pf = std::min(pf_call, pf_lines);
           panel_tiles(x, t0, std::min(T, t0 + tile_tokens), N, buf.data() + (p - p0) * panel_floats, k0, k1,
-                      y, M, p * panel_rows, std::min(panel_rows, M - p * panel_rows));
+                      y, M, p * panel_rows, std::min(panel_rows, M - p * panel_rows), pf, n_pf);
+          pf += 64 * n_pf, pf_lines -= n_pf;
+        }
     }
   }
 }
