@@ -13,39 +13,28 @@
 # History: at load ~18 (LIMIT=50) suites ran 2-3.3x below pp; packing BBQ and the templates
 # (sentence_cache::prefetch_continuation) cut their CPU 1.09x and 5.0x; on the idle machine (lead, Dec 7
 # 07:11, main at df3e44c, f32) every suite was 1.58-2.28x below pp512 at 100 items, 1.55-1.67x at 400.
-# Packed passes that read only their scored rows' logits (runner::forward_packed_rows: no zeroed (T, V) vector
-# per pass, whose first-touch page faults were ~21-25% of a suite's CPU; no output projection for context
-# rows), Dec 7 09:15-10:01: BASE = main at 8a64bce, this = that change alone (the exp on 8 lanes came after:
-# CrowS-Pairs 0.92x CPU again, bench/ab.sh -n 3 at load 4-5.5), REPS=3 (q8_0 at 400 items: 1), 2 threads.
-# Other engineers ran 2-thread benches beside it (load 2.5-5.5): the wall columns and the wall pp/suite
-# (0.7-8.5x) are the load's, so the table compares CPU. pp512's CPU rate: `glassbox bench -p 512 -n 0 -r 5`
-# minus `-r 1` (2048 tokens): f32 860-990 (920) tokens per CPU s, q8_0 1055-1080 (1070). pp/cpu = that rate
-# over the suite's tokens per CPU s; on an idle machine both pp threads and both suite runners are busy, so it
-# stands for the wall ratio (main's idle 400-item wall ratios 1.62 / 1.55 / 1.67 read 1.65 / 1.63 / 1.80 by
-# CPU). Within 1.5x: f32 every suite (1.02-1.50 at 100 items, 1.10-1.38 at 400), q8_0 at 400 items
-# (1.10-1.36); not yet q8_0 at 100 items: crows-pairs 1.54, winobias 1.52, holisticbias 1.67, stereoset 1.75
-# (per CPU s the q8_0 suites compute as many tokens as the f32 ones, q8_0 pp512 16% more; at 100 items the
-# model's page faults, three runners and whole-matrix panel packing for a few rows weigh more).
-#   dtype items suite        tokens  CPU s base  this  base/this tok/CPU s   pp/cpu
-#                                                    (pairs)   base  this  base  this
-#   f32    100 crows-pairs     5209   9.28   7.67   1.23x   561   679  1.64  1.35
-#   f32    100 stereoset       3267   6.56   5.11   1.29x   498   639  1.85  1.44
-#   f32    100 winobias        3578   6.46   5.14   1.26x   554   696  1.66  1.32
-#   f32    100 bbq            14887  25.11  16.55   1.52x   593   900  1.55  1.02
-#   f32    100 holisticbias    1199   2.38   1.96   1.21x   504   612  1.83  1.50
-#   f32    100 templates        682   1.39   1.00   1.40x   491   682  1.87  1.35
-#   f32    400 crows-pairs    19137  34.22  27.12   1.26x   559   706  1.65  1.30
-#   f32    400 bbq            55877  98.76  66.68   1.47x   566   838  1.63  1.10
-#   f32    400 stereoset      12694  24.84  19.06   1.30x   511   666  1.80  1.38
-#   q8_0   100 crows-pairs     5209  10.03   7.47   1.40x   519   697  2.06  1.54
-#   q8_0   100 stereoset       3267   5.73   5.34   1.23x   570   612  1.88  1.75
-#   q8_0   100 winobias        3578   6.70   5.07   1.31x   534   706  2.00  1.52
-#   q8_0   100 bbq            14887  24.77  16.51   1.45x   601   902  1.78  1.19
-#   q8_0   100 holisticbias    1199   2.26   1.87   1.21x   531   641  2.02  1.67
-#   q8_0   100 templates        682   1.28   0.92   1.36x   533   741  2.01  1.44
-#   q8_0   400 crows-pairs    19137  32.65  23.41   1.39x   586   817  1.83  1.31
-#   q8_0   400 bbq            55877  89.00  57.20   1.56x   628   977  1.70  1.10
-#   q8_0   400 stereoset      12694  21.12  16.19   1.30x   601   784  1.78  1.36
+# Packed passes that read only their scored rows' logits (runner::forward_packed_rows) cut every suite's CPU
+# 1.21-1.52x against main at 8a64bce (Dec 7 09:15-10:01, load 2.5-5.5; that table is in git history).
+# The next-block prefetch of matmul's packed path (kernels.cpp: passes of 6..64 tokens, 1.1-2.2x less CPU per
+# matmul in bench/matmul_short.cpp) beside main at 0282d80, Dec 7 12:33-12:50, REPS=3, LIMIT=100, 2 threads,
+# load 4-6.4 (other engineers' runs and builds: wall ratios are the load's), CPU seconds, medians:
+#   dtype suite         tokens  CPU s base  this  base/this  tok/CPU s this  pp/suite wall this
+#   f32   crows-pairs     5209        7.70  7.58    0.99x         687          2.20
+#   f32   stereoset       3267        5.12  4.90    1.00x         667          1.85
+#   f32   winobias        3578        5.43  5.52    0.96x         648          1.81
+#   f32   bbq            14887       17.57 18.12    0.97x         822          1.06
+#   f32   holisticbias    1199        1.96  2.00    0.98x         600          1.28
+#   f32   templates        682        1.14  1.11    1.03x         614          1.00
+#   q8_0  crows-pairs     5209        7.73  7.68    0.97x         678          1.72
+#   q8_0  stereoset       3267        5.49  5.48    0.99x         596          2.60
+#   q8_0  winobias        3578        5.67  5.78    1.02x         619          1.94
+#   q8_0  bbq            14887       17.13 16.65    1.01x         894          0.87
+#   q8_0  holisticbias    1199        2.51  2.44    1.03x         491          1.76
+#   q8_0  templates        682        1.43  1.57    0.91x         434          2.01
+# Neutral within this load's noise (0.91-1.03x): the suites' packed passes are long (the templates are two
+# passes, T = 512 and 273), so the short-pass gain does not show here. (Measured before the prefetch left
+# tile_kernel's inner loop for long passes: bench/matmul_short T = 512 0.93-1.0x then, 1.02-1.05x after.)
+# LIMIT=400 not rerun (the machine was shared all along).
 # Idle (lead, Dec 7 10:39-10:41, load 1.5-1.9, main at 651a0bd: the packed rows, the 8-lane exp and the
 # decode-ready repack), f32, 2 threads, wall (pp512 1983 / 1928 / 1851 tok/s in the three runs):
 #   suite          100 items: tok/s  pp/suite    400 items: tok/s  pp/suite    whole suite
@@ -55,9 +44,13 @@
 #   bbq                     1899      1.04                1872      1.03
 #   holisticbias            1121      1.77                1318      1.46        6996 items 1651 tok/s, 1.12
 #   templates               1066      1.86        (120: the whole suite)        120 items 1189 tok/s, 1.56-1.62
-# The templates are 785 positions in 0.66 s: perf puts 22% of that run in pack16 (the f32 panel packing of
-# whole weight matrices for passes of a few rows) beside 53% in the tile kernel; holisticbias at 100 items is
-# 1.07 s, loading included. Every suite at 400 items or in full is within 1.5x but the templates.
+# The templates are 785 positions in 0.66 s, in two packed passes (T = 512 and 273), not short ones. perf's
+# 22% in pack16 is the process's first touch of the mapped weights, not the packing: with --limit 1 (one
+# 15-token pass) the suite still takes 0.38-0.41 CPU s (pack16 45% and rows16_kernel<1> 12% of it, the
+# page-fault path ~20%), and touching each 4 KiB page of the 512 MiB file's mapping once costs 0.28-0.39
+# CPU s on this VM (0.24-0.31 s even after MADV_POPULATE_READ; reading it all again then takes 0.02-0.04 s).
+# (1.17 - 0.40) CPU s for the other 770 positions is ~1000 per CPU s, pp512's rate; `bench -p 512` warms up
+# before it times, so the templates' 1.56x is that one-time cost over a 0.66 s run.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bench_init "${BUILD:-}"
