@@ -298,7 +298,10 @@ const uint8_t* tensor_reader::stored_piece_raw(int64_t r, int64_t c0, int64_t n)
 }
 
 const float* tensor_reader::piece_f32(int64_t r, int64_t c0, int64_t n, float* scratch) {
-  const uint8_t* p = piece_raw(r, c0, n);
+  return raw_f32(piece_raw(r, c0, n), n, scratch);
+}
+
+const float* tensor_reader::raw_f32(const uint8_t* p, int64_t n, float* scratch) const {
   if (type_ == dtype::f32) {
     if (reinterpret_cast<uintptr_t>(p) % alignof(float) == 0) return reinterpret_cast<const float*>(p);
     std::memcpy(scratch, p, static_cast<size_t>(n) * sizeof(float));

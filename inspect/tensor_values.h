@@ -104,6 +104,9 @@ class tensor_reader {
   uint64_t piece_bytes(int64_t n) const;              // bytes of n columns in the stored dtype
   const uint8_t* piece_raw(int64_t r, int64_t c0, int64_t n);
   const float* piece_f32(int64_t r, int64_t c0, int64_t n, float* scratch);
+  // n values decoded from raw, the bytes piece_raw returned for them (or a copy of those bytes read from
+  // the file): raw itself when it is aligned f32, else scratch (n floats).
+  const float* raw_f32(const uint8_t* raw, int64_t n, float* scratch) const;
   void release_piece(int64_t r, int64_t c0, int64_t n) const;  // direct layouts only
 
   // Drops the mapped pages of canonical rows [r0, r1) from this process (direct layouts only; others

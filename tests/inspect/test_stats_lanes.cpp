@@ -4,6 +4,7 @@
 // threads; and each value digest equals OpenSSL's SHA-256 over the tensor's canonical rows read here.
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -119,4 +120,43 @@ TEST_CASE("file digests hashed beside the tensors (in the lanes or a stream apar
       for (size_t i = 0; i < got.size(); ++i)
         CHECK(got[i] == gb::digest_hex(gb::file_sha256(v.ar->files[i].path)));
     }
+}
+
+TEST_CASE("rows read by pread give the mapping's figures and digests, on lanes and on the OpenSSL twin") {
+  // The pass reads a tensor's rows from its file by pread while the file's path names the mapped file; once
+  // the path is gone (renamed here) it reads them through the mapping: both must give the same bits.
+  const std::string dir = gb::test::temp_dir("stats_pread");
+  const std::vector<std::string> paths = {
+      stl_write(dir, "llama", gb::dtype::q4_k, gb::synth_format::gguf),
+      stl_write(dir, "llama", gb::dtype::q4_0, gb::synth_format::gguf),
+      stl_write(dir, "llama", gb::dtype::f32, gb::synth_format::hf),  // q/k rows permuted back: mapping only
+      stl_write(dir, "gemma", gb::dtype::bf16, gb::synth_format::hf),
+      stl_write(dir, "falcon", gb::dtype::q8_0, gb::synth_format::gguf)};
+  for (const std::string& path : paths) {
+    CAPTURE(path);
+    gb::result<gb::integrity_input> in = gb::integrity_open(path);
+    REQUIRE_MESSAGE(in.ok(), (in.ok() ? "" : in.err().to_string()));
+    const gb::integrity_input& v = in.value();
+    for (bool lanes : {true, false})
+      for (int threads : {1, 2}) {
+        CAPTURE(lanes);
+        CAPTURE(threads);
+        gb::stats_options o;
+        o.threads = threads;
+        o.digest_lanes = lanes;
+        std::string file_read;  // the file's own digest, read by pread in the lanes (1 thread) or apart
+        std::vector<gb::stats_file> fs = {
+            {v.ar->files[0].map.get(), [&](const gb::digest& d) { file_read = gb::digest_hex(d); }}};
+        const gb::stats_report read = gb::stats_compute_files(v.items, o, fs);
+        REQUIRE(std::rename(path.c_str(), (path + ".moved").c_str()) == 0);
+        std::string file_mapped;
+        fs[0].done = [&](const gb::digest& d) { file_mapped = gb::digest_hex(d); };
+        const gb::stats_report mapped = gb::stats_compute_files(v.items, o, fs);
+        REQUIRE(std::rename((path + ".moved").c_str(), path.c_str()) == 0);
+        REQUIRE(read.tensors.size() == mapped.tensors.size());
+        for (size_t i = 0; i < read.tensors.size(); ++i) stl_same(read.tensors[i], mapped.tensors[i]);
+        CHECK(file_read == file_mapped);
+        CHECK(read.findings.size() == mapped.findings.size());
+      }
+  }
 }
