@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "formats/dtype.h"
@@ -35,6 +36,16 @@ bool can_quantize(dtype t);
 // Scale and min of sub-block j < 8 of a q4_k/q5_k block from its 12 packed scale bytes q (ggml's
 // get_scale_min_k4).
 void scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m);
+// All 8 at once (d[j], m[j] as scale_min_k4(j, ...) gives them), on 32-bit words: a loop's hot path.
+inline void scales_mins_k4(const uint8_t* q, uint8_t* d, uint8_t* m) {
+  uint32_t w[3];  // (3) the 12 packed bytes
+  std::memcpy(w, q, 12);
+  const uint32_t d_hi = (w[2] & 0x0f0f0f0fu) | ((w[0] >> 2) & 0x30303030u);
+  const uint32_t m_hi = ((w[2] >> 4) & 0x0f0f0f0fu) | ((w[1] >> 2) & 0x30303030u);
+  const uint32_t d_lo = w[0] & 0x3f3f3f3fu, m_lo = w[1] & 0x3f3f3f3fu;
+  std::memcpy(d, &d_lo, 4), std::memcpy(d + 4, &d_hi, 4);
+  std::memcpy(m, &m_lo, 4), std::memcpy(m + 4, &m_hi, 4);
+}
 // The 16 6-bit sub-block scales (before ggml's - 32) of the q3_k block at `block` (its 12 packed bytes at
 // 96).
 void q3_k_scales(const uint8_t* block, int8_t* scales);

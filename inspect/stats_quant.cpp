@@ -377,13 +377,18 @@ GB_SQ_AVX512BW_FN void q4_k_scan_avx512(const uint8_t* x, int64_t nb, float* cmi
   uint64_t zeros = 0;
   for (int64_t b = 0; b < nb; ++b, x += kK4Bytes) {
     const float d = _cvtsh_ss(scale_bits(x)), mn = _cvtsh_ss(scale_bits(x + 2));
+    uint8_t sc[8], m[8];  // (sub-blocks) the block's 6-bit scales and mins, all at once
+    scales_mins_k4(x + 4, sc, m);
+    for (int s = 0; s < 8; ++s) {  // as k4_sub_scales
+      c.a[8 * b + s] = d * static_cast<float>(sc[s]);
+      c.b[8 * b + s] = mn * static_cast<float>(m[s]);
+    }
     for (int j = 0; j < 4; ++j) {
       const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 16 + 32 * j));
       const __m256i us[2] = {_mm256_and_si256(raw, m4), _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4)};
       for (int h = 0; h < 2; ++h) {
         const int s = 2 * j + h;
         const int64_t k = 8 * b + s;
-        k4_sub_scales(x, d, mn, s, c, k);
         sq_u4_sums(us[h], c.q + 4 * k);
         const __m512 t = _mm512_sub_ps(_mm512_mul_ps(uf, _mm512_set1_ps(c.a[k])), _mm512_set1_ps(c.b[k]));
         const __m512 v0 = _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm256_castsi256_si128(us[h])), t);

@@ -430,3 +430,20 @@ TEST_CASE("q4_k rows from their blocks: AVX-512 == the twin bit for bit, == the 
     CHECK(lo == std::vector<float>(256, 0.01f));
   }
 }
+
+TEST_CASE("q4_k scales: all 8 at once (scales_mins_k4) equal scale_min_k4's, every byte pattern's bits") {
+  std::mt19937 rng(8);
+  for (int trial = 0; trial < 2000; ++trial) {
+    uint8_t q[12];  // (12) packed scales: random, and all ones / zeros at the ends
+    for (uint8_t& b : q) b = trial == 0 ? 0xff : trial == 1 ? 0 : static_cast<uint8_t>(rng());
+    uint8_t d[8], m[8];
+    gb::scales_mins_k4(q, d, m);
+    for (int j = 0; j < 8; ++j) {
+      uint8_t dj = 0, mj = 0;
+      gb::scale_min_k4(j, q, &dj, &mj);
+      CAPTURE(j);
+      CHECK(d[j] == dj);
+      CHECK(m[j] == mj);
+    }
+  }
+}
