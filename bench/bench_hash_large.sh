@@ -12,36 +12,39 @@
 #   RUNS=3 bench/bench_hash_large.sh [build]          # the table
 #   MODEL=/tmp/7b-f16.gguf RUNS=2 bench/bench_hash_large.sh
 #
-# Measured Dec 7 2026 (#21 section 3, after q8_0 / q4_k statistics from their blocks, pages mapped ahead and the
-# file stream by pread), 2 shared cores at load 4.4-7.4 (other builds running: wall ratios do not show the
-# second core, so the 2-core column is the projection from CPU seconds), medians of 3 alternating pairs:
+# Measured Dec 7 2026 (#21 section 3, tensors read by pread into per-lane buffers instead of through the
+# mapping, q4_k's sub-block scales 8 at once), 2 shared cores at load 3.6-3.9 (other engineers' builds: wall
+# ratios do not show the second core, so the 2-core column is the projection from CPU seconds), medians of 2
+# alternating pairs; peak RSS is glassbox's (no mapped page is touched: ~18 MB whatever the file size):
 #   row (bytes)                   mode            A cpu  B cpu  A/B cpu  A/B wall  2-core: B cpu / (A cpu / 2)  peak RSS
-#   134M f32 (537 MB)             --no-file-hash  0.68   0.51   1.25     1.05      1.50x faster                 208 MB
-#                                 default         1.01   0.49   2.00     1.37      0.97x (file stream bound)    114 MB
-#   134M f16 (269 MB)             --no-file-hash  0.34   0.24   1.42     1.16      1.41x                        114 MB
-#                                 default         0.57   0.26   2.16     1.47      0.91x                         72 MB
-#   134M q8_0 (143 MB)            --no-file-hash  0.23   0.14   1.64     1.40      1.22x                         72 MB
-#                                 default         0.34   0.14   2.36     1.77      0.82x                         53 MB
-#   134M q4_0 (76 MB)             --no-file-hash  0.18   0.09   2.00     1.56      1.0x                          45 MB
-#                                 default         0.29   0.10   2.80     2.18      0.69x                         39 MB
-#   134M q4_k (76 MB)             --no-file-hash  0.19   0.08   2.38     1.71      0.84x                         45 MB
-#                                 default         0.24   0.07   3.43     3.94      0.58x                         46 MB
-#   7B dims, 2 layers, q4_0       --no-file-hash  0.43   0.31   1.31     1.20      1.44x                        127 MB
-#   (376 MB)                      default         0.56   0.30   1.87     1.84      1.07x                        130 MB
-#   134M f32 HF, 4 shards         --no-file-hash  0.42   0.43   0.98     1.01      2.05x                        211 MB
-#   (537 MB)                      default         0.78   0.45   1.73     2.08      1.15x                        193 MB
-# Not yet at 1.6x on the single files: the 134M quantised files take openssl 0.07-0.14 s CPU, and glassbox's
-# fixed cost is ~0.03 s CPU (hash of a 1-layer toy file); its digests alone on the 134M q4_0 take 0.11 s CPU
-# (--no-stats, 3 runs) against openssl's 0.09, the statistics ~0.07 more (CPU seconds come in 0.01 s steps).
-# The single-file default mode is bound by its whole-file stream (every byte hashed twice). Same-binary A/B of this change
-# (bench/ab.sh, load 9): q8_0 / q4_k block statistics cpu 0.93 / 0.95 of the float path; pages mapped 2 MiB
-# ahead + dropped 4 MiB behind cpu 0.92 on f32; the file stream by pread cpu 0.87, wall 0.84 (default mode).
-# The large run (MODEL=7B-shaped f16 GGUF from synth, 13.48 GB, 291 tensors, page cache warm, RUNS=2, the
-# machine near idle: load 2.4 -> 1.0):
+#   7B-shaped Q4_K, 32 layers     --no-file-hash  3.43   3.63   0.94     0.86      2.12x faster                  22 MB
+#   (3.79 GB)                     default         5.97   3.47   1.72     1.70      1.16x (file stream bound)     21 MB
+#   134M f32 (537 MB)             --no-file-hash  0.41   0.51   0.80     0.83      2.49x                         18 MB
+#                                 default         0.81   0.49   1.67     1.68      1.20x                         17 MB
+#   134M f16 (269 MB)             --no-file-hash  0.25   0.26   0.94     0.86      2.12x                         19 MB
+#                                 default         0.38   0.22   1.71     1.55      1.17x                         18 MB
+#   134M q8_0 (143 MB)            --no-file-hash  0.20   0.17   1.18     1.54      1.70x                         18 MB
+#                                 default         0.28   0.15   1.91     1.82      1.05x                         18 MB
+#   134M q4_0 (76 MB)             --no-file-hash  0.17   0.09   1.84     1.96      1.09x                         18 MB
+#                                 default         0.20   0.10   2.06     1.79      0.97x                         18 MB
+#   134M q4_k (76 MB)             --no-file-hash  0.15   0.09   1.72     3.04      1.17x                         18 MB
+#                                 default         0.19   0.09   2.24     1.77      0.89x                         18 MB
+#   7B dims, 2 layers, q4_0       --no-file-hash  0.45   0.34   1.33     1.79      1.51x                         18 MB
+#   (376 MB)                      default         0.66   0.34   1.97     2.04      1.02x                         18 MB
+#   134M f32 HF, 4 shards         --no-file-hash  0.42   0.45   0.92     1.11      2.17x                         46 MB
+#   (537 MB)                      default         0.66   0.44   1.50     1.38      1.33x                         51 MB
+# The 7B Q4_K file's tensor pass (--no-file-hash) is now at 2.1x openssl's single stream on two idle cores:
+# its CPU fell below openssl's own. Side by side with main's binary before this change (bench/ab.sh, load
+# 3.6-4.7): 7B Q4_K --no-file-hash CPU 0.517x, wall 0.533x (2.94 vs 5.51 CPU s), peak RSS 22 vs 218 MB;
+# default CPU 0.668x, wall 0.692x; 134M q4_0 CPU 0.81x / 0.83x (--no-file-hash / default), 2-layer 7B-dims
+# q4_0 0.98x / 0.95x (5 pairs). Small files stay fixed-cost bound (openssl takes 0.09-0.17 CPU s on them).
+# The single-file default mode is bound by its whole-file stream (every byte read and hashed twice).
+# History, the binary before this change (tensors read through the mapping): the large run (MODEL=7B-shaped
+# f16 GGUF from synth, 13.48 GB, 291 tensors, page cache warm, RUNS=2, the machine near idle: load 2.4 -> 1.0):
 #   --no-file-hash  A cpu 9.53  B cpu 11.52  A/B cpu 0.83  A/B wall 0.428 (2.34x faster than openssl)  peak RSS 278 MB
 #   default         A cpu 17.11 B cpu 11.33  A/B cpu 1.51  A/B wall 0.767 (1.30x faster)               peak RSS 152 MB
 # (synth wrote it in 183 s at 784 MB peak RSS.) At this size fixed costs vanish and the second core shows.
-# The 2-core column above overstates the small files: right after, at load 1.3-1.6, 3 pairs, the 134M f16
+# The 2-core column overstates the small files: then, at load 1.3-1.6, 3 pairs, the 134M f16
 # --no-file-hash ran at wall A/B 1.54 (cpu 0.36 vs 0.23 s) and the 134M q4_0 at 1.90 (cpu 0.21 vs 0.09 s),
 # i.e. glassbox SLOWER than openssl in wall on them (its two largest tensors, tok_embd and output, 37% of
 # the bytes, end as single streams; the thread team and the model's set-up are fixed costs).
