@@ -200,7 +200,13 @@ void rows_fused_t(const float* x, int64_t N, const weight_view& w, int64_t r0, i
   // q4_k, whose packed decoder reads its quants in place (fewer live registers: 4 groups against 2, 134M
   // tg128, 5 alternating runs, load 5.2-5.5: CPU 0.89x of the whole process, wall 0.85x); 2 for q5_k
   // (4: 0.71-0.78x, its qh vectors stay in registers) and q6_k (its packed decoder reads ql and qh in place,
-  // CPU 0.78x of 2 groups holding them; 4 groups were 1.39x, 1.23x with its scales made per 16 columns)
+  // CPU 0.78x of 2 groups holding them; 4 groups were 1.39x, 1.23x with its scales made per 16 columns).
+  // Retried after the 8 KiB L1 prefetch, 4 groups (64-row panels) with the g and i loops unrolled by
+  // pragma (load 2.8-4.6): q6_k tg128 1 thread CPU 1.35x, in L2 0.90x the rate; q5_k in L2 1.22x the
+  // rate (29 -> 36 G weights/s) but from memory 0.94x (noise ~10%) and tg128 CPU 0.94-1.04x at 1 thread,
+  // 1.02-1.07x at 2: the 134M file streams from memory at ~14-25 G weights/s either way, kept at 2.
+  // q6_k at 3 groups (48-row panels): in L2 the same rate (29.0 vs 29.1), tg128 CPU 1.64x.
+  // q4_k's part as a loop of 4-column runs (a 16x smaller body, same order) ran in L2 at 0.7x the rate.
   switch (w.type) {
     case dtype::q8_0:
       rows_runs<RT, 4>(x, N, w, r0, n, y, M, qsimd::q8_0_dec{}, qsimd::q8_0_dec{});
