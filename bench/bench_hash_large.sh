@@ -34,10 +34,12 @@
 #   134M f32 HF, 4 shards         --no-file-hash  0.42   0.45   0.92     1.11      2.17x                         46 MB
 #   (537 MB)                      default         0.66   0.44   1.50     1.38      1.33x                         51 MB
 # The 7B Q4_K file's tensor pass (--no-file-hash) is now at 2.1x openssl's single stream on two idle cores:
-# its CPU fell below openssl's own. Side by side with main's binary before this change (bench/ab.sh, load
-# 3.6-4.7): 7B Q4_K --no-file-hash CPU 0.517x, wall 0.533x (2.94 vs 5.51 CPU s), peak RSS 22 vs 218 MB;
-# default CPU 0.668x, wall 0.692x; 134M q4_0 CPU 0.81x / 0.83x (--no-file-hash / default), 2-layer 7B-dims
-# q4_0 0.98x / 0.95x (5 pairs). Small files stay fixed-cost bound (openssl takes 0.09-0.17 CPU s on them).
+# its CPU fell below openssl's own. Measured idle (lead, 13:37, load 1.45-1.53, RUNS=2): --no-file-hash
+# A cpu 2.75 s, B cpu 3.13 s, wall A/B 0.462 (2.16x faster than openssl); default wall 0.842 (1.19x).
+# Side by side with main's binary before this change (bench/ab.sh, load 3.6-4.7): 7B Q4_K --no-file-hash
+# CPU 0.517x, wall 0.533x (2.94 vs 5.51 CPU s), peak RSS 22 vs 218 MB; default CPU 0.668x, wall 0.692x;
+# 134M q4_0 CPU 0.81x / 0.83x (--no-file-hash / default), 2-layer 7B-dims q4_0 0.98x / 0.95x (5 pairs).
+# Small files stay fixed-cost bound (openssl takes 0.09-0.17 CPU s on them).
 # The single-file default mode is bound by its whole-file stream (every byte read and hashed twice).
 # History, the binary before this change (tensors read through the mapping): the large run (MODEL=7B-shaped
 # f16 GGUF from synth, 13.48 GB, 291 tensors, page cache warm, RUNS=2, the machine near idle: load 2.4 -> 1.0):

@@ -16,36 +16,40 @@
 #   OUT=/tmp/q8 NUMERICS=llama.cpp bench/bench_quant.sh ...   # result files elsewhere (two runs at once)
 # Measured on an idle machine (2 cores, AMD EPYC family 26, ~3.9 GHz, native llama-bench: AVX-512, no AMX),
 # pp512 / tg64, medians of 3 alternating runs, each tool's own wait policy (llama.cpp: libgomp's spin;
-# glassbox: cli/wait_policy.h). Tables of earlier sessions (load 8-25: other builds' noise) are in git history.
-# Before (main at 48a89ce, 2026-12-07 06:59, load 1.2-1.6, bench_membw 31.5 / 73.8 GB/s at 1 / 2 threads) and
-# after the decode-ready repack and the one-region token (main at 651a0bd, 2026-12-07 10:33-10:35, load
-# 1.2-1.5, bench_membw 29.4 / 61.5 GB/s), glassbox / llama.cpp:
-#   type t | tg before | tg now                  | pp512 now                | tg GB/s now (glassbox, llama.cpp)
-#   q4_0 1 |   0.50x   | 282.3 / 347.2 = 0.81x   | 1204.4 / 1220.5 = 0.99x  | 17.4, 21.4
-#   q4_0 2 |   0.65x   | 434.5 / 421.9 = 1.03x   | 2239.9 / 2091.7 = 1.07x  | 26.8, 26.0
-#   q8_0 1 |   0.43x   | 219.4 / 186.3 = 1.18x   | 1226.5 /  698.4 = 1.76x  | 25.5, 21.7
-#   q8_0 2 |   0.87x   | 316.6 / 224.7 = 1.41x   | 2219.2 / 1285.3 = 1.73x  | 36.9, 26.2
-#   q4_k 1 |   0.45x   | 241.6 / 358.0 = 0.67x   | 1208.0 / 1056.9 = 1.14x  | 14.9, 22.1
-#   q4_k 2 |   0.56x   | 332.9 / 451.3 = 0.74x   | 2251.3 / 1776.0 = 1.27x  | 20.5, 27.8
-#   q5_k 1 |   0.63x   | 200.0 / 231.3 = 0.86x   | 1255.0 /  348.5 = 3.60x  | 15.1, 17.4
-#   q5_k 2 |   0.99x   | 290.2 / 254.1 = 1.14x   | 2375.2 /  640.5 = 3.71x  | 21.9, 19.1
-#   q6_k 1 |   0.38x   | 195.1 / 276.6 = 0.71x   | 1236.7 /  469.4 = 2.63x  | 17.5, 24.9
-#   q6_k 2 |   0.71x   | 286.0 / 262.8 = 1.09x   | 2126.9 /  831.6 = 2.56x  | 25.7, 23.6
+# glassbox: cli/wait_policy.h). Tables of earlier sessions are in git history. Morning (main at 651a0bd,
+# 2026-12-07 10:33, load 1.2-1.5, bench_membw 29.4 / 61.5 GB/s at 1 / 2 threads) and after the packed
+# stream's prefetch ran 8 KiB ahead into L1 in pieces per block part (main at b4f2240, 13:31-13:33, load
+# 1.3-1.5, bench_membw 28.6 / 60.8 GB/s), glassbox / llama.cpp (llama.cpp's own rates move 5-15% between
+# runs: compare ratios within one run):
+#   type t | tg morning | tg now                  | pp512 now                | tg GB/s now (glassbox, llama.cpp)
+#   q4_0 1 |   0.81x    | 382.4 / 319.9 = 1.20x   | 1196.4 / 1190.0 = 1.01x  | 23.6, 19.7
+#   q4_0 2 |   1.03x    | 483.7 / 393.2 = 1.23x   | 2077.8 / 2035.3 = 1.02x  | 29.8, 24.2
+#   q8_0 1 |   1.18x    | 244.1 / 176.4 = 1.38x   | 1096.7 /  657.2 = 1.67x  | 28.4, 20.5
+#   q8_0 2 |   1.41x    | 273.0 / 171.9 = 1.59x   | 1688.0 /  830.4 = 2.03x  | 31.8, 20.0
+#   q4_k 1 |   0.67x    | 255.9 / 298.1 = 0.86x   | 1121.5 /  968.1 = 1.16x  | 15.8, 18.4
+#   q4_k 2 |   0.74x    | 333.2 / 387.4 = 0.86x   | 1979.4 / 1692.7 = 1.17x  | 20.5, 23.9
+#   q5_k 1 |   0.86x    | 172.7 / 195.0 = 0.89x   | 1049.4 /  321.6 = 3.26x  | 13.0, 14.7
+#   q5_k 2 |   1.14x    | 309.0 / 224.9 = 1.37x   | 2170.0 /  608.9 = 3.56x  | 23.3, 16.9
+#   q6_k 1 |   0.71x    | 222.4 / 272.5 = 0.82x   | 1213.1 /  452.5 = 2.68x  | 20.0, 24.5
+#   q6_k 2 |   1.09x    | 297.6 / 245.5 = 1.21x   | 2150.5 /  753.0 = 2.86x  | 26.8, 22.1
 # The full 32-layer 7B-shaped q4_k (synth --layers 32 --dim 4096 --heads 32 --ff 11008 --vocab 32000 --seed 1,
-# 3.79 GB), MODEL=, pp128 / tg16, medians of 2, 10:35-10:39, load 1.1-1.7:
-#   q4_k 1 | pp 16.3 / 17.1 = 0.95x | tg 4.4 / 5.7 = 0.78x | tg GB/s 16.3, 21.0
-#   q4_k 2 | pp 24.5 / 31.0 = 0.79x | tg 7.1 / 9.9 = 0.71x | tg GB/s 26.2, 36.8
-# What it took. The q4_0 kernel ran ~4.5 weights a cycle, at the same rate with the weights in L2/L3 (a 1-layer
-# model, 18.4 G weights/s) as from DRAM (15.4-17): compute-bound, not memory-bound. perf put ~35-40% of its
-# samples on each block column's start (two d gathers, 16 loads, inserts and unpacks, the state spilled) and
-# ~16% on the prefetch loops. A repacked 16-row group now stores each block column field by field, each
-# field of the 16 rows together (formats/quant_cols.h: group_block_pack), so the start is a vcvtph2ps and
-# plain loads, and a thread's panels are one sequential stream: q4_0 ~8.8 weights a cycle. A token with no
-# hook is one parallel region (61 barriers instead of 85 region forks and joins).
-# The repack's cost is at load: on this VM mostly the kernel clearing the copy's fresh pages (clear_page_erms,
-# 50% of a 7B q4_k `run --tokens 1`): the 7B q4_k `run --tokens 4` takes 12-15 s against 4.7 s with GB_REPACK=0
-# (sys 6.5-8 s), and 1-2 s more without the copy's huge-page hint. A run that generates more than ~40 tokens
-# gains it back (7B q4_k: 0.23 s a token against 0.42 before). GB_REPACK=0 keeps the stored layout.
+# 3.79 GB), MODEL=, pp128 / tg16, medians of 2, 13:33-13:36, load 1.1-1.4 (morning: pp 0.95x / 0.79x, tg
+# 0.78x / 0.71x):
+#   q4_k 1 | pp 15.6 / 16.7 = 0.94x | tg 5.1 / 5.9 = 0.87x | tg GB/s 19.1, 21.9
+#   q4_k 2 | pp 29.1 / 29.4 = 0.99x | tg 8.2 / 9.7 = 0.85x | tg GB/s 30.6, 36.0
+# What it took. A repacked 16-row group stores each block column field by field, each field of the 16 rows
+# together (formats/quant_cols.h: group_block_pack), so a block column's start is a vcvtph2ps and plain
+# loads, and a thread's panels are one sequential stream; a token with no hook is one parallel region. The
+# kernel is then bound by how far ahead its one stream is prefetched, not by the decode: in L2 (bench/
+# kernel_rate.cpp) q4_0 decodes 53-57 G weights/s, q4_k 38-41, q5_k/q6_k 26-30, against 15-30 from DRAM.
+# A prefetch 1 KiB ahead into L1 (+ 8 KiB into L2) did not cover DRAM's latency; 8 KiB into L1, one line at
+# a time spread over each block part, does (an L2 loop further on, 4 or 12-24 KiB, hints T1/NTA: no better).
+# Tried and dropped (kernels_blocks.cpp rows_fused_t, engine.cpp team_job say the numbers): 3 or 4 row
+# groups for q5_k/q6_k, a smaller unrolled body for q4_k, warming each stage's first panel before its barrier.
+# The repack's cost is at load, mostly the kernel clearing the copy's fresh pages on this VM
+# (clear_page_erms); the whole copy is advised onto huge pages, and runners of one model share it. The 7B
+# q4_k `run --tokens 4`, idle, 13:37: wall 4.5-6.3 s (sys 4.3-7.3) against 3.2 s with GB_REPACK=0 (morning:
+# 12-15 s against 4.7). GB_REPACK=0 keeps the stored layout.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
