@@ -236,6 +236,16 @@ struct q4_0_dec {
   }
 };
 
+// Vector j of a field the decoder either holds (regs[j]) or, in_place, reads from the packed group-block
+// where the field starts at p (a memory operand of the column's first instruction).
+template <bool in_place>
+[[gnu::always_inline]] inline __m512i held_or_at(const __m512i* regs, const uint8_t* p, int j) {
+  if constexpr (in_place)
+    return _mm512_loadu_si512(p + 64 * j);
+  else
+    return regs[j];
+}
+
 // q4_k / q5_k: d, dmin and the 6-bit sub-block scales and mins (ggml's get_scale_min_k4) of the 16 rows,
 // one per byte: byte j of sm[0] is scale j, of sm[1] scale 4 + j, of sm[2] and sm[3] the mins (bits 6-7
 // zero). The block's first 16 bytes are d, dmin and the 12 scale bytes: one transpose gives them all (d and
@@ -293,12 +303,7 @@ struct k4_dec {
     else
       src.x8(qs + 32 * part, q);
   }
-  [[gnu::always_inline]] __m512i qv(int j) const {
-    if constexpr (in_place)
-      return _mm512_loadu_si512(qp + 64 * j);
-    else
-      return q[j];
-  }
+  [[gnu::always_inline]] __m512i qv(int j) const { return held_or_at<in_place>(q, qp, j); }
   // q5_k: the 5-bit quants of 4 columns, one per byte (nibble h under qh's bit 2p + h, rotated to bit 4 by
   // a count set per part), then the column's byte shifted down: vpermt2ps reads bits 0-4. Every shift
   // count is a constant of the unrolled column (a count from the part, which the driver loops over at run
@@ -366,16 +371,10 @@ struct q6_k_dec_t {
     }
   }
   [[gnu::always_inline]] __m512i qlv(int j) const {
-    if constexpr (in_place)
-      return _mm512_loadu_si512(qlp + 64 * j);
-    else
-      return ql[j];
+    return held_or_at<in_place>(ql, qlp, j);
   }
   [[gnu::always_inline]] __m512i qhv(int j) const {
-    if constexpr (in_place)
-      return _mm512_loadu_si512(qhp + 64 * j);
-    else
-      return qh[j];
+    return held_or_at<in_place>(qh, qhp, j);
   }
   [[gnu::always_inline]] __m512 col(int e) const {
     const int s4 = e / 32, l = e % 32;
