@@ -180,41 +180,76 @@ void pack16_f16(const uint8_t* src, int64_t ld, int64_t n, int64_t N, float* wp,
 }
 #endif
 
-// Packs rows [r0, r0 + n) of w (n <= panel_rows) into panel wp (N, panel_rows); dec is 16 x N scratch.
-void pack_panel(const weight_view& w, int64_t r0, int64_t n, float* wp, float* dec) {
-  const int64_t N = w.cols;
+// True when pack_panel packs any column range [k0, k1) of w's rows without decoding whole rows (f32, f16,
+// ggml blocks with k0, k1 on block boundaries): matmul then packs each k chunk of a panel just before its
+// tiles, into a buffer that stays in L2 (a whole 7B-wide panel, 64 x 4096 floats, is 1 MiB: written out to
+// L3 and read back).
+bool pack_chunks(const weight_view& w) {
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+  if (w.type == dtype::f16) return true;
+#endif
+  return w.type == dtype::f32 ||
+         (block_columns16(w.type) != nullptr && k_chunk % dtype_info(w.type).block_size == 0);
+}
+
+// Packs columns [k0, k1) of rows [r0, r0 + n) of w (n <= panel_rows) into panel wp (k1 - k0, panel_rows);
+// dec is 16 x N scratch (the types that decode whole rows: k0 = 0, k1 = N).
+void pack_panel(const weight_view& w, int64_t r0, int64_t n, int64_t k0, int64_t k1, float* wp, float* dec) {
+  const int64_t N = w.cols, nk = k1 - k0;
   for (int64_t j = 0; j < panel_rows; j += 16) {
     const int64_t m = std::clamp<int64_t>(n - j, 0, 16);
-    if (m > 0 && w.type == dtype::f32) {
-      pack16(reinterpret_cast<const float*>(w.row(r0 + j)), static_cast<int64_t>(w.row_bytes / 4), m, N, wp,
-             j, std::clamp<int64_t>(w.rows - r0 - j - 16, 0, 16));
+    if (m == 0) {  // rows past M
+      for (int64_t k = 0; k < nk; ++k) std::fill_n(wp + k * panel_rows + j, 16, 0.0f);
+    } else if (w.type == dtype::f32) {
+      pack16(reinterpret_cast<const float*>(w.row(r0 + j)) + k0, static_cast<int64_t>(w.row_bytes / 4), m, nk,
+             wp, j, std::clamp<int64_t>(w.rows - r0 - j - 16, 0, 16));
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
-    } else if (m > 0 && w.type == dtype::f16) {
-      pack16_f16(w.row(r0 + j), static_cast<int64_t>(w.row_bytes), m, N, wp, j);
+    } else if (w.type == dtype::f16) {
+      pack16_f16(w.row(r0 + j) + 2 * k0, static_cast<int64_t>(w.row_bytes), m, nk, wp, j);
 #endif
-    } else if (block_columns_fn cols = m > 0 ? block_columns16(w.type) : nullptr) {
+    } else if (block_columns_fn cols = block_columns16(w.type)) {
       // ggml blocks: 16 rows' block decoded straight into the panel's columns (rows past m repeat the
       // last one: their lanes are never stored); a packed group (repack.h) block column by block column
-      const int64_t bs = dtype_info(w.type).block_size;
-      float* out = wp + j;  // block b's columns at b * bs * panel_rows
+      const int64_t bs = dtype_info(w.type).block_size, b0 = k0 / bs;
+      float* out = wp + j;  // block b's columns at (b - b0) * bs * panel_rows
       if (w.plain(r0 + j)) {
         const uint8_t* rows[16];
         for (int64_t i = 0; i < 16; ++i) rows[i] = w.row(r0 + j + std::min(i, m - 1));
-        for (int64_t b = 0; b < N / bs; ++b) cols(rows, b, out + b * bs * panel_rows, panel_rows);
+        for (int64_t b = b0; b < k1 / bs; ++b) cols(rows, b, out + (b - b0) * bs * panel_rows, panel_rows);
       } else {
         const packed_columns_fn pc = block_columns16_packed(w.type);
-        for (int64_t b = 0; b < N / bs; ++b)
-          pc(w.group_block(r0 + j, b), out + b * bs * panel_rows, panel_rows);
+        for (int64_t b = b0; b < k1 / bs; ++b)
+          pc(w.group_block(r0 + j, b), out + (b - b0) * bs * panel_rows, panel_rows);
       }
     } else {
-      if (m > 0) weight_rows_f32(w, r0 + j, m, dec);
-      pack16(dec, N, m, N, wp, j);
+      weight_rows_f32(w, r0 + j, m, dec);
+      pack16(dec + k0, N, m, nk, wp, j);
     }
   }
 }
 
-// y[i][j] (i < RT, j < nr <= panel_rows) over columns [k0, k1): starts from 0 when first, else continues
-// from the partial sums in y.
+// Call ti of nt's share of the packed bytes that pack_panel reads for columns [k0, k1) of the panel at row
+// r0: each P-row packed sub-panel's chunk is one byte range (quant_cols.h), split over its calls in order;
+// nothing for plain rows or r0 past the last panel.
+struct pf_share {
+  const char* at = nullptr;
+  int64_t lines = 0;
+};
+pf_share chunk_share(const weight_view& w, int64_t r0, int64_t k0, int64_t k1, int64_t ti, int64_t nt) {
+  const int64_t P = w.interleave;
+  if (P <= 0 || panel_rows % P != 0) return {};
+  const int64_t per_sub = (nt * P + panel_rows - 1) / panel_rows;  // calls per sub-panel
+  const int64_t rs = r0 + ti / per_sub * P, j = ti % per_sub;
+  if (rs >= w.rows || w.plain(rs)) return {};
+  const int64_t bs = dtype_info(w.type).block_size;
+  const uint64_t bytes = static_cast<uint64_t>(P * (k1 - k0) / bs) * dtype_info(w.type).type_size;
+  const int64_t lines = static_cast<int64_t>(bytes / 64) + 1, per = (lines + per_sub - 1) / per_sub;
+  return {reinterpret_cast<const char*>(w.group_block(rs, k0 / bs)) + 64 * j * per,
+          std::clamp<int64_t>(lines - j * per, 0, per)};
+}
+
+// y[i][j] (i < RT, j < nr <= panel_rows) over columns [k0, k1), wp at column k0 of a panel: starts from 0
+// when first, else continues from the partial sums in y.
 // pf: n_pf lines to prefetch into L2 meanwhile (the next block's weights), spread over the k steps.
 template <int RT>
 void tile_kernel(const float* x, int64_t ldx, const float* wp, int64_t k0, int64_t k1, float* y, int64_t ldy,
@@ -233,7 +268,7 @@ void tile_kernel(const float* x, int64_t ldx, const float* wp, int64_t k0, int64
       acc[i][j] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask[j], y + i * ldy + 16 * j);
   const auto step = [&](int64_t k) __attribute__((always_inline)) {
     __m512 wv[V];
-    for (int j = 0; j < V; ++j) wv[j] = _mm512_loadu_ps(wp + k * panel_rows + 16 * j);
+    for (int j = 0; j < V; ++j) wv[j] = _mm512_loadu_ps(wp + (k - k0) * panel_rows + 16 * j);
     for (int i = 0; i < RT; ++i) {
       const __m512 xb = _mm512_set1_ps(x[i * ldx + k]);
       for (int j = 0; j < V; ++j) acc[i][j] = _mm512_fmadd_ps(xb, wv[j], acc[i][j]);
@@ -257,9 +292,9 @@ void tile_kernel(const float* x, int64_t ldx, const float* wp, int64_t k0, int64
       const float xv = x[i * ldx + k];
       for (int64_t j = 0; j < panel_rows; ++j) {
 #if defined(__FMA__)
-        acc[i][j] = std::fma(xv, wp[k * panel_rows + j], acc[i][j]);  // one rounding, as the AVX-512 path
+        acc[i][j] = std::fma(xv, wp[(k - k0) * panel_rows + j], acc[i][j]);  // one rounding, as AVX-512
 #else
-        acc[i][j] = acc[i][j] + xv * wp[k * panel_rows + j];  // no FMA on this target: multiply, then add
+        acc[i][j] = acc[i][j] + xv * wp[(k - k0) * panel_rows + j];  // no FMA here: multiply, then add
 #endif
       }
     }
@@ -416,7 +451,8 @@ void rows16(const float* x, int64_t T, int64_t N, const weight_view& w, int64_t 
 }
 #endif
 
-// Rows [t0, t1) of x against one packed panel over columns [k0, k1), prefetching n_pf lines from pf.
+// Rows [t0, t1) of x against one packed panel (wp at its column k0) over columns [k0, k1), prefetching
+// n_pf lines from pf.
 void panel_tiles(const float* x, int64_t t0, int64_t t1, int64_t N, const float* wp, int64_t k0, int64_t k1,
                  float* y, int64_t M, int64_t r0, int64_t nr, const char* pf, int64_t n_pf) {
   const bool first = k0 == 0;
@@ -461,14 +497,19 @@ void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threa
   // (Rows [r0, r1) of a weight view, plain or packed in panels, are one byte range.) Only for short passes:
   // a long one packs once for many tiles, and the prefetched block would evict the packed one from L2.
   const int64_t calls = (N + k_chunk - 1) / k_chunk * ((T + tile_tokens - 1) / tile_tokens);  // per panel
+  const bool chunked = pack_chunks(w), chunk_pf = chunked && T > prefetch_tokens && w.interleave > 0;
+  const int64_t tiles = (T + tile_tokens - 1) / tile_tokens;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t p0 = b * per_block, p1 = std::min(panels, p0 + per_block);
-    aligned_vector<float>& buf = scratch(static_cast<size_t>((p1 - p0) * panel_floats + 16 * N));
-    float* dec = buf.data() + (p1 - p0) * panel_floats;
-    for (int64_t p = p0; p < p1; ++p)
-      pack_panel(w, p * panel_rows, std::min(panel_rows, M - p * panel_rows),
-                 buf.data() + (p - p0) * panel_floats, dec);
+    // chunked: each panel's k chunk packed just before its tiles (stride k_chunk columns), else whole
+    // panels (stride N) packed first
+    const int64_t stride = (chunked ? k_chunk : N) * panel_rows;
+    aligned_vector<float>& buf = scratch(static_cast<size_t>((p1 - p0) * stride + (chunked ? 0 : 16 * N)));
+    float* dec = chunked ? nullptr : buf.data() + (p1 - p0) * stride;
+    for (int64_t p = p0; p < p1 && !chunked; ++p)
+      pack_panel(w, p * panel_rows, std::min(panel_rows, M - p * panel_rows), 0, N,
+                 buf.data() + (p - p0) * stride, dec);
     const int64_t q0 = std::min(panels, p0 + threads * per_block), q1 = std::min(panels, q0 + per_block);
     const int64_t n0 = std::min(M, q0 * panel_rows), n1 = std::min(M, q1 * panel_rows);
     const char* pf = reinterpret_cast<const char*>(w.data + static_cast<uint64_t>(n0) * w.row_bytes);
@@ -477,12 +518,20 @@ void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threa
     const int64_t pf_call = (pf_lines + calls * (p1 - p0) - 1) / (calls * (p1 - p0));
     for (int64_t k0 = 0; k0 < N; k0 += k_chunk) {
       const int64_t k1 = std::min(N, k0 + k_chunk);
+      for (int64_t p = p0; p < p1 && chunked; ++p)
+        pack_panel(w, p * panel_rows, std::min(panel_rows, M - p * panel_rows), k0, k1,
+                   buf.data() + (p - p0) * stride, nullptr);
+      const float* wk = buf.data() + (chunked ? 0 : k0 * panel_rows);  // the block's panels at column k0
+      // long passes, chunked: the next chunk of each panel (after the last: of the next block's panel) is
+      // prefetched over the panel's tiles
+      const int64_t nk0 = k1 < N ? k1 : 0, nk1 = std::min(N, nk0 + k_chunk), next = k1 < N ? 0 : q0 - p0;
       for (int64_t t0 = 0; t0 < T; t0 += tile_tokens)  // a tile of x stays in L1 across the block's panels
         for (int64_t p = p0; p < p1; ++p) {
-          const int64_t n_pf = std::min(pf_call, pf_lines);
-          panel_tiles(x, t0, std::min(T, t0 + tile_tokens), N, buf.data() + (p - p0) * panel_floats, k0, k1,
-                      y, M, p * panel_rows, std::min(panel_rows, M - p * panel_rows), pf, n_pf);
-          pf += 64 * n_pf, pf_lines -= n_pf;
+          pf_share sh{pf, std::min(pf_call, pf_lines)};
+          if (chunk_pf) sh = chunk_share(w, (p + next) * panel_rows, nk0, nk1, t0 / tile_tokens, tiles);
+          panel_tiles(x, t0, std::min(T, t0 + tile_tokens), N, wk + (p - p0) * stride, k0, k1, y, M,
+                      p * panel_rows, std::min(panel_rows, M - p * panel_rows), sh.at, sh.lines);
+          if (!chunk_pf) pf += 64 * sh.lines, pf_lines -= sh.lines;
         }
     }
   }

@@ -178,3 +178,37 @@ TEST_CASE("packed-group repack: every reader gives the plain layout's bits") {
     }
   }
 }
+
+// The many-token path packs each panel 512 columns at a time (kernels.cpp: pack_panel's k chunks) and,
+// past 64 tokens, prefetches the next chunk of a packed view's panel while multiplying this one: over
+// several chunks (N = 1280: 512 + 512 + 256 columns), packed panels of 64 and 32 rows with a plain tail,
+// each token's outputs are its own one-token pass's bits (the few-token kernels, another code path), in
+// the packed view as in the plain one, on 1 and 2 threads.
+TEST_CASE("many-token matmul over several k chunks: each token's one-token bits, packed or plain view") {
+  std::mt19937 g(53);
+  for (dtype t : {dtype::q4_0, dtype::q8_0, dtype::q4_k, dtype::q6_k}) {
+    const std::string type_name = dtype_name(t);
+    CAPTURE(type_name);
+    const int64_t M = 150, N = 1280;
+    std::vector<uint8_t> bytes = random_matrix(t, M, N, g);
+    const weight_view w{t, bytes.data(), M, N, dtype_row_bytes(t, static_cast<uint64_t>(N))};
+    std::vector<uint8_t> packed_bytes(repack_bytes(w));
+    const weight_view wi = repack_interleave(w, packed_bytes.data(), 2);
+    REQUIRE(wi.interleave > 0);
+    std::normal_distribution<float> d(0.0f, 1.0f);
+    for (int64_t T : {7, 70}) {
+      CAPTURE(T);
+      std::vector<float> x(static_cast<size_t>(T * N));  // (T, N)
+      for (float& v : x) v = d(g);
+      std::vector<float> alone(static_cast<size_t>(T * M));  // (T, M): one token at a time
+      for (int64_t i = 0; i < T; ++i) matmul(x.data() + i * N, 1, w, alone.data() + i * M, 1);
+      for (const weight_view& v : {w, wi})
+        for (int threads : {1, 2}) {
+          CAPTURE(threads);
+          std::vector<float> y(alone.size(), NAN);  // (T, M)
+          matmul(x.data(), T, v, y.data(), threads);
+          CHECK(std::memcmp(y.data(), alone.data(), y.size() * 4) == 0);
+        }
+    }
+  }
+}
