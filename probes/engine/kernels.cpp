@@ -180,11 +180,13 @@ void pack16_f16(const uint8_t* src, int64_t ld, int64_t n, int64_t N, float* wp,
 }
 #endif
 
-// True when pack_panel packs any column range [k0, k1) of w's rows without decoding whole rows (f32, f16,
-// ggml blocks with k0, k1 on block boundaries): matmul then packs each k chunk of a panel just before its
-// tiles, into a buffer that stays in L2 (a whole 7B-wide panel, 64 x 4096 floats, is 1 MiB: written out to
-// L3 and read back).
+// True when a whole panel of w is more than a block's L2 budget (N > 2048) and pack_panel packs any column
+// range [k0, k1) of its rows without decoding whole rows (f32, f16, ggml blocks with k0, k1 on block
+// boundaries): matmul then packs each k chunk of a panel just before its tiles, into a buffer that stays
+// in L2 (a whole 7B-wide panel, 64 x 4096 floats, is 1 MiB: written out to L3 and read back). Panels that
+// fit are packed whole, once.
 bool pack_chunks(const weight_view& w) {
+  if (w.cols * panel_rows * 4 <= block_bytes) return false;
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
   if (w.type == dtype::f16) return true;
 #endif
@@ -228,25 +230,36 @@ void pack_panel(const weight_view& w, int64_t r0, int64_t n, int64_t k0, int64_t
   }
 }
 
-// Call ti of nt's share of the packed bytes that pack_panel reads for columns [k0, k1) of the panel at row
-// r0: each P-row packed sub-panel's chunk is one byte range (quant_cols.h), split over its calls in order;
-// nothing for plain rows or r0 past the last panel.
+// Lines to prefetch from at (a tile call's share).
 struct pf_share {
   const char* at = nullptr;
   int64_t lines = 0;
 };
-pf_share chunk_share(const weight_view& w, int64_t r0, int64_t k0, int64_t k1, int64_t ti, int64_t nt) {
-  const int64_t P = w.interleave;
-  if (P <= 0 || panel_rows % P != 0) return {};
-  const int64_t per_sub = (nt * P + panel_rows - 1) / panel_rows;  // calls per sub-panel
-  const int64_t rs = r0 + ti / per_sub * P, j = ti % per_sub;
-  if (rs >= w.rows || w.plain(rs)) return {};
-  const int64_t bs = dtype_info(w.type).block_size;
-  const uint64_t bytes = static_cast<uint64_t>(P * (k1 - k0) / bs) * dtype_info(w.type).type_size;
-  const int64_t lines = static_cast<int64_t>(bytes / 64) + 1, per = (lines + per_sub - 1) / per_sub;
-  return {reinterpret_cast<const char*>(w.group_block(rs, k0 / bs)) + 64 * j * per,
-          std::clamp<int64_t>(lines - j * per, 0, per)};
-}
+// The packed bytes pack_panel reads for columns [k0, k1) of a panel of a packed view (interleave P
+// dividing panel_rows), split over the nt tile calls of a chunk: each P-row sub-panel's chunk is one byte
+// range (quant_cols.h), given out in order over per_sub calls, per lines a call.
+struct chunk_plan {
+  int64_t P = 0, per_sub = 1, lines = 0, per = 0, packed_rows = 0;
+  uint64_t col_off = 0;  // the chunk's first byte in a sub-panel
+  chunk_plan() = default;
+  chunk_plan(const weight_view& w, int64_t k0, int64_t k1, int64_t nt) {
+    P = w.interleave;
+    per_sub = (nt * P + panel_rows - 1) / panel_rows;
+    const int64_t bs = dtype_info(w.type).block_size;
+    const uint64_t ts = dtype_info(w.type).type_size;
+    lines = static_cast<int64_t>(static_cast<uint64_t>(P * (k1 - k0) / bs) * ts / 64) + 1;
+    per = (lines + per_sub - 1) / per_sub;
+    packed_rows = w.rows / P * P;
+    col_off = static_cast<uint64_t>(P * (k0 / bs)) * ts;
+  }
+  // Call ti's share for the panel at row r0 (nothing past the packed rows).
+  pf_share share(const weight_view& w, int64_t r0, int64_t ti) const {
+    const int64_t sub = ti / per_sub, j = ti - sub * per_sub, rs = r0 + sub * P;
+    if (rs + P > packed_rows) return {};
+    return {reinterpret_cast<const char*>(w.row(rs) + col_off) + 64 * j * per,
+            std::clamp<int64_t>(lines - j * per, 0, per)};
+  }
+};
 
 // y[i][j] (i < RT, j < nr <= panel_rows) over columns [k0, k1), wp at column k0 of a panel: starts from 0
 // when first, else continues from the partial sums in y.
@@ -497,7 +510,8 @@ void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threa
   // (Rows [r0, r1) of a weight view, plain or packed in panels, are one byte range.) Only for short passes:
   // a long one packs once for many tiles, and the prefetched block would evict the packed one from L2.
   const int64_t calls = (N + k_chunk - 1) / k_chunk * ((T + tile_tokens - 1) / tile_tokens);  // per panel
-  const bool chunked = pack_chunks(w), chunk_pf = chunked && T > prefetch_tokens && w.interleave > 0;
+  const bool chunked = pack_chunks(w),
+             chunk_pf = chunked && T > prefetch_tokens && w.interleave > 0 && panel_rows % w.interleave == 0;
   const int64_t tiles = (T + tile_tokens - 1) / tile_tokens;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
   for (int64_t b = 0; b < blocks; ++b) {
@@ -524,11 +538,12 @@ void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threa
       const float* wk = buf.data() + (chunked ? 0 : k0 * panel_rows);  // the block's panels at column k0
       // long passes, chunked: the next chunk of each panel (after the last: of the next block's panel) is
       // prefetched over the panel's tiles
-      const int64_t nk0 = k1 < N ? k1 : 0, nk1 = std::min(N, nk0 + k_chunk), next = k1 < N ? 0 : q0 - p0;
+      const int64_t nk0 = k1 < N ? k1 : 0, next = k1 < N ? 0 : q0 - p0;
+      const chunk_plan plan = chunk_pf ? chunk_plan(w, nk0, std::min(N, nk0 + k_chunk), tiles) : chunk_plan();
       for (int64_t t0 = 0; t0 < T; t0 += tile_tokens)  // a tile of x stays in L1 across the block's panels
         for (int64_t p = p0; p < p1; ++p) {
           pf_share sh{pf, std::min(pf_call, pf_lines)};
-          if (chunk_pf) sh = chunk_share(w, (p + next) * panel_rows, nk0, nk1, t0 / tile_tokens, tiles);
+          if (chunk_pf) sh = plan.share(w, (p + next) * panel_rows, t0 / tile_tokens);
           panel_tiles(x, t0, std::min(T, t0 + tile_tokens), N, wk + (p - p0) * stride, k0, k1, y, M,
                       p * panel_rows, std::min(panel_rows, M - p * panel_rows), sh.at, sh.lines);
           if (!chunk_pf) pf += 64 * sh.lines, pf_lines -= sh.lines;

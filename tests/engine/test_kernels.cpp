@@ -294,7 +294,8 @@ TEST_CASE("matmul: a row's outputs are bit-identical alone and among 1..600 rows
   };
   for (const shape& s :
        {shape{dtype::f32, 200, 1100}, shape{dtype::f16, 70, 531}, shape{dtype::q8_0, 130, 544},
-        shape{dtype::f32, 172, 64}, shape{dtype::f32, 64, 172}, shape{dtype::f32, 512, 64}}) {
+        shape{dtype::f32, 70, 2600}, shape{dtype::f16, 20, 2100}, shape{dtype::f32, 172, 64},
+        shape{dtype::f32, 64, 172}, shape{dtype::f32, 512, 64}}) {
     const std::string type_name = dtype_name(s.t);
     CAPTURE(type_name);
     std::vector<float> wf = randn(static_cast<size_t>(s.M * s.N), g);

@@ -179,17 +179,17 @@ TEST_CASE("packed-group repack: every reader gives the plain layout's bits") {
   }
 }
 
-// The many-token path packs each panel 512 columns at a time (kernels.cpp: pack_panel's k chunks) and,
-// past 64 tokens, prefetches the next chunk of a packed view's panel while multiplying this one: over
-// several chunks (N = 1280: 512 + 512 + 256 columns), packed panels of 64 and 32 rows with a plain tail,
-// each token's outputs are its own one-token pass's bits (the few-token kernels, another code path), in
-// the packed view as in the plain one, on 1 and 2 threads.
+// The many-token path packs a panel wider than 2048 columns 512 columns at a time (kernels.cpp:
+// pack_panel's k chunks) and, past 64 tokens, prefetches the next chunk of a packed view's panel while
+// multiplying this one: over several chunks (N = 2304: 4 x 512 + 256 columns), packed panels of 64 and 32
+// rows with a plain tail, each token's outputs are its own one-token pass's bits (the few-token kernels,
+// another code path), in the packed view as in the plain one, on 1 and 2 threads.
 TEST_CASE("many-token matmul over several k chunks: each token's one-token bits, packed or plain view") {
   std::mt19937 g(53);
   for (dtype t : {dtype::q4_0, dtype::q8_0, dtype::q4_k, dtype::q6_k}) {
     const std::string type_name = dtype_name(t);
     CAPTURE(type_name);
-    const int64_t M = 150, N = 1280;
+    const int64_t M = 150, N = 2304;
     std::vector<uint8_t> bytes = random_matrix(t, M, N, g);
     const weight_view w{t, bytes.data(), M, N, dtype_row_bytes(t, static_cast<uint64_t>(N))};
     std::vector<uint8_t> packed_bytes(repack_bytes(w));
