@@ -508,7 +508,8 @@ void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threa
   // blocks go round in order) into L2, spread over its tile steps: the packing then reads from L2 instead
   // of waiting on memory, which a short pass (T rows, few tiles per block) otherwise pays in full.
   // (Rows [r0, r1) of a weight view, plain or packed in panels, are one byte range.) Only for short passes:
-  // a long one packs once for many tiles, and the prefetched block would evict the packed one from L2.
+  // a long one packs once for many tiles, and the prefetched block would evict the packed one from L2; a
+  // long one over chunked panels (pack_chunks) prefetches each panel's next chunk instead (chunk_plan).
   const int64_t calls = (N + k_chunk - 1) / k_chunk * ((T + tile_tokens - 1) / tile_tokens);  // per panel
   const bool chunked = pack_chunks(w),
              chunk_pf = chunked && T > prefetch_tokens && w.interleave > 0 && panel_rows % w.interleave == 0;
