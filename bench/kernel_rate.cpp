@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -22,6 +21,7 @@
 
 #include "formats/dtype.h"
 #include "formats/quant.h"
+#include "probes/engine/huge_buffer.h"
 #include "probes/engine/kernels.h"
 #include "probes/engine/kernels_blocks.h"
 #include "probes/engine/repack.h"
@@ -55,12 +55,11 @@ int main(int argc, char** argv) {
     }
   }
   engine::weight_view w{*t, bytes.data(), rows, cols, rb};
-  std::unique_ptr<uint8_t[]> packed;
+  // the engine's buffer (2 MiB-aligned): from new[] the packed group-blocks sat 16 bytes past a line and
+  // every 64-byte vector read in place was split across two lines
+  engine::huge_buffer packed;
   const bool repacked = engine::repack_enabled() && engine::repack_wanted(w);
-  if (repacked) {
-    packed.reset(new uint8_t[engine::repack_bytes(w)]);
-    w = engine::repack_interleave(w, packed.get(), 1);
-  }
+  if (repacked) w = engine::repack_interleave(w, packed.reserve(engine::repack_bytes(w)), 1);
   std::vector<float> x(static_cast<size_t>(tokens * cols)),
       y(static_cast<size_t>(tokens * rows));  // (T, cols), (T, rows)
   for (float& v : x) v = nd(g);
