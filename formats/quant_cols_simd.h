@@ -180,12 +180,21 @@ struct packed_at {
   };
   return _mm512_shuffle_epi8(v, _mm512_set4_epi32(at(3), at(2), at(1), at(0)));
 }
+// byte_at's vpshufb controls, one per byte b: a load where b is known only at run time (the k-quants' part
+// loop), not a control built lane by lane on the scales' path (vmovd, vpinsrd, unpack, 2 inserts)
+struct byte_at_table {
+  alignas(64) uint32_t ctl[4][16] = {};
+  constexpr byte_at_table() {
+    for (int b = 0; b < 4; ++b)
+      for (int i = 0; i < 16; ++i) ctl[b][i] = 0x80808000u | static_cast<unsigned>(4 * (i % 4) + b);
+  }
+};
+inline constexpr byte_at_table byte_at_ctl{};
 #endif
 // Byte b of each lane, zeros above (one vpshufb with AVX512BW).
 [[gnu::always_inline]] inline __m512i byte_at(__m512i v, int b) {
 #if defined(__AVX512BW__)
-  const auto at = [b](int k) { return static_cast<int>(0x80808000u | static_cast<unsigned>(4 * k + b)); };
-  return _mm512_shuffle_epi8(v, _mm512_set4_epi32(at(3), at(2), at(1), at(0)));
+  return _mm512_shuffle_epi8(v, _mm512_load_si512(byte_at_ctl.ctl[b]));
 #else
   return field(v, 8 * b, 8);
 #endif
