@@ -207,6 +207,13 @@ void rows_fused_t(const float* x, int64_t N, const weight_view& w, int64_t r0, i
   // 1.02-1.07x at 2: the 134M file streams from memory at ~14-25 G weights/s either way, kept at 2.
   // q6_k at 3 groups (48-row panels): in L2 the same rate (29.0 vs 29.1), tg128 CPU 1.64x.
   // q4_k's part as a loop of 4-column runs (a 16x smaller body, same order) ran in L2 at 0.7x the rate.
+  // Tried before byte_at's table (quant_cols_simd.h), bench_kernel_rate q4_k in L2 paired with main's
+  // binary over 16 stack pads under setarch -R (the rate moves with where the stack lands), load 3-5: the
+  // in-place loads kept from GCC's CSE by an empty asm on the pointer per use (its stack copies gone)
+  // 1.007x; the part loop unrolled 0.72x (7 alternating runs); a column's byte brought down by a load 1-3
+  // bytes on instead of a shift (144 shifts a part for 240) 0.94x (split lines), and 1.01x with the same
+  // instructions aligned (wrong bits): the shifts do not bind; the 8 sub-blocks' dl and ml at part 0 0.94x.
+  // q5_k at 4 groups again, with the table: in L2 1.23x, tg128 1 thread 0.92x the tokens/s.
   switch (w.type) {
     case dtype::q8_0:
       rows_runs<RT, 4>(x, N, w, r0, n, y, M, qsimd::q8_0_dec{}, qsimd::q8_0_dec{});
