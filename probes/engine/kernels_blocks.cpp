@@ -214,6 +214,12 @@ void rows_fused_t(const float* x, int64_t N, const weight_view& w, int64_t r0, i
   // bytes on instead of a shift (144 shifts a part for 240) 0.94x (split lines), and 1.01x with the same
   // instructions aligned (wrong bits): the shifts do not bind; the 8 sub-blocks' dl and ml at part 0 0.94x.
   // q5_k at 4 groups again, with the table: in L2 1.23x, tg128 1 thread 0.92x the tokens/s.
+  // q6_k's float from its bits (tried, not kept): one vpshufb puts 0x80 | q << 1 in byte 2 of a
+  // zero lane, the float 2^-126 (1 + q/64), and fmsub(d sc 2^132, f, d sc 96) is d sc (q - 32) with nothing
+  // rounded, 3 instructions a column for 4. Exact only behind three guards (+0 for ggml's -0 at q = 32,
+  // seen by a chain once |x| < 2^-102; NaN for an infinite d; overflow from |d| >= 2^-11): tg128 CPU
+  // 0.97-0.99x at 1 thread, 1.0x at 2 (load 1.4-2.1), not worth the code. At 4 groups 1.15-1.2x the rate
+  // in L2 but 0.8x from memory, tg128 1.19x CPU.
   switch (w.type) {
     case dtype::q8_0:
       rows_runs<RT, 4>(x, N, w, r0, n, y, M, qsimd::q8_0_dec{}, qsimd::q8_0_dec{});
