@@ -51,6 +51,12 @@
 # CPU s on this VM (0.24-0.31 s even after MADV_POPULATE_READ; reading it all again then takes 0.02-0.04 s).
 # (1.17 - 0.40) CPU s for the other 770 positions is ~1000 per CPU s, pp512's rate; `bench -p 512` warms up
 # before it times, so the templates' 1.56x is that one-time cost over a 0.66 s run.
+# The cold/suite column (lead, Dec 7 16:30, main at 429da14, idle, load 1.3-1.6, f32, 2 threads): a fresh
+# process's pp512, load and first touch included, ran at 706 tok/s (666 in the second run), against 1824 warm:
+# the process's fixed cost is ~0.45 s. Every suite is faster per position than that fresh process (cold/suite
+# 0.38-0.72 at 100 items; the templates' 120 items 0.66), and within 1.5x of the warm rate except
+# holisticbias at 100 items (1.86; 1.46 at 400, 1.12 whole) and the templates (1.70 whole: 785 positions in
+# 0.78 s, over half of it that fixed cost).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bench_init "${BUILD:-}"
@@ -66,9 +72,21 @@ pp_of() {
   "$gb" bench "$m" -p 512 -n 0 -r 2 -t "$threads" --json 2> /dev/null |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["tests"][0]["tokens_per_second"])'
 }
+# pp512 measured as the suites are: a fresh process loads the model and computes one pass of 512 positions
+# (`run --top-k 1`); its positions per wall second of the whole process, load and first touch included.
+# Median of 3.
+ids512=$(python3 -c "print(','.join(str(100 + 7 * i % 31000) for i in range(512)))")
+pp_cold_of() {
+  for _ in 1 2 3; do
+    /usr/bin/time -o "$out/.rate_time" -f "%e" "$gb" run "$m" --ids "$ids512" --no-bos --top-k 1 \
+      --threads "$threads" > /dev/null 2>&1
+    tail -1 "$out/.rate_time"
+  done | python3 -c 'import statistics as st, sys; print(512 / st.median(float(l) for l in sys.stdin))'
+}
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (shared machine), $threads threads, $(basename "$m"), limit $limit," \
   "$reps round(s)${BASE:+, base $BASE}"
 pp0=$(pp_of)
+cold0=$(pp_cold_of)
 rows=$out/.rate_rows
 : > "$rows"
 for s in $suites; do
@@ -91,17 +109,20 @@ PY
   done
 done
 pp1=$(pp_of)
+cold1=$(pp_cold_of)
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-python3 - "$rows" "$pp0" "$pp1" << 'PY'
+python3 - "$rows" "$pp0" "$pp1" "$cold0" "$cold1" << 'PY'
 import statistics as st, sys
 pp = (float(sys.argv[2]) + float(sys.argv[3])) / 2
+cold = (float(sys.argv[4]) + float(sys.argv[5])) / 2
 runs = {}
 for line in open(sys.argv[1]):
     s, side, items, tok, wall, cpu = line.split()
     runs.setdefault((s, side), []).append((int(items), int(tok), float(wall), float(cpu)))
-print("pp512 %.0f tok/s (before the suites %.0f, after %.0f)" % (pp, float(sys.argv[2]), float(sys.argv[3])))
-print("%-13s %-5s %6s %8s %8s %8s %9s %9s %8s %8s" % ("suite", "side", "items", "tokens", "wall s", "cpu s",
-      "tok/s", "tok/cpu s", "items/s", "pp/suite"))
+print("pp512 %.0f tok/s (before the suites %.0f, after %.0f); in a fresh process, load included, %.0f (%.0f, %.0f)"
+      % (pp, float(sys.argv[2]), float(sys.argv[3]), cold, float(sys.argv[4]), float(sys.argv[5])))
+print("%-13s %-5s %6s %8s %8s %8s %9s %9s %8s %8s %9s" % ("suite", "side", "items", "tokens", "wall s", "cpu s",
+      "tok/s", "tok/cpu s", "items/s", "pp/suite", "cold/suite"))
 suites = list(dict.fromkeys(s for s, _ in runs))
 for s in suites:
     med = {}
@@ -112,8 +133,9 @@ for s in suites:
         wall, cpu = st.median(x[2] for x in r), st.median(x[3] for x in r)
         med[side] = 1
         rate = tok / wall if wall > 0 else 0
-        print("%-13s %-5s %6d %8d %8.2f %8.2f %9.0f %9.0f %8.2f %8.2f" % (s, side, items, tok, wall, cpu, rate,
-              tok / cpu if cpu > 0 else 0, items / wall if wall > 0 else 0, pp / rate if rate else 0))
+        print("%-13s %-5s %6d %8d %8.2f %8.2f %9.0f %9.0f %8.2f %8.2f %9.2f" % (s, side, items, tok, wall, cpu,
+              rate, tok / cpu if cpu > 0 else 0, items / wall if wall > 0 else 0, pp / rate if rate else 0,
+              cold / rate if rate else 0))
     if len(med) == 2:  # round by round (each pair met the same load), then the median
         ratios = [b[3] / t[3] for b, t in zip(runs[(s, "base")], runs[(s, "this")]) if t[3] > 0]
         walls = [b[2] / t[2] for b, t in zip(runs[(s, "base")], runs[(s, "this")]) if t[2] > 0]
