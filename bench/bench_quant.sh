@@ -37,6 +37,13 @@
 # 0.78x / 0.71x):
 #   q4_k 1 | pp 15.6 / 16.7 = 0.94x | tg 5.1 / 5.9 = 0.87x | tg GB/s 19.1, 21.9
 #   q4_k 2 | pp 29.1 / 29.4 = 0.99x | tg 8.2 / 9.7 = 0.85x | tg GB/s 30.6, 36.0
+# Evening (main at 429da14: panels wider than L2 packed in 512-column chunks before their tiles; q4_k's
+# byte_at controls from a table), 16:23-16:28, load 1.0-1.6, bench_membw 31.2 / 64.0 GB/s, tg / pp512:
+#   q4_0 1.16x / 0.98x, 1.27x / 1.04x | q8_0 1.49x / 1.75x, 1.65x / 1.56x | q4_k 0.80x / 1.12x, 0.84x / 1.17x
+#   q5_k 1.02x / 3.32x, 1.29x / 3.43x | q6_k 0.83x / 2.53x, 1.27x / 2.48x       (1 thread, 2 threads)
+# (q4_k tg 266.4 / 331.3 at 1 thread: llama.cpp's own rate read 298 at 13:31.) The 32-layer q4_k: pp128
+# 16.3 / 16.5 = 0.98x and 31.4 / 31.2 = 1.01x; tg16 0.70x and 0.92x in this run (4.4 and 9.4 tok/s against 6.3
+# and 10.2), but 5.27-5.51 tok/s at 1 thread in 3 alternating runs right after (main at b4f2240: 5.23-5.80).
 # What it took. A repacked 16-row group stores each block column field by field, each field of the 16 rows
 # together (formats/quant_cols.h: group_block_pack), so a block column's start is a vcvtph2ps and plain
 # loads, and a thread's panels are one sequential stream; a token with no hook is one parallel region. The
