@@ -510,10 +510,10 @@ void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threa
   // (Rows [r0, r1) of a weight view, plain or packed in panels, are one byte range.) Only for short passes:
   // a long one packs once for many tiles, and the prefetched block would evict the packed one from L2; a
   // long one over chunked panels (pack_chunks) prefetches each panel's next chunk instead (chunk_plan).
-  const int64_t calls = (N + k_chunk - 1) / k_chunk * ((T + tile_tokens - 1) / tile_tokens);  // per panel
+  const int64_t tiles = (T + tile_tokens - 1) / tile_tokens;
+  const int64_t calls = (N + k_chunk - 1) / k_chunk * tiles;  // per panel
   const bool chunked = pack_chunks(w),
              chunk_pf = chunked && T > prefetch_tokens && w.interleave > 0 && panel_rows % w.interleave == 0;
-  const int64_t tiles = (T + tile_tokens - 1) / tile_tokens;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t p0 = b * per_block, p1 = std::min(panels, p0 + per_block);
