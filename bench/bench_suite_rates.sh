@@ -60,6 +60,16 @@
 # That first touch is not page faults: after MAP_POPULATE (0.026 s for the 537 MB file) a first read of one
 # byte per 4 KiB page still costs 0.21-0.24 s of user time, a second 0.003 s: each page's first translation
 # (nested paging on this VM, cold page-walk caches) costs ~1.7 us. Only huge pages would cut it.
+# Huge pages it is (lead, Dec 7 18:40): Linux 6.18 caches ext4 files in folios up to 2 MiB, and a map of a
+# file cached that way gets 2 MiB pages (FilePmdMapped in smaps), but only for a file written in large
+# pieces or read in cold: synth wrote through stdio's 4 KiB buffer, which left the file in 4 KiB folios.
+# Now writers.cpp writes 4 MiB at a time and mapped_file adds MADV_HUGEPAGE. The templates suite (120
+# items, alternating runs, load 1.2): a 4 KiB-cached copy of the model 0.74-0.80 s wall, the synth-written
+# file 0.60-0.67 s; --limit 1 0.10-0.12 s (0.38-0.41 before). The fresh-process pp512: 706 -> 868 tok/s.
+# At 100 items, load 1.4-1.7 (another engineer's build beside it), pp512 1782, pp/suite: crows-pairs
+# 1.36, stereoset 1.47, winobias 1.50, bbq 1.07, holisticbias 1.52, templates 1.49. A model file that sits
+# in the page cache in 4 KiB folios (just copied, or written by a tool with small writes) keeps them until
+# it is evicted: then the fixed cost is as before.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bench_init "${BUILD:-}"
