@@ -41,12 +41,6 @@ std::shared_ptr<const mapped_file> mapped_file::open(const std::string& path) {
       fail(errc::io, 0, "cannot map " + path + ": " + std::strerror(e));
     }
     m->data_ = static_cast<const uint8_t*>(p);
-#if defined(MADV_HUGEPAGE)
-    // Advice only: where the kernel caches files in large folios, pages read in through this map come as
-    // 2 MiB folios, mapped (now and by later processes) with 2 MiB pages: the first touch of a model's
-    // weights costs one translation per 2 MiB, not per 4 KiB (writers.cpp's out_file says what it saves).
-    ::madvise(p, m->size_, MADV_HUGEPAGE);
-#endif
   }
   ::close(fd);
   return m;
@@ -64,6 +58,12 @@ mapped_file::~mapped_file() {
 
 void mapped_file::advise_sequential() const {
   if (data_) ::madvise(const_cast<uint8_t*>(data_), size_, MADV_SEQUENTIAL);
+}
+
+void mapped_file::advise_hugepage() const {
+#if defined(MADV_HUGEPAGE)
+  if (data_) ::madvise(const_cast<uint8_t*>(data_), size_, MADV_HUGEPAGE);
+#endif
 }
 
 void mapped_file::advise_dontneed(uint64_t offset, uint64_t length) const {

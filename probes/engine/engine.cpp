@@ -1154,6 +1154,8 @@ result<std::unique_ptr<runner>> runner::create(const model& m, const run_options
   p->opt = opt;
   p->threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
   if (!m.source) return error{errc::bad_value, 0, "engine: model has no source archive", ""};
+  for (const source_file& f : m.source->files)  // the weights are read whole: 2 MiB pages where offered
+    if (f.map && f.role == "weights") f.map->advise_hugepage();
   try {
     p->bind();
     p->repack();
