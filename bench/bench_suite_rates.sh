@@ -63,7 +63,8 @@
 # Huge pages it is (lead, Dec 7 18:40): Linux 6.18 caches ext4 files in folios up to 2 MiB, and a map of a
 # file cached that way gets 2 MiB pages (FilePmdMapped in smaps), but only for a file written in large
 # pieces or read in cold: synth wrote through stdio's 4 KiB buffer, which left the file in 4 KiB folios.
-# Now writers.cpp writes 4 MiB at a time and mapped_file adds MADV_HUGEPAGE. The templates suite (120
+# Now writers.cpp writes 4 MiB at a time, and the engine advises MADV_HUGEPAGE on its weight files (a
+# file read in cold lands in 2 MiB folios: mapped_file::advise_hugepage). The templates suite (120
 # items, alternating runs, load 1.2): a 4 KiB-cached copy of the model 0.74-0.80 s wall, the synth-written
 # file 0.60-0.67 s; --limit 1 0.10-0.12 s (0.38-0.41 before). The fresh-process pp512: 706 -> 868 tok/s.
 # At 100 items, load 1.4-1.7 (another engineer's build beside it), pp512 1782, pp/suite: crows-pairs
