@@ -5,9 +5,14 @@
 // machine's yardstick for the second. Prints one JSON line (weights per ns: G weights/s).
 //
 //   build/bench/bench_kernel_rate q4_k 256 2048       # 0.3 MB: in L2
+//   build/bench/bench_kernel_rate q4_k 4096 768 600   # 1.8 MB: past L2 (1 MiB here), in L3 (32 MiB)
 //   build/bench/bench_kernel_rate q4_k 32768 4096 10  # 75 MB: from memory
 //   {"type": "q4_k", "rows": 256, "cols": 2048, "bytes": 294912, "tokens": 1, "repacked": true,
 //    "best_gw_per_s": 39.2, "median_gw_per_s": 38.4, "median_gb_per_s": 21.6}
+// The L3-sized matrix tells latency from bandwidth: q4_k loses most of what it loses from memory there
+// already (47-50, 35-41, 33-35 G weights/s), q4_0 little (kernels_blocks.cpp, packed_stream). Two
+// binaries compare in pairs over stack pads (env PAD of growing size under setarch -R): the L2 rate
+// moves with where the stack lands.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>

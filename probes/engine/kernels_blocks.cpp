@@ -67,6 +67,18 @@ struct row_streams {
 // stream, 1 KiB was too short to cover its latency; the L2 loop gained nothing on top). 134M tg128, 1
 // thread, CPU of the whole process against 1 + 8 KiB, load 5-7.5: q4_0 0.85x, q8_0 0.87x, q4_k 0.97x,
 // q5_k 0.98x, q6_k 0.96x; 4 KiB was slower, 12-24 KiB no faster, adding an L2 loop at 32 KiB slower.
+// q4_k's one-token rate (bench_kernel_rate, best of the reps, main's binary, load 1.4-1.8) falls as soon
+// as its panels leave L2, not only from DRAM: 47-50 G weights/s in L2 (0.3 MB), 35-41 in L3 (1.8-19
+// MB), 33-35 from DRAM (75 MB), where q4_0 keeps 53-55, 48-54, 45-48 (2 tokens: q4_k 36, 28-32, 27; q4_0
+// 39, 37-39, 33-34): the stream's latency shows, its bandwidth is not what binds. What was tried on
+// q4_k's 4 interleaved groups (the stream leads group 3's part 0 by ~2.8 KiB, group 0's by ~10 KiB),
+// against this stream, from DRAM / in L2: each group's own part p of block column b + 1 (36 lines a part,
+// as now) 0.96x / 0.87x (pairs over 6 stack pads, load 1.7-1.9); its leads of 2-8 parts (1.1-4.6 KiB a
+// group) 0.98-1.03x, into L2 (T1) 0.80-0.84x, near into L1 + far into L2 0.92x, a line in 2 (the
+// adjacent-line prefetcher) 0.93x (one binary, run-time choice, reps alternating); block b + 1's headers
+// again 1.02x / 0.96x; no prefetch 0.53x / 1.03x (the stream is what feeds DRAM reads, the hardware
+// alone is not). A part-interleaved panel (the 4 headers, then part 0 of the 4 groups, ...: one linear
+// stream in read order, the same bits) 1.03x from DRAM, in L3 and in L2 alike: the layout does not bind.
 struct packed_stream {
   static constexpr int64_t ahead = 8192;  // bytes past the slice being read
   const uint8_t* at = nullptr;            // the first byte not yet prefetched
@@ -78,6 +90,13 @@ inline thread_local packed_stream packed_reach;
 // columns (its 18 lines a block in 4 pieces between the FMAs). Against one burst per block, 134M tg128,
 // 1 thread, CPU, load 3-7: q4_0 0.89-0.94x, q4_k 0.88-0.96x, q5_k 0.93x, q6_k 0.91-0.95x; q8_0 at 4 pieces
 // was no faster (1.02-1.04x, inside this noise: the same binary against itself read 1.03x).
+// q4_k at 8 pieces a part (every 8 columns, q4_0's cadence): one binary choosing at run time, reps
+// alternating (load 1.7-2.9), 1.06-1.13x the rate in L2, L3 and DRAM, 134M tg128 1.04-1.05x tokens/s at 1
+// and 2 threads (ab.sh CPU 0.91x at 1, 1.05x at 2), the 7B-shaped Q4_K tg16 1.085x (4 pairs); built
+// alone, pairs against main's binary 0.95x / 0.98x / 1.00x (L2, L3, DRAM), tg128 0.99x, 7B 0.99x: inside
+// what the code's placement moves (the same kernel 0.95-1.09x main's in two builds), not kept. q5_k at 8
+// a part 1.0x from DRAM, 0.96x in L2; q6_k at 4 a part 1.03x, 0.99-1.06x (2 groups, one binary, reps
+// alternating).
 template <class D>
 inline constexpr int prefetch_slices = 1;
 template <>
@@ -220,6 +239,9 @@ void rows_fused_t(const float* x, int64_t N, const weight_view& w, int64_t r0, i
   // seen by a chain once |x| < 2^-102; NaN for an infinite d; overflow from |d| >= 2^-11): tg128 CPU
   // 0.97-0.99x at 1 thread, 1.0x at 2 (load 1.4-2.1), not worth the code. At 4 groups 1.15-1.2x the rate
   // in L2 but 0.8x from memory, tg128 1.19x CPU.
+  // Retried with 8 prefetch pieces a part (prefetch_slices), 4 groups against 2 from DRAM (5 alternating
+  // runs, load 4.6): q5_k 1.06x (0.86x without them), q6_k 0.71x either way; q5_k's tg128 1 thread 1.075x
+  // the CPU: kept at 2.
   switch (w.type) {
     case dtype::q8_0:
       rows_runs<RT, 4>(x, N, w, r0, n, y, M, qsimd::q8_0_dec{}, qsimd::q8_0_dec{});
