@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #if defined(__AVX512F__)
@@ -14,6 +15,7 @@
 #endif
 
 #include "probes/engine/const_dispatch.h"
+#include "probes/engine/kernels.h"
 
 namespace gb::engine {
 namespace {
@@ -47,50 +49,124 @@ constexpr int key_of_slot[16] = {0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 1
   return _mm512_add_ps(_mm512_shuffle_ps(a, b, 0x88), _mm512_shuffle_ps(a, b, 0xDD));
 }
 
-// Scores of keys [j0, j0 + m) (m <= 16) against q: C chunks of 16 in registers qv, or (C == 0, heads over
-// 128) c chunks read from qh. The 16 slots' chains go chunk by chunk, so independent FMAs follow each other.
-// Slots past m repeat key j0 + m - 1; their lanes are not stored (the tree adds lanes of one key only).
-template <int C, class KeyAt>
-[[gnu::always_inline]] inline __m512 key_block(const __m512* qv, const float* qh, int64_t c, __mmask16 last,
-                                               KeyAt& key, int64_t j0, int64_t m) {
-  const int64_t nc = C > 0 ? C : c;
+// A block of 16 keys [j0, j0 + 16) packed for the tile's rows (keys past mk: key j0 + mk - 1 again; their
+// lanes are not stored): kb (c, 16, 16), kb[(i * 16 + k) * 16 + l] = key j0 + k's element 16 i + l, zero
+// past E, where the query's masked lanes are zero too (the FMA adds +0 * +0, as it did on masked key loads).
+// Contiguous and aligned: the rows read it with plain loads at fixed offsets, and keys a cache row apart
+// (whose lines share a few L1 sets) are read from the cache once per tile.
+template <class KeyAt>
+void key_block_pack(KeyAt& key, int64_t j0, int64_t mk, int64_t c, __mmask16 last, float* kb) {
+  for (int64_t k = 0; k < 16; ++k) {
+    const float* src = key(j0 + std::min(k, mk - 1));
+    for (int64_t i = 0; i < c; ++i)
+      _mm512_store_ps(
+          kb + (i * 16 + k) * 16,
+          _mm512_maskz_loadu_ps(i + 1 == c ? last : static_cast<__mmask16>(0xFFFF), src + 16 * i));
+  }
+}
+
+// 16 dot products at once, each one slot's 16 lane chains over the chunks from zero then the block tree:
+// G = 1: query qa against keys [0, 16) of the block at j0 (lane k: key k); G = 2: queries qa and qb against
+// keys [k0, k0 + 8), each key chunk loaded once for both rows (lanes 0-7: qa's keys, 8-15: qb's). Keys from
+// the packed block kb, or (Packed false) in place, masked past E, their addresses taken here (GCC keeps them
+// in scalar registers; filled once per block for all rows, they went to vector registers and were extracted
+// next to the FMAs). Keys past mb repeat key j0 + mb - 1. The chains go chunk by chunk (C chunks, or c when
+// C == 0), so independent FMAs follow each other.
+template <int C, int G, bool Packed, class KeyAt>
+[[gnu::always_inline]] inline __m512 score_tree(const float* kb, KeyAt& key, int64_t j0, int64_t mb,
+                                                int64_t c, int64_t k0, const float* qa, const float* qb,
+                                                __mmask16 last) {
   const float* kp[16];
-  for (int s = 0; s < 16; ++s) kp[s] = key(j0 + std::min<int64_t>(key_of_slot[s], m - 1));
-  __m512 a[16];
-  for (int s = 0; s < 16; ++s) a[s] = _mm512_setzero_ps();
+  if constexpr (!Packed)
+    for (int k = 0; k < (G == 1 ? 16 : 8); ++k) kp[k] = key(j0 + std::min<int64_t>(k0 + k, mb - 1));
+  const auto chunk = [&](int64_t i, int k, __mmask16 m) {
+    if constexpr (Packed)
+      return _mm512_load_ps(kb + (i * 16 + k0 + k) * 16);
+    else
+      return _mm512_maskz_loadu_ps(m, kp[k] + 16 * i);
+  };
+  const int64_t nc = C > 0 ? C : c;
+  __m512 a[16];  // item k: lane k of the result (G = 2: row k / 8, key k0 + k % 8)
+  for (int k = 0; k < 16; ++k) a[k] = _mm512_setzero_ps();
   for (int64_t i = 0; i < nc; ++i) {
     const __mmask16 mk = i + 1 == nc ? last : static_cast<__mmask16>(0xFFFF);
-    const __m512 qi = C > 0 ? qv[i] : _mm512_maskz_loadu_ps(mk, qh + 16 * i);
-    for (int s = 0; s < 16; ++s) a[s] = _mm512_fmadd_ps(qi, _mm512_maskz_loadu_ps(mk, kp[s] + 16 * i), a[s]);
+    const __m512 x = _mm512_maskz_loadu_ps(mk, qa + 16 * i);
+    if constexpr (G == 1) {
+      for (const int k : key_of_slot) a[k] = _mm512_fmadd_ps(x, chunk(i, k, mk), a[k]);  // in tree order
+    } else {
+      const __m512 y = _mm512_maskz_loadu_ps(mk, qb + 16 * i);
+      for (int k = 0; k < 8; ++k) {
+        const __m512 kv = chunk(i, k, mk);
+        a[k] = _mm512_fmadd_ps(x, kv, a[k]);
+        a[8 + k] = _mm512_fmadd_ps(y, kv, a[8 + k]);
+      }
+    }
   }
-  return tree4(
-      tree3(tree2(tree1(a[0], a[1]), tree1(a[2], a[3])), tree2(tree1(a[4], a[5]), tree1(a[6], a[7]))),
-      tree3(tree2(tree1(a[8], a[9]), tree1(a[10], a[11])), tree2(tree1(a[12], a[13]), tree1(a[14], a[15]))));
+#define GB_S(s) a[key_of_slot[s]]
+  return tree4(tree3(tree2(tree1(GB_S(0), GB_S(1)), tree1(GB_S(2), GB_S(3))),
+                     tree2(tree1(GB_S(4), GB_S(5)), tree1(GB_S(6), GB_S(7)))),
+               tree3(tree2(tree1(GB_S(8), GB_S(9)), tree1(GB_S(10), GB_S(11))),
+                     tree2(tree1(GB_S(12), GB_S(13)), tree1(GB_S(14), GB_S(15)))));
+#undef GB_S
 }
 
 // Rows [0, R) of a query tile: row r (query q + r * ldq) scores keys [0, n[r]) into s + r * lds. Key blocks
-// outside, rows inside, so a block's keys are read from memory once per tile and from L1 by the other rows.
+// outside, rows inside in pairs sharing the key loads (a row left alone: 16 keys at once). A tile of
+// pack_rows rows or more packs each block once (key_block_pack); a smaller one (a token at a time) reads the
+// keys in place, masked past E: the same values either way.
 template <int C, class KeyAt>
 void score_blocks(int64_t R, const float* q, int64_t ldq, const int64_t* n, int64_t E, KeyAt& key,
                   float scale, float slope, float* s, int64_t lds) {
+  constexpr int64_t pack_rows = 4;
   const int64_t c = (E + 15) / 16;
   const __mmask16 last = static_cast<__mmask16>(E % 16 ? (1u << (E % 16)) - 1 : 0xFFFF);
   const __m512 sv = _mm512_set1_ps(scale), av = _mm512_set1_ps(slope);
   const __m512 lane = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const bool packed = R >= pack_rows;
+  float* kb = nullptr;  // (c, 16, 16) one packed key block
+  if (packed) {
+    static thread_local aligned_vector<float> pack;
+    if (pack.size() < static_cast<size_t>(c * 256)) pack.resize(static_cast<size_t>(c * 256));
+    kb = pack.data();
+  }
   const int64_t nmax = *std::max_element(n, n + R);
-  for (int64_t j0 = 0; j0 < nmax; j0 += 16)
-    for (int64_t r = 0; r < R; ++r) {
-      if (j0 >= n[r]) continue;
-      const float* qh = q + r * ldq;
-      __m512 qv[C > 0 ? C : 1];
-      for (int i = 0; i < C; ++i)
-        qv[i] = _mm512_maskz_loadu_ps(i + 1 == C ? last : static_cast<__mmask16>(0xFFFF), qh + 16 * i);
-      const int64_t m = std::min<int64_t>(16, n[r] - j0);
-      __m512 v = _mm512_mul_ps(key_block<C>(qv, qh, c, last, key, j0, m), sv);
+  for (int64_t j0 = 0; j0 < nmax; j0 += 16) {
+    const int64_t mk = std::min<int64_t>(16, nmax - j0);
+    if (packed) key_block_pack(key, j0, mk, c, last, kb);
+    const auto put = [&](__m512 v, int64_t r) {
+      v = _mm512_mul_ps(v, sv);
       if (slope != 0.0f)  // ALiBi: + slope * key position
         v = _mm512_add_ps(v, _mm512_mul_ps(av, _mm512_add_ps(_mm512_set1_ps(static_cast<float>(j0)), lane)));
+      const int64_t m = std::min<int64_t>(16, n[r] - j0);
       _mm512_mask_storeu_ps(s + r * lds + j0, static_cast<__mmask16>(m == 16 ? 0xFFFF : (1u << m) - 1), v);
-    }
+    };
+    const auto rows = [&](auto pk) {
+      constexpr bool P = decltype(pk)::value;
+      for (int64_t r = 0; r < R;) {
+        if (j0 >= n[r]) {
+          ++r;
+          continue;
+        }
+        const float* qa = q + r * ldq;
+        if (r + 1 < R && j0 < n[r + 1]) {  // a pair: keys 0-7 of the block for both rows, then keys 8-15
+          const __m512 lo = score_tree<C, 2, P>(kb, key, j0, mk, c, 0, qa, qa + ldq, last);
+          const __m512 hi = std::max(n[r], n[r + 1]) - j0 > 8
+                                ? score_tree<C, 2, P>(kb, key, j0, mk, c, 8, qa, qa + ldq, last)
+                                : _mm512_setzero_ps();
+          put(_mm512_shuffle_f32x4(lo, hi, 0x44), r);
+          put(_mm512_shuffle_f32x4(lo, hi, 0xEE), r + 1);
+          r += 2;
+        } else {
+          put(score_tree<C, 1, P>(kb, key, j0, mk, c, 0, qa, nullptr, last), r);
+          r += 1;
+        }
+      }
+    };
+    if (packed)
+      rows(std::true_type{});
+    else
+      rows(std::false_type{});
+  }
 }
 #endif
 

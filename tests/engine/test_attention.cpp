@@ -20,8 +20,11 @@ using namespace gb::engine;
 namespace {
 
 #if defined(__AVX512F__)
-// The contract's score of query q against key k (E floats).
-float score_contract(const float* q, const float* k, int64_t E, float scale, float slope, int64_t i) {
+// The contract's score of query q against key k (E floats). ALiBi adds slope * i to the scaled dot product
+// as the kernel's source writes it (a multiply and an add); GCC fuses them into one FMA, a compiler that
+// does not fuse across intrinsics rounds twice: fused false gives that.
+float score_contract(const float* q, const float* k, int64_t E, float scale, float slope, int64_t i,
+                     bool fused = true) {
   float lane[16] = {};
   for (int64_t c = 0; c < (E + 15) / 16; ++c)
     for (int64_t l = 0; l < 16; ++l) {
@@ -31,7 +34,10 @@ float score_contract(const float* q, const float* k, int64_t E, float scale, flo
   for (int64_t d = 8; d >= 1; d /= 2)
     for (int64_t l = 0; l < d; ++l) lane[l] = lane[l] + lane[l + d];
   const float v = lane[0] * scale;
-  return slope != 0.0f ? std::fma(slope, static_cast<float>(i), v) : v;
+  if (slope == 0.0f) return v;
+  if (fused) return std::fma(slope, static_cast<float>(i), v);
+  const volatile float bias = slope * static_cast<float>(i);  // volatile: rounded on its own, not fused
+  return v + bias;
 }
 
 uint32_t bits(float x) {
@@ -82,9 +88,11 @@ TEST_CASE("attention_scores and attention_weigh give the contract's bits in ever
           attention_weigh(R, p.data(), P, n, E, vals, out.data(), E);
           int64_t bad_s = 0, bad_o = 0, bad_tail = 0;
           for (int64_t r = 0; r < R; ++r) {
-            for (int64_t i = 0; i < n[r]; ++i)
-              bad_s += bits(s[static_cast<size_t>(r * P + i)]) !=
-                       bits(score_contract(q.data() + r * E, keys.row(i), E, scale, slope, i));
+            for (int64_t i = 0; i < n[r]; ++i) {
+              const uint32_t got = bits(s[static_cast<size_t>(r * P + i)]);
+              bad_s += got != bits(score_contract(q.data() + r * E, keys.row(i), E, scale, slope, i)) &&
+                       got != bits(score_contract(q.data() + r * E, keys.row(i), E, scale, slope, i, false));
+            }
             for (int64_t i = n[r]; i < P; ++i) bad_tail += s[static_cast<size_t>(r * P + i)] != -1.0f;
             for (int64_t e = 0; e < E; ++e) {
               float o = 0.0f;
