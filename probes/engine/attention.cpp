@@ -195,17 +195,19 @@ void score_rows_t(int64_t R, const float* q, int64_t ldq, const int64_t* n, int6
 }
 
 #if defined(__AVX512F__)
-// Four rows, elements [e0, e0 + 64) under masks m: o_r += p_r[i] v_i for keys [i0, i1) in key order, the
-// 16 partial-sum vectors in registers (named: GCC keeps arrays of vectors in memory, one store per FMA).
-template <class ValAt>
-[[gnu::noinline]] void weigh4(const float* p, int64_t ldp, int64_t i0, int64_t i1, int64_t e0,
-                              const __mmask16* m, ValAt& val, float* o, int64_t ldo) {
+// G rows (4 or 6), elements [e0, e0 + 64) under masks m: o_r += p_r[i] v_i for keys [i0, i1) in key order,
+// the 4 G partial-sum vectors in registers (named: GCC keeps arrays of vectors in memory, one store per FMA).
+template <int G, class ValAt>
+[[gnu::noinline]] void weigh_group(const float* p, int64_t ldp, int64_t i0, int64_t i1, int64_t e0,
+                                   const __mmask16* m, ValAt& val, float* o, int64_t ldo) {
   const __mmask16 m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3];
-#define GB_LD(r, j) _mm512_maskz_loadu_ps(m##j, o + (r)*ldo + 16 * (j))
+#define GB_LD(r, j) (r < G ? _mm512_maskz_loadu_ps(m##j, o + (r)*ldo + 16 * (j)) : _mm512_setzero_ps())
   __m512 a00 = GB_LD(0, 0), a01 = GB_LD(0, 1), a02 = GB_LD(0, 2), a03 = GB_LD(0, 3);
   __m512 a10 = GB_LD(1, 0), a11 = GB_LD(1, 1), a12 = GB_LD(1, 2), a13 = GB_LD(1, 3);
   __m512 a20 = GB_LD(2, 0), a21 = GB_LD(2, 1), a22 = GB_LD(2, 2), a23 = GB_LD(2, 3);
   __m512 a30 = GB_LD(3, 0), a31 = GB_LD(3, 1), a32 = GB_LD(3, 2), a33 = GB_LD(3, 3);
+  [[maybe_unused]] __m512 a40 = GB_LD(4, 0), a41 = GB_LD(4, 1), a42 = GB_LD(4, 2), a43 = GB_LD(4, 3);
+  [[maybe_unused]] __m512 a50 = GB_LD(5, 0), a51 = GB_LD(5, 1), a52 = GB_LD(5, 2), a53 = GB_LD(5, 3);
 #undef GB_LD
   for (int64_t i = i0; i < i1; ++i) {
     const float* vi = val(i) + e0;
@@ -219,25 +221,29 @@ template <class ValAt>
     a##r##2 = _mm512_fmadd_ps(w, v2, a##r##2);       \
     a##r##3 = _mm512_fmadd_ps(w, v3, a##r##3);       \
   }
-    GB_ROW(0) GB_ROW(1) GB_ROW(2) GB_ROW(3)
+    GB_ROW(0) GB_ROW(1) GB_ROW(2) GB_ROW(3) if constexpr (G == 6) GB_ROW(4) GB_ROW(5)
 #undef GB_ROW
   }
 #define GB_ST(r, j) _mm512_mask_storeu_ps(o + (r)*ldo + 16 * (j), m##j, a##r##j)
   GB_ST(0, 0), GB_ST(0, 1), GB_ST(0, 2), GB_ST(0, 3), GB_ST(1, 0), GB_ST(1, 1), GB_ST(1, 2), GB_ST(1, 3);
   GB_ST(2, 0), GB_ST(2, 1), GB_ST(2, 2), GB_ST(2, 3), GB_ST(3, 0), GB_ST(3, 1), GB_ST(3, 2), GB_ST(3, 3);
+  if constexpr (G == 6) {
+    GB_ST(4, 0), GB_ST(4, 1), GB_ST(4, 2), GB_ST(4, 3), GB_ST(5, 0), GB_ST(5, 1), GB_ST(5, 2), GB_ST(5, 3);
+  }
 #undef GB_ST
 }
 #endif
 
 // out_r = sum_{i < n[r]} p_r[i] v_i for R rows (p_r = p + r * ldp, out_r = out + r * ldo), each element
 // summed in key order from zero. Blocks of keys outside (a block's values stay in L1 across the tile), groups
-// of four rows inside sharing each value load; partial sums wait in out between blocks (a float stored and
-// reloaded is unchanged, so the order per element is the plain key order).
+// of six or four rows inside sharing each value load (six: 24 FMAs per 4 value and 6 weight loads, in 29 of
+// the 32 vector registers); partial sums wait in out between blocks (a float stored and reloaded is
+// unchanged, so the order per element is the plain key order).
 template <class ValAt>
 void weigh_rows_t(int64_t R, const float* p, int64_t ldp, const int64_t* n, int64_t E, ValAt val, float* out,
                   int64_t ldo) {
 #if defined(__AVX512F__)
-  constexpr int64_t key_block_len = 64, group = 4;
+  constexpr int64_t key_block_len = 64;
   const int64_t nmax = *std::max_element(n, n + R);
   for (int64_t e0 = 0; e0 < E; e0 += 64) {
     __mmask16 m[4];
@@ -250,12 +256,19 @@ void weigh_rows_t(int64_t R, const float* p, int64_t ldp, const int64_t* n, int6
         _mm512_mask_storeu_ps(out + r * ldo + e0 + 16 * j, m[j], _mm512_setzero_ps());
     for (int64_t b0 = 0; b0 < nmax; b0 += key_block_len) {
       const int64_t b1 = std::min(nmax, b0 + key_block_len);
-      for (int64_t r0 = 0; r0 < R; r0 += group) {
-        const int64_t g = std::min(group, R - r0);
+      for (int64_t r0 = 0, g = 0; r0 < R; r0 += g) {
+        // six rows at a time, four when 4, 5, 8 or 9 are left (16 rows: 6 + 6 + 4), then row by row
+        const int64_t left = R - r0;
+        g = left >= 6 && left != 8 && left != 9 ? 6 : std::min<int64_t>(4, left);
         int64_t i = b0;
-        if (g == group) {  // keys every row of the group sees, four rows at once
-          const int64_t lo = std::min(b1, *std::min_element(n + r0, n + r0 + group));
-          if (lo > b0) weigh4(p + r0 * ldp, ldp, b0, lo, e0, m, val, out + r0 * ldo + e0, ldo);
+        if (g >= 4) {  // keys every row of the group sees, all rows at once
+          const int64_t lo = std::min(b1, *std::min_element(n + r0, n + r0 + g));
+          if (lo > b0) {
+            if (g == 6)
+              weigh_group<6>(p + r0 * ldp, ldp, b0, lo, e0, m, val, out + r0 * ldo + e0, ldo);
+            else
+              weigh_group<4>(p + r0 * ldp, ldp, b0, lo, e0, m, val, out + r0 * ldo + e0, ldo);
+          }
           i = std::max(i, lo);
         }
         for (int64_t r = r0; r < r0 + g; ++r) {  // the rest row by row, each stopping at its own n
