@@ -139,14 +139,14 @@ struct runner::impl {
   std::vector<layer_weights> layers;
   // Scratch of the split matrices (model-parallel shards): per thread, a block of a column-split matrix
   // gathered into whole rows (threads, block rows, row_bytes); the blocks' products (T, M) block by block.
-  mutable aligned_vector<uint8_t> split_rows;
-  mutable aligned_vector<float> split_out;
+  mutable huge_vector<uint8_t> split_rows;
+  mutable huge_vector<float> split_out;
   std::shared_ptr<const repacked_weights> repacked;  // the repacked matrices (repack()): views point into it
   uint64_t repacked_size = 0;
 
   int64_t pos = 0;
-  int64_t cache_cap = 0;                      // positions allocated in each cache
-  std::vector<aligned_vector<float>> kc, vc;  // per layer (cache_cap, Hk*E)
+  int64_t cache_cap = 0;                   // positions allocated in each cache
+  std::vector<huge_vector<float>> kc, vc;  // per layer (cache_cap, Hk*E)
 
   // ---- binding -------------------------------------------------------------------------------------
   const role_entry* entry(role_kind r, int layer, bool bias) const { return m->entry(r, layer, bias); }
@@ -558,16 +558,20 @@ struct runner::impl {
   }
 
   // Buffers of one pass (nq = H*E, nk = Hk*E; T rows in, Tr rows carried on, P positions attended).
-  aligned_vector<float> x;              // (T, D) the residual stream
-  aligned_vector<float> xn;             // (T, D) attention norm, then the final norm
-  aligned_vector<float> xn2;            // (T, D) MLP norm (parallel blocks: their second norm)
-  aligned_vector<float> qkv;            // (T, nq + 2*nk) a fused projection
-  aligned_vector<float> q;              // (T, nq)
-  aligned_vector<float> k, v;           // (T, nk) each
-  aligned_vector<float> att;            // (T, nq) per-head attention outputs
-  aligned_vector<float> o;              // (T, D) attention projection
-  aligned_vector<float> hb, hb2;        // (T, F) MLP hidden: (gate or up), up
-  aligned_vector<float> mo;             // (T, D) MLP output
+  // huge_vector (kernels.h): 2 MiB pages from 1 MiB on, and resize() does not zero them (every stage writes
+  // the rows it reads: with the new elements filled with NaN instead, every suite's --json and the engine
+  // and probes tests gave the same bits). The templates suite (100 items, 2 threads) faulted 10286 pages,
+  // 5504 of them in begin()'s zero fill of these 21.5 MB (T = 512); now 4724 in all.
+  huge_vector<float> x;                 // (T, D) the residual stream
+  huge_vector<float> xn;                // (T, D) attention norm, then the final norm
+  huge_vector<float> xn2;               // (T, D) MLP norm (parallel blocks: their second norm)
+  huge_vector<float> qkv;               // (T, nq + 2*nk) a fused projection
+  huge_vector<float> q;                 // (T, nq)
+  huge_vector<float> k, v;              // (T, nk) each
+  huge_vector<float> att;               // (T, nq) per-head attention outputs
+  huge_vector<float> o;                 // (T, D) attention projection
+  huge_vector<float> hb, hb2;           // (T, F) MLP hidden: (gate or up), up
+  huge_vector<float> mo;                // (T, D) MLP output
   aligned_vector<float> scores, probs;  // (H, T, P) when a hook wants them
   aligned_vector<float> rope_cs;        // (T, n_rot) per row: n_rot/2 cosines, then n_rot/2 sines
 
@@ -658,8 +662,8 @@ struct runner::impl {
   };
   std::vector<team_job> team_jobs;  // (jobs) stage by stage
   std::vector<size_t> team_stage;   // (stages + 1) each stage's first job
-  aligned_vector<float> team_x;     // (threads, T, D) each thread's copy of the residual stream
-  aligned_vector<float> team_xn;    // (threads, T, D) each thread's norm of it
+  huge_vector<float> team_x;        // (threads, T, D) each thread's copy of the residual stream
+  huge_vector<float> team_xn;       // (threads, T, D) each thread's norm of it
 
   // The pass can run in one region: no hook, the cached (not packed) pass, few tokens, sequential blocks of
   // separate q, k and v, one tensor per matrix, exact numerics (or no type llama.cpp's numerics change).
@@ -838,7 +842,7 @@ struct runner::impl {
     ps.P = ps.p0 + T;
     const size_t t = static_cast<size_t>(T), nq = static_cast<size_t>(H * E),
                  nk = static_cast<size_t>(Hk * E);
-    for (aligned_vector<float>* b : {&x, &xn, &xn2, &o, &mo}) b->resize(t * static_cast<size_t>(D));
+    for (huge_vector<float>* b : {&x, &xn, &xn2, &o, &mo}) b->resize(t * static_cast<size_t>(D));
     q.resize(t * nq), att.resize(t * nq), k.resize(t * nk), v.resize(t * nk);
     hb.resize(t * static_cast<size_t>(F)), hb2.resize(t * static_cast<size_t>(F));
   }
@@ -1076,7 +1080,7 @@ struct runner::impl {
       norm(x.data(), Tr, L.ffn_norm_w, L.ffn_norm_b, xn2.data());
     const std::string mid = layer_name(l, "resid.mid");
     if (ps.tp.wants(mid)) {
-      aligned_vector<float> r(x);  // (T, D) x + o, rows [0, Tr)
+      aligned_vector<float> r(x.begin(), x.end());  // (T, D) x + o, rows [0, Tr)
       for (size_t i = 0; i < r.size(); ++i) r[i] += o[i];
       ps.tp.give(mid, r.data(), {Tr, D});
     }

@@ -5,18 +5,28 @@
 // page's first-touch fault costs ~11 us (2.8 s a GiB), a fresh 2 MiB page ~1.2 s a GiB (the kernel's
 // clear_page_erms, slow on pages the host has reclaimed) and a reused one 0.06 s a GiB. The engine's small
 // working buffers are aligned_vector (kernels.h: 64-byte lines, so results do not depend on where they
-// land); this one is for sizes in MiB to GiB.
+// land), those resized pass by pass huge_vector (kernels.h: on huge_map from 1 MiB on); this one is for
+// sizes in MiB to GiB.
 //
 //   gb::engine::huge_buffer buf;                    // empty
 //   buf.reserve_as<float>(T * V);                  // (T, V): kept while big enough, else a new one
 //   float* logits = buf.data_as<float>();
 //   gb::engine::huge_buffer w(bytes);               // bytes, or std::bad_alloc
+//   uint8_t* p = gb::engine::huge_map(n);            // the mapping under both: huge_size(n) bytes
+//   gb::engine::huge_unmap(p, n);
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
 namespace gb::engine {
+
+// n bytes rounded up to whole 2 MiB pages.
+size_t huge_size(size_t n);
+// huge_size(n) bytes of anonymous memory, 2 MiB-aligned, advised onto transparent huge pages, not touched;
+// std::bad_alloc when it cannot be mapped (n > 0). huge_unmap takes the same n.
+uint8_t* huge_map(size_t n);
+void huge_unmap(void* p, size_t n);
 
 class huge_buffer {
  public:

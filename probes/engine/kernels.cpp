@@ -66,8 +66,8 @@ void bf16_row(const uint16_t* src, float* dst, int64_t n) {
   }
 }
 
-aligned_vector<float>& scratch(size_t n) {
-  static thread_local aligned_vector<float> s;
+huge_vector<float>& scratch(size_t n) {  // a thread's packed panels: huge_vector (kernels.h)
+  static thread_local huge_vector<float> s;
   if (s.size() < n) s.resize(n);
   return s;
 }
@@ -520,7 +520,7 @@ void matmul(const float* x, int64_t T, const weight_view& w, float* y, int threa
     // chunked: each panel's k chunk packed just before its tiles (stride k_chunk columns), else whole
     // panels (stride N) packed first
     const int64_t stride = (chunked ? k_chunk : N) * panel_rows;
-    aligned_vector<float>& buf = scratch(static_cast<size_t>((p1 - p0) * stride + (chunked ? 0 : 16 * N)));
+    huge_vector<float>& buf = scratch(static_cast<size_t>((p1 - p0) * stride + (chunked ? 0 : 16 * N)));
     float* dec = chunked ? nullptr : buf.data() + (p1 - p0) * stride;
     for (int64_t p = p0; p < p1 && !chunked; ++p)
       pack_panel(w, p * panel_rows, std::min(panel_rows, M - p * panel_rows), 0, N,

@@ -10,10 +10,13 @@
 
 #include <cstdint>
 #include <new>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "formats/dtype.h"
 #include "inspect/model.h"
+#include "probes/engine/huge_buffer.h"
 
 namespace gb::engine {
 
@@ -39,6 +42,45 @@ template <class T>
 using aligned_vector = std::vector<T, aligned_allocator<T>>;
 // Buffers of MiB to GiB kept for a runner's life (repacked weights, a scorer's logits): huge_buffer
 // (huge_buffer.h: 2 MiB-aligned, on transparent huge pages, untouched until written).
+// A runner's working buffers, resized pass by pass (the pass's activations, the KV cache, matmul's packing
+// scratch): huge_vector. From huge_min bytes on, storage is its own huge_map (2 MiB pages: one first-touch
+// fault, not one per 4 KiB page; on this VM a fresh 4 KiB page costs ~10 us, 2.6-3.9 s a GiB, and a 2 MiB
+// page 0.07 s a GiB when the host still backs it, up to ~1.9 s a GiB when not); below, aligned_allocator's.
+// Elements are default-initialized: resize() writes nothing (a float is left as the memory holds it), so
+// pages stay untouched until a kernel writes them. Only for buffers whose users write every element before
+// they read it.
+template <class T>
+struct huge_allocator {
+  using value_type = T;
+  static constexpr size_t huge_min = size_t{1} << 20;
+  huge_allocator() = default;
+  template <class U>
+  huge_allocator(const huge_allocator<U>&) {}
+  T* allocate(size_t n) {
+    if (n * sizeof(T) < huge_min) return aligned_allocator<T>().allocate(n);
+    return reinterpret_cast<T*>(huge_map(n * sizeof(T)));
+  }
+  void deallocate(T* p, size_t n) {
+    if (n * sizeof(T) < huge_min)
+      aligned_allocator<T>().deallocate(p, n);
+    else
+      huge_unmap(p, n * sizeof(T));
+  }
+  template <class U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... A>
+  void construct(U* p, A&&... a) {
+    ::new (static_cast<void*>(p)) U(std::forward<A>(a)...);
+  }
+  template <class U>
+  bool operator==(const huge_allocator<U>&) const {
+    return true;
+  }
+};
+template <class T>
+using huge_vector = std::vector<T, huge_allocator<T>>;
 
 // interleave P (ggml block types, the engine's load-time repack: probes/engine/repack.h; P = 64 or 32 rows,
 // what the few-token kernel multiplies at once): rows [0, rows / P * P) are stored in panels of P rows,
