@@ -23,10 +23,11 @@ struct engine_scorer::worker {
       prev_lp;  // prev.size() - 1 entries: log p(prev[i] | prev[<i]) at i - 1; NaN: not computed
   size_t forwarded = 0, reused = 0, packed = 0;  // packed: of forwarded, in packed passes
   bool count_only = false;                       // engine_scorer::set_count_only
-  // (rows, V) the rows read by its last packed pass, kept across passes and batches: not zeroed (each pass
-  // writes the rows it reads), on huge pages. A 64 MiB buffer per 512-row pass (what forward_packed
-  // allocates) cost 157 ms of CPU in first-touch page faults on 4 KiB pages on this VM, 11 ms on 2 MiB
-  // pages (the faults were ~20% of a CrowS-Pairs run's CPU).
+  // (logits_chunk, V) a chunk of the rows read by a packed pass, kept across passes and batches: not zeroed
+  // (each chunk writes the rows it reads), on huge pages. A 64 MiB buffer per 512-row pass (what
+  // forward_packed allocates) cost 157 ms of CPU in first-touch page faults on 4 KiB pages on this VM, 11 ms
+  // on 2 MiB pages (the faults were ~20% of a CrowS-Pairs run's CPU); when the host has reclaimed the
+  // memory, 2 MiB pages cost up to ~1.9 s a GiB too: chunks bound it to 16 MiB.
   engine::huge_buffer logits;
 
   void forget() {
@@ -244,6 +245,15 @@ std::vector<pass> passes_pack(const std::vector<lp_request>& reqs, const std::ve
   return passes;
 }
 
+// Read rows whose logits a worker holds at once: its buffer is (logits_chunk, V), 16 MiB at V = 32000, not
+// (rows read, V), up to 64 MiB per runner (two runners at 2 threads). Each chunk repacks the output
+// projection's weights (kernels.cpp), so smaller chunks cost more than the first touch they save. 134M f32,
+// --limit 100, 2 threads, bench/ab.sh against one chunk of every read row, load 2.3-3.7: holisticbias
+// chunk 64 CPU 1.01x wall 1.07x, 128 CPU 0.97-1.00x wall 0.92-0.96x, 256 1.00x; crows-pairs 128 CPU 0.98x;
+// peak RSS 536 -> 488 MB (holisticbias), 627 -> 534 MB (crows-pairs). Same bits at any chunk (7 and 128:
+// every suite's --json equal).
+constexpr size_t logits_chunk = 128;
+
 // One packed pass on worker w: forward_packed over its trie, then each request's log-probabilities into
 // out (log-softmax in double, as runner::token_logprobs, of the rows some request reads).
 void pass_score(engine_scorer::worker& w, const pass& p, const std::vector<lp_request>& reqs,
@@ -259,23 +269,42 @@ void pass_score(engine_scorer::worker& w, const pass& p, const std::vector<lp_re
     w.reused -= p.tokens.size();
     return;
   }
-  auto lg = w.run->forward_packed_rows(p.tokens, p.parent, p.read, w.logits.data_as<float>());
-  if (!lg) throw failure(lg.err());
+  // The (request, position) pairs in the order they are written out: each reads logit `token` of read row r.
+  struct pick {
+    size_t r;
+    int32_t token;
+    float logit;
+  };
+  std::vector<pick> picks;  // (pairs)
+  for (size_t k = p.begin; k < p.end; ++k) {
+    const lp_request& q = reqs[order[k]];
+    const std::vector<int32_t>& rows = p.rows[k - p.begin];
+    for (size_t i = std::max<size_t>(q.first, 1); i <= rows.size(); ++i)
+      picks.push_back({static_cast<size_t>(p.slot[static_cast<size_t>(rows[i - 1])]), q.tokens[i], 0.0f});
+  }
   const int64_t V = w.run->vocab_size(), n = static_cast<int64_t>(p.read.size());
-  const float* logits = w.logits.data_as<float>();                                  // (n, V)
+  const float* logits = w.logits.data_as<float>();                                  // (chunk, V)
   std::vector<double> mx(static_cast<size_t>(n)), log_sum(static_cast<size_t>(n));  // (n) each
+  // read rows [first, first + m) are in logits' first m rows: their log-sums and picked logits
+  auto chunk_done = [&](size_t first, size_t m) {
+    const int64_t f = static_cast<int64_t>(first);
 #pragma omp parallel for num_threads(lse_threads) schedule(dynamic, 4)
-  for (int64_t r = 0; r < n; ++r)
-    engine::row_log_sum(logits + r * V, V, mx[static_cast<size_t>(r)], log_sum[static_cast<size_t>(r)]);
+    for (int64_t r = f; r < f + static_cast<int64_t>(m); ++r)
+      engine::row_log_sum(logits + (r - f) * V, V, mx[static_cast<size_t>(r)],
+                          log_sum[static_cast<size_t>(r)]);
+    for (pick& x : picks)
+      if (x.r >= first && x.r < first + m) x.logit = logits[static_cast<int64_t>(x.r - first) * V + x.token];
+  };
+  auto lg = w.run->forward_packed_rows(p.tokens, p.parent, p.read, w.logits.data_as<float>(), logits_chunk,
+                                       chunk_done);
+  if (!lg) throw failure(lg.err());
+  size_t at = 0;
   for (size_t k = p.begin; k < p.end; ++k) {
     const lp_request& q = reqs[order[k]];
     const std::vector<int32_t>& rows = p.rows[k - p.begin];
     std::vector<double>& o = out[order[k]];
-    for (size_t i = std::max<size_t>(q.first, 1); i <= rows.size(); ++i) {
-      const size_t r = static_cast<size_t>(p.slot[static_cast<size_t>(rows[i - 1])]);
-      o.push_back(static_cast<double>(logits[static_cast<int64_t>(r) * V + q.tokens[i]]) - mx[r] -
-                  log_sum[r]);
-    }
+    for (size_t i = std::max<size_t>(q.first, 1); i <= rows.size(); ++i, ++at)
+      o.push_back(static_cast<double>(picks[at].logit) - mx[picks[at].r] - log_sum[picks[at].r]);
     w.reused += rows.size();
   }
   w.forwarded += p.tokens.size(), w.packed += p.tokens.size();
@@ -327,7 +356,7 @@ std::vector<std::vector<double>> engine_scorer::logprobs_many(const std::vector<
   // Each runner's logits buffer (rows read, V), sized for the batch's largest pass before any runs.
   size_t read_max = 0;
   for (const pass& p : passes) read_max = std::max(read_max, p.read.size());
-  const size_t logits_size = read_max * static_cast<size_t>(s_.run->vocab_size());
+  const size_t logits_size = std::min(read_max, logits_chunk) * static_cast<size_t>(s_.run->vocab_size());
   for (size_t i = 0; i < n_run; ++i) pool_[i]->logits.reserve_as<float>(logits_size);
   std::atomic<size_t> next{0};
   std::mutex mu;

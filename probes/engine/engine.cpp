@@ -595,7 +595,9 @@ struct runner::impl {
   result<std::vector<float>> run(const std::vector<int32_t>& tokens, hook* h, bool last_only,
                                  const std::vector<int32_t>* parent = nullptr, int from_layer = 0,
                                  const float* resid = nullptr, const std::vector<int32_t>* stage = nullptr,
-                                 const std::vector<int32_t>* out_rows = nullptr, float* out = nullptr) {
+                                 const std::vector<int32_t>* out_rows = nullptr, float* out = nullptr,
+                                 size_t out_chunk = 0,
+                                 const std::function<void(size_t, size_t)>* out_each = nullptr) {
     pass ps;
     ps.tp.h = h;
     ps.last_only = last_only;
@@ -618,7 +620,7 @@ struct runner::impl {
         if (!attention(l, ps) || !mlp(l, ps)) return stopped;
       }
       if (out_rows) {  // forward_packed_rows (packed: never the team's): those rows' logits into out
-        output_rows(*out_rows, out);
+        output_rows(*out_rows, out, out_chunk, out_each);
         return std::vector<float>();
       }
       logits = output_logits(ps);
@@ -1100,16 +1102,23 @@ struct runner::impl {
     return logits;
   }
 
-  // forward_packed_rows: the final norm and the logits of rows `rows` only (increasing) into out (n, V). The
-  // rows are moved to the front of x first (the pass is over; rows[i] >= i). Norm and matmul work row by row,
-  // so each row's bits are output_logits'. No hook point is offered.
-  void output_rows(const std::vector<int32_t>& rows, float* out) {
+  // forward_packed_rows: the final norm and the logits of rows `rows` only (increasing) into out (n, V), or
+  // with chunk > 0 chunk rows at a time into out (chunk, V), each(first, rows) after each chunk. The rows are
+  // moved to the front of x first (the pass is over; rows[i] >= i). Norm and matmul work row by row, so each
+  // row's bits are output_logits'. No hook point is offered.
+  void output_rows(const std::vector<int32_t>& rows, float* out, size_t chunk,
+                   const std::function<void(size_t, size_t)>* each) {
     const int64_t n = static_cast<int64_t>(rows.size());
     for (int64_t i = 0; i < n; ++i)
       if (const int64_t r = rows[static_cast<size_t>(i)]; r != i)
         std::memcpy(x.data() + i * D, x.data() + r * D, sizeof(float) * static_cast<size_t>(D));
     norm(x.data(), n, out_norm_w, out_norm_b, xn.data());
-    linear(xn.data(), n, output, output_b, out);
+    const int64_t c = chunk > 0 ? static_cast<int64_t>(std::min<size_t>(chunk, rows.size())) : n;
+    for (int64_t c0 = 0; c0 < n; c0 += c) {
+      const int64_t m = std::min(c, n - c0);
+      linear(xn.data() + c0 * D, m, output, output_b, out);  // (m, V)
+      if (each && *each) (*each)(static_cast<size_t>(c0), static_cast<size_t>(m));
+    }
   }
 
   // Attention of a packed trie: query row t against the keys of its path (root .. t), from the q, k, v
@@ -1192,6 +1201,13 @@ result<std::vector<float>> runner::forward_packed(const std::vector<int32_t>& to
 result<size_t> runner::forward_packed_rows(const std::vector<int32_t>& tokens,
                                            const std::vector<int32_t>& parent,
                                            const std::vector<int32_t>& rows, float* logits) {
+  return forward_packed_rows(tokens, parent, rows, logits, 0, {});
+}
+
+result<size_t> runner::forward_packed_rows(const std::vector<int32_t>& tokens,
+                                           const std::vector<int32_t>& parent,
+                                           const std::vector<int32_t>& rows, float* logits, size_t chunk_rows,
+                                           const std::function<void(size_t, size_t)>& each) {
   for (size_t i = 0; i < rows.size(); ++i)
     if (rows[i] < 0 || static_cast<size_t>(rows[i]) >= tokens.size() || (i > 0 && rows[i] <= rows[i - 1]))
       return error{errc::bad_value, 0,
@@ -1199,7 +1215,7 @@ result<size_t> runner::forward_packed_rows(const std::vector<int32_t>& tokens,
                        ") is not an increasing row of the " + std::to_string(tokens.size()) + "-row batch",
                    ""};
   try {
-    p_->run(tokens, nullptr, false, &parent, 0, nullptr, nullptr, &rows, logits);
+    p_->run(tokens, nullptr, false, &parent, 0, nullptr, nullptr, &rows, logits, chunk_rows, &each);
     return rows.size();
   } catch (failure& f) {
     return f.err();

@@ -42,6 +42,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -136,6 +137,13 @@ class runner {
   // those of forward_packed, rows not increasing in [0, T) (bad_value).
   result<size_t> forward_packed_rows(const std::vector<int32_t>& tokens, const std::vector<int32_t>& parent,
                                      const std::vector<int32_t>& rows, float* logits);
+  // The same in chunks: logits holds (chunk_rows, V) (0: all rows at once), and each(first, n) is called once
+  // rows[first .. first + n) have their logits in logits' first n rows, which the next chunk overwrites. A
+  // scorer's buffer then stays (chunk_rows, V) however many rows a pass reads; each row's bits are the same
+  // (the output projection gives a row the same bits in any batch).
+  result<size_t> forward_packed_rows(const std::vector<int32_t>& tokens, const std::vector<int32_t>& parent,
+                                     const std::vector<int32_t>& rows, float* logits, size_t chunk_rows,
+                                     const std::function<void(size_t first, size_t n)>& each);
 
   // forward_packed from block `layer` on: resid (T, D) holds each row's blk.<layer>.resid.pre (as a hook
   // saw it in an earlier pass); the embedding and blocks 0 .. layer-1 are skipped, so each row's logits equal

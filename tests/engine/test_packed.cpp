@@ -699,6 +699,47 @@ TEST_CASE("forward_packed_rows: the listed rows' logits are forward_packed's bit
   CHECK(ran >= 10);
 }
 
+TEST_CASE("forward_packed_rows in chunks: each chunk's rows bit for bit, in order, in the chunk's buffer") {
+  const std::string dir = test::temp_dir("engine_packed_rows_chunks");
+  auto L = load(synth(dir, "llama", 2));
+  auto run = make_runner(*L->m);
+  std::mt19937 rng(77);
+  trie tr;
+  for (const auto& s : random_batch(rng, 12, true)) tr.add(s);
+  auto full = run->forward_packed(tr.tokens, tr.parent);
+  REQUIRE(full.ok());
+  const auto T = static_cast<int32_t>(tr.tokens.size());
+  const auto V = static_cast<size_t>(run->vocab_size());
+  std::vector<int32_t> rows;
+  for (int32_t t = 0; t < T; t += 2) rows.push_back(t);
+  REQUIRE(rows.size() > 6);
+  for (size_t chunk : {size_t{1}, size_t{3}, rows.size() - 1, rows.size(), rows.size() + 5}) {
+    CAPTURE(chunk);
+    const size_t held = std::min(chunk, rows.size());
+    std::vector<float> buf((held + 1) * V, -7.0f);  // one row more: must stay as it was
+    size_t next = 0, differ = 0, calls = 0;
+    auto r =
+        run->forward_packed_rows(tr.tokens, tr.parent, rows, buf.data(), chunk, [&](size_t first, size_t n) {
+          ++calls;
+          CHECK(first == next);
+          CHECK(n == std::min(held, rows.size() - first));
+          for (size_t i = 0; i < n; ++i)
+            differ += !std::equal(buf.begin() + static_cast<std::ptrdiff_t>(i * V),
+                                  buf.begin() + static_cast<std::ptrdiff_t>((i + 1) * V),
+                                  full.value().begin() + static_cast<std::ptrdiff_t>(rows[first + i]) *
+                                                             static_cast<std::ptrdiff_t>(V));
+          next = first + n;
+        });
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().to_string()));
+    CHECK(r.value() == rows.size());
+    CHECK(next == rows.size());
+    CHECK(calls == (rows.size() + held - 1) / held);
+    CHECK(differ == 0);
+    CHECK(std::all_of(buf.end() - static_cast<std::ptrdiff_t>(V), buf.end(),
+                      [](float v) { return v == -7.0f; }));
+  }
+}
+
 TEST_CASE("forward_packed_rows errors: rows out of range or out of order, and forward_packed's own") {
   const std::string dir = test::temp_dir("engine_packed_rows_err");
   auto L = load(synth(dir, "llama", 2));
