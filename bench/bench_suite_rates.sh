@@ -15,26 +15,7 @@
 # 07:11, main at df3e44c, f32) every suite was 1.58-2.28x below pp512 at 100 items, 1.55-1.67x at 400.
 # Packed passes that read only their scored rows' logits (runner::forward_packed_rows) cut every suite's CPU
 # 1.21-1.52x against main at 8a64bce (Dec 7 09:15-10:01, load 2.5-5.5; that table is in git history).
-# The next-block prefetch of matmul's packed path (kernels.cpp: passes of 6..64 tokens, 1.1-2.2x less CPU per
-# matmul in bench/matmul_short.cpp) beside main at 0282d80, Dec 7 12:33-12:50, REPS=3, LIMIT=100, 2 threads,
-# load 4-6.4 (other engineers' runs and builds: wall ratios are the load's), CPU seconds, medians:
-#   dtype suite         tokens  CPU s base  this  base/this  tok/CPU s this  pp/suite wall this
-#   f32   crows-pairs     5209        7.70  7.58    0.99x         687          2.20
-#   f32   stereoset       3267        5.12  4.90    1.00x         667          1.85
-#   f32   winobias        3578        5.43  5.52    0.96x         648          1.81
-#   f32   bbq            14887       17.57 18.12    0.97x         822          1.06
-#   f32   holisticbias    1199        1.96  2.00    0.98x         600          1.28
-#   f32   templates        682        1.14  1.11    1.03x         614          1.00
-#   q8_0  crows-pairs     5209        7.73  7.68    0.97x         678          1.72
-#   q8_0  stereoset       3267        5.49  5.48    0.99x         596          2.60
-#   q8_0  winobias        3578        5.67  5.78    1.02x         619          1.94
-#   q8_0  bbq            14887       17.13 16.65    1.01x         894          0.87
-#   q8_0  holisticbias    1199        2.51  2.44    1.03x         491          1.76
-#   q8_0  templates        682        1.43  1.57    0.91x         434          2.01
-# Neutral within this load's noise (0.91-1.03x): the suites' packed passes are long (the templates are two
-# passes, T = 512 and 273), so the short-pass gain does not show here. (Measured before the prefetch left
-# tile_kernel's inner loop for long passes: bench/matmul_short T = 512 0.93-1.0x then, 1.02-1.05x after.)
-# LIMIT=400 not rerun (the machine was shared all along).
+# (The matmul prefetch table of Dec 7 12:33-12:50, neutral 0.91-1.03x: git history.)
 # Idle (lead, Dec 7 10:39-10:41, load 1.5-1.9, main at 651a0bd: the packed rows, the 8-lane exp and the
 # decode-ready repack), f32, 2 threads, wall (pp512 1983 / 1928 / 1851 tok/s in the three runs):
 #   suite          100 items: tok/s  pp/suite    400 items: tok/s  pp/suite    whole suite
@@ -71,6 +52,22 @@
 # 1.36, stereoset 1.47, winobias 1.50, bbq 1.07, holisticbias 1.52, templates 1.49. A model file that sits
 # in the page cache in 4 KiB folios (just copied, or written by a tool with small writes) keeps them until
 # it is evicted: then the fixed cost is as before.
+# A runner's working buffers on 2 MiB pages, not zero-filled (kernels.h huge_vector), and the scorer's logits
+# in chunks of 128 rows (lm_scorer.cpp), beside main at e74583d (s17-A, Dec 7 21:45-21:50, f32, 2 threads,
+# REPS=3, load 2.4-3.3 from other engineers' builds: pp512 read 801-1706 tok/s within a run, so pp/suite
+# moved with it), medians, base/this of CPU and wall round by round in the two runs; faults and max RSS
+# from /usr/bin/time:
+#   suite          tokens  CPU s base  this  base/this CPU  base/this wall  minor faults     max RSS MB
+#   templates         682       0.98  0.94   1.04x, 1.06x    1.12x, 1.08x   10324 -> 4793   474 -> 478
+#   holisticbias     1199       2.07  2.04   1.01x, 1.13x    1.10x, 1.14x   10968 -> 5398   531 -> 488
+#   crows-pairs      5209       7.72  7.56   1.04x, 1.06x    1.16x, 1.03x   21627 -> 5804   618 -> 533
+# pp/suite in the first run (pp512 1706 before the suites, 1016 after): templates 1.16 -> 1.08,
+# holisticbias 1.37 -> 1.25. bench/ab.sh -n 7, this vs main: templates wall 0.91x CPU 0.89x, holisticbias
+# wall 0.95x CPU 0.99x (load 3.2-4.1); the fresh-process pp512 (the cold column) wall 0.79x CPU 0.78x,
+# faults 19567 -> 4783 (its KV cache, 36 MB, was zero-filled). Left in a --limit 1 run (0.19 s, 4741
+# faults): the model file's 4 KiB folios, the loader and tokenizer; and a fresh 2 MiB page costs up to
+# ~1.8 s a GiB to zero when the host has reclaimed it (clear_page_erms 6% of the templates' CPU in one
+# profile, the pass buffers and matmul's packing scratch).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bench_init "${BUILD:-}"
