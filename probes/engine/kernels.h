@@ -52,7 +52,11 @@ using aligned_vector = std::vector<T, aligned_allocator<T>>;
 template <class T>
 struct huge_allocator {
   using value_type = T;
+#ifdef GB_SANITIZED  // every buffer through operator new, where AddressSanitizer sees an overflow
+  static constexpr size_t huge_min = SIZE_MAX;
+#else
   static constexpr size_t huge_min = size_t{1} << 20;
+#endif
   huge_allocator() = default;
   template <class U>
   huge_allocator(const huge_allocator<U>&) {}
