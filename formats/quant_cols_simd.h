@@ -245,14 +245,24 @@ struct q4_0_dec {
   }
 };
 
-// Vector j of a field the decoder either holds (regs[j]) or, in_place, reads from the packed group-block
+// N vectors a decoder holds, or (held false) none: the few-token matmul copies a decoder per run of rows
+// (rows_dec), and a q4_k decoder carrying the 18 unused vectors of its other modes was a 7.4 KB copy (a
+// memcpy per 64 rows, 2.7% of q4_k's one-token time) and a 7.9 KB stack frame.
+template <int N, bool held = true>
+struct zregs {
+  __m512i v[N];
+};
+template <int N>
+struct zregs<N, false> {};
+
+// Vector j of a field the decoder either holds (regs.v[j]) or, in_place, reads from the packed group-block
 // where the field starts at p (a memory operand of the column's first instruction).
-template <bool in_place>
-[[gnu::always_inline]] inline __m512i held_or_at(const __m512i* regs, const uint8_t* p, int j) {
+template <bool in_place, class Regs>
+[[gnu::always_inline]] inline __m512i held_or_at(const Regs& regs, const uint8_t* p, int j) {
   if constexpr (in_place)
     return _mm512_loadu_si512(p + 64 * j);
   else
-    return regs[j];
+    return regs.v[j];
 }
 
 // q4_k / q5_k: d, dmin and the 6-bit sub-block scales and mins (ggml's get_scale_min_k4) of the 16 rows,
@@ -290,27 +300,28 @@ template <bool five, bool in_place = false>
 struct k4_dec {
   static constexpr int parts = 4, step = 64, bytes = five ? 176 : 144;
   __m512 d, dmin, dl[2], ml[2];
-  __m512i sm[4], q[8], qh[8], rot[2];
-  const uint8_t* qp = nullptr;  // in_place: quant vector j at qp + 64 j
+  __m512i sm[4];
+  [[no_unique_address]] zregs<8, !in_place> q;  // the part's quants (held)
+  [[no_unique_address]] zregs<8, five> qh;      // q5_k's high bits
+  [[no_unique_address]] zregs<2, five> rot;     // q5_k: the part's 2 rotate counts
+  const uint8_t* qp = nullptr;                  // in_place: quant vector j at qp + 64 j
   template <class S>
   [[gnu::always_inline]] void load(const S& src, int part) {
     const int64_t qs = five ? 48 : 16;
     if (part == 0) {
       k4_scales(src, &d, &dmin, sm);
-      if (five) {
-        src.x8(16, qh);
-      }
+      if constexpr (five) src.x8(16, qh.v);
     }
     for (int h = 0; h < 2; ++h) {  // sub-block 2p + h: ggml's d * sc and dmin * m
       const int j = 2 * part + h;
       dl[h] = _mm512_mul_ps(d, to_f(byte_at(sm[j / 4], j % 4)));
       ml[h] = _mm512_mul_ps(dmin, to_f(byte_at(sm[2 + j / 4], j % 4)));
-      if (five) rot[h] = _mm512_set1_epi32((4 - j) & 31);  // qh's bit j of each byte to bit 4
+      if constexpr (five) rot.v[h] = _mm512_set1_epi32((4 - j) & 31);  // qh's bit j of each byte to bit 4
     }
     if constexpr (in_place)
       qp = src.p + 16 * (qs + 32 * part);
     else
-      src.x8(qs + 32 * part, q);
+      src.x8(qs + 32 * part, q.v);
   }
   [[gnu::always_inline]] __m512i qv(int j) const { return held_or_at<in_place>(q, qp, j); }
   // q5_k: the 5-bit quants of 4 columns, one per byte (nibble h under qh's bit 2p + h, rotated to bit 4 by
@@ -319,14 +330,16 @@ struct k4_dec {
   // time, was a vector shift by a register count and a branch per column: q5_k ran at half q4_k's speed).
   [[gnu::always_inline]] __m512 col(int e) const {
     const int l = e % 32, h = e / 32;
-    if (five) {
-      const __m512i q5 = _mm512_ternarylogic_epi32(
-          shr(qv(l / 4), 4 * h), _mm512_rolv_epi32(qh[l / 4], rot[h]), _mm512_set1_epi32(0x0F0F0F0F), 0xE4);
+    if constexpr (five) {
+      const __m512i q5 =
+          _mm512_ternarylogic_epi32(shr(qv(l / 4), 4 * h), _mm512_rolv_epi32(qh.v[l / 4], rot.v[h]),
+                                    _mm512_set1_epi32(0x0F0F0F0F), 0xE4);
       return _mm512_fmsub_ps(
           dl[h], _mm512_permutex2var_ps(table16(0.0f), shr(q5, 8 * (l % 4)), table16(16.0f)), ml[h]);
+    } else {
+      return _mm512_fmsub_ps(dl[h], _mm512_permutexvar_ps(shr(qv(l / 4), 8 * (l % 4) + 4 * h), table16(0.0f)),
+                             ml[h]);
     }
-    return _mm512_fmsub_ps(dl[h], _mm512_permutexvar_ps(shr(qv(l / 4), 8 * (l % 4) + 4 * h), table16(0.0f)),
-                           ml[h]);
   }
 };
 
@@ -344,8 +357,9 @@ struct k4_dec {
 template <bool in_place = false>
 struct q6_k_dec_t {
   static constexpr int parts = 2, step = 128, bytes = 210;
-  __m512 ds[16];  // in_place: the part's 8 in ds[0..8)
-  __m512i ql[16], qh[8];
+  __m512 ds[in_place ? 8 : 16];  // in_place: the part's 8
+  [[no_unique_address]] zregs<16, !in_place> ql;
+  [[no_unique_address]] zregs<8, !in_place> qh;
   const uint8_t *qlp = nullptr, *qhp = nullptr;  // in_place: ql vector j at qlp + 64 j, qh's at qhp + 64 j
   template <class S>
   [[gnu::always_inline]] void load(const S& src, int n) {
@@ -374,9 +388,9 @@ struct q6_k_dec_t {
       } else {
         for (int j = 0; j < 8; ++j) ds[j] = ds[8 + j];
       }
-      src.x8(64 * n, ql);
-      src.x8(64 * n + 32, ql + 8);
-      src.x8(128 + 32 * n, qh);
+      src.x8(64 * n, ql.v);
+      src.x8(64 * n + 32, ql.v + 8);
+      src.x8(128 + 32 * n, qh.v);
     }
   }
   [[gnu::always_inline]] __m512i qlv(int j) const {

@@ -32,6 +32,14 @@ struct tile_dec {
   block_columns_fn cols = nullptr;
   packed_columns_fn packed = nullptr;
   alignas(64) float tile[Bs * 16];  // (Bs, 16): column c at 16 c
+  // rows_dec copies its prototype per run of rows: the tile is scratch, a copy takes the functions only
+  // (a copy of the tile was 2-16 KB a run)
+  tile_dec() = default;
+  tile_dec(const tile_dec& o) : cols(o.cols), packed(o.packed) {}
+  tile_dec& operator=(const tile_dec& o) {
+    cols = o.cols, packed = o.packed;
+    return *this;
+  }
   void load(const qsimd::rows_at& s, int /*part*/) {
     const uint8_t* rows[16];
     for (int i = 0; i < 16; ++i) rows[i] = s.rows[i] + s.off;
@@ -136,8 +144,9 @@ template <int RT, int G, bool Packed, class D>
   }
   const int64_t pn = Packed ? 0 : std::clamp<int64_t>(w.rows - r0 - R, 0, R);  // rows prefetched
   row_streams<R> cur(w, r0, Packed ? 0 : n), next(w, r0 + R, pn);
-  D dec[G];
-  for (int g = 0; g < G; ++g) dec[g] = proto;
+  D dec[G];  // a register decoder's state is all set by load(); tile_dec takes its functions from proto
+  if constexpr (requires { proto.cols; })
+    for (int g = 0; g < G; ++g) dec[g] = proto;
   __m512 acc[RT][G];
   for (int i = 0; i < RT; ++i)
     for (int g = 0; g < G; ++g) acc[i][g] = _mm512_setzero_ps();
