@@ -45,7 +45,8 @@ po::options_description audit_options_desc(audit_args& a) {
       "plan", po::bool_switch(&a.plan),
       "print each bias suite's tokens and the estimated time (here and on --shards ranks), then stop")(
       "bias-parts", po::value(&a.bias_parts)->multitoken(),
-      "take the bias suites from these --shard parts (all of them) instead of scoring");
+      "take the bias suites from these --shard parts (all of them; a folder: its part files) instead of "
+      "scoring");
   return desc;
 }
 

@@ -21,10 +21,12 @@ struct merge_args {
 
 po::options_description merge_option_table(merge_args& a) {
   po::options_description desc(
-      "glassbox merge PART.json... -o OUT  (the parts of one `glassbox bias --shard I/N` run)\n"
+      "glassbox merge PART... -o OUT  (the parts of one `glassbox bias --shard I/N` run: part files, or the\n"
+      "folders the shards wrote with -o, each standing for its bias.part-*.json)\n"
       "OUT ending in .json: that file; else a folder with bias.json and one SVG chart per suite (as bias "
       "-o)");
-  desc.add_options()("help,h", "show options")("parts", po::value(&a.parts), "partial result files")(
+  desc.add_options()("help,h", "show options")("parts", po::value(&a.parts),
+                                               "partial result files, or folders of them")(
       "output,o", po::value(&a.out), "merged bias.json, or a folder for it and the charts")(
       "json", po::bool_switch(&a.as_json),
       "print the merged JSON document (with records) instead of the table");
@@ -42,7 +44,7 @@ int run_merge(int argc, char** argv) {
   gb::probes::merged m;
   try {
     std::vector<gb::probes::part> read;
-    for (const auto& p : args.parts) read.push_back(gb::probes::part_read(p));
+    for (const auto& p : gb::probes::part_paths(args.parts)) read.push_back(gb::probes::part_read(p));
     m = gb::probes::shard_merge(read);
   } catch (const gb::failure& f) {
     return gb::cli::report_error(f.err());

@@ -303,7 +303,7 @@ audit_estimate audit_estimate_of(session& s, double load_seconds, const audit_op
 
 std::vector<suite_result> audit_parts_merge(const part_header& run, const std::vector<std::string>& paths) {
   std::vector<part> parts;
-  for (const auto& p : paths) parts.push_back(part_read(p));
+  for (const auto& p : part_paths(paths)) parts.push_back(part_read(p));
   merged m = shard_merge(parts);
   part_check_same({"this audit", run, {}}, {parts[0].path, m.header, {}});
   return std::move(m.results);

@@ -353,6 +353,32 @@ part part_read(const std::string& path) {
   return p;
 }
 
+std::vector<std::string> part_paths(const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  for (const std::string& a : args) {
+    struct stat st {};
+    if (::stat(a.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      out.push_back(a);  // a file, or a path part_read reports
+      continue;
+    }
+    DIR* d = ::opendir(a.c_str());
+    if (!d) fail(errc::io, 0, "cannot list " + a);
+    std::vector<std::string> names;
+    while (dirent* e = ::readdir(d)) {
+      const std::string n = e->d_name;
+      if (n.starts_with("bias.part-") && n.ends_with(".json")) names.push_back(n);
+    }
+    ::closedir(d);
+    if (names.empty())
+      fail(errc::not_found, 0,
+           a + ": no bias.part-*.json in this folder. Give the folders the shards wrote (bias --shard I/N -o "
+               "DIR) or their part files");
+    std::sort(names.begin(), names.end());
+    for (const std::string& n : names) out.push_back(a + "/" + n);
+  }
+  return out;
+}
+
 part_header part_header_of(const session& s, const std::string& model_path, const std::string& tokenizer_path,
                            const shard_spec& shard, std::map<std::string, std::string> datasets,
                            std::map<std::string, std::string> options) {
@@ -431,11 +457,11 @@ void check_shards(const std::vector<part>& parts) {
       for (const auto& s : seen[i]) dup += " " + s;
     }
   }
-  if (!dup.empty()) fail(errc::duplicate, 0, "shard given twice: " + dup + "; pass each shard's file once");
+  if (!dup.empty()) fail(errc::duplicate, 0, "shard given twice: " + dup + ". Pass each shard's file once");
   if (!missing.empty())
     fail(errc::not_found, 0,
-         "missing shard(s) " + missing + " of " + std::to_string(n) + "; rerun them with --shard I/" +
-             std::to_string(n));
+         "missing shard(s) " + missing + " of " + std::to_string(n) + ". Rerun them with --shard I/" +
+             std::to_string(n) + ", or check the parts' paths");
 }
 
 // One suite's parts in item order, as one part: what suite_merge recomputes the totals of.

@@ -76,6 +76,9 @@ struct part {
   std::vector<suite_result> results;
 };
 part part_read(const std::string& path);
+// The part files merge reads: each argument that is a folder stands for its bias.part-*.json files (in
+// name order; none is an error), any other as given.
+std::vector<std::string> part_paths(const std::vector<std::string>& args);
 // Writes DIR/bias.part-IIII-of-NNNN.json (creating DIR) and returns its path.
 std::string part_save(
     const std::string& dir, const part_header& h,

@@ -119,6 +119,12 @@ TEST_CASE("merge of N shards equals the single-process bias.json byte for byte (
                                        &out, true) == 0,
                     out);
     const std::string got = test::read_text(dir + "/merged.json");
+    if (n == 3) {  // the folder the shards wrote stands for its part files
+      REQUIRE_MESSAGE(
+          test::run_glassbox("merge " + dir + "/parts -o " + dir + "/from_folder.json", &out, true) == 0,
+          out);
+      CHECK(test::read_text(dir + "/from_folder.json") == got);
+    }
     if (n == 1) CHECK(got == want);  // one shard computes exactly what one process does
     const std::string stripped = without_cost(got);
     CHECK(stripped.size() < got.size());    // every suite reports its cost ...
@@ -148,12 +154,19 @@ TEST_CASE("merge refuses missing, duplicated and foreign parts, naming them") {
   CHECK(test::run_glassbox("merge " + p + "0-of-0003.json " + p + "2-of-0003.json -o " + dir + "/m.json",
                            &out, true) != 0);
   CHECK(out.find("missing shard(s) 1 of 3") != std::string::npos);
+  CHECK(out.find("Rerun them with --shard I/3") != std::string::npos);
+  CHECK(out.find("malformed") == std::string::npos);  // the message's own advice, no generic hint
 
   out.clear();
   CHECK(test::run_glassbox("merge " + p + "0-of-0003.json " + p + "1-of-0003.json " + p + "1-of-0003.json " +
                                p + "2-of-0003.json -o " + dir + "/m.json",
                            &out, true) != 0);
   CHECK(out.find("shard given twice: 1") != std::string::npos);
+  CHECK(out.find("malformed") == std::string::npos);
+
+  out.clear();  // a folder with no part files
+  CHECK(test::run_glassbox("merge " + dir + " -o " + dir + "/m.json", &out, true) == 3);
+  CHECK(out.find("no bias.part-*.json in this folder") != std::string::npos);
 
   out.clear();  // shard 1 from a run with another seed
   CHECK(test::run_glassbox("merge " + p + "0-of-0003.json " + dir + "/b/bias.part-0001-of-0003.json " + p +
