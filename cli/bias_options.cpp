@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 
+#include "cli/option_internal.h"
 #include "cli/options.h"
 #include "formats/file_text.h"
 #include "probes/bias_sample.h"
@@ -56,6 +57,14 @@ std::string bias_dataset_find(const std::string& cmd, const std::string& suite, 
     throw exit_now{usage_error(cmd, prefix + (path.empty() ? "no dataset: pass --data or --data-root"
                                                            : "dataset not found: " + path))};
   return path;
+}
+
+probes::shard_spec shard_option(const std::string& arg, size_t shards) {
+  try {
+    return probes::shard_parse(arg, shards, probes::process_env);
+  } catch (const failure& f) {
+    detail::usage_throw(f.err().message);
+  }
 }
 
 }  // namespace gb::cli

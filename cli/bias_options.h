@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "probes/bias_run.h"
+#include "probes/shard.h"
 
 namespace gb::cli {
 
@@ -31,5 +32,9 @@ void bias_data_root_default(std::string& root);
 // built in, never missing).
 std::string bias_dataset_find(const std::string& cmd, const std::string& suite, const std::string& data,
                               const std::string& root, const std::string& prefix = "");
+
+// --shard I/N or auto (bias, audit; shards: --shards): probes::shard_parse, whose refusals (a value, or a
+// launcher's environment, that names no shard) end the command as usage errors (exit 2), not bad input.
+probes::shard_spec shard_option(const std::string& arg, size_t shards);
 
 }  // namespace gb::cli

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/audit_options.h"
+#include "cli/bias_options.h"
 #include "cli/command.h"
 #include "cli/json_util.h"
 #include "cli/options.h"
@@ -51,7 +52,7 @@ int audit_before(gb::probes::session& s, gb::cli::audit_args& a, double load_s) 
     return -1;
   }
   gb::probes::shard_spec shard;  // the audit split over ranks: a shard's part, or the parts merged
-  if (!a.shard.empty()) shard = gb::probes::shard_parse(a.shard, a.shards, gb::probes::process_env);
+  if (!a.shard.empty()) shard = gb::cli::shard_option(a.shard, a.shards);
   const gb::probes::part_header run = gb::probes::audit_part_header(s, a.model_path, a.tok_path, shard, a.o);
   if (a.shard.empty()) {
     a.o.merged = gb::probes::audit_parts_merge(run, a.bias_parts), a.o.use_merged = true;

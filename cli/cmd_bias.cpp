@@ -62,7 +62,7 @@ int run_bias(int argc, char** argv) {
   const auto format = gb::cli::table_format_option(a.table_format);
   gb::probes::shard_spec shard;
   if (!a.shard.empty()) {
-    shard = gb::probes::shard_parse(a.shard, a.shards, gb::probes::process_env);
+    shard = gb::cli::shard_option(a.shard, a.shards);
     if (a.out_dir.empty())
       return gb::cli::fail_message(gb::cli::exit_usage, "--shard writes a partial result: give -o DIR");
     std::fprintf(stderr, "glassbox bias: shard %zu of %zu (%s)\n", shard.index, shard.count,

@@ -180,9 +180,17 @@ TEST_CASE("merge refuses missing, duplicated and foreign parts, naming them") {
   CHECK(test::run_glassbox("merge " + dir + "/bad.json -o " + dir + "/m.json", &out, true) != 0);
   CHECK(out.find("not a glassbox partial result") != std::string::npos);
 
-  out.clear();  // --shard without a launcher or a valid I/N
-  CHECK(test::run_glassbox("bias " + args + " --shard 3/3 -o " + dir + "/c", &out, true) != 0);
+  out.clear();  // --shard without a launcher or a valid I/N: usage errors (exit 2), not bad input
+  CHECK(test::run_glassbox("bias " + args + " --shard 3/3 -o " + dir + "/c", &out, true) == 2);
   CHECK(out.find("not a shard") != std::string::npos);
+  CHECK(out.find("malformed") == std::string::npos);
+  out.clear();
+  CHECK(test::run_command("env -u SLURM_ARRAY_TASK_ID -u SLURM_PROCID -u OMPI_COMM_WORLD_RANK -u PMI_RANK -u "
+                          "JOB_COMPLETION_INDEX " +
+                              test::glassbox_binary() + " bias " + args + " --shard auto -o " + dir +
+                              "/c 2>&1",
+                          &out) == 2);
+  CHECK(out.find("no launcher found") != std::string::npos);
   CHECK(std::ifstream(dir + "/c/bias.part-0003-of-0003.json").good() == false);
 }
 
