@@ -87,6 +87,10 @@ struct row_streams {
 // again 1.02x / 0.96x; no prefetch 0.53x / 1.03x (the stream is what feeds DRAM reads, the hardware
 // alone is not). A part-interleaved panel (the 4 headers, then part 0 of the 4 groups, ...: one linear
 // stream in read order, the same bits) 1.03x from DRAM, in L3 and in L2 alike: the layout does not bind.
+// Two streams a thread (the gate and up stage alternates a panel of each, so this one restarts 64 times a
+// layer at 134M) running on past a matrix's end into the next one's (the repack lays them out in the order
+// a token multiplies them): 134M q4_k tg128, 1 thread, 5 alternating rounds at load 2.5, 0.92x of one
+// stream (noise +-10%): the restarts are not what is slow. Not kept.
 struct packed_stream {
   static constexpr int64_t ahead = 8192;  // bytes past the slice being read
   const uint8_t* at = nullptr;            // the first byte not yet prefetched
@@ -251,6 +255,14 @@ void rows_fused_t(const float* x, int64_t N, const weight_view& w, int64_t r0, i
   // Retried with 8 prefetch pieces a part (prefetch_slices), 4 groups against 2 from DRAM (5 alternating
   // runs, load 4.6): q5_k 1.06x (0.86x without them), q6_k 0.71x either way; q5_k's tg128 1 thread 1.075x
   // the CPU: kept at 2.
+  // q6_k at 4 groups once more, its 8 scales a part made where used (3 vectors a group held, no spills;
+  // same bits), measured in one process against 2 groups (bench_kernel_rate built with both, each on its
+  // own repack, reps alternating: the host's noise and the code's placement fall on both), best of the reps,
+  // G weights/s, K = 768: in L2 33.5-35.3 vs 29.3-30.9 (1.14x), in L3 25.5-26.4 vs 28.1-29.1 (0.9x), from
+  // DRAM 16.8-20.3 vs 22.5-25.1 (0.8x); with the stream one block column further ahead (21.6 KiB) from DRAM
+  // 20.0-20.4 vs 25.0 (0.8x): the 4 groups' loss from memory is not the prefetch's lead. The same one-process
+  // test gave q4_k's stream prefetched non-temporally (NTA) 1.00x of T0 everywhere, and 16 KiB ahead
+  // 0.95-0.99x.
   switch (w.type) {
     case dtype::q8_0:
       rows_runs<RT, 4>(x, N, w, r0, n, y, M, qsimd::q8_0_dec{}, qsimd::q8_0_dec{});
