@@ -261,8 +261,12 @@ void rows_fused_t(const float* x, int64_t N, const weight_view& w, int64_t r0, i
   // G weights/s, K = 768: in L2 33.5-35.3 vs 29.3-30.9 (1.14x), in L3 25.5-26.4 vs 28.1-29.1 (0.9x), from
   // DRAM 16.8-20.3 vs 22.5-25.1 (0.8x); with the stream one block column further ahead (21.6 KiB) from DRAM
   // 20.0-20.4 vs 25.0 (0.8x): the 4 groups' loss from memory is not the prefetch's lead. The same one-process
-  // test gave q4_k's stream prefetched non-temporally (NTA) 1.00x of T0 everywhere, and 16 KiB ahead
-  // 0.95-0.99x.
+  // test gave q4_k's stream prefetched non-temporally (NTA) 1.00x of T0 everywhere, 16 KiB ahead
+  // 0.95-0.99x, 8 prefetch pieces a part 0.95x in L2, 0.99x in L3, 0.96-0.97x from DRAM, and its FMAs
+  // taking x as a broadcast memory operand ({1to16}: 4.0 instructions a group-column where the separate
+  // vbroadcastss makes 4.25) 0.96-1.07x: neither the prefetch nor the front end is what q4_k's 4 groups
+  // lose from memory. The same kernel source reads 0.9-1.15x across builds (code placement): compare
+  // kernels in one binary.
   switch (w.type) {
     case dtype::q8_0:
       rows_runs<RT, 4>(x, N, w, r0, n, y, M, qsimd::q8_0_dec{}, qsimd::q8_0_dec{});
