@@ -266,7 +266,13 @@ void rows_fused_t(const float* x, int64_t N, const weight_view& w, int64_t r0, i
   // taking x as a broadcast memory operand ({1to16}: 4.0 instructions a group-column where the separate
   // vbroadcastss makes 4.25) 0.96-1.07x: neither the prefetch nor the front end is what q4_k's 4 groups
   // lose from memory. The same kernel source reads 0.9-1.15x across builds (code placement): compare
-  // kernels in one binary.
+  // kernels in one binary. q6_k at 3 groups (48-row panels, scales made where used): L2 1.12-1.14x, L3
+  // 0.96-1.01x, DRAM 0.89-1.04x; q4_k's stream 3 KiB ahead: DRAM 0.87-0.92x. From DRAM (K = 768, one
+  // thread) the kernels stream q8_0 32 GB/s (the machine's one-thread read rate), q4_0 22-25, q4_k 16-18,
+  // q5_k 17, q6_k 19: the k-quants read ~18 GB/s whatever their group count and L2 rate, as if their
+  // compute and their memory waits added up where q8_0's overlap. Their quants are read in place by the
+  // columns (memory operands) in parts; q4_0 and q8_0 load a block into registers at its start: the next
+  // place to look.
   switch (w.type) {
     case dtype::q8_0:
       rows_runs<RT, 4>(x, N, w, r0, n, y, M, qsimd::q8_0_dec{}, qsimd::q8_0_dec{});
