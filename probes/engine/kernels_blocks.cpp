@@ -271,8 +271,12 @@ void rows_fused_t(const float* x, int64_t N, const weight_view& w, int64_t r0, i
   // thread) the kernels stream q8_0 32 GB/s (the machine's one-thread read rate), q4_0 22-25, q4_k 16-18,
   // q5_k 17, q6_k 19: the k-quants read ~18 GB/s whatever their group count and L2 rate, as if their
   // compute and their memory waits added up where q8_0's overlap. Their quants are read in place by the
-  // columns (memory operands) in parts; q4_0 and q8_0 load a block into registers at its start: the next
-  // place to look.
+  // columns (memory operands) in parts; q4_0 and q8_0 load a block into registers at its start. Neither
+  // is it: q4_0 read in place by its columns streams as fast as from registers (1.00-1.03x in L2, L3 and
+  // DRAM), q4_k's part loaded once at the part's start as well changed nothing (0.94-1.02x), q4_k at 2
+  // groups with its quants in registers keeps 0.9 of its L2 rate from DRAM but its L2 rate is 0.6x, and
+  // skipping q4_k's per-part scale setup (wrong bits, timing only) gained 1-4%. Quiet host, one process:
+  // q4_k 51-53 G weights/s in L2, 39-40 from DRAM (22 GB/s); q4_0 56-58 and 48-54 (27-30 GB/s).
   switch (w.type) {
     case dtype::q8_0:
       rows_runs<RT, 4>(x, N, w, r0, n, y, M, qsimd::q8_0_dec{}, qsimd::q8_0_dec{});
