@@ -147,8 +147,8 @@ std::string files_digest(const std::vector<std::string>& paths) {
 
 namespace {
 
-void list_files(const std::string& dir, const std::string& rel, std::vector<std::string>& out, int depth) {
-  if (depth > 8) fail(errc::limit, 0, dir + ": folders nested deeper than 8 levels");
+// The entries of folder dir (without . and ..), in name order.
+std::vector<std::string> dir_names(const std::string& dir) {
   DIR* d = ::opendir(dir.c_str());
   if (!d) fail(errc::io, 0, "cannot list " + dir);
   std::vector<std::string> names;
@@ -158,7 +158,12 @@ void list_files(const std::string& dir, const std::string& rel, std::vector<std:
   }
   ::closedir(d);
   std::sort(names.begin(), names.end());
-  for (const auto& n : names) {
+  return names;
+}
+
+void list_files(const std::string& dir, const std::string& rel, std::vector<std::string>& out, int depth) {
+  if (depth > 8) fail(errc::limit, 0, dir + ": folders nested deeper than 8 levels");
+  for (const auto& n : dir_names(dir)) {
     struct stat st {};
     const std::string p = dir + "/" + n;
     if (::lstat(p.c_str(), &st) != 0) continue;
@@ -361,20 +366,13 @@ std::vector<std::string> part_paths(const std::vector<std::string>& args) {
       out.push_back(a);  // a file, or a path part_read reports
       continue;
     }
-    DIR* d = ::opendir(a.c_str());
-    if (!d) fail(errc::io, 0, "cannot list " + a);
-    std::vector<std::string> names;
-    while (dirent* e = ::readdir(d)) {
-      const std::string n = e->d_name;
-      if (n.starts_with("bias.part-") && n.ends_with(".json")) names.push_back(n);
-    }
-    ::closedir(d);
-    if (names.empty())
+    const size_t before = out.size();
+    for (const std::string& n : dir_names(a))
+      if (n.starts_with("bias.part-") && n.ends_with(".json")) out.push_back(a + "/" + n);
+    if (out.size() == before)
       fail(errc::not_found, 0,
            a + ": no bias.part-*.json in this folder. Give the folders the shards wrote (bias --shard I/N -o "
                "DIR) or their part files");
-    std::sort(names.begin(), names.end());
-    for (const std::string& n : names) out.push_back(a + "/" + n);
   }
   return out;
 }
