@@ -61,17 +61,25 @@ bool from_env(const env_lookup& env, const char* rank_var, const char* size_var,
 shard_spec shard_auto(size_t shards, const env_lookup& env) {
   shard_spec s;
   if (const char* id = env("SLURM_ARRAY_TASK_ID"); id && env("SLURM_ARRAY_TASK_COUNT")) {
-    size_t task = 0, count = 0, first = 0;
+    size_t task = 0, count = 0, first = 0, step = 1;
     const char* min = env("SLURM_ARRAY_TASK_MIN");
     const char* n = env("SLURM_ARRAY_TASK_COUNT");
-    if (!parse_count(id, task) || !parse_count(n, count) || (min && !parse_count(min, first)) || task < first)
+    const char* by = env("SLURM_ARRAY_TASK_STEP");
+    if (!parse_count(id, task) || !parse_count(n, count) || (min && !parse_count(min, first)) ||
+        (by && !parse_count(by, step)) || step == 0 || task < first)
       fail(errc::bad_value, 0,
            std::string("Slurm array: SLURM_ARRAY_TASK_ID='") + id + "', SLURM_ARRAY_TASK_COUNT='" + n +
                "' are not shard numbers; pass --shard I/N");
-    // --array=0-7 or 1-8: the task's offset from the first id; a stepped or sparse array cannot be one
-    return checked(task - first, count,
-                   "Slurm array (SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_COUNT; use a "
-                   "contiguous --array=0-N)");
+    // --array=0-7, 1-8 or 0-14:2: the task's place in the array; a list of ids (--array=1,4,9) has no step
+    // to find it from, and ids off the step are refused
+    if ((task - first) % step != 0)
+      fail(errc::bad_value, 0,
+           std::string("Slurm array: task ") + id + " is not on the array's step (SLURM_ARRAY_TASK_MIN " +
+               std::to_string(first) + ", SLURM_ARRAY_TASK_STEP " + std::to_string(step) +
+               "); use --array=0-N, or pass --shard I/N");
+    return checked((task - first) / step, count,
+                   "Slurm array ((SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN) / SLURM_ARRAY_TASK_STEP, "
+                   "SLURM_ARRAY_TASK_COUNT)");
   }
   if (from_env(env, "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "Open MPI", s)) return s;
   if (from_env(env, "PMI_RANK", "PMI_SIZE", "MPICH/PMI", s)) return s;

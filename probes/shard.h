@@ -36,9 +36,10 @@ using env_lookup = std::function<const char*(const char*)>;
 const char* process_env(const char* name);  // std::getenv
 
 // "I/N" (0 <= I < N) or "auto": the rank and size from the launcher's environment, in this order:
-// Slurm array (SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_COUNT), Open MPI
-// (OMPI_COMM_WORLD_RANK/SIZE), MPICH/PMI (PMI_RANK/PMI_SIZE), Slurm tasks (SLURM_PROCID/SLURM_NTASKS),
-// Kubernetes Indexed Job (JOB_COMPLETION_INDEX with `shards` = N, which Kubernetes does not publish).
+// Slurm array ((SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN) / SLURM_ARRAY_TASK_STEP, SLURM_ARRAY_TASK_COUNT:
+// --array=0-7, 1-8 or 0-14:2, not a list of ids), Open MPI (OMPI_COMM_WORLD_RANK/SIZE), MPICH/PMI
+// (PMI_RANK/PMI_SIZE), Slurm tasks (SLURM_PROCID/SLURM_NTASKS), Kubernetes Indexed Job (JOB_COMPLETION_INDEX
+// with `shards` = N, which Kubernetes does not publish).
 // Throws gb::failure(bad_value) naming what is wrong and what to do.
 shard_spec shard_parse(const std::string& arg, size_t shards, const env_lookup& env);
 

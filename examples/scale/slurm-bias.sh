@@ -4,10 +4,10 @@
 # datasets on a shared file system):
 #   examples/scale/slurm-bias.sh MODEL DATA_ROOT OUT_DIR SHARDS [more bias options, e.g. --limit 200]
 # Each task runs `glassbox bias ... --shard auto`, which reads SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT
-# (the array must be contiguous: --array=0-(N-1)); the merge writes OUT_DIR/merged/bias.json, byte for byte
-# what one process would have written. GB_CPUS_PER_TASK (default 8): each task's cores and threads. Options
-# that change numbers (--suite, --limit, --seed, --resamples, --variant) must be the same in every task: merge
-# refuses parts of different runs.
+# (the array is --array=0-(N-1); a range with a step, 0-14:2, works too, a list of ids does not); the merge
+# writes OUT_DIR/merged/bias.json, byte for byte what one process would have written. GB_CPUS_PER_TASK
+# (default 8): each task's cores and threads. Options that change numbers (--suite, --limit, --seed,
+# --resamples, --variant) must be the same in every task: merge refuses parts of different runs.
 set -euo pipefail
 MODEL=${1:?model}; DATA=${2:?data root}; OUT=${3:?output folder}; SHARDS=${4:?shards}; shift 4
 mkdir -p "$OUT/logs"

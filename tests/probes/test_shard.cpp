@@ -89,6 +89,25 @@ TEST_CASE("--shard auto reads Slurm, Open MPI, MPICH/PMI and Kubernetes, and say
   CHECK(s.source.find("Slurm array") == 0);
   s = shard_parse("auto", 0, env_of({{"SLURM_ARRAY_TASK_ID", "3"}, {"SLURM_ARRAY_TASK_COUNT", "4"}}));
   CHECK((s.index == 3u && s.count == 4u));
+  // --array=2-14:3 (tasks 2, 5, 8, 11, 14): task 11 is the fourth; task 9 is off the step
+  const auto stepped = [](const char* id) {
+    return env_of({{"SLURM_ARRAY_TASK_ID", id},
+                   {"SLURM_ARRAY_TASK_MIN", "2"},
+                   {"SLURM_ARRAY_TASK_MAX", "14"},
+                   {"SLURM_ARRAY_TASK_STEP", "3"},
+                   {"SLURM_ARRAY_TASK_COUNT", "5"}});
+  };
+  s = shard_parse("auto", 0, stepped("11"));
+  CHECK((s.index == 3u && s.count == 5u));
+  s = shard_parse("auto", 0, stepped("14"));
+  CHECK((s.index == 4u && s.count == 5u));
+  CHECK(code_of([&] { shard_parse("auto", 0, stepped("9")); }) == errc::bad_value);
+  CHECK(code_of([] {
+          shard_parse("auto", 0,
+                      env_of({{"SLURM_ARRAY_TASK_ID", "1"},
+                              {"SLURM_ARRAY_TASK_STEP", "0"},
+                              {"SLURM_ARRAY_TASK_COUNT", "4"}}));
+        }) == errc::bad_value);
   // mpirun inside a Slurm allocation: the MPI rank, not the batch step's SLURM_PROCID
   s = shard_parse("auto", 0,
                   env_of({{"OMPI_COMM_WORLD_RANK", "2"},
