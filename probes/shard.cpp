@@ -219,7 +219,7 @@ struct in_file {
   const std::string& path;
   [[noreturn]] void bad(const std::string& what) const {
     fail(errc::bad_json, 0,
-         path + ": not a glassbox partial result (" + what + "); rerun the shard to rewrite it");
+         path + ": not a glassbox partial result (" + what + "). Rerun the shard to rewrite it");
   }
   const json& at(const json& j, const char* key) const {
     if (!j.is_object() || !j.contains(key)) bad(std::string("missing \"") + key + "\"");
@@ -434,7 +434,7 @@ void part_check_same(const part& first, const part& p) {
   auto differ = [&](const std::string& what, const std::string& detail) {
     fail(errc::mismatch, 0,
          p.path + " and " + first.path + " come from different runs (" + what + ": " + detail +
-             "); merge only the parts of one run");
+             "). Merge only the parts of one run");
   };
   const part_header &a = first.header, &b = p.header;
   if (a.tool_version != b.tool_version) differ("tool version", b.tool_version + " vs " + a.tool_version);

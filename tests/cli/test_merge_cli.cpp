@@ -174,11 +174,14 @@ TEST_CASE("merge refuses missing, duplicated and foreign parts, naming them") {
                            &out, true) != 0);
   CHECK(out.find("option") != std::string::npos);
   CHECK(out.find("seed: 2 vs 1") != std::string::npos);
+  CHECK(out.find("same release") == std::string::npos);  // not the split-model hint
 
   test::write_file(dir + "/bad.json", std::string("{\"format\": \"something else\"}"));
   out.clear();
   CHECK(test::run_glassbox("merge " + dir + "/bad.json -o " + dir + "/m.json", &out, true) != 0);
   CHECK(out.find("not a glassbox partial result") != std::string::npos);
+  CHECK(out.find("Rerun the shard") != std::string::npos);
+  CHECK(out.find("kind of JSON") == std::string::npos);  // its own advice only
 
   out.clear();  // --shard without a launcher or a valid I/N: usage errors (exit 2), not bad input
   CHECK(test::run_glassbox("bias " + args + " --shard 3/3 -o " + dir + "/c", &out, true) == 2);
@@ -265,7 +268,7 @@ TEST_CASE(
   for (int i = 0; i < 3; ++i) {
     const std::string log = test::read_text(dir + "/logs/shard-" + std::to_string(i) + ".out");
     INFO(log);
-    CHECK(log.find("Slurm array (SLURM_ARRAY_TASK_ID") != std::string::npos);
+    CHECK(log.find("Slurm array ((SLURM_ARRAY_TASK_ID") != std::string::npos);
     CHECK(log.find("shard " + std::to_string(i) + " of 3") != std::string::npos);
   }
   CHECK(without_cost(test::read_text(dir + "/merged/bias.json")) == without_cost(want));
