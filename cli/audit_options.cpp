@@ -40,10 +40,10 @@ po::options_description audit_options_desc(audit_args& a) {
       "json", po::bool_switch(&a.as_json), "print report.json to stdout too")(
       "shard", po::value(&a.shard),
       "only the bias suites' shard I/N (or auto: Slurm, MPI, Kubernetes), as a partial result in -o DIR")(
-      "shards", po::value(&a.shards)->default_value(0),
-      "N for --shard auto under a Kubernetes Indexed Job; for --plan: ranks (default 32)")(
-      "plan", po::bool_switch(&a.plan),
-      "print each bias suite's tokens and the estimated time (here and on --shards ranks), then stop")(
+      "shards", po::value(&a.shards),
+      "N for --shard auto under a Kubernetes Indexed Job; for --plan: the ranks to estimate for (default "
+      "32)")("plan", po::bool_switch(&a.plan),
+             "print each bias suite's tokens and the estimated time (here and on --shards ranks), then stop")(
       "bias-parts", po::value(&a.bias_parts)->multitoken(),
       "take the bias suites from these --shard parts (all of them; a folder: its part files) instead of "
       "scoring");

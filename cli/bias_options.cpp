@@ -39,7 +39,7 @@ po::options_description bias_options_desc(bias_args& a) {
       "shard", po::value(&a.shard),
       "score shard I/N of every suite's items (or auto: from Slurm, MPI, Kubernetes) "
       "into a partial result in -o DIR, for `glassbox merge`")(
-      "shards", po::value(&a.shards)->default_value(0), "N for --shard auto under a Kubernetes Indexed Job")(
+      "shards", po::value(&a.shards), "N for --shard auto under a Kubernetes Indexed Job")(
       "output,o", po::value(&a.out_dir),
       "write bias.json (with records) and one SVG chart per suite to this folder");
   return desc;
