@@ -277,6 +277,18 @@ void rows_fused_t(const float* x, int64_t N, const weight_view& w, int64_t r0, i
   // groups with its quants in registers keeps 0.9 of its L2 rate from DRAM but its L2 rate is 0.6x, and
   // skipping q4_k's per-part scale setup (wrong bits, timing only) gained 1-4%. Quiet host, one process:
   // q4_k 51-53 G weights/s in L2, 39-40 from DRAM (22 GB/s); q4_0 56-58 and 48-54 (27-30 GB/s).
+  // What bounds a column on this host's cores (AMD EPYC, Zen 5; loops of independent register-only
+  // instructions, Dec 8): FMA, fmsub and mul issue 2 a cycle, as do vaddps, vpsrld, vcvtdq2ps, vpshufb and
+  // vpermps, vpternlogd and vpandd 4; fma + vpsrld, fma + vaddps and fma + vcvtdq2ps run side by side (4 a
+  // cycle), fma + vpermps and fma + vpshufb partly share; the mix shift + vpermps + fmsub + fma is 4 a cycle.
+  // An FMA's latency is 4 cycles: 8 independent chains fill the 2 FMA pipes. So q4_k's and q4_0's column
+  // (shift, vpermps, fmsub or mul, FMA) takes one cycle a group, 16 weights a cycle (~56 G/s at the
+  // ~3.5 GHz these loops show), and its 4 groups' chains are a critical path of exactly that length: no
+  // slack to catch up after a late line. Every decode of a 4-bit column needs an FMA-pipe op besides its
+  // chain's (the scale is per row, a shared table cannot carry it): a 4-op column is the floor. 8 groups
+  // (128-row q4_k panels, the decoder as is) spill: 0.56-0.68x in L2, 0.57-0.64x from DRAM. The 8
+  // prefetch pieces a part again, one process: 1.06-1.15x from DRAM while the host's bandwidth was low
+  // (base 26-29 G weights/s), 0.94-1.02x when it was high (base 36-41): not kept.
   switch (w.type) {
     case dtype::q8_0:
       rows_runs<RT, 4>(x, N, w, r0, n, y, M, qsimd::q8_0_dec{}, qsimd::q8_0_dec{});
