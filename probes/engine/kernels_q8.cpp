@@ -849,8 +849,12 @@ void matmul_q8_with(q8_isa isa, const float* x, int64_t T, const weight_view& w,
     }
 #pragma omp parallel num_threads(threads)
     {
-      // (pairs of blocks, rows_per_task, 128 bytes): rows_blocks32's decoded rows, 64-byte aligned
-      aligned_vector<uint8_t> wp(static_cast<size_t>((N / 32 + 1) / 2 * rows_per_task * 128));
+      // (pairs of blocks, rows_per_task, 128 bytes): rows_blocks32's decoded rows, 64-byte aligned; each
+      // worker's own, kept across calls (allocated and zeroed per matmul it was 3% of a q4_k token; the
+      // k-quants do not use it)
+      thread_local aligned_vector<uint8_t> wp;
+      if (a.block == 32)
+        wp.resize(std::max(wp.size(), static_cast<size_t>((N / 32 + 1) / 2 * rows_per_task * 128)));
       const rows_fn f = fast_rows(w.type);
 #pragma omp for schedule(static)
       for (int64_t g = 0; g < (M + rows_per_task - 1) / rows_per_task; ++g)
