@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 
+#include "cli/command.h"
 #include "cli/option_internal.h"
 #include "cli/options.h"
 #include "formats/file_text.h"
@@ -57,6 +58,18 @@ std::string bias_dataset_find(const std::string& cmd, const std::string& suite, 
     throw exit_now{usage_error(cmd, prefix + (path.empty() ? "no dataset: pass --data or --data-root"
                                                            : "dataset not found: " + path))};
   return path;
+}
+
+int suites_exit(const std::vector<probes::suite_result>& results) {
+  int rc = exit_ok;
+  for (const auto& r : results)
+    if (!r.error.empty()) {
+      if (!json_mode())
+        fail_message(exit_findings, "suite " + r.suite + " did not run: " + r.error,
+                     "Pass --data FILE (one suite) or --data-root DIR, or leave the suite out", "not_run");
+      rc = exit_findings;
+    }
+  return rc;
 }
 
 probes::shard_spec shard_option(const std::string& arg, size_t shards) {

@@ -37,4 +37,8 @@ std::string bias_dataset_find(const std::string& cmd, const std::string& suite, 
 // launcher's environment, that names no shard) end the command as usage errors (exit 2), not bad input.
 probes::shard_spec shard_option(const std::string& arg, size_t shards);
 
+// bias, a shard of it, and merge: exit 1 (with a line per suite outside --json) when a requested suite did
+// not run, else 0. The JSON document carries each error.
+int suites_exit(const std::vector<probes::suite_result>& results);
+
 }  // namespace gb::cli

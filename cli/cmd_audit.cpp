@@ -61,12 +61,13 @@ int audit_before(gb::probes::session& s, gb::cli::audit_args& a, double load_s) 
   gb::probes::audit_require_runnable(s, "audit --shard");
   std::fprintf(stderr, "glassbox audit: bias suites, shard %zu of %zu (%s)\n", shard.index, shard.count,
                shard.source.c_str());
-  const std::string path = gb::probes::audit_shard(s, run, shard, a.o, a.out_dir);
+  std::vector<std::string> not_run;
+  const std::string path = gb::probes::audit_shard(s, run, shard, a.o, a.out_dir, not_run);
   std::printf(
       "wrote %s: bias shard %zu of %zu (then: glassbox audit MODEL --bias-parts PARTS... with the same "
       "options)\n",
       path.c_str(), shard.index, shard.count);
-  return gb::cli::exit_ok;
+  return audit_exit({}, not_run, std::nullopt);  // as the whole audit: exit 1 when a suite could not run
 }
 
 // Conclusions, the report folder and the summary (or report.json under --json).

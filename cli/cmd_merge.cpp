@@ -3,11 +3,14 @@
 #include <boost/program_options.hpp>
 #include <cstdio>
 
+#include "cli/bias_options.h"
 #include "cli/command.h"
 #include "cli/json_util.h"
+#include "cli/option_lists.h"
 #include "cli/options.h"
 #include "probes/shard.h"
 #include "viz/report_merge.h"
+#include "viz/result_tables.h"
 
 namespace po = boost::program_options;
 
@@ -15,7 +18,7 @@ namespace {
 
 struct merge_args {
   std::vector<std::string> parts;
-  std::string out;
+  std::string out, table_format;
   bool as_json = false;
 };
 
@@ -29,7 +32,9 @@ po::options_description merge_option_table(merge_args& a) {
                                                "partial result files, or folders of them")(
       "output,o", po::value(&a.out), "merged bias.json, or a folder for it and the charts")(
       "json", po::bool_switch(&a.as_json),
-      "print the merged JSON document (with records) instead of the table");
+      "print the merged JSON document (with records) instead of the table")(
+      "format", po::value(&a.table_format),
+      "print one table to paste elsewhere: table, md (Markdown) or csv");
   return desc;
 }
 
@@ -39,8 +44,9 @@ int run_merge(int argc, char** argv) {
   po::variables_map vm = gb::cli::parse_command(argc, argv, desc, {{"parts", -1}});
   if (vm.count("help")) return gb::cli::print_help(desc);
   if (args.parts.empty()) return gb::cli::usage_error("merge", "no partial result files given", &desc);
-  if (args.out.empty() && !args.as_json)
-    return gb::cli::usage_error("merge", "give -o OUT (or --json)", &desc);
+  const auto format = gb::cli::table_format_option(args.table_format);
+  if (args.out.empty() && !args.as_json && !format)
+    return gb::cli::usage_error("merge", "give -o OUT (or --json, or --format)", &desc);
   gb::probes::merged m;
   try {
     std::vector<gb::probes::part> read;
@@ -53,9 +59,11 @@ int run_merge(int argc, char** argv) {
   if (!args.out.empty()) gb::viz::merge_write(args.out, m, doc);  // a failure reaches main(): exit 3
   if (args.as_json)
     gb::cli::print_json_text(doc);  // the schema key first, as every --json output
+  else if (format)
+    std::printf("%s", gb::viz::table_render(gb::viz::bias_table(m.results), *format).c_str());
   else
     std::fputs(gb::viz::merge_text(m, args.parts.size()).c_str(), stdout);
-  return gb::cli::exit_ok;
+  return gb::cli::suites_exit(m.results);  // as the single-process run: exit 1 when a suite did not run
 }
 
 }  // namespace

@@ -68,9 +68,10 @@ const command_doc& command_doc_find(const std::string& name) {
         nullptr,
         "a finding reached --fail-on"}},
       {"merge",
-       {{"glassbox merge parts/bias.part-*.json -o bias.json", "glassbox merge parts/ -o merged/ --json"},
+       {{"glassbox merge parts/bias.part-*.json -o bias.json", "glassbox merge parts/ -o merged/ --json",
+         "glassbox merge parts/ --format md"},
         "every shard was present and consistent; the merged result was written",
-        nullptr}},
+        "a requested suite did not run in the shards (no dataset): the merge carries its error"}},
       {"patch",
        {{"glassbox patch model.gguf --clean 'The Eiffel Tower is in' --corrupt 'The Colosseum is in' "
          "--metric logit-diff:' Paris',' Rome' -o out"},

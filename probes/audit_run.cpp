@@ -207,6 +207,15 @@ void audit_inspect(audit_data& d, const session& s, const std::string& scan_root
   }
 }
 
+namespace {
+// "suite: why" of each requested bias suite that could not run (d.missing), appended to not_run.
+void suites_not_run(const audit_data& d, const audit_options& o, std::vector<std::string>& not_run) {
+  if (!o.suites_requested) return;  // the default, every suite with a dataset: the others are skipped
+  for (const auto& m : d.missing)
+    if (m.what.rfind("bias suite ", 0) == 0) not_run.push_back(m.what.substr(11) + ": " + m.why);
+}
+}  // namespace
+
 std::vector<std::string> audit_probe(audit_data& d, session& s, const audit_options& o) {
   say(o, "running standard prompts");
   if (s.run && s.tok) {
@@ -231,9 +240,7 @@ std::vector<std::string> audit_probe(audit_data& d, session& s, const audit_opti
         if (r.suite == suite) return r;
       fail(errc::not_found, 0, "no result in the shards' parts (see their logs)");
     });
-    if (o.suites_requested)
-      for (const auto& m : d.missing)
-        if (m.what.rfind("bias suite ", 0) == 0) not_run.push_back(m.what.substr(11) + ": " + m.why);
+    suites_not_run(d, o, not_run);
   }
   if (!o.localize.empty() && d.ran_model) add_localization(d, s, o);
   if (!o.baseline.empty() && !d.bias.empty()) add_bias_drift(d, s, o);
@@ -263,7 +270,7 @@ part_header audit_part_header(const session& s, const std::string& model_path, c
 }
 
 std::string audit_shard(session& s, const part_header& run, const shard_spec& shard, const audit_options& o,
-                        const std::string& out_dir) {
+                        const std::string& out_dir, std::vector<std::string>& not_run) {
   bias_options bo = bias_options_of(o);
   bo.shard_index = shard.index;
   bo.shard_count = shard.count;
@@ -273,6 +280,7 @@ std::string audit_shard(session& s, const part_header& run, const shard_spec& sh
   run_suites(d, o.suites, o.data_root, [&](const std::string& suite, const std::string& path) {
     return suite_run_named(cache, suite, path, bo);
   });
+  suites_not_run(d, o, not_run);
   return part_save(out_dir, run, d.bias);
 }
 

@@ -130,9 +130,10 @@ std::vector<std::string> audit_probe(audit_data& d, session& s, const audit_opti
 // The header of this audit's shard parts: what a part records and what --bias-parts must match.
 part_header audit_part_header(const session& s, const std::string& model_path, const std::string& tok_path,
                               const shard_spec& shard, const audit_options& o);
-// audit --shard: only this shard of the bias suites, saved as a part in out_dir; returns its path.
+// audit --shard: only this shard of the bias suites, saved as a part in out_dir; returns its path. not_run
+// gets "suite: why" for each requested suite that could not run (as audit_probe returns them).
 std::string audit_shard(session& s, const part_header& run, const shard_spec& shard, const audit_options& o,
-                        const std::string& out_dir);
+                        const std::string& out_dir, std::vector<std::string>& not_run);
 // audit --bias-parts: every part read, merged and checked against this audit's header (audit_part_header).
 std::vector<suite_result> audit_parts_merge(const part_header& run, const std::vector<std::string>& paths);
 // The model can run text here (an engine and a tokenizer), else one errc::unsupported failure naming command.

@@ -3,8 +3,7 @@
 
 #include <sys/stat.h>
 
-#include <fstream>
-
+#include "formats/file_text.h"
 #include "viz/report_bias.h"
 #include "viz/text.h"
 
@@ -15,24 +14,23 @@ std::string merge_json(const probes::merged& m) {
 }
 
 std::string merge_text(const probes::merged& m, size_t parts) {
+  uint64_t seed = 0;  // the run's seed, as a suite that ran recorded it
+  for (const auto& r : m.results)
+    if (r.error.empty()) {
+      seed = r.seed;
+      break;
+    }
   return strf("merged %zu parts of %s (model digest %s)\n\n", parts, m.header.model.c_str(),
               m.header.model_digest.substr(0, 16).c_str()) +
-         bias_text(m.results);
+         bias_text(m.results) + bias_quick_pass_text(m.results, seed);
 }
 
 void merge_write(const std::string& out, const probes::merged& m, const std::string& doc) {
   const std::string tail = ".json";
-  std::string file = out;
-  if (out.size() < tail.size() || out.compare(out.size() - tail.size(), tail.size(), tail) != 0) {
-    ::mkdir(out.c_str(), 0755);
-    file = out + "/bias.json";
-    for (const auto& r : m.results)
-      if (r.error.empty()) std::ofstream(out + "/bias-" + r.suite + ".svg") << bias_chart_svg(r);
-  }
-  std::ofstream f(file, std::ios::binary | std::ios::trunc);
-  f << doc;
-  f.close();
-  if (!f) throw failure(error{errc::io, 0, "cannot write the merged result", file});
+  if (out.size() >= tail.size() && out.compare(out.size() - tail.size(), tail.size(), tail) == 0)
+    return file_write_text(out, doc);
+  ::mkdir(out.c_str(), 0755);
+  bias_folder_write(out, m.results);  // bias.json (doc) and the charts, as `bias -o` writes them
 }
 
 }  // namespace gb::viz

@@ -3,6 +3,7 @@
 // launcher of `--shard auto`; and the merge's refusals (missing, duplicated, foreign parts).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -195,6 +196,58 @@ TEST_CASE("merge refuses missing, duplicated and foreign parts, naming them") {
                           &out) == 2);
   CHECK(out.find("no launcher found") != std::string::npos);
   CHECK(std::ifstream(dir + "/c/bias.part-0003-of-0003.json").good() == false);
+}
+
+namespace {
+// The names of the files in a folder, sorted.
+std::vector<std::string> names_in(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+}  // namespace
+
+TEST_CASE(
+    "a suite that cannot run: every shard and the merge exit 1 naming it, as one process does; the "
+    "merge prints and writes what bias does") {
+  GB_DATA(model, "models/stories260K/stories260K.gguf");
+  GB_DATA(data, "bias");
+  namespace fs = std::filesystem;
+  const std::string dir = test::temp_dir("merge_not_run"), root = dir + "/root";
+  fs::create_directory(root);  // crows-pairs and bbq (two charts: bias scores, accuracy); no winobias
+  for (const char* suite : {"crows-pairs", "bbq"})
+    fs::create_directory_symlink(fs::path(data_root(data)) / suite, fs::path(root) / suite);
+  const std::string args = model + " --suite crows-pairs,bbq,winobias --data-root " + root +
+                           " --limit 4 --resamples 20 --threads 1";
+  std::string out;
+  CHECK(test::run_glassbox("bias " + args + " -o " + dir + "/single", &out, true) == 1);
+  CHECK(out.find("suite winobias did not run") != std::string::npos);
+  for (int i = 0; i < 2; ++i) {
+    out.clear();
+    CHECK(test::run_glassbox("bias " + args + " --shard " + std::to_string(i) + "/2 -o " + dir + "/parts",
+                             &out, true) == 1);
+    CHECK(out.find("suite winobias did not run") != std::string::npos);
+  }
+  out.clear();
+  CHECK(test::run_glassbox("merge " + dir + "/parts -o " + dir + "/merged", &out, true) == 1);
+  CHECK(out.find("suite winobias did not run") != std::string::npos);
+  CHECK(out.find("QUICK PASS: crows-pairs scored 4 of") != std::string::npos);  // a quick pass says so
+  CHECK(names_in(dir + "/merged") == names_in(dir + "/single"));  // bias.json and the same charts
+  CHECK(std::ifstream(dir + "/merged/bias-bbq-accuracy.svg").good());
+  CHECK(without_cost(test::read_text(dir + "/merged/bias.json")) ==
+        without_cost(test::read_text(dir + "/single/bias.json")));
+  std::string table, merged_table;
+  CHECK(test::run_glassbox("bias " + args + " --format md", &table) == 1);
+  CHECK(test::run_glassbox("merge " + dir + "/parts --format md", &merged_table) == 1);
+  CHECK(table.find("| crows-pairs |") != std::string::npos);
+  CHECK(merged_table == table);
+  out.clear();  // audit's shard of the suites, as the whole audit
+  CHECK(test::run_glassbox("audit " + model + " --suite crows-pairs,winobias --data-root " + root +
+                               " --limit 4 --threads 1 --shard 0/2 -o " + dir + "/audit_parts",
+                           &out, true) == 1);
+  CHECK(out.find("bias suite winobias") != std::string::npos);
 }
 
 // Not under the sanitizers: it tests the launcher (Open MPI's environment reaches --shard auto), not memory
