@@ -32,6 +32,12 @@
 #   q5_k 2 |   1.14x    | 309.0 / 224.9 = 1.37x   | 2170.0 /  608.9 = 3.56x  | 23.3, 16.9
 #   q6_k 1 |   0.71x    | 222.4 / 272.5 = 0.82x   | 1213.1 /  452.5 = 2.68x  | 20.0, 24.5
 #   q6_k 2 |   1.09x    | 297.6 / 245.5 = 1.21x   | 2150.5 /  753.0 = 2.86x  | 26.8, 22.1
+# Dec 8 02:07 (main at 6271a27, load 1.3-1.5, bench_membw 30.7 / 60.2 GB/s), tg64 / pp512, 1 and 2 threads:
+#   q4_0 1.15x / 1.00x, 1.20x / 1.15x | q8_0 1.09x / 1.74x, 1.79x / 1.91x | q4_k 0.97x / 1.24x, 0.95x / 1.23x
+#   q5_k 1.09x / 3.69x, 1.49x / 3.26x | q6_k 0.81x / 2.58x, 1.20x / 2.48x
+# Single rounds that day read q4_k tg 0.71-0.84x at 1 thread and 0.84-1.01x at 2, q6_k 0.80-0.97x at 1.
+# At 512 generated tokens attention was 23% of a token; with its values prefetched (attention.cpp) tg512
+# read 1.07-1.13x main's tokens/s at 1 thread, 1.12x at 2.
 # The full 32-layer 7B-shaped q4_k (synth --layers 32 --dim 4096 --heads 32 --ff 11008 --vocab 32000 --seed 1,
 # 3.79 GB), MODEL=, pp128 / tg16, medians of 2, 13:33-13:36, load 1.1-1.4 (morning: pp 0.95x / 0.79x, tg
 # 0.78x / 0.71x):
