@@ -76,8 +76,7 @@ int run_bias(int argc, char** argv) {
     std::printf("%s", gb::viz::table_render(gb::viz::bias_table(results), *format).c_str());
   else
     std::printf("model: %s (tokenizer: %s)\n\n%s%s", a.model_path.c_str(), s.value().tokenizer_source.c_str(),
-                gb::viz::bias_text(results).c_str(),
-                gb::viz::bias_quick_pass_text(results, a.o.seed).c_str());
+                gb::viz::bias_text(results).c_str(), gb::viz::bias_quick_pass_text(results).c_str());
   return gb::cli::suites_exit(results);
 }
 

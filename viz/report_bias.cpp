@@ -202,12 +202,12 @@ std::string bias_note(const probes::metric& m) {
   return n;
 }
 
-std::string bias_quick_pass_text(const std::vector<probes::suite_result>& results, uint64_t seed) {
+std::string bias_quick_pass_text(const std::vector<probes::suite_result>& results) {
   std::string out;
   for (const auto& r : results)  // a quick pass says so, and is not a measurement of the whole suite
     if (r.error.empty() && r.items_total > r.items)
       out += strf("QUICK PASS: %s scored %zu of %zu items (stratified sample, seed %llu); not a verdict\n",
-                  r.suite.c_str(), r.items, r.items_total, static_cast<unsigned long long>(seed));
+                  r.suite.c_str(), r.items, r.items_total, static_cast<unsigned long long>(r.seed));
   return out;
 }
 

@@ -21,8 +21,8 @@ std::string bias_json(const std::vector<probes::suite_result>& results, bool rec
                       bool cost = false);
 std::string bias_text(const std::vector<probes::suite_result>& results);
 // "QUICK PASS: SUITE scored N of M items (stratified sample, seed S); not a verdict" for each suite that
-// scored a --limit sample.
-std::string bias_quick_pass_text(const std::vector<probes::suite_result>& results, uint64_t seed);
+// scored a --limit sample (S: the seed the suite recorded).
+std::string bias_quick_pass_text(const std::vector<probes::suite_result>& results);
 // DIR/bias.json (with records) and the charts of every suite that ran (bias_chart_files). Throws on a write.
 void bias_folder_write(const std::string& dir, const std::vector<probes::suite_result>& results);
 // The suite's headline bias metric per group as bars with 95% intervals and the unbiased reference line

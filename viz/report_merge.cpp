@@ -14,21 +14,13 @@ std::string merge_json(const probes::merged& m) {
 }
 
 std::string merge_text(const probes::merged& m, size_t parts) {
-  uint64_t seed = 0;  // the run's seed, as a suite that ran recorded it
-  for (const auto& r : m.results)
-    if (r.error.empty()) {
-      seed = r.seed;
-      break;
-    }
   return strf("merged %zu parts of %s (model digest %s)\n\n", parts, m.header.model.c_str(),
               m.header.model_digest.substr(0, 16).c_str()) +
-         bias_text(m.results) + bias_quick_pass_text(m.results, seed);
+         bias_text(m.results) + bias_quick_pass_text(m.results);
 }
 
 void merge_write(const std::string& out, const probes::merged& m, const std::string& doc) {
-  const std::string tail = ".json";
-  if (out.size() >= tail.size() && out.compare(out.size() - tail.size(), tail.size(), tail) == 0)
-    return file_write_text(out, doc);
+  if (out.ends_with(".json")) return file_write_text(out, doc);
   ::mkdir(out.c_str(), 0755);
   bias_folder_write(out, m.results);  // bias.json (doc) and the charts, as `bias -o` writes them
 }
